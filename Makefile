@@ -1,0 +1,147 @@
+# relayguard - GNU Makefile
+#
+#   make              build the library and the programs into build/
+#   make check        unit tests (Check), golden cases, end-to-end tests
+#   make demo         private Postfix + milter, replay of the stolen login
+#   make deps         install missing Debian packages (idempotent)
+#   make SANITIZE=address,undefined check
+#   make WERROR=1     warnings are errors (CI)
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla
+ifdef WERROR
+WARN      += -Werror
+endif
+
+ifdef SANITIZE
+BUILD     ?= build/san
+SANFLAGS  := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD     ?= build
+SANFLAGS  :=
+endif
+
+PKGS_POLICY := libmaxminddb libconfig libcrypto
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS_POLICY) check 2>/dev/null)
+POLICY_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_POLICY) 2>/dev/null) -lpthread -lm
+MILTER_LIBS := $(shell $(PKG_CONFIG) --libs milter 2>/dev/null || echo -lmilter)
+CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DRG_VERSION='"$(VERSION)"' \
+              $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Ipolicy -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+POLICY_SRC := $(wildcard policy/*.c)
+MILTER_SRC := $(wildcard milter/*.c)
+CTL_SRC    := $(wildcard ctl/*.c)
+UNIT_SRC   := $(wildcard tests/unit/check_*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB      := $(BUILD)/librelayguard.a
+MILTER   := $(if $(MILTER_SRC),$(BUILD)/relayguard-milter)
+CTL      := $(if $(CTL_SRC),$(BUILD)/relayguardctl)
+UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+PROGRAMS := $(MILTER) $(CTL)
+
+.PHONY: all check unit-check golden-check e2e-check install clean deps demo \
+        bench bench-store bench-policy fuzz
+
+all: $(LIB) $(PROGRAMS) $(UNITS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(call obj,$(POLICY_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+ifneq ($(MILTER_SRC),)
+$(MILTER): $(call obj,$(MILTER_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(POLICY_LIBS)
+endif
+
+ifneq ($(CTL_SRC),)
+$(CTL): $(call obj,$(CTL_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(POLICY_LIBS)
+endif
+
+# Unit tests may also exercise front-end modules (milter/, ctl/) other
+# than their main files: those objects are linked in as a small archive.
+FRONT_OBJ := $(call obj,$(filter-out milter/main.c ctl/main.c,$(MILTER_SRC) $(CTL_SRC)))
+FRONT_LIB := $(BUILD)/libfront.a
+$(FRONT_LIB): $(FRONT_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/check_%: tests/unit/check_%.c $(FRONT_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(FRONT_LIB) $(LIB) \
+	    $(CHECK_LIBS) $(MILTER_LIBS) $(POLICY_LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(POLICY_LIBS)
+
+# --- tests ---------------------------------------------------------------
+
+check: all
+	@tests/run-unit.sh $(BUILD) $(UNITS)
+	@if [ -x tests/golden/run.sh ]; then tests/golden/run.sh $(BUILD); fi
+	@if [ -x tests/e2e/run.sh ] && [ -z "$(SANITIZE)" ]; then tests/e2e/run.sh $(BUILD); fi
+
+unit-check: all
+	@tests/run-unit.sh $(BUILD) $(UNITS)
+
+e2e-check: all
+	tests/e2e/run.sh $(BUILD)
+
+# --- benchmarks and fuzzing (never part of check) --------------------------
+
+bench: bench-store bench-policy
+
+bench-store: $(BUILD)/bench/bench_store
+	$(BUILD)/bench/bench_store
+
+bench-policy: $(BUILD)/bench/bench_policy
+	$(BUILD)/bench/bench_policy
+
+fuzz:
+	@tests/fuzz/run.sh
+
+# --- operations ------------------------------------------------------------
+
+deps:
+	@scripts/deps.sh
+
+demo: all
+	@tests/e2e/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/relayguard
+	$(if $(MILTER),install -m 0755 $(MILTER) $(DESTDIR)$(SBINDIR)/)
+	$(if $(CTL),install -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/)
+	install -m 0644 etc/relayguard.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

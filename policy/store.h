@@ -1,0 +1,209 @@
+/*
+ * store - the shared-memory live state: per SASL user and per client IP.
+ *
+ * A mapped file shared by the milter's threads, several milter processes
+ * and relayguardctl. Offsets, never pointers; a versioned header checked
+ * as untrusted input on attach; striped robust process-shared mutexes
+ * with bounded waits; a keyed hash; fixed capacity with LRU eviction
+ * (blocked entries are kept until their block expires).
+ *
+ * Every call takes the current time ("now", seconds since the epoch) as
+ * an argument: the store never reads a clock, so tests replay days in
+ * milliseconds. Callers get copies ("views"), never pointers into the map.
+ * Functions return enum store_status (0 is STORE_OK) and fill err where
+ * they take one; they never log.
+ */
+#ifndef RG_STORE_H
+#define RG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "addr.h"
+
+#define STORE_LOGIN_MAX 48	/* normalised login incl. NUL */
+#define STORE_QID_MAX 16	/* queue id incl. NUL */
+#define STORE_QIDS 3		/* recent queue ids kept per user */
+#define STORE_REASON_MAX 24	/* block reason incl. NUL */
+#define STORE_COUNTRIES 6	/* countries tracked for the baseline */
+#define STORE_IPS_MAX 64	/* upper bound of state.ips_per_user */
+#define STORE_CLIENT_LOGINS 32	/* distinct logins tracked per client IP */
+#define STORE_MIN_BUCKETS 15	/* one-minute buckets */
+#define STORE_HOUR_BUCKETS 25	/* one-hour buckets: a day and the current */
+#define STORE_BYTES_UNIT 4096	/* hour buckets count bytes in this unit */
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_NOTFOUND,		/* no such entry */
+    STORE_TIMEOUT,		/* lock wait exceeded the budget */
+    STORE_FULL,			/* no entry could be evicted (all blocked) */
+    STORE_EIO,			/* open/mmap/ftruncate failed */
+    STORE_EFORMAT,		/* header invalid: magic, version, sizes */
+    STORE_EARG,			/* bad argument */
+};
+
+/* store_open flags */
+#define STORE_CREATE	1	/* create the file if absent */
+#define STORE_RECREATE	2	/* replace a file whose header is invalid */
+#define STORE_READONLY	4	/* never modify (relayguardctl read paths) */
+
+struct store_params {
+    const char *path;
+    uint32_t max_users;		/* 0 with no CREATE: take the file's */
+    uint32_t max_clients;
+    uint32_t ips_per_user;	/* 1..STORE_IPS_MAX */
+    uint32_t lock_timeout_ms;	/* bounded wait for a stripe */
+    unsigned flags;
+    mode_t mode;		/* file mode when created */
+};
+
+/* Where an IP is: from GeoIP at observation time. */
+struct store_geo {
+    char cc[3];			/* ISO country, "" if unknown */
+    uint32_t asn;		/* 0 if unknown */
+    int16_t lat_c, lon_c;	/* centidegrees */
+    uint16_t acc_km;		/* accuracy radius */
+    uint8_t has_loc;
+};
+
+struct store_ip {
+    struct addr ip;
+    uint32_t first_seen, last_seen;
+    uint32_t count;
+    struct store_geo geo;
+};
+
+/* Sliding windows: minute and hour rings with interpolated edges. */
+struct store_win {
+    uint32_t min_epoch;		/* minute number of the newest minute bucket */
+    uint32_t hour_epoch;	/* hour number of the newest hour bucket */
+    uint16_t m_msgs[STORE_MIN_BUCKETS], m_rcpts[STORE_MIN_BUCKETS];
+    uint16_t h_msgs[STORE_HOUR_BUCKETS], h_rcpts[STORE_HOUR_BUCKETS];
+    uint16_t h_bytes[STORE_HOUR_BUCKETS];	/* in STORE_BYTES_UNIT */
+};
+
+enum store_counter { STORE_MSGS, STORE_RCPTS, STORE_BYTES };
+
+enum store_setby { STORE_BY_NONE, STORE_BY_RULE, STORE_BY_ADMIN };
+
+struct store_block {
+    uint32_t until;		/* 0: not blocked; blocked while now < until */
+    uint8_t action;		/* enum action of rules.h */
+    uint8_t setby;		/* enum store_setby */
+    uint16_t rule;		/* rule index when set by a rule */
+    char reason[STORE_REASON_MAX];
+};
+
+struct store_place {
+    uint32_t time;		/* 0: none yet */
+    int16_t lat_c, lon_c;
+    uint16_t acc_km;
+};
+
+struct store_country {
+    char cc[3];
+    uint16_t days;		/* distinct days seen */
+    uint16_t first_day, last_day;	/* day numbers (now / 86400) */
+};
+
+/* A consistent copy of one user entry. */
+struct store_user {
+    char login[STORE_LOGIN_MAX];
+    uint32_t first_seen, last_seen;
+    struct store_block block;
+    struct store_place last_login;	/* place of the latest located login */
+    struct store_place prev_login;	/* in update results: before this one */
+    struct store_country countries[STORE_COUNTRIES];
+    char qids[STORE_QIDS][STORE_QID_MAX];	/* newest first */
+    struct store_win win;
+    uint32_t nips;
+    struct store_ip ips[STORE_IPS_MAX];	/* most recently seen first */
+};
+
+/* A consistent copy of one client entry. */
+struct store_client {
+    struct addr ip;
+    uint32_t first_seen, last_seen;
+    struct store_block block;
+    struct store_win win;
+    uint32_t nlogins;
+    struct {
+	uint32_t hash;		/* keyed hash of the login */
+	uint32_t last_seen;
+    } logins[STORE_CLIENT_LOGINS];
+};
+
+/* One observation of a user (at MAIL FROM: msgs = rcpts = bytes = 0). */
+struct store_user_obs {
+    const char *login;
+    struct addr ip;
+    struct store_geo geo;
+    uint32_t msgs, rcpts;
+    uint64_t bytes;
+    const char *qid;		/* NULL or "" if none yet */
+};
+
+struct store_client_obs {
+    struct addr ip;
+    const char *login;		/* NULL when unauthenticated */
+    uint32_t msgs, rcpts;
+    uint64_t bytes;
+};
+
+struct store_stats {
+    uint32_t users, max_users, clients, max_clients, ips_per_user;
+    uint64_t evictions, lock_timeouts, owner_dead_recoveries;
+    uint64_t generation;
+    size_t file_size, user_stride, client_stride;
+};
+
+typedef struct store STORE;	/* opaque handle */
+
+int store_open(const struct store_params *p, STORE **out, char *err,
+	       size_t errlen);
+void store_close(STORE *st);
+
+void store_normalize_login(const STORE *st, const char *login, char *out);
+
+/* Apply an observation (creating the entry) and copy the result out. */
+int store_user_update(STORE *st, const struct store_user_obs *obs,
+		      uint32_t now, struct store_user *out);
+int store_user_get(STORE *st, const char *login, uint32_t now,
+		   struct store_user *out);
+int store_user_block(STORE *st, const char *login, const struct store_block *b,
+		     uint32_t now);
+int store_user_unblock(STORE *st, const char *login, uint32_t now);
+int store_user_reset(STORE *st, const char *login, uint32_t now);
+
+int store_client_update(STORE *st, const struct store_client_obs *obs,
+			uint32_t now, struct store_client *out);
+int store_client_get(STORE *st, const struct addr *ip, uint32_t now,
+		     struct store_client *out);
+int store_client_block(STORE *st, const struct addr *ip,
+		       const struct store_block *b, uint32_t now);
+int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now);
+int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
+
+/* Walk all entries (copies, one stripe locked at a time); stop on nonzero. */
+typedef int (*store_user_fn) (const struct store_user *u, void *ctx);
+typedef int (*store_client_fn) (const struct store_client *c, void *ctx);
+int store_user_each(STORE *st, uint32_t now, store_user_fn fn, void *ctx);
+int store_client_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx);
+
+/* Shared counters (verdicts, events) live in the header too. */
+int store_counter_add(STORE *st, unsigned idx, uint64_t n);
+uint64_t store_counter_get(const STORE *st, unsigned idx);
+#define STORE_NCOUNTERS 64
+
+void store_get_stats(const STORE *st, struct store_stats *out);
+
+/* Pure window arithmetic on a copy. */
+void store_win_add(struct store_win *w, uint32_t now, uint32_t msgs,
+		   uint32_t rcpts, uint64_t bytes);
+uint64_t store_win_sum(const struct store_win *w, enum store_counter c,
+		       uint32_t now, uint32_t window_s);
+
+const char *store_strerror(int status);
+
+#endif
