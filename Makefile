@@ -57,7 +57,7 @@ UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(CTL)
 
-.PHONY: all check unit-check golden-check e2e-check install clean deps demo \
+.PHONY: all check check-run unit-check golden-check e2e-check install clean deps demo \
         bench bench-store bench-policy fuzz
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
@@ -101,12 +101,24 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 
 # --- tests ---------------------------------------------------------------
 
-check: all
+# check and demo install missing packages first, then build in a sub-make
+# (pkg-config flags are read when make starts).
+check:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all
 	@tests/run-unit.sh $(BUILD) $(UNITS)
 	@if [ -x tests/golden/run.sh ]; then tests/golden/run.sh $(BUILD); fi
 	@if [ -x tests/e2e/run.sh ] && [ -z "$(SANITIZE)" ]; then tests/e2e/run.sh $(BUILD); fi
 
-unit-check: all
+unit-# check and demo install missing packages first, then build in a sub-make
+# (pkg-config flags are read when make starts).
+check:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all
 	@tests/run-unit.sh $(BUILD) $(UNITS)
 
 e2e-check: all
@@ -130,8 +142,11 @@ fuzz:
 deps:
 	@scripts/deps.sh
 
-demo: all
-	@tests/e2e/demo.sh $(BUILD)
+demo:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@if [ -x tests/e2e/demo.sh ] && [ -n "$(MILTER)" ]; then tests/e2e/demo.sh $(BUILD); \
+	else echo "demo: the milter daemon is not built yet (see README, Status)"; exit 1; fi
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

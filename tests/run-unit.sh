@@ -3,6 +3,7 @@
 # usage: run-unit.sh BUILD_DIR TEST_BINARY...
 set -u
 build=$1; shift
+export RG_BUILD="$build"
 pass=0; fail=0; bad=0
 for t in "$@"; do
     out=$("$t" 2>&1); rc=$?

@@ -1,0 +1,169 @@
+/*
+ * cfg - the relayguard configuration: one libconfig file read once into an
+ * immutable typed struct through descriptor tables.
+ *
+ * Contract: cfg_load() returns a fully validated struct cfg or NULL with
+ * every error ("FILE:LINE: KEY: what was expected", one per line) in err.
+ * The struct is never modified after load; a reload builds a new one and
+ * the caller swaps it in. cfg_free() releases everything.
+ */
+#ifndef RG_CFG_H
+#define RG_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "addr.h"
+
+#define CFG_DEFAULT_FILE "/etc/relayguard/relayguard.conf"
+#define CFG_NAME_MAX 32		/* rule names */
+#define CFG_REPLY_MAX 200	/* SMTP reply texts */
+
+/* The graduated ladder; the order is the strength (strongest wins). */
+enum cfg_action {
+    CFG_ACTION_ACCEPT = 0,
+    CFG_ACTION_TAG,
+    CFG_ACTION_QUARANTINE,
+    CFG_ACTION_TEMPFAIL,
+    CFG_ACTION_REJECT,
+    CFG_ACTION_COUNT
+};
+
+enum cfg_applies {
+    CFG_APPLIES_AUTHENTICATED = 0,
+    CFG_APPLIES_INTERNAL,
+    CFG_APPLIES_EXTERNAL,
+    CFG_APPLIES_ANY,
+    CFG_APPLIES_COUNT
+};
+
+enum cfg_metric {
+    CFG_METRIC_DISTINCT_IPS = 0,
+    CFG_METRIC_DISTINCT_PREFIXES,
+    CFG_METRIC_DISTINCT_COUNTRIES,
+    CFG_METRIC_DISTINCT_ASNS,
+    CFG_METRIC_NEW_COUNTRY,
+    CFG_METRIC_TRAVEL_KMH,
+    CFG_METRIC_MESSAGES,
+    CFG_METRIC_RECIPIENTS,
+    CFG_METRIC_BYTES,
+    CFG_METRIC_USERS_PER_IP,
+    CFG_METRIC_ROGUE_LISTED,
+    CFG_METRIC_COUNT
+};
+
+struct cfg_rule {
+    char *name;
+    enum cfg_applies applies_to;
+    enum cfg_metric metric;
+    uint32_t window_s;		/* 0 for metrics without a window */
+    uint64_t limit;
+    enum cfg_action action;
+    uint32_t block_for_s;	/* 0: no block */
+    int line;
+};
+
+struct cfg_countries {
+    char (*v)[3];		/* ISO codes, upper case */
+    size_t n;
+};
+
+struct cfg_str_list {
+    char **v;
+    size_t n;
+};
+
+enum cfg_override_kind { CFG_OV_USER, CFG_OV_DOMAIN, CFG_OV_NETWORK };
+
+struct cfg_override {
+    enum cfg_override_kind kind;
+    char *user;			/* normalised lower case */
+    char *domain;		/* lower case, no leading '@' */
+    struct cidr network;
+    char *rule_name;		/* the rule whose limit is replaced, or NULL */
+    int rule;			/* index into rules, -1: none */
+    uint64_t limit;		/* valid when rule >= 0 */
+    struct cfg_countries countries;	/* usual countries granted */
+    int line;
+};
+
+struct cfg_milter {
+    char *socket;		/* unix:/path | inet:PORT@HOST | inet6:PORT@HOST */
+    char *user, *group;
+    char *pidfile;
+    mode_t umask;
+    enum cfg_action on_error;	/* accept | tempfail | reject */
+    bool dry_run;
+    bool add_header;
+    int syslog_facility;	/* LOG_MAIL etc. */
+    char *reply_tempfail;	/* text after "451 4.7.1 " */
+    char *reply_reject;		/* text after "550 5.7.1 " */
+    uint32_t drain_s;		/* graceful stop: wait for sessions */
+};
+
+struct cfg_state {
+    char *path;
+    uint32_t max_users, max_clients, ips_per_user;
+    uint32_t lock_timeout_ms;
+};
+
+struct cfg_geoip {
+    char *country_db, *asn_db, *city_db;	/* "" when not configured */
+};
+
+struct cfg_networks {
+    struct cidr_list internal, trusted;
+};
+
+struct cfg_policy {
+    uint32_t learning_s;	/* new_country stays quiet this long */
+    struct cfg_rule *rules;
+    size_t nrules;
+    struct cfg_override *overrides;
+    size_t noverrides;
+    struct cfg_str_list wl_users;	/* normalised lower case */
+    struct cidr_list wl_networks;
+};
+
+struct cfg_collector {
+    char *address;		/* "" | unix:/path | udp:HOST:PORT */
+    char *key_file;
+};
+
+struct cfg_rogue {
+    char *list_path;		/* "" when not configured */
+};
+
+struct cfg {
+    char *file;
+    struct cfg_milter milter;
+    struct cfg_state state;
+    struct cfg_geoip geoip;
+    struct cfg_networks networks;
+    struct cfg_policy policy;
+    struct cfg_collector collector;
+    struct cfg_rogue rogue;
+};
+
+struct cfg *cfg_load(const char *file, char *err, size_t errlen);
+void cfg_free(struct cfg *c);
+
+/* Value parsers, shared with the command-line tools. */
+int cfg_parse_duration(const char *text, uint64_t *ms, char *err,
+		       size_t errlen);
+int cfg_parse_size(const char *text, uint64_t *out, char *err, size_t errlen);
+int cfg_vocab_lookup(const char *const *names, size_t n, const char *text);
+
+const char *cfg_action_name(enum cfg_action a);
+const char *cfg_metric_name(enum cfg_metric m);
+const char *cfg_applies_name(enum cfg_applies a);
+int cfg_action_parse(const char *text);
+int cfg_metric_parse(const char *text);
+int cfg_applies_parse(const char *text);
+bool cfg_metric_has_window(enum cfg_metric m);
+bool cfg_metric_needs_login(enum cfg_metric m);
+int cfg_rule_index(const struct cfg *c, const char *name);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * cfg_check - checks that span several keys: a rule's window and limit
+ * against its metric, rule names, overrides against rules, the collector's
+ * address against its key. Runs after every value is bound and typed.
+ */
+#include <string.h>
+
+#include "cfg_impl.h"
+
+#define TRAVEL_KMH_MAX 100000	/* faster than anything that flies */
+
+/* member - a key of the i-th element of list "path", or the element */
+static const config_setting_t *member(config_setting_t *root,
+				      const char *path, size_t i,
+				      const char *name)
+{
+    const config_setting_t *l = config_setting_lookup(root, path);
+    const config_setting_t *e;
+
+    if (l == NULL || (e = config_setting_get_elem(l, (unsigned) i)) == NULL)
+	return NULL;
+    if (name == NULL)
+	return e;
+    return config_setting_get_member(e, name) ? config_setting_get_member(e, name) : e;
+}
+
+/* check_rule_limit - the limit a metric needs, and one that can be reached */
+static void check_rule_limit(struct cfg_ctx *x, const struct cfg *c,
+			     const struct cfg_rule *r, const config_setting_t *rs,
+			     const config_setting_t *ls, const char *key)
+{
+    bool present = ls != NULL && ls != rs;
+    enum cfg_metric m = r->metric;
+
+    if (m == CFG_METRIC_NEW_COUNTRY || m == CFG_METRIC_ROGUE_LISTED) {
+	if (present)
+	    cfg_error(x, ls, key, "limit does not apply to metric %s",
+		      cfg_metric_name(m));
+	return;
+    }
+    if (!present) {
+	cfg_error(x, rs, key, "missing; metric %s needs a limit",
+		  cfg_metric_name(m));
+	return;
+    }
+    if ((m == CFG_METRIC_DISTINCT_IPS || m == CFG_METRIC_DISTINCT_PREFIXES
+	 || m == CFG_METRIC_DISTINCT_COUNTRIES || m == CFG_METRIC_DISTINCT_ASNS)
+	&& r->limit >= c->state.ips_per_user)
+	cfg_error(x, ls, key, "limit %llu can never be exceeded: only "
+		  "state.ips_per_user = %u addresses are kept per user",
+		  (unsigned long long) r->limit, c->state.ips_per_user);
+    if (m == CFG_METRIC_USERS_PER_IP && r->limit >= STORE_CLIENT_LOGINS)
+	cfg_error(x, ls, key, "limit must be below %d (logins kept per client)",
+		  STORE_CLIENT_LOGINS);
+    if (m == CFG_METRIC_TRAVEL_KMH && (r->limit == 0 || r->limit > TRAVEL_KMH_MAX))
+	cfg_error(x, ls, key, "expected a speed from 1 to %d km/h", TRAVEL_KMH_MAX);
+}
+
+/* check_rule - one rule against its metric */
+static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
+		       config_setting_t *root)
+{
+    const struct cfg_rule *r = &c->policy.rules[i];
+    const config_setting_t *rs = member(root, "policy.rules", i, NULL);
+    const config_setting_t *ws = member(root, "policy.rules", i, "window");
+    char key[CFG_KEY_MAX];
+    size_t j;
+
+    for (j = 0; j < i; j++)
+	if (strcmp(c->policy.rules[j].name, r->name) == 0) {
+	    snprintf(key, sizeof(key), "policy.rules[%zu].name", i);
+	    cfg_error(x, member(root, "policy.rules", i, "name"), key,
+		      "duplicate rule name \"%s\"", r->name);
+	}
+    snprintf(key, sizeof(key), "policy.rules[%zu].window", i);
+    if (cfg_metric_has_window(r->metric) && ws == rs)
+	cfg_error(x, rs, key, "missing; metric %s counts over a window",
+		  cfg_metric_name(r->metric));
+    if (!cfg_metric_has_window(r->metric) && ws != rs)
+	cfg_error(x, ws, key, "window does not apply to metric %s",
+		  cfg_metric_name(r->metric));
+    snprintf(key, sizeof(key), "policy.rules[%zu].applies_to", i);
+    if (cfg_metric_needs_login(r->metric)
+	&& r->applies_to != CFG_APPLIES_AUTHENTICATED
+	&& r->applies_to != CFG_APPLIES_ANY)
+	cfg_error(x, member(root, "policy.rules", i, "applies_to"), key,
+		  "metric %s is about SASL logins; expected authenticated or any",
+		  cfg_metric_name(r->metric));
+    snprintf(key, sizeof(key), "policy.rules[%zu].limit", i);
+    check_rule_limit(x, c, r, rs, member(root, "policy.rules", i, "limit"), key);
+}
+
+/* check_override - one selector, a known rule, something to change */
+static void check_override(struct cfg_ctx *x, struct cfg *c, size_t i,
+			   config_setting_t *root)
+{
+    struct cfg_override *o = &c->policy.overrides[i];
+    const config_setting_t *os = member(root, "policy.overrides", i, NULL);
+    bool has_net = member(root, "policy.overrides", i, "network") != os;
+    bool has_limit = member(root, "policy.overrides", i, "limit") != os;
+    char key[CFG_KEY_MAX];
+
+    snprintf(key, sizeof(key), "policy.overrides[%zu]", i);
+    if ((o->user != NULL) + (o->domain != NULL) + has_net != 1) {
+	cfg_error(x, os, key, "expected exactly one of user, domain or network");
+	return;
+    }
+    o->kind = o->user ? CFG_OV_USER : o->domain ? CFG_OV_DOMAIN : CFG_OV_NETWORK;
+    if (o->rule_name != NULL && (o->rule = cfg_rule_index(c, o->rule_name)) < 0) {
+	snprintf(key, sizeof(key), "policy.overrides[%zu].rule", i);
+	cfg_error(x, member(root, "policy.overrides", i, "rule"), key,
+		  "no rule is named \"%s\"", o->rule_name);
+    }
+    if ((o->rule_name != NULL) != has_limit) {
+	snprintf(key, sizeof(key), "policy.overrides[%zu].%s", i,
+		 has_limit ? "rule" : "limit");
+	cfg_error(x, os, key, "rule and limit go together: name the rule whose "
+		  "limit this override replaces");
+    }
+    if (o->rule_name == NULL && o->countries.n == 0)
+	cfg_error(x, os, key, "nothing to override: give rule and limit, "
+		  "or countries");
+}
+
+/* cfg_check - every check across keys */
+void cfg_check(struct cfg_ctx *x, struct cfg *c, config_setting_t *root)
+{
+    size_t i;
+
+    for (i = 0; i < c->policy.nrules; i++)
+	check_rule(x, c, i, root);
+    for (i = 0; i < c->policy.noverrides; i++)
+	check_override(x, c, i, root);
+    if ((*c->collector.address == 0) != (*c->collector.key_file == 0))
+	cfg_error(x, config_setting_lookup(root, "collector"),
+		  "collector", "address and key_file go together: events are "
+		  "signed with the key");
+}

@@ -1,0 +1,39 @@
+/*
+ * log - syslog or stderr logging, key=value lines, and the one sanitiser
+ * for strings that came from SMTP (logins, HELO names, queue ids).
+ *
+ * Contract: log_open() once at start-up (again after a reload to change
+ * facility); log_msg() is thread-safe. log_sanitize() is pure.
+ */
+#ifndef RG_LOG_H
+#define RG_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#define LOG_VALUE_MAX 256	/* bound on one sanitised value */
+#define LOG_LINE_MAX 2048	/* bound on one key=value line */
+
+struct log_line {
+    char buf[LOG_LINE_MAX];
+    size_t len;
+};
+
+void log_open(const char *ident, int facility, int to_stderr);
+void log_set_level(int max_priority);
+void log_msg(int priority, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+int log_facility_parse(const char *name);
+const char *log_facility_name(int facility);
+
+size_t log_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
+
+void log_line_init(struct log_line *l, const char *head);
+void log_kv_str(struct log_line *l, const char *key, const char *value);
+void log_kv_raw(struct log_line *l, const char *key, const char *value);
+void log_kv_uint(struct log_line *l, const char *key, unsigned long long v);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * check_cfg - the configuration loader: the sample file, bad files (each
+ * through cfg_load and through "relayguard-milter -n" for the exit status),
+ * durations and sizes.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfg.h"
+
+#define EX_CONFIG_STATUS 78
+
+/* A minimal valid policy, so each case breaks exactly one thing. */
+#define RULE_OK "{ name = \"r\"; applies_to = \"authenticated\"; " \
+    "metric = \"distinct_countries\"; window = \"10m\"; limit = 3; " \
+    "action = \"tempfail\"; }"
+
+struct bad_case {
+    const char *text;		/* configuration file contents */
+    int line;			/* expected line of the error */
+    const char *key;		/* expected key in the message */
+    const char *what;		/* expected explanation fragment */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"milter: {\n sokcet = \"inet:1@127.0.0.1\";\n};\n", 2, "milter.sokcet", "unknown key"},
+    {"milter: { socket = 8890; };\n", 1, "milter.socket", "expected a string"},
+    {"milter: { socket = \"inet:8890\"; };\n", 1, "milter.socket", "every interface"},
+    {"milter: { socket = \"inet:99999@127.0.0.1\"; };\n", 1, "milter.socket", "expected unix:/PATH"},
+    {"milter: { socket = \"tcp:1@127.0.0.1\"; };\n", 1, "milter.socket", "expected unix:/PATH"},
+    {"milter: { umask = 7; };\n", 1, "milter.umask", "octal"},
+    {"milter: { umask = \"0778\"; };\n", 1, "milter.umask", "octal"},
+    {"milter: { dry_run = \"yes\"; };\n", 1, "milter.dry_run", "true or false"},
+    {"milter: { on_error = \"panic\"; };\n", 1, "milter.on_error", "unknown value \"panic\""},
+    {"milter: { syslog_facility = \"local9\"; };\n", 1, "milter.syslog_facility", "unknown value"},
+    {"milter: { pidfile = \"run/x.pid\"; };\n", 1, "milter.pidfile", "absolute file path"},
+    {"milter: { reply_reject = \"caf\xc3\xa9\"; };\n", 1, "milter.reply_reject", "printable ASCII"},
+    {"milter: { user = \"ro ot\"; };\n", 1, "milter.user", "user or group name"},
+    {"\n\nstate: { max_users = \"big\"; };\n", 3, "state.max_users", "expected an integer"},
+    {"state: { max_users = 3; };\n", 1, "state.max_users", "from 16 to"},
+    {"state: { ips_per_user = 65; };\n", 1, "state.ips_per_user", "from 2 to 64"},
+    {"state: { lock_timeout = \"10\"; };\n", 1, "state.lock_timeout", "expected a duration"},
+    {"state: { lock_timeout = \"1m\"; };\n", 1, "state.lock_timeout", "out of range"},
+    {"state: { path = \"\"; };\n", 1, "state.path", "absolute file path"},
+    {"stat: { path = \"/x\"; };\n", 1, "stat", "unknown key"},
+    {"networks: {\n internal = [ \"10.0.0.0/33\" ];\n};\n", 2, "networks.internal[0]", "prefix length"},
+    {"networks: { trusted = [ \"10.0.0.300\" ]; };\n", 1, "networks.trusted[0]", "bad network address"},
+    {"networks: { trusted = [ \"2001:db8::/129\" ]; };\n", 1, "networks.trusted[0]", "0..128"},
+    {"networks: { trusted = \"10.0.0.0/8\"; };\n", 1, "networks.trusted", "list of networks"},
+    {"policy: { rules = (\n { name = \"a\"; applies_to = \"authenticated\"; metric = \"distinct_cows\"; window = \"10m\"; limit = 3; action = \"reject\"; }\n); };\n",
+     2, "policy.rules[0].metric", "unknown value \"distinct_cows\""},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"everyone\"; metric = \"messages\"; window = \"1h\"; limit = 3; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].applies_to", "authenticated, internal"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; limit = 3; action = \"drop\"; } ); };\n",
+     1, "policy.rules[0].action", "accept, tag, quarantine"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"any\"; metric = \"messages\"; window = \"10q\"; limit = 3; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].window", "expected a duration"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"any\"; metric = \"messages\"; window = \"2d\"; limit = 3; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].window", "out of range"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"any\"; metric = \"messages\"; limit = 3; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].window", "counts over a window"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"authenticated\"; metric = \"new_country\"; window = \"1h\"; action = \"tag\"; } ); };\n",
+     1, "policy.rules[0].window", "does not apply"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].limit", "needs a limit"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; limit = -4; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].limit", ">= 0"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"any\"; metric = \"bytes\"; window = \"1h\"; limit = \"5X\"; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].limit", "size"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"internal\"; metric = \"distinct_countries\"; window = \"1h\"; limit = 3; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].applies_to", "SASL logins"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"authenticated\"; metric = \"distinct_ips\"; window = \"1h\"; limit = 16; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].limit", "never be exceeded"},
+    {"policy: { rules = ( " RULE_OK ",\n " RULE_OK " ); };\n", 2, "policy.rules[1].name", "duplicate rule name"},
+    {"policy: { rules = ( { name = \"Bad Name\"; applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; limit = 3; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].name", "rule name"},
+    {"policy: { rules = ( { applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; limit = 3; action = \"reject\"; } ); };\n",
+     1, "policy.rules[0].name", "required"},
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; limit = 3; action = \"reject\"; colour = \"red\"; } ); };\n",
+     1, "policy.rules[0].colour", "unknown key"},
+    {"policy: { rules = ( " RULE_OK " );\n overrides = ( { user = \"a\"; rule = \"nope\"; limit = 4; } ); };\n",
+     2, "policy.overrides[0].rule", "no rule is named \"nope\""},
+    {"policy: { rules = ( " RULE_OK " );\n overrides = ( { user = \"a\"; domain = \"b.org\"; rule = \"r\"; limit = 4; } ); };\n",
+     2, "policy.overrides[0]", "exactly one of user, domain or network"},
+    {"policy: { overrides = ( { network = \"10.1.0.0/16x\"; countries = [\"DE\"]; } ); };\n",
+     1, "policy.overrides[0].network", "prefix length"},
+    {"policy: { overrides = ( { domain = \"example.org\"; countries = [\"Germany\"]; } ); };\n",
+     1, "policy.overrides[0].countries", "two-letter"},
+    {"policy: { whitelist: { networks = [ \"bogus\" ]; }; };\n", 1, "policy.whitelist.networks[0]", "bad network address"},
+    {"policy: { whitelist: { people = [ \"a\" ]; }; };\n", 1, "policy.whitelist.people", "unknown key"},
+    {"collector: { address = \"udp:127.0.0.1\"; key_file = \"/k\"; };\n", 1, "collector.address", "udp:ADDRESS:PORT"},
+    {"collector: {\n address = \"udp:127.0.0.1:9\";\n};\n", 1, "collector", "go together"},
+    {"rogue: { list_path = \"rogue.txt\"; };\n", 1, "rogue.list_path", "absolute file path"},
+    {"geoip: { city_db = 5; };\n", 1, "geoip.city_db", "expected a string"},
+    {"milter: {\n socket = ;\n};\n", 2, "syntax error", ""},
+};
+
+#define NBAD (int) (sizeof(bad_cases) / sizeof(bad_cases[0]))
+
+static char tmpfile_name[64];
+
+/* write_tmp - a configuration text into a fresh temp file */
+static const char *write_tmp(const char *text)
+{
+    FILE *f;
+    int fd;
+
+    snprintf(tmpfile_name, sizeof(tmpfile_name), "/tmp/rg-cfg-XXXXXX");
+    fd = mkstemp(tmpfile_name);
+    ck_assert_int_ge(fd, 0);
+    f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return tmpfile_name;
+}
+
+/* milter_binary - the relayguard-milter under test */
+static const char *milter_binary(void)
+{
+    static char path[512];
+    const char *b = getenv("RG_BUILD");
+
+    snprintf(path, sizeof(path), "%s/relayguard-milter", b ? b : "build");
+    return path;
+}
+
+/* run_check - exit status and stderr of "relayguard-milter -n -c FILE" */
+static int run_check(const char *file, char *out, size_t outlen)
+{
+    char cmd[1024];
+    FILE *p;
+    size_t n;
+    int st;
+
+    snprintf(cmd, sizeof(cmd), "%s -n -c %s 2>&1", milter_binary(), file);
+    p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    n = fread(out, 1, outlen - 1, p);
+    out[n] = 0;
+    st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_sample_config)
+{
+    char err[4096], out[4096];
+    struct cfg *c = cfg_load("etc/relayguard.conf", err, sizeof(err));
+
+    ck_assert_msg(c != NULL, "sample config rejected: %s", err);
+    ck_assert_int_ge((int) c->policy.nrules, 8);
+    ck_assert_int_eq(c->state.ips_per_user, 16);
+    ck_assert_int_eq(c->policy.rules[0].window_s, 600);
+    ck_assert_int_eq(c->policy.overrides[0].rule,
+		     cfg_rule_index(c, "user-recipients"));
+    ck_assert_int_eq(c->policy.overrides[2].kind, CFG_OV_NETWORK);
+    cfg_free(c);
+    ck_assert_int_eq(run_check("etc/relayguard.conf", out, sizeof(out)), 0);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+    char err[1024];
+    const char *f = write_tmp("# nothing but defaults\n");
+    struct cfg *c = cfg_load(f, err, sizeof(err));
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_str_eq(c->milter.socket, "inet:8890@127.0.0.1");
+    ck_assert_int_eq(c->milter.umask, 07);
+    ck_assert_int_eq(c->milter.on_error, CFG_ACTION_ACCEPT);
+    ck_assert_int_eq(c->state.lock_timeout_ms, 50);
+    ck_assert_int_eq(c->policy.learning_s, 7 * 86400);
+    ck_assert_int_eq((int) c->policy.nrules, 0);
+    cfg_free(c);
+    unlink(f);
+}
+END_TEST
+
+START_TEST(test_bad_config)
+{
+    const struct bad_case *bc = &bad_cases[_i];
+    char err[4096], out[4096], want[128];
+    const char *f = write_tmp(bc->text);
+    struct cfg *c = cfg_load(f, err, sizeof(err));
+
+    ck_assert_msg(c == NULL, "case %d accepted: %s", _i, bc->text);
+    snprintf(want, sizeof(want), "%s:%d: %s", f, bc->line, bc->key);
+    ck_assert_msg(strstr(err, want) != NULL, "case %d: want \"%s\" in \"%s\"",
+		  _i, want, err);
+    ck_assert_msg(strstr(err, bc->what) != NULL, "case %d: want \"%s\" in \"%s\"",
+		  _i, bc->what, err);
+    ck_assert_int_eq(run_check(f, out, sizeof(out)), EX_CONFIG_STATUS);
+    ck_assert_msg(strstr(out, want) != NULL, "case %d: stderr lacks \"%s\": %s",
+		  _i, want, out);
+    unlink(f);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    char err[512], out[512];
+
+    ck_assert_ptr_null(cfg_load("/nonexistent/relayguard.conf", err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/relayguard.conf"));
+    ck_assert_int_eq(run_check("/nonexistent/relayguard.conf", out, sizeof(out)),
+		     EX_CONFIG_STATUS);
+}
+END_TEST
+
+START_TEST(test_all_errors_reported)
+{
+    char err[4096];
+    const char *f = write_tmp("milter: { dry_run = 1; };\nstate: { max_users = -1; };\n");
+
+    ck_assert_ptr_null(cfg_load(f, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, ":1: milter.dry_run"));
+    ck_assert_ptr_nonnull(strstr(err, ":2: state.max_users"));
+    unlink(f);
+}
+END_TEST
+
+START_TEST(test_durations)
+{
+    static const struct {
+	const char *text;
+	int ok;
+	unsigned long long ms;
+    } cases[] = {
+	{"90s", 1, 90000}, {"10m", 1, 600000}, {"1h", 1, 3600000},
+	{"1d", 1, 86400000}, {"500ms", 1, 500}, {"1h30m", 1, 5400000},
+	{"0s", 1, 0}, {"2w", 1, 1209600000ULL},
+	{"", 0, 0}, {"10", 0, 0}, {"m", 0, 0}, {"-5m", 0, 0}, {"5 m", 0, 0},
+	{"5mm", 0, 0}, {"1.5h", 0, 0}, {"99999999999999999999s", 0, 0},
+	{"18446744073709551615d", 0, 0}, {"5M", 0, 0},
+    };
+    char err[256];
+    uint64_t ms;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	int r = cfg_parse_duration(cases[i].text, &ms, err, sizeof(err));
+
+	ck_assert_msg((r == 0) == cases[i].ok, "duration \"%s\"", cases[i].text);
+	if (cases[i].ok)
+	    ck_assert_uint_eq(ms, cases[i].ms);
+	else
+	    ck_assert_ptr_nonnull(strstr(err, "expected a duration"));
+    }
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+    uint64_t v;
+    char err[256];
+
+    ck_assert_int_eq(cfg_parse_size("500", &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(v, 500);
+    ck_assert_int_eq(cfg_parse_size("50M", &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(v, 50ULL << 20);
+    ck_assert_int_eq(cfg_parse_size("2g", &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(v, 2ULL << 30);
+    ck_assert_int_eq(cfg_parse_size("5MB", &v, err, sizeof(err)), -1);
+    ck_assert_int_eq(cfg_parse_size("K", &v, err, sizeof(err)), -1);
+    ck_assert_int_eq(cfg_parse_size("99999999999999999999G", &v, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_vocabulary)
+{
+    ck_assert_int_eq(cfg_action_parse("reject"), CFG_ACTION_REJECT);
+    ck_assert_int_eq(cfg_action_parse("Reject"), -1);
+    ck_assert_int_eq(cfg_metric_parse("users_per_ip"), CFG_METRIC_USERS_PER_IP);
+    ck_assert_int_eq(cfg_applies_parse("internal"), CFG_APPLIES_INTERNAL);
+    ck_assert_str_eq(cfg_action_name(CFG_ACTION_QUARANTINE), "quarantine");
+    ck_assert(cfg_metric_has_window(CFG_METRIC_BYTES));
+    ck_assert(!cfg_metric_has_window(CFG_METRIC_TRAVEL_KMH));
+    ck_assert(cfg_metric_needs_login(CFG_METRIC_NEW_COUNTRY));
+    ck_assert(!cfg_metric_needs_login(CFG_METRIC_USERS_PER_IP));
+}
+END_TEST
+
+/* cfg_suite - every case above */
+static Suite *cfg_suite(void)
+{
+    Suite *s = suite_create("cfg");
+    TCase *tc = tcase_create("cfg");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_sample_config);
+    tcase_add_test(tc, test_defaults);
+    tcase_add_loop_test(tc, test_bad_config, 0, NBAD);
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_all_errors_reported);
+    tcase_add_test(tc, test_durations);
+    tcase_add_test(tc, test_sizes);
+    tcase_add_test(tc, test_vocabulary);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(cfg_suite());
+    int failed;
+
+    srunner_set_fork_status(sr, CK_FORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
