@@ -17,7 +17,7 @@
 # of MaxMind's GeoLite2 files.
 #
 # --fixtures also writes the hostile files the unit tests feed to
-# policy/geo.c. They live outside the plan on purpose (198.18.250-252.x,
+# policy/geo.c. They live outside the plan on purpose (198.18.250-254.x,
 # 2001:db8:250::/48), so golden and end-to-end tests never see them:
 #
 #   RG-Test-Country-IPv4.mmdb   the plan's country data, ip_version 4
@@ -27,6 +27,9 @@
 #       198.18.251.0/24  cc "D", registered "FR", lat NaN, lon +Inf
 #                        -> cc FR (fallback), no location
 #       198.18.252.0/24  cc "XK", lat 90, lon -180, accuracy 0 (edges: valid)
+#       198.18.253.0/24  cc "DE", Berlin, accuracy 65535  -> location kept,
+#                        accuracy dropped
+#       198.18.254.0/24  cc "DE", latitude only           -> no location
 #       2001:db8:250::/48  same as 198.18.250.0/24
 #   RG-Test-Hostile-ASN.mmdb
 #       198.18.250.0/24  AS 0, org with CR, LF, 0x01, 0x7f and 300 bytes
@@ -280,6 +283,15 @@ sub write_hostile_city {
         country  => { iso_code => 'XK' },
         location => { latitude => 90, longitude => -180,
                       accuracy_radius => 0 },
+    });
+    $t->insert_network('198.18.253.0/24', {
+        country  => { iso_code => 'DE' },
+        location => { latitude => 52.52, longitude => 13.405,
+                      accuracy_radius => 65535 },
+    });
+    $t->insert_network('198.18.254.0/24', {
+        country  => { iso_code => 'DE' },
+        location => { latitude => 52.52 },
     });
     write_tree($t, $out, 'RG-Test-Hostile-City.mmdb');
     return;
