@@ -295,11 +295,12 @@ int geo_open(const struct geo_paths *p, GEO **out, unsigned *missing,
     geo_err(err, errlen, "%s", "");
     if (missing != NULL)
 	*missing = 0;
+    if (out != NULL)
+	*out = NULL;
     if (out == NULL || p == NULL) {
 	geo_err(err, errlen, "geo_open: no paths or no result pointer");
 	return GEO_ERR;
     }
-    *out = NULL;
     paths[GEO_SLOT_CITY] = p->city_db;
     paths[GEO_SLOT_COUNTRY] = p->country_db;
     paths[GEO_SLOT_ASN] = p->asn_db;

@@ -579,7 +579,9 @@ START_TEST(test_error_buffer_bounds)
     ck_assert_uint_eq(strlen(err), sizeof(err) - 1);
     ck_assert_int_eq(geo_open(&p, &g, NULL, NULL, 0), GEO_ERR);
     ck_assert_ptr_null(g);
+    g = (GEO *) &missing;
     ck_assert_int_eq(geo_open(NULL, &g, NULL, NULL, 0), GEO_ERR);
+    ck_assert_ptr_null(g);
     ck_assert_int_eq(geo_open(&p, NULL, NULL, NULL, 0), GEO_ERR);
 }
 END_TEST
