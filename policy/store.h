@@ -12,6 +12,26 @@
  * milliseconds. Callers get copies ("views"), never pointers into the map.
  * Functions return enum store_status (0 is STORE_OK) and fill err where
  * they take one; they never log.
+ *
+ * Details callers rely on (implementation: store*.c):
+ * - capacity is per stripe (64 stripes, ceil(max / 64) entries each): a
+ *   new entry evicts the least recently seen unblocked entry of its own
+ *   stripe once that stripe is full; STORE_FULL if all of them are
+ *   blocked. Evictions are counted (store_get_stats).
+ * - an *_update takes out == NULL when the caller needs no copy. In a
+ *   copy only ips[0..nips-1] and logins[0..nlogins-1] are written.
+ * - a block is in force while now < until; an expired one reads as no
+ *   block and is cleared lazily. *_block creates an unknown entry and
+ *   takes STORE_EARG for a block already over; *_get/_unblock/_reset
+ *   give STORE_NOTFOUND for an unknown one.
+ * - *_each stops when fn returns nonzero and still returns STORE_OK; it
+ *   returns a status only for its own failures (lock timeout, memory).
+ * - lock_timeout_ms == 0 means 50 ms. A STORE_READONLY handle still opens
+ *   the file read-write (taking a robust mutex writes its lock word) but
+ *   its modifying calls return STORE_EARG.
+ * - store_win_sum: see store_win.c for the interpolation; windows up to
+ *   15 minutes use the minute ring, longer ones (up to a day) and bytes
+ *   the hour ring.
  */
 #ifndef RG_STORE_H
 #define RG_STORE_H
@@ -142,20 +162,29 @@ struct store_user_obs {
     uint32_t msgs, rcpts;
     uint64_t bytes;
     const char *qid;		/* NULL or "" if none yet */
+    unsigned flags;		/* STORE_OBS_* */
 };
+
+/* Observation flags: COUNT_ONLY adds to the windows (and the queue ids)
+ * without touching the address list or the logins seen, so the end of a
+ * message does not count its client address a second time. */
+#define STORE_OBS_COUNT_ONLY 1
 
 struct store_client_obs {
     struct addr ip;
     const char *login;		/* NULL when unauthenticated */
     uint32_t msgs, rcpts;
     uint64_t bytes;
+    unsigned flags;		/* STORE_OBS_* */
 };
 
 struct store_stats {
     uint32_t users, max_users, clients, max_clients, ips_per_user;
     uint64_t evictions, lock_timeouts, owner_dead_recoveries;
-    uint64_t generation;
+    uint64_t generation;	/* 1 for a new file, +1 per replacement */
     size_t file_size, user_stride, client_stride;
+    uint64_t stripe_resets;	/* stripes cleared: damaged or crashed */
+    size_t user_bytes;		/* file bytes per user slot, index included */
 };
 
 typedef struct store STORE;	/* opaque handle */
@@ -164,7 +193,16 @@ int store_open(const struct store_params *p, STORE **out, char *err,
 	       size_t errlen);
 void store_close(STORE *st);
 
+/* out: STORE_LOGIN_MAX bytes. st may be NULL (long logins then get an
+ * unkeyed hash suffix, so pass the handle when comparing with the store). */
 void store_normalize_login(const STORE *st, const char *login, char *out);
+
+/* The keyed hash kept in struct store_client logins[].hash. */
+uint32_t store_login_hash32(const STORE *st, const char *login);
+
+/* 1 if the path no longer names the attached file (replaced by another
+ * process's STORE_RECREATE, or removed): close and open again. */
+int store_stale(const STORE *st);
 
 /* Apply an observation (creating the entry) and copy the result out. */
 int store_user_update(STORE *st, const struct store_user_obs *obs,

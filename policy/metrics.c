@@ -1,0 +1,325 @@
+/*
+ * metrics - the rule metrics of SPEC.md section 5, one function each.
+ *
+ * Distinct counts look at the user's remembered addresses whose last
+ * sighting falls inside the window; counters sum the store's sliding
+ * windows plus what this transaction adds before it is stored. Evidence
+ * lists are sorted and bounded so a log line stays readable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geo.h"
+#include "metrics.h"
+
+#define SECONDS_PER_DAY 86400
+#define EV_LIST_MAX 12		/* items named in one piece of evidence */
+
+typedef uint64_t (*metric_fn) (const struct metrics_ctx *, uint32_t,
+			       char *, size_t);
+
+/* in_window - was a sighting at t inside the last w seconds? */
+static bool in_window(uint32_t t, uint32_t now, uint32_t w)
+{
+    return t >= now || now - t < w;
+}
+
+/* ev_list - "a,b,c" from sorted strings, bounded */
+static void ev_list(char *buf, size_t len, char (*items)[ADDR_STRLEN], size_t n)
+{
+    size_t i, used = 0;
+
+    buf[0] = 0;
+    for (i = 0; i < n && i < EV_LIST_MAX && used < len; i++)
+	used += (size_t) snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+				  items[i]);
+    if (n > EV_LIST_MAX && used < len)
+	snprintf(buf + used, len - used, ",...");
+}
+
+/* cmp_str - qsort order for fixed-size strings */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* distinct - collect one key per recent address, dedupe, sort */
+static size_t distinct(const struct metrics_ctx *c, uint32_t w,
+		       void (*key) (const struct store_ip *, char *),
+		       char (*out)[ADDR_STRLEN])
+{
+    size_t i, j, n = 0;
+
+    for (i = 0; c->user != NULL && i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+	char k[ADDR_STRLEN];
+
+	if (!in_window(ip->last_seen, c->now, w))
+	    continue;
+	key(ip, k);
+	if (k[0] == 0)
+	    continue;
+	for (j = 0; j < n && strcmp(out[j], k) != 0; j++)
+	    ;
+	if (j == n)
+	    memcpy(out[n++], k, sizeof(k));
+    }
+    qsort(out, n, sizeof(out[0]), cmp_str);
+    return n;
+}
+
+/* key_ip, key_prefix, key_country, key_asn - what "distinct" means */
+static void key_ip(const struct store_ip *ip, char *k)
+{
+    addr_format(&ip->ip, k, ADDR_STRLEN);
+}
+
+static void key_prefix(const struct store_ip *ip, char *k)
+{
+    struct addr p;
+    size_t n;
+
+    addr_prefix(&ip->ip, &p);
+    addr_format(&p, k, ADDR_STRLEN - 4);
+    n = strlen(k);
+    snprintf(k + n, ADDR_STRLEN - n, "/%d",
+	     addr_is_v4(&p) ? ADDR_V4_PREFIX : ADDR_V6_PREFIX);
+}
+
+static void key_country(const struct store_ip *ip, char *k)
+{
+    snprintf(k, ADDR_STRLEN, "%.2s", ip->geo.cc);
+}
+
+static void key_asn(const struct store_ip *ip, char *k)
+{
+    if (ip->geo.asn == 0)
+	k[0] = 0;
+    else
+	snprintf(k, ADDR_STRLEN, "AS%u", ip->geo.asn);
+}
+
+/* distinct_metric - value and evidence of one distinct count */
+static uint64_t distinct_metric(const struct metrics_ctx *c, uint32_t w,
+				void (*key) (const struct store_ip *, char *),
+				const char *what, char *ev, size_t evlen)
+{
+    char items[STORE_IPS_MAX][ADDR_STRLEN];
+    char list[RULES_REASON_MAX], win[16];
+    size_t n = distinct(c, w, key, items);
+
+    ev_list(list, sizeof(list), items, n);
+    rules_format_duration(w, win, sizeof(win));
+    snprintf(ev, evlen, "%zu %s in %s: %s", n, what, win, list);
+    return n;
+}
+
+static uint64_t m_distinct_ips(const struct metrics_ctx *c, uint32_t w,
+			       char *ev, size_t evlen)
+{
+    return distinct_metric(c, w, key_ip, "addresses", ev, evlen);
+}
+
+static uint64_t m_distinct_prefixes(const struct metrics_ctx *c, uint32_t w,
+				    char *ev, size_t evlen)
+{
+    return distinct_metric(c, w, key_prefix, "networks", ev, evlen);
+}
+
+static uint64_t m_distinct_countries(const struct metrics_ctx *c, uint32_t w,
+				     char *ev, size_t evlen)
+{
+    return distinct_metric(c, w, key_country, "countries", ev, evlen);
+}
+
+static uint64_t m_distinct_asns(const struct metrics_ctx *c, uint32_t w,
+				char *ev, size_t evlen)
+{
+    return distinct_metric(c, w, key_asn, "providers", ev, evlen);
+}
+
+/* granted - does an override make this country usual? */
+static bool granted(const struct metrics_ctx *c, const char *cc)
+{
+    size_t i, j;
+
+    for (i = 0; i < 3; i++)
+	for (j = 0; c->granted[i] != NULL && j < c->granted[i]->n; j++)
+	    if (memcmp(c->granted[i]->v[j], cc, 2) == 0)
+		return true;
+    return false;
+}
+
+/* usual - learned (seen while learning, or on enough days) or granted */
+static bool usual(const struct metrics_ctx *c, const struct store_country *k)
+{
+    uint32_t learn_end = (c->user->first_seen + c->cfg->policy.learning_s)
+	/ SECONDS_PER_DAY;
+
+    return k->first_day < learn_end || k->days >= METRICS_USUAL_MIN_DAYS
+	|| granted(c, k->cc);
+}
+
+/* m_new_country - the client's country is not one of the user's usual */
+static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
+			      char *ev, size_t evlen)
+{
+    const char *cc = c->f->geo.cc;
+    char list[3 * STORE_COUNTRIES + 1] = "";
+    size_t i, used = 0;
+    bool is_usual = false;
+
+    (void) w;
+    if (cc[0] == 0 || c->now - c->user->first_seen < c->cfg->policy.learning_s)
+	return 0;
+    for (i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
+
+	if (k->cc[0] == 0 || !usual(c, k))
+	    continue;
+	if (memcmp(k->cc, cc, 2) == 0)
+	    is_usual = true;
+	used += (size_t) snprintf(list + used, sizeof(list) - used, "%s%.2s",
+				  used ? "," : "", k->cc);
+    }
+    if (is_usual || granted(c, cc))
+	return 0;
+    snprintf(ev, evlen, "new country %.2s (usual: %s)", cc, used ? list : "none");
+    return 1;
+}
+
+/* m_travel_kmh - speed from the previous located login to this one */
+static uint64_t m_travel_kmh(const struct metrics_ctx *c, uint32_t w,
+			     char *ev, size_t evlen)
+{
+    const struct store_place *from = &c->user->prev_login;
+    struct store_place to = {c->now, c->f->geo.lat_c, c->f->geo.lon_c,
+	c->f->geo.acc_km};
+    double kmh;
+    char ago[16];
+
+    (void) w;
+    if (!c->f->geo.has_loc || from->time == 0)
+	return 0;
+    kmh = rules_travel_kmh(from, &to);
+    rules_format_duration(c->now > from->time ? c->now - from->time : 0, ago,
+			  sizeof(ago));
+    snprintf(ev, evlen, "%.0f km/h: %.0f km from the login %s before",
+	     kmh, geo_distance_km(from->lat_c / 100.0, from->lon_c / 100.0,
+				  to.lat_c / 100.0, to.lon_c / 100.0), ago);
+    return (uint64_t) kmh;
+}
+
+/* counter - a window sum of the user or client, plus this transaction */
+static uint64_t counter(const struct metrics_ctx *c, enum store_counter k,
+			uint32_t w, uint64_t pend, const char *what,
+			char *ev, size_t evlen)
+{
+    const struct store_win *win = c->cls == RULES_CLASS_AUTHENTICATED
+	? (c->user ? &c->user->win : NULL) : (c->client ? &c->client->win : NULL);
+    uint64_t v = pend + (win ? store_win_sum(win, k, c->now, w) : 0);
+    char d[16];
+
+    rules_format_duration(w, d, sizeof(d));
+    snprintf(ev, evlen, "%llu %s in %s", (unsigned long long) v, what, d);
+    return v;
+}
+
+static uint64_t m_messages(const struct metrics_ctx *c, uint32_t w,
+			   char *ev, size_t evlen)
+{
+    return counter(c, STORE_MSGS, w, c->pend_msgs, "messages", ev, evlen);
+}
+
+static uint64_t m_recipients(const struct metrics_ctx *c, uint32_t w,
+			     char *ev, size_t evlen)
+{
+    return counter(c, STORE_RCPTS, w, c->pend_rcpts, "recipients", ev, evlen);
+}
+
+static uint64_t m_bytes(const struct metrics_ctx *c, uint32_t w,
+			char *ev, size_t evlen)
+{
+    return counter(c, STORE_BYTES, w, c->pend_bytes, "bytes", ev, evlen);
+}
+
+/* m_users_per_ip - distinct logins seen from the client address */
+static uint64_t m_users_per_ip(const struct metrics_ctx *c, uint32_t w,
+			       char *ev, size_t evlen)
+{
+    char a[ADDR_STRLEN], d[16];
+    uint64_t n = 0;
+    uint32_t i;
+
+    for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (in_window(c->client->logins[i].last_seen, c->now, w))
+	    n++;
+    rules_format_duration(w, d, sizeof(d));
+    snprintf(ev, evlen, "%llu logins from %s in %s", (unsigned long long) n,
+	     addr_format(&c->f->client, a, sizeof(a)), d);
+    return n;
+}
+
+/* m_rogue_listed - the collector flagged the client address */
+static uint64_t m_rogue_listed(const struct metrics_ctx *c, uint32_t w,
+			       char *ev, size_t evlen)
+{
+    char a[ADDR_STRLEN];
+
+    (void) w;
+    if (!c->f->rogue_listed)
+	return 0;
+    snprintf(ev, evlen, "%s is on the rogue list",
+	     addr_format(&c->f->client, a, sizeof(a)));
+    return 1;
+}
+
+/* What each metric is, needs, and when it can be judged. */
+static const struct {
+    metric_fn fn;
+    unsigned geo_caps;		/* GeoIP data it needs */
+    bool user, client;		/* state it needs */
+    unsigned phases;		/* bit per enum rules_phase */
+} metric_table[CFG_METRIC_COUNT] = {
+#define AT(p) (1u << (p))
+    [CFG_METRIC_DISTINCT_IPS] = {m_distinct_ips, 0, true, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_DISTINCT_PREFIXES] = {m_distinct_prefixes, 0, true, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_DISTINCT_COUNTRIES] = {m_distinct_countries, GEO_CAP_COUNTRY, true, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_DISTINCT_ASNS] = {m_distinct_asns, GEO_CAP_ASN, true, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_NEW_COUNTRY] = {m_new_country, GEO_CAP_COUNTRY, true, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_TRAVEL_KMH] = {m_travel_kmh, GEO_CAP_LOCATION, true, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_MESSAGES] = {m_messages, 0, false, false, AT(RULES_PHASE_MAIL) | AT(RULES_PHASE_EOM)},
+    [CFG_METRIC_RECIPIENTS] = {m_recipients, 0, false, false, AT(RULES_PHASE_RCPT) | AT(RULES_PHASE_EOM)},
+    [CFG_METRIC_BYTES] = {m_bytes, 0, false, false, AT(RULES_PHASE_EOM)},
+    [CFG_METRIC_USERS_PER_IP] = {m_users_per_ip, 0, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_ROGUE_LISTED] = {m_rogue_listed, 0, false, false, AT(RULES_PHASE_MAIL)},
+#undef AT
+};
+
+/* metrics_phase - is the metric judged in this phase? */
+bool metrics_phase(enum cfg_metric m, enum rules_phase phase)
+{
+    return (unsigned) m < CFG_METRIC_COUNT
+	&& (metric_table[m].phases & (1u << phase)) != 0;
+}
+
+/* metrics_available - are the data the metric needs at hand? */
+bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c)
+{
+    if ((unsigned) m >= CFG_METRIC_COUNT)
+	return false;
+    return (c->f->geo_caps & metric_table[m].geo_caps) == metric_table[m].geo_caps
+	&& (!metric_table[m].user || c->user != NULL)
+	&& (!metric_table[m].client || c->client != NULL);
+}
+
+/* metrics_eval - the value of one metric, with its evidence */
+uint64_t metrics_eval(enum cfg_metric m, const struct metrics_ctx *c,
+		      uint32_t window_s, char *ev, size_t evlen)
+{
+    ev[0] = 0;
+    if (!metrics_available(m, c))
+	return 0;
+    return metric_table[m].fn(c, window_s, ev, evlen);
+}

@@ -1,0 +1,39 @@
+/*
+ * metrics - one function per rule metric, chosen from a table by
+ * enum cfg_metric. Each returns the metric's value for the transaction
+ * being judged and writes its evidence ("4 countries in 10m: BR,CN,DE,RU").
+ *
+ * Contract: pure functions of the context; thread-safe; internal to the
+ * engine (rules.c) and its tests.
+ */
+#ifndef RG_METRICS_H
+#define RG_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "rules.h"
+#include "store.h"
+
+#define METRICS_USUAL_MIN_DAYS 3	/* days seen before a country is usual */
+
+struct metrics_ctx {
+    const struct cfg *cfg;
+    const struct rules_facts *f;
+    uint32_t now;
+    enum rules_class cls;
+    const struct store_user *user;	/* NULL without a login */
+    const struct store_client *client;	/* NULL when not loaded */
+    uint32_t pend_msgs, pend_rcpts;	/* this transaction, not yet stored */
+    uint64_t pend_bytes;
+    const struct cfg_countries *granted[3];	/* usual by override */
+};
+
+bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
+bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);
+uint64_t metrics_eval(enum cfg_metric m, const struct metrics_ctx *c,
+		      uint32_t window_s, char *ev, size_t evlen);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * rules - judge one transaction phase: classify, record the observation,
+ * honour blocks, evaluate every applicable rule (strongest action wins),
+ * start blocks.
+ *
+ * Contract: no I/O but the store; no clock; no logging. A store failure
+ * (lock timeout, table full) yields the configured on_error action, with
+ * the status in v->status for the caller to log and count. The verdict
+ * struct is reset at the MAIL phase and carried through RCPT and EOM.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "geo.h"
+#include "metrics.h"
+#include "rules.h"
+
+#define MIN_TRAVEL_S 60		/* logins closer in time count as a minute */
+#define SECONDS_PER_HOUR 3600.0
+#define RULES_LIMIT_TEXT 32	/* room for " (limit N)" after evidence */
+
+static const char *const class_names[] = {
+    "authenticated", "internal", "external", "trusted",
+};
+
+/* rules_class_name - printable transaction class */
+const char *rules_class_name(enum rules_class c)
+{
+    return (unsigned) c < sizeof(class_names) / sizeof(class_names[0])
+	? class_names[c] : "?";
+}
+
+/* rules_verdict_init - a fresh verdict: accept, nothing found */
+void rules_verdict_init(struct rules_verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->action = CFG_ACTION_ACCEPT;
+    v->rule = -1;
+}
+
+/* rules_classify - authenticated, trusted, internal or external */
+enum rules_class rules_classify(const struct cfg *cfg, const char *login,
+				const struct addr *client)
+{
+    if (addr_cidr_list_match(&cfg->networks.trusted, client))
+	return RULES_CLASS_TRUSTED;
+    if (login != NULL && *login != 0)
+	return RULES_CLASS_AUTHENTICATED;
+    if (addr_cidr_list_match(&cfg->networks.internal, client))
+	return RULES_CLASS_INTERNAL;
+    return RULES_CLASS_EXTERNAL;
+}
+
+/* applies - does a rule's applies_to cover this class? */
+static bool applies(enum cfg_applies a, enum rules_class c)
+{
+    switch (a) {
+    case CFG_APPLIES_AUTHENTICATED:
+	return c == RULES_CLASS_AUTHENTICATED;
+    case CFG_APPLIES_INTERNAL:
+	return c == RULES_CLASS_INTERNAL;
+    case CFG_APPLIES_EXTERNAL:
+	return c == RULES_CLASS_EXTERNAL;
+    default:
+	return c != RULES_CLASS_TRUSTED;
+    }
+}
+
+/* domain_of - the domain of the sender, else of the login, or NULL */
+static const char *domain_of(const char *login, const char *sender)
+{
+    const char *at = sender ? strrchr(sender, '@') : NULL;
+
+    if (at == NULL || at[1] == 0)
+	at = login ? strrchr(login, '@') : NULL;
+    return at != NULL && at[1] != 0 ? at + 1 : NULL;
+}
+
+/* override_matches - the overrides for a transaction: user, domain, net */
+static void override_matches(const struct cfg *cfg, const char *login,
+			     const char *sender, const struct addr *client,
+			     int rule, const struct cfg_override *out[3])
+{
+    const char *dom = domain_of(login, sender);
+    size_t i;
+
+    out[0] = out[1] = out[2] = NULL;
+    for (i = 0; i < cfg->policy.noverrides; i++) {
+	const struct cfg_override *o = &cfg->policy.overrides[i];
+
+	if (rule >= 0 && o->rule != rule)
+	    continue;
+	if (rule < 0 && o->countries.n == 0)
+	    continue;
+	if (o->kind == CFG_OV_USER && login && strcasecmp(o->user, login) == 0)
+	    out[0] = out[0] ? out[0] : o;
+	else if (o->kind == CFG_OV_DOMAIN && dom && strcasecmp(o->domain, dom) == 0)
+	    out[1] = out[1] ? out[1] : o;
+	else if (o->kind == CFG_OV_NETWORK && addr_cidr_match(&o->network, client)
+		 && (out[2] == NULL || o->network.plen > out[2]->network.plen))
+	    out[2] = o;
+    }
+}
+
+/* rules_limit_for - a rule's limit after overrides: user, domain, network */
+uint64_t rules_limit_for(const struct cfg *cfg, size_t rule, const char *login,
+			 const char *sender, const struct addr *client)
+{
+    const struct cfg_override *m[3];
+    int i;
+
+    override_matches(cfg, login, sender, client, (int) rule, m);
+    for (i = 0; i < 3; i++)
+	if (m[i] != NULL)
+	    return m[i]->limit;
+    return cfg->policy.rules[rule].limit;
+}
+
+/* whitelisted - users and networks that are never judged */
+static bool whitelisted(const struct cfg *cfg, const struct rules_facts *f)
+{
+    size_t i;
+
+    if (addr_cidr_list_match(&cfg->policy.wl_networks, &f->client))
+	return true;
+    for (i = 0; f->login && i < cfg->policy.wl_users.n; i++)
+	if (strcasecmp(cfg->policy.wl_users.v[i], f->login) == 0)
+	    return true;
+    return false;
+}
+
+/* raise - keep the stronger action (the first rule wins a tie) */
+static void raise_action(struct rules_verdict *v, enum cfg_action a, int rule,
+			 bool from_block, const char *reason)
+{
+    size_t n;
+
+    if (a < v->action || (a == v->action && v->reason[0] != 0))
+	return;
+    v->action = a;
+    v->rule = rule;
+    v->from_block = from_block;
+    n = strnlen(reason, sizeof(v->reason) - 1);
+    memcpy(v->reason, reason, n);
+    v->reason[n] = 0;
+}
+
+/* block_in_force - apply a block of the user or the client */
+static void block_in_force(const struct store_block *b, const char *who,
+			   uint32_t now, struct rules_verdict *v)
+{
+    char reason[RULES_REASON_MAX], left[16];
+
+    if (b->until <= now)
+	return;
+    rules_format_duration(b->until - now, left, sizeof(left));
+    snprintf(reason, sizeof(reason), "%s blocked for %s more by %s: %s", who,
+	     left, b->setby == STORE_BY_ADMIN ? "admin" : "rule", b->reason);
+    raise_action(v, (enum cfg_action) b->action, b->setby == STORE_BY_RULE
+		 ? (int) b->rule : -1, true, reason);
+}
+
+/* record - store this phase's observation and copy the state out */
+static int record(const struct rules_facts *f, STORE *st, uint32_t now,
+		  enum rules_class cls, struct store_user *u,
+		  struct store_client *c, bool *have_user)
+{
+    struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, 0, f->qid, 0};
+    struct store_client_obs co = {f->client, cls == RULES_CLASS_AUTHENTICATED
+	? f->login : NULL, 0, 0, 0, 0};
+    int s;
+
+    *have_user = cls == RULES_CLASS_AUTHENTICATED;
+    if (f->phase == RULES_PHASE_EOM) {
+	uo.msgs = co.msgs = 1;
+	uo.rcpts = co.rcpts = f->rcpts;
+	uo.bytes = co.bytes = f->bytes;
+	uo.flags = co.flags = STORE_OBS_COUNT_ONLY;
+    }
+    if (f->phase == RULES_PHASE_RCPT) {
+	s = *have_user ? store_user_get(st, f->login, now, u) : STORE_OK;
+	if (s == STORE_OK)
+	    s = store_client_get(st, &f->client, now, c);
+	return s == STORE_NOTFOUND ? STORE_OK : s;
+    }
+    s = *have_user ? store_user_update(st, &uo, now, u) : STORE_OK;
+    if (s == STORE_OK)
+	s = store_client_update(st, &co, now, c);
+    return s;
+}
+
+/* fire - a rule exceeded its limit: raise the verdict, maybe block */
+static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
+		 size_t i, const char *ev, uint64_t limit, uint32_t now,
+		 struct rules_verdict *v)
+{
+    const struct cfg_rule *r = &cfg->policy.rules[i];
+    struct store_block b;
+    char reason[RULES_REASON_MAX];
+
+    if (r->metric == CFG_METRIC_NEW_COUNTRY || r->metric == CFG_METRIC_ROGUE_LISTED)
+	snprintf(reason, sizeof(reason), "%s", ev);
+    else
+	snprintf(reason, sizeof(reason), "%s (limit %llu)", ev,
+		 (unsigned long long) limit);
+    raise_action(v, r->action, (int) i, false, reason);
+    if (r->block_for_s == 0 || now + r->block_for_s <= v->block_until)
+	return;
+    memset(&b, 0, sizeof(b));
+    b.until = now + r->block_for_s;
+    b.action = (uint8_t) r->action;
+    b.setby = STORE_BY_RULE;
+    b.rule = (uint16_t) i;
+    snprintf(b.reason, sizeof(b.reason), "%s", r->name);
+    if ((v->cls == RULES_CLASS_AUTHENTICATED && r->metric != CFG_METRIC_USERS_PER_IP
+	 && r->metric != CFG_METRIC_ROGUE_LISTED
+	 ? store_user_block(st, f->login, &b, now)
+	 : store_client_block(st, &f->client, &b, now)) == STORE_OK) {
+	v->block_set = true;
+	v->block_until = b.until;
+    }
+}
+
+/* evaluate - every rule that applies to this class and phase */
+static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx *mc,
+		     uint32_t now, struct rules_verdict *v)
+{
+    char ev[RULES_REASON_MAX - RULES_LIMIT_TEXT];
+    size_t i;
+
+    for (i = 0; i < cfg->policy.nrules; i++) {
+	const struct cfg_rule *r = &cfg->policy.rules[i];
+	uint64_t value, limit;
+
+	if (!applies(r->applies_to, v->cls) || !metrics_phase(r->metric, mc->f->phase))
+	    continue;
+	value = metrics_eval(r->metric, mc, r->window_s, ev, sizeof(ev));
+	limit = rules_limit_for(cfg, i, mc->f->login, mc->f->sender, &mc->f->client);
+	if (value > limit)
+	    fire(cfg, st, mc->f, i, ev, limit, now, v);
+    }
+}
+
+/* rules_judge - one phase of one transaction */
+int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
+		uint32_t now, struct rules_verdict *v)
+{
+    struct store_user u;
+    struct store_client c;
+    struct metrics_ctx mc;
+    const struct cfg_override *ov[3];
+    bool have_user;
+    int s;
+
+    if (f->phase == RULES_PHASE_MAIL)
+	rules_verdict_init(v);
+    v->cls = rules_classify(cfg, f->login, &f->client);
+    if (v->cls == RULES_CLASS_TRUSTED)
+	return STORE_OK;
+    if ((s = record(f, st, now, v->cls, &u, &c, &have_user)) != STORE_OK) {
+	v->status = s;
+	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
+	return s;
+    }
+    if ((v->whitelisted = whitelisted(cfg, f)))
+	return STORE_OK;
+    if (have_user)
+	block_in_force(&u.block, "login", now, v);
+    block_in_force(&c.block, "client", now, v);
+    memset(&mc, 0, sizeof(mc));
+    mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
+    mc.user = have_user ? &u : NULL;
+    mc.client = &c;
+    if (f->phase != RULES_PHASE_EOM) {
+	mc.pend_msgs = 1;
+	mc.pend_rcpts = f->rcpts;
+    }
+    override_matches(cfg, f->login, f->sender, &f->client, -1, ov);
+    mc.granted[0] = ov[0] ? &ov[0]->countries : NULL;
+    mc.granted[1] = ov[1] ? &ov[1]->countries : NULL;
+    mc.granted[2] = ov[2] ? &ov[2]->countries : NULL;
+    evaluate(cfg, st, &mc, now, v);
+    return STORE_OK;
+}
+
+/* rules_act_now - must the front end apply the verdict in this phase? */
+bool rules_act_now(const struct rules_verdict *v, enum rules_phase phase)
+{
+    return v->action >= CFG_ACTION_TEMPFAIL
+	|| (phase == RULES_PHASE_EOM && v->action > CFG_ACTION_ACCEPT);
+}
+
+/* rules_reply_for - SMTP reply of a tempfail or reject */
+void rules_reply_for(const struct cfg *cfg, const struct rules_verdict *v,
+		     struct rules_reply *r)
+{
+    if (v->action == CFG_ACTION_REJECT) {
+	r->rcode = "550", r->xcode = "5.7.1", r->text = cfg->milter.reply_reject;
+    } else {
+	r->rcode = "451", r->xcode = "4.7.1", r->text = cfg->milter.reply_tempfail;
+    }
+}
+
+/* rules_format_duration - "90s", "10m", "1h", "1d", "1h30m" */
+void rules_format_duration(uint32_t s, char *buf, size_t len)
+{
+    static const struct {
+	uint32_t secs;
+	char unit;
+    } units[] = { {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'} };
+    size_t i, used = 0;
+
+    buf[0] = 0;
+    for (i = 0; i < sizeof(units) / sizeof(units[0]) && used < len; i++) {
+	if (s < units[i].secs)
+	    continue;
+	used += (size_t) snprintf(buf + used, len - used, "%u%c",
+				  s / units[i].secs, units[i].unit);
+	s %= units[i].secs;
+    }
+    if (used == 0)
+	snprintf(buf, len, "0s");
+}
+
+/* rules_travel_kmh - speed between two places, accuracy radii forgiven */
+double rules_travel_kmh(const struct store_place *from,
+			const struct store_place *to)
+{
+    double km = geo_distance_km(from->lat_c / 100.0, from->lon_c / 100.0,
+				to->lat_c / 100.0, to->lon_c / 100.0);
+    uint32_t dt = to->time > from->time ? to->time - from->time : 0;
+
+    km -= (double) from->acc_km + (double) to->acc_km;
+    if (km <= 0)
+	return 0;
+    if (dt < MIN_TRAVEL_S)
+	dt = MIN_TRAVEL_S;
+    return km / (dt / SECONDS_PER_HOUR);
+}
+
+/* rules_geo_facts - a GeoIP answer in the store's compact form */
+void rules_geo_facts(const struct geo_info *gi, struct store_geo *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->cc, gi->cc, sizeof(out->cc));
+    out->cc[2] = 0;
+    out->asn = gi->asn;
+    if (gi->has_loc) {
+	out->lat_c = (int16_t) lround(gi->lat * 100.0);
+	out->lon_c = (int16_t) lround(gi->lon * 100.0);
+	out->acc_km = gi->acc_km;
+	out->has_loc = 1;
+    }
+}

@@ -1,0 +1,89 @@
+/*
+ * rules - the policy engine: facts about one SMTP transaction, the live
+ * state and the current time in; a verdict with its evidence out.
+ *
+ * No libmilter, no clock reads, no logging: every front end (the milter,
+ * a future policy-delegation server, the golden test driver) calls
+ * rules_judge() once per phase of a transaction with the same verdict
+ * struct, which carries what earlier phases found. Actions that need the
+ * message (tag, quarantine) are decided early and applied at end of
+ * message; tempfail and reject apply at once.
+ */
+#ifndef RG_RULES_H
+#define RG_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "cfg.h"
+#include "store.h"
+
+#define RULES_REASON_MAX 256
+
+enum rules_phase {
+    RULES_PHASE_MAIL,		/* MAIL FROM: login and client known */
+    RULES_PHASE_RCPT,		/* each RCPT TO */
+    RULES_PHASE_EOM,		/* end of message: size and queue id known */
+};
+
+enum rules_class {
+    RULES_CLASS_AUTHENTICATED,
+    RULES_CLASS_INTERNAL,
+    RULES_CLASS_EXTERNAL,
+    RULES_CLASS_TRUSTED,
+};
+
+struct rules_facts {
+    enum rules_phase phase;
+    const char *login;		/* SASL login, NULL or "" when none */
+    const char *sender;		/* MAIL FROM address, may be NULL */
+    struct addr client;
+    struct store_geo geo;	/* the client's place, from GeoIP */
+    unsigned geo_caps;		/* GEO_CAP_* of the databases loaded */
+    bool rogue_listed;		/* the client is on the collector's list */
+    uint32_t rcpts;		/* recipients accepted so far, this one included */
+    uint64_t bytes;		/* message size (EOM) */
+    const char *qid;		/* queue id, when known */
+};
+
+struct rules_verdict {
+    enum rules_class cls;
+    enum cfg_action action;	/* strongest so far in this transaction */
+    int rule;			/* the rule behind action, -1: none */
+    bool from_block;		/* a block in force decided it */
+    bool whitelisted;		/* never judged */
+    bool block_set;		/* this transaction started a block */
+    uint32_t block_until;
+    int status;			/* enum store_status of a state failure */
+    char reason[RULES_REASON_MAX];
+    bool recorded;		/* the MAIL phase observation is stored */
+};
+
+struct rules_reply {
+    const char *rcode;		/* "451", "550" */
+    const char *xcode;		/* "4.7.1", "5.7.1" */
+    const char *text;
+};
+
+void rules_verdict_init(struct rules_verdict *v);
+int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
+		uint32_t now, struct rules_verdict *v);
+bool rules_act_now(const struct rules_verdict *v, enum rules_phase phase);
+void rules_reply_for(const struct cfg *cfg, const struct rules_verdict *v,
+		     struct rules_reply *r);
+enum rules_class rules_classify(const struct cfg *cfg, const char *login,
+				const struct addr *client);
+const char *rules_class_name(enum rules_class c);
+uint64_t rules_limit_for(const struct cfg *cfg, size_t rule, const char *login,
+			 const char *sender, const struct addr *client);
+
+/* Helpers shared by the metric functions and the front ends. */
+struct geo_info;
+void rules_geo_facts(const struct geo_info *gi, struct store_geo *out);
+void rules_format_duration(uint32_t s, char *buf, size_t len);
+double rules_travel_kmh(const struct store_place *from,
+			const struct store_place *to);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * golden - replay a golden case file through the policy engine and
+ * compare each verdict with the expected one.
+ *
+ * usage: golden [-v] GEODB_DIR CASE_FILE...
+ *
+ * A case file is line oriented ('#' starts a comment):
+ *   config FILE                 configuration, relative to the case file
+ *   TIME LOGIN CLIENT RCPTS SIZE EXPECT
+ *   repeat N TIME LOGIN CLIENT RCPTS SIZE EXPECT
+ *   block LOGIN|IP DURATION     an admin block at the current time
+ *   unblock LOGIN|IP
+ *   rogue IP                    the client is on the collector's list
+ *   sender ADDRESS              MAIL FROM of the following events
+ * TIME is an offset from the start ("0", "10m") or "+DURATION" from the
+ * previous event. LOGIN is "-" for none. "{i}" in LOGIN or CLIENT becomes
+ * the repetition number (1..N). EXPECT is ACTION, ACTION/RULE, or
+ * ACTION/blocked for a verdict that came from a block in force.
+ * Each transaction runs MAIL, one RCPT per recipient, then end of message,
+ * stopping at the first tempfail or reject, as an MTA would.
+ */
+#include <ctype.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "geo.h"
+#include "rules.h"
+#include "store.h"
+
+#define START_TIME 1767600000u	/* 2026-01-05 08:00:00 UTC, a Monday */
+#define LINE_MAX_LEN 1024
+#define ERR_LEN 4096
+
+struct run {
+    const char *file;
+    int line;
+    struct cfg *cfg;
+    STORE *st;
+    GEO *geo;
+    char geodir[512];
+    char statepath[64];
+    uint32_t now;
+    char sender[256];
+    struct addr rogue[16];
+    size_t nrogue;
+    int verbose, failures, events;
+};
+
+/* die - a broken case file is an error of the test, not of the engine */
+static void die(const struct run *r, const char *msg, const char *arg)
+{
+    fprintf(stderr, "%s:%d: %s%s%s\n", r->file, r->line, msg,
+	    arg ? ": " : "", arg ? arg : "");
+    exit(2);
+}
+
+/* parse_time - absolute offset or +relative, in seconds */
+static uint32_t parse_time(struct run *r, const char *t)
+{
+    char err[128];
+    uint64_t ms;
+    int rel = t[0] == '+';
+
+    if (strcmp(t, "0") == 0)
+	return START_TIME;
+    if (cfg_parse_duration(t + rel, &ms, err, sizeof(err)) != 0)
+	die(r, "bad time", t);
+    return (rel ? r->now : START_TIME) + (uint32_t) (ms / 1000);
+}
+
+/* subst - replace "{i}" by n */
+static void subst(const char *in, int n, char *out, size_t len)
+{
+    const char *p = strstr(in, "{i}");
+
+    if (p == NULL)
+	snprintf(out, len, "%s", in);
+    else
+	snprintf(out, len, "%.*s%d%s", (int) (p - in), in, n, p + 3);
+}
+
+/* is_rogue - is the client on the case's rogue list? */
+static bool is_rogue(const struct run *r, const struct addr *a)
+{
+    size_t i;
+
+    for (i = 0; i < r->nrogue; i++)
+	if (addr_equal(&r->rogue[i], a))
+	    return true;
+    return false;
+}
+
+/* transaction - MAIL, RCPT..., EOM through the engine; the final verdict */
+static void transaction(struct run *r, const char *login, const char *client,
+			unsigned rcpts, unsigned long size, struct rules_verdict *v)
+{
+    struct rules_facts f;
+    struct geo_info gi;
+    unsigned i;
+
+    memset(&f, 0, sizeof(f));
+    f.login = strcmp(login, "-") == 0 ? NULL : login;
+    f.sender = r->sender[0] ? r->sender : NULL;
+    if (addr_parse(client, &f.client) != 0)
+	die(r, "bad client address", client);
+    (void) geo_lookup(r->geo, &f.client, &gi);	/* partial answers count */
+    rules_geo_facts(&gi, &f.geo);
+    f.geo_caps = geo_caps(r->geo);
+    f.rogue_listed = is_rogue(r, &f.client);
+    f.phase = RULES_PHASE_MAIL;
+    rules_judge(r->cfg, r->st, &f, r->now, v);
+    if (rules_act_now(v, f.phase))
+	return;
+    for (i = 1; i <= rcpts; i++) {
+	f.phase = RULES_PHASE_RCPT;
+	f.rcpts = i;
+	rules_judge(r->cfg, r->st, &f, r->now, v);
+	if (rules_act_now(v, f.phase))
+	    return;
+    }
+    f.phase = RULES_PHASE_EOM;
+    f.bytes = size;
+    f.qid = "GOLDENQID";
+    rules_judge(r->cfg, r->st, &f, r->now, v);
+}
+
+/* verdict_text - "action", "action/rule" or "action/blocked" */
+static void verdict_text(const struct run *r, const struct rules_verdict *v,
+			 char *buf, size_t len)
+{
+    if (v->action == CFG_ACTION_ACCEPT)
+	snprintf(buf, len, "accept");
+    else if (v->from_block)
+	snprintf(buf, len, "%s/blocked", cfg_action_name(v->action));
+    else if (v->rule >= 0)
+	snprintf(buf, len, "%s/%s", cfg_action_name(v->action),
+		 r->cfg->policy.rules[v->rule].name);
+    else
+	snprintf(buf, len, "%s", cfg_action_name(v->action));
+}
+
+/* expect_ok - EXPECT "action" matches any rule; "action/x" must match x */
+static bool expect_ok(const char *want, const char *got)
+{
+    size_t n = strlen(want);
+
+    return strcmp(want, got) == 0
+	|| (strchr(want, '/') == NULL && strncmp(got, want, n) == 0
+	    && (got[n] == 0 || got[n] == '/'));
+}
+
+/* event - one transaction line, possibly repeated */
+static void event(struct run *r, int n, char **tok)
+{
+    char login[256], client[128], got[128];
+    struct rules_verdict v;
+
+    subst(tok[1], n, login, sizeof(login));
+    subst(tok[2], n, client, sizeof(client));
+    r->now = parse_time(r, tok[0]);
+    transaction(r, login, client, (unsigned) atoi(tok[3]),
+		(unsigned long) atol(tok[4]), &v);
+    verdict_text(r, &v, got, sizeof(got));
+    r->events++;
+    if (r->verbose || !expect_ok(tok[5], got))
+	printf("%s:%d%s%s: t=+%us %s %s -> %s (%s)%s%s\n", r->file, r->line,
+	       n ? " #" : "", n ? tok[6] : "", r->now - START_TIME, login,
+	       client, got, v.reason, expect_ok(tok[5], got) ? "" : " EXPECTED ",
+	       expect_ok(tok[5], got) ? "" : tok[5]);
+    if (!expect_ok(tok[5], got))
+	r->failures++;
+}
+
+/* admin_block - block/unblock a login or an address */
+static void admin_block(struct run *r, char **tok, int ntok, bool block)
+{
+    struct store_block b;
+    struct addr a;
+    uint64_t ms = 0;
+    char err[128];
+    int is_ip = addr_parse(tok[1], &a) == 0;
+
+    memset(&b, 0, sizeof(b));
+    if (block && (ntok < 3 || cfg_parse_duration(tok[2], &ms, err, sizeof(err))))
+	die(r, "block needs LOGIN|IP DURATION", NULL);
+    b.until = r->now + (uint32_t) (ms / 1000);
+    b.action = CFG_ACTION_REJECT;
+    b.setby = STORE_BY_ADMIN;
+    snprintf(b.reason, sizeof(b.reason), "golden admin");
+    if (block && (is_ip ? store_client_block(r->st, &a, &b, r->now)
+		  : store_user_block(r->st, tok[1], &b, r->now)) != STORE_OK)
+	die(r, "block failed", tok[1]);
+    if (!block)
+	(void) (is_ip ? store_client_unblock(r->st, &a, r->now)
+		: store_user_unblock(r->st, tok[1], r->now));
+}
+
+/* load_config - the case's configuration and a fresh store */
+static void load_config(struct run *r, const char *name)
+{
+    char path[1024], err[ERR_LEN], *dir = strdup(r->file);
+    struct store_params sp;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dirname(dir), name);
+    free(dir);
+    if ((r->cfg = cfg_load(path, err, sizeof(err))) == NULL)
+	die(r, "configuration", err);
+    snprintf(r->statepath, sizeof(r->statepath), "/tmp/rg-golden-XXXXXX");
+    if ((fd = mkstemp(r->statepath)) < 0)
+	die(r, "mkstemp", NULL);
+    close(fd);
+    unlink(r->statepath);
+    memset(&sp, 0, sizeof(sp));
+    sp.path = r->statepath;
+    sp.max_users = r->cfg->state.max_users;
+    sp.max_clients = r->cfg->state.max_clients;
+    sp.ips_per_user = r->cfg->state.ips_per_user;
+    sp.lock_timeout_ms = r->cfg->state.lock_timeout_ms;
+    sp.flags = STORE_CREATE;
+    sp.mode = 0600;
+    if (store_open(&sp, &r->st, err, sizeof(err)) != STORE_OK)
+	die(r, "store", err);
+}
+
+/* open_geo - the test databases generated for this run */
+static void open_geo(struct run *r)
+{
+    char city[600], country[600], asn[600], err[512];
+    struct geo_paths p = {city, country, asn};
+    unsigned missing = 0;
+
+    snprintf(city, sizeof(city), "%s/GeoLite2-City.mmdb", r->geodir);
+    snprintf(country, sizeof(country), "%s/GeoLite2-Country.mmdb", r->geodir);
+    snprintf(asn, sizeof(asn), "%s/GeoLite2-ASN.mmdb", r->geodir);
+    if (geo_open(&p, &r->geo, &missing, err, sizeof(err)) != GEO_OK || missing)
+	die(r, "GeoIP test databases", err);
+}
+
+/* run_line - one line of a case file */
+static void run_line(struct run *r, char *line)
+{
+    char *tok[10], *save = NULL, *t, nbuf[16];
+    int ntok = 0, i, n;
+
+    if ((t = strchr(line, '#')) != NULL)
+	*t = 0;
+    for (t = strtok_r(line, " \t\r\n", &save); t && ntok < 10;
+	 t = strtok_r(NULL, " \t\r\n", &save))
+	tok[ntok++] = t;
+    if (ntok == 0)
+	return;
+    if (strcmp(tok[0], "config") == 0 && ntok == 2)
+	load_config(r, tok[1]);
+    else if (r->cfg == NULL)
+	die(r, "the first directive must be config", NULL);
+    else if (strcmp(tok[0], "sender") == 0 && ntok == 2)
+	snprintf(r->sender, sizeof(r->sender), "%s", tok[1]);
+    else if (strcmp(tok[0], "rogue") == 0 && ntok == 2 && r->nrogue < 16) {
+	if (addr_parse(tok[1], &r->rogue[r->nrogue++]) != 0)
+	    die(r, "bad rogue address", tok[1]);
+    } else if (strcmp(tok[0], "block") == 0 || strcmp(tok[0], "unblock") == 0)
+	admin_block(r, tok, ntok, tok[0][0] == 'b');
+    else if (strcmp(tok[0], "repeat") == 0 && ntok == 8) {
+	n = atoi(tok[1]);
+	for (i = 1; i <= n; i++) {
+	    snprintf(nbuf, sizeof(nbuf), "%d", i);
+	    tok[8] = nbuf;
+	    event(r, i, tok + 2);
+	}
+    } else if (ntok == 6)
+	event(r, 0, tok);
+    else
+	die(r, "cannot parse line", tok[0]);
+}
+
+/* run_case - one case file; returns its failures */
+static int run_case(const char *geodir, const char *file, int verbose)
+{
+    struct run r;
+    char line[LINE_MAX_LEN];
+    FILE *f = fopen(file, "r");
+
+    memset(&r, 0, sizeof(r));
+    r.file = file;
+    r.verbose = verbose;
+    r.now = START_TIME;
+    snprintf(r.geodir, sizeof(r.geodir), "%s", geodir);
+    if (f == NULL)
+	die(&r, "cannot open", file);
+    open_geo(&r);
+    while (fgets(line, sizeof(line), f) != NULL) {
+	r.line++;
+	run_line(&r, line);
+    }
+    fclose(f);
+    printf("%s %s (%d events, %d wrong)\n", r.failures ? "not ok -" : "ok -",
+	   file, r.events, r.failures);
+    if (r.st)
+	store_close(r.st);
+    unlink(r.statepath);
+    cfg_free(r.cfg);
+    geo_close(r.geo);
+    return r.failures || r.events == 0;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1, verbose = 0, pass = 0, fail = 0;
+
+    if (argc > 1 && strcmp(argv[1], "-v") == 0)
+	verbose = 1, i++;
+    if (argc - i < 2) {
+	fprintf(stderr, "usage: golden [-v] GEODB_DIR CASE_FILE...\n");
+	return 2;
+    }
+    for (int j = i + 1; j < argc; j++) {
+	if (run_case(argv[i], argv[j], verbose))
+	    fail++;
+	else
+	    pass++;
+    }
+    printf("golden: %d passed, %d failed\n", pass, fail);
+    return fail ? 1 : 0;
+}
