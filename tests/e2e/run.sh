@@ -1,0 +1,75 @@
+#!/bin/bash
+# run.sh - run every tests/e2e/t_*.sh against BUILD_DIR, one after the
+# other, and print one summary line "e2e: N passed, M failed".
+# A test counts its own "ok - " / "not ok - " lines; one that exits
+# non-zero without a "not ok" line, or runs past E2E_TEST_TIMEOUT seconds
+# (default 180), counts as one failure; exit 77 with no checks is a skip.
+# Should a test be killed before its trap ran, the Postfix instance and
+# the processes it recorded are stopped here.
+# Usage: tests/e2e/run.sh BUILD_DIR [t_name.sh ...]
+
+here=$(cd -- "$(dirname -- "$0")" && pwd)
+build=${1:-build}
+shift 2>/dev/null
+case $build in /*) ;; *) build=$(cd -- "$build" 2>/dev/null && pwd || echo "$PWD/$build") ;; esac
+export E2E_RUNNER=1 E2E_BUILD=$build
+tmpbase=${E2E_TMPDIR:-/tmp}
+
+if [ $# -gt 0 ]; then
+    tests=()
+    for t in "$@"; do tests+=("$here/$(basename -- "$t")"); done
+else
+    tests=("$here"/t_*.sh)
+    [ -e "${tests[0]}" ] || tests=()
+fi
+
+# reap - DIR: stop what a killed test left running in its temp dir
+reap() {
+    local d=$1 pid st now
+    if [ -f "$d/etc/main.cf" ] && [ -f "$d/q/pid/master.pid" ]; then
+        timeout -k 2 15 postfix -c "$d/etc" stop >/dev/null 2>&1
+    fi
+    if [ -f "$d/pids" ]; then
+        while read -r pid st; do
+            now=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $20 }')
+            [ -n "$now" ] && [ "$now" = "$st" ] && kill -s KILL "$pid" 2>/dev/null
+        done <"$d/pids"
+    fi
+    [ -n "${KEEP:-}" ] || rm -rf -- "$d"
+}
+
+pass=0 fail=0 skip=0
+for t in "${tests[@]}"; do
+    name=$(basename -- "$t")
+    log=$(mktemp) || exit 1
+    before=$(ls -d "$tmpbase"/rg-e2e.* 2>/dev/null)
+    echo "# $name"
+    timeout -k 20 "${E2E_TEST_TIMEOUT:-180}" bash "$t" "$build" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    p=$(grep -c '^ok - ' "$log")
+    f=$(grep -c '^not ok - ' "$log")
+    rm -f -- "$log"
+    if [ "$rc" -eq 77 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+        skip=$((skip + 1))
+        continue
+    fi
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "not ok - $name timed out after ${E2E_TEST_TIMEOUT:-180}s"
+        f=$((f + 1))
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "not ok - $name exited with status $rc"
+        f=$((f + 1))
+    fi
+    for d in $(ls -d "$tmpbase"/rg-e2e.* 2>/dev/null); do
+        case $'\n'"$before"$'\n' in *$'\n'"$d"$'\n'*) continue ;; esac
+        [ -f "$d/etc/main.cf" ] || [ -f "$d/pids" ] || continue
+        # Left behind: either KEEP=1 or a test killed before its trap ran.
+        if [ -f "$d/q/pid/master.pid" ] || [ -f "$d/pids" ]; then reap "$d"; fi
+    done
+    pass=$((pass + p))
+    fail=$((fail + f))
+done
+
+[ "$skip" -gt 0 ] && echo "# $skip test file(s) skipped (need root and the packages of scripts/deps.sh)"
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
