@@ -1,0 +1,633 @@
+/*
+ * store - the state file: creation, attach and header validation,
+ * statistics and the shared counters.
+ *
+ * Contract: store_open returns a handle that every thread of the process
+ * may share; the handle is immutable after open and every table access
+ * goes through the stripe locks (store_table.c). The header is untrusted
+ * input: it is read with pread, each field checked, the whole geometry
+ * recomputed from the capacities and compared, the file size matched and
+ * a checksum verified before anything is mapped. A failed check is
+ * STORE_EFORMAT with the reason in err; with STORE_RECREATE the file is
+ * replaced instead (the state is a cache).
+ *
+ * Creation and replacement never expose a half-built file: the new file
+ * is built under a temporary name in the same directory, then link()ed
+ * (create: loses cleanly to a concurrent creator) or rename()d (replace)
+ * into place. Attachers hold an flock on the file while they check it,
+ * so two processes never replace the same file twice, and re-check that
+ * the path still names the file they locked.
+ *
+ * Robust mutexes outlive the processes that hold them, but not a reboot
+ * of a file kept on disk: the header records the kernel boot id, and the
+ * first attacher after a reboot (under the flock) re-initialises every
+ * stripe lock and checks every stripe.
+ *
+ * STORE_READONLY (relayguardctl): the file is still opened read-write,
+ * because taking a robust mutex writes its lock word; such a handle
+ * never changes an entry (modifying calls return STORE_EARG). It may
+ * repair a stripe whose lock owner died, as any locker must.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "store_int.h"
+
+#define BOOT_ID_PATH	"/proc/sys/kernel/random/boot_id"
+#define BOOT_ID_TEXT	36	/* 8-4-4-4-12 hex digits */
+#define TMP_SUFFIX	".XXXXXX"
+#define DEFAULT_MODE	0600
+#define OPEN_TRIES	4
+#define STORE_RETRY	(-1)	/* internal: the file changed, try again */
+#define FNV_OFFSET	2166136261u
+#define FNV_PRIME	16777619u
+#define KNOWN_FLAGS	(STORE_CREATE | STORE_RECREATE | STORE_READONLY)
+
+_Static_assert(sizeof(struct store_fip) == 36, "packed IP entry");
+_Static_assert(sizeof(struct store_stripe) <= STORE_STRIPE_SIZE, "stripe");
+_Static_assert(sizeof(struct store_hdr) <= STORE_HDR_SIZE, "header");
+_Static_assert(STORE_IPS_MAX <= UINT8_MAX && STORE_CLIENT_LOGINS <= UINT8_MAX,
+	       "counts kept in a byte");
+_Static_assert((STORE_STRIPES & (STORE_STRIPES - 1)) == 0, "stripes");
+
+/* store_err - format a message into the caller's buffer */
+__attribute__((format(printf, 3, 4)))
+static void store_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+	return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* store_abi - a fingerprint of the in-file structures for this build */
+uint32_t store_abi(void)
+{
+    static const uint32_t words[] = {
+	sizeof(pthread_mutex_t), sizeof(struct store_stripe),
+	sizeof(struct store_hdr), offsetof(struct store_hdr, counters),
+	sizeof(struct store_link), sizeof(struct store_fip),
+	sizeof(struct store_urec), offsetof(struct store_urec, win),
+	sizeof(struct store_crec), offsetof(struct store_crec, logins),
+	sizeof(struct store_win), sizeof(struct store_block),
+	STORE_LOGIN_MAX, STORE_QIDS, STORE_QID_MAX, STORE_COUNTRIES,
+	STORE_CLIENT_LOGINS, STORE_NCOUNTERS,
+    };
+    uint32_t h = FNV_OFFSET;
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+	for (int b = 0; b < 32; b += 8)
+	    h = (h ^ ((words[i] >> b) & 0xff)) * FNV_PRIME;
+    return h;
+}
+
+/* round_up - round to a power-of-two multiple */
+static uint64_t round_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+/* store_user_stride - bytes of one user slot */
+uint32_t store_user_stride(uint32_t ips_per_user)
+{
+    return (uint32_t) round_up(sizeof(struct store_urec)
+			       + (uint64_t) ips_per_user
+			       * sizeof(struct store_fip),
+			       _Alignof(struct store_urec));
+}
+
+/* store_geom_make - lay one table out from *off on; advance *off */
+int store_geom_make(uint32_t max, uint32_t stride, uint64_t *off,
+		    struct store_geom *g)
+{
+    uint32_t cap, nb = 1;
+
+    if (max == 0 || max > STORE_MAX_ENTRIES)
+	return -1;
+    cap = (max + STORE_STRIPES - 1) / STORE_STRIPES;
+    while (nb * 2 < cap)	/* load factor at most 2 when full */
+	nb <<= 1;
+    memset(g, 0, sizeof(*g));
+    g->cap = cap;
+    g->nbuckets = nb;
+    g->stride = stride;
+    g->stripes_off = round_up(*off, STORE_LINE);
+    g->buckets_off = g->stripes_off + STORE_STRIPES * STORE_STRIPE_SIZE;
+    g->slots_off = round_up(g->buckets_off
+			    + (uint64_t) STORE_STRIPES * nb * sizeof(uint32_t),
+			    STORE_LINE);
+    g->end_off = round_up(g->slots_off
+			  + (uint64_t) STORE_STRIPES * cap * stride,
+			  STORE_PAGE);
+    *off = g->end_off;
+    return 0;
+}
+
+/* header_layout - fill every derived field of a header; -1 if invalid */
+static int header_layout(struct store_hdr *h, uint32_t max_users,
+			 uint32_t max_clients, uint32_t ips)
+{
+    uint64_t off = STORE_HDR_SIZE;
+
+    if (ips == 0 || ips > STORE_IPS_MAX)
+	return -1;
+    h->magic = STORE_MAGIC;
+    h->version = STORE_VERSION;
+    h->abi = store_abi();
+    h->hdr_size = STORE_HDR_SIZE;
+    h->nstripes = STORE_STRIPES;
+    h->max_users = max_users;
+    h->max_clients = max_clients;
+    h->ips_per_user = ips;
+    if (store_geom_make(max_users, store_user_stride(ips), &off, &h->users)
+	|| store_geom_make(max_clients, sizeof(struct store_crec), &off,
+			   &h->clients))
+	return -1;
+    h->file_size = off;
+    return off > (uint64_t) SIZE_MAX / 2 ? -1 : 0;
+}
+
+/* header_check - SipHash under the zero key of the immutable part */
+static uint64_t header_check(const struct store_hdr *h)
+{
+    static const uint8_t zero_key[STORE_KEY_LEN];
+
+    return store_siphash(zero_key, h, offsetof(struct store_hdr, check));
+}
+
+/* header_validate - every field of an untrusted header */
+static int header_validate(const struct store_hdr *h, uint64_t size,
+			   const struct store_params *p, char *err,
+			   size_t errlen)
+{
+    struct store_hdr want;
+
+    memset(&want, 0, sizeof(want));
+    if (h->magic != STORE_MAGIC)
+	return store_err(err, errlen, "not a relayguard state file (magic)"),
+	    STORE_EFORMAT;
+    if (h->version != STORE_VERSION)
+	return store_err(err, errlen, "format version %u, this build uses %u",
+			 h->version, STORE_VERSION), STORE_EFORMAT;
+    if (h->abi != store_abi())
+	return store_err(err, errlen, "ABI word %#x, this build uses %#x",
+			 h->abi, store_abi()), STORE_EFORMAT;
+    if (h->hdr_size != STORE_HDR_SIZE || h->nstripes != STORE_STRIPES
+	|| h->pad0 != 0)
+	return store_err(err, errlen, "header size %u or stripes %u wrong",
+			 h->hdr_size, h->nstripes), STORE_EFORMAT;
+    if (header_layout(&want, h->max_users, h->max_clients, h->ips_per_user)
+	|| memcmp(&want.users, &h->users, sizeof(want.users))
+	|| memcmp(&want.clients, &h->clients, sizeof(want.clients))
+	|| want.file_size != h->file_size)
+	return store_err(err, errlen, "capacities (users %u, clients %u, "
+			 "ips %u) do not match the layout", h->max_users,
+			 h->max_clients, h->ips_per_user), STORE_EFORMAT;
+    if (h->file_size != size)
+	return store_err(err, errlen, "file is %llu bytes, header says %llu",
+			 (unsigned long long) size,
+			 (unsigned long long) h->file_size), STORE_EFORMAT;
+    if (h->check != header_check(h))
+	return store_err(err, errlen, "header checksum mismatch"),
+	    STORE_EFORMAT;
+    if ((p->max_users && p->max_users != h->max_users)
+	|| (p->max_clients && p->max_clients != h->max_clients)
+	|| (p->ips_per_user && p->ips_per_user != h->ips_per_user))
+	return store_err(err, errlen, "file has users %u, clients %u, ips %u;"
+			 " configured %u, %u, %u", h->max_users,
+			 h->max_clients, h->ips_per_user, p->max_users,
+			 p->max_clients, p->ips_per_user), STORE_EFORMAT;
+    return STORE_OK;
+}
+
+/* boot_id - this boot's id, or zeros if the kernel does not say */
+static void boot_id(uint8_t id[STORE_BOOT_LEN])
+{
+    char text[BOOT_ID_TEXT + 1];
+    ssize_t n;
+    int fd, k = 0;
+
+    memset(id, 0, STORE_BOOT_LEN);
+    if ((fd = open(BOOT_ID_PATH, O_RDONLY | O_CLOEXEC)) < 0)
+	return;
+    n = read(fd, text, BOOT_ID_TEXT);
+    close(fd);
+    if (n != BOOT_ID_TEXT)
+	return;
+    for (int i = 0; i < BOOT_ID_TEXT && k < 2 * STORE_BOOT_LEN; i++) {
+	char c = text[i];
+	int v = c >= '0' && c <= '9' ? c - '0'
+	    : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+	if (v >= 0) {
+	    id[k / 2] = (uint8_t) (id[k / 2] << 4 | v);
+	    k++;
+	}
+    }
+}
+
+/* stripes_init - initialise every stripe lock of a mapped file */
+static int stripes_init(STORE *st)
+{
+    pthread_mutexattr_t a;
+    int rc = 0;
+
+    if (pthread_mutexattr_init(&a) != 0)
+	return -1;
+    if (pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0
+	|| pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0)
+	rc = -1;
+    for (unsigned s = 0; rc == 0 && s < STORE_STRIPES; s++)
+	if (pthread_mutex_init(&st->users.stripes[s].mu, &a) != 0
+	    || pthread_mutex_init(&st->clients.stripes[s].mu, &a) != 0)
+	    rc = -1;
+    pthread_mutexattr_destroy(&a);
+    return rc;
+}
+
+/* tab_setup - a table's pointers from its validated geometry */
+static void tab_setup(STORE *st, struct store_tab *t,
+		      const struct store_geom *g, int is_user)
+{
+    t->stripes = (struct store_stripe *) (void *) (st->base + g->stripes_off);
+    t->buckets = (uint32_t *) (void *) (st->base + g->buckets_off);
+    t->slots = st->base + g->slots_off;
+    t->cap = g->cap;
+    t->nbuckets = g->nbuckets;
+    t->stride = g->stride;
+    t->is_user = is_user;
+    if (is_user) {
+	t->koff = offsetof(struct store_urec, login);
+	t->klen = STORE_LOGIN_MAX;
+	t->block_off = offsetof(struct store_urec, block);
+    } else {
+	t->koff = offsetof(struct store_crec, ip);
+	t->klen = sizeof(((struct store_crec *) 0)->ip);
+	t->block_off = offsetof(struct store_crec, block);
+    }
+}
+
+/* handle_setup - map a validated file and point the handle into it */
+static int handle_setup(STORE *st, int fd, const struct store_hdr *h,
+			char *err, size_t errlen)
+{
+    struct stat sb;
+    void *map;
+
+    if (fstat(fd, &sb) != 0)
+	return store_err(err, errlen, "fstat %s: %s", st->path,
+			 strerror(errno)), STORE_EIO;
+    map = mmap(NULL, h->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+	return store_err(err, errlen, "mmap %s: %s", st->path,
+			 strerror(errno)), STORE_EIO;
+    st->base = map;
+    st->size = h->file_size;
+    st->fd = fd;
+    st->dev = sb.st_dev;
+    st->ino = sb.st_ino;
+    st->hdr = map;
+    memcpy(st->key, h->key, sizeof(st->key));
+    st->max_users = h->max_users;
+    st->max_clients = h->max_clients;
+    st->ips_per_user = h->ips_per_user;
+    tab_setup(st, &st->users, &h->users, 1);
+    tab_setup(st, &st->clients, &h->clients, 0);
+    return STORE_OK;
+}
+
+/* handle_drop - undo handle_setup */
+static void handle_drop(STORE *st)
+{
+    if (st->base != NULL)
+	munmap(st->base, st->size);
+    if (st->fd >= 0)
+	close(st->fd);
+    st->base = NULL;
+    st->hdr = NULL;
+    st->fd = -1;
+}
+
+/* file_build - size, fill and initialise a new file on fd */
+static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
+		      char *err, size_t errlen)
+{
+    int rc;
+
+    if (fchmod(fd, mode ? mode : DEFAULT_MODE) != 0
+	|| ftruncate(fd, (off_t) h->file_size) != 0)
+	return store_err(err, errlen, "create %s: %s", st->path,
+			 strerror(errno)), STORE_EIO;
+    /* reserve the space now: a full disk must fail here, not SIGBUS later */
+    if ((rc = posix_fallocate(fd, 0, (off_t) h->file_size)) != 0
+	&& rc != EOPNOTSUPP && rc != EINVAL)
+	return store_err(err, errlen, "allocate %llu bytes for %s: %s",
+			 (unsigned long long) h->file_size, st->path,
+			 strerror(rc)), STORE_EIO;
+    if (RAND_bytes(h->key, sizeof(h->key)) != 1)
+	return store_err(err, errlen, "RAND_bytes failed"), STORE_EIO;
+    h->check = header_check(h);
+    if ((rc = handle_setup(st, fd, h, err, errlen)) != STORE_OK)
+	return rc;
+    memcpy(st->hdr, h, sizeof(*h));
+    boot_id(st->hdr->boot_id);
+    if (stripes_init(st) != 0)
+	return store_err(err, errlen, "cannot initialise stripe locks"),
+	    STORE_EIO;
+    return STORE_OK;
+}
+
+/* file_create - build a new file under a temporary name, then publish */
+static int file_create(STORE *st, const struct store_params *p,
+		       uint64_t generation, int replace, char *err,
+		       size_t errlen)
+{
+    struct store_hdr h;
+    char *tmp;
+    int fd, rc;
+
+    memset(&h, 0, sizeof(h));
+    if (header_layout(&h, p->max_users, p->max_clients, p->ips_per_user))
+	return store_err(err, errlen, "cannot create %s: max_users and "
+			 "max_clients 1..%u, ips_per_user 1..%u needed",
+			 st->path, STORE_MAX_ENTRIES, STORE_IPS_MAX),
+	    STORE_EARG;
+    if ((tmp = malloc(strlen(st->path) + sizeof(TMP_SUFFIX))) == NULL)
+	return store_err(err, errlen, "out of memory"), STORE_EIO;
+    strcpy(stpcpy(tmp, st->path), TMP_SUFFIX);
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+	store_err(err, errlen, "create %s: %s", tmp, strerror(errno));
+	free(tmp);
+	return STORE_EIO;
+    }
+    rc = file_build(st, fd, &h, p->mode, err, errlen);
+    if (rc == STORE_OK)
+	__atomic_store_n(&st->hdr->generation, generation, __ATOMIC_RELAXED);
+    if (rc == STORE_OK && (replace ? rename(tmp, st->path)
+			   : link(tmp, st->path)) != 0) {
+	rc = !replace && errno == EEXIST ? STORE_RETRY : STORE_EIO;
+	store_err(err, errlen, "publish %s: %s", st->path, strerror(errno));
+    }
+    if (!replace || rc != STORE_OK)
+	unlink(tmp);
+    if (rc != STORE_OK) {
+	if (st->fd < 0)
+	    close(fd);
+	handle_drop(st);
+    }
+    free(tmp);
+    return rc;
+}
+
+/* boot_recover - first attach since boot: fresh locks, checked stripes */
+static void boot_recover(STORE *st)
+{
+    uint8_t id[STORE_BOOT_LEN], zero[STORE_BOOT_LEN] = { 0 };
+
+    boot_id(id);
+    if (memcmp(id, zero, sizeof(id)) == 0
+	|| memcmp(id, st->hdr->boot_id, sizeof(id)) == 0)
+	return;
+    if (stripes_init(st) != 0)
+	return;			/* store_lock reports the damage */
+    for (unsigned s = 0; s < STORE_STRIPES; s++) {
+	if (store_stripe_check(st, &st->users, s) != 0)
+	    store_stripe_clear(st, &st->users, s);
+	if (store_stripe_check(st, &st->clients, s) != 0)
+	    store_stripe_clear(st, &st->clients, s);
+    }
+    memcpy(st->hdr->boot_id, id, sizeof(id));
+}
+
+/* header_read - read and validate the header of an open file */
+static int header_read(int fd, const struct stat *sb,
+		       const struct store_params *p, struct store_hdr *h,
+		       char *err, size_t errlen)
+{
+    ssize_t n;
+
+    memset(h, 0, sizeof(*h));
+    if (sb->st_size < STORE_HDR_SIZE)
+	return store_err(err, errlen, "truncated: %lld bytes, the header "
+			 "alone needs %d", (long long) sb->st_size,
+			 STORE_HDR_SIZE), STORE_EFORMAT;
+    n = pread(fd, h, sizeof(*h), 0);
+    if (n != (ssize_t) sizeof(*h))
+	return store_err(err, errlen, "read header: %s",
+			 n < 0 ? strerror(errno) : "short read"), STORE_EIO;
+    return header_validate(h, (uint64_t) sb->st_size, p, err, errlen);
+}
+
+/* same_file - does the path still name the file we hold? */
+static int same_file(const char *path, const struct stat *sb)
+{
+    struct stat now;
+
+    return sb->st_nlink > 0 && stat(path, &now) == 0
+	&& now.st_dev == sb->st_dev && now.st_ino == sb->st_ino;
+}
+
+/* attach_locked - check the flocked file; use it, replace it, or fail */
+static int attach_locked(STORE *st, int fd, const struct store_params *p,
+			 char *err, size_t errlen)
+{
+    struct store_hdr h;
+    struct stat sb;
+    int rc;
+
+    if (fstat(fd, &sb) != 0)
+	return store_err(err, errlen, "fstat %s: %s", st->path,
+			 strerror(errno)), STORE_EIO;
+    if (!same_file(st->path, &sb))
+	return STORE_RETRY;
+    rc = header_read(fd, &sb, p, &h, err, errlen);
+    if (rc == STORE_EFORMAT && (p->flags & STORE_RECREATE))
+	return file_create(st, p, h.magic == STORE_MAGIC ? h.generation + 1
+			   : 1, 1, err, errlen);
+    if (rc != STORE_OK)
+	return rc;
+    if ((rc = handle_setup(st, fd, &h, err, errlen)) != STORE_OK)
+	return rc;
+    boot_recover(st);
+    return STORE_OK;
+}
+
+/* attach_once - open the path and attach, create it or replace it */
+static int attach_once(STORE *st, const struct store_params *p, char *err,
+		       size_t errlen)
+{
+    int fd, rc;
+
+    fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT && (p->flags & STORE_CREATE))
+	return file_create(st, p, 1, 0, err, errlen);
+    if (fd < 0)
+	return store_err(err, errlen, "open %s: %s%s", st->path,
+			 strerror(errno), errno == EACCES
+			 ? " (locking needs write access to the file)" : ""),
+	    STORE_EIO;
+    while (flock(fd, LOCK_EX) != 0)
+	if (errno != EINTR) {
+	    store_err(err, errlen, "flock %s: %s", st->path, strerror(errno));
+	    close(fd);
+	    return STORE_EIO;
+	}
+    rc = attach_locked(st, fd, p, err, errlen);
+    if (rc == STORE_OK && st->fd == fd)
+	flock(fd, LOCK_UN);
+    else
+	close(fd);		/* replaced, failed or retried: drops the flock */
+    return rc;
+}
+
+/* params_check - reject impossible parameters before touching files */
+static int params_check(const struct store_params *p, STORE **out,
+			char *err, size_t errlen)
+{
+    if (p == NULL || out == NULL || p->path == NULL || p->path[0] == '\0')
+	return store_err(err, errlen, "no state file path"), STORE_EARG;
+    if ((p->flags & ~(unsigned) KNOWN_FLAGS)
+	|| ((p->flags & STORE_READONLY)
+	    && (p->flags & (STORE_CREATE | STORE_RECREATE))))
+	return store_err(err, errlen, "bad flags %#x", p->flags), STORE_EARG;
+    if (p->ips_per_user > STORE_IPS_MAX || p->max_users > STORE_MAX_ENTRIES
+	|| p->max_clients > STORE_MAX_ENTRIES
+	|| p->lock_timeout_ms > STORE_TIMEOUT_MAX_MS)
+	return store_err(err, errlen, "capacity or lock timeout out of range"),
+	    STORE_EARG;
+    return STORE_OK;
+}
+
+/* store_open - attach to (maybe create or replace) the state file */
+int store_open(const struct store_params *p, STORE **out, char *err,
+	       size_t errlen)
+{
+    STORE *st;
+    int rc;
+
+    if ((rc = params_check(p, out, err, errlen)) != STORE_OK)
+	return rc;
+    *out = NULL;
+    if ((st = calloc(1, sizeof(*st))) == NULL
+	|| (st->path = strdup(p->path)) == NULL) {
+	free(st);
+	return store_err(err, errlen, "out of memory"), STORE_EIO;
+    }
+    st->fd = -1;
+    st->flags = p->flags;
+    st->lock_timeout_ms = p->lock_timeout_ms ? p->lock_timeout_ms
+	: STORE_LOCK_DEFAULT_MS;
+    rc = STORE_RETRY;
+    for (int i = 0; i < OPEN_TRIES && rc == STORE_RETRY; i++)
+	rc = attach_once(st, p, err, errlen);
+    if (rc == STORE_RETRY) {
+	store_err(err, errlen, "%s keeps changing under us", p->path);
+	rc = STORE_EIO;
+    }
+    if (rc != STORE_OK) {
+	store_close(st);
+	return rc;
+    }
+    *out = st;
+    return STORE_OK;
+}
+
+/* store_close - detach; the file stays */
+void store_close(STORE *st)
+{
+    if (st == NULL)
+	return;
+    handle_drop(st);
+    free(st->path);
+    free(st);
+}
+
+/* store_stale - has the path been replaced or removed since we attached? */
+int store_stale(const STORE *st)
+{
+    struct stat sb;
+
+    if (st == NULL || stat(st->path, &sb) != 0)
+	return 1;
+    return sb.st_dev != st->dev || sb.st_ino != st->ino;
+}
+
+/* store_counter_add - bump a shared counter */
+int store_counter_add(STORE *st, unsigned idx, uint64_t n)
+{
+    if (st == NULL || idx >= STORE_NCOUNTERS || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    store_stat_add(&st->hdr->counters[idx], n);
+    return STORE_OK;
+}
+
+/* store_counter_get - read a shared counter */
+uint64_t store_counter_get(const STORE *st, unsigned idx)
+{
+    if (st == NULL || idx >= STORE_NCOUNTERS)
+	return 0;
+    return __atomic_load_n(&st->hdr->counters[idx], __ATOMIC_RELAXED);
+}
+
+/* store_get_stats - sizes, fill and event counts */
+void store_get_stats(const STORE *st, struct store_stats *out)
+{
+    const struct store_hdr *h = st->hdr;
+
+    memset(out, 0, sizeof(*out));
+    for (unsigned s = 0; s < STORE_STRIPES; s++) {
+	out->users += store_stripe_count(&st->users, s);
+	out->clients += store_stripe_count(&st->clients, s);
+    }
+    out->max_users = st->users.cap * STORE_STRIPES;
+    out->max_clients = st->clients.cap * STORE_STRIPES;
+    out->ips_per_user = st->ips_per_user;
+    out->evictions = __atomic_load_n(&h->evictions, __ATOMIC_RELAXED);
+    out->lock_timeouts = __atomic_load_n(&h->lock_timeouts, __ATOMIC_RELAXED);
+    out->owner_dead_recoveries = __atomic_load_n(&h->owner_dead,
+						 __ATOMIC_RELAXED);
+    out->stripe_resets = __atomic_load_n(&h->stripe_resets,
+					 __ATOMIC_RELAXED);
+    out->generation = __atomic_load_n(&h->generation, __ATOMIC_RELAXED);
+    out->file_size = st->size;
+    out->user_stride = st->users.stride;
+    out->client_stride = st->clients.stride;
+    out->user_bytes = (size_t) (((uint64_t) STORE_STRIPES * STORE_STRIPE_SIZE
+				 + (uint64_t) STORE_STRIPES
+				 * st->users.nbuckets * sizeof(uint32_t)
+				 + (uint64_t) STORE_STRIPES * st->users.cap
+				 * st->users.stride)
+				/ ((uint64_t) STORE_STRIPES * st->users.cap));
+}
+
+/* store_strerror - text of a status */
+const char *store_strerror(int status)
+{
+    static const char *const text[] = {
+	[STORE_OK] = "ok",
+	[STORE_NOTFOUND] = "no such entry",
+	[STORE_TIMEOUT] = "stripe lock wait timed out",
+	[STORE_FULL] = "table full: every entry is blocked",
+	[STORE_EIO] = "state file I/O error",
+	[STORE_EFORMAT] = "state file invalid",
+	[STORE_EARG] = "bad argument",
+    };
+
+    if (status < 0 || (size_t) status >= sizeof(text) / sizeof(text[0]))
+	return "unknown store status";
+    return text[status];
+}

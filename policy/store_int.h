@@ -1,0 +1,223 @@
+/*
+ * store_int - the state file's layout and the store's internal interface,
+ * shared by store.c (file, header), store_table.c (stripes, hashing,
+ * LRU), store_user.c, store_client.c, store_win.c and store_key.c.
+ *
+ * Not for other modules: they use store.h. Tests may include it to
+ * damage a file on purpose.
+ *
+ * File layout (every offset fixed by the capacities, recomputed and
+ * compared on attach):
+ *
+ *   [header, STORE_HDR_SIZE bytes]
+ *   [user stripes]   STORE_STRIPES x STORE_STRIPE_SIZE (mutex, list heads)
+ *   [user buckets]   STORE_STRIPES x nbuckets x u32
+ *   [user slots]     STORE_STRIPES x cap x stride
+ *   [client stripes, buckets, slots] likewise
+ *
+ * Links are 1-based slot numbers local to a stripe; 0 is "none", so a
+ * file of zeros (fresh ftruncate) is a valid empty table.
+ */
+#ifndef RG_STORE_INT_H
+#define RG_STORE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "store.h"
+
+#define STORE_MAGIC	UINT64_C(0x3145544154534752)	/* "RGSTATE1" LE */
+#define STORE_VERSION	1
+#define STORE_STRIPES	64	/* power of two */
+#define STORE_HDR_SIZE	4096
+#define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */
+#define STORE_MAX_ENTRIES (UINT32_C(1) << 26)	/* per table */
+#define STORE_KEY_LEN	16
+#define STORE_BOOT_LEN	16
+#define STORE_PAGE	4096
+#define STORE_LINE	64
+#define STORE_LOCK_DEFAULT_MS 50	/* lock_timeout_ms == 0 */
+#define STORE_TIMEOUT_MAX_MS 60000
+
+#define STORE_F_USED	1	/* slot holds a live entry */
+
+/* One table's geometry; all derived from its capacity and stride. */
+struct store_geom {
+    uint32_t cap;		/* slots per stripe */
+    uint32_t nbuckets;		/* buckets per stripe, power of two */
+    uint32_t stride;		/* bytes per slot */
+    uint32_t pad;
+    uint64_t stripes_off, buckets_off, slots_off, end_off;
+};
+
+struct store_hdr {
+    /* immutable after creation; covered by "check" */
+    uint64_t magic;
+    uint32_t version;
+    uint32_t abi;
+    uint64_t file_size;
+    uint32_t hdr_size;
+    uint32_t nstripes;
+    uint32_t max_users, max_clients, ips_per_user, pad0;
+    struct store_geom users, clients;
+    uint8_t key[STORE_KEY_LEN];
+    uint64_t check;		/* SipHash (zero key) of the bytes above */
+    /* mutable, atomics only */
+    _Alignas(STORE_LINE) uint8_t boot_id[STORE_BOOT_LEN];
+    uint64_t generation;
+    uint64_t evictions, lock_timeouts, owner_dead, stripe_resets;
+    _Alignas(STORE_LINE) uint64_t counters[STORE_NCOUNTERS];
+};
+
+/* Per stripe: the lock and the heads of its lists. */
+struct store_stripe {
+    pthread_mutex_t mu;
+    uint32_t count;		/* live entries */
+    uint32_t high;		/* slots 1..high have been handed out */
+    uint32_t free_head;		/* freed slots, chained through hnext */
+    uint32_t lru_head;		/* most recently seen */
+    uint32_t lru_tail;		/* least recently seen: evicted first */
+};
+
+/* The head of every slot. */
+struct store_link {
+    uint32_t hnext;		/* bucket chain, or free list */
+    uint32_t lprev, lnext;	/* LRU list */
+    uint16_t tag;		/* 16 hash bits: cheap first compare */
+    uint8_t n;			/* users: IPs held; clients: logins held */
+    uint8_t flags;		/* STORE_F_* */
+    uint32_t first_seen, last_seen;
+};
+
+/* A user's IP, packed: 36 bytes. */
+struct store_fip {
+    uint8_t ip[16];
+    uint32_t first_seen, last_seen;
+    uint32_t asn;
+    int16_t lat_c, lon_c;	/* STORE_NO_LOC: none */
+    uint32_t cc_count;		/* country (10 bits) << 22 | count (22 bits) */
+};
+
+#define STORE_NO_LOC	INT16_MIN
+#define STORE_CC_SHIFT	22
+#define STORE_COUNT_MAX	((UINT32_C(1) << STORE_CC_SHIFT) - 1)
+
+struct store_fplace {		/* [0] latest located login, [1] the one before */
+    uint32_t time[2];
+    int16_t lat_c[2], lon_c[2];
+    uint16_t acc_km[2];
+};
+
+struct store_fcountry {
+    char cc[2];
+    uint16_t days, first_day, last_day;
+};
+
+struct store_urec {
+    struct store_link l;
+    char login[STORE_LOGIN_MAX];	/* NUL padded: compared whole */
+    struct store_block block;
+    struct store_fplace place;
+    struct store_fcountry countries[STORE_COUNTRIES];
+    char qids[STORE_QIDS][STORE_QID_MAX];
+    struct store_win win;
+    struct store_fip ips[];	/* ips_per_user of them */
+};
+
+struct store_flogin {
+    uint32_t hash, last_seen;
+};
+
+struct store_crec {
+    struct store_link l;
+    uint8_t ip[16];
+    struct store_block block;
+    struct store_win win;
+    struct store_flogin logins[STORE_CLIENT_LOGINS];
+};
+
+/* A table as this process sees it: pointers derived from the geometry. */
+struct store_tab {
+    struct store_stripe *stripes;
+    uint32_t *buckets;
+    unsigned char *slots;
+    uint32_t cap, nbuckets, stride;
+    size_t koff, klen;		/* key bytes inside a slot */
+    size_t block_off;		/* struct store_block inside a slot */
+    int is_user;
+};
+
+struct store {
+    unsigned char *base;
+    size_t size;
+    int fd;
+    unsigned flags;
+    dev_t dev;
+    ino_t ino;
+    struct store_hdr *hdr;
+    struct store_tab users, clients;
+    uint8_t key[STORE_KEY_LEN];	/* validated copy */
+    uint32_t max_users, max_clients, ips_per_user;
+    uint32_t lock_timeout_ms;
+    char *path;
+};
+
+/* store.c */
+uint32_t store_abi(void);
+int store_geom_make(uint32_t max, uint32_t stride, uint64_t *off,
+		    struct store_geom *g);
+uint32_t store_user_stride(uint32_t ips_per_user);
+void store_stat_add(uint64_t *ctr, uint64_t n);
+
+/* store_key.c */
+uint64_t store_siphash(const uint8_t key[STORE_KEY_LEN], const void *data,
+		       size_t len);
+size_t store_login_key(const STORE *st, const char *login,
+		       char out[STORE_LOGIN_MAX]);
+uint64_t store_hash_login(const STORE *st, const char *key, size_t len);
+uint64_t store_hash_addr(const STORE *st, const struct addr *a);
+void store_copy_text(char *dst, size_t size, const char *src);
+
+/* store_table.c */
+static inline unsigned store_stripe_of(uint64_t h)
+{
+    return (unsigned) (h & (STORE_STRIPES - 1));
+}
+
+static inline void *store_slot(const struct store_tab *t, unsigned s,
+			       uint32_t idx)
+{
+    if (idx == 0 || idx > t->cap)
+	return NULL;
+    return t->slots + ((size_t) s * t->cap + (idx - 1)) * t->stride;
+}
+
+int store_lock(STORE *st, struct store_tab *t, unsigned s);
+void store_unlock(struct store_tab *t, unsigned s);
+int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
+	       const void *key, uint32_t *idx);
+int store_insert(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
+		 const void *key, uint32_t now, uint32_t *idx);
+int store_touch(STORE *st, struct store_tab *t, unsigned s, uint32_t idx);
+int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx);
+int store_stripe_check(const STORE *st, const struct store_tab *t,
+		       unsigned s);
+void store_stripe_clear(STORE *st, struct store_tab *t, unsigned s);
+uint32_t store_stripe_count(const struct store_tab *t, unsigned s);
+int store_block_active(const struct store_block *b, uint32_t now);
+void store_block_copy(struct store_block *dst, const struct store_block *src,
+		      uint32_t now);
+int store_block_set(struct store_block *dst, const struct store_block *src,
+		    uint32_t now);
+
+/* store_user.c, store_client.c: copy a slot out */
+void store_user_copy(const STORE *st, const struct store_urec *r,
+		     uint32_t now, struct store_user *out);
+void store_client_copy(const struct store_crec *r, uint32_t now,
+		       struct store_client *out);
+
+/* store_win.c: the part of store_win_add that acts on the live slot */
+void store_win_roll(struct store_win *w, uint32_t now);
+
+#endif

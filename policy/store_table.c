@@ -1,0 +1,445 @@
+/*
+ * store_table - striped hash tables in the mapped file: locking, lookup,
+ * insertion with LRU eviction, removal, and crash recovery.
+ *
+ * Contract: every function but store_lock/store_stripe_check expects the
+ * stripe's lock held by the caller. Nothing here makes a system call,
+ * allocates or logs while a lock is held (store_lock reads the monotonic
+ * clock before it waits, never after it holds the lock).
+ *
+ * Each stripe is an independent table: a robust process-shared mutex, a
+ * bucket array of 1-based slot numbers chained through the slots, a free
+ * list, and an exact LRU list. Every link read from the file is range
+ * checked before use and every walk is bounded; a link that fails the
+ * check means the stripe is damaged: it is cleared (its entries are lost,
+ * the state is a cache) and counted, and the call returns STORE_EFORMAT.
+ *
+ * Recovery: when a process dies holding a stripe lock, the next locker
+ * gets EOWNERDEAD, checks the stripe's lists (ranges, back links, no
+ * cycles, counts, hashes), clears it if anything is wrong, marks the
+ * mutex consistent and counts the recovery.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+
+#define NSEC_PER_SEC 1000000000L
+#define NSEC_PER_MSEC 1000000L
+
+/* stripe_of - the stripe header */
+static inline struct store_stripe *stripe_of(const struct store_tab *t,
+					     unsigned s)
+{
+    return &t->stripes[s];
+}
+
+/* bucket_of - the bucket word for a hash */
+static inline uint32_t *bucket_of(const struct store_tab *t, unsigned s,
+				  uint64_t h)
+{
+    return &t->buckets[(size_t) s * t->nbuckets
+		       + ((h >> 6) & (t->nbuckets - 1))];
+}
+
+/* hash_tag - the 16 hash bits kept in a slot */
+static inline uint16_t hash_tag(uint64_t h)
+{
+    return (uint16_t) (h >> 48);
+}
+
+/* store_stat_add - bump a shared statistics counter */
+void store_stat_add(uint64_t *ctr, uint64_t n)
+{
+    __atomic_fetch_add(ctr, n, __ATOMIC_RELAXED);
+}
+
+/* slot_hash - recompute the hash of a live slot's key */
+static uint64_t slot_hash(const STORE *st, const struct store_tab *t,
+			  const unsigned char *slot)
+{
+    const char *key = (const char *) slot + t->koff;
+
+    if (t->is_user)
+	return store_siphash(st->key, key, strnlen(key, t->klen));
+    return store_siphash(st->key, key, t->klen);
+}
+
+/* store_stripe_clear - forget every entry of a damaged stripe */
+void store_stripe_clear(STORE *st, struct store_tab *t, unsigned s)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+
+    uint32_t high = sp->high < t->cap ? sp->high : t->cap;
+
+    memset(&t->buckets[(size_t) s * t->nbuckets], 0,
+	   t->nbuckets * sizeof(uint32_t));
+    for (uint32_t i = 1; i <= high; i++)
+	((struct store_link *) store_slot(t, s, i))->flags = 0;
+    __atomic_store_n(&sp->count, 0, __ATOMIC_RELAXED);
+    sp->high = 0;
+    sp->free_head = 0;
+    sp->lru_head = 0;
+    sp->lru_tail = 0;
+    store_stat_add(&st->hdr->stripe_resets, 1);
+}
+
+/* check_lru - walk the LRU list; number of entries or -1 */
+static long check_lru(const struct store_tab *t, unsigned s)
+{
+    const struct store_stripe *sp = stripe_of(t, s);
+    uint32_t prev = 0, idx = sp->lru_head;
+    long n = 0;
+
+    while (idx != 0) {
+	const struct store_link *l = store_slot(t, s, idx);
+
+	if (l == NULL || idx > sp->high || !(l->flags & STORE_F_USED)
+	    || l->lprev != prev || ++n > (long) sp->count)
+	    return -1;
+	prev = idx;
+	idx = l->lnext;
+    }
+    return sp->lru_tail == prev ? n : -1;
+}
+
+/* check_chains - walk every bucket chain; number of entries or -1 */
+static long check_chains(const STORE *st, const struct store_tab *t,
+			 unsigned s)
+{
+    const struct store_stripe *sp = stripe_of(t, s);
+    long n = 0;
+
+    for (uint32_t b = 0; b < t->nbuckets; b++) {
+	uint32_t idx = t->buckets[(size_t) s * t->nbuckets + b];
+
+	while (idx != 0) {
+	    const unsigned char *slot = store_slot(t, s, idx);
+	    const struct store_link *l = (const void *) slot;
+	    uint64_t h;
+
+	    if (slot == NULL || idx > sp->high || !(l->flags & STORE_F_USED)
+		|| ++n > (long) sp->count)
+		return -1;
+	    h = slot_hash(st, t, slot);
+	    if (store_stripe_of(h) != s || bucket_of(t, s, h)
+		!= &t->buckets[(size_t) s * t->nbuckets + b]
+		|| l->tag != hash_tag(h))
+		return -1;
+	    idx = l->hnext;
+	}
+    }
+    return n;
+}
+
+/* check_free - walk the free list; number of slots or -1 */
+static long check_free(const struct store_tab *t, unsigned s)
+{
+    const struct store_stripe *sp = stripe_of(t, s);
+    uint32_t idx = sp->free_head;
+    long n = 0;
+
+    while (idx != 0) {
+	const struct store_link *l = store_slot(t, s, idx);
+
+	if (l == NULL || idx > sp->high || (l->flags & STORE_F_USED)
+	    || ++n > (long) (sp->high - sp->count))
+	    return -1;
+	idx = l->hnext;
+    }
+    return n;
+}
+
+/* store_stripe_check - are a stripe's lists whole? 0 if so, -1 if not */
+int store_stripe_check(const STORE *st, const struct store_tab *t,
+		       unsigned s)
+{
+    const struct store_stripe *sp = stripe_of(t, s);
+
+    if (sp->high > t->cap || sp->count > sp->high)
+	return -1;
+    if (check_lru(t, s) != (long) sp->count
+	|| check_chains(st, t, s) != (long) sp->count
+	|| check_free(t, s) != (long) (sp->high - sp->count))
+	return -1;
+    return 0;
+}
+
+/* lock_recover - the previous owner died: check, maybe clear, go on */
+static void lock_recover(STORE *st, struct store_tab *t, unsigned s)
+{
+    if (store_stripe_check(st, t, s) != 0)
+	store_stripe_clear(st, t, s);
+    pthread_mutex_consistent(&stripe_of(t, s)->mu);
+    store_stat_add(&st->hdr->owner_dead, 1);
+}
+
+/* store_lock - take a stripe lock within the time budget */
+int store_lock(STORE *st, struct store_tab *t, unsigned s)
+{
+    pthread_mutex_t *mu = &stripe_of(t, s)->mu;
+    struct timespec ts;
+    int rc;
+
+    rc = pthread_mutex_trylock(mu);
+    if (rc == EBUSY) {
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += st->lock_timeout_ms / 1000;
+	ts.tv_nsec += (long) (st->lock_timeout_ms % 1000) * NSEC_PER_MSEC;
+	if (ts.tv_nsec >= NSEC_PER_SEC) {
+	    ts.tv_sec++;
+	    ts.tv_nsec -= NSEC_PER_SEC;
+	}
+	rc = pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, &ts);
+    }
+    switch (rc) {
+    case 0:
+	return STORE_OK;
+    case EOWNERDEAD:
+	lock_recover(st, t, s);
+	return STORE_OK;
+    case ETIMEDOUT:
+	store_stat_add(&st->hdr->lock_timeouts, 1);
+	return STORE_TIMEOUT;
+    default:			/* ENOTRECOVERABLE, EINVAL: a damaged lock */
+	return STORE_EFORMAT;
+    }
+}
+
+/* store_unlock - release a stripe lock */
+void store_unlock(struct store_tab *t, unsigned s)
+{
+    pthread_mutex_unlock(&stripe_of(t, s)->mu);
+}
+
+/* store_stripe_count - live entries in a stripe (racy read, for stats) */
+uint32_t store_stripe_count(const struct store_tab *t, unsigned s)
+{
+    return __atomic_load_n(&stripe_of(t, s)->count, __ATOMIC_RELAXED);
+}
+
+/* damaged - clear a stripe found broken mid-operation */
+static int damaged(STORE *st, struct store_tab *t, unsigned s)
+{
+    store_stripe_clear(st, t, s);
+    return STORE_EFORMAT;
+}
+
+/* store_find - look a key up; *idx = slot or 0 */
+int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
+	       const void *key, uint32_t *idx)
+{
+    uint32_t i = *bucket_of(t, s, h), steps = 0;
+    uint16_t tag = hash_tag(h);
+
+    *idx = 0;
+    while (i != 0) {
+	const unsigned char *slot = store_slot(t, s, i);
+	const struct store_link *l = (const void *) slot;
+
+	if (slot == NULL || ++steps > t->cap)
+	    return damaged(st, t, s);
+	if (l->tag == tag && memcmp(slot + t->koff, key, t->klen) == 0) {
+	    *idx = i;
+	    return STORE_OK;
+	}
+	i = l->hnext;
+    }
+    return STORE_OK;
+}
+
+/* lru_unlink - take a slot out of the LRU list */
+static int lru_unlink(struct store_tab *t, unsigned s, struct store_link *l)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+    struct store_link *p = NULL, *n = NULL;
+
+    if ((l->lprev && (p = store_slot(t, s, l->lprev)) == NULL)
+	|| (l->lnext && (n = store_slot(t, s, l->lnext)) == NULL))
+	return -1;
+    if (p)
+	p->lnext = l->lnext;
+    else
+	sp->lru_head = l->lnext;
+    if (n)
+	n->lprev = l->lprev;
+    else
+	sp->lru_tail = l->lprev;
+    l->lprev = l->lnext = 0;
+    return 0;
+}
+
+/* lru_push - make a slot the most recently seen */
+static int lru_push(struct store_tab *t, unsigned s, uint32_t idx,
+		    struct store_link *l)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+    struct store_link *head = NULL;
+
+    if (sp->lru_head && (head = store_slot(t, s, sp->lru_head)) == NULL)
+	return -1;
+    l->lprev = 0;
+    l->lnext = sp->lru_head;
+    if (head)
+	head->lprev = idx;
+    else
+	sp->lru_tail = idx;
+    sp->lru_head = idx;
+    return 0;
+}
+
+/* store_touch - move a slot to the head of the LRU list */
+int store_touch(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
+{
+    struct store_link *l = store_slot(t, s, idx);
+
+    if (l == NULL)
+	return damaged(st, t, s);
+    if (stripe_of(t, s)->lru_head == idx)
+	return STORE_OK;
+    if (lru_unlink(t, s, l) != 0 || lru_push(t, s, idx, l) != 0)
+	return damaged(st, t, s);
+    return STORE_OK;
+}
+
+/* chain_unlink - take a slot out of its bucket chain */
+static int chain_unlink(const STORE *st, struct store_tab *t, unsigned s,
+			uint32_t idx)
+{
+    unsigned char *slot = store_slot(t, s, idx);
+    uint32_t *pp = bucket_of(t, s, slot_hash(st, t, slot)), steps = 0;
+
+    while (*pp != idx) {
+	struct store_link *l = store_slot(t, s, *pp);
+
+	if (l == NULL || ++steps > t->cap)
+	    return -1;
+	pp = &l->hnext;
+    }
+    *pp = ((struct store_link *) (void *) slot)->hnext;
+    return 0;
+}
+
+/* store_remove - delete a slot's entry and put the slot on the free list */
+int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+    struct store_link *l = store_slot(t, s, idx);
+
+    if (l == NULL || !(l->flags & STORE_F_USED) || sp->count == 0)
+	return damaged(st, t, s);
+    if (chain_unlink(st, t, s, idx) != 0 || lru_unlink(t, s, l) != 0)
+	return damaged(st, t, s);
+    l->flags = 0;
+    l->hnext = sp->free_head;
+    sp->free_head = idx;
+    __atomic_store_n(&sp->count, sp->count - 1, __ATOMIC_RELAXED);
+    return STORE_OK;
+}
+
+/* evict_victim - least recently seen slot not blocked at now, or 0 */
+static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
+{
+    uint32_t idx = stripe_of(t, s)->lru_tail, steps = 0;
+
+    while (idx != 0 && ++steps <= t->cap) {
+	unsigned char *slot = store_slot(t, s, idx);
+
+	if (slot == NULL)
+	    return 0;
+	if (!store_block_active((const void *) (slot + t->block_off), now))
+	    return idx;
+	idx = ((struct store_link *) (void *) slot)->lprev;
+    }
+    return 0;
+}
+
+/* take_slot - a free slot: free list, never used, or evicted; 0 if full */
+static int take_slot(STORE *st, struct store_tab *t, unsigned s,
+		     uint32_t now, uint32_t *idx)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+    struct store_link *l;
+    int rc;
+
+    if (sp->free_head != 0) {
+	if ((l = store_slot(t, s, sp->free_head)) == NULL
+	    || (l->flags & STORE_F_USED))
+	    return damaged(st, t, s);
+	*idx = sp->free_head;
+	sp->free_head = l->hnext;
+	return STORE_OK;
+    }
+    if (sp->high < t->cap) {
+	*idx = ++sp->high;
+	return STORE_OK;
+    }
+    if ((*idx = evict_victim(t, s, now)) == 0)
+	return sp->count < t->cap ? damaged(st, t, s) : STORE_FULL;
+    if ((rc = store_remove(st, t, s, *idx)) != STORE_OK)
+	return rc;
+    store_stat_add(&st->hdr->evictions, 1);
+    sp->free_head = ((struct store_link *) store_slot(t, s, *idx))->hnext;
+    return STORE_OK;
+}
+
+/* store_insert - create an entry for a key known to be absent */
+int store_insert(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
+		 const void *key, uint32_t now, uint32_t *idx)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+    uint32_t *b = bucket_of(t, s, h);
+    unsigned char *slot;
+    struct store_link *l;
+    int rc;
+
+    if ((rc = take_slot(st, t, s, now, idx)) != STORE_OK)
+	return rc;
+    slot = store_slot(t, s, *idx);
+    memset(slot, 0, t->stride);
+    memcpy(slot + t->koff, key, t->klen);
+    l = (struct store_link *) (void *) slot;
+    l->tag = hash_tag(h);
+    l->flags = STORE_F_USED;
+    l->first_seen = l->last_seen = now;
+    l->hnext = *b;
+    *b = *idx;
+    if (lru_push(t, s, *idx, l) != 0)
+	return damaged(st, t, s);
+    __atomic_store_n(&sp->count, sp->count + 1, __ATOMIC_RELAXED);
+    return STORE_OK;
+}
+
+/* store_block_active - is a block in force at now? */
+int store_block_active(const struct store_block *b, uint32_t now)
+{
+    return b->until != 0 && now < b->until;
+}
+
+/* store_block_copy - copy a block out; an expired one reads as none */
+void store_block_copy(struct store_block *dst, const struct store_block *src,
+		      uint32_t now)
+{
+    if (store_block_active(src, now)) {
+	*dst = *src;
+	dst->reason[STORE_REASON_MAX - 1] = '\0';
+    } else {
+	memset(dst, 0, sizeof(*dst));
+    }
+}
+
+/* store_block_set - install a caller's block; STORE_EARG if already over */
+int store_block_set(struct store_block *dst, const struct store_block *src,
+		    uint32_t now)
+{
+    if (src == NULL || !store_block_active(src, now)
+	|| src->setby > STORE_BY_ADMIN)
+	return STORE_EARG;
+    dst->until = src->until;
+    dst->action = src->action;
+    dst->setby = src->setby;
+    dst->rule = src->rule;
+    store_copy_text(dst->reason, sizeof(dst->reason), src->reason);
+    return STORE_OK;
+}

@@ -1,0 +1,411 @@
+/*
+ * store_user - per SASL user state: observe, read, block, reset, walk.
+ *
+ * Contract: thread-safe; each call locks one stripe of the user table for
+ * the time of a few hundred bytes of copying. The login is normalised and
+ * hashed before the lock is taken. Results are copies; in a struct
+ * store_user only ips[0..nips-1] are written.
+ *
+ * What one observation does (store_user_update):
+ * - the user's last_seen (never moved back) and its place in the LRU;
+ * - the IP list, most recently observed first: a known IP moves to the
+ *   front, a new one is put there and, with ips_per_user IPs held, the
+ *   least recently observed one drops off; first/last seen, count
+ *   (saturating at 2^22 - 1) and the GeoIP facts of the latest
+ *   observation that had any (a per-IP accuracy radius is not kept);
+ * - messages, recipients and bytes in the windows (store_win.c);
+ * - the country baseline: up to STORE_COUNTRIES countries with the number
+ *   of distinct days seen; a new country replaces the one last seen
+ *   longest ago;
+ * - the login places: a located observation becomes last_login, the one
+ *   it replaces prev_login. In the update's result prev_login is always
+ *   the latest located login before this observation, so for a located
+ *   observation (last_login, prev_login) is the pair to judge travel by;
+ * - recent queue ids, newest first, without repeats.
+ * An expired block is cleared on the way.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+#define DAY_S		86400
+#define EACH_BATCH	32	/* slots copied per lock hold in a walk */
+#define CC_LETTERS	26
+
+/* A normalised login, its hash and stripe. */
+struct user_ref {
+    char key[STORE_LOGIN_MAX];
+    size_t len;
+    uint64_t h;
+    unsigned s;
+};
+
+/* user_ref - normalise and hash a login; STORE_EARG if nothing is left */
+static int user_ref(const STORE *st, const char *login, struct user_ref *r)
+{
+    if (st == NULL || login == NULL)
+	return STORE_EARG;
+    if ((r->len = store_login_key(st, login, r->key)) == 0)
+	return STORE_EARG;
+    r->h = store_hash_login(st, r->key, r->len);
+    r->s = store_stripe_of(r->h);
+    return STORE_OK;
+}
+
+/* cc_letter - an upper-case letter index, or -1 */
+static int cc_letter(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+	return c - 'A';
+    if (c >= 'a' && c <= 'z')
+	return c - 'a';
+    return -1;
+}
+
+/* cc_pack - a country code as 1..676, 0 if unknown */
+static uint32_t cc_pack(const char *cc)
+{
+    int a = cc_letter(cc[0]), b = a >= 0 ? cc_letter(cc[1]) : -1;
+
+    return a >= 0 && b >= 0 ? 1 + (uint32_t) (a * CC_LETTERS + b) : 0;
+}
+
+/* cc_unpack - the text of a packed country code */
+static void cc_unpack(uint32_t code, char cc[3])
+{
+    memset(cc, 0, 3);
+    if (code == 0 || code > CC_LETTERS * CC_LETTERS)
+	return;
+    cc[0] = (char) ('A' + (code - 1) / CC_LETTERS);
+    cc[1] = (char) ('A' + (code - 1) % CC_LETTERS);
+}
+
+/* ip_geo - record what GeoIP said about an IP, if it said anything */
+static void ip_geo(struct store_fip *ip, const struct store_geo *g)
+{
+    if (g->cc[0] == '\0' && g->asn == 0 && !g->has_loc)
+	return;
+    ip->cc_count = (ip->cc_count & STORE_COUNT_MAX)
+	| cc_pack(g->cc) << STORE_CC_SHIFT;
+    ip->asn = g->asn;
+    ip->lat_c = g->has_loc ? g->lat_c : STORE_NO_LOC;
+    ip->lon_c = g->has_loc ? g->lon_c : STORE_NO_LOC;
+}
+
+/* user_ip - the observed IP to the front of the list */
+static void user_ip(const STORE *st, struct store_urec *u,
+		    const struct store_user_obs *obs, uint32_t now)
+{
+    uint32_t n = u->l.n < st->ips_per_user ? u->l.n : st->ips_per_user;
+    struct store_fip *ips = u->ips, cur;
+    uint32_t i;
+
+    for (i = 0; i < n; i++)
+	if (memcmp(ips[i].ip, obs->ip.b, sizeof(ips[i].ip)) == 0)
+	    break;
+    if (i < n) {
+	cur = ips[i];
+    } else {
+	memset(&cur, 0, sizeof(cur));
+	memcpy(cur.ip, obs->ip.b, sizeof(cur.ip));
+	cur.first_seen = cur.last_seen = now;
+	cur.lat_c = cur.lon_c = STORE_NO_LOC;
+	i = n < st->ips_per_user ? n++ : n - 1;
+    }
+    memmove(&ips[1], &ips[0], i * sizeof(ips[0]));
+    if (now > cur.last_seen)
+	cur.last_seen = now;
+    if ((cur.cc_count & STORE_COUNT_MAX) < STORE_COUNT_MAX)
+	cur.cc_count++;
+    ip_geo(&cur, &obs->geo);
+    ips[0] = cur;
+    u->l.n = (uint8_t) n;
+}
+
+/* user_country - count a day in a country of the baseline */
+static void user_country(struct store_urec *u, const char *cc, uint32_t now)
+{
+    uint16_t day = (uint16_t) (now / DAY_S);
+    struct store_fcountry *c = u->countries, *pick = &c[0];
+    uint32_t code = cc_pack(cc);
+
+    if (code == 0)
+	return;
+    for (int i = 0; i < STORE_COUNTRIES; i++) {
+	if (cc_pack(c[i].cc) == code) {
+	    if (day > c[i].last_day) {
+		if (c[i].days < UINT16_MAX)
+		    c[i].days++;
+		c[i].last_day = day;
+	    }
+	    return;
+	}
+	if (pick->cc[0] != '\0' && (c[i].cc[0] == '\0'
+				    || c[i].last_day < pick->last_day))
+	    pick = &c[i];
+    }
+    pick->cc[0] = (char) ('A' + (code - 1) / CC_LETTERS);
+    pick->cc[1] = (char) ('A' + (code - 1) % CC_LETTERS);
+    pick->days = 1;
+    pick->first_day = pick->last_day = day;
+}
+
+/* user_place - a located login becomes the latest, the latest the one before */
+static void user_place(struct store_urec *u, const struct store_geo *g,
+		       uint32_t now)
+{
+    struct store_fplace *p = &u->place;
+
+    p->time[1] = p->time[0];
+    p->lat_c[1] = p->lat_c[0];
+    p->lon_c[1] = p->lon_c[0];
+    p->acc_km[1] = p->acc_km[0];
+    p->time[0] = now;
+    p->lat_c[0] = g->lat_c;
+    p->lon_c[0] = g->lon_c;
+    p->acc_km[0] = g->acc_km;
+}
+
+/* user_qid - remember a queue id, newest first, no repeats */
+static void user_qid(struct store_urec *u, const char *qid)
+{
+    char q[STORE_QID_MAX];
+    int i;
+
+    store_copy_text(q, sizeof(q), qid);
+    for (i = 0; i < STORE_QIDS - 1; i++)
+	if (memcmp(u->qids[i], q, sizeof(q)) == 0)
+	    break;
+    memmove(u->qids[1], u->qids[0], (size_t) i * sizeof(q));
+    memcpy(u->qids[0], q, sizeof(q));
+}
+
+/* user_apply - one observation on a live slot */
+static void user_apply(const STORE *st, struct store_urec *u,
+		       const struct store_user_obs *obs, uint32_t now)
+{
+    if (now > u->l.last_seen)
+	u->l.last_seen = now;
+    if (u->block.until != 0 && !store_block_active(&u->block, now))
+	memset(&u->block, 0, sizeof(u->block));
+    user_ip(st, u, obs, now);
+    store_win_add(&u->win, now, obs->msgs, obs->rcpts, obs->bytes);
+    if (obs->geo.cc[0] != '\0')
+	user_country(u, obs->geo.cc, now);
+    if (obs->geo.has_loc)
+	user_place(u, &obs->geo, now);
+    if (obs->qid != NULL && obs->qid[0] != '\0')
+	user_qid(u, obs->qid);
+}
+
+/* place_copy - one stored place out */
+static void place_copy(const struct store_fplace *p, int i,
+		       struct store_place *out)
+{
+    out->time = p->time[i];
+    out->lat_c = p->lat_c[i];
+    out->lon_c = p->lon_c[i];
+    out->acc_km = p->acc_km[i];
+}
+
+/* store_user_copy - a slot (live or copied) to the caller's form */
+void store_user_copy(const STORE *st, const struct store_urec *r,
+		     uint32_t now, struct store_user *out)
+{
+    uint32_t n = r->l.n < st->ips_per_user ? r->l.n : st->ips_per_user;
+
+    memset(out, 0, offsetof(struct store_user, ips));
+    memcpy(out->login, r->login, STORE_LOGIN_MAX - 1);
+    out->first_seen = r->l.first_seen;
+    out->last_seen = r->l.last_seen;
+    store_block_copy(&out->block, &r->block, now);
+    place_copy(&r->place, 0, &out->last_login);
+    place_copy(&r->place, 1, &out->prev_login);
+    for (int i = 0; i < STORE_COUNTRIES; i++) {
+	cc_unpack(cc_pack(r->countries[i].cc), out->countries[i].cc);
+	out->countries[i].days = r->countries[i].days;
+	out->countries[i].first_day = r->countries[i].first_day;
+	out->countries[i].last_day = r->countries[i].last_day;
+    }
+    for (int i = 0; i < STORE_QIDS; i++)
+	memcpy(out->qids[i], r->qids[i], STORE_QID_MAX - 1);
+    out->win = r->win;
+    out->nips = n;
+    for (uint32_t i = 0; i < n; i++) {
+	const struct store_fip *f = &r->ips[i];
+	struct store_ip *o = &out->ips[i];
+
+	memcpy(o->ip.b, f->ip, sizeof(o->ip.b));
+	o->first_seen = f->first_seen;
+	o->last_seen = f->last_seen;
+	o->count = f->cc_count & STORE_COUNT_MAX;
+	memset(&o->geo, 0, sizeof(o->geo));
+	cc_unpack(f->cc_count >> STORE_CC_SHIFT, o->geo.cc);
+	o->geo.asn = f->asn;
+	o->geo.has_loc = f->lat_c != STORE_NO_LOC;
+	o->geo.lat_c = o->geo.has_loc ? f->lat_c : 0;
+	o->geo.lon_c = o->geo.has_loc ? f->lon_c : 0;
+    }
+}
+
+/* store_user_update - apply an observation and copy the result out */
+int store_user_update(STORE *st, const struct store_user_obs *obs,
+		      uint32_t now, struct store_user *out)
+{
+    struct store_place prev;
+    struct store_urec *u;
+    struct user_ref r;
+    uint32_t idx;
+    int rc;
+
+    if (st == NULL || obs == NULL || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if ((rc = user_ref(st, obs->login, &r)) != STORE_OK)
+	return rc;
+    if ((rc = store_lock(st, &st->users, r.s)) != STORE_OK)
+	return rc;
+    rc = store_find(st, &st->users, r.s, r.h, r.key, &idx);
+    if (rc == STORE_OK)
+	rc = idx == 0 ? store_insert(st, &st->users, r.s, r.h, r.key, now,
+				     &idx)
+	    : store_touch(st, &st->users, r.s, idx);
+    if (rc == STORE_OK) {
+	u = store_slot(&st->users, r.s, idx);
+	place_copy(&u->place, 0, &prev);
+	user_apply(st, u, obs, now);
+	if (out != NULL) {
+	    store_user_copy(st, u, now, out);
+	    out->prev_login = prev;
+	}
+    }
+    store_unlock(&st->users, r.s);
+    return rc;
+}
+
+/* user_op - find a user under its stripe lock and apply one action */
+enum user_act { USER_GET, USER_BLOCK, USER_UNBLOCK, USER_RESET };
+
+static int user_op(STORE *st, const char *login, enum user_act act,
+		   const struct store_block *b, uint32_t now,
+		   struct store_user *out)
+{
+    struct user_ref r;
+    uint32_t idx;
+    int rc;
+
+    if ((rc = user_ref(st, login, &r)) != STORE_OK)
+	return rc;
+    if (act != USER_GET && (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if ((rc = store_lock(st, &st->users, r.s)) != STORE_OK)
+	return rc;
+    rc = store_find(st, &st->users, r.s, r.h, r.key, &idx);
+    if (rc == STORE_OK && idx == 0 && act == USER_BLOCK)
+	rc = store_insert(st, &st->users, r.s, r.h, r.key, now, &idx);
+    if (rc == STORE_OK && idx == 0)
+	rc = STORE_NOTFOUND;
+    if (rc == STORE_OK) {
+	struct store_urec *u = store_slot(&st->users, r.s, idx);
+
+	if (act == USER_GET)
+	    store_user_copy(st, u, now, out);
+	else if (act == USER_BLOCK)
+	    u->block = *b;
+	else if (act == USER_UNBLOCK)
+	    memset(&u->block, 0, sizeof(u->block));
+	else
+	    rc = store_remove(st, &st->users, r.s, idx);
+    }
+    store_unlock(&st->users, r.s);
+    return rc;
+}
+
+/* store_user_get - a copy of one user */
+int store_user_get(STORE *st, const char *login, uint32_t now,
+		   struct store_user *out)
+{
+    if (out == NULL)
+	return STORE_EARG;
+    return user_op(st, login, USER_GET, NULL, now, out);
+}
+
+/* store_user_block - block a user until b->until (created if unknown) */
+int store_user_block(STORE *st, const char *login, const struct store_block *b,
+		     uint32_t now)
+{
+    struct store_block blk;
+
+    memset(&blk, 0, sizeof(blk));
+    if (store_block_set(&blk, b, now) != STORE_OK)
+	return STORE_EARG;
+    return user_op(st, login, USER_BLOCK, &blk, now, NULL);
+}
+
+/* store_user_unblock - lift a user's block */
+int store_user_unblock(STORE *st, const char *login, uint32_t now)
+{
+    return user_op(st, login, USER_UNBLOCK, NULL, now, NULL);
+}
+
+/* store_user_reset - forget a user entirely */
+int store_user_reset(STORE *st, const char *login, uint32_t now)
+{
+    return user_op(st, login, USER_RESET, NULL, now, NULL);
+}
+
+/* user_batch - copy up to EACH_BATCH live slots from *next on */
+static int user_batch(STORE *st, unsigned s, uint32_t *next,
+		      unsigned char *buf, unsigned *n)
+{
+    struct store_tab *t = &st->users;
+    uint32_t high;
+    int rc;
+
+    *n = 0;
+    if ((rc = store_lock(st, t, s)) != STORE_OK)
+	return rc;
+    high = t->stripes[s].high < t->cap ? t->stripes[s].high : t->cap;
+    for (; *next <= high && *n < EACH_BATCH; (*next)++) {
+	const struct store_link *l = store_slot(t, s, *next);
+
+	if (l->flags & STORE_F_USED)
+	    memcpy(buf + (size_t) (*n)++ * t->stride, l, t->stride);
+    }
+    if (*next > high)
+	*next = 0;
+    store_unlock(t, s);
+    return STORE_OK;
+}
+
+/* store_user_each - call fn on a copy of every user; fn nonzero stops */
+int store_user_each(STORE *st, uint32_t now, store_user_fn fn, void *ctx)
+{
+    unsigned char *buf;
+    struct store_user *u;
+    int rc = STORE_OK, stop = 0;
+
+    if (st == NULL || fn == NULL)
+	return STORE_EARG;
+    buf = malloc((size_t) EACH_BATCH * st->users.stride);
+    u = malloc(sizeof(*u));
+    if (buf == NULL || u == NULL)
+	rc = STORE_EIO;
+    for (unsigned s = 0; rc == STORE_OK && !stop && s < STORE_STRIPES; s++) {
+	uint32_t next = 1;
+	unsigned n;
+
+	while (rc == STORE_OK && !stop && next != 0) {
+	    rc = user_batch(st, s, &next, buf, &n);
+	    for (unsigned i = 0; rc == STORE_OK && !stop && i < n; i++) {
+		store_user_copy(st, (const void *) (buf + (size_t) i
+						    * st->users.stride),
+				now, u);
+		stop = fn(u, ctx) != 0;
+	    }
+	}
+    }
+    free(u);
+    free(buf);
+    return rc;
+}

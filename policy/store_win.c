@@ -1,0 +1,185 @@
+/*
+ * store_win - sliding-window counters: a minute ring and an hour ring.
+ *
+ * Contract: pure arithmetic on a struct store_win (a live slot under its
+ * stripe lock, or a caller's copy); no I/O, no clock, thread-safe on
+ * distinct windows.
+ *
+ * The minute ring holds STORE_MIN_BUCKETS one-minute buckets of messages
+ * and recipients; the hour ring STORE_HOUR_BUCKETS one-hour buckets of
+ * messages, recipients and bytes (in STORE_BYTES_UNIT units, rounded up
+ * per message so small messages are never free). Buckets saturate at
+ * 65535. Adding at "now" first advances a ring to now's bucket, clearing
+ * the buckets it skips; a gap longer than the ring clears it all. If
+ * time goes backwards, a value is added to its own bucket while that is
+ * still in the ring and dropped otherwise; a ring never moves back.
+ *
+ * Sums (store_win_sum) interpolate the window's old edge: every bucket
+ * wholly inside [now - window, now] counts fully, and the oldest bucket,
+ * only partly inside, counts for the fraction of its span that is inside
+ * (rounded down). The newest bucket's span ends at now, so a burst in the
+ * current minute always counts fully. Windows up to 15 minutes use the
+ * minute ring (a 15-minute window needs 16 buckets when now is not on a
+ * minute boundary; the missing, partly covered sixteenth is not counted),
+ * longer ones and all byte sums the hour ring, up to a day; longer
+ * windows are cut to a day.
+ */
+#include <string.h>
+
+#include "store_int.h"
+
+#define WIN_MIN_S	60
+#define WIN_HOUR_S	3600
+#define WIN_DAY_S	86400
+#define WIN_MIN_WINDOW	(STORE_MIN_BUCKETS * WIN_MIN_S)
+#define WIN_MAX_RINGS	3
+
+/* One ring: its epoch word, bucket span and counter arrays. */
+struct win_ring {
+    uint32_t *epoch;
+    uint32_t span;
+    unsigned n;
+    uint16_t *v[WIN_MAX_RINGS];
+    unsigned nv;
+};
+
+/* win_sat - saturating add to a 16-bit bucket */
+static inline uint16_t win_sat(uint16_t a, uint64_t b)
+{
+    uint64_t s = (uint64_t) a + b;
+
+    return s > UINT16_MAX ? UINT16_MAX : (uint16_t) s;
+}
+
+/* win_minutes - describe the minute ring of a window */
+static void win_minutes(struct store_win *w, struct win_ring *r)
+{
+    r->epoch = &w->min_epoch;
+    r->span = WIN_MIN_S;
+    r->n = STORE_MIN_BUCKETS;
+    r->v[0] = w->m_msgs;
+    r->v[1] = w->m_rcpts;
+    r->nv = 2;
+}
+
+/* win_hours - describe the hour ring of a window */
+static void win_hours(struct store_win *w, struct win_ring *r)
+{
+    r->epoch = &w->hour_epoch;
+    r->span = WIN_HOUR_S;
+    r->n = STORE_HOUR_BUCKETS;
+    r->v[0] = w->h_msgs;
+    r->v[1] = w->h_rcpts;
+    r->v[2] = w->h_bytes;
+    r->nv = 3;
+}
+
+/* win_ring_slot - advance a ring to bucket e; its slot, or -1 if gone */
+static int win_ring_slot(struct win_ring *r, uint32_t e)
+{
+    uint32_t d;
+
+    if (e > *r->epoch) {
+	d = e - *r->epoch;
+	for (unsigned i = 0; i < r->nv; i++) {
+	    if (d >= r->n) {
+		memset(r->v[i], 0, r->n * sizeof(r->v[i][0]));
+		continue;
+	    }
+	    for (uint32_t k = 1; k <= d; k++)
+		r->v[i][(*r->epoch + k) % r->n] = 0;
+	}
+	*r->epoch = e;
+    } else if (*r->epoch - e >= r->n) {
+	return -1;
+    }
+    return (int) (e % r->n);
+}
+
+/* store_win_roll - advance both rings to now without adding */
+void store_win_roll(struct store_win *w, uint32_t now)
+{
+    struct win_ring r;
+
+    win_minutes(w, &r);
+    (void) win_ring_slot(&r, now / WIN_MIN_S);
+    win_hours(w, &r);
+    (void) win_ring_slot(&r, now / WIN_HOUR_S);
+}
+
+/* store_win_add - count msgs, rcpts and bytes at now */
+void store_win_add(struct store_win *w, uint32_t now, uint32_t msgs,
+		   uint32_t rcpts, uint64_t bytes)
+{
+    uint64_t units = bytes / STORE_BYTES_UNIT + (bytes % STORE_BYTES_UNIT != 0);
+    struct win_ring r;
+    int slot;
+
+    if (w == NULL)
+	return;
+    win_minutes(w, &r);
+    if ((slot = win_ring_slot(&r, now / WIN_MIN_S)) >= 0) {
+	w->m_msgs[slot] = win_sat(w->m_msgs[slot], msgs);
+	w->m_rcpts[slot] = win_sat(w->m_rcpts[slot], rcpts);
+    }
+    win_hours(w, &r);
+    if ((slot = win_ring_slot(&r, now / WIN_HOUR_S)) >= 0) {
+	w->h_msgs[slot] = win_sat(w->h_msgs[slot], msgs);
+	w->h_rcpts[slot] = win_sat(w->h_rcpts[slot], rcpts);
+	w->h_bytes[slot] = win_sat(w->h_bytes[slot], units);
+    }
+}
+
+/* win_ring_sum - interpolated sum of one counter array over a window */
+static uint64_t win_ring_sum(const uint16_t *v, unsigned n, uint32_t span,
+			     uint32_t epoch, uint32_t now, uint32_t window_s)
+{
+    uint64_t newest = (uint64_t) epoch * span;
+    uint64_t end = now > newest ? now : newest;	/* time went back: clamp */
+    uint64_t t0 = end > window_s ? end - window_s : 0;
+    uint64_t sum = 0;
+
+    for (unsigned j = 0; j < n && j <= epoch; j++) {
+	uint64_t s = (uint64_t) (epoch - j) * span;
+	uint64_t e = s + span < end ? s + span : end;
+	uint16_t c = v[(epoch - j) % n];
+
+	if (e <= t0 && s < t0)
+	    break;		/* this and every older bucket are outside */
+	if (c == 0)
+	    continue;
+	if (s >= t0)
+	    sum += c;
+	else
+	    sum += (uint64_t) c * (e - t0) / (e - s);
+    }
+    return sum;
+}
+
+/* store_win_sum - a counter over the window_s seconds up to now */
+uint64_t store_win_sum(const struct store_win *w, enum store_counter c,
+		       uint32_t now, uint32_t window_s)
+{
+    if (w == NULL || window_s == 0
+	|| (c != STORE_MSGS && c != STORE_RCPTS && c != STORE_BYTES))
+	return 0;
+    if (window_s > WIN_DAY_S)
+	window_s = WIN_DAY_S;
+    if (c != STORE_BYTES && window_s <= WIN_MIN_WINDOW)
+	return win_ring_sum(c == STORE_MSGS ? w->m_msgs : w->m_rcpts,
+			    STORE_MIN_BUCKETS, WIN_MIN_S, w->min_epoch, now,
+			    window_s);
+    switch (c) {
+    case STORE_MSGS:
+	return win_ring_sum(w->h_msgs, STORE_HOUR_BUCKETS, WIN_HOUR_S,
+			    w->hour_epoch, now, window_s);
+    case STORE_RCPTS:
+	return win_ring_sum(w->h_rcpts, STORE_HOUR_BUCKETS, WIN_HOUR_S,
+			    w->hour_epoch, now, window_s);
+    case STORE_BYTES:
+	return STORE_BYTES_UNIT *
+	    win_ring_sum(w->h_bytes, STORE_HOUR_BUCKETS, WIN_HOUR_S,
+			 w->hour_epoch, now, window_s);
+    }
+    return 0;
+}

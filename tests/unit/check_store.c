@@ -1,0 +1,1226 @@
+/*
+ * check_store - unit tests of the shared-memory state store.
+ *
+ * Each TCase gets a private temporary directory (made and removed by
+ * unchecked fixtures in the parent); every test runs forked and names
+ * its own file in it. Times are fixed numbers: the store reads no clock.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "store_debug.h"
+#include "store_int.h"
+
+#define T0	(86400u * 19700u)	/* a midnight: minute, hour, day edge */
+#define MIN	60u
+#define HOUR	3600u
+#define DAY	86400u
+#define ERRLEN	256
+#define NWRITERS 6
+#define NWRITES	3000
+#define NKEYS	8
+
+static char tdir[64];
+
+/* tdir_make - unchecked setup: a private directory for a TCase */
+static void tdir_make(void)
+{
+    strcpy(tdir, "/tmp/check_store.XXXXXX");
+    if (mkdtemp(tdir) == NULL)
+	abort();
+}
+
+/* tdir_unlink - nftw callback */
+static int tdir_unlink(const char *p, const struct stat *sb, int flag,
+		       struct FTW *f)
+{
+    (void) sb;
+    (void) flag;
+    (void) f;
+    return remove(p);
+}
+
+/* tdir_rm - unchecked teardown */
+static void tdir_rm(void)
+{
+    nftw(tdir, tdir_unlink, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* tpath - a file name in the TCase directory */
+static const char *tpath(const char *name)
+{
+    static char buf[128];
+
+    snprintf(buf, sizeof(buf), "%s/%s", tdir, name);
+    return buf;
+}
+
+/* topen - open with the usual test sizes */
+static int topen(const char *name, uint32_t users, uint32_t ips,
+		 unsigned flags, STORE **st, char *err)
+{
+    struct store_params p = {
+	.path = tpath(name), .max_users = users, .max_clients = users,
+	.ips_per_user = ips, .lock_timeout_ms = 5000, .flags = flags,
+	.mode = 0600,
+    };
+
+    return store_open(&p, st, err, ERRLEN);
+}
+
+/* tnew - a fresh store that must open */
+static STORE *tnew(const char *name, uint32_t users, uint32_t ips)
+{
+    char err[ERRLEN] = "";
+    STORE *st = NULL;
+    int rc = topen(name, users, ips, STORE_CREATE, &st, err);
+
+    ck_assert_msg(rc == STORE_OK, "store_open: %s: %s", store_strerror(rc),
+		  err);
+    return st;
+}
+
+/* ip_of - parse an address that must parse */
+static struct addr ip_of(const char *text)
+{
+    struct addr a;
+
+    ck_assert_int_eq(addr_parse(text, &a), 0);
+    return a;
+}
+
+/* obs_make - an observation of login from ip */
+static struct store_user_obs obs_make(const char *login, const char *ip)
+{
+    struct store_user_obs o;
+
+    memset(&o, 0, sizeof(o));
+    o.login = login;
+    o.ip = ip_of(ip);
+    return o;
+}
+
+/* seen - observe login from ip at now, must succeed */
+static void seen(STORE *st, const char *login, const char *ip, uint32_t now)
+{
+    struct store_user_obs o = obs_make(login, ip);
+
+    ck_assert_int_eq(store_user_update(st, &o, now, NULL), STORE_OK);
+}
+
+static struct store_user U;	/* too big for a test's stack frame taste */
+
+START_TEST(test_siphash_vectors)
+{
+    uint8_t key[16], msg[64];
+    static const struct {
+	size_t len;
+	uint64_t h;
+    } v[] = {
+	{0, UINT64_C(0x726fdb47dd0e0e31)}, {7, UINT64_C(0xab0200f58b01d137)},
+	{8, UINT64_C(0x93f5f5799a932462)}, {15, UINT64_C(0xa129ca6149be45e5)},
+	{63, UINT64_C(0x958a324ceb064572)},
+    };
+
+    for (int i = 0; i < 16; i++)
+	key[i] = (uint8_t) i;
+    for (int i = 0; i < 64; i++)
+	msg[i] = (uint8_t) i;
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+	ck_assert_msg(store_debug_siphash(key, msg, v[i].len) == v[i].h,
+		      "siphash of %zu bytes", v[i].len);
+}
+END_TEST
+
+START_TEST(test_normalize)
+{
+    STORE *st = tnew("norm", 256, 4);
+    char a[STORE_LOGIN_MAX], b[STORE_LOGIN_MAX], c[STORE_LOGIN_MAX];
+    char long1[200], long2[200];
+    struct store_user_obs o = obs_make(" \t ", "192.0.2.1");
+
+    store_normalize_login(st, "  Alice@Example.COM \t\r\n", a);
+    ck_assert_str_eq(a, "alice@example.com");
+    store_normalize_login(st, "a\001b\177c", a);
+    ck_assert_str_eq(a, "a?b?c");
+    store_normalize_login(st, "Élan", a);
+    ck_assert_str_eq(a, "Élan");	/* only ASCII is folded */
+
+    memset(long1, 'X', sizeof(long1) - 1);
+    long1[sizeof(long1) - 1] = '\0';
+    memcpy(long2, long1, sizeof(long2));
+    long2[150] = 'Y';
+    store_normalize_login(st, long1, a);
+    store_normalize_login(st, long2, b);
+    ck_assert_uint_eq(strlen(a), STORE_LOGIN_MAX - 1);
+    ck_assert_uint_eq(strlen(b), STORE_LOGIN_MAX - 1);
+    ck_assert_str_ne(a, b);
+    ck_assert_int_eq(strncmp(a, "xxxxxxxxxx", 10), 0);
+    ck_assert_int_eq(a[STORE_LOGIN_MAX - 1 - 17], '~');
+    ck_assert_uint_eq(strspn(a + STORE_LOGIN_MAX - 17, "0123456789abcdef"),
+		      16);
+    for (size_t i = 0; long1[i]; i++)
+	long1[i] = 'x';
+    store_normalize_login(st, long1, c);
+    ck_assert_str_eq(a, c);		/* case does not matter, long or short */
+
+    ck_assert_int_eq(store_user_update(st, &o, T0, NULL), STORE_EARG);
+    o.login = NULL;
+    ck_assert_int_eq(store_user_update(st, &o, T0, NULL), STORE_EARG);
+    seen(st, long1, "192.0.2.1", T0);
+    seen(st, long2, "192.0.2.1", T0);
+    ck_assert_int_eq(store_user_get(st, long1, T0, &U), STORE_OK);
+    ck_assert_str_eq(U.login, c);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_insert_lookup)
+{
+    STORE *st = tnew("basic", 1024, 16);
+    struct store_user_obs o = obs_make("Bob@Example.org", "203.0.113.9");
+    struct store_stats s;
+
+    memcpy(o.geo.cc, "DE", 3);
+    o.geo.asn = 3320;
+    o.geo.has_loc = 1;
+    o.geo.lat_c = 5252;
+    o.geo.lon_c = 1340;
+    o.geo.acc_km = 20;
+    o.msgs = 1;
+    o.rcpts = 4;
+    o.bytes = 5000;
+    ck_assert_int_eq(store_user_get(st, "bob@example.org", T0, &U),
+		     STORE_NOTFOUND);
+    memset(&U, 0xee, sizeof(U));
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 5, &U), STORE_OK);
+    ck_assert_str_eq(U.login, "bob@example.org");
+    ck_assert_uint_eq(U.first_seen, T0 + 5);
+    ck_assert_uint_eq(U.nips, 1);
+    ck_assert_uint_eq(U.ips[0].count, 1);
+    ck_assert_str_eq(U.ips[0].geo.cc, "DE");
+    ck_assert_uint_eq(U.ips[0].geo.asn, 3320);
+    ck_assert_int_eq(U.ips[0].geo.lat_c, 5252);
+    ck_assert_int_eq(U.ips[0].geo.has_loc, 1);
+    ck_assert_uint_eq(U.block.until, 0);
+    ck_assert_uint_eq(store_win_sum(&U.win, STORE_RCPTS, T0 + 5, 60), 4);
+    ck_assert_uint_eq(store_win_sum(&U.win, STORE_BYTES, T0 + 5, 3600),
+		      2 * STORE_BYTES_UNIT);
+
+    o.login = "  BOB@example.ORG";
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 65, NULL), STORE_OK);
+    memset(&U, 0, sizeof(U));
+    ck_assert_int_eq(store_user_get(st, "bob@EXAMPLE.org", T0 + 70, &U),
+		     STORE_OK);
+    ck_assert_uint_eq(U.first_seen, T0 + 5);
+    ck_assert_uint_eq(U.last_seen, T0 + 65);
+    ck_assert_uint_eq(U.ips[0].count, 2);
+    ck_assert_uint_eq(store_win_sum(&U.win, STORE_MSGS, T0 + 70, 600), 2);
+    store_get_stats(st, &s);
+    ck_assert_uint_eq(s.users, 1);
+    ck_assert_uint_eq(s.clients, 0);
+    ck_assert_uint_eq(s.generation, 1);
+    ck_assert_uint_eq(s.ips_per_user, 16);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_distinct_ips)
+{
+    STORE *st = tnew("ips", 256, 4);
+    static const char *ips[] = {
+	"192.0.2.1", "2001:db8::1", "2001:db8::2", "198.51.100.7",
+	"2001:db8:ffff::1", "192.0.2.2",
+    };
+    struct addr a;
+
+    for (int i = 0; i < 6; i++)
+	seen(st, "carol", ips[i], T0 + (uint32_t) i * MIN);
+    ck_assert_int_eq(store_user_get(st, "carol", T0 + HOUR, &U), STORE_OK);
+    ck_assert_uint_eq(U.nips, 4);
+    for (int i = 0; i < 4; i++) {	/* newest first; two oldest gone */
+	a = ip_of(ips[5 - i]);
+	ck_assert(addr_equal(&U.ips[i].ip, &a));
+	ck_assert_uint_eq(U.ips[i].last_seen, T0 + (uint32_t) (5 - i) * MIN);
+    }
+    seen(st, "carol", "2001:db8::2", T0 + HOUR);
+    ck_assert_int_eq(store_user_get(st, "carol", T0 + HOUR, &U), STORE_OK);
+    a = ip_of("2001:db8::2");
+    ck_assert(addr_equal(&U.ips[0].ip, &a));
+    ck_assert_uint_eq(U.ips[0].first_seen, T0 + 2 * MIN);
+    ck_assert_uint_eq(U.ips[0].last_seen, T0 + HOUR);
+    ck_assert_uint_eq(U.ips[0].count, 2);
+    a = ip_of("192.0.2.2");
+    ck_assert(addr_equal(&U.ips[1].ip, &a));
+    a = ip_of("2001:db8::1");		/* v4 and v6 never mix up */
+    for (uint32_t i = 0; i < U.nips; i++)
+	ck_assert(!addr_equal(&U.ips[i].ip, &a));
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_countries)
+{
+    STORE *st = tnew("cc", 256, 8);
+    static const char *cc[] = { "DE", "FR", "NL", "BE", "AT", "CH", "US" };
+    struct store_user_obs o = obs_make("dave", "192.0.2.1");
+
+    for (int i = 0; i < 7; i++) {
+	memcpy(o.geo.cc, cc[i], 3);
+	ck_assert_int_eq(store_user_update(st, &o, T0 + (uint32_t) i * DAY,
+					   NULL), STORE_OK);
+	if (i == 0) {			/* a day counts once */
+	    ck_assert_int_eq(store_user_update(st, &o, T0 + 10, NULL), 0);
+	    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY / 2, NULL),
+			     0);
+	}
+	if (i == 3) {			/* DE again: FR is now the oldest */
+	    memcpy(o.geo.cc, "DE", 3);
+	    ck_assert_int_eq(store_user_update(st, &o, T0 + 3 * DAY + 5,
+					       NULL), 0);
+	}
+    }
+    memcpy(o.geo.cc, "de", 3);		/* case folded */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 7 * DAY, &U), STORE_OK);
+    memcpy(o.geo.cc, "F1", 3);		/* not a country code: ignored */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 8 * DAY, &U), STORE_OK);
+    for (int i = 0; i < STORE_COUNTRIES; i++) {
+	ck_assert_str_ne(U.countries[i].cc, "FR");	/* oldest replaced */
+	if (strcmp(U.countries[i].cc, "DE") == 0) {
+	    ck_assert_uint_eq(U.countries[i].days, 3);
+	    ck_assert_uint_eq(U.countries[i].first_day, T0 / DAY);
+	    ck_assert_uint_eq(U.countries[i].last_day, T0 / DAY + 7);
+	}
+    }
+    int de = 0, us = 0;
+
+    for (int i = 0; i < STORE_COUNTRIES; i++) {
+	de += strcmp(U.countries[i].cc, "DE") == 0;
+	us += strcmp(U.countries[i].cc, "US") == 0;
+    }
+    ck_assert_int_eq(de, 1);
+    ck_assert_int_eq(us, 1);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_places_qids)
+{
+    STORE *st = tnew("place", 256, 8);
+    struct store_user_obs o = obs_make("erin", "192.0.2.1");
+
+    o.geo.has_loc = 1;
+    o.geo.lat_c = 5000;
+    o.geo.lon_c = 800;
+    o.qid = "Q1";
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.last_login.time, T0);
+    ck_assert_uint_eq(U.prev_login.time, 0);
+    o.geo.has_loc = 0;
+    o.qid = "";
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.last_login.time, T0);
+    ck_assert_uint_eq(U.prev_login.time, T0);
+    o.geo.has_loc = 1;
+    o.geo.lat_c = 4070;
+    o.geo.lon_c = -7400;
+    o.geo.acc_km = 5;
+    o.qid = "Q2";
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 120, &U), STORE_OK);
+    ck_assert_uint_eq(U.last_login.time, T0 + 120);
+    ck_assert_int_eq(U.last_login.lon_c, -7400);
+    ck_assert_uint_eq(U.last_login.acc_km, 5);
+    ck_assert_uint_eq(U.prev_login.time, T0);
+    ck_assert_int_eq(U.prev_login.lat_c, 5000);
+    o.qid = NULL;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 130, NULL), STORE_OK);
+    o.qid = "Q3";
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 140, NULL), STORE_OK);
+    o.qid = "Q4-\nVERY-LONG-QUEUE-ID";
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 150, NULL), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "erin", T0 + 150, &U), STORE_OK);
+    ck_assert_str_eq(U.qids[0], "Q4-?VERY-LONG-Q");
+    ck_assert_str_eq(U.qids[1], "Q3");
+    ck_assert_str_eq(U.qids[2], "Q2");
+    o.qid = "Q3";
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 160, NULL), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "erin", T0 + 160, &U), STORE_OK);
+    ck_assert_str_eq(U.qids[0], "Q3");
+    ck_assert_str_eq(U.qids[1], "Q4-?VERY-LONG-Q");
+    ck_assert_str_eq(U.qids[2], "Q2");
+    ck_assert_uint_eq(U.prev_login.time, T0 + 150);	/* get: stored pair */
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_win_minutes)
+{
+    struct store_win w;
+
+    memset(&w, 0, sizeof(w));
+    store_win_add(&w, T0 + 10, 5, 7, 0);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 20, 60), 5);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_RCPTS, T0 + 20, 60), 7);
+    /* 50 of the bucket's 60 s inside: 5 * 50 / 60 = 4.16 */
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 70, 60), 4);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 119, 60), 0);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 120, 60), 0);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 120, 90), 2);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 20, 0), 0);
+    /* window shorter than the elapsed part of the current minute */
+    memset(&w, 0, sizeof(w));
+    store_win_add(&w, T0 + 40, 60, 0, 0);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 40, 10), 15);
+
+    memset(&w, 0, sizeof(w));
+    for (uint32_t i = 0; i < 20; i++)
+	store_win_add(&w, T0 + i * MIN + 30, 1, 2, 0);
+    /* 10 whole minutes and half of the 11th (rounded down) */
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 19 * MIN + 30,
+				    10 * MIN), 10);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_RCPTS, T0 + 19 * MIN + 30,
+				    10 * MIN), 21);
+    /* 15 minutes: the ring's 15 buckets; the 16th, half inside, is gone */
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 19 * MIN + 30,
+				    15 * MIN), 15);
+    /* 16 minutes: the hour ring; its one bucket holds all 20, spread
+     * over the 1170 s of the hour gone by: 20 * 960 / 1170 = 16.4 */
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 19 * MIN + 30,
+				    16 * MIN), 16);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 19 * MIN + 30,
+				    HOUR), 20);
+    /* saturation */
+    store_win_add(&w, T0 + 19 * MIN + 31, 70000, 0, 0);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 19 * MIN + 31, 60),
+		      UINT16_MAX);
+}
+END_TEST
+
+START_TEST(test_win_hours_days)
+{
+    struct store_win w;
+    uint32_t now;
+
+    memset(&w, 0, sizeof(w));
+    for (uint32_t h = 0; h < 30; h++)
+	store_win_add(&w, T0 + h * HOUR + HOUR / 2, 10, 0, 4096 * 3);
+    now = T0 + 29 * HOUR + HOUR / 2;
+    /* 24 whole hours and half of the 25th */
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, now, DAY), 245);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, now, 2 * DAY), 245);
+    /* 3 units this hour, half of the previous hour's 3 (rounded down) */
+    ck_assert_uint_eq(store_win_sum(&w, STORE_BYTES, now, HOUR),
+		      4 * (uint64_t) STORE_BYTES_UNIT);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, now, 2 * HOUR), 25);
+    /* bytes round up per message */
+    memset(&w, 0, sizeof(w));
+    store_win_add(&w, T0, 1, 1, 1);
+    store_win_add(&w, T0, 1, 1, 4097);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_BYTES, T0, 60),
+		      3 * (uint64_t) STORE_BYTES_UNIT);
+    ck_assert_uint_eq(store_win_sum(&w, (enum store_counter) 9, T0, 60), 0);
+
+    /* the last second of a day and the first of the next */
+    memset(&w, 0, sizeof(w));
+    store_win_add(&w, T0 + DAY - 1, 1, 0, 0);
+    store_win_add(&w, T0 + DAY, 1, 0, 0);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + DAY, 60), 2);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + DAY, 1), 1);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + DAY, HOUR), 2);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + DAY + HOUR, HOUR),
+		      1);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 2 * DAY, DAY), 1);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 3 * DAY, DAY), 0);
+    /* a gap longer than both rings clears them */
+    store_win_add(&w, T0 + 5 * DAY, 3, 0, 0);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 5 * DAY, DAY), 3);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 5 * DAY, 900), 3);
+}
+END_TEST
+
+START_TEST(test_win_backwards)
+{
+    struct store_win w, before;
+
+    memset(&w, 0, sizeof(w));
+    store_win_add(&w, T0 + 10 * MIN, 1, 0, 0);
+    store_win_add(&w, T0 + 5 * MIN, 1, 0, 0);	/* still in the ring */
+    ck_assert_uint_eq(w.min_epoch, (T0 + 10 * MIN) / MIN);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 10 * MIN, 15 * MIN),
+		      2);
+    /* asked at an earlier now: counted as of the ring's newest bucket */
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0, 60), 1);
+    before = w;
+    store_win_add(&w, T0 - 3 * DAY, 1, 0, 0);	/* too old for both rings */
+    ck_assert_int_eq(memcmp(&w, &before, sizeof(w)), 0);
+    store_win_add(&w, T0 - 30 * MIN, 1, 0, 0);	/* hour ring only */
+    ck_assert_uint_eq(w.min_epoch, before.min_epoch);
+    ck_assert_uint_eq(w.hour_epoch, before.hour_epoch);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 10 * MIN, DAY), 3);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, T0 + 10 * MIN, 15 * MIN),
+		      2);
+    store_win_add(&w, 0, 1, 0, 0);
+    store_win_add(&w, UINT32_MAX, 1, 0, 0);
+    ck_assert_uint_eq(store_win_sum(&w, STORE_MSGS, UINT32_MAX, DAY), 1);
+}
+END_TEST
+
+START_TEST(test_store_windows)
+{
+    STORE *st = tnew("win", 256, 4);
+    struct store_user_obs o = obs_make("frank", "192.0.2.1");
+
+    o.msgs = 1;
+    o.rcpts = 3;
+    o.bytes = 1000;
+    for (uint32_t i = 0; i < 24; i++)	/* every 5 minutes for 2 hours */
+	ck_assert_int_eq(store_user_update(st, &o, T0 + i * 5 * MIN + 1,
+					   &U), STORE_OK);
+    ck_assert_uint_eq(store_win_sum(&U.win, STORE_MSGS, T0 + 115 * MIN + 1,
+				    10 * MIN), 2);
+    ck_assert_uint_eq(store_win_sum(&U.win, STORE_RCPTS, T0 + 115 * MIN + 1,
+				    DAY), 72);
+    ck_assert_uint_eq(store_win_sum(&U.win, STORE_BYTES, T0 + 115 * MIN + 1,
+				    DAY), 24 * (uint64_t) STORE_BYTES_UNIT);
+    store_close(st);
+}
+END_TEST
+
+/* logins_in_stripe - n logins that share stripe s */
+static void logins_in_stripe(STORE *st, unsigned s, char (*out)[16], int n)
+{
+    for (int i = 0, k = 0; i < n; k++) {
+	snprintf(out[i], 16, "user%d", k);
+	if (store_debug_user_stripe(st, out[i]) == s)
+	    i++;
+    }
+}
+
+START_TEST(test_eviction_lru)
+{
+    STORE *st = tnew("lru", 4 * 64, 2);	/* 4 slots per stripe */
+    struct store_block b = { .until = T0 + DAY, .setby = STORE_BY_ADMIN };
+    char l[8][16];
+    struct store_stats s;
+
+    logins_in_stripe(st, 5, l, 8);
+    for (int i = 0; i < 4; i++)
+	seen(st, l[i], "192.0.2.1", T0 + (uint32_t) i);
+    seen(st, l[0], "192.0.2.1", T0 + 10);	/* l1 is now the oldest */
+    seen(st, l[4], "192.0.2.1", T0 + 11);
+    ck_assert_int_eq(store_user_get(st, l[1], T0, &U), STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_get(st, l[0], T0, &U), STORE_OK);
+    store_get_stats(st, &s);
+    ck_assert_uint_eq(s.evictions, 1);
+    /* lookups do not refresh: l2 stays oldest, but it is blocked */
+    ck_assert_int_eq(store_user_get(st, l[2], T0, &U), STORE_OK);
+    ck_assert_int_eq(store_user_block(st, l[2], &b, T0 + 12), STORE_OK);
+    seen(st, l[5], "192.0.2.1", T0 + 13);
+    ck_assert_int_eq(store_user_get(st, l[2], T0 + 13, &U), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, l[3], T0 + 13, &U), STORE_NOTFOUND);
+    /* every entry blocked: full */
+    for (int i = 0; i < 6; i++)
+	if (i != 1 && i != 3)
+	    ck_assert_int_eq(store_user_block(st, l[i], &b, T0 + 14), 0);
+    {
+	struct store_user_obs o = obs_make(l[6], "192.0.2.1");
+
+	ck_assert_int_eq(store_user_update(st, &o, T0 + 15, NULL),
+			 STORE_FULL);
+	/* blocks over: the least recently seen goes */
+	ck_assert_int_eq(store_user_update(st, &o, T0 + DAY, NULL), STORE_OK);
+    }
+    ck_assert_int_eq(store_user_get(st, l[2], T0 + DAY, &U), STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_get(st, l[0], T0 + DAY, &U), STORE_OK);
+    store_get_stats(st, &s);
+    ck_assert_uint_eq(s.evictions, 3);
+    ck_assert_uint_eq(s.users, 4);
+    ck_assert_int_eq(store_debug_check_stripe(st, 0, 5), 0);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_block_expiry)
+{
+    STORE *st = tnew("block", 256, 2);
+    struct store_block b = { .until = T0 + 100, .action = 3,
+	.setby = STORE_BY_RULE, .rule = 7 };
+    struct store_client c;
+    struct addr ip = ip_of("2001:db8::25");
+
+    snprintf(b.reason, sizeof(b.reason), "too\nmany countries....");
+    ck_assert_int_eq(store_user_unblock(st, "gina", T0), STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_block(st, "gina", &b, T0 + 100), STORE_EARG);
+    ck_assert_int_eq(store_user_block(st, "gina", NULL, T0), STORE_EARG);
+    ck_assert_int_eq(store_user_block(st, "Gina", &b, T0), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "gina", T0 + 99, &U), STORE_OK);
+    ck_assert_uint_eq(U.block.until, T0 + 100);
+    ck_assert_uint_eq(U.block.rule, 7);
+    ck_assert_uint_eq(U.block.setby, STORE_BY_RULE);
+    ck_assert_str_eq(U.block.reason, "too?many countries....");
+    ck_assert_int_eq(store_user_get(st, "gina", T0 + 100, &U), STORE_OK);
+    ck_assert_uint_eq(U.block.until, 0);
+    ck_assert_uint_eq(U.block.setby, STORE_BY_NONE);
+    ck_assert_int_eq(store_user_block(st, "gina", &b, T0 + 50), STORE_OK);
+    ck_assert_int_eq(store_user_unblock(st, "gina", T0 + 51), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "gina", T0 + 52, &U), STORE_OK);
+    ck_assert_uint_eq(U.block.until, 0);
+
+    ck_assert_int_eq(store_client_block(st, &ip, &b, T0), STORE_OK);
+    ck_assert_int_eq(store_client_get(st, &ip, T0 + 1, &c), STORE_OK);
+    ck_assert_uint_eq(c.block.until, T0 + 100);
+    ck_assert_int_eq(store_client_get(st, &ip, T0 + 101, &c), STORE_OK);
+    ck_assert_uint_eq(c.block.until, 0);
+    ck_assert_int_eq(store_client_unblock(st, &ip, T0), STORE_OK);
+    ck_assert_int_eq(store_client_get(st, &ip, T0 + 1, &c), STORE_OK);
+    ck_assert_uint_eq(c.block.until, 0);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_reset)
+{
+    STORE *st = tnew("reset", 256, 2);
+    struct store_stats s;
+    struct addr ip = ip_of("192.0.2.77");
+    struct store_client_obs co = { .ip = ip, .msgs = 1 };
+
+    seen(st, "hank", "192.0.2.1", T0);
+    seen(st, "ivan", "192.0.2.1", T0);
+    ck_assert_int_eq(store_client_update(st, &co, T0, NULL), STORE_OK);
+    ck_assert_int_eq(store_user_reset(st, "HANK", T0), STORE_OK);
+    ck_assert_int_eq(store_user_reset(st, "hank", T0), STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_get(st, "hank", T0, &U), STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_get(st, "ivan", T0, &U), STORE_OK);
+    ck_assert_int_eq(store_client_reset(st, &ip, T0), STORE_OK);
+    ck_assert_int_eq(store_client_reset(st, &ip, T0), STORE_NOTFOUND);
+    store_get_stats(st, &s);
+    ck_assert_uint_eq(s.users, 1);
+    ck_assert_uint_eq(s.clients, 0);
+    seen(st, "hank", "192.0.2.9", T0 + 1);	/* the freed slot is reused */
+    ck_assert_int_eq(store_user_get(st, "hank", T0 + 1, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, T0 + 1);
+    ck_assert_uint_eq(U.nips, 1);
+    ck_assert_int_eq(store_debug_check_stripe(st, 0,
+			 store_debug_user_stripe(st, "hank")), 0);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_client)
+{
+    STORE *st = tnew("client", 256, 2);
+    struct store_client_obs o = { .ip = ip_of("2001:db8::7"), .msgs = 1,
+	.rcpts = 2, .bytes = 100 };
+    struct store_client c;
+    char name[32];
+
+    ck_assert_int_eq(store_client_get(st, &o.ip, T0, &c), STORE_NOTFOUND);
+    ck_assert_int_eq(store_client_update(st, &o, T0, &c), STORE_OK);
+    ck_assert_uint_eq(c.nlogins, 0);
+    o.login = "Joe";
+    ck_assert_int_eq(store_client_update(st, &o, T0 + 1, NULL), STORE_OK);
+    o.login = " joe ";
+    ck_assert_int_eq(store_client_update(st, &o, T0 + 2, NULL), STORE_OK);
+    o.login = "kim";
+    ck_assert_int_eq(store_client_update(st, &o, T0 + 3, &c), STORE_OK);
+    ck_assert_uint_eq(c.nlogins, 2);
+    ck_assert(c.logins[0].hash == store_login_hash32(st, "JOE"));
+    ck_assert_uint_eq(c.logins[0].last_seen, T0 + 2);
+    ck_assert(c.logins[1].hash == store_login_hash32(st, "kim"));
+    ck_assert_uint_eq(store_win_sum(&c.win, STORE_MSGS, T0 + 3, 60), 4);
+    ck_assert(addr_equal(&c.ip, &o.ip));
+    for (uint32_t i = 0; i < 40; i++) {
+	snprintf(name, sizeof(name), "bot%u", i);
+	o.login = name;
+	ck_assert_int_eq(store_client_update(st, &o, T0 + 10 + i, &c), 0);
+    }
+    ck_assert_uint_eq(c.nlogins, STORE_CLIENT_LOGINS);
+    for (uint32_t i = 0; i < c.nlogins; i++) {	/* the 10 oldest went */
+	ck_assert(c.logins[i].hash != store_login_hash32(st, "kim"));
+	ck_assert_uint_ge(c.logins[i].last_seen, T0 + 18);
+    }
+    ck_assert_uint_eq(c.first_seen, T0);
+    ck_assert_uint_eq(c.last_seen, T0 + 49);
+    store_close(st);
+}
+END_TEST
+
+/* count_user - store_user_each callback */
+static int count_user(const struct store_user *u, void *ctx)
+{
+    int *n = ctx;
+
+    ck_assert_int_eq(strncmp(u->login, "walker", 6), 0);
+    return ++n[0] == n[1];
+}
+
+/* count_client - store_client_each callback */
+static int count_client(const struct store_client *c, void *ctx)
+{
+    (void) c;
+    ++*(int *) ctx;
+    return 0;
+}
+
+START_TEST(test_each)
+{
+    STORE *st = tnew("each", 4096, 2);
+    struct store_client_obs co;
+    int n[2] = { 0, -1 }, nc = 0;
+    char name[32];
+
+    memset(&co, 0, sizeof(co));
+    for (int i = 0; i < 300; i++) {
+	snprintf(name, sizeof(name), "walker%d", i);
+	seen(st, name, "192.0.2.1", T0);
+	co.ip = ip_of("2001:db8::");
+	co.ip.b[15] = (uint8_t) i;
+	co.ip.b[14] = (uint8_t) (i >> 8);
+	ck_assert_int_eq(store_client_update(st, &co, T0, NULL), STORE_OK);
+    }
+    ck_assert_int_eq(store_user_reset(st, "walker7", T0), STORE_OK);
+    ck_assert_int_eq(store_user_each(st, T0, count_user, n), STORE_OK);
+    ck_assert_int_eq(n[0], 299);
+    n[0] = 0;
+    n[1] = 10;
+    ck_assert_int_eq(store_user_each(st, T0, count_user, n), STORE_OK);
+    ck_assert_int_eq(n[0], 10);
+    ck_assert_int_eq(store_client_each(st, T0, count_client, &nc), STORE_OK);
+    ck_assert_int_eq(nc, 300);
+    ck_assert_int_eq(store_user_each(st, T0, NULL, NULL), STORE_EARG);
+    store_close(st);
+}
+END_TEST
+
+/* make_file - a valid file, closed again; returns its path */
+static const char *make_file(const char *name)
+{
+    STORE *st = tnew(name, 512, 4);
+
+    seen(st, "keeper", "192.0.2.1", T0);
+    store_close(st);
+    return tpath(name);
+}
+
+/* poke - overwrite bytes of a file */
+static void poke(const char *path, off_t off, const void *b, size_t n)
+{
+    int fd = open(path, O_WRONLY);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, b, n, off), (ssize_t) n);
+    close(fd);
+}
+
+/* expect_bad - opening must fail with EFORMAT and say why */
+static void expect_bad(const char *name, const char *why)
+{
+    char err[ERRLEN] = "";
+    STORE *st = NULL;
+
+    ck_assert_int_eq(topen(name, 0, 0, 0, &st, err), STORE_EFORMAT);
+    ck_assert_ptr_null(st);
+    ck_assert_msg(strstr(err, why) != NULL, "error \"%s\" lacks \"%s\"", err,
+		  why);
+}
+
+START_TEST(test_header_damage)
+{
+    const struct {
+	const char *name;
+	size_t off;
+	uint32_t value;
+	const char *why;
+    } c[] = {
+	{"magic", offsetof(struct store_hdr, magic), 0x46464947, "magic"},
+	{"version", offsetof(struct store_hdr, version), 99, "version 99"},
+	{"abi", offsetof(struct store_hdr, abi), 1, "ABI"},
+	{"hdrsize", offsetof(struct store_hdr, hdr_size), 512, "header size"},
+	{"users", offsetof(struct store_hdr, max_users), 600, "capacities"},
+	{"ips", offsetof(struct store_hdr, ips_per_user), 65, "capacities"},
+	{"cap", offsetof(struct store_hdr, users.cap), 9, "capacities"},
+	{"off", offsetof(struct store_hdr, clients.slots_off), 4096,
+	 "capacities"},
+	{"size", offsetof(struct store_hdr, file_size), 4096, "capacities"},
+	{"key", offsetof(struct store_hdr, key), 12345, "checksum"},
+    };
+
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+	const char *p = make_file(c[i].name);
+
+	poke(p, (off_t) c[i].off, &c[i].value, sizeof(c[i].value));
+	expect_bad(c[i].name, c[i].why);
+    }
+}
+END_TEST
+
+START_TEST(test_header_truncated)
+{
+    char err[ERRLEN] = "";
+    struct stat sb;
+    STORE *st = NULL;
+    const char *p = make_file("trunc");
+
+    ck_assert_int_eq(stat(p, &sb), 0);
+    ck_assert_int_eq(truncate(p, sb.st_size - STORE_PAGE), 0);
+    expect_bad("trunc", "header says");
+    ck_assert_int_eq(truncate(p, 100), 0);
+    expect_bad("trunc", "truncated");
+    ck_assert_int_eq(truncate(p, 0), 0);
+    expect_bad("trunc", "truncated");
+    /* random bytes of the right size */
+    p = make_file("noise");
+    {
+	unsigned char junk[STORE_HDR_SIZE];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+	    junk[i] = (unsigned char) (i * 7 + 13);
+	poke(p, 0, junk, sizeof(junk));
+    }
+    expect_bad("noise", "magic");
+    ck_assert_int_eq(topen("absent", 512, 4, 0, &st, err), STORE_EIO);
+    ck_assert_ptr_null(st);
+}
+END_TEST
+
+START_TEST(test_recreate)
+{
+    char err[ERRLEN] = "";
+    STORE *st = NULL;
+    struct store_stats s;
+    uint32_t v = 2;
+    const char *p = make_file("recreate");
+
+    poke(p, offsetof(struct store_hdr, version), &v, sizeof(v));
+    expect_bad("recreate", "version");
+    ck_assert_int_eq(topen("recreate", 512, 4, STORE_CREATE | STORE_RECREATE,
+			   &st, err), STORE_OK);
+    store_get_stats(st, &s);
+    ck_assert_uint_eq(s.generation, 2);	/* magic was readable */
+    ck_assert_uint_eq(s.users, 0);
+    ck_assert_int_eq(store_user_get(st, "keeper", T0, &U), STORE_NOTFOUND);
+    seen(st, "newcomer", "192.0.2.1", T0);
+    ck_assert_int_eq(store_stale(st), 0);
+    store_close(st);
+    /* the replacement is valid and keeps its data */
+    ck_assert_int_eq(topen("recreate", 0, 0, 0, &st, err), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "newcomer", T0, &U), STORE_OK);
+    store_close(st);
+    /* other capacities: a mismatch, fixed by RECREATE */
+    ck_assert_int_eq(topen("recreate", 1024, 4, STORE_CREATE, &st, err),
+		     STORE_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err, "configured"));
+    ck_assert_int_eq(topen("recreate", 1024, 4, STORE_RECREATE, &st, err),
+		     STORE_OK);
+    store_get_stats(st, &s);
+    ck_assert_uint_ge(s.max_users, 1024);
+    ck_assert_uint_eq(s.generation, 3);
+    store_close(st);
+    /* a file of zero bytes */
+    ck_assert_int_eq(truncate(p, 0), 0);
+    ck_assert_int_eq(topen("recreate", 512, 4, STORE_RECREATE, &st, err),
+		     STORE_OK);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_params_readonly)
+{
+    char err[ERRLEN] = "";
+    struct store_params p = { .path = NULL };
+    struct store_user_obs o = obs_make("lee", "192.0.2.1");
+    struct store_block b = { .until = T0 + 10 };
+    STORE *st = NULL, *rw;
+
+    ck_assert_int_eq(store_open(&p, &st, err, ERRLEN), STORE_EARG);
+    ck_assert_int_eq(store_open(NULL, &st, err, ERRLEN), STORE_EARG);
+    ck_assert_int_eq(topen("p", 512, 65, STORE_CREATE, &st, err),
+		     STORE_EARG);
+    ck_assert_int_eq(topen("p", 0, 4, STORE_CREATE, &st, err), STORE_EARG);
+    ck_assert_int_eq(topen("p", 512, 4, STORE_CREATE | STORE_READONLY, &st,
+			   err), STORE_EARG);
+    ck_assert_int_eq(topen("p", 512, 4, 0x100, &st, err), STORE_EARG);
+    rw = tnew("p", 512, 4);
+    seen(rw, "lee", "192.0.2.1", T0);
+    ck_assert_int_eq(store_counter_add(rw, 3, 5), STORE_OK);
+    ck_assert_int_eq(store_counter_add(rw, STORE_NCOUNTERS, 1), STORE_EARG);
+    ck_assert_int_eq(topen("p", 0, 0, STORE_READONLY, &st, err), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "lee", T0, &U), STORE_OK);
+    ck_assert_int_eq(store_user_update(st, &o, T0, NULL), STORE_EARG);
+    ck_assert_int_eq(store_user_block(st, "lee", &b, T0), STORE_EARG);
+    ck_assert_int_eq(store_user_reset(st, "lee", T0), STORE_EARG);
+    ck_assert_int_eq(store_counter_add(st, 3, 1), STORE_EARG);
+    ck_assert_uint_eq(store_counter_get(st, 3), 5);
+    ck_assert_uint_eq(store_counter_get(st, STORE_NCOUNTERS), 0);
+    ck_assert_str_eq(store_strerror(STORE_TIMEOUT),
+		     "stripe lock wait timed out");
+    ck_assert_str_eq(store_strerror(-1), "unknown store status");
+    store_close(st);
+    store_close(rw);
+}
+END_TEST
+
+START_TEST(test_bytes_per_user)
+{
+    STORE *st = tnew("size", 100000, 16);
+    struct store_stats s;
+
+    store_get_stats(st, &s);
+    ck_assert_uint_le(s.user_stride, 1024);
+    ck_assert_uint_le(s.user_bytes, 1024);
+    ck_assert_uint_ge(s.max_users, 100000);
+    ck_assert_uint_eq(s.file_size % STORE_PAGE, 0);
+    store_close(st);
+}
+END_TEST
+
+/* writer - one forked writer: its own handle, NWRITES updates */
+static void writer(int id)
+{
+    char err[ERRLEN], login[16], ip[32];
+    struct store_user_obs o;
+    struct store_client_obs co;
+    STORE *st;
+    int bad = 0;
+
+    if (topen("multi", 0, 0, 0, &st, err) != STORE_OK)
+	_exit(2);
+    for (int i = 0; i < NWRITES; i++) {
+	snprintf(login, sizeof(login), "shared%d", i % NKEYS);
+	snprintf(ip, sizeof(ip), "10.0.%d.%d", id, i % 5);
+	o = obs_make(login, ip);
+	o.msgs = 1;
+	o.rcpts = 2;
+	memset(&co, 0, sizeof(co));
+	co.ip = ip_of("192.0.2.200");
+	co.login = login;
+	co.msgs = 1;
+	bad |= store_user_update(st, &o, T0, NULL) != STORE_OK;
+	bad |= store_client_update(st, &co, T0, NULL) != STORE_OK;
+	bad |= store_counter_add(st, 1, 1) != STORE_OK;
+    }
+    store_close(st);
+    _exit(bad);
+}
+
+START_TEST(test_multiprocess)
+{
+    STORE *st = tnew("multi", 1024, 64);
+    uint64_t msgs = 0, rcpts = 0, ipcount = 0;
+    struct store_client c;
+    struct addr ca = ip_of("192.0.2.200");
+    pid_t pid[NWRITERS];
+    char login[16];
+    int status;
+
+    for (int i = 0; i < NWRITERS; i++)
+	if ((pid[i] = fork()) == 0)
+	    writer(i);
+    for (int i = 0; i < NWRITERS; i++) {
+	ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "writer %d failed (status %#x)", i, status);
+    }
+    for (int k = 0; k < NKEYS; k++) {
+	snprintf(login, sizeof(login), "shared%d", k);
+	ck_assert_int_eq(store_user_get(st, login, T0, &U), STORE_OK);
+	msgs += store_win_sum(&U.win, STORE_MSGS, T0, 60);
+	rcpts += store_win_sum(&U.win, STORE_RCPTS, T0, DAY);
+	for (uint32_t i = 0; i < U.nips; i++)
+	    ipcount += U.ips[i].count;
+    }
+    ck_assert_uint_eq(msgs, NWRITERS * NWRITES);
+    ck_assert_uint_eq(rcpts, 2 * NWRITERS * NWRITES);
+    ck_assert_uint_eq(ipcount, NWRITERS * NWRITES);
+    ck_assert_int_eq(store_client_get(st, &ca, T0, &c), STORE_OK);
+    ck_assert_uint_eq(store_win_sum(&c.win, STORE_MSGS, T0, DAY),
+		      NWRITERS * NWRITES);
+    ck_assert_uint_eq(c.nlogins, NKEYS);
+    ck_assert_uint_eq(store_counter_get(st, 1), NWRITERS * NWRITES);
+    for (unsigned s = 0; s < STORE_STRIPES; s++)
+	ck_assert_int_eq(store_debug_check_stripe(st, 0, s), 0);
+    store_close(st);
+}
+END_TEST
+
+/* holder - fork a child that takes a stripe lock and waits to be killed */
+static pid_t holder(const char *name, int table, unsigned stripe, int brk)
+{
+    int pfd[2];
+    char c = 0;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(pfd), 0);
+    if ((pid = fork()) == 0) {
+	char err[ERRLEN];
+	STORE *st;
+
+	if (topen(name, 0, 0, 0, &st, err) != STORE_OK
+	    || store_debug_lock_stripe(st, table, stripe) != STORE_OK)
+	    _exit(2);
+	if (brk)
+	    store_debug_break_stripe(st, table, stripe);
+	if (write(pfd[1], "x", 1) != 1)
+	    _exit(3);
+	for (;;)
+	    pause();
+    }
+    close(pfd[1]);
+    ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+    close(pfd[0]);
+    return pid;
+}
+
+/* kill_holder - SIGKILL a holder and reap it */
+static void kill_holder(pid_t pid)
+{
+    int status;
+
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFSIGNALED(status));
+}
+
+START_TEST(test_crash_recovery)
+{
+    STORE *st = tnew("crash", 1024, 4);
+    unsigned s = store_debug_user_stripe(st, "victim");
+    struct store_stats stats;
+    struct addr ca = ip_of("198.51.100.1");
+    struct store_client_obs co = { .ip = ca, .msgs = 1 };
+    unsigned cs = store_debug_client_stripe(st, &ca);
+
+    seen(st, "victim", "192.0.2.1", T0);
+    kill_holder(holder("crash", STORE_DEBUG_USERS, s, 0));
+    ck_assert_int_eq(store_user_get(st, "victim", T0, &U), STORE_OK);
+    store_get_stats(st, &stats);
+    ck_assert_uint_eq(stats.owner_dead_recoveries, 1);
+    ck_assert_uint_eq(stats.stripe_resets, 0);
+    seen(st, "victim", "192.0.2.2", T0 + 1);
+
+    /* dies with the stripe's lists broken: cleared, then usable */
+    kill_holder(holder("crash", STORE_DEBUG_USERS, s, 1));
+    ck_assert_int_eq(store_user_get(st, "victim", T0, &U), STORE_NOTFOUND);
+    store_get_stats(st, &stats);
+    ck_assert_uint_eq(stats.owner_dead_recoveries, 2);
+    ck_assert_uint_eq(stats.stripe_resets, 1);
+    seen(st, "victim", "192.0.2.3", T0 + 2);
+    ck_assert_int_eq(store_user_get(st, "victim", T0 + 2, &U), STORE_OK);
+    ck_assert_uint_eq(U.nips, 1);
+    ck_assert_int_eq(store_debug_check_stripe(st, 0, s), 0);
+
+    ck_assert_int_eq(store_client_update(st, &co, T0, NULL), STORE_OK);
+    kill_holder(holder("crash", STORE_DEBUG_CLIENTS, cs, 0));
+    ck_assert_int_eq(store_client_update(st, &co, T0, NULL), STORE_OK);
+    store_get_stats(st, &stats);
+    ck_assert_uint_eq(stats.owner_dead_recoveries, 3);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_lock_timeout)
+{
+    char err[ERRLEN] = "";
+    struct store_params p = { .path = tpath("timeout"), .lock_timeout_ms = 50 };
+    STORE *st = tnew("timeout", 1024, 4), *fast;
+    unsigned s = store_debug_user_stripe(st, "stuck");
+    struct store_user_obs o = obs_make("stuck", "192.0.2.1");
+    struct store_stats stats;
+    struct timespec a, b;
+    pid_t pid;
+    long ms;
+
+    ck_assert_int_eq(store_open(&p, &fast, err, ERRLEN), STORE_OK);
+    pid = holder("timeout", STORE_DEBUG_USERS, s, 0);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    ck_assert_int_eq(store_user_update(fast, &o, T0, NULL), STORE_TIMEOUT);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    ck_assert_int_ge(ms, 45);
+    ck_assert_int_lt(ms, 2000);
+    for (int i = 0; i < 64; i++) {	/* other stripes are not held */
+	char name[16];
+
+	snprintf(name, sizeof(name), "free%d", i);
+	if (store_debug_user_stripe(st, name) != s)
+	    seen(fast, name, "192.0.2.1", T0);
+    }
+    store_get_stats(st, &stats);
+    ck_assert_uint_eq(stats.lock_timeouts, 1);
+    kill_holder(pid);
+    ck_assert_int_eq(store_user_update(fast, &o, T0, NULL), STORE_OK);
+    store_close(fast);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_damage_midop)
+{
+    STORE *st = tnew("midop", 1024, 4);
+    unsigned s = store_debug_user_stripe(st, "mo");
+    struct store_stats stats;
+
+    seen(st, "mo", "192.0.2.1", T0);
+    seen(st, "mo2", "192.0.2.1", T0);
+    ck_assert_int_eq(store_debug_lock_stripe(st, 0, s), STORE_OK);
+    store_debug_break_stripe(st, 0, s);
+    store_debug_unlock_stripe(st, 0, s);
+    ck_assert_int_ne(store_debug_check_stripe(st, 0, s), 0);
+    {
+	struct store_user_obs o = obs_make("mo", "192.0.2.1");
+
+	/* the bucket links are out of range: noticed, stripe cleared */
+	ck_assert_int_eq(store_user_get(st, "mo", T0, &U), STORE_EFORMAT);
+	ck_assert_int_eq(store_user_get(st, "mo", T0, &U), STORE_NOTFOUND);
+	ck_assert_int_eq(store_user_update(st, &o, T0, NULL), STORE_OK);
+    }
+    store_get_stats(st, &stats);
+    ck_assert_uint_eq(stats.stripe_resets, 1);
+    ck_assert_int_eq(store_debug_check_stripe(st, 0, s), 0);
+    store_close(st);
+}
+END_TEST
+
+/* racer - open a damaged file with RECREATE and leave a mark */
+static void racer(int id)
+{
+    char err[ERRLEN], login[16];
+    STORE *st;
+
+    snprintf(login, sizeof(login), "racer%d", id);
+    if (topen("race", 512, 4, STORE_CREATE | STORE_RECREATE, &st, err))
+	_exit(2);
+    {
+	struct store_user_obs o = obs_make(login, "192.0.2.1");
+
+	if (store_user_update(st, &o, T0, NULL) != STORE_OK)
+	    _exit(3);
+    }
+    store_close(st);
+    _exit(0);
+}
+
+START_TEST(test_recreate_race)
+{
+    const char *p = make_file("race");
+    uint64_t zero = 0;
+    pid_t pid[NWRITERS];
+    char login[16];
+    STORE *st;
+    int status;
+
+    poke(p, 0, &zero, sizeof(zero));
+    for (int i = 0; i < NWRITERS; i++)
+	if ((pid[i] = fork()) == 0)
+	    racer(i);
+    for (int i = 0; i < NWRITERS; i++) {
+	ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    st = tnew("race", 512, 4);
+    for (int i = 0; i < NWRITERS; i++) {	/* nobody wrote to an orphan */
+	snprintf(login, sizeof(login), "racer%d", i);
+	ck_assert_int_eq(store_user_get(st, login, T0, &U), STORE_OK);
+    }
+    ck_assert_int_eq(store_stale(st), 0);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_boot_change)
+{
+    STORE *st = tnew("boot", 512, 4), *again;
+    unsigned s = store_debug_user_stripe(st, "booted");
+    uint8_t other[STORE_BOOT_LEN];
+    pid_t pid;
+
+    seen(st, "booted", "192.0.2.1", T0);
+    store_close(st);
+    /* a lock left held "before the reboot" by a process still alive */
+    pid = holder("boot", STORE_DEBUG_USERS, s, 0);
+    memset(other, 0x5a, sizeof(other));
+    poke(tpath("boot"), offsetof(struct store_hdr, boot_id), other,
+	 sizeof(other));
+    again = tnew("boot", 512, 4);
+    ck_assert_int_eq(store_user_get(again, "booted", T0, &U), STORE_OK);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    store_close(again);
+}
+END_TEST
+
+/* store_suite - every case */
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc;
+
+    tc = tcase_create("table");
+    tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, test_siphash_vectors);
+    tcase_add_test(tc, test_normalize);
+    tcase_add_test(tc, test_insert_lookup);
+    tcase_add_test(tc, test_distinct_ips);
+    tcase_add_test(tc, test_countries);
+    tcase_add_test(tc, test_places_qids);
+    tcase_add_test(tc, test_store_windows);
+    tcase_add_test(tc, test_eviction_lru);
+    tcase_add_test(tc, test_block_expiry);
+    tcase_add_test(tc, test_reset);
+    tcase_add_test(tc, test_client);
+    tcase_add_test(tc, test_each);
+    tcase_add_test(tc, test_bytes_per_user);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("window");
+    tcase_add_test(tc, test_win_minutes);
+    tcase_add_test(tc, test_win_hours_days);
+    tcase_add_test(tc, test_win_backwards);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("file");
+    tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, test_header_damage);
+    tcase_add_test(tc, test_header_truncated);
+    tcase_add_test(tc, test_recreate);
+    tcase_add_test(tc, test_params_readonly);
+    tcase_add_test(tc, test_recreate_race);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("processes");
+    tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_multiprocess);
+    tcase_add_test(tc, test_crash_recovery);
+    tcase_add_test(tc, test_lock_timeout);
+    tcase_add_test(tc, test_damage_midop);
+    tcase_add_test(tc, test_boot_change);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(store_suite());
+    int failed;
+
+    srunner_set_fork_status(sr, CK_FORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
