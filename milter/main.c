@@ -1,19 +1,51 @@
 /*
- * relayguard-milter - command line and start-up of the milter daemon.
+ * relayguard-milter - command line, start-up, privileges, reload and
+ * graceful stop of the milter daemon.
  *
  * -c FILE  configuration (default /etc/relayguard/relayguard.conf)
  * -n       check the configuration and exit (0, or 78 with the errors)
  * -f       stay in the foreground and log to stderr
  * -V       print the version and exit
+ *
+ * Signals: libmilter owns SIGHUP, SIGTERM and SIGINT (stop); SIGUSR1
+ * reloads the configuration and GeoIP in a thread of our own, keeping the
+ * old snapshot when the new one fails. Fatal exits happen only here, at
+ * start-up, with sysexits codes.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
+#include "filter.h"
+#include "log.h"
+#include "report.h"
+#include "runtime.h"
+#include "stats.h"
 
 #define ERRBUF_LEN 8192
+#define MAINT_TICK_S 1		/* rogue list and state file checks */
+#define DRAIN_POLL_MS 100
+
+struct opts {
+    const char *file;
+    int foreground, check_only;
+};
+
+static atomic_int stopping;
+static char cfg_file[4096];	/* the -c file, for reloads */
 
 /* usage - the one-line synopsis, then EX_USAGE */
 static void usage(void)
@@ -22,43 +54,237 @@ static void usage(void)
     exit(EX_USAGE);
 }
 
-/* main - parse flags, load the configuration, run */
-int main(int argc, char **argv)
+/* parse_args - flags into opts */
+static void parse_args(int argc, char **argv, struct opts *o)
 {
-    const char *file = CFG_DEFAULT_FILE;
-    char err[ERRBUF_LEN];
-    int check_only = 0, ch;
-    struct cfg *c;
+    int ch;
 
+    o->file = CFG_DEFAULT_FILE;
     while ((ch = getopt(argc, argv, "c:fnV")) != -1) {
 	switch (ch) {
 	case 'c':
-	    file = optarg;
+	    o->file = optarg;
 	    break;
 	case 'f':
+	    o->foreground = 1;
 	    break;
 	case 'n':
-	    check_only = 1;
+	    o->check_only = 1;
 	    break;
 	case 'V':
-	    printf("relayguard-milter %s\n", RG_VERSION);
-	    return 0;
+	    printf("relayguard-milter %s (libmilter)\n", RG_VERSION);
+	    exit(0);
 	default:
 	    usage();
 	}
     }
     if (optind != argc)
 	usage();
-    if ((c = cfg_load(file, err, sizeof(err))) == NULL) {
+}
+
+/* make_dir_for - create the parent directory of path for the daemon user */
+static void make_dir_for(const char *path, uid_t uid, gid_t gid)
+{
+    char *copy = strdup(path), *dir;
+
+    if (copy == NULL)
+	return;
+    dir = dirname(copy);
+    if (mkdir(dir, 0750) == 0 && geteuid() == 0 && chown(dir, uid, gid) != 0)
+	log_msg(LOG_WARNING, "chown %s: %s", dir, strerror(errno));
+    free(copy);
+}
+
+/* drop_privileges - become milter.user:milter.group when started as root */
+static void drop_privileges(const struct cfg *c)
+{
+    struct passwd *pw;
+    struct group *gr;
+
+    if (geteuid() != 0)
+	return;
+    if ((pw = getpwnam(c->milter.user)) == NULL
+	|| (gr = getgrnam(c->milter.group)) == NULL) {
+	fprintf(stderr, "relayguard-milter: unknown user %s or group %s\n",
+		c->milter.user, c->milter.group);
+	exit(EX_NOUSER);
+    }
+    make_dir_for(c->state.path, pw->pw_uid, gr->gr_gid);
+    make_dir_for(c->milter.pidfile, pw->pw_uid, gr->gr_gid);
+    if (strncmp(c->milter.socket, "unix:", 5) == 0 || strncmp(c->milter.socket, "local:", 6) == 0)
+	make_dir_for(strchr(c->milter.socket, ':') + 1, pw->pw_uid, gr->gr_gid);
+    if (pw->pw_uid == 0)
+	return;
+    if (setgroups(1, &gr->gr_gid) != 0 || setgid(gr->gr_gid) != 0
+	|| setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+	fprintf(stderr, "relayguard-milter: cannot drop privileges to %s: %s\n",
+		c->milter.user, strerror(errno));
+	exit(EX_OSERR);
+    }
+}
+
+/* daemonize - detach from the terminal */
+static void daemonize(void)
+{
+    int fd;
+
+    switch (fork()) {
+    case -1:
+	perror("relayguard-milter: fork");
+	exit(EX_OSERR);
+    case 0:
+	break;
+    default:
+	_exit(0);
+    }
+    setsid();
+    if (fork() > 0)
+	_exit(0);
+    if (chdir("/") != 0)
+	exit(EX_OSERR);
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+	dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+	if (fd > 2)
+	    close(fd);
+    }
+}
+
+/* write_pidfile - our pid, for init scripts */
+static void write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL) {
+	log_msg(LOG_WARNING, "pidfile %s: %s", path, strerror(errno));
+	return;
+    }
+    fprintf(f, "%ld\n", (long) getpid());
+    fclose(f);
+}
+
+/* reload - SIGUSR1: a whole new snapshot, or keep the old one */
+static void reload(const char *file)
+{
+    struct runtime *fresh, *old = rt_acquire();
+    char err[ERRBUF_LEN];
+
+    if (rt_load(file, &fresh, err, sizeof(err)) != 0) {
+	log_msg(LOG_ERR, "reload of %s failed, keeping the running configuration: %s",
+		file, err);
+	if (old != NULL)
+	    store_counter_add(old->st, STATS_RELOAD_FAILURES, 1);
+	rt_release(old);
+	return;
+    }
+    if (old != NULL && strcmp(old->cfg->milter.socket, fresh->cfg->milter.socket) != 0)
+	log_msg(LOG_WARNING, "milter.socket changed: takes effect at restart");
+    rt_release(old);
+    rt_install(fresh);
+    store_counter_add(fresh->st, STATS_RELOADS, 1);
+    log_msg(LOG_NOTICE, "reloaded %s (%zu rules)", file, fresh->cfg->policy.nrules);
+}
+
+/* maintenance - reloads on SIGUSR1; rogue list and state checks each tick */
+static void *maintenance(void *arg)
+{
+    const char *file = arg;
+    struct timespec tick = {MAINT_TICK_S, 0};
+    struct runtime *rt;
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    while (!atomic_load(&stopping)) {
+	if (sigtimedwait(&set, NULL, &tick) == SIGUSR1)
+	    reload(file);
+	rt_store_refresh();
+	if ((rt = rt_acquire()) != NULL) {
+	    rt_rogue_refresh(rt);
+	    rt_release(rt);
+	}
+    }
+    return NULL;
+}
+
+/* drain - let sessions in flight finish, up to drain_timeout */
+static void drain(unsigned seconds)
+{
+    struct timespec ms = {0, DRAIN_POLL_MS * 1000000L};
+    unsigned waited = 0;
+
+    while (filter_active() > 0 && waited < seconds * 1000) {
+	nanosleep(&ms, NULL);
+	waited += DRAIN_POLL_MS;
+    }
+    if (filter_active() > 0)
+	log_msg(LOG_WARNING, "stopping with %d sessions still open", filter_active());
+}
+
+/* start_milter - socket, registration; exits on failure */
+static void start_milter(const struct cfg *c)
+{
+    static char sock[1100];
+
+    snprintf(sock, sizeof(sock), "%s", c->milter.socket);
+    if (filter_register() != 0 || smfi_setconn(sock) != MI_SUCCESS
+	|| smfi_opensocket(true) != MI_SUCCESS) {
+	log_msg(LOG_ERR, "cannot listen on %s", sock);
+	fprintf(stderr, "relayguard-milter: cannot listen on %s\n", sock);
+	exit(EX_UNAVAILABLE);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {0};
+    char err[ERRBUF_LEN];
+    struct runtime *rt;
+    struct cfg *c;
+    pthread_t maint;
+    sigset_t set;
+    int rc;
+
+    parse_args(argc, argv, &o);
+    snprintf(cfg_file, sizeof(cfg_file), "%s", o.file);
+    if ((c = cfg_load(o.file, err, sizeof(err))) == NULL) {
 	fprintf(stderr, "relayguard-milter: configuration error\n%s\n", err);
 	return EX_CONFIG;
     }
-    if (check_only) {
-	printf("%s: configuration ok (%zu rules)\n", file, c->policy.nrules);
+    if (o.check_only) {
+	printf("%s: configuration ok (%zu rules)\n", o.file, c->policy.nrules);
 	cfg_free(c);
 	return 0;
     }
-    fprintf(stderr, "relayguard-milter: the daemon is not built yet\n");
+    log_open("relayguard-milter", c->milter.syslog_facility, o.foreground);
+    umask(c->milter.umask);
+    if (!o.foreground)
+	daemonize();
+    if (geteuid() == 0)
+	make_dir_for(c->milter.pidfile, 0, 0);
+    write_pidfile(c->milter.pidfile);
+    drop_privileges(c);
+    report_init();
+    if (rt_load(o.file, &rt, err, sizeof(err)) != 0) {
+	log_msg(LOG_ERR, "cannot start: %s", err);
+	fprintf(stderr, "relayguard-milter: cannot start: %s\n", err);
+	return EX_UNAVAILABLE;
+    }
+    rt_install(rt);
+    start_milter(c);
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);	/* every thread inherits this */
+    if (pthread_create(&maint, NULL, maintenance, cfg_file) != 0)
+	return EX_OSERR;
+    log_msg(LOG_NOTICE, "relayguard-milter %s listening on %s%s", RG_VERSION,
+	    c->milter.socket, c->milter.dry_run ? " (dry run)" : "");
+    rc = smfi_main();
+    atomic_store(&stopping, 1);
+    drain(c->milter.drain_s);
+    pthread_join(maint, NULL);
+    log_msg(LOG_NOTICE, "stopped");
+    unlink(c->milter.pidfile);
+    rt_shutdown();
     cfg_free(c);
-    return EX_SOFTWARE;
+    return rc == MI_SUCCESS ? 0 : EX_SOFTWARE;
 }

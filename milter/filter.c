@@ -1,0 +1,293 @@
+/*
+ * filter - the libmilter callbacks: turn macros into facts, call the
+ * engine, map its verdict to sfsistat, smfi_setreply, a header or the
+ * quarantine.
+ *
+ * Contract: callbacks never block (no DNS, bounded store locks, non-
+ * blocking event sends) and never exit. Per-connection state is created
+ * in connect and freed in close (which may come with no state at all);
+ * per-message state is reset at MAIL FROM and by abort. When relayguard
+ * itself fails, the message gets milter.on_error.
+ */
+#include <libmilter/mfapi.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "filter.h"
+#include "geo.h"
+#include "report.h"
+#include "rules.h"
+#include "runtime.h"
+#include "stats.h"
+
+#define LOGIN_MAX 1024		/* longer logins are cut (the store bounds them) */
+#define SENDER_MAX 512
+#define HELO_MAX 256
+#define QID_MAX 64
+#define REPLY_MAX (CFG_REPLY_MAX * 2 + 1)
+
+struct conn {
+    struct runtime *rt;
+    struct addr client;
+    bool have_client;
+    struct store_geo geo;
+    char helo[HELO_MAX];
+    /* per message */
+    char login[LOGIN_MAX];
+    char sender[SENDER_MAX];
+    char qid[QID_MAX];
+    uint32_t rcpts;
+    uint64_t bytes;
+    bool refused;		/* a tempfail/reject was already reported */
+    struct rules_verdict v;
+};
+
+static atomic_int active_conns;
+static char header_name[] = REPORT_HEADER;
+
+/* copy_macro - a bounded copy of a macro value, "" when absent */
+static void copy_macro(SMFICTX *ctx, char *name, char *out, size_t len)
+{
+    const char *v = smfi_getsymval(ctx, name);
+
+    snprintf(out, len, "%s", v ? v : "");
+}
+
+/* subject - who a verdict is about, for the log and the header */
+static void subject(const struct conn *c, const char *phase,
+		    struct report_subject *s)
+{
+    s->qid = c->qid;
+    s->login = c->login;
+    s->client = c->have_client ? &c->client : NULL;
+    s->country = c->geo.cc;
+    s->helo = c->helo[0] ? c->helo : NULL;
+    s->phase = phase;
+}
+
+/* set_reply - 451 4.7.1 or 550 5.7.1 with the configured text */
+static void set_reply(SMFICTX *ctx, const struct runtime *rt,
+		      const struct rules_verdict *v)
+{
+    struct rules_reply r;
+    char text[REPLY_MAX], rcode[4], xcode[8];
+    size_t i, o = 0;
+
+    rules_reply_for(rt->cfg, v, &r);
+    for (i = 0; r.text[i] && o + 2 < sizeof(text); i++) {
+	if (r.text[i] == '%')	/* libmilter treats '%' as a format escape */
+	    text[o++] = '%';
+	text[o++] = r.text[i];
+    }
+    text[o] = 0;
+    snprintf(rcode, sizeof(rcode), "%s", r.rcode);
+    snprintf(xcode, sizeof(xcode), "%s", r.xcode);
+    smfi_setreply(ctx, rcode, xcode, text);
+}
+
+/* judge - one phase through the engine; the sfsistat for it */
+static sfsistat judge(SMFICTX *ctx, struct conn *c, enum rules_phase ph,
+		      const char *phase)
+{
+    const struct cfg *cfg = c->rt->cfg;
+    struct rules_facts f;
+    struct report_subject s;
+
+    memset(&f, 0, sizeof(f));
+    f.phase = ph;
+    f.login = c->login[0] ? c->login : NULL;
+    f.sender = c->sender;
+    f.client = c->client;
+    f.geo = c->geo;
+    f.geo_caps = geo_caps(c->rt->geo);
+    f.rogue_listed = rt_rogue_listed(&c->client);
+    f.rcpts = c->rcpts;
+    f.bytes = c->bytes;
+    f.qid = c->qid;
+    rules_judge(cfg, c->rt->st, &f, (uint32_t) time(NULL), &c->v);
+    if (!rules_act_now(&c->v, ph) || c->v.action < CFG_ACTION_TEMPFAIL)
+	return SMFIS_CONTINUE;	/* tag and quarantine wait for the message */
+    if (!c->refused) {		/* one verdict line per message */
+	subject(c, phase, &s);
+	report_verdict(c->rt, &s, &c->v, cfg->milter.dry_run);
+	c->refused = true;
+    }
+    if (cfg->milter.dry_run)
+	return SMFIS_CONTINUE;
+    set_reply(ctx, c->rt, &c->v);
+    return c->v.action == CFG_ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/* message_reset - forget the previous message of this connection */
+static void message_reset(struct conn *c)
+{
+    c->login[0] = c->sender[0] = c->qid[0] = 0;
+    c->rcpts = 0;
+    c->bytes = 0;
+    c->refused = false;
+    rules_verdict_init(&c->v);
+}
+
+/* filter_connect - per-connection state, client address and its place */
+static sfsistat filter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    struct geo_info gi;
+
+    (void) host;
+    if (c == NULL || (c->rt = rt_acquire()) == NULL) {
+	free(c);
+	return SMFIS_TEMPFAIL;
+    }
+    atomic_fetch_add(&active_conns, 1);
+    c->have_client = addr_from_sockaddr(sa, &c->client) == 0;
+    if (c->have_client) {
+	if (geo_lookup(c->rt->geo, &c->client, &gi) != GEO_OK)
+	    store_counter_add(c->rt->st, STATS_GEO_ERRORS, 1);
+	rules_geo_facts(&gi, &c->geo);
+    }
+    message_reset(c);
+    smfi_setpriv(ctx, c);
+    /* No address (a local or unknown client): nothing to judge. */
+    return c->have_client ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+}
+
+/* filter_helo - remember the HELO name for the log */
+static sfsistat filter_helo(SMFICTX *ctx, char *helo)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL)
+	snprintf(c->helo, sizeof(c->helo), "%s", helo ? helo : "");
+    return SMFIS_CONTINUE;
+}
+
+/* filter_envfrom - the login is known: blocks and login metrics */
+static sfsistat filter_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    if (c == NULL)
+	return SMFIS_ACCEPT;
+    message_reset(c);
+    copy_macro(ctx, "{auth_authen}", c->login, sizeof(c->login));
+    snprintf(c->sender, sizeof(c->sender), "%s", argv && argv[0] ? argv[0] : "");
+    return judge(ctx, c, RULES_PHASE_MAIL, "mail");
+}
+
+/* filter_envrcpt - recipient rates */
+static sfsistat filter_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    (void) argv;
+    if (c == NULL)
+	return SMFIS_ACCEPT;
+    c->rcpts++;
+    copy_macro(ctx, "i", c->qid, sizeof(c->qid));
+    return judge(ctx, c, RULES_PHASE_RCPT, "rcpt");
+}
+
+/* filter_body - count the message size */
+static sfsistat filter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    (void) chunk;
+    if (c != NULL)
+	c->bytes += len;
+    return SMFIS_CONTINUE;
+}
+
+/* apply_eom - tag, quarantine, or refuse at end of message */
+static sfsistat apply_eom(SMFICTX *ctx, struct conn *c)
+{
+    const struct cfg *cfg = c->rt->cfg;
+    struct report_subject s;
+    char hdr[512];
+
+    subject(c, "eom", &s);
+    report_verdict(c->rt, &s, &c->v, cfg->milter.dry_run);
+    if (cfg->milter.dry_run || c->v.action == CFG_ACTION_ACCEPT)
+	return SMFIS_CONTINUE;
+    if (c->v.action >= CFG_ACTION_TEMPFAIL) {
+	set_reply(ctx, c->rt, &c->v);
+	return c->v.action == CFG_ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+    }
+    report_header(c->rt, &s, &c->v, hdr, sizeof(hdr));
+    if (cfg->milter.add_header)
+	smfi_addheader(ctx, header_name, hdr);
+    if (c->v.action == CFG_ACTION_QUARANTINE)
+	smfi_quarantine(ctx, hdr);
+    return SMFIS_CONTINUE;
+}
+
+/* filter_eom - size and queue id known: final verdict */
+static sfsistat filter_eom(SMFICTX *ctx)
+{
+    struct conn *c = smfi_getpriv(ctx);
+    sfsistat r;
+
+    if (c == NULL)
+	return SMFIS_CONTINUE;
+    copy_macro(ctx, "i", c->qid, sizeof(c->qid));
+    r = judge(ctx, c, RULES_PHASE_EOM, "eom");
+    if (r != SMFIS_CONTINUE || c->refused)
+	return r;
+    store_counter_add(c->rt->st, c->v.cls == RULES_CLASS_TRUSTED ? STATS_TRUSTED
+		      : c->v.whitelisted ? STATS_WHITELISTED : STATS_MESSAGES, 1);
+    return apply_eom(ctx, c);
+}
+
+/* filter_abort - the message ended without end of message */
+static sfsistat filter_abort(SMFICTX *ctx)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL)
+	message_reset(c);
+    return SMFIS_CONTINUE;
+}
+
+/* filter_close - release the connection (state may be NULL) */
+static sfsistat filter_close(SMFICTX *ctx)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    if (c == NULL)
+	return SMFIS_CONTINUE;
+    smfi_setpriv(ctx, NULL);
+    rt_release(c->rt);
+    free(c);
+    atomic_fetch_sub(&active_conns, 1);
+    return SMFIS_CONTINUE;
+}
+
+/* filter_active - connections still open (for the graceful stop) */
+int filter_active(void)
+{
+    return atomic_load(&active_conns);
+}
+
+/* filter_register - hand the callbacks to libmilter */
+int filter_register(void)
+{
+    static struct smfiDesc desc = {
+	.xxfi_name = "relayguard",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = filter_connect,
+	.xxfi_helo = filter_helo,
+	.xxfi_envfrom = filter_envfrom,
+	.xxfi_envrcpt = filter_envrcpt,
+	.xxfi_body = filter_body,
+	.xxfi_eom = filter_eom,
+	.xxfi_abort = filter_abort,
+	.xxfi_close = filter_close,
+    };
+
+    return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}

@@ -1,0 +1,115 @@
+/*
+ * report - verdict lines, counters, collector events, header text.
+ *
+ * Contract: thread-safe. Every SMTP-supplied string is sanitised by the
+ * log module before it reaches a log line, a datagram or a header. The
+ * event send never blocks: a full or absent collector socket is a counted
+ * drop.
+ */
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "log.h"
+#include "report.h"
+#include "stats.h"
+
+#define HEADER_MAX 400
+
+static char bootid[EVENT_BOOTID_LEN + 1];
+static atomic_uint_fast64_t event_seq;
+
+/* report_init - a random boot id so the collector can tell restarts apart */
+void report_init(void)
+{
+    unsigned char r[EVENT_BOOTID_LEN / 2];
+    size_t i;
+
+    if (RAND_bytes(r, sizeof(r)) != 1)
+	memset(r, 0, sizeof(r));
+    for (i = 0; i < sizeof(r); i++)
+	snprintf(bootid + 2 * i, 3, "%02x", r[i]);
+}
+
+/* verdict_fields - the key=value body shared by the log and the event */
+static void verdict_fields(const struct runtime *rt, const struct report_subject *s,
+			   const struct rules_verdict *v, struct log_line *l)
+{
+    char a[ADDR_STRLEN + 2], tmp[ADDR_STRLEN];
+
+    log_kv_raw(l, "action", cfg_action_name(v->action));
+    log_kv_raw(l, "rule", v->rule >= 0 && (size_t) v->rule < rt->cfg->policy.nrules
+	       ? rt->cfg->policy.rules[v->rule].name : v->from_block ? "block" : "-");
+    log_kv_str(l, "user", s->login ? s->login : "");
+    snprintf(a, sizeof(a), "[%s]", s->client ? addr_format(s->client, tmp, sizeof(tmp)) : "");
+    log_kv_raw(l, "client", a);
+    log_kv_raw(l, "country", s->country && *s->country ? s->country : "-");
+    log_kv_raw(l, "class", rules_class_name(v->cls));
+    log_kv_str(l, "reason", v->reason);
+}
+
+/* send_event - one signed datagram; counted as sent or dropped */
+static void send_event(struct runtime *rt, const char *payload)
+{
+    char dgram[EVENT_MAX + 1];
+    uint64_t seq = atomic_fetch_add(&event_seq, 1) + 1;
+    size_t n;
+
+    if (rt->evfd < 0)
+	return;
+    n = event_encode(&rt->key, bootid, seq, (uint32_t) time(NULL), payload,
+		     dgram, sizeof(dgram));
+    if (n > 0 && sendto(rt->evfd, dgram, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+			(struct sockaddr *) &rt->evaddr, rt->evaddrlen) == (ssize_t) n)
+	store_counter_add(rt->st, STATS_EVENTS_SENT, 1);
+    else
+	store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);
+}
+
+/* report_verdict - log, count and send one verdict */
+void report_verdict(struct runtime *rt, const struct report_subject *s,
+		    const struct rules_verdict *v, bool dry_run)
+{
+    struct log_line l, body;
+    char head[64];
+
+    snprintf(head, sizeof(head), "%.40s:", s->qid && *s->qid ? s->qid : "NOQUEUE");
+    log_line_init(&body, NULL);
+    verdict_fields(rt, s, v, &body);
+    log_line_init(&l, head);
+    log_kv_raw(&l, NULL, body.buf);
+    log_kv_raw(&l, "phase", s->phase);
+    if (s->helo)
+	log_kv_str(&l, "helo", s->helo);
+    if (dry_run && v->action != CFG_ACTION_ACCEPT)
+	log_kv_raw(&l, "dry_run", "would");
+    log_msg(v->action == CFG_ACTION_ACCEPT ? LOG_INFO : LOG_NOTICE, "%s", l.buf);
+    store_counter_add(rt->st, (dry_run ? STATS_WOULD_BASE : STATS_VERDICT_BASE)
+		      + (unsigned) v->action, 1);
+    if (v->rule >= 0 && v->rule < STATS_MAX_RULES && v->action != CFG_ACTION_ACCEPT)
+	store_counter_add(rt->st, STATS_RULE_BASE + (unsigned) v->rule, 1);
+    if (v->block_set)
+	store_counter_add(rt->st, STATS_BLOCKS_SET, 1);
+    if (v->status != 0)
+	store_counter_add(rt->st, STATS_STATE_ERRORS, 1);
+    send_event(rt, body.buf);
+}
+
+/* report_header - the X-Relayguard header value */
+void report_header(const struct runtime *rt, const struct report_subject *s,
+		   const struct rules_verdict *v, char *buf, size_t len)
+{
+    struct log_line l;
+    size_t i;
+
+    log_line_init(&l, NULL);
+    verdict_fields(rt, s, v, &l);
+    /* Header values must be 7-bit: replace what the sanitiser let through. */
+    for (i = 0; i < l.len && i + 1 < len && i < HEADER_MAX; i++)
+	buf[i] = (unsigned char) l.buf[i] < 0x80 ? l.buf[i] : '?';
+    buf[i] = 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * report - the one place that writes a verdict: the syslog line, the
+ * shared counters, the collector event, and the X-Relayguard header text.
+ */
+#ifndef RG_MILTER_REPORT_H
+#define RG_MILTER_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules.h"
+#include "runtime.h"
+
+#define REPORT_HEADER "X-Relayguard"
+
+struct report_subject {
+    const char *qid;		/* NULL before the queue id exists */
+    const char *login;
+    const struct addr *client;
+    const char *country;
+    const char *helo;
+    const char *phase;
+};
+
+void report_init(void);
+void report_verdict(struct runtime *rt, const struct report_subject *s,
+		    const struct rules_verdict *v, bool dry_run);
+void report_header(const struct runtime *rt, const struct report_subject *s,
+		   const struct rules_verdict *v, char *buf, size_t len);
+
+#endif
