@@ -67,10 +67,11 @@ export PATH
 
 # e2e_diag - print diagnostic lines prefixed with "# " (stdin or args)
 e2e_diag() {
+    local cut='{ if (length($0) > 300) $0 = substr($0, 1, 300) "..."; print "# " $0 }'
     if [ $# -gt 0 ]; then
-        printf '%s\n' "$@" | sed 's/^/# /'
+        printf '%s\n' "$@" | awk "$cut"
     else
-        sed 's/^/# /'
+        awk "$cut"
     fi
 }
 
@@ -128,7 +129,8 @@ e2e_assert_reply() {
     "$2"*) e2e_pass "$3" ;;
     *)  e2e_fail "$3" "got reply:  '$1'" "want prefix: '$2'"
         [ -n "${SW_OUT:-}" ] && [ -f "$SW_OUT" ] &&
-            grep -E '^(<|\*\*\*| -> [A-Z]{4})' "$SW_OUT" | tail -n 25 | e2e_diag
+            grep -E '^(<|\*\*\*| -> [A-Z]{4})' "$SW_OUT" |
+                grep -vE '^<(-|\*\*) +[0-9]{3}-' | tail -n 14 | e2e_diag
         ;;
     esac
 }
@@ -186,6 +188,12 @@ e2e__port_free() {
         my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
             LocalPort => $ARGV[0], Proto => "tcp", Listen => 1, ReuseAddr => 0);
         exit($s ? 0 : 1);' "$1"
+}
+
+# e2e_port_free - PORT: nothing is bound to 127.0.0.1:PORT (so nothing
+# listens there either)
+e2e_port_free() {
+    e2e__port_free "$1"
 }
 
 # e2e_pick_port - VAR: set VAR to a free TCP port on 127.0.0.1, below the
@@ -298,6 +306,11 @@ e2e__alive() {
     return 0
 }
 
+# e2e_alive - PID: is PID a live (non-zombie) process?
+e2e_alive() {
+    e2e__alive "$1"
+}
+
 # e2e_bg_stop - PID [SIGNAL]: signal a process we started (default TERM),
 # wait up to 5 s, then SIGKILL; reaps it when it is our child.
 e2e_bg_stop() {
@@ -381,8 +394,9 @@ relay_transport = relay:[127.0.0.1]:$SINK_PORT
 smtp_dns_support_level = disabled
 smtpd_peername_lookup = no
 smtpd_authorized_xclient_hosts = 127.0.0.0/8
-# XCLIENT LOGIN= sets the SASL login, but permit_sasl_authenticated (and the
-# milter macro {auth_authen}) only honour it when SASL is enabled.
+# XCLIENT LOGIN= sets the SASL login (milters get {auth_authen} and
+# {auth_type}=XCLIENT either way), but permit_sasl_authenticated honours it
+# only when SASL is enabled.
 smtpd_sasl_auth_enable = yes
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
 smtpd_milters = $milters

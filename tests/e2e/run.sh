@@ -12,8 +12,12 @@ here=$(cd -- "$(dirname -- "$0")" && pwd)
 build=${1:-build}
 shift 2>/dev/null
 case $build in /*) ;; *) build=$(cd -- "$build" 2>/dev/null && pwd || echo "$PWD/$build") ;; esac
-export E2E_RUNNER=1 E2E_BUILD=$build
-tmpbase=${E2E_TMPDIR:-/tmp}
+# Each test makes its temp dir under one private directory of this run,
+# so that what a killed test left behind is found (and nothing of a
+# concurrent run is touched).  postfix and nobody must traverse it.
+runtmp=$(mktemp -d "${E2E_TMPDIR:-/tmp}/rg-e2e-run.XXXXXX") || exit 1
+chmod 755 "$runtmp"
+export E2E_RUNNER=1 E2E_BUILD=$build E2E_TMPDIR=$runtmp
 
 if [ $# -gt 0 ]; then
     tests=()
@@ -38,14 +42,47 @@ reap() {
     [ -n "${KEEP:-}" ] || rm -rf -- "$d"
 }
 
+# reap_all - stop and remove whatever the tests left under runtmp
+reap_all() {
+    local d
+    for d in "$runtmp"/rg-e2e.*; do
+        [ -d "$d" ] && reap "$d"
+    done
+    return 0
+}
+# on_exit - stop a test still running, then clean up after it
+on_exit() {
+    if [ -n "${tpid:-}" ]; then
+        kill -s TERM "$tpid" 2>/dev/null
+        wait "$tpid" 2>/dev/null
+        wait "$tailpid" 2>/dev/null
+    fi
+    reap_all
+    [ -n "${KEEP:-}" ] || rm -rf -- "$runtmp"
+    [ -n "${log:-}" ] && rm -f -- "$log"
+}
+tpid=""
+log=""
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
 pass=0 fail=0 skip=0
 for t in "${tests[@]}"; do
     name=$(basename -- "$t")
     log=$(mktemp) || exit 1
-    before=$(ls -d "$tmpbase"/rg-e2e.* 2>/dev/null)
     echo "# $name"
-    timeout -k 20 "${E2E_TEST_TIMEOUT:-180}" bash "$t" "$build" 2>&1 | tee "$log"
-    rc=${PIPESTATUS[0]}
+    # In the background, so that a signal to this script runs its trap at
+    # once (the trap stops the test, whose own trap then cleans up).
+    timeout -k 20 "${E2E_TEST_TIMEOUT:-180}" bash "$t" "$build" >"$log" 2>&1 </dev/null &
+    tpid=$!
+    tail -s 0.2 -n +1 -f --pid="$tpid" "$log" &
+    tailpid=$!
+    wait "$tpid"
+    rc=$?
+    tpid=""
+    wait "$tailpid"
     p=$(grep -c '^ok - ' "$log")
     f=$(grep -c '^not ok - ' "$log")
     rm -f -- "$log"
@@ -53,19 +90,18 @@ for t in "${tests[@]}"; do
         skip=$((skip + 1))
         continue
     fi
-    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    if [ "$rc" -eq 124 ]; then
         echo "not ok - $name timed out after ${E2E_TEST_TIMEOUT:-180}s"
+        f=$((f + 1))
+    elif [ "$rc" -gt 128 ]; then
+        echo "not ok - $name killed by signal $((rc - 128))"
         f=$((f + 1))
     elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "not ok - $name exited with status $rc"
         f=$((f + 1))
     fi
-    for d in $(ls -d "$tmpbase"/rg-e2e.* 2>/dev/null); do
-        case $'\n'"$before"$'\n' in *$'\n'"$d"$'\n'*) continue ;; esac
-        [ -f "$d/etc/main.cf" ] || [ -f "$d/pids" ] || continue
-        # Left behind: either KEEP=1 or a test killed before its trap ran.
-        if [ -f "$d/q/pid/master.pid" ] || [ -f "$d/pids" ]; then reap "$d"; fi
-    done
+    # Left behind: either KEEP=1 or a test killed before its trap ran.
+    reap_all
     pass=$((pass + p))
     fail=$((fail + f))
 done
