@@ -271,9 +271,15 @@ int main(int argc, char **argv)
     }
     rt_install(rt);
     start_milter(c);
+    /* Block the signals before any thread exists: libmilter's own signal
+     * thread waits for HUP/TERM/INT, ours for USR1; every other thread
+     * inherits the mask, so no stray thread takes the default action. */
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);	/* every thread inherits this */
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (pthread_create(&maint, NULL, maintenance, cfg_file) != 0)
 	return EX_OSERR;
     log_msg(LOG_NOTICE, "relayguard-milter %s listening on %s%s", RG_VERSION,
