@@ -474,6 +474,12 @@ pf_running() {
 pf_start() {
     if ! postfix -c "$PF_CONF" check >"$E2E_DIR/pf-check.log" 2>&1; then
         e2e_diag "postfix check failed:"; e2e_diag <"$E2E_DIR/pf-check.log"
+        if [ -s "$PF_LOG" ]; then
+            tail -n 10 "$PF_LOG" | e2e_diag
+        else
+            # It cannot even log when maillog_file is outside the prefixes.
+            e2e_diag "no $PF_LOG: is maillog_file under maillog_file_prefixes?"
+        fi
         return 1
     fi
     if ! postfix -c "$PF_CONF" start >"$E2E_DIR/pf-start.log" 2>&1; then
