@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfg_impl.h"
+#include "stats.h"
 
 #define TRAVEL_KMH_MAX 100000	/* faster than anything that flies */
 
@@ -127,6 +128,9 @@ void cfg_check(struct cfg_ctx *x, struct cfg *c, config_setting_t *root)
 {
     size_t i;
 
+    if (c->policy.nrules > STATS_MAX_RULES)
+	cfg_error(x, config_setting_lookup(root, "policy.rules"), "policy.rules",
+		  "at most %d rules", STATS_MAX_RULES);
     for (i = 0; i < c->policy.nrules; i++)
 	check_rule(x, c, i, root);
     for (i = 0; i < c->policy.noverrides; i++)
