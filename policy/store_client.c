@@ -98,6 +98,7 @@ int store_client_update(STORE *st, const struct store_client_obs *obs,
 	return rc;
     if ((has_login = obs->login != NULL && obs->login[0] != '\0'))
 	lh = store_login_hash32(st, obs->login);
+    store_prefetch(&st->clients, r.h);
     if ((rc = store_lock(st, &st->clients, r.s)) != STORE_OK)
 	return rc;
     rc = store_find(st, &st->clients, r.s, r.h, r.ip.b, &idx);
@@ -136,6 +137,7 @@ static int client_op(STORE *st, const struct addr *ip, enum client_act act,
 	return rc;
     if (act != CLIENT_GET && (st->flags & STORE_READONLY))
 	return STORE_EARG;
+    store_prefetch(&st->clients, r.h);
     if ((rc = store_lock(st, &st->clients, r.s)) != STORE_OK)
 	return rc;
     rc = store_find(st, &st->clients, r.s, r.h, r.ip.b, &idx);

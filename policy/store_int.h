@@ -96,11 +96,11 @@ struct store_fip {
     uint32_t first_seen, last_seen;
     uint32_t asn;
     int16_t lat_c, lon_c;	/* STORE_NO_LOC: none */
-    uint32_t cc_count;		/* country (10 bits) << 22 | count (22 bits) */
+    uint32_t cc_count;		/* country (2 x 7 bits) << 18 | count (18 bits) */
 };
 
 #define STORE_NO_LOC	INT16_MIN
-#define STORE_CC_SHIFT	22
+#define STORE_CC_SHIFT	18
 #define STORE_COUNT_MAX	((UINT32_C(1) << STORE_CC_SHIFT) - 1)
 
 struct store_fplace {		/* [0] latest located login, [1] the one before */
@@ -193,6 +193,7 @@ static inline void *store_slot(const struct store_tab *t, unsigned s,
     return t->slots + ((size_t) s * t->cap + (idx - 1)) * t->stride;
 }
 
+void store_prefetch(const struct store_tab *t, uint64_t h);
 int store_lock(STORE *st, struct store_tab *t, unsigned s);
 void store_unlock(struct store_tab *t, unsigned s);
 int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,

@@ -12,6 +12,7 @@
  * ends in '~' and 16 hex digits of the keyed hash of the whole normalised
  * login, so two long logins that share a prefix stay two entries.
  */
+#include <endian.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -64,15 +65,15 @@ static inline void sip_round(struct sip *s)
 /* sip_le64 - read 8 bytes little-endian, whatever the host order */
 static inline uint64_t sip_le64(const uint8_t *p)
 {
-    uint64_t v = 0;
+    uint64_t v;
 
-    for (int i = 7; i >= 0; i--)
-	v = (v << 8) | p[i];
-    return v;
+    memcpy(&v, p, sizeof(v));
+    return le64toh(v);
 }
 
 /* sip_init - start a hash under a 128-bit key */
-static void sip_init(struct sip *s, const uint8_t key[STORE_KEY_LEN])
+__attribute__((always_inline))
+static inline void sip_init(struct sip *s, const uint8_t key[STORE_KEY_LEN])
 {
     uint64_t k0 = sip_le64(key), k1 = sip_le64(key + 8);
 
@@ -107,7 +108,8 @@ static void sip_byte(struct sip *s, uint8_t c)
 }
 
 /* sip_final - finish: length byte, 4 rounds */
-static uint64_t sip_final(struct sip *s)
+__attribute__((always_inline))
+static inline uint64_t sip_final(struct sip *s)
 {
     sip_block(s, s->m | (s->total << 56));
     s->v2 ^= SIP_FINAL;
@@ -127,8 +129,12 @@ uint64_t store_siphash(const uint8_t key[STORE_KEY_LEN], const void *data,
     sip_init(&s, key);
     for (i = 0; i + 8 <= len; i += 8)
 	sip_block(&s, sip_le64(p + i));
-    for (; i < len; i++)
-	s.m |= (uint64_t) p[i] << (8 * (i & 7));
+    if (i < len) {		/* the tail, zero padded */
+	uint8_t tail[8] = { 0 };
+
+	memcpy(tail, p + i, len - i);
+	s.m = sip_le64(tail);
+    }
     s.total = len;
     return sip_final(&s);
 }
@@ -140,14 +146,64 @@ static int login_is_space(unsigned char c)
 	|| c == '\f';
 }
 
-/* login_map - the normalised form of one byte */
-static unsigned char login_map(unsigned char c)
+/* login_map - the normalised form of one byte (branch-free) */
+static inline unsigned char login_map(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-	return (unsigned char) (c - 'A' + 'a');
-    if (c < ' ' || c == ASCII_DEL)
-	return LOGIN_BAD;
-    return c;
+    unsigned upper = (unsigned) (c - 'A') < 26u;
+    unsigned ctl = c < ' ' || c == ASCII_DEL;
+
+    c = (unsigned char) (c + upper * ('a' - 'A'));
+    return ctl ? LOGIN_BAD : c;
+}
+
+_Static_assert(STORE_LOGIN_MAX % 8 == 0, "logins are mapped in words");
+
+#define SWAR_ONES UINT64_C(0x0101010101010101)
+#define SWAR_HIGH UINT64_C(0x8080808080808080)
+
+/* swar_map - lowercase 8 ASCII bytes at once; flag control bytes */
+static inline uint64_t swar_map(uint64_t x, uint64_t *ctl)
+{
+    uint64_t ascii = ~x & SWAR_HIGH;	/* 0x80 where a byte is < 0x80 */
+    uint64_t b7 = x & ~SWAR_HIGH;	/* adding below never carries */
+    uint64_t ge_a = b7 + SWAR_ONES * (0x80 - 'A');
+    uint64_t gt_z = b7 + SWAR_ONES * (0x80 - 'Z' - 1);
+    uint64_t ge_sp = b7 + SWAR_ONES * (0x80 - ' ');
+    uint64_t del = b7 + SWAR_ONES;
+
+    *ctl |= ((~ge_sp | del) & ascii) & SWAR_HIGH;
+    return x | ((ge_a & ~gt_z & ascii & SWAR_HIGH) >> 2);	/* + 0x20 */
+}
+
+/* login_short - map a login that fits, 8 bytes at a time */
+static void login_short(const unsigned char *b, size_t n,
+			char out[STORE_LOGIN_MAX])
+{
+    uint64_t ctl = 0;
+
+    for (size_t w = 0; w < STORE_LOGIN_MAX; w += 8) {
+	uint64_t x = 0;
+	size_t k = n > w ? n - w : 0;
+
+	if (k >= 8)
+	    memcpy(&x, b + w, 8);
+	else if (k > 0)
+	    memcpy(&x, b + w, k);
+	x = le64toh(x);
+	if (k < 8) {		/* only the login's own bytes count */
+	    uint64_t c = 0;
+
+	    x = swar_map(x, &c);
+	    ctl |= c & ((UINT64_C(1) << (8 * k)) - 1);
+	} else {
+	    x = swar_map(x, &ctl);
+	}
+	x = htole64(x);
+	memcpy(out + w, &x, 8);
+    }
+    if (ctl != 0)		/* rare: put '?' for control bytes */
+	for (size_t i = 0; i < n; i++)
+	    out[i] = (char) login_map((unsigned char) out[i]);
 }
 
 /* store_login_key - normalise into a NUL-padded key; return its length */
@@ -161,9 +217,10 @@ size_t store_login_key(const STORE *st, const char *login,
     uint64_t h;
     size_t n;
 
-    memset(out, 0, STORE_LOGIN_MAX);
-    if (login == NULL)
+    if (login == NULL) {
+	memset(out, 0, STORE_LOGIN_MAX);
 	return 0;
+    }
     b = (const unsigned char *) login;
     while (login_is_space(*b))
 	b++;
@@ -172,10 +229,10 @@ size_t store_login_key(const STORE *st, const char *login,
 	e--;
     n = (size_t) (e - b);
     if (n < STORE_LOGIN_MAX) {
-	for (size_t i = 0; i < n; i++)
-	    out[i] = (char) login_map(b[i]);
+	login_short(b, n, out);
 	return n;
     }
+    out[STORE_LOGIN_MAX - 1] = '\0';
     sip_init(&s, st ? st->key : zero_key);
     for (size_t i = 0; i < n; i++) {
 	unsigned char c = login_map(b[i]);

@@ -226,14 +226,32 @@ static int damaged(STORE *st, struct store_tab *t, unsigned s)
     return STORE_EFORMAT;
 }
 
+/* store_prefetch - start loading a key's bucket word (before the lock) */
+void store_prefetch(const struct store_tab *t, uint64_t h)
+{
+    __builtin_prefetch(bucket_of(t, store_stripe_of(h), h));
+}
+
+/* slot_prefetch - start loading every line of a slot at once: the misses
+ * then overlap instead of following one another */
+static inline void slot_prefetch(const unsigned char *slot, uint32_t stride)
+{
+    for (uint32_t off = 0; off < stride; off += STORE_LINE)
+	__builtin_prefetch(slot + off, 1);
+    __builtin_prefetch(slot + stride - 1, 1);
+}
+
 /* store_find - look a key up; *idx = slot or 0 */
 int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
 	       const void *key, uint32_t *idx)
 {
     uint32_t i = *bucket_of(t, s, h), steps = 0;
     uint16_t tag = hash_tag(h);
+    const unsigned char *first = store_slot(t, s, i);
 
     *idx = 0;
+    if (first != NULL)		/* usually the entry sought */
+	slot_prefetch(first, t->stride);
     while (i != 0) {
 	const unsigned char *slot = store_slot(t, s, i);
 	const struct store_link *l = (const void *) slot;

@@ -11,7 +11,7 @@
  * - the IP list, most recently observed first: a known IP moves to the
  *   front, a new one is put there and, with ips_per_user IPs held, the
  *   least recently observed one drops off; first/last seen, count
- *   (saturating at 2^22 - 1) and the GeoIP facts of the latest
+ *   (saturating at 2^18 - 1) and the GeoIP facts of the latest
  *   observation that had any (a per-IP accuracy radius is not kept);
  * - messages, recipients and bytes in the windows (store_win.c);
  * - the country baseline: up to STORE_COUNTRIES countries with the number
@@ -31,7 +31,8 @@
 
 #define DAY_S		86400
 #define EACH_BATCH	32	/* slots copied per lock hold in a walk */
-#define CC_LETTERS	26
+#define CC_BITS		7	/* one ASCII letter */
+#define CC_MASK		0x7f
 
 /* A normalised login, its hash and stripe. */
 struct user_ref {
@@ -63,22 +64,32 @@ static int cc_letter(char c)
     return -1;
 }
 
-/* cc_pack - a country code as 1..676, 0 if unknown */
+/* cc_pack - a country code as two 7-bit upper-case letters, 0 if none */
 static uint32_t cc_pack(const char *cc)
 {
     int a = cc_letter(cc[0]), b = a >= 0 ? cc_letter(cc[1]) : -1;
 
-    return a >= 0 && b >= 0 ? 1 + (uint32_t) (a * CC_LETTERS + b) : 0;
+    if (a < 0 || b < 0)
+	return 0;
+    return (uint32_t) ('A' + a) << CC_BITS | (uint32_t) ('A' + b);
 }
 
-/* cc_unpack - the text of a packed country code */
-static void cc_unpack(uint32_t code, char cc[3])
+/* cc_unpack - the text of a packed country code ("" unless two letters) */
+static inline void cc_unpack(uint32_t code, char cc[3])
 {
-    memset(cc, 0, 3);
-    if (code == 0 || code > CC_LETTERS * CC_LETTERS)
-	return;
-    cc[0] = (char) ('A' + (code - 1) / CC_LETTERS);
-    cc[1] = (char) ('A' + (code - 1) % CC_LETTERS);
+    char a = (char) ((code >> CC_BITS) & CC_MASK), b = (char) (code & CC_MASK);
+    int ok = a >= 'A' && a <= 'Z' && b >= 'A' && b <= 'Z';
+
+    cc[0] = ok ? a : '\0';
+    cc[1] = ok ? b : '\0';
+    cc[2] = '\0';
+}
+
+/* cc_code - the packed form of a stored two-byte code */
+static inline uint32_t cc_code(const char cc[2])
+{
+    return ((uint32_t) (unsigned char) cc[0] & CC_MASK) << CC_BITS
+	| ((uint32_t) (unsigned char) cc[1] & CC_MASK);
 }
 
 /* ip_geo - record what GeoIP said about an IP, if it said anything */
@@ -129,11 +140,13 @@ static void user_country(struct store_urec *u, const char *cc, uint32_t now)
     uint16_t day = (uint16_t) (now / DAY_S);
     struct store_fcountry *c = u->countries, *pick = &c[0];
     uint32_t code = cc_pack(cc);
+    char up[3];
 
     if (code == 0)
 	return;
+    cc_unpack(code, up);	/* stored upper case */
     for (int i = 0; i < STORE_COUNTRIES; i++) {
-	if (cc_pack(c[i].cc) == code) {
+	if (c[i].cc[0] == up[0] && c[i].cc[1] == up[1]) {
 	    if (day > c[i].last_day) {
 		if (c[i].days < UINT16_MAX)
 		    c[i].days++;
@@ -145,8 +158,8 @@ static void user_country(struct store_urec *u, const char *cc, uint32_t now)
 				    || c[i].last_day < pick->last_day))
 	    pick = &c[i];
     }
-    pick->cc[0] = (char) ('A' + (code - 1) / CC_LETTERS);
-    pick->cc[1] = (char) ('A' + (code - 1) % CC_LETTERS);
+    pick->cc[0] = up[0];
+    pick->cc[1] = up[1];
     pick->days = 1;
     pick->first_day = pick->last_day = day;
 }
@@ -215,21 +228,23 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
 {
     uint32_t n = r->l.n < st->ips_per_user ? r->l.n : st->ips_per_user;
 
-    memset(out, 0, offsetof(struct store_user, ips));
     memcpy(out->login, r->login, STORE_LOGIN_MAX - 1);
+    out->login[STORE_LOGIN_MAX - 1] = '\0';
     out->first_seen = r->l.first_seen;
     out->last_seen = r->l.last_seen;
     store_block_copy(&out->block, &r->block, now);
     place_copy(&r->place, 0, &out->last_login);
     place_copy(&r->place, 1, &out->prev_login);
     for (int i = 0; i < STORE_COUNTRIES; i++) {
-	cc_unpack(cc_pack(r->countries[i].cc), out->countries[i].cc);
+	cc_unpack(cc_code(r->countries[i].cc), out->countries[i].cc);
 	out->countries[i].days = r->countries[i].days;
 	out->countries[i].first_day = r->countries[i].first_day;
 	out->countries[i].last_day = r->countries[i].last_day;
     }
-    for (int i = 0; i < STORE_QIDS; i++)
+    for (int i = 0; i < STORE_QIDS; i++) {
 	memcpy(out->qids[i], r->qids[i], STORE_QID_MAX - 1);
+	out->qids[i][STORE_QID_MAX - 1] = '\0';
+    }
     out->win = r->win;
     out->nips = n;
     for (uint32_t i = 0; i < n; i++) {
@@ -240,12 +255,12 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
 	o->first_seen = f->first_seen;
 	o->last_seen = f->last_seen;
 	o->count = f->cc_count & STORE_COUNT_MAX;
-	memset(&o->geo, 0, sizeof(o->geo));
 	cc_unpack(f->cc_count >> STORE_CC_SHIFT, o->geo.cc);
 	o->geo.asn = f->asn;
 	o->geo.has_loc = f->lat_c != STORE_NO_LOC;
 	o->geo.lat_c = o->geo.has_loc ? f->lat_c : 0;
 	o->geo.lon_c = o->geo.has_loc ? f->lon_c : 0;
+	o->geo.acc_km = 0;	/* not kept per IP */
     }
 }
 
@@ -263,6 +278,7 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
 	return STORE_EARG;
     if ((rc = user_ref(st, obs->login, &r)) != STORE_OK)
 	return rc;
+    store_prefetch(&st->users, r.h);
     if ((rc = store_lock(st, &st->users, r.s)) != STORE_OK)
 	return rc;
     rc = store_find(st, &st->users, r.s, r.h, r.key, &idx);
@@ -298,6 +314,7 @@ static int user_op(STORE *st, const char *login, enum user_act act,
 	return rc;
     if (act != USER_GET && (st->flags & STORE_READONLY))
 	return STORE_EARG;
+    store_prefetch(&st->users, r.h);
     if ((rc = store_lock(st, &st->users, r.s)) != STORE_OK)
 	return rc;
     rc = store_find(st, &st->users, r.s, r.h, r.key, &idx);

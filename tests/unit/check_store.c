@@ -157,6 +157,35 @@ START_TEST(test_normalize)
     store_normalize_login(st, "Élan", a);
     ck_assert_str_eq(a, "Élan");	/* only ASCII is folded */
 
+    /* every ASCII byte, and the longest login kept as it is */
+    for (int i = 1; i < 128; i++) {
+	char in[2] = { (char) i, 0 }, want = (char) i;
+
+	if (i < ' ' || i == 127)
+	    want = '?';
+	else if (i >= 'A' && i <= 'Z')
+	    want = (char) (i + 32);
+	store_normalize_login(st, (char[]) { 'x', in[0], 'y', 0 }, a);
+	ck_assert_msg(a[1] == want && a[0] == 'x' && a[2] == 'y',
+		      "byte %d gave %d", i, a[1]);
+    }
+    memset(long1, 'Q', STORE_LOGIN_MAX - 1);
+    long1[STORE_LOGIN_MAX - 1] = '\0';
+    long1[7] = '\t';
+    long1[8] = 0x7f;
+    store_normalize_login(st, long1, a);
+    ck_assert_uint_eq(strlen(a), STORE_LOGIN_MAX - 1);
+    ck_assert_int_eq(a[6], 'q');
+    ck_assert_int_eq(a[7], '?');
+    ck_assert_int_eq(a[8], '?');
+    ck_assert_int_eq(a[STORE_LOGIN_MAX - 2], 'q');
+    long1[STORE_LOGIN_MAX - 1] = 'Q';
+    long1[STORE_LOGIN_MAX] = '\0';
+    store_normalize_login(st, long1, a);
+    ck_assert_int_eq(a[STORE_LOGIN_MAX - 1 - 17], '~');
+    store_normalize_login(st, "\xc3\x89X", a);	/* high bytes kept */
+    ck_assert_str_eq(a, "\xc3\x89x");
+
     memset(long1, 'X', sizeof(long1) - 1);
     long1[sizeof(long1) - 1] = '\0';
     memcpy(long2, long1, sizeof(long2));

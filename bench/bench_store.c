@@ -1,0 +1,219 @@
+/*
+ * bench_store - throughput of the state store, single thread.
+ *
+ * For each size a fresh file is made with room for twice as many users
+ * (50 % full) and 16 IPs per user; every user is filled with 16 distinct
+ * IPs first. Then timed: updates of a random user
+ * from one of its IPs, picked at random (messages, recipients and bytes
+ * counted, the clock moving one second every 4096 updates, the result
+ * copied out as the rules engine needs it), and lookups of a random user.
+ *
+ * Prints two lines: the figures for the shipped default (max_users =
+ * 100000, 50000 users) in the form
+ *   store: N updates/s, M bytes/user, K lookups/s
+ * and how the update rate changes from 1k to 1M users. Each figure is the
+ * best of ROUNDS rounds (see timed()).
+ * With an argument (one of the sizes) only that size runs, for profiling.
+ * Not a test: it never fails on a slow machine. Files go to /dev/shm when
+ * it exists (the state lives on tmpfs in production), else /tmp.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define IPS		16
+#define OPS		2000000	/* timed operations per size and kind */
+#define ROUNDS		5	/* ... in rounds; the best round is reported */
+#define TICK_MASK	4095	/* the clock moves every 4096 updates */
+#define LOGIN_LEN	32
+#define T_START		1700000000u
+#define NSIZES		4
+#define MAIN_USERS	50000	/* the shipped max_users = 100000, half full */
+
+struct result {
+    double updates, lookups;
+    size_t bytes_per_user;
+};
+
+static struct store_user out;
+
+/* now_s - monotonic seconds */
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* rnd - xorshift64 */
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* login_for - "userNNNNNNN@example.org": made on the spot, as a login
+ * string fresh from the MTA is in cache, not read from a big table */
+static void login_for(char *buf, uint32_t u)
+{
+    memcpy(buf, "user0000000@example.org", sizeof("user0000000@example.org"));
+    for (int i = 10; i >= 4; i--, u /= 10)
+	buf[i] = (char) ('0' + u % 10);
+}
+
+/* obs_for - observation of user u from its j-th IP */
+static void obs_for(struct store_user_obs *o, char *login, uint32_t u,
+		    uint32_t j)
+{
+    memset(o, 0, sizeof(*o));
+    login_for(login, u);
+    o->login = login;
+    o->ip.b[10] = o->ip.b[11] = 0xff;	/* IPv4-mapped 10.x.y.z */
+    o->ip.b[12] = 10;
+    o->ip.b[13] = (uint8_t) (u >> 12);
+    o->ip.b[14] = (uint8_t) (u >> 4);
+    o->ip.b[15] = (uint8_t) ((u & 0xf) << 4 | j);
+    memcpy(o->geo.cc, j & 1 ? "DE" : "NL", 3);
+    o->geo.asn = 64500 + j;
+}
+
+/* fill - every user with IPS distinct IPs */
+static int fill(STORE *st, char *login, uint32_t n, uint32_t t)
+{
+    struct store_user_obs o;
+
+    for (uint32_t u = 0; u < n; u++)
+	for (uint32_t j = 0; j < IPS; j++) {
+	    obs_for(&o, login, u, j);
+	    if (store_user_update(st, &o, t, NULL) != STORE_OK)
+		return -1;
+	}
+    return 0;
+}
+
+/* timed_updates - one round of updates; its rate, or -1 */
+static double timed_updates(STORE *st, char *login, uint32_t n, uint32_t *t,
+			    uint64_t *seed)
+{
+    struct store_user_obs o;
+    double a = now_s();
+
+    for (uint32_t i = 0; i < OPS / ROUNDS; i++) {
+	uint64_t x = rnd(seed);
+
+	obs_for(&o, login, (uint32_t) (x % n), (uint32_t) (x >> 60));
+	o.msgs = 1;
+	o.rcpts = 2;
+	o.bytes = 3000;
+	if ((i & TICK_MASK) == 0)
+	    (*t)++;
+	if (store_user_update(st, &o, *t, &out) != STORE_OK)
+	    return -1;
+    }
+    return OPS / ROUNDS / (now_s() - a);
+}
+
+/* timed_lookups - one round of lookups; its rate, or -1 */
+static double timed_lookups(STORE *st, char *login, uint32_t n, uint32_t t,
+			    uint64_t *seed)
+{
+    double a = now_s();
+
+    for (uint32_t i = 0; i < OPS / ROUNDS; i++) {
+	login_for(login, (uint32_t) (rnd(seed) % n));
+	if (store_user_get(st, login, t, &out) != STORE_OK)
+	    return -1;
+    }
+    return OPS / ROUNDS / (now_s() - a);
+}
+
+/* timed - rounds of updates and lookups; the best round of each counts,
+ * because the machine may be shared and a neighbour's burst is not ours */
+static int timed(STORE *st, char *login, uint32_t n, uint32_t t,
+		 struct result *r)
+{
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+
+    r->updates = r->lookups = 0;
+    for (int k = 0; k < ROUNDS; k++) {
+	double u = timed_updates(st, login, n, &t, &seed);
+	double l = timed_lookups(st, login, n, t, &seed);
+
+	if (u < 0 || l < 0)
+	    return -1;
+	r->updates = u > r->updates ? u : r->updates;
+	r->lookups = l > r->lookups ? l : r->lookups;
+    }
+    return 0;
+}
+
+/* run - n users in a fresh file with room for 2n */
+static int run(const char *dir, uint32_t n, struct result *r)
+{
+    char path[256], err[256];
+    struct store_params p = { .path = path, .max_users = 2 * n,
+	.max_clients = 1024, .ips_per_user = IPS, .lock_timeout_ms = 1000,
+	.flags = STORE_CREATE, .mode = 0600 };
+    struct store_stats stats;
+    char login[LOGIN_LEN];
+    STORE *st;
+    int rc = -1;
+
+    snprintf(path, sizeof(path), "%s/state.%u", dir, n);
+    if (store_open(&p, &st, err, sizeof(err)) != STORE_OK) {
+	fprintf(stderr, "bench_store: %s\n", err);
+	return -1;
+    }
+    if (fill(st, login, n, T_START) == 0
+	&& timed(st, login, n, T_START, r) == 0) {
+	store_get_stats(st, &stats);
+	r->bytes_per_user = stats.user_bytes;
+	rc = stats.users == n ? 0 : -1;
+    }
+    store_close(st);
+    unlink(path);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const uint32_t sizes[NSIZES] = { 1000, 10000, 100000, 1000000 };
+    static const char *const names[NSIZES] = { "1k", "10k", "100k", "1M" };
+    struct result r[NSIZES] = { { 0, 0, 0 } }, m = { 0, 0, 0 };
+    unsigned long only = 0;
+    char dir[64];
+
+    snprintf(dir, sizeof(dir), "%s/bench_store.XXXXXX",
+	     access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+	perror("bench_store: mkdtemp");
+	return 1;
+    }
+    if (argc > 1)
+	only = strtoul(argv[1], NULL, 10);
+    if ((only == 0 || only == MAIN_USERS) && run(dir, MAIN_USERS, &m) != 0)
+	goto fail;
+    for (int i = 0; i < NSIZES; i++)
+	if ((only == 0 || only == sizes[i]) && run(dir, sizes[i], &r[i]) != 0)
+	    goto fail;
+    rmdir(dir);
+    printf("store: %.0f updates/s, %zu bytes/user, %.0f lookups/s\n",
+	   m.updates, m.bytes_per_user, m.lookups);
+    printf("store scaling:");
+    for (int i = 0; i < NSIZES; i++)
+	printf("%s %s users %.0f/s", i ? "," : "", names[i], r[i].updates);
+    printf("\n");
+    return 0;
+  fail:
+    fprintf(stderr, "bench_store: a run failed\n");
+    rmdir(dir);
+    return 1;
+}
