@@ -11,7 +11,8 @@
  * bytes in the windows, and, with a login, records the login's 32-bit
  * keyed hash (store_login_hash32) and when it was last seen from this
  * client: up to STORE_CLIENT_LOGINS distinct logins, a new one replacing
- * the one seen longest ago. An expired block is cleared on the way.
+ * the one seen longest ago (not with STORE_OBS_COUNT_ONLY). An expired
+ * block is cleared on the way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ int store_client_update(STORE *st, const struct store_client_obs *obs,
 	if (c->block.until != 0 && !store_block_active(&c->block, now))
 	    memset(&c->block, 0, sizeof(c->block));
 	store_win_add(&c->win, now, obs->msgs, obs->rcpts, obs->bytes);
-	if (has_login)
+	if (has_login && !(obs->flags & STORE_OBS_COUNT_ONLY))
 	    client_login(c, lh, now);
 	if (out != NULL)
 	    store_client_copy(c, now, out);

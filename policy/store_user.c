@@ -22,7 +22,9 @@
  *   the latest located login before this observation, so for a located
  *   observation (last_login, prev_login) is the pair to judge travel by;
  * - recent queue ids, newest first, without repeats.
- * An expired block is cleared on the way.
+ * An expired block is cleared on the way. With STORE_OBS_COUNT_ONLY (the
+ * end of a message whose login was observed at MAIL FROM) only last_seen,
+ * the LRU, the windows and the queue ids change.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -202,14 +204,16 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	u->l.last_seen = now;
     if (u->block.until != 0 && !store_block_active(&u->block, now))
 	memset(&u->block, 0, sizeof(u->block));
-    user_ip(st, u, obs, now);
     store_win_add(&u->win, now, obs->msgs, obs->rcpts, obs->bytes);
+    if (obs->qid != NULL && obs->qid[0] != '\0')
+	user_qid(u, obs->qid);
+    if (obs->flags & STORE_OBS_COUNT_ONLY)
+	return;			/* the login itself was seen already */
+    user_ip(st, u, obs, now);
     if (obs->geo.cc[0] != '\0')
 	user_country(u, obs->geo.cc, now);
     if (obs->geo.has_loc)
 	user_place(u, &obs->geo, now);
-    if (obs->qid != NULL && obs->qid[0] != '\0')
-	user_qid(u, obs->qid);
 }
 
 /* place_copy - one stored place out */

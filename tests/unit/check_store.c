@@ -526,6 +526,42 @@ START_TEST(test_store_windows)
 }
 END_TEST
 
+START_TEST(test_count_only)
+{
+    STORE *st = tnew("countonly", 256, 4);
+    struct store_user_obs o = obs_make("olga", "192.0.2.1");
+    struct store_client_obs co = { .ip = ip_of("192.0.2.1"), .login = "olga" };
+    struct store_client c;
+
+    o.geo.has_loc = 1;
+    o.geo.lat_c = 100;
+    memcpy(o.geo.cc, "SE", 3);
+    o.qid = "A1";
+    ck_assert_int_eq(store_user_update(st, &o, T0, NULL), STORE_OK);
+    ck_assert_int_eq(store_client_update(st, &co, T0, NULL), STORE_OK);
+    o.flags = co.flags = STORE_OBS_COUNT_ONLY;
+    o.msgs = co.msgs = 1;
+    o.rcpts = co.rcpts = 5;
+    o.qid = "A2";
+    o.ip = ip_of("192.0.2.99");		/* not recorded */
+    co.login = "other";
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 30, &U), STORE_OK);
+    ck_assert_uint_eq(U.nips, 1);
+    ck_assert_uint_eq(U.ips[0].count, 1);
+    ck_assert_uint_eq(U.last_login.time, T0);
+    ck_assert_uint_eq(U.prev_login.time, T0);
+    ck_assert_uint_eq(U.countries[0].days, 1);
+    ck_assert_uint_eq(U.last_seen, T0 + 30);
+    ck_assert_str_eq(U.qids[0], "A2");
+    ck_assert_uint_eq(store_win_sum(&U.win, STORE_RCPTS, T0 + 30, 60), 5);
+    ck_assert_int_eq(store_client_update(st, &co, T0 + 30, &c), STORE_OK);
+    ck_assert_uint_eq(c.nlogins, 1);
+    ck_assert_uint_eq(c.logins[0].last_seen, T0);
+    ck_assert_uint_eq(store_win_sum(&c.win, STORE_MSGS, T0 + 30, 60), 1);
+    store_close(st);
+}
+END_TEST
+
 /* logins_in_stripe - n logins that share stripe s */
 static void logins_in_stripe(STORE *st, unsigned s, char (*out)[16], int n)
 {
@@ -1206,6 +1242,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_countries);
     tcase_add_test(tc, test_places_qids);
     tcase_add_test(tc, test_store_windows);
+    tcase_add_test(tc, test_count_only);
     tcase_add_test(tc, test_eviction_lru);
     tcase_add_test(tc, test_block_expiry);
     tcase_add_test(tc, test_reset);
