@@ -402,6 +402,11 @@ static void boot_recover(STORE *st)
     if (memcmp(id, zero, sizeof(id)) == 0
 	|| memcmp(id, st->hdr->boot_id, sizeof(id)) == 0)
 	return;
+    if (memcmp(st->hdr->boot_id, zero, sizeof(id)) == 0) {
+	/* made where the boot id was unknown: its users may be alive */
+	memcpy(st->hdr->boot_id, id, sizeof(id));
+	return;
+    }
     if (stripes_init(st) != 0)
 	return;			/* store_lock reports the damage */
     for (unsigned s = 0; s < STORE_STRIPES; s++) {
