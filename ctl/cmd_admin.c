@@ -1,0 +1,222 @@
+/*
+ * cmd_admin - the commands that change the state: block, unblock, reset
+ * of a login or a client address (an argument that parses as an IPv4 or
+ * IPv6 address is an address, anything else a login).
+ *
+ * Contract: one store call each, under the store's own stripe lock; the
+ * result is read back for the report. A block set here is marked "set by
+ * admin" so the milter's log says who decided; it takes effect at the
+ * milter's next lookup of that login or address (MAIL FROM). block
+ * creates an entry the state did not have (a login can be blocked before
+ * it is ever seen); unblock and reset exit 1 for an unknown one.
+ */
+#include <string.h>
+
+#include "ctl.h"
+#include "json.h"
+#include "log.h"
+#include "text.h"
+
+#define BLOCK_DEFAULT_S 3600	/* --for */
+#define REASON_DEFAULT "blocked by admin"
+
+/* The login or address a command names. */
+struct target {
+    int is_ip;
+    struct addr ip;
+    const char *arg;		/* as given: what the store calls take */
+    char key[STORE_LOGIN_MAX + ADDR_STRLEN];	/* as the state keeps it */
+    const char *kind;
+};
+
+/* target_of - decide login or address; normalise the login */
+static int target_of(struct ctl *c, const char *arg, struct target *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->arg = arg;
+    if (addr_parse(arg, &t->ip) == 0) {
+	t->is_ip = 1;
+	t->kind = "address";
+	addr_format(&t->ip, t->key, sizeof(t->key));
+	return 0;
+    }
+    t->kind = "user";
+    store_normalize_login(c->st, arg, t->key);
+    if (t->key[0] == '\0')
+	return ctl_usage_error(c, "an empty login names nobody");
+    return 0;
+}
+
+/* target_block - the target's current block; store status */
+static int target_block(struct ctl *c, const struct target *t,
+			struct store_block *b)
+{
+    struct store_client cl;
+    struct store_user u;
+    int rc;
+
+    memset(b, 0, sizeof(*b));
+    if (t->is_ip) {
+	if ((rc = store_client_get(c->st, &t->ip, c->now, &cl)) == STORE_OK)
+	    *b = cl.block;
+    } else if ((rc = store_user_get(c->st, t->arg, c->now, &u)) == STORE_OK) {
+	*b = u.block;
+    }
+    return rc;
+}
+
+/* what - "user alice" / "address 192.0.2.1" for messages */
+static const char *what(const struct target *t, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s %s", t->kind, t->key);
+    return buf;
+}
+
+/* reason_of - --reason: printable, cut to what the state keeps */
+static int reason_of(struct ctl *c, char *out, size_t len)
+{
+    const char *r = c->opt[CTL_OPT_REASON];
+    size_t n;
+
+    if (r == NULL)
+	r = REASON_DEFAULT;
+    for (const unsigned char *p = (const unsigned char *) r; *p; p++)
+	if (*p < ' ' || *p == 0x7f)
+	    return ctl_usage_error(c, "--reason: control characters are not"
+				   " allowed");
+    n = strlen(r);
+    if (n >= len) {
+	/* cut at a character boundary */
+	n = len - 1;
+	while (n > 0 && ((unsigned char) r[n] & 0xc0) == 0x80)
+	    n--;
+	ctl_error(c, 0, "warning: reason cut to %zu bytes", n);
+    }
+    memcpy(out, r, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* block_of - the block the options ask for */
+static int block_of(struct ctl *c, struct store_block *b)
+{
+    const char *a = c->opt[CTL_OPT_ACTION];
+    uint32_t secs = BLOCK_DEFAULT_S;
+    char err[160];
+    int act = CFG_ACTION_REJECT, rc;
+
+    memset(b, 0, sizeof(*b));
+    if (c->opt[CTL_OPT_FOR] != NULL
+	&& text_duration(c->opt[CTL_OPT_FOR], &secs, err, sizeof(err)) != 0)
+	return ctl_usage_error(c, "--for: %s", err);
+    if (a != NULL && ((act = cfg_action_parse(a)) < CFG_ACTION_QUARANTINE))
+	return ctl_usage_error(c, "--action: quarantine, tempfail or reject");
+    if ((rc = reason_of(c, b->reason, sizeof(b->reason))) != 0)
+	return rc;
+    b->until = c->now + secs;
+    b->action = (uint8_t) act;
+    b->setby = STORE_BY_ADMIN;
+    return 0;
+}
+
+/* report - the outcome, for a person or as JSON */
+static int report(struct ctl *c, const char *verb, const struct target *t,
+		  const struct store_block *b, int changed)
+{
+    char w[STORE_LOGIN_MAX + ADDR_STRLEN + 16], line[256], until[TEXT_TIME_MAX];
+    char clean[LOG_VALUE_MAX + 1];
+
+    if (c->json) {
+	struct json j;
+
+	json_init(&j, c->out);
+	json_obj(&j);
+	json_kstr(&j, "command", c->cmd);
+	json_kstr(&j, "kind", t->is_ip ? "address" : "user");
+	json_kstr(&j, "key", t->key);
+	json_kbool(&j, "changed", changed);
+	if (b != NULL)
+	    ctl_block_json(c, &j, "block", b);
+	json_obj_end(&j);
+	return json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
+					   "cannot write JSON") : 0;
+    }
+    what(t, w, sizeof(w));
+    text_clean(w, strlen(w), clean, sizeof(clean));
+    if (b != NULL && b->until != 0) {
+	ctl_block_text(c, b, line, sizeof(line));
+	text_time(b->until, until, sizeof(until));
+	fprintf(c->out, "%s %s: %s, until %s", verb, clean, line, until);
+	text_clean(b->reason, strlen(b->reason), clean, sizeof(clean));
+	fprintf(c->out, "%s%s%s\n", clean[0] ? " (" : "", clean,
+		clean[0] ? ")" : "");
+    } else {
+	fprintf(c->out, "%s %s%s\n", verb, clean, changed ? ""
+		: ": it was not blocked");
+    }
+    return 0;
+}
+
+/* cmd_block - block USER|IP [--for DUR] [--reason TEXT] [--action A] */
+int cmd_block(struct ctl *c)
+{
+    struct store_block b, now_b;
+    struct target t;
+    char w[STORE_LOGIN_MAX + ADDR_STRLEN + 16];
+    int rc;
+
+    if ((rc = target_of(c, c->args[0], &t)) != 0
+	|| (rc = block_of(c, &b)) != 0)
+	return rc;
+    rc = t.is_ip ? store_client_block(c->st, &t.ip, &b, c->now)
+	: store_user_block(c->st, t.arg, &b, c->now);
+    if (rc == STORE_OK)
+	rc = target_block(c, &t, &now_b);
+    if (rc != STORE_OK)
+	return ctl_store_error(c, rc, what(&t, w, sizeof(w)));
+    return report(c, "blocked", &t, &now_b, 1);
+}
+
+/* cmd_unblock - unblock USER|IP */
+int cmd_unblock(struct ctl *c)
+{
+    struct store_block b;
+    struct target t;
+    char w[STORE_LOGIN_MAX + ADDR_STRLEN + 16];
+    int rc, was;
+
+    if ((rc = target_of(c, c->args[0], &t)) != 0)
+	return rc;
+    if ((rc = target_block(c, &t, &b)) == STORE_OK)
+	rc = t.is_ip ? store_client_unblock(c->st, &t.ip, c->now)
+	    : store_user_unblock(c->st, t.arg, c->now);
+    if (rc != STORE_OK)
+	return ctl_store_error(c, rc, what(&t, w, sizeof(w)));
+    was = b.until != 0;
+    memset(&b, 0, sizeof(b));
+    return report(c, "unblocked", &t, c->json ? &b : NULL, was);
+}
+
+/* cmd_reset - reset USER|IP: forget the entry (and any block) */
+int cmd_reset(struct ctl *c)
+{
+    struct target t;
+    char w[STORE_LOGIN_MAX + ADDR_STRLEN + 16];
+    int rc;
+
+    if ((rc = target_of(c, c->args[0], &t)) != 0)
+	return rc;
+    rc = t.is_ip ? store_client_reset(c->st, &t.ip, c->now)
+	: store_user_reset(c->st, t.arg, c->now);
+    if (rc != STORE_OK)
+	return ctl_store_error(c, rc, what(&t, w, sizeof(w)));
+    if (!c->json) {
+	char clean[LOG_VALUE_MAX + 1];
+
+	what(&t, w, sizeof(w));
+	text_clean(w, strlen(w), clean, sizeof(clean));
+	fprintf(c->out, "reset %s: its state is forgotten\n", clean);
+	return 0;
+    }
+    return report(c, "reset", &t, NULL, 1);
+}

@@ -1,0 +1,470 @@
+/*
+ * cmd_state - the state tables: "users" (the riskiest logins now) and
+ * "clients" (hosts by rate), as aligned tables or JSON.
+ *
+ * Contract: each walk copies entries out through store_user_each /
+ * store_client_each (one stripe lock at a time, for a few dozen slots),
+ * reduces every copy to a small row in our own memory and prints only
+ * after the walk is over: nothing is held while printing, so a slow
+ * terminal never stalls the milter. A walk that meets a busy stripe
+ * (lock wait over) starts again, up to CTL_WALK_TRIES times. Distinct
+ * counts and rates cover a window (--window, default 1h), counted the way
+ * the rules count them: addresses whose last sighting is inside it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd_state.h"
+#include "json.h"
+#include "table.h"
+#include "text.h"
+
+#define USERS_LIMIT_DEFAULT 25	/* rows in a human table; 0 = all */
+#define LIMIT_MAX 100000000u
+#define WALK_RETRY_US 50000
+#define ROWS_INITIAL 256
+
+/* One line of "users". */
+struct user_row {
+    char login[STORE_LOGIN_MAX];
+    struct cmd_distinct d;
+    uint64_t msgs, rcpts, bytes;
+    uint32_t first_seen, last_seen;
+    struct store_block block;
+};
+
+/* One line of "clients". */
+struct client_row {
+    struct addr ip;
+    const char *kind;
+    uint64_t msgs, rcpts, bytes;
+    uint32_t users;
+    uint32_t first_seen, last_seen;
+    struct store_block block;
+};
+
+/* A growing array of rows filled by a walk. */
+struct rows {
+    void *v;
+    size_t n, cap, size;
+    uint32_t now, window;
+    const struct ctl *c;
+    int oom;
+};
+
+enum sort_key { SORT_IPS, SORT_COUNTRIES, SORT_MESSAGES, SORT_RECIPIENTS,
+    SORT_USERS };
+
+static const char *const sort_names[] = {
+    [SORT_IPS] = "ips", [SORT_COUNTRIES] = "countries",
+    [SORT_MESSAGES] = "messages", [SORT_RECIPIENTS] = "recipients",
+    [SORT_USERS] = "users",
+};
+
+/* in_window - was a sighting at t inside the last w seconds? */
+static int in_window(uint32_t t, uint32_t now, uint32_t w)
+{
+    return t >= now || now - t < w;
+}
+
+/* cc_cmp - qsort order of country codes */
+static int cc_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* cmd_state_distinct - distinct IPs, prefixes, countries, ASNs in w */
+void cmd_state_distinct(const struct store_user *u, uint32_t now, uint32_t w,
+			struct cmd_distinct *d)
+{
+    struct addr pfx[STORE_IPS_MAX];
+    uint32_t asn[STORE_IPS_MAX];
+
+    memset(d, 0, sizeof(*d));
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &u->ips[i];
+	struct addr p;
+	uint32_t k;
+
+	if (!in_window(ip->last_seen, now, w))
+	    continue;
+	d->ips++;
+	addr_prefix(&ip->ip, &p);
+	for (k = 0; k < d->prefixes && !addr_equal(&pfx[k], &p); k++)
+	    ;
+	if (k == d->prefixes)
+	    pfx[d->prefixes++] = p;
+	for (k = 0; ip->geo.cc[0] && k < d->countries
+	     && memcmp(d->ccs[k], ip->geo.cc, 2) != 0; k++)
+	    ;
+	if (ip->geo.cc[0] && k == d->countries)
+	    memcpy(d->ccs[d->countries++], ip->geo.cc, 3);
+	for (k = 0; ip->geo.asn && k < d->asns && asn[k] != ip->geo.asn; k++)
+	    ;
+	if (ip->geo.asn && k == d->asns)
+	    asn[d->asns++] = ip->geo.asn;
+    }
+    qsort(d->ccs, d->countries, sizeof(d->ccs[0]), cc_cmp);
+}
+
+/* rows_push - room for one more row; NULL (and oom) if none */
+static void *rows_push(struct rows *r)
+{
+    if (r->n == r->cap) {
+	size_t cap = r->cap ? r->cap * 2 : ROWS_INITIAL;
+	void *v;
+
+	if (cap > SIZE_MAX / r->size
+	    || (v = realloc(r->v, cap * r->size)) == NULL) {
+	    r->oom = 1;
+	    return NULL;
+	}
+	r->v = v;
+	r->cap = cap;
+    }
+    return (char *) r->v + r->n++ * r->size;
+}
+
+/* user_cb - reduce one user copy to a row */
+static int user_cb(const struct store_user *u, void *ctx)
+{
+    struct rows *r = ctx;
+    struct user_row *row = rows_push(r);
+
+    if (row == NULL)
+	return 1;
+    memcpy(row->login, u->login, sizeof(row->login));
+    row->login[sizeof(row->login) - 1] = '\0';
+    cmd_state_distinct(u, r->now, r->window, &row->d);
+    row->msgs = store_win_sum(&u->win, STORE_MSGS, r->now, r->window);
+    row->rcpts = store_win_sum(&u->win, STORE_RCPTS, r->now, r->window);
+    row->bytes = store_win_sum(&u->win, STORE_BYTES, r->now, r->window);
+    row->first_seen = u->first_seen;
+    row->last_seen = u->last_seen;
+    row->block = u->block;
+    return 0;
+}
+
+/* client_kind - trusted, internal or external, by the configured networks */
+static const char *client_kind(const struct ctl *c, const struct addr *ip)
+{
+    if (addr_cidr_list_match(&c->cfg->networks.trusted, ip))
+	return "trusted";
+    if (addr_cidr_list_match(&c->cfg->networks.internal, ip))
+	return "internal";
+    return "external";
+}
+
+/* client_cb - reduce one client copy to a row */
+static int client_cb(const struct store_client *cl, void *ctx)
+{
+    struct rows *r = ctx;
+    struct client_row *row = rows_push(r);
+
+    if (row == NULL)
+	return 1;
+    row->ip = cl->ip;
+    row->kind = client_kind(r->c, &cl->ip);
+    row->msgs = store_win_sum(&cl->win, STORE_MSGS, r->now, r->window);
+    row->rcpts = store_win_sum(&cl->win, STORE_RCPTS, r->now, r->window);
+    row->bytes = store_win_sum(&cl->win, STORE_BYTES, r->now, r->window);
+    row->users = 0;
+    for (uint32_t i = 0; i < cl->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	row->users += in_window(cl->logins[i].last_seen, r->now, r->window);
+    row->first_seen = cl->first_seen;
+    row->last_seen = cl->last_seen;
+    row->block = cl->block;
+    return 0;
+}
+
+/* walk - fill rows from the users or the clients, retrying busy walks */
+static int walk(struct ctl *c, struct rows *r, int users)
+{
+    int rc = STORE_OK;
+
+    for (int t = 0; t < CTL_WALK_TRIES; t++) {
+	r->n = 0;
+	rc = users ? store_user_each(c->st, c->now, user_cb, r)
+	    : store_client_each(c->st, c->now, client_cb, r);
+	if (rc != STORE_TIMEOUT)
+	    break;
+	usleep(WALK_RETRY_US);
+    }
+    if (rc == STORE_OK && r->oom)
+	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
+    if (rc != STORE_OK)
+	return ctl_store_error(c, rc, users ? "users" : "clients");
+    return 0;
+}
+
+/* cmp_desc - a descending compare of two counts */
+static int cmp_desc(uint64_t a, uint64_t b)
+{
+    return a > b ? -1 : a < b;
+}
+
+/* user_cmp - sort order: the key, then countries, IPs, messages, name */
+static int user_cmp(const void *pa, const void *pb, void *key)
+{
+    const struct user_row *a = pa, *b = pb;
+    uint64_t ka[] = { a->d.ips, a->d.countries, a->msgs, a->rcpts };
+    uint64_t kb[] = { b->d.ips, b->d.countries, b->msgs, b->rcpts };
+    static const int ties[] = { SORT_COUNTRIES, SORT_IPS, SORT_MESSAGES,
+	SORT_RECIPIENTS };
+    int k = *(const int *) key, r;
+
+    if ((r = cmp_desc(ka[k], kb[k])) != 0)
+	return r;
+    for (size_t i = 0; i < sizeof(ties) / sizeof(ties[0]); i++)
+	if ((r = cmp_desc(ka[ties[i]], kb[ties[i]])) != 0)
+	    return r;
+    return strcmp(a->login, b->login);
+}
+
+/* client_cmp - sort order: the key, then messages, address */
+static int client_cmp(const void *pa, const void *pb, void *key)
+{
+    const struct client_row *a = pa, *b = pb;
+    uint64_t ka[] = { a->msgs, a->rcpts, a->users };
+    uint64_t kb[] = { b->msgs, b->rcpts, b->users };
+    int k = *(const int *) key, r;
+
+    if ((r = cmp_desc(ka[k], kb[k])) != 0)
+	return r;
+    if ((r = cmp_desc(a->msgs, b->msgs)) != 0)
+	return r;
+    return memcmp(a->ip.b, b->ip.b, sizeof(a->ip.b));
+}
+
+/* parse_sort - --sort among the allowed names; -1 after a usage error */
+static int parse_sort(struct ctl *c, int lo, int hi, int dflt)
+{
+    const char *s = c->opt[CTL_OPT_SORT];
+
+    if (s == NULL)
+	return dflt;
+    for (int k = lo; k <= hi; k++)
+	if (strcmp(s, sort_names[k]) == 0)
+	    return k;
+    ctl_usage_error(c, "--sort: one of %s", lo == SORT_IPS
+		    ? "ips, countries, messages, recipients"
+		    : "messages, recipients, users");
+    return -1;
+}
+
+/* user_json - one user row as an object */
+static void user_json(const struct ctl *c, struct json *j,
+		      const struct user_row *u)
+{
+    json_obj(j);
+    json_kstr(j, "login", u->login);
+    json_kuint(j, "ips", u->d.ips);
+    json_kuint(j, "prefixes", u->d.prefixes);
+    json_kuint(j, "countries", u->d.countries);
+    json_key(j, "country_list");
+    json_arr(j);
+    for (uint32_t i = 0; i < u->d.countries; i++)
+	json_str(j, u->d.ccs[i]);
+    json_arr_end(j);
+    json_kuint(j, "asns", u->d.asns);
+    json_kuint(j, "messages", u->msgs);
+    json_kuint(j, "recipients", u->rcpts);
+    json_kuint(j, "bytes", u->bytes);
+    json_kuint(j, "first_seen", u->first_seen);
+    json_kuint(j, "last_seen", u->last_seen);
+    ctl_block_json(c, j, "block", &u->block);
+    json_obj_end(j);
+}
+
+/* users_table - the human table of the first n rows */
+static int users_table(struct ctl *c, const struct user_row *rows, size_t n)
+{
+    static const struct table_col cols[] = {
+	{"USER", TABLE_LEFT, 1, 12, 0}, {"IPS", TABLE_RIGHT, 0, 0, 0},
+	{"CTRY", TABLE_RIGHT, 0, 0, 0}, {"ASNS", TABLE_RIGHT, 0, 0, 0},
+	{"MSGS", TABLE_RIGHT, 0, 0, 0}, {"RCPTS", TABLE_RIGHT, 0, 0, 0},
+	{"LAST", TABLE_LEFT, 0, 0, 0}, {"BLOCKED", TABLE_LEFT, 1, 7, 0},
+    };
+    struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+    int rc = 0;
+
+    for (size_t i = 0; t != NULL && rc == 0 && i < n; i++) {
+	const struct user_row *u = &rows[i];
+	char ips[12], cc[12], asn[12], msgs[24], rcpts[24];
+	char last[TEXT_AGE_MAX], blk[96];
+	const char *cells[] = { u->login, ips, cc, asn, msgs, rcpts, last,
+	    blk };
+
+	snprintf(ips, sizeof(ips), "%u", u->d.ips);
+	snprintf(cc, sizeof(cc), "%u", u->d.countries);
+	snprintf(asn, sizeof(asn), "%u", u->d.asns);
+	snprintf(msgs, sizeof(msgs), "%llu", (unsigned long long) u->msgs);
+	snprintf(rcpts, sizeof(rcpts), "%llu", (unsigned long long) u->rcpts);
+	text_age(c->now, u->last_seen, last, sizeof(last));
+	ctl_block_text(c, &u->block, blk, sizeof(blk));
+	rc = table_add(t, cells);
+    }
+    if (t == NULL || rc != 0 || table_print(t, c->out, TABLE_WIDTH) != 0)
+	rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "cannot print the table");
+    table_free(t);
+    return rc;
+}
+
+/* cmd_users - the riskiest logins now */
+int cmd_users(struct ctl *c)
+{
+    struct rows r = { NULL, 0, 0, sizeof(struct user_row), c->now, 0, c, 0 };
+    uint64_t limit;
+    uint32_t window;
+    char win[TEXT_AGE_MAX];
+    int key, rc;
+
+    if ((key = parse_sort(c, SORT_IPS, SORT_RECIPIENTS, SORT_COUNTRIES)) < 0)
+	return CTL_EXIT_USAGE;
+    if ((rc = ctl_opt_window(c, &window)) != 0
+	|| (rc = ctl_opt_uint(c, CTL_OPT_LIMIT, c->json ? 0
+			      : USERS_LIMIT_DEFAULT, LIMIT_MAX, &limit)) != 0)
+	return rc;
+    r.window = window;
+    if ((rc = walk(c, &r, 1)) != 0)
+	goto out;
+    qsort_r(r.v, r.n, r.size, user_cmp, &key);
+    if (limit == 0 || limit > r.n)
+	limit = r.n;
+    text_left(0, window, win, sizeof(win));
+    if (c->json) {
+	struct json j;
+
+	json_init(&j, c->out);
+	json_obj(&j);
+	json_kuint(&j, "now", c->now);
+	json_kuint(&j, "window", window);
+	json_kstr(&j, "sort", sort_names[key]);
+	json_kuint(&j, "total", r.n);
+	json_key(&j, "users");
+	json_arr(&j);
+	for (size_t i = 0; i < limit; i++)
+	    user_json(c, &j, (struct user_row *) r.v + i);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	rc = json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
+					 "cannot write JSON") : 0;
+    } else if (r.n == 0) {
+	fprintf(c->out, "no users in the state\n");
+    } else if ((rc = users_table(c, r.v, limit)) == 0) {
+	fprintf(c->out, "(%llu of %zu users, by %s, window %s)\n",
+		(unsigned long long) limit, r.n, sort_names[key], win);
+    }
+  out:
+    free(r.v);
+    return rc;
+}
+
+/* client_json - one client row as an object */
+static void client_json(const struct ctl *c, struct json *j,
+			const struct client_row *cl)
+{
+    char ip[ADDR_STRLEN];
+
+    json_obj(j);
+    json_kstr(j, "address", addr_format(&cl->ip, ip, sizeof(ip)));
+    json_kstr(j, "kind", cl->kind);
+    json_kuint(j, "messages", cl->msgs);
+    json_kuint(j, "recipients", cl->rcpts);
+    json_kuint(j, "bytes", cl->bytes);
+    json_kuint(j, "users", cl->users);
+    json_kuint(j, "first_seen", cl->first_seen);
+    json_kuint(j, "last_seen", cl->last_seen);
+    ctl_block_json(c, j, "block", &cl->block);
+    json_obj_end(j);
+}
+
+/* clients_table - the human table of the first n rows */
+static int clients_table(struct ctl *c, const struct client_row *rows,
+			 size_t n)
+{
+    static const struct table_col cols[] = {
+	{"CLIENT", TABLE_LEFT, 1, 15, 0}, {"KIND", TABLE_LEFT, 0, 0, 0},
+	{"MSGS", TABLE_RIGHT, 0, 0, 0}, {"RCPTS", TABLE_RIGHT, 0, 0, 0},
+	{"BYTES", TABLE_RIGHT, 0, 0, 0}, {"USERS", TABLE_RIGHT, 0, 0, 0},
+	{"LAST", TABLE_LEFT, 0, 0, 0}, {"BLOCKED", TABLE_LEFT, 1, 7, 0},
+    };
+    struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+    int rc = 0;
+
+    for (size_t i = 0; t != NULL && rc == 0 && i < n; i++) {
+	const struct client_row *cl = &rows[i];
+	char ip[ADDR_STRLEN], msgs[24], rcpts[24], bytes[TEXT_SIZE_MAX];
+	char users[12], last[TEXT_AGE_MAX], blk[96];
+	const char *cells[] = { ip, cl->kind, msgs, rcpts, bytes, users, last,
+	    blk };
+
+	addr_format(&cl->ip, ip, sizeof(ip));
+	snprintf(msgs, sizeof(msgs), "%llu", (unsigned long long) cl->msgs);
+	snprintf(rcpts, sizeof(rcpts), "%llu",
+		 (unsigned long long) cl->rcpts);
+	text_size(cl->bytes, bytes, sizeof(bytes));
+	snprintf(users, sizeof(users), "%u", cl->users);
+	text_age(c->now, cl->last_seen, last, sizeof(last));
+	ctl_block_text(c, &cl->block, blk, sizeof(blk));
+	rc = table_add(t, cells);
+    }
+    if (t == NULL || rc != 0 || table_print(t, c->out, TABLE_WIDTH) != 0)
+	rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "cannot print the table");
+    table_free(t);
+    return rc;
+}
+
+/* cmd_clients - client hosts by rate */
+int cmd_clients(struct ctl *c)
+{
+    struct rows r = { NULL, 0, 0, sizeof(struct client_row), c->now, 0, c,
+	0 };
+    uint64_t limit;
+    uint32_t window;
+    char win[TEXT_AGE_MAX];
+    int key, rc;
+
+    if ((key = parse_sort(c, SORT_MESSAGES, SORT_USERS, SORT_MESSAGES)) < 0)
+	return CTL_EXIT_USAGE;
+    if ((rc = ctl_opt_window(c, &window)) != 0
+	|| (rc = ctl_opt_uint(c, CTL_OPT_LIMIT, c->json ? 0
+			      : USERS_LIMIT_DEFAULT, LIMIT_MAX, &limit)) != 0)
+	return rc;
+    r.window = window;
+    if ((rc = walk(c, &r, 0)) != 0)
+	goto out;
+    key -= SORT_MESSAGES;
+    qsort_r(r.v, r.n, r.size, client_cmp, &key);
+    key += SORT_MESSAGES;
+    if (limit == 0 || limit > r.n)
+	limit = r.n;
+    text_left(0, window, win, sizeof(win));
+    if (c->json) {
+	struct json j;
+
+	json_init(&j, c->out);
+	json_obj(&j);
+	json_kuint(&j, "now", c->now);
+	json_kuint(&j, "window", window);
+	json_kstr(&j, "sort", sort_names[key]);
+	json_kuint(&j, "total", r.n);
+	json_key(&j, "clients");
+	json_arr(&j);
+	for (size_t i = 0; i < limit; i++)
+	    client_json(c, &j, (struct client_row *) r.v + i);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	rc = json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
+					 "cannot write JSON") : 0;
+    } else if (r.n == 0) {
+	fprintf(c->out, "no clients in the state\n");
+    } else if ((rc = clients_table(c, r.v, limit)) == 0) {
+	fprintf(c->out, "(%llu of %zu clients, by %s, window %s)\n",
+		(unsigned long long) limit, r.n, sort_names[key], win);
+    }
+  out:
+    free(r.v);
+    return rc;
+}

@@ -1,0 +1,367 @@
+/*
+ * cmd_stats - the milter's counters from the state header: verdicts by
+ * action (applied and dry-run), rule firings, blocks, events to the
+ * collector, errors, reloads; the store's fill, evictions and lock
+ * timeouts. As a table, as JSON, or in the Prometheus text exposition
+ * format (version 0.0.4) for node_exporter's textfile collector:
+ *
+ *   relayguardctl stats --prometheus > DIR/relayguard.prom.$$ &&
+ *       mv DIR/relayguard.prom.$$ DIR/relayguard.prom
+ *
+ * Contract: counters are read with atomic loads; the number of blocks in
+ * force needs a walk (copies, one stripe at a time). Rule names come
+ * from the configuration given with -c: counters of rule indices it does
+ * not name are shown as "rule#N" when nonzero. Counters restart with a
+ * new state file ("generation" says which one).
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd_state.h"
+#include "json.h"
+#include "stats.h"
+#include "table.h"
+#include "text.h"
+
+#define WALK_RETRY_US 50000
+#define LABEL_MAX (2 * CFG_NAME_MAX + 16)
+#define LINE_MAX_TEXT 256
+
+/* The single counters, in output order. */
+static const struct {
+    unsigned idx;
+    const char *key;		/* JSON and table key */
+    const char *metric;		/* Prometheus name, after "relayguard_" */
+    const char *help;
+} singles[] = {
+    {STATS_MESSAGES, "messages", "messages_total",
+     "Transactions judged at end of message."},
+    {STATS_TRUSTED, "trusted", "trusted_total",
+     "Transactions from trusted networks, never judged."},
+    {STATS_WHITELISTED, "whitelisted", "whitelisted_total",
+     "Transactions of whitelisted users or networks, never judged."},
+    {STATS_BLOCKS_SET, "blocks_set", "blocks_set_total",
+     "Timed blocks started by rules."},
+    {STATS_STATE_ERRORS, "state_errors", "state_errors_total",
+     "Transactions given the on_error action: state unavailable."},
+    {STATS_EVENTS_SENT, "events_sent", "events_sent_total",
+     "Verdict events sent to the collector."},
+    {STATS_EVENTS_DROPPED, "events_dropped", "events_dropped_total",
+     "Verdict events dropped: collector away or socket full."},
+    {STATS_GEO_ERRORS, "geo_errors", "geo_errors_total",
+     "GeoIP answers with invalid data."},
+    {STATS_RELOADS, "reloads", "reloads_total",
+     "Successful configuration reloads."},
+    {STATS_RELOAD_FAILURES, "reload_failures", "reload_failures_total",
+     "Configuration reloads refused (the old configuration kept)."},
+};
+
+#define NSINGLES (sizeof(singles) / sizeof(singles[0]))
+
+/* Blocks in force, counted by a walk. */
+struct blocked {
+    uint32_t users, clients;
+};
+
+/* blocked_user_cb, blocked_client_cb - count entries with a block */
+static int blocked_user_cb(const struct store_user *u, void *ctx)
+{
+    ((struct blocked *) ctx)->users += u->block.until != 0;
+    return 0;
+}
+
+static int blocked_client_cb(const struct store_client *cl, void *ctx)
+{
+    ((struct blocked *) ctx)->clients += cl->block.until != 0;
+    return 0;
+}
+
+/* count_blocked - walk both tables; store status */
+static int count_blocked(struct ctl *c, struct blocked *b)
+{
+    int rc = STORE_TIMEOUT;
+
+    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++) {
+	memset(b, 0, sizeof(*b));
+	rc = store_user_each(c->st, c->now, blocked_user_cb, b);
+	if (rc == STORE_OK)
+	    rc = store_client_each(c->st, c->now, blocked_client_cb, b);
+	if (rc == STORE_TIMEOUT)
+	    usleep(WALK_RETRY_US);
+    }
+    return rc;
+}
+
+/* rule_shown - a configured rule, or another index that has fired */
+static int rule_shown(const struct ctl *c, unsigned r)
+{
+    return r < c->cfg->policy.nrules
+	|| store_counter_get(c->st, STATS_RULE_BASE + r) != 0;
+}
+
+/* prom_escape - a label value: backslash, quote and newline escaped */
+static void prom_escape(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+
+    for (; *in && o + 3 < len; in++) {
+	if (*in == '\\' || *in == '"') {
+	    out[o++] = '\\';
+	    out[o++] = *in;
+	} else if (*in == '\n') {
+	    out[o++] = '\\';
+	    out[o++] = 'n';
+	} else {
+	    out[o++] = *in;
+	}
+    }
+    out[o] = '\0';
+}
+
+/* prom_head - the HELP and TYPE lines of a metric */
+static void prom_head(FILE *f, const char *name, const char *type,
+		      const char *help)
+{
+    fprintf(f, "# HELP relayguard_%s %s\n# TYPE relayguard_%s %s\n", name,
+	    help, name, type);
+}
+
+/* prom_actions - one labelled series per action */
+static void prom_actions(const struct ctl *c, const char *name,
+			 const char *help, unsigned base)
+{
+    prom_head(c->out, name, "counter", help);
+    for (int a = 0; a < CFG_ACTION_COUNT; a++)
+	fprintf(c->out, "relayguard_%s{action=\"%s\"} %llu\n", name,
+		cfg_action_name((enum cfg_action) a), (unsigned long long)
+		store_counter_get(c->st, base + (unsigned) a));
+}
+
+/* prometheus - the text exposition format */
+static int prometheus(struct ctl *c, const struct store_stats *s,
+		      const struct blocked *b)
+{
+    FILE *f = c->out;
+    char rb[LABEL_MAX], esc[LABEL_MAX];
+
+    prom_actions(c, "verdicts_total", "Verdicts applied, by action.",
+		 STATS_VERDICT_BASE);
+    prom_actions(c, "dry_run_verdicts_total", "Verdicts that dry-run mode"
+		 " logged but did not apply, by action.", STATS_WOULD_BASE);
+    for (size_t i = 0; i < NSINGLES; i++) {
+	prom_head(f, singles[i].metric, "counter", singles[i].help);
+	fprintf(f, "relayguard_%s %llu\n", singles[i].metric,
+		(unsigned long long) store_counter_get(c->st, singles[i].idx));
+    }
+    prom_head(f, "rule_firings_total", "counter", "Times each rule fired.");
+    for (unsigned r = 0; r < STATS_MAX_RULES; r++) {
+	if (!rule_shown(c, r))
+	    continue;
+	prom_escape(ctl_rule_name(c, r, rb, sizeof(rb)), esc, sizeof(esc));
+	fprintf(f, "relayguard_rule_firings_total{rule=\"%s\"} %llu\n", esc,
+		(unsigned long long) store_counter_get(c->st,
+						       STATS_RULE_BASE + r));
+    }
+    prom_head(f, "store_evictions_total", "counter",
+	      "State entries evicted to make room.");
+    fprintf(f, "relayguard_store_evictions_total %llu\n",
+	    (unsigned long long) s->evictions);
+    prom_head(f, "store_lock_timeouts_total", "counter",
+	      "State lock waits that ran out of time.");
+    fprintf(f, "relayguard_store_lock_timeouts_total %llu\n",
+	    (unsigned long long) s->lock_timeouts);
+    prom_head(f, "store_owner_dead_total", "counter",
+	      "State locks recovered from a process that died holding them.");
+    fprintf(f, "relayguard_store_owner_dead_total %llu\n",
+	    (unsigned long long) s->owner_dead_recoveries);
+    prom_head(f, "store_stripe_resets_total", "counter",
+	      "State stripes cleared because they were damaged.");
+    fprintf(f, "relayguard_store_stripe_resets_total %llu\n",
+	    (unsigned long long) s->stripe_resets);
+    prom_head(f, "users", "gauge", "Logins in the state table.");
+    fprintf(f, "relayguard_users %u\n", s->users);
+    prom_head(f, "users_capacity", "gauge", "Capacity of the login table.");
+    fprintf(f, "relayguard_users_capacity %u\n", s->max_users);
+    prom_head(f, "clients", "gauge", "Client addresses in the state table.");
+    fprintf(f, "relayguard_clients %u\n", s->clients);
+    prom_head(f, "clients_capacity", "gauge",
+	      "Capacity of the client table.");
+    fprintf(f, "relayguard_clients_capacity %u\n", s->max_clients);
+    prom_head(f, "blocked", "gauge", "Blocks in force, by kind.");
+    fprintf(f, "relayguard_blocked{kind=\"user\"} %u\n", b->users);
+    fprintf(f, "relayguard_blocked{kind=\"client\"} %u\n", b->clients);
+    prom_head(f, "store_generation", "gauge",
+	      "State file generation (counters restart with a new one).");
+    fprintf(f, "relayguard_store_generation %llu\n",
+	    (unsigned long long) s->generation);
+    return ferror(f) ? -1 : 0;
+}
+
+/* json_actions - "key": {"accept": n, ...} */
+static void json_actions(const struct ctl *c, struct json *j,
+			 const char *key, unsigned base)
+{
+    json_key(j, key);
+    json_obj(j);
+    for (int a = 0; a < CFG_ACTION_COUNT; a++)
+	json_kuint(j, cfg_action_name((enum cfg_action) a),
+		   store_counter_get(c->st, base + (unsigned) a));
+    json_obj_end(j);
+}
+
+/* stats_json - one document */
+static int stats_json(struct ctl *c, const struct store_stats *s,
+		      const struct blocked *b)
+{
+    char rb[LABEL_MAX];
+    struct json j;
+
+    json_init(&j, c->out);
+    json_obj(&j);
+    json_kuint(&j, "now", c->now);
+    json_actions(c, &j, "verdicts", STATS_VERDICT_BASE);
+    json_actions(c, &j, "dry_run_verdicts", STATS_WOULD_BASE);
+    for (size_t i = 0; i < NSINGLES; i++)
+	json_kuint(&j, singles[i].key, store_counter_get(c->st,
+							 singles[i].idx));
+    json_key(&j, "rules");
+    json_arr(&j);
+    for (unsigned r = 0; r < STATS_MAX_RULES; r++) {
+	if (!rule_shown(c, r))
+	    continue;
+	json_obj(&j);
+	json_kstr(&j, "name", ctl_rule_name(c, r, rb, sizeof(rb)));
+	json_kuint(&j, "fired", store_counter_get(c->st,
+						  STATS_RULE_BASE + r));
+	json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_key(&j, "blocked");
+    json_obj(&j);
+    json_kuint(&j, "users", b->users);
+    json_kuint(&j, "clients", b->clients);
+    json_obj_end(&j);
+    json_key(&j, "store");
+    json_obj(&j);
+    json_kstr(&j, "path", c->cfg->state.path);
+    json_kuint(&j, "users", s->users);
+    json_kuint(&j, "max_users", s->max_users);
+    json_kuint(&j, "clients", s->clients);
+    json_kuint(&j, "max_clients", s->max_clients);
+    json_kuint(&j, "ips_per_user", s->ips_per_user);
+    json_kuint(&j, "evictions", s->evictions);
+    json_kuint(&j, "lock_timeouts", s->lock_timeouts);
+    json_kuint(&j, "owner_dead_recoveries", s->owner_dead_recoveries);
+    json_kuint(&j, "stripe_resets", s->stripe_resets);
+    json_kuint(&j, "generation", s->generation);
+    json_kuint(&j, "file_size", s->file_size);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    return json_finish(&j);
+}
+
+/* get - a counter, shorter */
+static unsigned long long get(const struct ctl *c, unsigned idx)
+{
+    return (unsigned long long) store_counter_get(c->st, idx);
+}
+
+/* actions_line - "accept 12, tag 3, ..." */
+static void actions_line(const struct ctl *c, unsigned base, char *buf,
+			 size_t len)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int a = 0; a < CFG_ACTION_COUNT && used < len; a++)
+	used += (size_t) snprintf(buf + used, len - used, "%s%s %llu",
+				  a ? ", " : "",
+				  cfg_action_name((enum cfg_action) a),
+				  get(c, base + (unsigned) a));
+}
+
+/* stats_text - the human table */
+static int stats_text(struct ctl *c, const struct store_stats *s,
+		      const struct blocked *b)
+{
+    static const struct table_col cols[] = {
+	{"", TABLE_LEFT, 0, 0, 0}, {"", TABLE_LEFT, 1, 20, 0},
+    };
+    struct table *t = table_new(cols, 2);
+    char line[LINE_MAX_TEXT], key[LABEL_MAX], rb[LABEL_MAX];
+    char size[TEXT_SIZE_MAX], acts[LINE_MAX_TEXT];
+    const char *cells[] = { key, line };
+    int rc = t == NULL ? -1 : 0;
+
+#define ROW(k, ...) do { snprintf(key, sizeof(key), "%s", k); \
+	snprintf(line, sizeof(line), __VA_ARGS__); \
+	rc |= rc == 0 ? table_add(t, cells) : 0; } while (0)
+    if (rc == 0) {
+	table_no_heading(t);
+	table_wrap(t);
+    }
+    actions_line(c, STATS_VERDICT_BASE, acts, sizeof(acts));
+    ROW("verdicts", "%s", acts);
+    actions_line(c, STATS_WOULD_BASE, acts, sizeof(acts));
+    ROW("dry run", "%s", acts);
+    ROW("messages", "%llu judged, %llu trusted, %llu whitelisted",
+	get(c, STATS_MESSAGES), get(c, STATS_TRUSTED),
+	get(c, STATS_WHITELISTED));
+    for (unsigned r = 0; r < STATS_MAX_RULES; r++) {
+	if (!rule_shown(c, r))
+	    continue;
+	char name[LABEL_MAX];
+
+	snprintf(name, sizeof(name), "rule %s",
+		 ctl_rule_name(c, r, rb, sizeof(rb)));
+	ROW(name, "%llu fired", get(c, STATS_RULE_BASE + r));
+    }
+    ROW("blocks", "%llu set by rules; in force now: %u users, %u clients",
+	get(c, STATS_BLOCKS_SET), b->users, b->clients);
+    ROW("events", "%llu sent, %llu dropped", get(c, STATS_EVENTS_SENT),
+	get(c, STATS_EVENTS_DROPPED));
+    ROW("errors", "%llu state (on_error applied), %llu GeoIP",
+	get(c, STATS_STATE_ERRORS), get(c, STATS_GEO_ERRORS));
+    ROW("reloads", "%llu, %llu refused", get(c, STATS_RELOADS),
+	get(c, STATS_RELOAD_FAILURES));
+    ROW("users", "%u of %u", s->users, s->max_users);
+    ROW("clients", "%u of %u", s->clients, s->max_clients);
+    ROW("store", "%llu evictions, %llu lock timeouts, %llu owner-dead"
+	" recoveries, %llu stripe resets",
+	(unsigned long long) s->evictions,
+	(unsigned long long) s->lock_timeouts,
+	(unsigned long long) s->owner_dead_recoveries,
+	(unsigned long long) s->stripe_resets);
+    text_size(s->file_size, size, sizeof(size));
+    ROW("state file", "%s, %s, generation %llu", c->cfg->state.path, size,
+	(unsigned long long) s->generation);
+#undef ROW
+    if (rc == 0)
+	rc = table_print(t, c->out, TABLE_WIDTH);
+    table_free(t);
+    return rc;
+}
+
+/* cmd_stats - stats [--prometheus] */
+int cmd_stats(struct ctl *c)
+{
+    struct store_stats s;
+    struct blocked b;
+    int rc;
+
+    if (c->opt[CTL_OPT_PROMETHEUS] != NULL && c->json)
+	return ctl_usage_error(c, "--prometheus and --json exclude each"
+			       " other");
+    if ((rc = count_blocked(c, &b)) != STORE_OK)
+	return ctl_store_error(c, rc, "blocks");
+    store_get_stats(c->st, &s);
+    if (c->opt[CTL_OPT_PROMETHEUS] != NULL)
+	rc = prometheus(c, &s, &b);
+    else if (c->json)
+	rc = stats_json(c, &s, &b);
+    else
+	rc = stats_text(c, &s, &b);
+    if (rc != 0)
+	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "cannot write the output");
+    return CTL_EXIT_OK;
+}
