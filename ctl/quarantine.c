@@ -99,8 +99,8 @@ static int list_table(struct ctl *c, const struct mta_list *l, size_t n)
 {
     static const struct table_col cols[] = {
 	{"QUEUE ID", TABLE_LEFT, 0, 0, 0}, {"AGE", TABLE_RIGHT, 0, 0, 0},
-	{"LOGIN", TABLE_LEFT, 1, 8, 24}, {"CLIENT", TABLE_LEFT, 1, 7, 0},
-	{"CC", TABLE_LEFT, 0, 0, 0}, {"RULE", TABLE_LEFT, 1, 8, 0},
+	{"LOGIN", TABLE_LEFT, 1, 8, 24}, {"CLIENT", TABLE_LEFT, 1, 11, 0},
+	{"CC", TABLE_LEFT, 0, 0, 0}, {"RULE", TABLE_LEFT, 1, 17, 0},
 	{"REASON", TABLE_LEFT, 1, 12, 0},
     };
     struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
