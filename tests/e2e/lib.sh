@@ -48,6 +48,7 @@ PF_CONF=""
 PF_QUEUE=""
 PF_LOG=""
 PF_MASTER_PID=""
+PF_SASL=""
 SINK_DIR=""
 SINK_PID=""
 SMTP_PORT=""
@@ -167,14 +168,20 @@ e2e_skip() {
 
 # --- waiting ---------------------------------------------------------------
 
+# e2e__now_ms - wall clock in milliseconds
+e2e__now_ms() {
+    local t=${EPOCHREALTIME/[.,]/}
+    printf '%s\n' $(( ${t:-$(date +%s%N | cut -c1-16)} / 1000 ))
+}
+
 # e2e_wait_until - TIMEOUT CMD...: poll CMD every 0.1 s until it exits 0;
-# returns 1 after TIMEOUT seconds (integer).  Never waits forever.
+# returns 1 once TIMEOUT seconds (integer) of wall time have passed, however
+# long each try takes.  Never waits forever.
 e2e_wait_until() {
-    local tries=$(( $1 * 10 )); shift
+    local deadline=$(( $(e2e__now_ms) + $1 * 1000 )); shift
     while :; do
         "$@" >/dev/null 2>&1 && return 0
-        tries=$((tries - 1))
-        [ "$tries" -le 0 ] && return 1
+        [ "$(e2e__now_ms)" -ge "$deadline" ] && return 1
         sleep 0.1
     done
 }
@@ -359,15 +366,19 @@ e2e__cleanup() {
 # instance: smtpd on 127.0.0.1:$SMTP_PORT, every message relayed to the sink
 # on 127.0.0.1:$SINK_PORT, XCLIENT allowed from 127.0.0.0/8.  MILTERS is an
 # smtpd_milters value ("inet:127.0.0.1:$MILTER_PORT"); empty means none.
-# Change more settings with pf_set before pf_start.
+# Relaying: clients in mynetworks (127.0.0.0/8) or with an XCLIENT LOGIN
+# may send anywhere, others only to example.net; with PF_SASL=no (no Cyrus
+# SASL mechanisms installed) anyone may relay.  Sets PF_SASL.  Change more
+# settings with pf_set before pf_start.
 pf_create() {
-    local milters=${1:-} protos=ipv4
+    local milters=${1:-} protos=ipv4 relay_domains
     mkdir -p "$PF_CONF" "$SINK_DIR" || return 1
     mkdir -p -m 755 "$PF_QUEUE" || return 1   # postfix(1) chdirs here first
     chown nobody "$SINK_DIR"
     # XCLIENT ADDR=IPV6:... is refused ("501 5.5.4 Bad ADDR syntax")
     # unless inet_protocols includes ipv6; use it where ::1 exists.
     grep -q ' lo$' /proc/net/if_inet6 2>/dev/null && protos=all
+    pf__sasl_setup
     cat >"$PF_CONF/main.cf" <<EOF || return 1
 # Private Postfix instance for relayguard end-to-end tests (tests/e2e/lib.sh).
 compatibility_level = 3.6
@@ -387,7 +398,6 @@ biff = no
 inet_interfaces = loopback-only
 inet_protocols = $protos
 mynetworks = 127.0.0.0/8
-relay_domains = example.net
 relayhost = [127.0.0.1]:$SINK_PORT
 default_transport = smtp:[127.0.0.1]:$SINK_PORT
 relay_transport = relay:[127.0.0.1]:$SINK_PORT
@@ -396,9 +406,10 @@ smtpd_peername_lookup = no
 smtpd_authorized_xclient_hosts = 127.0.0.0/8
 # XCLIENT LOGIN= sets the SASL login (milters get {auth_authen} and
 # {auth_type}=XCLIENT either way), but permit_sasl_authenticated honours it
-# only when SASL is enabled.
-smtpd_sasl_auth_enable = yes
+# only when SASL is enabled (PF_SASL, see pf__sasl_setup).
+smtpd_sasl_auth_enable = $PF_SASL
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+relay_domains = $relay_domains
 smtpd_milters = $milters
 milter_default_action = tempfail
 milter_connect_timeout = 5s
@@ -443,6 +454,32 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+}
+
+# pf__sasl_setup - set PF_SASL (yes/no) and relay_domains for pf_create.
+# smtpd_sasl_auth_enable = yes needs Cyrus SASL mechanism plugins
+# (libsasl2-modules, only a Recommends of Postfix): without them every
+# smtpd dies with "fatal: no SASL authentication mechanisms".  Then SASL
+# stays off, milters still see the XCLIENT login, and every domain is a
+# relay domain so that logged-in clients can still relay (so can anyone).
+# E2E_SASL=yes|no forces the choice.
+pf__sasl_setup() {
+    local f
+    PF_SASL=${E2E_SASL:-}
+    if [ -z "$PF_SASL" ]; then
+        PF_SASL=no
+        for f in /usr/lib/*/sasl2/lib*.so* /usr/lib/sasl2/lib*.so*; do
+            case $f in *'*'*|*/libsasldb.so*) continue ;; esac
+            PF_SASL=yes
+            break
+        done
+    fi
+    if [ "$PF_SASL" = yes ]; then
+        relay_domains=example.net
+    else
+        relay_domains=static:ALL
+        e2e_diag "no Cyrus SASL mechanisms (libsasl2-modules): SASL off, open relay"
+    fi
 }
 
 # pf_set - 'name = value'...: change main.cf (postconf -e); takes effect

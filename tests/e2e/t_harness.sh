@@ -42,10 +42,14 @@ e2e_assert_eq "$(sink_count)" 1 "a: exactly one message in the sink"
 e2e_assert_true "a: queue drains" pf_wait_queue_empty 10
 e2e_assert_eq "$(pf_queue_count)" 0 "a: nothing left in any queue"
 
-smtp_send -a 198.51.100.9 -t victim@elsewhere.example -s "harness a relay"
-e2e_assert_reply "$SW_RCPT" "554 5.7.1" "a: no login, foreign domain: relay access denied"
-e2e_assert_reply "$SW_RESULT" "554 5.7.1" "a: SW_RESULT is the first refusal"
-e2e_assert_eq "$SW_QUEUEID" "" "a: refused message has no queue id"
+if [ "$PF_SASL" = yes ]; then
+    smtp_send -a 198.51.100.9 -t victim@elsewhere.example -s "harness a relay"
+    e2e_assert_reply "$SW_RCPT" "554 5.7.1" "a: no login, foreign domain: relay access denied"
+    e2e_assert_reply "$SW_RESULT" "554 5.7.1" "a: SW_RESULT is the first refusal"
+    e2e_assert_eq "$SW_QUEUEID" "" "a: refused message has no queue id"
+else
+    e2e_diag "skip relay-denied checks: SASL is off (install libsasl2-modules)"
+fi
 
 # --- c) hold queue round trip --------------------------------------------------
 pf_log_mark
