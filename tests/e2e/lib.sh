@@ -6,9 +6,10 @@
 # every message to a file, and drives the instance with swaks through
 # XCLIENT, so one loopback client can pose as any address with any SASL
 # login.  Everything listens on 127.0.0.1 only.  The system Postfix
-# (/etc/postfix/main.cf, /var/spool/postfix) is neither read nor written;
-# only the package's own files (postfix-files in meta_directory, the
-# daemons) are used, read-only.
+# (/etc/postfix/main.cf, /var/spool/postfix) is never written, and
+# /etc/postfix/main.cf need not exist (postfix-script only looks there for
+# multi_instance_directories); the package's own files (postfix-files in
+# meta_directory, the daemons) are used read-only.
 #
 # Contract
 #   - needs root (Postfix starts its master only as root) and the tools of
@@ -43,6 +44,7 @@ E2E_SEQ=0
 E2E_PORTS_USED=" "
 E2E_BG_PIDS=()
 E2E_BG_NAMES=()
+declare -gA E2E_START=()
 E2E_LOG_MARK=0
 PF_CONF=""
 PF_QUEUE=""
@@ -284,18 +286,32 @@ e2e_init() {
     return 0
 }
 
-# e2e__record - PID: note PID and its start time in $E2E_DIR/pids, so that
-# run.sh can stop it should this test be killed before its trap runs
+# e2e__starttime - PID: print the process's start time (clock ticks since
+# boot), which tells it apart from a later process with the same pid
+e2e__starttime() {
+    sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }'
+}
+
+# e2e__record - PID: note PID and its start time in E2E_START and in
+# $E2E_DIR/pids (for run.sh, should this test be killed before its trap
+# runs), so that only that very process is ever signalled
 e2e__record() {
     local st
-    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }')
+    st=$(e2e__starttime "$1")
     [ -n "$st" ] || return 0
+    E2E_START[$1]=$st
     printf '%s %s\n' "$1" "$st" >>"$E2E_DIR/pids"
+}
+
+# e2e__ours - PID: is PID still the process we started (not a reused pid)?
+e2e__ours() {
+    [ -n "${E2E_START[$1]:-}" ] && [ "$(e2e__starttime "$1")" = "${E2E_START[$1]}" ]
 }
 
 # e2e_bg - NAME CMD...: start CMD in the background (output in
 # $E2E_DIR/NAME.log); it is stopped at exit.  Sets E2E_BG_PID.  CMD must
-# stay in the foreground (e.g. the milter's -f).
+# stay in the foreground (e.g. the milter's -f) and be the process to stop
+# (only that pid is signalled, not children it forks).
 e2e_bg() {
     local name=$1; shift
     "$@" >"$E2E_DIR/$name.log" 2>&1 </dev/null &
@@ -318,14 +334,17 @@ e2e_alive() {
     e2e__alive "$1"
 }
 
-# e2e_bg_stop - PID [SIGNAL]: signal a process we started (default TERM),
-# wait up to 5 s, then SIGKILL; reaps it when it is our child.
+# e2e_bg_stop - PID [SIGNAL]: signal a process started by e2e_bg or
+# sink_start (default TERM), wait up to 5 s for it to go, then SIGKILL.
+# A pid that is no longer that process is left alone.
 e2e_bg_stop() {
     local pid=$1 sig=${2:-TERM}
     [ -n "$pid" ] || return 0
-    kill -s "$sig" "$pid" 2>/dev/null
-    e2e_wait_until 5 eval '! e2e__alive '"$pid" ||
-        kill -s KILL "$pid" 2>/dev/null
+    if e2e__ours "$pid"; then
+        kill -s "$sig" "$pid" 2>/dev/null
+        e2e_wait_until 5 eval '! e2e__ours '"$pid"' || ! e2e__alive '"$pid" ||
+            { e2e__ours "$pid" && kill -s KILL "$pid" 2>/dev/null; }
+    fi
     wait "$pid" 2>/dev/null
     return 0
 }
