@@ -87,8 +87,8 @@ static const char usage_text[] =
     "  -C DIR    the MTA's configuration directory (a non-default"
     " instance)\n"
     "  -V        version;  -h  this help;  --  end of options\n"
-    "exit: 0 ok, 1 not found, 2 usage, 69 state or MTA unavailable,"
-    " 78 bad configuration\n";
+    "exit: 0 ok, 1 not found, 2 usage, 69 state or MTA tools unavailable,\n"
+    "      78 bad configuration\n";
 
 /* ctl_error - print "relayguardctl: ..." on err; return code */
 int ctl_error(struct ctl *c, int code, const char *fmt, ...)

@@ -3,7 +3,8 @@
  * X-Relayguard header parser, the message list, running a tool.
  *
  * Contract: a queue id is accepted only as 1..31 characters of
- * [0-9A-Za-z] (Postfix short and long ids, Sendmail ids), checked before
+ * [0-9A-Za-z] (Postfix short and long ids, Sendmail ids), never the
+ * word "ALL" (postsuper's "every message"), checked before
  * it goes anywhere near a command line; the tools are run with an
  * argument vector, never a shell (proc.c), bounded in output and time.
  * Parsers take untrusted text and never fail hard: a field they cannot
@@ -32,7 +33,8 @@ bool mta_qid_valid(const char *id)
 	    || !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'A' && id[n] <= 'Z')
 		 || (id[n] >= 'a' && id[n] <= 'z')))
 	    return false;
-    return n > 0;
+    /* postsuper reads "ALL" as every message in the queue */
+    return n > 0 && strcmp(id, "ALL") != 0;
 }
 
 /* mta_copy - a bounded copy of len bytes, NUL-terminated */
