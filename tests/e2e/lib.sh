@@ -60,6 +60,7 @@ MILTER_PORT=""
 E2E_SWAKS_TIMEOUT=${E2E_SWAKS_TIMEOUT:-30}   # per SMTP read, seconds
 E2E_START_TIMEOUT=${E2E_START_TIMEOUT:-15}   # daemon start-up, seconds
 E2E_WAIT_TIMEOUT=${E2E_WAIT_TIMEOUT:-20}     # default for e2e_wait_until users
+E2E_STOP_GRACE=${E2E_STOP_GRACE:-10}         # SIGTERM to SIGKILL, seconds
 
 # Postfix lives in sbin; a non-login root shell may not have it.
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac
@@ -335,14 +336,17 @@ e2e_alive() {
 }
 
 # e2e_bg_stop - PID [SIGNAL]: signal a process started by e2e_bg or
-# sink_start (default TERM), wait up to 5 s for it to go, then SIGKILL.
-# A pid that is no longer that process is left alone.
+# sink_start (default TERM), wait up to E2E_STOP_GRACE (10) seconds for it
+# to go, then SIGKILL.  A libmilter milter needs about 5.6 s to return from
+# smfi_main() after SIGTERM (its listener's poll timeout), so the grace
+# must be longer than that.  A pid that is no longer that process is left
+# alone.
 e2e_bg_stop() {
     local pid=$1 sig=${2:-TERM}
     [ -n "$pid" ] || return 0
     if e2e__ours "$pid"; then
         kill -s "$sig" "$pid" 2>/dev/null
-        e2e_wait_until 5 eval '! e2e__ours '"$pid"' || ! e2e__alive '"$pid" ||
+        e2e_wait_until "$E2E_STOP_GRACE" eval '! e2e__ours '"$pid"' || ! e2e__alive '"$pid" ||
             { e2e__ours "$pid" && kill -s KILL "$pid" 2>/dev/null; }
     fi
     wait "$pid" 2>/dev/null
