@@ -103,7 +103,7 @@ static sfsistat judge(SMFICTX *ctx, struct conn *c, enum rules_phase ph,
     f.client = c->client;
     f.geo = c->geo;
     f.geo_caps = geo_caps(c->rt->geo);
-    f.rogue_listed = rt_rogue_listed(&c->client);
+    f.rogue_listed = ph == RULES_PHASE_MAIL && rt_rogue_listed(&c->client);
     f.rcpts = c->rcpts;
     f.bytes = c->bytes;
     f.qid = c->qid;
