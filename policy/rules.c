@@ -21,6 +21,9 @@
 #define SECONDS_PER_HOUR 3600.0
 #define RULES_LIMIT_TEXT 32	/* room for " (limit N)" after evidence */
 
+/* What a rule's block falls on. */
+enum { HELD_CLIENT, HELD_USER, HELD_COUNT };
+
 static const char *const class_names[] = {
     "authenticated", "internal", "external", "trusted",
 };
@@ -68,14 +71,19 @@ static bool applies(enum cfg_applies a, enum rules_class c)
     }
 }
 
-/* domain_of - the domain of the sender, else of the login, or NULL */
-static const char *domain_of(const char *login, const char *sender)
+/* domain_of - the domain of the sender, else of the login, or NULL; its
+ * length in *len. MTAs hand over MAIL FROM in angle brackets. */
+static const char *domain_of(const char *login, const char *sender,
+			     size_t *len)
 {
     const char *at = sender ? strrchr(sender, '@') : NULL;
 
-    if (at == NULL || at[1] == 0)
+    *len = at != NULL ? strcspn(at + 1, ">") : 0;
+    if (*len == 0) {
 	at = login ? strrchr(login, '@') : NULL;
-    return at != NULL && at[1] != 0 ? at + 1 : NULL;
+	*len = at != NULL ? strlen(at + 1) : 0;
+    }
+    return *len != 0 ? at + 1 : NULL;
 }
 
 /* override_matches - the overrides for a transaction: user, domain, net */
@@ -83,8 +91,8 @@ static void override_matches(const struct cfg *cfg, const char *login,
 			     const char *sender, const struct addr *client,
 			     int rule, const struct cfg_override *out[3])
 {
-    const char *dom = domain_of(login, sender);
-    size_t i;
+    size_t i, dlen;
+    const char *dom = domain_of(login, sender, &dlen);
 
     out[0] = out[1] = out[2] = NULL;
     for (i = 0; i < cfg->policy.noverrides; i++) {
@@ -96,7 +104,8 @@ static void override_matches(const struct cfg *cfg, const char *login,
 	    continue;
 	if (o->kind == CFG_OV_USER && login && strcasecmp(o->user, login) == 0)
 	    out[0] = out[0] ? out[0] : o;
-	else if (o->kind == CFG_OV_DOMAIN && dom && strcasecmp(o->domain, dom) == 0)
+	else if (o->kind == CFG_OV_DOMAIN && dom && strlen(o->domain) == dlen
+		 && strncasecmp(o->domain, dom, dlen) == 0)
 	    out[1] = out[1] ? out[1] : o;
 	else if (o->kind == CFG_OV_NETWORK && addr_cidr_match(&o->network, client)
 		 && (out[2] == NULL || o->network.plen > out[2]->network.plen))
@@ -180,10 +189,15 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
 	uo.flags = co.flags = STORE_OBS_COUNT_ONLY;
     }
     if (f->phase == RULES_PHASE_RCPT) {
+	/* an entry reset or evicted since MAIL reads as empty state */
 	s = *have_user ? store_user_get(st, f->login, now, u) : STORE_OK;
+	if (s == STORE_NOTFOUND)
+	    memset(u, 0, sizeof(*u)), s = STORE_OK;
 	if (s == STORE_OK)
 	    s = store_client_get(st, &f->client, now, c);
-	return s == STORE_NOTFOUND ? STORE_OK : s;
+	if (s == STORE_NOTFOUND)
+	    memset(c, 0, sizeof(*c)), s = STORE_OK;
+	return s;
     }
     s = *have_user ? store_user_update(st, &uo, now, u) : STORE_OK;
     if (s == STORE_OK)
@@ -191,14 +205,26 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
     return s;
 }
 
-/* fire - a rule exceeded its limit: raise the verdict, maybe block */
+/* block_holds - must a block in force stay? An admin's stays until it
+ * expires or is lifted; a rule's block is only ever extended. */
+static bool block_holds(const struct store_block *b, uint32_t until,
+			uint32_t now)
+{
+    return b->until > now && (b->setby == STORE_BY_ADMIN || b->until >= until);
+}
+
+/* fire - a rule exceeded its limit: raise the verdict, maybe block; held
+ * has the blocks in force on the client and the user (HELD_*) */
 static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		 size_t i, const char *ev, uint64_t limit, uint32_t now,
-		 struct rules_verdict *v)
+		 struct rules_verdict *v, struct store_block held[HELD_COUNT])
 {
     const struct cfg_rule *r = &cfg->policy.rules[i];
     struct store_block b;
     char reason[RULES_REASON_MAX];
+    int on = v->cls == RULES_CLASS_AUTHENTICATED
+	&& r->metric != CFG_METRIC_USERS_PER_IP
+	&& r->metric != CFG_METRIC_ROGUE_LISTED ? HELD_USER : HELD_CLIENT;
 
     if (r->metric == CFG_METRIC_NEW_COUNTRY || r->metric == CFG_METRIC_ROGUE_LISTED)
 	snprintf(reason, sizeof(reason), "%s", ev);
@@ -206,7 +232,7 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	snprintf(reason, sizeof(reason), "%s (limit %llu)", ev,
 		 (unsigned long long) limit);
     raise_action(v, r->action, (int) i, false, reason);
-    if (r->block_for_s == 0 || now + r->block_for_s <= v->block_until)
+    if (r->block_for_s == 0 || block_holds(&held[on], now + r->block_for_s, now))
 	return;
     memset(&b, 0, sizeof(b));
     b.until = now + r->block_for_s;
@@ -214,12 +240,12 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     b.setby = STORE_BY_RULE;
     b.rule = (uint16_t) i;
     snprintf(b.reason, sizeof(b.reason), "%s", r->name);
-    if ((v->cls == RULES_CLASS_AUTHENTICATED && r->metric != CFG_METRIC_USERS_PER_IP
-	 && r->metric != CFG_METRIC_ROGUE_LISTED
-	 ? store_user_block(st, f->login, &b, now)
+    if ((on == HELD_USER ? store_user_block(st, f->login, &b, now)
 	 : store_client_block(st, &f->client, &b, now)) == STORE_OK) {
+	held[on] = b;
 	v->block_set = true;
-	v->block_until = b.until;
+	if (b.until > v->block_until)
+	    v->block_until = b.until;
     }
 }
 
@@ -228,8 +254,14 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
 		     uint32_t now, struct rules_verdict *v)
 {
     char ev[RULES_REASON_MAX - RULES_LIMIT_TEXT];
+    struct store_block held[HELD_COUNT];
     size_t i;
 
+    held[HELD_CLIENT] = mc->client->block;
+    if (mc->user != NULL)
+	held[HELD_USER] = mc->user->block;
+    else
+	memset(&held[HELD_USER], 0, sizeof(held[HELD_USER]));
     for (i = 0; i < cfg->policy.nrules; i++) {
 	const struct cfg_rule *r = &cfg->policy.rules[i];
 	uint64_t value, limit;
@@ -239,7 +271,7 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
 	value = metrics_eval(r->metric, mc, r->window_s, ev, sizeof(ev));
 	limit = rules_limit_for(cfg, i, mc->f->login, mc->f->sender, &mc->f->client);
 	if (value > limit)
-	    fire(cfg, st, mc->f, i, ev, limit, now, v);
+	    fire(cfg, st, mc->f, i, ev, limit, now, v, held);
     }
 }
 
