@@ -25,6 +25,7 @@
 #define WALK_RETRY_US 50000
 #define LINE_MAX_TEXT 512
 #define CENTI 100.0
+#define BYTES_MIN_WINDOW 3600	/* bytes are kept per hour only */
 
 /* The windows "show" reports counters over. */
 static const struct {
@@ -123,12 +124,14 @@ static void counters_line(const struct store_win *w, enum store_counter k,
 	uint64_t v = store_win_sum(w, k, now, windows[i].secs);
 	char num[TEXT_SIZE_MAX];
 
+	if (k == STORE_BYTES && windows[i].secs < BYTES_MIN_WINDOW)
+	    continue;
 	if (k == STORE_BYTES)
 	    text_size(v, num, sizeof(num));
 	else
 	    snprintf(num, sizeof(num), "%llu", (unsigned long long) v);
 	used += (size_t) snprintf(buf + used, len - used, "%s%s %s",
-				  i ? ", " : "", windows[i].name, num);
+				  used ? ", " : "", windows[i].name, num);
     }
 }
 
@@ -140,8 +143,9 @@ static void counters_json(struct json *j, const char *key,
     json_key(j, key);
     json_obj(j);
     for (size_t i = 0; i < NWINDOWS; i++)
-	json_kuint(j, windows[i].name, store_win_sum(w, k, now,
-						     windows[i].secs));
+	if (k != STORE_BYTES || windows[i].secs >= BYTES_MIN_WINDOW)
+	    json_kuint(j, windows[i].name, store_win_sum(w, k, now,
+							 windows[i].secs));
     json_obj_end(j);
 }
 
@@ -154,18 +158,58 @@ static bool usual(const struct ctl *c, const struct store_user *u,
     return k->first_day < learn_end || k->days >= METRICS_USUAL_MIN_DAYS;
 }
 
-/* user_summary - the key/value part of "show USER" */
-static int user_summary(struct ctl *c, const struct store_user *u,
-			uint32_t window)
+/* distinct_line - "5 addresses, 5 networks, 4 providers, 4 countries BR,..." */
+static void distinct_line(const struct cmd_distinct *d, char *line,
+			  size_t len)
 {
-    struct table *t = kv_table();
-    struct cmd_distinct d;
-    char line[LINE_MAX_TEXT], win[TEXT_AGE_MAX], key[32];
+    size_t used = (size_t) snprintf(line, len, "%u addresses, %u networks,"
+				    " %u providers, %u countries", d->ips,
+				    d->prefixes, d->asns, d->countries);
+
+    for (uint32_t i = 0; i < d->countries && used < len; i++)
+	used += (size_t) snprintf(line + used, len - used, "%s%s",
+				  i ? "," : " ", d->ccs[i]);
+}
+
+/* countries_line - the baseline: "DE 12 days (usual), BR 1 day" */
+static void countries_line(const struct ctl *c, const struct store_user *u,
+			   char *line, size_t len)
+{
     size_t used = 0;
+
+    snprintf(line, len, "none yet");
+    for (int i = 0; i < STORE_COUNTRIES && used < len; i++) {
+	const struct store_country *k = &u->countries[i];
+
+	if (k->cc[0])
+	    used += (size_t) snprintf(line + used, len - used,
+				      "%s%s %u day%s%s", used ? ", " : "",
+				      k->cc, k->days, k->days == 1 ? "" : "s",
+				      usual(c, u, k) ? " (usual)" : "");
+    }
+}
+
+/* qids_line - the recent queue ids, newest first */
+static void qids_line(const struct store_user *u, char *line, size_t len)
+{
+    size_t used = 0;
+
+    snprintf(line, len, "none");
+    for (int i = 0; i < STORE_QIDS && used < len; i++)
+	if (u->qids[i][0])
+	    used += (size_t) snprintf(line + used, len - used, "%s%s",
+				      used ? " " : "", u->qids[i]);
+}
+
+/* user_rows - the key/value lines of "show USER" */
+static int user_rows(struct ctl *c, struct table *t,
+		     const struct store_user *u, uint32_t window)
+{
+    char line[LINE_MAX_TEXT], win[TEXT_AGE_MAX], key[32];
+    struct cmd_distinct d;
+    uint32_t learn_end = u->first_seen + c->cfg->policy.learning_s;
     int rc = 0;
 
-    if (t == NULL)
-	return -1;
     cmd_state_distinct(u, c->now, window, &d);
     text_left(0, window, win, sizeof(win));
     rc |= kv(t, "user", u->login);
@@ -175,12 +219,7 @@ static int user_summary(struct ctl *c, const struct store_user *u,
     rc |= kv(t, "last seen", line);
     block_line(c, &u->block, line, sizeof(line));
     rc |= kv(t, "block", line);
-    used = (size_t) snprintf(line, sizeof(line), "%u addresses, %u networks,"
-			     " %u providers, %u countries", d.ips,
-			     d.prefixes, d.asns, d.countries);
-    for (uint32_t i = 0; i < d.countries && used < sizeof(line); i++)
-	used += (size_t) snprintf(line + used, sizeof(line) - used, "%s%s",
-				  i ? "," : " ", d.ccs[i]);
+    distinct_line(&d, line, sizeof(line));
     snprintf(key, sizeof(key), "in %s", win);
     rc |= kv(t, key, line);
     counters_line(&u->win, STORE_MSGS, c->now, line, sizeof(line));
@@ -189,34 +228,18 @@ static int user_summary(struct ctl *c, const struct store_user *u,
     rc |= kv(t, "recipients", line);
     counters_line(&u->win, STORE_BYTES, c->now, line, sizeof(line));
     rc |= kv(t, "bytes", line);
-    used = 0;
-    line[0] = '\0';
-    for (int i = 0; i < STORE_COUNTRIES && used < sizeof(line); i++)
-	if (u->countries[i].cc[0])
-	    used += (size_t) snprintf(line + used, sizeof(line) - used,
-				      "%s%s %u day%s%s", used ? ", " : "",
-				      u->countries[i].cc,
-				      u->countries[i].days,
-				      u->countries[i].days == 1 ? "" : "s",
-				      usual(c, u, &u->countries[i])
-				      ? " (usual)" : "");
-    rc |= kv(t, "countries", used ? line : "none yet");
-    if (c->now < u->first_seen + c->cfg->policy.learning_s) {
+    countries_line(c, u, line, sizeof(line));
+    rc |= kv(t, "countries", line);
+    if (c->now < learn_end) {
 	char until[TEXT_TIME_MAX];
 
-	text_time(u->first_seen + c->cfg->policy.learning_s, until,
-		  sizeof(until));
+	text_time(learn_end, until, sizeof(until));
 	snprintf(line, sizeof(line), "until %s: every country seen counts as"
 		 " usual, new_country stays quiet", until);
 	rc |= kv(t, "learning", line);
     }
-    used = 0;
-    line[0] = '\0';
-    for (int i = 0; i < STORE_QIDS && used < sizeof(line); i++)
-	if (u->qids[i][0])
-	    used += (size_t) snprintf(line + used, sizeof(line) - used,
-				      "%s%s", used ? " " : "", u->qids[i]);
-    rc |= kv(t, "queue ids", used ? line : "none");
+    qids_line(u, line, sizeof(line));
+    rc |= kv(t, "queue ids", line);
     if (u->last_login.time) {
 	char ago[TEXT_AGE_MAX];
 
@@ -226,6 +249,16 @@ static int user_summary(struct ctl *c, const struct store_user *u,
 		 u->last_login.acc_km, ago);
 	rc |= kv(t, "last place", line);
     }
+    return rc;
+}
+
+/* user_summary - the key/value part of "show USER" */
+static int user_summary(struct ctl *c, const struct store_user *u,
+			uint32_t window)
+{
+    struct table *t = kv_table();
+    int rc = t == NULL ? -1 : user_rows(c, t, u, window);
+
     if (rc == 0)
 	rc = table_print(t, c->out, TABLE_WIDTH);
     table_free(t);
@@ -270,6 +303,86 @@ static int user_ips_table(struct ctl *c, const struct store_user *u,
     return rc;
 }
 
+/* distinct_json - "distinct": {...} */
+static void distinct_json(struct json *j, const struct cmd_distinct *d)
+{
+    json_key(j, "distinct");
+    json_obj(j);
+    json_kuint(j, "ips", d->ips);
+    json_kuint(j, "prefixes", d->prefixes);
+    json_kuint(j, "asns", d->asns);
+    json_kuint(j, "countries", d->countries);
+    json_key(j, "country_list");
+    json_arr(j);
+    for (uint32_t i = 0; i < d->countries; i++)
+	json_str(j, d->ccs[i]);
+    json_arr_end(j);
+    json_obj_end(j);
+}
+
+/* baseline_json - "countries", "last_place", "queue_ids" */
+static void baseline_json(const struct ctl *c, struct json *j,
+			  const struct store_user *u)
+{
+    json_key(j, "countries");
+    json_arr(j);
+    for (int i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &u->countries[i];
+
+	if (!k->cc[0])
+	    continue;
+	json_obj(j);
+	json_kstr(j, "country", k->cc);
+	json_kuint(j, "days", k->days);
+	json_kuint(j, "first_day", k->first_day);
+	json_kuint(j, "last_day", k->last_day);
+	json_kbool(j, "usual", usual(c, u, k));
+	json_obj_end(j);
+    }
+    json_arr_end(j);
+    json_key(j, "last_place");
+    if (u->last_login.time) {
+	json_obj(j);
+	json_kuint(j, "time", u->last_login.time);
+	json_kint(j, "lat_centideg", u->last_login.lat_c);
+	json_kint(j, "lon_centideg", u->last_login.lon_c);
+	json_kuint(j, "accuracy_km", u->last_login.acc_km);
+	json_obj_end(j);
+    } else {
+	json_null(j);
+    }
+    json_key(j, "queue_ids");
+    json_arr(j);
+    for (int i = 0; i < STORE_QIDS; i++)
+	if (u->qids[i][0])
+	    json_str(j, u->qids[i]);
+    json_arr_end(j);
+}
+
+/* ips_json - "ips": every remembered address */
+static void ips_json(struct json *j, const struct store_user *u,
+		     const GEO *geo)
+{
+    json_key(j, "ips");
+    json_arr(j);
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &u->ips[i];
+	char a[ADDR_STRLEN], org[GEO_ORG_MAX];
+
+	org_of(geo, &ip->ip, org, sizeof(org));
+	json_obj(j);
+	json_kstr(j, "address", addr_format(&ip->ip, a, sizeof(a)));
+	json_kuint(j, "first_seen", ip->first_seen);
+	json_kuint(j, "last_seen", ip->last_seen);
+	json_kuint(j, "count", ip->count);
+	json_kstr(j, "country", ip->geo.cc);
+	json_kuint(j, "asn", ip->geo.asn);
+	json_kstr(j, "organisation", org);
+	json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
 /* user_json - "show USER" as one document */
 static int user_json(struct ctl *c, const struct store_user *u,
 		     uint32_t window, const GEO *geo)
@@ -286,72 +399,12 @@ static int user_json(struct ctl *c, const struct store_user *u,
     json_kuint(&j, "last_seen", u->last_seen);
     ctl_block_json(c, &j, "block", &u->block);
     json_kuint(&j, "window", window);
-    json_key(&j, "distinct");
-    json_obj(&j);
-    json_kuint(&j, "ips", d.ips);
-    json_kuint(&j, "prefixes", d.prefixes);
-    json_kuint(&j, "asns", d.asns);
-    json_kuint(&j, "countries", d.countries);
-    json_key(&j, "country_list");
-    json_arr(&j);
-    for (uint32_t i = 0; i < d.countries; i++)
-	json_str(&j, d.ccs[i]);
-    json_arr_end(&j);
-    json_obj_end(&j);
+    distinct_json(&j, &d);
     counters_json(&j, "messages", &u->win, STORE_MSGS, c->now);
     counters_json(&j, "recipients", &u->win, STORE_RCPTS, c->now);
     counters_json(&j, "bytes", &u->win, STORE_BYTES, c->now);
-    json_key(&j, "countries");
-    json_arr(&j);
-    for (int i = 0; i < STORE_COUNTRIES; i++) {
-	const struct store_country *k = &u->countries[i];
-
-	if (!k->cc[0])
-	    continue;
-	json_obj(&j);
-	json_kstr(&j, "country", k->cc);
-	json_kuint(&j, "days", k->days);
-	json_kuint(&j, "first_day", k->first_day);
-	json_kuint(&j, "last_day", k->last_day);
-	json_kbool(&j, "usual", usual(c, u, k));
-	json_obj_end(&j);
-    }
-    json_arr_end(&j);
-    json_key(&j, "last_place");
-    if (u->last_login.time) {
-	json_obj(&j);
-	json_kuint(&j, "time", u->last_login.time);
-	json_kint(&j, "lat_centideg", u->last_login.lat_c);
-	json_kint(&j, "lon_centideg", u->last_login.lon_c);
-	json_kuint(&j, "accuracy_km", u->last_login.acc_km);
-	json_obj_end(&j);
-    } else {
-	json_null(&j);
-    }
-    json_key(&j, "queue_ids");
-    json_arr(&j);
-    for (int i = 0; i < STORE_QIDS; i++)
-	if (u->qids[i][0])
-	    json_str(&j, u->qids[i]);
-    json_arr_end(&j);
-    json_key(&j, "ips");
-    json_arr(&j);
-    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &u->ips[i];
-	char a[ADDR_STRLEN], org[GEO_ORG_MAX];
-
-	org_of(geo, &ip->ip, org, sizeof(org));
-	json_obj(&j);
-	json_kstr(&j, "address", addr_format(&ip->ip, a, sizeof(a)));
-	json_kuint(&j, "first_seen", ip->first_seen);
-	json_kuint(&j, "last_seen", ip->last_seen);
-	json_kuint(&j, "count", ip->count);
-	json_kstr(&j, "country", ip->geo.cc);
-	json_kuint(&j, "asn", ip->geo.asn);
-	json_kstr(&j, "organisation", org);
-	json_obj_end(&j);
-    }
-    json_arr_end(&j);
+    baseline_json(c, &j, u);
+    ips_json(&j, u, geo);
     json_obj_end(&j);
     return json_finish(&j);
 }

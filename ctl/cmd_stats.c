@@ -63,13 +63,14 @@ struct blocked {
     uint32_t users, clients;
 };
 
-/* blocked_user_cb, blocked_client_cb - count entries with a block */
+/* blocked_user_cb - count entries with a block */
 static int blocked_user_cb(const struct store_user *u, void *ctx)
 {
     ((struct blocked *) ctx)->users += u->block.until != 0;
     return 0;
 }
 
+/* blocked_client_cb - see blocked_user_cb */
 static int blocked_client_cb(const struct store_client *cl, void *ctx)
 {
     ((struct blocked *) ctx)->clients += cl->block.until != 0;
@@ -137,6 +138,38 @@ static void prom_actions(const struct ctl *c, const char *name,
 		store_counter_get(c->st, base + (unsigned) a));
 }
 
+/* prom_store - the store's own counters and gauges */
+static void prom_store(FILE *f, const struct store_stats *s)
+{
+    const struct {
+	const char *name, *type, *help;
+	uint64_t v;
+    } m[] = {
+	{"store_evictions_total", "counter",
+	 "State entries evicted to make room.", s->evictions},
+	{"store_lock_timeouts_total", "counter",
+	 "State lock waits that ran out of time.", s->lock_timeouts},
+	{"store_owner_dead_total", "counter", "State locks recovered from a"
+	 " process that died holding them.", s->owner_dead_recoveries},
+	{"store_stripe_resets_total", "counter",
+	 "State stripes cleared because they were damaged.",
+	 s->stripe_resets},
+	{"users", "gauge", "Logins in the state table.", s->users},
+	{"users_capacity", "gauge", "Capacity of the login table.",
+	 s->max_users},
+	{"clients", "gauge", "Client addresses in the state table.",
+	 s->clients},
+	{"clients_capacity", "gauge", "Capacity of the client table.",
+	 s->max_clients},
+    };
+
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+	prom_head(f, m[i].name, m[i].type, m[i].help);
+	fprintf(f, "relayguard_%s %llu\n", m[i].name,
+		(unsigned long long) m[i].v);
+    }
+}
+
 /* prometheus - the text exposition format */
 static int prometheus(struct ctl *c, const struct store_stats *s,
 		      const struct blocked *b)
@@ -162,31 +195,7 @@ static int prometheus(struct ctl *c, const struct store_stats *s,
 		(unsigned long long) store_counter_get(c->st,
 						       STATS_RULE_BASE + r));
     }
-    prom_head(f, "store_evictions_total", "counter",
-	      "State entries evicted to make room.");
-    fprintf(f, "relayguard_store_evictions_total %llu\n",
-	    (unsigned long long) s->evictions);
-    prom_head(f, "store_lock_timeouts_total", "counter",
-	      "State lock waits that ran out of time.");
-    fprintf(f, "relayguard_store_lock_timeouts_total %llu\n",
-	    (unsigned long long) s->lock_timeouts);
-    prom_head(f, "store_owner_dead_total", "counter",
-	      "State locks recovered from a process that died holding them.");
-    fprintf(f, "relayguard_store_owner_dead_total %llu\n",
-	    (unsigned long long) s->owner_dead_recoveries);
-    prom_head(f, "store_stripe_resets_total", "counter",
-	      "State stripes cleared because they were damaged.");
-    fprintf(f, "relayguard_store_stripe_resets_total %llu\n",
-	    (unsigned long long) s->stripe_resets);
-    prom_head(f, "users", "gauge", "Logins in the state table.");
-    fprintf(f, "relayguard_users %u\n", s->users);
-    prom_head(f, "users_capacity", "gauge", "Capacity of the login table.");
-    fprintf(f, "relayguard_users_capacity %u\n", s->max_users);
-    prom_head(f, "clients", "gauge", "Client addresses in the state table.");
-    fprintf(f, "relayguard_clients %u\n", s->clients);
-    prom_head(f, "clients_capacity", "gauge",
-	      "Capacity of the client table.");
-    fprintf(f, "relayguard_clients_capacity %u\n", s->max_clients);
+    prom_store(f, s);
     prom_head(f, "blocked", "gauge", "Blocks in force, by kind.");
     fprintf(f, "relayguard_blocked{kind=\"user\"} %u\n", b->users);
     fprintf(f, "relayguard_blocked{kind=\"client\"} %u\n", b->clients);

@@ -160,21 +160,25 @@ static void ctr_close(struct json *j, char c, bool obj)
     j->depth--;
 }
 
+/* json_obj - open an object */
 void json_obj(struct json *j)
 {
     ctr_open(j, '{', true);
 }
 
+/* json_obj_end - close the innermost object */
 void json_obj_end(struct json *j)
 {
     ctr_close(j, '}', true);
 }
 
+/* json_arr - open an array */
 void json_arr(struct json *j)
 {
     ctr_open(j, '[', false);
 }
 
+/* json_arr_end - close the innermost array */
 void json_arr_end(struct json *j)
 {
     ctr_close(j, ']', false);
@@ -218,48 +222,56 @@ void json_str(struct json *j, const char *s)
 	json_strn(j, s, strlen(s));
 }
 
+/* json_uint - an unsigned number */
 void json_uint(struct json *j, uint64_t v)
 {
     value_start(j);
     fprintf(j->out, "%" PRIu64, v);
 }
 
+/* json_int - a signed number */
 void json_int(struct json *j, int64_t v)
 {
     value_start(j);
     fprintf(j->out, "%" PRId64, v);
 }
 
+/* json_bool - true or false */
 void json_bool(struct json *j, bool v)
 {
     value_start(j);
     fputs(v ? "true" : "false", j->out);
 }
 
+/* json_null - null */
 void json_null(struct json *j)
 {
     value_start(j);
     fputs("null", j->out);
 }
 
+/* json_kstr - a member with a string value */
 void json_kstr(struct json *j, const char *key, const char *s)
 {
     json_key(j, key);
     json_str(j, s);
 }
 
+/* json_kuint - a member with an unsigned value */
 void json_kuint(struct json *j, const char *key, uint64_t v)
 {
     json_key(j, key);
     json_uint(j, v);
 }
 
+/* json_kint - a member with a signed value */
 void json_kint(struct json *j, const char *key, int64_t v)
 {
     json_key(j, key);
     json_int(j, v);
 }
 
+/* json_kbool - a member with a boolean value */
 void json_kbool(struct json *j, const char *key, bool v)
 {
     json_key(j, key);
