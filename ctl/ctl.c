@@ -197,9 +197,10 @@ void ctl_block_text(const struct ctl *c, const struct store_block *b,
     if (b->setby == STORE_BY_RULE)
 	snprintf(buf, len, "%s %s rule %s", action_name(b->action), left,
 		 ctl_rule_name(c, b->rule, rb, sizeof(rb)));
+    else if (b->setby == STORE_BY_ADMIN)
+	snprintf(buf, len, "%s %s admin", action_name(b->action), left);
     else
-	snprintf(buf, len, "%s %s %s", action_name(b->action), left,
-		 b->setby == STORE_BY_ADMIN ? "admin" : "");
+	snprintf(buf, len, "%s %s", action_name(b->action), left);
 }
 
 /* ctl_block_json - "key": null, or the block as an object */
@@ -341,8 +342,12 @@ static int check_cmd(struct ctl *c, const struct cmddef **out)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 	if (strcmp(cmds[i].name, c->cmd) == 0)
 	    d = &cmds[i];
-    if (d == NULL)
-	return ctl_usage_error(c, "unknown command \"%.40s\"", c->cmd);
+    if (d == NULL) {
+	char clean[LOG_VALUE_MAX + 1];
+
+	text_clean(c->cmd, strlen(c->cmd), clean, sizeof(clean));
+	return ctl_usage_error(c, "unknown command \"%.40s\"", clean);
+    }
     for (int o = 0; o < CTL_OPT_COUNT; o++)
 	if (c->opt[o] != NULL && !(d->opts & OPT_BIT(o)))
 	    return ctl_usage_error(c, "%s does not take --%s", d->name,
