@@ -166,10 +166,12 @@ int addr_cidr_parse(const char *text, struct cidr *out, char *err,
 /* addr_cidr_match - does the network contain the address? */
 int addr_cidr_match(const struct cidr *c, const struct addr *a)
 {
-    struct addr m = *a;
+    unsigned whole = c->plen / 8, rest = c->plen % 8;
 
-    addr_mask(&m, c->plen);
-    return addr_equal(&m, &c->net);
+    if (memcmp(c->net.b, a->b, whole) != 0)
+	return 0;
+    return rest == 0
+	|| ((a->b[whole] ^ c->net.b[whole]) & (uint8_t) (0xff << (8 - rest))) == 0;
 }
 
 /* addr_cidr_format - "net/len" in the family's own prefix length */

@@ -44,99 +44,139 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-/* distinct - collect one key per recent address, dedupe, sort */
+/* A "distinct" metric: what makes two addresses the same, and how the
+ * evidence names it. Keys are 16 raw bytes, compared without formatting;
+ * text is made only for a rule that fires. */
+struct distinct_kind {
+    bool (*key) (const struct store_ip *, struct addr *);
+    void (*fmt) (const struct addr *, char *);
+    const char *what;
+};
+
+/* key_ip, key_prefix, key_country, key_asn - false: no such datum */
+static bool key_ip(const struct store_ip *ip, struct addr *k)
+{
+    *k = ip->ip;
+    return true;
+}
+
+static bool key_prefix(const struct store_ip *ip, struct addr *k)
+{
+    addr_prefix(&ip->ip, k);
+    return true;
+}
+
+static bool key_country(const struct store_ip *ip, struct addr *k)
+{
+    memset(k, 0, sizeof(*k));
+    memcpy(k->b, ip->geo.cc, 2);
+    return ip->geo.cc[0] != 0;
+}
+
+static bool key_asn(const struct store_ip *ip, struct addr *k)
+{
+    memset(k, 0, sizeof(*k));
+    memcpy(k->b, &ip->geo.asn, sizeof(ip->geo.asn));
+    return ip->geo.asn != 0;
+}
+
+/* fmt_ip, fmt_prefix, fmt_country, fmt_asn - a key as evidence text */
+static void fmt_ip(const struct addr *k, char *out)
+{
+    addr_format(k, out, ADDR_STRLEN);
+}
+
+static void fmt_prefix(const struct addr *k, char *out)
+{
+    size_t n;
+
+    addr_format(k, out, ADDR_STRLEN - 4);
+    n = strlen(out);
+    snprintf(out + n, ADDR_STRLEN - n, "/%d",
+	     addr_is_v4(k) ? ADDR_V4_PREFIX : ADDR_V6_PREFIX);
+}
+
+static void fmt_country(const struct addr *k, char *out)
+{
+    snprintf(out, ADDR_STRLEN, "%.2s", (const char *) k->b);
+}
+
+static void fmt_asn(const struct addr *k, char *out)
+{
+    uint32_t asn;
+
+    memcpy(&asn, k->b, sizeof(asn));
+    snprintf(out, ADDR_STRLEN, "AS%u", asn);
+}
+
+static const struct distinct_kind kind_ips = {key_ip, fmt_ip, "addresses"};
+static const struct distinct_kind kind_prefixes = {key_prefix, fmt_prefix, "networks"};
+static const struct distinct_kind kind_countries = {key_country, fmt_country, "countries"};
+static const struct distinct_kind kind_asns = {key_asn, fmt_asn, "providers"};
+
+/* distinct - one key per recent address, deduplicated; the count */
 static size_t distinct(const struct metrics_ctx *c, uint32_t w,
-		       void (*key) (const struct store_ip *, char *),
-		       char (*out)[ADDR_STRLEN])
+		       const struct distinct_kind *kind, struct addr *out)
 {
     size_t i, j, n = 0;
 
     for (i = 0; c->user != NULL && i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
-	char k[ADDR_STRLEN];
+	struct addr k;
 
-	if (!in_window(ip->last_seen, c->now, w))
+	if (!in_window(ip->last_seen, c->now, w) || !kind->key(ip, &k))
 	    continue;
-	key(ip, k);
-	if (k[0] == 0)
-	    continue;
-	for (j = 0; j < n && strcmp(out[j], k) != 0; j++)
+	for (j = 0; j < n && !addr_equal(&out[j], &k); j++)
 	    ;
 	if (j == n)
-	    memcpy(out[n++], k, sizeof(k));
+	    out[n++] = k;
     }
-    qsort(out, n, sizeof(out[0]), cmp_str);
     return n;
 }
 
-/* key_ip, key_prefix, key_country, key_asn - what "distinct" means */
-static void key_ip(const struct store_ip *ip, char *k)
-{
-    addr_format(&ip->ip, k, ADDR_STRLEN);
-}
-
-static void key_prefix(const struct store_ip *ip, char *k)
-{
-    struct addr p;
-    size_t n;
-
-    addr_prefix(&ip->ip, &p);
-    addr_format(&p, k, ADDR_STRLEN - 4);
-    n = strlen(k);
-    snprintf(k + n, ADDR_STRLEN - n, "/%d",
-	     addr_is_v4(&p) ? ADDR_V4_PREFIX : ADDR_V6_PREFIX);
-}
-
-static void key_country(const struct store_ip *ip, char *k)
-{
-    snprintf(k, ADDR_STRLEN, "%.2s", ip->geo.cc);
-}
-
-static void key_asn(const struct store_ip *ip, char *k)
-{
-    if (ip->geo.asn == 0)
-	k[0] = 0;
-    else
-	snprintf(k, ADDR_STRLEN, "AS%u", ip->geo.asn);
-}
-
-/* distinct_metric - value and evidence of one distinct count */
+/* distinct_metric - value of one distinct count; evidence when asked */
 static uint64_t distinct_metric(const struct metrics_ctx *c, uint32_t w,
-				void (*key) (const struct store_ip *, char *),
-				const char *what, char *ev, size_t evlen)
+				const struct distinct_kind *kind,
+				char *ev, size_t evlen)
 {
+    struct addr keys[STORE_IPS_MAX];
     char items[STORE_IPS_MAX][ADDR_STRLEN];
     char list[RULES_REASON_MAX], win[16];
-    size_t n = distinct(c, w, key, items);
+    size_t i, n = distinct(c, w, kind, keys);
 
+    if (ev == NULL)
+	return n;
+    for (i = 0; i < n; i++)
+	kind->fmt(&keys[i], items[i]);
+    qsort(items, n, sizeof(items[0]), cmp_str);
     ev_list(list, sizeof(list), items, n);
     rules_format_duration(w, win, sizeof(win));
-    snprintf(ev, evlen, "%zu %s in %s: %s", n, what, win, list);
+    snprintf(ev, evlen, "%zu %s in %s: %s", n, kind->what, win, list);
     return n;
 }
 
 static uint64_t m_distinct_ips(const struct metrics_ctx *c, uint32_t w,
 			       char *ev, size_t evlen)
 {
-    return distinct_metric(c, w, key_ip, "addresses", ev, evlen);
+    return distinct_metric(c, w, &kind_ips, ev, evlen);
 }
 
 static uint64_t m_distinct_prefixes(const struct metrics_ctx *c, uint32_t w,
 				    char *ev, size_t evlen)
 {
-    return distinct_metric(c, w, key_prefix, "networks", ev, evlen);
+    return distinct_metric(c, w, &kind_prefixes, ev, evlen);
 }
 
 static uint64_t m_distinct_countries(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen)
 {
-    return distinct_metric(c, w, key_country, "countries", ev, evlen);
+    return distinct_metric(c, w, &kind_countries, ev, evlen);
 }
 
 static uint64_t m_distinct_asns(const struct metrics_ctx *c, uint32_t w,
 				char *ev, size_t evlen)
 {
-    return distinct_metric(c, w, key_asn, "providers", ev, evlen);
+    return distinct_metric(c, w, &kind_asns, ev, evlen);
 }
 
 /* granted - does an override make this country usual? */
@@ -144,9 +184,9 @@ static bool granted(const struct metrics_ctx *c, const char *cc)
 {
     size_t i, j;
 
-    for (i = 0; i < 3; i++)
-	for (j = 0; c->granted[i] != NULL && j < c->granted[i]->n; j++)
-	    if (memcmp(c->granted[i]->v[j], cc, 2) == 0)
+    for (i = 0; i < c->nov; i++)
+	for (j = 0; j < c->ov[i]->countries.n; j++)
+	    if (memcmp(c->ov[i]->countries.v[j], cc, 2) == 0)
 		return true;
     return false;
 }
@@ -185,7 +225,8 @@ static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
     }
     if (is_usual || granted(c, cc))
 	return 0;
-    snprintf(ev, evlen, "new country %.2s (usual: %s)", cc, used ? list : "none");
+    if (ev != NULL)
+	snprintf(ev, evlen, "new country %.2s (usual: %s)", cc, used ? list : "none");
     return 1;
 }
 
@@ -203,6 +244,8 @@ static uint64_t m_travel_kmh(const struct metrics_ctx *c, uint32_t w,
     if (!c->f->geo.has_loc || from->time == 0)
 	return 0;
     kmh = rules_travel_kmh(from, &to);
+    if (ev == NULL)
+	return (uint64_t) kmh;
     rules_format_duration(c->now > from->time ? c->now - from->time : 0, ago,
 			  sizeof(ago));
     snprintf(ev, evlen, "%.0f km/h: %.0f km from the login %s before",
@@ -216,11 +259,11 @@ static uint64_t counter(const struct metrics_ctx *c, enum store_counter k,
 			uint32_t w, uint64_t pend, const char *what,
 			char *ev, size_t evlen)
 {
-    const struct store_win *win = c->cls == RULES_CLASS_AUTHENTICATED
-	? (c->user ? &c->user->win : NULL) : (c->client ? &c->client->win : NULL);
-    uint64_t v = pend + (win ? store_win_sum(win, k, c->now, w) : 0);
+    uint64_t v = pend + (c->win ? store_win_sum(c->win, k, c->now, w) : 0);
     char d[16];
 
+    if (ev == NULL)
+	return v;
     rules_format_duration(w, d, sizeof(d));
     snprintf(ev, evlen, "%llu %s in %s", (unsigned long long) v, what, d);
     return v;
@@ -255,6 +298,8 @@ static uint64_t m_users_per_ip(const struct metrics_ctx *c, uint32_t w,
     for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
 	if (in_window(c->client->logins[i].last_seen, c->now, w))
 	    n++;
+    if (ev == NULL)
+	return n;
     rules_format_duration(w, d, sizeof(d));
     snprintf(ev, evlen, "%llu logins from %s in %s", (unsigned long long) n,
 	     addr_format(&c->f->client, a, sizeof(a)), d);
@@ -270,7 +315,8 @@ static uint64_t m_rogue_listed(const struct metrics_ctx *c, uint32_t w,
     (void) w;
     if (!c->f->rogue_listed)
 	return 0;
-    snprintf(ev, evlen, "%s is on the rogue list",
+    if (ev != NULL)
+	snprintf(ev, evlen, "%s is on the rogue list",
 	     addr_format(&c->f->client, a, sizeof(a)));
     return 1;
 }
@@ -318,7 +364,8 @@ bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c)
 uint64_t metrics_eval(enum cfg_metric m, const struct metrics_ctx *c,
 		      uint32_t window_s, char *ev, size_t evlen)
 {
-    ev[0] = 0;
+    if (ev != NULL && evlen > 0)
+	ev[0] = 0;
     if (!metrics_available(m, c))
 	return 0;
     return metric_table[m].fn(c, window_s, ev, evlen);

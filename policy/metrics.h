@@ -26,13 +26,16 @@ struct metrics_ctx {
     enum rules_class cls;
     const struct store_user *user;	/* NULL without a login */
     const struct store_client *client;	/* NULL when not loaded */
+    const struct store_win *win;	/* the counters this class is judged by */
     uint32_t pend_msgs, pend_rcpts;	/* this transaction, not yet stored */
     uint64_t pend_bytes;
-    const struct cfg_countries *granted[3];	/* usual by override */
+    const struct cfg_override *const *ov;	/* overrides selecting this transaction */
+    size_t nov;
 };
 
 bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);
+/* ev may be NULL: the value only, no text (the common, fast case). */
 uint64_t metrics_eval(enum cfg_metric m, const struct metrics_ctx *c,
 		      uint32_t window_s, char *ev, size_t evlen);
 

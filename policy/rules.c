@@ -19,6 +19,7 @@
 
 #define MIN_TRAVEL_S 60		/* logins closer in time count as a minute */
 #define SECONDS_PER_HOUR 3600.0
+#define RULES_OVERRIDES_MAX 64	/* overrides one transaction can match */
 #define RULES_LIMIT_TEXT 32	/* room for " (limit N)" after evidence */
 
 /* What a rule's block falls on. */
@@ -86,45 +87,65 @@ static const char *domain_of(const char *login, const char *sender,
     return *len != 0 ? at + 1 : NULL;
 }
 
-/* override_matches - the overrides for a transaction: user, domain, net */
-static void override_matches(const struct cfg *cfg, const char *login,
-			     const char *sender, const struct addr *client,
-			     int rule, const struct cfg_override *out[3])
+/* override_applies - does an override select this transaction? */
+static bool override_applies(const struct cfg_override *o, const char *login,
+			     const char *dom, size_t dlen,
+			     const struct addr *client)
 {
-    size_t i, dlen;
+    switch (o->kind) {
+    case CFG_OV_USER:
+	return login != NULL && strcasecmp(o->user, login) == 0;
+    case CFG_OV_DOMAIN:
+	return dom != NULL && strlen(o->domain) == dlen
+	    && strncasecmp(o->domain, dom, dlen) == 0;
+    default:
+	return addr_cidr_match(&o->network, client);
+    }
+}
+
+/* override_rank - precedence: user, then domain, then longer networks */
+static unsigned override_rank(const struct cfg_override *o)
+{
+    return o->kind == CFG_OV_USER ? 1000 : o->kind == CFG_OV_DOMAIN ? 500
+	: o->network.plen;
+}
+
+/* override_select - the overrides selecting this transaction, in out[] */
+static size_t override_select(const struct cfg *cfg, const char *login,
+			      const char *sender, const struct addr *client,
+			      const struct cfg_override **out, size_t max)
+{
+    size_t i, n = 0, dlen;
     const char *dom = domain_of(login, sender, &dlen);
 
-    out[0] = out[1] = out[2] = NULL;
-    for (i = 0; i < cfg->policy.noverrides; i++) {
-	const struct cfg_override *o = &cfg->policy.overrides[i];
+    for (i = 0; i < cfg->policy.noverrides && n < max; i++)
+	if (override_applies(&cfg->policy.overrides[i], login, dom, dlen, client))
+	    out[n++] = &cfg->policy.overrides[i];
+    return n;
+}
 
-	if (rule >= 0 && o->rule != rule)
-	    continue;
-	if (rule < 0 && o->countries.n == 0)
-	    continue;
-	if (o->kind == CFG_OV_USER && login && strcasecmp(o->user, login) == 0)
-	    out[0] = out[0] ? out[0] : o;
-	else if (o->kind == CFG_OV_DOMAIN && dom && strlen(o->domain) == dlen
-		 && strncasecmp(o->domain, dom, dlen) == 0)
-	    out[1] = out[1] ? out[1] : o;
-	else if (o->kind == CFG_OV_NETWORK && addr_cidr_match(&o->network, client)
-		 && (out[2] == NULL || o->network.plen > out[2]->network.plen))
-	    out[2] = o;
-    }
+/* override_limit - a rule's limit among the selected overrides */
+static uint64_t override_limit(const struct cfg *cfg, size_t rule,
+			       const struct cfg_override *const *sel, size_t n)
+{
+    const struct cfg_override *best = NULL;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+	if (sel[i]->rule == (int) rule
+	    && (best == NULL || override_rank(sel[i]) > override_rank(best)))
+	    best = sel[i];
+    return best ? best->limit : cfg->policy.rules[rule].limit;
 }
 
 /* rules_limit_for - a rule's limit after overrides: user, domain, network */
 uint64_t rules_limit_for(const struct cfg *cfg, size_t rule, const char *login,
 			 const char *sender, const struct addr *client)
 {
-    const struct cfg_override *m[3];
-    int i;
+    const struct cfg_override *sel[RULES_OVERRIDES_MAX];
+    size_t n = override_select(cfg, login, sender, client, sel, RULES_OVERRIDES_MAX);
 
-    override_matches(cfg, login, sender, client, (int) rule, m);
-    for (i = 0; i < 3; i++)
-	if (m[i] != NULL)
-	    return m[i]->limit;
-    return cfg->policy.rules[rule].limit;
+    return override_limit(cfg, rule, sel, n);
 }
 
 /* whitelisted - users and networks that are never judged */
@@ -188,17 +209,6 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
 	uo.bytes = co.bytes = f->bytes;
 	uo.flags = co.flags = STORE_OBS_COUNT_ONLY;
     }
-    if (f->phase == RULES_PHASE_RCPT) {
-	/* an entry reset or evicted since MAIL reads as empty state */
-	s = *have_user ? store_user_get(st, f->login, now, u) : STORE_OK;
-	if (s == STORE_NOTFOUND)
-	    memset(u, 0, sizeof(*u)), s = STORE_OK;
-	if (s == STORE_OK)
-	    s = store_client_get(st, &f->client, now, c);
-	if (s == STORE_NOTFOUND)
-	    memset(c, 0, sizeof(*c)), s = STORE_OK;
-	return s;
-    }
     s = *have_user ? store_user_update(st, &uo, now, u) : STORE_OK;
     if (s == STORE_OK)
 	s = store_client_update(st, &co, now, c);
@@ -257,22 +267,37 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
     struct store_block held[HELD_COUNT];
     size_t i;
 
-    held[HELD_CLIENT] = mc->client->block;
-    if (mc->user != NULL)
-	held[HELD_USER] = mc->user->block;
-    else
-	memset(&held[HELD_USER], 0, sizeof(held[HELD_USER]));
+    held[HELD_CLIENT] = v->client_block;
+    held[HELD_USER] = v->user_block;
     for (i = 0; i < cfg->policy.nrules; i++) {
 	const struct cfg_rule *r = &cfg->policy.rules[i];
 	uint64_t value, limit;
 
 	if (!applies(r->applies_to, v->cls) || !metrics_phase(r->metric, mc->f->phase))
 	    continue;
-	value = metrics_eval(r->metric, mc, r->window_s, ev, sizeof(ev));
-	limit = rules_limit_for(cfg, i, mc->f->login, mc->f->sender, &mc->f->client);
-	if (value > limit)
-	    fire(cfg, st, mc->f, i, ev, limit, now, v, held);
+	/* The value first; evidence text only for a rule that fires. */
+	value = metrics_eval(r->metric, mc, r->window_s, NULL, 0);
+	limit = override_limit(cfg, i, mc->ov, mc->nov);
+	if (value <= limit)
+	    continue;
+	metrics_eval(r->metric, mc, r->window_s, ev, sizeof(ev));
+	fire(cfg, st, mc->f, i, ev, limit, now, v, held);
     }
+}
+
+/* keep_copy - what RCPT phases judge from: windows and blocks */
+static void keep_copy(struct rules_verdict *v, const struct store_user *u,
+		      const struct store_client *c)
+{
+    if (u != NULL) {
+	v->user_win = u->win;
+	v->user_block = u->block;
+    } else {
+	memset(&v->user_win, 0, sizeof(v->user_win));
+	memset(&v->user_block, 0, sizeof(v->user_block));
+    }
+    v->client_win = c->win;
+    v->client_block = c->block;
 }
 
 /* rules_judge - one phase of one transaction */
@@ -282,7 +307,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     struct store_user u;
     struct store_client c;
     struct metrics_ctx mc;
-    const struct cfg_override *ov[3];
+    const struct cfg_override *ov[RULES_OVERRIDES_MAX];
     bool have_user;
     int s;
 
@@ -291,28 +316,32 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     v->cls = rules_classify(cfg, f->login, &f->client);
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
-    if ((s = record(f, st, now, v->cls, &u, &c, &have_user)) != STORE_OK) {
-	v->status = s;
-	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
-	return s;
+    memset(&mc, 0, sizeof(mc));
+    if (f->phase != RULES_PHASE_RCPT) {
+	if ((s = record(f, st, now, v->cls, &u, &c, &have_user)) != STORE_OK) {
+	    v->status = s;
+	    raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
+	    return s;
+	}
+	keep_copy(v, have_user ? &u : NULL, &c);
+	mc.user = have_user ? &u : NULL;
+	mc.client = &c;
     }
     if ((v->whitelisted = whitelisted(cfg, f)))
 	return STORE_OK;
-    if (have_user)
-	block_in_force(&u.block, "login", now, v);
-    block_in_force(&c.block, "client", now, v);
-    memset(&mc, 0, sizeof(mc));
+    if (f->phase != RULES_PHASE_RCPT) {
+	block_in_force(&v->user_block, "login", now, v);
+	block_in_force(&v->client_block, "client", now, v);
+    }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
-    mc.user = have_user ? &u : NULL;
-    mc.client = &c;
+    mc.win = v->cls == RULES_CLASS_AUTHENTICATED ? &v->user_win : &v->client_win;
     if (f->phase != RULES_PHASE_EOM) {
 	mc.pend_msgs = 1;
 	mc.pend_rcpts = f->rcpts;
     }
-    override_matches(cfg, f->login, f->sender, &f->client, -1, ov);
-    mc.granted[0] = ov[0] ? &ov[0]->countries : NULL;
-    mc.granted[1] = ov[1] ? &ov[1]->countries : NULL;
-    mc.granted[2] = ov[2] ? &ov[2]->countries : NULL;
+    mc.ov = ov;
+    mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
+			     RULES_OVERRIDES_MAX);
     evaluate(cfg, st, &mc, now, v);
     return STORE_OK;
 }

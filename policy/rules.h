@@ -58,7 +58,10 @@ struct rules_verdict {
     uint32_t block_until;
     int status;			/* enum store_status of a state failure */
     char reason[RULES_REASON_MAX];
-    bool recorded;		/* the MAIL phase observation is stored */
+    /* What the last store access saw: RCPT judges from this copy, so a
+     * recipient costs no lock. */
+    struct store_win user_win, client_win;
+    struct store_block user_block, client_block;
 };
 
 struct rules_reply {
