@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "check_main.h"
 
 /* A - parse or fail the test */
 static struct addr A(const char *s)
@@ -132,12 +133,5 @@ static Suite *addr_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(addr_suite());
-    int failed;
-
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(addr_suite());
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "check_main.h"
 
 #define EX_CONFIG_STATUS 78
 
@@ -306,12 +307,5 @@ static Suite *cfg_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(cfg_suite());
-    int failed;
-
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(cfg_suite());
 }

@@ -33,6 +33,7 @@
 #include "../../ctl/text.h"
 #include "stats.h"
 #include "store.h"
+#include "check_main.h"
 
 #define NOW (86400u * 19700u + 12 * 3600u)
 #define MIN 60u
@@ -1343,17 +1344,12 @@ static Suite *ctl_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
+    int rc;
 
     setup();
-    sr = srunner_create(ctl_suite());
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    rc = check_run(ctl_suite());
     teardown();
     free(out);
     free(err);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rc;
 }

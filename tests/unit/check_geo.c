@@ -24,6 +24,7 @@
 
 #include "addr.h"
 #include "geo.h"
+#include "check_main.h"
 
 #define PLAN_ROWS_MAX 64
 #define PLAN_FIELDS 12
@@ -817,16 +818,11 @@ static Suite *geo_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
+    int rc;
 
     db_ready = plan_load() == 0 && build_dbs() == 0;
-    sr = srunner_create(geo_suite());
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    rc = check_run(geo_suite());
     if (db_dir[0] != '\0')
 	nftw(db_dir, rm_one, NFTW_FDS, FTW_DEPTH | FTW_PHYS);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "check_main.h"
 
 /* clean - sanitise a NUL-terminated string into a static buffer */
 static const char *clean(const char *in, size_t outlen)
@@ -166,12 +167,5 @@ static Suite *log_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(log_suite());
-    int failed;
-
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(log_suite());
 }

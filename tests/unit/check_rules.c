@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "rules.h"
 #include "store.h"
+#include "check_main.h"
 
 #define T0		1767600000u	/* 2026-01-05 08:00:00 UTC */
 #define MIN		60u
@@ -1222,15 +1223,10 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
+    int rc;
 
     geo_ready = build_geo() == 0;
-    sr = srunner_create(rules_suite());
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    rc = check_run(rules_suite());
     remove_geo();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rc;
 }

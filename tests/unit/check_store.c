@@ -21,6 +21,7 @@
 #include "store.h"
 #include "store_debug.h"
 #include "store_int.h"
+#include "check_main.h"
 
 #define T0	(86400u * 19700u)	/* a midnight: minute, hour, day edge */
 #define MIN	60u
@@ -1281,12 +1282,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(store_suite());
-    int failed;
-
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(store_suite());
 }
