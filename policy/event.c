@@ -96,7 +96,10 @@ static const char *field(const char *p, const char *end, const char *set,
 {
     size_t n = 0;
 
-    while (p + n < end && p[n] != ' ' && strchr(set, p[n]) != NULL && n <= max)
+    /* p[n] != 0: strchr would find the set's own terminator, and a NUL
+     * would then cut the signed text short (see event_verify) */
+    while (p + n < end && p[n] != ' ' && p[n] != 0
+	   && strchr(set, p[n]) != NULL && n <= max)
 	n++;
     if (n < min || n > max || p + n >= end || p[n] != ' ')
 	return NULL;
