@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "event.h"
 
 #define BOOTID "0123456789abcdef"
@@ -99,12 +100,5 @@ static Suite *event_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(event_suite());
-    int failed;
-
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(event_suite());
 }
