@@ -10,6 +10,9 @@
 #include "event.h"
 
 #define BOOTID "0123456789abcdef"
+#define MAGIC_LEN 4		/* "RG1 " */
+#define HEAD_LEN (EVENT_BOOTID_LEN + 14)	/* BOOTID " 7 1700000000 " */
+#define HMAC_HEX 64
 #define PAYLOAD "4XyZq1: action=tempfail rule=many-countries user=\"usr1\""
 
 static const struct event_key key = {
@@ -51,7 +54,7 @@ START_TEST(test_tampered)
     msg[n - 1] ^= 1;		/* payload */
     ck_assert_int_eq(event_verify(&key, msg, n, &h, &p, &plen), EVENT_ESIG);
     msg[n - 1] ^= 1;
-    msg[4 + EVENT_BOOTID_LEN + 1] = '8';	/* seq 7 -> 8 */
+    msg[MAGIC_LEN + EVENT_BOOTID_LEN + 1] = '8';	/* seq 7 -> 8 */
     ck_assert_int_eq(event_verify(&key, msg, n, &h, &p, &plen), EVENT_ESIG);
     ck_assert_int_eq(event_verify(&key, msg, 3, &h, &p, &plen), EVENT_EFORMAT);
 }
@@ -65,22 +68,20 @@ START_TEST(test_nul_in_header)
 {
     char msg[EVENT_MAX + 1], forged[2 * EVENT_MAX];
     size_t n = encode(PAYLOAD, msg, sizeof(msg)), plen, f = 0;
-    const char *mac = msg + 4 + EVENT_BOOTID_LEN + 1 + 2 + 11;	/* "7 1700000000 " */
+    const char *head = msg + MAGIC_LEN, *mac = head + HEAD_LEN;
     struct event_hdr h;
     const char *p;
 
-    memcpy(forged + f, "RG1 ", 4), f += 4;
+    memcpy(forged + f, "RG1 ", MAGIC_LEN), f += MAGIC_LEN;
     memset(forged + f, 0, EVENT_BOOTID_LEN), f += EVENT_BOOTID_LEN;
     memcpy(forged + f, " 99 1 ", 6), f += 6;
-    memcpy(forged + f, mac, 64), f += 64;
-    forged[f++] = ' ';
-    /* the signed text: "BOOTID SEQ TIME PAYLOAD" */
-    memcpy(forged + f, msg + 4, EVENT_BOOTID_LEN + 1 + 2 + 11), f += EVENT_BOOTID_LEN + 1 + 2 + 11;
+    memcpy(forged + f, mac, HMAC_HEX + 1), f += HMAC_HEX + 1;
+    memcpy(forged + f, head, HEAD_LEN), f += HEAD_LEN;	/* the signed text */
     memcpy(forged + f, PAYLOAD, strlen(PAYLOAD)), f += strlen(PAYLOAD);
     ck_assert_uint_le(f, EVENT_MAX);
     ck_assert_int_eq(event_verify(&key, forged, f, &h, &p, &plen), EVENT_EFORMAT);
     /* and a NUL inside the sequence number */
-    memcpy(msg + 4 + EVENT_BOOTID_LEN + 1, "\0", 1);
+    msg[MAGIC_LEN + EVENT_BOOTID_LEN + 1] = '\0';
     ck_assert_int_eq(event_verify(&key, msg, n, &h, &p, &plen), EVENT_EFORMAT);
 }
 END_TEST
