@@ -1,0 +1,121 @@
+/*
+ * store_test - helpers shared by the store's Check suites (check_store.c,
+ * check_store_shm.c).
+ *
+ * Each TCase that touches files gets a private temporary directory (made
+ * and removed by unchecked fixtures in the parent); every test runs
+ * forked and names its own file in it. Times are fixed numbers: the store
+ * reads no clock. Everything here is static, one copy per suite.
+ */
+#ifndef STORE_TEST_H
+#define STORE_TEST_H
+
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "addr.h"
+#include "store.h"
+
+#define T0	(86400u * 19700u)	/* a midnight: minute, hour, day edge */
+#define MIN	60u
+#define HOUR	3600u
+#define DAY	86400u
+#define ERRLEN	256
+
+static char tdir[64];
+
+/* tdir_make - unchecked setup: a private directory for a TCase */
+static inline void tdir_make(void)
+{
+    strcpy(tdir, "/tmp/check_store.XXXXXX");
+    if (mkdtemp(tdir) == NULL)
+	abort();
+}
+
+/* tdir_unlink - nftw callback */
+static inline int tdir_unlink(const char *p, const struct stat *sb,
+			      int flag, struct FTW *f)
+{
+    (void) sb;
+    (void) flag;
+    (void) f;
+    return remove(p);
+}
+
+/* tdir_rm - unchecked teardown */
+static inline void tdir_rm(void)
+{
+    nftw(tdir, tdir_unlink, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* tpath - a file name in the TCase directory */
+static inline const char *tpath(const char *name)
+{
+    static char buf[128];
+
+    snprintf(buf, sizeof(buf), "%s/%s", tdir, name);
+    return buf;
+}
+
+/* topen - open with the usual test sizes */
+static inline int topen(const char *name, uint32_t users, uint32_t ips,
+			unsigned flags, STORE **st, char *err)
+{
+    struct store_params p = {
+	.path = tpath(name), .max_users = users, .max_clients = users,
+	.ips_per_user = ips, .lock_timeout_ms = 5000, .flags = flags,
+	.mode = 0600,
+    };
+
+    return store_open(&p, st, err, ERRLEN);
+}
+
+/* tnew - a fresh store that must open */
+static inline STORE *tnew(const char *name, uint32_t users, uint32_t ips)
+{
+    char err[ERRLEN] = "";
+    STORE *st = NULL;
+    int rc = topen(name, users, ips, STORE_CREATE, &st, err);
+
+    ck_assert_msg(rc == STORE_OK, "store_open: %s: %s", store_strerror(rc),
+		  err);
+    return st;
+}
+
+/* ip_of - parse an address that must parse */
+static inline struct addr ip_of(const char *text)
+{
+    struct addr a;
+
+    ck_assert_int_eq(addr_parse(text, &a), 0);
+    return a;
+}
+
+/* obs_make - an observation of login from ip */
+static inline struct store_user_obs obs_make(const char *login,
+					     const char *ip)
+{
+    struct store_user_obs o;
+
+    memset(&o, 0, sizeof(o));
+    o.login = login;
+    o.ip = ip_of(ip);
+    return o;
+}
+
+/* seen - observe login from ip at now, must succeed */
+static inline void seen(STORE *st, const char *login, const char *ip,
+			uint32_t now)
+{
+    struct store_user_obs o = obs_make(login, ip);
+
+    ck_assert_int_eq(store_user_update(st, &o, now, NULL), STORE_OK);
+}
+
+static struct store_user U;	/* too big for a test's stack frame taste */
+
+#endif /* STORE_TEST_H */
