@@ -415,14 +415,8 @@ static int make_cfg_store(struct bench *b)
 	fprintf(stderr, "bench_policy: configuration: %s\n", err);
 	return -1;
     }
-    memset(&sp, 0, sizeof(sp));
+    store_params_from_cfg(&b->cfg->state, STORE_CREATE, 0600, &sp);
     sp.path = spath;
-    sp.max_users = b->cfg->state.max_users;
-    sp.max_clients = b->cfg->state.max_clients;
-    sp.ips_per_user = b->cfg->state.ips_per_user;
-    sp.lock_timeout_ms = b->cfg->state.lock_timeout_ms;
-    sp.flags = STORE_CREATE;
-    sp.mode = 0600;
     unlink(spath);
     if (store_open(&sp, &b->st, err, sizeof(err)) != STORE_OK) {
 	fprintf(stderr, "bench_policy: store: %s\n", err);

@@ -51,14 +51,7 @@ static int open_state(const struct cfg *c, STORE **st, char *err, size_t errlen)
 {
     struct store_params p;
 
-    memset(&p, 0, sizeof(p));
-    p.path = c->state.path;
-    p.max_users = c->state.max_users;
-    p.max_clients = c->state.max_clients;
-    p.ips_per_user = c->state.ips_per_user;
-    p.lock_timeout_ms = c->state.lock_timeout_ms;
-    p.flags = STORE_CREATE | STORE_RECREATE;
-    p.mode = 0660;
+    store_params_from_cfg(&c->state, STORE_CREATE | STORE_RECREATE, 0660, &p);
     return store_open(&p, st, err, errlen) == STORE_OK ? 0 : -1;
 }
 

@@ -42,6 +42,7 @@
 
 #include <openssl/rand.h>
 
+#include "cfg.h"
 #include "store_int.h"
 
 #define BOOT_ID_PATH	"/proc/sys/kernel/random/boot_id"
@@ -549,6 +550,20 @@ int store_open(const struct store_params *p, STORE **out, char *err,
     }
     *out = st;
     return STORE_OK;
+}
+
+/* store_params_from_cfg - open parameters from the configured state section */
+void store_params_from_cfg(const struct cfg_state *s, unsigned flags,
+			   mode_t mode, struct store_params *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->path = s->path;
+    out->max_users = s->max_users;
+    out->max_clients = s->max_clients;
+    out->ips_per_user = s->ips_per_user;
+    out->lock_timeout_ms = s->lock_timeout_ms;
+    out->flags = flags;
+    out->mode = mode;
 }
 
 /* store_close - detach; the file stays */

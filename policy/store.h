@@ -78,6 +78,8 @@ struct store_params {
     mode_t mode;		/* file mode when created */
 };
 
+struct cfg_state;		/* cfg.h: the configuration's state section */
+
 /* Where an IP is: from GeoIP at observation time. */
 struct store_geo {
     char cc[3];			/* ISO country, "" if unknown */
@@ -191,6 +193,11 @@ typedef struct store STORE;	/* opaque handle */
 
 int store_open(const struct store_params *p, STORE **out, char *err,
 	       size_t errlen);
+
+/* Open parameters as configured (path, capacities, lock timeout), with the
+ * caller's flags and file mode; a caller may then point path elsewhere. */
+void store_params_from_cfg(const struct cfg_state *s, unsigned flags,
+			   mode_t mode, struct store_params *out);
 void store_close(STORE *st);
 
 /* out: STORE_LOGIN_MAX bytes. st may be NULL (long logins then get an

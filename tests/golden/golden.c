@@ -215,14 +215,8 @@ static void load_config(struct run *r, const char *name)
 	die(r, "mkstemp", NULL);
     close(fd);
     unlink(r->statepath);
-    memset(&sp, 0, sizeof(sp));
+    store_params_from_cfg(&r->cfg->state, STORE_CREATE, 0600, &sp);
     sp.path = r->statepath;
-    sp.max_users = r->cfg->state.max_users;
-    sp.max_clients = r->cfg->state.max_clients;
-    sp.ips_per_user = r->cfg->state.ips_per_user;
-    sp.lock_timeout_ms = r->cfg->state.lock_timeout_ms;
-    sp.flags = STORE_CREATE;
-    sp.mode = 0600;
     if (store_open(&sp, &r->st, err, sizeof(err)) != STORE_OK)
 	die(r, "store", err);
 }

@@ -91,14 +91,8 @@ static void env_open(struct env *e, const char *text)
     ck_assert_int_ge(fd, 0);
     close(fd);
     unlink(spath);
-    memset(&sp, 0, sizeof(sp));
+    store_params_from_cfg(&e->cfg->state, STORE_CREATE, 0600, &sp);
     sp.path = spath;
-    sp.max_users = e->cfg->state.max_users;
-    sp.max_clients = e->cfg->state.max_clients;
-    sp.ips_per_user = e->cfg->state.ips_per_user;
-    sp.lock_timeout_ms = e->cfg->state.lock_timeout_ms;
-    sp.flags = STORE_CREATE;
-    sp.mode = 0600;
     ck_assert_msg(store_open(&sp, &e->st, err, sizeof(err)) == STORE_OK,
 		  "store: %s", err);
     unlink(spath);
