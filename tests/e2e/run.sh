@@ -73,6 +73,7 @@ for t in "${tests[@]}"; do
     name=$(basename -- "$t")
     log=$(mktemp) || exit 1
     echo "# $name"
+    started=$SECONDS
     # In the background, so that a signal to this script runs its trap at
     # once (the trap stops the test, whose own trap then cleans up).
     timeout -k 20 "${E2E_TEST_TIMEOUT:-180}" bash "$t" "$build" >"$log" 2>&1 </dev/null &
@@ -83,6 +84,7 @@ for t in "${tests[@]}"; do
     rc=$?
     tpid=""
     wait "$tailpid"
+    echo "# $name took $((SECONDS - started))s"
     p=$(grep -c '^ok - ' "$log")
     f=$(grep -c '^not ok - ' "$log")
     rm -f -- "$log"
