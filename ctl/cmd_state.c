@@ -20,7 +20,7 @@
 #include "table.h"
 #include "text.h"
 
-#define USERS_LIMIT_DEFAULT 25	/* rows in a human table; 0 = all */
+#define LIMIT_DEFAULT 25	/* rows in a human table; 0 = all */
 #define LIMIT_MAX 100000000u
 #define WALK_RETRY_US 50000
 #define ROWS_INITIAL 256
@@ -51,6 +51,18 @@ struct rows {
     uint32_t now, window;
     const struct ctl *c;
     int oom;
+};
+
+/* What "users" and "clients" differ in; list_cmd() does the rest. */
+struct listing {
+    const char *name;		/* "users", "clients": JSON key and texts */
+    int users;			/* walk the users (1) or the clients (0) */
+    size_t row_size;
+    int sort_lo, sort_hi, sort_dflt;	/* --sort: sort_names[lo..hi] */
+    /* qsort_r order; *key is the --sort index minus sort_lo */
+    int (*cmp)(const void *a, const void *b, void *key);
+    void (*json)(const struct ctl *c, struct json *j, const void *row);
+    int (*table)(struct ctl *c, const void *rows, size_t n);
 };
 
 enum sort_key { SORT_IPS, SORT_COUNTRIES, SORT_MESSAGES, SORT_RECIPIENTS,
@@ -254,9 +266,10 @@ static int parse_sort(struct ctl *c, int lo, int hi, int dflt)
 }
 
 /* user_json - one user row as an object */
-static void user_json(const struct ctl *c, struct json *j,
-		      const struct user_row *u)
+static void user_json(const struct ctl *c, struct json *j, const void *row)
 {
+    const struct user_row *u = row;
+
     json_obj(j);
     json_kstr(j, "login", u->login);
     json_kuint(j, "ips", u->d.ips);
@@ -278,8 +291,9 @@ static void user_json(const struct ctl *c, struct json *j,
 }
 
 /* users_table - the human table of the first n rows */
-static int users_table(struct ctl *c, const struct user_row *rows, size_t n)
+static int users_table(struct ctl *c, const void *v, size_t n)
 {
+    const struct user_row *rows = v;
     static const struct table_col cols[] = {
 	{"USER", TABLE_LEFT, 1, 12, 0}, {"IPS", TABLE_RIGHT, 0, 0, 0},
 	{"CTRY", TABLE_RIGHT, 0, 0, 0}, {"ASNS", TABLE_RIGHT, 0, 0, 0},
@@ -311,60 +325,10 @@ static int users_table(struct ctl *c, const struct user_row *rows, size_t n)
     return rc;
 }
 
-/* cmd_users - the riskiest logins now */
-int cmd_users(struct ctl *c)
-{
-    struct rows r = { NULL, 0, 0, sizeof(struct user_row), c->now, 0, c, 0 };
-    uint64_t limit;
-    uint32_t window;
-    char win[TEXT_AGE_MAX];
-    int key, rc;
-
-    if ((key = parse_sort(c, SORT_IPS, SORT_RECIPIENTS, SORT_COUNTRIES)) < 0)
-	return CTL_EXIT_USAGE;
-    if ((rc = ctl_opt_window(c, &window)) != 0
-	|| (rc = ctl_opt_uint(c, CTL_OPT_LIMIT, c->json ? 0
-			      : USERS_LIMIT_DEFAULT, LIMIT_MAX, &limit)) != 0)
-	return rc;
-    r.window = window;
-    if ((rc = walk(c, &r, 1)) != 0)
-	goto out;
-    qsort_r(r.v, r.n, r.size, user_cmp, &key);
-    if (limit == 0 || limit > r.n)
-	limit = r.n;
-    text_left(0, window, win, sizeof(win));
-    if (c->json) {
-	struct json j;
-
-	json_init(&j, c->out);
-	json_obj(&j);
-	json_kuint(&j, "now", c->now);
-	json_kuint(&j, "window", window);
-	json_kstr(&j, "sort", sort_names[key]);
-	json_kuint(&j, "total", r.n);
-	json_key(&j, "users");
-	json_arr(&j);
-	for (size_t i = 0; i < limit; i++)
-	    user_json(c, &j, (struct user_row *) r.v + i);
-	json_arr_end(&j);
-	json_obj_end(&j);
-	rc = json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
-					 "cannot write JSON") : 0;
-    } else if (r.n == 0) {
-	fprintf(c->out, "no users in the state\n");
-    } else if ((rc = users_table(c, r.v, limit)) == 0) {
-	fprintf(c->out, "(%llu of %zu users, by %s, window %s)\n",
-		(unsigned long long) limit, r.n, sort_names[key], win);
-    }
-  out:
-    free(r.v);
-    return rc;
-}
-
 /* client_json - one client row as an object */
-static void client_json(const struct ctl *c, struct json *j,
-			const struct client_row *cl)
+static void client_json(const struct ctl *c, struct json *j, const void *row)
 {
+    const struct client_row *cl = row;
     char ip[ADDR_STRLEN];
 
     json_obj(j);
@@ -381,9 +345,9 @@ static void client_json(const struct ctl *c, struct json *j,
 }
 
 /* clients_table - the human table of the first n rows */
-static int clients_table(struct ctl *c, const struct client_row *rows,
-			 size_t n)
+static int clients_table(struct ctl *c, const void *v, size_t n)
 {
+    const struct client_row *rows = v;
     static const struct table_col cols[] = {
 	{"CLIENT", TABLE_LEFT, 1, 15, 0}, {"KIND", TABLE_LEFT, 0, 0, 0},
 	{"MSGS", TABLE_RIGHT, 0, 0, 0}, {"RCPTS", TABLE_RIGHT, 0, 0, 0},
@@ -416,28 +380,26 @@ static int clients_table(struct ctl *c, const struct client_row *rows,
     return rc;
 }
 
-/* cmd_clients - client hosts by rate */
-int cmd_clients(struct ctl *c)
+/* list_cmd - walk, sort and print (the first --limit rows of) a listing */
+static int list_cmd(struct ctl *c, const struct listing *l)
 {
-    struct rows r = { NULL, 0, 0, sizeof(struct client_row), c->now, 0, c,
-	0 };
+    struct rows r = { NULL, 0, 0, l->row_size, c->now, 0, c, 0 };
     uint64_t limit;
     uint32_t window;
     char win[TEXT_AGE_MAX];
-    int key, rc;
+    int key, k, rc;
 
-    if ((key = parse_sort(c, SORT_MESSAGES, SORT_USERS, SORT_MESSAGES)) < 0)
+    if ((key = parse_sort(c, l->sort_lo, l->sort_hi, l->sort_dflt)) < 0)
 	return CTL_EXIT_USAGE;
     if ((rc = ctl_opt_window(c, &window)) != 0
-	|| (rc = ctl_opt_uint(c, CTL_OPT_LIMIT, c->json ? 0
-			      : USERS_LIMIT_DEFAULT, LIMIT_MAX, &limit)) != 0)
+	|| (rc = ctl_opt_uint(c, CTL_OPT_LIMIT, c->json ? 0 : LIMIT_DEFAULT,
+			      LIMIT_MAX, &limit)) != 0)
 	return rc;
     r.window = window;
-    if ((rc = walk(c, &r, 0)) != 0)
+    if ((rc = walk(c, &r, l->users)) != 0)
 	goto out;
-    key -= SORT_MESSAGES;
-    qsort_r(r.v, r.n, r.size, client_cmp, &key);
-    key += SORT_MESSAGES;
+    k = key - l->sort_lo;
+    qsort_r(r.v, r.n, r.size, l->cmp, &k);
     if (limit == 0 || limit > r.n)
 	limit = r.n;
     text_left(0, window, win, sizeof(win));
@@ -450,21 +412,44 @@ int cmd_clients(struct ctl *c)
 	json_kuint(&j, "window", window);
 	json_kstr(&j, "sort", sort_names[key]);
 	json_kuint(&j, "total", r.n);
-	json_key(&j, "clients");
+	json_key(&j, l->name);
 	json_arr(&j);
 	for (size_t i = 0; i < limit; i++)
-	    client_json(c, &j, (struct client_row *) r.v + i);
+	    l->json(c, &j, (const char *) r.v + i * r.size);
 	json_arr_end(&j);
 	json_obj_end(&j);
 	rc = json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
 					 "cannot write JSON") : 0;
     } else if (r.n == 0) {
-	fprintf(c->out, "no clients in the state\n");
-    } else if ((rc = clients_table(c, r.v, limit)) == 0) {
-	fprintf(c->out, "(%llu of %zu clients, by %s, window %s)\n",
-		(unsigned long long) limit, r.n, sort_names[key], win);
+	fprintf(c->out, "no %s in the state\n", l->name);
+    } else if ((rc = l->table(c, r.v, limit)) == 0) {
+	fprintf(c->out, "(%llu of %zu %s, by %s, window %s)\n",
+		(unsigned long long) limit, r.n, l->name, sort_names[key],
+		win);
     }
   out:
     free(r.v);
     return rc;
+}
+
+static const struct listing users_listing = {
+    "users", 1, sizeof(struct user_row), SORT_IPS, SORT_RECIPIENTS,
+    SORT_COUNTRIES, user_cmp, user_json, users_table,
+};
+
+static const struct listing clients_listing = {
+    "clients", 0, sizeof(struct client_row), SORT_MESSAGES, SORT_USERS,
+    SORT_MESSAGES, client_cmp, client_json, clients_table,
+};
+
+/* cmd_users - the riskiest logins now */
+int cmd_users(struct ctl *c)
+{
+    return list_cmd(c, &users_listing);
+}
+
+/* cmd_clients - client hosts by rate */
+int cmd_clients(struct ctl *c)
+{
+    return list_cmd(c, &clients_listing);
 }
