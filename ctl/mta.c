@@ -48,6 +48,27 @@ void mta_copy(char *dst, size_t size, const char *src, size_t len)
     dst[len] = '\0';
 }
 
+/* mta_argv - "tool [CONF_OPT -C's value] a1 a2 a3" into av[MTA_ARGV_MAX].
+ * Postfix tools take -c DIR, Sendmail's -C FILE; a NULL argument ends
+ * the vector early. */
+const char **mta_argv(const struct ctl *c, const char **av,
+		      const char *conf_opt, const char *tool, const char *a1,
+		      const char *a2, const char *a3)
+{
+    int n = 0;
+
+    av[n++] = tool;
+    if (c->mta_dir != NULL) {
+	av[n++] = conf_opt;
+	av[n++] = c->mta_dir;
+    }
+    av[n++] = a1;
+    av[n++] = a2;
+    av[n++] = a3;
+    av[n] = NULL;
+    return av;
+}
+
 /* rg_field - where a header key's value goes, or NULL */
 static char *rg_field(struct mta_rg *rg, const char *key, size_t len)
 {

@@ -21,6 +21,7 @@
 #define MTA_MSG_OUT_MAX (4u << 20)	/* one message shown */
 #define MTA_HEADER_NAME "X-Relayguard"
 #define MTA_HOLD "hold"		/* our name for held / quarantined */
+#define MTA_ARGV_MAX 10		/* room for any mta_argv() vector */
 
 enum mta_status {
     MTA_OK = 0,
@@ -91,6 +92,9 @@ void mta_list_free(struct mta_list *l);
 const struct mta_msg *mta_list_find(const struct mta_list *l, const char *id);
 int mta_run(const char *const *argv, size_t max_out, struct proc_result *r,
 	    char *err, size_t errlen);
+const char **mta_argv(const struct ctl *c, const char **av,
+		      const char *conf_opt, const char *tool, const char *a1,
+		      const char *a2, const char *a3);
 void mta_copy(char *dst, size_t size, const char *src, size_t len);
 
 /* mta_postfix.c: parsers, exposed for the tests */

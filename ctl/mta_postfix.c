@@ -27,31 +27,12 @@
 #include "jread.h"
 #include "mta.h"
 
-#define ARGV_MAX 10
+#define PF_CONF_OPT "-c"	/* -C DIR: the instance's main.cf directory */
 #define HEADER_MAX 8192		/* one unfolded header field kept */
 #define ENV_PREFIX "named_attribute: "
 #define POSTSUPER_HELD "Placed on hold"
 #define POSTSUPER_RELEASED "Released from hold"
 #define POSTSUPER_DELETED "Deleted"
-
-/* pf_argv - "tool [-c DIR] args..." */
-static const char **pf_argv(const struct ctl *c, const char **av,
-			    const char *tool, const char *a1, const char *a2,
-			    const char *a3)
-{
-    int n = 0;
-
-    av[n++] = tool;
-    if (c->mta_dir != NULL) {
-	av[n++] = "-c";
-	av[n++] = c->mta_dir;
-    }
-    av[n++] = a1;
-    av[n++] = a2;
-    av[n++] = a3;
-    av[n] = NULL;
-    return av;
-}
 
 /* rcpt_info - the first recipient and the count */
 static void rcpt_info(const struct jread_val *o, struct mta_msg *m)
@@ -230,11 +211,11 @@ int mta_postfix_count(const char *text, const char *phrase)
 static int pf_list(const struct ctl *c, enum mta_which w, struct mta_list *l,
 		   char *err, size_t errlen)
 {
-    const char *av[ARGV_MAX];
+    const char *av[MTA_ARGV_MAX];
     struct proc_result r;
     int rc;
 
-    pf_argv(c, av, "postqueue", "-j", NULL, NULL);
+    mta_argv(c, av, PF_CONF_OPT, "postqueue", "-j", NULL, NULL);
     if ((rc = mta_run(av, MTA_LIST_OUT_MAX, &r, err, errlen)) == MTA_OK)
 	rc = mta_postfix_parse_queue(r.out, r.outlen, w, l, err, errlen);
     if (rc == MTA_OK && r.truncated) {
@@ -250,11 +231,11 @@ static int pf_list(const struct ctl *c, enum mta_which w, struct mta_list *l,
 static int pf_details(const struct ctl *c, struct mta_msg *m, char *err,
 		      size_t errlen)
 {
-    const char *av[ARGV_MAX];
+    const char *av[MTA_ARGV_MAX];
     struct proc_result r;
     int rc;
 
-    pf_argv(c, av, "postcat", "-eh", "-q", m->id);
+    mta_argv(c, av, PF_CONF_OPT, "postcat", "-eh", "-q", m->id);
     if ((rc = mta_run(av, MTA_MSG_OUT_MAX, &r, err, errlen)) == MTA_OK)
 	mta_postfix_parse_details(r.out, r.outlen, m);
     proc_result_free(&r);
@@ -265,10 +246,10 @@ static int pf_details(const struct ctl *c, struct mta_msg *m, char *err,
 static int pf_show(const struct ctl *c, const char *id,
 		   struct proc_result *r, char *err, size_t errlen)
 {
-    const char *av[ARGV_MAX];
+    const char *av[MTA_ARGV_MAX];
     int rc;
 
-    pf_argv(c, av, "postcat", "-q", id, NULL);
+    mta_argv(c, av, PF_CONF_OPT, "postcat", "-q", id, NULL);
     if ((rc = mta_run(av, MTA_MSG_OUT_MAX, r, err, errlen)) != MTA_OK)
 	proc_result_free(r);
     return rc;
@@ -279,12 +260,12 @@ static int pf_super(const struct ctl *c, const char *op, const char *id,
 		    const char *queue, const char *phrase, int *done,
 		    char *err, size_t errlen)
 {
-    const char *av[ARGV_MAX];
+    const char *av[MTA_ARGV_MAX];
     struct proc_result r;
     int rc;
 
     *done = 0;
-    pf_argv(c, av, "postsuper", op, id, queue);
+    mta_argv(c, av, PF_CONF_OPT, "postsuper", op, id, queue);
     if ((rc = mta_run(av, MTA_MSG_OUT_MAX, &r, err, errlen)) == MTA_OK)
 	*done = mta_postfix_count(r.err, phrase);
     proc_result_free(&r);
@@ -295,7 +276,7 @@ static int pf_super(const struct ctl *c, const char *op, const char *id,
 static int pf_release(const struct ctl *c, const char *id, int *done,
 		      char *err, size_t errlen)
 {
-    const char *av[ARGV_MAX];
+    const char *av[MTA_ARGV_MAX];
     struct proc_result r;
     int rc = pf_super(c, "-H", id, NULL, POSTSUPER_RELEASED, done, err,
 		      errlen);
@@ -303,7 +284,7 @@ static int pf_release(const struct ctl *c, const char *id, int *done,
     if (rc != MTA_OK || *done == 0)
 	return rc;
     /* Without this the message waits for the next queue run. */
-    pf_argv(c, av, "postqueue", "-i", id, NULL);
+    mta_argv(c, av, PF_CONF_OPT, "postqueue", "-i", id, NULL);
     if (mta_run(av, MTA_MSG_OUT_MAX, &r, err, errlen) != MTA_OK)
 	err[0] = '\0';		/* released all the same; delivery later */
     proc_result_free(&r);

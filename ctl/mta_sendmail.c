@@ -25,30 +25,11 @@
 
 #include "mta.h"
 
-#define ARGV_MAX 10
+#define SM_CONF_OPT "-C"	/* -C FILE: Sendmail's configuration file */
 #define QI_MAX (MTA_QID_MAX + 4)	/* "-qI" + id */
 #define QUARANTINE_MARK "QUARANTINE:"
 #define CONTAIN_REASON "-Qrelayguard: contained"
 #define SM_QUEUE "queue"		/* the normal queue */
-
-/* sm_argv - "tool [-C FILE] args..." */
-static const char **sm_argv(const struct ctl *c, const char **av,
-			    const char *tool, const char *a1, const char *a2,
-			    const char *a3)
-{
-    int n = 0;
-
-    av[n++] = tool;
-    if (c->mta_dir != NULL) {
-	av[n++] = "-C";
-	av[n++] = c->mta_dir;
-    }
-    av[n++] = a1;
-    av[n++] = a2;
-    av[n++] = a3;
-    av[n] = NULL;
-    return av;
-}
 
 /* entry_line - "ID[*X-] SIZE Day Mon DD HH:MM <sender>"; 1 if it is one */
 static int entry_line(const char *s, size_t n, const char *queue,
@@ -147,17 +128,17 @@ int mta_sendmail_parse_queue(const char *text, size_t len, const char *queue,
 static int sm_list(const struct ctl *c, enum mta_which w, struct mta_list *l,
 		   char *err, size_t errlen)
 {
-    const char *av[ARGV_MAX];
+    const char *av[MTA_ARGV_MAX];
     struct proc_result r;
     int rc;
 
-    sm_argv(c, av, "mailq", "-qQ", NULL, NULL);
+    mta_argv(c, av, SM_CONF_OPT, "mailq", "-qQ", NULL, NULL);
     if ((rc = mta_run(av, MTA_LIST_OUT_MAX, &r, err, errlen)) == MTA_OK)
 	mta_sendmail_parse_queue(r.out, r.outlen, MTA_HOLD, l);
     proc_result_free(&r);
     if (rc != MTA_OK || w == MTA_HELD)
 	return rc;
-    sm_argv(c, av, "mailq", NULL, NULL, NULL);
+    mta_argv(c, av, SM_CONF_OPT, "mailq", NULL, NULL, NULL);
     if ((rc = mta_run(av, MTA_LIST_OUT_MAX, &r, err, errlen)) == MTA_OK)
 	mta_sendmail_parse_queue(r.out, r.outlen, SM_QUEUE, l);
     proc_result_free(&r);
@@ -177,12 +158,12 @@ static int sm_details(const struct ctl *c, struct mta_msg *m, char *err,
 static int sm_show(const struct ctl *c, const char *id,
 		   struct proc_result *r, char *err, size_t errlen)
 {
-    const char *av[ARGV_MAX];
+    const char *av[MTA_ARGV_MAX];
     char qi[QI_MAX];
     int rc;
 
     snprintf(qi, sizeof(qi), "-qI%s", id);
-    sm_argv(c, av, "mailq", "-qQ", qi, NULL);
+    mta_argv(c, av, SM_CONF_OPT, "mailq", "-qQ", qi, NULL);
     if ((rc = mta_run(av, MTA_MSG_OUT_MAX, r, err, errlen)) != MTA_OK)
 	proc_result_free(r);
     return rc;
@@ -192,11 +173,11 @@ static int sm_show(const struct ctl *c, const char *id,
 static int sm_tool(const struct ctl *c, const char *a1, const char *a2,
 		   const char *a3, char *err, size_t errlen)
 {
-    const char *av[ARGV_MAX];
+    const char *av[MTA_ARGV_MAX];
     struct proc_result r;
     int rc;
 
-    sm_argv(c, av, "sendmail", a1, a2, a3);
+    mta_argv(c, av, SM_CONF_OPT, "sendmail", a1, a2, a3);
     rc = mta_run(av, MTA_MSG_OUT_MAX, &r, err, errlen);
     proc_result_free(&r);
     return rc;
