@@ -35,6 +35,17 @@ static const struct {
 
 #define NWINDOWS (sizeof(windows) / sizeof(windows[0]))
 
+/* The counters "show" reports for a user or a client, in this order. */
+static const struct {
+    const char *name;
+    enum store_counter k;
+} counters[] = {
+    {"messages", STORE_MSGS}, {"recipients", STORE_RCPTS},
+    {"bytes", STORE_BYTES},
+};
+
+#define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
+
 /* geo_start - open the configured databases, or NULL (with a warning) */
 static GEO *geo_start(struct ctl *c)
 {
@@ -149,6 +160,45 @@ static void counters_json(struct json *j, const char *key,
     json_obj_end(j);
 }
 
+/* entry_counters_json - every counter of a user or client entry */
+static void entry_counters_json(struct json *j, const struct store_win *w,
+				uint32_t now)
+{
+    for (size_t i = 0; i < NCOUNTERS; i++)
+	counters_json(j, counters[i].name, w, counters[i].k, now);
+}
+
+/* entry_seen_rows - first seen, last seen and block of an entry */
+static int entry_seen_rows(const struct ctl *c, struct table *t,
+			   uint32_t first, uint32_t last,
+			   const struct store_block *b)
+{
+    char line[LINE_MAX_TEXT];
+    int rc = 0;
+
+    when_text(c->now, first, line, sizeof(line));
+    rc |= kv(t, "first seen", line);
+    when_text(c->now, last, line, sizeof(line));
+    rc |= kv(t, "last seen", line);
+    block_line(c, b, line, sizeof(line));
+    rc |= kv(t, "block", line);
+    return rc;
+}
+
+/* entry_counter_rows - every counter of an entry over the windows */
+static int entry_counter_rows(const struct ctl *c, struct table *t,
+			      const struct store_win *w)
+{
+    char line[LINE_MAX_TEXT];
+    int rc = 0;
+
+    for (size_t i = 0; i < NCOUNTERS; i++) {
+	counters_line(w, counters[i].k, c->now, line, sizeof(line));
+	rc |= kv(t, counters[i].name, line);
+    }
+    return rc;
+}
+
 /* usual - the engine's notion of a usual country (overrides aside) */
 static bool usual(const struct ctl *c, const struct store_user *u,
 		  const struct store_country *k)
@@ -213,21 +263,11 @@ static int user_rows(struct ctl *c, struct table *t,
     cmd_state_distinct(u, c->now, window, &d);
     text_left(0, window, win, sizeof(win));
     rc |= kv(t, "user", u->login);
-    when_text(c->now, u->first_seen, line, sizeof(line));
-    rc |= kv(t, "first seen", line);
-    when_text(c->now, u->last_seen, line, sizeof(line));
-    rc |= kv(t, "last seen", line);
-    block_line(c, &u->block, line, sizeof(line));
-    rc |= kv(t, "block", line);
+    rc |= entry_seen_rows(c, t, u->first_seen, u->last_seen, &u->block);
     distinct_line(&d, line, sizeof(line));
     snprintf(key, sizeof(key), "in %s", win);
     rc |= kv(t, key, line);
-    counters_line(&u->win, STORE_MSGS, c->now, line, sizeof(line));
-    rc |= kv(t, "messages", line);
-    counters_line(&u->win, STORE_RCPTS, c->now, line, sizeof(line));
-    rc |= kv(t, "recipients", line);
-    counters_line(&u->win, STORE_BYTES, c->now, line, sizeof(line));
-    rc |= kv(t, "bytes", line);
+    rc |= entry_counter_rows(c, t, &u->win);
     countries_line(c, u, line, sizeof(line));
     rc |= kv(t, "countries", line);
     if (c->now < learn_end) {
@@ -400,9 +440,7 @@ static int user_json(struct ctl *c, const struct store_user *u,
     ctl_block_json(c, &j, "block", &u->block);
     json_kuint(&j, "window", window);
     distinct_json(&j, &d);
-    counters_json(&j, "messages", &u->win, STORE_MSGS, c->now);
-    counters_json(&j, "recipients", &u->win, STORE_RCPTS, c->now);
-    counters_json(&j, "bytes", &u->win, STORE_BYTES, c->now);
+    entry_counters_json(&j, &u->win, c->now);
     baseline_json(c, &j, u);
     ips_json(&j, u, geo);
     json_obj_end(&j);
@@ -515,9 +553,7 @@ static int ip_json(struct ctl *c, const struct store_client *cl, int known,
 	json_kuint(&j, "first_seen", cl->first_seen);
 	json_kuint(&j, "last_seen", cl->last_seen);
 	ctl_block_json(c, &j, "block", &cl->block);
-	counters_json(&j, "messages", &cl->win, STORE_MSGS, c->now);
-	counters_json(&j, "recipients", &cl->win, STORE_RCPTS, c->now);
-	counters_json(&j, "bytes", &cl->win, STORE_BYTES, c->now);
+	entry_counters_json(&j, &cl->win, c->now);
 	json_kuint(&j, "logins_remembered", cl->nlogins);
 	json_obj_end(&j);
     } else {
@@ -558,18 +594,9 @@ static int ip_text(struct ctl *c, const struct store_client *cl, int known,
 	     gi->asn, gi->org);
     rc |= t ? kv(t, "geo", gi->asn || gi->cc[0] ? line : "unknown") : -1;
     if (known && rc == 0) {
-	when_text(c->now, cl->first_seen, line, sizeof(line));
-	rc |= kv(t, "first seen", line);
-	when_text(c->now, cl->last_seen, line, sizeof(line));
-	rc |= kv(t, "last seen", line);
-	block_line(c, &cl->block, line, sizeof(line));
-	rc |= kv(t, "block", line);
-	counters_line(&cl->win, STORE_MSGS, c->now, line, sizeof(line));
-	rc |= kv(t, "messages", line);
-	counters_line(&cl->win, STORE_RCPTS, c->now, line, sizeof(line));
-	rc |= kv(t, "recipients", line);
-	counters_line(&cl->win, STORE_BYTES, c->now, line, sizeof(line));
-	rc |= kv(t, "bytes", line);
+	rc |= entry_seen_rows(c, t, cl->first_seen, cl->last_seen,
+			      &cl->block);
+	rc |= entry_counter_rows(c, t, &cl->win);
 	snprintf(line, sizeof(line), "%u remembered", cl->nlogins);
 	rc |= kv(t, "logins", line);
     } else if (rc == 0) {
@@ -627,9 +654,7 @@ static int show_ip(struct ctl *c, const struct addr *ip)
     }
     if ((geo = geo_start(c)) != NULL && geo_lookup(geo, ip, &gi) != GEO_OK)
 	memset(&gi, 0, sizeof(gi));
-    kind = addr_cidr_list_match(&c->cfg->networks.trusted, ip) ? "trusted"
-	: addr_cidr_list_match(&c->cfg->networks.internal, ip) ? "internal"
-	: "external";
+    kind = cmd_state_kind(c, ip);
     rc = c->json ? ip_json(c, cl, known, &r, &gi, kind)
 	: ip_text(c, cl, known, &r, &gi, kind);
     if (rc != 0)

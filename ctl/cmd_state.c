@@ -158,8 +158,8 @@ static int user_cb(const struct store_user *u, void *ctx)
     return 0;
 }
 
-/* client_kind - trusted, internal or external, by the configured networks */
-static const char *client_kind(const struct ctl *c, const struct addr *ip)
+/* cmd_state_kind - trusted, internal or external (configured networks) */
+const char *cmd_state_kind(const struct ctl *c, const struct addr *ip)
 {
     if (addr_cidr_list_match(&c->cfg->networks.trusted, ip))
 	return "trusted";
@@ -177,7 +177,7 @@ static int client_cb(const struct store_client *cl, void *ctx)
     if (row == NULL)
 	return 1;
     row->ip = cl->ip;
-    row->kind = client_kind(r->c, &cl->ip);
+    row->kind = cmd_state_kind(r->c, &cl->ip);
     row->msgs = store_win_sum(&cl->win, STORE_MSGS, r->now, r->window);
     row->rcpts = store_win_sum(&cl->win, STORE_RCPTS, r->now, r->window);
     row->bytes = store_win_sum(&cl->win, STORE_BYTES, r->now, r->window);

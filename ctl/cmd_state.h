@@ -1,6 +1,6 @@
 /*
- * cmd_state - the users and clients tables, and the distinct counts
- * that "show" shares with them.
+ * cmd_state - the users and clients tables, and the distinct counts and
+ * the client kind that "show" shares with them.
  */
 #ifndef RG_CTL_CMD_STATE_H
 #define RG_CTL_CMD_STATE_H
@@ -17,5 +17,8 @@ struct cmd_distinct {
 
 void cmd_state_distinct(const struct store_user *u, uint32_t now,
 			uint32_t w, struct cmd_distinct *d);
+
+/* "trusted", "internal" or "external": where the configuration puts ip. */
+const char *cmd_state_kind(const struct ctl *c, const struct addr *ip);
 
 #endif
