@@ -22,7 +22,6 @@
 #include "text.h"
 
 #define DAY_S 86400u
-#define WALK_RETRY_US 50000
 #define LINE_MAX_TEXT 512
 #define CENTI 100.0
 #define BYTES_MIN_WINDOW 3600	/* bytes are kept per hour only */
@@ -458,7 +457,7 @@ static int show_user(struct ctl *c, const char *login, uint32_t window)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
     for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
 	if ((rc = store_user_get(c->st, login, c->now, u)) == STORE_TIMEOUT)
-	    usleep(WALK_RETRY_US);
+	    usleep(CTL_WALK_RETRY_US);
     if (rc != STORE_OK) {
 	char what[STORE_LOGIN_MAX + 8];
 
@@ -526,7 +525,7 @@ static int ip_users_find(struct ctl *c, struct ip_users *r)
 	r->n = 0;
 	if ((rc = store_user_each(c->st, c->now, ip_user_cb, r))
 	    == STORE_TIMEOUT)
-	    usleep(WALK_RETRY_US);
+	    usleep(CTL_WALK_RETRY_US);
     }
     return rc == STORE_OK && r->oom ? STORE_EIO : rc;
 }
@@ -639,7 +638,7 @@ static int show_ip(struct ctl *c, const struct addr *ip)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
     for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
 	if ((rc = store_client_get(c->st, ip, c->now, cl)) == STORE_TIMEOUT)
-	    usleep(WALK_RETRY_US);
+	    usleep(CTL_WALK_RETRY_US);
     known = rc == STORE_OK;
     if ((rc == STORE_OK || rc == STORE_NOTFOUND)
 	&& (rc = ip_users_find(c, &r)) == STORE_OK && !known && r.n == 0)

@@ -22,7 +22,6 @@
 
 #define LIMIT_DEFAULT 25	/* rows in a human table; 0 = all */
 #define LIMIT_MAX 100000000u
-#define WALK_RETRY_US 50000
 #define ROWS_INITIAL 256
 
 /* One line of "users". */
@@ -201,7 +200,7 @@ static int walk(struct ctl *c, struct rows *r, int users)
 	    : store_client_each(c->st, c->now, client_cb, r);
 	if (rc != STORE_TIMEOUT)
 	    break;
-	usleep(WALK_RETRY_US);
+	usleep(CTL_WALK_RETRY_US);
     }
     if (rc == STORE_OK && r->oom)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");

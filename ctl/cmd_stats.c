@@ -23,7 +23,6 @@
 #include "table.h"
 #include "text.h"
 
-#define WALK_RETRY_US 50000
 #define LABEL_MAX (2 * CFG_NAME_MAX + 16)
 #define LINE_MAX_TEXT 256
 
@@ -88,7 +87,7 @@ static int count_blocked(struct ctl *c, struct blocked *b)
 	if (rc == STORE_OK)
 	    rc = store_client_each(c->st, c->now, blocked_client_cb, b);
 	if (rc == STORE_TIMEOUT)
-	    usleep(WALK_RETRY_US);
+	    usleep(CTL_WALK_RETRY_US);
     }
     return rc;
 }

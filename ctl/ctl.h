@@ -26,6 +26,7 @@
 #define CTL_ARGS_MAX 4		/* positional arguments after the command */
 #define CTL_ERR_MAX 8192	/* configuration errors, one per line */
 #define CTL_WALK_TRIES 3	/* a walk that meets a busy stripe restarts */
+#define CTL_WALK_RETRY_US 50000	/* ... after this pause */
 #define CTL_DEFAULT_WINDOW_S 3600
 
 /* Command options; a command lists the ones it takes. */
