@@ -1,0 +1,60 @@
+/*
+ * fuzz_roguelist - roguelist_parse on arbitrary file contents.
+ *
+ * Properties: no more entries than lines; every entry a canonical network
+ * (host bits clear) that formats and parses back to itself; first_bad is
+ * set exactly when some line was bad, and is a real line number.
+ */
+#include "fuzz_common.h"
+#include "roguelist.h"
+
+#define ERR_LEN 128
+
+/* count_lines - lines in the text, as roguelist_parse numbers them */
+static size_t count_lines(const uint8_t *data, size_t size)
+{
+    size_t n = 1;
+
+    for (size_t i = 0; i < size; i++)
+	n += data[i] == '\n';
+    return n;
+}
+
+/* check_entry - one parsed network round-trips through text */
+static void check_entry(const struct cidr *c)
+{
+    char text[CIDR_STRLEN], err[ERR_LEN];
+    struct cidr back;
+
+    FUZZ_CHECK(c->plen <= 128, "prefix length");
+    FUZZ_CHECK(addr_cidr_match(c, &c->net), "network contains itself");
+    addr_cidr_format(c, text, sizeof(text));
+    FUZZ_CHECK(addr_cidr_parse(text, &back, err, sizeof(err)) == 0,
+	       "formatted network parses");
+    FUZZ_CHECK(back.plen == c->plen && addr_equal(&back.net, &c->net),
+	       "network round trip");
+}
+
+/* LLVMFuzzerTestOneInput - parse the input as a rogue list */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size ? size : 1);	/* exact size: ASan bounds */
+    struct roguelist l;
+    size_t lines = count_lines(data, size);
+
+    if (text == NULL)
+	abort();
+    if (size > 0)
+	memcpy(text, data, size);
+    if (roguelist_parse(text, size, &l) != 0)
+	abort();		/* out of memory only */
+    FUZZ_CHECK(l.nets.n + l.bad_lines <= lines, "entries and bad lines per line");
+    FUZZ_CHECK((l.bad_lines == 0) == (l.first_bad == 0),
+	       "first_bad set with bad lines");
+    FUZZ_CHECK(l.first_bad <= lines, "first_bad is a line");
+    for (size_t i = 0; i < l.nets.n; i++)
+	check_entry(&l.nets.v[i]);
+    roguelist_free(&l);
+    free(text);
+    return 0;
+}
