@@ -138,8 +138,7 @@ static int report(struct ctl *c, const char *verb, const struct target *t,
 	if (b != NULL)
 	    ctl_block_json(c, &j, "block", b);
 	json_obj_end(&j);
-	return json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
-					   "cannot write JSON") : 0;
+	return ctl_json_finish(c, &j);
     }
     what(t, w, sizeof(w));
     text_clean(w, strlen(w), clean, sizeof(clean));

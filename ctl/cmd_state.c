@@ -417,8 +417,7 @@ static int list_cmd(struct ctl *c, const struct listing *l)
 	    l->json(c, &j, (const char *) r.v + i * r.size);
 	json_arr_end(&j);
 	json_obj_end(&j);
-	rc = json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
-					 "cannot write JSON") : 0;
+	rc = ctl_json_finish(c, &j);
     } else if (r.n == 0) {
 	fprintf(c->out, "no %s in the state\n", l->name);
     } else if ((rc = l->table(c, r.v, limit)) == 0) {

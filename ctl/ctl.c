@@ -229,6 +229,13 @@ void ctl_block_json(const struct ctl *c, struct json *j, const char *key,
     json_obj_end(j);
 }
 
+/* ctl_json_finish - end a command's document; exit 69 if it is not whole */
+int ctl_json_finish(struct ctl *c, struct json *j)
+{
+    return json_finish(j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
+				      "cannot write JSON") : 0;
+}
+
 /* find_opt - an option definition by name */
 static const struct optdef *find_opt(const char *name, size_t len)
 {

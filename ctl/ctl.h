@@ -78,6 +78,7 @@ void ctl_block_text(const struct ctl *c, const struct store_block *b,
 struct json;
 void ctl_block_json(const struct ctl *c, struct json *j, const char *key,
 		    const struct store_block *b);
+int ctl_json_finish(struct ctl *c, struct json *j);
 
 /* Commands: each returns an exit code. */
 int cmd_users(struct ctl *c);

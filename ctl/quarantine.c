@@ -161,8 +161,7 @@ static int q_list(struct ctl *c)
 	    msg_json(&j, &l.v[i]);
 	json_arr_end(&j);
 	json_obj_end(&j);
-	rc = json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
-					 "cannot write JSON") : 0;
+	rc = ctl_json_finish(c, &j);
     } else if (l.n == 0) {
 	fprintf(c->out, "no messages on hold\n");
     } else if ((rc = list_table(c, &l, limit)) == 0) {
@@ -269,8 +268,7 @@ static int q_show(struct ctl *c, const char *id)
 	json_strn(&j, r.out, r.outlen);
 	json_kbool(&j, "truncated", r.truncated);
 	json_obj_end(&j);
-	rc = json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
-					 "cannot write JSON") : 0;
+	rc = ctl_json_finish(c, &j);
     } else {
 	rc = show_summary(c, &m) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
 					     "cannot write the output") : 0;
@@ -320,8 +318,7 @@ static int q_act(struct ctl *c, const char *verb, const char *id)
 	json_kstr(&j, "queue_id", id);
 	json_kbool(&j, "done", true);
 	json_obj_end(&j);
-	rc = json_finish(&j) ? ctl_error(c, CTL_EXIT_UNAVAILABLE,
-					 "cannot write JSON") : 0;
+	rc = ctl_json_finish(c, &j);
     } else {
 	fprintf(c->out, "%s %s\n", release ? "released" : "deleted", id);
     }
