@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "jread.h"
-#include "text.h"
+#include "log.h"
 
 #define NUM_TEXT_MAX 64		/* longest number we accept */
 #define HEX_DIGITS 4
@@ -180,8 +180,8 @@ static char *parse_string(struct parser *ps, size_t *outlen)
 	    ps->p += 2;
 	    continue;
 	}
-	n = text_utf8((const unsigned char *) ps->p,
-		      (size_t) (ps->end - ps->p), &cp);
+	n = log_utf8_len((const unsigned char *) ps->p,
+			 (size_t) (ps->end - ps->p), &cp);
 	if (n == 0) {
 	    o += put_utf8(REPLACEMENT_CP, s + o);
 	    ps->p++;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "text.h"
+#include "log.h"
 
 #define ESC_MAX 8		/* "\u00ff" and a NUL */
 
@@ -83,7 +83,7 @@ static void escape_to(struct sink *k, const char *s, size_t len)
 
     while (i < len) {
 	uint32_t cp = 0;
-	size_t n = text_utf8(p + i, len - i, &cp);
+	size_t n = log_utf8_len(p + i, len - i, &cp);
 	const char *sh = n == 1 ? short_escape(p[i]) : NULL;
 
 	if (n == 0) {

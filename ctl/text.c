@@ -33,38 +33,6 @@
 #define KIB 1024.0
 #define SIZE_DECIMAL_BELOW 10.0	/* "1.5K" but "15K" */
 
-/* text_utf8 - length of a valid UTF-8 sequence at p (0: invalid) */
-size_t text_utf8(const unsigned char *p, size_t avail, uint32_t *cp)
-{
-    size_t len, i;
-    uint32_t c;
-
-    if (p[0] < 0x80) {
-	*cp = p[0];
-	return 1;
-    }
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-	len = 2, c = p[0] & 0x1fu;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-	len = 3, c = p[0] & 0x0fu;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-	len = 4, c = p[0] & 0x07u;
-    else
-	return 0;
-    if (len > avail)
-	return 0;
-    for (i = 1; i < len; i++) {
-	if ((p[i] & 0xc0) != 0x80)
-	    return 0;
-	c = (c << 6) | (p[i] & 0x3fu);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000)
-	|| (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-	return 0;
-    *cp = c;
-    return len;
-}
-
 /* hostile - a code point a terminal would act on or hide */
 static int hostile(uint32_t cp)
 {
@@ -84,7 +52,7 @@ static size_t clean_pass(const unsigned char *in, size_t inlen, char *out,
 
     while (i < inlen) {
 	uint32_t cp = 0;
-	size_t n = text_utf8(in + i, inlen - i, &cp);
+	size_t n = log_utf8_len(in + i, inlen - i, &cp);
 	int bad = n == 0 || (hostile(cp) && !(keep_tab && cp == '\t'));
 	size_t need = bad ? 1 : n;
 

@@ -17,7 +17,6 @@
 size_t text_clean(const char *in, size_t inlen, char *out, size_t outlen);
 size_t text_clean_line(const char *in, size_t inlen, char *out,
 		       size_t outlen);
-size_t text_utf8(const unsigned char *p, size_t avail, uint32_t *cp);
 size_t text_width(const char *s);
 size_t text_cut(const char *s, size_t cols);
 

@@ -103,20 +103,23 @@ void log_msg(int priority, const char *fmt, ...)
     (void) !write(STDERR_FILENO, buf, (size_t) n);
 }
 
-/* utf8_len - length of a valid UTF-8 sequence at p, or 0 */
-static size_t utf8_len(const unsigned char *p, size_t avail)
+/* log_utf8_len - length of a valid UTF-8 sequence at p, or 0 */
+size_t log_utf8_len(const unsigned char *p, size_t avail, uint32_t *cp)
 {
     size_t len, i;
-    unsigned cp;
+    uint32_t c;
 
-    if (p[0] < 0x80)
+    if (p[0] < 0x80) {
+	if (cp != NULL)
+	    *cp = p[0];
 	return 1;
+    }
     if (p[0] >= 0xc2 && p[0] <= 0xdf)
-	len = 2, cp = p[0] & 0x1f;
+	len = 2, c = p[0] & 0x1fu;
     else if (p[0] >= 0xe0 && p[0] <= 0xef)
-	len = 3, cp = p[0] & 0x0f;
+	len = 3, c = p[0] & 0x0fu;
     else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-	len = 4, cp = p[0] & 0x07;
+	len = 4, c = p[0] & 0x07u;
     else
 	return 0;
     if (len > avail)
@@ -124,12 +127,14 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
     for (i = 1; i < len; i++) {
 	if ((p[i] & 0xc0) != 0x80)
 	    return 0;
-	cp = (cp << 6) | (p[i] & 0x3f);
+	c = (c << 6) | (p[i] & 0x3fu);
     }
     /* Overlong forms, surrogates and values past U+10FFFF. */
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-	|| (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000)
+	|| (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
 	return 0;
+    if (cp != NULL)
+	*cp = c;
     return len;
 }
 
@@ -140,7 +145,7 @@ static int sanitize_pass(const unsigned char *p, size_t inlen, char *out,
     size_t o = 0, i = 0;
 
     while (i < inlen) {
-	size_t n = utf8_len(p + i, inlen - i);
+	size_t n = log_utf8_len(p + i, inlen - i, NULL);
 	int bad = n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f));
 	int esc = n == 1 && (p[i] == '"' || p[i] == '\\');
 	size_t need = bad ? 1 : n + (size_t) esc;

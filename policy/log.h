@@ -31,6 +31,12 @@ const char *log_facility_name(int facility);
 
 size_t log_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
 
+/* The length of the valid UTF-8 sequence at p (at most avail bytes), 0 if
+ * it is invalid (overlong, surrogate, past U+10FFFF, cut short); its code
+ * point goes to *cp when cp is not NULL. The sanitiser's own test, shared
+ * with whoever must agree with it (relayguardctl's cleaner and JSON). */
+size_t log_utf8_len(const unsigned char *p, size_t avail, uint32_t *cp);
+
 void log_line_init(struct log_line *l, const char *head);
 void log_kv_str(struct log_line *l, const char *key, const char *value);
 void log_kv_raw(struct log_line *l, const char *key, const char *value);
