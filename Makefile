@@ -57,7 +57,7 @@ UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(CTL)
 
-.PHONY: all check check-run unit-check golden-check e2e-check install clean deps demo \
+.PHONY: deb all check check-run unit-check golden-check e2e-check install clean deps demo \
         bench bench-store bench-policy fuzz
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
@@ -153,7 +153,7 @@ demo:
 	else echo "demo: the milter daemon is not built yet (see README, Status)"; exit 1; fi
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	install -d $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/relayguard
 	$(if $(MILTER),install -m 0755 $(MILTER) $(DESTDIR)$(SBINDIR)/)
 	$(if $(CTL),install -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/)
@@ -164,3 +164,6 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+deb:
+	@scripts/build-deb.sh
