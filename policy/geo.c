@@ -35,6 +35,7 @@
 #include <maxminddb.h>
 
 #include "geo.h"
+#include "log.h"
 
 #define GEO_EARTH_RADIUS_KM 6371.0088	/* IUGG mean radius */
 #define GEO_DEG_TO_RAD (M_PI / 180.0)
@@ -135,30 +136,11 @@ static void geo_err(char *err, size_t errlen, const char *fmt, ...)
 /* geo_utf8_len - length of the valid, printable UTF-8 character at s, or 0 */
 static size_t geo_utf8_len(const unsigned char *s, size_t n)
 {
-    size_t len, i;
-    uint32_t cp, min;
+    uint32_t cp;
+    size_t len = log_utf8_len(s, n, &cp);
 
-    if (s[0] < 0x80)
-	return (s[0] < 0x20 || s[0] == 0x7f) ? 0 : 1;
-    if ((s[0] & 0xe0) == 0xc0) {
-	len = 2, cp = s[0] & 0x1f, min = 0x80;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-	len = 3, cp = s[0] & 0x0f, min = 0x800;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-	len = 4, cp = s[0] & 0x07, min = 0x10000;
-    } else {
-	return 0;
-    }
-    if (len > n)
-	return 0;
-    for (i = 1; i < len; i++) {
-	if ((s[i] & 0xc0) != 0x80)
-	    return 0;
-	cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates, beyond Unicode, C1 controls. */
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
-	|| (cp >= 0x80 && cp <= 0x9f))
+    /* C0 and C1 controls and DEL are not printable. */
+    if (len == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
 	return 0;
     return len;
 }
