@@ -64,7 +64,8 @@ static void send_event(struct runtime *rt, const char *payload)
     n = event_encode(&rt->key, bootid, seq, (uint32_t) time(NULL), payload,
 		     dgram, sizeof(dgram));
     if (n > 0 && sendto(rt->evfd, dgram, n, MSG_DONTWAIT | MSG_NOSIGNAL,
-			(struct sockaddr *) &rt->evaddr, rt->evaddrlen) == (ssize_t) n)
+			rt->evaddrlen ? (struct sockaddr *) &rt->evaddr : NULL,
+			rt->evaddrlen) == (ssize_t) n)
 	store_counter_add(rt->st, STATS_EVENTS_SENT, 1);
     else
 	store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);

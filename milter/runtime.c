@@ -105,6 +105,12 @@ static int open_collector(struct runtime *rt, char *err, size_t errlen)
 	snprintf(err, errlen, "collector socket: %s", strerror(errno));
 	return -1;
     }
+    /* A connected UDP socket learns (ICMP) that nobody listens, so a
+     * collector that is away shows as counted drops; a unix socket is left
+     * unconnected: its sendto fails at once while the collector is away. */
+    if (rt->evaddr.ss_family != AF_UNIX
+	&& connect(rt->evfd, (struct sockaddr *) &rt->evaddr, rt->evaddrlen) == 0)
+	rt->evaddrlen = 0;
     return 0;
 }
 

@@ -27,7 +27,7 @@ struct runtime {
     struct event_key key;	/* valid when key.len > 0 */
     int evfd;			/* collector socket, -1: none */
     struct sockaddr_storage evaddr;
-    socklen_t evaddrlen;
+    socklen_t evaddrlen;	/* 0: the socket is connected */
 };
 
 int rt_load(const char *file, struct runtime **out, char *err, size_t errlen);

@@ -23,7 +23,8 @@ rg_geo() {
 }
 
 # rg_config - a configuration for the private instance; $1: extra rules
-# (libconfig groups, comma-first), $2: extra milter settings
+# (libconfig groups, comma-first), $2: extra milter settings; RG_COLLECTOR
+# may hold a collector { ... } section
 rg_config() {
     RG_CONF=$E2E_DIR/relayguard.conf
     RG_LOG=$E2E_DIR/milter.log
@@ -44,6 +45,7 @@ geoip: { city_db = "$E2E_DIR/geo/GeoLite2-City.mmdb";
          asn_db = "$E2E_DIR/geo/GeoLite2-ASN.mmdb"; };
 networks: { internal = [ "10.0.0.0/8" ]; trusted = [ "127.0.0.0/8" ]; };
 rogue: { list_path = "$E2E_DIR/rogue.txt"; };
+${RG_COLLECTOR:-}
 policy: {
   rules = (
     { name = "many-countries"; applies_to = "authenticated";
