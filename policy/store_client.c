@@ -99,67 +99,44 @@ int store_client_update(STORE *st, const struct store_client_obs *obs,
 	return rc;
     if ((has_login = obs->login != NULL && obs->login[0] != '\0'))
 	lh = store_login_hash32(st, obs->login);
-    store_prefetch(&st->clients, r.h);
-    if ((rc = store_lock(st, &st->clients, r.s)) != STORE_OK)
+    if ((rc = store_entry_lock(st, &st->clients, r.h, r.ip.b,
+			       STORE_ENTRY_ADD | STORE_ENTRY_TOUCH, now,
+			       &idx)) != STORE_OK)
 	return rc;
-    rc = store_find(st, &st->clients, r.s, r.h, r.ip.b, &idx);
-    if (rc == STORE_OK)
-	rc = idx == 0 ? store_insert(st, &st->clients, r.s, r.h, r.ip.b, now,
-				     &idx)
-	    : store_touch(st, &st->clients, r.s, idx);
-    if (rc == STORE_OK) {
-	c = store_slot(&st->clients, r.s, idx);
-	if (now > c->l.last_seen)
-	    c->l.last_seen = now;
-	if (c->block.until != 0 && !store_block_active(&c->block, now))
-	    memset(&c->block, 0, sizeof(c->block));
-	store_win_add(&c->win, now, obs->msgs, obs->rcpts, obs->bytes);
-	if (has_login && !(obs->flags & STORE_OBS_COUNT_ONLY))
-	    client_login(c, lh, now);
-	if (out != NULL)
-	    store_client_copy(c, now, out);
-    }
+    c = store_slot(&st->clients, r.s, idx);
+    if (now > c->l.last_seen)
+	c->l.last_seen = now;
+    if (c->block.until != 0 && !store_block_active(&c->block, now))
+	memset(&c->block, 0, sizeof(c->block));
+    store_win_add(&c->win, now, obs->msgs, obs->rcpts, obs->bytes);
+    if (has_login && !(obs->flags & STORE_OBS_COUNT_ONLY))
+	client_login(c, lh, now);
+    if (out != NULL)
+	store_client_copy(c, now, out);
     store_unlock(&st->clients, r.s);
-    return rc;
+    return STORE_OK;
 }
 
-enum client_act { CLIENT_GET, CLIENT_BLOCK, CLIENT_UNBLOCK, CLIENT_RESET };
+/* client_copy - store_copy_fn for the client table */
+static void client_copy(const STORE *st, const void *slot, uint32_t now,
+			void *out)
+{
+    (void) st;
+    store_client_copy(slot, now, out);
+}
 
-/* client_op - find a client under its stripe lock and apply one action */
-static int client_op(STORE *st, const struct addr *ip, enum client_act act,
+/* client_op - one action on one client (store_entry_op) */
+static int client_op(STORE *st, const struct addr *ip, enum store_act act,
 		     const struct store_block *b, uint32_t now,
 		     struct store_client *out)
 {
     struct client_ref r;
-    uint32_t idx;
     int rc;
 
     if ((rc = client_ref(st, ip, &r)) != STORE_OK)
 	return rc;
-    if (act != CLIENT_GET && (st->flags & STORE_READONLY))
-	return STORE_EARG;
-    store_prefetch(&st->clients, r.h);
-    if ((rc = store_lock(st, &st->clients, r.s)) != STORE_OK)
-	return rc;
-    rc = store_find(st, &st->clients, r.s, r.h, r.ip.b, &idx);
-    if (rc == STORE_OK && idx == 0 && act == CLIENT_BLOCK)
-	rc = store_insert(st, &st->clients, r.s, r.h, r.ip.b, now, &idx);
-    if (rc == STORE_OK && idx == 0)
-	rc = STORE_NOTFOUND;
-    if (rc == STORE_OK) {
-	struct store_crec *c = store_slot(&st->clients, r.s, idx);
-
-	if (act == CLIENT_GET)
-	    store_client_copy(c, now, out);
-	else if (act == CLIENT_BLOCK)
-	    c->block = *b;
-	else if (act == CLIENT_UNBLOCK)
-	    memset(&c->block, 0, sizeof(c->block));
-	else
-	    rc = store_remove(st, &st->clients, r.s, idx);
-    }
-    store_unlock(&st->clients, r.s);
-    return rc;
+    return store_entry_op(st, &st->clients, r.h, r.ip.b, act, b, now,
+			  client_copy, out);
 }
 
 /* store_client_get - a copy of one client */
@@ -168,7 +145,7 @@ int store_client_get(STORE *st, const struct addr *ip, uint32_t now,
 {
     if (out == NULL)
 	return STORE_EARG;
-    return client_op(st, ip, CLIENT_GET, NULL, now, out);
+    return client_op(st, ip, STORE_ACT_GET, NULL, now, out);
 }
 
 /* store_client_block - block a client until b->until (created if unknown) */
@@ -180,71 +157,49 @@ int store_client_block(STORE *st, const struct addr *ip,
     memset(&blk, 0, sizeof(blk));
     if (store_block_set(&blk, b, now) != STORE_OK)
 	return STORE_EARG;
-    return client_op(st, ip, CLIENT_BLOCK, &blk, now, NULL);
+    return client_op(st, ip, STORE_ACT_BLOCK, &blk, now, NULL);
 }
 
 /* store_client_unblock - lift a client's block */
 int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now)
 {
-    return client_op(st, ip, CLIENT_UNBLOCK, NULL, now, NULL);
+    return client_op(st, ip, STORE_ACT_UNBLOCK, NULL, now, NULL);
 }
 
 /* store_client_reset - forget a client entirely */
 int store_client_reset(STORE *st, const struct addr *ip, uint32_t now)
 {
-    return client_op(st, ip, CLIENT_RESET, NULL, now, NULL);
+    return client_op(st, ip, STORE_ACT_RESET, NULL, now, NULL);
 }
 
-/* client_batch - copy up to EACH_BATCH live slots from *next on */
-static int client_batch(STORE *st, unsigned s, uint32_t *next,
-			struct store_crec *buf, unsigned *n)
+/* A walk over the clients: the caller's callback and the view it gets. */
+struct client_walk {
+    uint32_t now;
+    store_client_fn fn;
+    void *ctx;
+    struct store_client *c;
+};
+
+/* client_visit - one copied slot to the caller, as a struct store_client */
+static int client_visit(const void *slot, void *arg)
 {
-    struct store_tab *t = &st->clients;
-    uint32_t high;
-    int rc;
+    struct client_walk *w = arg;
 
-    *n = 0;
-    if ((rc = store_lock(st, t, s)) != STORE_OK)
-	return rc;
-    high = t->stripes[s].high < t->cap ? t->stripes[s].high : t->cap;
-    for (; *next <= high && *n < EACH_BATCH; (*next)++) {
-	const struct store_crec *c = store_slot(t, s, *next);
-
-	if (c->l.flags & STORE_F_USED)
-	    buf[(*n)++] = *c;
-    }
-    if (*next > high)
-	*next = 0;
-    store_unlock(t, s);
-    return STORE_OK;
+    store_client_copy(slot, w->now, w->c);
+    return w->fn(w->c, w->ctx);
 }
 
 /* store_client_each - call fn on a copy of every client; fn nonzero stops */
 int store_client_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx)
 {
-    struct store_crec *buf;
-    struct store_client *c;
-    int rc = STORE_OK, stop = 0;
+    struct client_walk w = { now, fn, ctx, NULL };
+    int rc;
 
     if (st == NULL || fn == NULL)
 	return STORE_EARG;
-    buf = malloc(EACH_BATCH * sizeof(*buf));
-    c = malloc(sizeof(*c));
-    if (buf == NULL || c == NULL)
-	rc = STORE_EIO;
-    for (unsigned s = 0; rc == STORE_OK && !stop && s < STORE_STRIPES; s++) {
-	uint32_t next = 1;
-	unsigned n;
-
-	while (rc == STORE_OK && !stop && next != 0) {
-	    rc = client_batch(st, s, &next, buf, &n);
-	    for (unsigned i = 0; rc == STORE_OK && !stop && i < n; i++) {
-		store_client_copy(&buf[i], now, c);
-		stop = fn(c, ctx) != 0;
-	    }
-	}
-    }
-    free(c);
-    free(buf);
+    if ((w.c = malloc(sizeof(*w.c))) == NULL)
+	return STORE_EIO;
+    rc = store_entry_each(st, &st->clients, EACH_BATCH, client_visit, &w);
+    free(w.c);
     return rc;
 }

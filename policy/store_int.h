@@ -212,6 +212,28 @@ void store_block_copy(struct store_block *dst, const struct store_block *src,
 int store_block_set(struct store_block *dst, const struct store_block *src,
 		    uint32_t now);
 
+/* store_table.c: whole operations on one entry or table, for the typed
+ * modules (store_user.c, store_client.c); each takes its stripe locks. */
+#define STORE_ENTRY_ADD		1	/* insert a key not found */
+#define STORE_ENTRY_TOUCH	2	/* move a key found to the LRU head */
+
+enum store_act { STORE_ACT_GET, STORE_ACT_BLOCK, STORE_ACT_UNBLOCK,
+    STORE_ACT_RESET };
+
+/* A typed module's copy of a slot into its caller's view. */
+typedef void (*store_copy_fn) (const STORE *st, const void *slot,
+			       uint32_t now, void *out);
+
+int store_entry_lock(STORE *st, struct store_tab *t, uint64_t h,
+		     const void *key, unsigned how, uint32_t now,
+		     uint32_t *idx);
+int store_entry_op(STORE *st, struct store_tab *t, uint64_t h,
+		   const void *key, enum store_act act,
+		   const struct store_block *b, uint32_t now,
+		   store_copy_fn copy, void *out);
+int store_entry_each(STORE *st, struct store_tab *t, unsigned batch,
+		     int (*visit)(const void *slot, void *arg), void *arg);
+
 /* store_user.c, store_client.c: copy a slot out */
 void store_user_copy(const STORE *st, const struct store_urec *r,
 		     uint32_t now, struct store_user *out);

@@ -2,10 +2,14 @@
  * store_table - striped hash tables in the mapped file: locking, lookup,
  * insertion with LRU eviction, removal, and crash recovery.
  *
- * Contract: every function but store_lock/store_stripe_check expects the
- * stripe's lock held by the caller. Nothing here makes a system call,
- * allocates or logs while a lock is held (store_lock reads the monotonic
- * clock before it waits, never after it holds the lock).
+ * Contract: every function but store_lock, store_stripe_check and the
+ * store_entry_* operations expects the stripe's lock held by the caller;
+ * the store_entry_* operations (find-or-insert, get/block/unblock/reset,
+ * walk) take and release it themselves, so that store_user.c and
+ * store_client.c share one locking and lookup sequence. Nothing here
+ * makes a system call, allocates or logs while a lock is held
+ * (store_lock reads the monotonic clock before it waits, never after it
+ * holds the lock; a walk allocates its buffer before it locks).
  *
  * Each stripe is an independent table: a robust process-shared mutex, a
  * bucket array of 1-based slot numbers chained through the slots, a free
@@ -20,6 +24,7 @@
  * mutex consistent and counts the recovery.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -460,4 +465,109 @@ int store_block_set(struct store_block *dst, const struct store_block *src,
     dst->rule = src->rule;
     store_copy_text(dst->reason, sizeof(dst->reason), src->reason);
     return STORE_OK;
+}
+
+/* store_entry_lock - lock the stripe of h and find key's entry; with
+ * STORE_ENTRY_ADD an unknown key is inserted, with STORE_ENTRY_TOUCH a
+ * known one moves to the LRU head. On STORE_OK the stripe stays locked
+ * and *idx is the slot; on anything else (STORE_NOTFOUND: unknown key
+ * without ADD) it is unlocked again. */
+int store_entry_lock(STORE *st, struct store_tab *t, uint64_t h,
+		     const void *key, unsigned how, uint32_t now,
+		     uint32_t *idx)
+{
+    unsigned s = store_stripe_of(h);
+    int rc;
+
+    store_prefetch(t, h);
+    if ((rc = store_lock(st, t, s)) != STORE_OK)
+	return rc;
+    rc = store_find(st, t, s, h, key, idx);
+    if (rc == STORE_OK && *idx == 0)
+	rc = (how & STORE_ENTRY_ADD) ? store_insert(st, t, s, h, key, now, idx)
+	    : STORE_NOTFOUND;
+    else if (rc == STORE_OK && (how & STORE_ENTRY_TOUCH))
+	rc = store_touch(st, t, s, *idx);
+    if (rc != STORE_OK)
+	store_unlock(t, s);
+    return rc;
+}
+
+/* store_entry_op - one entry: copy it out (GET), set or lift its block
+ * (BLOCK creates an unknown entry), or forget it (RESET) */
+int store_entry_op(STORE *st, struct store_tab *t, uint64_t h,
+		   const void *key, enum store_act act,
+		   const struct store_block *b, uint32_t now,
+		   store_copy_fn copy, void *out)
+{
+    unsigned s = store_stripe_of(h);
+    struct store_block *blk;
+    unsigned char *slot;
+    uint32_t idx;
+    int rc;
+
+    if (act != STORE_ACT_GET && (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if ((rc = store_entry_lock(st, t, h, key, act == STORE_ACT_BLOCK
+			       ? STORE_ENTRY_ADD : 0, now, &idx)) != STORE_OK)
+	return rc;
+    slot = store_slot(t, s, idx);
+    blk = (struct store_block *) (void *) (slot + t->block_off);
+    if (act == STORE_ACT_GET)
+	copy(st, slot, now, out);
+    else if (act == STORE_ACT_BLOCK)
+	*blk = *b;
+    else if (act == STORE_ACT_UNBLOCK)
+	memset(blk, 0, sizeof(*blk));
+    else
+	rc = store_remove(st, t, s, idx);
+    store_unlock(t, s);
+    return rc;
+}
+
+/* entry_batch - copy up to max live slots of stripe s from *next on into
+ * buf; *next becomes 0 when the stripe is done */
+static int entry_batch(STORE *st, struct store_tab *t, unsigned s,
+		       uint32_t *next, unsigned char *buf, unsigned max,
+		       unsigned *n)
+{
+    uint32_t high;
+    int rc;
+
+    *n = 0;
+    if ((rc = store_lock(st, t, s)) != STORE_OK)
+	return rc;
+    high = t->stripes[s].high < t->cap ? t->stripes[s].high : t->cap;
+    for (; *next <= high && *n < max; (*next)++) {
+	const struct store_link *l = store_slot(t, s, *next);
+
+	if (l->flags & STORE_F_USED)
+	    memcpy(buf + (size_t) (*n)++ * t->stride, l, t->stride);
+    }
+    if (*next > high)
+	*next = 0;
+    store_unlock(t, s);
+    return STORE_OK;
+}
+
+/* store_entry_each - hand a copy of every live slot to visit(), batch
+ * slots copied per lock hold; visit nonzero stops the walk */
+int store_entry_each(STORE *st, struct store_tab *t, unsigned batch,
+		     int (*visit)(const void *slot, void *arg), void *arg)
+{
+    unsigned char *buf = malloc((size_t) batch * t->stride);
+    int rc = buf == NULL ? STORE_EIO : STORE_OK, stop = 0;
+
+    for (unsigned s = 0; rc == STORE_OK && !stop && s < STORE_STRIPES; s++) {
+	uint32_t next = 1;
+	unsigned n;
+
+	while (rc == STORE_OK && !stop && next != 0) {
+	    rc = entry_batch(st, t, s, &next, buf, batch, &n);
+	    for (unsigned i = 0; rc == STORE_OK && !stop && i < n; i++)
+		stop = visit(buf + (size_t) i * t->stride, arg) != 0;
+	}
+    }
+    free(buf);
+    return rc;
 }

@@ -280,66 +280,41 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
 
     if (st == NULL || obs == NULL || (st->flags & STORE_READONLY))
 	return STORE_EARG;
-    if ((rc = user_ref(st, obs->login, &r)) != STORE_OK)
+    if ((rc = user_ref(st, obs->login, &r)) != STORE_OK
+	|| (rc = store_entry_lock(st, &st->users, r.h, r.key,
+				  STORE_ENTRY_ADD | STORE_ENTRY_TOUCH, now,
+				  &idx)) != STORE_OK)
 	return rc;
-    store_prefetch(&st->users, r.h);
-    if ((rc = store_lock(st, &st->users, r.s)) != STORE_OK)
-	return rc;
-    rc = store_find(st, &st->users, r.s, r.h, r.key, &idx);
-    if (rc == STORE_OK)
-	rc = idx == 0 ? store_insert(st, &st->users, r.s, r.h, r.key, now,
-				     &idx)
-	    : store_touch(st, &st->users, r.s, idx);
-    if (rc == STORE_OK) {
-	u = store_slot(&st->users, r.s, idx);
-	place_copy(&u->place, 0, &prev);
-	user_apply(st, u, obs, now);
-	if (out != NULL) {
-	    store_user_copy(st, u, now, out);
-	    out->prev_login = prev;
-	}
+    u = store_slot(&st->users, r.s, idx);
+    place_copy(&u->place, 0, &prev);
+    user_apply(st, u, obs, now);
+    if (out != NULL) {
+	store_user_copy(st, u, now, out);
+	out->prev_login = prev;
     }
     store_unlock(&st->users, r.s);
-    return rc;
+    return STORE_OK;
 }
 
-/* user_op - find a user under its stripe lock and apply one action */
-enum user_act { USER_GET, USER_BLOCK, USER_UNBLOCK, USER_RESET };
+/* user_copy - store_copy_fn for the user table */
+static void user_copy(const STORE *st, const void *slot, uint32_t now,
+		      void *out)
+{
+    store_user_copy(st, slot, now, out);
+}
 
-static int user_op(STORE *st, const char *login, enum user_act act,
+/* user_op - one action on one user (store_entry_op) */
+static int user_op(STORE *st, const char *login, enum store_act act,
 		   const struct store_block *b, uint32_t now,
 		   struct store_user *out)
 {
     struct user_ref r;
-    uint32_t idx;
     int rc;
 
     if ((rc = user_ref(st, login, &r)) != STORE_OK)
 	return rc;
-    if (act != USER_GET && (st->flags & STORE_READONLY))
-	return STORE_EARG;
-    store_prefetch(&st->users, r.h);
-    if ((rc = store_lock(st, &st->users, r.s)) != STORE_OK)
-	return rc;
-    rc = store_find(st, &st->users, r.s, r.h, r.key, &idx);
-    if (rc == STORE_OK && idx == 0 && act == USER_BLOCK)
-	rc = store_insert(st, &st->users, r.s, r.h, r.key, now, &idx);
-    if (rc == STORE_OK && idx == 0)
-	rc = STORE_NOTFOUND;
-    if (rc == STORE_OK) {
-	struct store_urec *u = store_slot(&st->users, r.s, idx);
-
-	if (act == USER_GET)
-	    store_user_copy(st, u, now, out);
-	else if (act == USER_BLOCK)
-	    u->block = *b;
-	else if (act == USER_UNBLOCK)
-	    memset(&u->block, 0, sizeof(u->block));
-	else
-	    rc = store_remove(st, &st->users, r.s, idx);
-    }
-    store_unlock(&st->users, r.s);
-    return rc;
+    return store_entry_op(st, &st->users, r.h, r.key, act, b, now,
+			  user_copy, out);
 }
 
 /* store_user_get - a copy of one user */
@@ -348,7 +323,7 @@ int store_user_get(STORE *st, const char *login, uint32_t now,
 {
     if (out == NULL)
 	return STORE_EARG;
-    return user_op(st, login, USER_GET, NULL, now, out);
+    return user_op(st, login, STORE_ACT_GET, NULL, now, out);
 }
 
 /* store_user_block - block a user until b->until (created if unknown) */
@@ -360,73 +335,50 @@ int store_user_block(STORE *st, const char *login, const struct store_block *b,
     memset(&blk, 0, sizeof(blk));
     if (store_block_set(&blk, b, now) != STORE_OK)
 	return STORE_EARG;
-    return user_op(st, login, USER_BLOCK, &blk, now, NULL);
+    return user_op(st, login, STORE_ACT_BLOCK, &blk, now, NULL);
 }
 
 /* store_user_unblock - lift a user's block */
 int store_user_unblock(STORE *st, const char *login, uint32_t now)
 {
-    return user_op(st, login, USER_UNBLOCK, NULL, now, NULL);
+    return user_op(st, login, STORE_ACT_UNBLOCK, NULL, now, NULL);
 }
 
 /* store_user_reset - forget a user entirely */
 int store_user_reset(STORE *st, const char *login, uint32_t now)
 {
-    return user_op(st, login, USER_RESET, NULL, now, NULL);
+    return user_op(st, login, STORE_ACT_RESET, NULL, now, NULL);
 }
 
-/* user_batch - copy up to EACH_BATCH live slots from *next on */
-static int user_batch(STORE *st, unsigned s, uint32_t *next,
-		      unsigned char *buf, unsigned *n)
+/* A walk over the users: the caller's callback and the view it gets. */
+struct user_walk {
+    const STORE *st;
+    uint32_t now;
+    store_user_fn fn;
+    void *ctx;
+    struct store_user *u;
+};
+
+/* user_visit - one copied slot to the caller, as a struct store_user */
+static int user_visit(const void *slot, void *arg)
 {
-    struct store_tab *t = &st->users;
-    uint32_t high;
-    int rc;
+    struct user_walk *w = arg;
 
-    *n = 0;
-    if ((rc = store_lock(st, t, s)) != STORE_OK)
-	return rc;
-    high = t->stripes[s].high < t->cap ? t->stripes[s].high : t->cap;
-    for (; *next <= high && *n < EACH_BATCH; (*next)++) {
-	const struct store_link *l = store_slot(t, s, *next);
-
-	if (l->flags & STORE_F_USED)
-	    memcpy(buf + (size_t) (*n)++ * t->stride, l, t->stride);
-    }
-    if (*next > high)
-	*next = 0;
-    store_unlock(t, s);
-    return STORE_OK;
+    store_user_copy(w->st, slot, w->now, w->u);
+    return w->fn(w->u, w->ctx);
 }
 
 /* store_user_each - call fn on a copy of every user; fn nonzero stops */
 int store_user_each(STORE *st, uint32_t now, store_user_fn fn, void *ctx)
 {
-    unsigned char *buf;
-    struct store_user *u;
-    int rc = STORE_OK, stop = 0;
+    struct user_walk w = { st, now, fn, ctx, NULL };
+    int rc;
 
     if (st == NULL || fn == NULL)
 	return STORE_EARG;
-    buf = malloc((size_t) EACH_BATCH * st->users.stride);
-    u = malloc(sizeof(*u));
-    if (buf == NULL || u == NULL)
-	rc = STORE_EIO;
-    for (unsigned s = 0; rc == STORE_OK && !stop && s < STORE_STRIPES; s++) {
-	uint32_t next = 1;
-	unsigned n;
-
-	while (rc == STORE_OK && !stop && next != 0) {
-	    rc = user_batch(st, s, &next, buf, &n);
-	    for (unsigned i = 0; rc == STORE_OK && !stop && i < n; i++) {
-		store_user_copy(st, (const void *) (buf + (size_t) i
-						    * st->users.stride),
-				now, u);
-		stop = fn(u, ctx) != 0;
-	    }
-	}
-    }
-    free(u);
-    free(buf);
+    if ((w.u = malloc(sizeof(*w.u))) == NULL)
+	return STORE_EIO;
+    rc = store_entry_each(st, &st->users, EACH_BATCH, user_visit, &w);
+    free(w.u);
     return rc;
 }
