@@ -42,10 +42,14 @@ struct conn {
     uint32_t rcpts;
     uint64_t bytes;
     bool refused;		/* a tempfail/reject was already reported */
+    int epoch;			/* drain epoch at connect */
     struct rules_verdict v;
 };
 
-static atomic_int active_conns;
+/* Open connections, by the drain epoch they started in: a graceful stop
+ * waits for those of the old epoch and lets the new ones be cut. */
+static atomic_int active_conns[2];
+static atomic_int drain_epoch;
 static char header_name[] = REPORT_HEADER;
 
 /* copy_macro - a bounded copy of a macro value, "" when absent */
@@ -142,7 +146,8 @@ static sfsistat filter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	free(c);
 	return SMFIS_TEMPFAIL;
     }
-    atomic_fetch_add(&active_conns, 1);
+    c->epoch = atomic_load(&drain_epoch) ? 1 : 0;
+    atomic_fetch_add(&active_conns[c->epoch], 1);
     c->have_client = addr_from_sockaddr(sa, &c->client) == 0;
     if (c->have_client) {
 	if (geo_lookup(c->rt->geo, &c->client, &gi) != GEO_OK)
@@ -261,15 +266,27 @@ static sfsistat filter_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
     smfi_setpriv(ctx, NULL);
     rt_release(c->rt);
+    atomic_fetch_sub(&active_conns[c->epoch], 1);
     free(c);
-    atomic_fetch_sub(&active_conns, 1);
     return SMFIS_CONTINUE;
 }
 
-/* filter_active - connections still open (for the graceful stop) */
+/* filter_active - connections still open */
 int filter_active(void)
 {
-    return atomic_load(&active_conns);
+    return atomic_load(&active_conns[0]) + atomic_load(&active_conns[1]);
+}
+
+/* filter_drain_begin - from now on, new connections are "late" */
+void filter_drain_begin(void)
+{
+    atomic_store(&drain_epoch, 1);
+}
+
+/* filter_active_early - connections opened before the drain began */
+int filter_active_early(void)
+{
+    return atomic_load(&active_conns[0]);
 }
 
 /* filter_register - hand the callbacks to libmilter */

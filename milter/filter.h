@@ -6,5 +6,7 @@
 
 int filter_register(void);
 int filter_active(void);
+void filter_drain_begin(void);
+int filter_active_early(void);
 
 #endif

@@ -7,9 +7,13 @@
  * -f       stay in the foreground and log to stderr
  * -V       print the version and exit
  *
- * Signals: libmilter owns SIGHUP, SIGTERM and SIGINT (stop); SIGUSR1
- * reloads the configuration and GeoIP in a thread of our own, keeping the
- * old snapshot when the new one fails. Fatal exits happen only here, at
+ * Signals: libmilter owns SIGHUP, SIGTERM and SIGINT: an immediate stop,
+ * after which Debian's libmilter serves no session in flight (Postfix then
+ * applies milter_default_action to them). SIGUSR2 is the graceful stop:
+ * sessions open at that moment may finish (up to milter.drain_timeout),
+ * then libmilter is stopped. SIGUSR1 reloads the configuration and GeoIP,
+ * keeping the old snapshot when the new one fails. Our own signals are
+ * handled in a thread of ours. Fatal exits happen only here, at
  * start-up, with sysexits codes.
  */
 #include <errno.h>
@@ -38,6 +42,7 @@
 #define ERRBUF_LEN 8192
 #define MAINT_TICK_S 1		/* rogue list and state file checks */
 #define DRAIN_POLL_MS 100
+#define DRAIN_AFTER_STOP_MS 1000
 
 struct opts {
     const char *file;
@@ -184,19 +189,50 @@ static void reload(const char *file)
     log_msg(LOG_NOTICE, "reloaded %s (%zu rules)", file, fresh->cfg->policy.nrules);
 }
 
-/* maintenance - reloads on SIGUSR1; rogue list and state checks each tick */
+/* graceful_stop - SIGUSR2: let open sessions finish, then stop libmilter */
+static void graceful_stop(unsigned seconds)
+{
+    struct timespec ms = {0, DRAIN_POLL_MS * 1000000L};
+    unsigned waited = 0;
+
+    filter_drain_begin();
+    log_msg(LOG_NOTICE, "graceful stop: waiting for %d sessions (at most %us)",
+	    filter_active_early(), seconds);
+    while (filter_active_early() > 0 && waited < seconds * 1000) {
+	nanosleep(&ms, NULL);
+	waited += DRAIN_POLL_MS;
+    }
+    if (filter_active_early() > 0)
+	log_msg(LOG_WARNING, "graceful stop: %d sessions still open after %us",
+		filter_active_early(), seconds);
+    atomic_store(&stopping, 1);
+    smfi_stop();
+}
+
+/* maintenance - USR1 reloads, USR2 stops gently; rogue list and state
+ * checks each tick */
 static void *maintenance(void *arg)
 {
     const char *file = arg;
     struct timespec tick = {MAINT_TICK_S, 0};
     struct runtime *rt;
     sigset_t set;
+    int sig;
 
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
     while (!atomic_load(&stopping)) {
-	if (sigtimedwait(&set, NULL, &tick) == SIGUSR1)
+	sig = sigtimedwait(&set, NULL, &tick);
+	if (sig == SIGUSR1)
 	    reload(file);
+	if (sig == SIGUSR2 && (rt = rt_acquire()) != NULL) {
+	    unsigned drain_s = rt->cfg->milter.drain_s;
+
+	    rt_release(rt);
+	    graceful_stop(drain_s);
+	    break;
+	}
 	rt_store_refresh();
 	if ((rt = rt_acquire()) != NULL) {
 	    rt_rogue_refresh(rt);
@@ -206,18 +242,19 @@ static void *maintenance(void *arg)
     return NULL;
 }
 
-/* drain - let sessions in flight finish, up to drain_timeout */
-static void drain(unsigned seconds)
+/* drain - after libmilter stopped: give callbacks still running a moment */
+static void drain(void)
 {
     struct timespec ms = {0, DRAIN_POLL_MS * 1000000L};
     unsigned waited = 0;
 
-    while (filter_active() > 0 && waited < seconds * 1000) {
+    while (filter_active() > 0 && waited < DRAIN_AFTER_STOP_MS) {
 	nanosleep(&ms, NULL);
 	waited += DRAIN_POLL_MS;
     }
     if (filter_active() > 0)
-	log_msg(LOG_WARNING, "stopping with %d sessions still open", filter_active());
+	log_msg(LOG_NOTICE, "stopping with %d sessions cut (the MTA applies its "
+		"milter default action)", filter_active());
 }
 
 /* start_milter - socket, registration; exits on failure */
@@ -276,6 +313,7 @@ int main(int argc, char **argv)
      * inherits the mask, so no stray thread takes the default action. */
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
@@ -286,7 +324,7 @@ int main(int argc, char **argv)
 	    c->milter.socket, c->milter.dry_run ? " (dry run)" : "");
     rc = smfi_main();
     atomic_store(&stopping, 1);
-    drain(c->milter.drain_s);
+    drain();
     pthread_join(maint, NULL);
     log_msg(LOG_NOTICE, "stopped");
     unlink(c->milter.pidfile);
