@@ -41,4 +41,39 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t size)
     return s;
 }
 
+/* fuzz_utf8_valid - strict UTF-8 (no overlongs, surrogates, or > U+10FFFF) */
+static inline int fuzz_utf8_valid(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+	unsigned c = p[i], cp, len;
+
+	if (c < 0x80) {
+	    i++;
+	    continue;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+	    len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+	    len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+	    len = 4, cp = c & 0x07;
+	else
+	    return 0;
+	if (i + len > n)
+	    return 0;
+	for (unsigned k = 1; k < len; k++) {
+	    if ((p[i + k] & 0xc0) != 0x80)
+		return 0;
+	    cp = cp << 6 | (p[i + k] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
+	    || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+	    return 0;
+	i += len;
+    }
+    return 1;
+}
+
 #endif

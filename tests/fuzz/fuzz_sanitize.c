@@ -14,41 +14,6 @@
 
 #define OUTLEN_RANGE (LOG_VALUE_MAX + 64)
 
-/* utf8_valid - strict UTF-8 (no overlongs, surrogates, or > U+10FFFF) */
-static int utf8_valid(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-	unsigned c = p[i], cp, len;
-
-	if (c < 0x80) {
-	    i++;
-	    continue;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-	    len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-	    len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-	    len = 4, cp = c & 0x07;
-	else
-	    return 0;
-	if (i + len > n)
-	    return 0;
-	for (unsigned k = 1; k < len; k++) {
-	    if ((p[i + k] & 0xc0) != 0x80)
-		return 0;
-	    cp = cp << 6 | (p[i + k] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-	    || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-	    return 0;
-	i += len;
-    }
-    return 1;
-}
-
 /* escapes_ok - every '"' and '\' is part of a backslash pair */
 static int escapes_ok(const char *s, size_t n)
 {
@@ -81,7 +46,7 @@ static void check_clean(const char *out, size_t n)
     for (size_t i = 0; i < n; i++)
 	FUZZ_CHECK((unsigned char) out[i] >= 0x20 && out[i] != 0x7f,
 		   "no control byte");
-    FUZZ_CHECK(utf8_valid((const unsigned char *) out, n), "valid UTF-8");
+    FUZZ_CHECK(fuzz_utf8_valid((const unsigned char *) out, n), "valid UTF-8");
     FUZZ_CHECK(escapes_ok(out, n), "quotes and backslashes escaped");
 }
 

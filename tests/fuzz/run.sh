@@ -13,9 +13,10 @@
 # sanitizer report or a broken property is a failure, with the input in
 # build/fuzz/artifacts/NAME/ and the whole output in build/fuzz/logs/.
 # Per-target libFuzzer flags go in tests/fuzz/NAME.options, a dictionary
-# in tests/fuzz/NAME.dict; tests/fuzz/lsan.supp names the leaks of
-# system libraries that are not ours. After the timed run every kept
-# input is replayed once with leak detection on.
+# in tests/fuzz/NAME.dict, sources from outside policy/ that a target
+# needs (one path a line) in tests/fuzz/NAME.srcs; tests/fuzz/lsan.supp
+# names the leaks of system libraries that are not ours. After the timed
+# run every kept input is replayed once with leak detection on.
 # Reproduce one with:  build/fuzz/NAME build/fuzz/artifacts/NAME/crash-...
 #
 # Installs clang and its libFuzzer runtime when they are missing (Debian,
@@ -71,7 +72,21 @@ need_tools() {
 # stale OBJ SRC - does OBJ need rebuilding (source, headers or flags newer)?
 stale() {
     [ ! -f "$1" ] || [ "$2" -nt "$1" ] || [ "$B/flags" -nt "$1" ] \
-        || [ -n "$(find policy tests/fuzz -name '*.h' -newer "$1" | head -n 1)" ]
+        || [ -n "$(find policy tests/fuzz "$(dirname "$2")" -name '*.h' \
+                   -newer "$1" | head -n 1)" ]
+}
+
+# extra_objs TARGET - compile the sources named in tests/fuzz/TARGET.srcs
+# (front-end modules such as ctl/jread.c); print their objects
+extra_objs() {
+    [ -f "tests/fuzz/$1.srcs" ] || return 0
+    for src in $(cat "tests/fuzz/$1.srcs"); do
+        obj="$B/obj/$(echo "${src%.c}" | tr '/' '_').o"
+        if stale "$obj" "$src"; then
+            "$CC" $cflags -I"$(dirname "$src")" -c -o "$obj" "$src" || return 1
+        fi
+        echo "$obj"
+    done
 }
 
 # build - the policy archive, then every target
@@ -84,20 +99,34 @@ $(pkg-config --cflags $PKGS) -Ipolicy"
     if [ "$(cat "$B/flags" 2>/dev/null)" != "$CC $cflags" ]; then
         echo "$CC $cflags" >"$B/flags"
     fi
-    objs=""
+    objs="" rearchive=0
     for src in policy/*.c; do
         obj="$B/obj/$(basename "$src" .c).o"
         objs="$objs $obj"
         if stale "$obj" "$src"; then
             "$CC" $cflags -c -o "$obj" "$src" || return 1
         fi
+        [ "$obj" -nt "$B/libpolicy.a" ] && rearchive=1
     done
-    rm -f "$B/libpolicy.a"
-    ar rcs "$B/libpolicy.a" $objs
+    # a source removed from policy/ must leave the archive too
+    if [ $rearchive = 1 ] || [ "$(cat "$B/libpolicy.list" 2>/dev/null)" != "$objs" ]; then
+        rm -f "$B/libpolicy.a"
+        ar rcs "$B/libpolicy.a" $objs
+        echo "$objs" >"$B/libpolicy.list"
+    fi
     for t in $targets; do
-        if stale "$B/$t" "tests/fuzz/$t.c" || [ "$B/libpolicy.a" -nt "$B/$t" ]; then
-            "$CC" $cflags -Itests/fuzz -o "$B/$t" "tests/fuzz/$t.c" \
-                "$B/libpolicy.a" $libs || return 1
+        extra=$(extra_objs "$t") || return 1
+        incs="" relink=0
+        for obj in $extra; do
+            [ "$obj" -nt "$B/$t" ] && relink=1
+        done
+        [ -f "tests/fuzz/$t.srcs" ] && for src in $(cat "tests/fuzz/$t.srcs"); do
+            incs="$incs -I$(dirname "$src")"
+        done
+        if [ $relink = 1 ] || stale "$B/$t" "tests/fuzz/$t.c" \
+            || [ "$B/libpolicy.a" -nt "$B/$t" ]; then
+            "$CC" $cflags -Itests/fuzz $incs -o "$B/$t" "tests/fuzz/$t.c" \
+                $extra "$B/libpolicy.a" $libs || return 1
         fi
     done
 }
