@@ -454,12 +454,12 @@ static void conv_cidrs(struct cfg_ctx *x, const struct cfg_desc *d,
     l->n = (size_t) n;
 }
 
-/* normalise_login - lower case; 0 when the result is usable */
+/* normalise_login - lower case into out; 0 when it fits and is not empty */
 static int normalise_login(const char *t, char *out, size_t outlen)
 {
     size_t i, n = strlen(t);
 
-    if (n == 0 || n >= outlen || n >= STORE_LOGIN_MAX)
+    if (n == 0 || n >= outlen)
 	return -1;
     for (i = 0; i <= n; i++)
 	out[i] = (char) tolower((unsigned char) t[i]);

@@ -202,6 +202,24 @@ START_TEST(test_bad_config)
 }
 END_TEST
 
+START_TEST(test_long_domain)
+{
+    char err[1024];
+    const char *f = write_tmp("policy: { overrides = ( { domain = "
+			      "\"@Mail.Residence-Halls.Example-University.EDU\"; "
+			      "countries = [\"de\"]; } ); };\n");
+    struct cfg *c = cfg_load(f, err, sizeof(err));
+
+    /* A domain is not bounded by the login length (47). */
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_str_eq(c->policy.overrides[0].domain,
+		     "mail.residence-halls.example-university.edu");
+    ck_assert_int_eq(c->policy.overrides[0].countries.v[0][0], 'D');
+    cfg_free(c);
+    unlink(f);
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
     char err[512], out[512];
@@ -296,6 +314,7 @@ static Suite *cfg_suite(void)
     tcase_add_test(tc, test_sample_config);
     tcase_add_test(tc, test_defaults);
     tcase_add_loop_test(tc, test_bad_config, 0, NBAD);
+    tcase_add_test(tc, test_long_domain);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_all_errors_reported);
     tcase_add_test(tc, test_durations);
