@@ -16,12 +16,7 @@ show() {  # LABEL: one line per message
 }
 
 e2e_init demo
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate the GeoIP test databases"
-rg_config
-pf_create "inet:127.0.0.1:$MILTER_PORT"
-pf_start || e2e_bail "private Postfix did not start"
-rg_start || e2e_bail "relayguard-milter did not start"
+rg_setup
 say "Postfix on 127.0.0.1:$SMTP_PORT, relayguard-milter on 127.0.0.1:$MILTER_PORT, sink on :$SINK_PORT"
 echo "   policy: $RG_CONF"
 

@@ -8,6 +8,8 @@
 #   rg_stop [SIGNAL]            stop it
 #   rg_ctl ARGS...              relayguardctl -c $RG_CONF ARGS...
 #   rg_send LOGIN ADDR [smtp_send options]   one message through XCLIENT
+#   rg_setup [RULES] [MILTER]   all of it: sink, GeoIP, config, Postfix with
+#                               the milter, the milter; bails on failure
 
 RG_MILTER=$E2E_BUILD/relayguard-milter
 RG_CTL=$E2E_BUILD/relayguardctl
@@ -97,4 +99,16 @@ rg_send() {
     local login=$1 addr=$2; shift 2
     if [ "$login" = - ]; then smtp_send -a "$addr" "$@"
     else smtp_send -a "$addr" -l "$login" "$@"; fi
+}
+
+# rg_setup - the usual start of a test: sink, GeoIP databases, configuration
+# ($1 extra rules, $2 extra milter settings), Postfix with the milter, and
+# the milter itself; gives up the test when any of it fails
+rg_setup() {
+    sink_start || e2e_bail "smtp-sink did not start"
+    rg_geo || e2e_bail "cannot generate GeoIP test databases"
+    rg_config "$@"
+    pf_create "inet:127.0.0.1:$MILTER_PORT"
+    pf_start || e2e_bail "private Postfix did not start"
+    rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
 }

@@ -19,12 +19,7 @@
 
 e2e_init
 [ -x "$RG_MILTER" ] && [ -x "$RG_CTL" ] || e2e_bail "build the milter and relayguardctl first (make)"
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config
-pf_create "inet:127.0.0.1:$MILTER_PORT"
-pf_start || e2e_bail "private Postfix did not start"
-rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
+rg_setup
 
 # ctl - relayguardctl on this instance; output in OUT, status in RC
 ctl() {

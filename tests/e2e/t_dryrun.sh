@@ -7,12 +7,7 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config "" "dry_run = true;"
-pf_create "inet:127.0.0.1:$MILTER_PORT"
-pf_start || e2e_bail "private Postfix did not start"
-rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
+rg_setup "" "dry_run = true;"
 e2e_assert_file_match "$RG_LOG" 'listening on .*\(dry run\)' "start-up line says dry run"
 
 codes=""

@@ -9,16 +9,11 @@
 
 e2e_init
 e2e_pick_port EVENT_PORT || e2e_bail "no port for the collector"
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$E2E_DIR/event.key"
 chmod 600 "$E2E_DIR/event.key"
 chown nobody "$E2E_DIR/event.key"
 RG_COLLECTOR="collector: { address = \"udp:127.0.0.1:$EVENT_PORT\"; key_file = \"$E2E_DIR/event.key\"; };"
-rg_config
-pf_create "inet:127.0.0.1:$MILTER_PORT"
-pf_start || e2e_bail "private Postfix did not start"
-rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
+rg_setup
 
 # A collector stand-in: receive datagrams for a while, verify each one's
 # HMAC with the shared key, print "good|bad SEQ PAYLOAD" per datagram.

@@ -18,12 +18,7 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config
-pf_create "inet:127.0.0.1:$MILTER_PORT"
-pf_start || e2e_bail "private Postfix did not start"
-rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
+rg_setup
 e2e_pass "milter listening on 127.0.0.1:$MILTER_PORT behind Postfix on $SMTP_PORT"
 
 # --- 1 stolen login, one country a minute -----------------------------------
