@@ -208,6 +208,7 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
 	uo.rcpts = co.rcpts = f->rcpts;
 	uo.bytes = co.bytes = f->bytes;
 	uo.flags = co.flags = STORE_OBS_COUNT_ONLY;
+	u = NULL, c = NULL;	/* judged from the MAIL copy: no copy-out */
     }
     s = *have_user ? store_user_update(st, &uo, now, u) : STORE_OK;
     if (s == STORE_OK)
@@ -316,6 +317,9 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     v->cls = rules_classify(cfg, f->login, &f->client);
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
+    /* MAIL stores the observation and copies the state out; RCPT and EOM
+     * judge from that copy plus what this transaction adds (EOM still
+     * stores its counts, without a copy). */
     memset(&mc, 0, sizeof(mc));
     if (f->phase != RULES_PHASE_RCPT) {
 	if ((s = record(f, st, now, v->cls, &u, &c, &have_user)) != STORE_OK) {
@@ -323,22 +327,23 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	    raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
 	    return s;
 	}
+    }
+    if (f->phase == RULES_PHASE_MAIL) {
 	keep_copy(v, have_user ? &u : NULL, &c);
 	mc.user = have_user ? &u : NULL;
 	mc.client = &c;
     }
     if ((v->whitelisted = whitelisted(cfg, f)))
 	return STORE_OK;
-    if (f->phase != RULES_PHASE_RCPT) {
+    if (f->phase == RULES_PHASE_MAIL) {
 	block_in_force(&v->user_block, "login", now, v);
 	block_in_force(&v->client_block, "client", now, v);
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.win = v->cls == RULES_CLASS_AUTHENTICATED ? &v->user_win : &v->client_win;
-    if (f->phase != RULES_PHASE_EOM) {
-	mc.pend_msgs = 1;
-	mc.pend_rcpts = f->rcpts;
-    }
+    mc.pend_msgs = 1;
+    mc.pend_rcpts = f->rcpts;
+    mc.pend_bytes = f->phase == RULES_PHASE_EOM ? f->bytes : 0;
     mc.ov = ov;
     mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
 			     RULES_OVERRIDES_MAX);
