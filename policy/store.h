@@ -4,8 +4,9 @@
  * A mapped file shared by the milter's threads, several milter processes
  * and relayguardctl. Offsets, never pointers; a versioned header checked
  * as untrusted input on attach; striped robust process-shared mutexes
- * with bounded waits; a keyed hash; fixed capacity with LRU eviction
- * (blocked entries are kept until their block expires).
+ * with bounded waits; a keyed hash; fixed capacity with eviction of the
+ * least recently seen among a sample of the stripe (blocked entries are
+ * kept until their block expires).
  *
  * Every call takes the current time ("now", seconds since the epoch) as
  * an argument: the store never reads a clock, so tests replay days in

@@ -6,8 +6,8 @@
  * before the lock is taken. Results are copies; in a struct store_client
  * only logins[0..nlogins-1] are written.
  *
- * One observation (store_client_update) moves the client to the head of
- * the LRU, never moves last_seen back, counts messages, recipients and
+ * One observation (store_client_update) marks the client most recently
+ * seen, never moves last_seen back, counts messages, recipients and
  * bytes in the windows, and, with a login, records the login's 32-bit
  * keyed hash (store_login_hash32) and when it was last seen from this
  * client: up to STORE_CLIENT_LOGINS distinct logins, a new one replacing

@@ -36,7 +36,7 @@ void store_debug_break_stripe(STORE *st, int table, unsigned stripe)
     stripe %= STORE_STRIPES;
     for (uint32_t b = 0; b < t->nbuckets; b++)
 	t->buckets[(size_t) stripe * t->nbuckets + b] = BROKEN_LINK;
-    t->stripes[stripe].lru_head = BROKEN_LINK;
+    t->stripes[stripe].hand = BROKEN_LINK;
 }
 
 /* store_debug_check_stripe - 0 if a stripe's lists are whole */

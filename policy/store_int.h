@@ -1,7 +1,7 @@
 /*
  * store_int - the state file's layout and the store's internal interface,
  * shared by store.c (file, header), store_table.c (stripes, hashing,
- * LRU), store_user.c, store_client.c, store_win.c and store_key.c.
+ * eviction), store_user.c, store_client.c, store_win.c and store_key.c.
  *
  * Not for other modules: they use store.h. Tests may include it to
  * damage a file on purpose.
@@ -28,7 +28,7 @@
 #include "store.h"
 
 #define STORE_MAGIC	UINT64_C(0x3145544154534752)	/* "RGSTATE1" LE */
-#define STORE_VERSION	1
+#define STORE_VERSION	2	/* 2: recency stamps, no LRU list */
 #define STORE_STRIPES	64	/* power of two */
 #define STORE_HDR_SIZE	4096
 #define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */
@@ -39,6 +39,7 @@
 #define STORE_LINE	64
 #define STORE_LOCK_DEFAULT_MS 50	/* lock_timeout_ms == 0 */
 #define STORE_TIMEOUT_MAX_MS 60000
+#define STORE_EVICT_SAMPLE 16	/* live slots examined per eviction */
 
 #define STORE_F_USED	1	/* slot holds a live entry */
 
@@ -70,23 +71,23 @@ struct store_hdr {
     _Alignas(STORE_LINE) uint64_t counters[STORE_NCOUNTERS];
 };
 
-/* Per stripe: the lock and the heads of its lists. */
+/* Per stripe: the lock, the free list and the eviction clock. */
 struct store_stripe {
     pthread_mutex_t mu;
     uint32_t count;		/* live entries */
     uint32_t high;		/* slots 1..high have been handed out */
     uint32_t free_head;		/* freed slots, chained through hnext */
-    uint32_t lru_head;		/* most recently seen */
-    uint32_t lru_tail;		/* least recently seen: evicted first */
+    uint32_t hand;		/* next slot the eviction sweep examines */
+    uint64_t tick;		/* recency clock: bumped on insert/touch */
 };
 
 /* The head of every slot. */
 struct store_link {
     uint32_t hnext;		/* bucket chain, or free list */
-    uint32_t lprev, lnext;	/* LRU list */
     uint16_t tag;		/* 16 hash bits: cheap first compare */
     uint8_t n;			/* users: IPs held; clients: logins held */
     uint8_t flags;		/* STORE_F_* */
+    uint64_t seen;		/* stripe tick of the last insert/touch */
     uint32_t first_seen, last_seen;
 };
 
@@ -215,7 +216,7 @@ int store_block_set(struct store_block *dst, const struct store_block *src,
 /* store_table.c: whole operations on one entry or table, for the typed
  * modules (store_user.c, store_client.c); each takes its stripe locks. */
 #define STORE_ENTRY_ADD		1	/* insert a key not found */
-#define STORE_ENTRY_TOUCH	2	/* move a key found to the LRU head */
+#define STORE_ENTRY_TOUCH	2	/* mark a key found most recently seen */
 
 enum store_act { STORE_ACT_GET, STORE_ACT_BLOCK, STORE_ACT_UNBLOCK,
     STORE_ACT_RESET };

@@ -1,6 +1,7 @@
 /*
  * store_table - striped hash tables in the mapped file: locking, lookup,
- * insertion with LRU eviction, removal, and crash recovery.
+ * insertion with eviction of the least recently seen, removal, and crash
+ * recovery.
  *
  * Contract: every function but store_lock, store_stripe_check and the
  * store_entry_* operations expects the stripe's lock held by the caller;
@@ -13,14 +14,21 @@
  *
  * Each stripe is an independent table: a robust process-shared mutex, a
  * bucket array of 1-based slot numbers chained through the slots, a free
- * list, and an exact LRU list. Every link read from the file is range
+ * list, and a recency clock: every insert or touch stamps the slot with
+ * the stripe's next tick, so an update writes its own slot only, never a
+ * neighbour's. A full stripe evicts by a clock sweep: from the stripe's
+ * hand on, STORE_EVICT_SAMPLE live slots are examined (all of them in a stripe
+ * that small) and the least recently seen among them that is not blocked
+ * goes; blocked ones are passed over, and the sweep goes on past the
+ * sample (at most once round the stripe) until it meets one that is not.
+ * Every link read from the file is range
  * checked before use and every walk is bounded; a link that fails the
  * check means the stripe is damaged: it is cleared (its entries are lost,
  * the state is a cache) and counted, and the call returns STORE_EFORMAT.
  *
  * Recovery: when a process dies holding a stripe lock, the next locker
- * gets EOWNERDEAD, checks the stripe's lists (ranges, back links, no
- * cycles, counts, hashes), clears it if anything is wrong, marks the
+ * gets EOWNERDEAD, checks the stripe's lists (ranges, no cycles, counts,
+ * hashes, the hand), clears it if anything is wrong, marks the
  * mutex consistent and counts the recovery.
  */
 #include <errno.h>
@@ -85,28 +93,26 @@ void store_stripe_clear(STORE *st, struct store_tab *t, unsigned s)
     __atomic_store_n(&sp->count, 0, __ATOMIC_RELAXED);
     sp->high = 0;
     sp->free_head = 0;
-    sp->lru_head = 0;
-    sp->lru_tail = 0;
+    sp->hand = 0;
     store_stat_add(&st->hdr->stripe_resets, 1);
 }
 
-/* check_lru - walk the LRU list; number of entries or -1 */
-static long check_lru(const struct store_tab *t, unsigned s)
+/* check_used - count the live slots handed out; number or -1 */
+static long check_used(const struct store_tab *t, unsigned s)
 {
     const struct store_stripe *sp = stripe_of(t, s);
-    uint32_t prev = 0, idx = sp->lru_head;
     long n = 0;
 
-    while (idx != 0) {
+    for (uint32_t idx = 1; idx <= sp->high; idx++) {
 	const struct store_link *l = store_slot(t, s, idx);
 
-	if (l == NULL || idx > sp->high || !(l->flags & STORE_F_USED)
-	    || l->lprev != prev || ++n > (long) sp->count)
-	    return -1;
-	prev = idx;
-	idx = l->lnext;
+	if (l->flags & STORE_F_USED) {
+	    if (l->seen > sp->tick)
+		return -1;
+	    n++;
+	}
     }
-    return sp->lru_tail == prev ? n : -1;
+    return n;
 }
 
 /* check_chains - walk every bucket chain; number of entries or -1 */
@@ -162,9 +168,9 @@ int store_stripe_check(const STORE *st, const struct store_tab *t,
 {
     const struct store_stripe *sp = stripe_of(t, s);
 
-    if (sp->high > t->cap || sp->count > sp->high)
+    if (sp->high > t->cap || sp->count > sp->high || sp->hand > t->cap)
 	return -1;
-    if (check_lru(t, s) != (long) sp->count
+    if (check_used(t, s) != (long) sp->count
 	|| check_chains(st, t, s) != (long) sp->count
 	|| check_free(t, s) != (long) (sp->high - sp->count))
 	return -1;
@@ -272,57 +278,14 @@ int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
     return STORE_OK;
 }
 
-/* lru_unlink - take a slot out of the LRU list */
-static int lru_unlink(struct store_tab *t, unsigned s, struct store_link *l)
-{
-    struct store_stripe *sp = stripe_of(t, s);
-    struct store_link *p = NULL, *n = NULL;
-
-    if ((l->lprev && (p = store_slot(t, s, l->lprev)) == NULL)
-	|| (l->lnext && (n = store_slot(t, s, l->lnext)) == NULL))
-	return -1;
-    if (p)
-	p->lnext = l->lnext;
-    else
-	sp->lru_head = l->lnext;
-    if (n)
-	n->lprev = l->lprev;
-    else
-	sp->lru_tail = l->lprev;
-    l->lprev = l->lnext = 0;
-    return 0;
-}
-
-/* lru_push - make a slot the most recently seen */
-static int lru_push(struct store_tab *t, unsigned s, uint32_t idx,
-		    struct store_link *l)
-{
-    struct store_stripe *sp = stripe_of(t, s);
-    struct store_link *head = NULL;
-
-    if (sp->lru_head && (head = store_slot(t, s, sp->lru_head)) == NULL)
-	return -1;
-    l->lprev = 0;
-    l->lnext = sp->lru_head;
-    if (head)
-	head->lprev = idx;
-    else
-	sp->lru_tail = idx;
-    sp->lru_head = idx;
-    return 0;
-}
-
-/* store_touch - move a slot to the head of the LRU list */
+/* store_touch - stamp a slot most recently seen */
 int store_touch(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
 {
     struct store_link *l = store_slot(t, s, idx);
 
     if (l == NULL)
 	return damaged(st, t, s);
-    if (stripe_of(t, s)->lru_head == idx)
-	return STORE_OK;
-    if (lru_unlink(t, s, l) != 0 || lru_push(t, s, idx, l) != 0)
-	return damaged(st, t, s);
+    l->seen = ++stripe_of(t, s)->tick;
     return STORE_OK;
 }
 
@@ -352,7 +315,7 @@ int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
 
     if (l == NULL || !(l->flags & STORE_F_USED) || sp->count == 0)
 	return damaged(st, t, s);
-    if (chain_unlink(st, t, s, idx) != 0 || lru_unlink(t, s, l) != 0)
+    if (chain_unlink(st, t, s, idx) != 0)
 	return damaged(st, t, s);
     l->flags = 0;
     l->hnext = sp->free_head;
@@ -361,21 +324,41 @@ int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
     return STORE_OK;
 }
 
-/* evict_victim - least recently seen slot not blocked at now, or 0 */
+/* evict_victim - the least recently seen slot not blocked at now among
+ * those the sweep examines (see the top), or 0 if every one is blocked;
+ * called with the stripe full (high == cap, no free slot) */
 static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
 {
-    uint32_t idx = stripe_of(t, s)->lru_tail, steps = 0;
+    struct store_stripe *sp = stripe_of(t, s);
+    uint32_t n = sp->high, hand = sp->hand, best = 0, seen = 0;
+    uint64_t best_age = 0;
 
-    while (idx != 0 && ++steps <= t->cap) {
-	unsigned char *slot = store_slot(t, s, idx);
-
-	if (slot == NULL)
-	    return 0;
-	if (!store_block_active((const void *) (slot + t->block_off), now))
-	    return idx;
-	idx = ((struct store_link *) (void *) slot)->lprev;
+    if (hand == 0 || hand > n)
+	hand = 1;
+    for (uint32_t i = 0, j = hand; i < STORE_EVICT_SAMPLE && i < n; i++) {
+	__builtin_prefetch(store_slot(t, s, j));	/* overlap the misses */
+	__builtin_prefetch((unsigned char *) store_slot(t, s, j)
+			   + t->block_off);
+	j = j == n ? 1 : j + 1;
     }
-    return 0;
+    for (uint32_t steps = 0; steps < n; steps++) {
+	uint32_t cur = hand;
+	unsigned char *slot = store_slot(t, s, cur);
+	const struct store_link *l = (const void *) slot;
+
+	hand = hand == n ? 1 : hand + 1;
+	if (slot == NULL || !(l->flags & STORE_F_USED))
+	    continue;		/* the caller finds the count wrong */
+	if (!store_block_active((const void *) (slot + t->block_off), now)
+	    && (best == 0 || sp->tick - l->seen > best_age)) {
+	    best = cur;
+	    best_age = sp->tick - l->seen;
+	}
+	if (++seen >= STORE_EVICT_SAMPLE && best != 0)
+	    break;
+    }
+    sp->hand = hand;
+    return best;
 }
 
 /* take_slot - a free slot: free list, never used, or evicted; 0 if full */
@@ -426,10 +409,9 @@ int store_insert(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
     l->tag = hash_tag(h);
     l->flags = STORE_F_USED;
     l->first_seen = l->last_seen = now;
+    l->seen = ++sp->tick;
     l->hnext = *b;
     *b = *idx;
-    if (lru_push(t, s, *idx, l) != 0)
-	return damaged(st, t, s);
     __atomic_store_n(&sp->count, sp->count + 1, __ATOMIC_RELAXED);
     return STORE_OK;
 }
@@ -469,7 +451,7 @@ int store_block_set(struct store_block *dst, const struct store_block *src,
 
 /* store_entry_lock - lock the stripe of h and find key's entry; with
  * STORE_ENTRY_ADD an unknown key is inserted, with STORE_ENTRY_TOUCH a
- * known one moves to the LRU head. On STORE_OK the stripe stays locked
+ * known one is stamped most recently seen. On STORE_OK the stripe stays locked
  * and *idx is the slot; on anything else (STORE_NOTFOUND: unknown key
  * without ADD) it is unlocked again. */
 int store_entry_lock(STORE *st, struct store_tab *t, uint64_t h,

@@ -7,7 +7,7 @@
  * store_user only ips[0..nips-1] are written.
  *
  * What one observation does (store_user_update):
- * - the user's last_seen (never moved back) and its place in the LRU;
+ * - the user's last_seen (never moved back) and its recency (eviction order);
  * - the IP list, most recently observed first: a known IP moves to the
  *   front, a new one is put there and, with ips_per_user IPs held, the
  *   least recently observed one drops off; first/last seen, count
@@ -24,7 +24,7 @@
  * - recent queue ids, newest first, without repeats.
  * An expired block is cleared on the way. With STORE_OBS_COUNT_ONLY (the
  * end of a message whose login was observed at MAIL FROM) only last_seen,
- * the LRU, the windows and the queue ids change.
+ * the recency, the windows and the queue ids change.
  */
 #include <stdlib.h>
 #include <string.h>

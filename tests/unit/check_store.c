@@ -516,6 +516,58 @@ START_TEST(test_eviction_lru)
 }
 END_TEST
 
+/* A stripe bigger than the sample: the eviction sweep examines
+ * STORE_EVICT_SAMPLE live slots from its hand on (slots are handed out in
+ * insertion order, the hand starts at slot 1), evicts the least recently
+ * seen of them, passes blocked ones over, goes on past the sample when
+ * all it examined were blocked, and counts every eviction. */
+START_TEST(test_eviction_sample)
+{
+    enum { CAP = 40 };
+    STORE *st = tnew("sample", CAP * 64, 2);	/* 40 slots per stripe */
+    struct store_block b = { .until = T0 + DAY, .setby = STORE_BY_ADMIN };
+    char l[CAP + 3][16];
+    struct store_stats s;
+
+    ck_assert_int_lt(STORE_EVICT_SAMPLE, CAP / 2);
+    logins_in_stripe(st, 5, l, CAP + 3);
+    for (int i = 0; i < CAP; i++)
+	seen(st, l[i], "192.0.2.1", T0 + (uint32_t) i);
+    for (int i = 0; i < CAP; i++)	/* l9, l30: oldest; l0: next */
+	if (i != 9 && i != 30)
+	    seen(st, l[i], "192.0.2.1", T0 + 100);
+    ck_assert_int_eq(store_user_block(st, l[9], &b, T0 + 100), STORE_OK);
+    /* examined: slots 1..16; l9 blocked, l0 the oldest of the rest */
+    seen(st, l[CAP], "192.0.2.1", T0 + 101);
+    ck_assert_int_eq(store_user_get(st, l[0], T0 + 101, &U), STORE_NOTFOUND);
+    for (int i = 1; i <= CAP; i++)
+	ck_assert_int_eq(store_user_get(st, l[i], T0 + 101, &U), STORE_OK);
+    /* all blocked but l35 and the newcomer: the sweep goes on to l35 */
+    for (int i = 1; i < CAP; i++)
+	if (i != 35)
+	    ck_assert_int_eq(store_user_block(st, l[i], &b, T0 + 102), 0);
+    seen(st, l[CAP + 1], "192.0.2.1", T0 + 103);
+    ck_assert_int_eq(store_user_get(st, l[35], T0 + 103, &U), STORE_NOTFOUND);
+    for (int i = 1; i <= CAP + 1; i++)
+	if (i != 35)
+	    ck_assert_int_eq(store_user_get(st, l[i], T0 + 103, &U),
+			     STORE_OK);
+    /* nothing left that may go: full, blocked entries all kept */
+    ck_assert_int_eq(store_user_block(st, l[CAP], &b, T0 + 104), 0);
+    ck_assert_int_eq(store_user_block(st, l[CAP + 1], &b, T0 + 104), 0);
+    {
+	struct store_user_obs o = obs_make(l[CAP + 2], "192.0.2.1");
+
+	ck_assert_int_eq(store_user_update(st, &o, T0 + 105, NULL),
+			 STORE_FULL);
+    }
+    store_get_stats(st, &s);
+    ck_assert_uint_eq(s.evictions, 2);
+    ck_assert_int_eq(store_debug_check_stripe(st, 0, 5), 0);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_block_expiry)
 {
     STORE *st = tnew("block", 256, 2);
@@ -701,6 +753,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_windows);
     tcase_add_test(tc, test_count_only);
     tcase_add_test(tc, test_eviction_lru);
+    tcase_add_test(tc, test_eviction_sample);
     tcase_add_test(tc, test_block_expiry);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_client);

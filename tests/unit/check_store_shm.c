@@ -129,7 +129,7 @@ START_TEST(test_recreate)
     char err[ERRLEN] = "";
     STORE *st = NULL;
     struct store_stats s;
-    uint32_t v = 2;
+    uint32_t v = STORE_VERSION + 1;	/* a version not ours */
     const char *p = make_file("recreate");
 
     poke(p, offsetof(struct store_hdr, version), &v, sizeof(v));
