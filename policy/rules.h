@@ -58,8 +58,9 @@ struct rules_verdict {
     uint32_t block_until;
     int status;			/* enum store_status of a state failure */
     char reason[RULES_REASON_MAX];
-    /* What the last store access saw: RCPT judges from this copy, so a
-     * recipient costs no lock. */
+    /* What the MAIL phase saw: RCPT and end of message judge from this
+     * copy plus what the transaction adds, so a recipient costs no lock
+     * and the end of message no copy-out. */
     struct store_win user_win, client_win;
     struct store_block user_block, client_block;
 };
