@@ -39,7 +39,7 @@
 #define STORE_LINE	64
 #define STORE_LOCK_DEFAULT_MS 50	/* lock_timeout_ms == 0 */
 #define STORE_TIMEOUT_MAX_MS 60000
-#define STORE_EVICT_SAMPLE 16	/* live slots examined per eviction */
+#define STORE_EVICT_SAMPLE 8	/* live slots examined per eviction */
 
 #define STORE_F_USED	1	/* slot holds a live entry */
 

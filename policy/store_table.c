@@ -17,10 +17,10 @@
  * list, and a recency clock: every insert or touch stamps the slot with
  * the stripe's next tick, so an update writes its own slot only, never a
  * neighbour's. A full stripe evicts by a clock sweep: from the stripe's
- * hand on, STORE_EVICT_SAMPLE live slots are examined (all of them in a stripe
- * that small) and the least recently seen among them that is not blocked
- * goes; blocked ones are passed over, and the sweep goes on past the
- * sample (at most once round the stripe) until it meets one that is not.
+ * hand on, the next STORE_EVICT_SAMPLE slots are examined (all of them in
+ * a stripe that small) and the least recently seen among them that is not
+ * blocked goes; if all of them are blocked the sweep examines the next
+ * batch, at most once round the stripe.
  * Every link read from the file is range
  * checked before use and every walk is bounded; a link that fails the
  * check means the stripe is damaged: it is cleared (its entries are lost,
@@ -326,39 +326,56 @@ int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
 
 /* evict_victim - the least recently seen slot not blocked at now among
  * those the sweep examines (see the top), or 0 if every one is blocked;
- * called with the stripe full (high == cap, no free slot) */
+ * called with the stripe full (high == cap, no free slot). The sweep
+ * reads the heads of a batch of slots (one line each, fetched at once),
+ * then the blocks of the oldest first until one is not in force, so
+ * usually one more line. */
 static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
 {
     struct store_stripe *sp = stripe_of(t, s);
-    uint32_t n = sp->high, hand = sp->hand, best = 0, seen = 0;
-    uint64_t best_age = 0;
+    uint32_t n = sp->high, hand = sp->hand, steps = 0;
+    uint32_t cand[STORE_EVICT_SAMPLE];
+    uint64_t age[STORE_EVICT_SAMPLE];
 
     if (hand == 0 || hand > n)
 	hand = 1;
-    for (uint32_t i = 0, j = hand; i < STORE_EVICT_SAMPLE && i < n; i++) {
-	__builtin_prefetch(store_slot(t, s, j));	/* overlap the misses */
-	__builtin_prefetch((unsigned char *) store_slot(t, s, j)
-			   + t->block_off);
-	j = j == n ? 1 : j + 1;
-    }
-    for (uint32_t steps = 0; steps < n; steps++) {
-	uint32_t cur = hand;
-	unsigned char *slot = store_slot(t, s, cur);
-	const struct store_link *l = (const void *) slot;
+    while (steps < n) {
+	unsigned k = 0, m = 0;
 
-	hand = hand == n ? 1 : hand + 1;
-	if (slot == NULL || !(l->flags & STORE_F_USED))
-	    continue;		/* the caller finds the count wrong */
-	if (!store_block_active((const void *) (slot + t->block_off), now)
-	    && (best == 0 || sp->tick - l->seen > best_age)) {
-	    best = cur;
-	    best_age = sp->tick - l->seen;
+	for (uint32_t j = hand; m < STORE_EVICT_SAMPLE && steps + m < n; m++) {
+	    cand[m] = j;
+	    __builtin_prefetch(store_slot(t, s, j));
+	    j = j == n ? 1 : j + 1;
 	}
-	if (++seen >= STORE_EVICT_SAMPLE && best != 0)
-	    break;
+	for (unsigned i = 0; i < m; i++) {
+	    const struct store_link *l = store_slot(t, s, cand[i]);
+
+	    if (l != NULL && (l->flags & STORE_F_USED)) {
+		cand[k] = cand[i];
+		age[k++] = sp->tick - l->seen;
+	    }
+	}
+	steps += m;
+	hand = (uint32_t) ((hand - 1 + (uint64_t) m) % n) + 1;
+	while (k > 0) {		/* oldest first, passing blocked ones */
+	    unsigned best = 0;
+	    const unsigned char *slot;
+
+	    for (unsigned i = 1; i < k; i++)
+		if (age[i] > age[best])
+		    best = i;
+	    slot = store_slot(t, s, cand[best]);
+	    if (!store_block_active((const void *) (slot + t->block_off),
+				    now)) {
+		sp->hand = hand;
+		return cand[best];
+	    }
+	    cand[best] = cand[--k];
+	    age[best] = age[k];
+	}
     }
     sp->hand = hand;
-    return best;
+    return 0;
 }
 
 /* take_slot - a free slot: free list, never used, or evicted; 0 if full */

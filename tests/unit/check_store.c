@@ -517,9 +517,9 @@ START_TEST(test_eviction_lru)
 END_TEST
 
 /* A stripe bigger than the sample: the eviction sweep examines
- * STORE_EVICT_SAMPLE live slots from its hand on (slots are handed out in
+ * STORE_EVICT_SAMPLE slots from its hand on (slots are handed out in
  * insertion order, the hand starts at slot 1), evicts the least recently
- * seen of them, passes blocked ones over, goes on past the sample when
+ * seen of them, passes blocked ones over, goes on to the next batch when
  * all it examined were blocked, and counts every eviction. */
 START_TEST(test_eviction_sample)
 {
@@ -530,14 +530,16 @@ START_TEST(test_eviction_sample)
     struct store_stats s;
 
     ck_assert_int_lt(STORE_EVICT_SAMPLE, CAP / 2);
+    ck_assert_int_gt(STORE_EVICT_SAMPLE, 5);
     logins_in_stripe(st, 5, l, CAP + 3);
     for (int i = 0; i < CAP; i++)
 	seen(st, l[i], "192.0.2.1", T0 + (uint32_t) i);
-    for (int i = 0; i < CAP; i++)	/* l9, l30: oldest; l0: next */
-	if (i != 9 && i != 30)
+    for (int i = 0; i < CAP; i++)	/* l5, l30: oldest; l0: next */
+	if (i != 5 && i != 30)
 	    seen(st, l[i], "192.0.2.1", T0 + 100);
-    ck_assert_int_eq(store_user_block(st, l[9], &b, T0 + 100), STORE_OK);
-    /* examined: slots 1..16; l9 blocked, l0 the oldest of the rest */
+    ck_assert_int_eq(store_user_block(st, l[5], &b, T0 + 100), STORE_OK);
+    /* examined: the first batch from slot 1; l5 the oldest but blocked,
+     * l0 the oldest of the rest (l30, older, is not examined) */
     seen(st, l[CAP], "192.0.2.1", T0 + 101);
     ck_assert_int_eq(store_user_get(st, l[0], T0 + 101, &U), STORE_NOTFOUND);
     for (int i = 1; i <= CAP; i++)
