@@ -194,10 +194,12 @@ static void block_in_force(const struct store_block *b, const char *who,
 
 /* record - store this phase's observation and copy the state out */
 static int record(const struct rules_facts *f, STORE *st, uint32_t now,
-		  enum rules_class cls, struct store_user *u,
+		  const struct rules_verdict *v, struct store_user *u,
 		  struct store_client *c, bool *have_user)
 {
-    struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, 0, f->qid, 0};
+    enum rules_class cls = v->cls;
+    struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, 0, f->qid,
+	STORE_OBS_NO_LEARN};
     struct store_client_obs co = {f->client, cls == RULES_CLASS_AUTHENTICATED
 	? f->login : NULL, 0, 0, 0, 0};
     int s;
@@ -208,6 +210,9 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
 	uo.rcpts = co.rcpts = f->rcpts;
 	uo.bytes = co.bytes = f->bytes;
 	uo.flags = co.flags = STORE_OBS_COUNT_ONLY;
+	/* Only a message let through teaches the login its country. */
+	if (v->action <= CFG_ACTION_TAG && !v->from_block)
+	    uo.flags |= STORE_OBS_LEARN;
 	u = NULL, c = NULL;	/* judged from the MAIL copy: no copy-out */
     }
     s = *have_user ? store_user_update(st, &uo, now, u) : STORE_OK;
@@ -322,7 +327,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
      * stores its counts, without a copy). */
     memset(&mc, 0, sizeof(mc));
     if (f->phase != RULES_PHASE_RCPT) {
-	if ((s = record(f, st, now, v->cls, &u, &c, &have_user)) != STORE_OK) {
+	if ((s = record(f, st, now, v, &u, &c, &have_user)) != STORE_OK) {
 	    v->status = s;
 	    raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
 	    return s;

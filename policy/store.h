@@ -172,6 +172,13 @@ struct store_user_obs {
  * without touching the address list or the logins seen, so the end of a
  * message does not count its client address a second time. */
 #define STORE_OBS_COUNT_ONLY 1
+/* The country baseline learns only from what the caller vouches for:
+ * NO_LEARN records the address and its place but not the country in the
+ * baseline; LEARN with COUNT_ONLY adds obs->geo.cc to the baseline (the
+ * engine does this at the end of an accepted message, so a refused botnet
+ * does not teach a login its countries). */
+#define STORE_OBS_NO_LEARN 2
+#define STORE_OBS_LEARN 4
 
 struct store_client_obs {
     struct addr ip;

@@ -207,10 +207,14 @@ static void user_apply(const STORE *st, struct store_urec *u,
     store_win_add(&u->win, now, obs->msgs, obs->rcpts, obs->bytes);
     if (obs->qid != NULL && obs->qid[0] != '\0')
 	user_qid(u, obs->qid);
-    if (obs->flags & STORE_OBS_COUNT_ONLY)
-	return;			/* the login itself was seen already */
+    if (obs->flags & STORE_OBS_COUNT_ONLY) {
+	/* the login itself was seen already; maybe learn its country now */
+	if ((obs->flags & STORE_OBS_LEARN) && obs->geo.cc[0] != '\0')
+	    user_country(u, obs->geo.cc, now);
+	return;
+    }
     user_ip(st, u, obs, now);
-    if (obs->geo.cc[0] != '\0')
+    if (obs->geo.cc[0] != '\0' && !(obs->flags & STORE_OBS_NO_LEARN))
 	user_country(u, obs->geo.cc, now);
     if (obs->geo.has_loc)
 	user_place(u, &obs->geo, now);
