@@ -100,28 +100,39 @@ static void make_dir_for(const char *path, uid_t uid, gid_t gid)
     free(copy);
 }
 
-/* drop_privileges - become milter.user:milter.group when started as root */
-static void drop_privileges(const struct cfg *c)
+/* daemon_ids - milter.user and milter.group; exits when they are unknown */
+static void daemon_ids(const struct cfg *c, uid_t *uid, gid_t *gid)
 {
     struct passwd *pw;
     struct group *gr;
 
-    if (geteuid() != 0)
-	return;
     if ((pw = getpwnam(c->milter.user)) == NULL
 	|| (gr = getgrnam(c->milter.group)) == NULL) {
 	fprintf(stderr, "relayguard-milter: unknown user %s or group %s\n",
 		c->milter.user, c->milter.group);
 	exit(EX_NOUSER);
     }
-    make_dir_for(c->state.path, pw->pw_uid, gr->gr_gid);
-    make_dir_for(c->milter.pidfile, pw->pw_uid, gr->gr_gid);
+    *uid = pw->pw_uid;
+    *gid = gr->gr_gid;
+}
+
+/* make_dirs - the state, pidfile and socket directories, owned by the
+ * daemon user, so it can still remove its pidfile after dropping root */
+static void make_dirs(const struct cfg *c, uid_t uid, gid_t gid)
+{
+    make_dir_for(c->state.path, uid, gid);
+    make_dir_for(c->milter.pidfile, uid, gid);
     if (strncmp(c->milter.socket, "unix:", 5) == 0 || strncmp(c->milter.socket, "local:", 6) == 0)
-	make_dir_for(strchr(c->milter.socket, ':') + 1, pw->pw_uid, gr->gr_gid);
-    if (pw->pw_uid == 0)
+	make_dir_for(strchr(c->milter.socket, ':') + 1, uid, gid);
+}
+
+/* drop_privileges - become milter.user:milter.group */
+static void drop_privileges(const struct cfg *c, uid_t uid, gid_t gid)
+{
+    if (uid == 0)
 	return;
-    if (setgroups(1, &gr->gr_gid) != 0 || setgid(gr->gr_gid) != 0
-	|| setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+    if (setgroups(1, &gid) != 0 || setgid(gid) != 0
+	|| setuid(uid) != 0 || setuid(0) == 0) {
 	fprintf(stderr, "relayguard-milter: cannot drop privileges to %s: %s\n",
 		c->milter.user, strerror(errno));
 	exit(EX_OSERR);
@@ -278,6 +289,8 @@ int main(int argc, char **argv)
     struct runtime *rt;
     struct cfg *c;
     pthread_t maint;
+    uid_t uid = 0;
+    gid_t gid = 0;
     sigset_t set;
     int rc;
 
@@ -296,10 +309,13 @@ int main(int argc, char **argv)
     umask(c->milter.umask);
     if (!o.foreground)
 	daemonize();
-    if (geteuid() == 0)
-	make_dir_for(c->milter.pidfile, 0, 0);
+    if (geteuid() == 0) {
+	daemon_ids(c, &uid, &gid);
+	make_dirs(c, uid, gid);
+    }
     write_pidfile(c->milter.pidfile);
-    drop_privileges(c);
+    if (geteuid() == 0)
+	drop_privileges(c, uid, gid);
     report_init();
     if (rt_load(o.file, &rt, err, sizeof(err)) != 0) {
 	log_msg(LOG_ERR, "cannot start: %s", err);
