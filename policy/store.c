@@ -102,35 +102,37 @@ static uint64_t round_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-/* store_user_stride - bytes of one user slot */
+/* store_user_stride - bytes of one user slot: whole cache lines, so a
+ * slot shares no line with its neighbours (1024 with 16 IPs) */
 uint32_t store_user_stride(uint32_t ips_per_user)
 {
     return (uint32_t) round_up(sizeof(struct store_urec)
 			       + (uint64_t) ips_per_user
-			       * sizeof(struct store_fip),
-			       _Alignof(struct store_urec));
+			       * sizeof(struct store_fip), STORE_LINE);
 }
 
-/* store_geom_make - lay one table out from *off on; advance *off */
+/* client_stride - bytes of one client slot, whole cache lines */
+static uint32_t client_stride(void)
+{
+    return (uint32_t) round_up(sizeof(struct store_crec), STORE_LINE);
+}
+
+/* store_geom_make - lay one table out from *off on; advance *off. The
+ * slots start on a page, so a slot of 1024 bytes never spans two. */
 int store_geom_make(uint32_t max, uint32_t stride, uint64_t *off,
 		    struct store_geom *g)
 {
-    uint32_t cap, nb = 1;
+    uint32_t cap;
 
     if (max == 0 || max > STORE_MAX_ENTRIES)
 	return -1;
     cap = (max + STORE_STRIPES - 1) / STORE_STRIPES;
-    while (nb * 2 < cap)	/* load factor at most 2 when full */
-	nb <<= 1;
     memset(g, 0, sizeof(*g));
     g->cap = cap;
-    g->nbuckets = nb;
     g->stride = stride;
     g->stripes_off = round_up(*off, STORE_LINE);
-    g->buckets_off = g->stripes_off + STORE_STRIPES * STORE_STRIPE_SIZE;
-    g->slots_off = round_up(g->buckets_off
-			    + (uint64_t) STORE_STRIPES * nb * sizeof(uint32_t),
-			    STORE_LINE);
+    g->slots_off = round_up(g->stripes_off
+			    + STORE_STRIPES * STORE_STRIPE_SIZE, STORE_PAGE);
     g->end_off = round_up(g->slots_off
 			  + (uint64_t) STORE_STRIPES * cap * stride,
 			  STORE_PAGE);
@@ -155,7 +157,7 @@ static int header_layout(struct store_hdr *h, uint32_t max_users,
     h->max_clients = max_clients;
     h->ips_per_user = ips;
     if (store_geom_make(max_users, store_user_stride(ips), &off, &h->users)
-	|| store_geom_make(max_clients, sizeof(struct store_crec), &off,
+	|| store_geom_make(max_clients, client_stride(), &off,
 			   &h->clients))
 	return -1;
     h->file_size = off;
@@ -265,10 +267,8 @@ static void tab_setup(STORE *st, struct store_tab *t,
 		      const struct store_geom *g, int is_user)
 {
     t->stripes = (struct store_stripe *) (void *) (st->base + g->stripes_off);
-    t->buckets = (uint32_t *) (void *) (st->base + g->buckets_off);
     t->slots = st->base + g->slots_off;
     t->cap = g->cap;
-    t->nbuckets = g->nbuckets;
     t->stride = g->stride;
     t->is_user = is_user;
     if (is_user) {
@@ -626,11 +626,8 @@ void store_get_stats(const STORE *st, struct store_stats *out)
     out->file_size = st->size;
     out->user_stride = st->users.stride;
     out->client_stride = st->clients.stride;
-    out->user_bytes = (size_t) (((uint64_t) STORE_STRIPES * STORE_STRIPE_SIZE
-				 + (uint64_t) STORE_STRIPES
-				 * st->users.nbuckets * sizeof(uint32_t)
-				 + (uint64_t) STORE_STRIPES * st->users.cap
-				 * st->users.stride)
+    out->user_bytes = (size_t) ((st->hdr->users.end_off
+				 - st->hdr->users.stripes_off)
 				/ ((uint64_t) STORE_STRIPES * st->users.cap));
 }
 

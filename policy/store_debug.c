@@ -34,8 +34,8 @@ void store_debug_break_stripe(STORE *st, int table, unsigned stripe)
     struct store_tab *t = debug_tab(st, table);
 
     stripe %= STORE_STRIPES;
-    for (uint32_t b = 0; b < t->nbuckets; b++)
-	t->buckets[(size_t) stripe * t->nbuckets + b] = BROKEN_LINK;
+    for (uint32_t i = 1; i <= t->stripes[stripe].high && i <= t->cap; i++)
+	((struct store_link *) store_slot(t, stripe, i))->bhead = BROKEN_LINK;
     t->stripes[stripe].hand = BROKEN_LINK;
 }
 
@@ -60,6 +60,15 @@ unsigned store_debug_user_stripe(const STORE *st, const char *login)
     size_t len = store_login_key(st, login, key);
 
     return store_stripe_of(store_hash_login(st, key, len));
+}
+
+/* store_debug_user_home - the home slot of a login in its stripe */
+uint32_t store_debug_user_home(const STORE *st, const char *login)
+{
+    char key[STORE_LOGIN_MAX];
+    size_t len = store_login_key(st, login, key);
+
+    return store_home(&st->users, store_hash_login(st, key, len));
 }
 
 /* store_debug_client_stripe - the stripe an address lands in */

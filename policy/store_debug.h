@@ -1,6 +1,7 @@
 /*
  * store_debug - test-only hooks into the store: hold a stripe lock (to be
- * killed holding it), damage a stripe, find which stripe a key uses.
+ * killed holding it), damage a stripe, find which stripe and home slot a
+ * key uses.
  * Never used by the programs.
  */
 #ifndef RG_STORE_DEBUG_H
@@ -19,6 +20,7 @@ void store_debug_unlock_stripe(STORE *st, int table, unsigned stripe);
 void store_debug_break_stripe(STORE *st, int table, unsigned stripe);
 int store_debug_check_stripe(STORE *st, int table, unsigned stripe);
 unsigned store_debug_user_stripe(const STORE *st, const char *login);
+uint32_t store_debug_user_home(const STORE *st, const char *login);
 unsigned store_debug_client_stripe(const STORE *st, const struct addr *ip);
 uint64_t store_debug_siphash(const uint8_t key[16], const void *data,
 			     size_t len);

@@ -11,12 +11,15 @@
  *
  *   [header, STORE_HDR_SIZE bytes]
  *   [user stripes]   STORE_STRIPES x STORE_STRIPE_SIZE (mutex, list heads)
- *   [user buckets]   STORE_STRIPES x nbuckets x u32
- *   [user slots]     STORE_STRIPES x cap x stride
- *   [client stripes, buckets, slots] likewise
+ *   [user slots]     STORE_STRIPES x cap x stride, from a page boundary;
+ *                    stride a multiple of a cache line
+ *   [client stripes, slots] likewise
  *
- * Links are 1-based slot numbers local to a stripe; 0 is "none", so a
- * file of zeros (fresh ftruncate) is a valid empty table.
+ * There is no separate bucket array: every key has a home slot derived
+ * from its hash, and the head of the chain of keys with that home lives
+ * in the home slot's first line (store_table.c). Links are 1-based slot
+ * numbers local to a stripe; 0 is "none", so a file of zeros (fresh
+ * ftruncate) is a valid empty table.
  */
 #ifndef RG_STORE_INT_H
 #define RG_STORE_INT_H
@@ -28,7 +31,7 @@
 #include "store.h"
 
 #define STORE_MAGIC	UINT64_C(0x3145544154534752)	/* "RGSTATE1" LE */
-#define STORE_VERSION	2	/* 2: recency stamps, no LRU list */
+#define STORE_VERSION	3	/* 3: home slots, chain heads in the slots */
 #define STORE_STRIPES	64	/* power of two */
 #define STORE_HDR_SIZE	4096
 #define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */
@@ -42,14 +45,13 @@
 #define STORE_EVICT_SAMPLE 8	/* live slots examined per eviction */
 
 #define STORE_F_USED	1	/* slot holds a live entry */
+#define STORE_F_LISTED	2	/* slot is free and on the free list */
 
 /* One table's geometry; all derived from its capacity and stride. */
 struct store_geom {
     uint32_t cap;		/* slots per stripe */
-    uint32_t nbuckets;		/* buckets per stripe, power of two */
-    uint32_t stride;		/* bytes per slot */
-    uint32_t pad;
-    uint64_t stripes_off, buckets_off, slots_off, end_off;
+    uint32_t stride;		/* bytes per slot, a multiple of STORE_LINE */
+    uint64_t stripes_off, slots_off, end_off;
 };
 
 struct store_hdr {
@@ -75,20 +77,28 @@ struct store_hdr {
 struct store_stripe {
     pthread_mutex_t mu;
     uint32_t count;		/* live entries */
-    uint32_t high;		/* slots 1..high have been handed out */
-    uint32_t free_head;		/* freed slots, chained through hnext */
+    uint32_t fresh;		/* slots before it were all used once */
+    uint32_t free_head;		/* freed slots (STORE_F_LISTED), see below */
     uint32_t hand;		/* next slot the eviction sweep examines */
     uint64_t tick;		/* recency clock: bumped on insert/touch */
+    uint32_t high;		/* highest slot whose head was ever written */
+    uint32_t pad;
 };
 
-/* The head of every slot. */
+/* The head of every slot: 32 bytes, the first half of its first line.
+ * bhead belongs to the position, not to the entry in it: it heads the
+ * chain of the entries whose home is this slot, wherever they live, and
+ * stays when the slot's own entry goes. A freed slot is on the stripe's
+ * doubly linked free list through hnext and fprev. */
 struct store_link {
-    uint32_t hnext;		/* bucket chain, or free list */
+    uint32_t bhead;		/* chain of the keys whose home this is */
+    uint32_t hnext;		/* next in its home's chain, or free list */
+    uint64_t seen;		/* stripe tick of the last insert/touch */
+    uint32_t first_seen, last_seen;
+    uint32_t fprev;		/* free list: the previous freed slot */
     uint16_t tag;		/* 16 hash bits: cheap first compare */
     uint8_t n;			/* users: IPs held; clients: logins held */
     uint8_t flags;		/* STORE_F_* */
-    uint64_t seen;		/* stripe tick of the last insert/touch */
-    uint32_t first_seen, last_seen;
 };
 
 /* A user's IP, packed: 36 bytes. */
@@ -141,9 +151,8 @@ struct store_crec {
 /* A table as this process sees it: pointers derived from the geometry. */
 struct store_tab {
     struct store_stripe *stripes;
-    uint32_t *buckets;
     unsigned char *slots;
-    uint32_t cap, nbuckets, stride;
+    uint32_t cap, stride;
     size_t koff, klen;		/* key bytes inside a slot */
     size_t block_off;		/* struct store_block inside a slot */
     int is_user;
@@ -192,6 +201,13 @@ static inline void *store_slot(const struct store_tab *t, unsigned s,
     if (idx == 0 || idx > t->cap)
 	return NULL;
     return t->slots + ((size_t) s * t->cap + (idx - 1)) * t->stride;
+}
+
+/* store_home - the home slot of a hash in its stripe: 1..cap, from hash
+ * bits independent of the stripe (bits 0-5) and the tag (bits 48-63) */
+static inline uint32_t store_home(const struct store_tab *t, uint64_t h)
+{
+    return 1 + (uint32_t) (((h >> 6 & UINT32_MAX) * (uint64_t) t->cap) >> 32);
 }
 
 void store_prefetch(const struct store_tab *t, uint64_t h);

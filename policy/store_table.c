@@ -12,24 +12,41 @@
  * (store_lock reads the monotonic clock before it waits, never after it
  * holds the lock; a walk allocates its buffer before it locks).
  *
- * Each stripe is an independent table: a robust process-shared mutex, a
- * bucket array of 1-based slot numbers chained through the slots, a free
- * list, and a recency clock: every insert or touch stamps the slot with
- * the stripe's next tick, so an update writes its own slot only, never a
- * neighbour's. A full stripe evicts by a clock sweep: from the stripe's
- * hand on, the next STORE_EVICT_SAMPLE slots are examined (all of them in
- * a stripe that small) and the least recently seen among them that is not
- * blocked goes; if all of them are blocked the sweep examines the next
- * batch, at most once round the stripe.
- * Every link read from the file is range
- * checked before use and every walk is bounded; a link that fails the
- * check means the stripe is damaged: it is cleared (its entries are lost,
- * the state is a cache) and counted, and the call returns STORE_EFORMAT.
+ * Each stripe is an independent table of cap slots behind a robust
+ * process-shared mutex. Every key has a home slot (store_home: hash bits
+ * apart from the stripe's and the tag's) and goes there when that slot
+ * is free; otherwise into any free slot. Either way it is chained from
+ * its home: the home slot's bhead word heads the chain of every key with
+ * that home (bhead belongs to the position and survives the slot's own
+ * entry). So a lookup loads one slot, its home, and usually finds the
+ * key in it: the home's lines are fetched before the lock is taken, and
+ * no separate index has to arrive first. When the key lives elsewhere
+ * the chain from the home leads to it.
+ *
+ * Free slots: the freed ones are on a doubly linked list (hnext, fprev;
+ * flag STORE_F_LISTED), so a home can be taken out of the middle; the
+ * ones never used are found by the fresh cursor, which only moves
+ * forward over slots that are in use or listed. high is the highest
+ * slot whose head was ever written: walks, checks and clears stop
+ * there, so they never read the untouched rest of a sparse file.
+ *
+ * Recency: every insert or touch stamps the slot with the stripe's next
+ * tick, so an update writes its own slot only. A full stripe evicts by a
+ * clock sweep: from the stripe's hand on, the next STORE_EVICT_SAMPLE
+ * slots are examined (all of them in a stripe that small) and the least
+ * recently seen among them that is not blocked goes; if all of them are
+ * blocked the sweep examines the next batch, at most once round the
+ * stripe. The newcomer takes the evicted slot.
+ *
+ * Every link read from the file is range checked before use and every
+ * walk is bounded; a link that fails the check means the stripe is
+ * damaged: it is cleared (its entries are lost, the state is a cache)
+ * and counted, and the call returns STORE_EFORMAT.
  *
  * Recovery: when a process dies holding a stripe lock, the next locker
- * gets EOWNERDEAD, checks the stripe's lists (ranges, no cycles, counts,
- * hashes, the hand), clears it if anything is wrong, marks the
- * mutex consistent and counts the recovery.
+ * gets EOWNERDEAD, checks the stripe (ranges, chains, homes, tags, the
+ * free list both ways, counts, the cursors), clears it if anything is
+ * wrong, marks the mutex consistent and counts the recovery.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -48,12 +65,11 @@ static inline struct store_stripe *stripe_of(const struct store_tab *t,
     return &t->stripes[s];
 }
 
-/* bucket_of - the bucket word for a hash */
-static inline uint32_t *bucket_of(const struct store_tab *t, unsigned s,
-				  uint64_t h)
+/* link_of - a slot's head, or NULL for a link out of range */
+static inline struct store_link *link_of(const struct store_tab *t,
+					 unsigned s, uint32_t idx)
 {
-    return &t->buckets[(size_t) s * t->nbuckets
-		       + ((h >> 6) & (t->nbuckets - 1))];
+    return store_slot(t, s, idx);
 }
 
 /* hash_tag - the 16 hash bits kept in a slot */
@@ -79,51 +95,73 @@ static uint64_t slot_hash(const STORE *st, const struct store_tab *t,
     return store_siphash(st->key, key, t->klen);
 }
 
+/* high_of - the stripe's high mark, capped: how far walks go */
+static inline uint32_t high_of(const struct store_tab *t, unsigned s)
+{
+    uint32_t high = stripe_of(t, s)->high;
+
+    return high < t->cap ? high : t->cap;
+}
+
+/* raise_high - slot idx's head is about to be written */
+static inline void raise_high(struct store_stripe *sp, uint32_t idx)
+{
+    if (idx > sp->high)
+	sp->high = idx;
+}
+
 /* store_stripe_clear - forget every entry of a damaged stripe */
 void store_stripe_clear(STORE *st, struct store_tab *t, unsigned s)
 {
     struct store_stripe *sp = stripe_of(t, s);
+    uint32_t high = high_of(t, s);
 
-    uint32_t high = sp->high < t->cap ? sp->high : t->cap;
+    for (uint32_t i = 1; i <= high; i++) {
+	struct store_link *l = link_of(t, s, i);
 
-    memset(&t->buckets[(size_t) s * t->nbuckets], 0,
-	   t->nbuckets * sizeof(uint32_t));
-    for (uint32_t i = 1; i <= high; i++)
-	((struct store_link *) store_slot(t, s, i))->flags = 0;
+	l->flags = 0;
+	l->bhead = 0;
+    }
     __atomic_store_n(&sp->count, 0, __ATOMIC_RELAXED);
     sp->high = 0;
+    sp->fresh = 1;
     sp->free_head = 0;
     sp->hand = 0;
     store_stat_add(&st->hdr->stripe_resets, 1);
 }
 
-/* check_used - count the live slots handed out; number or -1 */
-static long check_used(const struct store_tab *t, unsigned s)
+/* check_slots - flags, stamps and the untouched tail; the number of live
+ * slots, or -1 (listed ones are counted into *listed) */
+static long check_slots(const struct store_tab *t, unsigned s, long *listed)
 {
     const struct store_stripe *sp = stripe_of(t, s);
     long n = 0;
 
+    *listed = 0;
     for (uint32_t idx = 1; idx <= sp->high; idx++) {
-	const struct store_link *l = store_slot(t, s, idx);
+	const struct store_link *l = link_of(t, s, idx);
+	unsigned f = l->flags & (STORE_F_USED | STORE_F_LISTED);
 
-	if (l->flags & STORE_F_USED) {
-	    if (l->seen > sp->tick)
-		return -1;
-	    n++;
-	}
+	if (f == (STORE_F_USED | STORE_F_LISTED) || l->flags != f
+	    || (idx < sp->fresh && f == 0))	/* fresh 0 reads as 1 */
+	    return -1;
+	if (f == STORE_F_USED && l->seen > sp->tick)
+	    return -1;
+	n += f == STORE_F_USED;
+	*listed += f == STORE_F_LISTED;
     }
     return n;
 }
 
-/* check_chains - walk every bucket chain; number of entries or -1 */
+/* check_chains - walk every home's chain; number of entries or -1 */
 static long check_chains(const STORE *st, const struct store_tab *t,
 			 unsigned s)
 {
     const struct store_stripe *sp = stripe_of(t, s);
     long n = 0;
 
-    for (uint32_t b = 0; b < t->nbuckets; b++) {
-	uint32_t idx = t->buckets[(size_t) s * t->nbuckets + b];
+    for (uint32_t home = 1; home <= sp->high; home++) {
+	uint32_t idx = link_of(t, s, home)->bhead;
 
 	while (idx != 0) {
 	    const unsigned char *slot = store_slot(t, s, idx);
@@ -134,8 +172,7 @@ static long check_chains(const STORE *st, const struct store_tab *t,
 		|| ++n > (long) sp->count)
 		return -1;
 	    h = slot_hash(st, t, slot);
-	    if (store_stripe_of(h) != s || bucket_of(t, s, h)
-		!= &t->buckets[(size_t) s * t->nbuckets + b]
+	    if (store_stripe_of(h) != s || store_home(t, h) != home
 		|| l->tag != hash_tag(h))
 		return -1;
 	    idx = l->hnext;
@@ -144,19 +181,20 @@ static long check_chains(const STORE *st, const struct store_tab *t,
     return n;
 }
 
-/* check_free - walk the free list; number of slots or -1 */
-static long check_free(const struct store_tab *t, unsigned s)
+/* check_free - walk the free list both ways; number of slots or -1 */
+static long check_free(const struct store_tab *t, unsigned s, long listed)
 {
     const struct store_stripe *sp = stripe_of(t, s);
-    uint32_t idx = sp->free_head;
+    uint32_t idx = sp->free_head, prev = 0;
     long n = 0;
 
     while (idx != 0) {
-	const struct store_link *l = store_slot(t, s, idx);
+	const struct store_link *l = link_of(t, s, idx);
 
-	if (l == NULL || idx > sp->high || (l->flags & STORE_F_USED)
-	    || ++n > (long) (sp->high - sp->count))
+	if (l == NULL || idx > sp->high || l->flags != STORE_F_LISTED
+	    || l->fprev != prev || ++n > listed)
 	    return -1;
+	prev = idx;
 	idx = l->hnext;
     }
     return n;
@@ -167,12 +205,14 @@ int store_stripe_check(const STORE *st, const struct store_tab *t,
 		       unsigned s)
 {
     const struct store_stripe *sp = stripe_of(t, s);
+    long live, listed;
 
-    if (sp->high > t->cap || sp->count > sp->high || sp->hand > t->cap)
+    if (sp->high > t->cap || sp->count > sp->high || sp->hand > t->cap
+	|| sp->fresh > sp->high + 1)
 	return -1;
-    if (check_used(t, s) != (long) sp->count
-	|| check_chains(st, t, s) != (long) sp->count
-	|| check_free(t, s) != (long) (sp->high - sp->count))
+    if ((live = check_slots(t, s, &listed)) != (long) sp->count
+	|| check_chains(st, t, s) != live
+	|| check_free(t, s, listed) != listed)
 	return -1;
     return 0;
 }
@@ -237,39 +277,49 @@ static int damaged(STORE *st, struct store_tab *t, unsigned s)
     return STORE_EFORMAT;
 }
 
-/* store_prefetch - start loading a key's bucket word (before the lock) */
+/* store_prefetch - start loading every line of a key's home slot, before
+ * the lock is taken: the misses overlap one another and the locking */
 void store_prefetch(const struct store_tab *t, uint64_t h)
 {
-    __builtin_prefetch(bucket_of(t, store_stripe_of(h), h));
+    const unsigned char *slot = store_slot(t, store_stripe_of(h),
+					   store_home(t, h));
+
+    for (uint32_t off = 0; off < t->stride; off += STORE_LINE)
+	__builtin_prefetch(slot + off, 1);
 }
 
-/* slot_prefetch - start loading every line of a slot at once: the misses
- * then overlap instead of following one another */
-static inline void slot_prefetch(const unsigned char *slot, uint32_t stride)
+/* key_at - does slot l hold key (tag first)? */
+static inline int key_at(const struct store_tab *t,
+			 const struct store_link *l, uint16_t tag,
+			 const void *key)
 {
-    for (uint32_t off = 0; off < stride; off += STORE_LINE)
-	__builtin_prefetch(slot + off, 1);
-    __builtin_prefetch(slot + stride - 1, 1);
+    return l->tag == tag && (l->flags & STORE_F_USED)
+	&& memcmp((const unsigned char *) l + t->koff, key, t->klen) == 0;
 }
 
 /* store_find - look a key up; *idx = slot or 0 */
 int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
 	       const void *key, uint32_t *idx)
 {
-    uint32_t i = *bucket_of(t, s, h), steps = 0;
+    uint32_t home = store_home(t, h), i, steps = 0;
+    const struct store_link *hl = link_of(t, s, home);
     uint16_t tag = hash_tag(h);
-    const unsigned char *first = store_slot(t, s, i);
 
     *idx = 0;
-    if (first != NULL)		/* usually the entry sought */
-	slot_prefetch(first, t->stride);
-    while (i != 0) {
-	const unsigned char *slot = store_slot(t, s, i);
-	const struct store_link *l = (const void *) slot;
+    if (home > stripe_of(t, s)->high)
+	return STORE_OK;	/* never written: no chain, no entry */
+    if (hl->bhead > t->cap)
+	return damaged(st, t, s);
+    if (key_at(t, hl, tag, key)) {	/* the usual case */
+	*idx = home;
+	return STORE_OK;
+    }
+    for (i = hl->bhead; i != 0;) {
+	const struct store_link *l = link_of(t, s, i);
 
-	if (slot == NULL || ++steps > t->cap)
+	if (l == NULL || !(l->flags & STORE_F_USED) || ++steps > t->cap)
 	    return damaged(st, t, s);
-	if (l->tag == tag && memcmp(slot + t->koff, key, t->klen) == 0) {
+	if (i != home && key_at(t, l, tag, key)) {
 	    *idx = i;
 	    return STORE_OK;
 	}
@@ -281,7 +331,7 @@ int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
 /* store_touch - stamp a slot most recently seen */
 int store_touch(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
 {
-    struct store_link *l = store_slot(t, s, idx);
+    struct store_link *l = link_of(t, s, idx);
 
     if (l == NULL)
 	return damaged(st, t, s);
@@ -289,15 +339,16 @@ int store_touch(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
     return STORE_OK;
 }
 
-/* chain_unlink - take a slot out of its bucket chain */
+/* chain_unlink - take a slot out of its home's chain */
 static int chain_unlink(const STORE *st, struct store_tab *t, unsigned s,
 			uint32_t idx)
 {
     unsigned char *slot = store_slot(t, s, idx);
-    uint32_t *pp = bucket_of(t, s, slot_hash(st, t, slot)), steps = 0;
+    uint32_t home = store_home(t, slot_hash(st, t, slot)), steps = 0;
+    uint32_t *pp = &link_of(t, s, home)->bhead;
 
     while (*pp != idx) {
-	struct store_link *l = store_slot(t, s, *pp);
+	struct store_link *l = link_of(t, s, *pp);
 
 	if (l == NULL || ++steps > t->cap)
 	    return -1;
@@ -307,33 +358,71 @@ static int chain_unlink(const STORE *st, struct store_tab *t, unsigned s,
     return 0;
 }
 
+/* free_push - put a slot no longer used on the free list */
+static void free_push(struct store_tab *t, unsigned s, uint32_t idx)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+    struct store_link *l = link_of(t, s, idx), *next;
+
+    l->flags = STORE_F_LISTED;
+    l->fprev = 0;
+    l->hnext = sp->free_head;
+    if ((next = link_of(t, s, sp->free_head)) != NULL)
+	next->fprev = idx;
+    sp->free_head = idx;
+}
+
+/* free_take - take a listed slot off the free list; -1 if damaged */
+static int free_take(struct store_tab *t, unsigned s, uint32_t idx)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+    struct store_link *l = link_of(t, s, idx), *prev, *next = NULL;
+
+    if (l == NULL || l->flags != STORE_F_LISTED)
+	return -1;
+    if (l->hnext != 0 && ((next = link_of(t, s, l->hnext)) == NULL
+			  || next->fprev != idx))
+	return -1;
+    if (l->fprev == 0) {
+	if (sp->free_head != idx)
+	    return -1;
+	sp->free_head = l->hnext;
+    } else {
+	if ((prev = link_of(t, s, l->fprev)) == NULL || prev->hnext != idx)
+	    return -1;
+	prev->hnext = l->hnext;
+    }
+    if (next != NULL)
+	next->fprev = l->fprev;
+    l->flags = 0;
+    return 0;
+}
+
 /* store_remove - delete a slot's entry and put the slot on the free list */
 int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
 {
     struct store_stripe *sp = stripe_of(t, s);
-    struct store_link *l = store_slot(t, s, idx);
+    struct store_link *l = link_of(t, s, idx);
 
     if (l == NULL || !(l->flags & STORE_F_USED) || sp->count == 0)
 	return damaged(st, t, s);
     if (chain_unlink(st, t, s, idx) != 0)
 	return damaged(st, t, s);
-    l->flags = 0;
-    l->hnext = sp->free_head;
-    sp->free_head = idx;
+    free_push(t, s, idx);
     __atomic_store_n(&sp->count, sp->count - 1, __ATOMIC_RELAXED);
     return STORE_OK;
 }
 
 /* evict_victim - the least recently seen slot not blocked at now among
  * those the sweep examines (see the top), or 0 if every one is blocked;
- * called with the stripe full (high == cap, no free slot). The sweep
- * reads the heads of a batch of slots (one line each, fetched at once),
- * then the blocks of the oldest first until one is not in force, so
- * usually one more line. */
+ * called with the stripe full (every slot in use). The sweep reads the
+ * heads of a batch of slots (one line each, fetched at once), then the
+ * blocks of the oldest first until one is not in force, so usually one
+ * more line. */
 static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
 {
     struct store_stripe *sp = stripe_of(t, s);
-    uint32_t n = sp->high, hand = sp->hand, steps = 0;
+    uint32_t n = t->cap, hand = sp->hand, steps = 0;
     uint32_t cand[STORE_EVICT_SAMPLE];
     uint64_t age[STORE_EVICT_SAMPLE];
 
@@ -348,7 +437,7 @@ static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
 	    j = j == n ? 1 : j + 1;
 	}
 	for (unsigned i = 0; i < m; i++) {
-	    const struct store_link *l = store_slot(t, s, cand[i]);
+	    const struct store_link *l = link_of(t, s, cand[i]);
 
 	    if (l != NULL && (l->flags & STORE_F_USED)) {
 		cand[k] = cand[i];
@@ -378,33 +467,53 @@ static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
     return 0;
 }
 
-/* take_slot - a free slot: free list, never used, or evicted; 0 if full */
-static int take_slot(STORE *st, struct store_tab *t, unsigned s,
-		     uint32_t now, uint32_t *idx)
+/* take_fresh - the next slot never used, or 0; the cursor moves past
+ * slots taken as homes meanwhile */
+static uint32_t take_fresh(struct store_tab *t, unsigned s)
 {
     struct store_stripe *sp = stripe_of(t, s);
-    struct store_link *l;
+
+    if (sp->fresh == 0)
+	sp->fresh = 1;
+    while (sp->fresh <= t->cap) {
+	uint32_t idx = sp->fresh++;
+
+	if (idx > sp->high || !(link_of(t, s, idx)->flags
+				& (STORE_F_USED | STORE_F_LISTED)))
+	    return idx;
+    }
+    return 0;
+}
+
+/* take_slot - the key's home if free, else any free slot: listed, never
+ * used, or evicted; STORE_FULL if every slot holds a block in force */
+static int take_slot(STORE *st, struct store_tab *t, unsigned s,
+		     uint32_t home, uint32_t now, uint32_t *idx)
+{
+    struct store_stripe *sp = stripe_of(t, s);
+    struct store_link *hl = link_of(t, s, home);
     int rc;
 
+    if (home > sp->high || hl->flags == 0) {	/* never used */
+	*idx = home;
+	return STORE_OK;
+    }
+    if (hl->flags == STORE_F_LISTED) {
+	*idx = home;
+	return free_take(t, s, home) == 0 ? STORE_OK : damaged(st, t, s);
+    }
     if (sp->free_head != 0) {
-	if ((l = store_slot(t, s, sp->free_head)) == NULL
-	    || (l->flags & STORE_F_USED))
-	    return damaged(st, t, s);
 	*idx = sp->free_head;
-	sp->free_head = l->hnext;
-	return STORE_OK;
+	return free_take(t, s, *idx) == 0 ? STORE_OK : damaged(st, t, s);
     }
-    if (sp->high < t->cap) {
-	*idx = ++sp->high;
+    if ((*idx = take_fresh(t, s)) != 0)
 	return STORE_OK;
-    }
     if ((*idx = evict_victim(t, s, now)) == 0)
 	return sp->count < t->cap ? damaged(st, t, s) : STORE_FULL;
     if ((rc = store_remove(st, t, s, *idx)) != STORE_OK)
 	return rc;
     store_stat_add(&st->hdr->evictions, 1);
-    sp->free_head = ((struct store_link *) store_slot(t, s, *idx))->hnext;
-    return STORE_OK;
+    return free_take(t, s, *idx) == 0 ? STORE_OK : damaged(st, t, s);
 }
 
 /* store_insert - create an entry for a key known to be absent */
@@ -412,23 +521,28 @@ int store_insert(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
 		 const void *key, uint32_t now, uint32_t *idx)
 {
     struct store_stripe *sp = stripe_of(t, s);
-    uint32_t *b = bucket_of(t, s, h);
+    uint32_t home = store_home(t, h), bhead;
+    struct store_link *l, *hl;
     unsigned char *slot;
-    struct store_link *l;
     int rc;
 
-    if ((rc = take_slot(st, t, s, now, idx)) != STORE_OK)
+    if ((rc = take_slot(st, t, s, home, now, idx)) != STORE_OK)
 	return rc;
+    raise_high(sp, *idx);
+    raise_high(sp, home);
     slot = store_slot(t, s, *idx);
-    memset(slot, 0, t->stride);
-    memcpy(slot + t->koff, key, t->klen);
     l = (struct store_link *) (void *) slot;
+    bhead = l->bhead;		/* the position's, not the entry's */
+    memset(slot, 0, t->stride);
+    l->bhead = bhead;
+    memcpy(slot + t->koff, key, t->klen);
     l->tag = hash_tag(h);
     l->flags = STORE_F_USED;
     l->first_seen = l->last_seen = now;
     l->seen = ++sp->tick;
-    l->hnext = *b;
-    *b = *idx;
+    hl = link_of(t, s, home);
+    l->hnext = hl->bhead;
+    hl->bhead = *idx;
     __atomic_store_n(&sp->count, sp->count + 1, __ATOMIC_RELAXED);
     return STORE_OK;
 }

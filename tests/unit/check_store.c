@@ -472,6 +472,22 @@ static void logins_in_stripe(STORE *st, unsigned s, char (*out)[16], int n)
     }
 }
 
+/* logins_at_homes - n logins of stripe s, the first ones with homes 1, 2,
+ * ... up to cap in order (so they fill the stripe's slots in insertion
+ * order), the rest anywhere in the stripe */
+static void logins_at_homes(STORE *st, unsigned s, uint32_t cap,
+			    char (*out)[16], int n)
+{
+    for (int i = 0; i < n; i++)
+	for (int k = 0;; k++) {
+	    snprintf(out[i], 16, "h%d.%d", i, k);
+	    if (store_debug_user_stripe(st, out[i]) == s
+		&& ((uint32_t) i >= cap
+		    || store_debug_user_home(st, out[i]) == (uint32_t) i + 1))
+		break;
+	}
+}
+
 START_TEST(test_eviction_lru)
 {
     STORE *st = tnew("lru", 4 * 64, 2);	/* 4 slots per stripe */
@@ -517,8 +533,8 @@ START_TEST(test_eviction_lru)
 END_TEST
 
 /* A stripe bigger than the sample: the eviction sweep examines
- * STORE_EVICT_SAMPLE slots from its hand on (slots are handed out in
- * insertion order, the hand starts at slot 1), evicts the least recently
+ * STORE_EVICT_SAMPLE slots from its hand on (the logins are picked so
+ * that each one's home is the next slot, the hand starts at slot 1), evicts the least recently
  * seen of them, passes blocked ones over, goes on to the next batch when
  * all it examined were blocked, and counts every eviction. */
 START_TEST(test_eviction_sample)
@@ -531,7 +547,7 @@ START_TEST(test_eviction_sample)
 
     ck_assert_int_lt(STORE_EVICT_SAMPLE, CAP / 2);
     ck_assert_int_gt(STORE_EVICT_SAMPLE, 5);
-    logins_in_stripe(st, 5, l, CAP + 3);
+    logins_at_homes(st, 5, CAP, l, CAP + 3);
     for (int i = 0; i < CAP; i++)
 	seen(st, l[i], "192.0.2.1", T0 + (uint32_t) i);
     for (int i = 0; i < CAP; i++)	/* l5, l30: oldest; l0: next */
@@ -566,6 +582,66 @@ START_TEST(test_eviction_sample)
     store_get_stats(st, &s);
     ck_assert_uint_eq(s.evictions, 2);
     ck_assert_int_eq(store_debug_check_stripe(st, 0, 5), 0);
+    store_close(st);
+}
+END_TEST
+
+/* Keys that share a home: the first takes it, the others live elsewhere
+ * and are chained from it. Removing the one at home, one in the middle
+ * of the chain and the last, in a random order against a model, with
+ * homes taken back out of the middle of the free list, must keep every
+ * other key findable and the stripe whole. */
+START_TEST(test_home_chains)
+{
+    enum { CAP = 12, POOL = 12, ROUNDS = 600 };
+    STORE *st = tnew("chains", CAP * 64, 2);
+    char l[POOL][16];
+    int in[POOL] = { 0 }, same = 0;
+    uint64_t r = 0x2545f4914f6cdd1du;
+
+    /* the first 5 all have home 3; the rest anywhere in stripe 9 */
+    for (int i = 0; i < POOL; i++)
+	for (int k = 0;; k++) {
+	    snprintf(l[i], 16, "c%d.%d", i, k);
+	    if (store_debug_user_stripe(st, l[i]) == 9
+		&& (i >= 5 || store_debug_user_home(st, l[i]) == 3))
+		break;
+	}
+    for (int i = 0; i < POOL; i++)
+	same += store_debug_user_home(st, l[i]) == 3;
+    ck_assert_int_ge(same, 5);
+    for (int i = 0; i < 5; i++) {
+	seen(st, l[i], "192.0.2.1", T0);
+	in[i] = 1;
+    }
+    for (int i = 0; i < 5; i++)
+	ck_assert_int_eq(store_user_get(st, l[i], T0, &U), STORE_OK);
+    ck_assert_int_eq(store_debug_check_stripe(st, 0, 9), 0);
+    for (int step = 0; step < ROUNDS; step++) {
+	int i;
+
+	r ^= r << 13;
+	r ^= r >> 7;
+	r ^= r << 17;
+	i = (int) (r % POOL);
+	if (in[i]) {
+	    ck_assert_int_eq(store_user_reset(st, l[i], T0), STORE_OK);
+	    in[i] = 0;
+	} else {
+	    seen(st, l[i], "192.0.2.1", T0 + (uint32_t) step);
+	    in[i] = 1;
+	}
+	for (int j = 0; j < POOL; j++)
+	    ck_assert_int_eq(store_user_get(st, l[j], T0, &U),
+			     in[j] ? STORE_OK : STORE_NOTFOUND);
+	ck_assert_int_eq(store_debug_check_stripe(st, 0, 9), 0);
+    }
+    {
+	struct store_stats s;
+
+	store_get_stats(st, &s);
+	ck_assert_uint_eq(s.evictions, 0);	/* POOL == CAP: never full */
+    }
     store_close(st);
 }
 END_TEST
@@ -756,6 +832,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_count_only);
     tcase_add_test(tc, test_eviction_lru);
     tcase_add_test(tc, test_eviction_sample);
+    tcase_add_test(tc, test_home_chains);
     tcase_add_test(tc, test_block_expiry);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_client);
