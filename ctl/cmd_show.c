@@ -320,15 +320,16 @@ static int user_ips_table(struct ctl *c, const struct store_user *u,
     for (uint32_t i = 0; rc == 0 && i < u->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &u->ips[i];
 	char a[ADDR_STRLEN], first[TEXT_AGE_MAX], last[TEXT_AGE_MAX];
-	char count[12], asn[16], org[GEO_ORG_MAX];
-	const char *cells[] = { a, first, last, count, ip->geo.cc, asn, org };
+	char count[12], asn[16], org[GEO_ORG_MAX], cc[3];
+	const char *cells[] = { a, first, last, count, cc, asn, org };
 
+	store_ip_cc(ip, cc);
 	addr_format(&ip->ip, a, sizeof(a));
 	text_age(c->now, ip->first_seen, first, sizeof(first));
 	text_age(c->now, ip->last_seen, last, sizeof(last));
 	snprintf(count, sizeof(count), "%u", ip->count);
-	if (ip->geo.asn)
-	    snprintf(asn, sizeof(asn), "AS%u", ip->geo.asn);
+	if (ip->asn)
+	    snprintf(asn, sizeof(asn), "AS%u", ip->asn);
 	else
 	    snprintf(asn, sizeof(asn), "-");
 	org_of(geo, &ip->ip, org, sizeof(org));
@@ -406,16 +407,17 @@ static void ips_json(struct json *j, const struct store_user *u,
     json_arr(j);
     for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &u->ips[i];
-	char a[ADDR_STRLEN], org[GEO_ORG_MAX];
+	char a[ADDR_STRLEN], org[GEO_ORG_MAX], cc[3];
 
+	store_ip_cc(ip, cc);
 	org_of(geo, &ip->ip, org, sizeof(org));
 	json_obj(j);
 	json_kstr(j, "address", addr_format(&ip->ip, a, sizeof(a)));
 	json_kuint(j, "first_seen", ip->first_seen);
 	json_kuint(j, "last_seen", ip->last_seen);
 	json_kuint(j, "count", ip->count);
-	json_kstr(j, "country", ip->geo.cc);
-	json_kuint(j, "asn", ip->geo.asn);
+	json_kstr(j, "country", cc);
+	json_kuint(j, "asn", ip->asn);
 	json_kstr(j, "organisation", org);
 	json_obj_end(j);
     }

@@ -97,24 +97,26 @@ void cmd_state_distinct(const struct store_user *u, uint32_t now, uint32_t w,
 	const struct store_ip *ip = &u->ips[i];
 	struct addr p;
 	uint32_t k;
+	char cc[3];
 
 	if (!in_window(ip->last_seen, now, w))
 	    continue;
+	store_ip_cc(ip, cc);
 	d->ips++;
 	addr_prefix(&ip->ip, &p);
 	for (k = 0; k < d->prefixes && !addr_equal(&pfx[k], &p); k++)
 	    ;
 	if (k == d->prefixes)
 	    pfx[d->prefixes++] = p;
-	for (k = 0; ip->geo.cc[0] && k < d->countries
-	     && memcmp(d->ccs[k], ip->geo.cc, 2) != 0; k++)
+	for (k = 0; cc[0] && k < d->countries
+	     && memcmp(d->ccs[k], cc, 2) != 0; k++)
 	    ;
-	if (ip->geo.cc[0] && k == d->countries)
-	    memcpy(d->ccs[d->countries++], ip->geo.cc, 3);
-	for (k = 0; ip->geo.asn && k < d->asns && asn[k] != ip->geo.asn; k++)
+	if (cc[0] && k == d->countries)
+	    memcpy(d->ccs[d->countries++], cc, 3);
+	for (k = 0; ip->asn && k < d->asns && asn[k] != ip->asn; k++)
 	    ;
-	if (ip->geo.asn && k == d->asns)
-	    asn[d->asns++] = ip->geo.asn;
+	if (ip->asn && k == d->asns)
+	    asn[d->asns++] = ip->asn;
     }
     qsort(d->ccs, d->countries, sizeof(d->ccs[0]), cc_cmp);
 }

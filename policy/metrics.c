@@ -68,16 +68,19 @@ static bool key_prefix(const struct store_ip *ip, struct addr *k)
 
 static bool key_country(const struct store_ip *ip, struct addr *k)
 {
+    char cc[3];
+
     memset(k, 0, sizeof(*k));
-    memcpy(k->b, ip->geo.cc, 2);
-    return ip->geo.cc[0] != 0;
+    store_ip_cc(ip, cc);
+    memcpy(k->b, cc, 2);
+    return cc[0] != 0;
 }
 
 static bool key_asn(const struct store_ip *ip, struct addr *k)
 {
     memset(k, 0, sizeof(*k));
-    memcpy(k->b, &ip->geo.asn, sizeof(ip->geo.asn));
-    return ip->geo.asn != 0;
+    memcpy(k->b, &ip->asn, sizeof(ip->asn));
+    return ip->asn != 0;
 }
 
 /* fmt_ip, fmt_prefix, fmt_country, fmt_asn - a key as evidence text */

@@ -55,7 +55,7 @@
 #define FNV_PRIME	16777619u
 #define KNOWN_FLAGS	(STORE_CREATE | STORE_RECREATE | STORE_READONLY)
 
-_Static_assert(sizeof(struct store_fip) == 36, "packed IP entry");
+_Static_assert(sizeof(struct store_ip) == 36, "packed IP entry");
 _Static_assert(sizeof(struct store_stripe) <= STORE_STRIPE_SIZE, "stripe");
 _Static_assert(sizeof(struct store_hdr) <= STORE_HDR_SIZE, "header");
 _Static_assert(STORE_IPS_MAX <= UINT8_MAX && STORE_CLIENT_LOGINS <= UINT8_MAX,
@@ -81,7 +81,7 @@ uint32_t store_abi(void)
     static const uint32_t words[] = {
 	sizeof(pthread_mutex_t), sizeof(struct store_stripe),
 	sizeof(struct store_hdr), offsetof(struct store_hdr, counters),
-	sizeof(struct store_link), sizeof(struct store_fip),
+	sizeof(struct store_link), sizeof(struct store_ip),
 	sizeof(struct store_urec), offsetof(struct store_urec, win),
 	sizeof(struct store_crec), offsetof(struct store_crec, logins),
 	sizeof(struct store_win), sizeof(struct store_block),
@@ -108,7 +108,7 @@ uint32_t store_user_stride(uint32_t ips_per_user)
 {
     return (uint32_t) round_up(sizeof(struct store_urec)
 			       + (uint64_t) ips_per_user
-			       * sizeof(struct store_fip), STORE_LINE);
+			       * sizeof(struct store_ip), STORE_LINE);
 }
 
 /* client_stride - bytes of one client slot, whole cache lines */

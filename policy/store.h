@@ -90,12 +90,24 @@ struct store_geo {
     uint8_t has_loc;
 };
 
+/* One of a user's addresses: 36 bytes, the same in the file and in a
+ * copy, so a copy of the list is one memcpy. cc is two letters without a
+ * NUL (zeros if unknown: print with "%.2s"); no location is STORE_NO_LOC
+ * in lat_c; the accuracy radius is not kept per address. */
 struct store_ip {
     struct addr ip;
     uint32_t first_seen, last_seen;
-    uint32_t count;
-    struct store_geo geo;
+    uint32_t asn;		/* 0 if unknown */
+    int16_t lat_c, lon_c;	/* centidegrees */
+    char cc[2];			/* ISO country, upper case */
+    uint16_t count;		/* observations, saturating at 65535 */
 };
+
+#define STORE_NO_LOC	INT16_MIN	/* store_ip.lat_c: no location */
+
+/* An address's country as text: "" unless two letters. */
+void store_ip_cc(const struct store_ip *ip, char out[3]);
+#define STORE_COUNT_MAX	UINT16_MAX	/* store_ip.count saturates here */
 
 /* Sliding windows: minute and hour rings with interpolated edges. */
 struct store_win {

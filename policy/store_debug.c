@@ -77,9 +77,35 @@ unsigned store_debug_client_stripe(const STORE *st, const struct addr *ip)
     return store_stripe_of(store_hash_addr(st, ip));
 }
 
-/* store_debug_siphash - the raw keyed hash, for reference vectors */
+/* store_debug_siphash - the store's raw keyed hash (SipHash-1-3) */
 uint64_t store_debug_siphash(const uint8_t key[16], const void *data,
 			     size_t len)
 {
     return store_siphash(key, data, len);
+}
+
+/* store_debug_siphash24 - SipHash-2-4 on the same rounds, for the
+ * reference vectors */
+uint64_t store_debug_siphash24(const uint8_t key[16], const void *data,
+			       size_t len)
+{
+    return store_siphash24(key, data, len);
+}
+
+/* store_debug_login_ref - the one-pass normalise-and-hash of a login */
+uint64_t store_debug_login_ref(const STORE *st, const char *login,
+			       char out[STORE_LOGIN_MAX])
+{
+    size_t len;
+
+    return store_login_ref(st, login, out, &len);
+}
+
+/* store_debug_login_hash - the same in two steps, to compare */
+uint64_t store_debug_login_hash(const STORE *st, const char *login,
+				char out[STORE_LOGIN_MAX])
+{
+    size_t len = store_login_key(st, login, out);
+
+    return store_hash_login(st, out, len);
 }

@@ -24,5 +24,11 @@ uint32_t store_debug_user_home(const STORE *st, const char *login);
 unsigned store_debug_client_stripe(const STORE *st, const struct addr *ip);
 uint64_t store_debug_siphash(const uint8_t key[16], const void *data,
 			     size_t len);
+uint64_t store_debug_siphash24(const uint8_t key[16], const void *data,
+			       size_t len);
+uint64_t store_debug_login_ref(const STORE *st, const char *login,
+			       char out[STORE_LOGIN_MAX]);
+uint64_t store_debug_login_hash(const STORE *st, const char *login,
+				char out[STORE_LOGIN_MAX]);
 
 #endif

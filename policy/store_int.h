@@ -101,19 +101,6 @@ struct store_link {
     uint8_t flags;		/* STORE_F_* */
 };
 
-/* A user's IP, packed: 36 bytes. */
-struct store_fip {
-    uint8_t ip[16];
-    uint32_t first_seen, last_seen;
-    uint32_t asn;
-    int16_t lat_c, lon_c;	/* STORE_NO_LOC: none */
-    uint32_t cc_count;		/* country (2 x 7 bits) << 18 | count (18 bits) */
-};
-
-#define STORE_NO_LOC	INT16_MIN
-#define STORE_CC_SHIFT	18
-#define STORE_COUNT_MAX	((UINT32_C(1) << STORE_CC_SHIFT) - 1)
-
 struct store_fplace {		/* [0] latest located login, [1] the one before */
     uint32_t time[2];
     int16_t lat_c[2], lon_c[2];
@@ -133,7 +120,7 @@ struct store_urec {
     struct store_fcountry countries[STORE_COUNTRIES];
     char qids[STORE_QIDS][STORE_QID_MAX];
     struct store_win win;
-    struct store_fip ips[];	/* ips_per_user of them */
+    struct store_ip ips[];	/* ips_per_user of them, newest first */
 };
 
 struct store_flogin {
@@ -183,8 +170,12 @@ void store_stat_add(uint64_t *ctr, uint64_t n);
 /* store_key.c */
 uint64_t store_siphash(const uint8_t key[STORE_KEY_LEN], const void *data,
 		       size_t len);
+uint64_t store_siphash24(const uint8_t key[STORE_KEY_LEN], const void *data,
+			 size_t len);
 size_t store_login_key(const STORE *st, const char *login,
 		       char out[STORE_LOGIN_MAX]);
+uint64_t store_login_ref(const STORE *st, const char *login,
+			 char out[STORE_LOGIN_MAX], size_t *len);
 uint64_t store_hash_login(const STORE *st, const char *key, size_t len);
 uint64_t store_hash_addr(const STORE *st, const struct addr *a);
 void store_copy_text(char *dst, size_t size, const char *src);

@@ -1,16 +1,20 @@
 /*
- * store_key - the store's keyed hash (SipHash-2-4) and login normalisation.
+ * store_key - the store's keyed hash (SipHash-1-3) and login normalisation.
  *
  * Contract: pure functions of their arguments and the file's 128-bit key;
  * thread-safe, no allocation. Attackers choose login names and client
  * addresses, so every table index comes from a hash keyed with a secret
- * drawn at file creation (RAND_bytes).
+ * drawn at file creation (RAND_bytes). The variant is SipHash-1-3 (one
+ * round per word, three to finish), the one Rust's and CPython's hash
+ * tables use against flooding: half the rounds of SipHash-2-4, whose
+ * reference vectors still check the round function (store_siphash24).
  *
  * A login is normalised once, before any lock: surrounding white space
  * trimmed, ASCII lowercased, control bytes replaced with '?'. A login
  * that does not fit STORE_LOGIN_MAX - 1 bytes keeps its first bytes and
  * ends in '~' and 16 hex digits of the keyed hash of the whole normalised
  * login, so two long logins that share a prefix stay two entries.
+ * store_login_ref normalises and hashes in one pass over the words.
  */
 #include <endian.h>
 #include <string.h>
@@ -22,6 +26,8 @@
 #define SIP_C2 UINT64_C(0x6c7967656e657261)
 #define SIP_C3 UINT64_C(0x7465646279746573)
 #define SIP_FINAL 0xff
+#define SIP_C 1			/* rounds per message word */
+#define SIP_D 3			/* rounds to finish */
 
 #define LOGIN_HASH_HEX 16	/* hex digits of the suffix */
 #define LOGIN_PREFIX (STORE_LOGIN_MAX - 1 - 1 - LOGIN_HASH_HEX)
@@ -86,12 +92,20 @@ static inline void sip_init(struct sip *s, const uint8_t key[STORE_KEY_LEN])
     s->total = 0;
 }
 
-/* sip_block - compress one 64-bit message word (2 rounds) */
-static inline void sip_block(struct sip *s, uint64_t m)
+/* sip_rounds - c SipRounds (c a constant after inlining) */
+__attribute__((always_inline))
+static inline void sip_rounds(struct sip *s, int c)
+{
+    for (int i = 0; i < c; i++)
+	sip_round(s);
+}
+
+/* sip_block - compress one 64-bit message word */
+__attribute__((always_inline))
+static inline void sip_block(struct sip *s, uint64_t m, int c)
 {
     s->v3 ^= m;
-    sip_round(s);
-    sip_round(s);
+    sip_rounds(s, c);
     s->v0 ^= m;
 }
 
@@ -101,26 +115,26 @@ static void sip_byte(struct sip *s, uint8_t c)
     s->m |= (uint64_t) c << (8 * s->mlen);
     s->total++;
     if (++s->mlen == 8) {
-	sip_block(s, s->m);
+	sip_block(s, s->m, SIP_C);
 	s->m = 0;
 	s->mlen = 0;
     }
 }
 
-/* sip_final - finish: length byte, 4 rounds */
+/* sip_final - finish: the pending bytes and the length byte, d rounds */
 __attribute__((always_inline))
-static inline uint64_t sip_final(struct sip *s)
+static inline uint64_t sip_final(struct sip *s, int c, int d)
 {
-    sip_block(s, s->m | (s->total << 56));
+    sip_block(s, s->m | (s->total << 56), c);
     s->v2 ^= SIP_FINAL;
-    for (int i = 0; i < 4; i++)
-	sip_round(s);
+    sip_rounds(s, d);
     return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
-/* store_siphash - SipHash-2-4 of a buffer */
-uint64_t store_siphash(const uint8_t key[STORE_KEY_LEN], const void *data,
-		       size_t len)
+/* sip_hash - SipHash-c-d of a buffer */
+__attribute__((always_inline))
+static inline uint64_t sip_hash(const uint8_t key[STORE_KEY_LEN],
+				const void *data, size_t len, int c, int d)
 {
     const uint8_t *p = data;
     struct sip s;
@@ -128,7 +142,7 @@ uint64_t store_siphash(const uint8_t key[STORE_KEY_LEN], const void *data,
 
     sip_init(&s, key);
     for (i = 0; i + 8 <= len; i += 8)
-	sip_block(&s, sip_le64(p + i));
+	sip_block(&s, sip_le64(p + i), c);
     if (i < len) {		/* the tail, zero padded */
 	uint8_t tail[8] = { 0 };
 
@@ -136,7 +150,21 @@ uint64_t store_siphash(const uint8_t key[STORE_KEY_LEN], const void *data,
 	s.m = sip_le64(tail);
     }
     s.total = len;
-    return sip_final(&s);
+    return sip_final(&s, c, d);
+}
+
+/* store_siphash - the store's keyed hash of a buffer (SipHash-1-3) */
+uint64_t store_siphash(const uint8_t key[STORE_KEY_LEN], const void *data,
+		       size_t len)
+{
+    return sip_hash(key, data, len, SIP_C, SIP_D);
+}
+
+/* store_siphash24 - SipHash-2-4, for its reference vectors only */
+uint64_t store_siphash24(const uint8_t key[STORE_KEY_LEN], const void *data,
+			 size_t len)
+{
+    return sip_hash(key, data, len, 2, 4);
 }
 
 /* login_is_space - white space trimmed from both ends of a login */
@@ -175,32 +203,38 @@ static inline uint64_t swar_map(uint64_t x, uint64_t *ctl)
     return x | ((ge_a & ~gt_z & ascii & SWAR_HIGH) >> 2);	/* + 0x20 */
 }
 
+/* word_at - the login's bytes w..w+7 as a little-endian word, zero
+ * beyond its end n (never reads past it) */
+static inline uint64_t word_at(const unsigned char *b, size_t n, size_t w)
+{
+    uint64_t x = 0;
+
+    if (n >= w + 8) {
+	memcpy(&x, b + w, 8);
+	return le64toh(x);
+    }
+    for (size_t i = n; i > w; i--)
+	x = x << 8 | b[i - 1];
+    return x;
+}
+
 /* login_short - map a login that fits, 8 bytes at a time */
 static void login_short(const unsigned char *b, size_t n,
 			char out[STORE_LOGIN_MAX])
 {
     uint64_t ctl = 0;
+    size_t w;
 
-    for (size_t w = 0; w < STORE_LOGIN_MAX; w += 8) {
-	uint64_t x = 0;
-	size_t k = n > w ? n - w : 0;
+    for (w = 0; w < n; w += 8) {
+	uint64_t x = word_at(b, n, w), c = 0;
+	size_t k = n - w;
 
-	if (k >= 8)
-	    memcpy(&x, b + w, 8);
-	else if (k > 0)
-	    memcpy(&x, b + w, k);
-	x = le64toh(x);
-	if (k < 8) {		/* only the login's own bytes count */
-	    uint64_t c = 0;
-
-	    x = swar_map(x, &c);
-	    ctl |= c & ((UINT64_C(1) << (8 * k)) - 1);
-	} else {
-	    x = swar_map(x, &ctl);
-	}
-	x = htole64(x);
+	x = htole64(swar_map(x, &c));
+	/* only the login's own bytes count; zero padding is no control */
+	ctl |= k >= 8 ? c : c & ((UINT64_C(1) << (8 * k)) - 1);
 	memcpy(out + w, &x, 8);
     }
+    memset(out + w, 0, STORE_LOGIN_MAX - w);
     if (ctl != 0)		/* rare: put '?' for control bytes */
 	for (size_t i = 0; i < n; i++)
 	    out[i] = (char) login_map((unsigned char) out[i]);
@@ -241,11 +275,66 @@ size_t store_login_key(const STORE *st, const char *login,
 	    out[i] = (char) c;
 	sip_byte(&s, c);
     }
-    h = sip_final(&s);
+    h = sip_final(&s, SIP_C, SIP_D);
     out[LOGIN_PREFIX] = LOGIN_TILDE;
     for (int i = 0; i < LOGIN_HASH_HEX; i++)
 	out[LOGIN_PREFIX + 1 + i] = hex[(h >> (60 - 4 * i)) & 0xf];
     return STORE_LOGIN_MAX - 1;
+}
+
+/* store_login_ref - store_login_key and the keyed hash of its result in
+ * one pass: each word is hashed as it is mapped, so the mapping overlaps
+ * the hash's chain of rounds. Same results as the two calls. */
+uint64_t store_login_ref(const STORE *st, const char *login,
+			 char out[STORE_LOGIN_MAX], size_t *len)
+{
+    const unsigned char *b, *e;
+    uint64_t ctl = 0, x = 0;
+    struct sip s;
+    size_t n, w;
+
+    if (login == NULL)
+	return *len = store_login_key(st, login, out), 0;
+    b = (const unsigned char *) login;
+    while (login_is_space(*b))
+	b++;
+    e = b + strlen((const char *) b);
+    while (e > b && login_is_space(e[-1]))
+	e--;
+    n = (size_t) (e - b);
+    if (n >= STORE_LOGIN_MAX || n == 0) {	/* rare: long, or nothing */
+	*len = store_login_key(st, login, out);
+	return store_siphash(st->key, out, *len);
+    }
+    sip_init(&s, st->key);
+    for (w = 0; w + 8 <= n; w += 8) {
+	x = swar_map(word_at(b, n, w), &ctl);
+	sip_block(&s, x, SIP_C);
+	x = htole64(x);
+	memcpy(out + w, &x, 8);
+    }
+    x = 0;
+    if (w < n) {		/* the tail: its own bytes count, zero padded */
+	uint64_t c = 0;
+
+	x = swar_map(word_at(b, n, w), &c);
+	ctl |= c & ((UINT64_C(1) << (8 * (n - w))) - 1);
+    }
+    {
+	uint64_t le = htole64(x);
+
+	memcpy(out + w, &le, 8);
+	memset(out + w + 8, 0, STORE_LOGIN_MAX - w - 8);
+    }
+    *len = n;
+    if (ctl != 0) {		/* rare: control bytes become '?' */
+	for (size_t i = 0; i < n; i++)
+	    out[i] = (char) login_map((unsigned char) out[i]);
+	return store_siphash(st->key, out, n);
+    }
+    s.m = x;
+    s.total = n;
+    return sip_final(&s, SIP_C, SIP_D);
 }
 
 /* store_normalize_login - public form of store_login_key */
@@ -268,8 +357,7 @@ uint32_t store_login_hash32(const STORE *st, const char *login)
 
     if (st == NULL)
 	return 0;
-    len = store_login_key(st, login, key);
-    return (uint32_t) (store_hash_login(st, key, len) >> 32);
+    return (uint32_t) (store_login_ref(st, login, key, &len) >> 32);
 }
 
 /* store_hash_addr - keyed hash of a client address */

@@ -11,7 +11,7 @@
  * - the IP list, most recently observed first: a known IP moves to the
  *   front, a new one is put there and, with ips_per_user IPs held, the
  *   least recently observed one drops off; first/last seen, count
- *   (saturating at 2^18 - 1) and the GeoIP facts of the latest
+ *   (saturating at 65535) and the GeoIP facts of the latest
  *   observation that had any (a per-IP accuracy radius is not kept);
  * - messages, recipients and bytes in the windows (store_win.c);
  * - the country baseline: up to STORE_COUNTRIES countries with the number
@@ -33,8 +33,6 @@
 
 #define DAY_S		86400
 #define EACH_BATCH	32	/* slots copied per lock hold in a walk */
-#define CC_BITS		7	/* one ASCII letter */
-#define CC_MASK		0x7f
 
 /* A normalised login, its hash and stripe. */
 struct user_ref {
@@ -49,61 +47,45 @@ static int user_ref(const STORE *st, const char *login, struct user_ref *r)
 {
     if (st == NULL || login == NULL)
 	return STORE_EARG;
-    if ((r->len = store_login_key(st, login, r->key)) == 0)
+    r->h = store_login_ref(st, login, r->key, &r->len);
+    if (r->len == 0)
 	return STORE_EARG;
-    r->h = store_hash_login(st, r->key, r->len);
     r->s = store_stripe_of(r->h);
     return STORE_OK;
 }
 
-/* cc_letter - an upper-case letter index, or -1 */
-static int cc_letter(char c)
+/* cc_upper - a country code as two upper-case letters, or 0 if it is
+ * not two ASCII letters; packed as first << 8 | second */
+static inline unsigned cc_upper(const char *cc)
 {
-    if (c >= 'A' && c <= 'Z')
-	return c - 'A';
-    if (c >= 'a' && c <= 'z')
-	return c - 'a';
-    return -1;
-}
+    unsigned a = (unsigned char) cc[0] & ~0x20u, b = (unsigned char) cc[1] & ~0x20u;
 
-/* cc_pack - a country code as two 7-bit upper-case letters, 0 if none */
-static uint32_t cc_pack(const char *cc)
-{
-    int a = cc_letter(cc[0]), b = a >= 0 ? cc_letter(cc[1]) : -1;
-
-    if (a < 0 || b < 0)
+    if (a - 'A' >= 26u || b - 'A' >= 26u)
 	return 0;
-    return (uint32_t) ('A' + a) << CC_BITS | (uint32_t) ('A' + b);
-}
-
-/* cc_unpack - the text of a packed country code ("" unless two letters) */
-static inline void cc_unpack(uint32_t code, char cc[3])
-{
-    char a = (char) ((code >> CC_BITS) & CC_MASK), b = (char) (code & CC_MASK);
-    int ok = a >= 'A' && a <= 'Z' && b >= 'A' && b <= 'Z';
-
-    cc[0] = ok ? a : '\0';
-    cc[1] = ok ? b : '\0';
-    cc[2] = '\0';
-}
-
-/* cc_code - the packed form of a stored two-byte code */
-static inline uint32_t cc_code(const char cc[2])
-{
-    return ((uint32_t) (unsigned char) cc[0] & CC_MASK) << CC_BITS
-	| ((uint32_t) (unsigned char) cc[1] & CC_MASK);
+    return a << 8 | b;
 }
 
 /* ip_geo - record what GeoIP said about an IP, if it said anything */
-static void ip_geo(struct store_fip *ip, const struct store_geo *g)
+static inline void ip_geo(struct store_ip *ip, const struct store_geo *g)
 {
-    if (g->cc[0] == '\0' && g->asn == 0 && !g->has_loc)
+    unsigned cc = cc_upper(g->cc);
+
+    if (cc == 0 && g->asn == 0 && !g->has_loc)
 	return;
-    ip->cc_count = (ip->cc_count & STORE_COUNT_MAX)
-	| cc_pack(g->cc) << STORE_CC_SHIFT;
+    ip->cc[0] = (char) (cc >> 8);
+    ip->cc[1] = (char) (cc & 0xff);
     ip->asn = g->asn;
     ip->lat_c = g->has_loc ? g->lat_c : STORE_NO_LOC;
     ip->lon_c = g->has_loc ? g->lon_c : STORE_NO_LOC;
+}
+
+/* addr_is - do 16 stored address bytes equal an address? */
+static inline int addr_is(const struct addr *a, const uint64_t w[2])
+{
+    uint64_t x[2];
+
+    memcpy(x, a->b, sizeof(x));
+    return ((x[0] ^ w[0]) | (x[1] ^ w[1])) == 0;
 }
 
 /* user_ip - the observed IP to the front of the list */
@@ -111,26 +93,28 @@ static void user_ip(const STORE *st, struct store_urec *u,
 		    const struct store_user_obs *obs, uint32_t now)
 {
     uint32_t n = u->l.n < st->ips_per_user ? u->l.n : st->ips_per_user;
-    struct store_fip *ips = u->ips, cur;
+    struct store_ip *ips = u->ips, cur;
+    uint64_t w[2];
     uint32_t i;
 
-    for (i = 0; i < n; i++)
-	if (memcmp(ips[i].ip, obs->ip.b, sizeof(ips[i].ip)) == 0)
-	    break;
+    memcpy(w, obs->ip.b, sizeof(w));
+    for (i = 0; i < n && !addr_is(&ips[i].ip, w); i++)
+	;
     if (i < n) {
 	cur = ips[i];
     } else {
 	memset(&cur, 0, sizeof(cur));
-	memcpy(cur.ip, obs->ip.b, sizeof(cur.ip));
+	cur.ip = obs->ip;
 	cur.first_seen = cur.last_seen = now;
 	cur.lat_c = cur.lon_c = STORE_NO_LOC;
 	i = n < st->ips_per_user ? n++ : n - 1;
     }
-    memmove(&ips[1], &ips[0], i * sizeof(ips[0]));
+    if (i > 0)
+	memmove(&ips[1], &ips[0], i * sizeof(ips[0]));
     if (now > cur.last_seen)
 	cur.last_seen = now;
-    if ((cur.cc_count & STORE_COUNT_MAX) < STORE_COUNT_MAX)
-	cur.cc_count++;
+    if (cur.count < STORE_COUNT_MAX)
+	cur.count++;
     ip_geo(&cur, &obs->geo);
     ips[0] = cur;
     u->l.n = (uint8_t) n;
@@ -141,14 +125,14 @@ static void user_country(struct store_urec *u, const char *cc, uint32_t now)
 {
     uint16_t day = (uint16_t) (now / DAY_S);
     struct store_fcountry *c = u->countries, *pick = &c[0];
-    uint32_t code = cc_pack(cc);
-    char up[3];
+    unsigned code = cc_upper(cc);
 
     if (code == 0)
 	return;
-    cc_unpack(code, up);	/* stored upper case */
     for (int i = 0; i < STORE_COUNTRIES; i++) {
-	if (c[i].cc[0] == up[0] && c[i].cc[1] == up[1]) {
+	if ((unsigned) (unsigned char) c[i].cc[0] << 8
+	    == (code & 0xff00u) && (unsigned char) c[i].cc[1]
+	    == (code & 0xffu)) {
 	    if (day > c[i].last_day) {
 		if (c[i].days < UINT16_MAX)
 		    c[i].days++;
@@ -160,8 +144,8 @@ static void user_country(struct store_urec *u, const char *cc, uint32_t now)
 				    || c[i].last_day < pick->last_day))
 	    pick = &c[i];
     }
-    pick->cc[0] = up[0];
-    pick->cc[1] = up[1];
+    pick->cc[0] = (char) (code >> 8);
+    pick->cc[1] = (char) (code & 0xff);
     pick->days = 1;
     pick->first_day = pick->last_day = day;
 }
@@ -230,7 +214,24 @@ static void place_copy(const struct store_fplace *p, int i,
     out->acc_km = p->acc_km[i];
 }
 
-/* store_user_copy - a slot (live or copied) to the caller's form */
+/* cc_text - a stored country code as text: "" unless two letters */
+static inline void cc_text(const char in[2], char out[3])
+{
+    int ok = cc_upper(in) != 0;
+
+    out[0] = ok ? in[0] : '\0';
+    out[1] = ok ? in[1] : '\0';
+    out[2] = '\0';
+}
+
+/* store_ip_cc - an address's country as text */
+void store_ip_cc(const struct store_ip *ip, char out[3])
+{
+    cc_text(ip->cc, out);
+}
+
+/* store_user_copy - a slot (live or copied) to the caller's form; the
+ * address list is stored as it is handed out, one memcpy */
 void store_user_copy(const STORE *st, const struct store_urec *r,
 		     uint32_t now, struct store_user *out)
 {
@@ -244,7 +245,7 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
     place_copy(&r->place, 0, &out->last_login);
     place_copy(&r->place, 1, &out->prev_login);
     for (int i = 0; i < STORE_COUNTRIES; i++) {
-	cc_unpack(cc_code(r->countries[i].cc), out->countries[i].cc);
+	cc_text(r->countries[i].cc, out->countries[i].cc);
 	out->countries[i].days = r->countries[i].days;
 	out->countries[i].first_day = r->countries[i].first_day;
 	out->countries[i].last_day = r->countries[i].last_day;
@@ -255,21 +256,7 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
     }
     out->win = r->win;
     out->nips = n;
-    for (uint32_t i = 0; i < n; i++) {
-	const struct store_fip *f = &r->ips[i];
-	struct store_ip *o = &out->ips[i];
-
-	memcpy(o->ip.b, f->ip, sizeof(o->ip.b));
-	o->first_seen = f->first_seen;
-	o->last_seen = f->last_seen;
-	o->count = f->cc_count & STORE_COUNT_MAX;
-	cc_unpack(f->cc_count >> STORE_CC_SHIFT, o->geo.cc);
-	o->geo.asn = f->asn;
-	o->geo.has_loc = f->lat_c != STORE_NO_LOC;
-	o->geo.lat_c = o->geo.has_loc ? f->lat_c : 0;
-	o->geo.lon_c = o->geo.has_loc ? f->lon_c : 0;
-	o->geo.acc_km = 0;	/* not kept per IP */
-    }
+    memcpy(out->ips, r->ips, n * sizeof(out->ips[0]));
 }
 
 /* store_user_update - apply an observation and copy the result out */

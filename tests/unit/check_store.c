@@ -32,14 +32,53 @@ START_TEST(test_siphash_vectors)
 	{8, UINT64_C(0x93f5f5799a932462)}, {15, UINT64_C(0xa129ca6149be45e5)},
 	{63, UINT64_C(0x958a324ceb064572)},
     };
+    static const uint8_t zero[16];
 
     for (int i = 0; i < 16; i++)
 	key[i] = (uint8_t) i;
     for (int i = 0; i < 64; i++)
 	msg[i] = (uint8_t) i;
+    /* SipHash-2-4 reference vectors: the round function */
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-	ck_assert_msg(store_debug_siphash(key, msg, v[i].len) == v[i].h,
-		      "siphash of %zu bytes", v[i].len);
+	ck_assert_msg(store_debug_siphash24(key, msg, v[i].len) == v[i].h,
+		      "siphash24 of %zu bytes", v[i].len);
+    /* SipHash-1-3, the store's: published values under the zero key */
+    ck_assert_uint_eq(store_debug_siphash(zero, "", 0),
+		      UINT64_C(0xd1fba762150c532c));
+    ck_assert_uint_eq(store_debug_siphash(zero, "siphash", 7),
+		      UINT64_C(0x8264ceeccb16bcbe));
+}
+END_TEST
+
+/* The one-pass normalise-and-hash agrees with the two steps for every
+ * length around the word edges, upper case, control bytes, white space,
+ * high bytes, long logins and nothing at all. */
+START_TEST(test_login_ref)
+{
+    STORE *st = tnew("ref", 256, 4);
+    char in[80], a[STORE_LOGIN_MAX], b[STORE_LOGIN_MAX];
+    static const char fill[] = "Ab\001x\tZ\377q";
+
+    for (size_t n = 0; n < sizeof(in) - 3; n++) {
+	for (int variant = 0; variant < 4; variant++) {
+	    size_t k = 0;
+
+	    if (variant == 1)
+		in[k++] = ' ';
+	    for (size_t i = 0; i < n; i++)
+		in[k++] = variant == 2 ? fill[i % (sizeof(fill) - 1)]
+		    : (char) ('A' + (i * 7 + n) % 26 + (i % 3 ? 32 : 0));
+	    if (variant == 3)
+		in[k++] = '\t';
+	    in[k] = '\0';
+	    memset(a, 'x', sizeof(a));
+	    memset(b, 'y', sizeof(b));
+	    ck_assert_uint_eq(store_debug_login_ref(st, in, a),
+			      store_debug_login_hash(st, in, b));
+	    ck_assert_msg(memcmp(a, b, sizeof(a)) == 0, "key of %zu bytes", n);
+	}
+    }
+    store_close(st);
 }
 END_TEST
 
@@ -138,10 +177,10 @@ START_TEST(test_insert_lookup)
     ck_assert_uint_eq(U.first_seen, T0 + 5);
     ck_assert_uint_eq(U.nips, 1);
     ck_assert_uint_eq(U.ips[0].count, 1);
-    ck_assert_str_eq(U.ips[0].geo.cc, "DE");
-    ck_assert_uint_eq(U.ips[0].geo.asn, 3320);
-    ck_assert_int_eq(U.ips[0].geo.lat_c, 5252);
-    ck_assert_int_eq(U.ips[0].geo.has_loc, 1);
+    ck_assert_mem_eq(U.ips[0].cc, "DE", 2);
+    ck_assert_uint_eq(U.ips[0].asn, 3320);
+    ck_assert_int_eq(U.ips[0].lat_c, 5252);
+    ck_assert_int_ne(U.ips[0].lon_c, STORE_NO_LOC);
     ck_assert_uint_eq(U.block.until, 0);
     ck_assert_uint_eq(store_win_sum(&U.win, STORE_RCPTS, T0 + 5, 60), 4);
     ck_assert_uint_eq(store_win_sum(&U.win, STORE_BYTES, T0 + 5, 3600),
@@ -824,6 +863,7 @@ static Suite *store_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_siphash_vectors);
     tcase_add_test(tc, test_normalize);
+    tcase_add_test(tc, test_login_ref);
     tcase_add_test(tc, test_insert_lookup);
     tcase_add_test(tc, test_distinct_ips);
     tcase_add_test(tc, test_countries);
