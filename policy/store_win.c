@@ -32,16 +32,6 @@
 #define WIN_HOUR_S	3600
 #define WIN_DAY_S	86400
 #define WIN_MIN_WINDOW	(STORE_MIN_BUCKETS * WIN_MIN_S)
-#define WIN_MAX_RINGS	3
-
-/* One ring: its epoch word, bucket span and counter arrays. */
-struct win_ring {
-    uint32_t *epoch;
-    uint32_t span;
-    unsigned n;
-    uint16_t *v[WIN_MAX_RINGS];
-    unsigned nv;
-};
 
 /* win_sat - saturating add to a 16-bit bucket */
 static inline uint16_t win_sat(uint16_t a, uint64_t b)
@@ -51,60 +41,56 @@ static inline uint16_t win_sat(uint16_t a, uint64_t b)
     return s > UINT16_MAX ? UINT16_MAX : (uint16_t) s;
 }
 
-/* win_minutes - describe the minute ring of a window */
-static void win_minutes(struct store_win *w, struct win_ring *r)
+/* ring_slot - advance a ring of n buckets (a constant once inlined, so
+ * the remainders are multiplications) to bucket e, clearing the buckets
+ * it passes in each of its arrays (c may be NULL); the slot of e, or -1
+ * if e has left the ring. Usually e is the newest bucket already. */
+__attribute__((always_inline))
+static inline int ring_slot(uint32_t *epoch, uint32_t e, unsigned n,
+			    uint16_t *a, uint16_t *b, uint16_t *c)
 {
-    r->epoch = &w->min_epoch;
-    r->span = WIN_MIN_S;
-    r->n = STORE_MIN_BUCKETS;
-    r->v[0] = w->m_msgs;
-    r->v[1] = w->m_rcpts;
-    r->nv = 2;
-}
+    if (e > *epoch) {
+	uint32_t d = e - *epoch;
 
-/* win_hours - describe the hour ring of a window */
-static void win_hours(struct store_win *w, struct win_ring *r)
-{
-    r->epoch = &w->hour_epoch;
-    r->span = WIN_HOUR_S;
-    r->n = STORE_HOUR_BUCKETS;
-    r->v[0] = w->h_msgs;
-    r->v[1] = w->h_rcpts;
-    r->v[2] = w->h_bytes;
-    r->nv = 3;
-}
+	if (d >= n) {
+	    memset(a, 0, n * sizeof(*a));
+	    memset(b, 0, n * sizeof(*b));
+	    if (c != NULL)
+		memset(c, 0, n * sizeof(*c));
+	} else {
+	    for (uint32_t k = 1; k <= d; k++) {
+		uint32_t i = (*epoch + k) % n;
 
-/* win_ring_slot - advance a ring to bucket e; its slot, or -1 if gone */
-static int win_ring_slot(struct win_ring *r, uint32_t e)
-{
-    uint32_t d;
-
-    if (e > *r->epoch) {
-	d = e - *r->epoch;
-	for (unsigned i = 0; i < r->nv; i++) {
-	    if (d >= r->n) {
-		memset(r->v[i], 0, r->n * sizeof(r->v[i][0]));
-		continue;
+		a[i] = b[i] = 0;
+		if (c != NULL)
+		    c[i] = 0;
 	    }
-	    for (uint32_t k = 1; k <= d; k++)
-		r->v[i][(*r->epoch + k) % r->n] = 0;
 	}
-	*r->epoch = e;
-    } else if (*r->epoch - e >= r->n) {
+	*epoch = e;
+    } else if (*epoch - e >= n) {
 	return -1;
     }
-    return (int) (e % r->n);
+    return (int) (e % n);
+}
+
+/* min_slot, hour_slot - the two rings of a window advanced to now */
+static inline int min_slot(struct store_win *w, uint32_t now)
+{
+    return ring_slot(&w->min_epoch, now / WIN_MIN_S, STORE_MIN_BUCKETS,
+		     w->m_msgs, w->m_rcpts, NULL);
+}
+
+static inline int hour_slot(struct store_win *w, uint32_t now)
+{
+    return ring_slot(&w->hour_epoch, now / WIN_HOUR_S, STORE_HOUR_BUCKETS,
+		     w->h_msgs, w->h_rcpts, w->h_bytes);
 }
 
 /* store_win_roll - advance both rings to now without adding */
 void store_win_roll(struct store_win *w, uint32_t now)
 {
-    struct win_ring r;
-
-    win_minutes(w, &r);
-    (void) win_ring_slot(&r, now / WIN_MIN_S);
-    win_hours(w, &r);
-    (void) win_ring_slot(&r, now / WIN_HOUR_S);
+    (void) min_slot(w, now);
+    (void) hour_slot(w, now);
 }
 
 /* store_win_add - count msgs, rcpts and bytes at now */
@@ -112,18 +98,15 @@ void store_win_add(struct store_win *w, uint32_t now, uint32_t msgs,
 		   uint32_t rcpts, uint64_t bytes)
 {
     uint64_t units = bytes / STORE_BYTES_UNIT + (bytes % STORE_BYTES_UNIT != 0);
-    struct win_ring r;
     int slot;
 
     if (w == NULL)
 	return;
-    win_minutes(w, &r);
-    if ((slot = win_ring_slot(&r, now / WIN_MIN_S)) >= 0) {
+    if ((slot = min_slot(w, now)) >= 0) {
 	w->m_msgs[slot] = win_sat(w->m_msgs[slot], msgs);
 	w->m_rcpts[slot] = win_sat(w->m_rcpts[slot], rcpts);
     }
-    win_hours(w, &r);
-    if ((slot = win_ring_slot(&r, now / WIN_HOUR_S)) >= 0) {
+    if ((slot = hour_slot(w, now)) >= 0) {
 	w->h_msgs[slot] = win_sat(w->h_msgs[slot], msgs);
 	w->h_rcpts[slot] = win_sat(w->h_rcpts[slot], rcpts);
 	w->h_bytes[slot] = win_sat(w->h_bytes[slot], units);
