@@ -213,6 +213,10 @@ static inline uint64_t word_at(const unsigned char *b, size_t n, size_t w)
 	memcpy(&x, b + w, 8);
 	return le64toh(x);
     }
+    if (n >= 8) {		/* the last 8 bytes, shifted into place */
+	memcpy(&x, b + n - 8, 8);
+	return le64toh(x) >> (8 * (w + 8 - n));
+    }
     for (size_t i = n; i > w; i--)
 	x = x << 8 | b[i - 1];
     return x;
@@ -324,7 +328,9 @@ uint64_t store_login_ref(const STORE *st, const char *login,
 	uint64_t le = htole64(x);
 
 	memcpy(out + w, &le, 8);
-	memset(out + w + 8, 0, STORE_LOGIN_MAX - w - 8);
+	le = 0;
+	for (size_t o = w + 8; o < STORE_LOGIN_MAX; o += 8)
+	    memcpy(out + o, &le, 8);
     }
     *len = n;
     if (ctl != 0) {		/* rare: control bytes become '?' */
