@@ -103,11 +103,18 @@ static inline uint32_t high_of(const struct store_tab *t, unsigned s)
     return high < t->cap ? high : t->cap;
 }
 
-/* raise_high - slot idx's head is about to be written */
-static inline void raise_high(struct store_stripe *sp, uint32_t idx)
+/* raise_high - slot idx's head is about to be written: the heads up to
+ * it that were never written are cleared first, so what lies past the
+ * mark in a damaged file never becomes a link (a file made here has
+ * zeros there already; this writes each head once in the file's life) */
+static void raise_high(struct store_tab *t, unsigned s, uint32_t idx)
 {
-    if (idx > sp->high)
-	sp->high = idx;
+    struct store_stripe *sp = stripe_of(t, s);
+
+    if (idx > t->cap)
+	return;
+    while (sp->high < idx)
+	memset(link_of(t, s, ++sp->high), 0, sizeof(struct store_link));
 }
 
 /* store_stripe_clear - forget every entry of a damaged stripe */
@@ -547,8 +554,7 @@ int store_insert(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
 
     if ((rc = take_slot(st, t, s, home, now, idx)) != STORE_OK)
 	return rc;
-    raise_high(sp, *idx);
-    raise_high(sp, home);
+    raise_high(t, s, *idx > home ? *idx : home);
     slot = store_slot(t, s, *idx);
     l = (struct store_link *) (void *) slot;
     bhead = l->bhead;		/* the position's, not the entry's */

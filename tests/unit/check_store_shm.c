@@ -454,6 +454,41 @@ START_TEST(test_recreate_race)
 }
 END_TEST
 
+/* Garbage past a stripe's high mark (a damaged file: what a file made
+ * here has there is zeros) never becomes a link: keys whose homes lie
+ * past the mark go in, the stripe stays whole, every key is found. */
+START_TEST(test_garbage_past_high)
+{
+    STORE *st = tnew("past", 64 * 64, 2);	/* 64 slots per stripe */
+    struct store_tab *t = &st->users;
+    char l[24][16];
+    unsigned s = 0;
+    int n = 0;
+
+    for (int k = 0; n < 24; k++) {	/* 24 logins of one stripe */
+	snprintf(l[n], sizeof(l[n]), "g%d", k);
+	if (n == 0)
+	    s = store_debug_user_stripe(st, l[0]);
+	if (store_debug_user_stripe(st, l[n]) == s)
+	    n++;
+    }
+    ck_assert_uint_eq(t->stripes[s].high, 0);
+    for (uint32_t i = 1; i <= t->cap; i++) {	/* heads full of junk */
+	struct store_link *lk = store_slot(t, s, i);
+
+	memset(lk, 0xa5, sizeof(*lk));
+	lk->flags = STORE_F_USED | (i % 2 ? 0 : STORE_F_LISTED);
+    }
+    for (int i = 0; i < n; i++)
+	seen(st, l[i], "192.0.2.9", T0 + (uint32_t) i);
+    for (int i = 0; i < n; i++)
+	ck_assert_int_eq(store_user_get(st, l[i], T0 + 30, &U), STORE_OK);
+    ck_assert_int_eq(store_debug_check_stripe(st, 0, s), 0);
+    ck_assert_uint_eq(store_stripe_count(t, s), (uint32_t) n);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_boot_change)
 {
     STORE *st = tnew("boot", 512, 4), *again;
@@ -500,6 +535,7 @@ static Suite *store_shm_suite(void)
     tcase_add_test(tc, test_lock_timeout);
     tcase_add_test(tc, test_damage_midop);
     tcase_add_test(tc, test_boot_change);
+    tcase_add_test(tc, test_garbage_past_high);
     suite_add_tcase(s, tc);
     return s;
 }
