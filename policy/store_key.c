@@ -222,56 +222,33 @@ static inline uint64_t word_at(const unsigned char *b, size_t n, size_t w)
     return x;
 }
 
-/* login_short - map a login that fits, 8 bytes at a time */
-static void login_short(const unsigned char *b, size_t n,
-			char out[STORE_LOGIN_MAX])
+/* login_trim - the login without surrounding white space: *b its first
+ * byte; its length */
+static size_t login_trim(const char *login, const unsigned char **b)
 {
-    uint64_t ctl = 0;
-    size_t w;
+    const unsigned char *p = (const unsigned char *) login, *e;
 
-    for (w = 0; w < n; w += 8) {
-	uint64_t x = word_at(b, n, w), c = 0;
-	size_t k = n - w;
-
-	x = htole64(swar_map(x, &c));
-	/* only the login's own bytes count; zero padding is no control */
-	ctl |= k >= 8 ? c : c & ((UINT64_C(1) << (8 * k)) - 1);
-	memcpy(out + w, &x, 8);
-    }
-    memset(out + w, 0, STORE_LOGIN_MAX - w);
-    if (ctl != 0)		/* rare: put '?' for control bytes */
-	for (size_t i = 0; i < n; i++)
-	    out[i] = (char) login_map((unsigned char) out[i]);
+    while (login_is_space(*p))
+	p++;
+    e = p + strlen((const char *) p);
+    while (e > p && login_is_space(e[-1]))
+	e--;
+    *b = p;
+    return (size_t) (e - p);
 }
 
-/* store_login_key - normalise into a NUL-padded key; return its length */
-size_t store_login_key(const STORE *st, const char *login,
+/* login_long - the key of a login that does not fit: its first bytes,
+ * '~' and 16 hex digits of the keyed hash of all of it */
+static void login_long(const uint8_t key[STORE_KEY_LEN],
+		       const unsigned char *b, size_t n,
 		       char out[STORE_LOGIN_MAX])
 {
-    static const uint8_t zero_key[STORE_KEY_LEN];
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *b, *e;
     struct sip s;
     uint64_t h;
-    size_t n;
 
-    if (login == NULL) {
-	memset(out, 0, STORE_LOGIN_MAX);
-	return 0;
-    }
-    b = (const unsigned char *) login;
-    while (login_is_space(*b))
-	b++;
-    e = b + strlen((const char *) b);
-    while (e > b && login_is_space(e[-1]))
-	e--;
-    n = (size_t) (e - b);
-    if (n < STORE_LOGIN_MAX) {
-	login_short(b, n, out);
-	return n;
-    }
     out[STORE_LOGIN_MAX - 1] = '\0';
-    sip_init(&s, st ? st->key : zero_key);
+    sip_init(&s, key);
     for (size_t i = 0; i < n; i++) {
 	unsigned char c = login_map(b[i]);
 
@@ -283,39 +260,37 @@ size_t store_login_key(const STORE *st, const char *login,
     out[LOGIN_PREFIX] = LOGIN_TILDE;
     for (int i = 0; i < LOGIN_HASH_HEX; i++)
 	out[LOGIN_PREFIX + 1 + i] = hex[(h >> (60 - 4 * i)) & 0xf];
-    return STORE_LOGIN_MAX - 1;
 }
 
-/* store_login_ref - store_login_key and the keyed hash of its result in
- * one pass: each word is hashed as it is mapped, so the mapping overlaps
- * the hash's chain of rounds. Same results as the two calls. */
+/* store_login_ref - normalise a login into a NUL-padded key (*len its
+ * length, 0 if nothing is left) and return the keyed hash of the key.
+ * One pass over the words: each is hashed as it is mapped, so the mapping
+ * overlaps the hash's chain of rounds. st may be NULL (an unkeyed hash,
+ * for callers that only want the key). */
 uint64_t store_login_ref(const STORE *st, const char *login,
 			 char out[STORE_LOGIN_MAX], size_t *len)
 {
-    const unsigned char *b, *e;
-    uint64_t ctl = 0, x = 0;
+    static const uint8_t zero_key[STORE_KEY_LEN];
+    const uint8_t *key = st != NULL ? st->key : zero_key;
+    const unsigned char *b;
+    uint64_t ctl = 0, x = 0, le;
     struct sip s;
     size_t n, w;
 
-    if (login == NULL)
-	return *len = store_login_key(st, login, out), 0;
-    b = (const unsigned char *) login;
-    while (login_is_space(*b))
-	b++;
-    e = b + strlen((const char *) b);
-    while (e > b && login_is_space(e[-1]))
-	e--;
-    n = (size_t) (e - b);
-    if (n >= STORE_LOGIN_MAX || n == 0) {	/* rare: long, or nothing */
-	*len = store_login_key(st, login, out);
-	return store_siphash(st->key, out, *len);
+    n = login != NULL ? login_trim(login, &b) : 0;
+    if (n == 0 || n >= STORE_LOGIN_MAX) {	/* rare: nothing, or long */
+	memset(out, 0, STORE_LOGIN_MAX);
+	if (n != 0)
+	    login_long(key, b, n, out);
+	*len = n == 0 ? 0 : STORE_LOGIN_MAX - 1;
+	return store_siphash(key, out, *len);
     }
-    sip_init(&s, st->key);
+    sip_init(&s, key);
     for (w = 0; w + 8 <= n; w += 8) {
 	x = swar_map(word_at(b, n, w), &ctl);
 	sip_block(&s, x, SIP_C);
-	x = htole64(x);
-	memcpy(out + w, &x, 8);
+	le = htole64(x);
+	memcpy(out + w, &le, 8);
     }
     x = 0;
     if (w < n) {		/* the tail: its own bytes count, zero padded */
@@ -324,23 +299,30 @@ uint64_t store_login_ref(const STORE *st, const char *login,
 	x = swar_map(word_at(b, n, w), &c);
 	ctl |= c & ((UINT64_C(1) << (8 * (n - w))) - 1);
     }
-    {
-	uint64_t le = htole64(x);
-
-	memcpy(out + w, &le, 8);
-	le = 0;
-	for (size_t o = w + 8; o < STORE_LOGIN_MAX; o += 8)
-	    memcpy(out + o, &le, 8);
-    }
+    le = htole64(x);
+    memcpy(out + w, &le, 8);
+    le = 0;
+    for (size_t o = w + 8; o < STORE_LOGIN_MAX; o += 8)
+	memcpy(out + o, &le, 8);
     *len = n;
     if (ctl != 0) {		/* rare: control bytes become '?' */
 	for (size_t i = 0; i < n; i++)
 	    out[i] = (char) login_map((unsigned char) out[i]);
-	return store_siphash(st->key, out, n);
+	return store_siphash(key, out, n);
     }
     s.m = x;
     s.total = n;
     return sip_final(&s, SIP_C, SIP_D);
+}
+
+/* store_login_key - normalise into a NUL-padded key; return its length */
+size_t store_login_key(const STORE *st, const char *login,
+		       char out[STORE_LOGIN_MAX])
+{
+    size_t len;
+
+    (void) store_login_ref(st, login, out, &len);
+    return len;
 }
 
 /* store_normalize_login - public form of store_login_key */

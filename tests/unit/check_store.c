@@ -50,9 +50,10 @@ START_TEST(test_siphash_vectors)
 }
 END_TEST
 
-/* The one-pass normalise-and-hash agrees with the two steps for every
- * length around the word edges, upper case, control bytes, white space,
- * high bytes, long logins and nothing at all. */
+/* The one-pass normalise-and-hash gives the hash of the key it writes
+ * (the key's bytes are test_normalize's business) for every length
+ * around the word edges, upper case, control bytes, white space, high
+ * bytes, long logins and nothing at all. */
 START_TEST(test_login_ref)
 {
     STORE *st = tnew("ref", 256, 4);
