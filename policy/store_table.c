@@ -327,14 +327,14 @@ static inline int key_at(const struct store_tab *t,
 int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
 	       const void *key, uint32_t *idx)
 {
-    uint32_t home = store_home(t, h), i, steps = 0;
+    uint32_t home = store_home(t, h), high = high_of(t, s), i, steps = 0;
     const struct store_link *hl = link_of(t, s, home);
     uint16_t tag = hash_tag(h);
 
     *idx = 0;
-    if (home > stripe_of(t, s)->high)
+    if (home > high)
 	return STORE_OK;	/* never written: no chain, no entry */
-    if (hl->bhead > t->cap)
+    if (hl->bhead > high)
 	return damaged(st, t, s);
     if (key_at(t, hl, tag, key)) {	/* the usual case */
 	*idx = home;
@@ -343,7 +343,8 @@ int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
     for (i = hl->bhead; i != 0;) {
 	const struct store_link *l = link_of(t, s, i);
 
-	if (l == NULL || !(l->flags & STORE_F_USED) || ++steps > t->cap)
+	if (l == NULL || i > high || !(l->flags & STORE_F_USED)
+	    || ++steps > t->cap)
 	    return damaged(st, t, s);
 	if (i != home && key_at(t, l, tag, key)) {
 	    *idx = i;
@@ -376,7 +377,7 @@ static int chain_unlink(const STORE *st, struct store_tab *t, unsigned s,
     while (*pp != idx) {
 	struct store_link *l = link_of(t, s, *pp);
 
-	if (l == NULL || ++steps > t->cap)
+	if (l == NULL || *pp > high_of(t, s) || ++steps > t->cap)
 	    return -1;
 	pp = &l->hnext;
     }
@@ -404,7 +405,8 @@ static int free_take(struct store_tab *t, unsigned s, uint32_t idx)
     struct store_stripe *sp = stripe_of(t, s);
     struct store_link *l = link_of(t, s, idx), *prev, *next = NULL;
 
-    if (l == NULL || l->flags != STORE_F_LISTED)
+    if (l == NULL || idx > sp->high || l->flags != STORE_F_LISTED
+	|| l->hnext > sp->high || l->fprev > sp->high)
 	return -1;
     if (l->hnext != 0 && ((next = link_of(t, s, l->hnext)) == NULL
 			  || next->fprev != idx))
@@ -448,7 +450,7 @@ int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
 static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
 {
     struct store_stripe *sp = stripe_of(t, s);
-    uint32_t n = t->cap, hand = sp->hand, steps = 0;
+    uint32_t n = high_of(t, s), hand = sp->hand, steps = 0;
     uint32_t cand[STORE_EVICT_SAMPLE];
     uint64_t age[STORE_EVICT_SAMPLE];
 

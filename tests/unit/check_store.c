@@ -79,6 +79,11 @@ START_TEST(test_login_ref)
 	    ck_assert_msg(memcmp(a, b, sizeof(a)) == 0, "key of %zu bytes", n);
 	}
     }
+    /* no login at all: the empty key and its hash */
+    ck_assert_uint_eq(store_debug_login_ref(st, NULL, a),
+		      store_debug_login_hash(st, NULL, b));
+    ck_assert_uint_eq(store_debug_login_ref(st, NULL, a),
+		      store_debug_siphash(st->key, "", 0));
     store_close(st);
 }
 END_TEST
