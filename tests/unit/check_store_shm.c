@@ -489,6 +489,141 @@ START_TEST(test_garbage_past_high)
 }
 END_TEST
 
+/* The table against a model, for stripes of 1 to 17 slots: random
+ * inserts, touches, removals and blocks on keys half of which share one
+ * home, through the table's own calls under the stripe lock. After every
+ * step the stripe passes its check, every key is found exactly when the
+ * model has it, an insert into a full stripe evicts exactly one unblocked
+ * key, and STORE_FULL comes only when every key held is blocked. */
+enum { MODEL_KEYS = 36, MODEL_STEPS = 3000 };
+
+struct model {
+    STORE *st;
+    struct store_tab *t;
+    uint8_t key[MODEL_KEYS][16];
+    uint64_t h[MODEL_KEYS];
+    int in[MODEL_KEYS], blocked[MODEL_KEYS], n;
+};
+
+/* model_keys - n keys of stripe 0, the even ones with home 1 */
+static void model_keys(struct model *m, int n)
+{
+    m->n = n;
+    for (int i = 0; i < n; i++)
+	for (uint64_t k = 0;; k++) {
+	    memset(m->key[i], 0, sizeof(m->key[i]));
+	    memcpy(m->key[i], &k, sizeof(k));
+	    m->key[i][8] = (uint8_t) i;
+	    m->h[i] = store_siphash(m->st->key, m->key[i], 16);
+	    if (store_stripe_of(m->h[i]) == 0
+		&& (i % 2 || store_home(m->t, m->h[i]) == 1))
+		break;
+	}
+}
+
+/* model_find - the slot of key i, 0 if absent */
+static uint32_t model_find(struct model *m, int i)
+{
+    uint32_t idx = 1;
+
+    ck_assert_int_eq(store_find(m->st, m->t, 0, m->h[i], m->key[i], &idx),
+		     STORE_OK);
+    return idx;
+}
+
+/* model_insert - key i is absent: insert it, check what went */
+static void model_insert(struct model *m, int i, uint32_t now)
+{
+    int live = 0, free_to_go = 0, gone = 0;
+    uint32_t idx;
+    int rc;
+
+    for (int j = 0; j < m->n; j++) {
+	live += m->in[j];
+	free_to_go += m->in[j] && !m->blocked[j];
+    }
+    rc = store_insert(m->st, m->t, 0, m->h[i], m->key[i], now, &idx);
+    if (live == (int) m->t->cap && free_to_go == 0) {
+	ck_assert_int_eq(rc, STORE_FULL);
+	return;
+    }
+    ck_assert_int_eq(rc, STORE_OK);
+    m->in[i] = 1;
+    m->blocked[i] = 0;
+    if (live < (int) m->t->cap)
+	return;
+    for (int j = 0; j < m->n; j++)	/* full: exactly one went */
+	if (j != i && m->in[j] && model_find(m, j) == 0) {
+	    ck_assert_msg(!m->blocked[j], "a blocked key was evicted");
+	    m->in[j] = 0;
+	    gone++;
+	}
+    ck_assert_int_eq(gone, 1);
+}
+
+/* model_step - one random operation on one random key */
+static void model_step(struct model *m, uint64_t r, uint32_t now)
+{
+    int i = (int) (r % (uint64_t) m->n), op = (int) (r >> 32) % 10;
+    uint32_t idx = model_find(m, i);
+    struct store_block *b;
+
+    ck_assert_int_eq(idx != 0, m->in[i]);
+    if (op < 5 && idx != 0) {
+	ck_assert_int_eq(store_touch(m->st, m->t, 0, idx), STORE_OK);
+    } else if (op < 5) {
+	model_insert(m, i, now);
+    } else if (op < 8 && idx != 0) {
+	ck_assert_int_eq(store_remove(m->st, m->t, 0, idx), STORE_OK);
+	m->in[i] = m->blocked[i] = 0;
+    } else if (op >= 8 && idx != 0) {	/* block or lift the block */
+	b = (void *) ((unsigned char *) store_slot(m->t, 0, idx)
+		      + m->t->block_off);
+	memset(b, 0, sizeof(*b));
+	m->blocked[i] = !m->blocked[i] && (r >> 40) % 3 == 0;
+	if (m->blocked[i])
+	    b->until = now + 1000000;
+    }
+}
+
+START_TEST(test_table_model)
+{
+    static const uint32_t caps[] = { 1, 2, 3, 4, 5, 7, 9, 16, 17 };
+    uint64_t r = 88172645463325252u;
+
+    for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+	struct model *m = calloc(1, sizeof(*m));
+	char name[32];
+	int live;
+
+	snprintf(name, sizeof(name), "model%u", caps[c]);
+	ck_assert_ptr_nonnull(m);
+	m->st = tnew(name, caps[c] * STORE_STRIPES, 2);
+	m->t = &m->st->clients;
+	ck_assert_uint_eq(m->t->cap, caps[c]);
+	model_keys(m, (int) caps[c] * 2 + 2);
+	for (uint32_t step = 0; step < MODEL_STEPS; step++) {
+	    r ^= r << 13;
+	    r ^= r >> 7;
+	    r ^= r << 17;
+	    ck_assert_int_eq(store_lock(m->st, m->t, 0), STORE_OK);
+	    model_step(m, r, T0 + step);
+	    ck_assert_int_eq(store_stripe_check(m->st, m->t, 0), 0);
+	    live = 0;
+	    for (int j = 0; j < m->n; j++) {
+		ck_assert_int_eq(model_find(m, j) != 0, m->in[j]);
+		live += m->in[j];
+	    }
+	    ck_assert_uint_eq(m->t->stripes[0].count, (uint32_t) live);
+	    store_unlock(m->t, 0);
+	}
+	ck_assert_uint_eq(m->st->hdr->stripe_resets, 0);
+	store_close(m->st);
+	free(m);
+    }
+}
+END_TEST
+
 START_TEST(test_boot_change)
 {
     STORE *st = tnew("boot", 512, 4), *again;
@@ -536,6 +671,7 @@ static Suite *store_shm_suite(void)
     tcase_add_test(tc, test_damage_midop);
     tcase_add_test(tc, test_boot_change);
     tcase_add_test(tc, test_garbage_past_high);
+    tcase_add_test(tc, test_table_model);
     suite_add_tcase(s, tc);
     return s;
 }
