@@ -57,18 +57,18 @@ int store_debug_check_stripe(STORE *st, int table, unsigned stripe)
 unsigned store_debug_user_stripe(const STORE *st, const char *login)
 {
     char key[STORE_LOGIN_MAX];
-    size_t len = store_login_key(st, login, key);
+    size_t len;
 
-    return store_stripe_of(store_hash_login(st, key, len));
+    return store_stripe_of(store_login_ref(st, login, key, &len));
 }
 
 /* store_debug_user_home - the home slot of a login in its stripe */
 uint32_t store_debug_user_home(const STORE *st, const char *login)
 {
     char key[STORE_LOGIN_MAX];
-    size_t len = store_login_key(st, login, key);
+    size_t len;
 
-    return store_home(&st->users, store_hash_login(st, key, len));
+    return store_home(&st->users, store_login_ref(st, login, key, &len));
 }
 
 /* store_debug_client_stripe - the stripe an address lands in */
@@ -107,5 +107,5 @@ uint64_t store_debug_login_hash(const STORE *st, const char *login,
 {
     size_t len = store_login_key(st, login, out);
 
-    return store_hash_login(st, out, len);
+    return store_siphash(st->key, out, len);
 }

@@ -176,7 +176,6 @@ size_t store_login_key(const STORE *st, const char *login,
 		       char out[STORE_LOGIN_MAX]);
 uint64_t store_login_ref(const STORE *st, const char *login,
 			 char out[STORE_LOGIN_MAX], size_t *len);
-uint64_t store_hash_login(const STORE *st, const char *key, size_t len);
 uint64_t store_hash_addr(const STORE *st, const struct addr *a);
 void store_copy_text(char *dst, size_t size, const char *src);
 

@@ -331,12 +331,6 @@ void store_normalize_login(const STORE *st, const char *login, char *out)
     (void) store_login_key(st, login, out);
 }
 
-/* store_hash_login - keyed hash of a normalised login */
-uint64_t store_hash_login(const STORE *st, const char *key, size_t len)
-{
-    return store_siphash(st->key, key, len);
-}
-
 /* store_login_hash32 - the 32-bit login hash kept per client IP */
 uint32_t store_login_hash32(const STORE *st, const char *login)
 {
