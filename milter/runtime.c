@@ -52,7 +52,13 @@ static int open_state(const struct cfg *c, STORE **st, char *err, size_t errlen)
     struct store_params p;
 
     store_params_from_cfg(&c->state, STORE_CREATE | STORE_RECREATE, 0660, &p);
-    return store_open(&p, st, err, errlen) == STORE_OK ? 0 : -1;
+    if (store_open(&p, st, err, errlen) != STORE_OK)
+	return -1;
+    if (store_huge_pages(*st, "/proc/self/mountinfo") == 0)
+	log_msg(LOG_NOTICE, "state file %s is on 4 KiB pages: every message "
+		"also misses the TLB; a tmpfs with huge=within_size is faster "
+		"(run-relayguard.mount)", c->state.path);
+    return 0;
 }
 
 /* open_collector - a non-blocking datagram socket to the collector */

@@ -227,6 +227,10 @@ void store_normalize_login(const STORE *st, const char *login, char *out);
 /* The keyed hash kept in struct store_client logins[].hash. */
 uint32_t store_login_hash32(const STORE *st, const char *login);
 
+/* 1 if the state file is on a tmpfs that gives it 2 MiB pages, 0 if not,
+ * -1 if that cannot be told; mountinfo: "/proc/self/mountinfo". */
+int store_huge_pages(const STORE *st, const char *mountinfo);
+
 /* 1 if the path no longer names the attached file (replaced by another
  * process's STORE_RECREATE, or removed): close and open again. */
 int store_stale(const STORE *st);

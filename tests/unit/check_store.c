@@ -11,6 +11,7 @@
  * forked and names its own file in it.
  */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,6 +692,62 @@ START_TEST(test_home_chains)
 }
 END_TEST
 
+/* mountinfo_with - a mountinfo file (proc(5) format) whose last line
+ * mounts fstype with super options opts on mount point mp */
+static const char *mountinfo_with(const char *mp, const char *fstype,
+				  const char *opts)
+{
+    static char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s", tpath("mountinfo"));
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+	    "25 22 0:21 / /tmp rw,nosuid shared:5 - tmpfs tmpfs rw,huge=always\n"
+	    "a broken line\n"
+	    "30 25 0:40 / %s rw master:7 - %s none %s\n", mp, fstype, opts);
+    fclose(f);
+    return path;
+}
+
+/* Whether the state file has 2 MiB pages is read off the mount it is on:
+ * the deepest mount point above the file (a later one on the same point
+ * wins), a tmpfs with huge=within_size, always or advise. */
+START_TEST(test_huge_pages)
+{
+    STORE *st = tnew("pages", 256, 2);
+    char dir[PATH_MAX], esc[PATH_MAX + 64];
+    size_t k = 0;
+
+    ck_assert_ptr_nonnull(realpath(tpath(""), dir));
+    ck_assert_int_eq(store_huge_pages(st, mountinfo_with(dir, "tmpfs",
+			 "rw,size=10g,huge=within_size")), 1);
+    ck_assert_int_eq(store_huge_pages(st, mountinfo_with(dir, "tmpfs",
+			 "rw,huge=advise")), 1);
+    ck_assert_int_eq(store_huge_pages(st, mountinfo_with(dir, "tmpfs",
+			 "rw,huge=never")), 0);
+    ck_assert_int_eq(store_huge_pages(st, mountinfo_with(dir, "tmpfs",
+			 "rw,nohuge=always")), 0);
+    ck_assert_int_eq(store_huge_pages(st, mountinfo_with(dir, "ext4",
+			 "rw,huge=always")), 0);
+    /* a mount point that only shares a prefix with the file's directory
+     * is not above it: the file is then on the deepest one that is */
+    snprintf(esc, sizeof(esc), "%sX", dir);
+    ck_assert_int_eq(store_huge_pages(st, mountinfo_with(esc, "tmpfs",
+			 "rw,huge=never")),
+		     strncmp(dir, "/tmp/", 5) == 0 ? 1 : 0);
+    /* spaces in a mount point come escaped as \040 */
+    for (const char *c = dir; *c && k + 5 < sizeof(esc); c++)
+	k += (size_t) snprintf(esc + k, sizeof(esc) - k, *c == ' '
+			       ? "\\040" : "%c", *c);
+    ck_assert_int_eq(store_huge_pages(st, mountinfo_with(esc, "tmpfs",
+			 "huge=always")), 1);
+    ck_assert_int_eq(store_huge_pages(st, tpath("no-such-file")), -1);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_block_expiry)
 {
     STORE *st = tnew("block", 256, 2);
@@ -879,6 +936,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_eviction_lru);
     tcase_add_test(tc, test_eviction_sample);
     tcase_add_test(tc, test_home_chains);
+    tcase_add_test(tc, test_huge_pages);
     tcase_add_test(tc, test_block_expiry);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_client);
