@@ -87,12 +87,6 @@ const char *addr_format(const struct addr *a, char *buf, size_t len)
     return buf;
 }
 
-/* addr_equal - byte equality */
-int addr_equal(const struct addr *a, const struct addr *b)
-{
-    return memcmp(a->b, b->b, sizeof(a->b)) == 0;
-}
-
 /* addr_mask - clear the host bits beyond plen (mapped space) */
 static void addr_mask(struct addr *a, unsigned plen)
 {

@@ -79,26 +79,15 @@ static inline void ip_geo(struct store_ip *ip, const struct store_geo *g)
     ip->lon_c = g->has_loc ? g->lon_c : STORE_NO_LOC;
 }
 
-/* addr_is - do 16 stored address bytes equal an address? */
-static inline int addr_is(const struct addr *a, const uint64_t w[2])
-{
-    uint64_t x[2];
-
-    memcpy(x, a->b, sizeof(x));
-    return ((x[0] ^ w[0]) | (x[1] ^ w[1])) == 0;
-}
-
 /* user_ip - the observed IP to the front of the list */
 static void user_ip(const STORE *st, struct store_urec *u,
 		    const struct store_user_obs *obs, uint32_t now)
 {
     uint32_t n = u->l.n < st->ips_per_user ? u->l.n : st->ips_per_user;
     struct store_ip *ips = u->ips, cur;
-    uint64_t w[2];
     uint32_t i;
 
-    memcpy(w, obs->ip.b, sizeof(w));
-    for (i = 0; i < n && !addr_is(&ips[i].ip, w); i++)
+    for (i = 0; i < n && !addr_equal(&ips[i].ip, &obs->ip); i++)
 	;
     if (i < n) {
 	cur = ips[i];
@@ -130,9 +119,7 @@ static void user_country(struct store_urec *u, const char *cc, uint32_t now)
     if (code == 0)
 	return;
     for (int i = 0; i < STORE_COUNTRIES; i++) {
-	if ((unsigned) (unsigned char) c[i].cc[0] << 8
-	    == (code & 0xff00u) && (unsigned char) c[i].cc[1]
-	    == (code & 0xffu)) {
+	if (cc_upper(c[i].cc) == code) {
 	    if (day > c[i].last_day) {
 		if (c[i].days < UINT16_MAX)
 		    c[i].days++;
