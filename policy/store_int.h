@@ -200,7 +200,6 @@ static inline uint32_t store_home(const struct store_tab *t, uint64_t h)
     return 1 + (uint32_t) (((h >> 6 & UINT32_MAX) * (uint64_t) t->cap) >> 32);
 }
 
-void store_prefetch(const struct store_tab *t, uint64_t h);
 int store_lock(STORE *st, struct store_tab *t, unsigned s);
 void store_unlock(struct store_tab *t, unsigned s);
 int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,

@@ -284,14 +284,26 @@ static int damaged(STORE *st, struct store_tab *t, unsigned s)
     return STORE_EFORMAT;
 }
 
-/* store_prefetch - start loading every line of a key's home slot, before
- * the lock is taken: the misses overlap one another and the locking */
-void store_prefetch(const struct store_tab *t, uint64_t h)
+/* store_prefetch - start loading every line of a key's home slot at
+ * once, before the lock is taken, so the misses overlap one another, the
+ * locking and any wait for the lock; four lines a step, as a slot is a
+ * whole number of lines, usually 16. An offset loop, not a pointer one:
+ * gcc 12 -O2 dropped the prefetches of a loop bounded by p + 4 lines <=
+ * end. Measured in one process, rounds alternating: the prefetch after
+ * the lock instead was no faster, none at all 14 % slower. */
+static void store_prefetch(const struct store_tab *t, uint64_t h)
 {
     const unsigned char *slot = store_slot(t, store_stripe_of(h),
 					   store_home(t, h));
+    uint32_t off = 0;
 
-    for (uint32_t off = 0; off < t->stride; off += STORE_LINE)
+    for (; off + 4 * STORE_LINE <= t->stride; off += 4 * STORE_LINE) {
+	__builtin_prefetch(slot + off, 1);
+	__builtin_prefetch(slot + off + STORE_LINE, 1);
+	__builtin_prefetch(slot + off + 2 * STORE_LINE, 1);
+	__builtin_prefetch(slot + off + 3 * STORE_LINE, 1);
+    }
+    for (; off < t->stride; off += STORE_LINE)
 	__builtin_prefetch(slot + off, 1);
 }
 
