@@ -167,11 +167,11 @@ uint64_t store_siphash24(const uint8_t key[STORE_KEY_LEN], const void *data,
     return sip_hash(key, data, len, 2, 4);
 }
 
-/* login_is_space - white space trimmed from both ends of a login */
-static int login_is_space(unsigned char c)
+/* login_is_space - white space trimmed from both ends of a login:
+ * space, and \t \n \v \f \r, which are 9 to 13 */
+static inline int login_is_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v'
-	|| c == '\f';
+    return c == ' ' || (unsigned) (c - '\t') <= '\r' - '\t';
 }
 
 /* login_map - the normalised form of one byte (branch-free) */
@@ -286,8 +286,10 @@ uint64_t store_login_ref(const STORE *st, const char *login,
 	return store_siphash(key, out, *len);
     }
     sip_init(&s, key);
-    for (w = 0; w + 8 <= n; w += 8) {
-	x = swar_map(word_at(b, n, w), &ctl);
+    memset(out, 0, STORE_LOGIN_MAX);
+    for (w = 0; w + 8 <= n; w += 8) {	/* whole words: read in place */
+	memcpy(&x, b + w, 8);
+	x = swar_map(le64toh(x), &ctl);
 	sip_block(&s, x, SIP_C);
 	le = htole64(x);
 	memcpy(out + w, &le, 8);
@@ -298,12 +300,9 @@ uint64_t store_login_ref(const STORE *st, const char *login,
 
 	x = swar_map(word_at(b, n, w), &c);
 	ctl |= c & ((UINT64_C(1) << (8 * (n - w))) - 1);
+	le = htole64(x);
+	memcpy(out + w, &le, 8);
     }
-    le = htole64(x);
-    memcpy(out + w, &le, 8);
-    le = 0;
-    for (size_t o = w + 8; o < STORE_LOGIN_MAX; o += 8)
-	memcpy(out + o, &le, 8);
     *len = n;
     if (ctl != 0) {		/* rare: control bytes become '?' */
 	for (size_t i = 0; i < n; i++)

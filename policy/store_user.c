@@ -60,7 +60,7 @@ static inline unsigned cc_upper(const char *cc)
 {
     unsigned a = (unsigned char) cc[0] & ~0x20u, b = (unsigned char) cc[1] & ~0x20u;
 
-    if (a - 'A' >= 26u || b - 'A' >= 26u)
+    if ((a - 'A' >= 26u) | (b - 'A' >= 26u))	/* one branch, not two */
 	return 0;
     return a << 8 | b;
 }
@@ -109,17 +109,21 @@ static void user_ip(const STORE *st, struct store_urec *u,
     u->l.n = (uint8_t) n;
 }
 
-/* user_country - count a day in a country of the baseline */
+/* user_country - count a day in a country of the baseline; stored codes
+ * are written by cc_upper only, so they are compared as they are */
 static void user_country(struct store_urec *u, const char *cc, uint32_t now)
 {
     uint16_t day = (uint16_t) (now / DAY_S);
     struct store_fcountry *c = u->countries, *pick = &c[0];
     unsigned code = cc_upper(cc);
+    char want[2];
 
     if (code == 0)
 	return;
+    want[0] = (char) (code >> 8);
+    want[1] = (char) (code & 0xff);
     for (int i = 0; i < STORE_COUNTRIES; i++) {
-	if (cc_upper(c[i].cc) == code) {
+	if (memcmp(c[i].cc, want, 2) == 0) {
 	    if (day > c[i].last_day) {
 		if (c[i].days < UINT16_MAX)
 		    c[i].days++;
@@ -131,8 +135,7 @@ static void user_country(struct store_urec *u, const char *cc, uint32_t now)
 				    || c[i].last_day < pick->last_day))
 	    pick = &c[i];
     }
-    pick->cc[0] = (char) (code >> 8);
-    pick->cc[1] = (char) (code & 0xff);
+    memcpy(pick->cc, want, 2);
     pick->days = 1;
     pick->first_day = pick->last_day = day;
 }
