@@ -55,29 +55,68 @@ END_TEST
  * (the key's bytes are test_normalize's business) for every length
  * around the word edges, upper case, control bytes, white space, high
  * bytes, long logins and nothing at all. */
+/* ref_key - the login normalisation written the plain way, byte by
+ * byte, for logins that fit: 1 and the key, or 0 if it does not fit */
+static int ref_key(const char *in, char out[STORE_LOGIN_MAX])
+{
+    const unsigned char *p = (const unsigned char *) in, *e;
+
+    while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+	p++;
+    e = p + strlen((const char *) p);
+    while (e > p && (e[-1] == ' ' || (e[-1] >= '\t' && e[-1] <= '\r')))
+	e--;
+    if (e - p >= STORE_LOGIN_MAX)
+	return 0;
+    memset(out, 0, STORE_LOGIN_MAX);
+    for (size_t i = 0; p + i < e; i++) {
+	unsigned char c = p[i];
+
+	out[i] = (char) (c < ' ' || c == 0x7f ? '?'
+			 : c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    return 1;
+}
+
 START_TEST(test_login_ref)
 {
     STORE *st = tnew("ref", 256, 4);
-    char in[80], a[STORE_LOGIN_MAX], b[STORE_LOGIN_MAX];
+    char in[84], a[STORE_LOGIN_MAX], b[STORE_LOGIN_MAX];
     static const char fill[] = "Ab\001x\tZ\377q";
 
-    for (size_t n = 0; n < sizeof(in) - 3; n++) {
-	for (int variant = 0; variant < 4; variant++) {
+    for (size_t n = 0; n < sizeof(in) - 5; n++) {
+	for (int variant = 0; variant < 6; variant++) {
 	    size_t k = 0;
 
 	    if (variant == 1)
 		in[k++] = ' ';
+	    if (variant == 4) {	/* every kind of white space, 9..13 */
+		in[k++] = '\v';
+		in[k++] = '\f';
+	    }
+	    if (variant == 5)	/* 8 and 14 are not white space */
+		in[k++] = '\b';
 	    for (size_t i = 0; i < n; i++)
 		in[k++] = variant == 2 ? fill[i % (sizeof(fill) - 1)]
 		    : (char) ('A' + (i * 7 + n) % 26 + (i % 3 ? 32 : 0));
 	    if (variant == 3)
 		in[k++] = '\t';
+	    if (variant == 4) {
+		in[k++] = '\r';
+		in[k++] = '\n';
+	    }
+	    if (variant == 5)
+		in[k++] = '\016';
 	    in[k] = '\0';
 	    memset(a, 'x', sizeof(a));
 	    memset(b, 'y', sizeof(b));
 	    ck_assert_uint_eq(store_debug_login_ref(st, in, a),
 			      store_debug_login_hash(st, in, b));
 	    ck_assert_msg(memcmp(a, b, sizeof(a)) == 0, "key of %zu bytes", n);
+	    if (ref_key(in, b))
+		ck_assert_msg(memcmp(a, b, sizeof(a)) == 0,
+			      "key of %zu bytes, variant %d: not the plain "
+			      "normalisation", n, variant);
 	}
     }
     /* no login at all: the empty key and its hash */
