@@ -8,12 +8,14 @@
  * counted, the clock moving one second every 4096 updates, the result
  * copied out as the rules engine needs it), and lookups of a random user.
  *
- * Prints three lines: the figures for the shipped default (max_users =
+ * Prints four lines: the figures for the shipped default (max_users =
  * 100000, 50000 users) in the form
  *   store: N updates/s, M bytes/user, K lookups/s
- * how the update rate changes from 1k to 1M users, and the page size
- * those ran on with the default size again on the other one. Each figure
- * is the best of ROUNDS rounds (see timed()).
+ * how the update rate changes from 1k to 1M users, the page size those
+ * ran on with the default size again on the other one, and a reference
+ * measured in the same rounds (see struct ref): what this machine does
+ * at the time with no store at all, and the store's rates as fractions
+ * of it. Each figure is the best of ROUNDS rounds (see timed()).
  *
  * Pages: the state lives on tmpfs. A random slot per update on 4 KiB
  * pages is a TLB miss per update as well as a cache miss, so the package
@@ -30,13 +32,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -52,6 +57,7 @@
 
 struct result {
     double updates, lookups;
+    double ref;			/* the reference's rate, 0 if not run */
     size_t bytes_per_user;
     long pmd_kb;		/* 2 MiB-mapped kB after the rounds, -1: unknown */
 };
@@ -170,29 +176,107 @@ static double timed_lookups(STORE *st, char *login, uint32_t n, uint32_t t,
     return OPS / ROUNDS / (now_s() - a);
 }
 
+/* The reference: the least a store of this shape can do per operation.
+ * Take a robust process-shared mutex, fetch one random 1 KiB slot of the
+ * same file (all its lines at once, as the store does), copy it out and
+ * release the mutex; no hashing, no lookup, no update. Its rounds
+ * alternate with the store's in one process, so both see the machine in
+ * the same state: the ratio says how close the store is to the memory
+ * floor whatever a shared host is doing at the time. */
+#define REF_SLOT	1024
+#define REF_LOCKS	64
+
+struct ref {
+    unsigned char *map;		/* the state file, mapped again read-only */
+    size_t size, slots;
+    pthread_mutex_t mu[REF_LOCKS];
+};
+
+static unsigned char ref_out[REF_SLOT];
+
+/* ref_open - map the store's file for the reference; 0 or -1 */
+static int ref_open(struct ref *rf, const char *path)
+{
+    pthread_mutexattr_t a;
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size < REF_SLOT) {
+	if (fd >= 0)
+	    close(fd);
+	return -1;
+    }
+    rf->size = (size_t) sb.st_size;
+    rf->slots = rf->size / REF_SLOT;
+    rf->map = mmap(NULL, rf->size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (rf->map == MAP_FAILED)
+	return -1;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    for (int i = 0; i < REF_LOCKS; i++)
+	pthread_mutex_init(&rf->mu[i], &a);
+    pthread_mutexattr_destroy(&a);
+    return 0;
+}
+
+/* ref_close - undo ref_open */
+static void ref_close(struct ref *rf)
+{
+    for (int i = 0; i < REF_LOCKS; i++)
+	pthread_mutex_destroy(&rf->mu[i]);
+    munmap(rf->map, rf->size);
+}
+
+/* timed_reference - one round of the reference; its rate, or -1 */
+static double timed_reference(struct ref *rf, uint64_t *seed)
+{
+    double a = now_s();
+
+    for (uint32_t i = 0; i < OPS / ROUNDS; i++) {
+	uint64_t x = rnd(seed);
+	pthread_mutex_t *mu = &rf->mu[x % REF_LOCKS];
+	const unsigned char *p = rf->map + (x >> 16) % rf->slots * REF_SLOT;
+
+	for (int o = 0; o < REF_SLOT; o += 64)
+	    __builtin_prefetch(p + o);
+	if (pthread_mutex_trylock(mu) != 0)
+	    return -1;
+	memcpy(ref_out, p, REF_SLOT);
+	__asm__ __volatile__("" : : "r"(ref_out) : "memory");	/* kept */
+	pthread_mutex_unlock(mu);
+    }
+    return OPS / ROUNDS / (now_s() - a);
+}
+
 /* timed - rounds of updates and lookups; the best round of each counts,
  * because the machine may be shared and a neighbour's burst is not ours */
 static int timed(STORE *st, char *login, uint32_t n, uint32_t t,
-		 struct result *r)
+		 struct ref *rf, struct result *r)
 {
     uint64_t seed = 0x9e3779b97f4a7c15u;
 
-    r->updates = r->lookups = 0;
+    r->updates = r->lookups = r->ref = 0;
     for (int k = 0; k < ROUNDS; k++) {
 	double u = timed_updates(st, login, n, &t, &seed);
 	double l = timed_lookups(st, login, n, t, &seed);
+	double f = rf != NULL ? timed_reference(rf, &seed) : 0;
 
-	if (u < 0 || l < 0)
+	if (u < 0 || l < 0 || f < 0)
 	    return -1;
 	r->updates = u > r->updates ? u : r->updates;
 	r->lookups = l > r->lookups ? l : r->lookups;
+	r->ref = f > r->ref ? f : r->ref;
     }
     return 0;
 }
 
-/* run - n users in a fresh file with room for 2n */
-static int run(const char *dir, uint32_t n, struct result *r)
+/* run - n users in a fresh file with room for 2n; with_ref: the
+ * reference's rounds alternate with the store's */
+static int run(const char *dir, uint32_t n, int with_ref, struct result *r)
 {
+    struct ref rf;
     char path[256], err[256];
     struct store_params p = { .path = path, .max_users = 2 * n,
 	.max_clients = 1024, .ips_per_user = IPS, .lock_timeout_ms = 1000,
@@ -207,13 +291,19 @@ static int run(const char *dir, uint32_t n, struct result *r)
 	fprintf(stderr, "bench_store: %s\n", err);
 	return -1;
     }
+    if (with_ref && ref_open(&rf, path) != 0) {
+	fprintf(stderr, "bench_store: cannot map %s again\n", path);
+	with_ref = 0;
+    }
     if (fill(st, login, n, T_START) == 0
-	&& timed(st, login, n, T_START, r) == 0) {
+	&& timed(st, login, n, T_START, with_ref ? &rf : NULL, r) == 0) {
 	store_get_stats(st, &stats);
 	r->bytes_per_user = stats.user_bytes;
 	r->pmd_kb = pmd_mapped_kb();
 	rc = stats.users == n ? 0 : -1;
     }
+    if (with_ref)
+	ref_close(&rf);
     store_close(st);
     unlink(path);
     return rc;
@@ -282,12 +372,17 @@ static int plain_dir(char *dir, size_t len)
     return mkdtemp(dir) == NULL ? -1 : 0;
 }
 
+/* ratio - a / b, 0 without a reference */
+static double ratio(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const uint32_t sizes[NSIZES] = { 1000, 10000, 100000, 1000000 };
     static const char *const names[NSIZES] = { "1k", "10k", "100k", "1M" };
-    struct result r[NSIZES] = { { 0, 0, 0, -1 } }, m = { 0, 0, 0, -1 };
-    struct result small = { 0, 0, 0, -1 };
+    struct result r[NSIZES], m = { .pmd_kb = -1 }, small = { .pmd_kb = -1 };
     unsigned long only = 0;
     const char *why = NULL, *base;
     char dir[64], plain[64];
@@ -301,14 +396,16 @@ int main(int argc, char **argv)
     huge = huge_dir(dir, sizeof(dir), &why) == 0;
     if (!huge)
 	snprintf(dir, sizeof(dir), "%s", plain);
+    for (int i = 0; i < NSIZES; i++)
+	r[i] = m;
     if (argc > 1)
 	only = strtoul(argv[1], NULL, 10);
-    if ((only == 0 || only == MAIN_USERS) && run(dir, MAIN_USERS, &m) != 0)
+    if ((only == 0 || only == MAIN_USERS) && run(dir, MAIN_USERS, 1, &m) != 0)
 	goto fail;
     for (int i = 0; i < NSIZES; i++)
-	if ((only == 0 || only == sizes[i]) && run(dir, sizes[i], &r[i]) != 0)
+	if ((only == 0 || only == sizes[i]) && run(dir, sizes[i], 0, &r[i]) != 0)
 	    goto fail;
-    if (huge && only == 0 && run(plain, MAIN_USERS, &small) != 0)
+    if (huge && only == 0 && run(plain, MAIN_USERS, 1, &small) != 0)
 	goto fail;
     if (huge) {
 	umount(dir);
@@ -325,11 +422,17 @@ int main(int argc, char **argv)
 	printf("store pages: 2 MiB (private tmpfs, huge=always, as "
 	       "run-relayguard.mount; %ld MiB still mapped so after the "
 	       "rounds); on 4 KiB pages (%s): %.0f updates/s, %.0f "
-	       "lookups/s\n", m.pmd_kb < 0 ? -1 : m.pmd_kb / 1024, base,
-	       small.updates, small.lookups);
+	       "lookups/s (reference %.0f/s: updates at %.2f of it)\n",
+	       m.pmd_kb < 0 ? -1 : m.pmd_kb / 1024, base, small.updates,
+	       small.lookups, small.ref, ratio(small.updates, small.ref));
     else
 	printf("store pages: 4 KiB (%s; no tmpfs with 2 MiB pages: %s)\n",
 	       base, why);
+    if (only == 0 || only == MAIN_USERS)
+	printf("store reference: %.0f/s bare locked copies of a random "
+	       "1 KiB slot of the same file, rounds alternating with the "
+	       "store's: updates at %.2f of it, lookups at %.2f\n", m.ref,
+	       ratio(m.updates, m.ref), ratio(m.lookups, m.ref));
     return 0;
   fail:
     fprintf(stderr, "bench_store: a run failed\n");
