@@ -2,7 +2,8 @@
  * cmd_stats - the milter's counters from the state header: verdicts by
  * action (applied and dry-run), rule firings, blocks, events to the
  * collector, errors, reloads; the store's fill, evictions and lock
- * timeouts. As a table, as JSON, or in the Prometheus text exposition
+ * timeouts, and whether its file is on 2 MiB pages (store_huge_pages:
+ * on 4 KiB pages every message also misses the TLB). As a table, as JSON, or in the Prometheus text exposition
  * format (version 0.0.4) for node_exporter's textfile collector:
  *
  *   relayguardctl stats --prometheus > DIR/relayguard.prom.$$ &&
@@ -171,7 +172,7 @@ static void prom_store(FILE *f, const struct store_stats *s)
 
 /* prometheus - the text exposition format */
 static int prometheus(struct ctl *c, const struct store_stats *s,
-		      const struct blocked *b)
+		      const struct blocked *b, int huge)
 {
     FILE *f = c->out;
     char rb[LABEL_MAX], esc[LABEL_MAX];
@@ -202,6 +203,11 @@ static int prometheus(struct ctl *c, const struct store_stats *s,
 	      "State file generation (counters restart with a new one).");
     fprintf(f, "relayguard_store_generation %llu\n",
 	    (unsigned long long) s->generation);
+    if (huge >= 0) {
+	prom_head(f, "store_huge_pages", "gauge", "1 if the state file is on"
+		  " a tmpfs with 2 MiB pages, 0 if on 4 KiB pages.");
+	fprintf(f, "relayguard_store_huge_pages %d\n", huge);
+    }
     return ferror(f) ? -1 : 0;
 }
 
@@ -219,7 +225,7 @@ static void json_actions(const struct ctl *c, struct json *j,
 
 /* stats_json - one document */
 static int stats_json(struct ctl *c, const struct store_stats *s,
-		      const struct blocked *b)
+		      const struct blocked *b, int huge)
 {
     char rb[LABEL_MAX];
     struct json j;
@@ -263,6 +269,11 @@ static int stats_json(struct ctl *c, const struct store_stats *s,
     json_kuint(&j, "stripe_resets", s->stripe_resets);
     json_kuint(&j, "generation", s->generation);
     json_kuint(&j, "file_size", s->file_size);
+    json_key(&j, "huge_pages");
+    if (huge < 0)
+	json_null(&j);
+    else
+	json_bool(&j, huge == 1);
     json_obj_end(&j);
     json_obj_end(&j);
     return json_finish(&j);
@@ -290,7 +301,7 @@ static void actions_line(const struct ctl *c, unsigned base, char *buf,
 
 /* stats_text - the human table */
 static int stats_text(struct ctl *c, const struct store_stats *s,
-		      const struct blocked *b)
+		      const struct blocked *b, int huge)
 {
     static const struct table_col cols[] = {
 	{"", TABLE_LEFT, 0, 0, 0}, {"", TABLE_LEFT, 1, 20, 0},
@@ -341,8 +352,10 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
 	(unsigned long long) s->owner_dead_recoveries,
 	(unsigned long long) s->stripe_resets);
     text_size(s->file_size, size, sizeof(size));
-    ROW("state file", "%s, %s, generation %llu", c->cfg->state.path, size,
-	(unsigned long long) s->generation);
+    ROW("state file", "%s, %s, generation %llu, %s", c->cfg->state.path,
+	size, (unsigned long long) s->generation, huge == 1 ? "2 MiB pages"
+	: huge == 0 ? "4 KiB pages (slower: see run-relayguard.mount)"
+	: "page size not known");
 #undef ROW
     if (rc == 0)
 	rc = table_print(t, c->out, TABLE_WIDTH);
@@ -355,7 +368,7 @@ int cmd_stats(struct ctl *c)
 {
     struct store_stats s;
     struct blocked b;
-    int rc;
+    int rc, huge;
 
     if (c->opt[CTL_OPT_PROMETHEUS] != NULL && c->json)
 	return ctl_usage_error(c, "--prometheus and --json exclude each"
@@ -363,12 +376,13 @@ int cmd_stats(struct ctl *c)
     if ((rc = count_blocked(c, &b)) != STORE_OK)
 	return ctl_store_error(c, rc, "blocks");
     store_get_stats(c->st, &s);
+    huge = store_huge_pages(c->st, "/proc/self/mountinfo");
     if (c->opt[CTL_OPT_PROMETHEUS] != NULL)
-	rc = prometheus(c, &s, &b);
+	rc = prometheus(c, &s, &b, huge);
     else if (c->json)
-	rc = stats_json(c, &s, &b);
+	rc = stats_json(c, &s, &b, huge);
     else
-	rc = stats_text(c, &s, &b);
+	rc = stats_text(c, &s, &b, huge);
     if (rc != 0)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "cannot write the output");
     return CTL_EXIT_OK;

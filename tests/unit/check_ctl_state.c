@@ -360,11 +360,23 @@ static void prom_check(const char *text)
     regfree(&type);
 }
 
+/* state_huge_pages - what the store says of the test's state file's
+ * pages, to hold ctl's three forms of it against */
+static int state_huge_pages(void)
+{
+    STORE *st = state_open();
+    int huge = store_huge_pages(st, "/proc/self/mountinfo");
+
+    store_close(st);
+    return huge;
+}
+
 START_TEST(test_stats)
 {
     const struct jread_val *r;
     struct jread_val *v;
     int64_t n;
+    int huge;
 
     state_make();
     ck_assert_int_eq(run("-c", conf, "block", "bob@example.org", NULL), 0);
@@ -379,6 +391,10 @@ START_TEST(test_stats)
     ck_assert_ptr_nonnull(strstr(line_of(out, "events "), "1209 sent, 3"
 				 " dropped"));
     ck_assert_ptr_nonnull(strstr(line_of(out, "blocks "), "1 users"));
+    huge = state_huge_pages();
+    ck_assert_int_ge(huge, 0);	/* /proc/self/mountinfo tells, here */
+    ck_assert_ptr_nonnull(strstr(line_of(out, "state file "),
+				 huge ? "2 MiB" : "4 KiB"));
     ck_assert_int_eq(run("-c", conf, "stats", "--prometheus", NULL), 0);
     prom_check(out);
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_verdicts_total{action="
@@ -399,6 +415,9 @@ START_TEST(test_stats)
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_clients 8\n"));
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_blocked{kind=\"user\"}"
 				 " 1\n"));
+    ck_assert_ptr_nonnull(strstr(out, huge
+				 ? "\nrelayguard_store_huge_pages 1\n"
+				 : "\nrelayguard_store_huge_pages 0\n"));
     ck_assert_int_eq(run("-c", conf, "--json", "stats", NULL), 0);
     v = parse_out();
     ck_assert_int_eq(jread_int(jread_get(v, "verdicts"), "reject", &n), 0);
@@ -409,6 +428,10 @@ START_TEST(test_stats)
     ck_assert_int_eq(n, 3);
     ck_assert_int_eq(jread_int(jread_get(v, "store"), "users", &n), 0);
     ck_assert_int_eq(n, 3);
+    r = jread_get(jread_get(v, "store"), "huge_pages");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, JREAD_BOOL);
+    ck_assert_int_eq(r->b, huge == 1);
     jread_free(v);
 }
 END_TEST
