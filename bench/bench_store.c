@@ -295,15 +295,16 @@ static int run(const char *dir, uint32_t n, int with_ref, struct result *r)
 	fprintf(stderr, "bench_store: cannot map %s again\n", path);
 	with_ref = 0;
     }
-    if (fill(st, login, n, T_START) == 0
-	&& timed(st, login, n, T_START, with_ref ? &rf : NULL, r) == 0) {
+    if (fill(st, login, n, T_START) == 0)
+	rc = timed(st, login, n, T_START, with_ref ? &rf : NULL, r);
+    if (with_ref)
+	ref_close(&rf);		/* first: pmd_mapped_kb counts every map */
+    if (rc == 0) {
 	store_get_stats(st, &stats);
 	r->bytes_per_user = stats.user_bytes;
 	r->pmd_kb = pmd_mapped_kb();
 	rc = stats.users == n ? 0 : -1;
     }
-    if (with_ref)
-	ref_close(&rf);
     store_close(st);
     unlink(path);
     return rc;
