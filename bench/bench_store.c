@@ -15,7 +15,8 @@
  * ran on with the default size again on the other one, and a reference
  * measured in the same rounds (see struct ref): what this machine does
  * at the time with no store at all, and the store's rates as fractions
- * of it. Each figure is the best of ROUNDS rounds (see timed()).
+ * of it (the median over the rounds of each round's fraction). Each
+ * rate is the best of ROUNDS rounds (see timed()).
  *
  * Pages: the state lives on tmpfs. A random slot per update on 4 KiB
  * pages is a TLB miss per update as well as a cache miss, so the package
@@ -58,6 +59,7 @@
 struct result {
     double updates, lookups;
     double ref;			/* the reference's rate, 0 if not run */
+    double ref_upd, ref_look;	/* median of the rounds' store/reference */
     size_t bytes_per_user;
     long pmd_kb;		/* 2 MiB-mapped kB after the rounds, -1: unknown */
 };
@@ -250,14 +252,30 @@ static double timed_reference(struct ref *rf, uint64_t *seed)
     return OPS / ROUNDS / (now_s() - a);
 }
 
+/* cmp_double - qsort order of doubles */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+
+    return (x > y) - (x < y);
+}
+
+/* median - of n values (sorted in place) */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t) n, sizeof(v[0]), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* timed - rounds of updates and lookups; the best round of each counts,
  * because the machine may be shared and a neighbour's burst is not ours */
 static int timed(STORE *st, char *login, uint32_t n, uint32_t t,
 		 struct ref *rf, struct result *r)
 {
     uint64_t seed = 0x9e3779b97f4a7c15u;
+    double ru[ROUNDS], rl[ROUNDS];
 
-    r->updates = r->lookups = r->ref = 0;
+    r->updates = r->lookups = r->ref = r->ref_upd = r->ref_look = 0;
     for (int k = 0; k < ROUNDS; k++) {
 	double u = timed_updates(st, login, n, &t, &seed);
 	double l = timed_lookups(st, login, n, t, &seed);
@@ -268,6 +286,12 @@ static int timed(STORE *st, char *login, uint32_t n, uint32_t t,
 	r->updates = u > r->updates ? u : r->updates;
 	r->lookups = l > r->lookups ? l : r->lookups;
 	r->ref = f > r->ref ? f : r->ref;
+	ru[k] = f > 0 ? u / f : 0;
+	rl[k] = f > 0 ? l / f : 0;
+    }
+    if (rf != NULL) {
+	r->ref_upd = median(ru, ROUNDS);
+	r->ref_look = median(rl, ROUNDS);
     }
     return 0;
 }
@@ -373,17 +397,12 @@ static int plain_dir(char *dir, size_t len)
     return mkdtemp(dir) == NULL ? -1 : 0;
 }
 
-/* ratio - a / b, 0 without a reference */
-static double ratio(double a, double b)
-{
-    return b > 0 ? a / b : 0;
-}
-
 int main(int argc, char **argv)
 {
     static const uint32_t sizes[NSIZES] = { 1000, 10000, 100000, 1000000 };
     static const char *const names[NSIZES] = { "1k", "10k", "100k", "1M" };
-    struct result r[NSIZES], m = { .pmd_kb = -1 }, small = { .pmd_kb = -1 };
+    static const struct result none = { .pmd_kb = -1 };
+    struct result r[NSIZES], m = none, small = none;
     unsigned long only = 0;
     const char *why = NULL, *base;
     char dir[64], plain[64];
@@ -398,7 +417,7 @@ int main(int argc, char **argv)
     if (!huge)
 	snprintf(dir, sizeof(dir), "%s", plain);
     for (int i = 0; i < NSIZES; i++)
-	r[i] = m;
+	r[i] = none;
     if (argc > 1)
 	only = strtoul(argv[1], NULL, 10);
     if ((only == 0 || only == MAIN_USERS) && run(dir, MAIN_USERS, 1, &m) != 0)
@@ -423,17 +442,20 @@ int main(int argc, char **argv)
 	printf("store pages: 2 MiB (private tmpfs, huge=always, as "
 	       "run-relayguard.mount; %ld MiB still mapped so after the "
 	       "rounds); on 4 KiB pages (%s): %.0f updates/s, %.0f "
-	       "lookups/s (reference %.0f/s: updates at %.2f of it)\n",
+	       "lookups/s (reference %.0f/s, updates at %.2f of it)\n",
 	       m.pmd_kb < 0 ? -1 : m.pmd_kb / 1024, base, small.updates,
-	       small.lookups, small.ref, ratio(small.updates, small.ref));
+	       small.lookups, small.ref, small.ref_upd);
     else
 	printf("store pages: 4 KiB (%s; no tmpfs with 2 MiB pages: %s)\n",
 	       base, why);
-    if (only == 0 || only == MAIN_USERS)
+    if ((only == 0 || only == MAIN_USERS) && m.ref > 0)
 	printf("store reference: %.0f/s bare locked copies of a random "
 	       "1 KiB slot of the same file, rounds alternating with the "
-	       "store's: updates at %.2f of it, lookups at %.2f\n", m.ref,
-	       ratio(m.updates, m.ref), ratio(m.lookups, m.ref));
+	       "store's: updates at %.2f of it, lookups at %.2f (medians of "
+	       "the rounds)\n", m.ref, m.ref_upd, m.ref_look);
+    else if (only == 0 || only == MAIN_USERS)
+	printf("store reference: not measured (the file could not be "
+	       "mapped again)\n");
     return 0;
   fail:
     fprintf(stderr, "bench_store: a run failed\n");

@@ -2,9 +2,11 @@
  * cmd_stats - the milter's counters from the state header: verdicts by
  * action (applied and dry-run), rule firings, blocks, events to the
  * collector, errors, reloads; the store's fill, evictions and lock
- * timeouts, and whether its file is on 2 MiB pages (store_huge_pages:
- * on 4 KiB pages every message also misses the TLB). As a table, as JSON, or in the Prometheus text exposition
- * format (version 0.0.4) for node_exporter's textfile collector:
+ * timeouts, and whether its file is on a tmpfs with 2 MiB pages
+ * (store_huge_pages, reading ctl_mountinfo: on 4 KiB pages every message
+ * also misses the TLB). As a table, as JSON, or in the Prometheus text
+ * exposition format (version 0.0.4) for node_exporter's textfile
+ * collector:
  *
  *   relayguardctl stats --prometheus > DIR/relayguard.prom.$$ &&
  *       mv DIR/relayguard.prom.$$ DIR/relayguard.prom
@@ -205,7 +207,7 @@ static int prometheus(struct ctl *c, const struct store_stats *s,
 	    (unsigned long long) s->generation);
     if (huge >= 0) {
 	prom_head(f, "store_huge_pages", "gauge", "1 if the state file is on"
-		  " a tmpfs with 2 MiB pages, 0 if on 4 KiB pages.");
+		  " a tmpfs with 2 MiB pages, 0 if not (left out when unknown).");
 	fprintf(f, "relayguard_store_huge_pages %d\n", huge);
     }
     return ferror(f) ? -1 : 0;
@@ -352,16 +354,19 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
 	(unsigned long long) s->owner_dead_recoveries,
 	(unsigned long long) s->stripe_resets);
     text_size(s->file_size, size, sizeof(size));
-    ROW("state file", "%s, %s, generation %llu, %s", c->cfg->state.path,
-	size, (unsigned long long) s->generation, huge == 1 ? "2 MiB pages"
-	: huge == 0 ? "4 KiB pages (slower: see run-relayguard.mount)"
-	: "page size not known");
+    ROW("state file", "%s, %s, generation %llu", c->cfg->state.path, size,
+	(unsigned long long) s->generation);
+    ROW("pages", "%s", huge == 1 ? "2 MiB (a tmpfs with huge pages)"
+	: huge == 0 ? "4 KiB (slower: see run-relayguard.mount)"
+	: "not known");
 #undef ROW
     if (rc == 0)
 	rc = table_print(t, c->out, TABLE_WIDTH);
     table_free(t);
     return rc;
 }
+
+const char *ctl_mountinfo = "/proc/self/mountinfo";
 
 /* cmd_stats - stats [--prometheus] */
 int cmd_stats(struct ctl *c)
@@ -376,7 +381,7 @@ int cmd_stats(struct ctl *c)
     if ((rc = count_blocked(c, &b)) != STORE_OK)
 	return ctl_store_error(c, rc, "blocks");
     store_get_stats(c->st, &s);
-    huge = store_huge_pages(c->st, "/proc/self/mountinfo");
+    huge = store_huge_pages(c->st, ctl_mountinfo);
     if (c->opt[CTL_OPT_PROMETHEUS] != NULL)
 	rc = prometheus(c, &s, &b, huge);
     else if (c->json)

@@ -62,6 +62,10 @@ struct ctl {
 
 int ctl_main(int argc, char **argv, FILE *out, FILE *err, uint32_t now);
 
+/* Where stats reads the mounts from (store_huge_pages): the process's
+ * own by default; tests point it at a made-up file. */
+extern const char *ctl_mountinfo;
+
 /* Shared helpers (ctl.c). */
 int ctl_error(struct ctl *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -51,10 +51,6 @@ START_TEST(test_siphash_vectors)
 }
 END_TEST
 
-/* The one-pass normalise-and-hash gives the hash of the key it writes
- * (the key's bytes are test_normalize's business) for every length
- * around the word edges, upper case, control bytes, white space, high
- * bytes, long logins and nothing at all. */
 /* ref_key - the login normalisation written the plain way, byte by
  * byte, for logins that fit: 1 and the key, or 0 if it does not fit */
 static int ref_key(const char *in, char out[STORE_LOGIN_MAX])
@@ -78,6 +74,10 @@ static int ref_key(const char *in, char out[STORE_LOGIN_MAX])
     return 1;
 }
 
+/* The one-pass normalise-and-hash writes the key ref_key writes and
+ * gives the hash of that key, for every length around the word edges,
+ * upper case, control bytes, every kind of white space, high bytes, long
+ * logins (their keys only against the hash) and nothing at all. */
 START_TEST(test_login_ref)
 {
     STORE *st = tnew("ref", 256, 4);
@@ -325,6 +325,20 @@ START_TEST(test_countries)
     }
     ck_assert_int_eq(de, 1);
     ck_assert_int_eq(us, 1);
+    /* codes that share a letter are two countries, either letter */
+    o = obs_make("frank", "192.0.2.2");
+    for (int i = 0; i < 4; i++) {
+	memcpy(o.geo.cc, (const char *[]) { "DE", "DK", "DE", "EE" }[i], 3);
+	ck_assert_int_eq(store_user_update(st, &o, T0 + (uint32_t) i * DAY,
+					   &U), STORE_OK);
+    }
+    for (int i = 0; i < STORE_COUNTRIES; i++)
+	ck_assert_uint_eq(U.countries[i].days,
+			  strcmp(U.countries[i].cc, "DE") == 0 ? 2
+			  : U.countries[i].cc[0] != '\0' ? 1 : 0);
+    ck_assert_str_eq(U.countries[0].cc, "DE");
+    ck_assert_str_eq(U.countries[1].cc, "DK");
+    ck_assert_str_eq(U.countries[2].cc, "EE");
     store_close(st);
 }
 END_TEST
