@@ -55,6 +55,7 @@
 #define T_START		1700000000u
 #define NSIZES		4
 #define MAIN_USERS	50000	/* the shipped max_users = 100000, half full */
+#define FILL_TRIES	5	/* fresh keys tried when a stripe overflows */
 
 struct result {
     double updates, lookups;
@@ -128,16 +129,29 @@ static void obs_for(struct store_user_obs *o, char *login, uint32_t u,
     o->geo.asn = 64500 + j;
 }
 
+/* failed - say which operation failed on whom and how; -1 */
+static int failed(const char *what, const char *login, int status)
+{
+    static const char *const names[] = { "ok", "not found", "lock timeout",
+	"full", "I/O error", "damaged (stripe cleared)", "bad argument" };
+
+    fprintf(stderr, "bench_store: %s of %s: %s\n", what, login,
+	    status >= 0 && status < (int) (sizeof(names) / sizeof(names[0]))
+	    ? names[status] : "unknown status");
+    return -1;
+}
+
 /* fill - every user with IPS distinct IPs */
 static int fill(STORE *st, char *login, uint32_t n, uint32_t t)
 {
     struct store_user_obs o;
+    int rc;
 
     for (uint32_t u = 0; u < n; u++)
 	for (uint32_t j = 0; j < IPS; j++) {
 	    obs_for(&o, login, u, j);
-	    if (store_user_update(st, &o, t, NULL) != STORE_OK)
-		return -1;
+	    if ((rc = store_user_update(st, &o, t, NULL)) != STORE_OK)
+		return failed("fill: update", login, rc);
 	}
     return 0;
 }
@@ -148,6 +162,7 @@ static double timed_updates(STORE *st, char *login, uint32_t n, uint32_t *t,
 {
     struct store_user_obs o;
     double a = now_s();
+    int rc;
 
     for (uint32_t i = 0; i < OPS / ROUNDS; i++) {
 	uint64_t x = rnd(seed);
@@ -158,8 +173,8 @@ static double timed_updates(STORE *st, char *login, uint32_t n, uint32_t *t,
 	o.bytes = 3000;
 	if ((i & TICK_MASK) == 0)
 	    (*t)++;
-	if (store_user_update(st, &o, *t, &out) != STORE_OK)
-	    return -1;
+	if ((rc = store_user_update(st, &o, *t, &out)) != STORE_OK)
+	    return failed("update", login, rc);
     }
     return OPS / ROUNDS / (now_s() - a);
 }
@@ -169,11 +184,12 @@ static double timed_lookups(STORE *st, char *login, uint32_t n, uint32_t t,
 			    uint64_t *seed)
 {
     double a = now_s();
+    int rc;
 
     for (uint32_t i = 0; i < OPS / ROUNDS; i++) {
 	login_for(login, (uint32_t) (rnd(seed) % n));
-	if (store_user_get(st, login, t, &out) != STORE_OK)
-	    return -1;
+	if ((rc = store_user_get(st, login, t, &out)) != STORE_OK)
+	    return failed("lookup", login, rc);
     }
     return OPS / ROUNDS / (now_s() - a);
 }
@@ -243,8 +259,10 @@ static double timed_reference(struct ref *rf, uint64_t *seed)
 
 	for (int o = 0; o < REF_SLOT; o += 64)
 	    __builtin_prefetch(p + o);
-	if (pthread_mutex_trylock(mu) != 0)
+	if (pthread_mutex_trylock(mu) != 0) {
+	    fprintf(stderr, "bench_store: the reference's lock is taken\n");
 	    return -1;
+	}
 	memcpy(ref_out, p, REF_SLOT);
 	__asm__ __volatile__("" : : "r"(ref_out) : "memory");	/* kept */
 	pthread_mutex_unlock(mu);
@@ -296,31 +314,61 @@ static int timed(STORE *st, char *login, uint32_t n, uint32_t t,
     return 0;
 }
 
-/* run - n users in a fresh file with room for 2n; with_ref: the
- * reference's rounds alternate with the store's */
-static int run(const char *dir, uint32_t n, int with_ref, struct result *r)
+/* open_filled - a fresh file at path with room for 2n users and all n
+ * in it. Capacity is per stripe, so a small table can overflow one of
+ * its 64 stripes while half empty (1k users: about 1 run in 200); then
+ * users were evicted, and the file is made again under a new random
+ * key. The open store, or NULL. */
+static STORE *open_filled(const char *path, uint32_t n, char *login)
 {
-    struct ref rf;
-    char path[256], err[256];
     struct store_params p = { .path = path, .max_users = 2 * n,
 	.max_clients = 1024, .ips_per_user = IPS, .lock_timeout_ms = 1000,
 	.flags = STORE_CREATE, .mode = 0600 };
     struct store_stats stats;
-    char login[LOGIN_LEN];
+    char err[256];
     STORE *st;
-    int rc = -1;
+
+    for (int tries = 0; tries < FILL_TRIES; tries++) {
+	unlink(path);
+	if (store_open(&p, &st, err, sizeof(err)) != STORE_OK) {
+	    fprintf(stderr, "bench_store: %s\n", err);
+	    return NULL;
+	}
+	if (fill(st, login, n, T_START) != 0) {
+	    store_close(st);
+	    return NULL;
+	}
+	store_get_stats(st, &stats);
+	if (stats.evictions == 0)
+	    return st;
+	fprintf(stderr, "bench_store: %u users: a stripe overflowed (%llu "
+		"evicted), again under a new key\n", n,
+		(unsigned long long) stats.evictions);
+	store_close(st);
+    }
+    return NULL;
+}
+
+/* run - n users in a fresh file with room for 2n; with_ref: the
+ * reference's rounds alternate with the store's */
+static int run(const char *dir, uint32_t n, int with_ref, struct result *r)
+{
+    struct store_stats stats;
+    char path[256], login[LOGIN_LEN];
+    struct ref rf;
+    STORE *st;
+    int rc;
 
     snprintf(path, sizeof(path), "%s/state.%u", dir, n);
-    if (store_open(&p, &st, err, sizeof(err)) != STORE_OK) {
-	fprintf(stderr, "bench_store: %s\n", err);
+    if ((st = open_filled(path, n, login)) == NULL) {
+	unlink(path);
 	return -1;
     }
     if (with_ref && ref_open(&rf, path) != 0) {
 	fprintf(stderr, "bench_store: cannot map %s again\n", path);
 	with_ref = 0;
     }
-    if (fill(st, login, n, T_START) == 0)
-	rc = timed(st, login, n, T_START, with_ref ? &rf : NULL, r);
+    rc = timed(st, login, n, T_START, with_ref ? &rf : NULL, r);
     if (with_ref)
 	ref_close(&rf);		/* first: pmd_mapped_kb counts every map */
     if (rc == 0) {
@@ -328,6 +376,10 @@ static int run(const char *dir, uint32_t n, int with_ref, struct result *r)
 	r->bytes_per_user = stats.user_bytes;
 	r->pmd_kb = pmd_mapped_kb();
 	rc = stats.users == n ? 0 : -1;
+	if (rc != 0)
+	    fprintf(stderr, "bench_store: %u users in the table, not %u "
+		    "(%llu evictions)\n", stats.users, n,
+		    (unsigned long long) stats.evictions);
     }
     store_close(st);
     unlink(path);
