@@ -132,12 +132,8 @@ static void obs_for(struct store_user_obs *o, char *login, uint32_t u,
 /* failed - say which operation failed on whom and how; -1 */
 static int failed(const char *what, const char *login, int status)
 {
-    static const char *const names[] = { "ok", "not found", "lock timeout",
-	"full", "I/O error", "damaged (stripe cleared)", "bad argument" };
-
     fprintf(stderr, "bench_store: %s of %s: %s\n", what, login,
-	    status >= 0 && status < (int) (sizeof(names) / sizeof(names[0]))
-	    ? names[status] : "unknown status");
+	    store_strerror(status));
     return -1;
 }
 
