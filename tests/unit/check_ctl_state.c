@@ -26,6 +26,7 @@
 #include "store.h"
 #include "check_main.h"
 #include "ctl_test.h"
+#include "mountinfo_test.h"
 
 static char geodir[PATH_LEN];
 static int have_geo;
@@ -415,20 +416,16 @@ START_TEST(test_stats)
 }
 END_TEST
 
-/* pages_mountinfo - a mountinfo file (proc(5) format) in which the state
+/* pages_mountinfo - a mount table (mountinfo_write) in which the state
  * file's directory is a mount of fstype with super options opts */
 static const char *pages_mountinfo(const char *fstype, const char *opts)
 {
     static char path[PATH_LEN];
     char dir[PATH_MAX];
-    FILE *f;
 
     ck_assert_ptr_nonnull(realpath(tdir, dir));
     snprintf(path, sizeof(path), "%s/mountinfo", tdir);
-    ck_assert_ptr_nonnull(f = fopen(path, "w"));
-    fprintf(f, "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-	    "30 22 0:40 / %s rw shared:7 - %s none %s\n", dir, fstype, opts);
-    fclose(f);
+    mountinfo_write(path, dir, fstype, opts);
     return path;
 }
 

@@ -21,6 +21,7 @@
 #include "store_debug.h"
 #include "store_int.h"
 #include "check_main.h"
+#include "mountinfo_test.h"
 #include "store_test.h"
 
 START_TEST(test_siphash_vectors)
@@ -634,22 +635,15 @@ START_TEST(test_home_chains)
 }
 END_TEST
 
-/* mountinfo_with - a mountinfo file (proc(5) format) whose last line
- * mounts fstype with super options opts on mount point mp */
+/* mountinfo_with - a mount table (mountinfo_write) in the test's
+ * directory whose last line mounts fstype with opts on mp; its path */
 static const char *mountinfo_with(const char *mp, const char *fstype,
 				  const char *opts)
 {
     static char path[256];
-    FILE *f;
 
     snprintf(path, sizeof(path), "%s", tpath("mountinfo"));
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-	    "25 22 0:21 / /tmp rw,nosuid shared:5 - tmpfs tmpfs rw,huge=always\n"
-	    "a broken line\n"
-	    "30 25 0:40 / %s rw master:7 - %s none %s\n", mp, fstype, opts);
-    fclose(f);
+    mountinfo_write(path, mp, fstype, opts);
     return path;
 }
 
