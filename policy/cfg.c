@@ -96,9 +96,38 @@ static const struct cfg_desc policy_desc[] = {
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
+#define FL(f) offsetof(struct cfg_flows, f)
+static const struct cfg_desc flows_desc[] = {
+    {"directory", CFG_T_PATH, "/var/cache/nfdump", 0, 0, 0, FL(directory), NULL},
+    {"local_networks", CFG_T_CIDRS, NULL, 0, 0, 0, FL(local_networks), NULL},
+    {"local_domains", CFG_T_DOMAINS, NULL, 0, 0, 0, FL(local_domains), NULL},
+    {"mail_servers", CFG_T_CIDRS, NULL, 0, 0, 0, FL(mail_servers), NULL},
+    {"names_file", CFG_T_PATH, "", CFG_F_EMPTY_OK, 0, 0, FL(names_file), NULL},
+    {"nfdump", CFG_T_PATH, "/usr/bin/nfdump", 0, 0, 0, FL(nfdump), NULL},
+    {"min_packets", CFG_T_U32, "3", 0, 1, 1000000, FL(min_packets), NULL},
+    {"min_bytes", CFG_T_U32, "120", 0, 1, 1000000000, FL(min_bytes), NULL},
+    {"mail_share", CFG_T_U32, "85", 0, 1, 100, FL(mail_share), NULL},
+    {"fan_out_servers", CFG_T_U32, "50", 0, 2, 1000000, FL(fan_out_servers), NULL},
+    {"fan_out_window", CFG_T_DURATION_S, "1m", 0, 1 * MS_PER_S, 3600 * MS_PER_S, FL(fan_out_window_s), NULL},
+    {"volume_jump_factor", CFG_T_U32, "10", 0, 2, 1000000, FL(volume_jump_factor), NULL},
+    {"volume_jump_min_flows", CFG_T_U32, "1000", 0, 1, 1000000000, FL(volume_jump_min_flows), NULL},
+    {"direct_min_flows", CFG_T_U32, "10", 0, 1, 1000000000, FL(direct_min_flows), NULL},
+    {"history_window", CFG_T_DURATION_S, "30d", 0, 86400 * MS_PER_S, 366 * 86400 * MS_PER_S, FL(history_window_s), NULL},
+    {"controller_lead", CFG_T_DURATION_S, "10s", 0, 1 * MS_PER_S, 3600 * MS_PER_S, FL(controller_lead_s), NULL},
+    {"dns_budget", CFG_T_DURATION_MS, "5s", 0, 0, 600 * MS_PER_S, FL(dns_budget_ms), NULL},
+    {"plot_bin", CFG_T_DURATION_S, "1h", 0, 60 * MS_PER_S, 86400 * MS_PER_S, FL(plot_bin_s), NULL},
+    {NULL, 0, NULL, 0, 0, 0, 0, NULL},
+};
+#undef FL
+
 static const struct cfg_desc collector_desc[] = {
     {"address", CFG_T_COLLECTOR, "", CFG_F_EMPTY_OK, 0, 0, offsetof(struct cfg_collector, address), NULL},
     {"key_file", CFG_T_PATH, "", CFG_F_EMPTY_OK, 0, 0, offsetof(struct cfg_collector, key_file), NULL},
+    {"database", CFG_T_PATH, "/var/lib/relayguard/collector.db", 0, 0, 0, offsetof(struct cfg_collector, database), NULL},
+    {"report_dir", CFG_T_PATH, "/var/lib/relayguard/reports", 0, 0, 0, offsetof(struct cfg_collector, report_dir), NULL},
+    {"retention", CFG_T_DURATION_S, "400d", 0, 86400 * MS_PER_S, 3650ULL * 86400 * MS_PER_S, offsetof(struct cfg_collector, retention_s), NULL},
+    {"list_expiry", CFG_T_DURATION_S, "7d", 0, 60 * MS_PER_S, 366 * 86400 * MS_PER_S, offsetof(struct cfg_collector, list_expiry_s), NULL},
+    {"flows", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg_collector, flows), flows_desc},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -282,6 +311,14 @@ void cfg_free(struct cfg *c)
     free(c->policy.wl_networks.v);
     free(c->collector.address);
     free(c->collector.key_file);
+    free(c->collector.database);
+    free(c->collector.report_dir);
+    free(c->collector.flows.directory);
+    free(c->collector.flows.local_networks.v);
+    str_list_free(&c->collector.flows.local_domains);
+    free(c->collector.flows.mail_servers.v);
+    free(c->collector.flows.names_file);
+    free(c->collector.flows.nfdump);
     free(c->rogue.list_path);
     free(c);
 }

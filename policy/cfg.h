@@ -127,9 +127,33 @@ struct cfg_policy {
     struct cidr_list wl_networks;
 };
 
+/* collector.flows: where flows are and how SMTP hosts are judged */
+struct cfg_flows {
+    char *directory;		/* where nfcapd writes */
+    struct cidr_list local_networks;
+    struct cfg_str_list local_domains;	/* lower case */
+    struct cidr_list mail_servers;	/* the configured whitelist */
+    char *names_file;		/* "" = DNS; else offline reverse names */
+    char *nfdump;		/* the nfdump program */
+    uint32_t min_packets, min_bytes;	/* an SMTP flow, one direction */
+    uint32_t mail_share;	/* percent of flows and bytes */
+    uint32_t fan_out_servers, fan_out_window_s;
+    uint32_t volume_jump_factor, volume_jump_min_flows;
+    uint32_t direct_min_flows;
+    uint32_t history_window_s;	/* the baseline of volume_jump */
+    uint32_t controller_lead_s;	/* inbound connection before a burst */
+    uint32_t dns_budget_ms;
+    uint32_t plot_bin_s;
+};
+
 struct cfg_collector {
     char *address;		/* "" | unix:/path | udp:HOST:PORT */
     char *key_file;
+    char *database;		/* SQLite history */
+    char *report_dir;
+    uint32_t retention_s;	/* history kept this long */
+    uint32_t list_expiry_s;	/* a flag stays on the rogue list this long */
+    struct cfg_flows flows;
 };
 
 struct cfg_rogue {

@@ -521,6 +521,27 @@ static void conv_domain(struct cfg_ctx *x, const struct cfg_desc *d,
 	put_str(x, s, key, dst, low);
 }
 
+/* conv_domains - a list of domain names */
+static void conv_domains(struct cfg_ctx *x, const struct cfg_desc *d,
+			 const config_setting_t *s, const char *key, void *dst)
+{
+    struct cfg_str_list *l = dst;
+    char ekey[CFG_KEY_MAX];
+    int i, n;
+
+    if (s == NULL || (n = list_elems(x, s, key, "domains")) <= 0)
+	return;
+    if ((l->v = calloc((size_t) n, sizeof(*l->v))) == NULL) {
+	cfg_error(x, s, key, "out of memory");
+	return;
+    }
+    l->n = (size_t) n;
+    for (i = 0; i < n; i++) {
+	snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
+	conv_domain(x, d, config_setting_get_elem(s, (unsigned) i), ekey, &l->v[i]);
+    }
+}
+
 /* conv_countries - a list of ISO 3166 alpha-2 codes */
 static void conv_countries(struct cfg_ctx *x, const struct cfg_desc *d,
 			   const config_setting_t *s, const char *key, void *dst)
@@ -623,7 +644,8 @@ static const cfg_conv_fn converters[] = {
     [CFG_T_SOCKET] = conv_socket, [CFG_T_COLLECTOR] = conv_collector,
     [CFG_T_CIDR] = conv_cidr, [CFG_T_CIDRS] = conv_cidrs,
     [CFG_T_USER] = conv_user, [CFG_T_USERS] = conv_users,
-    [CFG_T_DOMAIN] = conv_domain, [CFG_T_COUNTRIES] = conv_countries,
+    [CFG_T_DOMAIN] = conv_domain, [CFG_T_DOMAINS] = conv_domains,
+    [CFG_T_COUNTRIES] = conv_countries,
     [CFG_T_RULENAME] = conv_rulename, [CFG_T_RULES] = conv_rules,
     [CFG_T_OVERRIDES] = conv_overrides,
 };
