@@ -36,6 +36,7 @@ PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS_POLICY) check 2>/dev/null)
 POLICY_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_POLICY) 2>/dev/null) -lpthread -lm
 MILTER_LIBS := $(shell $(PKG_CONFIG) --libs milter 2>/dev/null || echo -lmilter)
 CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+COLL_LIBS   := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3) -lresolv
 
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DRG_VERSION='"$(VERSION)"' \
               $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Ipolicy -MMD -MP
@@ -44,6 +45,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 POLICY_SRC := $(wildcard policy/*.c)
 MILTER_SRC := $(wildcard milter/*.c)
 CTL_SRC    := $(wildcard ctl/*.c)
+COLL_SRC   := $(wildcard collector/*.c)
 UNIT_SRC   := $(wildcard tests/unit/check_*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -53,12 +55,13 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB      := $(BUILD)/librelayguard.a
 MILTER   := $(if $(MILTER_SRC),$(BUILD)/relayguard-milter)
 CTL      := $(if $(CTL_SRC),$(BUILD)/relayguardctl)
+COLLECTOR := $(if $(COLL_SRC),$(BUILD)/relayguard-collector)
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-PROGRAMS := $(MILTER) $(CTL)
+PROGRAMS := $(MILTER) $(CTL) $(COLLECTOR)
 
 .PHONY: deb all check check-run unit-check golden-check e2e-check install clean deps demo \
-        bench bench-store bench-policy fuzz
+        bench bench-store bench-policy bench-collector fuzz
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
 
@@ -81,9 +84,15 @@ $(CTL): $(call obj,$(CTL_SRC)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(POLICY_LIBS)
 endif
 
-# Unit tests may also exercise front-end modules (milter/, ctl/) other
-# than their main files: those objects are linked in as a small archive.
-FRONT_OBJ := $(call obj,$(filter-out milter/main.c ctl/main.c,$(MILTER_SRC) $(CTL_SRC)))
+ifneq ($(COLL_SRC),)
+$(COLLECTOR): $(call obj,$(COLL_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COLL_LIBS) $(POLICY_LIBS)
+endif
+
+# Unit tests may also exercise front-end modules (milter/, ctl/,
+# collector/) other than their main files: those objects are linked in as
+# a small archive.
+FRONT_OBJ := $(call obj,$(filter-out milter/main.c ctl/main.c collector/main.c,$(MILTER_SRC) $(CTL_SRC) $(COLL_SRC)))
 FRONT_LIB := $(BUILD)/libfront.a
 $(FRONT_LIB): $(FRONT_OBJ)
 	@mkdir -p $(dir $@)
@@ -93,7 +102,7 @@ $(FRONT_LIB): $(FRONT_OBJ)
 $(BUILD)/tests/check_%: tests/unit/check_%.c $(FRONT_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(FRONT_LIB) $(LIB) \
-	    $(CHECK_LIBS) $(MILTER_LIBS) $(POLICY_LIBS)
+	    $(CHECK_LIBS) $(MILTER_LIBS) $(COLL_LIBS) $(POLICY_LIBS)
 
 GOLDEN := $(BUILD)/tests/golden
 all: $(GOLDEN)
@@ -138,6 +147,9 @@ bench-store: $(BUILD)/bench/bench_store
 bench-policy: $(BUILD)/bench/bench_policy
 	$(BUILD)/bench/bench_policy
 
+bench-collector: $(COLLECTOR)
+	bench/bench_collector.sh $(BUILD)
+
 fuzz:
 	@tests/fuzz/run.sh
 
@@ -157,6 +169,7 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/relayguard
 	$(if $(MILTER),install -m 0755 $(MILTER) $(DESTDIR)$(SBINDIR)/)
 	$(if $(CTL),install -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/)
+	$(if $(COLLECTOR),install -m 0755 $(COLLECTOR) $(DESTDIR)$(SBINDIR)/)
 	install -m 0644 etc/relayguard.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf
 

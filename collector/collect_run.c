@@ -1,0 +1,303 @@
+/*
+ * collect_run - the steps of one analysis after the first pass (see
+ * collect.c): history, judgement, second look, flags and rogue list.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collect.h"
+#include "nfd.h"
+#include "output.h"
+
+#define DIR_DEPTH_MAX 8
+#define HOSTS_PER_QUERY 64
+#define FILTER_MAX 65536
+
+/* file_seen - one flow file: counted before? (marks it) */
+static int file_seen(struct coll *c, const char *path, const struct stat *sb,
+		     bool *any_seen, char *err, size_t errlen)
+{
+    bool seen;
+    char real[4096];
+
+    if (realpath(path, real) == NULL)
+	snprintf(real, sizeof(real), "%s", path);
+    if (hist_file_seen(c->hist, real, sb->st_size, sb->st_mtime, &seen, err, errlen)
+	!= HIST_OK)
+	return -1;
+    *any_seen |= seen;
+    return 0;
+}
+
+/* dir_seen - every nfcapd file under a directory (not nfcapd.current) */
+static int dir_seen(struct coll *c, const char *dir, int depth, bool *any_seen,
+		    char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int rc = 0;
+
+    if (d == NULL)
+	return 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+	char p[4096];
+	struct stat sb;
+
+	if (e->d_name[0] == '.' || strncmp(e->d_name, "nfcapd.current", 14) == 0)
+	    continue;
+	if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int) sizeof(p)
+	    || lstat(p, &sb) != 0)
+	    continue;
+	if (S_ISDIR(sb.st_mode) && depth < DIR_DEPTH_MAX)
+	    rc = dir_seen(c, p, depth + 1, any_seen, err, errlen);
+	else if (S_ISREG(sb.st_mode) && strncmp(e->d_name, "nfcapd.", 7) == 0)
+	    rc = file_seen(c, p, &sb, any_seen, err, errlen);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* inputs_seen - were any of the inputs counted into the history before? */
+static int inputs_seen(struct coll *c, char *const *paths, size_t n,
+		       bool *any_seen, char *err, size_t errlen)
+{
+    size_t i;
+
+    *any_seen = false;
+    for (i = 0; i < n; i++) {
+	struct stat sb;
+
+	if (strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0)
+	    continue;
+	if ((S_ISDIR(sb.st_mode) ? dir_seen(c, paths[i], 0, any_seen, err, errlen)
+	     : file_seen(c, paths[i], &sb, any_seen, err, errlen)) != 0)
+	    return -1;
+    }
+    return 0;
+}
+
+/* add_history - the run's days of every SMTP host */
+static enum coll_status add_history(struct coll *c, char *err, size_t errlen)
+{
+    size_t i, k, nd;
+
+    for (i = 0; i < c->an.n; i++) {
+	const struct an_host *h = &c->an.h[i];
+	struct det_day *d;
+	int64_t first = INT64_MAX, last = INT64_MIN;
+
+	if (h->ev.n == 0)
+	    continue;
+	if (det_days(h, &d, &nd) != 0)
+	    return COLL_NOMEM;
+	for (k = 0; k < nd; k++)
+	    if (hist_add_day(c->hist, &h->a, &d[k], err, errlen) != HIST_OK) {
+		free(d);
+		return COLL_DB;
+	    }
+	free(d);
+	for (k = 0; k < h->ev.n; k++) {
+	    first = h->ev.v[k].t_ms < first ? h->ev.v[k].t_ms : first;
+	    last = h->ev.v[k].t_ms > last ? h->ev.v[k].t_ms : last;
+	}
+	if (hist_touch(c->hist, &h->a, first, last, err, errlen) != HIST_OK)
+	    return COLL_DB;
+    }
+    return COLL_OK;
+}
+
+/* update_history - add the run unless an input was counted before */
+static enum coll_status update_history(struct coll *c, char *const *paths,
+				       size_t n, char *err, size_t errlen)
+{
+    bool seen;
+
+    if (inputs_seen(c, paths, n, &seen, err, errlen) != 0)
+	return COLL_DB;
+    if (seen) {
+	/* Undo the marks of this run's new files too: counting part of a
+	 * run would make the history depend on how inputs were grouped. */
+	hist_rollback(c->hist);
+	coll_warn(c, "history: some input files were counted before; history not updated");
+	return hist_begin(c->hist, err, errlen) == HIST_OK ? COLL_OK : COLL_DB;
+    }
+    c->history_updated = true;
+    return add_history(c, err, errlen);
+}
+
+/* traits - what makes a host look like a mail server */
+static enum coll_status traits(struct coll *c, const struct an_host *h,
+			       struct det_traits *t, struct det_hist *hist,
+			       int64_t **hd, uint64_t **hc, char *err, size_t errlen)
+{
+    const struct cfg_flows *fl = &c->cfg->collector.flows;
+    int64_t today = c->now_ms / DET_MS_PER_DAY;
+
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s", names_lookup(&c->names, &h->a));
+    t->named_mail = det_named_mail(t->name);
+    t->is_mx = names_is_mx(&c->names, &fl->local_domains, &h->a);
+    t->whitelisted = coll_whitelisted(c, &h->a);
+    /* the whole history; det_host picks the window before each day */
+    if (hist_days(c->hist, &h->a, INT64_MIN, today + 2, hd, hc, &hist->n,
+		  &t->served_days, err, errlen) != HIST_OK)
+	return COLL_DB;
+    hist->day = *hd;
+    hist->conns = *hc;
+    return COLL_OK;
+}
+
+/* judge_host - one host's flags */
+static enum coll_status judge_host(struct coll *c, const struct an_host *h,
+				   char *err, size_t errlen)
+{
+    struct det_traits t;
+    struct det_hist hist = {0};
+    struct det_day *days = NULL;
+    int64_t *hd = NULL;
+    uint64_t *hc = NULL;
+    size_t nd;
+    enum coll_status rc = traits(c, h, &t, &hist, &hd, &hc, err, errlen);
+
+    if (rc == COLL_OK && det_days(h, &days, &nd) != 0)
+	rc = COLL_NOMEM;
+    if (rc == COLL_OK
+	&& det_host(&c->dc, h, &t, &hist, days, nd, &c->flags, &c->nflags) != 0)
+	rc = COLL_NOMEM;
+    free(days);
+    free(hd);
+    free(hc);
+    return rc;
+}
+
+/* second_look - all traffic of the flagged hosts, from every input file */
+static void second_look(struct coll *c, char *const *paths, size_t n)
+{
+    struct addr hosts[HOSTS_PER_QUERY];
+    static char filter[FILTER_MAX];
+    char err[512];
+    size_t i, k, nh = 0;
+
+    for (i = 0; i <= c->nflags; i++) {
+	struct an_host *h = i < c->nflags ? an_find(&c->an, &c->flags[i].host) : NULL;
+
+	if (h != NULL && !h->detailed) {
+	    h->detailed = true;
+	    h->pt.n = 0;
+	    hosts[nh++] = h->a;
+	}
+	if (nh == 0 || (nh < HOSTS_PER_QUERY && i < c->nflags))
+	    continue;
+	if (nfd_hosts_filter(filter, sizeof(filter), hosts, nh) == 0)
+	    for (k = 0; k < n; k++) {
+		struct stat sb;
+
+		if (strcmp(paths[k], "-") != 0 && stat(paths[k], &sb) == 0)
+		    coll_feed_detail(c, paths[k], S_ISDIR(sb.st_mode), filter, err,
+				     sizeof(err));
+	    }
+	nh = 0;
+    }
+}
+
+/* store_flags - flags (with evidence) into the history */
+static enum coll_status store_flags(struct coll *c, char *err, size_t errlen)
+{
+    size_t i;
+
+    for (i = 0; i < c->nflags; i++) {
+	struct jb j = {0};
+	enum hist_status s;
+
+	out_evidence(&j, &c->flags[i], an_find(&c->an, &c->flags[i].host), &c->dc);
+	if (j.oom) {
+	    jb_free(&j);
+	    return COLL_NOMEM;
+	}
+	s = hist_add_flag(c->hist, &c->flags[i], c->now_ms, j.p, err, errlen);
+	jb_free(&j);
+	if (s != HIST_OK)
+	    return COLL_DB;
+    }
+    return COLL_OK;
+}
+
+/* rogue_list - hosts flagged within list_expiry, whitelisted ones left out */
+static enum coll_status rogue_list(struct coll *c, char *err, size_t errlen)
+{
+    const char *path = c->cfg->rogue.list_path;
+    struct hist_flag *v;
+    size_t n, i, k = 0;
+    enum coll_status rc = COLL_OK;
+
+    if (path == NULL || *path == 0)
+	return COLL_OK;
+    if (hist_recent_flags(c->hist, c->now_ms - (int64_t) c->cfg->collector.list_expiry_s
+			  * 1000, &v, &n, err, errlen) != HIST_OK)
+	return COLL_DB;
+    for (i = 0; i < n; i++) {
+	struct addr a;
+
+	if (addr_parse(v[i].host, &a) == 0 && !coll_whitelisted(c, &a))
+	    v[k++] = v[i];
+    }
+    if (out_rogue_list(path, v, k, c->now_ms, err, errlen) != 0)
+	rc = COLL_OUTPUT;
+    free(v);
+    return rc;
+}
+
+/* decide - judge every SMTP host, look again at the flagged ones */
+static enum coll_status decide(struct coll *c, char *const *paths, size_t n,
+			       char *err, size_t errlen)
+{
+    enum coll_status rc = COLL_OK;
+    size_t i;
+
+    for (i = 0; i < c->an.n && rc == COLL_OK; i++)
+	if (c->an.h[i].ev.n > 0)
+	    rc = judge_host(c, &c->an.h[i], err, errlen);
+    if (rc != COLL_OK)
+	return rc;
+    second_look(c, paths, n);
+    for (i = 0; i < c->nflags; i++) {
+	const struct an_host *h = an_find(&c->an, &c->flags[i].host);
+
+	if (c->flags[i].kind == DET_DIRECT_SENDER && h != NULL)
+	    det_controller(&c->dc, h, &c->flags[i]);
+    }
+    if (det_mail_clients(&c->an, &c->clients, &c->nclients) != 0)
+	return COLL_NOMEM;
+    return COLL_OK;
+}
+
+/* coll_run - one whole analysis of the inputs */
+enum coll_status coll_run(struct coll *c, char *const *paths, size_t n,
+			  char *err, size_t errlen)
+{
+    int64_t keep_from = c->now_ms / DET_MS_PER_DAY
+	- (int64_t) (c->cfg->collector.retention_s / 86400);
+    enum coll_status rc = coll_first_pass(c, paths, n, err, errlen);
+
+    if (rc != COLL_OK)
+	return rc;
+    if (hist_begin(c->hist, err, errlen) != HIST_OK)
+	return COLL_DB;
+    if ((rc = update_history(c, paths, n, err, errlen)) == COLL_OK
+	&& (rc = decide(c, paths, n, err, errlen)) == COLL_OK
+	&& (rc = store_flags(c, err, errlen)) == COLL_OK)
+	rc = hist_expire(c->hist, keep_from, err, errlen) == HIST_OK
+	    && hist_commit(c->hist, err, errlen) == HIST_OK ? COLL_OK : COLL_DB;
+    if (rc != COLL_OK) {
+	hist_rollback(c->hist);
+	return rc;
+    }
+    if (c->names.skipped)
+	coll_warn(c, "dns: %llu lookups skipped (dns_budget spent)",
+		  (unsigned long long) c->names.skipped);
+    return rogue_list(c, err, errlen);
+}
