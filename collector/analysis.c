@@ -263,8 +263,9 @@ static int add_ctl(struct an *a, const struct flow *f)
     uint16_t port = ssrv ? f->sp : f->dp;
     struct an_host *h;
 
+    /* a connection is counted once: from its client's record or a biflow */
     if (f->proto != FLOW_TCP || port < AN_HIGH_PORT || port == AN_SMTP_PORT
-	|| !an_is_local(a, srv) || an_is_local(a, cli))
+	|| (ssrv && f->opkt == 0) || !an_is_local(a, srv) || an_is_local(a, cli))
 	return 0;
     if ((h = an_get(a, srv)) == NULL)
 	return -1;

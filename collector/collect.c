@@ -26,7 +26,8 @@
 
 #define FILTER_MAX 65536
 #define MAX_POINTS 2000000	/* plot points kept per host */
-#define TOTALS_FMT "fmt:%sa %fl %ibyt %obyt"
+#define TOTALS_SRC_FMT "fmt:%sa %fl %ibyt %obyt"
+#define TOTALS_DST_FMT "fmt:%da %fl %ibyt %obyt"
 
 struct feed {
     struct coll *c;
@@ -143,8 +144,8 @@ static enum coll_status query_path(struct coll *c, const char *path, int is_dir,
     }
     flow_reader_init(&feeds[0].rd, FLOW_FMT_NFDUMP);
     nfd_query(&jobs[0], fl->nfdump, path, is_dir, FLOW_NFDUMP_FMT, NULL, smtp);
-    nfd_query(&jobs[1], fl->nfdump, path, is_dir, TOTALS_FMT, "srcip", src);
-    nfd_query(&jobs[2], fl->nfdump, path, is_dir, TOTALS_FMT, "dstip", dst);
+    nfd_query(&jobs[1], fl->nfdump, path, is_dir, TOTALS_SRC_FMT, "srcip", src);
+    nfd_query(&jobs[2], fl->nfdump, path, is_dir, TOTALS_DST_FMT, "dstip", dst);
     for (i = 0; i < 3; i++) {
 	jobs[i].fn = on_line;
 	jobs[i].ctx = &feeds[i];

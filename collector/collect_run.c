@@ -135,16 +135,23 @@ static enum coll_status traits(struct coll *c, const struct an_host *h,
 			       int64_t **hd, uint64_t **hc, char *err, size_t errlen)
 {
     const struct cfg_flows *fl = &c->cfg->collector.flows;
-    int64_t today = c->now_ms / DET_MS_PER_DAY;
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    size_t i;
 
     memset(t, 0, sizeof(*t));
     snprintf(t->name, sizeof(t->name), "%s", names_lookup(&c->names, &h->a));
     t->named_mail = det_named_mail(t->name);
     t->is_mx = names_is_mx(&c->names, &fl->local_domains, &h->a);
     t->whitelisted = coll_whitelisted(c, &h->a);
-    /* the whole history; det_host picks the window before each day */
-    if (hist_days(c->hist, &h->a, INT64_MIN, today + 2, hd, hc, &hist->n,
-		  &t->served_days, err, errlen) != HIST_OK)
+    for (i = 0; i < h->ev.n; i++) {
+	first = h->ev.v[i].t_ms < first ? h->ev.v[i].t_ms : first;
+	last = h->ev.v[i].t_ms > last ? h->ev.v[i].t_ms : last;
+    }
+    /* history up to the run's last day (det_host takes the window before
+     * each day); serving counts only before the run's first day */
+    if (hist_days(c->hist, &h->a, INT64_MIN, last / DET_MS_PER_DAY,
+		  first / DET_MS_PER_DAY, hd, hc, &hist->n, &t->served_days, err,
+		  errlen) != HIST_OK)
 	return COLL_DB;
     hist->day = *hd;
     hist->conns = *hc;

@@ -218,11 +218,11 @@ enum hist_status hist_touch(struct hist *h, const struct addr *host,
 }
 
 /* hist_days - the host's days in [from_day, before_day): connections, and
- * how many of all its days before before_day it served SMTP */
+ * on how many days before served_before it served SMTP */
 enum hist_status hist_days(struct hist *h, const struct addr *host,
-			   int64_t from_day, int64_t before_day, int64_t **day,
-			   uint64_t **conns, size_t *n, uint32_t *served_days,
-			   char *err, size_t errlen)
+			   int64_t from_day, int64_t before_day, int64_t served_before,
+			   int64_t **day, uint64_t **conns, size_t *n,
+			   uint32_t *served_days, char *err, size_t errlen)
 {
     sqlite3_stmt *st = prep(h, "SELECT day, conns, served FROM host_day WHERE host = ?1"
 			    " AND day < ?2 ORDER BY day", err, errlen);
@@ -237,7 +237,7 @@ enum hist_status hist_days(struct hist *h, const struct addr *host,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 	int64_t d = sqlite3_column_int64(st, 0);
 
-	*served_days += sqlite3_column_int64(st, 2) > 0;
+	*served_days += d < served_before && sqlite3_column_int64(st, 2) > 0;
 	if (d < from_day)
 	    continue;
 	if (*n == cap) {

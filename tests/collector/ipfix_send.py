@@ -14,7 +14,7 @@ import sys
 import time
 
 PEN_REVERSE = 29305
-MAX_RECORDS = 20          # records per message (fits in 1,400 bytes)
+MAX_RECORDS = 10          # records per message (well under 1,400 bytes)
 
 
 def template(tid, v6):
@@ -43,6 +43,8 @@ def template_set():
 def record(f):
     start, dur, proto, sa, sp, da, dp, pk, by, rpk, rby, fl = f
     a, b = ipaddress.ip_address(sa), ipaddress.ip_address(da)
+    if a.version != b.version:
+        raise ValueError("mixed address families: %s %s" % (sa, da))
     return (a.version == 6, a.packed + b.packed +
             struct.pack("!HHBBQQQQQQ", sp, dp, proto, fl, pk, by,
                         start, start + dur, rpk, rby))
