@@ -1,0 +1,157 @@
+#!/bin/bash
+# t_collector.sh - relayguard-collector on flows made by the real nfcapd
+# (tests/collector/mkflows.sh: an IPFIX exporter sending the scenarios of
+# tests/collector/scenarios.py to nfcapd on loopback):
+#   - five days of history, then day D: every scenario gets its flag with
+#     its evidence (rogue server, biflow and IPv6 rogues, the residence-
+#     hall PC and its controller on 7629, the new mail server's jump from
+#     5 to 14,000, the fan-out to 75 servers); whitelisted, failed-attempt
+#     and web-only hosts are not flagged; the mail-clients table;
+#   - the rogue list (atomic, one address per line with flag and time);
+#   - whitelist add/list/remove and its effect;
+#   - nfdump text and csv on standard input, malformed lines counted with
+#     their line numbers; a truncated file's nfdump error is a warning;
+#   - the history in SQLite (WAL), not counted twice.
+# Usage: tests/e2e/t_collector.sh [BUILD_DIR]   (KEEP=1 keeps the temp dir)
+
+. "$(dirname -- "$0")/lib.sh"
+
+e2e_init
+for c in nfcapd nfdump python3 sqlite3; do
+    command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
+done
+gen=$(cd -- "$(dirname -- "$0")/../collector" && pwd)
+B=$E2E_BUILD/relayguard-collector
+D=$E2E_DIR
+cat >"$D/c.conf" <<CONF
+collector: {
+  database = "$D/history.db";
+  report_dir = "$D";
+  flows: {
+    local_networks = [ "10.20.0.0/16", "fd00:20::/32" ];
+    mail_servers = [ "10.20.0.25/32", "fd00:20::25/128" ];
+    names_file = "$D/names";
+  };
+};
+rogue: { list_path = "$D/rogue.list"; };
+CONF
+cat >"$D/names" <<NAMES
+10.20.0.25 mail.example.edu
+10.20.2.2 mx2.example.edu
+10.20.133.16 d133h16.resnet.example.edu
+NAMES
+
+# jq-like checks on the JSON document with python3: "EXPR" must be true
+jcheck() {
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+F = {(f["host"], f["kind"]): f["evidence"] for f in d["flags"]}
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+}
+
+e2e_assert_true "config check (-n) accepts the test configuration" "$B" -n -c "$D/c.conf"
+sed 's/names_file/min_packets = 0; names_file/' "$D/c.conf" >"$D/bad.conf"
+"$B" -n -c "$D/bad.conf" >"$D/bad.out" 2>&1
+e2e_assert_eq "$?" 78 "a bad threshold is a configuration error (78)"
+e2e_assert_file_match "$D/bad.out" 'bad.conf:[0-9]+: collector.flows.min_packets' \
+    "the error names file, line and key"
+
+n=$("$gen/mkflows.sh" history "$D/hist") || e2e_bail "no history flows"
+e2e_pass "history days through nfcapd: $n records"
+n=$("$gen/mkflows.sh" main "$D/main") || e2e_bail "no day-D flows"
+e2e_pass "day D through nfcapd: $n records"
+
+"$B" -c "$D/c.conf" analyze --json "$D/hist" >"$D/hist.json"
+e2e_assert_eq "$?" 0 "analyze of the history days"
+e2e_assert_true "history days counted" jcheck "$D/hist.json" 'd["history_updated"]'
+
+"$B" -c "$D/c.conf" analyze --json --report "$D/report.html" "$D/main" >"$D/main.json"
+e2e_assert_eq "$?" 0 "analyze of day D"
+want='{("10.20.1.7","rogue_server"),("10.20.1.8","rogue_server"),("fd00:20::7","rogue_server"),
+("10.20.6.6","rogue_server"),("10.20.133.16","direct_sender"),("10.20.2.2","rogue_server"),
+("10.20.2.2","volume_jump"),("10.20.3.3","direct_sender"),("10.20.3.3","fan_out")}'
+e2e_assert_true "exactly the expected flags" jcheck "$D/main.json" "set(F) == $want"
+e2e_assert_true "rogue 10.20.1.7: 10 external clients, 30 connections" jcheck "$D/main.json" \
+    'F[("10.20.1.7","rogue_server")]["external_clients"] == 10 and F[("10.20.1.7","rogue_server")]["connections"] == 30'
+e2e_assert_true "biflow rogue 10.20.1.8 (records from the server): 4 clients, 30 connections" \
+    jcheck "$D/main.json" 'F[("10.20.1.8","rogue_server")]["external_clients"] == 4 and F[("10.20.1.8","rogue_server")]["connections"] == 30'
+e2e_assert_true "IPv6 rogue fd00:20::7 with its 6 clients" jcheck "$D/main.json" \
+    'F[("fd00:20::7","rogue_server")]["external_clients"] == 6'
+e2e_assert_true "residence-hall PC: 2000 sends to 40 servers, controller 203.0.113.100 on 7629" \
+    jcheck "$D/main.json" 'F[("10.20.133.16","direct_sender")]["connections"] == 2000 and F[("10.20.133.16","direct_sender")]["external_servers"] == 40 and F[("10.20.133.16","direct_sender")]["controller"]["peer"] == "203.0.113.100" and F[("10.20.133.16","direct_sender")]["controller"]["port"] == 7629'
+e2e_assert_true "new mail server: 14000 against a baseline of 5 over 5 days" jcheck "$D/main.json" \
+    'F[("10.20.2.2","volume_jump")]["connections"] == 14000 and F[("10.20.2.2","volume_jump")]["baseline"] == 5 and F[("10.20.2.2","volume_jump")]["baseline_days"] == 5'
+e2e_assert_true "its name looks like mail, it served on 5 days before" jcheck "$D/main.json" \
+    'F[("10.20.2.2","rogue_server")]["named_like_mail"] and F[("10.20.2.2","rogue_server")]["served_days"] == 5'
+e2e_assert_true "fan-out: 75 servers within the minute" jcheck "$D/main.json" \
+    'F[("10.20.3.3","fan_out")]["servers"] == 75'
+e2e_assert_true "mail clients: the PC first with 2000 connections, the whitelisted server listed" \
+    jcheck "$D/main.json" 'd["mail_clients"][0]["host"] == "10.20.133.16" and d["mail_clients"][0]["connections"] == 2000 and "10.20.0.25" in [c["host"] for c in d["mail_clients"]]'
+e2e_assert_true "no malformed lines, no warnings" jcheck "$D/main.json" \
+    'd["stats"]["malformed_lines"] == 0 and d["warnings"] == []'
+
+# --- the rogue list ---------------------------------------------------------
+e2e_assert_file_match "$D/rogue.list" '^10\.20\.1\.7 # rogue_server 2026-11-10T08:00:00Z$' \
+    "rogue list: address, flag and time"
+e2e_assert_file_match "$D/rogue.list" '^10\.20\.133\.16 # direct_sender ' "rogue list: the PC"
+e2e_assert_false "rogue list: no whitelisted server" grep -q '^10\.20\.0\.25' "$D/rogue.list"
+e2e_assert_eq "$(grep -vc '^#' "$D/rogue.list")" 7 "rogue list: 7 hosts"
+e2e_assert_false "rogue list: no temporary file left" ls "$D"/rogue.list.tmp.*
+
+# --- history ------------------------------------------------------------------
+e2e_assert_eq "$(sqlite3 "$D/history.db" 'PRAGMA journal_mode')" wal "history in WAL mode"
+e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20767")" \
+    14000 "history: 10.20.2.2 served 14000 on day D"
+"$B" -c "$D/c.conf" analyze --json "$D/main" >"$D/again.json"
+e2e_assert_true "the same file again: history not updated, flags the same" jcheck "$D/again.json" \
+    "not d['history_updated'] and set(F) == $want"
+e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20767")" \
+    14000 "history: not counted twice"
+
+# --- whitelist ----------------------------------------------------------------
+e2e_assert_true "whitelist add" "$B" -c "$D/c.conf" whitelist add 10.20.6.6 verified by the postmaster
+"$B" -c "$D/c.conf" whitelist list >"$D/wl.out"
+e2e_assert_file_match "$D/wl.out" '^10\.20\.0\.25/32 +config$' "whitelist list: configured entry"
+e2e_assert_file_match "$D/wl.out" '^10\.20\.6\.6/32 +learned by=[^ ]+ at=20[0-9-]+T[0-9:]+Z reason="verified by the postmaster"$' \
+    "whitelist list: learned entry with who, when, why"
+"$B" -c "$D/c.conf" analyze --json "$D/main" >"$D/wl.json"
+e2e_assert_true "a whitelisted host is not flagged" jcheck "$D/wl.json" \
+    '("10.20.6.6","rogue_server") not in F and len(F) == 8'
+e2e_assert_false "... nor on the rogue list" grep -q '^10\.20\.6\.6 ' "$D/rogue.list"
+e2e_assert_true "whitelist remove" "$B" -c "$D/c.conf" whitelist remove 10.20.6.6/32
+"$B" -c "$D/c.conf" whitelist remove 10.20.6.6/32 2>/dev/null
+e2e_assert_eq "$?" 65 "removing it twice is a data error"
+
+# --- standard input: fmt and csv, malformed lines ---------------------------
+TZ=UTC nfdump -R "$D/main" -q -N -6 -o 'fmt:%tsr %td %pr %sa %sp %da %dp %ipkt %ibyt %opkt %obyt %flg %fl' \
+    | sed -e '100i this is not a flow' -e '2000i 1794297601.000 0.9 6 10.20.1.7' >"$D/main.txt"
+"$B" -c "$D/c.conf" analyze --json - <"$D/main.txt" >"$D/stdin.json"
+e2e_assert_eq "$?" 0 "analyze - (nfdump fmt text on stdin)"
+e2e_assert_true "stdin: two malformed lines, at 100 and 2001" jcheck "$D/stdin.json" \
+    'd["stats"]["malformed_lines"] == 2 and [b["line"] for b in d["malformed"]] == [100, 2001]'
+e2e_assert_true "stdin: the same flags" jcheck "$D/stdin.json" "set(F) == $want"
+e2e_assert_true "stdin: the failed SYN/RST attempts are below the threshold" jcheck "$D/stdin.json" \
+    'd["stats"]["below_threshold"] == 100'
+e2e_assert_true "stdin: the controller is found too" jcheck "$D/stdin.json" \
+    'F[("10.20.133.16","direct_sender")]["controller"]["port"] == 7629'
+TZ=UTC nfdump -R "$D/main" -N -6 -o csv >"$D/main.csv"
+"$B" -c "$D/c.conf" analyze --json - <"$D/main.csv" >"$D/csv.json"
+e2e_assert_true "stdin csv (with its Summary trailer): the same flags, nothing malformed" \
+    jcheck "$D/csv.json" "set(F) == $want and d['stats']['malformed_lines'] == 0"
+
+# --- a truncated file ----------------------------------------------------------
+f=$(ls "$D/main"/nfcapd.* | head -n 1)
+head -c 300 "$f" >"$D/nfcapd.202611100000"
+"$B" -c "$D/c.conf" analyze --json "$D/nfcapd.202611100000" >"$D/trunc.json"
+e2e_assert_eq "$?" 0 "a truncated file is not fatal"
+e2e_assert_true "... nfdump's complaint is a warning" jcheck "$D/trunc.json" \
+    'any("nfdump" in w for w in d["warnings"]) and d["flags"] == []'
+
+# --- the report -----------------------------------------------------------------
+e2e_assert_file_match "$D/report.html" '<svg ' "report has inline SVG plots"
+e2e_assert_file_match "$D/report.html" 'id="mail-clients"' "report has the mail-clients table"
+e2e_assert_false "report loads nothing from outside" grep -Eq '(src|href)="(https?:)?//' "$D/report.html"
+e2e_assert_false "report has no script" grep -qi '<script' "$D/report.html"
+
+e2e_done
