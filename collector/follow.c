@@ -21,7 +21,7 @@
 #include "collect.h"
 #include "follow.h"
 #include "log.h"
-#include "report.h"
+#include "html.h"
 
 #define POLL_S 5
 #define FILES_MAX 4096
@@ -88,7 +88,7 @@ static void one_file(const struct cfg *cfg, const char *path, const char *name)
 	    path, (unsigned long long) c.an.st.flows, (unsigned long long) c.an.st.smtp,
 	    c.nflags, (unsigned long long) c.bad_lines);
     if (snprintf(report, sizeof(report), "%s/%s.html", cfg->collector.report_dir, name)
-	< (int) sizeof(report) && report_write(&c, report, err, sizeof(err)) != 0)
+	< (int) sizeof(report) && html_write(&c, report, err, sizeof(err)) != 0)
 	log_msg(LOG_WARNING, "report not written: %s", err);
     coll_free(&c);
 }

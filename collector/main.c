@@ -27,7 +27,7 @@
 #include "follow.h"
 #include "log.h"
 #include "output.h"
-#include "report.h"
+#include "html.h"
 
 #define ERRBUF_LEN 8192
 
@@ -174,7 +174,7 @@ static int cmd_analyze(const struct cfg *cfg, int argc, char **argv)
 	return status_exit(s);
     }
     rc = json ? print_json(&c) : print_summary(&c);
-    if (report != NULL && report_write(&c, report, err, sizeof(err)) != 0) {
+    if (report != NULL && html_write(&c, report, err, sizeof(err)) != 0) {
 	fprintf(stderr, "relayguard-collector: %s\n", err);
 	rc = EX_CANTCREAT;
     }

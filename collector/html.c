@@ -1,8 +1,8 @@
 /*
- * report - HTML with inline SVG (see report.h).
+ * html - HTML with inline SVG (see html.h).
  *
  * Existence plot: x is time in bins of collector.flows.plot_bin (widened
- * when the run spans more than REPORT_BINS_MAX bins), y is the port. The
+ * when the run spans more than HTML_BINS_MAX bins), y is the port. The
  * reserved ports 0-1023 take the lower half of the height so that the
  * services stand out, the rest the upper half; only reserved ports that
  * occur are labelled. A cell's colour is its count against the first and
@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "output.h"
-#include "report.h"
+#include "html.h"
 
 #define RESERVED 1024
-#define HALF (REPORT_PLOT_H / 2)
+#define HALF (HTML_PLOT_H / 2)
 #define LABELS_MAX 16
 #define PEERS_SHOWN 50
 #define MARGIN_L 60
@@ -51,8 +51,8 @@ static void esc(FILE *fp, const char *s)
 	}
 }
 
-/* report_port_row - 0 at the bottom */
-int report_port_row(unsigned port)
+/* html_port_row - 0 at the bottom */
+int html_port_row(unsigned port)
 {
     if (port < RESERVED)
 	return (int) (port * HALF / RESERVED);
@@ -68,7 +68,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 struct grid {
-    uint32_t *cell;		/* nbins x REPORT_PLOT_H */
+    uint32_t *cell;		/* nbins x HTML_PLOT_H */
     size_t nbins;
     int64_t t0, bin_ms;
     uint32_t q1, q3;
@@ -78,7 +78,7 @@ struct grid {
 /* quartiles - of the non-empty cells */
 static void quartiles(struct grid *g)
 {
-    size_t i, n = 0, total = g->nbins * REPORT_PLOT_H;
+    size_t i, n = 0, total = g->nbins * HTML_PLOT_H;
     uint32_t *v = malloc(total * sizeof(*v) + 1);
 
     g->q1 = g->q3 = 1;
@@ -102,12 +102,12 @@ static int fill_grid(struct grid *g, const struct an_host *h, enum an_dir d,
     size_t i;
 
     memset(g, 0, sizeof(*g));
-    while ((last - first) / bin_ms + 1 > REPORT_BINS_MAX)
+    while ((last - first) / bin_ms + 1 > HTML_BINS_MAX)
 	bin_ms *= 2;
     g->t0 = first - first % bin_ms;
     g->bin_ms = bin_ms;
     g->nbins = (size_t) ((last - g->t0) / bin_ms + 1);
-    if ((g->cell = calloc(g->nbins * REPORT_PLOT_H, sizeof(*g->cell))) == NULL)
+    if ((g->cell = calloc(g->nbins * HTML_PLOT_H, sizeof(*g->cell))) == NULL)
 	return -1;
     for (i = 0; i < h->pt.n; i++) {
 	const struct an_pt *p = &h->pt.v[i];
@@ -115,7 +115,7 @@ static int fill_grid(struct grid *g, const struct an_host *h, enum an_dir d,
 
 	if (p->dir != d || b < 0 || (size_t) b >= g->nbins)
 	    continue;
-	g->cell[(size_t) b * REPORT_PLOT_H + (size_t) report_port_row(p->port)]++;
+	g->cell[(size_t) b * HTML_PLOT_H + (size_t) html_port_row(p->port)]++;
 	if (p->port < RESERVED)
 	    g->label[p->port] = true;
     }
@@ -137,7 +137,7 @@ static void svg_labels(FILE *fp, const struct grid *g, double cw)
     unsigned p;
 
     for (p = 0; p < RESERVED && n < LABELS_MAX; p++) {
-	int y = REPORT_PLOT_H - report_port_row(p);
+	int y = HTML_PLOT_H - html_port_row(p);
 
 	if (!g->label[p] || last_y - y < 10)
 	    continue;
@@ -147,16 +147,16 @@ static void svg_labels(FILE *fp, const struct grid *g, double cw)
 	n++;
     }
     fprintf(fp, "<text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>", MARGIN_L,
-	    REPORT_PLOT_H + 14, out_time(g->t0, t, sizeof(t)));
+	    HTML_PLOT_H + 14, out_time(g->t0, t, sizeof(t)));
     fprintf(fp, "<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%s</text>",
-	    MARGIN_L + cw * (double) g->nbins, REPORT_PLOT_H + 14,
+	    MARGIN_L + cw * (double) g->nbins, HTML_PLOT_H + 14,
 	    out_time(g->t0 + g->bin_ms * (int64_t) g->nbins, t, sizeof(t)));
 }
 
 /* svg_plot - one existence plot */
 static void svg_plot(FILE *fp, const struct grid *g, const char *title)
 {
-    double cw = (double) REPORT_PLOT_W / (double) g->nbins;
+    double cw = (double) HTML_PLOT_W / (double) g->nbins;
     size_t b;
     int r;
 
@@ -165,16 +165,16 @@ static void svg_plot(FILE *fp, const struct grid *g, const char *title)
 	    "height=\"%d\" role=\"img\" aria-label=\"%s\"><rect x=\"%d\" y=\"0\" width=\"%d\" "
 	    "height=\"%d\" fill=\"#f7f7f7\" stroke=\"#999\"/><line x1=\"%d\" x2=\"%d\" "
 	    "y1=\"%d\" y2=\"%d\" stroke=\"#ccc\"/>", title, (long long) (g->bin_ms / 1000),
-	    g->q1, g->q1 + 1, g->q3, g->q3, MARGIN_L + REPORT_PLOT_W, REPORT_PLOT_H + MARGIN_B,
-	    title, MARGIN_L, REPORT_PLOT_W, REPORT_PLOT_H, MARGIN_L, MARGIN_L + REPORT_PLOT_W,
+	    g->q1, g->q1 + 1, g->q3, g->q3, MARGIN_L + HTML_PLOT_W, HTML_PLOT_H + MARGIN_B,
+	    title, MARGIN_L, HTML_PLOT_W, HTML_PLOT_H, MARGIN_L, MARGIN_L + HTML_PLOT_W,
 	    HALF, HALF);
     for (b = 0; b < g->nbins; b++)
-	for (r = 0; r < REPORT_PLOT_H; r++) {
-	    uint32_t v = g->cell[b * REPORT_PLOT_H + (size_t) r];
+	for (r = 0; r < HTML_PLOT_H; r++) {
+	    uint32_t v = g->cell[b * HTML_PLOT_H + (size_t) r];
 
 	    if (v)
 		fprintf(fp, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"2\" "
-			"fill=\"%s\"/>", MARGIN_L + cw * (double) b, REPORT_PLOT_H - r - 2,
+			"fill=\"%s\"/>", MARGIN_L + cw * (double) b, HTML_PLOT_H - r - 2,
 			cw < 1 ? 1 : cw, band_colour[band(g, v)]);
 	}
     svg_labels(fp, g, cw);
@@ -348,8 +348,8 @@ static void body(FILE *fp, const struct coll *c)
     fputs("</body></html>\n", fp);
 }
 
-/* report_write - the page, written whole then renamed into place */
-int report_write(const struct coll *c, const char *path, char *err, size_t errlen)
+/* html_write - the page, written whole then renamed into place */
+int html_write(const struct coll *c, const char *path, char *err, size_t errlen)
 {
     char tmp[4096];
     FILE *fp;

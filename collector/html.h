@@ -1,5 +1,5 @@
 /*
- * report - the static HTML report of one analysis: summary of flags, per
+ * html - the static HTML report of one analysis: summary of flags, per
  * flagged host the two existence plots of the US-CERT slides (dport
  * inbound, sport outbound; inline SVG), its external clients and servers
  * and its history, and seed 000's "local mail clients" table.
@@ -8,19 +8,19 @@
  * readable at 1280 px and printable. The file is written whole to a
  * temporary name and renamed. 0, or -1 with err filled.
  */
-#ifndef RG_REPORT_H
-#define RG_REPORT_H
+#ifndef RG_HTML_H
+#define RG_HTML_H
 
 #include <stddef.h>
 
 #include "collect.h"
 
-#define REPORT_PLOT_W 520	/* plot area, pixels */
-#define REPORT_PLOT_H 256
-#define REPORT_BINS_MAX 260
+#define HTML_PLOT_W 520	/* plot area, pixels */
+#define HTML_PLOT_H 256
+#define HTML_BINS_MAX 260
 
-int report_write(const struct coll *c, const char *path, char *err, size_t errlen);
+int html_write(const struct coll *c, const char *path, char *err, size_t errlen);
 /* The plot's row of a port: reserved ports get the lower half. */
-int report_port_row(unsigned port);
+int html_port_row(unsigned port);
 
 #endif
