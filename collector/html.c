@@ -23,6 +23,8 @@
 #define PEERS_SHOWN 50
 #define MARGIN_L 60
 #define MARGIN_B 24
+#define BINS_WANTED 120
+#define MIN_BIN_MS 60000LL
 
 static const char *const band_colour[3] = {"#fdd49e", "#fc8d59", "#b30000"};
 
@@ -30,7 +32,8 @@ static const char css[] =
     "body{font-family:sans-serif;max-width:1240px;margin:1em auto;color:#222}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;"
     "padding:2px 6px;text-align:right}th{background:#eee}td.l,th.l{text-align:left}"
-    ".plots{display:flex;gap:16px;flex-wrap:wrap}.host{page-break-inside:avoid;"
+    ".plots{display:flex;gap:16px;flex-wrap:wrap}figure{margin:0}.sw{display:inline-block;"
+    "width:10px;height:10px;margin:0 2px 0 8px}.host{page-break-inside:avoid;"
     "border-top:2px solid #444;margin-top:1.5em}.peers{columns:3;font-family:monospace}"
     "@media print{body{max-width:none}.host{page-break-before:always}}";
 
@@ -160,12 +163,13 @@ static void svg_plot(FILE *fp, const struct grid *g, const char *title)
     size_t b;
     int r;
 
-    fprintf(fp, "<figure><figcaption>%s (bins of %lld s; 1-%u, %u-%u, &gt; %u)"
-	    "</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+    fprintf(fp, "<figure><figcaption>%s (bins of %lld s)<span class=\"sw\" style=\""
+	    "background:%s\"></span>1-%u<span class=\"sw\" style=\"background:%s\"></span>"
+	    "%u-%u<span class=\"sw\" style=\"background:%s\"></span>&gt; %u</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" role=\"img\" aria-label=\"%s\"><rect x=\"%d\" y=\"0\" width=\"%d\" "
 	    "height=\"%d\" fill=\"#f7f7f7\" stroke=\"#999\"/><line x1=\"%d\" x2=\"%d\" "
 	    "y1=\"%d\" y2=\"%d\" stroke=\"#ccc\"/>", title, (long long) (g->bin_ms / 1000),
-	    g->q1, g->q1 + 1, g->q3, g->q3, MARGIN_L + HTML_PLOT_W, HTML_PLOT_H + MARGIN_B,
+	    band_colour[0], g->q1, band_colour[1], g->q1 + 1, g->q3, band_colour[2], g->q3, MARGIN_L + HTML_PLOT_W, HTML_PLOT_H + MARGIN_B,
 	    title, MARGIN_L, HTML_PLOT_W, HTML_PLOT_H, MARGIN_L, MARGIN_L + HTML_PLOT_W,
 	    HALF, HALF);
     for (b = 0; b < g->nbins; b++)
@@ -184,7 +188,8 @@ static void svg_plot(FILE *fp, const struct grid *g, const char *title)
 /* plots - both existence plots of a host */
 static void plots(FILE *fp, const struct coll *c, const struct an_host *h)
 {
-    int64_t first = INT64_MAX, last = INT64_MIN;
+    int64_t first = INT64_MAX, last = INT64_MIN, bin_ms;
+    int64_t max_bin = (int64_t) c->cfg->collector.flows.plot_bin_s * 1000;
     struct grid g;
     size_t i;
 
@@ -196,13 +201,14 @@ static void plots(FILE *fp, const struct coll *c, const struct an_host *h)
 	fputs("<p>No traffic to plot.</p>", fp);
 	return;
     }
+    /* plot_bin is the widest bin: a short span gets finer ones */
+    bin_ms = (last - first) / BINS_WANTED;
+    bin_ms = bin_ms < MIN_BIN_MS ? MIN_BIN_MS : bin_ms > max_bin ? max_bin : bin_ms;
     fputs("<div class=\"plots\">", fp);
-    if (fill_grid(&g, h, AN_IN, first, last,
-		  (int64_t) c->cfg->collector.flows.plot_bin_s * 1000) == 0)
+    if (fill_grid(&g, h, AN_IN, first, last, bin_ms) == 0)
 	svg_plot(fp, &g, "Dport inbound");
     free(g.cell);
-    if (fill_grid(&g, h, AN_OUT, first, last,
-		  (int64_t) c->cfg->collector.flows.plot_bin_s * 1000) == 0)
+    if (fill_grid(&g, h, AN_OUT, first, last, bin_ms) == 0)
 	svg_plot(fp, &g, "Sport outbound");
     free(g.cell);
     fputs("</div>", fp);

@@ -154,4 +154,36 @@ e2e_assert_file_match "$D/report.html" 'id="mail-clients"' "report has the mail-
 e2e_assert_false "report loads nothing from outside" grep -Eq '(src|href)="(https?:)?//' "$D/report.html"
 e2e_assert_false "report has no script" grep -qi '<script' "$D/report.html"
 
+# --- the report in a real browser ------------------------------------------
+if command -v chromium >/dev/null 2>&1; then
+    chr="chromium --headless --no-sandbox --disable-gpu --user-data-dir=$D/chromium"
+    timeout 90 $chr --window-size=1280,2400 --screenshot="$D/report.png" \
+        "file://$D/report.html" >/dev/null 2>&1
+    e2e_assert_true "chromium renders the report to a screenshot" test -s "$D/report.png"
+    timeout 90 $chr --dump-dom "file://$D/report.html" 2>/dev/null >"$D/report.dom"
+    python3 - "$D/report.dom" >"$D/report.txt" <<'PY'
+import html.parser, sys
+class T(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.rows = []; self.row = None; self.cell = None
+    def handle_starttag(self, tag, a):
+        if tag == "tr": self.row = []
+        if tag in ("td", "th"): self.cell = ""
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.row is not None: self.row.append(self.cell.strip()); self.cell = None
+        if tag == "tr" and self.row is not None: print("|".join(self.row)); self.row = None
+    def handle_data(self, d):
+        if self.cell is not None: self.cell += d
+T().feed(open(sys.argv[1]).read())
+PY
+    e2e_assert_file_match "$D/report.txt" '^direct_sender\|10\.20\.133\.16\|d133h16\.resnet\.example\.edu\|' \
+        "rendered page: the PC in the flags table"
+    e2e_assert_file_match "$D/report.txt" '^fan_out\|10\.20\.3\.3\|' "rendered page: the fan-out host"
+    e2e_assert_file_match "$D/report.txt" '^10\.20\.133\.16\|2000\|4884000\|2660000\|7544000$' \
+        "rendered page: the mail-clients row of the PC"
+    e2e_assert_eq "$(grep -o '<svg' "$D/report.dom" | wc -l)" 14 "rendered page: two plots for each of the 7 flagged hosts"
+else
+    e2e_fail "chromium is missing (scripts/deps.sh installs it)"
+fi
+
 e2e_done
