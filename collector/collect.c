@@ -1,14 +1,15 @@
 /*
  * collect - one analysis run (see collect.h).
  *
- * Order: (1) per input, three nfdump queries in parallel: the SMTP flows
- * over the threshold, and per-host totals of all traffic as source and as
- * destination over the local networks (for the share of mail); standard
- * input is parsed whole instead. (2) The history gets the run's days
- * unless some input file was counted before. (3) Every local SMTP host is
- * judged against its traits and history. (4) Flagged hosts get a second
- * query for all their traffic: existence plots and a spam bot's
- * controller. (5) Flags go to the history, the rogue list is rewritten.
+ * Order: (1) the SMTP query (TCP port 25 over the threshold, pushed into
+ * nfdump) on every input, in parallel; standard input is parsed whole
+ * instead. (2) The history gets the run's days unless some input file was
+ * counted before. (3) Every local SMTP host is judged against its traits
+ * and history. (4) Flagged hosts get a second query for all their
+ * traffic: totals (the share of mail in their evidence), existence plots
+ * and a spam bot's controller. Only SMTP flows and the flagged hosts'
+ * flows are ever read: nfdump skips the rest at its own speed.
+ * (5) Flags go to the history, the rogue list is rewritten.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,14 +27,11 @@
 
 #define FILTER_MAX 65536
 #define MAX_POINTS 2000000	/* plot points kept per host */
-#define TOTALS_SRC_FMT "fmt:%sa %fl %ibyt %obyt"
-#define TOTALS_DST_FMT "fmt:%da %fl %ibyt %obyt"
 
 struct feed {
     struct coll *c;
     const char *source;
     unsigned what;
-    bool totals;		/* "ADDR FLOWS IBYT OBYT" aggregate lines */
     struct flow_reader rd;
 };
 
@@ -59,45 +57,12 @@ static void bad_line(struct coll *c, const char *source, uint64_t lineno)
     c->bad_lines++;
 }
 
-/* parse_totals - "ADDR FLOWS IBYT OBYT" */
-static int parse_totals(const char *line, size_t len, struct addr *a,
-			uint64_t *flows, uint64_t *bytes)
-{
-    char buf[256], addr[64];
-    unsigned long long fl, ib, ob;
-    char extra;
-
-    if (len >= sizeof(buf))
-	return -1;
-    memcpy(buf, line, len);
-    buf[len] = 0;
-    if (sscanf(buf, "%63s %llu %llu %llu %c", addr, &fl, &ib, &ob, &extra) != 4
-	|| addr_parse(addr, a) != 0)
-	return -1;
-    *flows = fl;
-    *bytes = ib + ob;
-    return 0;
-}
-
 /* on_line - one line of nfdump output or standard input */
 static void on_line(void *ctx, const char *line, size_t len, uint64_t lineno)
 {
     struct feed *fd = ctx;
     struct flow f;
-    struct addr a;
-    uint64_t fl, by;
 
-    if (fd->totals) {
-	enum flow_status s = flow_parse_fmt(line, len, &f);
-
-	if (s == FLOW_SKIP && len > 0)	/* "No matching flows" */
-	    return;
-	if (parse_totals(line, len, &a, &fl, &by) == 0)
-	    an_add_totals(&fd->c->an, &a, fl, by);
-	else if (len > 0)
-	    bad_line(fd->c, fd->source, lineno);
-	return;
-    }
     switch (flow_read_line(&fd->rd, line, len, &f)) {
     case FLOW_OK:
 	an_add(&fd->c->an, &f, fd->what);
@@ -124,43 +89,39 @@ static void job_warnings(struct coll *c, const struct nfd_job *j, const char *pa
 	coll_warn(c, "nfdump %s: exit code %d", path, j->exit_code);
 }
 
-/* query_path - the three first-pass queries on one file or directory */
-static enum coll_status query_path(struct coll *c, const char *path, int is_dir,
-				   char *err, size_t errlen)
+/* query_paths - the SMTP query on every file or directory, in parallel
+ * (the filter is pushed into nfdump: only ~2 % of flows come back) */
+static enum coll_status query_paths(struct coll *c, char *const *paths,
+				    const int *is_dir, size_t n, char *err, size_t errlen)
 {
     const struct cfg_flows *fl = &c->cfg->collector.flows;
-    static char smtp[256], src[FILTER_MAX], dst[FILTER_MAX];
-    struct feed feeds[3] = {
-	{c, path, AN_SMTP, false, {0}}, {c, path, 0, true, {0}}, {c, path, 0, true, {0}},
-    };
-    struct nfd_job jobs[3];
+    struct feed feeds[NFD_JOBS_MAX];
+    struct nfd_job jobs[NFD_JOBS_MAX];
+    static char smtp[256];
     size_t i;
 
-    if (nfd_smtp_filter(smtp, sizeof(smtp), fl->min_packets, fl->min_bytes) != 0
-	|| nfd_net_filter(src, sizeof(src), "src", &fl->local_networks) != 0
-	|| nfd_net_filter(dst, sizeof(dst), "dst", &fl->local_networks) != 0) {
-	snprintf(err, errlen, "collector.flows.local_networks: empty or too long a filter");
+    if (nfd_smtp_filter(smtp, sizeof(smtp), fl->min_packets, fl->min_bytes) != 0) {
+	snprintf(err, errlen, "SMTP filter too long");
 	return COLL_INPUT;
     }
-    flow_reader_init(&feeds[0].rd, FLOW_FMT_NFDUMP);
-    nfd_query(&jobs[0], fl->nfdump, path, is_dir, FLOW_NFDUMP_FMT, NULL, smtp);
-    nfd_query(&jobs[1], fl->nfdump, path, is_dir, TOTALS_SRC_FMT, "srcip", src);
-    nfd_query(&jobs[2], fl->nfdump, path, is_dir, TOTALS_DST_FMT, "dstip", dst);
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < n; i++) {
+	feeds[i] = (struct feed) {c, paths[i], AN_SMTP, {0}};
+	flow_reader_init(&feeds[i].rd, FLOW_FMT_NFDUMP);
+	nfd_query(&jobs[i], fl->nfdump, paths[i], is_dir[i], FLOW_NFDUMP_FMT, NULL, smtp);
 	jobs[i].fn = on_line;
 	jobs[i].ctx = &feeds[i];
     }
-    if (nfd_run(jobs, 3, err, errlen) != NFD_OK)
+    if (nfd_run(jobs, n, err, errlen) != NFD_OK)
 	return COLL_INPUT;
-    for (i = 0; i < 3; i++)
-	job_warnings(c, &jobs[i], path);
+    for (i = 0; i < n; i++)
+	job_warnings(c, &jobs[i], paths[i]);
     return COLL_OK;
 }
 
 /* read_stdin - nfdump text (fmt, csv or SiLK) on standard input */
 static enum coll_status read_stdin(struct coll *c, char *err, size_t errlen)
 {
-    struct feed fd = {c, "-", AN_TOTALS | AN_SMTP | AN_CTL, false, {0}};
+    struct feed fd = {c, "-", AN_TOTALS | AN_SMTP | AN_CTL, {0}};
     uint64_t lines;
 
     flow_reader_init(&fd.rd, FLOW_FMT_AUTO);
@@ -233,34 +194,42 @@ void coll_free(struct coll *c)
     memset(c, 0, sizeof(*c));
 }
 
-/* coll_first_pass - every input: queries, or standard input */
+/* coll_first_pass - every input: queries (NFD_JOBS_MAX at a time), or
+ * standard input */
 enum coll_status coll_first_pass(struct coll *c, char *const *paths, size_t n,
 				 char *err, size_t errlen)
 {
-    enum coll_status rc;
-    size_t i;
+    char *batch[NFD_JOBS_MAX];
+    int is_dir[NFD_JOBS_MAX];
+    enum coll_status rc = COLL_OK;
+    size_t i, nb = 0;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i <= n && rc == COLL_OK; i++) {
 	struct stat sb;
 
-	if (strcmp(paths[i], "-") == 0)
+	if (i < n && strcmp(paths[i], "-") == 0)
 	    rc = read_stdin(c, err, errlen);
-	else if (stat(paths[i], &sb) != 0) {
+	else if (i < n && stat(paths[i], &sb) != 0) {
 	    snprintf(err, errlen, "%s: %s", paths[i], strerror(errno));
 	    rc = COLL_INPUT;
-	} else
-	    rc = query_path(c, paths[i], S_ISDIR(sb.st_mode), err, errlen);
-	if (rc != COLL_OK)
-	    return rc;
+	} else if (i < n) {
+	    batch[nb] = paths[i];
+	    is_dir[nb++] = S_ISDIR(sb.st_mode);
+	}
+	if (rc == COLL_OK && nb > 0 && (nb == NFD_JOBS_MAX || i == n)) {
+	    rc = query_paths(c, batch, is_dir, nb, err, errlen);
+	    nb = 0;
+	}
     }
-    return COLL_OK;
+    return rc;
 }
 
-/* coll_feed_detail - all traffic of some hosts (a filter) into the analysis */
+/* coll_feed_detail - all traffic of some hosts (a filter) into the
+ * analysis: plot points, controller candidates, traffic totals */
 void coll_feed_detail(struct coll *c, const char *path, int is_dir,
 		      const char *filter, char *err, size_t errlen)
 {
-    struct feed fd = {c, path, AN_DETAIL, false, {0}};
+    struct feed fd = {c, path, AN_DETAIL | AN_TOTALS, {0}};
     struct nfd_job j;
 
     flow_reader_init(&fd.rd, FLOW_FMT_NFDUMP);

@@ -14,7 +14,7 @@
 #include "output.h"
 
 #define DIR_DEPTH_MAX 8
-#define HOSTS_PER_QUERY 64
+#define HOSTS_PER_QUERY 512
 #define FILTER_MAX 65536
 
 /* file_seen - one flow file: counted before? (marks it) */
@@ -274,7 +274,10 @@ static enum coll_status decide(struct coll *c, char *const *paths, size_t n,
     for (i = 0; i < c->nflags; i++) {
 	const struct an_host *h = an_find(&c->an, &c->flags[i].host);
 
-	if (c->flags[i].kind == DET_DIRECT_SENDER && h != NULL)
+	if (h == NULL)
+	    continue;
+	det_shares(h, &c->flags[i]);	/* totals are known now */
+	if (c->flags[i].kind == DET_DIRECT_SENDER)
 	    det_controller(&c->dc, h, &c->flags[i]);
     }
     if (det_mail_clients(&c->an, &c->clients, &c->nclients) != 0)

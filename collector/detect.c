@@ -137,6 +137,13 @@ static int share(uint64_t part, uint64_t all)
     return part >= all ? 100 : (int) (part * 100 / all);
 }
 
+/* det_shares - the share of mail in the host's flows and bytes */
+void det_shares(const struct an_host *h, struct det_flag *f)
+{
+    f->share_flows = share(h->smtp_flows, h->all_flows);
+    f->share_bytes = share(h->smtp_bytes, h->all_bytes);
+}
+
 /* base_flag - a flag with the role's totals filled in */
 static struct det_flag base_flag(const struct an_host *h, enum det_kind k,
 				 enum an_role role, const struct det_traits *t)
@@ -151,8 +158,7 @@ static struct det_flag base_flag(const struct an_host *h, enum det_kind k,
     f.traits = *t;
     f.first_ms = INT64_MAX;
     f.last_ms = INT64_MIN;
-    f.share_flows = share(h->smtp_flows, h->all_flows);
-    f.share_bytes = share(h->smtp_bytes, h->all_bytes);
+    det_shares(h, &f);
     for (i = 0; i < h->ev.n; i++) {
 	const struct an_ev *e = &h->ev.v[i];
 

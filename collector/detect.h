@@ -93,6 +93,7 @@ int det_host(const struct det_cfg *c, const struct an_host *h,
 	     const struct det_traits *t, const struct det_hist *hist,
 	     const struct det_day *days, size_t ndays,
 	     struct det_flag **flags, size_t *nflags);
+void det_shares(const struct an_host *h, struct det_flag *f);
 void det_controller(const struct det_cfg *c, const struct an_host *h,
 		    struct det_flag *f);
 int det_mail_clients(const struct an *a, struct det_client **out, size_t *n);

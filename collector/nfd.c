@@ -18,7 +18,6 @@
 #include "nfd.h"
 
 #define READ_CHUNK (256 * 1024)
-#define JOBS_MAX 8
 
 extern char **environ;
 
@@ -173,13 +172,13 @@ static int keep_err(int fd, struct nfd_job *j)
 /* nfd_run - run the jobs in parallel until all have ended */
 enum nfd_status nfd_run(struct nfd_job *jobs, size_t n, char *err, size_t errlen)
 {
-    struct pollfd pfd[2 * JOBS_MAX];
-    struct lines l[JOBS_MAX];
-    pid_t pid[JOBS_MAX];
+    struct pollfd pfd[2 * NFD_JOBS_MAX];
+    struct lines l[NFD_JOBS_MAX];
+    pid_t pid[NFD_JOBS_MAX];
     size_t i, open_fds = 0;
     enum nfd_status rc = NFD_OK;
 
-    if (n > JOBS_MAX) {
+    if (n > NFD_JOBS_MAX) {
 	snprintf(err, errlen, "too many nfdump jobs");
 	return NFD_SYS;
     }
@@ -261,7 +260,7 @@ int nfd_net_filter(char *buf, size_t len, const char *dir,
     return nets->n ? 0 : -1;
 }
 
-/* nfd_hosts_filter - "host A or host B ..." */
+/* nfd_hosts_filter - "ip in [ A B ... ]" */
 int nfd_hosts_filter(char *buf, size_t len, const struct addr *hosts, size_t n)
 {
     size_t i, used = 0;
@@ -269,8 +268,8 @@ int nfd_hosts_filter(char *buf, size_t len, const struct addr *hosts, size_t n)
 
     buf[0] = 0;
     for (i = 0; i < n; i++) {
-	int k = snprintf(buf + used, len - used, "%shost %s", i ? " or " : "",
-			 addr_format(&hosts[i], a, sizeof(a)));
+	int k = snprintf(buf + used, len - used, "%s%s%s", i ? " " : "ip in [ ",
+			 addr_format(&hosts[i], a, sizeof(a)), i + 1 == n ? " ]" : "");
 
 	if (k < 0 || (size_t) k >= len - used)
 	    return -1;

@@ -17,6 +17,7 @@
 #include "addr.h"
 
 #define NFD_ARGS_MAX 16
+#define NFD_JOBS_MAX 8		/* nfdump processes at once */
 #define NFD_ERR_MAX 2048
 #define NFD_LINE_MAX 65536	/* longer lines are cut and passed on */
 
