@@ -9,6 +9,7 @@
  * analysis.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 
 #define POLL_S 5
 #define FILES_MAX 4096
+#define REPORT_DIR_MODE 0750
 
 static volatile sig_atomic_t stop;
 
@@ -121,6 +123,8 @@ int follow_run(const struct cfg *cfg, int foreground)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     log_open("relayguard-collector", LOG_DAEMON, foreground);
+    if (mkdir(cfg->collector.report_dir, REPORT_DIR_MODE) != 0 && errno != EEXIST)
+	log_msg(LOG_WARNING, "report_dir=%s: %s", cfg->collector.report_dir, strerror(errno));
     log_msg(LOG_INFO, "following directory=%s", dir);
     while (!stop) {
 	size_t n = list_files(dir, names, FILES_MAX), i;

@@ -154,6 +154,30 @@ e2e_assert_file_match "$D/report.html" 'id="mail-clients"' "report has the mail-
 e2e_assert_false "report loads nothing from outside" grep -Eq '(src|href)="(https?:)?//' "$D/report.html"
 e2e_assert_false "report has no script" grep -qi '<script' "$D/report.html"
 
+# --- run: the daemon follows the flow directory ------------------------------
+mkdir -p "$D/spool"
+sed -e "s|history.db|run.db|; s|report_dir = \"$D\"|report_dir = \"$D/reports\"|" \
+    -e "s|flows: {|flows: { directory = \"$D/spool\";|" "$D/c.conf" >"$D/run.conf"
+e2e_bg run "$B" -f -c "$D/run.conf" run
+runpid=$E2E_BG_PID
+cp "$(ls "$D/hist"/nfcapd.* | head -n 1)" "$D/spool/nfcapd.202611050900"
+cp "$(ls "$D/main"/nfcapd.* | head -n 1)" "$D/spool/nfcapd.current.4242"
+e2e_assert_true "run: the rotated file is analysed and reported" \
+    e2e_wait_until 20 test -s "$D/reports/nfcapd.202611050900.html"
+mv "$D/spool/nfcapd.current.4242" "$D/spool/nfcapd.202611100800"   # nfcapd rotates
+e2e_assert_true "run: the next rotated file too" \
+    e2e_wait_until 20 test -s "$D/reports/nfcapd.202611100800.html"
+e2e_assert_file_match "$D/reports/nfcapd.202611100800.html" 'direct_sender.*10\.20\.133\.16' \
+    "run: its report flags the PC"
+e2e_assert_eq "$(sqlite3 "$D/run.db" 'SELECT count(*) FROM imported')" 2 \
+    "run: two files counted, nfcapd.current never"
+e2e_assert_eq "$(sqlite3 "$D/run.db" "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20767")" \
+    14000 "run: day D in the daemon's history"
+e2e_assert_file_match "$D/run.log" 'analysed file=.*nfcapd\.202611100800 .*flags=9' "run: logs each file"
+kill -TERM "$runpid"
+gone() { ! e2e_alive "$1"; }
+e2e_assert_true "run: stops on SIGTERM" e2e_wait_until 10 gone "$runpid"
+
 # --- the report in a real browser ------------------------------------------
 if command -v chromium >/dev/null 2>&1; then
     chr="chromium --headless --no-sandbox --disable-gpu --user-data-dir=$D/chromium"
