@@ -22,7 +22,7 @@ dir=$(cd "$dir" && pwd)
 
 file=$dir/flows/nfcapd.bench
 if [ ! -s "$file" ] || [ "$(cat "$dir/flows.n" 2>/dev/null)" != "$n" ]; then
-    rm -rf "$dir/flows" "$dir/capture"
+    rm -rf "$dir/flows" "$dir/capture" "$dir/flows.txt"
     mkdir -p "$dir/capture" "$dir/flows"
     port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     nfcapd -b 127.0.0.1 -p "$port" -w "$dir/capture" -t 86400 -B 16000000 >"$dir/nfcapd.log" 2>&1 &
@@ -43,7 +43,7 @@ collector: {
   database = "$dir/history.db";
   report_dir = "$dir";
   flows: { local_networks = [ "10.20.0.0/16", "fd00:20::/32" ];
-           mail_servers = [ "10.20.0.0/22" ]; names_file = "$dir/names"; };
+           mail_servers = [ "10.20.0.24/29" ]; names_file = "$dir/names"; };
 };
 CONF
 : >"$dir/names"

@@ -14,7 +14,7 @@
 #include "output.h"
 
 #define DIR_DEPTH_MAX 8
-#define HOSTS_PER_QUERY 512
+#define SECOND_LOOK_MAX 256	/* flagged hosts looked at again */
 #define FILTER_MAX 65536
 
 /* file_seen - one flow file: counted before? (marks it) */
@@ -181,33 +181,49 @@ static enum coll_status judge_host(struct coll *c, const struct an_host *h,
     return rc;
 }
 
-/* second_look - all traffic of the flagged hosts, from every input file */
+/* cmp_flag_conns - flags with the most connections first */
+static int cmp_flag_conns(const void *x, const void *y)
+{
+    const struct det_flag *a = x, *b = y;
+    uint64_t ca = a->conns > a->day_conns ? a->conns : a->day_conns;
+    uint64_t cb = b->conns > b->day_conns ? b->conns : b->day_conns;
+
+    return ca > cb ? -1 : ca < cb;
+}
+
+/* second_look - all traffic of the flagged hosts (the busiest
+ * SECOND_LOOK_MAX of them), from every input file, in one query each */
 static void second_look(struct coll *c, char *const *paths, size_t n)
 {
-    struct addr hosts[HOSTS_PER_QUERY];
+    static struct addr hosts[SECOND_LOOK_MAX];
     static char filter[FILTER_MAX];
     char err[512];
-    size_t i, k, nh = 0;
+    size_t i, k, nh = 0, skipped = 0;
 
-    for (i = 0; i <= c->nflags; i++) {
-	struct an_host *h = i < c->nflags ? an_find(&c->an, &c->flags[i].host) : NULL;
+    qsort(c->flags, c->nflags, sizeof(*c->flags), cmp_flag_conns);
+    for (i = 0; i < c->nflags; i++) {
+	struct an_host *h = an_find(&c->an, &c->flags[i].host);
 
-	if (h != NULL && !h->detailed) {
-	    h->detailed = true;
-	    h->pt.n = 0;
-	    hosts[nh++] = h->a;
-	}
-	if (nh == 0 || (nh < HOSTS_PER_QUERY && i < c->nflags))
+	if (h == NULL || h->detailed)
 	    continue;
-	if (nfd_hosts_filter(filter, sizeof(filter), hosts, nh) == 0)
-	    for (k = 0; k < n; k++) {
-		struct stat sb;
+	if (nh == SECOND_LOOK_MAX) {
+	    skipped++;
+	    continue;
+	}
+	h->detailed = true;
+	h->pt.n = 0;
+	hosts[nh++] = h->a;
+    }
+    if (skipped)
+	coll_warn(c, "second look limited to the %d busiest flagged hosts; %zu more have "
+		  "no plots or mail share", SECOND_LOOK_MAX, skipped);
+    if (nh == 0 || nfd_hosts_filter(filter, sizeof(filter), hosts, nh) != 0)
+	return;
+    for (k = 0; k < n; k++) {
+	struct stat sb;
 
-		if (strcmp(paths[k], "-") != 0 && stat(paths[k], &sb) == 0)
-		    coll_feed_detail(c, paths[k], S_ISDIR(sb.st_mode), filter, err,
-				     sizeof(err));
-	    }
-	nh = 0;
+	if (strcmp(paths[k], "-") != 0 && stat(paths[k], &sb) == 0)
+	    coll_feed_detail(c, paths[k], S_ISDIR(sb.st_mode), filter, err, sizeof(err));
     }
 }
 
