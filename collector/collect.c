@@ -76,13 +76,13 @@ static void on_line(void *ctx, const char *line, size_t len, uint64_t lineno)
 }
 
 /* job_warnings - what nfdump said on stderr or by its exit code */
-static void job_warnings(struct coll *c, const struct nfd_job *j, const char *path)
+static void job_warnings(struct coll *c, struct nfd_job *j, const char *path)
 {
     char *nl;
 
     if (j->errtext[0]) {
-	for (nl = (char *) (uintptr_t) j->errtext; (nl = strchr(nl, '\n')) != NULL;)
-	    *nl = nl[1] ? ' ' : 0;
+	for (nl = j->errtext; (nl = strchr(nl, '\n')) != NULL;)
+	    *nl = nl[1] ? ' ' : 0;	/* one line */
 	coll_warn(c, "nfdump %s: %s", path, j->errtext);
     }
     if (j->exit_code != 0)

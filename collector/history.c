@@ -315,7 +315,7 @@ enum hist_status hist_recent_flags(struct hist *h, int64_t since_ms,
     return rc == SQLITE_DONE ? HIST_OK : fail(h, "read", err, errlen);
 }
 
-/* hist_expire - delete history older than before_day */
+/* hist_expire - delete history, flags and file marks older than before_day */
 enum hist_status hist_expire(struct hist *h, int64_t before_day, char *err,
 			     size_t errlen)
 {
@@ -327,6 +327,11 @@ enum hist_status hist_expire(struct hist *h, int64_t before_day, char *err,
     if (finish(h, st, err, errlen) != HIST_OK)
 	return HIST_DB;
     if ((st = prep(h, "DELETE FROM flag WHERE seen < ?1", err, errlen)) == NULL)
+	return HIST_DB;
+    sqlite3_bind_int64(st, 1, before_day * DET_MS_PER_DAY);
+    if (finish(h, st, err, errlen) != HIST_OK)
+	return HIST_DB;
+    if ((st = prep(h, "DELETE FROM imported WHERE at < ?1", err, errlen)) == NULL)
 	return HIST_DB;
     sqlite3_bind_int64(st, 1, before_day * DET_MS_PER_DAY);
     return finish(h, st, err, errlen);

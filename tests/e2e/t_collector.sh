@@ -109,6 +109,13 @@ e2e_assert_true "the same file again: history not updated, flags the same" jchec
 e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20767")" \
     14000 "history: not counted twice"
 
+sqlite3 "$D/history.db" "INSERT INTO host_day VALUES ('10.20.9.9', 1000, 1, 1, 0, 100, 3, 1, 1)"
+"$B" -c "$D/c.conf" analyze "$D/main" >/dev/null
+e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT count(*) FROM host_day WHERE day = 1000")" 0 \
+    "history: rows older than the retention are deleted"
+e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT count(*) FROM host_day WHERE day = 20767")" 9 \
+    "history: ... and recent ones kept"
+
 # --- whitelist ----------------------------------------------------------------
 e2e_assert_true "whitelist add" "$B" -c "$D/c.conf" whitelist add 10.20.6.6 verified by the postmaster
 "$B" -c "$D/c.conf" whitelist list >"$D/wl.out"
