@@ -200,7 +200,8 @@ static void second_look(struct coll *c, char *const *paths, size_t n)
     char err[512];
     size_t i, k, nh = 0, skipped = 0;
 
-    qsort(c->flags, c->nflags, sizeof(*c->flags), cmp_flag_conns);
+    if (c->nflags > 1)
+	qsort(c->flags, c->nflags, sizeof(*c->flags), cmp_flag_conns);
     for (i = 0; i < c->nflags; i++) {
 	struct an_host *h = an_find(&c->an, &c->flags[i].host);
 

@@ -402,7 +402,8 @@ void det_controller(const struct det_cfg *c, const struct an_host *h,
 	if (h->ev.v[i].role == AN_CLIENT && h->ev.v[i].external && h->ev.v[i].conns)
 	    sends[n++] = h->ev.v[i].t_ms;
     qsort(sends, n, sizeof(*sends), cmp_i64);
-    memcpy(ctl, h->ctl.v, h->ctl.n * sizeof(*ctl));
+    if (h->ctl.n > 0)
+	memcpy(ctl, h->ctl.v, h->ctl.n * sizeof(*ctl));
     qsort(ctl, h->ctl.n, sizeof(*ctl), cmp_ctl);
     for (i = 0; i < h->ctl.n; i = j) {
 	uint32_t fol = 0, cnt = 0;

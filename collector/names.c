@@ -87,7 +87,8 @@ int names_parse(struct names *nm, const char *text, size_t len)
 	    nm->bad_lines++;
 	pos += n + 1;
     }
-    qsort(nm->v, nm->n, sizeof(*nm->v), cmp_entry);
+    if (nm->n > 1)
+	qsort(nm->v, nm->n, sizeof(*nm->v), cmp_entry);
     return 0;
 }
 

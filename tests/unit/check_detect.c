@@ -279,6 +279,28 @@ START_TEST(test_controller)
 }
 END_TEST
 
+START_TEST(test_no_controller)
+{
+    struct an a;
+    struct det_flag *fl;
+    struct flow f;
+    int i;
+
+    /* sends without any inbound connection: no controller (and no
+     * copy from an empty list: the sanitizer build checks that) */
+    an_init(&a, &local, &lim);
+    for (i = 0; i < 12; i++) {
+	f = F(T0 + i * 4000, "10.20.133.17", 4900 + i, "198.51.100.9", 25, 10, 1330, 12, 2442);
+	an_add(&a, &f, AN_SMTP);
+    }
+    ck_assert_uint_eq(judge(&a, "10.20.133.17", &fl, NULL, NULL), 1);
+    det_controller(&dc, an_find(&a, &fl[0].host), &fl[0]);
+    ck_assert(!fl[0].has_ctl);
+    free(fl);
+    an_free(&a);
+}
+END_TEST
+
 START_TEST(test_named_mail_and_clients)
 {
     struct det_client *c;
@@ -322,6 +344,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_fan_out_sliding_window);
     tcase_add_test(tc, test_volume_jump);
     tcase_add_test(tc, test_controller);
+    tcase_add_test(tc, test_no_controller);
     tcase_add_test(tc, test_named_mail_and_clients);
     suite_add_tcase(s, tc);
     return s;
