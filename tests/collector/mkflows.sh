@@ -2,6 +2,7 @@
 # mkflows.sh - flows of a scenario into an nfcapd file, through the real
 # nfcapd: scenarios.py SCENARIO | ipfix_send.py -> nfcapd -w DIR.
 # Usage: mkflows.sh SCENARIO DIR   (prints the number of records sent)
+# MKFLOWS_X=CMD passes "-x CMD" to nfcapd (run on each file it closes).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 scenario=$1 dir=$2
@@ -10,7 +11,11 @@ mkdir -p "$dir"
 # a free UDP port on loopback
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
-nfcapd -b 127.0.0.1 -p "$port" -w "$dir" -t 3600 -B 16000000 >"$log" 2>&1 &
+if [ -n "${MKFLOWS_X:-}" ]; then
+    nfcapd -b 127.0.0.1 -p "$port" -w "$dir" -t 3600 -B 16000000 -x "$MKFLOWS_X" >"$log" 2>&1 &
+else
+    nfcapd -b 127.0.0.1 -p "$port" -w "$dir" -t 3600 -B 16000000 >"$log" 2>&1 &
+fi
 pid=$!
 # wait until nfcapd listens
 i=0

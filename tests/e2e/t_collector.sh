@@ -185,6 +185,14 @@ kill -TERM "$runpid"
 gone() { ! e2e_alive "$1"; }
 e2e_assert_true "run: stops on SIGTERM" e2e_wait_until 10 gone "$runpid"
 
+# --- nfcapd -x: nfcapd runs the collector on each file it closes ------------
+sed "s|history.db|x.db|" "$D/c.conf" >"$D/x.conf"
+MKFLOWS_X="$B -c $D/x.conf analyze --report $D/x.html %d/%f" \
+    "$gen/mkflows.sh" main "$D/xdir" >/dev/null
+e2e_assert_true "nfcapd -x 'relayguard-collector ... analyze %d/%f' reports the closed file" \
+    e2e_wait_until 30 test -s "$D/x.html"
+e2e_assert_file_match "$D/x.html" 'direct_sender.*10\.20\.133\.16' "... with the PC flagged"
+
 # --- the report in a real browser ------------------------------------------
 if command -v chromium >/dev/null 2>&1; then
     chr="chromium --headless --no-sandbox --disable-gpu --user-data-dir=$D/chromium"
