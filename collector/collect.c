@@ -173,10 +173,10 @@ enum coll_status coll_init(struct coll *c, const struct cfg *cfg, int64_t now_ms
     an_init(&c->an, &fl->local_networks, &lim);
     if (fl->local_networks.n == 0) {
 	snprintf(err, errlen, "collector.flows.local_networks is empty: no host is local");
-	return COLL_INPUT;
+	return COLL_CONFIG;
     }
     if (names_init(&c->names, fl->names_file, fl->dns_budget_ms, err, errlen) != NAMES_OK)
-	return COLL_INPUT;
+	return COLL_CONFIG;
     if (hist_open(cfg->collector.database, &c->hist, err, errlen) != HIST_OK)
 	return COLL_DB;
     return load_learned(c, err, errlen);

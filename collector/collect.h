@@ -50,7 +50,7 @@ struct coll {
     size_t nwarn;
 };
 
-enum coll_status { COLL_OK = 0, COLL_INPUT, COLL_DB, COLL_NOMEM, COLL_OUTPUT };
+enum coll_status { COLL_OK = 0, COLL_INPUT, COLL_DB, COLL_NOMEM, COLL_OUTPUT, COLL_CONFIG };
 
 enum coll_status coll_init(struct coll *c, const struct cfg *cfg, int64_t now_ms,
 			   char *err, size_t errlen);

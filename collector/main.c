@@ -11,8 +11,9 @@
  * -c FILE configuration; -n check it and exit (0, or 78 with the errors);
  * -f log to stderr (run); -V version. PATH: an nfcapd file, a directory
  * of them, or "-" for nfdump/csv/SiLK text on standard input. Exit codes
- * are sysexits: 0 done (flags or not), 64 usage, 66 input, 73 output,
- * 74 database, 78 configuration.
+ * are sysexits: 0 done (flags or not), 64 usage, 65 bad argument, 66
+ * input, 73 output, 74 database, 78 configuration (also an empty
+ * collector.flows.local_networks or an unreadable names_file).
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -61,7 +62,7 @@ static int status_exit(enum coll_status s)
 {
     static const int codes[] = {
 	[COLL_OK] = EX_OK, [COLL_INPUT] = EX_NOINPUT, [COLL_DB] = EX_IOERR,
-	[COLL_NOMEM] = EX_OSERR, [COLL_OUTPUT] = EX_CANTCREAT,
+	[COLL_NOMEM] = EX_OSERR, [COLL_OUTPUT] = EX_CANTCREAT, [COLL_CONFIG] = EX_CONFIG,
     };
 
     return codes[s];
@@ -81,7 +82,7 @@ static int print_json(const struct coll *c)
     }
     jb_raw(&j, c->nflags ? "\n  ],\n  \"mail_clients\": " : "],\n  \"mail_clients\": ");
     out_clients(&j, c->clients, c->nclients);
-    jb_fmt(&j, ",\n  \"stats\": {\"flows\": %llu, \"smtp_flows\": %llu, "
+    jb_fmt(&j, ",\n  \"stats\": {\"flows_read\": %llu, \"smtp_flows\": %llu, "
 	   "\"below_threshold\": %llu, \"transit\": %llu, \"malformed_lines\": %llu, "
 	   "\"first\": ", (unsigned long long) st->flows, (unsigned long long) st->smtp,
 	   (unsigned long long) st->smtp_below, (unsigned long long) st->transit,
@@ -115,7 +116,7 @@ static int print_summary(const struct coll *c)
     char a[ADDR_STRLEN];
     size_t i;
 
-    printf("flows %llu, smtp %llu (below threshold %llu), malformed lines %llu, "
+    printf("flows read %llu, smtp %llu (below threshold %llu), malformed lines %llu, "
 	   "flags %zu%s\n", (unsigned long long) st->flows, (unsigned long long) st->smtp,
 	   (unsigned long long) st->smtp_below, (unsigned long long) c->bad_lines,
 	   c->nflags, c->history_updated ? "" : " (history not updated)");

@@ -57,6 +57,11 @@ e2e_assert_eq "$?" 78 "a bad threshold is a configuration error (78)"
 e2e_assert_file_match "$D/bad.out" 'bad.conf:[0-9]+: collector.flows.min_packets' \
     "the error names file, line and key"
 
+sed 's/local_networks = \[[^]]*\];//' "$D/c.conf" >"$D/nolocal.conf"
+"$B" -c "$D/nolocal.conf" analyze "$D" >"$D/nolocal.out" 2>&1
+e2e_assert_eq "$?" 78 "analyze without local networks is a configuration error"
+e2e_assert_file_match "$D/nolocal.out" 'local_networks is empty' "... and says why"
+
 n=$("$gen/mkflows.sh" history "$D/hist") || e2e_bail "no history flows"
 e2e_pass "history days through nfcapd: $n records"
 n=$("$gen/mkflows.sh" main "$D/main") || e2e_bail "no day-D flows"
