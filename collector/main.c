@@ -287,6 +287,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
     }
 }
 
+/* main - configuration, then the command */
 int main(int argc, char **argv)
 {
     char err[ERRBUF_LEN];

@@ -93,7 +93,7 @@ extra_objs() {
 build() {
     cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $SAN $WARN \
 $(pkg-config --cflags $PKGS) -Ipolicy"
-    libs="$(pkg-config --libs $PKGS) -lpthread -lm"
+    libs="$(pkg-config --libs $PKGS) -lpthread -lm -lresolv"
     mkdir -p "$B/obj"
     # a change of compiler or flags rebuilds everything
     if [ "$(cat "$B/flags" 2>/dev/null)" != "$CC $cflags" ]; then
