@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "output.h"
 
 /* reserve - room for n more bytes and a NUL */
@@ -55,21 +56,29 @@ void jb_fmt(struct jb *j, const char *fmt, ...)
     jb_raw(j, buf);
 }
 
-/* jb_str - a JSON string; control bytes escaped, other bytes kept */
+/* jb_str - a JSON string: control bytes escaped, valid UTF-8 kept, any
+ * other byte replaced by U+FFFD (the same UTF-8 test as the log's) */
 void jb_str(struct jb *j, const char *s)
 {
+    size_t len = strlen(s), i = 0;
+
     jb_raw(j, "\"");
-    for (; *s; s++) {
-	unsigned char c = (unsigned char) *s;
+    while (i < len) {
+	unsigned char c = (unsigned char) s[i];
+	size_t u = c >= 0x80 ? log_utf8_len((const unsigned char *) s + i, len - i, NULL) : 1;
 
 	if (c == '"' || c == '\\')
 	    jb_fmt(j, "\\%c", c);
-	else if (c < 0x20 || c == 0x7f || c >= 0x80)
-	    jb_fmt(j, "\\u%04x", c);	/* names come from DNS: keep ASCII */
-	else if (reserve(j, 1)) {
-	    j->p[j->n++] = (char) c;
+	else if (c < 0x20 || c == 0x7f)
+	    jb_fmt(j, "\\u%04x", c);
+	else if (u == 0)
+	    jb_raw(j, "\\ufffd");
+	else if (reserve(j, u)) {
+	    memcpy(j->p + j->n, s + i, u);
+	    j->n += u;
 	    j->p[j->n] = 0;
 	}
+	i += u ? u : 1;
     }
     jb_raw(j, "\"");
 }
