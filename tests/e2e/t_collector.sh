@@ -96,6 +96,13 @@ e2e_assert_true "mail clients: the PC first with 2000 connections, the whitelist
 e2e_assert_true "no malformed lines, no warnings" jcheck "$D/main.json" \
     'd["stats"]["malformed_lines"] == 0 and d["warnings"] == []'
 
+"$B" -c "$D/c.conf" analyze "$D/main" >"$D/summary.txt"
+e2e_assert_file_match "$D/summary.txt" '^flows read [0-9]+, smtp [0-9]+ .* flags 9' "summary: counts"
+e2e_assert_file_match "$D/summary.txt" '^  direct_sender +10\.20\.133\.16 +connections=2000 peers=40 name=d133h16' \
+    "summary: one line per flag"
+e2e_assert_file_match "$D/summary.txt" '^ +10\.20\.133\.16 +2000 +4884000 +2660000 +7544000$' \
+    "summary: the local mail clients table"
+
 # --- the rogue list ---------------------------------------------------------
 e2e_assert_file_match "$D/rogue.list" '^10\.20\.1\.7 # rogue_server 2026-11-10T08:00:00Z$' \
     "rogue list: address, flag and time"
