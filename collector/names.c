@@ -77,7 +77,7 @@ int names_parse(struct names *nm, const char *text, size_t len)
 	    k = sscanf(line, "%63s %255s %7s", a, name, mx);
 	    if (k <= 0)
 		;
-	    else if (k >= 2 && addr_parse(a, &ad) == 0 && memchr(line, 0, n) == NULL
+	    else if (k >= 2 && addr_parse(a, &ad) == 0 && memchr(text + pos, 0, n) == NULL
 		     && (k == 2 || strcmp(mx, "mx") == 0)) {
 		if (add(nm, &ad, name, k == 3) != 0)
 		    return -1;
