@@ -3,8 +3,9 @@
  *
  * Order: (1) the SMTP query (TCP port 25 over the threshold, pushed into
  * nfdump) on every input, in parallel; standard input is parsed whole
- * instead. (2) The history gets the run's days unless some input file was
- * counted before. (3) Every local SMTP host is judged against its traits
+ * instead. (2) The history gets the days of the run's files that it has
+ * not counted yet; when some were counted before, the new ones are queried
+ * again on their own, so that no file is counted twice. (3) Every local SMTP host is judged against its traits
  * and history. (4) Flagged hosts get a second query for all their
  * traffic: totals (the share of mail in their evidence), existence plots
  * and a spam bot's controller. Only SMTP flows and the flagged hosts'
@@ -30,6 +31,7 @@
 
 struct feed {
     struct coll *c;
+    struct an *an;		/* where the flows go */
     const char *source;
     unsigned what;
     struct flow_reader rd;
@@ -65,7 +67,7 @@ static void on_line(void *ctx, const char *line, size_t len, uint64_t lineno)
 
     switch (flow_read_line(&fd->rd, line, len, &f)) {
     case FLOW_OK:
-	an_add(&fd->c->an, &f, fd->what);
+	an_add(fd->an, &f, fd->what);
 	break;
     case FLOW_BAD:
 	bad_line(fd->c, fd->source, lineno);
@@ -91,7 +93,7 @@ static void job_warnings(struct coll *c, struct nfd_job *j, const char *path)
 
 /* query_paths - the SMTP query on every file or directory, in parallel
  * (the filter is pushed into nfdump: only ~2 % of flows come back) */
-static enum coll_status query_paths(struct coll *c, char *const *paths,
+static enum coll_status query_paths(struct coll *c, struct an *an, char *const *paths,
 				    const int *is_dir, size_t n, char *err, size_t errlen)
 {
     const struct cfg_flows *fl = &c->cfg->collector.flows;
@@ -105,7 +107,7 @@ static enum coll_status query_paths(struct coll *c, char *const *paths,
 	return COLL_INPUT;
     }
     for (i = 0; i < n; i++) {
-	feeds[i] = (struct feed) {c, paths[i], AN_SMTP, {0}};
+	feeds[i] = (struct feed) {c, an, paths[i], AN_SMTP, {0}};
 	flow_reader_init(&feeds[i].rd, FLOW_FMT_NFDUMP);
 	nfd_query(&jobs[i], fl->nfdump, paths[i], is_dir[i], FLOW_NFDUMP_FMT, NULL, smtp);
 	jobs[i].fn = on_line;
@@ -121,7 +123,7 @@ static enum coll_status query_paths(struct coll *c, char *const *paths,
 /* read_stdin - nfdump text (fmt, csv or SiLK) on standard input */
 static enum coll_status read_stdin(struct coll *c, char *err, size_t errlen)
 {
-    struct feed fd = {c, "-", AN_TOTALS | AN_SMTP | AN_CTL, {0}};
+    struct feed fd = {c, &c->an, "-", AN_TOTALS | AN_SMTP | AN_CTL, {0}};
     uint64_t lines;
 
     flow_reader_init(&fd.rd, FLOW_FMT_AUTO);
@@ -217,10 +219,25 @@ enum coll_status coll_first_pass(struct coll *c, char *const *paths, size_t n,
 	    is_dir[nb++] = S_ISDIR(sb.st_mode);
 	}
 	if (rc == COLL_OK && nb > 0 && (nb == NFD_JOBS_MAX || i == n)) {
-	    rc = query_paths(c, batch, is_dir, nb, err, errlen);
+	    rc = query_paths(c, &c->an, batch, is_dir, nb, err, errlen);
 	    nb = 0;
 	}
     }
+    return rc;
+}
+
+/* coll_count_files - the SMTP flows of some files into another analysis
+ * (the files of a run that the history has not counted yet) */
+enum coll_status coll_count_files(struct coll *c, struct an *an, char *const *files,
+				  size_t n, char *err, size_t errlen)
+{
+    int is_dir[NFD_JOBS_MAX] = {0};
+    enum coll_status rc = COLL_OK;
+    size_t i;
+
+    for (i = 0; i < n && rc == COLL_OK; i += NFD_JOBS_MAX)
+	rc = query_paths(c, an, files + i, is_dir, n - i < NFD_JOBS_MAX ? n - i
+			 : NFD_JOBS_MAX, err, errlen);
     return rc;
 }
 
@@ -229,7 +246,7 @@ enum coll_status coll_first_pass(struct coll *c, char *const *paths, size_t n,
 void coll_feed_detail(struct coll *c, const char *path, int is_dir,
 		      const char *filter, char *err, size_t errlen)
 {
-    struct feed fd = {c, path, AN_DETAIL | AN_TOTALS, {0}};
+    struct feed fd = {c, &c->an, path, AN_DETAIL | AN_TOTALS, {0}};
     struct nfd_job j;
 
     flow_reader_init(&fd.rd, FLOW_FMT_NFDUMP);

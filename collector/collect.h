@@ -64,6 +64,8 @@ bool coll_whitelisted(const struct coll *c, const struct addr *a);
 /* Between collect.c and collect_run.c only. */
 enum coll_status coll_first_pass(struct coll *c, char *const *paths, size_t n,
 				 char *err, size_t errlen);
+enum coll_status coll_count_files(struct coll *c, struct an *an, char *const *files,
+				  size_t n, char *err, size_t errlen);
 void coll_feed_detail(struct coll *c, const char *path, int is_dir,
 		      const char *filter, char *err, size_t errlen);
 

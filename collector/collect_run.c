@@ -17,24 +17,39 @@
 #define SECOND_LOOK_MAX 256	/* flagged hosts looked at again */
 #define FILTER_MAX 65536
 
-/* file_seen - one flow file: counted before? (marks it) */
+/* The flow files of a run: which ones the history had not counted yet. */
+struct fresh {
+    char **v;
+    size_t n, cap, seen;
+};
+
+/* file_seen - one flow file: counted before? (marks it counted) */
 static int file_seen(struct coll *c, const char *path, const struct stat *sb,
-		     bool *any_seen, char *err, size_t errlen)
+		     struct fresh *fr, char *err, size_t errlen)
 {
     bool seen;
-    char real[4096];
+    char real[4096], **p;
 
     if (realpath(path, real) == NULL)
 	snprintf(real, sizeof(real), "%s", path);
     if (hist_file_seen(c->hist, real, sb->st_size, sb->st_mtime, &seen, err, errlen)
 	!= HIST_OK)
 	return -1;
-    *any_seen |= seen;
-    return 0;
+    if (seen) {
+	fr->seen++;
+	return 0;
+    }
+    if (fr->n == fr->cap) {
+	fr->cap = fr->cap ? fr->cap * 2 : 64;
+	if ((p = realloc(fr->v, fr->cap * sizeof(*p))) == NULL)
+	    return -1;
+	fr->v = p;
+    }
+    return (fr->v[fr->n] = strdup(real)) != NULL ? (fr->n++, 0) : -1;
 }
 
 /* dir_seen - every nfcapd file under a directory (not nfcapd.current) */
-static int dir_seen(struct coll *c, const char *dir, int depth, bool *any_seen,
+static int dir_seen(struct coll *c, const char *dir, int depth, struct fresh *fr,
 		    char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
@@ -53,40 +68,40 @@ static int dir_seen(struct coll *c, const char *dir, int depth, bool *any_seen,
 	    || lstat(p, &sb) != 0)
 	    continue;
 	if (S_ISDIR(sb.st_mode) && depth < DIR_DEPTH_MAX)
-	    rc = dir_seen(c, p, depth + 1, any_seen, err, errlen);
+	    rc = dir_seen(c, p, depth + 1, fr, err, errlen);
 	else if (S_ISREG(sb.st_mode) && strncmp(e->d_name, "nfcapd.", 7) == 0)
-	    rc = file_seen(c, p, &sb, any_seen, err, errlen);
+	    rc = file_seen(c, p, &sb, fr, err, errlen);
     }
     closedir(d);
     return rc;
 }
 
-/* inputs_seen - were any of the inputs counted into the history before? */
+/* inputs_seen - sort the run's files into counted before and new */
 static int inputs_seen(struct coll *c, char *const *paths, size_t n,
-		       bool *any_seen, char *err, size_t errlen)
+		       struct fresh *fr, char *err, size_t errlen)
 {
     size_t i;
 
-    *any_seen = false;
     for (i = 0; i < n; i++) {
 	struct stat sb;
 
 	if (strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0)
 	    continue;
-	if ((S_ISDIR(sb.st_mode) ? dir_seen(c, paths[i], 0, any_seen, err, errlen)
-	     : file_seen(c, paths[i], &sb, any_seen, err, errlen)) != 0)
+	if ((S_ISDIR(sb.st_mode) ? dir_seen(c, paths[i], 0, fr, err, errlen)
+	     : file_seen(c, paths[i], &sb, fr, err, errlen)) != 0)
 	    return -1;
     }
     return 0;
 }
 
-/* add_history - the run's days of every SMTP host */
-static enum coll_status add_history(struct coll *c, char *err, size_t errlen)
+/* add_history - the days of every SMTP host of an analysis */
+static enum coll_status add_history(struct coll *c, const struct an *an, char *err,
+				    size_t errlen)
 {
     size_t i, k, nd;
 
-    for (i = 0; i < c->an.n; i++) {
-	const struct an_host *h = &c->an.h[i];
+    for (i = 0; i < an->n; i++) {
+	const struct an_host *h = &an->h[i];
 	struct det_day *d;
 	int64_t first = INT64_MAX, last = INT64_MIN;
 
@@ -110,23 +125,45 @@ static enum coll_status add_history(struct coll *c, char *err, size_t errlen)
     return COLL_OK;
 }
 
-/* update_history - add the run unless an input was counted before */
+/* add_fresh - only the files not counted before: their own SMTP query */
+static enum coll_status add_fresh(struct coll *c, const struct fresh *fr, char *err,
+				  size_t errlen)
+{
+    struct an an;
+    enum coll_status rc;
+
+    an_init(&an, c->an.local, &c->an.lim);
+    rc = coll_count_files(c, &an, fr->v, fr->n, err, errlen);
+    if (rc == COLL_OK)
+	rc = add_history(c, &an, err, errlen);
+    an_free(&an);
+    return rc;
+}
+
+/* update_history - add the run's files that the history has not counted */
 static enum coll_status update_history(struct coll *c, char *const *paths,
 				       size_t n, char *err, size_t errlen)
 {
-    bool seen;
+    struct fresh fr = {0};
+    enum coll_status rc = COLL_OK;
+    size_t i;
 
-    if (inputs_seen(c, paths, n, &seen, err, errlen) != 0)
-	return COLL_DB;
-    if (seen) {
-	/* Undo the marks of this run's new files too: counting part of a
-	 * run would make the history depend on how inputs were grouped. */
-	hist_rollback(c->hist);
-	coll_warn(c, "history: some input files were counted before; history not updated");
-	return hist_begin(c->hist, err, errlen) == HIST_OK ? COLL_OK : COLL_DB;
-    }
-    c->history_updated = true;
-    return add_history(c, err, errlen);
+    if (inputs_seen(c, paths, n, &fr, err, errlen) != 0)
+	rc = COLL_DB;
+    else if (fr.seen == 0) {
+	c->history_updated = true;	/* all new (or standard input) */
+	rc = add_history(c, &c->an, err, errlen);
+    } else if (fr.n > 0) {
+	coll_warn(c, "history: %zu files were counted before; only the %zu new ones "
+		  "were added", fr.seen, fr.n);
+	c->history_updated = true;
+	rc = add_fresh(c, &fr, err, errlen);
+    } else
+	coll_warn(c, "history: every input file was counted before; history not updated");
+    for (i = 0; i < fr.n; i++)
+	free(fr.v[i]);
+    free(fr.v);
+    return rc;
 }
 
 /* traits - what makes a host look like a mail server */

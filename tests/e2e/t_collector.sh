@@ -121,6 +121,13 @@ e2e_assert_true "the same file again: history not updated, flags the same" jchec
 e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20767")" \
     14000 "history: not counted twice"
 
+mkdir -p "$D/extra"
+cp "$(ls "$D/hist"/nfcapd.* | head -n 1)" "$D/extra/nfcapd.202611060000"
+"$B" -c "$D/c.conf" analyze --json "$D/hist" "$D/extra" >"$D/extra.json"
+e2e_assert_true "a counted file and a new one: only the new one is added" jcheck "$D/extra.json" \
+    'd["history_updated"] and any("only the 1 new" in w for w in d["warnings"])'
+e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20762")" \
+    10 "history: the new file's 5 connections added to the day's 5"
 sqlite3 "$D/history.db" "INSERT INTO host_day VALUES ('10.20.9.9', 1000, 1, 1, 0, 100, 3, 1, 1)"
 "$B" -c "$D/c.conf" analyze "$D/main" >/dev/null
 e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT count(*) FROM host_day WHERE day = 1000")" 0 \
