@@ -5,8 +5,8 @@
  * nfdump) on every input, in parallel; standard input is parsed whole
  * instead. (2) The history gets the days of the run's files that it has
  * not counted yet; when some were counted before, the new ones are queried
- * again on their own, so that no file is counted twice. (3) Every local SMTP host is judged against its traits
- * and history. (4) Flagged hosts get a second query for all their
+ * again on their own, so that no file is counted twice. (3) Every local
+ * SMTP host is judged against its traits and history. (4) Flagged hosts get a second query for all their
  * traffic: totals (the share of mail in their evidence), existence plots
  * and a spam bot's controller. Only SMTP flows and the flagged hosts'
  * flows are ever read: nfdump skips the rest at its own speed.

@@ -156,6 +156,31 @@ static void svg_labels(FILE *fp, const struct grid *g, double cw)
 	    out_time(g->t0 + g->bin_ms * (int64_t) g->nbins, t, sizeof(t)));
 }
 
+/* swatch - one colour of the legend */
+static void swatch(FILE *fp, int band, const char *text)
+{
+    fprintf(fp, "<span class=\"sw\" style=\"background:%s\"></span>%s",
+	    band_colour[band], text);
+}
+
+/* legend - the plot's title and its colour bands (counts per cell) */
+static void legend(FILE *fp, const struct grid *g, const char *title)
+{
+    char t[64];
+
+    fprintf(fp, "<figure><figcaption>%s (bins of %lld s)", title,
+	    (long long) (g->bin_ms / 1000));
+    snprintf(t, sizeof(t), g->q1 > 1 ? "1-%u" : "%u", g->q1);
+    swatch(fp, 0, t);
+    if (g->q3 > g->q1) {
+	snprintf(t, sizeof(t), g->q3 > g->q1 + 1 ? "%u-%u" : "%u", g->q1 + 1, g->q3);
+	swatch(fp, 1, t);
+    }
+    snprintf(t, sizeof(t), "&gt; %u", g->q3);
+    swatch(fp, 2, t);
+    fputs("</figcaption>", fp);
+}
+
 /* svg_plot - one existence plot */
 static void svg_plot(FILE *fp, const struct grid *g, const char *title)
 {
@@ -163,15 +188,13 @@ static void svg_plot(FILE *fp, const struct grid *g, const char *title)
     size_t b;
     int r;
 
-    fprintf(fp, "<figure><figcaption>%s (bins of %lld s)<span class=\"sw\" style=\""
-	    "background:%s\"></span>1-%u<span class=\"sw\" style=\"background:%s\"></span>"
-	    "%u-%u<span class=\"sw\" style=\"background:%s\"></span>&gt; %u</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-	    "height=\"%d\" role=\"img\" aria-label=\"%s\"><rect x=\"%d\" y=\"0\" width=\"%d\" "
+    legend(fp, g, title);
+    fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	    "role=\"img\" aria-label=\"%s\"><rect x=\"%d\" y=\"0\" width=\"%d\" "
 	    "height=\"%d\" fill=\"#f7f7f7\" stroke=\"#999\"/><line x1=\"%d\" x2=\"%d\" "
-	    "y1=\"%d\" y2=\"%d\" stroke=\"#ccc\"/>", title, (long long) (g->bin_ms / 1000),
-	    band_colour[0], g->q1, band_colour[1], g->q1 + 1, g->q3, band_colour[2], g->q3, MARGIN_L + HTML_PLOT_W, HTML_PLOT_H + MARGIN_B,
-	    title, MARGIN_L, HTML_PLOT_W, HTML_PLOT_H, MARGIN_L, MARGIN_L + HTML_PLOT_W,
-	    HALF, HALF);
+	    "y1=\"%d\" y2=\"%d\" stroke=\"#ccc\"/>", MARGIN_L + HTML_PLOT_W,
+	    HTML_PLOT_H + MARGIN_B, title, MARGIN_L, HTML_PLOT_W, HTML_PLOT_H, MARGIN_L,
+	    MARGIN_L + HTML_PLOT_W, HALF, HALF);
     for (b = 0; b < g->nbins; b++)
 	for (r = 0; r < HTML_PLOT_H; r++) {
 	    uint32_t v = g->cell[b * HTML_PLOT_H + (size_t) r];
