@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,6 @@
 #include "html.h"
 
 #define POLL_S 5
-#define FILES_MAX 4096
 #define REPORT_DIR_MODE 0750
 
 static volatile sig_atomic_t stop;
@@ -37,29 +37,65 @@ static void on_stop(int sig)
     stop = 1;
 }
 
+/* A sorted list of file names. */
+struct names_set {
+    char **v;
+    size_t n, cap;
+};
+
 /* cmp_str - names in order */
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* list_files - rotated nfcapd files of dir, sorted; count */
-static size_t list_files(const char *dir, char **out, size_t max)
+/* set_has - is the name in the set? */
+static bool set_has(const struct names_set *s, const char *name)
+{
+    return s->n > 0 && bsearch(&name, s->v, s->n, sizeof(*s->v), cmp_str) != NULL;
+}
+
+/* set_add - a copy of name, appended (the caller sorts); -1 out of memory */
+static int set_add(struct names_set *s, const char *name)
+{
+    char **p;
+
+    if (s->n == s->cap) {
+	s->cap = s->cap ? s->cap * 2 : 256;
+	if ((p = realloc(s->v, s->cap * sizeof(*p))) == NULL)
+	    return -1;
+	s->v = p;
+    }
+    return (s->v[s->n] = strdup(name)) != NULL ? (s->n++, 0) : -1;
+}
+
+/* set_free - release the names */
+static void set_free(struct names_set *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+	free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+/* list_files - the rotated nfcapd files of dir, sorted (nfcapd names sort
+ * by time) */
+static void list_files(const char *dir, struct names_set *out)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    size_t n = 0;
 
     if (d == NULL)
-	return 0;
-    while (n < max && (e = readdir(d)) != NULL)
+	return;
+    while ((e = readdir(d)) != NULL)
 	if (strncmp(e->d_name, "nfcapd.", 7) == 0
-	    && strncmp(e->d_name, "nfcapd.current", 14) != 0
-	    && (out[n] = strdup(e->d_name)) != NULL)
-	    n++;
+	    && strncmp(e->d_name, "nfcapd.current", 14) != 0 && set_add(out, e->d_name) != 0)
+	    break;
     closedir(d);
-    qsort(out, n, sizeof(*out), cmp_str);
-    return n;
+    if (out->n > 1)
+	qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 }
 
 /* now_ms - the wall clock */
@@ -71,8 +107,8 @@ static int64_t now_ms(void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* one_file - analyse one rotated file, write its report */
-static void one_file(const struct cfg *cfg, const char *path, const char *name)
+/* one_file - analyse one rotated file, write its report; 0 when done */
+static int one_file(const struct cfg *cfg, const char *path, const char *name)
 {
     char err[4096], report[4096];
     struct coll c;
@@ -82,9 +118,10 @@ static void one_file(const struct cfg *cfg, const char *path, const char *name)
     if (s == COLL_OK)
 	s = coll_run(&c, paths, 1, err, sizeof(err));
     if (s != COLL_OK) {
-	log_msg(LOG_ERR, "analysis failed: file=%s error=\"%s\"", path, err);
+	log_msg(LOG_ERR, "analysis failed (tried again next round): file=%s error=\"%s\"",
+		path, err);
 	coll_free(&c);
-	return;
+	return -1;
     }
     log_msg(LOG_INFO, "analysed file=%s flows=%llu smtp=%llu flags=%zu malformed=%llu",
 	    path, (unsigned long long) c.an.st.flows, (unsigned long long) c.an.st.smtp,
@@ -93,6 +130,7 @@ static void one_file(const struct cfg *cfg, const char *path, const char *name)
 	< (int) sizeof(report) && html_write(&c, report, err, sizeof(err)) != 0)
 	log_msg(LOG_WARNING, "report not written: %s", err);
     coll_free(&c);
+    return 0;
 }
 
 /* counted - has the history counted this file already? */
@@ -111,12 +149,36 @@ static int counted(const struct cfg *cfg, const char *path)
     return known;
 }
 
+/* poll_once - every rotated file not handled yet: counted before (a
+ * restart) or analysed now; done remembers both, so each file costs one
+ * look per daemon lifetime */
+static void poll_once(const struct cfg *cfg, struct names_set *done)
+{
+    const char *dir = cfg->collector.flows.directory;
+    struct names_set now = {0};
+    size_t i;
+
+    list_files(dir, &now);
+    for (i = 0; i < now.n && !stop; i++) {
+	char path[4096], real[4096];
+
+	if (set_has(done, now.v[i])
+	    || snprintf(path, sizeof(path), "%s/%s", dir, now.v[i]) >= (int) sizeof(path)
+	    || realpath(path, real) == NULL)
+	    continue;
+	if ((counted(cfg, real) || one_file(cfg, real, now.v[i]) == 0)
+	    && set_add(done, now.v[i]) == 0 && done->n > 1)
+	    qsort(done->v, done->n, sizeof(*done->v), cmp_str);	/* for set_has */
+    }
+    set_free(&now);
+}
+
 /* follow_run - the daemon loop */
 int follow_run(const struct cfg *cfg, int foreground)
 {
-    const char *dir = cfg->collector.flows.directory;
-    static char *names[FILES_MAX];
+    struct names_set done = {0};
     struct sigaction sa;
+    unsigned i;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;
@@ -125,21 +187,13 @@ int follow_run(const struct cfg *cfg, int foreground)
     log_open("relayguard-collector", LOG_DAEMON, foreground);
     if (mkdir(cfg->collector.report_dir, REPORT_DIR_MODE) != 0 && errno != EEXIST)
 	log_msg(LOG_WARNING, "report_dir=%s: %s", cfg->collector.report_dir, strerror(errno));
-    log_msg(LOG_INFO, "following directory=%s", dir);
+    log_msg(LOG_INFO, "following directory=%s", cfg->collector.flows.directory);
     while (!stop) {
-	size_t n = list_files(dir, names, FILES_MAX), i;
-
-	for (i = 0; i < n; i++) {
-	    char path[4096], real[4096];
-
-	    if (!stop && snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < (int) sizeof(path)
-		&& realpath(path, real) != NULL && !counted(cfg, real))
-		one_file(cfg, real, names[i]);
-	    free(names[i]);
-	}
+	poll_once(cfg, &done);
 	for (i = 0; i < POLL_S && !stop; i++)
 	    sleep(1);
     }
+    set_free(&done);
     log_msg(LOG_INFO, "stopping");
     return EX_OK;
 }
