@@ -97,6 +97,15 @@ def failed_attempts(t0):
             2, 80, 0, 0, RST | ACK)
 
 
+def biflow_threshold(t0):
+    """10.20.7.7 answers SMTP in biflow records whose forward direction is
+    under the threshold and whose reverse direction is over it: nfdump's
+    packets/bytes filter alone (forward only) would miss them"""
+    for i in range(5):
+        out(t0 + i * 60000, 800, TCP, "192.0.2.%d" % (90 + i), 40000 + i, "10.20.7.7", 25,
+            2, 100, 10, 900, SESSION)
+
+
 def learned_server(t0):
     """10.20.6.6: a mail server the admin whitelists with the command"""
     for i in range(12):
@@ -132,6 +141,7 @@ def main_day():
     fan_out(t + 3 * 3600000)
     failed_attempts(t + 4 * 3600000)
     learned_server(t)
+    biflow_threshold(t)
     web(t, 3000)
 
 

@@ -75,12 +75,15 @@ e2e_assert_true "history days counted" jcheck "$D/hist.json" 'd["history_updated
 e2e_assert_eq "$?" 0 "analyze of day D"
 want='{("10.20.1.7","rogue_server"),("10.20.1.8","rogue_server"),("fd00:20::7","rogue_server"),
 ("10.20.6.6","rogue_server"),("10.20.133.16","direct_sender"),("10.20.2.2","rogue_server"),
-("10.20.2.2","volume_jump"),("10.20.3.3","direct_sender"),("10.20.3.3","fan_out")}'
+("10.20.2.2","volume_jump"),("10.20.3.3","direct_sender"),("10.20.3.3","fan_out"),
+("10.20.7.7","rogue_server")}'
 e2e_assert_true "exactly the expected flags" jcheck "$D/main.json" "set(F) == $want"
 e2e_assert_true "rogue 10.20.1.7: 10 external clients, 30 connections" jcheck "$D/main.json" \
     'F[("10.20.1.7","rogue_server")]["external_clients"] == 10 and F[("10.20.1.7","rogue_server")]["connections"] == 30'
 e2e_assert_true "biflow rogue 10.20.1.8 (records from the server): 4 clients, 30 connections" \
     jcheck "$D/main.json" 'F[("10.20.1.8","rogue_server")]["external_clients"] == 4 and F[("10.20.1.8","rogue_server")]["connections"] == 30'
+e2e_assert_true "biflows over the threshold only in their out direction count (10.20.7.7)" \
+    jcheck "$D/main.json" 'F[("10.20.7.7","rogue_server")]["connections"] == 5'
 e2e_assert_true "IPv6 rogue fd00:20::7 with its 6 clients" jcheck "$D/main.json" \
     'F[("fd00:20::7","rogue_server")]["external_clients"] == 6'
 e2e_assert_true "residence-hall PC: 2000 sends to 40 servers, controller 203.0.113.100 on 7629" \
@@ -97,7 +100,7 @@ e2e_assert_true "no malformed lines, no warnings" jcheck "$D/main.json" \
     'd["stats"]["malformed_lines"] == 0 and d["warnings"] == []'
 
 "$B" -c "$D/c.conf" analyze "$D/main" >"$D/summary.txt"
-e2e_assert_file_match "$D/summary.txt" '^flows read [0-9]+, smtp [0-9]+ .* flags 9' "summary: counts"
+e2e_assert_file_match "$D/summary.txt" '^flows read [0-9]+, smtp [0-9]+ .* flags 10' "summary: counts"
 e2e_assert_file_match "$D/summary.txt" '^  direct_sender +10\.20\.133\.16 +connections=2000 peers=40 name=d133h16' \
     "summary: one line per flag"
 e2e_assert_file_match "$D/summary.txt" '^ +10\.20\.133\.16 +2000 +4884000 +2660000 +7544000$' \
@@ -108,7 +111,7 @@ e2e_assert_file_match "$D/rogue.list" '^10\.20\.1\.7 # rogue_server 2026-11-10T0
     "rogue list: address, flag and time"
 e2e_assert_file_match "$D/rogue.list" '^10\.20\.133\.16 # direct_sender ' "rogue list: the PC"
 e2e_assert_false "rogue list: no whitelisted server" grep -q '^10\.20\.0\.25' "$D/rogue.list"
-e2e_assert_eq "$(grep -vc '^#' "$D/rogue.list")" 7 "rogue list: 7 hosts"
+e2e_assert_eq "$(grep -vc '^#' "$D/rogue.list")" 8 "rogue list: 8 hosts"
 e2e_assert_false "rogue list: no temporary file left" ls "$D"/rogue.list.tmp.*
 
 # --- history ------------------------------------------------------------------
@@ -132,7 +135,7 @@ sqlite3 "$D/history.db" "INSERT INTO host_day VALUES ('10.20.9.9', 1000, 1, 1, 0
 "$B" -c "$D/c.conf" analyze "$D/main" >/dev/null
 e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT count(*) FROM host_day WHERE day = 1000")" 0 \
     "history: rows older than the retention are deleted"
-e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT count(*) FROM host_day WHERE day = 20767")" 9 \
+e2e_assert_eq "$(sqlite3 "$D/history.db" "SELECT count(*) FROM host_day WHERE day = 20767")" 10 \
     "history: ... and recent ones kept"
 
 # --- whitelist ----------------------------------------------------------------
@@ -143,7 +146,7 @@ e2e_assert_file_match "$D/wl.out" '^10\.20\.6\.6/32 +learned by=[^ ]+ at=20[0-9-
     "whitelist list: learned entry with who, when, why"
 "$B" -c "$D/c.conf" analyze --json "$D/main" >"$D/wl.json"
 e2e_assert_true "a whitelisted host is not flagged" jcheck "$D/wl.json" \
-    '("10.20.6.6","rogue_server") not in F and len(F) == 8'
+    '("10.20.6.6","rogue_server") not in F and len(F) == 9'
 e2e_assert_false "... nor on the rogue list" grep -q '^10\.20\.6\.6 ' "$D/rogue.list"
 e2e_assert_true "whitelist remove" "$B" -c "$D/c.conf" whitelist remove 10.20.6.6/32
 "$B" -c "$D/c.conf" whitelist remove 10.20.6.6/32 2>/dev/null
@@ -199,7 +202,7 @@ e2e_assert_eq "$(sqlite3 "$D/run.db" 'SELECT count(*) FROM imported')" 2 \
     "run: two files counted, nfcapd.current never"
 e2e_assert_eq "$(sqlite3 "$D/run.db" "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20767")" \
     14000 "run: day D in the daemon's history"
-e2e_assert_file_match "$D/run.log" 'analysed file=.*nfcapd\.202611100800 .*flags=9' "run: logs each file"
+e2e_assert_file_match "$D/run.log" 'analysed file=.*nfcapd\.202611100800 .*flags=10' "run: logs each file"
 kill -TERM "$runpid"
 gone() { ! e2e_alive "$1"; }
 e2e_assert_true "run: stops on SIGTERM" e2e_wait_until 10 gone "$runpid"
@@ -239,7 +242,7 @@ PY
     e2e_assert_file_match "$D/report.txt" '^fan_out\|10\.20\.3\.3\|' "rendered page: the fan-out host"
     e2e_assert_file_match "$D/report.txt" '^10\.20\.133\.16\|2000\|4884000\|2660000\|7544000$' \
         "rendered page: the mail-clients row of the PC"
-    e2e_assert_eq "$(grep -o '<svg' "$D/report.dom" | wc -l)" 14 "rendered page: two plots for each of the 7 flagged hosts"
+    e2e_assert_eq "$(grep -o '<svg' "$D/report.dom" | wc -l)" 16 "rendered page: two plots for each of the 8 flagged hosts"
 else
     e2e_fail "chromium is missing (scripts/deps.sh installs it)"
 fi
