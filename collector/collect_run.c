@@ -169,7 +169,8 @@ static enum coll_status update_history(struct coll *c, char *const *paths,
 /* traits - what makes a host look like a mail server */
 static enum coll_status traits(struct coll *c, const struct an_host *h,
 			       struct det_traits *t, struct det_hist *hist,
-			       int64_t **hd, uint64_t **hc, char *err, size_t errlen)
+			       int64_t **hd, uint64_t **hc, uint64_t **hb, char *err,
+			       size_t errlen)
 {
     const struct cfg_flows *fl = &c->cfg->collector.flows;
     int64_t first = INT64_MAX, last = INT64_MIN;
@@ -187,11 +188,12 @@ static enum coll_status traits(struct coll *c, const struct an_host *h,
     /* history up to the run's last day (det_host takes the window before
      * each day); serving counts only before the run's first day */
     if (hist_days(c->hist, &h->a, INT64_MIN, last / DET_MS_PER_DAY,
-		  first / DET_MS_PER_DAY, hd, hc, &hist->n, &t->served_days, err,
+		  first / DET_MS_PER_DAY, hd, hc, hb, &hist->n, &t->served_days, err,
 		  errlen) != HIST_OK)
 	return COLL_DB;
     hist->day = *hd;
     hist->conns = *hc;
+    hist->bytes = *hb;
     return COLL_OK;
 }
 
@@ -203,9 +205,9 @@ static enum coll_status judge_host(struct coll *c, const struct an_host *h,
     struct det_hist hist = {0};
     struct det_day *days = NULL;
     int64_t *hd = NULL;
-    uint64_t *hc = NULL;
+    uint64_t *hc = NULL, *hb = NULL;
     size_t nd;
-    enum coll_status rc = traits(c, h, &t, &hist, &hd, &hc, err, errlen);
+    enum coll_status rc = traits(c, h, &t, &hist, &hd, &hc, &hb, err, errlen);
 
     if (rc == COLL_OK && det_days(h, &days, &nd) != 0)
 	rc = COLL_NOMEM;
@@ -215,6 +217,7 @@ static enum coll_status judge_host(struct coll *c, const struct an_host *h,
     free(days);
     free(hd);
     free(hc);
+    free(hb);
     return rc;
 }
 

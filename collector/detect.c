@@ -189,20 +189,23 @@ static int push(struct det_flag **v, size_t *n, const struct det_flag *f)
     return 0;
 }
 
-/* baseline - mean connections of the history days in the window before day */
+/* baseline - mean connections (and bytes) of the history days in the
+ * window before day */
 static double baseline(const struct det_cfg *c, const struct det_hist *hist,
-		       int64_t day, uint32_t *ndays)
+		       int64_t day, uint32_t *ndays, double *bytes)
 {
     int64_t from = day - (int64_t) (c->history_window_s / 86400);
-    double sum = 0;
+    double sum = 0, bsum = 0;
     size_t i;
 
     *ndays = 0;
     for (i = 0; i < hist->n; i++)
 	if (hist->day[i] < day && hist->day[i] >= from) {
 	    sum += (double) hist->conns[i];
+	    bsum += hist->bytes ? (double) hist->bytes[i] : 0;
 	    (*ndays)++;
 	}
+    *bytes = *ndays ? bsum / *ndays : 0;
     return *ndays ? sum / *ndays : 0;
 }
 
@@ -216,7 +219,7 @@ static int volume_jumps(const struct det_cfg *c, const struct an_host *h,
 
     for (i = 0; i < ndays; i++) {
 	uint32_t nb;
-	double b = baseline(c, hist, days[i].day, &nb);
+	double bb, b = baseline(c, hist, days[i].day, &nb, &bb);
 	struct det_flag f;
 
 	if (nb == 0 || days[i].conns < c->volume_jump_min_flows
@@ -225,7 +228,9 @@ static int volume_jumps(const struct det_cfg *c, const struct an_host *h,
 	f = base_flag(h, DET_VOLUME_JUMP, AN_CLIENT, t);
 	f.day = days[i].day;
 	f.day_conns = days[i].conns;
+	f.day_bytes = days[i].bytes;
 	f.baseline = b;
+	f.baseline_bytes = bb;	/* seed 004: the byte volume jumps too */
 	f.baseline_days = nb;
 	f.t_ms = days[i].day * DET_MS_PER_DAY;
 	if (push(flags, nflags, &f) != 0)

@@ -50,11 +50,12 @@ struct det_day {
     uint32_t peers, ports;
 };
 
-/* A host's history before this run's days: (day, connections). */
+/* A host's history: (day, connections[, bytes]) rows. */
 struct det_hist {
     const int64_t *day;
     const uint64_t *conns;
     size_t n;
+    const uint64_t *bytes;	/* NULL: not known */
 };
 
 struct det_flag {
@@ -67,8 +68,8 @@ struct det_flag {
     struct det_traits traits;
     /* volume_jump */
     int64_t day;
-    uint64_t day_conns;
-    double baseline;
+    uint64_t day_conns, day_bytes;
+    double baseline, baseline_bytes;
     uint32_t baseline_days;
     /* fan_out */
     uint32_t servers;

@@ -217,19 +217,41 @@ enum hist_status hist_touch(struct hist *h, const struct addr *host,
     return finish(h, st, err, errlen);
 }
 
-/* hist_days - the host's days in [from_day, before_day): connections, and
- * on how many days before served_before it served SMTP */
+/* grow_rows - room for one more row in the day, conns (and bytes) arrays */
+static int grow_rows(size_t n, size_t *cap, int64_t **day, uint64_t **conns,
+		     uint64_t **bytes)
+{
+    int64_t *nd;
+    uint64_t *nc, *nb = NULL;
+
+    if (n < *cap)
+	return 0;
+    *cap = *cap ? *cap * 2 : 32;
+    if ((nd = realloc(*day, *cap * sizeof(**day))) != NULL)
+	*day = nd;
+    if ((nc = realloc(*conns, *cap * sizeof(**conns))) != NULL)
+	*conns = nc;
+    if (bytes != NULL && (nb = realloc(*bytes, *cap * sizeof(**bytes))) != NULL)
+	*bytes = nb;
+    return nd == NULL || nc == NULL || (bytes != NULL && nb == NULL) ? -1 : 0;
+}
+
+/* hist_days - the host's days in [from_day, before_day): connections and
+ * bytes (bytes may be NULL), and on how many days before served_before it
+ * served SMTP */
 enum hist_status hist_days(struct hist *h, const struct addr *host,
 			   int64_t from_day, int64_t before_day, int64_t served_before,
-			   int64_t **day, uint64_t **conns, size_t *n,
+			   int64_t **day, uint64_t **conns, uint64_t **bytes, size_t *n,
 			   uint32_t *served_days, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = prep(h, "SELECT day, conns, served FROM host_day WHERE host = ?1"
-			    " AND day < ?2 ORDER BY day", err, errlen);
+    sqlite3_stmt *st = prep(h, "SELECT day, conns, served, bytes FROM host_day WHERE"
+			    " host = ?1 AND day < ?2 ORDER BY day", err, errlen);
     size_t cap = 0;
     int rc;
 
     *day = NULL, *conns = NULL, *n = 0, *served_days = 0;
+    if (bytes != NULL)
+	*bytes = NULL;
     if (st == NULL)
 	return HIST_DB;
     bind_host(st, 1, host);
@@ -240,21 +262,13 @@ enum hist_status hist_days(struct hist *h, const struct addr *host,
 	*served_days += d < served_before && sqlite3_column_int64(st, 2) > 0;
 	if (d < from_day)
 	    continue;
-	if (*n == cap) {
-	    int64_t *nd;
-	    uint64_t *nc;
-
-	    cap = cap ? cap * 2 : 32;
-	    if ((nd = realloc(*day, cap * sizeof(**day))) != NULL)
-		*day = nd;
-	    if ((nc = realloc(*conns, cap * sizeof(**conns))) != NULL)
-		*conns = nc;
-	    if (nd == NULL || nc == NULL) {
-		sqlite3_finalize(st);
-		snprintf(err, errlen, "out of memory");
-		return HIST_NOMEM;
-	    }
+	if (grow_rows(*n, &cap, day, conns, bytes) != 0) {
+	    sqlite3_finalize(st);
+	    snprintf(err, errlen, "out of memory");
+	    return HIST_NOMEM;
 	}
+	if (bytes != NULL)
+	    (*bytes)[*n] = (uint64_t) sqlite3_column_int64(st, 3);
 	(*day)[*n] = d;
 	(*conns)[(*n)++] = (uint64_t) sqlite3_column_int64(st, 1);
     }

@@ -54,7 +54,7 @@ enum hist_status hist_touch(struct hist *h, const struct addr *host,
 			    size_t errlen);
 enum hist_status hist_days(struct hist *h, const struct addr *host,
 			   int64_t from_day, int64_t before_day, int64_t served_before,
-			   int64_t **day, uint64_t **conns, size_t *n,
+			   int64_t **day, uint64_t **conns, uint64_t **bytes, size_t *n,
 			   uint32_t *served_days, char *err, size_t errlen);
 enum hist_status hist_add_flag(struct hist *h, const struct det_flag *f,
 			       int64_t now_ms, const char *evidence, char *err,

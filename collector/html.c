@@ -263,7 +263,7 @@ static void history(FILE *fp, const struct coll *c, const struct an_host *h)
     char err[256], t[32];
 
     fputs("<h4>History (SMTP connections per day)</h4>", fp);
-    if (hist_days(c->hist, &h->a, INT64_MIN, INT64_MAX, INT64_MIN, &day, &conns, &n, &served,
+    if (hist_days(c->hist, &h->a, INT64_MIN, INT64_MAX, INT64_MIN, &day, &conns, NULL, &n, &served,
 		  err, sizeof(err)) != HIST_OK || n == 0) {
 	fputs("<p>No history.</p>", fp);
 	goto out;

@@ -202,9 +202,11 @@ void out_evidence(struct jb *j, const struct det_flag *f, const struct an_host *
 	out_time(f->day * DET_MS_PER_DAY, day, sizeof(day));
 	day[10] = 0;
 	jb_fmt(j, "{\"day\": \"%s\", \"connections\": %llu, \"baseline\": %.1f, "
-	       "\"baseline_days\": %u, \"factor\": %.1f", day,
-	       (unsigned long long) f->day_conns, f->baseline, f->baseline_days,
-	       (double) f->day_conns / (f->baseline < 1 ? 1 : f->baseline));
+	       "\"baseline_days\": %u, \"factor\": %.1f, \"bytes\": %llu, "
+	       "\"baseline_bytes\": %.0f", day, (unsigned long long) f->day_conns,
+	       f->baseline, f->baseline_days,
+	       (double) f->day_conns / (f->baseline < 1 ? 1 : f->baseline),
+	       (unsigned long long) f->day_bytes, f->baseline_bytes);
 	traits(j, f, c);
 	break;
     default:

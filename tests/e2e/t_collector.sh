@@ -90,6 +90,8 @@ e2e_assert_true "residence-hall PC: 2000 sends to 40 servers, controller 203.0.1
     jcheck "$D/main.json" 'F[("10.20.133.16","direct_sender")]["connections"] == 2000 and F[("10.20.133.16","direct_sender")]["external_servers"] == 40 and F[("10.20.133.16","direct_sender")]["controller"]["peer"] == "203.0.113.100" and F[("10.20.133.16","direct_sender")]["controller"]["port"] == 7629'
 e2e_assert_true "new mail server: 14000 against a baseline of 5 over 5 days" jcheck "$D/main.json" \
     'F[("10.20.2.2","volume_jump")]["connections"] == 14000 and F[("10.20.2.2","volume_jump")]["baseline"] == 5 and F[("10.20.2.2","volume_jump")]["baseline_days"] == 5'
+e2e_assert_true "... and its byte volume: the day's bytes against the mean of the 5 days" \
+    jcheck "$D/main.json" 'F[("10.20.2.2","volume_jump")]["bytes"] == 14000 * 2400 and F[("10.20.2.2","volume_jump")]["baseline_bytes"] == 5 * 2400'
 e2e_assert_true "its name looks like mail, it served on 5 days before" jcheck "$D/main.json" \
     'F[("10.20.2.2","rogue_server")]["named_like_mail"] and F[("10.20.2.2","rogue_server")]["served_days"] == 5'
 e2e_assert_true "fan-out: 75 servers within the minute" jcheck "$D/main.json" \

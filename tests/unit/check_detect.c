@@ -213,8 +213,8 @@ END_TEST
 START_TEST(test_volume_jump)
 {
     int64_t day = T0 / DET_MS_PER_DAY, hd[6];
-    uint64_t hc[6] = {5, 5, 5, 5, 5, 14000};
-    struct det_hist hist = {hd, hc, 5};
+    uint64_t hc[6] = {5, 5, 5, 5, 5, 14000}, hb[6] = {100, 100, 100, 100, 600, 0};
+    struct det_hist hist = {hd, hc, 5, hb};
     struct det_traits t;
     struct det_flag *fl;
     struct flow f;
@@ -236,6 +236,8 @@ START_TEST(test_volume_jump)
     ck_assert_uint_eq(fl[0].day_conns, 1200);
     ck_assert(fl[0].baseline == 5.0);
     ck_assert_uint_eq(fl[0].baseline_days, 5);
+    ck_assert(fl[0].baseline_bytes == 200.0);
+    ck_assert_uint_eq(fl[0].day_bytes, 1200 * 2200);
     free(fl);
     hc[4] = 600;		/* mean 124: 1200 is under 10 times that */
     ck_assert_uint_eq(judge(&a, "10.20.2.2", &fl, &t, &hist), 0);
