@@ -27,6 +27,7 @@ struct lines {
     uint64_t lineno;
     nfd_line_fn fn;
     void *ctx;
+    int skipping;		/* the rest of a line that was cut */
 };
 
 /* nfd_query - nfdump -q -N -6 [-A AGG] -o FMT -r FILE|-R DIR FILTER */
@@ -56,7 +57,9 @@ void nfd_query(struct nfd_job *j, const char *nfdump, const char *path,
     j->lines = 0;
 }
 
-/* feed - pass every whole line of the buffer on; keep the rest */
+/* feed - pass every whole line of the buffer on; keep the rest. A line
+ * longer than NFD_LINE_MAX is passed cut (it is then malformed) and the
+ * rest of it skipped, so that line numbers stay right. */
 static void feed(struct lines *l, int final)
 {
     size_t pos = 0;
@@ -65,12 +68,24 @@ static void feed(struct lines *l, int final)
 	char *nl = memchr(l->buf + pos, '\n', l->used - pos);
 	size_t n = nl ? (size_t) (nl - l->buf) - pos : l->used - pos;
 
+	if (l->skipping) {
+	    pos += n + (nl != NULL);
+	    l->skipping = nl == NULL;
+	    if (nl == NULL)
+		break;
+	    continue;
+	}
 	if (nl == NULL && !(final && n > 0) && n < NFD_LINE_MAX)
 	    break;
+	if (n > NFD_LINE_MAX)
+	    n = NFD_LINE_MAX;
 	l->fn(l->ctx, l->buf + pos, n, ++l->lineno);
-	pos += n + (nl != NULL);
-	if (nl == NULL)
-	    break;
+	if (nl == NULL || (size_t) (nl - l->buf) - pos > n) {
+	    pos += n;
+	    l->skipping = 1;	/* up to the next newline */
+	    continue;
+	}
+	pos += n + 1;
     }
     memmove(l->buf, l->buf + pos, l->used - pos);
     l->used -= pos;
@@ -96,7 +111,7 @@ static int pump(int fd, struct lines *l)
 enum nfd_status nfd_read_fd(int fd, nfd_line_fn fn, void *ctx, uint64_t *lines,
 			    char *err, size_t errlen)
 {
-    struct lines l = {malloc(NFD_LINE_MAX + READ_CHUNK), 0, 0, fn, ctx};
+    struct lines l = {malloc(NFD_LINE_MAX + READ_CHUNK), 0, 0, fn, ctx, 0};
     int r;
 
     if (l.buf == NULL) {
@@ -184,7 +199,7 @@ enum nfd_status nfd_run(struct nfd_job *jobs, size_t n, char *err, size_t errlen
     }
     for (i = 0; i < n; i++) {
 	l[i] = (struct lines) {malloc(NFD_LINE_MAX + READ_CHUNK), 0, 0, jobs[i].fn,
-			       jobs[i].ctx};
+			       jobs[i].ctx, 0};
 	pid[i] = l[i].buf ? spawn(&jobs[i], &pfd[2 * i].fd, &pfd[2 * i + 1].fd) : -1;
 	if (pid[i] < 0) {
 	    snprintf(err, errlen, "%s: cannot start: %s", jobs[i].argv[0], strerror(errno));
