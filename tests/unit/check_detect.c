@@ -303,6 +303,45 @@ START_TEST(test_no_controller)
 }
 END_TEST
 
+START_TEST(test_days_by_start_time)
+{
+    struct det_day *d;
+    struct an a;
+    struct flow f;
+    size_t n;
+
+    /* three sends before midnight UTC, two after, one reply: days come
+     * from each flow's start, never from a file */
+    an_init(&a, &local, &lim);
+    f = F(T0 + 15 * 3600000LL, "10.20.5.5", 3000, "198.51.100.1", 25, 10, 1000, 0, 0);
+    an_add(&a, &f, AN_SMTP);
+    f.start_ms += 1000, f.da.b[15] = 2;
+    an_add(&a, &f, AN_SMTP);
+    f.start_ms += 1000, f.dp = 587;	/* not SMTP */
+    an_add(&a, &f, AN_SMTP);
+    f.dp = 25;
+    an_add(&a, &f, AN_SMTP);
+    f = F(T0 + 16 * 3600000LL + 5, "10.20.5.5", 3001, "198.51.100.1", 25, 10, 1000, 0, 0);
+    an_add(&a, &f, AN_SMTP);
+    f.start_ms += 60000;
+    an_add(&a, &f, AN_SMTP);
+    f = F(T0 + 16 * 3600000LL + 9, "198.51.100.1", 25, "10.20.5.5", 3001, 8, 500, 0, 0);
+    an_add(&a, &f, AN_SMTP);	/* the server's reply: no connection */
+    ck_assert_int_eq(det_days(an_find(&a, &f.da), &d, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(d[0].day, T0 / DET_MS_PER_DAY);
+    ck_assert_uint_eq(d[0].conns, 3);
+    ck_assert_uint_eq(d[0].sent, 3);
+    ck_assert_uint_eq(d[0].peers, 2);
+    ck_assert_int_eq(d[1].day, T0 / DET_MS_PER_DAY + 1);
+    ck_assert_uint_eq(d[1].conns, 2);
+    ck_assert_uint_eq(d[1].bytes, 2500);
+    ck_assert_uint_eq(d[1].peers, 1);
+    free(d);
+    an_free(&a);
+}
+END_TEST
+
 START_TEST(test_named_mail_and_clients)
 {
     struct det_client *c;
@@ -347,6 +386,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_volume_jump);
     tcase_add_test(tc, test_controller);
     tcase_add_test(tc, test_no_controller);
+    tcase_add_test(tc, test_days_by_start_time);
     tcase_add_test(tc, test_named_mail_and_clients);
     suite_add_tcase(s, tc);
     return s;
