@@ -297,7 +297,7 @@ static void flag_rows(FILE *fp, const struct coll *c)
 	const struct det_flag *f = &c->flags[i];
 	struct jb j = {0};
 
-	out_evidence(&j, f, an_find(&c->an, &f->host), &c->dc);
+	out_evidence(&j, f, NULL, &c->dc);	/* peers are in the host's section */
 	fprintf(fp, "<tr><td class=\"l\">%s</td><td class=\"l\"><a href=\"#h%s\">%s</a></td>"
 		"<td class=\"l\">", det_kind_name(f->kind), addr_format(&f->host, a, sizeof(a)), a);
 	esc(fp, f->traits.name);

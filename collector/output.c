@@ -144,14 +144,17 @@ static void traits(struct jb *j, const struct det_flag *f, const struct det_cfg 
 	   ? "true" : "false");
 }
 
-/* peers - the first external peers of a role with their connections */
+/* peers - the first external peers of a role (none without a host) */
 static void peers(struct jb *j, const char *key, const struct an_host *h,
 		  enum an_role role)
 {
     struct addr a[OUT_PEERS_MAX];
     uint64_t conns[OUT_PEERS_MAX];
-    size_t n = h ? det_peers(h, role, a, conns, OUT_PEERS_MAX) : 0, i;
+    size_t n, i;
 
+    if (h == NULL)
+	return;
+    n = det_peers(h, role, a, conns, OUT_PEERS_MAX);
     jb_fmt(j, ", \"%s\": [", key);
     for (i = 0; i < n && i < OUT_PEERS_MAX; i++) {
 	jb_raw(j, i ? ", " : "");

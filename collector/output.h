@@ -34,6 +34,7 @@ void jb_time(struct jb *j, int64_t ms);
 void jb_free(struct jb *j);
 
 const char *out_time(int64_t ms, char *buf, size_t len);
+/* h: the flagged host's analysis, for its peer lists; NULL leaves them out */
 void out_evidence(struct jb *j, const struct det_flag *f, const struct an_host *h,
 		  const struct det_cfg *c);
 void out_flag(struct jb *j, const struct det_flag *f, const struct an_host *h,
