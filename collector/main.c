@@ -296,6 +296,8 @@ int main(int argc, char **argv)
     int rc;
 
     parse_args(argc, argv, &o);
+    if (optind >= argc && !o.check_only)
+	usage();		/* before the configuration: say what is missing */
     if ((cfg = cfg_load(o.file, err, sizeof(err))) == NULL) {
 	fprintf(stderr, "%s\n", err);
 	return EX_CONFIG;

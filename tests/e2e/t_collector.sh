@@ -51,6 +51,8 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
 }
 
 e2e_assert_true "config check (-n) accepts the test configuration" "$B" -n -c "$D/c.conf"
+"$B" >/dev/null 2>&1
+e2e_assert_eq "$?" 64 "no command: usage (64), before any configuration is read"
 sed 's/names_file/min_packets = 0; names_file/' "$D/c.conf" >"$D/bad.conf"
 "$B" -n -c "$D/bad.conf" >"$D/bad.out" 2>&1
 e2e_assert_eq "$?" 78 "a bad threshold is a configuration error (78)"
