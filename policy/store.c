@@ -23,10 +23,10 @@
  * first attacher after a reboot (under the flock) re-initialises every
  * stripe lock and checks every stripe.
  *
- * STORE_READONLY (relayguardctl): the file is still opened read-write,
- * because taking a robust mutex writes its lock word; such a handle
- * never changes an entry (modifying calls return STORE_EARG). It may
- * repair a stripe whose lock owner died, as any locker must.
+ * STORE_READONLY (relayguardctl's reading commands): the file is opened
+ * O_RDONLY and mapped PROT_READ, without the flock and without the
+ * after-boot repair; such a handle takes no lock and writes nothing
+ * (store_ro.c reads it under the stripes' write sequence).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -292,7 +292,8 @@ static int handle_setup(STORE *st, int fd, const struct store_hdr *h,
     if (fstat(fd, &sb) != 0)
 	return store_err(err, errlen, "fstat %s: %s", st->path,
 			 strerror(errno)), STORE_EIO;
-    map = mmap(NULL, h->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    map = mmap(NULL, h->file_size, (st->flags & STORE_READONLY) ? PROT_READ
+	       : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)
 	return store_err(err, errlen, "mmap %s: %s", st->path,
 			 strerror(errno)), STORE_EIO;
@@ -477,12 +478,45 @@ static int attach_locked(STORE *st, int fd, const struct store_params *p,
     return STORE_OK;
 }
 
+/* attach_readonly - map a valid file for reading only: no flock (a
+ * reader must not be able to stall the milter, nor be stalled), no repair
+ * (store_ro.c) */
+static int attach_readonly(STORE *st, const struct store_params *p,
+			   char *err, size_t errlen)
+{
+    struct store_hdr h;
+    struct stat sb;
+    int fd, rc;
+
+    if ((fd = open(st->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+	return store_err(err, errlen, "open %s: %s", st->path,
+			 strerror(errno)), STORE_EIO;
+    if (fstat(fd, &sb) != 0) {
+	store_err(err, errlen, "fstat %s: %s", st->path, strerror(errno));
+	rc = STORE_EIO;
+    } else if (!S_ISREG(sb.st_mode)) {
+	store_err(err, errlen, "%s is not a regular file", st->path);
+	rc = STORE_EFORMAT;
+    } else {
+	rc = header_read(fd, &sb, p, &h, err, errlen);
+    }
+    if (rc == STORE_OK)
+	rc = handle_setup(st, fd, &h, err, errlen);
+    if (rc == STORE_OK && (rc = store_ro_attach(st)) != STORE_OK)
+	store_err(err, errlen, "%s: %s", st->path, store_strerror(rc));
+    if (st->fd != fd)
+	close(fd);
+    return rc;
+}
+
 /* attach_once - open the path and attach, create it or replace it */
 static int attach_once(STORE *st, const struct store_params *p, char *err,
 		       size_t errlen)
 {
     int fd, rc;
 
+    if (p->flags & STORE_READONLY)
+	return attach_readonly(st, p, err, errlen);
     fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENOENT && (p->flags & STORE_CREATE))
 	return file_create(st, p, 1, 0, err, errlen);
@@ -577,6 +611,7 @@ void store_close(STORE *st)
     if (st == NULL)
 	return;
     handle_drop(st);
+    store_ro_detach(st);
     free(st->path);
     free(st);
 }
@@ -600,23 +635,35 @@ int store_counter_add(STORE *st, unsigned idx, uint64_t n)
     return STORE_OK;
 }
 
-/* store_counter_get - read a shared counter */
+/* store_counter_get - read a shared counter (a read-only handle: from
+ * its copy of the header) */
 uint64_t store_counter_get(const STORE *st, unsigned idx)
 {
     if (st == NULL || idx >= STORE_NCOUNTERS)
 	return 0;
+    if (st->ro_hdr != NULL)
+	return st->ro_hdr->counters[idx];
     return __atomic_load_n(&st->hdr->counters[idx], __ATOMIC_RELAXED);
 }
 
 /* store_get_stats - sizes, fill and event counts */
-void store_get_stats(const STORE *st, struct store_stats *out)
+int store_get_stats(STORE *st, struct store_stats *out)
 {
     const struct store_hdr *h = st->hdr;
+    int rc = STORE_OK;
 
     memset(out, 0, sizeof(*out));
-    for (unsigned s = 0; s < STORE_STRIPES; s++) {
-	out->users += store_stripe_count(&st->users, s);
-	out->clients += store_stripe_count(&st->clients, s);
+    if (st->ro_hdr != NULL) {	/* the fill comes from a guarded walk */
+	if ((rc = store_ro_header(st)) != STORE_OK
+	    || (rc = store_ro_fill(st, &out->users, &out->clients))
+	    != STORE_OK)
+	    return rc;
+	h = st->ro_hdr;
+    } else {
+	for (unsigned s = 0; s < STORE_STRIPES; s++) {
+	    out->users += store_stripe_count(&st->users, s);
+	    out->clients += store_stripe_count(&st->clients, s);
+	}
     }
     out->max_users = st->users.cap * STORE_STRIPES;
     out->max_clients = st->clients.cap * STORE_STRIPES;
@@ -631,9 +678,9 @@ void store_get_stats(const STORE *st, struct store_stats *out)
     out->file_size = st->size;
     out->user_stride = st->users.stride;
     out->client_stride = st->clients.stride;
-    out->user_bytes = (size_t) ((st->hdr->users.end_off
-				 - st->hdr->users.stripes_off)
+    out->user_bytes = (size_t) ((h->users.end_off - h->users.stripes_off)
 				/ ((uint64_t) STORE_STRIPES * st->users.cap));
+    return rc;
 }
 
 /* store_strerror - text of a status */
@@ -647,6 +694,7 @@ const char *store_strerror(int status)
 	[STORE_EIO] = "state file I/O error",
 	[STORE_EFORMAT] = "state file invalid",
 	[STORE_EARG] = "bad argument",
+	[STORE_ESHRUNK] = "state file shrank while being read (truncated?)",
     };
 
     if (status < 0 || (size_t) status >= sizeof(text) / sizeof(text[0]))

@@ -27,9 +27,16 @@
  *   give STORE_NOTFOUND for an unknown one.
  * - *_each stops when fn returns nonzero and still returns STORE_OK; it
  *   returns a status only for its own failures (lock timeout, memory).
- * - lock_timeout_ms == 0 means 50 ms. A STORE_READONLY handle still opens
- *   the file read-write (taking a robust mutex writes its lock word) but
- *   its modifying calls return STORE_EARG.
+ * - lock_timeout_ms == 0 means 50 ms.
+ * - STORE_READONLY (relayguardctl's reading commands, any user who may
+ *   read the file): the file is opened O_RDONLY and mapped PROT_READ; no
+ *   lock is taken and nothing is written (a robust mutex keeps list
+ *   pointers in the file, which its owner can rewrite). Gets and walks
+ *   copy under the stripes' write sequence (store_ro.c); an entry whose
+ *   stripe stays busy for lock_timeout_ms is STORE_TIMEOUT for a get and
+ *   skipped by a walk (store_skipped counts them). Modifying calls
+ *   return STORE_EARG. A file that shrinks under such a handle gives
+ *   STORE_ESHRUNK, never SIGBUS (the handle catches the fault).
  * - store_win_sum: see store_win.c for the interpolation; windows up to
  *   15 minutes use the minute ring, longer ones (up to a day) and bytes
  *   the hour ring.
@@ -62,6 +69,7 @@ enum store_status {
     STORE_EIO,			/* open/mmap/ftruncate failed */
     STORE_EFORMAT,		/* header invalid: magic, version, sizes */
     STORE_EARG,			/* bad argument */
+    STORE_ESHRUNK,		/* read-only handle: the file shrank under it */
 };
 
 /* store_open flags */
@@ -265,7 +273,13 @@ int store_counter_add(STORE *st, unsigned idx, uint64_t n);
 uint64_t store_counter_get(const STORE *st, unsigned idx);
 #define STORE_NCOUNTERS 64
 
-void store_get_stats(const STORE *st, struct store_stats *out);
+/* Read-only handles read the header's counters from a copy taken at open
+ * and by each store_get_stats (then STORE_ESHRUNK if the file shrank);
+ * writers' handles always give STORE_OK. */
+int store_get_stats(STORE *st, struct store_stats *out);
+
+/* Entries a read-only walk skipped because their stripe stayed busy. */
+uint64_t store_skipped(const STORE *st);
 
 /* Pure window arithmetic on a copy. */
 void store_win_add(struct store_win *w, uint32_t now, uint32_t msgs,

@@ -31,7 +31,7 @@
 #include "store.h"
 
 #define STORE_MAGIC	UINT64_C(0x3145544154534752)	/* "RGSTATE1" LE */
-#define STORE_VERSION	3	/* 3: home slots, chain heads in the slots */
+#define STORE_VERSION	4	/* 4: stripe write sequence (store_ro.c) */
 #define STORE_STRIPES	64	/* power of two */
 #define STORE_HDR_SIZE	4096
 #define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */
@@ -82,7 +82,7 @@ struct store_stripe {
     uint32_t hand;		/* next slot the eviction sweep examines */
     uint64_t tick;		/* recency clock: bumped on insert/touch */
     uint32_t high;		/* highest slot whose head was ever written */
-    uint32_t pad;
+    uint32_t seq;		/* odd while the lock holder writes (store_ro.c) */
 };
 
 /* The head of every slot: 32 bytes, the first half of its first line.
@@ -158,6 +158,9 @@ struct store {
     uint32_t max_users, max_clients, ips_per_user;
     uint32_t lock_timeout_ms;
     char *path;
+    /* read-only handles (store_ro.c) */
+    struct store_hdr *ro_hdr;	/* copy of the header, counters included */
+    uint64_t ro_skipped;	/* entries a walk skipped: stripe busy */
 };
 
 /* store.c */
@@ -239,6 +242,35 @@ int store_entry_op(STORE *st, struct store_tab *t, uint64_t h,
 		   store_copy_fn copy, void *out);
 int store_entry_each(STORE *st, struct store_tab *t, unsigned batch,
 		     int (*visit)(const void *slot, void *arg), void *arg);
+
+/* store_ro.c: lock-free reads for read-only handles (relayguardctl) */
+#define STORE_SLOT_MAX 4096	/* bytes: the widest slot, for copies */
+int store_ro_attach(STORE *st);
+void store_ro_detach(STORE *st);
+int store_ro_get(STORE *st, struct store_tab *t, uint64_t h, const void *key,
+		 uint32_t now, store_copy_fn copy, void *out);
+int store_ro_each(STORE *st, struct store_tab *t, unsigned batch,
+		  int (*visit)(const void *slot, void *arg), void *arg);
+int store_ro_header(STORE *st);
+int store_ro_fill(const STORE *st, uint32_t *users, uint32_t *clients);
+
+/* store_seq_begin - a stripe's lock holder starts writing: make the
+ * sequence odd (it already is when the previous holder died mid-write) */
+static inline void store_seq_begin(struct store_stripe *sp)
+{
+    uint32_t v = __atomic_load_n(&sp->seq, __ATOMIC_RELAXED);
+
+    __atomic_store_n(&sp->seq, v | 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/* store_seq_end - the writes are done: the next even sequence */
+static inline void store_seq_end(struct store_stripe *sp)
+{
+    uint32_t v = __atomic_load_n(&sp->seq, __ATOMIC_RELAXED);
+
+    __atomic_store_n(&sp->seq, (v | 1) + 1, __ATOMIC_RELEASE);
+}
 
 /* store_user.c, store_client.c: copy a slot out */
 void store_user_copy(const STORE *st, const struct store_urec *r,

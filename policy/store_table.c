@@ -43,6 +43,11 @@
  * damaged: it is cleared (its entries are lost, the state is a cache)
  * and counted, and the call returns STORE_EFORMAT.
  *
+ * Readers without the lock (store_ro.c): every lock holder makes the
+ * stripe's sequence word odd when it takes the lock and even again just
+ * before it lets go, so a copy taken between two equal even readings is
+ * whole.
+ *
  * Recovery: when a process dies holding a stripe lock, the next locker
  * gets EOWNERDEAD, checks the stripe (ranges, chains, homes, tags, the
  * free list both ways, counts, the cursors), clears it if anything is
@@ -253,8 +258,10 @@ int store_lock(STORE *st, struct store_tab *t, unsigned s)
     }
     switch (rc) {
     case 0:
+	store_seq_begin(stripe_of(t, s));
 	return STORE_OK;
     case EOWNERDEAD:
+	store_seq_begin(stripe_of(t, s));
 	lock_recover(st, t, s);
 	return STORE_OK;
     case ETIMEDOUT:
@@ -268,6 +275,7 @@ int store_lock(STORE *st, struct store_tab *t, unsigned s)
 /* store_unlock - release a stripe lock */
 void store_unlock(struct store_tab *t, unsigned s)
 {
+    store_seq_end(stripe_of(t, s));
     pthread_mutex_unlock(&stripe_of(t, s)->mu);
 }
 
@@ -656,8 +664,9 @@ int store_entry_op(STORE *st, struct store_tab *t, uint64_t h,
     uint32_t idx;
     int rc;
 
-    if (act != STORE_ACT_GET && (st->flags & STORE_READONLY))
-	return STORE_EARG;
+    if (st->flags & STORE_READONLY)
+	return act == STORE_ACT_GET ? store_ro_get(st, t, h, key, now, copy,
+						   out) : STORE_EARG;
     if ((rc = store_entry_lock(st, t, h, key, act == STORE_ACT_BLOCK
 			       ? STORE_ENTRY_ADD : 0, now, &idx)) != STORE_OK)
 	return rc;
@@ -705,9 +714,13 @@ static int entry_batch(STORE *st, struct store_tab *t, unsigned s,
 int store_entry_each(STORE *st, struct store_tab *t, unsigned batch,
 		     int (*visit)(const void *slot, void *arg), void *arg)
 {
-    unsigned char *buf = malloc((size_t) batch * t->stride);
-    int rc = buf == NULL ? STORE_EIO : STORE_OK, stop = 0;
+    unsigned char *buf;
+    int rc, stop = 0;
 
+    if (st->flags & STORE_READONLY)
+	return store_ro_each(st, t, batch, visit, arg);
+    buf = malloc((size_t) batch * t->stride);
+    rc = buf == NULL ? STORE_EIO : STORE_OK;
     for (unsigned s = 0; rc == STORE_OK && !stop && s < STORE_STRIPES; s++) {
 	uint32_t next = 1;
 	unsigned n;
