@@ -3,11 +3,12 @@
  * "clients" (hosts by rate), as aligned tables or JSON.
  *
  * Contract: each walk copies entries out through store_user_each /
- * store_client_each (one stripe lock at a time, for a few dozen slots),
+ * store_client_each (a read-only handle: no lock, consistent copies
+ * under the stripes' write sequence, store_ro.c),
  * reduces every copy to a small row in our own memory and prints only
  * after the walk is over: nothing is held while printing, so a slow
- * terminal never stalls the milter. A walk that meets a busy stripe
- * (lock wait over) starts again, up to CTL_WALK_TRIES times. Distinct
+ * terminal never stalls the milter. An entry whose stripe stays busy is
+ * skipped and counted (ctl_main notes how many). Distinct
  * counts and rates cover a window (--window, default 1h), counted the way
  * the rules count them: addresses whose last sighting is inside it.
  */

@@ -380,7 +380,8 @@ int cmd_stats(struct ctl *c)
 			       " other");
     if ((rc = count_blocked(c, &b)) != STORE_OK)
 	return ctl_store_error(c, rc, "blocks");
-    store_get_stats(c->st, &s);
+    if ((rc = store_get_stats(c->st, &s)) != STORE_OK)
+	return ctl_store_error(c, rc, "stats");
     huge = store_huge_pages(c->st, ctl_mountinfo);
     if (c->opt[CTL_OPT_PROMETHEUS] != NULL)
 	rc = prometheus(c, &s, &b, huge);

@@ -7,14 +7,23 @@
  * (0 ok, 1 not found, 2 usage, 69 state or MTA tools unavailable, 78 bad
  * configuration), so the tests drive it like the shell does. Options may
  * come before or after the command; "--" ends them (for a login that
- * starts with '-'). Read commands attach with STORE_READONLY; only
- * block, unblock and reset modify the state. Nothing here holds a
- * store lock: the store copies out under its own bounded locks.
+ * starts with '-'). Read commands attach with STORE_READONLY: an O_RDONLY
+ * descriptor, a PROT_READ mapping, no lock taken (store_ro.c), so a user
+ * who may only read the file can run them, and root touches no lock word
+ * the milter's user could have rewritten. Only block, unblock and reset
+ * modify the state: run as root they first become the state file's owner
+ * (its uid, gid and no other groups), for good, and attach read-write as
+ * that user; root is kept only by the commands that run the MTA's queue
+ * tools (quarantine, contain, which reads the state read-only).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "json.h"
@@ -367,6 +376,35 @@ static int check_cmd(struct ctl *c, const struct cmddef **out)
     return 0;
 }
 
+/* become_owner - root about to modify the state: become the file's owner
+ * (nothing to do for a file root owns, or when not root) */
+static int become_owner(struct ctl *c, const char *path)
+{
+    struct stat sb;
+    int fd;
+
+    if (geteuid() != 0)
+	return CTL_EXIT_OK;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "state %s unavailable: %s"
+			 " (is relayguard-milter running?)", path,
+			 strerror(errno));
+    if (fstat(fd, &sb) != 0) {
+	close(fd);
+	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "fstat %s: %s", path,
+			 strerror(errno));
+    }
+    close(fd);
+    if (sb.st_uid == 0)
+	return CTL_EXIT_OK;
+    if (setgroups(1, &sb.st_gid) != 0 || setgid(sb.st_gid) != 0
+	|| setuid(sb.st_uid) != 0 || setuid(0) == 0)
+	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "cannot become the owner"
+			 " (uid %ld) of %s: %s", (long) sb.st_uid, path,
+			 strerror(errno));
+    return CTL_EXIT_OK;
+}
+
 /* setup - the configuration and the state, as the command needs them */
 static int setup(struct ctl *c, unsigned need)
 {
@@ -389,6 +427,8 @@ static int setup(struct ctl *c, unsigned need)
 	p.lock_timeout_ms = c->cfg->state.lock_timeout_ms > CTL_LOCK_WAIT_MS
 	    ? c->cfg->state.lock_timeout_ms : CTL_LOCK_WAIT_MS;
 	p.flags = (need & NEED_RW) ? 0 : STORE_READONLY;
+	if ((need & NEED_RW) && (rc = become_owner(c, p.path)) != 0)
+	    goto out;
 	if (store_open(&p, &c->st, err, CTL_ERR_MAX) != STORE_OK)
 	    rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "state %s unavailable: %s"
 			   " (is relayguard-milter running?)", p.path, err);
@@ -427,6 +467,10 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err, uint32_t now)
 	return rc;
     if ((rc = setup(&c, d->need)) == CTL_EXIT_OK)
 	rc = d->fn(&c);
+    if (store_skipped(c.st) > 0)
+	ctl_error(&c, rc, "note: %llu entries were being written all the"
+		  " time and are not shown (their stripe stayed busy)",
+		  (unsigned long long) store_skipped(c.st));
     store_close(c.st);
     cfg_free(c.cfg);
     if (fflush(out) != 0 && rc == CTL_EXIT_OK)
