@@ -46,12 +46,17 @@ static void rt_free(struct runtime *rt)
     free(rt);
 }
 
+#define STATE_MODE 0640
+
 /* open_state - attach the shared table, replacing an invalid one */
 static int open_state(const struct cfg *c, STORE **st, char *err, size_t errlen)
 {
     struct store_params p;
 
-    store_params_from_cfg(&c->state, STORE_CREATE | STORE_RECREATE, 0660, &p);
+    /* 0640: the group (milter.group) may read it, as relayguardctl's
+     * reading commands do, but only the milter's user writes it */
+    store_params_from_cfg(&c->state, STORE_CREATE | STORE_RECREATE,
+			  STATE_MODE, &p);
     if (store_open(&p, st, err, errlen) != STORE_OK)
 	return -1;
     if (store_huge_pages(*st, "/proc/self/mountinfo") == 0)

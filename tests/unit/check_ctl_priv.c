@@ -1,0 +1,237 @@
+/*
+ * check_ctl_priv - relayguardctl and the privilege boundary: reading
+ * commands take no lock (they answer while another process holds every
+ * stripe mutex), work for a user with only group read access to the
+ * file, and survive a file truncated under them; modifying commands run
+ * as root act as the state file's owner.
+ *
+ * Needs root (it changes users); every test runs forked, and whatever
+ * drops privileges does so in a process of its own.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "ctl_test.h"
+#include "check_main.h"
+#include "store_int.h"
+
+#define NOBODY_UID	65534
+#define MONITOR_GID	4242	/* a group only the test's reader is in */
+#define CUT_RUNS	300	/* reading runs while the file is cut */
+
+/* as_user - in a child: become uid with the one group gid, run the
+ * command, exit with its code (255 if the switch failed) */
+static int as_user(uid_t uid, gid_t gid, const char *cmd, const char *arg)
+{
+    pid_t pid;
+    int status;
+
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+	    _exit(255);
+	_exit(run("-c", conf, cmd, arg, NULL));
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "signal %d", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+/* as_root - in a child: run a command as root, report its code and the
+ * effective uid it ended with */
+static int as_root(const char *cmd, const char *arg, uid_t *euid)
+{
+    int p[2], status;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {
+	int rc = run("-c", conf, cmd, arg, NULL);
+	uid_t e = geteuid();
+
+	if (write(p[1], &e, sizeof(e)) != sizeof(e))
+	    _exit(254);
+	if (rc != 0)
+	    fputs(err, stderr);
+	_exit(rc);
+    }
+    close(p[1]);
+    ck_assert_int_eq(read(p[0], euid, sizeof(*euid)), sizeof(*euid));
+    close(p[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+START_TEST(test_read_lock_held)
+{
+    int p[2];
+    pid_t pid;
+    char c;
+
+    state_make();
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {		/* holds every stripe mutex, forever */
+	STORE *st = state_open();
+
+	for (unsigned s = 0; s < STORE_STRIPES; s++) {
+	    pthread_mutex_lock(&st->users.stripes[s].mu);
+	    pthread_mutex_lock(&st->clients.stripes[s].mu);
+	}
+	if (write(p[1], "x", 1) != 1)
+	    _exit(1);
+	for (;;)
+	    pause();
+    }
+    close(p[1]);
+    ck_assert_int_eq(read(p[0], &c, 1), 1);
+    ck_assert_int_eq(run("-c", conf, "users", NULL), CTL_EXIT_OK);
+    ck_assert_ptr_nonnull(strstr(out, "alice@example.org"));
+    ck_assert_int_eq(run("-c", conf, "show", "bob@example.org", NULL),
+		     CTL_EXIT_OK);
+    ck_assert_int_eq(run("-c", conf, "clients", NULL), CTL_EXIT_OK);
+    ck_assert_ptr_nonnull(strstr(out, "10.1.2.3"));
+    ck_assert_int_eq(run("-c", conf, "stats", NULL), CTL_EXIT_OK);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+END_TEST
+
+START_TEST(test_read_group_only)
+{
+    state_make();
+    ck_assert_int_eq(chmod(tdir, 0755), 0);
+    ck_assert_int_eq(chmod(conf, 0644), 0);
+    ck_assert_int_eq(chown(statef, 0, MONITOR_GID), 0);
+    ck_assert_int_eq(chmod(statef, 0640), 0);
+    ck_assert_int_eq(as_user(NOBODY_UID, MONITOR_GID, "users", NULL),
+		     CTL_EXIT_OK);
+    ck_assert_int_eq(as_user(NOBODY_UID, MONITOR_GID, "show",
+			     "alice@example.org"), CTL_EXIT_OK);
+    ck_assert_int_eq(as_user(NOBODY_UID, MONITOR_GID, "stats", NULL),
+		     CTL_EXIT_OK);
+    /* reading is all such a user may do */
+    ck_assert_int_eq(as_user(NOBODY_UID, MONITOR_GID, "block", "bob"),
+		     CTL_EXIT_UNAVAILABLE);
+    /* without the group: nothing */
+    ck_assert_int_eq(as_user(NOBODY_UID, NOBODY_UID, "users", NULL),
+		     CTL_EXIT_UNAVAILABLE);
+    ck_assert_int_eq(chmod(tdir, 0700), 0);
+}
+END_TEST
+
+START_TEST(test_modify_as_owner)
+{
+    struct store_user u;
+    uid_t euid = 0;
+    STORE *st;
+
+    state_make();
+    ck_assert_int_eq(chmod(tdir, 0755), 0);
+    ck_assert_int_eq(chmod(conf, 0644), 0);
+    ck_assert_int_eq(chown(statef, NOBODY_UID, NOBODY_UID), 0);
+    ck_assert_int_eq(as_root("block", "bob@example.org", &euid), 0);
+    ck_assert_uint_eq(euid, NOBODY_UID);
+    st = state_open();
+    ck_assert_int_eq(store_user_get(st, "bob@example.org", NOW, &u),
+		     STORE_OK);
+    ck_assert_uint_gt(u.block.until, NOW);
+    store_close(st);
+    /* the owner may not write it: neither may the command, root or not */
+    ck_assert_int_eq(chmod(statef, 0400), 0);
+    ck_assert_int_eq(as_root("unblock", "bob@example.org", &euid),
+		     CTL_EXIT_UNAVAILABLE);
+    ck_assert_uint_eq(euid, NOBODY_UID);
+    /* a file root owns: root stays root */
+    ck_assert_int_eq(chown(statef, 0, 0), 0);
+    ck_assert_int_eq(chmod(statef, 0600), 0);
+    ck_assert_int_eq(as_root("unblock", "bob@example.org", &euid), 0);
+    ck_assert_uint_eq(euid, 0);
+    ck_assert_int_eq(chmod(tdir, 0700), 0);
+}
+END_TEST
+
+/* cutter - rewrite the file whole, then cut it to nothing, again and
+ * again, until killed */
+static void cutter(const char *path, const char *copy, size_t size)
+{
+    for (;;) {
+	int fd = open(path, O_WRONLY);
+	struct timespec pause_ = { 0, 200000 };
+
+	if (fd < 0 || pwrite(fd, copy, size, 0) != (ssize_t) size)
+	    _exit(1);
+	nanosleep(&pause_, NULL);
+	if (ftruncate(fd, 0) != 0)
+	    _exit(1);
+	close(fd);
+    }
+}
+
+START_TEST(test_read_truncated)
+{
+    struct stat sb;
+    char *copy;
+    unsigned shrank = 0, ok = 0;
+    pid_t pid;
+    FILE *f;
+
+    state_make();
+    ck_assert_int_eq(stat(statef, &sb), 0);
+    ck_assert_ptr_nonnull(copy = malloc((size_t) sb.st_size));
+    ck_assert_ptr_nonnull(f = fopen(statef, "r"));
+    ck_assert_uint_eq(fread(copy, 1, (size_t) sb.st_size, f),
+		      (size_t) sb.st_size);
+    fclose(f);
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0)
+	cutter(statef, copy, (size_t) sb.st_size);
+    for (int i = 0; i < CUT_RUNS; i++) {
+	/* a SIGBUS here would kill the test */
+	int rc = run("-c", conf, i % 2 ? "users" : "stats", NULL);
+
+	ck_assert_msg(rc == CTL_EXIT_OK || rc == CTL_EXIT_UNAVAILABLE,
+		      "exit %d: %s", rc, err);
+	ok += rc == CTL_EXIT_OK;
+	shrank += strstr(err, "shrank while being read") != NULL;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    free(copy);
+    fprintf(stderr, "truncation: %u whole, %u shrank, of %d\n", ok, shrank,
+	    CUT_RUNS);
+}
+END_TEST
+
+/* ctl_priv_suite - the test cases */
+static Suite *ctl_priv_suite(void)
+{
+    Suite *s = suite_create("ctl_priv");
+    TCase *tc = tcase_create("privileges");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_read_lock_held);
+    tcase_add_test(tc, test_read_group_only);
+    tcase_add_test(tc, test_modify_as_owner);
+    tcase_add_test(tc, test_read_truncated);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    int rc;
+
+    ctl_fixture();
+    ctl_conf("");
+    rc = check_run(ctl_priv_suite());
+    ctl_cleanup();
+    return rc;
+}
