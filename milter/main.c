@@ -13,8 +13,11 @@
  * sessions open at that moment may finish (up to milter.drain_timeout),
  * then libmilter is stopped. SIGUSR1 reloads the configuration and GeoIP,
  * keeping the old snapshot when the new one fails. Our own signals are
- * handled in a thread of ours. Fatal exits happen only here, at
- * start-up, with sysexits codes.
+ * handled in a thread of ours; USR1 and USR2 are blocked from the first
+ * line of main, so one sent during start-up waits for that thread instead
+ * of killing us. Fatal exits happen only here, at start-up, with sysexits
+ * codes. The pidfile is written after the privilege drop (its directory
+ * belongs to the daemon user).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +46,7 @@
 #define MAINT_TICK_S 1		/* rogue list and state file checks */
 #define DRAIN_POLL_MS 100
 #define DRAIN_AFTER_STOP_MS 1000
+#define PIDFILE_MODE 0644
 
 struct opts {
     const char *file;
@@ -165,17 +169,31 @@ static void daemonize(void)
     }
 }
 
-/* write_pidfile - our pid, for init scripts */
+/* write_pidfile - our pid, for init scripts; called after the privilege
+ * drop, so the directory's owner (the daemon user) can at most make us
+ * overwrite what it may write anyway; a symlink or a second hard link in
+ * place of the file is refused all the same */
 static void write_pidfile(const char *path)
 {
-    FILE *f = fopen(path, "w");
+    char text[32];
+    struct stat sb;
+    int fd, n;
 
-    if (f == NULL) {
-	log_msg(LOG_WARNING, "pidfile %s: %s", path, strerror(errno));
+    fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	      PIDFILE_MODE);
+    if (fd < 0) {
+	log_msg(LOG_WARNING, "pidfile %s: %s", path, errno == ELOOP
+		? "is a symbolic link, not written" : strerror(errno));
 	return;
     }
-    fprintf(f, "%ld\n", (long) getpid());
-    fclose(f);
+    n = snprintf(text, sizeof(text), "%ld\n", (long) getpid());
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1
+	|| sb.st_uid != geteuid())
+	log_msg(LOG_WARNING, "pidfile %s: not a regular file of ours with "
+		"one link, not written", path);
+    else if (ftruncate(fd, 0) != 0 || write(fd, text, (size_t) n) != n)
+	log_msg(LOG_WARNING, "pidfile %s: %s", path, strerror(errno));
+    close(fd);
 }
 
 /* reload - SIGUSR1: a whole new snapshot, or keep the old one */
@@ -294,6 +312,13 @@ int main(int argc, char **argv)
     sigset_t set;
     int rc;
 
+    /* SIGUSR1 and SIGUSR2 wait, blocked, until the maintenance thread
+     * takes them: start-up (a large state file, GeoIP) can take seconds,
+     * and their default action would kill us meanwhile */
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, NULL);
     parse_args(argc, argv, &o);
     snprintf(cfg_file, sizeof(cfg_file), "%s", o.file);
     if ((c = cfg_load(o.file, err, sizeof(err))) == NULL) {
@@ -313,9 +338,9 @@ int main(int argc, char **argv)
 	daemon_ids(c, &uid, &gid);
 	make_dirs(c, uid, gid);
     }
-    write_pidfile(c->milter.pidfile);
     if (geteuid() == 0)
 	drop_privileges(c, uid, gid);
+    write_pidfile(c->milter.pidfile);
     report_init();
     if (rt_load(o.file, &rt, err, sizeof(err)) != 0) {
 	log_msg(LOG_ERR, "cannot start: %s", err);

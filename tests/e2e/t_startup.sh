@@ -1,0 +1,45 @@
+#!/bin/bash
+# t_startup.sh - the milter's start-up as root: SIGUSR1 sent while it is
+# still starting does not kill it (it waits until the signal thread runs,
+# then reloads), and a pidfile that the daemon user
+# replaced by a symbolic link does not make root overwrite the link's
+# target. No Postfix: only the milter.
+# Usage: tests/e2e/t_startup.sh [BUILD_DIR]
+
+. "$(dirname -- "$0")/lib.sh"
+. "$(dirname -- "$0")/relayguard.sh"
+
+e2e_init
+rg_geo || e2e_bail "cannot generate GeoIP test databases"
+rg_config
+# The daemon user (nobody) owns the pidfile's directory: it plants a link.
+echo "precious" >"$E2E_DIR/victim"
+chmod 644 "$E2E_DIR/victim"
+runuser -u nobody -- ln -s "$E2E_DIR/victim" "$E2E_DIR/state/milter.pid" ||
+    e2e_bail "nobody could not plant the link"
+rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
+e2e_assert_eq "$(cat "$E2E_DIR/victim")" "precious" "the link's target was not overwritten"
+e2e_assert_true "the link was left as it was" test -L "$E2E_DIR/state/milter.pid"
+e2e_assert_file_match "$RG_LOG" "pidfile .*symbolic link" "the milter says why it wrote no pidfile"
+rg_stop
+
+# The milter reads its configuration from a FIFO: until we feed it, it
+# waits in main(), past the loader, before any handler could exist.
+mkfifo "$E2E_DIR/fifo.conf"
+e2e_bg milter "$RG_MILTER" -f -c "$E2E_DIR/fifo.conf"
+RG_PID=$E2E_BG_PID
+RG_LOG=$E2E_DIR/milter.log
+sleep 0.5
+kill -USR1 "$RG_PID"
+sleep 0.2
+e2e_assert_true "SIGUSR1 during start-up does not kill the milter" e2e_alive "$RG_PID"
+# feed it: once for start-up, once for the runtime, once for the reload
+(for i in 1 2 3; do timeout 20 sh -c "cat \"\$1\" >\"\$2\"" - "$RG_CONF" "$E2E_DIR/fifo.conf"; done) &
+feeder=$!
+e2e__record "$feeder"
+e2e_assert_true "the milter then listens" e2e_wait_until 10 rg__listening
+e2e_assert_true "the signal that waited is a reload" e2e_wait_until 10 grep -q "reloaded" "$RG_LOG"
+e2e_assert_true "the milter is alive" e2e_alive "$RG_PID"
+rg_stop
+kill "$feeder" 2>/dev/null
+e2e_done
