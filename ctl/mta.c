@@ -6,11 +6,16 @@
  * [0-9A-Za-z] (Postfix short and long ids, Sendmail ids), never the
  * word "ALL" (postsuper's "every message"), checked before
  * it goes anywhere near a command line; the tools are run with an
- * argument vector, never a shell (proc.c), bounded in output and time.
+ * argument vector, never a shell (proc.c), bounded in output and time,
+ * by absolute path only (they run as root: no PATH search): Postfix's
+ * from its command_directory, as /usr/sbin/postconf names it (for -C DIR
+ * that instance's), Sendmail's from fixed paths.
  * Parsers take untrusted text and never fail hard: a field they cannot
  * read stays empty. Functions return enum mta_status and fill err; they
  * never log.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +25,24 @@
 
 #define LIST_INITIAL 64
 #define ERR_LINE_MAX 200
+#define POSTCONF_OUT_MAX 4096
+#define POSTCONF_TIMEOUT_MS 10000
+
+const char *mta_postconf_path = "/usr/sbin/postconf";
+const char *mta_sendmail_path = "/usr/sbin/sendmail";
+const char *mta_mailq_path = "/usr/bin/mailq";
+
+/* Postfix's command_directory, found once per postconf and -C value. */
+static struct {
+    char key[2 * PATH_MAX];	/* postconf path NUL -C value */
+    char dir[PATH_MAX];		/* "" when unknown */
+    char err[256];		/* why it is unknown */
+    char tools[MTA_TOOLS_MAX][PATH_MAX];
+} pf_cache;
+
+static const char *const pf_tools[MTA_TOOLS_MAX] = {
+    "postqueue", "postcat", "postsuper",
+};
 
 /* mta_qid_valid - a queue id we are willing to pass to a tool */
 bool mta_qid_valid(const char *id)
@@ -48,16 +71,91 @@ void mta_copy(char *dst, size_t size, const char *src, size_t len)
     dst[len] = '\0';
 }
 
+/* dir_ok - an absolute directory path without "..", newlines or spaces */
+static bool dir_ok(const char *d)
+{
+    return d[0] == '/' && strstr(d, "..") == NULL
+	&& strcspn(d, " \t\r\n") == strlen(d);
+}
+
+/* pf_command_dir - ask postconf where the Postfix tools are */
+static void pf_command_dir(const struct ctl *c)
+{
+    const char *av[] = { mta_postconf_path, "-h", "command_directory", NULL,
+	NULL, NULL };
+    struct proc_result r;
+    size_t n;
+
+    pf_cache.dir[0] = pf_cache.err[0] = '\0';
+    if (c->mta_dir != NULL) {
+	av[1] = "-c";
+	av[2] = c->mta_dir;
+	av[3] = "-h";
+	av[4] = "command_directory";
+    }
+    if (proc_run(av, POSTCONF_TIMEOUT_MS, POSTCONF_OUT_MAX, &r) != 0) {
+	snprintf(pf_cache.err, sizeof(pf_cache.err), "cannot run %s",
+		 mta_postconf_path);
+	return;
+    }
+    n = strcspn(r.out != NULL ? r.out : "", "\n");
+    if (proc_ok(&r) && n > 0 && n < sizeof(pf_cache.dir)) {
+	memcpy(pf_cache.dir, r.out, n);
+	pf_cache.dir[n] = '\0';
+    }
+    if (!dir_ok(pf_cache.dir)) {
+	snprintf(pf_cache.err, sizeof(pf_cache.err), "%s -h command_directory"
+		 " gave no absolute directory", mta_postconf_path);
+	pf_cache.dir[0] = '\0';
+    }
+    proc_result_free(&r);
+}
+
+/* n_key - the cache key: two strings, NUL separated, zero padded */
+static void n_key(char *key, size_t len, const char *a, const char *b)
+{
+    memset(key, 0, len);
+    snprintf(key, len / 2, "%s", a);
+    snprintf(key + len / 2, len / 2, "%s", b != NULL ? b : "");
+}
+
+/* mta_tool - the absolute path of an MTA tool, or the bare name when it
+ * cannot be had (proc_run then refuses it and mta_run says why) */
+const char *mta_tool(const struct ctl *c, const char *tool)
+{
+    char key[sizeof(pf_cache.key)];
+    int k;
+
+    if (strcmp(tool, "sendmail") == 0)
+	return mta_sendmail_path;
+    if (strcmp(tool, "mailq") == 0)
+	return mta_mailq_path;
+    for (k = 0; k < MTA_TOOLS_MAX && strcmp(pf_tools[k], tool) != 0; k++)
+	;
+    if (k == MTA_TOOLS_MAX)
+	return tool;
+    n_key(key, sizeof(key), mta_postconf_path, c->mta_dir);
+    if (memcmp(key, pf_cache.key, sizeof(key)) != 0) {
+	memcpy(pf_cache.key, key, sizeof(key));
+	pf_command_dir(c);
+    }
+    if (pf_cache.dir[0] == '\0')
+	return tool;
+    snprintf(pf_cache.tools[k], sizeof(pf_cache.tools[k]), "%s/%s",
+	     pf_cache.dir, tool);
+    return pf_cache.tools[k];
+}
+
 /* mta_argv - "tool [CONF_OPT -C's value] a1 a2 a3" into av[MTA_ARGV_MAX].
  * Postfix tools take -c DIR, Sendmail's -C FILE; a NULL argument ends
- * the vector early. */
+ * the vector early. The tool is named by its absolute path (mta_tool). */
 const char **mta_argv(const struct ctl *c, const char **av,
 		      const char *conf_opt, const char *tool, const char *a1,
 		      const char *a2, const char *a3)
 {
     int n = 0;
 
-    av[n++] = tool;
+    av[n++] = mta_tool(c, tool);
     if (c->mta_dir != NULL) {
 	av[n++] = conf_opt;
 	av[n++] = c->mta_dir;
@@ -198,6 +296,12 @@ int mta_run(const char *const *argv, size_t max_out, struct proc_result *r,
 {
     char line[LOG_VALUE_MAX + 1];
 
+    if (argv[0][0] != '/') {
+	memset(r, 0, sizeof(*r));
+	snprintf(err, errlen, "cannot find %s: %s", argv[0], pf_cache.err[0]
+		 ? pf_cache.err : "no absolute path");
+	return MTA_ETOOL;
+    }
     if (proc_run(argv, MTA_TIMEOUT_MS, max_out, r) != 0) {
 	snprintf(err, errlen, "cannot run %s", argv[0]);
 	return MTA_ETOOL;

@@ -92,6 +92,12 @@ void mta_list_free(struct mta_list *l);
 const struct mta_msg *mta_list_find(const struct mta_list *l, const char *id);
 int mta_run(const char *const *argv, size_t max_out, struct proc_result *r,
 	    char *err, size_t errlen);
+/* Where the tools are (absolute paths; tests point them elsewhere). */
+#define MTA_TOOLS_MAX 3		/* Postfix tools found in command_directory */
+extern const char *mta_postconf_path;
+extern const char *mta_sendmail_path;
+extern const char *mta_mailq_path;
+const char *mta_tool(const struct ctl *c, const char *tool);
 const char **mta_argv(const struct ctl *c, const char **av,
 		      const char *conf_opt, const char *tool, const char *a1,
 		      const char *a2, const char *a3);

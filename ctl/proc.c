@@ -1,17 +1,18 @@
 /*
  * proc - run an MTA tool (postqueue, postcat, postsuper, mailq, sendmail)
- * the safe way: fork and execvp with an argument vector, never a shell,
+ * the safe way: fork and execv with an argument vector, never a shell,
  * so a queue id or a login can never become shell syntax. stdin is
  * /dev/null; stdout and stderr come back through pipes, each bounded
  * (output past max_out is read and dropped, so the child never blocks,
  * and the result says it was truncated). A deadline bounds the whole
  * run: at it the child gets SIGTERM, then SIGKILL, and is always reaped.
  *
- * A bare program name is looked up in PATH, then in /usr/sbin and
- * /usr/bin (the Postfix tools live in sbin, which a plain user's PATH
- * often lacks). Contract: proc_run returns 0 once the child ran (its
- * status is in the result; 127 if it could not be executed) and -1 if
- * it could not be started (errno set). Never logs.
+ * The program must be an absolute path: relayguardctl runs the tools as
+ * root, and a PATH search would run whatever a directory early in the
+ * caller's PATH holds under that name (mta.c finds the paths).
+ * Contract: proc_run returns 0 once the child ran (its status is in the
+ * result; 127 if it could not be executed) and -1 if it could not be
+ * started (errno set; EINVAL for a relative program). Never logs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,11 +31,8 @@
 #define ERR_MAX (64 * 1024)	/* stderr kept */
 #define CHUNK 65536		/* one read */
 #define REAP_POLL_MS 10
-#define PATH_LEN 256
 #define MS_PER_S 1000
 #define NS_PER_MS 1000000L
-
-static const char *const fallback_dirs[] = { "/usr/sbin", "/usr/bin" };
 
 /* A growing, bounded buffer for one stream. */
 struct stream {
@@ -56,7 +54,6 @@ static long long now_ms(void)
 /* child_exec - in the child: wire the pipes and exec; never returns */
 static void child_exec(const char *const *argv, int in, int out, int err)
 {
-    char path[PATH_LEN];
     char *const *av;
     sigset_t none;
 
@@ -68,12 +65,7 @@ static void child_exec(const char *const *argv, int in, int out, int err)
     signal(SIGPIPE, SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execvp(argv[0], av);
-    for (size_t i = 0; errno == ENOENT && strchr(argv[0], '/') == NULL
-	 && i < sizeof(fallback_dirs) / sizeof(fallback_dirs[0]); i++) {
-	snprintf(path, sizeof(path), "%s/%s", fallback_dirs[i], argv[0]);
-	execv(path, av);
-    }
+    execv(argv[0], av);
     dprintf(STDERR_FILENO, "cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(PROC_EXIT_EXEC);
 }
@@ -208,6 +200,10 @@ int proc_run(const char *const *argv, unsigned timeout_ms, size_t max_out,
     memset(s, 0, sizeof(s));
     s[0].fd = s[1].fd = -1;
     r->status = -1;
+    if (argv[0] == NULL || argv[0][0] != '/') {
+	errno = EINVAL;
+	return -1;
+    }
     if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0
 	|| (in = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 	goto out;

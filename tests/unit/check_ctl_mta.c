@@ -10,6 +10,7 @@
  * test runs forked. Times are fixed: the commands get NOW as their clock.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@
 #include "check_main.h"
 #include "ctl_test.h"
 
-static char fakebin[PATH_LEN];
+static char fakebin[PATH_LEN], pathbin[PATH_LEN], postconf[PATH_LEN + 16];
 
 /* ---- parsers ------------------------------------------------------------- */
 
@@ -184,11 +185,15 @@ END_TEST
 
 START_TEST(test_proc)
 {
-    const char *const lit[] = { "printf", "%s|%s", "a;b $(id)", "`x` *", NULL };
-    const char *const slow[] = { "sleep", "5", NULL };
-    const char *const big[] = { "head", "-c", "100000", "/dev/zero", NULL };
-    const char *const none[] = { "no-such-tool-relayguard", NULL };
-    const char *const fail[] = { "sh", "-c", "echo oops >&2; exit 3", NULL };
+    const char *const lit[] = { "/usr/bin/printf", "%s|%s", "a;b $(id)",
+	"`x` *", NULL };
+    const char *const slow[] = { "/bin/sleep", "5", NULL };
+    const char *const big[] = { "/usr/bin/head", "-c", "100000", "/dev/zero",
+	NULL };
+    const char *const none[] = { "/no/such-tool-relayguard", NULL };
+    const char *const fail[] = { "/bin/sh", "-c", "echo oops >&2; exit 3",
+	NULL };
+    const char *const bare[] = { "printf", "x", NULL };
     struct proc_result r;
     time_t t0;
 
@@ -207,6 +212,9 @@ START_TEST(test_proc)
     ck_assert_uint_eq(r.outlen, 1000);
     ck_assert_int_eq(r.status, 0);
     proc_result_free(&r);
+    /* no PATH search: a bare name is refused before anything runs */
+    ck_assert_int_eq(proc_run(bare, 5000, 1000, &r), -1);
+    ck_assert_int_eq(errno, EINVAL);
     ck_assert_int_eq(proc_run(none, 5000, 1000, &r), 0);
     ck_assert_int_eq(r.status, PROC_EXIT_EXEC);
     proc_result_free(&r);
@@ -244,6 +252,24 @@ static void fake_tools(void)
     snprintf(text, sizeof(text), "#!/bin/sh\necho \"$@\" >> %s/postsuper.log\n"
 	     "echo 'postsuper: Placed on hold: 1 message' >&2\n", tdir);
     write_file(path, text, 0755);
+    /* postconf names the fake bin as Postfix's command_directory */
+    snprintf(path, sizeof(path), "%s/postconf", fakebin);
+    snprintf(text, sizeof(text), "#!/bin/sh\necho \"$@\" >> %s/postconf.log\n"
+	     "echo %s\n", tdir, fakebin);
+    write_file(path, text, 0755);
+    /* a PATH search would find these first: they must never run */
+    snprintf(pathbin, sizeof(pathbin), "%s/pathbin", tdir);
+    if (mkdir(pathbin, 0700) != 0)
+	abort();
+    snprintf(text, sizeof(text), "#!/bin/sh\ntouch %s/pathbin-ran\nexit 1\n",
+	     tdir);
+    for (int i = 0; i < 3; i++) {
+	static const char *const names[] = { "postqueue", "postsuper",
+	    "postcat" };
+
+	snprintf(path, sizeof(path), "%s/%s", pathbin, names[i]);
+	write_file(path, text, 0755);
+    }
     snprintf(path, sizeof(path), "%s/postcat", fakebin);
     write_file(path, "#!/bin/sh\n"
 	       "for a; do id=$a; done\n"
@@ -254,20 +280,26 @@ static void fake_tools(void)
 	       "echo 'Subject: x'\n", 0755);
 }
 
-/* log_has - the fake postsuper's argument log contains s */
-static int log_has(const char *s)
+/* file_has - a log of the fake tools contains s */
+static int file_has(const char *name, const char *s)
 {
     char path[PATH_LEN + 32], buf[4096] = "";
     FILE *f;
     size_t n;
 
-    snprintf(path, sizeof(path), "%s/postsuper.log", tdir);
+    snprintf(path, sizeof(path), "%s/%s", tdir, name);
     if ((f = fopen(path, "r")) == NULL)
 	return 0;
     n = fread(buf, 1, sizeof(buf) - 1, f);
     buf[n] = '\0';
     fclose(f);
     return strstr(buf, s) != NULL;
+}
+
+/* log_has - the fake postsuper's argument log contains s */
+static int log_has(const char *s)
+{
+    return file_has("postsuper.log", s);
 }
 
 START_TEST(test_contain)
@@ -279,9 +311,14 @@ START_TEST(test_contain)
     state_make();
     snprintf(log, sizeof(log), "%s/postsuper.log", tdir);
     unlink(log);
-    snprintf(path, sizeof(path), "%s:%s", fakebin, getenv("PATH"));
+    snprintf(path, sizeof(path), "%s:%s", pathbin, getenv("PATH"));
     setenv("PATH", path, 1);
+    snprintf(postconf, sizeof(postconf), "%s/postconf", fakebin);
+    mta_postconf_path = postconf;
     ck_assert_int_eq(run("-c", conf, "contain", "alice@example.org", NULL), 0);
+    ck_assert(file_has("postconf.log", "-h command_directory"));
+    snprintf(path, sizeof(path), "%s/pathbin-ran", tdir);
+    ck_assert_msg(access(path, F_OK) != 0, "a tool was found through PATH");
     ck_assert_ptr_nonnull(line_of(out, "AB12CD34    hold      already held"));
     ck_assert_ptr_nonnull(line_of(out, "4F9D42C0F2  deferred  held "));
     ck_assert_ptr_nonnull(strstr(out, "1 held, 1 already held, 0 no longer"));
@@ -307,6 +344,17 @@ START_TEST(test_contain)
 		     CTL_EXIT_UNAVAILABLE);
     ck_assert_ptr_nonnull(strstr(err, "postqueue: fatal: boom"));
     ck_assert_int_eq(run("quarantine", "list", NULL), CTL_EXIT_UNAVAILABLE);
+    /* -C DIR: that instance's command_directory */
+    ck_assert_int_eq(run("-C", "/etc/postfix-other", "quarantine", "list",
+			 NULL), CTL_EXIT_UNAVAILABLE);
+    ck_assert(file_has("postconf.log",
+		       "-c /etc/postfix-other -h command_directory"));
+    /* no postconf: the tools are not looked for anywhere else */
+    mta_postconf_path = "/nonexistent/postconf";
+    ck_assert_int_eq(run("quarantine", "list", NULL), CTL_EXIT_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(err, "cannot find postqueue"));
+    snprintf(path, sizeof(path), "%s/pathbin-ran", tdir);
+    ck_assert_msg(access(path, F_OK) != 0, "a tool was found through PATH");
 }
 END_TEST
 
