@@ -65,15 +65,6 @@ static const char *short_escape(unsigned char c)
     }
 }
 
-/* needs_u - a code point written as \uXXXX: controls, and what a
- * terminal would act on or hide (as text_clean treats them) */
-static int needs_u(uint32_t cp)
-{
-    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)
-	|| (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e)
-	|| (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
-}
-
 /* escape_to - the escaped body of a string (no quotes) */
 static void escape_to(struct sink *k, const char *s, size_t len)
 {
@@ -93,7 +84,7 @@ static void escape_to(struct sink *k, const char *s, size_t len)
 	}
 	if (sh != NULL) {
 	    sink_put(k, sh, 2);
-	} else if (needs_u(cp)) {
+	} else if (log_hostile(cp)) {	/* as the sanitiser replaces them */
 	    snprintf(e, sizeof(e), "\\u%04" PRIx32, cp);
 	    sink_put(k, e, 6);
 	} else {

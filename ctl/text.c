@@ -8,11 +8,10 @@
  * text) may carry CR/LF, escape sequences, C1 controls or bidirectional
  * overrides meant to rewrite what an admin sees in a terminal. Single
  * values go through log_sanitize (the project's one sanitiser: control
- * bytes and invalid UTF-8 become '?', quotes are escaped, length bounded)
- * and then lose what log_sanitize lets through but a terminal obeys: C1
- * controls (U+0080..U+009F, e.g. CSI), bidi overrides and isolates,
- * zero-width characters and line separators. Message text, shown line
- * by line, gets the same treatment without quoting or the length bound.
+ * bytes, C1 controls, bidi controls, separators, zero-width characters
+ * and invalid UTF-8 become '?', quotes are escaped, length bounded).
+ * Message text, shown line by line, loses the same code points
+ * (log_hostile) but tabs, without quoting or the length bound.
  *
  * Display width counts code points: text of East Asian wide characters
  * takes more columns than counted (alignment suffers, safety does not).
@@ -33,17 +32,6 @@
 #define KIB 1024.0
 #define SIZE_DECIMAL_BELOW 10.0	/* "1.5K" but "15K" */
 
-/* hostile - a code point a terminal would act on or hide */
-static int hostile(uint32_t cp)
-{
-    return cp < 0x20 || cp == 0x7f
-	|| (cp >= 0x80 && cp <= 0x9f)		/* C1 controls */
-	|| (cp >= 0x200b && cp <= 0x200f)	/* zero width, LRM, RLM */
-	|| (cp >= 0x2028 && cp <= 0x202e)	/* separators, bidi embeds */
-	|| (cp >= 0x2066 && cp <= 0x2069)	/* bidi isolates */
-	|| cp == 0xfeff;			/* zero-width no-break space */
-}
-
 /* clean_pass - copy in to out, hostile or invalid sequences as '?' */
 static size_t clean_pass(const unsigned char *in, size_t inlen, char *out,
 			 size_t room, int keep_tab)
@@ -53,7 +41,7 @@ static size_t clean_pass(const unsigned char *in, size_t inlen, char *out,
     while (i < inlen) {
 	uint32_t cp = 0;
 	size_t n = log_utf8_len(in + i, inlen - i, &cp);
-	int bad = n == 0 || (hostile(cp) && !(keep_tab && cp == '\t'));
+	int bad = n == 0 || (log_hostile(cp) && !(keep_tab && cp == '\t'));
 	size_t need = bad ? 1 : n;
 
 	if (o + need > room)

@@ -3,10 +3,15 @@
  *
  * Contract: log_msg() may be called from any thread; stderr lines are
  * written with one write(2) so concurrent lines do not interleave. The
- * sanitiser replaces CR, LF, other control bytes, DEL and invalid UTF-8
- * with '?', escapes '"' and '\' with a backslash, bounds the length and
- * marks a cut with "...". It never writes past outlen and always ends
- * the output with a NUL (when outlen > 0).
+ * sanitiser replaces invalid UTF-8 and every code point log_hostile
+ * names (C0 controls with CR and LF, DEL, C1 controls, bidi embeddings,
+ * overrides and isolates, line and paragraph separators, zero-width
+ * characters) with '?', escapes '"' and '\' with a backslash, bounds
+ * the length and marks a cut with "...". It never writes past outlen
+ * and always ends the output with a NUL (when outlen > 0). It is the one
+ * sanitiser: the log lines, the collector's events and the X-Relayguard
+ * header are built with it, and relayguardctl's tables and JSON use it
+ * or log_hostile.
  */
 #include <stdio.h>
 #include <string.h>
@@ -138,6 +143,19 @@ size_t log_utf8_len(const unsigned char *p, size_t avail, uint32_t *cp)
     return len;
 }
 
+/* log_hostile - a code point a terminal or log viewer would act on or
+ * that hides or reorders text: never shown raw */
+int log_hostile(uint32_t cp)
+{
+    return cp < 0x20 || cp == 0x7f
+	|| (cp >= 0x80 && cp <= 0x9f)		/* C1 controls (CSI ...) */
+	|| cp == 0x061c				/* Arabic letter mark */
+	|| (cp >= 0x200b && cp <= 0x200f)	/* zero width, LRM, RLM */
+	|| (cp >= 0x2028 && cp <= 0x202e)	/* separators, bidi embeds */
+	|| (cp >= 0x2060 && cp <= 0x2069)	/* word joiner .. isolates */
+	|| cp == 0xfeff;			/* zero-width no-break space */
+}
+
 /* sanitize_pass - emit up to limit bytes (out may be NULL); true if all fit */
 static int sanitize_pass(const unsigned char *p, size_t inlen, char *out,
 			 size_t limit, size_t *olen)
@@ -145,8 +163,9 @@ static int sanitize_pass(const unsigned char *p, size_t inlen, char *out,
     size_t o = 0, i = 0;
 
     while (i < inlen) {
-	size_t n = log_utf8_len(p + i, inlen - i, NULL);
-	int bad = n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f));
+	uint32_t cp = 0;
+	size_t n = log_utf8_len(p + i, inlen - i, &cp);
+	int bad = n == 0 || log_hostile(cp);
 	int esc = n == 1 && (p[i] == '"' || p[i] == '\\');
 	size_t need = bad ? 1 : n + (size_t) esc;
 

@@ -37,6 +37,10 @@ size_t log_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
  * with whoever must agree with it (relayguardctl's cleaner and JSON). */
 size_t log_utf8_len(const unsigned char *p, size_t avail, uint32_t *cp);
 
+/* 1 for a code point the sanitiser replaces: controls (C0 with CR/LF, DEL,
+ * C1), bidi controls, line/paragraph separators, zero-width characters. */
+int log_hostile(uint32_t cp);
+
 void log_line_init(struct log_line *l, const char *head);
 void log_kv_str(struct log_line *l, const char *key, const char *value);
 void log_kv_raw(struct log_line *l, const char *key, const char *value);

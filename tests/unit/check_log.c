@@ -3,6 +3,8 @@
  * line building.
  */
 #include <check.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,65 @@ START_TEST(test_utf8)
     ck_assert_str_eq(clean("\xed\xa0\x80", 100), "???");
     ck_assert_str_eq(clean("\xf4\x90\x80\x80", 100), "????");
     ck_assert_str_eq(clean("\xff\xfe", 100), "??");
+}
+END_TEST
+
+/* utf8 - encode one code point (below U+10000) */
+static void utf8(uint32_t cp, char out[4])
+{
+    if (cp < 0x80) {
+	out[0] = (char) cp;
+	out[1] = 0;
+    } else if (cp < 0x800) {
+	out[0] = (char) (0xc0 | cp >> 6);
+	out[1] = (char) (0x80 | (cp & 0x3f));
+	out[2] = 0;
+    } else {
+	out[0] = (char) (0xe0 | cp >> 12);
+	out[1] = (char) (0x80 | (cp >> 6 & 0x3f));
+	out[2] = (char) (0x80 | (cp & 0x3f));
+	out[3] = 0;
+    }
+}
+
+START_TEST(test_hostile_code_points)
+{
+    /* C1 controls, bidi embeddings/overrides/isolates, separators and
+     * zero-width characters: a terminal or log viewer obeys or hides them */
+    static const uint32_t hostile[] = {
+	0x80, 0x85, 0x9b, 0x9f, 0x061c, 0x200b, 0x200e, 0x200f, 0x2028,
+	0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067,
+	0x2068, 0x2069, 0xfeff,
+    };
+    static const uint32_t fine[] = { 0xa0, 0xe9, 0x2010, 0x2030, 0x20ac };
+    char in[16], want[16], cp[4];
+
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+	utf8(hostile[i], cp);
+	snprintf(in, sizeof(in), "a%sb", cp);
+	ck_assert_msg(strcmp(clean(in, 100), "a?b") == 0,
+		      "U+%04X passed as \"%s\"", (unsigned) hostile[i],
+		      clean(in, 100));
+	ck_assert_int_eq(log_hostile(hostile[i]), 1);
+    }
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+	utf8(fine[i], cp);
+	snprintf(in, sizeof(in), "a%sb", cp);
+	snprintf(want, sizeof(want), "a%sb", cp);
+	ck_assert_str_eq(clean(in, 100), want);
+	ck_assert_int_eq(log_hostile(fine[i]), 0);
+    }
+    /* a C1 byte on its own is not UTF-8 either */
+    ck_assert_str_eq(clean("a\x9b" "31mb", 100), "a?31mb");
+    /* the reproduction: HELO and login with U+202E and U+009B */
+    {
+	struct log_line l;
+
+	log_line_init(&l, "NOQUEUE:");
+	log_kv_str(&l, "user", "ceo\xe2\x80\xae" "gpj.exe");
+	log_kv_str(&l, "helo", "mx\xc2\x9b" "2J");
+	ck_assert_str_eq(l.buf, "NOQUEUE: user=\"ceo?gpj.exe\" helo=\"mx?2J\"");
+    }
 }
 END_TEST
 
@@ -155,6 +216,7 @@ static Suite *log_suite(void)
     tcase_add_test(tc, test_embedded_nul);
     tcase_add_test(tc, test_quotes_backslash);
     tcase_add_test(tc, test_utf8);
+    tcase_add_test(tc, test_hostile_code_points);
     tcase_add_test(tc, test_length_bound);
     tcase_add_test(tc, test_escape_at_boundary);
     tcase_add_test(tc, test_multibyte_not_split);
