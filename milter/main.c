@@ -47,6 +47,7 @@
 #define DRAIN_POLL_MS 100
 #define DRAIN_AFTER_STOP_MS 1000
 #define PIDFILE_MODE 0644
+#define SOCKET_UMASK 0117	/* unix socket: rw for owner and group */
 
 struct opts {
     const char *file;
@@ -291,9 +292,17 @@ static void start_milter(const struct cfg *c)
 {
     static char sock[1100];
 
+    mode_t old;
+    int rc;
+
     snprintf(sock, sizeof(sock), "%s", c->milter.socket);
-    if (filter_register() != 0 || smfi_setconn(sock) != MI_SUCCESS
-	|| smfi_opensocket(true) != MI_SUCCESS) {
+    /* libmilter never chmods a unix socket: the umask makes it 0660 at
+     * most (group: the MTA), whatever milter.umask allows for files */
+    old = umask(c->milter.umask | SOCKET_UMASK);
+    rc = filter_register() != 0 || smfi_setconn(sock) != MI_SUCCESS
+	|| smfi_opensocket(true) != MI_SUCCESS;
+    umask(old);
+    if (rc) {
 	log_msg(LOG_ERR, "cannot listen on %s", sock);
 	fprintf(stderr, "relayguard-milter: cannot listen on %s\n", sock);
 	exit(EX_UNAVAILABLE);

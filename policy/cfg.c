@@ -24,7 +24,7 @@
 /* Descriptor tables: the whole configuration surface is here. */
 
 static const struct cfg_desc milter_desc[] = {
-    {"socket", CFG_T_SOCKET, "inet:8890@127.0.0.1", 0, 0, 0, offsetof(struct cfg_milter, socket), NULL},
+    {"socket", CFG_T_SOCKET, CFG_DEFAULT_SOCKET, 0, 0, 0, offsetof(struct cfg_milter, socket), NULL},
     {"user", CFG_T_NAME, "relayguard", 0, 0, 0, offsetof(struct cfg_milter, user), NULL},
     {"group", CFG_T_NAME, "relayguard", 0, 0, 0, offsetof(struct cfg_milter, group), NULL},
     {"pidfile", CFG_T_PATH, "/run/relayguard/relayguard-milter.pid", 0, 0, 0, offsetof(struct cfg_milter, pidfile), NULL},

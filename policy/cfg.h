@@ -18,6 +18,9 @@
 #include "addr.h"
 
 #define CFG_DEFAULT_FILE "/etc/relayguard/relayguard.conf"
+/* A unix socket only the MTA's group reaches, where Debian's chrooted
+ * Postfix finds it (unix:relayguard/milter.sock in main.cf) */
+#define CFG_DEFAULT_SOCKET "unix:/var/spool/postfix/relayguard/milter.sock"
 #define CFG_NAME_MAX 32		/* rule names */
 #define CFG_REPLY_MAX 200	/* SMTP reply texts */
 

@@ -171,7 +171,8 @@ START_TEST(test_defaults)
     struct cfg *c = cfg_load(f, err, sizeof(err));
 
     ck_assert_msg(c != NULL, "%s", err);
-    ck_assert_str_eq(c->milter.socket, "inet:8890@127.0.0.1");
+    ck_assert_str_eq(c->milter.socket,
+		     "unix:/var/spool/postfix/relayguard/milter.sock");
     ck_assert_int_eq(c->milter.umask, 07);
     ck_assert_int_eq(c->milter.on_error, CFG_ACTION_ACCEPT);
     ck_assert_int_eq(c->state.lock_timeout_ms, 50);
