@@ -19,8 +19,9 @@
  *                the locks and checks every stripe; raw mode: this boot's
  *                id, so the file's own lock words are used.
  *   MODE_WRITE   open read-write (no CREATE/RECREATE) and modify.
- * When attach ran the boot recovery, every stripe must pass
- * store_stripe_check after attach and again after the modifications.
+ * When a read-write attach ran the boot recovery, every stripe must pass
+ * store_stripe_check after attach and again after the modifications (a
+ * read-only handle repairs nothing: it must only read safely).
  *
  * Lock words: a file from another boot gets fresh locks on attach, so its
  * pthread_mutex_t bytes may be anything. Within one boot the mutexes are
@@ -403,7 +404,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(err[0] != 0, "a failed open says why");
 	return 0;
     }
-    if (rec)
+    if (rec && (mode & MODE_WRITE))	/* a read-only handle repairs nothing */
 	all_stripes_whole(st, "stripes whole after boot recovery");
     read_all(st);
     if (mode & MODE_WRITE) {
