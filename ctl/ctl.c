@@ -385,7 +385,7 @@ static int become_owner(struct ctl *c, const char *path)
 
     if (geteuid() != 0)
 	return CTL_EXIT_OK;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "state %s unavailable: %s"
 			 " (is relayguard-milter running?)", path,
 			 strerror(errno));
@@ -395,6 +395,9 @@ static int become_owner(struct ctl *c, const char *path)
 			 strerror(errno));
     }
     close(fd);
+    if (!S_ISREG(sb.st_mode))
+	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "state %s is not a regular"
+			 " file", path);
     if (sb.st_uid == 0)
 	return CTL_EXIT_OK;
     if (setgroups(1, &sb.st_gid) != 0 || setgid(sb.st_gid) != 0
@@ -426,7 +429,9 @@ static int setup(struct ctl *c, unsigned need)
 	p.path = c->cfg->state.path;
 	p.lock_timeout_ms = c->cfg->state.lock_timeout_ms > CTL_LOCK_WAIT_MS
 	    ? c->cfg->state.lock_timeout_ms : CTL_LOCK_WAIT_MS;
-	p.flags = (need & NEED_RW) ? 0 : STORE_READONLY;
+	/* read-write: only a file of the user we now are, so a file swapped
+	 * in after become_owner looked is refused, not locked as root */
+	p.flags = (need & NEED_RW) ? STORE_OWNED : STORE_READONLY;
 	if ((need & NEED_RW) && (rc = become_owner(c, p.path)) != 0)
 	    goto out;
 	if (store_open(&p, &c->st, err, CTL_ERR_MAX) != STORE_OK)

@@ -53,7 +53,8 @@
 #define STORE_RETRY	(-1)	/* internal: the file changed, try again */
 #define FNV_OFFSET	2166136261u
 #define FNV_PRIME	16777619u
-#define KNOWN_FLAGS	(STORE_CREATE | STORE_RECREATE | STORE_READONLY)
+#define KNOWN_FLAGS	(STORE_CREATE | STORE_RECREATE | STORE_READONLY \
+			 | STORE_OWNED)
 
 _Static_assert(sizeof(struct store_ip) == 36, "packed IP entry");
 _Static_assert(sizeof(struct store_stripe) <= STORE_STRIPE_SIZE, "stripe");
@@ -466,6 +467,10 @@ static int attach_locked(STORE *st, int fd, const struct store_params *p,
 			 strerror(errno)), STORE_EIO;
     if (!same_file(st->path, &sb))
 	return STORE_RETRY;
+    if ((p->flags & STORE_OWNED) && sb.st_uid != geteuid())
+	return store_err(err, errlen, "%s belongs to uid %ld, not to us (uid "
+			 "%ld)", st->path, (long) sb.st_uid, (long) geteuid()),
+	    STORE_EIO;
     rc = header_read(fd, &sb, p, &h, err, errlen);
     if (rc == STORE_EFORMAT && (p->flags & STORE_RECREATE))
 	return file_create(st, p, h.magic == STORE_MAGIC ? h.generation + 1
@@ -488,7 +493,9 @@ static int attach_readonly(STORE *st, const struct store_params *p,
     struct stat sb;
     int fd, rc;
 
-    if ((fd = open(st->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    /* O_NONBLOCK: a FIFO in its place must not hang us */
+    if ((fd = open(st->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK))
+	< 0)
 	return store_err(err, errlen, "open %s: %s", st->path,
 			 strerror(errno)), STORE_EIO;
     if (fstat(fd, &sb) != 0) {

@@ -76,6 +76,7 @@ enum store_status {
 #define STORE_CREATE	1	/* create the file if absent */
 #define STORE_RECREATE	2	/* replace a file whose header is invalid */
 #define STORE_READONLY	4	/* never modify (relayguardctl read paths) */
+#define STORE_OWNED	8	/* attach only a file the caller's euid owns */
 
 struct store_params {
     const char *path;

@@ -2,8 +2,8 @@
  * check_ctl_priv - relayguardctl and the privilege boundary: reading
  * commands take no lock (they answer while another process holds every
  * stripe mutex), work for a user with only group read access to the
- * file, and survive a file truncated under them; modifying commands run
- * as root act as the state file's owner.
+ * file, and survive a file truncated under them or a FIFO in its place;
+ * modifying commands run as root act as the state file's owner.
  *
  * Needs root (it changes users); every test runs forked, and whatever
  * drops privileges does so in a process of its own.
@@ -57,8 +57,6 @@ static int as_root(const char *cmd, const char *arg, uid_t *euid)
 
 	if (write(p[1], &e, sizeof(e)) != sizeof(e))
 	    _exit(254);
-	if (rc != 0)
-	    fputs(err, stderr);
 	_exit(rc);
     }
     close(p[1]);
@@ -149,12 +147,36 @@ START_TEST(test_modify_as_owner)
     ck_assert_int_eq(as_root("unblock", "bob@example.org", &euid),
 		     CTL_EXIT_UNAVAILABLE);
     ck_assert_uint_eq(euid, NOBODY_UID);
+    /* a file swapped in after that look is refused, not locked: the
+     * read-write attach takes only a file of the user it runs as */
+    {
+	struct store_params sp = { statef, 0, 0, 0, 0, STORE_OWNED, 0 };
+	char e[256] = "";
+
+	ck_assert_int_eq(store_open(&sp, &st, e, sizeof(e)), STORE_EIO);
+	ck_assert_ptr_nonnull(strstr(e, "belongs to uid 65534"));
+    }
     /* a file root owns: root stays root */
     ck_assert_int_eq(chown(statef, 0, 0), 0);
     ck_assert_int_eq(chmod(statef, 0600), 0);
     ck_assert_int_eq(as_root("unblock", "bob@example.org", &euid), 0);
     ck_assert_uint_eq(euid, 0);
     ck_assert_int_eq(chmod(tdir, 0700), 0);
+}
+END_TEST
+
+START_TEST(test_read_fifo)
+{
+    /* the file's owner puts a FIFO in its place: readers do not hang */
+    state_make();
+    ck_assert_int_eq(unlink(statef), 0);
+    ck_assert_int_eq(mkfifo(statef, 0644), 0);
+    ck_assert_int_eq(run("-c", conf, "users", NULL), CTL_EXIT_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+    ck_assert_int_eq(run("-c", conf, "block", "bob", NULL),
+		     CTL_EXIT_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+    ck_assert_int_eq(unlink(statef), 0);
 }
 END_TEST
 
@@ -221,6 +243,7 @@ static Suite *ctl_priv_suite(void)
     tcase_add_test(tc, test_read_group_only);
     tcase_add_test(tc, test_modify_as_owner);
     tcase_add_test(tc, test_read_truncated);
+    tcase_add_test(tc, test_read_fifo);
     suite_add_tcase(s, tc);
     return s;
 }
