@@ -309,6 +309,19 @@ static void start_milter(const struct cfg *c)
     }
 }
 
+/* block_ours - SIGUSR1 and SIGUSR2 wait, blocked, until the maintenance
+ * thread takes them: start-up (a large state file, GeoIP) can take
+ * seconds, and their default action would kill us meanwhile */
+static void block_ours(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 int main(int argc, char **argv)
 {
     struct opts o = {0};
@@ -321,13 +334,7 @@ int main(int argc, char **argv)
     sigset_t set;
     int rc;
 
-    /* SIGUSR1 and SIGUSR2 wait, blocked, until the maintenance thread
-     * takes them: start-up (a large state file, GeoIP) can take seconds,
-     * and their default action would kill us meanwhile */
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGUSR2);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    block_ours();
     parse_args(argc, argv, &o);
     snprintf(cfg_file, sizeof(cfg_file), "%s", o.file);
     if ((c = cfg_load(o.file, err, sizeof(err))) == NULL) {
