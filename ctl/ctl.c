@@ -473,8 +473,8 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err, uint32_t now)
     if ((rc = setup(&c, d->need)) == CTL_EXIT_OK)
 	rc = d->fn(&c);
     if (store_skipped(c.st) > 0)
-	ctl_error(&c, rc, "note: %llu entries were being written all the"
-		  " time and are not shown (their stripe stayed busy)",
+	ctl_error(&c, rc, "note: entries left out: %llu (a writer stayed"
+		  " inside their part of the state)",
 		  (unsigned long long) store_skipped(c.st));
     store_close(c.st);
     cfg_free(c.cfg);

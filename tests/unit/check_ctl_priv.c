@@ -1,7 +1,8 @@
 /*
  * check_ctl_priv - relayguardctl and the privilege boundary: reading
  * commands take no lock (they answer while another process holds every
- * stripe mutex), work for a user with only group read access to the
+ * stripe mutex; a writer stopped inside a stripe only hides that stripe's
+ * entries, and says so), work for a user with only group read access to the
  * file, and survive a file truncated under them or a FIFO in its place;
  * modifying commands run as root act as the state file's owner.
  *
@@ -97,6 +98,43 @@ START_TEST(test_read_lock_held)
     ck_assert_int_eq(run("-c", conf, "clients", NULL), CTL_EXIT_OK);
     ck_assert_ptr_nonnull(strstr(out, "10.1.2.3"));
     ck_assert_int_eq(run("-c", conf, "stats", NULL), CTL_EXIT_OK);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+END_TEST
+
+START_TEST(test_read_busy)
+{
+    char key[STORE_LOGIN_MAX];
+    size_t len;
+    int p[2];
+    pid_t pid;
+    char c;
+
+    state_make();
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {		/* a writer stopped inside alice's stripe */
+	STORE *st = state_open();
+	uint64_t h = store_login_ref(st, "alice@example.org", key, &len);
+
+	if (store_lock(st, &st->users, store_stripe_of(h)) != STORE_OK
+	    || write(p[1], "x", 1) != 1)
+	    _exit(1);
+	for (;;)
+	    pause();
+    }
+    close(p[1]);
+    ck_assert_int_eq(read(p[0], &c, 1), 1);
+    /* the walk leaves that stripe out and says so; the rest is there */
+    ck_assert_int_eq(run("-c", conf, "users", NULL), CTL_EXIT_OK);
+    ck_assert_ptr_null(strstr(out, "alice@example.org"));
+    ck_assert_ptr_nonnull(strstr(out, "bob@example.org"));
+    ck_assert_ptr_nonnull(strstr(err, "entries left out: 1 "));
+    /* the entry itself is busy */
+    ck_assert_int_eq(run("-c", conf, "show", "alice@example.org", NULL),
+		     CTL_EXIT_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(err, "busy"));
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
 }
@@ -240,6 +278,7 @@ static Suite *ctl_priv_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_read_lock_held);
+    tcase_add_test(tc, test_read_busy);
     tcase_add_test(tc, test_read_group_only);
     tcase_add_test(tc, test_modify_as_owner);
     tcase_add_test(tc, test_read_truncated);
