@@ -30,6 +30,7 @@
 #include "geo.h"
 #include "rules.h"
 #include "store.h"
+#include "txn.h"
 
 #define START_TIME 1767600000u	/* 2026-01-05 08:00:00 UTC, a Monday */
 #define LINE_MAX_LEN 1024
@@ -94,38 +95,27 @@ static bool is_rogue(const struct run *r, const struct addr *a)
     return false;
 }
 
-/* transaction - MAIL, RCPT..., EOM through the engine; the final verdict */
+/* transaction - MAIL, RCPT..., EOM through the engine (txn_run, the
+ * driver replay uses too); the final verdict */
 static void transaction(struct run *r, const char *login, const char *client,
 			unsigned rcpts, unsigned long size, struct rules_verdict *v)
 {
-    struct rules_facts f;
+    struct txn t;
     struct geo_info gi;
-    unsigned i;
 
-    memset(&f, 0, sizeof(f));
-    f.login = strcmp(login, "-") == 0 ? NULL : login;
-    f.sender = r->sender[0] ? r->sender : NULL;
-    if (addr_parse(client, &f.client) != 0)
+    memset(&t, 0, sizeof(t));
+    t.login = strcmp(login, "-") == 0 ? NULL : login;
+    t.sender = r->sender[0] ? r->sender : NULL;
+    if (addr_parse(client, &t.client) != 0)
 	die(r, "bad client address", client);
-    (void) geo_lookup(r->geo, &f.client, &gi);	/* partial answers count */
-    rules_geo_facts(&gi, &f.geo);
-    f.geo_caps = geo_caps(r->geo);
-    f.rogue_listed = is_rogue(r, &f.client);
-    f.phase = RULES_PHASE_MAIL;
-    rules_judge(r->cfg, r->st, &f, r->now, v);
-    if (rules_act_now(v, f.phase))
-	return;
-    for (i = 1; i <= rcpts; i++) {
-	f.phase = RULES_PHASE_RCPT;
-	f.rcpts = i;
-	rules_judge(r->cfg, r->st, &f, r->now, v);
-	if (rules_act_now(v, f.phase))
-	    return;
-    }
-    f.phase = RULES_PHASE_EOM;
-    f.bytes = size;
-    f.qid = "GOLDENQID";
-    rules_judge(r->cfg, r->st, &f, r->now, v);
+    (void) geo_lookup(r->geo, &t.client, &gi);	/* partial answers count */
+    rules_geo_facts(&gi, &t.geo);
+    t.geo_caps = geo_caps(r->geo);
+    t.rogue_listed = is_rogue(r, &t.client);
+    t.rcpts = rcpts;
+    t.bytes = size;
+    t.qid = "GOLDENQID";
+    (void) txn_run(r->cfg, r->st, &t, r->now, v);
 }
 
 /* verdict_text - "action", "action/rule" or "action/blocked" */

@@ -1,0 +1,58 @@
+/*
+ * txn - drive the engine through one transaction as the milter does:
+ * MAIL FROM, then each RCPT TO, then end of message, stopping at the
+ * first phase whose verdict must be applied at once (tempfail, reject),
+ * as the MTA stops the transaction there.
+ *
+ * Contract: pure like rules_judge (the store is the only I/O), no clock,
+ * no logging. The verdict carries the result and its evidence; the return
+ * value says where the transaction ended.
+ */
+#include <string.h>
+
+#include "txn.h"
+
+static const char *const end_phases[] = {"eom", "mail", "rcpt", "mail"};
+
+/* txn_end_phase - the milter's phase name for where a transaction ended */
+const char *txn_end_phase(enum txn_end e)
+{
+    return (unsigned) e < sizeof(end_phases) / sizeof(end_phases[0])
+	? end_phases[e] : "?";
+}
+
+/* txn_run - MAIL, RCPT per recipient, EOM; where it ended */
+enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
+		     uint32_t now, struct rules_verdict *v)
+{
+    struct rules_facts f;
+    uint32_t i;
+
+    memset(&f, 0, sizeof(f));
+    f.login = t->login && *t->login ? t->login : NULL;
+    f.sender = t->sender;
+    f.client = t->client;
+    f.geo = t->geo;
+    f.geo_caps = t->geo_caps;
+    f.rogue_listed = t->rogue_listed;
+    f.phase = RULES_PHASE_MAIL;
+    rules_judge(cfg, st, &f, now, v);
+    if (rules_act_now(v, f.phase))
+	return TXN_END_MAIL;
+    if (t->rcpts == 0)
+	return TXN_END_NORCPT;
+    f.rogue_listed = false;	/* the milter asks for it at MAIL only */
+    for (i = 1; i <= t->rcpts; i++) {
+	f.phase = RULES_PHASE_RCPT;
+	f.rcpts = i;
+	f.qid = t->qid;
+	rules_judge(cfg, st, &f, now, v);
+	if (rules_act_now(v, f.phase))
+	    return TXN_END_RCPT;
+    }
+    f.phase = RULES_PHASE_EOM;
+    f.bytes = t->bytes;
+    f.qid = t->qid;
+    rules_judge(cfg, st, &f, now, v);
+    return TXN_END_EOM;
+}

@@ -1,0 +1,43 @@
+/*
+ * txn - one whole SMTP transaction through the engine, phase by phase, as
+ * an MTA drives the milter: MAIL, one RCPT per recipient, end of message.
+ *
+ * For front ends that know a transaction only once it is over (relayguardctl
+ * replay over a mail log, the golden case driver). The milter itself calls
+ * rules_judge from its callbacks in the same order; this is the one place
+ * the offline drivers share, so a change to the phase protocol (counting,
+ * give-back on refusal) is made here once.
+ */
+#ifndef RG_TXN_H
+#define RG_TXN_H
+
+#include <stdint.h>
+
+#include "rules.h"
+
+struct txn {
+    const char *login;		/* SASL login, NULL or "" when none */
+    const char *sender;		/* MAIL FROM, may be NULL */
+    struct addr client;
+    struct store_geo geo;
+    unsigned geo_caps;
+    bool rogue_listed;
+    uint32_t rcpts;		/* recipients the MTA accepted; 0: refused
+				 * by the MTA itself after MAIL FROM */
+    uint64_t bytes;		/* message size */
+    const char *qid;		/* queue id, NULL when unknown */
+};
+
+/* Where the transaction ended. */
+enum txn_end {
+    TXN_END_EOM,		/* reached end of message */
+    TXN_END_MAIL,		/* refused (tempfail/reject) at MAIL FROM */
+    TXN_END_RCPT,		/* refused at a RCPT TO */
+    TXN_END_NORCPT,		/* no recipient: the MTA ended it after MAIL */
+};
+
+enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
+		     uint32_t now, struct rules_verdict *v);
+const char *txn_end_phase(enum txn_end e);
+
+#endif
