@@ -31,7 +31,7 @@ BUILD     ?= build
 SANFLAGS  :=
 endif
 
-PKGS_POLICY := libmaxminddb libconfig libcrypto
+PKGS_POLICY := libmaxminddb libconfig libcrypto zlib
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS_POLICY) check 2>/dev/null)
 POLICY_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS_POLICY) 2>/dev/null) -lpthread -lm
 MILTER_LIBS := $(shell $(PKG_CONFIG) --libs milter 2>/dev/null || echo -lmilter)

@@ -1,0 +1,177 @@
+/*
+ * logsrc - mail log input: files as given (rotated, .gz through zlib,
+ * which reads plain files as they are), "-" for standard input, merged
+ * by time: each file keeps one parsed record ahead and the earliest goes
+ * first (the first file wins a tie), so rotated files may come in any
+ * order and lines out of order across files are put back in order.
+ *
+ * Contract: memory is one line and one record per file. Lines that are
+ * not syslog lines, or longer than MAILLOG_LINE_MAX, go to the bad-line
+ * callback and are skipped; a read error is LOGSRC_EIO with the file
+ * named in err. Records of kind MAILLOG_NONE are not handed out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "logsrc.h"
+
+#define GZ_BUFFER (256u << 10)
+
+struct src {
+    const char *name;
+    gzFile gz;
+    struct maillog_clock ck;
+    uint64_t lineno;
+    bool have, eof;
+    struct maillog_rec rec;
+};
+
+struct logsrc {
+    logsrc_bad_fn bad;
+    void *arg;
+    uint64_t lines;
+    size_t n;
+    char line[MAILLOG_LINE_MAX + 2];
+    struct src v[];
+};
+
+/* open_one - a file or standard input; its time for year inference */
+static int open_one(struct src *s, const char *path, uint32_t now,
+		    char *err, size_t errlen)
+{
+    struct stat sb;
+    int fd = strcmp(path, LOGSRC_STDIN) == 0 ? dup(0) : open(path, O_RDONLY);
+    uint32_t ref = now;
+
+    s->name = strcmp(path, LOGSRC_STDIN) == 0 ? "(stdin)" : path;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+	snprintf(err, errlen, "%s: %s", s->name, strerror(errno));
+	if (fd >= 0)
+	    close(fd);
+	return LOGSRC_EIO;
+    }
+    if (S_ISREG(sb.st_mode) && sb.st_mtime > 0 && (uint64_t) sb.st_mtime <= UINT32_MAX)
+	ref = (uint32_t) sb.st_mtime;
+    if ((s->gz = gzdopen(fd, "rb")) == NULL) {
+	close(fd);
+	snprintf(err, errlen, "%s: cannot read", s->name);
+	return LOGSRC_EIO;
+    }
+    gzbuffer(s->gz, GZ_BUFFER);
+    maillog_clock_init(&s->ck, ref);
+    return LOGSRC_OK;
+}
+
+/* logsrc_open - every input, or an error naming the first that fails */
+int logsrc_open(const char *const *paths, size_t n, uint32_t now,
+		logsrc_bad_fn bad, void *arg, LOGSRC **out, char *err,
+		size_t errlen)
+{
+    LOGSRC *s = calloc(1, sizeof(*s) + n * sizeof(struct src));
+
+    *out = NULL;
+    if (s == NULL) {
+	snprintf(err, errlen, "out of memory");
+	return LOGSRC_EIO;
+    }
+    s->bad = bad, s->arg = arg;
+    for (; s->n < n; s->n++)
+	if (open_one(&s->v[s->n], paths[s->n], now, err, errlen) != LOGSRC_OK) {
+	    logsrc_close(s);
+	    return LOGSRC_EIO;
+	}
+    *out = s;
+    return LOGSRC_OK;
+}
+
+/* read_line - the next line of one file into s->line; its length, or
+ * -1 at the end; a line too long is skipped whole and reported bad */
+static long read_line(LOGSRC *s, struct src *f, char *err, size_t errlen)
+{
+    size_t len;
+    int e;
+
+    for (;;) {
+	if (gzgets(f->gz, s->line, sizeof(s->line)) == NULL) {
+	    const char *msg = gzerror(f->gz, &e);
+
+	    if (e != Z_OK && e != Z_BUF_ERROR) {
+		snprintf(err, errlen, "%s: %s", f->name, msg);
+		return -2;
+	    }
+	    return -1;
+	}
+	len = strlen(s->line);	/* a NUL in the line ends it early: fine */
+	f->lineno++;
+	s->lines++;
+	if (len > 0 && s->line[len - 1] == '\n')
+	    return (long) len - 1;
+	if (len < sizeof(s->line) - 1)
+	    return (long) len;	/* the last line, without a newline */
+	s->bad(f->name, f->lineno, s->line, len, s->arg);
+	while (gzgets(f->gz, s->line, sizeof(s->line)) != NULL
+	       && s->line[strlen(s->line) - 1] != '\n')
+	    ;
+    }
+}
+
+/* fill - the next record of interest of one file into its lookahead */
+static int fill(LOGSRC *s, struct src *f, char *err, size_t errlen)
+{
+    long len;
+
+    while (!f->have && !f->eof) {
+	if ((len = read_line(s, f, err, errlen)) == -2)
+	    return LOGSRC_EIO;
+	if (len == -1) {
+	    f->eof = true;
+	    break;
+	}
+	if (maillog_parse(s->line, (size_t) len, &f->ck, &f->rec) != MAILLOG_OK)
+	    s->bad(f->name, f->lineno, s->line, (size_t) len, s->arg);
+	else
+	    f->have = f->rec.kind != MAILLOG_NONE;
+    }
+    return LOGSRC_OK;
+}
+
+/* logsrc_next - the earliest record of all files */
+int logsrc_next(LOGSRC *s, struct maillog_rec *r, char *err, size_t errlen)
+{
+    struct src *best = NULL;
+
+    for (size_t i = 0; i < s->n; i++) {
+	if (fill(s, &s->v[i], err, errlen) != LOGSRC_OK)
+	    return LOGSRC_EIO;
+	if (s->v[i].have && (best == NULL || s->v[i].rec.time < best->rec.time))
+	    best = &s->v[i];
+    }
+    if (best == NULL)
+	return LOGSRC_END;
+    *r = best->rec;
+    best->have = false;
+    return LOGSRC_OK;
+}
+
+/* logsrc_lines - lines read so far, all files */
+uint64_t logsrc_lines(const LOGSRC *s)
+{
+    return s->lines;
+}
+
+/* logsrc_close - close every file (NULL is fine) */
+void logsrc_close(LOGSRC *s)
+{
+    if (s == NULL)
+	return;
+    for (size_t i = 0; i < s->n; i++)
+	if (s->v[i].gz != NULL)
+	    gzclose(s->v[i].gz);
+    free(s);
+}
