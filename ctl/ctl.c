@@ -48,6 +48,9 @@ static const struct optdef optdefs[] = {
     {"window", CTL_OPT_WINDOW, true}, {"for", CTL_OPT_FOR, true},
     {"reason", CTL_OPT_REASON, true}, {"action", CTL_OPT_ACTION, true},
     {"prometheus", CTL_OPT_PROMETHEUS, false}, {"scan", CTL_OPT_SCAN, false},
+    {"compare", CTL_OPT_COMPARE, true}, {"from", CTL_OPT_FROM, true},
+    {"to", CTL_OPT_TO, true}, {"verdicts", CTL_OPT_VERDICTS, false},
+    {"html", CTL_OPT_HTML, true},
 };
 
 struct cmddef {
@@ -73,6 +76,9 @@ static const struct cmddef cmds[] = {
     {"quarantine", cmd_quarantine, OPT_BIT(CTL_OPT_LIMIT), 1, 2, 0},
     {"contain", cmd_contain, OPT_BIT(CTL_OPT_SCAN), 1, 1,
      NEED_CFG | NEED_STATE},
+    {"replay", cmd_replay, OPT_BIT(CTL_OPT_COMPARE) | OPT_BIT(CTL_OPT_FROM)
+     | OPT_BIT(CTL_OPT_TO) | OPT_BIT(CTL_OPT_VERDICTS) | OPT_BIT(CTL_OPT_HTML)
+     | OPT_BIT(CTL_OPT_LIMIT), 1, CTL_ARGS_MAX, 0},
 };
 
 static const char usage_text[] =
@@ -90,8 +96,10 @@ static const char usage_text[] =
     "  quarantine [-C DIR] [--mta postfix|sendmail] list [--limit N]\n"
     "  quarantine [-C DIR] [--mta postfix|sendmail] show|release|delete ID\n"
     "  contain USER [--scan] [-C DIR] [--mta postfix|sendmail]\n"
+    "  replay [--compare FILE2] [--from TIME] [--to TIME] [--limit N]\n"
+    "         [--html FILE] [--verdicts] LOG...   (LOG \"-\": standard input)\n"
     "options:\n"
-    "  -c FILE   configuration (default " CFG_DEFAULT_FILE ")\n"
+    "  -c FILE, --config FILE   configuration (default " CFG_DEFAULT_FILE ")\n"
     "  --json    one JSON document on standard output\n"
     "  -C DIR    the MTA's configuration directory (a non-default"
     " instance)\n"
@@ -277,6 +285,12 @@ static int long_opt(struct ctl *c, int argc, char **argv, int *i,
     }
     if (len == 7 && strncmp(name, "version", 7) == 0 && !eq) {
 	*early = EARLY_VERSION;
+	return 0;
+    }
+    if (len == 6 && strncmp(name, "config", 6) == 0) {
+	if (val == NULL && (val = *i + 1 < argc ? argv[++*i] : NULL) == NULL)
+	    return ctl_usage_error(c, "--config needs a value");
+	c->cfg_file = val;
 	return 0;
     }
     if (len == 3 && strncmp(name, "mta", 3) == 0) {

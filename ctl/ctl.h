@@ -23,7 +23,7 @@
 #define CTL_EXIT_UNAVAILABLE EX_UNAVAILABLE	/* 69: state or MTA tools */
 #define CTL_EXIT_CONFIG EX_CONFIG	/* 78: bad configuration */
 
-#define CTL_ARGS_MAX 4		/* positional arguments after the command */
+#define CTL_ARGS_MAX 256	/* positional arguments (replay: log files) */
 #define CTL_ERR_MAX 8192	/* configuration errors, one per line */
 #define CTL_WALK_TRIES 3	/* a walk that meets a busy stripe restarts */
 #define CTL_WALK_RETRY_US 50000	/* ... after this pause */
@@ -39,6 +39,11 @@ enum ctl_opt {
     CTL_OPT_ACTION,
     CTL_OPT_PROMETHEUS,
     CTL_OPT_SCAN,
+    CTL_OPT_COMPARE,
+    CTL_OPT_FROM,
+    CTL_OPT_TO,
+    CTL_OPT_VERDICTS,
+    CTL_OPT_HTML,
     CTL_OPT_COUNT
 };
 
@@ -94,5 +99,6 @@ int cmd_reset(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_quarantine(struct ctl *c);
 int cmd_contain(struct ctl *c);
+int cmd_replay(struct ctl *c);
 
 #endif
