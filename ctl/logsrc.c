@@ -2,8 +2,9 @@
  * logsrc - mail log input: files as given (rotated, .gz through zlib,
  * which reads plain files as they are), "-" for standard input, merged
  * by time: each file keeps one parsed record ahead and the earliest goes
- * first (the first file wins a tie), so rotated files may come in any
- * order and lines out of order across files are put back in order.
+ * first (a tie goes to the file whose first record is older, then to the
+ * one named first), so rotated files may come in any order and lines out
+ * of order across files are put back in order.
  *
  * Contract: memory is one line and one record per file. Lines that are
  * not syslog lines, or longer than MAILLOG_LINE_MAX, go to the bad-line
@@ -29,6 +30,8 @@ struct src {
     struct maillog_clock ck;
     uint64_t lineno;
     bool have, eof;
+    uint32_t start;		/* time of its first record: ties go to the
+				 * file that started first (rotated files) */
     struct maillog_rec rec;
 };
 
@@ -135,8 +138,8 @@ static int fill(LOGSRC *s, struct src *f, char *err, size_t errlen)
 	}
 	if (maillog_parse(s->line, (size_t) len, &f->ck, &f->rec) != MAILLOG_OK)
 	    s->bad(f->name, f->lineno, s->line, (size_t) len, s->arg);
-	else
-	    f->have = f->rec.kind != MAILLOG_NONE;
+	else if ((f->have = f->rec.kind != MAILLOG_NONE) && f->start == 0)
+	    f->start = f->rec.time;
     }
     return LOGSRC_OK;
 }
@@ -149,7 +152,9 @@ int logsrc_next(LOGSRC *s, struct maillog_rec *r, char *err, size_t errlen)
     for (size_t i = 0; i < s->n; i++) {
 	if (fill(s, &s->v[i], err, errlen) != LOGSRC_OK)
 	    return LOGSRC_EIO;
-	if (s->v[i].have && (best == NULL || s->v[i].rec.time < best->rec.time))
+	if (s->v[i].have && (best == NULL || s->v[i].rec.time < best->rec.time
+			     || (s->v[i].rec.time == best->rec.time
+				 && s->v[i].start < best->start)))
 	    best = &s->v[i];
     }
     if (best == NULL)
