@@ -125,11 +125,13 @@ check:
 check-run: all
 	@tests/run-unit.sh $(BUILD) $(UNITS)
 	@tests/golden/run.sh $(BUILD)
+	@tests/replay/run.sh $(BUILD)
 	@if [ -x tests/e2e/run.sh ] && [ -z "$(SANITIZE)" ]; then tests/e2e/run.sh $(BUILD); fi
 
 unit-check: all
 	@tests/run-unit.sh $(BUILD) $(UNITS)
 	@tests/golden/run.sh $(BUILD)
+	@tests/replay/run.sh $(BUILD)
 
 golden-check: all
 	@tests/golden/run.sh $(BUILD)

@@ -144,8 +144,8 @@ static size_t rfc3339(const char *p, size_t n, uint32_t *out)
     return i;
 }
 
-/* infer_year - the year of a classic stamp in month mon (1..12) */
-static int infer_year(struct maillog_clock *ck, int mon)
+/* infer_year - the year of a classic stamp on day d of month mon */
+static int infer_year(struct maillog_clock *ck, int mon, int d)
 {
     if (ck->mon < 0) {
 	time_t r = (time_t) ck->ref;
@@ -153,7 +153,9 @@ static int infer_year(struct maillog_clock *ck, int mon)
 
 	if (localtime_r(&r, &tm) == NULL)
 	    return -1;
-	ck->year = tm.tm_year + 1900 - (mon > tm.tm_mon + 1 ? 1 : 0);
+	/* A first line dated after ref (a day of slack) is last year's. */
+	ck->year = tm.tm_year + 1900 - (mon > tm.tm_mon + 1
+					|| (mon == tm.tm_mon + 1 && d > tm.tm_mday + 1));
     } else if (mon + MONTH_FLIP < ck->mon) {
 	ck->year++;		/* December -> January */
     } else if (mon > ck->mon + MONTH_FLIP) {
@@ -202,7 +204,7 @@ static size_t classic(const char *p, size_t n, struct maillog_clock *ck,
     if (d < 1 || d > 31 || p[i++] != ' '
 	|| hms(p + i, n - i, &h, &mi, &s, &used) != 0)
 	return 0;
-    if ((y = infer_year(ck, mo + 1)) < 0
+    if ((y = infer_year(ck, mo + 1, d)) < 0
 	|| local_time(ck, y, mo + 1, d, h, mi, s, out) != 0)
 	return 0;
     return i + used;

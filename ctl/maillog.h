@@ -65,8 +65,8 @@ struct maillog_rec {
 };
 
 /* Year inference for classic timestamps: the year of ref (a file's
- * modification time, or now) unless the first line's month lies after
- * ref's; one more year each time the month goes back (December ->
+ * modification time, or now) unless the first line's date lies after
+ * ref's (a day of slack); one more year each time the month goes back (December ->
  * January). Local time, converted once per hour of log. */
 struct maillog_clock {
     uint32_t ref;
