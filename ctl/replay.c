@@ -456,7 +456,7 @@ int cmd_replay(struct ctl *c)
     r->cap = r->run[0].cfg->state.max_users + r->run[0].cfg->state.max_clients;
     r->cap = r->cap < 1024 ? 1024 : r->cap > WHO_CAP_MAX ? WHO_CAP_MAX : r->cap;
     if ((r->who = calloc(r->cap, sizeof(*r->who))) == NULL
-	|| (j = subm_new(on_subm, r)) == NULL) {
+	|| (j = subm_new(on_subm, r, 0)) == NULL) {
 	rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
 	goto out;
     }

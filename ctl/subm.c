@@ -23,7 +23,6 @@
 #include "subm.h"
 
 #define WAYS 4
-#define SETS (SUBM_PENDING / WAYS)
 #define KEY_MAX (MAILLOG_HOST_MAX + MAILLOG_QID_MAX + 16)
 
 enum slot_kind { SLOT_FREE, SLOT_START, SLOT_DONE, SLOT_AUTH };
@@ -41,18 +40,22 @@ struct slot {
 struct subm_join {
     subm_fn fn;
     void *arg;
+    uint32_t sets;
     struct subm_stats st;
     uint32_t used;
-    struct slot slots[];	/* SETS * WAYS */
+    struct slot slots[];	/* sets * WAYS */
 };
 
-/* subm_new - an empty join; NULL when out of memory */
-SUBM *subm_new(subm_fn fn, void *arg)
+/* subm_new - an empty join for up to pending open transactions (0:
+ * SUBM_PENDING); NULL when out of memory */
+SUBM *subm_new(subm_fn fn, void *arg, uint32_t pending)
 {
-    SUBM *j = calloc(1, sizeof(*j) + sizeof(struct slot) * SETS * WAYS);
+    uint32_t sets = (pending ? pending : SUBM_PENDING) / WAYS;
+    SUBM *j;
 
-    if (j != NULL)
-	j->fn = fn, j->arg = arg;
+    sets = sets ? sets : 1;
+    if ((j = calloc(1, sizeof(*j) + sizeof(struct slot) * sets * WAYS)) != NULL)
+	j->fn = fn, j->arg = arg, j->sets = sets;
     return j;
 }
 
@@ -89,7 +92,7 @@ static uint64_t make_key(const struct maillog_rec *r, bool by_pid, char *key)
 /* lookup - the slot of key, or NULL */
 static struct slot *lookup(SUBM *j, uint64_t h, const char *key)
 {
-    struct slot *set = &j->slots[(h % SETS) * WAYS];
+    struct slot *set = &j->slots[(h % j->sets) * WAYS];
 
     for (int w = 0; w < WAYS; w++)
 	if (set[w].kind != SLOT_FREE && set[w].hash == h
@@ -101,7 +104,7 @@ static struct slot *lookup(SUBM *j, uint64_t h, const char *key)
 /* claim - a slot for key: its own, a free one, or the oldest evicted */
 static struct slot *claim(SUBM *j, uint64_t h, const char *key, uint32_t now)
 {
-    struct slot *set = &j->slots[(h % SETS) * WAYS], *s = lookup(j, h, key);
+    struct slot *set = &j->slots[(h % j->sets) * WAYS], *s = lookup(j, h, key);
     int w, old = 0;
 
     if (s != NULL)

@@ -39,7 +39,7 @@ typedef struct subm_join SUBM;	/* opaque */
 /* Called once per rebuilt submission; nonzero stops the run. */
 typedef int (*subm_fn)(const struct subm *s, void *arg);
 
-SUBM *subm_new(subm_fn fn, void *arg);
+SUBM *subm_new(subm_fn fn, void *arg, uint32_t pending);
 void subm_free(SUBM *j);
 int subm_add(SUBM *j, const struct maillog_rec *r);
 void subm_stats(const SUBM *j, struct subm_stats *out);
