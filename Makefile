@@ -61,7 +61,7 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(CTL) $(COLLECTOR)
 
 .PHONY: deb all check check-run unit-check golden-check e2e-check install clean deps demo \
-        bench bench-store bench-policy bench-collector fuzz
+        bench bench-store bench-policy bench-collector bench-replay fuzz
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
 
@@ -141,7 +141,7 @@ e2e-check: all
 
 # --- benchmarks and fuzzing (never part of check) --------------------------
 
-bench: bench-store bench-policy
+bench: bench-store bench-policy bench-replay
 
 bench-store: $(BUILD)/bench/bench_store
 	$(BUILD)/bench/bench_store
@@ -151,6 +151,9 @@ bench-policy: $(BUILD)/bench/bench_policy
 
 bench-collector: $(COLLECTOR)
 	bench/bench_collector.sh $(BUILD)
+
+bench-replay: $(CTL)
+	bench/bench_replay.sh $(BUILD)
 
 fuzz:
 	@tests/fuzz/run.sh

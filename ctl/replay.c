@@ -371,7 +371,7 @@ static int parse_when(const char *s, uint32_t *out)
     return -1;
 }
 
-/* options - --compare, --from, --to, --verdicts */
+/* options - --from, --to, --limit, --verdicts */
 static int options(struct ctl *c, struct replay *r)
 {
     const char *w[2] = {c->opt[CTL_OPT_FROM], c->opt[CTL_OPT_TO]};
@@ -383,6 +383,10 @@ static int options(struct ctl *c, struct replay *r)
 				   " or @SECONDS", i ? "to" : "from");
     if (r->from && r->to && r->to < r->from)
 	return ctl_usage_error(c, "--to is before --from");
+    if (ctl_opt_uint(c, CTL_OPT_LIMIT, REPLAY_TOP, UINT32_MAX, &r->top) != 0)
+	return CTL_EXIT_USAGE;
+    if (r->top == 0)
+	r->top = UINT64_MAX;
     r->verdicts = c->opt[CTL_OPT_VERDICTS] != NULL;
     if (r->verdicts && (c->json || c->opt[CTL_OPT_HTML] || c->opt[CTL_OPT_COMPARE]))
 	return ctl_usage_error(c, "--verdicts goes alone (no --json, --html,"

@@ -18,7 +18,7 @@
 #define REPLAY_RUNS 2		/* the configuration and --compare's */
 #define REPLAY_SAMPLES 5	/* unparsable lines shown */
 #define REPLAY_SAMPLE_LEN 120
-#define REPLAY_TOP 25		/* logins listed */
+#define REPLAY_TOP 25		/* logins listed by default */
 #define REPLAY_LOGIN_IPS 32	/* distinct addresses counted exactly */
 #define REPLAY_LOGIN_CCS 16	/* distinct countries counted exactly */
 #define REPLAY_LOGIN_KEY 64	/* logins are told apart by this prefix */
@@ -88,6 +88,7 @@ struct replay {
     int nruns;
     uint32_t from, to;		/* report window; 0: open */
     bool verdicts;		/* print a verdict line per submission */
+    uint64_t top;		/* flagged logins listed (--limit; 0: all) */
     FILE *out;
     const char *const *files;
     int nfiles;

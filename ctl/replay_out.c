@@ -138,7 +138,7 @@ static void login_table(const struct replay *r, FILE *out)
     char c[4][CELL], at[TEXT_TIME_MAX], cc[REPLAY_LOGIN_CCS * 3 + 1],
 	login[REPLAY_LOGIN_KEY * 4], by[CELL * 2];
 
-    for (i = 0; v != NULL && t != NULL && i < n && i < REPLAY_TOP; i++) {
+    for (i = 0; v != NULL && t != NULL && i < n && i < r->top; i++) {
 	const struct replay_who *w = v[i];
 	const char *cells[8];
 
@@ -343,7 +343,7 @@ int replay_json(const struct replay *r, FILE *out)
     json_arr_end(&j);
     json_key(&j, "top_logins");
     json_arr(&j);
-    for (size_t i = 0; v != NULL && i < n && i < REPLAY_TOP; i++)
+    for (size_t i = 0; v != NULL && i < n && i < r->top; i++)
 	json_login(&j, r, v[i]);
     json_arr_end(&j);
     if (r->nruns == REPLAY_RUNS) {
@@ -441,7 +441,7 @@ int replay_html(const struct replay *r, FILE *out)
 		(unsigned long long) rr->logins, (unsigned long long) rr->clients);
     }
     fputs("</table>\n<h2>Flagged logins</h2>\n", out);
-    for (size_t i = 0; v != NULL && i < n && i < REPLAY_TOP; i++) {
+    for (size_t i = 0; v != NULL && i < n && i < r->top; i++) {
 	countries(v[i], cc, sizeof(cc));
 	fputs("<h3>", out);
 	html_text(out, v[i]->key, strnlen(v[i]->key, sizeof(v[i]->key)));
