@@ -127,6 +127,18 @@ static void who_seen(struct replay_who *w, const struct subm *s,
 	memcpy(w->ccs[w->nccs++], cc, 2);
 }
 
+/* mark - a verdict on a login's timeline: the last REPLAY_TIMELINE kept */
+static void mark(struct replay_who_run *wr, const struct rules_verdict *v,
+		 uint32_t t, const char *cc)
+{
+    struct replay_mark *m = &wr->marks[wr->nmarks++ % REPLAY_TIMELINE];
+
+    m->time = t;
+    m->action = (uint8_t) v->action;
+    m->rule = (int8_t) (v->rule < REPLAY_RULES ? v->rule : -1);
+    snprintf(m->cc, sizeof(m->cc), "%s", cc);
+}
+
 /* who_verdict - what run k did to a login or client */
 static void who_verdict(struct replay_rule *rr, struct replay_who *w, int k,
 			const struct rules_verdict *v, uint32_t t,
@@ -149,14 +161,7 @@ static void who_verdict(struct replay_rule *rr, struct replay_who *w, int k,
 	wr->stop_action = (uint8_t) v->action;
 	wr->stop_time = t;
     }
-    if (wr->nmarks < REPLAY_TIMELINE) {
-	struct replay_mark *m = &wr->marks[wr->nmarks++];
-
-	m->time = t;
-	m->action = (uint8_t) v->action;
-	m->rule = (int8_t) (v->rule < REPLAY_RULES ? v->rule : -1);
-	snprintf(m->cc, sizeof(m->cc), "%s", cc);
-    }
+    mark(wr, v, t, cc);
 }
 
 /* account - count one verdict of run k */
@@ -170,8 +175,11 @@ static void account(struct replay *r, int k, const struct subm *s,
     run->by_action[v->action]++;
     if (v->status != 0)
 	run->errors++;
-    if (v->action == CFG_ACTION_ACCEPT)
+    if (v->action == CFG_ACTION_ACCEPT) {
+	if (wl != NULL)
+	    mark(&wl->run[k], v, s->time, cc);
 	return;
+    }
     if (v->rule >= 0 && v->rule < REPLAY_RULES) {
 	rr = &run->rules[v->rule];
 	rr->by_action[v->action]++;

@@ -23,7 +23,7 @@
 #define REPLAY_LOGIN_CCS 16	/* distinct countries counted exactly */
 #define REPLAY_LOGIN_KEY 64	/* logins are told apart by this prefix */
 #define REPLAY_RULES 64		/* rules tracked per login and client */
-#define REPLAY_TIMELINE 16	/* verdicts kept per login for the HTML page */
+#define REPLAY_TIMELINE 16	/* last verdicts kept per login (HTML) */
 
 /* What one rule would have done in one run. */
 struct replay_rule {
@@ -48,8 +48,8 @@ struct replay_who_run {
     int stop_rule;		/* what stopped it first (-1: none) */
     uint8_t stop_action;
     uint32_t stop_time;
-    uint32_t nmarks;
-    struct replay_mark marks[REPLAY_TIMELINE];
+    uint64_t nmarks;		/* verdicts marked; the last ones kept */
+    struct replay_mark marks[REPLAY_TIMELINE];	/* a ring */
 };
 
 /* A login (or, for clients, an address) seen in the log. */

@@ -203,6 +203,12 @@ int replay_text(const struct replay *r, FILE *out)
     if (r->warm)
 	fprintf(out, "  %llu earlier submissions only filled the windows\n",
 		(unsigned long long) r->warm);
+    if (r->join.unjoined || r->join.evicted || r->who_dropped)
+	fprintf(out, "  %llu ends without their start in the log, %llu starts"
+		" without an end, %llu logins or clients past the table\n",
+		(unsigned long long) r->join.unjoined,
+		(unsigned long long) r->join.evicted,
+		(unsigned long long) r->who_dropped);
     fprintf(out, "  %s\n", GEO_NOTE);
     for (int k = 0; k < r->nruns; k++) {
 	const struct replay_run *run = &r->run[k];
@@ -374,7 +380,8 @@ static void html_text(FILE *out, const char *s, size_t n)
 	}
 }
 
-/* html_timeline - one login's verdicts of run 0 as an inline SVG strip */
+/* html_timeline - one login's last verdicts of run 0 (accepted ones too)
+ * as an inline SVG strip over the whole replay */
 static void html_timeline(FILE *out, const struct replay *r,
 			  const struct replay_who *w)
 {
@@ -387,8 +394,10 @@ static void html_timeline(FILE *out, const struct replay *r,
     fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\"><rect width=\"%d\" height=\"%d\" fill=\"#eee\"/>",
 	    SVG_W, SVG_H, SVG_W, SVG_H);
-    for (uint32_t i = 0; i < wr->nmarks; i++) {
-	const struct replay_mark *m = &wr->marks[i];
+    uint64_t from = wr->nmarks > REPLAY_TIMELINE ? wr->nmarks - REPLAY_TIMELINE : 0;
+
+    for (uint64_t i = from; i < wr->nmarks; i++) {
+	const struct replay_mark *m = &wr->marks[i % REPLAY_TIMELINE];
 	uint32_t dt = m->time > r->first ? m->time - r->first : 0;
 	unsigned x = (unsigned) ((uint64_t) dt * (SVG_W - 6) / span);
 
