@@ -221,6 +221,8 @@ int replay_text(const struct replay *r, FILE *out)
 		(unsigned long long) run->by_action[CFG_ACTION_TEMPFAIL],
 		(unsigned long long) run->by_action[CFG_ACTION_REJECT],
 		run->geo_missing ? " (a configured GeoIP file is missing)" : "");
+	if (run->cfg->milter.dry_run)
+	    fprintf(out, "  (dry_run is set: replayed as if enforced)\n");
 	rule_table(run, out);
     }
     fprintf(out, "\nTOP LOGINS (flagged)\n");
@@ -308,6 +310,41 @@ static void json_run(struct json *j, const struct replay_run *run)
     json_obj_end(j);
 }
 
+/* json_logins - the logins one run stops and the other does not */
+static void json_logins(struct json *j, const struct replay *r,
+			const char *key, int stops, int passes)
+{
+    json_key(j, key);
+    json_arr(j);
+    for (uint32_t i = 0; i < r->cap; i++) {
+	const struct replay_who *w = &r->who[i];
+
+	if (w->used && !w->is_client && w->run[stops].stopped > 0
+	    && w->run[passes].stopped == 0) {
+	    json_obj(j);
+	    json_key(j, "login");
+	    json_strn(j, w->key, strnlen(w->key, sizeof(w->key)));
+	    json_kstr(j, "rule", replay_rule_name(&r->run[stops],
+						  w->run[stops].stop_rule));
+	    json_obj_end(j);
+	}
+    }
+    json_arr_end(j);
+}
+
+/* json_compare - what changes from the configuration to --compare's
+ * (the login lists in no particular order) */
+static void json_compare(struct json *j, const struct replay *r)
+{
+    json_key(j, "compare");
+    json_obj(j);
+    json_kuint(j, "newly_stopped", r->newly_stopped);
+    json_kuint(j, "newly_passed", r->newly_passed);
+    json_logins(j, r, "logins_caught", 1, 0);
+    json_logins(j, r, "logins_freed", 0, 1);
+    json_obj_end(j);
+}
+
 /* json_head - inputs and what was read */
 static void json_head(struct json *j, const struct replay *r)
 {
@@ -352,13 +389,8 @@ int replay_json(const struct replay *r, FILE *out)
     for (size_t i = 0; v != NULL && i < n && i < r->top; i++)
 	json_login(&j, r, v[i]);
     json_arr_end(&j);
-    if (r->nruns == REPLAY_RUNS) {
-	json_key(&j, "compare");
-	json_obj(&j);
-	json_kuint(&j, "newly_stopped", r->newly_stopped);
-	json_kuint(&j, "newly_passed", r->newly_passed);
-	json_obj_end(&j);
-    }
+    if (r->nruns == REPLAY_RUNS)
+	json_compare(&j, r);
     json_obj_end(&j);
     free(v);
     return json_finish(&j) || ferror(out) ? -1 : 0;

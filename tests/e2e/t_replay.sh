@@ -94,8 +94,10 @@ sed -e '/name = "many-countries"/,/block_for = "1h"; },/d' \
     -e '/name = "impossible-travel"/,/action = "quarantine"; },/d' "$RG_CONF" >"$E2E_DIR/lenient.conf"
 "$RG_CTL" replay --json -c "$RG_CONF" --compare "$E2E_DIR/lenient.conf" "$PF_LOG" >"$E2E_DIR/compare.json"
 stopped=$(grep -cE 'action=(quarantine|tempfail) rule=[^ ]+ user="usr1"' "$E2E_DIR/live.txt")
-e2e_assert_match "$(cat "$E2E_DIR/compare.json")" "\"compare\":\\{\"newly_stopped\":0,\"newly_passed\":$stopped\\}" \
+e2e_assert_match "$(cat "$E2E_DIR/compare.json")" "\"compare\":\\{\"newly_stopped\":0,\"newly_passed\":$stopped," \
     "4: without the location rules the $stopped stopped messages of usr1 pass"
+e2e_assert_match "$(cat "$E2E_DIR/compare.json")" '"logins_caught":\[\],"logins_freed":\[\{"login":"usr1","rule":"impossible-travel"\}\]' \
+    "4: and usr1 is freed"
 "$RG_CTL" replay -c "$E2E_DIR/lenient.conf" --compare "$RG_CONF" "$PF_LOG" >"$E2E_DIR/compare.txt"
 e2e_assert_file_match "$E2E_DIR/compare.txt" "messages newly stopped: $stopped, newly let through: 0" \
     "4: the other way round they are newly stopped"

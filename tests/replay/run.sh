@@ -98,5 +98,16 @@ rc=$?
 if [ $rc -eq 69 ] && grep -q '/nonexistent/log' "$tmp/missing.err"; then ok "a missing log: exit 69, named"
 else not_ok "a missing log: exit 69, named" "exit $rc"; fi
 
+for bad in "--from yesterday" "--to 2026-01-02 --from 2026-01-03" "--verdicts --json" "--limit -1"; do
+    # shellcheck disable=SC2086 # the words are the options
+    "$ctl" replay -c "$tmp/replay.conf" $bad "$log" >/dev/null 2>"$tmp/usage.err"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q 'usage:' "$tmp/usage.err"; then ok "replay $bad: exit 2 with the usage"
+    else not_ok "replay $bad: exit 2 with the usage" "exit $rc"; fi
+done
+"$ctl" replay -c "$tmp/replay.conf" >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 2 ]; then ok "replay without a log: exit 2"; else not_ok "replay without a log: exit 2" "exit $rc"; fi
+
 echo "replay: $pass passed, $fail failed"
 [ $fail -eq 0 ]
