@@ -416,6 +416,7 @@ static int feed(struct ctl *c, struct replay *r, SUBM *j)
     while ((s = logsrc_next(src, &rec, err, sizeof(err))) == LOGSRC_OK)
 	if (subm_add(j, &rec) != 0)
 	    break;
+    subm_flush(j);
     r->lines = logsrc_lines(src);
     logsrc_close(src);
     if (s == LOGSRC_EIO)

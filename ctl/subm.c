@@ -12,6 +12,11 @@
  * login; "QID: from=" ends an accepted submission; "QID: Milter: ...
  * reject=" a refused one (one per queue id).
  *
+ * Submissions are handed out in the order they started, not ended: each
+ * waits in a heap until the log is SUBM_REORDER_S past its start (or the
+ * heap is full), so the engine sees overlapping sessions as the milter
+ * did, its clock going forward.
+ *
  * Contract: memory is fixed at subm_new (SUBM_PENDING open transactions,
  * 4-way sets, the oldest of a full set evicted and counted), so a month
  * of log costs what a minute does. Not thread-safe. Never logs.
@@ -37,10 +42,23 @@ struct slot {
     bool have_client;
 };
 
+/* A rebuilt submission waiting for its turn: its place in the slab. */
+struct queued {
+    uint32_t time;
+    uint32_t idx;
+    uint64_t seq;		/* ties keep the order they ended in */
+};
+
 struct subm_join {
     subm_fn fn;
     void *arg;
     uint32_t sets;
+    uint32_t nheap;		/* heap[]: submissions by start time */
+    uint64_t seq;
+    int stop;			/* what the callback returned, once nonzero */
+    struct queued *heap;
+    struct subm *slab;		/* SUBM_REORDER_MAX waiting submissions */
+    uint32_t *free_idx, nfree;	/* their free places */
     struct subm_stats st;
     uint32_t used;
     struct slot slots[];	/* sets * WAYS */
@@ -54,15 +72,95 @@ SUBM *subm_new(subm_fn fn, void *arg, uint32_t pending)
     SUBM *j;
 
     sets = sets ? sets : 1;
-    if ((j = calloc(1, sizeof(*j) + sizeof(struct slot) * sets * WAYS)) != NULL)
-	j->fn = fn, j->arg = arg, j->sets = sets;
+    if ((j = calloc(1, sizeof(*j) + sizeof(struct slot) * sets * WAYS)) == NULL)
+	return NULL;
+    j->heap = calloc(SUBM_REORDER_MAX, sizeof(*j->heap));
+    j->slab = calloc(SUBM_REORDER_MAX, sizeof(*j->slab));
+    j->free_idx = calloc(SUBM_REORDER_MAX, sizeof(*j->free_idx));
+    if (j->heap == NULL || j->slab == NULL || j->free_idx == NULL) {
+	subm_free(j);
+	return NULL;
+    }
+    for (uint32_t i = 0; i < SUBM_REORDER_MAX; i++)
+	j->free_idx[j->nfree++] = SUBM_REORDER_MAX - 1 - i;
+    j->fn = fn, j->arg = arg, j->sets = sets;
     return j;
 }
 
-/* subm_free - release a join (NULL is fine) */
+/* subm_free - release a join (NULL is fine); what it still holds is
+ * dropped: subm_flush first */
 void subm_free(SUBM *j)
 {
+    if (j != NULL) {
+	free(j->heap);
+	free(j->slab);
+	free(j->free_idx);
+    }
     free(j);
+}
+
+/* before - does queued a go before b? */
+static bool before(const struct queued *a, const struct queued *b)
+{
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+/* heap_push - one submission into the reorder heap */
+static void heap_push(SUBM *j, const struct subm *s)
+{
+    uint32_t i = j->nheap++;
+
+    j->heap[i].idx = j->free_idx[--j->nfree];
+    j->slab[j->heap[i].idx] = *s;
+    j->heap[i].time = s->time;
+    j->heap[i].seq = j->seq++;
+    while (i > 0 && before(&j->heap[i], &j->heap[(i - 1) / 2])) {
+	struct queued t = j->heap[i];
+
+	j->heap[i] = j->heap[(i - 1) / 2];
+	j->heap[(i - 1) / 2] = t;
+	i = (i - 1) / 2;
+    }
+}
+
+/* heap_pop - hand the earliest submission to the caller */
+static void heap_pop(SUBM *j)
+{
+    struct queued top = j->heap[0];
+    uint32_t i = 0, c;
+
+    j->heap[0] = j->heap[--j->nheap];
+    while ((c = 2 * i + 1) < j->nheap) {
+	if (c + 1 < j->nheap && before(&j->heap[c + 1], &j->heap[c]))
+	    c++;
+	if (!before(&j->heap[c], &j->heap[i]))
+	    break;
+	struct queued t = j->heap[i];
+
+	j->heap[i] = j->heap[c];
+	j->heap[c] = t;
+	i = c;
+    }
+    if (j->stop == 0)
+	j->stop = j->fn(&j->slab[top.idx], j->arg);
+    j->free_idx[j->nfree++] = top.idx;
+}
+
+/* release - hand out what started more than SUBM_REORDER_S before now */
+static int release(SUBM *j, uint32_t now)
+{
+    while (j->nheap > 0 && (uint64_t) j->heap[0].time + SUBM_REORDER_S <= now)
+	heap_pop(j);
+    return j->stop;
+}
+
+/* subm_flush - hand out every submission still held; the callback's
+ * nonzero return, if any */
+int subm_flush(SUBM *j)
+{
+    while (j->nheap > 0)
+	heap_pop(j);
+    return j->stop;
 }
 
 /* subm_stats - what the join did so far */
@@ -151,7 +249,10 @@ static int emit(SUBM *j, const struct maillog_rec *r, uint32_t time,
     s.live = r->live;
     s.live_stage = r->stage;
     j->st.submissions++;
-    return j->fn(&s, j->arg);
+    if (j->nheap == SUBM_REORDER_MAX)
+	heap_pop(j);		/* full: the earliest goes now */
+    heap_push(j, &s);
+    return j->stop;
 }
 
 /* pf_end - qmgr's or cleanup's end of a started submission */
@@ -265,6 +366,8 @@ static int sendmail(SUBM *j, const struct maillog_rec *r)
 /* subm_add - one record; what the callback returned (0: go on) */
 int subm_add(SUBM *j, const struct maillog_rec *r)
 {
+    if (release(j, r->time) != 0)
+	return j->stop;
     switch (r->kind) {
     case MAILLOG_PF_CLIENT:
 	if (!r->have_client) {

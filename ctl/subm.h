@@ -12,6 +12,8 @@
 #include "maillog.h"
 
 #define SUBM_PENDING 32768	/* open transactions remembered at most */
+#define SUBM_REORDER_S 120	/* a submission waits this long in log time */
+#define SUBM_REORDER_MAX 16384	/* ... among at most this many */
 
 /* One submission, as the milter saw it. */
 struct subm {
@@ -42,6 +44,7 @@ typedef int (*subm_fn)(const struct subm *s, void *arg);
 SUBM *subm_new(subm_fn fn, void *arg, uint32_t pending);
 void subm_free(SUBM *j);
 int subm_add(SUBM *j, const struct maillog_rec *r);
+int subm_flush(SUBM *j);
 void subm_stats(const SUBM *j, struct subm_stats *out);
 uint32_t subm_pending(const SUBM *j);
 

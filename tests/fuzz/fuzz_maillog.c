@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(line);
 	at += len + 1;
     }
+    subm_flush(j);
     subm_free(j);
     return 0;
 }

@@ -53,6 +53,7 @@ static int feed(const char *const *lines, size_t n)
 	ck_assert_int_eq(maillog_parse(lines[i], strlen(lines[i]), &ck, &r), MAILLOG_OK);
 	subm_add(j, &r);
     }
+    subm_flush(j);
     subm_free(j);
     return nsubs;
 }
@@ -259,6 +260,23 @@ START_TEST(test_join_sendmail)
 }
 END_TEST
 
+START_TEST(test_join_start_order)
+{
+    static const char *const l[] = {
+	"Dec  5 11:51:10 mx postfix/smtpd[1]: AAAAAA1: client=unknown[198.18.1.10], sasl_method=PLAIN, sasl_username=slow",
+	"Dec  5 11:51:11 mx postfix/smtpd[2]: BBBBBB2: client=unknown[198.18.2.10], sasl_method=PLAIN, sasl_username=fast",
+	"Dec  5 11:51:11 mx postfix/qmgr[3]: BBBBBB2: from=<a@b>, size=1, nrcpt=1 (queue active)",
+	"Dec  5 11:51:40 mx postfix/qmgr[3]: AAAAAA1: from=<a@b>, size=1, nrcpt=1 (queue active)",
+    };
+
+    /* ended in the other order: handed out in the order they started */
+    ck_assert_int_eq(feed(l, sizeof(l) / sizeof(l[0])), 2);
+    ck_assert_str_eq(subs[0].login, "slow");
+    ck_assert_str_eq(subs[1].login, "fast");
+    ck_assert_uint_lt(subs[0].time, subs[1].time);
+}
+END_TEST
+
 START_TEST(test_join_bounded)
 {
     struct maillog_rec r;
@@ -277,6 +295,7 @@ START_TEST(test_join_bounded)
 	subm_add(j, &r);
     }
     subm_stats(j, &st);
+    subm_flush(j);
     ck_assert_uint_le(subm_pending(j), SUBM_PENDING);
     ck_assert_uint_ge(st.evicted, 2 * SUBM_PENDING);
     subm_free(j);
@@ -298,6 +317,7 @@ int main(void)
     tcase_add_test(tc, test_sendmail_lines);
     tcase_add_test(tc, test_join_postfix);
     tcase_add_test(tc, test_join_sendmail);
+    tcase_add_test(tc, test_join_start_order);
     tcase_add_test(tc, test_join_bounded);
     suite_add_tcase(s, tc);
     return check_run(s);
