@@ -194,17 +194,19 @@ static void account(struct replay *r, int k, const struct subm *s,
 	who_verdict(rr, wc, k, v, s->time, cc, false);
 }
 
-/* verdict_line - the milter's verdict line for what run 0 decided */
+/* verdict_line - the milter's verdict line for what run 0 decided; the
+ * queue id as Postfix gives it to the milter: from the first accepted
+ * recipient on */
 static void verdict_line(const struct replay *r, const struct subm *s,
 			 const struct rules_verdict *v, enum txn_end end,
-			 const char *cc)
+			 uint32_t rcpt, const char *cc)
 {
     const struct cfg *cfg = r->run[0].cfg;
     struct log_line l;
     char head[64], a[ADDR_STRLEN + 2], tmp[ADDR_STRLEN];
 
-    snprintf(head, sizeof(head), "%.40s:", end == TXN_END_EOM && s->qid[0]
-	     ? s->qid : "NOQUEUE");
+    snprintf(head, sizeof(head), "%.40s:", s->qid[0] && (end == TXN_END_EOM
+	     || (end == TXN_END_RCPT && rcpt > 1)) ? s->qid : "NOQUEUE");
     log_line_init(&l, head);
     log_kv_raw(&l, "action", cfg_action_name(v->action));
     log_kv_raw(&l, "rule", v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
@@ -221,7 +223,7 @@ static void verdict_line(const struct replay *r, const struct subm *s,
 
 /* judge - one submission through run k's engine */
 static enum txn_end judge(struct replay_run *run, const struct subm *s,
-			  struct rules_verdict *v, char cc[3])
+			  struct rules_verdict *v, uint32_t *rcpt, char cc[3])
 {
     struct geo_info gi;
     struct txn t;
@@ -241,7 +243,7 @@ static enum txn_end judge(struct replay_run *run, const struct subm *s,
     t.rcpts = s->rcpts;
     t.bytes = s->size;
     t.qid = s->qid;
-    return txn_run(run->cfg, run->st, &t, run->now, v);
+    return txn_run(run->cfg, run->st, &t, run->now, v, rcpt);
 }
 
 /* on_subm - one rebuilt submission through every run */
@@ -252,14 +254,15 @@ static int on_subm(const struct subm *s, void *arg)
     struct replay_who *wl = NULL, *wc = NULL;
     bool counted = !(r->from && s->time < r->from);
     enum txn_end end = TXN_END_EOM;
+    uint32_t rcpt = 0;
     char cc[3] = "";
 
     if (r->to && s->time > r->to)
 	return 0;
     for (int k = r->nruns - 1; k >= 0; k--)
-	end = judge(&r->run[k], s, &v[k], cc);	/* run 0 last: its cc */
+	end = judge(&r->run[k], s, &v[k], &rcpt, cc);	/* run 0 last */
     if (r->verdicts)
-	verdict_line(r, s, &v[0], end, cc);
+	verdict_line(r, s, &v[0], end, rcpt, cc);
     if (!counted) {
 	r->warm++;
 	return 0;

@@ -30,7 +30,9 @@
 #define WAYS 4
 #define KEY_MAX (MAILLOG_HOST_MAX + MAILLOG_QID_MAX + 16)
 
-enum slot_kind { SLOT_FREE, SLOT_START, SLOT_DONE, SLOT_AUTH };
+enum slot_kind { SLOT_FREE, SLOT_START, SLOT_DONE, SLOT_AUTH, SLOT_REFUSED };
+
+#define SAME_TXN_S 60		/* RCPT refusals this close are one MAIL's */
 
 struct slot {
     enum slot_kind kind;
@@ -40,6 +42,7 @@ struct slot {
     char login[MAILLOG_LOGIN_MAX];
     struct addr client;
     bool have_client;
+    uint64_t sender;		/* SLOT_REFUSED: hash of the sender */
 };
 
 /* A rebuilt submission waiting for its turn: its place in the slab. */
@@ -274,6 +277,38 @@ static int pf_end(SUBM *j, const struct maillog_rec *r)
 		r->kind == MAILLOG_PF_QUEUED ? r->nrcpt : 1);
 }
 
+/* pf_noqueue - a refusal before the queue id. Postfix logs one line per
+ * refused recipient, and the milter refuses every recipient after the
+ * first it refuses: RCPT refusals of one smtpd process with the same
+ * client, login and sender within SAME_TXN_S are one transaction. */
+static int pf_noqueue(SUBM *j, const struct maillog_rec *r)
+{
+    char key[KEY_MAX];
+    uint64_t h = make_key(r, true, key);
+    uint64_t sh = 1469598103934665603ull;
+    struct slot *s = lookup(j, h, key);
+
+    for (const char *p = r->sender; *p; p++)
+	sh = (sh ^ (unsigned char) *p) * 1099511628211ull;
+    if (r->stage != MAILLOG_STAGE_MAIL && s != NULL && s->kind == SLOT_REFUSED
+	&& r->time - s->time <= SAME_TXN_S && s->sender == sh
+	&& addr_equal(&s->client, &r->client) && strcmp(s->login, r->login) == 0) {
+	s->time = r->time;
+	j->st.duplicates++;
+	return 0;
+    }
+    if (s != NULL && s->kind == SLOT_REFUSED)
+	drop(j, s);
+    if (r->stage != MAILLOG_STAGE_MAIL) {
+	s = claim(j, h, key, r->time);
+	s->kind = SLOT_REFUSED;
+	s->client = r->client;
+	s->sender = sh;
+	memcpy(s->login, r->login, sizeof(s->login));
+    }
+    return emit(j, r, r->time, r->login, &r->client, 1);
+}
+
 /* pf_refused - smtpd's refusal: a whole submission when the milter did
  * it before the queue id; a refusal later in a started one ends it */
 static int pf_refused(SUBM *j, const struct maillog_rec *r)
@@ -285,7 +320,7 @@ static int pf_refused(SUBM *j, const struct maillog_rec *r)
     if (!r->milter || !r->have_client)
 	return 0;
     if (r->qid[0] == 0)
-	return emit(j, r, r->time, r->login, &r->client, 1);
+	return pf_noqueue(j, r);
     h = make_key(r, false, key);
     if ((s = lookup(j, h, key)) != NULL && s->kind == SLOT_DONE) {
 	j->st.duplicates++;
@@ -295,7 +330,9 @@ static int pf_refused(SUBM *j, const struct maillog_rec *r)
 	drop(j, s);
     s = claim(j, h, key, r->time);
     s->kind = SLOT_DONE;
-    return emit(j, r, r->time, r->login, &r->client, 1);
+    /* a queue id: a recipient was accepted before this one was refused */
+    return emit(j, r, r->time, r->login, &r->client,
+		r->stage == MAILLOG_STAGE_RCPT ? 2 : 1);
 }
 
 /* pf_start - smtpd's "client=": remember the start */

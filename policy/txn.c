@@ -21,13 +21,16 @@ const char *txn_end_phase(enum txn_end e)
 	? end_phases[e] : "?";
 }
 
-/* txn_run - MAIL, RCPT per recipient, EOM; where it ended */
+/* txn_run - MAIL, RCPT per recipient, EOM; where it ended, and in *rcpt
+ * (when not NULL) the recipient it ended at (0 before any) */
 enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
-		     uint32_t now, struct rules_verdict *v)
+		     uint32_t now, struct rules_verdict *v, uint32_t *rcpt)
 {
     struct rules_facts f;
     uint32_t i;
 
+    if (rcpt != NULL)
+	*rcpt = 0;
     memset(&f, 0, sizeof(f));
     f.login = t->login && *t->login ? t->login : NULL;
     f.sender = t->sender;
@@ -46,6 +49,8 @@ enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
 	f.phase = RULES_PHASE_RCPT;
 	f.rcpts = i;
 	f.qid = t->qid;
+	if (rcpt != NULL)
+	    *rcpt = i;
 	rules_judge(cfg, st, &f, now, v);
 	if (rules_act_now(v, f.phase))
 	    return TXN_END_RCPT;

@@ -37,7 +37,7 @@ enum txn_end {
 };
 
 enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
-		     uint32_t now, struct rules_verdict *v);
+		     uint32_t now, struct rules_verdict *v, uint32_t *rcpt);
 const char *txn_end_phase(enum txn_end e);
 
 #endif

@@ -115,7 +115,7 @@ static void transaction(struct run *r, const char *login, const char *client,
     t.rcpts = rcpts;
     t.bytes = size;
     t.qid = "GOLDENQID";
-    (void) txn_run(r->cfg, r->st, &t, r->now, v);
+    (void) txn_run(r->cfg, r->st, &t, r->now, v, NULL);
 }
 
 /* verdict_text - "action", "action/rule" or "action/blocked" */

@@ -235,6 +235,27 @@ START_TEST(test_join_postfix)
     /* refused at RCPT after a queue id: one submission, not two */
     ck_assert_str_eq(subs[3].qid, "8B6BFA72318");
     ck_assert_int_eq(subs[3].live_stage, MAILLOG_STAGE_RCPT);
+    ck_assert_uint_eq(subs[3].rcpts, 2);	/* one accepted, then this */
+}
+END_TEST
+
+START_TEST(test_join_noqueue_rcpts)
+{
+    static const char *const l[] = {
+	"Dec  5 11:51:10 mx postfix/smtpd[1]: NOQUEUE: milter-reject: RCPT from unknown[198.18.3.50]: 451 4.7.1 x; from=<a@b> to=<r1@x> proto=ESMTP helo=<h> sasl_username=<bot>",
+	"Dec  5 11:51:10 mx postfix/smtpd[1]: NOQUEUE: milter-reject: RCPT from unknown[198.18.3.50]: 451 4.7.1 x; from=<a@b> to=<r2@x> proto=ESMTP helo=<h> sasl_username=<bot>",
+	"Dec  5 11:51:10 mx postfix/smtpd[2]: NOQUEUE: milter-reject: RCPT from unknown[198.18.3.50]: 451 4.7.1 x; from=<a@b> to=<r1@x> proto=ESMTP helo=<h> sasl_username=<bot>",
+	"Dec  5 11:51:11 mx postfix/smtpd[1]: NOQUEUE: milter-reject: RCPT from unknown[198.18.3.50]: 451 4.7.1 x; from=<a@b> to=<r3@x> proto=ESMTP helo=<h> sasl_username=<bot>",
+	"Dec  5 11:51:12 mx postfix/smtpd[1]: NOQUEUE: milter-reject: MAIL from unknown[198.18.3.50]: 451 4.7.1 x; from=<a@b> proto=ESMTP helo=<h> sasl_username=<bot>",
+	"Dec  5 11:51:13 mx postfix/smtpd[1]: NOQUEUE: milter-reject: RCPT from unknown[198.18.3.50]: 451 4.7.1 x; from=<c@d> to=<r1@x> proto=ESMTP helo=<h> sasl_username=<bot>",
+    };
+
+    /* smtpd 1: three refused recipients of one MAIL, a refused MAIL, a
+     * new sender's refused recipient; smtpd 2: a session of its own */
+    ck_assert_int_eq(feed(l, sizeof(l) / sizeof(l[0])), 4);
+    ck_assert_int_eq(subs[0].live_stage, MAILLOG_STAGE_RCPT);
+    ck_assert_int_eq(subs[2].live_stage, MAILLOG_STAGE_MAIL);
+    ck_assert_str_eq(subs[3].sender, "c@d");
 }
 END_TEST
 
@@ -316,6 +337,7 @@ int main(void)
     tcase_add_test(tc, test_postfix_lines);
     tcase_add_test(tc, test_sendmail_lines);
     tcase_add_test(tc, test_join_postfix);
+    tcase_add_test(tc, test_join_noqueue_rcpts);
     tcase_add_test(tc, test_join_sendmail);
     tcase_add_test(tc, test_join_start_order);
     tcase_add_test(tc, test_join_bounded);
