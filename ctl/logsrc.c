@@ -6,7 +6,8 @@
  * one named first), so rotated files may come in any order and lines out
  * of order across files are put back in order.
  *
- * Contract: memory is one line and one record per file. Lines that are
+ * Contract: memory is a read buffer and one record per file. Lines are
+ * cut at newlines only (a NUL is a byte like any other). Lines that are
  * not syslog lines, or longer than MAILLOG_LINE_MAX, go to the bad-line
  * callback and are skipped; a read error is LOGSRC_EIO with the file
  * named in err. Records of kind MAILLOG_NONE are not handed out.
@@ -23,10 +24,15 @@
 #include "logsrc.h"
 
 #define GZ_BUFFER (256u << 10)
+#define READ_BUF (256u << 10)	/* > MAILLOG_LINE_MAX: a whole line fits */
 
 struct src {
     const char *name;
     gzFile gz;
+    char *buf;			/* READ_BUF bytes read ahead */
+    size_t pos, end;
+    bool at_eof;		/* nothing more to read into buf */
+    bool skipping;		/* inside a line too long, until its newline */
     struct maillog_clock ck;
     uint64_t lineno;
     bool have, eof;
@@ -40,7 +46,6 @@ struct logsrc {
     void *arg;
     uint64_t lines;
     size_t n;
-    char line[MAILLOG_LINE_MAX + 2];
     struct src v[];
 };
 
@@ -61,8 +66,10 @@ static int open_one(struct src *s, const char *path, uint32_t now,
     }
     if (S_ISREG(sb.st_mode) && sb.st_mtime > 0 && (uint64_t) sb.st_mtime <= UINT32_MAX)
 	ref = (uint32_t) sb.st_mtime;
-    if ((s->gz = gzdopen(fd, "rb")) == NULL) {
+    if ((s->buf = malloc(READ_BUF)) == NULL || (s->gz = gzdopen(fd, "rb")) == NULL) {
 	close(fd);
+	free(s->buf);
+	s->buf = NULL;
 	snprintf(err, errlen, "%s: cannot read", s->name);
 	return LOGSRC_EIO;
     }
@@ -93,51 +100,83 @@ int logsrc_open(const char *const *paths, size_t n, uint32_t now,
     return LOGSRC_OK;
 }
 
-/* read_line - the next line of one file into s->line; its length, or
- * -1 at the end; a line too long is skipped whole and reported bad */
-static long read_line(LOGSRC *s, struct src *f, char *err, size_t errlen)
+/* refill - more bytes behind what is left in the buffer; -1 on error */
+static int refill(struct src *f, char *err, size_t errlen)
 {
-    size_t len;
-    int e;
+    int n, e;
 
-    for (;;) {
-	if (gzgets(f->gz, s->line, sizeof(s->line)) == NULL) {
-	    const char *msg = gzerror(f->gz, &e);
+    memmove(f->buf, f->buf + f->pos, f->end - f->pos);
+    f->end -= f->pos;
+    f->pos = 0;
+    if ((n = gzread(f->gz, f->buf + f->end, (unsigned) (READ_BUF - f->end))) > 0) {
+	f->end += (size_t) n;
+	return 0;
+    }
+    f->at_eof = true;
+    if (n < 0) {
+	const char *msg = gzerror(f->gz, &e);
 
-	    if (e != Z_OK && e != Z_BUF_ERROR) {
-		snprintf(err, errlen, "%s: %s", f->name, msg);
-		return -2;
-	    }
+	if (e != Z_BUF_ERROR) {	/* a cut .gz file ends where it is cut */
+	    snprintf(err, errlen, "%s: %s", f->name, msg);
 	    return -1;
 	}
-	len = strlen(s->line);	/* a NUL in the line ends it early: fine */
-	f->lineno++;
-	s->lines++;
-	if (len > 0 && s->line[len - 1] == '\n')
-	    return (long) len - 1;
-	if (len < sizeof(s->line) - 1)
-	    return (long) len;	/* the last line, without a newline */
-	s->bad(f->name, f->lineno, s->line, len, s->arg);
-	while (gzgets(f->gz, s->line, sizeof(s->line)) != NULL
-	       && s->line[strlen(s->line) - 1] != '\n')
-	    ;
+    }
+    return 0;
+}
+
+/* read_line - the next line of one file (NULs and all, without its
+ * newline) in *line; its length, -1 at the end, -2 on a read error. A
+ * line longer than MAILLOG_LINE_MAX is reported bad and skipped whole. */
+static long read_line(LOGSRC *s, struct src *f, const char **line, char *err,
+		      size_t errlen)
+{
+    for (;;) {
+	char *at = f->buf + f->pos;
+	char *nl = memchr(at, '\n', f->end - f->pos);
+	size_t len = nl ? (size_t) (nl - at) : f->end - f->pos;
+
+	if (nl != NULL || (f->at_eof && len > 0)) {
+	    f->pos += len + (nl != NULL);
+	    if (f->skipping) {	/* the tail of a long line */
+		f->skipping = false;
+		continue;
+	    }
+	    f->lineno++;
+	    s->lines++;
+	    *line = at;
+	    return (long) len;
+	}
+	if (f->at_eof)
+	    return -1;
+	if (len > MAILLOG_LINE_MAX) {
+	    if (!f->skipping) {
+		f->lineno++;
+		s->lines++;
+		s->bad(f->name, f->lineno, at, len, s->arg);
+	    }
+	    f->skipping = true;
+	    f->pos = f->end;
+	}
+	if (refill(f, err, errlen) != 0)
+	    return -2;
     }
 }
 
 /* fill - the next record of interest of one file into its lookahead */
 static int fill(LOGSRC *s, struct src *f, char *err, size_t errlen)
 {
+    const char *line = NULL;
     long len;
 
     while (!f->have && !f->eof) {
-	if ((len = read_line(s, f, err, errlen)) == -2)
+	if ((len = read_line(s, f, &line, err, errlen)) == -2)
 	    return LOGSRC_EIO;
 	if (len == -1) {
 	    f->eof = true;
 	    break;
 	}
-	if (maillog_parse(s->line, (size_t) len, &f->ck, &f->rec) != MAILLOG_OK)
-	    s->bad(f->name, f->lineno, s->line, (size_t) len, s->arg);
+	if (maillog_parse(line, (size_t) len, &f->ck, &f->rec) != MAILLOG_OK)
+	    s->bad(f->name, f->lineno, line, (size_t) len, s->arg);
 	else if ((f->have = f->rec.kind != MAILLOG_NONE) && f->start == 0)
 	    f->start = f->rec.time;
     }
@@ -178,5 +217,7 @@ void logsrc_close(LOGSRC *s)
     for (size_t i = 0; i < s->n; i++)
 	if (s->v[i].gz != NULL)
 	    gzclose(s->v[i].gz);
+    for (size_t i = 0; i < s->n; i++)
+	free(s->v[i].buf);
     free(s);
 }

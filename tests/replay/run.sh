@@ -77,6 +77,11 @@ years "broken (written today: Dec 31 is last year's)" "$tmp/broken.json"
 expect "broken: the 40 lines that are not syslog lines are counted" "$tmp/broken.json" '"bad_lines":40,'
 expect "broken: and sampled" "$tmp/broken.json" '"bad_samples":\["[^"]+broken.log:[0-9]+: '
 
+{ printf 'Dec 31 23:00:00 mx postfix/smtpd[1]: \0AB\n\0\0\n'; head -c 20000 /dev/zero
+  printf '\nDec 31 23:00:01 mx postfix/qmgr[1]: x\nno newline at the end'; } >"$tmp/nul.log"
+replay "NULs and a 20 KB line of NULs" "$tmp/nul.json" "$tmp/nul.log"
+expect "NULs and a 20 KB line of NULs: 5 lines, 3 of them not understood" "$tmp/nul.json" '"lines":5,"bad_lines":3,'
+
 size=$(wc -c <"$log")
 head -c $((size * 2 / 3)) "$log" >"$tmp/cut.log"
 replay "truncated" "$tmp/cut.json" "$tmp/cut.log"
