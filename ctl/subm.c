@@ -56,19 +56,20 @@ struct subm_join {
     subm_fn fn;
     void *arg;
     uint32_t sets;
-    uint32_t nheap;		/* heap[]: submissions by start time */
+    uint32_t nheap, heap_max;	/* heap[]: submissions by start time */
     uint64_t seq;
     int stop;			/* what the callback returned, once nonzero */
     struct queued *heap;
-    struct subm *slab;		/* SUBM_REORDER_MAX waiting submissions */
+    struct subm *slab;		/* heap_max waiting submissions */
     uint32_t *free_idx, nfree;	/* their free places */
     struct subm_stats st;
     uint32_t used;
     struct slot slots[];	/* sets * WAYS */
 };
 
-/* subm_new - an empty join for up to pending open transactions (0:
- * SUBM_PENDING); NULL when out of memory */
+/* subm_new - an empty join for up to pending open transactions and as
+ * many (at most SUBM_REORDER_MAX) waiting submissions; 0: SUBM_PENDING;
+ * NULL when out of memory */
 SUBM *subm_new(subm_fn fn, void *arg, uint32_t pending)
 {
     uint32_t sets = (pending ? pending : SUBM_PENDING) / WAYS;
@@ -77,15 +78,16 @@ SUBM *subm_new(subm_fn fn, void *arg, uint32_t pending)
     sets = sets ? sets : 1;
     if ((j = calloc(1, sizeof(*j) + sizeof(struct slot) * sets * WAYS)) == NULL)
 	return NULL;
-    j->heap = calloc(SUBM_REORDER_MAX, sizeof(*j->heap));
-    j->slab = calloc(SUBM_REORDER_MAX, sizeof(*j->slab));
-    j->free_idx = calloc(SUBM_REORDER_MAX, sizeof(*j->free_idx));
+    j->heap_max = pending && pending < SUBM_REORDER_MAX ? pending : SUBM_REORDER_MAX;
+    j->heap = calloc(j->heap_max, sizeof(*j->heap));
+    j->slab = calloc(j->heap_max, sizeof(*j->slab));
+    j->free_idx = calloc(j->heap_max, sizeof(*j->free_idx));
     if (j->heap == NULL || j->slab == NULL || j->free_idx == NULL) {
 	subm_free(j);
 	return NULL;
     }
-    for (uint32_t i = 0; i < SUBM_REORDER_MAX; i++)
-	j->free_idx[j->nfree++] = SUBM_REORDER_MAX - 1 - i;
+    for (uint32_t i = 0; i < j->heap_max; i++)
+	j->free_idx[j->nfree++] = j->heap_max - 1 - i;
     j->fn = fn, j->arg = arg, j->sets = sets;
     return j;
 }
@@ -252,7 +254,7 @@ static int emit(SUBM *j, const struct maillog_rec *r, uint32_t time,
     s.live = r->live;
     s.live_stage = r->stage;
     j->st.submissions++;
-    if (j->nheap == SUBM_REORDER_MAX)
+    if (j->nheap == j->heap_max)
 	heap_pop(j);		/* full: the earliest goes now */
     heap_push(j, &s);
     return j->stop;
