@@ -268,6 +268,7 @@ static int on_subm(const struct subm *s, void *arg)
 	return 0;
     }
     r->counted++;
+    r->live[s->live <= MAILLOG_LIVE_DISCARD ? s->live : MAILLOG_LIVE_ACCEPT]++;
     if (r->first == 0)
 	r->first = s->time;
     r->last = s->time;

@@ -93,6 +93,7 @@ struct replay {
     const char *const *files;
     int nfiles;
     uint64_t lines, bad, warm, counted;
+    uint64_t live[MAILLOG_LIVE_DISCARD + 1];	/* what the log says was done */
     uint32_t first, last;	/* of the submissions counted */
     uint64_t newly_stopped, newly_passed;	/* --compare */
     uint32_t nsamples;

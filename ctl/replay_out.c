@@ -209,6 +209,13 @@ int replay_text(const struct replay *r, FILE *out)
 		(unsigned long long) r->join.unjoined,
 		(unsigned long long) r->join.evicted,
 		(unsigned long long) r->who_dropped);
+    fprintf(out, "  live, as the log says: %llu accepted, %llu held, %llu"
+	    " tempfailed, %llu rejected, %llu discarded\n",
+	    (unsigned long long) r->live[MAILLOG_LIVE_ACCEPT],
+	    (unsigned long long) r->live[MAILLOG_LIVE_HOLD],
+	    (unsigned long long) r->live[MAILLOG_LIVE_TEMPFAIL],
+	    (unsigned long long) r->live[MAILLOG_LIVE_REJECT],
+	    (unsigned long long) r->live[MAILLOG_LIVE_DISCARD]);
     fprintf(out, "  %s\n", GEO_NOTE);
     for (int k = 0; k < r->nruns; k++) {
 	const struct replay_run *run = &r->run[k];
@@ -366,6 +373,11 @@ static void json_head(struct json *j, const struct replay *r)
     json_kuint(j, "evicted", r->join.evicted);
     json_kuint(j, "first", r->first);
     json_kuint(j, "last", r->last);
+    json_key(j, "live");
+    json_obj(j);
+    for (int l = MAILLOG_LIVE_ACCEPT; l <= MAILLOG_LIVE_DISCARD; l++)
+	json_kuint(j, maillog_live_name((enum maillog_live) l), r->live[l]);
+    json_obj_end(j);
     json_kstr(j, "geoip", GEO_NOTE);
 }
 

@@ -81,6 +81,10 @@ done
 e2e_assert_match "$json" '"top_logins":\[\{"login":"usr1","countries":6,' \
     "3: usr1 heads the flagged logins with its 6 countries"
 e2e_assert_match "$json" '"bad_lines":0,' "3: every line of Postfix's log understood"
+live_held=$(grep -c 'action=quarantine' "$E2E_DIR/live.txt")
+live_tf=$(grep -c 'action=tempfail' "$E2E_DIR/live.txt")
+e2e_assert_match "$json" "\"live\":\\{\"accept\":[0-9]+,\"hold\":$live_held,\"tempfail\":$live_tf,\"reject\":0," \
+    "3: what the live system did, read from Postfix's lines: $live_held held, $live_tf tempfailed"
 "$RG_CTL" replay -c "$RG_CONF" "$PF_LOG" >"$E2E_DIR/replay.txt"
 e2e_assert_file_match "$E2E_DIR/replay.txt" '^many-countries +0 +0 +[1-9]' "3: the text table has the rule's row"
 "$RG_CTL" replay -c "$RG_CONF" --html "$E2E_DIR/replay.html" "$PF_LOG" >/dev/null

@@ -38,8 +38,8 @@ rules() {
 # years NAME JSONFILE - first submission on 2025-12-31 (from 22:00 UTC),
 # last before 2026-01-04: the year is right across New Year
 years() {
-    first=$(sed -n 's/.*"first":\([0-9]*\),"last":[0-9]*,"geoip".*/\1/p' "$2")
-    last=$(sed -n 's/.*"first":[0-9]*,"last":\([0-9]*\),"geoip".*/\1/p' "$2")
+    first=$(sed -n 's/.*"first":\([0-9]*\),"last":[0-9]*,"live".*/\1/p' "$2")
+    last=$(sed -n 's/.*"first":[0-9]*,"last":\([0-9]*\),"live".*/\1/p' "$2")
     if [ "${first:-0}" -ge 1767218400 ] && [ "$first" -lt 1767225600 ] &&
         [ "${last:-0}" -gt 1767398400 ] && [ "$last" -lt 1767484800 ]; then
         ok "$1: first and last submission in the right years"
