@@ -284,6 +284,10 @@ static int on_subm(const struct subm *s, void *arg)
 
 	r->newly_stopped += !a && b;
 	r->newly_passed += a && !b;
+	a = v[0].action >= CFG_ACTION_TEMPFAIL;
+	b = v[1].action >= CFG_ACTION_TEMPFAIL;
+	r->newly_refused += !a && b;
+	r->no_longer_refused += a && !b;
     }
     return 0;
 }

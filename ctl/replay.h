@@ -95,7 +95,8 @@ struct replay {
     uint64_t lines, bad, warm, counted;
     uint64_t live[MAILLOG_LIVE_DISCARD + 1];	/* what the log says was done */
     uint32_t first, last;	/* of the submissions counted */
-    uint64_t newly_stopped, newly_passed;	/* --compare */
+    uint64_t newly_stopped, newly_passed;	/* --compare: held or refused */
+    uint64_t newly_refused, no_longer_refused;	/* ... tempfail or reject */
     uint32_t nsamples;
     char samples[REPLAY_SAMPLES][REPLAY_SAMPLE_LEN];
     struct subm_stats join;

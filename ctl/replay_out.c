@@ -174,6 +174,9 @@ static void compare_text(const struct replay *r, FILE *out)
     fprintf(out, "  messages newly stopped: %llu, newly let through: %llu\n",
 	    (unsigned long long) r->newly_stopped,
 	    (unsigned long long) r->newly_passed);
+    fprintf(out, "  (held or refused; refused alone: %llu newly, %llu no longer)\n",
+	    (unsigned long long) r->newly_refused,
+	    (unsigned long long) r->no_longer_refused);
     for (uint32_t i = 0; i < r->cap; i++) {
 	const struct replay_who *w = &r->who[i];
 	bool a = w->run[0].stopped > 0, b = w->run[1].stopped > 0;
@@ -347,6 +350,8 @@ static void json_compare(struct json *j, const struct replay *r)
     json_obj(j);
     json_kuint(j, "newly_stopped", r->newly_stopped);
     json_kuint(j, "newly_passed", r->newly_passed);
+    json_kuint(j, "newly_refused", r->newly_refused);
+    json_kuint(j, "no_longer_refused", r->no_longer_refused);
     json_logins(j, r, "logins_caught", 1, 0);
     json_logins(j, r, "logins_freed", 0, 1);
     json_obj_end(j);

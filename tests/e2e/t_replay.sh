@@ -100,6 +100,9 @@ sed -e '/name = "many-countries"/,/block_for = "1h"; },/d' \
 stopped=$(grep -cE 'action=(quarantine|tempfail) rule=[^ ]+ user="usr1"' "$E2E_DIR/live.txt")
 e2e_assert_match "$(cat "$E2E_DIR/compare.json")" "\"compare\":\\{\"newly_stopped\":0,\"newly_passed\":$stopped," \
     "4: without the location rules the $stopped stopped messages of usr1 pass"
+refused=$(grep -cE 'action=tempfail rule=[^ ]+ user="usr1"' "$E2E_DIR/live.txt")
+e2e_assert_match "$(cat "$E2E_DIR/compare.json")" "\"newly_refused\":0,\"no_longer_refused\":$refused," \
+    "4: of them $refused were refused (the others held)"
 e2e_assert_match "$(cat "$E2E_DIR/compare.json")" '"logins_caught":\[\],"logins_freed":\[\{"login":"usr1","rule":"impossible-travel"\}\]' \
     "4: and usr1 is freed"
 "$RG_CTL" replay -c "$E2E_DIR/lenient.conf" --compare "$RG_CONF" "$PF_LOG" >"$E2E_DIR/compare.txt"
