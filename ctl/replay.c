@@ -31,7 +31,7 @@
 #include "text.h"
 #include "txn.h"
 
-#define WHO_CAP_MAX (1u << 22)	/* logins and clients remembered at most */
+#define WHO_CAP_MAX (1u << 20)	/* logins and clients remembered at most */
 #define WHO_FILL_PCT 90		/* the table takes no more past this */
 #define ERR_LEN 4096
 
