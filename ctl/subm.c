@@ -269,9 +269,10 @@ static int pf_end(SUBM *j, const struct maillog_rec *r)
     struct slot copy;
 
     if (s == NULL || s->kind != SLOT_START) {
-	if (r->kind == MAILLOG_PF_MILTER_END || s == NULL)
-	    j->st.unjoined += r->kind == MAILLOG_PF_MILTER_END;
-	return 0;		/* a retry, a local submission, or no start */
+	/* qmgr: a retry or a local submission; cleanup: the end of one
+	 * refused at RCPT already (DONE), or of a start not in the log */
+	j->st.unjoined += s == NULL && r->kind == MAILLOG_PF_MILTER_END;
+	return 0;
     }
     copy = *s;
     drop(j, s);
