@@ -90,6 +90,10 @@ head -c $((size * 2 / 3)) "$log" | gzip | head -c 20000 >"$tmp/cut.log.gz"
 replay "truncated gzip" "$tmp/cutgz.json" "$tmp/cut.log.gz"
 expect "truncated gzip: what was there is replayed" "$tmp/cutgz.json" '"submissions":[1-9]'
 
+gzip -c "$log" >"$tmp/log.gz"
+"$ctl" replay --json -c "$tmp/replay.conf" - <"$tmp/log.gz" >"$tmp/stdin.json" 2>&1
+rules "gzip on standard input" "$tmp/stdin.json"
+
 awk -v d="$tmp" '{ print > (d "/part." (NR % 3)) }' "$log"
 replay "three files out of order" "$tmp/split.json" "$tmp/part.2" "$tmp/part.0" "$tmp/part.1"
 rules "three files out of order" "$tmp/split.json"
