@@ -46,6 +46,8 @@ static const struct {
      "Timed blocks started by rules."},
     {STATS_STATE_ERRORS, "state_errors", "state_errors_total",
      "Transactions given the on_error action: state unavailable."},
+    {STATS_GIVE_BACK_ERRORS, "give_back_errors", "give_back_errors_total",
+     "Unfinished messages whose counts could not be given back."},
     {STATS_EVENTS_SENT, "events_sent", "events_sent_total",
      "Verdict events sent to the collector."},
     {STATS_EVENTS_DROPPED, "events_dropped", "events_dropped_total",

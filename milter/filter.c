@@ -6,8 +6,9 @@
  * Contract: callbacks never block (no DNS, bounded store locks, non-
  * blocking event sends) and never exit. Per-connection state is created
  * in connect and freed in close (which may come with no state at all);
- * per-message state is reset at MAIL FROM and by abort. When relayguard
- * itself fails, the message gets milter.on_error.
+ * per-message state is reset at MAIL FROM, by abort and by close, which
+ * give back what an unfinished message had counted (rules_give_back).
+ * When relayguard itself fails, the message gets milter.on_error.
  */
 #include <libmilter/mfapi.h>
 #include <stdatomic.h>
@@ -125,9 +126,15 @@ static sfsistat judge(SMFICTX *ctx, struct conn *c, enum rules_phase ph,
     return c->v.action == CFG_ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-/* message_reset - forget the previous message of this connection */
+/* message_reset - forget the previous message of this connection; what
+ * it still held counted (aborted, or the connection lost before its end)
+ * is given back. A failed give-back leaves its units counted: counted
+ * too much, never too little. */
 static void message_reset(struct conn *c)
 {
+    if (rules_give_back(c->rt->st, c->login, &c->client, (uint32_t) time(NULL),
+			&c->v) != STORE_OK)
+	store_counter_add(c->rt->st, STATS_GIVE_BACK_ERRORS, 1);
     c->login[0] = c->sender[0] = c->qid[0] = 0;
     c->rcpts = 0;
     c->bytes = 0;
@@ -265,6 +272,7 @@ static sfsistat filter_close(SMFICTX *ctx)
     if (c == NULL)
 	return SMFIS_CONTINUE;
     smfi_setpriv(ctx, NULL);
+    message_reset(c);
     rt_release(c->rt);
     atomic_fetch_sub(&active_conns[c->epoch], 1);
     free(c);

@@ -257,12 +257,12 @@ static uint64_t m_travel_kmh(const struct metrics_ctx *c, uint32_t w,
     return (uint64_t) kmh;
 }
 
-/* counter - a window sum of the user or client, plus this transaction */
+/* counter - a window sum of the user or client, this transaction's units
+ * included (counted before the rules are judged) */
 static uint64_t counter(const struct metrics_ctx *c, enum store_counter k,
-			uint32_t w, uint64_t pend, const char *what,
-			char *ev, size_t evlen)
+			uint32_t w, const char *what, char *ev, size_t evlen)
 {
-    uint64_t v = pend + (c->win ? store_win_sum(c->win, k, c->now, w) : 0);
+    uint64_t v = c->win ? store_win_sum(c->win, k, c->now, w) : 0;
     char d[16];
 
     if (ev == NULL)
@@ -275,19 +275,19 @@ static uint64_t counter(const struct metrics_ctx *c, enum store_counter k,
 static uint64_t m_messages(const struct metrics_ctx *c, uint32_t w,
 			   char *ev, size_t evlen)
 {
-    return counter(c, STORE_MSGS, w, c->pend_msgs, "messages", ev, evlen);
+    return counter(c, STORE_MSGS, w, "messages", ev, evlen);
 }
 
 static uint64_t m_recipients(const struct metrics_ctx *c, uint32_t w,
 			     char *ev, size_t evlen)
 {
-    return counter(c, STORE_RCPTS, w, c->pend_rcpts, "recipients", ev, evlen);
+    return counter(c, STORE_RCPTS, w, "recipients", ev, evlen);
 }
 
 static uint64_t m_bytes(const struct metrics_ctx *c, uint32_t w,
 			char *ev, size_t evlen)
 {
-    return counter(c, STORE_BYTES, w, c->pend_bytes, "bytes", ev, evlen);
+    return counter(c, STORE_BYTES, w, "bytes", ev, evlen);
 }
 
 /* m_users_per_ip - distinct logins seen from the client address */
@@ -324,25 +324,32 @@ static uint64_t m_rogue_listed(const struct metrics_ctx *c, uint32_t w,
     return 1;
 }
 
-/* What each metric is, needs, and when it can be judged. */
+/* What each metric is, needs, and when it can be judged. A counter is
+ * judged in the phase its unit is counted in (messages at MAIL,
+ * recipients at RCPT, bytes at end of message), once: a later phase
+ * would see other sessions' units counted since and refuse a message
+ * that was within the limit when its unit was counted. Address metrics
+ * say something about the client's own address, so they do not apply
+ * to a session relayed by a trusted host. */
 static const struct {
     metric_fn fn;
     unsigned geo_caps;		/* GeoIP data it needs */
     bool user, client;		/* state it needs */
+    bool addr;			/* about the client's address */
     unsigned phases;		/* bit per enum rules_phase */
 } metric_table[CFG_METRIC_COUNT] = {
 #define AT(p) (1u << (p))
-    [CFG_METRIC_DISTINCT_IPS] = {m_distinct_ips, 0, true, false, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_DISTINCT_PREFIXES] = {m_distinct_prefixes, 0, true, false, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_DISTINCT_COUNTRIES] = {m_distinct_countries, GEO_CAP_COUNTRY, true, false, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_DISTINCT_ASNS] = {m_distinct_asns, GEO_CAP_ASN, true, false, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_NEW_COUNTRY] = {m_new_country, GEO_CAP_COUNTRY, true, false, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_TRAVEL_KMH] = {m_travel_kmh, GEO_CAP_LOCATION, true, false, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_MESSAGES] = {m_messages, 0, false, false, AT(RULES_PHASE_MAIL) | AT(RULES_PHASE_EOM)},
-    [CFG_METRIC_RECIPIENTS] = {m_recipients, 0, false, false, AT(RULES_PHASE_RCPT) | AT(RULES_PHASE_EOM)},
-    [CFG_METRIC_BYTES] = {m_bytes, 0, false, false, AT(RULES_PHASE_EOM)},
-    [CFG_METRIC_USERS_PER_IP] = {m_users_per_ip, 0, false, true, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_ROGUE_LISTED] = {m_rogue_listed, 0, false, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_DISTINCT_IPS] = {m_distinct_ips, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_DISTINCT_PREFIXES] = {m_distinct_prefixes, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_DISTINCT_COUNTRIES] = {m_distinct_countries, GEO_CAP_COUNTRY, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_DISTINCT_ASNS] = {m_distinct_asns, GEO_CAP_ASN, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_NEW_COUNTRY] = {m_new_country, GEO_CAP_COUNTRY, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_TRAVEL_KMH] = {m_travel_kmh, GEO_CAP_LOCATION, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_MESSAGES] = {m_messages, 0, false, false, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_RECIPIENTS] = {m_recipients, 0, false, false, false, AT(RULES_PHASE_RCPT)},
+    [CFG_METRIC_BYTES] = {m_bytes, 0, false, false, false, AT(RULES_PHASE_EOM)},
+    [CFG_METRIC_USERS_PER_IP] = {m_users_per_ip, 0, false, true, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_ROGUE_LISTED] = {m_rogue_listed, 0, false, false, true, AT(RULES_PHASE_MAIL)},
 #undef AT
 };
 
@@ -359,6 +366,7 @@ bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c)
     if ((unsigned) m >= CFG_METRIC_COUNT)
 	return false;
     return (c->f->geo_caps & metric_table[m].geo_caps) == metric_table[m].geo_caps
+	&& !(metric_table[m].addr && c->relayed)
 	&& (!metric_table[m].user || c->user != NULL)
 	&& (!metric_table[m].client || c->client != NULL);
 }

@@ -26,9 +26,9 @@ struct metrics_ctx {
     enum rules_class cls;
     const struct store_user *user;	/* NULL without a login */
     const struct store_client *client;	/* NULL when not loaded */
-    const struct store_win *win;	/* the counters this class is judged by */
-    uint32_t pend_msgs, pend_rcpts;	/* this transaction, not yet stored */
-    uint64_t pend_bytes;
+    const struct store_win *win;	/* the counters this class is judged by,
+					 * this transaction's units included */
+    bool relayed;		/* the address is a trusted relay's */
     const struct cfg_override *const *ov;	/* overrides selecting this transaction */
     size_t nov;
 };

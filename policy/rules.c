@@ -6,7 +6,9 @@
  * Contract: no I/O but the store; no clock; no logging. A store failure
  * (lock timeout, table full) yields the configured on_error action, with
  * the status in v->status for the caller to log and count. The verdict
- * struct is reset at the MAIL phase and carried through RCPT and EOM.
+ * struct is reset at the MAIL phase and carried through RCPT and EOM;
+ * it holds what the transaction counted until the end of message keeps
+ * it or a refusal or rules_give_back() returns it (rules.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -44,17 +46,27 @@ void rules_verdict_init(struct rules_verdict *v)
     v->rule = -1;
 }
 
-/* rules_classify - authenticated, trusted, internal or external */
+/* rules_classify - authenticated, trusted, internal or external: a login
+ * makes a session authenticated wherever it comes from (see rules_relayed) */
 enum rules_class rules_classify(const struct cfg *cfg, const char *login,
 				const struct addr *client)
 {
-    if (addr_cidr_list_match(&cfg->networks.trusted, client))
-	return RULES_CLASS_TRUSTED;
     if (login != NULL && *login != 0)
 	return RULES_CLASS_AUTHENTICATED;
+    if (addr_cidr_list_match(&cfg->networks.trusted, client))
+	return RULES_CLASS_TRUSTED;
     if (addr_cidr_list_match(&cfg->networks.internal, client))
 	return RULES_CLASS_INTERNAL;
     return RULES_CLASS_EXTERNAL;
+}
+
+/* rules_relayed - an authenticated session from a trusted network: the
+ * address is the relay's (webmail), so only the login's rates apply */
+bool rules_relayed(const struct cfg *cfg, const char *login,
+		   const struct addr *client)
+{
+    return login != NULL && *login != 0
+	&& addr_cidr_list_match(&cfg->networks.trusted, client);
 }
 
 /* applies - does a rule's applies_to cover this class? */
@@ -192,31 +204,58 @@ static void block_in_force(const struct store_block *b, const char *who,
 		 ? (int) b->rule : -1, true, reason);
 }
 
-/* record - store this phase's observation and copy the state out */
-static int record(const struct rules_facts *f, STORE *st, uint32_t now,
-		  const struct rules_verdict *v, struct store_user *u,
-		  struct store_client *c, bool *have_user)
+/* record_mail - the observation and its message: the address, its place
+ * and login, and one message counted for the login and the client (a
+ * relayed session counts for the login only); copies out */
+static int record_mail(const struct rules_facts *f, STORE *st, uint32_t now,
+		       struct rules_verdict *v, struct store_user *u,
+		       struct store_client *c)
 {
-    enum rules_class cls = v->cls;
-    struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, 0, f->qid,
-	STORE_OBS_NO_LEARN};
-    struct store_client_obs co = {f->client, cls == RULES_CLASS_AUTHENTICATED
-	? f->login : NULL, 0, 0, 0, 0};
-    int s;
+    bool user = v->cls == RULES_CLASS_AUTHENTICATED;
+    struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
+	v->relayed ? STORE_OBS_COUNT_ONLY : STORE_OBS_NO_LEARN, &v->user_held};
+    struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
+	0, &v->client_held};
+    int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
 
-    *have_user = cls == RULES_CLASS_AUTHENTICATED;
-    if (f->phase == RULES_PHASE_EOM) {
-	uo.msgs = co.msgs = 1;
-	uo.rcpts = co.rcpts = f->rcpts;
-	uo.bytes = co.bytes = f->bytes;
-	uo.flags = co.flags = STORE_OBS_COUNT_ONLY;
-	/* Only a message let through teaches the login its country. */
-	if (v->action <= CFG_ACTION_TAG && !v->from_block)
-	    uo.flags |= STORE_OBS_LEARN;
-	u = NULL, c = NULL;	/* judged from the MAIL copy: no copy-out */
-    }
-    s = *have_user ? store_user_update(st, &uo, now, u) : STORE_OK;
-    if (s == STORE_OK)
+    if (s == STORE_OK && !v->relayed)
+	s = store_client_update(st, &co, now, c);
+    return s;
+}
+
+/* record_rcpt - one recipient counted; the windows to judge by */
+static int record_rcpt(const struct rules_facts *f, STORE *st, uint32_t now,
+		       struct rules_verdict *v, struct store_win *uw,
+		       struct store_win *cw)
+{
+    const struct store_span one = {now, 0, 1, 0};
+    int s = STORE_OK;
+
+    if (v->cls == RULES_CLASS_AUTHENTICATED)
+	s = store_user_count(st, f->login, &one, now, &v->user_held, uw);
+    if (s == STORE_OK && !v->relayed)
+	s = store_client_count(st, &f->client, &one, now, &v->client_held, cw);
+    return s;
+}
+
+/* record_eom - the size counted, the queue id kept, and a message let
+ * through so far teaches the login its country; copies out */
+static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
+		      struct rules_verdict *v, struct store_user *u,
+		      struct store_client *c)
+{
+    struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, f->bytes,
+	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held};
+    struct store_client_obs co = {f->client, NULL, 0, 0, f->bytes,
+	STORE_OBS_COUNT_ONLY, &v->client_held};
+    int s = STORE_OK;
+
+    /* Only a message let through teaches the login its country. */
+    if (v->action <= CFG_ACTION_TAG && !v->from_block && !v->relayed)
+	uo.flags |= STORE_OBS_LEARN;
+    if (v->cls == RULES_CLASS_AUTHENTICATED)
+	s = store_user_update(st, &uo, now, u);
+    if (s == STORE_OK && !v->relayed)
 	s = store_client_update(st, &co, now, c);
     return s;
 }
@@ -291,19 +330,78 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
     }
 }
 
-/* keep_copy - what RCPT phases judge from: windows and blocks */
-static void keep_copy(struct rules_verdict *v, const struct store_user *u,
-		      const struct store_client *c)
+/* keep_blocks - the blocks in force at MAIL, for the later phases */
+static void keep_blocks(struct rules_verdict *v, const struct store_user *u,
+			const struct store_client *c)
 {
-    if (u != NULL) {
-	v->user_win = u->win;
+    memset(&v->user_block, 0, sizeof(v->user_block));
+    memset(&v->client_block, 0, sizeof(v->client_block));
+    if (v->cls == RULES_CLASS_AUTHENTICATED)
 	v->user_block = u->block;
-    } else {
-	memset(&v->user_win, 0, sizeof(v->user_win));
-	memset(&v->user_block, 0, sizeof(v->user_block));
+    if (!v->relayed)
+	v->client_block = c->block;
+}
+
+/* refused - will the front end refuse this transaction? (a dry run lets
+ * everything through, so its units stay counted) */
+static bool refused(const struct cfg *cfg, const struct rules_verdict *v)
+{
+    return v->action >= CFG_ACTION_TEMPFAIL && !cfg->milter.dry_run;
+}
+
+/* rules_give_back - take back what a refused or aborted transaction
+ * counted; the first failure (the rest is still tried) */
+int rules_give_back(STORE *st, const char *login, const struct addr *client,
+		    uint32_t now, struct rules_verdict *v)
+{
+    int s = STORE_OK, t = STORE_OK;
+
+    if (v->user_held.n != 0)
+	s = store_user_give_back(st, login, &v->user_held, now);
+    if (v->client_held.n != 0)
+	t = store_client_give_back(st, client, &v->client_held, now);
+    if (s == STORE_NOTFOUND)
+	s = STORE_OK;		/* reset or evicted: nothing left to take */
+    if (t == STORE_NOTFOUND)
+	t = STORE_OK;
+    return s != STORE_OK ? s : t;
+}
+
+/* finish - a refused transaction gives its units back; one let through
+ * at end of message keeps them */
+static void finish(const struct cfg *cfg, STORE *st,
+		   const struct rules_facts *f, uint32_t now,
+		   struct rules_verdict *v)
+{
+    if (refused(cfg, v)) {
+	(void) rules_give_back(st, f->login, &f->client, now, v);
+    } else if (f->phase == RULES_PHASE_EOM) {
+	memset(&v->user_held, 0, sizeof(v->user_held));
+	memset(&v->client_held, 0, sizeof(v->client_held));
     }
-    v->client_win = c->win;
-    v->client_block = c->block;
+}
+
+/* record - count this phase's units; what to judge by into mc */
+static int record(const struct rules_facts *f, STORE *st, uint32_t now,
+		  struct rules_verdict *v, struct metrics_ctx *mc,
+		  struct store_user *u, struct store_client *c)
+{
+    bool user = v->cls == RULES_CLASS_AUTHENTICATED;
+    int s;
+
+    memset(&c->win, 0, sizeof(c->win));
+    memset(&u->win, 0, sizeof(u->win));
+    if (f->phase == RULES_PHASE_RCPT)
+	s = record_rcpt(f, st, now, v, &u->win, &c->win);
+    else if (f->phase == RULES_PHASE_EOM)
+	s = record_eom(f, st, now, v, u, c);
+    else if ((s = record_mail(f, st, now, v, u, c)) == STORE_OK) {
+	keep_blocks(v, u, c);
+	mc->user = user ? u : NULL;
+	mc->client = v->relayed ? NULL : c;
+    }
+    mc->win = user ? &u->win : &c->win;
+    return s;
 }
 
 /* rules_judge - one phase of one transaction */
@@ -314,45 +412,37 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     struct store_client c;
     struct metrics_ctx mc;
     const struct cfg_override *ov[RULES_OVERRIDES_MAX];
-    bool have_user;
     int s;
 
-    if (f->phase == RULES_PHASE_MAIL)
+    if (f->phase == RULES_PHASE_MAIL) {
 	rules_verdict_init(v);
-    v->cls = rules_classify(cfg, f->login, &f->client);
+	v->cls = rules_classify(cfg, f->login, &f->client);
+	v->relayed = rules_relayed(cfg, f->login, &f->client);
+    } else if (refused(cfg, v)) {
+	return STORE_OK;	/* refused already: nothing more counts */
+    }
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
-    /* MAIL stores the observation and copies the state out; RCPT and EOM
-     * judge from that copy plus what this transaction adds (EOM still
-     * stores its counts, without a copy). */
     memset(&mc, 0, sizeof(mc));
-    if (f->phase != RULES_PHASE_RCPT) {
-	if ((s = record(f, st, now, v, &u, &c, &have_user)) != STORE_OK) {
-	    v->status = s;
-	    raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
-	    return s;
+    if ((s = record(f, st, now, v, &mc, &u, &c)) != STORE_OK) {
+	v->status = s;
+	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
+	finish(cfg, st, f, now, v);
+	return s;
+    }
+    if (!(v->whitelisted = whitelisted(cfg, f))) {
+	if (f->phase == RULES_PHASE_MAIL) {
+	    block_in_force(&v->user_block, "login", now, v);
+	    block_in_force(&v->client_block, "client", now, v);
 	}
+	mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
+	mc.relayed = v->relayed;
+	mc.ov = ov;
+	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
+				 RULES_OVERRIDES_MAX);
+	evaluate(cfg, st, &mc, now, v);
     }
-    if (f->phase == RULES_PHASE_MAIL) {
-	keep_copy(v, have_user ? &u : NULL, &c);
-	mc.user = have_user ? &u : NULL;
-	mc.client = &c;
-    }
-    if ((v->whitelisted = whitelisted(cfg, f)))
-	return STORE_OK;
-    if (f->phase == RULES_PHASE_MAIL) {
-	block_in_force(&v->user_block, "login", now, v);
-	block_in_force(&v->client_block, "client", now, v);
-    }
-    mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
-    mc.win = v->cls == RULES_CLASS_AUTHENTICATED ? &v->user_win : &v->client_win;
-    mc.pend_msgs = 1;
-    mc.pend_rcpts = f->rcpts;
-    mc.pend_bytes = f->phase == RULES_PHASE_EOM ? f->bytes : 0;
-    mc.ov = ov;
-    mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
-			     RULES_OVERRIDES_MAX);
-    evaluate(cfg, st, &mc, now, v);
+    finish(cfg, st, f, now, v);
     return STORE_OK;
 }
 

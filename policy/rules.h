@@ -8,6 +8,21 @@
  * struct, which carries what earlier phases found. Actions that need the
  * message (tag, quarantine) are decided early and applied at end of
  * message; tempfail and reject apply at once.
+ *
+ * Counting holds under parallel sessions of one login: each unit is
+ * counted in the shared store the moment it is known (the message at
+ * MAIL, a recipient at each RCPT, the size at end of message) and the
+ * rule compares the sum after that increment, so of N parallel messages
+ * over a limit of L exactly the ones past L see a sum above it and are
+ * refused at MAIL or RCPT. A transaction the engine refuses gives its
+ * units back at once; one the MTA aborts (or a lost connection) gives
+ * them back through rules_give_back(), which the front end calls from
+ * its abort and close paths. A refused transaction counts nothing more.
+ *
+ * An authenticated session from a trusted network (webmail, a relay of
+ * the site's own) is judged on the login's rates only (v->relayed): its
+ * address, place and logins are the relay's, so the address metrics do
+ * not apply, the address is not learned and the relay is not counted.
  */
 #ifndef RG_RULES_H
 #define RG_RULES_H
@@ -53,16 +68,18 @@ struct rules_verdict {
     enum cfg_action action;	/* strongest so far in this transaction */
     int rule;			/* the rule behind action, -1: none */
     bool from_block;		/* a block in force decided it */
+    bool relayed;		/* authenticated, from a trusted network */
     bool whitelisted;		/* never judged */
     bool block_set;		/* this transaction started a block */
     uint32_t block_until;
     int status;			/* enum store_status of a state failure */
     char reason[RULES_REASON_MAX];
-    /* What the MAIL phase saw: RCPT and end of message judge from this
-     * copy plus what the transaction adds, so a recipient costs no lock
-     * and the end of message no copy-out. */
-    struct store_win user_win, client_win;
+    /* The blocks in force at MAIL, and what this transaction has counted
+     * so far (its message at MAIL, each recipient at RCPT, its size at
+     * end of message): given back if it is refused or aborted, kept once
+     * the end of message lets it through. */
     struct store_block user_block, client_block;
+    struct store_held user_held, client_held;
 };
 
 struct rules_reply {
@@ -79,6 +96,10 @@ void rules_reply_for(const struct cfg *cfg, const struct rules_verdict *v,
 		     struct rules_reply *r);
 enum rules_class rules_classify(const struct cfg *cfg, const char *login,
 				const struct addr *client);
+bool rules_relayed(const struct cfg *cfg, const char *login,
+		   const struct addr *client);
+int rules_give_back(STORE *st, const char *login, const struct addr *client,
+		    uint32_t now, struct rules_verdict *v);
 const char *rules_class_name(enum rules_class c);
 uint64_t rules_limit_for(const struct cfg *cfg, size_t rule, const char *login,
 			 const char *sender, const struct addr *client);

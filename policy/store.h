@@ -129,6 +129,25 @@ struct store_win {
 
 enum store_counter { STORE_MSGS, STORE_RCPTS, STORE_BYTES };
 
+/* What one transaction counted in one entry's windows, by the minute it
+ * went in, so that a refused or aborted transaction can give it back
+ * into the buckets it went into (store_*_give_back). born is the entry's
+ * first_seen when the units were counted: an entry reset or evicted and
+ * made anew since holds none of them. A transaction spanning more than
+ * STORE_HELD_SPANS minutes notes the rest in its last span. */
+#define STORE_HELD_SPANS 4
+struct store_span {
+    uint32_t t;			/* a time inside the minute counted in */
+    uint32_t msgs, rcpts;
+    uint64_t bytes;
+};
+
+struct store_held {
+    uint32_t born;		/* the entry's first_seen; 0: nothing held */
+    uint32_t n;			/* spans used */
+    struct store_span span[STORE_HELD_SPANS];
+};
+
 enum store_setby { STORE_BY_NONE, STORE_BY_RULE, STORE_BY_ADMIN };
 
 struct store_block {
@@ -187,6 +206,7 @@ struct store_user_obs {
     uint64_t bytes;
     const char *qid;		/* NULL or "" if none yet */
     unsigned flags;		/* STORE_OBS_* */
+    struct store_held *held;	/* NULL, or where the units counted are noted */
 };
 
 /* Observation flags: COUNT_ONLY adds to the windows (and the queue ids)
@@ -207,6 +227,7 @@ struct store_client_obs {
     uint32_t msgs, rcpts;
     uint64_t bytes;
     unsigned flags;		/* STORE_OBS_* */
+    struct store_held *held;	/* NULL, or where the units counted are noted */
 };
 
 struct store_stats {
@@ -249,6 +270,15 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out);
 int store_user_get(STORE *st, const char *login, uint32_t now,
 		   struct store_user *out);
+/* Count units at now (creating the entry), note them in held (may be
+ * NULL) and copy the windows out (may be NULL): a recipient reserved at
+ * RCPT TO. Give back what held notes, then empty it: STORE_NOTFOUND if
+ * the entry is gone (nothing to give back). */
+int store_user_count(STORE *st, const char *login, const struct store_span *d,
+		     uint32_t now, struct store_held *held,
+		     struct store_win *out);
+int store_user_give_back(STORE *st, const char *login,
+			 struct store_held *held, uint32_t now);
 int store_user_block(STORE *st, const char *login, const struct store_block *b,
 		     uint32_t now);
 int store_user_unblock(STORE *st, const char *login, uint32_t now);
@@ -258,6 +288,11 @@ int store_client_update(STORE *st, const struct store_client_obs *obs,
 			uint32_t now, struct store_client *out);
 int store_client_get(STORE *st, const struct addr *ip, uint32_t now,
 		     struct store_client *out);
+int store_client_count(STORE *st, const struct addr *ip,
+		       const struct store_span *d, uint32_t now,
+		       struct store_held *held, struct store_win *out);
+int store_client_give_back(STORE *st, const struct addr *ip,
+			   struct store_held *held, uint32_t now);
 int store_client_block(STORE *st, const struct addr *ip,
 		       const struct store_block *b, uint32_t now);
 int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now);
@@ -287,6 +322,14 @@ void store_win_add(struct store_win *w, uint32_t now, uint32_t msgs,
 		   uint32_t rcpts, uint64_t bytes);
 uint64_t store_win_sum(const struct store_win *w, enum store_counter c,
 		       uint32_t now, uint32_t window_s);
+/* Take back units added at t, from t's buckets while they are still in
+ * their rings (never below zero); a ring that moved past t keeps them
+ * out of every window already. */
+void store_win_take(struct store_win *w, uint32_t t, uint32_t msgs,
+		    uint32_t rcpts, uint64_t bytes);
+/* Note units counted at now in held for an entry born at born. */
+void store_held_note(struct store_held *h, uint32_t born, uint32_t now,
+		     uint32_t msgs, uint32_t rcpts, uint64_t bytes);
 
 const char *store_strerror(int status);
 

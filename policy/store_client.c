@@ -12,7 +12,8 @@
  * keyed hash (store_login_hash32) and when it was last seen from this
  * client: up to STORE_CLIENT_LOGINS distinct logins, a new one replacing
  * the one seen longest ago (not with STORE_OBS_COUNT_ONLY). An expired
- * block is cleared on the way.
+ * block is cleared on the way. Units counted for a transaction in flight
+ * are noted and given back as for users (store_user.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,11 +110,69 @@ int store_client_update(STORE *st, const struct store_client_obs *obs,
     if (c->block.until != 0 && !store_block_active(&c->block, now))
 	memset(&c->block, 0, sizeof(c->block));
     store_win_add(&c->win, now, obs->msgs, obs->rcpts, obs->bytes);
+    store_held_note(obs->held, c->l.first_seen, now, obs->msgs, obs->rcpts,
+		    obs->bytes);
     if (has_login && !(obs->flags & STORE_OBS_COUNT_ONLY))
 	client_login(c, lh, now);
     if (out != NULL)
 	store_client_copy(c, now, out);
     store_unlock(&st->clients, r.s);
+    return STORE_OK;
+}
+
+/* store_client_count - count units at now, note them, copy the windows */
+int store_client_count(STORE *st, const struct addr *ip,
+		       const struct store_span *d, uint32_t now,
+		       struct store_held *held, struct store_win *out)
+{
+    struct client_ref r;
+    struct store_crec *c;
+    uint32_t idx;
+    int rc;
+
+    if (st == NULL || d == NULL || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if ((rc = client_ref(st, ip, &r)) != STORE_OK
+	|| (rc = store_entry_lock(st, &st->clients, r.h, r.ip.b,
+				  STORE_ENTRY_ADD | STORE_ENTRY_TOUCH, now,
+				  &idx)) != STORE_OK)
+	return rc;
+    c = store_slot(&st->clients, r.s, idx);
+    if (now > c->l.last_seen)
+	c->l.last_seen = now;
+    store_win_add(&c->win, now, d->msgs, d->rcpts, d->bytes);
+    store_held_note(held, c->l.first_seen, now, d->msgs, d->rcpts, d->bytes);
+    if (out != NULL)
+	*out = c->win;
+    store_unlock(&st->clients, r.s);
+    return STORE_OK;
+}
+
+/* store_client_give_back - take back what a transaction counted */
+int store_client_give_back(STORE *st, const struct addr *ip,
+			   struct store_held *held, uint32_t now)
+{
+    struct client_ref r;
+    struct store_crec *c;
+    uint32_t idx;
+    int rc;
+
+    if (st == NULL || held == NULL || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if (held->n == 0)
+	return STORE_OK;
+    if ((rc = client_ref(st, ip, &r)) != STORE_OK
+	|| (rc = store_entry_lock(st, &st->clients, r.h, r.ip.b, 0, now,
+				  &idx)) != STORE_OK) {
+	if (rc == STORE_NOTFOUND)
+	    memset(held, 0, sizeof(*held));
+	return rc;
+    }
+    c = store_slot(&st->clients, r.s, idx);
+    if (c->l.first_seen == held->born)
+	store_held_take(&c->win, held);
+    store_unlock(&st->clients, r.s);
+    memset(held, 0, sizeof(*held));
     return STORE_OK;
 }
 

@@ -280,5 +280,6 @@ void store_client_copy(const struct store_crec *r, uint32_t now,
 
 /* store_win.c: the part of store_win_add that acts on the live slot */
 void store_win_roll(struct store_win *w, uint32_t now);
+void store_held_take(struct store_win *w, const struct store_held *h);
 
 #endif

@@ -25,6 +25,13 @@
  * An expired block is cleared on the way. With STORE_OBS_COUNT_ONLY (the
  * end of a message whose login was observed at MAIL FROM) only last_seen,
  * the recency, the windows and the queue ids change.
+ *
+ * Counting for a transaction in flight: an observation or a count
+ * (store_user_count) notes the units it added in the caller's struct
+ * store_held; store_user_give_back takes them back out of the buckets
+ * they went into (store_win.c) when the transaction is refused or
+ * aborted, unless the entry has been reset or evicted since (its
+ * first_seen differs): a new entry never pays for an old one's units.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +186,8 @@ static void user_apply(const STORE *st, struct store_urec *u,
     if (u->block.until != 0 && !store_block_active(&u->block, now))
 	memset(&u->block, 0, sizeof(u->block));
     store_win_add(&u->win, now, obs->msgs, obs->rcpts, obs->bytes);
+    store_held_note(obs->held, u->l.first_seen, now, obs->msgs, obs->rcpts,
+		    obs->bytes);
     if (obs->qid != NULL && obs->qid[0] != '\0')
 	user_qid(u, obs->qid);
     if (obs->flags & STORE_OBS_COUNT_ONLY) {
@@ -274,6 +283,62 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
 	out->prev_login = prev;
     }
     store_unlock(&st->users, r.s);
+    return STORE_OK;
+}
+
+/* store_user_count - count units at now, note them, copy the windows */
+int store_user_count(STORE *st, const char *login, const struct store_span *d,
+		     uint32_t now, struct store_held *held,
+		     struct store_win *out)
+{
+    struct store_urec *u;
+    struct user_ref r;
+    uint32_t idx;
+    int rc;
+
+    if (st == NULL || d == NULL || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if ((rc = user_ref(st, login, &r)) != STORE_OK
+	|| (rc = store_entry_lock(st, &st->users, r.h, r.key,
+				  STORE_ENTRY_ADD | STORE_ENTRY_TOUCH, now,
+				  &idx)) != STORE_OK)
+	return rc;
+    u = store_slot(&st->users, r.s, idx);
+    if (now > u->l.last_seen)
+	u->l.last_seen = now;
+    store_win_add(&u->win, now, d->msgs, d->rcpts, d->bytes);
+    store_held_note(held, u->l.first_seen, now, d->msgs, d->rcpts, d->bytes);
+    if (out != NULL)
+	*out = u->win;
+    store_unlock(&st->users, r.s);
+    return STORE_OK;
+}
+
+/* store_user_give_back - take back what a transaction counted */
+int store_user_give_back(STORE *st, const char *login,
+			 struct store_held *held, uint32_t now)
+{
+    struct store_urec *u;
+    struct user_ref r;
+    uint32_t idx;
+    int rc;
+
+    if (st == NULL || held == NULL || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if (held->n == 0)
+	return STORE_OK;
+    if ((rc = user_ref(st, login, &r)) != STORE_OK
+	|| (rc = store_entry_lock(st, &st->users, r.h, r.key, 0, now,
+				  &idx)) != STORE_OK) {
+	if (rc == STORE_NOTFOUND)
+	    memset(held, 0, sizeof(*held));
+	return rc;
+    }
+    u = store_slot(&st->users, r.s, idx);
+    if (u->l.first_seen == held->born)
+	store_held_take(&u->win, held);
+    store_unlock(&st->users, r.s);
+    memset(held, 0, sizeof(*held));
     return STORE_OK;
 }
 

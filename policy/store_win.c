@@ -23,6 +23,15 @@
  * minute boundary; the missing, partly covered sixteenth is not counted),
  * longer ones and all byte sums the hour ring, up to a day; longer
  * windows are cut to a day.
+ *
+ * Give-backs (store_win_take) undo an add of a transaction that was
+ * refused or aborted. They go into the bucket the add went into, found
+ * from the add's time, and never move a ring: if the ring has rotated
+ * past that bucket meanwhile (the minute ring after 15 minutes, the hour
+ * ring after a day), the units have left every window that ring serves
+ * and nothing is taken there; another bucket never pays for them. A
+ * bucket never goes below zero (it may have saturated on the add).
+ * store_held_note keeps, per transaction, the minutes its units went in.
  */
 #include <string.h>
 
@@ -93,11 +102,23 @@ void store_win_roll(struct store_win *w, uint32_t now)
     (void) hour_slot(w, now);
 }
 
+/* win_units - bytes in STORE_BYTES_UNIT, rounded up */
+static inline uint64_t win_units(uint64_t bytes)
+{
+    return bytes / STORE_BYTES_UNIT + (bytes % STORE_BYTES_UNIT != 0);
+}
+
+/* win_less - saturating subtraction from a 16-bit bucket */
+static inline uint16_t win_less(uint16_t a, uint64_t b)
+{
+    return b >= a ? 0 : (uint16_t) (a - b);
+}
+
 /* store_win_add - count msgs, rcpts and bytes at now */
 void store_win_add(struct store_win *w, uint32_t now, uint32_t msgs,
 		   uint32_t rcpts, uint64_t bytes)
 {
-    uint64_t units = bytes / STORE_BYTES_UNIT + (bytes % STORE_BYTES_UNIT != 0);
+    uint64_t units = win_units(bytes);
     int slot;
 
     if (w == NULL)
@@ -165,4 +186,66 @@ uint64_t store_win_sum(const struct store_win *w, enum store_counter c,
 			 w->hour_epoch, now, window_s);
     }
     return 0;
+}
+
+/* held_slot - the slot of bucket e in a ring whose newest is epoch, or
+ * -1 if e is newer (never added here) or has left the ring */
+static inline int held_slot(uint32_t epoch, uint32_t e, unsigned n)
+{
+    if (e > epoch || epoch - e >= n)
+	return -1;
+    return (int) (e % n);
+}
+
+/* store_win_take - give back units added at t, where they went */
+void store_win_take(struct store_win *w, uint32_t t, uint32_t msgs,
+		    uint32_t rcpts, uint64_t bytes)
+{
+    int slot;
+
+    if (w == NULL)
+	return;
+    if ((slot = held_slot(w->min_epoch, t / WIN_MIN_S, STORE_MIN_BUCKETS)) >= 0) {
+	w->m_msgs[slot] = win_less(w->m_msgs[slot], msgs);
+	w->m_rcpts[slot] = win_less(w->m_rcpts[slot], rcpts);
+    }
+    if ((slot = held_slot(w->hour_epoch, t / WIN_HOUR_S, STORE_HOUR_BUCKETS)) >= 0) {
+	w->h_msgs[slot] = win_less(w->h_msgs[slot], msgs);
+	w->h_rcpts[slot] = win_less(w->h_rcpts[slot], rcpts);
+	w->h_bytes[slot] = win_less(w->h_bytes[slot], win_units(bytes));
+    }
+}
+
+/* store_held_note - units counted at now in an entry born at born; an
+ * entry made anew since the last note drops what the old one held */
+void store_held_note(struct store_held *h, uint32_t born, uint32_t now,
+		     uint32_t msgs, uint32_t rcpts, uint64_t bytes)
+{
+    struct store_span *sp;
+
+    if (h == NULL || (msgs == 0 && rcpts == 0 && bytes == 0))
+	return;
+    if (h->born != born || h->n > STORE_HELD_SPANS) {
+	memset(h, 0, sizeof(*h));
+	h->born = born;
+    }
+    sp = h->n > 0 ? &h->span[h->n - 1] : NULL;
+    if (sp == NULL || (sp->t / WIN_MIN_S != now / WIN_MIN_S
+		       && h->n < STORE_HELD_SPANS)) {
+	sp = &h->span[h->n++];
+	sp->t = now;
+    }
+    sp->msgs += msgs;
+    sp->rcpts += rcpts;
+    sp->bytes += bytes;
+}
+
+/* store_held_take - give back every span of held from a live window */
+void store_held_take(struct store_win *w, const struct store_held *h)
+{
+    uint32_t n = h->n < STORE_HELD_SPANS ? h->n : STORE_HELD_SPANS;
+
+    for (uint32_t i = 0; i < n; i++)
+	store_win_take(w, h->span[i].t, h->span[i].msgs, h->span[i].rcpts,
+		       h->span[i].bytes);
 }

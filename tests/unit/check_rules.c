@@ -343,15 +343,18 @@ START_TEST(test_classify)
     static const struct {
 	const char *login, *client;
 	enum rules_class want;
+	bool relayed;
     } cases[] = {
-	{"u", "10.9.1.1", RULES_CLASS_TRUSTED},
-	{NULL, "127.0.0.1", RULES_CLASS_TRUSTED},
-	{"u", "10.1.1.1", RULES_CLASS_AUTHENTICATED},
-	{"u", "198.51.100.1", RULES_CLASS_AUTHENTICATED},
-	{"", "10.1.1.1", RULES_CLASS_INTERNAL},
-	{NULL, "fd00::1", RULES_CLASS_INTERNAL},
-	{NULL, "198.51.100.1", RULES_CLASS_EXTERNAL},
-	{"", "2001:db8::1", RULES_CLASS_EXTERNAL},
+	/* a login through a trusted relay (webmail) is still judged */
+	{"u", "10.9.1.1", RULES_CLASS_AUTHENTICATED, true},
+	{NULL, "10.9.1.1", RULES_CLASS_TRUSTED, false},
+	{"", "127.0.0.1", RULES_CLASS_TRUSTED, false},
+	{"u", "10.1.1.1", RULES_CLASS_AUTHENTICATED, false},
+	{"u", "198.51.100.1", RULES_CLASS_AUTHENTICATED, false},
+	{"", "10.1.1.1", RULES_CLASS_INTERNAL, false},
+	{NULL, "fd00::1", RULES_CLASS_INTERNAL, false},
+	{NULL, "198.51.100.1", RULES_CLASS_EXTERNAL, false},
+	{"", "2001:db8::1", RULES_CLASS_EXTERNAL, false},
     };
     struct env e;
     struct addr a;
@@ -364,6 +367,8 @@ START_TEST(test_classify)
 	ck_assert_msg(rules_classify(e.cfg, cases[i].login, &a) == cases[i].want,
 		      "case %zu: %s", i, rules_class_name(rules_classify(e.cfg,
 						     cases[i].login, &a)));
+	ck_assert_msg(rules_relayed(e.cfg, cases[i].login, &a)
+		      == cases[i].relayed, "case %zu: relayed", i);
     }
     ck_assert_str_eq(rules_class_name(RULES_CLASS_TRUSTED), "trusted");
     ck_assert_str_eq(rules_class_name((enum rules_class) 99), "?");
