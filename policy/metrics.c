@@ -194,11 +194,18 @@ static bool granted(const struct metrics_ctx *c, const char *cc)
     return false;
 }
 
+/* user_age - seconds since the login was first seen; 0 when another
+ * writer's clock was ahead of ours (never a wrapped difference) */
+static uint32_t user_age(const struct metrics_ctx *c)
+{
+    return c->now > c->user->first_seen ? c->now - c->user->first_seen : 0;
+}
+
 /* usual - learned (seen while learning, or on enough days) or granted */
 static bool usual(const struct metrics_ctx *c, const struct store_country *k)
 {
-    uint32_t learn_end = (c->user->first_seen + c->cfg->policy.learning_s)
-	/ SECONDS_PER_DAY;
+    uint64_t learn_end = ((uint64_t) c->user->first_seen
+			  + c->cfg->policy.learning_s) / SECONDS_PER_DAY;
 
     return k->first_day < learn_end || k->days >= METRICS_USUAL_MIN_DAYS
 	|| granted(c, k->cc);
@@ -214,7 +221,7 @@ static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
     bool is_usual = false;
 
     (void) w;
-    if (cc[0] == 0 || c->now - c->user->first_seen < c->cfg->policy.learning_s)
+    if (cc[0] == 0 || user_age(c) < c->cfg->policy.learning_s)
 	return 0;
     for (i = 0; i < STORE_COUNTRIES; i++) {
 	const struct store_country *k = &c->user->countries[i];
@@ -233,6 +240,15 @@ static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
     return 1;
 }
 
+/* kmh_value - a speed as a metric value: a speed that is not a number
+ * (or negative) is none, one past any limit is capped */
+static uint64_t kmh_value(double kmh)
+{
+    if (!(kmh > 0))
+	return 0;
+    return kmh >= (double) UINT32_MAX ? UINT32_MAX : (uint64_t) kmh;
+}
+
 /* m_travel_kmh - speed from the previous located login to this one */
 static uint64_t m_travel_kmh(const struct metrics_ctx *c, uint32_t w,
 			     char *ev, size_t evlen)
@@ -248,13 +264,13 @@ static uint64_t m_travel_kmh(const struct metrics_ctx *c, uint32_t w,
 	return 0;
     kmh = rules_travel_kmh(from, &to);
     if (ev == NULL)
-	return (uint64_t) kmh;
+	return kmh_value(kmh);
     rules_format_duration(c->now > from->time ? c->now - from->time : 0, ago,
 			  sizeof(ago));
     snprintf(ev, evlen, "%.0f km/h: %.0f km from the login %s before",
 	     kmh, geo_distance_km(from->lat_c / 100.0, from->lon_c / 100.0,
 				  to.lat_c / 100.0, to.lon_c / 100.0), ago);
-    return (uint64_t) kmh;
+    return kmh_value(kmh);
 }
 
 /* counter - a window sum of the user or client, this transaction's units

@@ -21,6 +21,8 @@
 
 #define MIN_TRAVEL_S 60		/* logins closer in time count as a minute */
 #define SECONDS_PER_HOUR 3600.0
+#define LAT_MAX_C 9000		/* latitude bound in centidegrees */
+#define LON_MAX_C 18000		/* longitude bound in centidegrees */
 #define RULES_OVERRIDES_MAX 64	/* overrides one transaction can match */
 #define RULES_LIMIT_TEXT 32	/* room for " (limit N)" after evidence */
 
@@ -485,16 +487,28 @@ void rules_format_duration(uint32_t s, char *buf, size_t len)
 	snprintf(buf, len, "0s");
 }
 
-/* rules_travel_kmh - speed between two places, accuracy radii forgiven */
+/* place_valid - a place's coordinates are on the globe (a stored place
+ * comes from a file any writer can damage) */
+static bool place_valid(const struct store_place *p)
+{
+    return p->lat_c >= -LAT_MAX_C && p->lat_c <= LAT_MAX_C
+	&& p->lon_c >= -LON_MAX_C && p->lon_c <= LON_MAX_C;
+}
+
+/* rules_travel_kmh - speed between two places, accuracy radii forgiven;
+ * 0 when either place is not on the globe */
 double rules_travel_kmh(const struct store_place *from,
 			const struct store_place *to)
 {
-    double km = geo_distance_km(from->lat_c / 100.0, from->lon_c / 100.0,
-				to->lat_c / 100.0, to->lon_c / 100.0);
+    double km;
     uint32_t dt = to->time > from->time ? to->time - from->time : 0;
 
+    if (!place_valid(from) || !place_valid(to))
+	return 0;
+    km = geo_distance_km(from->lat_c / 100.0, from->lon_c / 100.0,
+			 to->lat_c / 100.0, to->lon_c / 100.0);
     km -= (double) from->acc_km + (double) to->acc_km;
-    if (km <= 0)
+    if (!(km > 0))		/* NaN too */
 	return 0;
     if (dt < MIN_TRAVEL_S)
 	dt = MIN_TRAVEL_S;
