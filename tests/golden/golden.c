@@ -12,6 +12,13 @@
  *   unblock LOGIN|IP
  *   rogue IP                    the client is on the collector's list
  *   sender ADDRESS              MAIL FROM of the following events
+ *   parallel N TIME LOGIN CLIENT RCPTS SIZE ACCEPTED EXPECT
+ *                               N sessions open at once (every MAIL, the
+ *                               recipients round by round, every end of
+ *                               message): ACCEPTED get through, the rest
+ *                               get EXPECT
+ *   count LOGIN messages|recipients|bytes WINDOW N
+ *                               the login's counter over WINDOW is N
  * TIME is an offset from the start ("0", "10m") or "+DURATION" from the
  * previous event. LOGIN is "-" for none. "{i}" in LOGIN or CLIENT becomes
  * the repetition number (1..N). EXPECT is ACTION, ACTION/RULE, or
@@ -35,6 +42,7 @@
 #define START_TIME 1767600000u	/* 2026-01-05 08:00:00 UTC, a Monday */
 #define LINE_MAX_LEN 1024
 #define ERR_LEN 4096
+#define PARALLEL_MAX 64	/* sessions of one "parallel" line */
 
 struct run {
     const char *file;
@@ -93,6 +101,24 @@ static bool is_rogue(const struct run *r, const struct addr *a)
 	if (addr_equal(&r->rogue[i], a))
 	    return true;
     return false;
+}
+
+/* mail_facts - the facts of a transaction's MAIL phase */
+static void mail_facts(struct run *r, const char *login, const char *client,
+		       struct rules_facts *f)
+{
+    struct geo_info gi;
+
+    memset(f, 0, sizeof(*f));
+    f->login = strcmp(login, "-") == 0 ? NULL : login;
+    f->sender = r->sender[0] ? r->sender : NULL;
+    if (addr_parse(client, &f->client) != 0)
+	die(r, "bad client address", client);
+    (void) geo_lookup(r->geo, &f->client, &gi);	/* partial answers count */
+    rules_geo_facts(&gi, &f->geo);
+    f->geo_caps = geo_caps(r->geo);
+    f->rogue_listed = is_rogue(r, &f->client);
+    f->phase = RULES_PHASE_MAIL;
 }
 
 /* transaction - MAIL, RCPT..., EOM through the engine (txn_run, the
@@ -162,6 +188,100 @@ static void event(struct run *r, int n, char **tok)
 	       client, got, v.reason, expect_ok(tok[5], got) ? "" : " EXPECTED ",
 	       expect_ok(tok[5], got) ? "" : tok[5]);
     if (!expect_ok(tok[5], got))
+	r->failures++;
+}
+
+/* One of the sessions of a "parallel" line. */
+struct session {
+    struct rules_facts f;
+    struct rules_verdict v;
+    bool over;			/* refused, or through its end of message */
+};
+
+/* parallel_phase - one phase of every session still open */
+static void parallel_phase(struct run *r, struct session *s, int n,
+			   enum rules_phase ph, unsigned long size)
+{
+    for (int i = 0; i < n; i++) {
+	if (s[i].over)
+	    continue;
+	s[i].f.phase = ph;
+	if (ph == RULES_PHASE_RCPT)
+	    s[i].f.rcpts++;
+	if (ph == RULES_PHASE_EOM) {
+	    s[i].f.bytes = size;
+	    s[i].f.qid = "GOLDENQID";
+	}
+	rules_judge(r->cfg, r->st, &s[i].f, r->now, &s[i].v);
+	s[i].over = ph == RULES_PHASE_EOM || rules_act_now(&s[i].v, ph);
+    }
+}
+
+/* parallel - N sessions open at once: every MAIL, then the recipients
+ * round by round, then every end of message; ACCEPTED of them must get
+ * through and the others get EXPECT (tok: N TIME LOGIN CLIENT RCPTS SIZE
+ * ACCEPTED EXPECT) */
+static void parallel(struct run *r, char **tok)
+{
+    static struct session s[PARALLEL_MAX];
+    int i, n = atoi(tok[0]), want = atoi(tok[6]), through = 0;
+    unsigned k, rcpts = (unsigned) atoi(tok[4]);
+    char got[128];
+
+    if (n < 1 || n > PARALLEL_MAX)
+	die(r, "parallel: 1 to 64 sessions", tok[0]);
+    r->now = parse_time(r, tok[1]);
+    for (i = 0; i < n; i++) {
+	mail_facts(r, tok[2], tok[3], &s[i].f);
+	s[i].over = false;
+    }
+    parallel_phase(r, s, n, RULES_PHASE_MAIL, 0);
+    for (k = 0; k < rcpts; k++)
+	parallel_phase(r, s, n, RULES_PHASE_RCPT, 0);
+    parallel_phase(r, s, n, RULES_PHASE_EOM, (unsigned long) atol(tok[5]));
+    for (i = 0; i < n; i++) {
+	verdict_text(r, &s[i].v, got, sizeof(got));
+	r->events++;
+	if (s[i].v.action < CFG_ACTION_TEMPFAIL)
+	    through++;
+	else if (!expect_ok(tok[7], got)) {
+	    printf("%s:%d: session %d -> %s (%s) EXPECTED %s\n", r->file,
+		   r->line, i + 1, got, s[i].v.reason, tok[7]);
+	    r->failures++;
+	}
+    }
+    if (r->verbose || through != want)
+	printf("%s:%d: %d of %d sessions through%s%s\n", r->file, r->line,
+	       through, n, through != want ? " EXPECTED " : "",
+	       through != want ? tok[6] : "");
+    if (through != want)
+	r->failures++;
+}
+
+/* count - a login's counter over a window must be N (tok: count LOGIN
+ * messages|recipients|bytes WINDOW N) */
+static void count(struct run *r, char **tok)
+{
+    static const char *const names[] = {"messages", "recipients", "bytes"};
+    struct store_user u;
+    uint64_t ms, got = 0;
+    char err[128];
+    size_t k;
+
+    for (k = 0; k < 3 && strcmp(tok[2], names[k]) != 0; k++)
+	;
+    if (k == 3 || cfg_parse_duration(tok[3], &ms, err, sizeof(err)) != 0)
+	die(r, "count LOGIN messages|recipients|bytes WINDOW N", tok[2]);
+    if (store_user_get(r->st, tok[1], r->now, &u) == STORE_OK)
+	got = store_win_sum(&u.win, (enum store_counter) k, r->now,
+			    (uint32_t) (ms / 1000));
+    r->events++;
+    if (r->verbose || got != strtoull(tok[4], NULL, 10))
+	printf("%s:%d: %s has %llu %s in %s%s%s\n", r->file, r->line, tok[1],
+	       (unsigned long long) got, tok[2], tok[3],
+	       got != strtoull(tok[4], NULL, 10) ? " EXPECTED " : "",
+	       got != strtoull(tok[4], NULL, 10) ? tok[4] : "");
+    if (got != strtoull(tok[4], NULL, 10))
 	r->failures++;
 }
 
@@ -256,7 +376,11 @@ static void run_line(struct run *r, char *line)
 	    tok[8] = nbuf;
 	    event(r, i, tok + 2);
 	}
-    } else if (ntok == 6)
+    } else if (strcmp(tok[0], "parallel") == 0 && ntok == 9)
+	parallel(r, tok + 1);
+    else if (strcmp(tok[0], "count") == 0 && ntok == 5)
+	count(r, tok);
+    else if (ntok == 6)
 	event(r, 0, tok);
     else
 	die(r, "cannot parse line", tok[0]);
