@@ -369,8 +369,10 @@ int rules_give_back(STORE *st, const char *login, const struct addr *client,
     return s != STORE_OK ? s : t;
 }
 
-/* finish - a refused transaction gives its units back; one let through
- * at end of message keeps them */
+/* finish - a refused transaction gives its units back (what a failed
+ * give-back leaves stays in v, for the front end's rules_give_back at
+ * abort or close to try again); one let through at end of message keeps
+ * them */
 static void finish(const struct cfg *cfg, STORE *st,
 		   const struct rules_facts *f, uint32_t now,
 		   struct rules_verdict *v)
@@ -416,13 +418,12 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     const struct cfg_override *ov[RULES_OVERRIDES_MAX];
     int s;
 
-    if (f->phase == RULES_PHASE_MAIL) {
+    if (f->phase == RULES_PHASE_MAIL)
 	rules_verdict_init(v);
-	v->cls = rules_classify(cfg, f->login, &f->client);
-	v->relayed = rules_relayed(cfg, f->login, &f->client);
-    } else if (refused(cfg, v)) {
+    else if (refused(cfg, v))
 	return STORE_OK;	/* refused already: nothing more counts */
-    }
+    v->cls = rules_classify(cfg, f->login, &f->client);
+    v->relayed = rules_relayed(cfg, f->login, &f->client);
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
     memset(&mc, 0, sizeof(mc));

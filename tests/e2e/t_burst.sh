@@ -5,6 +5,7 @@
 #   2 20 parallel sessions of 10 recipients each against a recipients
 #     limit of 50: at most 50 recipients are accepted and delivered;
 #   Postfix holds every session 2 s at DATA, so all of them are open at once.
+#   4 a login through a trusted relay (webmail) is judged on its rates.
 #   3 after the sessions end the login's counts (relayguardctl show --json)
 #     are exactly what got through: refused and aborted transactions gave
 #     their units back, including sessions that quit after RCPT.
@@ -112,4 +113,24 @@ e2e_assert_eq "$(count_of rcptbot recipients)" "$acc_rcpts" \
     "3: rcptbot's recipients count is what got through"
 e2e_assert_eq "$(count_of rcptbot messages)" "$acc_msgs" \
     "3: rcptbot's messages count is what got through"
+# --- 4 a login through a trusted relay (webmail) ------------------------------------
+# 127.0.0.0/8 is trusted: without a login it is never judged, with one it
+# is judged on the login's rates, but its address is not the login's
+codes=""
+for n in 1 2 3 4 5 6; do
+    rg_send webuser 127.0.0.5 -s "webmail $n"
+    codes="$codes ${SW_RESULT%% *}"
+done
+e2e_assert_match "$codes" '^( 250){5} 451$' "4: webmail login: 5 accepted, the 6th tempfailed ($codes)"
+e2e_assert_file_match "$RG_LOG" 'action=tempfail rule=burst-messages user="webuser" client=\[127\.0\.0\.5\] .*class=authenticated' \
+    "4: the refusal is logged as an authenticated session"
+e2e_assert_eq "$(rg_ctl show webuser --json | jq '.ips | length')" 0 \
+    "4: the relay's address is not remembered as the login's"
+e2e_assert_eq "$(count_of webuser messages)" 5 "4: webuser counted 5 messages"
+codes=""
+for n in 1 2 3 4 5 6; do
+    rg_send - 127.0.0.5 -s "relay $n"
+    codes="$codes ${SW_RESULT%% *}"
+done
+e2e_assert_match "$codes" '^( 250){6}$' "4: the relay without a login is trusted ($codes)"
 e2e_done
