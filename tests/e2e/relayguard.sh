@@ -8,6 +8,7 @@
 #   rg_stop [SIGNAL]            stop it
 #   rg_ctl ARGS...              relayguardctl -c $RG_CONF ARGS...
 #   rg_send LOGIN ADDR [smtp_send options]   one message through XCLIENT
+#   rg_json KEY...              a value of the JSON on stdin (an array: its length)
 #   rg_setup [RULES] [MILTER]   all of it: sink, GeoIP, config, Postfix with
 #                               the milter, the milter; bails on failure
 
@@ -99,6 +100,15 @@ rg_send() {
     local login=$1 addr=$2; shift 2
     if [ "$login" = - ]; then smtp_send -a "$addr" "$@"
     else smtp_send -a "$addr" -l "$login" "$@"; fi
+}
+
+# rg_json - KEY...: follow the keys (array indexes too) into the JSON
+# document on stdin and print the value found, an array's length, or ""
+rg_json() {
+    perl -MJSON::PP -e '
+        my $v = decode_json(join "", <STDIN>);
+        for my $k (@ARGV) { $v = ref $v eq "ARRAY" ? $v->[$k] : $v->{$k} }
+        print ref $v eq "ARRAY" ? scalar @$v : $v // "", "\n"' "$@"
 }
 
 # rg_setup - the usual start of a test: sink, GeoIP databases, configuration

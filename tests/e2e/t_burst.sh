@@ -59,7 +59,7 @@ burst() {
 
 # count_of - LOGIN COUNTER: the login's counter over the last hour
 count_of() {
-    rg_ctl show "$1" --json | jq -r ".$2.\"1h\""
+    rg_ctl show "$1" --json | rg_json "$2" 1h
 }
 
 # --- 1 messages ------------------------------------------------------------------
@@ -124,7 +124,7 @@ done
 e2e_assert_match "$codes" '^( 250){5} 451$' "4: webmail login: 5 accepted, the 6th tempfailed ($codes)"
 e2e_assert_file_match "$RG_LOG" 'action=tempfail rule=burst-messages user="webuser" client=\[127\.0\.0\.5\] .*class=authenticated' \
     "4: the refusal is logged as an authenticated session"
-e2e_assert_eq "$(rg_ctl show webuser --json | jq '.ips | length')" 0 \
+e2e_assert_eq "$(rg_ctl show webuser --json | rg_json ips)" 0 \
     "4: the relay's address is not remembered as the login's"
 e2e_assert_eq "$(count_of webuser messages)" 5 "4: webuser counted 5 messages"
 codes=""
