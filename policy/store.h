@@ -37,6 +37,11 @@
  *   skipped by a walk (store_skipped counts them). Modifying calls
  *   return STORE_EARG. A file that shrinks under such a handle gives
  *   STORE_ESHRUNK, never SIGBUS (the handle catches the fault).
+ * - units a transaction counts (an observation's or store_*_count's) are
+ *   noted in the caller's struct store_held when it passes one, and
+ *   store_*_give_back takes exactly those back out of the buckets they
+ *   went into (store_win.c says what happens once a ring moved on); an
+ *   entry reset or evicted since is left alone.
  * - store_win_sum: see store_win.c for the interpolation; windows up to
  *   15 minutes use the minute ring, longer ones (up to a day) and bytes
  *   the hour ring.
