@@ -335,6 +335,42 @@ START_TEST(test_abort_gives_back)
 }
 END_TEST
 
+START_TEST(test_abort_after_rotation)
+{
+    struct tx t = {"rot", "198.51.100.9", NULL, {"", 0, 0, 0, 0, 0},
+	ALL_CAPS, 0, 0};
+    struct rules_facts f;
+    struct rules_verdict slow, v;
+    struct store_user u;
+    uint32_t later = T0 + 20 * MIN, i;
+    struct env e;
+
+    env_open(&e, BURST_RULES("messages", "5"));
+    /* a slow session counts its message at T0 and its recipient a
+     * minute later, then hangs until the minute ring has moved on */
+    facts_for(&t, &f);
+    ck_assert_int_eq(rules_judge(e.cfg, e.st, &f, T0 + 30, &slow), STORE_OK);
+    f.phase = RULES_PHASE_RCPT;
+    f.rcpts = 1;
+    ck_assert_int_eq(rules_judge(e.cfg, e.st, &f, T0 + MIN + 30, &slow),
+		     STORE_OK);
+    ck_assert_uint_eq(slow.user_held.n, 2);
+    for (i = 0; i < 3; i++)
+	simple_tx(&e, "rot", "198.51.100.9", later + i, &v);
+    ck_assert_int_eq(rules_give_back(e.st, "rot", &f.client, later + 5, &slow),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_get(e.st, "rot", later + 5, &u), STORE_OK);
+    /* the minute ring no longer had the slow session's buckets: the three
+     * recent messages stay whole, none pays for it */
+    ck_assert_uint_eq(store_win_sum(&u.win, STORE_MSGS, later + 5, 10 * MIN), 3);
+    ck_assert_uint_eq(store_win_sum(&u.win, STORE_RCPTS, later + 5, 10 * MIN), 3);
+    /* the hour ring still had them: taken from there */
+    ck_assert_uint_eq(store_win_sum(&u.win, STORE_MSGS, later + 5, HOUR), 3);
+    ck_assert_uint_eq(store_win_sum(&u.win, STORE_RCPTS, later + 5, HOUR), 3);
+    env_close(&e);
+}
+END_TEST
+
 START_TEST(test_refused_at_eom)
 {
     struct tx t = {"bea", "198.51.100.6", NULL, {"", 0, 0, 0, 0, 0},
@@ -511,6 +547,7 @@ static Suite *rules_count_suite(void)
     };
     const TTest *const engine[] = {
 	test_burst_messages, test_burst_recipients, test_abort_gives_back,
+	test_abort_after_rotation,
 	test_refused_at_eom, test_refused_counts_nothing_more,
 	test_dry_run_keeps,
     };
