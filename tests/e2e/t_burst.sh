@@ -37,8 +37,8 @@ rg_start || e2e_bail "relayguard-milter did not restart: $(tail -n 5 "$RG_LOG")"
 e2e_pass "milter with messages limit 5 and recipients limit 50 behind Postfix on $SMTP_PORT"
 
 # burst - LOGIN TAG N [smtp_send options]: N sessions at once, each its own
-# transcript; waits for all; one "RESULT<TAB>accepted rcpts" line per
-# session in $E2E_DIR/TAG.results
+# transcript; waits for all; one line per session in $E2E_DIR/TAG.results:
+# final reply code, RCPTs accepted, reply code to MAIL, RCPTs refused
 burst() {
     local login=$1 tag=$2 n=$3 i; shift 3
     local -a pids=()
@@ -48,8 +48,9 @@ burst() {
         (
             E2E_SEQ=$((BURST_NO * 1000 + i))	# a transcript of its own
             rg_send "$login" 198.18.3.50 -s "$tag $i" "$@"
-            printf '%s\t%s\n' "${SW_RESULT%% *}" \
+            printf '%s\t%s\t%s\t%s\n' "${SW_RESULT%% *}" \
                 "$(printf '%s\n' "$SW_RCPTS" | grep -c '^250')" \
+                "${SW_MAIL%% *}" "$(printf '%s\n' "$SW_RCPTS" | grep -c '^4')" \
                 >>"$E2E_DIR/$tag.results"
         ) &
         pids+=($!)
@@ -69,6 +70,8 @@ refused=$(grep -c '^451' "$E2E_DIR/msgs.results")
 e2e_assert_eq "$((ok + refused))" "$BURST" "1: every session got an answer (250 or 451)"
 e2e_assert_true "1: at most 5 of $BURST parallel messages accepted (got $ok)" [ "$ok" -le 5 ]
 e2e_assert_true "1: and at least one" [ "$ok" -ge 1 ]
+e2e_assert_eq "$(awk -F'\t' '$1 == "451" && $3 != "451"' "$E2E_DIR/msgs.results" | wc -l)" 0 \
+    "1: every refused message was refused at MAIL FROM"
 pf_wait_queue_empty 20 || true
 sink_wait_count "$ok" 10 || true
 sleep 1
@@ -100,6 +103,8 @@ acc_rcpts=$(awk -F'\t' '$1 == "250" { n += $2 } END { print n + 0 }' "$E2E_DIR/r
 e2e_assert_true "2: at most 50 recipients accepted in delivered messages (got $acc_rcpts in $acc_msgs)" \
     [ "$acc_rcpts" -le 50 ]
 e2e_assert_true "2: and some" [ "$acc_rcpts" -ge 1 ]
+e2e_assert_eq "$(awk -F'\t' '$1 == "451" && $4 == 0' "$E2E_DIR/rcpts.results" | wc -l)" 0 \
+    "2: every refused message had a recipient refused at RCPT TO"
 pf_wait_queue_empty 20 || true
 sink_wait_count $((sink_before + acc_msgs)) 10 || true
 sleep 1
