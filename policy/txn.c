@@ -21,10 +21,10 @@ const char *txn_end_phase(enum txn_end e)
 	? end_phases[e] : "?";
 }
 
-/* txn_run - MAIL, RCPT per recipient, EOM; where it ended, and in *rcpt
- * (when not NULL) the recipient it ended at (0 before any) */
-enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
-		     uint32_t now, struct rules_verdict *v, uint32_t *rcpt)
+/* phases - MAIL, RCPT per recipient, EOM, up to the first refusal */
+static enum txn_end phases(const struct cfg *cfg, STORE *st,
+			   const struct txn *t, uint32_t now,
+			   struct rules_verdict *v, uint32_t *rcpt)
 {
     struct rules_facts f;
     uint32_t i;
@@ -60,4 +60,18 @@ enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
     f.qid = t->qid;
     rules_judge(cfg, st, &f, now, v);
     return TXN_END_EOM;
+}
+
+/* txn_run - MAIL, RCPT per recipient, EOM; where it ended, and in *rcpt
+ * (when not NULL) the recipient it ended at (0 before any). What a
+ * transaction that never reached its end still holds counted is given
+ * back, as the milter does when the MTA ends it (message_reset). */
+enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
+		     uint32_t now, struct rules_verdict *v, uint32_t *rcpt)
+{
+    enum txn_end e = phases(cfg, st, t, now, v, rcpt);
+
+    (void) rules_give_back(st, t->login && *t->login ? t->login : NULL,
+			   &t->client, now, v);
+    return e;
 }

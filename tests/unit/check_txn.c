@@ -58,6 +58,11 @@ START_TEST(test_phases)
     ck_assert_int_eq(txn_run(e.cfg, e.st, &t, T0, &v, NULL), TXN_END_NORCPT);
     ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
     ck_assert_str_eq(txn_end_phase(TXN_END_EOM), "eom");
+    /* ... and gave back the message it counted at MAIL, as the milter's
+     * abort does: bob's next one is the first of his hour */
+    txn_for(&t, "bob", "198.18.3.2", 1);
+    ck_assert_int_eq(txn_run(e.cfg, e.st, &t, T0 + MIN, &v, NULL), TXN_END_EOM);
+    ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
     env_close(&e);
 }
 END_TEST
