@@ -11,29 +11,50 @@
 #include <string.h>
 
 #include "event_rec.h"
+#include "log.h"
 
 #define MAGIC_LEN 4
 #define NSTRINGS 5
 
-/* str_ok - may a string field hold these bytes? */
+/* str_ok - may a string field hold these bytes? Printable ASCII and
+ * valid UTF-8 only, so every reader (SQL, JSON, a terminal) can take it */
 static bool str_ok(const uint8_t *s, size_t n)
 {
-    size_t i;
+    size_t i = 0, u;
 
-    for (i = 0; i < n; i++)
+    while (i < n) {
 	if (s[i] < 0x20 || s[i] == 0x7f)
 	    return false;
+	if (s[i] < 0x80)
+	    i++;
+	else if ((u = log_utf8_len(s + i, n - i, NULL)) == 0)
+	    return false;
+	else
+	    i += u;
+    }
     return true;
 }
 
-/* copy_clean - a bounded copy with control bytes replaced */
+/* copy_clean - a bounded copy: control bytes and invalid UTF-8 become
+ * '?', and a character the limit would cut is left out whole */
 static void copy_clean(char *dst, size_t cap, const char *src)
 {
-    size_t i;
+    const unsigned char *s = (const unsigned char *) src;
+    size_t i = 0, o = 0, u, len = src ? strlen(src) : 0;
 
-    for (i = 0; src != NULL && src[i] && i + 1 < cap; i++)
-	dst[i] = (unsigned char) src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
-    dst[i] = 0;
+    while (i < len && o + 1 < cap) {
+	u = s[i] < 0x80 ? 1 : log_utf8_len(s + i, len - i, NULL);
+	if (u <= 1 || o + u >= cap) {
+	    if (u > 1)
+		break;
+	    dst[o++] = s[i] < 0x20 || s[i] >= 0x7f ? '?' : (char) s[i];
+	    i++;
+	    continue;
+	}
+	memcpy(dst + o, s + i, u);
+	o += u, i += u;
+    }
+    dst[o] = 0;
 }
 
 /* evrec_from_verdict - the record of one verdict */

@@ -108,6 +108,9 @@ START_TEST(test_from_verdict)
     ck_assert_uint_eq(r.asn, 3320);
     ck_assert_uint_eq(r.rcpts, 5);
     ck_assert_uint_gt(evrec_encode(&r, buf, sizeof(buf)), 0);
+    f.login = "j\xc3\xb6rg\xff\xc3";	/* valid, invalid, cut short */
+    evrec_from_verdict(&cfg, &f, &v, true, &r);
+    ck_assert_str_eq(r.login, "j\xc3\xb6rg??");
     v.rule = -1, v.from_block = true;
     evrec_from_verdict(&cfg, &f, &v, false, &r);
     ck_assert_str_eq(r.rule_name, "block");
@@ -183,6 +186,9 @@ START_TEST(test_signed_but_bad)
     ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
     n = dgram(&r, buf, sizeof(buf));
     buf[EVREC_FIXED] = 250, reseal(buf, n);	/* past the end */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
+    n = dgram(&r, buf, sizeof(buf));
+    buf[EVREC_FIXED + 1] = 0xff, reseal(buf, n);	/* not UTF-8 */
     ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
     len = evrec_encode(&r, buf, sizeof(buf));	/* bytes after the strings */
     buf[len] = 'x';
