@@ -160,12 +160,13 @@ static void print_event(sqlite3_stmt *st, struct jb *j, bool json, bool first)
 {
     static const char *const keys[] = {"node", "phase", "action", "class", "rule",
 	"login", "client", "country", "qid", "reason"};
+    char t[32];
     size_t k;
 
     if (!json) {
-	jb_time(j, sqlite3_column_int64(st, 0));
-	jb_fmt(j, " %s %s seq=%lld action=%s rule=%s login=\"%s\" client=%s country=%s"
-	       " asn=%lld qid=%s class=%s\n", text(st, 1), text(st, 2),
+	jb_fmt(j, "%s %s %s seq=%lld action=%s rule=%s login=\"%s\" client=%s country=%s"
+	       " asn=%lld qid=%s class=%s\n", out_time(sqlite3_column_int64(st, 0), t,
+	       sizeof(t)), text(st, 1), text(st, 2),
 	       (long long) sqlite3_column_int64(st, 12), text(st, 3), text(st, 5),
 	       text(st, 6), text(st, 7), *text(st, 8) ? text(st, 8) : "-",
 	       (long long) sqlite3_column_int64(st, 11), *text(st, 9) ? text(st, 9) : "-",
