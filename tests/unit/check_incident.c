@@ -314,6 +314,22 @@ START_TEST(test_relay_and_direct)
 }
 END_TEST
 
+/* Evidence already quiet for incident_quiet (a collector that was down,
+ * or flags that came late) opens nothing: that episode is over. */
+START_TEST(test_old_evidence)
+{
+    struct inc_pass p;
+
+    add(1, T0, "", "10.20.133.16", RULES_CLASS_INTERNAL);
+    flag("10.20.133.16", "direct_sender", T0 + 15 * MIN_MS);
+    p = pass(T0 + 15 * MIN_MS);
+    ck_assert_uint_eq(p.opened, 0);
+    add(2, T0 + 15 * MIN_MS, "", "10.20.133.16", RULES_CLASS_INTERNAL);
+    p = pass(T0 + 15 * MIN_MS + 1000);
+    ck_assert_uint_eq(p.opened, 1);
+}
+END_TEST
+
 START_TEST(test_many_logins)
 {
     struct inc_pass p;
@@ -411,6 +427,7 @@ static Suite *incident_suite(void)
     tcase_add_test(tc, test_key_refused);
     tcase_add_test(tc, test_login_from_flagged);
     tcase_add_test(tc, test_relay_and_direct);
+    tcase_add_test(tc, test_old_evidence);
     tcase_add_test(tc, test_many_logins);
     tcase_add_test(tc, test_pins);
     tcase_add_test(tc, test_pinned_host_correlates);
