@@ -16,41 +16,41 @@
 #define MAGIC_LEN 4
 #define NSTRINGS 5
 
-/* str_ok - may a string field hold these bytes? Printable ASCII and
- * valid UTF-8 only, so every reader (SQL, JSON, a terminal) can take it */
+/* str_ok - may a string field hold these bytes? Valid UTF-8 without a
+ * code point the log's sanitiser calls hostile (controls, bidi and
+ * zero-width characters), so every reader (SQL, JSON, a terminal) can
+ * take it as it is */
 static bool str_ok(const uint8_t *s, size_t n)
 {
     size_t i = 0, u;
+    uint32_t cp;
 
     while (i < n) {
-	if (s[i] < 0x20 || s[i] == 0x7f)
+	if ((u = log_utf8_len(s + i, n - i, &cp)) == 0 || log_hostile(cp))
 	    return false;
-	if (s[i] < 0x80)
-	    i++;
-	else if ((u = log_utf8_len(s + i, n - i, NULL)) == 0)
-	    return false;
-	else
-	    i += u;
+	i += u;
     }
     return true;
 }
 
-/* copy_clean - a bounded copy: control bytes and invalid UTF-8 become
- * '?', and a character the limit would cut is left out whole */
+/* copy_clean - a bounded copy: invalid UTF-8 and hostile code points
+ * become '?' (as in the log, but without its quoting), and a character
+ * the limit would cut is left out whole */
 static void copy_clean(char *dst, size_t cap, const char *src)
 {
     const unsigned char *s = (const unsigned char *) src;
     size_t i = 0, o = 0, u, len = src ? strlen(src) : 0;
+    uint32_t cp = 0;
 
     while (i < len && o + 1 < cap) {
-	u = s[i] < 0x80 ? 1 : log_utf8_len(s + i, len - i, NULL);
-	if (u <= 1 || o + u >= cap) {
-	    if (u > 1)
-		break;
-	    dst[o++] = s[i] < 0x20 || s[i] >= 0x7f ? '?' : (char) s[i];
-	    i++;
+	u = log_utf8_len(s + i, len - i, &cp);
+	if (u == 0 || log_hostile(cp)) {
+	    dst[o++] = '?';
+	    i += u ? u : 1;
 	    continue;
 	}
+	if (o + u >= cap)
+	    break;
 	memcpy(dst + o, s + i, u);
 	o += u, i += u;
     }

@@ -26,7 +26,8 @@
  *    62    8 message bytes (eom), 0 before
  *    70    4 block until (seconds since the epoch), 0: none
  *    74  ... five strings, each a 1-byte length then the bytes (valid
- *            UTF-8, no byte below 0x20 nor 0x7f): node (<= 64), rule name
+ *            UTF-8, no code point log_hostile() names: no C0/C1
+ *            control, DEL, bidi or zero-width character): node (<= 64), rule name
  *            (<= 64, "" none), login (<= 255, "" none), queue id (<= 32,
  *            "" none), reason (<= 255)
  *   end   32 HMAC-SHA256

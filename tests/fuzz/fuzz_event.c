@@ -14,19 +14,25 @@
  */
 #include "fuzz_common.h"
 #include "event.h"
+#include "log.h"
 
 static const struct event_key key = {
     .k = "relayguard-fuzz-key-0123456789ab", .len = 32,
 };
 
-/* strings_clean - no control byte in any string of an accepted record */
+/* strings_clean - every string of an accepted record is valid UTF-8
+ * without a code point the log's sanitiser calls hostile */
 static void strings_clean(const struct evrec *r)
 {
     const char *s[] = {r->node, r->rule_name, r->login, r->qid, r->reason};
+    uint32_t cp;
+    size_t u;
 
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-	for (const char *p = s[i]; *p; p++)
-	    FUZZ_CHECK((unsigned char) *p >= 0x20 && *p != 0x7f, "string bytes");
+	for (size_t k = 0, len = strlen(s[i]); k < len; k += u) {
+	    u = log_utf8_len((const unsigned char *) s[i] + k, len - k, &cp);
+	    FUZZ_CHECK(u > 0 && !log_hostile(cp), "string is clean UTF-8");
+	}
 }
 
 /* as_datagram - property 1 */

@@ -111,6 +111,9 @@ START_TEST(test_from_verdict)
     f.login = "j\xc3\xb6rg\xff\xc3";	/* valid, invalid, cut short */
     evrec_from_verdict(&cfg, &f, &v, true, &r);
     ck_assert_str_eq(r.login, "j\xc3\xb6rg??");
+    f.login = "usr\xe2\x80\xae" "1\xc2\x9b";	/* U+202E override, U+009B CSI */
+    evrec_from_verdict(&cfg, &f, &v, true, &r);
+    ck_assert_str_eq(r.login, "usr?1?");
     v.rule = -1, v.from_block = true;
     evrec_from_verdict(&cfg, &f, &v, false, &r);
     ck_assert_str_eq(r.rule_name, "block");
@@ -189,6 +192,9 @@ START_TEST(test_signed_but_bad)
     ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
     n = dgram(&r, buf, sizeof(buf));
     buf[EVREC_FIXED + 1] = 0xff, reseal(buf, n);	/* not UTF-8 */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
+    n = dgram(&r, buf, sizeof(buf));		/* node "mx1..." -> U+009B */
+    buf[EVREC_FIXED + 1] = 0xc2, buf[EVREC_FIXED + 2] = 0x9b, reseal(buf, n);
     ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
     len = evrec_encode(&r, buf, sizeof(buf));	/* bytes after the strings */
     buf[len] = 'x';
