@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include "collect.h"
+#include "evdb.h"
+#include "pin.h"
 #include "nfd.h"
 #include "output.h"
 
@@ -309,7 +311,11 @@ static enum coll_status rogue_list(struct coll *c, char *err, size_t errlen)
 	if (addr_parse(v[i].host, &a) == 0 && !coll_whitelisted(c, &a))
 	    v[k++] = v[i];
     }
-    if (out_rogue_list(path, v, k, c->now_ms, err, errlen) != 0)
+    n = k;			/* the admin's pins stay, its drops hold */
+    if (evdb_init(c->hist, err, errlen) != HIST_OK
+	|| pin_apply(c->hist, c->now_ms, &v, &n, err, errlen) != HIST_OK)
+	rc = COLL_DB;
+    else if (out_rogue_list(path, v, n, c->now_ms, err, errlen) != 0)
 	rc = COLL_OUTPUT;
     free(v);
     return rc;

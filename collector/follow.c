@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "follow.h"
 #include "log.h"
 #include "html.h"
+#include "receive.h"
 
 #define POLL_S 5
 #define REPORT_DIR_MODE 0750
@@ -173,11 +175,33 @@ static void poll_once(const struct cfg *cfg, struct names_set *done)
     set_free(&now);
 }
 
+/* The event side of run, a thread of its own: a flow analysis may take
+ * minutes, and the socket must be read meanwhile. */
+struct events_thread {
+    const struct cfg *cfg;
+    int rc;
+};
+
+/* events_main - receive_run until stop */
+static void *events_main(void *arg)
+{
+    struct events_thread *t = arg;
+    struct receive_opts o = {0, 0};
+
+    t->rc = receive_run(t->cfg, &stop, &o);
+    if (t->rc != EX_OK)
+	stop = 1;		/* a daemon without its event side is no daemon */
+    return NULL;
+}
+
 /* follow_run - the daemon loop */
 int follow_run(const struct cfg *cfg, int foreground)
 {
+    struct events_thread et = {cfg, 0};
     struct names_set done = {0};
     struct sigaction sa;
+    pthread_t tid;
+    bool events = *cfg->collector.address != 0;
     unsigned i;
 
     memset(&sa, 0, sizeof(sa));
@@ -188,12 +212,22 @@ int follow_run(const struct cfg *cfg, int foreground)
     if (mkdir(cfg->collector.report_dir, REPORT_DIR_MODE) != 0 && errno != EEXIST)
 	log_msg(LOG_WARNING, "report_dir=%s: %s", cfg->collector.report_dir, strerror(errno));
     log_msg(LOG_INFO, "following directory=%s", cfg->collector.flows.directory);
+    if (events && pthread_create(&tid, NULL, events_main, &et) != 0) {
+	log_msg(LOG_ERR, "cannot start the event thread");
+	return EX_OSERR;
+    }
     while (!stop) {
 	poll_once(cfg, &done);
 	for (i = 0; i < POLL_S && !stop; i++)
 	    sleep(1);
     }
     set_free(&done);
+    if (events)
+	pthread_join(tid, NULL);
+    if (events && et.rc != EX_OK) {
+	log_msg(LOG_ERR, "the event side stopped early; stopping");
+	return et.rc;
+    }
     log_msg(LOG_INFO, "stopping");
     return EX_OK;
 }

@@ -80,6 +80,12 @@ void hist_close(struct hist *h)
     free(h);
 }
 
+/* hist_sqlite - the connection, for the tables of evdb.c */
+sqlite3 *hist_sqlite(struct hist *h)
+{
+    return h->db;
+}
+
 /* exec - one statement without results */
 static enum hist_status exec(struct hist *h, const char *sql, char *err,
 			     size_t errlen)

@@ -35,6 +35,8 @@ struct hist_flag {
     int64_t seen_ms;
 };
 
+struct sqlite3;
+struct sqlite3 *hist_sqlite(struct hist *h);
 enum hist_status hist_open(const char *path, struct hist **out, char *err,
 			   size_t errlen);
 void hist_close(struct hist *h);

@@ -7,6 +7,11 @@
  *   relayguard-collector [-fnV] [-c FILE] analyze [--json] [--report FILE.html] PATH...
  *   relayguard-collector [-c FILE] whitelist add CIDR [REASON...] | remove CIDR | list
  *   relayguard-collector [-f] [-c FILE] run
+ *   relayguard-collector [-c FILE] events [--json] [--last N]
+ *   relayguard-collector [-c FILE] incidents [--json] [--open]
+ *   relayguard-collector [-c FILE] rogue add|remove ADDRESS [--for DURATION]
+ *                        [--reason TEXT] | rogue list [--json]
+ *   relayguard-collector [-c FILE] listen [--count N] [--seconds S]
  *
  * -c FILE configuration; -n check it and exit (0, or 78 with the errors);
  * -f log to stderr (run); -V version. PATH: an nfcapd file, a directory
@@ -15,7 +20,6 @@
  * input, 73 output, 74 database, 78 configuration (also an empty
  * collector.flows.local_networks or an unreadable names_file).
  */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "cmd_events.h"
 #include "collect.h"
 #include "follow.h"
 #include "log.h"
@@ -44,7 +49,12 @@ static void usage(void)
 	    "[--report FILE.html] PATH...\n"
 	    "       relayguard-collector [-c FILE] whitelist add CIDR [REASON...] | "
 	    "remove CIDR | list\n"
-	    "       relayguard-collector [-f] [-c FILE] run\n");
+	    "       relayguard-collector [-f] [-c FILE] run\n"
+	    "       relayguard-collector [-c FILE] events [--json] [--last N]\n"
+	    "       relayguard-collector [-c FILE] incidents [--json] [--open]\n"
+	    "       relayguard-collector [-c FILE] rogue add|remove ADDRESS "
+	    "[--for DURATION] [--reason TEXT] | list [--json]\n"
+	    "       relayguard-collector [-c FILE] listen [--count N] [--seconds S]\n");
     exit(EX_USAGE);
 }
 
@@ -183,18 +193,6 @@ static int cmd_analyze(const struct cfg *cfg, int argc, char **argv)
     return rc;
 }
 
-/* who - the admin behind a whitelist change */
-static const char *who(void)
-{
-    const char *s = getenv("SUDO_USER");
-    struct passwd *pw;
-
-    if (s != NULL && *s)
-	return s;
-    pw = getpwuid(getuid());
-    return pw ? pw->pw_name : "?";
-}
-
 /* wl_print - whitelist list: configured, then learned */
 static int wl_print(const struct cfg *cfg, struct hist *h)
 {
@@ -243,7 +241,7 @@ static int cmd_whitelist(const struct cfg *cfg, int argc, char **argv)
     if (strcmp(argv[1], "list") == 0)
 	rc = wl_print(cfg, h);
     else if (strcmp(argv[1], "add") == 0) {
-	if (hist_wl_add(h, canon, who(), now_ms(), reason, err, sizeof(err)) != HIST_OK)
+	if (hist_wl_add(h, canon, cmd_who(), now_ms(), reason, err, sizeof(err)) != HIST_OK)
 	    rc = EX_IOERR;
     } else if (strcmp(argv[1], "remove") == 0) {
 	if (hist_wl_remove(h, canon, &removed, err, sizeof(err)) != HIST_OK)
@@ -257,6 +255,27 @@ static int cmd_whitelist(const struct cfg *cfg, int argc, char **argv)
     if (rc != EX_OK && rc != EX_USAGE)
 	fprintf(stderr, "relayguard-collector: %s\n", err);
     hist_close(h);
+    return rc;
+}
+
+/* events_command - the commands about the milter's events */
+static int events_command(const struct cfg *cfg, int argc, char **argv)
+{
+    static const struct {
+	const char *name;
+	int (*fn)(const struct cfg *, int, char **);
+    } cmds[] = {
+	{"events", cmd_events}, {"incidents", cmd_incidents}, {"rogue", cmd_rogue},
+	{"listen", cmd_listen},
+    };
+    size_t i;
+    int rc = EX_USAGE;
+
+    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	if (strcmp(argv[0], cmds[i].name) == 0)
+	    rc = cmds[i].fn(cfg, argc, argv);
+    if (rc == EX_USAGE)
+	usage();
     return rc;
 }
 
@@ -318,7 +337,7 @@ int main(int argc, char **argv)
     else if (strcmp(argv[0], "run") == 0 && argc == 1)
 	rc = follow_run(cfg, o.foreground);
     else
-	usage();
+	rc = events_command(cfg, argc, argv);
     cfg_free(cfg);
     return rc;
 }

@@ -34,6 +34,7 @@ struct conn {
     struct runtime *rt;
     struct addr client;
     bool have_client;
+    bool rogue_listed;		/* at MAIL, for the collector's event */
     struct store_geo geo;
     char helo[HELO_MAX];
     /* per message */
@@ -71,6 +72,12 @@ static void subject(const struct conn *c, const char *phase,
     s->country = c->geo.cc;
     s->helo = c->helo[0] ? c->helo : NULL;
     s->phase = phase;
+    s->phase_id = strcmp(phase, "eom") == 0 ? RULES_PHASE_EOM
+	: strcmp(phase, "rcpt") == 0 ? RULES_PHASE_RCPT : RULES_PHASE_MAIL;
+    s->asn = c->geo.asn;
+    s->rcpts = c->rcpts;
+    s->bytes = c->bytes;
+    s->rogue_listed = c->rogue_listed;
 }
 
 /* set_reply - 451 4.7.1 or 550 5.7.1 with the configured text */
@@ -109,6 +116,8 @@ static sfsistat judge(SMFICTX *ctx, struct conn *c, enum rules_phase ph,
     f.geo = c->geo;
     f.geo_caps = geo_caps(c->rt->geo);
     f.rogue_listed = ph == RULES_PHASE_MAIL && rt_rogue_listed(&c->client);
+    if (ph == RULES_PHASE_MAIL)
+	c->rogue_listed = f.rogue_listed;
     f.rcpts = c->rcpts;
     f.bytes = c->bytes;
     f.qid = c->qid;

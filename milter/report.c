@@ -13,26 +13,28 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "event_rec.h"
 #include "log.h"
 #include "report.h"
 #include "stats.h"
 
 #define HEADER_MAX 400
 
-static char bootid[EVENT_BOOTID_LEN + 1];
+static uint64_t bootid;
+static char node[EVREC_NODE_MAX + 1];
 static atomic_uint_fast64_t event_seq;
 
-/* report_init - a random boot id so the collector can tell restarts apart */
+/* report_init - a random boot id so the collector can tell restarts
+ * apart, and this host's name for the events */
 void report_init(void)
 {
-    unsigned char r[EVENT_BOOTID_LEN / 2];
-    size_t i;
-
-    if (RAND_bytes(r, sizeof(r)) != 1)
-	memset(r, 0, sizeof(r));
-    for (i = 0; i < sizeof(r); i++)
-	snprintf(bootid + 2 * i, 3, "%02x", r[i]);
+    if (RAND_bytes((unsigned char *) &bootid, sizeof(bootid)) != 1)
+	bootid = (uint64_t) time(NULL) ^ (uint64_t) getpid() << 32;
+    if (gethostname(node, sizeof(node)) != 0)
+	snprintf(node, sizeof(node), "localhost");
+    node[EVREC_NODE_MAX] = 0;
 }
 
 /* verdict_fields - the key=value body shared by the log and the event */
@@ -52,17 +54,37 @@ static void verdict_fields(const struct runtime *rt, const struct report_subject
     log_kv_str(l, "reason", v->reason);
 }
 
-/* send_event - one signed datagram; counted as sent or dropped */
-static void send_event(struct runtime *rt, const char *payload)
+/* send_event - the engine's record of the verdict, signed, as one
+ * datagram; counted as sent or dropped */
+static void send_event(struct runtime *rt, const struct report_subject *s,
+		       const struct rules_verdict *v, bool dry_run)
 {
-    char dgram[EVENT_MAX + 1];
-    uint64_t seq = atomic_fetch_add(&event_seq, 1) + 1;
+    uint8_t dgram[EVENT_MAX];
+    struct rules_facts f;
+    struct evrec r;
+    struct timespec ts;
     size_t n;
 
     if (rt->evfd < 0)
 	return;
-    n = event_encode(&rt->key, bootid, seq, (uint32_t) time(NULL), payload,
-		     dgram, sizeof(dgram));
+    memset(&f, 0, sizeof(f));
+    f.phase = s->phase_id;
+    f.login = s->login;
+    if (s->client)
+	f.client = *s->client;
+    snprintf(f.geo.cc, sizeof(f.geo.cc), "%s", s->country ? s->country : "");
+    f.geo.asn = s->asn;
+    f.rogue_listed = s->rogue_listed;
+    f.rcpts = s->rcpts;
+    f.bytes = s->bytes;
+    f.qid = s->qid;
+    evrec_from_verdict(rt->cfg, &f, v, dry_run, &r);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r.bootid = bootid;
+    r.seq = atomic_fetch_add(&event_seq, 1) + 1;
+    r.time_ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    memcpy(r.node, node, sizeof(r.node));
+    n = event_seal(&rt->key, dgram, evrec_encode(&r, dgram, sizeof(dgram)), sizeof(dgram));
     if (n > 0 && sendto(rt->evfd, dgram, n, MSG_DONTWAIT | MSG_NOSIGNAL,
 			rt->evaddrlen ? (struct sockaddr *) &rt->evaddr : NULL,
 			rt->evaddrlen) == (ssize_t) n)
@@ -97,7 +119,7 @@ void report_verdict(struct runtime *rt, const struct report_subject *s,
 	store_counter_add(rt->st, STATS_BLOCKS_SET, 1);
     if (v->status != 0)
 	store_counter_add(rt->st, STATS_STATE_ERRORS, 1);
-    send_event(rt, body.buf);
+    send_event(rt, s, v, dry_run);
 }
 
 /* report_header - the X-Relayguard header value */

@@ -20,6 +20,10 @@ struct report_subject {
     const char *country;
     const char *helo;
     const char *phase;
+    enum rules_phase phase_id;
+    uint32_t asn, rcpts;	/* for the collector's event */
+    uint64_t bytes;
+    bool rogue_listed;
 };
 
 void report_init(void);

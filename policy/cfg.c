@@ -127,6 +127,14 @@ static const struct cfg_desc collector_desc[] = {
     {"report_dir", CFG_T_PATH, "/var/lib/relayguard/reports", 0, 0, 0, offsetof(struct cfg_collector, report_dir), NULL},
     {"retention", CFG_T_DURATION_S, "400d", 0, 86400 * MS_PER_S, 3650ULL * 86400 * MS_PER_S, offsetof(struct cfg_collector, retention_s), NULL},
     {"list_expiry", CFG_T_DURATION_S, "7d", 0, 60 * MS_PER_S, 366 * 86400 * MS_PER_S, offsetof(struct cfg_collector, list_expiry_s), NULL},
+#define CO(f) offsetof(struct cfg_collector, f)
+    {"event_retention", CFG_T_DURATION_S, "30d", 0, 3600 * MS_PER_S, 3650ULL * 86400 * MS_PER_S, CO(event_retention_s), NULL},
+    {"event_window", CFG_T_DURATION_S, "5m", 0, 1 * MS_PER_S, 86400 * MS_PER_S, CO(event_window_s), NULL},
+    {"incident_quiet", CFG_T_DURATION_S, "1h", 0, 1 * MS_PER_S, 30 * 86400 * MS_PER_S, CO(incident_quiet_s), NULL},
+    {"incident_logins", CFG_T_U32, "3", 0, 1, 1000000, CO(incident_logins), NULL},
+    {"incident_window", CFG_T_DURATION_S, "1h", 0, 60 * MS_PER_S, 30 * 86400 * MS_PER_S, CO(incident_window_s), NULL},
+    {"incidents_file", CFG_T_PATH, "/var/lib/relayguard/incidents.jsonl", CFG_F_EMPTY_OK, 0, 0, CO(incidents_file), NULL},
+#undef CO
     {"flows", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg_collector, flows), flows_desc},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
@@ -313,6 +321,7 @@ void cfg_free(struct cfg *c)
     free(c->collector.key_file);
     free(c->collector.database);
     free(c->collector.report_dir);
+    free(c->collector.incidents_file);
     free(c->collector.flows.directory);
     free(c->collector.flows.local_networks.v);
     str_list_free(&c->collector.flows.local_domains);

@@ -156,6 +156,12 @@ struct cfg_collector {
     char *report_dir;
     uint32_t retention_s;	/* history kept this long */
     uint32_t list_expiry_s;	/* a flag stays on the rogue list this long */
+    uint32_t event_retention_s;	/* milter events kept this long */
+    uint32_t event_window_s;	/* accepted clock difference of an event */
+    uint32_t incident_quiet_s;	/* an incident closes after this long without evidence */
+    uint32_t incident_logins;	/* more distinct logins from one IP: an incident */
+    uint32_t incident_window_s;	/* ... within this long */
+    char *incidents_file;	/* JSON lines for a SIEM, "" = none */
     struct cfg_flows flows;
 };
 

@@ -1,9 +1,11 @@
 /*
- * event - encode and verify the collector's signed event datagrams.
+ * event - sign and open the collector's event datagrams, the key file,
+ * and the receiver's replay window (see event.h).
  *
  * Contract: pure functions but event_key_load (reads the key file).
- * Verification treats the datagram as hostile: bounded, exact field
- * syntax, constant-time signature comparison.
+ * event_open treats the datagram as hostile: its length is bounded before
+ * anything is read, the MAC compared in constant time before the record
+ * is parsed. The replay window belongs to one receiver thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,19 +13,16 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "event.h"
 
-#define MAGIC "RG1 "
 #define MAGIC_LEN 4
-#define HMAC_HEX 64
-#define SHA256_LEN 32
+#define VERSION_OFF 4
 
-/* event_key_load - read a key file: 16..256 bytes, not world-readable */
+/* event_key_load - read a key file: 16..256 bytes, owner-only mode */
 int event_key_load(const char *path, struct event_key *k, char *err,
 		   size_t errlen)
 {
@@ -39,8 +38,9 @@ int event_key_load(const char *path, struct event_key *k, char *err,
 	snprintf(err, errlen, "%s: not a regular file", path);
 	goto out;
     }
-    if (sb.st_mode & S_IROTH) {
-	snprintf(err, errlen, "%s: readable by everyone; chmod 0600 or 0640", path);
+    if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+	snprintf(err, errlen, "%s: mode %04o lets other users read or change the "
+		 "event key; chmod 0600 %s", path, (unsigned) (sb.st_mode & 07777), path);
 	goto out;
     }
     n = read(fd, k->k, sizeof(k->k));
@@ -58,86 +58,98 @@ int event_key_load(const char *path, struct event_key *k, char *err,
     return rc;
 }
 
-/* sign - hex HMAC-SHA256 of data */
-static void sign(const struct event_key *k, const char *data, size_t len,
-		 char hex[HMAC_HEX + 1])
+/* mac - HMAC-SHA256 of data */
+static void mac(const struct event_key *k, const uint8_t *data, size_t len,
+		uint8_t out[EVREC_MAC_LEN])
 {
-    unsigned char mac[SHA256_LEN];
     unsigned int mlen = 0;
-    int i;
 
-    HMAC(EVP_sha256(), k->k, (int) k->len, (const unsigned char *) data, len,
-	 mac, &mlen);
-    for (i = 0; i < SHA256_LEN; i++)
-	snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    HMAC(EVP_sha256(), k->k, (int) k->len, data, len, out, &mlen);
 }
 
-/* event_encode - the datagram for one payload; its length, 0 if too big */
-size_t event_encode(const struct event_key *k, const char *bootid,
-		    uint64_t seq, uint32_t time, const char *payload,
-		    char *out, size_t outlen)
+/* event_seal - append the MAC to an encoded record; the datagram's
+ * length, 0 if it does not fit */
+size_t event_seal(const struct event_key *k, uint8_t *buf, size_t len, size_t cap)
 {
-    char head[64], body[EVENT_MAX], hex[HMAC_HEX + 1];
-    int hlen, blen, n;
-
-    hlen = snprintf(head, sizeof(head), "%.16s %llu %u ", bootid,
-		    (unsigned long long) seq, time);
-    blen = snprintf(body, sizeof(body), "%s%s", head, payload);
-    if (hlen < 0 || blen < 0 || (size_t) blen >= sizeof(body))
+    if (len == 0 || len > EVENT_MAX - EVREC_MAC_LEN || cap < len + EVREC_MAC_LEN)
 	return 0;
-    sign(k, body, (size_t) blen, hex);
-    n = snprintf(out, outlen, "%s%s%s %s", MAGIC, head, hex, payload);
-    return n > 0 && (size_t) n < outlen && n <= EVENT_MAX ? (size_t) n : 0;
+    mac(k, buf, len, buf + len);
+    return len + EVREC_MAC_LEN;
 }
 
-/* field - parse a run of characters from set; NULL on a bad field */
-static const char *field(const char *p, const char *end, const char *set,
-			 size_t min, size_t max, char *out)
+/* event_open - check and parse one datagram */
+enum evrec_status event_open(const struct event_key *k, const uint8_t *buf,
+			     size_t len, struct evrec *r)
 {
-    size_t n = 0;
+    uint8_t want[EVREC_MAC_LEN];
 
-    /* p[n] != 0: strchr would find the set's own terminator, and a NUL
-     * would then cut the signed text short (see event_verify) */
-    while (p + n < end && p[n] != ' ' && p[n] != 0
-	   && strchr(set, p[n]) != NULL && n <= max)
-	n++;
-    if (n < min || n > max || p + n >= end || p[n] != ' ')
-	return NULL;
-    memcpy(out, p, n);
-    out[n] = 0;
-    return p + n + 1;
+    memset(r, 0, sizeof(*r));
+    if (len > EVENT_MAX)
+	return EVREC_ELONG;
+    if (len >= MAGIC_LEN && memcmp(buf, EVREC_MAGIC, MAGIC_LEN) != 0)
+	return EVREC_EMAGIC;
+    if (len > VERSION_OFF && buf[VERSION_OFF] != EVREC_VERSION)
+	return EVREC_EVERSION;	/* another layout: its MAC may sit elsewhere */
+    if (len < EVREC_FIXED + EVREC_MAC_LEN)
+	return EVREC_ESHORT;
+    mac(k, buf, len - EVREC_MAC_LEN, want);
+    if (CRYPTO_memcmp(want, buf + len - EVREC_MAC_LEN, EVREC_MAC_LEN) != 0)
+	return EVREC_ESIG;
+    return evrec_decode(buf, len - EVREC_MAC_LEN, r);
 }
 
-/* event_verify - parse and authenticate one datagram */
-int event_verify(const struct event_key *k, const char *msg, size_t len,
-		 struct event_hdr *h, const char **payload, size_t *plen)
+/* event_replay_init - an empty window */
+void event_replay_init(struct event_replay *w, int64_t window_ms)
 {
-    static const char hexd[] = "0123456789abcdef", dec[] = "0123456789";
-    char seq[24], tim[12], mac[HMAC_HEX + 1], want[HMAC_HEX + 1];
-    char body[EVENT_MAX + 1];
-    const char *end = msg + len, *p = msg, *macpos;
-    int blen;
+    memset(w, 0, sizeof(*w));
+    w->window_ms = window_ms;
+}
 
-    if (len > EVENT_MAX || len < MAGIC_LEN || memcmp(msg, MAGIC, MAGIC_LEN) != 0)
-	return EVENT_EFORMAT;
-    p += MAGIC_LEN;
-    if ((p = field(p, end, hexd, EVENT_BOOTID_LEN, EVENT_BOOTID_LEN, h->bootid)) == NULL
-	|| (p = field(p, end, dec, 1, 20, seq)) == NULL
-	|| (p = field(p, end, dec, 1, 10, tim)) == NULL
-	|| (macpos = p, p = field(p, end, hexd, HMAC_HEX, HMAC_HEX, mac)) == NULL)
-	return EVENT_EFORMAT;
-    if (memchr(p, 0, (size_t) (end - p)) != NULL)
-	return EVENT_EFORMAT;
-    blen = snprintf(body, sizeof(body), "%.*s%.*s", (int) (macpos - msg - MAGIC_LEN),
-		    msg + MAGIC_LEN, (int) (end - p), p);
-    if (blen < 0 || (size_t) blen >= sizeof(body))
-	return EVENT_EFORMAT;
-    sign(k, body, (size_t) blen, want);
-    if (CRYPTO_memcmp(want, mac, HMAC_HEX) != 0)
-	return EVENT_ESIG;
-    h->seq = strtoull(seq, NULL, 10);
-    h->time = (uint32_t) strtoul(tim, NULL, 10);
-    *payload = p;
-    *plen = (size_t) (end - p);
-    return EVENT_OK;
+/* source_for - the slot of (node, boot id); a new or evicted one */
+static struct event_source *source_for(struct event_replay *w, const struct evrec *r)
+{
+    struct event_source *s, *old = NULL;
+    size_t i;
+
+    for (i = 0; i < w->n; i++) {
+	s = &w->src[i];
+	if (s->bootid == r->bootid && strcmp(s->node, r->node) == 0)
+	    return s;
+	if (old == NULL || s->heard_ms < old->heard_ms)
+	    old = s;
+    }
+    s = w->n < EVENT_SOURCES_MAX ? &w->src[w->n++] : old;
+    memset(s, 0, sizeof(*s));
+    s->bootid = r->bootid;
+    snprintf(s->node, sizeof(s->node), "%s", r->node);
+    return s;
+}
+
+/* event_replay_check - EVREC_OK for a fresh event (and remember it),
+ * EVREC_EREPLAY or EVREC_ESTALE */
+enum evrec_status event_replay_check(struct event_replay *w, const struct evrec *r,
+				     int64_t now_ms)
+{
+    struct event_source *s;
+    int64_t t = r->time_ms > INT64_MAX ? INT64_MAX : (int64_t) r->time_ms;
+    uint64_t back;
+
+    if (t < now_ms - w->window_ms || t > now_ms + w->window_ms)
+	return EVREC_ESTALE;
+    if (r->seq == 0)
+	return EVREC_EREPLAY;	/* sequences start at 1 */
+    s = source_for(w, r);
+    s->heard_ms = now_ms;
+    if (r->seq > s->top) {
+	back = r->seq - s->top;
+	s->seen = back >= EVENT_REPLAY_BITS ? 0 : s->seen << back;
+	s->seen |= 1;
+	s->top = r->seq;
+	return EVREC_OK;
+    }
+    back = s->top - r->seq;
+    if (back >= EVENT_REPLAY_BITS || (s->seen >> back) & 1)
+	return EVREC_EREPLAY;
+    s->seen |= (uint64_t) 1 << back;
+    return EVREC_OK;
 }

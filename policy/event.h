@@ -1,12 +1,18 @@
 /*
- * event - the signed datagram the milter sends the collector per verdict.
+ * event - the signed datagram the milter sends the collector per verdict:
+ * an event record (event_rec.h, which documents the layout) followed by
+ * HMAC-SHA256 over it; and the receiver's replay defence.
  *
- * Wire form, one datagram, ASCII:
- *   RG1 BOOTID SEQ TIME HMAC PAYLOAD
- * BOOTID is 16 hex digits chosen at milter start, SEQ counts from 1 per
- * boot, TIME is seconds since the epoch, HMAC is HMAC-SHA256 in hex over
- * "BOOTID SEQ TIME PAYLOAD", PAYLOAD is the verdict's key=value line. The
- * receiver rejects bad signatures and (BOOTID, SEQ) pairs it has seen.
+ * The key file (collector.key_file) holds 16..256 bytes and must be
+ * readable by its owner only (mode 0600 or stricter): a key other local
+ * users can read lets them forge events.
+ *
+ * Replay defence, per (node, boot id): the highest sequence seen and a
+ * bitmap of the EVENT_REPLAY_BITS before it (events may arrive a little
+ * out of order over UDP); a sequence seen or older than that is a replay.
+ * An event whose time is more than the window away from the receiver's
+ * clock is stale. Sources beyond EVENT_SOURCES_MAX evict the one heard
+ * from least recently.
  */
 #ifndef RG_EVENT_H
 #define RG_EVENT_H
@@ -14,30 +20,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EVENT_MAX 1400		/* fits one UDP datagram on any link */
+#include "event_rec.h"
+
+#define EVENT_MAX EVREC_MAX	/* a datagram, record and MAC */
 #define EVENT_KEY_MIN 16
 #define EVENT_KEY_MAX 256
-#define EVENT_BOOTID_LEN 16
+#define EVENT_REPLAY_BITS 64
+#define EVENT_SOURCES_MAX 64
 
 struct event_key {
     unsigned char k[EVENT_KEY_MAX];
     size_t len;
 };
 
-struct event_hdr {
-    char bootid[EVENT_BOOTID_LEN + 1];
-    uint64_t seq;
-    uint32_t time;
+enum event_status { EVENT_OK = 0, EVENT_EKEY };
+
+struct event_source {
+    char node[EVREC_NODE_MAX + 1];
+    uint64_t bootid, top, seen;	/* seen: bit i = sequence top - i */
+    int64_t heard_ms;
 };
 
-enum event_status { EVENT_OK = 0, EVENT_EFORMAT, EVENT_ESIG, EVENT_EKEY };
+struct event_replay {
+    int64_t window_ms;		/* accepted clock difference, each way */
+    struct event_source src[EVENT_SOURCES_MAX];
+    size_t n;
+};
 
 int event_key_load(const char *path, struct event_key *k, char *err,
 		   size_t errlen);
-size_t event_encode(const struct event_key *k, const char *bootid,
-		    uint64_t seq, uint32_t time, const char *payload,
-		    char *out, size_t outlen);
-int event_verify(const struct event_key *k, const char *msg, size_t len,
-		 struct event_hdr *h, const char **payload, size_t *plen);
+size_t event_seal(const struct event_key *k, uint8_t *buf, size_t len, size_t cap);
+enum evrec_status event_open(const struct event_key *k, const uint8_t *buf,
+			     size_t len, struct evrec *r);
+void event_replay_init(struct event_replay *w, int64_t window_ms);
+enum evrec_status event_replay_check(struct event_replay *w, const struct evrec *r,
+				     int64_t now_ms);
 
 #endif

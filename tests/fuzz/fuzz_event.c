@@ -1,178 +1,144 @@
 /*
- * fuzz_event - event_verify on hostile datagrams, and the encode/verify
- * round trip.
+ * fuzz_event - the collector's event datagrams (event_open, evrec_decode)
+ * on hostile bytes, and the encode/seal/open round trip.
  *
- * 1. The input as a datagram: event_verify must not crash, and whatever
- *    it accepts must have a well-formed header and a payload inside the
- *    datagram.
- * 2. A payload, boot id, sequence and time derived from the input are
- *    encoded; an encoding exists exactly when the datagram fits
- *    EVENT_MAX, verifies, and gives back the same header and payload.
- * 3. The good datagram with one byte changed (position and xor from the
- *    input) must never verify; spliced (a span replaced by input bytes),
- *    it may verify only if it is still the canonical encoding of what
- *    event_verify returns, byte for byte.
- * 4. Its signed text resent as the payload behind a header of NULs must
- *    not verify (a NUL used to cut the signed text short).
+ * 1. The input as a datagram: event_open must not crash; what it accepts
+ *    is canonical: encoding and sealing the record it returns gives the
+ *    input back byte for byte.
+ * 2. The input as an unsigned record: evrec_decode must not crash; what
+ *    it accepts encodes back to the input, strings hold no control byte.
+ * 3. A record made from the input's bytes: evrec_encode succeeds exactly
+ *    when its fields are in range; the sealed datagram opens to the same
+ *    record, and with one byte changed (position and xor from the input)
+ *    never opens.
  */
-#include <inttypes.h>
-
 #include "fuzz_common.h"
 #include "event.h"
-
-#define HEAD_BYTES 12		/* seq (8) and time (4) taken from the input */
-#define HMAC_HEX 64
-#define MAGIC_LEN 4		/* "RG1 " */
-#define DEC_MAX 24
-#define SPLICE_MAX 40		/* bytes deleted or inserted by a splice */
+#include "log.h"
 
 static const struct event_key key = {
     .k = "relayguard-fuzz-key-0123456789ab", .len = 32,
 };
 
-/* check_verified - what event_verify returns for an accepted datagram */
-static void check_verified(const char *msg, size_t len,
-			   const struct event_hdr *h, const char *payload,
-			   size_t plen)
+/* strings_clean - every string of an accepted record is valid UTF-8
+ * without a code point the log's sanitiser calls hostile */
+static void strings_clean(const struct evrec *r)
 {
-    FUZZ_CHECK(strlen(h->bootid) == EVENT_BOOTID_LEN, "boot id length");
-    FUZZ_CHECK(strspn(h->bootid, "0123456789abcdef") == EVENT_BOOTID_LEN,
-	       "boot id hex");
-    FUZZ_CHECK(payload >= msg && payload + plen == msg + len, "payload in datagram");
-    FUZZ_CHECK(memchr(payload, 0, plen) == NULL, "payload without NUL");
-}
+    const char *s[] = {r->node, r->rule_name, r->login, r->qid, r->reason};
+    uint32_t cp;
+    size_t u;
 
-/* derive - boot id, sequence and time from the input's first bytes */
-static void derive(const uint8_t *data, size_t size, char bootid[EVENT_BOOTID_LEN + 1],
-		   uint64_t *seq, uint32_t *time)
-{
-    uint8_t b[HEAD_BYTES] = { 0 };
-
-    memcpy(b, data, size < sizeof(b) ? size : sizeof(b));
-    memcpy(seq, b, sizeof(*seq));
-    memcpy(time, b + sizeof(*seq), sizeof(*time));
-    for (int i = 0; i < EVENT_BOOTID_LEN; i++)
-	bootid[i] = "0123456789abcdef"[(b[i % HEAD_BYTES] >> (i & 4)) & 0xf];
-    bootid[EVENT_BOOTID_LEN] = 0;
-}
-
-/* canonical - an accepted datagram is the encoding of what it says */
-static void canonical(const char *msg, size_t len)
-{
-    char again[EVENT_MAX + 1], *payload;
-    const char *p;
-    struct event_hdr h;
-    size_t plen, n;
-
-    if (event_verify(&key, msg, len, &h, &p, &plen) != EVENT_OK)
-	return;
-    check_verified(msg, len, &h, p, plen);
-    payload = fuzz_strndup((const uint8_t *) p, plen);
-    n = event_encode(&key, h.bootid, h.seq, h.time, payload, again, sizeof(again));
-    FUZZ_CHECK(n == len && memcmp(again, msg, len) == 0,
-	       "accepted datagram is canonical");
-    free(payload);
-}
-
-/* splice - replace a span of a good datagram with input bytes */
-static void splice(const char *good, size_t n, const uint8_t *data, size_t size)
-{
-    char buf[2 * EVENT_MAX];
-    size_t pos = ((size_t) data[size - 2] << 8 | data[size - 1]) % (n + 1);
-    size_t del = data[size - 3] % SPLICE_MAX, ins = data[size - 4] % SPLICE_MAX;
-    size_t len = 0;
-
-    if (del > n - pos)
-	del = n - pos;
-    if (ins > size)
-	ins = size;
-    memcpy(buf, good, pos), len += pos;
-    memcpy(buf + len, data, ins), len += ins;
-    memcpy(buf + len, good + pos + del, n - pos - del), len += n - pos - del;
-    canonical(buf, len);
-}
-
-/* nul_header - the signed text as payload behind a header of NULs */
-static void nul_header(const char *good, size_t n, const char *seqs,
-		       const char *times)
-{
-    size_t hlen = EVENT_BOOTID_LEN + 1 + strlen(seqs) + 1 + strlen(times) + 1;
-    const char *mac = good + MAGIC_LEN + hlen, *payload = mac + HMAC_HEX + 1;
-    char buf[2 * EVENT_MAX];
-    struct event_hdr h;
-    const char *p;
-    size_t len = 0, plen;
-
-    memcpy(buf, good, MAGIC_LEN), len += MAGIC_LEN;
-    memset(buf + len, 0, EVENT_BOOTID_LEN), len += EVENT_BOOTID_LEN;
-    len += (size_t) sprintf(buf + len, " %s %s ", seqs, times);
-    memcpy(buf + len, mac, HMAC_HEX + 1), len += HMAC_HEX + 1;
-    memcpy(buf + len, good + MAGIC_LEN, hlen), len += hlen;	/* signed text */
-    memcpy(buf + len, payload, (size_t) (good + n - payload));
-    len += (size_t) (good + n - payload);
-    if (len <= EVENT_MAX)
-	FUZZ_CHECK(event_verify(&key, buf, len, &h, &p, &plen) != EVENT_OK,
-		   "NUL header with a replayed signature rejected");
-}
-
-/* round_trip - encode a derived event, verify it, then a damaged copy */
-static void round_trip(const uint8_t *data, size_t size)
-{
-    char bootid[EVENT_BOOTID_LEN + 1], out[EVENT_MAX + 1], *payload, *bad;
-    char seqs[DEC_MAX], times[DEC_MAX];
-    const char *got;
-    struct event_hdr h;
-    uint64_t seq;
-    uint32_t time;
-    size_t n, plen, want, pos;
-
-    derive(data, size, bootid, &seq, &time);
-    payload = fuzz_strndup(data + (size < HEAD_BYTES ? size : HEAD_BYTES),
-			   size < HEAD_BYTES ? 0 : size - HEAD_BYTES);
-    plen = strlen(payload);	/* up to the first NUL, as a C string */
-    want = (size_t) snprintf(seqs, sizeof(seqs), "%" PRIu64, seq);
-    want += (size_t) snprintf(times, sizeof(times), "%" PRIu32, time);
-    want += MAGIC_LEN + EVENT_BOOTID_LEN + 1 + 1 + 1 + HMAC_HEX + 1 + plen;
-    n = event_encode(&key, bootid, seq, time, payload, out, sizeof(out));
-    FUZZ_CHECK(n == (want <= EVENT_MAX ? want : 0), "encoded length");
-    if (n > 0) {
-	FUZZ_CHECK(event_verify(&key, out, n, &h, &got, &plen) == EVENT_OK,
-		   "own datagram verifies");
-	check_verified(out, n, &h, got, plen);
-	FUZZ_CHECK(strcmp(h.bootid, bootid) == 0 && h.seq == seq && h.time == time,
-		   "header round trip");
-	FUZZ_CHECK(plen == strlen(payload) && memcmp(got, payload, plen) == 0,
-		   "payload round trip");
-	nul_header(out, n, seqs, times);
-	if (size >= 4)
-	    splice(out, n, data, size);
-	if (size >= 2) {
-	    bad = fuzz_strndup((const uint8_t *) out, n);
-	    pos = ((size_t) data[size - 2] << 8 | data[size - 1]) % n;
-	    bad[pos] ^= (char) (data[size - 1] | 1);
-	    FUZZ_CHECK(event_verify(&key, bad, n, &h, &got, &plen) != EVENT_OK,
-		       "changed datagram rejected");
-	    free(bad);
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+	for (size_t k = 0, len = strlen(s[i]); k < len; k += u) {
+	    u = log_utf8_len((const unsigned char *) s[i] + k, len - k, &cp);
+	    FUZZ_CHECK(u > 0 && !log_hostile(cp), "string is clean UTF-8");
 	}
-    }
-    free(payload);
 }
 
-/* LLVMFuzzerTestOneInput - the input as a datagram, then the round trip */
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* as_datagram - property 1 */
+static void as_datagram(const uint8_t *data, size_t size)
 {
-    char *msg = malloc(size ? size : 1);	/* exact size: ASan bounds */
-    struct event_hdr h;
-    const char *payload;
-    size_t plen;
+    uint8_t *msg = malloc(size ? size : 1), again[EVENT_MAX];
+    struct evrec r;
+    size_t n;
 
     if (msg == NULL)
 	abort();
-    if (size > 0)
+    if (size)
 	memcpy(msg, data, size);
-    if (event_verify(&key, msg, size, &h, &payload, &plen) == EVENT_OK)
-	check_verified(msg, size, &h, payload, plen);
+    if (event_open(&key, msg, size, &r) == EVREC_OK) {
+	strings_clean(&r);
+	n = event_seal(&key, again, evrec_encode(&r, again, sizeof(again)), sizeof(again));
+	FUZZ_CHECK(n == size && memcmp(again, msg, size) == 0, "accepted datagram canonical");
+    }
     free(msg);
+}
+
+/* as_record - property 2 */
+static void as_record(const uint8_t *data, size_t size)
+{
+    uint8_t *msg = malloc(size ? size : 1), again[EVENT_MAX];
+    struct evrec r;
+
+    if (msg == NULL)
+	abort();
+    if (size)
+	memcpy(msg, data, size);
+    if (evrec_decode(msg, size, &r) == EVREC_OK) {
+	strings_clean(&r);
+	FUZZ_CHECK(evrec_encode(&r, again, sizeof(again)) == size
+		   && memcmp(again, msg, size) == 0, "decoded record encodes back");
+    }
+    free(msg);
+}
+
+/* take - the next n input bytes (zeros past the end) */
+static void take(const uint8_t **p, const uint8_t *end, void *out, size_t n)
+{
+    size_t have = (size_t) (end - *p) < n ? (size_t) (end - *p) : n;
+
+    memset(out, 0, n);
+    memcpy(out, *p, have);
+    *p += have;
+}
+
+/* take_str - a string field from the input: a length byte, then bytes */
+static void take_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap)
+{
+    uint8_t n = 0;
+
+    take(p, end, &n, 1);
+    if (n >= cap)
+	n = (uint8_t) (cap - 1);
+    take(p, end, out, n);
+    out[n] = 0;
+    n = (uint8_t) strlen(out);	/* a C string: nothing kept past a NUL */
+    memset(out + n, 0, cap - n);
+}
+
+/* round_trip - property 3 */
+static void round_trip(const uint8_t *data, size_t size)
+{
+    const uint8_t *p = data, *end = data + size;
+    uint8_t buf[EVENT_MAX];
+    struct evrec r, got;
+    size_t len, n, pos;
+
+    memset(&r, 0, sizeof(r));
+    r.version = EVREC_VERSION;
+    take(&p, end, &r.phase, 1), take(&p, end, &r.action, 1);
+    take(&p, end, &r.cls, 1), take(&p, end, &r.flags, 1);
+    take(&p, end, &r.rule, 2), take(&p, end, &r.bootid, 8);
+    take(&p, end, &r.seq, 8), take(&p, end, &r.time_ms, 8);
+    take(&p, end, r.client.b, 16), take(&p, end, &r.asn, 4);
+    take(&p, end, r.cc, 2), take(&p, end, &r.rcpts, 4);
+    take(&p, end, &r.bytes, 8), take(&p, end, &r.block_until, 4);
+    if (!r.cc[0])
+	r.cc[1] = 0;
+    take_str(&p, end, r.node, sizeof(r.node));
+    take_str(&p, end, r.rule_name, sizeof(r.rule_name));
+    take_str(&p, end, r.login, sizeof(r.login));
+    take_str(&p, end, r.qid, sizeof(r.qid));
+    take_str(&p, end, r.reason, sizeof(r.reason));
+    len = evrec_encode(&r, buf, sizeof(buf));
+    if (len == 0)
+	return;
+    n = event_seal(&key, buf, len, sizeof(buf));
+    FUZZ_CHECK(n == len + EVREC_MAC_LEN, "sealed length");
+    FUZZ_CHECK(event_open(&key, buf, n, &got) == EVREC_OK, "own datagram opens");
+    FUZZ_CHECK(memcmp(&got, &r, sizeof(r)) == 0, "record round trip");
+    if (size >= 2) {
+	pos = ((size_t) data[size - 2] << 8 | data[size - 1]) % n;
+	buf[pos] ^= (uint8_t) (data[size - 1] | 1);
+	FUZZ_CHECK(event_open(&key, buf, n, &got) != EVREC_OK, "changed datagram refused");
+    }
+}
+
+/* LLVMFuzzerTestOneInput - the three properties on one input */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    as_datagram(data, size);
+    as_record(data, size);
     round_trip(data, size);
     return 0;
 }

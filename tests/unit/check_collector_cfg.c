@@ -44,6 +44,12 @@ START_TEST(test_defaults)
     ck_assert_str_eq(c->collector.database, "/var/lib/relayguard/collector.db");
     ck_assert_uint_eq(c->collector.retention_s, 400 * 86400);
     ck_assert_uint_eq(f->local_networks.n, 0);
+    ck_assert_uint_eq(c->collector.event_retention_s, 30 * 86400);
+    ck_assert_uint_eq(c->collector.event_window_s, 300);
+    ck_assert_uint_eq(c->collector.incident_quiet_s, 3600);
+    ck_assert_uint_eq(c->collector.incident_logins, 3);
+    ck_assert_uint_eq(c->collector.incident_window_s, 3600);
+    ck_assert_str_eq(c->collector.incidents_file, "/var/lib/relayguard/incidents.jsonl");
     cfg_free(c);
 }
 END_TEST

@@ -1,88 +1,310 @@
 /*
- * check_event - the collector's signed datagrams: round trip, tampering,
- * and header fields that must not let a signature cover other fields.
+ * check_event - the collector's event datagrams: the record built from a
+ * verdict, its round trip, and every way a hostile or replayed datagram
+ * is refused (and counted by the reason returned).
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "event.h"
 
-#define BOOTID "0123456789abcdef"
-#define MAGIC_LEN 4		/* "RG1 " */
-#define HEAD_LEN (EVENT_BOOTID_LEN + 14)	/* BOOTID " 7 1700000000 " */
-#define HMAC_HEX 64
-#define PAYLOAD "4XyZq1: action=tempfail rule=many-countries user=\"usr1\""
+#define NOW_MS 1700000000000LL
+#define WINDOW_MS 300000LL
 
 static const struct event_key key = {
     .k = "check-event-key-0123456789abcdef", .len = 32,
 };
 
-/* encode - a datagram for seq 7 at time 1700000000; its length */
-static size_t encode(const char *payload, char *out, size_t outlen)
+/* sample - a record as the milter would send it */
+static void sample(struct evrec *r, uint64_t seq)
 {
-    size_t n = event_encode(&key, BOOTID, 7, 1700000000, payload, out, outlen);
+    memset(r, 0, sizeof(*r));
+    r->version = EVREC_VERSION;
+    r->phase = RULES_PHASE_MAIL;
+    r->action = CFG_ACTION_TEMPFAIL;
+    r->cls = RULES_CLASS_AUTHENTICATED;
+    r->flags = EVREC_F_ROGUE_LISTED;
+    r->rule = 3;
+    r->bootid = 0x0123456789abcdefULL;
+    r->seq = seq;
+    r->time_ms = (uint64_t) NOW_MS;
+    ck_assert_int_eq(addr_parse("198.18.4.10", &r->client), 0);
+    r->asn = 64500;
+    memcpy(r->cc, "IN", 3);
+    r->rcpts = 2;
+    r->bytes = 12345;
+    snprintf(r->node, sizeof(r->node), "mx1.example.org");
+    snprintf(r->rule_name, sizeof(r->rule_name), "many-countries");
+    snprintf(r->login, sizeof(r->login), "usr1");
+    snprintf(r->qid, sizeof(r->qid), "4XyZq1");
+    snprintf(r->reason, sizeof(r->reason), "4 countries in 10m: BR,CN,DE,IN (limit 3)");
+}
+
+/* dgram - a sealed datagram of r; its length */
+static size_t dgram(const struct evrec *r, uint8_t *out, size_t cap)
+{
+    size_t n = event_seal(&key, out, evrec_encode(r, out, cap), cap);
 
     ck_assert_uint_gt(n, 0);
     return n;
 }
 
+/* reseal - replace the MAC after changing the record's bytes */
+static void reseal(uint8_t *buf, size_t n)
+{
+    ck_assert_uint_eq(event_seal(&key, buf, n - EVREC_MAC_LEN, n), n);
+}
+
 START_TEST(test_round_trip)
 {
-    char msg[EVENT_MAX + 1];
-    size_t n = encode(PAYLOAD, msg, sizeof(msg)), plen;
-    struct event_hdr h;
-    const char *p;
+    uint8_t buf[EVENT_MAX];
+    struct evrec r, got;
+    size_t n;
 
-    ck_assert_int_eq(event_verify(&key, msg, n, &h, &p, &plen), EVENT_OK);
-    ck_assert_str_eq(h.bootid, BOOTID);
-    ck_assert_uint_eq(h.seq, 7);
-    ck_assert_uint_eq(h.time, 1700000000);
-    ck_assert_uint_eq(plen, strlen(PAYLOAD));
-    ck_assert(memcmp(p, PAYLOAD, plen) == 0);
+    sample(&r, 7);
+    n = dgram(&r, buf, sizeof(buf));
+    ck_assert_uint_eq(n, EVREC_FIXED + 5 + strlen(r.node) + strlen(r.rule_name)
+		      + strlen(r.login) + strlen(r.qid) + strlen(r.reason) + EVREC_MAC_LEN);
+    ck_assert(memcmp(buf, "RGEV\x01", 5) == 0);
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_OK);
+    ck_assert(memcmp(&got, &r, sizeof(r)) == 0);
 }
 END_TEST
 
+/* The record is the engine's view of the verdict, not the log line. */
+START_TEST(test_from_verdict)
+{
+    struct cfg_rule rules[2] = {{.name = (char *) "a"}, {.name = (char *) "many-countries"}};
+    struct cfg cfg = {.policy = {.rules = rules, .nrules = 2}};
+    struct rules_facts f = {0};
+    struct rules_verdict v;
+    struct evrec r;
+    uint8_t buf[EVENT_MAX];
+    char login[400];
+
+    memset(login, 'x', sizeof(login) - 1);
+    login[sizeof(login) - 1] = 0;
+    login[2] = '\r', login[3] = '\n';	/* an SMTP-supplied login */
+    rules_verdict_init(&v);
+    v.action = CFG_ACTION_REJECT, v.rule = 1, v.cls = RULES_CLASS_INTERNAL;
+    snprintf(v.reason, sizeof(v.reason), "x");
+    f.phase = RULES_PHASE_EOM, f.login = login, f.qid = "Q1", f.rcpts = 5, f.bytes = 9;
+    memcpy(f.geo.cc, "DE", 3), f.geo.asn = 3320;
+    addr_parse("10.1.2.3", &f.client);
+    evrec_from_verdict(&cfg, &f, &v, true, &r);
+    ck_assert_str_eq(r.rule_name, "many-countries");
+    ck_assert_uint_eq(r.rule, 1);
+    ck_assert_uint_eq(r.action, CFG_ACTION_REJECT);
+    ck_assert_uint_eq(r.cls, RULES_CLASS_INTERNAL);
+    ck_assert_uint_eq(r.flags, EVREC_F_DRY_RUN);
+    ck_assert_uint_eq(strlen(r.login), EVREC_LOGIN_MAX);
+    ck_assert(strncmp(r.login, "xx??x", 5) == 0);
+    ck_assert_str_eq(r.cc, "DE");
+    ck_assert_uint_eq(r.asn, 3320);
+    ck_assert_uint_eq(r.rcpts, 5);
+    ck_assert_uint_gt(evrec_encode(&r, buf, sizeof(buf)), 0);
+    f.login = "j\xc3\xb6rg\xff\xc3";	/* valid, invalid, cut short */
+    evrec_from_verdict(&cfg, &f, &v, true, &r);
+    ck_assert_str_eq(r.login, "j\xc3\xb6rg??");
+    f.login = "usr\xe2\x80\xae" "1\xc2\x9b";	/* U+202E override, U+009B CSI */
+    evrec_from_verdict(&cfg, &f, &v, true, &r);
+    ck_assert_str_eq(r.login, "usr?1?");
+    v.rule = -1, v.from_block = true;
+    evrec_from_verdict(&cfg, &f, &v, false, &r);
+    ck_assert_str_eq(r.rule_name, "block");
+    ck_assert_uint_eq(r.rule, EVREC_NO_RULE);
+}
+END_TEST
+
+/* Any one bit changed anywhere, record or MAC, is refused. */
 START_TEST(test_tampered)
 {
-    char msg[EVENT_MAX + 1];
-    size_t n = encode(PAYLOAD, msg, sizeof(msg)), plen;
-    struct event_hdr h;
-    const char *p;
+    uint8_t buf[EVENT_MAX];
+    struct evrec r, got;
+    size_t n, i;
 
-    msg[n - 1] ^= 1;		/* payload */
-    ck_assert_int_eq(event_verify(&key, msg, n, &h, &p, &plen), EVENT_ESIG);
-    msg[n - 1] ^= 1;
-    msg[MAGIC_LEN + EVENT_BOOTID_LEN + 1] = '8';	/* seq 7 -> 8 */
-    ck_assert_int_eq(event_verify(&key, msg, n, &h, &p, &plen), EVENT_ESIG);
-    ck_assert_int_eq(event_verify(&key, msg, 3, &h, &p, &plen), EVENT_EFORMAT);
+    sample(&r, 7);
+    n = dgram(&r, buf, sizeof(buf));
+    for (i = 0; i < n; i++) {
+	buf[i] ^= 0x10;
+	ck_assert_int_ne(event_open(&key, buf, n, &got), EVREC_OK);
+	if (i >= 5)
+	    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESIG);
+	buf[i] ^= 0x10;
+    }
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_OK);
 }
 END_TEST
 
-/* A NUL in a header field used to pass as a digit (strchr finds the set's
- * own terminator) and cut the signed text short there: a captured
- * datagram's signed text, sent again as the payload behind a header of
- * NULs, verified with any sequence number the sender liked. */
-START_TEST(test_nul_in_header)
+START_TEST(test_truncated_oversized_version)
 {
-    char msg[EVENT_MAX + 1], forged[2 * EVENT_MAX];
-    size_t n = encode(PAYLOAD, msg, sizeof(msg)), plen, f = 0;
-    const char *head = msg + MAGIC_LEN, *mac = head + HEAD_LEN;
-    struct event_hdr h;
+    uint8_t buf[EVENT_MAX + 64];
+    struct evrec r, got;
+    size_t n, i;
+
+    sample(&r, 7);
+    n = dgram(&r, buf, sizeof(buf));
+    for (i = 0; i < n; i++)	/* every cut is refused, none crashes */
+	ck_assert_int_ne(event_open(&key, buf, i, &got), EVREC_OK);
+    ck_assert_int_eq(event_open(&key, buf, 40, &got), EVREC_ESHORT);
+    ck_assert_int_eq(event_open(&key, buf, n - 1, &got), EVREC_ESIG);
+    ck_assert_int_eq(event_open(&key, buf, EVENT_MAX + 1, &got), EVREC_ELONG);
+    buf[4] = 2;
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_EVERSION);
+    buf[4] = 1, buf[0] = 'X';
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_EMAGIC);
+    /* the old text datagram is another format, not a crash */
+    ck_assert_int_eq(event_open(&key, (const uint8_t *) "RG1 0123", 8, &got), EVREC_EMAGIC);
+}
+END_TEST
+
+/* Signed but malformed records (a sender bug, or a leaked key) are still
+ * parsed as hostile: the reason tells which field was wrong. */
+START_TEST(test_signed_but_bad)
+{
+    uint8_t buf[EVENT_MAX + 64];
+    struct evrec r, got;
+    size_t n, len;
+
+    sample(&r, 7);
+    n = dgram(&r, buf, sizeof(buf));
+    buf[6] = CFG_ACTION_COUNT, reseal(buf, n);	/* action out of range */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_EFIELD);
+    n = dgram(&r, buf, sizeof(buf));
+    buf[8] = 0x80, reseal(buf, n);		/* unknown flag */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_EFIELD);
+    n = dgram(&r, buf, sizeof(buf));
+    buf[56] = 'i', reseal(buf, n);		/* country not upper case */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_EFIELD);
+    n = dgram(&r, buf, sizeof(buf));
+    buf[EVREC_FIXED + 1] = '\n', reseal(buf, n);	/* control byte in node */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
+    n = dgram(&r, buf, sizeof(buf));
+    buf[EVREC_FIXED] = 200, reseal(buf, n);	/* node longer than 64 */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
+    n = dgram(&r, buf, sizeof(buf));
+    buf[EVREC_FIXED] = 250, reseal(buf, n);	/* past the end */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
+    n = dgram(&r, buf, sizeof(buf));
+    buf[EVREC_FIXED + 1] = 0xff, reseal(buf, n);	/* not UTF-8 */
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
+    n = dgram(&r, buf, sizeof(buf));		/* node "mx1..." -> U+009B */
+    buf[EVREC_FIXED + 1] = 0xc2, buf[EVREC_FIXED + 2] = 0x9b, reseal(buf, n);
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ESTRING);
+    len = evrec_encode(&r, buf, sizeof(buf));	/* bytes after the strings */
+    buf[len] = 'x';
+    n = event_seal(&key, buf, len + 1, sizeof(buf));
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_ETRAILING);
+    /* a string of exactly the limit passes; encode refuses one longer */
+    memset(r.login, 'a', EVREC_LOGIN_MAX);
+    r.login[EVREC_LOGIN_MAX] = 0;
+    n = dgram(&r, buf, sizeof(buf));
+    ck_assert_int_eq(event_open(&key, buf, n, &got), EVREC_OK);
+    ck_assert_str_eq(got.login, r.login);
+    r.node[0] = '\t';
+    ck_assert_uint_eq(evrec_encode(&r, buf, sizeof(buf)), 0);
+}
+END_TEST
+
+START_TEST(test_other_key)
+{
+    static const struct event_key other = {.k = "another-key-0123456789abcdef", .len = 28};
+    uint8_t buf[EVENT_MAX];
+    struct evrec r, got;
+    size_t n;
+
+    sample(&r, 7);
+    n = dgram(&r, buf, sizeof(buf));
+    ck_assert_int_eq(event_open(&other, buf, n, &got), EVREC_ESIG);
+}
+END_TEST
+
+START_TEST(test_replay)
+{
+    struct event_replay w;
+    struct evrec r;
+
+    event_replay_init(&w, WINDOW_MS);
+    sample(&r, 10);
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_OK);
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_EREPLAY);
+    r.seq = 8;			/* late but not seen: accepted once */
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_OK);
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_EREPLAY);
+    r.seq = 10 + EVENT_REPLAY_BITS;
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_OK);
+    r.seq = 9;			/* now older than the window */
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_EREPLAY);
+    r.seq = 0;
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_EREPLAY);
+    /* a restarted milter (new boot id) and another node start afresh */
+    r.seq = 1, r.bootid++;
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_OK);
+    snprintf(r.node, sizeof(r.node), "mx2");
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_OK);
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_EREPLAY);
+}
+END_TEST
+
+START_TEST(test_stale)
+{
+    struct event_replay w;
+    struct evrec r;
+
+    event_replay_init(&w, WINDOW_MS);
+    sample(&r, 1);
+    r.time_ms = (uint64_t) (NOW_MS - WINDOW_MS - 1);
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_ESTALE);
+    r.time_ms = (uint64_t) (NOW_MS + WINDOW_MS + 1);
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_ESTALE);
+    r.time_ms = UINT64_MAX;
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_ESTALE);
+    r.time_ms = (uint64_t) (NOW_MS - WINDOW_MS);
+    ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_OK);
+}
+END_TEST
+
+/* write_key - a key file with mode m; its path */
+static const char *write_key(mode_t m)
+{
+    static char path[] = "/tmp/check_event_keyXXXXXX";
+    int fd;
+
+    strcpy(path + strlen(path) - 6, "XXXXXX");
+    fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "0123456789abcdef0123\n", 21), 21);
+    close(fd);
+    ck_assert_int_eq(chmod(path, m), 0);
+    return path;
+}
+
+START_TEST(test_key_mode)
+{
+    struct event_key k;
+    char err[256];
     const char *p;
 
-    memcpy(forged + f, "RG1 ", MAGIC_LEN), f += MAGIC_LEN;
-    memset(forged + f, 0, EVENT_BOOTID_LEN), f += EVENT_BOOTID_LEN;
-    memcpy(forged + f, " 99 1 ", 6), f += 6;
-    memcpy(forged + f, mac, HMAC_HEX + 1), f += HMAC_HEX + 1;
-    memcpy(forged + f, head, HEAD_LEN), f += HEAD_LEN;	/* the signed text */
-    memcpy(forged + f, PAYLOAD, strlen(PAYLOAD)), f += strlen(PAYLOAD);
-    ck_assert_uint_le(f, EVENT_MAX);
-    ck_assert_int_eq(event_verify(&key, forged, f, &h, &p, &plen), EVENT_EFORMAT);
-    /* and a NUL inside the sequence number */
-    msg[MAGIC_LEN + EVENT_BOOTID_LEN + 1] = '\0';
-    ck_assert_int_eq(event_verify(&key, msg, n, &h, &p, &plen), EVENT_EFORMAT);
+    p = write_key(0600);
+    ck_assert_int_eq(event_key_load(p, &k, err, sizeof(err)), EVENT_OK);
+    ck_assert_uint_eq(k.len, 20);
+    unlink(p);
+    p = write_key(0640);	/* group-readable: refused */
+    ck_assert_int_eq(event_key_load(p, &k, err, sizeof(err)), EVENT_EKEY);
+    ck_assert_ptr_nonnull(strstr(err, "chmod 0600"));
+    ck_assert_ptr_nonnull(strstr(err, "0640"));
+    unlink(p);
+    p = write_key(0604);
+    ck_assert_int_eq(event_key_load(p, &k, err, sizeof(err)), EVENT_EKEY);
+    unlink(p);
+    p = write_key(0400);
+    ck_assert_int_eq(event_key_load(p, &k, err, sizeof(err)), EVENT_OK);
+    unlink(p);
 }
 END_TEST
 
@@ -93,8 +315,14 @@ static Suite *event_suite(void)
     TCase *tc = tcase_create("event");
 
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_from_verdict);
     tcase_add_test(tc, test_tampered);
-    tcase_add_test(tc, test_nul_in_header);
+    tcase_add_test(tc, test_truncated_oversized_version);
+    tcase_add_test(tc, test_signed_but_bad);
+    tcase_add_test(tc, test_other_key);
+    tcase_add_test(tc, test_replay);
+    tcase_add_test(tc, test_stale);
+    tcase_add_test(tc, test_key_mode);
     suite_add_tcase(s, tc);
     return s;
 }

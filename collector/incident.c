@@ -1,0 +1,359 @@
+/*
+ * incident - correlate events, flags and pins into incidents (see
+ * incident.h).
+ *
+ * Each kind is one SQL query over the events of the last
+ * incident_window, giving per subject: first and last event, the number
+ * of events, and JSON arrays (SQLite's json_group_array) of logins,
+ * hosts, countries, ASNs, the flags that matched, rules and queue ids.
+ * The event decoder admits only valid UTF-8 without control bytes, so
+ * those arrays are valid JSON as they are.
+ */
+#include <openssl/sha.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "incident.h"
+#include "output.h"
+
+#define NCOLS 11
+#define LISTS_FROM 4		/* columns 4..10 are JSON arrays */
+
+/* Hosts flagged from flows within list_expiry and not dropped by the
+ * admin since, and hosts the admin pinned. ?2 flag_since, ?4 now. */
+#define FLAGGED \
+    "WITH fl AS (SELECT host, kind FROM flag f WHERE flagged_at >= ?2 AND kind IN" \
+    " ('rogue_server', 'direct_sender', 'fan_out') AND NOT EXISTS (SELECT 1 FROM" \
+    " rogue_pin d WHERE d.address = f.host AND d.action = 'drop' AND d.at_ms >=" \
+    " f.seen AND (d.expires_ms = 0 OR d.expires_ms > ?4)) UNION SELECT address," \
+    " 'pinned' FROM rogue_pin WHERE action = 'pin' AND (expires_ms = 0 OR" \
+    " expires_ms > ?4)) "
+#define LISTS(flags) \
+    " min(e.time_ms), max(e.time_ms), count(DISTINCT e.rowid)," \
+    " json_group_array(DISTINCT e.login) FILTER (WHERE e.login != '')," \
+    " json_group_array(DISTINCT e.client)," \
+    " json_group_array(DISTINCT e.country) FILTER (WHERE e.country != '')," \
+    " json_group_array(DISTINCT e.asn) FILTER (WHERE e.asn != 0), " flags "," \
+    " json_group_array(DISTINCT e.rule) FILTER (WHERE e.rule != '')," \
+    " json_group_array(DISTINCT e.qid) FILTER (WHERE e.qid != '')"
+
+static const struct {
+    const char *kind, *sql;
+} kinds[] = {
+    {"login_from_flagged", FLAGGED "SELECT e.login," LISTS("json_group_array(DISTINCT fl.kind)")
+     " FROM event e JOIN fl ON fl.host = e.client WHERE e.time_ms >= ?1"
+     " AND e.login != '' GROUP BY e.login"},
+    {"relay_and_direct", FLAGGED "SELECT e.client," LISTS("json_group_array(DISTINCT fl.kind)")
+     " FROM event e JOIN fl ON fl.host = e.client AND fl.kind = 'direct_sender'"
+     " WHERE e.time_ms >= ?1 AND e.class = 'internal' GROUP BY e.client"},
+    {"many_logins", "SELECT e.client," LISTS("'[]'") " FROM event e WHERE e.time_ms >= ?1"
+     " AND e.login != '' AND ?2 >= 0 AND ?4 >= 0 GROUP BY e.client"
+     " HAVING count(DISTINCT e.login) > ?3"},
+};
+
+static const char *const list_cols[] = {"logins", "hosts", "countries", "asns", "flags",
+    "rules", "queue_ids"};
+
+/* fail - SQLite's message into err */
+static enum hist_status fail(sqlite3 *db, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+    return HIST_DB;
+}
+
+/* text - a column as a string, "" for NULL */
+static const char *text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    return s ? (const char *) s : "";
+}
+
+/* make_id - "INC-" and 12 hex digits of SHA-256(kind, subject, first) */
+static void make_id(const char *kind, const char *subject, int64_t first,
+		    char id[INC_ID_LEN + 1])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "%s\n%s\n%lld", kind, subject, (long long) first);
+    int i;
+
+    SHA256((const unsigned char *) buf, n > 0 && (size_t) n < sizeof(buf) ? (size_t) n
+	   : sizeof(buf) - 1, md);
+    memcpy(id, "INC-", 4);
+    for (i = 0; i < 6; i++)
+	snprintf(id + 4 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* json_line - one incident row (SELECT * FROM incident) as a JSON object */
+static void json_line(struct jb *j, sqlite3_stmt *st, const char *change)
+{
+    int i;
+
+    jb_raw(j, "{");
+    if (change) {
+	jb_raw(j, "\"change\": ");
+	jb_str(j, change);
+	jb_raw(j, ", ");
+    }
+    jb_raw(j, "\"id\": ");
+    jb_str(j, text(st, 0));
+    jb_raw(j, ", \"kind\": ");
+    jb_str(j, text(st, 1));
+    jb_raw(j, ", \"subject\": ");
+    jb_str(j, text(st, 2));
+    jb_raw(j, ", \"first_seen\": ");
+    jb_time(j, sqlite3_column_int64(st, 3));
+    jb_raw(j, ", \"last_seen\": ");
+    jb_time(j, sqlite3_column_int64(st, 4));
+    jb_fmt(j, ", \"open\": %s, \"events\": %lld", sqlite3_column_int64(st, 7) ? "false"
+	   : "true", (long long) sqlite3_column_int64(st, 8));
+    for (i = 0; i < (int) (sizeof(list_cols) / sizeof(list_cols[0])); i++) {
+	jb_fmt(j, ", \"%s\": ", list_cols[i]);
+	jb_raw(j, *text(st, 9 + i) ? text(st, 9 + i) : "[]");
+    }
+    jb_raw(j, "}");
+}
+
+/* append_line - the incident id's row as one line of incidents_file;
+ * -1 when it could not be written */
+static int append_line(sqlite3 *db, const struct cfg *cfg, const char *id,
+			const char *change)
+{
+    const char *path = cfg->collector.incidents_file;
+    sqlite3_stmt *st;
+    struct jb j = {0};
+    FILE *f;
+    int rc = -1;
+
+    if (*path == 0)
+	return 0;
+    if (sqlite3_prepare_v2(db, "SELECT id, kind, subject, first_ms, last_ms, opened_ms,"
+			   " updated_ms, closed_ms, events, logins, hosts, countries, asns,"
+			   " flags, rules, qids FROM incident WHERE id = ?1", -1, &st, NULL)
+	!= SQLITE_OK)
+	return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+	json_line(&j, st, change);
+	jb_raw(&j, "\n");
+	if (!j.oom && (f = fopen(path, "ae")) != NULL) {
+	    rc = fputs(j.p, f) < 0 ? -1 : 0;
+	    rc = fclose(f) != 0 ? -1 : rc;
+	}
+    }
+    sqlite3_finalize(st);
+    jb_free(&j);
+    return rc;
+}
+
+/* bind_finding - the finding's values as ?1..?11 of an INSERT or UPDATE */
+static void bind_finding(sqlite3_stmt *w, sqlite3_stmt *f, int64_t now_ms)
+{
+    int i;
+
+    sqlite3_bind_int64(w, 1, sqlite3_column_int64(f, 1));
+    sqlite3_bind_int64(w, 2, sqlite3_column_int64(f, 2));
+    sqlite3_bind_int64(w, 3, sqlite3_column_int64(f, 3));
+    for (i = 0; i < NCOLS - LISTS_FROM; i++)
+	sqlite3_bind_text(w, 4 + i, text(f, LISTS_FROM + i), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(w, 11, now_ms);
+}
+
+/* write_finding - update the open incident or open a new one; the
+ * change made ("opened", "updated") or NULL */
+static const char *write_finding(sqlite3 *db, const char *kind, sqlite3_stmt *f,
+				 int64_t now_ms, int64_t quiet_ms, char id[INC_ID_LEN + 1],
+				 char *err, size_t errlen, enum hist_status *s)
+{
+    const char *subject = text(f, 0), *change = NULL;
+    int64_t last = sqlite3_column_int64(f, 2), events = sqlite3_column_int64(f, 3);
+    sqlite3_stmt *q = NULL, *w = NULL;
+    int rc;
+
+    *s = HIST_OK;
+    if (sqlite3_prepare_v2(db, "SELECT id, last_ms, events, closed_ms FROM incident"
+			   " WHERE kind = ?1 AND subject = ?2 ORDER BY closed_ms = 0 DESC,"
+			   " last_ms DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+	goto db;
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, subject, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(q, 3) == 0) {	/* open */
+	if (last <= sqlite3_column_int64(q, 1) && events <= sqlite3_column_int64(q, 2))
+	    goto out;		/* nothing new */
+	snprintf(id, INC_ID_LEN + 1, "%s", text(q, 0));
+	if (sqlite3_prepare_v2(db, "UPDATE incident SET last_ms = max(last_ms, ?2),"
+			       " events = max(events, ?3), logins = ?4, hosts = ?5,"
+			       " countries = ?6, asns = ?7, flags = ?8, rules = ?9, qids = ?10,"
+			       " updated_ms = ?11 WHERE id = ?12", -1, &w, NULL) != SQLITE_OK)
+	    goto db;
+	change = "updated";
+    } else {
+	if ((rc == SQLITE_ROW && last <= sqlite3_column_int64(q, 1))
+	    || last < now_ms - quiet_ms)
+	    goto out;		/* evidence of a closed episode, or too old */
+	/* an episode after a closed one gets an id of its own */
+	make_id(kind, subject, rc == SQLITE_ROW ? sqlite3_column_int64(q, 1) + 1
+		: sqlite3_column_int64(f, 1), id);
+	if (sqlite3_prepare_v2(db, "INSERT INTO incident (first_ms, last_ms,"
+			       " events, logins, hosts, countries, asns, flags, rules, qids,"
+			       " opened_ms, updated_ms, id, kind, subject, closed_ms) VALUES"
+			       " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13,"
+			       " ?14, 0)", -1, &w, NULL) != SQLITE_OK)
+	    goto db;
+	sqlite3_bind_text(w, 13, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w, 14, subject, -1, SQLITE_TRANSIENT);
+	change = "opened";
+    }
+    bind_finding(w, f, now_ms);
+    sqlite3_bind_text(w, 12, id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(w) != SQLITE_DONE)
+	goto db;
+    goto out;
+  db:
+    *s = fail(db, "incident", err, errlen);
+    change = NULL;
+  out:
+    sqlite3_finalize(q);
+    sqlite3_finalize(w);
+    return change;
+}
+
+/* one_kind - run a kind's query and write what it finds */
+static enum hist_status one_kind(sqlite3 *db, const struct cfg *cfg, size_t k,
+				 int64_t now_ms, struct inc_pass *p, char *err, size_t errlen)
+{
+    const struct cfg_collector *c = &cfg->collector;
+    int64_t quiet = (int64_t) c->incident_quiet_s * 1000;
+    enum hist_status s = HIST_OK;
+    char id[INC_ID_LEN + 1];
+    const char *change;
+    sqlite3_stmt *f;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, kinds[k].sql, -1, &f, NULL) != SQLITE_OK)
+	return fail(db, kinds[k].kind, err, errlen);
+    sqlite3_bind_int64(f, 1, now_ms - (int64_t) c->incident_window_s * 1000);
+    sqlite3_bind_int64(f, 2, now_ms - (int64_t) c->list_expiry_s * 1000);
+    sqlite3_bind_int64(f, 3, c->incident_logins);
+    sqlite3_bind_int64(f, 4, now_ms);
+    while (s == HIST_OK && (rc = sqlite3_step(f)) == SQLITE_ROW) {
+	change = write_finding(db, kinds[k].kind, f, now_ms, quiet, id, err, errlen, &s);
+	if (change == NULL)
+	    continue;
+	*(change[0] == 'o' ? &p->opened : &p->updated) += 1;
+	if (append_line(db, cfg, id, change) != 0)
+	    p->write_errors++;
+    }
+    if (s == HIST_OK && rc != SQLITE_DONE)
+	s = fail(db, kinds[k].kind, err, errlen);
+    sqlite3_finalize(f);
+    return s;
+}
+
+/* close_quiet - close open incidents without evidence for incident_quiet */
+static enum hist_status close_quiet(sqlite3 *db, const struct cfg *cfg, int64_t now_ms,
+				    struct inc_pass *p, char *err, size_t errlen)
+{
+    sqlite3_stmt *q, *w;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT id FROM incident WHERE closed_ms = 0 AND last_ms < ?1",
+			   -1, &q, NULL) != SQLITE_OK)
+	return fail(db, "close", err, errlen);
+    if (sqlite3_prepare_v2(db, "UPDATE incident SET closed_ms = ?2 WHERE id = ?1", -1, &w,
+			   NULL) != SQLITE_OK) {
+	sqlite3_finalize(q);
+	return fail(db, "close", err, errlen);
+    }
+    sqlite3_bind_int64(q, 1, now_ms - (int64_t) cfg->collector.incident_quiet_s * 1000);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	sqlite3_bind_text(w, 1, text(q, 0), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(w, 2, now_ms);
+	if (sqlite3_step(w) != SQLITE_DONE)
+	    break;
+	sqlite3_reset(w);
+	p->closed++;
+	if (append_line(db, cfg, text(q, 0), "closed") != 0)
+	    p->write_errors++;
+    }
+    sqlite3_finalize(w);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? HIST_OK : fail(db, "close", err, errlen);
+}
+
+/* inc_correlate - one pass: every kind, then the closings */
+enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+			       struct inc_pass *p, char *err, size_t errlen)
+{
+    sqlite3 *db = hist_sqlite(h);
+    enum hist_status s;
+    size_t k;
+
+    memset(p, 0, sizeof(*p));
+    if (hist_begin(h, err, errlen) != HIST_OK)
+	return HIST_DB;
+    for (k = 0, s = HIST_OK; k < sizeof(kinds) / sizeof(kinds[0]) && s == HIST_OK; k++)
+	s = one_kind(db, cfg, k, now_ms, p, err, errlen);
+    if (s == HIST_OK)
+	s = close_quiet(db, cfg, now_ms, p, err, errlen);
+    if (s == HIST_OK)
+	return hist_commit(h, err, errlen);
+    hist_rollback(h);
+    return s;
+}
+
+/* print_text - one incident as a line for people */
+static void print_text(struct jb *j, sqlite3_stmt *st)
+{
+    char t1[32], t2[32];
+    int i;
+
+    jb_fmt(j, "%s %-18s %-6s %s", text(st, 0), text(st, 1),
+	   sqlite3_column_int64(st, 7) ? "closed" : "open", text(st, 2));
+    jb_fmt(j, " first=%s last=%s events=%lld",
+	   out_time(sqlite3_column_int64(st, 3), t1, sizeof(t1)),
+	   out_time(sqlite3_column_int64(st, 4), t2, sizeof(t2)),
+	   (long long) sqlite3_column_int64(st, 8));
+    for (i = 0; i < (int) (sizeof(list_cols) / sizeof(list_cols[0])); i++)
+	if (strcmp(text(st, 9 + i), "[]") != 0 && *text(st, 9 + i))
+	    jb_fmt(j, " %s=%s", list_cols[i], text(st, 9 + i));
+    jb_raw(j, "\n");
+}
+
+/* inc_print - the incidents, newest first */
+enum hist_status inc_print(struct hist *h, FILE *out, bool json, bool open_only,
+			   char *err, size_t errlen)
+{
+    sqlite3 *db = hist_sqlite(h);
+    sqlite3_stmt *st;
+    struct jb j = {0};
+    bool first = true;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT id, kind, subject, first_ms, last_ms, opened_ms,"
+			   " updated_ms, closed_ms, events, logins, hosts, countries, asns,"
+			   " flags, rules, qids FROM incident WHERE closed_ms = 0 OR ?1 = 0"
+			   " ORDER BY last_ms DESC", -1, &st, NULL) != SQLITE_OK)
+	return fail(db, "incidents", err, errlen);
+    sqlite3_bind_int(st, 1, open_only);
+    jb_raw(&j, json ? "{\"incidents\": [" : "");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (json) {
+	    jb_raw(&j, first ? "\n  " : ",\n  ");
+	    json_line(&j, st, NULL);
+	} else
+	    print_text(&j, st);
+	first = false;
+    }
+    sqlite3_finalize(st);
+    if (json)
+	jb_raw(&j, first ? "]}\n" : "\n]}\n");
+    if (rc == SQLITE_DONE && !j.oom && j.p)
+	fputs(j.p, out);
+    jb_free(&j);
+    return rc != SQLITE_DONE ? fail(db, "incidents", err, errlen)
+	: j.oom ? HIST_NOMEM : HIST_OK;
+}

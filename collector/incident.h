@@ -1,0 +1,44 @@
+/*
+ * incident - correlation of the milter's events with the flow flags and
+ * the admin's rogue pins into incidents:
+ *
+ *   login_from_flagged  a login used from a host flagged from flows
+ *                       (rogue_server, direct_sender, fan_out) or pinned
+ *                       on the rogue list; one per login
+ *   relay_and_direct    an internal host that relays through the MTA
+ *                       (events of class internal) and is flagged
+ *                       direct_sender from flows (seed 000); one per host
+ *   many_logins         one IP with more than incident_logins distinct
+ *                       logins within incident_window; one per IP
+ *
+ * An incident has a stable id (from its kind, subject and first event),
+ * is updated while evidence grows, and closes after incident_quiet
+ * without new evidence; later evidence opens a new one. Each opening,
+ * update and closing is one JSON line in collector.incidents_file.
+ *
+ * Contract: single-threaded per history handle, tables from evdb_init,
+ * in no transaction (each pass is its own). Returns HIST_* with err filled. Nothing is logged.
+ */
+#ifndef RG_INCIDENT_H
+#define RG_INCIDENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cfg.h"
+#include "history.h"
+
+#define INC_ID_LEN 16		/* "INC-" and 12 hex digits */
+
+struct inc_pass {
+    unsigned opened, updated, closed;
+    unsigned write_errors;	/* lines incidents_file did not take */
+};
+
+enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+			       struct inc_pass *p, char *err, size_t errlen);
+enum hist_status inc_print(struct hist *h, FILE *out, bool json, bool open_only,
+			   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * intake - receive, verify and store the milter's events (see intake.h).
+ *
+ * The unix socket is created by the collector: a stale one (a socket
+ * file, nothing else) is removed first, and its mode is 0660 with the
+ * group of milter.group when that is set and we are root, else 0666 (the
+ * datagrams are authenticated anyway; the mode only limits who can fill
+ * the queue). UDP is bound to the configured address only, never to the
+ * wildcard. Kernel drops come from SO_RXQ_OVFL (UDP; a full unix socket
+ * refuses the send instead, which the milter counts as a drop).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "evdb.h"
+#include "intake.h"
+
+#define SOCK_MODE_GROUP 0660
+#define SOCK_MODE_ALL 0666
+
+/* parse_udp - "udp:HOST:PORT" or "udp:[V6]:PORT" into a sockaddr */
+static int parse_udp(const char *a, struct sockaddr_storage *ss, socklen_t *len,
+		     char *err, size_t errlen)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+    const char *colon = strrchr(a + 4, ':');
+    char host[ADDR_STRLEN];
+    struct addr ad;
+    size_t n = colon ? (size_t) (colon - (a + 4)) : 0;
+
+    if (colon == NULL || n >= sizeof(host)) {
+	snprintf(err, errlen, "collector.address %s: expected udp:ADDRESS:PORT", a);
+	return -1;
+    }
+    snprintf(host, sizeof(host), "%.*s", (int) n, a + 4);
+    if (host[0] == '[' && n >= 2)
+	memmove(host, host + 1, n), host[n - 2] = 0;
+    if (addr_parse(host, &ad) != 0) {
+	snprintf(err, errlen, "collector.address %s: bad address", a);
+	return -1;
+    }
+    memset(ss, 0, sizeof(*ss));
+    if (addr_is_v4(&ad)) {
+	sin->sin_family = AF_INET;
+	memcpy(&sin->sin_addr, ad.b + 12, 4);
+	sin->sin_port = htons((uint16_t) atoi(colon + 1));
+	*len = sizeof(*sin);
+	if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+	    goto wild;
+    } else {
+	sin6->sin6_family = AF_INET6;
+	memcpy(&sin6->sin6_addr, ad.b, 16);
+	sin6->sin6_port = htons((uint16_t) atoi(colon + 1));
+	*len = sizeof(*sin6);
+	if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+	    goto wild;
+    }
+    return 0;
+  wild:
+    snprintf(err, errlen, "collector.address %s: name one address, not all of them", a);
+    return -1;
+}
+
+/* bind_unix - create the unix datagram socket at path */
+static int bind_unix(struct intake *in, const struct cfg *cfg, const char *path,
+		     char *err, size_t errlen)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct group *gr;
+    struct stat sb;
+
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+	snprintf(err, errlen, "collector.address: %s: path too long", path);
+	return -1;
+    }
+    if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+	unlink(path);
+    strcpy(sun.sun_path, path);
+    if (bind(in->fd, (struct sockaddr *) &sun, sizeof(sun)) != 0) {
+	snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
+	return -1;
+    }
+    snprintf(in->path, sizeof(in->path), "%s", path);
+    gr = geteuid() == 0 && cfg->milter.group && *cfg->milter.group
+	? getgrnam(cfg->milter.group) : NULL;
+    if (gr != NULL && chown(path, 0, gr->gr_gid) == 0)
+	return chmod(path, SOCK_MODE_GROUP);
+    return chmod(path, SOCK_MODE_ALL);
+}
+
+/* set_rcvbuf - ask for a burst-sized buffer (forced when root) */
+static void set_rcvbuf(struct intake *in)
+{
+    int want = INTAKE_RCVBUF, one = 1;
+    socklen_t l = sizeof(in->rcvbuf);
+
+    if (setsockopt(in->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) != 0)
+	setsockopt(in->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+    setsockopt(in->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+    if (getsockopt(in->fd, SOL_SOCKET, SO_RCVBUF, &in->rcvbuf, &l) != 0)
+	in->rcvbuf = 0;
+}
+
+/* intake_open - the socket, the key and the tables */
+int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
+		char *err, size_t errlen)
+{
+    const char *a = cfg->collector.address;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int unix_sock = strncmp(a, "unix:", 5) == 0;
+
+    memset(in, 0, sizeof(*in));
+    in->fd = -1;
+    in->hist = h;
+    event_replay_init(&in->replay, (int64_t) cfg->collector.event_window_s * 1000);
+    if (*a == 0) {
+	snprintf(err, errlen, "collector.address is not set: no events to receive");
+	return -1;
+    }
+    if (event_key_load(cfg->collector.key_file, &in->key, err, errlen) != EVENT_OK
+	|| evdb_init(h, err, errlen) != HIST_OK
+	|| (!unix_sock && parse_udp(a, &ss, &sl, err, errlen) != 0))
+	return -1;
+    in->fd = socket(unix_sock ? AF_UNIX : ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC
+		    | SOCK_NONBLOCK, 0);
+    if (in->fd < 0) {
+	snprintf(err, errlen, "socket: %s", strerror(errno));
+	return -1;
+    }
+    set_rcvbuf(in);
+    if (unix_sock ? bind_unix(in, cfg, a + 5, err, errlen) != 0
+	: bind(in->fd, (struct sockaddr *) &ss, sl) != 0) {
+	if (!unix_sock)
+	    snprintf(err, errlen, "bind %s: %s", a, strerror(errno));
+	intake_close(in);
+	return -1;
+    }
+    return 0;
+}
+
+/* overflow - the kernel's drop count from a datagram's control data */
+static void overflow(struct intake *in, struct msghdr *m)
+{
+    struct cmsghdr *c;
+    uint32_t n;
+
+    for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c))
+	if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+	    memcpy(&n, CMSG_DATA(c), sizeof(n));
+	    in->unsaved.kernel_drops += (uint32_t) (n - in->ovfl_seen);
+	    in->ovfl_seen = n;
+	}
+}
+
+/* one - verify and store one datagram; counted either way */
+static int one(struct intake *in, const uint8_t *buf, size_t len, int64_t now_ms,
+	       char *err, size_t errlen)
+{
+    struct evrec r;
+    enum evrec_status s = event_open(&in->key, buf, len, &r);
+    bool dup = false;
+
+    if (s == EVREC_OK)
+	s = event_replay_check(&in->replay, &r, now_ms);
+    if (s == EVREC_OK && evdb_add(in->hist, &r, now_ms, &dup, err, errlen) != HIST_OK)
+	return -1;
+    if (s == EVREC_OK && dup)
+	s = EVREC_EREPLAY;	/* seen before a restart of the collector */
+    if (s == EVREC_OK)
+	in->unsaved.stored++;
+    else
+	in->unsaved.refused[s]++;
+    return 0;
+}
+
+/* save_counters - add the unsaved counts to the counter table */
+static int save_counters(struct intake *in, char *err, size_t errlen)
+{
+    char name[64];
+    int i;
+
+    if (evdb_count(in->hist, "stored", in->unsaved.stored, err, errlen) != HIST_OK
+	|| evdb_count(in->hist, "kernel_drops", in->unsaved.kernel_drops, err, errlen))
+	return -1;
+    for (i = 1; i < EVREC_NSTATUS; i++) {
+	snprintf(name, sizeof(name), "refused_%s", evrec_status_name((enum evrec_status) i));
+	if (evdb_count(in->hist, name, in->unsaved.refused[i], err, errlen) != HIST_OK)
+	    return -1;
+    }
+    return 0;
+}
+
+/* add_stats - total += unsaved; unsaved = 0 */
+static void add_stats(struct intake *in)
+{
+    int i;
+
+    in->total.stored += in->unsaved.stored;
+    in->total.kernel_drops += in->unsaved.kernel_drops;
+    for (i = 0; i < EVREC_NSTATUS; i++)
+	in->total.refused[i] += in->unsaved.refused[i];
+    memset(&in->unsaved, 0, sizeof(in->unsaved));
+}
+
+/* intake_step - wait, then read and store what is queued */
+int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
+		char *err, size_t errlen)
+{
+    struct pollfd p = {.fd = in->fd, .events = POLLIN};
+    uint8_t buf[EVENT_MAX + 1];
+    char ctl[CMSG_SPACE(sizeof(uint32_t))];
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+    struct msghdr m;
+    ssize_t n;
+
+    *got = 0;
+    if (poll(&p, 1, timeout_ms) <= 0)
+	return 0;
+    if (hist_begin(in->hist, err, errlen) != HIST_OK)
+	return -1;
+    while (*got < INTAKE_BATCH) {
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov, m.msg_iovlen = 1;
+	m.msg_control = ctl, m.msg_controllen = sizeof(ctl);
+	if ((n = recvmsg(in->fd, &m, MSG_DONTWAIT | MSG_TRUNC)) < 0)
+	    break;
+	overflow(in, &m);
+	(*got)++;
+	if (one(in, buf, (size_t) n > sizeof(buf) ? sizeof(buf) : (size_t) n, now_ms,
+		err, errlen) != 0)
+	    goto fail;
+    }
+    if (save_counters(in, err, errlen) != 0 || hist_commit(in->hist, err, errlen) != HIST_OK)
+	goto fail;
+    add_stats(in);
+    return 0;
+  fail:
+    hist_rollback(in->hist);
+    memset(&in->unsaved, 0, sizeof(in->unsaved));
+    return -1;
+}
+
+/* intake_close - the socket (and its file) */
+void intake_close(struct intake *in)
+{
+    if (in->fd >= 0)
+	close(in->fd);
+    if (in->path[0])
+	unlink(in->path);
+    memset(&in->key, 0, sizeof(in->key));
+    in->fd = -1;
+    in->path[0] = 0;
+}

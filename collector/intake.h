@@ -1,0 +1,50 @@
+/*
+ * intake - the collector's receiving end of the milter's events: a unix
+ * datagram socket (collector.address "unix:/PATH", the default) or UDP
+ * on a given address, a receive buffer sized for bursts, verification
+ * (event_open), the replay and clock windows, storage in batches, and
+ * counters: events stored, refused per reason, dropped by the kernel.
+ *
+ * Contract: one struct intake per thread, with its own history handle.
+ * intake_step waits up to timeout_ms for datagrams, then reads what is
+ * queued (at most INTAKE_BATCH) and stores it in one transaction. A bad
+ * datagram is counted, never fatal. Nothing is logged here: the caller
+ * logs the counters.
+ */
+#ifndef RG_INTAKE_H
+#define RG_INTAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "event.h"
+#include "history.h"
+
+#define INTAKE_BATCH 4096	/* datagrams per transaction */
+#define INTAKE_RCVBUF (8 << 20)	/* bytes asked for the receive buffer */
+
+struct intake_stats {
+    uint64_t stored;
+    uint64_t refused[EVREC_NSTATUS];	/* by reason; [EVREC_OK] unused */
+    uint64_t kernel_drops;	/* datagrams the socket's buffer lost (UDP) */
+};
+
+struct intake {
+    int fd;
+    char path[108];		/* unix socket to remove at close, "" none */
+    struct event_key key;
+    struct event_replay replay;
+    struct hist *hist;
+    int rcvbuf;			/* the buffer the kernel granted */
+    uint32_t ovfl_seen;		/* last SO_RXQ_OVFL count */
+    struct intake_stats total, unsaved;	/* unsaved: not yet in the counters */
+};
+
+int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
+		char *err, size_t errlen);
+int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
+		char *err, size_t errlen);
+void intake_close(struct intake *in);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * pin - pins and drops of the rogue list (see pin.h), in the rogue_pin
+ * table: one row per address and action ("pin" or "drop").
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "pin.h"
+
+/* fail - SQLite's message into err */
+static enum hist_status fail(sqlite3 *db, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+    return HIST_DB;
+}
+
+/* text - a column as a string, "" for NULL */
+static const char *text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    return s ? (const char *) s : "";
+}
+
+/* run - one write statement with the change's values as ?1..?5 (those
+ * the statement does not use are left unbound) */
+static enum hist_status run(sqlite3 *db, const char *sql, const struct pin_change *c,
+			    char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	return fail(db, "rogue pin", err, errlen);
+    sqlite3_bind_text(st, 1, c->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->who, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, c->now_ms);
+    sqlite3_bind_int64(st, 4, c->expires_ms);
+    sqlite3_bind_text(st, 5, c->reason, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? HIST_OK : fail(db, "rogue pin", err, errlen);
+}
+
+/* pin_add - pin an address (a drop of it ends) */
+enum hist_status pin_add(struct hist *h, const struct pin_change *c, char *err,
+			 size_t errlen)
+{
+    sqlite3 *db = hist_sqlite(h);
+
+    if (run(db, "DELETE FROM rogue_pin WHERE address = ?1 AND action = 'drop'", c, err,
+	    errlen) != HIST_OK)
+	return HIST_DB;
+    return run(db, "INSERT OR REPLACE INTO rogue_pin VALUES (?1, 'pin', ?2, ?3, ?4, ?5)",
+	       c, err, errlen);
+}
+
+/* pin_remove - unpin, and drop the address's flags seen until now */
+enum hist_status pin_remove(struct hist *h, const struct pin_change *c, bool *was_pinned,
+			    char *err, size_t errlen)
+{
+    sqlite3 *db = hist_sqlite(h);
+
+    if (run(db, "DELETE FROM rogue_pin WHERE address = ?1 AND action = 'pin'", c, err,
+	    errlen) != HIST_OK)
+	return HIST_DB;
+    *was_pinned = sqlite3_changes(db) > 0;
+    return run(db, "INSERT OR REPLACE INTO rogue_pin VALUES (?1, 'drop', ?2, ?3, ?4, ?5)",
+	       c, err, errlen);
+}
+
+/* dropped - is this flag hidden by a drop made after it was seen? */
+static bool dropped(sqlite3_stmt *q, const struct hist_flag *f, int64_t now_ms)
+{
+    bool hit;
+
+    sqlite3_reset(q);
+    sqlite3_bind_text(q, 1, f->host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, f->seen_ms);
+    sqlite3_bind_int64(q, 3, now_ms);
+    hit = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_reset(q);
+    return hit;
+}
+
+/* append - one entry more at the end of *v */
+static int append(struct hist_flag **v, size_t *n, const char *host, int64_t at_ms)
+{
+    struct hist_flag *p = realloc(*v, (*n + 1) * sizeof(**v));
+
+    if (p == NULL)
+	return -1;
+    *v = p;
+    p = &p[(*n)++];
+    snprintf(p->host, sizeof(p->host), "%s", host);
+    snprintf(p->kind, sizeof(p->kind), "pinned");
+    p->seen_ms = at_ms;
+    return 0;
+}
+
+/* pin_apply - flags minus the dropped ones, plus the pins in force */
+enum hist_status pin_apply(struct hist *h, int64_t now_ms, struct hist_flag **v,
+			   size_t *n, char *err, size_t errlen)
+{
+    sqlite3 *db = hist_sqlite(h);
+    sqlite3_stmt *q, *p;
+    size_t i, k = 0;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM rogue_pin WHERE address = ?1 AND action ="
+			   " 'drop' AND at_ms >= ?2 AND (expires_ms = 0 OR expires_ms > ?3)",
+			   -1, &q, NULL) != SQLITE_OK)
+	return fail(db, "rogue drops", err, errlen);
+    for (i = 0; i < *n; i++)
+	if (!dropped(q, &(*v)[i], now_ms))
+	    (*v)[k++] = (*v)[i];
+    *n = k;
+    sqlite3_finalize(q);
+    if (sqlite3_prepare_v2(db, "SELECT address, at_ms FROM rogue_pin WHERE action = 'pin'"
+			   " AND (expires_ms = 0 OR expires_ms > ?1) ORDER BY address", -1,
+			   &p, NULL) != SQLITE_OK)
+	return fail(db, "rogue pins", err, errlen);
+    sqlite3_bind_int64(p, 1, now_ms);
+    while ((rc = sqlite3_step(p)) == SQLITE_ROW)
+	if (append(v, n, text(p, 0), sqlite3_column_int64(p, 1)) != 0) {
+	    sqlite3_finalize(p);
+	    return HIST_NOMEM;
+	}
+    sqlite3_finalize(p);
+    return rc == SQLITE_DONE ? HIST_OK : fail(db, "rogue pins", err, errlen);
+}
+
+/* whitelisted - configured or learned known mail server */
+static bool whitelisted(const struct cfg *cfg, const struct hist_wl *wl, size_t nwl,
+			const char *host)
+{
+    struct addr a;
+    struct cidr c;
+    char e[64];
+    size_t i;
+
+    if (addr_parse(host, &a) != 0)
+	return false;
+    if (addr_cidr_list_match(&cfg->collector.flows.mail_servers, &a))
+	return true;
+    for (i = 0; i < nwl; i++) {
+	struct cidr_list one = {&c, 1};
+
+	if (addr_cidr_parse(wl[i].network, &c, e, sizeof(e)) == 0
+	    && addr_cidr_list_match(&one, &a))
+	    return true;
+    }
+    return false;
+}
+
+/* build_list - the rogue list as an analysis writes it: hosts flagged
+ * within list_expiry and not whitelisted nor dropped, and the pins */
+static int build_list(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+		      struct hist_flag **v, size_t *n, char *err, size_t errlen)
+{
+    struct hist_wl *wl = NULL;
+    size_t nwl = 0, i, k = 0;
+    int rc = -1;
+
+    *v = NULL, *n = 0;
+    if (hist_recent_flags(h, now_ms - (int64_t) cfg->collector.list_expiry_s * 1000, v,
+			  n, err, errlen) != HIST_OK
+	|| hist_wl_list(h, &wl, &nwl, err, errlen) != HIST_OK)
+	goto out;
+    for (i = 0; i < *n; i++)
+	if (!whitelisted(cfg, wl, nwl, (*v)[i].host))
+	    (*v)[k++] = (*v)[i];
+    *n = k;
+    if (pin_apply(h, now_ms, v, n, err, errlen) == HIST_OK)
+	rc = 0;
+  out:
+    free(wl);
+    return rc;
+}
+
+/* pin_write_list - rewrite rogue.list_path (atomically) */
+int pin_write_list(struct hist *h, const struct cfg *cfg, int64_t now_ms, char *err,
+		   size_t errlen)
+{
+    struct hist_flag *v;
+    size_t n;
+    int rc;
+
+    if (*cfg->rogue.list_path == 0)
+	return 0;
+    rc = build_list(h, cfg, now_ms, &v, &n, err, errlen);
+    if (rc == 0)
+	rc = out_rogue_list(cfg->rogue.list_path, v, n, now_ms, err, errlen);
+    free(v);
+    return rc;
+}
+
+/* print_listed - what the list holds, after the pins and drops */
+static int print_listed(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+			struct jb *j, bool json, char *err, size_t errlen)
+{
+    struct hist_flag *v;
+    char t[32];
+    size_t n, i;
+
+    if (build_list(h, cfg, now_ms, &v, &n, err, errlen) != 0) {
+	free(v);
+	return -1;
+    }
+    jb_raw(j, json ? "\"listed\": [" : "");
+    for (i = 0; i < n; i++) {
+	if (!json) {
+	    jb_fmt(j, "listed %-24s %-14s %s\n", v[i].host, v[i].kind,
+		   out_time(v[i].seen_ms, t, sizeof(t)));
+	    continue;
+	}
+	jb_raw(j, i ? ",\n  {\"address\": " : "\n  {\"address\": ");
+	jb_str(j, v[i].host);
+	jb_raw(j, ", \"kind\": ");
+	jb_str(j, v[i].kind);
+	jb_raw(j, ", \"since\": ");
+	jb_time(j, v[i].seen_ms);
+	jb_raw(j, "}");
+    }
+    jb_raw(j, json ? (n ? "\n ],\n \"entries\": [" : "],\n \"entries\": [") : "");
+    free(v);
+    return 0;
+}
+
+/* pin_print - pins and drops, then what the list holds now */
+enum hist_status pin_print(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+			   FILE *out, bool json, char *err, size_t errlen)
+{
+    sqlite3 *db = hist_sqlite(h);
+    sqlite3_stmt *st;
+    struct jb j = {0};
+    char t1[32], t2[32];
+    bool first = true;
+    int rc;
+
+    jb_raw(&j, json ? "{" : "");
+    if (print_listed(h, cfg, now_ms, &j, json, err, errlen) != 0) {
+	jb_free(&j);
+	return HIST_DB;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT address, action, added_by, at_ms, expires_ms, reason"
+			   " FROM rogue_pin WHERE expires_ms = 0 OR expires_ms > ?1"
+			   " ORDER BY address, action", -1, &st, NULL) != SQLITE_OK) {
+	jb_free(&j);
+	return fail(db, "rogue list", err, errlen);
+    }
+    sqlite3_bind_int64(st, 1, now_ms);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int64_t exp = sqlite3_column_int64(st, 4);
+
+	if (!json) {
+	    jb_fmt(&j, "%-6s %-24s by=%s at=%s expires=%s reason=\"%s\"\n", text(st, 1),
+		   text(st, 0), text(st, 2), out_time(sqlite3_column_int64(st, 3), t1,
+		   sizeof(t1)), exp ? out_time(exp, t2, sizeof(t2)) : "never", text(st, 5));
+	    continue;
+	}
+	jb_raw(&j, first ? "\n  {\"address\": " : ",\n  {\"address\": ");
+	jb_str(&j, text(st, 0));
+	jb_raw(&j, ", \"action\": ");
+	jb_str(&j, text(st, 1));
+	jb_raw(&j, ", \"by\": ");
+	jb_str(&j, text(st, 2));
+	jb_raw(&j, ", \"at\": ");
+	jb_time(&j, sqlite3_column_int64(st, 3));
+	jb_raw(&j, ", \"expires\": ");
+	if (exp)
+	    jb_time(&j, exp);
+	else
+	    jb_raw(&j, "null");
+	jb_raw(&j, ", \"reason\": ");
+	jb_str(&j, text(st, 5));
+	jb_raw(&j, "}");
+	first = false;
+    }
+    sqlite3_finalize(st);
+    if (json)
+	jb_raw(&j, first ? "]}\n" : "\n]}\n");
+    if (rc == SQLITE_DONE && !j.oom && j.p)
+	fputs(j.p, out);
+    jb_free(&j);
+    return rc != SQLITE_DONE ? fail(db, "rogue list", err, errlen)
+	: j.oom ? HIST_NOMEM : HIST_OK;
+}

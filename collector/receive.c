@@ -1,0 +1,123 @@
+/*
+ * receive - the event loop (see receive.h).
+ *
+ * Every STEP_MS: read and store what the socket holds. Every
+ * CORRELATE_MS after new events, and every IDLE_CORRELATE_MS anyway (a
+ * flow analysis may have flagged a host since, and quiet incidents must
+ * close): one correlation pass. Every EXPIRE_MS: events older than
+ * event_retention go. The counters are logged when they changed, at most
+ * every STATS_MS, and at the end.
+ */
+#include <sysexits.h>
+#include <time.h>
+
+#include "evdb.h"
+#include "incident.h"
+#include "intake.h"
+#include "log.h"
+#include "receive.h"
+
+#define STEP_MS 200
+#define CORRELATE_MS 1000
+#define IDLE_CORRELATE_MS 10000
+#define EXPIRE_MS 3600000
+#define STATS_MS 60000
+#define ERR_LEN 1024
+
+/* now_ms - the wall clock */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* log_stats - the intake counters, one line */
+static void log_stats(const struct intake *in)
+{
+    const struct intake_stats *s = &in->total;
+    uint64_t refused = 0;
+    int i;
+
+    for (i = 1; i < EVREC_NSTATUS; i++)
+	refused += s->refused[i];
+    log_msg(LOG_INFO, "events stored=%llu refused=%llu (signature=%llu replay=%llu "
+	    "stale=%llu version=%llu malformed=%llu) kernel_drops=%llu",
+	    (unsigned long long) s->stored, (unsigned long long) refused,
+	    (unsigned long long) s->refused[EVREC_ESIG],
+	    (unsigned long long) s->refused[EVREC_EREPLAY],
+	    (unsigned long long) s->refused[EVREC_ESTALE],
+	    (unsigned long long) s->refused[EVREC_EVERSION],
+	    (unsigned long long) (refused - s->refused[EVREC_ESIG] - s->refused[EVREC_EREPLAY]
+				  - s->refused[EVREC_ESTALE] - s->refused[EVREC_EVERSION]),
+	    (unsigned long long) s->kernel_drops);
+}
+
+/* correlate - one pass, logged when it changed something */
+static void correlate(struct hist *h, const struct cfg *cfg, int64_t now)
+{
+    struct inc_pass p;
+    char err[ERR_LEN];
+
+    if (inc_correlate(h, cfg, now, &p, err, sizeof(err)) != HIST_OK) {
+	log_msg(LOG_ERR, "correlation failed (tried again): %s", err);
+	return;
+    }
+    if (p.opened || p.updated || p.closed)
+	log_msg(LOG_NOTICE, "incidents opened=%u updated=%u closed=%u", p.opened, p.updated,
+		p.closed);
+    if (p.write_errors)
+	log_msg(LOG_WARNING, "incidents_file %s: %u lines not written",
+		cfg->collector.incidents_file, p.write_errors);
+}
+
+/* receive_run - the loop */
+int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
+		const struct receive_opts *o)
+{
+    int64_t start = now_ms(), last_corr = 0, last_exp = 0, last_stats = start, now;
+    uint64_t seen = 0, logged = 0, fresh = 0;
+    char err[ERR_LEN];
+    struct intake in;
+    struct hist *h;
+    size_t got;
+
+    if (hist_open(cfg->collector.database, &h, err, sizeof(err)) != HIST_OK) {
+	log_msg(LOG_ERR, "%s", err);
+	return EX_IOERR;
+    }
+    if (intake_open(&in, cfg, h, err, sizeof(err)) != 0) {
+	log_msg(LOG_ERR, "events: %s", err);
+	hist_close(h);
+	return EX_CONFIG;
+    }
+    log_msg(LOG_INFO, "receiving events on %s (receive buffer %d bytes)",
+	    cfg->collector.address, in.rcvbuf);
+    while (!*stop) {
+	if (intake_step(&in, STEP_MS, now_ms(), &got, err, sizeof(err)) != 0)
+	    log_msg(LOG_ERR, "events not stored: %s", err);
+	seen += got, fresh += got;
+	now = now_ms();
+	if ((fresh && now - last_corr >= CORRELATE_MS) || now - last_corr >= IDLE_CORRELATE_MS) {
+	    correlate(h, cfg, now);
+	    last_corr = now, fresh = 0;
+	}
+	if (now - last_exp >= EXPIRE_MS) {
+	    if (evdb_expire(h, now - (int64_t) cfg->collector.event_retention_s * 1000, err,
+			    sizeof(err)) != HIST_OK)
+		log_msg(LOG_WARNING, "event retention: %s", err);
+	    last_exp = now;
+	}
+	if (seen != logged && now - last_stats >= STATS_MS)
+	    log_stats(&in), logged = seen, last_stats = now;
+	if ((o->max_events && seen >= o->max_events)
+	    || (o->max_seconds && now - start >= (int64_t) o->max_seconds * 1000))
+	    break;
+    }
+    correlate(h, cfg, now_ms());
+    log_stats(&in);
+    intake_close(&in);
+    hist_close(h);
+    return EX_OK;
+}

@@ -1,0 +1,137 @@
+#!/bin/bash
+# t_incident.sh - the loop of issue 13 end to end: flows made by the real
+# nfcapd (tests/collector/mkflows.sh) flag hosts; the private Postfix with
+# relayguard-milter sends each verdict as a signed event over a unix
+# datagram socket to "relayguard-collector run", which stores it and
+# correlates:
+#   - a login used from a host the flows flagged (10.20.1.7, a rogue
+#     server) is an incident naming the login, the host, the flag, the
+#     queue id; the host's mail is refused (rogue list, rogue-host rule);
+#   - the residence-hall PC (10.20.133.16, direct_sender) relaying through
+#     the MTA is an incident;
+#   - one IP with four logins is an incident;
+#   - incidents go to incidents_file as JSON lines and survive a restart
+#     of the collector; "rogue add" pins a host on the list the milter
+#     reads, with who and why; mail flows while the collector is away.
+# Usage: tests/e2e/t_incident.sh [BUILD_DIR]   (KEEP=1 keeps the temp dir)
+
+. "$(dirname -- "$0")/lib.sh"
+. "$(dirname -- "$0")/relayguard.sh"
+
+e2e_init
+for c in nfcapd nfdump python3; do
+    command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
+done
+gen=$(cd -- "$(dirname -- "$0")/../collector" && pwd)
+B=$E2E_BUILD/relayguard-collector
+D=$E2E_DIR
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
+chmod 600 "$D/event.key"
+chown nobody "$D/event.key"
+mkdir -p "$D/flows"
+RG_COLLECTOR="collector: {
+  address = \"unix:$D/events.sock\"; key_file = \"$D/event.key\";
+  database = \"$D/collector.db\"; report_dir = \"$D/reports\";
+  incidents_file = \"$D/incidents.jsonl\";
+  flows: { directory = \"$D/flows\"; local_networks = [ \"10.20.0.0/16\" ];
+           mail_servers = [ \"10.20.0.25/32\" ]; names_file = \"$D/names\"; };
+};"
+: >"$D/names"
+rg_setup
+
+# incidents KIND SUBJECT - the JSON of "incidents --json" has it (python3
+# check of an expression over I, the incidents by (kind, subject))
+icheck() {
+    "$B" -c "$RG_CONF" incidents --json >"$D/inc.json" 2>"$D/inc.err" || return 1
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+I = {(i["kind"], i["subject"]): i for i in d["incidents"]}
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$D/inc.json" "$1"
+}
+
+# 1. a key readable by the group is refused with a clear error
+chmod 640 "$D/event.key"
+"$B" -c "$RG_CONF" listen --seconds 1 >"$D/badkey.out" 2>&1
+e2e_assert_eq "$?" 78 "collector refuses a group-readable key (78)"
+e2e_assert_file_match "$D/badkey.out" 'event\.key: mode 0640 .*chmod 0600' "... and says why"
+chmod 600 "$D/event.key"
+
+# 2. flows: day D of the scenarios flags 10.20.1.7 and the PC 10.20.133.16
+n=$("$gen/mkflows.sh" main "$D/main") || e2e_bail "no flows"
+"$B" -c "$RG_CONF" analyze "$D/main" >"$D/analyze.out" 2>&1
+e2e_assert_eq "$?" 0 "analyze of $n flow records"
+e2e_assert_file_match "$RG_CONF" "rogue.txt" "milter and collector share rogue.list_path"
+e2e_assert_file_match "$D/rogue.txt" '^10\.20\.1\.7 # rogue_server' "10.20.1.7 on the rogue list"
+
+e2e_bg collector "$B" -f -c "$RG_CONF" run
+CPID=$E2E_BG_PID
+e2e_wait_until 10 test -S "$D/events.sock" || e2e_bail "collector did not start: $(cat "$D/collector.log")"
+e2e_wait_until 10 grep -q 'rogue list .*networks' "$RG_LOG" || e2e_bail "milter did not load the rogue list"
+
+# 3. the login from the flagged host: refused, and an incident
+rg_send usr1 198.18.1.10 -s "usr1 from home"
+e2e_assert_reply "$SW_RESULT" "250" "usr1 from an ordinary address: delivered"
+rg_send usr1 10.20.1.7 -s "usr1 from the rogue server"
+e2e_assert_reply "$SW_RESULT" "550 5.7.1" "usr1 from the flagged host: refused (rogue-host rule)"
+e2e_assert_true "incident: usr1 used from the flagged 10.20.1.7" e2e_wait_until 10 icheck \
+    'I[("login_from_flagged","usr1")]["hosts"] == ["10.20.1.7"] and I[("login_from_flagged","usr1")]["flags"] == ["rogue_server"] and I[("login_from_flagged","usr1")]["open"]'
+e2e_assert_true "... its id is INC- and 12 hex digits" icheck \
+    '__import__("re").fullmatch("INC-[0-9a-f]{12}", I[("login_from_flagged","usr1")]["id"])'
+
+# 4. the PC relaying through the MTA (no login, internal)
+rg_send - 10.20.133.16 -s "spam from the PC"
+e2e_assert_true "incident: 10.20.133.16 relays and sends port-25 mail directly" \
+    e2e_wait_until 10 icheck 'I[("relay_and_direct","10.20.133.16")]["flags"] == ["direct_sender"]'
+
+# 5. one IP, four logins
+for u in ann bob cat dan; do rg_send "$u" 198.18.7.7 -s "bot as $u"; done
+e2e_assert_true "incident: 198.18.7.7 used for 4 logins" e2e_wait_until 10 icheck \
+    'sorted(I[("many_logins","198.18.7.7")]["logins"]) == ["ann","bob","cat","dan"]'
+
+# 6. more evidence updates the incident, the id stays
+id=$(python3 -c 'import json,sys; print([i["id"] for i in json.load(open(sys.argv[1]))["incidents"] if i["kind"] == "login_from_flagged"][0])' "$D/inc.json")
+rg_send usr1 10.20.1.7 -s "usr1 again"
+e2e_assert_true "the same incident grows to 2 events" e2e_wait_until 10 icheck \
+    "I[('login_from_flagged','usr1')]['events'] == 2 and I[('login_from_flagged','usr1')]['id'] == '$id'"
+e2e_assert_eq "$(grep -c "\"id\": \"$id\"" "$D/incidents.jsonl")" 2 "incidents_file: opened, then updated"
+e2e_assert_true "incidents_file: one JSON object a line" python3 -c '
+import json, sys
+[json.loads(l) for l in open(sys.argv[1])]' "$D/incidents.jsonl"
+
+# 7. events and counters
+"$B" -c "$RG_CONF" events --json >"$D/events.json"
+e2e_assert_true "events: stored and listed, none refused" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["counters"]; E = d["events"]
+assert c["stored"] >= 8, c
+assert not any(k.startswith("refused") and v for k, v in c.items()), c
+assert any(e["login"] == "usr1" and e["client"] == "10.20.1.7" and e["action"] == "reject" and e["rule"] == "rogue-host" for e in E), E' \
+    "$D/events.json"
+
+# 8. restart: nothing lost
+kill -TERM "$CPID"
+e2e_wait_until 10 bash -c "! kill -0 $CPID" || e2e_fail "collector did not stop"
+e2e_assert_false "the socket is removed at exit" test -e "$D/events.sock"
+rg_send usr1 198.18.1.10 -s "collector away"
+e2e_assert_reply "$SW_RESULT" "250" "mail flows while the collector is away"
+e2e_bg collector2 "$B" -f -c "$RG_CONF" run
+e2e_wait_until 10 test -S "$D/events.sock" || e2e_bail "collector did not restart"
+e2e_assert_true "after a restart: the three incidents are there" icheck \
+    'len(I) == 3 and I[("login_from_flagged","usr1")]["id"] == "'"$id"'"'
+
+# 9. rogue add: pinned with who and why, on the list, refused by the milter
+"$B" -c "$RG_CONF" rogue add 198.51.100.9 --for 1h --reason "phish kit host" >/dev/null
+e2e_assert_eq "$?" 0 "rogue add"
+e2e_assert_file_match "$D/rogue.txt" '^198\.51\.100\.9 # pinned ' "the pin is on the rogue list"
+e2e_assert_file_match "$D/rogue.txt" '^10\.20\.1\.7 # rogue_server' "... beside the flagged hosts"
+"$B" -c "$RG_CONF" rogue list >"$D/rogue.out"
+e2e_assert_file_match "$D/rogue.out" '^pin +198\.51\.100\.9 +by=root at=.* expires=.* reason="phish kit host"' \
+    "rogue list: who, when, expiry, why"
+e2e_wait_until 10 bash -c "grep -c 'rogue list .*networks' '$RG_LOG' | grep -qv '^1$'"
+rg_send usr2 198.51.100.9 -s "from the pinned host"
+e2e_assert_reply "$SW_RESULT" "550 5.7.1" "mail from the pinned host is refused"
+"$B" -c "$RG_CONF" rogue remove 198.51.100.9 >/dev/null
+e2e_assert_false "rogue remove: off the list" grep -q '^198\.51\.100\.9' "$D/rogue.txt"
+e2e_done

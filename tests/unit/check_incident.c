@@ -1,0 +1,441 @@
+/*
+ * check_incident - the collector's event side: intake over a real unix
+ * datagram socket (good, forged, replayed, stale, truncated, oversized,
+ * other version), storage and counters; correlation into incidents
+ * (dedup, growth, quiet close, a new episode); the admin's rogue pins.
+ */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../collector/evdb.h"
+#include "../../collector/incident.h"
+#include "../../collector/intake.h"
+#include "../../collector/pin.h"
+#include "check_main.h"
+#include "roguelist.h"
+
+#define KEY "check-incident-key-0123456789abcdef"
+#define MIN_MS 60000LL
+#define T0 1800000000000LL	/* a fixed "now" for correlation */
+
+static char dir[64], conf[128];
+static struct cfg *cfg;
+static struct hist *hist;
+
+/* setup - a private directory, key, configuration and database */
+static void setup(void)
+{
+    char path[128], err[1024];
+    FILE *f;
+
+    snprintf(dir, sizeof(dir), "/tmp/check_incident.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/key", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(KEY "\n", f);
+    fclose(f);
+    chmod(path, 0600);
+    snprintf(conf, sizeof(conf), "%s/rg.conf", dir);
+    f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "collector: { address = \"unix:%s/ev.sock\"; key_file = \"%s/key\";"
+	    " database = \"%s/c.db\"; incidents_file = \"%s/inc.jsonl\";"
+	    " incident_quiet = \"10m\"; incident_logins = 2; incident_window = \"1h\"; };"
+	    " rogue: { list_path = \"%s/rogue.list\"; };\n", dir, dir, dir, dir, dir);
+    fclose(f);
+    cfg = cfg_load(conf, err, sizeof(err));
+    ck_assert_msg(cfg != NULL, "%s", err);
+    ck_assert_int_eq(hist_open(cfg->collector.database, &hist, err, sizeof(err)), HIST_OK);
+    ck_assert_int_eq(evdb_init(hist, err, sizeof(err)), HIST_OK);
+}
+
+/* teardown - everything setup made */
+static void teardown(void)
+{
+    char cmd[128];
+
+    hist_close(hist);
+    cfg_free(cfg);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* now_ms - the wall clock */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* record - an event of login from client at t_ms */
+static void record(struct evrec *r, uint64_t seq, int64_t t_ms, const char *login,
+		   const char *client, enum rules_class cls)
+{
+    memset(r, 0, sizeof(*r));
+    r->version = EVREC_VERSION;
+    r->action = CFG_ACTION_ACCEPT;
+    r->cls = (uint8_t) cls;
+    r->rule = EVREC_NO_RULE;
+    r->bootid = 77;
+    r->seq = seq;
+    r->time_ms = (uint64_t) t_ms;
+    ck_assert_int_eq(addr_parse(client, &r->client), 0);
+    memcpy(r->cc, "BR", 3);
+    r->asn = 64501;
+    snprintf(r->node, sizeof(r->node), "mx1");
+    snprintf(r->login, sizeof(r->login), "%s", login);
+    snprintf(r->qid, sizeof(r->qid), "Q%llu", (unsigned long long) seq);
+}
+
+/* sealed - r as a signed datagram; its length */
+static size_t sealed(const struct evrec *r, uint8_t *buf, size_t cap)
+{
+    struct event_key k;
+
+    memcpy(k.k, KEY, strlen(KEY));
+    k.len = strlen(KEY);
+    return event_seal(&k, buf, evrec_encode(r, buf, cap), cap);
+}
+
+/* scalar - one integer from SQL */
+static long long scalar(const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+	v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* sql - one statement */
+static void sql(const char *s)
+{
+    ck_assert_int_eq(sqlite3_exec(hist_sqlite(hist), s, NULL, NULL, NULL), SQLITE_OK);
+}
+
+START_TEST(test_intake)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    uint8_t buf[EVENT_MAX + 100];
+    struct intake in;
+    struct evrec r;
+    char err[1024];
+    size_t n, got, total = 0;
+    int fd, i;
+    int64_t now = now_ms();
+
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    if (geteuid() == 0)		/* root may pass net.core.rmem_max */
+	ck_assert_int_ge(in.rcvbuf, INTAKE_RCVBUF);	/* sized for bursts */
+    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/ev.sock", dir);
+#define SEND(b, l) ck_assert_int_eq(sendto(fd, (b), (l), 0, (struct sockaddr *) &sun, \
+					    sizeof(sun)), (ssize_t) (l))
+    for (i = 1; i <= 3; i++) {		/* three good ones */
+	record(&r, (uint64_t) i, now, "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+	n = sealed(&r, buf, sizeof(buf));
+	SEND(buf, n);
+    }
+    SEND(buf, n);			/* a replay of the third */
+    buf[n - 1] ^= 1;
+    SEND(buf, n);			/* forged */
+    SEND(buf, 20);			/* truncated */
+    memset(buf + n, 'x', 80);
+    SEND(buf, EVENT_MAX + 50);		/* oversized */
+    record(&r, 9, now - 3600000, "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+    n = sealed(&r, buf, sizeof(buf));
+    SEND(buf, n);			/* stale */
+    record(&r, 10, now, "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+    n = sealed(&r, buf, sizeof(buf));
+    buf[4] = 2;
+    SEND(buf, n);			/* another version */
+    while (total < 9) {
+	ck_assert_msg(intake_step(&in, 1000, now, &got, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_gt(got, 0);
+	total += got;
+    }
+    ck_assert_uint_eq(in.total.stored, 3);
+    ck_assert_uint_eq(in.total.refused[EVREC_EREPLAY], 1);
+    ck_assert_uint_eq(in.total.refused[EVREC_ESIG], 1);
+    ck_assert_uint_eq(in.total.refused[EVREC_ESHORT], 1);
+    ck_assert_uint_eq(in.total.refused[EVREC_ELONG], 1);
+    ck_assert_uint_eq(in.total.refused[EVREC_ESTALE], 1);
+    ck_assert_uint_eq(in.total.refused[EVREC_EVERSION], 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM event WHERE login = 'usr1'"
+			    " AND client = '198.18.1.1' AND country = 'BR'"), 3);
+    ck_assert_int_eq(scalar("SELECT value FROM counter WHERE name = 'stored'"), 3);
+    ck_assert_int_eq(scalar("SELECT value FROM counter WHERE name = 'refused_signature'"), 1);
+    intake_close(&in);
+    /* a restarted collector (fresh replay window) still refuses it: the
+     * database has it */
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    record(&r, 2, now, "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+    n = sealed(&r, buf, sizeof(buf));
+    SEND(buf, n);
+    ck_assert_int_eq(intake_step(&in, 1000, now, &got, err, sizeof(err)), 0);
+    ck_assert_uint_eq(got, 1);
+    ck_assert_uint_eq(in.total.refused[EVREC_EREPLAY], 1);
+    ck_assert_uint_eq(in.total.stored, 0);
+    intake_close(&in);
+    close(fd);
+#undef SEND
+}
+END_TEST
+
+START_TEST(test_key_refused)
+{
+    struct intake in;
+    char path[128], err[1024];
+
+    snprintf(path, sizeof(path), "%s/key", dir);
+    chmod(path, 0640);
+    ck_assert_int_ne(intake_open(&in, cfg, hist, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "chmod 0600"));
+}
+END_TEST
+
+/* add - store an event directly */
+static void add(uint64_t seq, int64_t t, const char *login, const char *client,
+		enum rules_class cls)
+{
+    struct evrec r;
+    char err[512];
+    bool dup;
+
+    record(&r, seq, t, login, client, cls);
+    ck_assert_int_eq(evdb_add(hist, &r, t, &dup, err, sizeof(err)), HIST_OK);
+    ck_assert(!dup);
+}
+
+/* flag - a flow flag as an analysis stores it */
+static void flag(const char *host, const char *kind, int64_t t)
+{
+    char s[256];
+
+    snprintf(s, sizeof(s), "INSERT INTO flag VALUES ('%s', '%s', %lld, %lld, '{}')", host,
+	     kind, (long long) t, (long long) t);
+    sql(s);
+}
+
+/* pass - one correlation at t */
+static struct inc_pass pass(int64_t t)
+{
+    struct inc_pass p;
+    char err[1024];
+
+    ck_assert_msg(inc_correlate(hist, cfg, t, &p, err, sizeof(err)) == HIST_OK, "%s", err);
+    return p;
+}
+
+START_TEST(test_login_from_flagged)
+{
+    struct inc_pass p;
+    char id[32];
+    sqlite3_stmt *st;
+    FILE *f;
+    char path[128], line[2048];
+    int lines = 0;
+
+    add(1, T0, "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);	/* not flagged */
+    p = pass(T0);
+    ck_assert_uint_eq(p.opened, 0);
+    flag("198.18.9.9", "rogue_server", T0 - MIN_MS);
+    add(2, T0 + 1000, "usr1", "198.18.9.9", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + 2000);
+    ck_assert_uint_eq(p.opened, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE kind = 'login_from_flagged'"
+			    " AND subject = 'usr1' AND hosts = '[\"198.18.9.9\"]'"
+			    " AND flags = '[\"rogue_server\"]' AND qids = '[\"Q2\"]'"
+			    " AND countries = '[\"BR\"]' AND asns = '[64501]'"), 1);
+    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), "SELECT id FROM incident", -1, &st,
+					NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    snprintf(id, sizeof(id), "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    ck_assert_uint_eq(strlen(id), INC_ID_LEN);
+    p = pass(T0 + 3000);			/* nothing new: no change */
+    ck_assert_uint_eq(p.opened + p.updated + p.closed, 0);
+    flag("198.18.8.8", "direct_sender", T0);
+    add(3, T0 + 4000, "usr1", "198.18.8.8", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + 5000);			/* more evidence: the same incident */
+    ck_assert_uint_eq(p.opened, 0);
+    ck_assert_uint_eq(p.updated, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), 1);
+    ck_assert_int_eq(scalar("SELECT events FROM incident"), 2);
+    p = pass(T0 + 4000 + 10 * MIN_MS + 1);	/* quiet for incident_quiet */
+    ck_assert_uint_eq(p.closed, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE closed_ms = 0"), 0);
+    p = pass(T0 + 4000 + 11 * MIN_MS);	/* the old evidence reopens nothing */
+    ck_assert_uint_eq(p.opened + p.updated, 0);
+    add(4, T0 + 12 * MIN_MS, "usr1", "198.18.9.9", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + 12 * MIN_MS + 1000);	/* a new episode, a new id */
+    ck_assert_uint_eq(p.opened, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), 2);
+    ck_assert_int_eq(scalar("SELECT count(DISTINCT id) FROM incident"), 2);
+    /* each change is one JSON line */
+    snprintf(path, sizeof(path), "%s/inc.jsonl", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+	lines++;
+	ck_assert_msg(line[0] == '{' && strstr(line, "\"kind\": \"login_from_flagged\""), "%s", line);
+    }
+    fclose(f);
+    ck_assert_int_eq(lines, 4);		/* opened, updated, closed, opened */
+}
+END_TEST
+
+START_TEST(test_relay_and_direct)
+{
+    struct inc_pass p;
+
+    add(1, T0, "", "10.20.133.16", RULES_CLASS_INTERNAL);
+    add(2, T0, "", "10.20.133.17", RULES_CLASS_INTERNAL);
+    flag("10.20.133.16", "direct_sender", T0 - MIN_MS);
+    flag("10.20.133.17", "rogue_server", T0 - MIN_MS);	/* not a direct sender */
+    p = pass(T0 + 1000);
+    ck_assert_uint_eq(p.opened, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE kind = 'relay_and_direct'"
+			    " AND subject = '10.20.133.16'"), 1);
+}
+END_TEST
+
+/* Evidence already quiet for incident_quiet (a collector that was down,
+ * or flags that came late) opens nothing: that episode is over. */
+START_TEST(test_old_evidence)
+{
+    struct inc_pass p;
+
+    add(1, T0, "", "10.20.133.16", RULES_CLASS_INTERNAL);
+    flag("10.20.133.16", "direct_sender", T0 + 15 * MIN_MS);
+    p = pass(T0 + 15 * MIN_MS);
+    ck_assert_uint_eq(p.opened, 0);
+    add(2, T0 + 15 * MIN_MS, "", "10.20.133.16", RULES_CLASS_INTERNAL);
+    p = pass(T0 + 15 * MIN_MS + 1000);
+    ck_assert_uint_eq(p.opened, 1);
+}
+END_TEST
+
+START_TEST(test_many_logins)
+{
+    struct inc_pass p;
+
+    add(1, T0, "a", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
+    add(2, T0, "b", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
+    add(3, T0, "b", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + 1000);			/* 2 logins: not more than 2 */
+    ck_assert_uint_eq(p.opened, 0);
+    add(4, T0 + 2000, "c", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + 3000);
+    ck_assert_uint_eq(p.opened, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE kind = 'many_logins'"
+			    " AND subject = '203.0.113.5' AND logins = '[\"a\",\"b\",\"c\"]'"), 1);
+}
+END_TEST
+
+/* listed - is host on the rogue list file, as the milter reads it? */
+static bool listed(const char *host)
+{
+    struct roguelist l;
+    struct addr a;
+    char err[256];
+    bool hit;
+
+    ck_assert_int_eq(roguelist_load(cfg->rogue.list_path, &l, err, sizeof(err)), 0);
+    ck_assert_int_eq(addr_parse(host, &a), 0);
+    hit = addr_cidr_list_match(&l.nets, &a);
+    roguelist_free(&l);
+    return hit;
+}
+
+START_TEST(test_pins)
+{
+    int64_t now = now_ms();
+    struct pin_change c = {.who = "admin", .reason = "seen spamming", .now_ms = now};
+    char err[1024];
+    bool was;
+
+    flag("10.20.1.7", "rogue_server", now - MIN_MS);
+    c.address = "192.0.2.0/24";
+    ck_assert_int_eq(pin_add(hist, &c, err, sizeof(err)), HIST_OK);
+    c.address = "192.0.2.200";
+    c.expires_ms = now - 1;			/* already expired */
+    ck_assert_int_eq(pin_add(hist, &c, err, sizeof(err)), HIST_OK);
+    ck_assert_int_eq(pin_write_list(hist, cfg, now, err, sizeof(err)), 0);
+    ck_assert(listed("10.20.1.7"));
+    ck_assert(listed("192.0.2.55"));
+    ck_assert_int_eq(scalar("SELECT count(*) FROM rogue_pin WHERE added_by = 'admin'"
+			    " AND reason = 'seen spamming'"), 2);
+    /* drop the flagged host: gone until a newer flag */
+    c.address = "10.20.1.7", c.expires_ms = 0;
+    ck_assert_int_eq(pin_remove(hist, &c, &was, err, sizeof(err)), HIST_OK);
+    ck_assert(!was);
+    ck_assert_int_eq(pin_write_list(hist, cfg, now, err, sizeof(err)), 0);
+    ck_assert(!listed("10.20.1.7"));
+    ck_assert(listed("192.0.2.55"));
+    flag("10.20.1.7", "rogue_server", now + 1000);
+    ck_assert_int_eq(pin_write_list(hist, cfg, now + 2000, err, sizeof(err)), 0);
+    ck_assert(listed("10.20.1.7"));
+    /* unpin */
+    c.address = "192.0.2.0/24";
+    ck_assert_int_eq(pin_remove(hist, &c, &was, err, sizeof(err)), HIST_OK);
+    ck_assert(was);
+    ck_assert_int_eq(pin_write_list(hist, cfg, now, err, sizeof(err)), 0);
+    ck_assert(!listed("192.0.2.55"));
+}
+END_TEST
+
+/* A host the admin pinned counts as flagged for correlation. */
+START_TEST(test_pinned_host_correlates)
+{
+    struct pin_change c = {.who = "admin", .reason = "", .now_ms = T0 - MIN_MS,
+	.address = "198.18.7.7"};
+    struct inc_pass p;
+    char err[512];
+
+    ck_assert_int_eq(pin_add(hist, &c, err, sizeof(err)), HIST_OK);
+    add(1, T0, "bob", "198.18.7.7", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + 1000);
+    ck_assert_uint_eq(p.opened, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE subject = 'bob'"
+			    " AND flags = '[\"pinned\"]'"), 1);
+}
+END_TEST
+
+/* incident_suite - every case above */
+static Suite *incident_suite(void)
+{
+    Suite *s = suite_create("incident");
+    TCase *tc = tcase_create("incident");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_intake);
+    tcase_add_test(tc, test_key_refused);
+    tcase_add_test(tc, test_login_from_flagged);
+    tcase_add_test(tc, test_relay_and_direct);
+    tcase_add_test(tc, test_old_evidence);
+    tcase_add_test(tc, test_many_logins);
+    tcase_add_test(tc, test_pins);
+    tcase_add_test(tc, test_pinned_host_correlates);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return check_run(incident_suite());
+}
