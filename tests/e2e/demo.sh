@@ -3,7 +3,9 @@
 # relayguard-milter behind it and smtp-sink as next hop; replays the seed
 # 002 stolen login (a new country every message) and a seed 000 internal
 # host burst through XCLIENT, shows what each message got and the live
-# per-user table, then stops everything it started.
+# per-user table, replays the mail log with relayguardctl replay, runs
+# relayguard-collector over a generated day of flows (seeds 000 and 004),
+# then stops everything it started.
 # Usage: tests/e2e/demo.sh BUILD_DIR   (KEEP=1 keeps the files)
 
 E2E_NAME=demo
@@ -19,6 +21,36 @@ e2e_init demo
 rg_setup
 say "Postfix on 127.0.0.1:$SMTP_PORT, relayguard-milter on 127.0.0.1:$MILTER_PORT, sink on :$SINK_PORT"
 echo "   policy: $RG_CONF"
+
+DEMO_FLOWS=$(cd -- "$(dirname -- "$0")/../collector" && pwd)
+
+# demo_collector - seed 000 and 004 as flows: the real nfcapd stores a
+# generated day (tests/collector), relayguard-collector flags the hosts
+demo_collector() {
+    local col=$E2E_BUILD/relayguard-collector gen=$DEMO_FLOWS
+    [ -x "$col" ] || return 0
+    say "relayguard-collector: a day of network flows (seeds 000 and 004) through the real nfcapd"
+    cat >"$E2E_DIR/collector.conf" <<CONF
+collector: {
+  database = "$E2E_DIR/history.db";
+  report_dir = "$E2E_DIR";
+  flows: {
+    local_networks = [ "10.20.0.0/16", "fd00:20::/32" ];
+    mail_servers = [ "10.20.0.25/32", "fd00:20::25/128" ];
+    names_file = "$E2E_DIR/names";
+  };
+};
+rogue: { list_path = "$E2E_DIR/rogue.list"; };
+CONF
+    printf '10.20.0.25 mail.example.edu\n10.20.133.16 d133h16.resnet.example.edu\n' \
+        >"$E2E_DIR/names"
+    "$gen/mkflows.sh" main "$E2E_DIR/flows" >/dev/null || { echo "  (no flows made)"; return 0; }
+    "$col" -c "$E2E_DIR/collector.conf" analyze --report "$E2E_DIR/report.html" \
+        "$E2E_DIR/flows" 2>&1 | sed 's/^/  /' | head -n 30
+    echo "  rogue list for the milter ($E2E_DIR/rogue.list):"
+    sed 's/^/    /' "$E2E_DIR/rogue.list" | head -n 8
+    echo "  report: $E2E_DIR/report.html (KEEP=1 keeps it)"
+}
 
 say "Seed 002: usr1's password was stolen; a botnet logs in from a new country each time"
 countries=(- BR CN DE IN RU US VN FR)
@@ -63,7 +95,12 @@ if [ -x "$RG_CTL" ]; then
 else
     say "relayguardctl is not built yet; the live table is in $RG_CONF's state file"
 fi
+if [ -x "$RG_CTL" ]; then
+    say "relayguardctl replay: the same rules over Postfix's own log of this demo"
+    "$RG_CTL" replay -c "$RG_CONF" "$PF_LOG" 2>&1 | sed 's/^/  /' | head -n 30
+fi
 rg_stop TERM
+demo_collector
 e2e_pass "demo finished"
 say "Stopping Postfix, the milter and the sink"
 e2e_done
