@@ -244,23 +244,14 @@ static void boot_id(uint8_t id[STORE_BOOT_LEN])
     }
 }
 
-/* stripes_init - initialise every stripe lock of a mapped file */
+/* stripes_init - initialise every stripe lock of a new file */
 static int stripes_init(STORE *st)
 {
-    pthread_mutexattr_t a;
-    int rc = 0;
-
-    if (pthread_mutexattr_init(&a) != 0)
-	return -1;
-    if (pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0
-	|| pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0)
-	rc = -1;
-    for (unsigned s = 0; rc == 0 && s < STORE_STRIPES; s++)
-	if (pthread_mutex_init(&st->users.stripes[s].mu, &a) != 0
-	    || pthread_mutex_init(&st->clients.stripes[s].mu, &a) != 0)
-	    rc = -1;
-    pthread_mutexattr_destroy(&a);
-    return rc;
+    for (unsigned s = 0; s < STORE_STRIPES; s++)
+	if (store_mutex_init(&st->users.stripes[s].mu) != 0
+	    || store_mutex_init(&st->clients.stripes[s].mu) != 0)
+	    return -1;
+    return 0;
 }
 
 /* tab_setup - a table's pointers from its validated geometry */
@@ -356,6 +347,9 @@ static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
     if (stripes_init(st) != 0)
 	return store_err(err, errlen, "cannot initialise stripe locks"),
 	    STORE_EIO;
+    if (store_lk_attach(fd) != 0)
+	return store_err(err, errlen, "lock %s: %s", st->path,
+			 strerror(errno)), STORE_EIO;
     return STORE_OK;
 }
 
@@ -401,8 +395,9 @@ static int file_create(STORE *st, const struct store_params *p,
     return rc;
 }
 
-/* boot_recover - first attach since boot: fresh locks, checked stripes */
-static void boot_recover(STORE *st)
+/* boot_recover - first attach since boot: fresh locks, checked stripes
+ * (already done when renewed: nobody else was attached) */
+static void boot_recover(STORE *st, int renewed)
 {
     uint8_t id[STORE_BOOT_LEN], zero[STORE_BOOT_LEN] = { 0 };
 
@@ -410,20 +405,27 @@ static void boot_recover(STORE *st)
     if (memcmp(id, zero, sizeof(id)) == 0
 	|| memcmp(id, st->hdr->boot_id, sizeof(id)) == 0)
 	return;
-    if (memcmp(st->hdr->boot_id, zero, sizeof(id)) == 0) {
-	/* made where the boot id was unknown: its users may be alive */
-	memcpy(st->hdr->boot_id, id, sizeof(id));
-	return;
-    }
-    if (stripes_init(st) != 0)
-	return;			/* store_lock reports the damage */
-    for (unsigned s = 0; s < STORE_STRIPES; s++) {
-	if (store_stripe_check(st, &st->users, s) != 0)
-	    store_stripe_clear(st, &st->users, s);
-	if (store_stripe_check(st, &st->clients, s) != 0)
-	    store_stripe_clear(st, &st->clients, s);
-    }
+    if (!renewed && memcmp(st->hdr->boot_id, zero, sizeof(id)) != 0
+	&& store_locks_renew(st) != 0)
+	return;			/* store_lock repairs what is left */
     memcpy(st->hdr->boot_id, id, sizeof(id));
+}
+
+/* locks_attach - take our share of the file's "attached" lock; alone,
+ * make every stripe lock new, else repair only the unusable ones */
+static int locks_attach(STORE *st, int fd, char *err, size_t errlen)
+{
+    int others = store_lk_others(fd), renewed = 0;
+
+    if (store_lk_attach(fd) != 0)
+	return store_err(err, errlen, "lock %s: %s", st->path,
+			 strerror(errno)), STORE_EIO;
+    if (others == 0)
+	renewed = store_locks_renew(st) == 0;
+    else
+	store_locks_validate(st);
+    boot_recover(st, renewed);
+    return STORE_OK;
 }
 
 /* header_read - read and validate the header of an open file */
@@ -479,8 +481,11 @@ static int attach_locked(STORE *st, int fd, const struct store_params *p,
 	return rc;
     if ((rc = handle_setup(st, fd, &h, err, errlen)) != STORE_OK)
 	return rc;
-    boot_recover(st);
-    return STORE_OK;
+    if ((rc = locks_attach(st, fd, err, errlen)) != STORE_OK) {
+	st->fd = -1;		/* the caller closes fd */
+	handle_drop(st);
+    }
+    return rc;
 }
 
 /* attach_readonly - map a valid file for reading only: no flock (a
@@ -581,6 +586,7 @@ int store_open(const struct store_params *p, STORE **out, char *err,
     }
     st->fd = -1;
     st->flags = p->flags;
+    st->lock_ref = store_lock_reference();
     st->lock_timeout_ms = p->lock_timeout_ms ? p->lock_timeout_ms
 	: STORE_LOCK_DEFAULT_MS;
     rc = STORE_RETRY;

@@ -1,7 +1,8 @@
 /*
  * store_int - the state file's layout and the store's internal interface,
- * shared by store.c (file, header), store_table.c (stripes, hashing,
- * eviction), store_user.c, store_client.c, store_win.c and store_key.c.
+ * shared by store.c (file, header), store_lock.c (stripe locks),
+ * store_table.c (stripes, hashing, eviction), store_user.c,
+ * store_client.c, store_win.c and store_key.c.
  *
  * Not for other modules: they use store.h. Tests may include it to
  * damage a file on purpose.
@@ -43,6 +44,11 @@
 #define STORE_LOCK_DEFAULT_MS 50	/* lock_timeout_ms == 0 */
 #define STORE_TIMEOUT_MAX_MS 60000
 #define STORE_EVICT_SAMPLE 8	/* live slots examined per eviction */
+
+/* Bytes of the file locked with open-file-description locks (fcntl
+ * F_OFD_*), which the file's contents cannot forge (store_lock.c). */
+#define STORE_LK_ATTACHED 0	/* shared by every attached handle */
+#define STORE_LK_REPAIR	1	/* + stripe (+ STORE_STRIPES for clients) */
 
 #define STORE_F_USED	1	/* slot holds a live entry */
 #define STORE_F_LISTED	2	/* slot is free and on the free list */
@@ -157,6 +163,7 @@ struct store {
     uint8_t key[STORE_KEY_LEN];	/* validated copy */
     uint32_t max_users, max_clients, ips_per_user;
     uint32_t lock_timeout_ms;
+    uint64_t lock_ref;		/* a fresh mutex's type words */
     char *path;
     /* read-only handles (store_ro.c) */
     struct store_hdr *ro_hdr;	/* copy of the header, counters included */
@@ -203,8 +210,17 @@ static inline uint32_t store_home(const struct store_tab *t, uint64_t h)
     return 1 + (uint32_t) (((h >> 6 & UINT32_MAX) * (uint64_t) t->cap) >> 32);
 }
 
+/* store_lock.c */
 int store_lock(STORE *st, struct store_tab *t, unsigned s);
 void store_unlock(struct store_tab *t, unsigned s);
+int store_mutex_init(pthread_mutex_t *m);
+uint64_t store_lock_reference(void);
+int store_lk_attach(int fd);
+int store_lk_others(int fd);
+int store_locks_renew(STORE *st);
+void store_locks_validate(STORE *st);
+
+/* store_table.c */
 int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
 	       const void *key, uint32_t *idx);
 int store_insert(STORE *st, struct store_tab *t, unsigned s, uint64_t h,

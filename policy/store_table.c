@@ -49,19 +49,17 @@
  * whole.
  *
  * Recovery: when a process dies holding a stripe lock, the next locker
- * gets EOWNERDEAD, checks the stripe (ranges, chains, homes, tags, the
- * free list both ways, counts, the cursors), clears it if anything is
- * wrong, marks the mutex consistent and counts the recovery.
+ * gets EOWNERDEAD, checks the stripe (store_stripe_check: ranges, chains,
+ * homes, tags, the free list both ways, counts, the cursors), clears it
+ * if anything is wrong, marks the mutex consistent and counts the
+ * recovery. The locks themselves, and their repair, are store_lock.c.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "store_int.h"
 
-#define NSEC_PER_SEC 1000000000L
-#define NSEC_PER_MSEC 1000000L
 
 /* stripe_of - the stripe header */
 static inline struct store_stripe *stripe_of(const struct store_tab *t,
@@ -227,56 +225,6 @@ int store_stripe_check(const STORE *st, const struct store_tab *t,
 	|| check_free(t, s, listed) != listed)
 	return -1;
     return 0;
-}
-
-/* lock_recover - the previous owner died: check, maybe clear, go on */
-static void lock_recover(STORE *st, struct store_tab *t, unsigned s)
-{
-    if (store_stripe_check(st, t, s) != 0)
-	store_stripe_clear(st, t, s);
-    pthread_mutex_consistent(&stripe_of(t, s)->mu);
-    store_stat_add(&st->hdr->owner_dead, 1);
-}
-
-/* store_lock - take a stripe lock within the time budget */
-int store_lock(STORE *st, struct store_tab *t, unsigned s)
-{
-    pthread_mutex_t *mu = &stripe_of(t, s)->mu;
-    struct timespec ts;
-    int rc;
-
-    rc = pthread_mutex_trylock(mu);
-    if (rc == EBUSY) {
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += st->lock_timeout_ms / 1000;
-	ts.tv_nsec += (long) (st->lock_timeout_ms % 1000) * NSEC_PER_MSEC;
-	if (ts.tv_nsec >= NSEC_PER_SEC) {
-	    ts.tv_sec++;
-	    ts.tv_nsec -= NSEC_PER_SEC;
-	}
-	rc = pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, &ts);
-    }
-    switch (rc) {
-    case 0:
-	store_seq_begin(stripe_of(t, s));
-	return STORE_OK;
-    case EOWNERDEAD:
-	store_seq_begin(stripe_of(t, s));
-	lock_recover(st, t, s);
-	return STORE_OK;
-    case ETIMEDOUT:
-	store_stat_add(&st->hdr->lock_timeouts, 1);
-	return STORE_TIMEOUT;
-    default:			/* ENOTRECOVERABLE, EINVAL: a damaged lock */
-	return STORE_EFORMAT;
-    }
-}
-
-/* store_unlock - release a stripe lock */
-void store_unlock(struct store_tab *t, unsigned s)
-{
-    store_seq_end(stripe_of(t, s));
-    pthread_mutex_unlock(&stripe_of(t, s)->mu);
 }
 
 /* store_stripe_count - live entries in a stripe (racy read, for stats) */
