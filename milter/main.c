@@ -239,8 +239,8 @@ static void graceful_stop(unsigned seconds)
     smfi_stop();
 }
 
-/* maintenance - USR1 reloads, USR2 stops gently; rogue list and state
- * checks each tick */
+/* maintenance - USR1 reloads, USR2 stops gently; rogue list, GeoIP files
+ * and state checks each tick */
 static void *maintenance(void *arg)
 {
     const char *file = arg;
@@ -266,6 +266,7 @@ static void *maintenance(void *arg)
 	rt_store_refresh();
 	if ((rt = rt_acquire()) != NULL) {
 	    rt_rogue_refresh(rt);
+	    rt_geo_refresh(rt);
 	    rt_release(rt);
 	}
     }

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "roguelist.h"
 #include "runtime.h"
+#include "stats.h"
 
 struct rogue_set {
     unsigned refs;
@@ -274,6 +275,29 @@ void rt_rogue_refresh(const struct runtime *rt)
 		path, r->list.bad_lines, r->list.first_bad);
     log_msg(LOG_INFO, "rogue list %s: %zu networks", path, r->list.nets.n);
     rogue_swap(r);
+}
+
+/* rt_geo_refresh - read GeoIP files again that changed on disk (they are
+ * private copies: one overwritten in place never faults a lookup) */
+void rt_geo_refresh(struct runtime *rt)
+{
+    char err[1024];
+    unsigned missing = 0;
+
+    switch (geo_refresh(rt->geo, &missing, err, sizeof(err))) {
+    case 1:
+	log_msg(LOG_NOTICE, "geoip: a database changed on disk; read again");
+	if (missing)
+	    log_msg(LOG_WARNING, "%s; metrics that need it are off", err);
+	break;
+    case -1:
+	store_counter_add(rt->st, STATS_GEO_ERRORS, 1);
+	log_msg(LOG_WARNING, "geoip: %s; the copy read before stays in use "
+		"until the file changes again", err);
+	break;
+    default:
+	break;
+    }
 }
 
 /* rt_store_refresh - reattach if another process recreated the file */
