@@ -175,8 +175,7 @@ static uint64_t header_check(const struct store_hdr *h)
 
 /* header_validate - every field of an untrusted header */
 static int header_validate(const struct store_hdr *h, uint64_t size,
-			   const struct store_params *p, char *err,
-			   size_t errlen)
+			   char *err, size_t errlen)
 {
     struct store_hdr want;
 
@@ -208,14 +207,39 @@ static int header_validate(const struct store_hdr *h, uint64_t size,
     if (h->check != header_check(h))
 	return store_err(err, errlen, "header checksum mismatch"),
 	    STORE_EFORMAT;
+    return STORE_OK;
+}
+
+/* caps_differ - a valid file made with other capacities than p asks
+ * for (0 in p: take the file's)? 1 with err saying so */
+static int caps_differ(const struct store_hdr *h,
+		       const struct store_params *p, char *err, size_t errlen)
+{
     if ((p->max_users && p->max_users != h->max_users)
 	|| (p->max_clients && p->max_clients != h->max_clients)
 	|| (p->ips_per_user && p->ips_per_user != h->ips_per_user))
 	return store_err(err, errlen, "file has users %u, clients %u, ips %u;"
 			 " configured %u, %u, %u", h->max_users,
 			 h->max_clients, h->ips_per_user, p->max_users,
-			 p->max_clients, p->ips_per_user), STORE_EFORMAT;
-    return STORE_OK;
+			 p->max_clients, p->ips_per_user), 1;
+    return 0;
+}
+
+/* layout_readable - can an invalid header's layout still be trusted to
+ * read entries by? The same format and build, capacities whose layout
+ * fills exactly this file; *want is that layout, with the old key */
+static int layout_readable(const struct store_hdr *h, uint64_t size,
+			   struct store_hdr *want)
+{
+    memset(want, 0, sizeof(*want));
+    if (h->version != STORE_VERSION || h->abi != store_abi()
+	|| header_layout(want, h->max_users, h->max_clients, h->ips_per_user)
+	|| memcmp(&want->users, &h->users, sizeof(want->users))
+	|| memcmp(&want->clients, &h->clients, sizeof(want->clients))
+	|| want->file_size != size)
+	return 0;
+    memcpy(want->key, h->key, sizeof(want->key));
+    return 1;
 }
 
 /* boot_id - this boot's id, or zeros if the kernel does not say */
@@ -323,7 +347,7 @@ static void handle_drop(STORE *st)
 
 /* file_build - size, fill and initialise a new file on fd */
 static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
-		      char *err, size_t errlen)
+		      const STORE *src, char *err, size_t errlen)
 {
     int rc;
 
@@ -337,7 +361,9 @@ static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
 	return store_err(err, errlen, "allocate %llu bytes for %s: %s",
 			 (unsigned long long) h->file_size, st->path,
 			 strerror(rc)), STORE_EIO;
-    if (RAND_bytes(h->key, sizeof(h->key)) != 1)
+    if (src != NULL)		/* carried entries keep their login hashes */
+	memcpy(h->key, src->key, sizeof(h->key));
+    else if (RAND_bytes(h->key, sizeof(h->key)) != 1)
 	return store_err(err, errlen, "RAND_bytes failed"), STORE_EIO;
     h->check = header_check(h);
     if ((rc = handle_setup(st, fd, h, err, errlen)) != STORE_OK)
@@ -353,10 +379,11 @@ static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
     return STORE_OK;
 }
 
-/* file_create - build a new file under a temporary name, then publish */
+/* file_create - build a new file under a temporary name (filled from
+ * src if given, see store_migrate.c), then publish */
 static int file_create(STORE *st, const struct store_params *p,
-		       uint64_t generation, int replace, char *err,
-		       size_t errlen)
+		       uint64_t generation, int replace, STORE *src,
+		       int valid, char *err, size_t errlen)
 {
     struct store_hdr h;
     char *tmp;
@@ -376,9 +403,15 @@ static int file_create(STORE *st, const struct store_params *p,
 	free(tmp);
 	return STORE_EIO;
     }
-    rc = file_build(st, fd, &h, p->mode, err, errlen);
+    rc = file_build(st, fd, &h, p->mode, src, err, errlen);
     if (rc == STORE_OK)
 	__atomic_store_n(&st->hdr->generation, generation, __ATOMIC_RELAXED);
+    if (rc == STORE_OK && src != NULL
+	&& (rc = store_migrate(st, src, valid, p->now, &st->info)) != STORE_OK)
+	store_err(err, errlen, "carrying entries into a new %s: %s",
+		  st->path, store_strerror(rc));
+    if (rc == STORE_OK && !replace)
+	st->info.how = STORE_OPENED_CREATED;
     if (rc == STORE_OK && (replace ? rename(tmp, st->path)
 			   : link(tmp, st->path)) != 0) {
 	rc = !replace && errno == EEXIST ? STORE_RETRY : STORE_EIO;
@@ -429,8 +462,7 @@ static int locks_attach(STORE *st, int fd, char *err, size_t errlen)
 }
 
 /* header_read - read and validate the header of an open file */
-static int header_read(int fd, const struct stat *sb,
-		       const struct store_params *p, struct store_hdr *h,
+static int header_read(int fd, const struct stat *sb, struct store_hdr *h,
 		       char *err, size_t errlen)
 {
     ssize_t n;
@@ -444,7 +476,7 @@ static int header_read(int fd, const struct stat *sb,
     if (n != (ssize_t) sizeof(*h))
 	return store_err(err, errlen, "read header: %s",
 			 n < 0 ? strerror(errno) : "short read"), STORE_EIO;
-    return header_validate(h, (uint64_t) sb->st_size, p, err, errlen);
+    return header_validate(h, (uint64_t) sb->st_size, err, errlen);
 }
 
 /* same_file - does the path still name the file we hold? */
@@ -456,7 +488,58 @@ static int same_file(const char *path, const struct stat *sb)
 	&& now.st_dev == sb->st_dev && now.st_ino == sb->st_ino;
 }
 
-/* attach_locked - check the flocked file; use it, replace it, or fail */
+/* others_besides - is the file attached by another handle than prev
+ * (this process's own, on a reload)? Cannot tell counts as yes. */
+static int others_besides(int fd, const struct stat *sb, const STORE *prev)
+{
+    int same = prev != NULL && prev->fd >= 0 && prev->dev == sb->st_dev
+	&& prev->ino == sb->st_ino, others;
+
+    if (same)
+	store_lk_detach(prev->fd);
+    others = store_lk_others(fd) != 0;
+    if (same)
+	store_lk_attach(prev->fd);
+    return others;
+}
+
+/* file_replace - a new file for an invalid one or one of other
+ * capacities (valid), carrying over what can be read of the old */
+static int file_replace(STORE *st, const struct store_params *p, int fd,
+			const struct store_hdr *h, uint64_t size, int valid,
+			char *err, size_t errlen)
+{
+    struct store_hdr lay;
+    STORE src;
+    int rc, readable = layout_readable(h, size, &lay);
+
+    memset(&src, 0, sizeof(src));
+    src.fd = -1;
+    src.path = st->path;
+    src.flags = STORE_READONLY;
+    src.lock_ref = st->lock_ref;
+    src.lock_timeout_ms = st->lock_timeout_ms;
+    st->info.how = valid ? STORE_OPENED_RESIZED : STORE_OPENED_REPLACED;
+    if (!valid)
+	snprintf(st->info.why, sizeof(st->info.why), "%s", err);
+    if (readable && handle_setup(&src, fd, &lay, err, errlen) != STORE_OK)
+	readable = 0;
+    st->info.readable = readable;
+    if (readable) {
+	st->info.old_users = h->max_users;
+	st->info.old_clients = h->max_clients;
+	st->info.old_ips = h->ips_per_user;
+    }
+    rc = file_create(st, p, h->magic == STORE_MAGIC ? h->generation + 1 : 1,
+		     1, readable ? &src : NULL, valid, err, errlen);
+    if (src.base != NULL)
+	munmap(src.base, src.size);
+    return rc;
+}
+
+/* attach_locked - check the flocked file; use it, replace it, or fail.
+ * A file of other capacities that another process uses is kept as it
+ * is: replacing it would make that process replace ours in turn. */
 static int attach_locked(STORE *st, int fd, const struct store_params *p,
 			 char *err, size_t errlen)
 {
@@ -473,10 +556,21 @@ static int attach_locked(STORE *st, int fd, const struct store_params *p,
 	return store_err(err, errlen, "%s belongs to uid %ld, not to us (uid "
 			 "%ld)", st->path, (long) sb.st_uid, (long) geteuid()),
 	    STORE_EIO;
-    rc = header_read(fd, &sb, p, &h, err, errlen);
-    if (rc == STORE_EFORMAT && (p->flags & STORE_RECREATE))
-	return file_create(st, p, h.magic == STORE_MAGIC ? h.generation + 1
-			   : 1, 1, err, errlen);
+    rc = header_read(fd, &sb, &h, err, errlen);
+    if (rc == STORE_OK && caps_differ(&h, p, err, errlen)) {
+	if (!others_besides(fd, &sb, p->prev)) {
+	    if (!(p->flags & STORE_RECREATE))
+		return STORE_EFORMAT;
+	    return file_replace(st, p, fd, &h, (uint64_t) sb.st_size, 1, err,
+				errlen);
+	}
+	st->info.how = STORE_OPENED_KEPT;
+	st->info.old_users = h.max_users;
+	st->info.old_clients = h.max_clients;
+	st->info.old_ips = h.ips_per_user;
+    } else if (rc == STORE_EFORMAT && (p->flags & STORE_RECREATE))
+	return file_replace(st, p, fd, &h, (uint64_t) sb.st_size, 0, err,
+			    errlen);
     if (rc != STORE_OK)
 	return rc;
     if ((rc = handle_setup(st, fd, &h, err, errlen)) != STORE_OK)
@@ -510,7 +604,9 @@ static int attach_readonly(STORE *st, const struct store_params *p,
 	store_err(err, errlen, "%s is not a regular file", st->path);
 	rc = STORE_EFORMAT;
     } else {
-	rc = header_read(fd, &sb, p, &h, err, errlen);
+	rc = header_read(fd, &sb, &h, err, errlen);
+	if (rc == STORE_OK && caps_differ(&h, p, err, errlen))
+	    rc = STORE_EFORMAT;
     }
     if (rc == STORE_OK)
 	rc = handle_setup(st, fd, &h, err, errlen);
@@ -527,11 +623,12 @@ static int attach_once(STORE *st, const struct store_params *p, char *err,
 {
     int fd, rc;
 
+    memset(&st->info, 0, sizeof(st->info));
     if (p->flags & STORE_READONLY)
 	return attach_readonly(st, p, err, errlen);
     fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENOENT && (p->flags & STORE_CREATE))
-	return file_create(st, p, 1, 0, err, errlen);
+	return file_create(st, p, 1, 0, NULL, 0, err, errlen);
     if (fd < 0)
 	return store_err(err, errlen, "open %s: %s%s", st->path,
 			 strerror(errno), errno == EACCES
@@ -616,6 +713,15 @@ void store_params_from_cfg(const struct cfg_state *s, unsigned flags,
     out->lock_timeout_ms = s->lock_timeout_ms;
     out->flags = flags;
     out->mode = mode;
+}
+
+/* store_open_info - what store_open found and did, for its caller's log */
+void store_open_info(const STORE *st, struct store_open_info *out)
+{
+    if (st == NULL)
+	memset(out, 0, sizeof(*out));
+    else
+	*out = st->info;
 }
 
 /* store_close - detach; the file stays */

@@ -1,8 +1,9 @@
 /*
  * store_int - the state file's layout and the store's internal interface,
  * shared by store.c (file, header), store_lock.c (stripe locks),
- * store_table.c (stripes, hashing, eviction), store_user.c,
- * store_client.c, store_win.c and store_key.c.
+ * store_table.c (stripes, hashing, eviction), store_migrate.c (carrying
+ * entries into a new file), store_user.c, store_client.c, store_win.c
+ * and store_key.c.
  *
  * Not for other modules: they use store.h. Tests may include it to
  * damage a file on purpose.
@@ -165,6 +166,7 @@ struct store {
     uint32_t lock_timeout_ms;
     uint64_t lock_ref;		/* a fresh mutex's type words */
     char *path;
+    struct store_open_info info;	/* what the open found and did */
     /* read-only handles (store_ro.c) */
     struct store_hdr *ro_hdr;	/* copy of the header, counters included */
     uint64_t ro_skipped;	/* entries a walk skipped: stripe busy */
@@ -216,9 +218,14 @@ void store_unlock(struct store_tab *t, unsigned s);
 int store_mutex_init(pthread_mutex_t *m);
 uint64_t store_lock_reference(void);
 int store_lk_attach(int fd);
+void store_lk_detach(int fd);
 int store_lk_others(int fd);
 int store_locks_renew(STORE *st);
 void store_locks_validate(STORE *st);
+
+/* store_migrate.c */
+int store_migrate(STORE *dst, STORE *src, int valid, uint32_t now,
+		  struct store_open_info *info);
 
 /* store_table.c */
 int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,

@@ -148,6 +148,12 @@ int store_lk_attach(int fd)
     return ofd_lock(fd, F_RDLCK, STORE_LK_ATTACHED, F_OFD_SETLK);
 }
 
+/* store_lk_detach - give the "attached" lock of fd up (for a moment) */
+void store_lk_detach(int fd)
+{
+    ofd_lock(fd, F_UNLCK, STORE_LK_ATTACHED, F_OFD_SETLK);
+}
+
 /* store_lk_others - does another open file hold the "attached" lock?
  * 1 yes, 0 no; -1 (cannot tell) counts as yes for the caller */
 int store_lk_others(int fd)

@@ -1,0 +1,193 @@
+/*
+ * store_migrate - carry the entries of an old state file into a new one:
+ * when the configured capacities changed (a resize) and when the old
+ * file's header is invalid but its layout can still be read (a salvage).
+ *
+ * Contract: store_migrate fills a new, unpublished file (nobody else can
+ * see it yet) from a source handle mapped on the old file, and counts
+ * what it kept and lost in the caller's struct store_open_info. Blocks
+ * go first: entries with a block in force at "now" are carried in a pass
+ * of their own before all others, so a smaller file keeps every block it
+ * can hold; an entry that finds its new stripe full is lost, never
+ * evicting one carried before it. Nothing here logs.
+ *
+ * A valid source (a resize) is walked under its stripe locks
+ * (store_entry_each), as other processes of this host may still write
+ * it. A salvaged source is walked without locks and every slot up to
+ * the capacity, whatever the damaged stripe headers say; each slot is
+ * copied out first and then checked as untrusted input: exactly "in
+ * use", a key that can be one (a login of printable bytes, NUL padded;
+ * an address that is not all zeros), its counts bounded and a block of
+ * an unknown kind dropped. A key found twice is carried once.
+ *
+ * The new file keeps the old one's hash key, so the keyed login hashes
+ * kept per client stay comparable; every entry is placed anew by its
+ * key's hash under the new capacities.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+#define MIGRATE_BATCH 32	/* slots copied per lock hold */
+#define PASS_BLOCKED 0
+#define PASS_REST 1
+
+struct carry {
+    STORE *dst;
+    struct store_tab *dt;
+    const struct store_tab *srct;
+    uint32_t now, src_ips;
+    int pass;
+    struct store_carry *count;
+    unsigned char *buf;		/* one source slot, checked in place */
+};
+
+/* block_live - a block that still counts (now 0: any block) */
+static int block_live(const struct store_block *b, uint32_t now)
+{
+    return b->until != 0 && (now == 0 || now < b->until);
+}
+
+/* login_ok - a NUL padded login of printable bytes; pads it anew */
+static int login_ok(unsigned char *key)
+{
+    size_t n = 0;
+
+    while (n < STORE_LOGIN_MAX && key[n] != 0) {
+	if (key[n] < 0x20 || key[n] == 0x7f)
+	    return 0;
+	n++;
+    }
+    if (n == 0 || n == STORE_LOGIN_MAX)
+	return 0;
+    memset(key + n, 0, STORE_LOGIN_MAX - n);
+    return 1;
+}
+
+/* slot_ok - is a copied slot a plausible live entry? Bounds its counts */
+static int slot_ok(const struct carry *c, unsigned char *slot)
+{
+    struct store_link *l = (struct store_link *) (void *) slot;
+    const struct store_tab *t = c->srct;
+    struct store_block *b = (struct store_block *) (void *)
+	(slot + t->block_off);
+    static const unsigned char zero[16];
+
+    if (l->flags != STORE_F_USED)
+	return 0;
+    if (t->is_user ? !login_ok(slot + t->koff)
+	: memcmp(slot + t->koff, zero, sizeof(zero)) == 0)
+	return 0;
+    if (b->setby > STORE_BY_ADMIN || b->setby == STORE_BY_NONE)
+	memset(b, 0, sizeof(*b));
+    if (t->is_user && l->n > c->src_ips)
+	l->n = (uint8_t) c->src_ips;
+    if (!t->is_user && l->n > STORE_CLIENT_LOGINS)
+	l->n = STORE_CLIENT_LOGINS;
+    return 1;
+}
+
+/* place - insert the checked slot's key into the new file and copy the
+ * entry; 1 kept, 0 lost (stripe full), -1 already there */
+static int place(struct carry *c, const unsigned char *slot)
+{
+    const struct store_link *sl = (const void *) slot;
+    struct store_tab *t = c->dt;
+    const void *key = slot + t->koff;
+    uint64_t h = t->is_user
+	? store_siphash(c->dst->key, key, strnlen((const char *) key, t->klen))
+	: store_siphash(c->dst->key, key, t->klen);
+    unsigned s = store_stripe_of(h);
+    uint32_t idx, before = t->stripes[s].count, ips = c->dst->ips_per_user;
+    size_t body = sizeof(struct store_link);
+    size_t len = (c->srct->stride < t->stride ? c->srct->stride : t->stride);
+    struct store_link *dl;
+
+    if (before >= t->cap)
+	return 0;
+    if (store_entry_lock(c->dst, t, h, key, STORE_ENTRY_ADD, c->now, &idx)
+	!= STORE_OK)
+	return 0;
+    if (t->stripes[s].count == before) {
+	store_unlock(t, s);
+	return -1;
+    }
+    dl = store_slot(t, s, idx);
+    memcpy((unsigned char *) dl + body, slot + body, len - body);
+    dl->first_seen = sl->first_seen;
+    dl->last_seen = sl->last_seen;
+    dl->n = t->is_user && sl->n > ips ? (uint8_t) ips : sl->n;
+    store_unlock(t, s);
+    return 1;
+}
+
+/* visit - one source slot, in the pass its block belongs to */
+static int visit(const void *slot, void *arg)
+{
+    struct carry *c = arg;
+    const struct store_block *b;
+    int live, rc;
+
+    memcpy(c->buf, slot, c->srct->stride);
+    if (!slot_ok(c, c->buf))
+	return 0;
+    b = (const void *) (c->buf + c->srct->block_off);
+    live = block_live(b, c->now);
+    if (live != (c->pass == PASS_BLOCKED))
+	return 0;
+    if ((rc = place(c, c->buf)) < 0)
+	return 0;
+    if (rc > 0) {
+	c->count->kept++;
+	c->count->blocks_kept += live;
+    } else {
+	c->count->lost++;
+	c->count->blocks_lost += live;
+    }
+    return 0;
+}
+
+/* raw_each - every slot of a salvaged table, no locks, no stripe data */
+static void raw_each(const struct store_tab *t, struct carry *c)
+{
+    for (unsigned s = 0; s < STORE_STRIPES; s++)
+	for (uint32_t i = 1; i <= t->cap; i++)
+	    visit(store_slot(t, s, i), c);
+}
+
+/* carry_tab - both passes over one table */
+static int carry_tab(STORE *dst, struct store_tab *dt, STORE *src,
+		     struct store_tab *srct, int valid, uint32_t now,
+		     struct store_carry *count)
+{
+    struct carry c = { dst, dt, srct, now, src->ips_per_user, 0, count,
+	malloc(srct->stride) };
+    int rc = c.buf == NULL ? STORE_EIO : STORE_OK;
+
+    for (c.pass = PASS_BLOCKED; rc == STORE_OK && c.pass <= PASS_REST;
+	 c.pass++) {
+	if (valid)
+	    rc = store_entry_each(src, srct, MIGRATE_BATCH, visit, &c);
+	else
+	    raw_each(srct, &c);
+    }
+    free(c.buf);
+    return rc;
+}
+
+/* store_migrate - carry src's entries into the unpublished dst */
+int store_migrate(STORE *dst, STORE *src, int valid, uint32_t now,
+		  struct store_open_info *info)
+{
+    int rc;
+
+    memset(&info->users, 0, sizeof(info->users));
+    memset(&info->clients, 0, sizeof(info->clients));
+    rc = carry_tab(dst, &dst->users, src, &src->users, valid, now,
+		   &info->users);
+    if (rc == STORE_OK)
+	rc = carry_tab(dst, &dst->clients, src, &src->clients, valid, now,
+		       &info->clients);
+    return rc;
+}
