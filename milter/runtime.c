@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -49,17 +50,77 @@ static void rt_free(struct runtime *rt)
 
 #define STATE_MODE 0640
 
-/* open_state - attach the shared table, replacing an invalid one */
+/* log_carried - what a replacement carried over and lost, at warning */
+static void log_carried(const char *what, const struct store_open_info *i)
+{
+    log_msg(LOG_WARNING, "%s: carried %u users (%u blocked) and %u clients "
+	    "(%u blocked); lost %u users (%u blocked) and %u clients "
+	    "(%u blocked)", what, i->users.kept, i->users.blocks_kept,
+	    i->clients.kept, i->clients.blocks_kept, i->users.lost,
+	    i->users.blocks_lost, i->clients.lost, i->clients.blocks_lost);
+}
+
+/* log_state_open - say once what opening the state file found and did:
+ * the store only reports it (store_open_info) */
+static void log_state_open(const struct cfg_state *c, const STORE *st)
+{
+    struct store_open_info i;
+    char what[600];
+
+    store_open_info(st, &i);
+    switch (i.how) {
+    case STORE_OPENED_CREATED:
+	log_msg(LOG_NOTICE, "state file %s created", c->path);
+	break;
+    case STORE_OPENED_RESIZED:
+	snprintf(what, sizeof(what), "state file %s resized from %u users, "
+		 "%u clients, %u IPs a user to the configured %u, %u, %u",
+		 c->path, i.old_users, i.old_clients, i.old_ips,
+		 c->max_users, c->max_clients, c->ips_per_user);
+	log_carried(what, &i);
+	break;
+    case STORE_OPENED_REPLACED:
+	snprintf(what, sizeof(what), "state file %s was invalid (%s) and is "
+		 "replaced", c->path, i.why);
+	if (i.readable)
+	    log_carried(what, &i);
+	else
+	    log_msg(LOG_WARNING, "%s: nothing in it could be read, so every "
+		    "block and learned country in it is lost", what);
+	break;
+    case STORE_OPENED_KEPT:
+	log_msg(LOG_WARNING, "state file %s has %u users, %u clients, %u IPs "
+		"a user, not the configured %u, %u, %u; another process uses "
+		"it, so it is used as it is (stop them all to resize it)",
+		c->path, i.old_users, i.old_clients, i.old_ips, c->max_users,
+		c->max_clients, c->ips_per_user);
+	break;
+    default:
+	break;
+    }
+}
+
+/* open_state - attach the shared table; a file of other capacities is
+ * resized and an invalid one replaced, carrying their entries over. The
+ * running snapshot's handle is passed along, so that a reload does not
+ * count this process as another user of the file. */
 static int open_state(const struct cfg *c, STORE **st, char *err, size_t errlen)
 {
+    struct runtime *cur = rt_acquire();
     struct store_params p;
+    int rc;
 
     /* 0640: the group (milter.group) may read it, as relayguardctl's
      * reading commands do, but only the milter's user writes it */
     store_params_from_cfg(&c->state, STORE_CREATE | STORE_RECREATE,
 			  STATE_MODE, &p);
-    if (store_open(&p, st, err, errlen) != STORE_OK)
+    p.now = (uint32_t) time(NULL);
+    p.prev = cur != NULL ? cur->st : NULL;
+    rc = store_open(&p, st, err, errlen);
+    rt_release(cur);
+    if (rc != STORE_OK)
 	return -1;
+    log_state_open(&c->state, *st);
     if (store_huge_pages(*st, "/proc/self/mountinfo") == 0)
 	log_msg(LOG_NOTICE, "state file %s is on 4 KiB pages: every message "
 		"also misses the TLB; a tmpfs with huge=within_size is faster "

@@ -65,7 +65,8 @@ static int login_ok(unsigned char *key)
     return 1;
 }
 
-/* slot_ok - is a copied slot a plausible live entry? Bounds its counts */
+/* slot_ok - is a copied slot a plausible live entry? 1 yes (its counts
+ * bounded), 0 not an entry, -1 an entry whose key cannot be one */
 static int slot_ok(const struct carry *c, unsigned char *slot)
 {
     struct store_link *l = (struct store_link *) (void *) slot;
@@ -78,7 +79,7 @@ static int slot_ok(const struct carry *c, unsigned char *slot)
 	return 0;
     if (t->is_user ? !login_ok(slot + t->koff)
 	: memcmp(slot + t->koff, zero, sizeof(zero)) == 0)
-	return 0;
+	return -1;
     if (b->setby > STORE_BY_ADMIN || b->setby == STORE_BY_NONE)
 	memset(b, 0, sizeof(*b));
     if (t->is_user && l->n > c->src_ips)
@@ -130,8 +131,10 @@ static int visit(const void *slot, void *arg)
     int live, rc;
 
     memcpy(c->buf, slot, c->srct->stride);
-    if (!slot_ok(c, c->buf))
+    if ((rc = slot_ok(c, c->buf)) <= 0) {
+	c->count->lost += rc < 0 && c->pass == PASS_REST;
 	return 0;
+    }
     b = (const void *) (c->buf + c->srct->block_off);
     live = block_live(b, c->now);
     if (live != (c->pass == PASS_BLOCKED))
