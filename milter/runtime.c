@@ -22,6 +22,7 @@
 #include "log.h"
 #include "roguelist.h"
 #include "runtime.h"
+#include "snapshot.h"
 #include "stats.h"
 
 struct rogue_set {
@@ -33,6 +34,7 @@ static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct runtime *rt_current;
 static struct rogue_set *rogue_current;
 static struct stat rogue_sb;	/* identity of the loaded rogue file */
+static time_t snapshot_last;	/* maintenance thread only */
 
 /* rt_free - release a snapshot nobody uses */
 static void rt_free(struct runtime *rt)
@@ -100,6 +102,32 @@ static void log_state_open(const struct cfg_state *c, const STORE *st)
     }
 }
 
+/* restore_snapshot - an empty state file (new, or nothing in the old
+ * one could be read) gets the blocks and baselines of the snapshot */
+static void restore_snapshot(const struct cfg_state *c, STORE *st)
+{
+    struct snapshot_counts n;
+    struct store_stats s;
+    char err[512];
+    int rc;
+
+    store_get_stats(st, &s);
+    if (*c->snapshot_path == '\0' || s.users != 0 || s.clients != 0)
+	return;
+    rc = snapshot_restore(st, c->snapshot_path, (uint32_t) time(NULL), &n,
+			  err, sizeof(err));
+    if (rc == SNAPSHOT_ENOENT)
+	log_msg(LOG_NOTICE, "state snapshot %s: none yet", c->snapshot_path);
+    else if (rc != SNAPSHOT_OK)
+	log_msg(LOG_WARNING, "state snapshot %s not restored: %s",
+		c->snapshot_path, err);
+    else
+	log_msg(n.skipped ? LOG_WARNING : LOG_NOTICE, "state snapshot %s "
+		"restored: %u users, %u clients, %u blocks in force (%u "
+		"records skipped)", c->snapshot_path, n.users, n.clients,
+		n.blocks, n.skipped);
+}
+
 /* open_state - attach the shared table; a file of other capacities is
  * resized and an invalid one replaced, carrying their entries over. The
  * running snapshot's handle is passed along, so that a reload does not
@@ -121,6 +149,7 @@ static int open_state(const struct cfg *c, STORE **st, char *err, size_t errlen)
     if (rc != STORE_OK)
 	return -1;
     log_state_open(&c->state, *st);
+    restore_snapshot(&c->state, *st);
     if (store_huge_pages(*st, "/proc/self/mountinfo") == 0)
 	log_msg(LOG_NOTICE, "state file %s is on 4 KiB pages: every message "
 		"also misses the TLB; a tmpfs with huge=within_size is faster "
@@ -359,6 +388,31 @@ void rt_geo_refresh(struct runtime *rt)
     default:
 	break;
     }
+}
+
+/* rt_snapshot - save blocks and baselines (state.snapshot_path) when
+ * the interval has passed since the last one, or now if forced (a stop) */
+void rt_snapshot(struct runtime *rt, bool force)
+{
+    const struct cfg_state *c = &rt->cfg->state;
+    struct snapshot_counts n;
+    time_t now = time(NULL);
+    char err[512];
+
+    if (*c->snapshot_path == '\0')
+	return;
+    if (snapshot_last == 0)
+	snapshot_last = now;	/* the first one an interval after start */
+    if (!force && now - snapshot_last < (time_t) c->snapshot_interval_s)
+	return;
+    snapshot_last = now;
+    if (snapshot_write(rt->st, c->snapshot_path, (uint32_t) now, &n, err,
+		       sizeof(err)) != SNAPSHOT_OK)
+	log_msg(LOG_WARNING, "state snapshot not written: %s", err);
+    else
+	log_msg(force ? LOG_NOTICE : LOG_DEBUG, "state snapshot %s: %u users, "
+		"%u clients, %u blocks in force", c->snapshot_path, n.users,
+		n.clients, n.blocks);
 }
 
 /* rt_store_refresh - reattach if another process recreated the file */

@@ -294,6 +294,13 @@ int store_client_block(STORE *st, const struct addr *ip,
 int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now);
 int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
 
+/* Put back what a snapshot kept (policy/snapshot.c): the earlier first
+ * seen, learned countries into an entry without any, a block in force
+ * where none is; the entry is created if unknown. */
+int store_user_restore(STORE *st, const struct store_user *u, uint32_t now);
+int store_client_restore(STORE *st, const struct store_client *c,
+			 uint32_t now);
+
 /* Walk all entries (copies, one stripe locked at a time); stop on nonzero. */
 typedef int (*store_user_fn) (const struct store_user *u, void *ctx);
 typedef int (*store_client_fn) (const struct store_client *c, void *ctx);

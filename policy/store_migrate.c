@@ -23,6 +23,12 @@
  * The new file keeps the old one's hash key, so the keyed login hashes
  * kept per client stay comparable; every entry is placed anew by its
  * key's hash under the new capacities.
+ *
+ * store_user_restore and store_client_restore put back what a snapshot
+ * kept of an entry (policy/snapshot.c): its first-seen time (the earlier
+ * one wins), the learned countries (only into an entry that has none)
+ * and a block still in force (only where none is). Windows and
+ * addresses are not kept by a snapshot.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -193,4 +199,83 @@ int store_migrate(STORE *dst, STORE *src, int valid, uint32_t now,
 	rc = carry_tab(dst, &dst->clients, src, &src->clients, valid, now,
 		       &info->clients);
     return rc;
+}
+
+/* restore_common - first/last seen and the block, as described above */
+static void restore_common(struct store_link *l, struct store_block *blk,
+			   uint32_t first, uint32_t last,
+			   const struct store_block *b, uint32_t now)
+{
+    if (first != 0 && first < l->first_seen)
+	l->first_seen = first;
+    if (last > l->last_seen && last <= now)
+	l->last_seen = last;
+    if (!store_block_active(blk, now) && store_block_active(b, now))
+	(void) store_block_set(blk, b, now);
+}
+
+/* cc_ok - two upper-case ASCII letters */
+static int cc_ok(const char *cc)
+{
+    return cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z';
+}
+
+/* store_user_restore - put a snapshot's user back (created if unknown) */
+int store_user_restore(STORE *st, const struct store_user *u, uint32_t now)
+{
+    char key[STORE_LOGIN_MAX];
+    struct store_urec *r;
+    size_t len;
+    uint64_t h;
+    uint32_t idx;
+    int rc, have = 0;
+
+    if (st == NULL || u == NULL || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    h = store_login_ref(st, u->login, key, &len);
+    if (len == 0)
+	return STORE_EARG;
+    if ((rc = store_entry_lock(st, &st->users, h, key, STORE_ENTRY_ADD, now,
+			       &idx)) != STORE_OK)
+	return rc;
+    r = store_slot(&st->users, store_stripe_of(h), idx);
+    restore_common(&r->l, &r->block, u->first_seen, u->last_seen, &u->block,
+		   now);
+    for (int i = 0; i < STORE_COUNTRIES; i++)
+	have |= r->countries[i].cc[0] != 0;
+    for (int i = 0, k = 0; !have && i < STORE_COUNTRIES; i++) {
+	const struct store_country *c = &u->countries[i];
+
+	if (!cc_ok(c->cc) || c->days == 0)
+	    continue;
+	memcpy(r->countries[k].cc, c->cc, 2);
+	r->countries[k].days = c->days;
+	r->countries[k].first_day = c->first_day;
+	r->countries[k].last_day = c->last_day;
+	k++;
+    }
+    store_unlock(&st->users, store_stripe_of(h));
+    return STORE_OK;
+}
+
+/* store_client_restore - put a snapshot's client back */
+int store_client_restore(STORE *st, const struct store_client *c,
+			 uint32_t now)
+{
+    uint64_t h;
+    uint32_t idx;
+    struct store_crec *r;
+    int rc;
+
+    if (st == NULL || c == NULL || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    h = store_hash_addr(st, &c->ip);
+    if ((rc = store_entry_lock(st, &st->clients, h, c->ip.b, STORE_ENTRY_ADD,
+			       now, &idx)) != STORE_OK)
+	return rc;
+    r = store_slot(&st->clients, store_stripe_of(h), idx);
+    restore_common(&r->l, &r->block, c->first_seen, c->last_seen, &c->block,
+		   now);
+    store_unlock(&st->clients, store_stripe_of(h));
+    return STORE_OK;
 }
