@@ -1,27 +1,34 @@
 /*
  * store - the state file: creation, attach and header validation,
- * statistics and the shared counters.
+ * replacement with its entries carried over, statistics and the shared
+ * counters.
  *
  * Contract: store_open returns a handle that every thread of the process
  * may share; the handle is immutable after open and every table access
- * goes through the stripe locks (store_table.c). The header is untrusted
- * input: it is read with pread, each field checked, the whole geometry
- * recomputed from the capacities and compared, the file size matched and
- * a checksum verified before anything is mapped. A failed check is
- * STORE_EFORMAT with the reason in err; with STORE_RECREATE the file is
- * replaced instead (the state is a cache).
+ * goes through the stripe locks (store_lock.c, store_table.c). The header
+ * is untrusted input: it is read with pread, each field checked, the
+ * whole geometry recomputed from the capacities and compared, the file
+ * size matched and a checksum verified before anything is mapped. A
+ * failed check is STORE_EFORMAT with the reason in err. With
+ * STORE_RECREATE the file is replaced instead, never silently: what can
+ * still be read of it is carried into the new file (store_migrate.c) and
+ * store_open_info tells the caller what was found, kept and lost, for
+ * its log. A valid file of other capacities than configured is resized
+ * the same way, unless another process has it attached: then it is used
+ * as it is (two processes configured differently would otherwise
+ * replace each other's file for ever).
  *
  * Creation and replacement never expose a half-built file: the new file
- * is built under a temporary name in the same directory, then link()ed
- * (create: loses cleanly to a concurrent creator) or rename()d (replace)
- * into place. Attachers hold an flock on the file while they check it,
- * so two processes never replace the same file twice, and re-check that
- * the path still names the file they locked.
- *
- * Robust mutexes outlive the processes that hold them, but not a reboot
- * of a file kept on disk: the header records the kernel boot id, and the
- * first attacher after a reboot (under the flock) re-initialises every
- * stripe lock and checks every stripe.
+ * is built (and filled) under a temporary name in the same directory,
+ * then link()ed (create: loses cleanly to a concurrent creator) or
+ * rename()d (replace) into place. Attachers hold an flock on the file
+ * while they check it, so two processes never replace the same file
+ * twice, and re-check that the path still names the file they locked.
+ * Every attached handle also holds a shared OFD lock on the file's first
+ * byte (store_lock.c), which is how an attacher knows whether it is
+ * alone: alone, it makes every stripe lock new and checks every stripe,
+ * so no damaged lock word survives a restart. The header's boot id does
+ * the same for the first attacher after a reboot of a file kept on disk.
  *
  * STORE_READONLY (relayguardctl's reading commands): the file is opened
  * O_RDONLY and mapped PROT_READ, without the flock and without the

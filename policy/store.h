@@ -74,7 +74,9 @@ enum store_status {
 
 /* store_open flags */
 #define STORE_CREATE	1	/* create the file if absent */
-#define STORE_RECREATE	2	/* replace a file whose header is invalid */
+#define STORE_RECREATE	2	/* replace a file whose header is invalid or
+				 * whose capacities differ, carrying its
+				 * entries over (store_open_info says how) */
 #define STORE_READONLY	4	/* never modify (relayguardctl read paths) */
 #define STORE_OWNED	8	/* attach only a file the caller's euid owns */
 

@@ -23,13 +23,12 @@
  * store_stripe_check after attach and again after the modifications (a
  * read-only handle repairs nothing: it must only read safely).
  *
- * Lock words: a file from another boot gets fresh locks on attach, so its
- * pthread_mutex_t bytes may be anything. Within one boot the mutexes are
- * glibc's opaque objects, which no reader can validate (garbage in their
- * type field trips glibc's own assertions); there the harness keeps the
- * file's lock word (free, held by a live or a dead owner, waiters: any
- * 32-bit value is a state the kernel and glibc may leave) and restores
- * the rest of each mutex from a valid one.
+ * Lock words: an attacher alone with the file (as here) or the first
+ * after a reboot makes every lock new, so the pthread_mutex_t bytes may
+ * be anything (check_store_damage covers noise there). The harness still
+ * keeps the file's lock word and restores the rest of each mutex from a
+ * valid one in raw mode, which exercises the stripe checks with the
+ * lock states the kernel and glibc may leave behind.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
