@@ -380,9 +380,7 @@ static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
     if (stripes_init(st) != 0)
 	return store_err(err, errlen, "cannot initialise stripe locks"),
 	    STORE_EIO;
-    if (store_lk_attach(fd) != 0)
-	return store_err(err, errlen, "lock %s: %s", st->path,
-			 strerror(errno)), STORE_EIO;
+    (void) store_lk_attach(fd);	/* see locks_attach */
     return STORE_OK;
 }
 
@@ -452,20 +450,20 @@ static void boot_recover(STORE *st, int renewed)
 }
 
 /* locks_attach - take our share of the file's "attached" lock; alone,
- * make every stripe lock new, else repair only the unusable ones */
-static int locks_attach(STORE *st, int fd, char *err, size_t errlen)
+ * make every stripe lock new, else repair only the unusable ones. On a
+ * file system without OFD locks nobody can tell who is there, so every
+ * attacher only repairs. */
+static void locks_attach(STORE *st, int fd)
 {
     int others = store_lk_others(fd), renewed = 0;
 
     if (store_lk_attach(fd) != 0)
-	return store_err(err, errlen, "lock %s: %s", st->path,
-			 strerror(errno)), STORE_EIO;
+	others = 1;
     if (others == 0)
 	renewed = store_locks_renew(st) == 0;
     else
 	store_locks_validate(st);
     boot_recover(st, renewed);
-    return STORE_OK;
 }
 
 /* header_read - read and validate the header of an open file */
@@ -582,11 +580,8 @@ static int attach_locked(STORE *st, int fd, const struct store_params *p,
 	return rc;
     if ((rc = handle_setup(st, fd, &h, err, errlen)) != STORE_OK)
 	return rc;
-    if ((rc = locks_attach(st, fd, err, errlen)) != STORE_OK) {
-	st->fd = -1;		/* the caller closes fd */
-	handle_drop(st);
-    }
-    return rc;
+    locks_attach(st, fd);
+    return STORE_OK;
 }
 
 /* attach_readonly - map a valid file for reading only: no flock (a
