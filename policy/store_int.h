@@ -236,7 +236,7 @@ int store_touch(STORE *st, struct store_tab *t, unsigned s, uint32_t idx);
 int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx);
 int store_stripe_check(const STORE *st, const struct store_tab *t,
 		       unsigned s);
-void store_stripe_clear(STORE *st, struct store_tab *t, unsigned s);
+void store_stripe_repair(STORE *st, struct store_tab *t, unsigned s);
 uint32_t store_stripe_count(const struct store_tab *t, unsigned s);
 int store_block_active(const struct store_block *b, uint32_t now);
 void store_block_copy(struct store_block *dst, const struct store_block *src,

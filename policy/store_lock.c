@@ -22,7 +22,7 @@
  * Repair (lock_repair): under an exclusive OFD lock on the stripe's own
  * byte (so two processes never re-make the same mutex at once), the
  * fault is looked at again, the mutex is initialised afresh and taken,
- * the stripe checked and cleared if its lists are broken, and the repair
+ * the stripe checked and rebuilt if its lists are broken, and the repair
  * counted. Besides a bad type word, a repair follows ENOTRECOVERABLE or
  * EINVAL from glibc, and a wait that timed out on a lock word naming a
  * thread that does not exist (and was not marked dead by the kernel: its
@@ -177,13 +177,13 @@ static int renew_tab(STORE *st, struct store_tab *t)
 	if (store_mutex_init(&t->stripes[s].mu) != 0)
 	    return -1;
 	if (store_stripe_check(st, t, s) != 0)
-	    store_stripe_clear(st, t, s);
+	    store_stripe_repair(st, t, s);
     }
     return 0;
 }
 
 /* store_locks_renew - nobody else attached: every lock made new, every
- * stripe checked (and cleared if broken) */
+ * stripe checked (and rebuilt from its slots if broken) */
 int store_locks_renew(STORE *st)
 {
     if (renew_tab(st, &st->users) != 0 || renew_tab(st, &st->clients) != 0)
@@ -204,11 +204,11 @@ void store_locks_validate(STORE *st)
 		store_unlock(tabs[k], s);
 }
 
-/* lock_recover - the previous owner died: check, maybe clear, go on */
+/* lock_recover - the previous owner died: check, maybe rebuild, go on */
 static void lock_recover(STORE *st, struct store_tab *t, unsigned s)
 {
     if (store_stripe_check(st, t, s) != 0)
-	store_stripe_clear(st, t, s);
+	store_stripe_repair(st, t, s);
     pthread_mutex_consistent(&t->stripes[s].mu);
     store_stat_add(&st->hdr->owner_dead, 1);
 }
@@ -257,7 +257,7 @@ static int lock_repair(STORE *st, struct store_tab *t, unsigned s,
     store_seq_begin(&t->stripes[s]);
     if (faulty) {
 	if (store_stripe_check(st, t, s) != 0)
-	    store_stripe_clear(st, t, s);	/* counts the reset */
+	    store_stripe_repair(st, t, s);	/* counts the reset */
 	else
 	    store_stat_add(&st->hdr->stripe_resets, 1);
     }
