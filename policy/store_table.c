@@ -61,6 +61,10 @@
 
 #include "store_int.h"
 
+/* No stripe counts this many inserts and touches (a billion a second
+ * for over a century); a tick past it is noise, and would wrap. */
+#define STORE_TICK_MAX	(UINT64_C(1) << 62)
+
 
 /* stripe_of - the stripe header */
 static inline struct store_stripe *stripe_of(const struct store_tab *t,
@@ -179,6 +183,8 @@ void store_stripe_repair(STORE *st, struct store_tab *t, unsigned s)
 	l->fprev = 0;
 	hl->bhead = i;
 	live++;
+	if (l->seen >= STORE_TICK_MAX)
+	    l->seen = 0;	/* noise: the oldest, not a tick to wrap */
 	tick = l->seen > tick ? l->seen : tick;
     }
     __atomic_store_n(&sp->count, live, __ATOMIC_RELAXED);
@@ -268,7 +274,7 @@ int store_stripe_check(const STORE *st, const struct store_tab *t,
     long live, listed;
 
     if (sp->high > t->cap || sp->count > sp->high || sp->hand > t->cap
-	|| sp->fresh > sp->high + 1)
+	|| sp->fresh > sp->high + 1 || sp->tick >= STORE_TICK_MAX)
 	return -1;
     if ((live = check_slots(t, s, &listed)) != (long) sp->count
 	|| check_chains(st, t, s) != live
