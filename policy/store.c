@@ -234,7 +234,9 @@ static int caps_differ(const struct store_hdr *h,
 
 /* layout_readable - can an invalid header's layout still be trusted to
  * read entries by? The same format and build, capacities whose layout
- * fills exactly this file; *want is that layout, with the old key */
+ * fills this file or more (a file cut short keeps the slots before the
+ * cut: want->file_size is the size there is, the salvage reads no
+ * further); *want is that layout, with the old key */
 static int layout_readable(const struct store_hdr *h, uint64_t size,
 			   struct store_hdr *want)
 {
@@ -243,8 +245,9 @@ static int layout_readable(const struct store_hdr *h, uint64_t size,
 	|| header_layout(want, h->max_users, h->max_clients, h->ips_per_user)
 	|| memcmp(&want->users, &h->users, sizeof(want->users))
 	|| memcmp(&want->clients, &h->clients, sizeof(want->clients))
-	|| want->file_size != size)
+	|| want->file_size < size || size < want->users.slots_off)
 	return 0;
+    want->file_size = size;
     memcpy(want->key, h->key, sizeof(want->key));
     return 1;
 }

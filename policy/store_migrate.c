@@ -157,12 +157,19 @@ static int visit(const void *slot, void *arg)
     return 0;
 }
 
-/* raw_each - every slot of a salvaged table, no locks, no stripe data */
-static void raw_each(const struct store_tab *t, struct carry *c)
+/* raw_each - every slot of a salvaged table that lies inside the file
+ * (one cut short maps less), no locks, no stripe data */
+static void raw_each(const STORE *src, const struct store_tab *t,
+		     struct carry *c)
 {
     for (unsigned s = 0; s < STORE_STRIPES; s++)
-	for (uint32_t i = 1; i <= t->cap; i++)
-	    visit(store_slot(t, s, i), c);
+	for (uint32_t i = 1; i <= t->cap; i++) {
+	    const unsigned char *slot = store_slot(t, s, i);
+
+	    if ((size_t) (slot - src->base) + t->stride > src->size)
+		return;
+	    visit(slot, c);
+	}
 }
 
 /* carry_tab - both passes over one table */
@@ -179,7 +186,7 @@ static int carry_tab(STORE *dst, struct store_tab *dt, STORE *src,
 	if (valid)
 	    rc = store_entry_each(src, srct, MIGRATE_BATCH, visit, &c);
 	else
-	    raw_each(srct, &c);
+	    raw_each(src, srct, &c);
     }
     free(c.buf);
     return rc;

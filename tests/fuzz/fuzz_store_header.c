@@ -19,6 +19,10 @@
  *                the locks and checks every stripe; raw mode: this boot's
  *                id, so the file's own lock words are used.
  *   MODE_WRITE   open read-write (no CREATE/RECREATE) and modify.
+ *   MODE_SALVAGE open with STORE_RECREATE and the base's capacities: an
+ *                invalid file is salvaged (or one of other capacities
+ *                resized) into a new one, which must then be whole; the
+ *                salvage reads the hostile slots.
  * When a read-write attach ran the boot recovery, every stripe must pass
  * store_stripe_check after attach and again after the modifications (a
  * read-only handle repairs nothing: it must only read safely).
@@ -42,6 +46,7 @@
 #define MODE_FIT	0x04
 #define MODE_BOOT	0x08
 #define MODE_WRITE	0x10
+#define MODE_SALVAGE	0x20
 
 #define FILE_MAX	(16u << 20)	/* larger headers are not sized */
 #define BASE_USERS	128		/* 2 slots per stripe: evictions */
@@ -395,6 +400,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	|| ftruncate(fd, (off_t) fsize) != 0)
 	abort();
     p.flags = (mode & MODE_WRITE) ? 0 : STORE_READONLY;
+    if (mode & MODE_SALVAGE) {
+	p.flags = STORE_RECREATE;
+	p.max_users = BASE_USERS;
+	p.max_clients = BASE_CLIENTS;
+	p.ips_per_user = BASE_IPS;
+    }
     rc = store_open(&p, &st, err, sizeof(err));
     FUZZ_CHECK(rc == STORE_OK || rc == STORE_EFORMAT || rc == STORE_EIO,
 	       "store_open status");
@@ -403,8 +414,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(err[0] != 0, "a failed open says why");
 	return 0;
     }
-    if (rec && (mode & MODE_WRITE))	/* a read-only handle repairs nothing */
-	all_stripes_whole(st, "stripes whole after boot recovery");
+    if ((rec && (mode & MODE_WRITE)) || (mode & MODE_SALVAGE))
+	all_stripes_whole(st, "stripes whole after recovery or salvage");
     read_all(st);
     if (mode & MODE_WRITE) {
 	write_all(st);
@@ -413,5 +424,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_all(st);
     }
     store_close(st);
+    if ((mode & MODE_SALVAGE) && (close(fd) != 0
+				  || (fd = open(path, O_RDWR | O_CLOEXEC)) < 0))
+	abort();		/* the path may name a new file now */
     return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * check_store_migrate - unit tests of what happens to the entries when a
  * state file is replaced: a resize (more and fewer users) carries them
- * over with blocks first, a file with an invalid header is salvaged
- * entry by entry, a file of other capacities that another process uses
+ * over with blocks first, a file with an invalid header or cut short is
+ * salvaged entry by entry, a file of other capacities that another process uses
  * is kept as it is (two processes must not replace each other's file),
  * and a reload in the same process (prev) still resizes. Each case checks
  * what store_open_info reports.
@@ -251,6 +251,42 @@ START_TEST(test_salvage_noise)
 }
 END_TEST
 
+START_TEST(test_salvage_cut_short)
+{
+    struct store_open_info info;
+    char err[ERRLEN] = "";
+    struct store_hdr h;
+    STORE *st = NULL;
+    int fd, found = 0;
+
+    ck_assert_int_eq(opener("cut", 1024, STORE_CREATE, NULL, &st, err),
+		     STORE_OK);
+    populate(st);
+    store_close(st);
+    fd = open(tpath("cut"), O_RDONLY);
+    ck_assert_int_eq(pread(fd, &h, sizeof(h), 0), (ssize_t) sizeof(h));
+    close(fd);
+    /* cut in the middle of the user slots: the slots before the cut are
+     * read, the clients (after it) are lost */
+    ck_assert_int_eq(truncate(tpath("cut"), (off_t) (h.users.slots_off
+			      + (h.users.end_off - h.users.slots_off) / 2)),
+		     0);
+    ck_assert_int_eq(opener("cut", 1024, STORE_RECREATE, NULL, &st, err),
+		     STORE_OK);
+    store_open_info(st, &info);
+    ck_assert_int_eq(info.how, STORE_OPENED_REPLACED);
+    ck_assert_msg(strstr(info.why, "bytes") != NULL, "why: %s", info.why);
+    ck_assert_int_eq(info.readable, 1);
+    ck_assert_uint_gt(info.users.kept, NUSERS / 4);
+    ck_assert_uint_lt(info.users.kept, NUSERS);
+    ck_assert_uint_eq(info.clients.kept, 0);
+    for (int i = 0; i < NUSERS; i++)
+	found += store_user_get(st, uname_n(i), T0, &U) == STORE_OK;
+    ck_assert_int_eq(found, (int) info.users.kept);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_other_capacities_in_use)
 {
     struct store_open_info info;
@@ -314,6 +350,7 @@ static Suite *store_migrate_suite(void)
     tcase_add_test(tc, test_shrink_blocks_first);
     tcase_add_test(tc, test_salvage);
     tcase_add_test(tc, test_salvage_noise);
+    tcase_add_test(tc, test_salvage_cut_short);
     tcase_add_test(tc, test_other_capacities_in_use);
     tcase_add_test(tc, test_reload_resizes);
     suite_add_tcase(s, tc);
