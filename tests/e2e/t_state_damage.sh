@@ -54,6 +54,8 @@ got=$(batch running)
 e2e_assert_eq "$got" "$NLOGINS" "after damage while running: every message accepted"
 e2e_assert_true "the milter is still the same process" e2e_alive "$RG_PID"
 e2e_assert_true "that batch reached the sink too" sink_wait_count $((2 * NLOGINS + 1)) 20
+e2e_assert_match "$(rg_ctl --json stats 2>/dev/null)" '"stripe_resets": *[1-9]' \
+    "the repairs are counted (relayguardctl stats: stripe_resets)"
 e2e_assert_false "no crash in the milter's log" \
     grep -Eq 'Assertion|SIGILL|SIGABRT|Illegal' "$RG_LOG"
 

@@ -3,9 +3,8 @@
  * validation (damaged, truncated and random headers), recreation,
  * parameters and read-only handles, several writer processes at once,
  * recovery from a lock holder that died (with and without broken lists,
- * which are rebuilt from the slots),
- * bounded lock waits, damage found mid-operation, racing recreations and
- * a file from before a reboot.
+ * which are rebuilt from the slots), bounded lock waits, damage found
+ * mid-operation, racing recreations and a file from before a reboot.
  *
  * The tables' behaviour is tested by check_store.c; the helpers both use
  * are in store_test.h. Each TCase gets a private temporary directory;
