@@ -455,13 +455,16 @@ static void boot_recover(STORE *st, int renewed)
 /* locks_attach - take our share of the file's "attached" lock; alone,
  * make every stripe lock new, else repair only the unusable ones. On a
  * file system without OFD locks nobody can tell who is there, so every
- * attacher only repairs. */
+ * attacher only repairs. A STORE_READONLY handle changes nothing here:
+ * a lock it takes is repaired when met (store_lock). */
 static void locks_attach(STORE *st, int fd)
 {
     int others = store_lk_others(fd), renewed = 0;
 
     if (store_lk_attach(fd) != 0)
 	others = 1;
+    if (st->flags & STORE_READONLY)
+	return;
     if (others == 0)
 	renewed = store_locks_renew(st) == 0;
     else

@@ -27,8 +27,9 @@
  * store_stripe_check after attach and again after the modifications (a
  * read-only handle repairs nothing: it must only read safely).
  *
- * Lock words: an attacher alone with the file (as here) or the first
- * after a reboot makes every lock new, so the pthread_mutex_t bytes may
+ * Lock words: a writable attacher alone with the file (as here) or the
+ * first after a reboot makes every lock new (a read-only one repairs a
+ * lock when it meets a bad one), so the pthread_mutex_t bytes may
  * be anything (check_store_damage covers noise there). The harness still
  * keeps the file's lock word and restores the rest of each mutex from a
  * valid one in raw mode, which exercises the stripe checks with the
@@ -393,7 +394,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
     mode = data[0];
     len = file_image(mode, data + 1, size - 1, &fsize);
-    if (!(rec = recovered(len)))
+    /* a read-only handle leaves the locks to be repaired when met */
+    if (!(rec = recovered(len) && (mode & (MODE_WRITE | MODE_SALVAGE))))
 	lock_words(len);
     if (ftruncate(fd, 0) != 0
 	|| (len > 0 && pwrite(fd, img, len < fsize ? len : fsize, 0) < 0)
