@@ -102,24 +102,27 @@ static unsigned char *room(struct out *o, size_t n)
     return o->b + o->len - n;
 }
 
-/* put16, put32, get16, get32 - little-endian integers */
+/* put16 - a little-endian 16-bit integer */
 static void put16(unsigned char *p, uint16_t v)
 {
     p[0] = (unsigned char) v;
     p[1] = (unsigned char) (v >> 8);
 }
 
+/* put32 - a little-endian 32-bit integer */
 static void put32(unsigned char *p, uint32_t v)
 {
     put16(p, (uint16_t) v);
     put16(p + 2, (uint16_t) (v >> 16));
 }
 
+/* get16 - a little-endian 16-bit integer */
 static uint16_t get16(const unsigned char *p)
 {
     return (uint16_t) (p[0] | p[1] << 8);
 }
 
+/* get32 - a little-endian 32-bit integer */
 static uint32_t get32(const unsigned char *p)
 {
     return (uint32_t) get16(p) | (uint32_t) get16(p + 2) << 16;
@@ -485,12 +488,13 @@ static int read_all(const char *path, unsigned char **buf, size_t *len,
     return SNAPSHOT_OK;
 }
 
-/* restore_user, restore_client - snapshot_parse callbacks into a store */
+/* Where snapshot_restore puts the records. */
 struct restore {
     STORE *st;
     uint32_t now;
 };
 
+/* restore_user - snapshot_parse callback: one user into the store */
 static int restore_user(const struct store_user *u, void *arg)
 {
     const struct restore *r = arg;
@@ -498,6 +502,7 @@ static int restore_user(const struct store_user *u, void *arg)
     return store_user_restore(r->st, u, r->now) != STORE_OK;
 }
 
+/* restore_client - snapshot_parse callback: one client into the store */
 static int restore_client(const struct store_client *c, void *arg)
 {
     const struct restore *r = arg;

@@ -44,12 +44,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/futex.h>
+
 #include "store_int.h"
 
 #define NSEC_PER_SEC 1000000000L
 #define NSEC_PER_MSEC 1000000L
-#define LK_TID_MASK 0x3fffffffu	/* linux/futex.h FUTEX_TID_MASK */
-#define LK_OWNER_DIED 0x40000000u	/* linux/futex.h FUTEX_OWNER_DIED */
 
 enum lk_fault { LK_FAULT_TYPE, LK_FAULT_STUCK, LK_FAULT_STATE };
 
@@ -101,17 +101,20 @@ static uint32_t lock_word(const pthread_mutex_t *m)
 			   ((const char *) m + LK_WORD_OFF), __ATOMIC_RELAXED);
 }
 #else
+/* store_lock_reference - no known layout: nothing to compare with */
 uint64_t store_lock_reference(void)
 {
     return 0;
 }
 
+/* type_ok - no known layout: every type word passes */
 static int type_ok(const STORE *st, const pthread_mutex_t *m)
 {
     (void) st, (void) m;
-    return 1;			/* no layout to compare with */
+    return 1;
 }
 
+/* lock_word - no known layout: never "held by a thread that is gone" */
 static uint32_t lock_word(const pthread_mutex_t *m)
 {
     (void) m;
@@ -122,9 +125,9 @@ static uint32_t lock_word(const pthread_mutex_t *m)
 /* owner_gone - does word name a thread that does not exist? */
 static int owner_gone(uint32_t word)
 {
-    pid_t tid = (pid_t) (word & LK_TID_MASK);
+    pid_t tid = (pid_t) (word & FUTEX_TID_MASK);
 
-    if (tid == 0 || (word & LK_OWNER_DIED))
+    if (tid == 0 || (word & FUTEX_OWNER_DIED))
 	return 0;		/* free, or the kernel marked it dead */
     return kill(tid, 0) != 0 && errno == ESRCH;
 }
