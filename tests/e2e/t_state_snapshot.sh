@@ -25,6 +25,10 @@ e2e_assert_true "an admin blocks another login" rg_ctl block victim --for 3h --r
 rg_send victim 198.18.1.30 -s "blocked"
 e2e_assert_reply "$SW_RESULT" "550 5.7.1" "the block is enforced"
 
+# every snapshot_interval (10 s here) a snapshot is written while it runs
+e2e_assert_true "a periodic snapshot is written while the milter runs" \
+    e2e_wait_until 25 test -s "$E2E_DIR/state/snap/snapshot"
+rm -f "$E2E_DIR/state/snap/snapshot"
 # the stop writes the snapshot; the "reboot" deletes the state file
 rg_stop TERM
 e2e_assert_true "the stop wrote a snapshot" test -s "$E2E_DIR/state/snap/snapshot"
