@@ -527,7 +527,7 @@ static int file_replace(STORE *st, const struct store_params *p, int fd,
     memset(&src, 0, sizeof(src));
     src.fd = -1;
     src.path = st->path;
-    src.flags = STORE_READONLY;
+    src.flags = 0;		/* walked under its locks (store_migrate.c) */
     src.lock_ref = st->lock_ref;
     src.lock_timeout_ms = st->lock_timeout_ms;
     st->info.how = valid ? STORE_OPENED_RESIZED : STORE_OPENED_REPLACED;

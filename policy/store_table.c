@@ -192,7 +192,6 @@ void store_stripe_repair(STORE *st, struct store_tab *t, unsigned s)
     sp->fresh = t->cap + 1;	/* every free slot is on the list */
     sp->hand = 1;
     sp->tick = tick;
-    sp->pad = 0;
     store_stat_add(&st->hdr->stripe_resets, 1);
 }
 
