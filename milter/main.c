@@ -126,6 +126,8 @@ static void daemon_ids(const struct cfg *c, uid_t *uid, gid_t *gid)
 static void make_dirs(const struct cfg *c, uid_t uid, gid_t gid)
 {
     make_dir_for(c->state.path, uid, gid);
+    if (*c->state.snapshot_path != '\0')
+	make_dir_for(c->state.snapshot_path, uid, gid);
     make_dir_for(c->milter.pidfile, uid, gid);
     if (strncmp(c->milter.socket, "unix:", 5) == 0 || strncmp(c->milter.socket, "local:", 6) == 0)
 	make_dir_for(strchr(c->milter.socket, ':') + 1, uid, gid);
@@ -239,8 +241,8 @@ static void graceful_stop(unsigned seconds)
     smfi_stop();
 }
 
-/* maintenance - USR1 reloads, USR2 stops gently; rogue list and state
- * checks each tick */
+/* maintenance - USR1 reloads, USR2 stops gently; rogue list, GeoIP files,
+ * state checks and state snapshots each tick */
 static void *maintenance(void *arg)
 {
     const char *file = arg;
@@ -266,6 +268,8 @@ static void *maintenance(void *arg)
 	rt_store_refresh();
 	if ((rt = rt_acquire()) != NULL) {
 	    rt_rogue_refresh(rt);
+	    rt_geo_refresh(rt);
+	    rt_snapshot(rt, false);
 	    rt_release(rt);
 	}
     }
@@ -383,6 +387,10 @@ int main(int argc, char **argv)
     atomic_store(&stopping, 1);
     drain();
     pthread_join(maint, NULL);
+    if ((rt = rt_acquire()) != NULL) {
+	rt_snapshot(rt, true);	/* blocks and baselines outlive a reboot */
+	rt_release(rt);
+    }
     log_msg(LOG_NOTICE, "stopped");
     unlink(c->milter.pidfile);
     rt_shutdown();

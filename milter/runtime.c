@@ -16,11 +16,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "roguelist.h"
 #include "runtime.h"
+#include "snapshot.h"
+#include "stats.h"
 
 struct rogue_set {
     unsigned refs;
@@ -31,6 +34,7 @@ static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct runtime *rt_current;
 static struct rogue_set *rogue_current;
 static struct stat rogue_sb;	/* identity of the loaded rogue file */
+static time_t snapshot_last;	/* maintenance thread only */
 
 /* rt_free - release a snapshot nobody uses */
 static void rt_free(struct runtime *rt)
@@ -48,17 +52,104 @@ static void rt_free(struct runtime *rt)
 
 #define STATE_MODE 0640
 
-/* open_state - attach the shared table, replacing an invalid one */
+/* log_carried - what a replacement carried over and lost, at warning */
+static void log_carried(const char *what, const struct store_open_info *i)
+{
+    log_msg(LOG_WARNING, "%s: carried %u users (%u blocked) and %u clients "
+	    "(%u blocked); lost %u users (%u blocked) and %u clients "
+	    "(%u blocked)", what, i->users.kept, i->users.blocks_kept,
+	    i->clients.kept, i->clients.blocks_kept, i->users.lost,
+	    i->users.blocks_lost, i->clients.lost, i->clients.blocks_lost);
+}
+
+/* log_state_open - say once what opening the state file found and did:
+ * the store only reports it (store_open_info) */
+static void log_state_open(const struct cfg_state *c, const STORE *st)
+{
+    struct store_open_info i;
+    char what[600];
+
+    store_open_info(st, &i);
+    switch (i.how) {
+    case STORE_OPENED_CREATED:
+	log_msg(LOG_NOTICE, "state file %s created", c->path);
+	break;
+    case STORE_OPENED_RESIZED:
+	snprintf(what, sizeof(what), "state file %s resized from %u users, "
+		 "%u clients, %u IPs a user to the configured %u, %u, %u",
+		 c->path, i.old_users, i.old_clients, i.old_ips,
+		 c->max_users, c->max_clients, c->ips_per_user);
+	log_carried(what, &i);
+	break;
+    case STORE_OPENED_REPLACED:
+	snprintf(what, sizeof(what), "state file %s was invalid (%s) and is "
+		 "replaced", c->path, i.why);
+	if (i.readable)
+	    log_carried(what, &i);
+	else
+	    log_msg(LOG_WARNING, "%s: nothing in it could be read, so every "
+		    "block and learned country in it is lost", what);
+	break;
+    case STORE_OPENED_KEPT:
+	log_msg(LOG_WARNING, "state file %s has %u users, %u clients, %u IPs "
+		"a user, not the configured %u, %u, %u; another process uses "
+		"it, so it is used as it is (stop them all to resize it)",
+		c->path, i.old_users, i.old_clients, i.old_ips, c->max_users,
+		c->max_clients, c->ips_per_user);
+	break;
+    default:
+	break;
+    }
+}
+
+/* restore_snapshot - an empty state file (new, or nothing in the old
+ * one could be read) gets the blocks and baselines of the snapshot */
+static void restore_snapshot(const struct cfg_state *c, STORE *st)
+{
+    struct snapshot_counts n;
+    struct store_stats s;
+    char err[512];
+    int rc;
+
+    store_get_stats(st, &s);
+    if (*c->snapshot_path == '\0' || s.users != 0 || s.clients != 0)
+	return;
+    rc = snapshot_restore(st, c->snapshot_path, (uint32_t) time(NULL), &n,
+			  err, sizeof(err));
+    if (rc == SNAPSHOT_ENOENT)
+	log_msg(LOG_NOTICE, "state snapshot %s: none yet", c->snapshot_path);
+    else if (rc != SNAPSHOT_OK)
+	log_msg(LOG_WARNING, "state snapshot %s not restored: %s",
+		c->snapshot_path, err);
+    else
+	log_msg(n.skipped ? LOG_WARNING : LOG_NOTICE, "state snapshot %s "
+		"restored: %u users, %u clients, %u blocks in force (%u "
+		"records skipped)", c->snapshot_path, n.users, n.clients,
+		n.blocks, n.skipped);
+}
+
+/* open_state - attach the shared table; a file of other capacities is
+ * resized and an invalid one replaced, carrying their entries over. The
+ * running snapshot's handle is passed along, so that a reload does not
+ * count this process as another user of the file. */
 static int open_state(const struct cfg *c, STORE **st, char *err, size_t errlen)
 {
+    struct runtime *cur = rt_acquire();
     struct store_params p;
+    int rc;
 
     /* 0640: the group (milter.group) may read it, as relayguardctl's
      * reading commands do, but only the milter's user writes it */
     store_params_from_cfg(&c->state, STORE_CREATE | STORE_RECREATE,
 			  STATE_MODE, &p);
-    if (store_open(&p, st, err, errlen) != STORE_OK)
+    p.now = (uint32_t) time(NULL);
+    p.prev = cur != NULL ? cur->st : NULL;
+    rc = store_open(&p, st, err, errlen);
+    rt_release(cur);
+    if (rc != STORE_OK)
 	return -1;
+    log_state_open(&c->state, *st);
+    restore_snapshot(&c->state, *st);
     if (store_huge_pages(*st, "/proc/self/mountinfo") == 0)
 	log_msg(LOG_NOTICE, "state file %s is on 4 KiB pages: every message "
 		"also misses the TLB; a tmpfs with huge=within_size is faster "
@@ -274,6 +365,54 @@ void rt_rogue_refresh(const struct runtime *rt)
 		path, r->list.bad_lines, r->list.first_bad);
     log_msg(LOG_INFO, "rogue list %s: %zu networks", path, r->list.nets.n);
     rogue_swap(r);
+}
+
+/* rt_geo_refresh - read GeoIP files again that changed on disk (they are
+ * private copies: one overwritten in place never faults a lookup) */
+void rt_geo_refresh(struct runtime *rt)
+{
+    char err[1024];
+    unsigned missing = 0;
+
+    switch (geo_refresh(rt->geo, &missing, err, sizeof(err))) {
+    case 1:
+	log_msg(LOG_NOTICE, "geoip: a database changed on disk; read again");
+	if (missing)
+	    log_msg(LOG_WARNING, "%s; metrics that need it are off", err);
+	break;
+    case -1:
+	store_counter_add(rt->st, STATS_GEO_ERRORS, 1);
+	log_msg(LOG_WARNING, "geoip: %s; the copy read before stays in use "
+		"until the file changes again", err);
+	break;
+    default:
+	break;
+    }
+}
+
+/* rt_snapshot - save blocks and baselines (state.snapshot_path) when
+ * the interval has passed since the last one, or now if forced (a stop) */
+void rt_snapshot(struct runtime *rt, bool force)
+{
+    const struct cfg_state *c = &rt->cfg->state;
+    struct snapshot_counts n;
+    time_t now = time(NULL);
+    char err[512];
+
+    if (*c->snapshot_path == '\0')
+	return;
+    if (snapshot_last == 0)
+	snapshot_last = now;	/* the first one an interval after start */
+    if (!force && now - snapshot_last < (time_t) c->snapshot_interval_s)
+	return;
+    snapshot_last = now;
+    if (snapshot_write(rt->st, c->snapshot_path, (uint32_t) now, &n, err,
+		       sizeof(err)) != SNAPSHOT_OK)
+	log_msg(LOG_WARNING, "state snapshot not written: %s", err);
+    else
+	log_msg(force ? LOG_NOTICE : LOG_DEBUG, "state snapshot %s: %u users, "
+		"%u clients, %u blocks in force", c->snapshot_path, n.users,
+		n.clients, n.blocks);
 }
 
 /* rt_store_refresh - reattach if another process recreated the file */

@@ -39,5 +39,7 @@ void rt_shutdown(void);
 bool rt_rogue_listed(const struct addr *a);
 void rt_rogue_refresh(const struct runtime *rt);
 void rt_store_refresh(void);
+void rt_geo_refresh(struct runtime *rt);
+void rt_snapshot(struct runtime *rt, bool force);
 
 #endif

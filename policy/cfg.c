@@ -45,6 +45,8 @@ static const struct cfg_desc state_desc[] = {
     {"max_clients", CFG_T_U32, "65536", 0, 16, 10000000, offsetof(struct cfg_state, max_clients), NULL},
     {"ips_per_user", CFG_T_U32, "16", 0, 2, STORE_IPS_MAX, offsetof(struct cfg_state, ips_per_user), NULL},
     {"lock_timeout", CFG_T_DURATION_MS, "50ms", 0, 1, 5000, offsetof(struct cfg_state, lock_timeout_ms), NULL},
+    {"snapshot_path", CFG_T_PATH, "", CFG_F_EMPTY_OK, 0, 0, offsetof(struct cfg_state, snapshot_path), NULL},
+    {"snapshot_interval", CFG_T_DURATION_S, "5m", 0, 10 * MS_PER_S, 86400 * MS_PER_S, offsetof(struct cfg_state, snapshot_interval_s), NULL},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -300,6 +302,7 @@ void cfg_free(struct cfg *c)
     free(c->milter.reply_tempfail);
     free(c->milter.reply_reject);
     free(c->state.path);
+    free(c->state.snapshot_path);
     free(c->geoip.country_db);
     free(c->geoip.asn_db);
     free(c->geoip.city_db);

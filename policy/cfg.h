@@ -110,6 +110,8 @@ struct cfg_state {
     char *path;
     uint32_t max_users, max_clients, ips_per_user;
     uint32_t lock_timeout_ms;
+    char *snapshot_path;	/* "" when not configured */
+    uint32_t snapshot_interval_s;
 };
 
 struct cfg_geoip {

@@ -135,6 +135,9 @@ void cfg_check(struct cfg_ctx *x, struct cfg *c, config_setting_t *root)
 	check_rule(x, c, i, root);
     for (i = 0; i < c->policy.noverrides; i++)
 	check_override(x, c, i, root);
+    if (strcmp(c->state.snapshot_path, c->state.path) == 0)
+	cfg_error(x, config_setting_lookup(root, "state.snapshot_path"),
+		  "state.snapshot_path", "must not be the state file itself");
     if ((*c->collector.address == 0) != (*c->collector.key_file == 0))
 	cfg_error(x, config_setting_lookup(root, "collector"),
 		  "collector", "address and key_file go together: events are "

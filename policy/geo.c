@@ -2,11 +2,29 @@
  * geo - GeoIP lookups through libmaxminddb: country, ASN, location.
  *
  * Contract: geo_open opens any subset of a city, a country and an ASN
- * database (NULL or "" = not configured) and returns an immutable handle
- * that the caller owns and frees with geo_close. The files are mapped
- * (MMDB_MODE_MMAP) and never written; the handle holds no mutable state,
- * so any number of threads may call geo_lookup on it at once. Reload is
- * geo_open of a new handle, then a swap by the caller.
+ * database (NULL or "" = not configured) and returns a handle that the
+ * caller owns and frees with geo_close. Any number of threads may call
+ * geo_lookup on it at once; geo_refresh (one thread at a time) swaps in
+ * the files anew when they changed, under a mutex that only guards the
+ * pointer swap and the reference counts (lookups run outside it).
+ *
+ * Private copies: libmaxminddb can only map a file (MMDB_MODE_MMAP), and
+ * a mapped file overwritten in place (cp new.mmdb GeoLite2-City.mmdb, a
+ * common way to update it) is truncated under the mapping: the next
+ * lookup past the new end is SIGBUS. So each file is copied into a
+ * sealed memfd (no one can shrink, grow or write it) and libmaxminddb
+ * maps that (through /proc/self/fd). The price is memory: each process
+ * keeps its own copy (GeoLite2-City about 70 MB, ASN about 10 MB) instead
+ * of sharing the page cache, and a refresh holds two copies until the
+ * lookups still using the old one end. Without memfd or /proc the file
+ * itself is mapped, as before.
+ *
+ * Change detection: geo_refresh compares each configured file's device,
+ * inode, size and modification time with those of the copy it holds (or
+ * last tried), so the caller may call it every second; a changed file is
+ * read again, and one that changed while it was being read, or does not
+ * open, leaves the old copy in use and is tried again after its next
+ * change. A file that vanished keeps the old copy (a rename in progress).
  *
  * A configured file that does not exist (ENOENT) is not an error: the
  * capabilities that no other open database provides are set in *missing
@@ -22,15 +40,20 @@
  * stripped of control bytes and invalid UTF-8. Nothing here logs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <maxminddb.h>
 
@@ -48,6 +71,9 @@
 #define GEO_TYPE_SHOW 64	/* bytes of a database_type quoted in errors */
 #define GEO_MISSING 2		/* internal: configured file does not exist */
 #define GEO_PATH_MAX 3		/* deepest lookup path below, in keys */
+#define GEO_FD_PATH 32		/* "/proc/self/fd/N" */
+#define GEO_COPY_CHUNK (1 << 20)	/* sendfile step, bytes */
+#define GEO_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
 enum geo_slot { GEO_SLOT_CITY, GEO_SLOT_COUNTRY, GEO_SLOT_ASN, GEO_SLOTS };
 
@@ -73,10 +99,28 @@ static const struct geo_kind geo_kinds[GEO_SLOTS] = {
     [GEO_SLOT_ASN] = {"asn", GEO_CAP_ASN, geo_asn_types},
 };
 
-struct geo {
+/* One set of open databases; shared by the lookups that use it. */
+struct geo_set {
+    unsigned refs;
     MMDB_s db[GEO_SLOTS];
     bool open[GEO_SLOTS];
     unsigned caps;
+};
+
+/* What a file was when it was last read: a change shows here. */
+struct geo_ident {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    bool present;
+};
+
+struct geo {
+    pthread_mutex_t *mu;	/* guards cur and the reference counts */
+    struct geo_set *cur;
+    char *paths[GEO_SLOTS];	/* NULL: not configured */
+    struct geo_ident seen[GEO_SLOTS];
 };
 
 /* Lookup paths, GeoLite2 layout; traits.* is the Enterprise/ISP layout. */
@@ -205,29 +249,121 @@ static int geo_check_meta(const MMDB_s *db, const struct geo_kind *k,
     return GEO_OK;
 }
 
-/* geo_open_db - open one configured file: GEO_OK, GEO_MISSING or GEO_ERR */
+/* geo_ident_of - a file's identity from its stat */
+static void geo_ident_of(const struct stat *st, struct geo_ident *id)
+{
+    memset(id, 0, sizeof(*id));
+    id->dev = st->st_dev;
+    id->ino = st->st_ino;
+    id->size = st->st_size;
+    id->mtime = st->st_mtim;
+    id->present = true;
+}
+
+/* geo_ident_eq - the same file, unchanged? */
+static bool geo_ident_eq(const struct geo_ident *a, const struct geo_ident *b)
+{
+    return a->present == b->present && a->dev == b->dev && a->ino == b->ino
+	&& a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec
+	&& a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* geo_copy_fd - copy size bytes of fd into a new sealed memfd; -1 with
+ * errno if that cannot be done (then the caller maps the file itself) */
+static int geo_copy_fd(int fd, off_t size)
+{
+    off_t off = 0;
+    int mfd = memfd_create("relayguard-geoip", MFD_CLOEXEC
+			   | MFD_ALLOW_SEALING), saved;
+
+    if (mfd < 0)
+	return -1;
+    while (off < size) {
+	size_t step = size - off < GEO_COPY_CHUNK ? (size_t) (size - off)
+	    : GEO_COPY_CHUNK;
+	ssize_t n = sendfile(mfd, fd, &off, step);
+
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0) {
+	    saved = n == 0 ? EIO : errno;	/* shrank while read */
+	    close(mfd);
+	    errno = saved;
+	    return -1;
+	}
+    }
+    if (fcntl(mfd, F_ADD_SEALS, GEO_SEALS) != 0) {
+	saved = errno;
+	close(mfd);
+	errno = saved;
+	return -1;
+    }
+    return mfd;
+}
+
+/* geo_mmdb_open - libmaxminddb on a private copy of the open file fd
+ * (see the top), or on the file itself where no copy can be made */
+static int geo_mmdb_open(const char *path, int fd, const struct stat *st,
+			 MMDB_s *db)
+{
+    char fdpath[GEO_FD_PATH];
+    struct stat again;
+    int mfd = geo_copy_fd(fd, st->st_size), rc;
+
+    if (mfd < 0 && errno != ENOSYS && errno != EINVAL && errno != EPERM)
+	return MMDB_IO_ERROR;	/* errno says why */
+    if (mfd >= 0 && (fstat(fd, &again) != 0 || again.st_size != st->st_size
+		     || again.st_mtim.tv_sec != st->st_mtim.tv_sec
+		     || again.st_mtim.tv_nsec != st->st_mtim.tv_nsec)) {
+	close(mfd);
+	errno = EAGAIN;		/* changed while we read it: next time */
+	return MMDB_IO_ERROR;
+    }
+    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", mfd);
+    errno = 0;
+    rc = mfd < 0 || access(fdpath, R_OK) != 0
+	? MMDB_open(path, MMDB_MODE_MMAP, db)
+	: MMDB_open(fdpath, MMDB_MODE_MMAP, db);
+    if (mfd >= 0) {
+	int saved = errno;
+
+	close(mfd);		/* the mapping keeps the copy */
+	errno = saved;
+    }
+    return rc;
+}
+
+/* geo_open_db - open one configured file: GEO_OK, GEO_MISSING or GEO_ERR;
+ * *id is what the file was when read (present false if absent) */
 static int geo_open_db(MMDB_s *db, const struct geo_kind *k,
-		       const char *path, char *err, size_t errlen)
+		       const char *path, struct geo_ident *id, char *err,
+		       size_t errlen)
 {
     struct stat st;
     const char *sep = "", *why = "";
-    int rc, saved;
+    int rc, saved, fd;
 
-    if (stat(path, &st) < 0) {
-	if (errno == ENOENT)
+    memset(id, 0, sizeof(*id));
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+	saved = errno;
+	if (fd >= 0)
+	    close(fd);
+	if (saved == ENOENT)
 	    return GEO_MISSING;
 	geo_err(err, errlen, "geoip %s database %s: %s", k->label, path,
-		strerror(errno));
+		strerror(saved));
 	return GEO_ERR;
     }
+    geo_ident_of(&st, id);
     if (!S_ISREG(st.st_mode)) {
+	close(fd);
 	geo_err(err, errlen, "geoip %s database %s: not a regular file",
 		k->label, path);
 	return GEO_ERR;
     }
-    errno = 0;
-    rc = MMDB_open(path, MMDB_MODE_MMAP, db);
+    rc = geo_mmdb_open(path, fd, &st, db);
     saved = errno;
+    close(fd);
     if (rc != MMDB_SUCCESS) {
 	/* MMDB_open frees what it allocated when it fails. */
 	if ((rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR) && saved != 0)
@@ -264,15 +400,88 @@ static void geo_note_missing(const char *const *paths, const bool *absent,
     }
 }
 
+/* geo_set_free - close every database of a set nobody uses */
+static void geo_set_free(struct geo_set *set)
+{
+    int slot;
+
+    if (set == NULL)
+	return;
+    for (slot = 0; slot < GEO_SLOTS; slot++)
+	if (set->open[slot])
+	    MMDB_close(&set->db[slot]);
+    free(set);
+}
+
+/* geo_set_load - open every configured path into a new set; GEO_OK or
+ * GEO_ERR; ids[] what each file was, *lost the capabilities missing */
+static int geo_set_load(char *const *paths, struct geo_set **out,
+			struct geo_ident *ids, unsigned *lost, char *err,
+			size_t errlen)
+{
+    bool absent[GEO_SLOTS] = {false, false, false};
+    unsigned wanted = 0;
+    struct geo_set *set;
+    int slot, rc;
+
+    *out = NULL;
+    if ((set = calloc(1, sizeof(*set))) == NULL) {
+	geo_err(err, errlen, "geoip: out of memory");
+	return GEO_ERR;
+    }
+    set->refs = 1;
+    for (slot = 0; slot < GEO_SLOTS; slot++) {
+	if (paths[slot] == NULL)
+	    continue;
+	wanted |= geo_kinds[slot].caps;
+	rc = geo_open_db(&set->db[slot], &geo_kinds[slot], paths[slot],
+			 &ids[slot], err, errlen);
+	if (rc == GEO_ERR) {
+	    geo_set_free(set);
+	    return GEO_ERR;
+	}
+	absent[slot] = (rc == GEO_MISSING);
+	set->open[slot] = (rc == GEO_OK);
+	if (set->open[slot])
+	    set->caps |= geo_kinds[slot].caps;
+    }
+    *lost = wanted & ~set->caps;
+    if (absent[GEO_SLOT_CITY] || absent[GEO_SLOT_COUNTRY]
+	|| absent[GEO_SLOT_ASN])
+	geo_note_missing((const char *const *) paths, absent, err, errlen);
+    *out = set;
+    return GEO_OK;
+}
+
+/* geo_handle_new - an empty handle with copies of the configured paths */
+static GEO *geo_handle_new(const struct geo_paths *p)
+{
+    const char *paths[GEO_SLOTS] = {p->city_db, p->country_db, p->asn_db};
+    GEO *g = calloc(1, sizeof(*g));
+    int slot;
+
+    if (g == NULL || (g->mu = malloc(sizeof(*g->mu))) == NULL
+	|| pthread_mutex_init(g->mu, NULL) != 0) {
+	if (g != NULL)
+	    free(g->mu);
+	free(g);
+	return NULL;
+    }
+    for (slot = 0; slot < GEO_SLOTS; slot++)
+	if (paths[slot] != NULL && paths[slot][0] != '\0'
+	    && (g->paths[slot] = strdup(paths[slot])) == NULL) {
+	    geo_close(g);
+	    return NULL;
+	}
+    return g;
+}
+
 /* geo_open - open the configured databases; see the contract above */
 int geo_open(const struct geo_paths *p, GEO **out, unsigned *missing,
 	     char *err, size_t errlen)
 {
-    const char *paths[GEO_SLOTS];
-    bool absent[GEO_SLOTS] = {false, false, false};
-    unsigned wanted = 0, lost;
-    GEO *g = NULL;
-    int slot, rc, status = GEO_ERR;
+    unsigned lost = 0;
+    GEO *g;
 
     geo_err(err, errlen, "%s", "");
     if (missing != NULL)
@@ -283,38 +492,19 @@ int geo_open(const struct geo_paths *p, GEO **out, unsigned *missing,
 	geo_err(err, errlen, "geo_open: no paths or no result pointer");
 	return GEO_ERR;
     }
-    paths[GEO_SLOT_CITY] = p->city_db;
-    paths[GEO_SLOT_COUNTRY] = p->country_db;
-    paths[GEO_SLOT_ASN] = p->asn_db;
-    if ((g = calloc(1, sizeof(*g))) == NULL) {
+    if ((g = geo_handle_new(p)) == NULL) {
 	geo_err(err, errlen, "geoip: out of memory");
-	goto out;
+	return GEO_ERR;
     }
-    for (slot = 0; slot < GEO_SLOTS; slot++) {
-	if (paths[slot] == NULL || paths[slot][0] == '\0')
-	    continue;
-	wanted |= geo_kinds[slot].caps;
-	rc = geo_open_db(&g->db[slot], &geo_kinds[slot], paths[slot],
-			 err, errlen);
-	if (rc == GEO_ERR)
-	    goto out;
-	absent[slot] = (rc == GEO_MISSING);
-	g->open[slot] = (rc == GEO_OK);
-	if (g->open[slot])
-	    g->caps |= geo_kinds[slot].caps;
+    if (geo_set_load(g->paths, &g->cur, g->seen, &lost, err, errlen)
+	!= GEO_OK) {
+	geo_close(g);
+	return GEO_ERR;
     }
-    lost = wanted & ~g->caps;
-    if (absent[GEO_SLOT_CITY] || absent[GEO_SLOT_COUNTRY]
-	|| absent[GEO_SLOT_ASN])
-	geo_note_missing(paths, absent, err, errlen);
     if (missing != NULL)
 	*missing = lost;
     *out = g;
-    g = NULL;
-    status = GEO_OK;
-  out:
-    geo_close(g);
-    return status;
+    return GEO_OK;
 }
 
 /* geo_close - unmap every database and free the handle; NULL is fine */
@@ -324,16 +514,103 @@ void geo_close(GEO *g)
 
     if (g == NULL)
 	return;
+    geo_set_free(g->cur);
     for (slot = 0; slot < GEO_SLOTS; slot++)
-	if (g->open[slot])
-	    MMDB_close(&g->db[slot]);
+	free(g->paths[slot]);
+    if (g->mu != NULL)
+	pthread_mutex_destroy(g->mu);
+    free(g->mu);
     free(g);
+}
+
+/* geo_acquire - a reference to the current set */
+static struct geo_set *geo_acquire(const GEO *g)
+{
+    struct geo_set *set;
+
+    pthread_mutex_lock(g->mu);
+    if ((set = g->cur) != NULL)
+	set->refs++;
+    pthread_mutex_unlock(g->mu);
+    return set;
+}
+
+/* geo_release - drop a reference; the last one closes the set */
+static void geo_release(const GEO *g, struct geo_set *set)
+{
+    unsigned left;
+
+    if (set == NULL)
+	return;
+    pthread_mutex_lock(g->mu);
+    left = --set->refs;
+    pthread_mutex_unlock(g->mu);
+    if (left == 0)
+	geo_set_free(set);
 }
 
 /* geo_caps - what the open databases can answer (GEO_CAP_* bits) */
 unsigned geo_caps(const GEO *g)
 {
-    return g != NULL ? g->caps : 0;
+    struct geo_set *set;
+    unsigned caps;
+
+    if (g == NULL || (set = geo_acquire(g)) == NULL)
+	return 0;
+    caps = set->caps;
+    geo_release(g, set);
+    return caps;
+}
+
+/* geo_changed - has a configured file changed since it was read? Slots
+ * whose file is absent now count as unchanged (see the top) */
+static bool geo_changed(const GEO *g, struct geo_ident *now)
+{
+    bool changed = false;
+    struct stat st;
+    int slot;
+
+    for (slot = 0; slot < GEO_SLOTS; slot++) {
+	memset(&now[slot], 0, sizeof(now[slot]));
+	if (g->paths[slot] == NULL)
+	    continue;
+	if (stat(g->paths[slot], &st) != 0) {
+	    now[slot] = g->seen[slot];
+	    continue;
+	}
+	geo_ident_of(&st, &now[slot]);
+	if (!geo_ident_eq(&now[slot], &g->seen[slot]))
+	    changed = true;
+    }
+    return changed;
+}
+
+/* geo_refresh - read the files again if one changed: 0 nothing to do,
+ * 1 new copies in use, -1 a changed file did not open (err says why;
+ * the old copies stay, and it is tried again after its next change) */
+int geo_refresh(GEO *g, unsigned *missing, char *err, size_t errlen)
+{
+    struct geo_ident now[GEO_SLOTS], ids[GEO_SLOTS];
+    struct geo_set *set, *old;
+    unsigned lost = 0;
+
+    geo_err(err, errlen, "%s", "");
+    if (g == NULL || !geo_changed(g, now))
+	return 0;
+    memset(ids, 0, sizeof(ids));
+    if (geo_set_load(g->paths, &set, ids, &lost, err, errlen) != GEO_OK) {
+	memcpy(g->seen, now, sizeof(now));
+	return -1;
+    }
+    memcpy(g->seen, ids, sizeof(ids));
+    if (missing != NULL)
+	*missing = lost;
+    pthread_mutex_lock(g->mu);
+    old = g->cur;
+    g->cur = set;
+    pthread_mutex_unlock(g->mu);
+    geo_release(g, old);
+    return 1;
 }
 
 /* geo_to_sockaddr - IPv4-mapped addresses as AF_INET, so v4 files work */
@@ -537,6 +814,7 @@ static bool geo_fill_asn(const MMDB_lookup_result_s *res,
 int geo_lookup(const GEO *g, const struct addr *a, struct geo_info *out)
 {
     MMDB_lookup_result_s res[GEO_SLOTS];
+    struct geo_set *set;
     union geo_sockaddr u;
     bool bad = false;
     int slot;
@@ -544,17 +822,18 @@ int geo_lookup(const GEO *g, const struct addr *a, struct geo_info *out)
     if (out == NULL)
 	return GEO_ERR;
     memset(out, 0, sizeof(*out));
-    if (g == NULL || a == NULL)
+    if (g == NULL || a == NULL || (set = geo_acquire(g)) == NULL)
 	return GEO_ERR;
     geo_to_sockaddr(a, &u);
     for (slot = 0; slot < GEO_SLOTS; slot++) {
 	memset(&res[slot], 0, sizeof(res[slot]));
-	if (g->open[slot] && !geo_find(&g->db[slot], &u, &res[slot]))
+	if (set->open[slot] && !geo_find(&set->db[slot], &u, &res[slot]))
 	    bad = true;
     }
     bad |= geo_fill_country(res, out);
     bad |= geo_fill_location(&res[GEO_SLOT_CITY], out);
     bad |= geo_fill_asn(&res[GEO_SLOT_ASN], out);
+    geo_release(g, set);
     return bad ? GEO_ERR : GEO_OK;
 }
 

@@ -6,7 +6,10 @@
  * exist is reported in the "missing" capability mask (the caller warns
  * once and the metrics that need it are disabled); a database that exists
  * but cannot be opened or is corrupt is an error. Lookups are read-only
- * and thread-safe. Reload = geo_open a new handle and swap it in.
+ * and thread-safe, on private copies of the files (geo.c): a file
+ * overwritten in place never faults a lookup. Reload = geo_open a new
+ * handle and swap it in; geo_refresh (call it about once a second) reads
+ * changed files again by itself.
  */
 #ifndef RG_GEO_H
 #define RG_GEO_H
@@ -45,6 +48,9 @@ int geo_open(const struct geo_paths *p, GEO **out, unsigned *missing,
 	     char *err, size_t errlen);
 void geo_close(GEO *g);
 unsigned geo_caps(const GEO *g);
+/* 0 unchanged, 1 changed files read again, -1 a changed file failed (err;
+ * the old copies stay). missing: as geo_open's, set when 1. */
+int geo_refresh(GEO *g, unsigned *missing, char *err, size_t errlen);
 int geo_lookup(const GEO *g, const struct addr *a, struct geo_info *out);
 
 double geo_distance_km(double lat1, double lon1, double lat2, double lon2);

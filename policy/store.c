@@ -1,27 +1,34 @@
 /*
  * store - the state file: creation, attach and header validation,
- * statistics and the shared counters.
+ * replacement with its entries carried over, statistics and the shared
+ * counters.
  *
  * Contract: store_open returns a handle that every thread of the process
  * may share; the handle is immutable after open and every table access
- * goes through the stripe locks (store_table.c). The header is untrusted
- * input: it is read with pread, each field checked, the whole geometry
- * recomputed from the capacities and compared, the file size matched and
- * a checksum verified before anything is mapped. A failed check is
- * STORE_EFORMAT with the reason in err; with STORE_RECREATE the file is
- * replaced instead (the state is a cache).
+ * goes through the stripe locks (store_lock.c, store_table.c). The header
+ * is untrusted input: it is read with pread, each field checked, the
+ * whole geometry recomputed from the capacities and compared, the file
+ * size matched and a checksum verified before anything is mapped. A
+ * failed check is STORE_EFORMAT with the reason in err. With
+ * STORE_RECREATE the file is replaced instead, never silently: what can
+ * still be read of it is carried into the new file (store_migrate.c) and
+ * store_open_info tells the caller what was found, kept and lost, for
+ * its log. A valid file of other capacities than configured is resized
+ * the same way, unless another process has it attached: then it is used
+ * as it is (two processes configured differently would otherwise
+ * replace each other's file for ever).
  *
  * Creation and replacement never expose a half-built file: the new file
- * is built under a temporary name in the same directory, then link()ed
- * (create: loses cleanly to a concurrent creator) or rename()d (replace)
- * into place. Attachers hold an flock on the file while they check it,
- * so two processes never replace the same file twice, and re-check that
- * the path still names the file they locked.
- *
- * Robust mutexes outlive the processes that hold them, but not a reboot
- * of a file kept on disk: the header records the kernel boot id, and the
- * first attacher after a reboot (under the flock) re-initialises every
- * stripe lock and checks every stripe.
+ * is built (and filled) under a temporary name in the same directory,
+ * then link()ed (create: loses cleanly to a concurrent creator) or
+ * rename()d (replace) into place. Attachers hold an flock on the file
+ * while they check it, so two processes never replace the same file
+ * twice, and re-check that the path still names the file they locked.
+ * Every attached handle also holds a shared OFD lock on the file's first
+ * byte (store_lock.c), which is how an attacher knows whether it is
+ * alone: alone, it makes every stripe lock new and checks every stripe,
+ * so no damaged lock word survives a restart. The header's boot id does
+ * the same for the first attacher after a reboot of a file kept on disk.
  *
  * STORE_READONLY (relayguardctl's reading commands): the file is opened
  * O_RDONLY and mapped PROT_READ, without the flock and without the
@@ -175,8 +182,7 @@ static uint64_t header_check(const struct store_hdr *h)
 
 /* header_validate - every field of an untrusted header */
 static int header_validate(const struct store_hdr *h, uint64_t size,
-			   const struct store_params *p, char *err,
-			   size_t errlen)
+			   char *err, size_t errlen)
 {
     struct store_hdr want;
 
@@ -208,14 +214,42 @@ static int header_validate(const struct store_hdr *h, uint64_t size,
     if (h->check != header_check(h))
 	return store_err(err, errlen, "header checksum mismatch"),
 	    STORE_EFORMAT;
+    return STORE_OK;
+}
+
+/* caps_differ - a valid file made with other capacities than p asks
+ * for (0 in p: take the file's)? 1 with err saying so */
+static int caps_differ(const struct store_hdr *h,
+		       const struct store_params *p, char *err, size_t errlen)
+{
     if ((p->max_users && p->max_users != h->max_users)
 	|| (p->max_clients && p->max_clients != h->max_clients)
 	|| (p->ips_per_user && p->ips_per_user != h->ips_per_user))
 	return store_err(err, errlen, "file has users %u, clients %u, ips %u;"
 			 " configured %u, %u, %u", h->max_users,
 			 h->max_clients, h->ips_per_user, p->max_users,
-			 p->max_clients, p->ips_per_user), STORE_EFORMAT;
-    return STORE_OK;
+			 p->max_clients, p->ips_per_user), 1;
+    return 0;
+}
+
+/* layout_readable - can an invalid header's layout still be trusted to
+ * read entries by? The same format and build, capacities whose layout
+ * fills this file or more (a file cut short keeps the slots before the
+ * cut: want->file_size is the size there is, the salvage reads no
+ * further); *want is that layout, with the old key */
+static int layout_readable(const struct store_hdr *h, uint64_t size,
+			   struct store_hdr *want)
+{
+    memset(want, 0, sizeof(*want));
+    if (h->version != STORE_VERSION || h->abi != store_abi()
+	|| header_layout(want, h->max_users, h->max_clients, h->ips_per_user)
+	|| memcmp(&want->users, &h->users, sizeof(want->users))
+	|| memcmp(&want->clients, &h->clients, sizeof(want->clients))
+	|| want->file_size < size || size < want->users.slots_off)
+	return 0;
+    want->file_size = size;
+    memcpy(want->key, h->key, sizeof(want->key));
+    return 1;
 }
 
 /* boot_id - this boot's id, or zeros if the kernel does not say */
@@ -244,23 +278,14 @@ static void boot_id(uint8_t id[STORE_BOOT_LEN])
     }
 }
 
-/* stripes_init - initialise every stripe lock of a mapped file */
+/* stripes_init - initialise every stripe lock of a new file */
 static int stripes_init(STORE *st)
 {
-    pthread_mutexattr_t a;
-    int rc = 0;
-
-    if (pthread_mutexattr_init(&a) != 0)
-	return -1;
-    if (pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0
-	|| pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0)
-	rc = -1;
-    for (unsigned s = 0; rc == 0 && s < STORE_STRIPES; s++)
-	if (pthread_mutex_init(&st->users.stripes[s].mu, &a) != 0
-	    || pthread_mutex_init(&st->clients.stripes[s].mu, &a) != 0)
-	    rc = -1;
-    pthread_mutexattr_destroy(&a);
-    return rc;
+    for (unsigned s = 0; s < STORE_STRIPES; s++)
+	if (store_mutex_init(&st->users.stripes[s].mu) != 0
+	    || store_mutex_init(&st->clients.stripes[s].mu) != 0)
+	    return -1;
+    return 0;
 }
 
 /* tab_setup - a table's pointers from its validated geometry */
@@ -332,7 +357,7 @@ static void handle_drop(STORE *st)
 
 /* file_build - size, fill and initialise a new file on fd */
 static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
-		      char *err, size_t errlen)
+		      const STORE *src, char *err, size_t errlen)
 {
     int rc;
 
@@ -346,7 +371,9 @@ static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
 	return store_err(err, errlen, "allocate %llu bytes for %s: %s",
 			 (unsigned long long) h->file_size, st->path,
 			 strerror(rc)), STORE_EIO;
-    if (RAND_bytes(h->key, sizeof(h->key)) != 1)
+    if (src != NULL)		/* carried entries keep their login hashes */
+	memcpy(h->key, src->key, sizeof(h->key));
+    else if (RAND_bytes(h->key, sizeof(h->key)) != 1)
 	return store_err(err, errlen, "RAND_bytes failed"), STORE_EIO;
     h->check = header_check(h);
     if ((rc = handle_setup(st, fd, h, err, errlen)) != STORE_OK)
@@ -356,13 +383,15 @@ static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
     if (stripes_init(st) != 0)
 	return store_err(err, errlen, "cannot initialise stripe locks"),
 	    STORE_EIO;
+    (void) store_lk_attach(fd);	/* see locks_attach */
     return STORE_OK;
 }
 
-/* file_create - build a new file under a temporary name, then publish */
+/* file_create - build a new file under a temporary name (filled from
+ * src if given, see store_migrate.c), then publish */
 static int file_create(STORE *st, const struct store_params *p,
-		       uint64_t generation, int replace, char *err,
-		       size_t errlen)
+		       uint64_t generation, int replace, STORE *src,
+		       int valid, char *err, size_t errlen)
 {
     struct store_hdr h;
     char *tmp;
@@ -382,9 +411,15 @@ static int file_create(STORE *st, const struct store_params *p,
 	free(tmp);
 	return STORE_EIO;
     }
-    rc = file_build(st, fd, &h, p->mode, err, errlen);
+    rc = file_build(st, fd, &h, p->mode, src, err, errlen);
     if (rc == STORE_OK)
 	__atomic_store_n(&st->hdr->generation, generation, __ATOMIC_RELAXED);
+    if (rc == STORE_OK && src != NULL
+	&& (rc = store_migrate(st, src, valid, p->now, &st->info)) != STORE_OK)
+	store_err(err, errlen, "carrying entries into a new %s: %s",
+		  st->path, store_strerror(rc));
+    if (rc == STORE_OK && !replace)
+	st->info.how = STORE_OPENED_CREATED;
     if (rc == STORE_OK && (replace ? rename(tmp, st->path)
 			   : link(tmp, st->path)) != 0) {
 	rc = !replace && errno == EEXIST ? STORE_RETRY : STORE_EIO;
@@ -401,8 +436,9 @@ static int file_create(STORE *st, const struct store_params *p,
     return rc;
 }
 
-/* boot_recover - first attach since boot: fresh locks, checked stripes */
-static void boot_recover(STORE *st)
+/* boot_recover - first attach since boot: fresh locks, checked stripes
+ * (already done when renewed: nobody else was attached) */
+static void boot_recover(STORE *st, int renewed)
 {
     uint8_t id[STORE_BOOT_LEN], zero[STORE_BOOT_LEN] = { 0 };
 
@@ -410,25 +446,34 @@ static void boot_recover(STORE *st)
     if (memcmp(id, zero, sizeof(id)) == 0
 	|| memcmp(id, st->hdr->boot_id, sizeof(id)) == 0)
 	return;
-    if (memcmp(st->hdr->boot_id, zero, sizeof(id)) == 0) {
-	/* made where the boot id was unknown: its users may be alive */
-	memcpy(st->hdr->boot_id, id, sizeof(id));
-	return;
-    }
-    if (stripes_init(st) != 0)
-	return;			/* store_lock reports the damage */
-    for (unsigned s = 0; s < STORE_STRIPES; s++) {
-	if (store_stripe_check(st, &st->users, s) != 0)
-	    store_stripe_clear(st, &st->users, s);
-	if (store_stripe_check(st, &st->clients, s) != 0)
-	    store_stripe_clear(st, &st->clients, s);
-    }
+    if (!renewed && memcmp(st->hdr->boot_id, zero, sizeof(id)) != 0
+	&& store_locks_renew(st) != 0)
+	return;			/* store_lock repairs what is left */
     memcpy(st->hdr->boot_id, id, sizeof(id));
 }
 
+/* locks_attach - take our share of the file's "attached" lock; alone,
+ * make every stripe lock new, else repair only the unusable ones. On a
+ * file system without OFD locks nobody can tell who is there, so every
+ * attacher only repairs. A STORE_READONLY handle changes nothing here:
+ * a lock it takes is repaired when met (store_lock). */
+static void locks_attach(STORE *st, int fd)
+{
+    int others = store_lk_others(fd), renewed = 0;
+
+    if (store_lk_attach(fd) != 0)
+	others = 1;
+    if (st->flags & STORE_READONLY)
+	return;
+    if (others == 0)
+	renewed = store_locks_renew(st) == 0;
+    else
+	store_locks_validate(st);
+    boot_recover(st, renewed);
+}
+
 /* header_read - read and validate the header of an open file */
-static int header_read(int fd, const struct stat *sb,
-		       const struct store_params *p, struct store_hdr *h,
+static int header_read(int fd, const struct stat *sb, struct store_hdr *h,
 		       char *err, size_t errlen)
 {
     ssize_t n;
@@ -442,7 +487,7 @@ static int header_read(int fd, const struct stat *sb,
     if (n != (ssize_t) sizeof(*h))
 	return store_err(err, errlen, "read header: %s",
 			 n < 0 ? strerror(errno) : "short read"), STORE_EIO;
-    return header_validate(h, (uint64_t) sb->st_size, p, err, errlen);
+    return header_validate(h, (uint64_t) sb->st_size, err, errlen);
 }
 
 /* same_file - does the path still name the file we hold? */
@@ -454,7 +499,58 @@ static int same_file(const char *path, const struct stat *sb)
 	&& now.st_dev == sb->st_dev && now.st_ino == sb->st_ino;
 }
 
-/* attach_locked - check the flocked file; use it, replace it, or fail */
+/* others_besides - is the file attached by another handle than prev
+ * (this process's own, on a reload)? Cannot tell counts as yes. */
+static int others_besides(int fd, const struct stat *sb, const STORE *prev)
+{
+    int same = prev != NULL && prev->fd >= 0 && prev->dev == sb->st_dev
+	&& prev->ino == sb->st_ino, others;
+
+    if (same)
+	store_lk_detach(prev->fd);
+    others = store_lk_others(fd) != 0;
+    if (same)
+	store_lk_attach(prev->fd);
+    return others;
+}
+
+/* file_replace - a new file for an invalid one or one of other
+ * capacities (valid), carrying over what can be read of the old */
+static int file_replace(STORE *st, const struct store_params *p, int fd,
+			const struct store_hdr *h, uint64_t size, int valid,
+			char *err, size_t errlen)
+{
+    struct store_hdr lay;
+    STORE src;
+    int rc, readable = layout_readable(h, size, &lay);
+
+    memset(&src, 0, sizeof(src));
+    src.fd = -1;
+    src.path = st->path;
+    src.flags = 0;		/* walked under its locks (store_migrate.c) */
+    src.lock_ref = st->lock_ref;
+    src.lock_timeout_ms = st->lock_timeout_ms;
+    st->info.how = valid ? STORE_OPENED_RESIZED : STORE_OPENED_REPLACED;
+    if (!valid)
+	snprintf(st->info.why, sizeof(st->info.why), "%s", err);
+    if (readable && handle_setup(&src, fd, &lay, err, errlen) != STORE_OK)
+	readable = 0;
+    st->info.readable = readable;
+    if (readable) {
+	st->info.old_users = h->max_users;
+	st->info.old_clients = h->max_clients;
+	st->info.old_ips = h->ips_per_user;
+    }
+    rc = file_create(st, p, h->magic == STORE_MAGIC ? h->generation + 1 : 1,
+		     1, readable ? &src : NULL, valid, err, errlen);
+    if (src.base != NULL)
+	munmap(src.base, src.size);
+    return rc;
+}
+
+/* attach_locked - check the flocked file; use it, replace it, or fail.
+ * A file of other capacities that another process uses is kept as it
+ * is: replacing it would make that process replace ours in turn. */
 static int attach_locked(STORE *st, int fd, const struct store_params *p,
 			 char *err, size_t errlen)
 {
@@ -471,15 +567,26 @@ static int attach_locked(STORE *st, int fd, const struct store_params *p,
 	return store_err(err, errlen, "%s belongs to uid %ld, not to us (uid "
 			 "%ld)", st->path, (long) sb.st_uid, (long) geteuid()),
 	    STORE_EIO;
-    rc = header_read(fd, &sb, p, &h, err, errlen);
-    if (rc == STORE_EFORMAT && (p->flags & STORE_RECREATE))
-	return file_create(st, p, h.magic == STORE_MAGIC ? h.generation + 1
-			   : 1, 1, err, errlen);
+    rc = header_read(fd, &sb, &h, err, errlen);
+    if (rc == STORE_OK && caps_differ(&h, p, err, errlen)) {
+	if (!others_besides(fd, &sb, p->prev)) {
+	    if (!(p->flags & STORE_RECREATE))
+		return STORE_EFORMAT;
+	    return file_replace(st, p, fd, &h, (uint64_t) sb.st_size, 1, err,
+				errlen);
+	}
+	st->info.how = STORE_OPENED_KEPT;
+	st->info.old_users = h.max_users;
+	st->info.old_clients = h.max_clients;
+	st->info.old_ips = h.ips_per_user;
+    } else if (rc == STORE_EFORMAT && (p->flags & STORE_RECREATE))
+	return file_replace(st, p, fd, &h, (uint64_t) sb.st_size, 0, err,
+			    errlen);
     if (rc != STORE_OK)
 	return rc;
     if ((rc = handle_setup(st, fd, &h, err, errlen)) != STORE_OK)
 	return rc;
-    boot_recover(st);
+    locks_attach(st, fd);
     return STORE_OK;
 }
 
@@ -505,7 +612,9 @@ static int attach_readonly(STORE *st, const struct store_params *p,
 	store_err(err, errlen, "%s is not a regular file", st->path);
 	rc = STORE_EFORMAT;
     } else {
-	rc = header_read(fd, &sb, p, &h, err, errlen);
+	rc = header_read(fd, &sb, &h, err, errlen);
+	if (rc == STORE_OK && caps_differ(&h, p, err, errlen))
+	    rc = STORE_EFORMAT;
     }
     if (rc == STORE_OK)
 	rc = handle_setup(st, fd, &h, err, errlen);
@@ -522,11 +631,12 @@ static int attach_once(STORE *st, const struct store_params *p, char *err,
 {
     int fd, rc;
 
+    memset(&st->info, 0, sizeof(st->info));
     if (p->flags & STORE_READONLY)
 	return attach_readonly(st, p, err, errlen);
     fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENOENT && (p->flags & STORE_CREATE))
-	return file_create(st, p, 1, 0, err, errlen);
+	return file_create(st, p, 1, 0, NULL, 0, err, errlen);
     if (fd < 0)
 	return store_err(err, errlen, "open %s: %s%s", st->path,
 			 strerror(errno), errno == EACCES
@@ -581,6 +691,7 @@ int store_open(const struct store_params *p, STORE **out, char *err,
     }
     st->fd = -1;
     st->flags = p->flags;
+    st->lock_ref = store_lock_reference();
     st->lock_timeout_ms = p->lock_timeout_ms ? p->lock_timeout_ms
 	: STORE_LOCK_DEFAULT_MS;
     rc = STORE_RETRY;
@@ -610,6 +721,15 @@ void store_params_from_cfg(const struct cfg_state *s, unsigned flags,
     out->lock_timeout_ms = s->lock_timeout_ms;
     out->flags = flags;
     out->mode = mode;
+}
+
+/* store_open_info - what store_open found and did, for its caller's log */
+void store_open_info(const STORE *st, struct store_open_info *out)
+{
+    if (st == NULL)
+	memset(out, 0, sizeof(*out));
+    else
+	*out = st->info;
 }
 
 /* store_close - detach; the file stays */

@@ -79,7 +79,9 @@ enum store_status {
 
 /* store_open flags */
 #define STORE_CREATE	1	/* create the file if absent */
-#define STORE_RECREATE	2	/* replace a file whose header is invalid */
+#define STORE_RECREATE	2	/* replace a file whose header is invalid or
+				 * whose capacities differ, carrying its
+				 * entries over (store_open_info says how) */
 #define STORE_READONLY	4	/* never modify (relayguardctl read paths) */
 #define STORE_OWNED	8	/* attach only a file the caller's euid owns */
 
@@ -91,6 +93,36 @@ struct store_params {
     uint32_t lock_timeout_ms;	/* bounded wait for a stripe */
     unsigned flags;
     mode_t mode;		/* file mode when created */
+    uint32_t now;		/* for carrying entries over: which blocks
+				 * are live (0: every block counts) */
+    const struct store *prev;	/* this process's handle on the same file,
+				 * if any (a reload): not counted as
+				 * another user of the file */
+};
+
+/* What store_open found and did (store_open_info): the store never logs,
+ * its caller says this once. */
+enum store_opened {
+    STORE_OPENED_ATTACHED,	/* a valid file, as configured */
+    STORE_OPENED_CREATED,	/* there was none */
+    STORE_OPENED_REPLACED,	/* invalid (why): entries salvaged into a new one */
+    STORE_OPENED_RESIZED,	/* other capacities: entries moved to a new one */
+    STORE_OPENED_KEPT,		/* other capacities, but other processes use
+				 * it: attached as it is (old_* capacities) */
+};
+
+/* Entries carried from the old file into the new one. */
+struct store_carry {
+    uint32_t kept, lost;	/* entries */
+    uint32_t blocks_kept, blocks_lost;	/* of them, with a live block */
+};
+
+struct store_open_info {
+    enum store_opened how;
+    struct store_carry users, clients;
+    uint32_t old_users, old_clients, old_ips;	/* the file found */
+    int readable;		/* REPLACED: could its entries be read? */
+    char why[200];		/* REPLACED: what was wrong with it */
 };
 
 struct cfg_state;		/* cfg.h: the configuration's state section */
@@ -254,6 +286,7 @@ int store_open(const struct store_params *p, STORE **out, char *err,
 void store_params_from_cfg(const struct cfg_state *s, unsigned flags,
 			   mode_t mode, struct store_params *out);
 void store_close(STORE *st);
+void store_open_info(const STORE *st, struct store_open_info *out);
 
 /* out: STORE_LOGIN_MAX bytes. st may be NULL (long logins then get an
  * unkeyed hash suffix, so pass the handle when comparing with the store). */
@@ -302,6 +335,13 @@ int store_client_block(STORE *st, const struct addr *ip,
 		       const struct store_block *b, uint32_t now);
 int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now);
 int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
+
+/* Put back what a snapshot kept (policy/snapshot.c): the earlier first
+ * seen, learned countries into an entry without any, a block in force
+ * where none is; the entry is created if unknown. */
+int store_user_restore(STORE *st, const struct store_user *u, uint32_t now);
+int store_client_restore(STORE *st, const struct store_client *c,
+			 uint32_t now);
 
 /* Walk all entries (copies, one stripe locked at a time); stop on nonzero. */
 typedef int (*store_user_fn) (const struct store_user *u, void *ctx);

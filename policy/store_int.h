@@ -1,7 +1,9 @@
 /*
  * store_int - the state file's layout and the store's internal interface,
- * shared by store.c (file, header), store_table.c (stripes, hashing,
- * eviction), store_user.c, store_client.c, store_win.c and store_key.c.
+ * shared by store.c (file, header), store_lock.c (stripe locks),
+ * store_table.c (stripes, hashing, eviction), store_migrate.c (carrying
+ * entries into a new file), store_user.c, store_client.c, store_win.c
+ * and store_key.c.
  *
  * Not for other modules: they use store.h. Tests may include it to
  * damage a file on purpose.
@@ -43,6 +45,11 @@
 #define STORE_LOCK_DEFAULT_MS 50	/* lock_timeout_ms == 0 */
 #define STORE_TIMEOUT_MAX_MS 60000
 #define STORE_EVICT_SAMPLE 8	/* live slots examined per eviction */
+
+/* Bytes of the file locked with open-file-description locks (fcntl
+ * F_OFD_*), which the file's contents cannot forge (store_lock.c). */
+#define STORE_LK_ATTACHED 0	/* shared by every attached handle */
+#define STORE_LK_REPAIR	1	/* + stripe (+ STORE_STRIPES for clients) */
 
 #define STORE_F_USED	1	/* slot holds a live entry */
 #define STORE_F_LISTED	2	/* slot is free and on the free list */
@@ -157,7 +164,9 @@ struct store {
     uint8_t key[STORE_KEY_LEN];	/* validated copy */
     uint32_t max_users, max_clients, ips_per_user;
     uint32_t lock_timeout_ms;
+    uint64_t lock_ref;		/* a fresh mutex's type words */
     char *path;
+    struct store_open_info info;	/* what the open found and did */
     /* read-only handles (store_ro.c) */
     struct store_hdr *ro_hdr;	/* copy of the header, counters included */
     uint64_t ro_skipped;	/* entries a walk skipped: stripe busy */
@@ -203,8 +212,22 @@ static inline uint32_t store_home(const struct store_tab *t, uint64_t h)
     return 1 + (uint32_t) (((h >> 6 & UINT32_MAX) * (uint64_t) t->cap) >> 32);
 }
 
+/* store_lock.c */
 int store_lock(STORE *st, struct store_tab *t, unsigned s);
 void store_unlock(struct store_tab *t, unsigned s);
+int store_mutex_init(pthread_mutex_t *m);
+uint64_t store_lock_reference(void);
+int store_lk_attach(int fd);
+void store_lk_detach(int fd);
+int store_lk_others(int fd);
+int store_locks_renew(STORE *st);
+void store_locks_validate(STORE *st);
+
+/* store_migrate.c */
+int store_migrate(STORE *dst, STORE *src, int valid, uint32_t now,
+		  struct store_open_info *info);
+
+/* store_table.c */
 int store_find(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
 	       const void *key, uint32_t *idx);
 int store_insert(STORE *st, struct store_tab *t, unsigned s, uint64_t h,
@@ -213,7 +236,7 @@ int store_touch(STORE *st, struct store_tab *t, unsigned s, uint32_t idx);
 int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx);
 int store_stripe_check(const STORE *st, const struct store_tab *t,
 		       unsigned s);
-void store_stripe_clear(STORE *st, struct store_tab *t, unsigned s);
+void store_stripe_repair(STORE *st, struct store_tab *t, unsigned s);
 uint32_t store_stripe_count(const struct store_tab *t, unsigned s);
 int store_block_active(const struct store_block *b, uint32_t now);
 void store_block_copy(struct store_block *dst, const struct store_block *src,

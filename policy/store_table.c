@@ -40,8 +40,9 @@
  *
  * Every link read from the file is range checked before use and every
  * walk is bounded; a link that fails the check means the stripe is
- * damaged: it is cleared (its entries are lost, the state is a cache)
- * and counted, and the call returns STORE_EFORMAT.
+ * damaged: it is rebuilt from its slots (store_stripe_repair: the
+ * entries that check out stay, the rest is lost) and counted, and the
+ * call returns STORE_EFORMAT.
  *
  * Readers without the lock (store_ro.c): every lock holder makes the
  * stripe's sequence word odd when it takes the lock and even again just
@@ -49,19 +50,21 @@
  * whole.
  *
  * Recovery: when a process dies holding a stripe lock, the next locker
- * gets EOWNERDEAD, checks the stripe (ranges, chains, homes, tags, the
- * free list both ways, counts, the cursors), clears it if anything is
- * wrong, marks the mutex consistent and counts the recovery.
+ * gets EOWNERDEAD, checks the stripe (store_stripe_check: ranges, chains,
+ * homes, tags, the free list both ways, counts, the cursors), rebuilds
+ * it if anything is wrong, marks the mutex consistent and counts the
+ * recovery. The locks themselves, and their repair, are store_lock.c.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "store_int.h"
 
-#define NSEC_PER_SEC 1000000000L
-#define NSEC_PER_MSEC 1000000L
+/* No stripe counts this many inserts and touches (a billion a second
+ * for over a century); a tick past it is noise, and would wrap. */
+#define STORE_TICK_MAX	(UINT64_C(1) << 62)
+
 
 /* stripe_of - the stripe header */
 static inline struct store_stripe *stripe_of(const struct store_tab *t,
@@ -122,23 +125,73 @@ static void raise_high(struct store_tab *t, unsigned s, uint32_t idx)
 	memset(link_of(t, s, ++sp->high), 0, sizeof(struct store_link));
 }
 
-/* store_stripe_clear - forget every entry of a damaged stripe */
-void store_stripe_clear(STORE *st, struct store_tab *t, unsigned s)
+/* slot_home - the home of the entry in slot idx if it belongs in this
+ * stripe: exactly in use, a key that can be one (a login NUL padded),
+ * hashing to this stripe with the tag it carries; 0 if not */
+static uint32_t slot_home(const STORE *st, const struct store_tab *t,
+			  unsigned s, uint32_t idx)
+{
+    const unsigned char *slot = store_slot(t, s, idx);
+    const struct store_link *l = (const void *) slot;
+    const char *key = (const char *) slot + t->koff;
+    uint64_t h;
+
+    if (l->flags != STORE_F_USED)
+	return 0;
+    if (t->is_user) {
+	size_t n = strnlen(key, t->klen);
+
+	if (n == 0 || n == t->klen)
+	    return 0;
+	while (n < t->klen)
+	    if (key[n++] != 0)
+		return 0;
+    }
+    h = slot_hash(st, t, slot);
+    if (store_stripe_of(h) != s || l->tag != hash_tag(h))
+	return 0;
+    return store_home(t, h);
+}
+
+/* free_push - put a slot no longer used on the free list */
+static void free_push(struct store_tab *t, unsigned s, uint32_t idx);
+
+/* store_stripe_repair - rebuild a damaged stripe from its slots: every
+ * entry that checks out (slot_home) stays, chained from its home anew;
+ * every other slot goes on the free list; the cursors and counts are
+ * made from what was found, whatever the stripe header said. Costs a
+ * pass over the stripe's slots (each one's head is written). Counted. */
+void store_stripe_repair(STORE *st, struct store_tab *t, unsigned s)
 {
     struct store_stripe *sp = stripe_of(t, s);
-    uint32_t high = high_of(t, s);
+    uint32_t live = 0;
+    uint64_t tick = 0;
 
-    for (uint32_t i = 1; i <= high; i++) {
-	struct store_link *l = link_of(t, s, i);
-
-	l->flags = 0;
-	l->bhead = 0;
-    }
-    __atomic_store_n(&sp->count, 0, __ATOMIC_RELAXED);
-    sp->high = 0;
-    sp->fresh = 1;
+    for (uint32_t i = 1; i <= t->cap; i++)
+	link_of(t, s, i)->bhead = 0;
     sp->free_head = 0;
-    sp->hand = 0;
+    for (uint32_t i = t->cap; i >= 1; i--) {
+	struct store_link *l = link_of(t, s, i), *hl;
+	uint32_t home = slot_home(st, t, s, i);
+
+	if (home == 0) {
+	    free_push(t, s, i);
+	    continue;
+	}
+	hl = link_of(t, s, home);
+	l->hnext = hl->bhead;
+	l->fprev = 0;
+	hl->bhead = i;
+	live++;
+	if (l->seen >= STORE_TICK_MAX)
+	    l->seen = 0;	/* noise: the oldest, not a tick to wrap */
+	tick = l->seen > tick ? l->seen : tick;
+    }
+    __atomic_store_n(&sp->count, live, __ATOMIC_RELAXED);
+    sp->high = t->cap;
+    sp->fresh = t->cap + 1;	/* every free slot is on the list */
+    sp->hand = 1;
+    sp->tick = tick;
     store_stat_add(&st->hdr->stripe_resets, 1);
 }
 
@@ -220,7 +273,7 @@ int store_stripe_check(const STORE *st, const struct store_tab *t,
     long live, listed;
 
     if (sp->high > t->cap || sp->count > sp->high || sp->hand > t->cap
-	|| sp->fresh > sp->high + 1)
+	|| sp->fresh > sp->high + 1 || sp->tick >= STORE_TICK_MAX)
 	return -1;
     if ((live = check_slots(t, s, &listed)) != (long) sp->count
 	|| check_chains(st, t, s) != live
@@ -229,66 +282,16 @@ int store_stripe_check(const STORE *st, const struct store_tab *t,
     return 0;
 }
 
-/* lock_recover - the previous owner died: check, maybe clear, go on */
-static void lock_recover(STORE *st, struct store_tab *t, unsigned s)
-{
-    if (store_stripe_check(st, t, s) != 0)
-	store_stripe_clear(st, t, s);
-    pthread_mutex_consistent(&stripe_of(t, s)->mu);
-    store_stat_add(&st->hdr->owner_dead, 1);
-}
-
-/* store_lock - take a stripe lock within the time budget */
-int store_lock(STORE *st, struct store_tab *t, unsigned s)
-{
-    pthread_mutex_t *mu = &stripe_of(t, s)->mu;
-    struct timespec ts;
-    int rc;
-
-    rc = pthread_mutex_trylock(mu);
-    if (rc == EBUSY) {
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += st->lock_timeout_ms / 1000;
-	ts.tv_nsec += (long) (st->lock_timeout_ms % 1000) * NSEC_PER_MSEC;
-	if (ts.tv_nsec >= NSEC_PER_SEC) {
-	    ts.tv_sec++;
-	    ts.tv_nsec -= NSEC_PER_SEC;
-	}
-	rc = pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, &ts);
-    }
-    switch (rc) {
-    case 0:
-	store_seq_begin(stripe_of(t, s));
-	return STORE_OK;
-    case EOWNERDEAD:
-	store_seq_begin(stripe_of(t, s));
-	lock_recover(st, t, s);
-	return STORE_OK;
-    case ETIMEDOUT:
-	store_stat_add(&st->hdr->lock_timeouts, 1);
-	return STORE_TIMEOUT;
-    default:			/* ENOTRECOVERABLE, EINVAL: a damaged lock */
-	return STORE_EFORMAT;
-    }
-}
-
-/* store_unlock - release a stripe lock */
-void store_unlock(struct store_tab *t, unsigned s)
-{
-    store_seq_end(stripe_of(t, s));
-    pthread_mutex_unlock(&stripe_of(t, s)->mu);
-}
-
 /* store_stripe_count - live entries in a stripe (racy read, for stats) */
 uint32_t store_stripe_count(const struct store_tab *t, unsigned s)
 {
     return __atomic_load_n(&stripe_of(t, s)->count, __ATOMIC_RELAXED);
 }
 
-/* damaged - clear a stripe found broken mid-operation */
+/* damaged - repair a stripe found broken mid-operation */
 static int damaged(STORE *st, struct store_tab *t, unsigned s)
 {
-    store_stripe_clear(st, t, s);
+    store_stripe_repair(st, t, s);
     return STORE_EFORMAT;
 }
 

@@ -19,17 +19,21 @@
  *                the locks and checks every stripe; raw mode: this boot's
  *                id, so the file's own lock words are used.
  *   MODE_WRITE   open read-write (no CREATE/RECREATE) and modify.
+ *   MODE_SALVAGE open with STORE_RECREATE and the base's capacities: an
+ *                invalid file is salvaged (or one of other capacities
+ *                resized) into a new one, which must then be whole; the
+ *                salvage reads the hostile slots.
  * When a read-write attach ran the boot recovery, every stripe must pass
  * store_stripe_check after attach and again after the modifications (a
  * read-only handle repairs nothing: it must only read safely).
  *
- * Lock words: a file from another boot gets fresh locks on attach, so its
- * pthread_mutex_t bytes may be anything. Within one boot the mutexes are
- * glibc's opaque objects, which no reader can validate (garbage in their
- * type field trips glibc's own assertions); there the harness keeps the
- * file's lock word (free, held by a live or a dead owner, waiters: any
- * 32-bit value is a state the kernel and glibc may leave) and restores
- * the rest of each mutex from a valid one.
+ * Lock words: a writable attacher alone with the file (as here) or the
+ * first after a reboot makes every lock new (a read-only one repairs a
+ * lock when it meets a bad one), so the pthread_mutex_t bytes may
+ * be anything (check_store_damage covers noise there). The harness still
+ * keeps the file's lock word and restores the rest of each mutex from a
+ * valid one in raw mode, which exercises the stripe checks with the
+ * lock states the kernel and glibc may leave behind.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -43,6 +47,7 @@
 #define MODE_FIT	0x04
 #define MODE_BOOT	0x08
 #define MODE_WRITE	0x10
+#define MODE_SALVAGE	0x20
 
 #define FILE_MAX	(16u << 20)	/* larger headers are not sized */
 #define BASE_USERS	128		/* 2 slots per stripe: evictions */
@@ -389,13 +394,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
     mode = data[0];
     len = file_image(mode, data + 1, size - 1, &fsize);
-    if (!(rec = recovered(len)))
+    /* a read-only handle leaves the locks to be repaired when met */
+    if (!(rec = recovered(len) && (mode & (MODE_WRITE | MODE_SALVAGE))))
 	lock_words(len);
     if (ftruncate(fd, 0) != 0
 	|| (len > 0 && pwrite(fd, img, len < fsize ? len : fsize, 0) < 0)
 	|| ftruncate(fd, (off_t) fsize) != 0)
 	abort();
     p.flags = (mode & MODE_WRITE) ? 0 : STORE_READONLY;
+    if (mode & MODE_SALVAGE) {
+	p.flags = STORE_RECREATE;
+	p.max_users = BASE_USERS;
+	p.max_clients = BASE_CLIENTS;
+	p.ips_per_user = BASE_IPS;
+    }
     rc = store_open(&p, &st, err, sizeof(err));
     FUZZ_CHECK(rc == STORE_OK || rc == STORE_EFORMAT || rc == STORE_EIO,
 	       "store_open status");
@@ -404,8 +416,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(err[0] != 0, "a failed open says why");
 	return 0;
     }
-    if (rec && (mode & MODE_WRITE))	/* a read-only handle repairs nothing */
-	all_stripes_whole(st, "stripes whole after boot recovery");
+    if ((rec && (mode & MODE_WRITE)) || (mode & MODE_SALVAGE))
+	all_stripes_whole(st, "stripes whole after recovery or salvage");
     read_all(st);
     if (mode & MODE_WRITE) {
 	write_all(st);
@@ -414,5 +426,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_all(st);
     }
     store_close(st);
+    if ((mode & MODE_SALVAGE) && (close(fd) != 0
+				  || (fd = open(path, O_RDWR | O_CLOEXEC)) < 0))
+	abort();		/* the path may name a new file now */
     return 0;
 }

@@ -188,7 +188,7 @@ START_TEST(test_modify_as_owner)
     /* a file swapped in after that look is refused, not locked: the
      * read-write attach takes only a file of the user it runs as */
     {
-	struct store_params sp = { statef, 0, 0, 0, 0, STORE_OWNED, 0 };
+	struct store_params sp = { .path = statef, .flags = STORE_OWNED };
 	char e[256] = "";
 
 	ck_assert_int_eq(store_open(&sp, &st, e, sizeof(e)), STORE_EIO);

@@ -2,9 +2,9 @@
  * check_store_shm - unit tests of the state store's shared file: header
  * validation (damaged, truncated and random headers), recreation,
  * parameters and read-only handles, several writer processes at once,
- * recovery from a lock holder that died (with and without broken lists),
- * bounded lock waits, damage found mid-operation, racing recreations and
- * a file from before a reboot.
+ * recovery from a lock holder that died (with and without broken lists,
+ * which are rebuilt from the slots), bounded lock waits, damage found
+ * mid-operation, racing recreations and a file from before a reboot.
  *
  * The tables' behaviour is tested by check_store.c; the helpers both use
  * are in store_test.h. Each TCase gets a private temporary directory;
@@ -325,15 +325,17 @@ START_TEST(test_crash_recovery)
     ck_assert_uint_eq(stats.stripe_resets, 0);
     seen(st, "victim", "192.0.2.2", T0 + 1);
 
-    /* dies with the stripe's lists broken: cleared, then usable */
+    /* dies with the stripe's lists broken: rebuilt from its slots, the
+     * entry (whole in its slot) kept, then usable */
     kill_holder(holder("crash", STORE_DEBUG_USERS, s, 1));
-    ck_assert_int_eq(store_user_get(st, "victim", T0, &U), STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_get(st, "victim", T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.nips, 2);
     store_get_stats(st, &stats);
     ck_assert_uint_eq(stats.owner_dead_recoveries, 2);
     ck_assert_uint_eq(stats.stripe_resets, 1);
     seen(st, "victim", "192.0.2.3", T0 + 2);
     ck_assert_int_eq(store_user_get(st, "victim", T0 + 2, &U), STORE_OK);
-    ck_assert_uint_eq(U.nips, 1);
+    ck_assert_uint_eq(U.nips, 3);
     ck_assert_int_eq(store_debug_check_stripe(st, 0, s), 0);
 
     ck_assert_int_eq(store_client_update(st, &co, T0, NULL), STORE_OK);
@@ -396,9 +398,11 @@ START_TEST(test_damage_midop)
     {
 	struct store_user_obs o = obs_make("mo", "192.0.2.1");
 
-	/* the bucket links are out of range: noticed, stripe cleared */
+	/* the bucket links are out of range: noticed, the stripe rebuilt
+	 * from its slots, which are whole: the entry is there again */
 	ck_assert_int_eq(store_user_get(st, "mo", T0, &U), STORE_EFORMAT);
-	ck_assert_int_eq(store_user_get(st, "mo", T0, &U), STORE_NOTFOUND);
+	ck_assert_int_eq(store_user_get(st, "mo", T0, &U), STORE_OK);
+	ck_assert_uint_eq(U.nips, 1);
 	ck_assert_int_eq(store_user_update(st, &o, T0, NULL), STORE_OK);
     }
     store_get_stats(st, &stats);

@@ -155,7 +155,9 @@ static inline void obs(STORE *st, const char *login, const char *ip,
 /* state_make - a fresh state file with alice, bob, a hostile login */
 static inline void state_make(void)
 {
-    struct store_params p = { statef, 1000, 1000, 16, 0, STORE_CREATE, 0600 };
+    struct store_params p = { .path = statef, .max_users = 1000,
+	.max_clients = 1000, .ips_per_user = 16, .flags = STORE_CREATE,
+	.mode = 0600 };
     struct store_client_obs co;
     char err_[256];
     STORE *st;
@@ -198,7 +200,7 @@ static inline void state_make(void)
 /* state_open - the state file, read-write, for checking effects */
 static inline STORE *state_open(void)
 {
-    struct store_params p = { statef, 0, 0, 0, 0, 0, 0 };
+    struct store_params p = { .path = statef };
     char err_[256];
     STORE *st;
 

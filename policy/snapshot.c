@@ -1,0 +1,530 @@
+/*
+ * snapshot - save and restore what must survive the state file (see
+ * snapshot.h for the contract).
+ *
+ * Format 1, all integers little-endian:
+ *   header  "RGSNAP\0\1" | u32 version | u32 users | u32 clients |
+ *           u32 written at | 8 zero bytes                    (32 bytes)
+ *   users   login[48] NUL padded | u32 first | u32 last | block |
+ *           6 x (cc[2] | u16 days | u16 first day | u16 last day)
+ *                                                         (136 bytes)
+ *   clients address[16] | u32 first | u32 last | block   (56 bytes)
+ *   trailer u64 FNV-1a of every byte before it
+ * where block = u32 until | u8 action | u8 set by | u16 rule |
+ * reason[24] NUL padded (32 bytes). The file's size must be exactly what
+ * the counts say. The checksum finds a torn or damaged file, it is no
+ * defence: every record is checked as untrusted (a login of printable
+ * bytes, NUL padded; country codes of two capital letters; a known
+ * "set by"; a reason without control bytes) and one that fails is
+ * skipped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+
+#define SNAP_MAGIC	"RGSNAP\0\1"
+#define SNAP_MAGIC_LEN	8
+#define SNAP_VERSION	1
+#define SNAP_HDR	32
+#define SNAP_BLOCK	32
+#define SNAP_COUNTRY	8
+#define SNAP_USER	(STORE_LOGIN_MAX + 8 + SNAP_BLOCK \
+			 + STORE_COUNTRIES * SNAP_COUNTRY)
+#define SNAP_CLIENT	(16 + 8 + SNAP_BLOCK)
+#define SNAP_TRAILER	8
+#define SNAP_MAX_BYTES	(UINT64_C(1) << 31)	/* refuse bigger files */
+#define SNAP_TMP_SUFFIX	".XXXXXX"
+#define FNV64_OFFSET	UINT64_C(14695981039346656037)
+#define FNV64_PRIME	UINT64_C(1099511628211)
+
+_Static_assert(SNAP_USER == 136 && SNAP_CLIENT == 56, "record sizes");
+
+/* A growing output buffer. */
+struct out {
+    unsigned char *b;
+    size_t len, cap;
+    int failed;
+    uint32_t now;
+    struct snapshot_counts *n;
+};
+
+/* snap_err - format a message into the caller's buffer */
+__attribute__((format(printf, 3, 4)))
+static void snap_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+	return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* fnv64 - FNV-1a over a buffer */
+static uint64_t fnv64(const unsigned char *p, size_t n)
+{
+    uint64_t h = FNV64_OFFSET;
+
+    for (size_t i = 0; i < n; i++)
+	h = (h ^ p[i]) * FNV64_PRIME;
+    return h;
+}
+
+/* room - make space for n more bytes; NULL once out of memory */
+static unsigned char *room(struct out *o, size_t n)
+{
+    unsigned char *nb;
+    size_t cap;
+
+    if (o->failed)
+	return NULL;
+    if (o->len + n > o->cap) {
+	cap = o->cap ? o->cap * 2 : 65536;
+	while (cap < o->len + n)
+	    cap *= 2;
+	if ((nb = realloc(o->b, cap)) == NULL) {
+	    o->failed = 1;
+	    return NULL;
+	}
+	o->b = nb;
+	o->cap = cap;
+    }
+    o->len += n;
+    return o->b + o->len - n;
+}
+
+/* put16 - a little-endian 16-bit integer */
+static void put16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char) v;
+    p[1] = (unsigned char) (v >> 8);
+}
+
+/* put32 - a little-endian 32-bit integer */
+static void put32(unsigned char *p, uint32_t v)
+{
+    put16(p, (uint16_t) v);
+    put16(p + 2, (uint16_t) (v >> 16));
+}
+
+/* get16 - a little-endian 16-bit integer */
+static uint16_t get16(const unsigned char *p)
+{
+    return (uint16_t) (p[0] | p[1] << 8);
+}
+
+/* get32 - a little-endian 32-bit integer */
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t) get16(p) | (uint32_t) get16(p + 2) << 16;
+}
+
+/* block_live - a block in force at now */
+static int block_live(const struct store_block *b, uint32_t now)
+{
+    return b->until != 0 && now < b->until;
+}
+
+/* put_block - a block in its 32 bytes */
+static void put_block(unsigned char *p, const struct store_block *b)
+{
+    memset(p, 0, SNAP_BLOCK);
+    put32(p, b->until);
+    p[4] = b->action;
+    p[5] = b->setby;
+    put16(p + 6, b->rule);
+    memcpy(p + 8, b->reason, strnlen(b->reason, STORE_REASON_MAX - 1));
+}
+
+/* put_user - store_user_each callback: one user record */
+static int put_user(const struct store_user *u, void *arg)
+{
+    struct out *o = arg;
+    unsigned char *p = room(o, SNAP_USER);
+
+    if (p == NULL)
+	return 1;
+    memset(p, 0, SNAP_USER);
+    memcpy(p, u->login, strnlen(u->login, STORE_LOGIN_MAX - 1));
+    put32(p + STORE_LOGIN_MAX, u->first_seen);
+    put32(p + STORE_LOGIN_MAX + 4, u->last_seen);
+    put_block(p + STORE_LOGIN_MAX + 8, &u->block);
+    p += STORE_LOGIN_MAX + 8 + SNAP_BLOCK;
+    for (int i = 0; i < STORE_COUNTRIES; i++, p += SNAP_COUNTRY) {
+	memcpy(p, u->countries[i].cc, 2);
+	put16(p + 2, u->countries[i].days);
+	put16(p + 4, u->countries[i].first_day);
+	put16(p + 6, u->countries[i].last_day);
+    }
+    o->n->users++;
+    o->n->blocks += block_live(&u->block, o->now);
+    return 0;
+}
+
+/* put_client - store_client_each callback: one client record */
+static int put_client(const struct store_client *c, void *arg)
+{
+    struct out *o = arg;
+    unsigned char *p = room(o, SNAP_CLIENT);
+
+    if (p == NULL)
+	return 1;
+    memcpy(p, c->ip.b, 16);
+    put32(p + 16, c->first_seen);
+    put32(p + 20, c->last_seen);
+    put_block(p + 24, &c->block);
+    o->n->clients++;
+    o->n->blocks += block_live(&c->block, o->now);
+    return 0;
+}
+
+/* build - the whole file in memory */
+static int build(STORE *st, uint32_t now, struct out *o, char *err,
+		 size_t errlen)
+{
+    unsigned char *p = room(o, SNAP_HDR);
+    int rc;
+
+    if (p == NULL)
+	return snap_err(err, errlen, "out of memory"), SNAPSHOT_EIO;
+    if ((rc = store_user_each(st, now, put_user, o)) != STORE_OK
+	|| (rc = store_client_each(st, now, put_client, o)) != STORE_OK)
+	return snap_err(err, errlen, "reading the state: %s",
+			store_strerror(rc)), SNAPSHOT_EIO;
+    if ((p = room(o, SNAP_TRAILER)) == NULL)
+	return snap_err(err, errlen, "out of memory"), SNAPSHOT_EIO;
+    p = o->b;
+    memset(p, 0, SNAP_HDR);
+    memcpy(p, SNAP_MAGIC, SNAP_MAGIC_LEN);
+    put32(p + 8, SNAP_VERSION);
+    put32(p + 12, o->n->users);
+    put32(p + 16, o->n->clients);
+    put32(p + 20, now);
+    {
+	uint64_t h = fnv64(o->b, o->len - SNAP_TRAILER);
+
+	put32(o->b + o->len - 8, (uint32_t) h);
+	put32(o->b + o->len - 4, (uint32_t) (h >> 32));
+    }
+    return SNAPSHOT_OK;
+}
+
+/* write_all - the buffer to fd, whole */
+static int write_all(int fd, const unsigned char *b, size_t n)
+{
+    while (n > 0) {
+	ssize_t w = write(fd, b, n);
+
+	if (w < 0 && errno == EINTR)
+	    continue;
+	if (w <= 0)
+	    return -1;
+	b += w;
+	n -= (size_t) w;
+    }
+    return 0;
+}
+
+/* sync_dir - make the rename durable */
+static void sync_dir(const char *path)
+{
+    char *copy = strdup(path);
+    int fd;
+
+    if (copy == NULL)
+	return;
+    if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	(void) fsync(fd);
+	close(fd);
+    }
+    free(copy);
+}
+
+/* publish - write under a temporary name, sync, rename into place */
+static int publish(const char *path, const struct out *o, char *err,
+		   size_t errlen)
+{
+    char *tmp = malloc(strlen(path) + sizeof(SNAP_TMP_SUFFIX));
+    int fd, rc = SNAPSHOT_OK;
+
+    if (tmp == NULL)
+	return snap_err(err, errlen, "out of memory"), SNAPSHOT_EIO;
+    strcpy(stpcpy(tmp, path), SNAP_TMP_SUFFIX);
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+	snap_err(err, errlen, "create %s: %s", tmp, strerror(errno));
+	free(tmp);
+	return SNAPSHOT_EIO;
+    }
+    if (fchmod(fd, 0600) != 0 || write_all(fd, o->b, o->len) != 0
+	|| fsync(fd) != 0) {
+	snap_err(err, errlen, "write %s: %s", tmp, strerror(errno));
+	rc = SNAPSHOT_EIO;
+    }
+    if (close(fd) != 0 && rc == SNAPSHOT_OK) {
+	snap_err(err, errlen, "write %s: %s", tmp, strerror(errno));
+	rc = SNAPSHOT_EIO;
+    }
+    if (rc == SNAPSHOT_OK && rename(tmp, path) != 0) {
+	snap_err(err, errlen, "rename %s to %s: %s", tmp, path,
+		 strerror(errno));
+	rc = SNAPSHOT_EIO;
+    }
+    if (rc != SNAPSHOT_OK)
+	unlink(tmp);
+    else
+	sync_dir(path);
+    free(tmp);
+    return rc;
+}
+
+/* snapshot_write - save the state's users and clients to path */
+int snapshot_write(STORE *st, const char *path, uint32_t now,
+		   struct snapshot_counts *out, char *err, size_t errlen)
+{
+    struct snapshot_counts n;
+    struct out o;
+    int rc;
+
+    memset(&n, 0, sizeof(n));
+    memset(&o, 0, sizeof(o));
+    o.now = now;
+    o.n = &n;
+    if (st == NULL || path == NULL || *path == '\0')
+	return snap_err(err, errlen, "no state or no path"), SNAPSHOT_EIO;
+    rc = build(st, now, &o, err, errlen);
+    if (rc == SNAPSHOT_OK && o.failed)
+	rc = (snap_err(err, errlen, "out of memory"), SNAPSHOT_EIO);
+    if (rc == SNAPSHOT_OK)
+	rc = publish(path, &o, err, errlen);
+    free(o.b);
+    if (out != NULL)
+	*out = n;
+    return rc;
+}
+
+/* text_ok - NUL padded bytes, printable up to the first NUL; the pad
+ * zeroed (in a copy) */
+static int text_ok(const unsigned char *in, size_t n, char *out)
+{
+    size_t len = 0;
+
+    while (len < n && in[len] != 0) {
+	if (in[len] < 0x20 || in[len] == 0x7f)
+	    return 0;
+	len++;
+    }
+    if (len == n)
+	return 0;		/* no room for the NUL */
+    memset(out, 0, n);
+    memcpy(out, in, len);
+    return 1;
+}
+
+/* get_block - a block record; 0 if it does not check out */
+static int get_block(const unsigned char *p, uint32_t now,
+		     struct store_block *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->until = get32(p);
+    b->action = p[4];
+    b->setby = p[5];
+    b->rule = get16(p + 6);
+    if (!text_ok(p + 8, STORE_REASON_MAX, b->reason))
+	return 0;
+    if (b->until == 0)
+	return b->setby == STORE_BY_NONE;
+    if (b->setby != STORE_BY_RULE && b->setby != STORE_BY_ADMIN)
+	return 0;
+    if (!block_live(b, now))
+	memset(b, 0, sizeof(*b));	/* over: as none */
+    return 1;
+}
+
+/* get_user - a user record; 0 if it does not check out */
+static int get_user(const unsigned char *p, uint32_t now,
+		    struct store_user *u)
+{
+    memset(u, 0, sizeof(*u));
+    if (!text_ok(p, STORE_LOGIN_MAX, u->login) || u->login[0] == '\0')
+	return 0;
+    u->first_seen = get32(p + STORE_LOGIN_MAX);
+    u->last_seen = get32(p + STORE_LOGIN_MAX + 4);
+    if (!get_block(p + STORE_LOGIN_MAX + 8, now, &u->block))
+	return 0;
+    p += STORE_LOGIN_MAX + 8 + SNAP_BLOCK;
+    for (int i = 0; i < STORE_COUNTRIES; i++, p += SNAP_COUNTRY) {
+	struct store_country *c = &u->countries[i];
+
+	if (p[0] == 0 && p[1] == 0)
+	    continue;
+	if (p[0] < 'A' || p[0] > 'Z' || p[1] < 'A' || p[1] > 'Z')
+	    return 0;
+	memcpy(c->cc, p, 2);
+	c->days = get16(p + 2);
+	c->first_day = get16(p + 4);
+	c->last_day = get16(p + 6);
+    }
+    return 1;
+}
+
+/* get_client - a client record; 0 if it does not check out */
+static int get_client(const unsigned char *p, uint32_t now,
+		      struct store_client *c)
+{
+    static const unsigned char zero[16];
+
+    memset(c, 0, sizeof(*c));
+    if (memcmp(p, zero, sizeof(zero)) == 0)
+	return 0;
+    memcpy(c->ip.b, p, 16);
+    c->first_seen = get32(p + 16);
+    c->last_seen = get32(p + 20);
+    return get_block(p + 24, now, &c->block);
+}
+
+/* header_ok - magic, version, counts against the size, checksum */
+static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
+		     uint32_t *nc, char *err, size_t errlen)
+{
+    uint64_t want, h;
+
+    if (len < SNAP_HDR + SNAP_TRAILER
+	|| memcmp(buf, SNAP_MAGIC, SNAP_MAGIC_LEN) != 0)
+	return snap_err(err, errlen, "not a relayguard snapshot"), 0;
+    if (get32(buf + 8) != SNAP_VERSION)
+	return snap_err(err, errlen, "snapshot format %u, this build reads "
+			"%u", get32(buf + 8), SNAP_VERSION), 0;
+    *nu = get32(buf + 12);
+    *nc = get32(buf + 16);
+    want = SNAP_HDR + (uint64_t) *nu * SNAP_USER
+	+ (uint64_t) *nc * SNAP_CLIENT + SNAP_TRAILER;
+    if (want != len)
+	return snap_err(err, errlen, "snapshot is %zu bytes, its counts "
+			"say %llu", len, (unsigned long long) want), 0;
+    h = get32(buf + len - 8) | (uint64_t) get32(buf + len - 4) << 32;
+    if (h != fnv64(buf, len - SNAP_TRAILER))
+	return snap_err(err, errlen, "snapshot checksum mismatch"), 0;
+    return 1;
+}
+
+/* snapshot_parse - check a snapshot and hand out its valid records */
+int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
+		   snapshot_user_fn ufn, snapshot_client_fn cfn, void *ctx,
+		   struct snapshot_counts *out, char *err, size_t errlen)
+{
+    struct snapshot_counts n;
+    struct store_user u;
+    struct store_client c;
+    const unsigned char *p = buf + SNAP_HDR;
+    uint32_t nu, nc;
+
+    memset(&n, 0, sizeof(n));
+    if (out != NULL)
+	*out = n;
+    if (buf == NULL || !header_ok(buf, len, &nu, &nc, err, errlen))
+	return SNAPSHOT_EFORMAT;
+    for (uint32_t i = 0; i < nu; i++, p += SNAP_USER) {
+	if (!get_user(p, now, &u) || (ufn != NULL && ufn(&u, ctx) != 0)) {
+	    n.skipped++;
+	    continue;
+	}
+	n.users++;
+	n.blocks += block_live(&u.block, now);
+    }
+    for (uint32_t i = 0; i < nc; i++, p += SNAP_CLIENT) {
+	if (!get_client(p, now, &c) || (cfn != NULL && cfn(&c, ctx) != 0)) {
+	    n.skipped++;
+	    continue;
+	}
+	n.clients++;
+	n.blocks += block_live(&c.block, now);
+    }
+    if (out != NULL)
+	*out = n;
+    return SNAPSHOT_OK;
+}
+
+/* read_all - a whole file into memory, bounded */
+static int read_all(const char *path, unsigned char **buf, size_t *len,
+		    char *err, size_t errlen)
+{
+    struct stat sb;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+    *buf = NULL;
+    if (fd < 0)
+	return errno == ENOENT ? SNAPSHOT_ENOENT
+	    : (snap_err(err, errlen, "open %s: %s", path, strerror(errno)),
+	       SNAPSHOT_EIO);
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)
+	|| (uint64_t) sb.st_size > SNAP_MAX_BYTES
+	|| (*buf = malloc((size_t) sb.st_size + 1)) == NULL) {
+	snap_err(err, errlen, "%s: not a regular file of at most %llu bytes",
+		 path, (unsigned long long) SNAP_MAX_BYTES);
+	close(fd);
+	return SNAPSHOT_EIO;
+    }
+    while (got < (size_t) sb.st_size) {
+	ssize_t r = read(fd, *buf + got, (size_t) sb.st_size - got);
+
+	if (r < 0 && errno == EINTR)
+	    continue;
+	if (r <= 0)
+	    break;
+	got += (size_t) r;
+    }
+    close(fd);
+    *len = got;
+    return SNAPSHOT_OK;
+}
+
+/* Where snapshot_restore puts the records. */
+struct restore {
+    STORE *st;
+    uint32_t now;
+};
+
+/* restore_user - snapshot_parse callback: one user into the store */
+static int restore_user(const struct store_user *u, void *arg)
+{
+    const struct restore *r = arg;
+
+    return store_user_restore(r->st, u, r->now) != STORE_OK;
+}
+
+/* restore_client - snapshot_parse callback: one client into the store */
+static int restore_client(const struct store_client *c, void *arg)
+{
+    const struct restore *r = arg;
+
+    return store_client_restore(r->st, c, r->now) != STORE_OK;
+}
+
+/* snapshot_restore - put a snapshot's records back into st */
+int snapshot_restore(STORE *st, const char *path, uint32_t now,
+		     struct snapshot_counts *out, char *err, size_t errlen)
+{
+    struct restore r = { st, now };
+    unsigned char *buf;
+    size_t len = 0;
+    int rc;
+
+    if (out != NULL)
+	memset(out, 0, sizeof(*out));
+    if ((rc = read_all(path, &buf, &len, err, errlen)) != SNAPSHOT_OK)
+	return rc;
+    rc = snapshot_parse(buf, len, now, restore_user, restore_client, &r, out,
+			err, errlen);
+    free(buf);
+    return rc;
+}

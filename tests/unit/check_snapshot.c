@@ -1,0 +1,284 @@
+/*
+ * check_snapshot - unit tests of policy/snapshot.c: a state's blocks,
+ * learned countries and first-seen times written to a snapshot come back
+ * in a fresh state file (what a reboot of the tmpfs needs); a restore
+ * never overrides what the live file already has; damaged, truncated,
+ * foreign and hostile snapshots are refused or their bad records
+ * skipped; the file is replaced whole.
+ *
+ * Each TCase gets a private temporary directory; every test runs forked.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+#include "store.h"
+#include "check_main.h"
+#include "store_test.h"
+
+#define NUSERS	50
+#define SNAP_HDR	32	/* the format's sizes (snapshot.c) */
+#define SNAP_USER	136
+
+/* sname - the n-th test login */
+static const char *sname(int n)
+{
+    static char buf[32];
+
+    snprintf(buf, sizeof(buf), "snap%02d", n);
+    return buf;
+}
+
+/* fill - users with countries, two of them blocked; a blocked client */
+static void fill(STORE *st)
+{
+    struct store_block b = { .until = T0 + DAY, .action = 3,
+	.setby = STORE_BY_ADMIN, .reason = "incident" };
+    struct store_block r = { .until = T0 + HOUR, .action = 2,
+	.setby = STORE_BY_RULE, .rule = 4, .reason = "many-countries" };
+
+    for (int i = 0; i < NUSERS; i++) {
+	struct store_user_obs o = obs_make(sname(i), "192.0.2.7");
+
+	memcpy(o.geo.cc, i % 2 ? "DE" : "FR", 3);
+	o.flags = STORE_OBS_LEARN;
+	ck_assert_int_eq(store_user_update(st, &o, T0 - 9 * DAY
+					   + (uint32_t) i, NULL), STORE_OK);
+	memcpy(o.geo.cc, "IT", 3);
+	ck_assert_int_eq(store_user_update(st, &o, T0 - DAY, NULL), STORE_OK);
+    }
+    ck_assert_int_eq(store_user_block(st, sname(1), &b, T0), STORE_OK);
+    ck_assert_int_eq(store_user_block(st, sname(2), &r, T0), STORE_OK);
+    ck_assert_int_eq(store_client_block(st, &(struct addr) {
+					    .b = {0x20, 0x01, 0x0d, 0xb8, 9}},
+					&b, T0), STORE_OK);
+}
+
+/* check_back - what fill() wrote is in st */
+static void check_back(STORE *st)
+{
+    struct store_client c;
+
+    for (int i = 0; i < NUSERS; i++) {
+	ck_assert_int_eq(store_user_get(st, sname(i), T0, &U), STORE_OK);
+	ck_assert_uint_eq(U.first_seen, T0 - 9 * DAY + (uint32_t) i);
+	ck_assert_str_eq(U.countries[0].cc, i % 2 ? "DE" : "FR");
+	ck_assert_str_eq(U.countries[1].cc, "IT");
+    }
+    ck_assert_int_eq(store_user_get(st, sname(1), T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.block.until, T0 + DAY);
+    ck_assert_int_eq(U.block.setby, STORE_BY_ADMIN);
+    ck_assert_str_eq(U.block.reason, "incident");
+    ck_assert_int_eq(store_user_get(st, sname(2), T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.block.rule, 4);
+    ck_assert_int_eq(store_client_get(st, &(struct addr) {
+					  .b = {0x20, 0x01, 0x0d, 0xb8, 9}},
+				      T0, &c), STORE_OK);
+    ck_assert_uint_eq(c.block.until, T0 + DAY);
+}
+
+/* snap_of - write a snapshot of a filled state; its path */
+static const char *snap_of(const char *name)
+{
+    static char path[160];
+    struct snapshot_counts n;
+    char err[ERRLEN] = "";
+    STORE *st = tnew(name, 1024, 4);
+
+    fill(st);
+    snprintf(path, sizeof(path), "%s.snap", tpath(name));
+    ck_assert_msg(snapshot_write(st, path, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "write: %s", err);
+    ck_assert_uint_eq(n.users, NUSERS);
+    ck_assert_uint_eq(n.clients, 1);
+    ck_assert_uint_eq(n.blocks, 3);
+    store_close(st);
+    return path;
+}
+
+START_TEST(test_round_trip)
+{
+    const char *snap = snap_of("trip");
+    struct snapshot_counts n;
+    char err[ERRLEN] = "";
+    STORE *fresh;
+
+    /* the reboot: the state file is gone */
+    ck_assert_int_eq(unlink(tpath("trip")), 0);
+    fresh = tnew("trip", 1024, 4);
+    ck_assert_int_eq(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err)),
+		     SNAPSHOT_OK);
+    ck_assert_uint_eq(n.users, NUSERS);
+    ck_assert_uint_eq(n.blocks, 3);
+    ck_assert_uint_eq(n.skipped, 0);
+    check_back(fresh);
+    store_close(fresh);
+}
+END_TEST
+
+START_TEST(test_restore_keeps_live)
+{
+    const char *snap = snap_of("live");
+    struct store_block b = { .until = T0 + 2 * DAY, .action = 3,
+	.setby = STORE_BY_ADMIN, .reason = "newer" };
+    char err[ERRLEN] = "";
+    STORE *fresh;
+
+    ck_assert_int_eq(unlink(tpath("live")), 0);
+    fresh = tnew("live", 1024, 4);
+    /* seen again, with a newer block, before the restore */
+    seen(fresh, sname(3), "192.0.2.8", T0);
+    ck_assert_int_eq(store_user_block(fresh, sname(1), &b, T0), STORE_OK);
+    ck_assert_int_eq(snapshot_restore(fresh, snap, T0, NULL, err,
+				      sizeof(err)), SNAPSHOT_OK);
+    ck_assert_int_eq(store_user_get(fresh, sname(1), T0, &U), STORE_OK);
+    ck_assert_str_eq(U.block.reason, "newer");
+    ck_assert_int_eq(store_user_get(fresh, sname(3), T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, T0 - 9 * DAY + 3);	/* earlier wins */
+    ck_assert_uint_eq(U.nips, 1);
+    /* a block that ran out meanwhile does not come back */
+    ck_assert_int_eq(unlink(tpath("live")), 0);
+    store_close(fresh);
+    fresh = tnew("live", 1024, 4);
+    ck_assert_int_eq(snapshot_restore(fresh, snap, T0 + 2 * HOUR, NULL, err,
+				      sizeof(err)), SNAPSHOT_OK);
+    ck_assert_int_eq(store_user_get(fresh, sname(2), T0 + 2 * HOUR, &U),
+		     STORE_OK);
+    ck_assert_uint_eq(U.block.until, 0);
+    store_close(fresh);
+}
+END_TEST
+
+/* slurp - a file's bytes */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    struct stat sb;
+    unsigned char *b;
+    int fd = open(path, O_RDONLY);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &sb), 0);
+    b = malloc((size_t) sb.st_size);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(read(fd, b, (size_t) sb.st_size), sb.st_size);
+    close(fd);
+    *len = (size_t) sb.st_size;
+    return b;
+}
+
+START_TEST(test_damaged)
+{
+    const char *snap = snap_of("bad");
+    struct snapshot_counts n;
+    char err[ERRLEN] = "";
+    unsigned char *b;
+    size_t len;
+
+    b = slurp(snap, &len);
+    /* whole: every record */
+    ck_assert_int_eq(snapshot_parse(b, len, T0, NULL, NULL, NULL, &n, err,
+				    sizeof(err)), SNAPSHOT_OK);
+    ck_assert_uint_eq(n.users, NUSERS);
+    /* one bit flipped anywhere: refused */
+    for (size_t off = 0; off < len; off += 97) {
+	b[off] ^= 0x10;
+	ck_assert_int_eq(snapshot_parse(b, len, T0, NULL, NULL, NULL, &n, err,
+					sizeof(err)), SNAPSHOT_EFORMAT);
+	b[off] ^= 0x10;
+    }
+    /* cut short, or longer */
+    ck_assert_int_eq(snapshot_parse(b, len - 1, T0, NULL, NULL, NULL, &n, err,
+				    sizeof(err)), SNAPSHOT_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err, "counts"));
+    ck_assert_int_eq(snapshot_parse(b, 10, T0, NULL, NULL, NULL, &n, err,
+				    sizeof(err)), SNAPSHOT_EFORMAT);
+    free(b);
+    ck_assert_int_eq(snapshot_restore(NULL, tpath("none"), T0, &n, err,
+				      sizeof(err)), SNAPSHOT_ENOENT);
+}
+END_TEST
+
+/* fix_sum - recompute the FNV-1a trailer after editing a snapshot */
+static void fix_sum(unsigned char *b, size_t len)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+
+    for (size_t i = 0; i < len - 8; i++)
+	h = (h ^ b[i]) * UINT64_C(1099511628211);
+    for (int i = 0; i < 8; i++)
+	b[len - 8 + (size_t) i] = (unsigned char) (h >> (8 * i));
+}
+
+START_TEST(test_hostile_records)
+{
+    const char *snap = snap_of("hostile");
+    struct snapshot_counts n;
+    char err[ERRLEN] = "";
+    unsigned char *b, *u;
+    size_t len;
+
+    b = slurp(snap, &len);
+    u = b + SNAP_HDR;
+    u[3] = '\n';		/* a control byte in a login */
+    u += SNAP_USER;
+    memset(u, 'x', STORE_LOGIN_MAX);	/* no NUL */
+    u += SNAP_USER;
+    u[STORE_LOGIN_MAX + 8 + 5] = 7;	/* block set by nobody known */
+    u += SNAP_USER;
+    u[STORE_LOGIN_MAX + 8 + 32] = 'd';	/* a country in lower case */
+    fix_sum(b, len);
+    ck_assert_int_eq(snapshot_parse(b, len, T0, NULL, NULL, NULL, &n, err,
+				    sizeof(err)), SNAPSHOT_OK);
+    ck_assert_uint_eq(n.skipped, 4);
+    ck_assert_uint_eq(n.users, NUSERS - 4);
+    free(b);
+}
+END_TEST
+
+START_TEST(test_replace_whole)
+{
+    const char *snap = snap_of("whole");
+    struct snapshot_counts n;
+    char err[ERRLEN] = "";
+    struct stat before, after;
+    STORE *st = tnew("whole", 1024, 4);
+
+    ck_assert_int_eq(stat(snap, &before), 0);
+    ck_assert_int_eq(snapshot_write(st, snap, T0, &n, err, sizeof(err)),
+		     SNAPSHOT_OK);
+    ck_assert_int_eq(stat(snap, &after), 0);
+    ck_assert_uint_ne(before.st_ino, after.st_ino);	/* renamed in */
+    ck_assert_uint_eq(after.st_mode & 0777, 0600);
+    /* a directory that is not there: an error, nothing left behind */
+    ck_assert_int_eq(snapshot_write(st, tpath("no/such/dir/snap"), T0, &n,
+				    err, sizeof(err)), SNAPSHOT_EIO);
+    store_close(st);
+}
+END_TEST
+
+/* snapshot_suite - save, restore, refuse */
+static Suite *snapshot_suite(void)
+{
+    Suite *s = suite_create("snapshot");
+    TCase *tc = tcase_create("snapshot");
+
+    tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_restore_keeps_live);
+    tcase_add_test(tc, test_damaged);
+    tcase_add_test(tc, test_hostile_records);
+    tcase_add_test(tc, test_replace_whole);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return check_run(snapshot_suite());
+}
