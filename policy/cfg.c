@@ -256,6 +256,33 @@ struct cfg *cfg_load(const char *file, char *err, size_t errlen)
     return c;
 }
 
+#define RULE_ID_BASIS UINT32_C(2166136261)	/* FNV-1a 32 */
+#define RULE_ID_PRIME UINT32_C(16777619)
+
+/* cfg_rule_id - FNV-1a of a rule's name: fixed across builds and hosts */
+uint32_t cfg_rule_id(const char *name)
+{
+    uint32_t h = RULE_ID_BASIS;
+
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+	h = (h ^ *p) * RULE_ID_PRIME;
+    return h;
+}
+
+/* cfg_rule_by_id - a block's rule by identity and kept name, or -1 */
+int cfg_rule_by_id(const struct cfg *c, uint32_t id, const char *cut_name)
+{
+    size_t i, n = cut_name != NULL ? strlen(cut_name) : 0;
+
+    for (i = 0; c != NULL && i < c->policy.nrules; i++) {
+	const char *name = c->policy.rules[i].name;
+
+	if (name && cfg_rule_id(name) == id && strncmp(name, cut_name, n) == 0)
+	    return (int) i;
+    }
+    return -1;
+}
+
 /* cfg_rule_index - index of a rule by name, or -1 */
 int cfg_rule_index(const struct cfg *c, const char *name)
 {

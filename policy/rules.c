@@ -177,25 +177,32 @@ static void raise_action(struct rules_verdict *v, enum cfg_action a, int rule,
     v->reason[n] = 0;
 }
 
-/* block_in_force - apply a block of the user or the client */
-static void block_in_force(const struct store_block *b, const char *who,
-			   uint32_t now, struct rules_verdict *v)
+/* block_in_force - apply a block of the user or the client; a would-be
+ * block of dry run only while dry run lasts. A rule's block names its
+ * rule by identity: found by that in this configuration, or unnamed. */
+static void block_in_force(const struct cfg *cfg, const struct store_block *b,
+			   const char *who, uint32_t now, struct rules_verdict *v)
 {
-    char reason[RULES_REASON_MAX], left[16];
+    char reason[RULES_REASON_MAX], left[16], kept[STORE_REASON_MAX];
+    int rule = -1;
 
-    if (b->until <= now)
+    if (b->until <= now || ((b->flags & STORE_BLOCK_WOULD) && !cfg->milter.dry_run))
 	return;
+    memcpy(kept, b->reason, sizeof(kept));	/* a copy: NUL-ended */
+    if (b->setby == STORE_BY_RULE)
+	rule = cfg_rule_by_id(cfg, b->rule_id, kept);
     rules_format_duration(b->until - now, left, sizeof(left));
-    snprintf(reason, sizeof(reason), "%s blocked for %s more by %s: %s", who,
-	     left, b->setby == STORE_BY_ADMIN ? "admin" : "rule", b->reason);
-    raise_action(v, (enum cfg_action) b->action, b->setby == STORE_BY_RULE
-		 ? (int) b->rule : -1, true, reason);
+    snprintf(reason, sizeof(reason), "%s %s for %s more by %s: %s", who,
+	     b->flags & STORE_BLOCK_WOULD ? "would be blocked" : "blocked",
+	     left, b->setby == STORE_BY_ADMIN ? "admin" : "rule",
+	     rule >= 0 ? cfg->policy.rules[rule].name : kept);
+    raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
 /* record - store this phase's observation and copy the state out */
 static int record(const struct rules_facts *f, STORE *st, uint32_t now,
-		  const struct rules_verdict *v, struct store_user *u,
-		  struct store_client *c, bool *have_user)
+		  const struct rules_verdict *v, bool dry_run,
+		  struct store_user *u, struct store_client *c, bool *have_user)
 {
     enum rules_class cls = v->cls;
     struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, 0, f->qid,
@@ -210,8 +217,9 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
 	uo.rcpts = co.rcpts = f->rcpts;
 	uo.bytes = co.bytes = f->bytes;
 	uo.flags = co.flags = STORE_OBS_COUNT_ONLY;
-	/* Only a message let through teaches the login its country. */
-	if (v->action <= CFG_ACTION_TAG && !v->from_block)
+	/* Only a message let through teaches the login its country; in
+	 * dry run every message is let through. */
+	if ((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
 	    uo.flags |= STORE_OBS_LEARN;
 	u = NULL, c = NULL;	/* judged from the MAIL copy: no copy-out */
     }
@@ -222,11 +230,18 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
 }
 
 /* block_holds - must a block in force stay? An admin's stays until it
- * expires or is lifted; a rule's block is only ever extended. */
+ * expires or is lifted; a rule's block is only ever extended. A real
+ * block replaces a would-be one; dry run never touches a real one. */
 static bool block_holds(const struct store_block *b, uint32_t until,
-			uint32_t now)
+			uint32_t now, bool dry_run)
 {
-    return b->until > now && (b->setby == STORE_BY_ADMIN || b->until >= until);
+    bool would = (b->flags & STORE_BLOCK_WOULD) != 0;
+
+    if (b->until <= now || (would && !dry_run))
+	return false;
+    if (dry_run && !would)
+	return true;
+    return b->setby == STORE_BY_ADMIN || b->until >= until;
 }
 
 /* fire - a rule exceeded its limit: raise the verdict, maybe block; held
@@ -248,13 +263,15 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	snprintf(reason, sizeof(reason), "%s (limit %llu)", ev,
 		 (unsigned long long) limit);
     raise_action(v, r->action, (int) i, false, reason);
-    if (r->block_for_s == 0 || block_holds(&held[on], now + r->block_for_s, now))
+    if (r->block_for_s == 0 || block_holds(&held[on], now + r->block_for_s,
+					   now, cfg->milter.dry_run))
 	return;
     memset(&b, 0, sizeof(b));
     b.until = now + r->block_for_s;
     b.action = (uint8_t) r->action;
     b.setby = STORE_BY_RULE;
-    b.rule = (uint16_t) i;
+    b.flags = cfg->milter.dry_run ? STORE_BLOCK_WOULD : 0;
+    b.rule_id = cfg_rule_id(r->name);
     snprintf(b.reason, sizeof(b.reason), "%s", r->name);
     if ((on == HELD_USER ? store_user_block(st, f->login, &b, now)
 	 : store_client_block(st, &f->client, &b, now)) == STORE_OK) {
@@ -327,7 +344,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
      * stores its counts, without a copy). */
     memset(&mc, 0, sizeof(mc));
     if (f->phase != RULES_PHASE_RCPT) {
-	if ((s = record(f, st, now, v, &u, &c, &have_user)) != STORE_OK) {
+	if ((s = record(f, st, now, v, cfg->milter.dry_run, &u, &c,
+			&have_user)) != STORE_OK) {
 	    v->status = s;
 	    raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
 	    return s;
@@ -341,8 +359,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if ((v->whitelisted = whitelisted(cfg, f)))
 	return STORE_OK;
     if (f->phase == RULES_PHASE_MAIL) {
-	block_in_force(&v->user_block, "login", now, v);
-	block_in_force(&v->client_block, "client", now, v);
+	block_in_force(cfg, &v->user_block, "login", now, v);
+	block_in_force(cfg, &v->client_block, "client", now, v);
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.win = v->cls == RULES_CLASS_AUTHENTICATED ? &v->user_win : &v->client_win;
