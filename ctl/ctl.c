@@ -51,6 +51,8 @@ static const struct optdef optdefs[] = {
     {"compare", CTL_OPT_COMPARE, true}, {"from", CTL_OPT_FROM, true},
     {"to", CTL_OPT_TO, true}, {"verdicts", CTL_OPT_VERDICTS, false},
     {"html", CTL_OPT_HTML, true},
+    {"all", CTL_OPT_ALL, false}, {"rule", CTL_OPT_RULE, true},
+    {"by", CTL_OPT_BY, true},
 };
 
 struct cmddef {
@@ -69,7 +71,8 @@ static const struct cmddef cmds[] = {
     {"show", cmd_show, OPT_BIT(CTL_OPT_WINDOW), 1, 1, NEED_CFG | NEED_STATE},
     {"block", cmd_block, OPT_BIT(CTL_OPT_FOR) | OPT_BIT(CTL_OPT_REASON)
      | OPT_BIT(CTL_OPT_ACTION), 1, 1, NEED_CFG | NEED_STATE | NEED_RW},
-    {"unblock", cmd_unblock, 0, 1, 1, NEED_CFG | NEED_STATE | NEED_RW},
+    {"unblock", cmd_unblock, OPT_BIT(CTL_OPT_ALL) | OPT_BIT(CTL_OPT_RULE)
+     | OPT_BIT(CTL_OPT_BY), 0, 1, NEED_CFG | NEED_STATE | NEED_RW},
     {"reset", cmd_reset, 0, 1, 1, NEED_CFG | NEED_STATE | NEED_RW},
     {"stats", cmd_stats, OPT_BIT(CTL_OPT_PROMETHEUS), 0, 0,
      NEED_CFG | NEED_STATE},
@@ -91,6 +94,7 @@ static const char usage_text[] =
     "  block USER|IP [--for DUR] [--reason TEXT]\n"
     "        [--action quarantine|tempfail|reject]   (default: 1h, reject)\n"
     "  unblock USER|IP\n"
+    "  unblock --all [--rule NAME] [--by rule|admin]\n"
     "  reset USER|IP\n"
     "  stats [--prometheus]\n"
     "  quarantine [-C DIR] [--mta postfix|sendmail] list [--limit N]\n"
@@ -201,11 +205,32 @@ static const char *action_name(uint8_t a)
     return a < CFG_ACTION_COUNT ? cfg_action_name((enum cfg_action) a) : "?";
 }
 
-/* ctl_block_text - "reject 58m admin" or "tempfail 1h rule NAME"; "-" */
+/* block_rule - the name of the rule that set a block, printable: the
+ * configured rule of the block's identity, else the name the block kept
+ * (cut to its room), marked with '?' */
+static const char *block_rule(const struct ctl *c, const struct store_block *b,
+			      char *buf, size_t len)
+{
+    char kept[STORE_REASON_MAX + 1];
+    int r;
+
+    memcpy(kept, b->reason, sizeof(b->reason));
+    kept[sizeof(b->reason)] = '\0';
+    if ((r = cfg_rule_by_id(c->cfg, b->rule_id, kept)) >= 0)
+	return c->cfg->policy.rules[r].name;
+    text_clean(kept, strlen(kept), buf, len > 1 ? len - 1 : len);
+    strncat(buf, "?", len - strlen(buf) - 1);
+    return buf;
+}
+
+/* ctl_block_text - "reject 58m admin", "tempfail 1h rule NAME", "would
+ * tempfail 1h rule NAME (dry run)" for a would-be block; "-" */
 void ctl_block_text(const struct ctl *c, const struct store_block *b,
 		    char *buf, size_t len)
 {
-    char left[TEXT_AGE_MAX], rb[CFG_NAME_MAX + 8];
+    char left[TEXT_AGE_MAX], rb[LOG_VALUE_MAX + 1];
+    const char *would = b->flags & STORE_BLOCK_WOULD ? "would " : "";
+    const char *dry = b->flags & STORE_BLOCK_WOULD ? " (dry run)" : "";
 
     if (b->until == 0) {
 	snprintf(buf, len, "-");
@@ -213,19 +238,21 @@ void ctl_block_text(const struct ctl *c, const struct store_block *b,
     }
     text_left(c->now, b->until, left, sizeof(left));
     if (b->setby == STORE_BY_RULE)
-	snprintf(buf, len, "%s %s rule %s", action_name(b->action), left,
-		 ctl_rule_name(c, b->rule, rb, sizeof(rb)));
+	snprintf(buf, len, "%s%s %s rule %s%s", would, action_name(b->action),
+		 left, block_rule(c, b, rb, sizeof(rb)), dry);
     else if (b->setby == STORE_BY_ADMIN)
-	snprintf(buf, len, "%s %s admin", action_name(b->action), left);
+	snprintf(buf, len, "%s%s %s admin%s", would, action_name(b->action),
+		 left, dry);
     else
-	snprintf(buf, len, "%s %s", action_name(b->action), left);
+	snprintf(buf, len, "%s%s %s%s", would, action_name(b->action), left,
+		 dry);
 }
 
 /* ctl_block_json - "key": null, or the block as an object */
 void ctl_block_json(const struct ctl *c, struct json *j, const char *key,
 		    const struct store_block *b)
 {
-    char rb[CFG_NAME_MAX + 8];
+    char rb[LOG_VALUE_MAX + 1];
 
     json_key(j, key);
     if (b->until == 0) {
@@ -238,9 +265,10 @@ void ctl_block_json(const struct ctl *c, struct json *j, const char *key,
     json_kstr(j, "action", action_name(b->action));
     json_kstr(j, "set_by", b->setby == STORE_BY_RULE ? "rule"
 	      : b->setby == STORE_BY_ADMIN ? "admin" : "unknown");
+    json_kbool(j, "would_be", (b->flags & STORE_BLOCK_WOULD) != 0);
     json_key(j, "rule");
     if (b->setby == STORE_BY_RULE)
-	json_str(j, ctl_rule_name(c, b->rule, rb, sizeof(rb)));
+	json_str(j, block_rule(c, b, rb, sizeof(rb)));
     else
 	json_null(j);
     json_kstr(j, "reason", b->reason);
