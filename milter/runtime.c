@@ -19,8 +19,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "preflight.h"
 #include "roguelist.h"
 #include "runtime.h"
+
+#define RT_DEAD_MAX 512		/* names of the rules GeoIP leaves dead */
 
 struct rogue_set {
     unsigned refs;
@@ -145,8 +148,13 @@ int rt_load(const char *file, struct runtime **out, char *err, size_t errlen)
     gp.asn_db = rt->cfg->geoip.asn_db;
     if (geo_open(&gp, &rt->geo, &missing, err, errlen) != GEO_OK)
 	goto fail;
-    if (missing)
-	log_msg(LOG_WARNING, "geoip: %s; metrics that need it are off", err);
+    if (missing) {
+	char dead[RT_DEAD_MAX];
+
+	preflight_dead_rules(rt->cfg, geo_caps(rt->geo), dead, sizeof(dead));
+	log_msg(LOG_WARNING, "%s; rules that will never fire: %s", err,
+		dead[0] ? dead : "none");
+    }
     if (open_state(rt->cfg, &rt->st, err, errlen) != 0
 	|| open_collector(rt, err, errlen) != 0)
 	goto fail;

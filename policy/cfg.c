@@ -11,11 +11,15 @@
  * Contract: cfg_load returns NULL on any error; the struct it returns is
  * owned by the caller and freed with cfg_free. Nothing is logged here.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfg_impl.h"
 
@@ -220,6 +224,29 @@ void cfg_bind_group(struct cfg_ctx *x, const config_setting_t *grp,
     }
 }
 
+/* cfg_readable - can the file be read? Why not, in err (libconfig only
+ * says "file I/O error") */
+static int cfg_readable(const char *file, char *err, size_t errlen)
+{
+    struct stat sb;
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO: no wait */
+
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+	snprintf(err, errlen, "%s: cannot read the configuration file: %s",
+		 file, strerror(errno));
+	if (fd >= 0)
+	    close(fd);
+	return -1;
+    }
+    close(fd);
+    if (!S_ISREG(sb.st_mode)) {
+	snprintf(err, errlen, "%s: cannot read the configuration file: not"
+		 " a regular file", file);
+	return -1;
+    }
+    return 0;
+}
+
 /* cfg_load - read, bind and check one configuration file */
 struct cfg *cfg_load(const char *file, char *err, size_t errlen)
 {
@@ -230,6 +257,8 @@ struct cfg *cfg_load(const char *file, char *err, size_t errlen)
     if (errlen > 0)
 	err[0] = 0;
     config_init(&lc);
+    if (cfg_readable(file, err, errlen) != 0)
+	goto out;
     if (config_read_file(&lc, file) != CONFIG_TRUE) {
 	if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
 	    snprintf(err, errlen, "%s: cannot read the configuration file", file);
