@@ -152,8 +152,11 @@ int rt_load(const char *file, struct runtime **out, char *err, size_t errlen)
 	char dead[RT_DEAD_MAX];
 
 	preflight_dead_rules(rt->cfg, geo_caps(rt->geo), dead, sizeof(dead));
-	log_msg(LOG_WARNING, "%s; rules that will never fire: %s", err,
-		dead[0] ? dead : "none");
+	if (dead[0] != '\0')
+	    log_msg(LOG_WARNING, "%s; rules that will never fire: %s", err,
+		    dead);
+	else
+	    log_msg(LOG_WARNING, "%s; no configured rule needs it", err);
     }
     if (open_state(rt->cfg, &rt->st, err, errlen) != 0
 	|| open_collector(rt, err, errlen) != 0)
