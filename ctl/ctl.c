@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "json.h"
 #include "log.h"
+#include "mta.h"
 #include "text.h"
 
 #define NEED_CFG 1u		/* load the configuration */
@@ -97,17 +98,18 @@ static const char usage_text[] =
     "  unblock --all [--rule NAME] [--by rule|admin]\n"
     "  reset USER|IP\n"
     "  stats [--prometheus]\n"
-    "  quarantine [-C DIR] [--mta postfix|sendmail] list [--limit N]\n"
-    "  quarantine [-C DIR] [--mta postfix|sendmail] show|release|delete ID\n"
-    "  contain USER [--scan] [-C DIR] [--mta postfix|sendmail]\n"
+    "  quarantine [-C PATH] [--mta postfix|sendmail] list [--limit N]\n"
+    "  quarantine [-C PATH] [--mta postfix|sendmail] show|release|delete ID\n"
+    "  contain USER [--scan] [-C PATH] [--mta postfix|sendmail]\n"
     "  replay [--compare FILE2] [--from TIME] [--to TIME] [--limit N]\n"
     "         [--html FILE] [--verdicts] LOG...      (\"-\": standard input)\n"
     "options:\n"
     "  -c FILE   configuration (default " CFG_DEFAULT_FILE ")\n"
     "  --config FILE   the same\n"
     "  --json    one JSON document on standard output\n"
-    "  -C DIR    the MTA's configuration directory (a non-default"
-    " instance)\n"
+    "  -C PATH   the MTA's configuration: Postfix's directory (a non-default\n"
+    "            instance), Sendmail's .cf file (default " MTA_SM_CF_DEFAULT
+    ")\n"
     "  -V        version;  -h  this help;  --  end of options\n"
     "exit: 0 ok, 1 not found, 2 usage, 69 state or MTA tools unavailable,\n"
     "      78 bad configuration\n";
@@ -341,7 +343,7 @@ static int long_opt(struct ctl *c, int argc, char **argv, int *i,
     return 0;
 }
 
-/* short_opt - "-c FILE", "-cFILE", "-C DIR", "-V", "-h" */
+/* short_opt - "-c FILE", "-cFILE", "-C PATH", "-V", "-h" */
 static int short_opt(struct ctl *c, int argc, char **argv, int *i,
 		     enum early *early)
 {
@@ -451,6 +453,28 @@ static int become_owner(struct ctl *c, const char *path)
     return CTL_EXIT_OK;
 }
 
+/* check_mta_conf - -C names what the chosen MTA's tools take: Postfix a
+ * configuration directory, Sendmail its .cf file (a path that does not
+ * exist is left for the tool to report) */
+static int check_mta_conf(struct ctl *c)
+{
+    char clean[LOG_VALUE_MAX + 1];
+    struct stat sb;
+
+    if (c->mta_dir == NULL || stat(c->mta_dir, &sb) != 0)
+	return 0;
+    text_clean(c->mta_dir, strlen(c->mta_dir), clean, sizeof(clean));
+    if (c->mta == CTL_MTA_SENDMAIL && S_ISDIR(sb.st_mode))
+	return ctl_usage_error(c, "-C %s: with --mta sendmail, -C names the"
+			       " .cf file (as sendmail -C), not a directory",
+			       clean);
+    if (c->mta == CTL_MTA_POSTFIX && !S_ISDIR(sb.st_mode))
+	return ctl_usage_error(c, "-C %s: with Postfix, -C names the"
+			       " configuration directory (as postqueue -c)",
+			       clean);
+    return 0;
+}
+
 /* setup - the configuration and the state, as the command needs them */
 static int setup(struct ctl *c, unsigned need)
 {
@@ -511,7 +535,7 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err, uint32_t now)
     }
     if (c.cmd == NULL)
 	return ctl_usage_error(&c, "no command given");
-    if ((rc = check_cmd(&c, &d)) != 0)
+    if ((rc = check_cmd(&c, &d)) != 0 || (rc = check_mta_conf(&c)) != 0)
 	return rc;
     if ((rc = setup(&c, d->need)) == CTL_EXIT_OK)
 	rc = d->fn(&c);

@@ -59,7 +59,8 @@ struct ctl {
     const char *cfg_file;
     bool json;
     enum ctl_mta mta;
-    const char *mta_dir;	/* -C: the MTA's configuration directory */
+    const char *mta_dir;	/* -C: Postfix's configuration directory, or
+				 * Sendmail's .cf file */
     const char *cmd;
     const char *args[CTL_ARGS_MAX];
     int nargs;
