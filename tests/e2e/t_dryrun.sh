@@ -29,6 +29,8 @@ e2e_assert_true "dry run: the block is shown as a would-be block" \
     eval 'rg_ctl show usr1 | grep -Eq "^block .*would tempfail .* rule many-countries \(dry run\)"'
 e2e_assert_true "dry run: the would-be block is in force for nobody (stats)" \
     eval 'rg_ctl stats --prometheus | grep -q "^relayguard_blocked{kind=\"user\"} 0$"'
+e2e_assert_true "dry run: no block counted as set (stats)" \
+    eval 'rg_ctl stats --prometheus | grep -q "^relayguard_blocks_set_total 0$"'
 
 # Dry run off, and the limit raised the way an admin tunes after the
 # first week: only the block could refuse the login's next message.
