@@ -33,10 +33,13 @@
 #define SM_QDIR_OPT "QueueDirectory="
 #define SM_AUTH_MACRO "${auth_authen}"
 
-/* read_bounded - at most max bytes of a file, NUL-ended; NULL on error */
-static char *read_bounded(const char *path, size_t max, size_t *len)
+/* read_bounded - at most max bytes of a regular file, NUL-ended; NULL
+ * on error. A queue file is opened with O_NOFOLLOW: a link planted in the
+ * queue directory is not followed. */
+static char *read_bounded(const char *path, size_t max, int oflags,
+			  size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | oflags);
     struct stat sb;
     char *buf = NULL;
     ssize_t n;
@@ -256,7 +259,7 @@ int mta_sendmail_read_qf(const char *cf_path, struct mta_msg *m, char *err,
 	snprintf(err, errlen, "bad queue id");
 	return MTA_EPARSE;
     }
-    if ((text = read_bounded(cf_path, SM_CF_MAX, &len)) == NULL) {
+    if ((text = read_bounded(cf_path, SM_CF_MAX, 0, &len)) == NULL) {
 	snprintf(err, errlen, "%s: %s", cf_path, strerror(errno));
 	return MTA_ETOOL;
     }
@@ -266,7 +269,7 @@ int mta_sendmail_read_qf(const char *cf_path, struct mta_msg *m, char *err,
 	snprintf(err, errlen, "%s: no queue file in %s", m->id, qdir);
 	return MTA_ETOOL;
     }
-    if ((text = read_bounded(path, SM_QF_MAX, &len)) == NULL) {
+    if ((text = read_bounded(path, SM_QF_MAX, O_NOFOLLOW, &len)) == NULL) {
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	return MTA_ETOOL;
     }
