@@ -206,6 +206,7 @@ START_TEST(test_would_block_shown)
     ck_assert_int_eq(would_be(jread_get(v, "block")), 0);
     jread_free(v);
     ck_assert_int_eq(run("-c", conf, "users", "--limit", "0", NULL), 0);
+    ck_assert(lines_fit(out, 80));
     ck_assert_ptr_nonnull(strstr(line_of(out, "erin"), "would"));
     ck_assert_ptr_null(strstr(line_of(out, "carol"), "would"));
     /* not in force: the stats do not count it */
