@@ -243,6 +243,7 @@ static void reload(const char *file)
 	log_msg(LOG_WARNING, "milter.socket changed: takes effect at restart");
     rt_release(old);
     rt_install(fresh);
+    log_set_facility(fresh->cfg->milter.syslog_facility);
     store_counter_add(fresh->st, STATS_RELOADS, 1);
     log_msg(LOG_NOTICE, "reloaded %s (%zu rules)", file, fresh->cfg->policy.nrules);
 }

@@ -43,6 +43,7 @@ static const char *const prio_names[] = {
 };
 
 static enum log_dest log_dest = LOG_DEST_SYSLOG;
+static int log_fac = LOG_MAIL;
 static int log_max_prio = LOG_INFO;
 const char *log_syslog_socket = "/dev/log";
 static char log_ident[32] = "relayguard";
@@ -107,10 +108,28 @@ void log_open(const char *ident, int facility, int to_stderr)
     if (to_stderr && log_journal_stream(getenv("JOURNAL_STREAM"),
 					STDERR_FILENO))
 	log_dest = have_syslog() ? LOG_DEST_SYSLOG : LOG_DEST_JOURNAL;
+    log_fac = facility;
     if (log_dest == LOG_DEST_SYSLOG) {
 	closelog();
 	openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
     }
+}
+
+/* log_set_facility - a reload's syslog_facility; the ident stays, and
+ * glibc's openlog is safe beside other threads' syslog calls */
+void log_set_facility(int facility)
+{
+    if (facility == log_fac)
+	return;
+    log_fac = facility;
+    if (log_dest == LOG_DEST_SYSLOG)
+	openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+/* log_facility - the facility lines go out with */
+int log_facility(void)
+{
+    return log_fac;
 }
 
 /* log_destination - where the lines go */

@@ -29,6 +29,9 @@ struct log_line {
 };
 
 void log_open(const char *ident, int facility, int to_stderr);
+/* After a reload: the configured facility from now on. */
+void log_set_facility(int facility);
+int log_facility(void);
 
 /* Where log_open sent the lines. */
 enum log_dest { LOG_DEST_SYSLOG, LOG_DEST_STDERR, LOG_DEST_JOURNAL };

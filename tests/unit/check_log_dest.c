@@ -162,6 +162,9 @@ START_TEST(test_journal_with_syslog)
     ck_assert_int_eq(log_destination(), LOG_DEST_SYSLOG);
     log_msg(LOG_WARNING, "to syslog");
     ck_assert_str_eq(written(), "");
+    ck_assert_int_eq(log_facility(), LOG_LOCAL3);
+    log_set_facility(LOG_MAIL);	/* a reload that changed it */
+    ck_assert_int_eq(log_facility(), LOG_MAIL);
     close(s);
     unlink(sock);
 }
