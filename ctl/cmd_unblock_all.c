@@ -172,8 +172,9 @@ static void name_of(const struct found *x, char *buf, size_t len)
     text_clean(raw, strlen(raw), buf, len);
 }
 
-/* one - lift one block and say so; 1 if lifted, 0 if left */
-static int one(struct ctl *c, struct json *j, const struct found *x, int *rc)
+/* lift_one - lift one block and say so; 1 if lifted, 0 if left */
+static int lift_one(struct ctl *c, struct json *j, const struct found *x,
+		    int *rc)
 {
     char who[LOG_VALUE_MAX + 1], line[256], a[ADDR_STRLEN];
     int s = lift(c, x);
@@ -224,9 +225,14 @@ int cmd_unblock_all(struct ctl *c)
 	json_key(&j, "unblocked");
 	json_arr(&j);
     }
-    for (size_t i = 0; i < w.n && rc == 0; i++)
-	if (one(c, c->json ? &j : NULL, &w.v[i], &rc))
-	    w.v[i].is_ip ? addrs++ : users++;
+    for (size_t i = 0; i < w.n && rc == 0; i++) {
+	if (!lift_one(c, c->json ? &j : NULL, &w.v[i], &rc))
+	    continue;
+	if (w.v[i].is_ip)
+	    addrs++;
+	else
+	    users++;
+    }
     if (c->json) {
 	json_arr_end(&j);
 	json_kuint(&j, "users", users);
