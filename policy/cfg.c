@@ -12,14 +12,12 @@
  * owned by the caller and freed with cfg_free. Nothing is logged here.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cfg_impl.h"
 
@@ -224,27 +222,18 @@ void cfg_bind_group(struct cfg_ctx *x, const config_setting_t *grp,
     }
 }
 
-/* cfg_readable - can the file be read? Why not, in err (libconfig only
- * says "file I/O error") */
-static int cfg_readable(const char *file, char *err, size_t errlen)
+/* cfg_io_why - why a file libconfig could not read ("file I/O error"
+ * is all it says): what stat says of it, a directory, or the errno of
+ * its fopen. Nothing is opened here: a FIFO is read by libconfig alone. */
+static const char *cfg_io_why(const char *file, int open_errno)
 {
     struct stat sb;
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO: no wait */
 
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-	snprintf(err, errlen, "%s: cannot read the configuration file: %s",
-		 file, strerror(errno));
-	if (fd >= 0)
-	    close(fd);
-	return -1;
-    }
-    close(fd);
-    if (!S_ISREG(sb.st_mode)) {
-	snprintf(err, errlen, "%s: cannot read the configuration file: not"
-		 " a regular file", file);
-	return -1;
-    }
-    return 0;
+    if (stat(file, &sb) != 0)
+	return strerror(errno);
+    if (S_ISDIR(sb.st_mode))
+	return "it is a directory";
+    return strerror(open_errno ? open_errno : EIO);
 }
 
 /* cfg_load - read, bind and check one configuration file */
@@ -257,11 +246,11 @@ struct cfg *cfg_load(const char *file, char *err, size_t errlen)
     if (errlen > 0)
 	err[0] = 0;
     config_init(&lc);
-    if (cfg_readable(file, err, errlen) != 0)
-	goto out;
+    errno = 0;
     if (config_read_file(&lc, file) != CONFIG_TRUE) {
 	if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-	    snprintf(err, errlen, "%s: cannot read the configuration file", file);
+	    snprintf(err, errlen, "%s: cannot read the configuration file: %s",
+		     file, cfg_io_why(file, errno));
 	else
 	    snprintf(err, errlen, "%s:%d: syntax error: %s",
 		     config_error_file(&lc) ? config_error_file(&lc) : file,

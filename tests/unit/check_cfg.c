@@ -314,7 +314,7 @@ START_TEST(test_missing_file)
     ck_assert_ptr_nonnull(strstr(out, "No such file or directory"));
     ck_assert_ptr_null(cfg_load("/tmp", err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "/tmp: cannot read the configuration"
-				 " file: not a regular file"));
+				 " file: it is a directory"));
 }
 END_TEST
 
