@@ -8,7 +8,10 @@
  * admin" so the milter's log says who decided; it takes effect at the
  * milter's next lookup of that login or address (MAIL FROM). block
  * creates an entry the state did not have (a login can be blocked before
- * it is ever seen); unblock and reset exit 1 for an unknown one.
+ * it is ever seen, with a warning: a misspelt login blocks nobody);
+ * unblock and reset exit 1 for an unknown one. A network (CIDR) is
+ * refused: the state keeps single addresses, and the text would
+ * otherwise become a login nobody has.
  */
 #include <string.h>
 
@@ -32,8 +35,14 @@ struct target {
 /* target_of - decide login or address; normalise the login */
 static int target_of(struct ctl *c, const char *arg, struct target *t)
 {
+    struct cidr net;
+
     memset(t, 0, sizeof(*t));
     t->arg = arg;
+    if (strchr(arg, '/') != NULL && addr_cidr_parse(arg, &net, NULL, 0) == 0)
+	return ctl_usage_error(c, "%s: %.*s is a network; name one login or"
+			       " address (the state keeps no networks)",
+			       c->cmd, ADDR_STRLEN + 4, arg);
     if (addr_parse(arg, &t->ip) == 0) {
 	t->is_ip = 1;
 	t->kind = "address";
@@ -167,6 +176,14 @@ int cmd_block(struct ctl *c)
     if ((rc = target_of(c, c->args[0], &t)) != 0
 	|| (rc = block_of(c, &b)) != 0)
 	return rc;
+    if (!t.is_ip && target_block(c, &t, &now_b) == STORE_NOTFOUND) {
+	char clean[LOG_VALUE_MAX + 1];
+
+	what(&t, w, sizeof(w));
+	text_clean(w, strlen(w), clean, sizeof(clean));
+	ctl_error(c, 0, "warning: %s was never seen; blocked in advance"
+		  " (is the login spelt as the MTA logs it?)", clean);
+    }
     rc = t.is_ip ? store_client_block(c->st, &t.ip, &b, c->now)
 	: store_user_block(c->st, t.arg, &b, c->now);
     if (rc == STORE_OK)
@@ -176,7 +193,7 @@ int cmd_block(struct ctl *c)
     return report(c, "blocked", &t, &now_b, 1);
 }
 
-/* cmd_unblock - unblock USER|IP */
+/* cmd_unblock - unblock USER|IP, or --all (cmd_unblock_all.c) */
 int cmd_unblock(struct ctl *c)
 {
     struct store_block b;
@@ -184,6 +201,12 @@ int cmd_unblock(struct ctl *c)
     char w[STORE_LOGIN_MAX + ADDR_STRLEN + 16];
     int rc, was;
 
+    if (c->opt[CTL_OPT_ALL] != NULL)
+	return cmd_unblock_all(c);
+    if (c->opt[CTL_OPT_RULE] != NULL || c->opt[CTL_OPT_BY] != NULL)
+	return ctl_usage_error(c, "unblock: --rule and --by go with --all");
+    if (c->nargs != 1)
+	return ctl_usage_error(c, "unblock: name a USER or IP, or give --all");
     if ((rc = target_of(c, c->args[0], &t)) != 0)
 	return rc;
     if ((rc = target_block(c, &t, &b)) == STORE_OK)

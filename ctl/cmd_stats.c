@@ -70,14 +70,16 @@ struct blocked {
 /* blocked_user_cb - count entries with a block */
 static int blocked_user_cb(const struct store_user *u, void *ctx)
 {
-    ((struct blocked *) ctx)->users += u->block.until != 0;
+    ((struct blocked *) ctx)->users += u->block.until != 0
+	&& !(u->block.flags & STORE_BLOCK_WOULD);
     return 0;
 }
 
 /* blocked_client_cb - see blocked_user_cb */
 static int blocked_client_cb(const struct store_client *cl, void *ctx)
 {
-    ((struct blocked *) ctx)->clients += cl->block.until != 0;
+    ((struct blocked *) ctx)->clients += cl->block.until != 0
+	&& !(cl->block.flags & STORE_BLOCK_WOULD);
     return 0;
 }
 

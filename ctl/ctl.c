@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "json.h"
 #include "log.h"
+#include "mta.h"
 #include "text.h"
 
 #define NEED_CFG 1u		/* load the configuration */
@@ -51,6 +52,8 @@ static const struct optdef optdefs[] = {
     {"compare", CTL_OPT_COMPARE, true}, {"from", CTL_OPT_FROM, true},
     {"to", CTL_OPT_TO, true}, {"verdicts", CTL_OPT_VERDICTS, false},
     {"html", CTL_OPT_HTML, true},
+    {"all", CTL_OPT_ALL, false}, {"rule", CTL_OPT_RULE, true},
+    {"by", CTL_OPT_BY, true},
 };
 
 struct cmddef {
@@ -69,7 +72,8 @@ static const struct cmddef cmds[] = {
     {"show", cmd_show, OPT_BIT(CTL_OPT_WINDOW), 1, 1, NEED_CFG | NEED_STATE},
     {"block", cmd_block, OPT_BIT(CTL_OPT_FOR) | OPT_BIT(CTL_OPT_REASON)
      | OPT_BIT(CTL_OPT_ACTION), 1, 1, NEED_CFG | NEED_STATE | NEED_RW},
-    {"unblock", cmd_unblock, 0, 1, 1, NEED_CFG | NEED_STATE | NEED_RW},
+    {"unblock", cmd_unblock, OPT_BIT(CTL_OPT_ALL) | OPT_BIT(CTL_OPT_RULE)
+     | OPT_BIT(CTL_OPT_BY), 0, 1, NEED_CFG | NEED_STATE | NEED_RW},
     {"reset", cmd_reset, 0, 1, 1, NEED_CFG | NEED_STATE | NEED_RW},
     {"stats", cmd_stats, OPT_BIT(CTL_OPT_PROMETHEUS), 0, 0,
      NEED_CFG | NEED_STATE},
@@ -91,19 +95,21 @@ static const char usage_text[] =
     "  block USER|IP [--for DUR] [--reason TEXT]\n"
     "        [--action quarantine|tempfail|reject]   (default: 1h, reject)\n"
     "  unblock USER|IP\n"
+    "  unblock --all [--rule NAME] [--by rule|admin]\n"
     "  reset USER|IP\n"
     "  stats [--prometheus]\n"
-    "  quarantine [-C DIR] [--mta postfix|sendmail] list [--limit N]\n"
-    "  quarantine [-C DIR] [--mta postfix|sendmail] show|release|delete ID\n"
-    "  contain USER [--scan] [-C DIR] [--mta postfix|sendmail]\n"
+    "  quarantine [-C PATH] [--mta postfix|sendmail] list [--limit N]\n"
+    "  quarantine [-C PATH] [--mta postfix|sendmail] show|release|delete ID\n"
+    "  contain USER [--scan] [-C PATH] [--mta postfix|sendmail]\n"
     "  replay [--compare FILE2] [--from TIME] [--to TIME] [--limit N]\n"
     "         [--html FILE] [--verdicts] LOG...      (\"-\": standard input)\n"
     "options:\n"
     "  -c FILE   configuration (default " CFG_DEFAULT_FILE ")\n"
     "  --config FILE   the same\n"
     "  --json    one JSON document on standard output\n"
-    "  -C DIR    the MTA's configuration directory (a non-default"
-    " instance)\n"
+    "  -C PATH   the MTA's configuration: Postfix's directory (a non-default\n"
+    "            instance), Sendmail's .cf file (default " MTA_SM_CF_DEFAULT
+    ")\n"
     "  -V        version;  -h  this help;  --  end of options\n"
     "exit: 0 ok, 1 not found, 2 usage, 69 state or MTA tools unavailable,\n"
     "      78 bad configuration\n";
@@ -201,11 +207,32 @@ static const char *action_name(uint8_t a)
     return a < CFG_ACTION_COUNT ? cfg_action_name((enum cfg_action) a) : "?";
 }
 
-/* ctl_block_text - "reject 58m admin" or "tempfail 1h rule NAME"; "-" */
+/* block_rule - the name of the rule that set a block, printable: the
+ * configured rule of the block's identity, else the name the block kept
+ * (cut to its room), marked with '?' */
+static const char *block_rule(const struct ctl *c, const struct store_block *b,
+			      char *buf, size_t len)
+{
+    char kept[STORE_REASON_MAX + 1];
+    int r;
+
+    memcpy(kept, b->reason, sizeof(b->reason));
+    kept[sizeof(b->reason)] = '\0';
+    if ((r = cfg_rule_by_id(c->cfg, b->rule_id, kept)) >= 0)
+	return c->cfg->policy.rules[r].name;
+    text_clean(kept, strlen(kept), buf, len > 1 ? len - 1 : len);
+    strncat(buf, "?", len - strlen(buf) - 1);
+    return buf;
+}
+
+/* ctl_block_text - "reject 58m admin", "tempfail 1h rule NAME", "would
+ * tempfail 1h rule NAME (dry run)" for a would-be block; "-" */
 void ctl_block_text(const struct ctl *c, const struct store_block *b,
 		    char *buf, size_t len)
 {
-    char left[TEXT_AGE_MAX], rb[CFG_NAME_MAX + 8];
+    char left[TEXT_AGE_MAX], rb[LOG_VALUE_MAX + 1];
+    const char *would = b->flags & STORE_BLOCK_WOULD ? "would " : "";
+    const char *dry = b->flags & STORE_BLOCK_WOULD ? " (dry run)" : "";
 
     if (b->until == 0) {
 	snprintf(buf, len, "-");
@@ -213,19 +240,21 @@ void ctl_block_text(const struct ctl *c, const struct store_block *b,
     }
     text_left(c->now, b->until, left, sizeof(left));
     if (b->setby == STORE_BY_RULE)
-	snprintf(buf, len, "%s %s rule %s", action_name(b->action), left,
-		 ctl_rule_name(c, b->rule, rb, sizeof(rb)));
+	snprintf(buf, len, "%s%s %s rule %s%s", would, action_name(b->action),
+		 left, block_rule(c, b, rb, sizeof(rb)), dry);
     else if (b->setby == STORE_BY_ADMIN)
-	snprintf(buf, len, "%s %s admin", action_name(b->action), left);
+	snprintf(buf, len, "%s%s %s admin%s", would, action_name(b->action),
+		 left, dry);
     else
-	snprintf(buf, len, "%s %s", action_name(b->action), left);
+	snprintf(buf, len, "%s%s %s%s", would, action_name(b->action), left,
+		 dry);
 }
 
 /* ctl_block_json - "key": null, or the block as an object */
 void ctl_block_json(const struct ctl *c, struct json *j, const char *key,
 		    const struct store_block *b)
 {
-    char rb[CFG_NAME_MAX + 8];
+    char rb[LOG_VALUE_MAX + 1];
 
     json_key(j, key);
     if (b->until == 0) {
@@ -238,9 +267,10 @@ void ctl_block_json(const struct ctl *c, struct json *j, const char *key,
     json_kstr(j, "action", action_name(b->action));
     json_kstr(j, "set_by", b->setby == STORE_BY_RULE ? "rule"
 	      : b->setby == STORE_BY_ADMIN ? "admin" : "unknown");
+    json_kbool(j, "would_be", (b->flags & STORE_BLOCK_WOULD) != 0);
     json_key(j, "rule");
     if (b->setby == STORE_BY_RULE)
-	json_str(j, ctl_rule_name(c, b->rule, rb, sizeof(rb)));
+	json_str(j, block_rule(c, b, rb, sizeof(rb)));
     else
 	json_null(j);
     json_kstr(j, "reason", b->reason);
@@ -313,7 +343,7 @@ static int long_opt(struct ctl *c, int argc, char **argv, int *i,
     return 0;
 }
 
-/* short_opt - "-c FILE", "-cFILE", "-C DIR", "-V", "-h" */
+/* short_opt - "-c FILE", "-cFILE", "-C PATH", "-V", "-h" */
 static int short_opt(struct ctl *c, int argc, char **argv, int *i,
 		     enum early *early)
 {
@@ -423,6 +453,28 @@ static int become_owner(struct ctl *c, const char *path)
     return CTL_EXIT_OK;
 }
 
+/* check_mta_conf - -C names what the chosen MTA's tools take: Postfix a
+ * configuration directory, Sendmail its .cf file (a path that does not
+ * exist is left for the tool to report) */
+static int check_mta_conf(struct ctl *c)
+{
+    char clean[LOG_VALUE_MAX + 1];
+    struct stat sb;
+
+    if (c->mta_dir == NULL || stat(c->mta_dir, &sb) != 0)
+	return 0;
+    text_clean(c->mta_dir, strlen(c->mta_dir), clean, sizeof(clean));
+    if (c->mta == CTL_MTA_SENDMAIL && S_ISDIR(sb.st_mode))
+	return ctl_usage_error(c, "-C %s: with --mta sendmail, -C names the"
+			       " .cf file (as sendmail -C), not a directory",
+			       clean);
+    if (c->mta == CTL_MTA_POSTFIX && !S_ISDIR(sb.st_mode))
+	return ctl_usage_error(c, "-C %s: with Postfix, -C names the"
+			       " configuration directory (as postqueue -c)",
+			       clean);
+    return 0;
+}
+
 /* setup - the configuration and the state, as the command needs them */
 static int setup(struct ctl *c, unsigned need)
 {
@@ -483,7 +535,7 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err, uint32_t now)
     }
     if (c.cmd == NULL)
 	return ctl_usage_error(&c, "no command given");
-    if ((rc = check_cmd(&c, &d)) != 0)
+    if ((rc = check_cmd(&c, &d)) != 0 || (rc = check_mta_conf(&c)) != 0)
 	return rc;
     if ((rc = setup(&c, d->need)) == CTL_EXIT_OK)
 	rc = d->fn(&c);

@@ -44,6 +44,9 @@ enum ctl_opt {
     CTL_OPT_TO,
     CTL_OPT_VERDICTS,
     CTL_OPT_HTML,
+    CTL_OPT_ALL,
+    CTL_OPT_RULE,
+    CTL_OPT_BY,
     CTL_OPT_COUNT
 };
 
@@ -56,7 +59,8 @@ struct ctl {
     const char *cfg_file;
     bool json;
     enum ctl_mta mta;
-    const char *mta_dir;	/* -C: the MTA's configuration directory */
+    const char *mta_dir;	/* -C: Postfix's configuration directory, or
+				 * Sendmail's .cf file */
     const char *cmd;
     const char *args[CTL_ARGS_MAX];
     int nargs;
@@ -95,6 +99,7 @@ int cmd_clients(struct ctl *c);
 int cmd_show(struct ctl *c);
 int cmd_block(struct ctl *c);
 int cmd_unblock(struct ctl *c);
+int cmd_unblock_all(struct ctl *c);
 int cmd_reset(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_quarantine(struct ctl *c);

@@ -114,4 +114,13 @@ int mta_postfix_count(const char *text, const char *phrase);
 int mta_sendmail_parse_queue(const char *text, size_t len, const char *queue,
 			     struct mta_list *l);
 
+/* mta_smqueue.c: Sendmail's queue files read directly */
+#define MTA_SM_CF_DEFAULT "/etc/mail/sendmail.cf"
+#define MTA_SM_QUEUE_DEFAULT "/var/spool/mqueue"
+void mta_sendmail_queue_dir(const char *cf, size_t len, char *out,
+			    size_t outlen);
+void mta_sendmail_parse_qf(const char *text, size_t len, struct mta_msg *m);
+int mta_sendmail_read_qf(const char *cf_path, struct mta_msg *m, char *err,
+			 size_t errlen);
+
 #endif

@@ -13,9 +13,10 @@
  *
  * -qI matches any queue id that contains the text, so an id is acted on
  * only after the listing showed it exactly. With -C FILE the tools get
- * "-C FILE" (Sendmail's configuration file). There is no envelope record
- * of the SASL login to read here: the login, client and rule shown come
- * from the quarantine reason, when the milter wrote it as key=value.
+ * "-C FILE" (Sendmail's configuration file, sendmail.cf). mailq -qQ cuts
+ * the quarantine reason at 60 characters, so the details (the whole
+ * reason, the login and client) come from the message's queue file, found
+ * through the QueueDirectory of that file (mta_smqueue.c).
  * Written against Sendmail 8.13+ documentation, not tested against a
  * running Sendmail.
  */
@@ -145,13 +146,12 @@ static int sm_list(const struct ctl *c, enum mta_which w, struct mta_list *l,
     return rc;
 }
 
-/* sm_details - everything mailq says is already in the list entry */
+/* sm_details - the queue file: the whole quarantine reason, the login */
 static int sm_details(const struct ctl *c, struct mta_msg *m, char *err,
 		      size_t errlen)
 {
-    (void) c, (void) err, (void) errlen;
-    m->detailed = true;
-    return MTA_OK;
+    return mta_sendmail_read_qf(c->mta_dir ? c->mta_dir : MTA_SM_CF_DEFAULT,
+				m, err, errlen);
 }
 
 /* sm_show - the queue entry of one quarantined message */

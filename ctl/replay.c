@@ -329,6 +329,9 @@ static int run_open(struct ctl *c, struct replay_run *run, const char *file)
 	rc = ctl_error(c, CTL_EXIT_CONFIG, "bad configuration %s:\n%s", file, err);
 	goto out;
     }
+    /* as if enforced: the engine would keep dry run's blocks would-be */
+    run->dry_run = run->cfg->milter.dry_run;
+    run->cfg->milter.dry_run = false;
     if (private_state(run, err, ERR_LEN) != 0) {
 	rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "private state: %s", err);
 	goto out;

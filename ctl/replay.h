@@ -72,6 +72,7 @@ struct replay_who {
 struct replay_run {
     const char *file;
     struct cfg *cfg;
+    bool dry_run;		/* the file sets it; replayed as enforced */
     STORE *st;
     GEO *geo;
     unsigned geo_missing;

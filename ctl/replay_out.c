@@ -231,7 +231,7 @@ int replay_text(const struct replay *r, FILE *out)
 		(unsigned long long) run->by_action[CFG_ACTION_TEMPFAIL],
 		(unsigned long long) run->by_action[CFG_ACTION_REJECT],
 		run->geo_missing ? " (a configured GeoIP file is missing)" : "");
-	if (run->cfg->milter.dry_run)
+	if (run->dry_run)
 	    fprintf(out, "  (dry_run is set: replayed as if enforced)\n");
 	rule_table(run, out);
     }

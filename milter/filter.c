@@ -186,7 +186,9 @@ static sfsistat filter_helo(SMFICTX *ctx, char *helo)
     return SMFIS_CONTINUE;
 }
 
-/* filter_envfrom - the login is known: blocks and login metrics */
+/* filter_envfrom - the login is known: blocks and login metrics. Sendmail
+ * already knows the queue id here (Postfix only from the first RCPT), so
+ * a refusal at MAIL FROM carries it. */
 static sfsistat filter_envfrom(SMFICTX *ctx, char **argv)
 {
     struct conn *c = smfi_getpriv(ctx);
@@ -195,6 +197,7 @@ static sfsistat filter_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_ACCEPT;
     message_reset(c);
     copy_macro(ctx, "{auth_authen}", c->login, sizeof(c->login));
+    copy_macro(ctx, "i", c->qid, sizeof(c->qid));
     snprintf(c->sender, sizeof(c->sender), "%s", argv && argv[0] ? argv[0] : "");
     return judge(ctx, c, RULES_PHASE_MAIL, "mail");
 }

@@ -3,7 +3,9 @@
  * graceful stop of the milter daemon.
  *
  * -c FILE  configuration (default /etc/relayguard/relayguard.conf)
- * -n       check the configuration and exit (0, or 78 with the errors)
+ * -n       check the configuration and exit: 0 (with warnings, e.g. rules a
+ *          missing GeoIP database leaves dead), or 78 with the errors
+ *          (also an unknown milter.user or milter.group)
  * -f       stay in the foreground and log to stderr
  * -V       print the version and exit
  *
@@ -38,6 +40,7 @@
 
 #include "filter.h"
 #include "log.h"
+#include "preflight.h"
 #include "report.h"
 #include "runtime.h"
 #include "stats.h"
@@ -90,6 +93,31 @@ static void parse_args(int argc, char **argv, struct opts *o)
     }
     if (optind != argc)
 	usage();
+}
+
+/* check_only - -n: what the daemon would meet at start; the exit code */
+static int check_only(const char *file, const struct cfg *c)
+{
+    char msg[ERRBUF_LEN];
+    int bad = 0;
+
+    if (preflight_ids(c, msg, sizeof(msg)) != PREFLIGHT_OK) {
+	fprintf(stderr, "relayguard-milter: %s: error: %s\n", file, msg);
+	bad = 1;
+    }
+    switch (preflight_geo(c, msg, sizeof(msg))) {
+    case PREFLIGHT_ERR:
+	fprintf(stderr, "relayguard-milter: %s: error: %s\n", file, msg);
+	bad = 1;
+	break;
+    case PREFLIGHT_WARN:
+	fprintf(stderr, "relayguard-milter: %s: warning: %s\n", file, msg);
+	break;
+    }
+    if (bad)
+	return EX_CONFIG;
+    printf("%s: configuration ok (%zu rules)\n", file, c->policy.nrules);
+    return 0;
 }
 
 /* make_dir_for - create the parent directory of path for the daemon user */
@@ -217,6 +245,7 @@ static void reload(const char *file)
 	log_msg(LOG_WARNING, "milter.socket changed: takes effect at restart");
     rt_release(old);
     rt_install(fresh);
+    log_set_facility(fresh->cfg->milter.syslog_facility);
     store_counter_add(fresh->st, STATS_RELOADS, 1);
     log_msg(LOG_NOTICE, "reloaded %s (%zu rules)", file, fresh->cfg->policy.nrules);
 }
@@ -346,9 +375,9 @@ int main(int argc, char **argv)
 	return EX_CONFIG;
     }
     if (o.check_only) {
-	printf("%s: configuration ok (%zu rules)\n", o.file, c->policy.nrules);
+	rc = check_only(o.file, c);
 	cfg_free(c);
-	return 0;
+	return rc;
     }
     log_open("relayguard-milter", c->milter.syslog_facility, o.foreground);
     umask(c->milter.umask);

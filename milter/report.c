@@ -115,7 +115,7 @@ void report_verdict(struct runtime *rt, const struct report_subject *s,
 		      + (unsigned) v->action, 1);
     if (v->rule >= 0 && v->rule < STATS_MAX_RULES && v->action != CFG_ACTION_ACCEPT)
 	store_counter_add(rt->st, STATS_RULE_BASE + (unsigned) v->rule, 1);
-    if (v->block_set)
+    if (v->block_set && !dry_run)	/* a would-be block is not one */
 	store_counter_add(rt->st, STATS_BLOCKS_SET, 1);
     if (v->status != 0)
 	store_counter_add(rt->st, STATS_STATE_ERRORS, 1);

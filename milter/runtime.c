@@ -20,10 +20,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "preflight.h"
 #include "roguelist.h"
 #include "runtime.h"
 #include "snapshot.h"
 #include "stats.h"
+
+#define RT_DEAD_MAX 512		/* names of the rules GeoIP leaves dead */
 
 struct rogue_set {
     unsigned refs;
@@ -236,8 +239,16 @@ int rt_load(const char *file, struct runtime **out, char *err, size_t errlen)
     gp.asn_db = rt->cfg->geoip.asn_db;
     if (geo_open(&gp, &rt->geo, &missing, err, errlen) != GEO_OK)
 	goto fail;
-    if (missing)
-	log_msg(LOG_WARNING, "geoip: %s; metrics that need it are off", err);
+    if (missing) {
+	char dead[RT_DEAD_MAX];
+
+	preflight_dead_rules(rt->cfg, geo_caps(rt->geo), dead, sizeof(dead));
+	if (dead[0] != '\0')
+	    log_msg(LOG_WARNING, "%s; rules that will never fire: %s", err,
+		    dead);
+	else
+	    log_msg(LOG_WARNING, "%s; no configured rule needs it", err);
+    }
     if (open_state(rt->cfg, &rt->st, err, errlen) != 0
 	|| open_collector(rt, err, errlen) != 0)
 	goto fail;

@@ -11,11 +11,13 @@
  * Contract: cfg_load returns NULL on any error; the struct it returns is
  * owned by the caller and freed with cfg_free. Nothing is logged here.
  */
+#include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cfg_impl.h"
 
@@ -230,6 +232,20 @@ void cfg_bind_group(struct cfg_ctx *x, const config_setting_t *grp,
     }
 }
 
+/* cfg_io_why - why a file libconfig could not read ("file I/O error"
+ * is all it says): what stat says of it, a directory, or the errno of
+ * its fopen. Nothing is opened here: a FIFO is read by libconfig alone. */
+static const char *cfg_io_why(const char *file, int open_errno)
+{
+    struct stat sb;
+
+    if (stat(file, &sb) != 0)
+	return strerror(errno);
+    if (S_ISDIR(sb.st_mode))
+	return "it is a directory";
+    return strerror(open_errno ? open_errno : EIO);
+}
+
 /* cfg_load - read, bind and check one configuration file */
 struct cfg *cfg_load(const char *file, char *err, size_t errlen)
 {
@@ -240,9 +256,11 @@ struct cfg *cfg_load(const char *file, char *err, size_t errlen)
     if (errlen > 0)
 	err[0] = 0;
     config_init(&lc);
+    errno = 0;
     if (config_read_file(&lc, file) != CONFIG_TRUE) {
 	if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-	    snprintf(err, errlen, "%s: cannot read the configuration file", file);
+	    snprintf(err, errlen, "%s: cannot read the configuration file: %s",
+		     file, cfg_io_why(file, errno));
 	else
 	    snprintf(err, errlen, "%s:%d: syntax error: %s",
 		     config_error_file(&lc) ? config_error_file(&lc) : file,
@@ -264,6 +282,33 @@ struct cfg *cfg_load(const char *file, char *err, size_t errlen)
 	c = NULL;
     }
     return c;
+}
+
+#define RULE_ID_BASIS UINT32_C(2166136261)	/* FNV-1a 32 */
+#define RULE_ID_PRIME UINT32_C(16777619)
+
+/* cfg_rule_id - FNV-1a of a rule's name: fixed across builds and hosts */
+uint32_t cfg_rule_id(const char *name)
+{
+    uint32_t h = RULE_ID_BASIS;
+
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+	h = (h ^ *p) * RULE_ID_PRIME;
+    return h;
+}
+
+/* cfg_rule_by_id - a block's rule by identity and kept name, or -1 */
+int cfg_rule_by_id(const struct cfg *c, uint32_t id, const char *cut_name)
+{
+    size_t i, n = cut_name != NULL ? strlen(cut_name) : 0;
+
+    for (i = 0; c != NULL && i < c->policy.nrules; i++) {
+	const char *name = c->policy.rules[i].name;
+
+	if (name && cfg_rule_id(name) == id && strncmp(name, cut_name, n) == 0)
+	    return (int) i;
+    }
+    return -1;
 }
 
 /* cfg_rule_index - index of a rule by name, or -1 */

@@ -200,5 +200,10 @@ int cfg_applies_parse(const char *text);
 bool cfg_metric_has_window(enum cfg_metric m);
 bool cfg_metric_needs_login(enum cfg_metric m);
 int cfg_rule_index(const struct cfg *c, const char *name);
+/* A rule's stable identity: a hash of its name (kept in a block). */
+uint32_t cfg_rule_id(const char *name);
+/* The rule of a block: the rule whose identity is id and whose name
+ * starts with the (cut) name the block kept; -1 if none is configured. */
+int cfg_rule_by_id(const struct cfg *c, uint32_t id, const char *cut_name);
 
 #endif

@@ -14,7 +14,9 @@
  * or log_hostile.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,8 +42,10 @@ static const char *const prio_names[] = {
     "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
 };
 
-static int log_stderr;
+static enum log_dest log_dest = LOG_DEST_SYSLOG;
+static int log_fac = LOG_MAIL;
 static int log_max_prio = LOG_INFO;
+const char *log_syslog_socket = "/dev/log";
 static char log_ident[32] = "relayguard";
 
 /* log_facility_parse - syslog facility by name, or -1 */
@@ -66,15 +70,72 @@ const char *log_facility_name(int facility)
     return "?";
 }
 
-/* log_open - choose syslog (facility) or stderr */
+/* log_journal_stream - is the file on fd the one JOURNAL_STREAM names? */
+int log_journal_stream(const char *env, int fd)
+{
+    unsigned long long dev, ino;
+    struct stat sb;
+    char tail;
+
+    if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2
+	|| fstat(fd, &sb) != 0)
+	return 0;
+    return (unsigned long long) sb.st_dev == dev
+	&& (unsigned long long) sb.st_ino == ino;
+}
+
+/* log_journal_prefix - "<N>" with N the level of priority */
+size_t log_journal_prefix(int priority, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "<%d>", LOG_PRI(priority));
+
+    return n < 0 ? 0 : (size_t) n < len ? (size_t) n : len > 0 ? len - 1 : 0;
+}
+
+/* have_syslog - is there a syslog socket to send to? */
+static int have_syslog(void)
+{
+    struct stat sb;
+
+    return stat(log_syslog_socket, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
+/* log_open - choose syslog (facility), stderr, or the journal's stderr */
 void log_open(const char *ident, int facility, int to_stderr)
 {
     snprintf(log_ident, sizeof(log_ident), "%s", ident);
-    log_stderr = to_stderr;
-    if (!to_stderr) {
+    log_dest = to_stderr ? LOG_DEST_STDERR : LOG_DEST_SYSLOG;
+    if (to_stderr && log_journal_stream(getenv("JOURNAL_STREAM"),
+					STDERR_FILENO))
+	log_dest = have_syslog() ? LOG_DEST_SYSLOG : LOG_DEST_JOURNAL;
+    log_fac = facility;
+    if (log_dest == LOG_DEST_SYSLOG) {
 	closelog();
 	openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
     }
+}
+
+/* log_set_facility - a reload's syslog_facility; the ident stays, and
+ * glibc's openlog is safe beside other threads' syslog calls */
+void log_set_facility(int facility)
+{
+    if (facility == log_fac)
+	return;
+    log_fac = facility;
+    if (log_dest == LOG_DEST_SYSLOG)
+	openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+/* log_facility - the facility lines go out with */
+int log_facility(void)
+{
+    return log_fac;
+}
+
+/* log_destination - where the lines go */
+enum log_dest log_destination(void)
+{
+    return log_dest;
 }
 
 /* log_set_level - drop messages less urgent than max_priority */
@@ -93,12 +154,14 @@ void log_msg(int priority, const char *fmt, ...)
     if (priority > log_max_prio)
 	return;
     va_start(ap, fmt);
-    if (!log_stderr) {
+    if (log_dest == LOG_DEST_SYSLOG) {
 	vsyslog(priority, fmt, ap);
 	va_end(ap);
 	return;
     }
-    if (priority >= 0 && priority < (int) (sizeof(prio_names) / sizeof(prio_names[0])))
+    if (log_dest == LOG_DEST_JOURNAL)
+	n = (int) log_journal_prefix(priority, buf, sizeof(buf));
+    else if (priority >= 0 && priority < (int) (sizeof(prio_names) / sizeof(prio_names[0])))
 	n = snprintf(buf, sizeof(buf), "%s: %s: ", log_ident, prio_names[priority]);
     n += vsnprintf(buf + n, sizeof(buf) - (size_t) n - 1, fmt, ap);
     va_end(ap);

@@ -4,6 +4,13 @@
  *
  * Contract: log_open() once at start-up (again after a reload to change
  * facility); log_msg() is thread-safe. log_sanitize() is pure.
+ *
+ * Asked for stderr (-f), a process whose stderr is the systemd journal
+ * (JOURNAL_STREAM names it) logs through syslog(3) all the same, so the
+ * journal and the syslog daemon get the configured facility and the
+ * level of each line; without a syslog socket it prefixes each line with
+ * the journal's "<N>" level instead (the facility is then the unit's
+ * SyslogFacility=). A plain stderr gets "ident: level: message".
  */
 #ifndef RG_LOG_H
 #define RG_LOG_H
@@ -22,6 +29,24 @@ struct log_line {
 };
 
 void log_open(const char *ident, int facility, int to_stderr);
+/* After a reload: the configured facility from now on. */
+void log_set_facility(int facility);
+int log_facility(void);
+
+/* Where log_open sent the lines. */
+enum log_dest { LOG_DEST_SYSLOG, LOG_DEST_STDERR, LOG_DEST_JOURNAL };
+enum log_dest log_destination(void);
+
+/* 1 if env (JOURNAL_STREAM, "DEV:INO") names the file open on fd. */
+int log_journal_stream(const char *env, int fd);
+
+/* The journal's level prefix for a priority: "<0>".."<7>" (a stream
+ * takes no facility); its length. */
+size_t log_journal_prefix(int priority, char *buf, size_t len);
+
+/* The syslog socket whose presence log_open checks; tests point it
+ * elsewhere. */
+extern const char *log_syslog_socket;
 void log_set_level(int max_priority);
 void log_msg(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

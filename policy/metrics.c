@@ -376,6 +376,12 @@ bool metrics_phase(enum cfg_metric m, enum rules_phase phase)
 	&& (metric_table[m].phases & (1u << phase)) != 0;
 }
 
+/* metrics_geo_needs - the GeoIP data a metric needs */
+unsigned metrics_geo_needs(enum cfg_metric m)
+{
+    return (unsigned) m < CFG_METRIC_COUNT ? metric_table[m].geo_caps : 0;
+}
+
 /* metrics_available - are the data the metric needs at hand? */
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c)
 {

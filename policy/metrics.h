@@ -34,6 +34,8 @@ struct metrics_ctx {
 };
 
 bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
+/* The GEO_CAP_* bits a metric needs (0: none). */
+unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);
 /* ev may be NULL: the value only, no text (the common, fast case). */
 uint64_t metrics_eval(enum cfg_metric m, const struct metrics_ctx *c,

@@ -191,19 +191,26 @@ static void raise_action(struct rules_verdict *v, enum cfg_action a, int rule,
     v->reason[n] = 0;
 }
 
-/* block_in_force - apply a block of the user or the client */
-static void block_in_force(const struct store_block *b, const char *who,
-			   uint32_t now, struct rules_verdict *v)
+/* block_in_force - apply a block of the user or the client; a would-be
+ * block of dry run only while dry run lasts. A rule's block names its
+ * rule by identity: found by that in this configuration, or unnamed. */
+static void block_in_force(const struct cfg *cfg, const struct store_block *b,
+			   const char *who, uint32_t now, struct rules_verdict *v)
 {
-    char reason[RULES_REASON_MAX], left[16];
+    char reason[RULES_REASON_MAX], left[16], kept[STORE_REASON_MAX];
+    int rule = -1;
 
-    if (b->until <= now)
+    if (b->until <= now || ((b->flags & STORE_BLOCK_WOULD) && !cfg->milter.dry_run))
 	return;
+    memcpy(kept, b->reason, sizeof(kept));	/* a copy: NUL-ended */
+    if (b->setby == STORE_BY_RULE)
+	rule = cfg_rule_by_id(cfg, b->rule_id, kept);
     rules_format_duration(b->until - now, left, sizeof(left));
-    snprintf(reason, sizeof(reason), "%s blocked for %s more by %s: %s", who,
-	     left, b->setby == STORE_BY_ADMIN ? "admin" : "rule", b->reason);
-    raise_action(v, (enum cfg_action) b->action, b->setby == STORE_BY_RULE
-		 ? (int) b->rule : -1, true, reason);
+    snprintf(reason, sizeof(reason), "%s %s for %s more by %s: %s", who,
+	     b->flags & STORE_BLOCK_WOULD ? "would be blocked" : "blocked",
+	     left, b->setby == STORE_BY_ADMIN ? "admin" : "rule",
+	     rule >= 0 ? cfg->policy.rules[rule].name : kept);
+    raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
 /* record_mail - the observation and its message: the address, its place
@@ -241,10 +248,11 @@ static int record_rcpt(const struct rules_facts *f, STORE *st, uint32_t now,
 }
 
 /* record_eom - the size counted, the queue id kept, and a message let
- * through so far teaches the login its country; copies out */
+ * through so far (in dry run: every message, as every one goes through)
+ * teaches the login its country; copies out */
 static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
-		      struct rules_verdict *v, struct store_user *u,
-		      struct store_client *c)
+		      bool dry_run, struct rules_verdict *v,
+		      struct store_user *u, struct store_client *c)
 {
     struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, f->bytes,
 	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held};
@@ -252,8 +260,8 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 	STORE_OBS_COUNT_ONLY, &v->client_held};
     int s = STORE_OK;
 
-    /* Only a message let through teaches the login its country. */
-    if (v->action <= CFG_ACTION_TAG && !v->from_block && !v->relayed)
+    if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
+	&& !v->relayed)
 	uo.flags |= STORE_OBS_LEARN;
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
@@ -263,11 +271,18 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 }
 
 /* block_holds - must a block in force stay? An admin's stays until it
- * expires or is lifted; a rule's block is only ever extended. */
+ * expires or is lifted; a rule's block is only ever extended. A real
+ * block replaces a would-be one; dry run never touches a real one. */
 static bool block_holds(const struct store_block *b, uint32_t until,
-			uint32_t now)
+			uint32_t now, bool dry_run)
 {
-    return b->until > now && (b->setby == STORE_BY_ADMIN || b->until >= until);
+    bool would = (b->flags & STORE_BLOCK_WOULD) != 0;
+
+    if (b->until <= now || (would && !dry_run))
+	return false;
+    if (dry_run && !would)
+	return true;
+    return b->setby == STORE_BY_ADMIN || b->until >= until;
 }
 
 /* fire - a rule exceeded its limit: raise the verdict, maybe block; held
@@ -289,13 +304,15 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	snprintf(reason, sizeof(reason), "%s (limit %llu)", ev,
 		 (unsigned long long) limit);
     raise_action(v, r->action, (int) i, false, reason);
-    if (r->block_for_s == 0 || block_holds(&held[on], now + r->block_for_s, now))
+    if (r->block_for_s == 0 || block_holds(&held[on], now + r->block_for_s,
+					   now, cfg->milter.dry_run))
 	return;
     memset(&b, 0, sizeof(b));
     b.until = now + r->block_for_s;
     b.action = (uint8_t) r->action;
     b.setby = STORE_BY_RULE;
-    b.rule = (uint16_t) i;
+    b.flags = cfg->milter.dry_run ? STORE_BLOCK_WOULD : 0;
+    b.rule_id = cfg_rule_id(r->name);
     snprintf(b.reason, sizeof(b.reason), "%s", r->name);
     if ((on == HELD_USER ? store_user_block(st, f->login, &b, now)
 	 : store_client_block(st, &f->client, &b, now)) == STORE_OK) {
@@ -387,7 +404,7 @@ static void finish(const struct cfg *cfg, STORE *st,
 
 /* record - count this phase's units; what to judge by into mc */
 static int record(const struct rules_facts *f, STORE *st, uint32_t now,
-		  struct rules_verdict *v, struct metrics_ctx *mc,
+		  bool dry_run, struct rules_verdict *v, struct metrics_ctx *mc,
 		  struct store_user *u, struct store_client *c)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED;
@@ -398,7 +415,7 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
     if (f->phase == RULES_PHASE_RCPT)
 	s = record_rcpt(f, st, now, v, &u->win, &c->win);
     else if (f->phase == RULES_PHASE_EOM)
-	s = record_eom(f, st, now, v, u, c);
+	s = record_eom(f, st, now, dry_run, v, u, c);
     else if ((s = record_mail(f, st, now, v, u, c)) == STORE_OK) {
 	keep_blocks(v, u, c);
 	mc->user = user ? u : NULL;
@@ -427,7 +444,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
     memset(&mc, 0, sizeof(mc));
-    if ((s = record(f, st, now, v, &mc, &u, &c)) != STORE_OK) {
+    if ((s = record(f, st, now, cfg->milter.dry_run, v, &mc, &u, &c))
+	!= STORE_OK) {
 	v->status = s;
 	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
 	finish(cfg, st, f, now, v);
@@ -435,8 +453,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
-	    block_in_force(&v->user_block, "login", now, v);
-	    block_in_force(&v->client_block, "client", now, v);
+	    block_in_force(cfg, &v->user_block, "login", now, v);
+	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
 	mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
 	mc.relayed = v->relayed;

@@ -32,9 +32,9 @@
 
 #define SNAP_MAGIC	"RGSNAP\0\1"
 #define SNAP_MAGIC_LEN	8
-#define SNAP_VERSION	1
+#define SNAP_VERSION	2	/* 2: a block names its rule by identity */
 #define SNAP_HDR	32
-#define SNAP_BLOCK	32
+#define SNAP_BLOCK	32	/* until, action, setby, flags, 0, rule id, reason */
 #define SNAP_COUNTRY	8
 #define SNAP_USER	(STORE_LOGIN_MAX + 8 + SNAP_BLOCK \
 			 + STORE_COUNTRIES * SNAP_COUNTRY)
@@ -46,6 +46,7 @@
 #define FNV64_PRIME	UINT64_C(1099511628211)
 
 _Static_assert(SNAP_USER == 136 && SNAP_CLIENT == 56, "record sizes");
+_Static_assert(12 + STORE_REASON_MAX <= SNAP_BLOCK, "a block record holds its reason");
 
 /* A growing output buffer. */
 struct out {
@@ -141,8 +142,9 @@ static void put_block(unsigned char *p, const struct store_block *b)
     put32(p, b->until);
     p[4] = b->action;
     p[5] = b->setby;
-    put16(p + 6, b->rule);
-    memcpy(p + 8, b->reason, strnlen(b->reason, STORE_REASON_MAX - 1));
+    p[6] = b->flags;
+    put32(p + 8, b->rule_id);
+    memcpy(p + 12, b->reason, strnlen(b->reason, STORE_REASON_MAX - 1));
 }
 
 /* put_user - store_user_each callback: one user record */
@@ -337,8 +339,11 @@ static int get_block(const unsigned char *p, uint32_t now,
     b->until = get32(p);
     b->action = p[4];
     b->setby = p[5];
-    b->rule = get16(p + 6);
-    if (!text_ok(p + 8, STORE_REASON_MAX, b->reason))
+    b->flags = p[6];
+    b->rule_id = get32(p + 8);
+    if ((b->flags & ~STORE_BLOCK_WOULD) != 0 || p[7] != 0)
+	return 0;
+    if (!text_ok(p + 12, STORE_REASON_MAX, b->reason))
 	return 0;
     if (b->until == 0)
 	return b->setby == STORE_BY_NONE;

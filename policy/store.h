@@ -58,7 +58,7 @@
 #define STORE_LOGIN_MAX 48	/* normalised login incl. NUL */
 #define STORE_QID_MAX 16	/* queue id incl. NUL */
 #define STORE_QIDS 3		/* recent queue ids kept per user */
-#define STORE_REASON_MAX 24	/* block reason incl. NUL */
+#define STORE_REASON_MAX 20	/* block reason incl. NUL */
 #define STORE_COUNTRIES 6	/* countries tracked for the baseline */
 #define STORE_IPS_MAX 64	/* upper bound of state.ips_per_user */
 #define STORE_CLIENT_LOGINS 32	/* distinct logins tracked per client IP */
@@ -187,13 +187,27 @@ struct store_held {
 
 enum store_setby { STORE_BY_NONE, STORE_BY_RULE, STORE_BY_ADMIN };
 
+/* A block: 32 bytes (a user slot has no byte to spare). A rule's block
+ * names its rule by identity, never by position, so a reordered or
+ * shortened rule list does not relabel it: rule_id is cfg_rule_id() of
+ * the rule's whole name and reason its name, cut to fit; the two resolve
+ * it against a configuration (cfg_rule_by_id). A would-be block
+ * (STORE_BLOCK_WOULD) is what dry run decided: kept and shown, never
+ * enforced, and a real block replaces it. */
 struct store_block {
     uint32_t until;		/* 0: not blocked; blocked while now < until */
     uint8_t action;		/* enum action of rules.h */
     uint8_t setby;		/* enum store_setby */
-    uint16_t rule;		/* rule index when set by a rule */
-    char reason[STORE_REASON_MAX];
+    uint8_t flags;		/* STORE_BLOCK_* */
+    uint8_t pad;
+    uint32_t rule_id;		/* set by a rule: cfg_rule_id(name); else 0 */
+    char reason[STORE_REASON_MAX];	/* by a rule: its name, cut */
 };
+
+#define STORE_BLOCK_WOULD 1	/* decided in dry run: never enforced */
+
+/* 1 if b is a block to enforce at now: in force and not a would-be one. */
+int store_block_enforced(const struct store_block *b, uint32_t now);
 
 struct store_place {
     uint32_t time;		/* 0: none yet */
@@ -320,6 +334,11 @@ int store_user_give_back(STORE *st, const char *login,
 int store_user_block(STORE *st, const char *login, const struct store_block *b,
 		     uint32_t now);
 int store_user_unblock(STORE *st, const char *login, uint32_t now);
+/* Lift the block only while it is still *was (until, setby, flags and
+ * rule equal), so a walk never lifts a block set after it looked; else
+ * STORE_NOTFOUND. */
+int store_user_unblock_if(STORE *st, const char *login,
+			  const struct store_block *was, uint32_t now);
 int store_user_reset(STORE *st, const char *login, uint32_t now);
 
 int store_client_update(STORE *st, const struct store_client_obs *obs,
@@ -334,6 +353,8 @@ int store_client_give_back(STORE *st, const struct addr *ip,
 int store_client_block(STORE *st, const struct addr *ip,
 		       const struct store_block *b, uint32_t now);
 int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now);
+int store_client_unblock_if(STORE *st, const struct addr *ip,
+			    const struct store_block *was, uint32_t now);
 int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
 
 /* Put back what a snapshot kept (policy/snapshot.c): the earlier first

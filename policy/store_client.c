@@ -225,6 +225,15 @@ int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now)
     return client_op(st, ip, STORE_ACT_UNBLOCK, NULL, now, NULL);
 }
 
+/* store_client_unblock_if - lift a client's block if it is still *was */
+int store_client_unblock_if(STORE *st, const struct addr *ip,
+			    const struct store_block *was, uint32_t now)
+{
+    if (was == NULL)
+	return STORE_EARG;
+    return client_op(st, ip, STORE_ACT_UNBLOCK, was, now, NULL);
+}
+
 /* store_client_reset - forget a client entirely */
 int store_client_reset(STORE *st, const struct addr *ip, uint32_t now)
 {

@@ -33,7 +33,8 @@
 #include "store.h"
 
 #define STORE_MAGIC	UINT64_C(0x3145544154534752)	/* "RGSTATE1" LE */
-#define STORE_VERSION	4	/* 4: stripe write sequence (store_ro.c) */
+#define STORE_VERSION	5	/* 4: stripe write sequence (store_ro.c);
+				 * 5: blocks name their rule, would-be blocks */
 #define STORE_STRIPES	64	/* power of two */
 #define STORE_HDR_SIZE	4096
 #define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */

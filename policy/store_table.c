@@ -503,8 +503,8 @@ static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
 		if (age[i] > age[best])
 		    best = i;
 	    slot = store_slot(t, s, cand[best]);
-	    if (!store_block_active((const void *) (slot + t->block_off),
-				    now)) {
+	    if (!store_block_enforced((const void *) (slot + t->block_off),
+				      now)) {
 		sp->hand = hand;
 		return cand[best];
 	    }
@@ -601,6 +601,13 @@ int store_block_active(const struct store_block *b, uint32_t now)
     return b->until != 0 && now < b->until;
 }
 
+/* store_block_enforced - in force and not a would-be block of dry run
+ * (which neither refuses mail nor keeps an entry from eviction) */
+int store_block_enforced(const struct store_block *b, uint32_t now)
+{
+    return store_block_active(b, now) && !(b->flags & STORE_BLOCK_WOULD);
+}
+
 /* store_block_copy - copy a block out; an expired one reads as none */
 void store_block_copy(struct store_block *dst, const struct store_block *src,
 		      uint32_t now)
@@ -618,12 +625,13 @@ int store_block_set(struct store_block *dst, const struct store_block *src,
 		    uint32_t now)
 {
     if (src == NULL || !store_block_active(src, now)
-	|| src->setby > STORE_BY_ADMIN)
+	|| src->setby > STORE_BY_ADMIN || (src->flags & ~STORE_BLOCK_WOULD))
 	return STORE_EARG;
     dst->until = src->until;
     dst->action = src->action;
     dst->setby = src->setby;
-    dst->rule = src->rule;
+    dst->flags = src->flags;
+    dst->rule_id = src->rule_id;
     store_copy_text(dst->reason, sizeof(dst->reason), src->reason);
     return STORE_OK;
 }
@@ -654,8 +662,18 @@ int store_entry_lock(STORE *st, struct store_tab *t, uint64_t h,
     return rc;
 }
 
+/* same_block - is the stored block still the one a caller saw? */
+static int same_block(const struct store_block *blk,
+		      const struct store_block *was)
+{
+    return blk->until == was->until && blk->setby == was->setby
+	&& blk->flags == was->flags
+	&& blk->rule_id == was->rule_id;
+}
+
 /* store_entry_op - one entry: copy it out (GET), set or lift its block
- * (BLOCK creates an unknown entry), or forget it (RESET) */
+ * (BLOCK creates an unknown entry; UNBLOCK with b lifts only that block),
+ * or forget it (RESET) */
 int store_entry_op(STORE *st, struct store_tab *t, uint64_t h,
 		   const void *key, enum store_act act,
 		   const struct store_block *b, uint32_t now,
@@ -679,6 +697,8 @@ int store_entry_op(STORE *st, struct store_tab *t, uint64_t h,
 	copy(st, slot, now, out);
     else if (act == STORE_ACT_BLOCK)
 	*blk = *b;
+    else if (act == STORE_ACT_UNBLOCK && b != NULL && !same_block(blk, b))
+	rc = STORE_NOTFOUND;
     else if (act == STORE_ACT_UNBLOCK)
 	memset(blk, 0, sizeof(*blk));
     else

@@ -390,6 +390,15 @@ int store_user_unblock(STORE *st, const char *login, uint32_t now)
     return user_op(st, login, STORE_ACT_UNBLOCK, NULL, now, NULL);
 }
 
+/* store_user_unblock_if - lift a user's block if it is still *was */
+int store_user_unblock_if(STORE *st, const char *login,
+			  const struct store_block *was, uint32_t now)
+{
+    if (was == NULL)
+	return STORE_EARG;
+    return user_op(st, login, STORE_ACT_UNBLOCK, was, now, NULL);
+}
+
 /* store_user_reset - forget a user entirely */
 int store_user_reset(STORE *st, const char *login, uint32_t now)
 {

@@ -24,6 +24,9 @@ e2e_assert_eq "$(printf '%s\n' "$out" | grep -c '^ok - ')" 6 "all six Sendmail-p
 e2e_assert_true "the milter is alive after the hostile macros" e2e__alive "$RG_PID"
 e2e_assert_file_match "$RG_LOG" 'SMQ2: action=quarantine rule=impossible-travel user="smuser"' \
     "the Sendmail queue id i is in the verdict line"
+e2e_assert_file_match "$RG_LOG" 'SMQ4: action=tempfail rule=many-countries user="smuser"' \
+    "a refusal at MAIL FROM carries Sendmail's queue id (i is known there)"
+e2e_assert_false "no Sendmail verdict is logged as NOQUEUE" grep -q 'NOQUEUE: .*user="smuser"' "$RG_LOG"
 e2e_assert_file_match "$RG_LOG" 'user="A{200,}\.\.\."' "the 900-byte login is logged cut with ..."
 e2e_assert_false "no raw control byte reaches the log" grep -qP '[\x00-\x08\x0b-\x1f]' "$RG_LOG"
 rg_stop TERM

@@ -359,7 +359,7 @@ static void read_all(STORE *st)
 static void write_all(STORE *st)
 {
     struct store_block b = { .until = NOW + 60, .action = 4,
-	.setby = STORE_BY_RULE, .rule = 1, .reason = "fuzz-rule" };
+	.setby = STORE_BY_RULE, .rule_id = 1, .reason = "fuzz-rule" };
     struct store_user *u = malloc(sizeof(*u));
     struct store_client *c = malloc(sizeof(*c));
     struct addr ip = ip_n(2);

@@ -19,12 +19,14 @@
  *                               get EXPECT
  *   count LOGIN messages|recipients|bytes WINDOW N
  *                               the login's counter over WINDOW is N
+ *   dry_run on|off              milter.dry_run from here on (a reload)
  * TIME is an offset from the start ("0", "10m") or "+DURATION" from the
  * previous event. LOGIN is "-" for none. "{i}" in LOGIN or CLIENT becomes
  * the repetition number (1..N). EXPECT is ACTION, ACTION/RULE, or
  * ACTION/blocked for a verdict that came from a block in force.
  * Each transaction runs MAIL, one RCPT per recipient, then end of message,
- * stopping at the first tempfail or reject, as an MTA would.
+ * stopping at the first tempfail or reject, as an MTA would (txn_run;
+ * also in dry run, where only the verdicts and blocks are of interest).
  */
 #include <ctype.h>
 #include <libgen.h>
@@ -362,6 +364,8 @@ static void run_line(struct run *r, char *line)
 	load_config(r, tok[1]);
     else if (r->cfg == NULL)
 	die(r, "the first directive must be config", NULL);
+    else if (strcmp(tok[0], "dry_run") == 0 && ntok == 2)
+	r->cfg->milter.dry_run = strcmp(tok[1], "on") == 0;
     else if (strcmp(tok[0], "sender") == 0 && ntok == 2)
 	snprintf(r->sender, sizeof(r->sender), "%s", tok[1]);
     else if (strcmp(tok[0], "rogue") == 0 && ntok == 2 && r->nrogue < 16) {

@@ -4,6 +4,8 @@
  * durations and sizes.
  */
 #include <check.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +162,85 @@ START_TEST(test_sample_config)
 		     cfg_rule_index(c, "user-recipients"));
     ck_assert_int_eq(c->policy.overrides[2].kind, CFG_OV_NETWORK);
     cfg_free(c);
-    ck_assert_int_eq(run_check("etc/relayguard.conf", out, sizeof(out)), 0);
+    /* -n also wants the daemon's user: this host may not have it */
+    if (getpwnam("relayguard") != NULL && getgrnam("relayguard") != NULL)
+	ck_assert_int_eq(run_check("etc/relayguard.conf", out, sizeof(out)), 0);
+    else
+	ck_assert_int_eq(run_check("etc/relayguard.conf", out, sizeof(out)),
+			 EX_CONFIG_STATUS);
+}
+END_TEST
+
+/* sample_as_nobody - the sample configuration, run as nobody:nogroup */
+static const char *sample_as_nobody(void)
+{
+    char text[32768];
+    FILE *f = fopen("etc/relayguard.conf", "r");
+    size_t n;
+    char *u;
+
+    ck_assert_ptr_nonnull(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    ck_assert_ptr_nonnull(u = strstr(text, "user = \"relayguard\";"));
+    memcpy(u, "user = \"nobody\";    ", 20);
+    ck_assert_ptr_nonnull(u = strstr(text, "group = \"relayguard\";"));
+    memcpy(u, "group = \"nogroup\";   ", 21);
+    return write_tmp(text);
+}
+
+START_TEST(test_check_sample_as_nobody)
+{
+    char out[4096];
+    const char *f = sample_as_nobody();
+
+    ck_assert_int_eq(run_check(f, out, sizeof(out)), 0);
+    ck_assert_ptr_nonnull(strstr(out, "configuration ok"));
+    unlink(f);
+}
+END_TEST
+
+START_TEST(test_check_unknown_user)
+{
+    char out[4096];
+    const char *f = write_tmp("milter: { user = \"rg-no-such-user\";"
+			      " group = \"nogroup\"; };\n");
+
+    ck_assert_int_eq(run_check(f, out, sizeof(out)), EX_CONFIG_STATUS);
+    ck_assert_ptr_nonnull(strstr(out, "error: milter.user: no user"
+				 " \"rg-no-such-user\""));
+    ck_assert_ptr_null(strstr(out, "configuration ok"));
+    unlink(f);
+    f = write_tmp("milter: { user = \"nobody\"; group = \"rg-no-group\"; };\n");
+    ck_assert_int_eq(run_check(f, out, sizeof(out)), EX_CONFIG_STATUS);
+    ck_assert_ptr_nonnull(strstr(out, "no group \"rg-no-group\""));
+    unlink(f);
+}
+END_TEST
+
+START_TEST(test_check_dead_rules)
+{
+    char out[4096];
+    const char *f = write_tmp(
+	"milter: { user = \"nobody\"; group = \"nogroup\"; };\n"
+	"geoip: { city_db = \"/nonexistent/rg-City.mmdb\"; country_db = \"\";"
+	" asn_db = \"\"; };\n"
+	"policy: { rules = (\n"
+	" { name = \"travel\"; applies_to = \"authenticated\";"
+	" metric = \"travel_kmh\"; limit = 1000; action = \"quarantine\"; },\n"
+	" { name = \"busy\"; applies_to = \"authenticated\";"
+	" metric = \"messages\"; window = \"1h\"; limit = 9; action = \"tag\"; },\n"
+	" { name = \"far\"; applies_to = \"authenticated\";"
+	" metric = \"new_country\"; action = \"tag\"; }\n); };\n");
+
+    /* it runs, so exit 0, but it says which rules are dead and why */
+    ck_assert_int_eq(run_check(f, out, sizeof(out)), 0);
+    ck_assert_ptr_nonnull(strstr(out, "warning: geoip: database not found:"
+				 " city /nonexistent/rg-City.mmdb"));
+    ck_assert_ptr_nonnull(strstr(out, "rules that will never fire: travel,"
+				 " far\n"));
+    unlink(f);
 }
 END_TEST
 
@@ -226,9 +306,15 @@ START_TEST(test_missing_file)
     char err[512], out[512];
 
     ck_assert_ptr_null(cfg_load("/nonexistent/relayguard.conf", err, sizeof(err)));
-    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/relayguard.conf"));
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/relayguard.conf: cannot"
+				 " read the configuration file: No such file"
+				 " or directory"));
     ck_assert_int_eq(run_check("/nonexistent/relayguard.conf", out, sizeof(out)),
 		     EX_CONFIG_STATUS);
+    ck_assert_ptr_nonnull(strstr(out, "No such file or directory"));
+    ck_assert_ptr_null(cfg_load("/tmp", err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "/tmp: cannot read the configuration"
+				 " file: it is a directory"));
 }
 END_TEST
 
@@ -317,6 +403,9 @@ static Suite *cfg_suite(void)
     tcase_add_loop_test(tc, test_bad_config, 0, NBAD);
     tcase_add_test(tc, test_long_domain);
     tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_check_sample_as_nobody);
+    tcase_add_test(tc, test_check_unknown_user);
+    tcase_add_test(tc, test_check_dead_rules);
     tcase_add_test(tc, test_all_errors_reported);
     tcase_add_test(tc, test_durations);
     tcase_add_test(tc, test_sizes);

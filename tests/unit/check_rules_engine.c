@@ -431,8 +431,8 @@ END_TEST
 
 START_TEST(test_rule_keeps_admin_block)
 {
-    struct store_block b = {T0 + DAY, CFG_ACTION_REJECT, STORE_BY_ADMIN, 0,
-	"stolen"};
+    struct store_block b = {.until = T0 + DAY, .action = CFG_ACTION_REJECT,
+	.setby = STORE_BY_ADMIN, .reason = "stolen"};
     struct store_user u;
     struct rules_verdict v;
     struct env e;
@@ -480,7 +480,7 @@ START_TEST(test_rule_keeps_longer_block)
     ck_assert(!v.block_set);
     ck_assert_int_eq(store_user_get(e.st, "lou", t1 + 2, &u), STORE_OK);
     ck_assert_uint_eq(u.block.until, T0 + 2 + DAY);
-    ck_assert_uint_eq(u.block.rule, 0);
+    ck_assert_uint_eq(u.block.rule_id, cfg_rule_id("busy"));
     simple_tx(&e, "lou", "198.18.3.1", T0 + 2 * HOUR, &v);
     expect(&e, &v, CFG_ACTION_TEMPFAIL, "busy", true);
     env_close(&e);

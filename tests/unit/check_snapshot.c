@@ -40,7 +40,8 @@ static void fill(STORE *st)
     struct store_block b = { .until = T0 + DAY, .action = 3,
 	.setby = STORE_BY_ADMIN, .reason = "incident" };
     struct store_block r = { .until = T0 + HOUR, .action = 2,
-	.setby = STORE_BY_RULE, .rule = 4, .reason = "many-countries" };
+	.setby = STORE_BY_RULE, .flags = STORE_BLOCK_WOULD,
+	.rule_id = 0xc0ffee42, .reason = "many-countries" };
 
     for (int i = 0; i < NUSERS; i++) {
 	struct store_user_obs o = obs_make(sname(i), "192.0.2.7");
@@ -75,7 +76,9 @@ static void check_back(STORE *st)
     ck_assert_int_eq(U.block.setby, STORE_BY_ADMIN);
     ck_assert_str_eq(U.block.reason, "incident");
     ck_assert_int_eq(store_user_get(st, sname(2), T0, &U), STORE_OK);
-    ck_assert_uint_eq(U.block.rule, 4);
+    ck_assert_uint_eq(U.block.rule_id, 0xc0ffee42);
+    ck_assert_uint_eq(U.block.flags, STORE_BLOCK_WOULD);	/* still would-be */
+    ck_assert_str_eq(U.block.reason, "many-countries");
     ck_assert_int_eq(store_client_get(st, &(struct addr) {
 					  .b = {0x20, 0x01, 0x0d, 0xb8, 9}},
 				      T0, &c), STORE_OK);

@@ -688,20 +688,20 @@ START_TEST(test_block_expiry)
 {
     STORE *st = tnew("block", 256, 2);
     struct store_block b = { .until = T0 + 100, .action = 3,
-	.setby = STORE_BY_RULE, .rule = 7 };
+	.setby = STORE_BY_RULE, .rule_id = 7 };
     struct store_client c;
     struct addr ip = ip_of("2001:db8::25");
 
-    snprintf(b.reason, sizeof(b.reason), "too\nmany countries....");
+    snprintf(b.reason, sizeof(b.reason), "too\nmany countries");
     ck_assert_int_eq(store_user_unblock(st, "gina", T0), STORE_NOTFOUND);
     ck_assert_int_eq(store_user_block(st, "gina", &b, T0 + 100), STORE_EARG);
     ck_assert_int_eq(store_user_block(st, "gina", NULL, T0), STORE_EARG);
     ck_assert_int_eq(store_user_block(st, "Gina", &b, T0), STORE_OK);
     ck_assert_int_eq(store_user_get(st, "gina", T0 + 99, &U), STORE_OK);
     ck_assert_uint_eq(U.block.until, T0 + 100);
-    ck_assert_uint_eq(U.block.rule, 7);
+    ck_assert_uint_eq(U.block.rule_id, 7);
     ck_assert_uint_eq(U.block.setby, STORE_BY_RULE);
-    ck_assert_str_eq(U.block.reason, "too?many countries....");
+    ck_assert_str_eq(U.block.reason, "too?many countries");
     ck_assert_int_eq(store_user_get(st, "gina", T0 + 100, &U), STORE_OK);
     ck_assert_uint_eq(U.block.until, 0);
     ck_assert_uint_eq(U.block.setby, STORE_BY_NONE);
