@@ -44,6 +44,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 POLICY_SRC := $(wildcard policy/*.c)
 MILTER_SRC := $(wildcard milter/*.c)
+POLICYD_SRC := $(wildcard policyd/*.c)
 CTL_SRC    := $(wildcard ctl/*.c)
 COLL_SRC   := $(wildcard collector/*.c)
 UNIT_SRC   := $(wildcard tests/unit/check_*.c)
@@ -54,11 +55,12 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB      := $(BUILD)/librelayguard.a
 MILTER   := $(if $(MILTER_SRC),$(BUILD)/relayguard-milter)
+POLICYD  := $(if $(POLICYD_SRC),$(BUILD)/relayguard-policyd)
 CTL      := $(if $(CTL_SRC),$(BUILD)/relayguardctl)
 COLLECTOR := $(if $(COLL_SRC),$(BUILD)/relayguard-collector)
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-PROGRAMS := $(MILTER) $(CTL) $(COLLECTOR)
+PROGRAMS := $(MILTER) $(POLICYD) $(CTL) $(COLLECTOR)
 
 .PHONY: deb all check check-run unit-check golden-check e2e-check install clean deps demo \
         bench bench-store bench-policy bench-collector bench-replay fuzz
@@ -79,6 +81,11 @@ $(MILTER): $(call obj,$(MILTER_SRC)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(POLICY_LIBS)
 endif
 
+ifneq ($(POLICYD_SRC),)
+$(POLICYD): $(call obj,$(POLICYD_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(POLICY_LIBS)
+endif
+
 ifneq ($(CTL_SRC),)
 $(CTL): $(call obj,$(CTL_SRC)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(POLICY_LIBS)
@@ -89,10 +96,10 @@ $(COLLECTOR): $(call obj,$(COLL_SRC)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COLL_LIBS) $(POLICY_LIBS)
 endif
 
-# Unit tests may also exercise front-end modules (milter/, ctl/,
+# Unit tests may also exercise front-end modules (milter/, policyd/, ctl/,
 # collector/) other than their main files: those objects are linked in as
 # a small archive.
-FRONT_OBJ := $(call obj,$(filter-out milter/main.c ctl/main.c collector/main.c,$(MILTER_SRC) $(CTL_SRC) $(COLL_SRC)))
+FRONT_OBJ := $(call obj,$(filter-out milter/main.c policyd/main.c ctl/main.c collector/main.c,$(MILTER_SRC) $(POLICYD_SRC) $(CTL_SRC) $(COLL_SRC)))
 FRONT_LIB := $(BUILD)/libfront.a
 $(FRONT_LIB): $(FRONT_OBJ)
 	@mkdir -p $(dir $@)
@@ -173,6 +180,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/relayguard
 	$(if $(MILTER),install -m 0755 $(MILTER) $(DESTDIR)$(SBINDIR)/)
+	$(if $(POLICYD),install -m 0755 $(POLICYD) $(DESTDIR)$(SBINDIR)/)
 	$(if $(CTL),install -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/)
 	$(if $(COLLECTOR),install -m 0755 $(COLLECTOR) $(DESTDIR)$(SBINDIR)/)
 	install -m 0644 etc/relayguard.conf \
