@@ -148,8 +148,17 @@ static const struct cfg_desc rogue_desc[] = {
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
+static const struct cfg_desc policyd_desc[] = {
+    {"socket", CFG_T_SOCKET, "inet:10040@127.0.0.1", 0, 0, 0, offsetof(struct cfg_policyd, socket), NULL},
+    {"max_connections", CFG_T_U32, "256", 0, 1, 65536, offsetof(struct cfg_policyd, max_conns), NULL},
+    {"instance_timeout", CFG_T_DURATION_S, "10m", 0, MS_PER_S, 86400 * MS_PER_S, offsetof(struct cfg_policyd, instance_s), NULL},
+    {"end_of_data", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policyd, end_of_data), NULL},
+    {NULL, 0, NULL, 0, 0, 0, 0, NULL},
+};
+
 static const struct cfg_desc top_desc[] = {
     {"milter", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg, milter), milter_desc},
+    {"policyd", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg, policyd), policyd_desc},
     {"state", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg, state), state_desc},
     {"geoip", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg, geoip), geoip_desc},
     {"networks", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg, networks), networks_desc},
@@ -341,6 +350,7 @@ void cfg_free(struct cfg *c)
 	return;
     free(c->file);
     free(c->milter.socket);
+    free(c->policyd.socket);
     free(c->milter.user);
     free(c->milter.group);
     free(c->milter.pidfile);

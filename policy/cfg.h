@@ -106,6 +106,14 @@ struct cfg_milter {
     uint32_t drain_s;		/* graceful stop: wait for sessions */
 };
 
+struct cfg_policyd {
+    char *socket;		/* unix:/path | inet:PORT@HOST (policy service) */
+    uint32_t max_conns;		/* open Postfix connections at most */
+    uint32_t instance_s;	/* a transaction not seen again is forgotten */
+    bool end_of_data;		/* also asked at END-OF-MESSAGE: an instance
+				 * that never got there is given back */
+};
+
 struct cfg_state {
     char *path;
     uint32_t max_users, max_clients, ips_per_user;
@@ -174,6 +182,7 @@ struct cfg_rogue {
 struct cfg {
     char *file;
     struct cfg_milter milter;
+    struct cfg_policyd policyd;
     struct cfg_state state;
     struct cfg_geoip geoip;
     struct cfg_networks networks;
