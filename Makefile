@@ -87,7 +87,7 @@ ifneq ($(POLICYD_SRC),)
 POLICYD_SHARED := milter/runtime.c milter/report.c
 $(POLICYD): $(call obj,$(POLICYD_SRC) $(POLICYD_SHARED)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(POLICY_LIBS)
-$(call obj,$(POLICYD_SRC)): ALL_CFLAGS += -Imilter
+$(call obj,$(POLICYD_SRC)) $(BUILD)/tests/check_session: ALL_CFLAGS += -Imilter
 endif
 
 ifneq ($(CTL_SRC),)

@@ -1,0 +1,155 @@
+/*
+ * check_session - relayguard-policyd's request-to-engine mapping
+ * (policyd/session): a transaction is Postfix's "instance", counted once
+ * however many recipients it has; one not seen again is given back on
+ * expiry when Postfix also asks at end of data, kept otherwise.
+ */
+#include "../../policyd/session.h"
+#include "check_main.h"
+#include "rules_test.h"
+
+#define CONF(eod) STATE \
+    "policyd: { instance_timeout = \"1m\"; end_of_data = " eod "; };\n" \
+    "policy: { rules = (\n" \
+    "  { name = \"msgs\"; applies_to = \"authenticated\"; metric = \"messages\";\n" \
+    "    window = \"1h\"; limit = 1; action = \"tempfail\"; }\n" \
+    "); };\n"
+
+#define DEFER "action=DEFER_IF_PERMIT 4.7.1 "
+
+struct fx {
+    struct env e;
+    struct runtime rt;
+    struct session_table *t;
+};
+
+/* fx_open - a table over a fresh store and configuration */
+static void fx_open(struct fx *x, const char *conf)
+{
+    env_open(&x->e, conf);
+    memset(&x->rt, 0, sizeof(x->rt));
+    x->rt.refs = 1;
+    x->rt.cfg = x->e.cfg;
+    x->rt.st = x->e.st;
+    x->rt.evfd = -1;
+    ck_assert_ptr_nonnull(x->t = session_table_new(8));
+}
+
+/* fx_close - forget what is left, then the store and configuration */
+static void fx_close(struct fx *x, uint32_t now)
+{
+    session_table_free(x->t, &x->rt, now);
+    env_close(&x->e);
+}
+
+/* ask - one request of alice from 192.0.2.7; the action line */
+static const char *ask(struct fx *x, const char *instance, const char *state,
+		       uint32_t now)
+{
+    static char out[SESSION_ACTION_MAX];
+    struct request r;
+
+    memset(&r, 0, sizeof(r));
+    snprintf(r.instance, sizeof(r.instance), "%s", instance);
+    snprintf(r.protocol_state, sizeof(r.protocol_state), "%s", state);
+    snprintf(r.sasl_username, sizeof(r.sasl_username), "alice");
+    snprintf(r.client_address, sizeof(r.client_address), "192.0.2.7");
+    r.size = 1000;
+    session_answer(x->t, &x->rt, &r, now, out, sizeof(out));
+    return out;
+}
+
+START_TEST(test_counted_once)
+{
+    struct fx x;
+
+    fx_open(&x, CONF("false"));
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0 + 1), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0 + 2), "action=DUNNO\n\n");
+    /* the second message is over the limit of one */
+    ck_assert_int_eq(strncmp(ask(&x, "i2", "RCPT", T0 + 3), DEFER,
+			     strlen(DEFER)), 0);
+    /* and its later recipients stay refused */
+    ck_assert_int_eq(strncmp(ask(&x, "i2", "RCPT", T0 + 4), DEFER,
+			     strlen(DEFER)), 0);
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
+START_TEST(test_expiry_gives_back)
+{
+    struct fx x;
+
+    fx_open(&x, CONF("true"));
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 59), 0);
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 60), 1);
+    /* never sent: its count was given back, the next one passes */
+    ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 61), "action=DUNNO\n\n");
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
+START_TEST(test_expiry_keeps_without_eod)
+{
+    struct fx x;
+
+    fx_open(&x, CONF("false"));
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 60), 1);
+    ck_assert_int_eq(strncmp(ask(&x, "i2", "RCPT", T0 + 61), DEFER,
+			     strlen(DEFER)), 0);
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
+START_TEST(test_end_of_message)
+{
+    struct fx x;
+
+    fx_open(&x, CONF("true"));
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "END-OF-MESSAGE", T0 + 1), "action=DUNNO\n\n");
+    /* finished: nothing left to expire or give back */
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 120), 0);
+    ck_assert_int_eq(strncmp(ask(&x, "i2", "RCPT", T0 + 121), DEFER,
+			     strlen(DEFER)), 0);
+    /* an end of message of an instance never seen begins nothing */
+    ck_assert_str_eq(ask(&x, "i9", "END-OF-MESSAGE", T0 + 122), "action=DUNNO\n\n");
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 600), 1);
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
+START_TEST(test_not_judged)
+{
+    struct fx x;
+
+    fx_open(&x, CONF("false"));
+    ck_assert_str_eq(ask(&x, "", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "DATA", T0), "action=DUNNO\n\n");
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 600), 0);
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
+/* session_suite - the transaction table's cases */
+static Suite *session_suite(void)
+{
+    Suite *s = suite_create("session");
+    TCase *tc = tcase_create("instance");
+
+    tcase_add_test(tc, test_counted_once);
+    tcase_add_test(tc, test_expiry_gives_back);
+    tcase_add_test(tc, test_expiry_keeps_without_eod);
+    tcase_add_test(tc, test_end_of_message);
+    tcase_add_test(tc, test_not_judged);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return check_run(session_suite());
+}
