@@ -6,6 +6,8 @@
 #     the many-countries limit, and later attempts stay refused; refused
 #     mail never reaches the sink; the verdict line is logged; the two
 #     impossible-travel messages get HOLD (Postfix's hold queue);
+#   3 hostile requests (an over-long line, a line without '=') close that
+#     connection and are logged; unknown attributes are ignored;
 #   2 Postfix keeps its policy connection: one connection served every
 #     request (the daemon logs no closed connection).
 # Usage: tests/e2e/t_policyd.sh [BUILD_DIR]
@@ -52,4 +54,29 @@ e2e_assert_true "1: the verdict line names rule, user, client and country" \
 # --- 2 kept-open connections ------------------------------------------------
 e2e_assert_false "2: no policy connection closed for bad input" \
     grep -q "policy connection closed" "$PD_LOG"
+
+# --- 3 hostile requests: the connection is closed, the daemon serves on ------
+# pd_talk - send $1 (perl string syntax) on a new connection; print what
+# comes back before the daemon closes it or 3 s pass
+pd_talk() {
+    perl -MIO::Socket::INET -e '
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]",
+                                      Timeout => 3) or die "connect: $!";
+        print $s eval $ARGV[1];
+        $SIG{ALRM} = sub { print "TIMEOUT"; exit };
+        alarm 3;
+        my $all = "";
+        while (sysread($s, my $b, 4096)) { $all .= $b; last if $all =~ /\n\n/ }
+        print $all, $all =~ /\n\n/ ? "" : "EOF";' "$POLICY_PORT" "$1"
+}
+e2e_assert_eq "$(pd_talk '"sasl_username=" . ("x" x 5000) . "\n\n"')" "EOF" \
+    "3: a line over the limit: closed without an answer"
+e2e_assert_eq "$(pd_talk '"no equals sign\n\n"')" "EOF" \
+    "3: a line without = : closed without an answer"
+e2e_assert_eq "$(pd_talk '"request=smtpd_access_policy\nfuture=1\n\n"')" "action=DUNNO" \
+    "3: unknown attributes are ignored, the request answered"
+e2e_assert_true "3: bad input is logged" \
+    grep -q "policy connection closed: line 1: line too long" "$PD_LOG"
+rg_send bob 198.18.3.20 -s "after hostile input"
+e2e_assert_reply "$SW_RESULT" "250" "3: Postfix is still served afterwards"
 e2e_done
