@@ -35,6 +35,9 @@ static const struct bad_case bad_cases[] = {
     {"milter: { socket = \"inet:8890\"; };\n", 1, "milter.socket", "every interface"},
     {"milter: { socket = \"inet:99999@127.0.0.1\"; };\n", 1, "milter.socket", "expected unix:/PATH"},
     {"milter: { socket = \"tcp:1@127.0.0.1\"; };\n", 1, "milter.socket", "expected unix:/PATH"},
+    {"policyd: { socket = \"inet:10040\"; };\n", 1, "policyd.socket", "every interface"},
+    {"policyd: { max_connections = 0; };\n", 1, "policyd.max_connections", ""},
+    {"policyd: { instance_timeout = \"0s\"; };\n", 1, "policyd.instance_timeout", ""},
     {"milter: { umask = 7; };\n", 1, "milter.umask", "octal"},
     {"milter: { umask = \"0778\"; };\n", 1, "milter.umask", "octal"},
     {"milter: { dry_run = \"yes\"; };\n", 1, "milter.dry_run", "true or false"},
@@ -258,6 +261,10 @@ START_TEST(test_defaults)
     ck_assert_int_eq(c->state.lock_timeout_ms, 50);
     ck_assert_int_eq(c->policy.learning_s, 7 * 86400);
     ck_assert_int_eq((int) c->policy.nrules, 0);
+    ck_assert_str_eq(c->policyd.socket, "inet:10040@127.0.0.1");
+    ck_assert_uint_eq(c->policyd.max_conns, 256);
+    ck_assert_uint_eq(c->policyd.instance_s, 600);
+    ck_assert(!c->policyd.end_of_data);
     cfg_free(c);
     unlink(f);
 }
