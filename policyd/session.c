@@ -151,7 +151,9 @@ static void clean_copy(char *out, size_t len, const char *in)
     out[i] = 0;
 }
 
-/* refusal - "DEFER_IF_PERMIT 4.7.1 ..." or "REJECT 5.7.1 ..." */
+/* refusal - "451 4.7.1 ..." or "550 5.7.1 ...": the milter's codes, as
+ * access(5)'s "4NN text" and "5NN text" actions (DEFER_IF_PERMIT would
+ * send Postfix's 450 and wait for the later restrictions to permit) */
 static void refusal(struct runtime *rt, const struct slot *s, char *out,
 		    size_t len)
 {
@@ -160,8 +162,7 @@ static void refusal(struct runtime *rt, const struct slot *s, char *out,
 
     rules_reply_for(rt->cfg, &s->v, &r);
     clean_copy(text, sizeof(text), r.text);
-    snprintf(out, len, "action=%s %s %s\n\n", s->v.action == CFG_ACTION_REJECT
-	     ? "REJECT" : "DEFER_IF_PERMIT", r.xcode, text);
+    snprintf(out, len, "action=%s %s %s\n\n", r.rcode, r.xcode, text);
 }
 
 /* judge - one phase through the engine; true when the answer is a refusal */

@@ -40,8 +40,8 @@ for n in 1 2 3 4 5 6; do
     ids[$n]=$SW_ID
 done
 e2e_assert_reply "${results[1]}" "250" "1: first login from BR accepted"
-e2e_assert_match "${rcpts[4]}" "^450 4\.7\.1 " "1: fourth country (IN) tempfailed at RCPT"
-e2e_assert_match "${rcpts[6]}" "^450 4\.7\.1 " "1: later attempts refused by the block"
+e2e_assert_match "${rcpts[4]}" "^451 4\.7\.1 " "1: fourth country (IN) tempfailed at RCPT"
+e2e_assert_match "${rcpts[6]}" "^451 4\.7\.1 " "1: later attempts refused by the block"
 e2e_assert_true "1: the impossible-travel ones (CN, DE) are in the hold queue" \
     pf_wait_queue_count hold 2 5
 pf_wait_queue_empty 10 || true

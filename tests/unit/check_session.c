@@ -15,7 +15,7 @@
     "    window = \"1h\"; limit = 1; action = \"tempfail\"; }\n" \
     "); };\n"
 
-#define DEFER "action=DEFER_IF_PERMIT 4.7.1 "
+#define DEFER "action=451 4.7.1 "
 
 struct fx {
     struct env e;
