@@ -82,12 +82,8 @@ $(MILTER): $(call obj,$(MILTER_SRC)) $(LIB)
 endif
 
 ifneq ($(POLICYD_SRC),)
-# First cut: the runtime snapshot and the verdict line still live in
-# milter/ (issue 14 moves them to policy/); the policy daemon links them.
-POLICYD_SHARED := milter/runtime.c milter/report.c
-$(POLICYD): $(call obj,$(POLICYD_SRC) $(POLICYD_SHARED)) $(LIB)
+$(POLICYD): $(call obj,$(POLICYD_SRC)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(POLICY_LIBS)
-$(call obj,$(POLICYD_SRC)) $(BUILD)/tests/check_session: ALL_CFLAGS += -Imilter
 endif
 
 ifneq ($(CTL_SRC),)

@@ -1,5 +1,6 @@
 /*
- * runtime - load, swap and reference-count the milter's snapshot.
+ * runtime - load, swap and reference-count a front end's snapshot (the milter
+ * and relayguard-policyd share it).
  *
  * A reload (SIGUSR1) builds a complete new snapshot: configuration,
  * GeoIP, a store handle, the collector socket. Any failure leaves the old
