@@ -34,12 +34,27 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS imported (path TEXT, size INTEGER, mtime INTEGER,"
     " at INTEGER, PRIMARY KEY (path, size, mtime));";
 
-/* fail - SQLite's message into err */
+/* hist_db_fail - SQLite's message on db into err, for every collector
+ * module that talks to the database */
+enum hist_status hist_db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+    return HIST_DB;
+}
+
+/* hist_col_text - a result column as a string, "" for NULL */
+const char *hist_col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    return s ? (const char *) s : "";
+}
+
+/* fail - SQLite's message on this history's database into err */
 static enum hist_status fail(struct hist *h, const char *what, char *err,
 			     size_t errlen)
 {
-    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(h->db));
-    return HIST_DB;
+    return hist_db_fail(h->db, what, err, errlen);
 }
 
 /* hist_open - open or create the database */
