@@ -418,7 +418,6 @@ enum hist_status hist_wl_list(struct hist *h, struct hist_wl **out, size_t *n,
 	return HIST_DB;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 	struct hist_wl *p;
-	const unsigned char *t;
 
 	if (*n == cap) {
 	    cap = cap ? cap * 2 : 16;
@@ -429,13 +428,10 @@ enum hist_status hist_wl_list(struct hist *h, struct hist_wl **out, size_t *n,
 	    *out = p;
 	}
 	p = &(*out)[(*n)++];
-	t = sqlite3_column_text(st, 0);
-	snprintf(p->network, sizeof(p->network), "%s", t ? (const char *) t : "");
-	t = sqlite3_column_text(st, 1);
-	snprintf(p->who, sizeof(p->who), "%s", t ? (const char *) t : "");
+	snprintf(p->network, sizeof(p->network), "%s", hist_col_text(st, 0));
+	snprintf(p->who, sizeof(p->who), "%s", hist_col_text(st, 1));
 	p->at_ms = sqlite3_column_int64(st, 2);
-	t = sqlite3_column_text(st, 3);
-	snprintf(p->reason, sizeof(p->reason), "%s", t ? (const char *) t : "");
+	snprintf(p->reason, sizeof(p->reason), "%s", hist_col_text(st, 3));
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? HIST_OK : fail(h, "read", err, errlen);
