@@ -32,20 +32,13 @@ static const char schema[] =
 
 static const char *const phase_names[] = {"mail", "rcpt", "eom"};
 
-/* fail - SQLite's message into err */
-static enum hist_status fail(sqlite3 *db, const char *what, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
-    return HIST_DB;
-}
-
 /* evdb_init - create the tables once */
 enum hist_status evdb_init(struct hist *h, char *err, size_t errlen)
 {
     sqlite3 *db = hist_sqlite(h);
 
     return sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK ? HIST_OK
-	: fail(db, "event schema", err, errlen);
+	: hist_db_fail(db, "event schema", err, errlen);
 }
 
 /* evdb_add - store a verified event; *dup when it was there already */
@@ -59,7 +52,7 @@ enum hist_status evdb_add(struct hist *h, const struct evrec *r, int64_t now_ms,
 
     if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO event VALUES (?,?,?,?,?,?,?,?,?,?,"
 			   "?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
-	return fail(db, "prepare", err, errlen);
+	return hist_db_fail(db, "prepare", err, errlen);
     sqlite3_bind_text(st, i++, r->node, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, i++, (sqlite3_int64) r->bootid);
     sqlite3_bind_int64(st, i++, (sqlite3_int64) r->seq);
@@ -82,7 +75,7 @@ enum hist_status evdb_add(struct hist *h, const struct evrec *r, int64_t now_ms,
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-	return fail(db, "store event", err, errlen);
+	return hist_db_fail(db, "store event", err, errlen);
     *dup = sqlite3_changes(db) == 0;
     return HIST_OK;
 }
@@ -96,11 +89,11 @@ enum hist_status evdb_expire(struct hist *h, int64_t before_ms, char *err, size_
 
     if (sqlite3_prepare_v2(db, "DELETE FROM event WHERE time_ms < ?1", -1, &st, NULL)
 	!= SQLITE_OK)
-	return fail(db, "prepare", err, errlen);
+	return hist_db_fail(db, "prepare", err, errlen);
     sqlite3_bind_int64(st, 1, before_ms);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? HIST_OK : fail(db, "expire events", err, errlen);
+    return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "expire events", err, errlen);
 }
 
 /* evdb_count - add n to a named intake counter */
@@ -115,20 +108,12 @@ enum hist_status evdb_count(struct hist *h, const char *name, uint64_t n,
 	return HIST_OK;
     if (sqlite3_prepare_v2(db, "INSERT INTO counter VALUES (?1, ?2) ON CONFLICT (name)"
 			   " DO UPDATE SET value = value + ?2", -1, &st, NULL) != SQLITE_OK)
-	return fail(db, "prepare", err, errlen);
+	return hist_db_fail(db, "prepare", err, errlen);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) n);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? HIST_OK : fail(db, "count", err, errlen);
-}
-
-/* text - a column as a string, "" for NULL */
-static const char *text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-
-    return s ? (const char *) s : "";
+    return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "count", err, errlen);
 }
 
 /* print_counters - the intake counters, one object or one line */
@@ -144,10 +129,10 @@ static int print_counters(sqlite3 *db, struct jb *j, bool json)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 	if (json) {
 	    jb_raw(j, first ? "" : ", ");
-	    jb_str(j, text(st, 0));
+	    jb_str(j, hist_col_text(st, 0));
 	    jb_fmt(j, ": %lld", (long long) sqlite3_column_int64(st, 1));
 	} else
-	    jb_fmt(j, " %s=%lld", text(st, 0), (long long) sqlite3_column_int64(st, 1));
+	    jb_fmt(j, " %s=%lld", hist_col_text(st, 0), (long long) sqlite3_column_int64(st, 1));
 	first = 0;
     }
     sqlite3_finalize(st);
@@ -166,18 +151,19 @@ static void print_event(sqlite3_stmt *st, struct jb *j, bool json, bool first)
     if (!json) {
 	jb_fmt(j, "%s %s %s seq=%lld action=%s rule=%s login=\"%s\" client=%s country=%s"
 	       " asn=%lld qid=%s class=%s\n", out_time(sqlite3_column_int64(st, 0), t,
-	       sizeof(t)), text(st, 1), text(st, 2),
-	       (long long) sqlite3_column_int64(st, 12), text(st, 3), text(st, 5),
-	       text(st, 6), text(st, 7), *text(st, 8) ? text(st, 8) : "-",
-	       (long long) sqlite3_column_int64(st, 11), *text(st, 9) ? text(st, 9) : "-",
-	       text(st, 4));
+	       sizeof(t)), hist_col_text(st, 1), hist_col_text(st, 2),
+	       (long long) sqlite3_column_int64(st, 12), hist_col_text(st, 3),
+	       hist_col_text(st, 5), hist_col_text(st, 6), hist_col_text(st, 7),
+	       *hist_col_text(st, 8) ? hist_col_text(st, 8) : "-",
+	       (long long) sqlite3_column_int64(st, 11),
+	       *hist_col_text(st, 9) ? hist_col_text(st, 9) : "-", hist_col_text(st, 4));
 	return;
     }
     jb_raw(j, first ? "\n  {\"time\": " : ",\n  {\"time\": ");
     jb_time(j, sqlite3_column_int64(st, 0));
     for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 	jb_fmt(j, ", \"%s\": ", keys[k]);
-	jb_str(j, text(st, (int) k + 1));
+	jb_str(j, hist_col_text(st, (int) k + 1));
     }
     jb_fmt(j, ", \"asn\": %lld, \"seq\": %lld, \"rcpts\": %lld}",
 	   (long long) sqlite3_column_int64(st, 11), (long long) sqlite3_column_int64(st, 12),
@@ -200,7 +186,7 @@ enum hist_status evdb_print(struct hist *h, FILE *out, bool json, unsigned limit
 			      " FROM event ORDER BY time_ms DESC, seq DESC LIMIT ?1)"
 			      " ORDER BY time_ms, seq", -1, &st, NULL) != SQLITE_OK) {
 	jb_free(&j);
-	return fail(db, "list events", err, errlen);
+	return hist_db_fail(db, "list events", err, errlen);
     }
     sqlite3_bind_int(st, 1, (int) limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -213,6 +199,6 @@ enum hist_status evdb_print(struct hist *h, FILE *out, bool json, unsigned limit
     if (rc == SQLITE_DONE && !j.oom)
 	fputs(j.p, out);
     jb_free(&j);
-    return rc != SQLITE_DONE ? fail(db, "list events", err, errlen)
+    return rc != SQLITE_DONE ? hist_db_fail(db, "list events", err, errlen)
 	: j.oom ? HIST_NOMEM : HIST_OK;
 }

@@ -34,12 +34,27 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS imported (path TEXT, size INTEGER, mtime INTEGER,"
     " at INTEGER, PRIMARY KEY (path, size, mtime));";
 
-/* fail - SQLite's message into err */
+/* hist_db_fail - SQLite's message on db into err, for every collector
+ * module that talks to the database */
+enum hist_status hist_db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+    return HIST_DB;
+}
+
+/* hist_col_text - a result column as a string, "" for NULL */
+const char *hist_col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    return s ? (const char *) s : "";
+}
+
+/* fail - SQLite's message on this history's database into err */
 static enum hist_status fail(struct hist *h, const char *what, char *err,
 			     size_t errlen)
 {
-    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(h->db));
-    return HIST_DB;
+    return hist_db_fail(h->db, what, err, errlen);
 }
 
 /* hist_open - open or create the database */
@@ -403,7 +418,6 @@ enum hist_status hist_wl_list(struct hist *h, struct hist_wl **out, size_t *n,
 	return HIST_DB;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 	struct hist_wl *p;
-	const unsigned char *t;
 
 	if (*n == cap) {
 	    cap = cap ? cap * 2 : 16;
@@ -414,13 +428,10 @@ enum hist_status hist_wl_list(struct hist *h, struct hist_wl **out, size_t *n,
 	    *out = p;
 	}
 	p = &(*out)[(*n)++];
-	t = sqlite3_column_text(st, 0);
-	snprintf(p->network, sizeof(p->network), "%s", t ? (const char *) t : "");
-	t = sqlite3_column_text(st, 1);
-	snprintf(p->who, sizeof(p->who), "%s", t ? (const char *) t : "");
+	snprintf(p->network, sizeof(p->network), "%s", hist_col_text(st, 0));
+	snprintf(p->who, sizeof(p->who), "%s", hist_col_text(st, 1));
 	p->at_ms = sqlite3_column_int64(st, 2);
-	t = sqlite3_column_text(st, 3);
-	snprintf(p->reason, sizeof(p->reason), "%s", t ? (const char *) t : "");
+	snprintf(p->reason, sizeof(p->reason), "%s", hist_col_text(st, 3));
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? HIST_OK : fail(h, "read", err, errlen);

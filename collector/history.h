@@ -36,7 +36,11 @@ struct hist_flag {
 };
 
 struct sqlite3;
+struct sqlite3_stmt;
 struct sqlite3 *hist_sqlite(struct hist *h);
+enum hist_status hist_db_fail(struct sqlite3 *db, const char *what, char *err,
+			      size_t errlen);
+const char *hist_col_text(struct sqlite3_stmt *st, int i);
 enum hist_status hist_open(const char *path, struct hist **out, char *err,
 			   size_t errlen);
 void hist_close(struct hist *h);

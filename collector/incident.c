@@ -55,21 +55,6 @@ static const struct {
 static const char *const list_cols[] = {"logins", "hosts", "countries", "asns", "flags",
     "rules", "queue_ids"};
 
-/* fail - SQLite's message into err */
-static enum hist_status fail(sqlite3 *db, const char *what, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
-    return HIST_DB;
-}
-
-/* text - a column as a string, "" for NULL */
-static const char *text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-
-    return s ? (const char *) s : "";
-}
-
 /* make_id - "INC-" and 12 hex digits of SHA-256(kind, subject, first) */
 static void make_id(const char *kind, const char *subject, int64_t first,
 		    char id[INC_ID_LEN + 1])
@@ -98,11 +83,11 @@ static void json_line(struct jb *j, sqlite3_stmt *st, const char *change)
 	jb_raw(j, ", ");
     }
     jb_raw(j, "\"id\": ");
-    jb_str(j, text(st, 0));
+    jb_str(j, hist_col_text(st, 0));
     jb_raw(j, ", \"kind\": ");
-    jb_str(j, text(st, 1));
+    jb_str(j, hist_col_text(st, 1));
     jb_raw(j, ", \"subject\": ");
-    jb_str(j, text(st, 2));
+    jb_str(j, hist_col_text(st, 2));
     jb_raw(j, ", \"first_seen\": ");
     jb_time(j, sqlite3_column_int64(st, 3));
     jb_raw(j, ", \"last_seen\": ");
@@ -111,7 +96,7 @@ static void json_line(struct jb *j, sqlite3_stmt *st, const char *change)
 	   : "true", (long long) sqlite3_column_int64(st, 8));
     for (i = 0; i < (int) (sizeof(list_cols) / sizeof(list_cols[0])); i++) {
 	jb_fmt(j, ", \"%s\": ", list_cols[i]);
-	jb_raw(j, *text(st, 9 + i) ? text(st, 9 + i) : "[]");
+	jb_raw(j, *hist_col_text(st, 9 + i) ? hist_col_text(st, 9 + i) : "[]");
     }
     jb_raw(j, "}");
 }
@@ -157,7 +142,7 @@ static void bind_finding(sqlite3_stmt *w, sqlite3_stmt *f, int64_t now_ms)
     sqlite3_bind_int64(w, 2, sqlite3_column_int64(f, 2));
     sqlite3_bind_int64(w, 3, sqlite3_column_int64(f, 3));
     for (i = 0; i < NCOLS - LISTS_FROM; i++)
-	sqlite3_bind_text(w, 4 + i, text(f, LISTS_FROM + i), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(w, 4 + i, hist_col_text(f, LISTS_FROM + i), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(w, 11, now_ms);
 }
 
@@ -167,7 +152,7 @@ static const char *write_finding(sqlite3 *db, const char *kind, sqlite3_stmt *f,
 				 int64_t now_ms, int64_t quiet_ms, char id[INC_ID_LEN + 1],
 				 char *err, size_t errlen, enum hist_status *s)
 {
-    const char *subject = text(f, 0), *change = NULL;
+    const char *subject = hist_col_text(f, 0), *change = NULL;
     int64_t last = sqlite3_column_int64(f, 2), events = sqlite3_column_int64(f, 3);
     sqlite3_stmt *q = NULL, *w = NULL;
     int rc;
@@ -183,7 +168,7 @@ static const char *write_finding(sqlite3 *db, const char *kind, sqlite3_stmt *f,
     if (rc == SQLITE_ROW && sqlite3_column_int64(q, 3) == 0) {	/* open */
 	if (last <= sqlite3_column_int64(q, 1) && events <= sqlite3_column_int64(q, 2))
 	    goto out;		/* nothing new */
-	snprintf(id, INC_ID_LEN + 1, "%s", text(q, 0));
+	snprintf(id, INC_ID_LEN + 1, "%s", hist_col_text(q, 0));
 	if (sqlite3_prepare_v2(db, "UPDATE incident SET last_ms = max(last_ms, ?2),"
 			       " events = max(events, ?3), logins = ?4, hosts = ?5,"
 			       " countries = ?6, asns = ?7, flags = ?8, rules = ?9, qids = ?10,"
@@ -213,7 +198,7 @@ static const char *write_finding(sqlite3 *db, const char *kind, sqlite3_stmt *f,
 	goto db;
     goto out;
   db:
-    *s = fail(db, "incident", err, errlen);
+    *s = hist_db_fail(db, "incident", err, errlen);
     change = NULL;
   out:
     sqlite3_finalize(q);
@@ -234,7 +219,7 @@ static enum hist_status one_kind(sqlite3 *db, const struct cfg *cfg, size_t k,
     int rc;
 
     if (sqlite3_prepare_v2(db, kinds[k].sql, -1, &f, NULL) != SQLITE_OK)
-	return fail(db, kinds[k].kind, err, errlen);
+	return hist_db_fail(db, kinds[k].kind, err, errlen);
     sqlite3_bind_int64(f, 1, now_ms - (int64_t) c->incident_window_s * 1000);
     sqlite3_bind_int64(f, 2, now_ms - (int64_t) c->list_expiry_s * 1000);
     sqlite3_bind_int64(f, 3, c->incident_logins);
@@ -248,7 +233,7 @@ static enum hist_status one_kind(sqlite3 *db, const struct cfg *cfg, size_t k,
 	    p->write_errors++;
     }
     if (s == HIST_OK && rc != SQLITE_DONE)
-	s = fail(db, kinds[k].kind, err, errlen);
+	s = hist_db_fail(db, kinds[k].kind, err, errlen);
     sqlite3_finalize(f);
     return s;
 }
@@ -262,26 +247,26 @@ static enum hist_status close_quiet(sqlite3 *db, const struct cfg *cfg, int64_t 
 
     if (sqlite3_prepare_v2(db, "SELECT id FROM incident WHERE closed_ms = 0 AND last_ms < ?1",
 			   -1, &q, NULL) != SQLITE_OK)
-	return fail(db, "close", err, errlen);
+	return hist_db_fail(db, "close", err, errlen);
     if (sqlite3_prepare_v2(db, "UPDATE incident SET closed_ms = ?2 WHERE id = ?1", -1, &w,
 			   NULL) != SQLITE_OK) {
 	sqlite3_finalize(q);
-	return fail(db, "close", err, errlen);
+	return hist_db_fail(db, "close", err, errlen);
     }
     sqlite3_bind_int64(q, 1, now_ms - (int64_t) cfg->collector.incident_quiet_s * 1000);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-	sqlite3_bind_text(w, 1, text(q, 0), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(w, 1, hist_col_text(q, 0), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(w, 2, now_ms);
 	if (sqlite3_step(w) != SQLITE_DONE)
 	    break;
 	sqlite3_reset(w);
 	p->closed++;
-	if (append_line(db, cfg, text(q, 0), "closed") != 0)
+	if (append_line(db, cfg, hist_col_text(q, 0), "closed") != 0)
 	    p->write_errors++;
     }
     sqlite3_finalize(w);
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? HIST_OK : fail(db, "close", err, errlen);
+    return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "close", err, errlen);
 }
 
 /* inc_correlate - one pass: every kind, then the closings */
@@ -311,15 +296,15 @@ static void print_text(struct jb *j, sqlite3_stmt *st)
     char t1[32], t2[32];
     int i;
 
-    jb_fmt(j, "%s %-18s %-6s %s", text(st, 0), text(st, 1),
-	   sqlite3_column_int64(st, 7) ? "closed" : "open", text(st, 2));
+    jb_fmt(j, "%s %-18s %-6s %s", hist_col_text(st, 0), hist_col_text(st, 1),
+	   sqlite3_column_int64(st, 7) ? "closed" : "open", hist_col_text(st, 2));
     jb_fmt(j, " first=%s last=%s events=%lld",
 	   out_time(sqlite3_column_int64(st, 3), t1, sizeof(t1)),
 	   out_time(sqlite3_column_int64(st, 4), t2, sizeof(t2)),
 	   (long long) sqlite3_column_int64(st, 8));
     for (i = 0; i < (int) (sizeof(list_cols) / sizeof(list_cols[0])); i++)
-	if (strcmp(text(st, 9 + i), "[]") != 0 && *text(st, 9 + i))
-	    jb_fmt(j, " %s=%s", list_cols[i], text(st, 9 + i));
+	if (strcmp(hist_col_text(st, 9 + i), "[]") != 0 && *hist_col_text(st, 9 + i))
+	    jb_fmt(j, " %s=%s", list_cols[i], hist_col_text(st, 9 + i));
     jb_raw(j, "\n");
 }
 
@@ -337,7 +322,7 @@ enum hist_status inc_print(struct hist *h, FILE *out, bool json, bool open_only,
 			   " updated_ms, closed_ms, events, logins, hosts, countries, asns,"
 			   " flags, rules, qids FROM incident WHERE closed_ms = 0 OR ?1 = 0"
 			   " ORDER BY last_ms DESC", -1, &st, NULL) != SQLITE_OK)
-	return fail(db, "incidents", err, errlen);
+	return hist_db_fail(db, "incidents", err, errlen);
     sqlite3_bind_int(st, 1, open_only);
     jb_raw(&j, json ? "{\"incidents\": [" : "");
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -354,6 +339,6 @@ enum hist_status inc_print(struct hist *h, FILE *out, bool json, bool open_only,
     if (rc == SQLITE_DONE && !j.oom && j.p)
 	fputs(j.p, out);
     jb_free(&j);
-    return rc != SQLITE_DONE ? fail(db, "incidents", err, errlen)
+    return rc != SQLITE_DONE ? hist_db_fail(db, "incidents", err, errlen)
 	: j.oom ? HIST_NOMEM : HIST_OK;
 }

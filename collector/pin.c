@@ -9,21 +9,6 @@
 #include "output.h"
 #include "pin.h"
 
-/* fail - SQLite's message into err */
-static enum hist_status fail(sqlite3 *db, const char *what, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
-    return HIST_DB;
-}
-
-/* text - a column as a string, "" for NULL */
-static const char *text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-
-    return s ? (const char *) s : "";
-}
-
 /* run - one write statement with the change's values as ?1..?5 (those
  * the statement does not use are left unbound) */
 static enum hist_status run(sqlite3 *db, const char *sql, const struct pin_change *c,
@@ -33,7 +18,7 @@ static enum hist_status run(sqlite3 *db, const char *sql, const struct pin_chang
     int rc;
 
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-	return fail(db, "rogue pin", err, errlen);
+	return hist_db_fail(db, "rogue pin", err, errlen);
     sqlite3_bind_text(st, 1, c->address, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->who, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, c->now_ms);
@@ -41,7 +26,7 @@ static enum hist_status run(sqlite3 *db, const char *sql, const struct pin_chang
     sqlite3_bind_text(st, 5, c->reason, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? HIST_OK : fail(db, "rogue pin", err, errlen);
+    return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "rogue pin", err, errlen);
 }
 
 /* pin_add - pin an address (a drop of it ends) */
@@ -112,7 +97,7 @@ enum hist_status pin_apply(struct hist *h, int64_t now_ms, struct hist_flag **v,
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM rogue_pin WHERE address = ?1 AND action ="
 			   " 'drop' AND at_ms >= ?2 AND (expires_ms = 0 OR expires_ms > ?3)",
 			   -1, &q, NULL) != SQLITE_OK)
-	return fail(db, "rogue drops", err, errlen);
+	return hist_db_fail(db, "rogue drops", err, errlen);
     for (i = 0; i < *n; i++)
 	if (!dropped(q, &(*v)[i], now_ms))
 	    (*v)[k++] = (*v)[i];
@@ -121,15 +106,15 @@ enum hist_status pin_apply(struct hist *h, int64_t now_ms, struct hist_flag **v,
     if (sqlite3_prepare_v2(db, "SELECT address, at_ms FROM rogue_pin WHERE action = 'pin'"
 			   " AND (expires_ms = 0 OR expires_ms > ?1) ORDER BY address", -1,
 			   &p, NULL) != SQLITE_OK)
-	return fail(db, "rogue pins", err, errlen);
+	return hist_db_fail(db, "rogue pins", err, errlen);
     sqlite3_bind_int64(p, 1, now_ms);
     while ((rc = sqlite3_step(p)) == SQLITE_ROW)
-	if (append(v, n, text(p, 0), sqlite3_column_int64(p, 1)) != 0) {
+	if (append(v, n, hist_col_text(p, 0), sqlite3_column_int64(p, 1)) != 0) {
 	    sqlite3_finalize(p);
 	    return HIST_NOMEM;
 	}
     sqlite3_finalize(p);
-    return rc == SQLITE_DONE ? HIST_OK : fail(db, "rogue pins", err, errlen);
+    return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "rogue pins", err, errlen);
 }
 
 /* whitelisted - configured or learned known mail server */
@@ -249,24 +234,24 @@ enum hist_status pin_print(struct hist *h, const struct cfg *cfg, int64_t now_ms
 			   " FROM rogue_pin WHERE expires_ms = 0 OR expires_ms > ?1"
 			   " ORDER BY address, action", -1, &st, NULL) != SQLITE_OK) {
 	jb_free(&j);
-	return fail(db, "rogue list", err, errlen);
+	return hist_db_fail(db, "rogue list", err, errlen);
     }
     sqlite3_bind_int64(st, 1, now_ms);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 	int64_t exp = sqlite3_column_int64(st, 4);
 
 	if (!json) {
-	    jb_fmt(&j, "%-6s %-24s by=%s at=%s expires=%s reason=\"%s\"\n", text(st, 1),
-		   text(st, 0), text(st, 2), out_time(sqlite3_column_int64(st, 3), t1,
-		   sizeof(t1)), exp ? out_time(exp, t2, sizeof(t2)) : "never", text(st, 5));
+	    jb_fmt(&j, "%-6s %-24s by=%s at=%s expires=%s reason=\"%s\"\n", hist_col_text(st, 1),
+		   hist_col_text(st, 0), hist_col_text(st, 2), out_time(sqlite3_column_int64(st, 3), t1,
+		   sizeof(t1)), exp ? out_time(exp, t2, sizeof(t2)) : "never", hist_col_text(st, 5));
 	    continue;
 	}
 	jb_raw(&j, first ? "\n  {\"address\": " : ",\n  {\"address\": ");
-	jb_str(&j, text(st, 0));
+	jb_str(&j, hist_col_text(st, 0));
 	jb_raw(&j, ", \"action\": ");
-	jb_str(&j, text(st, 1));
+	jb_str(&j, hist_col_text(st, 1));
 	jb_raw(&j, ", \"by\": ");
-	jb_str(&j, text(st, 2));
+	jb_str(&j, hist_col_text(st, 2));
 	jb_raw(&j, ", \"at\": ");
 	jb_time(&j, sqlite3_column_int64(st, 3));
 	jb_raw(&j, ", \"expires\": ");
@@ -275,7 +260,7 @@ enum hist_status pin_print(struct hist *h, const struct cfg *cfg, int64_t now_ms
 	else
 	    jb_raw(&j, "null");
 	jb_raw(&j, ", \"reason\": ");
-	jb_str(&j, text(st, 5));
+	jb_str(&j, hist_col_text(st, 5));
 	jb_raw(&j, "}");
 	first = false;
     }
@@ -285,6 +270,6 @@ enum hist_status pin_print(struct hist *h, const struct cfg *cfg, int64_t now_ms
     if (rc == SQLITE_DONE && !j.oom && j.p)
 	fputs(j.p, out);
     jb_free(&j);
-    return rc != SQLITE_DONE ? fail(db, "rogue list", err, errlen)
+    return rc != SQLITE_DONE ? hist_db_fail(db, "rogue list", err, errlen)
 	: j.oom ? HIST_NOMEM : HIST_OK;
 }

@@ -482,15 +482,17 @@ static void conv_user(struct cfg_ctx *x, const struct cfg_desc *d,
 	put_str(x, s, key, dst, low);
 }
 
-/* conv_users - a list of logins */
-static void conv_users(struct cfg_ctx *x, const struct cfg_desc *d,
-		       const config_setting_t *s, const char *key, void *dst)
+/* conv_str_list - a list of strings, each element converted by elem;
+ * what names the elements in the error for a value that is no list */
+static void conv_str_list(struct cfg_ctx *x, const struct cfg_desc *d,
+			  const config_setting_t *s, const char *key, void *dst,
+			  const char *what, cfg_conv_fn elem)
 {
     struct cfg_str_list *l = dst;
     char ekey[CFG_KEY_MAX];
     int i, n;
 
-    if (s == NULL || (n = list_elems(x, s, key, "logins")) <= 0)
+    if (s == NULL || (n = list_elems(x, s, key, what)) <= 0)
 	return;
     if ((l->v = calloc((size_t) n, sizeof(*l->v))) == NULL) {
 	cfg_error(x, s, key, "out of memory");
@@ -499,8 +501,15 @@ static void conv_users(struct cfg_ctx *x, const struct cfg_desc *d,
     l->n = (size_t) n;
     for (i = 0; i < n; i++) {
 	snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
-	conv_user(x, d, config_setting_get_elem(s, (unsigned) i), ekey, &l->v[i]);
+	elem(x, d, config_setting_get_elem(s, (unsigned) i), ekey, &l->v[i]);
     }
+}
+
+/* conv_users - a list of logins */
+static void conv_users(struct cfg_ctx *x, const struct cfg_desc *d,
+		       const config_setting_t *s, const char *key, void *dst)
+{
+    conv_str_list(x, d, s, key, dst, "logins", conv_user);
 }
 
 /* conv_domain - a sender domain, stored lower case without '@' */
@@ -525,21 +534,7 @@ static void conv_domain(struct cfg_ctx *x, const struct cfg_desc *d,
 static void conv_domains(struct cfg_ctx *x, const struct cfg_desc *d,
 			 const config_setting_t *s, const char *key, void *dst)
 {
-    struct cfg_str_list *l = dst;
-    char ekey[CFG_KEY_MAX];
-    int i, n;
-
-    if (s == NULL || (n = list_elems(x, s, key, "domains")) <= 0)
-	return;
-    if ((l->v = calloc((size_t) n, sizeof(*l->v))) == NULL) {
-	cfg_error(x, s, key, "out of memory");
-	return;
-    }
-    l->n = (size_t) n;
-    for (i = 0; i < n; i++) {
-	snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
-	conv_domain(x, d, config_setting_get_elem(s, (unsigned) i), ekey, &l->v[i]);
-    }
+    conv_str_list(x, d, s, key, dst, "domains", conv_domain);
 }
 
 /* conv_countries - a list of ISO 3166 alpha-2 codes */

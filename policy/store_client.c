@@ -138,12 +138,7 @@ int store_client_count(STORE *st, const struct addr *ip,
 				  &idx)) != STORE_OK)
 	return rc;
     c = store_slot(&st->clients, r.s, idx);
-    if (now > c->l.last_seen)
-	c->l.last_seen = now;
-    store_win_add(&c->win, now, d->msgs, d->rcpts, d->bytes);
-    store_held_note(held, c->l.first_seen, now, d->msgs, d->rcpts, d->bytes);
-    if (out != NULL)
-	*out = c->win;
+    store_count_locked(&c->l, &c->win, d, now, held, out);
     store_unlock(&st->clients, r.s);
     return STORE_OK;
 }

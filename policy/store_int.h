@@ -306,4 +306,20 @@ void store_client_copy(const struct store_crec *r, uint32_t now,
 void store_win_roll(struct store_win *w, uint32_t now);
 void store_held_take(struct store_win *w, const struct store_held *h);
 
+/* store_count_locked - the locked part of store_user_count and
+ * store_client_count: note the time, count d, note it in held, copy the
+ * windows out. Inline: it is the hot path of every counted message. */
+static inline void store_count_locked(struct store_link *l, struct store_win *w,
+				      const struct store_span *d, uint32_t now,
+				      struct store_held *held,
+				      struct store_win *copy)
+{
+    if (now > l->last_seen)
+	l->last_seen = now;
+    store_win_add(w, now, d->msgs, d->rcpts, d->bytes);
+    store_held_note(held, l->first_seen, now, d->msgs, d->rcpts, d->bytes);
+    if (copy != NULL)
+	*copy = *w;
+}
+
 #endif

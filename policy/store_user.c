@@ -304,12 +304,7 @@ int store_user_count(STORE *st, const char *login, const struct store_span *d,
 				  &idx)) != STORE_OK)
 	return rc;
     u = store_slot(&st->users, r.s, idx);
-    if (now > u->l.last_seen)
-	u->l.last_seen = now;
-    store_win_add(&u->win, now, d->msgs, d->rcpts, d->bytes);
-    store_held_note(held, u->l.first_seen, now, d->msgs, d->rcpts, d->bytes);
-    if (out != NULL)
-	*out = u->win;
+    store_count_locked(&u->l, &u->win, d, now, held, out);
     store_unlock(&st->users, r.s);
     return STORE_OK;
 }

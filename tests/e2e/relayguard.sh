@@ -11,6 +11,9 @@
 #   rg_json KEY...              a value of the JSON on stdin (an array: its length)
 #   rg_setup [RULES] [MILTER]   all of it: sink, GeoIP, config, Postfix with
 #                               the milter, the milter; bails on failure
+#   rg_miltertest SCRIPT        no MTA: GeoIP, config, the milter, then
+#                               miltertest runs tests/e2e/SCRIPT against it
+#                               (its output in $out, its exit code in $rc)
 
 RG_MILTER=$E2E_BUILD/relayguard-milter
 RG_CTL=$E2E_BUILD/relayguardctl
@@ -82,6 +85,18 @@ rg_start() {
 # rg__listening - does something accept TCP on the milter port?
 rg__listening() {
     ! e2e__port_free "$MILTER_PORT"
+}
+
+# rg_miltertest - SCRIPT: the milter alone, driven by miltertest's Lua
+# script SCRIPT (in tests/e2e) as Sendmail would; sets out and rc
+rg_miltertest() {
+    command -v miltertest >/dev/null || e2e_skip "missing miltertest (run make deps)"
+    rg_geo || e2e_bail "cannot generate GeoIP test databases"
+    rg_config
+    rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
+    out=$(RG_MILTER_SOCK="inet:$MILTER_PORT@127.0.0.1" \
+          timeout 60 miltertest -s "$RG_SRC/tests/e2e/$1" 2>&1)
+    rc=$?
 }
 
 # rg_stop - SIGNAL (default TERM)

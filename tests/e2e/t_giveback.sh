@@ -10,13 +10,7 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-command -v miltertest >/dev/null || e2e_skip "missing miltertest (run make deps)"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config
-rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
-out=$(RG_MILTER_SOCK="inet:$MILTER_PORT@127.0.0.1" \
-      timeout 60 miltertest -s "$(dirname -- "$0")/giveback.lua" 2>&1)
-rc=$?
+rg_miltertest giveback.lua
 e2e_assert_eq "$rc" 0 "miltertest script ran to the end"
 e2e_assert_eq "$(printf '%s\n' "$out" | grep -c '^ok - ')" 3 "all three sessions ran"
 [ "$rc" = 0 ] || e2e_diag "$out"

@@ -8,13 +8,7 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-command -v miltertest >/dev/null || e2e_skip "missing miltertest (run make deps)"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config
-rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
-out=$(RG_MILTER_SOCK="inet:$MILTER_PORT@127.0.0.1" \
-      timeout 60 miltertest -s "$(dirname -- "$0")/sendmail_macros.lua" 2>&1)
-rc=$?
+rg_miltertest sendmail_macros.lua
 printf '%s\n' "$out" | grep -E '^(ok|not ok) - ' | while read -r line; do
     case $line in ok*) e2e_diag "miltertest: $line" ;; esac
 done

@@ -293,11 +293,5 @@ static Suite *ctl_admin_suite(void)
 
 int main(void)
 {
-    int rc;
-
-    ctl_fixture();
-    ctl_conf("");
-    rc = check_run(ctl_admin_suite());
-    ctl_cleanup();
-    return rc;
+    return ctl_check_run(ctl_admin_suite());
 }

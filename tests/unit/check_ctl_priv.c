@@ -68,29 +68,60 @@ static int as_root(const char *cmd, const char *arg, uid_t *euid)
     return WEXITSTATUS(status);
 }
 
-START_TEST(test_read_lock_held)
+/* holder - fork a process that opens the state file, runs fn(st) and
+ * waits to be killed; returns once fn is done (non-zero: it gave up) */
+static pid_t holder(int (*fn)(STORE *st))
 {
     int p[2];
     pid_t pid;
     char c;
 
-    state_make();
     ck_assert_int_eq(pipe(p), 0);
     ck_assert_int_ge(pid = fork(), 0);
-    if (pid == 0) {		/* holds every stripe mutex, forever */
-	STORE *st = state_open();
-
-	for (unsigned s = 0; s < STORE_STRIPES; s++) {
-	    pthread_mutex_lock(&st->users.stripes[s].mu);
-	    pthread_mutex_lock(&st->clients.stripes[s].mu);
-	}
-	if (write(p[1], "x", 1) != 1)
+    if (pid == 0) {
+	if (fn(state_open()) != 0 || write(p[1], "x", 1) != 1)
 	    _exit(1);
 	for (;;)
 	    pause();
     }
     close(p[1]);
     ck_assert_int_eq(read(p[0], &c, 1), 1);
+    return pid;
+}
+
+/* reap - SIGKILL a child and wait for it */
+static void reap(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* hold_mutexes - holder callback: every stripe mutex, bare */
+static int hold_mutexes(STORE *st)
+{
+    for (unsigned s = 0; s < STORE_STRIPES; s++) {
+	pthread_mutex_lock(&st->users.stripes[s].mu);
+	pthread_mutex_lock(&st->clients.stripes[s].mu);
+    }
+    return 0;
+}
+
+/* hold_alice - holder callback: a writer stopped inside alice's stripe */
+static int hold_alice(STORE *st)
+{
+    char key[STORE_LOGIN_MAX];
+    size_t len;
+    uint64_t h = store_login_ref(st, "alice@example.org", key, &len);
+
+    return store_lock(st, &st->users, store_stripe_of(h)) != STORE_OK;
+}
+
+START_TEST(test_read_lock_held)
+{
+    pid_t pid;
+
+    state_make();
+    pid = holder(hold_mutexes);
     ck_assert_int_eq(run("-c", conf, "users", NULL), CTL_EXIT_OK);
     ck_assert_ptr_nonnull(strstr(out, "alice@example.org"));
     ck_assert_int_eq(run("-c", conf, "show", "bob@example.org", NULL),
@@ -98,34 +129,16 @@ START_TEST(test_read_lock_held)
     ck_assert_int_eq(run("-c", conf, "clients", NULL), CTL_EXIT_OK);
     ck_assert_ptr_nonnull(strstr(out, "10.1.2.3"));
     ck_assert_int_eq(run("-c", conf, "stats", NULL), CTL_EXIT_OK);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    reap(pid);
 }
 END_TEST
 
 START_TEST(test_read_busy)
 {
-    char key[STORE_LOGIN_MAX];
-    size_t len;
-    int p[2];
     pid_t pid;
-    char c;
 
     state_make();
-    ck_assert_int_eq(pipe(p), 0);
-    ck_assert_int_ge(pid = fork(), 0);
-    if (pid == 0) {		/* a writer stopped inside alice's stripe */
-	STORE *st = state_open();
-	uint64_t h = store_login_ref(st, "alice@example.org", key, &len);
-
-	if (store_lock(st, &st->users, store_stripe_of(h)) != STORE_OK
-	    || write(p[1], "x", 1) != 1)
-	    _exit(1);
-	for (;;)
-	    pause();
-    }
-    close(p[1]);
-    ck_assert_int_eq(read(p[0], &c, 1), 1);
+    pid = holder(hold_alice);
     /* the walk leaves that stripe out and says so; the rest is there */
     ck_assert_int_eq(run("-c", conf, "users", NULL), CTL_EXIT_OK);
     ck_assert_ptr_null(strstr(out, "alice@example.org"));
@@ -135,8 +148,7 @@ START_TEST(test_read_busy)
     ck_assert_int_eq(run("-c", conf, "show", "alice@example.org", NULL),
 		     CTL_EXIT_UNAVAILABLE);
     ck_assert_ptr_nonnull(strstr(err, "busy"));
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    reap(pid);
 }
 END_TEST
 
@@ -262,8 +274,7 @@ START_TEST(test_read_truncated)
 	ok += rc == CTL_EXIT_OK;
 	shrank += strstr(err, "shrank while being read") != NULL;
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    reap(pid);
     free(copy);
     fprintf(stderr, "truncation: %u whole, %u shrank, of %d\n", ok, shrank,
 	    CUT_RUNS);
@@ -289,11 +300,5 @@ static Suite *ctl_priv_suite(void)
 
 int main(void)
 {
-    int rc;
-
-    ctl_fixture();
-    ctl_conf("");
-    rc = check_run(ctl_priv_suite());
-    ctl_cleanup();
-    return rc;
+    return ctl_check_run(ctl_priv_suite());
 }

@@ -142,38 +142,6 @@ START_TEST(test_noise_at_rest)
 }
 END_TEST
 
-/* idler - fork a child that keeps the file attached until killed */
-static pid_t idler(const char *name)
-{
-    int pfd[2];
-    char c = 0;
-    pid_t pid;
-
-    ck_assert_int_eq(pipe(pfd), 0);
-    if ((pid = fork()) == 0) {
-	char err[ERRLEN];
-	STORE *st;
-
-	if (topen(name, 0, 0, 0, &st, err) != STORE_OK)
-	    _exit(2);
-	if (write(pfd[1], "x", 1) != 1)
-	    _exit(3);
-	for (;;)
-	    pause();
-    }
-    close(pfd[1]);
-    ck_assert_int_eq(read(pfd[0], &c, 1), 1);
-    close(pfd[0]);
-    return pid;
-}
-
-/* reap - SIGKILL a helper and wait for it */
-static void reap(pid_t pid)
-{
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
 START_TEST(test_noise_while_attached)
 {
     struct store_stats s;
@@ -185,7 +153,7 @@ START_TEST(test_noise_while_attached)
     st = tnew(name, 1024, 4);
     fill(st, T0);
     block_first(st);
-    pid = idler(name);
+    pid = tholder(name, NULL, NULL);
     /* damaged under a running handle: repaired at the next lock; the
      * first operation on a stripe may fail (STORE_EFORMAT) while it is
      * rebuilt, what it held stays */
@@ -204,7 +172,7 @@ START_TEST(test_noise_while_attached)
     all_usable(st, T0 + 3);
     store_close(other);
     store_close(st);
-    reap(pid);
+    treap(pid);
 }
 END_TEST
 
@@ -245,7 +213,7 @@ START_TEST(test_stuck_owner)
     int fd;
 
     seen(st, "victim", "192.0.2.1", T0);
-    pid = idler("stuck");
+    pid = tholder("stuck", NULL, NULL);
     /* the lock word says "held by tid", but no such thread exists and
      * the kernel never marked it dead (its robust list was lost) */
     fd = open(tpath("stuck"), O_RDWR);
@@ -260,7 +228,7 @@ START_TEST(test_stuck_owner)
     ck_assert_uint_eq(after.stripe_resets, before.stripe_resets + 1);
     ck_assert_uint_eq(U.nips, 2);	/* the stripe itself was whole */
     store_close(st);
-    reap(pid);
+    treap(pid);
 }
 END_TEST
 
@@ -296,7 +264,7 @@ START_TEST(test_kind_only)
     s = store_debug_user_stripe(st, "victim");
     good = kind_of(tpath(name), s);
     seen(st, "victim", "192.0.2.1", T0);
-    pid = idler(name);
+    pid = tholder(name, NULL, NULL);
     fd = open(tpath(name), O_RDWR);
     ck_assert_int_eq(pwrite(fd, &kind, sizeof(kind),
 			    lock_word(tpath(name), s)
@@ -313,7 +281,7 @@ START_TEST(test_kind_only)
     store_get_stats(st, &after);
     ck_assert_uint_eq(after.stripe_resets, before.stripe_resets + 1);
     store_close(st);
-    reap(pid);
+    treap(pid);
 }
 END_TEST
 

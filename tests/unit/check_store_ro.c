@@ -44,59 +44,27 @@ static STORE *ro_open(const char *name, uint32_t timeout_ms)
     return st;
 }
 
-/* helper - fork a process that runs fn(st) on a read-write handle, then
- * waits to be killed; returns once fn is done */
-static pid_t helper(const char *name, void (*fn)(STORE *st))
-{
-    int p[2];
-    pid_t pid;
-    char c;
-
-    ck_assert_int_eq(pipe(p), 0);
-    ck_assert_int_ge(pid = fork(), 0);
-    if (pid == 0) {
-	char err[ERRLEN];
-	STORE *st = NULL;
-
-	close(p[0]);
-	if (topen(name, 0, 0, 0, &st, err) != STORE_OK)
-	    _exit(1);
-	fn(st);
-	if (write(p[1], "x", 1) != 1)
-	    _exit(1);
-	for (;;)
-	    pause();
-    }
-    close(p[1]);
-    ck_assert_int_eq(read(p[0], &c, 1), 1);
-    close(p[0]);
-    return pid;
-}
-
-/* stop - kill and reap a helper */
-static void stop(pid_t pid)
-{
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
 /* hold_mutexes - take every stripe mutex the way an attacker could: the
  * bare mutex, leaving the write sequence alone */
-static void hold_mutexes(STORE *st)
+static int hold_mutexes(STORE *st, const void *arg)
 {
+    (void) arg;
     for (unsigned s = 0; s < STORE_STRIPES; s++) {
 	pthread_mutex_lock(&st->users.stripes[s].mu);
 	pthread_mutex_lock(&st->clients.stripes[s].mu);
     }
+    return 0;
 }
 
 /* hold_writing - take every user stripe as a writer does (store_lock:
  * the sequence goes odd) and stay inside */
-static void hold_writing(STORE *st)
+static int hold_writing(STORE *st, const void *arg)
 {
+    (void) arg;
     for (unsigned s = 0; s < STORE_STRIPES; s++)
 	if (store_lock(st, &st->users, s) != STORE_OK)
-	    _exit(1);
+	    return 1;
+    return 0;
 }
 
 /* count_cb - count the users a walk hands over */
@@ -157,7 +125,7 @@ START_TEST(test_ro_lock_held)
     STORE *st;
 
     fill("held");
-    pid = helper("held", hold_mutexes);
+    pid = tholder("held", hold_mutexes, NULL);
     st = ro_open("held", RO_TIMEOUT_MS);
     ck_assert_int_eq(store_user_get(st, "user42", T0, &U), STORE_OK);
     ck_assert_str_eq(U.login, "user42");
@@ -168,7 +136,7 @@ START_TEST(test_ro_lock_held)
     ck_assert_int_eq(store_get_stats(st, &s), STORE_OK);
     ck_assert_uint_eq(s.users, NUSERS);
     store_close(st);
-    stop(pid);
+    treap(pid);
 }
 END_TEST
 
@@ -180,7 +148,7 @@ START_TEST(test_ro_busy_stripe)
     STORE *st;
 
     fill("busy");
-    pid = helper("busy", hold_writing);
+    pid = tholder("busy", hold_writing, NULL);
     st = ro_open("busy", RO_TIMEOUT_MS);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ck_assert_int_eq(store_user_get(st, "user42", T0, &U), STORE_TIMEOUT);
@@ -190,7 +158,7 @@ START_TEST(test_ro_busy_stripe)
     ck_assert_uint_eq(n, 0);
     ck_assert_uint_eq(store_skipped(st), NUSERS);
     store_close(st);
-    stop(pid);
+    treap(pid);
     /* the writer died inside: the next holder makes the sequence even */
     st = tnew("busy", 4096, 4);
     seen(st, "user1", "192.0.2.9", T0 + 1);
@@ -290,7 +258,7 @@ START_TEST(test_ro_hammer)
 	last = n;
     } while ((t1.tv_sec - t0.tv_sec) * 1000
 	     + (t1.tv_nsec - t0.tv_nsec) / 1000000 < HAMMER_MS);
-    stop(pid);
+    treap(pid);
     store_close(st);
     ck_assert_msg(moved > 10, "the writer barely moved (%u)", moved);
     ck_assert_msg(bad == 0, "%u torn copies in %u reads", bad, reads);

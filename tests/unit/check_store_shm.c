@@ -270,32 +270,30 @@ START_TEST(test_multiprocess)
 }
 END_TEST
 
+struct lock_arg {
+    int table;
+    unsigned stripe;
+    int brk;
+};
+
+/* lock_stripe - tholder callback: take (and maybe break) one stripe lock */
+static int lock_stripe(STORE *st, const void *arg)
+{
+    const struct lock_arg *a = arg;
+
+    if (store_debug_lock_stripe(st, a->table, a->stripe) != STORE_OK)
+	return 1;
+    if (a->brk)
+	store_debug_break_stripe(st, a->table, a->stripe);
+    return 0;
+}
+
 /* holder - fork a child that takes a stripe lock and waits to be killed */
 static pid_t holder(const char *name, int table, unsigned stripe, int brk)
 {
-    int pfd[2];
-    char c = 0;
-    pid_t pid;
+    struct lock_arg a = { .table = table, .stripe = stripe, .brk = brk };
 
-    ck_assert_int_eq(pipe(pfd), 0);
-    if ((pid = fork()) == 0) {
-	char err[ERRLEN];
-	STORE *st;
-
-	if (topen(name, 0, 0, 0, &st, err) != STORE_OK
-	    || store_debug_lock_stripe(st, table, stripe) != STORE_OK)
-	    _exit(2);
-	if (brk)
-	    store_debug_break_stripe(st, table, stripe);
-	if (write(pfd[1], "x", 1) != 1)
-	    _exit(3);
-	for (;;)
-	    pause();
-    }
-    close(pfd[1]);
-    ck_assert_int_eq(read(pfd[0], &c, 1), 1);
-    close(pfd[0]);
-    return pid;
+    return tholder(name, lock_stripe, &a);
 }
 
 /* kill_holder - SIGKILL a holder and reap it */
@@ -644,8 +642,7 @@ START_TEST(test_boot_change)
 	 sizeof(other));
     again = tnew("boot", 512, 4);
     ck_assert_int_eq(store_user_get(again, "booted", T0, &U), STORE_OK);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    treap(pid);
     store_close(again);
 }
 END_TEST

@@ -1,13 +1,13 @@
 /*
- * ctl_test - helpers shared by relayguardctl's Check suites (check_ctl.c,
- * check_ctl_state.c, check_ctl_mta.c).
+ * ctl_test - helpers shared by relayguardctl's Check suites (check_ctl*.c).
  *
  * run() calls ctl_main() with NOW as its clock and captures what it
  * prints in out/err. The command suites' main() calls ctl_fixture() before
  * any test forks (a private directory, the state file's path, a hostile
  * login), adds what only it needs (GeoIP databases, fake MTA tools), then
  * ctl_conf(); ctl_cleanup() removes it all after the last test. Each test
- * that reads state starts from state_make(). Everything here is static,
+ * that reads state starts from state_make(); a suite that needs nothing
+ * more makes its main() ctl_check_run(). Everything here is static,
  * one copy per suite.
  */
 #ifndef CTL_TEST_H
@@ -26,6 +26,7 @@
 #include "../../ctl/ctl.h"
 #include "../../ctl/jread.h"
 #include "../../ctl/text.h"
+#include "check_main.h"
 #include "stats.h"
 #include "store.h"
 
@@ -267,6 +268,19 @@ static inline void ctl_cleanup(void)
     nftw(tdir, ctl_rm, 8, FTW_DEPTH | FTW_PHYS);
     free(out);
     free(err);
+}
+
+/* ctl_check_run - main() of a suite that needs only the common fixture
+ * and a configuration without GeoIP */
+static inline int ctl_check_run(Suite *s)
+{
+    int rc;
+
+    ctl_fixture();
+    ctl_conf("");
+    rc = check_run(s);
+    ctl_cleanup();
+    return rc;
 }
 
 #endif /* CTL_TEST_H */

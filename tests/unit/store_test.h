@@ -1,11 +1,12 @@
 /*
- * store_test - helpers shared by the store's Check suites (check_store.c,
- * check_store_shm.c, check_store_win.c).
+ * store_test - helpers shared by the store's Check suites (check_store*.c).
  *
  * Each TCase that touches files gets a private temporary directory (made
  * and removed by unchecked fixtures in the parent); every test runs
  * forked and names its own file in it. Times are fixed numbers: the store
- * reads no clock. Everything here is static, one copy per suite.
+ * reads no clock. tholder() forks a process that keeps a store attached
+ * (holding what its callback took) until treap(). Everything here is
+ * static, one copy per suite.
  */
 #ifndef STORE_TEST_H
 #define STORE_TEST_H
@@ -15,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "store.h"
@@ -114,6 +118,45 @@ static inline void seen(STORE *st, const char *login, const char *ip,
     struct store_user_obs o = obs_make(login, ip);
 
     ck_assert_int_eq(store_user_update(st, &o, now, NULL), STORE_OK);
+}
+
+/* tholder - fork a child that opens name read-write, runs fn(st, arg)
+ * (none when fn is NULL; a non-zero return makes it give up), then waits
+ * to be killed; returns once fn is done, the child still attached */
+static inline pid_t tholder(const char *name,
+			    int (*fn)(STORE *st, const void *arg),
+			    const void *arg)
+{
+    int p[2];
+    char c = 0;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {
+	char err[ERRLEN];
+	STORE *st = NULL;
+
+	close(p[0]);
+	if (topen(name, 0, 0, 0, &st, err) != STORE_OK
+	    || (fn != NULL && fn(st, arg) != 0))
+	    _exit(2);
+	if (write(p[1], "x", 1) != 1)
+	    _exit(3);
+	for (;;)
+	    pause();
+    }
+    close(p[1]);
+    ck_assert_int_eq(read(p[0], &c, 1), 1);
+    close(p[0]);
+    return pid;
+}
+
+/* treap - SIGKILL a child and wait for it */
+static inline void treap(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 /* a copy too big for a test's stack frame taste; check_store_win.c,
