@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "daemon.h"
 #include "log.h"
 #include "preflight.h"
 #include "report.h"
@@ -171,32 +172,6 @@ static void drop_privileges(const struct cfg *c, uid_t uid, gid_t gid)
 	fprintf(stderr, "relayguard-milter: cannot drop privileges to %s: %s\n",
 		c->milter.user, strerror(errno));
 	exit(EX_OSERR);
-    }
-}
-
-/* daemonize - detach from the terminal */
-static void daemonize(void)
-{
-    int fd;
-
-    switch (fork()) {
-    case -1:
-	perror("relayguard-milter: fork");
-	exit(EX_OSERR);
-    case 0:
-	break;
-    default:
-	_exit(0);
-    }
-    setsid();
-    if (fork() > 0)
-	_exit(0);
-    if (chdir("/") != 0)
-	exit(EX_OSERR);
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-	dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-	if (fd > 2)
-	    close(fd);
     }
 }
 
@@ -381,8 +356,10 @@ int main(int argc, char **argv)
     }
     log_open("relayguard-milter", c->milter.syslog_facility, o.foreground);
     umask(c->milter.umask);
-    if (!o.foreground)
-	daemonize();
+    if (!o.foreground && daemon_detach(err, sizeof(err)) != 0) {
+	fprintf(stderr, "relayguard-milter: %s\n", err);
+	exit(EX_OSERR);
+    }
     if (geteuid() == 0) {
 	daemon_ids(c, &uid, &gid);
 	make_dirs(c, uid, gid);

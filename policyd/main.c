@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "report.h"
 #include "request.h"
@@ -311,25 +312,6 @@ static const char *parse_args(int argc, char **argv, int *fg, int *check)
     return file;
 }
 
-/* daemonize - detach from the terminal */
-static void daemonize(void)
-{
-    int fd;
-
-    if (fork() != 0)		/* the parent, or a failed fork: stop here */
-	_exit(0);
-    setsid();
-    if (fork() > 0)
-	_exit(0);
-    if (chdir("/") != 0)
-	exit(EX_OSERR);
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-	dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-	if (fd > 2)
-	    close(fd);
-    }
-}
-
 int main(int argc, char **argv)
 {
     char err[ERRBUF_LEN];
@@ -353,8 +335,10 @@ int main(int argc, char **argv)
 	fprintf(stderr, "relayguard-policyd: cannot listen: %s\n", err);
 	return EX_UNAVAILABLE;
     }
-    if (!fg)
-	daemonize();
+    if (!fg && daemon_detach(err, sizeof(err)) != 0) {
+	fprintf(stderr, "relayguard-policyd: %s\n", err);
+	exit(EX_OSERR);
+    }
     report_init();
     if (rt_load(file, &rt, err, sizeof(err)) != 0) {
 	log_msg(LOG_ERR, "cannot start: %s", err);
