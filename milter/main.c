@@ -344,7 +344,6 @@ int main(int argc, char **argv)
 
     block_ours();
     parse_args(argc, argv, &o);
-    snprintf(cfg_file, sizeof(cfg_file), "%s", o.file);
     if ((c = cfg_load(o.file, err, sizeof(err))) == NULL) {
 	fprintf(stderr, "relayguard-milter: configuration error\n%s\n", err);
 	return EX_CONFIG;
@@ -354,6 +353,8 @@ int main(int argc, char **argv)
 	cfg_free(c);
 	return rc;
     }
+    daemon_abs_path(o.file, cfg_file, sizeof(cfg_file));
+    o.file = cfg_file;
     log_open("relayguard-milter", c->milter.syslog_facility, o.foreground);
     umask(c->milter.umask);
     if (!o.foreground && daemon_detach(err, sizeof(err)) != 0) {

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,4 +37,12 @@ int daemon_detach(char *err, size_t errlen)
 	    close(fd);
     }
     return 0;
+}
+
+/* daemon_abs_path - path resolved against the current directory */
+void daemon_abs_path(const char *path, char *out, size_t len)
+{
+    char buf[PATH_MAX];
+
+    snprintf(out, len, "%s", realpath(path, buf) != NULL ? buf : path);
 }

@@ -12,4 +12,9 @@
  * (the others _exit(0)); -1 with err filled when a step fails. */
 int daemon_detach(char *err, size_t errlen);
 
+/* The absolute name of path in out (as given when it cannot be resolved),
+ * so that a file named relative to the start directory is still found
+ * after daemon_detach's chdir("/"), by a reload too. */
+void daemon_abs_path(const char *path, char *out, size_t len);
+
 #endif

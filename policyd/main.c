@@ -319,6 +319,7 @@ int main(int argc, char **argv)
     struct runtime *rt;
     struct cfg *c;
     int fg = 0, check = 0, lfd;
+    static char cfg_path[4096];	/* the -c file, absolute */
     const char *file = parse_args(argc, argv, &fg, &check);
 
     if ((c = cfg_load(file, err, sizeof(err))) == NULL) {
@@ -330,6 +331,8 @@ int main(int argc, char **argv)
 	cfg_free(c);
 	return 0;
     }
+    daemon_abs_path(file, cfg_path, sizeof(cfg_path));
+    file = cfg_path;
     log_open("relayguard-policyd", c->milter.syslog_facility, fg);
     if ((lfd = open_listener(c->policyd.socket, err, sizeof(err))) < 0) {
 	fprintf(stderr, "relayguard-policyd: cannot listen: %s\n", err);

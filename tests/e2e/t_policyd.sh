@@ -79,4 +79,17 @@ e2e_assert_true "3: bad input is logged" \
     grep -q "policy connection closed: line 1: line too long" "$PD_LOG"
 rg_send bob 198.18.3.20 -s "after hostile input"
 e2e_assert_reply "$SW_RESULT" "250" "3: Postfix is still served afterwards"
+# --- 4 a daemon started with a relative -c still finds its file ----------------
+# (it detaches with chdir("/") before it opens the state: the name is made
+# absolute first)
+e2e_pick_port DETACHED_PORT || e2e_bail "no port for the detached daemon"
+sed "s/inet:$POLICY_PORT@/inet:$DETACHED_PORT@/" "$RG_CONF" >"$E2E_DIR/detached.conf"
+(cd "$E2E_DIR" && "$E2E_BUILD/relayguard-policyd" -c detached.conf)
+e2e_assert_eq "$?" 0 "4: without -f the daemon detaches (exit 0)"
+e2e_wait_until 10 eval '! e2e__port_free "$DETACHED_PORT"' || true
+MAIN_PORT=$POLICY_PORT POLICY_PORT=$DETACHED_PORT
+e2e_assert_eq "$(pd_talk '"request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=carol\nclient_address=198.18.3.30\ninstance=d1\nrecipient=r\@example.net\n\n"')" \
+    "action=DUNNO" "4: the detached daemon, started with a relative -c, answers"
+POLICY_PORT=$MAIN_PORT
+pkill -TERM -f "relayguard-policyd -c detached.conf" || true
 e2e_done
