@@ -1,5 +1,5 @@
 /*
- * cmd_stats - the milter's counters from the state header: verdicts by
+ * cmd_stats - the milter's and relayguard-policyd's counters from the state header: verdicts by
  * action (applied and dry-run), rule firings, blocks, events to the
  * collector, errors, reloads; the store's fill, evictions and lock
  * timeouts, and whether its file is on a tmpfs with 2 MiB pages
@@ -58,6 +58,22 @@ static const struct {
      "Successful configuration reloads."},
     {STATS_RELOAD_FAILURES, "reload_failures", "reload_failures_total",
      "Configuration reloads refused (the old configuration kept)."},
+    {STATS_PD_LINE_LONG, "policyd_line_too_long", "policyd_line_too_long_total",
+     "Policy connections closed: a request line over the limit."},
+    {STATS_PD_SYNTAX, "policyd_syntax", "policyd_syntax_total",
+     "Policy connections closed: a line that is not name=value."},
+    {STATS_PD_TOO_BIG, "policyd_request_too_big", "policyd_request_too_big_total",
+     "Policy connections closed: a request over the size or line limit."},
+    {STATS_PD_UNFINISHED, "policyd_unfinished", "policyd_unfinished_total",
+     "Policy connections closed with a request never ended by an empty line."},
+    {STATS_PD_UNKNOWN_ATTR, "policyd_unknown_attributes", "policyd_unknown_attributes_total",
+     "Policy requests with attributes Postfix does not send."},
+    {STATS_PD_FLOOD, "policyd_refused_connections", "policyd_refused_connections_total",
+     "Policy connections refused: policyd.max_connections open."},
+    {STATS_PD_IDLE, "policyd_idle_closed", "policyd_idle_closed_total",
+     "Policy connections closed after policyd.idle_timeout of silence."},
+    {STATS_PD_WRITE_STALL, "policyd_write_stalled", "policyd_write_stalled_total",
+     "Policy connections closed: an answer not read within policyd.write_timeout."},
 };
 
 #define NSINGLES (sizeof(singles) / sizeof(singles[0]))

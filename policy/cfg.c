@@ -153,6 +153,21 @@ static const struct cfg_desc policyd_desc[] = {
     {"max_connections", CFG_T_U32, "256", 0, 1, 65536, offsetof(struct cfg_policyd, max_conns), NULL},
     {"instance_timeout", CFG_T_DURATION_S, "10m", 0, MS_PER_S, 86400 * MS_PER_S, offsetof(struct cfg_policyd, instance_s), NULL},
     {"end_of_data", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policyd, end_of_data), NULL},
+#define PD(f) offsetof(struct cfg_policyd, f)
+    {"max_instances", CFG_T_U32, "4096", 0, 16, 1000000, PD(max_instances), NULL},
+    {"idle_timeout", CFG_T_DURATION_S, "10m", 0, MS_PER_S, 86400 * MS_PER_S, PD(idle_s), NULL},
+    {"write_timeout", CFG_T_DURATION_S, "10s", 0, MS_PER_S, 3600 * MS_PER_S, PD(write_s), NULL},
+    {"strict_attributes", CFG_T_BOOL, "false", 0, 0, 0, PD(strict_attributes), NULL},
+    /* no defaults: absent, they are the milter section's (cfg_check.c) */
+    {"user", CFG_T_NAME, NULL, 0, 0, 0, PD(user), NULL},
+    {"group", CFG_T_NAME, NULL, 0, 0, 0, PD(group), NULL},
+    {"pidfile", CFG_T_PATH, "/run/relayguard/relayguard-policyd.pid", 0, 0, 0, PD(pidfile), NULL},
+    {"dry_run", CFG_T_BOOL, NULL, 0, 0, 0, PD(dry_run), NULL},
+    {"add_header", CFG_T_BOOL, NULL, 0, 0, 0, PD(add_header), NULL},
+    {"reply_tempfail", CFG_T_REPLY, NULL, 0, 0, 0, PD(reply_tempfail), NULL},
+    {"reply_reject", CFG_T_REPLY, NULL, 0, 0, 0, PD(reply_reject), NULL},
+    {"drain_timeout", CFG_T_DURATION_S, NULL, 0, 0, 3600 * MS_PER_S, PD(drain_s), NULL},
+#undef PD
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -351,6 +366,11 @@ void cfg_free(struct cfg *c)
     free(c->file);
     free(c->milter.socket);
     free(c->policyd.socket);
+    free(c->policyd.user);
+    free(c->policyd.group);
+    free(c->policyd.pidfile);
+    free(c->policyd.reply_tempfail);
+    free(c->policyd.reply_reject);
     free(c->milter.user);
     free(c->milter.group);
     free(c->milter.pidfile);

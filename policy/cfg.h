@@ -112,6 +112,15 @@ struct cfg_policyd {
     uint32_t instance_s;	/* a transaction not seen again is forgotten */
     bool end_of_data;		/* also asked at END-OF-MESSAGE: an instance
 				 * that never got there is given back */
+    uint32_t max_instances;	/* open transactions remembered at most */
+    uint32_t idle_s;		/* a connection silent this long is closed */
+    uint32_t write_s;		/* an answer not taken this long: closed */
+    bool strict_attributes;	/* an attribute Postfix never sends: closed */
+    /* Absent keys take the milter section's values (cfg_check.c). */
+    char *user, *group, *pidfile;
+    bool dry_run, add_header;
+    char *reply_tempfail, *reply_reject;
+    uint32_t drain_s;		/* SIGTERM: requests in flight may finish */
 };
 
 struct cfg_state {

@@ -123,6 +123,41 @@ static void check_override(struct cfg_ctx *x, struct cfg *c, size_t i,
 		  "or countries");
 }
 
+/* inherit_str - *dst (an absent key's NULL) becomes a copy of src */
+static void inherit_str(struct cfg_ctx *x, char **dst, const char *src,
+			const char *key)
+{
+    if (*dst == NULL && src != NULL && (*dst = strdup(src)) == NULL)
+	cfg_error(x, NULL, key, "out of memory");
+}
+
+/* policyd_inherit - the policyd keys left out take the milter section's
+ * values, so a configuration written for the milter alone serves both
+ * front ends alike (one dry-run switch, one set of reply texts) */
+static void policyd_inherit(struct cfg_ctx *x, struct cfg *c,
+			    config_setting_t *root)
+{
+    struct cfg_policyd *p = &c->policyd;
+
+    inherit_str(x, &p->user, c->milter.user, "policyd.user");
+    inherit_str(x, &p->group, c->milter.group, "policyd.group");
+    inherit_str(x, &p->reply_tempfail, c->milter.reply_tempfail,
+		"policyd.reply_tempfail");
+    inherit_str(x, &p->reply_reject, c->milter.reply_reject,
+		"policyd.reply_reject");
+    if (config_setting_lookup(root, "policyd.dry_run") == NULL)
+	p->dry_run = c->milter.dry_run;
+    if (config_setting_lookup(root, "policyd.add_header") == NULL)
+	p->add_header = c->milter.add_header;
+    if (config_setting_lookup(root, "policyd.drain_timeout") == NULL)
+	p->drain_s = c->milter.drain_s;
+    if (c->policyd.pidfile != NULL && c->milter.pidfile != NULL
+	&& strcmp(c->policyd.pidfile, c->milter.pidfile) == 0)
+	cfg_error(x, config_setting_lookup(root, "policyd.pidfile"),
+		  "policyd.pidfile", "must not be milter.pidfile: both "
+		  "daemons may run at once");
+}
+
 /* cfg_check - every check across keys */
 void cfg_check(struct cfg_ctx *x, struct cfg *c, config_setting_t *root)
 {
@@ -131,6 +166,7 @@ void cfg_check(struct cfg_ctx *x, struct cfg *c, config_setting_t *root)
     if (c->policy.nrules > STATS_MAX_RULES)
 	cfg_error(x, config_setting_lookup(root, "policy.rules"), "policy.rules",
 		  "at most %d rules", STATS_MAX_RULES);
+    policyd_inherit(x, c, root);
     for (i = 0; i < c->policy.nrules; i++)
 	check_rule(x, c, i, root);
     for (i = 0; i < c->policy.noverrides; i++)

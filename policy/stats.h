@@ -1,6 +1,6 @@
 /*
  * stats - the shared counters kept in the store header (store_counter_add),
- * written by the milter and read by relayguardctl stats.
+ * written by the milter and relayguard-policyd, read by relayguardctl stats.
  *
  * Counter indices are part of the state file's format: append, never
  * renumber.
@@ -27,8 +27,22 @@ enum stats_counter {
     STATS_GIVE_BACK_ERRORS = 23,	/* an unfinished message's units left
 					 * counted: the store was unavailable */
     STATS_RULE_BASE = 24,	/* + rule index: times the rule fired */
+    /* relayguard-policyd: Postfix connections it closed, by reason. The
+     * last eight counters, taken from the rule range (which held 40
+     * rules, now 32): nothing is left to append after it. */
+    STATS_POLICYD_BASE = 56,
+    STATS_PD_LINE_LONG = STATS_POLICYD_BASE,	/* a line over the limit */
+    STATS_PD_SYNTAX,		/* a line that is not name=value */
+    STATS_PD_TOO_BIG,		/* a request over the size or line count */
+    STATS_PD_UNFINISHED,	/* closed or idle with no empty line yet */
+    STATS_PD_UNKNOWN_ATTR,	/* requests with attributes Postfix never
+				 * sends (closed with strict_attributes) */
+    STATS_PD_FLOOD,		/* connections over max_connections */
+    STATS_PD_IDLE,		/* silent past idle_timeout */
+    STATS_PD_WRITE_STALL,	/* an answer not read within write_timeout */
 };
 
-#define STATS_MAX_RULES (STORE_NCOUNTERS - STATS_RULE_BASE)
+#define STATS_MAX_RULES (STATS_POLICYD_BASE - STATS_RULE_BASE)
+_Static_assert(STATS_PD_WRITE_STALL < STORE_NCOUNTERS, "policyd counters");
 
 #endif

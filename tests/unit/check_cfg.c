@@ -38,6 +38,11 @@ static const struct bad_case bad_cases[] = {
     {"policyd: { socket = \"inet:10040\"; };\n", 1, "policyd.socket", "every interface"},
     {"policyd: { max_connections = 0; };\n", 1, "policyd.max_connections", ""},
     {"policyd: { instance_timeout = \"0s\"; };\n", 1, "policyd.instance_timeout", ""},
+    {"policyd: { idle_timeout = \"0s\"; };\n", 1, "policyd.idle_timeout", ""},
+    {"policyd: { max_instances = 1; };\n", 1, "policyd.max_instances", ""},
+    {"policyd: { pidfile = \"/run/relayguard/relayguard-milter.pid\"; };\n", 1, "policyd.pidfile", "milter.pidfile"},
+    {"policyd: { dry_run = \"yes\"; };\n", 1, "policyd.dry_run", "true or false"},
+    {"policyd: { reply_reject = \"caf\xc3\xa9\"; };\n", 1, "policyd.reply_reject", "printable ASCII"},
     {"milter: { umask = 7; };\n", 1, "milter.umask", "octal"},
     {"milter: { umask = \"0778\"; };\n", 1, "milter.umask", "octal"},
     {"milter: { dry_run = \"yes\"; };\n", 1, "milter.dry_run", "true or false"},
@@ -265,6 +270,46 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c->policyd.max_conns, 256);
     ck_assert_uint_eq(c->policyd.instance_s, 600);
     ck_assert(!c->policyd.end_of_data);
+    ck_assert_uint_eq(c->policyd.max_instances, 4096);
+    ck_assert_uint_eq(c->policyd.idle_s, 600);
+    ck_assert_uint_eq(c->policyd.write_s, 10);
+    ck_assert(!c->policyd.strict_attributes);
+    ck_assert_str_eq(c->policyd.pidfile, "/run/relayguard/relayguard-policyd.pid");
+    ck_assert_str_eq(c->policyd.user, "relayguard");
+    ck_assert(!c->policyd.dry_run);
+    ck_assert(c->policyd.add_header);
+    ck_assert_uint_eq(c->policyd.drain_s, 30);
+    cfg_free(c);
+    unlink(f);
+}
+END_TEST
+
+/* the policyd keys left out are the milter section's; its own win */
+START_TEST(test_policyd_inherits)
+{
+    char err[1024];
+    const char *f = write_tmp(
+	"milter: { dry_run = true; add_header = false; user = \"nobody\";\n"
+	"  reply_tempfail = \"slow down\"; drain_timeout = \"5s\"; };\n"
+	"policyd: { reply_reject = \"go away\"; add_header = true; };\n");
+    struct cfg *c = cfg_load(f, err, sizeof(err));
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert(c->policyd.dry_run);
+    ck_assert(c->policyd.add_header);
+    ck_assert_str_eq(c->policyd.user, "nobody");
+    ck_assert_str_eq(c->policyd.group, "relayguard");
+    ck_assert_str_eq(c->policyd.reply_tempfail, "slow down");
+    ck_assert_str_eq(c->policyd.reply_reject, "go away");
+    ck_assert_str_eq(c->milter.reply_reject, "Message refused: this account "
+		     "or host is blocked for suspected abuse");
+    ck_assert_uint_eq(c->policyd.drain_s, 5);
+    cfg_free(c);
+    unlink(f);
+    f = write_tmp("milter: { dry_run = true; };\npolicyd: { dry_run = false; };\n");
+    ck_assert_msg((c = cfg_load(f, err, sizeof(err))) != NULL, "%s", err);
+    ck_assert(!c->policyd.dry_run);
+    ck_assert(c->milter.dry_run);
     cfg_free(c);
     unlink(f);
 }
@@ -407,6 +452,7 @@ static Suite *cfg_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_sample_config);
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_policyd_inherits);
     tcase_add_loop_test(tc, test_bad_config, 0, NBAD);
     tcase_add_test(tc, test_long_domain);
     tcase_add_test(tc, test_missing_file);
