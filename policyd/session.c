@@ -7,16 +7,25 @@
  * runs the end of message with the size, and the transaction is done.
  *
  * Contract: single-threaded (the daemon's event loop owns the table).
- * The table is fixed-size; an instance not seen for policyd.instance_timeout,
- * or the oldest one when the table is full, is forgotten. With
- * policyd.end_of_data it never reached its end of message, so what it
- * counted is given back (rules_give_back), as the milter does on abort.
- * Logs verdicts through report_verdict, nothing else.
+ * The table holds at most policyd.max_instances transactions (the size
+ * given to session_table_new), found through a hash of the instance with
+ * a per-process random seed (a client of the socket chooses instances),
+ * and kept on a list from least to most recently asked about: expiry
+ * looks only at the list's head. An instance not seen for
+ * policyd.instance_timeout, or the least recent one when the table is
+ * full, is forgotten. With policyd.end_of_data it never reached its end
+ * of message, so what it counted is given back (rules_give_back), as the
+ * milter does on abort; without it the last request Postfix sends is the
+ * last RCPT, a message let through there was most likely sent, and its
+ * units stay counted (giving them back would empty every window longer
+ * than instance_timeout). Logs verdicts through report_verdict, nothing
+ * else.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "geo.h"
 #include "report.h"
@@ -25,11 +34,16 @@
 #include "stats.h"
 
 #define DUNNO "action=DUNNO\n\n"
+#define NIL UINT32_MAX
+#define FNV_OFFSET UINT64_C(14695981039346656037)
+#define FNV_PRIME UINT64_C(1099511628211)
 
 struct slot {
     bool used;
     bool refused;		/* a refusal was logged for this message */
     bool tagged;		/* PREPEND or HOLD already answered */
+    uint32_t next;		/* hash chain; the free list when unused */
+    uint32_t older, newer;	/* the recency list */
     char instance[REQUEST_SHORT_MAX];
     char login[REQUEST_VALUE_MAX];
     char sender[REQUEST_VALUE_MAX];
@@ -42,91 +56,184 @@ struct slot {
 };
 
 struct session_table {
-    unsigned n;
+    uint32_t n, used, mask;	/* slots, slots in use, buckets - 1 */
+    uint32_t free_head;
+    uint32_t oldest, newest;	/* the recency list's ends */
+    uint64_t seed;
+    uint32_t *bucket;		/* chain heads */
     struct slot *slot;
 };
 
-/* session_table_new - a table of slots transactions */
+/* session_table_new - room for slots transactions, NULL without memory */
 struct session_table *session_table_new(unsigned slots)
 {
     struct session_table *t = calloc(1, sizeof(*t));
+    uint32_t i, nb = 1;
 
-    if (t == NULL || (t->slot = calloc(slots, sizeof(*t->slot))) == NULL) {
-	free(t);
-	return NULL;
-    }
+    if (t == NULL || slots == 0 || slots > UINT32_MAX / 4)
+	goto fail;
+    while (nb < 2 * slots)
+	nb <<= 1;
+    if ((t->slot = calloc(slots, sizeof(*t->slot))) == NULL
+	|| (t->bucket = malloc(nb * sizeof(*t->bucket))) == NULL)
+	goto fail;
+    if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+	t->seed = (uint64_t) (uintptr_t) t ^ FNV_PRIME;	/* still per process */
+    for (i = 0; i < nb; i++)
+	t->bucket[i] = NIL;
+    for (i = 0; i < slots; i++)
+	t->slot[i].next = i + 1 < slots ? i + 1 : NIL;
     t->n = slots;
+    t->mask = nb - 1;
+    t->oldest = t->newest = NIL;
     return t;
+fail:
+    if (t != NULL) {
+	free(t->slot);
+	free(t);
+    }
+    return NULL;
+}
+
+/* hash - the instance's bucket */
+static uint32_t hash(const struct session_table *t, const char *s)
+{
+    uint64_t h = FNV_OFFSET ^ t->seed;
+
+    for (; *s; s++)
+	h = (h ^ (unsigned char) *s) * FNV_PRIME;
+    h ^= h >> 29;
+    return (uint32_t) h & t->mask;
+}
+
+/* session_lookup - the slot of an instance, NULL when unknown */
+const void *session_lookup(const struct session_table *t, const char *instance)
+{
+    uint32_t i;
+
+    for (i = t->bucket[hash(t, instance)]; i != NIL; i = t->slot[i].next)
+	if (strcmp(t->slot[i].instance, instance) == 0)
+	    return &t->slot[i];
+    return NULL;
+}
+
+/* list_unlink - take slot i off the recency list */
+static void list_unlink(struct session_table *t, uint32_t i)
+{
+    struct slot *s = &t->slot[i];
+
+    if (s->older != NIL)
+	t->slot[s->older].newer = s->newer;
+    else
+	t->oldest = s->newer;
+    if (s->newer != NIL)
+	t->slot[s->newer].older = s->older;
+    else
+	t->newest = s->older;
+}
+
+/* list_push - slot i becomes the most recent */
+static void list_push(struct session_table *t, uint32_t i)
+{
+    t->slot[i].older = t->newest;
+    t->slot[i].newer = NIL;
+    if (t->newest != NIL)
+	t->slot[t->newest].newer = i;
+    else
+	t->oldest = i;
+    t->newest = i;
+}
+
+/* unhook - slot i leaves its chain and the list and is free again */
+static void unhook(struct session_table *t, uint32_t i)
+{
+    uint32_t *p = &t->bucket[hash(t, t->slot[i].instance)];
+
+    while (*p != i)
+	p = &t->slot[*p].next;
+    *p = t->slot[i].next;
+    list_unlink(t, i);
+    t->slot[i].used = false;
+    t->slot[i].next = t->free_head;
+    t->free_head = i;
+    t->used--;
 }
 
 /* forget - drop a transaction; unfinished ones give back with end_of_data */
-static void forget(struct slot *s, struct runtime *rt, uint32_t now)
+static void forget(struct session_table *t, uint32_t i, struct runtime *rt,
+		   uint32_t now)
 {
+    struct slot *s = &t->slot[i];
+
     if (rt->cfg->policyd.end_of_data
-	&& rules_give_back(rt->st, s->login, &s->client, now, &s->v) != STORE_OK)
+	&& rules_give_back(rt->st, s->login[0] ? s->login : NULL, &s->client,
+			   now, &s->v) != STORE_OK)
 	store_counter_add(rt->st, STATS_GIVE_BACK_ERRORS, 1);
-    s->used = false;
+    unhook(t, i);
 }
 
 /* session_table_free - forget every transaction and free the table */
 void session_table_free(struct session_table *t, struct runtime *rt,
 			uint32_t now)
 {
-    unsigned i;
-
     if (t == NULL)
 	return;
-    for (i = 0; i < t->n; i++)
-	if (t->slot[i].used)
-	    forget(&t->slot[i], rt, now);
+    while (t->oldest != NIL)
+	forget(t, t->oldest, rt, now);
+    free(t->bucket);
     free(t->slot);
     free(t);
 }
 
-/* session_expire - forget transactions idle past the timeout; how many */
+/* session_count - transactions open */
+unsigned session_count(const struct session_table *t)
+{
+    return t->used;
+}
+
+/* session_expire - forget transactions idle past the timeout (the oldest
+ * first, stopping at the first one still fresh); how many */
 unsigned session_expire(struct session_table *t, struct runtime *rt,
 			uint32_t now)
 {
-    unsigned i, n = 0;
+    unsigned n = 0;
 
-    for (i = 0; i < t->n; i++)
-	if (t->slot[i].used
-	    && now - t->slot[i].seen >= rt->cfg->policyd.instance_s) {
-	    forget(&t->slot[i], rt, now);
-	    n++;
-	}
+    while (t->oldest != NIL
+	   && now - t->slot[t->oldest].seen >= rt->cfg->policyd.instance_s) {
+	forget(t, t->oldest, rt, now);
+	n++;
+    }
     return n;
 }
 
-/* find - the slot of an instance, or a fresh one (the oldest is forgotten
- * when the table is full); *fresh says which */
+/* find - the slot of an instance (now the most recent), or a fresh one
+ * (the least recent is forgotten when the table is full); *fresh says
+ * which */
 static struct slot *find(struct session_table *t, struct runtime *rt,
 			 const char *instance, uint32_t now, bool *fresh)
 {
-    struct slot *free_slot = NULL, *oldest = NULL;
-    unsigned i;
+    uint32_t i, b = hash(t, instance);
 
-    for (i = 0; i < t->n; i++) {
-	struct slot *s = &t->slot[i];
-
-	if (!s->used) {
-	    if (free_slot == NULL)
-		free_slot = s;
-	    continue;
-	}
-	if (strcmp(s->instance, instance) == 0) {
+    for (i = t->bucket[b]; i != NIL; i = t->slot[i].next)
+	if (strcmp(t->slot[i].instance, instance) == 0) {
+	    list_unlink(t, i);
+	    list_push(t, i);
 	    *fresh = false;
-	    return s;
+	    return &t->slot[i];
 	}
-	if (oldest == NULL || now - s->seen > now - oldest->seen)
-	    oldest = s;
-    }
-    if (free_slot == NULL) {
-	forget(oldest, rt, now);
-	free_slot = oldest;
-    }
+    if (t->free_head == NIL)
+	forget(t, t->oldest, rt, now);
+    i = t->free_head;
+    t->free_head = t->slot[i].next;
+    memset(&t->slot[i], 0, sizeof(t->slot[i]));
+    t->slot[i].used = true;
+    snprintf(t->slot[i].instance, sizeof(t->slot[i].instance), "%s", instance);
+    t->slot[i].next = t->bucket[b];
+    t->bucket[b] = i;
+    list_push(t, i);
+    t->used++;
     *fresh = true;
-    return free_slot;
+    return &t->slot[i];
 }
 
 /* subject - who a verdict is about, for the log and the header */
@@ -153,7 +260,8 @@ static void clean_copy(char *out, size_t len, const char *in)
 
 /* refusal - "451 4.7.1 ..." or "550 5.7.1 ...": the milter's codes, as
  * access(5)'s "4NN text" and "5NN text" actions (DEFER_IF_PERMIT would
- * send Postfix's 450 and wait for the later restrictions to permit) */
+ * send Postfix's 450 and wait for the later restrictions to permit), with
+ * policyd's own texts */
 static void refusal(struct runtime *rt, const struct slot *s, char *out,
 		    size_t len)
 {
@@ -161,7 +269,8 @@ static void refusal(struct runtime *rt, const struct slot *s, char *out,
     char text[SESSION_ACTION_MAX / 2];
 
     rules_reply_for(rt->cfg, &s->v, &r);
-    clean_copy(text, sizeof(text), r.text);
+    clean_copy(text, sizeof(text), s->v.action == CFG_ACTION_REJECT
+	       ? rt->cfg->policyd.reply_reject : rt->cfg->policyd.reply_tempfail);
     snprintf(out, len, "action=%s %s %s\n\n", r.rcode, r.xcode, text);
 }
 
@@ -187,10 +296,10 @@ static bool judge(struct runtime *rt, struct slot *s, enum rules_phase ph,
 	return false;
     if (!s->refused) {		/* one verdict line per message */
 	subject(s, phase, &rs);
-	report_verdict(rt, &rs, &s->v, rt->cfg->milter.dry_run);
+	report_verdict(rt, &rs, &s->v, rt->cfg->policyd.dry_run);
 	s->refused = true;
     }
-    return !rt->cfg->milter.dry_run;
+    return !rt->cfg->policyd.dry_run;
 }
 
 /* mark - PREPEND the header or HOLD the message, once per message */
@@ -205,14 +314,14 @@ static void mark(struct runtime *rt, struct slot *s, const char *phase,
 	return;
     s->tagged = true;
     subject(s, phase, &rs);
-    report_verdict(rt, &rs, &s->v, rt->cfg->milter.dry_run);
-    if (rt->cfg->milter.dry_run)
+    report_verdict(rt, &rs, &s->v, rt->cfg->policyd.dry_run);
+    if (rt->cfg->policyd.dry_run)
 	return;
     report_header(rt, &rs, &s->v, hdr, sizeof(hdr));
     clean_copy(hdr, sizeof(hdr), hdr);
     if (s->v.action == CFG_ACTION_QUARANTINE)
 	snprintf(out, len, "action=HOLD %s\n\n", hdr);
-    else if (rt->cfg->milter.add_header)
+    else if (rt->cfg->policyd.add_header)
 	snprintf(out, len, "action=PREPEND %s: %s\n\n", REPORT_HEADER, hdr);
 }
 
@@ -222,9 +331,6 @@ static bool start(struct runtime *rt, struct slot *s, const struct request *r,
 {
     struct geo_info gi;
 
-    memset(s, 0, sizeof(*s));
-    s->used = true;
-    snprintf(s->instance, sizeof(s->instance), "%s", r->instance);
     snprintf(s->login, sizeof(s->login), "%s", r->sasl_username);
     snprintf(s->sender, sizeof(s->sender), "%s", r->sender);
     snprintf(s->qid, sizeof(s->qid), "%s", r->queue_id);
@@ -234,6 +340,21 @@ static bool start(struct runtime *rt, struct slot *s, const struct request *r,
     rules_geo_facts(&gi, &s->geo);
     rules_verdict_init(&s->v);
     return judge(rt, s, RULES_PHASE_MAIL, "mail", now);
+}
+
+/* finish - END-OF-MESSAGE: the size and recipient count, then the end of
+ * message; true when the answer is a refusal */
+static bool finish(struct runtime *rt, struct slot *s, const struct request *r,
+		   uint32_t now)
+{
+    s->bytes = r->size;
+    if (r->recipient_count > 0)	/* what Postfix accepted in the end */
+	s->rcpts = r->recipient_count;
+    if (judge(rt, s, RULES_PHASE_EOM, "eom", now))
+	return true;
+    store_counter_add(rt->st, s->v.cls == RULES_CLASS_TRUSTED ? STATS_TRUSTED
+		      : s->v.whitelisted ? STATS_WHITELISTED : STATS_MESSAGES, 1);
+    return false;
 }
 
 /* session_answer - the action line for one request into out */
@@ -250,14 +371,12 @@ void session_answer(struct session_table *t, struct runtime *rt,
 	|| (!eom && strcmp(r->protocol_state, "RCPT") != 0))
 	return;			/* nothing to judge: a local client, a stage
 				 * we do not count at */
+    if (eom && session_lookup(t, r->instance) == NULL)
+	return;			/* a transaction we never saw begin */
     s = find(t, rt, r->instance, now, &fresh);
-    if (fresh && eom) {		/* a transaction we never saw begin */
-	s->used = false;
-	return;
-    }
     if (fresh)
 	no = start(rt, s, r, now);
-    else if (s->refused && !rt->cfg->milter.dry_run)
+    else if (s->refused && !rt->cfg->policyd.dry_run)
 	no = true;		/* refused once: every later recipient too */
     s->seen = now;
     if (r->queue_id[0])
@@ -266,17 +385,18 @@ void session_answer(struct session_table *t, struct runtime *rt,
 	s->rcpts++;
 	no = judge(rt, s, RULES_PHASE_RCPT, "rcpt", now);
     } else if (!no) {
-	s->bytes = r->size;
-	no = judge(rt, s, RULES_PHASE_EOM, "eom", now);
+	no = finish(rt, s, r, now);
     }
     if (no)
 	refusal(rt, s, out, outlen);
     else
 	mark(rt, s, eom ? "eom" : "rcpt", eom, out, outlen);
-    if (eom) {
-	if (!no)
-	    store_counter_add(rt->st, s->v.cls == RULES_CLASS_TRUSTED ? STATS_TRUSTED
-			      : s->v.whitelisted ? STATS_WHITELISTED : STATS_MESSAGES, 1);
-	s->used = false;	/* done: nothing to give back */
-    }
+    if (eom)			/* done: nothing to give back */
+	unhook(t, (uint32_t) (s - t->slot));
+}
+
+/* session_cfg_view - see session.h */
+void session_cfg_view(struct cfg *c)
+{
+    c->milter.dry_run = c->policyd.dry_run;
 }

@@ -23,5 +23,11 @@ void session_answer(struct session_table *t, struct runtime *rt,
 		    size_t outlen);
 unsigned session_expire(struct session_table *t, struct runtime *rt,
 			uint32_t now);
+unsigned session_count(const struct session_table *t);
+/* Non-NULL when the instance is open (for tests and the EOM stage). */
+const void *session_lookup(const struct session_table *t, const char *instance);
+/* The engine reads the milter section's dry_run: policyd's process runs
+ * it with policyd.dry_run in its place (call after each cfg_load). */
+void session_cfg_view(struct cfg *c);
 
 #endif

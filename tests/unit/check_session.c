@@ -8,8 +8,10 @@
 #include "check_main.h"
 #include "rules_test.h"
 
-#define CONF(eod) STATE \
-    "policyd: { instance_timeout = \"1m\"; end_of_data = " eod "; };\n" \
+#define CONF(eod) CONF_PD("end_of_data = " eod "; max_instances = 16;")
+#define CONF_PD(pd) STATE \
+    "milter: { reply_tempfail = \"milter text\"; };\n" \
+    "policyd: { instance_timeout = \"1m\"; " pd " };\n" \
     "policy: { rules = (\n" \
     "  { name = \"msgs\"; applies_to = \"authenticated\"; metric = \"messages\";\n" \
     "    window = \"1h\"; limit = 1; action = \"tempfail\"; }\n" \
@@ -32,7 +34,8 @@ static void fx_open(struct fx *x, const char *conf)
     x->rt.cfg = x->e.cfg;
     x->rt.st = x->e.st;
     x->rt.evfd = -1;
-    ck_assert_ptr_nonnull(x->t = session_table_new(8));
+    session_cfg_view(x->e.cfg);
+    ck_assert_ptr_nonnull(x->t = session_table_new(x->e.cfg->policyd.max_instances));
 }
 
 /* fx_close - forget what is left, then the store and configuration */
@@ -42,9 +45,10 @@ static void fx_close(struct fx *x, uint32_t now)
     env_close(&x->e);
 }
 
-/* ask - one request of alice from 192.0.2.7; the action line */
-static const char *ask(struct fx *x, const char *instance, const char *state,
-		       uint32_t now)
+/* ask_as - one request of login from 192.0.2.7; the action line */
+static const char *ask_as(struct fx *x, const char *login,
+			  const char *instance, const char *state,
+			  uint32_t now)
 {
     static char out[SESSION_ACTION_MAX];
     struct request r;
@@ -52,11 +56,24 @@ static const char *ask(struct fx *x, const char *instance, const char *state,
     memset(&r, 0, sizeof(r));
     snprintf(r.instance, sizeof(r.instance), "%s", instance);
     snprintf(r.protocol_state, sizeof(r.protocol_state), "%s", state);
-    snprintf(r.sasl_username, sizeof(r.sasl_username), "alice");
+    snprintf(r.sasl_username, sizeof(r.sasl_username), "%s", login);
     snprintf(r.client_address, sizeof(r.client_address), "192.0.2.7");
     r.size = 1000;
     session_answer(x->t, &x->rt, &r, now, out, sizeof(out));
     return out;
+}
+
+/* ask - one request of alice */
+static const char *ask(struct fx *x, const char *instance, const char *state,
+		       uint32_t now)
+{
+    return ask_as(x, "alice", instance, state, now);
+}
+
+/* deferred - a 451 answer */
+static bool deferred(const char *out)
+{
+    return strncmp(out, DEFER, strlen(DEFER)) == 0;
 }
 
 START_TEST(test_counted_once)
@@ -134,6 +151,91 @@ START_TEST(test_not_judged)
 }
 END_TEST
 
+/* a full table forgets its least recently asked instance, which gives
+ * back what it counted (end_of_data); one asked about again stays */
+START_TEST(test_full_table_forgets_oldest)
+{
+    char login[16], inst[16];
+    struct fx x;
+    int i;
+
+    fx_open(&x, CONF_PD("end_of_data = true; max_instances = 16;"));
+    ck_assert_str_eq(ask(&x, "a1", "RCPT", T0), "action=DUNNO\n\n");
+    for (i = 0; i < 15; i++) {
+	snprintf(login, sizeof(login), "u%d", i);
+	snprintf(inst, sizeof(inst), "b%d", i);
+	ck_assert_str_eq(ask_as(&x, login, inst, "RCPT", T0 + 1), "action=DUNNO\n\n");
+    }
+    ck_assert_uint_eq(session_count(x.t), 16);
+    ck_assert_ptr_nonnull(session_lookup(x.t, "a1"));
+    ck_assert_str_eq(ask(&x, "a1", "RCPT", T0 + 2), "action=DUNNO\n\n");	/* touched */
+    ck_assert_str_eq(ask_as(&x, "v", "c1", "RCPT", T0 + 3), "action=DUNNO\n\n");
+    ck_assert_uint_eq(session_count(x.t), 16);
+    ck_assert_ptr_nonnull(session_lookup(x.t, "a1"));
+    ck_assert_ptr_null(session_lookup(x.t, "b0"));	/* the oldest went */
+    ck_assert(deferred(ask(&x, "a2", "RCPT", T0 + 4)));	/* a1 still counts */
+    for (i = 0; i < 16; i++) {	/* push a1 and a2 out */
+	snprintf(inst, sizeof(inst), "d%d", i);
+	ck_assert_str_eq(ask_as(&x, "w", inst, "DATA", T0 + 5), "action=DUNNO\n\n");
+	snprintf(login, sizeof(login), "w%d", i);
+	ask_as(&x, login, inst, "RCPT", T0 + 5);
+    }
+    ck_assert_ptr_null(session_lookup(x.t, "a1"));
+    /* a1 was forgotten unfinished: given back, alice may send again */
+    ck_assert_str_eq(ask(&x, "a3", "RCPT", T0 + 6), "action=DUNNO\n\n");
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
+/* many open instances are each found again (a second RCPT is no second
+ * message), and expire oldest first */
+START_TEST(test_many_instances)
+{
+    char login[16], inst[16];
+    struct fx x;
+    int i, round;
+
+    fx_open(&x, CONF_PD("end_of_data = true; max_instances = 600;"));
+    for (round = 0; round < 2; round++)
+	for (i = 0; i < 500; i++) {
+	    snprintf(login, sizeof(login), "user%d", i);
+	    snprintf(inst, sizeof(inst), "%X.%d", i * 7919, i);
+	    ck_assert_msg(strcmp(ask_as(&x, login, inst, "RCPT",
+					T0 + (uint32_t) (i / 100) * 10),
+				 "action=DUNNO\n\n") == 0, "%s round %d", inst, round);
+	}
+    ck_assert_uint_eq(session_count(x.t), 500);
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 60), 100);
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 85), 200);
+    ck_assert_uint_eq(session_count(x.t), 200);
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
+/* refusals carry policyd's own text; policyd.dry_run answers DUNNO even
+ * when the milter section refuses */
+START_TEST(test_own_replies)
+{
+    struct fx x;
+
+    fx_open(&x, CONF_PD("reply_tempfail = \"policyd text\";"));
+    ask(&x, "i1", "RCPT", T0);
+    ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 1),
+		     "action=451 4.7.1 policyd text\n\n");
+    fx_close(&x, T0 + 999);
+    fx_open(&x, CONF_PD("dry_run = true;"));
+    ask(&x, "i1", "RCPT", T0);
+    ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 1), "action=DUNNO\n\n");
+    ck_assert(x.e.cfg->milter.dry_run);	/* the engine runs it dry */
+    fx_close(&x, T0 + 999);
+    fx_open(&x, CONF_PD(""));
+    ask(&x, "i1", "RCPT", T0);
+    ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 1),
+		     "action=451 4.7.1 milter text\n\n");	/* inherited */
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
 /* session_suite - the transaction table's cases */
 static Suite *session_suite(void)
 {
@@ -145,6 +247,9 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_expiry_keeps_without_eod);
     tcase_add_test(tc, test_end_of_message);
     tcase_add_test(tc, test_not_judged);
+    tcase_add_test(tc, test_full_table_forgets_oldest);
+    tcase_add_test(tc, test_many_instances);
+    tcase_add_test(tc, test_own_replies);
     suite_add_tcase(s, tc);
     return s;
 }
