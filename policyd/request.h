@@ -10,7 +10,7 @@
 
 #define REQUEST_LINE_MAX 2048	/* one "name=value" line, newline included */
 #define REQUEST_ATTR_MAX 64	/* lines in one request */
-#define REQUEST_BYTES_MAX (REQUEST_LINE_MAX * REQUEST_ATTR_MAX)
+#define REQUEST_BYTES_MAX 16384	/* one whole request, empty line included */
 #define REQUEST_VALUE_MAX 512	/* longer known values are cut */
 #define REQUEST_SHORT_MAX 64
 
@@ -20,6 +20,7 @@ enum request_status {
     REQUEST_LINE_LONG,		/* a line over REQUEST_LINE_MAX */
     REQUEST_TOO_MANY,		/* more than REQUEST_ATTR_MAX lines */
     REQUEST_SYNTAX,		/* a line without '=', an empty name, a NUL */
+    REQUEST_TOO_BIG,		/* over REQUEST_BYTES_MAX with no end yet */
 };
 
 struct request {
@@ -35,6 +36,8 @@ struct request {
     uint64_t size;
     uint32_t recipient_count;
     unsigned attrs;		/* lines seen, known or not */
+    unsigned unknown;		/* attributes Postfix does not send */
+    char unknown_name[REQUEST_SHORT_MAX];	/* the first, printable */
 };
 
 enum request_status request_parse(const char *buf, size_t len,

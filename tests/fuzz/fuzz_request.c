@@ -33,13 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s != REQUEST_OK) {
 	    FUZZ_CHECK(used == 0, "a request not parsed consumes nothing");
 	    if (s == REQUEST_MORE)
-		FUZZ_CHECK(left <= REQUEST_BYTES_MAX + REQUEST_LINE_MAX,
-			   "more input only while under the limits");
+		FUZZ_CHECK(left < REQUEST_BYTES_MAX,
+			   "more input only while under the size limit");
 	    return 0;
 	}
 	FUZZ_CHECK(used >= 1 && used <= left && p[used - 1] == '\n',
 		   "a request ends with its newline");
 	FUZZ_CHECK(r.attrs <= REQUEST_ATTR_MAX, "attribute count");
+	FUZZ_CHECK(used <= REQUEST_BYTES_MAX, "a request within the size limit");
+	FUZZ_CHECK(r.unknown <= r.attrs
+		   && terminated(r.unknown_name, sizeof(r.unknown_name)),
+		   "unknown attributes counted among the lines");
 	FUZZ_CHECK(terminated(r.sasl_username, sizeof(r.sasl_username)) &&
 		   terminated(r.instance, sizeof(r.instance)) &&
 		   terminated(r.protocol_state, sizeof(r.protocol_state)),

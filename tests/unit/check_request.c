@@ -70,6 +70,40 @@ START_TEST(test_unknown_and_empty)
     ck_assert_str_eq(r.sasl_username, "");
     ck_assert_uint_eq(r.size, 0);	/* not a number */
     ck_assert_uint_eq(r.attrs, 4);
+    ck_assert_uint_eq(r.unknown, 1);	/* ccert_subject is Postfix's */
+    ck_assert_str_eq(r.unknown_name, "future_attr");
+    ck_assert_int_eq(parse(RCPT_REQ "server_port=25\nstress=\n\n", &r, &used),
+		     REQUEST_OK);
+    ck_assert_uint_eq(r.unknown, 0);
+}
+END_TEST
+
+/* a request that grows past REQUEST_BYTES_MAX without its empty line is
+ * refused before its end (a client that never ends it) */
+START_TEST(test_too_big)
+{
+    static char text[REQUEST_BYTES_MAX + REQUEST_LINE_MAX];
+    struct request r;
+    size_t used, o = 0;
+    char err[64];
+
+    while (o + 1000 < REQUEST_BYTES_MAX) {
+	o += (size_t) snprintf(text + o, sizeof(text) - o, "helo_name=");
+	memset(text + o, 'h', 989);
+	o += 989;
+	text[o++] = '\n';
+    }
+    ck_assert_uint_lt(o, REQUEST_BYTES_MAX);
+    ck_assert_int_eq(request_parse(text, o, &r, &used, err, sizeof(err)),
+		     REQUEST_MORE);
+    memset(text + o, 'x', REQUEST_BYTES_MAX - o);	/* a line reaching it */
+    ck_assert_int_eq(request_parse(text, REQUEST_BYTES_MAX, &r, &used, err,
+				   sizeof(err)), REQUEST_TOO_BIG);
+    ck_assert_uint_eq(used, 0);
+    ck_assert_ptr_nonnull(strstr(err, "request too big"));
+    text[o] = '\n';		/* under it, with its end: fine */
+    ck_assert_int_eq(request_parse(text, o + 1, &r, &used, err, sizeof(err)),
+		     REQUEST_OK);
 }
 END_TEST
 
@@ -148,6 +182,7 @@ static Suite *request_suite(void)
     tcase_add_test(tc, test_line_long_without_newline);
     tcase_add_test(tc, test_too_many);
     tcase_add_test(tc, test_syntax);
+    tcase_add_test(tc, test_too_big);
     suite_add_tcase(s, tc);
     return s;
 }
