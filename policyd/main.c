@@ -1,286 +1,62 @@
 /*
  * relayguard-policyd - the Postfix policy delegation front end: command
- * line, start-up, the listening socket and one poll() event loop over
- * every Postfix connection.
+ * line, start-up, privileges, reload and stop; the sockets and the event
+ * loop are in serve.c, the answers in session.c.
  *
  * -c FILE  configuration (default /etc/relayguard/relayguard.conf)
- * -n       check the configuration and exit (0, or 78 with the errors)
+ * -n       check the configuration and exit: 0 (with warnings, e.g. rules a
+ *          missing GeoIP database leaves dead), or 78 with the errors
+ *          (also an unknown policyd.user or policyd.group)
  * -f       stay in the foreground and log to stderr
  * -V       print the version and exit
  *
- * Postfix keeps policy connections open and sends one request at a time;
- * each is parsed (request), answered (session) and written without
- * blocking. Bad input, a full buffer or more than policyd.max_connections
- * closes that connection (logged); Postfix then applies its
- * smtpd_policy_service_default_action. SIGTERM/SIGINT stop the loop;
- * transactions still open are forgotten as on expiry.
+ * Start-up, as root: become policyd.user:policyd.group (the milter's when
+ * not set), listen (a port above 1023, or a unix socket in a directory
+ * made for that user), detach, write the pidfile, load the snapshot. A
+ * failure to listen is still told on stderr, with exit 69.
+ *
+ * Signals: SIGUSR1 reloads the configuration and GeoIP, keeping the old
+ * snapshot when the new one fails (policyd.socket, max_connections and
+ * max_instances take effect at restart). SIGTERM, SIGINT, SIGHUP and
+ * SIGUSR2 stop gracefully: no new connections, requests in flight are
+ * answered (up to policyd.drain_timeout), open transactions are
+ * forgotten as on expiry. Exit codes: 0 after a stop, 64 usage, 67
+ * unknown user or group, 69 cannot listen or load, 71 cannot detach or
+ * drop privileges, 78 configuration.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "preflight.h"
 #include "report.h"
-#include "request.h"
 #include "runtime.h"
+#include "serve.h"
 #include "session.h"
+#include "stats.h"
 
 #define ERRBUF_LEN 8192
-#define IN_MAX (REQUEST_LINE_MAX * 8)	/* buffered request bytes */
-#define TABLE_SLOTS 4096		/* open transactions */
-#define TICK_MS 1000
-#define LISTEN_BACKLOG 128
+#define PIDFILE_MODE 0644
+#define DIR_MODE 0750
 
-struct conn {
-    int fd;
-    size_t inlen, outlen, outoff;
-    char in[IN_MAX];
-    char out[SESSION_ACTION_MAX];
-};
-
-static volatile sig_atomic_t stopping;
-
-/* on_stop - SIGTERM, SIGINT */
-static void on_stop(int sig)
-{
-    (void) sig;
-    stopping = 1;
-}
+static char cfg_file[4096];	/* the -c file, absolute, for reloads */
 
 /* usage - the one-line synopsis, then EX_USAGE */
 static void usage(void)
 {
     fprintf(stderr, "usage: relayguard-policyd [-fnV] [-c FILE]\n");
     exit(EX_USAGE);
-}
-
-/* listen_unix - a unix socket at path, replacing a stale one */
-static int listen_unix(const char *path, char *err, size_t errlen)
-{
-    struct sockaddr_un sun;
-    int fd;
-
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-	snprintf(err, errlen, "%s: path too long", path);
-	return -1;
-    }
-    strcpy(sun.sun_path, path);
-    unlink(path);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0
-	|| bind(fd, (struct sockaddr *) &sun, sizeof(sun)) != 0) {
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	if (fd >= 0)
-	    close(fd);
-	return -1;
-    }
-    return fd;
-}
-
-/* inet_sockaddr - ADDRESS and PORT into ss; its length, 0 when bad */
-static socklen_t inet_sockaddr(const char *host, int port,
-			       struct sockaddr_storage *ss)
-{
-    struct sockaddr_in *in4 = (struct sockaddr_in *) ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
-
-    memset(ss, 0, sizeof(*ss));
-    if (port <= 0 || port > 65535)
-	return 0;
-    if (strcmp(host, "localhost") == 0)
-	host = "127.0.0.1";
-    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-	in4->sin_family = AF_INET;
-	in4->sin_port = htons((uint16_t) port);
-	return sizeof(*in4);
-    }
-    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-	in6->sin6_family = AF_INET6;
-	in6->sin6_port = htons((uint16_t) port);
-	return sizeof(*in6);
-    }
-    return 0;
-}
-
-/* listen_inet - inet:PORT@ADDRESS or inet6:PORT@ADDRESS */
-static int listen_inet(const char *spec, char *err, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = 0;
-    const char *port = strchr(spec, ':') + 1, *at = strchr(port, '@');
-    int fd, on = 1;
-
-    if (at == NULL || (len = inet_sockaddr(at + 1, atoi(port), &ss)) == 0) {
-	snprintf(err, errlen, "%s: not inet:PORT@ADDRESS", spec);
-	return -1;
-    }
-    if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0
-	|| setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0
-	|| bind(fd, (struct sockaddr *) &ss, len) != 0) {
-	snprintf(err, errlen, "%s: %s", spec, strerror(errno));
-	if (fd >= 0)
-	    close(fd);
-	return -1;
-    }
-    return fd;
-}
-
-/* open_listener - policyd.socket, listening */
-static int open_listener(const char *spec, char *err, size_t errlen)
-{
-    int fd = strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0
-	? listen_unix(strchr(spec, ':') + 1, err, errlen)
-	: listen_inet(spec, err, errlen);
-
-    if (fd >= 0 && listen(fd, LISTEN_BACKLOG) != 0) {
-	snprintf(err, errlen, "%s: listen: %s", spec, strerror(errno));
-	close(fd);
-	return -1;
-    }
-    return fd;
-}
-
-/* conn_close - log why (when bad), close, free */
-static void conn_close(struct conn **slot, const char *why)
-{
-    if (why != NULL)
-	log_msg(LOG_WARNING, "policy connection closed: %s", why);
-    close((*slot)->fd);
-    free(*slot);
-    *slot = NULL;
-}
-
-/* conn_process - answer buffered requests while nothing waits to be sent;
- * -1 with err on bad input */
-static int conn_process(struct conn *c, struct session_table *t,
-			char *err, size_t errlen)
-{
-    struct request r;
-    struct runtime *rt;
-    enum request_status s;
-    size_t used;
-
-    while (c->outlen == 0) {
-	s = request_parse(c->in, c->inlen, &r, &used, err, errlen);
-	if (s == REQUEST_MORE && c->inlen == sizeof(c->in)) {
-	    snprintf(err, errlen, "request over %zu bytes", sizeof(c->in));
-	    return -1;
-	}
-	if (s == REQUEST_MORE)
-	    return 0;
-	if (s != REQUEST_OK)
-	    return -1;
-	rt = rt_acquire();
-	session_answer(t, rt, &r, (uint32_t) time(NULL), c->out, sizeof(c->out));
-	rt_release(rt);
-	c->outlen = strlen(c->out);
-	c->outoff = 0;
-	memmove(c->in, c->in + used, c->inlen - used);
-	c->inlen -= used;
-    }
-    return 0;
-}
-
-/* conn_io - one readiness event; -1 when the connection is to be closed */
-static int conn_io(struct conn *c, short revents, struct session_table *t,
-		   char *err, size_t errlen)
-{
-    ssize_t n;
-
-    err[0] = 0;
-    if (c->outlen > 0 && (revents & POLLOUT)) {
-	n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-	    snprintf(err, errlen, "write: %s", strerror(errno));
-	    return -1;
-	}
-	if (n > 0 && (c->outoff += (size_t) n) == c->outlen)
-	    c->outlen = c->outoff = 0;
-    } else if (c->outlen == 0 && (revents & (POLLIN | POLLHUP | POLLERR))) {
-	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-	if (n == 0)
-	    return -1;		/* Postfix closed it: not an error */
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-	    snprintf(err, errlen, "read: %s", strerror(errno));
-	    return -1;
-	}
-	if (n > 0)
-	    c->inlen += (size_t) n;
-    }
-    return conn_process(c, t, err, errlen);
-}
-
-/* accept_all - new Postfix connections, up to max */
-static void accept_all(int lfd, struct conn **conns, unsigned max)
-{
-    unsigned i;
-    int fd;
-
-    while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-	for (i = 0; i < max && conns[i] != NULL; i++)
-	    ;
-	if (i == max || (conns[i] = calloc(1, sizeof(**conns))) == NULL) {
-	    log_msg(LOG_WARNING, "policy connection refused: %u open", max);
-	    close(fd);
-	    continue;
-	}
-	conns[i]->fd = fd;
-    }
-}
-
-/* serve - the event loop until SIGTERM/SIGINT */
-static void serve(int lfd, unsigned max, struct session_table *t)
-{
-    struct conn **conns = calloc(max, sizeof(*conns));
-    struct pollfd *pfd = calloc(max + 1, sizeof(*pfd));
-    unsigned i, n, *which = calloc(max + 1, sizeof(*which));
-    char err[256];
-    struct runtime *rt;
-
-    if (conns == NULL || pfd == NULL || which == NULL) {
-	log_msg(LOG_ERR, "out of memory");
-	exit(EX_OSERR);
-    }
-    while (!stopping) {
-	pfd[0].fd = lfd;
-	pfd[0].events = POLLIN;
-	for (i = 0, n = 1; i < max; i++)
-	    if (conns[i] != NULL) {
-		pfd[n].fd = conns[i]->fd;
-		pfd[n].events = conns[i]->outlen ? POLLOUT : POLLIN;
-		which[n++] = i;
-	    }
-	if (poll(pfd, n, TICK_MS) < 0 && errno != EINTR)
-	    log_msg(LOG_ERR, "poll: %s", strerror(errno));
-	for (i = 1; i < n; i++)
-	    if (pfd[i].revents
-		&& conn_io(conns[which[i]], pfd[i].revents, t, err, sizeof(err)) != 0)
-		conn_close(&conns[which[i]], err[0] ? err : NULL);
-	if (pfd[0].revents & POLLIN)
-	    accept_all(lfd, conns, max);
-	rt = rt_acquire();
-	session_expire(t, rt, (uint32_t) time(NULL));
-	rt_release(rt);
-    }
-    for (i = 0; i < max; i++)
-	if (conns[i] != NULL)
-	    conn_close(&conns[i], NULL);
-    free(conns);
-    free(pfd);
-    free(which);
 }
 
 /* parse_args - flags; returns the configuration file */
@@ -312,57 +88,232 @@ static const char *parse_args(int argc, char **argv, int *fg, int *check)
     return file;
 }
 
-int main(int argc, char **argv)
+/* ids_known - policyd.user and policyd.group exist; else the message */
+static int ids_known(const struct cfg *c, char *msg, size_t len)
 {
-    char err[ERRBUF_LEN];
-    struct session_table *t;
-    struct runtime *rt;
-    struct cfg *c;
-    int fg = 0, check = 0, lfd;
-    static char cfg_path[4096];	/* the -c file, absolute */
-    const char *file = parse_args(argc, argv, &fg, &check);
-
-    if ((c = cfg_load(file, err, sizeof(err))) == NULL) {
-	fprintf(stderr, "relayguard-policyd: configuration error\n%s\n", err);
-	return EX_CONFIG;
-    }
-    if (check) {
-	printf("%s: configuration ok (%zu rules)\n", file, c->policy.nrules);
-	cfg_free(c);
+    if (getpwnam(c->policyd.user) == NULL) {
+	snprintf(msg, len, "policyd.user: no user \"%s\" on this system",
+		 c->policyd.user);
 	return 0;
     }
-    daemon_abs_path(file, cfg_path, sizeof(cfg_path));
-    file = cfg_path;
-    log_open("relayguard-policyd", c->milter.syslog_facility, fg);
-    if ((lfd = open_listener(c->policyd.socket, err, sizeof(err))) < 0) {
+    if (getgrnam(c->policyd.group) == NULL) {
+	snprintf(msg, len, "policyd.group: no group \"%s\" on this system",
+		 c->policyd.group);
+	return 0;
+    }
+    return 1;
+}
+
+/* check_only - -n: what the daemon would meet at start; the exit code */
+static int check_only(const char *file, const struct cfg *c)
+{
+    char msg[ERRBUF_LEN];
+    int bad = 0;
+
+    if (!ids_known(c, msg, sizeof(msg))) {
+	fprintf(stderr, "relayguard-policyd: %s: error: %s\n", file, msg);
+	bad = 1;
+    }
+    switch (preflight_geo(c, msg, sizeof(msg))) {
+    case PREFLIGHT_ERR:
+	fprintf(stderr, "relayguard-policyd: %s: error: %s\n", file, msg);
+	bad = 1;
+	break;
+    case PREFLIGHT_WARN:
+	fprintf(stderr, "relayguard-policyd: %s: warning: %s\n", file, msg);
+	break;
+    }
+    if (bad)
+	return EX_CONFIG;
+    printf("%s: configuration ok (%zu rules)\n", file, c->policy.nrules);
+    return 0;
+}
+
+/* make_dir_for - create the parent directory of path for the daemon user */
+static void make_dir_for(const char *path, uid_t uid, gid_t gid)
+{
+    char *copy = strdup(path), *dir;
+
+    if (copy == NULL)
+	return;
+    dir = dirname(copy);
+    if (mkdir(dir, DIR_MODE) == 0 && chown(dir, uid, gid) != 0)
+	fprintf(stderr, "relayguard-policyd: chown %s: %s\n", dir, strerror(errno));
+    free(copy);
+}
+
+/* become_user - as root: the state, pidfile and socket directories for
+ * policyd.user, then that user and group; exits when they are unknown or
+ * the drop fails */
+static void become_user(const struct cfg *c)
+{
+    struct passwd *pw = getpwnam(c->policyd.user);
+    struct group *gr = getgrnam(c->policyd.group);
+    const char *sock = c->policyd.socket;
+
+    if (pw == NULL || gr == NULL) {
+	fprintf(stderr, "relayguard-policyd: unknown user %s or group %s\n",
+		c->policyd.user, c->policyd.group);
+	exit(EX_NOUSER);
+    }
+    make_dir_for(c->state.path, pw->pw_uid, gr->gr_gid);
+    if (*c->state.snapshot_path != '\0')
+	make_dir_for(c->state.snapshot_path, pw->pw_uid, gr->gr_gid);
+    make_dir_for(c->policyd.pidfile, pw->pw_uid, gr->gr_gid);
+    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
+	make_dir_for(strchr(sock, ':') + 1, pw->pw_uid, gr->gr_gid);
+    if (pw->pw_uid == 0)
+	return;
+    if (setgroups(1, &gr->gr_gid) != 0 || setgid(gr->gr_gid) != 0
+	|| setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+	fprintf(stderr, "relayguard-policyd: cannot drop privileges to %s: %s\n",
+		c->policyd.user, strerror(errno));
+	exit(EX_OSERR);
+    }
+}
+
+/* write_pidfile - our pid, after the privilege drop; a symlink, another
+ * user's file or a second hard link in its place is refused */
+static void write_pidfile(const char *path)
+{
+    char text[32];
+    struct stat sb;
+    int fd, n;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	      PIDFILE_MODE);
+    if (fd < 0) {
+	log_msg(LOG_WARNING, "pidfile %s: %s", path, errno == ELOOP
+		? "is a symbolic link, not written" : strerror(errno));
+	return;
+    }
+    n = snprintf(text, sizeof(text), "%ld\n", (long) getpid());
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1
+	|| sb.st_uid != geteuid())
+	log_msg(LOG_WARNING, "pidfile %s: not a regular file of ours with "
+		"one link, not written", path);
+    else if (ftruncate(fd, 0) != 0 || write(fd, text, (size_t) n) != n)
+	log_msg(LOG_WARNING, "pidfile %s: %s", path, strerror(errno));
+    close(fd);
+}
+
+/* restart_only - keys a reload cannot change: warn when they did */
+static void restart_only(const struct cfg *old, const struct cfg *fresh)
+{
+    if (strcmp(old->policyd.socket, fresh->policyd.socket) != 0
+	|| old->policyd.max_conns != fresh->policyd.max_conns
+	|| old->policyd.max_instances != fresh->policyd.max_instances)
+	log_msg(LOG_WARNING, "policyd.socket, max_connections and "
+		"max_instances take effect at restart");
+}
+
+/* reload - SIGUSR1: a whole new snapshot, or keep the old one */
+static void reload(void)
+{
+    struct runtime *fresh, *old = rt_acquire();
+    char err[ERRBUF_LEN];
+
+    if (rt_load(cfg_file, &fresh, err, sizeof(err)) != 0) {
+	log_msg(LOG_ERR, "reload of %s failed, keeping the running "
+		"configuration: %s", cfg_file, err);
+	store_counter_add(old->st, STATS_RELOAD_FAILURES, 1);
+	rt_release(old);
+	return;
+    }
+    session_cfg_view(fresh->cfg);
+    restart_only(old->cfg, fresh->cfg);
+    rt_release(old);
+    rt_install(fresh);
+    log_set_facility(fresh->cfg->milter.syslog_facility);
+    store_counter_add(fresh->st, STATS_RELOADS, 1);
+    log_msg(LOG_NOTICE, "reloaded %s (%zu rules)%s", cfg_file,
+	    fresh->cfg->policy.nrules, fresh->cfg->policyd.dry_run ? " (dry run)" : "");
+}
+
+/* tick - each second: the state file, rogue list, GeoIP files, snapshot */
+static void tick(void)
+{
+    struct runtime *rt;
+
+    rt_store_refresh();
+    rt = rt_acquire();
+    rt_rogue_refresh(rt);
+    rt_geo_refresh(rt);
+    rt_snapshot(rt, false);
+    rt_release(rt);
+}
+
+/* start - listen, detach, pidfile, the snapshot; the listener */
+static int start(const struct cfg *c, int fg)
+{
+    char err[ERRBUF_LEN];
+    struct runtime *rt;
+    int lfd;
+
+    if ((lfd = serve_listen(c->policyd.socket, c->milter.umask, err, sizeof(err))) < 0) {
 	fprintf(stderr, "relayguard-policyd: cannot listen: %s\n", err);
-	return EX_UNAVAILABLE;
+	exit(EX_UNAVAILABLE);
     }
     if (!fg && daemon_detach(err, sizeof(err)) != 0) {
 	fprintf(stderr, "relayguard-policyd: %s\n", err);
 	exit(EX_OSERR);
     }
+    write_pidfile(c->policyd.pidfile);
     report_init();
-    if (rt_load(file, &rt, err, sizeof(err)) != 0) {
+    if (rt_load(cfg_file, &rt, err, sizeof(err)) != 0) {
 	log_msg(LOG_ERR, "cannot start: %s", err);
 	fprintf(stderr, "relayguard-policyd: cannot start: %s\n", err);
-	return EX_UNAVAILABLE;
+	unlink(c->policyd.pidfile);
+	exit(EX_UNAVAILABLE);
     }
+    session_cfg_view(rt->cfg);
     rt_install(rt);
-    if ((t = session_table_new(TABLE_SLOTS)) == NULL)
+    return lfd;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct serve_hooks hooks = {tick, reload};
+    char err[ERRBUF_LEN];
+    struct session_table *t;
+    struct runtime *rt;
+    struct cfg *c;
+    int fg = 0, check = 0, lfd;
+    const char *file;
+
+    serve_block_signals();
+    file = parse_args(argc, argv, &fg, &check);
+    if ((c = cfg_load(file, err, sizeof(err))) == NULL) {
+	fprintf(stderr, "relayguard-policyd: configuration error\n%s\n", err);
+	return EX_CONFIG;
+    }
+    if (check) {
+	int rc = check_only(file, c);
+
+	cfg_free(c);
+	return rc;
+    }
+    daemon_abs_path(file, cfg_file, sizeof(cfg_file));
+    log_open("relayguard-policyd", c->milter.syslog_facility, fg);
+    umask(c->milter.umask);
+    if (geteuid() == 0)
+	become_user(c);
+    lfd = start(c, fg);
+    if ((t = session_table_new(c->policyd.max_instances)) == NULL) {
+	log_msg(LOG_ERR, "out of memory for %u instances", c->policyd.max_instances);
 	return EX_OSERR;
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGTERM, on_stop);
-    signal(SIGINT, on_stop);
+    }
     log_msg(LOG_NOTICE, "relayguard-policyd %s listening on %s%s", RG_VERSION,
-	    c->policyd.socket, c->milter.dry_run ? " (dry run)" : "");
-    serve(lfd, c->policyd.max_conns, t);
+	    c->policyd.socket, c->policyd.dry_run ? " (dry run)" : "");
+    serve_run(lfd, c->policyd.max_conns, t, &hooks);
     rt = rt_acquire();
     session_table_free(t, rt, (uint32_t) time(NULL));
+    rt_snapshot(rt, true);	/* blocks and baselines outlive a reboot */
     rt_release(rt);
-    close(lfd);
     log_msg(LOG_NOTICE, "stopped");
+    unlink(c->policyd.pidfile);
     rt_shutdown();
     cfg_free(c);
+    (void) err;
     return 0;
 }
