@@ -60,20 +60,21 @@ enum why {
     WHY_DRAIN,			/* stop: idle, or still busy at the deadline */
 };
 
-/* Per reason: the counter (-1: none) and whether it is logged. */
+/* Per reason: the counter (-1: none) and the log level (0: not logged;
+ * an idle connection closed is routine, bad input is not). */
 static const struct {
     int counter;
-    bool logged;
+    int level;
 } whys[] = {
-    [WHY_EOF] = {-1, false}, [WHY_IO] = {-1, true},
-    [WHY_LINE_LONG] = {STATS_PD_LINE_LONG, true},
-    [WHY_SYNTAX] = {STATS_PD_SYNTAX, true},
-    [WHY_TOO_BIG] = {STATS_PD_TOO_BIG, true},
-    [WHY_UNFINISHED] = {STATS_PD_UNFINISHED, true},
-    [WHY_UNKNOWN] = {-1, true},	/* counted per request, closed if strict */
-    [WHY_IDLE] = {STATS_PD_IDLE, true},
-    [WHY_STALL] = {STATS_PD_WRITE_STALL, true},
-    [WHY_DRAIN] = {-1, false},
+    [WHY_EOF] = {-1, 0}, [WHY_IO] = {-1, LOG_WARNING},
+    [WHY_LINE_LONG] = {STATS_PD_LINE_LONG, LOG_WARNING},
+    [WHY_SYNTAX] = {STATS_PD_SYNTAX, LOG_WARNING},
+    [WHY_TOO_BIG] = {STATS_PD_TOO_BIG, LOG_WARNING},
+    [WHY_UNFINISHED] = {STATS_PD_UNFINISHED, LOG_WARNING},
+    [WHY_UNKNOWN] = {-1, LOG_WARNING},	/* counted per request */
+    [WHY_IDLE] = {STATS_PD_IDLE, LOG_INFO},
+    [WHY_STALL] = {STATS_PD_WRITE_STALL, LOG_WARNING},
+    [WHY_DRAIN] = {-1, 0},
 };
 
 struct conn {
@@ -243,8 +244,8 @@ static void conn_close(struct conn **slot, enum why why, const char *detail)
 {
     if (whys[why].counter >= 0)
 	count((unsigned) whys[why].counter);
-    if (whys[why].logged)
-	log_msg(LOG_WARNING, "policy connection closed: %s", detail);
+    if (whys[why].level != 0)
+	log_msg(whys[why].level, "policy connection closed: %s", detail);
     close((*slot)->fd);
     free(*slot);
     *slot = NULL;

@@ -10,6 +10,10 @@
 #     connection and are logged; unknown attributes are ignored;
 #   2 Postfix keeps its policy connection: one connection served every
 #     request (the daemon logs no closed connection).
+#   5 a tag verdict is a PREPEND: the X-Relayguard header reaches the sink;
+#   6 an internal burst (no login, 10.0.0.0/8) is tempfailed after 20;
+#   7 the closed connections of 3 are counted by reason in relayguardctl
+#     stats, next to the verdicts.
 # Usage: tests/e2e/t_policyd.sh [BUILD_DIR]
 
 . "$(dirname -- "$0")/lib.sh"
@@ -19,8 +23,14 @@ e2e_init
 e2e_pick_port POLICY_PORT
 sink_start || e2e_bail "smtp-sink did not start"
 rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config
-printf 'policyd: { socket = "inet:%s@127.0.0.1"; };\n' "$POLICY_PORT" >>"$RG_CONF"
+rg_config '
+    , { name = "tag-all"; applies_to = "authenticated"; metric = "messages";
+        window = "1h"; limit = 100000; action = "tag"; }'
+# "tagme" is tagged from its first message on
+awk '{ print } /^  \);$/ && !done { print "  overrides = ( { user = \"tagme\"; rule = \"tag-all\"; limit = 0; } );"; done = 1 }' \
+    "$RG_CONF" >"$RG_CONF.new" && mv "$RG_CONF.new" "$RG_CONF"
+printf 'policyd: { socket = "inet:%s@127.0.0.1"; pidfile = "%s"; };\n' \
+    "$POLICY_PORT" "$E2E_DIR/state/policyd.pid" >>"$RG_CONF"
 pf_create
 pf_set "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" \
     "smtpd_policy_service_default_action = 451 4.3.5 policy service unavailable"
@@ -83,7 +93,8 @@ e2e_assert_reply "$SW_RESULT" "250" "3: Postfix is still served afterwards"
 # (it detaches with chdir("/") before it opens the state: the name is made
 # absolute first)
 e2e_pick_port DETACHED_PORT || e2e_bail "no port for the detached daemon"
-sed "s/inet:$POLICY_PORT@/inet:$DETACHED_PORT@/" "$RG_CONF" >"$E2E_DIR/detached.conf"
+sed -e "s/inet:$POLICY_PORT@/inet:$DETACHED_PORT@/" -e "s|state/policyd.pid|state/detached.pid|" \
+    "$RG_CONF" >"$E2E_DIR/detached.conf"
 (cd "$E2E_DIR" && "$E2E_BUILD/relayguard-policyd" -c detached.conf)
 e2e_assert_eq "$?" 0 "4: without -f the daemon detaches (exit 0)"
 e2e_wait_until 10 eval '! e2e__port_free "$DETACHED_PORT"' || true
@@ -91,5 +102,39 @@ MAIN_PORT=$POLICY_PORT POLICY_PORT=$DETACHED_PORT
 e2e_assert_eq "$(pd_talk '"request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=carol\nclient_address=198.18.3.30\ninstance=d1\nrecipient=r\@example.net\n\n"')" \
     "action=DUNNO" "4: the detached daemon, started with a relative -c, answers"
 POLICY_PORT=$MAIN_PORT
-pkill -TERM -f "relayguard-policyd -c detached.conf" || true
+e2e_wait_until 5 test -s "$E2E_DIR/state/detached.pid" || true
+DPID=$(cat "$E2E_DIR/state/detached.pid" 2>/dev/null)
+e2e_assert_match "$DPID" '^[0-9]+$' "4: the detached daemon wrote its pidfile"
+e2e_assert_eq "$(stat -c %U "/proc/${DPID:-0}" 2>/dev/null)" nobody \
+    "4: and runs as policyd.user (the milter's user, nobody)"
+[ -n "$DPID" ] && kill -TERM "$DPID"
+e2e_assert_true "4: SIGTERM stops it and its pidfile goes" \
+    e2e_wait_until 10 eval '! test -e "$E2E_DIR/state/detached.pid"'
+
+# --- 5 tag: PREPEND at RCPT, the header at the sink -------------------------
+rg_send tagme 198.18.1.10 -s "tag me"
+e2e_assert_reply "$SW_RESULT" "250" "5: the tagged message is accepted"
+e2e_assert_true "5: it reaches the sink" sink_wait_find "${SW_ID}" 10
+e2e_assert_true "5: with the X-Relayguard header naming the rule" \
+    eval 'grep -l "$SW_ID" "$SINK_DIR"/* | xargs grep -Eq "^X-Relayguard: .*tag-all"'
+e2e_assert_file_match "$PD_LOG" 'action=tag rule=tag-all user="tagme"' "5: the tag is logged"
+
+# --- 6 internal burst ----------------------------------------------------------
+codes=""
+for n in $(seq 1 22); do
+    rg_send - 10.1.2.3 -s "internal $n" -q rcpt
+    codes="$codes ${SW_RCPT%% *}"
+done
+e2e_assert_match "$codes" '^( 250){20} 451 451$' "6: an internal host: 20 accepted, then tempfailed"
+e2e_assert_file_match "$PD_LOG" 'action=tempfail rule=internal-burst user="" client=\[10\.1\.2\.3\]' \
+    "6: the burst is logged"
+
+# --- 7 stats --------------------------------------------------------------------
+st=$(rg_ctl stats --json)
+e2e_assert_eq "$(printf '%s' "$st" | rg_json policyd_line_too_long)" 1 "7: stats: one line too long"
+e2e_assert_eq "$(printf '%s' "$st" | rg_json policyd_syntax)" 1 "7: stats: one line without ="
+e2e_assert_eq "$(printf '%s' "$st" | rg_json policyd_unknown_attributes)" 1 \
+    "7: stats: one request with an unknown attribute"
+e2e_assert_true "7: stats: the verdicts of policyd are counted" \
+    [ "$(printf '%s' "$st" | rg_json verdicts tempfail)" -ge 3 ]
 e2e_done
