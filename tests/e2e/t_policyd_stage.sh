@@ -7,9 +7,10 @@
 #     one that quits after RCPT is given back when its instance expires;
 #   2 20 parallel sessions of one login against a limit of 5: at most 5
 #     reach the sink, and the login's count is what got through;
-#   3 the daemon killed (SIGKILL) while sessions wait at DATA: Postfix
-#     applies smtpd_policy_service_default_action (451 4.3.5) and none of
-#     them is accepted; restarted, it serves again;
+#   3 the daemon killed (SIGKILL) while sessions are in flight (one at
+#     least waiting at DATA): Postfix applies
+#     smtpd_policy_service_default_action (451 4.3.5, at RCPT or at end
+#     of data) and none of them is accepted; restarted, it serves again;
 #   4 SIGUSR1 reloads: the new reply text is in the next refusal;
 #   5 hostile clients: a request never ended (idle_timeout), a silent
 #     connection, a client that never reads its answers (write_timeout),
@@ -120,14 +121,16 @@ for i in $(seq 1 6); do
     ) &
     pids+=($!)
 done
-# past RCPT (Postfix logs the queue file's client= line), waiting at DATA
-e2e_wait_until 10 eval '[ "$(grep -c "sasl_username=killed" "$PF_LOG")" -ge 6 ]'
+# the first one past RCPT (Postfix logs the queue file's client= line)
+# waits 2 s at DATA: kill now, while it is in flight (the others are
+# before or after their RCPT, whatever the machine's load)
+e2e_wait_until 20 eval 'grep -q "sasl_username=killed" "$PF_LOG"'
 kill -KILL "$PD_PID"
 for p in "${pids[@]}"; do wait "$p"; done
 e2e_assert_eq "$(grep -c '|451 4.3.5' "$E2E_DIR/kill.results")" 6 \
     "3: all 6 sessions in flight get the default action 451 4.3.5"
-e2e_assert_eq "$(grep -c '^250' "$E2E_DIR/kill.results")" 6 \
-    "3: (their RCPT had passed before the kill)"
+e2e_assert_true "3: (at least one had passed RCPT before the kill)" \
+    grep -q '^250' "$E2E_DIR/kill.results"
 pf_wait_queue_empty 10 || true
 e2e_assert_false "3: none of them reaches the sink" eval 'grep -qF "Subject: killed " "$SINK_DIR"/*'
 rg_send after 198.18.3.71 -s "while down" -q rcpt
@@ -140,8 +143,13 @@ e2e_assert_reply "$SW_RESULT" "250" "3: restarted, it serves again"
 sed -i 's/policyd says slow down/reloaded text/' "$RG_CONF"
 kill -USR1 "$PD_PID"
 e2e_assert_true "4: the reload is logged" e2e_wait_until 5 grep -q "reloaded " "$PD_LOG"
-for i in 1 2 3 4 5 6; do rg_send reloadee 198.18.3.51 -s "after reload" -q rcpt; done
-e2e_assert_match "$SW_RCPT" "^451 4\.7\.1 .*: reloaded text$" "4: the next refusal (a sixth message) has the new text"
+# burstbot is at its limit (part 2); a session quitting after RCPT counts
+# only until its instance expires, so try at most twice
+for i in 1 2; do
+    rg_send burstbot 198.18.3.50 -s "after reload" -q rcpt
+    case $SW_RCPT in 451*) break ;; esac
+done
+e2e_assert_match "$SW_RCPT" "^451 4\.7\.1 .*: reloaded text$" "4: the next refusal has the new text"
 e2e_assert_eq "$(stat_of reloads)" 1 "4: stats: one reload"
 
 # --- 5 hostile clients -------------------------------------------------------------------
