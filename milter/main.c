@@ -50,7 +50,6 @@
 #define MAINT_TICK_S 1		/* rogue list and state file checks */
 #define DRAIN_POLL_MS 100
 #define DRAIN_AFTER_STOP_MS 1000
-#define PIDFILE_MODE 0644
 #define SOCKET_UMASK 0117	/* unix socket: rw for owner and group */
 
 struct opts {
@@ -121,17 +120,13 @@ static int check_only(const char *file, const struct cfg *c)
     return 0;
 }
 
-/* make_dir_for - create the parent directory of path for the daemon user */
+/* make_dir_for - the parent directory of path, for the daemon user */
 static void make_dir_for(const char *path, uid_t uid, gid_t gid)
 {
-    char *copy = strdup(path), *dir;
+    char err[ERRBUF_LEN];
 
-    if (copy == NULL)
-	return;
-    dir = dirname(copy);
-    if (mkdir(dir, 0750) == 0 && geteuid() == 0 && chown(dir, uid, gid) != 0)
-	log_msg(LOG_WARNING, "chown %s: %s", dir, strerror(errno));
-    free(copy);
+    if (daemon_make_dir_for(path, uid, gid, err, sizeof(err)) != 0)
+	log_msg(LOG_WARNING, "%s", err);
 }
 
 /* daemon_ids - milter.user and milter.group; exits when they are unknown */
@@ -165,41 +160,24 @@ static void make_dirs(const struct cfg *c, uid_t uid, gid_t gid)
 /* drop_privileges - become milter.user:milter.group */
 static void drop_privileges(const struct cfg *c, uid_t uid, gid_t gid)
 {
-    if (uid == 0)
-	return;
-    if (setgroups(1, &gid) != 0 || setgid(gid) != 0
-	|| setuid(uid) != 0 || setuid(0) == 0) {
+    char err[ERRBUF_LEN];
+
+    if (daemon_drop_privileges(uid, gid, err, sizeof(err)) != 0) {
 	fprintf(stderr, "relayguard-milter: cannot drop privileges to %s: %s\n",
-		c->milter.user, strerror(errno));
+		c->milter.user, err);
 	exit(EX_OSERR);
     }
 }
 
 /* write_pidfile - our pid, for init scripts; called after the privilege
  * drop, so the directory's owner (the daemon user) can at most make us
- * overwrite what it may write anyway; a symlink or a second hard link in
- * place of the file is refused all the same */
+ * overwrite what it may write anyway */
 static void write_pidfile(const char *path)
 {
-    char text[32];
-    struct stat sb;
-    int fd, n;
+    char err[ERRBUF_LEN];
 
-    fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-	      PIDFILE_MODE);
-    if (fd < 0) {
-	log_msg(LOG_WARNING, "pidfile %s: %s", path, errno == ELOOP
-		? "is a symbolic link, not written" : strerror(errno));
-	return;
-    }
-    n = snprintf(text, sizeof(text), "%ld\n", (long) getpid());
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1
-	|| sb.st_uid != geteuid())
-	log_msg(LOG_WARNING, "pidfile %s: not a regular file of ours with "
-		"one link, not written", path);
-    else if (ftruncate(fd, 0) != 0 || write(fd, text, (size_t) n) != n)
-	log_msg(LOG_WARNING, "pidfile %s: %s", path, strerror(errno));
-    close(fd);
+    if (daemon_write_pidfile(path, err, sizeof(err)) != 0)
+	log_msg(LOG_WARNING, "pidfile %s: %s", path, err);
 }
 
 /* reload - SIGUSR1: a whole new snapshot, or keep the old one */

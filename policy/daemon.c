@@ -5,14 +5,20 @@
  * fills the caller's err; the caller decides how to log and exit.
  */
 #include <errno.h>
+#include <grp.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "daemon.h"
+
+#define DAEMON_DIR_MODE 0750
+#define DAEMON_PIDFILE_MODE 0644
 
 /* daemon_detach - leave the terminal and the session behind */
 int daemon_detach(char *err, size_t errlen)
@@ -45,4 +51,61 @@ void daemon_abs_path(const char *path, char *out, size_t len)
     char buf[PATH_MAX];
 
     snprintf(out, len, "%s", realpath(path, buf) != NULL ? buf : path);
+}
+
+/* daemon_make_dir_for - the parent directory of path, for the daemon user */
+int daemon_make_dir_for(const char *path, uid_t uid, gid_t gid,
+			char *err, size_t errlen)
+{
+    char *copy = strdup(path), *dir;
+    int rc = 0;
+
+    if (copy == NULL)
+	return snprintf(err, errlen, "out of memory"), -1;
+    dir = dirname(copy);
+    if (mkdir(dir, DAEMON_DIR_MODE) == 0 && geteuid() == 0
+	&& chown(dir, uid, gid) != 0) {
+	snprintf(err, errlen, "chown %s: %s", dir, strerror(errno));
+	rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
+/* daemon_drop_privileges - become uid:gid for good */
+int daemon_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    if (uid == 0)
+	return 0;
+    if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+	return snprintf(err, errlen, "%s", strerror(errno)), -1;
+    if (setuid(0) == 0)
+	return snprintf(err, errlen, "root could be regained"), -1;
+    return 0;
+}
+
+/* daemon_write_pidfile - our pid, into a regular file of ours only */
+int daemon_write_pidfile(const char *path, char *err, size_t errlen)
+{
+    char text[32];
+    struct stat sb;
+    int fd, n, rc = 0;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	      DAEMON_PIDFILE_MODE);
+    if (fd < 0)
+	return snprintf(err, errlen, "%s", errno == ELOOP
+			? "is a symbolic link, not written" : strerror(errno)), -1;
+    n = snprintf(text, sizeof(text), "%ld\n", (long) getpid());
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1
+	|| sb.st_uid != geteuid()) {
+	snprintf(err, errlen, "not a regular file of ours with one link, "
+		 "not written");
+	rc = -1;
+    } else if (ftruncate(fd, 0) != 0 || write(fd, text, (size_t) n) != n) {
+	snprintf(err, errlen, "%s", strerror(errno));
+	rc = -1;
+    }
+    close(fd);
+    return rc;
 }

@@ -6,6 +6,7 @@
 #define RG_DAEMON_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Detach from the terminal: fork twice around setsid, chdir("/"), the
  * standard descriptors on /dev/null. Returns 0 in the detached process
@@ -16,5 +17,21 @@ int daemon_detach(char *err, size_t errlen);
  * so that a file named relative to the start directory is still found
  * after daemon_detach's chdir("/"), by a reload too. */
 void daemon_abs_path(const char *path, char *out, size_t len);
+
+/* Create the parent directory of path (mode 0750) and, as root, give it
+ * to uid:gid, so the daemon can still remove its files after dropping
+ * root. An existing directory is left as it is. Returns -1 with err
+ * filled when the chown fails. */
+int daemon_make_dir_for(const char *path, uid_t uid, gid_t gid,
+			char *err, size_t errlen);
+
+/* Become uid:gid (nothing for uid 0); -1 with err filled when a step
+ * fails or root could be regained. */
+int daemon_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen);
+
+/* Write our pid into path, after the privilege drop: a symbolic link,
+ * another user's file or a second hard link in its place is refused.
+ * Returns -1 with err filled when nothing was written. */
+int daemon_write_pidfile(const char *path, char *err, size_t errlen);
 
 #endif

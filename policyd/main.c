@@ -47,8 +47,6 @@
 #include "stats.h"
 
 #define ERRBUF_LEN 8192
-#define PIDFILE_MODE 0644
-#define DIR_MODE 0750
 
 static char cfg_file[4096];	/* the -c file, absolute, for reloads */
 
@@ -129,17 +127,13 @@ static int check_only(const char *file, const struct cfg *c)
     return 0;
 }
 
-/* make_dir_for - create the parent directory of path for the daemon user */
+/* make_dir_for - the parent directory of path, for the daemon user */
 static void make_dir_for(const char *path, uid_t uid, gid_t gid)
 {
-    char *copy = strdup(path), *dir;
+    char err[ERRBUF_LEN];
 
-    if (copy == NULL)
-	return;
-    dir = dirname(copy);
-    if (mkdir(dir, DIR_MODE) == 0 && chown(dir, uid, gid) != 0)
-	fprintf(stderr, "relayguard-policyd: chown %s: %s\n", dir, strerror(errno));
-    free(copy);
+    if (daemon_make_dir_for(path, uid, gid, err, sizeof(err)) != 0)
+	fprintf(stderr, "relayguard-policyd: %s\n", err);
 }
 
 /* become_user - as root: the state, pidfile and socket directories for
@@ -150,6 +144,7 @@ static void become_user(const struct cfg *c)
     struct passwd *pw = getpwnam(c->policyd.user);
     struct group *gr = getgrnam(c->policyd.group);
     const char *sock = c->policyd.socket;
+    char err[ERRBUF_LEN];
 
     if (pw == NULL || gr == NULL) {
 	fprintf(stderr, "relayguard-policyd: unknown user %s or group %s\n",
@@ -162,39 +157,20 @@ static void become_user(const struct cfg *c)
     make_dir_for(c->policyd.pidfile, pw->pw_uid, gr->gr_gid);
     if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
 	make_dir_for(strchr(sock, ':') + 1, pw->pw_uid, gr->gr_gid);
-    if (pw->pw_uid == 0)
-	return;
-    if (setgroups(1, &gr->gr_gid) != 0 || setgid(gr->gr_gid) != 0
-	|| setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+    if (daemon_drop_privileges(pw->pw_uid, gr->gr_gid, err, sizeof(err)) != 0) {
 	fprintf(stderr, "relayguard-policyd: cannot drop privileges to %s: %s\n",
-		c->policyd.user, strerror(errno));
+		c->policyd.user, err);
 	exit(EX_OSERR);
     }
 }
 
-/* write_pidfile - our pid, after the privilege drop; a symlink, another
- * user's file or a second hard link in its place is refused */
+/* write_pidfile - our pid, after the privilege drop */
 static void write_pidfile(const char *path)
 {
-    char text[32];
-    struct stat sb;
-    int fd, n;
+    char err[ERRBUF_LEN];
 
-    fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-	      PIDFILE_MODE);
-    if (fd < 0) {
-	log_msg(LOG_WARNING, "pidfile %s: %s", path, errno == ELOOP
-		? "is a symbolic link, not written" : strerror(errno));
-	return;
-    }
-    n = snprintf(text, sizeof(text), "%ld\n", (long) getpid());
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1
-	|| sb.st_uid != geteuid())
-	log_msg(LOG_WARNING, "pidfile %s: not a regular file of ours with "
-		"one link, not written", path);
-    else if (ftruncate(fd, 0) != 0 || write(fd, text, (size_t) n) != n)
-	log_msg(LOG_WARNING, "pidfile %s: %s", path, strerror(errno));
-    close(fd);
+    if (daemon_write_pidfile(path, err, sizeof(err)) != 0)
+	log_msg(LOG_WARNING, "pidfile %s: %s", path, err);
 }
 
 /* restart_only - keys a reload cannot change: warn when they did */
