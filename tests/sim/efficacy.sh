@@ -1,0 +1,53 @@
+#!/bin/sh
+# efficacy.sh - replay a simulated site with the shipped policy and print
+# the efficacy line of issue 16 (see tests/sim/README.md).
+#
+# usage: tests/sim/efficacy.sh [--goal] [--keep DIR] [--conf FILE]
+#                              BUILD_DIR SEED MIX
+#   MIX is a name in tests/sim/mix/ (default, mobile-heavy, ...) or a path.
+#   --conf replays another configuration instead of etc/relayguard.conf
+#   (only its GeoIP paths are replaced; dry_run is forced off).
+#   --goal exits 1 unless the issue's targets are met.
+#   --keep DIR keeps the generated files (mail.log, truth.tsv, plan.tsv,
+#   the databases, the configuration copy, verdicts.txt) in DIR.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+goal= keep= conf=$top/etc/relayguard.conf
+while [ $# -gt 3 ]; do
+    case $1 in
+    --goal) goal=--goal; shift ;;
+    --keep) keep=$2; shift 2 ;;
+    --conf) conf=$2; shift 2 ;;
+    *) break ;;
+    esac
+done
+[ $# -eq 3 ] || { echo "usage: efficacy.sh [--goal] [--keep DIR] [--conf FILE] BUILD_DIR SEED MIX" >&2; exit 64; }
+build=$1 seed=$2 mix=$3
+case $mix in */*) ;; *) mix=$here/mix/$mix.mix ;; esac
+[ -r "$mix" ] || { echo "efficacy: no mix $mix" >&2; exit 64; }
+
+if [ -n "$keep" ]; then
+    mkdir -p "$keep"; dir=$(cd "$keep" && pwd)
+else
+    dir=$(mktemp -d /tmp/rg-efficacy.XXXXXX)
+    trap 'rm -rf "$dir"' EXIT INT TERM
+fi
+
+python3 "$here/gen.py" --mix "$mix" --seed "$seed" --out "$dir"
+perl "$top/tests/geoip/make-test-db.pl" --plan "$dir/plan.tsv" "$dir" >/dev/null
+
+# the configuration as shipped; only the paths change, and dry run is off
+# (replay judges as if enforcing anyway; the copy says so explicitly)
+sed -e "s|^\([[:space:]]*city_db[[:space:]]*=\).*|\1 \"$dir/GeoLite2-City.mmdb\";|" \
+    -e "s|^\([[:space:]]*country_db[[:space:]]*=\).*|\1 \"\";|" \
+    -e "s|^\([[:space:]]*asn_db[[:space:]]*=\).*|\1 \"$dir/GeoLite2-ASN.mmdb\";|" \
+    -e "s|^\([[:space:]]*dry_run[[:space:]]*=\).*|\1 false;|" \
+    -e "s|^\([[:space:]]*path[[:space:]]*=\).*|\1 \"$dir/state\";|" \
+    -e "s|^\([[:space:]]*snapshot_path[[:space:]]*=\).*|\1 \"\";|" \
+    -e "s|^\([[:space:]]*list_path[[:space:]]*=\).*|\1 \"\";|" \
+    "$conf" >"$dir/relayguard.conf"
+
+TMPDIR=$dir TZ=UTC "$build/relayguardctl" replay -c "$dir/relayguard.conf" \
+    --verdicts "$dir/mail.log" >"$dir/verdicts.txt"
+python3 "$here/score.py" --detail $goal "$dir/truth.tsv" "$dir/verdicts.txt"

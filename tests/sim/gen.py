@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""gen.py - a seeded simulated site for `make efficacy` (issue 16).
+
+usage: gen.py --mix FILE --seed N --out DIR [--users N] [--days N]
+
+Reads a mix (tests/sim/mix/*.mix: the honest behaviours and the attacks
+as data) and writes into DIR:
+
+  mail.log   Postfix syslog lines (RFC 3339 stamps, as Debian 12's
+             rsyslog writes them) that `relayguardctl replay` reads: per
+             submission smtpd's connect and "QID: client=HOST[IP],
+             sasl_username=..." and qmgr's "from=<..>, size=, nrcpt=",
+             each submission's lines together and in time order, so replay
+             judges them in exactly the order of truth.tsv;
+  truth.tsv  one line per submission in that order: qid, time, login,
+             client, class (honest | attack | collateral), who (the honest
+             user, or the attack's name);
+  plan.tsv   the GeoIP plan of every network used, in the format of
+             tests/geoip/make-test-db.pl (City and ASN: country, city,
+             location with accuracy radius, AS number and organisation).
+
+Only reserved ranges are used (198.18.0.0/15 for fixed networks,
+100.64.0.0/10 for the carriers' CGNAT pools, 10.0.0.0/8 internal,
+127.0.0.1 webmail), and private AS numbers. Same mix and seed, same files.
+"""
+import argparse
+import configparser
+import datetime
+import math
+import os
+import random
+import sys
+
+# German cities: name -> (lat, lon)
+CITIES = {
+    'Berlin': (52.520, 13.405), 'Hamburg': (53.551, 9.994),
+    'München': (48.137, 11.575), 'Köln': (50.938, 6.960),
+    'Frankfurt': (50.110, 8.682), 'Stuttgart': (48.776, 9.183),
+    'Düsseldorf': (51.228, 6.773), 'Leipzig': (51.340, 12.375),
+    'Dortmund': (51.514, 7.466), 'Bremen': (53.079, 8.802),
+    'Dresden': (51.050, 13.738), 'Hannover': (52.376, 9.732),
+    'Nürnberg': (49.452, 11.077), 'Freiburg': (47.999, 7.842),
+    'Kiel': (54.323, 10.123), 'Rostock': (54.092, 12.099),
+    'Passau': (48.575, 13.461), 'Augsburg': (48.371, 10.898),
+    'Münster': (51.961, 7.626), 'Karlsruhe': (49.007, 8.404),
+    'Saarbrücken': (49.240, 6.997), 'Erfurt': (50.978, 11.029),
+    'Magdeburg': (52.121, 11.628), 'Regensburg': (49.013, 12.102),
+    'Kassel': (51.312, 9.479), 'Konstanz': (47.660, 9.176),
+    'Flensburg': (54.793, 9.447), 'Göttingen': (51.541, 9.916),
+    'Aachen': (50.776, 6.084), 'Greifswald': (54.093, 13.387),
+    'Cottbus': (51.756, 14.333), 'Ulm': (48.401, 9.987),
+}
+
+# countries abroad: code -> (name, city, lat, lon)
+COUNTRIES = {
+    'FR': ('France', 'Paris', 48.857, 2.352),
+    'GB': ('United Kingdom', 'London', 51.507, -0.128),
+    'ES': ('Spain', 'Madrid', 40.417, -3.704),
+    'IT': ('Italy', 'Rome', 41.903, 12.496),
+    'NL': ('Netherlands', 'Amsterdam', 52.368, 4.904),
+    'AT': ('Austria', 'Vienna', 48.208, 16.373),
+    'CH': ('Switzerland', 'Zurich', 47.377, 8.541),
+    'US': ('United States', 'New York', 40.713, -74.006),
+    'PL': ('Poland', 'Warsaw', 52.230, 21.012),
+    'SE': ('Sweden', 'Stockholm', 59.329, 18.069),
+    'RO': ('Romania', 'Bucharest', 44.426, 26.103),
+    'BR': ('Brazil', 'São Paulo', -23.551, -46.633),
+    'CN': ('China', 'Beijing', 39.904, 116.407),
+    'IN': ('India', 'Mumbai', 19.076, 72.878),
+    'RU': ('Russia', 'Moscow', 55.756, 37.617),
+    'VN': ('Vietnam', 'Hanoi', 21.029, 105.854),
+    'JP': ('Japan', 'Tokyo', 35.676, 139.650),
+    'AU': ('Australia', 'Sydney', -33.869, 151.209),
+    'ZA': ('South Africa', 'Johannesburg', -26.204, 28.047),
+    'NG': ('Nigeria', 'Lagos', 6.524, 3.379),
+    'ID': ('Indonesia', 'Jakarta', -6.208, 106.846),
+    'TR': ('Turkey', 'Istanbul', 41.008, 28.978),
+    'UA': ('Ukraine', 'Kyiv', 50.450, 30.523),
+}
+VPN_EXITS = {'US-Ashburn': ('US', 'United States', 'Ashburn', 39.044, -77.487)}
+
+HOME_ISPS = ['Example DSL Nord', 'Example Kabel', 'Example Fibre Süd',
+             'Example Telecom Festnetz']
+ASN_BASE = 4200000000		# RFC 6996 private 32-bit AS numbers
+CITY_ACC_KM = 50
+
+
+def parse_range(text):
+    """'a .. b' or 'a' -> (lo, hi) as floats"""
+    parts = [p.strip() for p in text.split('..')]
+    lo = float(parts[0])
+    return lo, float(parts[1]) if len(parts) > 1 else lo
+
+
+def km(a, b):
+    """great-circle distance of two (lat, lon) in km"""
+    la1, lo1, la2, lo2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = (math.sin((la2 - la1) / 2) ** 2
+         + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2)
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
+
+
+class Mix:
+    """the mix file: typed access to its values"""
+
+    def __init__(self, path):
+        self.cp = configparser.ConfigParser(inline_comment_prefixes=('#',))
+        self.cp.optionxform = str
+        if not self.cp.read(path, encoding='utf-8'):
+            sys.exit('gen.py: %s: cannot read' % path)
+
+    def get(self, sec, key, default=None):
+        if self.cp.has_option(sec, key):
+            return self.cp.get(sec, key)
+        if default is None:
+            sys.exit('gen.py: mix: [%s] %s is missing' % (sec, key))
+        return default
+
+    def num(self, sec, key, default=None):
+        return float(self.get(sec, key, default))
+
+    def rng(self, sec, key, default=None):
+        return parse_range(self.get(sec, key, default))
+
+    def words(self, sec, key, default=None):
+        return self.get(sec, key, default).split()
+
+    def attacks(self):
+        return [s for s in self.cp.sections() if s.startswith('attack.')]
+
+
+class Net:
+    """the GeoIP plan: networks handed out from reserved ranges"""
+
+    def __init__(self):
+        self.rows = []
+        self.next24 = (198 << 24) | (18 << 16)	# 198.18.0.0/15: 512 /24s
+        self.next16 = (100 << 24) | (64 << 16)	# 100.64.0.0/10: 64 /16s
+
+    def add(self, bits, cc, country, city, loc, acc, asn, org):
+        """one network of 2**(32-bits) addresses; returns (base, size)"""
+        size = 1 << (32 - bits)
+        if bits >= 24:
+            base = self.next24
+            self.next24 += max(size, 256)
+            if self.next24 > ((198 << 24) | (20 << 16)):
+                sys.exit('gen.py: 198.18.0.0/15 is full')
+        else:
+            base = self.next16
+            self.next16 += size
+            if self.next16 > ((100 << 24) | (128 << 16)):
+                sys.exit('gen.py: 100.64.0.0/10 is full')
+        net4 = '%s/%d' % (ip_text(base), bits)
+        net6 = '2001:db8:%x::/48' % (len(self.rows) + 1)
+        self.rows.append((net4, net6, cc, country, city, loc, acc, asn, org))
+        return base, size
+
+    def write(self, path):
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write('# plan.tsv - written by tests/sim/gen.py\n')
+            for net4, net6, cc, country, city, loc, acc, asn, org in self.rows:
+                f.write('\t'.join(['geo', net4, net6, cc, cc, country, city,
+                                   '%.3f' % loc[0], '%.3f' % loc[1],
+                                   str(int(acc)), str(asn), org]) + '\n')
+
+
+def ip_text(n):
+    return '%d.%d.%d.%d' % (n >> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255)
+
+
+class Pool:
+    """addresses of one or more networks; pick() a random one"""
+
+    def __init__(self, rnd, nets):
+        self.rnd = rnd
+        self.nets = nets
+
+    def pick(self):
+        base, size = self.nets[self.rnd.randrange(len(self.nets))]
+        return ip_text(base + 1 + self.rnd.randrange(size - 2))
+
+
+class Geo:
+    """every network of the site and its attackers, built once per run"""
+
+    def __init__(self, mix, rnd):
+        self.net = Net()
+        self.rnd = rnd
+        asn = iter(range(ASN_BASE + 1, ASN_BASE + 100000))
+        # home ISPs: one /23 per ISP and city
+        self.home = {}
+        for i, isp in enumerate(HOME_ISPS):
+            a = next(asn)
+            for city, loc in CITIES.items():
+                for _ in range(2):
+                    self.home.setdefault((i, city), []).append(self.net.add(
+                        24, 'DE', 'Germany', city, loc, 0, a, isp))
+        # carriers: one /16 CGNAT pool per hub, coarse location
+        self.carriers = {}
+        acc = mix.num('carriers', 'acc_km')
+        for name in mix.words('carriers', 'names'):
+            a = next(asn)
+            org = 'Example Mobile %s' % name.capitalize()
+            self.carriers[name] = {
+                hub: self.net.add(16, 'DE', 'Germany', hub, CITIES[hub], acc,
+                                  a, org)
+                for hub in mix.words('carriers', 'hubs_' + name)}
+        # abroad: per country a hotel/hosting /24 and a residential /24
+        self.abroad = {}
+        for cc, (cname, city, lat, lon) in COUNTRIES.items():
+            a = next(asn)
+            self.abroad[cc] = [self.net.add(
+                24, cc, cname, city, (lat, lon), CITY_ACC_KM, a,
+                'Example Net %s' % cc) for _ in range(2)]
+        cc, cname, city, lat, lon = VPN_EXITS[mix.get('vpn', 'exit')]
+        self.vpn = self.net.add(24, cc, cname, city, (lat, lon), 100,
+                                next(asn), 'Example Corp VPN')
+        a = next(asn)
+        self.privacy = {}
+        for cc in mix.words('privacy', 'countries'):
+            cname, city, lat, lon = COUNTRIES[cc]
+            self.privacy[cc] = self.net.add(24, cc, cname, city, (lat, lon),
+                                            CITY_ACC_KM, a,
+                                            'Example Privacy VPN')
+        self.fix_home_acc(mix)
+
+    def fix_home_acc(self, mix):
+        """home lines get a radius drawn from home_acc_km per network"""
+        lo, hi = mix.rng('honest', 'home_acc_km')
+        rows = self.net.rows
+        for i, r in enumerate(rows):
+            if r[2] == 'DE' and r[6] == 0:
+                rows[i] = r[:6] + (int(self.rnd.uniform(lo, hi)),) + r[7:]
+
+    def home_pool(self, isp, city):
+        return Pool(self.rnd, self.home[(isp, city)])
+
+    def abroad_addr(self, cc):
+        return Pool(self.rnd, self.abroad[cc]).pick()
+
+    def residential_de(self):
+        """a German home line anywhere (a residential proxy)"""
+        keys = sorted(self.home)
+        return Pool(self.rnd, self.home[keys[self.rnd.randrange(len(keys))]]).pick()
+
+
+class Site:
+    """the population, its submissions and the truth about each"""
+
+    def __init__(self, mix, seed, users, days):
+        self.mix = mix
+        self.rnd = random.Random(seed)
+        self.geo = Geo(mix, self.rnd)
+        self.nusers = users or int(mix.num('site', 'users'))
+        self.days = days or int(mix.num('site', 'days'))
+        self.domain = mix.get('site', 'domain')
+        d = datetime.date.fromisoformat(mix.get('site', 'start'))
+        self.t0 = int(datetime.datetime(d.year, d.month, d.day,
+                                        tzinfo=datetime.timezone.utc).timestamp())
+        self.t0 -= int(mix.num('site', 'utc_offset_h') * 3600)	# local midnight
+        self.subs = []		# [time, order, login, client, rcpts, size, class, who]
+        self.users = [self.make_user(i) for i in range(self.nusers)]
+        self.victims = {}	# login -> time its attack started
+
+    def draw(self, sec, key):
+        lo, hi = self.mix.rng(sec, key)
+        return self.rnd.uniform(lo, hi)
+
+    def idraw(self, sec, key):
+        lo, hi = self.mix.rng(sec, key)
+        return self.rnd.randint(int(lo), int(hi))
+
+    def make_user(self, i):
+        """one honest user: home, phone, and the traits of the mix"""
+        m, r = self.mix, self.rnd
+        u = {'login': 'u%03d@%s' % (i + 1, self.domain), 'kind': 'normal'}
+        u['isp'] = r.randrange(len(HOME_ISPS))
+        u['city'] = r.choice(sorted(CITIES))
+        if r.random() < m.num('honest', 'phone_users'):
+            self.give_phone(u)
+        for trait in ('vpn', 'travel', 'heavy'):
+            if r.random() < m.num(trait, 'users'):
+                u['kind'] = trait
+                break
+        if u['kind'] == 'travel':
+            u.setdefault('carrier', self.pick_carrier())
+            u.setdefault('hub', r.choice(sorted(self.geo.carriers[u['carrier']])))
+            u['trip'] = (r.randrange(max(1, self.days - 5)),
+                         self.idraw('travel', 'trip_days'),
+                         r.choice(m.words('travel', 'countries')))
+        if i < int(m.num('privacy', 'count')):
+            u['kind'] = 'privacy'
+        u['home'] = self.geo.home_pool(u['isp'], u['city'])
+        return u
+
+    def pick_carrier(self):
+        names = self.mix.words('carriers', 'names')
+        weights = [float(w) for w in self.mix.words('carriers', 'weights')]
+        return self.rnd.choices(names, weights)[0]
+
+    def give_phone(self, u):
+        """a carrier, a hub, and a home city at hub_km from that hub"""
+        r = self.rnd
+        u['carrier'] = self.pick_carrier()
+        u['hub'] = r.choice(sorted(self.geo.carriers[u['carrier']]))
+        u['phone_use'] = self.draw('honest', 'phone_use')
+        lo, hi = self.mix.rng('carriers', 'hub_km')
+        hub = CITIES[u['hub']]
+        fit = [c for c in sorted(CITIES) if lo <= km(CITIES[c], hub) <= hi]
+        if not fit:		# the nearest to the range
+            fit = [min(sorted(CITIES), key=lambda c: min(
+                abs(km(CITIES[c], hub) - lo), abs(km(CITIES[c], hub) - hi)))]
+        u['city'] = r.choice(fit)
+
+    def phone_addr(self, u):
+        """a new CGNAT address of the user's carrier for each connection"""
+        hubs = self.geo.carriers[u['carrier']]
+        hub = u['hub']
+        if len(hubs) > 1 and self.rnd.random() < self.mix.num('honest', 'phone_other_hub'):
+            hub = self.rnd.choice(sorted(h for h in hubs if h != hub))
+        return Pool(self.rnd, [hubs[hub]]).pick()
+
+    def add(self, t, login, client, rcpts, cls, who):
+        size = int(self.rnd.lognormvariate(9.5, 1.2)) + 600
+        self.subs.append([int(t), len(self.subs), login, client, rcpts,
+                          min(size, 25000000), cls, who])
+
+    def rcpts(self):
+        x = self.rnd.random()
+        if x < self.mix.num('honest', 'rcpts_many'):
+            return self.rnd.randint(4, 10)
+        if x < self.mix.num('honest', 'rcpts_many') + self.mix.num('honest', 'rcpts_few'):
+            return self.rnd.randint(2, 3)
+        return 1
+
+
+def poisson(rnd, mean):
+    """a Poisson draw (Knuth; the means here are small)"""
+    if mean <= 0:
+        return 0
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rnd.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def honest_day(site, u, d):
+    """one user's submissions of day d (local midnight + d days)"""
+    m, r = site.mix, site.rnd
+    day0 = site.t0 + d * 86400
+    workday = d % 7 < 5
+    if u['kind'] == 'heavy':
+        n = poisson(r, m.num('heavy', 'messages_workday') if workday else 1)
+        if workday and r.random() < m.num('heavy', 'newsletters_per_week') / 5:
+            site.add(day0 + r.randint(9, 16) * 3600 + r.randrange(3600),
+                     u['login'], u['home'].pick(),
+                     site.idraw('heavy', 'newsletter_rcpts'), 'honest', u['login'])
+    else:
+        n = poisson(r, m.num('honest', 'messages_workday' if workday
+                             else 'messages_weekend'))
+    ctx = {'home': u['home'].pick(), 'vpn': None, 'trip': None}
+    if u['kind'] == 'vpn' and workday and r.random() < m.num('vpn', 'days'):
+        start = day0 + r.randint(8, 15) * 3600 + r.randrange(3600)
+        ctx['vpn'] = (start, start + site.draw('vpn', 'hours') * 3600)
+    if 'trip' in u and u['trip'][0] <= d < u['trip'][0] + u['trip'][1]:
+        if 'hotel' not in u:
+            u['hotel'] = site.geo.abroad_addr(u['trip'][2])
+        ctx['trip'] = u['hotel']
+    lo, hi = m.rng('honest', 'day_hours')
+    while n > 0:
+        k = min(n, site.idraw('honest', 'session_messages'))
+        n -= k
+        t = day0 + r.uniform(lo, hi) * 3600
+        session(site, u, ctx, t, k)
+
+
+def session(site, u, ctx, t, k):
+    """k messages minutes apart from one device (a trip mixes two)"""
+    m, r = site.mix, site.rnd
+    phone = 'carrier' in u and r.random() < u.get('phone_use', 0.5)
+    webmail = r.random() < m.num('honest', 'webmail_use')
+    exit_cc = r.choice(sorted(site.geo.privacy))
+    for _ in range(k):
+        if ctx['trip']:
+            roam = r.random() < m.num('travel', 'phone_share')
+            ip = site.phone_addr(u) if roam else ctx['trip']
+        elif webmail:
+            ip = '127.0.0.1'
+        elif phone:
+            ip = site.phone_addr(u)
+        elif u['kind'] == 'privacy':
+            ip = Pool(r, [site.geo.privacy[exit_cc]]).pick()
+        elif ctx['vpn'] and ctx['vpn'][0] <= t < ctx['vpn'][1]:
+            ip = ip_text(site.geo.vpn[0] + 10 + r.randrange(4))
+        else:
+            ip = ctx['home']
+        rc = (site.idraw('heavy', 'rcpts') if u['kind'] == 'heavy'
+              else site.rcpts())
+        site.add(t, u['login'], ip, rc, 'honest', u['login'])
+        t += site.draw('honest', 'session_gap_min') * 60
+
+
+def pick_victims(site, n):
+    """n users of the plain kind that no attack has taken yet"""
+    pool = [u['login'] for u in site.users
+            if u['kind'] == 'normal' and u['login'] not in site.victims]
+    if len(pool) < n:
+        sys.exit('gen.py: not enough users for the attacks')
+    return site.rnd.sample(pool, n)
+
+
+def attack(site, sec):
+    """the submissions of one [attack.NAME] section"""
+    m, r = site.mix, site.rnd
+    name = sec.split('.', 1)[1]
+    style = m.get(sec, 'style')
+    day = int(m.num(sec, 'day'))
+    if day >= site.days:
+        print('gen.py: %s: day %d is past the run, left out' % (name, day),
+              file=sys.stderr)
+        return
+    t = site.t0 + day * 86400 + m.num(sec, 'hour') * 3600
+    n = int(m.num(sec, 'messages'))
+    step = m.num(sec, 'interval', '1')
+    if style == 'internal':
+        for k in range(n):
+            site.add(t + k * step, '', m.get(sec, 'host'), 1, 'attack', name)
+        return
+    ncc = m.words(sec, 'countries', 'DE')
+    logins = pick_victims(site, int(m.num(sec, 'accounts', '1')))
+    for v in logins:
+        site.victims[v] = t
+    fixed = site.geo.abroad_addr(r.choice(ncc)) if style != 'proxies' else None
+    par = int(m.num(sec, 'parallel', '1'))
+    for k in range(n):
+        if style == 'botnet':
+            ip = site.geo.abroad_addr(ncc[k % len(ncc)])
+        elif style == 'proxies':
+            ip = site.geo.residential_de()
+        elif style in ('one_addr', 'one_ip', 'burst'):
+            ip = fixed
+        else:
+            sys.exit('gen.py: %s: unknown style %s' % (sec, style))
+        when = t + (k // par if style == 'burst' else k * step)
+        site.add(when, logins[k % len(logins)], ip,
+                 site.idraw(sec, 'rcpts'), 'attack', name)
+
+
+def label_collateral(site):
+    """a victim's own mail from its attack's start on is collateral"""
+    for s in site.subs:
+        start = site.victims.get(s[2])
+        if s[6] == 'honest' and start is not None and s[0] >= start:
+            s[6] = 'collateral'
+
+
+def stamp(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
+        '%Y-%m-%dT%H:%M:%S.000000+00:00')
+
+
+def write_log(site, out):
+    """mail.log and truth.tsv, submissions in time order, lines together"""
+    site.subs.sort(key=lambda s: (s[0], s[1]))
+    with open(os.path.join(out, 'mail.log'), 'w', encoding='utf-8') as log, \
+            open(os.path.join(out, 'truth.tsv'), 'w', encoding='utf-8') as tr:
+        tr.write('#qid\ttime\tlogin\tclient\trcpts\tclass\twho\n')
+        for n, (t, _, login, ip, rc, size, cls, who) in enumerate(site.subs):
+            qid = '%011X' % (0x3C0000000 + n * 7)
+            ts, pid = stamp(t), 2000 + n % 30000
+            host = 'localhost' if ip.startswith('127.') else 'unknown'
+            auth = ', sasl_method=PLAIN, sasl_username=' + login if login else ''
+            sender = login or 'scanner@' + site.domain
+            log.write(
+                '%s mx postfix/smtpd[%d]: connect from %s[%s]\n'
+                '%s mx postfix/smtpd[%d]: %s: client=%s[%s]%s\n'
+                '%s mx postfix/qmgr[66]: %s: from=<%s>, size=%d, nrcpt=%d '
+                '(queue active)\n'
+                '%s mx postfix/smtpd[%d]: disconnect from %s[%s] ehlo=1 '
+                'mail=1 rcpt=%d data=1 quit=1 commands=5\n'
+                % (ts, pid, host, ip, ts, pid, qid, host, ip, auth,
+                   ts, qid, sender, size, rc, ts, pid, host, ip, rc))
+            tr.write('%s\t%d\t%s\t%s\t%d\t%s\t%s\n'
+                     % (qid, t, login or '-', ip, rc, cls, who))
+
+
+def main():
+    ap = argparse.ArgumentParser(description='simulated site for make efficacy')
+    ap.add_argument('--mix', required=True)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--users', type=int, default=0)
+    ap.add_argument('--days', type=int, default=0)
+    a = ap.parse_args()
+    site = Site(Mix(a.mix), a.seed, a.users, a.days)
+    for d in range(site.days):
+        for u in site.users:
+            honest_day(site, u, d)
+    for sec in site.mix.attacks():
+        attack(site, sec)
+    label_collateral(site)
+    os.makedirs(a.out, exist_ok=True)
+    write_log(site, a.out)
+    site.geo.net.write(os.path.join(a.out, 'plan.tsv'))
+    with open(os.path.join(a.out, 'users.tsv'), 'w', encoding='utf-8') as f:
+        f.write('#login\tkind\tcity\tcarrier\thub\n')
+        for u in site.users:
+            f.write('%s\t%s\t%s\t%s\t%s\n' % (u['login'], u['kind'], u['city'],
+                                             u.get('carrier', '-'), u.get('hub', '-')))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""score.py - the efficacy line from truth.tsv and replay's verdict lines.
+
+usage: score.py [--goal] [--detail] TRUTH VERDICTS
+
+TRUTH is gen.py's truth.tsv, VERDICTS the output of
+`relayguardctl replay --verdicts` over gen.py's mail.log: one verdict line
+per submission in the same order (gen.py writes each submission's lines
+together and in time order). Every pair is checked (login, client, and the
+queue id when the verdict has one); a mismatch is an error (exit 2), so a
+change in replay's order can never score the wrong message.
+
+"delivered" = accept or tag; "stopped" = quarantine (held), tempfail or
+reject, each submission counted once as logged (a tempfailed attacker may
+retry in reality; the retry would be another submission).
+
+Prints the efficacy line, then with --detail more lines (tags on honest
+mail, the rules behind honest stops, the internal host, the parallel
+burst, collateral). --goal: exit 1 unless issue 16's targets are met.
+"""
+import argparse
+import re
+import sys
+
+ATTACKS = [('botnet', 'botnet'), ('proxies', 'proxies'),
+           ('low-and-slow', 'low-and-slow'), ('spam-run', 'spam run'),
+           ('one-ip', 'one-ip')]
+# issue 16: most delivered messages per attack
+GOAL_DELIVERED = {'botnet': 3, 'proxies': 5, 'low-and-slow': 10,
+                  'spam-run': 10, 'one-ip': 6}
+GOAL_HONEST_PCT = 0.1
+GOAL_USERS_PCT = 2.0
+STOP = {'quarantine', 'tempfail', 'reject'}
+PASS = {'accept', 'tag'}
+VERDICT = re.compile(r'^(\S+): action=(\S+) rule=(\S+) user="((?:[^"\\]|\\.)*)" '
+                     r'client=\[([^\]]*)\]')
+
+
+def read_truth(path):
+    rows = []
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('#'):
+                continue
+            qid, t, login, client, rc, cls, who = line.rstrip('\n').split('\t')
+            rows.append((qid, login if login != '-' else '', client, cls, who))
+    return rows
+
+
+def read_verdicts(path):
+    out = []
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for n, line in enumerate(f, 1):
+            m = VERDICT.match(line)
+            if not m:
+                sys.exit('score.py: %s:%d: not a verdict line' % (path, n))
+            out.append(m.groups())
+    return out
+
+
+def pair(truth, verdicts):
+    """[(truth row, action, rule)], checking that both describe one submission"""
+    if len(truth) != len(verdicts):
+        print('score.py: %d submissions in truth, %d verdicts'
+              % (len(truth), len(verdicts)), file=sys.stderr)
+        sys.exit(2)
+    out = []
+    for i, (t, v) in enumerate(zip(truth, verdicts)):
+        qid, action, rule, user, client = v
+        if user != t[1].lower() or client != t[2] or qid not in (t[0], 'NOQUEUE'):
+            print('score.py: submission %d: truth %s %s %s, verdict %s %s %s'
+                  % (i + 1, t[0], t[1], t[2], qid, user, client), file=sys.stderr)
+            sys.exit(2)
+        if action not in STOP | PASS:
+            sys.exit('score.py: unknown action %s' % action)
+        out.append((t, action, rule))
+    return out
+
+
+def tally(pairs):
+    """counts per class and attack"""
+    s = {'n': 0, 'stopped': 0, 'tagged': 0, 'users': set(), 'hit': set(),
+         'rules': {}, 'tag_rules': {}, 'att': {}, 'coll': 0, 'coll_n': 0}
+    for (qid, login, client, cls, who), action, rule in pairs:
+        stop = action in STOP
+        if cls == 'honest':
+            s['n'] += 1
+            s['users'].add(who)
+            if stop:
+                s['stopped'] += 1
+                s['hit'].add(who)
+                key = '%s %s' % (rule, action)
+                s['rules'][key] = s['rules'].get(key, 0) + 1
+            elif action == 'tag':
+                s['tagged'] += 1
+                s['tag_rules'][rule] = s['tag_rules'].get(rule, 0) + 1
+        elif cls == 'collateral':
+            s['coll_n'] += 1
+            s['coll'] += stop
+        else:
+            a = s['att'].setdefault(who, [0, 0, None])
+            a[1] += 1
+            if not stop:
+                a[0] += 1
+            elif a[2] is None:
+                a[2] = '%s after %d' % (rule, a[1] - 1)
+    return s
+
+
+def line(s):
+    pct = 100.0 * s['stopped'] / s['n'] if s['n'] else 0.0
+    att = ', '.join('%s %d/%d' % (label, *s['att'].get(key, [0, 0])[:2])
+                    for key, label in ATTACKS)
+    return ('efficacy: honest held/refused %d of %d (%.2f %%), users affected '
+            '%d of %d; delivered of each attack: %s; collateral %d'
+            % (s['stopped'], s['n'], pct, len(s['hit']), len(s['users']),
+               att, s['coll']))
+
+
+def detail(s):
+    rules = ', '.join('%s %d' % kv for kv in sorted(s['rules'].items(),
+                                                     key=lambda kv: -kv[1]))
+    tags = ', '.join('%s %d' % kv for kv in sorted(s['tag_rules'].items(),
+                                                    key=lambda kv: -kv[1]))
+    print('  honest stops by rule: %s' % (rules or 'none'))
+    print('  honest tagged: %d (%s)' % (s['tagged'], tags or 'none'))
+    print('  collateral: %d of %d of the victims\' own messages after their '
+          'attack began held/refused' % (s['coll'], s['coll_n']))
+    for who in sorted(s['att']):
+        d, n, first = s['att'][who]
+        print('  attack %s: delivered %d of %d, first stop: %s'
+              % (who, d, n, first or 'never'))
+
+
+def goal(s):
+    """the issue's targets; returns the list of misses"""
+    miss = []
+    pct = 100.0 * s['stopped'] / s['n'] if s['n'] else 0.0
+    upct = 100.0 * len(s['hit']) / len(s['users']) if s['users'] else 0.0
+    if pct > GOAL_HONEST_PCT:
+        miss.append('honest held/refused %.2f %% > %.1f %%' % (pct, GOAL_HONEST_PCT))
+    if upct > GOAL_USERS_PCT:
+        miss.append('users affected %.1f %% > %.0f %%' % (upct, GOAL_USERS_PCT))
+    for key, most in GOAL_DELIVERED.items():
+        d = s['att'].get(key, [0, 0])[0]
+        if d > most:
+            miss.append('%s delivered %d > %d' % (key, d, most))
+    return miss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--goal', action='store_true')
+    ap.add_argument('--detail', action='store_true')
+    ap.add_argument('truth')
+    ap.add_argument('verdicts')
+    a = ap.parse_args()
+    s = tally(pair(read_truth(a.truth), read_verdicts(a.verdicts)))
+    print(line(s))
+    if a.detail:
+        detail(s)
+    if a.goal:
+        miss = goal(s)
+        for m in miss:
+            print('goal missed: %s' % m)
+        print('goal: %s' % ('met' if not miss else 'MISSED'))
+        return 1 if miss else 0
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
