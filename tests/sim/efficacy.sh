@@ -50,4 +50,4 @@ sed -e "s|^\([[:space:]]*city_db[[:space:]]*=\).*|\1 \"$dir/GeoLite2-City.mmdb\"
 
 TMPDIR=$dir TZ=UTC "$build/relayguardctl" replay -c "$dir/relayguard.conf" \
     --verdicts "$dir/mail.log" >"$dir/verdicts.txt"
-python3 "$here/score.py" --detail $goal "$dir/truth.tsv" "$dir/verdicts.txt"
+python3 "$here/score.py" --detail $goal --users "$dir/users.tsv" "$dir/truth.tsv" "$dir/verdicts.txt"

@@ -14,7 +14,9 @@ as data) and writes into DIR:
              judges them in exactly the order of truth.tsv;
   truth.tsv  one line per submission in that order: qid, time, login,
              client, class (honest | attack | collateral), who (the honest
-             user, or the attack's name);
+             user, or the attack's name), via (how it came: home, mobile,
+             vpn, hotel, roaming, privacy, webmail; the attack's style);
+  users.tsv  each honest user's kind, home city, carrier and hub;
   plan.tsv   the GeoIP plan of every network used, in the format of
              tests/geoip/make-test-db.pl (City and ASN: country, city,
              location with accuracy radius, AS number and organisation).
@@ -320,10 +322,10 @@ class Site:
             hub = self.rnd.choice(sorted(h for h in hubs if h != hub))
         return Pool(self.rnd, [hubs[hub]]).pick()
 
-    def add(self, t, login, client, rcpts, cls, who):
+    def add(self, t, login, client, rcpts, cls, who, via):
         size = int(self.rnd.lognormvariate(9.5, 1.2)) + 600
         self.subs.append([int(t), len(self.subs), login, client, rcpts,
-                          min(size, 25000000), cls, who])
+                          min(size, 25000000), cls, who, via])
 
     def rcpts(self):
         x = self.rnd.random()
@@ -356,7 +358,8 @@ def honest_day(site, u, d):
         if workday and r.random() < m.num('heavy', 'newsletters_per_week') / 5:
             site.add(day0 + r.randint(9, 16) * 3600 + r.randrange(3600),
                      u['login'], u['home'].pick(),
-                     site.idraw('heavy', 'newsletter_rcpts'), 'honest', u['login'])
+                     site.idraw('heavy', 'newsletter_rcpts'), 'honest', u['login'],
+                     'home')
     else:
         n = poisson(r, m.num('honest', 'messages_workday' if workday
                              else 'messages_weekend'))
@@ -385,20 +388,21 @@ def session(site, u, ctx, t, k):
     for _ in range(k):
         if ctx['trip']:
             roam = r.random() < m.num('travel', 'phone_share')
-            ip = site.phone_addr(u) if roam else ctx['trip']
+            ip, via = ((site.phone_addr(u), 'roaming') if roam
+                       else (ctx['trip'], 'hotel'))
         elif webmail:
-            ip = '127.0.0.1'
+            ip, via = '127.0.0.1', 'webmail'
         elif phone:
-            ip = site.phone_addr(u)
+            ip, via = site.phone_addr(u), 'mobile'
         elif u['kind'] == 'privacy':
-            ip = Pool(r, [site.geo.privacy[exit_cc]]).pick()
+            ip, via = Pool(r, [site.geo.privacy[exit_cc]]).pick(), 'privacy'
         elif ctx['vpn'] and ctx['vpn'][0] <= t < ctx['vpn'][1]:
-            ip = ip_text(site.geo.vpn[0] + 10 + r.randrange(4))
+            ip, via = ip_text(site.geo.vpn[0] + 10 + r.randrange(4)), 'vpn'
         else:
-            ip = ctx['home']
+            ip, via = ctx['home'], 'home'
         rc = (site.idraw('heavy', 'rcpts') if u['kind'] == 'heavy'
               else site.rcpts())
-        site.add(t, u['login'], ip, rc, 'honest', u['login'])
+        site.add(t, u['login'], ip, rc, 'honest', u['login'], via)
         t += site.draw('honest', 'session_gap_min') * 60
 
 
@@ -426,7 +430,8 @@ def attack(site, sec):
     step = m.num(sec, 'interval', '1')
     if style == 'internal':
         for k in range(n):
-            site.add(t + k * step, '', m.get(sec, 'host'), 1, 'attack', name)
+            site.add(t + k * step, '', m.get(sec, 'host'), 1, 'attack', name,
+                     'internal')
         return
     ncc = m.words(sec, 'countries', 'DE')
     logins = pick_victims(site, int(m.num(sec, 'accounts', '1')))
@@ -445,7 +450,7 @@ def attack(site, sec):
             sys.exit('gen.py: %s: unknown style %s' % (sec, style))
         when = t + (k // par if style == 'burst' else k * step)
         site.add(when, logins[k % len(logins)], ip,
-                 site.idraw(sec, 'rcpts'), 'attack', name)
+                 site.idraw(sec, 'rcpts'), 'attack', name, style)
 
 
 def label_collateral(site):
@@ -466,8 +471,8 @@ def write_log(site, out):
     site.subs.sort(key=lambda s: (s[0], s[1]))
     with open(os.path.join(out, 'mail.log'), 'w', encoding='utf-8') as log, \
             open(os.path.join(out, 'truth.tsv'), 'w', encoding='utf-8') as tr:
-        tr.write('#qid\ttime\tlogin\tclient\trcpts\tclass\twho\n')
-        for n, (t, _, login, ip, rc, size, cls, who) in enumerate(site.subs):
+        tr.write('#qid\ttime\tlogin\tclient\trcpts\tclass\twho\tvia\n')
+        for n, (t, _, login, ip, rc, size, cls, who, via) in enumerate(site.subs):
             qid = '%011X' % (0x3C0000000 + n * 7)
             ts, pid = stamp(t), 2000 + n % 30000
             host = 'localhost' if ip.startswith('127.') else 'unknown'
@@ -482,8 +487,8 @@ def write_log(site, out):
                 'mail=1 rcpt=%d data=1 quit=1 commands=5\n'
                 % (ts, pid, host, ip, ts, pid, qid, host, ip, auth,
                    ts, qid, sender, size, rc, ts, pid, host, ip, rc))
-            tr.write('%s\t%d\t%s\t%s\t%d\t%s\t%s\n'
-                     % (qid, t, login or '-', ip, rc, cls, who))
+            tr.write('%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n'
+                     % (qid, t, login or '-', ip, rc, cls, who, via))
 
 
 def main():

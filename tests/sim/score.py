@@ -42,8 +42,8 @@ def read_truth(path):
         for line in f:
             if line.startswith('#'):
                 continue
-            qid, t, login, client, rc, cls, who = line.rstrip('\n').split('\t')
-            rows.append((qid, login if login != '-' else '', client, cls, who))
+            qid, t, login, client, rc, cls, who, via = line.rstrip('\n').split('\t')
+            rows.append((qid, login if login != '-' else '', client, cls, who, via))
     return rows
 
 
@@ -80,17 +80,23 @@ def pair(truth, verdicts):
 def tally(pairs):
     """counts per class and attack"""
     s = {'n': 0, 'stopped': 0, 'tagged': 0, 'users': set(), 'hit': set(),
-         'rules': {}, 'tag_rules': {}, 'att': {}, 'coll': 0, 'coll_n': 0}
-    for (qid, login, client, cls, who), action, rule in pairs:
+         'rules': {}, 'tag_rules': {}, 'att': {}, 'coll': 0, 'coll_n': 0,
+         'moves': {}, 'hits': {}}
+    last = {}
+    for (qid, login, client, cls, who, via), action, rule in pairs:
         stop = action in STOP
+        move = '%s>%s' % (last.get(login, 'first'), via)
+        last[login] = via
         if cls == 'honest':
             s['n'] += 1
             s['users'].add(who)
             if stop:
                 s['stopped'] += 1
                 s['hit'].add(who)
+                s['hits'][who] = s['hits'].get(who, 0) + 1
                 key = '%s %s' % (rule, action)
                 s['rules'][key] = s['rules'].get(key, 0) + 1
+                s['moves'][move] = s['moves'].get(move, 0) + 1
             elif action == 'tag':
                 s['tagged'] += 1
                 s['tag_rules'][rule] = s['tag_rules'].get(rule, 0) + 1
@@ -117,13 +123,28 @@ def line(s):
                att, s['coll']))
 
 
-def detail(s):
-    rules = ', '.join('%s %d' % kv for kv in sorted(s['rules'].items(),
-                                                     key=lambda kv: -kv[1]))
-    tags = ', '.join('%s %d' % kv for kv in sorted(s['tag_rules'].items(),
-                                                    key=lambda kv: -kv[1]))
-    print('  honest stops by rule: %s' % (rules or 'none'))
-    print('  honest tagged: %d (%s)' % (s['tagged'], tags or 'none'))
+def counts(d):
+    """'key n, key n' by n, largest first"""
+    return ', '.join('%s %d' % kv for kv in sorted(
+        d.items(), key=lambda kv: (-kv[1], kv[0]))) or 'none'
+
+
+def detail(s, kinds):
+    print('  honest stops by rule: %s' % counts(s['rules']))
+    print('  honest stops by move (the login\'s previous way in > this one): %s'
+          % counts(s['moves']))
+    if kinds:
+        users, hit, msgs = {}, {}, {}
+        for u in s['users']:
+            k = kinds.get(u, '?')
+            users[k] = users.get(k, 0) + 1
+            if u in s['hit']:
+                hit[k] = hit.get(k, 0) + 1
+                msgs[k] = msgs.get(k, 0) + s['hits'][u]
+        print('  users affected by kind: %s' % ', '.join(
+            '%s %d of %d (%d msgs)' % (k, hit.get(k, 0), users[k], msgs.get(k, 0))
+            for k in sorted(users)))
+    print('  honest tagged: %d (%s)' % (s['tagged'], counts(s['tag_rules'])))
     print('  collateral: %d of %d of the victims\' own messages after their '
           'attack began held/refused' % (s['coll'], s['coll_n']))
     for who in sorted(s['att']):
@@ -152,13 +173,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--goal', action='store_true')
     ap.add_argument('--detail', action='store_true')
+    ap.add_argument('--users', help="gen.py's users.tsv (kinds in --detail)")
     ap.add_argument('truth')
     ap.add_argument('verdicts')
     a = ap.parse_args()
     s = tally(pair(read_truth(a.truth), read_verdicts(a.verdicts)))
     print(line(s))
     if a.detail:
-        detail(s)
+        kinds = {}
+        if a.users:
+            with open(a.users, encoding='utf-8') as f:
+                kinds = dict(l.split('\t')[:2] for l in f if not l.startswith('#'))
+        detail(s, kinds)
     if a.goal:
         miss = goal(s)
         for m in miss:
