@@ -134,12 +134,14 @@ check-run: all
 	@tests/run-unit.sh $(BUILD) $(UNITS)
 	@tests/golden/run.sh $(BUILD)
 	@tests/replay/run.sh $(BUILD)
+	@tests/sim/run.sh $(BUILD)
 	@if [ -x tests/e2e/run.sh ] && [ -z "$(SANITIZE)" ]; then tests/e2e/run.sh $(BUILD); fi
 
 unit-check: all
 	@tests/run-unit.sh $(BUILD) $(UNITS)
 	@tests/golden/run.sh $(BUILD)
 	@tests/replay/run.sh $(BUILD)
+	@tests/sim/run.sh $(BUILD)
 
 golden-check: all
 	@tests/golden/run.sh $(BUILD)

@@ -163,8 +163,10 @@ def goal(s):
     if upct > GOAL_USERS_PCT:
         miss.append('users affected %.1f %% > %.0f %%' % (upct, GOAL_USERS_PCT))
     for key, most in GOAL_DELIVERED.items():
-        d = s['att'].get(key, [0, 0])[0]
-        if d > most:
+        d, n = s['att'].get(key, [0, 0])[:2]
+        if n == 0:
+            miss.append('%s is not in the run' % key)
+        elif d > most:
             miss.append('%s delivered %d > %d' % (key, d, most))
     return miss
 

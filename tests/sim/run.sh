@@ -1,0 +1,81 @@
+#!/bin/sh
+# run.sh - the efficacy harness checks itself (part of make check): a tiny
+# site (check/tiny.mix: 6 users, 9 days, a botnet and a spam run) replayed
+# with a fixed policy (check/check.conf), scored by score.py.
+#   1. without impossible-travel: the attacks and the collateral are known
+#      from the policy alone (botnet 3 of 10 through, many-countries then
+#      blocks the login for a day; spam run 2 of 5 at 50 recipients an
+#      hour), no honest message is stopped;
+#   2. with it: honest mail is held (home <-> phone hub), and score.py's
+#      count and users agree with a count made here from the raw files;
+#   3. a verdict file that lost or swapped a line is refused (exit 2);
+#   4. --goal fails when attacks are missing from the run.
+# usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
+set -u
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+ctl=$build/relayguardctl
+tmp=$(mktemp -d /tmp/rg-sim-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+pass=0; fail=0
+export TZ=UTC TMPDIR=$tmp
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "# $2"; }
+# same NAME GOT WANT
+same() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2
+# want: $3"; fi; }
+
+python3 "$here/gen.py" --mix "$here/check/tiny.mix" --seed 5 --out "$tmp" &&
+    perl "$here/../geoip/make-test-db.pl" --plan "$tmp/plan.tsv" "$tmp" >/dev/null ||
+    { echo "sim: 0 passed, 1 failed"; exit 1; }
+sed "s|GEO|$tmp|g" "$here/check/check.conf" >"$tmp/travel.conf"
+sed '/"impossible-travel"/,+1d' "$tmp/travel.conf" >"$tmp/plain.conf"
+grep -v '^#' "$tmp/truth.tsv" >"$tmp/truth.rows"
+
+# the numbers the policy implies, counted from truth.tsv
+n=$(awk -F'\t' '$6 == "honest"' "$tmp/truth.rows" | wc -l)
+victim=$(awk -F'\t' '$7 == "botnet" { print $3; exit }' "$tmp/truth.rows")
+k=$(awk -F'\t' -v v="$victim" '$6 == "collateral" && $3 == v' "$tmp/truth.rows" | wc -l)
+[ "$n" -gt 100 ] && [ "$k" -gt 0 ] && ok "the site has $n honest messages, $k of the botnet victim's after the attack" ||
+    not_ok "the site has honest messages and collateral" "n=$n k=$k"
+
+# 1. without impossible-travel
+"$ctl" replay -c "$tmp/plain.conf" --verdicts "$tmp/mail.log" >"$tmp/plain.v" 2>"$tmp/err" ||
+    not_ok "replay plain" "$(cat "$tmp/err")"
+got=$(python3 "$here/score.py" "$tmp/truth.tsv" "$tmp/plain.v" 2>&1)
+same "plain policy: no honest stop, botnet 3/10, spam run 2/5, all $k collateral refused" "$got" \
+    "efficacy: honest held/refused 0 of $n (0.00 %), users affected 0 of 6; delivered of each attack: botnet 3/10, proxies 0/0, low-and-slow 0/0, spam run 2/5, one-ip 0/0; collateral $k"
+
+# 2. with it: score.py agrees with a count of the raw verdicts
+"$ctl" replay -c "$tmp/travel.conf" --verdicts "$tmp/mail.log" >"$tmp/travel.v" 2>"$tmp/err" ||
+    not_ok "replay travel" "$(cat "$tmp/err")"
+paste "$tmp/truth.rows" "$tmp/travel.v" | awk -F'\t' '
+    $6 == "honest" && $9 ~ /action=(quarantine|tempfail|reject) / { x++; u[$7] = 1 }
+    END { for (k in u) nu++; printf "%d %d\n", x, nu }' >"$tmp/count"
+read -r x u <"$tmp/count"
+got=$(python3 "$here/score.py" "$tmp/truth.tsv" "$tmp/travel.v" 2>&1 | cut -d';' -f1)
+pct=$(awk -v x="$x" -v n="$n" 'BEGIN { printf "%.2f", 100 * x / n }')
+same "travel policy: honest stops counted as the raw verdicts say ($x)" "$got" \
+    "efficacy: honest held/refused $x of $n ($pct %), users affected $u of 6"
+[ "$x" -gt 0 ] && ok "travel policy holds some honest mail" || not_ok "travel policy holds some honest mail" "x=$x"
+
+# 3. pairing is checked
+sed 1d "$tmp/plain.v" >"$tmp/short.v"
+python3 "$here/score.py" "$tmp/truth.tsv" "$tmp/short.v" >/dev/null 2>&1
+same "a verdict line missing: exit 2" "$?" 2
+first=$(awk '/user="u001@/ { print NR; exit }' "$tmp/plain.v")
+other=$(awk '/user="u00[2-6]@/ { print NR; exit }' "$tmp/plain.v")
+awk -v a="$first" -v b="$other" 'NR == FNR { l[FNR] = $0; next }
+    { print FNR == a ? l[b] : FNR == b ? l[a] : $0 }' "$tmp/plain.v" "$tmp/plain.v" >"$tmp/swap.v"
+python3 "$here/score.py" "$tmp/truth.tsv" "$tmp/swap.v" >/dev/null 2>&1
+same "two verdict lines swapped: exit 2" "$?" 2
+
+# 4. --goal
+python3 "$here/score.py" --goal "$tmp/truth.tsv" "$tmp/plain.v" >"$tmp/goal" 2>&1
+same "--goal without proxies, low-and-slow, one-ip: exit 1" "$?" 1
+grep -q '^goal missed: proxies is not in the run$' "$tmp/goal" &&
+    ok "--goal names the missing attack" || not_ok "--goal names the missing attack" "$(cat "$tmp/goal")"
+
+echo "sim: $pass passed, $fail failed"
+[ $fail -eq 0 ]
