@@ -13,8 +13,9 @@ as data) and writes into DIR:
              each submission's lines together and in time order, so replay
              judges them in exactly the order of truth.tsv;
   truth.tsv  one line per submission in that order: qid, time, login,
-             client, class (honest | attack | collateral), who (the honest
-             user, or the attack's name), via (how it came: home, mobile,
+             client, class (honest | attack | collateral | host: an
+             honest internal host), who (the honest user, the host, or
+             the attack's name), via (how it came: home, mobile,
              vpn, hotel, roaming, privacy, webmail; the attack's style);
   users.tsv  each honest user's kind, home city, carrier and hub;
   plan.tsv   the GeoIP plan of every network used, in the format of
@@ -79,7 +80,8 @@ COUNTRIES = {
     'TR': ('Turkey', 'Istanbul', 41.008, 28.978),
     'UA': ('Ukraine', 'Kyiv', 50.450, 30.523),
 }
-VPN_EXITS = {'US-Ashburn': ('US', 'United States', 'Ashburn', 39.044, -77.487)}
+VPN_EXITS = {'US-Ashburn': ('US', 'United States', 'Ashburn', 39.044, -77.487),
+             'GB-London': ('GB', 'United Kingdom', 'London', 51.507, -0.128)}
 
 HOME_ISPS = ['Example DSL Nord', 'Example Kabel', 'Example Fibre Süd',
              'Example Telecom Festnetz']
@@ -406,6 +408,18 @@ def session(site, u, ctx, t, k):
         t += site.draw('honest', 'session_gap_min') * 60
 
 
+def internal_hosts(site):
+    """honest internal hosts without a login (printers, scanners, cron)"""
+    m, r = site.mix, site.rnd
+    for h in range(int(m.num('internal', 'hosts', '0'))):
+        ip = '10.1.0.%d' % (10 + h)
+        for d in range(site.days):
+            n = poisson(r, m.num('internal', 'messages_workday') if d % 7 < 5 else 0)
+            for _ in range(n):
+                t = site.t0 + d * 86400 + r.uniform(7, 19) * 3600
+                site.add(t, '', ip, 1, 'host', 'host ' + ip, 'internal')
+
+
 def pick_victims(site, n):
     """n users of the plain kind that no attack has taken yet"""
     pool = [u['login'] for u in site.users
@@ -503,6 +517,7 @@ def main():
     for d in range(site.days):
         for u in site.users:
             honest_day(site, u, d)
+    internal_hosts(site)
     for sec in site.mix.attacks():
         attack(site, sec)
     label_collateral(site)

@@ -81,7 +81,7 @@ def tally(pairs):
     """counts per class and attack"""
     s = {'n': 0, 'stopped': 0, 'tagged': 0, 'users': set(), 'hit': set(),
          'rules': {}, 'tag_rules': {}, 'att': {}, 'coll': 0, 'coll_n': 0,
-         'moves': {}, 'hits': {}}
+         'moves': {}, 'hits': {}, 'host': 0, 'host_n': 0}
     last = {}
     for (qid, login, client, cls, who, via), action, rule in pairs:
         stop = action in STOP
@@ -100,6 +100,9 @@ def tally(pairs):
             elif action == 'tag':
                 s['tagged'] += 1
                 s['tag_rules'][rule] = s['tag_rules'].get(rule, 0) + 1
+        elif cls == 'host':
+            s['host_n'] += 1
+            s['host'] += stop
         elif cls == 'collateral':
             s['coll_n'] += 1
             s['coll'] += stop
@@ -147,6 +150,8 @@ def detail(s, kinds):
     print('  honest tagged: %d (%s)' % (s['tagged'], counts(s['tag_rules'])))
     print('  collateral: %d of %d of the victims\' own messages after their '
           'attack began held/refused' % (s['coll'], s['coll_n']))
+    print('  honest internal hosts: %d of %d messages held/refused'
+          % (s['host'], s['host_n']))
     for who in sorted(s['att']):
         d, n, first = s['att'][who]
         print('  attack %s: delivered %d of %d, first stop: %s'
