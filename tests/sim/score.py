@@ -107,12 +107,14 @@ def tally(pairs):
             s['coll_n'] += 1
             s['coll'] += stop
         else:
-            a = s['att'].setdefault(who, [0, 0, None])
+            a = s['att'].setdefault(who, [0, 0, None, {}])
             a[1] += 1
             if not stop:
                 a[0] += 1
-            elif a[2] is None:
-                a[2] = '%s after %d' % (rule, a[1] - 1)
+            else:
+                a[3][rule] = a[3].get(rule, 0) + 1
+                if a[2] is None:
+                    a[2] = 'message %d by %s' % (a[1], rule)
     return s
 
 
@@ -153,9 +155,9 @@ def detail(s, kinds):
     print('  honest internal hosts: %d of %d messages held/refused'
           % (s['host'], s['host_n']))
     for who in sorted(s['att']):
-        d, n, first = s['att'][who]
-        print('  attack %s: delivered %d of %d, first stop: %s'
-              % (who, d, n, first or 'never'))
+        d, n, first, rules = s['att'][who]
+        print('  attack %s: delivered %d of %d, first stopped: %s; stops: %s'
+              % (who, d, n, first or 'never', counts(rules)))
 
 
 def goal(s):
