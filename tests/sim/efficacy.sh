@@ -3,26 +3,28 @@
 # the efficacy line of issue 16 (see tests/sim/README.md).
 #
 # usage: tests/sim/efficacy.sh [--goal] [--keep DIR] [--conf FILE]
-#                              BUILD_DIR SEED MIX
+#                              [--row LABELS] BUILD_DIR SEED MIX
 #   MIX is a name in tests/sim/mix/ (default, mobile-heavy, ...) or a path.
 #   --conf replays another configuration instead of etc/relayguard.conf
 #   (only its GeoIP paths are replaced; dry_run is forced off).
 #   --goal exits 1 unless the issue's targets are met.
+#   --row LABELS prints a row of EFFICACY.md's table instead of the line.
 #   --keep DIR keeps the generated files (mail.log, truth.tsv, plan.tsv,
 #   the databases, the configuration copy, verdicts.txt) in DIR.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-goal= keep= conf=$top/etc/relayguard.conf
+goal= keep= row= conf=$top/etc/relayguard.conf
 while [ $# -gt 3 ]; do
     case $1 in
     --goal) goal=--goal; shift ;;
     --keep) keep=$2; shift 2 ;;
     --conf) conf=$2; shift 2 ;;
+    --row) row=$2; shift 2 ;;
     *) break ;;
     esac
 done
-[ $# -eq 3 ] || { echo "usage: efficacy.sh [--goal] [--keep DIR] [--conf FILE] BUILD_DIR SEED MIX" >&2; exit 64; }
+[ $# -eq 3 ] || { echo "usage: efficacy.sh [--goal] [--keep DIR] [--conf FILE] [--row LABELS] BUILD_DIR SEED MIX" >&2; exit 64; }
 build=$1 seed=$2 mix=$3
 case $mix in */*) ;; *) mix=$here/mix/$mix.mix ;; esac
 [ -r "$mix" ] || { echo "efficacy: no mix $mix" >&2; exit 64; }
@@ -50,4 +52,8 @@ sed -e "s|^\([[:space:]]*city_db[[:space:]]*=\).*|\1 \"$dir/GeoLite2-City.mmdb\"
 
 TMPDIR=$dir TZ=UTC "$build/relayguardctl" replay -c "$dir/relayguard.conf" \
     --verdicts "$dir/mail.log" >"$dir/verdicts.txt"
+if [ -n "$row" ]; then
+    python3 "$here/score.py" --row "$row" "$dir/truth.tsv" "$dir/verdicts.txt"
+    exit
+fi
 python3 "$here/score.py" --detail $goal --users "$dir/users.tsv" "$dir/truth.tsv" "$dir/verdicts.txt"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """score.py - the efficacy line from truth.tsv and replay's verdict lines.
 
-usage: score.py [--goal] [--detail] TRUTH VERDICTS
+usage: score.py [--goal] [--detail] [--users USERS] [--row LABELS] TRUTH VERDICTS
 
 TRUTH is gen.py's truth.tsv, VERDICTS the output of
 `relayguardctl replay --verdicts` over gen.py's mail.log: one verdict line
@@ -17,6 +17,7 @@ retry in reality; the retry would be another submission).
 Prints the efficacy line, then with --detail more lines (tags on honest
 mail, the rules behind honest stops, the internal host, the parallel
 burst, collateral). --goal: exit 1 unless issue 16's targets are met.
+--row "default,1" prints instead one row of EFFICACY.md's tables.
 """
 import argparse
 import re
@@ -134,6 +135,17 @@ def counts(d):
         d.items(), key=lambda kv: (-kv[1], kv[0]))) or 'none'
 
 
+def row(s, label):
+    """one row of EFFICACY.md's tables: label columns, then the figures"""
+    pct = 100.0 * s['stopped'] / s['n'] if s['n'] else 0.0
+    cells = label.split(',') + [
+        '{:,} of {:,} ({:.2f} %)'.format(s['stopped'], s['n'], pct),
+        '%d of %d' % (len(s['hit']), len(s['users'])), '{:,}'.format(s['tagged'])]
+    cells += ['%d/%d' % tuple(s['att'].get(key, [0, 0])[:2]) for key, _ in ATTACKS]
+    cells.append('%d of %d' % (s['coll'], s['coll_n']))
+    return '| ' + ' | '.join(cells) + ' |'
+
+
 def detail(s, kinds):
     print('  honest stops by rule: %s' % counts(s['rules']))
     print('  honest stops by move (the login\'s previous way in > this one): %s'
@@ -183,10 +195,15 @@ def main():
     ap.add_argument('--goal', action='store_true')
     ap.add_argument('--detail', action='store_true')
     ap.add_argument('--users', help="gen.py's users.tsv (kinds in --detail)")
+    ap.add_argument('--row', metavar='LABELS',
+                    help='print a markdown table row instead (LABELS: a,b columns)')
     ap.add_argument('truth')
     ap.add_argument('verdicts')
     a = ap.parse_args()
     s = tally(pair(read_truth(a.truth), read_verdicts(a.verdicts)))
+    if a.row:
+        print(row(s, a.row))
+        return 0
     print(line(s))
     if a.detail:
         kinds = {}
