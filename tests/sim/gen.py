@@ -87,6 +87,7 @@ HOME_ISPS = ['Example DSL Nord', 'Example Kabel', 'Example Fibre Süd',
              'Example Telecom Festnetz']
 ASN_BASE = 4200000000		# RFC 6996 private 32-bit AS numbers
 CITY_ACC_KM = 50
+OTHER_CUSTOMER_NETS = 6		# per home ISP: /24s none of the site's users have
 
 
 def parse_range(text):
@@ -191,15 +192,28 @@ class Geo:
         self.net = Net()
         self.rnd = rnd
         asn = iter(range(ASN_BASE + 1, ASN_BASE + 100000))
-        # home ISPs: one /23 per ISP and city
+        self.add_homes(rnd, asn)
+        self.add_carriers(mix, asn)
+        self.add_abroad(mix, asn)
+        self.fix_home_acc(mix)
+
+    def add_homes(self, rnd, asn):
+        """home ISPs: two /24s per ISP and city, and other customers"""
         self.home = {}
+        self.customers = []	# the ISPs' other customers: residential proxies
         for i, isp in enumerate(HOME_ISPS):
             a = next(asn)
             for city, loc in CITIES.items():
                 for _ in range(2):
                     self.home.setdefault((i, city), []).append(self.net.add(
                         24, 'DE', 'Germany', city, loc, 0, a, isp))
-        # carriers: one /16 CGNAT pool per hub, coarse location
+            for _ in range(OTHER_CUSTOMER_NETS):
+                city = rnd.choice(sorted(CITIES))
+                self.customers.append(self.net.add(
+                    24, 'DE', 'Germany', city, CITIES[city], 0, a, isp))
+
+    def add_carriers(self, mix, asn):
+        """carriers: one /16 CGNAT pool per hub, coarse location"""
         self.carriers = {}
         acc = mix.num('carriers', 'acc_km')
         for name in mix.words('carriers', 'names'):
@@ -209,13 +223,20 @@ class Geo:
                 hub: self.net.add(16, 'DE', 'Germany', hub, CITIES[hub], acc,
                                   a, org)
                 for hub in mix.words('carriers', 'hubs_' + name)}
-        # abroad: per country a hotel/hosting /24 and a residential /24
-        self.abroad = {}
+
+    def add_abroad(self, mix, asn):
+        """per country a broadband and a hosting AS (two /24s each: where
+        attackers come from) and a hotel's network; the VPN exits"""
+        self.abroad, self.hotels = {}, {}
         for cc, (cname, city, lat, lon) in COUNTRIES.items():
-            a = next(asn)
-            self.abroad[cc] = [self.net.add(
-                24, cc, cname, city, (lat, lon), CITY_ACC_KM, a,
-                'Example Net %s' % cc) for _ in range(2)]
+            for org in ('Example Broadband %s', 'Example Hosting %s'):
+                a = next(asn)
+                self.abroad.setdefault(cc, []).extend(self.net.add(
+                    24, cc, cname, city, (lat, lon), CITY_ACC_KM, a, org % cc)
+                    for _ in range(2))
+            self.hotels[cc] = self.net.add(24, cc, cname, city, (lat, lon),
+                                           CITY_ACC_KM, next(asn),
+                                           'Example Hotel WiFi %s' % cc)
         cc, cname, city, lat, lon = VPN_EXITS[mix.get('vpn', 'exit')]
         self.vpn = self.net.add(24, cc, cname, city, (lat, lon), 100,
                                 next(asn), 'Example Corp VPN')
@@ -226,7 +247,6 @@ class Geo:
             self.privacy[cc] = self.net.add(24, cc, cname, city, (lat, lon),
                                             CITY_ACC_KM, a,
                                             'Example Privacy VPN')
-        self.fix_home_acc(mix)
 
     def fix_home_acc(self, mix):
         """home lines get a radius drawn from home_acc_km per network"""
@@ -242,10 +262,19 @@ class Geo:
     def abroad_addr(self, cc):
         return Pool(self.rnd, self.abroad[cc]).pick()
 
+    def hotel_addr(self, cc):
+        return Pool(self.rnd, [self.hotels[cc]]).pick()
+
     def residential_de(self):
-        """a German home line anywhere (a residential proxy)"""
-        keys = sorted(self.home)
-        return Pool(self.rnd, self.home[keys[self.rnd.randrange(len(keys))]]).pick()
+        """a German home line of none of the site's users (a residential
+        proxy): the home ISPs' AS numbers, other networks"""
+        return Pool(self.rnd, self.customers).pick()
+
+    def mobile_de(self):
+        """a German carrier's CGNAT address (a mobile proxy)"""
+        nets = [n for c in sorted(self.carriers) for _, n in
+                sorted(self.carriers[c].items())]
+        return Pool(self.rnd, nets).pick()
 
 
 class Site:
@@ -371,7 +400,7 @@ def honest_day(site, u, d):
         ctx['vpn'] = (start, start + site.draw('vpn', 'hours') * 3600)
     if 'trip' in u and u['trip'][0] <= d < u['trip'][0] + u['trip'][1]:
         if 'hotel' not in u:
-            u['hotel'] = site.geo.abroad_addr(u['trip'][2])
+            u['hotel'] = site.geo.hotel_addr(u['trip'][2])
         ctx['trip'] = u['hotel']
     lo, hi = m.rng('honest', 'day_hours')
     while n > 0:
@@ -456,6 +485,8 @@ def attack(site, sec):
     for k in range(n):
         if style == 'botnet':
             ip = site.geo.abroad_addr(ncc[k % len(ncc)])
+        elif style == 'proxies' and m.get(sec, 'pool', 'home') == 'mobile':
+            ip = site.geo.mobile_de()
         elif style == 'proxies':
             ip = site.geo.residential_de()
         elif style in ('one_addr', 'one_ip', 'burst'):
