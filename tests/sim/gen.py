@@ -17,7 +17,8 @@ as data) and writes into DIR:
              honest internal host), who (the honest user, the host, or
              the attack's name), via (how it came: home, mobile,
              vpn, hotel, roaming, privacy, webmail; the attack's style);
-  users.tsv  each honest user's kind, home city, carrier and hub;
+  users.tsv  each honest user's kind, home city, carrier and hub, the
+             day they join and the days they are away;
   plan.tsv   the GeoIP plan of every network used, in the format of
              tests/geoip/make-test-db.pl (City and ASN: country, city,
              location with accuracy radius, AS number and organisation).
@@ -324,7 +325,19 @@ class Site:
         if i < int(m.num('privacy', 'count')):
             u['kind'] = 'privacy'
         u['home'] = self.geo.home_pool(u['isp'], u['city'])
+        self.absences(u)
         return u
+
+    def absences(self, u):
+        """a vacation (no mail for days), or joining the site late"""
+        m, r = self.mix, self.rnd
+        u['away'] = (0, 0)
+        if r.random() < m.num('honest', 'vacation_users', '0'):
+            first = r.randrange(self.days)
+            u['away'] = (first, first + self.idraw('honest', 'vacation_days'))
+        u['joins'] = 0
+        if r.random() < m.num('honest', 'new_users', '0'):
+            u['joins'] = r.randrange(1, max(2, self.days - 2))
 
     def pick_carrier(self):
         names = self.mix.words('carriers', 'names')
@@ -384,6 +397,8 @@ def honest_day(site, u, d):
     m, r = site.mix, site.rnd
     day0 = site.t0 + d * 86400
     workday = d % 7 < 5
+    if d < u['joins'] or u['away'][0] <= d < u['away'][1]:
+        return
     if u['kind'] == 'heavy':
         n = poisson(r, m.num('heavy', 'messages_workday') if workday else 1)
         if workday and r.random() < m.num('heavy', 'newsletters_per_week') / 5:
@@ -408,13 +423,18 @@ def honest_day(site, u, d):
         n -= k
         t = day0 + r.uniform(lo, hi) * 3600
         session(site, u, ctx, t, k)
+    if workday and r.random() < m.num('honest', 'busy_days', '0'):
+        k = site.idraw('honest', 'busy_messages')
+        span = site.draw('honest', 'busy_hours') * 3600
+        session(site, u, ctx, day0 + r.uniform(9, 16) * 3600, k, span / k)
 
 
-def session(site, u, ctx, t, k):
-    """k messages minutes apart from one device (a trip mixes two)"""
+def session(site, u, ctx, t, k, gap=None):
+    """k messages minutes apart from one device (a trip mixes two);
+    with gap (seconds, a backlog) from the desk: home, VPN or hotel"""
     m, r = site.mix, site.rnd
-    phone = 'carrier' in u and r.random() < u.get('phone_use', 0.5)
-    webmail = r.random() < m.num('honest', 'webmail_use')
+    phone = 'carrier' in u and r.random() < u.get('phone_use', 0.5) and not gap
+    webmail = r.random() < m.num('honest', 'webmail_use') and not gap
     exit_cc = r.choice(sorted(site.geo.privacy))
     for _ in range(k):
         if ctx['trip']:
@@ -434,7 +454,7 @@ def session(site, u, ctx, t, k):
         rc = (site.idraw('heavy', 'rcpts') if u['kind'] == 'heavy'
               else site.rcpts())
         site.add(t, u['login'], ip, rc, 'honest', u['login'], via)
-        t += site.draw('honest', 'session_gap_min') * 60
+        t += gap or site.draw('honest', 'session_gap_min') * 60
 
 
 def internal_hosts(site):
@@ -556,10 +576,11 @@ def main():
     write_log(site, a.out)
     site.geo.net.write(os.path.join(a.out, 'plan.tsv'))
     with open(os.path.join(a.out, 'users.tsv'), 'w', encoding='utf-8') as f:
-        f.write('#login\tkind\tcity\tcarrier\thub\n')
+        f.write('#login\tkind\tcity\tcarrier\thub\tjoins\taway\n')
         for u in site.users:
-            f.write('%s\t%s\t%s\t%s\t%s\n' % (u['login'], u['kind'], u['city'],
-                                             u.get('carrier', '-'), u.get('hub', '-')))
+            f.write('%s\t%s\t%s\t%s\t%s\t%d\t%d-%d\n'
+                    % (u['login'], u['kind'], u['city'], u.get('carrier', '-'),
+                       u.get('hub', '-'), u['joins'], *u['away']))
     return 0
 
 
