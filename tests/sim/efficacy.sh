@@ -45,10 +45,18 @@ sed -e "s|^\([[:space:]]*city_db[[:space:]]*=\).*|\1 \"$dir/GeoLite2-City.mmdb\"
     -e "s|^\([[:space:]]*country_db[[:space:]]*=\).*|\1 \"\";|" \
     -e "s|^\([[:space:]]*asn_db[[:space:]]*=\).*|\1 \"$dir/GeoLite2-ASN.mmdb\";|" \
     -e "s|^\([[:space:]]*dry_run[[:space:]]*=\).*|\1 false;|" \
-    -e "s|^\([[:space:]]*path[[:space:]]*=\).*|\1 \"$dir/state\";|" \
+    -e "/^state:/,/^};/s|^\([[:space:]]*path[[:space:]]*=\).*|\1 \"$dir/state\";|" \
     -e "s|^\([[:space:]]*snapshot_path[[:space:]]*=\).*|\1 \"\";|" \
     -e "s|^\([[:space:]]*list_path[[:space:]]*=\).*|\1 \"\";|" \
     "$conf" >"$dir/relayguard.conf"
+# a layout the substitutions missed must not measure the wrong thing
+for want in "city_db = \"$dir/GeoLite2-City.mmdb\";" "asn_db = \"$dir/GeoLite2-ASN.mmdb\";"; do
+    grep -qF "$want" "$dir/relayguard.conf" ||
+        { echo "efficacy: $conf: no $want after the substitution" >&2; exit 70; }
+done
+if grep -Eq '^[[:space:]]*dry_run[[:space:]]*=[[:space:]]*true' "$dir/relayguard.conf"; then
+    echo "efficacy: dry_run is still on in the copy" >&2; exit 70
+fi
 
 TMPDIR=$dir TZ=UTC "$build/relayguardctl" replay -c "$dir/relayguard.conf" \
     --verdicts "$dir/mail.log" >"$dir/verdicts.txt"
