@@ -317,8 +317,8 @@ class Site:
                 u['kind'] = trait
                 break
         if u['kind'] == 'travel':
-            u.setdefault('carrier', self.pick_carrier())
-            u.setdefault('hub', r.choice(sorted(self.geo.carriers[u['carrier']])))
+            if 'carrier' not in u:	# a traveller's phone roams
+                self.give_phone(u)
             u['trip'] = (r.randrange(max(1, self.days - 5)),
                          self.idraw('travel', 'trip_days'),
                          r.choice(m.words('travel', 'countries')))
