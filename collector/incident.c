@@ -9,16 +9,19 @@
  * The event decoder admits only valid UTF-8 without control bytes, so
  * those arrays are valid JSON as they are.
  */
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "incident.h"
 #include "output.h"
 
 #define NCOLS 11
 #define LISTS_FROM 4		/* columns 4..10 are JSON arrays */
+#define INC_FILE_MODE 0640
 
 /* Hosts flagged from flows within list_expiry and not dropped by the
  * admin since, and hosts the admin pinned. ?2 flag_since, ?4 now. */
@@ -38,6 +41,13 @@
     " json_group_array(DISTINCT e.rule) FILTER (WHERE e.rule != '')," \
     " json_group_array(DISTINCT e.qid) FILTER (WHERE e.qid != '')"
 
+/* A refusal the MTA acted on (not in dry run); a message that left the
+ * milter for delivery (accepted, tagged, or refused only in dry run) with
+ * a queue id, before the login's first refusal r.t. */
+#define REFUSED "action IN ('tempfail', 'reject') AND flags & 1 = 0"
+#define LEFT_BEFORE "e.qid != '' AND e.time_ms < r.t AND (e.action IN ('accept', 'tag')" \
+    " OR e.flags & 1 != 0)"
+
 static const struct {
     const char *kind, *sql;
 } kinds[] = {
@@ -50,6 +60,16 @@ static const struct {
     {"many_logins", "SELECT e.client," LISTS("'[]'") " FROM event e WHERE e.time_ms >= ?1"
      " AND e.login != '' AND ?2 >= 0 AND ?4 >= 0 GROUP BY e.client"
      " HAVING count(DISTINCT e.login) > ?3"},
+    {"accepted_before_refusal", "WITH r AS (SELECT login, min(time_ms) AS t FROM event"
+     " WHERE time_ms >= ?1 AND login != '' AND " REFUSED " GROUP BY login)"
+     " SELECT e.login, min(e.time_ms), max(e.time_ms), count(DISTINCT e.rowid),"
+     " json_group_array(DISTINCT e.login), json_group_array(DISTINCT e.client),"
+     " json_group_array(DISTINCT e.country) FILTER (WHERE e.country != ''),"
+     " json_group_array(DISTINCT e.asn) FILTER (WHERE e.asn != 0), '[]',"
+     " json_group_array(DISTINCT e.rule) FILTER (WHERE e.rule != ''),"
+     " json_group_array(DISTINCT e.qid) FILTER (WHERE " LEFT_BEFORE ")"
+     " FROM event e JOIN r ON r.login = e.login WHERE e.time_ms >= ?1"
+     " GROUP BY e.login HAVING sum(" LEFT_BEFORE ") > 0"},
 };
 
 static const char *const list_cols[] = {"logins", "hosts", "countries", "asns", "flags",
@@ -71,9 +91,34 @@ static void make_id(const char *kind, const char *subject, int64_t first,
 	snprintf(id + 4 + 2 * i, 3, "%02x", md[i]);
 }
 
+/* inc_contain - the relayguardctl command that holds what an incident's
+ * login got accepted (accepted_before_refusal): the login in single
+ * quotes for a POSIX shell, after "--" so that a leading '-' is no
+ * option; false for other kinds or when buf is too small */
+bool inc_contain(const char *kind, const char *login, char *buf, size_t len)
+{
+    size_t o;
+
+    if (strcmp(kind, "accepted_before_refusal") != 0 || len < sizeof(INC_CONTAIN_CMD) + 3)
+	return false;
+    o = (size_t) snprintf(buf, len, "%s'", INC_CONTAIN_CMD);
+    for (; *login; login++) {
+	const char *piece = *login == '\'' ? "'\\''" : NULL;
+	size_t n = piece ? strlen(piece) : 1;
+
+	if (o + n + 2 > len)
+	    return false;
+	memcpy(buf + o, piece ? piece : login, n);
+	o += n;
+    }
+    memcpy(buf + o, "'", 2);
+    return true;
+}
+
 /* json_line - one incident row (SELECT * FROM incident) as a JSON object */
 static void json_line(struct jb *j, sqlite3_stmt *st, const char *change)
 {
+    char cmd[INC_CONTAIN_MAX];
     int i;
 
     jb_raw(j, "{");
@@ -88,6 +133,10 @@ static void json_line(struct jb *j, sqlite3_stmt *st, const char *change)
     jb_str(j, hist_col_text(st, 1));
     jb_raw(j, ", \"subject\": ");
     jb_str(j, hist_col_text(st, 2));
+    if (inc_contain(hist_col_text(st, 1), hist_col_text(st, 2), cmd, sizeof(cmd))) {
+	jb_raw(j, ", \"contain\": ");
+	jb_str(j, cmd);
+    }
     jb_raw(j, ", \"first_seen\": ");
     jb_time(j, sqlite3_column_int64(st, 3));
     jb_raw(j, ", \"last_seen\": ");
@@ -99,6 +148,20 @@ static void json_line(struct jb *j, sqlite3_stmt *st, const char *change)
 	jb_raw(j, *hist_col_text(st, 9 + i) ? hist_col_text(st, 9 + i) : "[]");
     }
     jb_raw(j, "}");
+}
+
+/* open_append - incidents_file for one line, created INC_FILE_MODE (it
+ * names logins); opened anew each time, so rotation needs no signal */
+static FILE *open_append(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, INC_FILE_MODE);
+    FILE *f;
+
+    if (fd < 0)
+	return NULL;
+    if ((f = fdopen(fd, "a")) == NULL)
+	close(fd);
+    return f;
 }
 
 /* append_line - the incident id's row as one line of incidents_file;
@@ -123,7 +186,7 @@ static int append_line(sqlite3 *db, const struct cfg *cfg, const char *id,
     if (sqlite3_step(st) == SQLITE_ROW) {
 	json_line(&j, st, change);
 	jb_raw(&j, "\n");
-	if (!j.oom && (f = fopen(path, "ae")) != NULL) {
+	if (!j.oom && (f = open_append(path)) != NULL) {
 	    rc = fputs(j.p, f) < 0 ? -1 : 0;
 	    rc = fclose(f) != 0 ? -1 : rc;
 	}
@@ -293,7 +356,7 @@ enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t no
 /* print_text - one incident as a line for people */
 static void print_text(struct jb *j, sqlite3_stmt *st)
 {
-    char t1[32], t2[32];
+    char t1[32], t2[32], cmd[INC_CONTAIN_MAX];
     int i;
 
     jb_fmt(j, "%s %-18s %-6s %s", hist_col_text(st, 0), hist_col_text(st, 1),
@@ -305,6 +368,10 @@ static void print_text(struct jb *j, sqlite3_stmt *st)
     for (i = 0; i < (int) (sizeof(list_cols) / sizeof(list_cols[0])); i++)
 	if (strcmp(hist_col_text(st, 9 + i), "[]") != 0 && *hist_col_text(st, 9 + i))
 	    jb_fmt(j, " %s=%s", list_cols[i], hist_col_text(st, 9 + i));
+    if (inc_contain(hist_col_text(st, 1), hist_col_text(st, 2), cmd, sizeof(cmd))) {
+	jb_raw(j, " contain=");
+	jb_str(j, cmd);
+    }
     jb_raw(j, "\n");
 }
 
@@ -341,4 +408,25 @@ enum hist_status inc_print(struct hist *h, FILE *out, bool json, bool open_only,
     jb_free(&j);
     return rc != SQLITE_DONE ? hist_db_fail(db, "incidents", err, errlen)
 	: j.oom ? HIST_NOMEM : HIST_OK;
+}
+
+/* inc_expire - delete incidents closed before before_ms; *n how many */
+enum hist_status inc_expire(struct hist *h, int64_t before_ms, unsigned *n,
+			    char *err, size_t errlen)
+{
+    sqlite3 *db = hist_sqlite(h);
+    sqlite3_stmt *st;
+    int rc;
+
+    *n = 0;
+    if (sqlite3_prepare_v2(db, "DELETE FROM incident WHERE closed_ms != 0 AND closed_ms < ?1",
+			   -1, &st, NULL) != SQLITE_OK)
+	return hist_db_fail(db, "expire incidents", err, errlen);
+    sqlite3_bind_int64(st, 1, before_ms);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+	return hist_db_fail(db, "expire incidents", err, errlen);
+    *n = (unsigned) sqlite3_changes(db);
+    return HIST_OK;
 }

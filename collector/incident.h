@@ -10,11 +10,19 @@
  *                       direct_sender from flows (seed 000); one per host
  *   many_logins         one IP with more than incident_logins distinct
  *                       logins within incident_window; one per IP
+ *   accepted_before_refusal
+ *                       a login whose mail was refused (tempfail or
+ *                       reject, not in dry run) after messages of the
+ *                       same window had been accepted: their queue ids,
+ *                       and the "relayguardctl contain" command that
+ *                       holds what is still queued; one per login
  *
  * An incident has a stable id (from its kind, subject and first event),
  * is updated while evidence grows, and closes after incident_quiet
  * without new evidence; later evidence opens a new one. Each opening,
- * update and closing is one JSON line in collector.incidents_file.
+ * update and closing is one JSON line in collector.incidents_file,
+ * opened for each line (so a file logrotate moved away is created anew).
+ * Closed incidents older than incident_retention are deleted (inc_expire).
  *
  * Contract: single-threaded per history handle, tables from evdb_init,
  * in no transaction (each pass is its own). Returns HIST_* with err filled. Nothing is logged.
@@ -30,6 +38,8 @@
 #include "history.h"
 
 #define INC_ID_LEN 16		/* "INC-" and 12 hex digits */
+#define INC_CONTAIN_CMD "relayguardctl contain --scan -- "
+#define INC_CONTAIN_MAX 1024	/* the command with a quoted login */
 
 struct inc_pass {
     unsigned opened, updated, closed;
@@ -38,6 +48,9 @@ struct inc_pass {
 
 enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t now_ms,
 			       struct inc_pass *p, char *err, size_t errlen);
+enum hist_status inc_expire(struct hist *h, int64_t before_ms, unsigned *n,
+			    char *err, size_t errlen);
+bool inc_contain(const char *kind, const char *login, char *buf, size_t len);
 enum hist_status inc_print(struct hist *h, FILE *out, bool json, bool open_only,
 			   char *err, size_t errlen);
 

@@ -5,8 +5,9 @@
  * CORRELATE_MS after new events, and every IDLE_CORRELATE_MS anyway (a
  * flow analysis may have flagged a host since, and quiet incidents must
  * close): one correlation pass. Every EXPIRE_MS: events older than
- * event_retention go. The counters are logged when they changed, at most
- * every STATS_MS, and at the end.
+ * event_retention go, and closed incidents older than incident_retention.
+ * The counters are logged when they changed, at most every STATS_MS, and
+ * at the end.
  */
 #include <sysexits.h>
 #include <time.h>
@@ -72,6 +73,19 @@ static void correlate(struct hist *h, const struct cfg *cfg, int64_t now)
 		cfg->collector.incidents_file, p.write_errors);
 }
 
+/* expire_incidents - closed incidents past incident_retention go */
+static void expire_incidents(struct hist *h, const struct cfg *cfg, int64_t now)
+{
+    char err[ERR_LEN];
+    unsigned n;
+
+    if (inc_expire(h, now - (int64_t) cfg->collector.incident_retention_s * 1000, &n, err,
+		   sizeof(err)) != HIST_OK)
+	log_msg(LOG_WARNING, "incident retention: %s", err);
+    else if (n)
+	log_msg(LOG_INFO, "incident retention: %u closed incidents deleted", n);
+}
+
 /* receive_run - the loop */
 int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 		const struct receive_opts *o)
@@ -107,6 +121,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	    if (evdb_expire(h, now - (int64_t) cfg->collector.event_retention_s * 1000, err,
 			    sizeof(err)) != HIST_OK)
 		log_msg(LOG_WARNING, "event retention: %s", err);
+	    expire_incidents(h, cfg, now);
 	    last_exp = now;
 	}
 	if (seen != logged && now - last_stats >= STATS_MS)

@@ -138,6 +138,7 @@ static const struct cfg_desc collector_desc[] = {
     {"incident_logins", CFG_T_U32, "3", 0, 1, 1000000, CO(incident_logins), NULL},
     {"incident_window", CFG_T_DURATION_S, "1h", 0, 60 * MS_PER_S, 30 * 86400 * MS_PER_S, CO(incident_window_s), NULL},
     {"incidents_file", CFG_T_PATH, "/var/lib/relayguard/incidents.jsonl", CFG_F_EMPTY_OK, 0, 0, CO(incidents_file), NULL},
+    {"incident_retention", CFG_T_DURATION_S, "90d", 0, 3600 * MS_PER_S, 3650ULL * 86400 * MS_PER_S, CO(incident_retention_s), NULL},
 #undef CO
     {"flows", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg_collector, flows), flows_desc},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},

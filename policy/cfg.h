@@ -181,6 +181,7 @@ struct cfg_collector {
     uint32_t incident_logins;	/* more distinct logins from one IP: an incident */
     uint32_t incident_window_s;	/* ... within this long */
     char *incidents_file;	/* JSON lines for a SIEM, "" = none */
+    uint32_t incident_retention_s;	/* closed incidents kept this long */
     struct cfg_flows flows;
 };
 

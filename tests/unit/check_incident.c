@@ -416,6 +416,109 @@ START_TEST(test_pinned_host_correlates)
 }
 END_TEST
 
+/* add_act - an event with an action (and the dry-run flag) */
+static void add_act(uint64_t seq, int64_t t, const char *login, enum cfg_action a,
+		    bool dry_run)
+{
+    struct evrec r;
+    char err[512], client[32];
+    bool dup;
+
+
+    /* one client per login: no many_logins incident */
+    snprintf(client, sizeof(client), "198.18.4.%u", (unsigned char) login[0]);
+    record(&r, seq, t, login, client, RULES_CLASS_AUTHENTICATED);
+    r.action = (uint8_t) a;
+    r.flags = dry_run ? EVREC_F_DRY_RUN : 0;
+    if (a >= CFG_ACTION_TEMPFAIL)
+	snprintf(r.rule_name, sizeof(r.rule_name), "many-rcpts");
+    ck_assert_int_eq(evdb_add(hist, &r, t, &dup, err, sizeof(err)), HIST_OK);
+    ck_assert(!dup);
+}
+
+/* A login refused after some of its mail was accepted: the accepted
+ * queue ids (not those after the refusal, not quarantined ones) and the
+ * command that holds them; a refusal only in dry run, or one with nothing
+ * accepted before it, is no such incident. */
+START_TEST(test_accepted_before_refusal)
+{
+    struct inc_pass p;
+    char out[8192], path[128];
+    FILE *f;
+    size_t n;
+
+    add_act(1, T0, "eve", CFG_ACTION_ACCEPT, false);
+    add_act(2, T0 + 1000, "eve", CFG_ACTION_TAG, false);
+    add_act(3, T0 + 2000, "eve", CFG_ACTION_QUARANTINE, false);
+    add_act(4, T0 + 3000, "eve", CFG_ACTION_TEMPFAIL, false);
+    add_act(5, T0 + 4000, "eve", CFG_ACTION_ACCEPT, false);	/* after the refusal */
+    add_act(6, T0, "dry", CFG_ACTION_ACCEPT, false);
+    add_act(7, T0 + 1000, "dry", CFG_ACTION_REJECT, true);	/* dry run: not refused */
+    add_act(8, T0, "first", CFG_ACTION_REJECT, false);	/* refused at once */
+    add_act(9, T0 + 1000, "first", CFG_ACTION_ACCEPT, false);
+    p = pass(T0 + 5000);
+    ck_assert_uint_eq(p.opened, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE kind ="
+			    " 'accepted_before_refusal' AND subject = 'eve'"
+			    " AND qids = '[\"Q1\",\"Q2\"]' AND rules = '[\"many-rcpts\"]'"
+			    " AND events = 5"), 1);
+    /* the JSON line carries the command */
+    snprintf(path, sizeof(path), "%s/inc.jsonl", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = 0;
+    fclose(f);
+    ck_assert_msg(strstr(out, "\"contain\": \"relayguardctl contain --scan -- 'eve'\"")
+		  != NULL, "%s", out);
+    /* dedup: the same evidence again changes nothing, more of it updates */
+    p = pass(T0 + 6000);
+    ck_assert_uint_eq(p.opened + p.updated, 0);
+    add_act(10, T0 + 7000, "eve", CFG_ACTION_REJECT, false);
+    p = pass(T0 + 8000);
+    ck_assert_uint_eq(p.opened, 0);
+    ck_assert_uint_eq(p.updated, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE kind ="
+			    " 'accepted_before_refusal' AND events = 6"
+			    " AND qids = '[\"Q1\",\"Q2\"]'"), 1);
+}
+END_TEST
+
+/* The command quotes a hostile login for the shell. */
+START_TEST(test_contain_quoting)
+{
+    char buf[INC_CONTAIN_MAX];
+
+    ck_assert(!inc_contain("login_from_flagged", "eve", buf, sizeof(buf)));
+    ck_assert(inc_contain("accepted_before_refusal", "o'neil;rm -rf /", buf, sizeof(buf)));
+    ck_assert_str_eq(buf, "relayguardctl contain --scan -- 'o'\\''neil;rm -rf /'");
+    ck_assert(inc_contain("accepted_before_refusal", "-x$(id)", buf, sizeof(buf)));
+    ck_assert_str_eq(buf, "relayguardctl contain --scan -- '-x$(id)'");
+    ck_assert(!inc_contain("accepted_before_refusal", "eve", buf, 20));	/* too small */
+}
+END_TEST
+
+/* Closed incidents older than the retention go; open ones stay. */
+START_TEST(test_retention)
+{
+    unsigned n;
+    char err[512];
+
+    sql("INSERT INTO incident (id, kind, subject, closed_ms) VALUES"
+	" ('INC-000000000001', 'many_logins', 'a', 1000),"
+	" ('INC-000000000002', 'many_logins', 'b', 5000),"
+	" ('INC-000000000003', 'many_logins', 'c', 0)");
+    ck_assert_int_eq(inc_expire(hist, 4000, &n, err, sizeof(err)), HIST_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE id = 'INC-000000000001'"), 0);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), 2);
+    ck_assert_int_eq(inc_expire(hist, 1LL << 50, &n, err, sizeof(err)), HIST_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE closed_ms = 0"
+			    " AND subject = 'c'"), 1);
+}
+END_TEST
+
 /* incident_suite - every case above */
 static Suite *incident_suite(void)
 {
@@ -431,6 +534,9 @@ static Suite *incident_suite(void)
     tcase_add_test(tc, test_many_logins);
     tcase_add_test(tc, test_pins);
     tcase_add_test(tc, test_pinned_host_correlates);
+    tcase_add_test(tc, test_accepted_before_refusal);
+    tcase_add_test(tc, test_contain_quoting);
+    tcase_add_test(tc, test_retention);
     suite_add_tcase(s, tc);
     return s;
 }
