@@ -436,3 +436,30 @@ enum hist_status hist_wl_list(struct hist *h, struct hist_wl **out, size_t *n,
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? HIST_OK : fail(h, "read", err, errlen);
 }
+
+/* hist_json_pairs - a JSON object's members for people: fn(arg, key,
+ * text) per member; an array's elements joined by ", " (an object
+ * element's values by " "), an object as key=value pairs. Text that is no
+ * JSON object gives no pairs. */
+enum hist_status hist_json_pairs(struct hist *h, const char *json,
+				 void (*fn)(void *arg, const char *key, const char *text),
+				 void *arg, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(h->db, "SELECT e.key, CASE e.type WHEN 'array' THEN (SELECT"
+			   " group_concat(CASE a.type WHEN 'object' THEN (SELECT group_concat("
+			   "o.value, ' ') FROM json_each(a.value) o) ELSE a.value END, ', ')"
+			   " FROM json_each(e.value) a) WHEN 'object' THEN (SELECT group_concat("
+			   "o.key || '=' || o.value, ' ') FROM json_each(e.value) o) ELSE"
+			   " e.value END FROM json_each(CASE WHEN json_valid(?1) AND"
+			   " json_type(?1) = 'object' THEN ?1 ELSE '{}' END) e", -1, &st, NULL)
+	!= SQLITE_OK)
+	return fail(h, "json", err, errlen);
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	fn(arg, hist_col_text(st, 0), hist_col_text(st, 1));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? HIST_OK : fail(h, "json", err, errlen);
+}

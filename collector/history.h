@@ -41,6 +41,9 @@ struct sqlite3 *hist_sqlite(struct hist *h);
 enum hist_status hist_db_fail(struct sqlite3 *db, const char *what, char *err,
 			      size_t errlen);
 const char *hist_col_text(struct sqlite3_stmt *st, int i);
+enum hist_status hist_json_pairs(struct hist *h, const char *json,
+				 void (*fn)(void *arg, const char *key, const char *text),
+				 void *arg, char *err, size_t errlen);
 enum hist_status hist_open(const char *path, struct hist **out, char *err,
 			   size_t errlen);
 void hist_close(struct hist *h);

@@ -12,6 +12,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "alert.h"
 #include "evdb.h"
 #include "incident.h"
 #include "intake.h"
@@ -55,8 +56,26 @@ static void log_stats(const struct intake *in)
 	    (unsigned long long) s->kernel_drops);
 }
 
-/* correlate - one pass, logged when it changed something */
-static void correlate(struct hist *h, const struct cfg *cfg, int64_t now)
+/* alerts - the incident mail of one pass, logged */
+static void alerts(struct hist *h, const struct cfg *cfg, int64_t now,
+		   struct alert_state *as)
+{
+    struct alert_pass a;
+    char err[ERR_LEN];
+
+    if (alert_run(h, cfg, now, as, &a, err, sizeof(err)) != HIST_OK)
+	log_msg(LOG_ERR, "alerts: %s", err);
+    if (a.mails || a.digests || a.deferred)
+	log_msg(LOG_NOTICE, "alerts to=%s mails=%u digests=%u waiting_for_digest=%u",
+		cfg->collector.alerts.to, a.mails, a.digests, a.deferred);
+    if (a.failed)
+	log_msg(LOG_WARNING, "alert mail not sent (tried again in %lld s): %s",
+		ALERT_RETRY_MS / 1000, a.error);
+}
+
+/* correlate - one pass, logged when it changed something; then alerts */
+static void correlate(struct hist *h, const struct cfg *cfg, int64_t now,
+		      struct alert_state *as)
 {
     struct inc_pass p;
     char err[ERR_LEN];
@@ -71,6 +90,7 @@ static void correlate(struct hist *h, const struct cfg *cfg, int64_t now)
     if (p.write_errors)
 	log_msg(LOG_WARNING, "incidents_file %s: %u lines not written",
 		cfg->collector.incidents_file, p.write_errors);
+    alerts(h, cfg, now, as);
 }
 
 /* expire_incidents - closed incidents past incident_retention go */
@@ -93,6 +113,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
     int64_t start = now_ms(), last_corr = 0, last_exp = 0, last_stats = start, now;
     uint64_t seen = 0, logged = 0, fresh = 0;
     char err[ERR_LEN];
+    struct alert_state as = {0};
     struct intake in;
     struct hist *h;
     size_t got;
@@ -106,6 +127,8 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	hist_close(h);
 	return EX_CONFIG;
     }
+    if (alert_init(h, err, sizeof(err)) != HIST_OK)
+	log_msg(LOG_ERR, "alerts: %s", err);
     log_msg(LOG_INFO, "receiving events on %s (receive buffer %d bytes)",
 	    cfg->collector.address, in.rcvbuf);
     while (!*stop) {
@@ -114,7 +137,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	seen += got, fresh += got;
 	now = now_ms();
 	if ((fresh && now - last_corr >= CORRELATE_MS) || now - last_corr >= IDLE_CORRELATE_MS) {
-	    correlate(h, cfg, now);
+	    correlate(h, cfg, now, &as);
 	    last_corr = now, fresh = 0;
 	}
 	if (now - last_exp >= EXPIRE_MS) {
@@ -130,7 +153,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	    || (o->max_seconds && now - start >= (int64_t) o->max_seconds * 1000))
 	    break;
     }
-    correlate(h, cfg, now_ms());
+    correlate(h, cfg, now_ms(), &as);
     log_stats(&in);
     intake_close(&in);
     hist_close(h);

@@ -124,6 +124,17 @@ static const struct cfg_desc flows_desc[] = {
 };
 #undef FL
 
+#define AL(f) offsetof(struct cfg_alerts, f)
+static const struct cfg_desc alerts_desc[] = {
+    {"to", CFG_T_MAILADDR, "", CFG_F_EMPTY_OK, 0, 0, AL(to), NULL},
+    {"from", CFG_T_MAILADDR, "", CFG_F_EMPTY_OK, 0, 0, AL(from), NULL},
+    {"sendmail", CFG_T_PATH, "/usr/sbin/sendmail", 0, 0, 0, AL(sendmail), NULL},
+    {"max_per_hour", CFG_T_U32, "10", 0, 1, 10000, AL(max_per_hour), NULL},
+    {"timeout", CFG_T_DURATION_MS, "30s", 0, 100, 600 * MS_PER_S, AL(timeout_ms), NULL},
+    {NULL, 0, NULL, 0, 0, 0, 0, NULL},
+};
+#undef AL
+
 static const struct cfg_desc collector_desc[] = {
     {"address", CFG_T_COLLECTOR, "", CFG_F_EMPTY_OK, 0, 0, offsetof(struct cfg_collector, address), NULL},
     {"key_file", CFG_T_PATH, "", CFG_F_EMPTY_OK, 0, 0, offsetof(struct cfg_collector, key_file), NULL},
@@ -141,6 +152,7 @@ static const struct cfg_desc collector_desc[] = {
     {"incident_retention", CFG_T_DURATION_S, "90d", 0, 3600 * MS_PER_S, 3650ULL * 86400 * MS_PER_S, CO(incident_retention_s), NULL},
 #undef CO
     {"flows", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg_collector, flows), flows_desc},
+    {"alerts", CFG_T_GROUP, NULL, 0, 0, 0, offsetof(struct cfg_collector, alerts), alerts_desc},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -401,6 +413,9 @@ void cfg_free(struct cfg *c)
     free(c->collector.database);
     free(c->collector.report_dir);
     free(c->collector.incidents_file);
+    free(c->collector.alerts.to);
+    free(c->collector.alerts.from);
+    free(c->collector.alerts.sendmail);
     free(c->collector.flows.directory);
     free(c->collector.flows.local_networks.v);
     str_list_free(&c->collector.flows.local_domains);

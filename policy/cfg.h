@@ -168,6 +168,15 @@ struct cfg_flows {
     uint32_t plot_bin_s;
 };
 
+/* collector.alerts: incident mail through the local sendmail */
+struct cfg_alerts {
+    char *to;			/* "" = no alert mail */
+    char *from;			/* envelope sender and From:, "" = sendmail's default */
+    char *sendmail;		/* absolute path, run with execv */
+    uint32_t max_per_hour;	/* mails an hour; more go into one digest */
+    uint32_t timeout_ms;	/* a sendmail run is killed after this long */
+};
+
 struct cfg_collector {
     char *address;		/* "" | unix:/path | udp:HOST:PORT */
     char *key_file;
@@ -182,6 +191,7 @@ struct cfg_collector {
     uint32_t incident_window_s;	/* ... within this long */
     char *incidents_file;	/* JSON lines for a SIEM, "" = none */
     uint32_t incident_retention_s;	/* closed incidents kept this long */
+    struct cfg_alerts alerts;
     struct cfg_flows flows;
 };
 

@@ -77,6 +77,25 @@ static void conv_str(struct cfg_ctx *x, const struct cfg_desc *d,
 	put_str(x, s, key, dst, t);
 }
 
+/* conv_mailaddr - a bare address (local@domain, or a local name) for
+ * sendmail's argv and a header: printable ASCII without blanks, quotes,
+ * brackets or separators, not starting with '-', bounded */
+static void conv_mailaddr(struct cfg_ctx *x, const struct cfg_desc *d,
+			  const config_setting_t *s, const char *key, void *dst)
+{
+    const char *t = get_text(x, d, s, key);
+
+    if (t == NULL)
+	return;
+    if (*t == 0 && (d->flags & CFG_F_EMPTY_OK))
+	put_str(x, s, key, dst, t);
+    else if (*t == 0 || *t == '-' || *t == '@' || strlen(t) > CFG_MAILADDR_MAX
+	     || strchr(t, '@') != strrchr(t, '@') || !all_chars(t, "@.-_+=/!#$%&*?^{|}~"))
+	cfg_error(x, s, key, "expected a mail address like admin@example.org (got \"%s\")", t);
+    else
+	put_str(x, s, key, dst, t);
+}
+
 /* conv_name - a system user or group name */
 static void conv_name(struct cfg_ctx *x, const struct cfg_desc *d,
 		      const config_setting_t *s, const char *key, void *dst)
@@ -642,7 +661,7 @@ static const cfg_conv_fn converters[] = {
     [CFG_T_DOMAIN] = conv_domain, [CFG_T_DOMAINS] = conv_domains,
     [CFG_T_COUNTRIES] = conv_countries,
     [CFG_T_RULENAME] = conv_rulename, [CFG_T_RULES] = conv_rules,
-    [CFG_T_OVERRIDES] = conv_overrides,
+    [CFG_T_OVERRIDES] = conv_overrides, [CFG_T_MAILADDR] = conv_mailaddr,
 };
 
 /* cfg_convert - dispatch one value to its converter */

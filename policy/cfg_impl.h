@@ -13,6 +13,7 @@
 
 #define CFG_KEY_MAX 96
 #define CFG_STR_MAX 1024	/* bound on any string value */
+#define CFG_MAILADDR_MAX 254	/* RFC 5321's path limit, less the brackets */
 
 enum cfg_type {
     CFG_T_GROUP,		/* sub-table */
@@ -23,6 +24,7 @@ enum cfg_type {
     CFG_T_SOCKET, CFG_T_COLLECTOR,
     CFG_T_CIDR, CFG_T_CIDRS, CFG_T_USER, CFG_T_USERS, CFG_T_DOMAIN, CFG_T_DOMAINS,
     CFG_T_COUNTRIES, CFG_T_RULENAME, CFG_T_RULES, CFG_T_OVERRIDES,
+    CFG_T_MAILADDR,
 };
 
 #define CFG_F_REQUIRED 1	/* the key must be present */

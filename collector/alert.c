@@ -1,0 +1,427 @@
+/*
+ * alert - incident mail, its rate limit and digest (see alert.h).
+ *
+ * A pass: the items due (openings not mailed yet, escalations of mailed
+ * openings) and the items waiting for a digest; the mails of the last
+ * hour give the room left. With items waiting, or no room, nothing goes
+ * out alone: one digest takes every item when there is room, else the new
+ * items wait too. Otherwise each item is one mail while there is room.
+ * An item is recorded after its mail went out (at least once: a crash in
+ * between repeats it, with the same Message-ID).
+ */
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alert.h"
+#include "incident.h"
+#include "mailout.h"
+#include "output.h"
+
+#define FLOWS_SHOWN 10		/* flow flags quoted per incident */
+#define WHAT_LEN 10
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS alert_item (id TEXT NOT NULL, what TEXT NOT NULL,"
+    " state TEXT NOT NULL, at_ms INTEGER NOT NULL, logins TEXT, hosts TEXT,"
+    " countries TEXT, PRIMARY KEY (id, what));"
+    "CREATE TABLE IF NOT EXISTS alert_mail (sent_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " items INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS alert_mail_time ON alert_mail (sent_ms);";
+
+#define ARR(c) "coalesce(nullif(" c ", ''), '[]')"
+#define NEW_IN(col) "EXISTS (SELECT 1 FROM json_each(" ARR("i." col) ") n WHERE n.value" \
+    " NOT IN (SELECT value FROM json_each(" ARR("o." col) ")))"
+
+/* ?1 lookback start, ?2 limit */
+static const char due_sql[] =
+    "SELECT id, what FROM (SELECT i.id, 'opened' AS what, i.opened_ms AS t FROM incident i"
+    " WHERE NOT EXISTS (SELECT 1 FROM alert_item a WHERE a.id = i.id AND a.what = 'opened')"
+    " AND (i.closed_ms = 0 OR i.opened_ms >= ?1) UNION ALL SELECT i.id, 'escalated',"
+    " i.updated_ms FROM incident i JOIN alert_item o ON o.id = i.id AND o.what = 'opened'"
+    " AND o.state != 'digest' WHERE NOT EXISTS (SELECT 1 FROM alert_item a WHERE a.id ="
+    " i.id AND a.what = 'escalated') AND (" NEW_IN("logins") " OR " NEW_IN("hosts") " OR "
+    NEW_IN("countries") ")) ORDER BY t LIMIT ?2";
+
+static const struct {
+    const char *kind, *text;
+} kind_text[] = {
+    {"login_from_flagged", "a login used from a host flagged from flows (or pinned)"},
+    {"relay_and_direct", "an internal host relaying through the MTA that also sends"
+     " port-25 mail directly"},
+    {"many_logins", "one address used for many logins"},
+    {"accepted_before_refusal", "a login refused after some of its mail was accepted"},
+};
+
+struct item {
+    char id[INC_ID_LEN + 1];
+    char what[WHAT_LEN];	/* opened, escalated */
+    bool waiting;		/* already waiting for a digest */
+};
+
+struct items {
+    struct item v[2 * ALERT_PASS_MAX];
+    size_t n, ndue;
+};
+
+/* alert_init - create the tables once */
+enum hist_status alert_init(struct hist *h, char *err, size_t errlen)
+{
+    sqlite3 *db = hist_sqlite(h);
+
+    return sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK ? HIST_OK
+	: hist_db_fail(db, "alert schema", err, errlen);
+}
+
+/* load - the rows of sql (id, what) into it; waiting marks them */
+static int load(sqlite3 *db, const char *sql, int64_t since, struct items *it, bool waiting)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int(st, 2, ALERT_PASS_MAX);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && it->n < sizeof(it->v) / sizeof(it->v[0])) {
+	struct item *e = &it->v[it->n++];
+
+	snprintf(e->id, sizeof(e->id), "%s", hist_col_text(st, 0));
+	snprintf(e->what, sizeof(e->what), "%s", hist_col_text(st, 1));
+	e->waiting = waiting;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* record - the item's state, with the evidence it was mailed with */
+static int record(sqlite3 *db, const struct item *e, const char *state, int64_t now)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "INSERT INTO alert_item SELECT id, ?2, ?3, ?4, logins, hosts,"
+			   " countries FROM incident WHERE id = ?1 ON CONFLICT (id, what) DO"
+			   " UPDATE SET state = excluded.state, at_ms = excluded.at_ms, logins ="
+			   " excluded.logins, hosts = excluded.hosts, countries ="
+			   " excluded.countries", -1, &st, NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->what, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* mailed - count a mail in the hour's log; -1 on a database error */
+static int mailed(sqlite3 *db, const char *kind, size_t items, int64_t now)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "INSERT INTO alert_mail VALUES (?1, ?2, ?3)", -1, &st, NULL)
+	!= SQLITE_OK)
+	return -1;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) items);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* last_hour - mails sent in the hour before now; -1 on error */
+static long long last_hour(sqlite3 *db, int64_t now)
+{
+    sqlite3_stmt *st;
+    long long n = -1;
+
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM alert_mail WHERE sent_ms > ?1", -1, &st,
+			   NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_int64(st, 1, now - ALERT_HOUR_MS);
+    if (sqlite3_step(st) == SQLITE_ROW)
+	n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* kind_describe - the sentence for an incident kind */
+static const char *kind_describe(const char *kind)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(kind_text) / sizeof(kind_text[0]); i++)
+	if (strcmp(kind_text[i].kind, kind) == 0)
+	    return kind_text[i].text;
+    return kind;
+}
+
+/* pair - one line "    key: text" of a flag's evidence */
+static void pair(void *arg, const char *key, const char *text)
+{
+    jb_fmt(arg, "      %s: %.400s\n", key, text);
+}
+
+/* flows - the flow flags of the incident's hosts that matched */
+static void flows(struct hist *h, struct jb *t, const char *hosts, const char *flags)
+{
+    sqlite3_stmt *st;
+    char tm[32], err[256];
+    bool any = false;
+
+    if (sqlite3_prepare_v2(hist_sqlite(h), "SELECT host, kind, flagged_at, evidence FROM flag"
+			   " WHERE host IN (SELECT value FROM json_each(" ARR("?1") ")) AND kind"
+			   " IN (SELECT value FROM json_each(" ARR("?2") ")) ORDER BY flagged_at"
+			   " DESC LIMIT ?3", -1, &st, NULL) != SQLITE_OK)
+	return;
+    sqlite3_bind_text(st, 1, hosts, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, flags, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, FLOWS_SHOWN);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+	jb_raw(t, any ? "" : "  flows that matched:\n");
+	jb_fmt(t, "    %s %s, flagged %s\n", hist_col_text(st, 0), hist_col_text(st, 1),
+	       out_time(sqlite3_column_int64(st, 2), tm, sizeof(tm)));
+	hist_json_pairs(h, hist_col_text(st, 3), pair, t, err, sizeof(err));
+	any = true;
+    }
+    sqlite3_finalize(st);
+}
+
+#define JOINED(c) ", (SELECT group_concat(value, ', ') FROM json_each(" ARR(c) "))"
+
+/* describe - an incident's evidence as text; its kind and subject into
+ * kind/subject; -1 when it is gone */
+static int describe(struct hist *h, const struct item *e, struct jb *t, char *kind,
+		    size_t klen, char *subject, size_t slen)
+{
+    static const char *const label[] = {"logins", "hosts", "countries", "ASNs",
+	"flow flags", "rules", "queue ids"};
+    sqlite3_stmt *st;
+    char t1[32], t2[32], cmd[INC_CONTAIN_MAX];
+    int i;
+
+    if (sqlite3_prepare_v2(hist_sqlite(h), "SELECT kind, subject, first_ms, last_ms,"
+			   " closed_ms, events" JOINED("logins") JOINED("hosts")
+			   JOINED("countries") JOINED("asns") JOINED("flags") JOINED("rules")
+			   JOINED("qids") ", hosts, flags FROM incident WHERE id = ?1", -1, &st,
+			   NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+	sqlite3_finalize(st);
+	return -1;
+    }
+    snprintf(kind, klen, "%s", hist_col_text(st, 0));
+    snprintf(subject, slen, "%s", hist_col_text(st, 1));
+    jb_fmt(t, "Incident %s %s:\n  %s\n", e->id, e->what, kind_describe(kind));
+    jb_fmt(t, "  kind: %s\n  subject: ", kind);
+    jb_raw(t, subject);
+    jb_fmt(t, "\n  state: %s\n  first seen: %s\n  last seen: %s\n  events: %lld\n",
+	   sqlite3_column_int64(st, 4) ? "closed" : "open",
+	   out_time(sqlite3_column_int64(st, 2), t1, sizeof(t1)),
+	   out_time(sqlite3_column_int64(st, 3), t2, sizeof(t2)),
+	   (long long) sqlite3_column_int64(st, 5));
+    for (i = 0; i < (int) (sizeof(label) / sizeof(label[0])); i++)
+	if (*hist_col_text(st, 6 + i)) {
+	    jb_fmt(t, "  %s: ", label[i]);
+	    jb_raw(t, hist_col_text(st, 6 + i));
+	    jb_raw(t, "\n");
+	}
+    if (inc_contain(kind, subject, cmd, sizeof(cmd))) {
+	jb_raw(t, "  hold what was accepted: ");
+	jb_raw(t, cmd);
+	jb_raw(t, "\n");
+    }
+    flows(h, t, hist_col_text(st, 13), hist_col_text(st, 14));
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* headers - the message's header; reply_to the opening's Message-ID */
+static void headers(struct jb *m, const struct cfg_alerts *a, const char *subject,
+		    const char *msgid, const char *reply_to, int64_t now)
+{
+    const char *at = strrchr(a->from, '@');
+    const char *domain = at && at[1] ? at + 1 : "relayguard.invalid";
+    time_t sec = (time_t) (now / 1000);
+    char date[64], id[600];
+    struct tm tm;
+
+    gmtime_r(&sec, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    if (*a->from)
+	mailout_header(m, "From", a->from);
+    mailout_header(m, "To", a->to);
+    mailout_header(m, "Subject", subject);
+    mailout_header(m, "Date", date);
+    snprintf(id, sizeof(id), "<%s@%s>", msgid, domain);
+    mailout_header(m, "Message-ID", id);
+    if (reply_to) {
+	snprintf(id, sizeof(id), "<%s@%s>", reply_to, domain);
+	mailout_header(m, "In-Reply-To", id);
+	mailout_header(m, "References", id);
+    }
+    jb_raw(m, "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n"
+	   "Content-Type: text/plain; charset=UTF-8\n"
+	   "Content-Transfer-Encoding: quoted-printable\n");
+}
+
+/* post - headers, then the text as quoted-printable, to sendmail */
+static int post(const struct cfg_alerts *a, struct jb *m, const struct jb *t,
+		struct alert_pass *p)
+{
+    int rc;
+
+    jb_raw(m, "\n");
+    mailout_qp(m, t->p ? t->p : "");
+    if (m->oom)
+	return snprintf(p->error, sizeof(p->error), "out of memory"), -1;
+    rc = mailout_send(a->sendmail, a->from, a->to, (int) a->timeout_ms, m->p, m->n, p->error,
+		      sizeof(p->error));
+    return rc;
+}
+
+/* one_mail - the mail of one item; 0 when sendmail took it */
+static int one_mail(struct hist *h, const struct cfg_alerts *a, const struct item *e,
+		    int64_t now, struct alert_pass *p)
+{
+    struct jb t = {0}, m = {0};
+    char kind[64], subject[600], subj[800], msgid[64], first[64];
+    int rc = 0;
+
+    if (describe(h, e, &t, kind, sizeof(kind), subject, sizeof(subject)) != 0)
+	goto out;		/* gone (retention): nothing to say */
+    snprintf(subj, sizeof(subj), "[relayguard] %s %s: %s %s", e->id, e->what, kind, subject);
+    snprintf(msgid, sizeof(msgid), "%s.%s", e->id, e->what);
+    snprintf(first, sizeof(first), "%s.opened", e->id);
+    headers(&m, a, subj, msgid, strcmp(e->what, "opened") ? first : NULL, now);
+    mailout_header(&m, "X-Relayguard-Incident", e->id);
+    rc = post(a, &m, &t, p);
+  out:
+    jb_free(&t);
+    jb_free(&m);
+    return rc;
+}
+
+/* digest - one mail of every item; 0 when sendmail took it */
+static int digest(struct hist *h, const struct cfg_alerts *a, const struct items *it,
+		  int64_t now, struct alert_pass *p)
+{
+    struct jb t = {0}, m = {0};
+    char kind[64], subject[600], subj[200], msgid[64];
+    size_t i;
+    int rc;
+
+    jb_fmt(&t, "More than %u incident alerts in an hour: these %zu come in one digest.\n",
+	   a->max_per_hour, it->n);
+    for (i = 0; i < it->n; i++) {
+	jb_raw(&t, "\n");
+	if (describe(h, &it->v[i], &t, kind, sizeof(kind), subject, sizeof(subject)) != 0)
+	    jb_fmt(&t, "Incident %s %s: deleted since\n", it->v[i].id, it->v[i].what);
+    }
+    snprintf(subj, sizeof(subj), "[relayguard] digest: %zu incident alerts (limit %u an hour)",
+	     it->n, a->max_per_hour);
+    snprintf(msgid, sizeof(msgid), "digest.%lld", (long long) now);
+    headers(&m, a, subj, msgid, NULL, now);
+    rc = post(a, &m, &t, p);
+    jb_free(&t);
+    jb_free(&m);
+    return rc;
+}
+
+/* singles - one mail per due item while there is room, the rest wait */
+static int singles(struct hist *h, const struct cfg_alerts *a, const struct items *it,
+		   long long room, int64_t now, struct alert_pass *p)
+{
+    sqlite3 *db = hist_sqlite(h);
+    size_t i;
+
+    for (i = 0; i < it->n; i++) {
+	const struct item *e = &it->v[i];
+
+	if (room <= 0) {
+	    if (record(db, e, "digest", now) != 0)
+		return -1;
+	    p->deferred++;
+	    continue;
+	}
+	if (one_mail(h, a, e, now, p) != 0) {
+	    p->failed++;
+	    return 0;		/* tried again later */
+	}
+	if (record(db, e, "sent", now) != 0 || mailed(db, e->what, 1, now) != 0)
+	    return -1;
+	p->mails++;
+	room--;
+    }
+    return 0;
+}
+
+/* dispatch - singles, or everything waits for (or goes in) a digest */
+static int dispatch(struct hist *h, const struct cfg_alerts *a, const struct items *it,
+		    long long room, int64_t now, struct alert_pass *p)
+{
+    sqlite3 *db = hist_sqlite(h);
+    size_t i;
+
+    if (it->n == it->ndue && room > 0)
+	return singles(h, a, it, room, now, p);
+    if (room <= 0) {
+	for (i = 0; i < it->ndue; i++)
+	    if (record(db, &it->v[i], "digest", now) != 0)
+		return -1;
+	p->deferred += (unsigned) it->ndue;
+	return 0;
+    }
+    if (digest(h, a, it, now, p) != 0) {
+	p->failed++;
+	return 0;
+    }
+    for (i = 0; i < it->n; i++)
+	if (record(db, &it->v[i], "digested", now) != 0)
+	    return -1;
+    p->digests++;
+    return mailed(db, "digest", it->n, now);
+}
+
+/* alert_run - one pass */
+enum hist_status alert_run(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+			   struct alert_state *st, struct alert_pass *p, char *err,
+			   size_t errlen)
+{
+    const struct cfg_alerts *a = &cfg->collector.alerts;
+    sqlite3 *db = hist_sqlite(h);
+    struct items *it;
+    long long sent;
+    int rc;
+
+    memset(p, 0, sizeof(*p));
+    if (*a->to == 0 || now_ms < st->retry_at_ms)
+	return HIST_OK;
+    if ((it = calloc(1, sizeof(*it))) == NULL)
+	return snprintf(err, errlen, "alerts: out of memory"), HIST_NOMEM;
+    /* what waits for a digest but was deleted since (retention) goes */
+    rc = sqlite3_exec(db, "DELETE FROM alert_item WHERE id NOT IN (SELECT id FROM incident)",
+		      NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    if (rc == 0)
+	rc = load(db, due_sql, now_ms - ALERT_LOOKBACK_MS, it, false);
+    it->ndue = it->n;
+    if (rc == 0)
+	rc = load(db, "SELECT id, what FROM alert_item WHERE state = 'digest' AND ?1 = ?1"
+		  " ORDER BY at_ms LIMIT ?2", 0, it, true);
+    sent = rc == 0 ? last_hour(db, now_ms) : -1;
+    if (sent >= 0 && it->n > 0)
+	rc = dispatch(h, a, it, (long long) a->max_per_hour - sent, now_ms, p);
+    free(it);
+    if (p->failed)
+	st->retry_at_ms = now_ms + ALERT_RETRY_MS;
+    if (rc != 0 || sent < 0)
+	return hist_db_fail(db, "alerts", err, errlen);
+    return HIST_OK;
+}
