@@ -35,10 +35,12 @@ static const char css[] =
     ".plots{display:flex;gap:16px;flex-wrap:wrap}figure{margin:0}.sw{display:inline-block;"
     "width:10px;height:10px;margin:0 2px 0 8px}.host{page-break-inside:avoid;"
     "border-top:2px solid #444;margin-top:1.5em}.peers{columns:3;font-family:monospace}"
+    "table.ev{margin:0;font-size:90%}table.ev th{background:#f4f4f4;font-weight:normal}"
+    "#incident-list>tbody>tr>td:nth-child(-n+6),.timeline td{white-space:nowrap}tr.open td{background:#fff3f0}tr.v-bad td{background:#fde0dc}h3.login{margin-bottom:0}"
     "@media print{body{max-width:none}.host{page-break-before:always}}";
 
-/* esc - text for HTML */
-static void esc(FILE *fp, const char *s)
+/* html_esc - text for HTML */
+void html_esc(FILE *fp, const char *s)
 {
     for (; *s; s++)
 	switch (*s) {
@@ -281,6 +283,32 @@ static void history(FILE *fp, const struct coll *c, const struct an_host *h)
     free(conns);
 }
 
+/* pair_row - one member of a flag's evidence as a table row */
+static void pair_row(void *arg, const char *key, const char *text)
+{
+    FILE *fp = arg;
+
+    fputs("<tr><th class=\"l\">", fp);
+    html_esc(fp, key);
+    fputs("</th><td class=\"l\">", fp);
+    html_esc(fp, text);
+    fputs("</td></tr>", fp);
+}
+
+/* evidence_table - a flag's evidence (a JSON object) as a small table */
+static void evidence_table(FILE *fp, struct hist *h, const char *json)
+{
+    char err[256];
+
+    fputs("<table class=\"ev\">", fp);
+    if (h == NULL || hist_json_pairs(h, json, pair_row, fp, err, sizeof(err)) != HIST_OK) {
+	fputs("<tr><td class=\"l\"><code>", fp);
+	html_esc(fp, json);
+	fputs("</code></td></tr>", fp);
+    }
+    fputs("</table>", fp);
+}
+
 /* flag_rows - the summary table of flags */
 static void flag_rows(FILE *fp, const struct coll *c)
 {
@@ -300,11 +328,11 @@ static void flag_rows(FILE *fp, const struct coll *c)
 	out_evidence(&j, f, NULL, &c->dc);	/* peers are in the host's section */
 	fprintf(fp, "<tr><td class=\"l\">%s</td><td class=\"l\"><a href=\"#h%s\">%s</a></td>"
 		"<td class=\"l\">", det_kind_name(f->kind), addr_format(&f->host, a, sizeof(a)), a);
-	esc(fp, f->traits.name);
-	fprintf(fp, "</td><td class=\"l\">%s</td><td class=\"l\"><code>",
+	html_esc(fp, f->traits.name);
+	fprintf(fp, "</td><td class=\"l\">%s</td><td class=\"l\">",
 		out_time(f->t_ms, t, sizeof(t)));
-	esc(fp, j.oom ? "" : j.p);
-	fputs("</code></td></tr>", fp);
+	evidence_table(fp, c->hist, j.oom ? "" : j.p);
+	fputs("</td></tr>", fp);
 	jb_free(&j);
     }
     fputs("</table>", fp);
@@ -325,7 +353,7 @@ static void host_sections(FILE *fp, const struct coll *c)
 	    continue;		/* one section per host */
 	addr_format(&h->a, a, sizeof(a));
 	fprintf(fp, "<section class=\"host\" id=\"h%s\"><h3>%s ", a, a);
-	esc(fp, c->flags[i].traits.name);
+	html_esc(fp, c->flags[i].traits.name);
 	fputs("</h3><p>Flags:", fp);
 	for (k = i; k < c->nflags; k++)
 	    if (addr_equal(&c->flags[k].host, &h->a))
@@ -371,6 +399,7 @@ static void body(FILE *fp, const struct coll *c)
 	    out_time(c->an.st.last_ms, t1, sizeof(t1)), (unsigned long long) c->an.st.smtp,
 	    (unsigned long long) c->an.st.smtp_below, (unsigned long long) c->an.st.flows,
 	    (unsigned long long) c->bad_lines);
+    html_incidents(fp, c->hist);
     flag_rows(fp, c);
     clients_table(fp, c);
     host_sections(fp, c);

@@ -2,7 +2,8 @@
  * html - the static HTML report of one analysis: summary of flags, per
  * flagged host the two existence plots of the US-CERT slides (dport
  * inbound, sport outbound; inline SVG), its external clients and servers
- * and its history, and seed 000's "local mail clients" table.
+ * and its history, and seed 000's "local mail clients" table; from the
+ * event side, the incidents and a timeline per login in them.
  *
  * Contract: self-contained (no scripts, fonts or images from outside),
  * readable at 1280 px and printable. The file is written whole to a
@@ -12,6 +13,7 @@
 #define RG_HTML_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "collect.h"
 
@@ -20,6 +22,10 @@
 #define HTML_BINS_MAX 260
 
 int html_write(const struct coll *c, const char *path, char *err, size_t errlen);
+/* Text for HTML: markup characters escaped, bytes outside ASCII as '?'. */
+void html_esc(FILE *fp, const char *s);
+/* The incidents and the timeline of each login in them (html_inc.c). */
+void html_incidents(FILE *fp, struct hist *h);
 /* The plot's row of a port: reserved ports get the lower half. */
 int html_port_row(unsigned port);
 

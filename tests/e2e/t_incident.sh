@@ -10,9 +10,17 @@
 #   - the residence-hall PC (10.20.133.16, direct_sender) relaying through
 #     the MTA is an incident;
 #   - one IP with four logins is an incident;
-#   - incidents go to incidents_file as JSON lines and survive a restart
-#     of the collector; "rogue add" pins a host on the list the milter
-#     reads, with who and why; mail flows while the collector is away.
+#   - usr1's mail accepted before its refusal: an incident with that queue
+#     id and the "relayguardctl contain" command;
+#   - incidents go to incidents_file as JSON lines (a file logrotate moved
+#     away is created anew, mode 0640) and survive a restart of the
+#     collector, also after SIGKILL; "rogue add" pins a host on the list
+#     the milter reads, with who and why; mail flows while the collector
+#     is away;
+#   - each incident is one alert mail, through this Postfix's sendmail to
+#     the sink; one that failed before a SIGKILL goes out after the restart,
+#     and none is sent twice;
+#   - the HTML report shows the incidents and each login's timeline.
 # Usage: tests/e2e/t_incident.sh [BUILD_DIR]   (KEEP=1 keeps the temp dir)
 
 . "$(dirname -- "$0")/lib.sh"
@@ -29,10 +37,19 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
 chmod 600 "$D/event.key"
 chown nobody "$D/event.key"
 mkdir -p "$D/flows"
+# sendmail of the private Postfix; fails (75) while sendmail.fail exists
+cat >"$D/sendmail" <<EOF
+#!/bin/sh
+[ -e "$D/sendmail.fail" ] && exit 75
+exec /usr/sbin/sendmail -C "$PF_CONF" "\$@"
+EOF
+chmod 755 "$D/sendmail"
 RG_COLLECTOR="collector: {
   address = \"unix:$D/events.sock\"; key_file = \"$D/event.key\";
   database = \"$D/collector.db\"; report_dir = \"$D/reports\";
   incidents_file = \"$D/incidents.jsonl\";
+  alerts: { to = \"secops@example.org\"; from = \"relayguard@mx.example.org\";
+            sendmail = \"$D/sendmail\"; max_per_hour = 20; timeout = \"20s\"; };
   flows: { directory = \"$D/flows\"; local_networks = [ \"10.20.0.0/16\" ];
            mail_servers = [ \"10.20.0.25/32\" ]; names_file = \"$D/names\"; };
 };"
@@ -72,12 +89,24 @@ e2e_wait_until 10 grep -q 'rogue list .*networks' "$RG_LOG" || e2e_bail "milter 
 # 3. the login from the flagged host: refused, and an incident
 rg_send usr1 198.18.1.10 -s "usr1 from home"
 e2e_assert_reply "$SW_RESULT" "250" "usr1 from an ordinary address: delivered"
+SW_QUEUEID_HOME=$SW_QUEUEID
 rg_send usr1 10.20.1.7 -s "usr1 from the rogue server"
 e2e_assert_reply "$SW_RESULT" "550 5.7.1" "usr1 from the flagged host: refused (rogue-host rule)"
 e2e_assert_true "incident: usr1 used from the flagged 10.20.1.7" e2e_wait_until 10 icheck \
     'I[("login_from_flagged","usr1")]["hosts"] == ["10.20.1.7"] and I[("login_from_flagged","usr1")]["flags"] == ["rogue_server"] and I[("login_from_flagged","usr1")]["open"]'
 e2e_assert_true "... its id is INC- and 12 hex digits" icheck \
     '__import__("re").fullmatch("INC-[0-9a-f]{12}", I[("login_from_flagged","usr1")]["id"])'
+e2e_assert_true "incident: usr1's mail accepted before the refusal, with the command that holds it" \
+    e2e_wait_until 10 icheck \
+    "I[('accepted_before_refusal','usr1')]['queue_ids'] == ['$SW_QUEUEID_HOME'] and I[('accepted_before_refusal','usr1')]['contain'] == \"relayguardctl contain --scan -- 'usr1'\""
+id1=$(python3 -c 'import json,sys; print([i["id"] for i in json.load(open(sys.argv[1]))["incidents"] if i["kind"] == "login_from_flagged"][0])' "$D/inc.json")
+e2e_assert_true "alert mail for $id1 delivered through Postfix to the sink" \
+    sink_wait_find "Subject: [relayguard] $id1 opened: login_from_flagged usr1" 30
+f=$(sink_find "$id1 opened" | head -1)
+e2e_assert_file_match "$f" '^  hosts: 10\.20\.1\.7' "... with the host"
+e2e_assert_file_match "$f" '^  flow flags: rogue_server' "... the flow flag"
+e2e_assert_file_match "$f" '^    10\.20\.1\.7 rogue_server, flagged ' "... and the flows that matched"
+e2e_assert_file_match "$f" '^  rules: rogue-host' "... the rule"
 
 # 4. the PC relaying through the MTA (no login, internal)
 rg_send - 10.20.133.16 -s "spam from the PC"
@@ -91,10 +120,14 @@ e2e_assert_true "incident: 198.18.7.7 used for 4 logins" e2e_wait_until 10 ichec
 
 # 6. more evidence updates the incident, the id stays
 id=$(python3 -c 'import json,sys; print([i["id"] for i in json.load(open(sys.argv[1]))["incidents"] if i["kind"] == "login_from_flagged"][0])' "$D/inc.json")
+mv "$D/incidents.jsonl" "$D/incidents.jsonl.1"		# as logrotate does
 rg_send usr1 10.20.1.7 -s "usr1 again"
 e2e_assert_true "the same incident grows to 2 events" e2e_wait_until 10 icheck \
     "I[('login_from_flagged','usr1')]['events'] == 2 and I[('login_from_flagged','usr1')]['id'] == '$id'"
-e2e_assert_eq "$(grep -c "\"id\": \"$id\"" "$D/incidents.jsonl")" 2 "incidents_file: opened, then updated"
+e2e_assert_eq "$(grep -c "\"id\": \"$id\"" "$D/incidents.jsonl.1")" 1 "incidents_file: opened (rotated away since)"
+e2e_assert_eq "$(grep -c "\"change\": \"updated\", \"id\": \"$id\"" "$D/incidents.jsonl")" 1 \
+    "... then updated, in a new file after the rotation"
+e2e_assert_eq "$(stat -c %a "$D/incidents.jsonl")" 640 "... created with mode 0640"
 e2e_assert_true "incidents_file: one JSON object a line" python3 -c '
 import json, sys
 [json.loads(l) for l in open(sys.argv[1])]' "$D/incidents.jsonl"
@@ -118,8 +151,45 @@ rg_send usr1 198.18.1.10 -s "collector away"
 e2e_assert_reply "$SW_RESULT" "250" "mail flows while the collector is away"
 e2e_bg collector2 "$B" -f -c "$RG_CONF" run
 e2e_wait_until 10 test -S "$D/events.sock" || e2e_bail "collector did not restart"
-e2e_assert_true "after a restart: the three incidents are there" icheck \
-    'len(I) == 3 and I[("login_from_flagged","usr1")]["id"] == "'"$id"'"'
+e2e_assert_true "after a restart: the four incidents are there" icheck \
+    'len(I) == 4 and I[("login_from_flagged","usr1")]["id"] == "'"$id"'"'
+CPID=$E2E_BG_PID
+
+# 8b. SIGKILL while an alert could not be sent: the incident and its mail
+# survive; nothing already mailed is mailed again
+: >"$D/sendmail.fail"
+rg_send usr3 10.20.1.7 -s "usr3 from the rogue server"
+e2e_assert_true "incident: usr3 from the flagged host" e2e_wait_until 10 icheck \
+    'I[("login_from_flagged","usr3")]["open"]'
+e2e_assert_true "... its alert failed (sendmail exit 75)" \
+    e2e_wait_until 10 grep -q 'alert mail not sent.*exit 75' "$E2E_DIR/collector2.log"
+kill -KILL "$CPID"
+e2e_wait_until 10 bash -c "! kill -0 $CPID" || e2e_fail "collector did not die"
+rm -f "$D/sendmail.fail" "$D/events.sock"
+e2e_bg collector3 "$B" -f -c "$RG_CONF" run
+e2e_wait_until 10 test -S "$D/events.sock" || e2e_bail "collector did not restart"
+e2e_assert_true "after SIGKILL: five incidents" icheck 'len(I) == 5'
+id3=$(python3 -c 'import json,sys; print([i["id"] for i in json.load(open(sys.argv[1]))["incidents"] if i["subject"] == "usr3"][0])' "$D/inc.json")
+e2e_assert_true "... and usr3's alert mail reaches the sink after the restart" \
+    sink_wait_find "Subject: [relayguard] $id3 opened" 30
+e2e_assert_eq "$(grep -l "^Subject: \[relayguard\] $id1 opened" "$SINK_DIR"/* | wc -l)" 1 \
+    "the first alert was not sent again by a restarted collector"
+for k in relay_and_direct many_logins accepted_before_refusal; do
+    e2e_assert_true "alert mail for the $k incident" sink_wait_find "opened: $k " 30
+done
+
+# 8c. the HTML report: the incidents with their evidence as tables, a
+# timeline per login, flag evidence as tables (not raw JSON)
+"$B" -c "$RG_CONF" analyze --report "$D/report.html" "$D/main" >/dev/null 2>&1
+e2e_assert_file_match "$D/report.html" "<table id=\"incident-list\">.*<td class=\"l\">$id1</td>" \
+    "report: the incidents table"
+e2e_assert_file_match "$D/report.html" "<th class=\"l\">hold what was accepted</th><td class=\"l\"><code>relayguardctl contain --scan -- 'usr1'</code>" \
+    "report: the contain command in the evidence table"
+e2e_assert_file_match "$D/report.html" '<h3 class="login">usr1</h3><table class="timeline">.*<td class="l">10\.20\.1\.7</td><td class="l"></td><td></td><td class="l">reject</td><td class="l">rogue-host</td><td class="l"></td><td class="l">rogue_server</td>' \
+    "report: usr1's timeline (client, verdict, rule, the flows' flag)"
+e2e_assert_false "report: no flag evidence as raw JSON" grep -q '<code>{' "$D/report.html"
+e2e_assert_file_match "$D/report.html" '<table class="ev"><tr><th class="l">external_clients</th>' \
+    "report: flag evidence as a table"
 
 # 9. rogue add: pinned with who and why, on the list, refused by the milter
 "$B" -c "$RG_CONF" rogue add 198.51.100.9 --for 1h --reason "phish kit host" >/dev/null
