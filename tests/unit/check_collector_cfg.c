@@ -50,6 +50,12 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c->collector.incident_logins, 3);
     ck_assert_uint_eq(c->collector.incident_window_s, 3600);
     ck_assert_str_eq(c->collector.incidents_file, "/var/lib/relayguard/incidents.jsonl");
+    ck_assert_uint_eq(c->collector.incident_retention_s, 90 * 86400);
+    ck_assert_str_eq(c->collector.alerts.to, "");	/* no alert mail */
+    ck_assert_str_eq(c->collector.alerts.from, "");
+    ck_assert_str_eq(c->collector.alerts.sendmail, "/usr/sbin/sendmail");
+    ck_assert_uint_eq(c->collector.alerts.max_per_hour, 10);
+    ck_assert_uint_eq(c->collector.alerts.timeout_ms, 30000);
     cfg_free(c);
 }
 END_TEST
