@@ -228,22 +228,26 @@ if command -v chromium >/dev/null 2>&1; then
     timeout 90 $chr --dump-dom "file://$D/report.html" 2>/dev/null >"$D/report.dom"
     python3 - "$D/report.dom" >"$D/report.txt" <<'PY'
 import html.parser, sys
+# one line per table row, cells joined by "|"; a table inside a cell (a
+# flag's evidence) gives rows of its own, its text stays out of the cell
 class T(html.parser.HTMLParser):
     def __init__(self):
-        super().__init__(); self.rows = []; self.row = None; self.cell = None
+        super().__init__(); self.rows = []; self.cells = []
     def handle_starttag(self, tag, a):
-        if tag == "tr": self.row = []
-        if tag in ("td", "th"): self.cell = ""
+        if tag == "tr": self.rows.append([])
+        if tag in ("td", "th") and self.rows: self.cells.append("")
     def handle_endtag(self, tag):
-        if tag in ("td", "th") and self.row is not None: self.row.append(self.cell.strip()); self.cell = None
-        if tag == "tr" and self.row is not None: print("|".join(self.row)); self.row = None
+        if tag in ("td", "th") and self.cells: self.rows[-1].append(self.cells.pop().strip())
+        if tag == "tr" and self.rows: print("|".join(self.rows.pop()))
     def handle_data(self, d):
-        if self.cell is not None: self.cell += d
+        if self.cells: self.cells[-1] += d
 T().feed(open(sys.argv[1]).read())
 PY
     e2e_assert_file_match "$D/report.txt" '^direct_sender\|10\.20\.133\.16\|d133h16\.resnet\.example\.edu\|' \
         "rendered page: the PC in the flags table"
     e2e_assert_file_match "$D/report.txt" '^fan_out\|10\.20\.3\.3\|' "rendered page: the fan-out host"
+    e2e_assert_file_match "$D/report.txt" '^external_servers\|[0-9]+$' \
+        "rendered page: a flag's evidence as a table (key|value rows)"
     e2e_assert_file_match "$D/report.txt" '^10\.20\.133\.16\|2000\|4884000\|2660000\|7544000$' \
         "rendered page: the mail-clients row of the PC"
     e2e_assert_eq "$(grep -o '<svg' "$D/report.dom" | wc -l)" 16 "rendered page: two plots for each of the 8 flagged hosts"
