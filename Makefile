@@ -8,7 +8,7 @@
 #   make WERROR=1     warnings are errors (CI)
 #   make efficacy     simulated site through the shipped policy (SEED=, MIX=, GOAL=1, CONF=)
 
-VERSION   := 0.1.0
+VERSION   := 0.1.1
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 BINDIR    ?= $(PREFIX)/bin
