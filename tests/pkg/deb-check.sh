@@ -191,12 +191,22 @@ else
 fi
 
 # --- 2. the socket, as shipped ---------------------------------------------
-# The installed milter with the installed configuration, started as root
-# (it drops to relayguard): its socket in /var/spool/postfix/relayguard
-# is reached by the postfix user through its group only.
+# The installed milter with the installed configuration, run as its unit
+# runs it (no sandbox here): the directories RuntimeDirectory= and
+# StateDirectory= make, then ExecStartPre= and ExecStart= as User=/Group=
+# with UMask=. Its socket in /var/spool/postfix/relayguard is reached by
+# the postfix user through its group only.
+unit=$root/lib/systemd/system/relayguard-milter.service
+u_user=$(sed -n 's/^User=//p' "$unit")
+u_group=$(sed -n 's/^Group=//p' "$unit")
+u_umask=$(sed -n 's/^UMask=//p' "$unit")
+u_pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
+u_start=$(sed -n 's/^ExecStart=//p' "$unit")
+as_unit() { in_root sh -c "umask ${u_umask:-0022}; exec setpriv --reuid='$u_user' --regid='$u_group' --init-groups $*"; }
+in_root install -d -o "$u_user" -g "$u_group" -m 0750 /run/relayguard /var/lib/relayguard
+check "ExecStartPre (relayguard-milter -n) accepts the shipped configuration as $u_user" as_unit "$u_pre"
 sock=/var/spool/postfix/relayguard/milter.sock
-chroot "$root" /usr/sbin/relayguard-milter -f -c /etc/relayguard/relayguard.conf \
-    >"$work/milter.log" 2>&1 &
+as_unit "$u_start" >"$work/milter.log" 2>&1 &
 milter_pid=$!
 for _ in $(seq 100); do [ -S "$root$sock" ] && break; sleep 0.1; done
 check "the shipped milter creates $sock" test -S "$root$sock"
