@@ -216,6 +216,7 @@ deb:
 
 # the package test (root; debootstrap's network on the first run): lintian,
 # install, purge and upgrades in a Debian 12 chroot, the units
+.PHONY: deb-check
 DEB_FILE = build/deb/relayguard_$(shell dpkg-parsechangelog -S Version)_$(shell dpkg --print-architecture).deb
 deb-check: deb
 	@tests/pkg/deb-check.sh $(DEB_FILE)
