@@ -223,6 +223,22 @@ grep -q "listening on unix:$sock (dry run)" "$work/milter.log" && ok "it says it
     nok "it says it listens in dry run" "$(cat "$work/milter.log")"
 rm -f "$root/run/relayguard/state"      # ~140 MB of table
 
+# relayguard-policyd as its unit runs it, with the shipped configuration
+# (inet:10040@127.0.0.1), in a network namespace of its own so that the
+# port is ours: a request gets an answer.
+unit=$root/lib/systemd/system/relayguard-policyd.service
+u_pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
+u_start=$(sed -n 's/^ExecStart=//p' "$unit")
+check "ExecStartPre (relayguard-policyd -n) accepts the shipped configuration" as_unit "$u_pre"
+ask='use IO::Socket::INET; my $s; for (1 .. 100) { last if $s = IO::Socket::INET->new("127.0.0.1:10040"); select(undef, undef, undef, 0.1) }
+exit 2 unless $s; print $s "request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=alice\nclient_address=192.0.2.1\ninstance=1.1\nrecipient=b\@example.org\n\n";
+my $a = <$s>; print $a // ""; exit(defined $a && $a =~ /^action=/ ? 0 : 1)'
+answer=$(export -f as_unit in_root; export root u_user u_group u_umask u_start ask
+    unshare --net bash -c 'ip link set lo up
+        as_unit "$u_start" >"'"$work"'/policyd.log" 2>&1 & pid=$!
+        in_root perl -e "$ask"; rc=$?; kill -TERM $pid; wait $pid; exit $rc' 2>&1)
+eq "$?" 0 "the shipped relayguard-policyd answers a request ($answer)"
+
 # --- 3. purge ------------------------------------------------------------
 mark purge
 check "dpkg --purge" in_root dpkg --purge relayguard
