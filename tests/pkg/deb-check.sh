@@ -85,12 +85,14 @@ if [ -z "$old_deb" ]; then
 fi
 old_ver=$(dpkg-deb -f "$old_deb" Version)
 
-# The next upgrade: the same package as version NEW+pkgtest1.
+# The next upgrades: the same package as version NEW+pkgtestN.
 mkdir -p "$work/next"
 dpkg-deb -R "$new_deb" "$work/next/tree"
-sed -i "s/^Version: .*/Version: $new_ver+pkgtest1/" "$work/next/tree/DEBIAN/control"
-dpkg-deb -b "$work/next/tree" "$work/next/relayguard_next.deb" >/dev/null ||
-    bail "could not repack the package as $new_ver+pkgtest1"
+for n in 1 2; do
+    sed -i "s/^Version: .*/Version: $new_ver+pkgtest$n/" "$work/next/tree/DEBIAN/control"
+    dpkg-deb -b "$work/next/tree" "$work/next/relayguard_next$n.deb" >/dev/null ||
+        bail "could not repack the package as $new_ver+pkgtest$n"
+done
 echo "# packages: $old_ver (commit $old_commit) -> $new_ver -> $new_ver+pkgtest1"
 
 # --- lintian ----------------------------------------------------------------
@@ -121,7 +123,8 @@ chroot "$root" useradd --system -g postfix -d /var/spool/postfix -s /usr/sbin/no
 install -d -m 0755 "$root/var/spool/postfix"
 cp "$old_deb" "$root/tmp/old.deb"
 cp "$new_deb" "$root/tmp/new.deb"
-cp "$work/next/relayguard_next.deb" "$root/tmp/next.deb"
+cp "$work/next/relayguard_next1.deb" "$root/tmp/next.deb"
+cp "$work/next/relayguard_next2.deb" "$root/tmp/next2.deb"
 
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 mark() { echo "== $1" >>"$root/var/log/systemctl.log"; }
@@ -242,7 +245,7 @@ eq "$?" 0 "the shipped relayguard-policyd answers a request ($answer)"
 # --- 3. purge ------------------------------------------------------------
 mark purge
 check "dpkg --purge" in_root dpkg --purge relayguard
-check "remove stops the milter" grep -qx 'stop relayguard-milter.service' <<<"$(phase_log purge)"
+check "remove stops the milter" grep -Eq '^stop .*relayguard-milter.service' <<<"$(phase_log purge)"
 check_not "purge removes /var/lib/relayguard" test -e "$root/var/lib/relayguard"
 check_not "purge removes the socket directory" test -e "$root/var/spool/postfix/relayguard"
 check_not "purge removes the conffile" test -e "$root/etc/relayguard/relayguard.conf"
@@ -279,7 +282,24 @@ check "a running (not enabled) policyd is restarted" grep -Eq '^restart .*relayg
 check_not "a stopped, disabled collector stays stopped" active relayguard-collector.service
 check "the milter runs" active relayguard-milter.service
 
-# --- 6. the units: systemd-analyze -------------------------------------------
+# --- 6. upgrade with a configuration the new binary refuses ------------------
+# (an admin's typo, a key a new version drops): the running milter is
+# left serving instead of being stopped for a start that fails.
+conf=$root/etc/relayguard/relayguard.conf
+cp "$conf" "$work/conf.good"
+sed -i 's/^  dry_run = [a-z]*;$/&\n  no_such_key = 1;/' "$conf"
+check_not "the changed configuration is refused by -n" in_root relayguard-milter -n -c /etc/relayguard/relayguard.conf
+mark upgrade-broken
+out=$(in_root dpkg --force-confold -i /tmp/next2.deb 2>&1)
+eq "$?" 0 "upgrade to $new_ver+pkgtest2 with that configuration succeeds"
+log=$(phase_log upgrade-broken)
+check_not "the milter is neither stopped nor restarted" grep -Eq '^(stop|restart|start) .*relayguard-milter' <<<"$log"
+check "the milter still runs" active relayguard-milter.service
+grep -q "relayguard-milter.service was not restarted" <<<"$out" &&
+    ok "postinst says it was not restarted, and why" || nok "postinst says it was not restarted" "$out"
+cp "$work/conf.good" "$conf"
+
+# --- 7. the units: systemd-analyze -------------------------------------------
 # verify needs systemd's own units and the commands the units name: a
 # root of the host's units with the package on top.
 vr=$work/verify
