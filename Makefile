@@ -8,7 +8,7 @@
 #   make WERROR=1     warnings are errors (CI)
 #   make efficacy     simulated site through the shipped policy (SEED=, MIX=, GOAL=1, CONF=)
 
-VERSION   := 0.1.0
+VERSION   := 0.1.1
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 BINDIR    ?= $(PREFIX)/bin
@@ -213,3 +213,10 @@ clean:
 
 deb:
 	@scripts/build-deb.sh
+
+# the package test (root; debootstrap's network on the first run): lintian,
+# install, purge and upgrades in a Debian 12 chroot, the units
+.PHONY: deb-check
+DEB_FILE = build/deb/relayguard_$(shell dpkg-parsechangelog -S Version)_$(shell dpkg --print-architecture).deb
+deb-check: deb
+	@tests/pkg/deb-check.sh $(DEB_FILE)

@@ -273,24 +273,45 @@ static void drain(void)
 		"milter default action)", filter_active());
 }
 
+/* socket_why - why the socket did not open: the directory of a unix
+ * socket when we may not create in it (missing, another owner's,
+ * read-only under systemd's ProtectSystem), else the errno libmilter's
+ * failed call left (it logs its own line, without our stderr) */
+static void socket_why(const char *spec, int saved, char *why, size_t len)
+{
+    char *copy = NULL, *dir;
+
+    if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
+	copy = strdup(strchr(spec, ':') + 1);
+    if (copy != NULL && access(dir = dirname(copy), W_OK | X_OK) != 0)
+	snprintf(why, len, "directory %s: %s", dir, strerror(errno));
+    else
+	snprintf(why, len, "%s", saved != 0 ? strerror(saved)
+		 : "no system error (see libmilter's own log line)");
+    free(copy);
+}
+
 /* start_milter - socket, registration; exits on failure */
 static void start_milter(const struct cfg *c)
 {
     static char sock[1100];
-
+    char why[1200];
     mode_t old;
-    int rc;
+    int rc, saved;
 
     snprintf(sock, sizeof(sock), "%s", c->milter.socket);
     /* libmilter never chmods a unix socket: the umask makes it 0660 at
      * most (group: the MTA), whatever milter.umask allows for files */
     old = umask(c->milter.umask | SOCKET_UMASK);
+    errno = 0;
     rc = filter_register() != 0 || smfi_setconn(sock) != MI_SUCCESS
 	|| smfi_opensocket(true) != MI_SUCCESS;
+    saved = errno;
     umask(old);
     if (rc) {
-	log_msg(LOG_ERR, "cannot listen on %s", sock);
-	fprintf(stderr, "relayguard-milter: cannot listen on %s\n", sock);
+	socket_why(sock, saved, why, sizeof(why));
+	log_msg(LOG_ERR, "cannot listen on %s: %s", sock, why);
+	fprintf(stderr, "relayguard-milter: cannot listen on %s: %s\n", sock, why);
 	exit(EX_UNAVAILABLE);
     }
 }

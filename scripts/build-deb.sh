@@ -16,7 +16,7 @@ work=$(mktemp -d /tmp/rg-deb.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir -p "$work/relayguard" "$out"
 (cd "$top" && tar --exclude=./build --exclude=./.git -cf - .) | tar -xf - -C "$work/relayguard"
-(cd "$work/relayguard" && dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {
+(cd "$work/relayguard" && dpkg-buildpackage -us -uc -b -J"$(nproc)" >"$work/build.log" 2>&1) || {
     tail -n 40 "$work/build.log"; exit 1; }
 cp "$work"/*.deb "$out"/
 dpkg-deb -c "$out"/relayguard_*.deb | awk '{ print "  " $6 }'

@@ -3,7 +3,8 @@
 # socket's directory is made for the milter's user and group (0750), the
 # socket itself is 0660 in the milter's group, so the MTA (here: group
 # postfix) reaches it and another local user cannot connect; mail through
-# the private Postfix is judged over it.
+# the private Postfix is judged over it. A socket that cannot be made is
+# refused with the directory and the system's reason.
 # Usage: tests/e2e/t_socket.sh [BUILD_DIR]
 
 . "$(dirname -- "$0")/lib.sh"
@@ -45,4 +46,22 @@ e2e_assert_true "the milter judged it (its log names the login)" \
     e2e_wait_until 5 grep -q 'user="alice"' "$RG_LOG"
 e2e_assert_true "it reached the sink" sink_wait_find "$SW_ID" 10
 rg_stop
+
+# A socket that cannot be made says why: the system's reason, for the
+# directory the milter (now nobody) may not create it in.
+# fail_start - SOCKET: start the milter on it; sets out and rc
+fail_start() {
+    sed -i "s|socket = \"unix:[^\"]*\";|socket = \"unix:$1\";|" "$RG_CONF"
+    out=$(timeout 20 "$RG_MILTER" -f -c "$RG_CONF" 2>&1)
+    rc=$?
+}
+fail_start "$E2E_DIR/no/such/milter.sock"
+e2e_assert_eq "$rc" 69 "a socket in a missing directory: exit 69"
+e2e_assert_match "$out" "cannot listen on unix:$E2E_DIR/no/such/milter.sock: directory $E2E_DIR/no/such: No such file or directory" \
+    "its message names the directory and the system's reason"
+mkdir -p -m 755 "$E2E_DIR/rootonly"
+fail_start "$E2E_DIR/rootonly/milter.sock"
+e2e_assert_eq "$rc" 69 "a socket in root's directory: exit 69"
+e2e_assert_match "$out" "cannot listen on unix:$E2E_DIR/rootonly/milter.sock: directory $E2E_DIR/rootonly: Permission denied" \
+    "its message says Permission denied"
 e2e_done
