@@ -14,13 +14,23 @@
 # debootstrap and the first build of the old package, unless cached)
 #   RG_OLD_COMMIT    the 0.1.0 package's commit (default: the last commit
 #                    before the 0.1.1 packaging)
-#   RG_MIRROR        Debian mirror for debootstrap
+#   RG_MIRROR        Debian mirror for debootstrap (default: the first
+#                    one apt is configured with on this machine)
 # Prints "ok - ..." / "not ok - ..." and "pkg: N passed, M failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${RG_PKGTEST_CACHE:-$top/build/pkgtest}
 old_commit=${RG_OLD_COMMIT:-4b04661}
-mirror=${RG_MIRROR:-http://deb.debian.org/debian}
+# apt_mirror - the first Debian archive apt uses here (deb822 or one-line)
+apt_mirror() {
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] && awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' "$f"
+    done
+    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+        awk '$1 == "deb" && $0 ~ /bookworm/ && $3 !~ /security/ { print $2; exit }'
+}
+mirror=${RG_MIRROR:-$(apt_mirror | head -n 1)}
 suite=bookworm
 base_pkgs=adduser,init-system-helpers,libmilter1.0.1,libmaxminddb0,libconfig9,libssl3,libsqlite3-0,zlib1g,perl-base,util-linux
 
@@ -32,6 +42,7 @@ check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else nok "$d
 check_not() { local d=$1; shift; if "$@" >/dev/null 2>&1; then nok "$d" "command succeeded: $*"; else ok "$d"; fi; }
 eq() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3" "got '$1'" "want '$2'"; fi; }
 bail() { echo "deb-check: $*" >&2; exit 1; }
+[ -n "$mirror" ] || bail "no Debian archive found in apt's sources; set RG_MIRROR"
 
 [ "$(id -u)" = 0 ] || bail "needs root (debootstrap, chroot, dpkg)"
 for tool in debootstrap lintian; do
