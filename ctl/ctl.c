@@ -7,7 +7,10 @@
  * (0 ok, 1 not found, 2 usage, 69 state or MTA tools unavailable, 78 bad
  * configuration), so the tests drive it like the shell does. Options may
  * come before or after the command; "--" ends them (for a login that
- * starts with '-'). Read commands attach with STORE_READONLY: an O_RDONLY
+ * starts with '-'). A command's arguments are checked (cmddef.check)
+ * before the configuration and the state are opened, so a usage error is
+ * exit 2 whatever their condition; "COMMAND --help" prints help.c's text
+ * for that command. Read commands attach with STORE_READONLY: an O_RDONLY
  * descriptor, a PROT_READ mapping, no lock taken (store_ro.c), so a user
  * who may only read the file can run them, and root touches no lock word
  * the milter's user could have rewritten. Only block, unblock and reset
