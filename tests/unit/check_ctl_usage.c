@@ -190,6 +190,9 @@ START_TEST(test_block_rule_whole)
     sq = squeezed(out);
     ck_assert_msg(strstr(sq, "tempfail1hrule" LONG_RULE) != NULL, "%s", out);
     free(sq);
+    /* ... broken after a '-' of the name, not inside a word */
+    ck_assert_msg(strstr(out, "many-countries-in-t\n") == NULL, "%s", out);
+    ck_assert_msg(strstr(out, "-\n") != NULL, "%s", out);
     /* show: the whole name, not the kept 19 bytes once more */
     ck_assert_int_eq(run("-c", lconf, "show", "alice@example.org", NULL), 0);
     line = line_of(out, "block ");
