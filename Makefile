@@ -13,6 +13,7 @@ PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 BINDIR    ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
+MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 
 CC        ?= cc
@@ -63,7 +64,7 @@ UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(POLICYD) $(CTL) $(COLLECTOR)
 
-.PHONY: deb all check check-run unit-check golden-check e2e-check install clean deps demo \
+.PHONY: man-check deb all check check-run unit-check golden-check e2e-check install clean deps demo \
         bench bench-store bench-policy bench-collector bench-replay fuzz efficacy efficacy-table
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
@@ -132,6 +133,8 @@ check:
 
 check-run: all
 	@tests/run-unit.sh $(BUILD) $(UNITS)
+	@tests/man/check-man.sh && tests/man/check-man.sh --self-test
+	@tests/install/check-install.sh "$(MAKE)" $(if $(SANITIZE),SANITIZE=$(SANITIZE))
 	@tests/golden/run.sh $(BUILD)
 	@tests/replay/run.sh $(BUILD)
 	@tests/sim/run.sh $(BUILD)
@@ -148,6 +151,12 @@ golden-check: all
 
 e2e-check: all
 	tests/e2e/run.sh $(BUILD)
+
+# the man pages render without warnings and name every key and command;
+# make install keeps an edited configuration
+man-check:
+	@tests/man/check-man.sh && tests/man/check-man.sh --self-test
+	@tests/install/check-install.sh "$(MAKE)" $(if $(SANITIZE),SANITIZE=$(SANITIZE))
 
 # --- benchmarks and fuzzing (never part of check) --------------------------
 
@@ -203,8 +212,18 @@ install: all
 	$(if $(POLICYD),install -m 0755 $(POLICYD) $(DESTDIR)$(SBINDIR)/)
 	$(if $(CTL),install -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/)
 	$(if $(COLLECTOR),install -m 0755 $(COLLECTOR) $(DESTDIR)$(SBINDIR)/)
-	install -m 0644 etc/relayguard.conf \
-	    $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/relayguard.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
+	@# an existing configuration is the admin's: never overwrite it, put
+	@# the new one beside it as relayguard.conf.dist
+	@conf=$(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf; \
+	if [ -e "$$conf" ]; then \
+	    install -m 0644 etc/relayguard.conf "$$conf.dist"; \
+	    echo "install: kept $$conf; the shipped one is $$conf.dist"; \
+	else \
+	    install -m 0644 etc/relayguard.conf "$$conf"; \
+	fi
 
 clean:
 	rm -rf build

@@ -32,17 +32,29 @@ struct target {
     const char *kind;
 };
 
-/* target_of - decide login or address; normalise the login */
-static int target_of(struct ctl *c, const char *arg, struct target *t)
+/* target_check - a USER or IP argument, not a network */
+static int target_check(struct ctl *c, const char *arg)
 {
     struct cidr net;
 
-    memset(t, 0, sizeof(*t));
-    t->arg = arg;
+    if (arg[0] == '\0')
+	return ctl_usage_error(c, "an empty login names nobody");
     if (strchr(arg, '/') != NULL && addr_cidr_parse(arg, &net, NULL, 0) == 0)
 	return ctl_usage_error(c, "%s: %.*s is a network; name one login or"
 			       " address (the state keeps no networks)",
 			       c->cmd, ADDR_STRLEN + 4, arg);
+    return 0;
+}
+
+/* target_of - decide login or address; normalise the login */
+static int target_of(struct ctl *c, const char *arg, struct target *t)
+{
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    t->arg = arg;
+    if ((rc = target_check(c, arg)) != 0)
+	return rc;
     if (addr_parse(arg, &t->ip) == 0) {
 	t->is_ip = 1;
 	t->kind = "address";
@@ -81,8 +93,9 @@ static const char *what(const struct target *t, char *buf, size_t len)
     return buf;
 }
 
-/* reason_of - --reason: printable, cut to what the state keeps */
-static int reason_of(struct ctl *c, char *out, size_t len)
+/* reason_of - --reason: printable, cut to what the state keeps (with a
+ * warning unless quiet) */
+static int reason_of(struct ctl *c, char *out, size_t len, bool quiet)
 {
     const char *r = c->opt[CTL_OPT_REASON];
     size_t n;
@@ -99,15 +112,16 @@ static int reason_of(struct ctl *c, char *out, size_t len)
 	n = len - 1;
 	while (n > 0 && ((unsigned char) r[n] & 0xc0) == 0x80)
 	    n--;
-	ctl_error(c, 0, "warning: reason cut to %zu bytes", n);
+	if (!quiet)
+	    ctl_error(c, 0, "warning: reason cut to %zu bytes", n);
     }
     memcpy(out, r, n);
     out[n] = '\0';
     return 0;
 }
 
-/* block_of - the block the options ask for */
-static int block_of(struct ctl *c, struct store_block *b)
+/* block_of - the block the options ask for; quiet: no warnings */
+static int block_of(struct ctl *c, struct store_block *b, bool quiet)
 {
     const char *a = c->opt[CTL_OPT_ACTION];
     uint32_t secs = BLOCK_DEFAULT_S;
@@ -120,7 +134,7 @@ static int block_of(struct ctl *c, struct store_block *b)
 	return ctl_usage_error(c, "--for: %s", err);
     if (a != NULL && ((act = cfg_action_parse(a)) < CFG_ACTION_QUARANTINE))
 	return ctl_usage_error(c, "--action: quarantine, tempfail or reject");
-    if ((rc = reason_of(c, b->reason, sizeof(b->reason))) != 0)
+    if ((rc = reason_of(c, b->reason, sizeof(b->reason), quiet)) != 0)
 	return rc;
     b->until = c->now + secs;
     b->action = (uint8_t) act;
@@ -165,6 +179,48 @@ static int report(struct ctl *c, const char *verb, const struct target *t,
     return 0;
 }
 
+/* cmd_block_check - block's arguments, before the state is opened */
+int cmd_block_check(struct ctl *c)
+{
+    struct store_block b;
+    int rc;
+
+    if ((rc = target_check(c, c->args[0])) != 0)
+	return rc;
+    return block_of(c, &b, true);
+}
+
+/* cmd_unblock_check - unblock's arguments: one entry, or --all with its
+ * filters */
+int cmd_unblock_check(struct ctl *c)
+{
+    const char *by = c->opt[CTL_OPT_BY];
+
+    if (c->opt[CTL_OPT_ALL] == NULL) {
+	if (c->opt[CTL_OPT_RULE] != NULL || by != NULL)
+	    return ctl_usage_error(c, "unblock: --rule and --by go with"
+				   " --all");
+	if (c->nargs != 1)
+	    return ctl_usage_error(c, "unblock: name a USER or IP, or give"
+				   " --all");
+	return target_check(c, c->args[0]);
+    }
+    if (c->nargs != 0)
+	return ctl_usage_error(c, "unblock --all takes no USER or IP");
+    if (by != NULL && strcmp(by, "rule") != 0 && strcmp(by, "admin") != 0)
+	return ctl_usage_error(c, "--by: rule or admin");
+    if (c->opt[CTL_OPT_RULE] != NULL && by != NULL
+	&& strcmp(by, "admin") == 0)
+	return ctl_usage_error(c, "--rule names a rule: not with --by admin");
+    return 0;
+}
+
+/* cmd_reset_check - reset's argument */
+int cmd_reset_check(struct ctl *c)
+{
+    return target_check(c, c->args[0]);
+}
+
 /* cmd_block - block USER|IP [--for DUR] [--reason TEXT] [--action A] */
 int cmd_block(struct ctl *c)
 {
@@ -174,7 +230,7 @@ int cmd_block(struct ctl *c)
     int rc;
 
     if ((rc = target_of(c, c->args[0], &t)) != 0
-	|| (rc = block_of(c, &b)) != 0)
+	|| (rc = block_of(c, &b, false)) != 0)
 	return rc;
     if (!t.is_ip && target_block(c, &t, &now_b) == STORE_NOTFOUND) {
 	char clean[LOG_VALUE_MAX + 1];

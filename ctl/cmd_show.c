@@ -107,11 +107,14 @@ static void when_text(uint32_t now, uint32_t t, char *buf, size_t len)
     snprintf(buf, len, "%s (%s ago)", at, ago);
 }
 
-/* block_line - the block with its reason, or "none" */
+/* block_line - the block with its reason, or "none"; a rule's block
+ * keeps the rule's name cut short as its reason, and ctl_block_text
+ * already names the rule in full, so only an admin's reason follows */
 static void block_line(const struct ctl *c, const struct store_block *b,
 		       char *buf, size_t len)
 {
-    char what[96], until[TEXT_TIME_MAX];
+    char what[128], until[TEXT_TIME_MAX], reason[STORE_REASON_MAX];
+    int admin = b->setby != STORE_BY_RULE;
 
     if (b->until == 0) {
 	snprintf(buf, len, "none");
@@ -119,8 +122,10 @@ static void block_line(const struct ctl *c, const struct store_block *b,
     }
     ctl_block_text(c, b, what, sizeof(what));
     text_time(b->until, until, sizeof(until));
+    memcpy(reason, b->reason, sizeof(reason));
+    reason[sizeof(reason) - 1] = '\0';
     snprintf(buf, len, "%s, until %s%s%s", what, until,
-	     b->reason[0] ? ": " : "", b->reason);
+	     admin && reason[0] ? ": " : "", admin ? reason : "");
 }
 
 /* counters_line - one counter over the standard windows */

@@ -305,6 +305,9 @@ static int users_table(struct ctl *c, const void *v, size_t n)
     struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
     int rc = 0;
 
+    if (t != NULL)
+	table_wrap(t);		/* a block's rule name is never cut */
+
     for (size_t i = 0; t != NULL && rc == 0 && i < n; i++) {
 	const struct user_row *u = &rows[i];
 	char ips[12], cc[12], asn[12], msgs[24], rcpts[24];
@@ -358,6 +361,9 @@ static int clients_table(struct ctl *c, const void *v, size_t n)
     };
     struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
     int rc = 0;
+
+    if (t != NULL)
+	table_wrap(t);		/* a block's rule name is never cut */
 
     for (size_t i = 0; t != NULL && rc == 0 && i < n; i++) {
 	const struct client_row *cl = &rows[i];
@@ -442,6 +448,32 @@ static const struct listing clients_listing = {
     "clients", 0, sizeof(struct client_row), SORT_MESSAGES, SORT_USERS,
     SORT_MESSAGES, client_cmp, client_json, clients_table,
 };
+
+/* list_check - --sort, --window and --limit, before the state is opened */
+static int list_check(struct ctl *c, const struct listing *l)
+{
+    uint64_t limit;
+    uint32_t window;
+    int rc;
+
+    if (parse_sort(c, l->sort_lo, l->sort_hi, l->sort_dflt) < 0)
+	return CTL_EXIT_USAGE;
+    if ((rc = ctl_opt_window(c, &window)) != 0)
+	return rc;
+    return ctl_opt_uint(c, CTL_OPT_LIMIT, 0, LIMIT_MAX, &limit);
+}
+
+/* cmd_users_check - users' arguments */
+int cmd_users_check(struct ctl *c)
+{
+    return list_check(c, &users_listing);
+}
+
+/* cmd_clients_check - clients' arguments */
+int cmd_clients_check(struct ctl *c)
+{
+    return list_check(c, &clients_listing);
+}
 
 /* cmd_users - the riskiest logins now */
 int cmd_users(struct ctl *c)

@@ -7,7 +7,10 @@
  * (0 ok, 1 not found, 2 usage, 69 state or MTA tools unavailable, 78 bad
  * configuration), so the tests drive it like the shell does. Options may
  * come before or after the command; "--" ends them (for a login that
- * starts with '-'). Read commands attach with STORE_READONLY: an O_RDONLY
+ * starts with '-'). A command's arguments are checked (cmddef.check)
+ * before the configuration and the state are opened, so a usage error is
+ * exit 2 whatever their condition; "COMMAND --help" prints help.c's text
+ * for that command. Read commands attach with STORE_READONLY: an O_RDONLY
  * descriptor, a PROT_READ mapping, no lock taken (store_ro.c), so a user
  * who may only read the file can run them, and root touches no lock word
  * the milter's user could have rewritten. Only block, unblock and reset
@@ -62,27 +65,37 @@ struct cmddef {
     unsigned opts;		/* OPT_BIT of the options it takes */
     int min, max;		/* positional arguments */
     unsigned need;
+    int (*check)(struct ctl *c);	/* its arguments, before any file is
+					 * opened; NULL: nothing to check */
 };
+
+static int check_show(struct ctl *c);
+static int check_stats(struct ctl *c);
 
 static const struct cmddef cmds[] = {
     {"users", cmd_users, OPT_BIT(CTL_OPT_SORT) | OPT_BIT(CTL_OPT_LIMIT)
-     | OPT_BIT(CTL_OPT_WINDOW), 0, 0, NEED_CFG | NEED_STATE},
+     | OPT_BIT(CTL_OPT_WINDOW), 0, 0, NEED_CFG | NEED_STATE, cmd_users_check},
     {"clients", cmd_clients, OPT_BIT(CTL_OPT_SORT) | OPT_BIT(CTL_OPT_LIMIT)
-     | OPT_BIT(CTL_OPT_WINDOW), 0, 0, NEED_CFG | NEED_STATE},
-    {"show", cmd_show, OPT_BIT(CTL_OPT_WINDOW), 1, 1, NEED_CFG | NEED_STATE},
+     | OPT_BIT(CTL_OPT_WINDOW), 0, 0, NEED_CFG | NEED_STATE,
+     cmd_clients_check},
+    {"show", cmd_show, OPT_BIT(CTL_OPT_WINDOW), 1, 1, NEED_CFG | NEED_STATE,
+     check_show},
     {"block", cmd_block, OPT_BIT(CTL_OPT_FOR) | OPT_BIT(CTL_OPT_REASON)
-     | OPT_BIT(CTL_OPT_ACTION), 1, 1, NEED_CFG | NEED_STATE | NEED_RW},
+     | OPT_BIT(CTL_OPT_ACTION), 1, 1, NEED_CFG | NEED_STATE | NEED_RW,
+     cmd_block_check},
     {"unblock", cmd_unblock, OPT_BIT(CTL_OPT_ALL) | OPT_BIT(CTL_OPT_RULE)
-     | OPT_BIT(CTL_OPT_BY), 0, 1, NEED_CFG | NEED_STATE | NEED_RW},
-    {"reset", cmd_reset, 0, 1, 1, NEED_CFG | NEED_STATE | NEED_RW},
+     | OPT_BIT(CTL_OPT_BY), 0, 1, NEED_CFG | NEED_STATE | NEED_RW,
+     cmd_unblock_check},
+    {"reset", cmd_reset, 0, 1, 1, NEED_CFG | NEED_STATE | NEED_RW,
+     cmd_reset_check},
     {"stats", cmd_stats, OPT_BIT(CTL_OPT_PROMETHEUS), 0, 0,
-     NEED_CFG | NEED_STATE},
-    {"quarantine", cmd_quarantine, OPT_BIT(CTL_OPT_LIMIT), 1, 2, 0},
+     NEED_CFG | NEED_STATE, check_stats},
+    {"quarantine", cmd_quarantine, OPT_BIT(CTL_OPT_LIMIT), 1, 2, 0, NULL},
     {"contain", cmd_contain, OPT_BIT(CTL_OPT_SCAN), 1, 1,
-     NEED_CFG | NEED_STATE},
+     NEED_CFG | NEED_STATE, NULL},
     {"replay", cmd_replay, OPT_BIT(CTL_OPT_COMPARE) | OPT_BIT(CTL_OPT_FROM)
      | OPT_BIT(CTL_OPT_TO) | OPT_BIT(CTL_OPT_VERDICTS) | OPT_BIT(CTL_OPT_HTML)
-     | OPT_BIT(CTL_OPT_LIMIT), 1, CTL_ARGS_MAX, 0},
+     | OPT_BIT(CTL_OPT_LIMIT), 1, CTL_ARGS_MAX, 0, NULL},
 };
 
 static const char usage_text[] =
@@ -110,7 +123,8 @@ static const char usage_text[] =
     "  -C PATH   the MTA's configuration: Postfix's directory (a non-default\n"
     "            instance), Sendmail's .cf file (default " MTA_SM_CF_DEFAULT
     ")\n"
-    "  -V        version;  -h  this help;  --  end of options\n"
+    "  -V        version;  -h  this help (COMMAND -h: the command's own);\n"
+    "  --        end of options\n"
     "exit: 0 ok, 1 not found, 2 usage, 69 state or MTA tools unavailable,\n"
     "      78 bad configuration\n";
 
@@ -127,16 +141,18 @@ int ctl_error(struct ctl *c, int code, const char *fmt, ...)
     return code;
 }
 
-/* ctl_usage_error - an error, the synopsis, exit code 2 */
+/* ctl_usage_error - an error, the synopsis (the command's own once it is
+ * known), exit code 2 */
 int ctl_usage_error(struct ctl *c, const char *fmt, ...)
 {
+    const char *h = ctl_help(c->cmd);
     va_list ap;
 
     fprintf(c->err, "%s: ", CTL_PROG);
     va_start(ap, fmt);
     vfprintf(c->err, fmt, ap);
     va_end(ap);
-    fprintf(c->err, "\n%s", usage_text);
+    fprintf(c->err, "\n%s", h != NULL ? h : usage_text);
     return CTL_EXIT_USAGE;
 }
 
@@ -188,6 +204,23 @@ int ctl_opt_window(struct ctl *c, uint32_t *secs)
     if (*secs > WINDOW_MAX_S)
 	return ctl_usage_error(c, "--window: at most 1d (the state keeps"
 			       " a day)");
+    return 0;
+}
+
+/* check_show - show's --window, before the state is opened */
+static int check_show(struct ctl *c)
+{
+    uint32_t secs;
+
+    return ctl_opt_window(c, &secs);
+}
+
+/* check_stats - --prometheus and --json exclude each other */
+static int check_stats(struct ctl *c)
+{
+    if (c->opt[CTL_OPT_PROMETHEUS] != NULL && c->json)
+	return ctl_usage_error(c, "--prometheus and --json exclude each"
+			       " other");
     return 0;
 }
 
@@ -421,6 +454,20 @@ static int check_cmd(struct ctl *c, const struct cmddef **out)
     return 0;
 }
 
+/* state_hint - why a state file may not open, where the cause is likely:
+ * no file (the milter makes it at start), or no read access to it */
+static const char *state_hint(const char *path)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) != 0 && errno == ENOENT)
+	return " (is relayguard-milter running? it creates the file)";
+    if (access(path, R_OK) != 0 && errno == EACCES)
+	return " (read access needed: join the file's group, e.g."
+	    " relayguard)";
+    return "";
+}
+
 /* become_owner - root about to modify the state: become the file's owner
  * (nothing to do for a file root owns, or when not root) */
 static int become_owner(struct ctl *c, const char *path)
@@ -431,9 +478,8 @@ static int become_owner(struct ctl *c, const char *path)
     if (geteuid() != 0)
 	return CTL_EXIT_OK;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0)
-	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "state %s unavailable: %s"
-			 " (is relayguard-milter running?)", path,
-			 strerror(errno));
+	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "state %s unavailable: %s%s",
+			 path, strerror(errno), state_hint(path));
     if (fstat(fd, &sb) != 0) {
 	close(fd);
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "fstat %s: %s", path,
@@ -503,7 +549,7 @@ static int setup(struct ctl *c, unsigned need)
 	    goto out;
 	if (store_open(&p, &c->st, err, CTL_ERR_MAX) != STORE_OK)
 	    rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "state %s unavailable: %s"
-			   " (is relayguard-milter running?)", p.path, err);
+			   "%s", p.path, err, state_hint(p.path));
     }
   out:
     free(err);
@@ -525,6 +571,14 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err, uint32_t now)
     c.mta = CTL_MTA_POSTFIX;
     if ((rc = parse(&c, argc, argv, &early)) != 0)
 	return rc;
+    if (early == EARLY_HELP && c.cmd != NULL) {
+	const char *h = ctl_help(c.cmd);
+
+	if (h == NULL)
+	    return check_cmd(&c, &d);	/* the unknown command's error */
+	fputs(h, out);
+	return CTL_EXIT_OK;
+    }
     if (early == EARLY_HELP) {
 	fputs(usage_text, out);
 	return CTL_EXIT_OK;
@@ -535,7 +589,8 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err, uint32_t now)
     }
     if (c.cmd == NULL)
 	return ctl_usage_error(&c, "no command given");
-    if ((rc = check_cmd(&c, &d)) != 0 || (rc = check_mta_conf(&c)) != 0)
+    if ((rc = check_cmd(&c, &d)) != 0 || (rc = check_mta_conf(&c)) != 0
+	|| (d->check != NULL && (rc = d->check(&c)) != 0))
 	return rc;
     if ((rc = setup(&c, d->need)) == CTL_EXIT_OK)
 	rc = d->fn(&c);

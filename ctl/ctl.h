@@ -106,4 +106,15 @@ int cmd_quarantine(struct ctl *c);
 int cmd_contain(struct ctl *c);
 int cmd_replay(struct ctl *c);
 
+/* Argument checks run before the configuration and the state are
+ * opened, so a usage error is exit 2 whatever the state's condition. */
+int cmd_users_check(struct ctl *c);
+int cmd_clients_check(struct ctl *c);
+int cmd_block_check(struct ctl *c);
+int cmd_unblock_check(struct ctl *c);
+int cmd_reset_check(struct ctl *c);
+
+/* A command's own --help text (help.c); NULL for no such command. */
+const char *ctl_help(const char *cmd);
+
 #endif

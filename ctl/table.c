@@ -190,20 +190,31 @@ static void put_cell(FILE *out, const char *s, unsigned w,
 	fprintf(out, "%*s", (int) pad, "");
 }
 
+/* wrap_point - where a line of at most n bytes of s breaks: at its last
+ * blank, else after its last '-' (a rule name), else at n */
+static size_t wrap_point(const char *s, size_t n)
+{
+    size_t brk = n;
+
+    if (s[n] == '\0' || n == 0)
+	return n;
+    while (brk > 0 && s[brk] != ' ')
+	brk--;
+    if (brk > 0)
+	return brk;
+    for (brk = n; brk > 0 && s[brk - 1] != '-'; brk--)
+	;
+    return brk > 0 ? brk : n;
+}
+
 /* put_wrapped - a last cell over several lines, broken at blanks */
 static void put_wrapped(FILE *out, const char *s, unsigned w, size_t indent)
 {
     int first = 1;
 
     while (*s) {
-	size_t n = text_cut(s, w ? w : 1), brk = n;
+	size_t n = text_cut(s, w ? w : 1), brk = wrap_point(s, n);
 
-	if (s[n] != '\0') {
-	    while (brk > 0 && s[brk] != ' ')
-		brk--;
-	    if (brk == 0)
-		brk = n;	/* no blank: cut the word */
-	}
 	if (!first)
 	    fprintf(out, "\n%*s", (int) indent, "");
 	fwrite(s, 1, brk, out);
