@@ -25,7 +25,8 @@
 #   latency added per message (ms): …
 # plus the targets met or missed, the load generator's CPU share and
 # every contender's refusals (there must be none).
-# Usage: bench/peers.sh [BUILD_DIR]   (PEERS_POLICYD=FILE: that policyd)
+# Usage: bench/peers.sh [BUILD_DIR]
+#   (PEERS_POLICYD=FILE, PEERS_MILTER=FILE: measure those binaries instead)
 
 E2E_NAME=bench-peers
 . "$(dirname -- "$0")/../tests/e2e/lib.sh"
@@ -38,6 +39,7 @@ USERS=${PEERS_USERS:-10000}
 CONTENDERS="none null milter policyd postfwd prl"
 LOAD=$RG_SRC/bench/peers_load.py
 POLICYD=${PEERS_POLICYD:-}	# another relayguard-policyd binary to measure
+[ -n "${PEERS_MILTER:-}" ] && RG_MILTER=$PEERS_MILTER	# another milter binary
 
 e2e_init
 for c in python3 postfwd2 policyd-rate-limit; do
