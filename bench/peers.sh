@@ -23,8 +23,9 @@
 # Prints:
 #   peers: policyd/none=… policyd/postfwd=… policyd/prl=… milter/null=… milter/none=…
 #   latency added per message (ms): …
-# plus the targets met or missed, the load generator's CPU share and
-# every contender's refusals (there must be none).
+# plus the targets met or missed, the CPU each filter daemon used per
+# message (robust where throughput is noisy: a shared machine), the load
+# generator's CPU share and every contender's refusals (there must be none).
 # Usage: bench/peers.sh [BUILD_DIR]
 #   (PEERS_POLICYD=FILE, PEERS_MILTER=FILE: measure those binaries instead)
 
@@ -140,15 +141,20 @@ postfwd_start() {
     e2e__record "$pid"
     E2E_BG_PIDS+=("$pid")
     E2E_BG_NAMES+=(postfwd)
+    DAEMONS="$DAEMONS postfwd=$pid"
 }
 
 # start_all - the filters, then Postfix
 start_all() {
     e2e_bg nullmilter "$E2E_BUILD/bench/nullmilter" "inet:$NULL_PORT@127.0.0.1"
+    DAEMONS="null=$E2E_BG_PID"
     rg_start || e2e_bail "relayguard-milter did not start: $(tail -n 5 "$RG_LOG")"
+    DAEMONS="$DAEMONS milter=$RG_PID"
     e2e_bg policyd "${POLICYD:-$E2E_BUILD/relayguard-policyd}" -f -c "$RG_CONF.policyd"
+    DAEMONS="$DAEMONS policyd=$E2E_BG_PID"
     postfwd_start
     e2e_bg prl policyd-rate-limit --file "$E2E_DIR/prl.yaml"
+    DAEMONS="$DAEMONS prl=$E2E_BG_PID"
     for p in "$NULL_PORT" "$PD_PORT" "$PFW_PORT" "$PRL_PORT"; do
         e2e_wait_until 20 eval "! e2e__port_free $p" || e2e_bail "nothing listens on $p"
     done
@@ -157,6 +163,33 @@ start_all() {
     for c in $CONTENDERS; do
         e2e_wait_listen "$(port_of "$c")" || e2e_bail "smtpd of $c does not answer"
     done
+}
+
+# cpu_ticks - NAME=PID...: "NAME TICKS" per daemon, the CPU clock ticks of
+# PID and every process below it (postfwd2 preforks its servers), the
+# children already reaped included
+cpu_ticks() {
+    python3 - "$@" <<'PY'
+import os, sys
+kids = {}
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            f = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kids.setdefault(int(f[1]), []).append((int(p), f))
+def ticks(pid, f):
+    t = sum(int(x) for x in f[11:15])
+    return t + sum(ticks(c, g) for c, g in kids.get(pid, []))
+for arg in sys.argv[1:]:
+    name, pid = arg.split("=")
+    try:
+        f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+        print(name, ticks(int(pid), f))
+    except OSError:
+        print(name, 0)
+PY
 }
 
 # load - NAME SESSIONS SEED: one run against a contender, JSON on stdout
@@ -175,12 +208,14 @@ for c in $CONTENDERS; do
 done
 RES=$E2E_DIR/results
 mkdir -p "$RES"
+cpu_ticks $DAEMONS >"$RES/cpu.before"
 for ((r = 1; r <= ROUNDS; r++)); do
     for c in $(printf '%s\n' $CONTENDERS | shuf); do
         load "$c" "$SESSIONS" "$r" >"$RES/$r.$c.json"
     done
     echo "round $r of $ROUNDS done" >&2
 done
+cpu_ticks $DAEMONS >"$RES/cpu.after"
 python3 "$RG_SRC/bench/peers_report.py" "$RES" "$ROUNDS" "$CONTENDERS"
 refused=$(grep -c 'action=\(tempfail\|reject\|quarantine\|tag\)' "$RG_LOG" "$E2E_DIR/policyd.log" |
           awk -F: '{ s += $2 } END { print s + 0 }')

@@ -10,6 +10,7 @@ latency each contender adds per message (its p50 and p99 minus those of
 CPU share.
 """
 import json
+import os
 import statistics
 import sys
 
@@ -26,6 +27,35 @@ def pct(values, p):
         return float("nan")
     k = max(0, min(len(v) - 1, int(round(p / 100.0 * len(v) + 0.5)) - 1))
     return v[k]
+
+
+def ticks(path):
+    """NAME -> clock ticks, from a cpu.* file."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            name, t = line.split()
+            out[name] = int(t)
+    return out
+
+
+def cpu_line(res, names, rounds):
+    """CPU milliseconds per message of each filter daemon."""
+    if not os.path.exists(res + "/cpu.after"):
+        return
+    before, after = ticks(res + "/cpu.before"), ticks(res + "/cpu.after")
+    hz = os.sysconf("SC_CLK_TCK")
+    parts = []
+    for n in names:
+        if n not in after:
+            continue
+        msgs = 0
+        for r in range(1, rounds + 1):
+            with open("%s/%d.%s.json" % (res, r, n)) as f:
+                msgs += json.load(f)["ok"]
+        ms = 1000.0 * (after[n] - before.get(n, 0)) / hz / max(msgs, 1)
+        parts.append("%s=%.2f" % (n, ms))
+    print("filter daemon CPU per message (ms): " + " ".join(parts))
 
 
 def main():
@@ -59,6 +89,7 @@ def main():
     for a, b, t in TARGETS:
         got = ratio[(a, b)]
         print("target %s/%s >= %.2f: %.2f %s" % (a, b, t, got, "met" if got >= t else "MISSED"))
+    cpu_line(res, names, rounds)
     print("failed sessions: " + " ".join("%s=%d" % (n, fails[n]) for n in names))
     print("load generator CPU: %.0f%% of one core while it ran" % (100.0 * cpu / wall))
 
