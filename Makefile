@@ -50,7 +50,7 @@ POLICYD_SRC := $(wildcard policyd/*.c)
 CTL_SRC    := $(wildcard ctl/*.c)
 COLL_SRC   := $(wildcard collector/*.c)
 UNIT_SRC   := $(wildcard tests/unit/check_*.c)
-BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_SRC  := $(filter-out bench/nullmilter.c,$(wildcard bench/*.c))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -65,7 +65,7 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(POLICYD) $(CTL) $(COLLECTOR)
 
 .PHONY: man-check deb all check check-run unit-check golden-check e2e-check install clean deps demo \
-        bench bench-store bench-policy bench-collector bench-replay fuzz efficacy efficacy-table
+        bench bench-store bench-policy bench-collector bench-replay bench-peers fuzz efficacy efficacy-table
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
 
@@ -123,6 +123,13 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(POLICY_LIBS)
 
+# The null milter: the yardstick of bench-peers and t_milter_packets.sh.
+NULLMILTER := $(BUILD)/bench/nullmilter
+all: $(NULLMILTER)
+$(NULLMILTER): bench/nullmilter.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(MILTER_LIBS)
+
 # --- tests ---------------------------------------------------------------
 
 # check and demo install missing packages first, then build in a sub-make
@@ -173,6 +180,9 @@ bench-collector: $(COLLECTOR)
 
 bench-replay: $(CTL)
 	bench/bench_replay.sh $(BUILD)
+
+bench-peers: $(MILTER) $(POLICYD) $(NULLMILTER)
+	bench/peers.sh $(BUILD)
 
 fuzz:
 	@tests/fuzz/run.sh

@@ -9,7 +9,16 @@
  * per-message state is reset at MAIL FROM, by abort and by close, which
  * give back what an unfinished message had counted (rules_give_back).
  * When relayguard itself fails, the message gets milter.on_error.
+ *
+ * Each MTA connection costs as few packets as a null milter's: the
+ * negotiation turns off every step no rule needs (headers, end of
+ * headers, DATA, unknown commands, and the body unless a bytes rule
+ * exists), and the steps that only gather facts (connect, HELO, body
+ * chunks) are sent without a reply (SMFIP_NR_*), so the MTA only waits
+ * for us at MAIL, RCPT and end of message. A connect that could not be
+ * set up is therefore answered at MAIL FROM.
  */
+#include <ctype.h>
 #include <libmilter/mfapi.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +38,15 @@
 #define HELO_MAX 256
 #define QID_MAX 64
 #define REPLY_MAX (CFG_REPLY_MAX * 2 + 1)
+#define SIZE_ARG "SIZE="		/* RFC 1870 MAIL FROM parameter */
+
+/* What relayguard needs of the MTA: header edits and the hold queue. */
+#define FILTER_ACTIONS (SMFIF_ADDHDRS | SMFIF_QUARANTINE)
+/* Steps no rule needs (libmilter would leave out those without a
+ * callback by itself, but not once xxfi_negotiate is used). */
+#define STEPS_NEVER (SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NODATA | SMFIP_NOUNKNOWN)
+/* Steps whose callbacks only take facts: the MTA need not wait. */
+#define STEPS_NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_HELO)
 
 struct conn {
     struct runtime *rt;
@@ -42,7 +60,8 @@ struct conn {
     char sender[SENDER_MAX];
     char qid[QID_MAX];
     uint32_t rcpts;
-    uint64_t bytes;
+    uint64_t bytes;		/* body bytes seen */
+    uint64_t size_arg;		/* MAIL FROM SIZE=, 0 when not given */
     bool refused;		/* a tempfail/reject was already reported */
     int epoch;			/* drain epoch at connect */
     struct rules_verdict v;
@@ -53,6 +72,17 @@ struct conn {
 static atomic_int active_conns[2];
 static atomic_int drain_epoch;
 static char header_name[] = REPORT_HEADER;
+/* The private data of a connection whose state could not be set up: the
+ * connect step has no reply, so its MAIL FROM gets the tempfail. */
+static struct conn conn_failed;
+
+/* conn_of - the connection's state, NULL when there is none to use */
+static struct conn *conn_of(SMFICTX *ctx)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    return c == &conn_failed ? NULL : c;
+}
 
 /* copy_macro - a bounded copy of a macro value, "" when absent */
 static void copy_macro(SMFICTX *ctx, char *name, char *out, size_t len)
@@ -147,11 +177,13 @@ static void message_reset(struct conn *c)
     c->login[0] = c->sender[0] = c->qid[0] = 0;
     c->rcpts = 0;
     c->bytes = 0;
+    c->size_arg = 0;
     c->refused = false;
     rules_verdict_init(&c->v);
 }
 
-/* filter_connect - per-connection state, client address and its place */
+/* filter_connect - per-connection state, client address and its place;
+ * no reply (SMFIP_NR_CONN): a failure here is answered at MAIL FROM */
 static sfsistat filter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
     struct conn *c = calloc(1, sizeof(*c));
@@ -160,7 +192,8 @@ static sfsistat filter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
     (void) host;
     if (c == NULL || (c->rt = rt_acquire()) == NULL) {
 	free(c);
-	return SMFIS_TEMPFAIL;
+	smfi_setpriv(ctx, &conn_failed);
+	return SMFIS_NOREPLY;
     }
     c->epoch = atomic_load(&drain_epoch) ? 1 : 0;
     atomic_fetch_add(&active_conns[c->epoch], 1);
@@ -172,18 +205,39 @@ static sfsistat filter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
     }
     message_reset(c);
     smfi_setpriv(ctx, c);
-    /* No address (a local or unknown client): nothing to judge. */
-    return c->have_client ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+    return SMFIS_NOREPLY;
 }
 
-/* filter_helo - remember the HELO name for the log */
+/* filter_helo - remember the HELO name for the log (no reply) */
 static sfsistat filter_helo(SMFICTX *ctx, char *helo)
 {
-    struct conn *c = smfi_getpriv(ctx);
+    struct conn *c = conn_of(ctx);
 
     if (c != NULL)
 	snprintf(c->helo, sizeof(c->helo), "%s", helo ? helo : "");
-    return SMFIS_CONTINUE;
+    return SMFIS_NOREPLY;
+}
+
+/* size_arg - the SIZE= of MAIL FROM's ESMTP parameters, 0 when absent
+ * or not a number that fits */
+static uint64_t size_arg(char **argv)
+{
+    const size_t plen = sizeof(SIZE_ARG) - 1;
+    uint64_t n = 0;
+    const char *p;
+    int i;
+
+    for (i = 1; argv != NULL && argv[0] != NULL && argv[i] != NULL; i++) {
+	if (strncasecmp(argv[i], SIZE_ARG, plen) != 0)
+	    continue;
+	for (p = argv[i] + plen; isdigit((unsigned char) *p); p++) {
+	    if (n > (UINT64_MAX - 9) / 10)
+		return 0;
+	    n = n * 10 + (uint64_t) (*p - '0');
+	}
+	return *p == '\0' ? n : 0;
+    }
+    return 0;
 }
 
 /* filter_envfrom - the login is known: blocks and login metrics. Sendmail
@@ -191,21 +245,24 @@ static sfsistat filter_helo(SMFICTX *ctx, char *helo)
  * a refusal at MAIL FROM carries it. */
 static sfsistat filter_envfrom(SMFICTX *ctx, char **argv)
 {
-    struct conn *c = smfi_getpriv(ctx);
+    struct conn *c = conn_of(ctx);
 
-    if (c == NULL)
+    if (c == NULL)		/* the connect step failed */
+	return smfi_getpriv(ctx) == &conn_failed ? SMFIS_TEMPFAIL : SMFIS_ACCEPT;
+    if (!c->have_client)	/* a local or unknown client: nothing to judge */
 	return SMFIS_ACCEPT;
     message_reset(c);
     copy_macro(ctx, "{auth_authen}", c->login, sizeof(c->login));
     copy_macro(ctx, "i", c->qid, sizeof(c->qid));
     snprintf(c->sender, sizeof(c->sender), "%s", argv && argv[0] ? argv[0] : "");
+    c->size_arg = size_arg(argv);
     return judge(ctx, c, RULES_PHASE_MAIL, "mail");
 }
 
 /* filter_envrcpt - recipient rates */
 static sfsistat filter_envrcpt(SMFICTX *ctx, char **argv)
 {
-    struct conn *c = smfi_getpriv(ctx);
+    struct conn *c = conn_of(ctx);
 
     (void) argv;
     if (c == NULL)
@@ -215,15 +272,16 @@ static sfsistat filter_envrcpt(SMFICTX *ctx, char **argv)
     return judge(ctx, c, RULES_PHASE_RCPT, "rcpt");
 }
 
-/* filter_body - count the message size */
+/* filter_body - count the body (only negotiated when a bytes rule exists;
+ * no reply, SMFIP_NR_BODY) */
 static sfsistat filter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-    struct conn *c = smfi_getpriv(ctx);
+    struct conn *c = conn_of(ctx);
 
     (void) chunk;
     if (c != NULL)
 	c->bytes += len;
-    return SMFIS_CONTINUE;
+    return SMFIS_NOREPLY;
 }
 
 /* apply_eom - tag, quarantine, or refuse at end of message */
@@ -249,14 +307,19 @@ static sfsistat apply_eom(SMFICTX *ctx, struct conn *c)
     return SMFIS_CONTINUE;
 }
 
-/* filter_eom - size and queue id known: final verdict */
+/* filter_eom - size and queue id known: final verdict. The size is the
+ * client's SIZE= (the whole message, as Postfix's policy "size"), but
+ * never less than the body bytes seen: a client that declares SIZE=1
+ * does not slip past a bytes rule. */
 static sfsistat filter_eom(SMFICTX *ctx)
 {
-    struct conn *c = smfi_getpriv(ctx);
+    struct conn *c = conn_of(ctx);
     sfsistat r;
 
     if (c == NULL)
 	return SMFIS_CONTINUE;
+    if (c->size_arg > c->bytes)
+	c->bytes = c->size_arg;
     copy_macro(ctx, "i", c->qid, sizeof(c->qid));
     r = judge(ctx, c, RULES_PHASE_EOM, "eom");
     if (r != SMFIS_CONTINUE || c->refused)
@@ -269,7 +332,7 @@ static sfsistat filter_eom(SMFICTX *ctx)
 /* filter_abort - the message ended without end of message */
 static sfsistat filter_abort(SMFICTX *ctx)
 {
-    struct conn *c = smfi_getpriv(ctx);
+    struct conn *c = conn_of(ctx);
 
     if (c != NULL)
 	message_reset(c);
@@ -279,17 +342,18 @@ static sfsistat filter_abort(SMFICTX *ctx)
 /* filter_close - release the connection (state may be NULL) */
 static sfsistat filter_close(SMFICTX *ctx)
 {
-    struct conn *c = smfi_getpriv(ctx);
+    struct conn *c = conn_of(ctx);
 
+    smfi_setpriv(ctx, NULL);
     if (c == NULL)
 	return SMFIS_CONTINUE;
-    smfi_setpriv(ctx, NULL);
     message_reset(c);
     rt_release(c->rt);
     atomic_fetch_sub(&active_conns[c->epoch], 1);
     free(c);
     return SMFIS_CONTINUE;
 }
+
 
 /* filter_active - connections still open */
 int filter_active(void)
@@ -309,13 +373,50 @@ int filter_active_early(void)
     return atomic_load(&active_conns[0]);
 }
 
+/* need_body - does a rule of the running configuration count bytes? */
+static bool need_body(void)
+{
+    struct runtime *rt = rt_acquire();
+    bool need = rt == NULL;	/* unknown: count, to be safe */
+    size_t i;
+
+    for (i = 0; rt != NULL && i < rt->cfg->policy.nrules; i++)
+	if (rt->cfg->policy.rules[i].metric == CFG_METRIC_BYTES)
+	    need = true;
+    rt_release(rt);
+    return need;
+}
+
+/* filter_negotiate - per MTA connection, before connect: ask only for the
+ * steps the running rules need, and no replies where we only take facts.
+ * The NR_* bits are always on offer (libmilter answers for an MTA that
+ * lacks them); a NO* step the MTA does not offer is simply sent to us. */
+static sfsistat filter_negotiate(SMFICTX *ctx, unsigned long actions,
+				 unsigned long steps, unsigned long f2,
+				 unsigned long f3, unsigned long *want_actions,
+				 unsigned long *want_steps, unsigned long *want_f2,
+				 unsigned long *want_f3)
+{
+    unsigned long want = STEPS_NEVER | STEPS_NO_REPLY;
+
+    (void) ctx;
+    (void) f2;
+    (void) f3;
+    want |= need_body() ? SMFIP_NR_BODY : SMFIP_NOBODY;
+    (void) actions;		/* libmilter refuses an MTA without them */
+    *want_actions = FILTER_ACTIONS;
+    *want_steps = want & steps;
+    *want_f2 = *want_f3 = 0;
+    return SMFIS_CONTINUE;
+}
+
 /* filter_register - hand the callbacks to libmilter */
 int filter_register(void)
 {
     static struct smfiDesc desc = {
 	.xxfi_name = "relayguard",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+	.xxfi_flags = FILTER_ACTIONS,
 	.xxfi_connect = filter_connect,
 	.xxfi_helo = filter_helo,
 	.xxfi_envfrom = filter_envfrom,
@@ -324,6 +425,7 @@ int filter_register(void)
 	.xxfi_eom = filter_eom,
 	.xxfi_abort = filter_abort,
 	.xxfi_close = filter_close,
+	.xxfi_negotiate = filter_negotiate,
     };
 
     return smfi_register(desc) == MI_SUCCESS ? 0 : -1;

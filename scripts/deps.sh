@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config libmilter-dev libmaxminddb-dev libconfig-dev
 libssl-dev check libsubunit-dev postfix swaks miltertest mmdb-bin
 libmaxmind-db-writer-perl nfdump libsqlite3-dev sqlite3 procps psmisc
 iproute2 libsasl2-modules python3 chromium zlib1g-dev man-db groff-base
-debhelper fakeroot dpkg-dev lintian debootstrap"
+debhelper fakeroot dpkg-dev lintian debootstrap postfwd policyd-rate-limit"
 
 missing=""
 for p in $PKGS; do
