@@ -182,6 +182,7 @@ bench-replay: $(CTL)
 	bench/bench_replay.sh $(BUILD)
 
 bench-peers: $(MILTER) $(POLICYD) $(NULLMILTER)
+	@scripts/deps.sh peers
 	bench/peers.sh $(BUILD)
 
 fuzz:
