@@ -65,7 +65,7 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(POLICYD) $(CTL) $(COLLECTOR)
 
 .PHONY: man-check deb all check check-run unit-check golden-check e2e-check install clean deps demo \
-        bench bench-store bench-policy bench-collector bench-replay bench-peers fuzz efficacy efficacy-table
+        bench bench-store bench-policy bench-collector bench-replay bench-peers bench-roguelist fuzz efficacy efficacy-table
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
 
@@ -167,13 +167,16 @@ man-check:
 
 # --- benchmarks and fuzzing (never part of check) --------------------------
 
-bench: bench-store bench-policy bench-replay
+bench: bench-store bench-policy bench-replay bench-roguelist
 
 bench-store: $(BUILD)/bench/bench_store
 	$(BUILD)/bench/bench_store
 
 bench-policy: $(BUILD)/bench/bench_policy
 	$(BUILD)/bench/bench_policy
+
+bench-roguelist: $(BUILD)/bench/bench_roguelist
+	$(BUILD)/bench/bench_roguelist
 
 bench-collector: $(COLLECTOR)
 	bench/bench_collector.sh $(BUILD)

@@ -2,7 +2,9 @@
  * cmd_stats - the milter's and relayguard-policyd's counters from the state header: verdicts by
  * action (applied and dry-run), rule firings, blocks, events to the
  * collector, errors, reloads; the store's fill, evictions and lock
- * timeouts, and whether its file is on a tmpfs with 2 MiB pages
+ * timeouts, the rogue list the milter loaded (entries, and when the
+ * collector wrote it: an old list means the collector stopped writing),
+ * and whether its file is on a tmpfs with 2 MiB pages
  * (store_huge_pages, reading ctl_mountinfo: on 4 KiB pages every message
  * also misses the TLB). As a table, as JSON, or in the Prometheus text
  * exposition format (version 0.0.4) for node_exporter's textfile
@@ -115,6 +117,20 @@ static int count_blocked(struct ctl *c, struct blocked *b)
     return rc;
 }
 
+/* get - a counter, shorter */
+static unsigned long long get(const struct ctl *c, unsigned idx)
+{
+    return (unsigned long long) store_counter_get(c->st, idx);
+}
+
+/* rogue_age - seconds since the collector wrote the loaded rogue list */
+static unsigned long long rogue_age(const struct ctl *c)
+{
+    unsigned long long w = get(c, STATS_ROGUE_WRITTEN);
+
+    return c->now > w ? c->now - w : 0;
+}
+
 /* rule_shown - a configured rule, or another index that has fired */
 static int rule_shown(const struct ctl *c, unsigned r)
 {
@@ -218,6 +234,13 @@ static int prometheus(struct ctl *c, const struct store_stats *s,
 						       STATS_RULE_BASE + r));
     }
     prom_store(f, s);
+    prom_head(f, "rogue_list_entries", "gauge",
+	      "Entries of the rogue list the milter loaded (0: none).");
+    fprintf(f, "relayguard_rogue_list_entries %llu\n", get(c, STATS_ROGUE_ENTRIES));
+    prom_head(f, "rogue_list_written_seconds", "gauge", "When the collector wrote"
+	      " the loaded rogue list, unix time (0: none loaded).");
+    fprintf(f, "relayguard_rogue_list_written_seconds %llu\n",
+	    get(c, STATS_ROGUE_WRITTEN));
     prom_head(f, "blocked", "gauge", "Blocks in force, by kind.");
     fprintf(f, "relayguard_blocked{kind=\"user\"} %u\n", b->users);
     fprintf(f, "relayguard_blocked{kind=\"client\"} %u\n", b->clients);
@@ -272,6 +295,20 @@ static int stats_json(struct ctl *c, const struct store_stats *s,
 	json_obj_end(&j);
     }
     json_arr_end(&j);
+    json_key(&j, "rogue_list");
+    json_obj(&j);
+    json_kuint(&j, "entries", get(c, STATS_ROGUE_ENTRIES));
+    json_key(&j, "written");
+    if (get(c, STATS_ROGUE_WRITTEN) == 0)
+	json_null(&j);
+    else
+	json_uint(&j, get(c, STATS_ROGUE_WRITTEN));
+    json_key(&j, "age");
+    if (get(c, STATS_ROGUE_WRITTEN) == 0)
+	json_null(&j);
+    else
+	json_uint(&j, rogue_age(c));
+    json_obj_end(&j);
     json_key(&j, "blocked");
     json_obj(&j);
     json_kuint(&j, "users", b->users);
@@ -299,12 +336,6 @@ static int stats_json(struct ctl *c, const struct store_stats *s,
     json_obj_end(&j);
     json_obj_end(&j);
     return json_finish(&j);
-}
-
-/* get - a counter, shorter */
-static unsigned long long get(const struct ctl *c, unsigned idx)
-{
-    return (unsigned long long) store_counter_get(c->st, idx);
 }
 
 /* actions_line - "accept 12, tag 3, ..." */
@@ -361,6 +392,11 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
 	get(c, STATS_BLOCKS_SET), b->users, b->clients);
     ROW("events", "%llu sent, %llu dropped", get(c, STATS_EVENTS_SENT),
 	get(c, STATS_EVENTS_DROPPED));
+    text_age(c->now, (uint32_t) get(c, STATS_ROGUE_WRITTEN), size, sizeof(size));
+    if (get(c, STATS_ROGUE_WRITTEN) == 0)
+	ROW("rogue list", "none loaded");
+    else
+	ROW("rogue list", "%llu entries, written %s ago", get(c, STATS_ROGUE_ENTRIES), size);
     ROW("errors", "%llu state (on_error applied), %llu GeoIP",
 	get(c, STATS_STATE_ERRORS), get(c, STATS_GEO_ERRORS));
     ROW("reloads", "%llu, %llu refused", get(c, STATS_RELOADS),

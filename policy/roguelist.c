@@ -5,6 +5,8 @@
  * address or a CIDR is counted (bad_lines, first_bad) and skipped, never
  * fatal: one broken line must not unlist every rogue host.
  * roguelist_load reads the file whole (at most ROGUELIST_MAX_BYTES).
+ * The index is built once per parse; roguelist_match only reads it, so
+ * any number of threads may match against one list.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,95 @@ static size_t count_lines(const char *text, size_t len)
     return n;
 }
 
+/* half - 8 bytes of an address as a host-order number */
+static uint64_t half(const uint8_t *b)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = 0; i < 8; i++)
+	v = v << 8 | b[i];
+    return v;
+}
+
+/* to_range - a network as its first and last address */
+static void to_range(const struct cidr *c, struct rogue_range *r)
+{
+    unsigned p = c->plen > 128 ? 128 : c->plen;
+    uint64_t hm = p >= 64 ? 0 : UINT64_MAX >> p;	/* host bits, first half */
+    uint64_t lm = p <= 64 ? UINT64_MAX : p == 128 ? 0 : UINT64_MAX >> (p - 64);
+
+    r->lo_hi = half(c->net.b) & ~hm;
+    r->lo_lo = half(c->net.b + 8) & ~lm;
+    r->hi_hi = r->lo_hi | hm;
+    r->hi_lo = r->lo_lo | lm;
+}
+
+/* le - a <= b for two 128-bit values given as halves */
+static inline int le(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl)
+{
+    return ah < bh || (ah == bh && al <= bl);
+}
+
+/* by_start - qsort order: start, then the wider range first */
+static int by_start(const void *x, const void *y)
+{
+    const struct rogue_range *a = x, *b = y;
+
+    if (a->lo_hi != b->lo_hi)
+	return a->lo_hi < b->lo_hi ? -1 : 1;
+    if (a->lo_lo != b->lo_lo)
+	return a->lo_lo < b->lo_lo ? -1 : 1;
+    return le(a->hi_hi, a->hi_lo, b->hi_hi, b->hi_lo) ? 1 : -1;
+}
+
+/* build_index - the entries as sorted, disjoint ranges; -1: no memory */
+static int build_index(struct roguelist *l)
+{
+    struct rogue_range *r;
+    size_t i, k = 0;
+
+    if (l->nets.n == 0)
+	return 0;
+    if ((r = calloc(l->nets.n, sizeof(*r))) == NULL)
+	return -1;
+    for (i = 0; i < l->nets.n; i++)
+	to_range(&l->nets.v[i], &r[i]);
+    qsort(r, l->nets.n, sizeof(*r), by_start);
+    for (i = 1; i < l->nets.n; i++) {
+	if (le(r[i].lo_hi, r[i].lo_lo, r[k].hi_hi, r[k].hi_lo)) {	/* overlaps */
+	    if (!le(r[i].hi_hi, r[i].hi_lo, r[k].hi_hi, r[k].hi_lo))
+		r[k].hi_hi = r[i].hi_hi, r[k].hi_lo = r[i].hi_lo;
+	} else
+	    r[++k] = r[i];
+    }
+    l->ranges = r;
+    l->nranges = k + 1;
+    return 0;
+}
+
+/* roguelist_match - is the address inside an entry? (binary search) */
+int roguelist_match(const struct roguelist *l, const struct addr *a)
+{
+    uint64_t ah = half(a->b), al = half(a->b + 8);
+    size_t lo = 0, hi = l->nranges;
+    const struct rogue_range *r;
+
+    while (lo < hi) {		/* the first range starting after a */
+	size_t mid = lo + (hi - lo) / 2;
+
+	r = &l->ranges[mid];
+	if (le(r->lo_hi, r->lo_lo, ah, al))
+	    lo = mid + 1;
+	else
+	    hi = mid;
+    }
+    if (lo == 0)
+	return 0;
+    r = &l->ranges[lo - 1];
+    return le(ah, al, r->hi_hi, r->hi_lo);
+}
+
 /* roguelist_parse - every line of text; 0, or -1 when out of memory */
 int roguelist_parse(const char *text, size_t len, struct roguelist *out)
 {
@@ -74,6 +165,10 @@ int roguelist_parse(const char *text, size_t len, struct roguelist *out)
 	    out->first_bad = lineno;
       next:
 	pos += n + 1;
+    }
+    if (build_index(out) != 0) {
+	roguelist_free(out);
+	return -1;
     }
     return 0;
 }
@@ -121,5 +216,6 @@ int roguelist_load(const char *path, struct roguelist *out, char *err,
 void roguelist_free(struct roguelist *l)
 {
     free(l->nets.v);
+    free(l->ranges);
     memset(l, 0, sizeof(*l));
 }

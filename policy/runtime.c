@@ -32,6 +32,7 @@
 struct rogue_set {
     unsigned refs;
     struct roguelist list;
+    time_t written;		/* the file's mtime: when the collector wrote it */
 };
 
 static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -327,7 +328,7 @@ bool rt_rogue_listed(const struct addr *a)
     pthread_mutex_unlock(&rt_lock);
     if (r == NULL)
 	return false;
-    hit = addr_cidr_list_match(&r->list.nets, a);
+    hit = roguelist_match(&r->list, a);
     rogue_release(r);
     return hit;
 }
@@ -344,8 +345,8 @@ static void rogue_swap(struct rogue_set *r)
     rogue_release(old);
 }
 
-/* rt_rogue_refresh - reload the rogue list if its file changed */
-void rt_rogue_refresh(const struct runtime *rt)
+/* rogue_reload - load the rogue list again if its file changed */
+static void rogue_reload(const struct runtime *rt)
 {
     const char *path = rt->cfg->rogue.list_path;
     struct rogue_set *r;
@@ -372,11 +373,35 @@ void rt_rogue_refresh(const struct runtime *rt)
 	return;
     }
     r->refs = 1;
+    r->written = sb.st_mtim.tv_sec;
     if (r->list.bad_lines)
 	log_msg(LOG_WARNING, "rogue list %s: %zu bad lines skipped (first: line %zu)",
 		path, r->list.bad_lines, r->list.first_bad);
-    log_msg(LOG_INFO, "rogue list %s: %zu networks", path, r->list.nets.n);
+    log_msg(LOG_INFO, "rogue list %s: %zu networks (%zu ranges)", path, r->list.nets.n,
+	    r->list.nranges);
     rogue_swap(r);
+}
+
+/* rogue_gauges - the loaded list's size and write time for "stats"
+ * (set every tick: a replaced state file starts from zero) */
+static void rogue_gauges(STORE *st)
+{
+    struct rogue_set *r;
+    uint64_t n = 0, w = 0;
+
+    pthread_mutex_lock(&rt_lock);
+    if ((r = rogue_current) != NULL)
+	n = r->list.nets.n, w = (uint64_t) r->written;
+    pthread_mutex_unlock(&rt_lock);
+    store_counter_set(st, STATS_ROGUE_ENTRIES, n);
+    store_counter_set(st, STATS_ROGUE_WRITTEN, w);
+}
+
+/* rt_rogue_refresh - reload the rogue list if its file changed */
+void rt_rogue_refresh(const struct runtime *rt)
+{
+    rogue_reload(rt);
+    rogue_gauges(rt->st);
 }
 
 /* rt_geo_refresh - read GeoIP files again that changed on disk (they are

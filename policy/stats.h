@@ -24,6 +24,8 @@ enum stats_counter {
     STATS_RELOAD_FAILURES = 17,	/* reloads refused (old config kept) */
     STATS_TRUSTED = 18,		/* transactions never judged: trusted */
     STATS_WHITELISTED = 19,	/* ... whitelisted */
+    STATS_ROGUE_ENTRIES = 20,	/* gauge: entries of the loaded rogue list */
+    STATS_ROGUE_WRITTEN = 21,	/* gauge: its file's mtime (unix s), 0: none */
     STATS_GIVE_BACK_ERRORS = 23,	/* an unfinished message's units left
 					 * counted: the store was unavailable */
     STATS_RULE_BASE = 24,	/* + rule index: times the rule fired */

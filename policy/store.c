@@ -762,6 +762,15 @@ int store_counter_add(STORE *st, unsigned idx, uint64_t n)
     return STORE_OK;
 }
 
+/* store_counter_set - set a shared gauge (one writer at a time) */
+int store_counter_set(STORE *st, unsigned idx, uint64_t v)
+{
+    if (st == NULL || idx >= STORE_NCOUNTERS || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    __atomic_store_n(&st->hdr->counters[idx], v, __ATOMIC_RELAXED);
+    return STORE_OK;
+}
+
 /* store_counter_get - read a shared counter (a read-only handle: from
  * its copy of the header) */
 uint64_t store_counter_get(const STORE *st, unsigned idx)

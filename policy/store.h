@@ -372,6 +372,7 @@ int store_client_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx);
 
 /* Shared counters (verdicts, events) live in the header too. */
 int store_counter_add(STORE *st, unsigned idx, uint64_t n);
+int store_counter_set(STORE *st, unsigned idx, uint64_t v);
 uint64_t store_counter_get(const STORE *st, unsigned idx);
 #define STORE_NCOUNTERS 64
 

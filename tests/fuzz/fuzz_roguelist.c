@@ -3,7 +3,9 @@
  *
  * Properties: no more entries than lines; every entry a canonical network
  * (host bits clear) that formats and parses back to itself; first_bad is
- * set exactly when some line was bad, and is a real line number.
+ * set exactly when some line was bad, and is a real line number; the
+ * index (roguelist_match) answers as the linear scan does, for every
+ * entry's first address, its neighbours and its last address.
  */
 #include "fuzz_common.h"
 #include "roguelist.h"
@@ -35,6 +37,27 @@ static void check_entry(const struct cidr *c)
 	       "network round trip");
 }
 
+/* check_index - the binary search agrees with the scan around entry c */
+static void check_index(const struct roguelist *l, const struct cidr *c)
+{
+    struct addr a = c->net;
+    unsigned i;
+
+    FUZZ_CHECK(roguelist_match(l, &a), "index finds an entry's network");
+    for (i = c->plen; i < 128; i++)	/* the last address: host bits set */
+	a.b[i / 8] |= (uint8_t) (0x80 >> (i % 8));
+    FUZZ_CHECK(roguelist_match(l, &a), "index finds an entry's last address");
+    for (i = 16; i-- > 0 && ++a.b[i] == 0;)	/* one past the last */
+	;
+    FUZZ_CHECK(roguelist_match(l, &a) == addr_cidr_list_match(&l->nets, &a),
+	       "index and scan agree after an entry");
+    a = c->net;
+    for (i = 16; i-- > 0 && a.b[i]-- == 0;)	/* one before the first */
+	;
+    FUZZ_CHECK(roguelist_match(l, &a) == addr_cidr_list_match(&l->nets, &a),
+	       "index and scan agree before an entry");
+}
+
 /* LLVMFuzzerTestOneInput - parse the input as a rogue list */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -52,8 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK((l.bad_lines == 0) == (l.first_bad == 0),
 	       "first_bad set with bad lines");
     FUZZ_CHECK(l.first_bad <= lines, "first_bad is a line");
-    for (size_t i = 0; i < l.nets.n; i++)
+    FUZZ_CHECK(l.nranges <= l.nets.n, "no more ranges than entries");
+    for (size_t i = 0; i < l.nets.n; i++) {
 	check_entry(&l.nets.v[i]);
+	check_index(&l, &l.nets.v[i]);
+    }
     roguelist_free(&l);
     free(text);
     return 0;

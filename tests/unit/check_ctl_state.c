@@ -366,6 +366,7 @@ START_TEST(test_stats)
 {
     const struct jread_val *r;
     struct jread_val *v;
+    char want[96];
     int64_t n;
 
     state_make();
@@ -381,6 +382,8 @@ START_TEST(test_stats)
     ck_assert_ptr_nonnull(strstr(line_of(out, "events "), "1209 sent, 3"
 				 " dropped"));
     ck_assert_ptr_nonnull(strstr(line_of(out, "blocks "), "1 users"));
+    ck_assert_ptr_nonnull(strstr(line_of(out, "rogue list "), "100000 entries,"
+				 " written 2m ago"));
     ck_assert_int_eq(run("-c", conf, "stats", "--prometheus", NULL), 0);
     prom_check(out);
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_verdicts_total{action="
@@ -401,6 +404,10 @@ START_TEST(test_stats)
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_clients 8\n"));
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_blocked{kind=\"user\"}"
 				 " 1\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_rogue_list_entries 100000\n"));
+    snprintf(want, sizeof(want), "\nrelayguard_rogue_list_written_seconds %u\n",
+	     NOW - 150);
+    ck_assert_ptr_nonnull(strstr(out, want));
 
     ck_assert_int_eq(run("-c", conf, "--json", "stats", NULL), 0);
     v = parse_out();
@@ -412,6 +419,10 @@ START_TEST(test_stats)
     ck_assert_int_eq(n, 3);
     ck_assert_int_eq(jread_int(jread_get(v, "store"), "users", &n), 0);
     ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(jread_int(jread_get(v, "rogue_list"), "entries", &n), 0);
+    ck_assert_int_eq(n, 100000);
+    ck_assert_int_eq(jread_int(jread_get(v, "rogue_list"), "age", &n), 0);
+    ck_assert_int_eq(n, 150);
     jread_free(v);
 }
 END_TEST
