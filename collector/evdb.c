@@ -41,7 +41,13 @@ enum hist_status evdb_init(struct hist *h, char *err, size_t errlen)
 	: hist_db_fail(db, "event schema", err, errlen);
 }
 
-/* evdb_add - store a verified event; *dup when it was there already */
+static const char insert_sql[] =
+    "INSERT OR IGNORE INTO event VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char count_sql[] =
+    "INSERT INTO counter VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2";
+
+/* evdb_add - store a verified event; *dup when it was there already
+ * (the statement stays prepared: the intake calls this per event) */
 enum hist_status evdb_add(struct hist *h, const struct evrec *r, int64_t now_ms,
 			  bool *dup, char *err, size_t errlen)
 {
@@ -50,9 +56,8 @@ enum hist_status evdb_add(struct hist *h, const struct evrec *r, int64_t now_ms,
     char client[ADDR_STRLEN];
     int rc, i = 1;
 
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO event VALUES (?,?,?,?,?,?,?,?,?,?,"
-			   "?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
-	return hist_db_fail(db, "prepare", err, errlen);
+    if ((st = hist_stmt(h, insert_sql, err, errlen)) == NULL)
+	return HIST_DB;
     sqlite3_bind_text(st, i++, r->node, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, i++, (sqlite3_int64) r->bootid);
     sqlite3_bind_int64(st, i++, (sqlite3_int64) r->seq);
@@ -73,11 +78,9 @@ enum hist_status evdb_add(struct hist *h, const struct evrec *r, int64_t now_ms,
     sqlite3_bind_int64(st, i++, (sqlite3_int64) r->bytes);
     sqlite3_bind_text(st, i++, r->reason, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-	return hist_db_fail(db, "store event", err, errlen);
-    *dup = sqlite3_changes(db) == 0;
-    return HIST_OK;
+    *dup = rc == SQLITE_DONE && sqlite3_changes(db) == 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "store event", err, errlen);
 }
 
 /* evdb_expire - drop events older than before_ms */
@@ -106,13 +109,12 @@ enum hist_status evdb_count(struct hist *h, const char *name, uint64_t n,
 
     if (n == 0)
 	return HIST_OK;
-    if (sqlite3_prepare_v2(db, "INSERT INTO counter VALUES (?1, ?2) ON CONFLICT (name)"
-			   " DO UPDATE SET value = value + ?2", -1, &st, NULL) != SQLITE_OK)
-	return hist_db_fail(db, "prepare", err, errlen);
+    if ((st = hist_stmt(h, count_sql, err, errlen)) == NULL)
+	return HIST_DB;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) n);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "count", err, errlen);
 }
 

@@ -14,13 +14,23 @@
 #include "history.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define STMT_CACHE 16		/* statements kept prepared per handle */
 
 struct hist {
     sqlite3 *db;
+    struct {
+	const char *sql;	/* the caller's static text: the key */
+	sqlite3_stmt *st;
+    } cache[STMT_CACHE];
 };
 
+/* WAL with synchronous=NORMAL: a commit is in the WAL file when COMMIT
+ * returns, so a killed collector loses nothing it committed (only a
+ * power cut may lose the last commits; the database stays consistent);
+ * and a commit costs no fsync, which the event intake needs. */
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS host_day (host TEXT NOT NULL, day INTEGER NOT NULL,"
     " conns INTEGER, served INTEGER, sent INTEGER, bytes INTEGER, packets INTEGER,"
     " peers INTEGER, ports INTEGER, PRIMARY KEY (host, day));"
@@ -89,8 +99,12 @@ const char *hist_sqlite_version(void)
 /* hist_close - close the database */
 void hist_close(struct hist *h)
 {
+    int i;
+
     if (h == NULL)
 	return;
+    for (i = 0; i < STMT_CACHE; i++)
+	sqlite3_finalize(h->cache[i].st);
     sqlite3_close(h->db);
     free(h);
 }
@@ -99,6 +113,34 @@ void hist_close(struct hist *h)
 sqlite3 *hist_sqlite(struct hist *h)
 {
     return h->db;
+}
+
+/* hist_stmt - a statement kept prepared for this handle, reset and its
+ * bindings cleared; sql must be a string that lives as long as the
+ * handle (a literal: its address is the key). Not to be finalized by
+ * the caller. NULL after an error (in err). */
+sqlite3_stmt *hist_stmt(struct hist *h, const char *sql, char *err, size_t errlen)
+{
+    int i;
+
+    for (i = 0; i < STMT_CACHE && h->cache[i].sql != NULL; i++)
+	if (h->cache[i].sql == sql) {
+	    sqlite3_reset(h->cache[i].st);
+	    sqlite3_clear_bindings(h->cache[i].st);
+	    return h->cache[i].st;
+	}
+    if (i == STMT_CACHE) {	/* full: callers use few; drop the last */
+	sqlite3_finalize(h->cache[--i].st);
+	h->cache[i].sql = NULL;
+    }
+    if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h->cache[i].st,
+			   NULL) != SQLITE_OK) {
+	h->cache[i].st = NULL;
+	fail(h, "prepare", err, errlen);
+	return NULL;
+    }
+    h->cache[i].sql = sql;
+    return h->cache[i].st;
 }
 
 /* exec - one statement without results */

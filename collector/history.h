@@ -38,6 +38,7 @@ struct hist_flag {
 struct sqlite3;
 struct sqlite3_stmt;
 struct sqlite3 *hist_sqlite(struct hist *h);
+struct sqlite3_stmt *hist_stmt(struct hist *h, const char *sql, char *err, size_t errlen);
 enum hist_status hist_db_fail(struct sqlite3 *db, const char *what, char *err,
 			      size_t errlen);
 const char *hist_col_text(struct sqlite3_stmt *st, int i);
