@@ -20,6 +20,7 @@
 #include "output.h"
 
 #define NCOLS 11
+#define INC_SQL_MAX 4096
 #define LISTS_FROM 4		/* columns 4..10 are JSON arrays */
 #define INC_FILE_MODE 0640
 
@@ -48,18 +49,31 @@
 #define LEFT_BEFORE "e.qid != '' AND e.time_ms < r.t AND (e.action IN ('accept', 'tag')" \
     " OR e.flags & 1 != 0)"
 
+/* Each kind: its query up to the WHERE terms, the term that keeps only
+ * subjects of events newer than rowid ?5 (an incremental pass), the
+ * grouping, and whether it needs an event from a flagged host (then an
+ * incremental pass without such a new event skips it). The terms only
+ * filter: the query plan and so the order inside the evidence arrays
+ * stay those of a full pass. */
 static const struct {
-    const char *kind, *sql;
+    const char *kind, *sql, *touched, *group;
+    bool flagged_only;
 } kinds[] = {
     {"login_from_flagged", FLAGGED "SELECT e.login," LISTS("json_group_array(DISTINCT fl.kind)")
      " FROM event e JOIN fl ON fl.host = e.client WHERE e.time_ms >= ?1"
-     " AND e.login != '' GROUP BY e.login"},
+     " AND e.login != ''", " AND e.login IN (SELECT login FROM event WHERE rowid > ?5)",
+     " GROUP BY e.login", true},
     {"relay_and_direct", FLAGGED "SELECT e.client," LISTS("json_group_array(DISTINCT fl.kind)")
      " FROM event e JOIN fl ON fl.host = e.client AND fl.kind = 'direct_sender'"
-     " WHERE e.time_ms >= ?1 AND e.class = 'internal' GROUP BY e.client"},
+     " WHERE e.time_ms >= ?1 AND e.class = 'internal'",
+     " AND e.client IN (SELECT client FROM event WHERE rowid > ?5)", " GROUP BY e.client",
+     true},
     {"many_logins", "SELECT e.client," LISTS("'[]'") " FROM event e WHERE e.time_ms >= ?1"
-     " AND e.login != '' AND ?2 >= 0 AND ?4 >= 0 GROUP BY e.client"
-     " HAVING count(DISTINCT e.login) > ?3"},
+     " AND e.login != '' AND ?2 >= 0 AND ?4 >= 0",
+     " AND e.client IN (SELECT client FROM event WHERE rowid > ?5)",
+     " GROUP BY e.client HAVING count(DISTINCT e.login) > ?3", false},
+    /* always a full pass: as the window moves, the first refusal in it
+     * moves too, and earlier accepted mail may count without new events */
     {"accepted_before_refusal", "WITH r AS (SELECT login, min(time_ms) AS t FROM event"
      " WHERE time_ms >= ?1 AND login != '' AND " REFUSED " GROUP BY login)"
      " SELECT e.login, min(e.time_ms), max(e.time_ms), count(DISTINCT e.rowid),"
@@ -68,9 +82,15 @@ static const struct {
      " json_group_array(DISTINCT e.asn) FILTER (WHERE e.asn != 0), '[]',"
      " json_group_array(DISTINCT e.rule) FILTER (WHERE e.rule != ''),"
      " json_group_array(DISTINCT e.qid) FILTER (WHERE " LEFT_BEFORE ")"
-     " FROM event e JOIN r ON r.login = e.login WHERE e.time_ms >= ?1"
-     " GROUP BY e.login HAVING sum(" LEFT_BEFORE ") > 0"},
+     " FROM event e JOIN r ON r.login = e.login WHERE e.time_ms >= ?1", NULL,
+     " GROUP BY e.login HAVING sum(" LEFT_BEFORE ") > 0", false},
 };
+
+/* The flagged set, to see whether it changed since the last pass; and
+ * whether a new event came from a flagged host. */
+static const char flagged_sql[] = FLAGGED "SELECT host, kind FROM fl ORDER BY 1, 2";
+static const char new_flagged_sql[] = FLAGGED "SELECT 1 FROM event e JOIN fl ON"
+    " fl.host = e.client WHERE e.rowid > ?5 LIMIT 1";
 
 static const char *const list_cols[] = {"logins", "hosts", "countries", "asns", "flags",
     "rules", "queue_ids"};
@@ -269,9 +289,11 @@ static const char *write_finding(sqlite3 *db, const char *kind, sqlite3_stmt *f,
     return change;
 }
 
-/* one_kind - run a kind's query and write what it finds */
+/* one_kind - run a kind's query (over subjects of events after rowid
+ * since; all when since < 0) and write what it finds */
 static enum hist_status one_kind(sqlite3 *db, const struct cfg *cfg, size_t k,
-				 int64_t now_ms, struct inc_pass *p, char *err, size_t errlen)
+				 int64_t now_ms, int64_t since, struct inc_pass *p,
+				 char *err, size_t errlen)
 {
     const struct cfg_collector *c = &cfg->collector;
     int64_t quiet = (int64_t) c->incident_quiet_s * 1000;
@@ -281,12 +303,22 @@ static enum hist_status one_kind(sqlite3 *db, const struct cfg *cfg, size_t k,
     sqlite3_stmt *f;
     int rc;
 
-    if (sqlite3_prepare_v2(db, kinds[k].sql, -1, &f, NULL) != SQLITE_OK)
+    char sql[INC_SQL_MAX];
+
+    if ((size_t) snprintf(sql, sizeof(sql), "%s%s%s", kinds[k].sql,
+			  since >= 0 && kinds[k].touched ? kinds[k].touched : "", kinds[k].group)
+	>= sizeof(sql)) {
+	snprintf(err, errlen, "%s: query too long", kinds[k].kind);
+	return HIST_DB;
+    }
+    if (sqlite3_prepare_v2(db, sql, -1, &f, NULL) != SQLITE_OK)
 	return hist_db_fail(db, kinds[k].kind, err, errlen);
     sqlite3_bind_int64(f, 1, now_ms - (int64_t) c->incident_window_s * 1000);
     sqlite3_bind_int64(f, 2, now_ms - (int64_t) c->list_expiry_s * 1000);
     sqlite3_bind_int64(f, 3, c->incident_logins);
     sqlite3_bind_int64(f, 4, now_ms);
+    if (since >= 0 && kinds[k].touched)
+	sqlite3_bind_int64(f, 5, since);
     while (s == HIST_OK && (rc = sqlite3_step(f)) == SQLITE_ROW) {
 	change = write_finding(db, kinds[k].kind, f, now_ms, quiet, id, err, errlen, &s);
 	if (change == NULL)
@@ -332,25 +364,120 @@ static enum hist_status close_quiet(sqlite3 *db, const struct cfg *cfg, int64_t 
     return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "close", err, errlen);
 }
 
-/* inc_correlate - one pass: every kind, then the closings */
-enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t now_ms,
-			       struct inc_pass *p, char *err, size_t errlen)
+/* flag_sig - a hash (FNV-1a) of the flagged set as correlation sees it */
+static enum hist_status flag_sig(sqlite3 *db, const struct cfg *cfg, int64_t now_ms,
+				 uint64_t *sig, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    const unsigned char *t;
+    uint64_t h = 14695981039346656037ull;
+    int rc, i;
+
+    if (sqlite3_prepare_v2(db, flagged_sql, -1, &st, NULL) != SQLITE_OK)
+	return hist_db_fail(db, "flagged set", err, errlen);
+    sqlite3_bind_int64(st, 2, now_ms - (int64_t) cfg->collector.list_expiry_s * 1000);
+    sqlite3_bind_int64(st, 4, now_ms);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	for (i = 0; i < 2; i++)
+	    for (t = (const unsigned char *) hist_col_text(st, i);; t++) {
+		h = (h ^ *t) * 1099511628211ull;	/* the NUL separates */
+		if (*t == 0)
+		    break;
+	    }
+    sqlite3_finalize(st);
+    *sig = h;
+    return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "flagged set", err, errlen);
+}
+
+/* top_rowid - the newest event's rowid, 0 with none */
+static int64_t top_rowid(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int64_t top = -1;
+
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(rowid), 0) FROM event", -1, &st, NULL)
+	!= SQLITE_OK)
+	return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+	top = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return top;
+}
+
+/* new_flagged - 1 if an event after rowid since came from a flagged
+ * host, 0 if not, -1 on error */
+static int new_flagged(sqlite3 *db, const struct cfg *cfg, int64_t now_ms, int64_t since)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, new_flagged_sql, -1, &st, NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_int64(st, 2, now_ms - (int64_t) cfg->collector.list_expiry_s * 1000);
+    sqlite3_bind_int64(st, 4, now_ms);
+    sqlite3_bind_int64(st, 5, since);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* pass - every kind (over subjects of events after since, or all when
+ * since < 0), then the closings; in a transaction */
+static enum hist_status pass(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+			     struct inc_cursor *cur, struct inc_pass *p, char *err,
+			     size_t errlen)
 {
     sqlite3 *db = hist_sqlite(h);
-    enum hist_status s;
+    enum hist_status s = HIST_OK;
+    int64_t since = -1, top = 0;
+    uint64_t sig = 0;
+    int flagged = 1;
     size_t k;
 
     memset(p, 0, sizeof(*p));
     if (hist_begin(h, err, errlen) != HIST_OK)
 	return HIST_DB;
-    for (k = 0, s = HIST_OK; k < sizeof(kinds) / sizeof(kinds[0]) && s == HIST_OK; k++)
-	s = one_kind(db, cfg, k, now_ms, p, err, errlen);
+    if (cur != NULL) {
+	s = flag_sig(db, cfg, now_ms, &sig, err, errlen);
+	if (s == HIST_OK && (top = top_rowid(db)) < 0)
+	    s = hist_db_fail(db, "events", err, errlen);
+	if (s == HIST_OK && cur->valid && cur->flag_sig == sig && top >= cur->seen_rowid)
+	    since = cur->seen_rowid;	/* else: a full pass */
+	if (since >= 0 && (flagged = new_flagged(db, cfg, now_ms, since)) < 0)
+	    s = hist_db_fail(db, "events", err, errlen);
+    }
+    for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && s == HIST_OK; k++)
+	if (flagged || !kinds[k].flagged_only)
+	    s = one_kind(db, cfg, k, now_ms, since, p, err, errlen);
     if (s == HIST_OK)
 	s = close_quiet(db, cfg, now_ms, p, err, errlen);
-    if (s == HIST_OK)
-	return hist_commit(h, err, errlen);
+    if (s == HIST_OK && (s = hist_commit(h, err, errlen)) == HIST_OK) {
+	if (cur != NULL)
+	    cur->valid = true, cur->seen_rowid = top, cur->flag_sig = sig;
+	p->full = since < 0;
+	return HIST_OK;
+    }
     hist_rollback(h);
+    if (cur != NULL)
+	cur->valid = false;
     return s;
+}
+
+/* inc_correlate - one full pass: every kind, then the closings */
+enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+			       struct inc_pass *p, char *err, size_t errlen)
+{
+    return pass(h, cfg, now_ms, NULL, p, err, errlen);
+}
+
+/* inc_correlate_new - a pass over what changed since the cursor's pass:
+ * the subjects of newer events, unless the flagged set changed (then
+ * all of them); the same incidents as inc_correlate at the same time */
+enum hist_status inc_correlate_new(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+				   struct inc_cursor *cur, struct inc_pass *p, char *err,
+				   size_t errlen)
+{
+    return pass(h, cfg, now_ms, cur, p, err, errlen);
 }
 
 /* print_text - one incident as a line for people */

@@ -24,6 +24,15 @@
  * opened for each line (so a file logrotate moved away is created anew).
  * Closed incidents older than incident_retention are deleted (inc_expire).
  *
+ * inc_correlate looks at every subject with events in incident_window.
+ * inc_correlate_new (the collector's loop, every second) looks only at
+ * the subjects of events stored since its cursor's last pass, unless
+ * the flagged set (flags in list_expiry, pins, drops) changed: a subject
+ * without new events and with the same flags cannot open or grow an
+ * incident (its evidence only shrinks as the window moves), so both give
+ * the same incidents; the incremental pass costs what is new, not what
+ * the window holds. accepted_before_refusal is looked at whole each pass.
+ *
  * Contract: single-threaded per history handle, tables from evdb_init,
  * in no transaction (each pass is its own). Returns HIST_* with err filled. Nothing is logged.
  */
@@ -44,6 +53,14 @@
 struct inc_pass {
     unsigned opened, updated, closed;
     unsigned write_errors;	/* lines incidents_file did not take */
+    bool full;			/* every subject was looked at */
+};
+
+/* Where the last incremental pass stopped (zeroed: the next is full). */
+struct inc_cursor {
+    bool valid;
+    int64_t seen_rowid;		/* events up to this rowid were correlated */
+    uint64_t flag_sig;		/* the flagged set then */
 };
 
 enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t now_ms,
@@ -51,6 +68,9 @@ enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t no
 enum hist_status inc_expire(struct hist *h, int64_t before_ms, unsigned *n,
 			    char *err, size_t errlen);
 bool inc_contain(const char *kind, const char *login, char *buf, size_t len);
+enum hist_status inc_correlate_new(struct hist *h, const struct cfg *cfg, int64_t now_ms,
+				   struct inc_cursor *cur, struct inc_pass *p, char *err,
+				   size_t errlen);
 enum hist_status inc_print(struct hist *h, FILE *out, bool json, bool open_only,
 			   char *err, size_t errlen);
 

@@ -4,7 +4,8 @@
  * Every STEP_MS: read and store what the socket holds. Every
  * CORRELATE_MS after new events, and every IDLE_CORRELATE_MS anyway (a
  * flow analysis may have flagged a host since, and quiet incidents must
- * close): one correlation pass. Every EXPIRE_MS: events older than
+ * close): one correlation pass, incremental (inc_correlate_new: the
+ * subjects of the new events; all of them when the flags changed). Every EXPIRE_MS: events older than
  * event_retention go, and closed incidents older than incident_retention.
  * The counters are logged when they changed, at most every STATS_MS, and
  * at the end.
@@ -73,14 +74,15 @@ static void alerts(struct hist *h, const struct cfg *cfg, int64_t now,
 		ALERT_RETRY_MS / 1000, a.error);
 }
 
-/* correlate - one pass, logged when it changed something; then alerts */
+/* correlate - one pass over what is new, logged when it changed
+ * something; then alerts */
 static void correlate(struct hist *h, const struct cfg *cfg, int64_t now,
-		      struct alert_state *as)
+		      struct inc_cursor *cur, struct alert_state *as)
 {
     struct inc_pass p;
     char err[ERR_LEN];
 
-    if (inc_correlate(h, cfg, now, &p, err, sizeof(err)) != HIST_OK) {
+    if (inc_correlate_new(h, cfg, now, cur, &p, err, sizeof(err)) != HIST_OK) {
 	log_msg(LOG_ERR, "correlation failed (tried again): %s", err);
 	return;
     }
@@ -114,6 +116,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
     uint64_t seen = 0, logged = 0, fresh = 0;
     char err[ERR_LEN];
     struct alert_state as = {0};
+    struct inc_cursor cur = {0};
     struct intake in;
     struct hist *h;
     size_t got;
@@ -137,7 +140,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	seen += got, fresh += got;
 	now = now_ms();
 	if ((fresh && now - last_corr >= CORRELATE_MS) || now - last_corr >= IDLE_CORRELATE_MS) {
-	    correlate(h, cfg, now, &as);
+	    correlate(h, cfg, now, &cur, &as);
 	    last_corr = now, fresh = 0;
 	}
 	if (now - last_exp >= EXPIRE_MS) {
@@ -153,7 +156,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	    || (o->max_seconds && now - start >= (int64_t) o->max_seconds * 1000))
 	    break;
     }
-    correlate(h, cfg, now_ms(), &as);
+    correlate(h, cfg, now_ms(), &cur, &as);
     log_stats(&in);
     intake_close(&in);
     hist_close(h);

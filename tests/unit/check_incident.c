@@ -231,14 +231,30 @@ static void flag(const char *host, const char *kind, int64_t t)
     sql(s);
 }
 
-/* pass - one correlation at t */
+/* Loop tests run once with full passes (_i 0), once with incremental
+ * ones (_i 1, the collector's loop): both must find the same. */
+static int incremental;
+static struct inc_cursor cursor;
+
+/* pass - one correlation at t, full or incremental */
 static struct inc_pass pass(int64_t t)
 {
     struct inc_pass p;
     char err[1024];
 
-    ck_assert_msg(inc_correlate(hist, cfg, t, &p, err, sizeof(err)) == HIST_OK, "%s", err);
+    if (incremental)
+	ck_assert_msg(inc_correlate_new(hist, cfg, t, &cursor, &p, err, sizeof(err))
+		      == HIST_OK, "%s", err);
+    else
+	ck_assert_msg(inc_correlate(hist, cfg, t, &p, err, sizeof(err)) == HIST_OK, "%s", err);
     return p;
+}
+
+/* mode - the loop index as the pass mode, a fresh cursor */
+static void mode(int i)
+{
+    incremental = i;
+    memset(&cursor, 0, sizeof(cursor));
 }
 
 START_TEST(test_login_from_flagged)
@@ -250,6 +266,7 @@ START_TEST(test_login_from_flagged)
     char path[128], line[2048];
     int lines = 0;
 
+    mode(_i);
     add(1, T0, "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);	/* not flagged */
     p = pass(T0);
     ck_assert_uint_eq(p.opened, 0);
@@ -303,6 +320,7 @@ START_TEST(test_relay_and_direct)
 {
     struct inc_pass p;
 
+    mode(_i);
     add(1, T0, "", "10.20.133.16", RULES_CLASS_INTERNAL);
     add(2, T0, "", "10.20.133.17", RULES_CLASS_INTERNAL);
     flag("10.20.133.16", "direct_sender", T0 - MIN_MS);
@@ -320,6 +338,7 @@ START_TEST(test_old_evidence)
 {
     struct inc_pass p;
 
+    mode(_i);
     add(1, T0, "", "10.20.133.16", RULES_CLASS_INTERNAL);
     flag("10.20.133.16", "direct_sender", T0 + 15 * MIN_MS);
     p = pass(T0 + 15 * MIN_MS);
@@ -334,6 +353,7 @@ START_TEST(test_many_logins)
 {
     struct inc_pass p;
 
+    mode(_i);
     add(1, T0, "a", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
     add(2, T0, "b", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
     add(3, T0, "b", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
@@ -407,6 +427,7 @@ START_TEST(test_pinned_host_correlates)
     struct inc_pass p;
     char err[512];
 
+    mode(_i);
     ck_assert_int_eq(pin_add(hist, &c, err, sizeof(err)), HIST_OK);
     add(1, T0, "bob", "198.18.7.7", RULES_CLASS_AUTHENTICATED);
     p = pass(T0 + 1000);
@@ -519,6 +540,69 @@ START_TEST(test_retention)
 }
 END_TEST
 
+/* snapshot - the incident table as text */
+static void snapshot(char *buf, size_t len)
+{
+    sqlite3_stmt *st;
+    size_t used = 0;
+
+    buf[0] = 0;
+    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), "SELECT id, kind, subject, first_ms,"
+					" last_ms, closed_ms, events, logins, hosts, flags, qids"
+					" FROM incident ORDER BY id", -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW && used < len)
+	for (int i = 0; i < 11 && used < len; i++)
+	    used += (size_t) snprintf(buf + used, len - used, "%s%c",
+				      (const char *) sqlite3_column_text(st, i), i < 10 ? ' ' : '\n');
+    sqlite3_finalize(st);
+    ck_assert_uint_lt(used, len);
+}
+
+/* A stream of events and flags, some flags arriving after their host's
+ * mail: after each incremental pass, a full pass at the same time finds
+ * nothing more, and most incremental passes were not full ones. */
+START_TEST(test_incremental_agrees)
+{
+    static const char *const hosts[] = {"198.18.1.1", "198.18.1.2", "198.18.1.3",
+	"10.20.1.4", "10.20.1.5", "203.0.113.9"};
+    static const char *const logins[] = {"", "ann", "bob", "cat", "dan"};
+    static char before[1 << 16], after[1 << 16];
+    uint64_t r = 12345, seq = 1;
+    unsigned partial = 0;
+    int64_t t = T0;
+    struct inc_pass p;
+    int step, i;
+
+    mode(1);
+    for (step = 0; step < 60; step++) {
+	for (i = 0; i < 5; i++) {
+	    r = r * 6364136223846793005ull + 1442695040888963407ull;
+	    add(seq++, t, logins[(r >> 33) % 5], hosts[(r >> 40) % 6],
+		(r >> 50) % 3 ? RULES_CLASS_AUTHENTICATED : RULES_CLASS_INTERNAL);
+	}
+	if (step == 20)
+	    flag("198.18.1.2", "rogue_server", t);	/* after its mail */
+	if (step == 35)
+	    flag("10.20.1.4", "direct_sender", t);
+	t += 40 * 1000;
+	p = pass(t);
+	partial += !p.full;
+	snapshot(before, sizeof(before));
+	incremental = 0;
+	p = pass(t);
+	incremental = 1;
+	ck_assert_msg(p.opened + p.updated + p.closed == 0, "step %d: the full pass found"
+		      " %u opened, %u updated", step, p.opened, p.updated);
+	snapshot(after, sizeof(after));
+	ck_assert_str_eq(before, after);
+    }
+    ck_assert_uint_ge(partial, 50);
+    ck_assert_int_gt(scalar("SELECT count(*) FROM incident WHERE kind = 'login_from_flagged'"), 0);
+    ck_assert_int_gt(scalar("SELECT count(*) FROM incident WHERE kind = 'relay_and_direct'"), 0);
+    ck_assert_int_gt(scalar("SELECT count(*) FROM incident WHERE kind = 'many_logins'"), 0);
+}
+END_TEST
+
 /* incident_suite - every case above */
 static Suite *incident_suite(void)
 {
@@ -528,15 +612,16 @@ static Suite *incident_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_intake);
     tcase_add_test(tc, test_key_refused);
-    tcase_add_test(tc, test_login_from_flagged);
-    tcase_add_test(tc, test_relay_and_direct);
-    tcase_add_test(tc, test_old_evidence);
-    tcase_add_test(tc, test_many_logins);
+    tcase_add_loop_test(tc, test_login_from_flagged, 0, 2);
+    tcase_add_loop_test(tc, test_relay_and_direct, 0, 2);
+    tcase_add_loop_test(tc, test_old_evidence, 0, 2);
+    tcase_add_loop_test(tc, test_many_logins, 0, 2);
     tcase_add_test(tc, test_pins);
-    tcase_add_test(tc, test_pinned_host_correlates);
+    tcase_add_loop_test(tc, test_pinned_host_correlates, 0, 2);
     tcase_add_test(tc, test_accepted_before_refusal);
     tcase_add_test(tc, test_contain_quoting);
     tcase_add_test(tc, test_retention);
+    tcase_add_test(tc, test_incremental_agrees);
     suite_add_tcase(s, tc);
     return s;
 }
