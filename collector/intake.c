@@ -7,7 +7,15 @@
  * datagrams are authenticated anyway; the mode only limits who can fill
  * the queue). UDP is bound to the configured address only, never to the
  * wildcard. Kernel drops come from SO_RXQ_OVFL (UDP; a full unix socket
- * refuses the send instead, which the milter counts as a drop).
+ * refuses the send instead, which the milter counts as a drop); either
+ * way a lost event leaves a gap in its source's sequence numbers, which
+ * the replay window counts (seq_gaps: what was lost on the way, whatever
+ * the reason, once a source was heard).
+ *
+ * Datagrams are read with recvmmsg, INTAKE_RECV_VEC a call, and a batch
+ * lingers up to INTAKE_LINGER_MS after its first datagram so that a
+ * burst is one transaction (one WAL write for thousands of events), not
+ * one per wake-up.
  */
 #include <errno.h>
 #include <grp.h>
@@ -19,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -124,6 +133,10 @@ int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
     memset(in, 0, sizeof(*in));
     in->fd = -1;
     in->hist = h;
+    if ((in->rx = malloc(sizeof(*in->rx))) == NULL) {
+	snprintf(err, errlen, "out of memory");
+	return -1;
+    }
     event_replay_init(&in->replay, (int64_t) cfg->collector.event_window_s * 1000);
     if (*a == 0) {
 	snprintf(err, errlen, "collector.address is not set: no events to receive");
@@ -192,7 +205,8 @@ static int save_counters(struct intake *in, char *err, size_t errlen)
     int i;
 
     if (evdb_count(in->hist, "stored", in->unsaved.stored, err, errlen) != HIST_OK
-	|| evdb_count(in->hist, "kernel_drops", in->unsaved.kernel_drops, err, errlen))
+	|| evdb_count(in->hist, "kernel_drops", in->unsaved.kernel_drops, err, errlen)
+	|| evdb_count(in->hist, "seq_gaps", in->unsaved.seq_gaps, err, errlen))
 	return -1;
     for (i = 1; i < EVREC_NSTATUS; i++) {
 	snprintf(name, sizeof(name), "refused_%s", evrec_status_name((enum evrec_status) i));
@@ -209,39 +223,76 @@ static void add_stats(struct intake *in)
 
     in->total.stored += in->unsaved.stored;
     in->total.kernel_drops += in->unsaved.kernel_drops;
+    in->total.seq_gaps += in->unsaved.seq_gaps;
     for (i = 0; i < EVREC_NSTATUS; i++)
 	in->total.refused[i] += in->unsaved.refused[i];
     memset(&in->unsaved, 0, sizeof(in->unsaved));
 }
 
-/* intake_step - wait, then read and store what is queued */
+/* mono_ms - a monotonic clock for the batch's linger */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* receive - up to max datagrams with one recvmmsg; how many, -1 none */
+static int receive(struct intake *in, unsigned max)
+{
+    struct intake_rx *rx = in->rx;
+    unsigned i;
+
+    if (max > INTAKE_RECV_VEC)
+	max = INTAKE_RECV_VEC;
+    for (i = 0; i < max; i++) {
+	rx->iov[i].iov_base = rx->buf[i];
+	rx->iov[i].iov_len = sizeof(rx->buf[i]);
+	memset(&rx->msg[i], 0, sizeof(rx->msg[i]));
+	rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
+	rx->msg[i].msg_hdr.msg_iovlen = 1;
+	rx->msg[i].msg_hdr.msg_control = rx->ctl[i];
+	rx->msg[i].msg_hdr.msg_controllen = sizeof(rx->ctl[i]);
+    }
+    return recvmmsg(in->fd, rx->msg, max, MSG_DONTWAIT | MSG_TRUNC, NULL);
+}
+
+/* intake_step - wait up to timeout_ms for a datagram, then read for up
+ * to INTAKE_LINGER_MS or INTAKE_BATCH datagrams, stored in one
+ * transaction */
 int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
 		char *err, size_t errlen)
 {
     struct pollfd p = {.fd = in->fd, .events = POLLIN};
-    uint8_t buf[EVENT_MAX + 1];
-    char ctl[CMSG_SPACE(sizeof(uint32_t))];
-    struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-    struct msghdr m;
-    ssize_t n;
+    int64_t until;
+    int n, i;
 
     *got = 0;
     if (poll(&p, 1, timeout_ms) <= 0)
 	return 0;
     if (hist_begin(in->hist, err, errlen) != HIST_OK)
 	return -1;
+    until = mono_ms() + INTAKE_LINGER_MS;
     while (*got < INTAKE_BATCH) {
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov, m.msg_iovlen = 1;
-	m.msg_control = ctl, m.msg_controllen = sizeof(ctl);
-	if ((n = recvmsg(in->fd, &m, MSG_DONTWAIT | MSG_TRUNC)) < 0)
-	    break;
-	overflow(in, &m);
-	(*got)++;
-	if (one(in, buf, (size_t) n > sizeof(buf) ? sizeof(buf) : (size_t) n, now_ms,
-		err, errlen) != 0)
-	    goto fail;
+	if ((n = receive(in, (unsigned) (INTAKE_BATCH - *got))) <= 0) {
+	    int64_t left = until - mono_ms();
+
+	    if (left <= 0 || poll(&p, 1, (int) left) <= 0)
+		break;
+	    continue;
+	}
+	for (i = 0; i < n; i++) {
+	    size_t len = in->rx->msg[i].msg_len;
+
+	    overflow(in, &in->rx->msg[i].msg_hdr);
+	    if (one(in, in->rx->buf[i], len > EVENT_MAX + 1 ? EVENT_MAX + 1 : len, now_ms,
+		    err, errlen) != 0)
+		goto fail;
+	}
+	*got += (size_t) n;
     }
+    in->unsaved.seq_gaps = in->replay.missing - in->total.seq_gaps;
     if (save_counters(in, err, errlen) != 0 || hist_commit(in->hist, err, errlen) != HIST_OK)
 	goto fail;
     add_stats(in);
@@ -260,6 +311,8 @@ void intake_close(struct intake *in)
     if (in->path[0])
 	unlink(in->path);
     memset(&in->key, 0, sizeof(in->key));
+    free(in->rx);
+    in->rx = NULL;
     in->fd = -1;
     in->path[0] = 0;
 }

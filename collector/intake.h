@@ -6,8 +6,9 @@
  * counters: events stored, refused per reason, dropped by the kernel.
  *
  * Contract: one struct intake per thread, with its own history handle.
- * intake_step waits up to timeout_ms for datagrams, then reads what is
- * queued (at most INTAKE_BATCH) and stores it in one transaction. A bad
+ * intake_step waits up to timeout_ms for datagrams, then reads what comes
+ * within INTAKE_LINGER_MS (at most INTAKE_BATCH) and stores it in one
+ * transaction. A bad
  * datagram is counted, never fatal. Nothing is logged here: the caller
  * logs the counters.
  */
@@ -16,18 +17,30 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "cfg.h"
 #include "event.h"
 #include "history.h"
 
-#define INTAKE_BATCH 4096	/* datagrams per transaction */
+#define INTAKE_BATCH 8192	/* datagrams per transaction, at most */
+#define INTAKE_LINGER_MS 100	/* a batch waits this long for more */
+#define INTAKE_RECV_VEC 64	/* datagrams per recvmmsg */
 #define INTAKE_RCVBUF (8 << 20)	/* bytes asked for the receive buffer */
 
 struct intake_stats {
     uint64_t stored;
     uint64_t refused[EVREC_NSTATUS];	/* by reason; [EVREC_OK] unused */
     uint64_t kernel_drops;	/* datagrams the socket's buffer lost (UDP) */
+    uint64_t seq_gaps;		/* sequence numbers never received */
+};
+
+/* recvmmsg's vectors and buffers, allocated once */
+struct intake_rx {
+    struct mmsghdr msg[INTAKE_RECV_VEC];
+    struct iovec iov[INTAKE_RECV_VEC];
+    uint8_t buf[INTAKE_RECV_VEC][EVENT_MAX + 1];
+    char ctl[INTAKE_RECV_VEC][CMSG_SPACE(sizeof(uint32_t))];
 };
 
 struct intake {
@@ -36,6 +49,7 @@ struct intake {
     struct event_key key;
     struct event_replay replay;
     struct hist *hist;
+    struct intake_rx *rx;
     int rcvbuf;			/* the buffer the kernel granted */
     uint32_t ovfl_seen;		/* last SO_RXQ_OVFL count */
     struct intake_stats total, unsaved;	/* unsaved: not yet in the counters */

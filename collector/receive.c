@@ -36,6 +36,22 @@ static int64_t now_ms(void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* log_gaps - the sources with sequence numbers missing, one line each */
+static void log_gaps(const struct intake *in)
+{
+    const struct event_replay *w = &in->replay;
+    size_t i;
+
+    for (i = 0; i < w->n; i++)
+	if (w->src[i].missing)
+	    log_msg(LOG_WARNING, "events from node %s boot %016llx: %llu sequence numbers"
+		    " missing after %llu (lost on the way; see kernel_drops and the"
+		    " milter's events_dropped)", w->src[i].node,
+		    (unsigned long long) w->src[i].bootid,
+		    (unsigned long long) w->src[i].missing,
+		    (unsigned long long) w->src[i].first);
+}
+
 /* log_stats - the intake counters, one line */
 static void log_stats(const struct intake *in)
 {
@@ -46,7 +62,7 @@ static void log_stats(const struct intake *in)
     for (i = 1; i < EVREC_NSTATUS; i++)
 	refused += s->refused[i];
     log_msg(LOG_INFO, "events stored=%llu refused=%llu (signature=%llu replay=%llu "
-	    "stale=%llu version=%llu malformed=%llu) kernel_drops=%llu",
+	    "stale=%llu version=%llu malformed=%llu) kernel_drops=%llu seq_gaps=%llu",
 	    (unsigned long long) s->stored, (unsigned long long) refused,
 	    (unsigned long long) s->refused[EVREC_ESIG],
 	    (unsigned long long) s->refused[EVREC_EREPLAY],
@@ -54,7 +70,8 @@ static void log_stats(const struct intake *in)
 	    (unsigned long long) s->refused[EVREC_EVERSION],
 	    (unsigned long long) (refused - s->refused[EVREC_ESIG] - s->refused[EVREC_EREPLAY]
 				  - s->refused[EVREC_ESTALE] - s->refused[EVREC_EVERSION]),
-	    (unsigned long long) s->kernel_drops);
+	    (unsigned long long) s->kernel_drops, (unsigned long long) s->seq_gaps);
+    log_gaps(in);
 }
 
 /* alerts - the incident mail of one pass, logged */

@@ -142,6 +142,10 @@ enum evrec_status event_replay_check(struct event_replay *w, const struct evrec 
     s->heard_ms = now_ms;
     if (r->seq > s->top) {
 	back = r->seq - s->top;
+	if (s->top == 0)
+	    s->first = r->seq;
+	else if (back > 1)	/* a gap */
+	    s->missing += back - 1, w->missing += back - 1;
 	s->seen = back >= EVENT_REPLAY_BITS ? 0 : s->seen << back;
 	s->seen |= 1;
 	s->top = r->seq;
@@ -151,5 +155,7 @@ enum evrec_status event_replay_check(struct event_replay *w, const struct evrec 
     if (back >= EVENT_REPLAY_BITS || (s->seen >> back) & 1)
 	return EVREC_EREPLAY;
     s->seen |= (uint64_t) 1 << back;
+    if (r->seq > s->first && s->missing > 0)	/* late, not lost */
+	s->missing--, w->missing--;
     return EVREC_OK;
 }

@@ -10,6 +10,9 @@
  * Replay defence, per (node, boot id): the highest sequence seen and a
  * bitmap of the EVENT_REPLAY_BITS before it (events may arrive a little
  * out of order over UDP); a sequence seen or older than that is a replay.
+ * Sequence numbers skipped after the first one heard are counted as
+ * missing (lost on the way: a full socket, UDP), less those that arrive
+ * late.
  * An event whose time is more than the window away from the receiver's
  * clock is stale. Sources beyond EVENT_SOURCES_MAX evict the one heard
  * from least recently.
@@ -39,10 +42,13 @@ struct event_source {
     char node[EVREC_NODE_MAX + 1];
     uint64_t bootid, top, seen;	/* seen: bit i = sequence top - i */
     int64_t heard_ms;
+    uint64_t first;		/* the first sequence heard: gaps count after it */
+    uint64_t missing;		/* sequence numbers skipped, not (yet) seen */
 };
 
 struct event_replay {
     int64_t window_ms;		/* accepted clock difference, each way */
+    uint64_t missing;		/* the sources' missing, summed (evicted ones too) */
     struct event_source src[EVENT_SOURCES_MAX];
     size_t n;
 };
