@@ -178,7 +178,7 @@ bench-policy: $(BUILD)/bench/bench_policy
 bench-roguelist: $(BUILD)/bench/bench_roguelist
 	$(BUILD)/bench/bench_roguelist
 
-bench-collector: $(COLLECTOR)
+bench-collector: $(COLLECTOR) $(BUILD)/bench/bench_events $(BUILD)/bench/bench_milter_events
 	bench/bench_collector.sh $(BUILD)
 
 bench-replay: $(CTL)

@@ -8,7 +8,10 @@
 #   nfdump -r FILE -o pipe >/dev/null                  (the reference)
 #   relayguard-collector analyze FILE >/dev/null       (a full analysis)
 # and prints the median of the per-round ratios R = collector / nfdump,
-# then the parse rate of nfdump fmt text on standard input.
+# then the parse rate of nfdump fmt text on standard input; then the
+# event side (bench/bench_intake.sh): events/s verified and stored, the
+# sequence gaps over UDP, and the milter's cost per message with events
+# on and off.
 # Usage: bench/bench_collector.sh BUILD_DIR
 set -eu
 build=${1:-build}
@@ -91,3 +94,5 @@ END {
     printf "collector: R=%.2f (analysis %.2f s / nfdump -o pipe %.2f s, median of %d interleaved rounds); %.1f M flows/s\n", mr, mc, mn, rounds, n / mc / 1e6
     printf "collector: fmt text on standard input: %d lines in %.2f s = %.2f M flows/s (best of 3)\n", lines, st, lines / st / 1e6
 }' "$dir/rounds"
+
+"$here/bench_intake.sh" "$build"
