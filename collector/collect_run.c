@@ -292,33 +292,14 @@ static enum coll_status store_flags(struct coll *c, char *err, size_t errlen)
     return COLL_OK;
 }
 
-/* rogue_list - hosts flagged within list_expiry, whitelisted ones left out */
+/* rogue_list - rewrite the rogue list (pin_write_list: flags, incidents,
+ * pins and drops; the one writer) */
 static enum coll_status rogue_list(struct coll *c, char *err, size_t errlen)
 {
-    const char *path = c->cfg->rogue.list_path;
-    struct hist_flag *v;
-    size_t n, i, k = 0;
-    enum coll_status rc = COLL_OK;
-
-    if (path == NULL || *path == 0)
-	return COLL_OK;
-    if (hist_recent_flags(c->hist, c->now_ms - (int64_t) c->cfg->collector.list_expiry_s
-			  * 1000, &v, &n, err, errlen) != HIST_OK)
+    if (evdb_init(c->hist, err, errlen) != HIST_OK)
 	return COLL_DB;
-    for (i = 0; i < n; i++) {
-	struct addr a;
-
-	if (addr_parse(v[i].host, &a) == 0 && !coll_whitelisted(c, &a))
-	    v[k++] = v[i];
-    }
-    n = k;			/* the admin's pins stay, its drops hold */
-    if (evdb_init(c->hist, err, errlen) != HIST_OK
-	|| pin_apply(c->hist, c->now_ms, &v, &n, err, errlen) != HIST_OK)
-	rc = COLL_DB;
-    else if (out_rogue_list(path, v, n, c->now_ms, err, errlen) != 0)
-	rc = COLL_OUTPUT;
-    free(v);
-    return rc;
+    return pin_write_list(c->hist, c->cfg, c->now_ms, err, errlen) == 0 ? COLL_OK
+	: COLL_OUTPUT;
 }
 
 /* decide - judge every SMTP host, look again at the flagged ones */

@@ -366,7 +366,7 @@ enum hist_status hist_recent_flags(struct hist *h, int64_t since_ms,
 				   struct hist_flag **out, size_t *n, char *err,
 				   size_t errlen)
 {
-    sqlite3_stmt *st = prep(h, "SELECT host, kind, max(seen) FROM flag"
+    sqlite3_stmt *st = prep(h, "SELECT host, kind, max(seen), max(flagged_at) FROM flag"
 			    " WHERE flagged_at >= ?1 AND kind IN ('rogue_server', 'direct_sender',"
 			    " 'fan_out') GROUP BY host ORDER BY host", err, errlen);
     size_t cap = 0;
@@ -388,9 +388,11 @@ enum hist_status hist_recent_flags(struct hist *h, int64_t since_ms,
 	    *out = p;
 	}
 	p = &(*out)[(*n)++];
+	memset(p, 0, sizeof(*p));
 	snprintf(p->host, sizeof(p->host), "%s", (const char *) sqlite3_column_text(st, 0));
 	snprintf(p->kind, sizeof(p->kind), "%s", (const char *) sqlite3_column_text(st, 1));
 	p->seen_ms = sqlite3_column_int64(st, 2);
+	p->flagged_ms = sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? HIST_OK : fail(h, "read", err, errlen);

@@ -29,10 +29,17 @@ struct hist_wl {
     char reason[256];
 };
 
+#define HIST_REASON_MAX 160
+
+/* A host on the rogue list: flagged from flows, or (pin.c) pinned by the
+ * admin or named by an incident. */
 struct hist_flag {
     char host[ADDR_STRLEN];
     char kind[16];
     int64_t seen_ms;
+    int64_t flagged_ms;		/* when the flag was set (flags) */
+    int64_t expires_ms;		/* leaves the list then; 0: when removed */
+    char reason[HIST_REASON_MAX];	/* "" for none */
 };
 
 struct sqlite3;

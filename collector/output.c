@@ -268,7 +268,8 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* out_rogue_list - "ADDRESS # kind time" lines, replaced atomically */
+/* out_rogue_list - "ADDRESS # kind time [expires=TIME] [reason="..."]"
+ * lines, replaced atomically (a temporary file, fsync, rename) */
 int out_rogue_list(const char *path, const struct hist_flag *v, size_t n,
 		   int64_t now_ms, char *err, size_t errlen)
 {
@@ -279,8 +280,14 @@ int out_rogue_list(const char *path, const struct hist_flag *v, size_t n,
 
     jb_fmt(&j, "# relayguard-collector rogue list, written %s\n",
 	   out_time(now_ms, t, sizeof(t)));
-    for (i = 0; i < n; i++)
-	jb_fmt(&j, "%s # %s %s\n", v[i].host, v[i].kind, out_time(v[i].seen_ms, t, sizeof(t)));
+    for (i = 0; i < n; i++) {
+	jb_fmt(&j, "%s # %s %s", v[i].host, v[i].kind, out_time(v[i].seen_ms, t, sizeof(t)));
+	if (v[i].expires_ms)
+	    jb_fmt(&j, " expires=%s", out_time(v[i].expires_ms, t, sizeof(t)));
+	if (v[i].reason[0])	/* sanitized by the writers: no quote, no newline */
+	    jb_fmt(&j, " reason=\"%s\"", v[i].reason);
+	jb_raw(&j, "\n");
+    }
     if (j.oom || snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long) getpid())
 	>= (int) sizeof(tmp)) {
 	snprintf(err, errlen, "%s: out of memory or path too long", path);

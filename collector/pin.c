@@ -1,6 +1,9 @@
 /*
  * pin - pins and drops of the rogue list (see pin.h), in the rogue_pin
- * table: one row per address and action ("pin" or "drop").
+ * table: one row per address and action ("pin" or "drop"); and the one
+ * writer of the list (pin_write_list): hosts flagged from flows, hosts
+ * of incidents, minus known mail servers and the admin's drops, plus
+ * the admin's pins, each with its reason and expiry.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -70,8 +73,17 @@ static bool dropped(sqlite3_stmt *q, const struct hist_flag *f, int64_t now_ms)
     return hit;
 }
 
+/* clean - a reason for the list's comment: no quote, no control byte */
+static void clean(char *s)
+{
+    for (; *s; s++)
+	if (*s == '"' || (unsigned char) *s < 0x20 || *s == 0x7f)
+	    *s = '\'';
+}
+
 /* append - one entry more at the end of *v */
-static int append(struct hist_flag **v, size_t *n, const char *host, int64_t at_ms)
+static int append(struct hist_flag **v, size_t *n, const char *host, const char *kind,
+		  int64_t at_ms, int64_t expires_ms)
 {
     struct hist_flag *p = realloc(*v, (*n + 1) * sizeof(**v));
 
@@ -79,9 +91,11 @@ static int append(struct hist_flag **v, size_t *n, const char *host, int64_t at_
 	return -1;
     *v = p;
     p = &p[(*n)++];
+    memset(p, 0, sizeof(*p));
     snprintf(p->host, sizeof(p->host), "%s", host);
-    snprintf(p->kind, sizeof(p->kind), "pinned");
+    snprintf(p->kind, sizeof(p->kind), "%s", kind);
     p->seen_ms = at_ms;
+    p->expires_ms = expires_ms;
     return 0;
 }
 
@@ -103,16 +117,21 @@ enum hist_status pin_apply(struct hist *h, int64_t now_ms, struct hist_flag **v,
 	    (*v)[k++] = (*v)[i];
     *n = k;
     sqlite3_finalize(q);
-    if (sqlite3_prepare_v2(db, "SELECT address, at_ms FROM rogue_pin WHERE action = 'pin'"
-			   " AND (expires_ms = 0 OR expires_ms > ?1) ORDER BY address", -1,
-			   &p, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT address, at_ms, expires_ms, added_by, reason FROM"
+			   " rogue_pin WHERE action = 'pin' AND (expires_ms = 0 OR expires_ms > ?1)"
+			   " ORDER BY address", -1, &p, NULL) != SQLITE_OK)
 	return hist_db_fail(db, "rogue pins", err, errlen);
     sqlite3_bind_int64(p, 1, now_ms);
-    while ((rc = sqlite3_step(p)) == SQLITE_ROW)
-	if (append(v, n, hist_col_text(p, 0), sqlite3_column_int64(p, 1)) != 0) {
+    while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+	if (append(v, n, hist_col_text(p, 0), "pinned", sqlite3_column_int64(p, 1),
+		   sqlite3_column_int64(p, 2)) != 0) {
 	    sqlite3_finalize(p);
 	    return HIST_NOMEM;
 	}
+	snprintf((*v)[*n - 1].reason, HIST_REASON_MAX, "pinned by %s: %s",
+		 hist_col_text(p, 3), hist_col_text(p, 4));
+	clean((*v)[*n - 1].reason);
+    }
     sqlite3_finalize(p);
     return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "rogue pins", err, errlen);
 }
@@ -140,18 +159,56 @@ static bool whitelisted(const struct cfg *cfg, const struct hist_wl *wl, size_t 
     return false;
 }
 
-/* build_list - the rogue list as an analysis writes it: hosts flagged
- * within list_expiry and not whitelisted nor dropped, and the pins */
+/* incident_hosts - the hosts of incidents with evidence within
+ * list_expiry, listed until list_expiry after their last evidence */
+static enum hist_status incident_hosts(struct hist *h, const struct cfg *cfg,
+				       int64_t now_ms, struct hist_flag **v, size_t *n,
+				       char *err, size_t errlen)
+{
+    int64_t keep = (int64_t) cfg->collector.list_expiry_s * 1000;
+    sqlite3 *db = hist_sqlite(h);
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT j.value, max(i.last_ms), i.kind, i.id FROM incident i,"
+			   " json_each(i.hosts) j WHERE i.last_ms >= ?1 AND i.kind IN"
+			   " ('login_from_flagged', 'relay_and_direct', 'many_logins')"
+			   " GROUP BY j.value ORDER BY j.value", -1, &st, NULL) != SQLITE_OK)
+	return hist_db_fail(db, "incident hosts", err, errlen);
+    sqlite3_bind_int64(st, 1, now_ms - keep);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int64_t last = sqlite3_column_int64(st, 1);
+
+	if (append(v, n, hist_col_text(st, 0), "incident", last, last + keep) != 0) {
+	    sqlite3_finalize(st);
+	    return HIST_NOMEM;
+	}
+	snprintf((*v)[*n - 1].reason, HIST_REASON_MAX, "incident %s %s", hist_col_text(st, 2),
+		 hist_col_text(st, 3));
+	clean((*v)[*n - 1].reason);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? HIST_OK : hist_db_fail(db, "incident hosts", err, errlen);
+}
+
+/* build_list - the rogue list: hosts flagged within list_expiry and
+ * hosts of recent incidents, not whitelisted nor dropped, and the pins */
 static int build_list(struct hist *h, const struct cfg *cfg, int64_t now_ms,
 		      struct hist_flag **v, size_t *n, char *err, size_t errlen)
 {
+    int64_t keep = (int64_t) cfg->collector.list_expiry_s * 1000;
     struct hist_wl *wl = NULL;
     size_t nwl = 0, i, k = 0;
     int rc = -1;
 
     *v = NULL, *n = 0;
-    if (hist_recent_flags(h, now_ms - (int64_t) cfg->collector.list_expiry_s * 1000, v,
-			  n, err, errlen) != HIST_OK
+    if (hist_recent_flags(h, now_ms - keep, v, n, err, errlen) != HIST_OK)
+	goto out;
+    for (i = 0; i < *n; i++) {
+	(*v)[i].expires_ms = (*v)[i].flagged_ms + keep;
+	snprintf((*v)[i].reason, HIST_REASON_MAX, "flagged from flows");
+    }
+    if (incident_hosts(h, cfg, now_ms, v, n, err, errlen) != HIST_OK
 	|| hist_wl_list(h, &wl, &nwl, err, errlen) != HIST_OK)
 	goto out;
     for (i = 0; i < *n; i++)

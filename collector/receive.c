@@ -5,7 +5,11 @@
  * CORRELATE_MS after new events, and every IDLE_CORRELATE_MS anyway (a
  * flow analysis may have flagged a host since, and quiet incidents must
  * close): one correlation pass, incremental (inc_correlate_new: the
- * subjects of the new events; all of them when the flags changed). Every EXPIRE_MS: events older than
+ * subjects of the new events; all of them when the flags changed). The
+ * rogue list (pin_write_list) is rewritten after a pass that opened,
+ * updated or closed an incident, so their hosts reach the milter within
+ * seconds, and every LIST_MS anyway, so entries expire on time. Every
+ * EXPIRE_MS: events older than
  * event_retention go, and closed incidents older than incident_retention.
  * The counters are logged when they changed, at most every STATS_MS, and
  * at the end.
@@ -18,6 +22,7 @@
 #include "incident.h"
 #include "intake.h"
 #include "log.h"
+#include "pin.h"
 #include "receive.h"
 
 #define STEP_MS 200
@@ -25,6 +30,7 @@
 #define IDLE_CORRELATE_MS 10000
 #define EXPIRE_MS 3600000
 #define STATS_MS 60000
+#define LIST_MS 60000
 #define ERR_LEN 1024
 
 /* now_ms - the wall clock */
@@ -91,17 +97,27 @@ static void alerts(struct hist *h, const struct cfg *cfg, int64_t now,
 		ALERT_RETRY_MS / 1000, a.error);
 }
 
+/* write_list - rewrite the rogue list the milter reads */
+static void write_list(struct hist *h, const struct cfg *cfg, int64_t now)
+{
+    char err[ERR_LEN];
+
+    if (pin_write_list(h, cfg, now, err, sizeof(err)) != 0)
+	log_msg(LOG_ERR, "rogue list not written (tried again): %s", err);
+}
+
 /* correlate - one pass over what is new, logged when it changed
- * something; then alerts */
-static void correlate(struct hist *h, const struct cfg *cfg, int64_t now,
-		      struct inc_cursor *cur, struct alert_state *as)
+ * something; then alerts. 1 when incidents changed (the rogue list then
+ * too) */
+static int correlate(struct hist *h, const struct cfg *cfg, int64_t now,
+		     struct inc_cursor *cur, struct alert_state *as)
 {
     struct inc_pass p;
     char err[ERR_LEN];
 
     if (inc_correlate_new(h, cfg, now, cur, &p, err, sizeof(err)) != HIST_OK) {
 	log_msg(LOG_ERR, "correlation failed (tried again): %s", err);
-	return;
+	return 0;
     }
     if (p.opened || p.updated || p.closed)
 	log_msg(LOG_NOTICE, "incidents opened=%u updated=%u closed=%u", p.opened, p.updated,
@@ -110,6 +126,7 @@ static void correlate(struct hist *h, const struct cfg *cfg, int64_t now,
 	log_msg(LOG_WARNING, "incidents_file %s: %u lines not written",
 		cfg->collector.incidents_file, p.write_errors);
     alerts(h, cfg, now, as);
+    return p.opened || p.updated || p.closed;
 }
 
 /* expire_incidents - closed incidents past incident_retention go */
@@ -130,6 +147,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 		const struct receive_opts *o)
 {
     int64_t start = now_ms(), last_corr = 0, last_exp = 0, last_stats = start, now;
+    int64_t last_list = start;
     uint64_t seen = 0, logged = 0, fresh = 0;
     char err[ERR_LEN];
     struct alert_state as = {0};
@@ -157,7 +175,8 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	seen += got, fresh += got;
 	now = now_ms();
 	if ((fresh && now - last_corr >= CORRELATE_MS) || now - last_corr >= IDLE_CORRELATE_MS) {
-	    correlate(h, cfg, now, &cur, &as);
+	    if (correlate(h, cfg, now, &cur, &as) || now - last_list >= LIST_MS)
+		write_list(h, cfg, now), last_list = now;
 	    last_corr = now, fresh = 0;
 	}
 	if (now - last_exp >= EXPIRE_MS) {

@@ -111,8 +111,8 @@ e2e_assert_file_match "$D/summary.txt" '^ +10\.20\.133\.16 +2000 +4884000 +26600
     "summary: the local mail clients table"
 
 # --- the rogue list ---------------------------------------------------------
-e2e_assert_file_match "$D/rogue.list" '^10\.20\.1\.7 # rogue_server 2026-11-10T08:00:00Z$' \
-    "rogue list: address, flag and time"
+e2e_assert_file_match "$D/rogue.list" '^10\.20\.1\.7 # rogue_server 2026-11-10T08:00:00Z expires=20[0-9T:-]*Z reason="flagged from flows"$' \
+    "rogue list: address, flag, time, expiry and reason"
 e2e_assert_file_match "$D/rogue.list" '^10\.20\.133\.16 # direct_sender ' "rogue list: the PC"
 e2e_assert_false "rogue list: no whitelisted server" grep -q '^10\.20\.0\.25' "$D/rogue.list"
 e2e_assert_eq "$(grep -vc '^#' "$D/rogue.list")" 8 "rogue list: 8 hosts"

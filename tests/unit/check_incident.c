@@ -419,6 +419,71 @@ START_TEST(test_pins)
 }
 END_TEST
 
+/* list_line - the rogue list's line for host, "" when not there */
+static const char *list_line(const char *host)
+{
+    static char line[512];
+    char path[128];
+    size_t n = strlen(host);
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/rogue.list", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+	if (strncmp(line, host, n) == 0 && line[n] == ' ') {
+	    fclose(f);
+	    return line;
+	}
+    fclose(f);
+    return "";
+}
+
+/* Incidents put their hosts on the rogue list with a reason and an
+ * expiry (list_expiry after the last evidence); a pin keeps its who and
+ * why across rewrites; an admin's drop takes an incident host off. */
+START_TEST(test_incident_hosts_listed)
+{
+    int64_t now = now_ms();
+    struct pin_change c = {.who = "admin", .reason = "phish \"kit\"", .now_ms = now,
+	.address = "192.0.2.9"};
+    struct inc_pass p;
+    char err[1024];
+    bool was;
+
+    ck_assert_int_eq(pin_add(hist, &c, err, sizeof(err)), HIST_OK);
+    add(1, now, "a", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
+    add(2, now, "b", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
+    add(3, now, "c", "203.0.113.5", RULES_CLASS_AUTHENTICATED);
+    add(4, now, "a", "203.0.113.6", RULES_CLASS_AUTHENTICATED);	/* one login */
+    ck_assert_msg(inc_correlate(hist, cfg, now + 1000, &p, err, sizeof(err)) == HIST_OK,
+		  "%s", err);
+    ck_assert_uint_eq(p.opened, 1);
+    ck_assert_int_eq(pin_write_list(hist, cfg, now + 1000, err, sizeof(err)), 0);
+    ck_assert(listed("203.0.113.5"));
+    ck_assert(!listed("203.0.113.6"));
+    ck_assert_msg(strstr(list_line("203.0.113.5"), " # incident ") != NULL
+		  && strstr(list_line("203.0.113.5"), " reason=\"incident many_logins INC-")
+		  && strstr(list_line("203.0.113.5"), " expires="), "%s",
+		  list_line("203.0.113.5"));
+    ck_assert_msg(strstr(list_line("192.0.2.9"), "reason=\"pinned by admin: phish 'kit'\""),
+		  "%s", list_line("192.0.2.9"));
+    /* a list_expiry (7d by default) later: the incident host is gone,
+     * the pin (no expiry) stays */
+    ck_assert_int_eq(pin_write_list(hist, cfg, now + 8 * 86400000LL, err, sizeof(err)), 0);
+    ck_assert(!listed("203.0.113.5"));
+    ck_assert(listed("192.0.2.9"));
+    /* the admin drops the incident host */
+    ck_assert_int_eq(pin_write_list(hist, cfg, now + 2000, err, sizeof(err)), 0);
+    ck_assert(listed("203.0.113.5"));
+    c.address = "203.0.113.5", c.now_ms = now + 3000;
+    ck_assert_int_eq(pin_remove(hist, &c, &was, err, sizeof(err)), HIST_OK);
+    ck_assert_int_eq(pin_write_list(hist, cfg, now + 4000, err, sizeof(err)), 0);
+    ck_assert(!listed("203.0.113.5"));
+    ck_assert(listed("192.0.2.9"));
+}
+END_TEST
+
 /* A host the admin pinned counts as flagged for correlation. */
 START_TEST(test_pinned_host_correlates)
 {
@@ -622,6 +687,7 @@ static Suite *incident_suite(void)
     tcase_add_test(tc, test_contain_quoting);
     tcase_add_test(tc, test_retention);
     tcase_add_test(tc, test_incremental_agrees);
+    tcase_add_test(tc, test_incident_hosts_listed);
     suite_add_tcase(s, tc);
     return s;
 }

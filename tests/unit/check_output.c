@@ -16,9 +16,10 @@
 START_TEST(test_rogue_list_read_by_milter)
 {
     struct hist_flag v[3] = {
-	{"10.20.1.7", "rogue_server", 1794297600000LL},
-	{"fd00:20::7", "rogue_server", 1794297600000LL},
-	{"10.20.133.16", "direct_sender", 1794299401000LL},
+	{.host = "10.20.1.7", .kind = "rogue_server", .seen_ms = 1794297600000LL},
+	{.host = "fd00:20::7", .kind = "rogue_server", .seen_ms = 1794297600000LL,
+	 .expires_ms = 1794902400000LL, .reason = "flagged from flows"},
+	{.host = "10.20.133.16", .kind = "direct_sender", .seen_ms = 1794299401000LL},
     };
     char dir[] = "/tmp/check_output.XXXXXX", path[256], err[256], tmp[300];
     struct roguelist l;
@@ -40,6 +41,9 @@ START_TEST(test_rogue_list_read_by_milter)
     ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
     ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
     ck_assert_str_eq(line, "10.20.1.7 # rogue_server 2026-11-10T08:00:00Z\n");
+    ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));	/* reason and expiry */
+    ck_assert_str_eq(line, "fd00:20::7 # rogue_server 2026-11-10T08:00:00Z"
+		     " expires=2026-11-17T08:00:00Z reason=\"flagged from flows\"\n");
     fclose(fp);
     /* replaced, not appended; no temporary file left */
     ck_assert_int_eq(out_rogue_list(path, v, 1, 1794300000000LL, err, sizeof(err)), 0);
