@@ -11,7 +11,8 @@
 # then the parse rate of nfdump fmt text on standard input; then the
 # event side (bench/bench_intake.sh): events/s verified and stored, the
 # sequence gaps over UDP, and the milter's cost per message with events
-# on and off.
+# on and off (the engine path alone, bench_milter_events, and the whole
+# milter driven by miltertest, bench_milter_cpu.sh).
 # Usage: bench/bench_collector.sh BUILD_DIR
 set -eu
 build=${1:-build}
@@ -96,3 +97,4 @@ END {
 }' "$dir/rounds"
 
 "$here/bench_intake.sh" "$build"
+"$here/bench_milter_cpu.sh" "$build"
