@@ -71,8 +71,8 @@ run() {
         cpu=$(cpu_s "$pid" 2>/dev/null || echo "$cpu")
         sleep 0.05
         i=$((i + 1))
-        # lost datagrams never come: stop waiting 20 s after the sender
-        [ $i -eq 400 ] && kill -TERM "$pid"
+        # lost datagrams never come: stop 90 s after the sender ended
+        [ $i -eq 1800 ] && kill -TERM "$pid"
     done
     e=$(date +%s%N)
     wait "$pid" || true
