@@ -133,10 +133,6 @@ int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
     memset(in, 0, sizeof(*in));
     in->fd = -1;
     in->hist = h;
-    if ((in->rx = malloc(sizeof(*in->rx))) == NULL) {
-	snprintf(err, errlen, "out of memory");
-	return -1;
-    }
     event_replay_init(&in->replay, (int64_t) cfg->collector.event_window_s * 1000);
     if (*a == 0) {
 	snprintf(err, errlen, "collector.address is not set: no events to receive");
@@ -157,6 +153,11 @@ int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
 	: bind(in->fd, (struct sockaddr *) &ss, sl) != 0) {
 	if (!unix_sock)
 	    snprintf(err, errlen, "bind %s: %s", a, strerror(errno));
+	intake_close(in);
+	return -1;
+    }
+    if ((in->rx = malloc(sizeof(*in->rx))) == NULL) {
+	snprintf(err, errlen, "out of memory");
 	intake_close(in);
 	return -1;
     }
