@@ -95,31 +95,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	usage();
 }
 
-/* check_only - -n: what the daemon would meet at start; the exit code */
-static int check_only(const char *file, const struct cfg *c)
-{
-    char msg[ERRBUF_LEN];
-    int bad = 0;
-
-    if (preflight_ids(c, msg, sizeof(msg)) != PREFLIGHT_OK) {
-	fprintf(stderr, "relayguard-milter: %s: error: %s\n", file, msg);
-	bad = 1;
-    }
-    switch (preflight_geo(c, msg, sizeof(msg))) {
-    case PREFLIGHT_ERR:
-	fprintf(stderr, "relayguard-milter: %s: error: %s\n", file, msg);
-	bad = 1;
-	break;
-    case PREFLIGHT_WARN:
-	fprintf(stderr, "relayguard-milter: %s: warning: %s\n", file, msg);
-	break;
-    }
-    if (bad)
-	return EX_CONFIG;
-    printf("%s: configuration ok (%zu rules)\n", file, c->policy.nrules);
-    return 0;
-}
-
 /* make_dir_for - the parent directory of path, for the daemon user */
 static void make_dir_for(const char *path, uid_t uid, gid_t gid)
 {
@@ -348,7 +323,8 @@ int main(int argc, char **argv)
 	return EX_CONFIG;
     }
     if (o.check_only) {
-	rc = check_only(o.file, c);
+	rc = preflight_report("relayguard-milter", o.file, c, "milter",
+			      c->milter.user, c->milter.group);
 	cfg_free(c);
 	return rc;
     }

@@ -11,10 +11,13 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "geo.h"
 #include "metrics.h"
 #include "preflight.h"
+
+#define PREFLIGHT_MSG_LEN 8192
 
 #define GEO_ERR_MAX 1024
 
@@ -68,19 +71,46 @@ int preflight_geo(const struct cfg *c, char *msg, size_t msglen)
 }
 
 /* preflight_ids - the daemon's user and group exist */
-int preflight_ids(const struct cfg *c, char *msg, size_t msglen)
+int preflight_ids(const char *section, const char *user, const char *group,
+		  char *msg, size_t msglen)
 {
-    if (getpwnam(c->milter.user) == NULL) {
-	snprintf(msg, msglen, "milter.user: no user \"%s\" on this system",
-		 c->milter.user);
+    if (getpwnam(user) == NULL) {
+	snprintf(msg, msglen, "%s.user: no user \"%s\" on this system",
+		 section, user);
 	return PREFLIGHT_ERR;
     }
-    if (getgrnam(c->milter.group) == NULL) {
-	snprintf(msg, msglen, "milter.group: no group \"%s\" on this system",
-		 c->milter.group);
+    if (getgrnam(group) == NULL) {
+	snprintf(msg, msglen, "%s.group: no group \"%s\" on this system",
+		 section, group);
 	return PREFLIGHT_ERR;
     }
     if (msglen > 0)
 	msg[0] = '\0';
     return PREFLIGHT_OK;
+}
+
+/* preflight_report - what a daemon would meet at start, for -n */
+int preflight_report(const char *prog, const char *file, const struct cfg *c,
+		     const char *section, const char *user, const char *group)
+{
+    char msg[PREFLIGHT_MSG_LEN];
+    int bad = 0;
+
+    if (preflight_ids(section, user, group, msg, sizeof(msg)) != PREFLIGHT_OK) {
+	fprintf(stderr, "%s: %s: error: %s\n", prog, file, msg);
+	bad = 1;
+    }
+    switch (preflight_geo(c, msg, sizeof(msg))) {
+    case PREFLIGHT_ERR:
+	fprintf(stderr, "%s: %s: error: %s\n", prog, file, msg);
+	bad = 1;
+	break;
+    case PREFLIGHT_WARN:
+	fprintf(stderr, "%s: %s: warning: %s\n", prog, file, msg);
+	break;
+    }
+    if (bad)
+	return EX_CONFIG;
+    printf("%s: configuration ok (%zu rules)\n", file, c->policy.nrules);
+    return 0;
 }

@@ -28,7 +28,16 @@ size_t preflight_dead_rules(const struct cfg *c, unsigned caps, char *out,
  * the missing files and the rules that will never fire, else OK. */
 int preflight_geo(const struct cfg *c, char *msg, size_t msglen);
 
-/* milter.user and milter.group exist (ERR naming the missing one). */
-int preflight_ids(const struct cfg *c, char *msg, size_t msglen);
+/* The daemon's user and group exist (ERR naming the missing one, as
+ * SECTION.user or SECTION.group). */
+int preflight_ids(const char *section, const char *user, const char *group,
+		  char *msg, size_t msglen);
+
+/* -n of a daemon (prog, e.g. "relayguard-milter"): its user and group,
+ * then the GeoIP files; errors and warnings on standard error, "FILE:
+ * configuration ok (N rules)" on standard output when nothing is wrong.
+ * Returns the exit code: 0, or EX_CONFIG. */
+int preflight_report(const char *prog, const char *file, const struct cfg *c,
+		     const char *section, const char *user, const char *group);
 
 #endif

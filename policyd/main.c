@@ -86,47 +86,6 @@ static const char *parse_args(int argc, char **argv, int *fg, int *check)
     return file;
 }
 
-/* ids_known - policyd.user and policyd.group exist; else the message */
-static int ids_known(const struct cfg *c, char *msg, size_t len)
-{
-    if (getpwnam(c->policyd.user) == NULL) {
-	snprintf(msg, len, "policyd.user: no user \"%s\" on this system",
-		 c->policyd.user);
-	return 0;
-    }
-    if (getgrnam(c->policyd.group) == NULL) {
-	snprintf(msg, len, "policyd.group: no group \"%s\" on this system",
-		 c->policyd.group);
-	return 0;
-    }
-    return 1;
-}
-
-/* check_only - -n: what the daemon would meet at start; the exit code */
-static int check_only(const char *file, const struct cfg *c)
-{
-    char msg[ERRBUF_LEN];
-    int bad = 0;
-
-    if (!ids_known(c, msg, sizeof(msg))) {
-	fprintf(stderr, "relayguard-policyd: %s: error: %s\n", file, msg);
-	bad = 1;
-    }
-    switch (preflight_geo(c, msg, sizeof(msg))) {
-    case PREFLIGHT_ERR:
-	fprintf(stderr, "relayguard-policyd: %s: error: %s\n", file, msg);
-	bad = 1;
-	break;
-    case PREFLIGHT_WARN:
-	fprintf(stderr, "relayguard-policyd: %s: warning: %s\n", file, msg);
-	break;
-    }
-    if (bad)
-	return EX_CONFIG;
-    printf("%s: configuration ok (%zu rules)\n", file, c->policy.nrules);
-    return 0;
-}
-
 /* make_dir_for - the parent directory of path, for the daemon user */
 static void make_dir_for(const char *path, uid_t uid, gid_t gid)
 {
@@ -264,7 +223,8 @@ int main(int argc, char **argv)
 	return EX_CONFIG;
     }
     if (check) {
-	int rc = check_only(file, c);
+	int rc = preflight_report("relayguard-policyd", file, c, "policyd",
+				  c->policyd.user, c->policyd.group);
 
 	cfg_free(c);
 	return rc;
