@@ -262,7 +262,7 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 
     if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
 	&& !v->relayed)
-	uo.flags |= STORE_OBS_LEARN;
+	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME : 0);
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)
@@ -323,6 +323,37 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
 }
 
+/* append - text after buf's own, cut to fit (evidence is bounded) */
+static void append(char *buf, size_t size, const char *sep, const char *text)
+{
+    size_t n = strnlen(buf, size - 1), k;
+
+    if (n != 0)
+	for (; *sep && n < size - 1; sep++)
+	    buf[n++] = *sep;
+    k = strnlen(text, size - 1 - n);
+    memcpy(buf + n, text, k);
+    buf[n + k] = 0;
+}
+
+/* note_fired - remember a rule fired; keep the evidence of one that
+ * other rules require, and give one that requires others theirs */
+static void note_fired(const struct cfg_rule *r, size_t i, char *ev,
+		       size_t evlen, struct rules_verdict *v)
+{
+    char both[RULES_REASON_MAX];
+
+    v->fired |= UINT64_C(1) << i;
+    if (r->requires_mask != 0 && v->signals[0] != 0) {
+	memcpy(both, v->signals, sizeof(v->signals));
+	both[sizeof(v->signals) - 1] = 0;
+	append(both, sizeof(both) < evlen ? sizeof(both) : evlen, ", ", ev);
+	memcpy(ev, both, strlen(both) + 1);
+    }
+    if (r->required)
+	append(v->signals, sizeof(v->signals), ", ", ev);
+}
+
 /* evaluate - every rule that applies to this class and phase */
 static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx *mc,
 		     uint32_t now, struct rules_verdict *v)
@@ -337,7 +368,8 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
 	const struct cfg_rule *r = &cfg->policy.rules[i];
 	uint64_t value, limit;
 
-	if (!applies(r->applies_to, v->cls) || !metrics_phase(r->metric, mc->f->phase))
+	if (!applies(r->applies_to, v->cls) || !metrics_phase(r->metric, mc->f->phase)
+	    || (v->fired & r->requires_mask) != r->requires_mask)
 	    continue;
 	/* The value first; evidence text only for a rule that fires. */
 	value = metrics_eval(r->metric, mc, r->window_s, NULL, 0);
@@ -345,6 +377,7 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
 	if (value <= limit)
 	    continue;
 	metrics_eval(r->metric, mc, r->window_s, ev, sizeof(ev));
+	note_fired(r, i, ev, sizeof(ev), v);
 	fire(cfg, st, mc->f, i, ev, limit, now, v, held);
     }
 }
@@ -425,6 +458,19 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
     return s;
 }
 
+/* note_place - at MAIL: is the client's network familiar to the login,
+ * and its usual busiest hour (a relayed session's place is the relay's:
+ * not familiar, so it teaches no volume) */
+static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
+		       struct rules_verdict *v)
+{
+    if (mc->user == NULL || v->relayed)
+	return;
+    v->familiar = metrics_familiar(mc, &mc->f->client, mc->f->geo.asn);
+    v->usual_msgs = u->usual_msgs;
+    v->usual_rcpts = u->usual_rcpts;
+}
+
 /* rules_judge - one phase of one transaction */
 int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		uint32_t now, struct rules_verdict *v)
@@ -451,13 +497,16 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	finish(cfg, st, f, now, v);
 	return s;
     }
+    mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
+    mc.relayed = v->relayed;
+    if (f->phase == RULES_PHASE_MAIL)
+	note_place(&mc, &u, v);
+    mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
 	    block_in_force(cfg, &v->user_block, "login", now, v);
 	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
-	mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
-	mc.relayed = v->relayed;
 	mc.ov = ov;
 	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
 				 RULES_OVERRIDES_MAX);
