@@ -96,6 +96,7 @@ const struct cfg_desc cfg_override_desc[] = {
 static const struct cfg_desc policy_desc[] = {
     {"learning_period", CFG_T_DURATION_S, "7d", 0, 0, 365 * 86400 * MS_PER_S, offsetof(struct cfg_policy, learning_s), NULL},
     {"familiar_days", CFG_T_U32, "2", 0, 1, 365, offsetof(struct cfg_policy, familiar_days), NULL},
+    {"coarse_km", CFG_T_U32, "0", 0, 0, 20000, offsetof(struct cfg_policy, coarse_km), NULL},
     {"familiar_networks", CFG_T_CIDRS, NULL, 0, 0, 0, offsetof(struct cfg_policy, familiar_networks), NULL},
     {"rules", CFG_T_RULES, NULL, 0, 0, 0, 0, NULL},
     {"overrides", CFG_T_OVERRIDES, NULL, 0, 0, 0, 0, NULL},

@@ -150,6 +150,7 @@ struct cfg_networks {
 struct cfg_policy {
     uint32_t learning_s;	/* new_country stays quiet this long */
     uint32_t familiar_days;	/* days a network is seen before it is familiar */
+    uint32_t coarse_km;		/* travel_kmh ignores places this vague; 0: none */
     struct cidr_list familiar_networks;	/* familiar to every login */
     struct cfg_rule *rules;
     size_t nrules;

@@ -251,7 +251,7 @@ static uint64_t learn_end_day(const struct metrics_ctx *c)
 bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn)
 {
-    uint32_t key = store_net_key(ip, asn);
+    uint64_t key = store_net_key(ip, asn);
 
     if (c->user == NULL || user_age(c) < c->cfg->policy.learning_s
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
@@ -259,7 +259,7 @@ bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
     for (size_t i = 0; i < STORE_NETS; i++) {
 	const struct store_net *n = &c->user->nets[i];
 
-	if (n->key == key)
+	if (n->days != 0 && n->key == key)
 	    return n->days >= c->cfg->policy.familiar_days
 		|| n->first_day < learn_end_day(c);
     }
@@ -306,13 +306,13 @@ static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
 				      char *ev, size_t evlen)
 {
-    uint32_t keys[STORE_IPS_MAX];
+    uint64_t keys[STORE_IPS_MAX];
     char items[STORE_IPS_MAX][ADDR_STRLEN], list[RULES_REASON_MAX], d[16];
     size_t i, j, n = 0;
 
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
-	uint32_t k = store_net_key(&ip->ip, ip->asn);
+	uint64_t k = store_net_key(&ip->ip, ip->asn);
 	char cc[3];
 
 	if (!in_window(ip->last_seen, c->now, w)
@@ -376,6 +376,17 @@ static uint64_t kmh_value(double kmh)
     return kmh >= (double) UINT32_MAX ? UINT32_MAX : (uint64_t) kmh;
 }
 
+/* coarse - is either place only known to a region or a country (a
+ * carrier's hub, a VPN, anycast)? Such a place says nothing about where
+ * the person is, so there is no speed to judge */
+static bool coarse(const struct metrics_ctx *c, const struct store_place *a,
+		   const struct store_place *b)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    return k != 0 && (a->acc_km >= k || b->acc_km >= k);
+}
+
 /* m_travel_kmh - speed from the previous located login to this one */
 static uint64_t m_travel_kmh(const struct metrics_ctx *c, uint32_t w,
 			     char *ev, size_t evlen)
@@ -387,7 +398,7 @@ static uint64_t m_travel_kmh(const struct metrics_ctx *c, uint32_t w,
     char ago[16];
 
     (void) w;
-    if (!c->f->geo.has_loc || from->time == 0)
+    if (!c->f->geo.has_loc || from->time == 0 || coarse(c, from, &to))
 	return 0;
     kmh = rules_travel_kmh(from, &to);
     if (ev == NULL)

@@ -10,7 +10,8 @@
  *           6 x (cc[2] | u16 days | u16 first day | u16 last day)
  *                                                         (136 bytes)
  *           format 3 then: 8 x (u32 network key | u16 days |
- *           u16 first day | u16 last day | cc[2]) | u16 usual messages
+ *           u16 first day | u16 last day | u8 1 if the key is a prefix,
+ *           0 if an AS | u8 0) | u16 usual messages
  *           | u16 usual recipients | 4 zero bytes     (240 bytes in all)
  *   clients address[16] | u32 first | u32 last | block   (56 bytes)
  *   trailer u64 FNV-1a of every byte before it
@@ -177,11 +178,11 @@ static int put_user(const struct store_user *u, void *arg)
 	put16(p + 6, u->countries[i].last_day);
     }
     for (int i = 0; i < STORE_NETS; i++, p += SNAP_NET) {
-	put32(p, u->nets[i].key);
+	put32(p, (uint32_t) u->nets[i].key);
 	put16(p + 4, u->nets[i].days);
 	put16(p + 6, u->nets[i].first_day);
 	put16(p + 8, u->nets[i].last_day);
-	memcpy(p + 10, u->nets[i].cc, 2);
+	p[10] = (u->nets[i].key & STORE_NET_PREFIX) != 0;
     }
     put16(p, u->usual_msgs);
     put16(p + 2, u->usual_rcpts);
@@ -372,13 +373,6 @@ static int get_block(const unsigned char *p, uint32_t now,
     return 1;
 }
 
-/* cc_ok - two capital letters, or two zero bytes (none) */
-static int cc_ok(const unsigned char *p)
-{
-    return (p[0] == 0 && p[1] == 0)
-	|| (p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z');
-}
-
 /* get_nets - format 3's networks and usual volume; 0 if they do not
  * check out */
 static int get_nets(const unsigned char *p, struct store_user *u)
@@ -386,13 +380,14 @@ static int get_nets(const unsigned char *p, struct store_user *u)
     for (int i = 0; i < STORE_NETS; i++, p += SNAP_NET) {
 	struct store_net *n = &u->nets[i];
 
-	if (!cc_ok(p + 10))
+	if (p[10] > 1 || p[11] != 0)
 	    return 0;
-	n->key = get32(p);
+	n->key = get32(p) | (p[10] ? STORE_NET_PREFIX : 0);
 	n->days = get16(p + 4);
 	n->first_day = get16(p + 6);
 	n->last_day = get16(p + 8);
-	memcpy(n->cc, p + 10, 2);
+	if (n->days == 0)
+	    n->key = 0;
     }
     u->usual_msgs = get16(p);
     u->usual_rcpts = get16(p + 2);

@@ -227,18 +227,16 @@ struct store_country {
  * was seen on, from messages let through. A new one replaces the one
  * last seen longest ago. */
 struct store_net {
-    uint32_t key;		/* 0: unused slot */
+    uint64_t key;		/* store_net_key(); 0: unused slot */
     uint16_t days;		/* distinct days seen */
     uint16_t first_day, last_day;	/* day numbers (now / 86400) */
-    char cc[3];			/* country when last seen, "" if unknown */
 };
 
-#define STORE_NET_PREFIX UINT32_C(0x80000000)	/* key: a prefix, not an AS */
+#define STORE_NET_PREFIX (UINT64_C(1) << 32)	/* key: a prefix, not an AS */
 
-/* The key of a network: the AS number when known (below 2^31: the
- * private-use 32-bit ones above are not in GeoIP data), else the
- * address's /24 (IPv6: /48 folded) with STORE_NET_PREFIX set. */
-uint32_t store_net_key(const struct addr *ip, uint32_t asn);
+/* The key of a network: the AS number when known, else the address's
+ * /24 (IPv6: its /48 folded to 32 bits) with STORE_NET_PREFIX set. */
+uint64_t store_net_key(const struct addr *ip, uint32_t asn);
 
 /* A consistent copy of one user entry. */
 struct store_user {

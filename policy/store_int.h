@@ -123,9 +123,10 @@ struct store_fcountry {
 
 /* A familiar network of a login (struct store_net, packed the same). */
 struct store_fnet {
-    uint32_t key;		/* store_net_key() */
+    uint32_t key;		/* store_net_key(), without STORE_NET_PREFIX */
     uint16_t days, first_day, last_day;
-    char cc[2];
+    uint8_t prefix;		/* 1: key is a prefix, 0: an AS number */
+    uint8_t pad;
 };
 
 struct store_urec {

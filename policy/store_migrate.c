@@ -235,7 +235,7 @@ static void restore_nets(struct store_urec *r, const struct store_user *u)
     int have = r->usual_msgs != 0 || r->usual_rcpts != 0;
 
     for (int i = 0; i < STORE_NETS; i++)
-	have |= r->nets[i].key != 0;
+	have |= r->nets[i].days != 0;
     if (have)
 	return;
     r->usual_msgs = u->usual_msgs;
@@ -245,11 +245,11 @@ static void restore_nets(struct store_urec *r, const struct store_user *u)
 
 	if (n->key == 0 || n->days == 0)
 	    continue;
-	r->nets[k].key = n->key;
+	r->nets[k].key = (uint32_t) n->key;
+	r->nets[k].prefix = (n->key & STORE_NET_PREFIX) != 0;
 	r->nets[k].days = n->days;
 	r->nets[k].first_day = n->first_day;
 	r->nets[k].last_day = n->last_day;
-	memcpy(r->nets[k].cc, cc_ok(n->cc) ? n->cc : "\0\0", 2);
 	k++;
     }
 }

@@ -151,11 +151,11 @@ static void user_country(struct store_urec *u, const char *cc, uint32_t now)
 }
 
 /* store_net_key - a network's key: its AS, else its /24 or /48 */
-uint32_t store_net_key(const struct addr *ip, uint32_t asn)
+uint64_t store_net_key(const struct addr *ip, uint32_t asn)
 {
     uint32_t k;
 
-    if (asn != 0 && asn < STORE_NET_PREFIX)
+    if (asn != 0)
 	return asn;
     if (addr_is_v4(ip))
 	return STORE_NET_PREFIX | (uint32_t) ip->b[12] << 16
@@ -163,7 +163,13 @@ uint32_t store_net_key(const struct addr *ip, uint32_t asn)
     k = 2166136261u;		/* FNV-1a over the /48 */
     for (int i = 0; i < 6; i++)
 	k = (k ^ ip->b[i]) * 16777619u;
-    return STORE_NET_PREFIX | (k & ~STORE_NET_PREFIX);
+    return STORE_NET_PREFIX | k;
+}
+
+/* net_key - a stored network's key as store_net_key gives it */
+static inline uint64_t net_key(const struct store_fnet *n)
+{
+    return n->prefix ? STORE_NET_PREFIX | n->key : n->key;
 }
 
 /* user_net - count a day on a network of this login, like a country */
@@ -171,29 +177,25 @@ static void user_net(struct store_urec *u, const struct store_user_obs *obs,
 		     uint32_t now)
 {
     uint16_t day = (uint16_t) (now / DAY_S);
-    uint32_t key = store_net_key(&obs->ip, obs->geo.asn);
+    uint64_t key = store_net_key(&obs->ip, obs->geo.asn);
     struct store_fnet *n = u->nets, *pick = &n[0];
-    unsigned cc = cc_upper(obs->geo.cc);
 
     for (int i = 0; i < STORE_NETS; i++) {
-	if (n[i].key == key) {
-	    pick = &n[i];
-	    if (day > pick->last_day) {
-		if (pick->days < UINT16_MAX)
-		    pick->days++;
-		pick->last_day = day;
+	if (n[i].days != 0 && net_key(&n[i]) == key) {
+	    if (day > n[i].last_day) {
+		if (n[i].days < UINT16_MAX)
+		    n[i].days++;
+		n[i].last_day = day;
 	    }
-	    goto cc;
+	    return;
 	}
-	if (pick->key != 0 && (n[i].key == 0 || n[i].last_day < pick->last_day))
+	if (pick->days != 0 && (n[i].days == 0 || n[i].last_day < pick->last_day))
 	    pick = &n[i];
     }
-    pick->key = key;
+    pick->key = (uint32_t) key;
+    pick->prefix = (key & STORE_NET_PREFIX) != 0;
     pick->days = 1;
     pick->first_day = pick->last_day = day;
-  cc:
-    pick->cc[0] = (char) (cc >> 8);
-    pick->cc[1] = (char) (cc & 0xff);
 }
 
 /* user_volume - the last hour's counts raise the usual busiest hour */
@@ -319,11 +321,10 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
 	out->countries[i].last_day = r->countries[i].last_day;
     }
     for (int i = 0; i < STORE_NETS; i++) {
-	out->nets[i].key = r->nets[i].key;
+	out->nets[i].key = r->nets[i].days ? net_key(&r->nets[i]) : 0;
 	out->nets[i].days = r->nets[i].days;
 	out->nets[i].first_day = r->nets[i].first_day;
 	out->nets[i].last_day = r->nets[i].last_day;
-	cc_text(r->nets[i].cc, out->nets[i].cc);
     }
     out->usual_msgs = r->usual_msgs;
     out->usual_rcpts = r->usual_rcpts;
