@@ -256,6 +256,10 @@ bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
     if (c->user == NULL || user_age(c) < c->cfg->policy.learning_s
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
 	return true;
+    if (c->client != NULL && c->client->vouched != 0
+	&& addr_equal(ip, &c->f->client)
+	&& in_window(c->client->vouched, c->now, METRICS_VOUCH_S))
+	return true;
     for (size_t i = 0; i < STORE_NETS; i++) {
 	const struct store_net *n = &c->user->nets[i];
 

@@ -36,9 +36,14 @@ struct metrics_ctx {
 };
 
 bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
+#define METRICS_VOUCH_S 86400	/* how long a vouched address stays familiar */
+
 /* Is a network (an address and its AS) one of the login's familiar
  * places: pinned in policy.familiar_networks, learned on familiar_days
- * days or while the login was learning, or the login is still learning? */
+ * days or while the login was learning, or the login is still learning?
+ * The client address itself is also familiar when another login came
+ * from it from a familiar place of its own within METRICS_VOUCH_S (the
+ * site knows it: a corporate VPN exit, an office NAT). */
 bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn);
 /* The GEO_CAP_* bits a metric needs (0: none). */

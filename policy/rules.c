@@ -213,12 +213,26 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
     raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
+/* own_place - does the login come from a familiar place of its own? (it
+ * vouches for the address, site-wide) */
+static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
+		      uint32_t now, const struct store_user *u)
+{
+    struct metrics_ctx mc;
+
+    memset(&mc, 0, sizeof(mc));
+    mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
+    mc.cls = RULES_CLASS_AUTHENTICATED;
+    return metrics_familiar(&mc, &f->client, f->geo.asn);
+}
+
 /* record_mail - the observation and its message: the address, its place
  * and login, and one message counted for the login and the client (a
- * relayed session counts for the login only); copies out */
-static int record_mail(const struct rules_facts *f, STORE *st, uint32_t now,
-		       struct rules_verdict *v, struct store_user *u,
-		       struct store_client *c)
+ * relayed session counts for the login only); copies out. A login from
+ * a familiar place of its own vouches for the client address. */
+static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
+		       STORE *st, uint32_t now, struct rules_verdict *v,
+		       struct store_user *u, struct store_client *c)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
@@ -227,6 +241,8 @@ static int record_mail(const struct rules_facts *f, STORE *st, uint32_t now,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
 
+    if (s == STORE_OK && user && !v->relayed && own_place(cfg, f, now, u))
+	co.flags |= STORE_OBS_VOUCH;
     if (s == STORE_OK && !v->relayed)
 	s = store_client_update(st, &co, now, c);
     return s;
@@ -436,9 +452,10 @@ static void finish(const struct cfg *cfg, STORE *st,
 }
 
 /* record - count this phase's units; what to judge by into mc */
-static int record(const struct rules_facts *f, STORE *st, uint32_t now,
-		  bool dry_run, struct rules_verdict *v, struct metrics_ctx *mc,
-		  struct store_user *u, struct store_client *c)
+static int record(const struct cfg *cfg, const struct rules_facts *f,
+		  STORE *st, uint32_t now, struct rules_verdict *v,
+		  struct metrics_ctx *mc, struct store_user *u,
+		  struct store_client *c)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED;
     int s;
@@ -448,8 +465,8 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
     if (f->phase == RULES_PHASE_RCPT)
 	s = record_rcpt(f, st, now, v, &u->win, &c->win);
     else if (f->phase == RULES_PHASE_EOM)
-	s = record_eom(f, st, now, dry_run, v, u, c);
-    else if ((s = record_mail(f, st, now, v, u, c)) == STORE_OK) {
+	s = record_eom(f, st, now, cfg->milter.dry_run, v, u, c);
+    else if ((s = record_mail(cfg, f, st, now, v, u, c)) == STORE_OK) {
 	keep_blocks(v, u, c);
 	mc->user = user ? u : NULL;
 	mc->client = v->relayed ? NULL : c;
@@ -490,7 +507,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
     memset(&mc, 0, sizeof(mc));
-    if ((s = record(f, st, now, cfg->milter.dry_run, v, &mc, &u, &c))
+    if ((s = record(cfg, f, st, now, v, &mc, &u, &c))
 	!= STORE_OK) {
 	v->status = s;
 	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));

@@ -262,6 +262,10 @@ struct store_client {
     uint32_t first_seen, last_seen;
     struct store_block block;
     struct store_win win;
+    /* The last time a login came from this address from a familiar
+     * place of its own (STORE_OBS_VOUCH): the site knows the address
+     * (a corporate VPN exit, an office NAT). 0: never. */
+    uint32_t vouched;
     uint32_t nlogins;
     struct {
 	uint32_t hash;		/* keyed hash of the login */
@@ -296,6 +300,9 @@ struct store_user_obs {
  * this login. LEARN_VOLUME (the engine: the message came from a familiar
  * place) raises the usual busiest hour to the last hour's counts. */
 #define STORE_OBS_LEARN_VOLUME 8
+/* A client observation whose login comes from a familiar place of its
+ * own: the client's vouched time becomes now. */
+#define STORE_OBS_VOUCH 16
 
 struct store_client_obs {
     struct addr ip;

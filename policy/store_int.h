@@ -152,6 +152,7 @@ struct store_crec {
     struct store_block block;
     struct store_win win;
     struct store_flogin logins[STORE_CLIENT_LOGINS];
+    uint32_t vouched;		/* STORE_OBS_VOUCH: last time, 0: never */
 };
 
 /* A table as this process sees it: pointers derived from the geometry. */
