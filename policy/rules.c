@@ -314,7 +314,8 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	&& r->metric != CFG_METRIC_USERS_PER_IP
 	&& r->metric != CFG_METRIC_ROGUE_LISTED ? HELD_USER : HELD_CLIENT;
 
-    if (r->metric == CFG_METRIC_NEW_COUNTRY || r->metric == CFG_METRIC_ROGUE_LISTED)
+    if (r->metric == CFG_METRIC_NEW_COUNTRY || r->metric == CFG_METRIC_ROGUE_LISTED
+	|| r->metric == CFG_METRIC_UNFAMILIAR_NETWORK)
 	snprintf(reason, sizeof(reason), "%s", ev);
     else
 	snprintf(reason, sizeof(reason), "%s (limit %llu)", ev,
@@ -363,7 +364,8 @@ static void note_fired(const struct cfg_rule *r, size_t i, char *ev,
     if (r->requires_mask != 0 && v->signals[0] != 0) {
 	memcpy(both, v->signals, sizeof(v->signals));
 	both[sizeof(v->signals) - 1] = 0;
-	append(both, sizeof(both) < evlen ? sizeof(both) : evlen, ", ", ev);
+	if (strstr(both, ev) == NULL)	/* the same metric as a signal */
+	    append(both, sizeof(both) < evlen ? sizeof(both) : evlen, ", ", ev);
 	memcpy(ev, both, strlen(both) + 1);
     }
     if (r->required)
