@@ -59,6 +59,8 @@ enum cfg_metric {
     CFG_METRIC_UNFAMILIAR_NETWORKS,	/* distinct such networks in a window */
     CFG_METRIC_MESSAGES_OVER_USUAL,	/* messages past the login's busiest hour */
     CFG_METRIC_RECIPIENTS_OVER_USUAL,
+    CFG_METRIC_UNFAMILIAR_MESSAGES,	/* messages from unfamiliar addresses */
+    CFG_METRIC_NEW_NETWORK,	/* a network the login never sent from */
     CFG_METRIC_COUNT
 };
 

@@ -34,7 +34,7 @@ static void check_rule_limit(struct cfg_ctx *x, const struct cfg *c,
     enum cfg_metric m = r->metric;
 
     if (m == CFG_METRIC_NEW_COUNTRY || m == CFG_METRIC_ROGUE_LISTED
-	|| m == CFG_METRIC_UNFAMILIAR_NETWORK) {
+	|| m == CFG_METRIC_UNFAMILIAR_NETWORK || m == CFG_METRIC_NEW_NETWORK) {
 	if (present)
 	    cfg_error(x, ls, key, "limit does not apply to metric %s",
 		      cfg_metric_name(m));

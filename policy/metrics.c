@@ -247,27 +247,47 @@ static uint64_t learn_end_day(const struct metrics_ctx *c)
 	/ SECONDS_PER_DAY;
 }
 
+/* site_known - pinned by the admin, or the client address vouched for
+ * by another login within METRICS_VOUCH_S */
+static bool site_known(const struct metrics_ctx *c, const struct addr *ip)
+{
+    if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
+	return true;
+    return c->client != NULL && c->client->vouched != 0
+	&& addr_equal(ip, &c->f->client)
+	&& in_window(c->client->vouched, c->now, METRICS_VOUCH_S);
+}
+
+/* learned_net - the login's learned entry for a network, or NULL */
+static const struct store_net *learned_net(const struct metrics_ctx *c,
+					   const struct addr *ip, uint32_t asn)
+{
+    uint64_t key = store_net_key(ip, asn);
+
+    for (size_t i = 0; i < STORE_NETS; i++)
+	if (c->user->nets[i].days != 0 && c->user->nets[i].key == key)
+	    return &c->user->nets[i];
+    return NULL;
+}
+
+/* metrics_own_place - a network the login learned as its own */
+bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn)
+{
+    const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
+
+    return n != NULL && (n->days >= c->cfg->policy.familiar_days
+			 || n->first_day < learn_end_day(c));
+}
+
 /* metrics_familiar - a place the login (or the site) knows */
 bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn)
 {
-    uint64_t key = store_net_key(ip, asn);
-
     if (c->user == NULL || user_age(c) < c->cfg->policy.learning_s
-	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
+	|| site_known(c, ip))
 	return true;
-    if (c->client != NULL && c->client->vouched != 0
-	&& addr_equal(ip, &c->f->client)
-	&& in_window(c->client->vouched, c->now, METRICS_VOUCH_S))
-	return true;
-    for (size_t i = 0; i < STORE_NETS; i++) {
-	const struct store_net *n = &c->user->nets[i];
-
-	if (n->days != 0 && n->key == key)
-	    return n->days >= c->cfg->policy.familiar_days
-		|| n->first_day < learn_end_day(c);
-    }
-    return false;
+    return metrics_own_place(c, ip, asn);
 }
 
 /* net_text - a network as evidence: "AS64500 (RU)", "198.18.5.0/24" */
@@ -287,6 +307,25 @@ static void net_text(const struct addr *ip, uint32_t asn, const char cc[3],
     }
     if (cc[0] != 0 && n > 0 && (size_t) n < len)
 	snprintf(out + n, len - (size_t) n, " (%.2s)", cc);
+}
+
+/* m_new_network - the login never sent a message let through from the
+ * client's network, though it did from others (also while it is
+ * learning; a login's very first place is no signal) */
+static uint64_t m_new_network(const struct metrics_ctx *c, uint32_t w,
+			      char *ev, size_t evlen)
+{
+    char net[ADDR_STRLEN + 16];
+
+    (void) w;
+    if (c->user->nets[0].days == 0 || site_known(c, &c->f->client)
+	|| learned_net(c, &c->f->client, c->f->geo.asn) != NULL)
+	return 0;
+    if (ev != NULL) {
+	net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net, sizeof(net));
+	snprintf(ev, evlen, "new network %s", net);
+    }
+    return 1;
 }
 
 /* m_unfamiliar_network - the client's network is not a familiar place */
@@ -338,6 +377,34 @@ static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
     ev_list(list, sizeof(list), items, n);
     rules_format_duration(w, d, sizeof(d));
     snprintf(ev, evlen, "%zu unfamiliar networks in %s: %s", n, d, list);
+    return n;
+}
+
+/* m_unfamiliar_messages - messages (MAIL FROMs, this one included) from
+ * the login's addresses in unfamiliar networks seen in the window, each
+ * address counted since it was first seen: one address abroad sending
+ * all afternoon adds up whatever the owner's own volume */
+static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
+				      char *ev, size_t evlen)
+{
+    uint64_t n = 0;
+    size_t i, k = 0;
+    char d[16];
+
+    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+
+	if (!in_window(ip->last_seen, c->now, w)
+	    || metrics_familiar(c, &ip->ip, ip->asn))
+	    continue;
+	n += ip->count;
+	k++;
+    }
+    if (ev != NULL) {
+	rules_format_duration(w, d, sizeof(d));
+	snprintf(ev, evlen, "%llu messages from %zu unfamiliar address%s in %s",
+		 (unsigned long long) n, k, k == 1 ? "" : "es", d);
+    }
     return n;
 }
 
@@ -512,6 +579,8 @@ static const struct {
     [CFG_METRIC_UNFAMILIAR_NETWORKS] = {m_unfamiliar_networks, 0, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_MESSAGES_OVER_USUAL] = {m_messages_over_usual, 0, false, false, false, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_RECIPIENTS_OVER_USUAL] = {m_recipients_over_usual, 0, false, false, false, AT(RULES_PHASE_RCPT)},
+    [CFG_METRIC_UNFAMILIAR_MESSAGES] = {m_unfamiliar_messages, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_NEW_NETWORK] = {m_new_network, 0, true, false, true, AT(RULES_PHASE_MAIL)},
 #undef AT
 };
 

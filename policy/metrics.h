@@ -46,6 +46,10 @@ bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
  * site knows it: a corporate VPN exit, an office NAT). */
 bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn);
+/* Only the login's own learned places: no learning grace, not the site's
+ * (what may vouch for an address). */
+bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

@@ -213,8 +213,9 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
     raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
-/* own_place - does the login come from a familiar place of its own? (it
- * vouches for the address, site-wide) */
+/* own_place - does the login come from a familiar place of its own,
+ * learned (not its learning grace, not the site's)? It vouches for the
+ * address, site-wide. */
 static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
 		      uint32_t now, const struct store_user *u)
 {
@@ -223,7 +224,7 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
     memset(&mc, 0, sizeof(mc));
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
     mc.cls = RULES_CLASS_AUTHENTICATED;
-    return metrics_familiar(&mc, &f->client, f->geo.asn);
+    return metrics_own_place(&mc, &f->client, f->geo.asn);
 }
 
 /* record_mail - the observation and its message: the address, its place
@@ -315,7 +316,8 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	&& r->metric != CFG_METRIC_ROGUE_LISTED ? HELD_USER : HELD_CLIENT;
 
     if (r->metric == CFG_METRIC_NEW_COUNTRY || r->metric == CFG_METRIC_ROGUE_LISTED
-	|| r->metric == CFG_METRIC_UNFAMILIAR_NETWORK)
+	|| r->metric == CFG_METRIC_UNFAMILIAR_NETWORK
+	|| r->metric == CFG_METRIC_NEW_NETWORK)
 	snprintf(reason, sizeof(reason), "%s", ev);
     else
 	snprintf(reason, sizeof(reason), "%s (limit %llu)", ev,
