@@ -79,6 +79,7 @@ const struct cfg_desc cfg_rule_desc[] = {
     {"limit", CFG_T_LIMIT, NULL, 0, 0, 0, offsetof(struct cfg_rule, limit), NULL},
     {"action", CFG_T_ACTION, NULL, CFG_F_REQUIRED, 0, 0, offsetof(struct cfg_rule, action), NULL},
     {"block_for", CFG_T_DURATION_S, NULL, 0, 60 * MS_PER_S, 30 * 86400 * MS_PER_S, offsetof(struct cfg_rule, block_for_s), NULL},
+    {"requires", CFG_T_RULENAMES, NULL, 0, 0, 0, offsetof(struct cfg_rule, requires), NULL},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -94,6 +95,9 @@ const struct cfg_desc cfg_override_desc[] = {
 
 static const struct cfg_desc policy_desc[] = {
     {"learning_period", CFG_T_DURATION_S, "7d", 0, 0, 365 * 86400 * MS_PER_S, offsetof(struct cfg_policy, learning_s), NULL},
+    {"familiar_days", CFG_T_U32, "2", 0, 1, 365, offsetof(struct cfg_policy, familiar_days), NULL},
+    {"coarse_km", CFG_T_U32, "0", 0, 0, 20000, offsetof(struct cfg_policy, coarse_km), NULL},
+    {"familiar_networks", CFG_T_CIDRS, NULL, 0, 0, 0, offsetof(struct cfg_policy, familiar_networks), NULL},
     {"rules", CFG_T_RULES, NULL, 0, 0, 0, 0, NULL},
     {"overrides", CFG_T_OVERRIDES, NULL, 0, 0, 0, 0, NULL},
     {"whitelist", CFG_T_GROUP, NULL, 0, 0, 0, 0, whitelist_desc},
@@ -396,8 +400,10 @@ void cfg_free(struct cfg *c)
     free(c->geoip.city_db);
     free(c->networks.internal.v);
     free(c->networks.trusted.v);
-    for (i = 0; i < c->policy.nrules; i++)
+    for (i = 0; i < c->policy.nrules; i++) {
 	free(c->policy.rules[i].name);
+	str_list_free(&c->policy.rules[i].requires);
+    }
     free(c->policy.rules);
     for (i = 0; i < c->policy.noverrides; i++) {
 	free(c->policy.overrides[i].user);
@@ -408,6 +414,7 @@ void cfg_free(struct cfg *c)
     free(c->policy.overrides);
     str_list_free(&c->policy.wl_users);
     free(c->policy.wl_networks.v);
+    free(c->policy.familiar_networks.v);
     free(c->collector.address);
     free(c->collector.key_file);
     free(c->collector.database);

@@ -54,7 +54,19 @@ enum cfg_metric {
     CFG_METRIC_BYTES,
     CFG_METRIC_USERS_PER_IP,
     CFG_METRIC_ROGUE_LISTED,
+    CFG_METRIC_UNFAMILIAR_NETWORK,	/* the client's network is not one of
+					 * the login's or the site's */
+    CFG_METRIC_UNFAMILIAR_NETWORKS,	/* distinct such networks in a window */
+    CFG_METRIC_MESSAGES_OVER_USUAL,	/* messages past the login's busiest hour */
+    CFG_METRIC_RECIPIENTS_OVER_USUAL,
+    CFG_METRIC_UNFAMILIAR_MESSAGES,	/* messages from unfamiliar addresses */
+    CFG_METRIC_NEW_NETWORK,	/* a network the login never sent from */
     CFG_METRIC_COUNT
+};
+
+struct cfg_str_list {
+    char **v;
+    size_t n;
 };
 
 struct cfg_rule {
@@ -65,16 +77,14 @@ struct cfg_rule {
     uint64_t limit;
     enum cfg_action action;
     uint32_t block_for_s;	/* 0: no block */
+    struct cfg_str_list requires;	/* names of earlier rules */
+    uint64_t requires_mask;	/* their indexes: all must have fired */
+    bool required;		/* another rule requires this one */
     int line;
 };
 
 struct cfg_countries {
     char (*v)[3];		/* ISO codes, upper case */
-    size_t n;
-};
-
-struct cfg_str_list {
-    char **v;
     size_t n;
 };
 
@@ -141,6 +151,9 @@ struct cfg_networks {
 
 struct cfg_policy {
     uint32_t learning_s;	/* new_country stays quiet this long */
+    uint32_t familiar_days;	/* days a network is seen before it is familiar */
+    uint32_t coarse_km;		/* travel_kmh ignores places this vague; 0: none */
+    struct cidr_list familiar_networks;	/* familiar to every login */
     struct cfg_rule *rules;
     size_t nrules;
     struct cfg_override *overrides;

@@ -33,7 +33,8 @@ static void check_rule_limit(struct cfg_ctx *x, const struct cfg *c,
     bool present = ls != NULL && ls != rs;
     enum cfg_metric m = r->metric;
 
-    if (m == CFG_METRIC_NEW_COUNTRY || m == CFG_METRIC_ROGUE_LISTED) {
+    if (m == CFG_METRIC_NEW_COUNTRY || m == CFG_METRIC_ROGUE_LISTED
+	|| m == CFG_METRIC_UNFAMILIAR_NETWORK || m == CFG_METRIC_NEW_NETWORK) {
 	if (present)
 	    cfg_error(x, ls, key, "limit does not apply to metric %s",
 		      cfg_metric_name(m));
@@ -45,7 +46,8 @@ static void check_rule_limit(struct cfg_ctx *x, const struct cfg *c,
 	return;
     }
     if ((m == CFG_METRIC_DISTINCT_IPS || m == CFG_METRIC_DISTINCT_PREFIXES
-	 || m == CFG_METRIC_DISTINCT_COUNTRIES || m == CFG_METRIC_DISTINCT_ASNS)
+	 || m == CFG_METRIC_DISTINCT_COUNTRIES || m == CFG_METRIC_DISTINCT_ASNS
+	 || m == CFG_METRIC_UNFAMILIAR_NETWORKS)
 	&& r->limit >= c->state.ips_per_user)
 	cfg_error(x, ls, key, "limit %llu can never be exceeded: only "
 		  "state.ips_per_user = %u addresses are kept per user",
@@ -55,6 +57,28 @@ static void check_rule_limit(struct cfg_ctx *x, const struct cfg *c,
 		  STORE_CLIENT_LOGINS);
     if (m == CFG_METRIC_TRAVEL_KMH && (r->limit == 0 || r->limit > TRAVEL_KMH_MAX))
 	cfg_error(x, ls, key, "expected a speed from 1 to %d km/h", TRAVEL_KMH_MAX);
+}
+
+/* check_requires - a rule's requires name earlier rules: their bits */
+static void check_requires(struct cfg_ctx *x, struct cfg *c, size_t i,
+			   config_setting_t *root)
+{
+    struct cfg_rule *r = &c->policy.rules[i];
+    char key[CFG_KEY_MAX];
+
+    for (size_t k = 0; k < r->requires.n; k++) {
+	int j = cfg_rule_index(c, r->requires.v[k]);
+
+	if (j >= 0 && (size_t) j < i && j < 64) {
+	    r->requires_mask |= UINT64_C(1) << j;
+	    c->policy.rules[j].required = true;
+	    continue;
+	}
+	snprintf(key, sizeof(key), "policy.rules[%zu].requires[%zu]", i, k);
+	cfg_error(x, member(root, "policy.rules", i, "requires"), key,
+		  "no earlier rule is named \"%s\" (a rule requires rules "
+		  "listed before it)", r->requires.v[k]);
+    }
 }
 
 /* check_rule - one rule against its metric */
@@ -167,8 +191,10 @@ void cfg_check(struct cfg_ctx *x, struct cfg *c, config_setting_t *root)
 	cfg_error(x, config_setting_lookup(root, "policy.rules"), "policy.rules",
 		  "at most %d rules", STATS_MAX_RULES);
     policyd_inherit(x, c, root);
-    for (i = 0; i < c->policy.nrules; i++)
+    for (i = 0; i < c->policy.nrules; i++) {
 	check_rule(x, c, i, root);
+	check_requires(x, c, i, root);
+    }
     for (i = 0; i < c->policy.noverrides; i++)
 	check_override(x, c, i, root);
     if (strcmp(c->state.snapshot_path, c->state.path) == 0)

@@ -531,6 +531,14 @@ static void conv_users(struct cfg_ctx *x, const struct cfg_desc *d,
     conv_str_list(x, d, s, key, dst, "logins", conv_user);
 }
 
+/* conv_rulenames - a list of rule names */
+static void conv_rulenames(struct cfg_ctx *x, const struct cfg_desc *d,
+			   const config_setting_t *s, const char *key,
+			   void *dst)
+{
+    conv_str_list(x, d, s, key, dst, "rule names", conv_rulename);
+}
+
 /* conv_domain - a sender domain, stored lower case without '@' */
 static void conv_domain(struct cfg_ctx *x, const struct cfg_desc *d,
 			const config_setting_t *s, const char *key, void *dst)
@@ -661,6 +669,7 @@ static const cfg_conv_fn converters[] = {
     [CFG_T_DOMAIN] = conv_domain, [CFG_T_DOMAINS] = conv_domains,
     [CFG_T_COUNTRIES] = conv_countries,
     [CFG_T_RULENAME] = conv_rulename, [CFG_T_RULES] = conv_rules,
+    [CFG_T_RULENAMES] = conv_rulenames,
     [CFG_T_OVERRIDES] = conv_overrides, [CFG_T_MAILADDR] = conv_mailaddr,
 };
 

@@ -27,6 +27,8 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "distinct_ips", "distinct_prefixes", "distinct_countries",
     "distinct_asns", "new_country", "travel_kmh", "messages",
     "recipients", "bytes", "users_per_ip", "rogue_listed",
+    "unfamiliar_network", "unfamiliar_networks", "messages_over_usual",
+    "recipients_over_usual", "unfamiliar_messages", "new_network",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -45,6 +47,12 @@ static const struct {
     [CFG_METRIC_BYTES] = {true, false},
     [CFG_METRIC_USERS_PER_IP] = {true, false},
     [CFG_METRIC_ROGUE_LISTED] = {false, false},
+    [CFG_METRIC_UNFAMILIAR_NETWORK] = {false, true},
+    [CFG_METRIC_UNFAMILIAR_NETWORKS] = {true, true},
+    [CFG_METRIC_MESSAGES_OVER_USUAL] = {true, true},
+    [CFG_METRIC_RECIPIENTS_OVER_USUAL] = {true, true},
+    [CFG_METRIC_UNFAMILIAR_MESSAGES] = {true, true},
+    [CFG_METRIC_NEW_NETWORK] = {false, true},
 };
 
 static const struct {

@@ -240,6 +240,204 @@ static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
     return 1;
 }
 
+/* learn_end_day - the day the login's learning period ends */
+static uint64_t learn_end_day(const struct metrics_ctx *c)
+{
+    return ((uint64_t) c->user->first_seen + c->cfg->policy.learning_s)
+	/ SECONDS_PER_DAY;
+}
+
+/* site_known - pinned by the admin, or the client address vouched for
+ * by another login within METRICS_VOUCH_S */
+static bool site_known(const struct metrics_ctx *c, const struct addr *ip)
+{
+    if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
+	return true;
+    return c->client != NULL && c->client->vouched != 0
+	&& addr_equal(ip, &c->f->client)
+	&& in_window(c->client->vouched, c->now, METRICS_VOUCH_S);
+}
+
+/* learned_net - the login's learned entry for a network, or NULL */
+static const struct store_net *learned_net(const struct metrics_ctx *c,
+					   const struct addr *ip, uint32_t asn)
+{
+    uint64_t key = store_net_key(ip, asn);
+
+    for (size_t i = 0; i < STORE_NETS; i++)
+	if (c->user->nets[i].days != 0 && c->user->nets[i].key == key)
+	    return &c->user->nets[i];
+    return NULL;
+}
+
+/* metrics_own_place - a network the login learned as its own */
+bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn)
+{
+    const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
+
+    return n != NULL && (n->days >= c->cfg->policy.familiar_days
+			 || n->first_day < learn_end_day(c));
+}
+
+/* metrics_familiar - a place the login (or the site) knows */
+bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t asn)
+{
+    if (c->user == NULL || user_age(c) < c->cfg->policy.learning_s
+	|| site_known(c, ip))
+	return true;
+    return metrics_own_place(c, ip, asn);
+}
+
+/* net_text - a network as evidence: "AS64500 (RU)", "198.18.5.0/24" */
+static void net_text(const struct addr *ip, uint32_t asn, const char cc[3],
+		     char *out, size_t len)
+{
+    struct addr p;
+    char a[ADDR_STRLEN];
+    int n;
+
+    if (store_net_key(ip, asn) == asn)
+	n = snprintf(out, len, "AS%u", asn);
+    else {
+	addr_prefix(ip, &p);
+	n = snprintf(out, len, "%s/%d", addr_format(&p, a, sizeof(a)),
+		     addr_is_v4(ip) ? ADDR_V4_PREFIX : ADDR_V6_PREFIX);
+    }
+    if (cc[0] != 0 && n > 0 && (size_t) n < len)
+	snprintf(out + n, len - (size_t) n, " (%.2s)", cc);
+}
+
+/* m_new_network - the login never sent a message let through from the
+ * client's network, though it did from others (also while it is
+ * learning; a login's very first place is no signal) */
+static uint64_t m_new_network(const struct metrics_ctx *c, uint32_t w,
+			      char *ev, size_t evlen)
+{
+    char net[ADDR_STRLEN + 16];
+
+    (void) w;
+    if (c->user->nets[0].days == 0 || site_known(c, &c->f->client)
+	|| learned_net(c, &c->f->client, c->f->geo.asn) != NULL)
+	return 0;
+    if (ev != NULL) {
+	net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net, sizeof(net));
+	snprintf(ev, evlen, "new network %s", net);
+    }
+    return 1;
+}
+
+/* m_unfamiliar_network - the client's network is not a familiar place */
+static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
+				     char *ev, size_t evlen)
+{
+    char net[ADDR_STRLEN + 16];
+
+    (void) w;
+    if (metrics_familiar(c, &c->f->client, c->f->geo.asn))
+	return 0;
+    if (ev != NULL) {
+	net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net, sizeof(net));
+	snprintf(ev, evlen, "unfamiliar network %s", net);
+    }
+    return 1;
+}
+
+/* m_unfamiliar_networks - distinct unfamiliar networks among the
+ * login's addresses seen in the window */
+static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
+				      char *ev, size_t evlen)
+{
+    uint64_t keys[STORE_IPS_MAX];
+    char items[STORE_IPS_MAX][ADDR_STRLEN], list[RULES_REASON_MAX], d[16];
+    size_t i, j, n = 0;
+
+    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+	uint64_t k = store_net_key(&ip->ip, ip->asn);
+	char cc[3];
+
+	if (!in_window(ip->last_seen, c->now, w)
+	    || metrics_familiar(c, &ip->ip, ip->asn))
+	    continue;
+	for (j = 0; j < n && keys[j] != k; j++)
+	    ;
+	if (j < n)
+	    continue;
+	keys[n] = k;
+	store_ip_cc(ip, cc);
+	if (ev != NULL)
+	    net_text(&ip->ip, ip->asn, cc, items[n], sizeof(items[n]));
+	n++;
+    }
+    if (ev == NULL)
+	return n;
+    qsort(items, n, sizeof(items[0]), cmp_str);
+    ev_list(list, sizeof(list), items, n);
+    rules_format_duration(w, d, sizeof(d));
+    snprintf(ev, evlen, "%zu unfamiliar networks in %s: %s", n, d, list);
+    return n;
+}
+
+/* m_unfamiliar_messages - messages (MAIL FROMs, this one included) from
+ * the login's addresses in unfamiliar networks seen in the window, each
+ * address counted since it was first seen: one address abroad sending
+ * all afternoon adds up whatever the owner's own volume */
+static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
+				      char *ev, size_t evlen)
+{
+    uint64_t n = 0;
+    size_t i, k = 0;
+    char d[16];
+
+    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+
+	if (!in_window(ip->last_seen, c->now, w)
+	    || metrics_familiar(c, &ip->ip, ip->asn))
+	    continue;
+	n += ip->count;
+	k++;
+    }
+    if (ev != NULL) {
+	rules_format_duration(w, d, sizeof(d));
+	snprintf(ev, evlen, "%llu messages from %zu unfamiliar address%s in %s",
+		 (unsigned long long) n, k, k == 1 ? "" : "es", d);
+    }
+    return n;
+}
+
+/* over_usual - a window's count past the login's busiest usual hour */
+static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
+			   uint32_t w, const char *what, char *ev, size_t evlen)
+{
+    uint64_t v = c->win ? store_win_sum(c->win, k, c->now, w) : 0;
+    uint64_t usual = k == STORE_MSGS ? c->usual_msgs : c->usual_rcpts;
+    char d[16];
+
+    if (c->cls != RULES_CLASS_AUTHENTICATED)
+	return 0;
+    if (ev != NULL) {
+	rules_format_duration(w, d, sizeof(d));
+	snprintf(ev, evlen, "%llu %s in %s, usual <= %llu",
+		 (unsigned long long) v, what, d, (unsigned long long) usual);
+    }
+    return v > usual ? v - usual : 0;
+}
+
+static uint64_t m_messages_over_usual(const struct metrics_ctx *c, uint32_t w,
+				      char *ev, size_t evlen)
+{
+    return over_usual(c, STORE_MSGS, w, "messages", ev, evlen);
+}
+
+static uint64_t m_recipients_over_usual(const struct metrics_ctx *c,
+					uint32_t w, char *ev, size_t evlen)
+{
+    return over_usual(c, STORE_RCPTS, w, "recipients", ev, evlen);
+}
+
 /* kmh_value - a speed as a metric value: a speed that is not a number
  * (or negative) is none, one past any limit is capped */
 static uint64_t kmh_value(double kmh)
@@ -247,6 +445,17 @@ static uint64_t kmh_value(double kmh)
     if (!(kmh > 0))
 	return 0;
     return kmh >= (double) UINT32_MAX ? UINT32_MAX : (uint64_t) kmh;
+}
+
+/* coarse - is either place only known to a region or a country (a
+ * carrier's hub, a VPN, anycast)? Such a place says nothing about where
+ * the person is, so there is no speed to judge */
+static bool coarse(const struct metrics_ctx *c, const struct store_place *a,
+		   const struct store_place *b)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    return k != 0 && (a->acc_km >= k || b->acc_km >= k);
 }
 
 /* m_travel_kmh - speed from the previous located login to this one */
@@ -260,7 +469,7 @@ static uint64_t m_travel_kmh(const struct metrics_ctx *c, uint32_t w,
     char ago[16];
 
     (void) w;
-    if (!c->f->geo.has_loc || from->time == 0)
+    if (!c->f->geo.has_loc || from->time == 0 || coarse(c, from, &to))
 	return 0;
     kmh = rules_travel_kmh(from, &to);
     if (ev == NULL)
@@ -366,6 +575,12 @@ static const struct {
     [CFG_METRIC_BYTES] = {m_bytes, 0, false, false, false, AT(RULES_PHASE_EOM)},
     [CFG_METRIC_USERS_PER_IP] = {m_users_per_ip, 0, false, true, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_ROGUE_LISTED] = {m_rogue_listed, 0, false, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_UNFAMILIAR_NETWORK] = {m_unfamiliar_network, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_UNFAMILIAR_NETWORKS] = {m_unfamiliar_networks, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_MESSAGES_OVER_USUAL] = {m_messages_over_usual, 0, false, false, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_RECIPIENTS_OVER_USUAL] = {m_recipients_over_usual, 0, false, false, false, AT(RULES_PHASE_RCPT)},
+    [CFG_METRIC_UNFAMILIAR_MESSAGES] = {m_unfamiliar_messages, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_NEW_NETWORK] = {m_new_network, 0, true, false, true, AT(RULES_PHASE_MAIL)},
 #undef AT
 };
 

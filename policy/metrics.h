@@ -31,9 +31,25 @@ struct metrics_ctx {
     bool relayed;		/* the address is a trusted relay's */
     const struct cfg_override *const *ov;	/* overrides selecting this transaction */
     size_t nov;
+    uint32_t usual_msgs, usual_rcpts;	/* the login's busiest usual hour, as
+					 * found at MAIL (rules_verdict) */
 };
 
 bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
+#define METRICS_VOUCH_S 86400	/* how long a vouched address stays familiar */
+
+/* Is a network (an address and its AS) one of the login's familiar
+ * places: pinned in policy.familiar_networks, learned on familiar_days
+ * days or while the login was learning, or the login is still learning?
+ * The client address itself is also familiar when another login came
+ * from it from a familiar place of its own within METRICS_VOUCH_S (the
+ * site knows it: a corporate VPN exit, an office NAT). */
+bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t asn);
+/* Only the login's own learned places: no learning grace, not the site's
+ * (what may vouch for an address). */
+bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

@@ -213,12 +213,27 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
     raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
+/* own_place - does the login come from a familiar place of its own,
+ * learned (not its learning grace, not the site's)? It vouches for the
+ * address, site-wide. */
+static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
+		      uint32_t now, const struct store_user *u)
+{
+    struct metrics_ctx mc;
+
+    memset(&mc, 0, sizeof(mc));
+    mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
+    mc.cls = RULES_CLASS_AUTHENTICATED;
+    return metrics_own_place(&mc, &f->client, f->geo.asn);
+}
+
 /* record_mail - the observation and its message: the address, its place
  * and login, and one message counted for the login and the client (a
- * relayed session counts for the login only); copies out */
-static int record_mail(const struct rules_facts *f, STORE *st, uint32_t now,
-		       struct rules_verdict *v, struct store_user *u,
-		       struct store_client *c)
+ * relayed session counts for the login only); copies out. A login from
+ * a familiar place of its own vouches for the client address. */
+static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
+		       STORE *st, uint32_t now, struct rules_verdict *v,
+		       struct store_user *u, struct store_client *c)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
@@ -227,6 +242,8 @@ static int record_mail(const struct rules_facts *f, STORE *st, uint32_t now,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
 
+    if (s == STORE_OK && user && !v->relayed && own_place(cfg, f, now, u))
+	co.flags |= STORE_OBS_VOUCH;
     if (s == STORE_OK && !v->relayed)
 	s = store_client_update(st, &co, now, c);
     return s;
@@ -262,7 +279,7 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 
     if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
 	&& !v->relayed)
-	uo.flags |= STORE_OBS_LEARN;
+	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME : 0);
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)
@@ -298,7 +315,9 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	&& r->metric != CFG_METRIC_USERS_PER_IP
 	&& r->metric != CFG_METRIC_ROGUE_LISTED ? HELD_USER : HELD_CLIENT;
 
-    if (r->metric == CFG_METRIC_NEW_COUNTRY || r->metric == CFG_METRIC_ROGUE_LISTED)
+    if (r->metric == CFG_METRIC_NEW_COUNTRY || r->metric == CFG_METRIC_ROGUE_LISTED
+	|| r->metric == CFG_METRIC_UNFAMILIAR_NETWORK
+	|| r->metric == CFG_METRIC_NEW_NETWORK)
 	snprintf(reason, sizeof(reason), "%s", ev);
     else
 	snprintf(reason, sizeof(reason), "%s (limit %llu)", ev,
@@ -323,6 +342,38 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
 }
 
+/* append - text after buf's own, cut to fit (evidence is bounded) */
+static void append(char *buf, size_t size, const char *sep, const char *text)
+{
+    size_t n = strnlen(buf, size - 1), k;
+
+    if (n != 0)
+	for (; *sep && n < size - 1; sep++)
+	    buf[n++] = *sep;
+    k = strnlen(text, size - 1 - n);
+    memcpy(buf + n, text, k);
+    buf[n + k] = 0;
+}
+
+/* note_fired - remember a rule fired; keep the evidence of one that
+ * other rules require, and give one that requires others theirs */
+static void note_fired(const struct cfg_rule *r, size_t i, char *ev,
+		       size_t evlen, struct rules_verdict *v)
+{
+    char both[RULES_REASON_MAX];
+
+    v->fired |= UINT64_C(1) << i;
+    if (r->requires_mask != 0 && v->signals[0] != 0) {
+	memcpy(both, v->signals, sizeof(v->signals));
+	both[sizeof(v->signals) - 1] = 0;
+	if (strstr(both, ev) == NULL)	/* the same metric as a signal */
+	    append(both, sizeof(both) < evlen ? sizeof(both) : evlen, ", ", ev);
+	memcpy(ev, both, strlen(both) + 1);
+    }
+    if (r->required)
+	append(v->signals, sizeof(v->signals), ", ", ev);
+}
+
 /* evaluate - every rule that applies to this class and phase */
 static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx *mc,
 		     uint32_t now, struct rules_verdict *v)
@@ -337,7 +388,8 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
 	const struct cfg_rule *r = &cfg->policy.rules[i];
 	uint64_t value, limit;
 
-	if (!applies(r->applies_to, v->cls) || !metrics_phase(r->metric, mc->f->phase))
+	if (!applies(r->applies_to, v->cls) || !metrics_phase(r->metric, mc->f->phase)
+	    || (v->fired & r->requires_mask) != r->requires_mask)
 	    continue;
 	/* The value first; evidence text only for a rule that fires. */
 	value = metrics_eval(r->metric, mc, r->window_s, NULL, 0);
@@ -345,6 +397,7 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
 	if (value <= limit)
 	    continue;
 	metrics_eval(r->metric, mc, r->window_s, ev, sizeof(ev));
+	note_fired(r, i, ev, sizeof(ev), v);
 	fire(cfg, st, mc->f, i, ev, limit, now, v, held);
     }
 }
@@ -403,9 +456,10 @@ static void finish(const struct cfg *cfg, STORE *st,
 }
 
 /* record - count this phase's units; what to judge by into mc */
-static int record(const struct rules_facts *f, STORE *st, uint32_t now,
-		  bool dry_run, struct rules_verdict *v, struct metrics_ctx *mc,
-		  struct store_user *u, struct store_client *c)
+static int record(const struct cfg *cfg, const struct rules_facts *f,
+		  STORE *st, uint32_t now, struct rules_verdict *v,
+		  struct metrics_ctx *mc, struct store_user *u,
+		  struct store_client *c)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED;
     int s;
@@ -415,14 +469,27 @@ static int record(const struct rules_facts *f, STORE *st, uint32_t now,
     if (f->phase == RULES_PHASE_RCPT)
 	s = record_rcpt(f, st, now, v, &u->win, &c->win);
     else if (f->phase == RULES_PHASE_EOM)
-	s = record_eom(f, st, now, dry_run, v, u, c);
-    else if ((s = record_mail(f, st, now, v, u, c)) == STORE_OK) {
+	s = record_eom(f, st, now, cfg->milter.dry_run, v, u, c);
+    else if ((s = record_mail(cfg, f, st, now, v, u, c)) == STORE_OK) {
 	keep_blocks(v, u, c);
 	mc->user = user ? u : NULL;
 	mc->client = v->relayed ? NULL : c;
     }
     mc->win = user ? &u->win : &c->win;
     return s;
+}
+
+/* note_place - at MAIL: is the client's network familiar to the login,
+ * and its usual busiest hour (a relayed session's place is the relay's:
+ * not familiar, so it teaches no volume) */
+static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
+		       struct rules_verdict *v)
+{
+    if (mc->user == NULL || v->relayed)
+	return;
+    v->familiar = metrics_familiar(mc, &mc->f->client, mc->f->geo.asn);
+    v->usual_msgs = u->usual_msgs;
+    v->usual_rcpts = u->usual_rcpts;
 }
 
 /* rules_judge - one phase of one transaction */
@@ -444,20 +511,23 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
     memset(&mc, 0, sizeof(mc));
-    if ((s = record(f, st, now, cfg->milter.dry_run, v, &mc, &u, &c))
+    if ((s = record(cfg, f, st, now, v, &mc, &u, &c))
 	!= STORE_OK) {
 	v->status = s;
 	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
 	finish(cfg, st, f, now, v);
 	return s;
     }
+    mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
+    mc.relayed = v->relayed;
+    if (f->phase == RULES_PHASE_MAIL)
+	note_place(&mc, &u, v);
+    mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
 	    block_in_force(cfg, &v->user_block, "login", now, v);
 	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
-	mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
-	mc.relayed = v->relayed;
 	mc.ov = ov;
 	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
 				 RULES_OVERRIDES_MAX);

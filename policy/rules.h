@@ -36,6 +36,7 @@
 #include "store.h"
 
 #define RULES_REASON_MAX 256
+#define RULES_SIGNALS_MAX 128	/* evidence of required rules that fired */
 
 enum rules_phase {
     RULES_PHASE_MAIL,		/* MAIL FROM: login and client known */
@@ -80,6 +81,16 @@ struct rules_verdict {
      * the end of message lets it through. */
     struct store_block user_block, client_block;
     struct store_held user_held, client_held;
+    /* Corroboration: the rules that fired in this transaction so far (bit
+     * per rule index) and the evidence of those other rules require, so
+     * a rule with requires says what agreed. */
+    uint64_t fired;
+    char signals[RULES_SIGNALS_MAX];
+    /* Found at MAIL: the client's network is a familiar place of the
+     * login (learning the usual volume needs one), and the login's
+     * busiest usual hour. */
+    bool familiar;
+    uint16_t usual_msgs, usual_rcpts;
 };
 
 struct rules_reply {

@@ -2,12 +2,17 @@
  * snapshot - save and restore what must survive the state file (see
  * snapshot.h for the contract).
  *
- * Format 1, all integers little-endian:
+ * Format 3 (format 2 is still read: its users have no networks),
+ * all integers little-endian:
  *   header  "RGSNAP\0\1" | u32 version | u32 users | u32 clients |
  *           u32 written at | 8 zero bytes                    (32 bytes)
  *   users   login[48] NUL padded | u32 first | u32 last | block |
  *           6 x (cc[2] | u16 days | u16 first day | u16 last day)
  *                                                         (136 bytes)
+ *           format 3 then: 8 x (u32 network key | u16 days |
+ *           u16 first day | u16 last day | u8 1 if the key is a prefix,
+ *           0 if an AS | u8 0) | u16 usual messages
+ *           | u16 usual recipients | 4 zero bytes     (240 bytes in all)
  *   clients address[16] | u32 first | u32 last | block   (56 bytes)
  *   trailer u64 FNV-1a of every byte before it
  * where block = u32 until | u8 action | u8 set by | u16 rule |
@@ -32,12 +37,16 @@
 
 #define SNAP_MAGIC	"RGSNAP\0\1"
 #define SNAP_MAGIC_LEN	8
-#define SNAP_VERSION	2	/* 2: a block names its rule by identity */
+#define SNAP_VERSION	3	/* 2: a block names its rule by identity;
+				 * 3: familiar networks, usual volume */
+#define SNAP_VERSION_OLD 2	/* still read */
 #define SNAP_HDR	32
 #define SNAP_BLOCK	32	/* until, action, setby, flags, 0, rule id, reason */
 #define SNAP_COUNTRY	8
-#define SNAP_USER	(STORE_LOGIN_MAX + 8 + SNAP_BLOCK \
+#define SNAP_USER2	(STORE_LOGIN_MAX + 8 + SNAP_BLOCK \
 			 + STORE_COUNTRIES * SNAP_COUNTRY)
+#define SNAP_NET	12
+#define SNAP_USER	(SNAP_USER2 + STORE_NETS * SNAP_NET + 8)
 #define SNAP_CLIENT	(16 + 8 + SNAP_BLOCK)
 #define SNAP_TRAILER	8
 #define SNAP_MAX_BYTES	(UINT64_C(1) << 31)	/* refuse bigger files */
@@ -45,7 +54,8 @@
 #define FNV64_OFFSET	UINT64_C(14695981039346656037)
 #define FNV64_PRIME	UINT64_C(1099511628211)
 
-_Static_assert(SNAP_USER == 136 && SNAP_CLIENT == 56, "record sizes");
+_Static_assert(SNAP_USER2 == 136 && SNAP_USER == 240 && SNAP_CLIENT == 56,
+	       "record sizes");
 _Static_assert(12 + STORE_REASON_MAX <= SNAP_BLOCK, "a block record holds its reason");
 
 /* A growing output buffer. */
@@ -167,6 +177,15 @@ static int put_user(const struct store_user *u, void *arg)
 	put16(p + 4, u->countries[i].first_day);
 	put16(p + 6, u->countries[i].last_day);
     }
+    for (int i = 0; i < STORE_NETS; i++, p += SNAP_NET) {
+	put32(p, (uint32_t) u->nets[i].key);
+	put16(p + 4, u->nets[i].days);
+	put16(p + 6, u->nets[i].first_day);
+	put16(p + 8, u->nets[i].last_day);
+	p[10] = (u->nets[i].key & STORE_NET_PREFIX) != 0;
+    }
+    put16(p, u->usual_msgs);
+    put16(p + 2, u->usual_rcpts);
     o->n->users++;
     o->n->blocks += block_live(&u->block, o->now);
     return 0;
@@ -354,8 +373,29 @@ static int get_block(const unsigned char *p, uint32_t now,
     return 1;
 }
 
-/* get_user - a user record; 0 if it does not check out */
-static int get_user(const unsigned char *p, uint32_t now,
+/* get_nets - format 3's networks and usual volume; 0 if they do not
+ * check out */
+static int get_nets(const unsigned char *p, struct store_user *u)
+{
+    for (int i = 0; i < STORE_NETS; i++, p += SNAP_NET) {
+	struct store_net *n = &u->nets[i];
+
+	if (p[10] > 1 || p[11] != 0)
+	    return 0;
+	n->key = get32(p) | (p[10] ? STORE_NET_PREFIX : 0);
+	n->days = get16(p + 4);
+	n->first_day = get16(p + 6);
+	n->last_day = get16(p + 8);
+	if (n->days == 0)
+	    n->key = 0;
+    }
+    u->usual_msgs = get16(p);
+    u->usual_rcpts = get16(p + 2);
+    return 1;
+}
+
+/* get_user - a user record of format version; 0 if it does not check out */
+static int get_user(const unsigned char *p, uint32_t version, uint32_t now,
 		    struct store_user *u)
 {
     memset(u, 0, sizeof(*u));
@@ -378,7 +418,7 @@ static int get_user(const unsigned char *p, uint32_t now,
 	c->first_day = get16(p + 4);
 	c->last_day = get16(p + 6);
     }
-    return 1;
+    return version == SNAP_VERSION_OLD || get_nets(p, u);
 }
 
 /* get_client - a client record; 0 if it does not check out */
@@ -398,19 +438,21 @@ static int get_client(const unsigned char *p, uint32_t now,
 
 /* header_ok - magic, version, counts against the size, checksum */
 static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
-		     uint32_t *nc, char *err, size_t errlen)
+		     uint32_t *nc, size_t *usize, char *err, size_t errlen)
 {
     uint64_t want, h;
 
     if (len < SNAP_HDR + SNAP_TRAILER
 	|| memcmp(buf, SNAP_MAGIC, SNAP_MAGIC_LEN) != 0)
 	return snap_err(err, errlen, "not a relayguard snapshot"), 0;
-    if (get32(buf + 8) != SNAP_VERSION)
+    if (get32(buf + 8) != SNAP_VERSION && get32(buf + 8) != SNAP_VERSION_OLD)
 	return snap_err(err, errlen, "snapshot format %u, this build reads "
-			"%u", get32(buf + 8), SNAP_VERSION), 0;
+			"%u and %u", get32(buf + 8), SNAP_VERSION_OLD,
+			SNAP_VERSION), 0;
+    *usize = get32(buf + 8) == SNAP_VERSION ? SNAP_USER : SNAP_USER2;
     *nu = get32(buf + 12);
     *nc = get32(buf + 16);
-    want = SNAP_HDR + (uint64_t) *nu * SNAP_USER
+    want = SNAP_HDR + (uint64_t) *nu * *usize
 	+ (uint64_t) *nc * SNAP_CLIENT + SNAP_TRAILER;
     if (want != len)
 	return snap_err(err, errlen, "snapshot is %zu bytes, its counts "
@@ -431,14 +473,15 @@ int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
     struct store_client c;
     const unsigned char *p = buf + SNAP_HDR;
     uint32_t nu, nc;
+    size_t usize;
 
     memset(&n, 0, sizeof(n));
     if (out != NULL)
 	*out = n;
-    if (buf == NULL || !header_ok(buf, len, &nu, &nc, err, errlen))
+    if (buf == NULL || !header_ok(buf, len, &nu, &nc, &usize, err, errlen))
 	return SNAPSHOT_EFORMAT;
-    for (uint32_t i = 0; i < nu; i++, p += SNAP_USER) {
-	if (!get_user(p, now, &u) || (ufn != NULL && ufn(&u, ctx) != 0)) {
+    for (uint32_t i = 0; i < nu; i++, p += usize) {
+	if (!get_user(p, get32(buf + 8), now, &u) || (ufn != NULL && ufn(&u, ctx) != 0)) {
 	    n.skipped++;
 	    continue;
 	}

@@ -93,7 +93,7 @@ uint32_t store_abi(void)
 	sizeof(struct store_urec), offsetof(struct store_urec, win),
 	sizeof(struct store_crec), offsetof(struct store_crec, logins),
 	sizeof(struct store_win), sizeof(struct store_block),
-	STORE_LOGIN_MAX, STORE_QIDS, STORE_QID_MAX, STORE_COUNTRIES,
+	STORE_LOGIN_MAX, STORE_QIDS, STORE_QID_MAX, STORE_COUNTRIES, STORE_NETS,
 	STORE_CLIENT_LOGINS, STORE_NCOUNTERS,
     };
     uint32_t h = FNV_OFFSET;
@@ -111,7 +111,7 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 }
 
 /* store_user_stride - bytes of one user slot: whole cache lines, so a
- * slot shares no line with its neighbours (1024 with 16 IPs) */
+ * slot shares no line with its neighbours (1152 with 16 IPs) */
 uint32_t store_user_stride(uint32_t ips_per_user)
 {
     return (uint32_t) round_up(sizeof(struct store_urec)

@@ -60,6 +60,7 @@
 #define STORE_QIDS 3		/* recent queue ids kept per user */
 #define STORE_REASON_MAX 20	/* block reason incl. NUL */
 #define STORE_COUNTRIES 6	/* countries tracked for the baseline */
+#define STORE_NETS 8		/* networks tracked per login (familiar places) */
 #define STORE_IPS_MAX 64	/* upper bound of state.ips_per_user */
 #define STORE_CLIENT_LOGINS 32	/* distinct logins tracked per client IP */
 #define STORE_MIN_BUCKETS 15	/* one-minute buckets */
@@ -221,6 +222,22 @@ struct store_country {
     uint16_t first_day, last_day;	/* day numbers (now / 86400) */
 };
 
+/* A network a login used: its AS number, or its /24 (/48) when GeoIP
+ * names no AS (store_net_key), learned like the countries: the days it
+ * was seen on, from messages let through. A new one replaces the one
+ * last seen longest ago. */
+struct store_net {
+    uint64_t key;		/* store_net_key(); 0: unused slot */
+    uint16_t days;		/* distinct days seen */
+    uint16_t first_day, last_day;	/* day numbers (now / 86400) */
+};
+
+#define STORE_NET_PREFIX (UINT64_C(1) << 32)	/* key: a prefix, not an AS */
+
+/* The key of a network: the AS number when known, else the address's
+ * /24 (IPv6: its /48 folded to 32 bits) with STORE_NET_PREFIX set. */
+uint64_t store_net_key(const struct addr *ip, uint32_t asn);
+
 /* A consistent copy of one user entry. */
 struct store_user {
     char login[STORE_LOGIN_MAX];
@@ -229,6 +246,10 @@ struct store_user {
     struct store_place last_login;	/* place of the latest located login */
     struct store_place prev_login;	/* in update results: before this one */
     struct store_country countries[STORE_COUNTRIES];
+    struct store_net nets[STORE_NETS];
+    /* The busiest hour (messages, recipients) seen from a familiar place
+     * (STORE_OBS_LEARN_VOLUME), the login's own volume baseline. */
+    uint16_t usual_msgs, usual_rcpts;
     char qids[STORE_QIDS][STORE_QID_MAX];	/* newest first */
     struct store_win win;
     uint32_t nips;
@@ -241,6 +262,10 @@ struct store_client {
     uint32_t first_seen, last_seen;
     struct store_block block;
     struct store_win win;
+    /* The last time a login came from this address from a familiar
+     * place of its own (STORE_OBS_VOUCH): the site knows the address
+     * (a corporate VPN exit, an office NAT). 0: never. */
+    uint32_t vouched;
     uint32_t nlogins;
     struct {
 	uint32_t hash;		/* keyed hash of the login */
@@ -271,6 +296,13 @@ struct store_user_obs {
  * does not teach a login its countries). */
 #define STORE_OBS_NO_LEARN 2
 #define STORE_OBS_LEARN 4
+/* LEARN also learns the network (obs->ip, obs->geo.asn) as a place of
+ * this login. LEARN_VOLUME (the engine: the message came from a familiar
+ * place) raises the usual busiest hour to the last hour's counts. */
+#define STORE_OBS_LEARN_VOLUME 8
+/* A client observation whose login comes from a familiar place of its
+ * own: the client's vouched time becomes now. */
+#define STORE_OBS_VOUCH 16
 
 struct store_client_obs {
     struct addr ip;
@@ -358,8 +390,9 @@ int store_client_unblock_if(STORE *st, const struct addr *ip,
 int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
 
 /* Put back what a snapshot kept (policy/snapshot.c): the earlier first
- * seen, learned countries into an entry without any, a block in force
- * where none is; the entry is created if unknown. */
+ * seen, learned countries (and networks, and the usual volume) into an
+ * entry without any, a block in force where none is; the entry is
+ * created if unknown. */
 int store_user_restore(STORE *st, const struct store_user *u, uint32_t now);
 int store_client_restore(STORE *st, const struct store_client *c,
 			 uint32_t now);

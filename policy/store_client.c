@@ -78,6 +78,7 @@ void store_client_copy(const struct store_crec *r, uint32_t now,
     out->last_seen = r->l.last_seen;
     store_block_copy(&out->block, &r->block, now);
     out->win = r->win;
+    out->vouched = r->vouched;
     out->nlogins = n;
     for (uint32_t i = 0; i < n; i++) {
 	out->logins[i].hash = r->logins[i].hash;
@@ -114,6 +115,8 @@ int store_client_update(STORE *st, const struct store_client_obs *obs,
 		    obs->bytes);
     if (has_login && !(obs->flags & STORE_OBS_COUNT_ONLY))
 	client_login(c, lh, now);
+    if ((obs->flags & STORE_OBS_VOUCH) && now > c->vouched)
+	c->vouched = now;
     if (out != NULL)
 	store_client_copy(c, now, out);
     store_unlock(&st->clients, r.s);

@@ -33,8 +33,9 @@
 #include "store.h"
 
 #define STORE_MAGIC	UINT64_C(0x3145544154534752)	/* "RGSTATE1" LE */
-#define STORE_VERSION	5	/* 4: stripe write sequence (store_ro.c);
-				 * 5: blocks name their rule, would-be blocks */
+#define STORE_VERSION	6	/* 4: stripe write sequence (store_ro.c);
+				 * 5: blocks name their rule, would-be blocks;
+				 * 6: familiar networks, usual hourly volume */
 #define STORE_STRIPES	64	/* power of two */
 #define STORE_HDR_SIZE	4096
 #define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */
@@ -120,12 +121,22 @@ struct store_fcountry {
     uint16_t days, first_day, last_day;
 };
 
+/* A familiar network of a login (struct store_net, packed the same). */
+struct store_fnet {
+    uint32_t key;		/* store_net_key(), without STORE_NET_PREFIX */
+    uint16_t days, first_day, last_day;
+    uint8_t prefix;		/* 1: key is a prefix, 0: an AS number */
+    uint8_t pad;
+};
+
 struct store_urec {
     struct store_link l;
     char login[STORE_LOGIN_MAX];	/* NUL padded: compared whole */
     struct store_block block;
     struct store_fplace place;
     struct store_fcountry countries[STORE_COUNTRIES];
+    struct store_fnet nets[STORE_NETS];
+    uint16_t usual_msgs, usual_rcpts;	/* busiest hour from familiar places */
     char qids[STORE_QIDS][STORE_QID_MAX];
     struct store_win win;
     struct store_ip ips[];	/* ips_per_user of them, newest first */
@@ -141,6 +152,7 @@ struct store_crec {
     struct store_block block;
     struct store_win win;
     struct store_flogin logins[STORE_CLIENT_LOGINS];
+    uint32_t vouched;		/* STORE_OBS_VOUCH: last time, 0: never */
 };
 
 /* A table as this process sees it: pointers derived from the geometry. */

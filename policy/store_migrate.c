@@ -26,7 +26,8 @@
  *
  * store_user_restore and store_client_restore put back what a snapshot
  * kept of an entry (policy/snapshot.c): its first-seen time (the earlier
- * one wins), the learned countries (only into an entry that has none)
+ * one wins), the learned countries, networks and usual volume (only
+ * into an entry that has none)
  * and a block still in force (only where none is). Windows and
  * addresses are not kept by a snapshot.
  */
@@ -227,6 +228,32 @@ static int cc_ok(const char *cc)
     return cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z';
 }
 
+/* restore_nets - a snapshot's networks and usual volume, into an entry
+ * that has learned none yet */
+static void restore_nets(struct store_urec *r, const struct store_user *u)
+{
+    int have = r->usual_msgs != 0 || r->usual_rcpts != 0;
+
+    for (int i = 0; i < STORE_NETS; i++)
+	have |= r->nets[i].days != 0;
+    if (have)
+	return;
+    r->usual_msgs = u->usual_msgs;
+    r->usual_rcpts = u->usual_rcpts;
+    for (int i = 0, k = 0; i < STORE_NETS; i++) {
+	const struct store_net *n = &u->nets[i];
+
+	if (n->key == 0 || n->days == 0)
+	    continue;
+	r->nets[k].key = (uint32_t) n->key;
+	r->nets[k].prefix = (n->key & STORE_NET_PREFIX) != 0;
+	r->nets[k].days = n->days;
+	r->nets[k].first_day = n->first_day;
+	r->nets[k].last_day = n->last_day;
+	k++;
+    }
+}
+
 /* store_user_restore - put a snapshot's user back (created if unknown) */
 int store_user_restore(STORE *st, const struct store_user *u, uint32_t now)
 {
@@ -261,6 +288,7 @@ int store_user_restore(STORE *st, const struct store_user *u, uint32_t now)
 	r->countries[k].last_day = c->last_day;
 	k++;
     }
+    restore_nets(r, u);
     store_unlock(&st->users, store_stripe_of(h));
     return STORE_OK;
 }

@@ -14,6 +14,8 @@
  *   (saturating at 65535) and the GeoIP facts of the latest
  *   observation that had any (a per-IP accuracy radius is not kept);
  * - messages, recipients and bytes in the windows (store_win.c);
+ * - with STORE_OBS_LEARN (a message let through): the country and the
+ *   network baselines; with STORE_OBS_LEARN_VOLUME the usual busiest hour;
  * - the country baseline: up to STORE_COUNTRIES countries with the number
  *   of distinct days seen; a new country replaces the one last seen
  *   longest ago;
@@ -40,6 +42,7 @@
 
 #define DAY_S		86400
 #define EACH_BATCH	32	/* slots copied per lock hold in a walk */
+#define USUAL_WINDOW_S	3600	/* the usual volume is per hour */
 
 /* A normalised login, its hash and stripe. */
 struct user_ref {
@@ -147,6 +150,66 @@ static void user_country(struct store_urec *u, const char *cc, uint32_t now)
     pick->first_day = pick->last_day = day;
 }
 
+/* store_net_key - a network's key: its AS, else its /24 or /48 */
+uint64_t store_net_key(const struct addr *ip, uint32_t asn)
+{
+    uint32_t k;
+
+    if (asn != 0)
+	return asn;
+    if (addr_is_v4(ip))
+	return STORE_NET_PREFIX | (uint32_t) ip->b[12] << 16
+	    | (uint32_t) ip->b[13] << 8 | ip->b[14];
+    k = 2166136261u;		/* FNV-1a over the /48 */
+    for (int i = 0; i < 6; i++)
+	k = (k ^ ip->b[i]) * 16777619u;
+    return STORE_NET_PREFIX | k;
+}
+
+/* net_key - a stored network's key as store_net_key gives it */
+static inline uint64_t net_key(const struct store_fnet *n)
+{
+    return n->prefix ? STORE_NET_PREFIX | n->key : n->key;
+}
+
+/* user_net - count a day on a network of this login, like a country */
+static void user_net(struct store_urec *u, const struct store_user_obs *obs,
+		     uint32_t now)
+{
+    uint16_t day = (uint16_t) (now / DAY_S);
+    uint64_t key = store_net_key(&obs->ip, obs->geo.asn);
+    struct store_fnet *n = u->nets, *pick = &n[0];
+
+    for (int i = 0; i < STORE_NETS; i++) {
+	if (n[i].days != 0 && net_key(&n[i]) == key) {
+	    if (day > n[i].last_day) {
+		if (n[i].days < UINT16_MAX)
+		    n[i].days++;
+		n[i].last_day = day;
+	    }
+	    return;
+	}
+	if (pick->days != 0 && (n[i].days == 0 || n[i].last_day < pick->last_day))
+	    pick = &n[i];
+    }
+    pick->key = (uint32_t) key;
+    pick->prefix = (key & STORE_NET_PREFIX) != 0;
+    pick->days = 1;
+    pick->first_day = pick->last_day = day;
+}
+
+/* user_volume - the last hour's counts raise the usual busiest hour */
+static void user_volume(struct store_urec *u, uint32_t now)
+{
+    uint64_t m = store_win_sum(&u->win, STORE_MSGS, now, USUAL_WINDOW_S);
+    uint64_t r = store_win_sum(&u->win, STORE_RCPTS, now, USUAL_WINDOW_S);
+
+    if (m > u->usual_msgs)
+	u->usual_msgs = m > UINT16_MAX ? UINT16_MAX : (uint16_t) m;
+    if (r > u->usual_rcpts)
+	u->usual_rcpts = r > UINT16_MAX ? UINT16_MAX : (uint16_t) r;
+}
+
 /* user_place - a located login becomes the latest, the latest the one before */
 static void user_place(struct store_urec *u, const struct store_geo *g,
 		       uint32_t now)
@@ -194,11 +257,19 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	/* the login itself was seen already; maybe learn its country now */
 	if ((obs->flags & STORE_OBS_LEARN) && obs->geo.cc[0] != '\0')
 	    user_country(u, obs->geo.cc, now);
+	if (obs->flags & STORE_OBS_LEARN)
+	    user_net(u, obs, now);
+	if (obs->flags & STORE_OBS_LEARN_VOLUME)
+	    user_volume(u, now);
 	return;
     }
     user_ip(st, u, obs, now);
     if (obs->geo.cc[0] != '\0' && !(obs->flags & STORE_OBS_NO_LEARN))
 	user_country(u, obs->geo.cc, now);
+    if (obs->flags & STORE_OBS_LEARN)
+	user_net(u, obs, now);
+    if (obs->flags & STORE_OBS_LEARN_VOLUME)
+	user_volume(u, now);
     if (obs->geo.has_loc)
 	user_place(u, &obs->geo, now);
 }
@@ -249,6 +320,14 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
 	out->countries[i].first_day = r->countries[i].first_day;
 	out->countries[i].last_day = r->countries[i].last_day;
     }
+    for (int i = 0; i < STORE_NETS; i++) {
+	out->nets[i].key = r->nets[i].days ? net_key(&r->nets[i]) : 0;
+	out->nets[i].days = r->nets[i].days;
+	out->nets[i].first_day = r->nets[i].first_day;
+	out->nets[i].last_day = r->nets[i].last_day;
+    }
+    out->usual_msgs = r->usual_msgs;
+    out->usual_rcpts = r->usual_rcpts;
     for (int i = 0; i < STORE_QIDS; i++) {
 	memcpy(out->qids[i], r->qids[i], STORE_QID_MAX - 1);
 	out->qids[i][STORE_QID_MAX - 1] = '\0';

@@ -16,7 +16,8 @@
 
 #define NOW 1700000000u
 #define HDR 32
-#define USER_REC 136
+#define USER_REC2 136	/* format 2 */
+#define USER_REC3 240	/* format 3: networks, usual volume */
 #define CLIENT_REC 56
 #define TRAILER 8
 
@@ -68,8 +69,8 @@ static void put32(unsigned char *p, uint32_t v)
 /* framed - the input as records behind a valid header and checksum */
 static void framed(const uint8_t *data, size_t size)
 {
-    uint32_t nu, nc;
-    size_t body, len;
+    uint32_t nu, nc, version;
+    size_t body, len, urec;
     unsigned char *b;
     uint64_t h = UINT64_C(14695981039346656037);
     struct snapshot_counts n;
@@ -78,15 +79,17 @@ static void framed(const uint8_t *data, size_t size)
     if (size == 0)
 	return;
     nu = data[0] % 4;
-    if (size < 1 + (size_t) nu * USER_REC)
+    version = data[0] & 4 ? 2 : 3;	/* both formats are read */
+    urec = version == 3 ? USER_REC3 : USER_REC2;
+    if (size < 1 + (size_t) nu * urec)
 	nu = 0;
-    nc = (uint32_t) ((size - 1 - (size_t) nu * USER_REC) / CLIENT_REC);
-    body = (size_t) nu * USER_REC + (size_t) nc * CLIENT_REC;
+    nc = (uint32_t) ((size - 1 - (size_t) nu * urec) / CLIENT_REC);
+    body = (size_t) nu * urec + (size_t) nc * CLIENT_REC;
     len = HDR + body + TRAILER;
     if ((b = calloc(1, len)) == NULL)
 	return;
     memcpy(b, "RGSNAP\0\1", 8);
-    put32(b + 8, 1);
+    put32(b + 8, version);
     put32(b + 12, nu);
     put32(b + 16, nc);
     if (body > 0)

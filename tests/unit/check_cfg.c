@@ -102,6 +102,20 @@ static const struct bad_case bad_cases[] = {
     {"policy: { overrides = ( { domain = \"example.org\"; countries = [\"Germany\"]; } ); };\n",
      1, "policy.overrides[0].countries", "two-letter"},
     {"policy: { whitelist: { networks = [ \"bogus\" ]; }; };\n", 1, "policy.whitelist.networks[0]", "bad network address"},
+    {"policy: { rules = ( " RULE_OK ",\n { name = \"b\"; applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; limit = 3; action = \"reject\"; requires = [ \"c\" ]; } ); };\n",
+     2, "policy.rules[1].requires[0]", "no earlier rule is named \"c\""},
+    {"policy: { rules = ( { name = \"b\"; applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; limit = 3; action = \"reject\"; requires = [ \"b\" ]; } ); };\n",
+     1, "policy.rules[0].requires[0]", "listed before it"},
+    {"policy: { rules = ( { name = \"b\"; applies_to = \"any\"; metric = \"messages\"; window = \"1h\"; limit = 3; action = \"reject\"; requires = [ \"Bad\" ]; } ); };\n",
+     1, "policy.rules[0].requires[0]", "rule name"},
+    {"policy: { rules = ( { name = \"u\"; applies_to = \"authenticated\"; metric = \"unfamiliar_network\"; limit = 1; action = \"tag\"; } ); };\n",
+     1, "policy.rules[0].limit", "does not apply"},
+    {"policy: { rules = ( { name = \"u\"; applies_to = \"internal\"; metric = \"messages_over_usual\"; window = \"1h\"; limit = 1; action = \"tag\"; } ); };\n",
+     1, "policy.rules[0].applies_to", "SASL logins"},
+    {"policy: { rules = ( { name = \"u\"; applies_to = \"authenticated\"; metric = \"unfamiliar_networks\"; window = \"1h\"; limit = 16; action = \"tag\"; } ); };\n",
+     1, "policy.rules[0].limit", "never be exceeded"},
+    {"policy: { familiar_networks = [ \"10.0.0.0/99\" ]; };\n", 1, "policy.familiar_networks[0]", "prefix length"},
+    {"policy: { familiar_days = 0; };\n", 1, "policy.familiar_days", "from 1 to"},
     {"policy: { whitelist: { people = [ \"a\" ]; }; };\n", 1, "policy.whitelist.people", "unknown key"},
     {"collector: { address = \"udp:127.0.0.1\"; key_file = \"/k\"; };\n", 1, "collector.address", "udp:ADDRESS:PORT"},
     {"collector: {\n address = \"udp:127.0.0.1:9\";\n};\n", 1, "collector", "go together"},
@@ -165,7 +179,13 @@ START_TEST(test_sample_config)
     ck_assert_msg(c != NULL, "sample config rejected: %s", err);
     ck_assert_int_ge((int) c->policy.nrules, 8);
     ck_assert_int_eq(c->state.ips_per_user, 16);
-    ck_assert_int_eq(c->policy.rules[0].window_s, 600);
+    ck_assert_int_eq(c->policy.rules[cfg_rule_index(c, "many-countries")]
+		     .window_s, 600);
+    /* corroboration: unusual-volume requires unfamiliar-network */
+    ck_assert_uint_eq(c->policy.rules[cfg_rule_index(c, "unusual-volume")]
+		      .requires_mask,
+		      UINT64_C(1) << cfg_rule_index(c, "unfamiliar-network"));
+    ck_assert(c->policy.rules[cfg_rule_index(c, "unfamiliar-network")].required);
     ck_assert_int_eq(c->policy.overrides[0].rule,
 		     cfg_rule_index(c, "user-recipients"));
     ck_assert_int_eq(c->policy.overrides[2].kind, CFG_OV_NETWORK);
@@ -265,6 +285,9 @@ START_TEST(test_defaults)
     ck_assert_int_eq(c->milter.on_error, CFG_ACTION_ACCEPT);
     ck_assert_int_eq(c->state.lock_timeout_ms, 50);
     ck_assert_int_eq(c->policy.learning_s, 7 * 86400);
+    ck_assert_uint_eq(c->policy.familiar_days, 2);
+    ck_assert_uint_eq(c->policy.coarse_km, 0);	/* every place measured */
+    ck_assert_uint_eq(c->policy.familiar_networks.n, 0);
     ck_assert_int_eq((int) c->policy.nrules, 0);
     ck_assert_str_eq(c->policyd.socket, "inet:10040@127.0.0.1");
     ck_assert_uint_eq(c->policyd.max_conns, 256);

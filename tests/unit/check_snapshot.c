@@ -23,7 +23,9 @@
 
 #define NUSERS	50
 #define SNAP_HDR	32	/* the format's sizes (snapshot.c) */
-#define SNAP_USER	136
+#define SNAP_USER	240
+#define SNAP_USER2	136	/* format 2, still read */
+#define SNAP_NETS	136	/* where format 3's networks start in a user */
 
 /* sname - the n-th test login */
 static const char *sname(int n)
@@ -47,7 +49,9 @@ static void fill(STORE *st)
 	struct store_user_obs o = obs_make(sname(i), "192.0.2.7");
 
 	memcpy(o.geo.cc, i % 2 ? "DE" : "FR", 3);
-	o.flags = STORE_OBS_LEARN;
+	o.geo.asn = i % 2 ? 64496 : 0;	/* an AS, or only the /24 */
+	o.msgs = (uint32_t) i % 7 + 1;
+	o.flags = STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME;
 	ck_assert_int_eq(store_user_update(st, &o, T0 - 9 * DAY
 					   + (uint32_t) i, NULL), STORE_OK);
 	memcpy(o.geo.cc, "IT", 3);
@@ -70,6 +74,10 @@ static void check_back(STORE *st)
 	ck_assert_uint_eq(U.first_seen, T0 - 9 * DAY + (uint32_t) i);
 	ck_assert_str_eq(U.countries[0].cc, i % 2 ? "DE" : "FR");
 	ck_assert_str_eq(U.countries[1].cc, "IT");
+	ck_assert_uint_eq(U.nets[0].key, i % 2 ? 64496
+			  : (STORE_NET_PREFIX | 192u << 16 | 2u));
+	ck_assert_uint_eq(U.nets[0].days, 2);	/* two days seen */
+	ck_assert_uint_eq(U.usual_msgs, (uint32_t) i % 7 + 1);
     }
     ck_assert_int_eq(store_user_get(st, sname(1), T0, &U), STORE_OK);
     ck_assert_uint_eq(U.block.until, T0 + DAY);
@@ -234,11 +242,64 @@ START_TEST(test_hostile_records)
     u[STORE_LOGIN_MAX + 8 + 5] = 7;	/* block set by nobody known */
     u += SNAP_USER;
     u[STORE_LOGIN_MAX + 8 + 32] = 'd';	/* a country in lower case */
+    u += SNAP_USER;
+    u[SNAP_NETS + 10] = 2;	/* a network neither an AS nor a prefix */
     fix_sum(b, len);
     ck_assert_int_eq(snapshot_parse(b, len, T0, NULL, NULL, NULL, &n, err,
 				    sizeof(err)), SNAPSHOT_OK);
-    ck_assert_uint_eq(n.skipped, 4);
-    ck_assert_uint_eq(n.users, NUSERS - 4);
+    ck_assert_uint_eq(n.skipped, 5);
+    ck_assert_uint_eq(n.users, NUSERS - 5);
+    free(b);
+}
+END_TEST
+
+/* A snapshot of format 2 (before networks) is still read: its users come
+ * back with their countries and blocks, without networks. */
+START_TEST(test_format2)
+{
+    const char *snap = snap_of("old");
+    struct snapshot_counts n;
+    char err[ERRLEN] = "";
+    unsigned char *b, *o;
+    size_t len, olen;
+    STORE *fresh;
+
+    b = slurp(snap, &len);
+    olen = len - NUSERS * (SNAP_USER - SNAP_USER2);
+    o = malloc(olen);
+    ck_assert_ptr_nonnull(o);
+    memcpy(o, b, SNAP_HDR);
+    o[8] = 2;
+    for (int i = 0; i < NUSERS; i++)
+	memcpy(o + SNAP_HDR + (size_t) i * SNAP_USER2,
+	       b + SNAP_HDR + (size_t) i * SNAP_USER, SNAP_USER2);
+    memcpy(o + SNAP_HDR + NUSERS * SNAP_USER2,
+	   b + SNAP_HDR + NUSERS * SNAP_USER, len - SNAP_HDR - NUSERS * SNAP_USER);
+    fix_sum(o, olen);
+    ck_assert_int_eq(unlink(snap), 0);
+    ck_assert_int_eq(unlink(tpath("old")), 0);
+    fresh = tnew("old", 1024, 4);
+    {
+	int fd = open(snap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, o, olen), (ssize_t) olen);
+	close(fd);
+    }
+    ck_assert_msg(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "restore: %s", err);
+    ck_assert_uint_eq(n.users, NUSERS);
+    ck_assert_uint_eq(n.blocks, 3);
+    ck_assert_int_eq(store_user_get(fresh, sname(3), T0, &U), STORE_OK);
+    ck_assert_str_eq(U.countries[0].cc, "DE");
+    ck_assert_uint_eq(U.nets[0].key, 0);
+    /* another version is refused */
+    o[8] = 9;
+    fix_sum(o, olen);
+    ck_assert_int_eq(snapshot_parse(o, olen, T0, NULL, NULL, NULL, &n, err,
+				    sizeof(err)), SNAPSHOT_EFORMAT);
+    store_close(fresh);
+    free(o);
     free(b);
 }
 END_TEST
@@ -276,6 +337,7 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, test_restore_keeps_live);
     tcase_add_test(tc, test_damaged);
     tcase_add_test(tc, test_hostile_records);
+    tcase_add_test(tc, test_format2);
     tcase_add_test(tc, test_replace_whole);
     suite_add_tcase(s, tc);
     return s;

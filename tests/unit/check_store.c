@@ -837,14 +837,69 @@ START_TEST(test_each)
 }
 END_TEST
 
+/* Familiar places: a network is learned only from messages let through
+ * (STORE_OBS_LEARN), counted once a day, by its AS (any 32-bit one) or
+ * its /24 without one; the oldest gives way when all slots are taken.
+ * The usual busiest hour rises only with STORE_OBS_LEARN_VOLUME; a
+ * client's vouched time with STORE_OBS_VOUCH. */
+START_TEST(test_familiar_places)
+{
+    STORE *st = tnew("nets", 1000, 16);
+    struct store_user_obs o = obs_make("nora", "198.51.100.7");
+    struct store_client_obs co = { .ip = ip_of("198.51.100.7"), .login = "nora" };
+    struct store_client c;
+
+    o.geo.asn = 4200000001u;	/* private 32-bit: still an AS */
+    o.msgs = 1;
+    o.flags = STORE_OBS_NO_LEARN;	/* at MAIL: nothing learned */
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.nets[0].days, 0);
+    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN;	/* let through */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 60, &U), STORE_OK);
+    ck_assert_int_eq(store_user_update(st, &o, T0 + HOUR, &U), STORE_OK);
+    ck_assert_uint_eq(U.nets[0].key, 4200000001u);
+    ck_assert_uint_eq(U.nets[0].days, 1);	/* once a day */
+    ck_assert_uint_eq(U.usual_msgs, 0);	/* no volume learned */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY, &U), STORE_OK);
+    ck_assert_uint_eq(U.nets[0].days, 2);
+    ck_assert_uint_eq(U.nets[0].first_day, T0 / DAY);
+    /* the busiest hour: three messages in the last hour */
+    o.flags |= STORE_OBS_LEARN_VOLUME;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY + 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_msgs, 2);
+    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY + 120, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_msgs, 3);
+    /* without an AS: the /24; nine networks in eight slots */
+    o.geo.asn = 0;
+    for (unsigned i = 0; i < STORE_NETS; i++) {
+	char ip[32];
+
+	snprintf(ip, sizeof(ip), "203.0.%u.9", i);
+	o.ip = ip_of(ip);
+	ck_assert_int_eq(store_user_update(st, &o, T0 + 2 * DAY + i, &U),
+			 STORE_OK);
+    }
+    for (unsigned i = 0; i < STORE_NETS; i++)
+	ck_assert_uint_ne(U.nets[i].key, 4200000001u);	/* the oldest went */
+    ck_assert_uint_eq(store_net_key(&o.ip, 0), STORE_NET_PREFIX | 203u << 16 | 7u);
+    /* a client is vouched for only when asked */
+    ck_assert_int_eq(store_client_update(st, &co, T0, &c), STORE_OK);
+    ck_assert_uint_eq(c.vouched, 0);
+    co.flags = STORE_OBS_VOUCH;
+    ck_assert_int_eq(store_client_update(st, &co, T0 + 5, &c), STORE_OK);
+    ck_assert_uint_eq(c.vouched, T0 + 5);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_bytes_per_user)
 {
     STORE *st = tnew("size", 100000, 16);
     struct store_stats s;
 
     store_get_stats(st, &s);
-    ck_assert_uint_le(s.user_stride, 1024);
-    ck_assert_uint_le(s.user_bytes, 1024);
+    ck_assert_uint_le(s.user_stride, 1152);	/* 16 addresses, 8 networks */
+    ck_assert_uint_le(s.user_bytes, 1152);
     ck_assert_uint_ge(s.max_users, 100000);
     ck_assert_uint_eq(s.file_size % STORE_PAGE, 0);
     store_close(st);
@@ -878,6 +933,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_client);
     tcase_add_test(tc, test_each);
     tcase_add_test(tc, test_bytes_per_user);
+    tcase_add_test(tc, test_familiar_places);
     suite_add_tcase(s, tc);
     return s;
 }
