@@ -54,6 +54,40 @@ static void verdict_fields(const struct runtime *rt, const struct report_subject
     log_kv_str(l, "reason", v->reason);
 }
 
+/* unix_connect - (re)connect the unix socket to the collector's path;
+ * false when nobody listens there */
+static bool unix_connect(struct runtime *rt, time_t now)
+{
+    if (connect(rt->evfd, (struct sockaddr *) &rt->evaddr, rt->evaddrlen) != 0) {
+	atomic_store(&rt->evconn, 0);
+	return false;
+    }
+    atomic_store(&rt->evconn, (long long) now);
+    return true;
+}
+
+/* send_dgram - one datagram, never waiting. A unix socket is connected
+ * (no path lookup per send) and connected again at most once a second,
+ * so a collector socket replaced under the same path is found, and at
+ * once when the peer is gone (ECONNREFUSED, ENOTCONN) */
+static bool send_dgram(struct runtime *rt, const uint8_t *d, size_t n, time_t now)
+{
+    const int fl = MSG_DONTWAIT | MSG_NOSIGNAL;
+    long long c;
+
+    if (rt->evaddrlen == 0)	/* UDP, connected at load */
+	return send(rt->evfd, d, n, fl) == (ssize_t) n;
+    c = atomic_load(&rt->evconn);
+    if (c != (long long) now && !unix_connect(rt, now))
+	return false;
+    if (send(rt->evfd, d, n, fl) == (ssize_t) n)
+	return true;
+    if (errno != ECONNREFUSED && errno != ENOTCONN && errno != ECONNRESET
+	&& errno != ENOENT)
+	return false;		/* EAGAIN: the collector is behind */
+    return unix_connect(rt, now) && send(rt->evfd, d, n, fl) == (ssize_t) n;
+}
+
 /* send_event - the engine's record of the verdict, signed, as one
  * datagram; counted as sent or dropped */
 static void send_event(struct runtime *rt, const struct report_subject *s,
@@ -85,9 +119,7 @@ static void send_event(struct runtime *rt, const struct report_subject *s,
     r.time_ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
     memcpy(r.node, node, sizeof(r.node));
     n = event_seal(&rt->key, dgram, evrec_encode(&r, dgram, sizeof(dgram)), sizeof(dgram));
-    if (n > 0 && sendto(rt->evfd, dgram, n, MSG_DONTWAIT | MSG_NOSIGNAL,
-			rt->evaddrlen ? (struct sockaddr *) &rt->evaddr : NULL,
-			rt->evaddrlen) == (ssize_t) n)
+    if (n > 0 && send_dgram(rt, dgram, n, ts.tv_sec))
 	store_counter_add(rt->st, STATS_EVENTS_SENT, 1);
     else
 	store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);

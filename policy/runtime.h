@@ -10,6 +10,7 @@
 #ifndef RG_MILTER_RUNTIME_H
 #define RG_MILTER_RUNTIME_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -28,6 +29,7 @@ struct runtime {
     int evfd;			/* collector socket, -1: none */
     struct sockaddr_storage evaddr;
     socklen_t evaddrlen;	/* 0: the socket is connected */
+    atomic_llong evconn;	/* unix: second of the last connect, 0: none */
 };
 
 int rt_load(const char *file, struct runtime **out, char *err, size_t errlen);
