@@ -7,11 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check_main.h"
 #include "event.h"
+#include "report.h"
+#include "runtime.h"
 
 #define NOW_MS 1700000000000LL
 #define WINDOW_MS 300000LL
@@ -308,6 +313,73 @@ START_TEST(test_key_mode)
 }
 END_TEST
 
+/* listener - a unix datagram socket bound at path (replacing what is there) */
+static int listener(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+    ck_assert_int_ge(fd, 0);
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    unlink(path);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+    return fd;
+}
+
+/* got - whether fd holds one datagram that verifies */
+static bool got(int fd)
+{
+    uint8_t buf[EVENT_MAX];
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    struct evrec r;
+
+    return n > 0 && event_open(&key, buf, (size_t) n, &r) == EVREC_OK;
+}
+
+/* The milter's unix socket is connected after a send (no path lookup per
+ * event), follows a collector socket replaced under the same path within
+ * a second, and at once when the old one is closed. */
+START_TEST(test_send_reconnect)
+{
+    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
+    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
+    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
+    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof(peer);
+    struct report_subject s = {.login = "alice", .phase = "eom"};
+    struct rules_verdict v;
+    char path[64];
+    int a, b, c;
+    time_t t0;
+
+    snprintf(path, sizeof(path), "/tmp/rg-check-event-%d.sock", (int) getpid());
+    rules_verdict_init(&v);
+    a = listener(path);
+    sun->sun_family = AF_UNIX;
+    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+    rt.evaddrlen = sizeof(*sun);
+    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    ck_assert_int_ge(rt.evfd, 0);
+    report_verdict(&rt, &s, &v, false);
+    ck_assert(got(a));
+    ck_assert_int_eq(getpeername(rt.evfd, (struct sockaddr *) &peer, &plen), 0);
+    b = listener(path);	/* a still open: the old peer is alive */
+    t0 = time(NULL);
+    while (time(NULL) == t0)
+	usleep(10000);
+    report_verdict(&rt, &s, &v, false);
+    ck_assert(got(b));
+    ck_assert(!got(a));
+    close(b);		/* gone: the next send connects again at once */
+    c = listener(path);
+    report_verdict(&rt, &s, &v, false);
+    ck_assert(got(c));
+    close(a), close(c), close(rt.evfd);
+    unlink(path);
+}
+END_TEST
+
 /* event_suite - every case above */
 static Suite *event_suite(void)
 {
@@ -323,6 +395,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_replay);
     tcase_add_test(tc, test_stale);
     tcase_add_test(tc, test_key_mode);
+    tcase_add_test(tc, test_send_reconnect);
     suite_add_tcase(s, tc);
     return s;
 }
