@@ -68,9 +68,13 @@ static const struct {
      " WHERE e.time_ms >= ?1 AND e.class = 'internal'",
      " AND e.client IN (SELECT client FROM event WHERE rowid > ?5)", " GROUP BY e.client",
      true},
+    /* incremental: only clients that the summary (below) shows with more
+     * than ?3 logins in the window, a superset of those the query finds */
     {"many_logins", "SELECT e.client," LISTS("'[]'") " FROM event e WHERE e.time_ms >= ?1"
      " AND e.login != '' AND ?2 >= 0 AND ?4 >= 0",
-     " AND e.client IN (SELECT client FROM event WHERE rowid > ?5)",
+     " AND e.client IN (SELECT s.client FROM temp.client_login s WHERE s.client IN"
+     " (SELECT client FROM event WHERE rowid > ?5) AND s.last_ms >= ?1"
+     " GROUP BY s.client HAVING count(*) > ?3)",
      " GROUP BY e.client HAVING count(DISTINCT e.login) > ?3", false},
     /* always a full pass: as the window moves, the first refusal in it
      * moves too, and earlier accepted mail may count without new events */
@@ -85,6 +89,22 @@ static const struct {
      " FROM event e JOIN r ON r.login = e.login WHERE e.time_ms >= ?1", NULL,
      " GROUP BY e.login HAVING sum(" LEFT_BEFORE ") > 0", false},
 };
+
+/* For incremental passes: per (client, login) the time of the newest
+ * event, brought up to date with the new events of each pass (a
+ * temporary table of this connection; a full pass with a cursor rebuilds
+ * it). Without it many_logins re-aggregated every second the window's
+ * events of each client that sent in that second. Events gone by
+ * retention leave rows behind: a superset, which only filters. */
+static const char summary_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS client_login (client TEXT NOT NULL,"
+    " login TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (client, login))"
+    " WITHOUT ROWID";
+static const char summary_add_sql[] =
+    "INSERT INTO temp.client_login SELECT client, login, max(time_ms) FROM event"
+    " WHERE rowid > ?1 AND login != '' GROUP BY client, login ON CONFLICT (client, login)"
+    " DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)";
+#define SUMMARY_PRUNE_MS (60 * 1000)
 
 /* The flagged set, to see whether it changed since the last pass; and
  * whether a new event came from a flagged host. */
@@ -421,6 +441,47 @@ static int new_flagged(sqlite3 *db, const struct cfg *cfg, int64_t now_ms, int64
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* summary_update - the client_login summary brought up to the events
+ * after rowid since (rebuilt when since < 0); rows older than the window
+ * dropped at most once a minute */
+static enum hist_status summary_update(sqlite3 *db, const struct cfg *cfg, int64_t now_ms,
+				       int64_t since, struct inc_cursor *cur, char *err,
+				       size_t errlen)
+{
+    int64_t from = now_ms - (int64_t) cfg->collector.incident_window_s * 1000;
+    sqlite3_stmt *st = NULL;
+    bool prune = since < 0 || now_ms - cur->pruned_ms >= SUMMARY_PRUNE_MS;
+
+    if (sqlite3_exec(db, summary_sql, NULL, NULL, NULL) != SQLITE_OK
+	|| (since < 0 && sqlite3_exec(db, "DELETE FROM temp.client_login", NULL, NULL, NULL)
+	    != SQLITE_OK)
+	|| sqlite3_prepare_v2(db, summary_add_sql, -1, &st, NULL) != SQLITE_OK
+	|| sqlite3_bind_int64(st, 1, since < 0 ? -1 : since) != SQLITE_OK
+	|| sqlite3_step(st) != SQLITE_DONE) {
+	sqlite3_finalize(st);
+	return hist_db_fail(db, "event summary", err, errlen);
+    }
+    sqlite3_finalize(st);
+    if (!prune)
+	return HIST_OK;
+    if (sqlite3_prepare_v2(db, "DELETE FROM temp.client_login WHERE last_ms < ?1", -1, &st,
+			   NULL) != SQLITE_OK
+	|| sqlite3_bind_int64(st, 1, from) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+	sqlite3_finalize(st);
+	return hist_db_fail(db, "event summary", err, errlen);
+    }
+    sqlite3_finalize(st);
+    cur->pruned_ms = now_ms;
+    return HIST_OK;
+}
+
+/* summary_exists - whether this connection has the client_login summary */
+static bool summary_exists(sqlite3 *db)
+{
+    return sqlite3_table_column_metadata(db, "temp", "client_login", "last_ms", NULL, NULL,
+					 NULL, NULL, NULL) == SQLITE_OK;
+}
+
 /* pass - every kind (over subjects of events after since, or all when
  * since < 0), then the closings; in a transaction */
 static enum hist_status pass(struct hist *h, const struct cfg *cfg, int64_t now_ms,
@@ -441,10 +502,13 @@ static enum hist_status pass(struct hist *h, const struct cfg *cfg, int64_t now_
 	s = flag_sig(db, cfg, now_ms, &sig, err, errlen);
 	if (s == HIST_OK && (top = top_rowid(db)) < 0)
 	    s = hist_db_fail(db, "events", err, errlen);
-	if (s == HIST_OK && cur->valid && cur->flag_sig == sig && top >= cur->seen_rowid)
+	if (s == HIST_OK && cur->valid && cur->flag_sig == sig && top >= cur->seen_rowid
+	    && summary_exists(db))
 	    since = cur->seen_rowid;	/* else: a full pass */
 	if (since >= 0 && (flagged = new_flagged(db, cfg, now_ms, since)) < 0)
 	    s = hist_db_fail(db, "events", err, errlen);
+	if (s == HIST_OK)
+	    s = summary_update(db, cfg, now_ms, since, cur, err, errlen);
     }
     for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && s == HIST_OK; k++)
 	if (flagged || !kinds[k].flagged_only)

@@ -61,6 +61,7 @@ struct inc_cursor {
     bool valid;
     int64_t seen_rowid;		/* events up to this rowid were correlated */
     uint64_t flag_sig;		/* the flagged set then */
+    int64_t pruned_ms;		/* when its many_logins summary was pruned */
 };
 
 enum hist_status inc_correlate(struct hist *h, const struct cfg *cfg, int64_t now_ms,

@@ -367,6 +367,38 @@ START_TEST(test_many_logins)
 }
 END_TEST
 
+/* Logins of one client spread over passes and over the window: one that
+ * left the window no longer counts, a login seen again counts again, and
+ * an incremental pass (its per-client summary pruned once a minute)
+ * finds exactly what a full one finds. */
+START_TEST(test_many_logins_window)
+{
+    const int64_t H = 60 * MIN_MS;
+    struct inc_pass p;
+
+    mode(_i);
+    add(1, T0, "a", "203.0.113.7", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + 1000);
+    add(2, T0 + 30 * MIN_MS, "b", "203.0.113.7", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + 30 * MIN_MS + 1000);
+    add(3, T0 + H + 1000, "c", "203.0.113.7", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + H + 2000);		/* a left the window: b and c only */
+    ck_assert_uint_eq(p.opened, 0);
+    add(4, T0 + H + 3000, "a", "203.0.113.7", RULES_CLASS_AUTHENTICATED);
+    add(5, T0 + H + 3000, "x", "203.0.113.8", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + H + 4000);		/* a again: three logins */
+    ck_assert_uint_eq(p.opened, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE kind = 'many_logins'"
+			    " AND subject = '203.0.113.7' AND logins = '[\"b\",\"c\",\"a\"]'"
+			    " AND events = 3"), 1);
+    add(6, T0 + H + 5000, "d", "203.0.113.7", RULES_CLASS_AUTHENTICATED);
+    p = pass(T0 + H + 6000);		/* more evidence: the same incident */
+    ck_assert_uint_eq(p.opened, 0);
+    ck_assert_uint_eq(p.updated, 1);
+    ck_assert_int_eq(scalar("SELECT events FROM incident"), 4);
+}
+END_TEST
+
 /* listed - is host on the rogue list file, as the milter reads it? */
 static bool listed(const char *host)
 {
@@ -681,6 +713,7 @@ static Suite *incident_suite(void)
     tcase_add_loop_test(tc, test_relay_and_direct, 0, 2);
     tcase_add_loop_test(tc, test_old_evidence, 0, 2);
     tcase_add_loop_test(tc, test_many_logins, 0, 2);
+    tcase_add_loop_test(tc, test_many_logins_window, 0, 2);
     tcase_add_test(tc, test_pins);
     tcase_add_loop_test(tc, test_pinned_host_correlates, 0, 2);
     tcase_add_test(tc, test_accepted_before_refusal);
