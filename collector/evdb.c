@@ -19,6 +19,11 @@ static const char schema[] =
     " reason TEXT, PRIMARY KEY (node, bootid, seq));"
     "CREATE INDEX IF NOT EXISTS event_time ON event (time_ms);"
     "CREATE INDEX IF NOT EXISTS event_client ON event (client, time_ms);"
+    /* for accepted_before_refusal (incident.c): the refusals, then the
+     * events of the logins refused */
+    "CREATE INDEX IF NOT EXISTS event_refused ON event (login, time_ms) WHERE"
+    " action IN ('tempfail', 'reject') AND flags & 1 = 0;"
+    "CREATE INDEX IF NOT EXISTS event_login ON event (login, time_ms) WHERE login != '';"
     "CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER);"
     "CREATE TABLE IF NOT EXISTS incident (id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
     " subject TEXT NOT NULL, first_ms INTEGER, last_ms INTEGER, opened_ms INTEGER,"
