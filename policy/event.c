@@ -9,10 +9,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,12 +63,87 @@ int event_key_load(const char *path, struct event_key *k, char *err,
     return rc;
 }
 
-/* mac - HMAC-SHA256 of data */
+/* Each thread keeps an HMAC context keyed once: OpenSSL's one-shot
+ * HMAC() fetches the algorithm and sets the key up on every call. */
+struct mac_cache {
+    EVP_MAC_CTX *ctx;
+    unsigned char k[EVENT_KEY_MAX];
+    size_t len;			/* 0: not keyed */
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static bool cache_ok;
+
+/* cache_free - a thread's context, at its exit */
+static void cache_free(void *p)
+{
+    struct mac_cache *c = p;
+
+    EVP_MAC_CTX_free(c->ctx);
+    OPENSSL_cleanse(c->k, sizeof(c->k));
+    free(c);
+}
+
+/* cache_init - the thread-specific slot, once */
+static void cache_init(void)
+{
+    cache_ok = pthread_key_create(&cache_key, cache_free) == 0;
+}
+
+/* cache_get - this thread's context, made on first use; NULL if none */
+static struct mac_cache *cache_get(void)
+{
+    struct mac_cache *c;
+    EVP_MAC *m;
+
+    if (pthread_once(&cache_once, cache_init) != 0 || !cache_ok)
+	return NULL;
+    if ((c = pthread_getspecific(cache_key)) != NULL)
+	return c;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+	return NULL;
+    m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    c->ctx = m ? EVP_MAC_CTX_new(m) : NULL;
+    EVP_MAC_free(m);
+    if (c->ctx == NULL || pthread_setspecific(cache_key, c) != 0) {
+	cache_free(c);
+	return NULL;
+    }
+    return c;
+}
+
+/* keyed_ctx - this thread's context ready for a MAC under k; NULL if none */
+static EVP_MAC_CTX *keyed_ctx(const struct event_key *k)
+{
+    struct mac_cache *c = cache_get();
+    OSSL_PARAM p[2];
+
+    if (c == NULL)
+	return NULL;
+    if (c->len == k->len && CRYPTO_memcmp(c->k, k->k, k->len) == 0)
+	return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1 ? c->ctx : NULL;
+    p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
+    p[1] = OSSL_PARAM_construct_end();
+    c->len = 0;
+    if (EVP_MAC_init(c->ctx, k->k, k->len, p) != 1)
+	return NULL;
+    memcpy(c->k, k->k, k->len);
+    c->len = k->len;
+    return c->ctx;
+}
+
+/* mac - HMAC-SHA256 of data (the one-shot HMAC() if no context) */
 static void mac(const struct event_key *k, const uint8_t *data, size_t len,
 		uint8_t out[EVREC_MAC_LEN])
 {
+    EVP_MAC_CTX *ctx = keyed_ctx(k);
     unsigned int mlen = 0;
+    size_t n = 0;
 
+    if (ctx != NULL && EVP_MAC_update(ctx, data, len) == 1
+	&& EVP_MAC_final(ctx, out, &n, EVREC_MAC_LEN) == 1 && n == EVREC_MAC_LEN)
+	return;
     HMAC(EVP_sha256(), k->k, (int) k->len, data, len, out, &mlen);
 }
 

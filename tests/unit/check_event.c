@@ -4,6 +4,8 @@
  * is refused (and counted by the reason returned).
  */
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +315,28 @@ START_TEST(test_key_mode)
 }
 END_TEST
 
+/* The MAC is HMAC-SHA256 under the key given, also when the keys
+ * alternate (each thread keeps a context keyed with the last one). */
+START_TEST(test_mac_known)
+{
+    struct event_key k2 = key;
+    const struct event_key *ks[] = {&key, &k2, &key, &k2};
+    uint8_t buf[64], want[32];
+    unsigned int wl = 0;
+    size_t i;
+
+    k2.k[0] ^= 1;
+    k2.len = key.len - 1;
+    for (i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+	memset(buf, (int) i, 20);
+	ck_assert_uint_eq(event_seal(ks[i], buf, 20, sizeof(buf)), 20 + EVREC_MAC_LEN);
+	HMAC(EVP_sha256(), ks[i]->k, (int) ks[i]->len, buf, 20, want, &wl);
+	ck_assert_uint_eq(wl, EVREC_MAC_LEN);
+	ck_assert(memcmp(buf + 20, want, EVREC_MAC_LEN) == 0);
+    }
+}
+END_TEST
+
 /* listener - a unix datagram socket bound at path (replacing what is there) */
 static int listener(const char *path)
 {
@@ -396,6 +420,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_stale);
     tcase_add_test(tc, test_key_mode);
     tcase_add_test(tc, test_send_reconnect);
+    tcase_add_test(tc, test_mac_known);
     suite_add_tcase(s, tc);
     return s;
 }
