@@ -52,8 +52,17 @@ mkdir -p "$cache"
 work=$(mktemp -d /tmp/rg-pkgtest.XXXXXX)
 root=$work/root
 milter_pid=""
+# kill_in_root SIGNAL - every process whose root is the chroot (a daemon
+# started there outlives the shell functions that started it)
+kill_in_root() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill "-$1" "${p#/proc/}" 2>/dev/null
+    done
+}
 cleanup() {
     [ -n "$milter_pid" ] && kill "$milter_pid" 2>/dev/null
+    kill_in_root KILL
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -230,7 +239,7 @@ check "postfix (a member of the group) connects" \
     in_root setpriv --reuid=postfix --regid=postfix --init-groups perl -e "$connect" "$sock"
 check_not "nobody cannot connect" \
     in_root setpriv --reuid=nobody --regid=nogroup --clear-groups perl -e "$connect" "$sock"
-kill -TERM "$milter_pid" 2>/dev/null
+kill_in_root TERM
 wait "$milter_pid" 2>/dev/null
 milter_pid=""
 grep -q "listening on unix:$sock (dry run)" "$work/milter.log" && ok "it says it listens in dry run" ||
@@ -252,6 +261,7 @@ answer=$(export -f as_unit in_root; export root u_user u_group u_umask u_start a
         as_unit "$u_start" >"'"$work"'/policyd.log" 2>&1 & pid=$!
         in_root perl -e "$ask"; rc=$?; kill -TERM $pid; wait $pid; exit $rc' 2>&1)
 eq "$?" 0 "the shipped relayguard-policyd answers a request ($answer)"
+kill_in_root TERM
 
 # --- 3. purge ------------------------------------------------------------
 mark purge
