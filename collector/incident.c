@@ -596,13 +596,7 @@ enum hist_status inc_print(struct hist *h, FILE *out, bool json, bool open_only,
 	first = false;
     }
     sqlite3_finalize(st);
-    if (json)
-	jb_raw(&j, first ? "]}\n" : "\n]}\n");
-    if (rc == SQLITE_DONE && !j.oom && j.p)
-	fputs(j.p, out);
-    jb_free(&j);
-    return rc != SQLITE_DONE ? hist_db_fail(db, "incidents", err, errlen)
-	: j.oom ? HIST_NOMEM : HIST_OK;
+    return out_list_end(db, &j, json, first, rc, out, "incidents", err, errlen);
 }
 
 /* inc_expire - delete incidents closed before before_ms; *n how many */

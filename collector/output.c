@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,4 +315,21 @@ int out_rogue_list(const char *path, const struct hist_flag *v, size_t n,
     }
     jb_free(&j);
     return rc;
+}
+
+/* out_list_end - close, print and free a listing; its status */
+enum hist_status out_list_end(struct sqlite3 *db, struct jb *j, bool json,
+			      bool empty, int rc, FILE *out, const char *what,
+			      char *err, size_t errlen)
+{
+    enum hist_status s;
+
+    if (json)
+	jb_raw(j, empty ? "]}\n" : "\n]}\n");
+    if (rc == SQLITE_DONE && !j->oom && j->p)
+	fputs(j->p, out);
+    s = rc != SQLITE_DONE ? hist_db_fail(db, what, err, errlen)
+	: j->oom ? HIST_NOMEM : HIST_OK;
+    jb_free(j);
+    return s;
 }

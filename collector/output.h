@@ -33,6 +33,14 @@ void jb_str(struct jb *j, const char *s);
 void jb_time(struct jb *j, int64_t ms);
 void jb_free(struct jb *j);
 
+/* The end of a listing of rows (what: its name in errors): rc is the last
+ * sqlite3_step's result, empty whether no row was printed; closes the
+ * JSON array when json, prints j to out only when every row was read and
+ * nothing ran out of memory, frees j; the listing's status. */
+enum hist_status out_list_end(struct sqlite3 *db, struct jb *j, bool json,
+			      bool empty, int rc, FILE *out, const char *what,
+			      char *err, size_t errlen);
+
 const char *out_time(int64_t ms, char *buf, size_t len);
 /* h: the flagged host's analysis, for its peer lists; NULL leaves them out */
 void out_evidence(struct jb *j, const struct det_flag *f, const struct an_host *h,

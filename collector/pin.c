@@ -322,11 +322,5 @@ enum hist_status pin_print(struct hist *h, const struct cfg *cfg, int64_t now_ms
 	first = false;
     }
     sqlite3_finalize(st);
-    if (json)
-	jb_raw(&j, first ? "]}\n" : "\n]}\n");
-    if (rc == SQLITE_DONE && !j.oom && j.p)
-	fputs(j.p, out);
-    jb_free(&j);
-    return rc != SQLITE_DONE ? hist_db_fail(db, "rogue list", err, errlen)
-	: j.oom ? HIST_NOMEM : HIST_OK;
+    return out_list_end(db, &j, json, first, rc, out, "rogue list", err, errlen);
 }
