@@ -8,7 +8,9 @@
  * subjects of the new events; all of them when the flags changed). The
  * rogue list (pin_write_list) is rewritten after a pass that opened,
  * updated or closed an incident, so their hosts reach the milter within
- * seconds, and every LIST_MS anyway, so entries expire on time. Every
+ * seconds, and every LIST_MS anyway, so entries expire on time. A pass
+ * kicks the alert thread (notify.c), which mails what is due: sendmail
+ * never holds up the reading of events. Every
  * EXPIRE_MS: events older than
  * event_retention go, and closed incidents older than incident_retention.
  * The counters are logged when they changed, at most every STATS_MS, and
@@ -22,6 +24,7 @@
 #include "incident.h"
 #include "intake.h"
 #include "log.h"
+#include "notify.h"
 #include "pin.h"
 #include "receive.h"
 
@@ -80,21 +83,19 @@ static void log_stats(const struct intake *in)
     log_gaps(in);
 }
 
-/* alerts - the incident mail of one pass, logged */
-static void alerts(struct hist *h, const struct cfg *cfg, int64_t now,
-		   struct alert_state *as)
+/* alerts - an alert pass's outcome, logged (called on the alert thread) */
+static void alerts(void *arg, const struct cfg *cfg, enum hist_status rc,
+		   const struct alert_pass *a, const char *err)
 {
-    struct alert_pass a;
-    char err[ERR_LEN];
-
-    if (alert_run(h, cfg, now, as, &a, err, sizeof(err)) != HIST_OK)
+    (void) arg;
+    if (rc != HIST_OK)
 	log_msg(LOG_ERR, "alerts: %s", err);
-    if (a.mails || a.digests || a.deferred)
+    if (a->mails || a->digests || a->deferred)
 	log_msg(LOG_NOTICE, "alerts to=%s mails=%u digests=%u waiting_for_digest=%u",
-		cfg->collector.alerts.to, a.mails, a.digests, a.deferred);
-    if (a.failed)
+		cfg->collector.alerts.to, a->mails, a->digests, a->deferred);
+    if (a->failed)
 	log_msg(LOG_WARNING, "alert mail not sent (tried again in %lld s): %s",
-		ALERT_RETRY_MS / 1000, a.error);
+		ALERT_RETRY_MS / 1000, a->error);
 }
 
 /* write_list - rewrite the rogue list the milter reads */
@@ -107,10 +108,10 @@ static void write_list(struct hist *h, const struct cfg *cfg, int64_t now)
 }
 
 /* correlate - one pass over what is new, logged when it changed
- * something; then alerts. 1 when incidents changed (the rogue list then
- * too) */
+ * something; then a kick for the alert thread. 1 when incidents changed
+ * (the rogue list then too) */
 static int correlate(struct hist *h, const struct cfg *cfg, int64_t now,
-		     struct inc_cursor *cur, struct alert_state *as)
+		     struct inc_cursor *cur, struct notify *nt)
 {
     struct inc_pass p;
     char err[ERR_LEN];
@@ -125,7 +126,7 @@ static int correlate(struct hist *h, const struct cfg *cfg, int64_t now,
     if (p.write_errors)
 	log_msg(LOG_WARNING, "incidents_file %s: %u lines not written",
 		cfg->collector.incidents_file, p.write_errors);
-    alerts(h, cfg, now, as);
+    notify_kick(nt);
     return p.opened || p.updated || p.closed;
 }
 
@@ -150,7 +151,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
     int64_t last_list = start;
     uint64_t seen = 0, logged = 0, fresh = 0;
     char err[ERR_LEN];
-    struct alert_state as = {0};
+    struct notify *nt;
     struct inc_cursor cur = {0};
     struct intake in;
     struct hist *h;
@@ -165,8 +166,8 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	hist_close(h);
 	return EX_CONFIG;
     }
-    if (alert_init(h, err, sizeof(err)) != HIST_OK)
-	log_msg(LOG_ERR, "alerts: %s", err);
+    if (notify_start(&nt, cfg, alerts, NULL, err, sizeof(err)) != 0)
+	log_msg(LOG_ERR, "alerts: %s", err);	/* events are taken all the same */
     log_msg(LOG_INFO, "receiving events on %s (receive buffer %d bytes)",
 	    cfg->collector.address, in.rcvbuf);
     while (!*stop) {
@@ -175,7 +176,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	seen += got, fresh += got;
 	now = now_ms();
 	if ((fresh && now - last_corr >= CORRELATE_MS) || now - last_corr >= IDLE_CORRELATE_MS) {
-	    if (correlate(h, cfg, now, &cur, &as) || now - last_list >= LIST_MS)
+	    if (correlate(h, cfg, now, &cur, nt) || now - last_list >= LIST_MS)
 		write_list(h, cfg, now), last_list = now;
 	    last_corr = now, fresh = 0;
 	}
@@ -192,7 +193,8 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	    || (o->max_seconds && now - start >= (int64_t) o->max_seconds * 1000))
 	    break;
     }
-    correlate(h, cfg, now_ms(), &cur, &as);
+    correlate(h, cfg, now_ms(), &cur, nt);
+    notify_stop(nt);		/* after that last pass's alerts */
     log_stats(&in);
     intake_close(&in);
     hist_close(h);

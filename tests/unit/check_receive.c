@@ -1,0 +1,228 @@
+/*
+ * check_receive - the collector's event loop (receive_run) on a thread,
+ * with a real unix datagram socket: a sendmail that hangs while it sends
+ * an incident's alert does not hold up the reading and storing of the
+ * events that come meanwhile, and the alert still goes out and is
+ * recorded.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../collector/evdb.h"
+#include "../../collector/receive.h"
+#include "check_main.h"
+#include "event.h"
+#include "event_rec.h"
+
+#define KEY "check-receive-key-0123456789abcdef"
+#define SLEEP_S 6		/* the hung sendmail's sleep */
+#define BURST 2000		/* events sent while it sleeps */
+#define STORED_WITHIN_MS 3000
+
+static char dir[64];
+static struct cfg *cfg;
+static struct hist *hist;
+static volatile sig_atomic_t stop;
+
+/* now_ms - the wall clock */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* nap - sleep ms milliseconds */
+static void nap(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* put - a file with text, mode */
+static void put(const char *name, const char *text, mode_t mode)
+{
+    char path[128];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, mode);
+}
+
+/* exists - dir/name is there */
+static int exists(const char *name)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* setup - key, a sendmail that marks its start and sleeps, the config
+ * (alerts on), the database with a flagged host */
+static void setup(void)
+{
+    char conf[128], text[1024], err[1024];
+
+    snprintf(dir, sizeof(dir), "/tmp/check_receive.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    put("key", KEY "\n", 0600);
+    snprintf(text, sizeof(text), "#!/bin/sh\ntouch %s/started\ncat >%s/mail\nsleep %d\n"
+	     "touch %s/done\n", dir, dir, SLEEP_S, dir);
+    put("sendmail", text, 0755);
+    snprintf(text, sizeof(text),
+	     "collector: { address = \"unix:%s/ev.sock\"; key_file = \"%s/key\";"
+	     " database = \"%s/c.db\"; incidents_file = \"\";"
+	     " alerts: { to = \"sec@example.org\"; from = \"rg@mx.example.org\";"
+	     " sendmail = \"%s/sendmail\"; max_per_hour = 5; timeout = \"30s\"; }; };"
+	     " rogue: { list_path = \"%s/rogue.list\"; };\n", dir, dir, dir, dir, dir);
+    put("rg.conf", text, 0644);
+    snprintf(conf, sizeof(conf), "%s/rg.conf", dir);
+    cfg = cfg_load(conf, err, sizeof(err));
+    ck_assert_msg(cfg != NULL, "%s", err);
+    ck_assert_int_eq(hist_open(cfg->collector.database, &hist, err, sizeof(err)), HIST_OK);
+    ck_assert_int_eq(evdb_init(hist, err, sizeof(err)), HIST_OK);
+    snprintf(text, sizeof(text), "INSERT INTO flag VALUES ('198.18.9.9', 'rogue_server',"
+	     " %lld, %lld, '{}')", (long long) now_ms(), (long long) now_ms());
+    ck_assert_int_eq(sqlite3_exec(hist_sqlite(hist), text, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* teardown - everything setup made */
+static void teardown(void)
+{
+    char cmd[128];
+
+    hist_close(hist);
+    cfg_free(cfg);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* scalar - one integer from SQL */
+static long long scalar(const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+	v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* send_event - a signed event of login from client; -1 when not sent */
+static int send_event(int fd, const struct sockaddr_un *sun, uint64_t seq,
+		      const char *login, const char *client)
+{
+    uint8_t buf[EVENT_MAX];
+    struct event_key k;
+    struct evrec r;
+    size_t n;
+
+    memset(&r, 0, sizeof(r));
+    r.version = EVREC_VERSION;
+    r.action = CFG_ACTION_ACCEPT;
+    r.cls = RULES_CLASS_AUTHENTICATED;
+    r.rule = EVREC_NO_RULE;
+    r.bootid = 42;
+    r.seq = seq;
+    r.time_ms = (uint64_t) now_ms();
+    ck_assert_int_eq(addr_parse(client, &r.client), 0);
+    snprintf(r.node, sizeof(r.node), "mx1");
+    snprintf(r.login, sizeof(r.login), "%s", login);
+    snprintf(r.qid, sizeof(r.qid), "Q%llu", (unsigned long long) seq);
+    memcpy(k.k, KEY, strlen(KEY));
+    k.len = strlen(KEY);
+    n = event_seal(&k, buf, evrec_encode(&r, buf, sizeof(buf)), sizeof(buf));
+    return sendto(fd, buf, n, 0, (const struct sockaddr *) sun, sizeof(*sun))
+	== (ssize_t) n ? 0 : -1;
+}
+
+/* loop - receive_run until stop */
+static void *loop(void *arg)
+{
+    struct receive_opts o = {0, 0};
+
+    *(int *) arg = receive_run(cfg, &stop, &o);
+    return NULL;
+}
+
+/* While sendmail hangs over an incident's alert, a burst of events is
+ * read and stored at once (old: the event loop itself waited for
+ * sendmail, so nothing was read until it returned); the alert is then
+ * mailed and recorded all the same. */
+START_TEST(test_hung_sendmail_does_not_stop_intake)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct timeval tv = {1, 0};	/* a blocked send fails, not hangs */
+    pthread_t tid;
+    int64_t t;
+    int rc = -1, fd, i, unsent = 0;
+
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/ev.sock", dir);
+    stop = 0;
+    ck_assert_int_eq(pthread_create(&tid, NULL, loop, &rc), 0);
+    for (i = 0; i < 100 && !exists("ev.sock"); i++)
+	nap(100);
+    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    ck_assert_int_eq(send_event(fd, &sun, 1, "usr1", "198.18.9.9"), 0);
+    for (i = 0; i < 150 && !exists("started"); i++)
+	nap(100);
+    ck_assert_msg(exists("started"), "no alert for the incident");
+    t = now_ms();
+    for (i = 0; i < BURST; i++)
+	unsent += send_event(fd, &sun, (uint64_t) i + 2, "usr2", "198.18.1.1") != 0;
+    while (scalar("SELECT count(*) FROM event WHERE login = 'usr2'") < BURST - unsent
+	   && now_ms() - t < STORED_WITHIN_MS)
+	nap(50);
+    ck_assert_int_eq(unsent, 0);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM event WHERE login = 'usr2'"), BURST);
+    ck_assert_msg(!exists("done"), "the check came too late: sendmail is done");
+    for (i = 0; i < 150 && scalar("SELECT count(*) FROM alert_item WHERE state = 'sent'") < 1;
+	 i++)
+	nap(100);
+    ck_assert(exists("done"));
+    ck_assert_int_eq(scalar("SELECT count(*) FROM alert_item WHERE state = 'sent'"), 1);
+    stop = 1;
+    pthread_join(tid, NULL);
+    ck_assert_int_eq(rc, 0);
+    close(fd);
+}
+END_TEST
+
+/* receive_suite - the event loop */
+static Suite *receive_suite(void)
+{
+    Suite *s = suite_create("receive");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_hung_sendmail_does_not_stop_intake);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return check_run(receive_suite());
+}
