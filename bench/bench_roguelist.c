@@ -7,8 +7,10 @@
  * some networks. Lookups are addresses from the same spaces, half of
  * them listed. Prints per size
  *   roguelist: N entries (R ranges): index M ns/lookup, scan S ns/lookup
- * each the best of ROUNDS rounds (the machine may be shared). Not a
- * test: it never fails on a slow machine.
+ * each the best of ROUNDS rounds (the machine may be shared); then the
+ * same lists with each line's comment as the collector writes it (kind,
+ * time, an expires= within a week, one line in 50 already expired),
+ * marked "with expires=". Not a test: it never fails on a slow machine.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -44,24 +46,49 @@ static double now_s(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / NS_PER_S;
 }
 
+#define WEEK_S 604800
+#define EXPIRED_EVERY 50
+
+static int with_expiry;		/* lines carry the collector's comment */
+static int64_t bench_now;	/* the time of every lookup */
+
+/* comment - the collector's comment on a line, or nothing */
+static const char *comment(uint64_t r, size_t i, char *buf, size_t len)
+{
+    time_t t = (time_t) (bench_now + (i % EXPIRED_EVERY ? 1 + (int64_t) (r % WEEK_S) : -60));
+    struct tm tm;
+    char when[32];
+
+    if (!with_expiry)
+	return "";
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(buf, len, " # rogue_server 2026-11-10T08:00:00Z expires=%s", when);
+    return buf;
+}
+
 /* host - the text of entry i (v4 or v6 host, some networks) */
 static int host(char *buf, size_t len, uint64_t r, size_t i)
 {
+    char c[96];
+
     if (i % 10 == 9)
-	return snprintf(buf, len, "10.%u.%u.0/24\n", (unsigned) (r >> 8) & 0xff,
-			(unsigned) (r >> 16) & 0xff);
+	return snprintf(buf, len, "10.%u.%u.0/24%s\n", (unsigned) (r >> 8) & 0xff,
+			(unsigned) (r >> 16) & 0xff, comment(r, i, c, sizeof(c)));
     if (i % 2)
-	return snprintf(buf, len, "2001:db8:%x:%x::%x\n", (unsigned) (r >> 8) & 0xffff,
-			(unsigned) (r >> 24) & 0xffff, (unsigned) (r >> 40) & 0xff);
-    return snprintf(buf, len, "198.%u.%u.%u\n", 18 + (unsigned) (r >> 8) % 2,
-		    (unsigned) (r >> 16) & 0xff, (unsigned) (r >> 24) & 0xff);
+	return snprintf(buf, len, "2001:db8:%x:%x::%x%s\n", (unsigned) (r >> 8) & 0xffff,
+			(unsigned) (r >> 24) & 0xffff, (unsigned) (r >> 40) & 0xff,
+			comment(r, i, c, sizeof(c)));
+    return snprintf(buf, len, "198.%u.%u.%u%s\n", 18 + (unsigned) (r >> 8) % 2,
+		    (unsigned) (r >> 16) & 0xff, (unsigned) (r >> 24) & 0xff,
+		    comment(r, i, c, sizeof(c)));
 }
 
 /* make_list - n entries; the first PROBES/2 hosts' texts kept as probes */
 static int make_list(size_t n, struct roguelist *l, struct addr *probes)
 {
-    size_t cap = n * 48, used = 0, i;
-    char *t = malloc(cap), line[64];
+    size_t cap = n * 112, used = 0, i;
+    char *t = malloc(cap), line[160];
     uint64_t s = 0x9e3779b97f4a7c15ull;
     int rc;
 
@@ -80,7 +107,7 @@ static int make_list(size_t n, struct roguelist *l, struct addr *probes)
 	    continue;
 	}
 	host(line, sizeof(line), rnd(&s) ^ 0x5555, i / 2);
-	line[strcspn(line, "/\n")] = 0;
+	line[strcspn(line, "/ \n")] = 0;
 	if (addr_parse(line, &probes[i]) != 0)
 	    return -1;
     }
@@ -98,7 +125,7 @@ static double time_index(const struct roguelist *l, const struct addr *p, size_t
 	size_t i, h = 0;
 
 	for (i = 0; i < LOOKUPS; i++)
-	    h += (size_t) roguelist_match(l, &p[i % PROBES]);
+	    h += (size_t) roguelist_match(l, &p[i % PROBES], bench_now);
 	dt = now_s() - t0;
 	if (dt < best)
 	    best = dt;
@@ -130,7 +157,7 @@ static double time_scan(const struct roguelist *l, const struct addr *p, int *ag
     }
     for (i = 0, *agree = 1; i < n; i++)
 	*agree &= addr_cidr_list_match(&l->nets, &p[i % PROBES])
-	    == roguelist_match(l, &p[i % PROBES]);
+	    == roguelist_match(l, &p[i % PROBES], bench_now);
     return best / (double) n * NS_PER_S;
 }
 
@@ -139,25 +166,27 @@ int main(void)
     static struct addr probes[PROBES];
     size_t k;
 
-    for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-	struct roguelist l;
-	size_t hi;
-	int agree;
-	double t0 = now_s(), build, ti, ts;
+    bench_now = (int64_t) time(NULL);
+    for (with_expiry = 0; with_expiry < 2; with_expiry++)
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+	    struct roguelist l;
+	    size_t hi;
+	    int agree = 1;
+	    double t0 = now_s(), build, ti, ts;
 
-	if (make_list(sizes[k], &l, probes) != 0) {
-	    fprintf(stderr, "bench_roguelist: cannot build a list\n");
-	    return 1;
+	    if (make_list(sizes[k], &l, probes) != 0) {
+		fprintf(stderr, "bench_roguelist: cannot build a list\n");
+		return 1;
+	    }
+	    build = now_s() - t0;
+	    ti = time_index(&l, probes, &hi);
+	    ts = time_scan(&l, probes, &agree);
+	    printf("roguelist: %zu entries (%zu ranges)%s: index %.0f ns/lookup, scan %.0f"
+		   " ns/lookup (parse and index %.0f ms; hits %zu/%u)\n", l.nets.n, l.nranges,
+		   with_expiry ? " with expires=" : "", ti, ts, build * 1e3, hi, LOOKUPS);
+	    if (!agree && !with_expiry)	/* the scan knows no expiry */
+		fprintf(stderr, "bench_roguelist: index and scan disagree\n");
+	    roguelist_free(&l);
 	}
-	build = now_s() - t0;
-	ti = time_index(&l, probes, &hi);
-	ts = time_scan(&l, probes, &agree);
-	printf("roguelist: %zu entries (%zu ranges): index %.0f ns/lookup, scan %.0f ns/lookup"
-	       " (parse and index %.0f ms; hits %zu/%u)\n", l.nets.n, l.nranges, ti, ts,
-	       build * 1e3, hi, LOOKUPS);
-	if (!agree)
-	    fprintf(stderr, "bench_roguelist: index and scan disagree\n");
-	roguelist_free(&l);
-    }
     return 0;
 }

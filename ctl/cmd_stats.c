@@ -241,6 +241,9 @@ static int prometheus(struct ctl *c, const struct store_stats *s,
 	      " the loaded rogue list, unix time (0: none loaded).");
     fprintf(f, "relayguard_rogue_list_written_seconds %llu\n",
 	    get(c, STATS_ROGUE_WRITTEN));
+    prom_head(f, "rogue_list_expired_entries", "gauge", "Entries of the loaded rogue"
+	      " list past their expiry (not matched; the list was not rewritten).");
+    fprintf(f, "relayguard_rogue_list_expired_entries %llu\n", get(c, STATS_ROGUE_EXPIRED));
     prom_head(f, "blocked", "gauge", "Blocks in force, by kind.");
     fprintf(f, "relayguard_blocked{kind=\"user\"} %u\n", b->users);
     fprintf(f, "relayguard_blocked{kind=\"client\"} %u\n", b->clients);
@@ -298,6 +301,7 @@ static int stats_json(struct ctl *c, const struct store_stats *s,
     json_key(&j, "rogue_list");
     json_obj(&j);
     json_kuint(&j, "entries", get(c, STATS_ROGUE_ENTRIES));
+    json_kuint(&j, "expired", get(c, STATS_ROGUE_EXPIRED));
     json_key(&j, "written");
     if (get(c, STATS_ROGUE_WRITTEN) == 0)
 	json_null(&j);
@@ -361,7 +365,7 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
     };
     struct table *t = table_new(cols, 2);
     char line[LINE_MAX_TEXT], key[LABEL_MAX], rb[LABEL_MAX];
-    char size[TEXT_SIZE_MAX], acts[LINE_MAX_TEXT];
+    char size[TEXT_SIZE_MAX], acts[LINE_MAX_TEXT], expired[TEXT_SIZE_MAX] = "";
     const char *cells[] = { key, line };
     int rc = t == NULL ? -1 : 0;
 
@@ -393,10 +397,13 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
     ROW("events", "%llu sent, %llu dropped", get(c, STATS_EVENTS_SENT),
 	get(c, STATS_EVENTS_DROPPED));
     text_age(c->now, (uint32_t) get(c, STATS_ROGUE_WRITTEN), size, sizeof(size));
+    if (get(c, STATS_ROGUE_EXPIRED))
+	snprintf(expired, sizeof(expired), " (%llu expired)", get(c, STATS_ROGUE_EXPIRED));
     if (get(c, STATS_ROGUE_WRITTEN) == 0)
 	ROW("rogue list", "none loaded");
     else
-	ROW("rogue list", "%llu entries, written %s ago", get(c, STATS_ROGUE_ENTRIES), size);
+	ROW("rogue list", "%llu entries%s, written %s ago", get(c, STATS_ROGUE_ENTRIES),
+	    expired, size);
     ROW("errors", "%llu state (on_error applied), %llu GeoIP",
 	get(c, STATS_STATE_ERRORS), get(c, STATS_GEO_ERRORS));
     ROW("reloads", "%llu, %llu refused", get(c, STATS_RELOADS),

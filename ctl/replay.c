@@ -239,7 +239,7 @@ static enum txn_end judge(struct replay_run *run, const struct subm *s,
     memcpy(cc, t.geo.cc, 3);
     t.geo_caps = geo_caps(run->geo);
     t.rogue_listed = run->have_rogue
-	&& roguelist_match(&run->rogue, &s->client);
+	&& roguelist_match(&run->rogue, &s->client, (int64_t) run->now);
     t.rcpts = s->rcpts;
     t.bytes = s->size;
     t.qid = s->qid;

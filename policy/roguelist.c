@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "roguelist.h"
@@ -75,7 +76,8 @@ static inline int le(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl)
     return ah < bh || (ah == bh && al <= bl);
 }
 
-/* by_start - qsort order: start, then the wider range first */
+/* by_start - qsort order: start, then the wider range first (so a
+ * network comes before the networks inside it) */
 static int by_start(const void *x, const void *y)
 {
     const struct rogue_range *a = x, *b = y;
@@ -84,36 +86,150 @@ static int by_start(const void *x, const void *y)
 	return a->lo_hi < b->lo_hi ? -1 : 1;
     if (a->lo_lo != b->lo_lo)
 	return a->lo_lo < b->lo_lo ? -1 : 1;
-    return le(a->hi_hi, a->hi_lo, b->hi_hi, b->hi_lo) ? 1 : -1;
-}
-
-/* build_index - the entries as sorted, disjoint ranges; -1: no memory */
-static int build_index(struct roguelist *l)
-{
-    struct rogue_range *r;
-    size_t i, k = 0;
-
-    if (l->nets.n == 0)
-	return 0;
-    if ((r = calloc(l->nets.n, sizeof(*r))) == NULL)
-	return -1;
-    for (i = 0; i < l->nets.n; i++)
-	to_range(&l->nets.v[i], &r[i]);
-    qsort(r, l->nets.n, sizeof(*r), by_start);
-    for (i = 1; i < l->nets.n; i++) {
-	if (le(r[i].lo_hi, r[i].lo_lo, r[k].hi_hi, r[k].hi_lo)) {	/* overlaps */
-	    if (!le(r[i].hi_hi, r[i].hi_lo, r[k].hi_hi, r[k].hi_lo))
-		r[k].hi_hi = r[i].hi_hi, r[k].hi_lo = r[i].hi_lo;
-	} else
-	    r[++k] = r[i];
-    }
-    l->ranges = r;
-    l->nranges = k + 1;
+    if (a->hi_hi != b->hi_hi || a->hi_lo != b->hi_lo)
+	return le(a->hi_hi, a->hi_lo, b->hi_hi, b->hi_lo) ? 1 : -1;
     return 0;
 }
 
-/* roguelist_match - is the address inside an entry? (binary search) */
-int roguelist_match(const struct roguelist *l, const struct addr *a)
+/* by_value - qsort order of expiries */
+static int by_value(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *) x, b = *(const int64_t *) y;
+
+    return a < b ? -1 : a > b;
+}
+
+/* The sweep that builds the index: the networks in start order, with a
+ * stack of those that contain the current one (at most one per prefix
+ * length, since a duplicate only raises the expiry of its twin). */
+#define NEST_MAX 130
+
+struct sweep {
+    struct rogue_range *out;
+    size_t n;
+    size_t root, out_root;	/* the outermost network, and of out[n-1] */
+    struct rogue_range nest[NEST_MAX];	/* expires: the effective one */
+    size_t depth;
+    uint64_t cur_hi, cur_lo;	/* the first address not yet put out */
+    int past;			/* put out up to the last address of all */
+};
+
+/* emit - the part [cur, hi] with the expiry exp: one range more, or the
+ * previous one longer when it is of the same outer network and expiry */
+static void emit(struct sweep *w, uint64_t hi_hi, uint64_t hi_lo, int64_t exp)
+{
+    struct rogue_range *p = w->n ? &w->out[w->n - 1] : NULL;
+
+    if (w->past || !le(w->cur_hi, w->cur_lo, hi_hi, hi_lo))
+	return;			/* nothing left of it */
+    if (p && w->out_root == w->root && p->expires == exp) {
+	p->hi_hi = hi_hi, p->hi_lo = hi_lo;
+    } else {
+	p = &w->out[w->n++];
+	p->lo_hi = w->cur_hi, p->lo_lo = w->cur_lo;
+	p->hi_hi = hi_hi, p->hi_lo = hi_lo;
+	p->expires = exp;
+	w->out_root = w->root;
+    }
+    w->past = hi_hi == UINT64_MAX && hi_lo == UINT64_MAX;
+    w->cur_lo = hi_lo + 1;
+    w->cur_hi = hi_hi + (hi_lo == UINT64_MAX);
+}
+
+/* close_until - put out the rest of each open network that ends before
+ * the address (all of them with r NULL) */
+static void close_until(struct sweep *w, const struct rogue_range *r)
+{
+    while (w->depth > 0) {
+	const struct rogue_range *t = &w->nest[w->depth - 1];
+
+	if (r && le(r->lo_hi, r->lo_lo, t->hi_hi, t->hi_lo))
+	    break;
+	emit(w, t->hi_hi, t->hi_lo, t->expires);
+	w->depth--;
+    }
+}
+
+/* open_one - network r starts: the part of its container before it goes
+ * out, r is open with the later of its and its container's expiry */
+static void open_one(struct sweep *w, const struct rogue_range *r)
+{
+    struct rogue_range *t = w->depth ? &w->nest[w->depth - 1] : NULL;
+
+    if (t && t->lo_hi == r->lo_hi && t->lo_lo == r->lo_lo && t->hi_hi == r->hi_hi
+	&& t->hi_lo == r->hi_lo) {
+	t->expires = r->expires > t->expires ? r->expires : t->expires;
+	return;			/* listed twice */
+    }
+    if (t && (r->lo_hi | r->lo_lo) != 0) {	/* t's part up to r's start - 1 */
+	emit(w, r->lo_hi - (r->lo_lo == 0), r->lo_lo - 1, t->expires);
+    } else if (t == NULL)
+	w->root++;
+    w->cur_hi = r->lo_hi, w->cur_lo = r->lo_lo, w->past = 0;
+    w->nest[w->depth] = *r;
+    if (t && t->expires > r->expires)
+	w->nest[w->depth].expires = t->expires;
+    w->depth++;
+}
+
+/* build_expiries - the sorted expiries of the entries that have one */
+static int build_expiries(struct roguelist *l, const int64_t *exp)
+{
+    size_t i;
+
+    for (i = 0; i < l->nets.n; i++)
+	if (exp[i] != ROGUELIST_NEVER)
+	    l->nexpiring++;
+    if (l->nexpiring == 0)
+	return 0;
+    if ((l->expiries = malloc(l->nexpiring * sizeof(*l->expiries))) == NULL)
+	return -1;
+    l->nexpiring = 0;
+    for (i = 0; i < l->nets.n; i++)
+	if (exp[i] != ROGUELIST_NEVER)
+	    l->expiries[l->nexpiring++] = exp[i];
+    qsort(l->expiries, l->nexpiring, sizeof(*l->expiries), by_value);
+    return 0;
+}
+
+/* build_index - the entries as sorted, disjoint ranges, each with its
+ * expiry; -1: no memory */
+static int build_index(struct roguelist *l, const int64_t *exp)
+{
+    struct rogue_range *r;
+    struct sweep *w;
+    size_t i;
+
+    if (l->nets.n == 0)
+	return 0;
+    if (build_expiries(l, exp) != 0)
+	return -1;
+    r = calloc(l->nets.n, sizeof(*r));
+    w = calloc(1, sizeof(*w));
+    if (r == NULL || w == NULL || (w->out = calloc(2 * l->nets.n, sizeof(*w->out))) == NULL) {
+	free(r), free(w);
+	return -1;
+    }
+    for (i = 0; i < l->nets.n; i++) {
+	to_range(&l->nets.v[i], &r[i]);
+	r[i].expires = exp[i];
+    }
+    qsort(r, l->nets.n, sizeof(*r), by_start);
+    for (i = 0; i < l->nets.n; i++) {
+	close_until(w, &r[i]);
+	open_one(w, &r[i]);
+    }
+    close_until(w, NULL);
+    l->ranges = w->out;
+    l->nranges = w->n;
+    free(r);
+    free(w);
+    return 0;
+}
+
+/* roguelist_match - is the address inside an entry that has not expired
+ * at now_s? (binary search) */
+int roguelist_match(const struct roguelist *l, const struct addr *a, int64_t now_s)
 {
     uint64_t ah = half(a->b), al = half(a->b + 8);
     size_t lo = 0, hi = l->nranges;
@@ -131,18 +247,65 @@ int roguelist_match(const struct roguelist *l, const struct addr *a)
     if (lo == 0)
 	return 0;
     r = &l->ranges[lo - 1];
-    return le(ah, al, r->hi_hi, r->hi_lo);
+    return le(ah, al, r->hi_hi, r->hi_lo) && now_s < r->expires;
+}
+
+/* roguelist_expired - entries whose expiry is at or before now_s */
+size_t roguelist_expired(const struct roguelist *l, int64_t now_s)
+{
+    size_t lo = 0, hi = l->nexpiring;
+
+    while (lo < hi) {
+	size_t mid = lo + (hi - lo) / 2;
+
+	if (l->expiries[mid] <= now_s)
+	    lo = mid + 1;
+	else
+	    hi = mid;
+    }
+    return lo;
+}
+
+/* expiry - the time of " expires=YYYY-MM-DDThh:mm:ssZ" in a line's
+ * comment (before any reason="...", which is free text); NEVER without
+ * one or when it does not parse */
+static int64_t expiry(const char *line)
+{
+    const char *c = strchr(line, '#'), *e, *reason;
+    struct tm tm;
+    char z = 0;
+
+    if (c == NULL || (e = strstr(c, " expires=")) == NULL)
+	return ROGUELIST_NEVER;
+    if ((reason = strstr(c, " reason=\"")) != NULL && reason < e)
+	return ROGUELIST_NEVER;
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(e + strlen(" expires="), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon,
+	       &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z'
+	|| tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31
+	|| tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
+	return ROGUELIST_NEVER;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t) timegm(&tm);
 }
 
 /* roguelist_parse - every line of text; 0, or -1 when out of memory */
 int roguelist_parse(const char *text, size_t len, struct roguelist *out)
 {
-    size_t pos = 0, lineno = 0;
+    size_t pos = 0, lineno = 0, lines = count_lines(text, len);
     char line[LINE_MAX_LEN], err[64];
+    int64_t *exp, e;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    if ((out->nets.v = calloc(count_lines(text, len), sizeof(struct cidr))) == NULL)
+    out->nets.v = calloc(lines, sizeof(struct cidr));
+    exp = calloc(lines, sizeof(*exp));
+    if (out->nets.v == NULL || exp == NULL) {
+	free(exp);
+	roguelist_free(out);
 	return -1;
+    }
     while (pos < len) {
 	const char *nl = memchr(text + pos, '\n', len - pos);
 	size_t n = nl ? (size_t) (nl - text - pos) : len - pos;
@@ -152,12 +315,13 @@ int roguelist_parse(const char *text, size_t len, struct roguelist *out)
 	if (n < sizeof(line)) {
 	    memcpy(line, text + pos, n);
 	    line[n] = 0;
+	    e = expiry(line);
 	    t = trim(line);
 	    if (*t == 0)
 		goto next;
 	    if (memchr(text + pos, 0, n) == NULL
 		&& addr_cidr_parse(t, &out->nets.v[out->nets.n], err, sizeof(err)) == 0) {
-		out->nets.n++;
+		exp[out->nets.n++] = e;
 		goto next;
 	    }
 	}
@@ -166,11 +330,11 @@ int roguelist_parse(const char *text, size_t len, struct roguelist *out)
       next:
 	pos += n + 1;
     }
-    if (build_index(out) != 0) {
+    rc = build_index(out, exp);
+    free(exp);
+    if (rc != 0)
 	roguelist_free(out);
-	return -1;
-    }
-    return 0;
+    return rc;
 }
 
 /* roguelist_load - read and parse a file */
@@ -217,5 +381,6 @@ void roguelist_free(struct roguelist *l)
 {
     free(l->nets.v);
     free(l->ranges);
+    free(l->expiries);
     memset(l, 0, sizeof(*l));
 }

@@ -7,6 +7,16 @@
  * sorted by start with overlapping and nested ranges merged, so the
  * ranges are disjoint and a lookup is one binary search: about 17
  * comparisons for 100,000 entries, whatever they overlap.
+ *
+ * Expiry: an entry whose comment says "expires=YYYY-MM-DDThh:mm:ssZ"
+ * (as the collector writes it) is listed until then, not after, even if
+ * the file is not rewritten in time. Each range carries the latest
+ * expiry of the entries that cover it: CIDR networks are either
+ * disjoint or nested, so a network inside another splits it into the
+ * outer network's parts (the outer expiry) and its own (the later of
+ * the two); parts of one network with the same expiry stay one range.
+ * An entry without expiry (or with one that does not parse) never
+ * expires. roguelist_expired counts the entries past their expiry.
  */
 #ifndef RG_ROGUELIST_H
 #define RG_ROGUELIST_H
@@ -18,22 +28,28 @@
 
 #define ROGUELIST_MAX_BYTES (64u << 20)	/* refuse larger files */
 
+#define ROGUELIST_NEVER INT64_MAX	/* the expiry of an entry without one */
+
 /* One merged range; a 128-bit value as two host-order halves. */
 struct rogue_range {
     uint64_t lo_hi, lo_lo;	/* first address */
     uint64_t hi_hi, hi_lo;	/* last address */
+    int64_t expires;		/* unix seconds: listed while now < expires */
 };
 
 struct roguelist {
     struct cidr_list nets;	/* the entries as parsed, in file order */
     struct rogue_range *ranges;	/* the index: disjoint, sorted */
     size_t nranges;
+    int64_t *expiries;		/* the entries' expiries (not NEVER), sorted */
+    size_t nexpiring;
     size_t bad_lines;		/* lines that were neither comment nor CIDR */
     size_t first_bad;		/* line number of the first, for the log */
 };
 
 int roguelist_parse(const char *text, size_t len, struct roguelist *out);
-int roguelist_match(const struct roguelist *l, const struct addr *a);
+int roguelist_match(const struct roguelist *l, const struct addr *a, int64_t now_s);
+size_t roguelist_expired(const struct roguelist *l, int64_t now_s);
 int roguelist_load(const char *path, struct roguelist *out, char *err,
 		   size_t errlen);
 void roguelist_free(struct roguelist *l);

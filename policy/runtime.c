@@ -316,7 +316,8 @@ static void rogue_release(struct rogue_set *r)
     }
 }
 
-/* rt_rogue_listed - is the address on the collector's list? */
+/* rt_rogue_listed - is the address on the collector's list, and its
+ * entry not expired? */
 bool rt_rogue_listed(const struct addr *a)
 {
     struct rogue_set *r;
@@ -328,7 +329,7 @@ bool rt_rogue_listed(const struct addr *a)
     pthread_mutex_unlock(&rt_lock);
     if (r == NULL)
 	return false;
-    hit = roguelist_match(&r->list, a);
+    hit = roguelist_match(&r->list, a, (int64_t) time(NULL));
     rogue_release(r);
     return hit;
 }
@@ -382,19 +383,22 @@ static void rogue_reload(const struct runtime *rt)
     rogue_swap(r);
 }
 
-/* rogue_gauges - the loaded list's size and write time for "stats"
+/* rogue_gauges - the loaded list's size, write time and expired entries
+ * for "stats"
  * (set every tick: a replaced state file starts from zero) */
 static void rogue_gauges(STORE *st)
 {
     struct rogue_set *r;
-    uint64_t n = 0, w = 0;
+    uint64_t n = 0, w = 0, x = 0;
 
     pthread_mutex_lock(&rt_lock);
     if ((r = rogue_current) != NULL)
-	n = r->list.nets.n, w = (uint64_t) r->written;
+	n = r->list.nets.n, w = (uint64_t) r->written,
+	    x = roguelist_expired(&r->list, (int64_t) time(NULL));
     pthread_mutex_unlock(&rt_lock);
     store_counter_set(st, STATS_ROGUE_ENTRIES, n);
     store_counter_set(st, STATS_ROGUE_WRITTEN, w);
+    store_counter_set(st, STATS_ROGUE_EXPIRED, x);
 }
 
 /* rt_rogue_refresh - reload the rogue list if its file changed */

@@ -26,6 +26,9 @@ enum stats_counter {
     STATS_WHITELISTED = 19,	/* ... whitelisted */
     STATS_ROGUE_ENTRIES = 20,	/* gauge: entries of the loaded rogue list */
     STATS_ROGUE_WRITTEN = 21,	/* gauge: its file's mtime (unix s), 0: none */
+    STATS_ROGUE_EXPIRED = 22,	/* gauge: its entries past their expires=
+				 * (no longer matched; the collector has not
+				 * rewritten the list since) */
     STATS_GIVE_BACK_ERRORS = 23,	/* an unfinished message's units left
 					 * counted: the store was unavailable */
     STATS_RULE_BASE = 24,	/* + rule index: times the rule fired */

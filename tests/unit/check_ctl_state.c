@@ -382,8 +382,8 @@ START_TEST(test_stats)
     ck_assert_ptr_nonnull(strstr(line_of(out, "events "), "1209 sent, 3"
 				 " dropped"));
     ck_assert_ptr_nonnull(strstr(line_of(out, "blocks "), "1 users"));
-    ck_assert_ptr_nonnull(strstr(line_of(out, "rogue list "), "100000 entries,"
-				 " written 2m ago"));
+    ck_assert_ptr_nonnull(strstr(line_of(out, "rogue list "), "100000 entries"
+				 " (12 expired), written 2m ago"));
     ck_assert_int_eq(run("-c", conf, "stats", "--prometheus", NULL), 0);
     prom_check(out);
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_verdicts_total{action="
@@ -405,6 +405,7 @@ START_TEST(test_stats)
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_blocked{kind=\"user\"}"
 				 " 1\n"));
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_rogue_list_entries 100000\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_rogue_list_expired_entries 12\n"));
     snprintf(want, sizeof(want), "\nrelayguard_rogue_list_written_seconds %u\n",
 	     NOW - 150);
     ck_assert_ptr_nonnull(strstr(out, want));
@@ -421,6 +422,8 @@ START_TEST(test_stats)
     ck_assert_int_eq(n, 3);
     ck_assert_int_eq(jread_int(jread_get(v, "rogue_list"), "entries", &n), 0);
     ck_assert_int_eq(n, 100000);
+    ck_assert_int_eq(jread_int(jread_get(v, "rogue_list"), "expired", &n), 0);
+    ck_assert_int_eq(n, 12);
     ck_assert_int_eq(jread_int(jread_get(v, "rogue_list"), "age", &n), 0);
     ck_assert_int_eq(n, 150);
     jread_free(v);
