@@ -42,6 +42,7 @@ struct slot {
     bool used;
     bool refused;		/* a refusal was logged for this message */
     bool tagged;		/* PREPEND or HOLD already answered */
+    bool rogue_listed;		/* at MAIL: the client is on the rogue list */
     uint32_t next;		/* hash chain; the free list when unused */
     uint32_t older, newer;	/* the recency list */
     char instance[REQUEST_SHORT_MAX];
@@ -240,12 +241,19 @@ static struct slot *find(struct session_table *t, struct runtime *rt,
 static void subject(const struct slot *s, const char *phase,
 		    struct report_subject *out)
 {
+    memset(out, 0, sizeof(*out));	/* the event's fields too */
     out->qid = s->qid;
     out->login = s->login;
     out->client = &s->client;
     out->country = s->geo.cc;
     out->helo = NULL;
     out->phase = phase;
+    out->phase_id = strcmp(phase, "eom") == 0 ? RULES_PHASE_EOM
+	: strcmp(phase, "rcpt") == 0 ? RULES_PHASE_RCPT : RULES_PHASE_MAIL;
+    out->asn = s->geo.asn;
+    out->rcpts = s->rcpts;
+    out->bytes = s->bytes;
+    out->rogue_listed = s->rogue_listed;
 }
 
 /* clean_copy - text for a reply line: control bytes become spaces */
@@ -291,6 +299,9 @@ static bool judge(struct runtime *rt, struct slot *s, enum rules_phase ph,
     f.rcpts = s->rcpts;
     f.bytes = s->bytes;
     f.qid = s->qid[0] ? s->qid : NULL;
+    if (ph == RULES_PHASE_MAIL)	/* as the milter: looked up once, at MAIL */
+	s->rogue_listed = rt_rogue_listed(&s->client);
+    f.rogue_listed = ph == RULES_PHASE_MAIL && s->rogue_listed;
     rules_judge(rt->cfg, rt->st, &f, now, &s->v);
     if (!rules_act_now(&s->v, ph) || s->v.action < CFG_ACTION_TEMPFAIL)
 	return false;

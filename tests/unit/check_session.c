@@ -4,9 +4,12 @@
  * however many recipients it has; one not seen again is given back on
  * expiry when Postfix also asks at end of data, kept otherwise.
  */
+#include <time.h>
+
 #include "../../policyd/session.h"
 #include "check_main.h"
 #include "rules_test.h"
+#include "stats.h"
 
 #define CONF(eod) CONF_PD("end_of_data = " eod "; max_instances = 16;")
 #define CONF_PD(pd) STATE \
@@ -236,6 +239,55 @@ START_TEST(test_own_replies)
 }
 END_TEST
 
+
+/* rogue_file - the list with 192.0.2.7, expiring at exp (unix s) */
+static void rogue_file(const char *path, time_t exp)
+{
+    char tmp[128], when[32];
+    struct tm tm;
+    FILE *f;
+
+    gmtime_r(&exp, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
+    fprintf(f, "192.0.2.7 # pinned 2026-01-05T08:00:00Z expires=%s reason=\"test\"\n", when);
+    fclose(f);
+    ck_assert_int_eq(rename(tmp, path), 0);	/* a new file, as the collector's */
+}
+
+/* The rogue list reaches policyd's engine (a listed client is refused at
+ * its first recipient), and an entry past its expires= is not matched
+ * any more though the file was not rewritten by the collector; stats
+ * count it as expired */
+START_TEST(test_rogue_list)
+{
+    char path[] = "/tmp/rg-check-session-rogue-XXXXXX", conf[1024];
+    struct fx x;
+    int fd = mkstemp(path);
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    snprintf(conf, sizeof(conf), STATE
+	     "policyd: { instance_timeout = \"1m\"; max_instances = 16; };\n"
+	     "rogue: { list_path = \"%s\"; };\n"
+	     "policy: { rules = (\n"
+	     "  { name = \"rogue-host\"; applies_to = \"any\"; metric = \"rogue_listed\";"
+	     " action = \"reject\"; }\n); };\n", path);
+    rogue_file(path, time(NULL) + 3600);
+    fx_open(&x, conf);
+    rt_rogue_refresh(&x.rt);
+    ck_assert_int_eq(strncmp(ask(&x, "i1", "RCPT", T0), "action=550 ", 11), 0);
+    ck_assert_uint_eq(store_counter_get(x.rt.st, STATS_ROGUE_EXPIRED), 0);
+    rogue_file(path, time(NULL) - 60);
+    rt_rogue_refresh(&x.rt);
+    ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 1), "action=DUNNO\n\n");
+    ck_assert_uint_eq(store_counter_get(x.rt.st, STATS_ROGUE_EXPIRED), 1);
+    fx_close(&x, T0 + 999);
+    unlink(path);
+}
+END_TEST
+
 /* session_suite - the transaction table's cases */
 static Suite *session_suite(void)
 {
@@ -250,6 +302,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_full_table_forgets_oldest);
     tcase_add_test(tc, test_many_instances);
     tcase_add_test(tc, test_own_replies);
+    tcase_add_test(tc, test_rogue_list);
     suite_add_tcase(s, tc);
     return s;
 }
