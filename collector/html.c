@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "output.h"
 #include "html.h"
 
@@ -25,6 +26,7 @@
 #define MARGIN_B 24
 #define BINS_WANTED 120
 #define MIN_BIN_MS 60000LL
+#define REPLACEMENT_UTF8 "\xef\xbf\xbd"	/* U+FFFD */
 
 static const char *const band_colour[3] = {"#fdd49e", "#fc8d59", "#b30000"};
 
@@ -39,21 +41,32 @@ static const char css[] =
     "#incident-list>tbody>tr>td:nth-child(-n+6),.timeline td{white-space:nowrap}tr.open td{background:#fff3f0}tr.v-bad td{background:#fde0dc}h3.login{margin-bottom:0}"
     "@media print{body{max-width:none}.host{page-break-before:always}}";
 
-/* html_esc - text for HTML */
+/* html_esc - text for HTML: valid UTF-8 kept (the page is UTF-8);
+ * markup characters as entities; control, bidi and zero-width
+ * characters (log_hostile: they would hide or reorder what the admin
+ * reads) shown as "[U+XXXX]"; each byte that is no UTF-8 as U+FFFD */
 void html_esc(FILE *fp, const char *s)
 {
-    for (; *s; s++)
-	switch (*s) {
-	case '&': fputs("&amp;", fp); break;
-	case '<': fputs("&lt;", fp); break;
-	case '>': fputs("&gt;", fp); break;
-	case '"': fputs("&quot;", fp); break;
-	default:
-	    if ((unsigned char) *s >= 0x20 && (unsigned char) *s < 0x7f)
-		fputc(*s, fp);
-	    else
-		fputc('?', fp);
+    const unsigned char *p = (const unsigned char *) s;
+    size_t len = strlen(s), i = 0, n;
+    uint32_t cp;
+
+    while (i < len) {
+	n = log_utf8_len(p + i, len - i, &cp);
+	if (n == 0) {
+	    fputs(REPLACEMENT_UTF8, fp);
+	    i++;
+	    continue;
 	}
+	if (log_hostile(cp))
+	    fprintf(fp, "[U+%04X]", (unsigned) cp);
+	else if (cp == '&' || cp == '<' || cp == '>' || cp == '"' || cp == '\'')
+	    fputs(cp == '&' ? "&amp;" : cp == '<' ? "&lt;" : cp == '>' ? "&gt;"
+		  : cp == '"' ? "&quot;" : "&#39;", fp);
+	else
+	    fwrite(p + i, 1, n, fp);
+	i += n;
+    }
 }
 
 /* html_port_row - 0 at the bottom */

@@ -22,7 +22,8 @@
 #define HTML_BINS_MAX 260
 
 int html_write(const struct coll *c, const char *path, char *err, size_t errlen);
-/* Text for HTML: markup characters escaped, bytes outside ASCII as '?'. */
+/* Text for HTML: UTF-8 kept, markup characters as entities, control,
+ * bidi and zero-width characters as "[U+XXXX]", invalid bytes as U+FFFD. */
 void html_esc(FILE *fp, const char *s);
 /* The incidents and the timeline of each login in them (html_inc.c). */
 void html_incidents(FILE *fp, struct hist *h);
