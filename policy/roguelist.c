@@ -19,7 +19,8 @@
 
 #include "roguelist.h"
 
-#define LINE_MAX_LEN 128
+#define LINE_MAX_LEN 128	/* an address or CIDR and its blanks */
+#define COMMENT_MAX 192	/* of a comment, the part read for expires= */
 
 /* trim - strip comment and surrounding blanks in place */
 static char *trim(char *s)
@@ -290,12 +291,46 @@ static int64_t expiry(const char *line)
     return (int64_t) timegm(&tm);
 }
 
+/* parse_line - one line of n bytes: 1 an entry (into c, its expiry into
+ * exp), 0 blank or only a comment, -1 bad. Only the address must fit
+ * LINE_MAX_LEN: the comment may be longer (an IPv6 host with its
+ * incident's reason is), and its first COMMENT_MAX bytes, where the
+ * collector puts expires=, are looked at */
+static int parse_line(const char *p, size_t n, struct cidr *c, int64_t *exp)
+{
+    const char *hash = memchr(p, '#', n), *end = p + n;
+    size_t an = hash ? (size_t) (hash - p) : n, cn;
+    char addr[LINE_MAX_LEN], com[COMMENT_MAX + 1], err[64], *t;
+
+    *exp = ROGUELIST_NEVER;
+    if (memchr(p, 0, n) != NULL)
+	return -1;
+    while (an > 0 && (*p == ' ' || *p == '\t'))
+	p++, an--;
+    while (an > 0 && (p[an - 1] == ' ' || p[an - 1] == '\t' || p[an - 1] == '\r'))
+	an--;
+    if (an >= sizeof(addr))
+	return -1;
+    memcpy(addr, p, an);
+    addr[an] = 0;
+    if (hash) {
+	cn = (size_t) (end - hash);
+	cn = cn > COMMENT_MAX ? COMMENT_MAX : cn;
+	memcpy(com, hash, cn);
+	com[cn] = 0;
+	*exp = expiry(com);
+    }
+    t = trim(addr);
+    if (*t == 0)
+	return 0;
+    return addr_cidr_parse(t, c, err, sizeof(err)) == 0 ? 1 : -1;
+}
+
 /* roguelist_parse - every line of text; 0, or -1 when out of memory */
 int roguelist_parse(const char *text, size_t len, struct roguelist *out)
 {
     size_t pos = 0, lineno = 0, lines = count_lines(text, len);
-    char line[LINE_MAX_LEN], err[64];
-    int64_t *exp, e;
+    int64_t *exp;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -309,25 +344,13 @@ int roguelist_parse(const char *text, size_t len, struct roguelist *out)
     while (pos < len) {
 	const char *nl = memchr(text + pos, '\n', len - pos);
 	size_t n = nl ? (size_t) (nl - text - pos) : len - pos;
-	char *t;
 
 	lineno++;
-	if (n < sizeof(line)) {
-	    memcpy(line, text + pos, n);
-	    line[n] = 0;
-	    e = expiry(line);
-	    t = trim(line);
-	    if (*t == 0)
-		goto next;
-	    if (memchr(text + pos, 0, n) == NULL
-		&& addr_cidr_parse(t, &out->nets.v[out->nets.n], err, sizeof(err)) == 0) {
-		exp[out->nets.n++] = e;
-		goto next;
-	    }
-	}
-	if (out->bad_lines++ == 0)
+	rc = parse_line(text + pos, n, &out->nets.v[out->nets.n], &exp[out->nets.n]);
+	if (rc > 0)
+	    out->nets.n++;
+	else if (rc < 0 && out->bad_lines++ == 0)
 	    out->first_bad = lineno;
-      next:
 	pos += n + 1;
     }
     rc = build_index(out, exp);

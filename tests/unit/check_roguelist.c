@@ -414,6 +414,37 @@ START_TEST(test_expiry_agrees_with_scan)
 }
 END_TEST
 
+
+/* A line longer than the address buffer is an entry all the same when
+ * its address fits: an IPv6 host with its incident's reason, a pin with
+ * a long reason (such lines were skipped as bad before) */
+START_TEST(test_long_lines)
+{
+    struct roguelist l;
+    char text[2048], reason[400];
+
+    memset(reason, 'r', sizeof(reason) - 1);
+    reason[sizeof(reason) - 1] = 0;
+    snprintf(text, sizeof(text),
+	     "2001:db8:ffff:ffff:ffff:ffff:ffff:fff1 # incident 2026-12-05T10:00:00Z"
+	     " expires=2026-12-05T12:00:00Z reason=\"incident login_from_flagged"
+	     " INC-0123456789ab\"\n"
+	     "  192.0.2.44/32\t # pinned 2026-12-05T10:00:00Z reason=\"%s\"\n"
+	     "192.0.2.45%*s\n", reason, 200, "");
+    parse(text, &l);
+    ck_assert_uint_eq(l.bad_lines, 0);
+    ck_assert_uint_eq(l.nets.n, 3);
+    ck_assert(hit_at(&l, "2001:db8:ffff:ffff:ffff:ffff:ffff:fff1", T - 1));
+    ck_assert(!hit_at(&l, "2001:db8:ffff:ffff:ffff:ffff:ffff:fff1", T));
+    ck_assert(hit_at(&l, "192.0.2.44", T + 86400));
+    roguelist_free(&l);
+    parse("192.0.2.1111111111111111111111111111111111111111111111111111111111111111111"
+	  "1111111111111111111111111111111111111111111111111111111111111111111111\n", &l);
+    ck_assert_uint_eq(l.bad_lines, 1);		/* an address that long is none */
+    roguelist_free(&l);
+}
+END_TEST
+
 /* roguelist_suite - every case above */
 static Suite *roguelist_suite(void)
 {
@@ -430,6 +461,7 @@ static Suite *roguelist_suite(void)
     tcase_add_test(tc, test_expiry);
     tcase_add_test(tc, test_expiry_nested);
     tcase_add_test(tc, test_expiry_agrees_with_scan);
+    tcase_add_test(tc, test_long_lines);
     suite_add_tcase(s, tc);
     return s;
 }
