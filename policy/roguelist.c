@@ -58,17 +58,39 @@ static uint64_t half(const uint8_t *b)
     return v;
 }
 
-/* to_range - a network as its first and last address */
-static void to_range(const struct cidr *c, struct rogue_range *r)
-{
-    unsigned p = c->plen > 128 ? 128 : c->plen;
-    uint64_t hm = p >= 64 ? 0 : UINT64_MAX >> p;	/* host bits, first half */
-    uint64_t lm = p <= 64 ? UINT64_MAX : p == 128 ? 0 : UINT64_MAX >> (p - 64);
+/* An entry to index: its network's first address, prefix length and
+ * expiry; 32 bytes, so that qsort moves them directly (glibc sorts
+ * larger elements through pointers, much slower). */
+struct span {
+    uint64_t lo_hi, lo_lo;
+    int64_t expires;
+    uint32_t plen;
+};
 
+/* A network open in the sweep: its range and effective expiry. */
+struct nest {
+    uint64_t lo_hi, lo_lo, hi_hi, hi_lo;
+    int64_t expires;
+};
+
+/* host_mask - the host bits of a prefix length, in two halves */
+static void host_mask(unsigned p, uint64_t *hm, uint64_t *lm)
+{
+    p = p > 128 ? 128 : p;
+    *hm = p >= 64 ? 0 : UINT64_MAX >> p;
+    *lm = p <= 64 ? UINT64_MAX : p == 128 ? 0 : UINT64_MAX >> (p - 64);
+}
+
+/* to_span - a network with its expiry, host bits clear */
+static void to_span(const struct cidr *c, int64_t exp, struct span *r)
+{
+    uint64_t hm, lm;
+
+    host_mask(c->plen, &hm, &lm);
     r->lo_hi = half(c->net.b) & ~hm;
     r->lo_lo = half(c->net.b + 8) & ~lm;
-    r->hi_hi = r->lo_hi | hm;
-    r->hi_lo = r->lo_lo | lm;
+    r->plen = c->plen > 128 ? 128 : c->plen;
+    r->expires = exp;
 }
 
 /* le - a <= b for two 128-bit values given as halves */
@@ -77,19 +99,17 @@ static inline int le(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl)
     return ah < bh || (ah == bh && al <= bl);
 }
 
-/* by_start - qsort order: start, then the wider range first (so a
+/* by_start - qsort order: start, then the wider network first (so a
  * network comes before the networks inside it) */
 static int by_start(const void *x, const void *y)
 {
-    const struct rogue_range *a = x, *b = y;
+    const struct span *a = x, *b = y;
 
     if (a->lo_hi != b->lo_hi)
 	return a->lo_hi < b->lo_hi ? -1 : 1;
     if (a->lo_lo != b->lo_lo)
 	return a->lo_lo < b->lo_lo ? -1 : 1;
-    if (a->hi_hi != b->hi_hi || a->hi_lo != b->hi_lo)
-	return le(a->hi_hi, a->hi_lo, b->hi_hi, b->hi_lo) ? 1 : -1;
-    return 0;
+    return a->plen < b->plen ? -1 : a->plen > b->plen;
 }
 
 /* by_value - qsort order of expiries */
@@ -106,10 +126,11 @@ static int by_value(const void *x, const void *y)
 #define NEST_MAX 130
 
 struct sweep {
-    struct rogue_range *out;
+    struct rogue_start *starts;
+    struct rogue_end *ends;
     size_t n;
-    size_t root, out_root;	/* the outermost network, and of out[n-1] */
-    struct rogue_range nest[NEST_MAX];	/* expires: the effective one */
+    size_t root, out_root;	/* the outermost network, and of range n-1 */
+    struct nest nest[NEST_MAX];	/* expires: the effective one */
     size_t depth;
     uint64_t cur_hi, cur_lo;	/* the first address not yet put out */
     int past;			/* put out up to the last address of all */
@@ -119,17 +140,17 @@ struct sweep {
  * previous one longer when it is of the same outer network and expiry */
 static void emit(struct sweep *w, uint64_t hi_hi, uint64_t hi_lo, int64_t exp)
 {
-    struct rogue_range *p = w->n ? &w->out[w->n - 1] : NULL;
+    struct rogue_end *e = w->n ? &w->ends[w->n - 1] : NULL;
 
     if (w->past || !le(w->cur_hi, w->cur_lo, hi_hi, hi_lo))
 	return;			/* nothing left of it */
-    if (p && w->out_root == w->root && p->expires == exp) {
-	p->hi_hi = hi_hi, p->hi_lo = hi_lo;
+    if (e && w->out_root == w->root && e->expires == exp) {
+	e->hi = hi_hi, e->lo = hi_lo;
     } else {
-	p = &w->out[w->n++];
-	p->lo_hi = w->cur_hi, p->lo_lo = w->cur_lo;
-	p->hi_hi = hi_hi, p->hi_lo = hi_lo;
-	p->expires = exp;
+	w->starts[w->n].hi = w->cur_hi, w->starts[w->n].lo = w->cur_lo;
+	e = &w->ends[w->n++];
+	e->hi = hi_hi, e->lo = hi_lo;
+	e->expires = exp;
 	w->out_root = w->root;
     }
     w->past = hi_hi == UINT64_MAX && hi_lo == UINT64_MAX;
@@ -138,11 +159,11 @@ static void emit(struct sweep *w, uint64_t hi_hi, uint64_t hi_lo, int64_t exp)
 }
 
 /* close_until - put out the rest of each open network that ends before
- * the address (all of them with r NULL) */
-static void close_until(struct sweep *w, const struct rogue_range *r)
+ * the network r starts (all of them with r NULL) */
+static void close_until(struct sweep *w, const struct span *r)
 {
     while (w->depth > 0) {
-	const struct rogue_range *t = &w->nest[w->depth - 1];
+	const struct nest *t = &w->nest[w->depth - 1];
 
 	if (r && le(r->lo_hi, r->lo_lo, t->hi_hi, t->hi_lo))
 	    break;
@@ -153,24 +174,26 @@ static void close_until(struct sweep *w, const struct rogue_range *r)
 
 /* open_one - network r starts: the part of its container before it goes
  * out, r is open with the later of its and its container's expiry */
-static void open_one(struct sweep *w, const struct rogue_range *r)
+static void open_one(struct sweep *w, const struct span *r)
 {
-    struct rogue_range *t = w->depth ? &w->nest[w->depth - 1] : NULL;
+    struct nest *t = w->depth ? &w->nest[w->depth - 1] : NULL, *o;
+    uint64_t hm, lm;
 
-    if (t && t->lo_hi == r->lo_hi && t->lo_lo == r->lo_lo && t->hi_hi == r->hi_hi
-	&& t->hi_lo == r->hi_lo) {
+    host_mask(r->plen, &hm, &lm);
+    if (t && t->lo_hi == r->lo_hi && t->lo_lo == r->lo_lo && t->hi_hi == (r->lo_hi | hm)
+	&& t->hi_lo == (r->lo_lo | lm)) {
 	t->expires = r->expires > t->expires ? r->expires : t->expires;
 	return;			/* listed twice */
     }
-    if (t && (r->lo_hi | r->lo_lo) != 0) {	/* t's part up to r's start - 1 */
+    if (t && (r->lo_hi | r->lo_lo) != 0)	/* t's part up to r's start - 1 */
 	emit(w, r->lo_hi - (r->lo_lo == 0), r->lo_lo - 1, t->expires);
-    } else if (t == NULL)
+    else if (t == NULL)
 	w->root++;
     w->cur_hi = r->lo_hi, w->cur_lo = r->lo_lo, w->past = 0;
-    w->nest[w->depth] = *r;
-    if (t && t->expires > r->expires)
-	w->nest[w->depth].expires = t->expires;
-    w->depth++;
+    o = &w->nest[w->depth++];
+    o->lo_hi = r->lo_hi, o->lo_lo = r->lo_lo;
+    o->hi_hi = r->lo_hi | hm, o->hi_lo = r->lo_lo | lm;
+    o->expires = t && t->expires > r->expires ? t->expires : r->expires;
 }
 
 /* build_expiries - the sorted expiries of the entries that have one */
@@ -194,12 +217,12 @@ static int build_expiries(struct roguelist *l, const int64_t *exp)
 }
 
 /* build_index - the entries as sorted, disjoint ranges, each with its
- * expiry; -1: no memory */
+ * expiry (at most two ranges an entry); -1: no memory */
 static int build_index(struct roguelist *l, const int64_t *exp)
 {
-    struct rogue_range *r;
+    struct span *r;
     struct sweep *w;
-    size_t i;
+    size_t i, cap = 2 * l->nets.n;
 
     if (l->nets.n == 0)
 	return 0;
@@ -207,21 +230,23 @@ static int build_index(struct roguelist *l, const int64_t *exp)
 	return -1;
     r = calloc(l->nets.n, sizeof(*r));
     w = calloc(1, sizeof(*w));
-    if (r == NULL || w == NULL || (w->out = calloc(2 * l->nets.n, sizeof(*w->out))) == NULL) {
+    if (r == NULL || w == NULL || (w->starts = calloc(cap, sizeof(*w->starts))) == NULL
+	|| (w->ends = calloc(cap, sizeof(*w->ends))) == NULL) {
+	if (w)
+	    free(w->starts);
 	free(r), free(w);
 	return -1;
     }
-    for (i = 0; i < l->nets.n; i++) {
-	to_range(&l->nets.v[i], &r[i]);
-	r[i].expires = exp[i];
-    }
+    for (i = 0; i < l->nets.n; i++)
+	to_span(&l->nets.v[i], exp[i], &r[i]);
     qsort(r, l->nets.n, sizeof(*r), by_start);
     for (i = 0; i < l->nets.n; i++) {
 	close_until(w, &r[i]);
 	open_one(w, &r[i]);
     }
     close_until(w, NULL);
-    l->ranges = w->out;
+    l->starts = w->starts;
+    l->ends = w->ends;
     l->nranges = w->n;
     free(r);
     free(w);
@@ -234,21 +259,21 @@ int roguelist_match(const struct roguelist *l, const struct addr *a, int64_t now
 {
     uint64_t ah = half(a->b), al = half(a->b + 8);
     size_t lo = 0, hi = l->nranges;
-    const struct rogue_range *r;
+    const struct rogue_end *e;
 
     while (lo < hi) {		/* the first range starting after a */
 	size_t mid = lo + (hi - lo) / 2;
+	const struct rogue_start *s = &l->starts[mid];
 
-	r = &l->ranges[mid];
-	if (le(r->lo_hi, r->lo_lo, ah, al))
+	if (le(s->hi, s->lo, ah, al))
 	    lo = mid + 1;
 	else
 	    hi = mid;
     }
     if (lo == 0)
 	return 0;
-    r = &l->ranges[lo - 1];
-    return le(ah, al, r->hi_hi, r->hi_lo) && now_s < r->expires;
+    e = &l->ends[lo - 1];
+    return le(ah, al, e->hi, e->lo) && now_s < e->expires;
 }
 
 /* roguelist_expired - entries whose expiry is at or before now_s */
@@ -403,7 +428,8 @@ int roguelist_load(const char *path, struct roguelist *out, char *err,
 void roguelist_free(struct roguelist *l)
 {
     free(l->nets.v);
-    free(l->ranges);
+    free(l->starts);
+    free(l->ends);
     free(l->expiries);
     memset(l, 0, sizeof(*l));
 }

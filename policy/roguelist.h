@@ -30,16 +30,22 @@
 
 #define ROGUELIST_NEVER INT64_MAX	/* the expiry of an entry without one */
 
-/* One merged range; a 128-bit value as two host-order halves. */
-struct rogue_range {
-    uint64_t lo_hi, lo_lo;	/* first address */
-    uint64_t hi_hi, hi_lo;	/* last address */
+/* The index: range i covers starts[i] .. ends[i]; a 128-bit value as two
+ * host-order halves. The starts apart, so that the binary search reads
+ * 16 bytes a step; the end and expiry are read once, at the range found. */
+struct rogue_start {
+    uint64_t hi, lo;
+};
+
+struct rogue_end {
+    uint64_t hi, lo;
     int64_t expires;		/* unix seconds: listed while now < expires */
 };
 
 struct roguelist {
     struct cidr_list nets;	/* the entries as parsed, in file order */
-    struct rogue_range *ranges;	/* the index: disjoint, sorted */
+    struct rogue_start *starts;	/* the index: disjoint ranges, sorted */
+    struct rogue_end *ends;
     size_t nranges;
     int64_t *expiries;		/* the entries' expiries (not NEVER), sorted */
     size_t nexpiring;
