@@ -60,9 +60,9 @@ void html_esc(FILE *fp, const char *s)
 	}
 	if (log_hostile(cp))
 	    fprintf(fp, "[U+%04X]", (unsigned) cp);
-	else if (cp == '&' || cp == '<' || cp == '>' || cp == '"' || cp == '\'')
-	    fputs(cp == '&' ? "&amp;" : cp == '<' ? "&lt;" : cp == '>' ? "&gt;"
-		  : cp == '"' ? "&quot;" : "&#39;", fp);
+	else if (cp == '&' || cp == '<' || cp == '>' || cp == '"')	/* attributes
+								 * are quoted with " */
+	    fputs(cp == '&' ? "&amp;" : cp == '<' ? "&lt;" : cp == '>' ? "&gt;" : "&quot;", fp);
 	else
 	    fwrite(p + i, 1, n, fp);
 	i += n;

@@ -50,7 +50,7 @@ END_TEST
 START_TEST(test_markup)
 {
     same("<script>alert(\"x\")</script>", "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
-    same("a&b 'c'", "a&amp;b &#39;c&#39;");
+    same("a&b 'c'", "a&amp;b 'c'");	/* the report quotes attributes with " */
     same("Zoë<b>", "Zoë&lt;b&gt;");
 }
 END_TEST
