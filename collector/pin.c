@@ -5,12 +5,22 @@
  * of incidents, minus known mail servers and the admin's drops, plus
  * the admin's pins, each with its reason and expiry.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "pin.h"
+
+#define LIST_LOCK_MS 5000	/* the longest wait for another writer */
+#define LIST_LOCK_STEP_MS 10
+#define LIST_LOCK_MODE 0600
 
 /* run - one write statement with the change's values as ?1..?5 (those
  * the statement does not use are left unbound) */
@@ -222,20 +232,57 @@ static int build_list(struct hist *h, const struct cfg *cfg, int64_t now_ms,
     return rc;
 }
 
-/* pin_write_list - rewrite rogue.list_path (atomically) */
+/* list_lock - the writers' lock on rogue.list_path (a file beside it,
+ * flock); the descriptor, or -1 with err filled when it is not had
+ * within LIST_LOCK_MS */
+static int list_lock(const char *path, char *err, size_t errlen)
+{
+    struct timespec step = {0, LIST_LOCK_STEP_MS * 1000000L};
+    char lock[4096];
+    int fd, i;
+
+    if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int) sizeof(lock)) {
+	snprintf(err, errlen, "%s: path too long", path);
+	return -1;
+    }
+    if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, LIST_LOCK_MODE)) < 0) {
+	snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+	return -1;
+    }
+    for (i = 0; i * LIST_LOCK_STEP_MS < LIST_LOCK_MS; i++) {
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+	    return fd;
+	if (errno != EWOULDBLOCK && errno != EINTR)
+	    break;
+	nanosleep(&step, NULL);
+    }
+    snprintf(err, errlen, "%s: %s", lock, errno == EWOULDBLOCK ? "held by another writer"
+	     : strerror(errno));
+    close(fd);
+    return -1;
+}
+
+/* pin_write_list - rewrite rogue.list_path (atomically). The list is
+ * built and renamed into place under the writers' lock: the daemon, an
+ * analysis and "rogue add|remove" each commit their change first, so
+ * whoever writes last built from every change before it (without the
+ * lock, a list built before a pin and renamed after it undid the pin) */
 int pin_write_list(struct hist *h, const struct cfg *cfg, int64_t now_ms, char *err,
 		   size_t errlen)
 {
-    struct hist_flag *v;
+    struct hist_flag *v = NULL;
     size_t n;
-    int rc;
+    int rc, fd;
 
     if (*cfg->rogue.list_path == 0)
 	return 0;
+    if ((fd = list_lock(cfg->rogue.list_path, err, errlen)) < 0)
+	return -1;
     rc = build_list(h, cfg, now_ms, &v, &n, err, errlen);
     if (rc == 0)
 	rc = out_rogue_list(cfg->rogue.list_path, v, n, now_ms, err, errlen);
     free(v);
+    close(fd);			/* and the lock with it */
     return rc;
 }
 

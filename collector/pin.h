@@ -6,8 +6,15 @@
  * "rogue list" shows pins, drops and flagged hosts. Pins outlive every
  * analysis: the list an analysis writes includes them.
  *
+ * pin_write_list is the list's one writer, called by the daemon, an
+ * analysis and "rogue add|remove" alike: each builds and replaces the
+ * list under a lock (flock on "LIST_PATH.lock", waited for at most
+ * 5 s), so a list built before another process's change never replaces
+ * the one written after it.
+ *
  * Contract: works on a history handle whose tables evdb_init created.
- * Returns HIST_* with err filled. Nothing is logged here.
+ * Returns HIST_* (pin_write_list 0 or -1) with err filled. Nothing is
+ * logged here.
  */
 #ifndef RG_PIN_H
 #define RG_PIN_H
