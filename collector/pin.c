@@ -20,7 +20,7 @@
 
 #define LIST_LOCK_MS 5000	/* the longest wait for another writer */
 #define LIST_LOCK_STEP_MS 10
-#define LIST_LOCK_MODE 0600
+#define LIST_LOCK_MODE 0644	/* opened read-only: root and the daemon's user share it */
 
 /* run - one write statement with the change's values as ?1..?5 (those
  * the statement does not use are left unbound) */
@@ -245,7 +245,7 @@ static int list_lock(const char *path, char *err, size_t errlen)
 	snprintf(err, errlen, "%s: path too long", path);
 	return -1;
     }
-    if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, LIST_LOCK_MODE)) < 0) {
+    if ((fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, LIST_LOCK_MODE)) < 0) {
 	snprintf(err, errlen, "%s: %s", lock, strerror(errno));
 	return -1;
     }
