@@ -8,6 +8,7 @@
  * The index is built once per parse; roguelist_match only reads it, so
  * any number of threads may match against one list.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -190,6 +191,7 @@ static void open_one(struct sweep *w, const struct span *r)
     else if (t == NULL)
 	w->root++;
     w->cur_hi = r->lo_hi, w->cur_lo = r->lo_lo, w->past = 0;
+    assert(w->depth < NEST_MAX);	/* one network a prefix length */
     o = &w->nest[w->depth++];
     o->lo_hi = r->lo_hi, o->lo_lo = r->lo_lo;
     o->hi_hi = r->lo_hi | hm, o->hi_lo = r->lo_lo | lm;
