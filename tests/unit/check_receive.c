@@ -171,7 +171,7 @@ static void *loop(void *arg)
 START_TEST(test_hung_sendmail_does_not_stop_intake)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    struct timeval tv = {1, 0};	/* a blocked send fails, not hangs */
+    struct timeval tv = {2, 0};	/* a blocked send fails, not hangs */
     pthread_t tid;
     int64_t t;
     int rc = -1, fd, i, unsent = 0;
