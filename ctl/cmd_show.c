@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd_places.h"
 #include "cmd_state.h"
 #include "geo.h"
 #include "json.h"
@@ -257,11 +258,11 @@ static void qids_line(const struct store_user *u, char *line, size_t len)
 
 /* user_rows - the key/value lines of "show USER" */
 static int user_rows(struct ctl *c, struct table *t,
-		     const struct store_user *u, uint32_t window)
+		     const struct cmd_places *p, uint32_t window)
 {
+    const struct store_user *u = p->u;
     char line[LINE_MAX_TEXT], win[TEXT_AGE_MAX], key[32];
     struct cmd_distinct d;
-    uint32_t learn_end = u->first_seen + c->cfg->policy.learning_s;
     int rc = 0;
 
     cmd_state_distinct(u, c->now, window, &d);
@@ -274,14 +275,7 @@ static int user_rows(struct ctl *c, struct table *t,
     rc |= entry_counter_rows(c, t, &u->win);
     countries_line(c, u, line, sizeof(line));
     rc |= kv(t, "countries", line);
-    if (c->now < learn_end) {
-	char until[TEXT_TIME_MAX];
-
-	text_time(learn_end, until, sizeof(until));
-	snprintf(line, sizeof(line), "until %s: every country seen counts as"
-		 " usual, new_country stays quiet", until);
-	rc |= kv(t, "learning", line);
-    }
+    rc |= cmd_places_rows(p, t);
     qids_line(u, line, sizeof(line));
     rc |= kv(t, "queue ids", line);
     if (u->last_login.time) {
@@ -297,11 +291,11 @@ static int user_rows(struct ctl *c, struct table *t,
 }
 
 /* user_summary - the key/value part of "show USER" */
-static int user_summary(struct ctl *c, const struct store_user *u,
+static int user_summary(struct ctl *c, const struct cmd_places *p,
 			uint32_t window)
 {
     struct table *t = kv_table();
-    int rc = t == NULL ? -1 : user_rows(c, t, u, window);
+    int rc = t == NULL ? -1 : user_rows(c, t, p, window);
 
     if (rc == 0)
 	rc = table_print(t, c->out, TABLE_WIDTH);
@@ -310,15 +304,17 @@ static int user_summary(struct ctl *c, const struct store_user *u,
 }
 
 /* user_ips_table - every remembered address of a user */
-static int user_ips_table(struct ctl *c, const struct store_user *u,
+static int user_ips_table(struct ctl *c, const struct cmd_places *p,
 			  const GEO *geo)
 {
     static const struct table_col cols[] = {
 	{"ADDRESS", TABLE_LEFT, 1, 15, 0}, {"FIRST", TABLE_RIGHT, 0, 0, 0},
 	{"LAST", TABLE_RIGHT, 0, 0, 0}, {"COUNT", TABLE_RIGHT, 0, 0, 0},
 	{"CC", TABLE_LEFT, 0, 0, 0}, {"ASN", TABLE_LEFT, 0, 0, 0},
+	{"FAMILIAR", TABLE_LEFT, 0, 0, 0},
 	{"ORGANISATION", TABLE_LEFT, 1, 12, 0},
     };
+    const struct store_user *u = p->u;
     struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
     int rc = t == NULL ? -1 : 0;
 
@@ -326,7 +322,8 @@ static int user_ips_table(struct ctl *c, const struct store_user *u,
 	const struct store_ip *ip = &u->ips[i];
 	char a[ADDR_STRLEN], first[TEXT_AGE_MAX], last[TEXT_AGE_MAX];
 	char count[12], asn[16], org[GEO_ORG_MAX], cc[3];
-	const char *cells[] = { a, first, last, count, cc, asn, org };
+	const char *cells[] = { a, first, last, count, cc, asn,
+	    cmd_places_word(cmd_places_why(p, i)), org };
 
 	store_ip_cc(ip, cc);
 	addr_format(&ip->ip, a, sizeof(a));
@@ -405,9 +402,11 @@ static void baseline_json(const struct ctl *c, struct json *j,
 }
 
 /* ips_json - "ips": every remembered address */
-static void ips_json(struct json *j, const struct store_user *u,
+static void ips_json(struct json *j, const struct cmd_places *p,
 		     const GEO *geo)
 {
+    const struct store_user *u = p->u;
+
     json_key(j, "ips");
     json_arr(j);
     for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
@@ -424,15 +423,17 @@ static void ips_json(struct json *j, const struct store_user *u,
 	json_kstr(j, "country", cc);
 	json_kuint(j, "asn", ip->asn);
 	json_kstr(j, "organisation", org);
+	json_kstr(j, "familiar", cmd_places_word(cmd_places_why(p, i)));
 	json_obj_end(j);
     }
     json_arr_end(j);
 }
 
 /* user_json - "show USER" as one document */
-static int user_json(struct ctl *c, const struct store_user *u,
+static int user_json(struct ctl *c, const struct cmd_places *p,
 		     uint32_t window, const GEO *geo)
 {
+    const struct store_user *u = p->u;
     struct cmd_distinct d;
     struct json j;
 
@@ -448,7 +449,8 @@ static int user_json(struct ctl *c, const struct store_user *u,
     distinct_json(&j, &d);
     entry_counters_json(&j, &u->win, c->now);
     baseline_json(c, &j, u);
-    ips_json(&j, u, geo);
+    cmd_places_json(p, &j);
+    ips_json(&j, p, geo);
     json_obj_end(&j);
     return json_finish(&j);
 }
@@ -457,11 +459,15 @@ static int user_json(struct ctl *c, const struct store_user *u,
 static int show_user(struct ctl *c, const char *login, uint32_t window)
 {
     struct store_user *u = malloc(sizeof(*u));
+    struct cmd_places *p = malloc(sizeof(*p));
     GEO *geo = NULL;
     int rc = STORE_TIMEOUT;
 
-    if (u == NULL)
+    if (u == NULL || p == NULL) {
+	free(u);
+	free(p);
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
+    }
     for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
 	if ((rc = store_user_get(c->st, login, c->now, u)) == STORE_TIMEOUT)
 	    usleep(CTL_WALK_RETRY_US);
@@ -472,15 +478,21 @@ static int show_user(struct ctl *c, const char *login, uint32_t window)
 	rc = ctl_store_error(c, rc, what);
 	goto out;
     }
+    if ((rc = cmd_places_load(c, u, p)) != STORE_OK) {
+	rc = ctl_store_error(c, rc, "the addresses' entries");
+	goto out;
+    }
     geo = geo_start(c);
     if (c->json)
-	rc = user_json(c, u, window, geo);
+	rc = user_json(c, p, window, geo);
     else
-	rc = user_summary(c, u, window) || user_ips_table(c, u, geo);
+	rc = user_summary(c, p, window) || cmd_places_nets_table(p)
+	    || user_ips_table(c, p, geo);
     if (rc != 0)
 	rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "cannot write the output");
   out:
     geo_close(geo);
+    free(p);
     free(u);
     return rc;
 }

@@ -1,0 +1,339 @@
+/*
+ * cmd_places - the part of "show USER" that says what the judgement of
+ * a login rests on: whether it is still learning, its familiar networks
+ * (AS number or prefix, first and last day used, days seen), its usual
+ * busiest hour of messages and recipients, and for each remembered
+ * address whether it is familiar and why (its own network, learning,
+ * pinned by the admin, vouched for by another login).
+ *
+ * Contract: reads a copy of the user entry and, per address, the client
+ * entry (for the vouched time) through the read-only handle; a busy
+ * client entry is reported as such, never waited for. Whether an address
+ * is familiar is the engine's answer (metrics_familiar and
+ * metrics_own_place); cmd_places_why only names the reason, so a new
+ * kind of familiarity is one more case there.
+ */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd_places.h"
+#include "metrics.h"
+#include "text.h"
+
+#define DAY_S 86400u
+#define LINE_MAX_TEXT 512
+#define DATE_MAX 16		/* "2026-11-22" and a NUL, with room */
+#define NET_MAX (ADDR_STRLEN + 16)
+#define V4_HIGH_MASK 0xff000000u	/* a /24 key leaves these bits 0 */
+
+/* learn_end - when the login's learning period ends (seconds) */
+static uint64_t learn_end(const struct cmd_places *p)
+{
+    return (uint64_t) p->u->first_seen + p->c->cfg->policy.learning_s;
+}
+
+/* vouched_now - is a vouched time still making the address familiar? */
+static bool vouched_now(const struct cmd_places *p, uint32_t t)
+{
+    return t != 0 && (t >= p->c->now || p->c->now - t < METRICS_VOUCH_S);
+}
+
+/* cmd_places_load - the vouched time of every address of the login */
+int cmd_places_load(struct ctl *c, const struct store_user *u,
+		    struct cmd_places *p)
+{
+    struct store_client cl;
+
+    memset(p, 0, sizeof(*p));
+    p->c = c;
+    p->u = u;
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
+	int rc = STORE_TIMEOUT;
+
+	for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
+	    if ((rc = store_client_get(c->st, &u->ips[i].ip, c->now, &cl))
+		== STORE_TIMEOUT)
+		usleep(CTL_WALK_RETRY_US);
+	if (rc == STORE_OK)
+	    p->vouched[i] = cl.vouched;
+	else if (rc == STORE_TIMEOUT)
+	    p->busy[i] = true;
+	else if (rc != STORE_NOTFOUND)
+	    return rc;
+    }
+    return STORE_OK;
+}
+
+/* cmd_places_why - the engine's verdict on address i, with its reason */
+enum cmd_place_why cmd_places_why(const struct cmd_places *p, uint32_t i)
+{
+    const struct store_ip *ip = &p->u->ips[i];
+    struct rules_facts f = { .client = ip->ip };
+    struct store_client cl = { .ip = ip->ip, .vouched = p->vouched[i] };
+    struct metrics_ctx mc = { .cfg = p->c->cfg, .f = &f, .now = p->c->now,
+	.cls = RULES_CLASS_AUTHENTICATED, .user = p->u, .client = &cl };
+
+    f.geo.asn = ip->asn;
+    if (!metrics_familiar(&mc, &ip->ip, ip->asn))
+	return p->busy[i] ? CMD_PLACE_BUSY : CMD_PLACE_NO;
+    if (metrics_own_place(&mc, &ip->ip, ip->asn))
+	return CMD_PLACE_OWN;
+    if (p->c->now < learn_end(p))
+	return CMD_PLACE_LEARNING;
+    if (addr_cidr_list_match(&p->c->cfg->policy.familiar_networks, &ip->ip))
+	return CMD_PLACE_PINNED;
+    if (vouched_now(p, p->vouched[i]))
+	return CMD_PLACE_VOUCHED;
+    return CMD_PLACE_SITE;
+}
+
+/* cmd_places_word - a reason as one word for tables and JSON */
+const char *cmd_places_word(enum cmd_place_why why)
+{
+    static const char *const words[] = {
+	[CMD_PLACE_NO] = "no", [CMD_PLACE_OWN] = "own",
+	[CMD_PLACE_LEARNING] = "learning", [CMD_PLACE_PINNED] = "pinned",
+	[CMD_PLACE_VOUCHED] = "vouched", [CMD_PLACE_SITE] = "site",
+	[CMD_PLACE_BUSY] = "busy",
+    };
+
+    return (size_t) why < sizeof(words) / sizeof(words[0]) ? words[why]
+	: "?";
+}
+
+/* day_text - a day number as a UTC date */
+static void day_text(uint16_t day, char *buf, size_t len)
+{
+    time_t t = (time_t) day * DAY_S;
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+	snprintf(buf, len, "day %u", day);
+}
+
+/* net_familiar - as metrics_own_place: seen on familiar_days days, or
+ * first used while the login was learning */
+static bool net_familiar(const struct cmd_places *p, const struct store_net *n)
+{
+    return n->days >= p->c->cfg->policy.familiar_days
+	|| n->first_day < learn_end(p) / DAY_S;
+}
+
+/* net_address - a remembered address in the network, or NULL */
+static const struct store_ip *net_address(const struct cmd_places *p,
+					  const struct store_net *n)
+{
+    for (uint32_t i = 0; i < p->u->nips && i < STORE_IPS_MAX; i++)
+	if (store_net_key(&p->u->ips[i].ip, p->u->ips[i].asn) == n->key)
+	    return &p->u->ips[i];
+    return NULL;
+}
+
+/* net_name - "AS64500", "198.18.5.0/24", "2001:db8:7::/48"; the
+ * country of a remembered address in it, "" if none is left */
+static void net_name(const struct cmd_places *p, const struct store_net *n,
+		     char *name, size_t len, char cc[3])
+{
+    const struct store_ip *ip = net_address(p, n);
+    uint32_t k = (uint32_t) n->key;
+    struct addr pre;
+    char a[ADDR_STRLEN];
+
+    cc[0] = '\0';
+    if (ip != NULL)
+	store_ip_cc(ip, cc);
+    if (!(n->key & STORE_NET_PREFIX))
+	snprintf(name, len, "AS%u", k);
+    else if (ip != NULL) {
+	addr_prefix(&ip->ip, &pre);
+	snprintf(name, len, "%s/%d", addr_format(&pre, a, sizeof(a)),
+		 addr_is_v4(&ip->ip) ? ADDR_V4_PREFIX : ADDR_V6_PREFIX);
+    } else if (!(k & V4_HIGH_MASK))
+	snprintf(name, len, "%u.%u.%u.0/%d", k >> 16, (k >> 8) & 0xff,
+		 k & 0xff, ADDR_V4_PREFIX);
+    else
+	snprintf(name, len, "an IPv6 /%d", ADDR_V6_PREFIX);
+}
+
+/* learning_line - "yes, until ...: ..." or "no, ended ..." */
+static void learning_line(const struct cmd_places *p, char *line, size_t len)
+{
+    uint64_t end = learn_end(p);
+    char until[TEXT_TIME_MAX];
+
+    text_time(end > UINT32_MAX ? UINT32_MAX : (uint32_t) end, until,
+	      sizeof(until));
+    if (p->c->now < end)
+	snprintf(line, len, "yes, until %s: every network and country counts"
+		 " as familiar, new_country stays quiet", until);
+    else
+	snprintf(line, len, "no, ended %s", until);
+}
+
+/* usual_line - the busiest hour learned from familiar places, and the
+ * last hour's counts beside it */
+static void usual_line(const struct cmd_places *p, char *line, size_t len)
+{
+    uint64_t m = store_win_sum(&p->u->win, STORE_MSGS, p->c->now, 3600);
+    uint64_t r = store_win_sum(&p->u->win, STORE_RCPTS, p->c->now, 3600);
+
+    if (p->u->usual_msgs == 0 && p->u->usual_rcpts == 0)
+	snprintf(line, len, "none yet (learned only from familiar places);"
+		 " last hour %llu, %llu", (unsigned long long) m,
+		 (unsigned long long) r);
+    else
+	snprintf(line, len, "%u messages, %u recipients in an hour; last hour"
+		 " %llu, %llu", p->u->usual_msgs, p->u->usual_rcpts,
+		 (unsigned long long) m, (unsigned long long) r);
+}
+
+/* vouched_line - the login's addresses the site vouched for; 0 if none */
+static size_t vouched_line(const struct cmd_places *p, char *line, size_t len)
+{
+    size_t used = 0, n = 0;
+
+    line[0] = '\0';
+    for (uint32_t i = 0; i < p->u->nips && i < STORE_IPS_MAX && used < len;
+	 i++) {
+	char a[ADDR_STRLEN], ago[TEXT_AGE_MAX];
+
+	if (!vouched_now(p, p->vouched[i]))
+	    continue;
+	text_age(p->c->now, p->vouched[i], ago, sizeof(ago));
+	used += (size_t) snprintf(line + used, len - used, "%s%s (%s ago)",
+				  n++ ? ", " : "",
+				  addr_format(&p->u->ips[i].ip, a, sizeof(a)),
+				  ago);
+    }
+    return n;
+}
+
+/* nets_line - "3 learned, 2 familiar (after 2 days, ...)" */
+static void nets_line(const struct cmd_places *p, char *line, size_t len)
+{
+    unsigned n = 0, fam = 0;
+
+    for (int i = 0; i < STORE_NETS; i++)
+	if (p->u->nets[i].days != 0) {
+	    n++;
+	    fam += net_familiar(p, &p->u->nets[i]);
+	}
+    snprintf(line, len, "%u learned, %u familiar (after %u day%s, or first"
+	     " used while learning)", n, fam,
+	     p->c->cfg->policy.familiar_days,
+	     p->c->cfg->policy.familiar_days == 1 ? "" : "s");
+}
+
+/* cmd_places_rows - learning, networks, usual hour, vouched */
+int cmd_places_rows(const struct cmd_places *p, struct table *kv)
+{
+    char line[LINE_MAX_TEXT];
+    const char *cells[] = { "", line };
+    int rc = 0;
+
+    learning_line(p, line, sizeof(line));
+    cells[0] = "learning";
+    rc |= table_add(kv, cells);
+    nets_line(p, line, sizeof(line));
+    cells[0] = "networks";
+    rc |= table_add(kv, cells);
+    usual_line(p, line, sizeof(line));
+    cells[0] = "usual hour";
+    rc |= table_add(kv, cells);
+    if (vouched_line(p, line, sizeof(line)) > 0) {
+	cells[0] = "vouched";
+	rc |= table_add(kv, cells);
+    }
+    return rc;
+}
+
+/* cmd_places_nets_table - every learned network of the login */
+int cmd_places_nets_table(const struct cmd_places *p)
+{
+    static const struct table_col cols[] = {
+	{"NETWORK", TABLE_LEFT, 1, 15, 0}, {"CC", TABLE_LEFT, 0, 0, 0},
+	{"FIRST USED", TABLE_LEFT, 0, 0, 0}, {"LAST USED", TABLE_LEFT, 0, 0, 0},
+	{"DAYS", TABLE_RIGHT, 0, 0, 0}, {"FAMILIAR", TABLE_LEFT, 0, 0, 0},
+    };
+    struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+    int rc = t == NULL ? -1 : 0;
+
+    for (int i = 0; rc == 0 && i < STORE_NETS; i++) {
+	const struct store_net *n = &p->u->nets[i];
+	char name[NET_MAX], cc[3], first[DATE_MAX], last[DATE_MAX], days[8];
+	const char *cells[] = { name, cc, first, last, days,
+	    net_familiar(p, n) ? "yes" : "not yet" };
+
+	if (n->days == 0)
+	    continue;
+	net_name(p, n, name, sizeof(name), cc);
+	day_text(n->first_day, first, sizeof(first));
+	day_text(n->last_day, last, sizeof(last));
+	snprintf(days, sizeof(days), "%u", n->days);
+	rc = table_add(t, cells);
+    }
+    if (rc == 0 && table_rows(t) > 0) {
+	fputc('\n', p->c->out);
+	rc = table_print(t, p->c->out, TABLE_WIDTH);
+    }
+    table_free(t);
+    return rc;
+}
+
+/* nets_json - "networks": every learned network */
+static void nets_json(const struct cmd_places *p, struct json *j)
+{
+    json_key(j, "networks");
+    json_arr(j);
+    for (int i = 0; i < STORE_NETS; i++) {
+	const struct store_net *n = &p->u->nets[i];
+	char name[NET_MAX], cc[3];
+
+	if (n->days == 0)
+	    continue;
+	net_name(p, n, name, sizeof(name), cc);
+	json_obj(j);
+	json_kstr(j, "network", name);
+	json_kuint(j, "asn", n->key & STORE_NET_PREFIX ? 0 : n->key);
+	json_kstr(j, "country", cc);
+	json_kuint(j, "first_day", n->first_day);
+	json_kuint(j, "last_day", n->last_day);
+	json_kuint(j, "days", n->days);
+	json_kbool(j, "familiar", net_familiar(p, n));
+	json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+/* cmd_places_json - learning, usual_hour, networks, vouched */
+void cmd_places_json(const struct cmd_places *p, struct json *j)
+{
+    uint64_t end = learn_end(p);
+    char a[ADDR_STRLEN];
+
+    json_key(j, "learning");
+    json_obj(j);
+    json_kbool(j, "active", p->c->now < end);
+    json_kuint(j, "until", end);
+    json_obj_end(j);
+    json_key(j, "usual_hour");
+    json_obj(j);
+    json_kuint(j, "messages", p->u->usual_msgs);
+    json_kuint(j, "recipients", p->u->usual_rcpts);
+    json_obj_end(j);
+    nets_json(p, j);
+    json_key(j, "vouched");
+    json_arr(j);
+    for (uint32_t i = 0; i < p->u->nips && i < STORE_IPS_MAX; i++)
+	if (vouched_now(p, p->vouched[i])) {
+	    json_obj(j);
+	    json_kstr(j, "address", addr_format(&p->u->ips[i].ip, a,
+						sizeof(a)));
+	    json_kuint(j, "at", p->vouched[i]);
+	    json_kuint(j, "until", (uint64_t) p->vouched[i]
+		       + METRICS_VOUCH_S);
+	    json_obj_end(j);
+	}
+    json_arr_end(j);
+}

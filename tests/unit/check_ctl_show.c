@@ -1,0 +1,255 @@
+/*
+ * check_ctl_show - "relayguardctl show USER" says what the judgement of
+ * a login rests on: whether it is still learning, its familiar networks
+ * (AS or prefix, first and last day used, days seen, familiar or not
+ * yet), its usual busiest hour, the addresses the site vouched for, and
+ * for each address whether it is familiar and why (own network,
+ * learning, pinned, vouched) or not, in text and in JSON.
+ *
+ * The state is made here: nora, past her learning week, with a network
+ * of her own, a new /24, an unfamiliar address, a vouched one and one in
+ * a pinned network; newbie, still learning. Times are fixed (NOW).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_test.h"
+
+#define DAY 86400u
+#define HOUR 3600u
+#define PINNED "100.64.0.0/10"
+
+static char pconf[PATH_LEN];	/* the configuration with a pinned network */
+
+/* see - one observation of a login and of its client address */
+static void see(STORE *st, const char *login, const char *ip, const char *cc,
+		uint32_t asn, uint32_t msgs, uint32_t rcpts, unsigned flags,
+		uint32_t when)
+{
+    struct store_user_obs o;
+    struct store_client_obs co;
+
+    memset(&o, 0, sizeof(o));
+    o.login = login;
+    ck_assert_int_eq(addr_parse(ip, &o.ip), 0);
+    snprintf(o.geo.cc, sizeof(o.geo.cc), "%s", cc);
+    o.geo.asn = asn;
+    o.msgs = msgs;
+    o.rcpts = rcpts;
+    o.flags = flags;
+    ck_assert_int_eq(store_user_update(st, &o, when, NULL), STORE_OK);
+    memset(&co, 0, sizeof(co));
+    co.ip = o.ip;
+    co.login = login;
+    co.msgs = msgs;
+    ck_assert_int_eq(store_client_update(st, &co, when, NULL), STORE_OK);
+}
+
+/* vouch - another login came from ip from a familiar place of its own */
+static void vouch(STORE *st, const char *ip, uint32_t when)
+{
+    struct store_client_obs co;
+
+    memset(&co, 0, sizeof(co));
+    ck_assert_int_eq(addr_parse(ip, &co.ip), 0);
+    co.login = "colleague@example.org";
+    co.flags = STORE_OBS_VOUCH;
+    ck_assert_int_eq(store_client_update(st, &co, when, NULL), STORE_OK);
+}
+
+/* places_make - nora and newbie beside state_make's logins */
+static void places_make(void)
+{
+    const unsigned let = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN;
+    struct store_user u;
+    STORE *st;
+
+    state_make();
+    st = state_open();
+    /* her first weeks: AS64501 on two days, 3 messages to 7 in an hour */
+    see(st, "nora", "203.0.113.7", "DE", 64501, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - 20 * DAY);
+    see(st, "nora", "203.0.113.7", "DE", 64501, 3, 7,
+	let | STORE_OBS_LEARN_VOLUME, NOW - 20 * DAY + 60);
+    see(st, "nora", "203.0.113.8", "DE", 64501, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - 19 * DAY);
+    see(st, "nora", "203.0.113.8", "DE", 64501, 1, 1,
+	let | STORE_OBS_LEARN_VOLUME, NOW - 19 * DAY + 60);
+    /* a new /24 without AS data, let through once: not familiar yet */
+    see(st, "nora", "198.51.100.20", "", 0, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - HOUR);
+    see(st, "nora", "198.51.100.20", "", 0, 1, 1, let, NOW - HOUR + 60);
+    /* MAIL only: a vouched address, a pinned one, an unfamiliar one */
+    vouch(st, "198.18.9.9", NOW - 2 * HOUR);
+    see(st, "nora", "198.18.9.9", "NL", 64777, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - 30 * MIN);
+    see(st, "nora", "100.64.1.1", "DE", 64888, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - 20 * MIN);
+    see(st, "nora", "192.0.2.50", "RU", 64999, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - 10 * MIN);
+    ck_assert_int_eq(store_user_get(st, "nora", NOW, &u), STORE_OK);
+    ck_assert_uint_eq(u.usual_msgs, 3);
+    ck_assert_uint_eq(u.usual_rcpts, 7);
+    /* a login in its first day */
+    see(st, "newbie", "192.0.2.77", "FR", 64600, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - DAY);
+    store_close(st);
+}
+
+/* has - the output line starting with prefix contains want */
+static void has(const char *prefix, const char *want)
+{
+    const char *l = line_of(out, prefix);
+
+    ck_assert_msg(l != NULL, "no line %s in:\n%s", prefix, out);
+    ck_assert_msg(strstr(l, want) != NULL, "line '%s' lacks '%s'", l, want);
+}
+
+START_TEST(test_show_places_text)
+{
+    places_make();
+    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
+    ck_assert(lines_fit(out, 80));
+    has("learning", "no, ended ");
+    has("networks", "2 learned, 1 familiar (after 2 days, or first used"
+	" while learning)");
+    has("usual hour", "3 messages, 7 recipients in an hour; last hour 1, 1");
+    has("vouched", "198.18.9.9 (2h ago)");
+    /* the networks: AS or /24, first and last day, days, familiar */
+    has("AS64501 ", "DE  2023-11-19  2023-11-20     2  yes");
+    has("198.51.100.0/24", "  1  not yet");
+    /* each address: familiar or not, and why */
+    has("203.0.113.7 ", " own");
+    has("198.51.100.20 ", " no");
+    has("198.18.9.9 ", " vouched");
+    has("100.64.1.1 ", " pinned");
+    has("192.0.2.50 ", " no");
+    /* without the pin, that address is unfamiliar too */
+    ck_assert_int_eq(run("-c", conf, "show", "nora", NULL), 0);
+    has("100.64.1.1 ", " no");
+    /* still learning: every address familiar for that reason */
+    ck_assert_int_eq(run("-c", pconf, "show", "newbie", NULL), 0);
+    has("learning", "yes, until ");
+    has("networks", "0 learned, 0 familiar");
+    has("usual hour", "none yet (learned only from familiar places)");
+    ck_assert_ptr_null(line_of(out, "vouched"));
+    has("192.0.2.77 ", " learning");
+}
+END_TEST
+
+/* must - a member of a JSON object that has to be there */
+static const struct jread_val *must(const struct jread_val *o, const char *k)
+{
+    const struct jread_val *v = o != NULL ? jread_get(o, k) : NULL;
+
+    ck_assert_msg(v != NULL, "no key %s in:\n%s", k, out);
+    return v;
+}
+
+/* ip_familiar - the "familiar" word of an address in show's JSON */
+static const char *ip_familiar(const struct jread_val *v, const char *ip)
+{
+    for (const struct jread_val *e = must(v, "ips")->child; e;
+	 e = e->next)
+	if (strcmp(jread_str(e, "address"), ip) == 0)
+	    return jread_str(e, "familiar");
+    return "(absent)";
+}
+
+START_TEST(test_show_places_json)
+{
+    const struct jread_val *n;
+    struct jread_val *v;
+    int64_t x;
+
+    places_make();
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "nora", NULL), 0);
+    v = parse_out();
+    ck_assert(!must(must(v, "learning"), "active")->b);
+    ck_assert_int_eq(jread_int(must(v, "learning"), "until", &x), 0);
+    ck_assert_int_eq(x, NOW - 20 * DAY + 7 * DAY);
+    ck_assert_int_eq(jread_int(must(v, "usual_hour"), "messages", &x),
+		     0);
+    ck_assert_int_eq(x, 3);
+    ck_assert_int_eq(jread_int(must(v, "usual_hour"), "recipients",
+			       &x), 0);
+    ck_assert_int_eq(x, 7);
+    n = must(v, "networks")->child;
+    ck_assert_str_eq(jread_str(n, "network"), "AS64501");
+    ck_assert_int_eq(jread_int(n, "asn", &x), 0);
+    ck_assert_int_eq(x, 64501);
+    ck_assert_int_eq(jread_int(n, "days", &x), 0);
+    ck_assert_int_eq(x, 2);
+    ck_assert_int_eq(jread_int(n, "first_day", &x), 0);
+    ck_assert_int_eq(x, (NOW - 20 * DAY) / DAY);
+    ck_assert(must(n, "familiar")->b);
+    n = n->next;
+    ck_assert_str_eq(jread_str(n, "network"), "198.51.100.0/24");
+    ck_assert(!must(n, "familiar")->b);
+    ck_assert_ptr_null(n->next);
+    n = must(v, "vouched")->child;
+    ck_assert_str_eq(jread_str(n, "address"), "198.18.9.9");
+    ck_assert_int_eq(jread_int(n, "until", &x), 0);
+    ck_assert_int_eq(x, NOW - 2 * HOUR + DAY);
+    ck_assert_ptr_null(n->next);
+    ck_assert_str_eq(ip_familiar(v, "203.0.113.8"), "own");
+    ck_assert_str_eq(ip_familiar(v, "198.51.100.20"), "no");
+    ck_assert_str_eq(ip_familiar(v, "198.18.9.9"), "vouched");
+    ck_assert_str_eq(ip_familiar(v, "100.64.1.1"), "pinned");
+    ck_assert_str_eq(ip_familiar(v, "192.0.2.50"), "no");
+    jread_free(v);
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "newbie", NULL), 0);
+    v = parse_out();
+    ck_assert(must(must(v, "learning"), "active")->b);
+    ck_assert_ptr_null(must(v, "networks")->child);
+    ck_assert_ptr_null(must(v, "vouched")->child);
+    ck_assert_str_eq(ip_familiar(v, "192.0.2.77"), "learning");
+    jread_free(v);
+}
+END_TEST
+
+/* pinned_conf - the common configuration with PINNED familiar */
+static void pinned_conf(void)
+{
+    char text[4096];
+    FILE *f = fopen(conf, "r");
+    size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+    char *at, out_[4200];
+
+    if (f == NULL)
+	abort();
+    fclose(f);
+    text[n] = '\0';
+    if ((at = strstr(text, "policy: { ")) == NULL)
+	abort();
+    at += strlen("policy: { ");
+    snprintf(out_, sizeof(out_), "%.*sfamiliar_networks = [ \"%s\" ]; %s",
+	     (int) (at - text), text, PINNED, at);
+    snprintf(pconf, sizeof(pconf), "%s/pinned.conf", tdir);
+    write_file(pconf, out_, 0600);
+}
+
+static Suite *ctl_show_suite(void)
+{
+    Suite *s = suite_create("ctl_show");
+    TCase *tc = tcase_create("places");
+
+    tcase_add_test(tc, test_show_places_text);
+    tcase_add_test(tc, test_show_places_json);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    int rc;
+
+    ctl_fixture();
+    ctl_conf("");
+    pinned_conf();
+    rc = check_run(ctl_show_suite());
+    ctl_cleanup();
+    return rc;
+}
