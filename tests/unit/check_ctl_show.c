@@ -28,23 +28,7 @@ static void see(STORE *st, const char *login, const char *ip, const char *cc,
 		uint32_t asn, uint32_t msgs, uint32_t rcpts, unsigned flags,
 		uint32_t when)
 {
-    struct store_user_obs o;
-    struct store_client_obs co;
-
-    memset(&o, 0, sizeof(o));
-    o.login = login;
-    ck_assert_int_eq(addr_parse(ip, &o.ip), 0);
-    snprintf(o.geo.cc, sizeof(o.geo.cc), "%s", cc);
-    o.geo.asn = asn;
-    o.msgs = msgs;
-    o.rcpts = rcpts;
-    o.flags = flags;
-    ck_assert_int_eq(store_user_update(st, &o, when, NULL), STORE_OK);
-    memset(&co, 0, sizeof(co));
-    co.ip = o.ip;
-    co.login = login;
-    co.msgs = msgs;
-    ck_assert_int_eq(store_client_update(st, &co, when, NULL), STORE_OK);
+    obs_flags(st, login, ip, cc, asn, msgs, rcpts, NULL, flags, when);
 }
 
 /* vouch - another login came from ip from a familiar place of its own */

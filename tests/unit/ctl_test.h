@@ -127,10 +127,12 @@ static inline struct jread_val *parse_out(void)
 
 /* ---- state ---------------------------------------------------------------- */
 
-/* obs - one observation of a user */
-static inline void obs(STORE *st, const char *login, const char *ip,
-		       const char *cc, uint32_t asn, uint32_t msgs,
-		       uint32_t rcpts, const char *qid, uint32_t when)
+/* obs_flags - one observation of a user and its client address, with
+ * the user observation's STORE_OBS_* flags */
+static inline void obs_flags(STORE *st, const char *login, const char *ip,
+			     const char *cc, uint32_t asn, uint32_t msgs,
+			     uint32_t rcpts, const char *qid, unsigned flags,
+			     uint32_t when)
 {
     struct store_user_obs o;
     struct store_client_obs co;
@@ -144,6 +146,7 @@ static inline void obs(STORE *st, const char *login, const char *ip,
     o.rcpts = rcpts;
     o.bytes = (uint64_t) msgs * 1000;
     o.qid = qid;
+    o.flags = flags;
     ck_assert_int_eq(store_user_update(st, &o, when, NULL), STORE_OK);
     memset(&co, 0, sizeof(co));
     co.ip = o.ip;
@@ -151,6 +154,14 @@ static inline void obs(STORE *st, const char *login, const char *ip,
     co.msgs = msgs;
     co.rcpts = rcpts;
     ck_assert_int_eq(store_client_update(st, &co, when, NULL), STORE_OK);
+}
+
+/* obs - one observation of a user, as the milter makes it at MAIL */
+static inline void obs(STORE *st, const char *login, const char *ip,
+		       const char *cc, uint32_t asn, uint32_t msgs,
+		       uint32_t rcpts, const char *qid, uint32_t when)
+{
+    obs_flags(st, login, ip, cc, asn, msgs, rcpts, qid, 0, when);
 }
 
 /* state_make - a fresh state file with alice, bob, a hostile login */
