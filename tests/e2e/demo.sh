@@ -22,26 +22,13 @@ rg_setup
 say "Postfix on 127.0.0.1:$SMTP_PORT, relayguard-milter on 127.0.0.1:$MILTER_PORT, sink on :$SINK_PORT"
 echo "   policy: $RG_CONF"
 
-DEMO_FLOWS=$(cd -- "$(dirname -- "$0")/../collector" && pwd)
-
 # demo_collector - seed 000 and 004 as flows: the real nfcapd stores a
 # generated day (tests/collector), relayguard-collector flags the hosts
 demo_collector() {
-    local col=$E2E_BUILD/relayguard-collector gen=$DEMO_FLOWS
+    local col=$RG_COLL gen=$RG_FLOWGEN
     [ -x "$col" ] || return 0
     say "relayguard-collector: a day of network flows (seeds 000 and 004) through the real nfcapd"
-    cat >"$E2E_DIR/collector.conf" <<CONF
-collector: {
-  database = "$E2E_DIR/history.db";
-  report_dir = "$E2E_DIR";
-  flows: {
-    local_networks = [ "10.20.0.0/16", "fd00:20::/32" ];
-    mail_servers = [ "10.20.0.25/32", "fd00:20::25/128" ];
-    names_file = "$E2E_DIR/names";
-  };
-};
-rogue: { list_path = "$E2E_DIR/rogue.list"; };
-CONF
+    rg_analyze_conf "$E2E_DIR/collector.conf"
     printf '10.20.0.25 mail.example.edu\n10.20.133.16 d133h16.resnet.example.edu\n' \
         >"$E2E_DIR/names"
     "$gen/mkflows.sh" main "$E2E_DIR/flows" >/dev/null || { echo "  (no flows made)"; return 0; }

@@ -170,6 +170,15 @@ e2e_skip() {
     exit 77
 }
 
+# e2e_need - TOOL...: skip the test (as e2e_skip) unless every TOOL is on
+# the PATH
+e2e_need() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
+    done
+}
+
 # --- waiting ---------------------------------------------------------------
 
 # e2e__now_ms - wall clock in milliseconds

@@ -9,8 +9,13 @@
 #   rg_ctl ARGS...              relayguardctl -c $RG_CONF ARGS...
 #   rg_send LOGIN ADDR [smtp_send options]   one message through XCLIENT
 #   rg_json KEY...              a value of the JSON on stdin (an array: its length)
-#   rg_setup [RULES] [MILTER]   all of it: sink, GeoIP, config, Postfix with
-#                               the milter, the milter; bails on failure
+#   rg_prepare [RULES] [MILTER] sink, GeoIP and config; bails on failure
+#   rg_setup [RULES] [MILTER]   all of it: rg_prepare, Postfix with the
+#                               milter, the milter; bails on failure
+#   rg_policyd_start NAME       relayguard-policyd on $POLICY_PORT (log NAME.log)
+#   rg_collector_init [TOOL...] a collector test: tools, event key, flow dir
+#   rg_collector_section ADDR [INCIDENTS [MORE]]  a collector { } section
+#   rg_analyze_conf FILE        a collector config for "analyze" of the flows
 #   rg_miltertest SCRIPT        no MTA: GeoIP, config, the milter, then
 #                               miltertest runs tests/e2e/SCRIPT against it
 #                               (its output in $out, its exit code in $rc)
@@ -126,14 +131,82 @@ rg_json() {
         print ref $v eq "ARRAY" ? scalar @$v : $v // "", "\n"' "$@"
 }
 
-# rg_setup - the usual start of a test: sink, GeoIP databases, configuration
-# ($1 extra rules, $2 extra milter settings), Postfix with the milter, and
-# the milter itself; gives up the test when any of it fails
-rg_setup() {
+# rg_prepare - what every test needs before its MTA: the sink, GeoIP
+# databases, the configuration ($1 extra rules, $2 extra milter settings);
+# gives up the test when any of it fails
+rg_prepare() {
     sink_start || e2e_bail "smtp-sink did not start"
     rg_geo || e2e_bail "cannot generate GeoIP test databases"
     rg_config "$@"
+}
+
+# rg_setup - the usual start of a test: rg_prepare, Postfix with the
+# milter, and the milter itself; gives up the test when any of it fails
+rg_setup() {
+    rg_prepare "$@"
     pf_create "inet:127.0.0.1:$MILTER_PORT"
     pf_start || e2e_bail "private Postfix did not start"
     rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
+}
+
+# rg_policyd_start - NAME: relayguard-policyd with $RG_CONF in the
+# foreground (log NAME.log, its pid PD_PID, its log PD_LOG), until it
+# listens on $POLICY_PORT
+rg_policyd_start() {
+    e2e_bg "$1" "$E2E_BUILD/relayguard-policyd" -f -c "$RG_CONF"
+    PD_PID=$E2E_BG_PID
+    PD_LOG=$E2E_DIR/$1.log
+    e2e_wait_until 10 eval '! e2e__port_free "$POLICY_PORT"'
+}
+
+RG_COLL=$E2E_BUILD/relayguard-collector
+RG_FLOWGEN=$RG_SRC/tests/collector
+
+# rg_collector_init - a test of relayguard-collector with events: skips
+# without nfcapd, nfdump, python3 (and the tools named as arguments);
+# writes an event key $E2E_DIR/event.key (0600, owned by nobody, the
+# milter's user) and makes the flow directory $E2E_DIR/flows and an
+# empty names file $E2E_DIR/names
+rg_collector_init() {
+    e2e_need nfcapd nfdump python3 "$@"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$E2E_DIR/event.key"
+    chmod 600 "$E2E_DIR/event.key"
+    chown nobody "$E2E_DIR/event.key"
+    mkdir -p "$E2E_DIR/flows"
+    : >"$E2E_DIR/names"
+}
+
+# rg_collector_section - ADDRESS [INCIDENTS_FILE [MORE]]: the collector
+# section of rg_collector_init's files: events on ADDRESS, incidents as
+# JSON lines to INCIDENTS_FILE ("" none), MORE (e.g. alerts: { ... };)
+rg_collector_section() {
+    cat <<CONF
+collector: {
+  address = "$1"; key_file = "$E2E_DIR/event.key";
+  database = "$E2E_DIR/collector.db"; report_dir = "$E2E_DIR/reports";
+  incidents_file = "${2:-}";
+  ${3:-}
+  flows: { directory = "$E2E_DIR/flows"; local_networks = [ "10.20.0.0/16" ];
+           mail_servers = [ "10.20.0.25/32" ]; names_file = "$E2E_DIR/names"; };
+};
+CONF
+}
+
+# rg_analyze_conf - FILE: a collector configuration for "analyze" of the
+# flows tests/collector makes (v4 and v6 site networks and mail servers):
+# history in $E2E_DIR/history.db, reports and the rogue list in $E2E_DIR,
+# host names from $E2E_DIR/names
+rg_analyze_conf() {
+    cat >"$1" <<CONF
+collector: {
+  database = "$E2E_DIR/history.db";
+  report_dir = "$E2E_DIR";
+  flows: {
+    local_networks = [ "10.20.0.0/16", "fd00:20::/32" ];
+    mail_servers = [ "10.20.0.25/32", "fd00:20::25/128" ];
+    names_file = "$E2E_DIR/names";
+  };
+};
+rogue: { list_path = "$E2E_DIR/rogue.list"; };
+CONF
 }

@@ -15,26 +15,12 @@
 # Usage: tests/e2e/t_collector.sh [BUILD_DIR]   (KEEP=1 keeps the temp dir)
 
 . "$(dirname -- "$0")/lib.sh"
+. "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-for c in nfcapd nfdump python3 sqlite3; do
-    command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
-done
-gen=$(cd -- "$(dirname -- "$0")/../collector" && pwd)
-B=$E2E_BUILD/relayguard-collector
-D=$E2E_DIR
-cat >"$D/c.conf" <<CONF
-collector: {
-  database = "$D/history.db";
-  report_dir = "$D";
-  flows: {
-    local_networks = [ "10.20.0.0/16", "fd00:20::/32" ];
-    mail_servers = [ "10.20.0.25/32", "fd00:20::25/128" ];
-    names_file = "$D/names";
-  };
-};
-rogue: { list_path = "$D/rogue.list"; };
-CONF
+e2e_need nfcapd nfdump python3 sqlite3
+gen=$RG_FLOWGEN B=$RG_COLL D=$E2E_DIR
+rg_analyze_conf "$D/c.conf"
 cat >"$D/names" <<NAMES
 10.20.0.25 mail.example.edu
 10.20.2.2 mx2.example.edu

@@ -18,28 +18,9 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-for c in nfcapd nfdump python3; do
-    command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
-done
-gen=$(cd -- "$(dirname -- "$0")/../collector" && pwd)
-B=$E2E_BUILD/relayguard-collector
-D=$E2E_DIR
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
-chmod 600 "$D/event.key"
-chown nobody "$D/event.key"
-mkdir -p "$D/flows"
-collector_section() {
-    cat <<CONF
-collector: {
-  address = "$1"; key_file = "$D/event.key";
-  database = "$D/collector.db"; report_dir = "$D/reports"; incidents_file = "";
-  flows: { directory = "$D/flows"; local_networks = [ "10.20.0.0/16" ];
-           mail_servers = [ "10.20.0.25/32" ]; names_file = "$D/names"; };
-};
-CONF
-}
-RG_COLLECTOR=$(collector_section "unix:$D/events.sock")
-: >"$D/names"
+rg_collector_init
+gen=$RG_FLOWGEN B=$RG_COLL D=$E2E_DIR
+RG_COLLECTOR=$(rg_collector_section "unix:$D/events.sock")
 rg_setup
 
 # stat_of KEY - a counter of relayguardctl stats --json

@@ -27,16 +27,8 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-for c in nfcapd nfdump python3; do
-    command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
-done
-gen=$(cd -- "$(dirname -- "$0")/../collector" && pwd)
-B=$E2E_BUILD/relayguard-collector
-D=$E2E_DIR
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
-chmod 600 "$D/event.key"
-chown nobody "$D/event.key"
-mkdir -p "$D/flows"
+rg_collector_init
+gen=$RG_FLOWGEN B=$RG_COLL D=$E2E_DIR
 # sendmail of the private Postfix; fails (75) while sendmail.fail exists
 cat >"$D/sendmail" <<EOF
 #!/bin/sh
@@ -44,16 +36,9 @@ cat >"$D/sendmail" <<EOF
 exec /usr/sbin/sendmail -C "$PF_CONF" "\$@"
 EOF
 chmod 755 "$D/sendmail"
-RG_COLLECTOR="collector: {
-  address = \"unix:$D/events.sock\"; key_file = \"$D/event.key\";
-  database = \"$D/collector.db\"; report_dir = \"$D/reports\";
-  incidents_file = \"$D/incidents.jsonl\";
-  alerts: { to = \"secops@example.org\"; from = \"relayguard@mx.example.org\";
-            sendmail = \"$D/sendmail\"; max_per_hour = 20; timeout = \"20s\"; };
-  flows: { directory = \"$D/flows\"; local_networks = [ \"10.20.0.0/16\" ];
-           mail_servers = [ \"10.20.0.25/32\" ]; names_file = \"$D/names\"; };
-};"
-: >"$D/names"
+RG_COLLECTOR=$(rg_collector_section "unix:$D/events.sock" "$D/incidents.jsonl" \
+    "alerts: { to = \"secops@example.org\"; from = \"relayguard@mx.example.org\";
+            sendmail = \"$D/sendmail\"; max_per_hour = 20; timeout = \"20s\"; };")
 rg_setup
 
 # incidents KIND SUBJECT - the JSON of "incidents --json" has it (python3

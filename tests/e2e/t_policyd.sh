@@ -21,9 +21,7 @@
 
 e2e_init
 e2e_pick_port POLICY_PORT
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config '
+rg_prepare '
     , { name = "tag-all"; applies_to = "authenticated"; metric = "messages";
         window = "1h"; limit = 100000; action = "tag"; }'
 # "tagme" is tagged from its first message on
@@ -35,11 +33,7 @@ pf_create
 pf_set "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" \
     "smtpd_policy_service_default_action = 451 4.3.5 policy service unavailable"
 pf_start || e2e_bail "private Postfix did not start"
-PD_LOG=$E2E_DIR/policyd.log
-e2e_bg policyd "$E2E_BUILD/relayguard-policyd" -f -c "$RG_CONF"
-PD_PID=$E2E_BG_PID
-e2e_wait_until 10 eval '! e2e__port_free "$POLICY_PORT"' \
-    || e2e_bail "relayguard-policyd did not start"
+rg_policyd_start policyd || e2e_bail "relayguard-policyd did not start"
 e2e_pass "policyd listening on 127.0.0.1:$POLICY_PORT behind Postfix on $SMTP_PORT"
 
 # --- 1 stolen login, one country a minute -----------------------------------

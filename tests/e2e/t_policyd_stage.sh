@@ -24,9 +24,7 @@
 
 e2e_init
 e2e_pick_port POLICY_PORT
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config '
+rg_prepare '
     , { name = "burst-messages"; applies_to = "authenticated";
         metric = "messages"; window = "1h"; limit = 5; action = "tempfail"; }
     , { name = "big-message"; applies_to = "authenticated";
@@ -45,17 +43,7 @@ pf_set "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLI
     "smtpd_policy_service_default_action = 451 4.3.5 policy service unavailable" \
     "smtpd_data_restrictions = sleep 2"
 pf_start || e2e_bail "private Postfix did not start"
-PD_LOG=$E2E_DIR/policyd.log
-
-# pd_start - NAME: run the daemon in the foreground (log NAME.log), wait
-# until it listens
-pd_start() {
-    e2e_bg "$1" "$E2E_BUILD/relayguard-policyd" -f -c "$RG_CONF"
-    PD_PID=$E2E_BG_PID
-    PD_LOG=$E2E_DIR/$1.log
-    e2e_wait_until 10 eval '! e2e__port_free "$POLICY_PORT"'
-}
-pd_start policyd || e2e_bail "relayguard-policyd did not start"
+rg_policyd_start policyd || e2e_bail "relayguard-policyd did not start"
 e2e_pass "policyd at RCPT and end of data behind Postfix on $SMTP_PORT"
 
 # stat_of - a counter of relayguardctl stats --json
@@ -135,7 +123,7 @@ pf_wait_queue_empty 10 || true
 e2e_assert_false "3: none of them reaches the sink" eval 'grep -qF "Subject: killed " "$SINK_DIR"/*'
 rg_send after 198.18.3.71 -s "while down" -q rcpt
 e2e_assert_reply "$SW_RCPT" "451 4.3.5" "3: while it is down, RCPT gets the default action"
-pd_start policyd2 || e2e_bail "relayguard-policyd did not restart"
+rg_policyd_start policyd2 || e2e_bail "relayguard-policyd did not restart"
 rg_send after 198.18.3.71 -s "restarted"
 e2e_assert_reply "$SW_RESULT" "250" "3: restarted, it serves again"
 
