@@ -32,6 +32,7 @@
 #include "rules.h"
 #include "runtime.h"
 #include "stats.h"
+#include "txn.h"
 
 #define LOGIN_MAX 1024		/* longer logins are cut (the store bounds them) */
 #define SENDER_MAX 512
@@ -135,24 +136,15 @@ static sfsistat judge(SMFICTX *ctx, struct conn *c, enum rules_phase ph,
 		      const char *phase)
 {
     const struct cfg *cfg = c->rt->cfg;
-    struct rules_facts f;
+    struct txn t = { .login = c->login, .sender = c->sender,
+	.client = c->client, .geo = c->geo, .geo_caps = geo_caps(c->rt->geo),
+	.rcpts = c->rcpts, .bytes = c->bytes, .qid = c->qid };
     struct report_subject s;
 
-    memset(&f, 0, sizeof(f));
-    f.phase = ph;
-    f.login = c->login[0] ? c->login : NULL;
-    f.sender = c->sender;
-    f.client = c->client;
-    f.geo = c->geo;
-    f.geo_caps = geo_caps(c->rt->geo);
-    f.rogue_listed = ph == RULES_PHASE_MAIL && rt_rogue_listed(&c->client);
+    t.rogue_listed = ph == RULES_PHASE_MAIL && rt_rogue_listed(&c->client);
     if (ph == RULES_PHASE_MAIL)
-	c->rogue_listed = f.rogue_listed;
-    f.rcpts = c->rcpts;
-    f.bytes = c->bytes;
-    f.qid = c->qid;
-    rules_judge(cfg, c->rt->st, &f, (uint32_t) time(NULL), &c->v);
-    if (!rules_act_now(&c->v, ph) || c->v.action < CFG_ACTION_TEMPFAIL)
+	c->rogue_listed = t.rogue_listed;
+    if (!txn_judge(cfg, c->rt->st, &t, ph, (uint32_t) time(NULL), &c->v))
 	return SMFIS_CONTINUE;	/* tag and quarantine wait for the message */
     if (!c->refused) {		/* one verdict line per message */
 	subject(c, phase, &s);

@@ -21,6 +21,35 @@ const char *txn_end_phase(enum txn_end e)
 	? end_phases[e] : "?";
 }
 
+/* facts - what the engine is told at MAIL of t: who, from where (an
+ * empty login or queue id is none) */
+static void facts(const struct txn *t, struct rules_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->login = t->login && *t->login ? t->login : NULL;
+    f->sender = t->sender;
+    f->client = t->client;
+    f->geo = t->geo;
+    f->geo_caps = t->geo_caps;
+    f->rogue_listed = t->rogue_listed;
+    f->phase = RULES_PHASE_MAIL;
+}
+
+/* txn_judge - one phase of a live transaction; must it be refused now? */
+bool txn_judge(const struct cfg *cfg, STORE *st, const struct txn *t,
+	       enum rules_phase ph, uint32_t now, struct rules_verdict *v)
+{
+    struct rules_facts f;
+
+    facts(t, &f);
+    f.phase = ph;
+    f.rcpts = t->rcpts;
+    f.bytes = t->bytes;
+    f.qid = t->qid && *t->qid ? t->qid : NULL;
+    rules_judge(cfg, st, &f, now, v);
+    return rules_act_now(v, ph) && v->action >= CFG_ACTION_TEMPFAIL;
+}
+
 /* phases - MAIL, RCPT per recipient, EOM, up to the first refusal */
 static enum txn_end phases(const struct cfg *cfg, STORE *st,
 			   const struct txn *t, uint32_t now,
@@ -31,14 +60,7 @@ static enum txn_end phases(const struct cfg *cfg, STORE *st,
 
     if (rcpt != NULL)
 	*rcpt = 0;
-    memset(&f, 0, sizeof(f));
-    f.login = t->login && *t->login ? t->login : NULL;
-    f.sender = t->sender;
-    f.client = t->client;
-    f.geo = t->geo;
-    f.geo_caps = t->geo_caps;
-    f.rogue_listed = t->rogue_listed;
-    f.phase = RULES_PHASE_MAIL;
+    facts(t, &f);
     rules_judge(cfg, st, &f, now, v);
     if (rules_act_now(v, f.phase))
 	return TXN_END_MAIL;

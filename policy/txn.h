@@ -38,6 +38,13 @@ enum txn_end {
 
 enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
 		     uint32_t now, struct rules_verdict *v, uint32_t *rcpt);
+/* One phase of a live transaction (the milter's callbacks, policyd's
+ * requests): t as the front end knows it so far (rcpts accepted up to
+ * this one, bytes at the end; t->rcpts and t->bytes are used as they
+ * are), through the engine. True when the verdict must be applied now:
+ * a tempfail or reject this phase acts on. */
+bool txn_judge(const struct cfg *cfg, STORE *st, const struct txn *t,
+	       enum rules_phase ph, uint32_t now, struct rules_verdict *v);
 const char *txn_end_phase(enum txn_end e);
 
 #endif

@@ -32,6 +32,7 @@
 #include "rules.h"
 #include "session.h"
 #include "stats.h"
+#include "txn.h"
 
 #define DUNNO "action=DUNNO\n\n"
 #define NIL UINT32_MAX
@@ -286,24 +287,15 @@ static void refusal(struct runtime *rt, const struct slot *s, char *out,
 static bool judge(struct runtime *rt, struct slot *s, enum rules_phase ph,
 		  const char *phase, uint32_t now)
 {
-    struct rules_facts f;
+    struct txn t = { .login = s->login, .sender = s->sender,
+	.client = s->client, .geo = s->geo, .geo_caps = geo_caps(rt->geo),
+	.rcpts = s->rcpts, .bytes = s->bytes, .qid = s->qid };
     struct report_subject rs;
 
-    memset(&f, 0, sizeof(f));
-    f.phase = ph;
-    f.login = s->login[0] ? s->login : NULL;
-    f.sender = s->sender;
-    f.client = s->client;
-    f.geo = s->geo;
-    f.geo_caps = geo_caps(rt->geo);
-    f.rcpts = s->rcpts;
-    f.bytes = s->bytes;
-    f.qid = s->qid[0] ? s->qid : NULL;
     if (ph == RULES_PHASE_MAIL)	/* as the milter: looked up once, at MAIL */
 	s->rogue_listed = rt_rogue_listed(&s->client);
-    f.rogue_listed = ph == RULES_PHASE_MAIL && s->rogue_listed;
-    rules_judge(rt->cfg, rt->st, &f, now, &s->v);
-    if (!rules_act_now(&s->v, ph) || s->v.action < CFG_ACTION_TEMPFAIL)
+    t.rogue_listed = ph == RULES_PHASE_MAIL && s->rogue_listed;
+    if (!txn_judge(rt->cfg, rt->st, &t, ph, now, &s->v))
 	return false;
     if (!s->refused) {		/* one verdict line per message */
 	subject(s, phase, &rs);
