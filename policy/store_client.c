@@ -150,28 +150,12 @@ int store_client_count(STORE *st, const struct addr *ip,
 int store_client_give_back(STORE *st, const struct addr *ip,
 			   struct store_held *held, uint32_t now)
 {
-    struct client_ref r;
-    struct store_crec *c;
-    uint32_t idx;
-    int rc;
+    struct client_ref r = { .h = 0 };
+    int ok = st != NULL && client_ref(st, ip, &r) == STORE_OK;
 
-    if (st == NULL || held == NULL || (st->flags & STORE_READONLY))
-	return STORE_EARG;
-    if (held->n == 0)
-	return STORE_OK;
-    if ((rc = client_ref(st, ip, &r)) != STORE_OK
-	|| (rc = store_entry_lock(st, &st->clients, r.h, r.ip.b, 0, now,
-				  &idx)) != STORE_OK) {
-	if (rc == STORE_NOTFOUND)
-	    memset(held, 0, sizeof(*held));
-	return rc;
-    }
-    c = store_slot(&st->clients, r.s, idx);
-    if (c->l.first_seen == held->born)
-	store_held_take(&c->win, held);
-    store_unlock(&st->clients, r.s);
-    memset(held, 0, sizeof(*held));
-    return STORE_OK;
+    return store_give_back(st, ok ? &st->clients : NULL, r.h,
+			   ok ? r.ip.b : NULL, offsetof(struct store_crec, win),
+			   held, now);
 }
 
 /* client_copy - store_copy_fn for the client table */

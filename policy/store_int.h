@@ -317,6 +317,13 @@ void store_client_copy(const struct store_crec *r, uint32_t now,
 /* store_win.c: the part of store_win_add that acts on the live slot */
 void store_win_roll(struct store_win *w, uint32_t now);
 void store_held_take(struct store_win *w, const struct store_held *h);
+/* store_give_back - the give-back of store_user_give_back and
+ * store_client_give_back on table t: key (NULL: not a valid one, EARG)
+ * with hash h, its windows at win_off in the slot; held is emptied unless
+ * the entry could not be locked (the caller may try again). */
+int store_give_back(STORE *st, struct store_tab *t, uint64_t h,
+		    const void *key, size_t win_off, struct store_held *held,
+		    uint32_t now);
 
 /* store_count_locked - the locked part of store_user_count and
  * store_client_count: note the time, count d, note it in held, copy the

@@ -392,28 +392,12 @@ int store_user_count(STORE *st, const char *login, const struct store_span *d,
 int store_user_give_back(STORE *st, const char *login,
 			 struct store_held *held, uint32_t now)
 {
-    struct store_urec *u;
-    struct user_ref r;
-    uint32_t idx;
-    int rc;
+    struct user_ref r = { .h = 0 };
+    int ok = st != NULL && user_ref(st, login, &r) == STORE_OK;
 
-    if (st == NULL || held == NULL || (st->flags & STORE_READONLY))
-	return STORE_EARG;
-    if (held->n == 0)
-	return STORE_OK;
-    if ((rc = user_ref(st, login, &r)) != STORE_OK
-	|| (rc = store_entry_lock(st, &st->users, r.h, r.key, 0, now,
-				  &idx)) != STORE_OK) {
-	if (rc == STORE_NOTFOUND)
-	    memset(held, 0, sizeof(*held));
-	return rc;
-    }
-    u = store_slot(&st->users, r.s, idx);
-    if (u->l.first_seen == held->born)
-	store_held_take(&u->win, held);
-    store_unlock(&st->users, r.s);
-    memset(held, 0, sizeof(*held));
-    return STORE_OK;
+    return store_give_back(st, ok ? &st->users : NULL, r.h,
+			   ok ? r.key : NULL, offsetof(struct store_urec, win),
+			   held, now);
 }
 
 /* user_copy - store_copy_fn for the user table */

@@ -249,3 +249,35 @@ void store_held_take(struct store_win *w, const struct store_held *h)
 	store_win_take(w, h->span[i].t, h->span[i].msgs, h->span[i].rcpts,
 		       h->span[i].bytes);
 }
+
+/* store_give_back - take held back from the entry it was counted on:
+ * only if that entry is still the one born then (not evicted and made
+ * anew); an entry gone takes nothing back */
+int store_give_back(STORE *st, struct store_tab *t, uint64_t h,
+		    const void *key, size_t win_off, struct store_held *held,
+		    uint32_t now)
+{
+    unsigned s = store_stripe_of(h);
+    unsigned char *slot;
+    uint32_t idx;
+    int rc;
+
+    if (st == NULL || held == NULL || (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if (held->n == 0)
+	return STORE_OK;
+    if (key == NULL)
+	return STORE_EARG;
+    if ((rc = store_entry_lock(st, t, h, key, 0, now, &idx)) != STORE_OK) {
+	if (rc == STORE_NOTFOUND)
+	    memset(held, 0, sizeof(*held));
+	return rc;
+    }
+    slot = store_slot(t, s, idx);
+    if (((const struct store_link *) (const void *) slot)->first_seen
+	== held->born)
+	store_held_take((struct store_win *) (void *) (slot + win_off), held);
+    store_unlock(t, s);
+    memset(held, 0, sizeof(*held));
+    return STORE_OK;
+}
