@@ -44,7 +44,6 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +56,7 @@
 
 #include <maxminddb.h>
 
+#include "errbuf.h"
 #include "geo.h"
 #include "log.h"
 
@@ -162,21 +162,6 @@ union geo_sockaddr {
     struct sockaddr_in6 sin6;
 };
 
-static void geo_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* geo_err - format an error message into the caller's buffer, if any */
-static void geo_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-	return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* geo_utf8_len - length of the valid, printable UTF-8 character at s, or 0 */
 static size_t geo_utf8_len(const unsigned char *s, size_t n)
 {
@@ -237,12 +222,12 @@ static int geo_check_meta(const MMDB_s *db, const struct geo_kind *k,
     geo_copy_text(shown, sizeof(shown), type ? type : "",
 		  type ? strlen(type) : 0);
     if (!geo_type_ok(type, k)) {
-	geo_err(err, errlen, "geoip %s database %s: database type \"%s\""
+	errbuf_set(err, errlen, "geoip %s database %s: database type \"%s\""
 		" is not a %s database", k->label, path, shown, k->label);
 	return GEO_ERR;
     }
     if (db->metadata.ip_version != 4 && db->metadata.ip_version != 6) {
-	geo_err(err, errlen, "geoip %s database %s: unexpected ip_version %u",
+	errbuf_set(err, errlen, "geoip %s database %s: unexpected ip_version %u",
 		k->label, path, (unsigned) db->metadata.ip_version);
 	return GEO_ERR;
     }
@@ -350,14 +335,14 @@ static int geo_open_db(MMDB_s *db, const struct geo_kind *k,
 	    close(fd);
 	if (saved == ENOENT)
 	    return GEO_MISSING;
-	geo_err(err, errlen, "geoip %s database %s: %s", k->label, path,
+	errbuf_set(err, errlen, "geoip %s database %s: %s", k->label, path,
 		strerror(saved));
 	return GEO_ERR;
     }
     geo_ident_of(&st, id);
     if (!S_ISREG(st.st_mode)) {
 	close(fd);
-	geo_err(err, errlen, "geoip %s database %s: not a regular file",
+	errbuf_set(err, errlen, "geoip %s database %s: not a regular file",
 		k->label, path);
 	return GEO_ERR;
     }
@@ -368,7 +353,7 @@ static int geo_open_db(MMDB_s *db, const struct geo_kind *k,
 	/* MMDB_open frees what it allocated when it fails. */
 	if ((rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR) && saved != 0)
 	    sep = ": ", why = strerror(saved);
-	geo_err(err, errlen, "geoip %s database %s: %s%s%s", k->label, path,
+	errbuf_set(err, errlen, "geoip %s database %s: %s%s%s", k->label, path,
 		MMDB_strerror(rc), sep, why);
 	return GEO_ERR;
     }
@@ -386,7 +371,7 @@ static void geo_note_missing(const char *const *paths, const bool *absent,
     size_t used;
     int slot, n;
 
-    geo_err(err, errlen, "geoip: database not found:");
+    errbuf_set(err, errlen, "geoip: database not found:");
     if (err == NULL || errlen == 0)
 	return;
     for (slot = 0; slot < GEO_SLOTS; slot++) {
@@ -426,7 +411,7 @@ static int geo_set_load(char *const *paths, struct geo_set **out,
 
     *out = NULL;
     if ((set = calloc(1, sizeof(*set))) == NULL) {
-	geo_err(err, errlen, "geoip: out of memory");
+	errbuf_set(err, errlen, "geoip: out of memory");
 	return GEO_ERR;
     }
     set->refs = 1;
@@ -483,17 +468,17 @@ int geo_open(const struct geo_paths *p, GEO **out, unsigned *missing,
     unsigned lost = 0;
     GEO *g;
 
-    geo_err(err, errlen, "%s", "");
+    errbuf_set(err, errlen, "%s", "");
     if (missing != NULL)
 	*missing = 0;
     if (out != NULL)
 	*out = NULL;
     if (out == NULL || p == NULL) {
-	geo_err(err, errlen, "geo_open: no paths or no result pointer");
+	errbuf_set(err, errlen, "geo_open: no paths or no result pointer");
 	return GEO_ERR;
     }
     if ((g = geo_handle_new(p)) == NULL) {
-	geo_err(err, errlen, "geoip: out of memory");
+	errbuf_set(err, errlen, "geoip: out of memory");
 	return GEO_ERR;
     }
     if (geo_set_load(g->paths, &g->cur, g->seen, &lost, err, errlen)
@@ -594,7 +579,7 @@ int geo_refresh(GEO *g, unsigned *missing, char *err, size_t errlen)
     struct geo_set *set, *old;
     unsigned lost = 0;
 
-    geo_err(err, errlen, "%s", "");
+    errbuf_set(err, errlen, "%s", "");
     if (g == NULL || !geo_changed(g, now))
 	return 0;
     memset(ids, 0, sizeof(ids));

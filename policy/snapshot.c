@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "snapshot.h"
 
 #define SNAP_MAGIC	"RGSNAP\0\1"
@@ -67,18 +68,8 @@ struct out {
     struct snapshot_counts *n;
 };
 
-/* snap_err - format a message into the caller's buffer */
-__attribute__((format(printf, 3, 4)))
-static void snap_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-	return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+/* snap_err - the caller's error buffer (errbuf_set) */
+#define snap_err errbuf_set
 
 /* fnv64 - FNV-1a over a buffer */
 static uint64_t fnv64(const unsigned char *p, size_t n)

@@ -49,6 +49,7 @@
 
 #include <openssl/rand.h>
 
+#include "errbuf.h"
 #include "cfg.h"
 #include "store_int.h"
 
@@ -70,18 +71,8 @@ _Static_assert(STORE_IPS_MAX <= UINT8_MAX && STORE_CLIENT_LOGINS <= UINT8_MAX,
 	       "counts kept in a byte");
 _Static_assert((STORE_STRIPES & (STORE_STRIPES - 1)) == 0, "stripes");
 
-/* store_err - format a message into the caller's buffer */
-__attribute__((format(printf, 3, 4)))
-static void store_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-	return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+/* store_err - the caller's error buffer (errbuf_set) */
+#define store_err errbuf_set
 
 /* store_abi - a fingerprint of the in-file structures for this build */
 uint32_t store_abi(void)
