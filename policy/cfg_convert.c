@@ -77,6 +77,20 @@ static void conv_str(struct cfg_ctx *x, const struct cfg_desc *d,
 	put_str(x, s, key, dst, t);
 }
 
+/* put_checked - store t unless it is bad (an error saying what was
+ * expected); "" is stored where the key allows it (CFG_F_EMPTY_OK) */
+static void put_checked(struct cfg_ctx *x, const struct cfg_desc *d,
+			const config_setting_t *s, const char *key, void *dst,
+			const char *t, bool bad, const char *expected)
+{
+    if (*t == 0 && (d->flags & CFG_F_EMPTY_OK))
+	put_str(x, s, key, dst, t);
+    else if (bad)
+	cfg_error(x, s, key, "expected %s (got \"%s\")", expected, t);
+    else
+	put_str(x, s, key, dst, t);
+}
+
 /* conv_mailaddr - a bare address (local@domain, or a local name) for
  * sendmail's argv and a header: printable ASCII without blanks, quotes,
  * brackets or separators, not starting with '-', bounded */
@@ -85,15 +99,12 @@ static void conv_mailaddr(struct cfg_ctx *x, const struct cfg_desc *d,
 {
     const char *t = get_text(x, d, s, key);
 
-    if (t == NULL)
-	return;
-    if (*t == 0 && (d->flags & CFG_F_EMPTY_OK))
-	put_str(x, s, key, dst, t);
-    else if (*t == 0 || *t == '-' || *t == '@' || strlen(t) > CFG_MAILADDR_MAX
-	     || strchr(t, '@') != strrchr(t, '@') || !all_chars(t, "@.-_+=/!#$%&*?^{|}~"))
-	cfg_error(x, s, key, "expected a mail address like admin@example.org (got \"%s\")", t);
-    else
-	put_str(x, s, key, dst, t);
+    if (t != NULL)
+	put_checked(x, d, s, key, dst, t, *t == 0 || *t == '-' || *t == '@'
+		    || strlen(t) > CFG_MAILADDR_MAX
+		    || strchr(t, '@') != strrchr(t, '@')
+		    || !all_chars(t, "@.-_+=/!#$%&*?^{|}~"),
+		    "a mail address like admin@example.org");
 }
 
 /* conv_name - a system user or group name */
@@ -135,14 +146,9 @@ static void conv_path(struct cfg_ctx *x, const struct cfg_desc *d,
 {
     const char *t = get_text(x, d, s, key);
 
-    if (t == NULL)
-	return;
-    if (*t == 0 && (d->flags & CFG_F_EMPTY_OK))
-	put_str(x, s, key, dst, t);
-    else if (*t != '/' || strstr(t, "/../") != NULL)
-	cfg_error(x, s, key, "expected an absolute file path (got \"%s\")", t);
-    else
-	put_str(x, s, key, dst, t);
+    if (t != NULL)
+	put_checked(x, d, s, key, dst, t, *t != '/' || strstr(t, "/../") != NULL,
+		    "an absolute file path");
 }
 
 /* conv_reply - SMTP reply text: printable ASCII, bounded */
