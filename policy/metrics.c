@@ -309,39 +309,41 @@ static void net_text(const struct addr *ip, uint32_t asn, const char cc[3],
 	snprintf(out + n, len - (size_t) n, " (%.2s)", cc);
 }
 
+/* client_net - 1, with "WHAT network AS64500 (RU)" (the client's) as
+ * evidence */
+static uint64_t client_net(const struct metrics_ctx *c, const char *what,
+			   char *ev, size_t evlen)
+{
+    char net[ADDR_STRLEN + 16];
+
+    if (ev != NULL) {
+	net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net, sizeof(net));
+	snprintf(ev, evlen, "%s network %s", what, net);
+    }
+    return 1;
+}
+
 /* m_new_network - the login never sent a message let through from the
  * client's network, though it did from others (also while it is
  * learning; a login's very first place is no signal) */
 static uint64_t m_new_network(const struct metrics_ctx *c, uint32_t w,
 			      char *ev, size_t evlen)
 {
-    char net[ADDR_STRLEN + 16];
-
     (void) w;
     if (c->user->nets[0].days == 0 || site_known(c, &c->f->client)
 	|| learned_net(c, &c->f->client, c->f->geo.asn) != NULL)
 	return 0;
-    if (ev != NULL) {
-	net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net, sizeof(net));
-	snprintf(ev, evlen, "new network %s", net);
-    }
-    return 1;
+    return client_net(c, "new", ev, evlen);
 }
 
 /* m_unfamiliar_network - the client's network is not a familiar place */
 static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen)
 {
-    char net[ADDR_STRLEN + 16];
-
     (void) w;
     if (metrics_familiar(c, &c->f->client, c->f->geo.asn))
 	return 0;
-    if (ev != NULL) {
-	net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net, sizeof(net));
-	snprintf(ev, evlen, "unfamiliar network %s", net);
-    }
-    return 1;
+    return client_net(c, "unfamiliar", ev, evlen);
 }
 
 /* m_unfamiliar_networks - distinct unfamiliar networks among the
