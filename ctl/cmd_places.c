@@ -183,9 +183,11 @@ static void usual_line(const struct cmd_places *p, char *line, size_t len)
 		 " last hour %llu, %llu", (unsigned long long) m,
 		 (unsigned long long) r);
     else
-	snprintf(line, len, "%u messages, %u recipients in an hour; last hour"
-		 " %llu, %llu", p->u->usual_msgs, p->u->usual_rcpts,
-		 (unsigned long long) m, (unsigned long long) r);
+	snprintf(line, len, "%u message%s, %u recipient%s in an hour; last"
+		 " hour %llu, %llu", p->u->usual_msgs,
+		 p->u->usual_msgs == 1 ? "" : "s", p->u->usual_rcpts,
+		 p->u->usual_rcpts == 1 ? "" : "s", (unsigned long long) m,
+		 (unsigned long long) r);
 }
 
 /* vouched_line - the login's addresses the site vouched for; 0 if none */

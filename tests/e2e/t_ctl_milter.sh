@@ -33,14 +33,21 @@ done
 e2e_assert_reply "$SW_RESULT" "451 4.7.1" "1: the replay ends tempfailed (many-countries)"
 ctl show usr1
 e2e_assert_eq "$RC" 0 "1: show usr1 exits 0"
-e2e_assert_match "$OUT" "198\.18\.1\.10 +[0-9]+[smh] +[0-9]+[smh] +1 +BR +AS64496 +Exemplo Telecomunica" \
-    "1: show lists the first address with country, ASN and organisation"
-e2e_assert_match "$OUT" "198\.18\.4\.10 +.* IN +AS64499 +Example Broadband India" \
+e2e_assert_match "$OUT" "198\.18\.1\.10 +[0-9]+[smh] +[0-9]+[smh] +1 +BR +AS64496 +own +Exemplo Telecomunica" \
+    "1: show lists the first address with country, ASN, why it is familiar (its own network) and organisation"
+e2e_assert_match "$OUT" "198\.18\.4\.10 +.* IN +AS64499 +learning +Example Broadband India" \
     "1: ... and the fourth country's address"
+e2e_assert_match "$OUT" "learning +yes, until " "1: show says usr1 is still learning"
+e2e_assert_match "$OUT" "AS64496 +BR +[0-9-]+ +[0-9-]+ +1 +yes" "1: ... its network learned from the first message (let through)"
+e2e_assert_match "$OUT" "usual hour +1 message, 1 recipient in an hour" "1: ... and its usual hour from that message"
 e2e_assert_match "$OUT" "countries BR,CN,DE,IN" "1: show counts the countries in the window"
 e2e_assert_match "$OUT" "block +tempfail [0-9h m]+ rule many-countries" \
     "1: show has the block the rule set"
-e2e_assert_eq "$(printf '%s\n' "$OUT" | awk 'length($0) > 80' | wc -l)" 0 "1: show fits 80 columns"
+e2e_assert_eq "$(printf '%s\n' "$OUT" | perl -CSD -ne 'chomp; print "$_\n" if length > 80' | wc -l)" 0 \
+    "1: show fits 80 columns (characters: the AS names are UTF-8)"
+ctl --json show usr1
+e2e_assert_eq "$(printf '%s' "$OUT" | rg_json learning active)" 1 "1: show --json: learning.active"
+e2e_assert_eq "$(printf '%s' "$OUT" | rg_json ips 0 familiar)" learning "1: show --json: each address says why it is familiar"
 ctl users
 e2e_assert_match "$(printf '%s\n' "$OUT" | sed -n 2p)" "^usr1 +5 +5 +5 .* tempfail [0-9hm]+ rule many-countries$" \
     "1: users ranks usr1 first: 5 addresses, countries and ASNs, blocked"
