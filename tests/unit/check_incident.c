@@ -707,6 +707,8 @@ static Suite *incident_suite(void)
     TCase *tc = tcase_create("incident");
 
     tcase_add_checked_fixture(tc, setup, teardown);
+    /* test_incremental_agrees runs 120 passes: ~11 s under ASan at load 10 */
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_intake);
     tcase_add_test(tc, test_key_refused);
     tcase_add_loop_test(tc, test_login_from_flagged, 0, 2);
