@@ -64,4 +64,5 @@ if [ -n "$row" ]; then
     python3 "$here/score.py" --row "$row" "$dir/truth.tsv" "$dir/verdicts.txt"
     exit
 fi
-python3 "$here/score.py" --detail $goal --users "$dir/users.tsv" "$dir/truth.tsv" "$dir/verdicts.txt"
+python3 "$here/score.py" --detail $goal --users "$dir/users.tsv" \
+    --attacks "$dir/attacks.tsv" "$dir/truth.tsv" "$dir/verdicts.txt"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """score.py - the efficacy line from truth.tsv and replay's verdict lines.
 
-usage: score.py [--goal] [--detail] [--users USERS] [--row LABELS] TRUTH VERDICTS
+usage: score.py [--goal] [--detail] [--users USERS] [--attacks ATTACKS]
+                [--row LABELS] TRUTH VERDICTS
 
 TRUTH is gen.py's truth.tsv, VERDICTS the output of
 `relayguardctl replay --verdicts` over gen.py's mail.log: one verdict line
@@ -172,8 +173,21 @@ def detail(s, kinds):
               % (who, d, n, first or 'never', counts(rules)))
 
 
-def goal(s):
-    """the issue's targets; returns the list of misses"""
+def read_attacks(path):
+    """gen.py's attacks.tsv: attack name -> the target it is judged by"""
+    out = {}
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            if not line.startswith('#'):
+                name, _, cls = line.rstrip('\n').split('\t')[:3]
+                out[name] = cls
+    return out
+
+
+def goal(s, goals=None):
+    """the issue's targets; returns the list of misses. goals (attack ->
+    target, from attacks.tsv) adds the mix's other attacks judged by one of
+    the five targets (e.g. an IPv6 one-ip judged as one-ip)"""
     miss = []
     pct = 100.0 * s['stopped'] / s['n'] if s['n'] else 0.0
     upct = 100.0 * len(s['hit']) / len(s['users']) if s['users'] else 0.0
@@ -187,6 +201,13 @@ def goal(s):
             miss.append('%s is not in the run' % key)
         elif d > most:
             miss.append('%s delivered %d > %d' % (key, d, most))
+    for who, cls in sorted((goals or {}).items()):
+        if who in GOAL_DELIVERED or cls not in GOAL_DELIVERED:
+            continue
+        d, n = s['att'].get(who, [0, 0])[:2]
+        if n and d > GOAL_DELIVERED[cls]:
+            miss.append('%s delivered %d > %d (judged as %s)'
+                        % (who, d, GOAL_DELIVERED[cls], cls))
     return miss
 
 
@@ -195,6 +216,8 @@ def main():
     ap.add_argument('--goal', action='store_true')
     ap.add_argument('--detail', action='store_true')
     ap.add_argument('--users', help="gen.py's users.tsv (kinds in --detail)")
+    ap.add_argument('--attacks', help="gen.py's attacks.tsv (--goal judges "
+                    "the mix's other attacks by the target named there)")
     ap.add_argument('--row', metavar='LABELS',
                     help='print a markdown table row instead (LABELS: a,b columns)')
     ap.add_argument('truth')
@@ -212,7 +235,7 @@ def main():
                 kinds = dict(l.split('\t')[:2] for l in f if not l.startswith('#'))
         detail(s, kinds)
     if a.goal:
-        miss = goal(s)
+        miss = goal(s, read_attacks(a.attacks) if a.attacks else None)
         for m in miss:
             print('goal missed: %s' % m)
         print('goal: %s' % ('met' if not miss else 'MISSED'))
