@@ -385,6 +385,11 @@ class Site:
         m, r = self.mix, self.rnd
         if m.cp.has_section('office'):
             u['office'] = r.random() < m.num('office', 'users')
+            if u['office']:	# people live within a commute of the office
+                near = [c for c in sorted(CITIES) if km(CITIES[c], CITIES[
+                    m.get('office', 'city')]) <= m.num('office', 'commute_km')]
+                u['city'] = r.choice(near)
+                u['home'] = self.geo.home_pool(u['isp'], u['city'])
         if (m.cp.has_section('international')
                 and r.random() < m.num('international', 'users')):
             u['native'] = r.choice(m.words('international', 'countries'))
