@@ -240,11 +240,10 @@ class Geo:
     def add_abroad(self, mix, asn):
         """per country a broadband and a hosting AS (two /24s each: where
         attackers come from) and a hotel's network; the VPN exits"""
-        self.abroad, self.hotels, self.broadband_asn = {}, {}, {}
+        self.abroad, self.hotels = {}, {}
         for cc, (cname, city, lat, lon) in COUNTRIES.items():
             for org in ('Example Broadband %s', 'Example Hosting %s'):
                 a = next(asn)
-                self.broadband_asn.setdefault(cc, a)
                 self.abroad.setdefault(cc, []).extend(self.net.add(
                     24, cc, cname, city, (lat, lon), CITY_ACC_KM, a, org % cc)
                     for _ in range(2))
@@ -345,6 +344,7 @@ class Site:
         self.users = [self.make_user(i) for i in range(self.nusers)]
         self.victims = {}	# login -> time its attack started
         self.chosen = {}	# attack section -> its victims chosen early
+        self.retries = False	# some attack retries after a tempfail
 
     def draw(self, sec, key):
         lo, hi = self.mix.rng(sec, key)
@@ -447,6 +447,22 @@ class Site:
         size = int(self.rnd.lognormvariate(9.5, 1.2)) + 600
         self.subs.append([int(t), len(self.subs), login, client, rcpts,
                           min(size, 25000000), cls, who, via])
+
+    def add_retries(self, backoff, new_client=None):
+        """the submission just added may be tried again after a tempfail:
+        attempt j comes backoff[0] + .. + backoff[j-1] seconds after the
+        first, the same message (login, recipients, size) from the same
+        client (new_client(): another one). All are written; retry.py
+        keeps an attempt only if the one before it was tempfailed"""
+        first = self.subs[-1]
+        self.retries = True
+        first.append((first[1], 0))
+        t = first[0]
+        for j, wait in enumerate(backoff, 1):
+            t += wait
+            ip = new_client() if new_client else first[3]
+            self.subs.append([int(t), len(self.subs)] + [first[2], ip]
+                             + first[4:9] + [(first[1], j)])
 
     def rcpts(self):
         x = self.rnd.random()
@@ -737,6 +753,9 @@ def attack(site, sec):
     par = int(m.num(sec, 'parallel', '1'))
     times = (attack_times(site, sec, t, n, step) if style != 'burst'
              else [t + k // par for k in range(n)])
+    backoff = [float(x) for x in m.words(sec, 'retry', ' ')]
+    again = ((lambda: site.geo.pick_net(proxy_nets(site, sec, victim), v6)[0])
+             if style == 'proxies' else None)
     for k in range(n):
         if style == 'botnet':
             ip = site.geo.pick_net(site.geo.abroad[ncc[k % len(ncc)]], v6)[0]
@@ -748,6 +767,8 @@ def attack(site, sec):
             sys.exit('gen.py: %s: unknown style %s' % (sec, style))
         site.add(times[k], logins[k % len(logins)], ip,
                  site.idraw(sec, 'rcpts'), 'attack', name, style)
+        if backoff:
+            site.add_retries(backoff, again)
 
 
 def label_collateral(site):
@@ -766,11 +787,14 @@ def stamp(t):
 def write_log(site, out):
     """mail.log and truth.tsv, submissions in time order, lines together"""
     site.subs.sort(key=lambda s: (s[0], s[1]))
+    qids = {s[1]: '%011X' % (0x3C0000000 + n * 7) for n, s in enumerate(site.subs)}
     with open(os.path.join(out, 'mail.log'), 'w', encoding='utf-8') as log, \
             open(os.path.join(out, 'truth.tsv'), 'w', encoding='utf-8') as tr:
-        tr.write('#qid\ttime\tlogin\tclient\trcpts\tclass\twho\tvia\n')
-        for n, (t, _, login, ip, rc, size, cls, who, via) in enumerate(site.subs):
-            qid = '%011X' % (0x3C0000000 + n * 7)
+        tr.write('#qid\ttime\tlogin\tclient\trcpts\tclass\twho\tvia%s\n'
+                 % ('\ttry' if site.retries else ''))
+        for n, sub in enumerate(site.subs):
+            t, order, login, ip, rc, size, cls, who, via = sub[:9]
+            qid = qids[order]
             ts, pid = stamp(t), 2000 + n % 30000
             host = 'localhost' if ip.startswith('127.') else 'unknown'
             auth = ', sasl_method=PLAIN, sasl_username=' + login if login else ''
@@ -784,8 +808,12 @@ def write_log(site, out):
                 'mail=1 rcpt=%d data=1 quit=1 commands=5\n'
                 % (ts, pid, host, ip, ts, pid, qid, host, ip, auth,
                    ts, qid, sender, size, rc, ts, pid, host, ip, rc))
-            tr.write('%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n'
+            tr.write('%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s'
                      % (qid, t, login or '-', ip, rc, cls, who, via))
+            if site.retries:	# the first attempt's queue id / attempt
+                first, j = sub[9] if len(sub) > 9 else (order, 0)
+                tr.write('\t%s/%d' % (qids[first], j))
+            tr.write('\n')
 
 
 def main():

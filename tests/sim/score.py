@@ -12,8 +12,11 @@ queue id when the verdict has one); a mismatch is an error (exit 2), so a
 change in replay's order can never score the wrong message.
 
 "delivered" = accept or tag; "stopped" = quarantine (held), tempfail or
-reject, each submission counted once as logged (a tempfailed attacker may
-retry in reality; the retry would be another submission).
+reject, each submission counted once as logged. When an attack retries a
+tempfailed message (truth.tsv's "try" column: the first attempt's queue id
+/ attempt; see retry.py), an attack's figures count messages, not
+attempts: a message is delivered when any of its attempts was, stopped
+when every attempt was.
 
 Prints the efficacy line, then with --detail more lines (tags on honest
 mail, the rules behind honest stops, the internal host, the parallel
@@ -44,8 +47,11 @@ def read_truth(path):
         for line in f:
             if line.startswith('#'):
                 continue
-            qid, t, login, client, rc, cls, who, via = line.rstrip('\n').split('\t')
-            rows.append((qid, login if login != '-' else '', client, cls, who, via))
+            f = line.rstrip('\n').split('\t')
+            qid, t, login, client, rc, cls, who, via = f[:8]
+            msg = f[8].rsplit('/', 1)[0] if len(f) > 8 else qid
+            rows.append((qid, login if login != '-' else '', client, cls, who,
+                         via, msg))
     return rows
 
 
@@ -83,9 +89,10 @@ def tally(pairs):
     """counts per class and attack"""
     s = {'n': 0, 'stopped': 0, 'tagged': 0, 'users': set(), 'hit': set(),
          'rules': {}, 'tag_rules': {}, 'att': {}, 'coll': 0, 'coll_n': 0,
-         'moves': {}, 'hits': {}, 'host': 0, 'host_n': 0}
+         'moves': {}, 'hits': {}, 'host': 0, 'host_n': 0, 'msgs': {},
+         'tries': {}}
     last = {}
-    for (qid, login, client, cls, who, via), action, rule in pairs:
+    for (qid, login, client, cls, who, via, msg), action, rule in pairs:
         stop = action in STOP
         move = '%s>%s' % (last.get(login, 'first'), via)
         last[login] = via
@@ -110,10 +117,15 @@ def tally(pairs):
             s['coll'] += stop
         else:
             a = s['att'].setdefault(who, [0, 0, None, {}])
-            a[1] += 1
-            if not stop:
+            sent = s['msgs'].setdefault(who, {})	# message -> delivered
+            s['tries'][who] = s['tries'].get(who, 0) + 1
+            if msg not in sent:
+                sent[msg] = False
+                a[1] += 1
+            if not stop and not sent[msg]:
+                sent[msg] = True
                 a[0] += 1
-            else:
+            elif stop:
                 a[3][rule] = a[3].get(rule, 0) + 1
                 if a[2] is None:
                     a[2] = 'message %d by %s' % (a[1], rule)
@@ -169,8 +181,10 @@ def detail(s, kinds):
           % (s['host'], s['host_n']))
     for who in sorted(s['att']):
         d, n, first, rules = s['att'][who]
-        print('  attack %s: delivered %d of %d, first stopped: %s; stops: %s'
-              % (who, d, n, first or 'never', counts(rules)))
+        tries = s['tries'][who]
+        print('  attack %s: delivered %d of %d%s, first stopped: %s; stops: %s'
+              % (who, d, n, ' (%d attempts: retried after tempfail)' % tries
+                 if tries > n else '', first or 'never', counts(rules)))
 
 
 def read_attacks(path):
