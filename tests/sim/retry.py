@@ -15,7 +15,8 @@ counts in the login's windows), so this finds the fixed point:
   round k: attempt j of a message is sent iff attempt j-1 was sent and
            the last round's replay tempfailed it;
   until a round sends the same attempts as the one before (at most
-  --rounds, default 20; exit 3 if they never settle).
+  --rounds, default the most retries of a message + 10, as each round
+  adds at most one attempt to a message; exit 3 if they never settle).
 
 DIR holds gen.py's mail.log and truth.tsv; they are kept as full.log and
 full.tsv, and DIR/mail.log, DIR/truth.tsv and DIR/verdicts.txt become
@@ -80,7 +81,7 @@ def next_sent(keys, sent, acts):
 
 def main():
     argv = sys.argv[1:]
-    rounds = 20
+    rounds = 0
     if argv[:1] == ['--rounds']:
         rounds, argv = int(argv[1]), argv[2:]
     if len(argv) < 3 or argv[1] != '--':
@@ -90,6 +91,7 @@ def main():
     os.replace(os.path.join(dirname, 'truth.tsv'), os.path.join(dirname, 'full.tsv'))
     head, rows, log, keys = read(dirname)
     sent = [i for i, (_, j) in enumerate(keys) if j == 0]
+    rounds = rounds or max(j for _, j in keys) + 10
     for n in range(1, rounds + 1):
         write(dirname, head, rows, log, sent)
         acts = replay(dirname, cmd)
