@@ -397,6 +397,8 @@ class Site:
                 first = self.idraw('international', 'trip_first')
                 u['hometrip'] = (first, first + self.idraw('international',
                                                            'trip_days'))
+        if 'trip' in u and m.cp.has_option('travel', 'local_sim'):
+            u['localsim'] = r.random() < m.num('travel', 'local_sim')
         if m.cp.has_section('ipv6'):
             u['v6home'] = r.random() < m.num('ipv6', 'home_users')
             u['v6mobile'] = ('carrier' in u
@@ -513,15 +515,30 @@ def honest_day(site, u, d):
     if 'office' in u or 'native' in u or u.get('v6home'):
         extra_ctx(site, u, d, ctx, workday)
     lo, hi = m.rng('honest', 'day_hours')
+    landed = flight(site, u, d, day0 + lo * 3600)
     while n > 0:
         k = min(n, site.idraw('honest', 'session_messages'))
         n -= k
         t = day0 + r.uniform(lo, hi) * 3600
-        session(site, u, ctx, t, k)
+        if t >= landed:
+            session(site, u, ctx, t, k)
     if workday and r.random() < m.num('honest', 'busy_days', '0'):
         k = site.idraw('honest', 'busy_messages')
         span = site.draw('honest', 'busy_hours') * 3600
         session(site, u, ctx, day0 + r.uniform(9, 16) * 3600, k, span / k)
+
+
+def flight(site, u, d, start):
+    """with [travel] flights = 1: on the day a trip starts or ends, no
+    mail until the plane has landed (the day's first hour + 800 km an hour
+    + 2 hours at the airports); otherwise the start of the day"""
+    if 'trip' not in u or not site.mix.cp.has_option('travel', 'flights'):
+        return start
+    first, days, cc = u['trip']
+    if d not in (first, first + days):
+        return start
+    dest = COUNTRIES[cc][2:4]
+    return start + (km(CITIES[u['city']], dest) / 800.0 + 2) * 3600
 
 
 def extra_ctx(site, u, d, ctx, workday):
@@ -568,7 +585,11 @@ def session(site, u, ctx, t, k, gap=None):
     for _ in range(k):
         extra = (place(site, u, ctx, t, phone)
                  if 'office' in ctx or 'abroad' in ctx else None)
-        if ctx['trip']:
+        if ctx['trip'] and u.get('localsim'):	# a local SIM or eSIM
+            roam = r.random() < m.num('travel', 'phone_share')
+            ip, via = ((Pool(r, [site.geo.foreign_mobile(u['trip'][2])]).pick(),
+                        'local-sim') if roam else (ctx['trip'], 'hotel'))
+        elif ctx['trip']:
             roam = r.random() < m.num('travel', 'phone_share')
             ip, via = ((site.phone_addr(u), 'roaming') if roam
                        else (ctx['trip'], 'hotel'))
