@@ -11,7 +11,8 @@
 #   3. a verdict file that lost or swapped a line is refused (exit 2);
 #   4. --goal fails when attacks are missing from the run;
 #   5. attackers that retry a tempfailed message (retry.py) are counted
-#      by message, and --goal judges other attacks by attacks.tsv.
+#      by message, and --goal judges other attacks by attacks.tsv;
+#   6. sweep.sh names each run's misses and sums them by target.
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -114,6 +115,16 @@ same "retry.py sends a retry only after a tempfail (7 + 3 of $firsts)" "$sent" $
 echo "$got" | grep -q '^goal missed: extra delivered 10 > 3 (judged as botnet)$' &&
     ok "--goal judges another attack by the target attacks.tsv names" ||
     not_ok "--goal judges another attack by the target attacks.tsv names" "$got"
+
+# 6. sweep.sh: a run per seed, the misses named and summed, exit 1 (the
+#    tiny site has no proxies, low-and-slow or one-ip: absent = missed)
+got=$("$here/sweep.sh" "$build" "5..6" "$here/check/tiny.mix" 2>&1)
+same "sweep.sh: exit 1 when a run misses" "$?" 1
+same "sweep.sh: one line a run, the summary" \
+    "$(echo "$got" | grep -c '^sweep: .*tiny.mix seed [56]: MISSED: honest held')/$(echo "$got" | grep -c '^sweep: 2 runs, 2 missed a target$')" "2/1"
+echo "$got" | grep -q '^sweep: misses by target:.* proxies (absent) x2;' &&
+    ok "sweep.sh: misses counted by target" ||
+    not_ok "sweep.sh: misses counted by target" "$got"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -32,7 +32,7 @@ for m in $mixes; do
 	# shellcheck disable=SC2086
 	"$here/efficacy.sh" --goal $conf "$build" "$s" "$m" >"$out" 2>&1
 	rc=$?
-	eff=$(sed -n 's/^efficacy: //p' "$out")
+	eff=$(sed -n 's/^efficacy: \(honest \)/\1/p' "$out")
 	if [ $rc -eq 0 ]; then
 	    echo "sweep: $m seed $s: met: $eff"
 	    continue
