@@ -19,13 +19,18 @@ as data) and writes into DIR:
              vpn, hotel, roaming, privacy, webmail; the attack's style);
   users.tsv  each honest user's kind, home city, carrier and hub, the
              day they join and the days they are away;
+  attacks.tsv each attack's style and the target it is judged by
+             (score.py --attacks); with retrying attacks truth.tsv has a
+             last column "try" (first attempt's queue id / attempt) and
+             holds every attempt (retry.py picks those sent);
   plan.tsv   the GeoIP plan of every network used, in the format of
              tests/geoip/make-test-db.pl (City and ASN: country, city,
              location with accuracy radius, AS number and organisation).
 
 Only reserved ranges are used (198.18.0.0/15 for fixed networks,
 100.64.0.0/10 for the carriers' CGNAT pools, 10.0.0.0/8 internal,
-127.0.0.1 webmail), and private AS numbers. Same mix and seed, same files.
+127.0.0.1 webmail, 2001:db8::/32 for each network's IPv6 /48), and
+private AS numbers. Same mix and seed, same files.
 """
 import argparse
 import configparser
