@@ -7,6 +7,7 @@
 #   make SANITIZE=address,undefined check
 #   make WERROR=1     warnings are errors (CI)
 #   make efficacy     simulated site through the shipped policy (SEED=, MIX=, GOAL=1, CONF=)
+#   make efficacy-sweep  make efficacy GOAL=1 over seeds x mixes (SEEDS=1..10, MIXES=)
 
 VERSION   := 0.1.1
 PREFIX    ?= /usr/local
@@ -65,7 +66,7 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(POLICYD) $(CTL) $(COLLECTOR)
 
 .PHONY: man-check deb all check check-run unit-check golden-check e2e-check install clean deps demo \
-        bench bench-store bench-policy bench-collector bench-replay bench-peers bench-roguelist fuzz efficacy efficacy-table
+        bench bench-store bench-policy bench-collector bench-replay bench-peers bench-roguelist fuzz efficacy efficacy-table efficacy-sweep
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
 
@@ -207,6 +208,14 @@ efficacy-table: $(CTL)
 	@for m in $(MIXES); do for s in $(SEEDS); do \
 	    tests/sim/efficacy.sh --row "$$m,$$s" $(if $(CONF),--conf $(CONF)) $(BUILD) $$s $$m || exit 1; \
 	done; done
+
+# efficacy-sweep: make efficacy with GOAL=1 over SEEDS x MIXES (defaults:
+# seeds 1..10, every tests/sim/mix/*.mix); one line a run, the targets
+# missed, exit 1 if any run missed one. Not part of make check.
+SWEEP_SEEDS = $(if $(filter command line environment,$(origin SEEDS)),$(SEEDS),1..10)
+SWEEP_MIXES = $(if $(filter command line environment,$(origin MIXES)),$(MIXES),all)
+efficacy-sweep: $(CTL)
+	@tests/sim/sweep.sh $(if $(CONF),--conf $(CONF)) $(BUILD) "$(SWEEP_SEEDS)" "$(SWEEP_MIXES)"
 
 # --- operations ------------------------------------------------------------
 

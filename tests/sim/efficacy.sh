@@ -58,10 +58,19 @@ if grep -Eq '^[[:space:]]*dry_run[[:space:]]*=[[:space:]]*true' "$dir/relayguard
     echo "efficacy: dry_run is still on in the copy" >&2; exit 70
 fi
 
-TMPDIR=$dir TZ=UTC "$build/relayguardctl" replay -c "$dir/relayguard.conf" \
-    --verdicts "$dir/mail.log" >"$dir/verdicts.txt"
+# attackers that retry a tempfailed message (a "try" column): retry.py
+# replays until the attempts sent and the verdicts agree
+if head -1 "$dir/truth.tsv" | grep -q "$(printf '\ttry$')"; then
+    python3 "$here/retry.py" "$dir" -- env TMPDIR="$dir" TZ=UTC \
+	"$build/relayguardctl" replay -c "$dir/relayguard.conf" \
+	--verdicts "$dir/mail.log"
+else
+    TMPDIR=$dir TZ=UTC "$build/relayguardctl" replay -c "$dir/relayguard.conf" \
+	--verdicts "$dir/mail.log" >"$dir/verdicts.txt"
+fi
 if [ -n "$row" ]; then
     python3 "$here/score.py" --row "$row" "$dir/truth.tsv" "$dir/verdicts.txt"
     exit
 fi
-python3 "$here/score.py" --detail $goal --users "$dir/users.tsv" "$dir/truth.tsv" "$dir/verdicts.txt"
+python3 "$here/score.py" --detail $goal --users "$dir/users.tsv" \
+    --attacks "$dir/attacks.tsv" "$dir/truth.tsv" "$dir/verdicts.txt"

@@ -19,13 +19,18 @@ as data) and writes into DIR:
              vpn, hotel, roaming, privacy, webmail; the attack's style);
   users.tsv  each honest user's kind, home city, carrier and hub, the
              day they join and the days they are away;
+  attacks.tsv each attack's style and the target it is judged by
+             (score.py --attacks); with retrying attacks truth.tsv has a
+             last column "try" (first attempt's queue id / attempt) and
+             holds every attempt (retry.py picks those sent);
   plan.tsv   the GeoIP plan of every network used, in the format of
              tests/geoip/make-test-db.pl (City and ASN: country, city,
              location with accuracy radius, AS number and organisation).
 
 Only reserved ranges are used (198.18.0.0/15 for fixed networks,
 100.64.0.0/10 for the carriers' CGNAT pools, 10.0.0.0/8 internal,
-127.0.0.1 webmail), and private AS numbers. Same mix and seed, same files.
+127.0.0.1 webmail, 2001:db8::/32 for each network's IPv6 /48), and
+private AS numbers. Same mix and seed, same files.
 """
 import argparse
 import configparser
@@ -140,6 +145,7 @@ class Net:
 
     def __init__(self):
         self.rows = []
+        self.v6 = {}		# base of an IPv4 network -> its /48's number
         self.next24 = (198 << 24) | (18 << 16)	# 198.18.0.0/15: 512 /24s
         self.next16 = (100 << 24) | (64 << 16)	# 100.64.0.0/10: 64 /16s
 
@@ -158,6 +164,7 @@ class Net:
                 sys.exit('gen.py: 100.64.0.0/10 is full')
         net4 = '%s/%d' % (ip_text(base), bits)
         net6 = '2001:db8:%x::/48' % (len(self.rows) + 1)
+        self.v6[base] = len(self.rows) + 1
         self.rows.append((net4, net6, cc, country, city, loc, acc, asn, org))
         return base, size
 
@@ -172,6 +179,13 @@ class Net:
 
 def ip_text(n):
     return '%d.%d.%d.%d' % (n >> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255)
+
+
+def ip6_text(n48, sub, iid):
+    """an address in 2001:db8:N48::/48: subnet (16 bits), interface id"""
+    return '2001:db8:%x:%x:%x:%x:%x:%x' % (
+        n48, sub, iid >> 48, (iid >> 32) & 0xffff, (iid >> 16) & 0xffff,
+        iid & 0xffff)
 
 
 class Pool:
@@ -193,10 +207,13 @@ class Geo:
         self.net = Net()
         self.rnd = rnd
         asn = iter(range(ASN_BASE + 1, ASN_BASE + 100000))
+        self.asn = asn
+        self.lazy = {}		# networks added on first use (optional sections)
         self.add_homes(rnd, asn)
         self.add_carriers(mix, asn)
         self.add_abroad(mix, asn)
         self.fix_home_acc(mix)
+        self.add_office(mix, asn)
 
     def add_homes(self, rnd, asn):
         """home ISPs: two /24s per ISP and city, and other customers"""
@@ -238,9 +255,11 @@ class Geo:
             self.hotels[cc] = self.net.add(24, cc, cname, city, (lat, lon),
                                            CITY_ACC_KM, next(asn),
                                            'Example Hotel WiFi %s' % cc)
-        cc, cname, city, lat, lon = VPN_EXITS[mix.get('vpn', 'exit')]
-        self.vpn = self.net.add(24, cc, cname, city, (lat, lon), 100,
-                                next(asn), 'Example Corp VPN')
+        self.vpn = None		# exit = office: the office's NAT addresses
+        if mix.get('vpn', 'exit') != 'office':
+            cc, cname, city, lat, lon = VPN_EXITS[mix.get('vpn', 'exit')]
+            self.vpn = self.net.add(24, cc, cname, city, (lat, lon), 100,
+                                    next(asn), 'Example Corp VPN')
         a = next(asn)
         self.privacy = {}
         for cc in mix.words('privacy', 'countries'):
@@ -257,6 +276,51 @@ class Geo:
             if r[2] == 'DE' and r[6] == 0:
                 rows[i] = r[:6] + (int(self.rnd.uniform(lo, hi)),) + r[7:]
 
+    def add_office(self, mix, asn):
+        """[office]: the site's shared NAT (an office, a campus: ips
+        addresses every login there shares) and the same organisation's
+        other sites (visit_cities: eduroam at another university of the
+        research network), all in one AS"""
+        self.office, self.office_ips, self.visits = None, [], []
+        if not mix.cp.has_section('office'):
+            return
+        a, city = next(asn), mix.get('office', 'city')
+        org = mix.get('office', 'org', 'Example Office Fibre')
+        acc = mix.num('office', 'acc_km', '20')
+        self.office = self.net.add(24, 'DE', 'Germany', city, CITIES[city],
+                                   acc, a, org)
+        self.office_ips = [ip_text(self.office[0] + 10 + i)
+                           for i in range(int(mix.num('office', 'ips', '1')))]
+        for c in mix.words('office', 'visit_cities', ' '):
+            base, _ = self.net.add(24, 'DE', 'Germany', c, CITIES[c], acc, a, org)
+            self.visits.append([ip_text(base + 10 + i) for i in range(4)])
+
+    def foreign_mobile(self, cc):
+        """a mobile carrier in country cc (an international user's SIM at
+        home), added on first use; coarse like the German carriers"""
+        if ('mobile', cc) not in self.lazy:
+            cname, city, lat, lon = COUNTRIES[cc]
+            self.lazy[('mobile', cc)] = self.net.add(
+                24, cc, cname, city, (lat, lon), 200, next(self.asn),
+                'Example Mobile %s' % cc)
+        return self.lazy[('mobile', cc)]
+
+    def addr6(self, net, sub=None):
+        """an address in the IPv6 /48 of the network net (base, size):
+        a random /64 (or subnet sub) and interface id"""
+        n48 = self.net.v6[net[0]]
+        if sub is None:
+            sub = self.rnd.randrange(1 << 16)
+        return ip6_text(n48, sub, self.rnd.getrandbits(64))
+
+    def pick_net(self, nets, v6=False):
+        """an address of one of nets, as Pool.pick draws it; v6: in the
+        network's IPv6 /48 instead. Returns (address, network)"""
+        net = nets[self.rnd.randrange(len(nets))]
+        if v6:
+            return self.addr6(net), net
+        return ip_text(net[0] + 1 + self.rnd.randrange(net[1] - 2)), net
+
     def home_pool(self, isp, city):
         return Pool(self.rnd, self.home[(isp, city)])
 
@@ -265,17 +329,6 @@ class Geo:
 
     def hotel_addr(self, cc):
         return Pool(self.rnd, [self.hotels[cc]]).pick()
-
-    def residential_de(self):
-        """a German home line of none of the site's users (a residential
-        proxy): the home ISPs' AS numbers, other networks"""
-        return Pool(self.rnd, self.customers).pick()
-
-    def mobile_de(self):
-        """a German carrier's CGNAT address (a mobile proxy)"""
-        nets = [n for c in sorted(self.carriers) for _, n in
-                sorted(self.carriers[c].items())]
-        return Pool(self.rnd, nets).pick()
 
 
 class Site:
@@ -295,6 +348,8 @@ class Site:
         self.subs = []		# [time, order, login, client, rcpts, size, class, who]
         self.users = [self.make_user(i) for i in range(self.nusers)]
         self.victims = {}	# login -> time its attack started
+        self.chosen = {}	# attack section -> its victims chosen early
+        self.retries = False	# some attack retries after a tempfail
 
     def draw(self, sec, key):
         lo, hi = self.mix.rng(sec, key)
@@ -326,7 +381,33 @@ class Site:
             u['kind'] = 'privacy'
         u['home'] = self.geo.home_pool(u['isp'], u['city'])
         self.absences(u)
+        self.extra_traits(u)
         return u
+
+    def extra_traits(self, u):
+        """the traits of the optional sections [office], [international]
+        and [ipv6] (no draw at all without them)"""
+        m, r = self.mix, self.rnd
+        if m.cp.has_section('office'):
+            u['office'] = r.random() < m.num('office', 'users')
+            if u['office']:	# people live within a commute of the office
+                near = [c for c in sorted(CITIES) if km(CITIES[c], CITIES[
+                    m.get('office', 'city')]) <= m.num('office', 'commute_km')]
+                u['city'] = r.choice(near)
+                u['home'] = self.geo.home_pool(u['isp'], u['city'])
+        if (m.cp.has_section('international')
+                and r.random() < m.num('international', 'users')):
+            u['native'] = r.choice(m.words('international', 'countries'))
+            if r.random() < m.num('international', 'trips'):
+                first = self.idraw('international', 'trip_first')
+                u['hometrip'] = (first, first + self.idraw('international',
+                                                           'trip_days'))
+        if 'trip' in u and m.cp.has_option('travel', 'local_sim'):
+            u['localsim'] = r.random() < m.num('travel', 'local_sim')
+        if m.cp.has_section('ipv6'):
+            u['v6home'] = r.random() < m.num('ipv6', 'home_users')
+            u['v6mobile'] = ('carrier' in u
+                             and r.random() < m.num('ipv6', 'mobile_users'))
 
     def absences(self, u):
         """a vacation (no mail for days), or joining the site late"""
@@ -359,17 +440,36 @@ class Site:
         u['city'] = r.choice(fit)
 
     def phone_addr(self, u):
-        """a new CGNAT address of the user's carrier for each connection"""
+        """a new CGNAT address of the user's carrier for each connection
+        (on an IPv6 carrier a new /64 of the hub's network)"""
         hubs = self.geo.carriers[u['carrier']]
         hub = u['hub']
         if len(hubs) > 1 and self.rnd.random() < self.mix.num('honest', 'phone_other_hub'):
             hub = self.rnd.choice(sorted(h for h in hubs if h != hub))
+        if u.get('v6mobile'):
+            return self.geo.addr6(hubs[hub])
         return Pool(self.rnd, [hubs[hub]]).pick()
 
     def add(self, t, login, client, rcpts, cls, who, via):
         size = int(self.rnd.lognormvariate(9.5, 1.2)) + 600
         self.subs.append([int(t), len(self.subs), login, client, rcpts,
                           min(size, 25000000), cls, who, via])
+
+    def add_retries(self, backoff, new_client=None):
+        """the submission just added may be tried again after a tempfail:
+        attempt j comes backoff[0] + .. + backoff[j-1] seconds after the
+        first, the same message (login, recipients, size) from the same
+        client (new_client(): another one). All are written; retry.py
+        keeps an attempt only if the one before it was tempfailed"""
+        first = self.subs[-1]
+        self.retries = True
+        first.append((first[1], 0))
+        t = first[0]
+        for j, wait in enumerate(backoff, 1):
+            t += wait
+            ip = new_client() if new_client else first[3]
+            self.subs.append([int(t), len(self.subs)] + [first[2], ip]
+                             + first[4:9] + [(first[1], j)])
 
     def rcpts(self):
         x = self.rnd.random()
@@ -417,16 +517,67 @@ def honest_day(site, u, d):
         if 'hotel' not in u:
             u['hotel'] = site.geo.hotel_addr(u['trip'][2])
         ctx['trip'] = u['hotel']
+    if 'office' in u or 'native' in u or u.get('v6home'):
+        extra_ctx(site, u, d, ctx, workday)
     lo, hi = m.rng('honest', 'day_hours')
+    landed = flight(site, u, d, day0 + lo * 3600)
     while n > 0:
         k = min(n, site.idraw('honest', 'session_messages'))
         n -= k
         t = day0 + r.uniform(lo, hi) * 3600
-        session(site, u, ctx, t, k)
+        if t >= landed:
+            session(site, u, ctx, t, k)
     if workday and r.random() < m.num('honest', 'busy_days', '0'):
         k = site.idraw('honest', 'busy_messages')
         span = site.draw('honest', 'busy_hours') * 3600
         session(site, u, ctx, day0 + r.uniform(9, 16) * 3600, k, span / k)
+
+
+def flight(site, u, d, start):
+    """with [travel] flights = 1: on the day a trip starts or ends, no
+    mail until the plane has landed (the day's first hour + 800 km an hour
+    + 2 hours at the airports); otherwise the start of the day"""
+    if 'trip' not in u or not site.mix.cp.has_option('travel', 'flights'):
+        return start
+    first, days, cc = u['trip']
+    if d not in (first, first + days):
+        return start
+    dest = COUNTRIES[cc][2:4]
+    return start + (km(CITIES[u['city']], dest) / 800.0 + 2) * 3600
+
+
+def extra_ctx(site, u, d, ctx, workday):
+    """the day's places of the optional sections: at the office (or
+    campus) in its hours, at the family's home abroad, the home line's
+    IPv6 address of the day (a new prefix and privacy address daily)"""
+    m, r, geo = site.mix, site.rnd, site.geo
+    day0 = site.t0 + d * 86400
+    if u.get('office') and workday and r.random() < m.num('office', 'days'):
+        lo, hi = m.rng('office', 'hours')
+        ips = geo.office_ips
+        if geo.visits and r.random() < m.num('office', 'visits', '0'):
+            ips = r.choice(geo.visits)
+        ctx['office'] = (day0 + lo * 3600, day0 + hi * 3600, ips)
+    trip = u.get('hometrip')
+    if trip and trip[0] <= d < trip[1]:
+        ctx['abroad'] = site.geo.pick_net(geo.abroad[u['native']][:2])[0]
+    if u.get('v6home'):
+        ctx['home6'] = geo.addr6(u['home'].nets[r.randrange(len(u['home'].nets))])
+
+
+def place(site, u, ctx, t, phone):
+    """the optional sections' way in at time t, or None"""
+    m, r = site.mix, site.rnd
+    if ctx.get('abroad'):
+        if phone or r.random() < m.num('international', 'phone_share'):
+            return (Pool(r, [site.geo.foreign_mobile(u['native'])]).pick(),
+                    'abroad-mobile')
+        return ctx['abroad'], 'abroad-home'
+    off = ctx.get('office')
+    if off and off[0] <= t < off[1] and (
+            not phone or r.random() < m.num('office', 'wifi')):
+        return r.choice(off[2]), 'office'
+    return None
 
 
 def session(site, u, ctx, t, k, gap=None):
@@ -437,10 +588,18 @@ def session(site, u, ctx, t, k, gap=None):
     webmail = r.random() < m.num('honest', 'webmail_use') and not gap
     exit_cc = r.choice(sorted(site.geo.privacy))
     for _ in range(k):
-        if ctx['trip']:
+        extra = (place(site, u, ctx, t, phone)
+                 if 'office' in ctx or 'abroad' in ctx else None)
+        if ctx['trip'] and u.get('localsim'):	# a local SIM or eSIM
+            roam = r.random() < m.num('travel', 'phone_share')
+            ip, via = ((Pool(r, [site.geo.foreign_mobile(u['trip'][2])]).pick(),
+                        'local-sim') if roam else (ctx['trip'], 'hotel'))
+        elif ctx['trip']:
             roam = r.random() < m.num('travel', 'phone_share')
             ip, via = ((site.phone_addr(u), 'roaming') if roam
                        else (ctx['trip'], 'hotel'))
+        elif extra:
+            ip, via = extra
         elif webmail:
             ip, via = '127.0.0.1', 'webmail'
         elif phone:
@@ -448,7 +607,12 @@ def session(site, u, ctx, t, k, gap=None):
         elif u['kind'] == 'privacy':
             ip, via = Pool(r, [site.geo.privacy[exit_cc]]).pick(), 'privacy'
         elif ctx['vpn'] and ctx['vpn'][0] <= t < ctx['vpn'][1]:
-            ip, via = ip_text(site.geo.vpn[0] + 10 + r.randrange(4)), 'vpn'
+            if site.geo.vpn is None:	# the VPN ends at the office
+                ip, via = r.choice(site.geo.office_ips), 'vpn'
+            else:
+                ip, via = ip_text(site.geo.vpn[0] + 10 + r.randrange(4)), 'vpn'
+        elif u.get('v6home') and r.random() < m.num('ipv6', 'home_use'):
+            ip, via = ctx['home6'], 'home6'
         else:
             ip, via = ctx['home'], 'home'
         rc = (site.idraw('heavy', 'rcpts') if u['kind'] == 'heavy'
@@ -469,13 +633,117 @@ def internal_hosts(site):
                 site.add(t, '', ip, 1, 'host', 'host ' + ip, 'internal')
 
 
-def pick_victims(site, n):
-    """n users of the plain kind that no attack has taken yet"""
+def pick_victims(site, n, want='normal'):
+    """n users that no attack has taken yet: of the plain kind (normal),
+    plain with a phone (phone), international (intl), at the office or
+    campus (office)"""
+    test = {'normal': lambda u: u['kind'] == 'normal',
+            'phone': lambda u: u['kind'] == 'normal' and 'carrier' in u,
+            'intl': lambda u: 'native' in u,
+            'office': lambda u: u.get('office')}[want]
     pool = [u['login'] for u in site.users
-            if u['kind'] == 'normal' and u['login'] not in site.victims]
+            if test(u) and u['login'] not in site.victims]
     if len(pool) < n:
         sys.exit('gen.py: not enough users for the attacks')
     return site.rnd.sample(pool, n)
+
+
+def attack_start(site, sec):
+    m = site.mix
+    return (site.t0 + int(m.num(sec, 'day')) * 86400
+            + m.num(sec, 'hour') * 3600)
+
+
+def late_victims(site, seed):
+    """victim = late: the victim joins the site `joined` days before its
+    attack (a login still in its learning week). Chosen with a random
+    source of its own, and its mail before that day dropped after the
+    honest mail is made (drop_before_join), so the rest of the site is
+    the same as without the attack"""
+    m = site.mix
+    for sec in m.attacks():
+        if m.get(sec, 'victim', 'normal') != 'late':
+            continue
+        day = int(m.num(sec, 'day'))
+        first = day - int(m.num(sec, 'joined'))
+        pool = [u for u in site.users if u['kind'] == 'normal'
+                and u['login'] not in site.victims and u['joins'] <= first
+                and not (u['away'][0] <= day and first < u['away'][1])]
+        if not pool:
+            sys.exit('gen.py: %s: no user to be a late victim' % sec)
+        u = random.Random('%d/%s' % (seed, sec)).choice(pool)
+        u['late'] = first	# joins then: set by drop_before_join
+        site.victims[u['login']] = attack_start(site, sec)
+        site.chosen[sec] = [u['login']]
+
+
+def drop_before_join(site):
+    """a late victim's honest mail before the day it joins is dropped"""
+    joins = {}
+    for u in site.users:
+        if 'late' in u:
+            u['joins'] = u['late']
+            joins[u['login']] = u['joins']
+    site.subs = [x for x in site.subs if x[2] not in joins
+                 or x[0] >= site.t0 + joins[x[2]] * 86400]
+
+
+def attack_source(site, sec, ncc, victim):
+    """(nets, v6) where one_addr, one_ip and burst attackers sit:
+    abroad (countries), residential (a German home line of another
+    customer), victim_isp (another customer of the victim's own home
+    ISP), native (a home line of the victim's native country's ISP)"""
+    m, geo = site.mix, site.geo
+    src = m.get(sec, 'source', 'abroad')
+    if src == 'residential':
+        return geo.customers
+    if src == 'victim_isp':
+        k = OTHER_CUSTOMER_NETS * victim['isp']
+        return geo.customers[k:k + OTHER_CUSTOMER_NETS]
+    if src == 'native':
+        return geo.abroad[victim['native']][:2]
+    if src != 'abroad':
+        sys.exit('gen.py: %s: unknown source %s' % (sec, src))
+    return geo.abroad[site.rnd.choice(ncc)]
+
+
+def proxy_nets(site, sec, victim):
+    """the rotating proxies' networks: home (German home lines of the
+    site's ISPs), mobile (the carriers' CGNAT pools), victim_carrier
+    (the victim's own carrier's pools), victim_isp (the victim's own home
+    ISP's other customers)"""
+    geo, pool = site.geo, site.mix.get(sec, 'pool', 'home')
+    if pool == 'home':
+        return geo.customers
+    if pool == 'mobile':
+        return [n for c in sorted(geo.carriers) for _, n in
+                sorted(geo.carriers[c].items())]
+    if pool == 'victim_carrier':
+        return [n for _, n in sorted(geo.carriers[victim['carrier']].items())]
+    if pool == 'victim_isp':
+        k = OTHER_CUSTOMER_NETS * victim['isp']
+        return geo.customers[k:k + OTHER_CUSTOMER_NETS]
+    sys.exit('gen.py: %s: unknown pool %s' % (sec, pool))
+
+
+def attack_times(site, sec, t, n, step):
+    """the send times: every `interval` seconds, with `jitter` (a share of
+    it, drawn each time) and only within local `hours` (a slow botnet
+    working office hours over several days)"""
+    m, r = site.mix, site.rnd
+    jit = m.num(sec, 'jitter', '0')
+    hours = m.get(sec, 'hours', ' ').strip()
+    if not jit and not hours:
+        return [t + k * step for k in range(n)]
+    lo, hi = parse_range(hours) if hours else (0, 24)
+    out = []
+    for _ in range(n):
+        h = ((t - site.t0) % 86400) / 3600.0
+        if not lo <= h < hi:
+            t += ((lo - h) % 24) * 3600
+        out.append(t)
+        t += step * (1 + jit * (2 * r.random() - 1))
+    return out
 
 
 def attack(site, sec):
@@ -497,25 +765,36 @@ def attack(site, sec):
                      'internal')
         return
     ncc = m.words(sec, 'countries', 'DE')
-    logins = pick_victims(site, int(m.num(sec, 'accounts', '1')))
+    logins = site.chosen.get(sec) or pick_victims(
+        site, int(m.num(sec, 'accounts', '1')), m.get(sec, 'victim', 'normal'))
     for v in logins:
         site.victims[v] = t
-    fixed = site.geo.abroad_addr(r.choice(ncc)) if style != 'proxies' else None
+    victim = next(u for u in site.users if u['login'] == logins[0])
+    v6 = m.get(sec, 'ipv6', '0') == '1'
+    rotate = m.get(sec, 'rotate6', '0') == '1'	# a new address of one /64 each
+    fixed = net = None
+    if style != 'proxies':
+        fixed, net = site.geo.pick_net(attack_source(site, sec, ncc, victim), v6)
+    sub = r.randrange(1 << 16) if rotate else None
     par = int(m.num(sec, 'parallel', '1'))
+    times = (attack_times(site, sec, t, n, step) if style != 'burst'
+             else [t + k // par for k in range(n)])
+    backoff = [float(x) for x in m.words(sec, 'retry', ' ')]
+    again = ((lambda: site.geo.pick_net(proxy_nets(site, sec, victim), v6)[0])
+             if style == 'proxies' else None)
     for k in range(n):
         if style == 'botnet':
-            ip = site.geo.abroad_addr(ncc[k % len(ncc)])
-        elif style == 'proxies' and m.get(sec, 'pool', 'home') == 'mobile':
-            ip = site.geo.mobile_de()
+            ip = site.geo.pick_net(site.geo.abroad[ncc[k % len(ncc)]], v6)[0]
         elif style == 'proxies':
-            ip = site.geo.residential_de()
+            ip = site.geo.pick_net(proxy_nets(site, sec, victim), v6)[0]
         elif style in ('one_addr', 'one_ip', 'burst'):
-            ip = fixed
+            ip = site.geo.addr6(net, sub) if rotate else fixed
         else:
             sys.exit('gen.py: %s: unknown style %s' % (sec, style))
-        when = t + (k // par if style == 'burst' else k * step)
-        site.add(when, logins[k % len(logins)], ip,
+        site.add(times[k], logins[k % len(logins)], ip,
                  site.idraw(sec, 'rcpts'), 'attack', name, style)
+        if backoff:
+            site.add_retries(backoff, again)
 
 
 def label_collateral(site):
@@ -534,11 +813,14 @@ def stamp(t):
 def write_log(site, out):
     """mail.log and truth.tsv, submissions in time order, lines together"""
     site.subs.sort(key=lambda s: (s[0], s[1]))
+    qids = {s[1]: '%011X' % (0x3C0000000 + n * 7) for n, s in enumerate(site.subs)}
     with open(os.path.join(out, 'mail.log'), 'w', encoding='utf-8') as log, \
             open(os.path.join(out, 'truth.tsv'), 'w', encoding='utf-8') as tr:
-        tr.write('#qid\ttime\tlogin\tclient\trcpts\tclass\twho\tvia\n')
-        for n, (t, _, login, ip, rc, size, cls, who, via) in enumerate(site.subs):
-            qid = '%011X' % (0x3C0000000 + n * 7)
+        tr.write('#qid\ttime\tlogin\tclient\trcpts\tclass\twho\tvia%s\n'
+                 % ('\ttry' if site.retries else ''))
+        for n, sub in enumerate(site.subs):
+            t, order, login, ip, rc, size, cls, who, via = sub[:9]
+            qid = qids[order]
             ts, pid = stamp(t), 2000 + n % 30000
             host = 'localhost' if ip.startswith('127.') else 'unknown'
             auth = ', sasl_method=PLAIN, sasl_username=' + login if login else ''
@@ -552,8 +834,12 @@ def write_log(site, out):
                 'mail=1 rcpt=%d data=1 quit=1 commands=5\n'
                 % (ts, pid, host, ip, ts, pid, qid, host, ip, auth,
                    ts, qid, sender, size, rc, ts, pid, host, ip, rc))
-            tr.write('%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n'
+            tr.write('%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s'
                      % (qid, t, login or '-', ip, rc, cls, who, via))
+            if site.retries:	# the first attempt's queue id / attempt
+                first, j = sub[9] if len(sub) > 9 else (order, 0)
+                tr.write('\t%s/%d' % (qids[first], j))
+            tr.write('\n')
 
 
 def main():
@@ -565,9 +851,11 @@ def main():
     ap.add_argument('--days', type=int, default=0)
     a = ap.parse_args()
     site = Site(Mix(a.mix), a.seed, a.users, a.days)
+    late_victims(site, a.seed)
     for d in range(site.days):
         for u in site.users:
             honest_day(site, u, d)
+    drop_before_join(site)
     internal_hosts(site)
     for sec in site.mix.attacks():
         attack(site, sec)
@@ -575,6 +863,12 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     write_log(site, a.out)
     site.geo.net.write(os.path.join(a.out, 'plan.tsv'))
+    with open(os.path.join(a.out, 'attacks.tsv'), 'w', encoding='utf-8') as f:
+        f.write('#attack\tstyle\tgoal\n')
+        for sec in site.mix.attacks():
+            name = sec.split('.', 1)[1]
+            f.write('%s\t%s\t%s\n' % (name, site.mix.get(sec, 'style'),
+                                       site.mix.get(sec, 'goal', name)))
     with open(os.path.join(a.out, 'users.tsv'), 'w', encoding='utf-8') as f:
         f.write('#login\tkind\tcity\tcarrier\thub\tjoins\taway\n')
         for u in site.users:

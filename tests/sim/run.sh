@@ -9,7 +9,10 @@
 #   2. with it: honest mail is held (home <-> phone hub), and score.py's
 #      count and users agree with a count made here from the raw files;
 #   3. a verdict file that lost or swapped a line is refused (exit 2);
-#   4. --goal fails when attacks are missing from the run.
+#   4. --goal fails when attacks are missing from the run;
+#   5. attackers that retry a tempfailed message (retry.py) are counted
+#      by message, and --goal judges other attacks by attacks.tsv;
+#   6. sweep.sh names each run's misses and sums them by target.
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -76,6 +79,52 @@ python3 "$here/score.py" --goal "$tmp/truth.tsv" "$tmp/plain.v" >"$tmp/goal" 2>&
 same "--goal without proxies, low-and-slow, one-ip: exit 1" "$?" 1
 grep -q '^goal missed: proxies is not in the run$' "$tmp/goal" &&
     ok "--goal names the missing attack" || not_ok "--goal names the missing attack" "$(cat "$tmp/goal")"
+
+# 5. attackers retry a tempfailed message two hours later (retry.py), and
+#    an attack outside the five judged by one of their targets
+#    (attacks.tsv): the botnet's login is blocked for a day, so each of its
+#    7 refused messages is refused again (3 of 10 delivered, 17 attempts);
+#    the spam run's 3 refused messages come back in a fresh hour, where
+#    two fit under 50 recipients (4 of 5 delivered, 8 attempts); "extra"
+#    sends 10 messages of 5 recipients (50, not over the limit): all
+#    delivered, more than the botnet's 3 it is judged by
+mkdir "$tmp/retry"
+{ sed '/^\[attack\./a retry = 7200' "$here/check/tiny.mix"
+  printf '[attack.extra]\nstyle = one_addr\ngoal = botnet\nday = 8\nhour = 4\n'
+  printf 'messages = 10\ninterval = 60\nrcpts = 5 .. 5\ncountries = RU\n'
+} >"$tmp/retry.mix"
+python3 "$here/gen.py" --mix "$tmp/retry.mix" --seed 5 --out "$tmp/retry" &&
+    cp "$tmp"/GeoLite2-*.mmdb "$tmp/retry/" ||
+    not_ok "gen.py with retries"
+python3 "$here/retry.py" "$tmp/retry" -- "$ctl" replay -c "$tmp/plain.conf" \
+    --verdicts "$tmp/retry/mail.log" 2>"$tmp/err" ||
+    not_ok "retry.py settles" "$(cat "$tmp/err")"
+n2=$(awk -F'\t' '$6 == "honest"' "$tmp/retry/full.tsv" | wc -l)
+firsts=$(grep -c '/0$' "$tmp/retry/full.tsv")
+got=$(python3 "$here/score.py" --detail --goal --attacks "$tmp/retry/attacks.tsv" \
+    "$tmp/retry/truth.tsv" "$tmp/retry/verdicts.txt" 2>&1)
+same "retries: a message counts once, delivered if any attempt was" \
+    "$(echo "$got" | head -1)" \
+    "efficacy: honest held/refused 0 of $n2 (0.00 %), users affected 0 of 6; delivered of each attack: botnet 3/10, proxies 0/0, low-and-slow 0/0, spam run 4/5, one-ip 0/0; collateral $k"
+echo "$got" | grep -q '^  attack botnet: delivered 3 of 10 (17 attempts' &&
+    echo "$got" | grep -q '^  attack spam-run: delivered 4 of 5 (8 attempts' &&
+    ok "retries: attempts counted apart (17 and 8)" ||
+    not_ok "retries: attempts counted apart (17 and 8)" "$got"
+sent=$(grep -vc '^#' "$tmp/retry/truth.tsv")
+same "retry.py sends a retry only after a tempfail (7 + 3 of $firsts)" "$sent" $((firsts + 7 + 3))
+echo "$got" | grep -q '^goal missed: extra delivered 10 > 3 (judged as botnet)$' &&
+    ok "--goal judges another attack by the target attacks.tsv names" ||
+    not_ok "--goal judges another attack by the target attacks.tsv names" "$got"
+
+# 6. sweep.sh: a run per seed, the misses named and summed, exit 1 (the
+#    tiny site has no proxies, low-and-slow or one-ip: absent = missed)
+got=$("$here/sweep.sh" "$build" "5..6" "$here/check/tiny.mix" 2>&1)
+same "sweep.sh: exit 1 when a run misses" "$?" 1
+same "sweep.sh: one line a run, the summary" \
+    "$(echo "$got" | grep -c '^sweep: .*tiny.mix seed [56]: MISSED: honest held')/$(echo "$got" | grep -c '^sweep: 2 runs, 2 missed a target$')" "2/1"
+echo "$got" | grep -q '^sweep: misses by target:.* proxies (absent) x2;' &&
+    ok "sweep.sh: misses counted by target" ||
+    not_ok "sweep.sh: misses counted by target" "$got"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]

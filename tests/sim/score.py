@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """score.py - the efficacy line from truth.tsv and replay's verdict lines.
 
-usage: score.py [--goal] [--detail] [--users USERS] [--row LABELS] TRUTH VERDICTS
+usage: score.py [--goal] [--detail] [--users USERS] [--attacks ATTACKS]
+                [--row LABELS] TRUTH VERDICTS
 
 TRUTH is gen.py's truth.tsv, VERDICTS the output of
 `relayguardctl replay --verdicts` over gen.py's mail.log: one verdict line
@@ -11,8 +12,11 @@ queue id when the verdict has one); a mismatch is an error (exit 2), so a
 change in replay's order can never score the wrong message.
 
 "delivered" = accept or tag; "stopped" = quarantine (held), tempfail or
-reject, each submission counted once as logged (a tempfailed attacker may
-retry in reality; the retry would be another submission).
+reject, each submission counted once as logged. When an attack retries a
+tempfailed message (truth.tsv's "try" column: the first attempt's queue id
+/ attempt; see retry.py), an attack's figures count messages, not
+attempts: a message is delivered when any of its attempts was, stopped
+when every attempt was.
 
 Prints the efficacy line, then with --detail more lines (tags on honest
 mail, the rules behind honest stops, the internal host, the parallel
@@ -43,8 +47,11 @@ def read_truth(path):
         for line in f:
             if line.startswith('#'):
                 continue
-            qid, t, login, client, rc, cls, who, via = line.rstrip('\n').split('\t')
-            rows.append((qid, login if login != '-' else '', client, cls, who, via))
+            f = line.rstrip('\n').split('\t')
+            qid, t, login, client, rc, cls, who, via = f[:8]
+            msg = f[8].rsplit('/', 1)[0] if len(f) > 8 else qid
+            rows.append((qid, login if login != '-' else '', client, cls, who,
+                         via, msg))
     return rows
 
 
@@ -82,9 +89,10 @@ def tally(pairs):
     """counts per class and attack"""
     s = {'n': 0, 'stopped': 0, 'tagged': 0, 'users': set(), 'hit': set(),
          'rules': {}, 'tag_rules': {}, 'att': {}, 'coll': 0, 'coll_n': 0,
-         'moves': {}, 'hits': {}, 'host': 0, 'host_n': 0}
+         'moves': {}, 'hits': {}, 'host': 0, 'host_n': 0, 'msgs': {},
+         'tries': {}}
     last = {}
-    for (qid, login, client, cls, who, via), action, rule in pairs:
+    for (qid, login, client, cls, who, via, msg), action, rule in pairs:
         stop = action in STOP
         move = '%s>%s' % (last.get(login, 'first'), via)
         last[login] = via
@@ -109,10 +117,15 @@ def tally(pairs):
             s['coll'] += stop
         else:
             a = s['att'].setdefault(who, [0, 0, None, {}])
-            a[1] += 1
-            if not stop:
+            sent = s['msgs'].setdefault(who, {})	# message -> delivered
+            s['tries'][who] = s['tries'].get(who, 0) + 1
+            if msg not in sent:
+                sent[msg] = False
+                a[1] += 1
+            if not stop and not sent[msg]:
+                sent[msg] = True
                 a[0] += 1
-            else:
+            elif stop:
                 a[3][rule] = a[3].get(rule, 0) + 1
                 if a[2] is None:
                     a[2] = 'message %d by %s' % (a[1], rule)
@@ -168,12 +181,27 @@ def detail(s, kinds):
           % (s['host'], s['host_n']))
     for who in sorted(s['att']):
         d, n, first, rules = s['att'][who]
-        print('  attack %s: delivered %d of %d, first stopped: %s; stops: %s'
-              % (who, d, n, first or 'never', counts(rules)))
+        tries = s['tries'][who]
+        print('  attack %s: delivered %d of %d%s, first stopped: %s; stops: %s'
+              % (who, d, n, ' (%d attempts: retried after tempfail)' % tries
+                 if tries > n else '', first or 'never', counts(rules)))
 
 
-def goal(s):
-    """the issue's targets; returns the list of misses"""
+def read_attacks(path):
+    """gen.py's attacks.tsv: attack name -> the target it is judged by"""
+    out = {}
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            if not line.startswith('#'):
+                name, _, cls = line.rstrip('\n').split('\t')[:3]
+                out[name] = cls
+    return out
+
+
+def goal(s, goals=None):
+    """the issue's targets; returns the list of misses. goals (attack ->
+    target, from attacks.tsv) adds the mix's other attacks judged by one of
+    the five targets (e.g. an IPv6 one-ip judged as one-ip)"""
     miss = []
     pct = 100.0 * s['stopped'] / s['n'] if s['n'] else 0.0
     upct = 100.0 * len(s['hit']) / len(s['users']) if s['users'] else 0.0
@@ -187,6 +215,13 @@ def goal(s):
             miss.append('%s is not in the run' % key)
         elif d > most:
             miss.append('%s delivered %d > %d' % (key, d, most))
+    for who, cls in sorted((goals or {}).items()):
+        if who in GOAL_DELIVERED or cls not in GOAL_DELIVERED:
+            continue
+        d, n = s['att'].get(who, [0, 0])[:2]
+        if n and d > GOAL_DELIVERED[cls]:
+            miss.append('%s delivered %d > %d (judged as %s)'
+                        % (who, d, GOAL_DELIVERED[cls], cls))
     return miss
 
 
@@ -195,6 +230,8 @@ def main():
     ap.add_argument('--goal', action='store_true')
     ap.add_argument('--detail', action='store_true')
     ap.add_argument('--users', help="gen.py's users.tsv (kinds in --detail)")
+    ap.add_argument('--attacks', help="gen.py's attacks.tsv (--goal judges "
+                    "the mix's other attacks by the target named there)")
     ap.add_argument('--row', metavar='LABELS',
                     help='print a markdown table row instead (LABELS: a,b columns)')
     ap.add_argument('truth')
@@ -212,7 +249,7 @@ def main():
                 kinds = dict(l.split('\t')[:2] for l in f if not l.startswith('#'))
         detail(s, kinds)
     if a.goal:
-        miss = goal(s)
+        miss = goal(s, read_attacks(a.attacks) if a.attacks else None)
         for m in miss:
             print('goal missed: %s' % m)
         print('goal: %s' % ('met' if not miss else 'MISSED'))
