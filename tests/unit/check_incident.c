@@ -5,6 +5,7 @@
  * (dedup, growth, quiet close, a new episode); the admin's rogue pins.
  */
 #include <check.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,103 @@ START_TEST(test_intake)
     intake_close(&in);
     close(fd);
 #undef SEND
+}
+END_TEST
+
+/* mono_ms - a monotonic clock */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* send_to_intake - a socket connected to the intake's */
+static int send_to_intake(void)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/ev.sock", dir);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *) &sun, sizeof(sun)), 0);
+    return fd;
+}
+
+START_TEST(test_intake_lone_event_soon)
+{
+    uint8_t buf[EVENT_MAX];
+    struct intake in;
+    struct evrec r;
+    char err[1024];
+    size_t n, got;
+    int64_t t;
+    int fd;
+
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    fd = send_to_intake();
+    record(&r, 1, now_ms(), "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+    n = sealed(&r, buf, sizeof(buf));
+    ck_assert_int_eq(send(fd, buf, n, 0), (ssize_t) n);
+    t = mono_ms();
+    ck_assert_msg(intake_step(&in, 1000, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
+    t = mono_ms() - t;
+    ck_assert_uint_eq(got, 1);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM event"), 1);
+    /* a quiet socket ends the batch: not a fixed linger (it was 100 ms) */
+    ck_assert_msg(t < 80, "one event took %lld ms to be stored", (long long) t);
+    intake_close(&in);
+    close(fd);
+}
+END_TEST
+
+#define BURST 3000
+#define BURST_PAUSE_EVERY 10
+
+/* burst - BURST events, a 1 ms pause after every BURST_PAUSE_EVERY (about
+ * 300 ms in all, never a quiet socket for long) */
+static void *burst(void *arg)
+{
+    uint8_t buf[EVENT_MAX];
+    struct timespec ms = {0, 1000000};
+    struct evrec r;
+    int fd = *(int *) arg, i;
+    size_t n;
+
+    for (i = 1; i <= BURST; i++) {
+	record(&r, (uint64_t) i, now_ms(), "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+	n = sealed(&r, buf, sizeof(buf));
+	if (send(fd, buf, n, 0) != (ssize_t) n)
+	    return NULL;
+	if (i % BURST_PAUSE_EVERY == 0)
+	    nanosleep(&ms, NULL);
+    }
+    return NULL;
+}
+
+START_TEST(test_intake_burst_one_commit)
+{
+    struct intake in;
+    pthread_t th;
+    char err[1024];
+    size_t got, first, total;
+    int fd;
+
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    fd = send_to_intake();
+    ck_assert_int_eq(pthread_create(&th, NULL, burst, &fd), 0);
+    ck_assert_msg(intake_step(&in, 5000, now_ms(), &first, err, sizeof(err)) == 0, "%s", err);
+    for (total = first; total < BURST; total += got)	/* the rest, if any */
+	if (intake_step(&in, 5000, now_ms(), &got, err, sizeof(err)) != 0 || got == 0)
+	    break;
+    pthread_join(th, NULL);
+    /* events that keep coming are one transaction (a batch used to end
+     * 100 ms after its first event, whatever came after) */
+    ck_assert_uint_eq(first, BURST);
+    ck_assert_uint_eq(in.total.stored, BURST);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM event"), BURST);
+    intake_close(&in);
+    close(fd);
 }
 END_TEST
 
@@ -708,6 +806,8 @@ static Suite *incident_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_intake);
+    tcase_add_test(tc, test_intake_lone_event_soon);
+    tcase_add_test(tc, test_intake_burst_one_commit);
     tcase_add_test(tc, test_key_refused);
     tcase_add_loop_test(tc, test_login_from_flagged, 0, 2);
     tcase_add_loop_test(tc, test_relay_and_direct, 0, 2);
