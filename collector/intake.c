@@ -12,6 +12,11 @@
  * the replay window counts (seq_gaps: what was lost on the way, whatever
  * the reason, once a source was heard).
  *
+ * A unix datagram socket queues at most net.unix.max_dgram_qlen
+ * datagrams, whatever its buffer (systemd sets 512, the kernel's default
+ * is 10): intake_open reads it so the caller can warn when a burst would
+ * be refused to the milter.
+ *
  * Datagrams are read with recvmmsg, INTAKE_RECV_VEC a call, into one
  * transaction for as long as they keep coming (up to INTAKE_BATCH_MS):
  * a burst is a few large commits, not one per wake-up. Large commits
@@ -125,6 +130,20 @@ static void set_rcvbuf(struct intake *in)
 	in->rcvbuf = 0;
 }
 
+/* unix_qlen - net.unix.max_dgram_qlen, -1 if unknown */
+static int unix_qlen(void)
+{
+    FILE *f = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
+    int q = -1;
+
+    if (f != NULL) {
+	if (fscanf(f, "%d", &q) != 1)
+	    q = -1;
+	fclose(f);
+    }
+    return q;
+}
+
 /* intake_open - the socket, the key and the tables */
 int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
 		char *err, size_t errlen)
@@ -137,6 +156,7 @@ int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
     memset(in, 0, sizeof(*in));
     in->fd = -1;
     in->hist = h;
+    in->qlen = unix_sock ? unix_qlen() : -1;
     event_replay_init(&in->replay, (int64_t) cfg->collector.event_window_s * 1000);
     if (*a == 0) {
 	snprintf(err, errlen, "collector.address is not set: no events to receive");

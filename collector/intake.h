@@ -29,6 +29,7 @@
 #define INTAKE_BATCH_MS 1000	/* and is committed after this long at most */
 #define INTAKE_RECV_VEC 64	/* datagrams per recvmmsg */
 #define INTAKE_RCVBUF (8 << 20)	/* bytes asked for the receive buffer */
+#define INTAKE_QLEN_MIN 512	/* unix queue below which bursts are lost */
 
 struct intake_stats {
     uint64_t stored;
@@ -53,6 +54,7 @@ struct intake {
     struct hist *hist;
     struct intake_rx *rx;
     int rcvbuf;			/* the buffer the kernel granted */
+    int qlen;			/* unix: datagrams the socket queues at most, -1 unknown */
     uint32_t ovfl_seen;		/* last SO_RXQ_OVFL count */
     struct intake_stats total, unsaved;	/* unsaved: not yet in the counters */
 };

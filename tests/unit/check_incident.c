@@ -139,9 +139,17 @@ START_TEST(test_intake)
     int fd, i;
     int64_t now = now_ms();
 
+    FILE *q = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
+    int qlen = -1;
+
+    if (q != NULL) {
+	ck_assert_int_eq(fscanf(q, "%d", &qlen), 1);
+	fclose(q);
+    }
     ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
     if (geteuid() == 0)		/* root may pass net.core.rmem_max */
 	ck_assert_int_ge(in.rcvbuf, INTAKE_RCVBUF);	/* sized for bursts */
+    ck_assert_int_eq(in.qlen, qlen);	/* what limits a burst: for the warning */
     fd = socket(AF_UNIX, SOCK_DGRAM, 0);
     snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/ev.sock", dir);
 #define SEND(b, l) ck_assert_int_eq(sendto(fd, (b), (l), 0, (struct sockaddr *) &sun, \
