@@ -14,7 +14,8 @@
  * leaves out every SKIP-th sequence number (a known number of gaps, for
  * the drop counting). The events are a mix like a site's: 5,000 logins
  * over 20,000 client addresses, one per message at end of data.
- * Prints "sent N in T s (R/s), sender CPU C s". Not a test.
+ * Prints "sent N in T s (R/s), sender CPU C s, start_ns=S" (S: the wall
+ * clock at the first send, in ns since the epoch). Not a test.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
     struct event_key key;
     char err[256];
     unsigned long long count, skip = 0, sent;
-    struct timespec t0, t1;
+    struct timespec t0, t1, w0;
     double secs, c0;
     uint8_t *all;
     size_t *len;
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
 	return 71;
     }
     c0 = cpu_s();
+    clock_gettime(CLOCK_REALTIME, &w0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     sent = send_all(fd, all, len, count);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -199,8 +201,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "bench_events: send: %s\n", strerror(errno));
 	return 74;
     }
-    printf("sent %llu in %.3f s (%.0f/s), sender CPU %.3f s\n", sent, secs,
-	   (double) sent / secs, cpu_s() - c0);
+    printf("sent %llu in %.3f s (%.0f/s), sender CPU %.3f s, start_ns=%lld%09ld\n", sent,
+	   secs, (double) sent / secs, cpu_s() - c0, (long long) w0.tv_sec, w0.tv_nsec);
     close(fd);
     free(all);
     free(len);
