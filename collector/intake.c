@@ -6,7 +6,7 @@
  * group of milter.group when that is set and we are root, else 0666 (the
  * datagrams are authenticated anyway; the mode only limits who can fill
  * the queue). UDP is bound to the configured address only, never to the
- * wildcard. Kernel drops come from SO_RXQ_OVFL (UDP; a full unix socket
+ * wildcard. Kernel drops come from SO_RXQ_OVFL and SO_MEMINFO (UDP; a full unix socket
  * refuses the send instead, which the milter counts as a drop); either
  * way a lost event leaves a gap in its source's sequence numbers, which
  * the replay window counts (seq_gaps: what was lost on the way, whatever
@@ -35,6 +35,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -195,6 +196,16 @@ int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
     return 0;
 }
 
+/* account_drops - the socket's drop counter at n (a sample of one
+ * monotonic count, from a datagram or from SO_MEMINFO): what is new */
+static void account_drops(struct intake *in, uint32_t n)
+{
+    if ((int32_t) (n - in->ovfl_seen) > 0) {
+	in->unsaved.kernel_drops += (uint32_t) (n - in->ovfl_seen);
+	in->ovfl_seen = n;
+    }
+}
+
 /* overflow - the kernel's drop count from a datagram's control data */
 static void overflow(struct intake *in, struct msghdr *m)
 {
@@ -204,9 +215,21 @@ static void overflow(struct intake *in, struct msghdr *m)
     for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c))
 	if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
 	    memcpy(&n, CMSG_DATA(c), sizeof(n));
-	    in->unsaved.kernel_drops += (uint32_t) (n - in->ovfl_seen);
-	    in->ovfl_seen = n;
+	    account_drops(in, n);
 	}
+}
+
+/* sync_drops - the drop counter now (SO_MEMINFO): a datagram carries the
+ * count from when it was queued, so drops after the last one received
+ * (the end of a burst) show only here */
+static void sync_drops(struct intake *in)
+{
+    uint32_t mi[SK_MEMINFO_VARS];
+    socklen_t l = sizeof(mi);
+
+    if (getsockopt(in->fd, SOL_SOCKET, SO_MEMINFO, mi, &l) == 0
+	&& l > SK_MEMINFO_DROPS * sizeof(mi[0]))
+	account_drops(in, mi[SK_MEMINFO_DROPS]);
 }
 
 /* one - verify and store one datagram; counted either way */
@@ -299,16 +322,20 @@ int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
     struct pollfd p = {.fd = in->fd, .events = POLLIN};
     const struct timespec nap = {0, INTAKE_NAP_MS * 1000000L};
     int64_t until, heard;
+    bool quiet;
     int n, i;
 
     *got = 0;
-    if (poll(&p, 1, timeout_ms) <= 0)
-	return 0;
+    if ((quiet = poll(&p, 1, timeout_ms) <= 0)) {	/* drops may still be new */
+	sync_drops(in);
+	if (in->unsaved.kernel_drops == 0)
+	    return 0;
+    }
     if (hist_begin(in->hist, err, errlen) != HIST_OK)
 	return -1;
     until = mono_ms() + INTAKE_BATCH_MS;
     heard = mono_ms();
-    while (*got < INTAKE_BATCH) {
+    while (!quiet && *got < INTAKE_BATCH) {
 	if ((n = receive(in, (unsigned) (INTAKE_BATCH - *got))) <= 0) {
 	    int64_t t = mono_ms(), left = until - t;
 
@@ -333,6 +360,7 @@ int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
 	if (mono_ms() >= until)
 	    break;
     }
+    sync_drops(in);
     in->unsaved.seq_gaps = in->replay.missing - in->total.seq_gaps;
     if (save_counters(in, err, errlen) != 0 || hist_commit(in->hist, err, errlen) != HIST_OK)
 	goto fail;

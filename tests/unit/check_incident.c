@@ -5,6 +5,7 @@
  * (dedup, growth, quiet close, a new episode); the admin's rogue pins.
  */
 #include <check.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -374,6 +375,58 @@ START_TEST(test_intake_batch_naps)
     ck_assert_msg(!polled_after, "the open batch waited in poll");
     intake_close(&in);
     close(fd);
+}
+END_TEST
+
+#define FLOOD 60000		/* more than a 16 MiB receive buffer holds */
+
+START_TEST(test_udp_tail_drops_counted)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t sl = sizeof(sin);
+    char path[128], err[1024];
+    uint8_t buf[EVENT_MAX];
+    struct intake in;
+    struct cfg *ucfg;
+    struct evrec r;
+    size_t n, got;
+    int fd, i, port;
+    FILE *f;
+
+    fd = socket(AF_INET, SOCK_DGRAM, 0);	/* a free port */
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &sin, &sl), 0);
+    port = ntohs(sin.sin_port);
+    close(fd);
+    snprintf(path, sizeof(path), "%s/udp.conf", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "collector: { address = \"udp:127.0.0.1:%d\"; key_file = \"%s/key\";"
+	    " database = \"%s/c.db\"; };\n", port, dir, dir);
+    fclose(f);
+    ucfg = cfg_load(path, err, sizeof(err));
+    ck_assert_msg(ucfg != NULL, "%s", err);
+    ck_assert_msg(intake_open(&in, ucfg, hist, err, sizeof(err)) == 0, "%s", err);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+    /* nobody reads meanwhile: the buffer fills and the rest is dropped,
+     * after the last datagram that will be received */
+    for (i = 1; i <= FLOOD; i++) {
+	record(&r, (uint64_t) i, now_ms(), "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+	n = sealed(&r, buf, sizeof(buf));
+	ck_assert_int_eq(send(fd, buf, n, 0), (ssize_t) n);
+    }
+    do
+	ck_assert_msg(intake_step(&in, 100, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
+    while (got > 0);
+    ck_assert_uint_gt(in.total.kernel_drops, 0);
+    ck_assert_uint_eq(in.total.stored + in.total.kernel_drops, FLOOD);
+    ck_assert_int_eq(scalar("SELECT value FROM counter WHERE name = 'kernel_drops'"),
+		     (long long) in.total.kernel_drops);
+    intake_close(&in);
+    close(fd);
+    cfg_free(ucfg);
 }
 END_TEST
 
@@ -892,6 +945,7 @@ static Suite *incident_suite(void)
     tcase_add_test(tc, test_intake_lone_event_soon);
     tcase_add_test(tc, test_intake_burst_one_commit);
     tcase_add_test(tc, test_intake_batch_naps);
+    tcase_add_test(tc, test_udp_tail_drops_counted);
     tcase_add_test(tc, test_key_refused);
     tcase_add_loop_test(tc, test_login_from_flagged, 0, 2);
     tcase_add_loop_test(tc, test_relay_and_direct, 0, 2);
