@@ -111,8 +111,8 @@ set -- $(cat "$build/bench/intake/result" 2>/dev/null || echo 0 0 0) \
     $(cat "$build/bench/milter-result" 2>/dev/null || echo 0 0)
 awk -v wall="$1" -v cpu="$2" -v ok="$3" -v rcpu="$4" -v rwall="$5" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
     printf "bench-collector: intake %d events/s verified and stored (wall; %d per collector CPU second; counts %s): target 50000 %s;",
-        wall, cpu, ok ? "checked" : "WRONG", wall >= 50000 && ok ? "met" : "NOT met"
+        wall, cpu, (ok ? "checked" : "WRONG"), ((wall >= 50000 && ok) ? "met" : "NOT met")
     printf " milter with/without events %.3f CPU, %.3f wall: target 0.98 %s; load %s\n",
-        rcpu, rwall, rcpu >= 0.98 ? "met" : "NOT met", load
+        rcpu, rwall, (rcpu >= 0.98 ? "met" : "NOT met"), load
 }'
 exit $rc

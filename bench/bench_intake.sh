@@ -19,8 +19,9 @@
 #    collector runs in a network namespace of its own with 512 (the path
 #    is reachable from any namespace); the line says which.
 # 2. Gaps: 50,000 events over loopback UDP with every 1,000th sequence
-#    number left out: stored + kernel_drops must equal those sent, and the
-#    collector counts at least the 50 left out as seq_gaps.
+#    number left out: stored + kernel_drops must equal those sent (the
+#    collector reads the socket's drop count, so drops after the last
+#    datagram received count too), and seq_gaps at least the 50 left out.
 # 3. The milter's engine path with events on and off (bench_milter_events,
 #    interleaved rounds, medians).
 # Prints
