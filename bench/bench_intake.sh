@@ -74,8 +74,10 @@ else
     qlen=$(cat /proc/sys/net/unix/max_dgram_qlen 2>/dev/null || echo "?")
 fi
 
-# listen ARGS... - the collector in the background (pid in $pid)
+# listen ARGS... - the collector in the background (pid in $pid), once
+# it receives
 listen() {
+    rm -f "$dir/listen.log"
     if [ -n "$NS" ]; then
         unshare -n sh -c 'sysctl -qw net.unix.max_dgram_qlen=512 && exec "$@"' sh \
             "$B" -c "$dir/c.conf" listen "$@" >"$dir/listen.log" 2>&1 &
@@ -84,10 +86,20 @@ listen() {
     fi
     pid=$!
     i=0
-    while ! grep -q 'receiving events' "$dir/listen.log" && [ $i -lt 100 ]; do
+    while ! grep -q 'receiving events' "$dir/listen.log" 2>/dev/null && [ $i -lt 100 ]; do
         sleep 0.1; i=$((i + 1))
     done
 }
+
+# stop - the collector, if it still runs
+pid=""
+stop() {
+    [ -z "$pid" ] && return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=""
+}
+trap stop EXIT
 
 # cpu_s - the collector's CPU seconds, from its last log line
 cpu_s() {
@@ -157,8 +169,7 @@ while [ $same -lt 4 ] && [ $i -lt 240 ]; do
     last=$now
     i=$((i + 1))
 done
-kill -TERM "$pid"
-wait "$pid" || true
+stop
 stored=$(counter stored)
 drops=$(counter kernel_drops)
 gaps=$(counter seq_gaps)
@@ -194,6 +205,5 @@ rm -f "$dir"/db.sqlite* "$dir/ev.sock"
 listen --seconds 600
 "$build/bench/bench_milter_events" "$dir/milter-on.conf" "$dir/milter-off.conf" \
     "${BENCH_MILTER_MESSAGES:-20000}" "${BENCH_MILTER_ROUNDS:-7}" 2>/dev/null
-kill -TERM "$pid"
-wait "$pid" || true
+stop
 exit $fail

@@ -81,7 +81,8 @@ round() {
     a=$(ticks)
     s=$(date +%s%N)
     RG_MILTER_SOCK="unix:$D/state/milter.sock" RG_MSGS=$msgs RG_BASE=$2 \
-        miltertest -s "$here/milter_load.lua" >/dev/null 2>&1 || e2e_bail "miltertest failed"
+        miltertest -s "$here/milter_load.lua" >"$D/mt.out" 2>&1 ||
+        e2e_bail "miltertest failed: $(tail -n 3 "$D/mt.out" | tr '\n' ' ')"
     e=$(date +%s%N)
     b=$(ticks)
     if [ -n "$pp" ]; then
@@ -92,7 +93,9 @@ round() {
     fi
     echo "$1 $(echo "$a $b" | awk '{ print $2 - $1 }') $(( (e - s) / 1000 ))e-6"
 }
-round off 0 >/dev/null	# warm: the logins exist
+# warm: the logins exist (in a subshell, so that a failure is printed)
+warm=$(round off 0)
+case $warm in off\ *) ;; *) echo "$warm"; e2e_bail "the warm-up round failed" ;; esac
 : >"$D/rounds"
 for r in $(seq "$rounds"); do
     if [ $((r % 2)) = 1 ]; then round on "$((r * msgs))"; round off "$((r * msgs))"
