@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -212,7 +213,18 @@ int cmd_rogue(const struct cfg *cfg, int argc, char **argv)
     return rogue_change(cfg, h, argv[1], &c);
 }
 
-/* cmd_listen - listen [--count N] [--seconds S] */
+/* log_cpu - this process's CPU time so far (for the intake bench) */
+static void log_cpu(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+	log_msg(LOG_INFO, "listen: cpu user=%ld.%06ld system=%ld.%06ld",
+		(long) ru.ru_utime.tv_sec, (long) ru.ru_utime.tv_usec,
+		(long) ru.ru_stime.tv_sec, (long) ru.ru_stime.tv_usec);
+}
+
+/* cmd_listen - listen [--count N] [--seconds S]; the CPU time at the end */
 int cmd_listen(const struct cfg *cfg, int argc, char **argv)
 {
     struct receive_opts o = {0, 0};
@@ -239,5 +251,7 @@ int cmd_listen(const struct cfg *cfg, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     log_open("relayguard-collector", LOG_DAEMON, 1);
-    return receive_run(cfg, &stop, &o);
+    i = receive_run(cfg, &stop, &o);
+    log_cpu();
+    return i;
 }

@@ -6,19 +6,36 @@
  * group of milter.group when that is set and we are root, else 0666 (the
  * datagrams are authenticated anyway; the mode only limits who can fill
  * the queue). UDP is bound to the configured address only, never to the
- * wildcard. Kernel drops come from SO_RXQ_OVFL (UDP; a full unix socket
+ * wildcard. Kernel drops come from SO_RXQ_OVFL and SO_MEMINFO (UDP; a full unix socket
  * refuses the send instead, which the milter counts as a drop); either
  * way a lost event leaves a gap in its source's sequence numbers, which
  * the replay window counts (seq_gaps: what was lost on the way, whatever
  * the reason, once a source was heard).
  *
- * Datagrams are read with recvmmsg, INTAKE_RECV_VEC a call, and a batch
- * lingers up to INTAKE_LINGER_MS after its first datagram so that a
- * burst is one transaction (one WAL write for thousands of events), not
- * one per wake-up.
+ * A unix datagram socket queues at most net.unix.max_dgram_qlen
+ * datagrams, whatever its buffer (systemd sets 512, the kernel's default
+ * is 10): intake_open reads it so the caller can warn when a burst would
+ * be refused to the milter.
+ *
+ * Datagrams are read with recvmmsg, INTAKE_RECV_VEC a call, into one
+ * transaction for as long as they keep coming (up to INTAKE_BATCH_MS):
+ * a burst is a few large commits, not one per wake-up. Large commits
+ * matter because the indexes on client and login take events in random
+ * order: a commit writes every index page it touched to the WAL, and a
+ * batch of thousands touches most of them, whether it holds 4,000 events
+ * or 50,000. A quiet socket (INTAKE_IDLE_MS) ends the batch, so a lone
+ * event is stored within milliseconds.
+ *
+ * While a batch is open and the socket empty, the intake naps
+ * INTAKE_NAP_MS instead of waiting in poll when the socket queues
+ * INTAKE_QLEN_MIN datagrams or more: a send to a socket with a waiter
+ * pays for waking it, about as much as the send itself, and that is the
+ * milter's cost of an event. A short queue (10) would overflow during a
+ * nap, so then the intake waits in poll as before.
  */
 #include <errno.h>
 #include <grp.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -121,6 +138,20 @@ static void set_rcvbuf(struct intake *in)
 	in->rcvbuf = 0;
 }
 
+/* unix_qlen - net.unix.max_dgram_qlen, -1 if unknown */
+static int unix_qlen(void)
+{
+    FILE *f = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
+    int q = -1;
+
+    if (f != NULL) {
+	if (fscanf(f, "%d", &q) != 1)
+	    q = -1;
+	fclose(f);
+    }
+    return q;
+}
+
 /* intake_open - the socket, the key and the tables */
 int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
 		char *err, size_t errlen)
@@ -133,6 +164,7 @@ int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
     memset(in, 0, sizeof(*in));
     in->fd = -1;
     in->hist = h;
+    in->qlen = unix_sock ? unix_qlen() : -1;
     event_replay_init(&in->replay, (int64_t) cfg->collector.event_window_s * 1000);
     if (*a == 0) {
 	snprintf(err, errlen, "collector.address is not set: no events to receive");
@@ -164,6 +196,16 @@ int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
     return 0;
 }
 
+/* account_drops - the socket's drop counter at n (a sample of one
+ * monotonic count, from a datagram or from SO_MEMINFO): what is new */
+static void account_drops(struct intake *in, uint32_t n)
+{
+    if ((int32_t) (n - in->ovfl_seen) > 0) {
+	in->unsaved.kernel_drops += (uint32_t) (n - in->ovfl_seen);
+	in->ovfl_seen = n;
+    }
+}
+
 /* overflow - the kernel's drop count from a datagram's control data */
 static void overflow(struct intake *in, struct msghdr *m)
 {
@@ -173,9 +215,21 @@ static void overflow(struct intake *in, struct msghdr *m)
     for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c))
 	if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
 	    memcpy(&n, CMSG_DATA(c), sizeof(n));
-	    in->unsaved.kernel_drops += (uint32_t) (n - in->ovfl_seen);
-	    in->ovfl_seen = n;
+	    account_drops(in, n);
 	}
+}
+
+/* sync_drops - the drop counter now (SO_MEMINFO): a datagram carries the
+ * count from when it was queued, so drops after the last one received
+ * (the end of a burst) show only here */
+static void sync_drops(struct intake *in)
+{
+    uint32_t mi[SK_MEMINFO_VARS];
+    socklen_t l = sizeof(mi);
+
+    if (getsockopt(in->fd, SOL_SOCKET, SO_MEMINFO, mi, &l) == 0
+	&& l > SK_MEMINFO_DROPS * sizeof(mi[0]))
+	account_drops(in, mi[SK_MEMINFO_DROPS]);
 }
 
 /* one - verify and store one datagram; counted either way */
@@ -230,7 +284,7 @@ static void add_stats(struct intake *in)
     memset(&in->unsaved, 0, sizeof(in->unsaved));
 }
 
-/* mono_ms - a monotonic clock for the batch's linger */
+/* mono_ms - a monotonic clock for the batch's length */
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -259,30 +313,41 @@ static int receive(struct intake *in, unsigned max)
     return recvmmsg(in->fd, rx->msg, max, MSG_DONTWAIT | MSG_TRUNC, NULL);
 }
 
-/* intake_step - wait up to timeout_ms for a datagram, then read for up
- * to INTAKE_LINGER_MS or INTAKE_BATCH datagrams, stored in one
- * transaction */
+/* intake_step - wait up to timeout_ms for a datagram, then read until
+ * the socket is idle for INTAKE_IDLE_MS, for INTAKE_BATCH_MS at most or
+ * INTAKE_BATCH datagrams, stored in one transaction */
 int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
 		char *err, size_t errlen)
 {
     struct pollfd p = {.fd = in->fd, .events = POLLIN};
-    int64_t until;
+    const struct timespec nap = {0, INTAKE_NAP_MS * 1000000L};
+    int64_t until, heard;
+    bool quiet;
     int n, i;
 
     *got = 0;
-    if (poll(&p, 1, timeout_ms) <= 0)
-	return 0;
+    if ((quiet = poll(&p, 1, timeout_ms) <= 0)) {	/* drops may still be new */
+	sync_drops(in);
+	if (in->unsaved.kernel_drops == 0)
+	    return 0;
+    }
     if (hist_begin(in->hist, err, errlen) != HIST_OK)
 	return -1;
-    until = mono_ms() + INTAKE_LINGER_MS;
-    while (*got < INTAKE_BATCH) {
+    until = mono_ms() + INTAKE_BATCH_MS;
+    heard = mono_ms();
+    while (!quiet && *got < INTAKE_BATCH) {
 	if ((n = receive(in, (unsigned) (INTAKE_BATCH - *got))) <= 0) {
-	    int64_t left = until - mono_ms();
+	    int64_t t = mono_ms(), left = until - t;
 
-	    if (left <= 0 || poll(&p, 1, (int) left) <= 0)
+	    if (left <= 0 || t - heard >= INTAKE_IDLE_MS)
+		break;
+	    if (in->qlen >= INTAKE_QLEN_MIN)
+		nanosleep(&nap, NULL);	/* senders wake nobody meanwhile */
+	    else if (poll(&p, 1, (int) (left < INTAKE_IDLE_MS ? left : INTAKE_IDLE_MS)) <= 0)
 		break;
 	    continue;
 	}
+	heard = mono_ms();
 	for (i = 0; i < n; i++) {
 	    size_t len = in->rx->msg[i].msg_len;
 
@@ -292,7 +357,10 @@ int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
 		goto fail;
 	}
 	*got += (size_t) n;
+	if (mono_ms() >= until)
+	    break;
     }
+    sync_drops(in);
     in->unsaved.seq_gaps = in->replay.missing - in->total.seq_gaps;
     if (save_counters(in, err, errlen) != 0 || hist_commit(in->hist, err, errlen) != HIST_OK)
 	goto fail;

@@ -6,8 +6,9 @@
  * counters: events stored, refused per reason, dropped by the kernel.
  *
  * Contract: one struct intake per thread, with its own history handle.
- * intake_step waits up to timeout_ms for datagrams, then reads what comes
- * within INTAKE_LINGER_MS (at most INTAKE_BATCH) and stores it in one
+ * intake_step waits up to timeout_ms for datagrams, then reads while they
+ * keep coming (the batch ends after INTAKE_IDLE_MS without one, after
+ * INTAKE_BATCH_MS or at INTAKE_BATCH datagrams) and stores them in one
  * transaction. A bad
  * datagram is counted, never fatal. Nothing is logged here: the caller
  * logs the counters.
@@ -23,10 +24,13 @@
 #include "event.h"
 #include "history.h"
 
-#define INTAKE_BATCH 8192	/* datagrams per transaction, at most */
-#define INTAKE_LINGER_MS 100	/* a batch waits this long for more */
+#define INTAKE_BATCH 65536	/* datagrams per transaction, at most */
+#define INTAKE_IDLE_MS 20	/* a batch ends when the socket was idle this long */
+#define INTAKE_BATCH_MS 1000	/* and is committed after this long at most */
+#define INTAKE_NAP_MS 2		/* a batch's nap on an empty socket (long queue) */
 #define INTAKE_RECV_VEC 64	/* datagrams per recvmmsg */
 #define INTAKE_RCVBUF (8 << 20)	/* bytes asked for the receive buffer */
+#define INTAKE_QLEN_MIN 512	/* unix queue below which bursts are lost */
 
 struct intake_stats {
     uint64_t stored;
@@ -51,6 +55,7 @@ struct intake {
     struct hist *hist;
     struct intake_rx *rx;
     int rcvbuf;			/* the buffer the kernel granted */
+    int qlen;			/* unix: datagrams the socket queues at most, -1 unknown */
     uint32_t ovfl_seen;		/* last SO_RXQ_OVFL count */
     struct intake_stats total, unsaved;	/* unsaved: not yet in the counters */
 };

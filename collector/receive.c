@@ -170,6 +170,10 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	log_msg(LOG_ERR, "alerts: %s", err);	/* events are taken all the same */
     log_msg(LOG_INFO, "receiving events on %s (receive buffer %d bytes)",
 	    cfg->collector.address, in.rcvbuf);
+    if (in.qlen >= 0 && in.qlen < INTAKE_QLEN_MIN)
+	log_msg(LOG_WARNING, "net.unix.max_dgram_qlen is %d: the socket queues only that many"
+		" events, and the milter drops what comes in a burst; set it to %d or more"
+		" (sysctl)", in.qlen, INTAKE_QLEN_MIN);
     while (!*stop) {
 	if (intake_step(&in, STEP_MS, now_ms(), &got, err, sizeof(err)) != 0)
 	    log_msg(LOG_ERR, "events not stored: %s", err);
