@@ -266,6 +266,8 @@ struct store_client {
      * place of its own (STORE_OBS_VOUCH): the site knows the address
      * (a corporate VPN exit, an office NAT). 0: never. */
     uint32_t vouched;
+    uint16_t vouch_days;	/* distinct days (now / 86400) vouched on */
+    uint16_t vouch_day;		/* the last of them */
     uint32_t nlogins;
     struct {
 	uint32_t hash;		/* keyed hash of the login */
@@ -388,6 +390,24 @@ int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now);
 int store_client_unblock_if(STORE *st, const struct addr *ip,
 			    const struct store_block *was, uint32_t now);
 int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
+
+/* The site's networks: an entry per /24 (IPv4) or /48 (IPv6) that a
+ * login came from from a familiar place of its own, kept in the client
+ * table under a key no client can have (in 100::/64, the discard-only
+ * prefix of RFC 6666), so it is bounded and evicted like the clients and
+ * walks of the clients skip it. Its logins are those that vouched for it
+ * (the keyed hashes, the most recent STORE_CLIENT_LOGINS), its
+ * vouch_days the days they did.
+ * store_site_key: the entry's key for an address; store_site_is_key: is
+ * a client key one; store_site_vouch: login vouches for ip's network
+ * (copied out when out is not NULL); store_site_get: STORE_NOTFOUND for
+ * a network never vouched for. */
+void store_site_key(const struct addr *ip, struct addr *key);
+int store_site_is_key(const struct addr *key);
+int store_site_vouch(STORE *st, const struct addr *ip, const char *login,
+		     uint32_t now, struct store_client *out);
+int store_site_get(STORE *st, const struct addr *ip, uint32_t now,
+		   struct store_client *out);
 
 /* Put back what a snapshot kept (policy/snapshot.c): the earlier first
  * seen, learned countries (and networks, and the usual volume) into an
