@@ -424,10 +424,12 @@ static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
     return n;
 }
 
-/* m_unfamiliar_messages - messages (MAIL FROMs, this one included) from
- * the login's addresses in unfamiliar networks seen in the window, each
- * address counted since it was first seen: one address abroad sending
- * all afternoon adds up whatever the owner's own volume */
+/* m_unfamiliar_messages - messages (MAIL FROMs, this one included, the
+ * refused ones too) from the login's addresses in unfamiliar networks
+ * within the window, by each address's per-day counts (store_ip_recent):
+ * one address abroad sending all afternoon adds up whatever the owner's
+ * own volume, and an owner's hotel refused on a busy first day is
+ * judged afresh a day later */
 static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 				      char *ev, size_t evlen)
 {
@@ -441,9 +443,10 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 	if (!in_window(ip->last_seen, c->now, w)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
-	n += ip->count;
+	n += store_ip_recent(ip, c->now, w);
 	k++;
     }
+    n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
     if (ev != NULL) {
 	rules_format_duration(w, d, sizeof(d));
 	snprintf(ev, evlen, "%llu messages from %zu unfamiliar address%s in %s",

@@ -137,10 +137,12 @@ struct store_geo {
     uint8_t has_loc;
 };
 
-/* One of a user's addresses: 36 bytes, the same in the file and in a
+/* One of a user's addresses: 40 bytes, the same in the file and in a
  * copy, so a copy of the list is one memcpy. cc is two letters without a
  * NUL (zeros if unknown: print with "%.2s"); no location is STORE_NO_LOC
- * in lat_c; the accuracy radius is not kept per address. */
+ * in lat_c; the accuracy radius is not kept per address. day_msgs counts
+ * the observations of the day (now / 86400) of last_seen in [0] and of
+ * the day before in [1], so a day's count slides (store_ip_recent). */
 struct store_ip {
     struct addr ip;
     uint32_t first_seen, last_seen;
@@ -148,7 +150,17 @@ struct store_ip {
     int16_t lat_c, lon_c;	/* centidegrees */
     char cc[2];			/* ISO country, upper case */
     uint16_t count;		/* observations, saturating at 65535 */
+    uint16_t day_msgs[2];	/* observations on last_seen's day, the day before */
 };
+
+/* Observations of an address within the last w seconds (w up to a day):
+ * every one when it was first seen within w, else from its per-day
+ * counts: the current day's whole, the day before's pro rata of the part
+ * of the window it covers; in STORE_IP_PARTS parts of
+ * an observation, so that a sum over addresses is rounded once (a
+ * hundred addresses seen once yesterday morning are not zero). */
+#define STORE_IP_PARTS 86400u
+uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w);
 
 #define STORE_NO_LOC	INT16_MIN	/* store_ip.lat_c: no location */
 

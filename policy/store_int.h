@@ -36,7 +36,8 @@
 #define STORE_VERSION	7	/* 4: stripe write sequence (store_ro.c);
 				 * 5: blocks name their rule, would-be blocks;
 				 * 6: familiar networks, usual hourly volume;
-				 * 7: vouched days, the site's networks */
+				 * 7: vouched days, the site's networks,
+				 *    an address's per-day counts */
 #define STORE_STRIPES	64	/* power of two */
 #define STORE_HDR_SIZE	4096
 #define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */

@@ -950,14 +950,49 @@ START_TEST(test_site_networks)
 }
 END_TEST
 
+/* An address's per-day counts: a new day shifts them, a gap clears
+ * them; store_ip_recent takes the day's whole and the day before's
+ * share of the window (refused messages count: they are observations). */
+START_TEST(test_ip_days)
+{
+    STORE *st = tnew("days", 1000, 16);
+    struct store_user_obs o = obs_make("hana", "198.51.100.9");
+    uint32_t d0 = (T0 / DAY + 1) * DAY;	/* a midnight */
+
+    o.msgs = 1;
+    o.flags = STORE_OBS_NO_LEARN;
+    for (int i = 0; i < 12; i++)
+	ck_assert_int_eq(store_user_update(st, &o, d0 + 9 * HOUR + i * 60, &U),
+			 STORE_OK);
+    ck_assert_uint_eq(U.ips[0].count, 12);
+    ck_assert_uint_eq(U.ips[0].day_msgs[0], 12);
+    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + 10 * HOUR, DAY), 12 * STORE_IP_PARTS);
+    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + 10 * HOUR, HOUR), 12 * STORE_IP_PARTS);
+    /* the next day at 18:00: a quarter of yesterday's 12 */
+    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + DAY + 18 * HOUR, DAY), 3 * STORE_IP_PARTS);
+    ck_assert_int_eq(store_user_update(st, &o, d0 + DAY + 18 * HOUR, &U),
+		     STORE_OK);
+    ck_assert_uint_eq(U.ips[0].day_msgs[0], 1);
+    ck_assert_uint_eq(U.ips[0].day_msgs[1], 12);
+    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + DAY + 18 * HOUR, DAY), 4 * STORE_IP_PARTS);
+    ck_assert_uint_eq(U.ips[0].count, 13);	/* since first seen */
+    /* two days on nothing of it is recent; the next sighting clears */
+    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + 3 * DAY, DAY), 0);
+    ck_assert_int_eq(store_user_update(st, &o, d0 + 3 * DAY + 1, &U), STORE_OK);
+    ck_assert_uint_eq(U.ips[0].day_msgs[0], 1);
+    ck_assert_uint_eq(U.ips[0].day_msgs[1], 0);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_bytes_per_user)
 {
     STORE *st = tnew("size", 100000, 16);
     struct store_stats s;
 
     store_get_stats(st, &s);
-    ck_assert_uint_le(s.user_stride, 1152);	/* 16 addresses, 8 networks */
-    ck_assert_uint_le(s.user_bytes, 1152);
+    ck_assert_uint_le(s.user_stride, 1216);	/* 16 addresses, 8 networks */
+    ck_assert_uint_le(s.user_bytes, 1216);
     ck_assert_uint_ge(s.max_users, 100000);
     ck_assert_uint_eq(s.file_size % STORE_PAGE, 0);
     store_close(st);
@@ -993,6 +1028,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_bytes_per_user);
     tcase_add_test(tc, test_familiar_places);
     tcase_add_test(tc, test_site_networks);
+    tcase_add_test(tc, test_ip_days);
     suite_add_tcase(s, tc);
     return s;
 }
