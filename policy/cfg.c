@@ -98,6 +98,8 @@ static const struct cfg_desc policy_desc[] = {
     {"familiar_days", CFG_T_U32, "2", 0, 1, 365, offsetof(struct cfg_policy, familiar_days), NULL},
     {"coarse_km", CFG_T_U32, "0", 0, 0, 20000, offsetof(struct cfg_policy, coarse_km), NULL},
     {"familiar_networks", CFG_T_CIDRS, NULL, 0, 0, 0, offsetof(struct cfg_policy, familiar_networks), NULL},
+    {"site_logins", CFG_T_U32, "0", 0, 0, CFG_SITE_LOGINS_MAX, offsetof(struct cfg_policy, site_logins), NULL},
+    {"site_days", CFG_T_U32, "2", 0, 1, 365, offsetof(struct cfg_policy, site_days), NULL},
     {"rules", CFG_T_RULES, NULL, 0, 0, 0, 0, NULL},
     {"overrides", CFG_T_OVERRIDES, NULL, 0, 0, 0, 0, NULL},
     {"whitelist", CFG_T_GROUP, NULL, 0, 0, 0, 0, whitelist_desc},

@@ -149,11 +149,17 @@ struct cfg_networks {
     struct cidr_list internal, trusted;
 };
 
+/* policy.site_logins at most: the logins a site network's entry keeps
+ * (STORE_CLIENT_LOGINS) */
+#define CFG_SITE_LOGINS_MAX 32
+
 struct cfg_policy {
     uint32_t learning_s;	/* new_country stays quiet this long */
     uint32_t familiar_days;	/* days a network is seen before it is familiar */
     uint32_t coarse_km;		/* travel_kmh ignores places this vague; 0: none */
     struct cidr_list familiar_networks;	/* familiar to every login */
+    uint32_t site_logins;	/* logins vouching make a /24 the site's; 0: off */
+    uint32_t site_days;		/* ... on at least this many days */
     struct cfg_rule *rules;
     size_t nrules;
     struct cfg_override *overrides;

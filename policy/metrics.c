@@ -247,11 +247,38 @@ static uint64_t learn_end_day(const struct metrics_ctx *c)
 	/ SECONDS_PER_DAY;
 }
 
-/* site_known - pinned by the admin, or the client address vouched for
- * by another login within METRICS_VOUCH_S */
+/* metrics_site_network - enough logins on enough days vouched for it */
+bool metrics_site_network(const struct cfg *cfg, const struct store_client *s,
+			  uint32_t now)
+{
+    uint32_t i, n = 0;
+
+    if (cfg->policy.site_logins == 0 || s->vouch_days < cfg->policy.site_days)
+	return false;
+    for (i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (in_window(s->logins[i].last_seen, now, METRICS_SITE_WINDOW_S))
+	    n++;
+    return n >= cfg->policy.site_logins;
+}
+
+/* same_network - two addresses in one /24 (/48) */
+static bool same_network(const struct addr *a, const struct addr *b)
+{
+    struct addr x, y;
+
+    addr_prefix(a, &x);
+    addr_prefix(b, &y);
+    return addr_equal(&x, &y);
+}
+
+/* site_known - pinned by the admin, the client address vouched for by
+ * another login within METRICS_VOUCH_S, or in the client's network when
+ * that is one of the site's */
 static bool site_known(const struct metrics_ctx *c, const struct addr *ip)
 {
     if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
+	return true;
+    if (c->site && same_network(ip, &c->f->client))
 	return true;
     return c->client != NULL && c->client->vouched != 0
 	&& addr_equal(ip, &c->f->client)
@@ -278,6 +305,21 @@ bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 
     return n != NULL && (n->days >= c->cfg->policy.familiar_days
 			 || n->first_day < learn_end_day(c));
+}
+
+/* metrics_site_voucher - an own place learned while the login was
+ * learning, or first used at least a learning period ago: what may make
+ * its network the site's (a stolen login warmed for two days may not) */
+bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
+			  uint32_t asn)
+{
+    const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
+    uint64_t today = c->now / SECONDS_PER_DAY;
+
+    if (n == NULL || !metrics_own_place(c, ip, asn))
+	return false;
+    return n->first_day < learn_end_day(c)
+	|| today >= n->first_day + c->cfg->policy.learning_s / SECONDS_PER_DAY;
 }
 
 /* metrics_familiar - a place the login (or the site) knows */
@@ -382,10 +424,12 @@ static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
     return n;
 }
 
-/* m_unfamiliar_messages - messages (MAIL FROMs, this one included) from
- * the login's addresses in unfamiliar networks seen in the window, each
- * address counted since it was first seen: one address abroad sending
- * all afternoon adds up whatever the owner's own volume */
+/* m_unfamiliar_messages - messages (MAIL FROMs, this one included, the
+ * refused ones too) from the login's addresses in unfamiliar networks
+ * within the window, by each address's per-day counts (store_ip_recent):
+ * one address abroad sending all afternoon adds up whatever the owner's
+ * own volume, and an owner's hotel refused on a busy first day is
+ * judged afresh a day later */
 static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 				      char *ev, size_t evlen)
 {
@@ -399,9 +443,10 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 	if (!in_window(ip->last_seen, c->now, w)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
-	n += ip->count;
+	n += store_ip_recent(ip, c->now, w);
 	k++;
     }
+    n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
     if (ev != NULL) {
 	rules_format_duration(w, d, sizeof(d));
 	snprintf(ev, evlen, "%llu messages from %zu unfamiliar address%s in %s",

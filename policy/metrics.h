@@ -33,23 +33,38 @@ struct metrics_ctx {
     size_t nov;
     uint32_t usual_msgs, usual_rcpts;	/* the login's busiest usual hour, as
 					 * found at MAIL (rules_verdict) */
+    bool site;			/* the client's /24 (/48) is the site's */
 };
 
 bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
 #define METRICS_VOUCH_S 86400	/* how long a vouched address stays familiar */
+#define METRICS_SITE_WINDOW_S (30 * 86400)	/* a login vouching for a site
+						 * network counts this long */
+
+/* Is a site network's entry (store_site_get) one of the site's familiar
+ * networks: vouched for by policy.site_logins distinct logins within
+ * METRICS_SITE_WINDOW_S, on policy.site_days days? */
+bool metrics_site_network(const struct cfg *cfg, const struct store_client *s,
+			  uint32_t now);
 
 /* Is a network (an address and its AS) one of the login's familiar
  * places: pinned in policy.familiar_networks, learned on familiar_days
  * days or while the login was learning, or the login is still learning?
  * The client address itself is also familiar when another login came
  * from it from a familiar place of its own within METRICS_VOUCH_S (the
- * site knows it: a corporate VPN exit, an office NAT). */
+ * site knows it: a corporate VPN exit, an office NAT), and so is every
+ * address of its /24 (/48) when that is one of the site's networks
+ * (c->site, metrics_site_network). */
 bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn);
 /* Only the login's own learned places: no learning grace, not the site's
  * (what may vouch for an address). */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn);
+/* An own place that may vouch for its network site-wide: learned while
+ * the login was learning, or first used a learning period ago or more. */
+bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
+			  uint32_t asn);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

@@ -215,35 +215,62 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
 
 /* own_place - does the login come from a familiar place of its own,
  * learned (not its learning grace, not the site's)? It vouches for the
- * address, site-wide. */
+ * address, site-wide; *tenured: and for its network, as one known since
+ * learning or for a learning period (metrics_site_voucher). */
 static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
-		      uint32_t now, const struct store_user *u)
+		      uint32_t now, const struct store_user *u, bool *tenured)
 {
     struct metrics_ctx mc;
 
     memset(&mc, 0, sizeof(mc));
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
     mc.cls = RULES_CLASS_AUTHENTICATED;
+    *tenured = metrics_site_voucher(&mc, &f->client, f->geo.asn);
     return metrics_own_place(&mc, &f->client, f->geo.asn);
+}
+
+/* site_note - with site networks on: a login from a familiar place of
+ * its own, known since learning or for a learning period (tenured),
+ * vouches for the client's network; one from an own place still young
+ * does neither (the place is familiar to it anyway); any other learns whether
+ * that network is the site's (v->site). A failure of the site's entry
+ * (a lock timeout) only leaves it unknown: not the site's. */
+static void site_note(const struct cfg *cfg, STORE *st,
+		      const struct rules_facts *f, uint32_t now, bool own,
+		      bool tenured, struct rules_verdict *v)
+{
+    struct store_client site;
+
+    if (cfg->policy.site_logins == 0 || (own && !tenured))
+	return;
+    if (own)
+	(void) store_site_vouch(st, &f->client, f->login, now, NULL);
+    else if (store_site_get(st, &f->client, now, &site) == STORE_OK)
+	v->site = metrics_site_network(cfg, &site, now);
 }
 
 /* record_mail - the observation and its message: the address, its place
  * and login, and one message counted for the login and the client (a
  * relayed session counts for the login only); copies out. A login from
- * a familiar place of its own vouches for the client address. */
+ * a familiar place of its own vouches for the client address and its
+ * network. */
 static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       STORE *st, uint32_t now, struct rules_verdict *v,
 		       struct store_user *u, struct store_client *c)
 {
-    bool user = v->cls == RULES_CLASS_AUTHENTICATED;
+    bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY : STORE_OBS_NO_LEARN, &v->user_held};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
 
-    if (s == STORE_OK && user && !v->relayed && own_place(cfg, f, now, u))
-	co.flags |= STORE_OBS_VOUCH;
+    if (s == STORE_OK && user && !v->relayed) {
+	own = own_place(cfg, f, now, u, &tenured);
+	if (own)
+	    co.flags |= STORE_OBS_VOUCH;
+	site_note(cfg, st, f, now, own, tenured, v);
+    }
     if (s == STORE_OK && !v->relayed)
 	s = store_client_update(st, &co, now, c);
     return s;
@@ -519,7 +546,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	return s;
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
-    mc.relayed = v->relayed;
+    mc.relayed = v->relayed, mc.site = v->site;
     if (f->phase == RULES_PHASE_MAIL)
 	note_place(&mc, &u, v);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;

@@ -91,6 +91,9 @@ struct rules_verdict {
      * busiest usual hour. */
     bool familiar;
     uint16_t usual_msgs, usual_rcpts;
+    /* Found at MAIL: the client's /24 (/48) is one of the site's networks
+     * (policy.site_logins), familiar to every login. */
+    bool site;
 };
 
 struct rules_reply {

@@ -64,7 +64,7 @@
 #define KNOWN_FLAGS	(STORE_CREATE | STORE_RECREATE | STORE_READONLY \
 			 | STORE_OWNED)
 
-_Static_assert(sizeof(struct store_ip) == 36, "packed IP entry");
+_Static_assert(sizeof(struct store_ip) == 40, "packed IP entry");
 _Static_assert(sizeof(struct store_stripe) <= STORE_STRIPE_SIZE, "stripe");
 _Static_assert(sizeof(struct store_hdr) <= STORE_HDR_SIZE, "header");
 _Static_assert(STORE_IPS_MAX <= UINT8_MAX && STORE_CLIENT_LOGINS <= UINT8_MAX,
@@ -102,7 +102,7 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 }
 
 /* store_user_stride - bytes of one user slot: whole cache lines, so a
- * slot shares no line with its neighbours (1152 with 16 IPs) */
+ * slot shares no line with its neighbours (1216 with 16 IPs) */
 uint32_t store_user_stride(uint32_t ips_per_user)
 {
     return (uint32_t) round_up(sizeof(struct store_urec)

@@ -137,10 +137,12 @@ struct store_geo {
     uint8_t has_loc;
 };
 
-/* One of a user's addresses: 36 bytes, the same in the file and in a
+/* One of a user's addresses: 40 bytes, the same in the file and in a
  * copy, so a copy of the list is one memcpy. cc is two letters without a
  * NUL (zeros if unknown: print with "%.2s"); no location is STORE_NO_LOC
- * in lat_c; the accuracy radius is not kept per address. */
+ * in lat_c; the accuracy radius is not kept per address. day_msgs counts
+ * the observations of the day (now / 86400) of last_seen in [0] and of
+ * the day before in [1], so a day's count slides (store_ip_recent). */
 struct store_ip {
     struct addr ip;
     uint32_t first_seen, last_seen;
@@ -148,7 +150,17 @@ struct store_ip {
     int16_t lat_c, lon_c;	/* centidegrees */
     char cc[2];			/* ISO country, upper case */
     uint16_t count;		/* observations, saturating at 65535 */
+    uint16_t day_msgs[2];	/* observations on last_seen's day, the day before */
 };
+
+/* Observations of an address within the last w seconds (w up to a day):
+ * every one when it was first seen within w, else from its per-day
+ * counts: the current day's whole, the day before's pro rata of the part
+ * of the window it covers; in STORE_IP_PARTS parts of
+ * an observation, so that a sum over addresses is rounded once (a
+ * hundred addresses seen once yesterday morning are not zero). */
+#define STORE_IP_PARTS 86400u
+uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w);
 
 #define STORE_NO_LOC	INT16_MIN	/* store_ip.lat_c: no location */
 
@@ -266,6 +278,8 @@ struct store_client {
      * place of its own (STORE_OBS_VOUCH): the site knows the address
      * (a corporate VPN exit, an office NAT). 0: never. */
     uint32_t vouched;
+    uint16_t vouch_days;	/* distinct days (now / 86400) vouched on */
+    uint16_t vouch_day;		/* the last of them */
     uint32_t nlogins;
     struct {
 	uint32_t hash;		/* keyed hash of the login */
@@ -388,6 +402,24 @@ int store_client_unblock(STORE *st, const struct addr *ip, uint32_t now);
 int store_client_unblock_if(STORE *st, const struct addr *ip,
 			    const struct store_block *was, uint32_t now);
 int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
+
+/* The site's networks: an entry per /24 (IPv4) or /48 (IPv6) that a
+ * login came from from a familiar place of its own, kept in the client
+ * table under a key no client can have (in 100::/64, the discard-only
+ * prefix of RFC 6666), so it is bounded and evicted like the clients and
+ * walks of the clients skip it. Its logins are those that vouched for it
+ * (the keyed hashes, the most recent STORE_CLIENT_LOGINS), its
+ * vouch_days the days they did.
+ * store_site_key: the entry's key for an address; store_site_is_key: is
+ * a client key one; store_site_vouch: login vouches for ip's network
+ * (copied out when out is not NULL); store_site_get: STORE_NOTFOUND for
+ * a network never vouched for. */
+void store_site_key(const struct addr *ip, struct addr *key);
+int store_site_is_key(const struct addr *key);
+int store_site_vouch(STORE *st, const struct addr *ip, const char *login,
+		     uint32_t now, struct store_client *out);
+int store_site_get(STORE *st, const struct addr *ip, uint32_t now,
+		   struct store_client *out);
 
 /* Put back what a snapshot kept (policy/snapshot.c): the earlier first
  * seen, learned countries (and networks, and the usual volume) into an

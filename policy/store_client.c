@@ -13,14 +13,30 @@
  * client: up to STORE_CLIENT_LOGINS distinct logins, a new one replacing
  * the one seen longest ago (not with STORE_OBS_COUNT_ONLY). An expired
  * block is cleared on the way. Units counted for a transaction in flight
- * are noted and given back as for users (store_user.c).
+ * are noted and given back as for users (store_user.c). With
+ * STORE_OBS_VOUCH the client's vouched time becomes now and each day it
+ * happens on is counted (vouch_days).
+ *
+ * The site's networks (store_site_*) are entries of this table under
+ * keys in 100::/64 (RFC 6666: discard-only, never a client): 100:: then
+ * 'S', the family (4 or 6) and the network's /24 or /48. They are
+ * evicted like clients (least recently vouched first) and skipped by
+ * store_client_each.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "store_int.h"
 
+_Static_assert(CFG_SITE_LOGINS_MAX <= STORE_CLIENT_LOGINS,
+	       "a site network keeps as many logins as site_logins asks for");
+
 #define EACH_BATCH	64	/* slots copied per lock hold in a walk */
+#define DAY_S		86400
+#define SITE_TAG	0x53	/* 'S': byte 8 of a site network's key */
+#define SITE_V4		4
+#define SITE_V6		6
 
 /* A client address, its hash and stripe. */
 struct client_ref {
@@ -66,6 +82,21 @@ static void client_login(struct store_crec *c, uint32_t hash, uint32_t now)
     c->l.n = (uint8_t) n;
 }
 
+/* client_vouch - a login from a familiar place of its own came from
+ * here: the time, and the day if it is a new one */
+static void client_vouch(struct store_crec *c, uint32_t now)
+{
+    uint16_t day = (uint16_t) (now / DAY_S);
+
+    if (now > c->vouched)
+	c->vouched = now;
+    if (c->vouch_days == 0 || day > c->vouch_day) {
+	if (c->vouch_days < UINT16_MAX)
+	    c->vouch_days++;
+	c->vouch_day = day;
+    }
+}
+
 /* store_client_copy - a slot (live or copied) to the caller's form */
 void store_client_copy(const struct store_crec *r, uint32_t now,
 		       struct store_client *out)
@@ -79,6 +110,8 @@ void store_client_copy(const struct store_crec *r, uint32_t now,
     store_block_copy(&out->block, &r->block, now);
     out->win = r->win;
     out->vouched = r->vouched;
+    out->vouch_days = r->vouch_days;
+    out->vouch_day = r->vouch_day;
     out->nlogins = n;
     for (uint32_t i = 0; i < n; i++) {
 	out->logins[i].hash = r->logins[i].hash;
@@ -115,8 +148,8 @@ int store_client_update(STORE *st, const struct store_client_obs *obs,
 		    obs->bytes);
     if (has_login && !(obs->flags & STORE_OBS_COUNT_ONLY))
 	client_login(c, lh, now);
-    if ((obs->flags & STORE_OBS_VOUCH) && now > c->vouched)
-	c->vouched = now;
+    if (obs->flags & STORE_OBS_VOUCH)
+	client_vouch(c, now);
     if (out != NULL)
 	store_client_copy(c, now, out);
     store_unlock(&st->clients, r.s);
@@ -234,6 +267,11 @@ struct client_walk {
 static int client_visit(const void *slot, void *arg)
 {
     struct client_walk *w = arg;
+    struct addr k;
+
+    memcpy(k.b, ((const struct store_crec *) slot)->ip, sizeof(k.b));
+    if (store_site_is_key(&k))
+	return 0;		/* a site network, not a client */
 
     store_client_copy(slot, w->now, w->c);
     return w->fn(w->c, w->ctx);
@@ -252,4 +290,55 @@ int store_client_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx)
     rc = store_entry_each(st, &st->clients, EACH_BATCH, client_visit, &w);
     free(w.c);
     return rc;
+}
+
+/* store_site_key - the key of an address's network in the client table */
+void store_site_key(const struct addr *ip, struct addr *key)
+{
+    memset(key, 0, sizeof(*key));
+    key->b[0] = 0x01;		/* 100::/64 */
+    key->b[8] = SITE_TAG;
+    if (addr_is_v4(ip)) {
+	key->b[9] = SITE_V4;
+	memcpy(&key->b[10], &ip->b[12], 3);	/* the /24 */
+    } else {
+	key->b[9] = SITE_V6;
+	memcpy(&key->b[10], ip->b, 6);	/* the /48 */
+    }
+}
+
+/* store_site_is_key - is a client key one of a site network? */
+int store_site_is_key(const struct addr *key)
+{
+    static const uint8_t head[8] = {0x01};
+
+    return memcmp(key->b, head, sizeof(head)) == 0 && key->b[8] == SITE_TAG
+	&& (key->b[9] == SITE_V4 || key->b[9] == SITE_V6);
+}
+
+/* store_site_vouch - a login vouches for the network of ip */
+int store_site_vouch(STORE *st, const struct addr *ip, const char *login,
+		     uint32_t now, struct store_client *out)
+{
+    struct store_client_obs o;
+
+    if (ip == NULL || login == NULL || login[0] == '\0')
+	return STORE_EARG;
+    memset(&o, 0, sizeof(o));
+    store_site_key(ip, &o.ip);
+    o.login = login;
+    o.flags = STORE_OBS_VOUCH;
+    return store_client_update(st, &o, now, out);
+}
+
+/* store_site_get - a copy of the entry of ip's network */
+int store_site_get(STORE *st, const struct addr *ip, uint32_t now,
+		   struct store_client *out)
+{
+    struct addr key;
+
+    if (ip == NULL)
+	return STORE_EARG;
+    store_site_key(ip, &key);
+    return store_client_get(st, &key, now, out);
 }

@@ -33,9 +33,11 @@
 #include "store.h"
 
 #define STORE_MAGIC	UINT64_C(0x3145544154534752)	/* "RGSTATE1" LE */
-#define STORE_VERSION	6	/* 4: stripe write sequence (store_ro.c);
+#define STORE_VERSION	7	/* 4: stripe write sequence (store_ro.c);
 				 * 5: blocks name their rule, would-be blocks;
-				 * 6: familiar networks, usual hourly volume */
+				 * 6: familiar networks, usual hourly volume;
+				 * 7: vouched days, the site's networks,
+				 *    an address's per-day counts */
 #define STORE_STRIPES	64	/* power of two */
 #define STORE_HDR_SIZE	4096
 #define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */
@@ -153,6 +155,7 @@ struct store_crec {
     struct store_win win;
     struct store_flogin logins[STORE_CLIENT_LOGINS];
     uint32_t vouched;		/* STORE_OBS_VOUCH: last time, 0: never */
+    uint16_t vouch_days, vouch_day;	/* distinct days vouched, the last */
 };
 
 /* A table as this process sees it: pointers derived from the geometry. */

@@ -44,6 +44,8 @@
 #define EACH_BATCH	32	/* slots copied per lock hold in a walk */
 #define USUAL_WINDOW_S	3600	/* the usual volume is per hour */
 
+_Static_assert(STORE_IP_PARTS % DAY_S == 0, "an address's day parts");
+
 /* A normalised login, its hash and stripe. */
 struct user_ref {
     char key[STORE_LOGIN_MAX];
@@ -89,6 +91,48 @@ static inline void ip_geo(struct store_ip *ip, const struct store_geo *g)
     ip->lon_c = g->has_loc ? g->lon_c : STORE_NO_LOC;
 }
 
+/* ip_day - count an observation in the address's day (before last_seen
+ * moves): a new day shifts the counts, a gap of days clears them; a
+ * clock behind last_seen counts in its day */
+static inline void ip_day(struct store_ip *ip, uint32_t now)
+{
+    uint32_t d = now / DAY_S, last = ip->last_seen / DAY_S;
+
+    if (d == last + 1) {
+	ip->day_msgs[1] = ip->day_msgs[0];
+	ip->day_msgs[0] = 0;
+    } else if (d > last + 1) {
+	ip->day_msgs[0] = ip->day_msgs[1] = 0;
+    }
+    if (ip->day_msgs[0] < UINT16_MAX)
+	ip->day_msgs[0]++;
+}
+
+/* store_ip_recent - observations within w: all of them for an address
+ * first seen within w, else from the per-day counts; in STORE_IP_PARTS
+ * parts (a day's seconds) */
+uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w)
+{
+    uint32_t d = now / DAY_S, last = ip->last_seen / DAY_S, into = now % DAY_S;
+    uint64_t today, before;
+
+    if (ip->first_seen >= now || now - ip->first_seen < w)
+	return (uint64_t) ip->count * STORE_IP_PARTS;	/* all of it, exactly */
+    if (last >= d) {
+	today = ip->day_msgs[0];
+	before = ip->day_msgs[1];
+    } else if (last + 1 == d) {
+	today = 0;
+	before = ip->day_msgs[0];
+    } else {
+	return 0;
+    }
+    if (w <= into)
+	return today * STORE_IP_PARTS;
+    w = w - into < DAY_S ? w - into : DAY_S;
+    return today * STORE_IP_PARTS + before * w * (STORE_IP_PARTS / DAY_S);
+}
+
 /* user_ip - the observed IP to the front of the list */
 static void user_ip(const STORE *st, struct store_urec *u,
 		    const struct store_user_obs *obs, uint32_t now)
@@ -110,6 +154,7 @@ static void user_ip(const STORE *st, struct store_urec *u,
     }
     if (i > 0)
 	memmove(&ips[1], &ips[0], i * sizeof(ips[0]));
+    ip_day(&cur, now);
     if (now > cur.last_seen)
 	cur.last_seen = now;
     if (cur.count < STORE_COUNT_MAX)

@@ -116,6 +116,8 @@ static const struct bad_case bad_cases[] = {
      1, "policy.rules[0].limit", "never be exceeded"},
     {"policy: { familiar_networks = [ \"10.0.0.0/99\" ]; };\n", 1, "policy.familiar_networks[0]", "prefix length"},
     {"policy: { familiar_days = 0; };\n", 1, "policy.familiar_days", "from 1 to"},
+    {"policy: { site_logins = 33; };\n", 1, "policy.site_logins", "from 0 to"},
+    {"policy: { site_days = 0; };\n", 1, "policy.site_days", "from 1 to"},
     {"policy: { whitelist: { people = [ \"a\" ]; }; };\n", 1, "policy.whitelist.people", "unknown key"},
     {"collector: { address = \"udp:127.0.0.1\"; key_file = \"/k\"; };\n", 1, "collector.address", "udp:ADDRESS:PORT"},
     {"collector: {\n address = \"udp:127.0.0.1:9\";\n};\n", 1, "collector", "go together"},
@@ -287,6 +289,8 @@ START_TEST(test_defaults)
     ck_assert_int_eq(c->policy.learning_s, 7 * 86400);
     ck_assert_uint_eq(c->policy.familiar_days, 2);
     ck_assert_uint_eq(c->policy.coarse_km, 0);	/* every place measured */
+    ck_assert_uint_eq(c->policy.site_logins, 0);	/* no site networks */
+    ck_assert_uint_eq(c->policy.site_days, 2);
     ck_assert_uint_eq(c->policy.familiar_networks.n, 0);
     ck_assert_int_eq((int) c->policy.nrules, 0);
     ck_assert_str_eq(c->policyd.socket, "inet:10040@127.0.0.1");
