@@ -3,8 +3,10 @@
  *
  * Contract: thread-safe. Every SMTP-supplied string is sanitised by the
  * log module before it reaches a log line, a datagram or a header. The
- * event send never blocks: a full or absent collector socket is a counted
- * drop.
+ * event send never blocks: the mail thread seals the event into the
+ * snapshot's queue (evq.h) and one sender thread sends them in batches;
+ * a full queue, a full or absent collector socket is a counted drop.
+ * Without a queue (a snapshot not made by rt_load) the mail thread sends.
  */
 #include <errno.h>
 #include <openssl/rand.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "event_rec.h"
+#include "evq.h"
 #include "log.h"
 #include "report.h"
 #include "stats.h"
@@ -66,26 +69,96 @@ static bool unix_connect(struct runtime *rt, time_t now)
     return true;
 }
 
-/* send_dgram - one datagram, never waiting. A unix socket is connected
+/* peer_gone - an errno that says the unix peer went away */
+static bool peer_gone(int e)
+{
+    return e == ECONNREFUSED || e == ENOTCONN || e == ECONNRESET || e == ENOENT;
+}
+
+/* send_many - up to n datagrams in one sendmmsg (more when it stops
+ * short), never waiting; how many went out. A unix socket is connected
  * (no path lookup per send) and connected again at most once a second,
  * so a collector socket replaced under the same path is found, and at
- * once when the peer is gone (ECONNREFUSED, ENOTCONN) */
-static bool send_dgram(struct runtime *rt, const uint8_t *d, size_t n, time_t now)
+ * once when the peer is gone (ECONNREFUSED, ENOTCONN, ENOENT). EAGAIN
+ * (the collector is behind) drops the rest. */
+static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t now)
 {
     const int fl = MSG_DONTWAIT | MSG_NOSIGNAL;
-    long long c;
+    struct mmsghdr m[EVQ_BATCH];
+    size_t i, done = 0, k;
+    bool retried = false;
+    int r;
 
-    if (rt->evaddrlen == 0)	/* UDP, connected at load */
-	return send(rt->evfd, d, n, fl) == (ssize_t) n;
-    c = atomic_load(&rt->evconn);
-    if (c != (long long) now && !unix_connect(rt, now))
-	return false;
-    if (send(rt->evfd, d, n, fl) == (ssize_t) n)
+    if (rt->evaddrlen != 0 && atomic_load(&rt->evconn) != (long long) now
+	&& !unix_connect(rt, now))
+	return 0;
+    while (done < n) {
+	k = n - done < EVQ_BATCH ? n - done : EVQ_BATCH;
+	memset(m, 0, k * sizeof(m[0]));
+	for (i = 0; i < k; i++)
+	    m[i].msg_hdr.msg_iov = &v[done + i], m[i].msg_hdr.msg_iovlen = 1;
+	if ((r = sendmmsg(rt->evfd, m, (unsigned) k, fl)) > 0) {
+	    done += (size_t) r;
+	    continue;
+	}
+	if (rt->evaddrlen == 0 || retried || !peer_gone(errno) || !unix_connect(rt, now))
+	    break;
+	retried = true;
+    }
+    return done;
+}
+
+/* send_batch - the queue's send function: a batch and its counters */
+static size_t send_batch(void *ctx, struct iovec *v, size_t n)
+{
+    struct runtime *rt = ctx;
+    size_t sent = send_many(rt, v, n, time(NULL));
+
+    store_counter_add(rt->st, STATS_EVENTS_SENT, sent);
+    if (sent < n)
+	store_counter_add(rt->st, STATS_EVENTS_DROPPED, n - sent);
+    return sent;
+}
+
+/* report_events_open - the snapshot's event queue and its sender
+ * thread; false when they cannot be made (events are then sent by the
+ * mail threads, as without a queue) */
+bool report_events_open(struct runtime *rt)
+{
+    rt->evq = NULL;
+    if (rt->evfd < 0)
 	return true;
-    if (errno != ECONNREFUSED && errno != ENOTCONN && errno != ECONNRESET
-	&& errno != ENOENT)
-	return false;		/* EAGAIN: the collector is behind */
-    return unix_connect(rt, now) && send(rt->evfd, d, n, fl) == (ssize_t) n;
+    if ((rt->evq = evq_new(EVQ_SLOTS, EVENT_MAX, EVQ_INTERVAL_MS, send_batch, rt)) == NULL)
+	return false;
+    if (!evq_start(rt->evq)) {
+	evq_free(rt->evq);
+	rt->evq = NULL;
+	return false;
+    }
+    return true;
+}
+
+/* report_events_flush - send what is queued and stop queueing (exit):
+ * later events are counted drops */
+void report_events_flush(struct runtime *rt)
+{
+    evq_stop(rt->evq);
+}
+
+/* report_events_close - flush and free the queue, before the socket and
+ * the store go */
+void report_events_close(struct runtime *rt)
+{
+    evq_free(rt->evq);
+    rt->evq = NULL;
+}
+
+/* send_dgram - one datagram from the mail thread (no queue) */
+static bool send_dgram(struct runtime *rt, uint8_t *d, size_t n, time_t now)
+{
+    struct iovec v = { .iov_base = d, .iov_len = n };
+
+    return send_many(rt, &v, 1, now) == 1;
 }
 
 /* send_event - the engine's record of the verdict, signed, as one
@@ -119,7 +192,10 @@ static void send_event(struct runtime *rt, const struct report_subject *s,
     r.time_ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
     memcpy(r.node, node, sizeof(r.node));
     n = event_seal(&rt->key, dgram, evrec_encode(&r, dgram, sizeof(dgram)), sizeof(dgram));
-    if (n > 0 && send_dgram(rt, dgram, n, ts.tv_sec))
+    if (n > 0 && rt->evq != NULL) {
+	if (!evq_put(rt->evq, dgram, n))	/* else the sender counts it */
+	    store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);
+    } else if (n > 0 && send_dgram(rt, dgram, n, ts.tv_sec))
 	store_counter_add(rt->st, STATS_EVENTS_SENT, 1);
     else
 	store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);

@@ -27,6 +27,9 @@ struct report_subject {
 };
 
 void report_init(void);
+bool report_events_open(struct runtime *rt);
+void report_events_flush(struct runtime *rt);
+void report_events_close(struct runtime *rt);
 void report_verdict(struct runtime *rt, const struct report_subject *s,
 		    const struct rules_verdict *v, bool dry_run);
 void report_header(const struct runtime *rt, const struct report_subject *s,

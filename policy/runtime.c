@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "preflight.h"
+#include "report.h"
 #include "roguelist.h"
 #include "runtime.h"
 #include "snapshot.h"
@@ -46,6 +47,7 @@ static void rt_free(struct runtime *rt)
 {
     if (rt == NULL)
 	return;
+    report_events_close(rt);	/* sends what is queued: socket and store still open */
     if (rt->evfd >= 0)
 	close(rt->evfd);
     store_close(rt->st);
@@ -254,6 +256,10 @@ int rt_load(const char *file, struct runtime **out, char *err, size_t errlen)
     if (open_state(rt->cfg, &rt->st, err, errlen) != 0
 	|| open_collector(rt, err, errlen) != 0)
 	goto fail;
+    if (!report_events_open(rt)) {
+	snprintf(err, errlen, "collector event queue: out of memory or threads");
+	goto fail;
+    }
     *out = rt;
     return 0;
   fail:
@@ -474,6 +480,12 @@ void rt_store_refresh(void)
 /* rt_shutdown - release the current snapshot and rogue set at exit */
 void rt_shutdown(void)
 {
+    struct runtime *rt = rt_acquire();
+
+    if (rt != NULL) {	/* events sealed so far go out even if a session lingers */
+	report_events_flush(rt);
+	rt_release(rt);
+    }
     rt_install(NULL);
     rogue_swap(NULL);
 }

@@ -20,6 +20,8 @@
 #include "geo.h"
 #include "store.h"
 
+struct evq;
+
 struct runtime {
     unsigned refs;
     struct cfg *cfg;
@@ -30,6 +32,7 @@ struct runtime {
     struct sockaddr_storage evaddr;
     socklen_t evaddrlen;	/* 0: the socket is connected */
     atomic_llong evconn;	/* unix: second of the last connect, 0: none */
+    struct evq *evq;		/* events on their way to evfd; NULL: sent inline */
 };
 
 int rt_load(const char *file, struct runtime **out, char *err, size_t errlen);

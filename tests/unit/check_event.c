@@ -404,6 +404,60 @@ START_TEST(test_send_reconnect)
 }
 END_TEST
 
+/* With the snapshot's queue (report_events_open, as rt_load makes it)
+ * the verdicts go out from the sender thread: all of them, in sequence,
+ * when the queue is closed at exit even though its timer had not run;
+ * and the sender connects again at once to a collector socket replaced
+ * after the old one closed. */
+START_TEST(test_queue_flush_at_exit)
+{
+    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
+    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
+    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
+    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct report_subject s = {.login = "alice", .phase = "eom"};
+    struct rules_verdict v;
+    uint8_t buf[EVENT_MAX];
+    uint64_t last = 0;
+    struct evrec r;
+    char path[64];
+    ssize_t n;
+    int a, b, i, t;
+
+    snprintf(path, sizeof(path), "/tmp/rg-check-evq-%d.sock", (int) getpid());
+    rules_verdict_init(&v);
+    a = listener(path);
+    sun->sun_family = AF_UNIX;
+    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+    rt.evaddrlen = sizeof(*sun);
+    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    ck_assert(report_events_open(&rt));
+    ck_assert_ptr_nonnull(rt.evq);
+    for (i = 0; i < 10; i++)
+	report_verdict(&rt, &s, &v, false);
+    report_events_close(&rt);
+    ck_assert_ptr_null(rt.evq);
+    for (i = 0; i < 10; i++) {
+	n = recv(a, buf, sizeof(buf), MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(event_open(&key, buf, (size_t) n, &r), EVREC_OK);
+	ck_assert_uint_gt(r.seq, last);
+	last = r.seq;
+    }
+    ck_assert(!got(a));
+    ck_assert(report_events_open(&rt));
+    close(a);		/* gone: the sender connects again at once */
+    b = listener(path);
+    report_verdict(&rt, &s, &v, false);
+    for (t = 0; t < 300 && !got(b); t++)
+	usleep(10000);
+    ck_assert_int_lt(t, 300);
+    report_events_close(&rt);
+    close(b), close(rt.evfd);
+    unlink(path);
+}
+END_TEST
+
 /* event_suite - every case above */
 static Suite *event_suite(void)
 {
@@ -420,6 +474,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_stale);
     tcase_add_test(tc, test_key_mode);
     tcase_add_test(tc, test_send_reconnect);
+    tcase_add_test(tc, test_queue_flush_at_exit);
     tcase_add_test(tc, test_mac_known);
     suite_add_tcase(s, tc);
     return s;

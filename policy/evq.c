@@ -1,0 +1,205 @@
+/*
+ * evq - the event queue and its sender thread (see evq.h).
+ *
+ * Contract: evq_put is safe from any number of threads and never
+ * blocks on I/O; evq_new, evq_start, evq_stop and evq_free belong to
+ * one owner (the snapshot that holds the collector socket). The sender
+ * thread runs with every signal blocked, so a process-directed signal
+ * never lands on it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "evq.h"
+
+struct evq {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    size_t slots, slot_size;
+    size_t head;		/* the oldest queued slot */
+    size_t count;		/* queued slots, those being sent included */
+    size_t busy;		/* of those, handed to send (the oldest ones) */
+    unsigned interval_ms;
+    bool started, stopping;
+    pthread_t thread;
+    evq_send_fn send;
+    void *ctx;
+    size_t *len;		/* per slot */
+    uint8_t *data;		/* slots * slot_size */
+};
+
+/* evq_new - an empty queue; NULL when out of memory */
+struct evq *evq_new(size_t slots, size_t slot_size, unsigned interval_ms,
+		    evq_send_fn send, void *ctx)
+{
+    struct evq *q = calloc(1, sizeof(*q));
+    pthread_condattr_t ca;
+
+    if (q == NULL || slots == 0)
+	return free(q), NULL;
+    q->slots = slots, q->slot_size = slot_size;
+    q->interval_ms = interval_ms;
+    q->send = send, q->ctx = ctx;
+    q->len = calloc(slots, sizeof(*q->len));
+    q->data = malloc(slots * slot_size);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (q->len == NULL || q->data == NULL || pthread_mutex_init(&q->lock, NULL) != 0) {
+	free(q->len), free(q->data), free(q);
+	pthread_condattr_destroy(&ca);
+	return NULL;
+    }
+    pthread_cond_init(&q->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    return q;
+}
+
+/* evq_put - queue a copy of one datagram; false (a drop) when it is too
+ * long, the queue full or stopped */
+bool evq_put(struct evq *q, const uint8_t *d, size_t n)
+{
+    size_t i;
+    bool ok = false;
+
+    if (n > q->slot_size)
+	return false;
+    pthread_mutex_lock(&q->lock);
+    if (!q->stopping && q->count < q->slots) {
+	i = (q->head + q->count) % q->slots;
+	memcpy(q->data + i * q->slot_size, d, n);
+	q->len[i] = n;
+	q->count++;
+	ok = true;
+	/* wake the sender when it has work and when a batch is full;
+	 * in between it is asleep on its timer anyway */
+	if (q->count == 1 || q->count - q->busy == EVQ_BATCH)
+	    pthread_cond_signal(&q->wake);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return ok;
+}
+
+/* deadline - now + ms on the condition's clock */
+static struct timespec deadline(unsigned ms)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_nsec += (long) (ms % 1000) * 1000000L;
+    t.tv_sec += ms / 1000 + t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
+}
+
+/* next_batch - wait for a batch (full, timed out or stopping) and mark
+ * it busy; 0 when stopping with nothing left. Called with the lock held. */
+static size_t next_batch(struct evq *q)
+{
+    struct timespec t;
+    size_t n;
+
+    while (q->count == 0 && !q->stopping)
+	pthread_cond_wait(&q->wake, &q->lock);
+    if (q->count < EVQ_BATCH && !q->stopping) {
+	t = deadline(q->interval_ms);
+	while (q->count < EVQ_BATCH && !q->stopping
+	       && pthread_cond_timedwait(&q->wake, &q->lock, &t) != ETIMEDOUT)
+	    ;
+    }
+    n = q->count < EVQ_BATCH ? q->count : EVQ_BATCH;
+    q->busy = n;
+    return n;
+}
+
+/* send_busy - hand the busy slots to send, then free them */
+static void send_busy(struct evq *q, size_t n)
+{
+    struct iovec v[EVQ_BATCH];
+    size_t k, i;
+
+    for (k = 0; k < n; k++) {	/* slots the producers leave alone */
+	i = (q->head + k) % q->slots;
+	v[k].iov_base = q->data + i * q->slot_size;
+	v[k].iov_len = q->len[i];
+    }
+    q->send(q->ctx, v, n);
+    pthread_mutex_lock(&q->lock);
+    q->head = (q->head + n) % q->slots;
+    q->count -= n;
+    q->busy = 0;
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* sender - the thread: batches until stopped and empty */
+static void *sender(void *arg)
+{
+    struct evq *q = arg;
+    size_t n;
+
+    for (;;) {
+	pthread_mutex_lock(&q->lock);
+	n = next_batch(q);
+	pthread_mutex_unlock(&q->lock);
+	if (n == 0)
+	    return NULL;
+	send_busy(q, n);
+    }
+}
+
+/* evq_start - the sender thread, with every signal blocked */
+bool evq_start(struct evq *q)
+{
+    sigset_t all, old;
+    bool ok;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    ok = pthread_create(&q->thread, NULL, sender, q) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    q->started = ok;
+    return ok;
+}
+
+/* evq_stop - refuse new datagrams, send every queued one, end the
+ * thread (or send them here when it never started); idempotent */
+void evq_stop(struct evq *q)
+{
+    size_t n;
+
+    if (q == NULL)
+	return;
+    pthread_mutex_lock(&q->lock);
+    q->stopping = true;
+    pthread_cond_signal(&q->wake);
+    pthread_mutex_unlock(&q->lock);
+    if (q->started) {
+	pthread_join(q->thread, NULL);
+	q->started = false;
+	return;
+    }
+    for (;;) {
+	pthread_mutex_lock(&q->lock);
+	n = next_batch(q);
+	pthread_mutex_unlock(&q->lock);
+	if (n == 0)
+	    return;
+	send_busy(q, n);
+    }
+}
+
+/* evq_free - stop and release */
+void evq_free(struct evq *q)
+{
+    if (q == NULL)
+	return;
+    evq_stop(q);
+    pthread_cond_destroy(&q->wake);
+    pthread_mutex_destroy(&q->lock);
+    free(q->len);
+    free(q->data);
+    free(q);
+}

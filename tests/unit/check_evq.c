@@ -1,0 +1,171 @@
+/*
+ * check_evq - the event queue: a full queue refuses (a counted drop),
+ * what is queued before the stop is sent, batches go out when full, and
+ * many producers lose nothing they were told was queued.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "evq.h"
+
+#define SLOT 16
+
+struct sink {
+    atomic_size_t n, calls;
+    uint32_t seen[4096];	/* the first numbers sent, in order */
+};
+
+/* take - the send function: record every datagram's number */
+static size_t take(void *ctx, struct iovec *msg, size_t n)
+{
+    struct sink *s = ctx;
+    size_t i, at = atomic_load(&s->n);
+    uint32_t v;
+
+    for (i = 0; i < n; i++, at++) {
+	ck_assert_uint_eq(msg[i].iov_len, sizeof(v));
+	memcpy(&v, msg[i].iov_base, sizeof(v));
+	if (at < 4096)
+	    s->seen[at] = v;
+    }
+    atomic_fetch_add(&s->calls, 1);
+    atomic_store(&s->n, at);
+    return n;
+}
+
+/* put - queue the number v */
+static bool put(struct evq *q, uint32_t v)
+{
+    return evq_put(q, (const uint8_t *) &v, sizeof(v));
+}
+
+/* A full queue refuses the datagram (the caller counts the drop); the
+ * stop sends what was queued, in order, and refuses what comes later. */
+START_TEST(test_full_and_stop)
+{
+    static struct sink s;
+    struct evq *q = evq_new(4, SLOT, 10000, take, &s);
+    uint8_t big[SLOT + 1] = {0};
+    uint32_t i;
+
+    ck_assert_ptr_nonnull(q);
+    for (i = 1; i <= 4; i++)
+	ck_assert(put(q, i));
+    ck_assert(!put(q, 5));
+    ck_assert(!evq_put(q, big, sizeof(big)));	/* too long for a slot */
+    ck_assert_uint_eq(atomic_load(&s.n), 0);
+    evq_stop(q);
+    ck_assert_uint_eq(atomic_load(&s.n), 4);
+    for (i = 0; i < 4; i++)
+	ck_assert_uint_eq(s.seen[i], i + 1);
+    ck_assert(!put(q, 6));
+    evq_free(q);
+    ck_assert_uint_eq(atomic_load(&s.n), 4);
+}
+END_TEST
+
+/* With the sender running, a part batch waits for its timer, a full
+ * batch goes at once, and the stop flushes the rest. */
+START_TEST(test_batch_and_flush)
+{
+    static struct sink s;
+    struct evq *q = evq_new(1024, SLOT, 60000, take, &s);
+    uint32_t i;
+    int t;
+
+    ck_assert(evq_start(q));
+    for (i = 0; i < 3; i++)
+	ck_assert(put(q, i));
+    usleep(100000);
+    ck_assert_uint_eq(atomic_load(&s.n), 0);	/* a minute's timer */
+    for (; i < EVQ_BATCH; i++)
+	ck_assert(put(q, i));
+    for (t = 0; t < 500 && atomic_load(&s.n) < EVQ_BATCH; t++)
+	usleep(10000);
+    ck_assert_uint_eq(atomic_load(&s.n), EVQ_BATCH);
+    ck_assert_uint_eq(atomic_load(&s.calls), 1);	/* one sendmmsg */
+    for (; i < EVQ_BATCH + 5; i++)
+	ck_assert(put(q, i));
+    evq_free(q);	/* the exit: sealed before it, so sent */
+    ck_assert_uint_eq(atomic_load(&s.n), EVQ_BATCH + 5);
+    for (i = 0; i < EVQ_BATCH + 5; i++)
+	ck_assert_uint_eq(s.seen[i], i);
+}
+END_TEST
+
+/* A short timer sends a part batch without a stop. */
+START_TEST(test_timer)
+{
+    static struct sink s;
+    struct evq *q = evq_new(64, SLOT, 5, take, &s);
+    int t;
+
+    ck_assert(evq_start(q));
+    ck_assert(put(q, 7));
+    for (t = 0; t < 500 && atomic_load(&s.n) < 1; t++)
+	usleep(10000);
+    ck_assert_uint_eq(atomic_load(&s.n), 1);
+    evq_free(q);
+}
+END_TEST
+
+#define PRODUCERS 4
+#define EACH 20000
+
+static struct evq *shared;
+static atomic_size_t accepted, refused;
+
+/* producer - EACH puts, counting what the queue took and refused */
+static void *producer(void *arg)
+{
+    uint32_t i, base = (uint32_t) (uintptr_t) arg * EACH;
+
+    for (i = 0; i < EACH; i++)
+	atomic_fetch_add(put(shared, base + i) ? &accepted : &refused, 1);
+    return NULL;
+}
+
+/* Many mail threads at once: every datagram accepted is sent, the rest
+ * were refused (drops), none lost or doubled. */
+START_TEST(test_many_producers)
+{
+    static struct sink s;
+    pthread_t th[PRODUCERS];
+    uintptr_t i;
+
+    shared = evq_new(256, SLOT, 1, take, &s);
+    ck_assert(evq_start(shared));
+    for (i = 0; i < PRODUCERS; i++)
+	ck_assert_int_eq(pthread_create(&th[i], NULL, producer, (void *) i), 0);
+    for (i = 0; i < PRODUCERS; i++)
+	pthread_join(th[i], NULL);
+    evq_free(shared);
+    ck_assert_uint_eq(atomic_load(&accepted) + atomic_load(&refused), PRODUCERS * EACH);
+    ck_assert_uint_eq(atomic_load(&s.n), atomic_load(&accepted));
+}
+END_TEST
+
+/* evq_suite - every case above */
+static Suite *evq_suite(void)
+{
+    Suite *s = suite_create("evq");
+    TCase *tc = tcase_create("evq");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_full_and_stop);
+    tcase_add_test(tc, test_batch_and_flush);
+    tcase_add_test(tc, test_timer);
+    tcase_add_test(tc, test_many_producers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return check_run(evq_suite());
+}
