@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <openssl/rand.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "stats.h"
 
 #define HEADER_MAX 400
+#define EVENT_WAIT_MS 20	/* the sender's wait for room, per batch */
 
 static uint64_t bootid;
 static char node[EVREC_NODE_MAX + 1];
@@ -80,14 +82,19 @@ static bool peer_gone(int e)
  * (no path lookup per send) and connected again at most once a second,
  * so a collector socket replaced under the same path is found, and at
  * once when the peer is gone (ECONNREFUSED, ENOTCONN, ENOENT). EAGAIN
- * (the collector is behind) drops the rest. */
-static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t now)
+ * (the collector is behind) waits up to wait_ms in all for room (the
+ * sender thread: a batch can outgrow a small socket queue), then drops
+ * the rest. */
+static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t now,
+			int wait_ms)
 {
     const int fl = MSG_DONTWAIT | MSG_NOSIGNAL;
     struct mmsghdr m[EVQ_BATCH];
+    struct pollfd p = { .fd = rt->evfd, .events = POLLOUT };
+    struct timespec t0, t1;
     size_t i, done = 0, k;
     bool retried = false;
-    int r;
+    int r, left;
 
     if (rt->evaddrlen != 0 && atomic_load(&rt->evconn) != (long long) now
 	&& !unix_connect(rt, now))
@@ -101,6 +108,16 @@ static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t no
 	    done += (size_t) r;
 	    continue;
 	}
+	if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_ms > 0) {
+	    clock_gettime(CLOCK_MONOTONIC, &t0);
+	    if (poll(&p, 1, wait_ms) <= 0)
+		break;
+	    clock_gettime(CLOCK_MONOTONIC, &t1);
+	    left = wait_ms - (int) ((t1.tv_sec - t0.tv_sec) * 1000
+				    + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	    wait_ms = left > 0 ? left : 0;
+	    continue;
+	}
 	if (rt->evaddrlen == 0 || retried || !peer_gone(errno) || !unix_connect(rt, now))
 	    break;
 	retried = true;
@@ -112,7 +129,7 @@ static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t no
 static size_t send_batch(void *ctx, struct iovec *v, size_t n)
 {
     struct runtime *rt = ctx;
-    size_t sent = send_many(rt, v, n, time(NULL));
+    size_t sent = send_many(rt, v, n, time(NULL), EVENT_WAIT_MS);
 
     store_counter_add(rt->st, STATS_EVENTS_SENT, sent);
     if (sent < n)
@@ -158,7 +175,7 @@ static bool send_dgram(struct runtime *rt, uint8_t *d, size_t n, time_t now)
 {
     struct iovec v = { .iov_base = d, .iov_len = n };
 
-    return send_many(rt, &v, 1, now) == 1;
+    return send_many(rt, &v, 1, now, 0) == 1;
 }
 
 /* send_event - the engine's record of the verdict, signed, as one
