@@ -332,6 +332,15 @@ bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
     return metrics_own_place(c, ip, asn);
 }
 
+/* metrics_known_place - pinned, the site's or the login's own learned
+ * place; no learning grace */
+bool metrics_known_place(const struct metrics_ctx *c, const struct addr *ip,
+			 uint32_t asn)
+{
+    return c->user != NULL
+	&& (site_known(c, ip) || metrics_own_place(c, ip, asn));
+}
+
 /* net_text - a network as evidence: "AS64500 (RU)", "198.18.5.0/24" */
 static void net_text(const struct addr *ip, uint32_t asn, const char cc[3],
 		     char *out, size_t len)

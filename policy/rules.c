@@ -213,6 +213,18 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
     raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
+/* spared - does a login's block pass this place by? Only a rule's
+ * block, only under policy.block_unfamiliar_only, and only for the
+ * login's own learned places, pinned ones and the site's: the owner's
+ * mail goes on, the attacker's unfamiliar places stay refused. An
+ * admin's block holds everywhere. */
+static bool spared(const struct cfg *cfg, const struct store_block *b,
+		   const struct rules_verdict *v)
+{
+    return cfg->policy.block_unfamiliar_only && v->known
+	&& b->setby == STORE_BY_RULE;
+}
+
 /* own_place - does the login come from a familiar place of its own,
  * learned (not its learning grace, not the site's)? It vouches for the
  * address, site-wide; *tenured: and for its network, as one known since
@@ -515,6 +527,7 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     if (mc->user == NULL || v->relayed)
 	return;
     v->familiar = metrics_familiar(mc, &mc->f->client, mc->f->geo.asn);
+    v->known = metrics_known_place(mc, &mc->f->client, mc->f->geo.asn);
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
 }
@@ -552,7 +565,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
-	    block_in_force(cfg, &v->user_block, "login", now, v);
+	    if (!spared(cfg, &v->user_block, v))
+		block_in_force(cfg, &v->user_block, "login", now, v);
 	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
 	mc.ov = ov;
