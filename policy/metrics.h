@@ -26,6 +26,7 @@ struct metrics_ctx {
     enum rules_class cls;
     const struct store_user *user;	/* NULL without a login */
     const struct store_client *client;	/* NULL when not loaded */
+    const struct store_client *client64;	/* an IPv6 client's /64, or NULL */
     const struct store_win *win;	/* the counters this class is judged by,
 					 * this transaction's units included */
     bool relayed;		/* the address is a trusted relay's */

@@ -494,11 +494,26 @@ static void finish(const struct cfg *cfg, STORE *st,
     }
 }
 
+/* prefix_note - at MAIL, an authenticated IPv6 client: its login noted
+ * on the client's /64 too, which users_per_ip then counts (a failure
+ * only leaves the count per address) */
+static void prefix_note(STORE *st, const struct rules_facts *f, uint32_t now,
+			const struct rules_verdict *v, struct store_client *c64,
+			struct metrics_ctx *mc)
+{
+    mc->client64 = NULL;
+    if (v->cls != RULES_CLASS_AUTHENTICATED || v->relayed
+	|| addr_is_v4(&f->client))
+	return;
+    if (store_prefix_note(st, &f->client, f->login, now, c64) == STORE_OK)
+	mc->client64 = c64;
+}
+
 /* record - count this phase's units; what to judge by into mc */
 static int record(const struct cfg *cfg, const struct rules_facts *f,
 		  STORE *st, uint32_t now, struct rules_verdict *v,
 		  struct metrics_ctx *mc, struct store_user *u,
-		  struct store_client *c)
+		  struct store_client *c, struct store_client *c64)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED;
     int s;
@@ -513,6 +528,7 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 	keep_blocks(v, u, c);
 	mc->user = user ? u : NULL;
 	mc->client = v->relayed ? NULL : c;
+	prefix_note(st, f, now, v, c64, mc);
     }
     mc->win = user ? &u->win : &c->win;
     return s;
@@ -537,7 +553,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		uint32_t now, struct rules_verdict *v)
 {
     struct store_user u;
-    struct store_client c;
+    struct store_client c, c64;
     struct metrics_ctx mc;
     const struct cfg_override *ov[RULES_OVERRIDES_MAX];
     int s;
@@ -551,7 +567,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
     memset(&mc, 0, sizeof(mc));
-    if ((s = record(cfg, f, st, now, v, &mc, &u, &c))
+    if ((s = record(cfg, f, st, now, v, &mc, &u, &c, &c64))
 	!= STORE_OK) {
 	v->status = s;
 	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
