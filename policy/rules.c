@@ -214,15 +214,26 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
 }
 
 /* spared - does a login's block pass this place by? Only a rule's
- * block, only under policy.block_unfamiliar_only, and only for the
- * login's own learned places, pinned ones and the site's: the owner's
- * mail goes on, the attacker's unfamiliar places stay refused. An
- * admin's block holds everywhere. */
+ * block, only under policy.block_unfamiliar_only, and only an address
+ * the login sent from before the block was set, in its own learned
+ * network, a pinned one or the site's: the owner's mail goes on, the
+ * attacker's places stay refused, also new addresses of the owner's own
+ * ISP or carrier (residential proxies there). An admin's block holds
+ * everywhere. */
 static bool spared(const struct cfg *cfg, const struct store_block *b,
 		   const struct rules_verdict *v)
 {
-    return cfg->policy.block_unfamiliar_only && v->known
-	&& b->setby == STORE_BY_RULE;
+    char kept[STORE_REASON_MAX];
+    int rule;
+
+    if (!cfg->policy.block_unfamiliar_only || !v->known
+	|| b->setby != STORE_BY_RULE || v->addr_since == 0)
+	return false;
+    memcpy(kept, b->reason, sizeof(kept));
+    kept[sizeof(kept) - 1] = 0;
+    rule = cfg_rule_by_id(cfg, b->rule_id, kept);
+    return rule >= 0 && (uint64_t) v->addr_since
+	+ cfg->policy.rules[rule].block_for_s < b->until;
 }
 
 /* own_place - does the login come from a familiar place of its own,
@@ -544,6 +555,10 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 	return;
     v->familiar = metrics_familiar(mc, &mc->f->client, mc->f->geo.asn);
     v->known = metrics_known_place(mc, &mc->f->client, mc->f->geo.asn);
+    v->addr_since = 0;
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&u->ips[i].ip, &mc->f->client))
+	    v->addr_since = u->ips[i].first_seen;
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
 }
