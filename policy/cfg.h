@@ -160,6 +160,7 @@ struct cfg_policy {
     struct cidr_list familiar_networks;	/* familiar to every login */
     uint32_t site_logins;	/* logins vouching make a /24 the site's; 0: off */
     uint32_t site_days;		/* ... on at least this many days */
+    bool block_unfamiliar_only;	/* a rule's login block spares familiar places */
     struct cfg_rule *rules;
     size_t nrules;
     struct cfg_override *overrides;

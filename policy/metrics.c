@@ -332,6 +332,15 @@ bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
     return metrics_own_place(c, ip, asn);
 }
 
+/* metrics_known_place - pinned, the site's or the login's own learned
+ * place; no learning grace */
+bool metrics_known_place(const struct metrics_ctx *c, const struct addr *ip,
+			 uint32_t asn)
+{
+    return c->user != NULL
+	&& (site_known(c, ip) || metrics_own_place(c, ip, asn));
+}
+
 /* net_text - a network as evidence: "AS64500 (RU)", "198.18.5.0/24" */
 static void net_text(const struct addr *ip, uint32_t asn, const char cc[3],
 		     char *out, size_t len)
@@ -562,22 +571,27 @@ static uint64_t m_bytes(const struct metrics_ctx *c, uint32_t w,
     return counter(c, STORE_BYTES, w, "bytes", ev, evlen);
 }
 
-/* m_users_per_ip - distinct logins seen from the client address */
+/* m_users_per_ip - distinct logins seen from the client address, or
+ * from its /64 for IPv6 (one customer's: rotating inside it is one) */
 static uint64_t m_users_per_ip(const struct metrics_ctx *c, uint32_t w,
 			       char *ev, size_t evlen)
 {
+    const struct store_client *e = c->client64 ? c->client64 : c->client;
     char a[ADDR_STRLEN], d[16];
+    struct addr net = c->f->client;
     uint64_t n = 0;
     uint32_t i;
 
-    for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (in_window(c->client->logins[i].last_seen, c->now, w))
+    for (i = 0; i < e->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (in_window(e->logins[i].last_seen, c->now, w))
 	    n++;
     if (ev == NULL)
 	return n;
+    if (c->client64 != NULL)
+	memset(&net.b[8], 0, 8);
     rules_format_duration(w, d, sizeof(d));
-    snprintf(ev, evlen, "%llu logins from %s in %s", (unsigned long long) n,
-	     addr_format(&c->f->client, a, sizeof(a)), d);
+    snprintf(ev, evlen, "%llu logins from %s%s in %s", (unsigned long long) n,
+	     addr_format(&net, a, sizeof(a)), c->client64 ? "/64" : "", d);
     return n;
 }
 

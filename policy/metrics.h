@@ -26,6 +26,7 @@ struct metrics_ctx {
     enum rules_class cls;
     const struct store_user *user;	/* NULL without a login */
     const struct store_client *client;	/* NULL when not loaded */
+    const struct store_client *client64;	/* an IPv6 client's /64, or NULL */
     const struct store_win *win;	/* the counters this class is judged by,
 					 * this transaction's units included */
     bool relayed;		/* the address is a trusted relay's */
@@ -61,6 +62,11 @@ bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
  * (what may vouch for an address). */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn);
+/* A place the login knows without its learning grace: pinned, the
+ * site's (as in metrics_familiar) or learned as its own (what a rule's
+ * login block spares under policy.block_unfamiliar_only). */
+bool metrics_known_place(const struct metrics_ctx *c, const struct addr *ip,
+			 uint32_t asn);
 /* An own place that may vouch for its network site-wide: learned while
  * the login was learning, or first used a learning period ago or more. */
 bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,

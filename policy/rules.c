@@ -213,6 +213,29 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
     raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
+/* spared - does a login's block pass this place by? Only a rule's
+ * block, only under policy.block_unfamiliar_only, and only an address
+ * the login sent from before the block was set, in its own learned
+ * network, a pinned one or the site's: the owner's mail goes on, the
+ * attacker's places stay refused, also new addresses of the owner's own
+ * ISP or carrier (residential proxies there). An admin's block holds
+ * everywhere. */
+static bool spared(const struct cfg *cfg, const struct store_block *b,
+		   const struct rules_verdict *v)
+{
+    char kept[STORE_REASON_MAX];
+    int rule;
+
+    if (!cfg->policy.block_unfamiliar_only || !v->known
+	|| b->setby != STORE_BY_RULE || v->addr_since == 0)
+	return false;
+    memcpy(kept, b->reason, sizeof(kept));
+    kept[sizeof(kept) - 1] = 0;
+    rule = cfg_rule_by_id(cfg, b->rule_id, kept);
+    return rule >= 0 && (uint64_t) v->addr_since
+	+ cfg->policy.rules[rule].block_for_s < b->until;
+}
+
 /* own_place - does the login come from a familiar place of its own,
  * learned (not its learning grace, not the site's)? It vouches for the
  * address, site-wide; *tenured: and for its network, as one known since
@@ -482,11 +505,26 @@ static void finish(const struct cfg *cfg, STORE *st,
     }
 }
 
+/* prefix_note - at MAIL, an authenticated IPv6 client: its login noted
+ * on the client's /64 too, which users_per_ip then counts (a failure
+ * only leaves the count per address) */
+static void prefix_note(STORE *st, const struct rules_facts *f, uint32_t now,
+			const struct rules_verdict *v, struct store_client *c64,
+			struct metrics_ctx *mc)
+{
+    mc->client64 = NULL;
+    if (v->cls != RULES_CLASS_AUTHENTICATED || v->relayed
+	|| addr_is_v4(&f->client))
+	return;
+    if (store_prefix_note(st, &f->client, f->login, now, c64) == STORE_OK)
+	mc->client64 = c64;
+}
+
 /* record - count this phase's units; what to judge by into mc */
 static int record(const struct cfg *cfg, const struct rules_facts *f,
 		  STORE *st, uint32_t now, struct rules_verdict *v,
 		  struct metrics_ctx *mc, struct store_user *u,
-		  struct store_client *c)
+		  struct store_client *c, struct store_client *c64)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED;
     int s;
@@ -501,6 +539,7 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 	keep_blocks(v, u, c);
 	mc->user = user ? u : NULL;
 	mc->client = v->relayed ? NULL : c;
+	prefix_note(st, f, now, v, c64, mc);
     }
     mc->win = user ? &u->win : &c->win;
     return s;
@@ -515,6 +554,11 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     if (mc->user == NULL || v->relayed)
 	return;
     v->familiar = metrics_familiar(mc, &mc->f->client, mc->f->geo.asn);
+    v->known = metrics_known_place(mc, &mc->f->client, mc->f->geo.asn);
+    v->addr_since = 0;
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&u->ips[i].ip, &mc->f->client))
+	    v->addr_since = u->ips[i].first_seen;
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
 }
@@ -524,7 +568,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		uint32_t now, struct rules_verdict *v)
 {
     struct store_user u;
-    struct store_client c;
+    struct store_client c, c64;
     struct metrics_ctx mc;
     const struct cfg_override *ov[RULES_OVERRIDES_MAX];
     int s;
@@ -538,7 +582,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
     memset(&mc, 0, sizeof(mc));
-    if ((s = record(cfg, f, st, now, v, &mc, &u, &c))
+    if ((s = record(cfg, f, st, now, v, &mc, &u, &c, &c64))
 	!= STORE_OK) {
 	v->status = s;
 	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
@@ -552,7 +596,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
-	    block_in_force(cfg, &v->user_block, "login", now, v);
+	    if (!spared(cfg, &v->user_block, v))
+		block_in_force(cfg, &v->user_block, "login", now, v);
 	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
 	mc.ov = ov;

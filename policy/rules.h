@@ -91,6 +91,13 @@ struct rules_verdict {
      * busiest usual hour. */
     bool familiar;
     uint16_t usual_msgs, usual_rcpts;
+    /* Found at MAIL: the client's network is the login's own learned
+     * place, pinned or the site's (no learning grace), and when the login
+     * first sent from the client address (0: now): a rule's login block
+     * spares an address it knew before the block under
+     * policy.block_unfamiliar_only. */
+    bool known;
+    uint32_t addr_since;
     /* Found at MAIL: the client's /24 (/48) is one of the site's networks
      * (policy.site_logins), familiar to every login. */
     bool site;

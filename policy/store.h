@@ -415,6 +415,17 @@ int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
  * (copied out when out is not NULL); store_site_get: STORE_NOTFOUND for
  * a network never vouched for. */
 void store_site_key(const struct addr *ip, struct addr *key);
+/* An IPv6 client's /64: an entry whose logins are every login seen from
+ * any address in it (what one customer gets: an attacker rotating its
+ * addresses inside it is one shared address to users_per_ip), keyed in
+ * 100:0:0:64::/64 (IETF reserved, never a client), bounded and evicted
+ * like the clients, skipped by walks of the clients. store_prefix_note:
+ * login came from ip (IPv6 only, else STORE_EARG), copied out when out
+ * is not NULL. */
+void store_prefix_key(const struct addr *ip, struct addr *key);
+int store_prefix_is_key(const struct addr *key);
+int store_prefix_note(STORE *st, const struct addr *ip, const char *login,
+		      uint32_t now, struct store_client *out);
 int store_site_is_key(const struct addr *key);
 int store_site_vouch(STORE *st, const struct addr *ip, const char *login,
 		     uint32_t now, struct store_client *out);

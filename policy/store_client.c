@@ -37,6 +37,7 @@ _Static_assert(CFG_SITE_LOGINS_MAX <= STORE_CLIENT_LOGINS,
 #define SITE_TAG	0x53	/* 'S': byte 8 of a site network's key */
 #define SITE_V4		4
 #define SITE_V6		6
+#define PREFIX_TAG	0x64	/* byte 7 of an IPv6 /64's key */
 
 /* A client address, its hash and stripe. */
 struct client_ref {
@@ -270,8 +271,8 @@ static int client_visit(const void *slot, void *arg)
     struct addr k;
 
     memcpy(k.b, ((const struct store_crec *) slot)->ip, sizeof(k.b));
-    if (store_site_is_key(&k))
-	return 0;		/* a site network, not a client */
+    if (store_site_is_key(&k) || store_prefix_is_key(&k))
+	return 0;		/* a site network or a /64, not a client */
 
     store_client_copy(slot, w->now, w->c);
     return w->fn(w->c, w->ctx);
@@ -314,6 +315,40 @@ int store_site_is_key(const struct addr *key)
 
     return memcmp(key->b, head, sizeof(head)) == 0 && key->b[8] == SITE_TAG
 	&& (key->b[9] == SITE_V4 || key->b[9] == SITE_V6);
+}
+
+/* store_prefix_key - the key of an IPv6 address's /64 in the client
+ * table: 100:0:0:64::/64 (IETF reserved, never a client) with the /64's
+ * 64 bits in the low half */
+void store_prefix_key(const struct addr *ip, struct addr *key)
+{
+    memset(key, 0, sizeof(*key));
+    key->b[0] = 0x01;
+    key->b[7] = PREFIX_TAG;
+    memcpy(&key->b[8], ip->b, 8);
+}
+
+/* store_prefix_is_key - is a client key one of an IPv6 /64? */
+int store_prefix_is_key(const struct addr *key)
+{
+    static const uint8_t head[8] = {0x01, 0, 0, 0, 0, 0, 0, PREFIX_TAG};
+
+    return memcmp(key->b, head, sizeof(head)) == 0;
+}
+
+/* store_prefix_note - login came from an address of ip's /64 (IPv6);
+ * copied out when out is not NULL */
+int store_prefix_note(STORE *st, const struct addr *ip, const char *login,
+		      uint32_t now, struct store_client *out)
+{
+    struct store_client_obs o;
+
+    if (ip == NULL || login == NULL || login[0] == '\0' || addr_is_v4(ip))
+	return STORE_EARG;
+    memset(&o, 0, sizeof(o));
+    store_prefix_key(ip, &o.ip);
+    o.login = login;
+    return store_client_update(st, &o, now, out);
 }
 
 /* store_site_vouch - a login vouches for the network of ip */
