@@ -15,6 +15,7 @@
 #   rg_policyd_start NAME       relayguard-policyd on $POLICY_PORT (log NAME.log)
 #   rg_collector_init [TOOL...] a collector test: tools, event key, flow dir
 #   rg_collector_section ADDR [INCIDENTS [MORE]]  a collector { } section
+#   icheck EXPR                 the collector's incidents (--json) satisfy EXPR
 #   rg_analyze_conf FILE        a collector config for "analyze" of the flows
 #   rg_miltertest SCRIPT        no MTA: GeoIP, config, the milter, then
 #                               miltertest runs tests/e2e/SCRIPT against it
@@ -174,6 +175,18 @@ rg_collector_init() {
     chown nobody "$E2E_DIR/event.key"
     mkdir -p "$E2E_DIR/flows"
     : >"$E2E_DIR/names"
+}
+
+# icheck EXPR - the collector's "incidents --json" ($B, the collector
+# binary; files in $E2E_DIR) satisfies EXPR, a python3 expression over I,
+# the incidents by (kind, subject)
+icheck() {
+    "$B" -c "$RG_CONF" incidents --json >"$E2E_DIR/inc.json" 2>"$E2E_DIR/inc.err" || return 1
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+I = {(i["kind"], i["subject"]): i for i in d["incidents"]}
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$E2E_DIR/inc.json" "$1"
 }
 
 # rg_collector_section - ADDRESS [INCIDENTS_FILE [MORE]]: the collector

@@ -43,16 +43,6 @@ RG_COLLECTOR="collector: {
 };"
 rg_setup
 
-# icheck EXPR - a python3 expression over I, the incidents by (kind, subject)
-icheck() {
-    "$B" -c "$RG_CONF" incidents --json >"$D/inc.json" 2>"$D/inc.err" || return 1
-    python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-I = {(i["kind"], i["subject"]): i for i in d["incidents"]}
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$D/inc.json" "$1"
-}
-
 # inc_id LOGIN - the id of LOGIN's login_from_flagged incident
 inc_id() {
     python3 -c 'import json,sys; print([i["id"] for i in json.load(open(sys.argv[1]))["incidents"] if i["subject"] == sys.argv[2]][0])' "$D/inc.json" "$1"

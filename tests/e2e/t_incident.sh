@@ -41,17 +41,6 @@ RG_COLLECTOR=$(rg_collector_section "unix:$D/events.sock" "$D/incidents.jsonl" \
             sendmail = \"$D/sendmail\"; max_per_hour = 20; timeout = \"20s\"; };")
 rg_setup
 
-# incidents KIND SUBJECT - the JSON of "incidents --json" has it (python3
-# check of an expression over I, the incidents by (kind, subject))
-icheck() {
-    "$B" -c "$RG_CONF" incidents --json >"$D/inc.json" 2>"$D/inc.err" || return 1
-    python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-I = {(i["kind"], i["subject"]): i for i in d["incidents"]}
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$D/inc.json" "$1"
-}
-
 # 1. a key readable by the group is refused with a clear error
 chmod 640 "$D/event.key"
 "$B" -c "$RG_CONF" listen --seconds 1 >"$D/badkey.out" 2>&1
