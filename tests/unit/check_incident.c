@@ -289,9 +289,10 @@ START_TEST(test_intake_burst_one_commit)
     char err[1024];
     size_t got, first;
     int64_t t;
-    int i, left;
+    int i, left, tries = 0;
 
     ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+again:
     for (i = 0; i < SENDERS; i++) {
 	snd[i] = (struct sender) {.fd = send_to_intake(), .bootid = 100 + (uint64_t) i};
 	ck_assert_int_eq(pthread_create(&th[i], NULL, keep_sending, &snd[i]), 0);
@@ -310,11 +311,15 @@ START_TEST(test_intake_burst_one_commit)
 	pthread_join(th[i], NULL);
 	close(snd[i].fd);
     }
-    /* events that keep coming are one long transaction, up to
-     * INTAKE_BATCH_MS (a batch used to end 100 ms after its first event) */
+    /* events that keep coming are one transaction up to INTAKE_BATCH_MS
+     * or INTAKE_BATCH events (it used to end 100 ms after its first event
+     * or at 8,192); senders starved for INTAKE_IDLE_MS on a loaded machine
+     * end it early, rightly: three tries */
     ck_assert_uint_gt(first, 0);
-    ck_assert_msg(t >= INTAKE_BATCH_MS / 2, "the first batch ended after %lld ms",
-		  (long long) t);
+    if (t < INTAKE_BATCH_MS / 2 && first < INTAKE_BATCH && ++tries < 3)
+	goto again;
+    ck_assert_msg(t >= INTAKE_BATCH_MS / 2 || first == INTAKE_BATCH,
+		  "the first batch ended after %lld ms and %zu events", (long long) t, first);
     ck_assert_int_eq(scalar("SELECT count(*) FROM event"), (long long) in.total.stored);
     ck_assert_uint_eq(in.total.refused[EVREC_EREPLAY], 0);
     intake_close(&in);
