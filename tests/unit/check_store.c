@@ -2,7 +2,9 @@
  * check_store - unit tests of the state store's tables: the keyed hash,
  * login normalisation, user and client entries (IPs, countries, places,
  * queue ids, count-only updates, their windows), LRU eviction, blocks,
- * resets and walks.
+ * resets and walks. What a login learns of its places (familiar
+ * networks, the site's networks, an address's messages by day) is tested
+ * by check_store_places.c.
  *
  * The shared file itself (header validation, recreation, read-only
  * handles, several processes, crash recovery, reboots) is tested by
@@ -837,154 +839,6 @@ START_TEST(test_each)
 }
 END_TEST
 
-/* Familiar places: a network is learned only from messages let through
- * (STORE_OBS_LEARN), counted once a day, by its AS (any 32-bit one) or
- * its /24 without one; the oldest gives way when all slots are taken.
- * The usual busiest hour rises only with STORE_OBS_LEARN_VOLUME; a
- * client's vouched time with STORE_OBS_VOUCH. */
-START_TEST(test_familiar_places)
-{
-    STORE *st = tnew("nets", 1000, 16);
-    struct store_user_obs o = obs_make("nora", "198.51.100.7");
-    struct store_client_obs co = { .ip = ip_of("198.51.100.7"), .login = "nora" };
-    struct store_client c;
-
-    o.geo.asn = 4200000001u;	/* private 32-bit: still an AS */
-    o.msgs = 1;
-    o.flags = STORE_OBS_NO_LEARN;	/* at MAIL: nothing learned */
-    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
-    ck_assert_uint_eq(U.nets[0].days, 0);
-    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN;	/* let through */
-    ck_assert_int_eq(store_user_update(st, &o, T0 + 60, &U), STORE_OK);
-    ck_assert_int_eq(store_user_update(st, &o, T0 + HOUR, &U), STORE_OK);
-    ck_assert_uint_eq(U.nets[0].key, 4200000001u);
-    ck_assert_uint_eq(U.nets[0].days, 1);	/* once a day */
-    ck_assert_uint_eq(U.usual_msgs, 0);	/* no volume learned */
-    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY, &U), STORE_OK);
-    ck_assert_uint_eq(U.nets[0].days, 2);
-    ck_assert_uint_eq(U.nets[0].first_day, T0 / DAY);
-    /* the busiest hour: three messages in the last hour */
-    o.flags |= STORE_OBS_LEARN_VOLUME;
-    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY + 60, &U), STORE_OK);
-    ck_assert_uint_eq(U.usual_msgs, 2);
-    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY + 120, &U), STORE_OK);
-    ck_assert_uint_eq(U.usual_msgs, 3);
-    /* without an AS: the /24; nine networks in eight slots */
-    o.geo.asn = 0;
-    for (unsigned i = 0; i < STORE_NETS; i++) {
-	char ip[32];
-
-	snprintf(ip, sizeof(ip), "203.0.%u.9", i);
-	o.ip = ip_of(ip);
-	ck_assert_int_eq(store_user_update(st, &o, T0 + 2 * DAY + i, &U),
-			 STORE_OK);
-    }
-    for (unsigned i = 0; i < STORE_NETS; i++)
-	ck_assert_uint_ne(U.nets[i].key, 4200000001u);	/* the oldest went */
-    ck_assert_uint_eq(store_net_key(&o.ip, 0), STORE_NET_PREFIX | 203u << 16 | 7u);
-    /* a client is vouched for only when asked */
-    ck_assert_int_eq(store_client_update(st, &co, T0, &c), STORE_OK);
-    ck_assert_uint_eq(c.vouched, 0);
-    co.flags = STORE_OBS_VOUCH;
-    ck_assert_int_eq(store_client_update(st, &co, T0 + 5, &c), STORE_OK);
-    ck_assert_uint_eq(c.vouched, T0 + 5);
-    ck_assert_uint_eq(c.vouch_days, 1);
-    ck_assert_int_eq(store_client_update(st, &co, T0 + 9, &c), STORE_OK);
-    ck_assert_uint_eq(c.vouch_days, 1);	/* days, not vouches */
-    store_close(st);
-}
-END_TEST
-
-/* count_site_client - store_client_each callback: count, note a site key */
-static int count_site_client(const struct store_client *c, void *ctx)
-{
-    unsigned *n = ctx;
-
-    n[0]++;
-    if (store_site_is_key(&c->ip))
-	n[1]++;
-    return 0;
-}
-
-/* The site's networks: one entry per /24 (/48) under a key in 100::/64
- * that no client has; the logins that vouched (one each, however often)
- * and the days they did, counted once a day; walks of the clients do
- * not see them. */
-START_TEST(test_site_networks)
-{
-    STORE *st = tnew("site", 1000, 16);
-    struct addr a = ip_of("198.51.100.7"), b = ip_of("198.51.100.200");
-    struct addr c6 = ip_of("2001:db8:1:2::5"), d6 = ip_of("2001:db8:1:3::9");
-    struct addr k, k2;
-    struct store_client c;
-    struct store_client_obs co = { .ip = a, .login = "nora" };
-    unsigned n[2] = {0, 0};
-
-    store_site_key(&a, &k);
-    store_site_key(&b, &k2);
-    ck_assert(addr_equal(&k, &k2));	/* one /24 */
-    ck_assert(store_site_is_key(&k));
-    ck_assert(!store_site_is_key(&a));
-    store_site_key(&c6, &k);
-    store_site_key(&d6, &k2);
-    ck_assert(addr_equal(&k, &k2));	/* one /48 */
-    store_site_key(&a, &k2);
-    ck_assert(!addr_equal(&k, &k2));
-    ck_assert_int_eq(store_site_get(st, &a, T0, &c), STORE_NOTFOUND);
-    ck_assert_int_eq(store_site_vouch(st, &a, "nora", T0, &c), STORE_OK);
-    ck_assert_int_eq(store_site_vouch(st, &b, "nora", T0 + HOUR, &c), STORE_OK);
-    ck_assert_uint_eq(c.nlogins, 1);
-    ck_assert_uint_eq(c.vouch_days, 1);	/* once a day */
-    ck_assert_int_eq(store_site_vouch(st, &b, "otto", T0 + DAY, &c), STORE_OK);
-    ck_assert_int_eq(store_site_get(st, &a, T0 + DAY, &c), STORE_OK);
-    ck_assert_uint_eq(c.nlogins, 2);
-    ck_assert_uint_eq(c.vouch_days, 2);
-    ck_assert_uint_eq(c.vouch_day, (T0 + DAY) / DAY);
-    ck_assert_int_eq(store_site_vouch(st, &a, "", T0, NULL), STORE_EARG);
-    /* a client of the same network is its own entry; the walk sees it only */
-    ck_assert_int_eq(store_client_update(st, &co, T0, NULL), STORE_OK);
-    ck_assert_int_eq(store_client_each(st, T0 + DAY, count_site_client, n), STORE_OK);
-    ck_assert_uint_eq(n[0], 1);
-    ck_assert_uint_eq(n[1], 0);
-    store_close(st);
-}
-END_TEST
-
-/* An address's per-day counts: a new day shifts them, a gap clears
- * them; store_ip_recent takes the day's whole and the day before's
- * share of the window (refused messages count: they are observations). */
-START_TEST(test_ip_days)
-{
-    STORE *st = tnew("days", 1000, 16);
-    struct store_user_obs o = obs_make("hana", "198.51.100.9");
-    uint32_t d0 = (T0 / DAY + 1) * DAY;	/* a midnight */
-
-    o.msgs = 1;
-    o.flags = STORE_OBS_NO_LEARN;
-    for (int i = 0; i < 12; i++)
-	ck_assert_int_eq(store_user_update(st, &o, d0 + 9 * HOUR + i * 60, &U),
-			 STORE_OK);
-    ck_assert_uint_eq(U.ips[0].count, 12);
-    ck_assert_uint_eq(U.ips[0].day_msgs[0], 12);
-    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + 10 * HOUR, DAY), 12 * STORE_IP_PARTS);
-    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + 10 * HOUR, HOUR), 12 * STORE_IP_PARTS);
-    /* the next day at 18:00: a quarter of yesterday's 12 */
-    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + DAY + 18 * HOUR, DAY), 3 * STORE_IP_PARTS);
-    ck_assert_int_eq(store_user_update(st, &o, d0 + DAY + 18 * HOUR, &U),
-		     STORE_OK);
-    ck_assert_uint_eq(U.ips[0].day_msgs[0], 1);
-    ck_assert_uint_eq(U.ips[0].day_msgs[1], 12);
-    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + DAY + 18 * HOUR, DAY), 4 * STORE_IP_PARTS);
-    ck_assert_uint_eq(U.ips[0].count, 13);	/* since first seen */
-    /* two days on nothing of it is recent; the next sighting clears */
-    ck_assert_uint_eq(store_ip_recent(&U.ips[0], d0 + 3 * DAY, DAY), 0);
-    ck_assert_int_eq(store_user_update(st, &o, d0 + 3 * DAY + 1, &U), STORE_OK);
-    ck_assert_uint_eq(U.ips[0].day_msgs[0], 1);
-    ck_assert_uint_eq(U.ips[0].day_msgs[1], 0);
-    store_close(st);
-}
-END_TEST
-
 START_TEST(test_bytes_per_user)
 {
     STORE *st = tnew("size", 100000, 16);
@@ -1026,9 +880,6 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_client);
     tcase_add_test(tc, test_each);
     tcase_add_test(tc, test_bytes_per_user);
-    tcase_add_test(tc, test_familiar_places);
-    tcase_add_test(tc, test_site_networks);
-    tcase_add_test(tc, test_ip_days);
     suite_add_tcase(s, tc);
     return s;
 }
