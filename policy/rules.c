@@ -505,16 +505,28 @@ static void finish(const struct cfg *cfg, STORE *st,
     }
 }
 
+/* counts_users_per_ip - does a rule of the policy count users_per_ip
+ * (the only reader of an IPv6 client's /64 entry)? */
+static bool counts_users_per_ip(const struct cfg *cfg)
+{
+    for (size_t i = 0; i < cfg->policy.nrules; i++)
+	if (cfg->policy.rules[i].metric == CFG_METRIC_USERS_PER_IP)
+	    return true;
+    return false;
+}
+
 /* prefix_note - at MAIL, an authenticated IPv6 client: its login noted
  * on the client's /64 too, which users_per_ip then counts (a failure
- * only leaves the count per address) */
-static void prefix_note(STORE *st, const struct rules_facts *f, uint32_t now,
+ * only leaves the count per address); without such a rule nothing reads
+ * the entry, so the store is spared the update */
+static void prefix_note(const struct cfg *cfg, STORE *st,
+			const struct rules_facts *f, uint32_t now,
 			const struct rules_verdict *v, struct store_client *c64,
 			struct metrics_ctx *mc)
 {
     mc->client64 = NULL;
     if (v->cls != RULES_CLASS_AUTHENTICATED || v->relayed
-	|| addr_is_v4(&f->client))
+	|| addr_is_v4(&f->client) || !counts_users_per_ip(cfg))
 	return;
     if (store_prefix_note(st, &f->client, f->login, now, c64) == STORE_OK)
 	mc->client64 = c64;
@@ -539,7 +551,7 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 	keep_blocks(v, u, c);
 	mc->user = user ? u : NULL;
 	mc->client = v->relayed ? NULL : c;
-	prefix_note(st, f, now, v, c64, mc);
+	prefix_note(cfg, st, f, now, v, c64, mc);
     }
     mc->win = user ? &u->win : &c->win;
     return s;

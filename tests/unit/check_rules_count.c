@@ -538,6 +538,54 @@ START_TEST(test_first_seen_ahead)
 }
 END_TEST
 
+/* --- an IPv6 client's /64 ---------------------------------------------- */
+
+#define NO_PREFIX_RULES STATE "policy: { learning_period = \"0s\"; rules = (\n" \
+    " { name = \"user-messages\"; applies_to = \"authenticated\"; " \
+    "metric = \"messages\"; window = \"1h\"; limit = 5; action = \"tempfail\"; }\n" \
+    "); };\n"
+
+#define PREFIX_RULES STATE "policy: { learning_period = \"0s\"; rules = (\n" \
+    " { name = \"shared\"; applies_to = \"any\"; " \
+    "metric = \"users_per_ip\"; window = \"1h\"; limit = 5; action = \"reject\"; }\n" \
+    "); };\n"
+
+/* v6_clients - client entries after one authenticated IPv6 message
+ * under a policy; whether the client's /64 has an entry in *has64 */
+static uint32_t v6_clients(const char *policy, bool *has64)
+{
+    struct tx t = {"ann", "2001:db8:5:6::7", NULL, {"DE", 64500, 5252, 1341,
+	    20, 1}, ALL_CAPS, 1, 1000};
+    struct store_client c;
+    struct store_stats ss;
+    struct rules_verdict v;
+    struct addr a, k;
+    struct env e;
+
+    env_open(&e, policy);
+    ck_assert_int_eq(run_tx(&e, &t, T0, &v), RULES_PHASE_EOM);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    ck_assert_int_eq(store_get_stats(e.st, &ss), STORE_OK);
+    ck_assert_int_eq(addr_parse(t.client, &a), 0);
+    store_prefix_key(&a, &k);
+    *has64 = store_client_get(e.st, &k, T0, &c) == STORE_OK;
+    env_close(&e);
+    return ss.clients;
+}
+
+START_TEST(test_prefix_only_when_counted)
+{
+    bool has64;
+
+    /* no rule counts users_per_ip: the address's entry only */
+    ck_assert_uint_eq(v6_clients(NO_PREFIX_RULES, &has64), 1);
+    ck_assert(!has64);
+    /* one does: the /64 has its entry too */
+    ck_assert_uint_eq(v6_clients(PREFIX_RULES, &has64), 2);
+    ck_assert(has64);
+}
+END_TEST
+
 /* rules_count_suite - the test cases */
 static Suite *rules_count_suite(void)
 {
@@ -553,7 +601,7 @@ static Suite *rules_count_suite(void)
     };
     const TTest *const other[] = {
 	test_relayed_rates_only, test_travel_bad_latitude,
-	test_first_seen_ahead,
+	test_first_seen_ahead, test_prefix_only_when_counted,
     };
     Suite *s = suite_create("rules_count");
 
