@@ -93,22 +93,24 @@ static void copy_macro(SMFICTX *ctx, char *name, char *out, size_t len)
     snprintf(out, len, "%s", v ? v : "");
 }
 
-/* subject - who a verdict is about, for the log and the header */
-static void subject(const struct conn *c, const char *phase,
+/* txn_of - the transaction as the connection knows it so far */
+static void txn_of(const struct conn *c, struct txn *t)
+{
+    *t = (struct txn) { .login = c->login, .sender = c->sender,
+	.client = c->client, .geo = c->geo, .geo_caps = geo_caps(c->rt->geo),
+	.rogue_listed = c->rogue_listed, .rcpts = c->rcpts,
+	.bytes = c->bytes, .qid = c->qid };
+}
+
+/* subject - who a verdict is about, for the log and the header (points
+ * into t) */
+static void subject(const struct conn *c, const char *phase, struct txn *t,
 		    struct report_subject *s)
 {
-    s->qid = c->qid;
-    s->login = c->login;
-    s->client = c->have_client ? &c->client : NULL;
-    s->country = c->geo.cc;
+    txn_of(c, t);
+    txn_subject(t, phase, s);
+    s->client = c->have_client ? &t->client : NULL;
     s->helo = c->helo[0] ? c->helo : NULL;
-    s->phase = phase;
-    s->phase_id = strcmp(phase, "eom") == 0 ? RULES_PHASE_EOM
-	: strcmp(phase, "rcpt") == 0 ? RULES_PHASE_RCPT : RULES_PHASE_MAIL;
-    s->asn = c->geo.asn;
-    s->rcpts = c->rcpts;
-    s->bytes = c->bytes;
-    s->rogue_listed = c->rogue_listed;
 }
 
 /* set_reply - 451 4.7.1 or 550 5.7.1 with the configured text */
@@ -136,18 +138,17 @@ static sfsistat judge(SMFICTX *ctx, struct conn *c, enum rules_phase ph,
 		      const char *phase)
 {
     const struct cfg *cfg = c->rt->cfg;
-    struct txn t = { .login = c->login, .sender = c->sender,
-	.client = c->client, .geo = c->geo, .geo_caps = geo_caps(c->rt->geo),
-	.rcpts = c->rcpts, .bytes = c->bytes, .qid = c->qid };
+    struct txn t;
     struct report_subject s;
 
-    t.rogue_listed = ph == RULES_PHASE_MAIL && rt_rogue_listed(&c->client);
     if (ph == RULES_PHASE_MAIL)
-	c->rogue_listed = t.rogue_listed;
+	c->rogue_listed = rt_rogue_listed(&c->client);
+    txn_of(c, &t);
+    t.rogue_listed = ph == RULES_PHASE_MAIL && c->rogue_listed;
     if (!txn_judge(cfg, c->rt->st, &t, ph, (uint32_t) time(NULL), &c->v))
 	return SMFIS_CONTINUE;	/* tag and quarantine wait for the message */
     if (!c->refused) {		/* one verdict line per message */
-	subject(c, phase, &s);
+	subject(c, phase, &t, &s);
 	report_verdict(c->rt, &s, &c->v, cfg->milter.dry_run);
 	c->refused = true;
     }
@@ -281,9 +282,10 @@ static sfsistat apply_eom(SMFICTX *ctx, struct conn *c)
 {
     const struct cfg *cfg = c->rt->cfg;
     struct report_subject s;
+    struct txn t;
     char hdr[512];
 
-    subject(c, "eom", &s);
+    subject(c, "eom", &t, &s);
     report_verdict(c->rt, &s, &c->v, cfg->milter.dry_run);
     if (cfg->milter.dry_run || c->v.action == CFG_ACTION_ACCEPT)
 	return SMFIS_CONTINUE;

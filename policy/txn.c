@@ -14,11 +14,50 @@
 
 static const char *const end_phases[] = {"eom", "mail", "rcpt", "mail"};
 
+/* The front ends' phase names (the verdict line's phase=). */
+static const struct {
+    const char *name;
+    enum rules_phase id;
+} phase_names[] = {
+    {"mail", RULES_PHASE_MAIL},
+    {"rcpt", RULES_PHASE_RCPT},
+    {"eom", RULES_PHASE_EOM},
+};
+
 /* txn_end_phase - the milter's phase name for where a transaction ended */
 const char *txn_end_phase(enum txn_end e)
 {
     return (unsigned) e < sizeof(end_phases) / sizeof(end_phases[0])
 	? end_phases[e] : "?";
+}
+
+/* txn_phase_id - the phase of a phase name; MAIL for a name not known */
+enum rules_phase txn_phase_id(const char *name)
+{
+    for (size_t i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++)
+	if (strcmp(name, phase_names[i].name) == 0)
+	    return phase_names[i].id;
+    return RULES_PHASE_MAIL;
+}
+
+/* txn_subject - who a verdict on t at phase is about: its fields point
+ * into t, which must outlive out; no HELO (a front end that knows one
+ * sets it) */
+void txn_subject(const struct txn *t, const char *phase,
+		 struct report_subject *out)
+{
+    memset(out, 0, sizeof(*out));	/* the event's fields too */
+    out->qid = t->qid;
+    out->login = t->login;
+    out->client = &t->client;
+    out->country = t->geo.cc;
+    out->helo = NULL;
+    out->phase = phase;
+    out->phase_id = txn_phase_id(phase);
+    out->asn = t->geo.asn;
+    out->rcpts = t->rcpts;
+    out->bytes = t->bytes;
+    out->rogue_listed = t->rogue_listed;
 }
 
 /* facts - what the engine is told at MAIL of t: who, from where (an

@@ -2,17 +2,19 @@
  * txn - one whole SMTP transaction through the engine, phase by phase, as
  * an MTA drives the milter: MAIL, one RCPT per recipient, end of message.
  *
- * For front ends that know a transaction only once it is over (relayguardctl
- * replay over a mail log, the golden case driver). The milter itself calls
- * rules_judge from its callbacks in the same order; this is the one place
- * the offline drivers share, so a change to the phase protocol (counting,
- * give-back on refusal) is made here once.
+ * txn_run is for front ends that know a transaction only once it is over
+ * (relayguardctl replay over a mail log, the golden case driver);
+ * txn_judge is one phase of a live one (the milter's callbacks, policyd's
+ * requests). This is the one place they share, so a change to the phase
+ * protocol (counting, give-back on refusal) is made here once; so is who
+ * a verdict is about (txn_subject), for report_verdict and report_header.
  */
 #ifndef RG_TXN_H
 #define RG_TXN_H
 
 #include <stdint.h>
 
+#include "report.h"
 #include "rules.h"
 
 struct txn {
@@ -46,5 +48,11 @@ enum txn_end txn_run(const struct cfg *cfg, STORE *st, const struct txn *t,
 bool txn_judge(const struct cfg *cfg, STORE *st, const struct txn *t,
 	       enum rules_phase ph, uint32_t now, struct rules_verdict *v);
 const char *txn_end_phase(enum txn_end e);
+/* The phase of a phase name ("mail", "rcpt", "eom"); MAIL if unknown. */
+enum rules_phase txn_phase_id(const char *name);
+/* Who a verdict on t at phase is about; out points into t (its client,
+ * geo.cc) and has no HELO. */
+void txn_subject(const struct txn *t, const char *phase,
+		 struct report_subject *out);
 
 #endif

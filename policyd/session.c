@@ -238,23 +238,14 @@ static struct slot *find(struct session_table *t, struct runtime *rt,
     return &t->slot[i];
 }
 
-/* subject - who a verdict is about, for the log and the header */
-static void subject(const struct slot *s, const char *phase,
-		    struct report_subject *out)
+/* txn_of - the transaction as the slot knows it so far */
+static void txn_of(const struct runtime *rt, const struct slot *s,
+		   struct txn *t)
 {
-    memset(out, 0, sizeof(*out));	/* the event's fields too */
-    out->qid = s->qid;
-    out->login = s->login;
-    out->client = &s->client;
-    out->country = s->geo.cc;
-    out->helo = NULL;
-    out->phase = phase;
-    out->phase_id = strcmp(phase, "eom") == 0 ? RULES_PHASE_EOM
-	: strcmp(phase, "rcpt") == 0 ? RULES_PHASE_RCPT : RULES_PHASE_MAIL;
-    out->asn = s->geo.asn;
-    out->rcpts = s->rcpts;
-    out->bytes = s->bytes;
-    out->rogue_listed = s->rogue_listed;
+    *t = (struct txn) { .login = s->login, .sender = s->sender,
+	.client = s->client, .geo = s->geo, .geo_caps = geo_caps(rt->geo),
+	.rogue_listed = s->rogue_listed, .rcpts = s->rcpts,
+	.bytes = s->bytes, .qid = s->qid };
 }
 
 /* clean_copy - text for a reply line: control bytes become spaces */
@@ -287,18 +278,18 @@ static void refusal(struct runtime *rt, const struct slot *s, char *out,
 static bool judge(struct runtime *rt, struct slot *s, enum rules_phase ph,
 		  const char *phase, uint32_t now)
 {
-    struct txn t = { .login = s->login, .sender = s->sender,
-	.client = s->client, .geo = s->geo, .geo_caps = geo_caps(rt->geo),
-	.rcpts = s->rcpts, .bytes = s->bytes, .qid = s->qid };
+    struct txn t;
     struct report_subject rs;
 
     if (ph == RULES_PHASE_MAIL)	/* as the milter: looked up once, at MAIL */
 	s->rogue_listed = rt_rogue_listed(&s->client);
+    txn_of(rt, s, &t);
     t.rogue_listed = ph == RULES_PHASE_MAIL && s->rogue_listed;
     if (!txn_judge(rt->cfg, rt->st, &t, ph, now, &s->v))
 	return false;
     if (!s->refused) {		/* one verdict line per message */
-	subject(s, phase, &rs);
+	txn_of(rt, s, &t);	/* the event says rogue_listed at every phase */
+	txn_subject(&t, phase, &rs);
 	report_verdict(rt, &rs, &s->v, rt->cfg->policyd.dry_run);
 	s->refused = true;
     }
@@ -310,13 +301,15 @@ static void mark(struct runtime *rt, struct slot *s, const char *phase,
 		 bool eom, char *out, size_t len)
 {
     struct report_subject rs;
+    struct txn t;
     char hdr[SESSION_ACTION_MAX / 2];
 
     if (s->tagged || s->v.action == CFG_ACTION_ACCEPT
 	|| (eom && s->v.action == CFG_ACTION_TAG))	/* too late to PREPEND */
 	return;
     s->tagged = true;
-    subject(s, phase, &rs);
+    txn_of(rt, s, &t);
+    txn_subject(&t, phase, &rs);
     report_verdict(rt, &rs, &s->v, rt->cfg->policyd.dry_run);
     if (rt->cfg->policyd.dry_run)
 	return;

@@ -1,7 +1,9 @@
 /*
  * check_txn - txn_run, the one driver of a whole transaction that
  * relayguardctl replay and the golden cases share: the phases run in the
- * milter's order and stop where the MTA would stop the transaction.
+ * milter's order and stop where the MTA would stop the transaction;
+ * txn_subject, who a verdict is about for the milter's and policyd's
+ * report_verdict.
  */
 #include "check_main.h"
 #include "rules_test.h"
@@ -67,6 +69,35 @@ START_TEST(test_phases)
 }
 END_TEST
 
+/* txn_subject: the transaction's fields, the phase by name, no HELO */
+START_TEST(test_subject)
+{
+    struct report_subject rs;
+    struct txn t;
+
+    txn_for(&t, "ann", "2001:db8::7", 3);
+    memcpy(t.geo.cc, "DE", 3);
+    t.geo.asn = 64500;
+    t.rogue_listed = true;
+    memset(&rs, 0xa5, sizeof(rs));	/* nothing left from before */
+    txn_subject(&t, "rcpt", &rs);
+    ck_assert_str_eq(rs.qid, "TXNQID");
+    ck_assert_str_eq(rs.login, "ann");
+    ck_assert_ptr_eq(rs.client, &t.client);
+    ck_assert_str_eq(rs.country, "DE");
+    ck_assert_ptr_null(rs.helo);
+    ck_assert_str_eq(rs.phase, "rcpt");
+    ck_assert_int_eq(rs.phase_id, RULES_PHASE_RCPT);
+    ck_assert_uint_eq(rs.asn, 64500);
+    ck_assert_uint_eq(rs.rcpts, 3);
+    ck_assert_uint_eq(rs.bytes, 1000);
+    ck_assert(rs.rogue_listed);
+    ck_assert_int_eq(txn_phase_id("mail"), RULES_PHASE_MAIL);
+    ck_assert_int_eq(txn_phase_id("eom"), RULES_PHASE_EOM);
+    ck_assert_int_eq(txn_phase_id("data"), RULES_PHASE_MAIL);
+}
+END_TEST
+
 /* main - the suite */
 int main(void)
 {
@@ -74,6 +105,7 @@ int main(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_phases);
+    tcase_add_test(tc, test_subject);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
