@@ -68,9 +68,6 @@ struct out {
     struct snapshot_counts *n;
 };
 
-/* snap_err - the caller's error buffer (errbuf_set) */
-#define snap_err errbuf_set
-
 /* fnv64 - FNV-1a over a buffer */
 static uint64_t fnv64(const unsigned char *p, size_t n)
 {
@@ -207,13 +204,13 @@ static int build(STORE *st, uint32_t now, struct out *o, char *err,
     int rc;
 
     if (p == NULL)
-	return snap_err(err, errlen, "out of memory"), SNAPSHOT_EIO;
+	return errbuf_set(err, errlen, "out of memory"), SNAPSHOT_EIO;
     if ((rc = store_user_each(st, now, put_user, o)) != STORE_OK
 	|| (rc = store_client_each(st, now, put_client, o)) != STORE_OK)
-	return snap_err(err, errlen, "reading the state: %s",
-			store_strerror(rc)), SNAPSHOT_EIO;
+	return errbuf_set(err, errlen, "reading the state: %s",
+			  store_strerror(rc)), SNAPSHOT_EIO;
     if ((p = room(o, SNAP_TRAILER)) == NULL)
-	return snap_err(err, errlen, "out of memory"), SNAPSHOT_EIO;
+	return errbuf_set(err, errlen, "out of memory"), SNAPSHOT_EIO;
     p = o->b;
     memset(p, 0, SNAP_HDR);
     memcpy(p, SNAP_MAGIC, SNAP_MAGIC_LEN);
@@ -269,25 +266,25 @@ static int publish(const char *path, const struct out *o, char *err,
     int fd, rc = SNAPSHOT_OK;
 
     if (tmp == NULL)
-	return snap_err(err, errlen, "out of memory"), SNAPSHOT_EIO;
+	return errbuf_set(err, errlen, "out of memory"), SNAPSHOT_EIO;
     strcpy(stpcpy(tmp, path), SNAP_TMP_SUFFIX);
     if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-	snap_err(err, errlen, "create %s: %s", tmp, strerror(errno));
+	errbuf_set(err, errlen, "create %s: %s", tmp, strerror(errno));
 	free(tmp);
 	return SNAPSHOT_EIO;
     }
     if (fchmod(fd, 0600) != 0 || write_all(fd, o->b, o->len) != 0
 	|| fsync(fd) != 0) {
-	snap_err(err, errlen, "write %s: %s", tmp, strerror(errno));
+	errbuf_set(err, errlen, "write %s: %s", tmp, strerror(errno));
 	rc = SNAPSHOT_EIO;
     }
     if (close(fd) != 0 && rc == SNAPSHOT_OK) {
-	snap_err(err, errlen, "write %s: %s", tmp, strerror(errno));
+	errbuf_set(err, errlen, "write %s: %s", tmp, strerror(errno));
 	rc = SNAPSHOT_EIO;
     }
     if (rc == SNAPSHOT_OK && rename(tmp, path) != 0) {
-	snap_err(err, errlen, "rename %s to %s: %s", tmp, path,
-		 strerror(errno));
+	errbuf_set(err, errlen, "rename %s to %s: %s", tmp, path,
+		   strerror(errno));
 	rc = SNAPSHOT_EIO;
     }
     if (rc != SNAPSHOT_OK)
@@ -311,10 +308,10 @@ int snapshot_write(STORE *st, const char *path, uint32_t now,
     o.now = now;
     o.n = &n;
     if (st == NULL || path == NULL || *path == '\0')
-	return snap_err(err, errlen, "no state or no path"), SNAPSHOT_EIO;
+	return errbuf_set(err, errlen, "no state or no path"), SNAPSHOT_EIO;
     rc = build(st, now, &o, err, errlen);
     if (rc == SNAPSHOT_OK && o.failed)
-	rc = (snap_err(err, errlen, "out of memory"), SNAPSHOT_EIO);
+	rc = (errbuf_set(err, errlen, "out of memory"), SNAPSHOT_EIO);
     if (rc == SNAPSHOT_OK)
 	rc = publish(path, &o, err, errlen);
     free(o.b);
@@ -435,22 +432,22 @@ static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
 
     if (len < SNAP_HDR + SNAP_TRAILER
 	|| memcmp(buf, SNAP_MAGIC, SNAP_MAGIC_LEN) != 0)
-	return snap_err(err, errlen, "not a relayguard snapshot"), 0;
+	return errbuf_set(err, errlen, "not a relayguard snapshot"), 0;
     if (get32(buf + 8) != SNAP_VERSION && get32(buf + 8) != SNAP_VERSION_OLD)
-	return snap_err(err, errlen, "snapshot format %u, this build reads "
-			"%u and %u", get32(buf + 8), SNAP_VERSION_OLD,
-			SNAP_VERSION), 0;
+	return errbuf_set(err, errlen, "snapshot format %u, this build reads "
+			  "%u and %u", get32(buf + 8), SNAP_VERSION_OLD,
+			  SNAP_VERSION), 0;
     *usize = get32(buf + 8) == SNAP_VERSION ? SNAP_USER : SNAP_USER2;
     *nu = get32(buf + 12);
     *nc = get32(buf + 16);
     want = SNAP_HDR + (uint64_t) *nu * *usize
 	+ (uint64_t) *nc * SNAP_CLIENT + SNAP_TRAILER;
     if (want != len)
-	return snap_err(err, errlen, "snapshot is %zu bytes, its counts "
-			"say %llu", len, (unsigned long long) want), 0;
+	return errbuf_set(err, errlen, "snapshot is %zu bytes, its counts "
+			  "say %llu", len, (unsigned long long) want), 0;
     h = get32(buf + len - 8) | (uint64_t) get32(buf + len - 4) << 32;
     if (h != fnv64(buf, len - SNAP_TRAILER))
-	return snap_err(err, errlen, "snapshot checksum mismatch"), 0;
+	return errbuf_set(err, errlen, "snapshot checksum mismatch"), 0;
     return 1;
 }
 
@@ -503,13 +500,13 @@ static int read_all(const char *path, unsigned char **buf, size_t *len,
     *buf = NULL;
     if (fd < 0)
 	return errno == ENOENT ? SNAPSHOT_ENOENT
-	    : (snap_err(err, errlen, "open %s: %s", path, strerror(errno)),
+	    : (errbuf_set(err, errlen, "open %s: %s", path, strerror(errno)),
 	       SNAPSHOT_EIO);
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)
 	|| (uint64_t) sb.st_size > SNAP_MAX_BYTES
 	|| (*buf = malloc((size_t) sb.st_size + 1)) == NULL) {
-	snap_err(err, errlen, "%s: not a regular file of at most %llu bytes",
-		 path, (unsigned long long) SNAP_MAX_BYTES);
+	errbuf_set(err, errlen, "%s: not a regular file of at most %llu bytes",
+		   path, (unsigned long long) SNAP_MAX_BYTES);
 	close(fd);
 	return SNAPSHOT_EIO;
     }

@@ -71,9 +71,6 @@ _Static_assert(STORE_IPS_MAX <= UINT8_MAX && STORE_CLIENT_LOGINS <= UINT8_MAX,
 	       "counts kept in a byte");
 _Static_assert((STORE_STRIPES & (STORE_STRIPES - 1)) == 0, "stripes");
 
-/* store_err - the caller's error buffer (errbuf_set) */
-#define store_err errbuf_set
-
 /* store_abi - a fingerprint of the in-file structures for this build */
 uint32_t store_abi(void)
 {
@@ -179,31 +176,31 @@ static int header_validate(const struct store_hdr *h, uint64_t size,
 
     memset(&want, 0, sizeof(want));
     if (h->magic != STORE_MAGIC)
-	return store_err(err, errlen, "not a relayguard state file (magic)"),
+	return errbuf_set(err, errlen, "not a relayguard state file (magic)"),
 	    STORE_EFORMAT;
     if (h->version != STORE_VERSION)
-	return store_err(err, errlen, "format version %u, this build uses %u",
-			 h->version, STORE_VERSION), STORE_EFORMAT;
+	return errbuf_set(err, errlen, "format version %u, this build uses %u",
+			  h->version, STORE_VERSION), STORE_EFORMAT;
     if (h->abi != store_abi())
-	return store_err(err, errlen, "ABI word %#x, this build uses %#x",
-			 h->abi, store_abi()), STORE_EFORMAT;
+	return errbuf_set(err, errlen, "ABI word %#x, this build uses %#x",
+			  h->abi, store_abi()), STORE_EFORMAT;
     if (h->hdr_size != STORE_HDR_SIZE || h->nstripes != STORE_STRIPES
 	|| h->pad0 != 0)
-	return store_err(err, errlen, "header size %u or stripes %u wrong",
-			 h->hdr_size, h->nstripes), STORE_EFORMAT;
+	return errbuf_set(err, errlen, "header size %u or stripes %u wrong",
+			  h->hdr_size, h->nstripes), STORE_EFORMAT;
     if (header_layout(&want, h->max_users, h->max_clients, h->ips_per_user)
 	|| memcmp(&want.users, &h->users, sizeof(want.users))
 	|| memcmp(&want.clients, &h->clients, sizeof(want.clients))
 	|| want.file_size != h->file_size)
-	return store_err(err, errlen, "capacities (users %u, clients %u, "
-			 "ips %u) do not match the layout", h->max_users,
-			 h->max_clients, h->ips_per_user), STORE_EFORMAT;
+	return errbuf_set(err, errlen, "capacities (users %u, clients %u, "
+			  "ips %u) do not match the layout", h->max_users,
+			  h->max_clients, h->ips_per_user), STORE_EFORMAT;
     if (h->file_size != size)
-	return store_err(err, errlen, "file is %llu bytes, header says %llu",
-			 (unsigned long long) size,
-			 (unsigned long long) h->file_size), STORE_EFORMAT;
+	return errbuf_set(err, errlen, "file is %llu bytes, header says %llu",
+			  (unsigned long long) size,
+			  (unsigned long long) h->file_size), STORE_EFORMAT;
     if (h->check != header_check(h))
-	return store_err(err, errlen, "header checksum mismatch"),
+	return errbuf_set(err, errlen, "header checksum mismatch"),
 	    STORE_EFORMAT;
     return STORE_OK;
 }
@@ -216,10 +213,10 @@ static int caps_differ(const struct store_hdr *h,
     if ((p->max_users && p->max_users != h->max_users)
 	|| (p->max_clients && p->max_clients != h->max_clients)
 	|| (p->ips_per_user && p->ips_per_user != h->ips_per_user))
-	return store_err(err, errlen, "file has users %u, clients %u, ips %u;"
-			 " configured %u, %u, %u", h->max_users,
-			 h->max_clients, h->ips_per_user, p->max_users,
-			 p->max_clients, p->ips_per_user), 1;
+	return errbuf_set(err, errlen, "file has users %u, clients %u, ips %u;"
+			  " configured %u, %u, %u", h->max_users,
+			  h->max_clients, h->ips_per_user, p->max_users,
+			  p->max_clients, p->ips_per_user), 1;
     return 0;
 }
 
@@ -307,13 +304,13 @@ static int handle_setup(STORE *st, int fd, const struct store_hdr *h,
     void *map;
 
     if (fstat(fd, &sb) != 0)
-	return store_err(err, errlen, "fstat %s: %s", st->path,
-			 strerror(errno)), STORE_EIO;
+	return errbuf_set(err, errlen, "fstat %s: %s", st->path,
+			  strerror(errno)), STORE_EIO;
     map = mmap(NULL, h->file_size, (st->flags & STORE_READONLY) ? PROT_READ
 	       : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)
-	return store_err(err, errlen, "mmap %s: %s", st->path,
-			 strerror(errno)), STORE_EIO;
+	return errbuf_set(err, errlen, "mmap %s: %s", st->path,
+			  strerror(errno)), STORE_EIO;
     /* Every update lands on a random slot: with 4 KiB pages most of them
      * also miss the TLB. A tmpfs mounted with huge=advise takes 2 MiB
      * pages when asked (huge=always or within_size needs no asking; a
@@ -354,25 +351,25 @@ static int file_build(STORE *st, int fd, struct store_hdr *h, mode_t mode,
 
     if (fchmod(fd, mode ? mode : DEFAULT_MODE) != 0
 	|| ftruncate(fd, (off_t) h->file_size) != 0)
-	return store_err(err, errlen, "create %s: %s", st->path,
-			 strerror(errno)), STORE_EIO;
+	return errbuf_set(err, errlen, "create %s: %s", st->path,
+			  strerror(errno)), STORE_EIO;
     /* reserve the space now: a full disk must fail here, not SIGBUS later */
     if ((rc = posix_fallocate(fd, 0, (off_t) h->file_size)) != 0
 	&& rc != EOPNOTSUPP && rc != EINVAL)
-	return store_err(err, errlen, "allocate %llu bytes for %s: %s",
-			 (unsigned long long) h->file_size, st->path,
-			 strerror(rc)), STORE_EIO;
+	return errbuf_set(err, errlen, "allocate %llu bytes for %s: %s",
+			  (unsigned long long) h->file_size, st->path,
+			  strerror(rc)), STORE_EIO;
     if (src != NULL)		/* carried entries keep their login hashes */
 	memcpy(h->key, src->key, sizeof(h->key));
     else if (RAND_bytes(h->key, sizeof(h->key)) != 1)
-	return store_err(err, errlen, "RAND_bytes failed"), STORE_EIO;
+	return errbuf_set(err, errlen, "RAND_bytes failed"), STORE_EIO;
     h->check = header_check(h);
     if ((rc = handle_setup(st, fd, h, err, errlen)) != STORE_OK)
 	return rc;
     memcpy(st->hdr, h, sizeof(*h));
     boot_id(st->hdr->boot_id);
     if (stripes_init(st) != 0)
-	return store_err(err, errlen, "cannot initialise stripe locks"),
+	return errbuf_set(err, errlen, "cannot initialise stripe locks"),
 	    STORE_EIO;
     (void) store_lk_attach(fd);	/* see locks_attach */
     return STORE_OK;
@@ -390,15 +387,15 @@ static int file_create(STORE *st, const struct store_params *p,
 
     memset(&h, 0, sizeof(h));
     if (header_layout(&h, p->max_users, p->max_clients, p->ips_per_user))
-	return store_err(err, errlen, "cannot create %s: max_users and "
-			 "max_clients 1..%u, ips_per_user 1..%u needed",
-			 st->path, STORE_MAX_ENTRIES, STORE_IPS_MAX),
+	return errbuf_set(err, errlen, "cannot create %s: max_users and "
+			  "max_clients 1..%u, ips_per_user 1..%u needed",
+			  st->path, STORE_MAX_ENTRIES, STORE_IPS_MAX),
 	    STORE_EARG;
     if ((tmp = malloc(strlen(st->path) + sizeof(TMP_SUFFIX))) == NULL)
-	return store_err(err, errlen, "out of memory"), STORE_EIO;
+	return errbuf_set(err, errlen, "out of memory"), STORE_EIO;
     strcpy(stpcpy(tmp, st->path), TMP_SUFFIX);
     if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-	store_err(err, errlen, "create %s: %s", tmp, strerror(errno));
+	errbuf_set(err, errlen, "create %s: %s", tmp, strerror(errno));
 	free(tmp);
 	return STORE_EIO;
     }
@@ -407,14 +404,14 @@ static int file_create(STORE *st, const struct store_params *p,
 	__atomic_store_n(&st->hdr->generation, generation, __ATOMIC_RELAXED);
     if (rc == STORE_OK && src != NULL
 	&& (rc = store_migrate(st, src, valid, p->now, &st->info)) != STORE_OK)
-	store_err(err, errlen, "carrying entries into a new %s: %s",
-		  st->path, store_strerror(rc));
+	errbuf_set(err, errlen, "carrying entries into a new %s: %s",
+		   st->path, store_strerror(rc));
     if (rc == STORE_OK && !replace)
 	st->info.how = STORE_OPENED_CREATED;
     if (rc == STORE_OK && (replace ? rename(tmp, st->path)
 			   : link(tmp, st->path)) != 0) {
 	rc = !replace && errno == EEXIST ? STORE_RETRY : STORE_EIO;
-	store_err(err, errlen, "publish %s: %s", st->path, strerror(errno));
+	errbuf_set(err, errlen, "publish %s: %s", st->path, strerror(errno));
     }
     if (!replace || rc != STORE_OK)
 	unlink(tmp);
@@ -471,13 +468,13 @@ static int header_read(int fd, const struct stat *sb, struct store_hdr *h,
 
     memset(h, 0, sizeof(*h));
     if (sb->st_size < STORE_HDR_SIZE)
-	return store_err(err, errlen, "truncated: %lld bytes, the header "
-			 "alone needs %d", (long long) sb->st_size,
-			 STORE_HDR_SIZE), STORE_EFORMAT;
+	return errbuf_set(err, errlen, "truncated: %lld bytes, the header "
+			  "alone needs %d", (long long) sb->st_size,
+			  STORE_HDR_SIZE), STORE_EFORMAT;
     n = pread(fd, h, sizeof(*h), 0);
     if (n != (ssize_t) sizeof(*h))
-	return store_err(err, errlen, "read header: %s",
-			 n < 0 ? strerror(errno) : "short read"), STORE_EIO;
+	return errbuf_set(err, errlen, "read header: %s",
+			  n < 0 ? strerror(errno) : "short read"), STORE_EIO;
     return header_validate(h, (uint64_t) sb->st_size, err, errlen);
 }
 
@@ -550,14 +547,14 @@ static int attach_locked(STORE *st, int fd, const struct store_params *p,
     int rc;
 
     if (fstat(fd, &sb) != 0)
-	return store_err(err, errlen, "fstat %s: %s", st->path,
-			 strerror(errno)), STORE_EIO;
+	return errbuf_set(err, errlen, "fstat %s: %s", st->path,
+			  strerror(errno)), STORE_EIO;
     if (!same_file(st->path, &sb))
 	return STORE_RETRY;
     if ((p->flags & STORE_OWNED) && sb.st_uid != geteuid())
-	return store_err(err, errlen, "%s belongs to uid %ld, not to us (uid "
-			 "%ld)", st->path, (long) sb.st_uid, (long) geteuid()),
-	    STORE_EIO;
+	return errbuf_set(err, errlen, "%s belongs to uid %ld, not to us (uid "
+			  "%ld)", st->path, (long) sb.st_uid,
+			  (long) geteuid()), STORE_EIO;
     rc = header_read(fd, &sb, &h, err, errlen);
     if (rc == STORE_OK && caps_differ(&h, p, err, errlen)) {
 	if (!others_besides(fd, &sb, p->prev)) {
@@ -594,13 +591,13 @@ static int attach_readonly(STORE *st, const struct store_params *p,
     /* O_NONBLOCK: a FIFO in its place must not hang us */
     if ((fd = open(st->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK))
 	< 0)
-	return store_err(err, errlen, "open %s: %s", st->path,
-			 strerror(errno)), STORE_EIO;
+	return errbuf_set(err, errlen, "open %s: %s", st->path,
+			  strerror(errno)), STORE_EIO;
     if (fstat(fd, &sb) != 0) {
-	store_err(err, errlen, "fstat %s: %s", st->path, strerror(errno));
+	errbuf_set(err, errlen, "fstat %s: %s", st->path, strerror(errno));
 	rc = STORE_EIO;
     } else if (!S_ISREG(sb.st_mode)) {
-	store_err(err, errlen, "%s is not a regular file", st->path);
+	errbuf_set(err, errlen, "%s is not a regular file", st->path);
 	rc = STORE_EFORMAT;
     } else {
 	rc = header_read(fd, &sb, &h, err, errlen);
@@ -610,7 +607,7 @@ static int attach_readonly(STORE *st, const struct store_params *p,
     if (rc == STORE_OK)
 	rc = handle_setup(st, fd, &h, err, errlen);
     if (rc == STORE_OK && (rc = store_ro_attach(st)) != STORE_OK)
-	store_err(err, errlen, "%s: %s", st->path, store_strerror(rc));
+	errbuf_set(err, errlen, "%s: %s", st->path, store_strerror(rc));
     if (st->fd != fd)
 	close(fd);
     return rc;
@@ -629,13 +626,13 @@ static int attach_once(STORE *st, const struct store_params *p, char *err,
     if (fd < 0 && errno == ENOENT && (p->flags & STORE_CREATE))
 	return file_create(st, p, 1, 0, NULL, 0, err, errlen);
     if (fd < 0)
-	return store_err(err, errlen, "open %s: %s%s", st->path,
-			 strerror(errno), errno == EACCES
-			 ? " (locking needs write access to the file)" : ""),
+	return errbuf_set(err, errlen, "open %s: %s%s", st->path,
+			  strerror(errno), errno == EACCES
+			  ? " (locking needs write access to the file)" : ""),
 	    STORE_EIO;
     while (flock(fd, LOCK_EX) != 0)
 	if (errno != EINTR) {
-	    store_err(err, errlen, "flock %s: %s", st->path, strerror(errno));
+	    errbuf_set(err, errlen, "flock %s: %s", st->path, strerror(errno));
 	    close(fd);
 	    return STORE_EIO;
 	}
@@ -652,16 +649,16 @@ static int params_check(const struct store_params *p, STORE **out,
 			char *err, size_t errlen)
 {
     if (p == NULL || out == NULL || p->path == NULL || p->path[0] == '\0')
-	return store_err(err, errlen, "no state file path"), STORE_EARG;
+	return errbuf_set(err, errlen, "no state file path"), STORE_EARG;
     if ((p->flags & ~(unsigned) KNOWN_FLAGS)
 	|| ((p->flags & STORE_READONLY)
 	    && (p->flags & (STORE_CREATE | STORE_RECREATE))))
-	return store_err(err, errlen, "bad flags %#x", p->flags), STORE_EARG;
+	return errbuf_set(err, errlen, "bad flags %#x", p->flags), STORE_EARG;
     if (p->ips_per_user > STORE_IPS_MAX || p->max_users > STORE_MAX_ENTRIES
 	|| p->max_clients > STORE_MAX_ENTRIES
 	|| p->lock_timeout_ms > STORE_TIMEOUT_MAX_MS)
-	return store_err(err, errlen, "capacity or lock timeout out of range"),
-	    STORE_EARG;
+	return errbuf_set(err, errlen,
+			  "capacity or lock timeout out of range"), STORE_EARG;
     return STORE_OK;
 }
 
@@ -678,7 +675,7 @@ int store_open(const struct store_params *p, STORE **out, char *err,
     if ((st = calloc(1, sizeof(*st))) == NULL
 	|| (st->path = strdup(p->path)) == NULL) {
 	free(st);
-	return store_err(err, errlen, "out of memory"), STORE_EIO;
+	return errbuf_set(err, errlen, "out of memory"), STORE_EIO;
     }
     st->fd = -1;
     st->flags = p->flags;
@@ -689,7 +686,7 @@ int store_open(const struct store_params *p, STORE **out, char *err,
     for (int i = 0; i < OPEN_TRIES && rc == STORE_RETRY; i++)
 	rc = attach_once(st, p, err, errlen);
     if (rc == STORE_RETRY) {
-	store_err(err, errlen, "%s keeps changing under us", p->path);
+	errbuf_set(err, errlen, "%s keeps changing under us", p->path);
 	rc = STORE_EIO;
     }
     if (rc != STORE_OK) {
