@@ -361,47 +361,75 @@ static bool got(int fd)
     return n > 0 && event_open(&key, buf, (size_t) n, &r) == EVREC_OK;
 }
 
+/* A runtime that sends events to a collector's unix socket, as rt_load
+ * sets one up (the configuration: one rule). */
+struct sender {
+    struct cfg_rule rules[1];
+    struct cfg cfg;
+    struct runtime rt;
+    char path[64];
+};
+
+/* sender_open - x's runtime sends to a socket of its own at x->path
+ * (named after tag); the collector's end */
+static int sender_open(struct sender *x, const char *tag)
+{
+    struct sockaddr_un *sun = (struct sockaddr_un *) &x->rt.evaddr;
+    int fd;
+
+    memset(x, 0, sizeof(*x));
+    x->rules[0].name = (char *) "a";
+    x->cfg.policy.rules = x->rules, x->cfg.policy.nrules = 1;
+    x->rt.refs = 1, x->rt.cfg = &x->cfg, x->rt.key = key;
+    snprintf(x->path, sizeof(x->path), "/tmp/rg-check-%s-%d.sock", tag,
+	     (int) getpid());
+    fd = listener(x->path);
+    sun->sun_family = AF_UNIX;
+    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", x->path);
+    x->rt.evaddrlen = sizeof(*sun);
+    x->rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    ck_assert_int_ge(x->rt.evfd, 0);
+    return fd;
+}
+
+/* sender_close - the runtime's socket closed, the collector's path gone */
+static void sender_close(struct sender *x)
+{
+    close(x->rt.evfd);
+    unlink(x->path);
+}
+
 /* The milter's unix socket is connected after a send (no path lookup per
  * event), follows a collector socket replaced under the same path within
  * a second, and at once when the old one is closed. */
 START_TEST(test_send_reconnect)
 {
-    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
-    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
-    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
-    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct sender x;
     struct sockaddr_storage peer;
     socklen_t plen = sizeof(peer);
     struct report_subject s = {.login = "alice", .phase = "eom"};
     struct rules_verdict v;
-    char path[64];
     int a, b, c;
     time_t t0;
 
-    snprintf(path, sizeof(path), "/tmp/rg-check-event-%d.sock", (int) getpid());
     rules_verdict_init(&v);
-    a = listener(path);
-    sun->sun_family = AF_UNIX;
-    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
-    rt.evaddrlen = sizeof(*sun);
-    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    ck_assert_int_ge(rt.evfd, 0);
-    report_verdict(&rt, &s, &v, false);
+    a = sender_open(&x, "event");
+    report_verdict(&x.rt, &s, &v, false);
     ck_assert(got(a));
-    ck_assert_int_eq(getpeername(rt.evfd, (struct sockaddr *) &peer, &plen), 0);
-    b = listener(path);	/* a still open: the old peer is alive */
+    ck_assert_int_eq(getpeername(x.rt.evfd, (struct sockaddr *) &peer, &plen), 0);
+    b = listener(x.path);	/* a still open: the old peer is alive */
     t0 = time(NULL);
     while (time(NULL) == t0)
 	usleep(10000);
-    report_verdict(&rt, &s, &v, false);
+    report_verdict(&x.rt, &s, &v, false);
     ck_assert(got(b));
     ck_assert(!got(a));
     close(b);		/* gone: the next send connects again at once */
-    c = listener(path);
-    report_verdict(&rt, &s, &v, false);
+    c = listener(x.path);
+    report_verdict(&x.rt, &s, &v, false);
     ck_assert(got(c));
-    close(a), close(c), close(rt.evfd);
-    unlink(path);
+    close(a), close(c);
+    sender_close(&x);
 }
 END_TEST
 
@@ -412,32 +440,23 @@ END_TEST
  * after the old one closed. */
 START_TEST(test_queue_flush_at_exit)
 {
-    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
-    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
-    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
-    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct sender x;
     struct report_subject s = {.login = "alice", .phase = "eom"};
     struct rules_verdict v;
     uint8_t buf[EVENT_MAX];
     uint64_t last = 0;
     struct evrec r;
-    char path[64];
     ssize_t n;
     int a, b, i, t;
 
-    snprintf(path, sizeof(path), "/tmp/rg-check-evq-%d.sock", (int) getpid());
     rules_verdict_init(&v);
-    a = listener(path);
-    sun->sun_family = AF_UNIX;
-    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
-    rt.evaddrlen = sizeof(*sun);
-    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    ck_assert(report_events_open(&rt));
-    ck_assert_ptr_nonnull(rt.evq);
+    a = sender_open(&x, "evq");
+    ck_assert(report_events_open(&x.rt));
+    ck_assert_ptr_nonnull(x.rt.evq);
     for (i = 0; i < 10; i++)
-	report_verdict(&rt, &s, &v, false);
-    report_events_close(&rt);
-    ck_assert_ptr_null(rt.evq);
+	report_verdict(&x.rt, &s, &v, false);
+    report_events_close(&x.rt);
+    ck_assert_ptr_null(x.rt.evq);
     for (i = 0; i < 10; i++) {
 	n = recv(a, buf, sizeof(buf), MSG_DONTWAIT);
 	ck_assert_int_gt(n, 0);
@@ -446,16 +465,16 @@ START_TEST(test_queue_flush_at_exit)
 	last = r.seq;
     }
     ck_assert(!got(a));
-    ck_assert(report_events_open(&rt));
+    ck_assert(report_events_open(&x.rt));
     close(a);		/* gone: the sender connects again at once */
-    b = listener(path);
-    report_verdict(&rt, &s, &v, false);
+    b = listener(x.path);
+    report_verdict(&x.rt, &s, &v, false);
     for (t = 0; t < 300 && !got(b); t++)
 	usleep(10000);
     ck_assert_int_lt(t, 300);
-    report_events_close(&rt);
-    close(b), close(rt.evfd);
-    unlink(path);
+    report_events_close(&x.rt);
+    close(b);
+    sender_close(&x);
 }
 END_TEST
 
@@ -483,33 +502,24 @@ static void *slow_read(void *arg)
  * in its own thread) instead of dropping the rest of a batch. */
 START_TEST(test_queue_burst_waits_for_room)
 {
-    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
-    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
-    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
-    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct sender x;
     struct report_subject s = {.login = "alice", .phase = "eom"};
     struct slow_reader r = {.want = 1000};
     struct rules_verdict v;
     pthread_t th;
-    char path[64];
     int i;
 
-    snprintf(path, sizeof(path), "/tmp/rg-check-evb-%d.sock", (int) getpid());
     rules_verdict_init(&v);
-    r.fd = listener(path);
-    sun->sun_family = AF_UNIX;
-    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
-    rt.evaddrlen = sizeof(*sun);
-    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    ck_assert(report_events_open(&rt));
+    r.fd = sender_open(&x, "evb");
+    ck_assert(report_events_open(&x.rt));
     ck_assert_int_eq(pthread_create(&th, NULL, slow_read, &r), 0);
     for (i = 0; i < r.want; i++)
-	report_verdict(&rt, &s, &v, false);
+	report_verdict(&x.rt, &s, &v, false);
     pthread_join(th, NULL);
-    report_events_close(&rt);
+    report_events_close(&x.rt);
     ck_assert_int_eq(r.got, r.want);
-    close(r.fd), close(rt.evfd);
-    unlink(path);
+    close(r.fd);
+    sender_close(&x);
 }
 END_TEST
 
