@@ -27,9 +27,7 @@ e2e_pick_port PROXY_NULL
 e2e_pick_port PROXY_RG
 PKT_LOG=$E2E_DIR/packets.log
 
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config
+rg_prepare
 e2e_bg nullmilter "$NULLMILTER" "inet:$NULL_PORT@127.0.0.1"
 e2e_bg proxy python3 "$RG_SRC/tests/e2e/milterproxy.py" "$PKT_LOG" \
     "null:$PROXY_NULL:$NULL_PORT" "rg:$PROXY_RG:$MILTER_PORT"

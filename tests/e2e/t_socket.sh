@@ -11,9 +11,7 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config
+rg_prepare
 SOCK=$E2E_DIR/spool/relayguard/milter.sock
 mkdir -p -m 755 "$E2E_DIR/spool"
 sed -i "s|socket = \"inet:$MILTER_PORT@127.0.0.1\";|socket = \"unix:$SOCK\";|; s|group = \"nogroup\";|group = \"postfix\";|" "$RG_CONF"

@@ -10,9 +10,7 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-sink_start || e2e_bail "smtp-sink did not start"
-rg_geo || e2e_bail "cannot generate GeoIP test databases"
-rg_config
+rg_prepare
 sed -i "s|ips_per_user = 16; };|ips_per_user = 16;\n         snapshot_path = \"$E2E_DIR/state/snap/snapshot\"; snapshot_interval = \"10s\"; };|" "$RG_CONF"
 grep -q snapshot_path "$RG_CONF" || e2e_bail "could not configure the snapshot"
 pf_create "inet:127.0.0.1:$MILTER_PORT"
