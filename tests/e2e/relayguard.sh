@@ -101,6 +101,7 @@ rg_miltertest() {
     rg_config
     rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
     out=$(RG_MILTER_SOCK="inet:$MILTER_PORT@127.0.0.1" \
+          RG_MTLIB="$RG_SRC/tests/e2e/mtlib.lua" \
           timeout 60 miltertest -s "$RG_SRC/tests/e2e/$1" 2>&1)
     rc=$?
 }
