@@ -12,6 +12,7 @@
  * counts and rates cover a window (--window, default 1h), counted the way
  * the rules count them: addresses whose last sighting is inside it.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +54,16 @@ struct rows {
     int oom;
 };
 
+/* The cells of a row of a human table: their texts, in buffers of
+ * CELL_MAX (a block's text is the longest). */
+#define CELLS_MAX 8
+#define CELL_MAX 96
+
+struct cells {
+    char b[CELLS_MAX][CELL_MAX];
+    const char *v[CELLS_MAX];
+};
+
 /* What "users" and "clients" differ in; list_cmd() does the rest. */
 struct listing {
     const char *name;		/* "users", "clients": JSON key and texts */
@@ -62,7 +73,9 @@ struct listing {
     /* qsort_r order; *key is the --sort index minus sort_lo */
     int (*cmp)(const void *a, const void *b, void *key);
     void (*json)(const struct ctl *c, struct json *j, const void *row);
-    int (*table)(struct ctl *c, const void *rows, size_t n);
+    const struct table_col *cols;	/* the human table's, ncols of them */
+    size_t ncols;
+    void (*cells)(const struct ctl *c, const void *row, struct cells *out);
 };
 
 enum sort_key { SORT_IPS, SORT_COUNTRIES, SORT_MESSAGES, SORT_RECIPIENTS,
@@ -292,42 +305,26 @@ static void user_json(const struct ctl *c, struct json *j, const void *row)
     json_obj_end(j);
 }
 
-/* users_table - the human table of the first n rows */
-static int users_table(struct ctl *c, const void *v, size_t n)
+static const struct table_col user_cols[] = {
+    {"USER", TABLE_LEFT, 1, 12, 0}, {"IPS", TABLE_RIGHT, 0, 0, 0},
+    {"CTRY", TABLE_RIGHT, 0, 0, 0}, {"ASNS", TABLE_RIGHT, 0, 0, 0},
+    {"MSGS", TABLE_RIGHT, 0, 0, 0}, {"RCPTS", TABLE_RIGHT, 0, 0, 0},
+    {"LAST", TABLE_LEFT, 0, 0, 0}, {"BLOCKED", TABLE_LEFT, 1, 7, 0},
+};
+
+/* user_cells - one user row as the cells of user_cols */
+static void user_cells(const struct ctl *c, const void *row, struct cells *o)
 {
-    const struct user_row *rows = v;
-    static const struct table_col cols[] = {
-	{"USER", TABLE_LEFT, 1, 12, 0}, {"IPS", TABLE_RIGHT, 0, 0, 0},
-	{"CTRY", TABLE_RIGHT, 0, 0, 0}, {"ASNS", TABLE_RIGHT, 0, 0, 0},
-	{"MSGS", TABLE_RIGHT, 0, 0, 0}, {"RCPTS", TABLE_RIGHT, 0, 0, 0},
-	{"LAST", TABLE_LEFT, 0, 0, 0}, {"BLOCKED", TABLE_LEFT, 1, 7, 0},
-    };
-    struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
-    int rc = 0;
+    const struct user_row *u = row;
 
-    if (t != NULL)
-	table_wrap(t);		/* a block's rule name is never cut */
-
-    for (size_t i = 0; t != NULL && rc == 0 && i < n; i++) {
-	const struct user_row *u = &rows[i];
-	char ips[12], cc[12], asn[12], msgs[24], rcpts[24];
-	char last[TEXT_AGE_MAX], blk[96];
-	const char *cells[] = { u->login, ips, cc, asn, msgs, rcpts, last,
-	    blk };
-
-	snprintf(ips, sizeof(ips), "%u", u->d.ips);
-	snprintf(cc, sizeof(cc), "%u", u->d.countries);
-	snprintf(asn, sizeof(asn), "%u", u->d.asns);
-	snprintf(msgs, sizeof(msgs), "%llu", (unsigned long long) u->msgs);
-	snprintf(rcpts, sizeof(rcpts), "%llu", (unsigned long long) u->rcpts);
-	text_age(c->now, u->last_seen, last, sizeof(last));
-	ctl_block_text(c, &u->block, blk, sizeof(blk));
-	rc = table_add(t, cells);
-    }
-    if (t == NULL || rc != 0 || table_print(t, c->out, TABLE_WIDTH) != 0)
-	rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "cannot print the table");
-    table_free(t);
-    return rc;
+    o->v[0] = u->login;
+    snprintf(o->b[1], CELL_MAX, "%u", u->d.ips);
+    snprintf(o->b[2], CELL_MAX, "%u", u->d.countries);
+    snprintf(o->b[3], CELL_MAX, "%u", u->d.asns);
+    snprintf(o->b[4], CELL_MAX, "%llu", (unsigned long long) u->msgs);
+    snprintf(o->b[5], CELL_MAX, "%llu", (unsigned long long) u->rcpts);
+    text_age(c->now, u->last_seen, o->b[6], CELL_MAX);
+    ctl_block_text(c, &u->block, o->b[7], CELL_MAX);
 }
 
 /* client_json - one client row as an object */
@@ -349,38 +346,45 @@ static void client_json(const struct ctl *c, struct json *j, const void *row)
     json_obj_end(j);
 }
 
-/* clients_table - the human table of the first n rows */
-static int clients_table(struct ctl *c, const void *v, size_t n)
+static const struct table_col client_cols[] = {
+    {"CLIENT", TABLE_LEFT, 1, 15, 0}, {"KIND", TABLE_LEFT, 0, 0, 0},
+    {"MSGS", TABLE_RIGHT, 0, 0, 0}, {"RCPTS", TABLE_RIGHT, 0, 0, 0},
+    {"BYTES", TABLE_RIGHT, 0, 0, 0}, {"USERS", TABLE_RIGHT, 0, 0, 0},
+    {"LAST", TABLE_LEFT, 0, 0, 0}, {"BLOCKED", TABLE_LEFT, 1, 7, 0},
+};
+
+/* client_cells - one client row as the cells of client_cols */
+static void client_cells(const struct ctl *c, const void *row,
+			 struct cells *o)
 {
-    const struct client_row *rows = v;
-    static const struct table_col cols[] = {
-	{"CLIENT", TABLE_LEFT, 1, 15, 0}, {"KIND", TABLE_LEFT, 0, 0, 0},
-	{"MSGS", TABLE_RIGHT, 0, 0, 0}, {"RCPTS", TABLE_RIGHT, 0, 0, 0},
-	{"BYTES", TABLE_RIGHT, 0, 0, 0}, {"USERS", TABLE_RIGHT, 0, 0, 0},
-	{"LAST", TABLE_LEFT, 0, 0, 0}, {"BLOCKED", TABLE_LEFT, 1, 7, 0},
-    };
-    struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+    const struct client_row *cl = row;
+
+    addr_format(&cl->ip, o->b[0], CELL_MAX);
+    o->v[1] = cl->kind;
+    snprintf(o->b[2], CELL_MAX, "%llu", (unsigned long long) cl->msgs);
+    snprintf(o->b[3], CELL_MAX, "%llu", (unsigned long long) cl->rcpts);
+    text_size(cl->bytes, o->b[4], CELL_MAX);
+    snprintf(o->b[5], CELL_MAX, "%u", cl->users);
+    text_age(c->now, cl->last_seen, o->b[6], CELL_MAX);
+    ctl_block_text(c, &cl->block, o->b[7], CELL_MAX);
+}
+
+/* list_table - the human table of the first n rows */
+static int list_table(struct ctl *c, const struct listing *l,
+		      const void *rows, size_t n)
+{
+    struct table *t = table_new(l->cols, l->ncols);
+    struct cells cs;
     int rc = 0;
 
+    assert(l->ncols <= CELLS_MAX);
     if (t != NULL)
 	table_wrap(t);		/* a block's rule name is never cut */
-
     for (size_t i = 0; t != NULL && rc == 0 && i < n; i++) {
-	const struct client_row *cl = &rows[i];
-	char ip[ADDR_STRLEN], msgs[24], rcpts[24], bytes[TEXT_SIZE_MAX];
-	char users[12], last[TEXT_AGE_MAX], blk[96];
-	const char *cells[] = { ip, cl->kind, msgs, rcpts, bytes, users, last,
-	    blk };
-
-	addr_format(&cl->ip, ip, sizeof(ip));
-	snprintf(msgs, sizeof(msgs), "%llu", (unsigned long long) cl->msgs);
-	snprintf(rcpts, sizeof(rcpts), "%llu",
-		 (unsigned long long) cl->rcpts);
-	text_size(cl->bytes, bytes, sizeof(bytes));
-	snprintf(users, sizeof(users), "%u", cl->users);
-	text_age(c->now, cl->last_seen, last, sizeof(last));
-	ctl_block_text(c, &cl->block, blk, sizeof(blk));
-	rc = table_add(t, cells);
+	for (size_t k = 0; k < l->ncols; k++)
+	    cs.v[k] = cs.b[k];	/* a cell of its own, unless cells() says */
+	l->cells(c, (const char *) rows + i * l->row_size, &cs);
+	rc = table_add(t, cs.v);
     }
     if (t == NULL || rc != 0 || table_print(t, c->out, TABLE_WIDTH) != 0)
 	rc = ctl_error(c, CTL_EXIT_UNAVAILABLE, "cannot print the table");
@@ -429,7 +433,7 @@ static int list_cmd(struct ctl *c, const struct listing *l)
 	rc = ctl_json_finish(c, &j);
     } else if (r.n == 0) {
 	fprintf(c->out, "no %s in the state\n", l->name);
-    } else if ((rc = l->table(c, r.v, limit)) == 0) {
+    } else if ((rc = list_table(c, l, r.v, limit)) == 0) {
 	fprintf(c->out, "(%llu of %zu %s, by %s, window %s)\n",
 		(unsigned long long) limit, r.n, l->name, sort_names[key],
 		win);
@@ -441,12 +445,14 @@ static int list_cmd(struct ctl *c, const struct listing *l)
 
 static const struct listing users_listing = {
     "users", 1, sizeof(struct user_row), SORT_IPS, SORT_RECIPIENTS,
-    SORT_COUNTRIES, user_cmp, user_json, users_table,
+    SORT_COUNTRIES, user_cmp, user_json,
+    user_cols, sizeof(user_cols) / sizeof(user_cols[0]), user_cells,
 };
 
 static const struct listing clients_listing = {
     "clients", 0, sizeof(struct client_row), SORT_MESSAGES, SORT_USERS,
-    SORT_MESSAGES, client_cmp, client_json, clients_table,
+    SORT_MESSAGES, client_cmp, client_json,
+    client_cols, sizeof(client_cols) / sizeof(client_cols[0]), client_cells,
 };
 
 /* list_check - --sort, --window and --limit, before the state is opened */
