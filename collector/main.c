@@ -30,17 +30,13 @@
 #include "cfg.h"
 #include "cmd_events.h"
 #include "collect.h"
+#include "daemon.h"
 #include "follow.h"
 #include "log.h"
 #include "output.h"
 #include "html.h"
 
 #define ERRBUF_LEN 8192
-
-struct opts {
-    const char *file;
-    int foreground, check_only;
-};
 
 /* usage - the synopsis, then EX_USAGE */
 static void usage(void)
@@ -279,30 +275,15 @@ static int events_command(const struct cfg *cfg, int argc, char **argv)
     return rc;
 }
 
-/* parse_args - flags before the command */
-static void parse_args(int argc, char **argv, struct opts *o)
+/* parse_args - the flags before the command into o; -V answered here */
+static void parse_args(int argc, char **argv, struct daemon_opts *o)
 {
-    int ch;
-
-    o->file = CFG_DEFAULT_FILE;
-    while ((ch = getopt(argc, argv, "+c:fnV")) != -1) {
-	switch (ch) {
-	case 'c':
-	    o->file = optarg;
-	    break;
-	case 'f':
-	    o->foreground = 1;
-	    break;
-	case 'n':
-	    o->check_only = 1;
-	    break;
-	case 'V':
-	    printf("relayguard-collector %s (nfdump, sqlite %s)\n", RG_VERSION,
-		   hist_sqlite_version());
-	    exit(EX_OK);
-	default:
-	    usage();
-	}
+    if (daemon_parse_args(argc, argv, true, o) != 0)
+	usage();
+    if (o->version) {
+	printf("relayguard-collector %s (nfdump, sqlite %s)\n", RG_VERSION,
+	       hist_sqlite_version());
+	exit(EX_OK);
     }
 }
 
@@ -310,7 +291,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
     char err[ERRBUF_LEN];
-    struct opts o = {0};
+    struct daemon_opts o;
     struct cfg *cfg;
     int rc;
 

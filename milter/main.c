@@ -52,11 +52,6 @@
 #define DRAIN_AFTER_STOP_MS 1000
 #define SOCKET_UMASK 0117	/* unix socket: rw for owner and group */
 
-struct opts {
-    const char *file;
-    int foreground, check_only;
-};
-
 static atomic_int stopping;
 static char cfg_file[4096];	/* the -c file, for reloads */
 
@@ -67,32 +62,15 @@ static void usage(void)
     exit(EX_USAGE);
 }
 
-/* parse_args - flags into opts */
-static void parse_args(int argc, char **argv, struct opts *o)
+/* parse_args - the flags into o; -V answered here */
+static void parse_args(int argc, char **argv, struct daemon_opts *o)
 {
-    int ch;
-
-    o->file = CFG_DEFAULT_FILE;
-    while ((ch = getopt(argc, argv, "c:fnV")) != -1) {
-	switch (ch) {
-	case 'c':
-	    o->file = optarg;
-	    break;
-	case 'f':
-	    o->foreground = 1;
-	    break;
-	case 'n':
-	    o->check_only = 1;
-	    break;
-	case 'V':
-	    printf("relayguard-milter %s (libmilter)\n", RG_VERSION);
-	    exit(0);
-	default:
-	    usage();
-	}
-    }
-    if (optind != argc)
+    if (daemon_parse_args(argc, argv, false, o) != 0)
 	usage();
+    if (o->version) {
+	printf("relayguard-milter %s (libmilter)\n", RG_VERSION);
+	exit(0);
+    }
 }
 
 /* make_dir_for - the parent directory of path, for the daemon user */
@@ -306,7 +284,7 @@ static void block_ours(void)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {0};
+    struct daemon_opts o = {0};
     char err[ERRBUF_LEN];
     struct runtime *rt;
     struct cfg *c;

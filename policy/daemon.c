@@ -15,10 +15,40 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "cfg.h"
 #include "daemon.h"
 
 #define DAEMON_DIR_MODE 0750
 #define DAEMON_PIDFILE_MODE 0644
+
+/* daemon_parse_args - the daemons' flags into o */
+int daemon_parse_args(int argc, char **argv, bool command,
+		      struct daemon_opts *o)
+{
+    int ch;
+
+    memset(o, 0, sizeof(*o));
+    o->file = CFG_DEFAULT_FILE;
+    while ((ch = getopt(argc, argv, command ? "+c:fnV" : "c:fnV")) != -1) {
+	switch (ch) {
+	case 'c':
+	    o->file = optarg;
+	    break;
+	case 'f':
+	    o->foreground = 1;
+	    break;
+	case 'n':
+	    o->check_only = 1;
+	    break;
+	case 'V':
+	    o->version = 1;
+	    return 0;
+	default:
+	    return -1;
+	}
+    }
+    return command || optind == argc ? 0 : -1;
+}
 
 /* daemon_detach - leave the terminal and the session behind */
 int daemon_detach(char *err, size_t errlen)

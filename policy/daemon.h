@@ -1,12 +1,28 @@
 /*
  * daemon - what the daemons (relayguard-milter, relayguard-policyd) share
- * at start-up before they serve.
+ * at start-up before they serve; relayguard-collector shares their flags.
  */
 #ifndef RG_DAEMON_H
 #define RG_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* The flags every relayguard daemon takes. */
+struct daemon_opts {
+    const char *file;		/* -c FILE; CFG_DEFAULT_FILE without it */
+    int foreground;		/* -f */
+    int check_only;		/* -n */
+    int version;		/* -V: the caller prints its version, exits */
+};
+
+/* Parse -c FILE, -f, -n and -V with getopt (parsing stops at -V). With
+ * command, the flags end at the first other argument, which optind then
+ * names (a command and its arguments); without, any other argument is an
+ * error. Returns 0, or -1 when the caller should print its usage. */
+int daemon_parse_args(int argc, char **argv, bool command,
+		      struct daemon_opts *o);
 
 /* Detach from the terminal: fork twice around setsid, chdir("/"), the
  * standard descriptors on /dev/null. Returns 0 in the detached process

@@ -57,33 +57,16 @@ static void usage(void)
     exit(EX_USAGE);
 }
 
-/* parse_args - flags; returns the configuration file */
-static const char *parse_args(int argc, char **argv, int *fg, int *check)
+/* parse_args - the flags into o; -V answered here */
+static void parse_args(int argc, char **argv, struct daemon_opts *o)
 {
-    const char *file = CFG_DEFAULT_FILE;
-    int ch;
-
-    while ((ch = getopt(argc, argv, "c:fnV")) != -1) {
-	switch (ch) {
-	case 'c':
-	    file = optarg;
-	    break;
-	case 'f':
-	    *fg = 1;
-	    break;
-	case 'n':
-	    *check = 1;
-	    break;
-	case 'V':
-	    printf("relayguard-policyd %s (Postfix policy delegation)\n", RG_VERSION);
-	    exit(0);
-	default:
-	    usage();
-	}
-    }
-    if (optind != argc)
+    if (daemon_parse_args(argc, argv, false, o) != 0)
 	usage();
-    return file;
+    if (o->version) {
+	printf("relayguard-policyd %s (Postfix policy delegation)\n",
+	       RG_VERSION);
+	exit(0);
+    }
 }
 
 /* make_dir_for - the parent directory of path, for the daemon user */
@@ -213,28 +196,28 @@ int main(int argc, char **argv)
     struct session_table *t;
     struct runtime *rt;
     struct cfg *c;
-    int fg = 0, check = 0, lfd;
-    const char *file;
+    struct daemon_opts o;
+    int lfd;
 
     serve_block_signals();
-    file = parse_args(argc, argv, &fg, &check);
-    if ((c = cfg_load(file, err, sizeof(err))) == NULL) {
+    parse_args(argc, argv, &o);
+    if ((c = cfg_load(o.file, err, sizeof(err))) == NULL) {
 	fprintf(stderr, "relayguard-policyd: configuration error\n%s\n", err);
 	return EX_CONFIG;
     }
-    if (check) {
-	int rc = preflight_report("relayguard-policyd", file, c, "policyd",
+    if (o.check_only) {
+	int rc = preflight_report("relayguard-policyd", o.file, c, "policyd",
 				  c->policyd.user, c->policyd.group);
 
 	cfg_free(c);
 	return rc;
     }
-    daemon_abs_path(file, cfg_file, sizeof(cfg_file));
-    log_open("relayguard-policyd", c->milter.syslog_facility, fg);
+    daemon_abs_path(o.file, cfg_file, sizeof(cfg_file));
+    log_open("relayguard-policyd", c->milter.syslog_facility, o.foreground);
     umask(c->milter.umask);
     if (geteuid() == 0)
 	become_user(c);
-    lfd = start(c, fg);
+    lfd = start(c, o.foreground);
     if ((t = session_table_new(c->policyd.max_instances)) == NULL) {
 	log_msg(LOG_ERR, "out of memory for %u instances", c->policyd.max_instances);
 	return EX_OSERR;
