@@ -10,6 +10,7 @@
 
 #include "evdb.h"
 #include "output.h"
+#include "txn.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS event (node TEXT NOT NULL, bootid INTEGER NOT NULL,"
@@ -34,8 +35,6 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS rogue_pin (address TEXT NOT NULL, action TEXT NOT NULL,"
     " added_by TEXT, at_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, reason TEXT,"
     " PRIMARY KEY (address, action));";
-
-static const char *const phase_names[] = {"mail", "rcpt", "eom"};
 
 /* evdb_init - create the tables once */
 enum hist_status evdb_init(struct hist *h, char *err, size_t errlen)
@@ -68,7 +67,7 @@ enum hist_status evdb_add(struct hist *h, const struct evrec *r, int64_t now_ms,
     sqlite3_bind_int64(st, i++, (sqlite3_int64) r->seq);
     sqlite3_bind_int64(st, i++, (sqlite3_int64) r->time_ms);
     sqlite3_bind_int64(st, i++, now_ms);
-    sqlite3_bind_text(st, i++, phase_names[r->phase], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, txn_phase_name(r->phase), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, cfg_action_name(r->action), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, rules_class_name(r->cls), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, i++, r->flags);

@@ -40,6 +40,15 @@ enum rules_phase txn_phase_id(const char *name)
     return RULES_PHASE_MAIL;
 }
 
+/* txn_phase_name - the name of a phase; "?" for one not known */
+const char *txn_phase_name(enum rules_phase ph)
+{
+    for (size_t i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++)
+	if (phase_names[i].id == ph)
+	    return phase_names[i].name;
+    return "?";
+}
+
 /* txn_subject - who a verdict on t at phase is about: its fields point
  * into t, which must outlive out; no HELO (a front end that knows one
  * sets it) */

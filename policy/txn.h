@@ -50,6 +50,8 @@ bool txn_judge(const struct cfg *cfg, STORE *st, const struct txn *t,
 const char *txn_end_phase(enum txn_end e);
 /* The phase of a phase name ("mail", "rcpt", "eom"); MAIL if unknown. */
 enum rules_phase txn_phase_id(const char *name);
+/* The name of a phase; "?" for one not known. */
+const char *txn_phase_name(enum rules_phase ph);
 /* Who a verdict on t at phase is about; out points into t (its client,
  * geo.cc) and has no HELO. */
 void txn_subject(const struct txn *t, const char *phase,

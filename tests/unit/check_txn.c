@@ -95,6 +95,10 @@ START_TEST(test_subject)
     ck_assert_int_eq(txn_phase_id("mail"), RULES_PHASE_MAIL);
     ck_assert_int_eq(txn_phase_id("eom"), RULES_PHASE_EOM);
     ck_assert_int_eq(txn_phase_id("data"), RULES_PHASE_MAIL);
+    ck_assert_str_eq(txn_phase_name(RULES_PHASE_MAIL), "mail");
+    ck_assert_str_eq(txn_phase_name(RULES_PHASE_RCPT), "rcpt");
+    ck_assert_str_eq(txn_phase_name(RULES_PHASE_EOM), "eom");
+    ck_assert_str_eq(txn_phase_name((enum rules_phase) 7), "?");
 }
 END_TEST
 
