@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,8 @@ struct evq {
     size_t head;		/* the oldest queued slot */
     size_t count;		/* queued slots, those being sent included */
     size_t busy;		/* of those, handed to send (the oldest ones) */
-    unsigned interval_ms;
+    unsigned interval_ms, stall_ms, batch_max_ms, drain_ms;
+    struct timespec drain_until;	/* set by evq_stop */
     bool started, stopping;
     pthread_t thread;
     evq_send_fn send;
@@ -33,19 +35,20 @@ struct evq {
 };
 
 /* evq_new - an empty queue; NULL when out of memory */
-struct evq *evq_new(size_t slots, size_t slot_size, unsigned interval_ms,
-		    evq_send_fn send, void *ctx)
+struct evq *evq_new(const struct evq_params *p)
 {
     struct evq *q = calloc(1, sizeof(*q));
     pthread_condattr_t ca;
 
-    if (q == NULL || slots == 0)
+    if (q == NULL || p->slots == 0 || p->slot_size > SIZE_MAX / p->slots)
 	return free(q), NULL;
-    q->slots = slots, q->slot_size = slot_size;
-    q->interval_ms = interval_ms;
-    q->send = send, q->ctx = ctx;
-    q->len = calloc(slots, sizeof(*q->len));
-    q->data = malloc(slots * slot_size);
+    q->slots = p->slots, q->slot_size = p->slot_size;
+    q->interval_ms = p->interval_ms, q->stall_ms = p->stall_ms;
+    q->batch_max_ms = p->batch_max_ms;
+    q->send = p->send, q->ctx = p->ctx;
+    q->drain_ms = p->drain_ms;
+    q->len = calloc(q->slots, sizeof(*q->len));
+    q->data = malloc(q->slots * q->slot_size);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     if (q->len == NULL || q->data == NULL || pthread_mutex_init(&q->lock, NULL) != 0) {
@@ -95,9 +98,16 @@ static struct timespec deadline(unsigned ms)
     return t;
 }
 
-/* next_batch - wait for a batch (full, timed out or stopping) and mark
- * it busy; 0 when stopping with nothing left. Called with the lock held. */
-static size_t next_batch(struct evq *q)
+/* earlier - the earlier of two times */
+static struct timespec earlier(struct timespec a, struct timespec b)
+{
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec) ? a : b;
+}
+
+/* next_batch - wait for a batch (full, timed out or stopping), mark it
+ * busy and set *w, its wait for room in the socket; 0 when stopping
+ * with nothing left. Called with the lock held. */
+static size_t next_batch(struct evq *q, struct evq_wait *w)
 {
     struct timespec t;
     size_t n;
@@ -112,11 +122,15 @@ static size_t next_batch(struct evq *q)
     }
     n = q->count < EVQ_BATCH ? q->count : EVQ_BATCH;
     q->busy = n;
+    w->stall_ms = q->stall_ms;
+    w->until = deadline(q->batch_max_ms);
+    if (q->stopping)		/* the stop's batches share one deadline */
+	w->until = earlier(w->until, q->drain_until);
     return n;
 }
 
 /* send_busy - hand the busy slots to send, then free them */
-static void send_busy(struct evq *q, size_t n)
+static void send_busy(struct evq *q, size_t n, const struct evq_wait *w)
 {
     struct iovec v[EVQ_BATCH];
     size_t k, i;
@@ -126,7 +140,7 @@ static void send_busy(struct evq *q, size_t n)
 	v[k].iov_base = q->data + i * q->slot_size;
 	v[k].iov_len = q->len[i];
     }
-    q->send(q->ctx, v, n);
+    q->send(q->ctx, v, n, w);
     pthread_mutex_lock(&q->lock);
     q->head = (q->head + n) % q->slots;
     q->count -= n;
@@ -134,20 +148,27 @@ static void send_busy(struct evq *q, size_t n)
     pthread_mutex_unlock(&q->lock);
 }
 
-/* sender - the thread: batches until stopped and empty */
-static void *sender(void *arg)
+/* drain - send batches until stopped and empty */
+static void drain(struct evq *q)
 {
-    struct evq *q = arg;
+    struct evq_wait w;
     size_t n;
 
     for (;;) {
 	pthread_mutex_lock(&q->lock);
-	n = next_batch(q);
+	n = next_batch(q, &w);
 	pthread_mutex_unlock(&q->lock);
 	if (n == 0)
-	    return NULL;
-	send_busy(q, n);
+	    return;
+	send_busy(q, n, &w);
     }
+}
+
+/* sender - the thread */
+static void *sender(void *arg)
+{
+    drain(arg);
+    return NULL;
 }
 
 /* evq_start - the sender thread, with every signal blocked */
@@ -164,15 +185,16 @@ bool evq_start(struct evq *q)
     return ok;
 }
 
-/* evq_stop - refuse new datagrams, send every queued one, end the
- * thread (or send them here when it never started); idempotent */
+/* evq_stop - refuse new datagrams, send every queued one within
+ * drain_ms, end the thread (or send them here when it never started);
+ * idempotent */
 void evq_stop(struct evq *q)
 {
-    size_t n;
-
     if (q == NULL)
 	return;
     pthread_mutex_lock(&q->lock);
+    if (!q->stopping)
+	q->drain_until = deadline(q->drain_ms);
     q->stopping = true;
     pthread_cond_signal(&q->wake);
     pthread_mutex_unlock(&q->lock);
@@ -181,14 +203,7 @@ void evq_stop(struct evq *q)
 	q->started = false;
 	return;
     }
-    for (;;) {
-	pthread_mutex_lock(&q->lock);
-	n = next_batch(q);
-	pthread_mutex_unlock(&q->lock);
-	if (n == 0)
-	    return;
-	send_busy(q, n);
-    }
+    drain(q);
 }
 
 /* evq_free - stop and release */

@@ -10,6 +10,15 @@
  * to the send function (one sendmmsg) without holding the mutex.
  * evq_stop sends everything queued before it, then ends the thread.
  *
+ * Bounded waits: a batch may wait for room in the socket stall_ms at a
+ * time without progress (a collector that reads slowly but reads gets
+ * its burst; a stopped one costs a batch stall_ms), batch_max_ms in all;
+ * after evq_stop every batch left shares one deadline (drain_ms after
+ * the stop), so a stop (exit, the end of a reload's old snapshot) takes
+ * about drain_ms at most even when the collector is stopped and the
+ * queue full; what finds no room by then is dropped (counted by the
+ * send function).
+ *
  * Memory ordering: every access to head, count, busy and stopping is
  * under the mutex. A producer writes a slot and then, under the mutex,
  * counts it; the sender reads the count under the mutex and only then
@@ -25,19 +34,41 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #define EVQ_SLOTS 2048		/* per snapshot; ~1.6 MB */
 #define EVQ_BATCH 64		/* datagrams per sendmmsg */
 #define EVQ_INTERVAL_MS 5	/* the longest an event waits for a batch */
+#define EVQ_STALL_MS 20		/* a batch's wait for room without progress */
+#define EVQ_BATCH_MAX_MS 1000	/* a batch's wait for room in all */
+#define EVQ_DRAIN_MS 200	/* the stop's wait for room, all batches together */
 
-/* evq_send_fn - send n datagrams (msg[i]); how many went out. The rest
- * are the caller's drops. Called from the sender thread only. */
-typedef size_t (*evq_send_fn)(void *ctx, struct iovec *msg, size_t n);
+/* How long a send may wait for room in the socket: stall_ms at a time
+ * without a datagram going out, and never past until (CLOCK_MONOTONIC). */
+struct evq_wait {
+    unsigned stall_ms;
+    struct timespec until;
+};
+
+/* evq_send_fn - send n datagrams (msg[i]), waiting for room as w says;
+ * how many went out. The rest are the caller's drops. Called from the
+ * sender thread (or, when it never started, from evq_stop) only. */
+typedef size_t (*evq_send_fn)(void *ctx, struct iovec *msg, size_t n,
+			      const struct evq_wait *w);
+
+struct evq_params {
+    size_t slots, slot_size;
+    unsigned interval_ms;	/* the longest a datagram waits for its batch */
+    unsigned stall_ms;		/* a batch's wait for room without progress */
+    unsigned batch_max_ms;	/* a batch's wait for room in all, from its start */
+    unsigned drain_ms;		/* evq_stop's wait for every batch left */
+    evq_send_fn send;
+    void *ctx;
+};
 
 struct evq;
 
-struct evq *evq_new(size_t slots, size_t slot_size, unsigned interval_ms,
-		    evq_send_fn send, void *ctx);
+struct evq *evq_new(const struct evq_params *p);
 bool evq_start(struct evq *q);
 bool evq_put(struct evq *q, const uint8_t *d, size_t n);
 void evq_stop(struct evq *q);

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,7 +26,7 @@
 #include "stats.h"
 
 #define HEADER_MAX 400
-#define EVENT_WAIT_MS 20	/* the sender's wait for room, per batch */
+#define ROOM_NAP_NS 1000000L	/* after a poll that said writable in vain */
 
 static uint64_t bootid;
 static char node[EVREC_NODE_MAX + 1];
@@ -77,45 +78,89 @@ static bool peer_gone(int e)
     return e == ECONNREFUSED || e == ENOTCONN || e == ECONNRESET || e == ENOENT;
 }
 
+/* stall_deadline - now + w's stall_ms, or w's until if that is earlier */
+static struct timespec stall_deadline(const struct evq_wait *w)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_nsec += (long) (w->stall_ms % 1000) * 1000000L;
+    t.tv_sec += w->stall_ms / 1000 + t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    if (w->until.tv_sec < t.tv_sec || (w->until.tv_sec == t.tv_sec
+				       && w->until.tv_nsec < t.tv_nsec))
+	t = w->until;
+    return t;
+}
+
+/* ms_left - whole milliseconds from now to *until, rounded up; 0 when
+ * it has passed */
+static int ms_left(const struct timespec *until)
+{
+    struct timespec t;
+    int64_t ns;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    ns = (int64_t) (until->tv_sec - t.tv_sec) * 1000000000LL + (until->tv_nsec - t.tv_nsec);
+    return ns <= 0 ? 0 : (int) ((ns + 999999) / 1000000);
+}
+
+/* room - wait for room in the socket until *until (NULL: not at all);
+ * false when there is no time left. A poll that said writable before a
+ * send that still found no room (it happens: the peer's queue filled
+ * again in between) is followed by a nap, not another poll, so this
+ * never spins; and the deadline is a time, not a budget counted down in
+ * whole milliseconds, so it passes however often poll returns early. */
+static bool room(int fd, const struct timespec *until, bool *polled)
+{
+    const struct timespec nap = {0, ROOM_NAP_NS};
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    int left;
+
+    if (until == NULL || (left = ms_left(until)) == 0)
+	return false;
+    if (*polled)
+	nanosleep(&nap, NULL);
+    *polled = poll(&p, 1, left) > 0;
+    return *polled || ms_left(until) > 0;
+}
+
 /* send_many - up to n datagrams in one sendmmsg (more when it stops
- * short), never waiting; how many went out. A unix socket is connected
- * (no path lookup per send) and connected again at most once a second,
- * so a collector socket replaced under the same path is found, and at
- * once when the peer is gone (ECONNREFUSED, ENOTCONN, ENOENT). EAGAIN
- * (the collector is behind) waits up to wait_ms in all for room (the
- * sender thread: a batch can outgrow a small socket queue), then drops
- * the rest. */
+ * short); how many went out. A unix socket is connected (no path lookup
+ * per send) and connected again at most once a second, so a collector
+ * socket replaced under the same path is found, and at once when the
+ * peer is gone (ECONNREFUSED, ENOTCONN, ENOENT). EAGAIN (the collector is
+ * behind) waits for room as w says (NULL: never waits), then drops the
+ * rest: the sender thread's batch can outgrow a small socket queue. */
 static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t now,
-			int wait_ms)
+			const struct evq_wait *w)
 {
     const int fl = MSG_DONTWAIT | MSG_NOSIGNAL;
     struct mmsghdr m[EVQ_BATCH];
-    struct pollfd p = { .fd = rt->evfd, .events = POLLOUT };
-    struct timespec t0, t1;
+    struct timespec stall;
     size_t i, done = 0, k;
-    bool retried = false;
-    int r, left;
+    bool retried = false, polled = false;
+    int r;
 
     if (rt->evaddrlen != 0 && atomic_load(&rt->evconn) != (long long) now
 	&& !unix_connect(rt, now))
 	return 0;
+    if (w != NULL)
+	stall = stall_deadline(w);
     while (done < n) {
 	k = n - done < EVQ_BATCH ? n - done : EVQ_BATCH;
 	memset(m, 0, k * sizeof(m[0]));
 	for (i = 0; i < k; i++)
 	    m[i].msg_hdr.msg_iov = &v[done + i], m[i].msg_hdr.msg_iovlen = 1;
 	if ((r = sendmmsg(rt->evfd, m, (unsigned) k, fl)) > 0) {
-	    done += (size_t) r;
+	    done += (size_t) r, polled = false;
+	    if (w != NULL)	/* progress: a new stall_ms */
+		stall = stall_deadline(w);
 	    continue;
 	}
-	if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_ms > 0) {
-	    clock_gettime(CLOCK_MONOTONIC, &t0);
-	    if (poll(&p, 1, wait_ms) <= 0)
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+	    if (!room(rt->evfd, w != NULL ? &stall : NULL, &polled))
 		break;
-	    clock_gettime(CLOCK_MONOTONIC, &t1);
-	    left = wait_ms - (int) ((t1.tv_sec - t0.tv_sec) * 1000
-				    + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-	    wait_ms = left > 0 ? left : 0;
 	    continue;
 	}
 	if (rt->evaddrlen == 0 || retried || !peer_gone(errno) || !unix_connect(rt, now))
@@ -126,10 +171,10 @@ static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t no
 }
 
 /* send_batch - the queue's send function: a batch and its counters */
-static size_t send_batch(void *ctx, struct iovec *v, size_t n)
+static size_t send_batch(void *ctx, struct iovec *v, size_t n, const struct evq_wait *w)
 {
     struct runtime *rt = ctx;
-    size_t sent = send_many(rt, v, n, time(NULL), EVENT_WAIT_MS);
+    size_t sent = send_many(rt, v, n, time(NULL), w);
 
     store_counter_add(rt->st, STATS_EVENTS_SENT, sent);
     if (sent < n)
@@ -142,10 +187,16 @@ static size_t send_batch(void *ctx, struct iovec *v, size_t n)
  * mail threads, as without a queue) */
 bool report_events_open(struct runtime *rt)
 {
+    const struct evq_params p = {
+	.slots = EVQ_SLOTS, .slot_size = EVENT_MAX, .interval_ms = EVQ_INTERVAL_MS,
+	.stall_ms = EVQ_STALL_MS, .batch_max_ms = EVQ_BATCH_MAX_MS, .drain_ms = EVQ_DRAIN_MS,
+	.send = send_batch, .ctx = rt,
+    };
+
     rt->evq = NULL;
     if (rt->evfd < 0)
 	return true;
-    if ((rt->evq = evq_new(EVQ_SLOTS, EVENT_MAX, EVQ_INTERVAL_MS, send_batch, rt)) == NULL)
+    if ((rt->evq = evq_new(&p)) == NULL)
 	return false;
     if (!evq_start(rt->evq)) {
 	evq_free(rt->evq);
@@ -175,7 +226,7 @@ static bool send_dgram(struct runtime *rt, uint8_t *d, size_t n, time_t now)
 {
     struct iovec v = { .iov_base = d, .iov_len = n };
 
-    return send_many(rt, &v, 1, now, 0) == 1;
+    return send_many(rt, &v, 1, now, NULL) == 1;
 }
 
 /* send_event - the engine's record of the verdict, signed, as one

@@ -4,9 +4,12 @@
  * is refused (and counted by the reason returned).
  */
 #include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +21,10 @@
 
 #include "check_main.h"
 #include "event.h"
+#include "evq.h"
 #include "report.h"
 #include "runtime.h"
+#include "stats.h"
 
 #define NOW_MS 1700000000000LL
 #define WINDOW_MS 300000LL
@@ -523,6 +528,164 @@ START_TEST(test_queue_burst_waits_for_room)
 }
 END_TEST
 
+static atomic_int no_room;	/* sendmmsg fails with EAGAIN while set */
+static atomic_long no_room_calls;	/* how often it did */
+
+/* sendmmsg - libc's, unless no_room is set: then EAGAIN however
+ * writable poll says the socket is (a peer whose queue fills again
+ * between the poll and the send). The test program's definition comes
+ * before libc's for report.c, which is linked in statically. */
+int sendmmsg(int fd, struct mmsghdr *m, unsigned int n, int flags)
+{
+    static int (*real)(int, struct mmsghdr *, unsigned int, int);
+
+    if (atomic_load(&no_room)) {
+	atomic_fetch_add(&no_room_calls, 1);
+	errno = EAGAIN;
+	return -1;
+    }
+    if (real == NULL)
+	*(void **) &real = dlsym(RTLD_NEXT, "sendmmsg");
+    return real(fd, m, n, flags);
+}
+
+/* mono - CLOCK_MONOTONIC in seconds */
+static double mono(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
+}
+
+/* counters_store - a store for the sent and dropped counters */
+static STORE *counters_store(const char *path)
+{
+    struct store_params p = {
+	.path = path, .max_users = 64, .max_clients = 64, .ips_per_user = 4,
+	.lock_timeout_ms = 1000, .flags = STORE_CREATE, .mode = 0600,
+    };
+    char err[256] = "";
+    STORE *st = NULL;
+
+    unlink(path);
+    ck_assert_msg(store_open(&p, &st, err, sizeof(err)) == STORE_OK, "%s", err);
+    return st;
+}
+
+/* give_room - after 2 s, let sendmmsg work again (so that the old,
+ * unbounded wait ends and the test fails on its clock, not a timeout) */
+static void *give_room(void *arg)
+{
+    (void) arg;
+    sleep(2);
+    atomic_store(&no_room, 0);
+    return NULL;
+}
+
+/* Poll says the collector's socket is writable, the send still finds no
+ * room: the sender's wait for room is a deadline, so it gives up after
+ * EVQ_STALL_MS a batch and counts the drops; it retries about once a
+ * millisecond, never in a busy loop; and the close (a reload's old
+ * snapshot, the exit) returns within the drain's bound. The old wait
+ * shrank by whole milliseconds per turn, so it spun until preemptions
+ * had added up to 20 ms, a batch at a time. */
+START_TEST(test_no_room_though_writable)
+{
+    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
+    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
+    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
+    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct report_subject s = {.login = "alice", .phase = "eom"};
+    const int events = 3 * EVQ_SLOTS;
+    struct rules_verdict v;
+    char path[64], spath[64];
+    double t0, t1, took;
+    long calls;
+    pthread_t th;
+    int a, i;
+
+    snprintf(path, sizeof(path), "/tmp/rg-check-evr-%d.sock", (int) getpid());
+    snprintf(spath, sizeof(spath), "/tmp/rg-check-evr-%d.state", (int) getpid());
+    rules_verdict_init(&v);
+    rt.st = counters_store(spath);
+    a = listener(path);		/* empty: poll says writable */
+    sun->sun_family = AF_UNIX;
+    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+    rt.evaddrlen = sizeof(*sun);
+    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    ck_assert(report_events_open(&rt));
+    atomic_store(&no_room, 1);
+    ck_assert_int_eq(pthread_create(&th, NULL, give_room, NULL), 0);
+    t0 = mono();
+    for (i = 0; i < events; i++)
+	report_verdict(&rt, &s, &v, false);
+    t1 = mono();
+    report_events_close(&rt);
+    took = mono() - t1;
+    calls = atomic_load(&no_room_calls);
+    ck_assert_msg(took < (EVQ_DRAIN_MS + EVQ_STALL_MS + 200) / 1000.0,
+		  "the close took %.2f s", took);
+    ck_assert_msg(calls < 2 * events / EVQ_BATCH + 1500 * (mono() - t0),
+		  "%ld sends in %.2f s: a busy loop", calls, mono() - t0);
+    ck_assert(!got(a));
+    ck_assert_uint_eq(store_counter_get(rt.st, STATS_EVENTS_SENT), 0);
+    ck_assert_uint_eq(store_counter_get(rt.st, STATS_EVENTS_DROPPED), events);
+    pthread_join(th, NULL);
+    store_close(rt.st);
+    close(a), close(rt.evfd);
+    unlink(path), unlink(spath);
+}
+END_TEST
+
+/* A collector that reads nothing (SIGSTOPped): a burst fills its socket
+ * and the queue. Every event is counted, sent or dropped, what was sent
+ * is in the socket, and the close sends what it can within the drain's
+ * bound: the batches left share one deadline, not 20 ms each (32 of
+ * them took 0.6 s or more). */
+START_TEST(test_stopped_collector_drain_bounded)
+{
+    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
+    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
+    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
+    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct report_subject s = {.login = "alice", .phase = "eom"};
+    struct rules_verdict v;
+    char path[64], spath[64];
+    uint64_t sent, dropped;
+    double t0, took;
+    int a, i, inq = 0;
+
+    snprintf(path, sizeof(path), "/tmp/rg-check-evs-%d.sock", (int) getpid());
+    snprintf(spath, sizeof(spath), "/tmp/rg-check-evs-%d.state", (int) getpid());
+    rules_verdict_init(&v);
+    rt.st = counters_store(spath);
+    a = listener(path);
+    sun->sun_family = AF_UNIX;
+    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+    rt.evaddrlen = sizeof(*sun);
+    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    ck_assert(report_events_open(&rt));
+    for (i = 0; i < 3 * EVQ_SLOTS; i++)
+	report_verdict(&rt, &s, &v, false);
+    t0 = mono();
+    report_events_close(&rt);
+    took = mono() - t0;
+    ck_assert_msg(took < (EVQ_DRAIN_MS + EVQ_STALL_MS + 200) / 1000.0,
+		  "the close took %.2f s", took);
+    while (got(a))
+	inq++;
+    sent = store_counter_get(rt.st, STATS_EVENTS_SENT);
+    dropped = store_counter_get(rt.st, STATS_EVENTS_DROPPED);
+    ck_assert_uint_eq(sent + dropped, 3 * EVQ_SLOTS);
+    ck_assert_uint_eq(sent, (uint64_t) inq);
+    ck_assert_uint_gt(dropped, EVQ_SLOTS);
+    store_close(rt.st);
+    close(a), close(rt.evfd);
+    unlink(path), unlink(spath);
+}
+END_TEST
+
 /* event_suite - every case above */
 static Suite *event_suite(void)
 {
@@ -541,6 +704,8 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_send_reconnect);
     tcase_add_test(tc, test_queue_flush_at_exit);
     tcase_add_test(tc, test_queue_burst_waits_for_room);
+    tcase_add_test(tc, test_no_room_though_writable);
+    tcase_add_test(tc, test_stopped_collector_drain_bounded);
     tcase_add_test(tc, test_mac_known);
     suite_add_tcase(s, tc);
     return s;

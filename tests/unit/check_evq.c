@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -21,7 +22,7 @@ struct sink {
 };
 
 /* take - the send function: record every datagram's number */
-static size_t take(void *ctx, struct iovec *msg, size_t n)
+static size_t take(void *ctx, struct iovec *msg, size_t n, const struct evq_wait *w)
 {
     struct sink *s = ctx;
     size_t i, at = atomic_load(&s->n);
@@ -33,9 +34,23 @@ static size_t take(void *ctx, struct iovec *msg, size_t n)
 	if (at < 4096)
 	    s->seen[at] = v;
     }
+    ck_assert_ptr_nonnull(w);
     atomic_fetch_add(&s->calls, 1);
     atomic_store(&s->n, at);
     return n;
+}
+
+/* params - a queue of slots for take, to s */
+static const struct evq_params *params(size_t slots, size_t size, unsigned interval_ms,
+				       struct sink *s)
+{
+    static struct evq_params p;
+
+    p = (struct evq_params) {
+	.slots = slots, .slot_size = size, .interval_ms = interval_ms,
+	.stall_ms = EVQ_STALL_MS, .batch_max_ms = EVQ_BATCH_MAX_MS, .drain_ms = EVQ_DRAIN_MS, .send = take, .ctx = s,
+    };
+    return &p;
 }
 
 /* put - queue the number v */
@@ -49,7 +64,7 @@ static bool put(struct evq *q, uint32_t v)
 START_TEST(test_full_and_stop)
 {
     static struct sink s;
-    struct evq *q = evq_new(4, SLOT, 10000, take, &s);
+    struct evq *q = evq_new(params(4, SLOT, 10000, &s));
     uint8_t big[SLOT + 1] = {0};
     uint32_t i;
 
@@ -74,7 +89,7 @@ END_TEST
 START_TEST(test_batch_and_flush)
 {
     static struct sink s;
-    struct evq *q = evq_new(1024, SLOT, 60000, take, &s);
+    struct evq *q = evq_new(params(1024, SLOT, 60000, &s));
     uint32_t i;
     int t;
 
@@ -102,7 +117,7 @@ END_TEST
 START_TEST(test_timer)
 {
     static struct sink s;
-    struct evq *q = evq_new(64, SLOT, 5, take, &s);
+    struct evq *q = evq_new(params(64, SLOT, 5, &s));
     int t;
 
     ck_assert(evq_start(q));
@@ -110,6 +125,52 @@ START_TEST(test_timer)
     for (t = 0; t < 500 && atomic_load(&s.n) < 1; t++)
 	usleep(10000);
     ck_assert_uint_eq(atomic_load(&s.n), 1);
+    evq_free(q);
+}
+END_TEST
+
+static atomic_size_t stalled_calls;
+
+/* stall - a send function for a collector that reads nothing: waits
+ * for room as long as w allows, then sends nothing */
+static size_t stall(void *ctx, struct iovec *msg, size_t n, const struct evq_wait *w)
+{
+    struct timespec t;
+
+    (void) ctx, (void) msg, (void) n;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_nsec += (long) w->stall_ms * 1000000L;
+    t.tv_sec += t.tv_nsec / 1000000000L, t.tv_nsec %= 1000000000L;
+    if (w->until.tv_sec < t.tv_sec || (w->until.tv_sec == t.tv_sec && w->until.tv_nsec < t.tv_nsec))
+	t = w->until;
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+    atomic_fetch_add(&stalled_calls, 1);
+    return 0;
+}
+
+/* A stop with a queue full of batches that find no room takes the
+ * drain's time, not a stall per batch: 32 batches would take 640 ms. */
+START_TEST(test_stop_drain_bounded)
+{
+    const struct evq_params p = {
+	.slots = 32 * EVQ_BATCH, .slot_size = SLOT, .interval_ms = 60000,
+	.stall_ms = EVQ_STALL_MS, .batch_max_ms = EVQ_BATCH_MAX_MS,
+	.drain_ms = EVQ_DRAIN_MS, .send = stall,
+    };
+    struct evq *q = evq_new(&p);
+    struct timespec a, b;
+    double took;
+    uint32_t i;
+
+    ck_assert(evq_start(q));
+    for (i = 0; i < 32 * EVQ_BATCH; i++)
+	ck_assert(put(q, i));
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    evq_stop(q);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    took = (double) (b.tv_sec - a.tv_sec) + (double) (b.tv_nsec - a.tv_nsec) / 1e9;
+    ck_assert_msg(took < (EVQ_DRAIN_MS + EVQ_STALL_MS + 150) / 1000.0, "stop took %.3f s", took);
+    ck_assert_uint_eq(atomic_load(&stalled_calls), 32);	/* each batch offered */
     evq_free(q);
 }
 END_TEST
@@ -138,7 +199,7 @@ START_TEST(test_many_producers)
     pthread_t th[PRODUCERS];
     uintptr_t i;
 
-    shared = evq_new(256, SLOT, 1, take, &s);
+    shared = evq_new(params(256, SLOT, 1, &s));
     ck_assert(evq_start(shared));
     for (i = 0; i < PRODUCERS; i++)
 	ck_assert_int_eq(pthread_create(&th[i], NULL, producer, (void *) i), 0);
@@ -161,6 +222,7 @@ static Suite *evq_suite(void)
     tcase_add_test(tc, test_batch_and_flush);
     tcase_add_test(tc, test_timer);
     tcase_add_test(tc, test_many_producers);
+    tcase_add_test(tc, test_stop_drain_bounded);
     suite_add_tcase(s, tc);
     return s;
 }
