@@ -17,6 +17,9 @@
  * is 10): intake_open reads it so the caller can warn when a burst would
  * be refused to the milter.
  *
+ * A datagram is one record or a batch of them (event_rec.h); every
+ * record is verified and counted on its own, and *got counts records.
+ *
  * Datagrams are read with recvmmsg, INTAKE_RECV_VEC a call, into one
  * transaction for as long as they keep coming (up to INTAKE_BATCH_MS):
  * a burst is a few large commits, not one per wake-up. Large commits
@@ -232,7 +235,7 @@ static void sync_drops(struct intake *in)
 	account_drops(in, mi[SK_MEMINFO_DROPS]);
 }
 
-/* one - verify and store one datagram; counted either way */
+/* one - verify and store one record; counted either way */
 static int one(struct intake *in, const uint8_t *buf, size_t len, int64_t now_ms,
 	       char *err, size_t errlen)
 {
@@ -250,6 +253,31 @@ static int one(struct intake *in, const uint8_t *buf, size_t len, int64_t now_ms
 	in->unsaved.stored++;
     else
 	in->unsaved.refused[s]++;
+    return 0;
+}
+
+/* dgram - one datagram, a record or a batch of them: every record
+ * stored or counted, a batch with bad framing counted once; *events
+ * += records handled (1 for a datagram refused whole) */
+static int dgram(struct intake *in, const uint8_t *buf, size_t len, int64_t now_ms,
+		 size_t *events, char *err, size_t errlen)
+{
+    struct event_span rec[EVBATCH_RECORDS_MAX];
+    enum evrec_status s;
+    size_t n, i;
+
+    if (!event_is_batch(buf, len)) {
+	++*events;
+	return one(in, buf, len > EVENT_MAX + 1 ? EVENT_MAX + 1 : len, now_ms, err, errlen);
+    }
+    if ((s = event_batch_split(buf, len, rec, EVBATCH_RECORDS_MAX, &n)) != EVREC_OK) {
+	++*events;
+	in->unsaved.refused[s]++;
+	return 0;
+    }
+    for (i = 0; i < n; i++, ++*events)
+	if (one(in, rec[i].p, rec[i].len, now_ms, err, errlen) != 0)
+	    return -1;
     return 0;
 }
 
@@ -352,11 +380,10 @@ int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
 	    size_t len = in->rx->msg[i].msg_len;
 
 	    overflow(in, &in->rx->msg[i].msg_hdr);
-	    if (one(in, in->rx->buf[i], len > EVENT_MAX + 1 ? EVENT_MAX + 1 : len, now_ms,
-		    err, errlen) != 0)
+	    if (dgram(in, in->rx->buf[i], len > EVBATCH_MAX + 1 ? EVBATCH_MAX + 1 : len,
+		      now_ms, got, err, errlen) != 0)
 		goto fail;
 	}
-	*got += (size_t) n;
 	if (mono_ms() >= until)
 	    break;
     }

@@ -9,8 +9,9 @@
  * intake_step waits up to timeout_ms for datagrams, then reads while they
  * keep coming (the batch ends after INTAKE_IDLE_MS without one, after
  * INTAKE_BATCH_MS or at INTAKE_BATCH datagrams) and stores them in one
- * transaction. A bad
- * datagram is counted, never fatal. Nothing is logged here: the caller
+ * transaction. A datagram holds one record or a batch of them
+ * (event_rec.h); each record is verified, checked and stored on its own.
+ * A bad datagram or record is counted, never fatal. Nothing is logged here: the caller
  * logs the counters.
  */
 #ifndef RG_INTAKE_H
@@ -24,7 +25,7 @@
 #include "event.h"
 #include "history.h"
 
-#define INTAKE_BATCH 65536	/* datagrams per transaction, at most */
+#define INTAKE_BATCH 65536	/* events per transaction, at most (a batch's last datagram may pass it) */
 #define INTAKE_IDLE_MS 20	/* a batch ends when the socket was idle this long */
 #define INTAKE_BATCH_MS 1000	/* and is committed after this long at most */
 #define INTAKE_NAP_MS 2		/* a batch's nap on an empty socket (long queue) */
@@ -43,7 +44,7 @@ struct intake_stats {
 struct intake_rx {
     struct mmsghdr msg[INTAKE_RECV_VEC];
     struct iovec iov[INTAKE_RECV_VEC];
-    uint8_t buf[INTAKE_RECV_VEC][EVENT_MAX + 1];
+    uint8_t buf[INTAKE_RECV_VEC][EVBATCH_MAX + 1];	/* a batch or one record */
     char ctl[INTAKE_RECV_VEC][CMSG_SPACE(sizeof(uint32_t))];
 };
 

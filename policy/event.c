@@ -178,6 +178,56 @@ enum evrec_status event_open(const struct event_key *k, const uint8_t *buf,
     return evrec_decode(buf, len - EVREC_MAC_LEN, r);
 }
 
+/* event_is_batch - whether a datagram is a batch (its magic) */
+bool event_is_batch(const uint8_t *buf, size_t len)
+{
+    return len >= MAGIC_LEN && memcmp(buf, EVBATCH_MAGIC, MAGIC_LEN) == 0;
+}
+
+/* event_batch_head - a batch's header for count records, EVBATCH_HEAD
+ * bytes at out; 0 when count is out of range */
+size_t event_batch_head(uint8_t *out, size_t count)
+{
+    if (count == 0 || count > EVBATCH_RECORDS_MAX)
+	return 0;
+    memcpy(out, EVBATCH_MAGIC, MAGIC_LEN);
+    out[4] = EVBATCH_VERSION;
+    out[5] = 0;
+    out[6] = (uint8_t) (count >> 8), out[7] = (uint8_t) count;
+    return EVBATCH_HEAD;
+}
+
+/* event_batch_split - the records of a batch datagram, at most max of
+ * them into rec; EVREC_OK, EVREC_EVERSION or EVREC_EBATCH (then none) */
+enum evrec_status event_batch_split(const uint8_t *buf, size_t len,
+				    struct event_span *rec, size_t max, size_t *n)
+{
+    size_t count, o = EVBATCH_HEAD, l, i;
+
+    *n = 0;
+    if (len > EVBATCH_MAX || len < EVBATCH_HEAD || !event_is_batch(buf, len))
+	return EVREC_EBATCH;
+    if (buf[4] != EVBATCH_VERSION)
+	return EVREC_EVERSION;
+    count = (size_t) buf[6] << 8 | buf[7];
+    if (buf[5] != 0 || count == 0 || count > EVBATCH_RECORDS_MAX || count > max)
+	return EVREC_EBATCH;
+    for (i = 0; i < count; i++) {
+	if (len - o < EVBATCH_LEN_SIZE)
+	    return EVREC_EBATCH;
+	l = (size_t) buf[o] << 8 | buf[o + 1];
+	o += EVBATCH_LEN_SIZE;
+	if (l == 0 || l > EVENT_MAX || l > len - o)
+	    return EVREC_EBATCH;
+	rec[i].p = buf + o, rec[i].len = l;
+	o += l;
+    }
+    if (o != len)
+	return EVREC_EBATCH;
+    *n = count;
+    return EVREC_OK;
+}
+
 /* event_replay_init - an empty window */
 void event_replay_init(struct event_replay *w, int64_t window_ms)
 {

@@ -3,6 +3,9 @@
  * an event record (event_rec.h, which documents the layout) followed by
  * HMAC-SHA256 over it; and the receiver's replay defence.
  *
+ * A batch datagram (event_rec.h: "RGEB") carries several sealed records;
+ * event_batch_split finds them, and each is opened like a datagram.
+ *
  * The key file (collector.key_file) holds 16..256 bytes and must be
  * readable by its owner only (mode 0600 or stricter): a key other local
  * users can read lets them forge events.
@@ -20,6 +23,7 @@
 #ifndef RG_EVENT_H
 #define RG_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +62,16 @@ int event_key_load(const char *path, struct event_key *k, char *err,
 size_t event_seal(const struct event_key *k, uint8_t *buf, size_t len, size_t cap);
 enum evrec_status event_open(const struct event_key *k, const uint8_t *buf,
 			     size_t len, struct evrec *r);
+/* one record's place in a batch datagram */
+struct event_span {
+    const uint8_t *p;
+    size_t len;
+};
+
+bool event_is_batch(const uint8_t *buf, size_t len);
+size_t event_batch_head(uint8_t *out, size_t count);
+enum evrec_status event_batch_split(const uint8_t *buf, size_t len,
+				    struct event_span *rec, size_t max, size_t *n);
 void event_replay_init(struct event_replay *w, int64_t window_ms);
 enum evrec_status event_replay_check(struct event_replay *w, const struct evrec *r,
 				     int64_t now_ms);

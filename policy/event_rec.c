@@ -227,6 +227,7 @@ const char *evrec_status_name(enum evrec_status s)
 	[EVREC_ESIG] = "signature", [EVREC_EFIELD] = "field",
 	[EVREC_ESTRING] = "string", [EVREC_ETRAILING] = "trailing",
 	[EVREC_EREPLAY] = "replay", [EVREC_ESTALE] = "stale",
+	[EVREC_EBATCH] = "batch",
     };
 
     return (unsigned) s < EVREC_NSTATUS ? names[s] : "?";

@@ -37,6 +37,27 @@
  * The collector rejects, per (node, boot id), a sequence it has seen or
  * one too old for its replay window, and a time outside its clock window.
  *
+ * A batch: several sealed records in one datagram (the milter's sender
+ * thread sends these: the kernel's cost is per datagram, and a unix
+ * socket queues a number of datagrams, not of bytes). Batch version 1:
+ *
+ *   off size field
+ *     0    4 magic "RGEB"
+ *     4    1 batch version (EVBATCH_VERSION); another version is refused
+ *     5    1 reserved, 0
+ *     6    2 records that follow, 1 .. EVBATCH_RECORDS_MAX
+ *     8  ... each record: a 2-byte length L (1 .. EVENT_MAX), then L bytes:
+ *            one datagram as above ("RGEV", version 1, its own MAC)
+ *
+ * At most EVBATCH_MAX bytes; nothing may follow the last record. The
+ * framing is not signed, each record is: a record is verified, checked
+ * against the replay and clock windows, stored or refused (and counted)
+ * on its own, so a record cut, moved or copied by someone on the path
+ * fails on its own MAC or sequence. Bad framing (a count of 0 or over
+ * the limit, a length of 0, over EVENT_MAX or past the end, bytes after
+ * the last record, a reserved byte set) refuses the whole datagram,
+ * counted once (EVREC_EBATCH). Single-record datagrams stay valid.
+ *
  * Contract: pure functions, no I/O, thread-safe.
  */
 #ifndef RG_EVENT_REC_H
@@ -62,6 +83,13 @@
 #define EVREC_REASON_MAX 255
 #define EVREC_MAX (EVREC_FIXED + 5 + EVREC_NODE_MAX + EVREC_RULE_MAX \
 		   + EVREC_LOGIN_MAX + EVREC_QID_MAX + EVREC_REASON_MAX + EVREC_MAC_LEN)
+
+#define EVBATCH_MAGIC "RGEB"
+#define EVBATCH_VERSION 1
+#define EVBATCH_HEAD 8		/* magic, version, reserved, count */
+#define EVBATCH_LEN_SIZE 2	/* a record's length, before it */
+#define EVBATCH_RECORDS_MAX 256
+#define EVBATCH_MAX 32768	/* a batch datagram's bytes, at most */
 
 #define EVREC_F_DRY_RUN 0x01
 #define EVREC_F_FROM_BLOCK 0x02
@@ -99,6 +127,7 @@ enum evrec_status {
     EVREC_ETRAILING,		/* bytes between the last string and the MAC */
     EVREC_EREPLAY,		/* (node, boot id, sequence) seen or too old */
     EVREC_ESTALE,		/* time outside the clock window */
+    EVREC_EBATCH,		/* a batch datagram's framing is bad */
     EVREC_NSTATUS
 };
 

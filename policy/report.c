@@ -4,7 +4,8 @@
  * Contract: thread-safe. Every SMTP-supplied string is sanitised by the
  * log module before it reaches a log line, a datagram or a header. The
  * event send never blocks: the mail thread seals the event into the
- * snapshot's queue (evq.h) and one sender thread sends them in batches;
+ * snapshot's queue (evq.h) and one sender thread sends them in batches,
+ * several records a datagram (event_rec.h, "RGEB");
  * a full queue, a full or absent collector socket is a counted drop.
  * Without a queue (a snapshot not made by rt_load) the mail thread sends.
  */
@@ -125,20 +126,19 @@ static bool room(int fd, const struct timespec *until, bool *polled)
     return *polled || ms_left(until) > 0;
 }
 
-/* send_many - up to n datagrams in one sendmmsg (more when it stops
- * short); how many went out. A unix socket is connected (no path lookup
+/* send_many - n prepared datagrams (m[i]) with as few sendmmsg as they
+ * take; how many went out. A unix socket is connected (no path lookup
  * per send) and connected again at most once a second, so a collector
  * socket replaced under the same path is found, and at once when the
  * peer is gone (ECONNREFUSED, ENOTCONN, ENOENT). EAGAIN (the collector is
  * behind) waits for room as w says (NULL: never waits), then drops the
  * rest: the sender thread's batch can outgrow a small socket queue. */
-static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t now,
+static size_t send_many(struct runtime *rt, struct mmsghdr *m, size_t n, time_t now,
 			const struct evq_wait *w)
 {
     const int fl = MSG_DONTWAIT | MSG_NOSIGNAL;
-    struct mmsghdr m[EVQ_BATCH];
     struct timespec stall;
-    size_t i, done = 0, k;
+    size_t done = 0;
     bool retried = false, polled = false;
     int r;
 
@@ -148,11 +148,7 @@ static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t no
     if (w != NULL)
 	stall = stall_deadline(w);
     while (done < n) {
-	k = n - done < EVQ_BATCH ? n - done : EVQ_BATCH;
-	memset(m, 0, k * sizeof(m[0]));
-	for (i = 0; i < k; i++)
-	    m[i].msg_hdr.msg_iov = &v[done + i], m[i].msg_hdr.msg_iovlen = 1;
-	if ((r = sendmmsg(rt->evfd, m, (unsigned) k, fl)) > 0) {
+	if ((r = sendmmsg(rt->evfd, m + done, (unsigned) (n - done), fl)) > 0) {
 	    done += (size_t) r, polled = false;
 	    if (w != NULL)	/* progress: a new stall_ms */
 		stall = stall_deadline(w);
@@ -170,12 +166,49 @@ static size_t send_many(struct runtime *rt, struct iovec *v, size_t n, time_t no
     return done;
 }
 
-/* send_batch - the queue's send function: a batch and its counters */
+/* frame - the queued records v[0..n) (each its 2-byte length, then the
+ * sealed record) as batch datagrams of at most EVBATCH_MAX bytes: m[d]
+ * gathers a header from head[d] and its records' iovecs (in iov, which
+ * holds n + datagrams); first[d] is the record each datagram starts
+ * with, first[datagrams] = n. How many datagrams. */
+static size_t frame(struct iovec *v, size_t n, struct mmsghdr *m, struct iovec *iov,
+		    uint8_t (*head)[EVBATCH_HEAD], size_t *first)
+{
+    size_t d = 0, i = 0, start, bytes;
+    struct iovec *at;
+
+    while (i < n) {
+	start = i, bytes = EVBATCH_HEAD;
+	do			/* a record always fits an empty batch */
+	    bytes += v[i++].iov_len;
+	while (i < n && i - start < EVBATCH_RECORDS_MAX
+	       && bytes + v[i].iov_len <= EVBATCH_MAX);
+	at = iov + start + d;
+	event_batch_head(head[d], i - start);
+	at[0].iov_base = head[d], at[0].iov_len = EVBATCH_HEAD;
+	memcpy(at + 1, v + start, (i - start) * sizeof(*v));
+	memset(&m[d], 0, sizeof(m[d]));
+	m[d].msg_hdr.msg_iov = at, m[d].msg_hdr.msg_iovlen = i - start + 1;
+	first[d++] = start;
+    }
+    first[d] = n;
+    return d;
+}
+
+/* send_batch - the queue's send function: a batch as batch datagrams,
+ * and its counters (events, not datagrams) */
 static size_t send_batch(void *ctx, struct iovec *v, size_t n, const struct evq_wait *w)
 {
     struct runtime *rt = ctx;
-    size_t sent = send_many(rt, v, n, time(NULL), w);
+    struct mmsghdr m[EVQ_BATCH];
+    struct iovec iov[2 * EVQ_BATCH];
+    uint8_t head[EVQ_BATCH][EVBATCH_HEAD];
+    size_t first[EVQ_BATCH + 1], d, sent;
 
+    if (n > EVQ_BATCH)		/* the queue hands over one batch at most */
+	n = EVQ_BATCH;
+    d = frame(v, n, m, iov, head, first);
+    sent = first[send_many(rt, m, d, time(NULL), w)];
     store_counter_add(rt->st, STATS_EVENTS_SENT, sent);
     if (sent < n)
 	store_counter_add(rt->st, STATS_EVENTS_DROPPED, n - sent);
@@ -188,7 +221,7 @@ static size_t send_batch(void *ctx, struct iovec *v, size_t n, const struct evq_
 bool report_events_open(struct runtime *rt)
 {
     const struct evq_params p = {
-	.slots = EVQ_SLOTS, .slot_size = EVENT_MAX, .interval_ms = EVQ_INTERVAL_MS,
+	.slots = EVQ_SLOTS, .slot_size = EVBATCH_LEN_SIZE + EVENT_MAX, .interval_ms = EVQ_INTERVAL_MS,
 	.stall_ms = EVQ_STALL_MS, .batch_max_ms = EVQ_BATCH_MAX_MS, .drain_ms = EVQ_DRAIN_MS,
 	.send = send_batch, .ctx = rt,
     };
@@ -225,16 +258,18 @@ void report_events_close(struct runtime *rt)
 static bool send_dgram(struct runtime *rt, uint8_t *d, size_t n, time_t now)
 {
     struct iovec v = { .iov_base = d, .iov_len = n };
+    struct mmsghdr m = { .msg_hdr = { .msg_iov = &v, .msg_iovlen = 1 } };
 
-    return send_many(rt, &v, 1, now, NULL) == 1;
+    return send_many(rt, &m, 1, now, NULL) == 1;
 }
 
-/* send_event - the engine's record of the verdict, signed, as one
+/* send_event - the engine's record of the verdict, signed: into the
+ * queue with its length before it (a batch's framing), or alone as one
  * datagram; counted as sent or dropped */
 static void send_event(struct runtime *rt, const struct report_subject *s,
 		       const struct rules_verdict *v, bool dry_run)
 {
-    uint8_t dgram[EVENT_MAX];
+    uint8_t dgram[EVBATCH_LEN_SIZE + EVENT_MAX], *d = dgram + EVBATCH_LEN_SIZE;
     struct rules_facts f;
     struct evrec r;
     struct timespec ts;
@@ -259,11 +294,12 @@ static void send_event(struct runtime *rt, const struct report_subject *s,
     r.seq = atomic_fetch_add(&event_seq, 1) + 1;
     r.time_ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
     memcpy(r.node, node, sizeof(r.node));
-    n = event_seal(&rt->key, dgram, evrec_encode(&r, dgram, sizeof(dgram)), sizeof(dgram));
+    n = event_seal(&rt->key, d, evrec_encode(&r, d, EVENT_MAX), EVENT_MAX);
+    dgram[0] = (uint8_t) (n >> 8), dgram[1] = (uint8_t) n;
     if (n > 0 && rt->evq != NULL) {
-	if (!evq_put(rt->evq, dgram, n))	/* else the sender counts it */
+	if (!evq_put(rt->evq, dgram, EVBATCH_LEN_SIZE + n))	/* else the sender counts it */
 	    store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);
-    } else if (n > 0 && send_dgram(rt, dgram, n, ts.tv_sec))
+    } else if (n > 0 && send_dgram(rt, d, n, ts.tv_sec))
 	store_counter_add(rt->st, STATS_EVENTS_SENT, 1);
     else
 	store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);

@@ -356,14 +356,33 @@ static int listener(const char *path)
     return fd;
 }
 
-/* got - whether fd holds one datagram that verifies */
-static bool got(int fd)
+/* take - the records of one datagram from fd (alone or a batch), the
+ * verified ones into r[0..max); how many records it held, 0 when none
+ * came or one failed to verify */
+static size_t take(int fd, int flags, struct evrec *r, size_t max)
 {
-    uint8_t buf[EVENT_MAX];
-    ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-    struct evrec r;
+    static uint8_t buf[EVBATCH_MAX];
+    struct event_span rec[EVBATCH_RECORDS_MAX];
+    ssize_t n = recv(fd, buf, sizeof(buf), flags);
+    struct evrec tmp;
+    size_t k = 1, i;
 
-    return n > 0 && event_open(&key, buf, (size_t) n, &r) == EVREC_OK;
+    if (n <= 0)
+	return 0;
+    rec[0].p = buf, rec[0].len = (size_t) n;
+    if (event_is_batch(buf, (size_t) n)
+	&& event_batch_split(buf, (size_t) n, rec, EVBATCH_RECORDS_MAX, &k) != EVREC_OK)
+	return 0;
+    for (i = 0; i < k; i++)
+	if (event_open(&key, rec[i].p, rec[i].len, i < max ? &r[i] : &tmp) != EVREC_OK)
+	    return 0;
+    return k;
+}
+
+/* got - how many verified records one datagram waiting on fd holds */
+static size_t got(int fd)
+{
+    return take(fd, MSG_DONTWAIT, NULL, 0);
 }
 
 /* A runtime that sends events to a collector's unix socket, as rt_load
@@ -448,10 +467,9 @@ START_TEST(test_queue_flush_at_exit)
     struct sender x;
     struct report_subject s = {.login = "alice", .phase = "eom"};
     struct rules_verdict v;
-    uint8_t buf[EVENT_MAX];
     uint64_t last = 0;
-    struct evrec r;
-    ssize_t n;
+    struct evrec r[10];
+    size_t n;
     int a, b, i, t;
 
     rules_verdict_init(&v);
@@ -462,12 +480,14 @@ START_TEST(test_queue_flush_at_exit)
 	report_verdict(&x.rt, &s, &v, false);
     report_events_close(&x.rt);
     ck_assert_ptr_null(x.rt.evq);
+    for (i = 0; i < 10; i += (int) n) {	/* in batches, as they came */
+	n = take(a, MSG_DONTWAIT, r + i, (size_t) (10 - i));
+	ck_assert_uint_gt(n, 0);
+    }
+    ck_assert_int_eq(i, 10);
     for (i = 0; i < 10; i++) {
-	n = recv(a, buf, sizeof(buf), MSG_DONTWAIT);
-	ck_assert_int_gt(n, 0);
-	ck_assert_int_eq(event_open(&key, buf, (size_t) n, &r), EVREC_OK);
-	ck_assert_uint_gt(r.seq, last);
-	last = r.seq;
+	ck_assert_uint_gt(r[i].seq, last);
+	last = r[i].seq;
     }
     ck_assert(!got(a));
     ck_assert(report_events_open(&x.rt));
@@ -493,11 +513,11 @@ static void *slow_read(void *arg)
 {
     struct slow_reader *r = arg;
     struct timeval tv = {.tv_sec = 3};
-    uint8_t buf[EVENT_MAX];
+    size_t n;
 
     setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    while (r->got < r->want && recv(r->fd, buf, sizeof(buf), 0) > 0)
-	r->got++;
+    while (r->got < r->want && (n = take(r->fd, 0, NULL, 0)) > 0)
+	r->got += (int) n;
     return NULL;
 }
 
@@ -655,6 +675,7 @@ START_TEST(test_stopped_collector_drain_bounded)
     uint64_t sent, dropped;
     double t0, took;
     int a, i, inq = 0;
+    size_t k;
 
     snprintf(path, sizeof(path), "/tmp/rg-check-evs-%d.sock", (int) getpid());
     snprintf(spath, sizeof(spath), "/tmp/rg-check-evs-%d.state", (int) getpid());
@@ -673,8 +694,8 @@ START_TEST(test_stopped_collector_drain_bounded)
     took = mono() - t0;
     ck_assert_msg(took < (EVQ_DRAIN_MS + EVQ_STALL_MS + 200) / 1000.0,
 		  "the close took %.2f s", took);
-    while (got(a))
-	inq++;
+    while ((k = got(a)) > 0)
+	inq += (int) k;
     sent = store_counter_get(rt.st, STATS_EVENTS_SENT);
     dropped = store_counter_get(rt.st, STATS_EVENTS_DROPPED);
     ck_assert_uint_eq(sent + dropped, 3 * EVQ_SLOTS);
@@ -683,6 +704,115 @@ START_TEST(test_stopped_collector_drain_bounded)
     store_close(rt.st);
     close(a), close(rt.evfd);
     unlink(path), unlink(spath);
+}
+END_TEST
+
+/* batch - a batch datagram of the records seqs[0..n) (sample's), each
+ * sealed on its own; its length */
+static size_t batch(const uint64_t *seqs, size_t n, uint8_t *out, size_t cap)
+{
+    size_t o = event_batch_head(out, n), l, i;
+    struct evrec r;
+
+    ck_assert_uint_eq(o, EVBATCH_HEAD);
+    for (i = 0; i < n; i++) {
+	sample(&r, seqs[i]);
+	l = dgram(&r, out + o + EVBATCH_LEN_SIZE, cap - o - EVBATCH_LEN_SIZE);
+	out[o] = (uint8_t) (l >> 8), out[o + 1] = (uint8_t) l;
+	o += EVBATCH_LEN_SIZE + l;
+    }
+    return o;
+}
+
+/* split_status - event_batch_split's verdict on buf */
+static enum evrec_status split_status(const uint8_t *buf, size_t len)
+{
+    struct event_span rec[EVBATCH_RECORDS_MAX];
+    size_t n = 99;
+    enum evrec_status s = event_batch_split(buf, len, rec, EVBATCH_RECORDS_MAX, &n);
+
+    if (s != EVREC_OK)
+	ck_assert_uint_eq(n, 0);	/* nothing of a refused batch */
+    return s;
+}
+
+/* A batch of three records: split into three that each verify, in
+ * order; the replay window still judges each record (a batch sent again
+ * is three replays), and a record tampered with fails alone. */
+START_TEST(test_batch_round_trip)
+{
+    static uint8_t buf[EVBATCH_MAX];
+    const uint64_t seqs[3] = {5, 6, 7};
+    struct event_span rec[EVBATCH_RECORDS_MAX];
+    struct event_replay w;
+    struct evrec r;
+    size_t len = batch(seqs, 3, buf, sizeof(buf)), n, i;
+
+    ck_assert(event_is_batch(buf, len));
+    ck_assert_int_eq(event_batch_split(buf, len, rec, EVBATCH_RECORDS_MAX, &n), EVREC_OK);
+    ck_assert_uint_eq(n, 3);
+    event_replay_init(&w, WINDOW_MS);
+    for (i = 0; i < n; i++) {
+	ck_assert_int_eq(event_open(&key, rec[i].p, rec[i].len, &r), EVREC_OK);
+	ck_assert_uint_eq(r.seq, seqs[i]);
+	ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_OK);
+    }
+    for (i = 0; i < n; i++) {		/* the same batch again */
+	ck_assert_int_eq(event_open(&key, rec[i].p, rec[i].len, &r), EVREC_OK);
+	ck_assert_int_eq(event_replay_check(&w, &r, NOW_MS), EVREC_EREPLAY);
+    }
+    buf[(size_t) (rec[1].p - buf) + 40] ^= 1;	/* inside the second record */
+    ck_assert_int_eq(event_batch_split(buf, len, rec, EVBATCH_RECORDS_MAX, &n), EVREC_OK);
+    ck_assert_int_eq(event_open(&key, rec[0].p, rec[0].len, &r), EVREC_OK);
+    ck_assert_int_eq(event_open(&key, rec[1].p, rec[1].len, &r), EVREC_ESIG);
+    ck_assert_int_eq(event_open(&key, rec[2].p, rec[2].len, &r), EVREC_OK);
+    ck_assert_uint_eq(event_batch_head(buf, 0), 0);
+    ck_assert_uint_eq(event_batch_head(buf, EVBATCH_RECORDS_MAX + 1), 0);
+}
+END_TEST
+
+/* Bad framing refuses the whole datagram: truncated anywhere (in a
+ * record, in a length, after the header), a count of 0, over the limit
+ * or over what follows, a length of 0 or over EVENT_MAX, a byte after
+ * the last record, a reserved byte set, oversized; another batch
+ * version is "version". A record's own defects are not the framing's. */
+START_TEST(test_batch_bad_framing)
+{
+    static uint8_t buf[EVBATCH_MAX + 16], b2[EVBATCH_MAX + 16];
+    const uint64_t seqs[3] = {1, 2, 3};
+    struct event_span rec[EVBATCH_RECORDS_MAX];
+    size_t len = batch(seqs, 3, buf, sizeof(buf)), cut, n;
+
+    ck_assert_int_eq(split_status(buf, len), EVREC_OK);
+    for (cut = 0; cut < len; cut++)	/* every truncation */
+	ck_assert_int_eq(split_status(buf, cut), EVREC_EBATCH);
+    memcpy(b2, buf, len);
+    b2[len] = 0;
+    ck_assert_int_eq(split_status(b2, len + 1), EVREC_EBATCH);	/* trailing */
+    memcpy(b2, buf, len), b2[7] = 0;
+    ck_assert_int_eq(split_status(b2, len), EVREC_EBATCH);	/* count 0 */
+    memcpy(b2, buf, len), b2[7] = 4;
+    ck_assert_int_eq(split_status(b2, len), EVREC_EBATCH);	/* count > records */
+    memcpy(b2, buf, len), b2[7] = 2;
+    ck_assert_int_eq(split_status(b2, len), EVREC_EBATCH);	/* count < records */
+    memcpy(b2, buf, len), b2[6] = 0xff;
+    ck_assert_int_eq(split_status(b2, len), EVREC_EBATCH);	/* over the limit */
+    memcpy(b2, buf, len), b2[5] = 1;
+    ck_assert_int_eq(split_status(b2, len), EVREC_EBATCH);	/* reserved */
+    memcpy(b2, buf, len), b2[EVBATCH_HEAD] = 0, b2[EVBATCH_HEAD + 1] = 0;
+    ck_assert_int_eq(split_status(b2, len), EVREC_EBATCH);	/* length 0 */
+    memcpy(b2, buf, len), b2[EVBATCH_HEAD] = 0xff;
+    ck_assert_int_eq(split_status(b2, len), EVREC_EBATCH);	/* length > EVENT_MAX */
+    memcpy(b2, buf, len), b2[4] = 2;
+    ck_assert_int_eq(split_status(b2, len), EVREC_EVERSION);
+    ck_assert_int_eq(split_status(buf, EVBATCH_MAX + 1), EVREC_EBATCH);	/* oversized */
+    ck_assert_int_eq(event_batch_split(buf, len, rec, 2, &n), EVREC_EBATCH);	/* over max */
+    memcpy(b2, buf, len), memcpy(b2 + EVBATCH_HEAD + EVBATCH_LEN_SIZE, "RGEB", 4);
+    ck_assert_int_eq(split_status(b2, len), EVREC_OK);	/* a record's defect */
+    ck_assert_int_eq(event_batch_split(b2, len, rec, EVBATCH_RECORDS_MAX, &n), EVREC_OK);
+    ck_assert_int_eq(event_open(&key, rec[0].p, rec[0].len, &(struct evrec) {0}),
+		     EVREC_EMAGIC);
+    ck_assert_str_eq(evrec_status_name(EVREC_EBATCH), "batch");
 }
 END_TEST
 
@@ -705,6 +835,8 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_queue_flush_at_exit);
     tcase_add_test(tc, test_queue_burst_waits_for_room);
     tcase_add_test(tc, test_no_room_though_writable);
+    tcase_add_test(tc, test_batch_round_trip);
+    tcase_add_test(tc, test_batch_bad_framing);
     tcase_add_test(tc, test_stopped_collector_drain_bounded);
     tcase_add_test(tc, test_mac_known);
     suite_add_tcase(s, tc);

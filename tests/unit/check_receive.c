@@ -3,7 +3,7 @@
  * with a real unix datagram socket: a sendmail that hangs while it sends
  * an incident's alert does not hold up the reading and storing of the
  * events that come meanwhile, and the alert still goes out and is
- * recorded.
+ * recorded; and the milter's batch datagrams are stored per record.
  */
 #include <check.h>
 #include <pthread.h>
@@ -19,10 +19,14 @@
 #include <unistd.h>
 
 #include "../../collector/evdb.h"
+#include "../../collector/intake.h"
 #include "../../collector/receive.h"
 #include "check_main.h"
 #include "event.h"
 #include "event_rec.h"
+#include "evq.h"
+#include "report.h"
+#include "runtime.h"
 
 #define KEY "check-receive-key-0123456789abcdef"
 #define SLEEP_S 6		/* the hung sendmail's sleep */
@@ -209,6 +213,87 @@ START_TEST(test_hung_sendmail_does_not_stop_intake)
 }
 END_TEST
 
+/* step_until - intake steps until want events were handled (2 s at most) */
+static size_t step_until(struct intake *in, size_t want)
+{
+    char err[1024];
+    size_t got, total = 0;
+    int64_t t = now_ms();
+
+    while (total < want && now_ms() - t < 2000) {
+	ck_assert_msg(intake_step(in, 100, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
+	total += got;
+    }
+    return total;
+}
+
+/* The milter's sender thread sends batch datagrams (several records
+ * each) and the collector stores every record of them; a batch sent
+ * again is a replay of each record; a batch with bad framing is refused
+ * whole and counted once as "batch"; a tampered record in a batch is
+ * refused alone. */
+START_TEST(test_batches_stored_per_record)
+{
+    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
+    struct cfg rcfg = {.policy = {.rules = rules, .nrules = 1}};
+    struct runtime rt = {.refs = 1, .cfg = &rcfg};
+    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct report_subject subj = {.login = "usr3", .phase = "eom"};
+    static uint8_t copy[EVBATCH_MAX], buf[EVBATCH_MAX];
+    struct rules_verdict v;
+    struct intake in;
+    char err[1024];
+    ssize_t clen;
+    int i, tap;
+
+    memcpy(rt.key.k, KEY, strlen(KEY));
+    rt.key.len = strlen(KEY);
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    sun->sun_family = AF_UNIX;
+    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/ev.sock", dir);
+    rt.evaddrlen = sizeof(*sun);
+    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    rules_verdict_init(&v);
+    ck_assert(report_events_open(&rt));
+    for (i = 0; i < 3 * EVQ_BATCH; i++)
+	report_verdict(&rt, &subj, &v, false);
+    report_events_close(&rt);
+    ck_assert_uint_eq(step_until(&in, 3 * EVQ_BATCH), 3 * EVQ_BATCH);
+    ck_assert_uint_eq(in.total.stored, 3 * EVQ_BATCH);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM event WHERE login = 'usr3'"), 3 * EVQ_BATCH);
+    /* one more batch of 3, caught on its way (a socket of our own) */
+    tap = socket(AF_UNIX, SOCK_DGRAM, 0);
+    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/tap.sock", dir);
+    ck_assert_int_eq(bind(tap, (struct sockaddr *) sun, sizeof(*sun)), 0);
+    atomic_store(&rt.evconn, 0);	/* connect to it at the next send */
+    ck_assert(report_events_open(&rt));
+    for (i = 0; i < 3; i++)
+	report_verdict(&rt, &subj, &v, false);
+    report_events_close(&rt);
+    clen = recv(tap, copy, sizeof(copy), MSG_DONTWAIT);
+    ck_assert_int_gt(clen, 0);
+    ck_assert(event_is_batch(copy, (size_t) clen));
+    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/ev.sock", dir);
+    ck_assert_int_eq(sendto(rt.evfd, copy, (size_t) clen, 0, (struct sockaddr *) sun,
+			    sizeof(*sun)), clen);	/* 3 fresh records */
+    ck_assert_int_eq(sendto(rt.evfd, copy, (size_t) clen, 0, (struct sockaddr *) sun,
+			    sizeof(*sun)), clen);	/* 3 replays */
+    memcpy(buf, copy, (size_t) clen);
+    buf[7] = 4;			/* says 4 records, holds 3 */
+    ck_assert_int_eq(sendto(rt.evfd, buf, (size_t) clen, 0, (struct sockaddr *) sun,
+			    sizeof(*sun)), clen);
+    ck_assert_int_eq(sendto(rt.evfd, copy, (size_t) clen - 1, 0, (struct sockaddr *) sun,
+			    sizeof(*sun)), clen - 1);	/* truncated */
+    ck_assert_uint_eq(step_until(&in, 3 + 3 + 1 + 1), 8);
+    ck_assert_uint_eq(in.total.stored, 3 * EVQ_BATCH + 3);
+    ck_assert_uint_eq(in.total.refused[EVREC_EREPLAY], 3);
+    ck_assert_uint_eq(in.total.refused[EVREC_EBATCH], 2);
+    ck_assert_int_eq(scalar("SELECT value FROM counter WHERE name = 'refused_batch'"), 2);
+    intake_close(&in);
+    close(tap), close(rt.evfd);
+}
+END_TEST
+
 /* receive_suite - the event loop */
 static Suite *receive_suite(void)
 {
@@ -218,6 +303,7 @@ static Suite *receive_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_hung_sendmail_does_not_stop_intake);
+    tcase_add_test(tc, test_batches_stored_per_record);
     suite_add_tcase(s, tc);
     return s;
 }
