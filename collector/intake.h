@@ -28,7 +28,8 @@
 #define INTAKE_BATCH 65536	/* events per transaction, at most (a batch's last datagram may pass it) */
 #define INTAKE_IDLE_MS 20	/* a batch ends when the socket was idle this long */
 #define INTAKE_BATCH_MS 1000	/* and is committed after this long at most */
-#define INTAKE_NAP_MS 2		/* a batch's nap on an empty socket (long queue) */
+#define INTAKE_NAP_MS 2		/* a batch's nap on an empty socket (long queue), */
+#define INTAKE_NAP_MAX_MS 10	/* longer when datagrams come slowly (batches); < INTAKE_IDLE_MS */
 #define INTAKE_RECV_VEC 64	/* datagrams per recvmmsg */
 #define INTAKE_RCVBUF (8 << 20)	/* bytes asked for the receive buffer */
 #define INTAKE_QLEN_MIN 512	/* unix queue below which bursts are lost */
