@@ -76,12 +76,13 @@ PERF=""
 if command -v perf >/dev/null && perf stat -e task-clock -x, -p $$ -o /dev/null -- true 2>/dev/null; then
     PERF=1
 fi
-# round MODE BASE - "MODE cpu_s wall_s switches collector_cpu_s" for msgs messages
+# round MODE BASE - "MODE cpu_s wall_s switches collector_cpu_s sender_cpu_s"
+# for msgs messages (sender: the milter's event thread, perf --per-thread)
 round() {
-    local a b s e pp="" ca cb cs=0
+    local a b s e pp="" ca cb cs=0 snd=0
     switch "$1"
     if [ -n "$PERF" ]; then
-        perf stat -e task-clock,context-switches -x, -p "$RG_PID" -o "$D/perf.out" &
+        perf stat --per-thread -e task-clock,context-switches -x, -p "$RG_PID" -o "$D/perf.out" &
         pp=$!
         sleep 0.3
     fi
@@ -100,10 +101,11 @@ round() {
         kill -INT "$pp"
         wait "$pp"
         a=0
-        b=$(awk -F, '$3 == "task-clock" { print $1 / 1000 }' "$D/perf.out")
-        cs=$(awk -F, '$3 == "context-switches" { print $1 }' "$D/perf.out")
+        b=$(awk -F, '$4 == "task-clock" { t += $2 } END { print t / 1000 }' "$D/perf.out")
+        cs=$(awk -F, '$4 == "context-switches" { t += $2 } END { print t + 0 }' "$D/perf.out")
+        snd=$(awk -F, '$4 == "task-clock" && $1 ~ /^rg-events-/ { t += $2 } END { print t / 1000 }' "$D/perf.out")
     fi
-    echo "$1 $(echo "$a $b" | awk '{ print $2 - $1 }') $(( (e - s) / 1000 ))e-6 $cs $(echo "$ca $cb" | awk '{ print $2 - $1 }')"
+    echo "$1 $(echo "$a $b" | awk '{ print $2 - $1 }') $(( (e - s) / 1000 ))e-6 $cs $(echo "$ca $cb" | awk '{ print $2 - $1 }') $snd"
 }
 # warm: the logins exist (in a subshell, so that a failure is printed)
 warm=$(round off 0)
@@ -117,7 +119,7 @@ sent=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_sent)
 dropped=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_dropped)
 awk -v m="$msgs" -v sent="$sent" -v dropped="$dropped" -v how="${PERF:+perf task-clock}" \
     -v out="$E2E_BUILD/bench/milter-result" '
-$1 == "on" { on[++a] = $2; won[a] = $3; son[a] = $4; con[a] = $5 }
+$1 == "on" { on[++a] = $2; won[a] = $3; son[a] = $4; con[a] = $5; snd[a] = $6 }
 $1 == "off" { off[++b] = $2; woff[b] = $3; soff[b] = $4; coff[b] = $5 }
 function median(v, k,   i, j, t, c) {
     for (i = 1; i <= k; i++) c[i] = v[i]
@@ -131,6 +133,8 @@ END {
         how != "" ? how : "/proc/PID/stat", sent, dropped
     printf "milter context switches per message off %.2f, on %.2f; collector CPU per message (not in the figure above) on %.1f us, off %.1f us (/proc ticks)\n",
         median(soff, b) / m, median(son, a) / m, median(con, a) / m * 1e6, median(coff, b) / m * 1e6
+    printf "of the milter CPU with events on, the sender thread (rg-events) per message %.2f us\n",
+        median(snd, a) / m * 1e6
     printf "per pair (off/on CPU):"
     for (i = 1; i <= a; i++) printf " %.3f", r[i]
     printf "\n"

@@ -27,6 +27,7 @@ struct evq {
     unsigned interval_ms, stall_ms, batch_max_ms, drain_ms;
     struct timespec drain_until;	/* set by evq_stop */
     bool started, stopping;
+    bool idle;			/* the sender sleeps until signalled */
     pthread_t thread;
     evq_send_fn send;
     void *ctx;
@@ -47,6 +48,7 @@ struct evq *evq_new(const struct evq_params *p)
     q->batch_max_ms = p->batch_max_ms;
     q->send = p->send, q->ctx = p->ctx;
     q->drain_ms = p->drain_ms;
+    q->idle = true;
     q->len = calloc(q->slots, sizeof(*q->len));
     q->data = malloc(q->slots * q->slot_size);
     pthread_condattr_init(&ca);
@@ -77,9 +79,9 @@ bool evq_put(struct evq *q, const uint8_t *d, size_t n)
 	q->len[i] = n;
 	q->count++;
 	ok = true;
-	/* wake the sender when it has work and when a batch is full;
-	 * in between it is asleep on its timer anyway */
-	if (q->count == 1 || q->count - q->busy == EVQ_BATCH)
+	/* wake the sender when it sleeps without a timer (idle) and
+	 * when a batch is full; else its timer brings it soon enough */
+	if ((q->idle && q->count == 1) || q->count - q->busy == EVQ_BATCH)
 	    pthread_cond_signal(&q->wake);
     }
     pthread_mutex_unlock(&q->lock);
@@ -104,21 +106,34 @@ static struct timespec earlier(struct timespec a, struct timespec b)
     return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec) ? a : b;
 }
 
-/* next_batch - wait for a batch (full, timed out or stopping), mark it
- * busy and set *w, its wait for room in the socket; 0 when stopping
- * with nothing left. Called with the lock held. */
+/* next_batch - wait for a batch, mark it busy and set *w, its wait for
+ * room in the socket; 0 when stopping with nothing left. Called with
+ * the lock held. Under traffic the sender runs on a timer: every
+ * interval_ms it takes what came meanwhile (sooner when a batch is
+ * full), and nobody has to wake it. Only after a whole interval with
+ * nothing does it sleep (idle) until a producer's first datagram
+ * signals it: a wake-up, and the switch it costs on this VM, per
+ * interval rather than per batch and event. */
 static size_t next_batch(struct evq *q, struct evq_wait *w)
 {
     struct timespec t;
     size_t n;
 
-    while (q->count == 0 && !q->stopping)
-	pthread_cond_wait(&q->wake, &q->lock);
-    if (q->count < EVQ_BATCH && !q->stopping) {
+    while (q->count < EVQ_BATCH && !q->stopping) {
+	if (q->idle) {
+	    if (q->count == 0) {
+		pthread_cond_wait(&q->wake, &q->lock);
+		continue;
+	    }
+	    q->idle = false;
+	}
 	t = deadline(q->interval_ms);
 	while (q->count < EVQ_BATCH && !q->stopping
 	       && pthread_cond_timedwait(&q->wake, &q->lock, &t) != ETIMEDOUT)
 	    ;
+	if (q->count > 0)
+	    break;
+	q->idle = true;		/* a quiet interval: sleep until signalled */
     }
     n = q->count < EVQ_BATCH ? q->count : EVQ_BATCH;
     q->busy = n;
@@ -181,6 +196,8 @@ bool evq_start(struct evq *q)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     ok = pthread_create(&q->thread, NULL, sender, q) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (ok)			/* for top -H and perf --per-thread */
+	pthread_setname_np(q->thread, EVQ_THREAD_NAME);
     q->started = ok;
     return ok;
 }

@@ -4,10 +4,13 @@
  *
  * A mail thread copies its datagram into a free slot (evq_put) under a
  * short mutex and never waits for anything else: a full queue, or one
- * stopped, refuses it and the caller counts a drop. The sender thread
- * waits until the queue holds EVQ_BATCH datagrams or EVQ_INTERVAL_MS
- * passed since the first one arrived, then hands up to EVQ_BATCH of them
- * to the send function (one sendmmsg) without holding the mutex.
+ * stopped, refuses it and the caller counts a drop. Under traffic the
+ * sender thread wakes on its own timer every EVQ_INTERVAL_MS (sooner
+ * when EVQ_BATCH datagrams wait) and hands up to EVQ_BATCH of them to
+ * the send function (one sendmmsg) without holding the mutex; a mail
+ * thread signals it only when it went idle (a whole interval without
+ * an event), so a busy milter pays one wake-up per interval, not one
+ * per batch or event.
  * evq_stop sends everything queued before it, then ends the thread.
  *
  * Bounded waits: a batch may wait for room in the socket stall_ms at a
@@ -37,10 +40,11 @@
 #include <time.h>
 
 #define EVQ_SLOTS 2048		/* per snapshot; ~1.6 MB */
-#define EVQ_BATCH 64		/* datagrams per sendmmsg */
-#define EVQ_INTERVAL_MS 5	/* the longest an event waits for a batch */
+#define EVQ_BATCH 256		/* records per send (a few batch datagrams) */
+#define EVQ_INTERVAL_MS 20	/* the longest an event waits for a batch */
 #define EVQ_STALL_MS 20		/* a batch's wait for room without progress */
 #define EVQ_BATCH_MAX_MS 1000	/* a batch's wait for room in all */
+#define EVQ_THREAD_NAME "rg-events"	/* the sender thread, as ps -L shows it */
 #define EVQ_DRAIN_MS 200	/* the stop's wait for room, all batches together */
 
 /* How long a send may wait for room in the socket: stall_ms at a time

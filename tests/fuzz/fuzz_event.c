@@ -11,6 +11,9 @@
  *    when its fields are in range; the sealed datagram opens to the same
  *    record, and with one byte changed (position and xor from the input)
  *    never opens.
+ * 4. The input as a batch datagram: event_batch_split must not crash;
+ *    what it accepts is canonical: its records lie inside the input, in
+ *    order, and framing them again gives the input back byte for byte.
  */
 #include "fuzz_common.h"
 #include "event.h"
@@ -134,11 +137,35 @@ static void round_trip(const uint8_t *data, size_t size)
     }
 }
 
-/* LLVMFuzzerTestOneInput - the three properties on one input */
+/* as_batch - property 4 */
+static void as_batch(const uint8_t *data, size_t size)
+{
+    static struct event_span rec[EVBATCH_RECORDS_MAX];
+    static uint8_t again[EVBATCH_MAX];
+    size_t n, i, o;
+
+    if (event_batch_split(data, size, rec, EVBATCH_RECORDS_MAX, &n) != EVREC_OK) {
+	FUZZ_CHECK(n == 0, "refused batch yields nothing");
+	return;
+    }
+    FUZZ_CHECK(n >= 1 && event_batch_head(again, n) == EVBATCH_HEAD, "batch count in range");
+    o = EVBATCH_HEAD;
+    for (i = 0; i < n; i++) {
+	FUZZ_CHECK(rec[i].p == data + o + EVBATCH_LEN_SIZE && rec[i].len >= 1
+		   && rec[i].len <= EVENT_MAX, "record in place");
+	again[o] = (uint8_t) (rec[i].len >> 8), again[o + 1] = (uint8_t) rec[i].len;
+	memcpy(again + o + EVBATCH_LEN_SIZE, rec[i].p, rec[i].len);
+	o += EVBATCH_LEN_SIZE + rec[i].len;
+    }
+    FUZZ_CHECK(o == size && memcmp(again, data, size) == 0, "accepted batch canonical");
+}
+
+/* LLVMFuzzerTestOneInput - the four properties on one input */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     as_datagram(data, size);
     as_record(data, size);
     round_trip(data, size);
+    as_batch(data, size);
     return 0;
 }
