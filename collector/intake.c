@@ -33,12 +33,13 @@
  * waiting in poll when the socket queues INTAKE_QLEN_MIN datagrams or
  * more: a send to a socket with a waiter pays for waking it, about as
  * much as the send itself, and that is the milter's cost of an event. A
- * nap lasts as long as a quarter of the queue took to fill at the rate
- * of the last one, INTAKE_NAP_MS to INTAKE_NAP_MAX_MS: single-record
- * datagrams at 80,000 a second get 2 ms naps, the milter's batches
- * (dozens of records a datagram) 10 ms, so the collector wakes 100
- * times a second rather than 500, and takes a CPU from the milter that
- * much less often (two empty naps still end a batch: INTAKE_IDLE_MS). A short queue (10) would overflow during a nap, so
+ * nap lasts INTAKE_NAP_MS while single-record datagrams come (a burst
+ * of them at 80,000 a second fills 512 in 6 ms); while batch datagrams
+ * come (the milter's sender: dozens of records each), as long as a
+ * quarter of the queue took to fill at the rate of the last nap, up to
+ * INTAKE_NAP_MAX_MS, so the collector wakes about 100 times a second
+ * rather than 500, and takes a CPU from the milter that much less often
+ * (two empty naps still end a batch: INTAKE_IDLE_MS). A short queue (10) would overflow during a nap, so
  * then the intake waits in poll as before.
  */
 #include <errno.h>
@@ -346,7 +347,7 @@ static int receive(struct intake *in, unsigned max)
 	max = INTAKE_RECV_VEC;
     for (i = 0; i < max; i++) {
 	rx->iov[i].iov_base = rx->buf[i];
-	rx->iov[i].iov_len = sizeof(rx->buf[i]);
+	rx->iov[i].iov_len = EVBATCH_MAX + 1;
 	memset(&rx->msg[i], 0, sizeof(rx->msg[i]));
 	rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
 	rx->msg[i].msg_hdr.msg_iovlen = 1;
@@ -365,6 +366,7 @@ int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
     struct pollfd p = {.fd = in->fd, .events = POLLIN};
     struct timespec nap = {0, INTAKE_NAP_MS * 1000000L};
     size_t since_nap = INTAKE_RECV_VEC;	/* the first nap is the shortest */
+    bool batches = false;	/* the last datagram read was a batch */
     int64_t until, heard;
     bool quiet;
     int n, i;
@@ -386,7 +388,8 @@ int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
 	    if (left <= 0 || t - heard >= INTAKE_IDLE_MS)
 		break;
 	    if (in->qlen >= INTAKE_QLEN_MIN) {	/* senders wake nobody meanwhile */
-		nap.tv_nsec = nap_ms(in->qlen, since_nap, nap.tv_nsec / 1000000L) * 1000000L;
+		nap.tv_nsec = (batches ? nap_ms(in->qlen, since_nap, nap.tv_nsec / 1000000L)
+			       : INTAKE_NAP_MS) * 1000000L;
 		nanosleep(&nap, NULL);
 		since_nap = 0;
 	    } else if (poll(&p, 1, (int) (left < INTAKE_IDLE_MS ? left : INTAKE_IDLE_MS)) <= 0)
@@ -394,6 +397,7 @@ int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
 	    continue;
 	}
 	since_nap += (size_t) n;
+	batches = event_is_batch(in->rx->buf[n - 1], in->rx->msg[n - 1].msg_len);
 	heard = mono_ms();
 	for (i = 0; i < n; i++) {
 	    size_t len = in->rx->msg[i].msg_len;

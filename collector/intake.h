@@ -41,11 +41,17 @@ struct intake_stats {
     uint64_t seq_gaps;		/* sequence numbers never received */
 };
 
+/* A receive buffer holds a batch (EVBATCH_MAX) and one byte more (to
+ * tell an oversized datagram); buffers lie an odd number of cache lines
+ * past a power of two apart, so that the first bytes of 64 datagrams do
+ * not all fall into the same cache sets. */
+#define INTAKE_RX_STRIDE (EVBATCH_MAX + 13 * 64)
+
 /* recvmmsg's vectors and buffers, allocated once */
 struct intake_rx {
     struct mmsghdr msg[INTAKE_RECV_VEC];
     struct iovec iov[INTAKE_RECV_VEC];
-    uint8_t buf[INTAKE_RECV_VEC][EVBATCH_MAX + 1];	/* a batch or one record */
+    uint8_t buf[INTAKE_RECV_VEC][INTAKE_RX_STRIDE];	/* a batch or one record */
     char ctl[INTAKE_RECV_VEC][CMSG_SPACE(sizeof(uint32_t))];
 };
 
