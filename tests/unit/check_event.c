@@ -612,36 +612,28 @@ static void *give_room(void *arg)
  * had added up to 20 ms, a batch at a time. */
 START_TEST(test_no_room_though_writable)
 {
-    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
-    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
-    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
-    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct sender x;
     struct report_subject s = {.login = "alice", .phase = "eom"};
     const int events = 3 * EVQ_SLOTS;
     struct rules_verdict v;
-    char path[64], spath[64];
+    char spath[64];
     double t0, t1, took;
     long calls;
     pthread_t th;
     int a, i;
 
-    snprintf(path, sizeof(path), "/tmp/rg-check-evr-%d.sock", (int) getpid());
     snprintf(spath, sizeof(spath), "/tmp/rg-check-evr-%d.state", (int) getpid());
     rules_verdict_init(&v);
-    rt.st = counters_store(spath);
-    a = listener(path);		/* empty: poll says writable */
-    sun->sun_family = AF_UNIX;
-    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
-    rt.evaddrlen = sizeof(*sun);
-    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    ck_assert(report_events_open(&rt));
+    a = sender_open(&x, "evr");
+    x.rt.st = counters_store(spath);		/* empty: poll says writable */
+    ck_assert(report_events_open(&x.rt));
     atomic_store(&no_room, 1);
     ck_assert_int_eq(pthread_create(&th, NULL, give_room, NULL), 0);
     t0 = mono();
     for (i = 0; i < events; i++)
-	report_verdict(&rt, &s, &v, false);
+	report_verdict(&x.rt, &s, &v, false);
     t1 = mono();
-    report_events_close(&rt);
+    report_events_close(&x.rt);
     took = mono() - t1;
     calls = atomic_load(&no_room_calls);
     ck_assert_msg(took < (EVQ_DRAIN_MS + EVQ_STALL_MS + 200) / 1000.0,
@@ -649,12 +641,13 @@ START_TEST(test_no_room_though_writable)
     ck_assert_msg(calls < 2 * events / EVQ_BATCH + 1500 * (mono() - t0),
 		  "%ld sends in %.2f s: a busy loop", calls, mono() - t0);
     ck_assert(!got(a));
-    ck_assert_uint_eq(store_counter_get(rt.st, STATS_EVENTS_SENT), 0);
-    ck_assert_uint_eq(store_counter_get(rt.st, STATS_EVENTS_DROPPED), events);
+    ck_assert_uint_eq(store_counter_get(x.rt.st, STATS_EVENTS_SENT), 0);
+    ck_assert_uint_eq(store_counter_get(x.rt.st, STATS_EVENTS_DROPPED), events);
     pthread_join(th, NULL);
-    store_close(rt.st);
-    close(a), close(rt.evfd);
-    unlink(path), unlink(spath);
+    store_close(x.rt.st);
+    close(a);
+    sender_close(&x);
+    unlink(spath);
 }
 END_TEST
 
@@ -665,45 +658,38 @@ END_TEST
  * them took 0.6 s or more). */
 START_TEST(test_stopped_collector_drain_bounded)
 {
-    struct cfg_rule rules[1] = {{.name = (char *) "a"}};
-    struct cfg cfg = {.policy = {.rules = rules, .nrules = 1}};
-    struct runtime rt = {.refs = 1, .cfg = &cfg, .key = key};
-    struct sockaddr_un *sun = (struct sockaddr_un *) &rt.evaddr;
+    struct sender x;
     struct report_subject s = {.login = "alice", .phase = "eom"};
     struct rules_verdict v;
-    char path[64], spath[64];
+    char spath[64];
     uint64_t sent, dropped;
     double t0, took;
     int a, i, inq = 0;
     size_t k;
 
-    snprintf(path, sizeof(path), "/tmp/rg-check-evs-%d.sock", (int) getpid());
     snprintf(spath, sizeof(spath), "/tmp/rg-check-evs-%d.state", (int) getpid());
     rules_verdict_init(&v);
-    rt.st = counters_store(spath);
-    a = listener(path);
-    sun->sun_family = AF_UNIX;
-    snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
-    rt.evaddrlen = sizeof(*sun);
-    rt.evfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    ck_assert(report_events_open(&rt));
+    a = sender_open(&x, "evs");
+    x.rt.st = counters_store(spath);
+    ck_assert(report_events_open(&x.rt));
     for (i = 0; i < 3 * EVQ_SLOTS; i++)
-	report_verdict(&rt, &s, &v, false);
+	report_verdict(&x.rt, &s, &v, false);
     t0 = mono();
-    report_events_close(&rt);
+    report_events_close(&x.rt);
     took = mono() - t0;
     ck_assert_msg(took < (EVQ_DRAIN_MS + EVQ_STALL_MS + 200) / 1000.0,
 		  "the close took %.2f s", took);
     while ((k = got(a)) > 0)
 	inq += (int) k;
-    sent = store_counter_get(rt.st, STATS_EVENTS_SENT);
-    dropped = store_counter_get(rt.st, STATS_EVENTS_DROPPED);
+    sent = store_counter_get(x.rt.st, STATS_EVENTS_SENT);
+    dropped = store_counter_get(x.rt.st, STATS_EVENTS_DROPPED);
     ck_assert_uint_eq(sent + dropped, 3 * EVQ_SLOTS);
     ck_assert_uint_eq(sent, (uint64_t) inq);
     ck_assert_uint_gt(dropped, EVQ_SLOTS);
-    store_close(rt.st);
-    close(a), close(rt.evfd);
-    unlink(path), unlink(spath);
+    store_close(x.rt.st);
+    close(a);
+    sender_close(&x);
+    unlink(spath);
 }
 END_TEST
 
