@@ -61,6 +61,8 @@ enum cfg_metric {
     CFG_METRIC_RECIPIENTS_OVER_USUAL,
     CFG_METRIC_UNFAMILIAR_MESSAGES,	/* messages from unfamiliar addresses */
     CFG_METRIC_NEW_NETWORK,	/* a network the login never sent from */
+    CFG_METRIC_UNFAMILIAR_PLACES,	/* unfamiliar networks, those of one
+					 * new country counted as one place */
     CFG_METRIC_COUNT
 };
 

@@ -211,6 +211,19 @@ static bool usual(const struct metrics_ctx *c, const struct store_country *k)
 	|| granted(c, k->cc);
 }
 
+/* metrics_usual_country - is the country one of the login's usual ones
+ * (learned, or granted by an override)? */
+bool metrics_usual_country(const struct metrics_ctx *c, const char *cc)
+{
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
+
+	if (k->cc[0] != 0 && memcmp(k->cc, cc, 2) == 0 && usual(c, k))
+	    return true;
+    }
+    return granted(c, cc);
+}
+
 /* m_new_country - the client's country is not one of the user's usual */
 static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
 			      char *ev, size_t evlen)
@@ -358,6 +371,13 @@ static void net_text(const struct addr *ip, uint32_t asn, const char cc[3],
     }
     if (cc[0] != 0 && n > 0 && (size_t) n < len)
 	snprintf(out + n, len - (size_t) n, " (%.2s)", cc);
+}
+
+/* metrics_net_text - net_text for the other metric files */
+void metrics_net_text(const struct addr *ip, uint32_t asn, const char cc[3],
+		      char *out, size_t len)
+{
+    net_text(ip, asn, cc, out, len);
 }
 
 /* client_net - 1, with "WHAT network AS64500 (RU)" (the client's) as
@@ -642,6 +662,7 @@ static const struct {
     [CFG_METRIC_RECIPIENTS_OVER_USUAL] = {m_recipients_over_usual, 0, false, false, false, AT(RULES_PHASE_RCPT)},
     [CFG_METRIC_UNFAMILIAR_MESSAGES] = {m_unfamiliar_messages, 0, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEW_NETWORK] = {m_new_network, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_UNFAMILIAR_PLACES] = {metrics_unfamiliar_places, 0, true, false, true, AT(RULES_PHASE_MAIL)},
 #undef AT
 };
 

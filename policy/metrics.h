@@ -71,6 +71,17 @@ bool metrics_known_place(const struct metrics_ctx *c, const struct addr *ip,
  * the login was learning, or first used a learning period ago or more. */
 bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
 			  uint32_t asn);
+/* Is the country (two letters) one of the login's usual ones: seen
+ * while learning or on METRICS_USUAL_MIN_DAYS days, or granted by an
+ * override? */
+bool metrics_usual_country(const struct metrics_ctx *c, const char *cc);
+/* A network as evidence: "AS64500 (RU)", "198.18.5.0/24 (RU)". */
+void metrics_net_text(const struct addr *ip, uint32_t asn, const char cc[3],
+		      char *out, size_t len);
+/* metrics_trip.c: the unfamiliar_places metric (a trip abroad is one
+ * place, see there). */
+uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
+				   char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);
