@@ -9,6 +9,9 @@
  * country. So unfamiliar networks in a country that is not one of the
  * login's usual countries count as one place together; every other
  * unfamiliar network is a place of its own, as for unfamiliar_networks.
+ * A network is never more than one place (a privacy VPN's exits in
+ * several countries on one AS are one), so the count is never above
+ * unfamiliar_networks'.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,85 +19,117 @@
 
 #include "metrics.h"
 
-#define TRIP_KEY (UINT64_C(1) << 40)	/* a place key: a new country, not a
-					 * network (store_net_key < 2^33) */
-
-/* One place found: its key, a network of it and how many it has. */
-struct place {
-    uint64_t key;
-    uint64_t net;		/* the first network seen in it */
-    const struct store_ip *ip;	/* an address of that network */
-    char cc[3];
-    unsigned nets;		/* distinct unfamiliar networks in it */
-};
-
 /* in_win - was a sighting at t inside the last w seconds? */
 static bool in_win(uint32_t t, uint32_t now, uint32_t w)
 {
     return t >= now || now - t < w;
 }
 
-/* place_key - a new country's key for an address abroad, else its
- * network's (cc is the address's country, "" when unknown) */
-static uint64_t place_key(const struct metrics_ctx *c, uint64_t net,
-			  const char cc[3])
+/* The unfamiliar networks of the window, joined into places: a network
+ * is a node; two are one place when they share a new country. */
+struct places {
+    size_t n;			/* networks */
+    uint64_t net[STORE_IPS_MAX];
+    const struct store_ip *ip[STORE_IPS_MAX];	/* an address of each */
+    size_t up[STORE_IPS_MAX];	/* union-find parent */
+    unsigned size[STORE_IPS_MAX];	/* networks of a root's place */
+    char trip_cc[STORE_IPS_MAX][3];	/* new countries seen ... */
+    size_t trip_net[STORE_IPS_MAX];	/* ... and a network of each */
+    size_t ntrip;
+};
+
+/* root - the place a network belongs to */
+static size_t root(struct places *p, size_t i)
 {
-    if (cc[0] == 0 || metrics_usual_country(c, cc))
-	return net;
-    return TRIP_KEY | (uint64_t) (unsigned char) cc[0] << 8
-	| (unsigned char) cc[1];
+    while (p->up[i] != i)
+	i = p->up[i] = p->up[p->up[i]];
+    return i;
 }
 
-/* seen_net - was this network of this place counted already? */
-static bool seen_net(const uint64_t (*nets)[2], size_t n, uint64_t key,
-		     uint64_t net)
+/* join - networks i and j are one place */
+static void join(struct places *p, size_t i, size_t j)
 {
-    for (size_t i = 0; i < n; i++)
-	if (nets[i][0] == key && nets[i][1] == net)
-	    return true;
-    return false;
+    i = root(p, i), j = root(p, j);
+    if (i == j)
+	return;
+    if (p->size[i] < p->size[j]) {
+	size_t t = i;
+
+	i = j, j = t;
+    }
+    p->up[j] = i;
+    p->size[i] += p->size[j];
+}
+
+/* add_net - the node of an address's network, added when new */
+static size_t add_net(struct places *p, const struct store_ip *ip)
+{
+    uint64_t net = store_net_key(&ip->ip, ip->asn);
+    size_t i;
+
+    for (i = 0; i < p->n && p->net[i] != net; i++)
+	;
+    if (i == p->n) {
+	p->net[i] = net, p->ip[i] = ip, p->up[i] = i, p->size[i] = 1;
+	p->n++;
+    }
+    return i;
+}
+
+/* add_trip - an address abroad joins the place of its new country */
+static void add_trip(struct places *p, size_t node, const char cc[3])
+{
+    size_t k;
+
+    for (k = 0; k < p->ntrip && memcmp(p->trip_cc[k], cc, 2) != 0; k++)
+	;
+    if (k < p->ntrip) {
+	join(p, node, p->trip_net[k]);
+	return;
+    }
+    memcpy(p->trip_cc[k], cc, 3);
+    p->trip_net[k] = node;
+    p->ntrip++;
 }
 
 /* find_places - the unfamiliar places of the login's addresses in the
  * window; their count */
 static size_t find_places(const struct metrics_ctx *c, uint32_t w,
-			  struct place *pl)
+			  struct places *p)
 {
-    uint64_t nets[STORE_IPS_MAX][2];
-    size_t i, j, n = 0, nn = 0;
+    size_t i, n = 0;
 
+    p->n = p->ntrip = 0;
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
-	uint64_t net = store_net_key(&ip->ip, ip->asn), key;
 	char cc[3];
+	size_t node;
 
 	if (!in_win(ip->last_seen, c->now, w)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
+	node = add_net(p, ip);
 	store_ip_cc(ip, cc);
-	key = place_key(c, net, cc);
-	if (seen_net((const uint64_t (*)[2]) nets, nn, key, net))
-	    continue;
-	nets[nn][0] = key, nets[nn][1] = net, nn++;
-	for (j = 0; j < n && pl[j].key != key; j++)
-	    ;
-	if (j < n) {
-	    pl[j].nets++;
-	    continue;
-	}
-	pl[n] = (struct place) {key, net, ip, {cc[0], cc[1], 0}, 1};
-	n++;
+	if (cc[0] != 0 && !metrics_usual_country(c, cc))
+	    add_trip(p, node, cc);
     }
+    for (i = 0; i < p->n; i++)
+	n += root(p, i) == i;
     return n;
 }
 
-/* place_text - a place as evidence: "AS64500 (RU)", "JP: 2 networks" */
-static void place_text(const struct place *p, char *out, size_t len)
+/* place_text - a place (a root network) as evidence: "AS64500 (RU)",
+ * "JP: 2 networks" */
+static void place_text(const struct places *p, size_t r, char *out,
+		       size_t len)
 {
-    if (p->nets == 1)
-	metrics_net_text(&p->ip->ip, p->ip->asn, p->cc, out, len);
+    char cc[3];
+
+    store_ip_cc(p->ip[r], cc);
+    if (p->size[r] == 1)
+	metrics_net_text(&p->ip[r]->ip, p->ip[r]->asn, cc, out, len);
     else
-	snprintf(out, len, "%s: %u networks", p->cc, p->nets);
+	snprintf(out, len, "%s: %u networks", cc, p->size[r]);
 }
 
 /* cmp_text - qsort order for the evidence's items */
@@ -109,21 +144,22 @@ static int cmp_text(const void *a, const void *b)
 uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 				   char *ev, size_t evlen)
 {
-    struct place pl[STORE_IPS_MAX];
+    struct places p;
     char items[STORE_IPS_MAX][ADDR_STRLEN + 16], d[16];
-    size_t i, n = find_places(c, w, pl), used;
+    size_t i, k = 0, n = find_places(c, w, &p), used;
 
     if (ev == NULL || evlen == 0)
 	return n;
-    for (i = 0; i < n; i++)
-	place_text(&pl[i], items[i], sizeof(items[i]));
-    qsort(items, n, sizeof(items[0]), cmp_text);
+    for (i = 0; i < p.n; i++)
+	if (root(&p, i) == i)
+	    place_text(&p, i, items[k++], sizeof(items[0]));
+    qsort(items, k, sizeof(items[0]), cmp_text);
     rules_format_duration(w, d, sizeof(d));
     used = (size_t) snprintf(ev, evlen, "%zu unfamiliar places in %s:", n, d);
-    for (i = 0; i < n && i < 12 && used < evlen; i++)
+    for (i = 0; i < k && i < 12 && used < evlen; i++)
 	used += (size_t) snprintf(ev + used, evlen - used, "%s%s",
 				  i ? "," : " ", items[i]);
-    if (n > 12 && used < evlen)
+    if (k > 12 && used < evlen)
 	snprintf(ev + used, evlen - used, ",...");
     return n;
 }

@@ -213,6 +213,20 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
     raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
+/* shared_own_address - is the client's address (of a place the login
+ * knows, see spared) a coarse one: a carrier's CGNAT pool or a VPN exit,
+ * located only to a hub city or a country (geo accuracy radius of at
+ * least policy.coarse_km)? Such a network hands the owner a new address
+ * for each connection, so "sent from before the block" never holds for
+ * the owner's own phone; a home line keeps its address for a day. */
+static bool shared_own_address(const struct cfg *cfg,
+			       const struct rules_facts *f)
+{
+    uint32_t k = cfg->policy.coarse_km;
+
+    return k != 0 && f->geo.has_loc && f->geo.acc_km >= k;
+}
+
 /* spared - does a login's block pass this place by? Only a rule's
  * block, only under policy.block_unfamiliar_only, and only an address
  * the login sent from before the block was set, in its own learned
@@ -221,13 +235,17 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
  * ISP or carrier (residential proxies there). An admin's block holds
  * everywhere. */
 static bool spared(const struct cfg *cfg, const struct store_block *b,
-		   const struct rules_verdict *v)
+		   const struct rules_verdict *v, const struct rules_facts *f)
 {
     char kept[STORE_REASON_MAX];
     int rule;
 
     if (!cfg->policy.block_unfamiliar_only || !v->known
-	|| b->setby != STORE_BY_RULE || v->addr_since == 0)
+	|| b->setby != STORE_BY_RULE)
+	return false;
+    if (shared_own_address(cfg, f))
+	return true;
+    if (v->addr_since == 0)
 	return false;
     memcpy(kept, b->reason, sizeof(kept));
     kept[sizeof(kept) - 1] = 0;
@@ -608,7 +626,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
-	    if (!spared(cfg, &v->user_block, v))
+	    if (!spared(cfg, &v->user_block, v, f))
 		block_in_force(cfg, &v->user_block, "login", now, v);
 	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
