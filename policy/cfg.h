@@ -63,6 +63,8 @@ enum cfg_metric {
     CFG_METRIC_NEW_NETWORK,	/* a network the login never sent from */
     CFG_METRIC_UNFAMILIAR_PLACES,	/* unfamiliar networks, those of one
 					 * new country counted as one place */
+    CFG_METRIC_UNFAMILIAR_MESSAGES_OVER_USUAL,	/* the same, less a usual
+						 * day for a trip abroad */
     CFG_METRIC_COUNT
 };
 

@@ -29,7 +29,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "recipients", "bytes", "users_per_ip", "rogue_listed",
     "unfamiliar_network", "unfamiliar_networks", "messages_over_usual",
     "recipients_over_usual", "unfamiliar_messages", "new_network",
-    "unfamiliar_places",
+    "unfamiliar_places", "unfamiliar_messages_over_usual",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -55,6 +55,7 @@ static const struct {
     [CFG_METRIC_UNFAMILIAR_MESSAGES] = {true, true},
     [CFG_METRIC_NEW_NETWORK] = {false, true},
     [CFG_METRIC_UNFAMILIAR_PLACES] = {true, true},
+    [CFG_METRIC_UNFAMILIAR_MESSAGES_OVER_USUAL] = {true, true},
 };
 
 static const struct {

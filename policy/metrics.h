@@ -82,6 +82,10 @@ void metrics_net_text(const struct addr *ip, uint32_t asn, const char cc[3],
  * place, see there). */
 uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 				   char *ev, size_t evlen);
+#define METRICS_TRIP_DAY_HOURS 3	/* a usual day: this many busiest hours */
+uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
+						uint32_t w, char *ev,
+						size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

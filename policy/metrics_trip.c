@@ -163,3 +163,27 @@ uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 	snprintf(ev + used, evlen - used, ",...");
     return n;
 }
+
+/* metrics_unfamiliar_messages_over_usual - unfamiliar_messages, less a
+ * usual day (METRICS_TRIP_DAY_HOURS times the login's busiest usual
+ * hour) when the window's unfamiliar addresses are one trip: one place,
+ * in a country new to the login, of two networks or more (a hotel's
+ * line and a local carrier). One address or one network is never a
+ * trip: a slow attacker from one foreign address gets no allowance. */
+uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
+						uint32_t w, char *ev,
+						size_t evlen)
+{
+    struct places p;
+    bool trip = find_places(c, w, &p) == 1 && p.n >= 2;
+    uint64_t usual = trip ? METRICS_TRIP_DAY_HOURS * (uint64_t) c->usual_msgs : 0;
+    uint64_t v = metrics_eval(CFG_METRIC_UNFAMILIAR_MESSAGES, c, w, ev, evlen);
+    size_t used;
+
+    if (ev != NULL && evlen > 0 && trip) {
+	used = strlen(ev);
+	snprintf(ev + used, evlen - used, ", one place abroad of %zu "
+		 "networks: usual day <= %llu", p.n, (unsigned long long) usual);
+    }
+    return v > usual ? v - usual : 0;
+}

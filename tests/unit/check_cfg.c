@@ -118,6 +118,8 @@ static const struct bad_case bad_cases[] = {
      1, "policy.rules[0].limit", "never be exceeded"},
     {"policy: { rules = ( { name = \"u\"; applies_to = \"internal\"; metric = \"unfamiliar_places\"; window = \"1h\"; limit = 1; action = \"tag\"; } ); };\n",
      1, "policy.rules[0].applies_to", "SASL logins"},
+    {"policy: { rules = ( { name = \"u\"; applies_to = \"authenticated\"; metric = \"unfamiliar_messages_over_usual\"; limit = 8; action = \"tag\"; } ); };\n",
+     1, "policy.rules[0].window", "missing"},
     {"policy: { familiar_networks = [ \"10.0.0.0/99\" ]; };\n", 1, "policy.familiar_networks[0]", "prefix length"},
     {"policy: { familiar_days = 0; };\n", 1, "policy.familiar_days", "from 1 to"},
     {"policy: { site_logins = 33; };\n", 1, "policy.site_logins", "from 0 to"},
