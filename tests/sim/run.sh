@@ -12,7 +12,11 @@
 #   4. --goal fails when attacks are missing from the run;
 #   5. attackers that retry a tempfailed message (retry.py) are counted
 #      by message, and --goal judges other attacks by attacks.tsv;
-#   6. sweep.sh names each run's misses and sums them by target.
+#   6. sweep.sh names each run's misses and sums them by target, and
+#      --keep keeps each run's files;
+#   7. shuffle.mix: each seed draws another site within the [shuffle]
+#      specs (check/drawn.py), the same seed the same files, and a mix
+#      without [shuffle] writes no drawn.mix.
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -118,13 +122,33 @@ echo "$got" | grep -q '^goal missed: extra delivered 10 > 3 (judged as botnet)$'
 
 # 6. sweep.sh: a run per seed, the misses named and summed, exit 1 (the
 #    tiny site has no proxies, low-and-slow or one-ip: absent = missed)
-got=$("$here/sweep.sh" "$build" "5..6" "$here/check/tiny.mix" 2>&1)
+got=$("$here/sweep.sh" --keep "$tmp/kept" "$build" "5..6" "$here/check/tiny.mix" 2>&1)
 same "sweep.sh: exit 1 when a run misses" "$?" 1
 same "sweep.sh: one line a run, the summary" \
     "$(echo "$got" | grep -c '^sweep: .*tiny.mix seed [56]: MISSED: honest held')/$(echo "$got" | grep -c '^sweep: 2 runs, 2 missed a target$')" "2/1"
 echo "$got" | grep -q '^sweep: misses by target:.* proxies (absent) x2;' &&
     ok "sweep.sh: misses counted by target" ||
     not_ok "sweep.sh: misses counted by target" "$got"
+
+[ -s "$tmp/kept/tiny-6/truth.tsv" ] && grep -q '^efficacy: ' "$tmp/kept/tiny-5.out" &&
+    ok "sweep.sh --keep: each run's files and output kept" ||
+    not_ok "sweep.sh --keep: each run's files and output kept" "$(ls -R "$tmp/kept" 2>&1)"
+
+# 7. shuffle.mix (small: 40 users, 10 days; only the draws are checked)
+shuf=$here/mix/shuffle.mix
+for s in 1 2 3 4 5 6; do
+    python3 "$here/gen.py" --mix "$shuf" --seed $s --users 40 --days 10 \
+        --out "$tmp/shuf$s" 2>/dev/null || not_ok "gen.py shuffle.mix seed $s"
+done
+got=$(python3 "$here/check/drawn.py" "$shuf" "$tmp"/shuf[1-6]/drawn.mix 2>&1)
+same "shuffle.mix: 6 seeds, 6 different sites, every draw within its spec" "$?/$got" "0/"
+python3 "$here/gen.py" --mix "$shuf" --seed 2 --users 40 --days 10 --out "$tmp/shuf2b" 2>/dev/null
+for f in drawn.mix mail.log truth.tsv plan.tsv; do
+    cmp -s "$tmp/shuf2/$f" "$tmp/shuf2b/$f" || echo "$f"
+done >"$tmp/cmp"
+same "shuffle.mix: the same seed draws the same site" "$(cat "$tmp/cmp")" ""
+[ ! -e "$tmp/drawn.mix" ] && [ ! -e "$tmp/retry/drawn.mix" ] &&
+    ok "a mix without [shuffle]: no drawn.mix" || not_ok "a mix without [shuffle]: no drawn.mix"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]
