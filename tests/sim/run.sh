@@ -7,7 +7,8 @@
 #      blocks the login for a day; spam run 2 of 5 at 50 recipients an
 #      hour), no honest message is stopped;
 #   2. with it: honest mail is held (home <-> phone hub), and score.py's
-#      count and users agree with a count made here from the raw files;
+#      (and stops.py's) count and users agree with a count made here from
+#      the raw files;
 #   3. a verdict file that lost or swapped a line is refused (exit 2);
 #   4. --goal fails when attacks are missing from the run;
 #   5. attackers that retry a tempfailed message (retry.py) are counted
@@ -66,6 +67,9 @@ pct=$(awk -v x="$x" -v n="$n" 'BEGIN { printf "%.2f", 100 * x / n }')
 same "travel policy: honest stops counted as the raw verdicts say ($x)" "$got" \
     "efficacy: honest held/refused $x of $n ($pct %), users affected $u of 6"
 [ "$x" -gt 0 ] && ok "travel policy holds some honest mail" || not_ok "travel policy holds some honest mail" "x=$x"
+cp "$tmp/travel.v" "$tmp/verdicts.txt"
+got=$(python3 "$here/stops.py" "$tmp" 2>&1 | tail -1)
+same "stops.py: per user, the same total" "$got" "stops: $x honest messages of $u users"
 
 # 3. pairing is checked
 sed 1d "$tmp/plain.v" >"$tmp/short.v"
