@@ -14,7 +14,8 @@
 #   5. attackers that retry a tempfailed message (retry.py) are counted
 #      by message, and --goal judges other attacks by attacks.tsv;
 #   6. sweep.sh names each run's misses and sums them by target, and
-#      --keep keeps each run's files;
+#      --keep keeps each run's files; compare.py names a regression
+#      between two kept sweeps;
 #   7. shuffle.mix: each seed draws another site within the [shuffle]
 #      specs (check/drawn.py), the same seed the same files, and a mix
 #      without [shuffle] writes no drawn.mix.
@@ -137,6 +138,22 @@ echo "$got" | grep -q '^sweep: misses by target:.* proxies (absent) x2;' &&
 [ -s "$tmp/kept/tiny-6/truth.tsv" ] && grep -q '^efficacy: ' "$tmp/kept/tiny-5.out" &&
     ok "sweep.sh --keep: each run's files and output kept" ||
     not_ok "sweep.sh --keep: each run's files and output kept" "$(ls -R "$tmp/kept" 2>&1)"
+
+# compare.py: the same sweep twice is no change; one more botnet message
+# through and a target newly missed are a regression, named
+got=$(python3 "$here/compare.py" "$tmp/kept" "$tmp/kept" 2>&1)
+same "compare.py: a sweep against itself: exit 0, nothing changed" "$?/$(echo "$got" | tail -1)" \
+    "0/compare: 2 runs, 0 regressed; missed 2 -> 2"
+mkdir "$tmp/kept2"
+sed -e 's/^\(  attack botnet: delivered \)\([0-9]*\)/\1999/' \
+    -e '$a goal missed: honest held/refused 9.99 % > 0.1 %' \
+    "$tmp/kept/tiny-5.out" >"$tmp/kept2/tiny-5.out"
+cp "$tmp/kept/tiny-6.out" "$tmp/kept2/"
+got=$(python3 "$here/compare.py" "$tmp/kept" "$tmp/kept2" 2>&1)
+rc=$?
+echo "$got" | grep -q '^REGRESSION tiny seed 5: botnet [0-9]*/10 -> 999/10; newly missed: honest held/refused$' &&
+    [ $rc -eq 1 ] && ok "compare.py: a regression named, exit 1" ||
+    not_ok "compare.py: a regression named, exit 1" "rc=$rc $got"
 
 # 7. shuffle.mix (small: 40 users, 10 days; only the draws are checked)
 shuf=$here/mix/shuffle.mix
