@@ -211,11 +211,12 @@ efficacy-table: $(CTL)
 
 # efficacy-sweep: make efficacy with GOAL=1 over SEEDS x MIXES (defaults:
 # seeds 1..10, every tests/sim/mix/*.mix); one line a run, the targets
-# missed, exit 1 if any run missed one. Not part of make check.
+# missed, exit 1 if any run missed one; KEEP=DIR keeps each run's files.
+# Not part of make check.
 SWEEP_SEEDS = $(if $(filter command line environment,$(origin SEEDS)),$(SEEDS),1..10)
 SWEEP_MIXES = $(if $(filter command line environment,$(origin MIXES)),$(MIXES),all)
 efficacy-sweep: $(CTL)
-	@tests/sim/sweep.sh $(if $(CONF),--conf $(CONF)) $(BUILD) "$(SWEEP_SEEDS)" "$(SWEEP_MIXES)"
+	@tests/sim/sweep.sh $(if $(CONF),--conf $(CONF)) $(if $(KEEP),--keep $(KEEP)) $(BUILD) "$(SWEEP_SEEDS)" "$(SWEEP_MIXES)"
 
 # --- operations ------------------------------------------------------------
 

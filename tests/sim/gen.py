@@ -35,6 +35,7 @@ private AS numbers. Same mix and seed, same files.
 import argparse
 import configparser
 import datetime
+import io
 import math
 import os
 import random
@@ -87,7 +88,11 @@ COUNTRIES = {
     'UA': ('Ukraine', 'Kyiv', 50.450, 30.523),
 }
 VPN_EXITS = {'US-Ashburn': ('US', 'United States', 'Ashburn', 39.044, -77.487),
-             'GB-London': ('GB', 'United Kingdom', 'London', 51.507, -0.128)}
+             'GB-London': ('GB', 'United Kingdom', 'London', 51.507, -0.128),
+             'NL-Amsterdam': ('NL', 'Netherlands', 'Amsterdam', 52.368, 4.904),
+             'FR-Paris': ('FR', 'France', 'Paris', 48.857, 2.352),
+             'US-Dallas': ('US', 'United States', 'Dallas', 32.777, -96.797),
+             'SG-Singapore': ('SG', 'Singapore', 'Singapore', 1.352, 103.820)}
 
 HOME_ISPS = ['Example DSL Nord', 'Example Kabel', 'Example Fibre Süd',
              'Example Telecom Festnetz']
@@ -138,6 +143,73 @@ class Mix:
 
     def attacks(self):
         return [s for s in self.cp.sections() if s.startswith('attack.')]
+
+    def shuffle(self, seed):
+        """[shuffle]: each key SECTION.KEY is a draw (from the seed, by a
+        random source of its own) that replaces [SECTION] KEY, in file
+        order, so every seed is another site; keep.SECTION = P keeps the
+        section with probability P. Returns the drawn mix's text, or None
+        without [shuffle]"""
+        if not self.cp.has_section('shuffle'):
+            return None
+        r = random.Random('shuffle/%d' % seed)
+        for name, spec in self.cp.items('shuffle'):
+            sec, key = name.rsplit('.', 1)
+            if sec == 'keep':
+                if r.random() >= float(spec) and self.cp.has_section(key):
+                    self.cp.remove_section(key)
+                continue
+            if not self.cp.has_section(sec):	# dropped by keep.
+                continue
+            value = shuffle_draw(r, spec, self)
+            if value == 'none':
+                self.cp.remove_option(sec, key)
+            else:
+                self.cp.set(sec, key, value)
+        self.cp.remove_section('shuffle')
+        out = io.StringIO()
+        self.cp.write(out)
+        return out.getvalue()
+
+
+def shuffle_draw(r, spec, mix):
+    """one [shuffle] value: 'a .. b' (an integer if both are, else 3
+    decimals), 'span a .. b' (a range 'x .. y'
+    inside it, at least a quarter of it wide), 'one of A B ..'
+    (repeats weigh; 'one of A | B ..' for choices of several words), 'some N .. M of A B ..' (N to M of them, in their
+    order), 'weights SEC.KEY' (one weight per word of that value, summing
+    to 1); anything else is taken as it is"""
+    w = spec.split()
+    if w[:2] == ['one', 'of']:
+        rest = spec.split('of', 1)[1]
+        return r.choice([x.strip() for x in rest.split('|')] if '|' in rest
+                        else w[2:])
+    if w[0] == 'some' and 'of' in w:
+        k = w.index('of')
+        lo, hi = parse_range(' '.join(w[1:k]))
+        pick = r.sample(range(len(w) - k - 1), r.randint(int(lo), int(hi)))
+        return ' '.join(w[k + 1 + i] for i in sorted(pick))
+    if w[0] == 'weights':
+        sec, key = w[1].rsplit('.', 1)
+        x = [r.uniform(1, 4) for _ in mix.words(sec, key)]
+        return ' '.join('%.3f' % (v / sum(x)) for v in x)
+    span = w[0] == 'span'
+    text = ' '.join(w[1:] if span else w)
+    if '..' not in text:
+        return spec
+    lo, hi = parse_range(text)
+    whole = all('.' not in p.strip() for p in text.split('..'))
+    fmt = (lambda v: str(int(round(v)))) if whole else (lambda v: '%.3f' % v)
+    if not span:
+        return (str(r.randint(int(lo), int(hi))) if whole
+                else fmt(r.uniform(lo, hi)))
+    # a range at least a quarter of the whole wide, inside it
+    a, b = sorted((r.uniform(lo, hi), r.uniform(lo, hi)))
+    wide = (hi - lo) / 4
+    if b - a < wide:
+        a = min(max(lo, (a + b - wide) / 2), hi - wide)
+        b = a + wide
+    return '%s .. %s' % (fmt(a), fmt(b))
 
 
 class Net:
@@ -408,6 +480,8 @@ class Site:
             u['v6home'] = r.random() < m.num('ipv6', 'home_users')
             u['v6mobile'] = ('carrier' in u
                              and r.random() < m.num('ipv6', 'mobile_users'))
+        if m.cp.has_option('honest', 'volume_sigma'):	# light and busy users
+            u['volume'] = r.lognormvariate(0, m.num('honest', 'volume_sigma'))
 
     def absences(self, u):
         """a vacation (no mail for days), or joining the site late"""
@@ -499,8 +573,10 @@ def honest_day(site, u, d):
     workday = d % 7 < 5
     if d < u['joins'] or u['away'][0] <= d < u['away'][1]:
         return
+    vol = u.get('volume', 1)
     if u['kind'] == 'heavy':
-        n = poisson(r, m.num('heavy', 'messages_workday') if workday else 1)
+        n = poisson(r, (m.num('heavy', 'messages_workday') if workday else 1)
+                    * vol)
         if workday and r.random() < m.num('heavy', 'newsletters_per_week') / 5:
             site.add(day0 + r.randint(9, 16) * 3600 + r.randrange(3600),
                      u['login'], u['home'].pick(),
@@ -508,7 +584,7 @@ def honest_day(site, u, d):
                      'home')
     else:
         n = poisson(r, m.num('honest', 'messages_workday' if workday
-                             else 'messages_weekend'))
+                             else 'messages_weekend') * vol)
     ctx = {'home': u['home'].pick(), 'vpn': None, 'trip': None}
     if u['kind'] == 'vpn' and workday and r.random() < m.num('vpn', 'days'):
         start = day0 + r.randint(8, 15) * 3600 + r.randrange(3600)
@@ -850,7 +926,14 @@ def main():
     ap.add_argument('--users', type=int, default=0)
     ap.add_argument('--days', type=int, default=0)
     a = ap.parse_args()
-    site = Site(Mix(a.mix), a.seed, a.users, a.days)
+    mix = Mix(a.mix)
+    drawn = mix.shuffle(a.seed)
+    if drawn is not None:	# the site this seed drew, for a closer look
+        os.makedirs(a.out, exist_ok=True)
+        with open(os.path.join(a.out, 'drawn.mix'), 'w', encoding='utf-8') as f:
+            f.write('# drawn by gen.py from %s, seed %d\n' % (a.mix, a.seed))
+            f.write(drawn)
+    site = Site(mix, a.seed, a.users, a.days)
     late_victims(site, a.seed)
     for d in range(site.days):
         for u in site.users:

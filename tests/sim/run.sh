@@ -7,12 +7,18 @@
 #      blocks the login for a day; spam run 2 of 5 at 50 recipients an
 #      hour), no honest message is stopped;
 #   2. with it: honest mail is held (home <-> phone hub), and score.py's
-#      count and users agree with a count made here from the raw files;
+#      (and stops.py's) count and users agree with a count made here from
+#      the raw files;
 #   3. a verdict file that lost or swapped a line is refused (exit 2);
 #   4. --goal fails when attacks are missing from the run;
 #   5. attackers that retry a tempfailed message (retry.py) are counted
 #      by message, and --goal judges other attacks by attacks.tsv;
-#   6. sweep.sh names each run's misses and sums them by target.
+#   6. sweep.sh names each run's misses and sums them by target, and
+#      --keep keeps each run's files; compare.py names a regression
+#      between two kept sweeps;
+#   7. shuffle.mix: each seed draws another site within the [shuffle]
+#      specs (check/drawn.py), the same seed the same files, and a mix
+#      without [shuffle] writes no drawn.mix.
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -62,6 +68,9 @@ pct=$(awk -v x="$x" -v n="$n" 'BEGIN { printf "%.2f", 100 * x / n }')
 same "travel policy: honest stops counted as the raw verdicts say ($x)" "$got" \
     "efficacy: honest held/refused $x of $n ($pct %), users affected $u of 6"
 [ "$x" -gt 0 ] && ok "travel policy holds some honest mail" || not_ok "travel policy holds some honest mail" "x=$x"
+cp "$tmp/travel.v" "$tmp/verdicts.txt"
+got=$(python3 "$here/stops.py" "$tmp" 2>&1 | tail -1)
+same "stops.py: per user, the same total" "$got" "stops: $x honest messages of $u users"
 
 # 3. pairing is checked
 sed 1d "$tmp/plain.v" >"$tmp/short.v"
@@ -118,13 +127,49 @@ echo "$got" | grep -q '^goal missed: extra delivered 10 > 3 (judged as botnet)$'
 
 # 6. sweep.sh: a run per seed, the misses named and summed, exit 1 (the
 #    tiny site has no proxies, low-and-slow or one-ip: absent = missed)
-got=$("$here/sweep.sh" "$build" "5..6" "$here/check/tiny.mix" 2>&1)
+got=$("$here/sweep.sh" --keep "$tmp/kept" "$build" "5..6" "$here/check/tiny.mix" 2>&1)
 same "sweep.sh: exit 1 when a run misses" "$?" 1
 same "sweep.sh: one line a run, the summary" \
     "$(echo "$got" | grep -c '^sweep: .*tiny.mix seed [56]: MISSED: honest held')/$(echo "$got" | grep -c '^sweep: 2 runs, 2 missed a target$')" "2/1"
 echo "$got" | grep -q '^sweep: misses by target:.* proxies (absent) x2;' &&
     ok "sweep.sh: misses counted by target" ||
     not_ok "sweep.sh: misses counted by target" "$got"
+
+[ -s "$tmp/kept/tiny-6/truth.tsv" ] && grep -q '^efficacy: ' "$tmp/kept/tiny-5.out" &&
+    ok "sweep.sh --keep: each run's files and output kept" ||
+    not_ok "sweep.sh --keep: each run's files and output kept" "$(ls -R "$tmp/kept" 2>&1)"
+
+# compare.py: the same sweep twice is no change; one more botnet message
+# through and a target newly missed are a regression, named
+got=$(python3 "$here/compare.py" "$tmp/kept" "$tmp/kept" 2>&1)
+same "compare.py: a sweep against itself: exit 0, nothing changed" "$?/$(echo "$got" | tail -1)" \
+    "0/compare: 2 runs, 0 regressed; missed 2 -> 2"
+mkdir "$tmp/kept2"
+sed -e 's/^\(  attack botnet: delivered \)\([0-9]*\)/\1999/' \
+    -e '$a goal missed: honest held/refused 9.99 % > 0.1 %' \
+    "$tmp/kept/tiny-5.out" >"$tmp/kept2/tiny-5.out"
+cp "$tmp/kept/tiny-6.out" "$tmp/kept2/"
+got=$(python3 "$here/compare.py" "$tmp/kept" "$tmp/kept2" 2>&1)
+rc=$?
+echo "$got" | grep -q '^REGRESSION tiny seed 5: botnet [0-9]*/10 -> 999/10; newly missed: honest held/refused$' &&
+    [ $rc -eq 1 ] && ok "compare.py: a regression named, exit 1" ||
+    not_ok "compare.py: a regression named, exit 1" "rc=$rc $got"
+
+# 7. shuffle.mix (small: 40 users, 10 days; only the draws are checked)
+shuf=$here/mix/shuffle.mix
+for s in 1 2 3 4 5 6; do
+    python3 "$here/gen.py" --mix "$shuf" --seed $s --users 40 --days 10 \
+        --out "$tmp/shuf$s" 2>/dev/null || not_ok "gen.py shuffle.mix seed $s"
+done
+got=$(python3 "$here/check/drawn.py" "$shuf" "$tmp"/shuf[1-6]/drawn.mix 2>&1)
+same "shuffle.mix: 6 seeds, 6 different sites, every draw within its spec" "$?/$got" "0/"
+python3 "$here/gen.py" --mix "$shuf" --seed 2 --users 40 --days 10 --out "$tmp/shuf2b" 2>/dev/null
+for f in drawn.mix mail.log truth.tsv plan.tsv; do
+    cmp -s "$tmp/shuf2/$f" "$tmp/shuf2b/$f" || echo "$f"
+done >"$tmp/cmp"
+same "shuffle.mix: the same seed draws the same site" "$(cat "$tmp/cmp")" ""
+[ ! -e "$tmp/drawn.mix" ] && [ ! -e "$tmp/retry/drawn.mix" ] &&
+    ok "a mix without [shuffle]: no drawn.mix" || not_ok "a mix without [shuffle]: no drawn.mix"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]

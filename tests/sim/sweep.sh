@@ -3,14 +3,23 @@
 # (score.py --goal): one line per run, the targets each run missed, a
 # summary; exit 1 if any run missed one. Not part of make check.
 #
-# usage: tests/sim/sweep.sh [--conf FILE] BUILD_DIR SEEDS MIXES
+# usage: tests/sim/sweep.sh [--conf FILE] [--keep DIR] BUILD_DIR SEEDS MIXES
 #   SEEDS: "1..10", "1 2 3" or "1..3 7"; MIXES: names in tests/sim/mix/
 #   or paths, space-separated ("all": every tests/sim/mix/*.mix).
+#   --keep DIR keeps each run's files in DIR/MIX-SEED/ (efficacy.sh
+#   --keep) and its full output (detail lines) in DIR/MIX-SEED.out.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-conf=
-if [ "${1:-}" = --conf ]; then conf="--conf $2"; shift 2; fi
-[ $# -eq 3 ] || { echo "usage: sweep.sh [--conf FILE] BUILD_DIR SEEDS MIXES" >&2; exit 64; }
+conf= keep=
+while [ $# -gt 3 ]; do
+    case $1 in
+    --conf) conf="--conf $2"; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    *) break ;;
+    esac
+done
+[ $# -eq 3 ] || { echo "usage: sweep.sh [--conf FILE] [--keep DIR] BUILD_DIR SEEDS MIXES" >&2; exit 64; }
+if [ -n "$keep" ]; then mkdir -p "$keep" || exit 64; fi
 build=$1 seeds= mixes=$3
 for s in $2; do
     case $s in
@@ -29,9 +38,12 @@ runs=0 missed=0
 for m in $mixes; do
     for s in $seeds; do
 	runs=$((runs + 1))
+	kd=
+	[ -n "$keep" ] && kd="--keep $keep/$(basename "$m" .mix)-$s"
 	# shellcheck disable=SC2086
-	"$here/efficacy.sh" --goal $conf "$build" "$s" "$m" >"$out" 2>&1
+	"$here/efficacy.sh" --goal $conf $kd "$build" "$s" "$m" >"$out" 2>&1
 	rc=$?
+	[ -n "$keep" ] && cp "$out" "$keep/$(basename "$m" .mix)-$s.out"
 	eff=$(sed -n 's/^efficacy: \(honest \)/\1/p' "$out")
 	if [ $rc -eq 0 ]; then
 	    echo "sweep: $m seed $s: met: $eff"
