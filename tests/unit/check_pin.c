@@ -22,59 +22,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../collector/evdb.h"
 #include "../../collector/pin.h"
 #include "check_main.h"
+#include "collector_test.h"
 
 #define HELD_MS 400		/* how long the test holds the lock */
 #define NOBODY 65534		/* the daemon's user and group here */
 
-static char dir[64], list[128], lock[160];
-static struct cfg *cfg;
-static struct hist *hist;
+static char list[128], lock[160];
 
-/* now_ms - the wall clock */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* setup - a configuration with a rogue list, the database, one pin */
+/* setup - the fixture with its rogue list, one pin */
 static void setup(void)
 {
     struct pin_change c = {.address = "192.0.2.9", .who = "admin", .reason = "test"};
-    char conf[128], err[1024];
-    FILE *f;
+    char err[1024];
 
-    snprintf(dir, sizeof(dir), "/tmp/check_pin.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ct_setup("check_pin", "incidents_file = \"\";");
     snprintf(list, sizeof(list), "%s/rogue.list", dir);
     snprintf(lock, sizeof(lock), "%s.lock", list);
-    snprintf(conf, sizeof(conf), "%s/rg.conf", dir);
-    ck_assert_ptr_nonnull(f = fopen(conf, "w"));
-    fprintf(f, "collector: { database = \"%s/c.db\"; incidents_file = \"\"; };\n"
-	    "rogue: { list_path = \"%s\"; };\n", dir, list);
-    fclose(f);
-    cfg = cfg_load(conf, err, sizeof(err));
-    ck_assert_msg(cfg != NULL, "%s", err);
-    ck_assert_int_eq(hist_open(cfg->collector.database, &hist, err, sizeof(err)), HIST_OK);
-    ck_assert_int_eq(evdb_init(hist, err, sizeof(err)), HIST_OK);
     c.now_ms = now_ms();
     ck_assert_int_eq(pin_add(hist, &c, err, sizeof(err)), HIST_OK);
-}
-
-/* teardown - everything setup made */
-static void teardown(void)
-{
-    char cmd[128];
-
-    hist_close(hist);
-    cfg_free(cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
 }
 
 /* hold - take the writers' lock as another writer would; its descriptor */
@@ -99,14 +66,6 @@ static void *write_list(void *arg)
 
     w->rc = pin_write_list(hist, cfg, now_ms(), w->err, sizeof(w->err));
     return NULL;
-}
-
-/* nap - sleep ms milliseconds */
-static void nap(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
 }
 
 START_TEST(test_waits_for_the_lock)
@@ -369,7 +328,7 @@ static Suite *pin_suite(void)
     Suite *s = suite_create("pin");
     TCase *tc = tcase_create("lock");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, ct_teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_waits_for_the_lock);
     tcase_add_test(tc, test_gives_up);
