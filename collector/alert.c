@@ -6,8 +6,19 @@
  * hour give the room left. With items waiting, or no room, nothing goes
  * out alone: one digest takes every item when there is room, else the new
  * items wait too. Otherwise each item is one mail while there is room.
- * An item is recorded after its mail went out (at least once: a crash in
- * between repeats it, with the same Message-ID).
+ *
+ * A mail's life: its text and the evidence it names are read in one
+ * statement (describe); the try is written down (alert_retry: tries and
+ * the time of the next one, as if this one failed) before sendmail runs;
+ * only when sendmail exits 0 are the items, the hour's log and the reset
+ * of alert_retry committed, in one transaction, with the evidence as it
+ * was mailed (what came in while sendmail ran is an escalation still to
+ * mail). A commit that fails keeps the mail in the state (unrecorded)
+ * and the next pass commits it before anything else is sent: sendmail's
+ * success is never forgotten while the process lives. So a mail is
+ * repeated only if the collector dies between sendmail's exit and that
+ * commit (with the same Message-ID), and a failed or cut-short send is
+ * tried again after the wait, across a restart too.
  */
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -30,7 +41,10 @@ static const char schema[] =
     " countries TEXT, PRIMARY KEY (id, what));"
     "CREATE TABLE IF NOT EXISTS alert_mail (sent_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
     " items INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS alert_mail_time ON alert_mail (sent_ms);";
+    "CREATE INDEX IF NOT EXISTS alert_mail_time ON alert_mail (sent_ms);"
+    "CREATE TABLE IF NOT EXISTS alert_retry (k INTEGER PRIMARY KEY CHECK (k = 0),"
+    " tries INTEGER NOT NULL, next_ms INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO alert_retry VALUES (0, 0, 0);";
 
 #define ARR(c) "coalesce(nullif(" c ", ''), '[]')"
 #define NEW_IN(col) "EXISTS (SELECT 1 FROM json_each(" ARR("i." col) ") n WHERE n.value" \
@@ -60,6 +74,35 @@ struct item {
     char id[INC_ID_LEN + 1];
     char what[WHAT_LEN];	/* opened, escalated */
     bool waiting;		/* already waiting for a digest */
+    char *logins, *hosts, *countries;	/* the evidence mailed (describe), owned */
+};
+
+/* Mails sendmail took whose record is not committed yet. */
+struct alert_done {
+    struct item *v;		/* the items, with the evidence mailed */
+    size_t n;
+    const char *state;		/* sent, digested */
+    char kind[WHAT_LEN];	/* the hour's log: opened, escalated, digest */
+    int64_t now;
+};
+
+/* What became of one mail. */
+enum sent {
+    SENT_OK,			/* sendmail took it, and it is recorded */
+    SENT_GONE,			/* the incident is gone: nothing to mail */
+    SENT_FAILED,		/* sendmail failed: tried again after the wait */
+    SENT_DBERR			/* a database error (a mail sent is kept unrecorded) */
+};
+
+/* One pass: what every step needs. */
+struct run {
+    struct hist *h;
+    const struct cfg_alerts *a;
+    struct alert_state *st;
+    struct alert_pass *p;
+    int64_t now;
+    char *err;			/* a database error's text */
+    size_t errlen;
 };
 
 struct items {
@@ -97,7 +140,8 @@ static int load(sqlite3 *db, const char *sql, int64_t since, struct items *it, b
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* record - the item's state, with the evidence it was mailed with */
+/* record - the item's state, with the incident's evidence now (an item
+ * that waits for a digest: no mail names it yet) */
 static int record(sqlite3 *db, const struct item *e, const char *state, int64_t now)
 {
     sqlite3_stmt *st;
@@ -133,6 +177,141 @@ static int mailed(sqlite3 *db, const char *kind, size_t items, int64_t now)
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* record_mailed - the item as mailed: its state and the evidence named */
+static int record_mailed(sqlite3 *db, const struct item *e, const char *state, int64_t now)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (e->hosts == NULL)
+	return 0;		/* gone before it was described: nothing mailed */
+    if (sqlite3_prepare_v2(db, "INSERT INTO alert_item VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			   " ON CONFLICT (id, what) DO UPDATE SET state = excluded.state, at_ms"
+			   " = excluded.at_ms, logins = excluded.logins, hosts = excluded.hosts,"
+			   " countries = excluded.countries", -1, &st, NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->what, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_text(st, 5, e->logins, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, e->hosts, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, e->countries, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* retry_set - the try count and the time of the next try */
+static int retry_set(sqlite3 *db, int64_t tries, int64_t next_ms)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "UPDATE alert_retry SET tries = ?1, next_ms = ?2 WHERE k = 0",
+			   -1, &st, NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_int64(st, 1, tries);
+    sqlite3_bind_int64(st, 2, next_ms);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* retry_get - the failed tries in a row and the time of the next try */
+static int retry_get(sqlite3 *db, int64_t *tries, int64_t *next_ms)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *tries = *next_ms = 0;
+    if (sqlite3_prepare_v2(db, "SELECT tries, next_ms FROM alert_retry WHERE k = 0", -1, &st,
+			   NULL) != SQLITE_OK)
+	return -1;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	*tries = sqlite3_column_int64(st, 0);
+	*next_ms = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* backoff - the wait after the tries-th failure in a row: retry_ms,
+ * doubled each time, at most ALERT_RETRY_MAX_MS */
+static int64_t backoff(const struct cfg_alerts *a, int64_t tries)
+{
+    int64_t wait = a->retry_ms;
+
+    while (--tries > 0 && wait < ALERT_RETRY_MAX_MS)
+	wait *= 2;
+    return wait < ALERT_RETRY_MAX_MS ? wait : ALERT_RETRY_MAX_MS;
+}
+
+/* items_free - the evidence strings of n items */
+static void items_free(struct item *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+	free(v[i].logins), free(v[i].hosts), free(v[i].countries);
+	v[i].logins = v[i].hosts = v[i].countries = NULL;
+    }
+}
+
+/* done_free - a mail's record, not needed any more */
+static void done_free(struct alert_done *d)
+{
+    if (d == NULL)
+	return;
+    items_free(d->v, d->n);
+    free(d->v);
+    free(d);
+}
+
+/* done_commit - the items as mailed, the hour's log and the end of the
+ * failures in a row, in one transaction; -1 (rolled back, err filled) on
+ * an error */
+static int done_commit(sqlite3 *db, const struct alert_done *d, char *err, size_t errlen)
+{
+    size_t i;
+    int rc;
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	return hist_db_fail(db, "alerts: record of a mail sent", err, errlen), -1;
+    for (i = 0, rc = 0; i < d->n && rc == 0; i++)
+	rc = record_mailed(db, &d->v[i], d->state, d->now);
+    if (rc == 0)
+	rc = mailed(db, d->kind, d->n, d->now);
+    if (rc == 0)
+	rc = retry_set(db, 0, 0);
+    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+	return 0;
+    hist_db_fail(db, "alerts: record of a mail sent", err, errlen);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* alert_settle - commit the record of a mail sent earlier, if any */
+enum hist_status alert_settle(struct hist *h, struct alert_state *st, char *err,
+			      size_t errlen)
+{
+    if (st->unrecorded == NULL)
+	return HIST_OK;
+    if (done_commit(hist_sqlite(h), st->unrecorded, err, errlen) != 0)
+	return HIST_DB;
+    done_free(st->unrecorded);
+    st->unrecorded = NULL;
+    return HIST_OK;
+}
+
+/* alert_state_free - what the state holds (a record not committed is
+ * lost: its mail will be sent again) */
+void alert_state_free(struct alert_state *st)
+{
+    done_free(st->unrecorded);
+    st->unrecorded = NULL;
 }
 
 /* last_hour - mails sent in the hour before now; -1 on error */
@@ -196,8 +375,9 @@ static void flows(struct hist *h, struct jb *t, const char *hosts, const char *f
 #define JOINED(c) ", (SELECT group_concat(value, ', ') FROM json_each(" ARR(c) "))"
 
 /* describe - an incident's evidence as text; its kind and subject into
- * kind/subject; -1 when it is gone */
-static int describe(struct hist *h, const struct item *e, struct jb *t, char *kind,
+ * kind/subject, the evidence named into e (one read: what the text
+ * says is what is recorded); -1 when it is gone */
+static int describe(struct hist *h, struct item *e, struct jb *t, char *kind,
 		    size_t klen, char *subject, size_t slen)
 {
     static const char *const label[] = {"logins", "hosts", "countries", "ASNs",
@@ -209,7 +389,8 @@ static int describe(struct hist *h, const struct item *e, struct jb *t, char *ki
     if (sqlite3_prepare_v2(hist_sqlite(h), "SELECT kind, subject, first_ms, last_ms,"
 			   " closed_ms, events" JOINED("logins") JOINED("hosts")
 			   JOINED("countries") JOINED("asns") JOINED("flags") JOINED("rules")
-			   JOINED("qids") ", hosts, flags FROM incident WHERE id = ?1", -1, &st,
+			   JOINED("qids") ", hosts, flags, logins, countries FROM incident"
+			   " WHERE id = ?1", -1, &st,
 			   NULL) != SQLITE_OK)
 	return -1;
     sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
@@ -217,6 +398,12 @@ static int describe(struct hist *h, const struct item *e, struct jb *t, char *ki
 	sqlite3_finalize(st);
 	return -1;
     }
+    items_free(e, 1);
+    e->hosts = strdup(hist_col_text(st, 13));
+    e->logins = strdup(hist_col_text(st, 15));
+    e->countries = strdup(hist_col_text(st, 16));
+    if (e->hosts == NULL || e->logins == NULL || e->countries == NULL)
+	t->oom = true;
     snprintf(kind, klen, "%s", hist_col_text(st, 0));
     snprintf(subject, slen, "%s", hist_col_text(st, 1));
     jb_fmt(t, "Incident %s %s:\n  %s\n", e->id, e->what, kind_describe(kind));
@@ -276,118 +463,149 @@ static void headers(struct jb *m, const struct cfg_alerts *a, const char *subjec
 static int post(const struct cfg_alerts *a, struct jb *m, const struct jb *t,
 		struct alert_pass *p)
 {
-    int rc;
-
     jb_raw(m, "\n");
     mailout_qp(m, t->p ? t->p : "");
-    if (m->oom)
+    if (m->oom || t->oom)
 	return snprintf(p->error, sizeof(p->error), "out of memory"), -1;
-    rc = mailout_send(a->sendmail, a->from, a->to, (int) a->timeout_ms, m->p, m->n, p->error,
-		      sizeof(p->error));
-    return rc;
+    return mailout_send(a->sendmail, a->from, a->to, (int) a->timeout_ms, m->p, m->n,
+			p->error, sizeof(p->error));
 }
 
-/* one_mail - the mail of one item; 0 when sendmail took it */
-static int one_mail(struct hist *h, const struct cfg_alerts *a, const struct item *e,
-		    int64_t now, struct alert_pass *p)
+/* send_mail - the try written down, the message to sendmail, and on
+ * success the record of items v[0..n) (their evidence taken over)
+ * committed, or kept in the state when the commit fails */
+static enum sent send_mail(struct run *r, struct jb *m, const struct jb *t, struct item *v,
+			   size_t n, const char *state, const char *kind)
+{
+    sqlite3 *db = hist_sqlite(r->h);
+    struct alert_done *d;
+    int64_t tries, next;
+
+    if (retry_get(db, &tries, &next) != 0
+	|| retry_set(db, tries + 1, r->now + backoff(r->a, tries + 1)) != 0)
+	return hist_db_fail(db, "alerts", r->err, r->errlen), SENT_DBERR;	/* not sent */
+    r->p->retry_in_ms = backoff(r->a, tries + 1);
+    if (post(r->a, m, t, r->p) != 0)
+	return SENT_FAILED;
+    if ((d = calloc(1, sizeof(*d))) == NULL || (d->v = calloc(n, sizeof(*v))) == NULL) {
+	free(d);		/* sent, not recorded: sent again later */
+	return snprintf(r->err, r->errlen, "alerts: out of memory"), SENT_DBERR;
+    }
+    memcpy(d->v, v, n * sizeof(*v));
+    memset(v, 0, n * sizeof(*v));	/* the evidence is d's now */
+    d->n = n, d->state = state, d->now = r->now;
+    snprintf(d->kind, sizeof(d->kind), "%s", kind);
+    if (done_commit(db, d, r->err, r->errlen) != 0) {
+	r->st->unrecorded = d;
+	return SENT_DBERR;
+    }
+    done_free(d);
+    return SENT_OK;
+}
+
+/* one_mail - the mail of one item */
+static enum sent one_mail(struct run *r, const struct item *e)
 {
     struct jb t = {0}, m = {0};
     char kind[64], subject[600], subj[800], msgid[64], first[64];
-    int rc = 0;
+    struct item copy = *e;
+    enum sent rc = SENT_GONE;
 
-    if (describe(h, e, &t, kind, sizeof(kind), subject, sizeof(subject)) != 0)
+    copy.logins = copy.hosts = copy.countries = NULL;
+    if (describe(r->h, &copy, &t, kind, sizeof(kind), subject, sizeof(subject)) != 0)
 	goto out;		/* gone (retention): nothing to say */
     snprintf(subj, sizeof(subj), "[relayguard] %s %s: %s %s", e->id, e->what, kind, subject);
     snprintf(msgid, sizeof(msgid), "%s.%s", e->id, e->what);
     snprintf(first, sizeof(first), "%s.opened", e->id);
-    headers(&m, a, subj, msgid, strcmp(e->what, "opened") ? first : NULL, now);
+    headers(&m, r->a, subj, msgid, strcmp(e->what, "opened") ? first : NULL, r->now);
     mailout_header(&m, "X-Relayguard-Incident", e->id);
-    rc = post(a, &m, &t, p);
+    rc = send_mail(r, &m, &t, &copy, 1, "sent", e->what);
   out:
+    items_free(&copy, 1);
     jb_free(&t);
     jb_free(&m);
     return rc;
 }
 
-/* digest - one mail of every item; 0 when sendmail took it */
-static int digest(struct hist *h, const struct cfg_alerts *a, const struct items *it,
-		  int64_t now, struct alert_pass *p)
+/* digest - one mail of every item */
+static enum sent digest(struct run *r, struct items *it)
 {
     struct jb t = {0}, m = {0};
     char kind[64], subject[600], subj[200], msgid[64];
+    enum sent rc;
     size_t i;
-    int rc;
 
     jb_fmt(&t, "More than %u incident alerts in an hour: these %zu come in one digest.\n",
-	   a->max_per_hour, it->n);
+	   r->a->max_per_hour, it->n);
     for (i = 0; i < it->n; i++) {
 	jb_raw(&t, "\n");
-	if (describe(h, &it->v[i], &t, kind, sizeof(kind), subject, sizeof(subject)) != 0)
+	if (describe(r->h, &it->v[i], &t, kind, sizeof(kind), subject, sizeof(subject)) != 0)
 	    jb_fmt(&t, "Incident %s %s: deleted since\n", it->v[i].id, it->v[i].what);
     }
     snprintf(subj, sizeof(subj), "[relayguard] digest: %zu incident alerts (limit %u an hour)",
-	     it->n, a->max_per_hour);
-    snprintf(msgid, sizeof(msgid), "digest.%lld", (long long) now);
-    headers(&m, a, subj, msgid, NULL, now);
-    rc = post(a, &m, &t, p);
+	     it->n, r->a->max_per_hour);
+    snprintf(msgid, sizeof(msgid), "digest.%lld", (long long) r->now);
+    headers(&m, r->a, subj, msgid, NULL, r->now);
+    rc = send_mail(r, &m, &t, it->v, it->n, "digested", "digest");
     jb_free(&t);
     jb_free(&m);
     return rc;
 }
 
-/* singles - one mail per due item while there is room, the rest wait */
-static int singles(struct hist *h, const struct cfg_alerts *a, const struct items *it,
-		   long long room, int64_t now, struct alert_pass *p)
+/* defer - items v[0..n) wait for a digest */
+static int defer(struct run *r, const struct item *v, size_t n)
 {
-    sqlite3 *db = hist_sqlite(h);
+    size_t i;
+
+    for (i = 0; i < n; i++)
+	if (record(hist_sqlite(r->h), &v[i], "digest", r->now) != 0)
+	    return hist_db_fail(hist_sqlite(r->h), "alerts", r->err, r->errlen), -1;
+    r->p->deferred += (unsigned) n;
+    return 0;
+}
+
+/* singles - one mail per due item while there is room, the rest wait */
+static int singles(struct run *r, const struct items *it, long long room)
+{
     size_t i;
 
     for (i = 0; i < it->n; i++) {
-	const struct item *e = &it->v[i];
-
-	if (room <= 0) {
-	    if (record(db, e, "digest", now) != 0)
-		return -1;
-	    p->deferred++;
-	    continue;
-	}
-	if (one_mail(h, a, e, now, p) != 0) {
-	    p->failed++;
-	    return 0;		/* tried again later */
-	}
-	if (record(db, e, "sent", now) != 0 || mailed(db, e->what, 1, now) != 0)
+	if (room <= 0)
+	    return defer(r, &it->v[i], it->n - i);
+	switch (one_mail(r, &it->v[i])) {
+	case SENT_OK:
+	    r->p->mails++;
+	    room--;
+	    break;
+	case SENT_GONE:
+	    break;
+	case SENT_FAILED:
+	    r->p->failed++;
+	    return 0;		/* tried again after the wait */
+	case SENT_DBERR:
 	    return -1;
-	p->mails++;
-	room--;
+	}
     }
     return 0;
 }
 
 /* dispatch - singles, or everything waits for (or goes in) a digest */
-static int dispatch(struct hist *h, const struct cfg_alerts *a, const struct items *it,
-		    long long room, int64_t now, struct alert_pass *p)
+static int dispatch(struct run *r, struct items *it, long long room)
 {
-    sqlite3 *db = hist_sqlite(h);
-    size_t i;
-
     if (it->n == it->ndue && room > 0)
-	return singles(h, a, it, room, now, p);
-    if (room <= 0) {
-	for (i = 0; i < it->ndue; i++)
-	    if (record(db, &it->v[i], "digest", now) != 0)
-		return -1;
-	p->deferred += (unsigned) it->ndue;
+	return singles(r, it, room);
+    if (room <= 0)
+	return defer(r, it->v, it->ndue);
+    switch (digest(r, it)) {
+    case SENT_OK:
+	r->p->digests++;
 	return 0;
-    }
-    if (digest(h, a, it, now, p) != 0) {
-	p->failed++;
+    case SENT_FAILED:
+	r->p->failed++;
 	return 0;
+    default:
+	return -1;
     }
-    for (i = 0; i < it->n; i++)
-	if (record(db, &it->v[i], "digested", now) != 0)
-	    return -1;
-    p->digests++;
-    return mailed(db, "digest", it->n, now);
 }
 
 /* alert_run - one pass */
@@ -397,13 +615,22 @@ enum hist_status alert_run(struct hist *h, const struct cfg *cfg, int64_t now_ms
 {
     const struct cfg_alerts *a = &cfg->collector.alerts;
     sqlite3 *db = hist_sqlite(h);
+    struct run r = {h, a, st, p, now_ms, err, errlen};
     struct items *it;
+    int64_t tries, next;
     long long sent;
+    enum hist_status hs;
     int rc;
 
     memset(p, 0, sizeof(*p));
-    if (*a->to == 0 || now_ms < st->retry_at_ms)
+    if (*a->to == 0)
 	return HIST_OK;
+    if ((hs = alert_settle(h, st, err, errlen)) != HIST_OK)
+	return hs;		/* nothing more before sendmail's last success is kept */
+    if (retry_get(db, &tries, &next) != 0)
+	return hist_db_fail(db, "alerts", err, errlen);
+    if (now_ms < next)
+	return HIST_OK;		/* after a failure, or a try cut short */
     if ((it = calloc(1, sizeof(*it))) == NULL)
 	return snprintf(err, errlen, "alerts: out of memory"), HIST_NOMEM;
     /* what waits for a digest but was deleted since (retention) goes */
@@ -416,12 +643,11 @@ enum hist_status alert_run(struct hist *h, const struct cfg *cfg, int64_t now_ms
 	rc = load(db, "SELECT id, what FROM alert_item WHERE state = 'digest' AND ?1 = ?1"
 		  " ORDER BY at_ms LIMIT ?2", 0, it, true);
     sent = rc == 0 ? last_hour(db, now_ms) : -1;
-    if (sent >= 0 && it->n > 0)
-	rc = dispatch(h, a, it, (long long) a->max_per_hour - sent, now_ms, p);
-    free(it);
-    if (p->failed)
-	st->retry_at_ms = now_ms + ALERT_RETRY_MS;
     if (rc != 0 || sent < 0)
-	return hist_db_fail(db, "alerts", err, errlen);
-    return HIST_OK;
+	hist_db_fail(db, "alerts", err, errlen);
+    else if (it->n > 0)
+	rc = dispatch(&r, it, (long long) a->max_per_hour - sent);	/* fills err */
+    items_free(it->v, it->n);
+    free(it);
+    return rc != 0 || sent < 0 ? HIST_DB : HIST_OK;
 }

@@ -12,16 +12,24 @@
  * included). Past it, further openings and escalations wait; the next
  * pass with room sends them all in one digest mail.
  *
- * What was mailed is kept in the database (tables alert_item and
- * alert_mail), so a restart neither repeats nor loses a mail: a mail
- * whose sendmail failed is tried again after ALERT_RETRY_MS. Incidents
- * opened more than ALERT_LOOKBACK_MS ago and already closed are not
- * mailed any more.
+ * At least once: an item counts as mailed only when sendmail exited 0,
+ * and what was mailed (with the evidence it named) is kept in the
+ * database (tables alert_item, alert_mail), so a restart loses no mail.
+ * Each try is written down (table alert_retry) before sendmail runs: a
+ * failed try, or one cut short by the collector's death, is tried again
+ * after alerts.retry, doubling with each failure in a row up to
+ * ALERT_RETRY_MAX_MS, across restarts too. A mail whose record could not
+ * be committed stays in struct alert_state and is committed before the
+ * next mail goes out, so it is not sent twice; only a death between
+ * sendmail's exit and that commit repeats a mail (same Message-ID).
+ * Incidents opened more than ALERT_LOOKBACK_MS ago and already closed
+ * are not mailed any more.
  *
  * Contract: single-threaded per history handle, like incident; the tables
  * come from alert_init. alert_run returns HIST_* with err filled; a failed
  * sendmail is counted in the pass (and its message kept in pass->error),
- * not an error. Nothing is logged.
+ * not an error. alert_settle commits a kept record (alert_run does so
+ * first); alert_state_free frees the state. Nothing is logged.
  */
 #ifndef RG_ALERT_H
 #define RG_ALERT_H
@@ -31,19 +39,22 @@
 #include "cfg.h"
 #include "history.h"
 
-#define ALERT_RETRY_MS 60000LL
+#define ALERT_RETRY_MAX_MS 3600000LL	/* the longest wait between tries */
 #define ALERT_LOOKBACK_MS 86400000LL
 #define ALERT_HOUR_MS 3600000LL
 #define ALERT_PASS_MAX 500	/* items looked at in one pass */
 
+struct alert_done;
+
 struct alert_state {
-    int64_t retry_at_ms;	/* no sendmail before this (after a failure) */
+    struct alert_done *unrecorded;	/* sent; its record not committed yet */
 };
 
 struct alert_pass {
     unsigned mails, digests;	/* sent: single mails, digest mails */
     unsigned deferred;		/* items that now wait for a digest */
     unsigned failed;		/* sendmail runs that failed */
+    int64_t retry_in_ms;	/* after a failure: the wait before the next try */
     char error[256];		/* the last failure */
 };
 
@@ -51,5 +62,8 @@ enum hist_status alert_init(struct hist *h, char *err, size_t errlen);
 enum hist_status alert_run(struct hist *h, const struct cfg *cfg, int64_t now_ms,
 			   struct alert_state *st, struct alert_pass *p, char *err,
 			   size_t errlen);
+enum hist_status alert_settle(struct hist *h, struct alert_state *st, char *err,
+			      size_t errlen);
+void alert_state_free(struct alert_state *st);
 
 #endif

@@ -119,10 +119,16 @@ void notify_kick(struct notify *n)
 /* notify_stop - the last kick's pass, then the thread is gone */
 void notify_stop(struct notify *n)
 {
+    struct alert_pass none = {0};
+    char err[NOTIFY_ERR_LEN] = "";
+
     if (n == NULL)
 	return;
     set(n, &n->stopping);
     pthread_join(n->tid, NULL);
+    if (alert_settle(n->hist, &n->st, err, sizeof(err)) != HIST_OK)
+	n->report(n->arg, n->cfg, HIST_DB, &none, err);	/* that mail goes again */
+    alert_state_free(&n->st);
     pthread_cond_destroy(&n->cv);
     pthread_mutex_destroy(&n->mu);
     hist_close(n->hist);

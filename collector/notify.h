@@ -16,7 +16,9 @@
  * otherwise it starts nothing and *out is NULL, which the other
  * functions accept). notify_kick may be called from any thread.
  * notify_stop runs the pass of a last kick, joins the thread (so it can
- * take up to alerts.timeout) and frees everything. report is called on
+ * take up to alerts.timeout), tries once more to commit the record of a
+ * mail sent whose commit failed (reported if it fails again: that mail
+ * will be sent again) and frees everything. report is called on
  * the alert thread after each pass, with the pass's status, counts and
  * error text; nothing is logged here.
  */

@@ -246,7 +246,8 @@ static int list_lock(const char *path, char *err, size_t errlen)
 	return -1;
     }
     if ((fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, LIST_LOCK_MODE)) < 0) {
-	snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+	snprintf(err, errlen, "%s: cannot open the writers' lock: %s; the list was not"
+		 " rewritten", lock, strerror(errno));
 	return -1;
     }
     for (i = 0; i * LIST_LOCK_STEP_MS < LIST_LOCK_MS; i++) {
@@ -256,8 +257,11 @@ static int list_lock(const char *path, char *err, size_t errlen)
 	    break;
 	nanosleep(&step, NULL);
     }
-    snprintf(err, errlen, "%s: %s", lock, errno == EWOULDBLOCK ? "held by another writer"
-	     : strerror(errno));
+    if (errno == EWOULDBLOCK)
+	snprintf(err, errlen, "%s: held by another writer for %d s; the list was not"
+		 " rewritten", lock, LIST_LOCK_MS / 1000);
+    else
+	snprintf(err, errlen, "%s: %s; the list was not rewritten", lock, strerror(errno));
     close(fd);
     return -1;
 }

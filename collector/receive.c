@@ -95,7 +95,7 @@ static void alerts(void *arg, const struct cfg *cfg, enum hist_status rc,
 		cfg->collector.alerts.to, a->mails, a->digests, a->deferred);
     if (a->failed)
 	log_msg(LOG_WARNING, "alert mail not sent (tried again in %lld s): %s",
-		ALERT_RETRY_MS / 1000, a->error);
+		(long long) (a->retry_in_ms / 1000), a->error);
 }
 
 /* write_list - rewrite the rogue list the milter reads */

@@ -138,6 +138,7 @@ static const struct cfg_desc alerts_desc[] = {
     {"sendmail", CFG_T_PATH, "/usr/sbin/sendmail", 0, 0, 0, AL(sendmail), NULL},
     {"max_per_hour", CFG_T_U32, "10", 0, 1, 10000, AL(max_per_hour), NULL},
     {"timeout", CFG_T_DURATION_MS, "30s", 0, 100, 600 * MS_PER_S, AL(timeout_ms), NULL},
+    {"retry", CFG_T_DURATION_MS, "1m", 0, 1 * MS_PER_S, 3600 * MS_PER_S, AL(retry_ms), NULL},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 #undef AL

@@ -199,6 +199,7 @@ struct cfg_alerts {
     char *sendmail;		/* absolute path, run with execv */
     uint32_t max_per_hour;	/* mails an hour; more go into one digest */
     uint32_t timeout_ms;	/* a sendmail run is killed after this long */
+    uint32_t retry_ms;		/* first wait after a failed send; doubles, at most an hour */
 };
 
 struct cfg_collector {

@@ -38,7 +38,7 @@ EOF
 chmod 755 "$D/sendmail"
 RG_COLLECTOR=$(rg_collector_section "unix:$D/events.sock" "$D/incidents.jsonl" \
     "alerts: { to = \"secops@example.org\"; from = \"relayguard@mx.example.org\";
-            sendmail = \"$D/sendmail\"; max_per_hour = 20; timeout = \"20s\"; };")
+            sendmail = \"$D/sendmail\"; max_per_hour = 20; timeout = \"20s\"; retry = \"2s\"; };")
 rg_setup
 
 # 1. a key readable by the group is refused with a clear error

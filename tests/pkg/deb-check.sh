@@ -135,6 +135,11 @@ fi
 mkdir -p "$root"
 tar -C "$root" -xf "$base"
 install -m 0755 "$top/tests/pkg/systemctl-recorder" "$root/usr/bin/systemctl"
+# systemd-sysctl is not in the chroot (nor would it be safe: it would set
+# the host's kernel); a stand-in records its calls in the same log
+install -d "$root/lib/systemd"
+printf '#!/bin/sh\necho "systemd-sysctl $*" >>/var/log/systemctl.log\n' >"$root/lib/systemd/systemd-sysctl"
+chmod 755 "$root/lib/systemd/systemd-sysctl"
 mkdir -p "$root/run/systemd/system"       # what the maintainer scripts test for systemd
 # Postfix's user, group and queue directory as Debian's postfix package
 # makes them (the package test does not need Postfix itself).
@@ -183,6 +188,11 @@ done
 for u in relayguard-milter.service relayguard-policyd.service relayguard-collector.service run-relayguard.mount; do
     eq "$(mode_of /lib/systemd/system/$u)" "644 root root" "unit $u installed"
 done
+sysctl=/usr/lib/sysctl.d/30-relayguard-collector.conf
+eq "$(mode_of $sysctl)" "644 root root" "the collector's sysctl file in /usr/lib/sysctl.d: 0644 root:root"
+eq "$(grep -E '^[a-z]' "$root$sysctl" | tr -d ' ')" "net.unix.max_dgram_qlen=512
+net.core.rmem_max=16777216" "... net.unix.max_dgram_qlen = 512, net.core.rmem_max = 16777216"
+check "... and the postinst applies it" grep -qx 'systemd-sysctl 30-relayguard-collector.conf' <<<"$(phase_log install)"
 check "relayguard-milter.service is enabled" enabled relayguard-milter.service
 check_not "relayguard-policyd.service is not enabled" enabled relayguard-policyd.service
 check_not "relayguard-collector.service is not enabled" enabled relayguard-collector.service
@@ -270,6 +280,7 @@ check "remove stops the milter" grep -Eq '^stop .*relayguard-milter.service' <<<
 check_not "purge removes /var/lib/relayguard" test -e "$root/var/lib/relayguard"
 check_not "purge removes the socket directory" test -e "$root/var/spool/postfix/relayguard"
 check_not "purge removes the conffile" test -e "$root/etc/relayguard/relayguard.conf"
+check_not "purge removes the sysctl file" test -e "$root$sysctl"
 check "the user stays (Debian policy)" in_root getent passwd relayguard
 
 # --- 4. upgrade 0.1.0 -> new ----------------------------------------------

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../collector/alert.h"
 #include "../../collector/evdb.h"
@@ -450,8 +452,206 @@ START_TEST(test_failure_retry)
     p = run(T0 + 1000, &as);			/* not before the retry time */
     ck_assert_uint_eq(p.failed + p.mails, 0);
     cfg->collector.alerts.sendmail = keep;
-    p = run(T0 + ALERT_RETRY_MS, &as);
+    p = run(T0 + cfg->collector.alerts.retry_ms, &as);
     ck_assert_uint_eq(p.mails, 1);
+    alert_state_free(&as);
+}
+END_TEST
+
+/* use - the script dir/name as sendmail (until the test ends) */
+static void use(const char *name)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    free(cfg->collector.alerts.sendmail);
+    cfg->collector.alerts.sendmail = strdup(path);
+    ck_assert_ptr_nonnull(cfg->collector.alerts.sendmail);
+}
+
+/* restart - a new history handle and a new state, as after a restart */
+static void restart(struct alert_state *as)
+{
+    char err[1024];
+
+    alert_state_free(as);
+    hist_close(hist);
+    ck_assert_int_eq(hist_open(cfg->collector.database, &hist, err, sizeof(err)), HIST_OK);
+    ck_assert_int_eq(alert_init(hist, err, sizeof(err)), HIST_OK);
+}
+
+/* retry_row - alert_retry's tries (and next_ms into *next) */
+static long long retry_row(long long *next)
+{
+    sqlite3_stmt *st;
+    long long tries;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), "SELECT tries, next_ms FROM"
+					" alert_retry", -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    tries = sqlite3_column_int64(st, 0);
+    *next = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    return tries;
+}
+
+/* Failures in a row wait retry, twice that, four times...; the wait is
+ * kept in the database, so a restart does not try at once; it stops
+ * growing at ALERT_RETRY_MAX_MS; a success ends it */
+START_TEST(test_backoff_across_restart)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    int64_t r = cfg->collector.alerts.retry_ms, t = T0;
+    long long next;
+
+    use("fail");
+    incident("INC-00000000000e", "usr1", "[\"198.18.9.9\"]", T0);
+    p = run(t, &as);
+    ck_assert_uint_eq(p.failed, 1);
+    ck_assert_int_eq(p.retry_in_ms, r);
+    restart(&as);
+    p = run(t + 1000, &as);			/* restarted: still waits */
+    ck_assert_uint_eq(p.failed + p.mails, 0);
+    p = run(t + r - 1, &as);
+    ck_assert_uint_eq(p.failed + p.mails, 0);
+    p = run(t += r, &as);
+    ck_assert_uint_eq(p.failed, 1);
+    ck_assert_int_eq(p.retry_in_ms, 2 * r);
+    p = run(t + 2 * r - 1, &as);
+    ck_assert_uint_eq(p.failed, 0);
+    p = run(t += 2 * r, &as);
+    ck_assert_int_eq(p.retry_in_ms, 4 * r);
+    ck_assert_int_eq(retry_row(&next), 3);
+    ck_assert_int_eq(next, t + 4 * r);
+    sql("UPDATE alert_retry SET tries = 40, next_ms = 0");	/* bounded */
+    p = run(t += 1000, &as);
+    ck_assert_uint_eq(p.failed, 1);
+    ck_assert_int_eq(p.retry_in_ms, ALERT_RETRY_MAX_MS);
+    use("sendmail");
+    p = run(t += ALERT_RETRY_MAX_MS, &as);
+    ck_assert_uint_eq(p.mails, 1);
+    ck_assert_int_eq(retry_row(&next), 0);	/* a success ends the run of failures */
+    ck_assert_int_eq(next, 0);
+    ck_assert_int_eq(mails(), 1);
+    alert_state_free(&as);
+}
+END_TEST
+
+/* The record of a mail that sendmail took fails (database error): the
+ * next pass records it, and does not send it again */
+START_TEST(test_record_fails_no_repeat)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    char err[1024];
+
+    incident("INC-00000000000f", "usr1", "[\"198.18.9.9\"]", T0);
+    sql("CREATE TRIGGER no_record BEFORE INSERT ON alert_item BEGIN"
+	" SELECT RAISE(ABORT, 'disk I/O error (test)'); END");
+    ck_assert_int_ne(alert_run(hist, cfg, T0 + 1000, &as, &p, err, sizeof(err)), HIST_OK);
+    ck_assert_int_eq(mails(), 1);
+    ck_assert_ptr_nonnull(strstr(err, "disk I/O error (test)"));
+    ck_assert_int_ne(alert_run(hist, cfg, T0 + 2000, &as, &p, err, sizeof(err)), HIST_OK);
+    ck_assert_int_eq(mails(), 1);		/* nothing sent while it is not kept */
+    sql("DROP TRIGGER no_record");
+    p = run(T0 + 3000, &as);
+    ck_assert_uint_eq(p.mails + p.digests + p.failed, 0);
+    p = run(T0 + 4000, &as);
+    ck_assert_uint_eq(p.mails + p.digests + p.failed, 0);
+    ck_assert_int_eq(mails(), 1);
+    alert_state_free(&as);
+}
+END_TEST
+
+/* The incident grows while sendmail runs: the opening is recorded with
+ * the evidence it named, so the growth is still mailed as the update */
+START_TEST(test_escalation_while_sending)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    char body[512];
+
+    snprintf(body, sizeof(body), "sqlite3 %s/c.db '.timeout 5000' \"UPDATE incident SET"
+	     " hosts = '[\\\"198.18.9.9\\\",\\\"198.18.8.8\\\"]'\" >/dev/null || exit 75\n"
+	     "exec %s/sendmail \"$@\"", dir, dir);
+    script("grow", body);
+    use("grow");
+    incident("INC-000000000010", "usr1", "[\"198.18.9.9\"]", T0);
+    p = run(T0 + 1000, &as);
+    ck_assert_uint_eq(p.mails, 1);
+    ck_assert_ptr_nonnull(strstr(mail(0, false), "  hosts: 198.18.9.9\n"));
+    use("sendmail");
+    p = run(T0 + 2000, &as);
+    ck_assert_uint_eq(p.mails, 1);
+    ck_assert_ptr_nonnull(strstr(mail(1, false), "INC-000000000010 escalated"));
+    ck_assert_ptr_nonnull(strstr(mail(1, false), "  hosts: 198.18.9.9, 198.18.8.8\n"));
+    alert_state_free(&as);
+}
+END_TEST
+
+/* wait_file - the file's first number, within 5 s */
+static long wait_file(const char *path)
+{
+    long v = 0;
+    int i;
+
+    for (i = 0; i < 500 && v <= 0; i++) {
+	FILE *f = fopen(path, "r");
+
+	if (f != NULL && fscanf(f, "%ld", &v) != 1)
+	    v = 0;
+	if (f != NULL)
+	    fclose(f);
+	if (v <= 0)
+	    usleep(10000);
+    }
+    ck_assert_msg(v > 0, "%s not written", path);
+    return v;
+}
+
+/* A collector killed (SIGKILL, with its sendmail) while sendmail ran:
+ * after the restart the mail goes out once, after the retry wait */
+START_TEST(test_killed_mid_send)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    char body[512], pidf[128];
+    long spid;
+    pid_t pid;
+    int status;
+
+    snprintf(pidf, sizeof(pidf), "%s/hang.pid", dir);
+    snprintf(body, sizeof(body), "echo $$ >%s.tmp; mv %s.tmp %s; exec sleep 30", pidf, pidf,
+	     pidf);
+    script("hang", body);
+    incident("INC-000000000011", "usr1", "[\"198.18.9.9\"]", T0);
+    if ((pid = fork()) == 0) {
+	struct hist *h2;
+	char err[1024];
+
+	use("hang");
+	if (hist_open(cfg->collector.database, &h2, err, sizeof(err)) == HIST_OK)
+	    alert_run(h2, cfg, T0, &as, &p, err, sizeof(err));
+	_exit(0);
+    }
+    ck_assert_int_gt(pid, 0);
+    spid = wait_file(pidf);
+    kill(pid, SIGKILL);
+    kill((pid_t) spid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFSIGNALED(status));
+    restart(&as);
+    p = run(T0 + 1000, &as);			/* the cut-short try waits too */
+    ck_assert_uint_eq(p.mails + p.failed, 0);
+    ck_assert_int_eq(mails(), 0);
+    p = run(T0 + cfg->collector.alerts.retry_ms, &as);
+    ck_assert_uint_eq(p.mails, 1);
+    p = run(T0 + 2 * cfg->collector.alerts.retry_ms, &as);
+    ck_assert_uint_eq(p.mails + p.failed, 0);
+    ck_assert_int_eq(mails(), 1);
+    ck_assert_ptr_nonnull(strstr(mail(0, false), "INC-000000000011 opened"));
+    alert_state_free(&as);
 }
 END_TEST
 
@@ -537,6 +737,10 @@ static Suite *alert_suite(void)
     tcase_add_test(tc, test_one_mail_and_escalation);
     tcase_add_test(tc, test_rate_limit_digest);
     tcase_add_test(tc, test_failure_retry);
+    tcase_add_test(tc, test_backoff_across_restart);
+    tcase_add_test(tc, test_record_fails_no_repeat);
+    tcase_add_test(tc, test_escalation_while_sending);
+    tcase_add_test(tc, test_killed_mid_send);
     tcase_add_test(tc, test_hostile_login_mail);
     tcase_add_test(tc, test_off);
     tcase_add_test(tc, test_cfg_addresses);

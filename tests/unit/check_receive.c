@@ -18,56 +18,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../collector/evdb.h"
 #include "../../collector/intake.h"
 #include "../../collector/receive.h"
 #include "check_main.h"
-#include "event.h"
-#include "event_rec.h"
+#include "collector_test.h"
 #include "evq.h"
 #include "report.h"
 #include "runtime.h"
 
-#define KEY "check-receive-key-0123456789abcdef"
 #define SLEEP_S 6		/* the hung sendmail's sleep */
 #define BURST 2000		/* events sent while it sleeps */
 #define STORED_WITHIN_MS 3000
 
-static char dir[64];
-static struct cfg *cfg;
-static struct hist *hist;
 static volatile sig_atomic_t stop;
-
-/* now_ms - the wall clock */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* nap - sleep ms milliseconds */
-static void nap(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
-/* put - a file with text, mode */
-static void put(const char *name, const char *text, mode_t mode)
-{
-    char path[128];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    chmod(path, mode);
-}
 
 /* exists - dir/name is there */
 static int exists(const char *name)
@@ -78,57 +41,21 @@ static int exists(const char *name)
     return access(path, F_OK) == 0;
 }
 
-/* setup - key, a sendmail that marks its start and sleeps, the config
- * (alerts on), the database with a flagged host */
+/* setup - the fixture with alerts on, a sendmail that marks its start
+ * and sleeps, a flagged host in the database */
 static void setup(void)
 {
-    char conf[128], text[1024], err[1024];
+    char text[1024];
 
-    snprintf(dir, sizeof(dir), "/tmp/check_receive.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    put("key", KEY "\n", 0600);
+    ct_setup("check_receive", "incidents_file = \"\"; alerts: { to = \"sec@example.org\";"
+	     " from = \"rg@mx.example.org\"; sendmail = \"$D/sendmail\"; max_per_hour = 5;"
+	     " timeout = \"30s\"; };");
     snprintf(text, sizeof(text), "#!/bin/sh\ntouch %s/started\ncat >%s/mail\nsleep %d\n"
 	     "touch %s/done\n", dir, dir, SLEEP_S, dir);
-    put("sendmail", text, 0755);
-    snprintf(text, sizeof(text),
-	     "collector: { address = \"unix:%s/ev.sock\"; key_file = \"%s/key\";"
-	     " database = \"%s/c.db\"; incidents_file = \"\";"
-	     " alerts: { to = \"sec@example.org\"; from = \"rg@mx.example.org\";"
-	     " sendmail = \"%s/sendmail\"; max_per_hour = 5; timeout = \"30s\"; }; };"
-	     " rogue: { list_path = \"%s/rogue.list\"; };\n", dir, dir, dir, dir, dir);
-    put("rg.conf", text, 0644);
-    snprintf(conf, sizeof(conf), "%s/rg.conf", dir);
-    cfg = cfg_load(conf, err, sizeof(err));
-    ck_assert_msg(cfg != NULL, "%s", err);
-    ck_assert_int_eq(hist_open(cfg->collector.database, &hist, err, sizeof(err)), HIST_OK);
-    ck_assert_int_eq(evdb_init(hist, err, sizeof(err)), HIST_OK);
+    ct_put("sendmail", text, 0755);
     snprintf(text, sizeof(text), "INSERT INTO flag VALUES ('198.18.9.9', 'rogue_server',"
 	     " %lld, %lld, '{}')", (long long) now_ms(), (long long) now_ms());
-    ck_assert_int_eq(sqlite3_exec(hist_sqlite(hist), text, NULL, NULL, NULL), SQLITE_OK);
-}
-
-/* teardown - everything setup made */
-static void teardown(void)
-{
-    char cmd[128];
-
-    hist_close(hist);
-    cfg_free(cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-/* scalar - one integer from SQL */
-static long long scalar(const char *sql)
-{
-    sqlite3_stmt *st;
-    long long v = -1;
-
-    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-	v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    sql(text);
 }
 
 /* send_event - a signed event of login from client; -1 when not sent */
@@ -136,25 +63,11 @@ static int send_event(int fd, const struct sockaddr_un *sun, uint64_t seq,
 		      const char *login, const char *client)
 {
     uint8_t buf[EVENT_MAX];
-    struct event_key k;
     struct evrec r;
     size_t n;
 
-    memset(&r, 0, sizeof(r));
-    r.version = EVREC_VERSION;
-    r.action = CFG_ACTION_ACCEPT;
-    r.cls = RULES_CLASS_AUTHENTICATED;
-    r.rule = EVREC_NO_RULE;
-    r.bootid = 42;
-    r.seq = seq;
-    r.time_ms = (uint64_t) now_ms();
-    ck_assert_int_eq(addr_parse(client, &r.client), 0);
-    snprintf(r.node, sizeof(r.node), "mx1");
-    snprintf(r.login, sizeof(r.login), "%s", login);
-    snprintf(r.qid, sizeof(r.qid), "Q%llu", (unsigned long long) seq);
-    memcpy(k.k, KEY, strlen(KEY));
-    k.len = strlen(KEY);
-    n = event_seal(&k, buf, evrec_encode(&r, buf, sizeof(buf)), sizeof(buf));
+    record(&r, seq, now_ms(), login, client, RULES_CLASS_AUTHENTICATED);
+    n = sealed(&r, buf, sizeof(buf));
     return sendto(fd, buf, n, 0, (const struct sockaddr *) sun, sizeof(*sun))
 	== (ssize_t) n ? 0 : -1;
 }
@@ -246,8 +159,8 @@ START_TEST(test_batches_stored_per_record)
     ssize_t clen;
     int i, tap;
 
-    memcpy(rt.key.k, KEY, strlen(KEY));
-    rt.key.len = strlen(KEY);
+    memcpy(rt.key.k, CT_KEY, strlen(CT_KEY));
+    rt.key.len = strlen(CT_KEY);
     ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
     sun->sun_family = AF_UNIX;
     snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/ev.sock", dir);
@@ -300,7 +213,7 @@ static Suite *receive_suite(void)
     Suite *s = suite_create("receive");
     TCase *tc = tcase_create("core");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, ct_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_hung_sendmail_does_not_stop_intake);
     tcase_add_test(tc, test_batches_stored_per_record);
