@@ -138,6 +138,28 @@ static int cmp_text(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* metrics_stranger_at_home - has the login used, in the last w seconds,
+ * an unfamiliar network in one of its usual countries (or in no known
+ * country)? Proxies in the owner's own country look so; a traveller's
+ * hotel or local SIM abroad does not. */
+bool metrics_stranger_at_home(const struct metrics_ctx *c, uint32_t w)
+{
+    size_t i;
+
+    for (i = 0; c->user && i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+	char cc[3];
+
+	if (!in_win(ip->last_seen, c->now, w)
+	    || metrics_familiar(c, &ip->ip, ip->asn))
+	    continue;
+	store_ip_cc(ip, cc);
+	if (cc[0] == 0 || metrics_usual_country(c, cc))
+	    return true;
+    }
+    return false;
+}
+
 /* metrics_unfamiliar_places - distinct unfamiliar places among the
  * login's addresses seen in the window: each unfamiliar network, except
  * that those of one country new to the login are one place (a trip) */

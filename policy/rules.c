@@ -218,13 +218,18 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
  * located only to a hub city or a country (geo accuracy radius of at
  * least policy.coarse_km)? Such a network hands the owner a new address
  * for each connection, so "sent from before the block" never holds for
- * the owner's own phone; a home line keeps its address for a day. */
+ * the owner's own phone; a home line keeps its address for a day. Not
+ * while the login also came from an unfamiliar network at home in the
+ * last day: then the attack is in the owner's country (mobile proxies,
+ * some on the owner's own carrier), not at a hotel abroad. */
 static bool shared_own_address(const struct cfg *cfg,
-			       const struct rules_facts *f)
+			       const struct rules_facts *f,
+			       const struct metrics_ctx *mc)
 {
     uint32_t k = cfg->policy.coarse_km;
 
-    return k != 0 && f->geo.has_loc && f->geo.acc_km >= k;
+    return k != 0 && f->geo.has_loc && f->geo.acc_km >= k
+	&& !metrics_stranger_at_home(mc, 86400);
 }
 
 /* spared - does a login's block pass this place by? Only a rule's
@@ -235,7 +240,8 @@ static bool shared_own_address(const struct cfg *cfg,
  * ISP or carrier (residential proxies there). An admin's block holds
  * everywhere. */
 static bool spared(const struct cfg *cfg, const struct store_block *b,
-		   const struct rules_verdict *v, const struct rules_facts *f)
+		   const struct rules_verdict *v, const struct rules_facts *f,
+		   const struct metrics_ctx *mc)
 {
     char kept[STORE_REASON_MAX];
     int rule;
@@ -243,7 +249,7 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
     if (!cfg->policy.block_unfamiliar_only || !v->known
 	|| b->setby != STORE_BY_RULE)
 	return false;
-    if (shared_own_address(cfg, f))
+    if (shared_own_address(cfg, f, mc))
 	return true;
     if (v->addr_since == 0)
 	return false;
@@ -626,7 +632,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
-	    if (!spared(cfg, &v->user_block, v, f))
+	    if (!spared(cfg, &v->user_block, v, f, &mc))
 		block_in_force(cfg, &v->user_block, "login", now, v);
 	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
