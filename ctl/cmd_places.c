@@ -30,7 +30,7 @@
 /* learn_end - when the login's learning period ends (seconds) */
 static uint64_t learn_end(const struct cmd_places *p)
 {
-    return (uint64_t) p->u->first_seen + p->c->cfg->policy.learning_s;
+    return metrics_learning_end(p->c->cfg, p->u);
 }
 
 /* vouched_now - is a vouched time still making the address familiar? */
