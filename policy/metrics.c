@@ -194,35 +194,10 @@ static bool granted(const struct metrics_ctx *c, const char *cc)
     return false;
 }
 
-/* rule_block_start - when a rule last set the login's block (its end
- * less the rule's block_for; an unknown rule's: its end); UINT64_MAX
- * when no rule ever blocked it */
-static uint64_t rule_block_start(const struct cfg *cfg,
-				 const struct store_block *b)
-{
-    char kept[STORE_REASON_MAX];
-    int r;
-
-    if (b->until == 0 || b->setby != STORE_BY_RULE)
-	return UINT64_MAX;
-    memcpy(kept, b->reason, sizeof(kept));	/* a copy: NUL-ended */
-    kept[sizeof(kept) - 1] = 0;
-    r = cfg_rule_by_id(cfg, b->rule_id, kept);
-    if (r < 0 || cfg->policy.rules[r].block_for_s > b->until)
-	return b->until;
-    return b->until - cfg->policy.rules[r].block_for_s;
-}
-
-/* metrics_learning_end - learning_period after the first message, or
- * earlier: when a rule blocked the login (a login under attack learns
- * no more; its block, even expired, is kept until another replaces it
- * or an admin lifts it) */
+/* metrics_learning_end - learning_period after the first message */
 uint64_t metrics_learning_end(const struct cfg *cfg, const struct store_user *u)
 {
-    uint64_t end = (uint64_t) u->first_seen + cfg->policy.learning_s;
-    uint64_t blocked = rule_block_start(cfg, &u->block);
-
-    return blocked < end ? blocked : end;
+    return (uint64_t) u->first_seen + cfg->policy.learning_s;
 }
 
 /* learning - is the login still in its learning period? */
@@ -338,14 +313,68 @@ static const struct store_net *learned_net(const struct metrics_ctx *c,
     return NULL;
 }
 
-/* metrics_own_place - a network the login learned as its own */
+/* country_rec - the login's record of a country, or NULL */
+static const struct store_country *country_rec(const struct metrics_ctx *c,
+					       const char *cc)
+{
+    for (size_t i = 0; i < STORE_COUNTRIES; i++)
+	if (c->user->countries[i].cc[0] != 0
+	    && memcmp(c->user->countries[i].cc, cc, 2) == 0)
+	    return &c->user->countries[i];
+    return NULL;
+}
+
+/* ip_cc - the country of an address: the client's, or a remembered
+ * address's; "" if unknown */
+static void ip_cc(const struct metrics_ctx *c, const struct addr *ip,
+		  char cc[3])
+{
+    cc[0] = 0;
+    if (addr_equal(ip, &c->f->client)) {
+	memcpy(cc, c->f->geo.cc, 2);
+	cc[2] = 0;
+	return;
+    }
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&c->user->ips[i].ip, ip)) {
+	    store_ip_cc(&c->user->ips[i], cc);
+	    return;
+	}
+}
+
+/* stranger_origin - was a learned network first used on the day its
+ * country was, after the login had mail from another country on an
+ * earlier day (how an attacker abroad starts; the learning grace never
+ * covers such a network, only use on familiar_days days does)? */
+static bool stranger_origin(const struct metrics_ctx *c,
+			    const struct store_net *n, const char *cc)
+{
+    const struct store_country *k = cc[0] ? country_rec(c, cc) : NULL;
+
+    if (k == NULL || k->first_day != n->first_day || granted(c, cc))
+	return false;
+    for (size_t i = 0; i < STORE_COUNTRIES; i++)
+	if (c->user->countries[i].cc[0] != 0
+	    && c->user->countries[i].first_day < k->first_day)
+	    return true;
+    return false;
+}
+
+/* metrics_own_place - a network the login learned as its own: used on
+ * familiar_days days, or first used while it was learning (not a
+ * stranger's: stranger_origin) */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
     const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
+    char cc[3];
 
-    return n != NULL && (n->days >= c->cfg->policy.familiar_days
-			 || n->first_day < learn_end_day(c));
+    if (n == NULL)
+	return false;
+    if (n->days >= c->cfg->policy.familiar_days)
+	return true;
+    ip_cc(c, ip, cc);
+    return n->first_day < learn_end_day(c) && !stranger_origin(c, n, cc);
 }
 
 /* metrics_site_voucher - an own place learned while the login was
@@ -426,7 +455,10 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
 	|| shared_client(c, ip))
 	return false;
     n = learned_net(c, ip, asn);
-    return (n == NULL || n->first_day >= today) && !country_before_today(c, cc);
+    if (n != NULL && n->first_day < today)	/* learned on an earlier day */
+	return n->days < c->cfg->policy.familiar_days
+	    && stranger_origin(c, n, cc);
+    return !country_before_today(c, cc);
 }
 
 /* metrics_volume_familiar - familiar, and not a learning login's stranger
