@@ -654,7 +654,10 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 	rules_format_duration(w, d, sizeof(d));
 	snprintf(ev, evlen, "%llu %s in %s, usual <= %llu%s",
 		 (unsigned long long) v, what, d, (unsigned long long) usual,
-		 c->usual_floor ? " (a learning login's floor)" : "");
+		 c->usual_floor && usual == (k == STORE_MSGS
+					     ? c->cfg->policy.learning_msgs
+					     : c->cfg->policy.learning_rcpts)
+		 ? " (a learning login's floor)" : "");
     }
     return v > usual ? v - usual : 0;
 }
