@@ -360,9 +360,18 @@ static bool stranger_origin(const struct metrics_ctx *c,
     return false;
 }
 
-/* metrics_own_place - a network the login learned as its own: used on
- * familiar_days days, or first used while it was learning (not a
- * stranger's: stranger_origin) */
+/* metrics_net_own - a learned network (its country cc, "" unknown) is
+ * the login's own: used on familiar_days days, or first used while it
+ * was learning (not a stranger's: stranger_origin) */
+bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
+		     const char *cc)
+{
+    if (n->days >= c->cfg->policy.familiar_days)
+	return true;
+    return n->first_day < learn_end_day(c) && !stranger_origin(c, n, cc);
+}
+
+/* metrics_own_place - a network the login learned as its own */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
@@ -371,10 +380,8 @@ bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 
     if (n == NULL)
 	return false;
-    if (n->days >= c->cfg->policy.familiar_days)
-	return true;
     ip_cc(c, ip, cc);
-    return n->first_day < learn_end_day(c) && !stranger_origin(c, n, cc);
+    return metrics_net_own(c, n, cc);
 }
 
 /* metrics_site_voucher - an own place learned while the login was

@@ -76,6 +76,10 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
  * the usual hour go by. */
 bool metrics_volume_familiar(const struct metrics_ctx *c, const struct addr *ip,
 			     uint32_t asn, const char *cc);
+/* Is the login's learned network n (of country cc, "" if unknown) its
+ * own place (what metrics_own_place answers for an address)? */
+bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
+		     const char *cc);
 /* Only the login's own learned places: no learning grace, not the site's
  * (what may vouch for an address). */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
