@@ -351,7 +351,8 @@ static bool stranger_origin(const struct metrics_ctx *c,
 {
     const struct store_country *k = cc[0] ? country_rec(c, cc) : NULL;
 
-    if (k == NULL || k->first_day != n->first_day || granted(c, cc))
+    if (!c->cfg->policy.learning_strangers || k == NULL
+	|| k->first_day != n->first_day || granted(c, cc))
 	return false;
     for (size_t i = 0; i < STORE_COUNTRIES; i++)
 	if (c->user->countries[i].cc[0] != 0
@@ -455,7 +456,8 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
     uint64_t today = c->now / SECONDS_PER_DAY;
     const struct store_net *n;
 
-    if (c->user == NULL || cc[0] == 0 || !learning(c)
+    if (!c->cfg->policy.learning_strangers || c->user == NULL || cc[0] == 0
+	|| !learning(c)
 	|| !country_before_today(c, NULL) || granted(c, cc)
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip)
 	|| (c->site && same_network(ip, &c->f->client))
