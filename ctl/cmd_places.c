@@ -30,7 +30,7 @@
 /* learn_end - when the login's learning period ends (seconds) */
 static uint64_t learn_end(const struct cmd_places *p)
 {
-    return (uint64_t) p->u->first_seen + p->c->cfg->policy.learning_s;
+    return metrics_learning_end(p->c->cfg, p->u);
 }
 
 /* vouched_now - is a vouched time still making the address familiar? */
@@ -112,14 +112,6 @@ static void day_text(uint16_t day, char *buf, size_t len)
 	snprintf(buf, len, "day %u", day);
 }
 
-/* net_familiar - as metrics_own_place: seen on familiar_days days, or
- * first used while the login was learning */
-static bool net_familiar(const struct cmd_places *p, const struct store_net *n)
-{
-    return n->days >= p->c->cfg->policy.familiar_days
-	|| n->first_day < learn_end(p) / DAY_S;
-}
-
 /* net_address - a remembered address in the network, or NULL */
 static const struct store_ip *net_address(const struct cmd_places *p,
 					  const struct store_net *n)
@@ -156,6 +148,22 @@ static void net_name(const struct cmd_places *p, const struct store_net *n,
 	snprintf(name, len, "an IPv6 /%d", ADDR_V6_PREFIX);
 }
 
+/* net_familiar - the engine's answer (metrics_net_own): seen on
+ * familiar_days days, or first used while the login was learning and
+ * not with a country new that day */
+static bool net_familiar(const struct cmd_places *p, const struct store_net *n)
+{
+    struct rules_facts f = { .client = { .b = { 0 } } };
+    struct metrics_ctx mc = { .cfg = p->c->cfg, .f = &f, .now = p->c->now,
+	.cls = RULES_CLASS_AUTHENTICATED, .user = p->u };
+    const struct store_ip *ip = net_address(p, n);
+    char cc[3] = "";
+
+    if (ip != NULL)
+	store_ip_cc(ip, cc);
+    return metrics_net_own(&mc, n, cc);
+}
+
 /* learning_line - "yes, until ...: ..." or "no, ended ..." */
 static void learning_line(const struct cmd_places *p, char *line, size_t len)
 {
@@ -166,7 +174,8 @@ static void learning_line(const struct cmd_places *p, char *line, size_t len)
 	      sizeof(until));
     if (p->c->now < end)
 	snprintf(line, len, "yes, until %s: every network and country counts"
-		 " as familiar, new_country stays quiet", until);
+		 " as familiar (but a stranger's: a network and country both"
+		 " new today), new_country stays quiet", until);
     else
 	snprintf(line, len, "no, ended %s", until);
 }

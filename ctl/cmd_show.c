@@ -208,7 +208,7 @@ static int entry_counter_rows(const struct ctl *c, struct table *t,
 static bool usual(const struct ctl *c, const struct store_user *u,
 		  const struct store_country *k)
 {
-    uint32_t learn_end = (u->first_seen + c->cfg->policy.learning_s) / DAY_S;
+    uint64_t learn_end = metrics_learning_end(c->cfg, u) / DAY_S;
 
     return k->first_day < learn_end || k->days >= METRICS_USUAL_MIN_DAYS;
 }

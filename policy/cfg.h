@@ -165,6 +165,9 @@ struct cfg_policy {
     uint32_t site_logins;	/* logins vouching make a /24 the site's; 0: off */
     uint32_t site_days;		/* ... on at least this many days */
     bool block_unfamiliar_only;	/* a rule's login block spares familiar places */
+    bool learning_strangers;	/* a learning login's stranger is unfamiliar */
+    uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
+    uint32_t learning_rcpts;	/* ... and at least this many recipients */
     struct cfg_rule *rules;
     size_t nrules;
     struct cfg_override *overrides;

@@ -194,18 +194,22 @@ static bool granted(const struct metrics_ctx *c, const char *cc)
     return false;
 }
 
-/* user_age - seconds since the login was first seen; 0 when another
- * writer's clock was ahead of ours (never a wrapped difference) */
-static uint32_t user_age(const struct metrics_ctx *c)
+/* metrics_learning_end - learning_period after the first message */
+uint64_t metrics_learning_end(const struct cfg *cfg, const struct store_user *u)
 {
-    return c->now > c->user->first_seen ? c->now - c->user->first_seen : 0;
+    return (uint64_t) u->first_seen + cfg->policy.learning_s;
+}
+
+/* learning - is the login still in its learning period? */
+static bool learning(const struct metrics_ctx *c)
+{
+    return c->now < metrics_learning_end(c->cfg, c->user);
 }
 
 /* usual - learned (seen while learning, or on enough days) or granted */
 static bool usual(const struct metrics_ctx *c, const struct store_country *k)
 {
-    uint64_t learn_end = ((uint64_t) c->user->first_seen
-			  + c->cfg->policy.learning_s) / SECONDS_PER_DAY;
+    uint64_t learn_end = metrics_learning_end(c->cfg, c->user) / SECONDS_PER_DAY;
 
     return k->first_day < learn_end || k->days >= METRICS_USUAL_MIN_DAYS
 	|| granted(c, k->cc);
@@ -234,7 +238,7 @@ static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
     bool is_usual = false;
 
     (void) w;
-    if (cc[0] == 0 || user_age(c) < c->cfg->policy.learning_s)
+    if (cc[0] == 0 || learning(c))
 	return 0;
     for (i = 0; i < STORE_COUNTRIES; i++) {
 	const struct store_country *k = &c->user->countries[i];
@@ -256,8 +260,7 @@ static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
 /* learn_end_day - the day the login's learning period ends */
 static uint64_t learn_end_day(const struct metrics_ctx *c)
 {
-    return ((uint64_t) c->user->first_seen + c->cfg->policy.learning_s)
-	/ SECONDS_PER_DAY;
+    return metrics_learning_end(c->cfg, c->user) / SECONDS_PER_DAY;
 }
 
 /* metrics_site_network - enough logins on enough days vouched for it */
@@ -310,14 +313,76 @@ static const struct store_net *learned_net(const struct metrics_ctx *c,
     return NULL;
 }
 
+/* country_rec - the login's record of a country, or NULL */
+static const struct store_country *country_rec(const struct metrics_ctx *c,
+					       const char *cc)
+{
+    for (size_t i = 0; i < STORE_COUNTRIES; i++)
+	if (c->user->countries[i].cc[0] != 0
+	    && memcmp(c->user->countries[i].cc, cc, 2) == 0)
+	    return &c->user->countries[i];
+    return NULL;
+}
+
+/* ip_cc - the country of an address: the client's, or a remembered
+ * address's; "" if unknown */
+static void ip_cc(const struct metrics_ctx *c, const struct addr *ip,
+		  char cc[3])
+{
+    cc[0] = 0;
+    if (addr_equal(ip, &c->f->client)) {
+	memcpy(cc, c->f->geo.cc, 2);
+	cc[2] = 0;
+	return;
+    }
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&c->user->ips[i].ip, ip)) {
+	    store_ip_cc(&c->user->ips[i], cc);
+	    return;
+	}
+}
+
+/* stranger_origin - was a learned network first used on the day its
+ * country was, after the login had mail from another country on an
+ * earlier day (how an attacker abroad starts; the learning grace never
+ * covers such a network, only use on familiar_days days does)? */
+static bool stranger_origin(const struct metrics_ctx *c,
+			    const struct store_net *n, const char *cc)
+{
+    const struct store_country *k = cc[0] ? country_rec(c, cc) : NULL;
+
+    if (!c->cfg->policy.learning_strangers || k == NULL
+	|| k->first_day != n->first_day || granted(c, cc))
+	return false;
+    for (size_t i = 0; i < STORE_COUNTRIES; i++)
+	if (c->user->countries[i].cc[0] != 0
+	    && c->user->countries[i].first_day < k->first_day)
+	    return true;
+    return false;
+}
+
+/* metrics_net_own - a learned network (its country cc, "" unknown) is
+ * the login's own: used on familiar_days days, or first used while it
+ * was learning (not a stranger's: stranger_origin) */
+bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
+		     const char *cc)
+{
+    if (n->days >= c->cfg->policy.familiar_days)
+	return true;
+    return n->first_day < learn_end_day(c) && !stranger_origin(c, n, cc);
+}
+
 /* metrics_own_place - a network the login learned as its own */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
     const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
+    char cc[3];
 
-    return n != NULL && (n->days >= c->cfg->policy.familiar_days
-			 || n->first_day < learn_end_day(c));
+    if (n == NULL)
+	return false;
+    ip_cc(c, ip, cc);
+    return metrics_net_own(c, n, cc);
 }
 
 /* metrics_site_voucher - an own place learned while the login was
@@ -339,10 +404,79 @@ bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
 bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn)
 {
-    if (c->user == NULL || user_age(c) < c->cfg->policy.learning_s
-	|| site_known(c, ip))
+    if (c->user == NULL || learning(c) || site_known(c, ip))
 	return true;
     return metrics_own_place(c, ip, asn);
+}
+
+/* country_before_today - did the login have a message let through from
+ * the country (NULL: from any) on a day before today? */
+static bool country_before_today(const struct metrics_ctx *c, const char *cc)
+{
+    uint64_t today = c->now / SECONDS_PER_DAY;
+
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
+
+	if (k->cc[0] != 0 && (cc == NULL || memcmp(k->cc, cc, 2) == 0)
+	    && k->first_day < today)
+	    return true;
+    }
+    return false;
+}
+
+/* shared_client - did another login come from the client address
+ * within a day (a VPN exit, a NAT: a place of the site's people)? */
+static bool shared_client(const struct metrics_ctx *c, const struct addr *ip)
+{
+    uint32_t i, n = 0;
+
+    if (c->client == NULL || !addr_equal(ip, &c->f->client))
+	return false;
+    for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (in_window(c->client->logins[i].last_seen, c->now, SECONDS_PER_DAY))
+	    n++;
+    return n > 1;		/* the login itself is one */
+}
+
+/* metrics_learning_stranger - a place the learning grace does not cover:
+ * the login is learning, had mail let through from a country before
+ * today (its first located day's places are all new), and the network
+ * and its country are both new today (or unknown). A login stolen on its
+ * third day is used from abroad at once; its owner's new places in the
+ * first week are mostly in countries it used before (a new home line,
+ * the phone). Not a country an override grants, a pinned or site network,
+ * nor an address another login came from within a day (a VPN exit that
+ * is new to every login in the same week); an address vouched for does
+ * not count, as a learning login vouches for its own places. */
+bool metrics_learning_stranger(const struct metrics_ctx *c,
+			       const struct addr *ip, uint32_t asn,
+			       const char *cc)
+{
+    uint64_t today = c->now / SECONDS_PER_DAY;
+    const struct store_net *n;
+
+    if (!c->cfg->policy.learning_strangers || c->user == NULL || cc[0] == 0
+	|| !learning(c)
+	|| !country_before_today(c, NULL) || granted(c, cc)
+	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip)
+	|| (c->site && same_network(ip, &c->f->client))
+	|| shared_client(c, ip))
+	return false;
+    n = learned_net(c, ip, asn);
+    if (n != NULL && n->first_day < today)	/* learned on an earlier day */
+	return n->days < c->cfg->policy.familiar_days
+	    && stranger_origin(c, n, cc);
+    return !country_before_today(c, cc);
+}
+
+/* metrics_volume_familiar - familiar, and not a learning login's stranger
+ * (what the volume rules and the usual hour go by) */
+bool metrics_volume_familiar(const struct metrics_ctx *c, const struct addr *ip,
+			     uint32_t asn, const char *cc)
+{
+    return metrics_familiar(c, ip, asn)
+	&& !metrics_learning_stranger(c, ip, asn, cc);
 }
 
 /* metrics_known_place - pinned, the site's or the login's own learned
@@ -407,13 +541,24 @@ static uint64_t m_new_network(const struct metrics_ctx *c, uint32_t w,
     return client_net(c, "new", ev, evlen);
 }
 
-/* m_unfamiliar_network - the client's network is not a familiar place */
+/* m_unfamiliar_network - the client's network is not a familiar place,
+ * or a learning login's stranger (metrics_learning_stranger) */
 static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen)
 {
+    size_t n;
+
     (void) w;
-    if (metrics_familiar(c, &c->f->client, c->f->geo.asn))
-	return 0;
+    if (metrics_familiar(c, &c->f->client, c->f->geo.asn)) {
+	if (!metrics_learning_stranger(c, &c->f->client, c->f->geo.asn,
+				       c->f->geo.cc))
+	    return 0;
+	client_net(c, "unfamiliar", ev, evlen);
+	if (ev != NULL && (n = strlen(ev)) < evlen)
+	    snprintf(ev + n, evlen - n, ": new today to a learning login, as"
+		     " is its country");
+	return 1;
+    }
     return client_net(c, "unfamiliar", ev, evlen);
 }
 
@@ -465,12 +610,15 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
     uint64_t n = 0;
     size_t i, k = 0;
     char d[16];
+    bool stranger = metrics_learning_stranger(c, &c->f->client,
+					      c->f->geo.asn, c->f->geo.cc);
 
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
 
 	if (!in_window(ip->last_seen, c->now, w)
-	    || metrics_familiar(c, &ip->ip, ip->asn))
+	    || (metrics_familiar(c, &ip->ip, ip->asn)
+		&& !(addr_equal(&ip->ip, &c->f->client) && stranger)))
 	    continue;
 	n += store_ip_recent(ip, c->now, w);
 	k++;
@@ -482,6 +630,23 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 		 (unsigned long long) n, k, k == 1 ? "" : "es", d);
     }
     return n;
+}
+
+/* metrics_usual_floor - a learning login's usual hour, at least the
+ * policy's floor */
+bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
+			 uint16_t *rcpts)
+{
+    const struct cfg_policy *p = &c->cfg->policy;
+    bool raised = false;
+
+    if (c->user == NULL || !learning(c))
+	return false;
+    if (*msgs < p->learning_msgs)
+	*msgs = (uint16_t) p->learning_msgs, raised = true;
+    if (*rcpts < p->learning_rcpts)
+	*rcpts = (uint16_t) p->learning_rcpts, raised = true;
+    return raised;
 }
 
 /* over_usual - a window's count past the login's busiest usual hour */
@@ -496,8 +661,12 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 	return 0;
     if (ev != NULL) {
 	rules_format_duration(w, d, sizeof(d));
-	snprintf(ev, evlen, "%llu %s in %s, usual <= %llu",
-		 (unsigned long long) v, what, d, (unsigned long long) usual);
+	snprintf(ev, evlen, "%llu %s in %s, usual <= %llu%s",
+		 (unsigned long long) v, what, d, (unsigned long long) usual,
+		 c->usual_floor && usual == (k == STORE_MSGS
+					     ? c->cfg->policy.learning_msgs
+					     : c->cfg->policy.learning_rcpts)
+		 ? " (a learning login's floor)" : "");
     }
     return v > usual ? v - usual : 0;
 }

@@ -34,6 +34,7 @@ struct metrics_ctx {
     size_t nov;
     uint32_t usual_msgs, usual_rcpts;	/* the login's busiest usual hour, as
 					 * found at MAIL (rules_verdict) */
+    bool usual_floor;		/* ... raised to a learning login's floor */
     bool site;			/* the client's /24 (/48) is the site's */
 };
 
@@ -48,9 +49,14 @@ bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
 bool metrics_site_network(const struct cfg *cfg, const struct store_client *s,
 			  uint32_t now);
 
+/* When the login's learning period ends (seconds): learning_period
+ * after its first message, or when a rule blocked it, if earlier. */
+uint64_t metrics_learning_end(const struct cfg *cfg, const struct store_user *u);
+
 /* Is a network (an address and its AS) one of the login's familiar
  * places: pinned in policy.familiar_networks, learned on familiar_days
- * days or while the login was learning, or the login is still learning?
+ * days, or first used while the login was learning on a day before
+ * today, or it is the learning login's first day?
  * The client address itself is also familiar when another login came
  * from it from a familiar place of its own within METRICS_VOUCH_S (the
  * site knows it: a corporate VPN exit, an office NAT), and so is every
@@ -58,6 +64,22 @@ bool metrics_site_network(const struct cfg *cfg, const struct store_client *s,
  * (c->site, metrics_site_network). */
 bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn);
+/* A place the learning grace does not cover: the login is learning, past
+ * its first day (UTC), and the network and its country (cc, two letters)
+ * were both first used today or never (nor is the country granted by an
+ * override); never a pinned or site network. */
+bool metrics_learning_stranger(const struct metrics_ctx *c,
+			       const struct addr *ip, uint32_t asn,
+			       const char *cc);
+/* metrics_familiar and not metrics_learning_stranger: what the volume
+ * metrics (unfamiliar_network, unfamiliar_messages) and the learning of
+ * the usual hour go by. */
+bool metrics_volume_familiar(const struct metrics_ctx *c, const struct addr *ip,
+			     uint32_t asn, const char *cc);
+/* Is the login's learned network n (of country cc, "" if unknown) its
+ * own place (what metrics_own_place answers for an address)? */
+bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
+		     const char *cc);
 /* Only the login's own learned places: no learning grace, not the site's
  * (what may vouch for an address). */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
@@ -87,6 +109,11 @@ uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						uint32_t w, char *ev,
 						size_t evlen);
+/* A learning login's busiest usual hour raised to
+ * policy.learning_usual_messages and _recipients (its own is a day or
+ * two thin); true if either was raised. */
+bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
+			 uint16_t *rcpts);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

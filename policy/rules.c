@@ -261,9 +261,10 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
 }
 
 /* own_place - does the login come from a familiar place of its own,
- * learned (not its learning grace, not the site's)? It vouches for the
- * address, site-wide; *tenured: and for its network, as one known since
- * learning or for a learning period (metrics_site_voucher). */
+ * learned (not its learning grace, not the site's, not a learning
+ * login's stranger)? It vouches for the address, site-wide; *tenured:
+ * and for its network, as one known since learning or for a learning
+ * period (metrics_site_voucher). */
 static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
 		      uint32_t now, const struct store_user *u, bool *tenured)
 {
@@ -272,6 +273,8 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
     memset(&mc, 0, sizeof(mc));
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
     mc.cls = RULES_CLASS_AUTHENTICATED;
+    if (metrics_learning_stranger(&mc, &f->client, f->geo.asn, f->geo.cc))
+	return *tenured = false;
     *tenured = metrics_site_voucher(&mc, &f->client, f->geo.asn);
     return metrics_own_place(&mc, &f->client, f->geo.asn);
 }
@@ -589,14 +592,17 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 {
     if (mc->user == NULL || v->relayed)
 	return;
-    v->familiar = metrics_familiar(mc, &mc->f->client, mc->f->geo.asn);
-    v->known = metrics_known_place(mc, &mc->f->client, mc->f->geo.asn);
+    v->familiar = metrics_volume_familiar(mc, &mc->f->client, mc->f->geo.asn,
+					  mc->f->geo.cc);
+    v->known = metrics_known_place(mc, &mc->f->client, mc->f->geo.asn)
+	&& v->familiar;
     v->addr_since = 0;
     for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
 	if (addr_equal(&u->ips[i].ip, &mc->f->client))
 	    v->addr_since = u->ips[i].first_seen;
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
+    v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
 }
 
 /* rules_judge - one phase of one transaction */
@@ -630,6 +636,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (f->phase == RULES_PHASE_MAIL)
 	note_place(&mc, &u, v);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
+    mc.usual_floor = v->usual_floor;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
 	    if (!spared(cfg, &v->user_block, v, f, &mc))

@@ -91,6 +91,7 @@ struct rules_verdict {
      * busiest usual hour. */
     bool familiar;
     uint16_t usual_msgs, usual_rcpts;
+    bool usual_floor;		/* raised to policy.learning_usual_* */
     /* Found at MAIL: the client's network is the login's own learned
      * place, pinned or the site's (no learning grace), and when the login
      * first sent from the client address (0: now): a rule's login block
