@@ -72,7 +72,8 @@ enum cmd_place_why cmd_places_why(const struct cmd_places *p, uint32_t i)
     struct rules_facts f = { .client = ip->ip };
     struct store_client cl = { .ip = ip->ip, .vouched = p->vouched[i] };
     struct metrics_ctx mc = { .cfg = p->c->cfg, .f = &f, .now = p->c->now,
-	.cls = RULES_CLASS_AUTHENTICATED, .user = p->u, .client = &cl };
+	.cls = RULES_CLASS_AUTHENTICATED, .user = p->u, .client = &cl,
+	.site_start = store_site_start(p->c->st, 0) };
 
     f.geo.asn = ip->asn;
     if (!metrics_familiar(&mc, &ip->ip, ip->asn))
@@ -155,7 +156,8 @@ static bool net_familiar(const struct cmd_places *p, const struct store_net *n)
 {
     struct rules_facts f = { .client = { .b = { 0 } } };
     struct metrics_ctx mc = { .cfg = p->c->cfg, .f = &f, .now = p->c->now,
-	.cls = RULES_CLASS_AUTHENTICATED, .user = p->u };
+	.cls = RULES_CLASS_AUTHENTICATED, .user = p->u,
+	.site_start = store_site_start(p->c->st, 0) };
     const struct store_ip *ip = net_address(p, n);
     char cc[3] = "";
 

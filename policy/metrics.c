@@ -342,6 +342,17 @@ static void ip_cc(const struct metrics_ctx *c, const struct addr *ip,
 	}
 }
 
+/* site_learned - are learning strangers judged: policy.learning_strangers
+ * on and the site past its own first learning period (from its first
+ * judgement)? In the site's first week every login is learning, and a
+ * trip then is no stranger than any other place (tests/sim: travellers
+ * held on travel seeds 3, 8, 9, 10 when judged from the first day). */
+static bool site_learned(const struct metrics_ctx *c)
+{
+    return c->cfg->policy.learning_strangers && c->site_start != 0
+	&& c->now - c->site_start >= c->cfg->policy.learning_s;
+}
+
 /* stranger_origin - was a learned network first used on the day its
  * country was, after the login had mail from another country on an
  * earlier day (how an attacker abroad starts; the learning grace never
@@ -351,7 +362,7 @@ static bool stranger_origin(const struct metrics_ctx *c,
 {
     const struct store_country *k = cc[0] ? country_rec(c, cc) : NULL;
 
-    if (!c->cfg->policy.learning_strangers || k == NULL
+    if (!site_learned(c) || k == NULL
 	|| k->first_day != n->first_day || granted(c, cc))
 	return false;
     for (size_t i = 0; i < STORE_COUNTRIES; i++)
@@ -456,7 +467,7 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
     uint64_t today = c->now / SECONDS_PER_DAY;
     const struct store_net *n;
 
-    if (!c->cfg->policy.learning_strangers || c->user == NULL || cc[0] == 0
+    if (!site_learned(c) || c->user == NULL || cc[0] == 0
 	|| !learning(c)
 	|| !country_before_today(c, NULL) || granted(c, cc)
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip)

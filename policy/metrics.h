@@ -36,6 +36,7 @@ struct metrics_ctx {
 					 * found at MAIL (rules_verdict) */
     bool usual_floor;		/* ... raised to a learning login's floor */
     bool site;			/* the client's /24 (/48) is the site's */
+    uint32_t site_start;	/* store_site_start: 0 not yet */
 };
 
 bool metrics_phase(enum cfg_metric m, enum rules_phase phase);

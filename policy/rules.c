@@ -266,12 +266,14 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
  * and for its network, as one known since learning or for a learning
  * period (metrics_site_voucher). */
 static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
-		      uint32_t now, const struct store_user *u, bool *tenured)
+		      uint32_t now, const struct store_user *u,
+		      uint32_t site_start, bool *tenured)
 {
     struct metrics_ctx mc;
 
     memset(&mc, 0, sizeof(mc));
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
+    mc.site_start = site_start;
     mc.cls = RULES_CLASS_AUTHENTICATED;
     if (metrics_learning_stranger(&mc, &f->client, f->geo.asn, f->geo.cc))
 	return *tenured = false;
@@ -316,7 +318,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
 
     if (s == STORE_OK && user && !v->relayed) {
-	own = own_place(cfg, f, now, u, &tenured);
+	own = own_place(cfg, f, now, u, store_site_start(st, now), &tenured);
 	if (own)
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
@@ -624,6 +626,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (v->cls == RULES_CLASS_TRUSTED)
 	return STORE_OK;
     memset(&mc, 0, sizeof(mc));
+    mc.site_start = store_site_start(st, now);
     if ((s = record(cfg, f, st, now, v, &mc, &u, &c, &c64))
 	!= STORE_OK) {
 	v->status = s;

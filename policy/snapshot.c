@@ -5,7 +5,9 @@
  * Format 3 (format 2 is still read: its users have no networks),
  * all integers little-endian:
  *   header  "RGSNAP\0\1" | u32 version | u32 users | u32 clients |
- *           u32 written at | 8 zero bytes                    (32 bytes)
+ *           u32 written at | u32 the site's start (store_site_start,
+ *           0 unknown; zero in files written before it) |
+ *           4 zero bytes                                     (32 bytes)
  *   users   login[48] NUL padded | u32 first | u32 last | block |
  *           6 x (cc[2] | u16 days | u16 first day | u16 last day)
  *                                                         (136 bytes)
@@ -218,6 +220,7 @@ static int build(STORE *st, uint32_t now, struct out *o, char *err,
     put32(p + 12, o->n->users);
     put32(p + 16, o->n->clients);
     put32(p + 20, now);
+    put32(p + 24, store_site_start(st, 0));
     {
 	uint64_t h = fnv64(o->b, o->len - SNAP_TRAILER);
 
@@ -561,6 +564,8 @@ int snapshot_restore(STORE *st, const char *path, uint32_t now,
 	return rc;
     rc = snapshot_parse(buf, len, now, restore_user, restore_client, &r, out,
 			err, errlen);
+    if (rc == SNAPSHOT_OK)
+	store_site_start_keep(st, get32(buf + 24));
     free(buf);
     return rc;
 }

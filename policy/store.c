@@ -67,6 +67,9 @@
 _Static_assert(sizeof(struct store_ip) == 40, "packed IP entry");
 _Static_assert(sizeof(struct store_stripe) <= STORE_STRIPE_SIZE, "stripe");
 _Static_assert(sizeof(struct store_hdr) <= STORE_HDR_SIZE, "header");
+_Static_assert(offsetof(struct store_hdr, counters)
+	       == offsetof(struct store_hdr, boot_id) + STORE_LINE,
+	       "site_start fits the line of boot_id: the layout is format 7's");
 _Static_assert(STORE_IPS_MAX <= UINT8_MAX && STORE_CLIENT_LOGINS <= UINT8_MAX,
 	       "counts kept in a byte");
 _Static_assert((STORE_STRIPES & (STORE_STRIPES - 1)) == 0, "stripes");
@@ -824,4 +827,29 @@ const char *store_strerror(int status)
     if (status < 0 || (size_t) status >= sizeof(text) / sizeof(text[0]))
 	return "unknown store status";
     return text[status];
+}
+
+/* store_site_start - see store.h */
+uint32_t store_site_start(STORE *st, uint32_t now)
+{
+    uint32_t t = __atomic_load_n(&st->hdr->site_start, __ATOMIC_RELAXED);
+
+    if (t != 0 || now == 0)
+	return t;
+    if (__atomic_compare_exchange_n(&st->hdr->site_start, &t, now, false,
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	return now;
+    return t;			/* another writer set it first */
+}
+
+/* store_site_start_keep - see store.h */
+void store_site_start_keep(STORE *st, uint32_t t)
+{
+    uint32_t cur = __atomic_load_n(&st->hdr->site_start, __ATOMIC_RELAXED);
+
+    while (t != 0 && (cur == 0 || t < cur)
+	   && !__atomic_compare_exchange_n(&st->hdr->site_start, &cur, t,
+					   false, __ATOMIC_RELAXED,
+					   __ATOMIC_RELAXED))
+	;
 }

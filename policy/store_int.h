@@ -81,6 +81,8 @@ struct store_hdr {
     _Alignas(STORE_LINE) uint8_t boot_id[STORE_BOOT_LEN];
     uint64_t generation;
     uint64_t evictions, lock_timeouts, owner_dead, stripe_resets;
+    uint32_t site_start;	/* the first judgement's time, 0 before it
+				 * (store_site_start; fits the line) */
     _Alignas(STORE_LINE) uint64_t counters[STORE_NCOUNTERS];
 };
 

@@ -210,13 +210,15 @@ END_TEST
 /* sample_as_nobody - the sample configuration, run as nobody:nogroup */
 static const char *sample_as_nobody(void)
 {
-    char text[32768];
+    static char text[131072];	/* the sample is ~33 KiB and growing */
     FILE *f = fopen("etc/relayguard.conf", "r");
     size_t n;
     char *u;
 
     ck_assert_ptr_nonnull(f);
     n = fread(text, 1, sizeof(text) - 1, f);
+    ck_assert_msg(feof(f), "etc/relayguard.conf is over %zu bytes",
+		  sizeof(text) - 1);
     fclose(f);
     text[n] = '\0';
     ck_assert_ptr_nonnull(u = strstr(text, "user = \"relayguard\";"));

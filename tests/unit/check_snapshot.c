@@ -4,7 +4,7 @@
  * in a fresh state file (what a reboot of the tmpfs needs); a restore
  * never overrides what the live file already has; damaged, truncated,
  * foreign and hostile snapshots are refused or their bad records
- * skipped; the file is replaced whole.
+ * skipped; the file is replaced whole; the site's start time survives.
  *
  * Each TCase gets a private temporary directory; every test runs forked.
  */
@@ -128,6 +128,40 @@ START_TEST(test_round_trip)
     ck_assert_uint_eq(n.blocks, 3);
     ck_assert_uint_eq(n.skipped, 0);
     check_back(fresh);
+    store_close(fresh);
+}
+END_TEST
+
+START_TEST(test_site_start)
+{
+    const char *path = NULL;
+    static char snap[160];
+    struct snapshot_counts n;
+    char err[ERRLEN] = "";
+    STORE *st = tnew("site", 1024, 4), *fresh;
+
+    /* set by the first judgement, kept after; 0 only reads it */
+    ck_assert_uint_eq(store_site_start(st, 0), 0);
+    ck_assert_uint_eq(store_site_start(st, T0 - 20 * DAY), T0 - 20 * DAY);
+    ck_assert_uint_eq(store_site_start(st, T0), T0 - 20 * DAY);
+    fill(st);
+    snprintf(snap, sizeof(snap), "%s.snap", tpath("site"));
+    ck_assert_msg(snapshot_write(st, snap, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "write: %s", err);
+    store_close(st);
+    /* the reboot: a fresh state file learns the site's age back, and a
+     * later start (this boot's first message came first) gives way */
+    ck_assert_int_eq(unlink(tpath("site")), 0);
+    fresh = tnew("site", 1024, 4);
+    ck_assert_uint_eq(store_site_start(fresh, T0), T0);
+    ck_assert_int_eq(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err)),
+		     SNAPSHOT_OK);
+    ck_assert_uint_eq(store_site_start(fresh, 0), T0 - 20 * DAY);
+    /* an older snapshot (start 0: unknown) changes nothing */
+    path = snap_of("site0");
+    ck_assert_int_eq(snapshot_restore(fresh, path, T0, &n, err, sizeof(err)),
+		     SNAPSHOT_OK);
+    ck_assert_uint_eq(store_site_start(fresh, 0), T0 - 20 * DAY);
     store_close(fresh);
 }
 END_TEST
@@ -334,6 +368,7 @@ static Suite *snapshot_suite(void)
     tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_site_start);
     tcase_add_test(tc, test_restore_keeps_live);
     tcase_add_test(tc, test_damaged);
     tcase_add_test(tc, test_hostile_records);
