@@ -17,8 +17,9 @@ RG_COLLECTOR="collector: { address = \"udp:127.0.0.1:$EVENT_PORT\"; key_file = \
 rg_setup
 
 # A collector stand-in, written from policy/event_rec.h alone: receive
-# datagrams for a while, check each one's HMAC-SHA256 (the last 32 bytes,
-# over all before them) with the shared key, print "good|bad SEQ FIELDS".
+# datagrams for a while (single records or batches of them), check each
+# record's HMAC-SHA256 (the last 32 bytes, over all before them) with the
+# shared key, print "good|bad SEQ FIELDS".
 cat >"$E2E_DIR/collector.pl" <<'PERL'
 use strict; use IO::Socket::INET; use Digest::SHA qw(hmac_sha256);
 my ($port, $keyfile, $want) = @ARGV;
@@ -30,7 +31,24 @@ my @classes = qw(authenticated internal external trusted);
 $| = 1; print "ready\n";
 my $n = 0;
 local $SIG{ALRM} = sub { exit 0 }; alarm 20;
-while ($n < $want && $s->recv(my $d, 2000)) {
+# A datagram is one record, or a batch of them ("RGEB", version 1, a
+# reserved byte, a 16-bit count, then each record after its 16-bit length).
+sub records {
+    my ($d) = @_;
+    return ($d) if substr($d, 0, 4) ne "RGEB";
+    my ($ver, $res, $count) = unpack('x4 C C n', $d);
+    return ('') if $ver != 1 || $res != 0 || $count == 0;
+    my ($o, @r) = (8);
+    for (1 .. $count) {
+        return ('') if length($d) - $o < 2;
+        my $l = unpack("x$o n", $d); $o += 2;
+        return ('') if $l == 0 || $l > length($d) - $o;
+        push @r, substr($d, $o, $l); $o += $l;
+    }
+    return $o == length($d) ? @r : ('');
+}
+while ($n < $want && $s->recv(my $dgram, 65536)) {
+  for my $d (records($dgram)) {
     $n++;
     my $body = substr($d, 0, -32);
     if (length($d) < 74 + 32 || substr($d, 0, 5) ne "RGEV\x01"
@@ -45,6 +63,7 @@ while ($n < $want && $s->recv(my $d, 2000)) {
     print "good $seq action=$actions[$act] rule=$str[1] user=$str[2] client=$ip",
         " country=$cc class=$classes[$cls] node=$str[0] boot=", ($boot ? 'set' : 'zero'),
         " time=", (abs($ms / 1000 - time) < 60 ? 'now' : 'off'), "\n";
+  }
 }
 PERL
 perl "$E2E_DIR/collector.pl" "$EVENT_PORT" "$E2E_DIR/event.key" 4 >"$E2E_DIR/events.out" &
@@ -52,8 +71,8 @@ cpid=$!
 e2e_wait_until 5 grep -q ready "$E2E_DIR/events.out" || e2e_bail "collector stand-in did not start"
 for n in 1 2 3 4; do rg_send usr1 "198.18.$n.10" -s "event $n"; done
 wait "$cpid"
-e2e_assert_eq "$(grep -c '^good ' "$E2E_DIR/events.out")" 4 "four verdicts, four datagrams with a valid HMAC"
-e2e_assert_eq "$(grep -c '^bad ' "$E2E_DIR/events.out")" 0 "no datagram fails verification"
+e2e_assert_eq "$(grep -c '^good ' "$E2E_DIR/events.out")" 4 "four verdicts, four records with a valid HMAC"
+e2e_assert_eq "$(grep -c '^bad ' "$E2E_DIR/events.out")" 0 "no record fails verification"
 e2e_assert_eq "$(awk '/^good/ { printf "%s ", $2 }' "$E2E_DIR/events.out")" "1 2 3 4 " "sequence numbers count up from 1"
 e2e_assert_match "$(grep '^good 4 ' "$E2E_DIR/events.out")" 'action=tempfail rule=many-countries user=usr1 client=198\.18\.4\.10 country=IN class=authenticated node=[^ ]+ boot=set time=now' \
     "the record carries the verdict's fields (the layout of policy/event_rec.h)"
