@@ -307,8 +307,9 @@ static void site_note(const struct cfg *cfg, STORE *st,
  * a familiar place of its own vouches for the client address and its
  * network. */
 static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
-		       STORE *st, uint32_t now, struct rules_verdict *v,
-		       struct store_user *u, struct store_client *c)
+		       STORE *st, uint32_t now, uint32_t site_start,
+		       struct rules_verdict *v, struct store_user *u,
+		       struct store_client *c)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
@@ -318,7 +319,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
 
     if (s == STORE_OK && user && !v->relayed) {
-	own = own_place(cfg, f, now, u, store_site_start(st, now), &tenured);
+	own = own_place(cfg, f, now, u, site_start, &tenured);
 	if (own)
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
@@ -576,7 +577,8 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 	s = record_rcpt(f, st, now, v, &u->win, &c->win);
     else if (f->phase == RULES_PHASE_EOM)
 	s = record_eom(f, st, now, cfg->milter.dry_run, v, u, c);
-    else if ((s = record_mail(cfg, f, st, now, v, u, c)) == STORE_OK) {
+    else if ((s = record_mail(cfg, f, st, now, mc->site_start, v, u, c))
+	     == STORE_OK) {
 	keep_blocks(v, u, c);
 	mc->user = user ? u : NULL;
 	mc->client = v->relayed ? NULL : c;
