@@ -65,7 +65,7 @@ UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(POLICYD) $(CTL) $(COLLECTOR)
 
-.PHONY: man-check deb all check check-run unit-check golden-check e2e-check install clean deps demo \
+.PHONY: man-check deb all check check-run unit-check golden-check tsan-check e2e-check install clean deps demo \
         bench bench-store bench-policy bench-collector bench-replay bench-peers bench-roguelist fuzz efficacy efficacy-table efficacy-sweep
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
@@ -156,6 +156,16 @@ unit-check: all
 
 golden-check: all
 	@tests/golden/run.sh $(BUILD)
+
+# the suites that run threads (the event sender, the collector's
+# event loop and alert thread), under ThreadSanitizer in a build of their own
+# (check_evq is left out: its page-fault count does not hold under TSan's
+# shadow memory)
+TSAN_UNITS := check_event check_intake check_pin check_receive
+tsan-check:
+	@$(MAKE) --no-print-directory SANITIZE=thread BUILD=build/tsan \
+	    $(addprefix build/tsan/tests/,$(TSAN_UNITS))
+	@tests/run-unit.sh build/tsan $(addprefix build/tsan/tests/,$(TSAN_UNITS))
 
 e2e-check: all
 	tests/e2e/run.sh $(BUILD)

@@ -10,6 +10,7 @@
  */
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,13 @@
 #define EVENTS_DEFAULT 50
 #define REASON_MAX 256
 
-static volatile sig_atomic_t stop;
+static atomic_int stop;	/* set by a signal handler or a thread */
 
 /* on_stop - SIGTERM, SIGINT */
 static void on_stop(int sig)
 {
     (void) sig;
-    stop = 1;
+    atomic_store(&stop, 1);
 }
 
 /* now_ms - the wall clock */

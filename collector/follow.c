@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +31,13 @@
 #define POLL_S 5
 #define REPORT_DIR_MODE 0750
 
-static volatile sig_atomic_t stop;
+static atomic_int stop;	/* set by a signal handler or a thread */
 
 /* on_stop - SIGTERM, SIGINT */
 static void on_stop(int sig)
 {
     (void) sig;
-    stop = 1;
+    atomic_store(&stop, 1);
 }
 
 /* A sorted list of file names. */
@@ -161,7 +162,7 @@ static void poll_once(const struct cfg *cfg, struct names_set *done)
     size_t i;
 
     list_files(dir, &now);
-    for (i = 0; i < now.n && !stop; i++) {
+    for (i = 0; i < now.n && !atomic_load(&stop); i++) {
 	char path[4096], real[4096];
 
 	if (set_has(done, now.v[i])
@@ -190,7 +191,7 @@ static void *events_main(void *arg)
 
     t->rc = receive_run(t->cfg, &stop, &o);
     if (t->rc != EX_OK)
-	stop = 1;		/* a daemon without its event side is no daemon */
+	atomic_store(&stop, 1);	/* a daemon without its event side is no daemon */
     return NULL;
 }
 
@@ -216,9 +217,9 @@ int follow_run(const struct cfg *cfg, int foreground)
 	log_msg(LOG_ERR, "cannot start the event thread");
 	return EX_OSERR;
     }
-    while (!stop) {
+    while (!atomic_load(&stop)) {
 	poll_once(cfg, &done);
-	for (i = 0; i < POLL_S && !stop; i++)
+	for (i = 0; i < POLL_S && !atomic_load(&stop); i++)
 	    sleep(1);
     }
     set_free(&done);

@@ -70,15 +70,19 @@ static void log_stats(const struct intake *in)
 
     for (i = 1; i < EVREC_NSTATUS; i++)
 	refused += s->refused[i];
+    /* a batch refused is one datagram of up to EVBATCH_RECORDS_MAX
+     * records: shown on its own, not among the malformed records */
     log_msg(LOG_INFO, "events stored=%llu refused=%llu (signature=%llu replay=%llu "
-	    "stale=%llu version=%llu malformed=%llu) kernel_drops=%llu seq_gaps=%llu",
-	    (unsigned long long) s->stored, (unsigned long long) refused,
+	    "stale=%llu version=%llu batch=%llu malformed=%llu) kernel_drops=%llu"
+	    " seq_gaps=%llu", (unsigned long long) s->stored, (unsigned long long) refused,
 	    (unsigned long long) s->refused[EVREC_ESIG],
 	    (unsigned long long) s->refused[EVREC_EREPLAY],
 	    (unsigned long long) s->refused[EVREC_ESTALE],
 	    (unsigned long long) s->refused[EVREC_EVERSION],
+	    (unsigned long long) s->refused[EVREC_EBATCH],
 	    (unsigned long long) (refused - s->refused[EVREC_ESIG] - s->refused[EVREC_EREPLAY]
-				  - s->refused[EVREC_ESTALE] - s->refused[EVREC_EVERSION]),
+				  - s->refused[EVREC_ESTALE] - s->refused[EVREC_EVERSION]
+				  - s->refused[EVREC_EBATCH]),
 	    (unsigned long long) s->kernel_drops, (unsigned long long) s->seq_gaps);
     log_gaps(in);
 }
@@ -144,7 +148,7 @@ static void expire_incidents(struct hist *h, const struct cfg *cfg, int64_t now)
 }
 
 /* receive_run - the loop */
-int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
+int receive_run(const struct cfg *cfg, atomic_int *stop,
 		const struct receive_opts *o)
 {
     int64_t start = now_ms(), last_corr = 0, last_exp = 0, last_stats = start, now;
@@ -174,7 +178,7 @@ int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
 	log_msg(LOG_WARNING, "net.unix.max_dgram_qlen is %d: the socket queues only that many"
 		" events, and the milter drops what comes in a burst; set it to %d or more"
 		" (sysctl)", in.qlen, INTAKE_QLEN_MIN);
-    while (!*stop) {
+    while (!atomic_load(stop)) {
 	if (intake_step(&in, STEP_MS, now_ms(), &got, err, sizeof(err)) != 0)
 	    log_msg(LOG_ERR, "events not stored: %s", err);
 	seen += got, fresh += got;

@@ -4,14 +4,15 @@
  * for a first look): intake, correlation into incidents, retention, and
  * the counters in the log.
  *
- * Contract: receive_run returns when *stop is set, after max_events
+ * Contract: receive_run returns when *stop is set (an atomic: another
+ * thread or a signal handler sets it; lock-free, so async-signal-safe), after max_events
  * datagrams or max_seconds (0: no limit), with a sysexits code. It opens
  * its own history handle. Logs through log.c.
  */
 #ifndef RG_RECEIVE_H
 #define RG_RECEIVE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 
 #include "cfg.h"
 
@@ -19,7 +20,7 @@ struct receive_opts {
     unsigned max_events, max_seconds;
 };
 
-int receive_run(const struct cfg *cfg, volatile sig_atomic_t *stop,
+int receive_run(const struct cfg *cfg, atomic_int *stop,
 		const struct receive_opts *o);
 
 #endif

@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,7 @@ static int hold(void)
 }
 
 struct writer {
-    int rc;
+    atomic_int rc;		/* read by the test while the thread runs */
     char err[512];
 };
 
@@ -64,23 +65,24 @@ static void *write_list(void *arg)
 {
     struct writer *w = arg;
 
-    w->rc = pin_write_list(hist, cfg, now_ms(), w->err, sizeof(w->err));
+    atomic_store(&w->rc, pin_write_list(hist, cfg, now_ms(), w->err, sizeof(w->err)));
     return NULL;
 }
 
 START_TEST(test_waits_for_the_lock)
 {
-    struct writer w = {-2, ""};
+    struct writer w = {.err = ""};
     pthread_t tid;
     int fd = hold();
 
+    atomic_store(&w.rc, -2);
     ck_assert_int_eq(pthread_create(&tid, NULL, write_list, &w), 0);
     nap(HELD_MS);
     ck_assert_msg(access(list, F_OK) != 0, "written while another writer held the lock");
-    ck_assert_int_eq(w.rc, -2);
+    ck_assert_int_eq(atomic_load(&w.rc), -2);
     close(fd);				/* the other writer is done */
     pthread_join(tid, NULL);
-    ck_assert_msg(w.rc == 0, "%s", w.err);
+    ck_assert_msg(atomic_load(&w.rc) == 0, "%s", w.err);
     ck_assert_int_eq(access(list, F_OK), 0);
 }
 END_TEST
@@ -276,7 +278,7 @@ START_TEST(test_root_holds_nobody_waits)
     ck_assert_msg(access(list, F_OK) != 0, "written while root held the lock");
     close(fd);
     w = result_of(pid, result);
-    ck_assert_msg(w.rc == 0, "%s", w.err);
+    ck_assert_msg(atomic_load(&w.rc) == 0, "%s", w.err);
     ck_assert_ptr_nonnull(strstr(slurp(list), "192.0.2.9 # pinned"));
 }
 END_TEST

@@ -3,11 +3,14 @@
  * with a real unix datagram socket: a sendmail that hangs while it sends
  * an incident's alert does not hold up the reading and storing of the
  * events that come meanwhile, and the alert still goes out and is
- * recorded; and the milter's batch datagrams are stored per record.
+ * recorded; the milter's batch datagrams are stored per record; the
+ * logged counters show refused batches on their own.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include "check_main.h"
 #include "collector_test.h"
 #include "evq.h"
+#include "log.h"
 #include "report.h"
 #include "runtime.h"
 
@@ -30,7 +34,7 @@
 #define BURST 2000		/* events sent while it sleeps */
 #define STORED_WITHIN_MS 3000
 
-static volatile sig_atomic_t stop;
+static atomic_int stop;	/* the loop thread reads it */
 
 /* exists - dir/name is there */
 static int exists(const char *name)
@@ -94,7 +98,7 @@ START_TEST(test_hung_sendmail_does_not_stop_intake)
     int rc = -1, fd, i, unsent = 0;
 
     snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/ev.sock", dir);
-    stop = 0;
+    atomic_store(&stop, 0);
     ck_assert_int_eq(pthread_create(&tid, NULL, loop, &rc), 0);
     for (i = 0; i < 100 && !exists("ev.sock"); i++)
 	nap(100);
@@ -119,7 +123,7 @@ START_TEST(test_hung_sendmail_does_not_stop_intake)
 	nap(100);
     ck_assert(exists("done"));
     ck_assert_int_eq(scalar("SELECT count(*) FROM alert_item WHERE state = 'sent'"), 1);
-    stop = 1;
+    atomic_store(&stop, 1);
     pthread_join(tid, NULL);
     ck_assert_int_eq(rc, 0);
     close(fd);
@@ -207,6 +211,66 @@ START_TEST(test_batches_stored_per_record)
 }
 END_TEST
 
+/* log_line - the last line of dir/log that holds what, or "" */
+static const char *log_line(const char *what)
+{
+    static char line[1024], found[1024];
+    char path[128];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/log", dir);
+    found[0] = 0;
+    if ((f = fopen(path, "r")) == NULL)
+	return found;
+    while (fgets(line, sizeof(line), f))
+	if (strstr(line, what))
+	    snprintf(found, sizeof(found), "%s", line);
+    fclose(f);
+    return found;
+}
+
+/* The counters the loop logs at its end name refused batch datagrams on
+ * their own (old: a bad batch was counted among "malformed") */
+START_TEST(test_stats_line_batch)
+{
+    static const uint8_t bad_batch[] = {'R', 'G', 'E', 'B', 1, 0, 0, 0};	/* 0 records */
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    char path[128];
+    const char *l;
+    pthread_t tid;
+    int rc = -1, fd, i, err_fd;
+
+    snprintf(path, sizeof(path), "%s/log", dir);
+    err_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(err_fd, 0);
+    ck_assert_int_eq(dup2(err_fd, 2), 2);	/* the log goes to stderr */
+    log_open("check_receive", LOG_DAEMON, 1);
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/ev.sock", dir);
+    atomic_store(&stop, 0);
+    ck_assert_int_eq(pthread_create(&tid, NULL, loop, &rc), 0);
+    for (i = 0; i < 100 && !exists("ev.sock"); i++)
+	nap(100);
+    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    for (i = 0; i < 2; i++)
+	ck_assert_int_eq(sendto(fd, bad_batch, sizeof(bad_batch), 0,
+				(const struct sockaddr *) &sun, sizeof(sun)),
+			 (ssize_t) sizeof(bad_batch));
+    ck_assert_int_eq(sendto(fd, "xx", 2, 0, (const struct sockaddr *) &sun, sizeof(sun)), 2);
+    for (i = 0; i < 100 && scalar("SELECT coalesce(sum(value), 0) FROM counter WHERE name"
+				   " LIKE 'refused_%'") < 3; i++)
+	nap(100);
+    atomic_store(&stop, 1);
+    pthread_join(tid, NULL);
+    ck_assert_int_eq(rc, 0);
+    close(fd), close(err_fd);
+    l = log_line("events stored=");
+    ck_assert_msg(strstr(l, " refused=3 ") != NULL, "%s", l);
+    ck_assert_msg(strstr(l, " batch=2 ") != NULL, "%s", l);
+    ck_assert_msg(strstr(l, " malformed=1)") != NULL, "%s", l);
+}
+END_TEST
+
 /* receive_suite - the event loop */
 static Suite *receive_suite(void)
 {
@@ -217,6 +281,7 @@ static Suite *receive_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_hung_sendmail_does_not_stop_intake);
     tcase_add_test(tc, test_batches_stored_per_record);
+    tcase_add_test(tc, test_stats_line_batch);
     suite_add_tcase(s, tc);
     return s;
 }
