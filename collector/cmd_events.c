@@ -164,6 +164,16 @@ static int rogue_opts(int argc, char **argv, struct pin_change *c, char *canon,
     return EX_OK;
 }
 
+/* not_written - the change is in the database, the list not rewritten
+ * (its lock held, or the file not writable): say exactly that */
+static void not_written(const char *address, const char *done_as, const char *err)
+{
+    fprintf(stderr, "relayguard-collector: %s: %s in the database, but the rogue list was"
+	    " not rewritten: %s\nrelayguard-collector: the list takes the change at its next"
+	    " rewrite (the daemon's, within about a minute while it receives events, or after"
+	    " its next flow analysis), or run this command again\n", address, done_as, err);
+}
+
 /* rogue_change - add or remove, then rewrite the list */
 static int rogue_change(const struct cfg *cfg, struct hist *h, const char *what,
 			const struct pin_change *c)
@@ -177,9 +187,10 @@ static int rogue_change(const struct cfg *cfg, struct hist *h, const char *what,
     if (s != HIST_OK)
 	return done(h, s, err);
     if (pin_write_list(h, cfg, c->now_ms, err, sizeof(err)) != 0) {
-	fprintf(stderr, "relayguard-collector: %s\n", err);
+	not_written(c->address, strcmp(what, "add") == 0 ? "pinned" : was ? "unpinned"
+		    : "dropped", err);
 	hist_close(h);
-	return EX_CANTCREAT;
+	return EX_TEMPFAIL;
     }
     if (strcmp(what, "remove") == 0)
 	printf("%s: %s; its flags until now no longer list it\n", c->address,

@@ -6,7 +6,7 @@
  * same between root (an admin's "rogue add") and the daemon's user
  * (nobody here), each holding the lock for the other; and a writer that
  * may not write in the list's directory says so and leaves the old list
- * as it was.
+ * as it was; "rogue add" at a held lock says its pin is stored.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -19,10 +19,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../../collector/cmd_events.h"
 #include "../../collector/pin.h"
 #include "check_main.h"
 #include "collector_test.h"
@@ -324,6 +326,41 @@ START_TEST(test_dir_not_writable)
 }
 END_TEST
 
+/* "rogue add" while another writer holds the lock: it says the pin is
+ * stored in the database and the list not rewritten (old: only the lock's
+ * error, so an admin could not tell whether the pin was kept), exits
+ * EX_TEMPFAIL, leaves the list as it was, and the next write carries it */
+START_TEST(test_rogue_add_lock_held)
+{
+    char *argv[] = {(char *) "rogue", (char *) "add", (char *) "192.0.2.77",
+	(char *) "--reason", (char *) "held", NULL};
+    char err[512] = "", old[4096], path[160], said[4096];
+    int fd, out;
+
+    ck_assert_msg(pin_write_list(hist, cfg, now_ms(), err, sizeof(err)) == 0, "%s", err);
+    snprintf(old, sizeof(old), "%s", slurp(list));
+    fd = hold();
+    snprintf(path, sizeof(path), "%s/stderr", dir);
+    out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(out, 0);
+    ck_assert_int_eq(dup2(out, 2), 2);
+    ck_assert_int_eq(cmd_rogue(cfg, 5, argv), EX_TEMPFAIL);
+    close(out);
+    snprintf(said, sizeof(said), "%s", slurp(path));
+    ck_assert_msg(strstr(said, "192.0.2.77: pinned in the database, but the rogue list was"
+			 " not rewritten: ") != NULL, "%s", said);
+    ck_assert_msg(strstr(said, "held by another writer for 5 s") != NULL, "%s", said);
+    ck_assert_msg(strstr(said, "the list takes the change at its next rewrite") != NULL, "%s",
+		  said);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM rogue_pin WHERE address = '192.0.2.77'"
+			    " AND action = 'pin'"), 1);
+    ck_assert_str_eq(slurp(list), old);
+    close(fd);
+    ck_assert_msg(pin_write_list(hist, cfg, now_ms(), err, sizeof(err)) == 0, "%s", err);
+    ck_assert_ptr_nonnull(strstr(slurp(list), "192.0.2.77 # pinned"));
+}
+END_TEST
+
 /* pin_suite - the writers' lock */
 static Suite *pin_suite(void)
 {
@@ -337,6 +374,7 @@ static Suite *pin_suite(void)
     tcase_add_test(tc, test_nobody_holds_root_gives_up);
     tcase_add_test(tc, test_root_holds_nobody_waits);
     tcase_add_test(tc, test_dir_not_writable);
+    tcase_add_test(tc, test_rogue_add_lock_held);
     suite_add_tcase(s, tc);
     return s;
 }
