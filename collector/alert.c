@@ -8,9 +8,10 @@
  * items wait too. Otherwise each item is one mail while there is room.
  *
  * A mail's life: its text and the evidence it names are read in one
- * statement (describe); the try is written down (alert_retry: tries and
- * the time of the next one, as if this one failed) before sendmail runs;
- * only when sendmail exits 0 are the items, the hour's log and the reset
+ * statement (describe); the try is written down (alert_try for a single
+ * mail, alert_retry for a digest: tries and the time of the next one, as
+ * if this one failed) before sendmail runs; only when sendmail exits 0
+ * are the items (their alert_try rows gone), the hour's log and the reset
  * of alert_retry committed, in one transaction, with the evidence as it
  * was mailed (what came in while sendmail ran is an escalation still to
  * mail). A commit that fails keeps the mail in the state (unrecorded)
@@ -44,21 +45,25 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS alert_mail_time ON alert_mail (sent_ms);"
     "CREATE TABLE IF NOT EXISTS alert_retry (k INTEGER PRIMARY KEY CHECK (k = 0),"
     " tries INTEGER NOT NULL, next_ms INTEGER NOT NULL);"
-    "INSERT OR IGNORE INTO alert_retry VALUES (0, 0, 0);";
+    "INSERT OR IGNORE INTO alert_retry VALUES (0, 0, 0);"
+    "CREATE TABLE IF NOT EXISTS alert_try (id TEXT NOT NULL, what TEXT NOT NULL,"
+    " tries INTEGER NOT NULL, next_ms INTEGER NOT NULL, PRIMARY KEY (id, what));";
 
 #define ARR(c) "coalesce(nullif(" c ", ''), '[]')"
 #define NEW_IN(col) "EXISTS (SELECT 1 FROM json_each(" ARR("i." col) ") n WHERE n.value" \
     " NOT IN (SELECT value FROM json_each(" ARR("o." col) ")))"
 
-/* ?1 lookback start, ?2 limit */
+/* ?1 lookback start, ?2 limit, ?3 now: the items to mail whose own retry
+ * time (alert_try) has come, those never tried first */
 static const char due_sql[] =
-    "SELECT id, what FROM (SELECT i.id, 'opened' AS what, i.opened_ms AS t FROM incident i"
+    "SELECT d.id, d.what FROM (SELECT i.id, 'opened' AS what, i.opened_ms AS t FROM incident i"
     " WHERE NOT EXISTS (SELECT 1 FROM alert_item a WHERE a.id = i.id AND a.what = 'opened')"
     " AND (i.closed_ms = 0 OR i.opened_ms >= ?1) UNION ALL SELECT i.id, 'escalated',"
     " i.updated_ms FROM incident i JOIN alert_item o ON o.id = i.id AND o.what = 'opened'"
     " AND o.state != 'digest' WHERE NOT EXISTS (SELECT 1 FROM alert_item a WHERE a.id ="
     " i.id AND a.what = 'escalated') AND (" NEW_IN("logins") " OR " NEW_IN("hosts") " OR "
-    NEW_IN("countries") ")) ORDER BY t LIMIT ?2";
+    NEW_IN("countries") ")) d LEFT JOIN alert_try r ON r.id = d.id AND r.what = d.what"
+    " WHERE coalesce(r.next_ms, 0) <= ?3 ORDER BY r.tries IS NOT NULL, d.t LIMIT ?2";
 
 static const struct {
     const char *kind, *text;
@@ -120,7 +125,8 @@ enum hist_status alert_init(struct hist *h, char *err, size_t errlen)
 }
 
 /* load - the rows of sql (id, what) into it; waiting marks them */
-static int load(sqlite3 *db, const char *sql, int64_t since, struct items *it, bool waiting)
+static int load(sqlite3 *db, const char *sql, int64_t since, int64_t now, struct items *it,
+		bool waiting)
 {
     sqlite3_stmt *st;
     int rc;
@@ -129,6 +135,8 @@ static int load(sqlite3 *db, const char *sql, int64_t since, struct items *it, b
 	return -1;
     sqlite3_bind_int64(st, 1, since);
     sqlite3_bind_int(st, 2, ALERT_PASS_MAX);
+    if (sqlite3_bind_parameter_count(st) >= 3)
+	sqlite3_bind_int64(st, 3, now);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && it->n < sizeof(it->v) / sizeof(it->v[0])) {
 	struct item *e = &it->v[it->n++];
 
@@ -238,6 +246,69 @@ static int retry_get(sqlite3 *db, int64_t *tries, int64_t *next_ms)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* try_write - sql on an item's try row: ?1 id, ?2 what, ?3 tries, ?4 the
+ * time of its next try */
+static int try_write(sqlite3 *db, const char *sql, const char *id, const char *what,
+		     int64_t tries, int64_t next_ms)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, what, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) >= 4) {
+	sqlite3_bind_int64(st, 3, tries);
+	sqlite3_bind_int64(st, 4, next_ms);
+    }
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define TRY_SET "INSERT INTO alert_try VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id, what)" \
+    " DO UPDATE SET tries = excluded.tries, next_ms = excluded.next_ms"
+#define TRY_CLEAR "DELETE FROM alert_try WHERE id = ?1 AND what = ?2"
+
+/* try_get - an item's failed (or cut-short) tries so far */
+static int try_get(sqlite3 *db, const char *id, const char *what, int64_t *tries)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *tries = 0;
+    if (sqlite3_prepare_v2(db, "SELECT tries FROM alert_try WHERE id = ?1 AND what = ?2", -1,
+			   &st, NULL) != SQLITE_OK)
+	return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, what, -1, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	*tries = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* next_due - when a retry is due after now: the sender's wait if it
+ * runs, else the earliest item's; 0 when none */
+static int64_t next_due(sqlite3 *db, int64_t now)
+{
+    sqlite3_stmt *st;
+    int64_t tries, next = 0;
+
+    if (retry_get(db, &tries, &next) == 0 && next > now)
+	return next;
+    next = 0;
+    if (sqlite3_prepare_v2(db, "SELECT min(next_ms) FROM alert_try WHERE next_ms > ?1", -1,
+			   &st, NULL) != SQLITE_OK)
+	return 0;
+    sqlite3_bind_int64(st, 1, now);
+    if (sqlite3_step(st) == SQLITE_ROW)
+	next = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return next;
+}
+
 /* backoff - the wait after the tries-th failure in a row: retry_ms,
  * doubled each time, at most ALERT_RETRY_MAX_MS */
 static int64_t backoff(const struct cfg_alerts *a, int64_t tries)
@@ -281,7 +352,8 @@ static int done_commit(sqlite3 *db, const struct alert_done *d, char *err, size_
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 	return hist_db_fail(db, "alerts: record of a mail sent", err, errlen), -1;
     for (i = 0, rc = 0; i < d->n && rc == 0; i++)
-	rc = record_mailed(db, &d->v[i], d->state, d->now);
+	if ((rc = record_mailed(db, &d->v[i], d->state, d->now)) == 0)
+	    rc = try_write(db, TRY_CLEAR, d->v[i].id, d->v[i].what, 0, 0);
     if (rc == 0)
 	rc = mailed(db, d->kind, d->n, d->now);
     if (rc == 0)
@@ -471,6 +543,26 @@ static int post(const struct cfg_alerts *a, struct jb *m, const struct jb *t,
 			p->error, sizeof(p->error));
 }
 
+/* pre_write - the try written down before sendmail runs, as if it
+ * failed: a single mail's on its item (alert_try), a digest's on the
+ * sender's wait (alert_retry: it holds every item) */
+static int pre_write(struct run *r, const struct item *v, bool single)
+{
+    sqlite3 *db = hist_sqlite(r->h);
+    int64_t tries, next;
+
+    if (single) {
+	if (try_get(db, v->id, v->what, &tries) != 0
+	    || try_write(db, TRY_SET, v->id, v->what, tries + 1,
+			 r->now + backoff(r->a, tries + 1)) != 0)
+	    return -1;
+    } else if (retry_get(db, &tries, &next) != 0
+	       || retry_set(db, tries + 1, r->now + backoff(r->a, tries + 1)) != 0)
+	return -1;
+    r->p->retry_in_ms = backoff(r->a, tries + 1);
+    return 0;
+}
+
 /* send_mail - the try written down, the message to sendmail, and on
  * success the record of items v[0..n) (their evidence taken over)
  * committed, or kept in the state when the commit fails */
@@ -479,12 +571,9 @@ static enum sent send_mail(struct run *r, struct jb *m, const struct jb *t, stru
 {
     sqlite3 *db = hist_sqlite(r->h);
     struct alert_done *d;
-    int64_t tries, next;
 
-    if (retry_get(db, &tries, &next) != 0
-	|| retry_set(db, tries + 1, r->now + backoff(r->a, tries + 1)) != 0)
+    if (pre_write(r, v, strcmp(kind, "digest") != 0) != 0)
 	return hist_db_fail(db, "alerts", r->err, r->errlen), SENT_DBERR;	/* not sent */
-    r->p->retry_in_ms = backoff(r->a, tries + 1);
     if (post(r->a, m, t, r->p) != 0)
 	return SENT_FAILED;
     if ((d = calloc(1, sizeof(*d))) == NULL || (d->v = calloc(n, sizeof(*v))) == NULL) {
@@ -564,29 +653,51 @@ static int defer(struct run *r, const struct item *v, size_t n)
     return 0;
 }
 
-/* singles - one mail per due item while there is room, the rest wait */
+/* sender_wait - two mails failed in a row: the sender itself looks
+ * broken, so no item is tried before the sender's wait (alert_retry),
+ * doubling with each such pass until a mail goes out */
+static int sender_wait(struct run *r)
+{
+    sqlite3 *db = hist_sqlite(r->h);
+    int64_t tries, next;
+
+    if (retry_get(db, &tries, &next) != 0
+	|| retry_set(db, tries + 1, r->now + backoff(r->a, tries + 1)) != 0)
+	return hist_db_fail(db, "alerts", r->err, r->errlen), -1;
+    if (backoff(r->a, tries + 1) > r->p->retry_in_ms)
+	r->p->retry_in_ms = backoff(r->a, tries + 1);
+    return 0;
+}
+
+/* singles - one mail per due item while there is room, the rest wait.
+ * A failed item waits on its own (alert_try) and the next item is tried:
+ * one incident's mail that sendmail refuses holds up no other. Two
+ * failures in a row end the pass, and everything waits (sender_wait) */
 static int singles(struct run *r, const struct items *it, long long room)
 {
+    unsigned in_row = 0;
     size_t i;
 
-    for (i = 0; i < it->n; i++) {
+    for (i = 0; i < it->n && in_row < ALERT_FAILS_IN_ROW; i++) {
 	if (room <= 0)
 	    return defer(r, &it->v[i], it->n - i);
 	switch (one_mail(r, &it->v[i])) {
 	case SENT_OK:
 	    r->p->mails++;
 	    room--;
+	    in_row = 0;
 	    break;
 	case SENT_GONE:
 	    break;
 	case SENT_FAILED:
 	    r->p->failed++;
-	    return 0;		/* tried again after the wait */
+	    in_row++;		/* this item is tried again after its own wait */
+	    break;
 	case SENT_DBERR:
 	    return -1;
 	}
     }
-    return 0;
+    return in_row >= ALERT_FAILS_IN_ROW ? sender_wait(r) : 0;
 }
 
 /* dispatch - singles, or everything waits for (or goes in) a digest */
@@ -630,18 +741,19 @@ enum hist_status alert_run(struct hist *h, const struct cfg *cfg, int64_t now_ms
     if (retry_get(db, &tries, &next) != 0)
 	return hist_db_fail(db, "alerts", err, errlen);
     if (now_ms < next)
-	return HIST_OK;		/* after a failure, or a try cut short */
+	return p->next_ms = next, HIST_OK;	/* after failures, or a digest cut short */
     if ((it = calloc(1, sizeof(*it))) == NULL)
 	return snprintf(err, errlen, "alerts: out of memory"), HIST_NOMEM;
     /* what waits for a digest but was deleted since (retention) goes */
-    rc = sqlite3_exec(db, "DELETE FROM alert_item WHERE id NOT IN (SELECT id FROM incident)",
+    rc = sqlite3_exec(db, "DELETE FROM alert_item WHERE id NOT IN (SELECT id FROM incident);"
+		      "DELETE FROM alert_try WHERE id NOT IN (SELECT id FROM incident)",
 		      NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
     if (rc == 0)
-	rc = load(db, due_sql, now_ms - ALERT_LOOKBACK_MS, it, false);
+	rc = load(db, due_sql, now_ms - ALERT_LOOKBACK_MS, now_ms, it, false);
     it->ndue = it->n;
     if (rc == 0)
 	rc = load(db, "SELECT id, what FROM alert_item WHERE state = 'digest' AND ?1 = ?1"
-		  " ORDER BY at_ms LIMIT ?2", 0, it, true);
+		  " ORDER BY at_ms LIMIT ?2", 0, now_ms, it, true);
     sent = rc == 0 ? last_hour(db, now_ms) : -1;
     if (rc != 0 || sent < 0)
 	hist_db_fail(db, "alerts", err, errlen);
@@ -649,5 +761,6 @@ enum hist_status alert_run(struct hist *h, const struct cfg *cfg, int64_t now_ms
 	rc = dispatch(&r, it, (long long) a->max_per_hour - sent);	/* fills err */
     items_free(it->v, it->n);
     free(it);
+    p->next_ms = next_due(db, now_ms);
     return rc != 0 || sent < 0 ? HIST_DB : HIST_OK;
 }

@@ -15,10 +15,16 @@
  * At least once: an item counts as mailed only when sendmail exited 0,
  * and what was mailed (with the evidence it named) is kept in the
  * database (tables alert_item, alert_mail), so a restart loses no mail.
- * Each try is written down (table alert_retry) before sendmail runs: a
- * failed try, or one cut short by the collector's death, is tried again
- * after alerts.retry, doubling with each failure in a row up to
- * ALERT_RETRY_MAX_MS, across restarts too. A mail whose record could not
+ * Each try is written down before sendmail runs: a failed try, or one
+ * cut short by the collector's death, is tried again after alerts.retry,
+ * doubling with each failure in a row up to ALERT_RETRY_MAX_MS, across
+ * restarts too. The wait is the mail's own (table alert_try, per incident
+ * and what): the next item is tried at once, so a mail that sendmail
+ * refuses holds up no other. ALERT_FAILS_IN_ROW failures in a row in a
+ * pass (the sender looks broken), or a failed digest, set the sender's
+ * wait (table alert_retry, doubling the same way) before which nothing is
+ * tried; a mail that goes out ends it. alert_pass.next_ms says when the
+ * next retry is due, so the caller can wake then. A mail whose record could not
  * be committed stays in struct alert_state and is committed before the
  * next mail goes out, so it is not sent twice; only a death between
  * sendmail's exit and that commit repeats a mail (same Message-ID).
@@ -43,6 +49,7 @@
 #define ALERT_LOOKBACK_MS 86400000LL
 #define ALERT_HOUR_MS 3600000LL
 #define ALERT_PASS_MAX 500	/* items looked at in one pass */
+#define ALERT_FAILS_IN_ROW 2	/* failed mails in a row that end a pass */
 
 struct alert_done;
 
@@ -55,6 +62,7 @@ struct alert_pass {
     unsigned deferred;		/* items that now wait for a digest */
     unsigned failed;		/* sendmail runs that failed */
     int64_t retry_in_ms;	/* after a failure: the wait before the next try */
+    int64_t next_ms;		/* when a retry is due (wall clock ms); 0: none */
     char error[256];		/* the last failure */
 };
 

@@ -2,9 +2,13 @@
  * notify - the alert thread (see notify.h).
  *
  * State under one mutex: kicked (a pass is wanted) and stopping. The
- * thread sleeps on the condition until either is set; a pass runs with
- * the mutex released, so notify_kick never waits for sendmail.
+ * thread sleeps on the condition until either is set, or until the time
+ * a retry is due (the last pass's next_ms: a failed mail goes again when
+ * its wait is over, not at the next kick, which may be 10 s later); a
+ * pass runs with the mutex released, so notify_kick never waits for
+ * sendmail.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +30,7 @@ struct notify {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool kicked, stopping;
+    int64_t due_ms;		/* a retry's time (wall clock, as the condition's); 0: none */
 };
 
 /* wall_ms - the wall clock, as the incidents' times */
@@ -37,8 +42,8 @@ static int64_t wall_ms(void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* one_pass - an alert pass now, reported */
-static void one_pass(struct notify *n)
+/* one_pass - an alert pass now, reported; when a retry is due (0: none) */
+static int64_t one_pass(struct notify *n)
 {
     struct alert_pass p;
     char err[NOTIFY_ERR_LEN] = "";
@@ -46,23 +51,39 @@ static void one_pass(struct notify *n)
 
     rc = alert_run(n->hist, n->cfg, wall_ms(), &n->st, &p, err, sizeof(err));
     n->report(n->arg, n->cfg, rc, &p, err);
+    return p.next_ms;
 }
 
-/* notify_main - a pass per kick until stopped */
+/* wait_kick - sleep (mutex held) until a kick, the stop, or the retry's
+ * time, which counts as a kick */
+static void wait_kick(struct notify *n)
+{
+    while (!n->kicked && !n->stopping) {
+	struct timespec at = {(time_t) (n->due_ms / 1000), (long) (n->due_ms % 1000) * 1000000L};
+
+	if (n->due_ms <= 0)
+	    pthread_cond_wait(&n->cv, &n->mu);
+	else if (pthread_cond_timedwait(&n->cv, &n->mu, &at) == ETIMEDOUT)
+	    n->kicked = true, n->due_ms = 0;
+    }
+}
+
+/* notify_main - a pass per kick, and per retry due, until stopped */
 static void *notify_main(void *arg)
 {
     struct notify *n = arg;
+    int64_t due;
 
     pthread_mutex_lock(&n->mu);
     for (;;) {
-	while (!n->kicked && !n->stopping)
-	    pthread_cond_wait(&n->cv, &n->mu);
+	wait_kick(n);
 	if (!n->kicked)
 	    break;		/* stopping, and no pass wanted */
 	n->kicked = false;
 	pthread_mutex_unlock(&n->mu);
-	one_pass(n);
+	due = one_pass(n);
 	pthread_mutex_lock(&n->mu);
+	n->due_ms = due;
     }
     pthread_mutex_unlock(&n->mu);
     return NULL;

@@ -10,7 +10,9 @@
  * All the guarantees are alert.c's, unchanged: one thread sends, the
  * rate limit and digest come from the database, what was mailed is
  * recorded there, and mailout_send kills and reaps a sendmail that
- * overstays alerts.timeout.
+ * overstays alerts.timeout. Besides the kicks, the thread wakes by
+ * itself when a pass said a retry is due (alert_pass.next_ms), so a
+ * failed mail goes again when its wait is over.
  *
  * Contract: notify_start with alerts configured (alerts.to not empty;
  * otherwise it starts nothing and *out is NULL, which the other

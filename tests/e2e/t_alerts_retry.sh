@@ -12,7 +12,10 @@
 #      try and restarted: the mail arrives, once;
 #   3. the collector is killed (SIGKILL, with its sendmail) while sendmail
 #      runs: after the restart the mail arrives, once, not before the
-#      retry wait; nothing mailed before is mailed again.
+#      retry wait; nothing mailed before is mailed again;
+#   4. sendmail fails once, and nothing else happens: the mail goes out
+#      when the retry wait (2 s) is over, not at the next correlation
+#      pass (which comes every 10 s when no event comes).
 # Usage: tests/e2e/t_alerts_retry.sh [BUILD_DIR]   (KEEP=1 keeps the temp dir)
 
 . "$(dirname -- "$0")/lib.sh"
@@ -28,12 +31,15 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
 chmod 600 "$D/event.key"
 chown nobody "$D/event.key"
 mkdir -p "$D/flows"
-# the wrapper: counts its runs; exit 75 while sm.fail exists; waits (its
-# pid in sm.held) while sm.hold exists; then this Postfix's sendmail
+# the wrapper: counts its runs (and their times, ms, in sm.times); exit
+# 75 while sm.fail exists, and once for sm.fail1; waits (its pid in
+# sm.held) while sm.hold exists; then this Postfix's sendmail
 cat >"$D/sendmail" <<EOF
 #!/bin/sh
 echo \$\$ >>"$D/sm.runs"
+date +%s%3N >>"$D/sm.times"
 if [ -e "$D/sm.fail" ]; then cat >/dev/null; exit 75; fi
+if [ -e "$D/sm.fail1" ]; then rm -f "$D/sm.fail1"; cat >/dev/null; exit 75; fi
 if [ -e "$D/sm.hold" ]; then
     echo \$\$ >"$D/sm.held.tmp"; mv "$D/sm.held.tmp" "$D/sm.held"
     while [ -e "$D/sm.hold" ]; do sleep 0.1; done
@@ -129,11 +135,28 @@ e2e_assert_true "after the restart usr3's alert reaches the sink" \
     sink_wait_find "Subject: [relayguard] $id3 opened" 30
 e2e_assert_true "... sent by one sendmail run after the restart" \
     test "$(wc -l <"$D/sm.runs")" -eq $((runs + 1))
+
+# 4. one failure, then quiet: the retry goes out when its wait is over
+sleep 3			# usr3's incident is no news any more
+: >"$D/sm.fail1"
+rg_send usr4 198.51.100.9 -s "usr4"
+e2e_assert_true "incident of usr4" e2e_wait_until 10 icheck 'I[("login_from_flagged","usr4")]'
+id4=$(inc_id usr4)
+e2e_assert_true "usr4's alert fails once" \
+    e2e_wait_until 10 grep -q 'alert mail not sent (tried again in 2 s).*exit 75' "$CLOG"
+e2e_assert_true "usr4's alert reaches the sink" \
+    sink_wait_find "Subject: [relayguard] $id4 opened" 20
+late=$(( $(tail -n 1 "$D/sm.times") - $(tail -n 2 "$D/sm.times" | head -n 1) ))
+e2e_assert_true "... tried again 1.5-5 s after the failed run, when its wait is over ($late ms)" \
+    test "$late" -ge 1500 -a "$late" -le 5000
+
 sleep 4			# an alert pass follows each correlation pass
 e2e_assert_eq "$(mails_with "^Subject: \[relayguard\] $id1 ")" 2 "usr1: two mails (opened, escalated)"
 e2e_assert_eq "$(mails_with "^Subject: \[relayguard\] $id2 ")" 1 "usr2: one mail"
 e2e_assert_eq "$(mails_with "^Subject: \[relayguard\] $id3 ")" 1 "usr3: one mail"
-e2e_assert_eq "$(sink_count)" 4 "four mails in all"
+e2e_assert_eq "$(sink_count)" 5 "five mails in all"
 e2e_assert_eq "$(sqlite3 "$D/collector.db" ".timeout 5000" "SELECT tries FROM alert_retry")" 0 \
     "no failed try left (alert_retry.tries 0)"
+e2e_assert_eq "$(sqlite3 "$D/collector.db" ".timeout 5000" "SELECT count(*) FROM alert_try")" 0 \
+    "no item waits for a retry (alert_try empty)"
 e2e_done

@@ -480,19 +480,39 @@ static void restart(struct alert_state *as)
     ck_assert_int_eq(alert_init(hist, err, sizeof(err)), HIST_OK);
 }
 
-/* retry_row - alert_retry's tries (and next_ms into *next) */
-static long long retry_row(long long *next)
+/* retry_row - the tries (and next_ms into *next) of the row of "from"
+ * (alert_retry, the sender's; alert_try, an item's); 0 without a row */
+static long long retry_row(const char *from, long long *next)
 {
     sqlite3_stmt *st;
-    long long tries;
+    char q[128];
+    long long tries = 0;
 
-    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), "SELECT tries, next_ms FROM"
-					" alert_retry", -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    tries = sqlite3_column_int64(st, 0);
-    *next = sqlite3_column_int64(st, 1);
+    *next = 0;
+    snprintf(q, sizeof(q), "SELECT tries, next_ms FROM %s", from);
+    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), q, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+	tries = sqlite3_column_int64(st, 0);
+	*next = sqlite3_column_int64(st, 1);
+    }
     sqlite3_finalize(st);
     return tries;
+}
+
+/* scalar_try - the tries of incident id's opening (alert_try), 0: none */
+static long long scalar_try(const char *id)
+{
+    sqlite3_stmt *st;
+    long long v = 0;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), "SELECT tries FROM alert_try"
+					" WHERE id = ?1 AND what = 'opened'", -1, &st, NULL),
+		     SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+	v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }
 
 /* Failures in a row wait retry, twice that, four times...; the wait is
@@ -522,18 +542,99 @@ START_TEST(test_backoff_across_restart)
     ck_assert_uint_eq(p.failed, 0);
     p = run(t += 2 * r, &as);
     ck_assert_int_eq(p.retry_in_ms, 4 * r);
-    ck_assert_int_eq(retry_row(&next), 3);
+    ck_assert_int_eq(retry_row("alert_try", &next), 3);	/* the item's own */
     ck_assert_int_eq(next, t + 4 * r);
-    sql("UPDATE alert_retry SET tries = 40, next_ms = 0");	/* bounded */
+    ck_assert_int_eq(retry_row("alert_retry", &next), 0);	/* one mail: no sender wait */
+    sql("UPDATE alert_try SET tries = 40, next_ms = 0");	/* bounded */
     p = run(t += 1000, &as);
     ck_assert_uint_eq(p.failed, 1);
     ck_assert_int_eq(p.retry_in_ms, ALERT_RETRY_MAX_MS);
     use("sendmail");
     p = run(t += ALERT_RETRY_MAX_MS, &as);
     ck_assert_uint_eq(p.mails, 1);
-    ck_assert_int_eq(retry_row(&next), 0);	/* a success ends the run of failures */
+    ck_assert_int_eq(retry_row("alert_try", &next), 0);	/* a success ends its failures */
     ck_assert_int_eq(next, 0);
     ck_assert_int_eq(mails(), 1);
+    alert_state_free(&as);
+}
+END_TEST
+
+/* sendmail refuses one incident's mail: the others of the pass go all
+ * the same, and so does a new incident meanwhile; the refused one waits
+ * on its own, doubling (old: one wait for everything, so a mail that
+ * always fails held up every other until its wait, up to an hour) */
+START_TEST(test_one_failing_incident_holds_up_no_other)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    int64_t r = cfg->collector.alerts.retry_ms, t = T0 + 1000;
+    char body[512];
+
+    snprintf(body, sizeof(body), "m=$(cat); case \"$m\" in *INC-000000000030*) exit 75;; esac\n"
+	     "printf '%%s\\n' \"$m\" | %s/sendmail \"$@\"", dir);
+    script("picky", body);
+    use("picky");
+    cfg->collector.alerts.max_per_hour = 10;
+    incident("INC-000000000030", "usr1", "[\"198.18.9.9\"]", T0);
+    incident("INC-000000000031", "usr2", "[\"198.18.9.9\"]", T0 + 1);
+    incident("INC-000000000032", "usr3", "[\"198.18.9.9\"]", T0 + 2);
+    p = run(t, &as);
+    ck_assert_uint_eq(p.failed, 1);
+    ck_assert_uint_eq(p.mails, 2);
+    ck_assert_int_eq(p.retry_in_ms, r);
+    ck_assert_int_eq(p.next_ms, t + r);		/* the refused one's own time */
+    incident("INC-000000000033", "usr4", "[\"198.18.9.9\"]", t + 1000);
+    p = run(t + 1000, &as);			/* a new incident: mailed at once */
+    ck_assert_uint_eq(p.mails, 1);
+    ck_assert_uint_eq(p.failed, 0);
+    p = run(t + r, &as);			/* the refused one again: its 2nd wait */
+    ck_assert_uint_eq(p.failed, 1);
+    ck_assert_int_eq(p.retry_in_ms, 2 * r);
+    ck_assert_int_eq(p.next_ms, t + 3 * r);
+    incident("INC-000000000034", "usr5", "[\"198.18.9.9\"]", t + r + 1000);
+    p = run(t + r + 1000, &as);
+    ck_assert_uint_eq(p.mails, 1);
+    ck_assert_int_eq(mails(), 4);
+    ck_assert_ptr_null(strstr(mail(0, false), "INC-000000000030"));
+    alert_state_free(&as);
+}
+END_TEST
+
+/* A sendmail that fails every mail: two tries in a pass, then nothing
+ * is tried before the sender's wait; a success ends it */
+START_TEST(test_broken_sender_waits)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    int64_t r = cfg->collector.alerts.retry_ms, t = T0 + 1000;
+    long long next;
+    int i;
+    char id[32];
+
+    use("fail");
+    cfg->collector.alerts.max_per_hour = 10;
+    for (i = 0; i < 4; i++) {
+	snprintf(id, sizeof(id), "INC-00000000004%d", i);
+	incident(id, "usr1", "[\"198.18.9.9\"]", T0 + i);
+    }
+    p = run(t, &as);
+    ck_assert_uint_eq(p.failed, 2);
+    ck_assert_int_eq(retry_row("alert_retry", &next), 1);
+    ck_assert_int_eq(next, t + r);
+    ck_assert_int_eq(p.next_ms, t + r);
+    p = run(t + 1000, &as);			/* the 2 not tried wait too */
+    ck_assert_uint_eq(p.failed + p.mails, 0);
+    ck_assert_int_eq(p.next_ms, t + r);
+    p = run(t + r, &as);			/* the two not tried yet come first */
+    ck_assert_uint_eq(p.failed, 2);
+    ck_assert_int_eq(retry_row("alert_retry", &next), 2);
+    ck_assert_int_eq(next, t + 3 * r);
+    ck_assert_int_eq(scalar_try("INC-000000000042"), 1);
+    ck_assert_int_eq(scalar_try("INC-000000000043"), 1);
+    use("sendmail");
+    p = run(t + 3 * r, &as);
+    ck_assert_uint_eq(p.mails, 4);
+    ck_assert_int_eq(retry_row("alert_retry", &next), 0);
     alert_state_free(&as);
 }
 END_TEST
@@ -738,6 +839,8 @@ static Suite *alert_suite(void)
     tcase_add_test(tc, test_rate_limit_digest);
     tcase_add_test(tc, test_failure_retry);
     tcase_add_test(tc, test_backoff_across_restart);
+    tcase_add_test(tc, test_one_failing_incident_holds_up_no_other);
+    tcase_add_test(tc, test_broken_sender_waits);
     tcase_add_test(tc, test_record_fails_no_repeat);
     tcase_add_test(tc, test_escalation_while_sending);
     tcase_add_test(tc, test_killed_mid_send);
