@@ -161,7 +161,7 @@ golden-check: all
 # event loop and alert thread), under ThreadSanitizer in a build of their own
 # (check_evq is left out: its page-fault count does not hold under TSan's
 # shadow memory)
-TSAN_UNITS := check_event check_intake check_pin check_receive
+TSAN_UNITS := check_event check_intake check_notify check_pin check_receive
 tsan-check:
 	@$(MAKE) --no-print-directory SANITIZE=thread BUILD=build/tsan \
 	    $(addprefix build/tsan/tests/,$(TSAN_UNITS))

@@ -21,6 +21,7 @@
  * commit (with the same Message-ID), and a failed or cut-short send is
  * tried again after the wait, across a restart too.
  */
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,11 +30,13 @@
 #include <time.h>
 
 #include "alert.h"
+#include "evdb.h"
 #include "incident.h"
 #include "mailout.h"
 #include "output.h"
 
 #define FLOWS_SHOWN 10		/* flow flags quoted per incident */
+#define DIGEST_ID_BYTES 8	/* of a digest's Message-ID: 16 hex digits */
 #define WHAT_LEN 10
 
 static const char schema[] =
@@ -532,13 +535,13 @@ static void headers(struct jb *m, const struct cfg_alerts *a, const char *subjec
 }
 
 /* post - headers, then the text as quoted-printable, to sendmail */
-static int post(const struct cfg_alerts *a, struct jb *m, const struct jb *t,
-		struct alert_pass *p)
+static enum mailout_status post(const struct cfg_alerts *a, struct jb *m, const struct jb *t,
+				struct alert_pass *p)
 {
     jb_raw(m, "\n");
     mailout_qp(m, t->p ? t->p : "");
     if (m->oom || t->oom)
-	return snprintf(p->error, sizeof(p->error), "out of memory"), -1;
+	return snprintf(p->error, sizeof(p->error), "out of memory"), MAILOUT_FAILED;
     return mailout_send(a->sendmail, a->from, a->to, (int) a->timeout_ms, m->p, m->n,
 			p->error, sizeof(p->error));
 }
@@ -574,8 +577,16 @@ static enum sent send_mail(struct run *r, struct jb *m, const struct jb *t, stru
 
     if (pre_write(r, v, strcmp(kind, "digest") != 0) != 0)
 	return hist_db_fail(db, "alerts", r->err, r->errlen), SENT_DBERR;	/* not sent */
-    if (post(r->a, m, t, r->p) != 0)
+    switch (post(r->a, m, t, r->p)) {
+    case MAILOUT_OK:
+	break;
+    case MAILOUT_UNSURE:	/* the retry may deliver it twice: counted */
+	r->p->unsure++;
+	evdb_count(r->h, ALERT_MAYBE_TWICE, 1, r->err, r->errlen);	/* a count, no mail, lost */
 	return SENT_FAILED;
+    default:
+	return SENT_FAILED;
+    }
     if ((d = calloc(1, sizeof(*d))) == NULL || (d->v = calloc(n, sizeof(*v))) == NULL) {
 	free(d);		/* sent, not recorded: sent again later */
 	return snprintf(r->err, r->errlen, "alerts: out of memory"), SENT_DBERR;
@@ -616,6 +627,28 @@ static enum sent one_mail(struct run *r, const struct item *e)
     return rc;
 }
 
+/* digest_id - a digest's Message-ID: from the items it holds, in any
+ * order, so a digest tried again has the same one (a receiver that
+ * dedupes by Message-ID drops a second copy) */
+static void digest_id(const struct items *it, char *out, size_t cap)
+{
+    unsigned char acc[DIGEST_ID_BYTES] = {0}, h[EVP_MAX_MD_SIZE];
+    char key[INC_ID_LEN + WHAT_LEN + 2];
+    unsigned hl, k;
+    size_t i, o;
+
+    for (i = 0; i < it->n; i++) {
+	snprintf(key, sizeof(key), "%s.%s", it->v[i].id, it->v[i].what);
+	if (EVP_Digest(key, strlen(key), h, &hl, EVP_sha256(), NULL) != 1)
+	    continue;
+	for (k = 0; k < DIGEST_ID_BYTES && k < hl; k++)
+	    acc[k] ^= h[k];
+    }
+    o = (size_t) snprintf(out, cap, "digest.");
+    for (k = 0; k < DIGEST_ID_BYTES && o + 3 <= cap; k++, o += 2)
+	snprintf(out + o, cap - o, "%02x", acc[k]);
+}
+
 /* digest - one mail of every item */
 static enum sent digest(struct run *r, struct items *it)
 {
@@ -633,7 +666,7 @@ static enum sent digest(struct run *r, struct items *it)
     }
     snprintf(subj, sizeof(subj), "[relayguard] digest: %zu incident alerts (limit %u an hour)",
 	     it->n, r->a->max_per_hour);
-    snprintf(msgid, sizeof(msgid), "digest.%lld", (long long) r->now);
+    digest_id(it, msgid, sizeof(msgid));
     headers(&m, r->a, subj, msgid, NULL, r->now);
     rc = send_mail(r, &m, &t, it->v, it->n, "digested", "digest");
     jb_free(&t);

@@ -27,7 +27,11 @@
  * next retry is due, so the caller can wake then. A mail whose record could not
  * be committed stays in struct alert_state and is committed before the
  * next mail goes out, so it is not sent twice; only a death between
- * sendmail's exit and that commit repeats a mail (same Message-ID).
+ * sendmail's exit and that commit repeats a mail (same Message-ID). A
+ * sendmail killed at alerts.timeout after it had read the whole message
+ * may have queued it: its retry may deliver it twice (same Message-ID,
+ * a digest's too); such tries are counted in the pass (unsure) and in
+ * the intake counters (ALERT_MAYBE_TWICE, shown by "events").
  * Incidents opened more than ALERT_LOOKBACK_MS ago and already closed
  * are not mailed any more.
  *
@@ -50,6 +54,7 @@
 #define ALERT_HOUR_MS 3600000LL
 #define ALERT_PASS_MAX 500	/* items looked at in one pass */
 #define ALERT_FAILS_IN_ROW 2	/* failed mails in a row that end a pass */
+#define ALERT_MAYBE_TWICE "alerts_maybe_twice"	/* the counter of unsure sends */
 
 struct alert_done;
 
@@ -61,6 +66,7 @@ struct alert_pass {
     unsigned mails, digests;	/* sent: single mails, digest mails */
     unsigned deferred;		/* items that now wait for a digest */
     unsigned failed;		/* sendmail runs that failed */
+    unsigned unsure;		/* of them: killed after reading it all (maybe sent) */
     int64_t retry_in_ms;	/* after a failure: the wait before the next try */
     int64_t next_ms;		/* when a retry is due (wall clock ms); 0: none */
     char error[256];		/* the last failure */

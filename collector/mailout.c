@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <linux/sockios.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -192,17 +194,22 @@ static int feed(int fd, const char *msg, size_t len, int64_t deadline)
     return 0;
 }
 
-/* reap - wait for pid by the deadline, then kill it; its wait status */
-static int reap(pid_t pid, int64_t deadline, bool *killed)
+/* reap - wait for pid by the deadline, then kill it; its wait status.
+ * *unread: bytes of the message on fd that it had not read when it was
+ * killed (asked before the kill: its death frees them) */
+static int reap(pid_t pid, int64_t deadline, int fd, bool *killed, int *unread)
 {
     struct timespec step = {0, REAP_STEP_MS * 1000000L};
     int status = 0;
     pid_t r;
 
     *killed = false;
+    *unread = 0;
     while ((r = waitpid(pid, &status, WNOHANG)) == 0 && mono_ms() < deadline)
 	nanosleep(&step, NULL);
     if (r == 0) {
+	if (ioctl(fd, SIOCOUTQ, unread) != 0)
+	    *unread = 1;	/* unknown: as if not read */
 	kill(pid, SIGKILL);
 	*killed = true;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -212,30 +219,38 @@ static int reap(pid_t pid, int64_t deadline, bool *killed)
 }
 
 /* mailout_send - msg to "to" through sendmail within timeout_ms */
-int mailout_send(const char *sendmail, const char *from, const char *to, int timeout_ms,
-		 const char *msg, size_t len, char *err, size_t errlen)
+enum mailout_status mailout_send(const char *sendmail, const char *from, const char *to,
+				 int timeout_ms, const char *msg, size_t len, char *err,
+				 size_t errlen)
 {
     int64_t deadline = mono_ms() + timeout_ms;
-    int sv[2], status, fed, werr;
+    int sv[2], status, fed, werr, unread;
     bool killed;
     pid_t pid;
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 	snprintf(err, errlen, "socketpair: %s", strerror(errno));
-	return -1;
+	return MAILOUT_FAILED;
     }
     if ((pid = fork()) < 0) {
 	snprintf(err, errlen, "fork: %s", strerror(errno));
 	close(sv[0]), close(sv[1]);
-	return -1;
+	return MAILOUT_FAILED;
     }
     if (pid == 0)
 	child(sv[1], sendmail, from, to);
     close(sv[1]);
     fed = feed(sv[0], msg, len, deadline);
     werr = errno;
-    close(sv[0]);		/* end of the message */
-    status = reap(pid, deadline, &killed);
+    shutdown(sv[0], SHUT_WR);	/* end of the message; fd kept to see what was read */
+    status = reap(pid, deadline, sv[0], &killed, &unread);
+    close(sv[0]);
+    if (killed && fed == 0 && unread == 0) {
+	snprintf(err, errlen, "%s: killed after %d ms, after it had read the whole message:"
+		 " it may have queued it, so the retry may deliver it twice (same Message-ID)",
+		 sendmail, timeout_ms);
+	return MAILOUT_UNSURE;
+    }
     if (killed)
 	snprintf(err, errlen, "%s: killed after %d ms", sendmail, timeout_ms);
     else if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_EXEC)
@@ -246,6 +261,6 @@ int mailout_send(const char *sendmail, const char *from, const char *to, int tim
     else if (fed != 0)
 	snprintf(err, errlen, "%s: message not written: %s", sendmail, strerror(werr));
     else
-	return 0;
-    return -1;
+	return MAILOUT_OK;
+    return MAILOUT_FAILED;
 }

@@ -98,8 +98,9 @@ static void alerts(void *arg, const struct cfg *cfg, enum hist_status rc,
 	log_msg(LOG_NOTICE, "alerts to=%s mails=%u digests=%u waiting_for_digest=%u",
 		cfg->collector.alerts.to, a->mails, a->digests, a->deferred);
     if (a->failed)
-	log_msg(LOG_WARNING, "alert mail not sent (tried again in %lld s): %s",
-		(long long) (a->retry_in_ms / 1000), a->error);
+	log_msg(LOG_WARNING, "alert mail %s (tried again in %lld s): %s",
+		a->unsure ? "perhaps sent" : "not sent", (long long) (a->retry_in_ms / 1000),
+		a->error);
 }
 
 /* write_list - rewrite the rogue list the milter reads */

@@ -58,6 +58,7 @@ static void setup(void)
     script("sendmail", body);
     script("fail", "cat >/dev/null; exit 75");
     script("slow", "exec sleep 10");
+    script("reader", "cat >/dev/null; exec sleep 10");
     snprintf(conf, sizeof(conf), "%s/rg.conf", dir);
     f = fopen(conf, "w");
     ck_assert_ptr_nonnull(f);
@@ -260,19 +261,24 @@ START_TEST(test_sendmail_fail_timeout)
 
     snprintf(path, sizeof(path), "%s/fail", dir);
     ck_assert_int_eq(mailout_send(path, "", "x@example.org", 2000, "m\n", 2, err,
-				  sizeof(err)), -1);
+				  sizeof(err)), MAILOUT_FAILED);
     ck_assert_msg(strstr(err, "exit 75") != NULL, "%s", err);
     snprintf(path, sizeof(path), "%s/missing", dir);
     ck_assert_int_eq(mailout_send(path, "", "x@example.org", 2000, "m\n", 2, err,
-				  sizeof(err)), -1);
+				  sizeof(err)), MAILOUT_FAILED);
     ck_assert_msg(strstr(err, "cannot run") != NULL, "%s", err);
     snprintf(path, sizeof(path), "%s/slow", dir);
     clock_gettime(CLOCK_MONOTONIC, &a);
     ck_assert_int_eq(mailout_send(path, "", "x@example.org", 300, "m\n", 2, err,
-				  sizeof(err)), -1);
+				  sizeof(err)), MAILOUT_FAILED);
     clock_gettime(CLOCK_MONOTONIC, &b);
     ck_assert_msg(strstr(err, "killed after 300 ms") != NULL, "%s", err);
     ck_assert_int_lt(b.tv_sec - a.tv_sec, 3);
+    snprintf(path, sizeof(path), "%s/reader", dir);	/* reads it all, then hangs */
+    ck_assert_int_eq(mailout_send(path, "", "x@example.org", 300, "m\n", 2, err,
+				  sizeof(err)), MAILOUT_UNSURE);
+    ck_assert_msg(strstr(err, "after it had read the whole message: it may have queued it")
+		  != NULL, "%s", err);
     ck_assert_int_eq(waitpid(-1, &status, WNOHANG), -1);	/* no child left */
     ck_assert_int_eq(errno, ECHILD);
 }
@@ -639,6 +645,94 @@ START_TEST(test_broken_sender_waits)
 }
 END_TEST
 
+/* counter - an intake counter's value, 0 when there is none */
+static long long counter(const char *name)
+{
+    sqlite3_stmt *st;
+    long long v = 0;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(hist_sqlite(hist), "SELECT value FROM counter WHERE"
+					" name = ?1", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+	v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* msgid - the Message-ID field of message n into out */
+static void msgid(int n, char *out, size_t cap)
+{
+    const char *m = strstr(mail(n, false), "\nMessage-ID: ");
+
+    ck_assert_ptr_nonnull(m);
+    snprintf(out, cap, "%.*s", (int) strcspn(m + 1, "\n"), m + 1);
+}
+
+/* sendmail took the whole message, then hung and was killed at the
+ * timeout: the try counts as failed and "perhaps sent" (counted as
+ * alerts_maybe_twice); the retry's copy has the same Message-ID */
+START_TEST(test_killed_after_reading)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    char body[256], id0[128], id1[128];
+
+    snprintf(body, sizeof(body), "%s/sendmail \"$@\"; exec sleep 10", dir);
+    script("took_hung", body);
+    use("took_hung");
+    cfg->collector.alerts.timeout_ms = 500;
+    incident("INC-000000000050", "usr1", "[\"198.18.9.9\"]", T0);
+    p = run(T0 + 1000, &as);
+    ck_assert_uint_eq(p.failed, 1);
+    ck_assert_uint_eq(p.unsure, 1);
+    ck_assert_msg(strstr(p.error, "it may have queued it") != NULL, "%s", p.error);
+    ck_assert_int_eq(counter(ALERT_MAYBE_TWICE), 1);
+    use("sendmail");
+    p = run(T0 + 1000 + cfg->collector.alerts.retry_ms, &as);
+    ck_assert_uint_eq(p.mails, 1);
+    ck_assert_int_eq(mails(), 2);
+    msgid(0, id0, sizeof(id0));
+    msgid(1, id1, sizeof(id1));
+    ck_assert_str_eq(id0, "Message-ID: <INC-000000000050.opened@mx.example.org>");
+    ck_assert_str_eq(id1, id0);
+    alert_state_free(&as);
+}
+END_TEST
+
+/* A digest that failed (its copy kept by sendmail) and is tried again has
+ * the same Message-ID (old: "digest.<time of the try>", a new one) */
+START_TEST(test_digest_retry_same_message_id)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    char body[256], id0[128], id1[128];
+    int i;
+
+    snprintf(body, sizeof(body), "%s/sendmail \"$@\"; exit 75", dir);
+    script("took_failed", body);
+    for (i = 0; i < 4; i++) {
+	snprintf(id0, sizeof(id0), "INC-00000000006%d", i);
+	incident(id0, "usr1", "[\"198.18.9.9\"]", T0 + i);
+    }
+    p = run(T0 + 1000, &as);
+    ck_assert_uint_eq(p.mails, 2);
+    ck_assert_uint_eq(p.deferred, 2);
+    use("took_failed");
+    p = run(T0 + 61 * MIN_MS, &as);
+    ck_assert_uint_eq(p.failed, 1);
+    use("sendmail");
+    p = run(T0 + 61 * MIN_MS + cfg->collector.alerts.retry_ms, &as);
+    ck_assert_uint_eq(p.digests, 1);
+    ck_assert_int_eq(mails(), 4);
+    msgid(2, id0, sizeof(id0));
+    msgid(3, id1, sizeof(id1));
+    ck_assert_msg(strncmp(id0, "Message-ID: <digest.", 20) == 0, "%s", id0);
+    ck_assert_str_eq(id1, id0);
+    alert_state_free(&as);
+}
+END_TEST
+
 /* The record of a mail that sendmail took fails (database error): the
  * next pass records it, and does not send it again */
 START_TEST(test_record_fails_no_repeat)
@@ -841,6 +935,8 @@ static Suite *alert_suite(void)
     tcase_add_test(tc, test_backoff_across_restart);
     tcase_add_test(tc, test_one_failing_incident_holds_up_no_other);
     tcase_add_test(tc, test_broken_sender_waits);
+    tcase_add_test(tc, test_killed_after_reading);
+    tcase_add_test(tc, test_digest_retry_same_message_id);
     tcase_add_test(tc, test_record_fails_no_repeat);
     tcase_add_test(tc, test_escalation_while_sending);
     tcase_add_test(tc, test_killed_mid_send);
