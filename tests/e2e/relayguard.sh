@@ -16,6 +16,9 @@
 #   rg_collector_init [TOOL...] a collector test: tools, event key, flow dir
 #   rg_collector_section ADDR [INCIDENTS [MORE]]  a collector { } section
 #   icheck EXPR                 the collector's incidents (--json) satisfy EXPR
+#   rg_alerts_setup ALERT_KEYS  an alert test: event key, collector section
+#                               with alerts through $E2E_DIR/sendmail, then
+#                               rg_setup; inc_id LOGIN, mails_with ERE
 #   rg_analyze_conf FILE        a collector config for "analyze" of the flows
 #   rg_miltertest SCRIPT        no MTA: GeoIP, config, the milter, then
 #                               miltertest runs tests/e2e/SCRIPT against it
@@ -189,6 +192,48 @@ d = json.load(open(sys.argv[1]))
 I = {(i["kind"], i["subject"]): i for i in d["incidents"]}
 sys.exit(0 if eval(sys.argv[2]) else 1)' "$E2E_DIR/inc.json" "$1"
 }
+
+# rg_alerts_setup - ALERT_KEYS: the start of an alert test (t_alerts*.sh):
+# skips without python3 or sqlite3; B the collector, D $E2E_DIR; an event
+# key and flow directory; $D/sendmail, unless the test wrote its own, a
+# wrapper around this Postfix's sendmail; the collector's events on
+# $D/events.sock and alerts from relayguard@mx.example.org to
+# secops@example.org through $D/sendmail with ALERT_KEYS (max_per_hour,
+# timeout...); then rg_setup (sink, Postfix, milter)
+rg_alerts_setup() {
+    local c
+    for c in python3 sqlite3; do
+        command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
+    done
+    B=$RG_COLL
+    D=$E2E_DIR
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
+    chmod 600 "$D/event.key"
+    chown nobody "$D/event.key"
+    mkdir -p "$D/flows"
+    if [ ! -e "$D/sendmail" ]; then
+        printf '#!/bin/sh\nexec /usr/sbin/sendmail -C "%s" "$@"\n' "$PF_CONF" >"$D/sendmail"
+        chmod 755 "$D/sendmail"
+    fi
+    RG_COLLECTOR="collector: {
+  address = \"unix:$D/events.sock\"; key_file = \"$D/event.key\";
+  database = \"$D/collector.db\"; report_dir = \"$D/reports\"; incidents_file = \"\";
+  incident_logins = 10;
+  alerts: { to = \"secops@example.org\"; from = \"relayguard@mx.example.org\";
+            sendmail = \"$D/sendmail\"; $1 };
+  flows: { directory = \"$D/flows\"; local_networks = [ \"10.20.0.0/16\" ]; };
+};"
+    rg_setup
+}
+
+# inc_id LOGIN - the id of LOGIN's login_from_flagged incident (in the
+# last icheck's $E2E_DIR/inc.json)
+inc_id() {
+    python3 -c 'import json,sys; print([i["id"] for i in json.load(open(sys.argv[1]))["incidents"] if i["subject"] == sys.argv[2]][0])' "$E2E_DIR/inc.json" "$1"
+}
+
+# mails_with ERE - how many sink messages have a line matching ERE
+mails_with() { find "$SINK_DIR" -type f -exec grep -lE -- "$1" {} + 2>/dev/null | wc -l; }
 
 # rg_collector_section - ADDRESS [INCIDENTS_FILE [MORE]]: the collector
 # section of rg_collector_init's files: events on ADDRESS, incidents as

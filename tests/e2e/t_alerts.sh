@@ -19,37 +19,7 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-for c in python3 sqlite3; do
-    command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
-done
-B=$E2E_BUILD/relayguard-collector
-D=$E2E_DIR
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
-chmod 600 "$D/event.key"
-chown nobody "$D/event.key"
-mkdir -p "$D/flows"
-cat >"$D/sendmail" <<EOF
-#!/bin/sh
-exec /usr/sbin/sendmail -C "$PF_CONF" "\$@"
-EOF
-chmod 755 "$D/sendmail"
-RG_COLLECTOR="collector: {
-  address = \"unix:$D/events.sock\"; key_file = \"$D/event.key\";
-  database = \"$D/collector.db\"; report_dir = \"$D/reports\"; incidents_file = \"\";
-  incident_logins = 10;
-  alerts: { to = \"secops@example.org\"; from = \"relayguard@mx.example.org\";
-            sendmail = \"$D/sendmail\"; max_per_hour = 3; timeout = \"20s\"; };
-  flows: { directory = \"$D/flows\"; local_networks = [ \"10.20.0.0/16\" ]; };
-};"
-rg_setup
-
-# inc_id LOGIN - the id of LOGIN's login_from_flagged incident
-inc_id() {
-    python3 -c 'import json,sys; print([i["id"] for i in json.load(open(sys.argv[1]))["incidents"] if i["subject"] == sys.argv[2]][0])' "$D/inc.json" "$1"
-}
-
-# mails_with ERE - sink messages with a header line matching ERE
-mails_with() { find "$SINK_DIR" -type f -exec grep -lE -- "$1" {} + | wc -l; }
+rg_alerts_setup 'max_per_hour = 3; timeout = "20s";'
 
 e2e_bg collector "$B" -f -c "$RG_CONF" run
 CLOG=$E2E_DIR/collector.log

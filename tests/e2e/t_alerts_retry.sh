@@ -22,15 +22,7 @@
 . "$(dirname -- "$0")/relayguard.sh"
 
 e2e_init
-for c in python3 sqlite3; do
-    command -v "$c" >/dev/null 2>&1 || e2e_skip "needs $c (scripts/deps.sh)"
-done
-B=$E2E_BUILD/relayguard-collector
 D=$E2E_DIR
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
-chmod 600 "$D/event.key"
-chown nobody "$D/event.key"
-mkdir -p "$D/flows"
 # the wrapper: counts its runs (and their times, ms, in sm.times); exit
 # 75 while sm.fail exists, and once for sm.fail1; waits (its pid in
 # sm.held) while sm.hold exists; then this Postfix's sendmail
@@ -47,23 +39,7 @@ fi
 exec /usr/sbin/sendmail -C "$PF_CONF" "\$@"
 EOF
 chmod 755 "$D/sendmail"
-RG_COLLECTOR="collector: {
-  address = \"unix:$D/events.sock\"; key_file = \"$D/event.key\";
-  database = \"$D/collector.db\"; report_dir = \"$D/reports\"; incidents_file = \"\";
-  incident_logins = 10;
-  alerts: { to = \"secops@example.org\"; from = \"relayguard@mx.example.org\";
-            sendmail = \"$D/sendmail\"; max_per_hour = 20; timeout = \"30s\"; retry = \"2s\"; };
-  flows: { directory = \"$D/flows\"; local_networks = [ \"10.20.0.0/16\" ]; };
-};"
-rg_setup
-
-# inc_id LOGIN - the id of LOGIN's login_from_flagged incident
-inc_id() {
-    python3 -c 'import json,sys; print([i["id"] for i in json.load(open(sys.argv[1]))["incidents"] if i["subject"] == sys.argv[2]][0])' "$D/inc.json" "$1"
-}
-
-# mails_with ERE - sink messages with a header line matching ERE
-mails_with() { find "$SINK_DIR" -type f -exec grep -lE -- "$1" {} + 2>/dev/null | wc -l; }
+rg_alerts_setup 'max_per_hour = 20; timeout = "30s"; retry = "2s";'
 
 # collector NAME - relayguard-collector run in the background (CPID, CLOG)
 collector() {
