@@ -151,23 +151,33 @@ static int load(sqlite3 *db, const char *sql, int64_t since, int64_t now, struct
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* record - the item's state, with the incident's evidence now (an item
- * that waits for a digest: no mail names it yet) */
-static int record(sqlite3 *db, const struct item *e, const char *state, int64_t now)
+#define ITEM_UPSERT " ON CONFLICT (id, what) DO UPDATE SET state = excluded.state, at_ms =" \
+    " excluded.at_ms, logins = excluded.logins, hosts = excluded.hosts, countries =" \
+    " excluded.countries"
+
+/* record - the item's state, with the evidence a mail named (mailed), or
+ * the incident's now (an item that waits for a digest: no mail names it
+ * yet) */
+static int record(sqlite3 *db, const struct item *e, const char *state, int64_t now,
+		  bool mailed)
 {
     sqlite3_stmt *st;
     int rc;
 
-    if (sqlite3_prepare_v2(db, "INSERT INTO alert_item SELECT id, ?2, ?3, ?4, logins, hosts,"
-			   " countries FROM incident WHERE id = ?1 ON CONFLICT (id, what) DO"
-			   " UPDATE SET state = excluded.state, at_ms = excluded.at_ms, logins ="
-			   " excluded.logins, hosts = excluded.hosts, countries ="
-			   " excluded.countries", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, mailed ? "INSERT INTO alert_item VALUES (?1, ?2, ?3, ?4, ?5,"
+			   " ?6, ?7)" ITEM_UPSERT : "INSERT INTO alert_item SELECT id, ?2, ?3,"
+			   " ?4, logins, hosts, countries FROM incident WHERE id = ?1"
+			   ITEM_UPSERT, -1, &st, NULL) != SQLITE_OK)
 	return -1;
     sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, e->what, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now);
+    if (mailed) {
+	sqlite3_bind_text(st, 5, e->logins, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->hosts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, e->countries, -1, SQLITE_STATIC);
+    }
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -185,31 +195,6 @@ static int mailed(sqlite3 *db, const char *kind, size_t items, int64_t now)
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64) items);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* record_mailed - the item as mailed: its state and the evidence named */
-static int record_mailed(sqlite3 *db, const struct item *e, const char *state, int64_t now)
-{
-    sqlite3_stmt *st;
-    int rc;
-
-    if (e->hosts == NULL)
-	return 0;		/* gone before it was described: nothing mailed */
-    if (sqlite3_prepare_v2(db, "INSERT INTO alert_item VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-			   " ON CONFLICT (id, what) DO UPDATE SET state = excluded.state, at_ms"
-			   " = excluded.at_ms, logins = excluded.logins, hosts = excluded.hosts,"
-			   " countries = excluded.countries", -1, &st, NULL) != SQLITE_OK)
-	return -1;
-    sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, e->what, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, now);
-    sqlite3_bind_text(st, 5, e->logins, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, e->hosts, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, e->countries, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -355,7 +340,8 @@ static int done_commit(sqlite3 *db, const struct alert_done *d, char *err, size_
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 	return hist_db_fail(db, "alerts: record of a mail sent", err, errlen), -1;
     for (i = 0, rc = 0; i < d->n && rc == 0; i++)
-	if ((rc = record_mailed(db, &d->v[i], d->state, d->now)) == 0)
+	if (d->v[i].hosts != NULL	/* else gone before it was described: not mailed */
+	    && (rc = record(db, &d->v[i], d->state, d->now, true)) == 0)
 	    rc = try_write(db, TRY_CLEAR, d->v[i].id, d->v[i].what, 0, 0);
     if (rc == 0)
 	rc = mailed(db, d->kind, d->n, d->now);
@@ -680,7 +666,7 @@ static int defer(struct run *r, const struct item *v, size_t n)
     size_t i;
 
     for (i = 0; i < n; i++)
-	if (record(hist_sqlite(r->h), &v[i], "digest", r->now) != 0)
+	if (record(hist_sqlite(r->h), &v[i], "digest", r->now, false) != 0)
 	    return hist_db_fail(hist_sqlite(r->h), "alerts", r->err, r->errlen), -1;
     r->p->deferred += (unsigned) n;
     return 0;
