@@ -1,6 +1,7 @@
 /*
  * collector_test - the fixture the collector's Check suites share
- * (check_intake.c, check_incident.c, check_pin.c, check_receive.c): a
+ * (check_intake.c, check_incident.c, check_notify.c, check_pin.c,
+ * check_receive.c): a
  * private directory dir with an event key (dir/key, mode 0600), a
  * configuration (dir/rg.conf: the events socket dir/ev.sock, the key, the
  * database dir/c.db, the rogue list dir/rogue.list, and the suite's own
