@@ -1,13 +1,12 @@
 /*
  * collector_test - the fixture the collector's Check suites share
  * (check_intake.c, check_incident.c, check_notify.c, check_pin.c,
- * check_receive.c): a
- * private directory dir with an event key (dir/key, mode 0600), a
- * configuration (dir/rg.conf: the events socket dir/ev.sock, the key, the
- * database dir/c.db, the rogue list dir/rogue.list, and the suite's own
- * collector keys) and the database with the event tables; the clock, SQL
- * and signed-event helpers the suites use around it. Everything is
- * static, one copy per suite.
+ * check_receive.c): a private directory dir with an event key (dir/key,
+ * mode 0600), a configuration (dir/rg.conf: the events socket
+ * dir/ev.sock, the key, the database dir/c.db, the rogue list
+ * dir/rogue.list, and the suite's own collector keys) and the database
+ * with the event tables; the clock, SQL and signed-event helpers the
+ * suites use around it. Everything is static, one copy per suite.
  */
 #ifndef COLLECTOR_TEST_H
 #define COLLECTOR_TEST_H
