@@ -7,9 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <openssl/evp.h>
 #include <poll.h>
-#include <linux/sockios.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
