@@ -120,10 +120,23 @@ class Mix:
     """the mix file: typed access to its values"""
 
     def __init__(self, path):
-        self.cp = configparser.ConfigParser(inline_comment_prefixes=('#',))
-        self.cp.optionxform = str
-        if not self.cp.read(path, encoding='utf-8'):
-            sys.exit('gen.py: %s: cannot read' % path)
+        self.cp = self.parse([path])
+        if self.cp.has_option('mix', 'base'):	# another mix, then this one
+            base = os.path.join(os.path.dirname(path),
+                                self.cp.get('mix', 'base'))
+            self.cp = self.parse([base, path])
+        self.cp.remove_section('mix')
+
+    @staticmethod
+    def parse(paths):
+        """the files' sections merged, in order: a later file's keys
+        replace an earlier one's, its new keys and sections come last"""
+        cp = configparser.ConfigParser(inline_comment_prefixes=('#',))
+        cp.optionxform = str
+        for path in paths:
+            if not cp.read(path, encoding='utf-8'):
+                sys.exit('gen.py: %s: cannot read' % path)
+        return cp
 
     def get(self, sec, key, default=None):
         if self.cp.has_option(sec, key):
@@ -811,6 +824,8 @@ def attack_times(site, sec, t, n, step):
     hours = m.get(sec, 'hours', ' ').strip()
     if not jit and not hours:
         return [t + k * step for k in range(n)]
+    if hours == 'victim':	# the hours the site's people send in
+        hours = m.get('honest', 'day_hours')
     lo, hi = parse_range(hours) if hours else (0, 24)
     out = []
     for _ in range(n):
@@ -820,6 +835,47 @@ def attack_times(site, sec, t, n, step):
         out.append(t)
         t += step * (1 + jit * (2 * r.random() - 1))
     return out
+
+
+def trip_plan(site, sec, ncc, n):
+    """style = trip: an attacker that looks like a traveller, on `nets`
+    (2-3 networks of ONE foreign country, drawn from `countries`):
+    broadband and hosting (a line there: one address each), hotel (the
+    country's hotel Wi-Fi the site's travellers use: one address),
+    mobile (the country's carrier, coarse, as travellers' local SIMs:
+    a new address each message). It stays on a network for `stint`
+    messages (drawn each time), then moves to the next, in turn. Returns
+    for each message a function giving its address"""
+    m, r, geo = site.mix, site.rnd, site.geo
+    cc = r.choice(ncc)
+    ways = []
+    for kind in m.words(sec, 'nets'):
+        if kind == 'mobile':
+            ways.append(lambda: Pool(r, [geo.foreign_mobile(cc)]).pick())
+            continue
+        nets = {'broadband': geo.abroad[cc][:2], 'hosting': geo.abroad[cc][2:],
+                'hotel': [geo.hotels[cc]]}.get(kind)
+        if nets is None:
+            sys.exit('gen.py: %s: unknown net %s' % (sec, kind))
+        ip = geo.pick_net(nets)[0]
+        ways.append(lambda ip=ip: ip)
+    plan, k = [], 0
+    while len(plan) < n:
+        plan += [ways[k % len(ways)]] * site.idraw(sec, 'stint')
+        k += 1
+    return plan[:n]
+
+
+def victim_pace(site, sec, victim):
+    """pace = victim: the interval at which the attacker sends, within
+    its hours, `pace_factor` times the victim's mean workday volume"""
+    m = site.mix
+    hours = m.get(sec, 'hours')
+    lo, hi = parse_range(m.get('honest', 'day_hours') if hours == 'victim'
+                         else hours)
+    per_day = (m.num('honest', 'messages_workday') * victim.get('volume', 1)
+               * m.num(sec, 'pace_factor', '1'))
+    return (hi - lo) * 3600 / max(per_day, 0.5)
 
 
 def attack(site, sec):
@@ -849,7 +905,10 @@ def attack(site, sec):
     v6 = m.get(sec, 'ipv6', '0') == '1'
     rotate = m.get(sec, 'rotate6', '0') == '1'	# a new address of one /64 each
     fixed = net = None
-    if style != 'proxies':
+    if m.get(sec, 'pace', '') == 'victim':
+        step = victim_pace(site, sec, victim)
+    trip = trip_plan(site, sec, ncc, n) if style == 'trip' else None
+    if style not in ('proxies', 'trip'):
         fixed, net = site.geo.pick_net(attack_source(site, sec, ncc, victim), v6)
     sub = r.randrange(1 << 16) if rotate else None
     par = int(m.num(sec, 'parallel', '1'))
@@ -865,6 +924,8 @@ def attack(site, sec):
             ip = site.geo.pick_net(proxy_nets(site, sec, victim), v6)[0]
         elif style in ('one_addr', 'one_ip', 'burst'):
             ip = site.geo.addr6(net, sub) if rotate else fixed
+        elif style == 'trip':
+            ip = trip[k]()
         else:
             sys.exit('gen.py: %s: unknown style %s' % (sec, style))
         site.add(times[k], logins[k % len(logins)], ip,

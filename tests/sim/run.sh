@@ -18,7 +18,10 @@
 #      between two kept sweeps;
 #   7. shuffle.mix: each seed draws another site within the [shuffle]
 #      specs (check/drawn.py), the same seed the same files, and a mix
-#      without [shuffle] writes no drawn.mix.
+#      without [shuffle] writes no drawn.mix;
+#   8. [mix] base keeps the base's site; style = trip rotates over one
+#      foreign country's networks in stints; pace = victim sends at the
+#      victim's mean volume within its hours (stealth.mix's attackers).
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -170,6 +173,69 @@ done >"$tmp/cmp"
 same "shuffle.mix: the same seed draws the same site" "$(cat "$tmp/cmp")" ""
 [ ! -e "$tmp/drawn.mix" ] && [ ! -e "$tmp/retry/drawn.mix" ] &&
     ok "a mix without [shuffle]: no drawn.mix" || not_ok "a mix without [shuffle]: no drawn.mix"
+
+# 8. attackers that imitate an owner (stealth.mix), on tiny.mix's site
+#    through [mix] base: the same site, then "trip" (one foreign country,
+#    stints of 2 messages on a fixed line there, then on its mobile
+#    carrier, a new address each) and "mimic" (pace = victim: tiny's 6
+#    messages a workday times 2 over its waking hours 7-23, one German
+#    home line: 4800 s apart from 07:00, its start at 05:00 waits)
+mkdir "$tmp/stealth"
+cat >"$tmp/stealth.mix" <<EOF
+[mix]
+base = $here/check/tiny.mix
+[attack.trip]
+style = trip
+goal = low-and-slow
+nets = broadband mobile
+stint = 2 .. 2
+countries = FR
+day = 8
+hour = 9
+messages = 12
+interval = 600
+rcpts = 1 .. 1
+[attack.mimic]
+style = one_addr
+goal = low-and-slow
+source = residential
+pace = victim
+pace_factor = 2
+hours = victim
+day = 7
+hour = 5
+messages = 10
+rcpts = 1 .. 1
+EOF
+python3 "$here/gen.py" --mix "$tmp/stealth.mix" --seed 5 --out "$tmp/stealth" 2>"$tmp/err" ||
+    not_ok "gen.py stealth" "$(cat "$tmp/err")"
+rows() { grep -v '^#' "$1" | awk -F'\t' '$7 != "trip" && $7 != "mimic" { print $2, $3, $4, $7 }'; }
+rows "$tmp/truth.tsv" >"$tmp/base.rows"
+rows "$tmp/stealth/truth.tsv" >"$tmp/stealth.rows"
+[ -s "$tmp/base.rows" ] && cmp -s "$tmp/base.rows" "$tmp/stealth.rows" &&
+    ok "[mix] base: the base mix's site and attacks unchanged" ||
+    not_ok "[mix] base: the base mix's site and attacks unchanged" "$(diff "$tmp/base.rows" "$tmp/stealth.rows" 2>&1 | head -5)"
+# each trip message: B the French line's first address (b another), M a
+# new address of the French carrier (m one seen before), ? elsewhere
+got=$(awk -F'\t' 'FNR == NR { if ($1 == "geo") { split($2, a, "."); org[a[1] "." a[2] "." a[3]] = $12 }; next }
+    $7 == "trip" { split($4, a, "."); o = org[a[1] "." a[2] "." a[3]]
+	if (o == "Example Broadband FR") { if (fix == "") fix = $4; k = ($4 == fix) ? "B" : "b" }
+	else if (o == "Example Mobile FR") k = seen[$4]++ ? "m" : "M"
+	else k = "?"
+	printf "%s", k }
+    END { print "" }' "$tmp/stealth/plan.tsv" "$tmp/stealth/truth.tsv")
+same "trip: stints of 2 on one French line (B) and the French carrier (M: a new address each)" \
+    "$got" "BBMMBBMMBBMM"
+# mimic's send times, in seconds after local midnight of day 7
+got=$(awk -F'\t' -v t0="$(date -u -d '2026-03-02 00:00' +%s)" '$7 == "mimic" {
+	printf "%s%d", n++ ? " " : "", $2 - (t0 - 3600 + 7 * 86400); c[$4] = 1 }
+    END { for (k in c) nc++; printf " (%d address)\n", nc }' "$tmp/stealth/truth.tsv")
+same "mimic: the victim's pace within its hours, from one address" "$got" \
+    "25200 30000 34800 39600 44400 49200 54000 58800 63600 68400 (1 address)"
+printf 'trip\ttrip\tlow-and-slow\nmimic\tone_addr\tlow-and-slow\n' >"$tmp/want.att"
+grep -E '^(trip|mimic)	' "$tmp/stealth/attacks.tsv" | sort -r >"$tmp/got.att"
+cmp -s "$tmp/want.att" "$tmp/got.att" && ok "both judged as low-and-slow (attacks.tsv)" ||
+    not_ok "both judged as low-and-slow (attacks.tsv)" "$(cat "$tmp/got.att")"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]
