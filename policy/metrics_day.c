@@ -1,0 +1,106 @@
+/*
+ * metrics_day - the login's usual day, and an honest trip's new day.
+ *
+ * The usual day is the busiest rolling day of messages the login sent
+ * while on familiar places (store_user.usual_day, learned like the
+ * usual hour); a login whose state predates it has 0 there, and then
+ * METRICS_TRIP_DAY_HOURS times its busiest usual hour stands in.
+ *
+ * A new day at a trip's place: unfamiliar_messages sums each unfamiliar
+ * address's messages over a rolling day, the refused ones too (an
+ * attacker's retries must keep counting). A traveller whose first day
+ * at a hotel was busier than the day's limit was then refused on every
+ * later day of the trip: its own refused mail kept the rolling day above
+ * the limit, and a network only becomes familiar by mail let through on
+ * familiar_days days, which then never came (tests/sim, probe F12). So
+ * when the login's unfamiliar addresses are all one place (one network,
+ * or a trip of networks in one country new to it), an address of a
+ * network that had mail let through on an earlier day counts only
+ * today's messages (UTC), provided the unfamiliar messages of the day
+ * before were no more than a usual day of the login's. A retrying or
+ * busy attacker sends far more than its victim's usual day, and a botnet
+ * is many places; both keep the rolling count.
+ */
+#include <string.h>
+
+#include "metrics.h"
+
+#define DAY_S 86400u
+
+/* in_day_window - was a sighting at t inside the last w seconds? */
+static bool in_day_window(uint32_t t, uint32_t now, uint32_t w)
+{
+    return t >= now || now - t < w;
+}
+
+/* metrics_usual_day - the login's busiest usual day of messages: the
+ * learned one, else METRICS_TRIP_DAY_HOURS busiest usual hours; a
+ * learning login's floor (usual_floor) raises it likewise */
+uint64_t metrics_usual_day(const struct metrics_ctx *c)
+{
+    uint64_t est = METRICS_TRIP_DAY_HOURS * (uint64_t) c->usual_msgs;
+    uint64_t day = c->user != NULL ? c->user->usual_day : 0;
+
+    if (day == 0 || (c->usual_floor && day < est))
+	return est;
+    return day;
+}
+
+/* ip_day_count - an address's observations on day d (now / DAY_S) */
+static uint64_t ip_day_count(const struct store_ip *ip, uint32_t d)
+{
+    uint32_t last = ip->last_seen / DAY_S;
+
+    if (last == d)
+	return ip->day_msgs[0];
+    if (last == d + 1)
+	return ip->day_msgs[1];
+    return 0;
+}
+
+/* net_let_through_before - did the login have mail let through from
+ * the address's network on a day before today? */
+static bool net_let_through_before(const struct metrics_ctx *c,
+				   const struct store_ip *ip)
+{
+    uint64_t key = store_net_key(&ip->ip, ip->asn);
+    uint32_t today = c->now / DAY_S;
+
+    for (size_t i = 0; i < STORE_NETS; i++)
+	if (c->user->nets[i].days != 0 && c->user->nets[i].key == key)
+	    return c->user->nets[i].first_day < today;
+    return false;
+}
+
+/* metrics_trip_new_day - may the window's unfamiliar addresses in a
+ * network known since an earlier day count today's messages only? One
+ * place, and yesterday's unfamiliar messages within a usual day */
+bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w)
+{
+    uint32_t today = c->now / DAY_S;
+    uint64_t before = 0;
+
+    if (c->user == NULL || today == 0 || w > DAY_S
+	|| metrics_unfamiliar_places(c, w, NULL, 0) != 1)
+	return false;
+    for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+
+	if (in_day_window(ip->last_seen, c->now, 2 * DAY_S)
+	    && !metrics_familiar(c, &ip->ip, ip->asn))
+	    before += ip_day_count(ip, today - 1);
+    }
+    return before <= metrics_usual_day(c);
+}
+
+/* metrics_address_recent - an unfamiliar address's messages within w,
+ * in STORE_IP_PARTS (store_ip_recent), today's only when new_day and
+ * its network had mail let through on an earlier day */
+uint64_t metrics_address_recent(const struct metrics_ctx *c,
+				const struct store_ip *ip, uint32_t w,
+				bool new_day)
+{
+    if (!new_day || !net_let_through_before(c, ip))
+	return store_ip_recent(ip, c->now, w);
+    return ip_day_count(ip, c->now / DAY_S) * STORE_IP_PARTS;
+}
