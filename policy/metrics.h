@@ -119,7 +119,7 @@ uint64_t metrics_usual_day(const struct metrics_ctx *c);
 bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w);
 uint64_t metrics_address_recent(const struct metrics_ctx *c,
 				const struct store_ip *ip, uint32_t w,
-				bool new_day);
+				bool new_day, bool *today);
 /* A learning login's busiest usual hour raised to
  * policy.learning_usual_messages and _recipients (its own is a day or
  * two thin); true if either was raised. */
