@@ -102,7 +102,8 @@ bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w)
     uint32_t today = c->now / DAY_S;
     uint64_t before = 0;
 
-    if (c->user == NULL || today == 0 || w > DAY_S
+    if (!c->cfg->policy.trip_new_day || c->user == NULL || today == 0
+	|| w > DAY_S
 	|| metrics_unfamiliar_places(c, w, NULL, 0) != 1)
 	return false;
     for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
