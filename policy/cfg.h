@@ -166,6 +166,8 @@ struct cfg_policy {
     uint32_t site_days;		/* ... on at least this many days */
     bool block_unfamiliar_only;	/* a rule's login block spares familiar places */
     bool learning_strangers;	/* a learning login's stranger is unfamiliar */
+    bool trip_new_day;		/* a trip's place abroad starts each day afresh
+				 * (metrics_day.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     struct cfg_rule *rules;

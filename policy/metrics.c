@@ -623,6 +623,7 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
     char d[16];
     bool stranger = metrics_learning_stranger(c, &c->f->client,
 					      c->f->geo.asn, c->f->geo.cc);
+    bool new_day = metrics_trip_new_day(c, w), today = false;
 
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
@@ -631,14 +632,16 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 	    || (metrics_familiar(c, &ip->ip, ip->asn)
 		&& !(addr_equal(&ip->ip, &c->f->client) && stranger)))
 	    continue;
-	n += store_ip_recent(ip, c->now, w);
+	n += metrics_address_recent(c, ip, w, new_day, &today);
 	k++;
     }
     n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
     if (ev != NULL) {
 	rules_format_duration(w, d, sizeof(d));
-	snprintf(ev, evlen, "%llu messages from %zu unfamiliar address%s in %s",
-		 (unsigned long long) n, k, k == 1 ? "" : "es", d);
+	snprintf(ev, evlen, "%llu messages from %zu unfamiliar address%s in %s%s",
+		 (unsigned long long) n, k, k == 1 ? "" : "es", d,
+		 today ? " (a place known since an earlier day: today's)"
+		 : "");
     }
     return n;
 }

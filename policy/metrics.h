@@ -110,6 +110,16 @@ uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						uint32_t w, char *ev,
 						size_t evlen);
+/* metrics_day.c: the login's busiest usual day (the learned one, else
+ * METRICS_TRIP_DAY_HOURS busiest hours); whether the window's unfamiliar
+ * addresses are one place whose networks known since an earlier day
+ * count today's messages only; an address's messages so counted (in
+ * STORE_IP_PARTS). See metrics_day.c. */
+uint64_t metrics_usual_day(const struct metrics_ctx *c);
+bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w);
+uint64_t metrics_address_recent(const struct metrics_ctx *c,
+				const struct store_ip *ip, uint32_t w,
+				bool new_day, bool *today);
 /* A learning login's busiest usual hour raised to
  * policy.learning_usual_messages and _recipients (its own is a day or
  * two thin); true if either was raised. */

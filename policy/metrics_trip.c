@@ -187,8 +187,8 @@ uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 }
 
 /* metrics_unfamiliar_messages_over_usual - unfamiliar_messages, less a
- * usual day (METRICS_TRIP_DAY_HOURS times the login's busiest usual
- * hour) when the window's unfamiliar addresses are one trip: one place,
+ * usual day (metrics_usual_day: the login's busiest usual day) when
+ * the window's unfamiliar addresses are one trip: one place,
  * in a country new to the login, of two networks or more (a hotel's
  * line and a local carrier). One address or one network is never a
  * trip: a slow attacker from one foreign address gets no allowance. */
@@ -198,7 +198,7 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 {
     struct places p;
     bool trip = find_places(c, w, &p) == 1 && p.n >= 2;
-    uint64_t usual = trip ? METRICS_TRIP_DAY_HOURS * (uint64_t) c->usual_msgs : 0;
+    uint64_t usual = trip ? metrics_usual_day(c) : 0;
     uint64_t v = metrics_eval(CFG_METRIC_UNFAMILIAR_MESSAGES, c, w, ev, evlen);
     size_t used;
 

@@ -14,7 +14,8 @@
  *           format 3 then: 8 x (u32 network key | u16 days |
  *           u16 first day | u16 last day | u8 1 if the key is a prefix,
  *           0 if an AS | u8 0) | u16 usual messages
- *           | u16 usual recipients | 4 zero bytes     (240 bytes in all)
+ *           | u16 usual recipients | u16 usual day (0 unknown: zero in
+ *           files written before it) | 2 zero bytes   (240 bytes in all)
  *   clients address[16] | u32 first | u32 last | block   (56 bytes)
  *   trailer u64 FNV-1a of every byte before it
  * where block = u32 until | u8 action | u8 set by | u16 rule |
@@ -176,6 +177,7 @@ static int put_user(const struct store_user *u, void *arg)
     }
     put16(p, u->usual_msgs);
     put16(p + 2, u->usual_rcpts);
+    put16(p + 4, u->usual_day);
     o->n->users++;
     o->n->blocks += block_live(&u->block, o->now);
     return 0;
@@ -382,6 +384,7 @@ static int get_nets(const unsigned char *p, struct store_user *u)
     }
     u->usual_msgs = get16(p);
     u->usual_rcpts = get16(p + 2);
+    u->usual_day = get16(p + 4);
     return 1;
 }
 

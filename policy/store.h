@@ -262,6 +262,9 @@ struct store_user {
     /* The busiest hour (messages, recipients) seen from a familiar place
      * (STORE_OBS_LEARN_VOLUME), the login's own volume baseline. */
     uint16_t usual_msgs, usual_rcpts;
+    /* The busiest rolling day's messages seen likewise; 0: not learned
+     * (a login from before it was kept, or none yet). */
+    uint16_t usual_day;
     char qids[STORE_QIDS][STORE_QID_MAX];	/* newest first */
     struct store_win win;
     uint32_t nips;

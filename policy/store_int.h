@@ -130,8 +130,15 @@ struct store_fnet {
     uint32_t key;		/* store_net_key(), without STORE_NET_PREFIX */
     uint16_t days, first_day, last_day;
     uint8_t prefix;		/* 1: key is a prefix, 0: an AS number */
-    uint8_t pad;
+    uint8_t aux;		/* nets[0] and [1]: the usual day (below) */
 };
+
+/* The login's busiest usual day (messages in a rolling day, learned
+ * like the usual hour) lives in the aux bytes of nets[0] (low) and
+ * nets[1] (high), spare bytes of format 7: files written before it read
+ * 0 there, "not learned yet" (store_user.c urec_usual_day). */
+#define STORE_USUAL_DAY_LO 0
+#define STORE_USUAL_DAY_HI 1
 
 struct store_urec {
     struct store_link l;
@@ -316,6 +323,8 @@ static inline void store_seq_end(struct store_stripe *sp)
 /* store_user.c, store_client.c: copy a slot out */
 void store_user_copy(const STORE *st, const struct store_urec *r,
 		     uint32_t now, struct store_user *out);
+/* store_user.c: a snapshot's usual day, into an entry without one */
+void store_urec_restore_day(struct store_urec *u, uint16_t d);
 void store_client_copy(const struct store_crec *r, uint32_t now,
 		       struct store_client *out);
 

@@ -236,6 +236,7 @@ static void restore_nets(struct store_urec *r, const struct store_user *u)
 
     for (int i = 0; i < STORE_NETS; i++)
 	have |= r->nets[i].days != 0;
+    store_urec_restore_day(r, u->usual_day);
     if (have)
 	return;
     r->usual_msgs = u->usual_msgs;

@@ -43,6 +43,7 @@
 #define DAY_S		86400
 #define EACH_BATCH	32	/* slots copied per lock hold in a walk */
 #define USUAL_WINDOW_S	3600	/* the usual volume is per hour */
+#define USUAL_DAY_S	DAY_S	/* ... and per rolling day */
 
 _Static_assert(STORE_IP_PARTS % DAY_S == 0, "an address's day parts");
 
@@ -243,16 +244,43 @@ static void user_net(struct store_urec *u, const struct store_user_obs *obs,
     pick->first_day = pick->last_day = day;
 }
 
-/* user_volume - the last hour's counts raise the usual busiest hour */
+/* urec_usual_day - the busiest usual day, kept in the aux bytes of
+ * nets[STORE_USUAL_DAY_LO] and [STORE_USUAL_DAY_HI] (store_int.h) */
+static uint16_t urec_usual_day(const struct store_urec *u)
+{
+    return (uint16_t) (u->nets[STORE_USUAL_DAY_LO].aux
+		       | u->nets[STORE_USUAL_DAY_HI].aux << 8);
+}
+
+/* urec_set_usual_day - store the busiest usual day */
+static void urec_set_usual_day(struct store_urec *u, uint16_t d)
+{
+    u->nets[STORE_USUAL_DAY_LO].aux = (uint8_t) (d & 0xff);
+    u->nets[STORE_USUAL_DAY_HI].aux = (uint8_t) (d >> 8);
+}
+
+/* user_volume - the last hour's counts raise the usual busiest hour, the
+ * last day's the usual busiest day */
 static void user_volume(struct store_urec *u, uint32_t now)
 {
     uint64_t m = store_win_sum(&u->win, STORE_MSGS, now, USUAL_WINDOW_S);
     uint64_t r = store_win_sum(&u->win, STORE_RCPTS, now, USUAL_WINDOW_S);
+    uint64_t d = store_win_sum(&u->win, STORE_MSGS, now, USUAL_DAY_S);
 
     if (m > u->usual_msgs)
 	u->usual_msgs = m > UINT16_MAX ? UINT16_MAX : (uint16_t) m;
     if (r > u->usual_rcpts)
 	u->usual_rcpts = r > UINT16_MAX ? UINT16_MAX : (uint16_t) r;
+    if (d > urec_usual_day(u))
+	urec_set_usual_day(u, d > UINT16_MAX ? UINT16_MAX : (uint16_t) d);
+}
+
+/* store_urec_restore_day - a snapshot's usual day, into an entry that
+ * has learned none (store_migrate.c) */
+void store_urec_restore_day(struct store_urec *u, uint16_t d)
+{
+    if (urec_usual_day(u) == 0)
+	urec_set_usual_day(u, d);
 }
 
 /* user_place - a located login becomes the latest, the latest the one before */
@@ -373,6 +401,7 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
     }
     out->usual_msgs = r->usual_msgs;
     out->usual_rcpts = r->usual_rcpts;
+    out->usual_day = urec_usual_day(r);
     for (int i = 0; i < STORE_QIDS; i++) {
 	memcpy(out->qids[i], r->qids[i], STORE_QID_MAX - 1);
 	out->qids[i][STORE_QID_MAX - 1] = '\0';

@@ -78,6 +78,7 @@ static void check_back(STORE *st)
 			  : (STORE_NET_PREFIX | 192u << 16 | 2u));
 	ck_assert_uint_eq(U.nets[0].days, 2);	/* two days seen */
 	ck_assert_uint_eq(U.usual_msgs, (uint32_t) i % 7 + 1);
+	ck_assert_uint_eq(U.usual_day, (uint32_t) i % 7 + 1);
     }
     ck_assert_int_eq(store_user_get(st, sname(1), T0, &U), STORE_OK);
     ck_assert_uint_eq(U.block.until, T0 + DAY);

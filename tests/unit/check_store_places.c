@@ -162,6 +162,47 @@ START_TEST(test_ip_days)
 }
 END_TEST
 
+/* The usual busiest day: a rolling day's messages, raised only with
+ * STORE_OBS_LEARN_VOLUME like the usual hour, never lowered; kept in
+ * spare bytes of the first two network slots (a state file of format 7
+ * reads 0 there), so it outlives the slots being taken by other
+ * networks. */
+START_TEST(test_usual_day)
+{
+    STORE *st = tnew("day", 1000, 16);
+    struct store_user_obs o = obs_make("dora", "198.51.100.8");
+
+    o.geo.asn = 64500;
+    o.msgs = 1;
+    o.flags = STORE_OBS_LEARN;	/* let through, no volume learned */
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_day, 0);
+    /* 300 messages more over twelve hours: the day is 301 */
+    o.msgs = 25;
+    o.flags = STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME;
+    for (uint32_t h = 1; h <= 12; h++)
+	ck_assert_int_eq(store_user_update(st, &o, T0 + h * HOUR, &U),
+			 STORE_OK);
+    ck_assert_uint_eq(U.usual_day, 301);
+    ck_assert_uint_eq(U.nets[0].key, 64500);
+    ck_assert_uint_eq(U.nets[0].days, 1);	/* the slot itself unharmed */
+    /* a quieter day does not lower it */
+    o.msgs = 2;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 3 * DAY, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_day, 301);
+    /* other networks take every slot: the day stays */
+    o.flags = STORE_OBS_LEARN;
+    for (unsigned i = 0; i < STORE_NETS + 1; i++) {
+	o.geo.asn = 64600 + i;
+	ck_assert_int_eq(store_user_update(st, &o, T0 + 4 * DAY + i, &U),
+			 STORE_OK);
+    }
+    ck_assert_uint_ne(U.nets[0].key, 64500);
+    ck_assert_uint_eq(U.usual_day, 301);
+    store_close(st);
+}
+END_TEST
+
 /* places_suite - familiar networks, site networks, addresses by day */
 static Suite *places_suite(void)
 {
@@ -173,6 +214,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_familiar_places);
     tcase_add_test(tc, test_site_networks);
     tcase_add_test(tc, test_ip_days);
+    tcase_add_test(tc, test_usual_day);
     suite_add_tcase(s, tc);
     return s;
 }
