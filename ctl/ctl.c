@@ -224,6 +224,17 @@ static int check_stats(struct ctl *c)
     return 0;
 }
 
+/* ctl_strangers_from - see ctl.h */
+uint32_t ctl_strangers_from(const struct ctl *c)
+{
+    uint64_t start = store_site_start(c->st, 0);
+
+    if (start == 0 || !c->cfg->policy.learning_strangers)
+	return 0;
+    start += c->cfg->policy.learning_s;
+    return start > UINT32_MAX ? UINT32_MAX : (uint32_t) start;
+}
+
 /* ctl_rule_name - a rule's name from the configuration, or "rule#N" */
 const char *ctl_rule_name(const struct ctl *c, unsigned rule, char *buf,
 			  size_t len)

@@ -84,6 +84,11 @@ int ctl_store_error(struct ctl *c, int status, const char *what);
 int ctl_opt_uint(struct ctl *c, enum ctl_opt o, uint64_t dflt, uint64_t max,
 		 uint64_t *out);
 int ctl_opt_window(struct ctl *c, uint32_t *secs);
+/* When learning strangers are judged from: the site's first judgement
+ * (store_site_start) plus policy.learning_period, as the engine counts
+ * it; 0 when nothing was judged yet or policy.learning_strangers is
+ * off. */
+uint32_t ctl_strangers_from(const struct ctl *c);
 const char *ctl_rule_name(const struct ctl *c, unsigned rule, char *buf,
 			  size_t len);
 void ctl_block_text(const struct ctl *c, const struct store_block *b,
