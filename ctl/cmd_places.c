@@ -49,12 +49,8 @@ int cmd_places_load(struct ctl *c, const struct store_user *u,
     p->c = c;
     p->u = u;
     for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
-	int rc = STORE_TIMEOUT;
+	int rc = ctl_client_get(c, &u->ips[i].ip, &cl);
 
-	for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
-	    if ((rc = store_client_get(c->st, &u->ips[i].ip, c->now, &cl))
-		== STORE_TIMEOUT)
-		usleep(CTL_WALK_RETRY_US);
 	if (rc == STORE_OK)
 	    p->vouched[i] = cl.vouched;
 	else if (rc == STORE_TIMEOUT)

@@ -468,10 +468,7 @@ static int show_user(struct ctl *c, const char *login, uint32_t window)
 	free(p);
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
     }
-    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
-	if ((rc = store_user_get(c->st, login, c->now, u)) == STORE_TIMEOUT)
-	    usleep(CTL_WALK_RETRY_US);
-    if (rc != STORE_OK) {
+    if ((rc = ctl_user_get(c, login, u)) != STORE_OK) {
 	char what[STORE_LOGIN_MAX + 8];
 
 	snprintf(what, sizeof(what), "user %.*s", STORE_LOGIN_MAX, login);
@@ -538,14 +535,8 @@ static int ip_user_cb(const struct store_user *u, void *ctx)
 /* ip_users_find - walk the users for an address; store status */
 static int ip_users_find(struct ctl *c, struct ip_users *r)
 {
-    int rc = STORE_TIMEOUT;
+    int rc = ctl_walk(c, ip_user_cb, NULL, r, &r->n, sizeof(r->n));
 
-    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++) {
-	r->n = 0;
-	if ((rc = store_user_each(c->st, c->now, ip_user_cb, r))
-	    == STORE_TIMEOUT)
-	    usleep(CTL_WALK_RETRY_US);
-    }
     return rc == STORE_OK && r->oom ? STORE_EIO : rc;
 }
 
@@ -655,9 +646,7 @@ static int show_ip(struct ctl *c, const struct addr *ip)
     r.ip = *ip;
     if (cl == NULL)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
-    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
-	if ((rc = store_client_get(c->st, ip, c->now, cl)) == STORE_TIMEOUT)
-	    usleep(CTL_WALK_RETRY_US);
+    rc = ctl_client_get(c, ip, cl);
     known = rc == STORE_OK;
     if ((rc == STORE_OK || rc == STORE_NOTFOUND)
 	&& (rc = ip_users_find(c, &r)) == STORE_OK && !known && r.n == 0)

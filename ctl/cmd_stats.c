@@ -106,17 +106,7 @@ static int blocked_client_cb(const struct store_client *cl, void *ctx)
 /* count_blocked - walk both tables; store status */
 static int count_blocked(struct ctl *c, struct blocked *b)
 {
-    int rc = STORE_TIMEOUT;
-
-    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++) {
-	memset(b, 0, sizeof(*b));
-	rc = store_user_each(c->st, c->now, blocked_user_cb, b);
-	if (rc == STORE_OK)
-	    rc = store_client_each(c->st, c->now, blocked_client_cb, b);
-	if (rc == STORE_TIMEOUT)
-	    usleep(CTL_WALK_RETRY_US);
-    }
-    return rc;
+    return ctl_walk(c, blocked_user_cb, blocked_client_cb, b, b, sizeof(*b));
 }
 
 /* get - a counter, shorter */
