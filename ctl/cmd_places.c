@@ -179,11 +179,15 @@ static void learning_line(const struct cmd_places *p, char *line, size_t len)
 	snprintf(line, len, "yes, until %s: every network and country counts"
 		 " as familiar (but a stranger's: a network and country both"
 		 " new today), new_country stays quiet", until);
-    else if (from != 0)
+    else if (from != 0 && from < end)
 	snprintf(line, len, "yes, until %s: every network and country counts"
 		 " as familiar (a stranger's too until %s, the end of the"
 		 " site's first learning period), new_country stays quiet",
 		 until, site);
+    else if (from != 0)
+	snprintf(line, len, "yes, until %s: every network and country counts"
+		 " as familiar (a stranger's too: the site is in its first"
+		 " learning period), new_country stays quiet", until);
     else
 	snprintf(line, len, "yes, until %s: every network and country counts"
 		 " as familiar, new_country stays quiet", until);

@@ -211,6 +211,14 @@ static void site_start(uint32_t t)
     store_close(st);
 }
 
+/* site_start_fresh - the state made again with a later site start (the
+ * store keeps only an earlier one than it has) */
+static void site_start_fresh(uint32_t t)
+{
+    places_make();
+    site_start(t);
+}
+
 /* strangers_from - show newbie --json: learning.strangers_from, 0 null */
 static int64_t strangers_from(void)
 {
@@ -251,6 +259,14 @@ START_TEST(test_show_site_strangers)
     ck_assert_msg(strstr(row_of(out, "learning"), want) != NULL,
 		  "no '%s' in:\n%s", want, out);
     ck_assert_int_eq(strangers_from(), NOW + 5 * DAY);
+    /* the site started after the login: its learning ends first */
+    site_start_fresh(NOW - HOUR);
+    ck_assert_int_eq(run("-c", pconf, "show", "newbie", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(row_of(out, "learning"), "(a stranger's"
+				 " too: the site is in its first learning"
+				 " period)"));
+    ck_assert_int_eq(strangers_from(), NOW - HOUR + 7 * DAY);
+    site_start(NOW - 2 * DAY);
     /* past it: a stranger stays unfamiliar */
     site_start(NOW - 10 * DAY);
     ck_assert_int_eq(run("-c", pconf, "show", "newbie", NULL), 0);
