@@ -217,9 +217,17 @@ static bool usual(const struct ctl *c, const struct store_user *u,
 static void distinct_line(const struct cmd_distinct *d, char *line,
 			  size_t len)
 {
-    size_t used = (size_t) snprintf(line, len, "%u addresses, %u networks,"
-				    " %u providers, %u countries", d->ips,
-				    d->prefixes, d->asns, d->countries);
+    size_t used = (size_t) snprintf(line, len, "%u %s, %u %s, %u %s, %u %s",
+				    d->ips, text_plural(d->ips, "address",
+							"addresses"),
+				    d->prefixes, text_plural(d->prefixes,
+							     "network",
+							     "networks"),
+				    d->asns, text_plural(d->asns, "provider",
+							 "providers"),
+				    d->countries, text_plural(d->countries,
+							      "country",
+							      "countries"));
 
     for (uint32_t i = 0; i < d->countries && used < len; i++)
 	used += (size_t) snprintf(line + used, len - used, "%s%s",

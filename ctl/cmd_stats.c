@@ -443,8 +443,10 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
 		 ctl_rule_name(c, r, rb, sizeof(rb)));
 	ROW(name, "%llu fired", get(c, STATS_RULE_BASE + r));
     }
-    ROW("blocks", "%llu set by rules; in force now: %u users, %u clients",
-	get(c, STATS_BLOCKS_SET), b->users, b->clients);
+    ROW("blocks", "%llu set by rules; in force now: %u %s, %u %s",
+	get(c, STATS_BLOCKS_SET), b->users, text_plural(b->users, "user",
+							"users"),
+	b->clients, text_plural(b->clients, "client", "clients"));
     ROW("events", "%llu sent, %llu dropped", get(c, STATS_EVENTS_SENT),
 	get(c, STATS_EVENTS_DROPPED));
     text_age(c->now, (uint32_t) get(c, STATS_ROGUE_WRITTEN), size, sizeof(size));

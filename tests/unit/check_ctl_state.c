@@ -181,6 +181,11 @@ START_TEST(test_show)
     ck_assert_ptr_nonnull(strstr(out, "5 addresses, 5 networks, 4 providers,"
 				 " 4 countries BR,CN,DE,RU"));
     ck_assert_ptr_nonnull(line_of(out, "queue ids   AB12CD34 4F9D42C0F2"));
+    /* counts of one in the singular */
+    ck_assert_int_eq(run("-c", conf, "show", "bob@example.org", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "1 address, 1 network, 1 provider,"
+				 " 1 country DE"));
+    ck_assert_int_eq(run("-c", conf, "show", "ALICE@example.org", NULL), 0);
     ck_assert_ptr_nonnull(line_of(out, "block       none"));
     ck_assert_ptr_nonnull(line_of(out, "198.18.1.7       9m    9m      1  BR"
 				  "  AS64496"));
@@ -381,7 +386,8 @@ START_TEST(test_stats)
     ck_assert_ptr_null(line_of(out, "rule rule#29 "));
     ck_assert_ptr_nonnull(strstr(line_of(out, "events "), "1209 sent, 3"
 				 " dropped"));
-    ck_assert_ptr_nonnull(strstr(line_of(out, "blocks "), "1 users"));
+    ck_assert_ptr_nonnull(strstr(line_of(out, "blocks "), "in force now:"
+				 " 1 user, 0 clients"));
     ck_assert_ptr_nonnull(strstr(line_of(out, "rogue list "), "100000 entries"
 				 " (12 expired), written 2m ago"));
     ck_assert_int_eq(run("-c", conf, "stats", "--prometheus", NULL), 0);
