@@ -41,7 +41,8 @@ static const struct {
     const char *help;
 } singles[] = {
     {STATS_MESSAGES, "messages", "messages_total",
-     "Transactions judged at end of message."},
+     "Messages judged and let through at end of message (accepted, tagged"
+     " or held; refusals are in verdicts_total)."},
     {STATS_TRUSTED, "trusted", "trusted_total",
      "Transactions from trusted networks, never judged."},
     {STATS_WHITELISTED, "whitelisted", "whitelisted_total",
@@ -431,7 +432,8 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
     ROW("verdicts", "%s", acts);
     actions_line(c, STATS_WOULD_BASE, acts, sizeof(acts));
     ROW("dry run", "%s", acts);
-    ROW("messages", "%llu judged, %llu trusted, %llu whitelisted",
+    ROW("messages", "%llu judged and let through (accepted, tagged or held),"
+	" %llu trusted, %llu whitelisted (never judged)",
 	get(c, STATS_MESSAGES), get(c, STATS_TRUSTED),
 	get(c, STATS_WHITELISTED));
     for (unsigned r = 0; r < STATS_MAX_RULES; r++) {

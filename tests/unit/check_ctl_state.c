@@ -386,6 +386,9 @@ START_TEST(test_stats)
     ck_assert_ptr_null(line_of(out, "rule rule#29 "));
     ck_assert_ptr_nonnull(strstr(line_of(out, "events "), "1209 sent, 3"
 				 " dropped"));
+    ck_assert_ptr_nonnull(strstr(row_of(out, "messages "), "0 judged and let"
+				 " through (accepted, tagged or held), 0"
+				 " trusted, 0 whitelisted (never judged)"));
     ck_assert_ptr_nonnull(strstr(line_of(out, "blocks "), "in force now:"
 				 " 1 user, 0 clients"));
     ck_assert_ptr_nonnull(strstr(line_of(out, "rogue list "), "100000 entries"
