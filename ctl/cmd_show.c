@@ -345,7 +345,9 @@ static int user_ips_table(struct ctl *c, const struct cmd_places *p,
 	org_of(geo, &ip->ip, org, sizeof(org));
 	rc = table_add(t, cells);
     }
-    if (rc == 0) {
+    if (rc == 0 && table_rows(t) == 0)	/* blocked before it was seen */
+	rc = fputs("\nno address remembered\n", c->out) < 0;
+    else if (rc == 0) {
 	fputc('\n', c->out);
 	rc = table_print(t, c->out, TABLE_WIDTH);
     }
