@@ -49,12 +49,8 @@ int cmd_places_load(struct ctl *c, const struct store_user *u,
     p->c = c;
     p->u = u;
     for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
-	int rc = STORE_TIMEOUT;
+	int rc = ctl_client_get(c, &u->ips[i].ip, &cl);
 
-	for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
-	    if ((rc = store_client_get(c->st, &u->ips[i].ip, c->now, &cl))
-		== STORE_TIMEOUT)
-		usleep(CTL_WALK_RETRY_US);
 	if (rc == STORE_OK)
 	    p->vouched[i] = cl.vouched;
 	else if (rc == STORE_TIMEOUT)
@@ -166,20 +162,35 @@ static bool net_familiar(const struct cmd_places *p, const struct store_net *n)
     return metrics_net_own(&mc, n, cc);
 }
 
-/* learning_line - "yes, until ...: ..." or "no, ended ..." */
+/* learning_line - "yes, until ...: ..." or "no, ended ..."; whether a
+ * stranger stays unfamiliar depends on the site (ctl_strangers_from) */
 static void learning_line(const struct cmd_places *p, char *line, size_t len)
 {
     uint64_t end = learn_end(p);
-    char until[TEXT_TIME_MAX];
+    uint32_t from = ctl_strangers_from(p->c);
+    char until[TEXT_TIME_MAX], site[TEXT_TIME_MAX];
 
     text_time(end > UINT32_MAX ? UINT32_MAX : (uint32_t) end, until,
 	      sizeof(until));
-    if (p->c->now < end)
+    text_time(from, site, sizeof(site));
+    if (p->c->now >= end)
+	snprintf(line, len, "no, ended %s", until);
+    else if (from != 0 && p->c->now >= from)
 	snprintf(line, len, "yes, until %s: every network and country counts"
 		 " as familiar (but a stranger's: a network and country both"
 		 " new today), new_country stays quiet", until);
+    else if (from != 0 && from < end)
+	snprintf(line, len, "yes, until %s: every network and country counts"
+		 " as familiar (a stranger's too until %s, the end of the"
+		 " site's first learning period), new_country stays quiet",
+		 until, site);
+    else if (from != 0)
+	snprintf(line, len, "yes, until %s: every network and country counts"
+		 " as familiar (a stranger's too: the site is in its first"
+		 " learning period), new_country stays quiet", until);
     else
-	snprintf(line, len, "no, ended %s", until);
+	snprintf(line, len, "yes, until %s: every network and country counts"
+		 " as familiar, new_country stays quiet", until);
 }
 
 /* usual_line - the busiest hour learned from familiar places, and the
@@ -329,6 +340,11 @@ void cmd_places_json(const struct cmd_places *p, struct json *j)
     json_obj(j);
     json_kbool(j, "active", p->c->now < end);
     json_kuint(j, "until", end);
+    json_key(j, "strangers_from");
+    if (ctl_strangers_from(p->c) == 0)
+	json_null(j);
+    else
+	json_uint(j, ctl_strangers_from(p->c));
     json_obj_end(j);
     json_key(j, "usual_hour");
     json_obj(j);

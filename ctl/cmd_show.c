@@ -217,9 +217,17 @@ static bool usual(const struct ctl *c, const struct store_user *u,
 static void distinct_line(const struct cmd_distinct *d, char *line,
 			  size_t len)
 {
-    size_t used = (size_t) snprintf(line, len, "%u addresses, %u networks,"
-				    " %u providers, %u countries", d->ips,
-				    d->prefixes, d->asns, d->countries);
+    size_t used = (size_t) snprintf(line, len, "%u %s, %u %s, %u %s, %u %s",
+				    d->ips, text_plural(d->ips, "address",
+							"addresses"),
+				    d->prefixes, text_plural(d->prefixes,
+							     "network",
+							     "networks"),
+				    d->asns, text_plural(d->asns, "provider",
+							 "providers"),
+				    d->countries, text_plural(d->countries,
+							      "country",
+							      "countries"));
 
     for (uint32_t i = 0; i < d->countries && used < len; i++)
 	used += (size_t) snprintf(line + used, len - used, "%s%s",
@@ -337,7 +345,9 @@ static int user_ips_table(struct ctl *c, const struct cmd_places *p,
 	org_of(geo, &ip->ip, org, sizeof(org));
 	rc = table_add(t, cells);
     }
-    if (rc == 0) {
+    if (rc == 0 && table_rows(t) == 0)	/* blocked before it was seen */
+	rc = fputs("\nno address remembered\n", c->out) < 0;
+    else if (rc == 0) {
 	fputc('\n', c->out);
 	rc = table_print(t, c->out, TABLE_WIDTH);
     }
@@ -468,10 +478,7 @@ static int show_user(struct ctl *c, const char *login, uint32_t window)
 	free(p);
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
     }
-    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
-	if ((rc = store_user_get(c->st, login, c->now, u)) == STORE_TIMEOUT)
-	    usleep(CTL_WALK_RETRY_US);
-    if (rc != STORE_OK) {
+    if ((rc = ctl_user_get(c, login, u)) != STORE_OK) {
 	char what[STORE_LOGIN_MAX + 8];
 
 	snprintf(what, sizeof(what), "user %.*s", STORE_LOGIN_MAX, login);
@@ -538,14 +545,8 @@ static int ip_user_cb(const struct store_user *u, void *ctx)
 /* ip_users_find - walk the users for an address; store status */
 static int ip_users_find(struct ctl *c, struct ip_users *r)
 {
-    int rc = STORE_TIMEOUT;
+    int rc = ctl_walk(c, ip_user_cb, NULL, r, &r->n, sizeof(r->n));
 
-    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++) {
-	r->n = 0;
-	if ((rc = store_user_each(c->st, c->now, ip_user_cb, r))
-	    == STORE_TIMEOUT)
-	    usleep(CTL_WALK_RETRY_US);
-    }
     return rc == STORE_OK && r->oom ? STORE_EIO : rc;
 }
 
@@ -655,9 +656,7 @@ static int show_ip(struct ctl *c, const struct addr *ip)
     r.ip = *ip;
     if (cl == NULL)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
-    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
-	if ((rc = store_client_get(c->st, ip, c->now, cl)) == STORE_TIMEOUT)
-	    usleep(CTL_WALK_RETRY_US);
+    rc = ctl_client_get(c, ip, cl);
     known = rc == STORE_OK;
     if ((rc == STORE_OK || rc == STORE_NOTFOUND)
 	&& (rc = ip_users_find(c, &r)) == STORE_OK && !known && r.n == 0)

@@ -208,16 +208,9 @@ static int client_cb(const struct store_client *cl, void *ctx)
 /* walk - fill rows from the users or the clients, retrying busy walks */
 static int walk(struct ctl *c, struct rows *r, int users)
 {
-    int rc = STORE_OK;
+    int rc = ctl_walk(c, users ? user_cb : NULL, users ? NULL : client_cb,
+		      r, &r->n, sizeof(r->n));
 
-    for (int t = 0; t < CTL_WALK_TRIES; t++) {
-	r->n = 0;
-	rc = users ? store_user_each(c->st, c->now, user_cb, r)
-	    : store_client_each(c->st, c->now, client_cb, r);
-	if (rc != STORE_TIMEOUT)
-	    break;
-	usleep(CTL_WALK_RETRY_US);
-    }
     if (rc == STORE_OK && r->oom)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
     if (rc != STORE_OK)

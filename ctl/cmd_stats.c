@@ -4,6 +4,8 @@
  * collector, errors, reloads; the store's fill, evictions and lock
  * timeouts, the rogue list the milter loaded (entries, and when the
  * collector wrote it: an old list means the collector stopped writing),
+ * when the site was first judged (store_site_start: learning strangers
+ * are judged a learning period later, ctl_strangers_from),
  * and whether its file is on a tmpfs with 2 MiB pages
  * (store_huge_pages, reading ctl_mountinfo: on 4 KiB pages every message
  * also misses the TLB). As a table, as JSON, or in the Prometheus text
@@ -39,7 +41,8 @@ static const struct {
     const char *help;
 } singles[] = {
     {STATS_MESSAGES, "messages", "messages_total",
-     "Transactions judged at end of message."},
+     "Messages judged and let through at end of message (accepted, tagged"
+     " or held; refusals are in verdicts_total)."},
     {STATS_TRUSTED, "trusted", "trusted_total",
      "Transactions from trusted networks, never judged."},
     {STATS_WHITELISTED, "whitelisted", "whitelisted_total",
@@ -104,17 +107,7 @@ static int blocked_client_cb(const struct store_client *cl, void *ctx)
 /* count_blocked - walk both tables; store status */
 static int count_blocked(struct ctl *c, struct blocked *b)
 {
-    int rc = STORE_TIMEOUT;
-
-    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++) {
-	memset(b, 0, sizeof(*b));
-	rc = store_user_each(c->st, c->now, blocked_user_cb, b);
-	if (rc == STORE_OK)
-	    rc = store_client_each(c->st, c->now, blocked_client_cb, b);
-	if (rc == STORE_TIMEOUT)
-	    usleep(CTL_WALK_RETRY_US);
-    }
-    return rc;
+    return ctl_walk(c, blocked_user_cb, blocked_client_cb, b, b, sizeof(*b));
 }
 
 /* get - a counter, shorter */
@@ -247,6 +240,15 @@ static int prometheus(struct ctl *c, const struct store_stats *s,
     prom_head(f, "blocked", "gauge", "Blocks in force, by kind.");
     fprintf(f, "relayguard_blocked{kind=\"user\"} %u\n", b->users);
     fprintf(f, "relayguard_blocked{kind=\"client\"} %u\n", b->clients);
+    prom_head(f, "site_start_seconds", "gauge", "When the site's first"
+	      " message was judged, unix time (0: none yet).");
+    fprintf(f, "relayguard_site_start_seconds %u\n",
+	    store_site_start(c->st, 0));
+    prom_head(f, "learning_strangers_from_seconds", "gauge", "When learning"
+	      " logins' strangers are judged from, unix time (0: nothing judged"
+	      " yet, or policy.learning_strangers off).");
+    fprintf(f, "relayguard_learning_strangers_from_seconds %u\n",
+	    ctl_strangers_from(c));
     prom_head(f, "store_generation", "gauge",
 	      "State file generation (counters restart with a new one).");
     fprintf(f, "relayguard_store_generation %llu\n",
@@ -268,6 +270,27 @@ static void json_actions(const struct ctl *c, struct json *j,
     for (int a = 0; a < CFG_ACTION_COUNT; a++)
 	json_kuint(j, cfg_action_name((enum cfg_action) a),
 		   store_counter_get(c->st, base + (unsigned) a));
+    json_obj_end(j);
+}
+
+/* json_time - "key": unix time, or null for 0 */
+static void json_time(struct json *j, const char *key, uint32_t t)
+{
+    json_key(j, key);
+    if (t == 0)
+	json_null(j);
+    else
+	json_uint(j, t);
+}
+
+/* site_json - "site": when it was first judged, when strangers are */
+static void site_json(const struct ctl *c, struct json *j)
+{
+    json_key(j, "site");
+    json_obj(j);
+    json_time(j, "start", store_site_start(c->st, 0));
+    json_kbool(j, "learning_strangers", c->cfg->policy.learning_strangers);
+    json_time(j, "strangers_from", ctl_strangers_from(c));
     json_obj_end(j);
 }
 
@@ -318,6 +341,7 @@ static int stats_json(struct ctl *c, const struct store_stats *s,
     json_kuint(&j, "users", b->users);
     json_kuint(&j, "clients", b->clients);
     json_obj_end(&j);
+    site_json(c, &j);
     json_key(&j, "store");
     json_obj(&j);
     json_kstr(&j, "path", c->cfg->state.path);
@@ -356,6 +380,33 @@ static void actions_line(const struct ctl *c, unsigned base, char *buf,
 				  get(c, base + (unsigned) a));
 }
 
+/* site_line - since when the site is judged, and from when the
+ * strangers of learning logins are (its own first learning period) */
+static void site_line(const struct ctl *c, char *line, size_t len)
+{
+    uint32_t start = store_site_start(c->st, 0), from = ctl_strangers_from(c);
+    char since[TEXT_TIME_MAX], when[TEXT_TIME_MAX], period[TEXT_AGE_MAX];
+    bool on = c->cfg->policy.learning_strangers;
+
+    text_time(start, since, sizeof(since));
+    text_time(from, when, sizeof(when));
+    text_left(0, c->cfg->policy.learning_s, period, sizeof(period));
+    if (start == 0 && on)
+	snprintf(line, len, "no message judged yet; learning strangers are"
+		 " judged %s after the first", period);
+    else if (start == 0)
+	snprintf(line, len, "no message judged yet (learning strangers off)");
+    else if (!on)
+	snprintf(line, len, "judging since %s (learning strangers off)",
+		 since);
+    else if (c->now < from)
+	snprintf(line, len, "judging since %s; learning strangers judged"
+		 " from %s (the site's first %s)", since, when, period);
+    else
+	snprintf(line, len, "judging since %s; learning strangers judged"
+		 " since %s", since, when);
+}
+
 /* stats_text - the human table */
 static int stats_text(struct ctl *c, const struct store_stats *s,
 		      const struct blocked *b, int huge)
@@ -366,6 +417,7 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
     struct table *t = table_new(cols, 2);
     char line[LINE_MAX_TEXT], key[LABEL_MAX], rb[LABEL_MAX];
     char size[TEXT_SIZE_MAX], acts[LINE_MAX_TEXT], expired[TEXT_SIZE_MAX] = "";
+    char site[LINE_MAX_TEXT];
     const char *cells[] = { key, line };
     int rc = t == NULL ? -1 : 0;
 
@@ -380,7 +432,8 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
     ROW("verdicts", "%s", acts);
     actions_line(c, STATS_WOULD_BASE, acts, sizeof(acts));
     ROW("dry run", "%s", acts);
-    ROW("messages", "%llu judged, %llu trusted, %llu whitelisted",
+    ROW("messages", "%llu judged and let through (accepted, tagged or held),"
+	" %llu trusted, %llu whitelisted (never judged)",
 	get(c, STATS_MESSAGES), get(c, STATS_TRUSTED),
 	get(c, STATS_WHITELISTED));
     for (unsigned r = 0; r < STATS_MAX_RULES; r++) {
@@ -392,8 +445,10 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
 		 ctl_rule_name(c, r, rb, sizeof(rb)));
 	ROW(name, "%llu fired", get(c, STATS_RULE_BASE + r));
     }
-    ROW("blocks", "%llu set by rules; in force now: %u users, %u clients",
-	get(c, STATS_BLOCKS_SET), b->users, b->clients);
+    ROW("blocks", "%llu set by rules; in force now: %u %s, %u %s",
+	get(c, STATS_BLOCKS_SET), b->users, text_plural(b->users, "user",
+							"users"),
+	b->clients, text_plural(b->clients, "client", "clients"));
     ROW("events", "%llu sent, %llu dropped", get(c, STATS_EVENTS_SENT),
 	get(c, STATS_EVENTS_DROPPED));
     text_age(c->now, (uint32_t) get(c, STATS_ROGUE_WRITTEN), size, sizeof(size));
@@ -408,6 +463,8 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
 	get(c, STATS_STATE_ERRORS), get(c, STATS_GEO_ERRORS));
     ROW("reloads", "%llu, %llu refused", get(c, STATS_RELOADS),
 	get(c, STATS_RELOAD_FAILURES));
+    site_line(c, site, sizeof(site));
+    ROW("site", "%s", site);
     ROW("users", "%u of %u", s->users, s->max_users);
     ROW("clients", "%u of %u", s->clients, s->max_clients);
     ROW("store", "%llu evictions, %llu lock timeouts, %llu owner-dead"

@@ -137,17 +137,8 @@ static int client_cb(const struct store_client *cl, void *ctx)
 /* collect - both tables, a walk that meets a busy stripe starts again */
 static int collect(struct ctl *c, struct walk *w)
 {
-    int rc = STORE_OK;
+    int rc = ctl_walk(c, user_cb, client_cb, w, &w->n, sizeof(w->n));
 
-    for (int t = 0; t < CTL_WALK_TRIES; t++) {
-	w->n = 0;
-	rc = store_user_each(c->st, c->now, user_cb, w);
-	if (rc == STORE_OK && !w->oom)
-	    rc = store_client_each(c->st, c->now, client_cb, w);
-	if (rc != STORE_TIMEOUT)
-	    break;
-	usleep(CTL_WALK_RETRY_US);
-    }
     if (rc == STORE_OK && w->oom)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
     if (rc != STORE_OK)

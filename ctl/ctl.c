@@ -224,6 +224,57 @@ static int check_stats(struct ctl *c)
     return 0;
 }
 
+/* ctl_user_get - see ctl.h */
+int ctl_user_get(struct ctl *c, const char *login, struct store_user *u)
+{
+    int rc = STORE_TIMEOUT;
+
+    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
+	if ((rc = store_user_get(c->st, login, c->now, u)) == STORE_TIMEOUT)
+	    usleep(CTL_WALK_RETRY_US);
+    return rc;
+}
+
+/* ctl_client_get - see ctl.h */
+int ctl_client_get(struct ctl *c, const struct addr *ip,
+		   struct store_client *cl)
+{
+    int rc = STORE_TIMEOUT;
+
+    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++)
+	if ((rc = store_client_get(c->st, ip, c->now, cl)) == STORE_TIMEOUT)
+	    usleep(CTL_WALK_RETRY_US);
+    return rc;
+}
+
+/* ctl_walk - see ctl.h */
+int ctl_walk(struct ctl *c, store_user_fn ufn, store_client_fn cfn,
+	     void *ctx, void *zero, size_t zero_len)
+{
+    int rc = STORE_TIMEOUT;
+
+    for (int t = 0; rc == STORE_TIMEOUT && t < CTL_WALK_TRIES; t++) {
+	if (t > 0)
+	    usleep(CTL_WALK_RETRY_US);
+	memset(zero, 0, zero_len);
+	rc = ufn != NULL ? store_user_each(c->st, c->now, ufn, ctx) : STORE_OK;
+	if (rc == STORE_OK && cfn != NULL)
+	    rc = store_client_each(c->st, c->now, cfn, ctx);
+    }
+    return rc;
+}
+
+/* ctl_strangers_from - see ctl.h */
+uint32_t ctl_strangers_from(const struct ctl *c)
+{
+    uint64_t start = store_site_start(c->st, 0);
+
+    if (start == 0 || !c->cfg->policy.learning_strangers)
+	return 0;
+    start += c->cfg->policy.learning_s;
+    return start > UINT32_MAX ? UINT32_MAX : (uint32_t) start;
+}
+
 /* ctl_rule_name - a rule's name from the configuration, or "rule#N" */
 const char *ctl_rule_name(const struct ctl *c, unsigned rule, char *buf,
 			  size_t len)

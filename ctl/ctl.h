@@ -84,6 +84,22 @@ int ctl_store_error(struct ctl *c, int status, const char *what);
 int ctl_opt_uint(struct ctl *c, enum ctl_opt o, uint64_t dflt, uint64_t max,
 		 uint64_t *out);
 int ctl_opt_window(struct ctl *c, uint32_t *secs);
+/* Read-only copies that wait out a busy stripe: a get, or a walk (users
+ * with ufn, then clients with cfn; either may be NULL) that starts again,
+ * up to CTL_WALK_TRIES times CTL_WALK_RETRY_US apart, after a
+ * STORE_TIMEOUT. Before each try of a walk, zero's zero_len bytes are
+ * cleared (what the callbacks gathered). Return the store status. */
+int ctl_user_get(struct ctl *c, const char *login, struct store_user *u);
+int ctl_client_get(struct ctl *c, const struct addr *ip,
+		   struct store_client *cl);
+int ctl_walk(struct ctl *c, store_user_fn ufn, store_client_fn cfn,
+	     void *ctx, void *zero, size_t zero_len);
+
+/* When learning strangers are judged from: the site's first judgement
+ * (store_site_start) plus policy.learning_period, as the engine counts
+ * it; 0 when nothing was judged yet or policy.learning_strangers is
+ * off. */
+uint32_t ctl_strangers_from(const struct ctl *c);
 const char *ctl_rule_name(const struct ctl *c, unsigned rule, char *buf,
 			  size_t len);
 void ctl_block_text(const struct ctl *c, const struct store_block *b,

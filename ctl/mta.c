@@ -36,7 +36,7 @@ const char *mta_mailq_path = "/usr/bin/mailq";
 static struct {
     char key[2 * PATH_MAX];	/* postconf path NUL -C value */
     char dir[PATH_MAX];		/* "" when unknown */
-    char err[256];		/* why it is unknown */
+    char err[LOG_VALUE_MAX + PATH_MAX];	/* why it is unknown */
     char tools[MTA_TOOLS_MAX][PATH_MAX];
 } pf_cache;
 
@@ -78,6 +78,14 @@ static bool dir_ok(const char *d)
 	&& strcspn(d, " \t\r\n") == strlen(d);
 }
 
+/* first_line - the first line of a tool's stderr, cleaned */
+static void first_line(const char *text, char *out, size_t len)
+{
+    size_t n = strcspn(text, "\n");
+
+    text_clean(text, n > ERR_LINE_MAX ? ERR_LINE_MAX : n, out, len);
+}
+
 /* pf_command_dir - ask postconf where the Postfix tools are */
 static void pf_command_dir(const struct ctl *c)
 {
@@ -103,7 +111,15 @@ static void pf_command_dir(const struct ctl *c)
 	memcpy(pf_cache.dir, r.out, n);
 	pf_cache.dir[n] = '\0';
     }
-    if (!dir_ok(pf_cache.dir)) {
+    if (!dir_ok(pf_cache.dir) && !proc_ok(&r)) {
+	char line[LOG_VALUE_MAX + 1];
+
+	first_line(r.err != NULL ? r.err : "", line, sizeof(line));
+	snprintf(pf_cache.err, sizeof(pf_cache.err), "%s -h command_directory"
+		 " failed%s%s (-C names another instance's directory)",
+		 mta_postconf_path, line[0] ? ": " : "", line);
+	pf_cache.dir[0] = '\0';
+    } else if (!dir_ok(pf_cache.dir)) {
 	snprintf(pf_cache.err, sizeof(pf_cache.err), "%s -h command_directory"
 		 " gave no absolute directory", mta_postconf_path);
 	pf_cache.dir[0] = '\0';
@@ -280,14 +296,6 @@ const struct mta_msg *mta_list_find(const struct mta_list *l, const char *id)
 	if (strcmp(l->v[i].id, id) == 0)
 	    return &l->v[i];
     return NULL;
-}
-
-/* first_line - the first line of a tool's stderr, cleaned */
-static void first_line(const char *text, char *out, size_t len)
-{
-    size_t n = strcspn(text, "\n");
-
-    text_clean(text, n > ERR_LINE_MAX ? ERR_LINE_MAX : n, out, len);
 }
 
 /* mta_run - run a tool; MTA_ETOOL with the reason unless it exits 0 */

@@ -114,6 +114,12 @@ size_t text_cut(const char *s, size_t cols)
     return i;
 }
 
+/* text_plural - see text.h */
+const char *text_plural(uint64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 /* text_time - "2026-11-22 15:32" in local time; "-" for none */
 void text_time(uint32_t t, char *buf, size_t len)
 {

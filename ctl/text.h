@@ -21,6 +21,8 @@ size_t text_width(const char *s);
 size_t text_cut(const char *s, size_t cols);
 
 void text_time(uint32_t t, char *buf, size_t len);
+/* one when n is 1, else many: "1 country", "2 countries" */
+const char *text_plural(uint64_t n, const char *one, const char *many);
 void text_age(uint32_t now, uint32_t t, char *buf, size_t len);
 void text_left(uint32_t now, uint32_t until, char *buf, size_t len);
 void text_size(uint64_t bytes, char *buf, size_t len);

@@ -23,11 +23,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <libmilter/mfapi.h>
 #include <libgen.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -73,53 +71,10 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o)
     }
 }
 
-/* make_dir_for - the parent directory of path, for the daemon user */
-static void make_dir_for(const char *path, uid_t uid, gid_t gid)
+/* warn_dir - a directory not given to the daemon user: logged */
+static void warn_dir(const char *msg)
 {
-    char err[ERRBUF_LEN];
-
-    if (daemon_make_dir_for(path, uid, gid, err, sizeof(err)) != 0)
-	log_msg(LOG_WARNING, "%s", err);
-}
-
-/* daemon_ids - milter.user and milter.group; exits when they are unknown */
-static void daemon_ids(const struct cfg *c, uid_t *uid, gid_t *gid)
-{
-    struct passwd *pw;
-    struct group *gr;
-
-    if ((pw = getpwnam(c->milter.user)) == NULL
-	|| (gr = getgrnam(c->milter.group)) == NULL) {
-	fprintf(stderr, "relayguard-milter: unknown user %s or group %s\n",
-		c->milter.user, c->milter.group);
-	exit(EX_NOUSER);
-    }
-    *uid = pw->pw_uid;
-    *gid = gr->gr_gid;
-}
-
-/* make_dirs - the state, pidfile and socket directories, owned by the
- * daemon user, so it can still remove its pidfile after dropping root */
-static void make_dirs(const struct cfg *c, uid_t uid, gid_t gid)
-{
-    make_dir_for(c->state.path, uid, gid);
-    if (*c->state.snapshot_path != '\0')
-	make_dir_for(c->state.snapshot_path, uid, gid);
-    make_dir_for(c->milter.pidfile, uid, gid);
-    if (strncmp(c->milter.socket, "unix:", 5) == 0 || strncmp(c->milter.socket, "local:", 6) == 0)
-	make_dir_for(strchr(c->milter.socket, ':') + 1, uid, gid);
-}
-
-/* drop_privileges - become milter.user:milter.group */
-static void drop_privileges(const struct cfg *c, uid_t uid, gid_t gid)
-{
-    char err[ERRBUF_LEN];
-
-    if (daemon_drop_privileges(uid, gid, err, sizeof(err)) != 0) {
-	fprintf(stderr, "relayguard-milter: cannot drop privileges to %s: %s\n",
-		c->milter.user, err);
-	exit(EX_OSERR);
-    }
+    log_msg(LOG_WARNING, "%s", msg);
 }
 
 /* write_pidfile - our pid, for init scripts; called after the privilege
@@ -285,12 +240,11 @@ static void block_ours(void)
 int main(int argc, char **argv)
 {
     struct daemon_opts o = {0};
+    struct daemon_user du;
     char err[ERRBUF_LEN];
     struct runtime *rt;
     struct cfg *c;
     pthread_t maint;
-    uid_t uid = 0;
-    gid_t gid = 0;
     sigset_t set;
     int rc;
 
@@ -314,12 +268,12 @@ int main(int argc, char **argv)
 	fprintf(stderr, "relayguard-milter: %s\n", err);
 	exit(EX_OSERR);
     }
-    if (geteuid() == 0) {
-	daemon_ids(c, &uid, &gid);
-	make_dirs(c, uid, gid);
+    du = (struct daemon_user) { c->milter.user, c->milter.group,
+	c->milter.pidfile, c->milter.socket };
+    if ((rc = daemon_become_user(c, &du, warn_dir, err, sizeof(err))) != 0) {
+	fprintf(stderr, "relayguard-milter: %s\n", err);
+	return rc;
     }
-    if (geteuid() == 0)
-	drop_privileges(c, uid, gid);
     write_pidfile(c->milter.pidfile);
     report_init();
     if (rt_load(o.file, &rt, err, sizeof(err)) != 0) {

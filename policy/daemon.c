@@ -9,17 +9,20 @@
 #include <libgen.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 
 #include "cfg.h"
 #include "daemon.h"
 
 #define DAEMON_DIR_MODE 0750
 #define DAEMON_PIDFILE_MODE 0644
+#define DAEMON_WHY_MAX (PATH_MAX + 128)	/* a path and strerror */
 
 /* daemon_parse_args - the daemons' flags into o */
 int daemon_parse_args(int argc, char **argv, bool command,
@@ -111,6 +114,40 @@ int daemon_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
 	return snprintf(err, errlen, "%s", strerror(errno)), -1;
     if (setuid(0) == 0)
 	return snprintf(err, errlen, "root could be regained"), -1;
+    return 0;
+}
+
+/* daemon_socket_file - see daemon.h */
+const char *daemon_socket_file(const char *socket)
+{
+    if (strncmp(socket, "unix:", 5) == 0 || strncmp(socket, "local:", 6) == 0)
+	return strchr(socket, ':') + 1;
+    return NULL;
+}
+
+/* daemon_become_user - see daemon.h */
+int daemon_become_user(const struct cfg *c, const struct daemon_user *d,
+		       void (*warn)(const char *msg), char *err, size_t errlen)
+{
+    const char *files[] = { c->state.path, c->state.snapshot_path,
+	d->pidfile, daemon_socket_file(d->socket) };
+    struct passwd *pw;
+    struct group *gr;
+    char why[DAEMON_WHY_MAX];
+
+    if (geteuid() != 0)
+	return 0;
+    if ((pw = getpwnam(d->user)) == NULL || (gr = getgrnam(d->group)) == NULL)
+	return snprintf(err, errlen, "unknown user %s or group %s", d->user,
+			d->group), EX_NOUSER;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+	if (files[i] != NULL && *files[i] != '\0'
+	    && daemon_make_dir_for(files[i], pw->pw_uid, gr->gr_gid, why,
+				   sizeof(why)) != 0 && warn != NULL)
+	    warn(why);
+    if (daemon_drop_privileges(pw->pw_uid, gr->gr_gid, why, sizeof(why)) != 0)
+	return snprintf(err, errlen, "cannot drop privileges to %s: %s",
+			d->user, why), EX_OSERR;
     return 0;
 }
 

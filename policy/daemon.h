@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct cfg;
+
 /* The flags every relayguard daemon takes. */
 struct daemon_opts {
     const char *file;		/* -c FILE; CFG_DEFAULT_FILE without it */
@@ -44,6 +46,25 @@ int daemon_make_dir_for(const char *path, uid_t uid, gid_t gid,
 /* Become uid:gid (nothing for uid 0); -1 with err filled when a step
  * fails or root could be regained. */
 int daemon_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen);
+
+/* The file of a socket address "unix:PATH" or "local:PATH"; NULL for
+ * any other (inet:PORT@HOST). */
+const char *daemon_socket_file(const char *socket);
+
+/* What a daemon that starts as root becomes, and its own files. */
+struct daemon_user {
+    const char *user, *group;	/* milter.user and .group, or policyd's */
+    const char *pidfile, *socket;	/* its pidfile and socket address */
+};
+
+/* As root: the parent directories of the state file, the snapshot, the
+ * pidfile and a unix socket for d's user and group (daemon_make_dir_for;
+ * a chown that fails is passed to warn, and the start goes on), then
+ * become that user and group for good. Nothing when not root. Returns
+ * 0, or the daemon's exit code with err filled: EX_NOUSER when the user
+ * or group is unknown, EX_OSERR when the drop fails. */
+int daemon_become_user(const struct cfg *c, const struct daemon_user *d,
+		       void (*warn)(const char *msg), char *err, size_t errlen);
 
 /* Write our pid into path, after the privilege drop: a symbolic link,
  * another user's file or a second hard link in its place is refused.

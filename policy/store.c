@@ -832,7 +832,11 @@ const char *store_strerror(int status)
 /* store_site_start - see store.h */
 uint32_t store_site_start(STORE *st, uint32_t now)
 {
-    uint32_t t = __atomic_load_n(&st->hdr->site_start, __ATOMIC_RELAXED);
+    uint32_t t;
+
+    if (st->ro_hdr != NULL)	/* read-only: the copy, never the mapping */
+	return st->ro_hdr->site_start;
+    t = __atomic_load_n(&st->hdr->site_start, __ATOMIC_RELAXED);
 
     if (t != 0 || now == 0)
 	return t;

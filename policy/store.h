@@ -462,7 +462,9 @@ int store_get_stats(STORE *st, struct store_stats *out);
 
 /* The time the site's state began: the first judgement's (its own
  * learning period runs from it). now != 0 sets it when not yet set and
- * returns it; now == 0 only reads it (0: not yet). store_site_start_keep
+ * returns it; now == 0 only reads it (0: not yet). A read-only handle
+ * reads its copy of the header (as store_counter_get: a file cut short
+ * meanwhile cannot fault) and never sets it. store_site_start_keep
  * keeps t (a restored snapshot's) when it is earlier or none is set. */
 uint32_t store_site_start(STORE *st, uint32_t now);
 void store_site_start_keep(STORE *st, uint32_t t);

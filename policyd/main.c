@@ -25,9 +25,7 @@
  * drop privileges, 78 configuration.
  */
 #include <errno.h>
-#include <grp.h>
 #include <libgen.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,41 +67,11 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o)
     }
 }
 
-/* make_dir_for - the parent directory of path, for the daemon user */
-static void make_dir_for(const char *path, uid_t uid, gid_t gid)
+/* warn_dir - a directory not given to the daemon user: said on stderr
+ * (not yet detached) */
+static void warn_dir(const char *msg)
 {
-    char err[ERRBUF_LEN];
-
-    if (daemon_make_dir_for(path, uid, gid, err, sizeof(err)) != 0)
-	fprintf(stderr, "relayguard-policyd: %s\n", err);
-}
-
-/* become_user - as root: the state, pidfile and socket directories for
- * policyd.user, then that user and group; exits when they are unknown or
- * the drop fails */
-static void become_user(const struct cfg *c)
-{
-    struct passwd *pw = getpwnam(c->policyd.user);
-    struct group *gr = getgrnam(c->policyd.group);
-    const char *sock = c->policyd.socket;
-    char err[ERRBUF_LEN];
-
-    if (pw == NULL || gr == NULL) {
-	fprintf(stderr, "relayguard-policyd: unknown user %s or group %s\n",
-		c->policyd.user, c->policyd.group);
-	exit(EX_NOUSER);
-    }
-    make_dir_for(c->state.path, pw->pw_uid, gr->gr_gid);
-    if (*c->state.snapshot_path != '\0')
-	make_dir_for(c->state.snapshot_path, pw->pw_uid, gr->gr_gid);
-    make_dir_for(c->policyd.pidfile, pw->pw_uid, gr->gr_gid);
-    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
-	make_dir_for(strchr(sock, ':') + 1, pw->pw_uid, gr->gr_gid);
-    if (daemon_drop_privileges(pw->pw_uid, gr->gr_gid, err, sizeof(err)) != 0) {
-	fprintf(stderr, "relayguard-policyd: cannot drop privileges to %s: %s\n",
-		c->policyd.user, err);
-	exit(EX_OSERR);
-    }
+    fprintf(stderr, "relayguard-policyd: %s\n", msg);
 }
 
 /* write_pidfile - our pid, after the privilege drop */
@@ -197,7 +165,8 @@ int main(int argc, char **argv)
     struct runtime *rt;
     struct cfg *c;
     struct daemon_opts o;
-    int lfd;
+    struct daemon_user du;
+    int lfd, rc;
 
     serve_block_signals();
     parse_args(argc, argv, &o);
@@ -206,8 +175,8 @@ int main(int argc, char **argv)
 	return EX_CONFIG;
     }
     if (o.check_only) {
-	int rc = preflight_report("relayguard-policyd", o.file, c, "policyd",
-				  c->policyd.user, c->policyd.group);
+	rc = preflight_report("relayguard-policyd", o.file, c, "policyd",
+			      c->policyd.user, c->policyd.group);
 
 	cfg_free(c);
 	return rc;
@@ -215,8 +184,12 @@ int main(int argc, char **argv)
     daemon_abs_path(o.file, cfg_file, sizeof(cfg_file));
     log_open("relayguard-policyd", c->milter.syslog_facility, o.foreground);
     umask(c->milter.umask);
-    if (geteuid() == 0)
-	become_user(c);
+    du = (struct daemon_user) { c->policyd.user, c->policyd.group,
+	c->policyd.pidfile, c->policyd.socket };
+    if ((rc = daemon_become_user(c, &du, warn_dir, err, sizeof(err))) != 0) {
+	fprintf(stderr, "relayguard-policyd: %s\n", err);
+	return rc;
+    }
     lfd = start(c, o.foreground);
     if ((t = session_table_new(c->policyd.max_instances)) == NULL) {
 	log_msg(LOG_ERR, "out of memory for %u instances", c->policyd.max_instances);

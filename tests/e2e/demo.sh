@@ -79,6 +79,9 @@ if [ -x "$RG_CTL" ]; then
     rg_ctl show usr1 | sed 's/^/  /'
     say "relayguardctl clients"
     rg_ctl clients | sed 's/^/  /'
+    say "relayguardctl stats"
+    stats=$(rg_ctl stats)
+    printf '%s\n' "$stats" | sed 's/^/  /'
 else
     say "relayguardctl is not built yet; the live table is in $RG_CONF's state file"
 fi
@@ -88,6 +91,8 @@ if [ -x "$RG_CTL" ]; then
 fi
 rg_stop TERM
 demo_collector
+[ -x "$RG_CTL" ] && e2e_assert_match "$stats" 'site +judging since [0-9-]+ [0-9:]+; learning' \
+    "stats says since when the site is judged"
 e2e_pass "demo finished"
 say "Stopping Postfix, the milter and the sink"
 e2e_done

@@ -265,6 +265,10 @@ START_TEST(test_block_unseen_warns)
     ck_assert_ptr_nonnull(strstr(err, "warning: user newbie@example.org was"
 				 " never seen"));
     ck_assert_ptr_nonnull(strstr(out, "blocked user newbie@example.org"));
+    /* show says it has no address yet, rather than an empty table */
+    ck_assert_int_eq(run("-c", conf, "show", "newbie@example.org", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\nno address remembered\n"));
+    ck_assert_ptr_null(strstr(out, "ADDRESS"));
     /* known logins and addresses: no warning */
     ck_assert_int_eq(run("-c", conf, "block", "bob@example.org", NULL), 0);
     ck_assert_str_eq(err, "");

@@ -349,6 +349,17 @@ START_TEST(test_contain)
 			 NULL), CTL_EXIT_UNAVAILABLE);
     ck_assert(file_has("postconf.log",
 		       "-c /etc/postfix-other -h command_directory"));
+    /* postconf failing (no main.cf): its reason, and what -C is for */
+    snprintf(path, sizeof(path), "%s/postconf-broken", fakebin);
+    write_file(path, "#!/bin/sh\necho 'postconf: fatal: open /etc/postfix/"
+	       "main.cf: No such file or directory' >&2\nexit 1\n", 0755);
+    mta_postconf_path = path;
+    ck_assert_int_eq(run("quarantine", "list", NULL), CTL_EXIT_UNAVAILABLE);
+    ck_assert_msg(strstr(err, "cannot find postqueue: ") != NULL
+		  && strstr(err, "postconf-broken -h command_directory failed:"
+			    " postconf: fatal: open /etc/postfix/main.cf: No"
+			    " such file or directory (-C names another"
+			    " instance's directory)") != NULL, "err: %s", err);
     /* no postconf: the tools are not looked for anywhere else */
     mta_postconf_path = "/nonexistent/postconf";
     ck_assert_int_eq(run("quarantine", "list", NULL), CTL_EXIT_UNAVAILABLE);

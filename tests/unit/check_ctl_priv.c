@@ -299,11 +299,17 @@ START_TEST(test_read_truncated)
     if (pid == 0)
 	cutter(statef, copy, (size_t) sb.st_size);
     for (int i = 0; i < CUT_RUNS; i++) {
-	/* a SIGBUS here would kill the test */
-	int rc = run("-c", conf, i % 2 ? "users" : "stats", NULL);
+	/* a SIGBUS here would kill the test; show reads the site's start
+	 * from the header too, and may meet a file only half written
+	 * again (its login not yet there) */
+	static const char *const cmds[] = { "users", "stats", "show" };
+	const char *cmd = cmds[i % 3];
+	int rc = run("-c", conf, cmd, i % 3 == 2 ? "alice@example.org" : NULL,
+		     NULL);
 
-	ck_assert_msg(rc == CTL_EXIT_OK || rc == CTL_EXIT_UNAVAILABLE,
-		      "exit %d: %s", rc, err);
+	ck_assert_msg(rc == CTL_EXIT_OK || rc == CTL_EXIT_UNAVAILABLE
+		      || (i % 3 == 2 && rc == CTL_EXIT_NOTFOUND),
+		      "%s: exit %d: %s", cmd, rc, err);
 	ok += rc == CTL_EXIT_OK;
 	shrank += strstr(err, "shrank while being read") != NULL;
     }

@@ -197,23 +197,90 @@ END_TEST
 /* pinned_conf - the common configuration with PINNED familiar */
 static void pinned_conf(void)
 {
-    char text[4096];
-    FILE *f = fopen(conf, "r");
-    size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
-    char *at, out_[4200];
-
-    if (f == NULL)
-	abort();
-    fclose(f);
-    text[n] = '\0';
-    if ((at = strstr(text, "policy: { ")) == NULL)
-	abort();
-    at += strlen("policy: { ");
-    snprintf(out_, sizeof(out_), "%.*sfamiliar_networks = [ \"%s\" ]; %s",
-	     (int) (at - text), text, PINNED, at);
     snprintf(pconf, sizeof(pconf), "%s/pinned.conf", tdir);
-    write_file(pconf, out_, 0600);
+    ctl_conf_policy(pconf, "familiar_networks = [ \"" PINNED "\" ];");
 }
+
+/* site_start - set the site's first judgement in the state file */
+static void site_start(uint32_t t)
+{
+    STORE *st = state_open();
+
+    store_site_start_keep(st, t);
+    ck_assert_uint_eq(store_site_start(st, 0), t);
+    store_close(st);
+}
+
+/* site_start_fresh - the state made again with a later site start (the
+ * store keeps only an earlier one than it has) */
+static void site_start_fresh(uint32_t t)
+{
+    places_make();
+    site_start(t);
+}
+
+/* strangers_from - show newbie --json: learning.strangers_from, 0 null */
+static int64_t strangers_from(void)
+{
+    const struct jread_val *s;
+    struct jread_val *v;
+    int64_t x = 0;
+
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "newbie", NULL), 0);
+    v = parse_out();
+    s = must(must(v, "learning"), "strangers_from");
+    if (s->type != JREAD_NULL)
+	ck_assert_int_eq(jread_int(must(v, "learning"), "strangers_from",
+				   &x), 0);
+    jread_free(v);
+    return x;
+}
+
+/* A learning login's strangers are judged only once the site is past
+ * its own first learning period (store_site_start): show says which. */
+START_TEST(test_show_site_strangers)
+{
+    char when[TEXT_TIME_MAX], want[160], off[PATH_LEN];
+
+    places_make();
+    /* nothing judged yet: no stranger is unfamiliar */
+    ck_assert_int_eq(run("-c", pconf, "show", "newbie", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(row_of(out, "learning"), "counts as"
+				 " familiar, new_country stays quiet"));
+    ck_assert_ptr_null(strstr(out, "stranger"));
+    ck_assert_int_eq(strangers_from(), 0);
+    /* the site's first week: not yet, until its end */
+    site_start(NOW - 2 * DAY);
+    ck_assert_int_eq(run("-c", pconf, "show", "newbie", NULL), 0);
+    ck_assert(lines_fit(out, 80));
+    text_time(NOW + 5 * DAY, when, sizeof(when));
+    snprintf(want, sizeof(want), "(a stranger's too until %s, the end of",
+	     when);
+    ck_assert_msg(strstr(row_of(out, "learning"), want) != NULL,
+		  "no '%s' in:\n%s", want, out);
+    ck_assert_int_eq(strangers_from(), NOW + 5 * DAY);
+    /* the site started after the login: its learning ends first */
+    site_start_fresh(NOW - HOUR);
+    ck_assert_int_eq(run("-c", pconf, "show", "newbie", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(row_of(out, "learning"), "(a stranger's"
+				 " too: the site is in its first learning"
+				 " period)"));
+    ck_assert_int_eq(strangers_from(), NOW - HOUR + 7 * DAY);
+    site_start(NOW - 2 * DAY);
+    /* past it: a stranger stays unfamiliar */
+    site_start(NOW - 10 * DAY);
+    ck_assert_int_eq(run("-c", pconf, "show", "newbie", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(row_of(out, "learning"), "(but a"
+				 " stranger's: a network and country both new"
+				 " today)"));
+    ck_assert_int_eq(strangers_from(), NOW - 3 * DAY);
+    /* policy.learning_strangers off: never */
+    snprintf(off, sizeof(off), "%s/nostrangers.conf", tdir);
+    ctl_conf_policy(off, "learning_strangers = false;");
+    ck_assert_int_eq(run("-c", off, "show", "newbie", NULL), 0);
+    ck_assert_ptr_null(strstr(out, "stranger"));
+}
+END_TEST
 
 static Suite *ctl_show_suite(void)
 {
@@ -222,6 +289,7 @@ static Suite *ctl_show_suite(void)
 
     tcase_add_test(tc, test_show_places_text);
     tcase_add_test(tc, test_show_places_json);
+    tcase_add_test(tc, test_show_site_strangers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -181,6 +181,11 @@ START_TEST(test_show)
     ck_assert_ptr_nonnull(strstr(out, "5 addresses, 5 networks, 4 providers,"
 				 " 4 countries BR,CN,DE,RU"));
     ck_assert_ptr_nonnull(line_of(out, "queue ids   AB12CD34 4F9D42C0F2"));
+    /* counts of one in the singular */
+    ck_assert_int_eq(run("-c", conf, "show", "bob@example.org", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "1 address, 1 network, 1 provider,"
+				 " 1 country DE"));
+    ck_assert_int_eq(run("-c", conf, "show", "ALICE@example.org", NULL), 0);
     ck_assert_ptr_nonnull(line_of(out, "block       none"));
     ck_assert_ptr_nonnull(line_of(out, "198.18.1.7       9m    9m      1  BR"
 				  "  AS64496"));
@@ -381,7 +386,11 @@ START_TEST(test_stats)
     ck_assert_ptr_null(line_of(out, "rule rule#29 "));
     ck_assert_ptr_nonnull(strstr(line_of(out, "events "), "1209 sent, 3"
 				 " dropped"));
-    ck_assert_ptr_nonnull(strstr(line_of(out, "blocks "), "1 users"));
+    ck_assert_ptr_nonnull(strstr(row_of(out, "messages "), "0 judged and let"
+				 " through (accepted, tagged or held), 0"
+				 " trusted, 0 whitelisted (never judged)"));
+    ck_assert_ptr_nonnull(strstr(line_of(out, "blocks "), "in force now:"
+				 " 1 user, 0 clients"));
     ck_assert_ptr_nonnull(strstr(line_of(out, "rogue list "), "100000 entries"
 				 " (12 expired), written 2m ago"));
     ck_assert_int_eq(run("-c", conf, "stats", "--prometheus", NULL), 0);
@@ -427,6 +436,88 @@ START_TEST(test_stats)
     ck_assert_int_eq(jread_int(jread_get(v, "rogue_list"), "age", &n), 0);
     ck_assert_int_eq(n, 150);
     jread_free(v);
+}
+END_TEST
+
+/* stats_site - stats in all three forms; the site row, the JSON "site"
+ * object's start and strangers_from (0: null), the two gauges */
+static void stats_site(const char *cfile, const char *text, uint32_t start,
+		       uint32_t from)
+{
+    const struct jread_val *o;
+    struct jread_val *v;
+    char want[96];
+    int64_t n;
+
+    ck_assert_int_eq(run("-c", cfile, "stats", NULL), 0);
+    ck_assert(lines_fit(out, 80));
+    ck_assert_msg(row_of(out, "site ") != NULL
+		  && strstr(row_of(out, "site "), text) != NULL,
+		  "no site line with '%s' in:\n%s", text, out);
+    ck_assert_int_eq(run("-c", cfile, "stats", "--prometheus", NULL), 0);
+    prom_check(out);
+    snprintf(want, sizeof(want), "\nrelayguard_site_start_seconds %u\n",
+	     start);
+    ck_assert_ptr_nonnull(strstr(out, want));
+    snprintf(want, sizeof(want), "\nrelayguard_learning_strangers_from_"
+	     "seconds %u\n", from);
+    ck_assert_ptr_nonnull(strstr(out, want));
+    ck_assert_int_eq(run("-c", cfile, "--json", "stats", NULL), 0);
+    v = parse_out();
+    ck_assert_ptr_nonnull(o = jread_get(v, "site"));
+    ck_assert_int_eq(jread_get(o, "start")->type, start ? JREAD_NUM
+		     : JREAD_NULL);
+    ck_assert_int_eq(jread_get(o, "strangers_from")->type, from ? JREAD_NUM
+		     : JREAD_NULL);
+    if (start) {
+	ck_assert_int_eq(jread_int(o, "start", &n), 0);
+	ck_assert_int_eq(n, start);
+    }
+    if (from) {
+	ck_assert_int_eq(jread_int(o, "strangers_from", &n), 0);
+	ck_assert_int_eq(n, from);
+    }
+    jread_free(v);
+}
+
+/* stats_site_at - set the site's first judgement, as the milter does */
+static void stats_site_at(uint32_t t)
+{
+    STORE *st = state_open();
+
+    ck_assert_uint_eq(store_site_start(st, t), t);
+    store_close(st);
+}
+
+/* When the site was first judged (store_site_start) and when the
+ * strangers of learning logins are judged from: a learning period later */
+START_TEST(test_stats_site)
+{
+    char since[TEXT_TIME_MAX], from[TEXT_TIME_MAX], want[160], off[PATH_LEN];
+
+    state_make();
+    stats_site(conf, "no message judged yet; learning strangers are judged"
+	       " 7d after the first", 0, 0);
+    stats_site_at(NOW - 2 * 86400);
+    text_time(NOW - 2 * 86400, since, sizeof(since));
+    text_time(NOW + 5 * 86400, from, sizeof(from));
+    snprintf(want, sizeof(want), "judging since %s; learning strangers"
+	     " judged from %s (the site's first 7d)", since, from);
+    stats_site(conf, want, NOW - 2 * 86400, NOW + 5 * 86400);
+    /* learning_strangers off: the start, and no date for strangers */
+    snprintf(off, sizeof(off), "%s/nostrangers.conf", tdir);
+    ctl_conf_policy(off, "learning_strangers = false;");
+    snprintf(want, sizeof(want), "judging since %s (learning strangers off)",
+	     since);
+    stats_site(off, want, NOW - 2 * 86400, 0);
+    /* past the first week (a fresh state file, an earlier start) */
+    state_make();
+    stats_site_at(NOW - 9 * 86400);
+    text_time(NOW - 9 * 86400, since, sizeof(since));
+    text_time(NOW - 2 * 86400, from, sizeof(from));
+    snprintf(want, sizeof(want), "judging since %s; learning strangers"
+	     " judged since %s", since, from);
+    stats_site(conf, want, NOW - 9 * 86400, NOW - 2 * 86400);
 }
 END_TEST
 
@@ -524,6 +615,7 @@ static Suite *ctl_state_suite(void)
     tcase_add_test(tc, test_clients);
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_stats_pages);
+    tcase_add_test(tc, test_stats_site);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,11 +2,20 @@
  * check_daemon - daemon_parse_args, the flags relayguard-milter,
  * relayguard-policyd and relayguard-collector share: -c FILE, -f, -n,
  * -V, and what follows them (nothing for the daemons, a command for the
- * collector).
+ * collector); daemon_become_user, the start of the milter and of
+ * relayguard-policyd as root (their directories given to the daemon user,
+ * then that user), in a child per case, as root.
  */
 #include <check.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -86,6 +95,112 @@ START_TEST(test_command)
 }
 END_TEST
 
+#define TDIR_LEN 64
+#define PATH_LEN 256
+
+/* become - in a child: daemon_become_user for user:group with its files
+ * under dir (a unix socket, or inet when unix is false); the child exits
+ * with the status, 100 + its status when its euid is not then uid */
+static int become(const char *dir, const char *user, const char *group,
+		  bool unix_sock, uid_t uid, char *err, size_t errlen)
+{
+    char state[PATH_LEN], snap[PATH_LEN], pid[PATH_LEN], sock[PATH_LEN];
+    struct cfg c;
+    int p[2], status;
+    pid_t child;
+
+    memset(&c, 0, sizeof(c));
+    snprintf(state, sizeof(state), "%s/state/state", dir);
+    snprintf(snap, sizeof(snap), "%s/snap/state.snap", dir);
+    snprintf(pid, sizeof(pid), "%s/run/d.pid", dir);
+    snprintf(sock, sizeof(sock), unix_sock ? "unix:%s/sock/d.sock"
+	     : "inet:10025@127.0.0.1", dir);
+    c.state.path = state;
+    c.state.snapshot_path = snap;
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_ge(child = fork(), 0);
+    if (child == 0) {
+	const struct daemon_user d = { user, group, pid, sock };
+	char e[PATH_LEN * 2] = "";
+	int rc = daemon_become_user(&c, &d, NULL, e, sizeof(e));
+
+	if (write(p[1], e, strlen(e) + 1) < 0)
+	    _exit(99);
+	_exit(geteuid() == uid ? rc : 100 + rc);
+    }
+    close(p[1]);
+    err[0] = '\0';
+    ck_assert_int_ge(read(p[0], err, errlen - 1), 0);
+    err[errlen - 1] = '\0';
+    close(p[0]);
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* owner - "uid:gid" of path, or "none" */
+static const char *owner(const char *dir, const char *sub)
+{
+    static char buf[64];
+    char path[PATH_LEN];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, sub);
+    if (stat(path, &sb) != 0)
+	return "none";
+    snprintf(buf, sizeof(buf), "%u:%u", (unsigned) sb.st_uid,
+	     (unsigned) sb.st_gid);
+    return buf;
+}
+
+/* The start as root: the state, snapshot, pidfile and unix socket
+ * directories made for the daemon user, then that user for good; an
+ * unknown user or group stops before anything is made. */
+START_TEST(test_become_user)
+{
+    struct passwd *pw = getpwnam("nobody");
+    struct group *gr = getgrnam("nogroup");
+    char dir[TDIR_LEN] = "/tmp/check_daemon.XXXXXX", want[64], err[512];
+    char cmd[TDIR_LEN + 32];
+
+    ck_assert_ptr_nonnull(pw);
+    ck_assert_ptr_nonnull(gr);
+    ck_assert_int_eq(geteuid(), 0);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(want, sizeof(want), "%u:%u", (unsigned) pw->pw_uid,
+	     (unsigned) gr->gr_gid);
+    ck_assert_int_eq(become(dir, "nobody", "no-such-group-rg", true, 0, err,
+			    sizeof(err)), EX_NOUSER);
+    ck_assert_str_eq(err, "unknown user nobody or group no-such-group-rg");
+    ck_assert_str_eq(owner(dir, "state"), "none");
+    ck_assert_int_eq(become(dir, "nobody", "nogroup", true, pw->pw_uid, err,
+			    sizeof(err)), 0);
+    ck_assert_str_eq(owner(dir, "state"), want);
+    ck_assert_str_eq(owner(dir, "snap"), want);
+    ck_assert_str_eq(owner(dir, "run"), want);
+    ck_assert_str_eq(owner(dir, "sock"), want);
+    /* an inet socket has no directory */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/sock'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(become(dir, "nobody", "nogroup", false, pw->pw_uid, err,
+			    sizeof(err)), 0);
+    ck_assert_str_eq(owner(dir, "sock"), "none");
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(test_socket_file)
+{
+    ck_assert_str_eq(daemon_socket_file("unix:/run/rg/m.sock"),
+		     "/run/rg/m.sock");
+    ck_assert_str_eq(daemon_socket_file("local:/run/rg/m.sock"),
+		     "/run/rg/m.sock");
+    ck_assert_ptr_null(daemon_socket_file("inet:10025@127.0.0.1"));
+    ck_assert_ptr_null(daemon_socket_file("/run/rg/m.sock"));
+}
+END_TEST
+
 /* daemon_suite - the cases above */
 static Suite *daemon_suite(void)
 {
@@ -95,6 +210,8 @@ static Suite *daemon_suite(void)
     tcase_add_test(tc, test_flags);
     tcase_add_test(tc, test_usage);
     tcase_add_test(tc, test_command);
+    tcase_add_test(tc, test_become_user);
+    tcase_add_test(tc, test_socket_file);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -75,7 +75,9 @@ static int count_cb(const struct store_user *u, void *ctx)
     return 0;
 }
 
-/* fill - a file with NUSERS users */
+#define SITE_AGE (3 * 86400u)	/* the site's start, before T0 */
+
+/* fill - a file with NUSERS users, its site start SITE_AGE before T0 */
 static void fill(const char *name)
 {
     STORE *st = tnew(name, 4096, 4);	/* room in every stripe */
@@ -85,6 +87,7 @@ static void fill(const char *name)
 	snprintf(login, sizeof(login), "user%u", i);
 	seen(st, login, "192.0.2.1", T0);
     }
+    ck_assert_uint_eq(store_site_start(st, T0 - SITE_AGE), T0 - SITE_AGE);
     store_close(st);
 }
 
@@ -295,6 +298,9 @@ START_TEST(test_ro_truncated)
     ck_assert_uint_ge(c.seen, 1);
     ck_assert_uint_lt(c.seen, NUSERS);
     ck_assert_int_eq(store_user_get(st, "user7", T0, &U), STORE_ESHRUNK);
+    /* the site's start comes from the header's copy: no fault, no write */
+    ck_assert_uint_eq(store_site_start(st, 0), T0 - SITE_AGE);
+    ck_assert_uint_eq(store_site_start(st, T0), T0 - SITE_AGE);
     ck_assert_int_eq(store_get_stats(st, &s), STORE_ESHRUNK);
     ck_assert_int_eq(store_user_each(st, T0, count_cb, &c.seen),
 		     STORE_ESHRUNK);

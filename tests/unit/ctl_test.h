@@ -115,6 +115,32 @@ static inline const char *line_of(const char *s, const char *prefix)
     return NULL;
 }
 
+/* row_of - a table row that starts with prefix, its wrapped lines (those
+ * that start with a blank) joined by one space; NULL if none (static) */
+static inline const char *row_of(const char *s, const char *prefix)
+{
+    static char row[2048];
+    size_t pl = strlen(prefix), used = 0;
+    const char *p = s;
+
+    while (p && *p && strncmp(p, prefix, pl) != 0)
+	p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+    if (p == NULL || *p == '\0')
+	return NULL;
+    do {
+	size_t n;
+
+	while (used > 0 && *p == ' ')
+	    p++;
+	n = strcspn(p, "\n");
+	used += (size_t) snprintf(row + used, sizeof(row) - used, "%s%.*s",
+				  used ? " " : "", (int) n, p);
+	p += n;
+	p += *p == '\n';
+    } while (*p == ' ' && used < sizeof(row) - 1);
+    return row;
+}
+
 /* parse_out - the captured output as JSON */
 static inline struct jread_val *parse_out(void)
 {
@@ -266,6 +292,27 @@ static inline void ctl_conf(const char *asn_db)
 	     "    metric = \"messages\"; window = \"1h\"; limit = 200;\n"
 	     "    action = \"tempfail\"; } ); };\n", statef, asn_db);
     write_file(conf, text, 0600);
+}
+
+/* ctl_conf_policy - a copy of the configuration at path with keys
+ * (e.g. "learning_strangers = false;") added to its policy group */
+static inline void ctl_conf_policy(const char *path, const char *keys)
+{
+    char text[4096], edited[4600];
+    FILE *f = fopen(conf, "r");
+    size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+    char *at;
+
+    if (f == NULL)
+	abort();
+    fclose(f);
+    text[n] = '\0';
+    if ((at = strstr(text, "policy: { ")) == NULL)
+	abort();
+    at += strlen("policy: { ");
+    snprintf(edited, sizeof(edited), "%.*s%s %s", (int) (at - text), text,
+	     keys, at);
+    write_file(path, edited, 0600);
 }
 
 /* ctl_rm - nftw callback */
