@@ -383,7 +383,9 @@ bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
     return n->first_day < learn_end_day(c) && !stranger_origin(c, n, cc);
 }
 
-/* metrics_own_place - a network the login learned as its own */
+/* metrics_own_place - a network the login learned as its own, and not
+ * a fine place of it far from the login's anchors there (metrics_place.c:
+ * a line of the owner's ISP in another city) */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
@@ -393,7 +395,7 @@ bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
     if (n == NULL)
 	return false;
     ip_cc(c, ip, cc);
-    return metrics_net_own(c, n, cc);
+    return metrics_net_own(c, n, cc) && !metrics_far_place(c, ip, asn, NULL);
 }
 
 /* metrics_site_voucher - an own place learned while the login was
@@ -570,7 +572,9 @@ static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 		     " is its country");
 	return 1;
     }
-    return client_net(c, "unfamiliar", ev, evlen);
+    client_net(c, "unfamiliar", ev, evlen);
+    metrics_far_text(c, &c->f->client, c->f->geo.asn, ev, evlen);
+    return 1;
 }
 
 /* m_unfamiliar_networks - distinct unfamiliar networks among the

@@ -115,6 +115,18 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
  * two thin); true if either was raised. */
 bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
 			 uint16_t *rcpts);
+/* metrics_place.c: places finer than a network (see there). Is the
+ * address a fine place of its network far from every fine anchor the
+ * login has on it (*km, may be NULL: the nearest's distance)? */
+bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn, uint32_t *km);
+/* Two remembered addresses, both fine places, too far apart for one town. */
+bool metrics_places_apart(const struct metrics_ctx *c,
+			  const struct store_ip *a, const struct store_ip *b);
+/* Append ": known network, but N km from the login's places on it" to
+ * ev when the address is such a far place. */
+void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t asn, char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

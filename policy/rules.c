@@ -346,7 +346,8 @@ static int record_rcpt(const struct rules_facts *f, STORE *st, uint32_t now,
 
 /* record_eom - the size counted, the queue id kept, and a message let
  * through so far (in dry run: every message, as every one goes through)
- * teaches the login its country; copies out */
+ * teaches the login its country, and from a familiar place makes the
+ * address an anchor (metrics_place.c); copies out */
 static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 		      bool dry_run, struct rules_verdict *v,
 		      struct store_user *u, struct store_client *c)
@@ -359,7 +360,8 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 
     if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
 	&& !v->relayed)
-	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME : 0);
+	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
+				       | STORE_OBS_ANCHOR : 0);
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)
