@@ -155,15 +155,19 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
     return true;
 }
 
-/* metrics_places_apart - two remembered addresses, both fine places,
- * too far apart to be one town (two places of one network) */
+/* metrics_places_apart - two remembered addresses of one country, both
+ * fine places, too far apart to be one town (two places of one network;
+ * exits of one network in two countries are a VPN's, one place) */
 bool metrics_places_apart(const struct metrics_ctx *c,
 			  const struct store_ip *a, const struct store_ip *b)
 {
     struct fine x, y;
+    char ca[3], cb[3];
 
-    return stored_fine(c, a, &x) && stored_fine(c, b, &y)
-	&& apart_km(&x, &y) > 0;
+    store_ip_cc(a, ca);
+    store_ip_cc(b, cb);
+    return ca[0] != 0 && memcmp(ca, cb, 2) == 0 && stored_fine(c, a, &x)
+	&& stored_fine(c, b, &y) && apart_km(&x, &y) > 0;
 }
 
 /* metrics_far_text - evidence for a far place of a known network,
