@@ -81,8 +81,14 @@ bool metrics_volume_familiar(const struct metrics_ctx *c, const struct addr *ip,
  * own place (what metrics_own_place answers for an address)? */
 bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
 		     const char *cc);
+/* A network the login learned as its own (metrics_net_own), wherever
+ * on it the address is. */
+bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
+			 uint32_t asn);
 /* Only the login's own learned places: no learning grace, not the site's
- * (what may vouch for an address). */
+ * (what may vouch for an address); an own network's far place
+ * (metrics_far_place) is not one unless other logins came from the
+ * client address within a day. */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn);
 /* A place the login knows without its learning grace: pinned, the

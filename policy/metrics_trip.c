@@ -145,8 +145,9 @@ static void place_text(const struct places *p, size_t r, char *out,
 	;
     n = strlen(out);
     if (i < p->n && n < len)	/* one network at several places: where */
-	snprintf(out + n, len - n, " at %.1f,%.1f", p->ip[r]->lat_c / 100.0,
-		 p->ip[r]->lon_c / 100.0);
+	snprintf(out + n, len - n, " at %.1f%c %.1f%c",
+		 abs(p->ip[r]->lat_c) / 100.0, p->ip[r]->lat_c < 0 ? 'S' : 'N',
+		 abs(p->ip[r]->lon_c) / 100.0, p->ip[r]->lon_c < 0 ? 'W' : 'E');
 }
 
 /* cmp_text - qsort order for the evidence's items */

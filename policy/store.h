@@ -171,7 +171,7 @@ uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w);
 /* An address's country as text: "" unless two letters. */
 void store_ip_cc(const struct store_ip *ip, char out[3]);
 /* An address's accuracy radius in km as stored: the upper end of its
- * class (9, 24, 49, 99, 199, 499, 1000), 0 if unknown (no location, or
+ * class (10, 20, 50, 99, 200, 500, 1000), 0 if unknown (no location, or
  * stored before radii were kept). */
 uint32_t store_ip_radius(const struct store_ip *ip);
 /* Is the address an anchor: a message from it was let through while it

@@ -84,9 +84,10 @@ static inline unsigned cc_upper(const char *cc)
 #define CC_ANCHOR	0x20u	/* cc[0]: an anchor */
 #define CC_LETTERS	0x5fu	/* what is left of a letter */
 #define RADIUS_CLASSES	8
-/* A radius class's upper end (km); class 0 is unknown. */
+/* A radius class's upper end (km; MaxMind's usual radii, and 99 so that
+ * the shipped coarse_km of 100 is a class's edge); class 0 is unknown. */
 static const uint16_t radius_top[RADIUS_CLASSES] = {
-    0, 9, 24, 49, 99, 199, 499, 1000
+    0, 10, 20, 50, 99, 200, 500, 1000
 };
 
 /* radius_class - the class of an accuracy radius (km; 0 unknown) */
