@@ -383,9 +383,10 @@ bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
     return n->first_day < learn_end_day(c) && !stranger_origin(c, n, cc);
 }
 
-/* metrics_own_place - a network the login learned as its own */
-bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
-		       uint32_t asn)
+/* metrics_own_network - a network the login learned as its own,
+ * wherever on it the address is */
+bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
+			 uint32_t asn)
 {
     const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
     char cc[3];
@@ -396,16 +397,32 @@ bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
     return metrics_net_own(c, n, cc);
 }
 
-/* metrics_site_voucher - an own place learned while the login was
+static bool shared_client(const struct metrics_ctx *c, const struct addr *ip);
+
+/* metrics_own_place - a network the login learned as its own, and not
+ * a fine place of it far from the login's anchors there (metrics_place.c:
+ * a line of the owner's ISP in another city), unless other logins came
+ * from the client address today (a NAT of the site's people: another
+ * site of the campus's research network) */
+bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn)
+{
+    return metrics_own_network(c, ip, asn)
+	&& (!metrics_far_place(c, ip, asn, NULL) || shared_client(c, ip));
+}
+
+/* metrics_site_voucher - an own network learned while the login was
  * learning, or first used at least a learning period ago: what may make
- * its network the site's (a stolen login warmed for two days may not) */
+ * the client's /24 (/48) the site's (a stolen login warmed for two days
+ * may not); also from a far place of it (another site of the campus's
+ * network: the site's networks need several logins on several days) */
 bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
 			  uint32_t asn)
 {
     const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
     uint64_t today = c->now / SECONDS_PER_DAY;
 
-    if (n == NULL || !metrics_own_place(c, ip, asn))
+    if (n == NULL || !metrics_own_network(c, ip, asn))
 	return false;
     return n->first_day < learn_end_day(c)
 	|| today >= n->first_day + c->cfg->policy.learning_s / SECONDS_PER_DAY;
@@ -570,7 +587,9 @@ static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 		     " is its country");
 	return 1;
     }
-    return client_net(c, "unfamiliar", ev, evlen);
+    client_net(c, "unfamiliar", ev, evlen);
+    metrics_far_text(c, &c->f->client, c->f->geo.asn, ev, evlen);
+    return 1;
 }
 
 /* m_unfamiliar_networks - distinct unfamiliar networks among the

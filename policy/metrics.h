@@ -81,8 +81,14 @@ bool metrics_volume_familiar(const struct metrics_ctx *c, const struct addr *ip,
  * own place (what metrics_own_place answers for an address)? */
 bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
 		     const char *cc);
+/* A network the login learned as its own (metrics_net_own), wherever
+ * on it the address is. */
+bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
+			 uint32_t asn);
 /* Only the login's own learned places: no learning grace, not the site's
- * (what may vouch for an address). */
+ * (what may vouch for an address); an own network's far place
+ * (metrics_far_place) is not one unless other logins came from the
+ * client address within a day. */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn);
 /* A place the login knows without its learning grace: pinned, the
@@ -125,6 +131,18 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
  * two thin); true if either was raised. */
 bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
 			 uint16_t *rcpts);
+/* metrics_place.c: places finer than a network (see there). Is the
+ * address a fine place of its network far from every fine anchor the
+ * login has on it (*km, may be NULL: the nearest's distance)? */
+bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn, uint32_t *km);
+/* Two remembered addresses, both fine places, too far apart for one town. */
+bool metrics_places_apart(const struct metrics_ctx *c,
+			  const struct store_ip *a, const struct store_ip *b);
+/* Append ": known network, but N km from the login's places on it" to
+ * ev when the address is such a far place. */
+void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t asn, char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

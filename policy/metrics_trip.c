@@ -10,8 +10,11 @@
  * login's usual countries count as one place together; every other
  * unfamiliar network is a place of its own, as for unfamiliar_networks.
  * A network is never more than one place (a privacy VPN's exits in
- * several countries on one AS are one), so the count is never above
- * unfamiliar_networks'.
+ * several countries on one AS are one), so the count is not above
+ * unfamiliar_networks', but for one case: fine places of one network in
+ * one country too far apart for one town are places of their own
+ * (metrics_place.c: residential proxies of one ISP in several cities;
+ * a phone's coarse CGNAT addresses never are).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,13 +64,18 @@ static void join(struct places *p, size_t i, size_t j)
     p->size[i] += p->size[j];
 }
 
-/* add_net - the node of an address's network, added when new */
-static size_t add_net(struct places *p, const struct store_ip *ip)
+/* add_net - the node of an address's network, added when new; two fine
+ * places of one network too far apart for one town are two nodes
+ * (metrics_places_apart: residential proxies of one ISP in several
+ * cities), a coarse address joins its network's first */
+static size_t add_net(const struct metrics_ctx *c, struct places *p,
+		      const struct store_ip *ip)
 {
     uint64_t net = store_net_key(&ip->ip, ip->asn);
     size_t i;
 
-    for (i = 0; i < p->n && p->net[i] != net; i++)
+    for (i = 0; i < p->n && (p->net[i] != net
+			     || metrics_places_apart(c, p->ip[i], ip)); i++)
 	;
     if (i == p->n) {
 	p->net[i] = net, p->ip[i] = ip, p->up[i] = i, p->size[i] = 1;
@@ -108,7 +116,7 @@ static size_t find_places(const struct metrics_ctx *c, uint32_t w,
 	if (!in_win(ip->last_seen, c->now, w)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
-	node = add_net(p, ip);
+	node = add_net(c, p, ip);
 	store_ip_cc(ip, cc);
 	if (cc[0] != 0 && !metrics_usual_country(c, cc))
 	    add_trip(p, node, cc);
@@ -125,11 +133,21 @@ static void place_text(const struct places *p, size_t r, char *out,
 {
     char cc[3];
 
+    size_t i, n;
+
     store_ip_cc(p->ip[r], cc);
-    if (p->size[r] == 1)
-	metrics_net_text(&p->ip[r]->ip, p->ip[r]->asn, cc, out, len);
-    else
+    if (p->size[r] != 1) {
 	snprintf(out, len, "%s: %u networks", cc, p->size[r]);
+	return;
+    }
+    metrics_net_text(&p->ip[r]->ip, p->ip[r]->asn, cc, out, len);
+    for (i = 0; i < p->n && (i == r || p->net[i] != p->net[r]); i++)
+	;
+    n = strlen(out);
+    if (i < p->n && n < len)	/* one network at several places: where */
+	snprintf(out + n, len - n, " at %.1f%c %.1f%c",
+		 abs(p->ip[r]->lat_c) / 100.0, p->ip[r]->lat_c < 0 ? 'S' : 'N',
+		 abs(p->ip[r]->lon_c) / 100.0, p->ip[r]->lon_c < 0 ? 'W' : 'E');
 }
 
 /* cmp_text - qsort order for the evidence's items */

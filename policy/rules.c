@@ -284,7 +284,10 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
 /* site_note - with site networks on: a login from a familiar place of
  * its own, known since learning or for a learning period (tenured),
  * vouches for the client's network; one from an own place still young
- * does neither (the place is familiar to it anyway); any other learns whether
+ * does neither (the place is familiar to it anyway); one from a far
+ * place of a tenured own network (metrics_far_place: another site of a
+ * campus's research network) vouches and learns whether the network is
+ * the site's by now; any other learns whether
  * that network is the site's (v->site). A failure of the site's entry
  * (a lock timeout) only leaves it unknown: not the site's. */
 static void site_note(const struct cfg *cfg, STORE *st,
@@ -297,7 +300,10 @@ static void site_note(const struct cfg *cfg, STORE *st,
 	return;
     if (own)
 	(void) store_site_vouch(st, &f->client, f->login, now, NULL);
-    else if (store_site_get(st, &f->client, now, &site) == STORE_OK)
+    else if (tenured) {		/* a far place of a tenured own network */
+	if (store_site_vouch(st, &f->client, f->login, now, &site) == STORE_OK)
+	    v->site = metrics_site_network(cfg, &site, now);
+    } else if (store_site_get(st, &f->client, now, &site) == STORE_OK)
 	v->site = metrics_site_network(cfg, &site, now);
 }
 
@@ -346,7 +352,8 @@ static int record_rcpt(const struct rules_facts *f, STORE *st, uint32_t now,
 
 /* record_eom - the size counted, the queue id kept, and a message let
  * through so far (in dry run: every message, as every one goes through)
- * teaches the login its country; copies out */
+ * teaches the login its country, and from a familiar place makes the
+ * address an anchor (metrics_place.c); copies out */
 static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 		      bool dry_run, struct rules_verdict *v,
 		      struct store_user *u, struct store_client *c)
@@ -359,7 +366,8 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 
     if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
 	&& !v->relayed)
-	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME : 0);
+	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
+				       | STORE_OBS_ANCHOR : 0);
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)

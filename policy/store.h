@@ -139,8 +139,12 @@ struct store_geo {
 
 /* One of a user's addresses: 40 bytes, the same in the file and in a
  * copy, so a copy of the list is one memcpy. cc is two letters without a
- * NUL (zeros if unknown: print with "%.2s"); no location is STORE_NO_LOC
- * in lat_c; the accuracy radius is not kept per address. day_msgs counts
+ * NUL (zeros if unknown: read it with store_ip_cc); bits a country's
+ * capital letters never use (0x20 and 0x80 of each byte) keep the
+ * address's accuracy radius class and its anchor mark (store_ip_radius,
+ * store_ip_anchor): a file written before has them clear, which reads as
+ * "radius unknown, no anchor". No location is STORE_NO_LOC
+ * in lat_c. day_msgs counts
  * the observations of the day (now / 86400) of last_seen in [0] and of
  * the day before in [1], so a day's count slides (store_ip_recent). */
 struct store_ip {
@@ -166,6 +170,13 @@ uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w);
 
 /* An address's country as text: "" unless two letters. */
 void store_ip_cc(const struct store_ip *ip, char out[3]);
+/* An address's accuracy radius in km as stored: the upper end of its
+ * class (10, 20, 50, 99, 200, 500, 1000), 0 if unknown (no location, or
+ * stored before radii were kept). */
+uint32_t store_ip_radius(const struct store_ip *ip);
+/* Is the address an anchor: a message from it was let through while it
+ * was a familiar place of the login (STORE_OBS_ANCHOR)? */
+int store_ip_anchor(const struct store_ip *ip);
 #define STORE_COUNT_MAX	UINT16_MAX	/* store_ip.count saturates here */
 
 /* Sliding windows: minute and hour rings with interpolated edges. */
@@ -320,6 +331,9 @@ struct store_user_obs {
 /* A client observation whose login comes from a familiar place of its
  * own: the client's vouched time becomes now. */
 #define STORE_OBS_VOUCH 16
+/* With LEARN and COUNT_ONLY: the observed address becomes an anchor of
+ * the login (store_ip_anchor), a place it is known to send from. */
+#define STORE_OBS_ANCHOR 32
 
 struct store_client_obs {
     struct addr ip;

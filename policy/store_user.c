@@ -12,7 +12,9 @@
  *   front, a new one is put there and, with ips_per_user IPs held, the
  *   least recently observed one drops off; first/last seen, count
  *   (saturating at 65535) and the GeoIP facts of the latest
- *   observation that had any (a per-IP accuracy radius is not kept);
+ *   observation that had any (the accuracy radius as a class);
+ * - with STORE_OBS_ANCHOR (at the end of a message let through from a
+ *   familiar place) the address becomes an anchor;
  * - messages, recipients and bytes in the windows (store_win.c);
  * - with STORE_OBS_LEARN (a message let through): the country and the
  *   network baselines; with STORE_OBS_LEARN_VOLUME the usual busiest hour;
@@ -78,15 +80,69 @@ static inline unsigned cc_upper(const char *cc)
     return a << 8 | b;
 }
 
-/* ip_geo - record what GeoIP said about an IP, if it said anything */
+/* The flag bits of store_ip.cc (store.h): 0x20 and 0x80 of each byte,
+ * which two capital letters (or two zeros) never have. */
+#define CC_ANCHOR	0x20u	/* cc[0]: an anchor */
+#define CC_LETTERS	0x5fu	/* what is left of a letter */
+#define RADIUS_CLASSES	8
+/* A radius class's upper end (km; MaxMind's usual radii, and 99 so that
+ * the shipped coarse_km of 100 is a class's edge); class 0 is unknown. */
+static const uint16_t radius_top[RADIUS_CLASSES] = {
+    0, 10, 20, 50, 99, 200, 500, 1000
+};
+
+/* radius_class - the class of an accuracy radius (km; 0 unknown) */
+static unsigned radius_class(unsigned acc_km)
+{
+    unsigned k = 1;
+
+    if (acc_km == 0)
+	return 0;
+    while (k < RADIUS_CLASSES - 1 && acc_km > radius_top[k])
+	k++;
+    return k;
+}
+
+/* ip_set_radius - keep a radius class in cc's spare bits: bit 0 in
+ * cc[1]'s 0x20, bits 1 and 2 in cc[0]'s and cc[1]'s 0x80 */
+static void ip_set_radius(struct store_ip *ip, unsigned k)
+{
+    unsigned a = (unsigned char) ip->cc[0] & (CC_LETTERS | CC_ANCHOR);
+    unsigned b = (unsigned char) ip->cc[1] & CC_LETTERS;
+
+    b |= (k & 1u) ? 0x20u : 0, a |= (k & 2u) ? 0x80u : 0;
+    b |= (k & 4u) ? 0x80u : 0;
+    ip->cc[0] = (char) a, ip->cc[1] = (char) b;
+}
+
+/* store_ip_radius - the stored radius class's upper end, 0 unknown */
+uint32_t store_ip_radius(const struct store_ip *ip)
+{
+    unsigned a = (unsigned char) ip->cc[0], b = (unsigned char) ip->cc[1];
+    unsigned k = (b & 0x20u ? 1u : 0) | (a & 0x80u ? 2u : 0)
+	| (b & 0x80u ? 4u : 0);
+
+    return radius_top[k];
+}
+
+/* store_ip_anchor - is the address an anchor of its login? */
+int store_ip_anchor(const struct store_ip *ip)
+{
+    return ((unsigned char) ip->cc[0] & CC_ANCHOR) != 0;
+}
+
+/* ip_geo - record what GeoIP said about an IP, if it said anything (an
+ * anchor stays one) */
 static inline void ip_geo(struct store_ip *ip, const struct store_geo *g)
 {
     unsigned cc = cc_upper(g->cc);
+    unsigned anchor = (unsigned char) ip->cc[0] & CC_ANCHOR;
 
     if (cc == 0 && g->asn == 0 && !g->has_loc)
 	return;
-    ip->cc[0] = (char) (cc >> 8);
+    ip->cc[0] = (char) ((cc >> 8) | anchor);
     ip->cc[1] = (char) (cc & 0xff);
+    ip_set_radius(ip, g->has_loc ? radius_class(g->acc_km) : 0);
     ip->asn = g->asn;
     ip->lat_c = g->has_loc ? g->lat_c : STORE_NO_LOC;
     ip->lon_c = g->has_loc ? g->lon_c : STORE_NO_LOC;
@@ -163,6 +219,20 @@ static void user_ip(const STORE *st, struct store_urec *u,
     ip_geo(&cur, &obs->geo);
     ips[0] = cur;
     u->l.n = (uint8_t) n;
+}
+
+/* user_anchor - mark a listed address an anchor */
+static void user_anchor(const STORE *st, struct store_urec *u,
+			const struct addr *ip)
+{
+    uint32_t n = u->l.n < st->ips_per_user ? u->l.n : st->ips_per_user;
+
+    for (uint32_t i = 0; i < n; i++)
+	if (addr_equal(&u->ips[i].ip, ip)) {
+	    u->ips[i].cc[0] = (char) ((unsigned char) u->ips[i].cc[0]
+				      | CC_ANCHOR);
+	    return;
+	}
 }
 
 /* user_country - count a day in a country of the baseline; stored codes
@@ -334,6 +404,9 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	    user_net(u, obs, now);
 	if (obs->flags & STORE_OBS_LEARN_VOLUME)
 	    user_volume(u, now);
+	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_ANCHOR))
+	    == (STORE_OBS_LEARN | STORE_OBS_ANCHOR))
+	    user_anchor(st, u, &obs->ip);
 	return;
     }
     user_ip(st, u, obs, now);
@@ -357,13 +430,16 @@ static void place_copy(const struct store_fplace *p, int i,
     out->acc_km = p->acc_km[i];
 }
 
-/* cc_text - a stored country code as text: "" unless two letters */
+/* cc_text - a stored country code as text: "" unless two letters (an
+ * address's flag bits taken off) */
 static inline void cc_text(const char in[2], char out[3])
 {
-    int ok = cc_upper(in) != 0;
+    char l[2] = {(char) ((unsigned char) in[0] & CC_LETTERS),
+	(char) ((unsigned char) in[1] & CC_LETTERS)};
+    int ok = cc_upper(l) != 0;
 
-    out[0] = ok ? in[0] : '\0';
-    out[1] = ok ? in[1] : '\0';
+    out[0] = ok ? l[0] : '\0';
+    out[1] = ok ? l[1] : '\0';
     out[2] = '\0';
 }
 

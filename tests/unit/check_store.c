@@ -209,6 +209,7 @@ START_TEST(test_insert_lookup)
     STORE *st = tnew("basic", 1024, 16);
     struct store_user_obs o = obs_make("Bob@Example.org", "203.0.113.9");
     struct store_stats s;
+    char cc[3];
 
     memcpy(o.geo.cc, "DE", 3);
     o.geo.asn = 3320;
@@ -227,7 +228,9 @@ START_TEST(test_insert_lookup)
     ck_assert_uint_eq(U.first_seen, T0 + 5);
     ck_assert_uint_eq(U.nips, 1);
     ck_assert_uint_eq(U.ips[0].count, 1);
-    ck_assert_mem_eq(U.ips[0].cc, "DE", 2);
+    store_ip_cc(&U.ips[0], cc);
+    ck_assert_str_eq(cc, "DE");
+    ck_assert_uint_eq(store_ip_radius(&U.ips[0]), 20);	/* 20 km's class */
     ck_assert_uint_eq(U.ips[0].asn, 3320);
     ck_assert_int_eq(U.ips[0].lat_c, 5252);
     ck_assert_int_ne(U.ips[0].lon_c, STORE_NO_LOC);

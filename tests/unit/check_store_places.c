@@ -203,6 +203,65 @@ START_TEST(test_usual_day)
 }
 END_TEST
 
+/* An address's accuracy radius class and anchor mark, kept in spare
+ * bits of its country code: the country still reads as two letters; the
+ * radius is the upper end of its class, 0 without a location or a
+ * radius; the anchor mark comes only with LEARN and ANCHOR at the end
+ * of a message and stays through later observations. An entry as a
+ * file written before keeps it (two plain letters) reads as radius
+ * unknown and no anchor. */
+START_TEST(test_ip_radius_anchor)
+{
+    STORE *st = tnew("radius", 1000, 16);
+    struct store_user_obs o = obs_make("rita", "198.51.100.7");
+    static const struct { uint16_t acc; uint32_t top; } cls[] = {
+	{1, 10}, {10, 10}, {11, 20}, {20, 20}, {49, 50}, {99, 99}, {100, 200},
+	{200, 200}, {201, 500}, {500, 500}, {501, 1000}, {20000, 1000},
+	{0, 0},
+    };
+    struct store_ip old;
+    char cc[3];
+
+    memcpy(o.geo.cc, "DE", 3);
+    o.geo.asn = 3320, o.geo.has_loc = 1, o.geo.lat_c = 5252;
+    o.geo.lon_c = 1340;
+    for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++) {
+	o.geo.acc_km = cls[i].acc;
+	ck_assert_int_eq(store_user_update(st, &o, T0 + i, &U), STORE_OK);
+	ck_assert_uint_eq(store_ip_radius(&U.ips[0]), cls[i].top);
+	store_ip_cc(&U.ips[0], cc);
+	ck_assert_str_eq(cc, "DE");
+	ck_assert(!store_ip_anchor(&U.ips[0]));
+    }
+    o.geo.acc_km = 20;
+    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_ANCHOR;	/* no LEARN: none */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 60, &U), STORE_OK);
+    ck_assert(!store_ip_anchor(&U.ips[0]));
+    o.flags |= STORE_OBS_LEARN;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 61, &U), STORE_OK);
+    ck_assert(store_ip_anchor(&U.ips[0]));
+    o.flags = STORE_OBS_NO_LEARN, o.geo.has_loc = 0;	/* no place now */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 62, &U), STORE_OK);
+    ck_assert(store_ip_anchor(&U.ips[0]));
+    ck_assert_uint_eq(store_ip_radius(&U.ips[0]), 0);
+    store_ip_cc(&U.ips[0], cc);
+    ck_assert_str_eq(cc, "DE");
+    o.geo.cc[0] = 0, o.geo.has_loc = 1, o.geo.acc_km = 600;	/* no country */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 63, &U), STORE_OK);
+    store_ip_cc(&U.ips[0], cc);
+    ck_assert_str_eq(cc, "");
+    ck_assert_uint_eq(store_ip_radius(&U.ips[0]), 1000);
+    ck_assert(store_ip_anchor(&U.ips[0]));
+    memset(&old, 0, sizeof(old));	/* as an older file holds it */
+    memcpy(old.cc, "FR", 2);
+    store_ip_cc(&old, cc);
+    ck_assert_str_eq(cc, "FR");
+    ck_assert_uint_eq(store_ip_radius(&old), 0);
+    ck_assert(!store_ip_anchor(&old));
+    store_close(st);
+}
+END_TEST
+
 /* places_suite - familiar networks, site networks, addresses by day */
 static Suite *places_suite(void)
 {
@@ -215,6 +274,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_site_networks);
     tcase_add_test(tc, test_ip_days);
     tcase_add_test(tc, test_usual_day);
+    tcase_add_test(tc, test_ip_radius_anchor);
     suite_add_tcase(s, tc);
     return s;
 }

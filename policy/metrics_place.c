@@ -1,0 +1,186 @@
+/*
+ * metrics_place - places finer than a network: where on its network a
+ * login's address is.
+ *
+ * Familiarity is learned per network (an AS), and a big home ISP or a
+ * carrier is one AS for a whole country: an attacker on a line of the
+ * victim's own ISP in another city, or a proxy on it, is as familiar as
+ * the victim's own line. A home line is located to its town (a small
+ * accuracy radius, a "fine" place: below policy.coarse_km), and the same
+ * town every day, even though its address changes daily; a phone's
+ * CGNAT address is located only to a carrier hub (coarse) and moves
+ * between hubs. So a fine place of an own network counts as familiar
+ * only near one of the login's anchors on that network (addresses a
+ * message was let through from while they were familiar places,
+ * store_ip_anchor). Coarse places stay familiar by their network, and a
+ * network without a fine anchor in the login's list (a phone-only login,
+ * a state file from before anchors, an anchor fallen off the list) is
+ * judged by its AS as before.
+ *
+ * The same test splits an unfamiliar network into places (metrics_trip):
+ * two fine addresses of one AS too far apart for one town are two places
+ * (residential proxies of one ISP in five cities), never two coarse ones.
+ *
+ * Contract: pure functions of the context, like metrics.c.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "geo.h"
+#include "metrics.h"
+
+#define PLACE_MARGIN_KM 50	/* beyond both radii: not one town's lines
+				 * (a line's location moves between its
+				 * ISP's nearby points of presence) */
+
+/* A located place with its radius (km). */
+struct fine {
+    double lat, lon;
+    uint32_t r;
+};
+
+/* is_fine - a radius known and below policy.coarse_km */
+static bool is_fine(const struct metrics_ctx *c, uint32_t r)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    return k != 0 && r != 0 && r < k;
+}
+
+/* stored_fine - a remembered address's fine place, if it has one */
+static bool stored_fine(const struct metrics_ctx *c, const struct store_ip *ip,
+			struct fine *out)
+{
+    out->r = store_ip_radius(ip);
+    if (ip->lat_c == STORE_NO_LOC || !is_fine(c, out->r))
+	return false;
+    out->lat = ip->lat_c / 100.0, out->lon = ip->lon_c / 100.0;
+    return true;
+}
+
+/* find_ip - the login's entry of an address, or NULL */
+static const struct store_ip *find_ip(const struct metrics_ctx *c,
+				      const struct addr *ip)
+{
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&c->user->ips[i].ip, ip))
+	    return &c->user->ips[i];
+    return NULL;
+}
+
+/* addr_fine - an address's fine place: the client's from GeoIP, another
+ * from the login's list */
+static bool addr_fine(const struct metrics_ctx *c, const struct addr *ip,
+		      struct fine *out)
+{
+    const struct store_ip *s;
+
+    if (addr_equal(ip, &c->f->client)) {
+	if (!c->f->geo.has_loc || !is_fine(c, c->f->geo.acc_km))
+	    return false;
+	out->lat = c->f->geo.lat_c / 100.0, out->lon = c->f->geo.lon_c / 100.0;
+	out->r = c->f->geo.acc_km;
+	return true;
+    }
+    s = find_ip(c, ip);
+    return s != NULL && stored_fine(c, s, out);
+}
+
+/* apart_km - how far two fine places are beyond both radii and the
+ * margin (<= 0: they may be one town) */
+static double apart_km(const struct fine *a, const struct fine *b)
+{
+    double d = geo_distance_km(a->lat, a->lon, b->lat, b->lon);
+
+    if (!(d >= 0))		/* NaN: no place */
+	return 0;
+    return d - (double) a->r - (double) b->r - PLACE_MARGIN_KM;
+}
+
+/* addr_country - an address's country (the client's, or from the
+ * login's list); "" if unknown */
+static void addr_country(const struct metrics_ctx *c, const struct addr *ip,
+			 const struct store_ip *s, char cc[3])
+{
+    cc[0] = 0;
+    if (addr_equal(ip, &c->f->client))
+	memcpy(cc, c->f->geo.cc, 3);
+    else if (s != NULL)
+	store_ip_cc(s, cc);
+}
+
+/* metrics_far_place - is the address a fine place of its network far
+ * from every fine anchor the login has on that network (and it has
+ * one)? *km (may be NULL): the distance to the nearest of them. A
+ * network the login has anchors of in another country than the
+ * address's (a privacy VPN's exits, a hosting provider) is no one's
+ * home: never far. */
+bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn, uint32_t *km)
+{
+    const struct store_ip *self;
+    uint64_t key = store_net_key(ip, asn);
+    struct fine here, there;
+    double best = INFINITY;
+    char cc[3], acc[3];
+
+    if (c->user == NULL || !addr_fine(c, ip, &here))
+	return false;
+    self = find_ip(c, ip);
+    if (self != NULL && store_ip_anchor(self))
+	return false;
+    addr_country(c, ip, self, cc);
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	double d;
+
+	if (!store_ip_anchor(a) || store_net_key(&a->ip, a->asn) != key)
+	    continue;
+	store_ip_cc(a, acc);
+	if (memcmp(acc, cc, 2) != 0)
+	    return false;
+	if (!stored_fine(c, a, &there))
+	    continue;
+	if (apart_km(&here, &there) <= 0)
+	    return false;
+	d = geo_distance_km(here.lat, here.lon, there.lat, there.lon);
+	if (d < best)
+	    best = d;
+    }
+    if (isinf(best))
+	return false;
+    if (km != NULL)
+	*km = (uint32_t) lround(best);
+    return true;
+}
+
+/* metrics_places_apart - two remembered addresses of one country, both
+ * fine places, too far apart to be one town (two places of one network;
+ * exits of one network in two countries are a VPN's, one place) */
+bool metrics_places_apart(const struct metrics_ctx *c,
+			  const struct store_ip *a, const struct store_ip *b)
+{
+    struct fine x, y;
+    char ca[3], cb[3];
+
+    store_ip_cc(a, ca);
+    store_ip_cc(b, cb);
+    return ca[0] != 0 && memcmp(ca, cb, 2) == 0 && stored_fine(c, a, &x)
+	&& stored_fine(c, b, &y) && apart_km(&x, &y) > 0;
+}
+
+/* metrics_far_text - evidence for a far place of a known network,
+ * appended to ev: ", 480 km from the login's places on it" */
+void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t asn, char *ev, size_t evlen)
+{
+    uint32_t km;
+    size_t n;
+
+    if (ev == NULL || !metrics_far_place(c, ip, asn, &km)
+	|| (n = strlen(ev)) >= evlen)
+	return;
+    snprintf(ev + n, evlen - n, ": known network, but %u km from the"
+	     " login's places on it", km);
+}
