@@ -1,0 +1,77 @@
+# bench_milter_stats.awk - the figures of bench_milter_cpu.sh from its
+# rounds file (one line a round: MODE PAIR CPU_S WALL_S UTIME STIME
+# COLLECTOR_S SENDER_S NAME=COUNT...). Variables: m (messages a round),
+# sent, dropped, missing (perf events the machine lacks), out (the file
+# for bench_collector.sh's summary: median, wall median, CI low, CI high).
+{
+    p = $2
+    if ($1 == "on") { on[p] = $3; won[p] = $4; snd[p] = $8 } else { off[p] = $3; woff[p] = $4 }
+    ut[$1] += $5; st[$1] += $6; col[$1, p] = $7; n[$1]++
+    for (i = 9; i <= NF; i++) {
+        split($i, kv, "=")
+        cnt[$1, kv[1]] += kv[2]; names[kv[1]] = 1
+    }
+    pairs[p] = 1
+}
+function sort(v, k,   i, j, t) {
+    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+}
+function median(v, k,   c, i) {
+    for (i = 1; i <= k; i++) c[i] = v[i]
+    sort(c, k)
+    return k % 2 ? c[(k + 1) / 2] : (c[k / 2] + c[k / 2 + 1]) / 2
+}
+# lo_rank - the largest j >= 1 with P(Binomial(k, 1/2) < j) <= 0.025:
+# the median lies in [x(j), x(k+1-j)] with at least 95 % confidence
+# (fewer than 6 pairs cannot give 95 %: then j = 1, and conf says how
+# much); conf: 1 - 2 P(Binomial(k, 1/2) < j)
+function lo_rank(k,   j, c, p, cum) {
+    cum = 0; p = 0.5 ^ k; c = 1
+    for (j = 0; j < k; j++) {
+        if (cum + c * p > 0.025) break
+        cum += c * p; c = c * (k - j) / (j + 1)
+    }
+    if (j < 1) { j = 1; cum = p }
+    conf = 1 - 2 * cum
+    return j
+}
+function trimmed(v, k,   c, i, t, s, q) {
+    for (i = 1; i <= k; i++) c[i] = v[i]
+    sort(c, k)
+    t = int(k * 0.2); s = 0; q = 0
+    for (i = 1 + t; i <= k - t; i++) { s += c[i]; q++ }
+    return s / q
+}
+END {
+    k = 0
+    for (p in pairs) if ((p in on) && (p in off)) {
+        k++; r[k] = off[p] / on[p]; w[k] = woff[p] / won[p]
+        a[k] = on[p]; b[k] = off[p]; sn[k] = snd[p]; son += on[p]; soff += off[p]
+        cn[k] = col["on", p]
+    }
+    if (k == 0) { print "bench_milter_cpu: no complete pair of rounds"; exit 1 }
+    med = median(r, k); j = lo_rank(k)
+    for (i = 1; i <= k; i++) c[i] = r[i]
+    sort(c, k)
+    lo = c[j]; hi = c[k + 1 - j]
+    verdict = lo >= 0.98 ? "met" : hi < 0.98 ? "NOT met" : "undecided (the interval holds 0.98: too noisy for " k " pairs)"
+    printf "milter (miltertest): CPU per message events off %.1f us, on %.1f us; with/without = %.3f CPU (median of %d ABBA pairs of %d messages), %.3f wall; events sent %s, dropped %s\n",
+        median(b, k) / m * 1e6, median(a, k) / m * 1e6, med, k, m, median(w, k), sent, dropped
+    printf "  spread: %.1f %% CI of the median %.3f .. %.3f (pairs ranked %d and %d of %d), 20 %% trimmed mean %.3f, ratio of summed CPU %.3f, per pair min %.3f max %.3f: target 0.98 %s\n",
+        100 * conf, lo, hi, j, k + 1 - j, k, trimmed(r, k), soff / son, c[1], c[k], verdict
+    printf "  per pair (off/on CPU):"
+    for (i = 1; i <= k; i++) printf " %.3f", r[i]
+    printf "\n"
+    tot["on"] = son; tot["off"] = soff
+    printf "  user/system split (/proc ticks, all rounds): off %.0f %% user, on %.0f %% user; i.e. per message off %.1f + %.1f us, on %.1f + %.1f us (user + system)\n",
+        100 * ut["off"] / (ut["off"] + st["off"]), 100 * ut["on"] / (ut["on"] + st["on"]),
+        soff / (m * k) * 1e6 * ut["off"] / (ut["off"] + st["off"]), soff / (m * k) * 1e6 * st["off"] / (ut["off"] + st["off"]),
+        son / (m * k) * 1e6 * ut["on"] / (ut["on"] + st["on"]), son / (m * k) * 1e6 * st["on"] / (ut["on"] + st["on"])
+    printf "  exact counts per message of the milter process (perf stat, all rounds), off -> on:"
+    for (e in names) printf " %s %.3f -> %.3f;", e, cnt["off", e] / (m * n["off"]), cnt["on", e] / (m * n["on"])
+    printf "\n"
+    if (missing != "") printf "  not on this machine (perf):%s\n", missing
+    printf "  of the milter's CPU with events on, the sender thread (rg-events) %.2f us a message; the collector (not in the figure) %.1f us a message\n",
+        median(sn, k) / m * 1e6, median(cn, k) / m * 1e6
+    printf "%.3f %.3f %.3f %.3f\n", med, median(w, k), lo, hi >out
+}
