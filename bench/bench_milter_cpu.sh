@@ -27,6 +27,10 @@
 # machine too noisy for the number of pairs).
 # BENCH_MILTER_ROUNDS pairs (default 16) of BENCH_MILTER_MESSAGES
 # (default 2000). BENCH_MILTER_KEEP=DIR keeps every round's perf output.
+# A third mode, null (events on, sent to a reader that drops them), runs
+# in every block unless BENCH_MILTER_NULL=0: off/null is what the
+# milter's own events cost, null/on what the collector's work beside it
+# costs the milter on the same cores.
 # Usage: bench/bench_milter_cpu.sh BUILD_DIR
 here=$(cd "$(dirname "$0")" && pwd)
 set -- "$(cd "${1:-build}" && pwd)"
@@ -58,6 +62,11 @@ grep -v '^$' "$D/off.conf" >"$D/off.cmp"
 grep -v -e '^$' -e '^collector: { address = ' -e '^  database = .*report_dir = .*; };$' "$D/on.conf" >"$D/on.cmp"
 cmp -s "$D/off.cmp" "$D/on.cmp" && [ "$(wc -l <"$D/on.conf")" = "$(($(wc -l <"$D/off.conf") + 1))" ] ||
     e2e_bail "on.conf and off.conf differ outside the collector section: $(diff "$D/off.conf" "$D/on.conf")"
+# null: events on, sent to a reader that drops them unread (a socket
+# whose reader costs next to nothing): what the milter's own sending
+# costs, apart from what the collector's work beside it on the same
+# cores costs the milter (set BENCH_MILTER_NULL=0 to leave it out)
+sed "s|unix:$D/events.sock|unix:$D/null.sock|" "$D/on.conf" >"$D/null.conf"
 cp "$D/on.conf" "$RG_CONF"
 # the collector with a unix queue of 512 (systemd's setting) when we may,
 # as bench_intake.sh does
@@ -69,6 +78,17 @@ else
 fi
 CPID=$E2E_BG_PID
 e2e_wait_until 10 test -S "$D/events.sock" || e2e_bail "collector did not start"
+modes="on off"
+if [ "${BENCH_MILTER_NULL:-1}" = 1 ]; then
+    e2e_bg nullsink python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 24)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
+while True: s.recv(65536)' "$D/null.sock"
+    e2e_wait_until 10 test -S "$D/null.sock" || e2e_bail "the null reader did not start"
+    modes="on off null"
+fi
 e2e_bg milter "$RG_MILTER" -f -c "$RG_CONF"
 RG_PID=$E2E_BG_PID
 RG_LOG=$E2E_DIR/milter.log
@@ -140,9 +160,15 @@ round() {
 # warm: the logins exist
 round off 0 0
 : >"$D/rounds"
+# block r: the modes in turn, reversed every other block (ABBA; with
+# null ABC CBA BCA ACB CAB BAC: each mode as often first, middle, last)
+set -- $modes
 for r in $(seq "$rounds"); do
-    if [ $((r % 2)) = 1 ]; then round on "$((r * msgs))" "$r"; round off "$((r * msgs))" "$r"
-    else round off "$((r * msgs))" "$r"; round on "$((r * msgs))" "$r"; fi
+    case $(( (r - 1) % ($# == 3 ? 6 : 2) )) in
+    0) order="$1 $2 ${3:-}" ;; 1) order="${3:-} $2 $1" ;; 2) order="$2 $3 $1" ;;
+    3) order="$1 $3 $2" ;; 4) order="$3 $1 $2" ;; 5) order="$2 $1 $3" ;;
+    esac
+    for mode in $order; do round "$mode" "$((r * msgs))" "$r"; done
 done
 sent=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_sent)
 dropped=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_dropped)

@@ -1,11 +1,14 @@
 # bench_milter_stats.awk - the figures of bench_milter_cpu.sh from its
 # rounds file (one line a round: MODE PAIR CPU_S WALL_S UTIME STIME
-# COLLECTOR_S SENDER_S NAME=COUNT...). Variables: m (messages a round),
+# COLLECTOR_S SENDER_S NAME=COUNT...; MODE on, off or null: events on
+# to a reader that drops them). Variables: m (messages a round),
 # sent, dropped, missing (perf events the machine lacks), out (the file
 # for bench_collector.sh's summary: median, wall median, CI low, CI high).
 {
     p = $2
-    if ($1 == "on") { on[p] = $3; won[p] = $4; snd[p] = $8 } else { off[p] = $3; woff[p] = $4 }
+    if ($1 == "on") { on[p] = $3; won[p] = $4; snd[p] = $8 }
+    else if ($1 == "off") { off[p] = $3; woff[p] = $4 }
+    else { nul[p] = $3 }
     ut[$1] += $5; st[$1] += $6; col[$1, p] = $7; n[$1]++
     for (i = 9; i <= NF; i++) {
         split($i, kv, "=")
@@ -59,6 +62,18 @@ END {
         median(b, k) / m * 1e6, median(a, k) / m * 1e6, med, k, m, median(w, k), sent, dropped
     printf "  spread: %.1f %% CI of the median %.3f .. %.3f (pairs ranked %d and %d of %d), 20 %% trimmed mean %.3f, ratio of summed CPU %.3f, per pair min %.3f max %.3f: target 0.98 %s\n",
         100 * conf, lo, hi, j, k + 1 - j, k, trimmed(r, k), soff / son, c[1], c[k], verdict
+    # null: events on, to a reader that drops them
+    kn = 0
+    for (p in pairs) if ((p in nul) && (p in on) && (p in off)) {
+        kn++; rn[kn] = off[p] / nul[p]; rc[kn] = nul[p] / on[p]; an[kn] = nul[p]
+    }
+    if (kn > 0) {
+        jn = lo_rank(kn)
+        for (i = 1; i <= kn; i++) { c1[i] = rn[i]; c2[i] = rc[i] }
+        sort(c1, kn); sort(c2, kn)
+        printf "  where the difference lies (events on, to a reader that drops them: null): null %.1f us a message; off/null %.3f (%.1f %% CI %.3f .. %.3f: the milter's own sending), null/on %.3f (CI %.3f .. %.3f: the collector working beside it)\n",
+            median(an, kn) / m * 1e6, median(rn, kn), 100 * conf, c1[jn], c1[kn + 1 - jn], median(rc, kn), c2[jn], c2[kn + 1 - jn]
+    }
     printf "  per pair (off/on CPU):"
     for (i = 1; i <= k; i++) printf " %.3f", r[i]
     printf "\n"
@@ -67,8 +82,12 @@ END {
         100 * ut["off"] / (ut["off"] + st["off"]), 100 * ut["on"] / (ut["on"] + st["on"]),
         soff / (m * k) * 1e6 * ut["off"] / (ut["off"] + st["off"]), soff / (m * k) * 1e6 * st["off"] / (ut["off"] + st["off"]),
         son / (m * k) * 1e6 * ut["on"] / (ut["on"] + st["on"]), son / (m * k) * 1e6 * st["on"] / (ut["on"] + st["on"])
-    printf "  exact counts per message of the milter process (perf stat, all rounds), off -> on:"
-    for (e in names) printf " %s %.3f -> %.3f;", e, cnt["off", e] / (m * n["off"]), cnt["on", e] / (m * n["on"])
+    printf "  exact counts per message of the milter process (perf stat, all rounds), off -> on%s:", n["null"] ? " (null)" : ""
+    for (e in names) {
+        printf " %s %.3f -> %.3f", e, cnt["off", e] / (m * n["off"]), cnt["on", e] / (m * n["on"])
+        if (n["null"]) printf " (%.3f)", cnt["null", e] / (m * n["null"])
+        printf ";"
+    }
     printf "\n"
     if (missing != "") printf "  not on this machine (perf):%s\n", missing
     printf "  of the milter's CPU with events on, the sender thread (rg-events) %.2f us a message; the collector (not in the figure) %.1f us a message\n",
