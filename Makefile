@@ -66,7 +66,7 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(POLICYD) $(CTL) $(COLLECTOR)
 
 .PHONY: man-check deb all check check-run unit-check golden-check tsan-check e2e-check install clean deps demo \
-        bench bench-store bench-policy bench-collector bench-replay bench-peers bench-roguelist fuzz efficacy efficacy-table efficacy-sweep
+        bench bench-store bench-policy bench-collector bench-milter-instr bench-replay bench-peers bench-roguelist fuzz efficacy efficacy-table efficacy-sweep
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
 
@@ -192,6 +192,10 @@ bench-roguelist: $(BUILD)/bench/bench_roguelist
 
 bench-collector: $(COLLECTOR) $(BUILD)/bench/bench_events $(BUILD)/bench/bench_milter_events
 	bench/bench_collector.sh $(BUILD)
+
+# the milter's user-space instructions a message, events on and off (callgrind)
+bench-milter-instr: $(MILTER) $(COLLECTOR)
+	bench/bench_milter_instr.sh $(BUILD)
 
 bench-replay: $(CTL)
 	bench/bench_replay.sh $(BUILD)

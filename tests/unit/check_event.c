@@ -22,6 +22,7 @@
 #include "check_main.h"
 #include "event.h"
 #include "evq.h"
+#include "log.h"
 #include "report.h"
 #include "runtime.h"
 #include "stats.h"
@@ -131,6 +132,87 @@ START_TEST(test_from_verdict)
     evrec_from_verdict(&cfg, &f, &v, false, &r);
     ck_assert_str_eq(r.rule_name, "block");
     ck_assert_uint_eq(r.rule, EVREC_NO_RULE);
+}
+END_TEST
+
+/* clean_ref - the sanitiser's rule, code point by code point (the walk
+ * copy_clean did before its printable-ASCII shortcut) */
+static void clean_ref(char *dst, size_t cap, const char *src)
+{
+    const unsigned char *s = (const unsigned char *) src;
+    size_t i = 0, o = 0, u, len = strlen(src);
+    uint32_t cp = 0;
+
+    while (i < len && o + 1 < cap) {
+	u = log_utf8_len(s + i, len - i, &cp);
+	if (u == 0 || log_hostile(cp)) {
+	    dst[o++] = '?';
+	    i += u ? u : 1;
+	    continue;
+	}
+	if (o + u >= cap)
+	    break;
+	memcpy(dst + o, s + i, u);
+	o += u, i += u;
+    }
+    dst[o] = 0;
+}
+
+/* ok_ref - may a field hold s (valid UTF-8, nothing hostile)? */
+static bool ok_ref(const char *s)
+{
+    size_t i = 0, u, n = strlen(s);
+    uint32_t cp;
+
+    for (; i < n; i += u)
+	if ((u = log_utf8_len((const unsigned char *) s + i, n - i, &cp)) == 0 || log_hostile(cp))
+	    return false;
+    return true;
+}
+
+/* The shortcut over printable ASCII changes nothing: random logins of
+ * ASCII, controls, DEL, UTF-8 (valid, cut short, invalid, bidi, C1) and
+ * every length around the field's limit are cleaned as the code point
+ * walk cleans them, and a raw one is refused exactly when the walk
+ * refuses it. */
+START_TEST(test_clean_shortcut_same)
+{
+    static const char *const piece[] = {
+	"a", "Zz9", " ", "~", "\x7f", "\x1f", "\r\n", "\xc3\xb6", "\xc3", "\xff", "\x80",
+	"\xe2\x80\xae", "\xc2\x9b", "\xf0\x9f\x98\x80", "\xe2\x80\x8b", "user@example.org",
+    };
+    struct cfg cfg = {0};
+    struct rules_facts f = {0};
+    struct rules_verdict v;
+    struct evrec r;
+    uint8_t buf[EVENT_MAX];
+    char login[600], want[EVREC_LOGIN_MAX + 1];
+    unsigned seed = 13, i, k;
+    size_t n;
+
+    rules_verdict_init(&v);
+    snprintf(v.reason, sizeof(v.reason), "x");
+    for (i = 0; i < 4000; i++) {
+	login[0] = 0;
+	for (n = 0, k = rand_r(&seed) % 90; k > 0; k--) {
+	    const char *p = piece[rand_r(&seed) % (sizeof(piece) / sizeof(piece[0]))];
+
+	    if (n + strlen(p) >= sizeof(login))
+		break;
+	    memcpy(login + n, p, strlen(p) + 1);
+	    n += strlen(p);
+	}
+	f.login = login;
+	evrec_from_verdict(&cfg, &f, &v, false, &r);
+	clean_ref(want, sizeof(want), login);
+	ck_assert_msg(strcmp(r.login, want) == 0, "login %u cleaned differently", i);
+	ck_assert_uint_gt(evrec_encode(&r, buf, sizeof(buf)), 0);
+	if (n <= EVREC_LOGIN_MAX) {	/* a raw login: refused as the walk says */
+	    memcpy(r.login, login, n + 1);
+	    ck_assert_msg((evrec_encode(&r, buf, sizeof(buf)) > 0) == ok_ref(login),
+			  "raw login %u judged differently", i);
+	}
+    }
 }
 END_TEST
 
@@ -810,6 +892,7 @@ static Suite *event_suite(void)
 
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_from_verdict);
+    tcase_add_test(tc, test_clean_shortcut_same);
     tcase_add_test(tc, test_tampered);
     tcase_add_test(tc, test_truncated_oversized_version);
     tcase_add_test(tc, test_signed_but_bad);
