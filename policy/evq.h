@@ -1,6 +1,6 @@
 /*
- * evq - a bounded queue of sealed event datagrams and the one thread
- * that sends them, in batches, off the mail threads.
+ * evq - a bounded queue of event records and the one thread that
+ * (seals and) sends them, in batches, off the mail threads.
  *
  * A mail thread copies its datagram into a free slot (evq_put) under a
  * short mutex and never waits for anything else: a full queue, or one
@@ -56,7 +56,10 @@ struct evq_wait {
 
 /* evq_send_fn - send n datagrams (msg[i]), waiting for room as w says;
  * how many went out. The rest are the caller's drops. Called from the
- * sender thread (or, when it never started, from evq_stop) only. */
+ * sender thread (or, when it never started, from evq_stop) only. The
+ * slots it is handed are its own until it returns: it may rewrite them
+ * within slot_size (the milter seals its records there) and change
+ * msg[i]. */
 typedef size_t (*evq_send_fn)(void *ctx, struct iovec *msg, size_t n,
 			      const struct evq_wait *w);
 

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
@@ -585,6 +586,73 @@ START_TEST(test_queue_flush_at_exit)
 }
 END_TEST
 
+static _Thread_local size_t ossl_allocs;	/* OpenSSL's allocations, this thread */
+
+/* count_malloc, count_realloc, count_free - OpenSSL's memory functions,
+ * counting the allocations of the thread that makes them */
+static void *count_malloc(size_t n, const char *file, int line)
+{
+    (void) file, (void) line;
+    ossl_allocs++;
+    return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void) file, (void) line;
+    ossl_allocs++;
+    return realloc(p, n);
+}
+
+static void count_free(void *p, const char *file, int line)
+{
+    (void) file, (void) line;
+    free(p);
+}
+
+/* With the queue, a mail thread does no cryptography: it encodes the
+ * record and the sender thread seals it (the seal's OpenSSL context and
+ * copies, a page walk each on this VM, were the mail thread's per
+ * message). Every event still goes out sealed, in sequence. The old
+ * code sealed in report_verdict: OpenSSL allocated on the calling
+ * thread (a keyed context, then copies per seal). */
+START_TEST(test_mail_thread_no_crypto)
+{
+    struct sender x;
+    struct report_subject s = {.login = "alice", .phase = "eom", .qid = "Q7"};
+    struct rules_verdict v;
+    struct evrec r[50];
+    uint64_t last = 0;
+    size_t n;
+    int a, i;
+
+    /* in its own process (CK_FORK), before OpenSSL allocated anything */
+    ck_assert_msg(CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) == 1,
+		  "OpenSSL allocated before the test: run it forked (CK_FORK=yes)");
+    rules_verdict_init(&v);
+    a = sender_open(&x, "evc");
+    ck_assert(report_events_open(&x.rt));
+    ossl_allocs = 0;
+    for (i = 0; i < 50; i++)
+	report_verdict(&x.rt, &s, &v, false);
+    ck_assert_uint_eq(ossl_allocs, 0);
+    report_events_close(&x.rt);
+    for (i = 0; i < 50; i += (int) n) {	/* each record's own MAC verified */
+	n = take(a, MSG_DONTWAIT, r + i, (size_t) (50 - i));
+	ck_assert_uint_gt(n, 0);
+    }
+    ck_assert_int_eq(i, 50);
+    for (i = 0; i < 50; i++) {
+	ck_assert_uint_gt(r[i].seq, last);
+	ck_assert_str_eq(r[i].login, "alice");
+	ck_assert_str_eq(r[i].qid, "Q7");
+	last = r[i].seq;
+    }
+    close(a);
+    sender_close(&x);
+}
+END_TEST
+
 struct slow_reader {
     int fd, want, got;
 };
@@ -902,6 +970,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_key_mode);
     tcase_add_test(tc, test_send_reconnect);
     tcase_add_test(tc, test_queue_flush_at_exit);
+    tcase_add_test(tc, test_mail_thread_no_crypto);
     tcase_add_test(tc, test_queue_burst_waits_for_room);
     tcase_add_test(tc, test_no_room_though_writable);
     tcase_add_test(tc, test_batch_round_trip);
