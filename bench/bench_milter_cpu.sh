@@ -104,7 +104,7 @@ switch() {
     r=$(reloads)
     cp "$D/$1.conf" "$RG_CONF"
     kill -USR1 "$RG_PID"
-    e2e_wait_until 10 test "$(reloads)" -gt "$r" || e2e_bail "no reload"
+    e2e_wait_until 30 test "$(reloads)" -gt "$r" || e2e_bail "no reload in 30 s"
 }
 # perf stat: task-clock (ns, the milter's threads, its connection threads
 # inherited) and the exact counts; events the machine lacks are dropped
