@@ -40,23 +40,7 @@ e2e_init
 msgs=${BENCH_MILTER_MESSAGES:-2000}
 rounds=${BENCH_MILTER_ROUNDS:-16}
 B=$E2E_BUILD/relayguard-collector
-D=$E2E_DIR
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
-chmod 600 "$D/event.key"
-chown nobody "$D/event.key"
-ON="collector: { address = \"unix:$D/events.sock\"; key_file = \"$D/event.key\";
-  database = \"$D/collector.db\"; incidents_file = \"\"; report_dir = \"$D\"; };"
-rg_geo || e2e_bail "no GeoIP test databases"
-RG_COLLECTOR=$ON rg_config "" ""
-cp "$RG_CONF" "$D/on.conf"
-RG_COLLECTOR="" rg_config "" ""
-cp "$RG_CONF" "$D/off.conf"
-# a unix milter socket: over TCP, miltertest's separate small writes of a
-# macro and its command meet Nagle and the delayed ACK (40 ms twice a
-# message), which made a round of 2,000 messages take minutes
-sed -i -e 's/limit = 100; action = "tempfail"; }/limit = 1000000; action = "tempfail"; }/' \
-    -e "s|socket = \"inet:$MILTER_PORT@127.0.0.1\"|socket = \"unix:$D/state/milter.sock\"|" \
-    "$D/on.conf" "$D/off.conf"
+. "$here/milter_confs.sh"
 # the two configurations: the collector section and nothing else
 grep -v '^$' "$D/off.conf" >"$D/off.cmp"
 grep -v -e '^$' -e '^collector: { address = ' -e '^  database = .*report_dir = .*; };$' "$D/on.conf" >"$D/on.cmp"

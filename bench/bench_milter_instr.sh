@@ -26,20 +26,7 @@ n1=${BENCH_INSTR_N1:-50}
 n2=${BENCH_INSTR_N2:-250}
 command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
     e2e_bail "no valgrind (callgrind)"
-D=$E2E_DIR
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/event.key"
-chmod 600 "$D/event.key"
-chown nobody "$D/event.key"
-ON="collector: { address = \"unix:$D/events.sock\"; key_file = \"$D/event.key\";
-  database = \"$D/collector.db\"; incidents_file = \"\"; report_dir = \"$D\"; };"
-rg_geo || e2e_bail "no GeoIP test databases"
-RG_COLLECTOR=$ON rg_config "" ""
-cp "$RG_CONF" "$D/on.conf"
-RG_COLLECTOR="" rg_config "" ""
-cp "$RG_CONF" "$D/off.conf"
-sed -i -e 's/limit = 100; action = "tempfail"; }/limit = 1000000; action = "tempfail"; }/' \
-    -e "s|socket = \"inet:$MILTER_PORT@127.0.0.1\"|socket = \"unix:$D/state/milter.sock\"|" \
-    "$D/on.conf" "$D/off.conf"
+. "$here/milter_confs.sh"
 e2e_bg collector "$E2E_BUILD/relayguard-collector" -c "$D/on.conf" listen
 e2e_wait_until 10 test -S "$D/events.sock" || e2e_bail "collector did not start"
 mkdir -m 777 "$D/cg"
