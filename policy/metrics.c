@@ -592,6 +592,13 @@ static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
     return 1;
 }
 
+/* noun_len - how much of a plural noun ending in s to print after a count:
+ * "1 message", "2 messages" */
+static int noun_len(uint64_t count, const char *plural)
+{
+    return (int) strlen(plural) - (count == 1);
+}
+
 /* m_unfamiliar_networks - distinct unfamiliar networks among the
  * login's addresses seen in the window */
 static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
@@ -624,7 +631,8 @@ static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
     qsort(items, n, sizeof(items[0]), cmp_str);
     ev_list(list, sizeof(list), items, n);
     rules_format_duration(w, d, sizeof(d));
-    snprintf(ev, evlen, "%zu unfamiliar networks in %s: %s", n, d, list);
+    snprintf(ev, evlen, "%zu unfamiliar %.*s in %s: %s", n,
+	     noun_len(n, "networks"), "networks", d, list);
     return n;
 }
 
@@ -657,8 +665,9 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
     n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
     if (ev != NULL) {
 	rules_format_duration(w, d, sizeof(d));
-	snprintf(ev, evlen, "%llu messages from %zu unfamiliar address%s in %s%s",
-		 (unsigned long long) n, k, k == 1 ? "" : "es", d,
+	snprintf(ev, evlen, "%llu %.*s from %zu unfamiliar address%s in %s%s",
+		 (unsigned long long) n, noun_len(n, "messages"), "messages",
+		 k, k == 1 ? "" : "es", d,
 		 today ? " (a place known since an earlier day: today's)"
 		 : "");
     }
@@ -694,8 +703,9 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 	return 0;
     if (ev != NULL) {
 	rules_format_duration(w, d, sizeof(d));
-	snprintf(ev, evlen, "%llu %s in %s, usual <= %llu%s",
-		 (unsigned long long) v, what, d, (unsigned long long) usual,
+	snprintf(ev, evlen, "%llu %.*s in %s, usual <= %llu%s",
+		 (unsigned long long) v, noun_len(v, what), what, d,
+		 (unsigned long long) usual,
 		 c->usual_floor && usual == (k == STORE_MSGS
 					     ? c->cfg->policy.learning_msgs
 					     : c->cfg->policy.learning_rcpts)
@@ -771,7 +781,8 @@ static uint64_t counter(const struct metrics_ctx *c, enum store_counter k,
     if (ev == NULL)
 	return v;
     rules_format_duration(w, d, sizeof(d));
-    snprintf(ev, evlen, "%llu %s in %s", (unsigned long long) v, what, d);
+    snprintf(ev, evlen, "%llu %.*s in %s", (unsigned long long) v,
+	     noun_len(v, what), what, d);
     return v;
 }
 

@@ -331,7 +331,7 @@ START_TEST(test_strongest_wins)
 	     FIRES("a", "accept") ",\n" FIRES("t2", "tag") "\n); };\n");
     simple_tx(&e, "sam", "198.51.100.30", T0, &v);
     expect(&e, &v, CFG_ACTION_TEMPFAIL, "tf", false);
-    ck_assert_str_eq(v.reason, "1 messages in 1h (limit 0)");
+    ck_assert_str_eq(v.reason, "1 message in 1h (limit 0)");
     env_close(&e);
 }
 END_TEST
