@@ -324,22 +324,28 @@ static const struct store_country *country_rec(const struct metrics_ctx *c,
     return NULL;
 }
 
-/* ip_cc - the country of an address: the client's, or a remembered
- * address's; "" if unknown */
-static void ip_cc(const struct metrics_ctx *c, const struct addr *ip,
-		  char cc[3])
+/* metrics_user_ip - the login's entry of an address, or NULL */
+const struct store_ip *metrics_user_ip(const struct metrics_ctx *c,
+				       const struct addr *ip)
+{
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&c->user->ips[i].ip, ip))
+	    return &c->user->ips[i];
+    return NULL;
+}
+
+/* metrics_ip_cc - the country of an address: the client's, or a
+ * remembered address's (self: its entry, metrics_user_ip); "" if
+ * unknown */
+void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
+		   const struct store_ip *self, char cc[3])
 {
     cc[0] = 0;
     if (addr_equal(ip, &c->f->client)) {
 	memcpy(cc, c->f->geo.cc, 2);
 	cc[2] = 0;
-	return;
-    }
-    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++)
-	if (addr_equal(&c->user->ips[i].ip, ip)) {
-	    store_ip_cc(&c->user->ips[i], cc);
-	    return;
-	}
+    } else if (self != NULL)
+	store_ip_cc(self, cc);
 }
 
 /* site_learned - are learning strangers judged: policy.learning_strangers
@@ -393,7 +399,7 @@ bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
 
     if (n == NULL)
 	return false;
-    ip_cc(c, ip, cc);
+    metrics_ip_cc(c, ip, metrics_user_ip(c, ip), cc);
     return metrics_net_own(c, n, cc);
 }
 

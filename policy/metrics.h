@@ -131,6 +131,14 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
  * two thin); true if either was raised. */
 bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
 			 uint16_t *rcpts);
+/* metrics_user_ip - the login's entry of an address, or NULL */
+const struct store_ip *metrics_user_ip(const struct metrics_ctx *c,
+				       const struct addr *ip);
+/* metrics_ip_cc - an address's country: the client's, or from self (its
+ * entry in the login's list); "" if unknown */
+void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
+		   const struct store_ip *self, char cc[3]);
+
 /* metrics_place.c: places finer than a network (see there). Is the
  * address a fine place of its network far from every fine anchor the
  * login has on it (*km, may be NULL: the nearest's distance)? */

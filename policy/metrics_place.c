@@ -59,16 +59,6 @@ static bool stored_fine(const struct metrics_ctx *c, const struct store_ip *ip,
     return true;
 }
 
-/* find_ip - the login's entry of an address, or NULL */
-static const struct store_ip *find_ip(const struct metrics_ctx *c,
-				      const struct addr *ip)
-{
-    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++)
-	if (addr_equal(&c->user->ips[i].ip, ip))
-	    return &c->user->ips[i];
-    return NULL;
-}
-
 /* addr_fine - an address's fine place: the client's from GeoIP, another
  * from the login's list */
 static bool addr_fine(const struct metrics_ctx *c, const struct addr *ip,
@@ -83,7 +73,7 @@ static bool addr_fine(const struct metrics_ctx *c, const struct addr *ip,
 	out->r = c->f->geo.acc_km;
 	return true;
     }
-    s = find_ip(c, ip);
+    s = metrics_user_ip(c, ip);
     return s != NULL && stored_fine(c, s, out);
 }
 
@@ -96,18 +86,6 @@ static double apart_km(const struct fine *a, const struct fine *b)
     if (!(d >= 0))		/* NaN: no place */
 	return 0;
     return d - (double) a->r - (double) b->r - PLACE_MARGIN_KM;
-}
-
-/* addr_country - an address's country (the client's, or from the
- * login's list); "" if unknown */
-static void addr_country(const struct metrics_ctx *c, const struct addr *ip,
-			 const struct store_ip *s, char cc[3])
-{
-    cc[0] = 0;
-    if (addr_equal(ip, &c->f->client))
-	memcpy(cc, c->f->geo.cc, 3);
-    else if (s != NULL)
-	store_ip_cc(s, cc);
 }
 
 /* metrics_far_place - is the address a fine place of its network far
@@ -127,10 +105,10 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 
     if (c->user == NULL || !addr_fine(c, ip, &here))
 	return false;
-    self = find_ip(c, ip);
+    self = metrics_user_ip(c, ip);
     if (self != NULL && store_ip_anchor(self))
 	return false;
-    addr_country(c, ip, self, cc);
+    metrics_ip_cc(c, ip, self, cc);
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
 	double d;

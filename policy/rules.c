@@ -602,16 +602,16 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 		       struct rules_verdict *v)
 {
+    const struct store_ip *self;
+
     if (mc->user == NULL || v->relayed)
 	return;
     v->familiar = metrics_volume_familiar(mc, &mc->f->client, mc->f->geo.asn,
 					  mc->f->geo.cc);
     v->known = metrics_known_place(mc, &mc->f->client, mc->f->geo.asn)
 	&& v->familiar;
-    v->addr_since = 0;
-    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
-	if (addr_equal(&u->ips[i].ip, &mc->f->client))
-	    v->addr_since = u->ips[i].first_seen;
+    self = metrics_user_ip(mc, &mc->f->client);
+    v->addr_since = self != NULL ? self->first_seen : 0;
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
     v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
