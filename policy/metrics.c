@@ -19,8 +19,8 @@
 typedef uint64_t (*metric_fn) (const struct metrics_ctx *, uint32_t,
 			       char *, size_t);
 
-/* in_window - was a sighting at t inside the last w seconds? */
-static bool in_window(uint32_t t, uint32_t now, uint32_t w)
+/* metrics_in_window - was a sighting at t inside the last w seconds? */
+bool metrics_in_window(uint32_t t, uint32_t now, uint32_t w)
 {
     return t >= now || now - t < w;
 }
@@ -127,7 +127,7 @@ static size_t distinct(const struct metrics_ctx *c, uint32_t w,
 	const struct store_ip *ip = &c->user->ips[i];
 	struct addr k;
 
-	if (!in_window(ip->last_seen, c->now, w) || !kind->key(ip, &k))
+	if (!metrics_in_window(ip->last_seen, c->now, w) || !kind->key(ip, &k))
 	    continue;
 	for (j = 0; j < n && !addr_equal(&out[j], &k); j++)
 	    ;
@@ -272,7 +272,7 @@ bool metrics_site_network(const struct cfg *cfg, const struct store_client *s,
     if (cfg->policy.site_logins == 0 || s->vouch_days < cfg->policy.site_days)
 	return false;
     for (i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (in_window(s->logins[i].last_seen, now, METRICS_SITE_WINDOW_S))
+	if (metrics_in_window(s->logins[i].last_seen, now, METRICS_SITE_WINDOW_S))
 	    n++;
     return n >= cfg->policy.site_logins;
 }
@@ -298,7 +298,7 @@ static bool site_known(const struct metrics_ctx *c, const struct addr *ip)
 	return true;
     return c->client != NULL && c->client->vouched != 0
 	&& addr_equal(ip, &c->f->client)
-	&& in_window(c->client->vouched, c->now, METRICS_VOUCH_S);
+	&& metrics_in_window(c->client->vouched, c->now, METRICS_VOUCH_S);
 }
 
 /* learned_net - the login's learned entry for a network, or NULL */
@@ -468,7 +468,7 @@ static bool shared_client(const struct metrics_ctx *c, const struct addr *ip)
     if (c->client == NULL || !addr_equal(ip, &c->f->client))
 	return false;
     for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (in_window(c->client->logins[i].last_seen, c->now, SECONDS_PER_DAY))
+	if (metrics_in_window(c->client->logins[i].last_seen, c->now, SECONDS_PER_DAY))
 	    n++;
     return n > 1;		/* the login itself is one */
 }
@@ -619,7 +619,7 @@ static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
 	uint64_t k = store_net_key(&ip->ip, ip->asn);
 	char cc[3];
 
-	if (!in_window(ip->last_seen, c->now, w)
+	if (!metrics_in_window(ip->last_seen, c->now, w)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
 	for (j = 0; j < n && keys[j] != k; j++)
@@ -661,7 +661,7 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
 
-	if (!in_window(ip->last_seen, c->now, w)
+	if (!metrics_in_window(ip->last_seen, c->now, w)
 	    || (metrics_familiar(c, &ip->ip, ip->asn)
 		&& !(addr_equal(&ip->ip, &c->f->client) && stranger)))
 	    continue;
@@ -822,7 +822,7 @@ static uint64_t m_users_per_ip(const struct metrics_ctx *c, uint32_t w,
     uint32_t i;
 
     for (i = 0; i < e->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (in_window(e->logins[i].last_seen, c->now, w))
+	if (metrics_in_window(e->logins[i].last_seen, c->now, w))
 	    n++;
     if (ev == NULL)
 	return n;

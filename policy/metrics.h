@@ -131,6 +131,8 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
  * two thin); true if either was raised. */
 bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
 			 uint16_t *rcpts);
+/* metrics_in_window - was a sighting at t inside the last w seconds? */
+bool metrics_in_window(uint32_t t, uint32_t now, uint32_t w);
 /* metrics_user_ip - the login's entry of an address, or NULL */
 const struct store_ip *metrics_user_ip(const struct metrics_ctx *c,
 				       const struct addr *ip);

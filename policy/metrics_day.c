@@ -38,12 +38,6 @@
 #define DAY_S 86400u
 #define METRICS_NEW_DAY_AFTER_S (12 * 3600u)	/* a night between two days */
 
-/* in_day_window - was a sighting at t inside the last w seconds? */
-static bool in_day_window(uint32_t t, uint32_t now, uint32_t w)
-{
-    return t >= now || now - t < w;
-}
-
 /* login_day - the login's busiest day as learned, else
  * METRICS_TRIP_DAY_HOURS busiest usual hours */
 static uint64_t login_day(const struct metrics_ctx *c)
@@ -110,7 +104,7 @@ bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w)
 	const struct store_ip *ip = &c->user->ips[i];
 	char cc[3];
 
-	if (!in_day_window(ip->last_seen, c->now, 2 * DAY_S)
+	if (!metrics_in_window(ip->last_seen, c->now, 2 * DAY_S)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
 	store_ip_cc(ip, cc);

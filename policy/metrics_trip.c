@@ -22,12 +22,6 @@
 
 #include "metrics.h"
 
-/* in_win - was a sighting at t inside the last w seconds? */
-static bool in_win(uint32_t t, uint32_t now, uint32_t w)
-{
-    return t >= now || now - t < w;
-}
-
 /* The unfamiliar networks of the window, joined into places: a network
  * is a node; two are one place when they share a new country. */
 struct places {
@@ -113,7 +107,7 @@ static size_t find_places(const struct metrics_ctx *c, uint32_t w,
 	char cc[3];
 	size_t node;
 
-	if (!in_win(ip->last_seen, c->now, w)
+	if (!metrics_in_window(ip->last_seen, c->now, w)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
 	node = add_net(c, p, ip);
@@ -168,7 +162,7 @@ bool metrics_stranger_at_home(const struct metrics_ctx *c, uint32_t w)
 	const struct store_ip *ip = &c->user->ips[i];
 	char cc[3];
 
-	if (!in_win(ip->last_seen, c->now, w)
+	if (!metrics_in_window(ip->last_seen, c->now, w)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
 	store_ip_cc(ip, cc);
