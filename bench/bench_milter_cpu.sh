@@ -81,6 +81,13 @@ e2e_wait_until 10 test -S "$D/state/milter.sock" || e2e_bail "milter did not sta
 # ticks [PID] - "utime stime" of the milter (or PID) in CLK_TCK ticks
 # (its dead threads included)
 ticks() { sed 's/^.*) //' "/proc/${1:-$RG_PID}/stat" | awk '{ print $12, $13 }'; }
+# thread_ticks - "TID COMM UTIME STIME" of every thread of the milter
+thread_ticks() {
+    local f
+    for f in /proc/"$RG_PID"/task/*/stat; do
+        sed 's/^\([0-9]*\) (\(.*\)) /\1 \2 /' "$f" 2>/dev/null
+    done | awk '{ print $1, $2, $14, $15 }'
+}
 reloads() { "$RG_CTL" -c "$RG_CONF" --json stats | rg_json reloads; }
 # switch MODE - the milter on MODE's configuration
 switch() {
@@ -113,6 +120,7 @@ round() {
     perf stat --per-thread -e "$EVENTS" -x, -p "$RG_PID" -o "$D/perf.out" &
     pp=$!
     sleep 0.3
+    thread_ticks >"$D/thr.0"
     u0=$(ticks) c0=$(ticks "$CPID")
     s=$(date +%s%N)
     RG_MILTER_SOCK="unix:$D/state/milter.sock" RG_MSGS=$msgs RG_BASE=$2 \
@@ -120,6 +128,7 @@ round() {
         e2e_bail "miltertest failed: $(tail -n 3 "$D/mt.out" | tr '\n' ' ')"
     e=$(date +%s%N)
     u1=$(ticks)
+    thread_ticks >"$D/thr.1"
     # the collector stores what came at the end of the round meanwhile
     sleep 0.1
     c1=$(ticks "$CPID")
@@ -136,8 +145,17 @@ round() {
         printf "%s %d %.6f %.6f %d %d %.3f %.6f", mode, pair, v["task-clock"] / 1000,
             wall / 1e6, a[3] - a[1], a[4] - a[2], (b[3] + b[4] - b[1] - b[2]) / hz, snd / 1000
         for (k in v) if (k != "task-clock") printf " %s=%d", k, v[k]
-        printf "\n"
-    }' "$D/perf.out" >>"$D/rounds"
+        # user and system ticks of the sender thread and of the others
+        # (libmilter workers, main) over the round, per thread from /proc
+        while ((getline l < thr0) > 0) { split(l, t, " "); t0[t[1]] = t[3] " " t[4] }
+        while ((getline l < thr1) > 0) {
+            split(l, t, " "); split(t0[t[1]] == "" ? "0 0" : t0[t[1]], z, " ")
+            cl = t[2] == "rg-events" ? "snd" : "mail"
+            tk[cl "_u"] += t[3] - z[1]; tk[cl "_s"] += t[4] - z[2]
+        }
+        printf " tk_snd_u=%d tk_snd_s=%d tk_mail_u=%d tk_mail_s=%d\n", tk["snd_u"], tk["snd_s"],
+            tk["mail_u"], tk["mail_s"]
+    }' thr0="$D/thr.0" thr1="$D/thr.1" "$D/perf.out" >>"$D/rounds"
 }
 [ -n "${BENCH_MILTER_KEEP:-}" ] && mkdir -p "$BENCH_MILTER_KEEP"
 : >"$D/rounds"
@@ -158,4 +176,4 @@ sent=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_sent)
 dropped=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_dropped)
 [ -n "${BENCH_MILTER_KEEP:-}" ] && cp "$D/rounds" "$BENCH_MILTER_KEEP/rounds"
 awk -v m="$msgs" -v sent="$sent" -v dropped="$dropped" -v missing="$MISSING" \
-    -v out="$E2E_BUILD/bench/milter-result" -f "$here/bench_milter_stats.awk" "$D/rounds"
+    -v hz="$(getconf CLK_TCK)" -v out="$E2E_BUILD/bench/milter-result" -f "$here/bench_milter_stats.awk" "$D/rounds"

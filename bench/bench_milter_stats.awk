@@ -2,7 +2,8 @@
 # rounds file (one line a round: MODE PAIR CPU_S WALL_S UTIME STIME
 # COLLECTOR_S SENDER_S NAME=COUNT...; MODE on, off or null: events on
 # to a reader that drops them). Variables: m (messages a round),
-# sent, dropped, missing (perf events the machine lacks), out (the file
+# sent, dropped, missing (perf events the machine lacks), hz (CLK_TCK:
+# the tk_ fields are per-thread ticks), out (the file
 # for bench_collector.sh's summary: median, wall median, CI low, CI high).
 {
     p = $2
@@ -12,6 +13,7 @@
     ut[$1] += $5; st[$1] += $6; col[$1, p] = $7; n[$1]++
     for (i = 9; i <= NF; i++) {
         split($i, kv, "=")
+        if (kv[1] ~ /^tk_/) { tk[$1, kv[1]] += kv[2]; continue }
         cnt[$1, kv[1]] += kv[2]; names[kv[1]] = 1
     }
     pairs[p] = 1
@@ -82,6 +84,13 @@ END {
         100 * ut["off"] / (ut["off"] + st["off"]), 100 * ut["on"] / (ut["on"] + st["on"]),
         soff / (m * k) * 1e6 * ut["off"] / (ut["off"] + st["off"]), soff / (m * k) * 1e6 * st["off"] / (ut["off"] + st["off"]),
         son / (m * k) * 1e6 * ut["on"] / (ut["on"] + st["on"]), son / (m * k) * 1e6 * st["on"] / (ut["on"] + st["on"])
+    # which thread pays: the per-thread split from /proc (ticks of 1/hz s)
+    printf "  per thread (/proc ticks, all rounds), us a message user + system: mail threads off %.1f + %.1f, on %.1f + %.1f (null %.1f + %.1f); sender thread on %.1f + %.1f (null %.1f + %.1f)\n",
+        tk["off", "tk_mail_u"] / hz / (m * n["off"]) * 1e6, tk["off", "tk_mail_s"] / hz / (m * n["off"]) * 1e6,
+        tk["on", "tk_mail_u"] / hz / (m * n["on"]) * 1e6, tk["on", "tk_mail_s"] / hz / (m * n["on"]) * 1e6,
+        n["null"] ? tk["null", "tk_mail_u"] / hz / (m * n["null"]) * 1e6 : 0, n["null"] ? tk["null", "tk_mail_s"] / hz / (m * n["null"]) * 1e6 : 0,
+        tk["on", "tk_snd_u"] / hz / (m * n["on"]) * 1e6, tk["on", "tk_snd_s"] / hz / (m * n["on"]) * 1e6,
+        n["null"] ? tk["null", "tk_snd_u"] / hz / (m * n["null"]) * 1e6 : 0, n["null"] ? tk["null", "tk_snd_s"] / hz / (m * n["null"]) * 1e6 : 0
     printf "  exact counts per message of the milter process (perf stat, all rounds), off -> on%s:", n["null"] ? " (null)" : ""
     for (e in names) {
         printf " %s %.3f -> %.3f", e, cnt["off", e] / (m * n["off"]), cnt["on", e] / (m * n["on"])
