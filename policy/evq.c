@@ -148,6 +148,28 @@ static size_t next_batch(struct evq *q, struct evq_wait *w)
     return n;
 }
 
+/* to_front - with the lock held and no slot busy: start the queue at
+ * slot 0 again when it holds few datagrams (none, or those that came
+ * during the last send; at most EVQ_FRONT_MAX are moved). The mail
+ * threads then write the same few slots over and over, warm in the
+ * cache, instead of walking the whole ring (~1.6 MB, more than the L2
+ * of a core) one cold slot a message. */
+static void to_front(struct evq *q)
+{
+    size_t k, from;
+
+    /* a run that wraps round the end is left alone: its part at the
+     * start would be overwritten before it is read */
+    if (q->head == 0 || q->count > EVQ_FRONT_MAX || q->head + q->count > q->slots)
+	return;
+    for (k = 0; k < q->count; k++) {	/* upwards: slot k < from */
+	from = q->head + k;
+	memcpy(q->data + k * q->slot_size, q->data + from * q->slot_size, q->len[from]);
+	q->len[k] = q->len[from];
+    }
+    q->head = 0;
+}
+
 /* send_busy - hand the busy slots to send, then free them */
 static void send_busy(struct evq *q, size_t n, const struct evq_wait *w)
 {
@@ -164,6 +186,7 @@ static void send_busy(struct evq *q, size_t n, const struct evq_wait *w)
     q->head = (q->head + n) % q->slots;
     q->count -= n;
     q->busy = 0;
+    to_front(q);
     pthread_mutex_unlock(&q->lock);
 }
 

@@ -9,8 +9,13 @@
  * when EVQ_BATCH datagrams wait) and hands up to EVQ_BATCH of them to
  * the send function (one sendmmsg) without holding the mutex; a mail
  * thread signals it only when it went idle (a whole interval without
- * an event), so a busy milter pays one wake-up per interval, not one
- * per batch or event.
+ * an event) or a batch is full, so a busy milter pays one wake-up per
+ * interval or per EVQ_BATCH events, whichever comes first, not one per
+ * event. An event reaches the socket within EVQ_INTERVAL_MS (plus the
+ * send's wait for room, batch_max_ms at most). After a send the few
+ * datagrams that came meanwhile move to the first slots, so the slots
+ * in use stay the same few (warm in the cache) rather than a walk
+ * round the whole ring.
  * evq_stop sends everything queued before it, then ends the thread.
  *
  * Bounded waits: a batch may wait for room in the socket stall_ms at a
@@ -41,7 +46,8 @@
 
 #define EVQ_SLOTS 2048		/* per snapshot; ~1.6 MB */
 #define EVQ_BATCH 256		/* records per send (a few batch datagrams) */
-#define EVQ_INTERVAL_MS 20	/* the longest an event waits for a batch */
+#define EVQ_INTERVAL_MS 250	/* the longest an event waits for a batch */
+#define EVQ_FRONT_MAX 32	/* datagrams moved to slot 0 after a send, at most */
 #define EVQ_STALL_MS 20		/* a batch's wait for room without progress */
 #define EVQ_BATCH_MAX_MS 1000	/* a batch's wait for room in all */
 #define EVQ_THREAD_NAME "rg-events"	/* the sender thread, as ps -L shows it */

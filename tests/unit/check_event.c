@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -586,6 +587,50 @@ START_TEST(test_queue_flush_at_exit)
 }
 END_TEST
 
+/* mono_ms - CLOCK_MONOTONIC in milliseconds */
+static long long mono_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long) t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A milter's steady trickle of verdicts (25 over ~100 ms) wakes the
+ * sender thread once, not once per 20 ms (five sends, five wake-ups of
+ * a thread on this VM), and still reaches the collector well within a
+ * second (EVQ_INTERVAL_MS after the first, plus the send). */
+START_TEST(test_queue_one_send_per_interval)
+{
+    struct sender x;
+    struct report_subject s = {.login = "alice", .phase = "eom"};
+    struct rules_verdict v;
+    struct timeval tv = {0, 100000};
+    long long t0, last = 0;
+    size_t records = 0, dgrams = 0, n;
+    int a, i;
+
+    rules_verdict_init(&v);
+    a = sender_open(&x, "evi");
+    ck_assert_int_eq(setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    ck_assert(report_events_open(&x.rt));
+    t0 = mono_ms();
+    for (i = 0; i < 25; i++) {
+	report_verdict(&x.rt, &s, &v, false);
+	usleep(4000);
+    }
+    while (records < 25 && mono_ms() - t0 < 3000)
+	if ((n = take(a, 0, NULL, 0)) > 0)
+	    records += n, dgrams++, last = mono_ms();
+    ck_assert_uint_eq(records, 25);
+    ck_assert_uint_le(dgrams, 2);	/* the old 20 ms timer: ~5 */
+    ck_assert_int_le(last - t0, 1500);
+    report_events_close(&x.rt);
+    close(a);
+    sender_close(&x);
+}
+END_TEST
+
 static _Thread_local size_t ossl_allocs;	/* OpenSSL's allocations, this thread */
 
 /* count_malloc, count_realloc, count_free - OpenSSL's memory functions,
@@ -970,6 +1015,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_key_mode);
     tcase_add_test(tc, test_send_reconnect);
     tcase_add_test(tc, test_queue_flush_at_exit);
+    tcase_add_test(tc, test_queue_one_send_per_interval);
     tcase_add_test(tc, test_mail_thread_no_crypto);
     tcase_add_test(tc, test_queue_burst_waits_for_room);
     tcase_add_test(tc, test_no_room_though_writable);

@@ -1,7 +1,8 @@
 /*
  * check_evq - the event queue: a full queue refuses (a counted drop),
  * what is queued before the stop is sent, batches go out when full, and
- * many producers lose nothing they were told was queued.
+ * many producers lose nothing they were told was queued, and the slots
+ * in use stay at the front of the ring.
  */
 #include <check.h>
 #include <pthread.h>
@@ -261,6 +262,75 @@ START_TEST(test_put_no_page_faults)
 }
 END_TEST
 
+struct gated {
+    atomic_int calls, hold;
+    const void *base[8];	/* each call's first slot */
+    size_t n[8];
+    uint32_t first[8];		/* each call's first number */
+};
+
+/* gated_take - a send function that records where each batch starts
+ * and, while hold is set, keeps the first batch (the producers go on) */
+static size_t gated_take(void *ctx, struct iovec *msg, size_t n, const struct evq_wait *w)
+{
+    struct gated *g = ctx;
+    int i = atomic_load(&g->calls);
+
+    (void) w;
+    if (i < 8) {
+	g->base[i] = msg[0].iov_base, g->n[i] = n;
+	memcpy(&g->first[i], msg[0].iov_base, sizeof(g->first[i]));
+    }
+    atomic_store(&g->calls, i + 1);
+    while (i == 0 && atomic_load(&g->hold))
+	usleep(1000);
+    return n;
+}
+
+/* wait_calls - until g saw k sends (5 s at most) */
+static void wait_calls(struct gated *g, int k)
+{
+    int t;
+
+    for (t = 0; t < 500 && atomic_load(&g->calls) < k; t++)
+	usleep(10000);
+    ck_assert_int_ge(atomic_load(&g->calls), k);
+}
+
+/* After a send the datagrams that came meanwhile move to the first
+ * slots, and an empty queue starts at slot 0 again: every batch starts
+ * at the same slot (before, each began where the last ended, a walk
+ * round the whole ring, one cold slot a message), in order. */
+START_TEST(test_slots_to_front)
+{
+    static struct sink s;
+    static struct gated g;
+    struct evq_params p = *params(64, SLOT, 5, &s);
+    struct evq *q;
+
+    p.send = gated_take, p.ctx = &g;
+    atomic_store(&g.hold, 1);
+    q = evq_new(&p);
+    ck_assert(evq_start(q));
+    ck_assert(put(q, 1));
+    wait_calls(&g, 1);		/* the sender holds the first batch */
+    ck_assert(put(q, 2));
+    ck_assert(put(q, 3));
+    atomic_store(&g.hold, 0);
+    wait_calls(&g, 2);
+    ck_assert_uint_eq(g.n[0], 1);
+    ck_assert_uint_eq(g.n[1], 2);
+    ck_assert_uint_eq(g.first[1], 2);	/* 2 and 3, moved to slots 0 and 1 */
+    ck_assert_ptr_eq(g.base[1], g.base[0]);
+    ck_assert(put(q, 4));
+    wait_calls(&g, 3);
+    ck_assert_uint_eq(g.n[2], 1);
+    ck_assert_uint_eq(g.first[2], 4);
+    ck_assert_ptr_eq(g.base[2], g.base[0]);	/* empty: slot 0 again */
+    evq_free(q);
+}
+END_TEST
+
 static Suite *evq_suite(void)
 {
     Suite *s = suite_create("evq");
@@ -273,6 +343,7 @@ static Suite *evq_suite(void)
     tcase_add_test(tc, test_many_producers);
     tcase_add_test(tc, test_stop_drain_bounded);
     tcase_add_test(tc, test_put_no_page_faults);
+    tcase_add_test(tc, test_slots_to_front);
     suite_add_tcase(s, tc);
     return s;
 }
