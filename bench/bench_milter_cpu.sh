@@ -115,7 +115,7 @@ done
 # round MODE BASE N - N messages on MODE; appends to $D/rounds:
 #   "MODE pair cpu_s wall_s utime stime collector_s sender_s EV=count..."
 round() {
-    local pp s e u0 u1 c0 c1 hz
+    local pp s e u0 u1 c0 c1 hz ev
     switch "$1"
     perf stat --per-thread -e "$EVENTS" -x, -p "$RG_PID" -o "$D/perf.out" &
     pp=$!
@@ -134,6 +134,10 @@ round() {
     c1=$(ticks "$CPID")
     kill -INT "$pp"
     wait "$pp"
+    # the events counters since the last round (a drop in a stop's drain
+    # shows in the round after the switch)
+    ev=$("$RG_CTL" -c "$RG_CONF" --json stats)
+    ev="$(echo "$ev" | rg_json events_sent) $(echo "$ev" | rg_json events_dropped)"
     [ -n "${BENCH_MILTER_KEEP:-}" ] && cp "$D/perf.out" "$BENCH_MILTER_KEEP/perf.$3.$1"
     hz=$(getconf CLK_TCK)
     awk -F, -v mode="$1" -v pair="$3" -v wall="$(( (e - s) / 1000 ))" -v u="$u0 $u1" \
@@ -145,20 +149,24 @@ round() {
         printf "%s %d %.6f %.6f %d %d %.3f %.6f", mode, pair, v["task-clock"] / 1000,
             wall / 1e6, a[3] - a[1], a[4] - a[2], (b[3] + b[4] - b[1] - b[2]) / hz, snd / 1000
         for (k in v) if (k != "task-clock") printf " %s=%d", k, v[k]
-        # user and system ticks of the sender thread and of the others
-        # (libmilter workers, main) over the round, per thread from /proc
+        # user and system ticks of the sender thread over the round
+        # (/proc of each thread; it lives through the round, where
+        # libmilter workers may end before its end: theirs are the
+        # process figures less the sender thread)
         while ((getline l < thr0) > 0) { split(l, t, " "); t0[t[1]] = t[3] " " t[4] }
         while ((getline l < thr1) > 0) {
             split(l, t, " "); split(t0[t[1]] == "" ? "0 0" : t0[t[1]], z, " ")
-            cl = t[2] == "rg-events" ? "snd" : "mail"
-            tk[cl "_u"] += t[3] - z[1]; tk[cl "_s"] += t[4] - z[2]
+            if (t[2] == "rg-events") { su += t[3] - z[1]; ss += t[4] - z[2] }
         }
-        printf " tk_snd_u=%d tk_snd_s=%d tk_mail_u=%d tk_mail_s=%d\n", tk["snd_u"], tk["snd_s"],
-            tk["mail_u"], tk["mail_s"]
-    }' thr0="$D/thr.0" thr1="$D/thr.1" "$D/perf.out" >>"$D/rounds"
+        split(ev, x, " "); split(evlast, y, " ")
+        printf " tk_snd_u=%d tk_snd_s=%d ev_sent=%d ev_dropped=%d\n", su, ss,
+            x[1] - y[1], x[2] - y[2]
+    }' thr0="$D/thr.0" thr1="$D/thr.1" ev="$ev" evlast="$evlast" "$D/perf.out" >>"$D/rounds"
+    evlast=$ev
 }
 [ -n "${BENCH_MILTER_KEEP:-}" ] && mkdir -p "$BENCH_MILTER_KEEP"
 : >"$D/rounds"
+evlast="0 0"
 # warm: the logins exist
 round off 0 0
 : >"$D/rounds"
