@@ -48,8 +48,8 @@ static bool str_ok(const uint8_t *s, size_t n)
 
 /* copy_clean - a bounded copy: invalid UTF-8 and hostile code points
  * become '?' (as in the log, but without its quoting), and a character
- * the limit would cut is left out whole */
-static void copy_clean(char *dst, size_t cap, const char *src)
+ * the limit would cut is left out whole; the length copied */
+static size_t copy_clean(char *dst, size_t cap, const char *src)
 {
     const unsigned char *s = (const unsigned char *) src;
     size_t i = 0, o = 0, u, len = src ? strlen(src) : 0;
@@ -74,37 +74,99 @@ static void copy_clean(char *dst, size_t cap, const char *src)
 	o += u, i += u;
     }
     dst[o] = 0;
+    return o;
 }
 
-/* evrec_from_verdict - the record of one verdict */
+/* put_str - a cleaned string at p (its bytes and a NUL, at most max
+ * bytes before it); past it */
+static uint8_t *put_str(uint8_t *p, uint16_t *len, const char *src, size_t max)
+{
+    *len = (uint16_t) copy_clean((char *) p, max + 1, src);
+    return p + *len + 1;
+}
+
+/* evrec_capture - what a mail thread keeps of one verdict for the sender
+ * thread: the record's fields as evrec_from_verdict takes them, the
+ * strings already cleaned (~150 bytes, where a struct evrec is ~800 and
+ * its encoding ~200 more); its length (<= EVREC_CAPTURE_MAX), 0 when cap
+ * is too small */
+size_t evrec_capture(const struct cfg *cfg, const struct rules_facts *f,
+		     const struct rules_verdict *v, bool dry_run, uint64_t seq,
+		     uint64_t time_ms, uint8_t *out, size_t cap)
+{
+    struct evrec_cap c;
+    uint8_t *p = out + sizeof(c);
+
+    if (cap < EVREC_CAPTURE_MAX)
+	return 0;
+    memset(&c, 0, sizeof(c));
+    c.seq = seq, c.time_ms = time_ms;
+    c.rule = v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules ? v->rule : -1;
+    c.phase = (uint8_t) f->phase, c.action = (uint8_t) v->action, c.cls = (uint8_t) v->cls;
+    c.flags = (uint8_t) ((dry_run ? EVREC_F_DRY_RUN : 0)
+			 | (v->from_block ? EVREC_F_FROM_BLOCK : 0)
+			 | (v->block_set ? EVREC_F_BLOCK_SET : 0)
+			 | (f->rogue_listed ? EVREC_F_ROGUE_LISTED : 0));
+    c.client = f->client;
+    c.asn = f->geo.asn;
+    if (f->geo.cc[0] >= 'A' && f->geo.cc[0] <= 'Z' && f->geo.cc[1] >= 'A'
+	&& f->geo.cc[1] <= 'Z')
+	memcpy(c.cc, f->geo.cc, 2);
+    c.rcpts = f->rcpts, c.bytes = f->bytes, c.block_until = v->block_until;
+    p = put_str(p, &c.login_len, f->login, EVREC_LOGIN_MAX);
+    p = put_str(p, &c.qid_len, f->qid, EVREC_QID_MAX);
+    p = put_str(p, &c.reason_len, v->reason, EVREC_REASON_MAX);
+    memcpy(out, &c, sizeof(c));
+    return (size_t) (p - out);
+}
+
+/* get_str - a captured string into dst (cap bytes); past it, NULL when
+ * it does not fit what is left */
+static const uint8_t *get_str(const uint8_t *p, const uint8_t *end, uint16_t len,
+			      char *dst, size_t cap)
+{
+    if (len >= cap || (size_t) (end - p) < (size_t) len + 1)
+	return NULL;
+    memcpy(dst, p, len);
+    dst[len] = 0;
+    return p + len + 1;
+}
+
+/* evrec_from_capture - the record of a captured verdict (with its
+ * sequence and time; no boot id or node), the rule's name from cfg,
+ * which must be the configuration it was captured with; false when the
+ * capture is cut short */
+bool evrec_from_capture(const struct cfg *cfg, const uint8_t *in, size_t len, struct evrec *r)
+{
+    const uint8_t *p = in + sizeof(struct evrec_cap), *end = in + len;
+    struct evrec_cap c;
+
+    memset(r, 0, sizeof(*r));
+    if (len < sizeof(c))
+	return false;
+    memcpy(&c, in, sizeof(c));
+    r->version = EVREC_VERSION;
+    r->phase = c.phase, r->action = c.action, r->cls = c.cls, r->flags = c.flags;
+    r->rule = c.rule >= 0 && c.rule < EVREC_NO_RULE ? (uint16_t) c.rule : EVREC_NO_RULE;
+    r->seq = c.seq, r->time_ms = c.time_ms;
+    r->client = c.client;
+    r->asn = c.asn;
+    memcpy(r->cc, c.cc, 2);
+    r->rcpts = c.rcpts, r->bytes = c.bytes, r->block_until = c.block_until;
+    copy_clean(r->rule_name, sizeof(r->rule_name), c.rule >= 0
+	       ? cfg->policy.rules[c.rule].name : (c.flags & EVREC_F_FROM_BLOCK) ? "block" : "");
+    return (p = get_str(p, end, c.login_len, r->login, sizeof(r->login))) != NULL
+	&& (p = get_str(p, end, c.qid_len, r->qid, sizeof(r->qid))) != NULL
+	&& get_str(p, end, c.reason_len, r->reason, sizeof(r->reason)) != NULL;
+}
+
+/* evrec_from_verdict - the record of one verdict: its capture, read back */
 void evrec_from_verdict(const struct cfg *cfg, const struct rules_facts *f,
 			const struct rules_verdict *v, bool dry_run, struct evrec *r)
 {
-    bool has_rule = v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules;
+    uint8_t b[EVREC_CAPTURE_MAX];
 
-    memset(r, 0, sizeof(*r));
-    r->version = EVREC_VERSION;
-    r->phase = (uint8_t) f->phase;
-    r->action = (uint8_t) v->action;
-    r->cls = (uint8_t) v->cls;
-    r->flags = (uint8_t) ((dry_run ? EVREC_F_DRY_RUN : 0)
-			  | (v->from_block ? EVREC_F_FROM_BLOCK : 0)
-			  | (v->block_set ? EVREC_F_BLOCK_SET : 0)
-			  | (f->rogue_listed ? EVREC_F_ROGUE_LISTED : 0));
-    r->rule = has_rule && v->rule < EVREC_NO_RULE ? (uint16_t) v->rule : EVREC_NO_RULE;
-    r->client = f->client;
-    r->asn = f->geo.asn;
-    if (f->geo.cc[0] >= 'A' && f->geo.cc[0] <= 'Z' && f->geo.cc[1] >= 'A'
-	&& f->geo.cc[1] <= 'Z')
-	memcpy(r->cc, f->geo.cc, 2);
-    r->rcpts = f->rcpts;
-    r->bytes = f->bytes;
-    r->block_until = v->block_until;
-    copy_clean(r->rule_name, sizeof(r->rule_name), has_rule
-	       ? cfg->policy.rules[v->rule].name : v->from_block ? "block" : "");
-    copy_clean(r->login, sizeof(r->login), f->login);
-    copy_clean(r->qid, sizeof(r->qid), f->qid);
-    copy_clean(r->reason, sizeof(r->reason), v->reason);
+    evrec_from_capture(cfg, b, evrec_capture(cfg, f, v, dry_run, 0, 0, b, sizeof(b)), r);
 }
 
 /* put_be - n bytes of v, big-endian */

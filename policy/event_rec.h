@@ -137,6 +137,28 @@ const char *evrec_status_name(enum evrec_status s);
  * time or node: the sender stamps those) */
 void evrec_from_verdict(const struct cfg *cfg, const struct rules_facts *f,
 			const struct rules_verdict *v, bool dry_run, struct evrec *r);
+/* What a mail thread keeps of a verdict until the sender thread makes
+ * the record of it (evrec_capture, evrec_from_capture): in-process only,
+ * never on the wire, so in host byte order. Then the strings login,
+ * queue id and reason, each cleaned (as in struct evrec) and followed by
+ * a NUL. */
+struct evrec_cap {
+    uint64_t seq, time_ms, bytes;
+    struct addr client;
+    uint32_t asn, rcpts, block_until;
+    int32_t rule;		/* the policy's rule index, -1: none */
+    uint8_t phase, action, cls, flags;
+    char cc[2];			/* two zero bytes when unknown */
+    uint16_t login_len, qid_len, reason_len;
+};
+
+#define EVREC_CAPTURE_MAX (sizeof(struct evrec_cap) + EVREC_LOGIN_MAX + EVREC_QID_MAX \
+			   + EVREC_REASON_MAX + 3)
+
+size_t evrec_capture(const struct cfg *cfg, const struct rules_facts *f,
+		     const struct rules_verdict *v, bool dry_run, uint64_t seq,
+		     uint64_t time_ms, uint8_t *out, size_t cap);
+bool evrec_from_capture(const struct cfg *cfg, const uint8_t *in, size_t len, struct evrec *r);
 /* evrec_encode - the record's bytes, without MAC; their length, 0 when a
  * string is too long or a field out of range */
 size_t evrec_encode(const struct evrec *r, uint8_t *out, size_t outlen);

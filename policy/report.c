@@ -3,9 +3,9 @@
  *
  * Contract: thread-safe. Every SMTP-supplied string is sanitised by the
  * log module before it reaches a log line, a datagram or a header. The
- * event send never blocks: the mail thread encodes the event into the
- * snapshot's queue (evq.h) and one sender thread seals them (HMAC) and
- * sends them in batches, several records a datagram (event_rec.h, "RGEB");
+ * event send never blocks: the mail thread copies the verdict's capture
+ * (evrec_capture) into the snapshot's queue (evq.h) and one sender
+ * thread makes the records, seals them (HMAC) and sends them in batches, several records a datagram (event_rec.h, "RGEB");
  * a full queue, a full or absent collector socket is a counted drop.
  * Without a queue (a snapshot not made by rt_load) the mail thread sends.
  */
@@ -27,6 +27,8 @@
 #include "stats.h"
 
 #define HEADER_MAX 400
+
+_Static_assert(EVREC_CAPTURE_MAX <= EVBATCH_LEN_SIZE + EVENT_MAX, "a capture fits a queue slot");
 #define ROOM_NAP_NS 1000000L	/* after a poll that said writable in vain */
 
 static uint64_t bootid;
@@ -195,24 +197,35 @@ static size_t frame(struct iovec *v, size_t n, struct mmsghdr *m, struct iovec *
     return d;
 }
 
-/* seal_all - append each queued record's MAC in its slot (a slot holds
- * a record's length, the record and room for the MAC) and set its
- * length; the records that could not be sealed are left out. On the
- * sender thread, a batch at a time: the HMAC's code and state stay warm
- * across the batch, where the mail thread met them cold every message
- * (on this VM every system call flushes the TLB: each page of libcrypto
- * a seal touched cost the mail thread a page walk per message). How
- * many records are left. */
+/* stamp - the boot id and node of this milter, into r */
+static void stamp(struct evrec *r)
+{
+    r->bootid = bootid;
+    memcpy(r->node, node, sizeof(r->node));
+}
+
+/* seal_all - each queued capture (evrec_capture) made into its record,
+ * sealed, in its slot (a slot holds a record's length, the record and
+ * its MAC), and its length set; the records that could not be made or
+ * sealed are left out. On the sender thread, a batch at a time: the
+ * encoder's and the HMAC's code and state stay warm across the batch,
+ * where the mail thread met them cold every message (on this VM every
+ * system call flushes the TLB: each page of code and data a mail thread
+ * touches between two calls costs a page walk, every message). How many
+ * records are left. */
 static size_t seal_all(const struct runtime *rt, struct iovec *v, size_t n)
 {
+    struct evrec r;
     size_t i, k = 0, len;
     uint8_t *p;
 
     for (i = 0; i < n; i++) {
 	p = v[i].iov_base;
-	len = event_seal(&rt->key, p + EVBATCH_LEN_SIZE, v[i].iov_len - EVBATCH_LEN_SIZE,
-			 EVENT_MAX);
-	if (len == 0)
+	if (!evrec_from_capture(rt->cfg, p, v[i].iov_len, &r))
+	    continue;
+	stamp(&r);
+	len = evrec_encode(&r, p + EVBATCH_LEN_SIZE, EVENT_MAX - EVREC_MAC_LEN);
+	if (len == 0 || (len = event_seal(&rt->key, p + EVBATCH_LEN_SIZE, len, EVENT_MAX)) == 0)
 	    continue;
 	p[0] = (uint8_t) (len >> 8), p[1] = (uint8_t) len;
 	v[k].iov_base = p, v[k++].iov_len = EVBATCH_LEN_SIZE + len;
@@ -290,48 +303,71 @@ static bool send_dgram(struct runtime *rt, uint8_t *d, size_t n, time_t now)
     return send_many(rt, &m, 1, now, NULL) == 1;
 }
 
-/* send_event - the engine's record of the verdict: into the queue with
- * its length before it (a batch's framing; the sender thread seals it),
- * or signed here and sent alone as one datagram; counted as sent or
- * dropped */
+/* facts_of - the facts of the report's subject that the record holds */
+static void facts_of(const struct report_subject *s, struct rules_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->phase = s->phase_id;
+    f->login = s->login;
+    if (s->client)
+	f->client = *s->client;
+    if (s->country && (f->geo.cc[0] = s->country[0]) != 0)	/* two letters at most */
+	f->geo.cc[1] = s->country[1];
+    f->geo.asn = s->asn;
+    f->rogue_listed = s->rogue_listed;
+    f->rcpts = s->rcpts;
+    f->bytes = s->bytes;
+    f->qid = s->qid;
+}
+
+/* send_now - without a queue: the record made, sealed and sent here */
+static bool send_now(struct runtime *rt, const struct rules_facts *f,
+		     const struct rules_verdict *v, bool dry_run, uint64_t seq,
+		     const struct timespec *ts)
+{
+    uint8_t d[EVENT_MAX];
+    struct evrec r;
+    size_t n;
+
+    evrec_from_verdict(rt->cfg, f, v, dry_run, &r);
+    stamp(&r);
+    r.seq = seq;
+    r.time_ms = (uint64_t) ts->tv_sec * 1000 + (uint64_t) ts->tv_nsec / 1000000;
+    n = evrec_encode(&r, d, EVENT_MAX - EVREC_MAC_LEN);	/* room for the MAC */
+    return n > 0 && (n = event_seal(&rt->key, d, n, EVENT_MAX)) > 0
+	&& send_dgram(rt, d, n, ts->tv_sec);
+}
+
+/* send_event - the verdict's event: with the snapshot's queue, its
+ * capture (evrec_capture: the fields and the cleaned strings, ~150
+ * bytes) queued for the sender thread, which makes, seals and sends the
+ * records a batch at a time; without one, sent from here. Counted as
+ * sent or dropped (a queued one by the sender). The sequence and time
+ * are taken here, in the order of the verdicts. */
 static void send_event(struct runtime *rt, const struct report_subject *s,
 		       const struct rules_verdict *v, bool dry_run)
 {
-    uint8_t dgram[EVBATCH_LEN_SIZE + EVENT_MAX], *d = dgram + EVBATCH_LEN_SIZE;
+    uint8_t cap[EVREC_CAPTURE_MAX];
     struct rules_facts f;
-    struct evrec r;
     struct timespec ts;
+    uint64_t seq;
     size_t n;
+    bool ok;
 
     if (rt->evfd < 0)
 	return;
-    memset(&f, 0, sizeof(f));
-    f.phase = s->phase_id;
-    f.login = s->login;
-    if (s->client)
-	f.client = *s->client;
-    snprintf(f.geo.cc, sizeof(f.geo.cc), "%s", s->country ? s->country : "");
-    f.geo.asn = s->asn;
-    f.rogue_listed = s->rogue_listed;
-    f.rcpts = s->rcpts;
-    f.bytes = s->bytes;
-    f.qid = s->qid;
-    evrec_from_verdict(rt->cfg, &f, v, dry_run, &r);
+    facts_of(s, &f);
     clock_gettime(CLOCK_REALTIME, &ts);
-    r.bootid = bootid;
-    r.seq = atomic_fetch_add(&event_seq, 1) + 1;
-    r.time_ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-    memcpy(r.node, node, sizeof(r.node));
-    n = evrec_encode(&r, d, EVENT_MAX - EVREC_MAC_LEN);	/* room for the MAC */
-    if (n > 0 && rt->evq != NULL) {
-	dgram[0] = (uint8_t) (n >> 8), dgram[1] = (uint8_t) n;
-	if (!evq_put(rt->evq, dgram, EVBATCH_LEN_SIZE + n))	/* else the sender counts it */
+    seq = atomic_fetch_add(&event_seq, 1) + 1;
+    if (rt->evq != NULL) {
+	n = evrec_capture(rt->cfg, &f, v, dry_run, seq, (uint64_t) ts.tv_sec * 1000
+			  + (uint64_t) ts.tv_nsec / 1000000, cap, sizeof(cap));
+	if (n == 0 || !evq_put(rt->evq, cap, n))	/* else the sender counts it */
 	    store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);
-    } else if (n > 0 && (n = event_seal(&rt->key, d, n, EVENT_MAX)) > 0
-	       && send_dgram(rt, d, n, ts.tv_sec))
-	store_counter_add(rt->st, STATS_EVENTS_SENT, 1);
-    else
-	store_counter_add(rt->st, STATS_EVENTS_DROPPED, 1);
+	return;
+    }
+    ok = send_now(rt, &f, v, dry_run, seq, &ts);
+    store_counter_add(rt->st, ok ? STATS_EVENTS_SENT : STATS_EVENTS_DROPPED, 1);
 }
 
 /* report_verdict - log, count and send one verdict */

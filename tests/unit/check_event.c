@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -631,6 +632,87 @@ START_TEST(test_queue_one_send_per_interval)
 }
 END_TEST
 
+/* The queue's path (the mail thread's capture, the record made on the
+ * sender thread) gives the record the direct path makes of the same
+ * verdict, field for field, for every kind of input a capture handles
+ * apart: a rule, a block, no rule, a rule index past the policy's,
+ * a dry run, a rogue client, a country of one or three letters, no
+ * login, a login too long of two-byte characters (cut before a whole
+ * character: 127 of them) and of hostile three-byte ones (each one '?',
+ * cut at 255), control bytes, no queue id. */
+START_TEST(test_capture_same_record)
+{
+    static char long2[601], long3[901];
+    const char *logins[] = {"alice", "j\xc3\xb6rg\xff\xc3", NULL, long2, long3, "a\r\nb"};
+    const char *cc[] = {"DE", "D", "DEU", "de", NULL, "US"};
+    const int rule[] = {0, -1, 7, 0, -1, 0};
+    struct sender x;
+    struct report_subject s = {.phase = "eom", .phase_id = RULES_PHASE_EOM, .asn = 64500};
+    struct rules_verdict v;
+    struct rules_facts f;
+    struct evrec got_r[6], want;
+    size_t n;
+    int a, i;
+
+    for (i = 0; i < 300; i++)
+	memcpy(long2 + 2 * i, "\xc3\xa9", 2), memcpy(long3 + 3 * i, "\xe2\x80\xae", 3);
+    a = sender_open(&x, "evc");
+    ck_assert(report_events_open(&x.rt));
+    for (i = 0; i < 6; i++) {
+	rules_verdict_init(&v);
+	v.rule = rule[i], v.from_block = i == 1, v.block_set = i == 3;
+	v.action = (enum cfg_action) (i % CFG_ACTION_COUNT), v.block_until = 1000u * (unsigned) i;
+	snprintf(v.reason, sizeof(v.reason), "reason %d \x01\x7f", i);
+	s.login = logins[i], s.country = cc[i], s.qid = i == 2 ? NULL : "4XyZ1";
+	s.rogue_listed = i == 4, s.rcpts = (uint32_t) i, s.bytes = 100u * (unsigned) i;
+	report_verdict(&x.rt, &s, &v, i == 5);
+    }
+    report_events_close(&x.rt);
+    for (i = 0; i < 6; i += (int) n)
+	ck_assert_uint_gt(n = take(a, MSG_DONTWAIT, got_r + i, (size_t) (6 - i)), 0);
+    for (i = 0; i < 6; i++) {	/* the direct path, from the same verdict */
+	rules_verdict_init(&v);
+	v.rule = rule[i], v.from_block = i == 1, v.block_set = i == 3;
+	v.action = (enum cfg_action) (i % CFG_ACTION_COUNT), v.block_until = 1000u * (unsigned) i;
+	snprintf(v.reason, sizeof(v.reason), "reason %d \x01\x7f", i);
+	memset(&f, 0, sizeof(f));
+	f.phase = RULES_PHASE_EOM, f.login = logins[i], f.qid = i == 2 ? NULL : "4XyZ1";
+	if (cc[i])
+	    snprintf(f.geo.cc, sizeof(f.geo.cc), "%s", cc[i]);
+	f.geo.asn = 64500, f.rogue_listed = i == 4, f.rcpts = (uint32_t) i;
+	f.bytes = 100u * (unsigned) i;
+	evrec_from_verdict(&x.cfg, &f, &v, i == 5, &want);
+	want.bootid = got_r[i].bootid, want.seq = got_r[i].seq, want.time_ms = got_r[i].time_ms;
+	memcpy(want.node, got_r[i].node, sizeof(want.node));
+	ck_assert_mem_eq(&got_r[i], &want, offsetof(struct evrec, cc));
+	ck_assert_str_eq(got_r[i].cc, want.cc);
+	ck_assert_uint_eq(got_r[i].rcpts, want.rcpts);
+	ck_assert_uint_eq(got_r[i].bytes, want.bytes);
+	ck_assert_uint_eq(got_r[i].block_until, want.block_until);
+	ck_assert_str_eq(got_r[i].rule_name, want.rule_name);
+	ck_assert_str_eq(got_r[i].login, want.login);
+	ck_assert_str_eq(got_r[i].qid, want.qid);
+	ck_assert_str_eq(got_r[i].reason, want.reason);
+	ck_assert_uint_gt(got_r[i].seq, i ? got_r[i - 1].seq : 0);
+    }
+    ck_assert_str_eq(got_r[0].rule_name, "a");
+    ck_assert_str_eq(got_r[1].rule_name, "block");
+    ck_assert_str_eq(got_r[2].rule_name, "");	/* index 7 of a policy of 1 */
+    ck_assert_uint_eq(got_r[2].rule, EVREC_NO_RULE);
+    ck_assert_str_eq(got_r[1].cc, "");
+    ck_assert_str_eq(got_r[2].cc, "DE");
+    ck_assert_str_eq(got_r[3].cc, "");
+    ck_assert_uint_eq(strlen(got_r[3].login), 254);	/* 127 whole characters */
+    ck_assert_uint_eq(strspn(got_r[4].login, "?"), 255);
+    ck_assert_str_eq(got_r[5].login, "a??b");
+    ck_assert_uint_eq(got_r[5].flags, EVREC_F_DRY_RUN);
+    ck_assert_uint_eq(got_r[4].flags, EVREC_F_ROGUE_LISTED);
+    ck_assert_str_eq(got_r[2].qid, "");
+    close(a);
+    sender_close(&x);
+}
+END_TEST
+
 static _Thread_local size_t ossl_allocs;	/* OpenSSL's allocations, this thread */
 
 /* count_malloc, count_realloc, count_free - OpenSSL's memory functions,
@@ -1016,6 +1098,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_send_reconnect);
     tcase_add_test(tc, test_queue_flush_at_exit);
     tcase_add_test(tc, test_queue_one_send_per_interval);
+    tcase_add_test(tc, test_capture_same_record);
     tcase_add_test(tc, test_mail_thread_no_crypto);
     tcase_add_test(tc, test_queue_burst_waits_for_room);
     tcase_add_test(tc, test_no_room_though_writable);
