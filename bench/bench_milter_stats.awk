@@ -85,12 +85,17 @@ END {
         soff / (m * k) * 1e6 * ut["off"] / (ut["off"] + st["off"]), soff / (m * k) * 1e6 * st["off"] / (ut["off"] + st["off"]),
         son / (m * k) * 1e6 * ut["on"] / (ut["on"] + st["on"]), son / (m * k) * 1e6 * st["on"] / (ut["on"] + st["on"])
     # which thread pays: the per-thread split from /proc (ticks of 1/hz s)
-    printf "  per thread (/proc ticks, all rounds), us a message user + system: mail threads off %.1f + %.1f, on %.1f + %.1f (null %.1f + %.1f); sender thread on %.1f + %.1f (null %.1f + %.1f)\n",
-        tk["off", "tk_mail_u"] / hz / (m * n["off"]) * 1e6, tk["off", "tk_mail_s"] / hz / (m * n["off"]) * 1e6,
-        tk["on", "tk_mail_u"] / hz / (m * n["on"]) * 1e6, tk["on", "tk_mail_s"] / hz / (m * n["on"]) * 1e6,
-        n["null"] ? tk["null", "tk_mail_u"] / hz / (m * n["null"]) * 1e6 : 0, n["null"] ? tk["null", "tk_mail_s"] / hz / (m * n["null"]) * 1e6 : 0,
-        tk["on", "tk_snd_u"] / hz / (m * n["on"]) * 1e6, tk["on", "tk_snd_s"] / hz / (m * n["on"]) * 1e6,
-        n["null"] ? tk["null", "tk_snd_u"] / hz / (m * n["null"]) * 1e6 : 0, n["null"] ? tk["null", "tk_snd_s"] / hz / (m * n["null"]) * 1e6 : 0
+    for (md in n) {
+        pm = hz * m * n[md] / 1e6	# ticks a microsecond a message
+        mu[md] = (ut[md] - tk[md, "tk_snd_u"]) / pm; ms[md] = (st[md] - tk[md, "tk_snd_s"]) / pm
+        su[md] = tk[md, "tk_snd_u"] / pm; ss[md] = tk[md, "tk_snd_s"] / pm
+    }
+    printf "  per thread (/proc ticks, all rounds), us a message user + system: mail threads off %.1f + %.1f, on %.1f + %.1f",
+        mu["off"], ms["off"], mu["on"], ms["on"]
+    if (n["null"]) printf " (null %.1f + %.1f)", mu["null"], ms["null"]
+    printf "; sender thread on %.2f + %.2f", su["on"], ss["on"]
+    if (n["null"]) printf " (null %.2f + %.2f)", su["null"], ss["null"]
+    printf "\n"
     printf "  exact counts per message of the milter process (perf stat, all rounds), off -> on%s:", n["null"] ? " (null)" : ""
     for (e in names) {
         printf " %s %.3f -> %.3f", e, cnt["off", e] / (m * n["off"]), cnt["on", e] / (m * n["on"])
