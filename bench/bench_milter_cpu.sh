@@ -88,6 +88,16 @@ thread_ticks() {
         sed 's/^\([0-9]*\) (\(.*\)) /\1 \2 /' "$f" 2>/dev/null
     done | awk '{ print $1, $2, $14, $15 }'
 }
+# threads - each thread of the milter: its name, state and where in the
+# kernel it waits, with the kernel stack when we may read it (root): what
+# a stalled reload waits for
+threads() {
+    local t
+    for t in /proc/"$RG_PID"/task/*; do
+        printf '%s %s %s; ' "$(cat "$t/comm")" "$(awk '{ print $3 }' "$t/stat")" "$(cat "$t/wchan")"
+        tr '\n' ' ' <"$t/stack" 2>/dev/null
+    done
+}
 reloads() { "$RG_CTL" -c "$RG_CONF" --json stats | rg_json reloads; }
 # switch MODE - the milter on MODE's configuration
 switch() {
@@ -95,7 +105,8 @@ switch() {
     r=$(reloads)
     cp "$D/$1.conf" "$RG_CONF"
     kill -USR1 "$RG_PID"
-    e2e_wait_until 30 test "$(reloads)" -gt "$r" || e2e_bail "no reload in 30 s"
+    e2e_wait_until 30 test "$(reloads)" -gt "$r" ||
+        e2e_bail "no reload in 30 s; the milter's threads (name, state, kernel wait): $(threads)"
 }
 # perf stat: task-clock (ns, the milter's threads, its connection threads
 # inherited) and the exact counts; events the machine lacks are dropped
