@@ -5,7 +5,8 @@
  * log module before it reaches a log line, a datagram or a header. The
  * event send never blocks: the mail thread copies the verdict's capture
  * (evrec_capture) into the snapshot's queue (evq.h) and one sender
- * thread makes the records, seals them (HMAC) and sends them in batches, several records a datagram (event_rec.h, "RGEB");
+ * thread makes the records, seals them (HMAC) and sends them in
+ * batches, several records a datagram (event_rec.h, "RGEB");
  * a full queue, a full or absent collector socket is a counted drop.
  * Without a queue (a snapshot not made by rt_load) the mail thread sends.
  */
@@ -27,9 +28,9 @@
 #include "stats.h"
 
 #define HEADER_MAX 400
+#define ROOM_NAP_NS 1000000L	/* after a poll that said writable in vain */
 
 _Static_assert(EVREC_CAPTURE_MAX <= EVBATCH_LEN_SIZE + EVENT_MAX, "a capture fits a queue slot");
-#define ROOM_NAP_NS 1000000L	/* after a poll that said writable in vain */
 
 static uint64_t bootid;
 static char node[EVREC_NODE_MAX + 1];
