@@ -99,13 +99,18 @@ threads() {
     done
 }
 reloads() { "$RG_CTL" -c "$RG_CONF" --json stats | rg_json reloads; }
+# reloaded_since N - has the milter reloaded since its count was N? (a
+# function, so each try reads the count again: "test $(reloads) -gt N"
+# as e2e_wait_until's command read it once, before the first try, and a
+# reload slower than that read - at load 14-20 - looked like none)
+reloaded_since() { test "$(reloads)" -gt "$1"; }
 # switch MODE - the milter on MODE's configuration
 switch() {
     local r
     r=$(reloads)
     cp "$D/$1.conf" "$RG_CONF"
     kill -USR1 "$RG_PID"
-    e2e_wait_until 30 test "$(reloads)" -gt "$r" ||
+    e2e_wait_until 30 reloaded_since "$r" ||
         e2e_bail "no reload in 30 s; the milter's threads (name, state, kernel wait): $(threads)"
 }
 # perf stat: task-clock (ns, the milter's threads, its connection threads
