@@ -2,7 +2,10 @@
  * cmd_places - the part of "show USER" that says what the judgement of
  * a login rests on: whether it is still learning, its familiar networks
  * (AS number or prefix, first and last day used, days seen), its usual
- * busiest hour of messages and recipients, and for each remembered
+ * busiest hour of messages and recipients, its usual busiest day of
+ * messages and the trip allowance the engine makes of it (the smaller
+ * of that day and METRICS_TRIP_DAY_HOURS busiest hours), and for each
+ * remembered
  * address whether it is familiar and why (its own network, learning,
  * pinned by the admin, vouched for by another login).
  *
@@ -212,6 +215,46 @@ static void usual_line(const struct cmd_places *p, char *line, size_t len)
 		 (unsigned long long) r);
 }
 
+/* trip_day - a trip's allowance a day: the engine's
+ * metrics_usual_day over the login's usual hour (a learning login's
+ * raised to the policy's floor, as rules.c note_place does) */
+static uint64_t trip_day(const struct cmd_places *p)
+{
+    struct metrics_ctx mc = { .cfg = p->c->cfg, .now = p->c->now,
+	.cls = RULES_CLASS_AUTHENTICATED, .user = p->u,
+	.site_start = store_site_start(p->c->st, 0) };
+    uint16_t msgs = p->u->usual_msgs, rcpts = p->u->usual_rcpts;
+
+    mc.usual_floor = metrics_usual_floor(&mc, &msgs, &rcpts);
+    mc.usual_msgs = msgs, mc.usual_rcpts = rcpts;
+    return metrics_usual_day(&mc);
+}
+
+/* usual_day_line - the busiest rolling day learned from familiar
+ * places, the last day's count, and a trip's allowance made of them */
+static void usual_day_line(const struct cmd_places *p, char *line,
+			   size_t len)
+{
+    uint64_t d = store_win_sum(&p->u->win, STORE_MSGS, p->c->now, DAY_S);
+    unsigned long long trip = (unsigned long long) trip_day(p);
+    size_t used;
+
+    if (p->u->usual_day == 0)
+	used = (size_t) snprintf(line, len, "none yet (learned only from"
+				 " familiar places); last day %llu",
+				 (unsigned long long) d);
+    else
+	used = (size_t) snprintf(line, len, "%u message%s in a day; last"
+				 " day %llu", p->u->usual_day,
+				 p->u->usual_day == 1 ? "" : "s",
+				 (unsigned long long) d);
+    if (used < len)
+	snprintf(line + used, len - used, "; a trip abroad may send %llu a"
+		 " day (%s%u busiest hours)", trip,
+		 p->u->usual_day == 0 ? "" : "at most ",
+		 METRICS_TRIP_DAY_HOURS);
+}
+
 /* vouched_line - the login's addresses the site vouched for; 0 if none */
 static size_t vouched_line(const struct cmd_places *p, char *line, size_t len)
 {
@@ -249,7 +292,7 @@ static void nets_line(const struct cmd_places *p, char *line, size_t len)
 	     p->c->cfg->policy.familiar_days == 1 ? "" : "s");
 }
 
-/* cmd_places_rows - learning, networks, usual hour, vouched */
+/* cmd_places_rows - learning, networks, usual hour and day, vouched */
 int cmd_places_rows(const struct cmd_places *p, struct table *kv)
 {
     char line[LINE_MAX_TEXT];
@@ -264,6 +307,9 @@ int cmd_places_rows(const struct cmd_places *p, struct table *kv)
     rc |= table_add(kv, cells);
     usual_line(p, line, sizeof(line));
     cells[0] = "usual hour";
+    rc |= table_add(kv, cells);
+    usual_day_line(p, line, sizeof(line));
+    cells[0] = "usual day";
     rc |= table_add(kv, cells);
     if (vouched_line(p, line, sizeof(line)) > 0) {
 	cells[0] = "vouched";
@@ -330,7 +376,7 @@ static void nets_json(const struct cmd_places *p, struct json *j)
     json_arr_end(j);
 }
 
-/* cmd_places_json - learning, usual_hour, networks, vouched */
+/* cmd_places_json - learning, usual_hour, usual_day, networks, vouched */
 void cmd_places_json(const struct cmd_places *p, struct json *j)
 {
     uint64_t end = learn_end(p);
@@ -350,6 +396,11 @@ void cmd_places_json(const struct cmd_places *p, struct json *j)
     json_obj(j);
     json_kuint(j, "messages", p->u->usual_msgs);
     json_kuint(j, "recipients", p->u->usual_rcpts);
+    json_obj_end(j);
+    json_key(j, "usual_day");
+    json_obj(j);
+    json_kuint(j, "messages", p->u->usual_day);
+    json_kuint(j, "trip_allowance", trip_day(p));
     json_obj_end(j);
     nets_json(p, j);
     json_key(j, "vouched");

@@ -1,6 +1,6 @@
 /*
  * cmd_places - what "show USER" says the judgement of a login rests on:
- * its familiar networks, its usual busiest hour, whether it is still
+ * its familiar networks, its usual busiest hour and day, whether it is still
  * learning, and which of its addresses count as familiar and why.
  */
 #ifndef RG_CTL_CMD_PLACES_H
@@ -41,11 +41,11 @@ int cmd_places_load(struct ctl *c, const struct store_user *u,
 enum cmd_place_why cmd_places_why(const struct cmd_places *p, uint32_t i);
 /* "own network", "vouched", ..., "no": the reason as a word. */
 const char *cmd_places_word(enum cmd_place_why why);
-/* The key/value lines: learning, usual hour, vouched addresses. */
+/* The key/value lines: learning, usual hour and day, vouched addresses. */
 int cmd_places_rows(const struct cmd_places *p, struct table *kv);
 /* The familiar-networks table, after a blank line. */
 int cmd_places_nets_table(const struct cmd_places *p);
-/* "learning", "usual_hour", "networks", "vouched" of the JSON document. */
+/* "learning", "usual_hour", "usual_day", "networks", "vouched" of the JSON document. */
 void cmd_places_json(const struct cmd_places *p, struct json *j);
 
 #endif

@@ -40,6 +40,8 @@ e2e_assert_match "$OUT" "198\.18\.4\.10 +.* IN +AS64499 +learning +Example Broad
 e2e_assert_match "$OUT" "learning +yes, until " "1: show says usr1 is still learning"
 e2e_assert_match "$OUT" "AS64496 +BR +[0-9-]+ +[0-9-]+ +1 +yes" "1: ... its network learned from the first message (let through)"
 e2e_assert_match "$OUT" "usual hour +1 message, 1 recipient in an hour" "1: ... and its usual hour from that message"
+e2e_assert_match "$OUT" "usual day +1 message in a day; last day [0-9]+; a trip abroad may send [0-9]+ a day" \
+    "1: ... its usual day from that message, and a trip's allowance"
 e2e_assert_match "$OUT" "countries BR,CN,DE,IN" "1: show counts the countries in the window"
 e2e_assert_match "$OUT" "block +tempfail [0-9h m]+ rule many-countries" \
     "1: show has the block the rule set"
@@ -48,6 +50,7 @@ e2e_assert_eq "$(printf '%s\n' "$OUT" | perl -CSD -ne 'chomp; print "$_\n" if le
 ctl --json show usr1
 e2e_assert_eq "$(printf '%s' "$OUT" | rg_json learning active)" 1 "1: show --json: learning.active"
 e2e_assert_eq "$(printf '%s' "$OUT" | rg_json ips 0 familiar)" learning "1: show --json: each address says why it is familiar"
+e2e_assert_eq "$(printf '%s' "$OUT" | rg_json usual_day messages)" 1 "1: show --json: usual_day.messages"
 ctl users
 e2e_assert_match "$(printf '%s\n' "$OUT" | sed -n 2p)" "^usr1 +5 +5 +5 .* tempfail [0-9hm]+ rule many-countries$" \
     "1: users ranks usr1 first: 5 addresses, countries and ASNs, blocked"

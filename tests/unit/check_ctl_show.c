@@ -2,7 +2,8 @@
  * check_ctl_show - "relayguardctl show USER" says what the judgement of
  * a login rests on: whether it is still learning, its familiar networks
  * (AS or prefix, first and last day used, days seen, familiar or not
- * yet), its usual busiest hour, the addresses the site vouched for, and
+ * yet), its usual busiest hour and day (with a trip's allowance), the
+ * addresses the site vouched for, and
  * for each address whether it is familiar and why (own network,
  * learning, pinned, vouched) or not, in text and in JSON.
  *
@@ -282,6 +283,90 @@ START_TEST(test_show_site_strangers)
 }
 END_TEST
 
+/* dora_make - a heavy sender past her learning: 10 messages every two
+ * hours over a day from her own network (busiest hour 10, day 60) */
+static void dora_make(void)
+{
+    const unsigned let = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN
+	| STORE_OBS_LEARN_VOLUME;
+    STORE *st = state_open();
+    struct store_user u;
+
+    see(st, "dora", "203.0.113.70", "DE", 64501, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - 20 * DAY);
+    for (uint32_t h = 0; h < 12; h++)
+	see(st, "dora", "203.0.113.70", "DE", 64501, 10, 10, let,
+	    NOW - 10 * DAY + 2 * h * HOUR);
+    ck_assert_int_eq(store_user_get(st, "dora", NOW, &u), STORE_OK);
+    ck_assert_uint_eq(u.usual_msgs, 10);
+    ck_assert_uint_eq(u.usual_day, 120);
+    store_close(st);
+}
+
+/* usual_day_has - show's "usual day" row (wrapped lines joined) has want */
+static void usual_day_has(const char *want)
+{
+    const char *r = row_of(out, "usual day");
+
+    ck_assert_msg(r != NULL, "no usual day row in:\n%s", out);
+    ck_assert_msg(strstr(r, want) != NULL, "'%s' lacks '%s'", r, want);
+}
+
+/* usual_day_json - show LOGIN --json: usual_day.messages and
+ * .trip_allowance */
+static void usual_day_json(const char *cf, const char *login,
+			   int64_t *msgs, int64_t *trip)
+{
+    const struct jread_val *d;
+    struct jread_val *v;
+
+    ck_assert_int_eq(run("-c", cf, "--json", "show", login, NULL), 0);
+    v = parse_out();
+    d = must(v, "usual_day");
+    ck_assert_int_eq(jread_int(d, "messages", msgs), 0);
+    ck_assert_int_eq(jread_int(d, "trip_allowance", trip), 0);
+    jread_free(v);
+}
+
+/* The busiest usual day (judge2's, in spare bytes of the login's
+ * record) is shown beside the busiest hour, with the trip allowance the
+ * engine makes of it: the smaller of that day and 3 busiest hours (a
+ * learning login's hour raised to its floor). */
+START_TEST(test_show_usual_day)
+{
+    char floor[PATH_LEN];
+    int64_t msgs, trip;
+
+    places_make();
+    dora_make();
+    /* nora: a light day (3: her two first days a day apart), under her
+     * 3 busiest hours (9) */
+    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
+    ck_assert(lines_fit(out, 80));
+    usual_day_has("3 messages in a day; last day 1; a trip abroad may send"
+		  " 3 a day (at most 3 busiest hours)");
+    usual_day_json(pconf, "nora", &msgs, &trip);
+    ck_assert_int_eq(msgs, 3);
+    ck_assert_int_eq(trip, 3);
+    /* dora: a long day (120) is capped at 3 busiest hours (30) */
+    ck_assert_int_eq(run("-c", pconf, "show", "dora", NULL), 0);
+    usual_day_has("120 messages in a day; last day 0; a trip abroad may"
+		  " send 30 a day");
+    usual_day_json(pconf, "dora", &msgs, &trip);
+    ck_assert_int_eq(msgs, 120);
+    ck_assert_int_eq(trip, 30);
+    /* newbie learned none: 3 hours of the learning floor */
+    snprintf(floor, sizeof(floor), "%s/floor.conf", tdir);
+    ctl_conf_policy(floor, "learning_usual_messages = 20;");
+    ck_assert_int_eq(run("-c", floor, "show", "newbie", NULL), 0);
+    usual_day_has("none yet (learned only from familiar places); last day"
+		  " 0; a trip abroad may send 60 a day (3 busiest hours)");
+    usual_day_json(floor, "newbie", &msgs, &trip);
+    ck_assert_int_eq(msgs, 0);
+    ck_assert_int_eq(trip, 60);
+}
+END_TEST
+
 static Suite *ctl_show_suite(void)
 {
     Suite *s = suite_create("ctl_show");
@@ -290,6 +375,7 @@ static Suite *ctl_show_suite(void)
     tcase_add_test(tc, test_show_places_text);
     tcase_add_test(tc, test_show_places_json);
     tcase_add_test(tc, test_show_site_strangers);
+    tcase_add_test(tc, test_show_usual_day);
     suite_add_tcase(s, tc);
     return s;
 }
