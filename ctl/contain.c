@@ -4,9 +4,11 @@
  * instead of leaving.
  *
  * Contract: the queue ids come from the state: the milter records each
- * login's last STORE_QIDS queue ids. Each is checked against the MTA's
- * listing and held only if it is still queued and not already on hold;
- * the report says, per id, what was found and done. With --scan every
+ * login's last STORE_QIDS queue ids, read with ctl's busy-stripe retry
+ * (ctl_user_get: a writer's short stop is waited out). Each is checked
+ * against the MTA's listing and held only if it is still queued and not
+ * already on hold; the report says, per id, what was found and done.
+ * With --scan every
  * queued message not on hold is also examined (Postfix: its envelope,
  * one postcat each, where Postfix recorded the SASL login) and held when
  * the login is this one, compared the way the state normalises logins.
@@ -190,7 +192,7 @@ int cmd_contain(struct ctl *c)
     memset(&r, 0, sizeof(r));
     if (u == NULL)
 	return ctl_error(c, CTL_EXIT_UNAVAILABLE, "out of memory");
-    if ((rc = store_user_get(c->st, c->args[0], c->now, u)) != STORE_OK) {
+    if ((rc = ctl_user_get(c, c->args[0], u)) != STORE_OK) {
 	char what[STORE_LOGIN_MAX + 8];
 
 	snprintf(what, sizeof(what), "user %.*s", STORE_LOGIN_MAX,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,10 @@
 #include "../../ctl/proc.h"
 #include "check_main.h"
 #include "ctl_test.h"
+#include "store_int.h"
+
+#define BUSY_US 700000	/* a writer's stop in alice's stripe: longer
+			 * than ctl's one wait for it (500 ms) */
 
 static char fakebin[PATH_LEN], pathbin[PATH_LEN], postconf[PATH_LEN + 16];
 
@@ -227,14 +232,11 @@ END_TEST
 
 /* ---- contain -------------------------------------------------------------- */
 
-/* fake_tools - postqueue/postsuper/postcat stand-ins for contain */
-static void fake_tools(void)
+/* fake_postqueue - the fake queue listing (test_contain breaks it) */
+static void fake_postqueue(void)
 {
-    char path[PATH_LEN + 32], text[2048];
+    char path[PATH_LEN + 32];
 
-    snprintf(fakebin, sizeof(fakebin), "%s/bin", tdir);
-    if (mkdir(fakebin, 0700) != 0)
-	abort();
     snprintf(path, sizeof(path), "%s/postqueue", fakebin);
     write_file(path, "#!/bin/sh\n"
 	       "echo '{\"queue_name\": \"deferred\", \"queue_id\": \"4F9D42C0F2\","
@@ -248,6 +250,17 @@ static void fake_tools(void)
 	       "echo '{\"queue_name\": \"hold\", \"queue_id\": \"AB12CD34\","
 	       " \"sender\": \"a@x\", \"recipients\": []}'\n"
 	       "echo 'not json at all'\n", 0755);
+}
+
+/* fake_tools - postqueue/postsuper/postcat stand-ins for contain */
+static void fake_tools(void)
+{
+    char path[PATH_LEN + 32], text[2048];
+
+    snprintf(fakebin, sizeof(fakebin), "%s/bin", tdir);
+    if (mkdir(fakebin, 0700) != 0)
+	abort();
+    fake_postqueue();
     snprintf(path, sizeof(path), "%s/postsuper", fakebin);
     snprintf(text, sizeof(text), "#!/bin/sh\necho \"$@\" >> %s/postsuper.log\n"
 	     "echo 'postsuper: Placed on hold: 1 message' >&2\n", tdir);
@@ -370,6 +383,59 @@ START_TEST(test_contain)
 END_TEST
 
 /* ctl_mta_suite - the test cases */
+/* busy_alice - fork a writer that holds alice's stripe for BUSY_US,
+ * then lets go; returns once it holds it */
+static pid_t busy_alice(void)
+{
+    char key[STORE_LOGIN_MAX], c;
+    size_t len;
+    int p[2];
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {
+	STORE *st = state_open();
+	unsigned s = store_stripe_of(store_login_ref(st, "alice@example.org",
+						     key, &len));
+
+	if (store_lock(st, &st->users, s) != STORE_OK
+	    || write(p[1], "x", 1) != 1)
+	    _exit(1);
+	usleep(BUSY_US);
+	store_unlock(&st->users, s);
+	_exit(0);
+    }
+    close(p[1]);
+    ck_assert_int_eq(read(p[0], &c, 1), 1);
+    close(p[0]);
+    return pid;
+}
+
+/* contain waits out a writer's short stop in the login's stripe with
+ * the one busy-stripe retry the rest of ctl uses (ctl_user_get); the
+ * old code said "busy" at the first timeout */
+START_TEST(test_contain_busy_retry)
+{
+    char path[PATH_LEN * 2 + 64];
+    int status;
+    pid_t pid;
+
+    state_make();
+    snprintf(path, sizeof(path), "%s:%s", pathbin, getenv("PATH"));
+    setenv("PATH", path, 1);
+    snprintf(postconf, sizeof(postconf), "%s/postconf", fakebin);
+    mta_postconf_path = postconf;
+    fake_postqueue();
+    pid = busy_alice();
+    ck_assert_msg(run("-c", conf, "contain", "alice@example.org", NULL) == 0,
+		  "contain: %s", err);
+    ck_assert_ptr_nonnull(line_of(out, "4F9D42C0F2  deferred  held "));
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
 static Suite *ctl_mta_suite(void)
 {
     Suite *s = suite_create("ctl_mta");
@@ -384,6 +450,7 @@ static Suite *ctl_mta_suite(void)
     tc = tcase_create("commands");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_contain);
+    tcase_add_test(tc, test_contain_busy_retry);
     suite_add_tcase(s, tc);
     return s;
 }
