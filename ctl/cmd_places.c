@@ -176,7 +176,10 @@ static void learning_line(const struct cmd_places *p, char *line, size_t len)
     text_time(end > UINT32_MAX ? UINT32_MAX : (uint32_t) end, until,
 	      sizeof(until));
     text_time(from, site, sizeof(site));
-    if (p->c->now >= end)
+    if (p->u->first_seen == 0)
+	snprintf(line, len, "not started: it starts with the login's first"
+		 " message");
+    else if (p->c->now >= end)
 	snprintf(line, len, "no, ended %s", until);
     else if (from != 0 && p->c->now >= from)
 	snprintf(line, len, "yes, until %s: every network and country counts"
@@ -384,8 +387,12 @@ void cmd_places_json(const struct cmd_places *p, struct json *j)
 
     json_key(j, "learning");
     json_obj(j);
-    json_kbool(j, "active", p->c->now < end);
-    json_kuint(j, "until", end);
+    json_kbool(j, "active", p->u->first_seen != 0 && p->c->now < end);
+    json_key(j, "until");
+    if (p->u->first_seen == 0)
+	json_null(j);		/* starts with the first message */
+    else
+	json_uint(j, end);
     json_key(j, "strangers_from");
     if (ctl_strangers_from(p->c) == 0)
 	json_null(j);

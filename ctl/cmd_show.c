@@ -181,10 +181,15 @@ static int entry_seen_rows(const struct ctl *c, struct table *t,
     char line[LINE_MAX_TEXT];
     int rc = 0;
 
-    when_text(c->now, first, line, sizeof(line));
-    rc |= kv(t, "first seen", line);
-    when_text(c->now, last, line, sizeof(line));
-    rc |= kv(t, "last seen", line);
+    if (first == 0) {		/* blocked before it was ever seen */
+	rc |= kv(t, "first seen", "never (blocked before it came)");
+	rc |= kv(t, "last seen", "never");
+    } else {
+	when_text(c->now, first, line, sizeof(line));
+	rc |= kv(t, "first seen", line);
+	when_text(c->now, last, line, sizeof(line));
+	rc |= kv(t, "last seen", line);
+    }
     block_line(c, b, line, sizeof(line));
     rc |= kv(t, "block", line);
     return rc;

@@ -140,8 +140,7 @@ int store_client_update(STORE *st, const struct store_client_obs *obs,
 			       &idx)) != STORE_OK)
 	return rc;
     c = store_slot(&st->clients, r.s, idx);
-    if (now > c->l.last_seen)
-	c->l.last_seen = now;
+    store_link_seen(&c->l, now);
     if (c->block.until != 0 && !store_block_active(&c->block, now))
 	memset(&c->block, 0, sizeof(c->block));
     store_win_add(&c->win, now, obs->msgs, obs->rcpts, obs->bytes);

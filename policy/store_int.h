@@ -273,6 +273,9 @@ int store_block_set(struct store_block *dst, const struct store_block *src,
  * modules (store_user.c, store_client.c); each takes its stripe locks. */
 #define STORE_ENTRY_ADD		1	/* insert a key not found */
 #define STORE_ENTRY_TOUCH	2	/* mark a key found most recently seen */
+#define STORE_ENTRY_UNSEEN	4	/* an inserted key is not seen yet: first
+					 * and last seen 0 (an admin's block
+					 * before the login or address came) */
 
 enum store_act { STORE_ACT_GET, STORE_ACT_BLOCK, STORE_ACT_UNBLOCK,
     STORE_ACT_RESET };
@@ -339,6 +342,16 @@ int store_give_back(STORE *st, struct store_tab *t, uint64_t h,
 		    const void *key, size_t win_off, struct store_held *held,
 		    uint32_t now);
 
+/* store_link_seen - an entry seen at now: last_seen never moves back;
+ * an entry created unseen (STORE_ENTRY_UNSEEN) is first seen now */
+static inline void store_link_seen(struct store_link *l, uint32_t now)
+{
+    if (l->first_seen == 0)
+	l->first_seen = now;
+    if (now > l->last_seen)
+	l->last_seen = now;
+}
+
 /* store_count_locked - the locked part of store_user_count and
  * store_client_count: note the time, count d, note it in held, copy the
  * windows out. Inline: it is the hot path of every counted message. */
@@ -347,8 +360,7 @@ static inline void store_count_locked(struct store_link *l, struct store_win *w,
 				      struct store_held *held,
 				      struct store_win *copy)
 {
-    if (now > l->last_seen)
-	l->last_seen = now;
+    store_link_seen(l, now);
     store_win_add(w, now, d->msgs, d->rcpts, d->bytes);
     store_held_note(held, l->first_seen, now, d->msgs, d->rcpts, d->bytes);
     if (copy != NULL)

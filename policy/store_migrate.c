@@ -26,7 +26,8 @@
  *
  * store_user_restore and store_client_restore put back what a snapshot
  * kept of an entry (policy/snapshot.c): its first-seen time (the earlier
- * one wins), the learned countries, networks and usual volume (only
+ * one wins; an entry the snapshot kept unseen, first seen 0, blocked
+ * before it came, is created unseen), the learned countries, networks and usual volume (only
  * into an entry that has none)
  * and a block still in force (only where none is). Windows and
  * addresses are not kept by a snapshot.
@@ -214,7 +215,7 @@ static void restore_common(struct store_link *l, struct store_block *blk,
 			   uint32_t first, uint32_t last,
 			   const struct store_block *b, uint32_t now)
 {
-    if (first != 0 && first < l->first_seen)
+    if (first != 0 && (l->first_seen == 0 || first < l->first_seen))
 	l->first_seen = first;
     if (last > l->last_seen && last <= now)
 	l->last_seen = last;
@@ -270,8 +271,9 @@ int store_user_restore(STORE *st, const struct store_user *u, uint32_t now)
     h = store_login_ref(st, u->login, key, &len);
     if (len == 0)
 	return STORE_EARG;
-    if ((rc = store_entry_lock(st, &st->users, h, key, STORE_ENTRY_ADD, now,
-			       &idx)) != STORE_OK)
+    if ((rc = store_entry_lock(st, &st->users, h, key, STORE_ENTRY_ADD
+			       | (u->first_seen == 0 ? STORE_ENTRY_UNSEEN : 0),
+			       now, &idx)) != STORE_OK)
 	return rc;
     r = store_slot(&st->users, store_stripe_of(h), idx);
     restore_common(&r->l, &r->block, u->first_seen, u->last_seen, &u->block,
@@ -306,7 +308,8 @@ int store_client_restore(STORE *st, const struct store_client *c,
     if (st == NULL || c == NULL || (st->flags & STORE_READONLY))
 	return STORE_EARG;
     h = store_hash_addr(st, &c->ip);
-    if ((rc = store_entry_lock(st, &st->clients, h, c->ip.b, STORE_ENTRY_ADD,
+    if ((rc = store_entry_lock(st, &st->clients, h, c->ip.b, STORE_ENTRY_ADD
+			       | (c->first_seen == 0 ? STORE_ENTRY_UNSEEN : 0),
 			       now, &idx)) != STORE_OK)
 	return rc;
     r = store_slot(&st->clients, store_stripe_of(h), idx);

@@ -636,9 +636,19 @@ int store_block_set(struct store_block *dst, const struct store_block *src,
     return STORE_OK;
 }
 
+/* unseen - a new entry not seen yet (STORE_ENTRY_UNSEEN): learning and
+ * "first seen" start with its first observation (store_link_seen) */
+static void unseen(void *slot)
+{
+    struct store_link *l = slot;
+
+    l->first_seen = l->last_seen = 0;
+}
+
 /* store_entry_lock - lock the stripe of h and find key's entry; with
  * STORE_ENTRY_ADD an unknown key is inserted, with STORE_ENTRY_TOUCH a
- * known one is stamped most recently seen. On STORE_OK the stripe stays locked
+ * known one is stamped most recently seen, with STORE_ENTRY_UNSEEN an
+ * inserted one is not seen yet. On STORE_OK the stripe stays locked
  * and *idx is the slot; on anything else (STORE_NOTFOUND: unknown key
  * without ADD) it is unlocked again. */
 int store_entry_lock(STORE *st, struct store_tab *t, uint64_t h,
@@ -652,10 +662,12 @@ int store_entry_lock(STORE *st, struct store_tab *t, uint64_t h,
     if ((rc = store_lock(st, t, s)) != STORE_OK)
 	return rc;
     rc = store_find(st, t, s, h, key, idx);
-    if (rc == STORE_OK && *idx == 0)
+    if (rc == STORE_OK && *idx == 0) {
 	rc = (how & STORE_ENTRY_ADD) ? store_insert(st, t, s, h, key, now, idx)
 	    : STORE_NOTFOUND;
-    else if (rc == STORE_OK && (how & STORE_ENTRY_TOUCH))
+	if (rc == STORE_OK && (how & STORE_ENTRY_UNSEEN))
+	    unseen(store_slot(t, s, *idx));
+    } else if (rc == STORE_OK && (how & STORE_ENTRY_TOUCH))
 	rc = store_touch(st, t, s, *idx);
     if (rc != STORE_OK)
 	store_unlock(t, s);
@@ -689,7 +701,8 @@ int store_entry_op(STORE *st, struct store_tab *t, uint64_t h,
 	return act == STORE_ACT_GET ? store_ro_get(st, t, h, key, now, copy,
 						   out) : STORE_EARG;
     if ((rc = store_entry_lock(st, t, h, key, act == STORE_ACT_BLOCK
-			       ? STORE_ENTRY_ADD : 0, now, &idx)) != STORE_OK)
+			       ? STORE_ENTRY_ADD | STORE_ENTRY_UNSEEN : 0, now,
+			       &idx)) != STORE_OK)
 	return rc;
     slot = store_slot(t, s, idx);
     blk = (struct store_block *) (void *) (slot + t->block_off);

@@ -387,8 +387,7 @@ static void user_qid(struct store_urec *u, const char *qid)
 static void user_apply(const STORE *st, struct store_urec *u,
 		       const struct store_user_obs *obs, uint32_t now)
 {
-    if (now > u->l.last_seen)
-	u->l.last_seen = now;
+    store_link_seen(&u->l, now);
     if (u->block.until != 0 && !store_block_active(&u->block, now))
 	memset(&u->block, 0, sizeof(u->block));
     store_win_add(&u->win, now, obs->msgs, obs->rcpts, obs->bytes);

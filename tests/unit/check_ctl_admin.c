@@ -16,6 +16,8 @@
 #include "check_main.h"
 #include "ctl_test.h"
 
+#define DAY_SECS 86400u
+
 /* rule_block - a block as the engine sets it for a rule */
 static struct store_block rule_block(const char *rule, uint32_t secs,
 				     unsigned flags)
@@ -269,11 +271,78 @@ START_TEST(test_block_unseen_warns)
     ck_assert_int_eq(run("-c", conf, "show", "newbie@example.org", NULL), 0);
     ck_assert_ptr_nonnull(strstr(out, "\nno address remembered\n"));
     ck_assert_ptr_null(strstr(out, "ADDRESS"));
+    /* ... and that it was never seen, nor started learning */
+    ck_assert_str_eq(row_of(out, "first seen"), "first seen  never (blocked"
+		     " before it came)");
+    ck_assert_str_eq(row_of(out, "last seen"), "last seen   never");
+    ck_assert_ptr_nonnull(strstr(row_of(out, "learning"), "not started: it"
+				 " starts with the login's first message"));
     /* known logins and addresses: no warning */
     ck_assert_int_eq(run("-c", conf, "block", "bob@example.org", NULL), 0);
     ck_assert_str_eq(err, "");
     ck_assert_int_eq(run("-c", conf, "block", "192.0.2.77", NULL), 0);
     ck_assert_str_eq(err, "");
+}
+END_TEST
+
+/* last_of - the LAST cell of a login's row in "users" */
+static const char *last_of(const char *login)
+{
+    static char last[32];
+    char user[256];
+    const char *l = line_of(out, login);
+    unsigned n[5];
+
+    ck_assert_msg(l != NULL, "no %s in:\n%s", login, out);
+    ck_assert_int_eq(sscanf(l, "%255s %u %u %u %u %u %31s", user, &n[0],
+			    &n[1], &n[2], &n[3], &n[4], last), 7);
+    return last;
+}
+
+/* learning_until - show LOGIN --json: learning.until, -1 for null */
+static int64_t learning_until(const char *login, int64_t *first_seen)
+{
+    const struct jread_val *l;
+    struct jread_val *v;
+    int64_t x = -1;
+
+    ck_assert_int_eq(run("-c", conf, "--json", "show", login, NULL), 0);
+    v = parse_out();
+    ck_assert_int_eq(jread_int(v, "first_seen", first_seen), 0);
+    l = jread_get(v, "learning");
+    ck_assert_ptr_nonnull(l);
+    ck_assert_ptr_nonnull(jread_get(l, "until"));
+    if (jread_get(l, "until")->type != JREAD_NULL)
+	ck_assert_int_eq(jread_int(l, "until", &x), 0);
+    jread_free(v);
+    return x;
+}
+
+/* A login blocked before it was seen looks unseen (users: no LAST age;
+ * show: never seen, learning not started) and starts learning with its
+ * first real message, not at the block (the old store stamped the
+ * block's time as first and last seen). */
+START_TEST(test_block_unseen_learns_later)
+{
+    int64_t first;
+    STORE *st;
+
+    state_make();
+    ck_assert_int_eq(run("-c", conf, "block", "newbie@example.org", "--for",
+			 "1h", NULL), 0);
+    ck_assert_int_eq(run("-c", conf, "users", NULL), 0);
+    ck_assert_str_eq(last_of("newbie@example.org"), "-");
+    ck_assert_str_ne(last_of("alice@example.org"), "-");
+    ck_assert_int_eq(learning_until("newbie@example.org", &first), -1);
+    ck_assert_int_eq(first, 0);
+    /* the first message, a day later: learning runs from then */
+    st = state_open();
+    obs(st, "newbie@example.org", "192.0.2.9", "DE", 64500, 1, 1, NULL,
+	NOW + DAY_SECS);
+    store_close(st);
+    ck_assert_int_eq(learning_until("newbie@example.org", &first),
+		     NOW + DAY_SECS + 7 * DAY_SECS);
+    ck_assert_int_eq(first, NOW + DAY_SECS);
 }
 END_TEST
 
@@ -291,6 +360,7 @@ static Suite *ctl_admin_suite(void)
     tcase_add_test(tc, test_block_names_rule);
     tcase_add_test(tc, test_block_network_refused);
     tcase_add_test(tc, test_block_unseen_warns);
+    tcase_add_test(tc, test_block_unseen_learns_later);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -727,6 +727,71 @@ START_TEST(test_block_expiry)
 }
 END_TEST
 
+/* A login or address an admin blocked before it came is not seen yet:
+ * first and last seen stay 0 (so its learning period starts with its
+ * first message, metrics_learning_end, not at the block) until its first
+ * observation or count; an entry seen before keeps its times; a
+ * snapshot's unseen entry is restored unseen. */
+START_TEST(test_block_before_seen)
+{
+    STORE *st = tnew("unseen", 256, 2);
+    struct store_block b = { .until = T0 + 7 * 86400, .action = 3,
+	.setby = STORE_BY_ADMIN };
+    struct store_span one = { .msgs = 1, .rcpts = 1, .bytes = 10 };
+    struct store_held held;
+    struct store_client c;
+    struct addr ip = ip_of("192.0.2.66");
+    struct store_client_obs co = { .ip = ip, .msgs = 1 };
+    STORE *st2;
+
+    ck_assert_int_eq(store_user_block(st, "nina", &b, T0), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "nina", T0 + 1, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, 0);
+    ck_assert_uint_eq(U.last_seen, 0);
+    ck_assert_uint_eq(U.block.until, T0 + 7 * 86400);
+    /* her first (refused) message: first seen then, and given back whole */
+    memset(&held, 0, sizeof(held));
+    ck_assert_int_eq(store_user_count(st, "nina", &one, T0 + 3600, &held,
+				      NULL), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "nina", T0 + 3600, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, T0 + 3600);
+    ck_assert_uint_eq(U.last_seen, T0 + 3600);
+    ck_assert_int_eq(store_user_give_back(st, "nina", &held, T0 + 3600),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "nina", T0 + 3600, &U), STORE_OK);
+    ck_assert_uint_eq(store_win_sum(&U.win, STORE_MSGS, T0 + 3600, 3600), 0);
+    /* an observation of an unseen login: first seen then */
+    ck_assert_int_eq(store_user_block(st, "omar", &b, T0), STORE_OK);
+    seen(st, "omar", "192.0.2.5", T0 + 7200);
+    ck_assert_int_eq(store_user_get(st, "omar", T0 + 7200, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, T0 + 7200);
+    /* blocking a login seen before keeps its times */
+    ck_assert_int_eq(store_user_block(st, "omar", &b, T0 + 9000), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "omar", T0 + 9000, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, T0 + 7200);
+    ck_assert_uint_eq(U.last_seen, T0 + 7200);
+    /* an address likewise */
+    ck_assert_int_eq(store_client_block(st, &ip, &b, T0), STORE_OK);
+    ck_assert_int_eq(store_client_get(st, &ip, T0 + 1, &c), STORE_OK);
+    ck_assert_uint_eq(c.first_seen, 0);
+    ck_assert_uint_eq(c.last_seen, 0);
+    ck_assert_int_eq(store_client_update(st, &co, T0 + 60, &c), STORE_OK);
+    ck_assert_uint_eq(c.first_seen, T0 + 60);
+    ck_assert_uint_eq(c.last_seen, T0 + 60);
+    /* a snapshot's unseen login is restored unseen, blocked */
+    ck_assert_int_eq(store_user_block(st, "pia", &b, T0), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "pia", T0 + 1, &U), STORE_OK);
+    st2 = tnew("unseen2", 256, 2);
+    ck_assert_int_eq(store_user_restore(st2, &U, T0 + 2), STORE_OK);
+    ck_assert_int_eq(store_user_get(st2, "pia", T0 + 2, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, 0);
+    ck_assert_uint_eq(U.last_seen, 0);
+    ck_assert_uint_eq(U.block.until, T0 + 7 * 86400);
+    store_close(st2);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_reset)
 {
     STORE *st = tnew("reset", 256, 2);
@@ -879,6 +944,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_home_chains);
     tcase_add_test(tc, test_huge_pages);
     tcase_add_test(tc, test_block_expiry);
+    tcase_add_test(tc, test_block_before_seen);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_client);
     tcase_add_test(tc, test_each);
