@@ -106,6 +106,8 @@ static enum coll_status query_paths(struct coll *c, struct an *an, char *const *
 	snprintf(err, errlen, "SMTP filter too long");
 	return COLL_INPUT;
     }
+    if (an == &c->an)
+	c->nfdump_filtered = true;
     for (i = 0; i < n; i++) {
 	feeds[i] = (struct feed) {c, an, paths[i], AN_SMTP, {0}};
 	flow_reader_init(&feeds[i].rd, FLOW_FMT_NFDUMP);
@@ -118,6 +120,26 @@ static enum coll_status query_paths(struct coll *c, struct an *an, char *const *
     for (i = 0; i < n; i++)
 	job_warnings(c, &jobs[i], paths[i]);
     return COLL_OK;
+}
+
+/* coll_smtp_text - what the SMTP count holds and what it leaves out:
+ * flows under the thresholds (counted only when they reached us, i.e.
+ * on standard input; nfdump's filter drops them from files) and flows
+ * between two outside hosts */
+void coll_smtp_text(const struct coll *c, char *buf, size_t len)
+{
+    const struct an_stats *st = &c->an.st;
+
+    if (c->nfdump_filtered && st->smtp_below == 0)
+	snprintf(buf, len, "SMTP flows with a local host %llu (not counted: %llu"
+		 " between two outside hosts; those under min_packets/min_bytes"
+		 " were left out by nfdump's filter)", (unsigned long long) st->smtp,
+		 (unsigned long long) st->transit);
+    else
+	snprintf(buf, len, "SMTP flows with a local host %llu (not counted: %llu"
+		 " under min_packets/min_bytes, %llu between two outside hosts)",
+		 (unsigned long long) st->smtp, (unsigned long long) st->smtp_below,
+		 (unsigned long long) st->transit);
 }
 
 /* read_stdin - nfdump text (fmt, csv or SiLK) on standard input */

@@ -44,6 +44,8 @@ struct coll {
     struct det_client *clients;
     size_t nclients;
     bool history_updated;
+    bool nfdump_filtered;	/* nfdump's SMTP filter dropped the flows
+				 * under min_packets/min_bytes: not counted */
     uint64_t bad_lines;
     struct coll_bad bad[COLL_BAD_KEEP];
     char warn[COLL_WARN_KEEP][COLL_WARN_LEN];
@@ -60,6 +62,8 @@ void coll_free(struct coll *c);
 void coll_warn(struct coll *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool coll_whitelisted(const struct coll *c, const struct addr *a);
+/* "SMTP flows with a local host N (not counted: ...)" for the summaries */
+void coll_smtp_text(const struct coll *c, char *buf, size_t len);
 
 /* Between collect.c and collect_run.c only. */
 enum coll_status coll_first_pass(struct coll *c, char *const *paths, size_t n,

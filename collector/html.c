@@ -402,16 +402,16 @@ static void clients_table(FILE *fp, const struct coll *c)
 /* body - the whole page */
 static void body(FILE *fp, const struct coll *c)
 {
-    char t0[32], t1[32], now[32];
+    char t0[32], t1[32], now[32], smtp[256];
 
+    coll_smtp_text(c, smtp, sizeof(smtp));
     fprintf(fp, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<title>relayguard-collector report</title><style>%s</style></head><body>"
-	    "<h1>relayguard-collector report</h1><p>Written %s. SMTP flows from %s to %s: "
-	    "%llu (below threshold %llu); flows read %llu; malformed lines %llu.</p>", css,
+	    "<h1>relayguard-collector report</h1><p>Written %s. From %s to %s: %s; "
+	    "flows read %llu; malformed lines %llu.</p>", css,
 	    out_time(c->now_ms, now, sizeof(now)), out_time(c->an.st.first_ms, t0, sizeof(t0)),
-	    out_time(c->an.st.last_ms, t1, sizeof(t1)), (unsigned long long) c->an.st.smtp,
-	    (unsigned long long) c->an.st.smtp_below, (unsigned long long) c->an.st.flows,
-	    (unsigned long long) c->bad_lines);
+	    out_time(c->an.st.last_ms, t1, sizeof(t1)), smtp,
+	    (unsigned long long) c->an.st.flows, (unsigned long long) c->bad_lines);
     html_incidents(fp, c->hist);
     flag_rows(fp, c);
     clients_table(fp, c);

@@ -89,9 +89,10 @@ static int print_json(const struct coll *c)
     jb_raw(&j, c->nflags ? "\n  ],\n  \"mail_clients\": " : "],\n  \"mail_clients\": ");
     out_clients(&j, c->clients, c->nclients);
     jb_fmt(&j, ",\n  \"stats\": {\"flows_read\": %llu, \"smtp_flows\": %llu, "
-	   "\"below_threshold\": %llu, \"transit\": %llu, \"malformed_lines\": %llu, "
-	   "\"first\": ", (unsigned long long) st->flows, (unsigned long long) st->smtp,
-	   (unsigned long long) st->smtp_below, (unsigned long long) st->transit,
+	   "\"below_threshold\": %llu, \"nfdump_filtered\": %s, \"transit\": %llu, "
+	   "\"malformed_lines\": %llu, \"first\": ", (unsigned long long) st->flows,
+	   (unsigned long long) st->smtp, (unsigned long long) st->smtp_below,
+	   c->nfdump_filtered ? "true" : "false", (unsigned long long) st->transit,
 	   (unsigned long long) c->bad_lines);
     jb_time(&j, st->first_ms);
     jb_raw(&j, ", \"last\": ");
@@ -119,12 +120,12 @@ static int print_json(const struct coll *c)
 static int print_summary(const struct coll *c)
 {
     const struct an_stats *st = &c->an.st;
-    char a[ADDR_STRLEN];
+    char a[ADDR_STRLEN], smtp[256];
     size_t i;
 
-    printf("flows read %llu, smtp %llu (below threshold %llu), malformed lines %llu, "
-	   "flags %zu%s\n", (unsigned long long) st->flows, (unsigned long long) st->smtp,
-	   (unsigned long long) st->smtp_below, (unsigned long long) c->bad_lines,
+    coll_smtp_text(c, smtp, sizeof(smtp));
+    printf("flows read %llu, %s, malformed lines %llu, flags %zu%s\n",
+	   (unsigned long long) st->flows, smtp, (unsigned long long) c->bad_lines,
 	   c->nflags, c->history_updated ? "" : " (history not updated)");
     for (i = 0; i < c->nflags; i++) {
 	const struct det_flag *f = &c->flags[i];
