@@ -71,21 +71,11 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o)
     }
 }
 
-/* warn_dir - a directory not given to the daemon user: logged */
-static void warn_dir(const char *msg)
+/* warn_log - a start-up step that failed but need not stop us (a
+ * directory not given to the daemon user, the pidfile): logged */
+static void warn_log(const char *msg)
 {
     log_msg(LOG_WARNING, "%s", msg);
-}
-
-/* write_pidfile - our pid, for init scripts; called after the privilege
- * drop, so the directory's owner (the daemon user) can at most make us
- * overwrite what it may write anyway */
-static void write_pidfile(const char *path)
-{
-    char err[ERRBUF_LEN];
-
-    if (daemon_write_pidfile(path, err, sizeof(err)) != 0)
-	log_msg(LOG_WARNING, "pidfile %s: %s", path, err);
 }
 
 /* reload - SIGUSR1: a whole new snapshot, or keep the old one */
@@ -270,11 +260,14 @@ int main(int argc, char **argv)
     }
     du = (struct daemon_user) { c->milter.user, c->milter.group,
 	c->milter.pidfile, c->milter.socket };
-    if ((rc = daemon_become_user(c, &du, warn_dir, err, sizeof(err))) != 0) {
+    if ((rc = daemon_become_user(c, &du, warn_log, err, sizeof(err))) != 0) {
 	fprintf(stderr, "relayguard-milter: %s\n", err);
 	return rc;
     }
-    write_pidfile(c->milter.pidfile);
+    /* our pid, for init scripts; after the privilege drop, so the
+     * directory's owner (the daemon user) can at most make us overwrite
+     * what it may write anyway */
+    daemon_pidfile(c->milter.pidfile, warn_log);
     report_init();
     if (rt_load(o.file, &rt, err, sizeof(err)) != 0) {
 	log_msg(LOG_ERR, "cannot start: %s", err);

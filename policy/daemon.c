@@ -176,3 +176,14 @@ int daemon_write_pidfile(const char *path, char *err, size_t errlen)
     close(fd);
     return rc;
 }
+
+/* daemon_pidfile - see daemon.h */
+void daemon_pidfile(const char *path, void (*warn)(const char *msg))
+{
+    char err[256], msg[PATH_MAX + 300];
+
+    if (daemon_write_pidfile(path, err, sizeof(err)) != 0) {
+	snprintf(msg, sizeof(msg), "pidfile %s: %s", path, err);
+	warn(msg);
+    }
+}

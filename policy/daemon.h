@@ -71,4 +71,8 @@ int daemon_become_user(const struct cfg *c, const struct daemon_user *d,
  * Returns -1 with err filled when nothing was written. */
 int daemon_write_pidfile(const char *path, char *err, size_t errlen);
 
+/* daemon_write_pidfile for a daemon's start: a failure is passed to
+ * warn as "pidfile PATH: why" and the start goes on. */
+void daemon_pidfile(const char *path, void (*warn)(const char *msg));
+
 #endif

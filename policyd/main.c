@@ -74,13 +74,10 @@ static void warn_dir(const char *msg)
     fprintf(stderr, "relayguard-policyd: %s\n", msg);
 }
 
-/* write_pidfile - our pid, after the privilege drop */
-static void write_pidfile(const char *path)
+/* warn_log - the pidfile not written (detached by then): logged */
+static void warn_log(const char *msg)
 {
-    char err[ERRBUF_LEN];
-
-    if (daemon_write_pidfile(path, err, sizeof(err)) != 0)
-	log_msg(LOG_WARNING, "pidfile %s: %s", path, err);
+    log_msg(LOG_WARNING, "%s", msg);
 }
 
 /* restart_only - keys a reload cannot change: warn when they did */
@@ -144,7 +141,7 @@ static int start(const struct cfg *c, int fg)
 	fprintf(stderr, "relayguard-policyd: %s\n", err);
 	exit(EX_OSERR);
     }
-    write_pidfile(c->policyd.pidfile);
+    daemon_pidfile(c->policyd.pidfile, warn_log);	/* after the drop */
     report_init();
     if (rt_load(cfg_file, &rt, err, sizeof(err)) != 0) {
 	log_msg(LOG_ERR, "cannot start: %s", err);

@@ -4,7 +4,8 @@
  * -V, and what follows them (nothing for the daemons, a command for the
  * collector); daemon_become_user, the start of the milter and of
  * relayguard-policyd as root (their directories given to the daemon user,
- * then that user), in a child per case, as root.
+ * then that user), in a child per case, as root; daemon_pidfile, the
+ * pidfile both daemons write, a failure passed to their warning.
  */
 #include <check.h>
 #include <grp.h>
@@ -201,6 +202,46 @@ START_TEST(test_socket_file)
 }
 END_TEST
 
+static char warned[1024];	/* daemon_pidfile's warning, if any */
+
+/* warn_keep - a daemon's warning callback that keeps the message */
+static void warn_keep(const char *msg)
+{
+    snprintf(warned, sizeof(warned), "%s", msg);
+}
+
+/* The pidfile: our pid, or a warning naming the file and why (no
+ * directory, a symbolic link in its place) while the start goes on. */
+START_TEST(test_pidfile)
+{
+    char dir[TDIR_LEN] = "/tmp/check_daemon.XXXXXX", path[TDIR_LEN + 32];
+    char want[TDIR_LEN + 96], text[32] = "", cmd[TDIR_LEN + 32];
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/rg.pid", dir);
+    daemon_pidfile(path, warn_keep);
+    ck_assert_str_eq(warned, "");
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
+    fclose(f);
+    ck_assert_int_eq(atol(text), (long) getpid());
+    snprintf(path, sizeof(path), "%s/none/rg.pid", dir);
+    daemon_pidfile(path, warn_keep);
+    snprintf(want, sizeof(want), "pidfile %s: No such file or directory",
+	     path);
+    ck_assert_str_eq(warned, want);
+    snprintf(path, sizeof(path), "%s/link.pid", dir);
+    ck_assert_int_eq(symlink("rg.pid", path), 0);
+    daemon_pidfile(path, warn_keep);
+    snprintf(want, sizeof(want), "pidfile %s: is a symbolic link, not"
+	     " written", path);
+    ck_assert_str_eq(warned, want);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* daemon_suite - the cases above */
 static Suite *daemon_suite(void)
 {
@@ -212,6 +253,7 @@ static Suite *daemon_suite(void)
     tcase_add_test(tc, test_command);
     tcase_add_test(tc, test_become_user);
     tcase_add_test(tc, test_socket_file);
+    tcase_add_test(tc, test_pidfile);
     suite_add_tcase(s, tc);
     return s;
 }
