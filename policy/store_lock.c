@@ -132,16 +132,22 @@ static int owner_gone(uint32_t word)
     return kill(tid, 0) != 0 && errno == ESRCH;
 }
 
+/* one_byte - a lock of one byte of the file, of the given type */
+static void one_byte(struct flock *fl, short type, off_t byte)
+{
+    memset(fl, 0, sizeof(*fl));
+    fl->l_type = type;
+    fl->l_whence = SEEK_SET;
+    fl->l_start = byte;
+    fl->l_len = 1;
+}
+
 /* ofd_lock - an open-file-description lock on one byte; 0 or -1 */
 static int ofd_lock(int fd, short type, off_t byte, int cmd)
 {
     struct flock fl;
 
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = type;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = byte;
-    fl.l_len = 1;
+    one_byte(&fl, type, byte);
     return fcntl(fd, cmd, &fl);
 }
 
@@ -163,11 +169,7 @@ int store_lk_others(int fd)
 {
     struct flock fl;
 
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = STORE_LK_ATTACHED;
-    fl.l_len = 1;
+    one_byte(&fl, F_WRLCK, STORE_LK_ATTACHED);
     if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
 	return -1;
     return fl.l_type != F_UNLCK;
