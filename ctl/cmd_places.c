@@ -24,7 +24,6 @@
 #include "metrics.h"
 #include "text.h"
 
-#define DAY_S 86400u
 #define LINE_MAX_TEXT 512
 #define DATE_MAX 16		/* "2026-11-22" and a NUL, with room */
 #define NET_MAX (ADDR_STRLEN + 16)
@@ -105,7 +104,7 @@ const char *cmd_places_word(enum cmd_place_why why)
 /* day_text - a day number as a UTC date */
 static void day_text(uint16_t day, char *buf, size_t len)
 {
-    time_t t = (time_t) day * DAY_S;
+    time_t t = (time_t) day * STORE_DAY_S;
     struct tm tm;
 
     if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
@@ -238,7 +237,7 @@ static uint64_t trip_day(const struct cmd_places *p)
 static void usual_day_line(const struct cmd_places *p, char *line,
 			   size_t len)
 {
-    uint64_t d = store_win_sum(&p->u->win, STORE_MSGS, p->c->now, DAY_S);
+    uint64_t d = store_win_sum(&p->u->win, STORE_MSGS, p->c->now, STORE_DAY_S);
     unsigned long long trip = (unsigned long long) trip_day(p);
     size_t used;
 

@@ -22,7 +22,6 @@
 #include "table.h"
 #include "text.h"
 
-#define DAY_S 86400u
 #define LINE_MAX_TEXT 512
 #define CENTI 100.0
 #define BYTES_MIN_WINDOW 3600	/* bytes are kept per hour only */
@@ -213,7 +212,7 @@ static int entry_counter_rows(const struct ctl *c, struct table *t,
 static bool usual(const struct ctl *c, const struct store_user *u,
 		  const struct store_country *k)
 {
-    uint64_t learn_end = metrics_learning_end(c->cfg, u) / DAY_S;
+    uint64_t learn_end = metrics_learning_end(c->cfg, u) / STORE_DAY_S;
 
     return k->first_day < learn_end || k->days >= METRICS_USUAL_MIN_DAYS;
 }

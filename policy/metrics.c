@@ -13,7 +13,6 @@
 #include "geo.h"
 #include "metrics.h"
 
-#define SECONDS_PER_DAY 86400
 #define EV_LIST_MAX 12		/* items named in one piece of evidence */
 
 typedef uint64_t (*metric_fn) (const struct metrics_ctx *, uint32_t,
@@ -209,7 +208,7 @@ static bool learning(const struct metrics_ctx *c)
 /* usual - learned (seen while learning, or on enough days) or granted */
 static bool usual(const struct metrics_ctx *c, const struct store_country *k)
 {
-    uint64_t learn_end = metrics_learning_end(c->cfg, c->user) / SECONDS_PER_DAY;
+    uint64_t learn_end = metrics_learning_end(c->cfg, c->user) / STORE_DAY_S;
 
     return k->first_day < learn_end || k->days >= METRICS_USUAL_MIN_DAYS
 	|| granted(c, k->cc);
@@ -260,7 +259,7 @@ static uint64_t m_new_country(const struct metrics_ctx *c, uint32_t w,
 /* learn_end_day - the day the login's learning period ends */
 static uint64_t learn_end_day(const struct metrics_ctx *c)
 {
-    return metrics_learning_end(c->cfg, c->user) / SECONDS_PER_DAY;
+    return metrics_learning_end(c->cfg, c->user) / STORE_DAY_S;
 }
 
 /* metrics_site_network - enough logins on enough days vouched for it */
@@ -426,12 +425,12 @@ bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
 			  uint32_t asn)
 {
     const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
-    uint64_t today = c->now / SECONDS_PER_DAY;
+    uint64_t today = c->now / STORE_DAY_S;
 
     if (n == NULL || !metrics_own_network(c, ip, asn))
 	return false;
     return n->first_day < learn_end_day(c)
-	|| today >= n->first_day + c->cfg->policy.learning_s / SECONDS_PER_DAY;
+	|| today >= n->first_day + c->cfg->policy.learning_s / STORE_DAY_S;
 }
 
 /* metrics_familiar - a place the login (or the site) knows */
@@ -447,7 +446,7 @@ bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
  * the country (NULL: from any) on a day before today? */
 static bool country_before_today(const struct metrics_ctx *c, const char *cc)
 {
-    uint64_t today = c->now / SECONDS_PER_DAY;
+    uint64_t today = c->now / STORE_DAY_S;
 
     for (size_t i = 0; i < STORE_COUNTRIES; i++) {
 	const struct store_country *k = &c->user->countries[i];
@@ -468,7 +467,8 @@ static bool shared_client(const struct metrics_ctx *c, const struct addr *ip)
     if (c->client == NULL || !addr_equal(ip, &c->f->client))
 	return false;
     for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (metrics_in_window(c->client->logins[i].last_seen, c->now, SECONDS_PER_DAY))
+	if (metrics_in_window(c->client->logins[i].last_seen, c->now,
+			      STORE_DAY_S))
 	    n++;
     return n > 1;		/* the login itself is one */
 }
@@ -487,7 +487,7 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
 			       const struct addr *ip, uint32_t asn,
 			       const char *cc)
 {
-    uint64_t today = c->now / SECONDS_PER_DAY;
+    uint64_t today = c->now / STORE_DAY_S;
     const struct store_net *n;
 
     if (!site_learned(c) || c->user == NULL || cc[0] == 0

@@ -35,7 +35,6 @@
 
 #include "metrics.h"
 
-#define DAY_S 86400u
 #define METRICS_NEW_DAY_AFTER_S (12 * 3600u)	/* a night between two days */
 
 /* login_day - the login's busiest day as learned, else
@@ -62,10 +61,10 @@ uint64_t metrics_usual_day(const struct metrics_ctx *c)
     return c->usual_floor || day > est ? est : day;
 }
 
-/* ip_day_count - an address's observations on day d (now / DAY_S) */
+/* ip_day_count - an address's observations on day d (now / STORE_DAY_S) */
 static uint64_t ip_day_count(const struct store_ip *ip, uint32_t d)
 {
-    uint32_t last = ip->last_seen / DAY_S;
+    uint32_t last = ip->last_seen / STORE_DAY_S;
 
     if (last == d)
 	return ip->day_msgs[0];
@@ -80,7 +79,7 @@ static bool net_let_through_before(const struct metrics_ctx *c,
 				   const struct store_ip *ip)
 {
     uint64_t key = store_net_key(&ip->ip, ip->asn);
-    uint32_t today = c->now / DAY_S;
+    uint32_t today = c->now / STORE_DAY_S;
 
     for (size_t i = 0; i < STORE_NETS; i++)
 	if (c->user->nets[i].days != 0 && c->user->nets[i].key == key)
@@ -93,18 +92,18 @@ static bool net_let_through_before(const struct metrics_ctx *c,
  * place, and yesterday's unfamiliar messages within a usual day */
 bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w)
 {
-    uint32_t today = c->now / DAY_S;
+    uint32_t today = c->now / STORE_DAY_S;
     uint64_t before = 0;
 
     if (!c->cfg->policy.trip_new_day || c->user == NULL || today == 0
-	|| w > DAY_S
+	|| w > STORE_DAY_S
 	|| metrics_unfamiliar_places(c, w, NULL, 0) != 1)
 	return false;
     for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
 	char cc[3];
 
-	if (!metrics_in_window(ip->last_seen, c->now, 2 * DAY_S)
+	if (!metrics_in_window(ip->last_seen, c->now, 2 * STORE_DAY_S)
 	    || metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
 	store_ip_cc(ip, cc);
@@ -128,5 +127,5 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
 	|| !net_let_through_before(c, ip))
 	return store_ip_recent(ip, c->now, w);
     *today = true;
-    return ip_day_count(ip, c->now / DAY_S) * STORE_IP_PARTS;
+    return ip_day_count(ip, c->now / STORE_DAY_S) * STORE_IP_PARTS;
 }

@@ -137,6 +137,10 @@ struct store_geo {
     uint8_t has_loc;
 };
 
+/* A day: day numbers are now / STORE_DAY_S (UTC days), and the rolling
+ * day of the windows and the volume rules is this long. */
+#define STORE_DAY_S 86400u
+
 /* One of a user's addresses: 40 bytes, the same in the file and in a
  * copy, so a copy of the list is one memcpy. cc is two letters without a
  * NUL (zeros if unknown: read it with store_ip_cc); bits a country's

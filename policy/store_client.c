@@ -33,7 +33,6 @@ _Static_assert(CFG_SITE_LOGINS_MAX <= STORE_CLIENT_LOGINS,
 	       "a site network keeps as many logins as site_logins asks for");
 
 #define EACH_BATCH	64	/* slots copied per lock hold in a walk */
-#define DAY_S		86400
 #define SITE_TAG	0x53	/* 'S': byte 8 of a site network's key */
 #define SITE_V4		4
 #define SITE_V6		6
@@ -87,7 +86,7 @@ static void client_login(struct store_crec *c, uint32_t hash, uint32_t now)
  * here: the time, and the day if it is a new one */
 static void client_vouch(struct store_crec *c, uint32_t now)
 {
-    uint16_t day = (uint16_t) (now / DAY_S);
+    uint16_t day = (uint16_t) (now / STORE_DAY_S);
 
     if (now > c->vouched)
 	c->vouched = now;

@@ -42,12 +42,11 @@
 
 #include "store_int.h"
 
-#define DAY_S		86400
 #define EACH_BATCH	32	/* slots copied per lock hold in a walk */
 #define USUAL_WINDOW_S	3600	/* the usual volume is per hour */
-#define USUAL_DAY_S	DAY_S	/* ... and per rolling day */
+#define USUAL_DAY_S	STORE_DAY_S	/* ... and per rolling day */
 
-_Static_assert(STORE_IP_PARTS % DAY_S == 0, "an address's day parts");
+_Static_assert(STORE_IP_PARTS % STORE_DAY_S == 0, "an address's day parts");
 
 /* A normalised login, its hash and stripe. */
 struct user_ref {
@@ -153,7 +152,7 @@ static inline void ip_geo(struct store_ip *ip, const struct store_geo *g)
  * clock behind last_seen counts in its day */
 static inline void ip_day(struct store_ip *ip, uint32_t now)
 {
-    uint32_t d = now / DAY_S, last = ip->last_seen / DAY_S;
+    uint32_t d = now / STORE_DAY_S, last = ip->last_seen / STORE_DAY_S;
 
     if (d == last + 1) {
 	ip->day_msgs[1] = ip->day_msgs[0];
@@ -170,7 +169,8 @@ static inline void ip_day(struct store_ip *ip, uint32_t now)
  * parts (a day's seconds) */
 uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w)
 {
-    uint32_t d = now / DAY_S, last = ip->last_seen / DAY_S, into = now % DAY_S;
+    uint32_t d = now / STORE_DAY_S, last = ip->last_seen / STORE_DAY_S;
+    uint32_t into = now % STORE_DAY_S;
     uint64_t today, before;
 
     if (ip->first_seen >= now || now - ip->first_seen < w)
@@ -186,8 +186,8 @@ uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w)
     }
     if (w <= into)
 	return today * STORE_IP_PARTS;
-    w = w - into < DAY_S ? w - into : DAY_S;
-    return today * STORE_IP_PARTS + before * w * (STORE_IP_PARTS / DAY_S);
+    w = w - into < STORE_DAY_S ? w - into : STORE_DAY_S;
+    return today * STORE_IP_PARTS + before * w * (STORE_IP_PARTS / STORE_DAY_S);
 }
 
 /* user_ip - the observed IP to the front of the list */
@@ -239,7 +239,7 @@ static void user_anchor(const STORE *st, struct store_urec *u,
  * are written by cc_upper only, so they are compared as they are */
 static void user_country(struct store_urec *u, const char *cc, uint32_t now)
 {
-    uint16_t day = (uint16_t) (now / DAY_S);
+    uint16_t day = (uint16_t) (now / STORE_DAY_S);
     struct store_fcountry *c = u->countries, *pick = &c[0];
     unsigned code = cc_upper(cc);
     char want[2];
@@ -292,7 +292,7 @@ static inline uint64_t net_key(const struct store_fnet *n)
 static void user_net(struct store_urec *u, const struct store_user_obs *obs,
 		     uint32_t now)
 {
-    uint16_t day = (uint16_t) (now / DAY_S);
+    uint16_t day = (uint16_t) (now / STORE_DAY_S);
     uint64_t key = store_net_key(&obs->ip, obs->geo.asn);
     struct store_fnet *n = u->nets, *pick = &n[0];
 
