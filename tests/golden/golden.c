@@ -5,7 +5,11 @@
  * usage: golden [-v] GEODB_DIR CASE_FILE...
  *
  * A case file is line oriented ('#' starts a comment):
- *   config FILE                 configuration, relative to the case file
+ *   config FILE [KEY=VALUE...]  configuration, relative to the case file;
+ *                               each KEY's one setting line in it set to
+ *                               VALUE (a case of the shipped file with one
+ *                               key changed; a KEY not on exactly one line
+ *                               stops the case)
  *   TIME LOGIN CLIENT RCPTS SIZE EXPECT
  *   repeat N TIME LOGIN CLIENT RCPTS SIZE EXPECT
  *   block LOGIN|IP DURATION     an admin block at the current time
@@ -311,16 +315,78 @@ static void admin_block(struct run *r, char **tok, int ntok, bool block)
 		: store_user_unblock(r->st, tok[1], r->now));
 }
 
-/* load_config - the case's configuration and a fresh store */
-static void load_config(struct run *r, const char *name)
+/* set_key - the line of a configuration's text that sets KEY (the only
+ * one: a key of two groups is ambiguous) becomes "KEY = VALUE;" */
+static void set_key(struct run *r, char *text, size_t cap, const char *set)
 {
-    char path[1024], err[ERR_LEN], *dir = strdup(r->file);
+    const char *eq = strchr(set, '=');
+    size_t klen = eq != NULL ? (size_t) (eq - set) : 0;
+    char *at = NULL, *end, rest[1 << 16];
+    int n = 0;
+
+    if (klen == 0)
+	die(r, "config: not KEY=VALUE", set);
+    for (char *l = text; l != NULL;
+	 l = strchr(l, '\n') != NULL ? strchr(l, '\n') + 1 : NULL) {
+	char *s = l + strspn(l, " \t");
+
+	if (strncmp(s, set, klen) == 0 && s[klen] != 0
+	    && strchr(" \t=", s[klen]) != NULL)
+	    at = s, n++;
+    }
+    if (n != 1)
+	die(r, "config: the key is not set on exactly one line", set);
+    end = strchr(at, '\n');
+    snprintf(rest, sizeof(rest), "%s", end != NULL ? end : "");
+    snprintf(at, cap - (size_t) (at - text), "%.*s = %s;%s", (int) klen, set,
+	     eq + 1, rest);
+}
+
+/* config_path - FILE, or a copy of it with the case's KEY=VALUE settings
+ * (tmp: its name, to be removed; "" for none) */
+static void config_path(struct run *r, const char *file, char *const *sets,
+			int nset, char *path, size_t len, char *tmp)
+{
+    static char text[1 << 16];
+    FILE *f;
+    size_t n;
+    int fd;
+
+    tmp[0] = 0;
+    if (nset == 0)
+	return;
+    if ((f = fopen(file, "r")) == NULL)
+	die(r, "cannot open", file);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = 0;
+    for (int i = 0; i < nset; i++)
+	set_key(r, text, sizeof(text), sets[i]);
+    snprintf(path, len, "/tmp/rg-golden-conf-XXXXXX");
+    if ((fd = mkstemp(path)) < 0 || write(fd, text, strlen(text))
+	!= (ssize_t) strlen(text))
+	die(r, "cannot write", path);
+    close(fd);
+    snprintf(tmp, len, "%s", path);
+}
+
+/* load_config - the case's configuration and a fresh store */
+static void load_config(struct run *r, const char *name, char *const *sets,
+			int nset)
+{
+    char path[1024], file[1024], tmp[1024], err[ERR_LEN];
+    char *dir = strdup(r->file);
     struct store_params sp;
     int fd;
 
-    snprintf(path, sizeof(path), "%s/%s", dirname(dir), name);
+    snprintf(file, sizeof(file), "%s/%s", dirname(dir), name);
     free(dir);
-    if ((r->cfg = cfg_load(path, err, sizeof(err))) == NULL)
+    snprintf(path, sizeof(path), "%s", file);
+    config_path(r, file, sets, nset, path, sizeof(path), tmp);
+    r->cfg = cfg_load(path, err, sizeof(err));
+    if (tmp[0])
+	unlink(tmp);
+    if (r->cfg == NULL)
 	die(r, "configuration", err);
     snprintf(r->statepath, sizeof(r->statepath), "/tmp/rg-golden-XXXXXX");
     if ((fd = mkstemp(r->statepath)) < 0)
@@ -360,8 +426,8 @@ static void run_line(struct run *r, char *line)
 	tok[ntok++] = t;
     if (ntok == 0)
 	return;
-    if (strcmp(tok[0], "config") == 0 && ntok == 2)
-	load_config(r, tok[1]);
+    if (strcmp(tok[0], "config") == 0 && ntok >= 2)
+	load_config(r, tok[1], tok + 2, ntok - 2);
     else if (r->cfg == NULL)
 	die(r, "the first directive must be config", NULL);
     else if (strcmp(tok[0], "dry_run") == 0 && ntok == 2)
