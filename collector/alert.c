@@ -6,6 +6,8 @@
  * hour give the room left. With items waiting, or no room, nothing goes
  * out alone: one digest takes every item when there is room, else the new
  * items wait too. Otherwise each item is one mail while there is room.
+ * A digest that keeps failing is halved until the item that makes it
+ * fail goes alone, and that item then waits on its own (digests).
  *
  * A mail's life: its text and the evidence it names are read in one
  * statement (describe); the try is written down (alert_try for a single
@@ -59,7 +61,7 @@ static const char schema[] =
 /* ?1 lookback start, ?2 limit, ?3 now: the items to mail whose own retry
  * time (alert_try) has come, those never tried first */
 static const char due_sql[] =
-    "SELECT d.id, d.what FROM (SELECT i.id, 'opened' AS what, i.opened_ms AS t FROM incident i"
+    "SELECT d.id, d.what, r.tries IS NOT NULL FROM (SELECT i.id, 'opened' AS what, i.opened_ms AS t FROM incident i"
     " WHERE NOT EXISTS (SELECT 1 FROM alert_item a WHERE a.id = i.id AND a.what = 'opened')"
     " AND (i.closed_ms = 0 OR i.opened_ms >= ?1) UNION ALL SELECT i.id, 'escalated',"
     " i.updated_ms FROM incident i JOIN alert_item o ON o.id = i.id AND o.what = 'opened'"
@@ -67,6 +69,13 @@ static const char due_sql[] =
     " i.id AND a.what = 'escalated') AND (" NEW_IN("logins") " OR " NEW_IN("hosts") " OR "
     NEW_IN("countries") ")) d LEFT JOIN alert_try r ON r.id = d.id AND r.what = d.what"
     " WHERE coalesce(r.next_ms, 0) <= ?3 ORDER BY r.tries IS NOT NULL, d.t LIMIT ?2";
+
+/* ?3 now: the items waiting for a digest, but not those whose own
+ * retry time (alert_try: a try of theirs failed) is still to come */
+static const char waiting_sql[] =
+    "SELECT a.id, a.what, t.tries IS NOT NULL FROM alert_item a LEFT JOIN alert_try t"
+    " ON t.id = a.id AND t.what = a.what WHERE a.state = 'digest' AND ?1 = ?1"
+    " AND coalesce(t.next_ms, 0) <= ?3 ORDER BY a.at_ms LIMIT ?2";
 
 static const struct {
     const char *kind, *text;
@@ -82,6 +91,7 @@ struct item {
     char id[INC_ID_LEN + 1];
     char what[WHAT_LEN];	/* opened, escalated */
     bool waiting;		/* already waiting for a digest */
+    bool suspect;		/* a try of its own failed (alert_try) */
     char *logins, *hosts, *countries;	/* the evidence mailed (describe), owned */
 };
 
@@ -127,7 +137,7 @@ enum hist_status alert_init(struct hist *h, char *err, size_t errlen)
 	: hist_db_fail(db, "alert schema", err, errlen);
 }
 
-/* load - the rows of sql (id, what) into it; waiting marks them */
+/* load - the rows of sql (id, what, suspect) into it; waiting marks them */
 static int load(sqlite3 *db, const char *sql, int64_t since, int64_t now, struct items *it,
 		bool waiting)
 {
@@ -146,6 +156,7 @@ static int load(sqlite3 *db, const char *sql, int64_t since, int64_t now, struct
 	snprintf(e->id, sizeof(e->id), "%s", hist_col_text(st, 0));
 	snprintf(e->what, sizeof(e->what), "%s", hist_col_text(st, 1));
 	e->waiting = waiting;
+	e->suspect = sqlite3_column_int(st, 2) != 0;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
@@ -552,16 +563,17 @@ static int pre_write(struct run *r, const struct item *v, bool single)
     return 0;
 }
 
-/* send_mail - the try written down, the message to sendmail, and on
- * success the record of items v[0..n) (their evidence taken over)
- * committed, or kept in the state when the commit fails */
+/* send_mail - the try written down (single: on v[0]'s own wait, else on
+ * the sender's), the message to sendmail, and on success the record of
+ * items v[0..n) (their evidence taken over) committed, or kept in the
+ * state when the commit fails */
 static enum sent send_mail(struct run *r, struct jb *m, const struct jb *t, struct item *v,
-			   size_t n, const char *state, const char *kind)
+			   size_t n, const char *state, const char *kind, bool single)
 {
     sqlite3 *db = hist_sqlite(r->h);
     struct alert_done *d;
 
-    if (pre_write(r, v, strcmp(kind, "digest") != 0) != 0)
+    if (pre_write(r, v, single) != 0)
 	return hist_db_fail(db, "alerts", r->err, r->errlen), SENT_DBERR;	/* not sent */
     switch (post(r->a, m, t, r->p)) {
     case MAILOUT_OK:
@@ -605,7 +617,7 @@ static enum sent one_mail(struct run *r, const struct item *e)
     snprintf(first, sizeof(first), "%s.opened", e->id);
     headers(&m, r->a, subj, msgid, strcmp(e->what, "opened") ? first : NULL, r->now);
     mailout_header(&m, "X-Relayguard-Incident", e->id);
-    rc = send_mail(r, &m, &t, &copy, 1, "sent", e->what);
+    rc = send_mail(r, &m, &t, &copy, 1, "sent", e->what, true);
   out:
     items_free(&copy, 1);
     jb_free(&t);
@@ -616,15 +628,15 @@ static enum sent one_mail(struct run *r, const struct item *e)
 /* digest_id - a digest's Message-ID: from the items it holds, in any
  * order, so a digest tried again has the same one (a receiver that
  * dedupes by Message-ID drops a second copy) */
-static void digest_id(const struct items *it, char *out, size_t cap)
+static void digest_id(const struct item *v, size_t n, char *out, size_t cap)
 {
     unsigned char acc[DIGEST_ID_BYTES] = {0}, h[EVP_MAX_MD_SIZE];
     char key[INC_ID_LEN + WHAT_LEN + 2];
     unsigned hl, k;
     size_t i, o;
 
-    for (i = 0; i < it->n; i++) {
-	snprintf(key, sizeof(key), "%s.%s", it->v[i].id, it->v[i].what);
+    for (i = 0; i < n; i++) {
+	snprintf(key, sizeof(key), "%s.%s", v[i].id, v[i].what);
 	if (EVP_Digest(key, strlen(key), h, &hl, EVP_sha256(), NULL) != 1)
 	    continue;
 	for (k = 0; k < DIGEST_ID_BYTES && k < hl; k++)
@@ -635,8 +647,9 @@ static void digest_id(const struct items *it, char *out, size_t cap)
 	snprintf(out + o, cap - o, "%02x", acc[k]);
 }
 
-/* digest - one mail of every item */
-static enum sent digest(struct run *r, struct items *it)
+/* digest - one mail of items v[0..n); alone: a suspect's, tried on its
+ * own wait (alert_try), not the sender's */
+static enum sent digest(struct run *r, struct item *v, size_t n, bool alone)
 {
     struct jb t = {0}, m = {0};
     char kind[64], subject[600], subj[200], msgid[64];
@@ -644,17 +657,17 @@ static enum sent digest(struct run *r, struct items *it)
     size_t i;
 
     jb_fmt(&t, "More than %u incident alerts in an hour: these %zu come in one digest.\n",
-	   r->a->max_per_hour, it->n);
-    for (i = 0; i < it->n; i++) {
+	   r->a->max_per_hour, n);
+    for (i = 0; i < n; i++) {
 	jb_raw(&t, "\n");
-	if (describe(r->h, &it->v[i], &t, kind, sizeof(kind), subject, sizeof(subject)) != 0)
-	    jb_fmt(&t, "Incident %s %s: deleted since\n", it->v[i].id, it->v[i].what);
+	if (describe(r->h, &v[i], &t, kind, sizeof(kind), subject, sizeof(subject)) != 0)
+	    jb_fmt(&t, "Incident %s %s: deleted since\n", v[i].id, v[i].what);
     }
     snprintf(subj, sizeof(subj), "[relayguard] digest: %zu incident alerts (limit %u an hour)",
-	     it->n, r->a->max_per_hour);
-    digest_id(it, msgid, sizeof(msgid));
+	     n, r->a->max_per_hour);
+    digest_id(v, n, msgid, sizeof(msgid));
     headers(&m, r->a, subj, msgid, NULL, r->now);
-    rc = send_mail(r, &m, &t, it->v, it->n, "digested", "digest");
+    rc = send_mail(r, &m, &t, v, n, "digested", "digest", alone);
     jb_free(&t);
     jb_free(&m);
     return rc;
@@ -719,23 +732,96 @@ static int singles(struct run *r, const struct items *it, long long room)
     return in_row >= ALERT_FAILS_IN_ROW ? sender_wait(r) : 0;
 }
 
-/* dispatch - singles, or everything waits for (or goes in) a digest */
+/* suspects_first - the suspects to the front, each part in its order;
+ * how many there are */
+static size_t suspects_first(struct items *it)
+{
+    struct item *tmp = malloc(it->n * sizeof(*tmp));
+    size_t i, k = 0, ns;
+
+    if (tmp == NULL)
+	return 0;		/* no memory: the order as loaded */
+    for (i = 0; i < it->n; i++)
+	if (it->v[i].suspect)
+	    tmp[k++] = it->v[i];
+    ns = k;
+    for (i = 0; i < it->n; i++)
+	if (!it->v[i].suspect)
+	    tmp[k++] = it->v[i];
+    memcpy(it->v, tmp, it->n * sizeof(*tmp));
+    free(tmp);
+    return ns;
+}
+
+/* counted - a digest's outcome into the pass; -1 on a database error */
+static int counted(struct run *r, enum sent s)
+{
+    if (s == SENT_OK)
+	r->p->digests++;
+    else if (s == SENT_FAILED)
+	r->p->failed++;
+    return s == SENT_DBERR ? -1 : 0;
+}
+
+/* digest_cap - how many of n items the next digest holds after tries
+ * failures in a row: all of them once more (the same mail, the same
+ * Message-ID: a receiver drops a copy an unsure try may have delivered),
+ * then half as many after each further failure, at least one */
+static size_t digest_cap(size_t n, int64_t tries)
+{
+    if (tries < ALERT_FAILS_IN_ROW)
+	return n;
+    tries -= ALERT_FAILS_IN_ROW - 1;
+    return tries >= 32 || (n >> tries) == 0 ? 1 : n >> tries;
+}
+
+/* digests - the digest of a pass, with an escape for an item whose mail
+ * always fails (its size, its text): from the second failed digest in a
+ * row on, each holds half as many items as the one before (the oldest,
+ * digest_cap), and an item that fails alone becomes a suspect, tried
+ * alone on its own wait (alert_try) from then on, one a pass, so that it
+ * holds up no other item. A broken sender fails them all alike: the
+ * sender's wait doubles as before. Items due now and not tried in this
+ * pass wait for a later digest. */
+static int digests(struct run *r, struct items *it, long long room)
+{
+    sqlite3 *db = hist_sqlite(r->h);
+    size_t ns = suspects_first(it), lo = ns > 0 ? 1 : 0, cap = it->n - ns, i;
+    int64_t tries, next;
+    enum sent s = SENT_OK;
+
+    if (ns > 0 && (s = digest(r, &it->v[0], 1, true)) == SENT_OK)
+	room--;			/* only a mail sent counts in the hour */
+    if (ns > 0 && counted(r, s) != 0)
+	return -1;
+    if (room > 0 && cap > 0) {
+	if (retry_get(db, &tries, &next) != 0)
+	    return hist_db_fail(db, "alerts", r->err, r->errlen), -1;
+	cap = digest_cap(cap, tries);
+	s = digest(r, &it->v[ns], cap, false);
+	if (s == SENT_FAILED && cap == 1
+	    && try_write(db, TRY_SET, it->v[ns].id, it->v[ns].what, 1,
+			 r->now + backoff(r->a, 1)) != 0)
+	    return hist_db_fail(db, "alerts", r->err, r->errlen), -1;
+	if (counted(r, s) != 0)
+	    return -1;
+	lo = ns + cap;
+    }
+    for (i = ns > 0 ? 1 : 0; i < it->n; i++)
+	if ((i >= lo || (i > 0 && i < ns)) && !it->v[i].waiting && it->v[i].id[0]
+	    && defer(r, &it->v[i], 1) != 0)
+	    return -1;
+    return 0;
+}
+
+/* dispatch - singles, or everything waits for (or goes in) digests */
 static int dispatch(struct run *r, struct items *it, long long room)
 {
     if (it->n == it->ndue && room > 0)
 	return singles(r, it, room);
     if (room <= 0)
 	return defer(r, it->v, it->ndue);
-    switch (digest(r, it)) {
-    case SENT_OK:
-	r->p->digests++;
-	return 0;
-    case SENT_FAILED:
-	r->p->failed++;
-	return 0;
-    default:
-	return -1;
-    }
+    return digests(r, it, room);
 }
 
 /* alert_run - one pass */
@@ -771,8 +857,7 @@ enum hist_status alert_run(struct hist *h, const struct cfg *cfg, int64_t now_ms
 	rc = load(db, due_sql, now_ms - ALERT_LOOKBACK_MS, now_ms, it, false);
     it->ndue = it->n;
     if (rc == 0)
-	rc = load(db, "SELECT id, what FROM alert_item WHERE state = 'digest' AND ?1 = ?1"
-		  " ORDER BY at_ms LIMIT ?2", 0, now_ms, it, true);
+	rc = load(db, waiting_sql, 0, now_ms, it, true);
     sent = rc == 0 ? last_hour(db, now_ms) : -1;
     if (rc != 0 || sent < 0)
 	hist_db_fail(db, "alerts", err, errlen);

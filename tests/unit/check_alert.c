@@ -733,6 +733,44 @@ START_TEST(test_digest_retry_same_message_id)
 }
 END_TEST
 
+/* An item whose mail always fails waits for a digest with three others:
+ * the digest fails, once more whole, then halves until the item fails
+ * alone and waits on its own; the others go out (old: every digest held
+ * it and failed, so none ever went) */
+START_TEST(test_digest_escapes_failing_item)
+{
+    struct alert_state as = {0};
+    struct alert_pass p;
+    const char *ids[] = {"71", "72", "70", "73", "74"}, *m;
+    char id[32], body[512], all[8192] = "";
+    int64_t t = T0 + 61 * MIN_MS;
+    int i;
+
+    snprintf(body, sizeof(body), "m=$(cat); case \"$m\" in *INC-000000000070*) exit 75;; esac\n"
+	     "printf '%%s\\n' \"$m\" | %s/sendmail \"$@\"", dir);
+    script("picky", body);
+    use("picky");
+    for (i = 0; i < 5; i++) {
+	snprintf(id, sizeof(id), "INC-0000000000%s", ids[i]);
+	incident(id, "usr1", "[\"198.18.9.9\"]", T0 + i);
+    }
+    p = run(T0 + 1000, &as);			/* 71 and 72 mailed, 3 wait */
+    ck_assert_uint_eq(p.deferred, 3);
+    for (i = 0; i < 8 && mails() < 4; i++, t = p.next_ms > t ? p.next_ms : t + 1000)
+	p = run(t, &as);
+    ck_assert_int_eq(mails(), 4);		/* two digests: 73, 74 */
+    for (i = 2; i < 4; i++) {
+	m = mail(i, false);
+	ck_assert_ptr_nonnull(strstr(m, "Subject: [relayguard] digest: 1 incident alerts"));
+	snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s", m);
+    }
+    ck_assert_ptr_nonnull(strstr(all, "INC-000000000073"));
+    ck_assert_ptr_nonnull(strstr(all, "INC-000000000074"));
+    ck_assert_int_ge(scalar_try("INC-000000000070"), 1);	/* it waits on its own */
+    alert_state_free(&as);
+}
+END_TEST
+
 /* The record of a mail that sendmail took fails (database error): the
  * next pass records it, and does not send it again */
 START_TEST(test_record_fails_no_repeat)
@@ -937,6 +975,7 @@ static Suite *alert_suite(void)
     tcase_add_test(tc, test_broken_sender_waits);
     tcase_add_test(tc, test_killed_after_reading);
     tcase_add_test(tc, test_digest_retry_same_message_id);
+    tcase_add_test(tc, test_digest_escapes_failing_item);
     tcase_add_test(tc, test_record_fails_no_repeat);
     tcase_add_test(tc, test_escalation_while_sending);
     tcase_add_test(tc, test_killed_mid_send);
