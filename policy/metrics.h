@@ -153,6 +153,14 @@ bool metrics_places_apart(const struct metrics_ctx *c,
  * ev when the address is such a far place. */
 void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn, char *ev, size_t evlen);
+/* metrics_carrier.c: the login's own carrier pool (see there). The
+ * usual coarse hour counts at least this many messages. */
+#define METRICS_COARSE_FLOOR 3
+uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
+			      uint32_t *new);
+bool metrics_coarse_client(const struct metrics_ctx *c);
+uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
+					    uint32_t w, char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);
