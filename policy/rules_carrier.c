@@ -3,7 +3,9 @@
  * own carrier's pool (store_carrier.c, metrics_carrier.c): at the end of
  * a message let through (in dry run: every one) from a coarse address of
  * a network familiar to the login, the pool's messages in the last hour
- * may raise it. A store failure only leaves the usual hour where it was.
+ * may raise it; past learning only while none of the hour's addresses
+ * is at a hub new to the login (an attacker's mail let through must not
+ * teach). A store failure only leaves the usual hour where it was.
  */
 #include "metrics.h"
 #include "rules.h"
@@ -17,7 +19,8 @@ void rules_carrier_learn(const struct cfg *cfg, STORE *st,
 			 const struct store_user *u)
 {
     struct metrics_ctx mc = {0};
-    uint32_t k = cfg->policy.coarse_km;
+    uint32_t k = cfg->policy.coarse_km, n, fresh;
+    bool learning;
 
     if (f->phase != RULES_PHASE_EOM || v->cls != RULES_CLASS_AUTHENTICATED
 	|| v->relayed || !v->familiar || k == 0 || !f->geo.has_loc
@@ -26,7 +29,8 @@ void rules_carrier_learn(const struct cfg *cfg, STORE *st,
 	return;
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
     mc.cls = v->cls;
-    (void) store_user_coarse_learn(st, f->login,
-				   metrics_coarse_count(&mc, HOUR_S, NULL),
-				   now < metrics_learning_end(cfg, u), now);
+    n = metrics_coarse_count(&mc, HOUR_S, &fresh);
+    learning = now < metrics_learning_end(cfg, u);
+    if (learning || fresh == 0)
+	(void) store_user_coarse_learn(st, f->login, n, learning, now);
 }
