@@ -156,8 +156,12 @@ void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
 /* metrics_carrier.c: the login's own carrier pool (see there). The
  * usual coarse hour counts at least this many messages. */
 #define METRICS_COARSE_FLOOR 3
+struct metrics_coarse {
+    uint32_t fresh;		/* addresses at a hub new to the login */
+    uint32_t hubs;		/* distinct hubs of the addresses */
+};
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
-			      uint32_t *new);
+			      struct metrics_coarse *t);
 bool metrics_coarse_client(const struct metrics_ctx *c);
 uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 					    uint32_t w, char *ev, size_t evlen);

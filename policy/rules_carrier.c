@@ -19,7 +19,8 @@ void rules_carrier_learn(const struct cfg *cfg, STORE *st,
 			 const struct store_user *u)
 {
     struct metrics_ctx mc = {0};
-    uint32_t k = cfg->policy.coarse_km, n, fresh;
+    uint32_t k = cfg->policy.coarse_km, n;
+    struct metrics_coarse t;
     bool learning;
 
     if (f->phase != RULES_PHASE_EOM || v->cls != RULES_CLASS_AUTHENTICATED
@@ -29,8 +30,8 @@ void rules_carrier_learn(const struct cfg *cfg, STORE *st,
 	return;
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
     mc.cls = v->cls;
-    n = metrics_coarse_count(&mc, HOUR_S, &fresh);
+    n = metrics_coarse_count(&mc, HOUR_S, &t);
     learning = now < metrics_learning_end(cfg, u);
-    if (learning || fresh == 0)
+    if (learning || t.fresh == 0)
 	(void) store_user_coarse_learn(st, f->login, n, learning, now);
 }
