@@ -14,12 +14,15 @@
  *   learned from mail let through; at least METRICS_COARSE_FLOOR). An
  *   address's messages are counted at MAIL and never given back, so an
  *   attacker's refused or held retries keep counting;
- * - place: those addresses are at two hubs of the carrier or more
- *   within the window, one of them a hub where the login had no address
- *   on an earlier day (proxies come from all of a carrier's pools, a
- *   phone from its own hub's; a phone busy all day fills the login's
- *   address list with today's addresses, so its own hub looks new by
- *   the list alone: 4-6 of 200 users of a mobile-heavy site were held);
+ * - place: proxies come from all of a carrier's pools about evenly, a
+ *   phone mostly from its own hub's (CGNAT egress moves now and then:
+ *   tests/sim mobile-heavy.mix, one connection in ten). So at least
+ *   METRICS_COARSE_ELSEWHERE of the window's messages, and one in
+ *   METRICS_COARSE_SHARE, came from other hubs than the busiest one, and
+ *   one address is at a hub where the login had no address on an
+ *   earlier day (a phone busy all day fills the login's address list
+ *   with today's addresses, so by the list alone its own hub looks new;
+ *   two hubs alone held 2-6 of 200 users of a mobile-heavy site);
  * - not on a trip: no address of another country in the last day (a
  *   traveller's roaming phone, home-routed, sends a day's backlog in
  *   bursts from the hotel).
@@ -67,13 +70,15 @@ static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
 /* metrics_coarse_count - messages from coarse addresses of the client's
  * network within w (the pool's addresses in the login's list); in *t
  * (may be NULL) also how many of those addresses are at a hub new to the
- * login and at how many hubs they are */
+ * login, and how many of the messages came from other hubs than the
+ * busiest one */
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 			      struct metrics_coarse *t)
 {
     const struct store_user *u = c->user;
     uint64_t key = store_net_key(&c->f->client, c->f->geo.asn), parts = 0;
-    const struct store_ip *seen[STORE_IPS_MAX];
+    const struct store_ip *hub[STORE_IPS_MAX];
+    uint64_t at[STORE_IPS_MAX], top = 0, r;
     uint32_t fresh = 0, hubs = 0, i, j;
 
     for (i = 0; i < u->nips; i++) {
@@ -81,18 +86,23 @@ uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 
 	if (!coarse(c, ip, key) || !metrics_in_window(ip->last_seen, c->now, w))
 	    continue;
-	parts += store_ip_recent(ip, c->now, w);
+	parts += r = store_ip_recent(ip, c->now, w);
 	if (t == NULL)
 	    continue;
 	if (!hub_known(c, ip, key))
 	    fresh++;
-	for (j = 0; j < hubs && !same_hub(seen[j], ip); j++)
+	for (j = 0; j < hubs && !same_hub(hub[j], ip); j++)
 	    continue;
 	if (j == hubs && hubs < STORE_IPS_MAX)
-	    seen[hubs++] = ip;
+	    hub[hubs] = ip, at[hubs++] = 0;
+	if (j < hubs && (at[j] += r) > top)
+	    top = at[j];
     }
-    if (t != NULL)
-	t->fresh = fresh, t->hubs = hubs;
+    if (t != NULL) {
+	t->fresh = fresh;
+	t->elsewhere = (uint32_t) ((parts - top + STORE_IP_PARTS / 2)
+				   / STORE_IP_PARTS);
+    }
     return (uint32_t) ((parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
 }
 
@@ -142,16 +152,18 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     n = metrics_coarse_count(c, w, &t);
     usual = c->user->usual_coarse > METRICS_COARSE_FLOOR
 	? c->user->usual_coarse : METRICS_COARSE_FLOOR;
-    if (t.fresh == 0 || t.hubs < 2 || n <= usual)
+    if (t.fresh == 0 || t.elsewhere < METRICS_COARSE_ELSEWHERE
+	|| t.elsewhere * METRICS_COARSE_SHARE < n || n <= usual)
 	return 0;
     if (ev != NULL && evlen > 0) {
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
 			 sizeof(net));
 	rules_format_duration(w, win, sizeof(win));
 	snprintf(ev, evlen, "%u messages in %s from the mobile/coarse "
-		 "addresses of its own network %s, usual <= %u; at %u "
-		 "hubs, %u of them at one it had no address at before today",
-		 n, win, net, usual, t.hubs, t.fresh);
+		 "addresses of its own network %s, usual <= %u; %u of them "
+		 "away from its busiest hub, %u addresses at a hub it had "
+		 "none at before today", n, win, net, usual, t.elsewhere,
+		 t.fresh);
     }
     return n - usual;
 }
