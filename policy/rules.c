@@ -249,7 +249,7 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
     if (!cfg->policy.block_unfamiliar_only || !v->known
 	|| b->setby != STORE_BY_RULE)
 	return false;
-    if (shared_own_address(cfg, f, mc))
+    if (shared_own_address(cfg, f, mc) && !rules_carrier_block(cfg, b))
 	return true;
     if (v->addr_since == 0)
 	return false;
