@@ -156,7 +156,7 @@ void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
 /* metrics_carrier.c: the login's own carrier pool (see there). The
  * usual coarse hour counts at least this many messages. */
 #define METRICS_COARSE_FLOOR 3
-#define METRICS_COARSE_ELSEWHERE 2	/* messages away from the busiest hub */
+#define METRICS_COARSE_ELSEWHERE 3	/* messages away from the busiest hub */
 #define METRICS_COARSE_SHARE 5	/* ... and at least one in this many */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */

@@ -22,7 +22,10 @@
  *   one address is at a hub where the login had no address on an
  *   earlier day (a phone busy all day fills the login's address list
  *   with today's addresses, so by the list alone its own hub looks new;
- *   two hubs alone held 2-6 of 200 users of a mobile-heavy site);
+ *   two hubs alone held 2-6 of 200 users of a mobile-heavy site; two
+ *   messages elsewhere still held 1-2 users in 5 of 10 mobile-heavy
+ *   seeds and 2-6 messages in 4 of 10 shuffle seeds, three hold 1 in
+ *   one shuffle seed, and the proxies get 4-6 of 100 through, not 3-5);
  * - not on a trip: no address of another country in the last day (a
  *   traveller's roaming phone, home-routed, sends a day's backlog in
  *   bursts from the hotel).
