@@ -65,6 +65,8 @@ enum cfg_metric {
 					 * new country counted as one place */
     CFG_METRIC_UNFAMILIAR_MESSAGES_OVER_USUAL,	/* the same, less a usual
 						 * day for a trip abroad */
+    CFG_METRIC_COARSE_MESSAGES_OVER_USUAL,	/* from the login's own carrier
+					 * pool, past its usual hour there */
     CFG_METRIC_COUNT
 };
 

@@ -153,6 +153,20 @@ bool metrics_places_apart(const struct metrics_ctx *c,
  * ev when the address is such a far place. */
 void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn, char *ev, size_t evlen);
+/* metrics_carrier.c: the login's own carrier pool (see there). The
+ * usual coarse hour counts at least this many messages. */
+#define METRICS_COARSE_FLOOR 3
+#define METRICS_COARSE_ELSEWHERE 3	/* messages away from the busiest hub */
+#define METRICS_COARSE_SHARE 5	/* ... and at least one in this many */
+struct metrics_coarse {
+    uint32_t fresh;		/* addresses at a hub new to the login */
+    uint32_t elsewhere;		/* messages away from the busiest hub */
+};
+uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
+			      struct metrics_coarse *t);
+bool metrics_coarse_client(const struct metrics_ctx *c);
+uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
+					    uint32_t w, char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

@@ -249,7 +249,7 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
     if (!cfg->policy.block_unfamiliar_only || !v->known
 	|| b->setby != STORE_BY_RULE)
 	return false;
-    if (shared_own_address(cfg, f, mc))
+    if (shared_own_address(cfg, f, mc) && !rules_carrier_block(cfg, b))
 	return true;
     if (v->addr_since == 0)
 	return false;
@@ -648,6 +648,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.relayed = v->relayed, mc.site = v->site;
     if (f->phase == RULES_PHASE_MAIL)
 	note_place(&mc, &u, v);
+    rules_carrier_learn(cfg, st, f, now, v, &u);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     mc.usual_floor = v->usual_floor;
     if (!(v->whitelisted = whitelisted(cfg, f))) {

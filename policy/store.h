@@ -49,6 +49,7 @@
 #ifndef RG_STORE_H
 #define RG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -280,6 +281,9 @@ struct store_user {
     /* The busiest rolling day's messages seen likewise; 0: not learned
      * (a login from before it was kept, or none yet). */
     uint16_t usual_day;
+    /* The busiest hour of messages from coarse addresses of its own
+     * networks (a phone's carrier pool); 0: not learned (store_carrier.c). */
+    uint8_t usual_coarse;
     char qids[STORE_QIDS][STORE_QID_MAX];	/* newest first */
     struct store_win win;
     uint32_t nips;
@@ -385,6 +389,11 @@ int store_huge_pages(const STORE *st, const char *mountinfo);
 int store_stale(const STORE *st);
 
 /* Apply an observation (creating the entry) and copy the result out. */
+/* An accepted message from a coarse address of the login's own network,
+ * count such messages in the last hour: raise its usual coarse hour, at
+ * once while learning, else by one a day (store_carrier.c). */
+int store_user_coarse_learn(STORE *st, const char *login, uint32_t count,
+			    bool learning, uint32_t now);
 int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out);
 int store_user_get(STORE *st, const char *login, uint32_t now,

@@ -139,6 +139,10 @@ struct store_fnet {
  * 0 there, "not learned yet" (store_user.c urec_usual_day). */
 #define STORE_USUAL_DAY_LO 0
 #define STORE_USUAL_DAY_HI 1
+/* The usual hour on coarse addresses of the login's own networks and the
+ * day it last rose: aux bytes of nets[2] and [3] (store_carrier.c). */
+#define STORE_COARSE_HOUR 2
+#define STORE_COARSE_DAY 3
 
 struct store_urec {
     struct store_link l;
@@ -152,6 +156,8 @@ struct store_urec {
     struct store_win win;
     struct store_ip ips[];	/* ips_per_user of them, newest first */
 };
+
+uint8_t store_urec_coarse_hour(const struct store_urec *u);
 
 struct store_flogin {
     uint32_t hash, last_seen;

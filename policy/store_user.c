@@ -477,6 +477,7 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
     out->usual_msgs = r->usual_msgs;
     out->usual_rcpts = r->usual_rcpts;
     out->usual_day = urec_usual_day(r);
+    out->usual_coarse = store_urec_coarse_hour(r);
     for (int i = 0; i < STORE_QIDS; i++) {
 	memcpy(out->qids[i], r->qids[i], STORE_QID_MAX - 1);
 	out->qids[i][STORE_QID_MAX - 1] = '\0';

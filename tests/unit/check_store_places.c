@@ -262,6 +262,44 @@ START_TEST(test_ip_radius_anchor)
 }
 END_TEST
 
+/* The usual coarse hour (store_carrier.c): a new entry reads 0 (as a
+ * file written before it does), rises at once while the login learns,
+ * afterwards by one a day at most, never falls; kept in spare bytes of
+ * network slots 2 and 3, so the usual day and the slots are unharmed. */
+START_TEST(test_usual_coarse)
+{
+    STORE *st = tnew("coarse", 1000, 16);
+    struct store_user_obs o = obs_make("cora", "198.51.100.9");
+
+    o.geo.asn = 64500;
+    o.msgs = 1;
+    o.flags = STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME;
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_coarse, 0);
+    ck_assert_int_eq(store_user_coarse_learn(st, "nobody", 3, true, T0),
+		     STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_coarse_learn(st, "cora", 3, true, T0), STORE_OK);
+    ck_assert_int_eq(store_user_coarse_learn(st, "cora", 2, true, T0), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "cora", T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_coarse, 3);	/* learning: at once, never down */
+    /* past learning: 9 raises it by one, and not again that day */
+    ck_assert_int_eq(store_user_coarse_learn(st, "cora", 9, false, T0 + DAY), STORE_OK);
+    ck_assert_int_eq(store_user_coarse_learn(st, "cora", 9, false, T0 + DAY + 60), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "cora", T0 + DAY, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_coarse, 4);
+    ck_assert_int_eq(store_user_coarse_learn(st, "cora", 9, false, T0 + 2 * DAY), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "cora", T0 + 2 * DAY, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_coarse, 5);
+    /* saturates at 255 */
+    ck_assert_int_eq(store_user_coarse_learn(st, "cora", 100000, true, T0 + 2 * DAY), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "cora", T0 + 2 * DAY, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_coarse, 255);
+    ck_assert_uint_eq(U.nets[0].key, 64500);	/* the slot and day unharmed */
+    ck_assert_uint_eq(U.usual_day, 1);
+    store_close(st);
+}
+END_TEST
+
 /* places_suite - familiar networks, site networks, addresses by day */
 static Suite *places_suite(void)
 {
@@ -274,6 +312,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_site_networks);
     tcase_add_test(tc, test_ip_days);
     tcase_add_test(tc, test_usual_day);
+    tcase_add_test(tc, test_usual_coarse);
     tcase_add_test(tc, test_ip_radius_anchor);
     suite_add_tcase(s, tc);
     return s;

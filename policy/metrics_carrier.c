@@ -1,0 +1,172 @@
+/*
+ * metrics_carrier - mail from the login's own carrier's pool, against
+ * the login's own history there (coarse_messages_over_usual).
+ *
+ * A phone behind a carrier's CGNAT gets a new address each connection,
+ * located to one of the carrier's hub cities (an accuracy radius of
+ * hundreds of km), so its places are as vague as its owner's phone and
+ * its network is one the login knows: mobile proxies sold on the
+ * victim's own carrier went through every rule (tests/sim harsh.mix
+ * own-carrier: 100 of 100 in all seeds). Three things tell them from
+ * the owner's phone, and the metric needs all three:
+ * - rate: messages in the window from coarse addresses of the client's
+ *   network, past the login's own busiest such hour (store_carrier.c,
+ *   learned from mail let through; at least METRICS_COARSE_FLOOR). An
+ *   address's messages are counted at MAIL and never given back, so an
+ *   attacker's refused or held retries keep counting;
+ * - place: proxies come from all of a carrier's pools about evenly, a
+ *   phone mostly from its own hub's (CGNAT egress moves now and then:
+ *   tests/sim mobile-heavy.mix, one connection in ten). So at least
+ *   METRICS_COARSE_ELSEWHERE of the window's messages, and one in
+ *   METRICS_COARSE_SHARE, came from other hubs than the busiest one, and
+ *   one address is at a hub where the login had no address on an
+ *   earlier day (a phone busy all day fills the login's address list
+ *   with today's addresses, so by the list alone its own hub looks new;
+ *   two hubs alone held 2-6 of 200 users of a mobile-heavy site; two
+ *   messages elsewhere still held 1-2 users in 5 of 10 mobile-heavy
+ *   seeds and 2-6 messages in 4 of 10 shuffle seeds, three hold 1 in
+ *   one shuffle seed, and the proxies get 4-6 of 100 through, not 3-5);
+ * - not on a trip: no address of another country in the last day (a
+ *   traveller's roaming phone, home-routed, sends a day's backlog in
+ *   bursts from the hotel).
+ * Learning logins, pinned and site networks (a VPN exit) are left out.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define DAY_S 86400u
+#define TRIP_S DAY_S		/* another country this recently: a trip */
+
+/* coarse - an address of the carrier's pool: the client's network, and
+ * located no finer than policy.coarse_km */
+static bool coarse(const struct metrics_ctx *c, const struct store_ip *ip,
+		   uint64_t key)
+{
+    return store_net_key(&ip->ip, ip->asn) == key
+	&& store_ip_radius(ip) >= c->cfg->policy.coarse_km;
+}
+
+/* same_hub - two addresses located at one place */
+static bool same_hub(const struct store_ip *a, const struct store_ip *b)
+{
+    return a->lat_c == b->lat_c && a->lon_c == b->lon_c
+	&& a->lat_c != STORE_NO_LOC;
+}
+
+/* hub_known - had the login an address of the pool at ip's hub on a day
+ * before today? */
+static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
+		      uint64_t key)
+{
+    const struct store_user *u = c->user;
+    uint32_t today = c->now - c->now % DAY_S;
+
+    for (uint32_t i = 0; i < u->nips; i++)
+	if (u->ips[i].first_seen < today && coarse(c, &u->ips[i], key)
+	    && same_hub(&u->ips[i], ip))
+	    return true;
+    return false;
+}
+
+/* metrics_coarse_count - messages from coarse addresses of the client's
+ * network within w (the pool's addresses in the login's list); in *t
+ * (may be NULL) also how many of those addresses are at a hub new to the
+ * login, and how many of the messages came from other hubs than the
+ * busiest one */
+uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
+			      struct metrics_coarse *t)
+{
+    const struct store_user *u = c->user;
+    uint64_t key = store_net_key(&c->f->client, c->f->geo.asn), parts = 0;
+    const struct store_ip *hub[STORE_IPS_MAX];
+    uint64_t at[STORE_IPS_MAX], top = 0, r;
+    uint32_t fresh = 0, hubs = 0, i, j;
+
+    for (i = 0; i < u->nips; i++) {
+	const struct store_ip *ip = &u->ips[i];
+
+	if (!coarse(c, ip, key) || !metrics_in_window(ip->last_seen, c->now, w))
+	    continue;
+	parts += r = store_ip_recent(ip, c->now, w);
+	if (t == NULL)
+	    continue;
+	if (!hub_known(c, ip, key))
+	    fresh++;
+	for (j = 0; j < hubs && !same_hub(hub[j], ip); j++)
+	    continue;
+	if (j == hubs && hubs < STORE_IPS_MAX)
+	    hub[hubs] = ip, at[hubs++] = 0;
+	if (j < hubs && (at[j] += r) > top)
+	    top = at[j];
+    }
+    if (t != NULL) {
+	t->fresh = fresh;
+	t->elsewhere = (uint32_t) ((parts - top + STORE_IP_PARTS / 2)
+				   / STORE_IP_PARTS);
+    }
+    return (uint32_t) ((parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
+}
+
+/* on_trip - an address of another country than the client's in the
+ * last TRIP_S */
+static bool on_trip(const struct metrics_ctx *c)
+{
+    const struct store_user *u = c->user;
+    char cc[3];
+
+    for (uint32_t i = 0; i < u->nips; i++) {
+	store_ip_cc(&u->ips[i], cc);
+	if (cc[0] != 0 && c->f->geo.cc[0] != 0
+	    && memcmp(cc, c->f->geo.cc, 2) != 0
+	    && metrics_in_window(u->ips[i].last_seen, c->now, TRIP_S))
+	    return true;
+    }
+    return false;
+}
+
+/* metrics_coarse_client - is the client a coarse address of a network
+ * the login learned as its own, the login past learning, the network
+ * neither pinned nor the site's? */
+bool metrics_coarse_client(const struct metrics_ctx *c)
+{
+    const struct rules_facts *f = c->f;
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    return k != 0 && c->user != NULL && f->geo.has_loc && f->geo.acc_km >= k
+	&& c->now >= metrics_learning_end(c->cfg, c->user) && !c->site
+	&& !addr_cidr_list_match(&c->cfg->policy.familiar_networks, &f->client)
+	&& metrics_own_network(c, &f->client, f->geo.asn);
+}
+
+/* metrics_coarse_messages_over_usual - messages from the pool in w past
+ * the login's usual hour there, when one of its addresses is at a hub
+ * new to the login and the login is not on a trip; else 0 */
+uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
+					    uint32_t w, char *ev, size_t evlen)
+{
+    struct metrics_coarse t;
+    uint32_t n, usual;
+    char net[64], win[16];
+
+    if (!metrics_coarse_client(c) || on_trip(c))
+	return 0;
+    n = metrics_coarse_count(c, w, &t);
+    usual = c->user->usual_coarse > METRICS_COARSE_FLOOR
+	? c->user->usual_coarse : METRICS_COARSE_FLOOR;
+    if (t.fresh == 0 || t.elsewhere < METRICS_COARSE_ELSEWHERE
+	|| t.elsewhere * METRICS_COARSE_SHARE < n || n <= usual)
+	return 0;
+    if (ev != NULL && evlen > 0) {
+	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
+			 sizeof(net));
+	rules_format_duration(w, win, sizeof(win));
+	snprintf(ev, evlen, "%u messages in %s from the mobile/coarse "
+		 "addresses of its own network %s, usual <= %u; %u of them "
+		 "away from its busiest hub, %u addresses at a hub it had "
+		 "none at before today", n, win, net, usual, t.elsewhere,
+		 t.fresh);
+    }
+    return n - usual;
+}
