@@ -36,8 +36,7 @@
 
 #include "metrics.h"
 
-#define DAY_S 86400u
-#define TRIP_S DAY_S		/* another country this recently: a trip */
+#define TRIP_S STORE_DAY_S	/* another country this recently: a trip */
 
 /* coarse - an address of the carrier's pool: the client's network, and
  * located no finer than policy.coarse_km */
@@ -61,7 +60,7 @@ static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
 		      uint64_t key)
 {
     const struct store_user *u = c->user;
-    uint32_t today = c->now - c->now % DAY_S;
+    uint32_t today = c->now - c->now % STORE_DAY_S;
 
     for (uint32_t i = 0; i < u->nips; i++)
 	if (u->ips[i].first_seen < today && coarse(c, &u->ips[i], key)

@@ -15,7 +15,6 @@
  */
 #include "store_int.h"
 
-#define DAY_S 86400u
 
 _Static_assert(STORE_COARSE_HOUR < STORE_NETS && STORE_COARSE_DAY < STORE_NETS
 	       && STORE_COARSE_HOUR != STORE_USUAL_DAY_LO
@@ -37,7 +36,7 @@ static void coarse_raise(struct store_urec *u, uint32_t count, bool learning,
 {
     uint8_t *hour = &u->nets[STORE_COARSE_HOUR].aux;
     uint8_t *day = &u->nets[STORE_COARSE_DAY].aux;
-    uint8_t today = (uint8_t) (now / DAY_S & 0xff);
+    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
 
     if (count > UINT8_MAX)
 	count = UINT8_MAX;
