@@ -403,8 +403,6 @@ bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
     return metrics_net_own(c, n, cc);
 }
 
-static bool shared_client(const struct metrics_ctx *c, const struct addr *ip);
-
 /* metrics_own_place - a network the login learned as its own, and not
  * a fine place of it far from the login's anchors there (metrics_place.c:
  * a line of the owner's ISP in another city), unless other logins came
@@ -414,7 +412,7 @@ bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
     return metrics_own_network(c, ip, asn)
-	&& (!metrics_far_place(c, ip, asn, NULL) || shared_client(c, ip));
+	&& (!metrics_far_place(c, ip, asn, NULL) || metrics_shared_client(c, ip));
 }
 
 /* metrics_site_voucher - an own network learned while the login was
@@ -459,9 +457,9 @@ static bool country_before_today(const struct metrics_ctx *c, const char *cc)
     return false;
 }
 
-/* shared_client - did another login come from the client address
+/* metrics_shared_client - did another login come from the client address
  * within a day (a VPN exit, a NAT: a place of the site's people)? */
-static bool shared_client(const struct metrics_ctx *c, const struct addr *ip)
+bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip)
 {
     uint32_t i, n = 0;
 
@@ -495,7 +493,7 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
 	|| !country_before_today(c, NULL) || granted(c, cc)
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip)
 	|| (c->site && same_network(ip, &c->f->client))
-	|| shared_client(c, ip))
+	|| metrics_shared_client(c, ip))
 	return false;
     n = learned_net(c, ip, asn);
     if (n != NULL && n->first_day < today)	/* learned on an earlier day */

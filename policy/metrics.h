@@ -131,6 +131,13 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
  * two thin); true if either was raised. */
 bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
 			 uint16_t *rcpts);
+/* metrics_home.c: the owner at home (see there). Is the client, at
+ * MAIL, the login's home place; was mail let through from it after the
+ * window's unfamiliar addresses abroad were first seen? */
+bool metrics_home_place(const struct metrics_ctx *c);
+bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
+/* Did another login come from the client address within a day? */
+bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip);
 /* metrics_in_window - was a sighting at t inside the last w seconds? */
 bool metrics_in_window(uint32_t t, uint32_t now, uint32_t w);
 /* metrics_user_ip - the login's entry of an address, or NULL */

@@ -98,7 +98,8 @@ bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w)
 
     if (!c->cfg->policy.trip_new_day || c->user == NULL || today == 0
 	|| w > DAY_S
-	|| metrics_unfamiliar_places(c, w, NULL, 0) != 1)
+	|| metrics_unfamiliar_places(c, w, NULL, 0) != 1
+	|| metrics_home_during_trip(c, w))
 	return false;
     for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];

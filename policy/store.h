@@ -276,6 +276,9 @@ struct store_user {
     /* The busiest rolling day's messages seen likewise; 0: not learned
      * (a login from before it was kept, or none yet). */
     uint16_t usual_day;
+    /* The last time a message was let through from the login's home
+     * place (STORE_OBS_HOME); 0: never (or a file from before it). */
+    uint32_t home_seen;
     char qids[STORE_QIDS][STORE_QID_MAX];	/* newest first */
     struct store_win win;
     uint32_t nips;
@@ -334,6 +337,9 @@ struct store_user_obs {
 /* With LEARN and COUNT_ONLY: the observed address becomes an anchor of
  * the login (store_ip_anchor), a place it is known to send from. */
 #define STORE_OBS_ANCHOR 32
+/* With LEARN and COUNT_ONLY: the message came from the login's home
+ * place (metrics_home.c): its home_seen becomes now. */
+#define STORE_OBS_HOME 64
 
 struct store_client_obs {
     struct addr ip;

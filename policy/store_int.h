@@ -139,6 +139,11 @@ struct store_fnet {
  * 0 there, "not learned yet" (store_user.c urec_usual_day). */
 #define STORE_USUAL_DAY_LO 0
 #define STORE_USUAL_DAY_HI 1
+/* The last time a message was let through from the login's home place
+ * (STORE_OBS_HOME) lives in the aux bytes of nets[2] (lowest) to nets[5]
+ * (highest), spare bytes of format 7 as well: 0 there, "never", in files
+ * written before it (store_user.c urec_home_seen). */
+#define STORE_HOME_SEEN_AUX 2
 
 struct store_urec {
     struct store_link l;
