@@ -411,8 +411,11 @@ bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
+    const struct store_ip *self = c->user ? metrics_user_ip(c, ip) : NULL;
+
     return metrics_own_network(c, ip, asn)
-	&& (!metrics_far_place(c, ip, asn, NULL) || metrics_shared_client(c, ip));
+	&& (!metrics_far_place(c, ip, asn, NULL) || metrics_shared_client(c, ip))
+	&& (self == NULL || !metrics_second_home(c, self));
 }
 
 /* metrics_site_voucher - an own network learned while the login was
@@ -654,7 +657,7 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
     char d[16];
     bool stranger = metrics_learning_stranger(c, &c->f->client,
 					      c->f->geo.asn, c->f->geo.cc);
-    bool new_day = metrics_trip_new_day(c, w), today = false;
+    bool new_day = metrics_trip_new_day(c, w), today = false, second = false;
 
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
@@ -664,6 +667,7 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 		&& !(addr_equal(&ip->ip, &c->f->client) && stranger)))
 	    continue;
 	n += metrics_address_recent(c, ip, w, new_day, &today);
+	second |= metrics_second_home(c, ip);
 	k++;
     }
     n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
@@ -674,6 +678,7 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 		 k, k == 1 ? "" : "es", d,
 		 today ? " (a place known since an earlier day: today's)"
 		 : "");
+	metrics_second_home_text(second, ev, evlen);
     }
     return n;
 }

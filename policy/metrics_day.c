@@ -124,6 +124,8 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
 				const struct store_ip *ip, uint32_t w,
 				bool new_day, bool *today)
 {
+    if (metrics_second_home(c, ip))	/* every one since it was first seen */
+	return (uint64_t) ip->count * STORE_IP_PARTS;
     if (!new_day || ip->first_seen > c->now
 	|| c->now - ip->first_seen < METRICS_NEW_DAY_AFTER_S
 	|| !net_let_through_before(c, ip))
