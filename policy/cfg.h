@@ -170,6 +170,10 @@ struct cfg_policy {
     bool learning_strangers;	/* a learning login's stranger is unfamiliar */
     bool trip_new_day;		/* a trip's place abroad starts each day afresh
 				 * (metrics_day.c) */
+    bool trip_home;		/* no trip allowance nor new day once the
+				 * home place mailed after it (metrics_home.c) */
+    bool second_home;		/* a line beside the home place is a stranger
+				 * (metrics_home.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     struct cfg_rule *rules;

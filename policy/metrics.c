@@ -402,8 +402,6 @@ bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
     return metrics_net_own(c, n, cc);
 }
 
-static bool shared_client(const struct metrics_ctx *c, const struct addr *ip);
-
 /* metrics_own_place - a network the login learned as its own, and not
  * a fine place of it far from the login's anchors there (metrics_place.c:
  * a line of the owner's ISP in another city), unless other logins came
@@ -412,8 +410,11 @@ static bool shared_client(const struct metrics_ctx *c, const struct addr *ip);
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
+    const struct store_ip *self = c->user ? metrics_user_ip(c, ip) : NULL;
+
     return metrics_own_network(c, ip, asn)
-	&& (!metrics_far_place(c, ip, asn, NULL) || shared_client(c, ip));
+	&& (!metrics_far_place(c, ip, asn, NULL) || metrics_shared_client(c, ip))
+	&& (self == NULL || !metrics_second_home(c, self));
 }
 
 /* metrics_site_voucher - an own network learned while the login was
@@ -458,9 +459,9 @@ static bool country_before_today(const struct metrics_ctx *c, const char *cc)
     return false;
 }
 
-/* shared_client - did another login come from the client address
+/* metrics_shared_client - did another login come from the client address
  * within a day (a VPN exit, a NAT: a place of the site's people)? */
-static bool shared_client(const struct metrics_ctx *c, const struct addr *ip)
+bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip)
 {
     uint32_t i, n = 0;
 
@@ -495,7 +496,7 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
 	|| !country_before_today(c, NULL) || granted(c, cc)
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip)
 	|| (c->site && same_network(ip, &c->f->client))
-	|| shared_client(c, ip))
+	|| metrics_shared_client(c, ip))
 	return false;
     n = learned_net(c, ip, asn);
     if (n != NULL && n->first_day < today)	/* learned on an earlier day */
@@ -656,7 +657,7 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
     char d[16];
     bool stranger = metrics_learning_stranger(c, &c->f->client,
 					      c->f->geo.asn, c->f->geo.cc);
-    bool new_day = metrics_trip_new_day(c, w), today = false;
+    bool new_day = metrics_trip_new_day(c, w), today = false, second = false;
 
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
@@ -666,6 +667,7 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 		&& !(addr_equal(&ip->ip, &c->f->client) && stranger)))
 	    continue;
 	n += metrics_address_recent(c, ip, w, new_day, &today);
+	second |= metrics_second_home(c, ip);
 	k++;
     }
     n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
@@ -676,6 +678,7 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 		 k, k == 1 ? "" : "es", d,
 		 today ? " (a place known since an earlier day: today's)"
 		 : "");
+	metrics_second_home_text(second, ev, evlen);
     }
     return n;
 }

@@ -131,6 +131,20 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
  * two thin); true if either was raised. */
 bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
 			 uint16_t *rcpts);
+/* metrics_home.c: the owner at home (see there). Is the client, at
+ * MAIL, the login's home place; was mail let through from it after the
+ * window's unfamiliar addresses abroad were first seen? */
+bool metrics_home_place(const struct metrics_ctx *c);
+bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
+/* A remembered address that is a second home beside the home place
+ * (policy.second_home): no own place, and its messages count since it
+ * was first seen. */
+#define METRICS_SECOND_HOME_S 86400	/* the home place mailed this recently */
+bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip);
+/* Append what a second home's count is to ev, if second. */
+void metrics_second_home_text(bool second, char *ev, size_t evlen);
+/* Did another login come from the client address within a day? */
+bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip);
 /* metrics_in_window - was a sighting at t inside the last w seconds? */
 bool metrics_in_window(uint32_t t, uint32_t now, uint32_t w);
 /* metrics_user_ip - the login's entry of an address, or NULL */

@@ -97,7 +97,8 @@ bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w)
 
     if (!c->cfg->policy.trip_new_day || c->user == NULL || today == 0
 	|| w > STORE_DAY_S
-	|| metrics_unfamiliar_places(c, w, NULL, 0) != 1)
+	|| metrics_unfamiliar_places(c, w, NULL, 0) != 1
+	|| metrics_home_during_trip(c, w))
 	return false;
     for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
@@ -122,6 +123,8 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
 				const struct store_ip *ip, uint32_t w,
 				bool new_day, bool *today)
 {
+    if (metrics_second_home(c, ip))	/* every one since it was first seen */
+	return (uint64_t) ip->count * STORE_IP_PARTS;
     if (!new_day || ip->first_seen > c->now
 	|| c->now - ip->first_seen < METRICS_NEW_DAY_AFTER_S
 	|| !net_let_through_before(c, ip))

@@ -209,7 +209,8 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						size_t evlen)
 {
     struct places p;
-    bool trip = find_places(c, w, &p) == 1 && p.n >= 2;
+    bool trip = find_places(c, w, &p) == 1 && p.n >= 2
+	&& !metrics_home_during_trip(c, w);
     uint64_t usual = trip ? metrics_usual_day(c) : 0;
     uint64_t v = metrics_eval(CFG_METRIC_UNFAMILIAR_MESSAGES, c, w, ev, evlen);
     size_t used;

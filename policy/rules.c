@@ -367,7 +367,8 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
     if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
 	&& !v->relayed)
 	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
-				       | STORE_OBS_ANCHOR : 0);
+				       | STORE_OBS_ANCHOR : 0)
+	    | (v->home ? STORE_OBS_HOME : 0);
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)
@@ -615,6 +616,7 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
     v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
+    v->home = mc->cfg->policy.trip_home && metrics_home_place(mc);
 }
 
 /* rules_judge - one phase of one transaction */

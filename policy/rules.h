@@ -99,6 +99,9 @@ struct rules_verdict {
      * policy.block_unfamiliar_only. */
     bool known;
     uint32_t addr_since;
+    /* Found at MAIL: the client is the login's home place
+     * (metrics_home_place); a message let through from it is noted. */
+    bool home;
     /* Found at MAIL: the client's /24 (/48) is one of the site's networks
      * (policy.site_logins), familiar to every login. */
     bool site;

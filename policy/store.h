@@ -284,6 +284,9 @@ struct store_user {
     /* The busiest hour of messages from coarse addresses of its own
      * networks (a phone's carrier pool); 0: not learned (store_carrier.c). */
     uint8_t usual_coarse;
+    /* The last time a message was let through from the login's home
+     * place (STORE_OBS_HOME); 0: never (or a file from before it). */
+    uint32_t home_seen;
     char qids[STORE_QIDS][STORE_QID_MAX];	/* newest first */
     struct store_win win;
     uint32_t nips;
@@ -342,6 +345,9 @@ struct store_user_obs {
 /* With LEARN and COUNT_ONLY: the observed address becomes an anchor of
  * the login (store_ip_anchor), a place it is known to send from. */
 #define STORE_OBS_ANCHOR 32
+/* With LEARN and COUNT_ONLY: the message came from the login's home
+ * place (metrics_home.c): its home_seen becomes now. */
+#define STORE_OBS_HOME 64
 
 struct store_client_obs {
     struct addr ip;

@@ -143,6 +143,15 @@ struct store_fnet {
  * day it last rose: aux bytes of nets[2] and [3] (store_carrier.c). */
 #define STORE_COARSE_HOUR 2
 #define STORE_COARSE_DAY 3
+/* The last time a message was let through from the login's home place
+ * (STORE_OBS_HOME) lives in the aux bytes of nets[4] (lowest) to nets[7]
+ * (highest), spare bytes of format 7 as well: 0 there, "never", in files
+ * written before it (store_user.c urec_home_seen). */
+#define STORE_HOME_SEEN_AUX 4
+_Static_assert(STORE_HOME_SEEN_AUX > STORE_COARSE_DAY
+	       && STORE_HOME_SEEN_AUX > STORE_COARSE_HOUR
+	       && STORE_HOME_SEEN_AUX + 4 <= STORE_NETS,
+	       "the home place's time overlaps other spare bytes");
 
 struct store_urec {
     struct store_link l;

@@ -14,7 +14,8 @@
  *   (saturating at 65535) and the GeoIP facts of the latest
  *   observation that had any (the accuracy radius as a class);
  * - with STORE_OBS_ANCHOR (at the end of a message let through from a
- *   familiar place) the address becomes an anchor;
+ *   familiar place) the address becomes an anchor; with STORE_OBS_HOME
+ *   (from the login's home place) home_seen becomes now;
  * - messages, recipients and bytes in the windows (store_win.c);
  * - with STORE_OBS_LEARN (a message let through): the country and the
  *   network baselines; with STORE_OBS_LEARN_VOLUME the usual busiest hour;
@@ -329,6 +330,24 @@ static void urec_set_usual_day(struct store_urec *u, uint16_t d)
     u->nets[STORE_USUAL_DAY_HI].aux = (uint8_t) (d >> 8);
 }
 
+/* urec_home_seen - the last message from the home place, kept in the
+ * aux bytes of nets[STORE_HOME_SEEN_AUX] on (store_int.h) */
+static uint32_t urec_home_seen(const struct store_urec *u)
+{
+    uint32_t t = 0;
+
+    for (int i = 3; i >= 0; i--)
+	t = t << 8 | u->nets[STORE_HOME_SEEN_AUX + i].aux;
+    return t;
+}
+
+/* urec_set_home_seen - store the last message from the home place */
+static void urec_set_home_seen(struct store_urec *u, uint32_t t)
+{
+    for (int i = 0; i < 4; i++, t >>= 8)
+	u->nets[STORE_HOME_SEEN_AUX + i].aux = (uint8_t) (t & 0xff);
+}
+
 /* user_volume - the last hour's counts raise the usual busiest hour, the
  * last day's the usual busiest day */
 static void user_volume(struct store_urec *u, uint32_t now)
@@ -406,6 +425,9 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_ANCHOR))
 	    == (STORE_OBS_LEARN | STORE_OBS_ANCHOR))
 	    user_anchor(st, u, &obs->ip);
+	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_HOME))
+	    == (STORE_OBS_LEARN | STORE_OBS_HOME) && now > urec_home_seen(u))
+	    urec_set_home_seen(u, now);
 	return;
     }
     user_ip(st, u, obs, now);
@@ -478,6 +500,7 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
     out->usual_rcpts = r->usual_rcpts;
     out->usual_day = urec_usual_day(r);
     out->usual_coarse = store_urec_coarse_hour(r);
+    out->home_seen = urec_home_seen(r);
     for (int i = 0; i < STORE_QIDS; i++) {
 	memcpy(out->qids[i], r->qids[i], STORE_QID_MAX - 1);
 	out->qids[i][STORE_QID_MAX - 1] = '\0';

@@ -203,6 +203,50 @@ START_TEST(test_usual_day)
 }
 END_TEST
 
+/* The last message from the login's home place: set only at the end
+ * of a message let through (COUNT_ONLY, LEARN and HOME), never moved
+ * back; kept in spare bytes of network slots 4-7 (a state file of format
+ * 7 reads 0 there: never), beside the usual day, and it outlives the
+ * slots being taken by other networks. */
+START_TEST(test_home_seen)
+{
+    STORE *st = tnew("home", 1000, 16);
+    struct store_user_obs o = obs_make("hana", "198.51.100.9");
+
+    o.geo.asn = 64500;
+    o.msgs = 1;
+    o.flags = STORE_OBS_NO_LEARN | STORE_OBS_HOME;	/* at MAIL: no */
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, 0);
+    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_HOME;	/* refused: no */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, 0);
+    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME
+	| STORE_OBS_HOME;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 120, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 + 120);
+    ck_assert_uint_eq(U.usual_day, 3);	/* its neighbour unharmed */
+    ck_assert_uint_eq(U.nets[0].key, 64500);
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 + 120);	/* never back */
+    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN;	/* not home */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + HOUR, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 + 120);
+    for (unsigned i = 0; i < STORE_NETS + 1; i++) {
+	o.geo.asn = 64600 + i;
+	ck_assert_int_eq(store_user_update(st, &o, T0 + DAY + i, &U),
+			 STORE_OK);
+    }
+    ck_assert_uint_ne(U.nets[0].key, 64500);
+    ck_assert_uint_eq(U.home_seen, T0 + 120);
+    o.flags |= STORE_OBS_HOME;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 2 * DAY, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 + 2 * DAY);
+    ck_assert_uint_eq(U.usual_day, 4);	/* the last LEARN_VOLUME's */
+    store_close(st);
+}
+END_TEST
+
 /* An address's accuracy radius class and anchor mark, kept in spare
  * bits of its country code: the country still reads as two letters; the
  * radius is the upper end of its class, 0 without a location or a
@@ -313,6 +357,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_ip_days);
     tcase_add_test(tc, test_usual_day);
     tcase_add_test(tc, test_usual_coarse);
+    tcase_add_test(tc, test_home_seen);
     tcase_add_test(tc, test_ip_radius_anchor);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,117 @@
+/*
+ * metrics_home - the owner at home: a trip abroad that is not one.
+ *
+ * The trip allowance of unfamiliar_messages_over_usual and a trip's new
+ * day (metrics_trip.c, metrics_day.c) exist for a traveller, whose mail
+ * during a trip comes from the hotel, a local SIM and a roaming phone;
+ * the roaming phone is routed home, so it is familiar, but it is a
+ * carrier's CGNAT address, located only to a hub city (a coarse place).
+ * The owner's home line is a fine place only he sends from. Mail let
+ * through from it after the "trip" began says the owner never left:
+ * the foreign networks are a stranger imitating a trip (tests/sim
+ * stealth.mix trip-slow: one foreign country, a line there and its
+ * carrier, a message every ~15 minutes for days, while the victim
+ * keeps mailing from home; 185 of 185 delivered with the allowance and
+ * the new day, probe F14, R3).
+ *
+ * The home place: a network the login learned as its own (not its
+ * learning grace, not the site's) while learning or a learning period
+ * ago or more (a hotel let through for days is no home), a fine place (radius below
+ * policy.coarse_km), in one of the login's usual countries, and an
+ * address no other login came from within a day (an office NAT or a VPN
+ * exit is the site's people's, not a home). The last message let
+ * through from it is kept per login (store_user.home_seen).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+
+/* metrics_home_place - is the client (at MAIL) the login's home place? */
+bool metrics_home_place(const struct metrics_ctx *c)
+{
+    const struct rules_facts *f = c->f;
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    if (c->user == NULL || c->relayed || k == 0 || !f->geo.has_loc
+	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || f->geo.cc[0] == 0
+	|| !metrics_usual_country(c, f->geo.cc))
+	return false;
+    return metrics_own_place(c, &f->client, f->geo.asn)
+	&& metrics_site_voucher(c, &f->client, f->geo.asn)
+	&& !metrics_learning_stranger(c, &f->client, f->geo.asn, f->geo.cc)
+	&& !metrics_shared_client(c, &f->client);
+}
+
+/* trip_start - the first sighting of the window's unfamiliar addresses
+ * in countries that are not the login's usual ones (0: none) */
+static uint32_t trip_start(const struct metrics_ctx *c, uint32_t w)
+{
+    uint32_t start = 0;
+
+    for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+	char cc[3];
+
+	if (!metrics_in_window(ip->last_seen, c->now, w)
+	    || metrics_familiar(c, &ip->ip, ip->asn))
+	    continue;
+	store_ip_cc(ip, cc);
+	if (cc[0] != 0 && !metrics_usual_country(c, cc)
+	    && (start == 0 || ip->first_seen < start))
+	    start = ip->first_seen;
+    }
+    return start;
+}
+
+/* metrics_home_during_trip - was mail let through from the login's home
+ * place after the window's unfamiliar addresses abroad were first seen
+ * (the owner did not leave)? Never with policy.trip_home off. */
+bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w)
+{
+    uint32_t start;
+
+    if (!c->cfg->policy.trip_home || c->user == NULL
+	|| c->user->home_seen == 0 || c->user->home_seen > c->now)
+	return false;
+    start = trip_start(c, w);
+    return start != 0 && c->user->home_seen >= start;
+}
+
+/* metrics_second_home - is a remembered address of the login a second
+ * home beside its home place (policy.second_home): a fine place in one
+ * of its usual countries, on a network it did not learn while learning
+ * nor a learning period ago, first seen before the login's last message
+ * from its home place, which was within a day, and an address no other
+ * login came from? The owner who mails from home while a new line in
+ * his own country sends at his pace is two places at once: the line is
+ * a stranger imitating him (tests/sim stealth.mix mimic, probe F15), not
+ * the owner's new place, however many days it was let through. A new
+ * home replaces the old one; a visit ends before he mails from home. */
+bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip)
+{
+    uint32_t k = c->cfg->policy.coarse_km, r = store_ip_radius(ip);
+    uint32_t home = c->user != NULL ? c->user->home_seen : 0;
+    char cc[3];
+
+    if (!c->cfg->policy.second_home || home == 0 || home > c->now
+	|| c->now - home > METRICS_SECOND_HOME_S || ip->first_seen >= home
+	|| k == 0 || r == 0 || r >= k || ip->lat_c == STORE_NO_LOC)
+	return false;
+    store_ip_cc(ip, cc);
+    if (cc[0] == 0 || !metrics_usual_country(c, cc)
+	|| metrics_site_voucher(c, &ip->ip, ip->asn))
+	return false;
+    return !metrics_shared_client(c, &ip->ip);
+}
+
+/* metrics_second_home_text - ", a line beside the owner's home: counted
+ * since first seen" after unfamiliar_messages' evidence */
+void metrics_second_home_text(bool second, char *ev, size_t evlen)
+{
+    size_t used = ev != NULL ? strlen(ev) : evlen;
+
+    if (second && used < evlen)
+	snprintf(ev + used, evlen - used, ", a line beside the login's "
+		 "home in use (counted since first seen)");
+}
