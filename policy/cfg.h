@@ -168,6 +168,8 @@ struct cfg_policy {
     bool learning_strangers;	/* a learning login's stranger is unfamiliar */
     bool trip_new_day;		/* a trip's place abroad starts each day afresh
 				 * (metrics_day.c) */
+    bool trip_roaming;		/* one network abroad with the owner's phone is
+				 * a trip (metrics_roam.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     struct cfg_rule *rules;
