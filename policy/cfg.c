@@ -105,6 +105,7 @@ static const struct cfg_desc policy_desc[] = {
     {"trip_new_day", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policy, trip_new_day), NULL},
     {"trip_home", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policy, trip_home), NULL},
     {"second_home", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policy, second_home), NULL},
+    {"trip_roaming", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policy, trip_roaming), NULL},
     {"learning_usual_messages", CFG_T_U32, "0", 0, 0, UINT16_MAX, offsetof(struct cfg_policy, learning_msgs), NULL},
     {"learning_usual_recipients", CFG_T_U32, "0", 0, 0, UINT16_MAX, offsetof(struct cfg_policy, learning_rcpts), NULL},
     {"rules", CFG_T_RULES, NULL, 0, 0, 0, 0, NULL},

@@ -174,6 +174,8 @@ struct cfg_policy {
 				 * home place mailed after it (metrics_home.c) */
     bool second_home;		/* a line beside the home place is a stranger
 				 * (metrics_home.c) */
+    bool trip_roaming;		/* one network abroad with the owner's phone is
+				 * a trip (metrics_roam.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     struct cfg_rule *rules;

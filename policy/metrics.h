@@ -122,6 +122,11 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
  * count today's messages only; an address's messages so counted (in
  * STORE_IP_PARTS). See metrics_day.c. */
 uint64_t metrics_usual_day(const struct metrics_ctx *c);
+/* metrics_roam.c: one network abroad, and since its first message the
+ * login sent from a familiar coarse place (its phone roaming home) and
+ * from no familiar fine one; policy.trip_roaming. */
+bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w);
+void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual);
 bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w);
 uint64_t metrics_address_recent(const struct metrics_ctx *c,
 				const struct store_ip *ip, uint32_t w,

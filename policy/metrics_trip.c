@@ -209,7 +209,8 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						size_t evlen)
 {
     struct places p;
-    bool trip = find_places(c, w, &p) == 1 && p.n >= 2
+    bool trip = find_places(c, w, &p) == 1
+	&& (p.n >= 2 || metrics_roaming_trip(c, w))
 	&& !metrics_home_during_trip(c, w);
     uint64_t usual = trip ? metrics_usual_day(c) : 0;
     uint64_t v = metrics_eval(CFG_METRIC_UNFAMILIAR_MESSAGES, c, w, ev, evlen);
@@ -217,8 +218,12 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 
     if (ev != NULL && evlen > 0 && trip) {
 	used = strlen(ev);
-	snprintf(ev + used, evlen - used, ", one place abroad of %zu "
-		 "networks: usual day <= %llu", p.n, (unsigned long long) usual);
+	if (p.n >= 2)
+	    snprintf(ev + used, evlen - used, ", one place abroad of %zu "
+		     "networks: usual day <= %llu", p.n,
+		     (unsigned long long) usual);
+	else
+	    metrics_roaming_text(ev + used, evlen - used, usual);
     }
     return v > usual ? v - usual : 0;
 }

@@ -432,6 +432,8 @@ static void run_line(struct run *r, char *line)
 	die(r, "the first directive must be config", NULL);
     else if (strcmp(tok[0], "dry_run") == 0 && ntok == 2)
 	r->cfg->milter.dry_run = strcmp(tok[1], "on") == 0;
+    else if (strcmp(tok[0], "trip_roaming") == 0 && ntok == 2)
+	r->cfg->policy.trip_roaming = strcmp(tok[1], "on") == 0;
     else if (strcmp(tok[0], "sender") == 0 && ntok == 2)
 	snprintf(r->sender, sizeof(r->sender), "%s", tok[1]);
     else if (strcmp(tok[0], "rogue") == 0 && ntok == 2 && r->nrogue < 16) {
