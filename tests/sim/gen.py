@@ -415,6 +415,17 @@ class Geo:
     def hotel_addr(self, cc):
         return Pool(self.rnd, [self.hotels[cc]]).pick()
 
+    def other_hotel(self, cc):
+        """another hotel's Wi-Fi in country cc (its own network and AS,
+        added on first use): where an attacker posing as a traveller
+        sits, not the hotel the site's own travellers stay in"""
+        if ('hotel', cc) not in self.lazy:
+            cname, city, lat, lon = COUNTRIES[cc]
+            self.lazy[('hotel', cc)] = self.net.add(
+                24, cc, cname, city, (lat, lon), CITY_ACC_KM, next(self.asn),
+                'Example Other Hotel %s' % cc)
+        return self.lazy[('hotel', cc)]
+
 
 class Site:
     """the population, its submissions and the truth about each"""
@@ -487,6 +498,8 @@ class Site:
                 first = self.idraw('international', 'trip_first')
                 u['hometrip'] = (first, first + self.idraw('international',
                                                            'trip_days'))
+            if m.cp.has_option('international', 'ipv6'):	# at home on IPv6
+                u['v6native'] = r.random() < m.num('international', 'ipv6')
         if 'trip' in u and m.cp.has_option('travel', 'local_sim'):
             u['localsim'] = r.random() < m.num('travel', 'local_sim')
         if m.cp.has_section('ipv6'):
@@ -495,6 +508,8 @@ class Site:
                              and r.random() < m.num('ipv6', 'mobile_users'))
         if m.cp.has_option('honest', 'volume_sigma'):	# light and busy users
             u['volume'] = r.lognormvariate(0, m.num('honest', 'volume_sigma'))
+        if m.cp.has_section('shifts') and r.random() < m.num('shifts', 'users'):
+            u['hours'] = m.rng('shifts', 'hours')	# a night shift's waking hours
 
     def absences(self, u):
         """a vacation (no mail for days), or joining the site late"""
@@ -608,7 +623,7 @@ def honest_day(site, u, d):
         ctx['trip'] = u['hotel']
     if 'office' in u or 'native' in u or u.get('v6home'):
         extra_ctx(site, u, d, ctx, workday)
-    lo, hi = m.rng('honest', 'day_hours')
+    lo, hi = u.get('hours') or m.rng('honest', 'day_hours')
     landed = flight(site, u, d, day0 + lo * 3600)
     while n > 0:
         k = min(n, site.idraw('honest', 'session_messages'))
@@ -649,7 +664,8 @@ def extra_ctx(site, u, d, ctx, workday):
         ctx['office'] = (day0 + lo * 3600, day0 + hi * 3600, ips)
     trip = u.get('hometrip')
     if trip and trip[0] <= d < trip[1]:
-        ctx['abroad'] = site.geo.pick_net(geo.abroad[u['native']][:2])[0]
+        ctx['abroad'] = site.geo.pick_net(geo.abroad[u['native']][:2],
+                                          u.get('v6native'))[0]
     if u.get('v6home'):
         ctx['home6'] = geo.addr6(u['home'].nets[r.randrange(len(u['home'].nets))])
 
@@ -659,9 +675,12 @@ def place(site, u, ctx, t, phone):
     m, r = site.mix, site.rnd
     if ctx.get('abroad'):
         if phone or r.random() < m.num('international', 'phone_share'):
-            return (Pool(r, [site.geo.foreign_mobile(u['native'])]).pick(),
-                    'abroad-mobile')
-        return ctx['abroad'], 'abroad-home'
+            sim = site.geo.foreign_mobile(u['native'])
+            if u.get('v6native'):	# a new /64 of the carrier each time
+                return site.geo.addr6(sim), 'abroad-mobile6'
+            return Pool(r, [sim]).pick(), 'abroad-mobile'
+        return ctx['abroad'], ('abroad-home6' if ':' in ctx['abroad']
+                               else 'abroad-home')
     off = ctx.get('office')
     if off and off[0] <= t < off[1] and (
             not phone or r.random() < m.num('office', 'wifi')):
@@ -840,8 +859,9 @@ def attack_times(site, sec, t, n, step):
 def trip_plan(site, sec, ncc, n):
     """style = trip: an attacker that looks like a traveller, on `nets`
     (2-3 networks of ONE foreign country, drawn from `countries`):
-    broadband and hosting (a line there: one address each), hotel (the
-    country's hotel Wi-Fi the site's travellers use: one address),
+    broadband and hosting (a line there: one address each), hotel (a
+    hotel's Wi-Fi there, not the one the site's travellers use: one
+    address),
     mobile (the country's carrier, coarse, as travellers' local SIMs:
     a new address each message). It stays on a network for `stint`
     messages (drawn each time), then moves to the next, in turn. Returns
@@ -853,8 +873,11 @@ def trip_plan(site, sec, ncc, n):
         if kind == 'mobile':
             ways.append(lambda: Pool(r, [geo.foreign_mobile(cc)]).pick())
             continue
-        nets = {'broadband': geo.abroad[cc][:2], 'hosting': geo.abroad[cc][2:],
-                'hotel': [geo.hotels[cc]]}.get(kind)
+        if kind == 'hotel':
+            nets = [geo.other_hotel(cc)]
+        else:
+            nets = {'broadband': geo.abroad[cc][:2],
+                    'hosting': geo.abroad[cc][2:]}.get(kind)
         if nets is None:
             sys.exit('gen.py: %s: unknown net %s' % (sec, kind))
         ip = geo.pick_net(nets)[0]

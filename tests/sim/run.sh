@@ -21,7 +21,10 @@
 #      without [shuffle] writes no drawn.mix;
 #   8. [mix] base keeps the base's site; style = trip rotates over one
 #      foreign country's networks in stints; pace = victim sends at the
-#      victim's mean volume within its hours (stealth.mix's attackers).
+#      victim's mean volume within its hours (stealth.mix's attackers);
+#   9. uni6.mix's and wide.mix's keys: international users at home on
+#      IPv6 ([international] ipv6), night shifts ([shifts]), and a trip
+#      attacker's hotel that is not the site's travellers' hotel (F15b).
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -236,6 +239,66 @@ printf 'trip\ttrip\tlow-and-slow\nmimic\tone_addr\tlow-and-slow\n' >"$tmp/want.a
 grep -E '^(trip|mimic)	' "$tmp/stealth/attacks.tsv" | sort -r >"$tmp/got.att"
 cmp -s "$tmp/want.att" "$tmp/got.att" && ok "both judged as low-and-slow (attacks.tsv)" ||
     not_ok "both judged as low-and-slow (attacks.tsv)" "$(cat "$tmp/got.att")"
+
+# 9. tiny.mix's six users, all international students from TR at home
+#    for the whole run on IPv6 and on night shifts (20:00 to 08:00
+#    local), and a trip attacker on a hotel and the mobile carrier of FR
+mkdir "$tmp/uni6"
+cat >"$tmp/uni6.mix" <<EOF
+[mix]
+base = $here/check/tiny.mix
+[international]
+users = 1
+countries = TR
+trips = 1
+trip_first = 0 .. 0
+trip_days = 9 .. 9
+phone_share = 0.5
+ipv6 = 1
+[shifts]
+users = 1
+hours = 20 .. 32
+[attack.trip]
+style = trip
+goal = low-and-slow
+nets = hotel mobile
+stint = 2 .. 2
+countries = FR
+day = 8
+hour = 9
+messages = 8
+interval = 600
+rcpts = 1 .. 1
+EOF
+python3 "$here/gen.py" --mix "$tmp/uni6.mix" --seed 5 --out "$tmp/uni6" 2>"$tmp/err" ||
+    not_ok "gen.py uni6" "$(cat "$tmp/err")"
+# honest rows by way in; a home line: one address a (shift's) day per user in the
+# /48 of the family's ISP (Example Broadband TR); a SIM: a new /64 of the
+# TR carrier's /48 each time; anything else is counted as "other"
+got=$(awk -F'\t' 'FNR == NR { if ($1 == "geo") { split($3, a, ":"); org[a[3]] = $12 }; next }
+    $6 == "honest" { split($4, a, ":"); o = org[a[3]]; day = int(($2 + 3600 - 43200) / 86400)
+	if ($8 == "abroad-home6" && o == "Example Broadband TR") { h++; if (!(($3, day, $4) in seen)) { seen[$3, day, $4] = 1; per[$3, day]++ } }
+	else if ($8 == "abroad-mobile6" && o == "Example Mobile TR") { m++; p64[a[4]]++ }
+	else other++ }
+    END { for (k in per) if (per[k] > 1) multi++
+	  for (k in p64) if (p64[k] > 1) again++
+	  printf "home %s mobile %s other %d multi %d again %d\n", (h > 0 ? "yes" : "no"),
+	      (m > 0 ? "yes" : "no"), other, multi, again }' "$tmp/uni6/plan.tsv" "$tmp/uni6/truth.tsv")
+same "[international] ipv6: at home a /64 a day of the family ISP, a new /64 of the local carrier each time" \
+    "$got" "home yes mobile yes other 0 multi 0 again 0"
+# [shifts]: every honest message in the night (local 20:00 to 08:00, the
+# last session's messages up to half an hour later)
+got=$(awk -F'\t' '$6 == "honest" { h = (($2 + 3600) % 86400) / 3600
+	if (h >= 20 || h < 8.5) night++; else day++ }
+    END { printf "night %s, day %d\n", (night > 0 ? "yes" : "no"), day }' "$tmp/uni6/truth.tsv")
+same "[shifts]: the night shift's mail within its hours" "$got" "night yes, day 0"
+# F15b: the trip attacker's hotel is a hotel of FR of its own, not the
+# network the site's travellers stay in (Example Hotel WiFi FR)
+got=$(awk -F'\t' 'FNR == NR { if ($1 == "geo") { split($2, a, "."); org[a[1] "." a[2] "." a[3]] = $12 }; next }
+    $7 == "trip" { split($4, a, "."); seen[org[a[1] "." a[2] "." a[3]]]++ }
+    END { for (o in seen) print o }' "$tmp/uni6/plan.tsv" "$tmp/uni6/truth.tsv" | sort | tr '\n' ';')
+same "trip: another hotel than the travellers' (its own network) and the carrier" \
+    "$got" "Example Mobile FR;Example Other Hotel FR;"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]
