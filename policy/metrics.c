@@ -323,6 +323,20 @@ static const struct store_country *country_rec(const struct metrics_ctx *c,
     return NULL;
 }
 
+/* metrics_unfamiliar_ip - the next unfamiliar address of the window */
+const struct store_ip *metrics_unfamiliar_ip(const struct metrics_ctx *c,
+					     uint32_t w, size_t *i)
+{
+    while (c->user != NULL && *i < c->user->nips && *i < STORE_IPS_MAX) {
+	const struct store_ip *ip = &c->user->ips[(*i)++];
+
+	if (metrics_in_window(ip->last_seen, c->now, w)
+	    && !metrics_familiar(c, &ip->ip, ip->asn))
+	    return ip;
+    }
+    return NULL;
+}
+
 /* metrics_user_ip - the login's entry of an address, or NULL */
 const struct store_ip *metrics_user_ip(const struct metrics_ctx *c,
 				       const struct addr *ip)
@@ -613,16 +627,13 @@ static uint64_t m_unfamiliar_networks(const struct metrics_ctx *c, uint32_t w,
 {
     uint64_t keys[STORE_IPS_MAX];
     char items[STORE_IPS_MAX][ADDR_STRLEN], list[RULES_REASON_MAX], d[16];
-    size_t i, j, n = 0;
+    size_t i = 0, j, n = 0;
+    const struct store_ip *ip;
 
-    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &c->user->ips[i];
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
 	uint64_t k = store_net_key(&ip->ip, ip->asn);
 	char cc[3];
 
-	if (!metrics_in_window(ip->last_seen, c->now, w)
-	    || metrics_familiar(c, &ip->ip, ip->asn))
-	    continue;
 	for (j = 0; j < n && keys[j] != k; j++)
 	    ;
 	if (j < n)

@@ -152,6 +152,11 @@ void metrics_second_home_text(bool second, char *ev, size_t evlen);
 bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip);
 /* metrics_in_window - was a sighting at t inside the last w seconds? */
 bool metrics_in_window(uint32_t t, uint32_t now, uint32_t w);
+/* metrics_unfamiliar_ip - the login's next address from *i on that was
+ * seen within w on a place not familiar to it (metrics_familiar); NULL
+ * when there is none left. Start with *i = 0. */
+const struct store_ip *metrics_unfamiliar_ip(const struct metrics_ctx *c,
+					     uint32_t w, size_t *i);
 /* metrics_user_ip - the login's entry of an address, or NULL */
 const struct store_ip *metrics_user_ip(const struct metrics_ctx *c,
 				       const struct addr *ip);

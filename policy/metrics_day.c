@@ -100,13 +100,12 @@ bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w)
 	|| metrics_unfamiliar_places(c, w, NULL, 0) != 1
 	|| metrics_home_during_trip(c, w))
 	return false;
-    for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &c->user->ips[i];
+    size_t i = 0;
+    const struct store_ip *ip;
+
+    while ((ip = metrics_unfamiliar_ip(c, 2 * STORE_DAY_S, &i)) != NULL) {
 	char cc[3];
 
-	if (!metrics_in_window(ip->last_seen, c->now, 2 * STORE_DAY_S)
-	    || metrics_familiar(c, &ip->ip, ip->asn))
-	    continue;
 	store_ip_cc(ip, cc);
 	if (cc[0] == 0 || metrics_usual_country(c, cc))
 	    return false;	/* at home: no trip (an attacker on a line there) */

@@ -48,14 +48,12 @@ bool metrics_home_place(const struct metrics_ctx *c)
 static uint32_t trip_start(const struct metrics_ctx *c, uint32_t w)
 {
     uint32_t start = 0;
+    size_t i = 0;
+    const struct store_ip *ip;
 
-    for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &c->user->ips[i];
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
 	char cc[3];
 
-	if (!metrics_in_window(ip->last_seen, c->now, w)
-	    || metrics_familiar(c, &ip->ip, ip->asn))
-	    continue;
 	store_ip_cc(ip, cc);
 	if (cc[0] != 0 && !metrics_usual_country(c, cc)
 	    && (start == 0 || ip->first_seen < start))
@@ -105,13 +103,13 @@ bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip)
     return !metrics_shared_client(c, &ip->ip);
 }
 
-/* metrics_second_home_text - ", a line beside the owner's home: counted
- * since first seen" after unfamiliar_messages' evidence */
+/* metrics_second_home_text - ", a second home (counted since first
+ * seen)" after unfamiliar_messages' evidence */
 void metrics_second_home_text(bool second, char *ev, size_t evlen)
 {
     size_t used = ev != NULL ? strlen(ev) : evlen;
 
     if (second && used < evlen)
-	snprintf(ev + used, evlen - used, ", a line beside the login's "
-		 "home in use (counted since first seen)");
+	snprintf(ev + used, evlen - used,
+		 ", a second home (counted since first seen)");
 }

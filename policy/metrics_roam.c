@@ -23,16 +23,13 @@ static bool one_place_abroad(const struct metrics_ctx *c, uint32_t w,
 			     uint32_t *since)
 {
     uint64_t net = 0;
-    size_t i, n = 0;
+    size_t i = 0, n = 0;
+    const struct store_ip *ip;
 
-    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &c->user->ips[i];
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
 	uint64_t k = store_net_key(&ip->ip, ip->asn);
 	char cc[3];
 
-	if (!metrics_in_window(ip->last_seen, c->now, w)
-	    || metrics_familiar(c, &ip->ip, ip->asn))
-	    continue;
 	store_ip_cc(ip, cc);
 	if (cc[0] == 0 || metrics_usual_country(c, cc) || (n && k != net))
 	    return false;

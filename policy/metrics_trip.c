@@ -99,17 +99,14 @@ static void add_trip(struct places *p, size_t node, const char cc[3])
 static size_t find_places(const struct metrics_ctx *c, uint32_t w,
 			  struct places *p)
 {
-    size_t i, n = 0;
+    size_t i = 0, n = 0;
+    const struct store_ip *ip;
 
     p->n = p->ntrip = 0;
-    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &c->user->ips[i];
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
 	char cc[3];
 	size_t node;
 
-	if (!metrics_in_window(ip->last_seen, c->now, w)
-	    || metrics_familiar(c, &ip->ip, ip->asn))
-	    continue;
 	node = add_net(c, p, ip);
 	store_ip_cc(ip, cc);
 	if (cc[0] != 0 && !metrics_usual_country(c, cc))
@@ -156,15 +153,12 @@ static int cmp_text(const void *a, const void *b)
  * hotel or local SIM abroad does not. */
 bool metrics_stranger_at_home(const struct metrics_ctx *c, uint32_t w)
 {
-    size_t i;
+    size_t i = 0;
+    const struct store_ip *ip;
 
-    for (i = 0; c->user && i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &c->user->ips[i];
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
 	char cc[3];
 
-	if (!metrics_in_window(ip->last_seen, c->now, w)
-	    || metrics_familiar(c, &ip->ip, ip->asn))
-	    continue;
 	store_ip_cc(ip, cc);
 	if (cc[0] == 0 || metrics_usual_country(c, cc))
 	    return true;

@@ -330,6 +330,16 @@ static void urec_set_usual_day(struct store_urec *u, uint16_t d)
     u->nets[STORE_USUAL_DAY_HI].aux = (uint8_t) (d >> 8);
 }
 
+/* home_seen_moves - does a home message at now replace the kept time h?
+ * Forward only, except from a time over a day ahead of now (a clock
+ * stepped back after it, or a damaged file): the readers take a future
+ * time as "never", so it would switch trip_home and second_home off
+ * until the clock came round to it. */
+static bool home_seen_moves(uint32_t h, uint32_t now)
+{
+    return now > h || h - now > STORE_DAY_S;
+}
+
 /* urec_home_seen - the last message from the home place, kept in the
  * aux bytes of nets[STORE_HOME_SEEN_AUX] on (store_int.h) */
 static uint32_t urec_home_seen(const struct store_urec *u)
@@ -426,7 +436,8 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	    == (STORE_OBS_LEARN | STORE_OBS_ANCHOR))
 	    user_anchor(st, u, &obs->ip);
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_HOME))
-	    == (STORE_OBS_LEARN | STORE_OBS_HOME) && now > urec_home_seen(u))
+	    == (STORE_OBS_LEARN | STORE_OBS_HOME)
+	    && home_seen_moves(urec_home_seen(u), now))
 	    urec_set_home_seen(u, now);
 	return;
     }

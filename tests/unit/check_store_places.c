@@ -243,6 +243,12 @@ START_TEST(test_home_seen)
     ck_assert_int_eq(store_user_update(st, &o, T0 + 2 * DAY, &U), STORE_OK);
     ck_assert_uint_eq(U.home_seen, T0 + 2 * DAY);
     ck_assert_uint_eq(U.usual_day, 4);	/* the last LEARN_VOLUME's */
+    /* a clock stepped back by more than a day: the kept time follows it */
+    ck_assert_int_eq(store_user_update(st, &o, T0 + 2 * DAY - HOUR, &U),
+		     STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 + 2 * DAY);
+    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY - 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 + DAY - 60);
     store_close(st);
 }
 END_TEST
