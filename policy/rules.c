@@ -191,6 +191,20 @@ static void raise_action(struct rules_verdict *v, enum cfg_action a, int rule,
     v->reason[n] = 0;
 }
 
+/* block_rule - the rule that set a block, by its identity in this
+ * configuration (cfg_rule_by_id); -1 for an admin's block or a rule no
+ * longer there */
+static int block_rule(const struct cfg *cfg, const struct store_block *b)
+{
+    char kept[STORE_REASON_MAX];
+
+    if (b->setby != STORE_BY_RULE)
+	return -1;
+    memcpy(kept, b->reason, sizeof(kept));	/* a copy: NUL-ended */
+    kept[sizeof(kept) - 1] = 0;
+    return cfg_rule_by_id(cfg, b->rule_id, kept);
+}
+
 /* block_in_force - apply a block of the user or the client; a would-be
  * block of dry run only while dry run lasts. A rule's block names its
  * rule by identity: found by that in this configuration, or unnamed. */
@@ -198,13 +212,12 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
 			   const char *who, uint32_t now, struct rules_verdict *v)
 {
     char reason[RULES_REASON_MAX], left[16], kept[STORE_REASON_MAX];
-    int rule = -1;
+    int rule;
 
     if (b->until <= now || ((b->flags & STORE_BLOCK_WOULD) && !cfg->milter.dry_run))
 	return;
     memcpy(kept, b->reason, sizeof(kept));	/* a copy: NUL-ended */
-    if (b->setby == STORE_BY_RULE)
-	rule = cfg_rule_by_id(cfg, b->rule_id, kept);
+    rule = block_rule(cfg, b);
     rules_format_duration(b->until - now, left, sizeof(left));
     snprintf(reason, sizeof(reason), "%s %s for %s more by %s: %s", who,
 	     b->flags & STORE_BLOCK_WOULD ? "would be blocked" : "blocked",
@@ -243,19 +256,20 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
 		   const struct rules_verdict *v, const struct rules_facts *f,
 		   const struct metrics_ctx *mc)
 {
-    char kept[STORE_REASON_MAX];
     int rule;
 
     if (!cfg->policy.block_unfamiliar_only || !v->known
 	|| b->setby != STORE_BY_RULE)
 	return false;
-    if (shared_own_address(cfg, f, mc) && !rules_carrier_block(cfg, b))
+    rule = block_rule(cfg, b);
+    /* a block by carrier-volume does not spare the pool it was set on:
+     * a run of proxies at one hub would slip past the rule's own test */
+    if (shared_own_address(cfg, f, mc)
+	&& (rule < 0 || cfg->policy.rules[rule].metric
+	    != CFG_METRIC_COARSE_MESSAGES_OVER_USUAL))
 	return true;
     if (v->addr_since == 0)
 	return false;
-    memcpy(kept, b->reason, sizeof(kept));
-    kept[sizeof(kept) - 1] = 0;
-    rule = cfg_rule_by_id(cfg, b->rule_id, kept);
     return rule >= 0 && (uint64_t) v->addr_since
 	+ cfg->policy.rules[rule].block_for_s < b->until;
 }

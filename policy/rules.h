@@ -142,7 +142,5 @@ void rules_carrier_learn(const struct cfg *cfg, STORE *st,
 			 const struct rules_facts *f, uint32_t now,
 			 const struct rules_verdict *v,
 			 const struct store_user *u);
-/* Was the block set by a rule on the login's own carrier pool? */
-bool rules_carrier_block(const struct cfg *cfg, const struct store_block *b);
 
 #endif

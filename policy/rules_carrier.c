@@ -7,7 +7,6 @@
  * is at a hub new to the login (an attacker's mail let through must not
  * teach). A store failure only leaves the usual hour where it was.
  */
-#include <string.h>
 
 #include "metrics.h"
 #include "rules.h"
@@ -36,21 +35,4 @@ void rules_carrier_learn(const struct cfg *cfg, STORE *st,
     learning = now < metrics_learning_end(cfg, u);
     if (learning || t.fresh == 0)
 	(void) store_user_coarse_learn(st, f->login, n, learning, now);
-}
-
-/* rules_carrier_block - was a login's block set by a rule on the login's
- * own carrier pool (coarse_messages_over_usual)? Such a block does not
- * spare the pool's coarse addresses as the owner's phone (the proxies
- * are on them); a run of proxies at one hub would slip past the rule's
- * own test between its holds. */
-bool rules_carrier_block(const struct cfg *cfg, const struct store_block *b)
-{
-    char kept[STORE_REASON_MAX];
-    int rule;
-
-    memcpy(kept, b->reason, sizeof(kept));
-    kept[sizeof(kept) - 1] = 0;
-    rule = cfg_rule_by_id(cfg, b->rule_id, kept);
-    return rule >= 0 && cfg->policy.rules[rule].metric
-	== CFG_METRIC_COARSE_MESSAGES_OVER_USUAL;
 }
