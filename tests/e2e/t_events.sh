@@ -80,6 +80,12 @@ e2e_assert_match "$(grep '^good 4 ' "$E2E_DIR/events.out")" 'action=tempfail rul
 # The collector is gone now: mail flows, drops are counted.
 for n in 5 6 7; do rg_send alice "198.18.3.2$n" -s "no collector $n"; done
 e2e_assert_reply "$SW_RESULT" "250" "with no collector listening, mail still flows"
+# the sender thread sends (and so finds the collector gone) every 250 ms
+# (policy/evq.c): give it a few of its rounds before reading the count
+for _ in $(seq 50); do
+    rg_ctl --json stats | grep -Eq '"events_dropped": *[1-9]' && break
+    sleep 0.1
+done
 e2e_assert_match "$(rg_ctl --json stats)" '"events_dropped": *[1-9]' "relayguardctl stats counts the dropped events"
 rg_stop TERM
 e2e_done
