@@ -2,8 +2,8 @@
  * snapshot - save and restore what must survive the state file (see
  * snapshot.h for the contract).
  *
- * Format 3 (format 2 is still read: its users have no networks),
- * all integers little-endian:
+ * Format 4 (formats 2 and 3 are still read: 2's users have no networks,
+ * 3's no spare state), all integers little-endian:
  *   header  "RGSNAP\0\1" | u32 version | u32 users | u32 clients |
  *           u32 written at | u32 the site's start (store_site_start,
  *           0 unknown; zero in files written before it) |
@@ -16,6 +16,11 @@
  *           0 if an AS | u8 0) | u16 usual messages
  *           | u16 usual recipients | u16 usual day (0 unknown: zero in
  *           files written before it) | 2 zero bytes   (240 bytes in all)
+ *           format 4 then: u8 usual coarse hour | u8 the low byte of the
+ *           day it last rose | 2 zero bytes | u32 the home place's last
+ *           time | ext[32] (store_user.ext)            (280 bytes in all)
+ *           (with the usual day these are every aux byte of the store's
+ *           networks: usual day 0/1, coarse hour and day 2/3, home 4..7)
  *   clients address[16] | u32 first | u32 last | block   (56 bytes)
  *   trailer u64 FNV-1a of every byte before it
  * where block = u32 until | u8 action | u8 set by | u16 rule |
@@ -41,16 +46,20 @@
 
 #define SNAP_MAGIC	"RGSNAP\0\1"
 #define SNAP_MAGIC_LEN	8
-#define SNAP_VERSION	3	/* 2: a block names its rule by identity;
-				 * 3: familiar networks, usual volume */
-#define SNAP_VERSION_OLD 2	/* still read */
+#define SNAP_VERSION	4	/* 2: a block names its rule by identity;
+				 * 3: familiar networks, usual volume;
+				 * 4: spare state (coarse hour, home, ext) */
+#define SNAP_VERSION_2	2	/* still read */
+#define SNAP_VERSION_3	3	/* still read */
 #define SNAP_HDR	32
 #define SNAP_BLOCK	32	/* until, action, setby, flags, 0, rule id, reason */
 #define SNAP_COUNTRY	8
 #define SNAP_USER2	(STORE_LOGIN_MAX + 8 + SNAP_BLOCK \
 			 + STORE_COUNTRIES * SNAP_COUNTRY)
 #define SNAP_NET	12
-#define SNAP_USER	(SNAP_USER2 + STORE_NETS * SNAP_NET + 8)
+#define SNAP_USER3	(SNAP_USER2 + STORE_NETS * SNAP_NET + 8)
+#define SNAP_SPARE	(8 + STORE_EXT_LEN)
+#define SNAP_USER	(SNAP_USER3 + SNAP_SPARE)
 #define SNAP_CLIENT	(16 + 8 + SNAP_BLOCK)
 #define SNAP_TRAILER	8
 #define SNAP_MAX_BYTES	(UINT64_C(1) << 31)	/* refuse bigger files */
@@ -58,8 +67,8 @@
 #define FNV64_OFFSET	UINT64_C(14695981039346656037)
 #define FNV64_PRIME	UINT64_C(1099511628211)
 
-_Static_assert(SNAP_USER2 == 136 && SNAP_USER == 240 && SNAP_CLIENT == 56,
-	       "record sizes");
+_Static_assert(SNAP_USER2 == 136 && SNAP_USER3 == 240 && SNAP_USER == 280
+	       && SNAP_CLIENT == 56, "record sizes");
 _Static_assert(12 + STORE_REASON_MAX <= SNAP_BLOCK, "a block record holds its reason");
 
 /* A growing output buffer. */
@@ -178,6 +187,11 @@ static int put_user(const struct store_user *u, void *arg)
     put16(p, u->usual_msgs);
     put16(p + 2, u->usual_rcpts);
     put16(p + 4, u->usual_day);
+    p += 8;
+    p[0] = u->usual_coarse;
+    p[1] = u->coarse_day;
+    put32(p + 4, u->home_seen);
+    memcpy(p + 8, u->ext, STORE_EXT_LEN);
     o->n->users++;
     o->n->blocks += block_live(&u->block, o->now);
     return 0;
@@ -388,6 +402,18 @@ static int get_nets(const unsigned char *p, struct store_user *u)
     return 1;
 }
 
+/* get_spare - format 4's spare state; 0 if it does not check out */
+static int get_spare(const unsigned char *p, struct store_user *u)
+{
+    if (p[2] != 0 || p[3] != 0)
+	return 0;
+    u->usual_coarse = p[0];
+    u->coarse_day = p[1];
+    u->home_seen = get32(p + 4);
+    memcpy(u->ext, p + 8, STORE_EXT_LEN);
+    return 1;
+}
+
 /* get_user - a user record of format version; 0 if it does not check out */
 static int get_user(const unsigned char *p, uint32_t version, uint32_t now,
 		    struct store_user *u)
@@ -412,7 +438,12 @@ static int get_user(const unsigned char *p, uint32_t version, uint32_t now,
 	c->first_day = get16(p + 4);
 	c->last_day = get16(p + 6);
     }
-    return version == SNAP_VERSION_OLD || get_nets(p, u);
+    if (version == SNAP_VERSION_2)
+	return 1;
+    if (!get_nets(p, u))
+	return 0;
+    return version == SNAP_VERSION_3
+	|| get_spare(p + STORE_NETS * SNAP_NET + 8, u);
 }
 
 /* get_client - a client record; 0 if it does not check out */
@@ -439,11 +470,21 @@ static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
     if (len < SNAP_HDR + SNAP_TRAILER
 	|| memcmp(buf, SNAP_MAGIC, SNAP_MAGIC_LEN) != 0)
 	return errbuf_set(err, errlen, "not a relayguard snapshot"), 0;
-    if (get32(buf + 8) != SNAP_VERSION && get32(buf + 8) != SNAP_VERSION_OLD)
+    switch (get32(buf + 8)) {
+    case SNAP_VERSION_2:
+	*usize = SNAP_USER2;
+	break;
+    case SNAP_VERSION_3:
+	*usize = SNAP_USER3;
+	break;
+    case SNAP_VERSION:
+	*usize = SNAP_USER;
+	break;
+    default:
 	return errbuf_set(err, errlen, "snapshot format %u, this build reads "
-			  "%u and %u", get32(buf + 8), SNAP_VERSION_OLD,
+			  "%u to %u", get32(buf + 8), SNAP_VERSION_2,
 			  SNAP_VERSION), 0;
-    *usize = get32(buf + 8) == SNAP_VERSION ? SNAP_USER : SNAP_USER2;
+    }
     *nu = get32(buf + 12);
     *nc = get32(buf + 16);
     want = SNAP_HDR + (uint64_t) *nu * *usize

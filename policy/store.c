@@ -74,25 +74,37 @@ _Static_assert(STORE_IPS_MAX <= UINT8_MAX && STORE_CLIENT_LOGINS <= UINT8_MAX,
 	       "counts kept in a byte");
 _Static_assert((STORE_STRIPES & (STORE_STRIPES - 1)) == 0, "stripes");
 
-/* store_abi - a fingerprint of the in-file structures for this build */
-uint32_t store_abi(void)
+/* store_abi_of - a fingerprint of the in-file structures of a format
+ * this build reads: STORE_VERSION, or STORE_VERSION_7, whose user slot
+ * is this one without ext (store_int.h); 0 for any other */
+uint32_t store_abi_of(uint32_t version)
 {
-    static const uint32_t words[] = {
+    uint32_t urec = (uint32_t) sizeof(struct store_urec)
+	- (version == STORE_VERSION_7 ? STORE_EXT_LEN : 0);
+    uint32_t h = FNV_OFFSET;
+    const uint32_t words[] = {
 	sizeof(pthread_mutex_t), sizeof(struct store_stripe),
 	sizeof(struct store_hdr), offsetof(struct store_hdr, counters),
 	sizeof(struct store_link), sizeof(struct store_ip),
-	sizeof(struct store_urec), offsetof(struct store_urec, win),
+	urec, offsetof(struct store_urec, win),
 	sizeof(struct store_crec), offsetof(struct store_crec, logins),
 	sizeof(struct store_win), sizeof(struct store_block),
 	STORE_LOGIN_MAX, STORE_QIDS, STORE_QID_MAX, STORE_COUNTRIES, STORE_NETS,
 	STORE_CLIENT_LOGINS, STORE_NCOUNTERS,
     };
-    uint32_t h = FNV_OFFSET;
 
+    if (version != STORE_VERSION && version != STORE_VERSION_7)
+	return 0;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 	for (int b = 0; b < 32; b += 8)
 	    h = (h ^ ((words[i] >> b) & 0xff)) * FNV_PRIME;
     return h;
+}
+
+/* store_abi - the fingerprint of this build's format */
+uint32_t store_abi(void)
+{
+    return store_abi_of(STORE_VERSION);
 }
 
 /* round_up - round to a power-of-two multiple */
@@ -101,13 +113,22 @@ static uint64_t round_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-/* store_user_stride - bytes of one user slot: whole cache lines, so a
- * slot shares no line with its neighbours (1216 with 16 IPs) */
+/* store_user_stride_of - bytes of one user slot of a format read:
+ * whole cache lines, so a slot shares no line with its neighbours */
+uint32_t store_user_stride_of(uint32_t version, uint32_t ips_per_user)
+{
+    uint64_t urec = sizeof(struct store_urec);
+
+    if (version == STORE_VERSION_7)
+	urec -= STORE_EXT_LEN;
+    return (uint32_t) round_up(urec + (uint64_t) ips_per_user
+			       * sizeof(struct store_ip), STORE_LINE);
+}
+
+/* store_user_stride - bytes of one user slot (1280 with 16 IPs) */
 uint32_t store_user_stride(uint32_t ips_per_user)
 {
-    return (uint32_t) round_up(sizeof(struct store_urec)
-			       + (uint64_t) ips_per_user
-			       * sizeof(struct store_ip), STORE_LINE);
+    return store_user_stride_of(STORE_VERSION, ips_per_user);
 }
 
 /* client_stride - bytes of one client slot, whole cache lines */
@@ -139,28 +160,38 @@ int store_geom_make(uint32_t max, uint32_t stride, uint64_t *off,
     return 0;
 }
 
-/* header_layout - fill every derived field of a header; -1 if invalid */
-static int header_layout(struct store_hdr *h, uint32_t max_users,
-			 uint32_t max_clients, uint32_t ips)
+/* header_layout_of - fill every derived field of a header of a format
+ * this build reads; -1 if invalid */
+static int header_layout_of(struct store_hdr *h, uint32_t version,
+			    uint32_t max_users, uint32_t max_clients,
+			    uint32_t ips)
 {
     uint64_t off = STORE_HDR_SIZE;
 
-    if (ips == 0 || ips > STORE_IPS_MAX)
+    if (ips == 0 || ips > STORE_IPS_MAX || store_abi_of(version) == 0)
 	return -1;
     h->magic = STORE_MAGIC;
-    h->version = STORE_VERSION;
-    h->abi = store_abi();
+    h->version = version;
+    h->abi = store_abi_of(version);
     h->hdr_size = STORE_HDR_SIZE;
     h->nstripes = STORE_STRIPES;
     h->max_users = max_users;
     h->max_clients = max_clients;
     h->ips_per_user = ips;
-    if (store_geom_make(max_users, store_user_stride(ips), &off, &h->users)
+    if (store_geom_make(max_users, store_user_stride_of(version, ips), &off,
+			&h->users)
 	|| store_geom_make(max_clients, client_stride(), &off,
 			   &h->clients))
 	return -1;
     h->file_size = off;
     return off > (uint64_t) SIZE_MAX / 2 ? -1 : 0;
+}
+
+/* header_layout - this build's format */
+static int header_layout(struct store_hdr *h, uint32_t max_users,
+			 uint32_t max_clients, uint32_t ips)
+{
+    return header_layout_of(h, STORE_VERSION, max_users, max_clients, ips);
 }
 
 /* header_check - SipHash under the zero key of the immutable part */
@@ -224,7 +255,8 @@ static int caps_differ(const struct store_hdr *h,
 }
 
 /* layout_readable - can an invalid header's layout still be trusted to
- * read entries by? The same format and build, capacities whose layout
+ * read entries by? The same format and build (or format 7 of this
+ * build: store_migrate.c carries its slots into 8), capacities whose layout
  * fills this file or more (a file cut short keeps the slots before the
  * cut: want->file_size is the size there is, the salvage reads no
  * further); *want is that layout, with the old key */
@@ -232,8 +264,9 @@ static int layout_readable(const struct store_hdr *h, uint64_t size,
 			   struct store_hdr *want)
 {
     memset(want, 0, sizeof(*want));
-    if (h->version != STORE_VERSION || h->abi != store_abi()
-	|| header_layout(want, h->max_users, h->max_clients, h->ips_per_user)
+    if (h->abi != store_abi_of(h->version)
+	|| header_layout_of(want, h->version, h->max_users, h->max_clients,
+			    h->ips_per_user)
 	|| memcmp(&want->users, &h->users, sizeof(want->users))
 	|| memcmp(&want->clients, &h->clients, sizeof(want->clients))
 	|| want->file_size < size || size < want->users.slots_off)
@@ -326,6 +359,7 @@ static int handle_setup(STORE *st, int fd, const struct store_hdr *h,
     st->ino = sb.st_ino;
     st->hdr = map;
     memcpy(st->key, h->key, sizeof(st->key));
+    st->version = h->version;
     st->max_users = h->max_users;
     st->max_clients = h->max_clients;
     st->ips_per_user = h->ips_per_user;

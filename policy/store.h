@@ -68,6 +68,15 @@
 #define STORE_HOUR_BUCKETS 25	/* one-hour buckets: a day and the current */
 #define STORE_BYTES_UNIT 4096	/* hour buckets count bytes in this unit */
 
+/* Per-login spare state of format 8 (store_urec.ext, copied whole into
+ * struct store_user.ext and kept by snapshots). Each range has one owner,
+ * who alone gives its bytes a meaning; 0 everywhere is "not learned"
+ * (what a login carried over from format 7 reads). */
+#define STORE_EXT_LEN	32
+#define STORE_EXT_JUDGE	0	/* ext[0..11]: h-judge */
+#define STORE_EXT_JUDGE2 12	/* ext[12..21]: h-judge2 */
+#define STORE_EXT_JUDGE3 22	/* ext[22..31]: h-judge3 */
+
 enum store_status {
     STORE_OK = 0,
     STORE_NOTFOUND,		/* no such entry */
@@ -287,6 +296,10 @@ struct store_user {
     /* The last time a message was let through from the login's home
      * place (STORE_OBS_HOME); 0: never (or a file from before it). */
     uint32_t home_seen;
+    /* The low byte of the day number the usual coarse hour last rose on
+     * (store_carrier.c); kept so a snapshot carries it. */
+    uint8_t coarse_day;
+    uint8_t ext[STORE_EXT_LEN];	/* spare state, owners above */
     char qids[STORE_QIDS][STORE_QID_MAX];	/* newest first */
     struct store_win win;
     uint32_t nips;

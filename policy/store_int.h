@@ -27,17 +27,20 @@
 #define RG_STORE_INT_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "store.h"
 
 #define STORE_MAGIC	UINT64_C(0x3145544154534752)	/* "RGSTATE1" LE */
-#define STORE_VERSION	7	/* 4: stripe write sequence (store_ro.c);
+#define STORE_VERSION	8	/* 4: stripe write sequence (store_ro.c);
 				 * 5: blocks name their rule, would-be blocks;
 				 * 6: familiar networks, usual hourly volume;
 				 * 7: vouched days, the site's networks,
-				 *    an address's per-day counts */
+				 *    an address's per-day counts;
+				 * 8: a login's spare bytes (store_urec.ext) */
+#define STORE_VERSION_7	7	/* still read: carried into a new file */
 #define STORE_STRIPES	64	/* power of two */
 #define STORE_HDR_SIZE	4096
 #define STORE_STRIPE_SIZE 128	/* two cache lines: no false sharing */
@@ -163,8 +166,28 @@ struct store_urec {
     uint16_t usual_msgs, usual_rcpts;	/* busiest hour from familiar places */
     char qids[STORE_QIDS][STORE_QID_MAX];
     struct store_win win;
+    /* Format 8: spare per-login state, owned by range (STORE_EXT_JUDGE,
+     * _JUDGE2, _JUDGE3 in store.h); zeros in a login carried over from
+     * format 7. A format-7 slot is this layout without these bytes
+     * (store_migrate.c widen7). */
+    uint8_t ext[STORE_EXT_LEN];
     struct store_ip ips[];	/* ips_per_user of them, newest first */
 };
+
+_Static_assert(STORE_EXT_JUDGE == 0 && STORE_EXT_JUDGE < STORE_EXT_JUDGE2
+	       && STORE_EXT_JUDGE2 < STORE_EXT_JUDGE3
+	       && STORE_EXT_JUDGE3 < STORE_EXT_LEN
+	       && STORE_EXT_LEN == 32, "the ext ranges: 0..11, 12..21, 22..31");
+/* Every field after ext moves by exactly its size: what makes a format-7
+ * slot this one with STORE_EXT_LEN bytes cut out at ext (only padding
+ * lies between ext and ips). */
+_Static_assert(offsetof(struct store_urec, ips)
+	       >= offsetof(struct store_urec, ext) + STORE_EXT_LEN
+	       && offsetof(struct store_urec, ips)
+	       - offsetof(struct store_urec, ext) - STORE_EXT_LEN
+	       < _Alignof(struct store_ip)
+	       && STORE_EXT_LEN % _Alignof(struct store_urec) == 0,
+	       "ext sits between win and ips, nothing else moves");
 
 uint8_t store_urec_coarse_hour(const struct store_urec *u);
 
@@ -203,6 +226,8 @@ struct store {
     struct store_tab users, clients;
     uint8_t key[STORE_KEY_LEN];	/* validated copy */
     uint32_t max_users, max_clients, ips_per_user;
+    uint32_t version;		/* the mapped file's format (a salvaged source
+				 * may be STORE_VERSION_7) */
     uint32_t lock_timeout_ms;
     uint64_t lock_ref;		/* a fresh mutex's type words */
     char *path;
@@ -214,6 +239,8 @@ struct store {
 
 /* store.c */
 uint32_t store_abi(void);
+uint32_t store_abi_of(uint32_t version);	/* STORE_VERSION or _7 */
+uint32_t store_user_stride_of(uint32_t version, uint32_t ips_per_user);
 int store_geom_make(uint32_t max, uint32_t stride, uint64_t *off,
 		    struct store_geom *g);
 uint32_t store_user_stride(uint32_t ips_per_user);
@@ -341,8 +368,10 @@ static inline void store_seq_end(struct store_stripe *sp)
 /* store_user.c, store_client.c: copy a slot out */
 void store_user_copy(const STORE *st, const struct store_urec *r,
 		     uint32_t now, struct store_user *out);
-/* store_user.c: a snapshot's usual day, into an entry without one */
-void store_urec_restore_day(struct store_urec *u, uint16_t d);
+/* store_user.c: a snapshot's spare state (usual day, coarse hour, home
+ * place's time, ext), each part into an entry without one */
+void store_urec_restore_spare(struct store_urec *u,
+			      const struct store_user *from);
 void store_client_copy(const struct store_crec *r, uint32_t now,
 		       struct store_client *out);
 

@@ -20,6 +20,11 @@
  * an address that is not all zeros), its counts bounded and a block of
  * an unknown kind dropped. A key found twice is carried once.
  *
+ * A file of format 7 (the one before ext) is salvaged the same way: its
+ * header says a version this build does not attach, and each user slot
+ * is widened to format 8 before it is checked (widen7): every
+ * byte kept, the ext bytes zero ("not learned").
+ *
  * The new file keeps the old one's hash key, so the keyed login hashes
  * kept per client stay comparable; every entry is placed anew by its
  * key's hash under the new capacities.
@@ -32,6 +37,7 @@
  * and a block still in force (only where none is). Windows and
  * addresses are not kept by a snapshot.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +54,8 @@ struct carry {
     uint32_t now, src_ips;
     int pass;
     struct store_carry *count;
+    int from7;			/* user slots of format 7: widened first */
+    size_t len;			/* bytes of a slot in buf, widened */
     unsigned char *buf;		/* one source slot, checked in place */
 };
 
@@ -110,7 +118,7 @@ static int place(struct carry *c, const unsigned char *slot)
     unsigned s = store_stripe_of(h);
     uint32_t idx, before = t->stripes[s].count, ips = c->dst->ips_per_user;
     size_t body = sizeof(struct store_link);
-    size_t len = (c->srct->stride < t->stride ? c->srct->stride : t->stride);
+    size_t len = (c->len < t->stride ? c->len : t->stride);
     struct store_link *dl;
 
     if (before >= t->cap)
@@ -131,6 +139,18 @@ static int place(struct carry *c, const unsigned char *slot)
     return 1;
 }
 
+/* widen7 - a format-7 user slot of stride7 bytes in buf made
+ * the format-8 one: the bytes from ext on move up by STORE_EXT_LEN, ext
+ * is zeros (store_int.h: nothing else moves); buf holds stride7 +
+ * STORE_EXT_LEN bytes */
+static void widen7(unsigned char *buf, size_t stride7)
+{
+    size_t at = offsetof(struct store_urec, ext);
+
+    memmove(buf + at + STORE_EXT_LEN, buf + at, stride7 - at);
+    memset(buf + at, 0, STORE_EXT_LEN);
+}
+
 /* visit - one source slot, in the pass its block belongs to */
 static int visit(const void *slot, void *arg)
 {
@@ -139,6 +159,8 @@ static int visit(const void *slot, void *arg)
     int live, rc;
 
     memcpy(c->buf, slot, c->srct->stride);
+    if (c->from7)
+	widen7(c->buf, c->srct->stride);
     if ((rc = slot_ok(c, c->buf)) <= 0) {
 	c->count->lost += rc < 0 && c->pass == PASS_REST;
 	return 0;
@@ -179,8 +201,10 @@ static int carry_tab(STORE *dst, struct store_tab *dt, STORE *src,
 		     struct store_tab *srct, int valid, uint32_t now,
 		     struct store_carry *count)
 {
+    int from7 = srct->is_user && src->version == STORE_VERSION_7;
+    size_t len = srct->stride + (from7 ? STORE_EXT_LEN : 0);
     struct carry c = { dst, dt, srct, now, src->ips_per_user, 0, count,
-	malloc(srct->stride) };
+	from7, len, malloc(len) };
     int rc = c.buf == NULL ? STORE_EIO : STORE_OK;
 
     for (c.pass = PASS_BLOCKED; rc == STORE_OK && c.pass <= PASS_REST;
@@ -237,7 +261,7 @@ static void restore_nets(struct store_urec *r, const struct store_user *u)
 
     for (int i = 0; i < STORE_NETS; i++)
 	have |= r->nets[i].days != 0;
-    store_urec_restore_day(r, u->usual_day);
+    store_urec_restore_spare(r, u);
     if (have)
 	return;
     r->usual_msgs = u->usual_msgs;

@@ -374,12 +374,37 @@ static void user_volume(struct store_urec *u, uint32_t now)
 	urec_set_usual_day(u, d > UINT16_MAX ? UINT16_MAX : (uint16_t) d);
 }
 
-/* store_urec_restore_day - a snapshot's usual day, into an entry that
- * has learned none (store_migrate.c) */
-void store_urec_restore_day(struct store_urec *u, uint16_t d)
+/* ext_range_empty - are ext[at..at+n) all zero ("not learned")? */
+static bool ext_range_empty(const struct store_urec *u, size_t at, size_t n)
 {
+    for (size_t i = at; i < at + n; i++)
+	if (u->ext[i] != 0)
+	    return false;
+    return true;
+}
+
+/* store_urec_restore_spare - a snapshot's usual day, usual coarse hour
+ * (with its day), home place's time and ext bytes, each into an entry
+ * that has none of it yet (store_migrate.c); ext by owner's range, so
+ * one owner's learned bytes never mix with another's */
+void store_urec_restore_spare(struct store_urec *u,
+			      const struct store_user *from)
+{
+    static const size_t ranges[] = { STORE_EXT_JUDGE, STORE_EXT_JUDGE2,
+	STORE_EXT_JUDGE3, STORE_EXT_LEN };
+
     if (urec_usual_day(u) == 0)
-	urec_set_usual_day(u, d);
+	urec_set_usual_day(u, from->usual_day);
+    if (u->nets[STORE_COARSE_HOUR].aux == 0) {
+	u->nets[STORE_COARSE_HOUR].aux = from->usual_coarse;
+	u->nets[STORE_COARSE_DAY].aux = from->coarse_day;
+    }
+    if (urec_home_seen(u) == 0)
+	urec_set_home_seen(u, from->home_seen);
+    for (size_t r = 0; r + 1 < sizeof(ranges) / sizeof(ranges[0]); r++)
+	if (ext_range_empty(u, ranges[r], ranges[r + 1] - ranges[r]))
+	    memcpy(u->ext + ranges[r], from->ext + ranges[r],
+		   ranges[r + 1] - ranges[r]);
 }
 
 /* user_place - a located login becomes the latest, the latest the one before */
@@ -512,6 +537,8 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
     out->usual_day = urec_usual_day(r);
     out->usual_coarse = store_urec_coarse_hour(r);
     out->home_seen = urec_home_seen(r);
+    out->coarse_day = r->nets[STORE_COARSE_DAY].aux;
+    memcpy(out->ext, r->ext, STORE_EXT_LEN);
     for (int i = 0; i < STORE_QIDS; i++) {
 	memcpy(out->qids[i], r->qids[i], STORE_QID_MAX - 1);
 	out->qids[i][STORE_QID_MAX - 1] = '\0';

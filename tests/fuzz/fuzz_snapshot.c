@@ -18,6 +18,7 @@
 #define HDR 32
 #define USER_REC2 136	/* format 2 */
 #define USER_REC3 240	/* format 3: networks, usual volume */
+#define USER_REC4 280	/* format 4: spare state (coarse hour, home, ext) */
 #define CLIENT_REC 56
 #define TRAILER 8
 
@@ -79,8 +80,8 @@ static void framed(const uint8_t *data, size_t size)
     if (size == 0)
 	return;
     nu = data[0] % 4;
-    version = data[0] & 4 ? 2 : 3;	/* both formats are read */
-    urec = version == 3 ? USER_REC3 : USER_REC2;
+    version = 2 + (uint32_t) (data[0] >> 2) % 3;	/* every format read */
+    urec = version == 4 ? USER_REC4 : version == 3 ? USER_REC3 : USER_REC2;
     if (size < 1 + (size_t) nu * urec)
 	nu = 0;
     nc = (uint32_t) ((size - 1 - (size_t) nu * urec) / CLIENT_REC);

@@ -4,7 +4,9 @@
  * in a fresh state file (what a reboot of the tmpfs needs); a restore
  * never overrides what the live file already has; damaged, truncated,
  * foreign and hostile snapshots are refused or their bad records
- * skipped; the file is replaced whole; the site's start time survives.
+ * skipped; the file is replaced whole; the site's start time survives;
+ * a login's spare state (usual coarse hour and its day, the home place's
+ * time, the ext bytes) survives; formats 2 and 3 are still read.
  *
  * Each TCase gets a private temporary directory; every test runs forked.
  */
@@ -23,7 +25,8 @@
 
 #define NUSERS	50
 #define SNAP_HDR	32	/* the format's sizes (snapshot.c) */
-#define SNAP_USER	240
+#define SNAP_USER	280
+#define SNAP_USER3	240	/* format 3, still read */
 #define SNAP_USER2	136	/* format 2, still read */
 #define SNAP_NETS	136	/* where format 3's networks start in a user */
 
@@ -56,6 +59,15 @@ static void fill(STORE *st)
 					   + (uint32_t) i, NULL), STORE_OK);
 	memcpy(o.geo.cc, "IT", 3);
 	ck_assert_int_eq(store_user_update(st, &o, T0 - DAY, NULL), STORE_OK);
+	/* the usual coarse hour, once learned, once risen by one */
+	ck_assert_int_eq(store_user_coarse_learn(st, sname(i),
+						 (uint32_t) i % 5 + 3, true,
+						 T0 - DAY), STORE_OK);
+	ck_assert_int_eq(store_user_coarse_learn(st, sname(i), 200, false,
+						 T0 - DAY), STORE_OK);
+	o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN | STORE_OBS_HOME;
+	ck_assert_int_eq(store_user_update(st, &o, T0 - DAY + (uint32_t) i,
+					   NULL), STORE_OK);
     }
     ck_assert_int_eq(store_user_block(st, sname(1), &b, T0), STORE_OK);
     ck_assert_int_eq(store_user_block(st, sname(2), &r, T0), STORE_OK);
@@ -79,6 +91,9 @@ static void check_back(STORE *st)
 	ck_assert_uint_eq(U.nets[0].days, 2);	/* two days seen */
 	ck_assert_uint_eq(U.usual_msgs, (uint32_t) i % 7 + 1);
 	ck_assert_uint_eq(U.usual_day, (uint32_t) i % 7 + 1);
+	ck_assert_uint_eq(U.usual_coarse, (uint32_t) i % 5 + 4);
+	ck_assert_uint_eq(U.coarse_day, (uint8_t) ((T0 - DAY) / DAY));
+	ck_assert_uint_eq(U.home_seen, T0 - DAY + (uint32_t) i);
     }
     ck_assert_int_eq(store_user_get(st, sname(1), T0, &U), STORE_OK);
     ck_assert_uint_eq(U.block.until, T0 + DAY);
@@ -279,11 +294,13 @@ START_TEST(test_hostile_records)
     u[STORE_LOGIN_MAX + 8 + 32] = 'd';	/* a country in lower case */
     u += SNAP_USER;
     u[SNAP_NETS + 10] = 2;	/* a network neither an AS nor a prefix */
+    u += SNAP_USER;
+    u[SNAP_USER3 + 2] = 1;	/* the spare state's zero bytes are not */
     fix_sum(b, len);
     ck_assert_int_eq(snapshot_parse(b, len, T0, NULL, NULL, NULL, &n, err,
 				    sizeof(err)), SNAPSHOT_OK);
-    ck_assert_uint_eq(n.skipped, 5);
-    ck_assert_uint_eq(n.users, NUSERS - 5);
+    ck_assert_uint_eq(n.skipped, 6);
+    ck_assert_uint_eq(n.users, NUSERS - 6);
     free(b);
 }
 END_TEST
@@ -339,6 +356,105 @@ START_TEST(test_format2)
 }
 END_TEST
 
+/* The ext bytes (per-login spare state of format 8) go into a snapshot
+ * and come back whole; a restore fills an owner's range only where the
+ * live entry has nothing learned in it. */
+START_TEST(test_ext_round_trip)
+{
+    struct store_user u;
+    struct snapshot_counts n;
+    char err[ERRLEN] = "", snap[160];
+    STORE *st = tnew("ext", 1024, 4), *fresh;
+
+    memset(&u, 0, sizeof(u));
+    strcpy(u.login, "extra");
+    u.first_seen = u.last_seen = T0 - DAY;
+    u.usual_coarse = 17;
+    u.coarse_day = 5;
+    u.home_seen = T0 - HOUR;
+    for (int i = 0; i < STORE_EXT_LEN; i++)
+	u.ext[i] = (uint8_t) (0xa0 + i);
+    ck_assert_int_eq(store_user_restore(st, &u, T0), STORE_OK);
+    snprintf(snap, sizeof(snap), "%s.snap", tpath("ext"));
+    ck_assert_msg(snapshot_write(st, snap, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "write: %s", err);
+    store_close(st);
+    ck_assert_int_eq(unlink(tpath("ext")), 0);
+    fresh = tnew("ext", 1024, 4);
+    /* a live entry with something in judge2's range keeps it */
+    memset(&u, 0, sizeof(u));
+    strcpy(u.login, "extra");
+    u.ext[STORE_EXT_JUDGE2 + 3] = 1;
+    ck_assert_int_eq(store_user_restore(fresh, &u, T0), STORE_OK);
+    ck_assert_int_eq(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err)),
+		     SNAPSHOT_OK);
+    ck_assert_uint_eq(n.users, 1);
+    ck_assert_uint_eq(n.skipped, 0);
+    ck_assert_int_eq(store_user_get(fresh, "extra", T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_coarse, 17);
+    ck_assert_uint_eq(U.coarse_day, 5);
+    ck_assert_uint_eq(U.home_seen, T0 - HOUR);
+    for (int i = 0; i < STORE_EXT_LEN; i++) {
+	int judge2 = i >= STORE_EXT_JUDGE2 && i < STORE_EXT_JUDGE3;
+
+	ck_assert_uint_eq(U.ext[i], judge2 ? (i == STORE_EXT_JUDGE2 + 3)
+			  : 0xa0 + i);
+    }
+    store_close(fresh);
+}
+END_TEST
+
+/* A snapshot of format 3 (before the spare state) is still read: its
+ * users come back with their networks and usual day, without a usual
+ * coarse hour or a home time. */
+START_TEST(test_format3)
+{
+    const char *snap = snap_of("three");
+    struct snapshot_counts n;
+    char err[ERRLEN] = "";
+    unsigned char *b, *o;
+    size_t len, olen;
+    STORE *fresh;
+
+    b = slurp(snap, &len);
+    olen = len - NUSERS * (SNAP_USER - SNAP_USER3);
+    o = malloc(olen);
+    ck_assert_ptr_nonnull(o);
+    memcpy(o, b, SNAP_HDR);
+    o[8] = 3;
+    for (int i = 0; i < NUSERS; i++)
+	memcpy(o + SNAP_HDR + (size_t) i * SNAP_USER3,
+	       b + SNAP_HDR + (size_t) i * SNAP_USER, SNAP_USER3);
+    memcpy(o + SNAP_HDR + NUSERS * SNAP_USER3,
+	   b + SNAP_HDR + NUSERS * SNAP_USER, len - SNAP_HDR - NUSERS * SNAP_USER);
+    fix_sum(o, olen);
+    ck_assert_int_eq(unlink(tpath("three")), 0);
+    fresh = tnew("three", 1024, 4);
+    ck_assert_msg(snapshot_parse(o, olen, T0, NULL, NULL, NULL, &n, err,
+				 sizeof(err)) == SNAPSHOT_OK, "parse: %s", err);
+    ck_assert_uint_eq(n.users, NUSERS);
+    {
+	int fd = open(snap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, o, olen), (ssize_t) olen);
+	close(fd);
+    }
+    ck_assert_msg(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "restore: %s", err);
+    ck_assert_uint_eq(n.users, NUSERS);
+    ck_assert_uint_eq(n.blocks, 3);
+    ck_assert_int_eq(store_user_get(fresh, sname(3), T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.nets[0].key, 64496);
+    ck_assert_uint_eq(U.usual_day, 4);
+    ck_assert_uint_eq(U.usual_coarse, 0);
+    ck_assert_uint_eq(U.home_seen, 0);
+    store_close(fresh);
+    free(o);
+    free(b);
+}
+END_TEST
+
 START_TEST(test_replace_whole)
 {
     const char *snap = snap_of("whole");
@@ -374,6 +490,8 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, test_damaged);
     tcase_add_test(tc, test_hostile_records);
     tcase_add_test(tc, test_format2);
+    tcase_add_test(tc, test_format3);
+    tcase_add_test(tc, test_ext_round_trip);
     tcase_add_test(tc, test_replace_whole);
     suite_add_tcase(s, tc);
     return s;

@@ -913,8 +913,8 @@ START_TEST(test_bytes_per_user)
     struct store_stats s;
 
     store_get_stats(st, &s);
-    ck_assert_uint_le(s.user_stride, 1216);	/* 16 addresses, 8 networks */
-    ck_assert_uint_le(s.user_bytes, 1216);
+    ck_assert_uint_le(s.user_stride, 1280);	/* 16 addresses, 8 networks, ext */
+    ck_assert_uint_le(s.user_bytes, 1280);
     ck_assert_uint_ge(s.max_users, 100000);
     ck_assert_uint_eq(s.file_size % STORE_PAGE, 0);
     store_close(st);

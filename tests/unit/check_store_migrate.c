@@ -338,6 +338,135 @@ START_TEST(test_reload_resizes)
 }
 END_TEST
 
+/* learn_spare - a login with every spare value of format 7 learned: the
+ * usual day (aux of nets[0..1]), the usual coarse hour and the day it
+ * rose (nets[2..3]), the home place's time (nets[4..7]), an address */
+static void learn_spare(STORE *st, const char *login)
+{
+    struct store_user_obs o = obs_make(login, "198.51.100.40");
+
+    o.geo.asn = 64500;
+    memcpy(o.geo.cc, "FR", 3);
+    o.msgs = 30;
+    o.flags = STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME;
+    ck_assert_int_eq(store_user_update(st, &o, T0 - HOUR, NULL), STORE_OK);
+    ck_assert_int_eq(store_user_coarse_learn(st, login, 9, true, T0 - HOUR),
+		     STORE_OK);
+    /* after learning: one up, and the day it rose kept */
+    ck_assert_int_eq(store_user_coarse_learn(st, login, 20, false,
+					     T0 - HOUR), STORE_OK);
+    o.msgs = 1;
+    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN | STORE_OBS_HOME;
+    ck_assert_int_eq(store_user_update(st, &o, T0 - 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_day, 30);
+    ck_assert_uint_eq(U.usual_coarse, 10);
+    ck_assert_uint_eq(U.coarse_day, (uint8_t) ((T0 - HOUR) / DAY));
+    ck_assert_uint_eq(U.home_seen, T0 - 60);
+}
+
+/* to_format7 - rewrite a file of this format with 4 IPs a user as the
+ * same entries in format 7: every user slot loses its ext bytes (the
+ * bytes after them move down, store_int.h), the header says version 7
+ * with format 7's ABI word and a new checksum. With 4 IPs a user both
+ * formats' slots are 768 bytes, so the geometry stays. */
+static void to_format7(const char *path)
+{
+    static const uint8_t zero_key[STORE_KEY_LEN];
+    size_t at = offsetof(struct store_urec, ext);
+    unsigned char slot[STORE_SLOT_MAX];
+    struct store_hdr h;
+    int fd = open(path, O_RDWR);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, &h, sizeof(h), 0), (ssize_t) sizeof(h));
+    ck_assert_uint_eq(h.version, 8);
+    ck_assert_uint_eq(h.users.stride, store_user_stride_of(7, 4));
+    for (uint64_t off = h.users.slots_off; off < h.users.end_off;
+	 off += h.users.stride) {
+	ck_assert_int_eq(pread(fd, slot, h.users.stride, (off_t) off),
+			 (ssize_t) h.users.stride);
+	memmove(slot + at, slot + at + STORE_EXT_LEN,
+		h.users.stride - at - STORE_EXT_LEN);
+	memset(slot + h.users.stride - STORE_EXT_LEN, 0, STORE_EXT_LEN);
+	ck_assert_int_eq(pwrite(fd, slot, h.users.stride, (off_t) off),
+			 (ssize_t) h.users.stride);
+    }
+    h.version = 7;
+    h.abi = store_abi_of(7);
+    h.check = store_siphash(zero_key, &h, offsetof(struct store_hdr, check));
+    ck_assert_int_eq(pwrite(fd, &h, sizeof(h), 0), (ssize_t) sizeof(h));
+    close(fd);
+}
+
+/* A state file of format 7 (before ext) is carried into format 8 on
+ * open with STORE_RECREATE: every entry, every block, and each login's
+ * spare values in the aux bytes of its networks (usual day, usual coarse
+ * hour, home place's time), its addresses; ext reads zeros. Format 7's
+ * ABI word and slot size are pinned to what a build of e48cf01 (format
+ * 7) computes on x86_64 with glibc, so a wrong description of format 7
+ * here cannot agree with itself. */
+START_TEST(test_from_format7)
+{
+    struct store_open_info info;
+    char err[ERRLEN] = "";
+    STORE *st = NULL;
+    static const uint8_t zero[STORE_EXT_LEN];
+
+#if defined(__x86_64__) && defined(__GLIBC__)
+    ck_assert_uint_eq(store_abi_of(7), 0x81797742u);
+    ck_assert_uint_eq(store_user_stride_of(7, 16), 1216);
+    ck_assert_uint_eq(store_user_stride_of(7, 4), 768);
+#endif
+    ck_assert_int_eq(opener("v7", 1024, STORE_CREATE, NULL, &st, err),
+		     STORE_OK);
+    populate(st);
+    learn_spare(st, "carla");
+    store_close(st);
+    to_format7(tpath("v7"));
+    /* without RECREATE: refused, as any other format */
+    ck_assert_int_eq(opener("v7", 1024, STORE_CREATE, NULL, &st, err),
+		     STORE_EFORMAT);
+    ck_assert_msg(strstr(err, "format version 7") != NULL, "err: %s", err);
+    ck_assert_int_eq(opener("v7", 1024, STORE_RECREATE, NULL, &st, err),
+		     STORE_OK);
+    store_open_info(st, &info);
+    ck_assert_int_eq(info.how, STORE_OPENED_REPLACED);
+    ck_assert_msg(strstr(info.why, "format version 7") != NULL, "why: %s",
+		  info.why);
+    ck_assert_int_eq(info.readable, 1);
+    ck_assert_uint_eq(info.users.kept, NUSERS + 1);
+    ck_assert_uint_eq(info.users.lost, 0);
+    ck_assert_uint_eq(info.clients.kept, 5);
+    ck_assert_uint_eq(info.users.blocks_kept, NBLOCKS);
+    ck_assert_int_eq(blocks_held(st), NBLOCKS);
+    ck_assert_int_eq(store_user_get(st, "carla", T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_day, 30);
+    ck_assert_uint_eq(U.usual_coarse, 10);
+    ck_assert_uint_eq(U.coarse_day, (uint8_t) ((T0 - HOUR) / DAY));
+    ck_assert_uint_eq(U.home_seen, T0 - 60);
+    ck_assert_uint_eq(U.usual_msgs, 30);
+    ck_assert_uint_eq(U.nets[0].key, 64500);
+    ck_assert_str_eq(U.countries[0].cc, "FR");
+    ck_assert_uint_eq(U.nips, 1);
+    {
+	struct addr ip = ip_of("198.51.100.40");
+
+	ck_assert(addr_equal(&U.ips[0].ip, &ip));
+    }
+    ck_assert_uint_eq(U.ips[0].count, 1);
+    ck_assert_uint_eq(U.ips[0].asn, 64500);
+    ck_assert_mem_eq(U.ext, zero, STORE_EXT_LEN);
+    store_close(st);
+    /* the new file is of this format: it attaches as it is */
+    ck_assert_int_eq(opener("v7", 1024, 0, NULL, &st, err), STORE_OK);
+    store_open_info(st, &info);
+    ck_assert_int_eq(info.how, STORE_OPENED_ATTACHED);
+    ck_assert_int_eq(store_user_get(st, "carla", T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 - 60);
+    store_close(st);
+}
+END_TEST
+
 /* store_migrate_suite - resizes, salvages, and who may replace a file */
 static Suite *store_migrate_suite(void)
 {
@@ -353,6 +482,7 @@ static Suite *store_migrate_suite(void)
     tcase_add_test(tc, test_salvage_cut_short);
     tcase_add_test(tc, test_other_capacities_in_use);
     tcase_add_test(tc, test_reload_resizes);
+    tcase_add_test(tc, test_from_format7);
     suite_add_tcase(s, tc);
     return s;
 }
