@@ -602,6 +602,7 @@ def honest_day(site, u, d):
     if d < u['joins'] or u['away'][0] <= d < u['away'][1]:
         return
     vol = u.get('volume', 1)
+    letter = None
     if u['kind'] == 'heavy':
         n = poisson(r, (m.num('heavy', 'messages_workday') if workday else 1)
                     * vol)
@@ -610,6 +611,7 @@ def honest_day(site, u, d):
                      u['login'], u['home'].pick(),
                      site.idraw('heavy', 'newsletter_rcpts'), 'honest', u['login'],
                      'home')
+            letter = site.subs[-1]	# its place is set once the day's is known
     else:
         n = poisson(r, m.num('honest', 'messages_workday' if workday
                              else 'messages_weekend') * vol)
@@ -625,6 +627,9 @@ def honest_day(site, u, d):
         extra_ctx(site, u, d, ctx, workday)
     lo, hi = u.get('hours') or m.rng('honest', 'day_hours')
     landed = flight(site, u, d, day0 + lo * 3600)
+    flying = landed if landed > day0 + lo * 3600 else 0	# a flight day
+    if letter:
+        letter_place(site, u, ctx, letter, flying)
     while n > 0:
         k = min(n, site.idraw('honest', 'session_messages'))
         n -= k
@@ -634,20 +639,56 @@ def honest_day(site, u, d):
     if workday and r.random() < m.num('honest', 'busy_days', '0'):
         k = site.idraw('honest', 'busy_messages')
         span = site.draw('honest', 'busy_hours') * 3600
-        session(site, u, ctx, day0 + r.uniform(9, 16) * 3600, k, span / k)
+        session(site, u, ctx, max(flying, day0 + r.uniform(9, 16) * 3600), k,
+                span / k)
+
+
+def letter_place(site, u, ctx, letter, landed):
+    """a heavy sender's newsletter (the submission letter, drawn from the
+    home line) leaves from where the sender is at its hour, as a session
+    from the desk does: the family's line abroad, the hotel, the office or
+    campus in its hours; on a flight day not before the plane has landed
+    (landed; 0 on other days).
+    [heavy] newsletter_home (default 0.1) is the share that a machine at
+    home sends anyway (a desktop client's scheduled send, a home server);
+    drawn only when the sender is away, so a site without [office] or
+    [international] is the same as before"""
+    m, r = site.mix, site.rnd
+    t = max(letter[0], int(landed))
+    off = ctx.get('office')
+    if ctx.get('abroad'):
+        ip = ctx['abroad']
+        via = 'abroad-home6' if ':' in ip else 'abroad-home'
+    elif ctx['trip']:
+        ip, via = ctx['trip'], 'hotel'
+    elif off and off[0] <= t < off[1]:
+        ip, via = None, 'office'
+    else:
+        letter[0] = t
+        return
+    if r.random() < m.num('heavy', 'newsletter_home', '0.1'):
+        return			# the machine at home, at the hour drawn
+    letter[0] = t
+    letter[3], letter[8] = (ip or r.choice(off[2])), via
 
 
 def flight(site, u, d, start):
-    """with [travel] flights = 1: on the day a trip starts or ends, no
-    mail until the plane has landed (the day's first hour + 800 km an hour
-    + 2 hours at the airports); otherwise the start of the day"""
-    if 'trip' not in u or not site.mix.cp.has_option('travel', 'flights'):
-        return start
-    first, days, cc = u['trip']
-    if d not in (first, first + days):
-        return start
-    dest = COUNTRIES[cc][2:4]
-    return start + (km(CITIES[u['city']], dest) / 800.0 + 2) * 3600
+    """on the day a trip starts or ends, no mail until the plane has
+    landed (the day's first hour + 800 km an hour + 2 hours at the
+    airports); otherwise the start of the day. Trips of [travel] with its
+    key flights; an international user's trips home unless
+    [international] flights = 0"""
+    legs = []
+    if 'trip' in u and site.mix.cp.has_option('travel', 'flights'):
+        first, days, cc = u['trip']
+        legs.append((first, first + days, cc))
+    if 'hometrip' in u and site.mix.get('international', 'flights', '1') != '0':
+        legs.append(u['hometrip'] + (u['native'],))
+    for first, back, cc in legs:
+        if d in (first, back):
+            dest = COUNTRIES[cc][2:4]
+            return start + (km(CITIES[u['city']], dest) / 800.0 + 2) * 3600
+    return start
 
 
 def extra_ctx(site, u, d, ctx, workday):

@@ -24,7 +24,11 @@
 #      victim's mean volume within its hours (stealth.mix's attackers);
 #   9. uni6.mix's and wide.mix's keys: international users at home on
 #      IPv6 ([international] ipv6), night shifts ([shifts]), and a trip
-#      attacker's hotel that is not the site's travellers' hotel (F15b).
+#      attacker's hotel that is not the site's travellers' hotel (F15b);
+#  10. F22: an international user's trip home has flight time, and a heavy
+#      sender's newsletter leaves from where the sender is (the office,
+#      the family's line abroad), unless [heavy] newsletter_home says a
+#      machine at home sends it.
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -299,6 +303,90 @@ got=$(awk -F'\t' 'FNR == NR { if ($1 == "geo") { split($2, a, "."); org[a[1] "."
     END { for (o in seen) print o }' "$tmp/uni6/plan.tsv" "$tmp/uni6/truth.tsv" | sort | tr '\n' ';')
 same "trip: another hotel than the travellers' (its own network) and the carrier" \
     "$got" "Example Mobile FR;Example Other Hotel FR;"
+
+# 10. F22 (simulator artefacts): tiny.mix's site without its attacks, all
+#     six users heavy senders with a newsletter of 300 every workday, at the
+#     office all day (hours 0 .. 24) and home in CN for days 2-4 (flying
+#     out on day 2, back on day 5), mail at any hour (0 .. 24): so no
+#     newsletter may come from the German home line, and between a German
+#     place and CN lies at least the flight (distance / 800 km/h + 2 h)
+f22mix() {
+    sed '/^\[heavy\]/,/^$/d; /^\[attack\./,$d; s/^day_hours = .*/day_hours = 0 .. 24/' "$here/check/tiny.mix"
+    cat <<EOF
+[heavy]
+users = 1
+messages_workday = 6
+rcpts = 1 .. 15
+newsletters_per_week = 5
+newsletter_rcpts = 300 .. 300
+newsletter_home = $1
+[office]
+users = 1
+days = 1
+hours = 0 .. 24
+ips = 2
+city = Frankfurt
+commute_km = 2000
+wifi = 1
+[international]
+users = 1
+countries = CN
+trips = 1
+trip_first = 2 .. 2
+trip_days = 3 .. 3
+phone_share = 0.5
+EOF
+}
+for h in 0 1; do
+    mkdir "$tmp/f22-$h"
+    f22mix $h >"$tmp/f22-$h.mix"
+    python3 "$here/gen.py" --mix "$tmp/f22-$h.mix" --seed 5 --out "$tmp/f22-$h" 2>"$tmp/err" ||
+        not_ok "gen.py F22 mix (newsletter_home = $h)" "$(cat "$tmp/err")"
+done
+# the newsletters by way in (sorted), then the changes of country against
+# the flight's time
+f22() {
+    python3 - "$here" "$1" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import gen
+out = sys.argv[2]
+city = {}
+for line in open(out + '/users.tsv', encoding='utf-8'):
+    if not line.startswith('#'):
+        f = line.split('\t')
+        city[f[0]] = f[2]
+rows, ways = {}, {}
+for line in open(out + '/truth.tsv', encoding='utf-8'):
+    f = line.rstrip('\n').split('\t')
+    if line.startswith('#') or f[5] != 'honest':
+        continue
+    rows.setdefault(f[2], []).append((int(f[1]), f[7].startswith('abroad')))
+    if int(f[4]) == 300:
+        ways[f[7]] = ways.get(f[7], 0) + 1
+short = changes = 0
+for login, r in rows.items():
+    need = (gen.km(gen.CITIES[city[login]], gen.COUNTRIES['CN'][2:4]) / 800
+            + 2) * 3600
+    for (t0, a0), (t1, a1) in zip(r, r[1:]):
+        if a0 != a1:
+            changes += 1
+            short += t1 - t0 < need
+print(' '.join('%s %d' % kv for kv in sorted(ways.items())))
+print('changes of country %s, %d quicker than a flight' % (
+    'yes' if changes >= 2 * len(rows) else 'no (%d)' % changes, short))
+PY
+}
+got=$(f22 "$tmp/f22-0" 2>&1)
+same "F22a: a trip home takes the flight's time (out on day 2, back on day 5)" \
+    "$(echo "$got" | tail -1)" "changes of country yes, 0 quicker than a flight"
+echo "$got" | head -1 | grep -Eq '^abroad-home [0-9]+ office [0-9]+$' &&
+    ok "F22b: the newsletter from the office or the family's line abroad, none from home" ||
+    not_ok "F22b: the newsletter from the office or the family's line abroad, none from home" "$got"
+got=$(f22 "$tmp/f22-1" 2>&1 | head -1)
+echo "$got" | grep -Eq '^home [0-9]+$' &&
+    ok "F22b: newsletter_home = 1: every newsletter from the machine at home" ||
+    not_ok "F22b: newsletter_home = 1: every newsletter from the machine at home" "$got"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]
