@@ -961,6 +961,9 @@ static Suite *alert_suite(void)
     TCase *tc = tcase_create("alert");
 
     tcase_add_checked_fixture(tc, setup, teardown);
+    /* the cases run sendmail scripts, several a case: 4 s (Check's
+     * default) is not enough under ASan on a loaded machine */
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_header_plain);
     tcase_add_test(tc, test_header_crlf);
     tcase_add_test(tc, test_header_non_ascii);
