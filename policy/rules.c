@@ -630,7 +630,9 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
     v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
-    v->home = mc->cfg->policy.trip_home && metrics_home_place(mc);
+    /* the home place's time serves trip_home and second_home alike */
+    v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
+	&& metrics_home_place(mc);
 }
 
 /* rules_judge - one phase of one transaction */
