@@ -70,6 +70,11 @@ enum cfg_metric {
     CFG_METRIC_COUNT
 };
 
+/* coarse_messages_over_usual compares its window's messages with a usual
+ * hour learned over this many seconds (rules_carrier.c): the only window
+ * a rule of it may have (cfg_check.c) */
+#define CFG_COARSE_WINDOW_S 3600u
+
 struct cfg_str_list {
     char **v;
     size_t n;

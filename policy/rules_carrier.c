@@ -11,8 +11,6 @@
 #include "metrics.h"
 #include "rules.h"
 
-#define HOUR_S 3600u
-
 /* rules_carrier_learn - at EOM: maybe raise the usual coarse hour */
 void rules_carrier_learn(const struct cfg *cfg, STORE *st,
 			 const struct rules_facts *f, uint32_t now,
@@ -31,7 +29,7 @@ void rules_carrier_learn(const struct cfg *cfg, STORE *st,
 	return;
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
     mc.cls = v->cls;
-    n = metrics_coarse_count(&mc, HOUR_S, &t);
+    n = metrics_coarse_count(&mc, CFG_COARSE_WINDOW_S, &t);
     learning = now < metrics_learning_end(cfg, u);
     if (learning || t.fresh == 0)
 	(void) store_user_coarse_learn(st, f->login, n, learning, now);
