@@ -4,7 +4,9 @@
  * (AS number or prefix, first and last day used, days seen), its usual
  * busiest hour of messages and recipients, its usual busiest day of
  * messages and the trip allowance the engine makes of it (the smaller
- * of that day and METRICS_TRIP_DAY_HOURS busiest hours), and for each
+ * of that day and METRICS_TRIP_DAY_HOURS busiest hours), its usual hour
+ * on its own carrier's pool (what carrier-volume counts past), the last
+ * mail from its home place (trip_home, second_home), and for each
  * remembered
  * address whether it is familiar and why (its own network, learning,
  * pinned by the admin, vouched for by another login).
@@ -257,6 +259,53 @@ static void usual_day_line(const struct cmd_places *p, char *line,
 		 METRICS_TRIP_DAY_HOURS);
 }
 
+/* on_off - a policy key's state as a word */
+static const char *on_off(bool on)
+{
+    return on ? "on" : "off";
+}
+
+/* home_line - the last mail let through from the login's home place
+ * (what trip_home and second_home read, metrics_home.c) */
+static void home_line(const struct cmd_places *p, char *line, size_t len)
+{
+    const struct cfg_policy *c = &p->c->cfg->policy;
+    char at[TEXT_TIME_MAX], ago[TEXT_AGE_MAX];
+    size_t used;
+
+    if (p->u->home_seen == 0)
+	used = (size_t) snprintf(line, len, "no mail from it yet");
+    else {
+	text_time(p->u->home_seen, at, sizeof(at));
+	text_age(p->c->now, p->u->home_seen, ago, sizeof(ago));
+	used = (size_t) snprintf(line, len, "last mail %s (%s ago)", at, ago);
+    }
+    if (used < len)
+	snprintf(line + used, len - used, "; trip_home %s, second_home %s",
+		 on_off(c->trip_home), on_off(c->second_home));
+}
+
+/* coarse_past - what carrier-volume counts past: the usual coarse hour,
+ * at least its floor (metrics_carrier.c) */
+static unsigned coarse_past(const struct cmd_places *p)
+{
+    return p->u->usual_coarse > METRICS_COARSE_FLOOR ? p->u->usual_coarse
+	: METRICS_COARSE_FLOOR;
+}
+
+/* coarse_line - the usual hour on the login's own carrier's pool */
+static void coarse_line(const struct cmd_places *p, char *line, size_t len)
+{
+    if (p->u->usual_coarse == 0)
+	snprintf(line, len, "none yet (learned from its own networks' coarse"
+		 " addresses); carrier-volume counts past %u", coarse_past(p));
+    else
+	snprintf(line, len, "%u message%s in an hour from its own networks'"
+		 " coarse addresses; carrier-volume counts past %u",
+		 p->u->usual_coarse, p->u->usual_coarse == 1 ? "" : "s",
+		 coarse_past(p));
+}
+
 /* vouched_line - the login's addresses the site vouched for; 0 if none */
 static size_t vouched_line(const struct cmd_places *p, char *line, size_t len)
 {
@@ -312,6 +361,12 @@ int cmd_places_rows(const struct cmd_places *p, struct table *kv)
     rc |= table_add(kv, cells);
     usual_day_line(p, line, sizeof(line));
     cells[0] = "usual day";
+    rc |= table_add(kv, cells);
+    coarse_line(p, line, sizeof(line));
+    cells[0] = "carrier hour";
+    rc |= table_add(kv, cells);
+    home_line(p, line, sizeof(line));
+    cells[0] = "home place";
     rc |= table_add(kv, cells);
     if (vouched_line(p, line, sizeof(line)) > 0) {
 	cells[0] = "vouched";
@@ -378,7 +433,8 @@ static void nets_json(const struct cmd_places *p, struct json *j)
     json_arr_end(j);
 }
 
-/* cmd_places_json - learning, usual_hour, usual_day, networks, vouched */
+/* cmd_places_json - learning, usual_hour, usual_day, usual_coarse,
+ * home, networks, vouched */
 void cmd_places_json(const struct cmd_places *p, struct json *j)
 {
     uint64_t end = learn_end(p);
@@ -407,6 +463,21 @@ void cmd_places_json(const struct cmd_places *p, struct json *j)
     json_obj(j);
     json_kuint(j, "messages", p->u->usual_day);
     json_kuint(j, "trip_allowance", trip_day(p));
+    json_obj_end(j);
+    json_key(j, "usual_coarse");
+    json_obj(j);
+    json_kuint(j, "messages", p->u->usual_coarse);
+    json_kuint(j, "counts_past", coarse_past(p));
+    json_obj_end(j);
+    json_key(j, "home");
+    json_obj(j);
+    json_key(j, "seen");
+    if (p->u->home_seen == 0)
+	json_null(j);
+    else
+	json_uint(j, p->u->home_seen);
+    json_kbool(j, "trip_home", p->c->cfg->policy.trip_home);
+    json_kbool(j, "second_home", p->c->cfg->policy.second_home);
     json_obj_end(j);
     nets_json(p, j);
     json_key(j, "vouched");

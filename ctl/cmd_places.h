@@ -41,11 +41,13 @@ int cmd_places_load(struct ctl *c, const struct store_user *u,
 enum cmd_place_why cmd_places_why(const struct cmd_places *p, uint32_t i);
 /* "own network", "vouched", ..., "no": the reason as a word. */
 const char *cmd_places_word(enum cmd_place_why why);
-/* The key/value lines: learning, usual hour and day, vouched addresses. */
+/* The key/value lines: learning, usual hour and day, carrier hour, home
+ * place, vouched addresses. */
 int cmd_places_rows(const struct cmd_places *p, struct table *kv);
 /* The familiar-networks table, after a blank line. */
 int cmd_places_nets_table(const struct cmd_places *p);
-/* "learning", "usual_hour", "usual_day", "networks", "vouched" of the JSON document. */
+/* "learning", "usual_hour", "usual_day", "usual_coarse", "home",
+ * "networks", "vouched" of the JSON document. */
 void cmd_places_json(const struct cmd_places *p, struct json *j);
 
 #endif

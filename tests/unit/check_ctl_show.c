@@ -2,8 +2,9 @@
  * check_ctl_show - "relayguardctl show USER" says what the judgement of
  * a login rests on: whether it is still learning, its familiar networks
  * (AS or prefix, first and last day used, days seen, familiar or not
- * yet), its usual busiest hour and day (with a trip's allowance), the
- * addresses the site vouched for, and
+ * yet), its usual busiest hour and day (with a trip's allowance), its
+ * usual hour on its carrier's pool, the last mail from its home place,
+ * the addresses the site vouched for, and
  * for each address whether it is familiar and why (own network,
  * learning, pinned, vouched) or not, in text and in JSON.
  *
@@ -367,6 +368,74 @@ START_TEST(test_show_usual_day)
 }
 END_TEST
 
+/* row_has - show's row (wrapped lines joined) has want */
+static void row_has(const char *row, const char *want)
+{
+    const char *r = row_of(out, row);
+
+    ck_assert_msg(r != NULL, "no %s row in:\n%s", row, out);
+    ck_assert_msg(strstr(r, want) != NULL, "'%s' lacks '%s'", r, want);
+}
+
+/* The usual hour on the login's own carrier's pool (what carrier-volume
+ * counts past, at least its floor of 3) and the last mail from its home
+ * place (what trip_home and second_home read), with both keys' state,
+ * in text and JSON; a login that learned neither says so. */
+START_TEST(test_show_home_coarse)
+{
+    char keys[PATH_LEN];
+    const struct jread_val *d;
+    struct jread_val *v;
+    int64_t n;
+    STORE *st;
+
+    places_make();
+    st = state_open();
+    obs_flags(st, "nora", "203.0.113.7", "DE", 64501, 1, 1, NULL,
+	      STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN | STORE_OBS_HOME,
+	      NOW - 2 * HOUR);
+    ck_assert_int_eq(store_user_coarse_learn(st, "nora", 7, true, NOW - DAY),
+		     STORE_OK);
+    store_close(st);
+    snprintf(keys, sizeof(keys), "%s/home.conf", tdir);
+    ctl_conf_policy(keys, "trip_home = true; second_home = false;");
+    ck_assert_int_eq(run("-c", keys, "show", "nora", NULL), 0);
+    ck_assert(lines_fit(out, 80));
+    row_has("carrier hour", "7 messages in an hour from its own networks'"
+	    " coarse addresses; carrier-volume counts past 7");
+    row_has("home place", "(2h ago); trip_home on, second_home off");
+    ck_assert_int_eq(run("-c", keys, "--json", "show", "nora", NULL), 0);
+    v = parse_out();
+    d = must(v, "usual_coarse");
+    ck_assert_int_eq(jread_int(d, "messages", &n), 0);
+    ck_assert_int_eq(n, 7);
+    ck_assert_int_eq(jread_int(d, "counts_past", &n), 0);
+    ck_assert_int_eq(n, 7);
+    d = must(v, "home");
+    ck_assert_int_eq(jread_int(d, "seen", &n), 0);
+    ck_assert_int_eq(n, NOW - 2 * HOUR);
+    ck_assert_int_eq(must(d, "trip_home")->type, JREAD_BOOL);
+    ck_assert(must(d, "trip_home")->b);
+    ck_assert_int_eq(must(d, "second_home")->type, JREAD_BOOL);
+    ck_assert(!must(d, "second_home")->b);
+    jread_free(v);
+    /* newbie: neither learned; the floor stands in */
+    ck_assert_int_eq(run("-c", keys, "show", "newbie", NULL), 0);
+    row_has("carrier hour", "none yet (learned from its own networks'"
+	    " coarse addresses); carrier-volume counts past 3");
+    row_has("home place", "no mail from it yet; trip_home on, second_home"
+	    " off");
+    ck_assert_int_eq(run("-c", keys, "--json", "show", "newbie", NULL), 0);
+    v = parse_out();
+    d = must(v, "home");
+    ck_assert_int_eq(must(d, "seen")->type, JREAD_NULL);
+    d = must(v, "usual_coarse");
+    ck_assert_int_eq(jread_int(d, "counts_past", &n), 0);
+    ck_assert_int_eq(n, 3);
+    jread_free(v);
+}
+END_TEST
+
 static Suite *ctl_show_suite(void)
 {
     Suite *s = suite_create("ctl_show");
@@ -376,6 +445,7 @@ static Suite *ctl_show_suite(void)
     tcase_add_test(tc, test_show_places_json);
     tcase_add_test(tc, test_show_site_strangers);
     tcase_add_test(tc, test_show_usual_day);
+    tcase_add_test(tc, test_show_home_coarse);
     suite_add_tcase(s, tc);
     return s;
 }
