@@ -3,8 +3,10 @@
  * of a login or a client address (an argument that parses as an IPv4 or
  * IPv6 address is an address, anything else a login).
  *
- * Contract: one store call each, under the store's own stripe lock; the
- * result is read back for the report. A block set here is marked "set by
+ * Contract: one store call each, under the store's own stripe lock (block
+ * and unblock wait out a writer's short stop in the stripe with ctl's
+ * busy-stripe retry, as contain does); the result is read back for the
+ * report. A block set here is marked "set by
  * admin" so the milter's log says who decided; it takes effect at the
  * milter's next lookup of that login or address (MAIL FROM). block
  * creates an entry the state did not have (a login can be blocked before
@@ -14,6 +16,7 @@
  * otherwise become a login nobody has.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "json.h"
@@ -78,10 +81,31 @@ static int target_block(struct ctl *c, const struct target *t,
 
     memset(b, 0, sizeof(*b));
     if (t->is_ip) {
-	if ((rc = store_client_get(c->st, &t->ip, c->now, &cl)) == STORE_OK)
+	if ((rc = ctl_client_get(c, &t->ip, &cl)) == STORE_OK)
 	    *b = cl.block;
-    } else if ((rc = store_user_get(c->st, t->arg, c->now, &u)) == STORE_OK) {
+    } else if ((rc = ctl_user_get(c, t->arg, &u)) == STORE_OK) {
 	*b = u.block;
+    }
+    return rc;
+}
+
+/* target_set - block the target with b, or unblock it (b NULL), waiting
+ * out a writer's short stop in its stripe as ctl_user_get does: a try
+ * that times out changed nothing, so it is made again */
+static int target_set(struct ctl *c, const struct target *t,
+		      const struct store_block *b)
+{
+    int rc = STORE_TIMEOUT;
+
+    for (int i = 0; rc == STORE_TIMEOUT && i < CTL_WALK_TRIES; i++) {
+	if (i > 0)
+	    usleep(CTL_WALK_RETRY_US);
+	if (b != NULL)
+	    rc = t->is_ip ? store_client_block(c->st, &t->ip, b, c->now)
+		: store_user_block(c->st, t->arg, b, c->now);
+	else
+	    rc = t->is_ip ? store_client_unblock(c->st, &t->ip, c->now)
+		: store_user_unblock(c->st, t->arg, c->now);
     }
     return rc;
 }
@@ -240,8 +264,7 @@ int cmd_block(struct ctl *c)
 	ctl_error(c, 0, "warning: %s was never seen; blocked in advance"
 		  " (is the login spelt as the MTA logs it?)", clean);
     }
-    rc = t.is_ip ? store_client_block(c->st, &t.ip, &b, c->now)
-	: store_user_block(c->st, t.arg, &b, c->now);
+    rc = target_set(c, &t, &b);
     if (rc == STORE_OK)
 	rc = target_block(c, &t, &now_b);
     if (rc != STORE_OK)
@@ -266,8 +289,7 @@ int cmd_unblock(struct ctl *c)
     if ((rc = target_of(c, c->args[0], &t)) != 0)
 	return rc;
     if ((rc = target_block(c, &t, &b)) == STORE_OK)
-	rc = t.is_ip ? store_client_unblock(c->st, &t.ip, c->now)
-	    : store_user_unblock(c->st, t.arg, c->now);
+	rc = target_set(c, &t, NULL);
     if (rc != STORE_OK)
 	return ctl_store_error(c, rc, what(&t, w, sizeof(w)));
     was = b.until != 0;

@@ -29,6 +29,8 @@
 
 #define BUSY_US 700000	/* a writer's stop in alice's stripe: longer
 			 * than ctl's one wait for it (500 ms) */
+#define BUSY_LONG_US 1200000	/* longer than two such waits in turn
+				 * (block's read, then its write) */
 
 static char fakebin[PATH_LEN], pathbin[PATH_LEN], postconf[PATH_LEN + 16];
 
@@ -383,9 +385,9 @@ START_TEST(test_contain)
 END_TEST
 
 /* ctl_mta_suite - the test cases */
-/* busy_alice - fork a writer that holds alice's stripe for BUSY_US,
- * then lets go; returns once it holds it */
-static pid_t busy_alice(void)
+/* busy_alice_for - fork a writer that holds alice's stripe for us
+ * microseconds, then lets go; returns once it holds it */
+static pid_t busy_alice_for(useconds_t us)
 {
     char key[STORE_LOGIN_MAX], c;
     size_t len;
@@ -402,7 +404,7 @@ static pid_t busy_alice(void)
 	if (store_lock(st, &st->users, s) != STORE_OK
 	    || write(p[1], "x", 1) != 1)
 	    _exit(1);
-	usleep(BUSY_US);
+	usleep(us);
 	store_unlock(&st->users, s);
 	_exit(0);
     }
@@ -410,6 +412,12 @@ static pid_t busy_alice(void)
     ck_assert_int_eq(read(p[0], &c, 1), 1);
     close(p[0]);
     return pid;
+}
+
+/* busy_alice - the same for BUSY_US */
+static pid_t busy_alice(void)
+{
+    return busy_alice_for(BUSY_US);
 }
 
 /* contain waits out a writer's short stop in the login's stripe with
@@ -436,6 +444,41 @@ START_TEST(test_contain_busy_retry)
 }
 END_TEST
 
+/* block and unblock wait out a writer's short stop in the login's
+ * stripe with the same busy-stripe retry (the old code said "the state
+ * is busy", exit 69, at the first timeout; its block read the entry and
+ * then wrote it, 500 ms each, so its stop is longer than both) */
+START_TEST(test_block_busy_retry)
+{
+    struct store_user u;
+    int status;
+    pid_t pid;
+    STORE *st;
+
+    state_make();
+    pid = busy_alice_for(BUSY_LONG_US);
+    ck_assert_msg(run("-c", conf, "block", "alice@example.org", "--for",
+		      "1h", NULL) == 0, "block: %s", err);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    st = state_open();
+    ck_assert_int_eq(store_user_get(st, "alice@example.org", NOW, &u),
+		     STORE_OK);
+    ck_assert_int_eq(u.block.setby, STORE_BY_ADMIN);
+    store_close(st);
+    pid = busy_alice();
+    ck_assert_msg(run("-c", conf, "unblock", "alice@example.org", NULL) == 0,
+		  "unblock: %s", err);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    st = state_open();
+    ck_assert_int_eq(store_user_get(st, "alice@example.org", NOW, &u),
+		     STORE_OK);
+    ck_assert_uint_eq(u.block.until, 0);
+    store_close(st);
+}
+END_TEST
+
 static Suite *ctl_mta_suite(void)
 {
     Suite *s = suite_create("ctl_mta");
@@ -451,6 +494,7 @@ static Suite *ctl_mta_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_contain);
     tcase_add_test(tc, test_contain_busy_retry);
+    tcase_add_test(tc, test_block_busy_retry);
     suite_add_tcase(s, tc);
     return s;
 }
