@@ -363,7 +363,7 @@ int cmd_places_rows(const struct cmd_places *p, struct table *kv)
     cells[0] = "usual day";
     rc |= table_add(kv, cells);
     coarse_line(p, line, sizeof(line));
-    cells[0] = "carrier hour";
+    cells[0] = "carrier";
     rc |= table_add(kv, cells);
     home_line(p, line, sizeof(line));
     cells[0] = "home place";

@@ -41,7 +41,7 @@ int cmd_places_load(struct ctl *c, const struct store_user *u,
 enum cmd_place_why cmd_places_why(const struct cmd_places *p, uint32_t i);
 /* "own network", "vouched", ..., "no": the reason as a word. */
 const char *cmd_places_word(enum cmd_place_why why);
-/* The key/value lines: learning, usual hour and day, carrier hour, home
+/* The key/value lines: learning, usual hour and day, carrier, home
  * place, vouched addresses. */
 int cmd_places_rows(const struct cmd_places *p, struct table *kv);
 /* The familiar-networks table, after a blank line. */

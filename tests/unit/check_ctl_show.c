@@ -401,7 +401,7 @@ START_TEST(test_show_home_coarse)
     ctl_conf_policy(keys, "trip_home = true; second_home = false;");
     ck_assert_int_eq(run("-c", keys, "show", "nora", NULL), 0);
     ck_assert(lines_fit(out, 80));
-    row_has("carrier hour", "7 messages in an hour from its own networks'"
+    row_has("carrier", "7 messages in an hour from its own networks'"
 	    " coarse addresses; carrier-volume counts past 7");
     row_has("home place", "(2h ago); trip_home on, second_home off");
     ck_assert_int_eq(run("-c", keys, "--json", "show", "nora", NULL), 0);
@@ -421,7 +421,7 @@ START_TEST(test_show_home_coarse)
     jread_free(v);
     /* newbie: neither learned; the floor stands in */
     ck_assert_int_eq(run("-c", keys, "show", "newbie", NULL), 0);
-    row_has("carrier hour", "none yet (learned from its own networks'"
+    row_has("carrier", "none yet (learned from its own networks'"
 	    " coarse addresses); carrier-volume counts past 3");
     row_has("home place", "no mail from it yet; trip_home on, second_home"
 	    " off");
