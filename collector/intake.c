@@ -394,8 +394,10 @@ static void pend_add(struct intake_pend *p, const uint8_t *buf, size_t len, int6
     memcpy(p->buf + p->used + PEND_HEAD, buf, len);
     p->used += PEND_HEAD + PEND_PAD(len);
     p->batches = event_is_batch(buf, len);
-    if (p->batches && len >= EVBATCH_HEAD && (buf[6] << 8 | buf[7]) != 0)
-	count = (size_t) (buf[6] << 8 | buf[7]);	/* bad framing: refused as one */
+    if (p->batches && len >= EVBATCH_HEAD)	/* the header's word, unchecked yet: */
+	count = (size_t) (buf[6] << 8 | buf[7]);
+    if (count == 0 || count > EVBATCH_RECORDS_MAX)
+	count = 1;		/* bad framing is refused as one */
     p->records += count;
     if (p->first_ms == 0)
 	p->first_ms = t;

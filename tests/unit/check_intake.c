@@ -372,6 +372,44 @@ START_TEST(test_intake_batches_linger)
 }
 END_TEST
 
+/* send_late - the paced datagrams, after 100 ms */
+static void *send_late(void *arg)
+{
+    nap(100);
+    return send_paced(arg);
+}
+
+START_TEST(test_intake_forged_count)
+{
+    pthread_t th;
+    struct paced p = {.count = 1, .per = 1, .gap_ms = 0};
+    uint8_t bad[64] = {0};
+    struct intake in;
+    char err[1024];
+    size_t got;
+
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    p.fd = send_to_intake();
+    /* batch headers that claim 65,535 records each (the framing is not
+     * signed: anyone who may write to the socket can send them) count as
+     * one datagram refused each, not as a full batch: they must not end
+     * the gathering at once (a commit per two such datagrams) */
+    event_batch_head(bad, 1);
+    bad[6] = 0xff, bad[7] = 0xff;
+    ck_assert_int_eq(send(p.fd, bad, sizeof(bad), 0), (ssize_t) sizeof(bad));
+    ck_assert_int_eq(send(p.fd, bad, sizeof(bad), 0), (ssize_t) sizeof(bad));
+    /* one good batch datagram, 100 ms later, while the step gathers */
+    ck_assert_int_eq(pthread_create(&th, NULL, send_late, &p), 0);
+    ck_assert_msg(intake_step(&in, 2000, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
+    pthread_join(th, NULL);
+    ck_assert_msg(got == 3, "one step handled %zu of 3 datagrams' records", got);
+    ck_assert_uint_eq(in.total.refused[EVREC_EBATCH], 2);
+    ck_assert_uint_eq(in.total.stored, 1);
+    intake_close(&in);
+    close(p.fd);
+}
+END_TEST
+
 START_TEST(test_intake_gather_unlocked)
 {
     struct paced p = {.count = 60, .per = 1, .gap_ms = 5};
@@ -486,6 +524,7 @@ static Suite *intake_suite(void)
     tcase_add_test(tc, test_intake_batch_naps);
     tcase_add_test(tc, test_intake_batches_linger);
     tcase_add_test(tc, test_intake_gather_unlocked);
+    tcase_add_test(tc, test_intake_forged_count);
     tcase_add_test(tc, test_udp_tail_drops_counted);
     tcase_add_test(tc, test_key_refused);
     suite_add_tcase(s, tc);
