@@ -6,7 +6,7 @@
  * then sent with sendmmsg, SEND_VEC a call, so that the run measures the
  * collector and the sender takes as little of a shared machine as it can.
  *
- *   bench_events KEY_FILE unix:/PATH|udp:ADDRESS:PORT COUNT [SKIP]
+ *   bench_events KEY_FILE unix:/PATH|udp:ADDRESS:PORT COUNT [SKIP [RATE]]
  *
  * On the unix socket a full receive queue makes the send wait (nothing
  * is lost, the collector sets the pace); on UDP the kernel drops what
@@ -16,6 +16,12 @@
  * over 20,000 client addresses, one per message at end of data.
  * Prints "sent N in T s (R/s), sender CPU C s, start_ns=S" (S: the wall
  * clock at the first send, in ns since the epoch). Not a test.
+ *
+ * RATE > 0 sends as the milter's sender thread does (evq.h, report.c)
+ * at RATE events a second: batch datagrams ("RGEB", up to EVQ_BATCH
+ * records a send), one send when EVQ_BATCH events are due or
+ * EVQ_INTERVAL_MS after the last, so a run shows what the collector
+ * costs at a milter's pace rather than in a flood.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +34,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "evq.h"
 
 #define LOGINS 5000
 #define CLIENTS 20000
@@ -151,6 +158,78 @@ static unsigned long long send_all(int fd, uint8_t *all, const size_t *len,
     return k;
 }
 
+/* send_batch - records k .. k+n of all as batch datagrams in one
+ * sendmmsg (as the milter frames them); how many records went */
+static unsigned long long send_batch(int fd, uint8_t *all, const size_t *len,
+				     unsigned long long k, unsigned n)
+{
+    static uint8_t head[EVQ_BATCH][EVBATCH_HEAD], lens[EVQ_BATCH][EVBATCH_LEN_SIZE];
+    static struct iovec v[3 * EVQ_BATCH];
+    static struct mmsghdr m[EVQ_BATCH];
+    unsigned d = 0, i = 0, start, o = 0, bytes;
+    int r;
+
+    while (i < n) {
+	start = i, bytes = EVBATCH_HEAD;
+	m[d] = (struct mmsghdr) {0};
+	m[d].msg_hdr.msg_iov = v + o;
+	v[o].iov_base = head[d], v[o++].iov_len = EVBATCH_HEAD;
+	do {
+	    lens[i][0] = (uint8_t) (len[k + i] >> 8), lens[i][1] = (uint8_t) len[k + i];
+	    v[o].iov_base = lens[i], v[o++].iov_len = EVBATCH_LEN_SIZE;
+	    v[o].iov_base = all + (k + i) * EVENT_MAX, v[o++].iov_len = len[k + i];
+	    bytes += EVBATCH_LEN_SIZE + (unsigned) len[k + i++];
+	} while (i < n && i - start < EVBATCH_RECORDS_MAX
+		 && bytes + EVBATCH_LEN_SIZE + len[k + i] <= EVBATCH_MAX);
+	event_batch_head(head[d], i - start);
+	m[d].msg_hdr.msg_iovlen = (size_t) (v + o - m[d].msg_hdr.msg_iov);
+	d++;
+    }
+    r = sendmmsg(fd, m, d, 0);
+    return r == (int) d ? n : 0;
+}
+
+/* mono_ns - a monotonic clock in ns */
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* send_paced - the sealed events at rate a second, the milter's way:
+ * a send when EVQ_BATCH events are due, or EVQ_INTERVAL_MS after the
+ * last send, of what is due (EVQ_BATCH a sendmmsg); how many went */
+static unsigned long long send_paced(int fd, uint8_t *all, const size_t *len,
+				     unsigned long long count, double rate)
+{
+    int64_t t0 = mono_ns(), last = t0, next, now;
+    unsigned long long k = 0, due;
+    struct timespec ts;
+
+    while (k < count) {
+	/* the (k + EVQ_BATCH)-th event is due then; the timer fires then */
+	next = t0 + (int64_t) ((double) (k + EVQ_BATCH) / rate * 1e9);
+	if (next > last + EVQ_INTERVAL_MS * 1000000LL)
+	    next = last + EVQ_INTERVAL_MS * 1000000LL;
+	ts.tv_sec = next / 1000000000, ts.tv_nsec = next % 1000000000;
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	now = last = mono_ns();
+	due = (unsigned long long) ((double) (now - t0) / 1e9 * rate);
+	if (due > count)
+	    due = count;
+	while (k < due) {
+	    unsigned n = due - k > EVQ_BATCH ? EVQ_BATCH : (unsigned) (due - k);
+
+	    if (send_batch(fd, all, len, k, n) != n)
+		return k;
+	    k += n;
+	}
+    }
+    return k;
+}
+
 /* cpu_s - this process's CPU time, user and system */
 static double cpu_s(void)
 {
@@ -165,19 +244,22 @@ int main(int argc, char **argv)
     struct event_key key;
     char err[256];
     unsigned long long count, skip = 0, sent;
+    double rate = 0;
     struct timespec t0, t1, w0;
     double secs, c0;
     uint8_t *all;
     size_t *len;
     int fd;
 
-    if (argc < 4 || argc > 5) {
-	fprintf(stderr, "usage: bench_events KEY_FILE ADDRESS COUNT [SKIP]\n");
+    if (argc < 4 || argc > 6) {
+	fprintf(stderr, "usage: bench_events KEY_FILE ADDRESS COUNT [SKIP [RATE]]\n");
 	return 64;
     }
     count = strtoull(argv[3], NULL, 10);
-    if (argc == 5)
+    if (argc >= 5)
 	skip = strtoull(argv[4], NULL, 10);
+    if (argc == 6)
+	rate = strtod(argv[5], NULL);
     if (event_key_load(argv[1], &key, err, sizeof(err)) != EVENT_OK) {
 	fprintf(stderr, "bench_events: %s\n", err);
 	return 66;
@@ -194,7 +276,7 @@ int main(int argc, char **argv)
     c0 = cpu_s();
     clock_gettime(CLOCK_REALTIME, &w0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    sent = send_all(fd, all, len, count);
+    sent = rate > 0 ? send_paced(fd, all, len, count, rate) : send_all(fd, all, len, count);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (sent < count) {

@@ -18,6 +18,13 @@
 #    the kernel's 10 in a bare container. When we may (root, unshare), the
 #    collector runs in a network namespace of its own with 512 (the path
 #    is reachable from any namespace); the line says which.
+# 1b. At a milter's pace: a history of BENCH_PACE_HISTORY (default
+#    200,000) events, then BENCH_PACE_EVENTS (default 20,000) sent as the
+#    milter's sender thread sends them (batch datagrams, a send per 256
+#    events or 250 ms) at BENCH_PACE_RATE (default 4,000) a second: the
+#    collector's CPU (/proc ticks) and the bytes it wrote (/proc/PID/io),
+#    per event - what a busy milter's events cost beside it, where the
+#    flood above shows the most it can take.
 # 2. Gaps: 50,000 events over loopback UDP with every 1,000th sequence
 #    number left out: stored + kernel_drops must equal those sent (the
 #    collector reads the socket's drop count, so drops after the last
@@ -26,6 +33,7 @@
 #    interleaved rounds, medians).
 # Prints
 #   intake: N events/s verified and stored (wall, median), M per CPU second ...
+#   intake at a milter's pace: ... C us of collector CPU and W bytes written an event
 #   intake over udp: ... seq_gaps=G (50 left out) kernel_drops=K
 #   milter: per message events off A us, on B us; with/without = R
 # and writes "wall cpu ok" of the intake to BUILD/bench/intake/result.
@@ -144,6 +152,39 @@ END {
     printf "%.0f %.0f %d\n", median(w, NR), median(c, NR), bad ? 0 : 1 >out
 }' "$dir/rounds"
 grep -q ' 1$' "$dir/result" || fail=1
+
+# 1b. at a milter's pace, on a history
+hist_n=${BENCH_PACE_HISTORY:-200000}
+pace_n=${BENCH_PACE_EVENTS:-20000}
+rate=${BENCH_PACE_RATE:-4000}
+rm -f "$dir"/db.sqlite* "$dir/ev.sock"
+conf "unix:$dir/ev.sock" >"$dir/c.conf"
+listen --count "$hist_n"
+"$build/bench/bench_events" "$dir/key" "unix:$dir/ev.sock" "$hist_n" >"$dir/send.out"
+wait "$pid" || true
+pid=""
+listen --seconds 600
+# proc_cpu - the collector's user + system ticks
+proc_cpu() { sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }'; }
+# its first correlation pass goes over the whole window: wait for it
+last=-1
+i=0
+while [ "$(proc_cpu)" != "$last" ] && [ $i -lt 120 ]; do last=$(proc_cpu); sleep 1; i=$((i + 1)); done
+c0=$(proc_cpu)
+w0=$(awk '/^write_bytes/ { print $2 }' "/proc/$pid/io")
+"$build/bench/bench_events" "$dir/key" "unix:$dir/ev.sock" "$pace_n" 0 "$rate" >"$dir/send.out"
+i=0
+while [ "$(counter stored)" -lt $((hist_n + pace_n)) ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1.2
+c1=$(proc_cpu)
+w1=$(awk '/^write_bytes/ { print $2 }' "/proc/$pid/io")
+stop
+stored=$(( $(counter stored) - hist_n ))
+echo "$stored $pace_n $rate $hist_n $((c1 - c0)) $((w1 - w0)) $(getconf CLK_TCK)" | awk '{
+    printf "intake at a milter'"'"'s pace: %d of %d events at %d/s (batch datagrams) on a history of %d: %.1f us of collector CPU and %.0f bytes written an event%s\n",
+        $1, $2, $3, $4, $5 / $7 / $1 * 1e6, $6 / $1, ($1 == $2 ? "" : "; NOT ALL STORED")
+}'
+[ "$stored" = "$pace_n" ] || fail=1
 
 # 2. loopback UDP with known gaps; the collector stops once the socket's
 # queue is empty and its count stayed the same for 2 s

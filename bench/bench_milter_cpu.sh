@@ -3,10 +3,12 @@
 # and off (part of make bench-collector; not a test). A real
 # relayguard-milter (the e2e harness's private configuration, GeoIP test
 # databases) driven by miltertest (bench/milter_load.lua: one connection
-# per message, as Postfix opens them); "relayguard-collector listen"
-# receives the events. Rounds alternate events on and off in ABBA order
-# (pair 1 on, off; pair 2 off, on; ...): the configuration's collector
-# section swapped and SIGUSR1, the same process. The two configurations
+# per message, as Postfix opens them); "relayguard-collector run"
+# receives the events, started as the shipped systemd unit starts it
+# (the unit's nice, CPU policy and I/O class). Rounds alternate events
+# on and off in ABBA order (pair 1 on, off; pair 2 off, on; ...): the
+# configuration's collector section swapped and SIGUSR1, the same
+# process. The two configurations
 # differ in that section alone (checked: the bench stops otherwise).
 #
 # Per round, from perf stat of the milter process (all its threads, the
@@ -30,7 +32,10 @@
 # A third mode, null (events on, sent to a reader that drops them), runs
 # in every block unless BENCH_MILTER_NULL=0: off/null is what the
 # milter's own events cost, null/on what the collector's work beside it
-# costs the milter on the same cores.
+# costs the milter on the same cores. BENCH_MILTER_WAKERS=1 also records
+# every wake-up on the machine during each round and prints, per message
+# and mode, who woke whom around the milter (bench/wakers.py; system-wide,
+# so on a shared machine the neighbours' wake-ups of these tasks count).
 # Usage: bench/bench_milter_cpu.sh BUILD_DIR
 here=$(cd "$(dirname "$0")" && pwd)
 set -- "$(cd "${1:-build}" && pwd)"
@@ -52,16 +57,22 @@ cmp -s "$D/off.cmp" "$D/on.cmp" && [ "$(wc -l <"$D/on.conf")" = "$(($(wc -l <"$D
 # cores costs the milter (set BENCH_MILTER_NULL=0 to leave it out)
 sed "s|unix:$D/events.sock|unix:$D/null.sock|" "$D/on.conf" >"$D/null.conf"
 cp "$D/on.conf" "$RG_CONF"
-# the collector with a unix queue of 512 (systemd's setting) when we may,
-# as bench_intake.sh does
+# the collector as the shipped unit runs it: "run" (the flow follower
+# and the event thread), with the unit's Nice=, CPUSchedulingPolicy= and
+# I/O class (bench/collector_unit.sh; checked below), and a unix queue of
+# 512 (the package's sysctl.d setting) when we may, as bench_intake.sh
+# does
+. "$here/collector_unit.sh"
 if unshare -n sysctl -qw net.unix.max_dgram_qlen=512 2>/dev/null; then
     e2e_bg collector unshare -n sh -c 'sysctl -qw net.unix.max_dgram_qlen=512 && exec "$@"' sh \
-        "${BENCH_COLLECTOR:-$B}" -c "$D/on.conf" listen
+        $UNIT_SCHED "${BENCH_COLLECTOR:-$B}" -f -c "$D/on.conf" run
 else
-    e2e_bg collector "${BENCH_COLLECTOR:-$B}" -c "$D/on.conf" listen
+    e2e_bg collector $UNIT_SCHED "${BENCH_COLLECTOR:-$B}" -f -c "$D/on.conf" run
 fi
 CPID=$E2E_BG_PID
 e2e_wait_until 10 test -S "$D/events.sock" || e2e_bail "collector did not start"
+unit=$(unit_sched_check "$CPID")
+[ -z "$unit" ] || e2e_bail "the collector does not run as the unit would: $unit"
 modes="on off"
 if [ "${BENCH_MILTER_NULL:-1}" = 1 ]; then
     e2e_bg nullsink python3 -c '
@@ -99,6 +110,11 @@ threads() {
     done
 }
 reloads() { "$RG_CTL" -c "$RG_CONF" --json stats | rg_json reloads; }
+# collector_has N - has the collector stored N events or more?
+collector_has() {
+    test "$("$B" -c "$D/on.conf" events --json --last 0 |
+        sed -n 's/.*"stored": \([0-9]*\).*/\1/p')" -ge "$1"
+}
 # reloaded_since N - has the milter reloaded since its count was N? (a
 # function, so each try reads the count again: "test $(reloads) -gt N"
 # as e2e_wait_until's command read it once, before the first try, and a
@@ -133,6 +149,11 @@ done
 round() {
     local pp s e u0 u1 c0 c1 hz ev
     switch "$1"
+    wp=""
+    if [ "${BENCH_MILTER_WAKERS:-0}" = 1 ]; then
+        perf record -q -a -e sched:sched_wakeup -o "$D/wakers.$3.$1" 2>/dev/null &
+        wp=$!
+    fi
     perf stat --per-thread -e "$EVENTS" -x, -p "$RG_PID" -o "$D/perf.out" &
     pp=$!
     sleep 0.3
@@ -148,8 +169,19 @@ round() {
     # the collector stores what came at the end of the round meanwhile
     sleep 0.1
     c1=$(ticks "$CPID")
-    kill -INT "$pp"
-    wait "$pp"
+    kill -INT "$pp" $wp
+    wait "$pp" $wp
+    # an "on" round's events are all stored before the next round starts
+    # (the intake gathers the milter's batches for a second; its work
+    # must not fall into the next round), and the collector's CPU after
+    # the round is counted apart: work moved past a short round is not
+    # work saved
+    c2=$c1
+    if [ "$1" = on ]; then
+        on_events=$((on_events + msgs))
+        e2e_wait_until 10 collector_has "$on_events"
+        c2=$(ticks "$CPID")
+    fi
     # the events counters since the last round (a drop in a stop's drain
     # shows in the round after the switch)
     ev=$("$RG_CTL" -c "$RG_CONF" --json stats)
@@ -175,14 +207,16 @@ round() {
             if (t[2] == "rg-events") { su += t[3] - z[1]; ss += t[4] - z[2] }
         }
         split(ev, x, " "); split(evlast, y, " ")
-        printf " tk_snd_u=%d tk_snd_s=%d ev_sent=%d ev_dropped=%d\n", su, ss,
-            x[1] - y[1], x[2] - y[2]
-    }' thr0="$D/thr.0" thr1="$D/thr.1" ev="$ev" evlast="$evlast" "$D/perf.out" >>"$D/rounds"
+        split(c2, t2, " ")
+        printf " tk_snd_u=%d tk_snd_s=%d tk_col_after=%d ev_sent=%d ev_dropped=%d\n", su, ss,
+            t2[1] + t2[2] - b[3] - b[4], x[1] - y[1], x[2] - y[2]
+    }' thr0="$D/thr.0" thr1="$D/thr.1" ev="$ev" evlast="$evlast" c2="$c2" "$D/perf.out" >>"$D/rounds"
     evlast=$ev
 }
 [ -n "${BENCH_MILTER_KEEP:-}" ] && mkdir -p "$BENCH_MILTER_KEEP"
 : >"$D/rounds"
 evlast="0 0"
+on_events=0
 # warm: the logins exist
 round off 0 0
 : >"$D/rounds"
@@ -201,3 +235,7 @@ dropped=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_dropped)
 [ -n "${BENCH_MILTER_KEEP:-}" ] && cp "$D/rounds" "$BENCH_MILTER_KEEP/rounds"
 awk -v m="$msgs" -v sent="$sent" -v dropped="$dropped" -v missing="$MISSING" \
     -v hz="$(getconf CLK_TCK)" -v out="$E2E_BUILD/bench/milter-result" -f "$here/bench_milter_stats.awk" "$D/rounds"
+if [ "${BENCH_MILTER_WAKERS:-0}" = 1 ]; then
+    python3 "$here/wakers.py" "$msgs" "$D"/wakers.[1-9]*.*
+    rm -f "$D"/wakers.*
+fi

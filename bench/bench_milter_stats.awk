@@ -104,7 +104,7 @@ END {
     }
     printf "\n"
     if (missing != "") printf "  not on this machine (perf):%s\n", missing
-    printf "  of the milter's CPU with events on, the sender thread (rg-events) %.2f us a message; the collector (not in the figure) %.1f us a message\n",
-        median(sn, k) / m * 1e6, median(cn, k) / m * 1e6
+    printf "  of the milter's CPU with events on, the sender thread (rg-events) %.2f us a message; the collector (not in the figure) %.1f us a message during the rounds, %.1f us after them\n",
+        median(sn, k) / m * 1e6, median(cn, k) / m * 1e6, tk["on", "tk_col_after"] / hz / (m * n["on"]) * 1e6
     printf "%.3f %.3f %.3f %.3f\n", med, median(w, k), lo, hi >out
 }

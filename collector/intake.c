@@ -20,14 +20,28 @@
  * A datagram is one record or a batch of them (event_rec.h); every
  * record is verified and counted on its own, and *got counts records.
  *
- * Datagrams are read with recvmmsg, INTAKE_RECV_VEC a call, into one
- * transaction for as long as they keep coming (up to INTAKE_BATCH_MS):
- * a burst is a few large commits, not one per wake-up. Large commits
- * matter because the indexes on client and login take events in random
- * order: a commit writes every index page it touched to the WAL, and a
- * batch of thousands touches most of them, whether it holds 4,000 events
- * or 50,000. A quiet socket (INTAKE_IDLE_MS) ends the batch, so a lone
- * event is stored within milliseconds.
+ * Datagrams are read with recvmmsg, INTAKE_RECV_VEC a call, gathered in
+ * memory for as long as they keep coming (up to INTAKE_BATCH_MS) and
+ * then stored in one transaction: a burst is a few large commits, not
+ * one per wake-up. Large commits matter because the indexes on client
+ * and login take events in random order: a commit writes every index
+ * page it touched to the WAL, and a batch of thousands touches most of
+ * them, whether it holds 4,000 events or 50,000. A quiet socket
+ * (INTAKE_IDLE_MS) ends a batch of single-record datagrams, so a lone
+ * event is stored within milliseconds. The milter's sender sends batch
+ * datagrams on its own timer (every EVQ_INTERVAL_MS, or per EVQ_BATCH
+ * events), so the socket is quiet between its sends whatever the rate:
+ * ended by the quiet, its batches were one send each (256 events at most
+ * at any rate, a commit of as many random index pages every send, ~20 KB
+ * written per event on a history of 200,000 events); they gather for
+ * INTAKE_LINGER_MS instead. The write lock is taken only to store, so
+ * the flow follower and the admin's commands are not locked out while a
+ * batch gathers; the socket is read meanwhile too (INTAKE_STORE_READ), so
+ * the milter's sends never wait for a commit. What is gathered and not
+ * stored is lost if the collector is killed (SIGKILL; a stop stores it:
+ * intake_flush), as the datagrams still in the socket are: at most
+ * INTAKE_LINGER_MS of events, which the milter's sequence numbers show.
+ * Incidents are stored by the correlation's own transactions.
  *
  * While a batch is open and the socket empty, the intake naps instead of
  * waiting in poll when the socket queues INTAKE_QLEN_MIN datagrams or
@@ -62,6 +76,10 @@
 
 #define SOCK_MODE_GROUP 0660
 #define SOCK_MODE_ALL 0666
+#define PEND_HEAD 8		/* a pending datagram's length, padded */
+#define PEND_PAD(len) (((size_t) (len) + 7) & ~(size_t) 7)
+/* a pending batch's buffer: INTAKE_PEND_MAX and one recvmmsg more */
+#define PEND_CAP (INTAKE_PEND_MAX + INTAKE_RECV_VEC * (PEND_HEAD + PEND_PAD(EVBATCH_MAX + 1)))
 
 /* parse_udp - "udp:HOST:PORT" or "udp:[V6]:PORT" into a sockaddr */
 static int parse_udp(const char *a, struct sockaddr_storage *ss, socklen_t *len,
@@ -197,7 +215,9 @@ int intake_open(struct intake *in, const struct cfg *cfg, struct hist *h,
 	intake_close(in);
 	return -1;
     }
-    if ((in->rx = malloc(sizeof(*in->rx))) == NULL) {
+    if ((in->rx = malloc(sizeof(*in->rx))) == NULL
+	|| (in->pend[0].buf = malloc(PEND_CAP)) == NULL
+	|| (in->pend[1].buf = malloc(PEND_CAP)) == NULL) {
 	snprintf(err, errlen, "out of memory");
 	intake_close(in);
 	return -1;
@@ -357,69 +377,163 @@ static int receive(struct intake *in, unsigned max)
     return recvmmsg(in->fd, rx->msg, max, MSG_DONTWAIT | MSG_TRUNC, NULL);
 }
 
-/* intake_step - wait up to timeout_ms for a datagram, then read until
- * the socket is idle for INTAKE_IDLE_MS, for INTAKE_BATCH_MS at most or
- * INTAKE_BATCH datagrams, stored in one transaction */
-int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
-		char *err, size_t errlen)
+/* pend_full - whether a pending batch takes no more datagrams */
+static bool pend_full(const struct intake_pend *p)
 {
-    struct pollfd p = {.fd = in->fd, .events = POLLIN};
-    struct timespec nap = {0, INTAKE_NAP_MS * 1000000L};
-    size_t since_nap = INTAKE_RECV_VEC;	/* the first nap is the shortest */
-    bool batches = false;	/* the last datagram read was a batch */
-    int64_t until, heard;
-    bool quiet;
+    return p->used >= INTAKE_PEND_MAX || p->records >= INTAKE_BATCH;
+}
+
+/* pend_add - one datagram (len bytes, at most EVBATCH_MAX + 1) read at
+ * t into a pending batch; room for it was made at intake_open */
+static void pend_add(struct intake_pend *p, const uint8_t *buf, size_t len, int64_t t)
+{
+    uint32_t l = (uint32_t) len;
+    size_t count = 1;
+
+    memcpy(p->buf + p->used, &l, sizeof(l));
+    memcpy(p->buf + p->used + PEND_HEAD, buf, len);
+    p->used += PEND_HEAD + PEND_PAD(len);
+    p->batches = event_is_batch(buf, len);
+    if (p->batches && len >= EVBATCH_HEAD)	/* the header's word, unchecked yet: */
+	count = (size_t) (buf[6] << 8 | buf[7]);
+    if (count == 0 || count > EVBATCH_RECORDS_MAX)
+	count = 1;		/* bad framing is refused as one */
+    p->records += count;
+    if (p->first_ms == 0)
+	p->first_ms = t;
+    p->heard_ms = t;
+}
+
+/* read_into - one recvmmsg into a pending batch; datagrams read, 0 none
+ * (or the batch full) */
+static int read_into(struct intake *in, struct intake_pend *p)
+{
+    int64_t t;
     int n, i;
 
-    *got = 0;
-    if ((quiet = poll(&p, 1, timeout_ms) <= 0)) {	/* drops may still be new */
-	sync_drops(in);
-	if (in->unsaved.kernel_drops == 0)
-	    return 0;
+    if (pend_full(p) || (n = receive(in, INTAKE_RECV_VEC)) <= 0)
+	return 0;
+    t = mono_ms();
+    for (i = 0; i < n; i++) {
+	size_t len = in->rx->msg[i].msg_len;
+
+	overflow(in, &in->rx->msg[i].msg_hdr);
+	pend_add(p, in->rx->buf[i], len > EVBATCH_MAX + 1 ? EVBATCH_MAX + 1 : len, t);
     }
-    if (hist_begin(in->hist, err, errlen) != HIST_OK)
-	return -1;
-    until = mono_ms() + INTAKE_BATCH_MS;
-    heard = mono_ms();
-    while (!quiet && *got < INTAKE_BATCH) {
-	if ((n = receive(in, (unsigned) (INTAKE_BATCH - *got))) <= 0) {
-	    int64_t t = mono_ms(), left = until - t;
+    return n;
+}
 
-	    if (left <= 0 || t - heard >= INTAKE_IDLE_MS)
-		break;
-	    if (in->qlen >= INTAKE_QLEN_MIN) {	/* senders wake nobody meanwhile */
-		nap.tv_nsec = (batches ? nap_ms(in->qlen, since_nap, nap.tv_nsec / 1000000L)
-			       : INTAKE_NAP_MS) * 1000000L;
-		nanosleep(&nap, NULL);
-		since_nap = 0;
-	    } else if (poll(&p, 1, (int) (left < INTAKE_IDLE_MS ? left : INTAKE_IDLE_MS)) <= 0)
-		break;
-	    continue;
-	}
+/* gather - read datagrams into the batch being gathered until it ends:
+ * full, INTAKE_LINGER_MS after its first datagram when they are batch
+ * datagrams, else INTAKE_BATCH_MS after it or INTAKE_IDLE_MS after the
+ * last. While the socket is empty it naps (see above) or, on a short
+ * queue, waits in poll. */
+static void gather(struct intake *in)
+{
+    struct intake_pend *p = &in->pend[in->cur];
+    struct pollfd pfd = {.fd = in->fd, .events = POLLIN};
+    struct timespec nap = {0, INTAKE_NAP_MS * 1000000L};
+    size_t since_nap = INTAKE_RECV_VEC;	/* the first nap is the shortest */
+    int64_t t, left;
+    int n;
+
+    while (!pend_full(p)) {
+	n = read_into(in, p);
 	since_nap += (size_t) n;
-	batches = event_is_batch(in->rx->buf[n - 1], in->rx->msg[n - 1].msg_len);
-	heard = mono_ms();
-	for (i = 0; i < n; i++) {
-	    size_t len = in->rx->msg[i].msg_len;
-
-	    overflow(in, &in->rx->msg[i].msg_hdr);
-	    if (dgram(in, in->rx->buf[i], len > EVBATCH_MAX + 1 ? EVBATCH_MAX + 1 : len,
-		      now_ms, got, err, errlen) != 0)
-		goto fail;
-	}
-	if (mono_ms() >= until)
+	t = mono_ms();
+	left = p->first_ms + (p->batches ? INTAKE_LINGER_MS : INTAKE_BATCH_MS) - t;
+	if (left <= 0 || (!p->batches && t - p->heard_ms >= INTAKE_IDLE_MS))
 	    break;
+	if (n > 0)
+	    continue;
+	if (in->qlen >= INTAKE_QLEN_MIN) {	/* senders wake nobody meanwhile */
+	    nap.tv_nsec = (p->batches ? nap_ms(in->qlen, since_nap, nap.tv_nsec / 1000000L)
+			   : INTAKE_NAP_MS) * 1000000L;
+	    nanosleep(&nap, NULL);
+	    since_nap = 0;
+	} else if (poll(&pfd, 1, (int) (p->batches || left < INTAKE_IDLE_MS ? left
+					 : INTAKE_IDLE_MS)) <= 0 && !p->batches)
+	    break;
+    }
+}
+
+/* pend_clear - an empty pending batch */
+static void pend_clear(struct intake_pend *p)
+{
+    p->used = p->records = 0;
+    p->first_ms = p->heard_ms = 0;
+    p->batches = false;
+}
+
+/* store - the batch being gathered verified and stored in one
+ * transaction, the counters with it; the socket is read meanwhile
+ * (every INTAKE_STORE_READ records) into the other batch, which becomes
+ * the one gathered: a sender never waits for a commit */
+static int store(struct intake *in, int64_t now_ms, size_t *got, char *err, size_t errlen)
+{
+    struct intake_pend *p = &in->pend[in->cur], *next = &in->pend[in->cur ^ 1];
+    size_t o = 0, read_at = INTAKE_STORE_READ;
+    uint32_t len;
+
+    if (hist_begin(in->hist, err, errlen) != HIST_OK)
+	return -1;		/* the batch waits for the next step */
+    in->cur ^= 1;
+    while (o < p->used) {
+	memcpy(&len, p->buf + o, sizeof(len));
+	if (dgram(in, p->buf + o + PEND_HEAD, len, now_ms, got, err, errlen) != 0)
+	    goto fail;
+	o += PEND_HEAD + PEND_PAD(len);
+	if (*got >= read_at) {
+	    while (read_into(in, next) > 0)
+		;
+	    read_at = *got + INTAKE_STORE_READ;
+	}
     }
     sync_drops(in);
     in->unsaved.seq_gaps = in->replay.missing - in->total.seq_gaps;
     if (save_counters(in, err, errlen) != 0 || hist_commit(in->hist, err, errlen) != HIST_OK)
 	goto fail;
     add_stats(in);
+    pend_clear(p);
     return 0;
   fail:
     hist_rollback(in->hist);
     memset(&in->unsaved, 0, sizeof(in->unsaved));
+    pend_clear(p);
     return -1;
+}
+
+/* intake_step - wait up to timeout_ms for a datagram (not when the last
+ * store read some), gather the batch and store it (see intake.h) */
+int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
+		char *err, size_t errlen)
+{
+    struct pollfd p = {.fd = in->fd, .events = POLLIN};
+    int64_t t0 = mono_ms();
+
+    *got = 0;
+    if (in->pend[in->cur].used == 0 && poll(&p, 1, timeout_ms) <= 0) {
+	sync_drops(in);		/* drops may still be new */
+	if (in->unsaved.kernel_drops == 0)
+	    return 0;
+    } else
+	gather(in);
+    return store(in, now_ms + (mono_ms() - t0), got, err, errlen);
+}
+
+/* intake_flush - store what was read and not stored yet (at a stop) */
+int intake_flush(struct intake *in, int64_t now_ms, size_t *got, char *err, size_t errlen)
+{
+    size_t more = 0;
+    int rc = 0;
+
+    *got = 0;
+    if (in->pend[in->cur].used > 0)
+	rc = store(in, now_ms, got, err, errlen);
+    if (rc == 0 && in->pend[in->cur].used > 0)	/* read while that was stored */
+	rc = store(in, now_ms, &more, err, errlen);
+    *got += more;
+    return rc;
 }
 
 /* intake_close - the socket (and its file) */
@@ -431,6 +545,9 @@ void intake_close(struct intake *in)
 	unlink(in->path);
     memset(&in->key, 0, sizeof(in->key));
     free(in->rx);
+    free(in->pend[0].buf);
+    free(in->pend[1].buf);
+    memset(in->pend, 0, sizeof(in->pend));
     in->rx = NULL;
     in->fd = -1;
     in->path[0] = 0;

@@ -202,6 +202,8 @@ int receive_run(const struct cfg *cfg, atomic_int *stop,
 	    || (o->max_seconds && now - start >= (int64_t) o->max_seconds * 1000))
 	    break;
     }
+    if (intake_flush(&in, now_ms(), &got, err, sizeof(err)) != 0)	/* read, not stored */
+	log_msg(LOG_ERR, "events not stored: %s", err);
     correlate(h, cfg, now_ms(), &cur, nt);
     notify_stop(nt);		/* after that last pass's alerts */
     log_stats(&in);

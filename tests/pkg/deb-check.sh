@@ -356,5 +356,18 @@ for u in relayguard-milter relayguard-policyd relayguard-collector; do
         nok "$u.service checks its configuration with -n first"
 done
 
+# the collector yields to mail (Nice=, CPUSchedulingPolicy=): a process
+# started with the installed unit's settings, as the benchmarks start it
+# (bench/collector_unit.sh), runs at nice 10 under SCHED_BATCH
+UNIT_FILE=$vr/lib/systemd/system/relayguard-collector.service
+. "$top/bench/collector_unit.sh"
+$UNIT_SCHED sleep 5 &
+sp=$!
+sleep 0.3
+sched=$(sed 's/^.*) //' "/proc/$sp/stat" | awk '{ print "nice=" $17, "policy=" $39 }')
+kill "$sp" 2>/dev/null
+wait "$sp" 2>/dev/null
+eq "$sched" "nice=10 policy=3" "relayguard-collector.service runs it at nice 10, SCHED_BATCH"
+
 echo "pkg: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -2,10 +2,13 @@
  * check_intake - the collector's event intake over a real unix datagram
  * socket: good, forged, replayed, stale, truncated, oversized and
  * other-version events, storage and counters; a lone event stored soon,
- * a burst in one commit, the batch's naps, drops over UDP counted, a key
- * file others may read refused. (Correlation: check_incident.c.)
+ * a burst in one commit, the batch's naps, the milter's batch datagrams
+ * gathered for INTAKE_LINGER_MS into one commit, no write lock while a
+ * batch is gathered, drops over UDP counted, a key file others may read
+ * refused. (Correlation: check_incident.c.)
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -304,6 +307,143 @@ START_TEST(test_intake_batch_naps)
 }
 END_TEST
 
+/* A sender of datagrams at a pace: every gap_ms, count of them, each a
+ * batch datagram of per records (the milter's framing) or, per == 0, a
+ * single record */
+struct paced {
+    int fd;
+    unsigned count, per;
+    long gap_ms;
+    uint64_t seq;
+};
+
+/* send_paced - the paced datagrams, then return */
+static void *send_paced(void *arg)
+{
+    struct paced *p = arg;
+    uint8_t buf[EVBATCH_MAX], rec[EVENT_MAX];
+    struct evrec r;
+    size_t o, n;
+    unsigned i, k;
+
+    for (i = 0; i < p->count; i++) {
+	o = p->per ? event_batch_head(buf, p->per) : 0;
+	for (k = 0; k < (p->per ? p->per : 1); k++) {
+	    record(&r, ++p->seq, now_ms(), "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+	    n = sealed(&r, rec, sizeof(rec));
+	    if (p->per)
+		buf[o++] = (uint8_t) (n >> 8), buf[o++] = (uint8_t) n;
+	    memcpy(buf + o, rec, n);
+	    o += n;
+	}
+	ck_assert_int_eq(send(p->fd, buf, o, 0), (ssize_t) o);
+	nap(p->gap_ms);
+    }
+    return NULL;
+}
+
+START_TEST(test_intake_batches_linger)
+{
+    struct paced p = {.count = 5, .per = 3, .gap_ms = 100};
+    struct intake in;
+    pthread_t th;
+    char err[1024];
+    size_t got;
+    int64_t t;
+
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    p.fd = send_to_intake();
+    ck_assert_int_eq(pthread_create(&th, NULL, send_paced, &p), 0);
+    /* the milter's sender sends a batch datagram every EVQ_INTERVAL_MS
+     * (or per EVQ_BATCH events): the pauses between its sends do not end
+     * the batch (they did after INTAKE_IDLE_MS, a commit per send); all
+     * five sends within INTAKE_LINGER_MS of the first are one commit */
+    t = mono_ms();
+    ck_assert_msg(intake_step(&in, 2000, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
+    t = mono_ms() - t;
+    pthread_join(th, NULL);
+    ck_assert_msg(got == 15, "one step stored %zu of 15 records", got);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM event"), 15);
+    /* and is stored INTAKE_LINGER_MS after the first, not later */
+    ck_assert_msg(t >= INTAKE_LINGER_MS - 50 && t < INTAKE_LINGER_MS + 1000,
+		  "the batch took %lld ms", (long long) t);
+    intake_close(&in);
+    close(p.fd);
+}
+END_TEST
+
+/* send_late - the paced datagrams, after 100 ms */
+static void *send_late(void *arg)
+{
+    nap(100);
+    return send_paced(arg);
+}
+
+START_TEST(test_intake_forged_count)
+{
+    pthread_t th;
+    struct paced p = {.count = 1, .per = 1, .gap_ms = 0};
+    uint8_t bad[64] = {0};
+    struct intake in;
+    char err[1024];
+    size_t got;
+
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    p.fd = send_to_intake();
+    /* batch headers that claim 65,535 records each (the framing is not
+     * signed: anyone who may write to the socket can send them) count as
+     * one datagram refused each, not as a full batch: they must not end
+     * the gathering at once (a commit per two such datagrams) */
+    event_batch_head(bad, 1);
+    bad[6] = 0xff, bad[7] = 0xff;
+    ck_assert_int_eq(send(p.fd, bad, sizeof(bad), 0), (ssize_t) sizeof(bad));
+    ck_assert_int_eq(send(p.fd, bad, sizeof(bad), 0), (ssize_t) sizeof(bad));
+    /* one good batch datagram, 100 ms later, while the step gathers */
+    ck_assert_int_eq(pthread_create(&th, NULL, send_late, &p), 0);
+    ck_assert_msg(intake_step(&in, 2000, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
+    pthread_join(th, NULL);
+    ck_assert_msg(got == 3, "one step handled %zu of 3 datagrams' records", got);
+    ck_assert_uint_eq(in.total.refused[EVREC_EBATCH], 2);
+    ck_assert_uint_eq(in.total.stored, 1);
+    intake_close(&in);
+    close(p.fd);
+}
+END_TEST
+
+START_TEST(test_intake_gather_unlocked)
+{
+    struct paced p = {.count = 60, .per = 1, .gap_ms = 5};
+    struct step_arg a = {0};
+    sqlite3 *other;
+    struct intake in;
+    pthread_t th, ts;
+    char err[1024];
+    int rc;
+
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    p.fd = send_to_intake();
+    a.in = &in;
+    ck_assert_int_eq(pthread_create(&th, NULL, step_thread, &a), 0);
+    ck_assert_int_eq(pthread_create(&ts, NULL, send_paced, &p), 0);
+    nap(150);			/* the step gathers the batch datagrams (for INTAKE_LINGER_MS) */
+    ck_assert(!__atomic_load_n(&a.done, __ATOMIC_SEQ_CST));
+    /* another writer (the flow follower, "rogue add") is not locked out
+     * while a batch is gathered: the step takes the write lock only to
+     * store (it held it from the first datagram to the commit) */
+    ck_assert_int_eq(sqlite3_open(cfg->collector.database, &other), SQLITE_OK);
+    rc = sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    ck_assert_msg(rc == SQLITE_OK, "BEGIN IMMEDIATE beside a gathering intake: %s",
+		  sqlite3_errmsg(other));
+    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    pthread_join(ts, NULL);
+    pthread_join(th, NULL);
+    ck_assert_uint_gt(a.got, 0);
+    intake_close(&in);
+    close(p.fd);
+}
+END_TEST
+
 #define FLOOD 3000		/* more than a 64 KiB receive buffer holds */
 
 START_TEST(test_udp_tail_drops_counted)
@@ -382,6 +522,9 @@ static Suite *intake_suite(void)
     tcase_add_test(tc, test_intake_lone_event_soon);
     tcase_add_test(tc, test_intake_burst_one_commit);
     tcase_add_test(tc, test_intake_batch_naps);
+    tcase_add_test(tc, test_intake_batches_linger);
+    tcase_add_test(tc, test_intake_gather_unlocked);
+    tcase_add_test(tc, test_intake_forged_count);
     tcase_add_test(tc, test_udp_tail_drops_counted);
     tcase_add_test(tc, test_key_refused);
     suite_add_tcase(s, tc);
