@@ -785,11 +785,12 @@ def internal_hosts(site):
 def pick_victims(site, n, want='normal'):
     """n users that no attack has taken yet: of the plain kind (normal),
     plain with a phone (phone), international (intl), at the office or
-    campus (office)"""
+    campus (office), a user of the corporate VPN (vpn)"""
     test = {'normal': lambda u: u['kind'] == 'normal',
             'phone': lambda u: u['kind'] == 'normal' and 'carrier' in u,
             'intl': lambda u: 'native' in u,
-            'office': lambda u: u.get('office')}[want]
+            'office': lambda u: u.get('office'),
+            'vpn': lambda u: u['kind'] == 'vpn'}[want]
     pool = [u['login'] for u in site.users
             if test(u) and u['login'] not in site.victims]
     if len(pool) < n:
@@ -841,11 +842,16 @@ def attack_source(site, sec, ncc, victim):
     """(nets, v6) where one_addr, one_ip and burst attackers sit:
     abroad (countries), residential (a German home line of another
     customer), victim_isp (another customer of the victim's own home
-    ISP), native (a home line of the victim's native country's ISP)"""
+    ISP), native (a home line of the victim's native country's ISP),
+    victim_city (a home line of another ISP in the victim's own city:
+    the /24s the site's users of that ISP and city have too)"""
     m, geo = site.mix, site.geo
     src = m.get(sec, 'source', 'abroad')
     if src == 'residential':
         return geo.customers
+    if src == 'victim_city':
+        return [n for i in range(len(HOME_ISPS)) if i != victim['isp']
+                for n in geo.home[(i, victim['city'])]]
     if src == 'victim_isp':
         k = OTHER_CUSTOMER_NETS * victim['isp']
         return geo.customers[k:k + OTHER_CUSTOMER_NETS]
@@ -854,6 +860,19 @@ def attack_source(site, sec, ncc, victim):
     if src != 'abroad':
         sys.exit('gen.py: %s: unknown source %s' % (sec, src))
     return geo.abroad[site.rnd.choice(ncc)]
+
+
+def site_exit(site, sec):
+    """source = webmail | vpn: the site's own way in that many logins
+    share, with a stolen password: its webmail (the submission comes from
+    the webmail host, 127.0.0.1, as the site's webmail users' do) or its
+    corporate VPN (one of the exit addresses the VPN's users get; with
+    [vpn] exit = office the office's NAT)"""
+    if site.mix.get(sec, 'source') == 'webmail':
+        return '127.0.0.1'
+    if site.geo.vpn is None:
+        return site.rnd.choice(site.geo.office_ips)
+    return ip_text(site.geo.vpn[0] + 10 + site.rnd.randrange(4))
 
 
 def proxy_nets(site, sec, victim):
@@ -972,7 +991,9 @@ def attack(site, sec):
     if m.get(sec, 'pace', '') == 'victim':
         step = victim_pace(site, sec, victim)
     trip = trip_plan(site, sec, ncc, n) if style == 'trip' else None
-    if style not in ('proxies', 'trip'):
+    if m.get(sec, 'source', '') in ('webmail', 'vpn'):
+        fixed = site_exit(site, sec)
+    elif style not in ('proxies', 'trip'):
         fixed, net = site.geo.pick_net(attack_source(site, sec, ncc, victim), v6)
     sub = r.randrange(1 << 16) if rotate else None
     par = int(m.num(sec, 'parallel', '1'))

@@ -28,7 +28,9 @@
 #  10. F22: an international user's trip home has flight time, and a heavy
 #      sender's newsletter leaves from where the sender is (the office,
 #      the family's line abroad), unless [heavy] newsletter_home says a
-#      machine at home sends it.
+#      machine at home sends it;
+#  11. nearby.mix's attack sources: the site's webmail, its VPN exit, a
+#      home line of another ISP in the victim's own city.
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -387,6 +389,34 @@ got=$(f22 "$tmp/f22-1" 2>&1 | head -1)
 echo "$got" | grep -Eq '^home [0-9]+$' &&
     ok "F22b: newsletter_home = 1: every newsletter from the machine at home" ||
     not_ok "F22b: newsletter_home = 1: every newsletter from the machine at home" "$got"
+
+# 11. nearby.mix's attack sources on tiny.mix's site: webmail (the
+#     webmail host, 127.0.0.1), vpn (an exit address of the corporate VPN:
+#     .10-.13 of its /24) and victim_city (a home line of another ISP in
+#     the victim's own city)
+mkdir "$tmp/near"
+{ cat <<EOF
+[mix]
+base = $here/check/tiny.mix
+EOF
+  for a in webmail vpn victim_city; do
+      printf '[attack.%s]\nstyle = one_addr\nsource = %s\ngoal = low-and-slow\n' $a $a
+      printf 'day = 8\nhour = 9\nmessages = 5\ninterval = 300\nrcpts = 1 .. 1\n'
+  done
+} >"$tmp/near.mix"
+python3 "$here/gen.py" --mix "$tmp/near.mix" --seed 5 --out "$tmp/near" 2>"$tmp/err" ||
+    not_ok "gen.py nearby sources" "$(cat "$tmp/err")"
+got=$(awk -F'\t' 'FILENAME ~ /plan/ { if ($1 == "geo") { split($2, a, "."); n = a[1] "." a[2] "." a[3]; org[n] = $12; city[n] = $7 }; next }
+    FILENAME ~ /users/ { home[$1] = $3; next }
+    $6 == "honest" && $8 == "home" { split($4, a, "."); isp[$3] = org[a[1] "." a[2] "." a[3]] }
+    $6 == "attack" { split($4, a, "."); n = a[1] "." a[2] "." a[3]
+	if ($7 == "webmail") k = ($4 == "127.0.0.1") ? "localhost" : "other"
+	else if ($7 == "vpn") k = (org[n] == "Example Corp VPN" && a[4] >= 10 && a[4] <= 13) ? "exit" : "other"
+	else if ($7 == "victim_city") { k = (city[n] == home[$3] && org[n] != isp[$3] && org[n] ~ /^Example/) ? "town" : "other"; v = $3 }
+	if ($7 ~ /^(webmail|vpn|victim_city)$/) seen[$7 " " k]++ }
+    END { for (s in seen) print s, seen[s] }' "$tmp/near/plan.tsv" "$tmp/near/users.tsv" "$tmp/near/truth.tsv" | sort | tr '\n' ';')
+same "sources webmail, vpn, victim_city: the webmail host, a VPN exit, another ISP in the victim's city" \
+    "$got" "victim_city town 5;vpn exit 5;webmail localhost 5;"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]
