@@ -71,7 +71,7 @@ enum cfg_metric {
 };
 
 /* coarse_messages_over_usual compares its window's messages with a usual
- * hour learned over this many seconds (rules.c eom_coarse): the only window
+ * hour learned over this many seconds (rules_carrier.c): the only window
  * a rule of it may have (cfg_check.c) */
 #define CFG_COARSE_WINDOW_S 3600u
 

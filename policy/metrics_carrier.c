@@ -38,26 +38,74 @@
 
 #define TRIP_S STORE_DAY_S	/* another country this recently: a trip */
 
+/* coarse - an address of the carrier's pool: the client's network, and
+ * located no finer than policy.coarse_km */
+static bool coarse(const struct metrics_ctx *c, const struct store_ip *ip,
+		   uint64_t key)
+{
+    return store_net_key(&ip->ip, ip->asn) == key
+	&& store_ip_radius(ip) >= c->cfg->policy.coarse_km;
+}
+
+/* same_hub - two addresses located at one place */
+static bool same_hub(const struct store_ip *a, const struct store_ip *b)
+{
+    return a->lat_c == b->lat_c && a->lon_c == b->lon_c
+	&& a->lat_c != STORE_NO_LOC;
+}
+
+/* hub_known - had the login an address of the pool at ip's hub on a day
+ * before today? */
+static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
+		      uint64_t key)
+{
+    const struct store_user *u = c->user;
+    uint32_t today = c->now - c->now % STORE_DAY_S;
+
+    for (uint32_t i = 0; i < u->nips; i++)
+	if (u->ips[i].first_seen < today && coarse(c, &u->ips[i], key)
+	    && same_hub(&u->ips[i], ip))
+	    return true;
+    return false;
+}
+
 /* metrics_coarse_count - messages from coarse addresses of the client's
- * network within w (the pool's addresses in the login's list,
- * store_coarse_count); in *t (may be NULL) also how many of those
- * addresses are at a hub new to the login, and how many of the messages
- * came from other hubs than the busiest one */
+ * network within w (the pool's addresses in the login's list); in *t
+ * (may be NULL) also how many of those addresses are at a hub new to the
+ * login, and how many of the messages came from other hubs than the
+ * busiest one */
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 			      struct metrics_coarse *t)
 {
-    struct store_coarse s;
-    uint32_t n = store_coarse_count(c->user->ips, c->user->nips,
-				    store_net_key(&c->f->client,
-						  c->f->geo.asn),
-				    c->cfg->policy.coarse_km, c->now, w,
-				    t != NULL ? &s : NULL);
+    const struct store_user *u = c->user;
+    uint64_t key = store_net_key(&c->f->client, c->f->geo.asn), parts = 0;
+    const struct store_ip *hub[STORE_IPS_MAX];
+    uint64_t at[STORE_IPS_MAX], top = 0, r;
+    uint32_t fresh = 0, hubs = 0, i, j;
 
-    if (t != NULL) {
-	t->fresh = s.fresh;
-	t->elsewhere = s.elsewhere;
+    for (i = 0; i < u->nips; i++) {
+	const struct store_ip *ip = &u->ips[i];
+
+	if (!coarse(c, ip, key) || !metrics_in_window(ip->last_seen, c->now, w))
+	    continue;
+	parts += r = store_ip_recent(ip, c->now, w);
+	if (t == NULL)
+	    continue;
+	if (!hub_known(c, ip, key))
+	    fresh++;
+	for (j = 0; j < hubs && !same_hub(hub[j], ip); j++)
+	    continue;
+	if (j == hubs && hubs < STORE_IPS_MAX)
+	    hub[hubs] = ip, at[hubs++] = 0;
+	if (j < hubs && (at[j] += r) > top)
+	    top = at[j];
     }
-    return n;
+    if (t != NULL) {
+	t->fresh = fresh;
+	t->elsewhere = (uint32_t) ((parts - top + STORE_IP_PARTS / 2)
+				   / STORE_IP_PARTS);
+    }
+    return (uint32_t) ((parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
 }
 
 /* on_trip - an address of another country than the client's in the

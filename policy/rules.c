@@ -333,8 +333,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
-	v->relayed ? STORE_OBS_COUNT_ONLY : STORE_OBS_NO_LEARN, &v->user_held,
-	{0, 0, 0}};
+	v->relayed ? STORE_OBS_COUNT_ONLY : STORE_OBS_NO_LEARN, &v->user_held};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
@@ -365,44 +364,25 @@ static int record_rcpt(const struct rules_facts *f, STORE *st, uint32_t now,
     return s;
 }
 
-/* eom_coarse - a message from a coarse address (accuracy radius of
- * policy.coarse_km or more) of a network familiar to the login, a
- * carrier's pool: its usual coarse hour may learn from the pool's
- * messages in the last hour (STORE_OBS_COARSE, store_carrier.c) */
-static unsigned eom_coarse(const struct cfg *cfg, const struct rules_facts *f,
-			   const struct rules_verdict *v,
-			   struct store_user_obs *uo)
-{
-    uint32_t k = cfg->policy.coarse_km;
-
-    if (!v->familiar || k == 0 || !f->geo.has_loc || f->geo.acc_km < k)
-	return 0;
-    uo->coarse.km = k;
-    uo->coarse.window_s = CFG_COARSE_WINDOW_S;
-    uo->coarse.learning_s = cfg->policy.learning_s;
-    return STORE_OBS_COARSE;
-}
-
 /* record_eom - the size counted, the queue id kept, and a message let
  * through so far (in dry run: every message, as every one goes through)
  * teaches the login its country, and from a familiar place makes the
- * address an anchor (metrics_place.c) and maybe raises its usual coarse
- * hour (eom_coarse), all in one update; copies out */
-static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
-		      STORE *st, uint32_t now, struct rules_verdict *v,
+ * address an anchor (metrics_place.c); copies out */
+static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
+		      bool dry_run, struct rules_verdict *v,
 		      struct store_user *u, struct store_client *c)
 {
     struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, f->bytes,
-	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held, {0, 0, 0}};
+	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held};
     struct store_client_obs co = {f->client, NULL, 0, 0, f->bytes,
 	STORE_OBS_COUNT_ONLY, &v->client_held};
     int s = STORE_OK;
 
-    if (((v->action <= CFG_ACTION_TAG && !v->from_block)
-	 || cfg->milter.dry_run) && !v->relayed)
+    if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
+	&& !v->relayed)
 	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
 				       | STORE_OBS_ANCHOR : 0)
-	    | (v->home ? STORE_OBS_HOME : 0) | eom_coarse(cfg, f, v, &uo);
+	    | (v->home ? STORE_OBS_HOME : 0);
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)
@@ -619,7 +599,7 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
     if (f->phase == RULES_PHASE_RCPT)
 	s = record_rcpt(f, st, now, v, &u->win, &c->win);
     else if (f->phase == RULES_PHASE_EOM)
-	s = record_eom(cfg, f, st, now, v, u, c);
+	s = record_eom(f, st, now, cfg->milter.dry_run, v, u, c);
     else if ((s = record_mail(cfg, f, st, now, mc->site_start, v, u, c))
 	     == STORE_OK) {
 	keep_blocks(v, u, c);
@@ -686,6 +666,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.relayed = v->relayed, mc.site = v->site;
     if (f->phase == RULES_PHASE_MAIL)
 	note_place(&mc, &u, v);
+    rules_carrier_learn(cfg, st, f, now, v, &u);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     mc.usual_floor = v->usual_floor;
     if (!(v->whitelisted = whitelisted(cfg, f))) {

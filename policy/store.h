@@ -335,11 +335,6 @@ struct store_user_obs {
     const char *qid;		/* NULL or "" if none yet */
     unsigned flags;		/* STORE_OBS_* */
     struct store_held *held;	/* NULL, or where the units counted are noted */
-    struct store_coarse_learn {	/* STORE_OBS_COARSE: how to count the pool */
-	uint32_t km;		/* coarse: an accuracy radius of this or more */
-	uint32_t window_s;	/* the usual coarse hour's window */
-	uint32_t learning_s;	/* the login learns this long from first seen */
-    } coarse;
 };
 
 /* Observation flags: COUNT_ONLY adds to the windows (and the queue ids)
@@ -366,13 +361,6 @@ struct store_user_obs {
 /* With LEARN and COUNT_ONLY: the message came from the login's home
  * place (metrics_home.c): its home_seen becomes now. */
 #define STORE_OBS_HOME 64
-/* With LEARN and COUNT_ONLY: the message came from a coarse address of
- * a network familiar to the login (its phone's carrier pool): the pool's
- * messages in obs->coarse.window_s may raise its usual coarse hour, as
- * store_user_coarse_learn, learning while within coarse.learning_s of
- * its first sighting, afterwards only while none of those addresses is
- * at a hub new to it (store_carrier.c). */
-#define STORE_OBS_COARSE 128
 
 struct store_client_obs {
     struct addr ip;
@@ -419,24 +407,12 @@ int store_huge_pages(const STORE *st, const char *mountinfo);
  * process's STORE_RECREATE, or removed): close and open again. */
 int store_stale(const STORE *st);
 
-/* Raise a login's usual coarse hour by a count of messages from its
- * pool in the last hour, at once while learning, else by one a day
- * (store_carrier.c); the engine does it through STORE_OBS_COARSE. */
+/* Apply an observation (creating the entry) and copy the result out. */
+/* An accepted message from a coarse address of the login's own network,
+ * count such messages in the last hour: raise its usual coarse hour, at
+ * once while learning, else by one a day (store_carrier.c). */
 int store_user_coarse_learn(STORE *st, const char *login, uint32_t count,
 			    bool learning, uint32_t now);
-/* Messages within w before now from the coarse addresses (radius km or
- * more) of the network key in a login's address list (store_carrier.c);
- * in *t (may be NULL) also how many of those addresses are at a hub
- * where the list had none of the pool on a day before now's, and how
- * many of the messages came from other hubs than the busiest one. */
-struct store_coarse {
-    uint32_t fresh;		/* addresses at a hub new to the login */
-    uint32_t elsewhere;		/* messages away from the busiest hub */
-};
-uint32_t store_coarse_count(const struct store_ip *ips, uint32_t n,
-			    uint64_t key, uint32_t km, uint32_t now,
-			    uint32_t w, struct store_coarse *t);
-/* Apply an observation (creating the entry) and copy the result out. */
 int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out);
 int store_user_get(STORE *st, const char *login, uint32_t now,

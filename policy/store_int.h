@@ -190,8 +190,6 @@ _Static_assert(offsetof(struct store_urec, ips)
 	       "ext sits between win and ips, nothing else moves");
 
 uint8_t store_urec_coarse_hour(const struct store_urec *u);
-void store_urec_coarse_learn(const STORE *st, struct store_urec *u,
-			     const struct store_user_obs *obs, uint32_t now);
 
 struct store_flogin {
     uint32_t hash, last_seen;

@@ -464,9 +464,6 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	    == (STORE_OBS_LEARN | STORE_OBS_HOME)
 	    && home_seen_moves(urec_home_seen(u), now))
 	    urec_set_home_seen(u, now);
-	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_COARSE))
-	    == (STORE_OBS_LEARN | STORE_OBS_COARSE))
-	    store_urec_coarse_learn(st, u, obs, now);
 	return;
     }
     user_ip(st, u, obs, now);

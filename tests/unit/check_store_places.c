@@ -350,72 +350,6 @@ START_TEST(test_usual_coarse)
 }
 END_TEST
 
-/* coarse_mail - one message of "pia" from a coarse address of AS64500
- * at hub (lat), let through: the address at MAIL, then the end of the
- * message with flags (STORE_OBS_COARSE: learn from the pool's hour) */
-static void coarse_mail(STORE *st, const char *ip, int16_t lat,
-			unsigned flags, uint32_t now)
-{
-    struct store_user_obs o = obs_make("pia", ip);
-
-    o.geo.asn = 64500;
-    o.geo.has_loc = 1;
-    o.geo.lat_c = lat;
-    o.geo.lon_c = 1000;
-    o.geo.acc_km = 200;
-    memcpy(o.geo.cc, "DE", 3);
-    o.msgs = 1;
-    o.flags = STORE_OBS_NO_LEARN;
-    ck_assert_int_eq(store_user_update(st, &o, now, NULL), STORE_OK);
-    o.msgs = 0;
-    o.flags = STORE_OBS_COUNT_ONLY | flags;
-    o.coarse.km = 100;
-    o.coarse.window_s = HOUR;
-    o.coarse.learning_s = 7 * DAY;
-    ck_assert_int_eq(store_user_update(st, &o, now, &U), STORE_OK);
-}
-
-/* The usual coarse hour learned in the end-of-message update itself
- * (STORE_OBS_COARSE with LEARN): the pool's messages in the last hour,
- * at once while the login learns; afterwards by one a day, and not from
- * an hour with an address at a hub the login had none at before today.
- * Without LEARN (a refused message) or without COARSE nothing. */
-START_TEST(test_coarse_obs)
-{
-    STORE *st = tnew("coarse_obs", 1000, 16);
-    uint32_t d8 = T0 + 8 * DAY;
-
-    coarse_mail(st, "198.51.100.1", 5000, STORE_OBS_LEARN, T0);
-    ck_assert_uint_eq(U.usual_coarse, 0);	/* no COARSE: not learned */
-    coarse_mail(st, "198.51.100.2", 5000, STORE_OBS_COARSE, T0 + 60);
-    ck_assert_uint_eq(U.usual_coarse, 0);	/* refused: not learned */
-    coarse_mail(st, "198.51.100.3", 5000,
-		STORE_OBS_LEARN | STORE_OBS_COARSE, T0 + 120);
-    ck_assert_uint_eq(U.usual_coarse, 3);	/* learning: the hour's 3 */
-    /* past learning, a busier hour at the known hub: one up a day */
-    for (int i = 0; i < 5; i++)
-	coarse_mail(st, i % 2 ? "198.51.100.4" : "198.51.100.5", 5000,
-		    STORE_OBS_LEARN | STORE_OBS_COARSE, d8 + (uint32_t) i);
-    ck_assert_uint_eq(U.usual_coarse, 4);
-    /* the next day, an hour with an address at a new hub: no rise */
-    coarse_mail(st, "198.51.100.6", 5000, STORE_OBS_LEARN | STORE_OBS_COARSE,
-		d8 + DAY);
-    coarse_mail(st, "198.51.100.7", 6000, STORE_OBS_LEARN | STORE_OBS_COARSE,
-		d8 + DAY + 1);
-    for (int i = 0; i < 4; i++)
-	coarse_mail(st, "198.51.100.6", 5000,
-		    STORE_OBS_LEARN | STORE_OBS_COARSE, d8 + DAY + 2 + (uint32_t) i);
-    ck_assert_uint_eq(U.usual_coarse, 4);
-    /* an hour later, with only the known hub's addresses in it: up one */
-    for (int i = 0; i < 6; i++)
-	coarse_mail(st, "198.51.100.8", 5000,
-		    STORE_OBS_LEARN | STORE_OBS_COARSE, d8 + DAY + HOUR + 60
-		    + (uint32_t) i);
-    ck_assert_uint_eq(U.usual_coarse, 5);
-    store_close(st);
-}
-END_TEST
-
 /* places_suite - familiar networks, site networks, addresses by day */
 static Suite *places_suite(void)
 {
@@ -429,7 +363,6 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_ip_days);
     tcase_add_test(tc, test_usual_day);
     tcase_add_test(tc, test_usual_coarse);
-    tcase_add_test(tc, test_coarse_obs);
     tcase_add_test(tc, test_home_seen);
     tcase_add_test(tc, test_ip_radius_anchor);
     suite_add_tcase(s, tc);
