@@ -182,6 +182,8 @@ void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
 #define METRICS_COARSE_FLOOR 3
 #define METRICS_COARSE_ELSEWHERE 3	/* messages away from the busiest hub */
 #define METRICS_COARSE_SHARE 5	/* ... and at least one in this many */
+#define METRICS_COARSE_BURST 3	/* past this many times the usual hour, */
+#define METRICS_COARSE_BURST_ELSEWHERE 1	/* ... this many away will do */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */
     uint32_t elsewhere;		/* messages away from the busiest hub */

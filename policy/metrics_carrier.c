@@ -26,6 +26,12 @@
  *   messages elsewhere still held 1-2 users in 5 of 10 mobile-heavy
  *   seeds and 2-6 messages in 4 of 10 shuffle seeds, three hold 1 in
  *   one shuffle seed, and the proxies get 4-6 of 100 through, not 3-5);
+ *   past METRICS_COARSE_BURST times the usual hour (a burst no phone's
+ *   hour comes near: 10 and more against a usual 3) one message from
+ *   another hub will do: proxies that cluster at the owner's own hub
+ *   for a while (13 of 16 there) slipped between holds, 4-8 of 100 in
+ *   harsh seeds 1, 5 and 10, while the owner's own busy hours at one
+ *   hub, and a local SIM's abroad, have none elsewhere;
  * - not on a trip: no address of another country in the last day (a
  *   traveller's roaming phone, home-routed, sends a day's backlog in
  *   bursts from the hotel).
@@ -139,6 +145,17 @@ bool metrics_coarse_client(const struct metrics_ctx *c)
 	&& metrics_own_network(c, &f->client, f->geo.asn);
 }
 
+/* spread - enough of the window's n messages away from the busiest hub:
+ * METRICS_COARSE_ELSEWHERE and one in METRICS_COARSE_SHARE, or past
+ * METRICS_COARSE_BURST times the usual hour METRICS_COARSE_BURST_ELSEWHERE */
+static bool spread(const struct metrics_coarse *t, uint32_t n, uint32_t usual)
+{
+    if (n > METRICS_COARSE_BURST * usual)
+	return t->elsewhere >= METRICS_COARSE_BURST_ELSEWHERE;
+    return t->elsewhere >= METRICS_COARSE_ELSEWHERE
+	&& t->elsewhere * METRICS_COARSE_SHARE >= n;
+}
+
 /* metrics_coarse_messages_over_usual - messages from the pool in w past
  * the login's usual hour there, when one of its addresses is at a hub
  * new to the login and the login is not on a trip; else 0 */
@@ -154,8 +171,7 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     n = metrics_coarse_count(c, w, &t);
     usual = c->user->usual_coarse > METRICS_COARSE_FLOOR
 	? c->user->usual_coarse : METRICS_COARSE_FLOOR;
-    if (t.fresh == 0 || t.elsewhere < METRICS_COARSE_ELSEWHERE
-	|| t.elsewhere * METRICS_COARSE_SHARE < n || n <= usual)
+    if (t.fresh == 0 || n <= usual || !spread(&t, n, usual))
 	return 0;
     if (ev != NULL && evlen > 0) {
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
