@@ -191,6 +191,7 @@ struct metrics_coarse {
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 			      struct metrics_coarse *t);
 bool metrics_coarse_client(const struct metrics_ctx *c);
+bool metrics_coarse_learner(const struct metrics_ctx *c);
 uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 					    uint32_t w, char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */

@@ -35,7 +35,8 @@
  * - not on a trip: no address of another country in the last day (a
  *   traveller's roaming phone, home-routed, sends a day's backlog in
  *   bursts from the hotel).
- * Learning logins, pinned and site networks (a VPN exit) are left out.
+ * Pinned and site networks (a VPN exit) are left out, and learning
+ * logins but those metrics_coarse_learner judges.
  */
 #include <stdio.h>
 #include <string.h>
@@ -61,13 +62,17 @@ static bool same_hub(const struct store_ip *a, const struct store_ip *b)
 }
 
 /* hub_known - had the login an address of the pool at ip's hub on a day
- * before today? */
+ * before today (in its address list, or among its known hubs)? */
 static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
 		      uint64_t key)
 {
     const struct store_user *u = c->user;
     uint32_t today = c->now - c->now % STORE_DAY_S;
 
+    if (ip->lat_c != STORE_NO_LOC
+	&& store_user_hub_known(u, store_hub_tag(key, ip->lat_c, ip->lon_c),
+				c->now))
+	return true;
     for (uint32_t i = 0; i < u->nips; i++)
 	if (u->ips[i].first_seen < today && coarse(c, &u->ips[i], key)
 	    && same_hub(&u->ips[i], ip))
@@ -131,16 +136,40 @@ static bool on_trip(const struct metrics_ctx *c)
     return false;
 }
 
+/* metrics_coarse_learner - is the login still learning, judged by
+ * carrier-volume all the same: the site past its own first learning
+ * period, and one of the login's known hubs (an earlier day's) on the
+ * client's network? A login stolen in its first week (tests/sim harsh
+ * seed 8: 100 of 100 own-carrier proxies let through) has had its phone
+ * for a day or two; a new phone user's first day is not judged. */
+bool metrics_coarse_learner(const struct metrics_ctx *c)
+{
+    const struct store_user *u = c->user;
+    uint64_t key;
+
+    if (u == NULL || c->now >= metrics_learning_end(c->cfg, u)
+	|| c->site_start == 0 || c->now - c->site_start < c->cfg->policy.learning_s)
+	return false;
+    key = store_net_key(&c->f->client, c->f->geo.asn);
+    for (uint32_t i = 0; i < u->nips; i++)
+	if (coarse(c, &u->ips[i], key) && u->ips[i].lat_c != STORE_NO_LOC
+	    && store_user_hub_known(u, store_hub_tag(key, u->ips[i].lat_c,
+						     u->ips[i].lon_c), c->now))
+	    return true;
+    return false;
+}
+
 /* metrics_coarse_client - is the client a coarse address of a network
- * the login learned as its own, the login past learning, the network
- * neither pinned nor the site's? */
+ * the login learned as its own, the login past learning (or a judged
+ * learner), the network neither pinned nor the site's? */
 bool metrics_coarse_client(const struct metrics_ctx *c)
 {
     const struct rules_facts *f = c->f;
     uint32_t k = c->cfg->policy.coarse_km;
 
     return k != 0 && c->user != NULL && f->geo.has_loc && f->geo.acc_km >= k
-	&& c->now >= metrics_learning_end(c->cfg, c->user) && !c->site
+	&& (c->now >= metrics_learning_end(c->cfg, c->user)
+	    || metrics_coarse_learner(c)) && !c->site
 	&& !addr_cidr_list_match(&c->cfg->policy.familiar_networks, &f->client)
 	&& metrics_own_network(c, &f->client, f->geo.asn);
 }
