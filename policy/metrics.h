@@ -182,6 +182,8 @@ void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
 #define METRICS_COARSE_FLOOR 3
 #define METRICS_COARSE_ELSEWHERE 3	/* messages away from the busiest hub */
 #define METRICS_COARSE_SHARE 5	/* ... and at least one in this many */
+#define METRICS_COARSE_BURST 3	/* past this many times the usual hour, */
+#define METRICS_COARSE_BURST_ELSEWHERE 1	/* ... this many away will do */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */
     uint32_t elsewhere;		/* messages away from the busiest hub */
@@ -189,6 +191,7 @@ struct metrics_coarse {
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 			      struct metrics_coarse *t);
 bool metrics_coarse_client(const struct metrics_ctx *c);
+bool metrics_coarse_learner(const struct metrics_ctx *c);
 uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 					    uint32_t w, char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */

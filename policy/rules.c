@@ -666,7 +666,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.relayed = v->relayed, mc.site = v->site;
     if (f->phase == RULES_PHASE_MAIL)
 	note_place(&mc, &u, v);
-    rules_carrier_learn(cfg, st, f, now, v, &u);
+    rules_carrier_learn(cfg, st, f, now, mc.site_start, v, &u);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     mc.usual_floor = v->usual_floor;
     if (!(v->whitelisted = whitelisted(cfg, f))) {

@@ -137,10 +137,11 @@ double rules_travel_kmh(const struct store_place *from,
 			const struct store_place *to);
 
 /* rules_carrier.c: at the end of a message let through from a coarse
- * address of a familiar network, learn the login's usual hour there. */
+ * address of a familiar network, learn the login's usual hour there and
+ * note its hub. */
 void rules_carrier_learn(const struct cfg *cfg, STORE *st,
 			 const struct rules_facts *f, uint32_t now,
-			 const struct rules_verdict *v,
+			 uint32_t site_start, const struct rules_verdict *v,
 			 const struct store_user *u);
 
 #endif

@@ -413,6 +413,16 @@ int store_stale(const STORE *st);
  * once while learning, else by one a day (store_carrier.c). */
 int store_user_coarse_learn(STORE *st, const char *login, uint32_t count,
 			    bool learning, uint32_t now);
+/* The same, and note the address's hub (store_hub_tag; 0: none) in the
+ * login's known hubs (store_carrier.c), in one update. */
+int store_user_coarse_note(STORE *st, const char *login, uint16_t hub,
+			   uint32_t count, bool learning, uint32_t now);
+/* A hub of a carrier's pool as noted: its network (store_net_key) and
+ * its place, never 0. */
+uint16_t store_hub_tag(uint64_t net, int16_t lat_c, int16_t lon_c);
+/* Was the hub noted for the login on a day before now's? */
+bool store_user_hub_known(const struct store_user *u, uint16_t hub,
+			  uint32_t now);
 int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out);
 int store_user_get(STORE *st, const char *login, uint32_t now,

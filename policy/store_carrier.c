@@ -12,6 +12,12 @@
  * floor stands in. While the login learns the usual hour rises at once;
  * afterwards by one a day at most, so an attacker whose messages are let
  * through does not carry the baseline up with him.
+ *
+ * The hubs it sent from (format 8, h-judge's ext bytes, store_int.h
+ * STORE_HUBS_*): the login's address list holds 16 addresses, and a phone
+ * busy all day fills it with today's, after which its own hub looked new
+ * (tests/sim wide.mix: "16 addresses at a hub it had none at before
+ * today"). A few hubs a login used on an earlier day are kept here.
  */
 #include "store_int.h"
 
@@ -52,12 +58,94 @@ static void coarse_raise(struct store_urec *u, uint32_t count, bool learning,
     *day = today;
 }
 
+#define HUB_KNOWN 0x8000u	/* an entry's top bit: noted on an earlier day */
+
+/* store_hub_tag - a hub's 15-bit tag (never 0) */
+uint16_t store_hub_tag(uint64_t net, int16_t lat_c, int16_t lon_c)
+{
+    uint64_t h = net * UINT64_C(0x9e3779b97f4a7c15);
+
+    h ^= (uint64_t) (uint16_t) lat_c << 16 | (uint16_t) lon_c;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h = (h >> 33) & 0x7fff;
+    return (uint16_t) (h != 0 ? h : 1);
+}
+
+/* hub_at - entry i of the known hubs */
+static uint16_t hub_at(const uint8_t *ext, unsigned i)
+{
+    const uint8_t *p = ext + STORE_HUBS_AT + 2 * i;
+
+    return (uint16_t) (p[0] | p[1] << 8);
+}
+
+/* hub_put - set entry i */
+static void hub_put(uint8_t *ext, unsigned i, uint16_t v)
+{
+    ext[STORE_HUBS_AT + 2 * i] = (uint8_t) (v & 0xff);
+    ext[STORE_HUBS_AT + 2 * i + 1] = (uint8_t) (v >> 8);
+}
+
+/* hubs_day - the day of the latest note */
+static uint16_t hubs_day(const uint8_t *ext)
+{
+    return (uint16_t) (ext[STORE_HUBS_DAY] | ext[STORE_HUBS_DAY + 1] << 8);
+}
+
+/* store_user_hub_known - noted on a day before now's: marked so, or
+ * noted at all when the latest note was on an earlier day */
+bool store_user_hub_known(const struct store_user *u, uint16_t hub,
+			  uint32_t now)
+{
+    bool earlier = hubs_day(u->ext) != (uint16_t) (now / STORE_DAY_S);
+
+    for (unsigned i = 0; i < STORE_HUBS; i++) {
+	uint16_t e = hub_at(u->ext, i);
+
+	if (e != 0 && (e & ~HUB_KNOWN) == hub)
+	    return earlier || (e & HUB_KNOWN) != 0;
+    }
+    return false;
+}
+
+/* hubs_note - note hub, most recent first (the least recent falls off);
+ * on a new day every entry becomes one of an earlier day */
+static void hubs_note(uint8_t *ext, uint16_t hub, uint32_t now)
+{
+    uint16_t today = (uint16_t) (now / STORE_DAY_S), e = hub;
+    unsigned i, at = STORE_HUBS - 1;
+
+    if (hubs_day(ext) != today) {
+	for (i = 0; i < STORE_HUBS; i++)
+	    if (hub_at(ext, i) != 0)
+		hub_put(ext, i, hub_at(ext, i) | HUB_KNOWN);
+	ext[STORE_HUBS_DAY] = (uint8_t) (today & 0xff);
+	ext[STORE_HUBS_DAY + 1] = (uint8_t) (today >> 8);
+    }
+    for (i = 0; i < STORE_HUBS; i++)
+	if (hub_at(ext, i) != 0 && (hub_at(ext, i) & ~HUB_KNOWN) == hub) {
+	    e = hub_at(ext, i), at = i;
+	    break;
+	}
+    for (i = at; i > 0; i--)
+	hub_put(ext, i, hub_at(ext, i - 1));
+    hub_put(ext, 0, e);
+}
+
 /* store_user_coarse_learn - an accepted message from a coarse address of
  * the login's own network: count (messages from such addresses in the
  * last hour, this one included) may raise its usual coarse hour */
 int store_user_coarse_learn(STORE *st, const char *login, uint32_t count,
 			    bool learning, uint32_t now)
 {
+    return store_user_coarse_note(st, login, 0, count, learning, now);
+}
+
+/* store_user_coarse_note - store_user_coarse_learn, and note its hub */
+int store_user_coarse_note(STORE *st, const char *login, uint16_t hub,
+			   uint32_t count, bool learning, uint32_t now)
+{
+    struct store_urec *u;
     char key[STORE_LOGIN_MAX];
     size_t len;
     uint64_t h;
@@ -74,7 +162,10 @@ int store_user_coarse_learn(STORE *st, const char *login, uint32_t count,
     if ((rc = store_entry_lock(st, &st->users, h, key, 0, now, &idx))
 	!= STORE_OK)
 	return rc;
-    coarse_raise(store_slot(&st->users, s, idx), count, learning, now);
+    u = store_slot(&st->users, s, idx);
+    coarse_raise(u, count, learning, now);
+    if (hub != 0)
+	hubs_note(u->ext, hub, now);
     store_unlock(&st->users, s);
     return STORE_OK;
 }

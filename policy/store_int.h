@@ -191,6 +191,16 @@ _Static_assert(offsetof(struct store_urec, ips)
 
 uint8_t store_urec_coarse_hour(const struct store_urec *u);
 
+/* h-judge's ext bytes (STORE_EXT_JUDGE, 0..11): the login's known hubs of
+ * its carriers' pools (store_carrier.c): STORE_HUBS entries of two
+ * bytes (a 15-bit tag, the top bit set once noted on an earlier day),
+ * most recent first, then the day number (16 bits, little endian) of the
+ * latest note. ext[10..11] are free. */
+#define STORE_HUBS	4
+#define STORE_HUBS_AT	(STORE_EXT_JUDGE + 0)
+#define STORE_HUBS_DAY	(STORE_HUBS_AT + 2 * STORE_HUBS)
+_Static_assert(STORE_HUBS_DAY + 2 <= STORE_EXT_JUDGE2, "h-judge's ext range");
+
 struct store_flogin {
     uint32_t hash, last_seen;
 };

@@ -350,6 +350,62 @@ START_TEST(test_usual_coarse)
 }
 END_TEST
 
+/* test_known_hubs - a login's known carrier hubs (format 8, h-judge's
+ * ext bytes): known from the day after the first note, the least
+ * recent of five falls off, the usual coarse hour is untouched by a
+ * note without a count, and the other owners' ext bytes stay zero */
+START_TEST(test_known_hubs)
+{
+    STORE *st = tnew("hubs", 1000, 16);
+    struct store_user_obs o = obs_make("hana", "198.51.100.10");
+    uint16_t h[5];
+
+    for (int i = 0; i < 5; i++)
+	h[i] = store_hub_tag(64500, (int16_t) (5000 + i), 1000);
+    ck_assert_uint_ne(h[0], 0);
+    ck_assert_uint_ne(h[0], h[1]);
+    ck_assert_uint_ne(h[0], store_hub_tag(64501, 5000, 1000));
+    o.msgs = 1;
+    o.flags = STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME;
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    ck_assert(!store_user_hub_known(&U, h[0], T0));
+    ck_assert_int_eq(store_user_coarse_note(st, "hana", h[0], 0, false, T0),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "hana", T0, &U), STORE_OK);
+    ck_assert(!store_user_hub_known(&U, h[0], T0));	/* today's */
+    ck_assert(store_user_hub_known(&U, h[0], T0 + DAY));	/* tomorrow */
+    ck_assert(!store_user_hub_known(&U, h[1], T0 + DAY));
+    ck_assert_uint_eq(U.usual_coarse, 0);	/* count 0: no raise */
+    /* the next day: a second hub today, the first stays known */
+    ck_assert_int_eq(store_user_coarse_note(st, "hana", h[1], 4, true,
+					    T0 + DAY), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "hana", T0 + DAY, &U), STORE_OK);
+    ck_assert(store_user_hub_known(&U, h[0], T0 + DAY));
+    ck_assert(!store_user_hub_known(&U, h[1], T0 + DAY));
+    ck_assert_uint_eq(U.usual_coarse, 4);
+    /* five hubs on day 2: the least recent (h[0]) falls off */
+    for (int i = 2; i < 5; i++)
+	ck_assert_int_eq(store_user_coarse_note(st, "hana", h[i], 0, false,
+						T0 + 2 * DAY), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "hana", T0 + 3 * DAY, &U), STORE_OK);
+    ck_assert(!store_user_hub_known(&U, h[0], T0 + 3 * DAY));
+    for (int i = 1; i < 5; i++)
+	ck_assert(store_user_hub_known(&U, h[i], T0 + 3 * DAY));
+    /* a hub noted again moves to the front and stays known */
+    ck_assert_int_eq(store_user_coarse_note(st, "hana", h[1], 0, false,
+					    T0 + 3 * DAY), STORE_OK);
+    ck_assert_int_eq(store_user_coarse_note(st, "hana", h[0], 0, false,
+					    T0 + 3 * DAY), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "hana", T0 + 3 * DAY, &U), STORE_OK);
+    ck_assert(store_user_hub_known(&U, h[1], T0 + 3 * DAY));
+    ck_assert(!store_user_hub_known(&U, h[0], T0 + 3 * DAY));
+    ck_assert(!store_user_hub_known(&U, h[2], T0 + 3 * DAY));	/* fell off */
+    for (int i = STORE_EXT_JUDGE2; i < STORE_EXT_LEN; i++)
+	ck_assert_uint_eq(U.ext[i], 0);
+    store_close(st);
+}
+END_TEST
+
 /* places_suite - familiar networks, site networks, addresses by day */
 static Suite *places_suite(void)
 {
@@ -363,6 +419,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_ip_days);
     tcase_add_test(tc, test_usual_day);
     tcase_add_test(tc, test_usual_coarse);
+    tcase_add_test(tc, test_known_hubs);
     tcase_add_test(tc, test_home_seen);
     tcase_add_test(tc, test_ip_radius_anchor);
     suite_add_tcase(s, tc);
