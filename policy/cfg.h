@@ -67,6 +67,7 @@ enum cfg_metric {
 						 * day for a trip abroad */
     CFG_METRIC_COARSE_MESSAGES_OVER_USUAL,	/* from the login's own carrier
 					 * pool, past its usual hour there */
+    CFG_METRIC_NEW_COUNTRIES,	/* distinct countries not usual to it */
     CFG_METRIC_COUNT
 };
 
@@ -183,6 +184,7 @@ struct cfg_policy {
 				 * a trip (metrics_roam.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
+    uint32_t second_home_s;	/* second_home: the home place mailed within */
     struct cfg_rule *rules;
     size_t nrules;
     struct cfg_override *overrides;

@@ -30,7 +30,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "unfamiliar_network", "unfamiliar_networks", "messages_over_usual",
     "recipients_over_usual", "unfamiliar_messages", "new_network",
     "unfamiliar_places", "unfamiliar_messages_over_usual",
-    "coarse_messages_over_usual",
+    "coarse_messages_over_usual", "new_countries",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -58,6 +58,7 @@ static const struct {
     [CFG_METRIC_UNFAMILIAR_PLACES] = {true, true},
     [CFG_METRIC_UNFAMILIAR_MESSAGES_OVER_USUAL] = {true, true},
     [CFG_METRIC_COARSE_MESSAGES_OVER_USUAL] = {true, true},
+    [CFG_METRIC_NEW_COUNTRIES] = {true, true},
 };
 
 static const struct {

@@ -898,6 +898,7 @@ static const struct {
     [CFG_METRIC_UNFAMILIAR_PLACES] = {metrics_unfamiliar_places, 0, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_UNFAMILIAR_MESSAGES_OVER_USUAL] = {metrics_unfamiliar_messages_over_usual, 0, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_COARSE_MESSAGES_OVER_USUAL] = {metrics_coarse_messages_over_usual, GEO_CAP_LOCATION, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_NEW_COUNTRIES] = {metrics_new_countries, GEO_CAP_COUNTRY, true, false, true, AT(RULES_PHASE_MAIL)},
 #undef AT
 };
 

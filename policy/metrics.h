@@ -144,7 +144,6 @@ bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
 /* A remembered address that is a second home beside the home place
  * (policy.second_home): no own place, and its messages count since it
  * was first seen. */
-#define METRICS_SECOND_HOME_S 86400	/* the home place mailed this recently */
 bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip);
 /* Append what a second home's count is to ev, if second. */
 void metrics_second_home_text(bool second, char *ev, size_t evlen);
@@ -194,6 +193,10 @@ bool metrics_coarse_client(const struct metrics_ctx *c);
 bool metrics_coarse_learner(const struct metrics_ctx *c);
 uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 					    uint32_t w, char *ev, size_t evlen);
+/* metrics_newcc.c: distinct countries of the window's addresses that
+ * are not usual to the login (the new_countries metric). */
+uint64_t metrics_new_countries(const struct metrics_ctx *c, uint32_t w,
+			       char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

@@ -76,16 +76,43 @@ bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w)
     return start != 0 && c->user->home_seen >= start;
 }
 
+/* home_country - is the country (two letters) one of the login's home
+ * places': an anchor it remembers there (store_ip_anchor), a fine place
+ * on a network that may vouch for it (metrics_site_voucher)? A usual
+ * country abroad (a trip's, by three days there; a family's home) has
+ * the login's hotel or local SIM, not its home. */
+static bool home_country(const struct metrics_ctx *c, const char *cc)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	uint32_t r = store_ip_radius(a);
+	char acc[3];
+
+	store_ip_cc(a, acc);
+	if (store_ip_anchor(a) && memcmp(acc, cc, 2) == 0 && r != 0
+	    && r < k && a->lat_c != STORE_NO_LOC
+	    && metrics_site_voucher(c, &a->ip, a->asn))
+	    return true;
+    }
+    return false;
+}
+
 /* metrics_second_home - is a remembered address of the login a second
  * home beside its home place (policy.second_home): a fine place in one
- * of its usual countries, on a network it did not learn while learning
- * nor a learning period ago, first seen before the login's last message
- * from its home place, which was within a day, and an address no other
- * login came from? The owner who mails from home while a new line in
- * his own country sends at his pace is two places at once: the line is
- * a stranger imitating him (tests/sim stealth.mix mimic, probe F15), not
- * the owner's new place, however many days it was let through. A new
- * home replaces the old one; a visit ends before he mails from home. */
+ * of its usual countries that has a home place of the login
+ * (home_country), an address no other login came from, either
+ * on a network it did not learn while learning nor a learning period
+ * ago, or a far place of one it did (a line of the owner's own ISP in
+ * another town, metrics_place.c), while the login's last message from
+ * its home place was within policy.second_home_for? The owner who
+ * mails from home while a new line in his own country sends at his
+ * pace is two places at once: the line is a stranger imitating him
+ * (tests/sim stealth.mix mimic, probe F15), not the owner's new place,
+ * however many days it was let through. A new home replaces the old
+ * one: once the old one has been silent second_home_for, the new line
+ * is judged as before. */
 bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip)
 {
     uint32_t k = c->cfg->policy.coarse_km, r = store_ip_radius(ip);
@@ -93,12 +120,13 @@ bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip)
     char cc[3];
 
     if (!c->cfg->policy.second_home || home == 0 || home > c->now
-	|| c->now - home > METRICS_SECOND_HOME_S || ip->first_seen >= home
+	|| c->now - home > c->cfg->policy.second_home_s
 	|| k == 0 || r == 0 || r >= k || ip->lat_c == STORE_NO_LOC)
 	return false;
     store_ip_cc(ip, cc);
-    if (cc[0] == 0 || !metrics_usual_country(c, cc)
-	|| metrics_site_voucher(c, &ip->ip, ip->asn))
+    if (cc[0] == 0 || !metrics_usual_country(c, cc) || !home_country(c, cc)
+	|| (metrics_site_voucher(c, &ip->ip, ip->asn)
+	    && !metrics_far_place(c, &ip->ip, ip->asn, NULL)))
 	return false;
     return !metrics_shared_client(c, &ip->ip);
 }
