@@ -205,13 +205,36 @@ static bool learning(const struct metrics_ctx *c)
     return c->now < metrics_learning_end(c->cfg, c->user);
 }
 
-/* usual - learned (seen while learning, or on enough days) or granted */
+static bool site_learned(const struct metrics_ctx *c);
+
+/* trip_country - a country first used while the login learned, after
+ * another one on an earlier day, and on fewer than METRICS_USUAL_MIN_DAYS
+ * days: the first days of a trip (or of a stranger), which the learning
+ * grace does not make usual. A heavy sender's first evening at the
+ * family's home abroad fell on the learning week's last day; the country
+ * was then "usual", so its line and local SIM were two places, the line a
+ * second home and no trip (tests/sim wide seed 1: 322 messages refused
+ * over six days, probe F18). */
+static bool trip_country(const struct metrics_ctx *c,
+			 const struct store_country *k)
+{
+    if (!site_learned(c) || k->days >= METRICS_USUAL_MIN_DAYS)
+	return false;
+    for (size_t i = 0; i < STORE_COUNTRIES; i++)
+	if (c->user->countries[i].cc[0] != 0
+	    && c->user->countries[i].first_day < k->first_day)
+	    return true;
+    return false;
+}
+
+/* usual - learned (seen while learning, not a trip's first days, or on
+ * enough days) or granted */
 static bool usual(const struct metrics_ctx *c, const struct store_country *k)
 {
     uint64_t learn_end = metrics_learning_end(c->cfg, c->user) / STORE_DAY_S;
 
-    return k->first_day < learn_end || k->days >= METRICS_USUAL_MIN_DAYS
-	|| granted(c, k->cc);
+    return (k->first_day < learn_end && !trip_country(c, k))
+	|| k->days >= METRICS_USUAL_MIN_DAYS || granted(c, k->cc);
 }
 
 /* metrics_usual_country - is the country one of the login's usual ones
