@@ -68,6 +68,8 @@ enum cfg_metric {
     CFG_METRIC_COARSE_MESSAGES_OVER_USUAL,	/* from the login's own carrier
 					 * pool, past its usual hour there */
     CFG_METRIC_NEW_COUNTRIES,	/* distinct countries not usual to it */
+    CFG_METRIC_RECIPIENTS_OVER_PRIOR_USUAL,	/* recipients past the usual
+					 * hour as it stood before today */
     CFG_METRIC_COUNT
 };
 

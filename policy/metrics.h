@@ -35,6 +35,8 @@ struct metrics_ctx {
     uint32_t usual_msgs, usual_rcpts;	/* the login's busiest usual hour, as
 					 * found at MAIL (rules_verdict) */
     bool usual_floor;		/* ... raised to a learning login's floor */
+    uint32_t prior_rcpts;	/* the usual recipients hour as it stood
+				 * before today (store_prior.c), at MAIL */
     bool site;			/* the client's /24 (/48) is the site's */
     uint32_t site_start;	/* store_site_start: 0 not yet */
 };
@@ -197,6 +199,11 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
  * are not usual to the login (the new_countries metric). */
 uint64_t metrics_new_countries(const struct metrics_ctx *c, uint32_t w,
 			       char *ev, size_t evlen);
+/* metrics_prior.c: recipients past the usual hour as it stood before
+ * today (user-recipients' scale). */
+uint64_t metrics_recipients_over_prior_usual(const struct metrics_ctx *c,
+					     uint32_t w, char *ev,
+					     size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

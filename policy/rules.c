@@ -630,6 +630,7 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
     v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
+    v->prior_rcpts = store_user_prior_rcpts(u, mc->now);
     /* the home place's time serves trip_home and second_home alike */
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
@@ -668,7 +669,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	note_place(&mc, &u, v);
     rules_carrier_learn(cfg, st, f, now, mc.site_start, v, &u);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
-    mc.usual_floor = v->usual_floor;
+    mc.usual_floor = v->usual_floor, mc.prior_rcpts = v->prior_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
 	    if (!spared(cfg, &v->user_block, v, f, &mc))

@@ -425,6 +425,11 @@ bool store_user_hub_known(const struct store_user *u, uint16_t hub,
 			  uint32_t now);
 int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out);
+
+/* The login's usual recipients hour as it stood before today
+ * (store_prior.c). */
+uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);
+
 int store_user_get(STORE *st, const char *login, uint32_t now,
 		   struct store_user *out);
 /* Count units at now (creating the entry), note them in held (may be

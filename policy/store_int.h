@@ -200,6 +200,13 @@ uint8_t store_urec_coarse_hour(const struct store_urec *u);
 #define STORE_HUBS_AT	(STORE_EXT_JUDGE + 0)
 #define STORE_HUBS_DAY	(STORE_HUBS_AT + 2 * STORE_HUBS)
 _Static_assert(STORE_HUBS_DAY + 2 <= STORE_EXT_JUDGE2, "h-judge's ext range");
+/* h-judge2's ext bytes (STORE_EXT_JUDGE2, 12..21): the usual recipients
+ * hour as it stood before today, and the day's low byte (store_prior.c):
+ * ext[19..20], ext[21]; ext[12..18] are free. */
+#define STORE_EXT_PRIOR_RCPTS (STORE_EXT_JUDGE2 + 7)
+#define STORE_EXT_PRIOR_DAY (STORE_EXT_PRIOR_RCPTS + 2)
+_Static_assert(STORE_EXT_PRIOR_DAY + 1 <= STORE_EXT_JUDGE3, "h-judge2's ext range");
+void store_urec_prior_usual(struct store_urec *u, uint32_t now);
 
 struct store_flogin {
     uint32_t hash, last_seen;

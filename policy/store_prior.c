@@ -1,0 +1,47 @@
+/*
+ * store_prior - a login's usual recipients hour as it stood before
+ * today (h-judge2's spare bytes of format 8: ext[19..20], the day's low
+ * byte in ext[21]).
+ *
+ * The usual busiest hour rises at once with mail let through from a
+ * familiar place, so a limit scaled by it would follow an attacker on the
+ * owner's own network up. What the hour was at the start of the day does
+ * not move today: recipients_over_prior_usual (metrics_prior.c) lets a
+ * heavy sender's newsletter hour count as his own while an attacker
+ * still meets the site-wide limit on top of the owner's usual. Saved at
+ * the first raise of a day; a login whose bytes are not of today (a file
+ * from before, no raise yet today) reads its current usual hour, which
+ * then is still the day's first (a file from before whose day's low byte
+ * is 0 reads 0 that day: the site-wide limit alone, as before).
+ */
+#include "store_int.h"
+
+_Static_assert(STORE_EXT_PRIOR_RCPTS >= STORE_EXT_JUDGE2
+	       && STORE_EXT_PRIOR_DAY == STORE_EXT_PRIOR_RCPTS + 2
+	       && STORE_EXT_PRIOR_DAY < STORE_EXT_JUDGE3,
+	       "h-judge2's prior-usual bytes stay in ext[19..21]");
+
+/* store_urec_prior_usual - before the usual hour may rise at now: keep
+ * what it was when today's first raise comes */
+void store_urec_prior_usual(struct store_urec *u, uint32_t now)
+{
+    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
+
+    if (u->ext[STORE_EXT_PRIOR_DAY] == today)
+	return;
+    u->ext[STORE_EXT_PRIOR_RCPTS] = (uint8_t) (u->usual_rcpts & 0xff);
+    u->ext[STORE_EXT_PRIOR_RCPTS + 1] = (uint8_t) (u->usual_rcpts >> 8);
+    u->ext[STORE_EXT_PRIOR_DAY] = today;
+}
+
+/* store_user_prior_rcpts - the login's usual recipients hour as it stood
+ * before today (see above) */
+uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now)
+{
+    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
+
+    if (u->ext[STORE_EXT_PRIOR_DAY] != today)
+	return u->usual_rcpts;
+    return (uint16_t) (u->ext[STORE_EXT_PRIOR_RCPTS]
+		       | u->ext[STORE_EXT_PRIOR_RCPTS + 1] << 8);
+}
