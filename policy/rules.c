@@ -619,6 +619,8 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 {
     const struct store_ip *self;
 
+    if (mc->user != NULL)	/* the login's own, through a relay too */
+	v->prior_rcpts = store_user_prior_rcpts(u, mc->now);
     if (mc->user == NULL || v->relayed)
 	return;
     v->familiar = metrics_volume_familiar(mc, &mc->f->client, mc->f->geo.asn,
@@ -630,7 +632,6 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     v->usual_msgs = u->usual_msgs;
     v->usual_rcpts = u->usual_rcpts;
     v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
-    v->prior_rcpts = store_user_prior_rcpts(u, mc->now);
     /* the home place's time serves trip_home and second_home alike */
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
