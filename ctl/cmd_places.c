@@ -343,31 +343,27 @@ static void nets_line(const struct cmd_places *p, char *line, size_t len)
 	     p->c->cfg->policy.familiar_days == 1 ? "" : "s");
 }
 
-/* cmd_places_rows - learning, networks, usual hour and day, vouched */
+/* cmd_places_rows - learning, networks, usual hour and day, carrier,
+ * home place, vouched (only when it has any) */
 int cmd_places_rows(const struct cmd_places *p, struct table *kv)
 {
+    static const struct {
+	const char *key;
+	void (*fill)(const struct cmd_places *, char *, size_t);
+    } rows[] = {
+	{"learning", learning_line}, {"networks", nets_line},
+	{"usual hour", usual_line}, {"usual day", usual_day_line},
+	{"carrier", coarse_line}, {"home place", home_line},
+    };
     char line[LINE_MAX_TEXT];
     const char *cells[] = { "", line };
     int rc = 0;
 
-    learning_line(p, line, sizeof(line));
-    cells[0] = "learning";
-    rc |= table_add(kv, cells);
-    nets_line(p, line, sizeof(line));
-    cells[0] = "networks";
-    rc |= table_add(kv, cells);
-    usual_line(p, line, sizeof(line));
-    cells[0] = "usual hour";
-    rc |= table_add(kv, cells);
-    usual_day_line(p, line, sizeof(line));
-    cells[0] = "usual day";
-    rc |= table_add(kv, cells);
-    coarse_line(p, line, sizeof(line));
-    cells[0] = "carrier";
-    rc |= table_add(kv, cells);
-    home_line(p, line, sizeof(line));
-    cells[0] = "home place";
-    rc |= table_add(kv, cells);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+	rows[i].fill(p, line, sizeof(line));
+	cells[0] = rows[i].key;
+	rc |= table_add(kv, cells);
+    }
     if (vouched_line(p, line, sizeof(line)) > 0) {
 	cells[0] = "vouched";
 	rc |= table_add(kv, cells);

@@ -207,6 +207,16 @@ static bool learning(const struct metrics_ctx *c)
 
 static bool site_learned(const struct metrics_ctx *c);
 
+/* earlier_country - did the login use a country before day? */
+static bool earlier_country(const struct metrics_ctx *c, uint16_t day)
+{
+    for (size_t i = 0; i < STORE_COUNTRIES; i++)
+	if (c->user->countries[i].cc[0] != 0
+	    && c->user->countries[i].first_day < day)
+	    return true;
+    return false;
+}
+
 /* trip_country - a country first used while the login learned, after
  * another one on an earlier day, and on fewer than METRICS_USUAL_MIN_DAYS
  * days: the first days of a trip (or of a stranger), which the learning
@@ -220,11 +230,7 @@ static bool trip_country(const struct metrics_ctx *c,
 {
     if (!site_learned(c) || k->days >= METRICS_USUAL_MIN_DAYS)
 	return false;
-    for (size_t i = 0; i < STORE_COUNTRIES; i++)
-	if (c->user->countries[i].cc[0] != 0
-	    && c->user->countries[i].first_day < k->first_day)
-	    return true;
-    return false;
+    return earlier_country(c, k->first_day);
 }
 
 /* usual - learned (seen while learning, not a trip's first days, or on
@@ -407,11 +413,7 @@ static bool stranger_origin(const struct metrics_ctx *c,
     if (!site_learned(c) || k == NULL
 	|| k->first_day != n->first_day || granted(c, cc))
 	return false;
-    for (size_t i = 0; i < STORE_COUNTRIES; i++)
-	if (c->user->countries[i].cc[0] != 0
-	    && c->user->countries[i].first_day < k->first_day)
-	    return true;
-    return false;
+    return earlier_country(c, k->first_day);
 }
 
 /* metrics_net_own - a learned network (its country cc, "" unknown) is
