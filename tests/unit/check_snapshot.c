@@ -305,6 +305,35 @@ START_TEST(test_hostile_records)
 }
 END_TEST
 
+/* older_snapshot - rewrite snap (read into b, len) as format version
+ * with user records of usize bytes (their first usize bytes; the rest of
+ * the file as it was), the sum fixed; the copy in *olen bytes, also
+ * written over snap */
+static unsigned char *older_snapshot(const char *snap, const unsigned char *b,
+				     size_t len, unsigned char version,
+				     size_t usize, size_t *olen)
+{
+    unsigned char *o;
+    int fd;
+
+    *olen = len - NUSERS * (SNAP_USER - usize);
+    o = malloc(*olen);
+    ck_assert_ptr_nonnull(o);
+    memcpy(o, b, SNAP_HDR);
+    o[8] = version;
+    for (int i = 0; i < NUSERS; i++)
+	memcpy(o + SNAP_HDR + (size_t) i * usize,
+	       b + SNAP_HDR + (size_t) i * SNAP_USER, usize);
+    memcpy(o + SNAP_HDR + NUSERS * usize,
+	   b + SNAP_HDR + NUSERS * SNAP_USER, len - SNAP_HDR - NUSERS * SNAP_USER);
+    fix_sum(o, *olen);
+    fd = open(snap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, o, *olen), (ssize_t) *olen);
+    close(fd);
+    return o;
+}
+
 /* A snapshot of format 2 (before networks) is still read: its users come
  * back with their countries and blocks, without networks. */
 START_TEST(test_format2)
@@ -317,27 +346,10 @@ START_TEST(test_format2)
     STORE *fresh;
 
     b = slurp(snap, &len);
-    olen = len - NUSERS * (SNAP_USER - SNAP_USER2);
-    o = malloc(olen);
-    ck_assert_ptr_nonnull(o);
-    memcpy(o, b, SNAP_HDR);
-    o[8] = 2;
-    for (int i = 0; i < NUSERS; i++)
-	memcpy(o + SNAP_HDR + (size_t) i * SNAP_USER2,
-	       b + SNAP_HDR + (size_t) i * SNAP_USER, SNAP_USER2);
-    memcpy(o + SNAP_HDR + NUSERS * SNAP_USER2,
-	   b + SNAP_HDR + NUSERS * SNAP_USER, len - SNAP_HDR - NUSERS * SNAP_USER);
-    fix_sum(o, olen);
     ck_assert_int_eq(unlink(snap), 0);
+    o = older_snapshot(snap, b, len, 2, SNAP_USER2, &olen);
     ck_assert_int_eq(unlink(tpath("old")), 0);
     fresh = tnew("old", 1024, 4);
-    {
-	int fd = open(snap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, o, olen), (ssize_t) olen);
-	close(fd);
-    }
     ck_assert_msg(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err))
 		  == SNAPSHOT_OK, "restore: %s", err);
     ck_assert_uint_eq(n.users, NUSERS);
@@ -417,29 +429,12 @@ START_TEST(test_format3)
     STORE *fresh;
 
     b = slurp(snap, &len);
-    olen = len - NUSERS * (SNAP_USER - SNAP_USER3);
-    o = malloc(olen);
-    ck_assert_ptr_nonnull(o);
-    memcpy(o, b, SNAP_HDR);
-    o[8] = 3;
-    for (int i = 0; i < NUSERS; i++)
-	memcpy(o + SNAP_HDR + (size_t) i * SNAP_USER3,
-	       b + SNAP_HDR + (size_t) i * SNAP_USER, SNAP_USER3);
-    memcpy(o + SNAP_HDR + NUSERS * SNAP_USER3,
-	   b + SNAP_HDR + NUSERS * SNAP_USER, len - SNAP_HDR - NUSERS * SNAP_USER);
-    fix_sum(o, olen);
+    o = older_snapshot(snap, b, len, 3, SNAP_USER3, &olen);
     ck_assert_int_eq(unlink(tpath("three")), 0);
     fresh = tnew("three", 1024, 4);
     ck_assert_msg(snapshot_parse(o, olen, T0, NULL, NULL, NULL, &n, err,
 				 sizeof(err)) == SNAPSHOT_OK, "parse: %s", err);
     ck_assert_uint_eq(n.users, NUSERS);
-    {
-	int fd = open(snap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, o, olen), (ssize_t) olen);
-	close(fd);
-    }
     ck_assert_msg(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err))
 		  == SNAPSHOT_OK, "restore: %s", err);
     ck_assert_uint_eq(n.users, NUSERS);
