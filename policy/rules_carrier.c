@@ -37,8 +37,8 @@ void rules_carrier_learn(const struct cfg *cfg, STORE *st,
     judged = learning && metrics_coarse_learner(&mc);
     hub = store_hub_tag(store_net_key(&f->client, f->geo.asn), f->geo.lat_c,
 			f->geo.lon_c);
-    if ((learning && !judged) || t.fresh == 0)
-	(void) store_user_coarse_note(st, f->login, hub, n, learning, now);
-    else
-	(void) store_user_coarse_note(st, f->login, hub, 0, learning, now);
+    /* the hub is noted always; the hour learns only from such hours */
+    (void) store_user_coarse_note(st, f->login, hub,
+				  (learning && !judged) || t.fresh == 0 ? n : 0,
+				  learning, now);
 }

@@ -74,22 +74,19 @@ uint16_t store_hub_tag(uint64_t net, int16_t lat_c, int16_t lon_c)
 /* hub_at - entry i of the known hubs */
 static uint16_t hub_at(const uint8_t *ext, unsigned i)
 {
-    const uint8_t *p = ext + STORE_HUBS_AT + 2 * i;
-
-    return (uint16_t) (p[0] | p[1] << 8);
+    return store_le16(ext + STORE_HUBS_AT + 2 * i);
 }
 
 /* hub_put - set entry i */
 static void hub_put(uint8_t *ext, unsigned i, uint16_t v)
 {
-    ext[STORE_HUBS_AT + 2 * i] = (uint8_t) (v & 0xff);
-    ext[STORE_HUBS_AT + 2 * i + 1] = (uint8_t) (v >> 8);
+    store_le16_put(ext + STORE_HUBS_AT + 2 * i, v);
 }
 
 /* hubs_day - the day of the latest note */
 static uint16_t hubs_day(const uint8_t *ext)
 {
-    return (uint16_t) (ext[STORE_HUBS_DAY] | ext[STORE_HUBS_DAY + 1] << 8);
+    return store_le16(ext + STORE_HUBS_DAY);
 }
 
 /* store_user_hub_known - noted on a day before now's: marked so, or
@@ -119,8 +116,7 @@ static void hubs_note(uint8_t *ext, uint16_t hub, uint32_t now)
 	for (i = 0; i < STORE_HUBS; i++)
 	    if (hub_at(ext, i) != 0)
 		hub_put(ext, i, hub_at(ext, i) | HUB_KNOWN);
-	ext[STORE_HUBS_DAY] = (uint8_t) (today & 0xff);
-	ext[STORE_HUBS_DAY + 1] = (uint8_t) (today >> 8);
+	store_le16_put(ext + STORE_HUBS_DAY, today);
     }
     for (i = 0; i < STORE_HUBS; i++)
 	if (hub_at(ext, i) != 0 && (hub_at(ext, i) & ~HUB_KNOWN) == hub) {

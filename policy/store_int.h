@@ -191,6 +191,19 @@ _Static_assert(offsetof(struct store_urec, ips)
 
 uint8_t store_urec_coarse_hour(const struct store_urec *u);
 
+/* store_le16 / store_le16_put - a 16-bit value in two spare bytes, low
+ * byte first (the ext bytes' owners keep their numbers this way) */
+static inline uint16_t store_le16(const uint8_t *p)
+{
+    return (uint16_t) (p[0] | p[1] << 8);
+}
+
+static inline void store_le16_put(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t) (v & 0xff);
+    p[1] = (uint8_t) (v >> 8);
+}
+
 /* h-judge's ext bytes (STORE_EXT_JUDGE, 0..11): the login's known hubs of
  * its carriers' pools (store_carrier.c): STORE_HUBS entries of two
  * bytes (a 15-bit tag, the top bit set once noted on an earlier day),

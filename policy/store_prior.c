@@ -29,8 +29,7 @@ void store_urec_prior_usual(struct store_urec *u, uint32_t now)
 
     if (u->ext[STORE_EXT_PRIOR_DAY] == today)
 	return;
-    u->ext[STORE_EXT_PRIOR_RCPTS] = (uint8_t) (u->usual_rcpts & 0xff);
-    u->ext[STORE_EXT_PRIOR_RCPTS + 1] = (uint8_t) (u->usual_rcpts >> 8);
+    store_le16_put(u->ext + STORE_EXT_PRIOR_RCPTS, u->usual_rcpts);
     u->ext[STORE_EXT_PRIOR_DAY] = today;
 }
 
@@ -42,6 +41,5 @@ uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now)
 
     if (u->ext[STORE_EXT_PRIOR_DAY] != today)
 	return u->usual_rcpts;
-    return (uint16_t) (u->ext[STORE_EXT_PRIOR_RCPTS]
-		       | u->ext[STORE_EXT_PRIOR_RCPTS + 1] << 8);
+    return store_le16(u->ext + STORE_EXT_PRIOR_RCPTS);
 }
