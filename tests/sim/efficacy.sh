@@ -11,23 +11,34 @@
 #   --row LABELS prints a row of EFFICACY.md's table instead of the line.
 #   --keep DIR keeps the generated files (mail.log, truth.tsv, plan.tsv,
 #   the databases, the configuration copy, verdicts.txt) in DIR.
+#   --site DIR replays a site kept before (a --keep directory) instead of
+#   generating one: only the engine and the configuration differ from the
+#   run that kept it (SEED and MIX are then labels; DIR is not written).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-goal= keep= row= conf=$top/etc/relayguard.conf
+goal= keep= row= site= conf=$top/etc/relayguard.conf
 while [ $# -gt 3 ]; do
     case $1 in
     --goal) goal=--goal; shift ;;
     --keep) keep=$2; shift 2 ;;
     --conf) conf=$2; shift 2 ;;
+    --site) site=$2; shift 2 ;;
     --row) row=$2; shift 2 ;;
     *) break ;;
     esac
 done
-[ $# -eq 3 ] || { echo "usage: efficacy.sh [--goal] [--keep DIR] [--conf FILE] [--row LABELS] BUILD_DIR SEED MIX" >&2; exit 64; }
+[ $# -eq 3 ] || { echo "usage: efficacy.sh [--goal] [--keep DIR] [--site DIR] [--conf FILE] [--row LABELS] BUILD_DIR SEED MIX" >&2; exit 64; }
 build=$1 seed=$2 mix=$3
 case $mix in */*) ;; *) mix=$here/mix/$mix.mix ;; esac
-[ -r "$mix" ] || { echo "efficacy: no mix $mix" >&2; exit 64; }
+[ -n "$site" ] || [ -r "$mix" ] || { echo "efficacy: no mix $mix" >&2; exit 64; }
+site_files="mail.log truth.tsv plan.tsv users.tsv attacks.tsv GeoLite2-City.mmdb GeoLite2-ASN.mmdb"
+if [ -n "$site" ]; then
+    for f in $site_files; do
+	[ -r "$site/$f" ] || { echo "efficacy: $site: no $f (not a kept site)" >&2; exit 64; }
+    done
+    site=$(cd "$site" && pwd)
+fi
 
 if [ -n "$keep" ]; then
     mkdir -p "$keep"; dir=$(cd "$keep" && pwd)
@@ -36,8 +47,13 @@ else
     trap 'rm -rf "$dir"' EXIT INT TERM
 fi
 
-python3 "$here/gen.py" --mix "$mix" --seed "$seed" --out "$dir"
-perl "$top/tests/geoip/make-test-db.pl" --plan "$dir/plan.tsv" "$dir" >/dev/null
+if [ -z "$site" ]; then
+    python3 "$here/gen.py" --mix "$mix" --seed "$seed" --out "$dir"
+    perl "$top/tests/geoip/make-test-db.pl" --plan "$dir/plan.tsv" "$dir" >/dev/null
+elif [ "$site" != "$dir" ]; then
+    for f in $site_files; do cp "$site/$f" "$dir/"; done
+    [ ! -r "$site/drawn.mix" ] || cp "$site/drawn.mix" "$dir/"
+fi
 
 # the configuration as shipped; only the paths change, and dry run is off
 # (replay judges as if enforcing anyway; the copy says so explicitly)

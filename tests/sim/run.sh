@@ -14,8 +14,8 @@
 #   5. attackers that retry a tempfailed message (retry.py) are counted
 #      by message, and --goal judges other attacks by attacks.tsv;
 #   6. sweep.sh names each run's misses and sums them by target, and
-#      --keep keeps each run's files; compare.py names a regression
-#      between two kept sweeps;
+#      --keep keeps each run's files, --sites replays them; compare.py
+#      names a regression between two kept sweeps;
 #   7. shuffle.mix: each seed draws another site within the [shuffle]
 #      specs (check/drawn.py), the same seed the same files, and a mix
 #      without [shuffle] writes no drawn.mix;
@@ -150,6 +150,20 @@ echo "$got" | grep -q '^sweep: misses by target:.* proxies (absent) x2;' &&
 [ -s "$tmp/kept/tiny-6/truth.tsv" ] && grep -q '^efficacy: ' "$tmp/kept/tiny-5.out" &&
     ok "sweep.sh --keep: each run's files and output kept" ||
     not_ok "sweep.sh --keep: each run's files and output kept" "$(ls -R "$tmp/kept" 2>&1)"
+
+# --sites: the kept sites replayed, not generated again: the same lines;
+# seed 6's site under the label of seed 5 prints seed 6's line
+got=$("$here/sweep.sh" --sites "$tmp/kept" --keep "$tmp/again" "$build" "5..6" "$here/check/tiny.mix" 2>&1)
+for s in 5 6; do
+    cmp -s "$tmp/kept/tiny-$s.out" "$tmp/again/tiny-$s.out" || echo "tiny-$s.out differs"
+done >"$tmp/cmp"
+same "sweep.sh --sites: the kept sites replayed print the same lines" "$(cat "$tmp/cmp")" ""
+got=$("$here/efficacy.sh" --site "$tmp/kept/tiny-6" "$build" 5 "$here/check/tiny.mix" 2>&1 | grep '^efficacy: ')
+same "efficacy.sh --site: the site replayed is the one named, not the seed's" \
+    "$got" "$(grep '^efficacy: ' "$tmp/kept/tiny-6.out")"
+got=$("$here/efficacy.sh" --site "$tmp/kept" "$build" 5 "$here/check/tiny.mix" 2>&1)
+same "efficacy.sh --site: a directory that is no kept site is refused" \
+    "$?/$got" "64/efficacy: $tmp/kept: no mail.log (not a kept site)"
 
 # compare.py: the same sweep twice is no change; one more botnet message
 # through and a target newly missed are a regression, named

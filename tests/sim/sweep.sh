@@ -8,17 +8,21 @@
 #   or paths, space-separated ("all": every tests/sim/mix/*.mix).
 #   --keep DIR keeps each run's files in DIR/MIX-SEED/ (efficacy.sh
 #   --keep) and its full output (detail lines) in DIR/MIX-SEED.out.
+#   --sites DIR replays the sites a --keep sweep left in DIR/MIX-SEED/
+#   instead of generating them (efficacy.sh --site): another engine or
+#   configuration on the same logs, without the generator's time.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-conf= keep=
+conf= keep= sites=
 while [ $# -gt 3 ]; do
     case $1 in
     --conf) conf="--conf $2"; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
+    --sites) sites=$2; shift 2 ;;
     *) break ;;
     esac
 done
-[ $# -eq 3 ] || { echo "usage: sweep.sh [--conf FILE] [--keep DIR] BUILD_DIR SEEDS MIXES" >&2; exit 64; }
+[ $# -eq 3 ] || { echo "usage: sweep.sh [--conf FILE] [--keep DIR] [--sites DIR] BUILD_DIR SEEDS MIXES" >&2; exit 64; }
 if [ -n "$keep" ]; then mkdir -p "$keep" || exit 64; fi
 build=$1 seeds= mixes=$3
 for s in $2; do
@@ -40,6 +44,7 @@ for m in $mixes; do
 	runs=$((runs + 1))
 	kd=
 	[ -n "$keep" ] && kd="--keep $keep/$(basename "$m" .mix)-$s"
+	[ -n "$sites" ] && kd="$kd --site $sites/$(basename "$m" .mix)-$s"
 	# shellcheck disable=SC2086
 	"$here/efficacy.sh" --goal $conf $kd "$build" "$s" "$m" >"$out" 2>&1
 	rc=$?
