@@ -66,7 +66,7 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGRAMS := $(MILTER) $(POLICYD) $(CTL) $(COLLECTOR)
 
 .PHONY: man-check deb all check check-run unit-check golden-check tsan-check e2e-check install clean deps demo \
-        bench bench-store bench-policy bench-collector bench-milter-instr bench-replay bench-peers bench-roguelist fuzz efficacy efficacy-table efficacy-sweep
+        bench bench-store bench-policy bench-collector bench-milter-instr bench-milter-pair bench-replay bench-peers bench-roguelist fuzz efficacy efficacy-table efficacy-sweep
 
 all: $(LIB) $(PROGRAMS) $(UNITS)
 
@@ -123,6 +123,12 @@ $(GOLDEN): tests/golden/golden.c $(LIB)
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(POLICY_LIBS)
+
+# bench_milter_pair.sh's control: a known extra cost per connection (LD_PRELOAD)
+BURNSHIM := $(BUILD)/bench/burn_accept.so
+$(BURNSHIM): bench/preload/burn_accept.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 # The null milter: the yardstick of bench-peers and t_milter_packets.sh.
 NULLMILTER := $(BUILD)/bench/nullmilter
@@ -190,8 +196,12 @@ bench-policy: $(BUILD)/bench/bench_policy
 bench-roguelist: $(BUILD)/bench/bench_roguelist
 	$(BUILD)/bench/bench_roguelist
 
-bench-collector: $(COLLECTOR) $(BUILD)/bench/bench_events $(BUILD)/bench/bench_milter_events
+bench-collector: $(COLLECTOR) $(BUILD)/bench/bench_events $(BUILD)/bench/bench_milter_events $(BURNSHIM)
 	bench/bench_collector.sh $(BUILD)
+
+# the milter with events on vs off, two instances at once (and its controls)
+bench-milter-pair: $(MILTER) $(COLLECTOR) $(CTL) $(BURNSHIM)
+	bench/bench_milter_pair.sh $(BUILD)
 
 # the milter's user-space instructions a message, events on and off (callgrind)
 bench-milter-instr: $(MILTER) $(COLLECTOR)

@@ -59,17 +59,9 @@ sed "s|unix:$D/events.sock|unix:$D/null.sock|" "$D/on.conf" >"$D/null.conf"
 cp "$D/on.conf" "$RG_CONF"
 # the collector as the shipped unit runs it: "run" (the flow follower
 # and the event thread), with the unit's Nice=, CPUSchedulingPolicy= and
-# I/O class (bench/collector_unit.sh; checked below), and a unix queue of
-# 512 (the package's sysctl.d setting) when we may, as bench_intake.sh
-# does
+# I/O class (bench/collector_unit.sh; checked below)
 . "$here/collector_unit.sh"
-if unshare -n sysctl -qw net.unix.max_dgram_qlen=512 2>/dev/null; then
-    e2e_bg collector unshare -n sh -c 'sysctl -qw net.unix.max_dgram_qlen=512 && exec "$@"' sh \
-        $UNIT_SCHED "${BENCH_COLLECTOR:-$B}" -f -c "$D/on.conf" run
-else
-    e2e_bg collector $UNIT_SCHED "${BENCH_COLLECTOR:-$B}" -f -c "$D/on.conf" run
-fi
-CPID=$E2E_BG_PID
+unit_collector_start "$D/on.conf"
 e2e_wait_until 10 test -S "$D/events.sock" || e2e_bail "collector did not start"
 unit=$(unit_sched_check "$CPID")
 [ -z "$unit" ] || e2e_bail "the collector does not run as the unit would: $unit"
@@ -234,7 +226,7 @@ sent=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_sent)
 dropped=$("$RG_CTL" -c "$RG_CONF" --json stats | rg_json events_dropped)
 [ -n "${BENCH_MILTER_KEEP:-}" ] && cp "$D/rounds" "$BENCH_MILTER_KEEP/rounds"
 awk -v m="$msgs" -v sent="$sent" -v dropped="$dropped" -v missing="$MISSING" \
-    -v hz="$(getconf CLK_TCK)" -v out="$E2E_BUILD/bench/milter-result" -f "$here/bench_milter_stats.awk" "$D/rounds"
+    -v hz="$(getconf CLK_TCK)" -v out="$E2E_BUILD/bench/milter-result" -f "$here/stats_lib.awk" -f "$here/bench_milter_stats.awk" "$D/rounds"
 if [ "${BENCH_MILTER_WAKERS:-0}" = 1 ]; then
     python3 "$here/wakers.py" "$msgs" "$D"/wakers.[1-9]*.*
     rm -f "$D"/wakers.*

@@ -5,7 +5,8 @@
 # IOSchedulingClass=, IOSchedulingPriority=), so a bench runs the
 # collector as a real deployment does - no advantage, no handicap; and
 # unit_sched_check PID, which says how PID's nice and policy differ
-# from the unit's (nothing when they agree).
+# from the unit's (nothing when they agree); and unit_collector_start,
+# which starts it so (for the e2e harness's benches).
 UNIT_FILE=${UNIT_FILE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/etc/systemd/relayguard-collector.service}
 # unit_key KEY - the value of KEY= in the unit's [Service] section
 unit_key() { sed -n "s/^$1=//p" "$UNIT_FILE" | tail -n 1; }
@@ -35,4 +36,21 @@ unit_sched_check() {
     case $UNIT_POLICY in batch) want=3 ;; idle) want=5 ;; esac
     [ "$nice" = "${UNIT_NICE:-0}" ] || echo "nice $nice, the unit's ${UNIT_NICE:-0}"
     [ "$pol" = "$want" ] || echo "policy $pol, the unit's $want ($UNIT_POLICY)"
+}
+# unit_collector_start CONF - "relayguard-collector run" on CONF in the
+# background (e2e_bg; its pid in CPID) as the unit runs it, with a unix
+# queue of 512 (the package's sysctl.d setting) when we may, as
+# bench_intake.sh does; BENCH_COLLECTOR: another binary. The unit's
+# Nice= is absolute: a bench run under "nice -n 5" gives the collector
+# nice 10 all the same, not 15
+unit_collector_start() {
+    local bin=${BENCH_COLLECTOR:-$E2E_BUILD/relayguard-collector}
+    local UNIT_SCHED=${UNIT_SCHED/nice -n $UNIT_NICE/nice -n $(( ${UNIT_NICE:-0} - $(nice) ))}
+    if unshare -n sysctl -qw net.unix.max_dgram_qlen=512 2>/dev/null; then
+        e2e_bg collector unshare -n sh -c 'sysctl -qw net.unix.max_dgram_qlen=512 && exec "$@"' sh \
+            $UNIT_SCHED "$bin" -f -c "$1" run
+    else
+        e2e_bg collector $UNIT_SCHED "$bin" -f -c "$1" run
+    fi
+    CPID=$E2E_BG_PID
 }
