@@ -118,11 +118,12 @@ roles() {
 }
 # clocks - "cpu_a cpu_b cpu_collector snd_a snd_b" in nanoseconds: each
 # process's CPU clock (all its threads, ended ones included), and each
-# milter's event sender threads (rg-events; schedstat) as "TID:NS,..."
+# milter's event sender threads (rg-events; schedstat) as "TID:NS,...";
+# with FILE, every thread's CPU into it (BENCH_PAIR_THREADS)
 clocks() {
-    python3 - "${PID[a]}" "${PID[b]}" "$CPID" <<'PY'
+    python3 - "${PID[a]}" "${PID[b]}" "$CPID" ${1:+"$1"} <<'PY'
 import glob, sys, time
-pids = [int(p) for p in sys.argv[1:]]
+pids = [int(p) for p in sys.argv[1:4]]
 out = [str(time.clock_gettime_ns(((~p) << 3) | 2)) for p in pids]
 for p in pids[:2]:
     snd = []
@@ -134,6 +135,16 @@ for p in pids[:2]:
             pass
     out.append(",".join(snd) or "-")
 print(" ".join(out))
+if len(sys.argv) > 4:
+    # every thread's CPU (BENCH_PAIR_THREADS): "PID TID COMM NS"
+    with open(sys.argv[4], "w") as f:
+        for p in pids:
+            for t in glob.glob("/proc/%d/task/*" % p):
+                try:
+                    f.write("%d %s %s %s\n" % (p, t.rsplit("/", 1)[1], open(t + "/comm").read().strip(),
+                                               open(t + "/schedstat").read().split()[0]))
+                except OSError:
+                    pass
 PY
 }
 # block R ON FIRST - one block: instance ON in the "on" role, socket FIRST
@@ -143,12 +154,13 @@ block() {
     [ "$2" = a ] && other=b
     second=a; [ "$3" = a ] && second=b
     roles "$2"
-    t0=$(clocks)
+    t0=$(clocks ${BENCH_PAIR_THREADS:+"$BENCH_PAIR_THREADS/thr.$1.0"})
     RG_MILTER_SOCK="unix:$D/s$3/milter.sock" RG_MILTER_SOCK2="unix:$D/s$second/milter.sock" \
         RG_MSGS=$msgs RG_BASE=$(( $1 * msgs )) \
         miltertest -s "$here/milter_load.lua" >"$D/mt.out" 2>&1 ||
         e2e_bail "miltertest failed: $(tail -n 3 "$D/mt.out" | tr '\n' ' ')"
-    t1=$(clocks)
+    t1=$(clocks ${BENCH_PAIR_THREADS:+"$BENCH_PAIR_THREADS/thr.$1.1"})
+    [ "$(echo "$t0 $t1" | wc -w)" = 10 ] || e2e_bail "cannot read the CPU clocks: $t0 / $t1"
     awk -v r="$1" -v on="$2" -v first="$3" -v t0="$t0" -v t1="$t1" 'BEGIN {
         split(t0, x, " "); split(t1, y, " ")
         io = on == "a" ? 1 : 2; ix = 3 - io
