@@ -36,6 +36,12 @@
 # every wake-up on the machine during each round and prints, per message
 # and mode, who woke whom around the milter (bench/wakers.py; system-wide,
 # so on a shared machine the neighbours' wake-ups of these tasks count).
+# The rounds run one after the other, and this VM's speed moves by
+# +-15 % from one round to the next: 96 pairs of 8,000 still left 0.98
+# undecided (session 17). The figure of make bench-collector now comes
+# from bench_milter_pair.sh (two instances fed at the same time; this
+# script with BENCH_MILTER_MODE=abba); this one keeps the exact counts
+# per mode (perf) and the null mode.
 # Usage: bench/bench_milter_cpu.sh BUILD_DIR
 here=$(cd "$(dirname "$0")" && pwd)
 set -- "$(cd "${1:-build}" && pwd)"
