@@ -70,6 +70,9 @@ enum cfg_metric {
     CFG_METRIC_NEW_COUNTRIES,	/* distinct countries not usual to it */
     CFG_METRIC_RECIPIENTS_OVER_PRIOR_USUAL,	/* recipients past the usual
 					 * hour as it stood before today */
+    CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL,	/* through a trusted relay
+					 * (webmail) in the last hour, past
+					 * the login's busiest hour */
     CFG_METRIC_COUNT
 };
 
@@ -77,6 +80,9 @@ enum cfg_metric {
  * hour learned over this many seconds (rules_carrier.c): the only window
  * a rule of it may have (cfg_check.c) */
 #define CFG_COARSE_WINDOW_S 3600u
+/* relayed_messages_over_usual counts the last hour (store_relay.c): the
+ * only window a rule of it may have */
+#define CFG_RELAY_WINDOW_S 3600u
 
 struct cfg_str_list {
     char **v;

@@ -109,6 +109,10 @@ static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
 	&& r->window_s != CFG_COARSE_WINDOW_S)
 	cfg_error(x, ws, key, "metric %s compares with a usual hour: "
 		  "expected \"1h\"", cfg_metric_name(r->metric));
+    if (r->metric == CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL && ws != rs
+	&& r->window_s != CFG_RELAY_WINDOW_S)
+	cfg_error(x, ws, key, "metric %s counts the last hour: expected "
+		  "\"1h\"", cfg_metric_name(r->metric));
     snprintf(key, sizeof(key), "policy.rules[%zu].applies_to", i);
     if (cfg_metric_needs_login(r->metric)
 	&& r->applies_to != CFG_APPLIES_AUTHENTICATED

@@ -204,6 +204,11 @@ uint64_t metrics_new_countries(const struct metrics_ctx *c, uint32_t w,
 uint64_t metrics_recipients_over_prior_usual(const struct metrics_ctx *c,
 					     uint32_t w, char *ev,
 					     size_t evlen);
+/* metrics_relay.c: messages through a trusted relay (the site's
+ * webmail) in the last hour, past the login's busiest usual hour. */
+uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
+					     uint32_t w, char *ev,
+					     size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

@@ -333,7 +333,8 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
-	v->relayed ? STORE_OBS_COUNT_ONLY : STORE_OBS_NO_LEARN, &v->user_held};
+	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
+	: STORE_OBS_NO_LEARN, &v->user_held};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
@@ -383,6 +384,9 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
 				       | STORE_OBS_ANCHOR : 0)
 	    | (v->home ? STORE_OBS_HOME : 0);
+    else if (v->relayed
+	     && ((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run))
+	uo.flags |= STORE_OBS_RELAYED;	/* its hour: store_relay.c */
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)

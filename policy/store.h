@@ -361,6 +361,11 @@ struct store_user_obs {
 /* With LEARN and COUNT_ONLY: the message came from the login's home
  * place (metrics_home.c): its home_seen becomes now. */
 #define STORE_OBS_HOME 64
+/* A session through a trusted relay (the site's webmail): with msgs, the
+ * message counts in the login's relayed messages of the last hour; at
+ * the end of a message let through (msgs 0), the hour may become the
+ * day's busiest relayed one (store_relay.c). */
+#define STORE_OBS_RELAYED 128
 
 struct store_client_obs {
     struct addr ip;
@@ -429,6 +434,11 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
 /* The login's usual recipients hour as it stood before today
  * (store_prior.c). */
 uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);
+/* The login's messages through a trusted relay in the current and the
+ * previous half hour at now, its last hour's as kept; its busiest such
+ * hour of mail let through on the days before today (store_relay.c). */
+uint32_t store_user_relayed_hour(const struct store_user *u, uint32_t now);
+uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now);
 
 int store_user_get(STORE *st, const char *login, uint32_t now,
 		   struct store_user *out);

@@ -450,6 +450,8 @@ static void user_apply(const STORE *st, struct store_urec *u,
 		    obs->bytes);
     if (obs->qid != NULL && obs->qid[0] != '\0')
 	user_qid(u, obs->qid);
+    if (obs->flags & STORE_OBS_RELAYED)
+	store_urec_relay_note(u, obs->msgs, now);	/* store_relay.c */
     if (obs->flags & STORE_OBS_COUNT_ONLY) {
 	/* the login itself was seen already; maybe learn its country now */
 	if ((obs->flags & STORE_OBS_LEARN) && obs->geo.cc[0] != '\0')

@@ -1,0 +1,113 @@
+/*
+ * store_relay - a login's messages through a trusted relay (the site's
+ * webmail), in h-judge3's spare bytes of format 8 (ext[22..26],
+ * store_int.h): the last hour's count and the login's busiest relayed
+ * hour before today.
+ *
+ * A session from a trusted relay has no place of its own: the login's
+ * windows count it with all its other mail, so a busy hour at the desk
+ * with one webmail message in it looks like a busy webmail hour, and
+ * the login's usual hour (learned from its familiar places) may be a
+ * single day's backlog far above what it ever sent through the webmail.
+ * These bytes keep the relay's part apart (relayed_messages_over_usual,
+ * metrics_relay.c).
+ *
+ * The hour is two half-hour counters, the current half hour's and the
+ * one before's, so a count covers the last 30 to 60 minutes. Every
+ * message the relay submits counts at MAIL, refused ones too: an
+ * attacker who keeps sending stays over the limit, where the windows
+ * give refused messages back. The end of a message let through folds
+ * the hour's count into the day's busiest, and the first message of a
+ * later day makes that the usual (the busiest of the days before
+ * today): today's mail, an attacker's, does not raise today's usual.
+ * Counters saturate at 255. The half hour is kept by its low byte: after
+ * exactly a multiple of 128 hours without relayed mail an old count can
+ * be read as a current one (the count of a login that was let through).
+ * A login carried over from format 7 (zeros) reads 0.
+ *
+ * Contract: called with the login's stripe locked (store_user.c), like
+ * the other urec helpers; the readers work on a copy.
+ */
+#include "store_int.h"
+
+#define RELAY_SLOT_S 1800	/* half an hour: two of them are the hour */
+#define RELAY_SLOTS_DAY (STORE_DAY_S / RELAY_SLOT_S)
+#define RELAY_COUNT_MAX 255	/* one byte a counter */
+
+/* relay_back - half hours from the kept one to now's, and now's number */
+static uint8_t relay_back(const uint8_t *ext, uint32_t now, uint32_t *slot)
+{
+    *slot = now / RELAY_SLOT_S;
+    return (uint8_t) ((*slot & 0xff) - ext[STORE_EXT_RELAY_SLOT]);
+}
+
+/* relay_sat - a count as kept: at most RELAY_COUNT_MAX */
+static uint8_t relay_sat(uint32_t n)
+{
+    return (uint8_t) (n > RELAY_COUNT_MAX ? RELAY_COUNT_MAX : n);
+}
+
+/* relay_roll - move the counters to now's half hour; a new day makes
+ * the kept day's busiest hour part of the usual */
+static void relay_roll(uint8_t *ext, uint32_t now)
+{
+    uint32_t slot;
+    uint8_t back = relay_back(ext, now, &slot);
+
+    if (back == 0)
+	return;
+    if ((slot - back) / RELAY_SLOTS_DAY != slot / RELAY_SLOTS_DAY) {
+	if (ext[STORE_EXT_RELAY_DAY_MAX] > ext[STORE_EXT_RELAY_USUAL])
+	    ext[STORE_EXT_RELAY_USUAL] = ext[STORE_EXT_RELAY_DAY_MAX];
+	ext[STORE_EXT_RELAY_DAY_MAX] = 0;
+    }
+    ext[STORE_EXT_RELAY_PREV] = back == 1 ? ext[STORE_EXT_RELAY_NOW] : 0;
+    ext[STORE_EXT_RELAY_NOW] = 0;
+    ext[STORE_EXT_RELAY_SLOT] = (uint8_t) (slot & 0xff);
+}
+
+/* store_urec_relay_note - a relayed session at now: n messages counted
+ * (at MAIL), or with n 0 a message let through, whose hour may be the
+ * day's busiest */
+void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now)
+{
+    uint8_t *ext = u->ext;
+    uint8_t hour;
+
+    relay_roll(ext, now);
+    ext[STORE_EXT_RELAY_NOW] = relay_sat(ext[STORE_EXT_RELAY_NOW] + n);
+    hour = relay_sat((uint32_t) ext[STORE_EXT_RELAY_NOW]
+		     + ext[STORE_EXT_RELAY_PREV]);
+    if (n == 0 && hour > ext[STORE_EXT_RELAY_DAY_MAX])
+	ext[STORE_EXT_RELAY_DAY_MAX] = hour;
+}
+
+/* store_user_relayed_hour - the current and the previous half hour's
+ * relayed messages at now (what is kept for an earlier half hour moves
+ * back one, or is too old) */
+uint32_t store_user_relayed_hour(const struct store_user *u, uint32_t now)
+{
+    uint32_t slot;
+    uint8_t back = relay_back(u->ext, now, &slot);
+
+    if (back == 0)
+	return (uint32_t) u->ext[STORE_EXT_RELAY_NOW]
+	    + u->ext[STORE_EXT_RELAY_PREV];
+    return back == 1 ? u->ext[STORE_EXT_RELAY_NOW] : 0;
+}
+
+/* store_user_relayed_usual - the busiest relayed hour of mail let
+ * through on the days before now's (the kept day's counts too, when
+ * that day is over) */
+uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now)
+{
+    uint32_t slot;
+    uint8_t back = relay_back(u->ext, now, &slot);
+    uint8_t usual = u->ext[STORE_EXT_RELAY_USUAL];
+    uint8_t day = u->ext[STORE_EXT_RELAY_DAY_MAX];
+
+    if ((slot - back) / RELAY_SLOTS_DAY != slot / RELAY_SLOTS_DAY
+	&& day > usual)
+	return day;
+    return usual;
+}
