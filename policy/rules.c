@@ -382,7 +382,7 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 	&& !v->relayed)
 	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
 				       | STORE_OBS_ANCHOR : 0)
-	    | (v->home ? STORE_OBS_HOME : 0);
+	    | (v->home && metrics_home_note(f->rcpts) ? STORE_OBS_HOME : 0);
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)
