@@ -9,10 +9,9 @@
  * usual 685 (tests/sim uni6 seed 7, wide seed 9), and the rule's 1-day
  * block refused the rest of the sender's day: 47-50 messages each. A
  * person's hour varies by a few recipients, a bulk sender's by a share of
- * it: for a bulk sender's hour or a bulk message (more than
- * METRICS_BULK_RCPTS recipients), policy.usual_recipients_margin
- * (percent) widens the usual hour by that share (metrics_rcpts_slack);
- * a person's hour meets the flat margin.
+ * it: for a message to more than METRICS_BULK_RCPTS recipients,
+ * policy.usual_recipients_margin (percent) widens the usual hour by that
+ * share (metrics_rcpts_slack); any other message meets the flat margin.
  *
  * A newsletter is also often sent by a machine: a desktop client's
  * scheduled send or a server at home, while the owner travels. A message
@@ -29,15 +28,13 @@
 
 /* metrics_rcpts_slack - what the usual recipients hour is widened by
  * for the message being judged: policy.usual_recipients_margin percent
- * of it for a bulk sender (a usual hour past METRICS_BULK_RCPTS: it held
- * a newsletter; so the owner's ordinary messages in the newsletter's hour
- * are judged alike) or a bulk message (past METRICS_BULK_RCPTS recipients
- * so far); nothing for a person's hour (a spam run's 20 a message meets
- * the flat margin, as before: tests/sim retry seed 9 got one more through
- * when every login had the share) */
+ * of it for a bulk message (past METRICS_BULK_RCPTS recipients so far),
+ * nothing for any other (a spam run's 20 a message meets the flat
+ * margin, as before: tests/sim retry seed 9 got one more through when
+ * every message had the share) */
 uint64_t metrics_rcpts_slack(const struct metrics_ctx *c, uint64_t usual)
 {
-    if (usual <= METRICS_BULK_RCPTS && c->f->rcpts <= METRICS_BULK_RCPTS)
+    if (c->f->rcpts <= METRICS_BULK_RCPTS)
 	return 0;
     return usual * c->cfg->policy.usual_rcpts_margin / 100;
 }
