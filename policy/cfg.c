@@ -109,6 +109,7 @@ static const struct cfg_desc policy_desc[] = {
     {"learning_usual_messages", CFG_T_U32, "0", 0, 0, UINT16_MAX, offsetof(struct cfg_policy, learning_msgs), NULL},
     {"learning_usual_recipients", CFG_T_U32, "0", 0, 0, UINT16_MAX, offsetof(struct cfg_policy, learning_rcpts), NULL},
     {"second_home_for", CFG_T_DURATION_S, "1d", 0, 60 * MS_PER_S, 30 * 86400 * MS_PER_S, offsetof(struct cfg_policy, second_home_s), NULL},
+    {"usual_recipients_margin", CFG_T_U32, "0", 0, 0, 1000, offsetof(struct cfg_policy, usual_rcpts_margin), NULL},
     {"rules", CFG_T_RULES, NULL, 0, 0, 0, 0, NULL},
     {"overrides", CFG_T_OVERRIDES, NULL, 0, 0, 0, 0, NULL},
     {"whitelist", CFG_T_GROUP, NULL, 0, 0, 0, 0, whitelist_desc},

@@ -193,6 +193,8 @@ struct cfg_policy {
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     uint32_t second_home_s;	/* second_home: the home place mailed within */
+    uint32_t usual_rcpts_margin;	/* percent the usual recipients hour is
+					 * widened by (metrics_bulk.c) */
     struct cfg_rule *rules;
     size_t nrules;
     struct cfg_override *overrides;

@@ -209,6 +209,19 @@ uint64_t metrics_recipients_over_prior_usual(const struct metrics_ctx *c,
 uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
 					     uint32_t w, char *ev,
 					     size_t evlen);
+/* metrics_away.c: the login's own networks beside an unfamiliar address
+ * abroad (at), in its country, seen within w: a trip's networks that
+ * became familiar (see there). */
+size_t metrics_trip_known_nets(const struct metrics_ctx *c, uint32_t w,
+			       const struct store_ip *at);
+/* metrics_bulk.c: a bulk sender's newsletter (see there). The usual
+ * recipients hour's widening (policy.usual_recipients_margin); may a
+ * message of rcpts recipients from the home place note the owner at home
+ * (not past METRICS_BULK_RCPTS: a list's or a scheduled send's)? */
+#define METRICS_BULK_RCPTS 50
+uint64_t metrics_rcpts_slack(const struct metrics_ctx *c, uint64_t usual);
+void metrics_slack_text(uint64_t slack, char *ev, size_t evlen);
+bool metrics_home_note(uint32_t rcpts);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

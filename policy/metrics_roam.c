@@ -40,10 +40,33 @@ static bool one_place_abroad(const struct metrics_ctx *c, uint32_t w,
     return n != 0;
 }
 
+/* at_owners_pace - have the window's unfamiliar addresses sent no
+ * faster than the login's busiest usual hour (at least 1) on average
+ * since the first of them was seen (since; the first hour as a whole)?
+ * A traveller's hotel line carries part of an ordinary day, a few an
+ * hour; a low-and-slow from one address sends a message every two
+ * minutes (tests/sim retry seed 9: 17 of 240 let through with the
+ * allowance, its victim mailing from the phone only). */
+static bool at_owners_pace(const struct metrics_ctx *c, uint32_t w,
+			   uint32_t since)
+{
+    uint64_t n = 0, secs = 3600, usual = c->usual_msgs ? c->usual_msgs : 1;
+    size_t i = 0;
+    const struct store_ip *ip;
+
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL)
+	n += store_ip_recent(ip, c->now, w);
+    if (c->now > since && c->now - since > secs)
+	secs = c->now - since;
+    n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;
+    return n * 3600 <= usual * secs;
+}
+
 /* metrics_roaming_trip - are the window's unfamiliar addresses one
- * network abroad (one_place_abroad), and has the login, since that
- * network's first message, also sent from a familiar coarse place and
- * from no familiar fine one? Off unless policy.trip_roaming. */
+ * network abroad (one_place_abroad) sending at the owner's pace
+ * (at_owners_pace), and has the login, since that network's first
+ * message, also sent from a familiar coarse place and from no familiar
+ * fine one? Off unless policy.trip_roaming. */
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
 {
     uint32_t since = 0, k = c->cfg->policy.coarse_km, r;
@@ -64,7 +87,7 @@ bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
 	    return false;	/* the owner at a fine place of its own */
 	phone = true;
     }
-    return phone;
+    return phone && at_owners_pace(c, w, since);
 }
 
 /* metrics_roaming_text - the allowance's evidence */

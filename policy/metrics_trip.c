@@ -196,15 +196,19 @@ uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
  * usual day (metrics_usual_day: the login's busiest usual day) when
  * the window's unfamiliar addresses are one trip: one place,
  * in a country new to the login, of two networks or more (a hotel's
- * line and a local carrier). One address or one network is never a
- * trip: a slow attacker from one foreign address gets no allowance. */
+ * line and a local carrier; the login's own networks in that country
+ * seen in the window count too, metrics_away.c: the line let through on
+ * the trip's first days). One address or one network with none of the
+ * login's beside it is never a trip: a slow attacker from one foreign
+ * address gets no allowance. */
 uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						uint32_t w, char *ev,
 						size_t evlen)
 {
     struct places p;
-    bool trip = find_places(c, w, &p) == 1
-	&& (p.n >= 2 || metrics_roaming_trip(c, w))
+    size_t nets = find_places(c, w, &p) == 1	/* the trip's own too */
+	? p.n + metrics_trip_known_nets(c, w, p.ip[0]) : 0;
+    bool trip = nets != 0 && (nets >= 2 || metrics_roaming_trip(c, w))
 	&& !metrics_home_during_trip(c, w);
     uint64_t usual = trip ? metrics_usual_day(c) : 0;
     uint64_t v = metrics_eval(CFG_METRIC_UNFAMILIAR_MESSAGES, c, w, ev, evlen);
@@ -212,9 +216,9 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 
     if (ev != NULL && evlen > 0 && trip) {
 	used = strlen(ev);
-	if (p.n >= 2)
+	if (nets >= 2)
 	    snprintf(ev + used, evlen - used, ", one place abroad of %zu "
-		     "networks: usual day <= %llu", p.n,
+		     "networks: usual day <= %llu", nets,
 		     (unsigned long long) usual);
 	else
 	    metrics_roaming_text(ev + used, evlen - used, usual);

@@ -383,7 +383,7 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
 	&& !v->relayed)
 	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
 				       | STORE_OBS_ANCHOR : 0)
-	    | (v->home ? STORE_OBS_HOME : 0);
+	    | (v->home && metrics_home_note(f->rcpts) ? STORE_OBS_HOME : 0);
     else if (v->relayed
 	     && ((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run))
 	uo.flags |= STORE_OBS_RELAYED;	/* its hour: store_relay.c */
