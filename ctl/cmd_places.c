@@ -220,9 +220,8 @@ static void usual_line(const struct cmd_places *p, char *line, size_t len)
 }
 
 /* trip_day - a trip's allowance a day: the engine's
- * metrics_usual_day over the login's usual hour (a learning login's, or
- * one that learned none, raised to the policy's floor, as rules.c
- * note_place does) */
+ * metrics_usual_day over the login's usual hour (a learning login's
+ * raised to the policy's floor, as rules.c note_place does) */
 static uint64_t trip_day(const struct cmd_places *p)
 {
     struct metrics_ctx mc = { .cfg = p->c->cfg, .now = p->c->now,

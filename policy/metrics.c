@@ -720,14 +720,14 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 }
 
 /* metrics_usual_floor - a learning login's usual hour, at least the
- * policy's floor; so is that of a login that learned none (unlearned) */
+ * policy's floor */
 bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
 			 uint16_t *rcpts)
 {
     const struct cfg_policy *p = &c->cfg->policy;
     bool raised = false;
 
-    if (c->user == NULL || !(learning(c) || metrics_unlearned(c)))
+    if (c->user == NULL || !learning(c))
 	return false;
     if (*msgs < p->learning_msgs)
 	*msgs = (uint16_t) p->learning_msgs, raised = true;
@@ -751,12 +751,10 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 	snprintf(ev, evlen, "%llu %.*s in %s, usual <= %llu%s",
 		 (unsigned long long) v, noun_len(v, what), what, d,
 		 (unsigned long long) usual,
-		 !c->usual_floor || usual != (k == STORE_MSGS
-					      ? c->cfg->policy.learning_msgs
-					      : c->cfg->policy.learning_rcpts)
-		 ? "" : c->user != NULL && !learning(c)
-		 ? " (no usual hour learned: the learning floor)"
-		 : " (a learning login's floor)");
+		 c->usual_floor && usual == (k == STORE_MSGS
+					     ? c->cfg->policy.learning_msgs
+					     : c->cfg->policy.learning_rcpts)
+		 ? " (a learning login's floor)" : "");
     }
     return v > usual ? v - usual : 0;
 }

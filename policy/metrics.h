@@ -138,10 +138,6 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
  * two thin); true if either was raised. */
 bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
 			 uint16_t *rcpts);
-/* metrics_unlearned.c: a login with no usual busiest hour learned (all
- * its mail came through the site's webmail or from places it did not
- * know); metrics_usual_floor gives it the learning floor. */
-bool metrics_unlearned(const struct metrics_ctx *c);
 /* metrics_home.c: the owner at home (see there). Is the client, at
  * MAIL, the login's home place; was mail let through from it after the
  * window's unfamiliar addresses abroad were first seen? */
