@@ -163,12 +163,12 @@ unit-check: all
 golden-check: all
 	@tests/golden/run.sh $(BUILD)
 
-# the collector's suites that run threads (its event loop, alert thread and
-# rogue-list writers) under ThreadSanitizer, in a build of their own; the
-# event sender's (check_event, check_evq, check_intake) have time and
-# page-fault bounds that TSan's slowdown breaks on a loaded machine: run
-# them by hand (make SANITIZE=thread BUILD=build/tsan build/tsan/tests/...)
-TSAN_UNITS := check_notify check_pin check_receive
+# the suites that run threads under ThreadSanitizer, in a build of their
+# own: the collector's (its event loop, alert thread and rogue-list
+# writers, its intake) and the milter's event sender (its queue and
+# sender thread)
+TSAN_UNITS := check_notify check_pin check_receive check_event check_event_send \
+              check_evq check_intake
 tsan-check:
 	@$(MAKE) --no-print-directory SANITIZE=thread BUILD=build/tsan \
 	    $(addprefix build/tsan/tests/,$(TSAN_UNITS))

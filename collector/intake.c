@@ -38,9 +38,10 @@
  * the flow follower and the admin's commands are not locked out while a
  * batch gathers; the socket is read meanwhile too (INTAKE_STORE_READ), so
  * the milter's sends never wait for a commit. What is gathered and not
- * stored is lost if the collector is killed (SIGKILL; a stop stores it:
- * intake_flush), as the datagrams still in the socket are: at most
- * INTAKE_LINGER_MS of events, which the milter's sequence numbers show.
+ * stored is lost if the collector is killed (SIGKILL; a stop stores it
+ * and what waits in the socket: intake_flush), as the datagrams still in
+ * the socket then are: at most INTAKE_LINGER_MS of events, which the
+ * milter's sequence numbers show.
  * Incidents are stored by the correlation's own transactions.
  *
  * While a batch is open and the socket empty, the intake naps instead of
@@ -521,7 +522,9 @@ int intake_step(struct intake *in, int timeout_ms, int64_t now_ms, size_t *got,
     return store(in, now_ms + (mono_ms() - t0), got, err, errlen);
 }
 
-/* intake_flush - store what was read and not stored yet (at a stop) */
+/* intake_flush - at a stop: store what was read and not stored yet,
+ * then what waits in the socket (a batch at most; the milter counted it
+ * sent) */
 int intake_flush(struct intake *in, int64_t now_ms, size_t *got, char *err, size_t errlen)
 {
     size_t more = 0;
@@ -530,7 +533,9 @@ int intake_flush(struct intake *in, int64_t now_ms, size_t *got, char *err, size
     *got = 0;
     if (in->pend[in->cur].used > 0)
 	rc = store(in, now_ms, got, err, errlen);
-    if (rc == 0 && in->pend[in->cur].used > 0)	/* read while that was stored */
+    while (rc == 0 && read_into(in, &in->pend[in->cur]) > 0)
+	;			/* joins what was read while that was stored */
+    if (rc == 0 && in->pend[in->cur].used > 0)
 	rc = store(in, now_ms, &more, err, errlen);
     *got += more;
     return rc;

@@ -16,7 +16,7 @@
  * each record is verified, checked and stored on its own. Datagrams that
  * come while a batch is stored are read meanwhile and begin the next
  * step's batch, which then does not wait; intake_flush stores them (at a
- * stop). A bad datagram or record is counted, never fatal. Nothing is
+ * stop), and what still waits in the socket. A bad datagram or record is counted, never fatal. Nothing is
  * logged here: the caller logs the counters.
  */
 #ifndef RG_INTAKE_H

@@ -5,8 +5,11 @@
  * busiest hour of messages and recipients, its usual busiest day of
  * messages and the trip allowance the engine makes of it (the smaller
  * of that day and METRICS_TRIP_DAY_HOURS busiest hours), its usual hour
- * on its own carrier's pool (what carrier-volume counts past), the last
- * mail from its home place (trip_home, second_home), and for each
+ * on its own carrier's pool (what carrier-volume counts past) and the day
+ * it last rose, the hubs of its carriers' pools it was noted at, its
+ * usual recipients hour as it stood before today (what
+ * recipients_over_prior_usual counts past), the last mail from its home
+ * place (trip_home, second_home), and for each
  * remembered
  * address whether it is familiar and why (its own network, learning,
  * pinned by the admin, vouched for by another login).
@@ -24,12 +27,14 @@
 
 #include "cmd_places.h"
 #include "metrics.h"
+#include "store_view.h"
 #include "text.h"
 
 #define LINE_MAX_TEXT 512
 #define DATE_MAX 16		/* "2026-11-22" and a NUL, with room */
 #define NET_MAX (ADDR_STRLEN + 16)
 #define V4_HIGH_MASK 0xff000000u	/* a /24 key leaves these bits 0 */
+#define HUBS_SHOWN 16		/* known hubs read, at most */
 
 /* learn_end - when the login's learning period ends (seconds) */
 static uint64_t learn_end(const struct cmd_places *p)
@@ -293,17 +298,101 @@ static unsigned coarse_past(const struct cmd_places *p)
 	: METRICS_COARSE_FLOOR;
 }
 
-/* coarse_line - the usual hour on the login's own carrier's pool */
+/* day_of_byte - the latest day number up to today whose low byte is lo
+ * (the store keeps only that byte of some days) */
+static uint16_t day_of_byte(const struct cmd_places *p, uint8_t lo)
+{
+    uint16_t today = (uint16_t) (p->c->now / STORE_DAY_S);
+
+    return (uint16_t) (today - (uint8_t) (today - lo));
+}
+
+/* coarse_raised - the day the usual coarse hour last rose past learning
+ * (by one a day, store_carrier.c); 0: not since learning */
+static uint16_t coarse_raised(const struct cmd_places *p)
+{
+    return p->u->usual_coarse == 0 || p->u->coarse_day == 0 ? 0
+	: day_of_byte(p, p->u->coarse_day);
+}
+
+/* coarse_line - the usual hour on the login's own carrier's pool, and
+ * the day it last rose */
 static void coarse_line(const struct cmd_places *p, char *line, size_t len)
 {
-    if (p->u->usual_coarse == 0)
+    char d[DATE_MAX];
+    size_t used;
+
+    if (p->u->usual_coarse == 0) {
 	snprintf(line, len, "none yet (learned from its own networks' coarse"
 		 " addresses); carrier-volume counts past %u", coarse_past(p));
+	return;
+    }
+    used = (size_t) snprintf(line, len, "%u message%s in an hour from its own"
+			     " networks' coarse addresses; carrier-volume"
+			     " counts past %u", p->u->usual_coarse,
+			     p->u->usual_coarse == 1 ? "" : "s", coarse_past(p));
+    if (coarse_raised(p) != 0 && used < len) {
+	day_text(coarse_raised(p), d, sizeof(d));
+	snprintf(line + used, len - used, "; last raised %s (by one a day"
+		 " past learning)", d);
+    }
+}
+
+/* hubs_known - how many of the login's known hubs count as known now
+ * (noted before today); *n: how many it has, *day: the latest note's */
+static unsigned hubs_known(const struct cmd_places *p, uint16_t *tags,
+			   unsigned *n, uint16_t *day)
+{
+    unsigned k = 0;
+
+    *n = store_view_hubs(p->u, tags, HUBS_SHOWN, day);
+    for (unsigned i = 0; i < *n; i++)
+	k += store_user_hub_known(p->u, tags[i], p->c->now);
+    return k;
+}
+
+/* hubs_line - the hubs of its carriers' pools the login was noted at
+ * (carrier-volume: an address at a hub new to the login) */
+static void hubs_line(const struct cmd_places *p, char *line, size_t len)
+{
+    uint16_t tags[HUBS_SHOWN], day;
+    unsigned n, known = hubs_known(p, tags, &n, &day);
+    char d[DATE_MAX];
+
+    if (n == 0) {
+	snprintf(line, len, "none yet (noted from mail let through from its"
+		 " own networks' coarse addresses)");
+	return;
+    }
+    day_text(day, d, sizeof(d));
+    snprintf(line, len, "%u noted, %u known (noted before today); last"
+	     " noted %s", n, known, d);
+}
+
+/* prior_today - was the usual recipients hour kept today (before
+ * today's mail could raise it, store_prior.c)? *kept: the hour kept */
+static bool prior_today(const struct cmd_places *p, uint16_t *kept)
+{
+    uint8_t lo;
+
+    *kept = store_view_prior(p->u, &lo);
+    return lo == (uint8_t) (p->c->now / STORE_DAY_S & 0xff);
+}
+
+/* prior_line - the usual recipients hour as it stood before today (what
+ * recipients_over_prior_usual counts past) */
+static void prior_line(const struct cmd_places *p, char *line, size_t len)
+{
+    uint16_t kept, r = store_user_prior_rcpts(p->u, p->c->now);
+
+    if (prior_today(p, &kept))
+	snprintf(line, len, "%u recipient%s in an hour as it stood before"
+		 " today (now %u); recipients_over_prior_usual counts past"
+		 " it", r, r == 1 ? "" : "s", p->u->usual_rcpts);
     else
-	snprintf(line, len, "%u message%s in an hour from its own networks'"
-		 " coarse addresses; carrier-volume counts past %u",
-		 p->u->usual_coarse, p->u->usual_coarse == 1 ? "" : "s",
-		 coarse_past(p));
+	snprintf(line, len, "%u recipient%s in an hour, the usual hour (it"
+		 " was not raised today); recipients_over_prior_usual counts"
+		 " past it", r, r == 1 ? "" : "s");
 }
 
 /* vouched_line - the login's addresses the site vouched for; 0 if none */
@@ -344,7 +433,7 @@ static void nets_line(const struct cmd_places *p, char *line, size_t len)
 }
 
 /* cmd_places_rows - learning, networks, usual hour and day, carrier,
- * home place, vouched (only when it has any) */
+ * known hubs, prior hour, home place, vouched (only when it has any) */
 int cmd_places_rows(const struct cmd_places *p, struct table *kv)
 {
     static const struct {
@@ -353,7 +442,8 @@ int cmd_places_rows(const struct cmd_places *p, struct table *kv)
     } rows[] = {
 	{"learning", learning_line}, {"networks", nets_line},
 	{"usual hour", usual_line}, {"usual day", usual_day_line},
-	{"carrier", coarse_line}, {"home place", home_line},
+	{"carrier", coarse_line}, {"known hubs", hubs_line},
+	{"prior hour", prior_line}, {"home place", home_line},
     };
     char line[LINE_MAX_TEXT];
     const char *cells[] = { "", line };
@@ -429,8 +519,44 @@ static void nets_json(const struct cmd_places *p, struct json *j)
     json_arr_end(j);
 }
 
+/* hubs_json - "hubs": the known hubs' tags, how many count as known,
+ * the latest note's day */
+static void hubs_json(const struct cmd_places *p, struct json *j)
+{
+    uint16_t tags[HUBS_SHOWN], day;
+    unsigned n, known = hubs_known(p, tags, &n, &day);
+
+    json_key(j, "hubs");
+    json_obj(j);
+    json_key(j, "noted");
+    json_arr(j);
+    for (unsigned i = 0; i < n; i++)
+	json_uint(j, tags[i]);
+    json_arr_end(j);
+    json_kuint(j, "known", known);
+    json_key(j, "last_day");
+    if (n == 0)
+	json_null(j);
+    else
+	json_uint(j, day);
+    json_obj_end(j);
+}
+
+/* prior_json - "prior_usual": the recipients hour before today */
+static void prior_json(const struct cmd_places *p, struct json *j)
+{
+    uint16_t kept;
+    bool today = prior_today(p, &kept);
+
+    json_key(j, "prior_usual");
+    json_obj(j);
+    json_kuint(j, "recipients", store_user_prior_rcpts(p->u, p->c->now));
+    json_kbool(j, "kept_today", today);
+    json_obj_end(j);
+}
+
 /* cmd_places_json - learning, usual_hour, usual_day, usual_coarse,
- * home, networks, vouched */
+ * hubs, prior_usual, home, networks, vouched */
 void cmd_places_json(const struct cmd_places *p, struct json *j)
 {
     uint64_t end = learn_end(p);
@@ -464,7 +590,14 @@ void cmd_places_json(const struct cmd_places *p, struct json *j)
     json_obj(j);
     json_kuint(j, "messages", p->u->usual_coarse);
     json_kuint(j, "counts_past", coarse_past(p));
+    json_key(j, "raised_day");
+    if (coarse_raised(p) == 0)
+	json_null(j);
+    else
+	json_uint(j, coarse_raised(p));
     json_obj_end(j);
+    hubs_json(p, j);
+    prior_json(p, j);
     json_key(j, "home");
     json_obj(j);
     json_key(j, "seen");

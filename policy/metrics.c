@@ -473,13 +473,25 @@ bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
 	|| today >= n->first_day + c->cfg->policy.learning_s / STORE_DAY_S;
 }
 
-/* metrics_familiar - a place the login (or the site) knows */
-bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
-		      uint32_t asn)
+/* familiar - a place the login (or the site) knows */
+static bool familiar(const struct metrics_ctx *c, const struct addr *ip,
+		     uint32_t asn)
 {
     if (c->user == NULL || learning(c) || site_known(c, ip))
 	return true;
     return metrics_own_place(c, ip, asn);
+}
+
+/* metrics_familiar - familiar, once per address an evaluation
+ * (metrics_memo.c) */
+bool metrics_familiar(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t asn)
+{
+    uint8_t *m = metrics_memo_familiar(c, ip, asn);
+
+    if (m != NULL && *m != METRICS_MEMO_NONE)
+	return *m == METRICS_MEMO_YES;
+    return metrics_memo_put(m, familiar(c, ip, asn));
 }
 
 /* country_before_today - did the login have a message let through from

@@ -39,7 +39,26 @@ struct metrics_ctx {
 				 * before today (store_prior.c), at MAIL */
     bool site;			/* the client's /24 (/48) is the site's */
     uint32_t site_start;	/* store_site_start: 0 not yet */
+    struct metrics_memo *memo;	/* answers kept for this evaluation
+				 * (metrics_memo.c); NULL: none */
 };
+
+/* metrics_memo.c: what one evaluation asked about each remembered
+ * address of the login (by its slot in user->ips): familiar
+ * (metrics_familiar with the entry's AS) and a second home
+ * (metrics_second_home). METRICS_MEMO_NONE: not asked yet. */
+enum { METRICS_MEMO_NONE, METRICS_MEMO_NO, METRICS_MEMO_YES };
+struct metrics_memo {
+    const struct metrics_ctx *ctx;	/* the context it serves (a copy of
+					 * it, changed, has none) */
+    uint8_t familiar[STORE_IPS_MAX];
+    uint8_t second_home[STORE_IPS_MAX];
+};
+uint8_t *metrics_memo_familiar(const struct metrics_ctx *c, const struct addr *ip,
+			       uint32_t asn);
+uint8_t *metrics_memo_second_home(const struct metrics_ctx *c,
+				  const struct store_ip *ip);
+bool metrics_memo_put(uint8_t *m, bool answer);
 
 bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
 #define METRICS_VOUCH_S 86400	/* how long a vouched address stays familiar */

@@ -99,7 +99,7 @@ static bool home_country(const struct metrics_ctx *c, const char *cc)
     return false;
 }
 
-/* metrics_second_home - is a remembered address of the login a second
+/* second_home - is a remembered address of the login a second
  * home beside its home place (policy.second_home): a fine place in one
  * of its usual countries that has a home place of the login
  * (home_country), an address no other login came from, either
@@ -113,7 +113,7 @@ static bool home_country(const struct metrics_ctx *c, const char *cc)
  * however many days it was let through. A new home replaces the old
  * one: once the old one has been silent second_home_for, the new line
  * is judged as before. */
-bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip)
+static bool second_home(const struct metrics_ctx *c, const struct store_ip *ip)
 {
     uint32_t k = c->cfg->policy.coarse_km, r = store_ip_radius(ip);
     uint32_t home = c->user != NULL ? c->user->home_seen : 0;
@@ -129,6 +129,17 @@ bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip)
 	    && !metrics_far_place(c, &ip->ip, ip->asn, NULL)))
 	return false;
     return !metrics_shared_client(c, &ip->ip);
+}
+
+/* metrics_second_home - second_home, once per address an evaluation
+ * (metrics_memo.c) */
+bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip)
+{
+    uint8_t *m = metrics_memo_second_home(c, ip);
+
+    if (m != NULL && *m != METRICS_MEMO_NONE)
+	return *m == METRICS_MEMO_YES;
+    return metrics_memo_put(m, second_home(c, ip));
 }
 
 /* metrics_second_home_text - ", a second home (counted since first

@@ -648,6 +648,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     struct store_user u;
     struct store_client c, c64;
     struct metrics_ctx mc;
+    struct metrics_memo memo = {0};
     const struct cfg_override *ov[RULES_OVERRIDES_MAX];
     int s;
 
@@ -684,6 +685,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	mc.ov = ov;
 	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
 				 RULES_OVERRIDES_MAX);
+	memo.ctx = &mc, mc.memo = &memo;	/* mc stays as it is from here */
 	evaluate(cfg, st, &mc, now, v);
     }
     finish(cfg, st, f, now, v);

@@ -3,7 +3,9 @@
  * a login rests on: whether it is still learning, its familiar networks
  * (AS or prefix, first and last day used, days seen, familiar or not
  * yet), its usual busiest hour and day (with a trip's allowance), its
- * usual hour on its carrier's pool, the last mail from its home place,
+ * usual hour on its carrier's pool and the day it last rose, the hubs
+ * of its carriers' pools it was noted at, its usual recipients hour
+ * before today, the last mail from its home place,
  * the addresses the site vouched for, and
  * for each address whether it is familiar and why (own network,
  * learning, pinned, vouched) or not, in text and in JSON.
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_test.h"
 
@@ -436,6 +439,86 @@ START_TEST(test_show_home_coarse)
 }
 END_TEST
 
+/* date_of - the UTC date of a time, as show prints days */
+static void date_of(uint32_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t) t;
+    struct tm tm;
+
+    ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
+    ck_assert_uint_gt(strftime(buf, len, "%Y-%m-%d", &tm), 0);
+}
+
+/* The per-login state of format 8 and the coarse hour's day: the day
+ * the usual coarse hour last rose past learning, the hubs of its
+ * carriers' pools the login was noted at (one on an earlier day, known
+ * now; one today, not yet) and its usual recipients hour as it stood
+ * before today (7, kept at today's first update, while the usual hour
+ * rose to 41), in text and JSON. The old show had none of them. */
+START_TEST(test_show_ext_state)
+{
+    const struct jread_val *d, *e;
+    struct jread_val *v;
+    char yesterday[16], today[16];
+    int64_t n;
+    STORE *st;
+
+    places_make();
+    st = state_open();
+    ck_assert_int_eq(store_user_coarse_learn(st, "nora", 7, true, NOW - 3 * DAY),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_coarse_note(st, "nora", 0x1234, 9, false, NOW - DAY),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_coarse_note(st, "nora", 0x0567, 0, false, NOW - HOUR),
+		     STORE_OK);
+    see(st, "nora", "203.0.113.7", "DE", 64501, 2, 40,
+	STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME,
+	NOW - 30 * MIN);
+    store_close(st);
+    date_of(NOW - DAY, yesterday, sizeof(yesterday));
+    date_of(NOW, today, sizeof(today));
+    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
+    ck_assert(lines_fit(out, 80));
+    row_has("carrier", "8 messages in an hour");
+    row_has("carrier", yesterday);
+    row_has("known hubs", "2 noted, 1 known (noted before today)");
+    row_has("known hubs", today);
+    row_has("prior hour", "7 recipients in an hour as it stood before today"
+	    " (now 41)");
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "nora", NULL), 0);
+    v = parse_out();
+    ck_assert_int_eq(jread_int(must(v, "usual_coarse"), "raised_day", &n), 0);
+    ck_assert_int_eq(n, (NOW - DAY) / DAY);
+    d = must(v, "hubs");
+    ck_assert_int_eq(jread_int(d, "known", &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(jread_int(d, "last_day", &n), 0);
+    ck_assert_int_eq(n, NOW / DAY);
+    e = must(d, "noted")->child;	/* most recent first */
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(e->inum, 0x0567);
+    ck_assert_ptr_nonnull(e->next);
+    ck_assert_int_eq(e->next->inum, 0x1234);
+    ck_assert_ptr_null(e->next->next);
+    d = must(v, "prior_usual");
+    ck_assert_int_eq(jread_int(d, "recipients", &n), 0);
+    ck_assert_int_eq(n, 7);
+    ck_assert(must(d, "kept_today")->b);
+    jread_free(v);
+    /* newbie: none of them yet */
+    ck_assert_int_eq(run("-c", pconf, "show", "newbie", NULL), 0);
+    row_has("known hubs", "none yet");
+    row_has("prior hour", "0 recipients in an hour, the usual hour");
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "newbie", NULL), 0);
+    v = parse_out();
+    ck_assert_int_eq(must(must(v, "usual_coarse"), "raised_day")->type, JREAD_NULL);
+    ck_assert_int_eq(must(must(v, "hubs"), "last_day")->type, JREAD_NULL);
+    ck_assert_ptr_null(must(must(v, "hubs"), "noted")->child);
+    ck_assert(!must(must(v, "prior_usual"), "kept_today")->b);
+    jread_free(v);
+}
+END_TEST
+
 static Suite *ctl_show_suite(void)
 {
     Suite *s = suite_create("ctl_show");
@@ -446,6 +529,7 @@ static Suite *ctl_show_suite(void)
     tcase_add_test(tc, test_show_site_strangers);
     tcase_add_test(tc, test_show_usual_day);
     tcase_add_test(tc, test_show_home_coarse);
+    tcase_add_test(tc, test_show_ext_state);
     suite_add_tcase(s, tc);
     return s;
 }

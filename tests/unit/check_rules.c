@@ -192,6 +192,61 @@ START_TEST(test_prefix_engine)
 }
 END_TEST
 
+/* The evaluation's memo (metrics_memo.c): with it metrics_familiar and
+ * metrics_second_home answer, for each of the login's 16 addresses, what
+ * they answer without it; an answer once kept is served (an evaluation's
+ * context does not change), and a copy of the context is not served. */
+START_TEST(test_familiar_memo)
+{
+    char text[STORE_IPS_MAX][32];
+    const char *ips[STORE_IPS_MAX];
+    struct rules_facts f = {.phase = RULES_PHASE_MAIL};
+    const uint32_t now = T0 + 30 * DAY;
+    struct metrics_ctx plain = {.f = &f, .now = now, .cls = RULES_CLASS_AUTHENTICATED};
+    struct metrics_ctx mc, copy;
+    struct metrics_memo memo = {0};
+    struct store_user u;
+    struct env e;
+    unsigned fam = 0;
+    size_t i;
+
+    env_open(&e, STATE);
+    for (i = 0; i < STORE_IPS_MAX; i++) {
+	snprintf(text[i], sizeof(text[i]), "198.18.%zu.%zu", 3 + i % 4, i + 1);
+	ips[i] = text[i];
+    }
+    user_with(&u, ips, STORE_IPS_MAX, now - HOUR);	/* first seen at T0 */
+    u.nets[0].key = store_net_key(&u.ips[0].ip, 0);	/* 198.18.3.0/24: its own */
+    u.nets[0].days = 20, u.nets[0].first_day = (uint16_t) (T0 / DAY);
+    u.nets[0].last_day = (uint16_t) (now / DAY);
+    plain.cfg = e.cfg, plain.user = &u;
+    mc = plain;
+    memo.ctx = &mc, mc.memo = &memo;
+    for (i = 0; i < STORE_IPS_MAX; i++) {
+	bool want = metrics_familiar(&plain, &u.ips[i].ip, u.ips[i].asn);
+
+	ck_assert_int_eq(metrics_familiar(&mc, &u.ips[i].ip, u.ips[i].asn), want);
+	ck_assert_int_eq(memo.familiar[i], want ? METRICS_MEMO_YES : METRICS_MEMO_NO);
+	ck_assert_int_eq(metrics_second_home(&mc, &u.ips[i]),
+			 metrics_second_home(&plain, &u.ips[i]));
+	ck_assert_int_ne(memo.second_home[i], METRICS_MEMO_NONE);
+	fam += want;
+    }
+    ck_assert_uint_eq(fam, STORE_IPS_MAX / 4);	/* those on its own /24 */
+    /* the login learning again: the memo keeps the evaluation's answers,
+     * a copy of the context (which may differ) works them out anew */
+    u.first_seen = now - HOUR;
+    copy = mc;
+    ck_assert(metrics_familiar(&plain, &u.ips[1].ip, u.ips[1].asn));
+    ck_assert(!metrics_familiar(&mc, &u.ips[1].ip, u.ips[1].asn));
+    ck_assert(metrics_familiar(&copy, &u.ips[1].ip, u.ips[1].asn));
+    /* an address outside the list, or another AS, has no slot */
+    ck_assert_ptr_null(metrics_memo_familiar(&mc, &f.client, 0));
+    ck_assert_ptr_null(metrics_memo_familiar(&mc, &u.ips[1].ip, 64500));
+    env_close(&e);
+}
+END_TEST
+
 /* --- overrides ------------------------------------------------------------ */
 
 #define OVERRIDES STATE "policy: {\n rules = (\n" \
@@ -457,7 +512,9 @@ static Suite *rules_suite(void)
 	test_travel_radii_forgiven, test_travel_time_clamp,
 	test_travel_far_fast, test_travel_same_place,
     };
-    const TTest *const prefix[] = {test_prefix_metric, test_prefix_engine};
+    const TTest *const prefix[] = {
+	test_prefix_metric, test_prefix_engine, test_familiar_memo,
+    };
     const TTest *const override[] = {
 	test_override_precedence, test_override_longest_network,
 	test_override_sender_domain, test_override_other_rule,
