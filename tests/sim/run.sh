@@ -30,7 +30,9 @@
 #      the family's line abroad), unless [heavy] newsletter_home says a
 #      machine at home sends it;
 #  11. nearby.mix's attack sources: the site's webmail, its VPN exit, a
-#      home line of another ISP in the victim's own city.
+#      home line of another ISP in the victim's own city;
+#  12. holdout.mix (the held-out site) still makes a site: its four
+#      carriers, its seven attacks with all their messages.
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -431,6 +433,17 @@ got=$(awk -F'\t' 'FILENAME ~ /plan/ { if ($1 == "geo") { split($2, a, "."); n = 
     END { for (s in seen) print s, seen[s] }' "$tmp/near/plan.tsv" "$tmp/near/users.tsv" "$tmp/near/truth.tsv" | sort | tr '\n' ';')
 same "sources webmail, vpn, victim_city: the webmail host, a VPN exit, another ISP in the victim's city" \
     "$got" "victim_city town 5;vpn exit 5;webmail localhost 5;"
+
+# 12. holdout.mix, the held-out site (not tuned on): gen.py still makes it
+#     (60 users instead of 180: the draws are checked, not the verdicts);
+#     every phone on one of its four carriers, each attack all its messages
+python3 "$here/gen.py" --mix "$here/mix/holdout.mix" --seed 3 --users 60 --out "$tmp/hold" 2>"$tmp/err" ||
+    not_ok "gen.py holdout" "$(cat "$tmp/err")"
+got=$(awk -F'\t' 'NR > 1 && $4 != "-" { print $4 }' "$tmp/hold/users.tsv" | sort -u | tr '\n' ' ')
+same "holdout.mix: the phones on its four carriers" "$got" "congstar telefonica tmobile vodafone "
+got=$(awk -F'\t' '$6 == "attack" { n[$7]++ } END { for (a in n) print a, n[a] }' "$tmp/hold/truth.tsv" | sort | tr '\n' ';')
+same "holdout.mix: seven attacks, each with all its messages" "$got" \
+    "botnet 80;burst 400;internal 1500;low-and-slow 200;one-ip 30;proxies 120;spam-run 150;"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]
