@@ -220,8 +220,6 @@ const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
 bool metrics_hop_on(const struct metrics_ctx *c);
 const struct store_ip *metrics_hop_ip(const struct metrics_ctx *c, uint32_t w,
 				      size_t *i);
-#define METRICS_HOP_POOL_HUBS 3	/* hubs of one unknown pool: proxies */
-unsigned metrics_hop_pools(const struct metrics_ctx *c, uint32_t w, bool hop);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

@@ -26,16 +26,6 @@
  * in one hour (tests/sim campus seeds 2 and 3, uni6 seed 1: 4 messages),
  * since the office NAT is the site's only when it is the client.
  *
- * A carrier's pool the login never used, in one of its usual countries,
- * is one place however many hubs its addresses are at (a borrowed phone
- * whose CGNAT egress moves between two hub cities). Mobile proxies sold
- * on one carrier come out of its whole pool: at three hubs or more
- * within the hour (METRICS_HOP_POOL_HUBS) such a network counts as two
- * places. Proxies against a victim on another carrier, drawn mostly
- * from one third carrier, were one place for 13 messages (tests/sim
- * shuffle and stealth seed 7: 7 of 64 delivered before unusual-volume).
- * A trip's local SIM abroad stays part of the trip's one place.
- *
  * Contract: pure functions of the context, like metrics.c.
  */
 #include "metrics.h"
@@ -76,57 +66,3 @@ const struct store_ip *metrics_hop_ip(const struct metrics_ctx *c, uint32_t w,
     return NULL;
 }
 
-/* pool_hubs - distinct hub places among the window's addresses from
- * *from on that are coarse places of network key (at most max counted) */
-static unsigned pool_hubs(const struct metrics_ctx *c, uint32_t w, bool hop,
-			  size_t from, uint64_t key, unsigned max)
-{
-    int16_t lat[METRICS_HOP_POOL_HUBS], lon[METRICS_HOP_POOL_HUBS];
-    unsigned n = 0, j;
-    size_t i = from;
-    const struct store_ip *ip;
-
-    while (n < max && (ip = hop ? metrics_hop_ip(c, w, &i)
-		       : metrics_unfamiliar_ip(c, w, &i)) != NULL) {
-	if (store_net_key(&ip->ip, ip->asn) != key || ip->lat_c == STORE_NO_LOC
-	    || store_ip_radius(ip) < c->cfg->policy.coarse_km)
-	    continue;
-	for (j = 0; j < n && (lat[j] != ip->lat_c || lon[j] != ip->lon_c); j++)
-	    ;
-	if (j == n)
-	    lat[n] = ip->lat_c, lon[n] = ip->lon_c, n++;
-    }
-    return n;
-}
-
-/* metrics_hop_pools - how many unfamiliar carrier pools (networks of
- * coarse places, in a usual country) of the window (hop: a learning
- * login's networks new today) are at METRICS_HOP_POOL_HUBS hubs or more:
- * each is a place more than the one it is */
-unsigned metrics_hop_pools(const struct metrics_ctx *c, uint32_t w, bool hop)
-{
-    uint64_t seen[STORE_IPS_MAX];
-    unsigned n = 0, k = 0, j;
-    size_t i = 0, at;
-    const struct store_ip *ip;
-    char cc[3];
-
-    if (c->cfg->policy.coarse_km == 0)
-	return 0;
-    while ((at = i, ip = hop ? metrics_hop_ip(c, w, &i)
-	    : metrics_unfamiliar_ip(c, w, &i)) != NULL) {
-	uint64_t key = store_net_key(&ip->ip, ip->asn);
-
-	for (j = 0; j < k && seen[j] != key; j++)
-	    ;
-	if (j < k || k == STORE_IPS_MAX)
-	    continue;
-	seen[k++] = key;
-	store_ip_cc(ip, cc);
-	if (cc[0] != 0 && metrics_usual_country(c, cc)
-	    && pool_hubs(c, w, hop, at, key, METRICS_HOP_POOL_HUBS)
-	    >= METRICS_HOP_POOL_HUBS)
-	    n++;
-    }
-    return n;
-}

@@ -171,17 +171,14 @@ bool metrics_stranger_at_home(const struct metrics_ctx *c, uint32_t w)
 /* places_metric - distinct unfamiliar places among the login's
  * addresses seen in the window (hop: a learning login's networks new
  * today): each network, except that those of one country new to the
- * login are one place (a trip); with pools, an unknown carrier's pool
- * at many hubs is one more (metrics_hop_pools) */
+ * login are one place (a trip) */
 static uint64_t places_metric(const struct metrics_ctx *c, uint32_t w,
-			      bool hop, bool pools, char *ev, size_t evlen)
+			      bool hop, char *ev, size_t evlen)
 {
     struct places p;
     char items[STORE_IPS_MAX][ADDR_STRLEN + 16], d[16];
     size_t i, k = 0, n = find_places(c, w, &p, hop), used;
-    unsigned more = pools && n != 0 ? metrics_hop_pools(c, w, hop) : 0;
 
-    n += more;
     if (ev == NULL || evlen == 0)
 	return n;
     for (i = 0; i < p.n; i++)
@@ -195,10 +192,6 @@ static uint64_t places_metric(const struct metrics_ctx *c, uint32_t w,
 				  i ? "," : " ", items[i]);
     if (k > 12 && used < evlen)
 	used += (size_t) snprintf(ev + used, evlen - used, ",...");
-    if (more != 0 && used < evlen)
-	used += (size_t) snprintf(ev + used, evlen - used, " (%u of them a"
-				  " carrier's pool at %u hubs or more)", more,
-				  METRICS_HOP_POOL_HUBS);
     if (hop && used < evlen)
 	snprintf(ev + used, evlen - used, " (networks new today to a"
 		 " learning login)");
@@ -210,7 +203,7 @@ static uint64_t places_metric(const struct metrics_ctx *c, uint32_t w,
 uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 				   char *ev, size_t evlen)
 {
-    return places_metric(c, w, false, false, ev, evlen);
+    return places_metric(c, w, false, ev, evlen);
 }
 
 /* metrics_network_hops - the unfamiliar_places metric: places_metric,
@@ -218,7 +211,7 @@ uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 uint64_t metrics_network_hops(const struct metrics_ctx *c, uint32_t w,
 			      char *ev, size_t evlen)
 {
-    return places_metric(c, w, metrics_hop_on(c), true, ev, evlen);
+    return places_metric(c, w, metrics_hop_on(c), ev, evlen);
 }
 
 /* metrics_unfamiliar_messages_over_usual - unfamiliar_messages, less a
