@@ -574,6 +574,34 @@ bool metrics_known_place(const struct metrics_ctx *c, const struct addr *ip,
 	&& (site_known(c, ip) || metrics_own_place(c, ip, asn));
 }
 
+/* metrics_site_learned - site_learned, for the other metric files */
+bool metrics_site_learned(const struct metrics_ctx *c)
+{
+    return site_learned(c);
+}
+
+/* metrics_site_known - site_known (pinned, vouched, the site's), for the
+ * other metric files */
+bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
+{
+    return site_known(c, ip);
+}
+
+/* metrics_located_before_today - country_before_today(c, NULL): mail
+ * let through from a located place on an earlier day, for the other
+ * metric files */
+bool metrics_located_before_today(const struct metrics_ctx *c)
+{
+    return country_before_today(c, NULL);
+}
+
+/* metrics_learned_net - learned_net, for the other metric files */
+const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
+					    const struct addr *ip, uint32_t asn)
+{
+    return learned_net(c, ip, asn);
+}
+
 /* net_text - a network as evidence: "AS64500 (RU)", "198.18.5.0/24" */
 static void net_text(const struct addr *ip, uint32_t asn, const char cc[3],
 		     char *out, size_t len)
@@ -935,7 +963,7 @@ static const struct {
     [CFG_METRIC_RECIPIENTS_OVER_USUAL] = {m_recipients_over_usual, 0, false, false, false, AT(RULES_PHASE_RCPT)},
     [CFG_METRIC_UNFAMILIAR_MESSAGES] = {m_unfamiliar_messages, 0, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEW_NETWORK] = {m_new_network, 0, true, false, true, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_UNFAMILIAR_PLACES] = {metrics_unfamiliar_places, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_UNFAMILIAR_PLACES] = {metrics_network_hops, 0, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_UNFAMILIAR_MESSAGES_OVER_USUAL] = {metrics_unfamiliar_messages_over_usual, 0, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_COARSE_MESSAGES_OVER_USUAL] = {metrics_coarse_messages_over_usual, GEO_CAP_LOCATION, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEW_COUNTRIES] = {metrics_new_countries, GEO_CAP_COUNTRY, true, false, true, AT(RULES_PHASE_MAIL)},

@@ -133,6 +133,10 @@ void metrics_net_text(const struct addr *ip, uint32_t asn, const char cc[3],
  * place, see there). */
 uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 				   char *ev, size_t evlen);
+/* ... and the metric itself: a learning login's networks new today
+ * while metrics_hop_on (metrics_hop.c) */
+uint64_t metrics_network_hops(const struct metrics_ctx *c, uint32_t w,
+			      char *ev, size_t evlen);
 #define METRICS_TRIP_DAY_HOURS 3	/* a usual day: this many busiest hours */
 uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						uint32_t w, char *ev,
@@ -241,6 +245,18 @@ size_t metrics_trip_known_nets(const struct metrics_ctx *c, uint32_t w,
 uint64_t metrics_rcpts_slack(const struct metrics_ctx *c, uint64_t usual);
 void metrics_slack_text(uint64_t slack, char *ev, size_t evlen);
 bool metrics_home_note(uint32_t rcpts);
+/* metrics.c's site_learned, site_known, country_before_today (any
+ * country) and learned_net, for the other metric files. */
+bool metrics_site_learned(const struct metrics_ctx *c);
+bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip);
+bool metrics_located_before_today(const struct metrics_ctx *c);
+const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
+					    const struct addr *ip, uint32_t asn);
+/* metrics_hop.c: a learning login's networks new today, which
+ * unfamiliar_places counts for it (see there). */
+bool metrics_hop_on(const struct metrics_ctx *c);
+const struct store_ip *metrics_hop_ip(const struct metrics_ctx *c, uint32_t w,
+				      size_t *i);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

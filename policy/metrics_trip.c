@@ -95,15 +95,17 @@ static void add_trip(struct places *p, size_t node, const char cc[3])
 }
 
 /* find_places - the unfamiliar places of the login's addresses in the
- * window; their count */
+ * window (hop: a learning login's networks new today, metrics_hop.c);
+ * their count */
 static size_t find_places(const struct metrics_ctx *c, uint32_t w,
-			  struct places *p)
+			  struct places *p, bool hop)
 {
     size_t i = 0, n = 0;
     const struct store_ip *ip;
 
     p->n = p->ntrip = 0;
-    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
+    while ((ip = hop ? metrics_hop_ip(c, w, &i)
+	    : metrics_unfamiliar_ip(c, w, &i)) != NULL) {
 	char cc[3];
 	size_t node;
 
@@ -166,15 +168,16 @@ bool metrics_stranger_at_home(const struct metrics_ctx *c, uint32_t w)
     return false;
 }
 
-/* metrics_unfamiliar_places - distinct unfamiliar places among the
- * login's addresses seen in the window: each unfamiliar network, except
- * that those of one country new to the login are one place (a trip) */
-uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
-				   char *ev, size_t evlen)
+/* places_metric - distinct unfamiliar places among the login's
+ * addresses seen in the window (hop: a learning login's networks new
+ * today): each network, except that those of one country new to the
+ * login are one place (a trip) */
+static uint64_t places_metric(const struct metrics_ctx *c, uint32_t w,
+			      bool hop, char *ev, size_t evlen)
 {
     struct places p;
     char items[STORE_IPS_MAX][ADDR_STRLEN + 16], d[16];
-    size_t i, k = 0, n = find_places(c, w, &p), used;
+    size_t i, k = 0, n = find_places(c, w, &p, hop), used;
 
     if (ev == NULL || evlen == 0)
 	return n;
@@ -188,8 +191,27 @@ uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
 	used += (size_t) snprintf(ev + used, evlen - used, "%s%s",
 				  i ? "," : " ", items[i]);
     if (k > 12 && used < evlen)
-	snprintf(ev + used, evlen - used, ",...");
+	used += (size_t) snprintf(ev + used, evlen - used, ",...");
+    if (hop && used < evlen)
+	snprintf(ev + used, evlen - used, " (networks new today to a"
+		 " learning login)");
     return n;
+}
+
+/* metrics_unfamiliar_places - places_metric of the unfamiliar networks
+ * (what a trip's allowance and new day go by) */
+uint64_t metrics_unfamiliar_places(const struct metrics_ctx *c, uint32_t w,
+				   char *ev, size_t evlen)
+{
+    return places_metric(c, w, false, ev, evlen);
+}
+
+/* metrics_network_hops - the unfamiliar_places metric: places_metric,
+ * of a learning login's networks new today while metrics_hop_on */
+uint64_t metrics_network_hops(const struct metrics_ctx *c, uint32_t w,
+			      char *ev, size_t evlen)
+{
+    return places_metric(c, w, metrics_hop_on(c), ev, evlen);
 }
 
 /* metrics_unfamiliar_messages_over_usual - unfamiliar_messages, less a
@@ -206,7 +228,7 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						size_t evlen)
 {
     struct places p;
-    size_t nets = find_places(c, w, &p) == 1	/* the trip's own too */
+    size_t nets = find_places(c, w, &p, false) == 1	/* the trip's own too */
 	? p.n + metrics_trip_known_nets(c, w, p.ip[0]) : 0;
     bool trip = nets != 0 && (nets >= 2 || metrics_roaming_trip(c, w))
 	&& !metrics_home_during_trip(c, w);
