@@ -73,9 +73,13 @@
  * who alone gives its bytes a meaning; 0 everywhere is "not learned"
  * (what a login carried over from format 7 reads). */
 #define STORE_EXT_LEN	32
-#define STORE_EXT_JUDGE	0	/* ext[0..11]: h-judge */
-#define STORE_EXT_JUDGE2 12	/* ext[12..21]: h-judge2 */
-#define STORE_EXT_JUDGE3 22	/* ext[22..31]: h-judge3 */
+/* In use (offsets in store_int.h): ext[0..9] the known hubs
+ * (store_carrier.c), ext[19..21] the prior usual recipients hour
+ * (store_prior.c), ext[22..26] the webmail hour (store_relay.c). Free:
+ * ext[10..18], ext[27..31]. */
+#define STORE_EXT_JUDGE	0	/* ext[0..11] */
+#define STORE_EXT_JUDGE2 12	/* ext[12..21] */
+#define STORE_EXT_JUDGE3 22	/* ext[22..31] */
 
 enum store_status {
     STORE_OK = 0,
