@@ -205,8 +205,6 @@ static bool learning(const struct metrics_ctx *c)
     return c->now < metrics_learning_end(c->cfg, c->user);
 }
 
-static bool site_learned(const struct metrics_ctx *c);
-
 /* earlier_country - did the login use a country before day? */
 static bool earlier_country(const struct metrics_ctx *c, uint16_t day)
 {
@@ -228,7 +226,7 @@ static bool earlier_country(const struct metrics_ctx *c, uint16_t day)
 static bool trip_country(const struct metrics_ctx *c,
 			 const struct store_country *k)
 {
-    if (!site_learned(c) || k->days >= METRICS_USUAL_MIN_DAYS)
+    if (!metrics_site_learned(c) || k->days >= METRICS_USUAL_MIN_DAYS)
 	return false;
     return earlier_country(c, k->first_day);
 }
@@ -315,10 +313,10 @@ static bool same_network(const struct addr *a, const struct addr *b)
     return addr_equal(&x, &y);
 }
 
-/* site_known - pinned by the admin, the client address vouched for by
+/* metrics_site_known - pinned by the admin, the client address vouched for by
  * another login within METRICS_VOUCH_S, or in the client's network when
  * that is one of the site's */
-static bool site_known(const struct metrics_ctx *c, const struct addr *ip)
+bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
 {
     if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
 	return true;
@@ -329,9 +327,9 @@ static bool site_known(const struct metrics_ctx *c, const struct addr *ip)
 	&& metrics_in_window(c->client->vouched, c->now, METRICS_VOUCH_S);
 }
 
-/* learned_net - the login's learned entry for a network, or NULL */
-static const struct store_net *learned_net(const struct metrics_ctx *c,
-					   const struct addr *ip, uint32_t asn)
+/* metrics_learned_net - the login's learned entry for a network, or NULL */
+const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
+					    const struct addr *ip, uint32_t asn)
 {
     uint64_t key = store_net_key(ip, asn);
 
@@ -390,12 +388,12 @@ void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
 	store_ip_cc(self, cc);
 }
 
-/* site_learned - are learning strangers judged: policy.learning_strangers
+/* metrics_site_learned - are learning strangers judged: policy.learning_strangers
  * on and the site past its own first learning period (from its first
  * judgement)? In the site's first week every login is learning, and a
  * trip then is no stranger than any other place (tests/sim: travellers
  * held on travel seeds 3, 8, 9, 10 when judged from the first day). */
-static bool site_learned(const struct metrics_ctx *c)
+bool metrics_site_learned(const struct metrics_ctx *c)
 {
     return c->cfg->policy.learning_strangers && c->site_start != 0
 	&& c->now - c->site_start >= c->cfg->policy.learning_s;
@@ -410,7 +408,7 @@ static bool stranger_origin(const struct metrics_ctx *c,
 {
     const struct store_country *k = cc[0] ? country_rec(c, cc) : NULL;
 
-    if (!site_learned(c) || k == NULL
+    if (!metrics_site_learned(c) || k == NULL
 	|| k->first_day != n->first_day || granted(c, cc))
 	return false;
     return earlier_country(c, k->first_day);
@@ -432,7 +430,7 @@ bool metrics_net_own(const struct metrics_ctx *c, const struct store_net *n,
 bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
 			 uint32_t asn)
 {
-    const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
+    const struct store_net *n = c->user ? metrics_learned_net(c, ip, asn) : NULL;
     char cc[3];
 
     if (n == NULL)
@@ -464,7 +462,7 @@ bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
 			  uint32_t asn)
 {
-    const struct store_net *n = c->user ? learned_net(c, ip, asn) : NULL;
+    const struct store_net *n = c->user ? metrics_learned_net(c, ip, asn) : NULL;
     uint64_t today = c->now / STORE_DAY_S;
 
     if (n == NULL || !metrics_own_network(c, ip, asn))
@@ -477,7 +475,7 @@ bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
 static bool familiar(const struct metrics_ctx *c, const struct addr *ip,
 		     uint32_t asn)
 {
-    if (c->user == NULL || learning(c) || site_known(c, ip))
+    if (c->user == NULL || learning(c) || metrics_site_known(c, ip))
 	return true;
     return metrics_own_place(c, ip, asn);
 }
@@ -542,14 +540,14 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
     uint64_t today = c->now / STORE_DAY_S;
     const struct store_net *n;
 
-    if (!site_learned(c) || c->user == NULL || cc[0] == 0
+    if (!metrics_site_learned(c) || c->user == NULL || cc[0] == 0
 	|| !learning(c)
 	|| !country_before_today(c, NULL) || granted(c, cc)
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip)
 	|| (c->site && same_network(ip, &c->f->client))
 	|| metrics_shared_client(c, ip))
 	return false;
-    n = learned_net(c, ip, asn);
+    n = metrics_learned_net(c, ip, asn);
     if (n != NULL && n->first_day < today)	/* learned on an earlier day */
 	return n->days < c->cfg->policy.familiar_days
 	    && stranger_origin(c, n, cc);
@@ -571,20 +569,7 @@ bool metrics_known_place(const struct metrics_ctx *c, const struct addr *ip,
 			 uint32_t asn)
 {
     return c->user != NULL
-	&& (site_known(c, ip) || metrics_own_place(c, ip, asn));
-}
-
-/* metrics_site_learned - site_learned, for the other metric files */
-bool metrics_site_learned(const struct metrics_ctx *c)
-{
-    return site_learned(c);
-}
-
-/* metrics_site_known - site_known (pinned, vouched, the site's), for the
- * other metric files */
-bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
-{
-    return site_known(c, ip);
+	&& (metrics_site_known(c, ip) || metrics_own_place(c, ip, asn));
 }
 
 /* metrics_located_before_today - country_before_today(c, NULL): mail
@@ -593,13 +578,6 @@ bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
 bool metrics_located_before_today(const struct metrics_ctx *c)
 {
     return country_before_today(c, NULL);
-}
-
-/* metrics_learned_net - learned_net, for the other metric files */
-const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
-					    const struct addr *ip, uint32_t asn)
-{
-    return learned_net(c, ip, asn);
 }
 
 /* net_text - a network as evidence: "AS64500 (RU)", "198.18.5.0/24" */
@@ -649,8 +627,8 @@ static uint64_t m_new_network(const struct metrics_ctx *c, uint32_t w,
 			      char *ev, size_t evlen)
 {
     (void) w;
-    if (c->user->nets[0].days == 0 || site_known(c, &c->f->client)
-	|| learned_net(c, &c->f->client, c->f->geo.asn) != NULL)
+    if (c->user->nets[0].days == 0 || metrics_site_known(c, &c->f->client)
+	|| metrics_learned_net(c, &c->f->client, c->f->geo.asn) != NULL)
 	return 0;
     return client_net(c, "new", ev, evlen);
 }

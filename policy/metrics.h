@@ -245,8 +245,9 @@ size_t metrics_trip_known_nets(const struct metrics_ctx *c, uint32_t w,
 uint64_t metrics_rcpts_slack(const struct metrics_ctx *c, uint64_t usual);
 void metrics_slack_text(uint64_t slack, char *ev, size_t evlen);
 bool metrics_home_note(uint32_t rcpts);
-/* metrics.c's site_learned, site_known, country_before_today (any
- * country) and learned_net, for the other metric files. */
+/* metrics.c: is the site past learning, is an address the site's (pinned,
+ * vouched, its networks), mail let through from a located place before
+ * today, the login's learned entry for a network. */
 bool metrics_site_learned(const struct metrics_ctx *c);
 bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip);
 bool metrics_located_before_today(const struct metrics_ctx *c);
