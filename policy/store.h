@@ -76,7 +76,10 @@
 /* In use (offsets in store_int.h): ext[0..9] the known hubs
  * (store_carrier.c), ext[19..21] the prior usual recipients hour
  * (store_prior.c), ext[22..26] the webmail hour (store_relay.c). Free:
- * ext[10..18], ext[27..31]. */
+ * ext[10..18], ext[27..31]. A snapshot's restore fills each owner's
+ * range on its own (store_user.c ext_owners, which lists the free bytes
+ * by this session's assignment): an owner whose range is not one row
+ * there adds its row. */
 #define STORE_EXT_JUDGE	0	/* ext[0..11] */
 #define STORE_EXT_JUDGE2 12	/* ext[12..21] */
 #define STORE_EXT_JUDGE3 22	/* ext[22..31] */

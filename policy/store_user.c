@@ -384,16 +384,37 @@ static bool ext_range_empty(const struct store_urec *u, size_t at, size_t n)
     return true;
 }
 
+/* The ext bytes by owner (store.h), each range restored on its own: the
+ * known hubs, the prior usual recipients hour and the webmail hour as
+ * their modules lay them out, and each range assigned but not in use
+ * here yet (session 18: ext[10..12], [13..14], [15..18], [27..28],
+ * [29..31]) as assigned. One block per old owner (ext[22..31] whole)
+ * kept a snapshot's bytes of one owner out of an entry that had
+ * learned those of another in the same block, and restored unowned
+ * bytes with them. */
+static const struct {
+    uint8_t at, len;
+} ext_owners[] = {
+    {STORE_HUBS_AT, STORE_HUBS_DAY + 2 - STORE_HUBS_AT},
+    {10, 3}, {13, 2}, {15, 4},
+    {STORE_EXT_PRIOR_RCPTS, STORE_EXT_PRIOR_DAY + 1 - STORE_EXT_PRIOR_RCPTS},
+    {STORE_EXT_RELAY_SLOT, STORE_EXT_RELAY_USUAL + 1 - STORE_EXT_RELAY_SLOT},
+    {27, 2}, {29, 3},
+};
+
+/* The rows tile ext[0..31] in order: every byte has one owner. */
+_Static_assert(STORE_HUBS_AT == 0 && STORE_HUBS_DAY + 2 == 10
+	       && STORE_EXT_PRIOR_RCPTS == 19 && STORE_EXT_PRIOR_DAY + 1 == 22
+	       && STORE_EXT_RELAY_SLOT == 22 && STORE_EXT_RELAY_USUAL + 1 == 27
+	       && STORE_EXT_LEN == 32, "ext_owners tiles ext");
+
 /* store_urec_restore_spare - a snapshot's usual day, usual coarse hour
  * (with its day), home place's time and ext bytes, each into an entry
- * that has none of it yet (store_migrate.c); ext by owner's range, so
- * one owner's learned bytes never mix with another's */
+ * that has none of it yet (store_migrate.c); ext by owner's range
+ * (ext_owners), so one owner's learned bytes never mix with another's */
 void store_urec_restore_spare(struct store_urec *u,
 			      const struct store_user *from)
 {
-    static const size_t ranges[] = { STORE_EXT_JUDGE, STORE_EXT_JUDGE2,
-	STORE_EXT_JUDGE3, STORE_EXT_LEN };
-
     if (urec_usual_day(u) == 0)
 	urec_set_usual_day(u, from->usual_day);
     if (u->nets[STORE_COARSE_HOUR].aux == 0) {
@@ -402,10 +423,10 @@ void store_urec_restore_spare(struct store_urec *u,
     }
     if (urec_home_seen(u) == 0)
 	urec_set_home_seen(u, from->home_seen);
-    for (size_t r = 0; r + 1 < sizeof(ranges) / sizeof(ranges[0]); r++)
-	if (ext_range_empty(u, ranges[r], ranges[r + 1] - ranges[r]))
-	    memcpy(u->ext + ranges[r], from->ext + ranges[r],
-		   ranges[r + 1] - ranges[r]);
+    for (size_t r = 0; r < sizeof(ext_owners) / sizeof(ext_owners[0]); r++)
+	if (ext_range_empty(u, ext_owners[r].at, ext_owners[r].len))
+	    memcpy(u->ext + ext_owners[r].at, from->ext + ext_owners[r].at,
+		   ext_owners[r].len);
 }
 
 /* user_place - a located login becomes the latest, the latest the one before */

@@ -370,7 +370,10 @@ END_TEST
 
 /* The ext bytes (per-login spare state of format 8) go into a snapshot
  * and come back whole; a restore fills an owner's range only where the
- * live entry has nothing learned in it. */
+ * live entry has nothing learned in it, each range on its own: a live
+ * byte of ext[15..18] or ext[27..28] keeps its own range only, not
+ * ext[12..21] or the webmail hour's ext[22..26] with it (the old
+ * restore's blocks 12..21 and 22..31). */
 START_TEST(test_ext_round_trip)
 {
     struct store_user u;
@@ -393,10 +396,11 @@ START_TEST(test_ext_round_trip)
     store_close(st);
     ck_assert_int_eq(unlink(tpath("ext")), 0);
     fresh = tnew("ext", 1024, 4);
-    /* a live entry with something in judge2's range keeps it */
+    /* a live entry with something in two ranges keeps those two */
     memset(&u, 0, sizeof(u));
     strcpy(u.login, "extra");
-    u.ext[STORE_EXT_JUDGE2 + 3] = 1;
+    u.ext[15] = 1;
+    u.ext[27] = 2;
     ck_assert_int_eq(store_user_restore(fresh, &u, T0), STORE_OK);
     ck_assert_int_eq(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err)),
 		     SNAPSHOT_OK);
@@ -407,10 +411,10 @@ START_TEST(test_ext_round_trip)
     ck_assert_uint_eq(U.coarse_day, 5);
     ck_assert_uint_eq(U.home_seen, T0 - HOUR);
     for (int i = 0; i < STORE_EXT_LEN; i++) {
-	int judge2 = i >= STORE_EXT_JUDGE2 && i < STORE_EXT_JUDGE3;
+	bool live = (i >= 15 && i <= 18) || (i >= 27 && i <= 28);
 
-	ck_assert_uint_eq(U.ext[i], judge2 ? (i == STORE_EXT_JUDGE2 + 3)
-			  : 0xa0 + i);
+	ck_assert_uint_eq(U.ext[i], !live ? 0xa0 + i : i == 15 ? 1
+			  : i == 27 ? 2 : 0);
     }
     store_close(fresh);
 }
