@@ -9,7 +9,6 @@
 
 #include "store.h"
 #include "store_int.h"
-#include "check_main.h"
 #include "store_test.h"
 
 /* The usual recipients hour before today: saved at a day's first raise
@@ -41,20 +40,9 @@ START_TEST(test_prior_rcpts)
 }
 END_TEST
 
-/* judge2_suite - the usual recipients hour before today */
-static Suite *judge2_suite(void)
-{
-    Suite *s = suite_create("store_judge2");
-    TCase *tc = tcase_create("ext");
-
-    tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
-    tcase_set_timeout(tc, 20);
-    tcase_add_test(tc, test_prior_rcpts);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return check_run(judge2_suite());
+    const TTest *const tests[] = { test_prior_rcpts, NULL };
+
+    return trun("store_judge2", "ext", 20, tests);
 }

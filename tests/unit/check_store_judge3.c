@@ -9,7 +9,6 @@
 
 #include "store.h"
 #include "store_int.h"
-#include "check_main.h"
 #include "store_test.h"
 
 #define HALF 1800u
@@ -101,21 +100,10 @@ START_TEST(test_relayed_usual)
 }
 END_TEST
 
-/* judge3_suite - the relayed messages of the last hour */
-static Suite *judge3_suite(void)
-{
-    Suite *s = suite_create("store_judge3");
-    TCase *tc = tcase_create("ext");
-
-    tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
-    tcase_set_timeout(tc, 20);
-    tcase_add_test(tc, test_relayed_hour);
-    tcase_add_test(tc, test_relayed_usual);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return check_run(judge3_suite());
+    const TTest *const tests[] = { test_relayed_hour, test_relayed_usual,
+	NULL };
+
+    return trun("store_judge3", "ext", 20, tests);
 }

@@ -5,8 +5,8 @@
  * and removed by unchecked fixtures in the parent); every test runs
  * forked and names its own file in it. Times are fixed numbers: the store
  * reads no clock. tholder() forks a process that keeps a store attached
- * (holding what its callback took) until treap(). Everything here is
- * static, one copy per suite.
+ * (holding what its callback took) until treap(); trun() runs a suite of
+ * one such TCase. Everything here is static, one copy per suite.
  */
 #ifndef STORE_TEST_H
 #define STORE_TEST_H
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "check_main.h"
 #include "store.h"
 
 #define T0	(86400u * 19700u)	/* a midnight: minute, hour, day edge */
@@ -157,6 +158,23 @@ static inline void treap(pid_t pid)
 {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+}
+
+/* trun - a suite of one TCase whose tests (NULL ended) share the
+ * TCase's private directory, timeout_s seconds each; the program's exit
+ * status (check_run) */
+static inline int trun(const char *suite, const char *tcase, double timeout_s,
+		       const TTest *const tests[])
+{
+    Suite *s = suite_create(suite);
+    TCase *tc = tcase_create(tcase);
+
+    tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
+    tcase_set_timeout(tc, timeout_s);
+    for (; *tests != NULL; tests++)
+	tcase_add_test(tc, *tests);
+    suite_add_tcase(s, tc);
+    return check_run(s);
 }
 
 /* a copy too big for a test's stack frame taste; check_store_win.c,
