@@ -220,10 +220,10 @@ _Static_assert(STORE_HUBS_DAY + 2 <= STORE_EXT_JUDGE2, "h-judge's ext range");
 #define STORE_EXT_PRIOR_DAY (STORE_EXT_PRIOR_RCPTS + 2)
 _Static_assert(STORE_EXT_PRIOR_DAY + 1 <= STORE_EXT_JUDGE3, "h-judge2's ext range");
 void store_urec_prior_usual(struct store_urec *u, uint32_t now);
-/* h-judge3's ext bytes of this session (ext[22..26]; ext[27..31] are
- * h-judge4's): the login's messages through a trusted relay (the site's
- * webmail), by half hour (store_relay.c): the low byte of the half
- * hour's number (now / 1800) in ext[22], its count in ext[23], the one
+/* The webmail hour (ext[22..26]): the login's messages through a
+ * trusted relay (the site's webmail), by half hour (store_relay.c): the
+ * low byte of the half hour's number (now / 1800; which one, its
+ * last_seen tells) in ext[22], its count in ext[23], the one
  * before's in ext[24], the day's busiest relayed hour (of mail let
  * through) in ext[25], the busiest of the days before in ext[26]. */
 #define STORE_EXT_RELAY_SLOT (STORE_EXT_JUDGE3 + 0)
@@ -234,6 +234,7 @@ void store_urec_prior_usual(struct store_urec *u, uint32_t now);
 _Static_assert(STORE_EXT_RELAY_SLOT >= STORE_EXT_JUDGE3
 	       && STORE_EXT_RELAY_USUAL + 1 <= STORE_EXT_JUDGE3 + 5,
 	       "h-judge3's ext bytes of session 17: ext[22..26]");
+void store_urec_relay_roll(struct store_urec *u, uint32_t now);
 void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now);
 
 struct store_flogin {

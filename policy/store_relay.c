@@ -20,10 +20,17 @@
  * the hour's count into the day's busiest, and the first message of a
  * later day makes that the usual (the busiest of the days before
  * today): today's mail, an attacker's, does not raise today's usual.
- * Counters saturate at 255. The half hour is kept by its low byte: after
- * exactly a multiple of 128 hours without relayed mail an old count can
- * be read as a current one (the count of a login that was let through).
- * A login carried over from format 7 (zeros) reads 0.
+ * Counters saturate at 255. The half hour is kept by its number's low
+ * byte, which comes round every 128 hours, so the counters move on with
+ * every observation of the login (store_urec_relay_roll, before its
+ * last_seen does), and the kept half hour is the latest one up to the
+ * login's last_seen with that low byte: the last observation's,
+ * however long ago. (Read against now alone, a count came back as the
+ * current half hour's 128 hours to the half hour after it, and the
+ * day's busiest hour was not made the usual on what looked like the
+ * same day.) Only a restored snapshot whose entry was seen over 128
+ * hours later since could misplace it. A login carried over from
+ * format 7 (zeros) reads 0.
  *
  * Contract: called with the login's stripe locked (store_user.c), like
  * the other urec helpers; the readers work on a copy.
@@ -34,11 +41,26 @@
 #define RELAY_SLOTS_DAY (STORE_DAY_S / RELAY_SLOT_S)
 #define RELAY_COUNT_MAX 255	/* one byte a counter */
 
-/* relay_back - half hours from the kept one to now's, and now's number */
-static uint8_t relay_back(const uint8_t *ext, uint32_t now, uint32_t *slot)
+/* relay_kept - the half hour the counters are kept for: the latest one
+ * up to last_seen's whose number has the kept low byte */
+static uint32_t relay_kept(const uint8_t *ext, uint32_t last_seen)
 {
+    uint32_t seen = last_seen / RELAY_SLOT_S;
+    uint8_t ago = (uint8_t) ((seen & 0xff) - ext[STORE_EXT_RELAY_SLOT]);
+
+    return seen >= ago ? seen - ago : 0;
+}
+
+/* relay_back - half hours from the kept one to now's (0 for a now
+ * before it: a clock stepped back counts on in the kept half hour), and
+ * now's number */
+static uint32_t relay_back(const uint8_t *ext, uint32_t last_seen,
+			   uint32_t now, uint32_t *slot)
+{
+    uint32_t kept = relay_kept(ext, last_seen);
+
     *slot = now / RELAY_SLOT_S;
-    return (uint8_t) ((*slot & 0xff) - ext[STORE_EXT_RELAY_SLOT]);
+    return *slot > kept ? *slot - kept : 0;
 }
 
 /* relay_sat - a count as kept: at most RELAY_COUNT_MAX */
@@ -49,10 +71,9 @@ static uint8_t relay_sat(uint32_t n)
 
 /* relay_roll - move the counters to now's half hour; a new day makes
  * the kept day's busiest hour part of the usual */
-static void relay_roll(uint8_t *ext, uint32_t now)
+static void relay_roll(uint8_t *ext, uint32_t last_seen, uint32_t now)
 {
-    uint32_t slot;
-    uint8_t back = relay_back(ext, now, &slot);
+    uint32_t slot, back = relay_back(ext, last_seen, now, &slot);
 
     if (back == 0)
 	return;
@@ -66,6 +87,18 @@ static void relay_roll(uint8_t *ext, uint32_t now)
     ext[STORE_EXT_RELAY_SLOT] = (uint8_t) (slot & 0xff);
 }
 
+/* store_urec_relay_roll - any observation of the login at now, before
+ * it moves last_seen: the counters to now's half hour (a login that
+ * never used the relay keeps its bytes zero) */
+void store_urec_relay_roll(struct store_urec *u, uint32_t now)
+{
+    for (size_t i = STORE_EXT_RELAY_SLOT; i <= STORE_EXT_RELAY_USUAL; i++)
+	if (u->ext[i] != 0) {
+	    relay_roll(u->ext, u->l.last_seen, now);
+	    return;
+	}
+}
+
 /* store_urec_relay_note - a relayed session at now: n messages counted
  * (at MAIL), or with n 0 a message let through, whose hour may be the
  * day's busiest */
@@ -74,7 +107,7 @@ void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now)
     uint8_t *ext = u->ext;
     uint8_t hour;
 
-    relay_roll(ext, now);
+    relay_roll(ext, u->l.last_seen, now);
     ext[STORE_EXT_RELAY_NOW] = relay_sat(ext[STORE_EXT_RELAY_NOW] + n);
     hour = relay_sat((uint32_t) ext[STORE_EXT_RELAY_NOW]
 		     + ext[STORE_EXT_RELAY_PREV]);
@@ -87,8 +120,7 @@ void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now)
  * back one, or is too old) */
 uint32_t store_user_relayed_hour(const struct store_user *u, uint32_t now)
 {
-    uint32_t slot;
-    uint8_t back = relay_back(u->ext, now, &slot);
+    uint32_t slot, back = relay_back(u->ext, u->last_seen, now, &slot);
 
     if (back == 0)
 	return (uint32_t) u->ext[STORE_EXT_RELAY_NOW]
@@ -101,8 +133,7 @@ uint32_t store_user_relayed_hour(const struct store_user *u, uint32_t now)
  * that day is over) */
 uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now)
 {
-    uint32_t slot;
-    uint8_t back = relay_back(u->ext, now, &slot);
+    uint32_t slot, back = relay_back(u->ext, u->last_seen, now, &slot);
     uint8_t usual = u->ext[STORE_EXT_RELAY_USUAL];
     uint8_t day = u->ext[STORE_EXT_RELAY_DAY_MAX];
 

@@ -463,6 +463,7 @@ static void user_qid(struct store_urec *u, const char *qid)
 static void user_apply(const STORE *st, struct store_urec *u,
 		       const struct store_user_obs *obs, uint32_t now)
 {
+    store_urec_relay_roll(u, now);	/* by last_seen as it was */
     store_link_seen(&u->l, now);
     if (u->block.until != 0 && !store_block_active(&u->block, now))
 	memset(&u->block, 0, sizeof(u->block));

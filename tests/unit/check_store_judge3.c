@@ -100,10 +100,57 @@ START_TEST(test_relayed_usual)
 }
 END_TEST
 
+/* The half hour is kept by its number's low byte, which comes round
+ * every 128 hours (256 half hours): a login back in the webmail 128
+ * hours to the half hour after its last relayed mail read that mail as
+ * the current half hour's, and half an hour later as the previous one's
+ * on what looked like the same day, so the day's busiest hour never
+ * became the usual. The counters move on with every observation of the
+ * login, and the kept half hour is found from its last one (last_seen),
+ * so no count outlives its hour however long the pause. */
+START_TEST(test_relayed_wrap)
+{
+    STORE *st = tnew("relayw", 1000, 16);
+    uint32_t t = T0 + 9 * HOUR, wrap = 128 * HOUR;
+    struct store_user_obs o = obs_make("ray", "198.51.100.21");
+
+    for (int i = 0; i < 6; i++) {
+	relayed(st, "rex", t + 60 * (uint32_t) i);
+	relay_end(st, "rex", t + 60 * (uint32_t) i + 1);
+    }
+    ck_assert_uint_eq(store_user_relayed_hour(&U, t + 400), 6);
+    /* read 128 hours on, to the half hour: none of it is current */
+    ck_assert_uint_eq(store_user_relayed_hour(&U, t + wrap), 0);
+    ck_assert_uint_eq(store_user_relayed_usual(&U, t + wrap), 6);
+    /* a message then counts alone, as one half an hour later does */
+    relayed(st, "rex", t + wrap);
+    ck_assert_uint_eq(store_user_relayed_hour(&U, t + wrap), 1);
+    ck_assert_uint_eq(store_user_relayed_usual(&U, t + wrap), 6);
+    relayed(st, "rex", t + wrap + HALF);
+    ck_assert_uint_eq(store_user_relayed_hour(&U, t + wrap + HALF), 2);
+    ck_assert_uint_eq(store_user_relayed_usual(&U, t + wrap + HALF), 6);
+    /* mail from elsewhere moves the counters on too: a login that
+     * mails from the desk 130 hours after its webmail hour and from the
+     * webmail an hour later has that hour as its usual */
+    for (int i = 0; i < 6; i++) {
+	relayed(st, "ray", t + 60 * (uint32_t) i);
+	relay_end(st, "ray", t + 60 * (uint32_t) i + 1);
+    }
+    o.msgs = 1;
+    o.flags = STORE_OBS_NO_LEARN;
+    ck_assert_int_eq(store_user_update(st, &o, t + wrap + 2 * HOUR, &U),
+		     STORE_OK);
+    relayed(st, "ray", t + wrap + 3 * HOUR);
+    ck_assert_uint_eq(store_user_relayed_hour(&U, t + wrap + 3 * HOUR), 1);
+    ck_assert_uint_eq(store_user_relayed_usual(&U, t + wrap + 3 * HOUR), 6);
+    store_close(st);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = { test_relayed_hour, test_relayed_usual,
-	NULL };
+	test_relayed_wrap, NULL };
 
     return trun("store_judge3", "ext", 20, tests);
 }
