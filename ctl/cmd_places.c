@@ -8,8 +8,10 @@
  * on its own carrier's pool (what carrier-volume counts past) and the day
  * it last rose, the hubs of its carriers' pools it was noted at, its
  * usual recipients hour as it stood before today (what
- * recipients_over_prior_usual counts past), the last mail from its home
- * place (trip_home, second_home), and for each
+ * recipients_over_prior_usual counts past), its messages through the
+ * site's webmail (the last hour's, its busiest hour of the days before
+ * and of today, what webmail-volume counts past), the last mail from
+ * its home place (trip_home, second_home), and for each
  * remembered
  * address whether it is familiar and why (its own network, learning,
  * pinned by the admin, vouched for by another login).
@@ -395,6 +397,30 @@ static void prior_line(const struct cmd_places *p, char *line, size_t len)
 		 " past it", r, r == 1 ? "" : "s");
 }
 
+/* relay_past - what webmail-volume counts past (metrics_relay.c) */
+static uint64_t relay_past(const struct cmd_places *p)
+{
+    struct metrics_ctx mc = { .cfg = p->c->cfg, .now = p->c->now,
+	.cls = RULES_CLASS_AUTHENTICATED, .user = p->u, .relayed = true,
+	.site_start = store_site_start(p->c->st, 0) };
+
+    return metrics_relayed_usual(&mc);
+}
+
+/* webmail_line - the login's messages through a trusted relay (the
+ * site's webmail): the last hour's, its busiest hour let through on the
+ * days before and today, and what webmail-volume counts past */
+static void webmail_line(const struct cmd_places *p, char *line, size_t len)
+{
+    struct store_view_relay r;
+
+    store_view_relay(p->u, p->c->now, &r);
+    snprintf(line, len, "%u message%s in the last hour; busiest hour let"
+	     " through %u on the days before, %u today; webmail-volume"
+	     " counts past %llu", r.hour, r.hour == 1 ? "" : "s", r.usual,
+	     r.today, (unsigned long long) relay_past(p));
+}
+
 /* vouched_line - the login's addresses the site vouched for; 0 if none */
 static size_t vouched_line(const struct cmd_places *p, char *line, size_t len)
 {
@@ -433,7 +459,8 @@ static void nets_line(const struct cmd_places *p, char *line, size_t len)
 }
 
 /* cmd_places_rows - learning, networks, usual hour and day, carrier,
- * known hubs, prior hour, home place, vouched (only when it has any) */
+ * known hubs, prior hour, webmail, home place, vouched (only when it
+ * has any) */
 int cmd_places_rows(const struct cmd_places *p, struct table *kv)
 {
     static const struct {
@@ -443,7 +470,8 @@ int cmd_places_rows(const struct cmd_places *p, struct table *kv)
 	{"learning", learning_line}, {"networks", nets_line},
 	{"usual hour", usual_line}, {"usual day", usual_day_line},
 	{"carrier", coarse_line}, {"known hubs", hubs_line},
-	{"prior hour", prior_line}, {"home place", home_line},
+	{"prior hour", prior_line}, {"webmail", webmail_line},
+	{"home place", home_line},
     };
     char line[LINE_MAX_TEXT];
     const char *cells[] = { "", line };
@@ -555,8 +583,23 @@ static void prior_json(const struct cmd_places *p, struct json *j)
     json_obj_end(j);
 }
 
+/* webmail_json - "webmail": webmail_line's counts */
+static void webmail_json(const struct cmd_places *p, struct json *j)
+{
+    struct store_view_relay r;
+
+    store_view_relay(p->u, p->c->now, &r);
+    json_key(j, "webmail");
+    json_obj(j);
+    json_kuint(j, "last_hour", r.hour);
+    json_kuint(j, "usual", r.usual);
+    json_kuint(j, "today", r.today);
+    json_kuint(j, "counts_past", relay_past(p));
+    json_obj_end(j);
+}
+
 /* cmd_places_json - learning, usual_hour, usual_day, usual_coarse,
- * hubs, prior_usual, home, networks, vouched */
+ * hubs, prior_usual, webmail, home, networks, vouched */
 void cmd_places_json(const struct cmd_places *p, struct json *j)
 {
     uint64_t end = learn_end(p);
@@ -598,6 +641,7 @@ void cmd_places_json(const struct cmd_places *p, struct json *j)
     json_obj_end(j);
     hubs_json(p, j);
     prior_json(p, j);
+    webmail_json(p, j);
     json_key(j, "home");
     json_obj(j);
     json_key(j, "seen");

@@ -232,6 +232,9 @@ uint64_t metrics_recipients_over_prior_usual(const struct metrics_ctx *c,
 uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
 					     uint32_t w, char *ev,
 					     size_t evlen);
+/* ... and what it counts past (c->user and c->cfg, c->now, the site's
+ * start for the learning floor; relayguardctl show). */
+uint64_t metrics_relayed_usual(const struct metrics_ctx *c);
 /* metrics_away.c: the login's own networks beside an unfamiliar address
  * abroad (at), in its country, seen within w: a trip's networks that
  * became familiar (see there). */

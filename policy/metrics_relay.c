@@ -32,6 +32,24 @@
 
 #define METRICS_RELAY_FLOOR 4	/* relayed messages an hour any login may send */
 
+/* metrics_relayed_usual - what webmail-volume counts past: the login's
+ * busiest relayed hour of the days before, at least
+ * METRICS_RELAY_FLOOR; while it learns, its busiest hour from anywhere
+ * (at least the learning floor) if higher */
+uint64_t metrics_relayed_usual(const struct metrics_ctx *c)
+{
+    uint64_t usual = store_user_relayed_usual(c->user, c->now);
+    uint16_t msgs = c->user->usual_msgs, rcpts = c->user->usual_rcpts;
+    bool floor = metrics_usual_floor(c, &msgs, &rcpts);	/* learning */
+
+    if (floor || metrics_learning_end(c->cfg, c->user) > c->now) {
+	if (msgs > usual)
+	    usual = msgs;
+    } else if (usual < METRICS_RELAY_FLOOR)
+	usual = METRICS_RELAY_FLOOR;
+    return usual;
+}
+
 /* metrics_relayed_messages_over_usual - see above; 0 for a session that
  * is not relayed. The count covers the current and the previous half
  * hour, so the window is always an hour (cfg_check.c). */
@@ -39,22 +57,13 @@ uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
 					     uint32_t w, char *ev,
 					     size_t evlen)
 {
-    uint16_t msgs, rcpts;
     uint64_t v, usual;
-    bool floor;
 
     (void) w;
     if (!c->relayed || c->user == NULL || c->cls != RULES_CLASS_AUTHENTICATED)
 	return 0;
     v = store_user_relayed_hour(c->user, c->now);
-    usual = store_user_relayed_usual(c->user, c->now);
-    msgs = c->user->usual_msgs, rcpts = c->user->usual_rcpts;
-    floor = metrics_usual_floor(c, &msgs, &rcpts);	/* learning */
-    if (floor || metrics_learning_end(c->cfg, c->user) > c->now) {
-	if (msgs > usual)
-	    usual = msgs;
-    } else if (usual < METRICS_RELAY_FLOOR)
-	usual = METRICS_RELAY_FLOOR;
+    usual = metrics_relayed_usual(c);
     if (ev != NULL && evlen > 0)
 	snprintf(ev, evlen, "%llu message%s through a trusted relay "
 		 "(webmail) in 1h, usual <= %llu", (unsigned long long) v,

@@ -446,6 +446,9 @@ uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);
  * hour of mail let through on the days before today (store_relay.c). */
 uint32_t store_user_relayed_hour(const struct store_user *u, uint32_t now);
 uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now);
+/* ... and today's busiest so far, which becomes part of the usual on a
+ * later day (relayguardctl show). */
+uint32_t store_user_relayed_today(const struct store_user *u, uint32_t now);
 
 int store_user_get(STORE *st, const char *login, uint32_t now,
 		   struct store_user *out);

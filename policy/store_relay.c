@@ -142,3 +142,14 @@ uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now)
 	return day;
     return usual;
 }
+
+/* store_user_relayed_today - the busiest relayed hour of mail let
+ * through so far on now's day (0 once the kept day is over) */
+uint32_t store_user_relayed_today(const struct store_user *u, uint32_t now)
+{
+    uint32_t slot, back = relay_back(u->ext, u->last_seen, now, &slot);
+
+    if ((slot - back) / RELAY_SLOTS_DAY != slot / RELAY_SLOTS_DAY)
+	return 0;
+    return u->ext[STORE_EXT_RELAY_DAY_MAX];
+}

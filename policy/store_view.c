@@ -1,7 +1,7 @@
 /*
  * store_view - a login's spare state read for the admin (see
- * store_view.h): the bytes as store_carrier.c and store_prior.c keep
- * them, decoded without judging.
+ * store_view.h): the bytes as store_carrier.c, store_prior.c and
+ * store_relay.c keep them, decoded without judging.
  *
  * Contract: pure functions of a user copy; thread-safe.
  */
@@ -32,4 +32,13 @@ uint16_t store_view_prior(const struct store_user *u, uint8_t *day_lo)
 {
     *day_lo = u->ext[STORE_EXT_PRIOR_DAY];
     return store_le16(u->ext + STORE_EXT_PRIOR_RCPTS);
+}
+
+/* store_view_relay - the webmail hour's counts at now */
+void store_view_relay(const struct store_user *u, uint32_t now,
+		      struct store_view_relay *out)
+{
+    out->hour = store_user_relayed_hour(u, now);
+    out->usual = store_user_relayed_usual(u, now);
+    out->today = store_user_relayed_today(u, now);
 }

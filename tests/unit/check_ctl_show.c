@@ -5,7 +5,9 @@
  * yet), its usual busiest hour and day (with a trip's allowance), its
  * usual hour on its carrier's pool and the day it last rose, the hubs
  * of its carriers' pools it was noted at, its usual recipients hour
- * before today, the last mail from its home place,
+ * before today, its messages through the site's webmail (the last
+ * hour's, its busiest hour let through, what webmail-volume counts
+ * past), the last mail from its home place,
  * the addresses the site vouched for, and
  * for each address whether it is familiar and why (own network,
  * learning, pinned, vouched) or not, in text and in JSON.
@@ -519,6 +521,62 @@ START_TEST(test_show_ext_state)
 }
 END_TEST
 
+/* webmail - a relayed message of wendy's at t, let through or not */
+static void webmail(STORE *st, uint32_t t, bool let)
+{
+    const unsigned relayed = STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED;
+
+    obs_flags(st, "wendy", "127.0.0.1", "", 0, 1, 1, NULL, relayed, t);
+    if (let)
+	obs_flags(st, "wendy", "127.0.0.1", "", 0, 0, 0, NULL, relayed, t);
+}
+
+/* The login's messages through the site's webmail (store_relay.c): the
+ * last hour's (refused ones too), its busiest hour let through on the
+ * days before (3, yesterday) and today (2), and what webmail-volume
+ * counts past (the floor of 4), in text and JSON. The old show had
+ * none of them. */
+START_TEST(test_show_webmail)
+{
+    const struct jread_val *d;
+    struct jread_val *v;
+    int64_t n;
+    STORE *st;
+
+    places_make();
+    st = state_open();
+    see(st, "wendy", "203.0.113.9", "DE", 64501, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - 20 * DAY);
+    for (uint32_t i = 0; i < 3; i++)
+	webmail(st, NOW - DAY + i * MIN, true);
+    webmail(st, NOW - 10 * MIN, true);
+    webmail(st, NOW - 9 * MIN, true);
+    webmail(st, NOW - 8 * MIN, false);	/* refused: counted, not learned */
+    store_close(st);
+    ck_assert_int_eq(run("-c", pconf, "show", "wendy", NULL), 0);
+    ck_assert(lines_fit(out, 80));
+    row_has("webmail", "3 messages in the last hour; busiest hour let"
+	    " through 3 on the days before, 2 today; webmail-volume counts"
+	    " past 4");
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "wendy", NULL), 0);
+    v = parse_out();
+    d = must(v, "webmail");
+    ck_assert_int_eq(jread_int(d, "last_hour", &n), 0);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(jread_int(d, "usual", &n), 0);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(jread_int(d, "today", &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(jread_int(d, "counts_past", &n), 0);
+    ck_assert_int_eq(n, 4);
+    jread_free(v);
+    /* nora never used it */
+    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
+    row_has("webmail", "0 messages in the last hour; busiest hour let"
+	    " through 0 on the days before, 0 today");
+}
+END_TEST
+
 static Suite *ctl_show_suite(void)
 {
     Suite *s = suite_create("ctl_show");
@@ -530,6 +588,7 @@ static Suite *ctl_show_suite(void)
     tcase_add_test(tc, test_show_usual_day);
     tcase_add_test(tc, test_show_home_coarse);
     tcase_add_test(tc, test_show_ext_state);
+    tcase_add_test(tc, test_show_webmail);
     suite_add_tcase(s, tc);
     return s;
 }
