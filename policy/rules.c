@@ -334,7 +334,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
-	: STORE_OBS_NO_LEARN, &v->user_held};
+	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
@@ -367,16 +367,20 @@ static int record_rcpt(const struct rules_facts *f, STORE *st, uint32_t now,
 
 /* record_eom - the size counted, the queue id kept, and a message let
  * through so far (in dry run: every message, as every one goes through)
- * teaches the login its country, and from a familiar place makes the
- * address an anchor (metrics_place.c); copies out */
-static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
-		      bool dry_run, struct rules_verdict *v,
-		      struct store_user *u, struct store_client *c)
+ * teaches the login its country, from a familiar place makes the
+ * address an anchor (metrics_place.c) and, from its carrier's pool, its
+ * usual hour there (rules_carrier.c), all in one update; copies out */
+static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
+		      STORE *st, uint32_t now, uint32_t site_start,
+		      struct rules_verdict *v, struct store_user *u,
+		      struct store_client *c)
 {
+    bool dry_run = cfg->milter.dry_run;
     struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, f->bytes,
-	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held};
+	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held, NULL, NULL};
     struct store_client_obs co = {f->client, NULL, 0, 0, f->bytes,
 	STORE_OBS_COUNT_ONLY, &v->client_held};
+    struct rules_carrier rc;
     int s = STORE_OK;
 
     if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
@@ -387,6 +391,7 @@ static int record_eom(const struct rules_facts *f, STORE *st, uint32_t now,
     else if (v->relayed
 	     && ((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run))
 	uo.flags |= STORE_OBS_RELAYED;	/* its hour: store_relay.c */
+    rules_carrier_obs(cfg, f, now, site_start, v, &rc, &uo);
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)
@@ -603,7 +608,7 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
     if (f->phase == RULES_PHASE_RCPT)
 	s = record_rcpt(f, st, now, v, &u->win, &c->win);
     else if (f->phase == RULES_PHASE_EOM)
-	s = record_eom(f, st, now, cfg->milter.dry_run, v, u, c);
+	s = record_eom(cfg, f, st, now, mc->site_start, v, u, c);
     else if ((s = record_mail(cfg, f, st, now, mc->site_start, v, u, c))
 	     == STORE_OK) {
 	keep_blocks(v, u, c);
@@ -673,7 +678,6 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.relayed = v->relayed, mc.site = v->site;
     if (f->phase == RULES_PHASE_MAIL)
 	note_place(&mc, &u, v);
-    rules_carrier_learn(cfg, st, f, now, mc.site_start, v, &u);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     mc.usual_floor = v->usual_floor, mc.prior_rcpts = v->prior_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {

@@ -138,11 +138,17 @@ double rules_travel_kmh(const struct store_place *from,
 			const struct store_place *to);
 
 /* rules_carrier.c: at the end of a message let through from a coarse
- * address of a familiar network, learn the login's usual hour there and
- * note its hub. */
-void rules_carrier_learn(const struct cfg *cfg, STORE *st,
-			 const struct rules_facts *f, uint32_t now,
-			 uint32_t site_start, const struct rules_verdict *v,
-			 const struct store_user *u);
+ * address of a familiar network, the login's update (uo) learns its
+ * usual hour there and notes its hub; rc (what the note reads) must
+ * outlive the update. */
+struct rules_carrier {
+    const struct cfg *cfg;
+    const struct rules_facts *f;
+    uint32_t now, site_start;
+};
+void rules_carrier_obs(const struct cfg *cfg, const struct rules_facts *f,
+		       uint32_t now, uint32_t site_start,
+		       const struct rules_verdict *v, struct rules_carrier *rc,
+		       struct store_user_obs *uo);
 
 #endif

@@ -332,6 +332,15 @@ struct store_client {
     } logins[STORE_CLIENT_LOGINS];
 };
 
+/* What the end of a message teaches the login's carrier state
+ * (store_carrier.c): count may raise its usual coarse hour (at once
+ * while learning), hub (0: none) joins its known hubs. */
+struct store_coarse_note {
+    uint16_t hub;
+    uint32_t count;
+    bool learning;
+};
+
 /* One observation of a user (at MAIL FROM: msgs = rcpts = bytes = 0). */
 struct store_user_obs {
     const char *login;
@@ -342,6 +351,14 @@ struct store_user_obs {
     const char *qid;		/* NULL or "" if none yet */
     unsigned flags;		/* STORE_OBS_* */
     struct store_held *held;	/* NULL, or where the units counted are noted */
+    /* NULL, or (with a copy out) the same update's carrier note: called
+     * with the copy as observed, under the entry's lock, so it must be
+     * pure (no I/O, no locks, no clock); when it returns true its note
+     * is applied to the entry and the copy. The end of a message learns
+     * the usual coarse hour this way instead of a second lock after. */
+    bool (*coarse)(const struct store_user *u, const void *arg,
+		   struct store_coarse_note *note);
+    const void *coarse_arg;
 };
 
 /* Observation flags: COUNT_ONLY adds to the windows (and the queue ids)

@@ -137,11 +137,20 @@ int store_user_coarse_learn(STORE *st, const char *login, uint32_t count,
     return store_user_coarse_note(st, login, 0, count, learning, now);
 }
 
+/* store_urec_coarse_note - a note on a live slot (its stripe locked) */
+void store_urec_coarse_note(struct store_urec *u,
+			    const struct store_coarse_note *n, uint32_t now)
+{
+    coarse_raise(u, n->count, n->learning, now);
+    if (n->hub != 0)
+	hubs_note(u->ext, n->hub, now);
+}
+
 /* store_user_coarse_note - store_user_coarse_learn, and note its hub */
 int store_user_coarse_note(STORE *st, const char *login, uint16_t hub,
 			   uint32_t count, bool learning, uint32_t now)
 {
-    struct store_urec *u;
+    const struct store_coarse_note n = {hub, count, learning};
     char key[STORE_LOGIN_MAX];
     size_t len;
     uint64_t h;
@@ -158,10 +167,7 @@ int store_user_coarse_note(STORE *st, const char *login, uint16_t hub,
     if ((rc = store_entry_lock(st, &st->users, h, key, 0, now, &idx))
 	!= STORE_OK)
 	return rc;
-    u = store_slot(&st->users, s, idx);
-    coarse_raise(u, count, learning, now);
-    if (hub != 0)
-	hubs_note(u->ext, hub, now);
+    store_urec_coarse_note(store_slot(&st->users, s, idx), &n, now);
     store_unlock(&st->users, s);
     return STORE_OK;
 }

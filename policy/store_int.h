@@ -190,6 +190,9 @@ _Static_assert(offsetof(struct store_urec, ips)
 	       "ext sits between win and ips, nothing else moves");
 
 uint8_t store_urec_coarse_hour(const struct store_urec *u);
+/* store_carrier.c: a carrier note on a live slot (its stripe locked) */
+void store_urec_coarse_note(struct store_urec *u,
+			    const struct store_coarse_note *n, uint32_t now);
 
 /* store_le16 / store_le16_put - a 16-bit value in two spare bytes, low
  * byte first (the ext bytes' owners keep their numbers this way) */

@@ -26,7 +26,11 @@
  *   it replaces prev_login. In the update's result prev_login is always
  *   the latest located login before this observation, so for a located
  *   observation (last_login, prev_login) is the pair to judge travel by;
- * - recent queue ids, newest first, without repeats.
+ * - recent queue ids, newest first, without repeats;
+ * - the webmail hour's counters move on to now's half hour (store_relay.c);
+ * - with obs->coarse (the end of a message from the login's carrier's
+ *   pool, rules_carrier.c) the note it decides on the copy out: the usual
+ *   coarse hour and a known hub (store_carrier.c), under the same lock.
  * An expired block is cleared on the way. With STORE_OBS_COUNT_ONLY (the
  * end of a message whose login was observed at MAIL FROM) only last_seen,
  * the recency, the windows and the queue ids change.
@@ -573,6 +577,21 @@ void store_user_copy(const STORE *st, const struct store_urec *r,
     memcpy(out->ips, r->ips, n * sizeof(out->ips[0]));
 }
 
+/* user_coarse - the observation's carrier note (obs->coarse), decided
+ * on the copy out, applied to the slot and the copy */
+static void user_coarse(struct store_urec *u, const struct store_user_obs *obs,
+			uint32_t now, struct store_user *out)
+{
+    struct store_coarse_note n;
+
+    if (obs->coarse == NULL || !obs->coarse(out, obs->coarse_arg, &n))
+	return;
+    store_urec_coarse_note(u, &n, now);
+    out->usual_coarse = store_urec_coarse_hour(u);
+    out->coarse_day = u->nets[STORE_COARSE_DAY].aux;
+    memcpy(out->ext, u->ext, STORE_EXT_LEN);
+}
+
 /* store_user_update - apply an observation and copy the result out */
 int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out)
@@ -596,6 +615,7 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
     if (out != NULL) {
 	store_user_copy(st, u, now, out);
 	out->prev_login = prev;
+	user_coarse(u, obs, now, out);
     }
     store_unlock(&st->users, r.s);
     return STORE_OK;

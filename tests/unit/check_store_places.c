@@ -350,6 +350,68 @@ START_TEST(test_usual_coarse)
 }
 END_TEST
 
+/* the carrier note test_coarse_obs's hook returns, and what it saw */
+static struct store_coarse_note obs_note;
+static bool obs_note_on;
+static uint64_t obs_seen_bytes;
+static uint32_t obs_calls;
+
+/* coarse_hook - store_user_obs.coarse for test_coarse_obs */
+static bool coarse_hook(const struct store_user *u, const void *arg,
+			struct store_coarse_note *note)
+{
+    ck_assert_ptr_eq(arg, &obs_note);
+    obs_calls++;
+    obs_seen_bytes = store_win_sum(&u->win, STORE_BYTES, T0 + DAY, HOUR);
+    *note = obs_note;
+    return obs_note_on;
+}
+
+/* The end of a message's carrier note in its own update
+ * (store_user_obs.coarse, rules_carrier.c): the hook decides on the
+ * entry as this observation leaves it (its bytes counted), under the
+ * same lock, and its note is in the entry and in the copy the update
+ * hands out; a hook that declines changes nothing, and an update
+ * without a copy out does not ask it. */
+START_TEST(test_coarse_obs)
+{
+    STORE *st = tnew("coarseobs", 1000, 16);
+    struct store_user_obs o = obs_make("cleo", "198.51.100.11");
+    struct store_user g;
+    uint16_t hub = store_hub_tag(64500, 5000, 1000);
+
+    o.geo.asn = 64500;
+    o.msgs = 1;
+    o.flags = STORE_OBS_LEARN;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY, &U), STORE_OK);
+    o.msgs = 0;
+    o.bytes = 5 * STORE_BYTES_UNIT;
+    o.flags = STORE_OBS_COUNT_ONLY;
+    o.coarse = coarse_hook;
+    o.coarse_arg = &obs_note;
+    obs_note = (struct store_coarse_note) {hub, 6, true};
+    obs_note_on = false;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY, &U), STORE_OK);
+    ck_assert_uint_eq(obs_calls, 1);
+    ck_assert_uint_eq(obs_seen_bytes, 5 * STORE_BYTES_UNIT);	/* its own */
+    ck_assert_uint_eq(U.usual_coarse, 0);	/* declined: nothing */
+    ck_assert(!store_user_hub_known(&U, hub, T0 + 2 * DAY));
+    obs_note_on = true;
+    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY + 60, &U), STORE_OK);
+    ck_assert_uint_eq(obs_calls, 2);
+    ck_assert_uint_eq(obs_seen_bytes, 10 * STORE_BYTES_UNIT);
+    ck_assert_uint_eq(U.usual_coarse, 6);	/* in the copy handed out */
+    ck_assert(store_user_hub_known(&U, hub, T0 + 2 * DAY));
+    ck_assert_int_eq(store_user_get(st, "cleo", T0 + DAY + 60, &g), STORE_OK);
+    ck_assert_uint_eq(g.usual_coarse, 6);	/* and in the entry */
+    ck_assert_mem_eq(g.ext, U.ext, STORE_EXT_LEN);
+    ck_assert_int_eq(store_user_update(st, &o, T0 + DAY + 120, NULL),
+		     STORE_OK);
+    ck_assert_uint_eq(obs_calls, 2);	/* no copy out: not asked */
+    store_close(st);
+}
+END_TEST
+
 /* test_known_hubs - a login's known carrier hubs (format 8, h-judge's
  * ext bytes): known from the day after the first note, the least
  * recent of five falls off, the usual coarse hour is untouched by a
@@ -424,6 +486,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_usual_day);
     tcase_add_test(tc, test_usual_coarse);
     tcase_add_test(tc, test_known_hubs);
+    tcase_add_test(tc, test_coarse_obs);
     tcase_add_test(tc, test_home_seen);
     tcase_add_test(tc, test_ip_radius_anchor);
     suite_add_tcase(s, tc);
