@@ -531,16 +531,11 @@ static void webmail(STORE *st, uint32_t t, bool let)
 	obs_flags(st, "wendy", "127.0.0.1", "", 0, 0, 0, NULL, relayed, t);
 }
 
-/* The login's messages through the site's webmail (store_relay.c): the
- * last hour's (refused ones too), its busiest hour let through on the
- * days before (3, yesterday) and today (2), and what webmail-volume
- * counts past (the floor of 4), in text and JSON. The old show had
- * none of them. */
-START_TEST(test_show_webmail)
+/* wendy_make - places_make's logins, and wendy past learning with a
+ * webmail hour of 3 let through yesterday and, today, 2 let through and
+ * one refused (counted, not learned) ten minutes ago */
+static void wendy_make(void)
 {
-    const struct jread_val *d;
-    struct jread_val *v;
-    int64_t n;
     STORE *st;
 
     places_make();
@@ -551,8 +546,29 @@ START_TEST(test_show_webmail)
 	webmail(st, NOW - DAY + i * MIN, true);
     webmail(st, NOW - 10 * MIN, true);
     webmail(st, NOW - 9 * MIN, true);
-    webmail(st, NOW - 8 * MIN, false);	/* refused: counted, not learned */
+    webmail(st, NOW - 8 * MIN, false);
     store_close(st);
+}
+
+/* int_is - d's key is the number want */
+static void int_is(const struct jread_val *d, const char *key, int64_t want)
+{
+    int64_t n;
+
+    ck_assert_int_eq(jread_int(d, key, &n), 0);
+    ck_assert_int_eq(n, want);
+}
+
+/* The login's messages through the site's webmail (store_relay.c): the
+ * last hour's (refused ones too), its busiest hour let through on the
+ * days before (3, yesterday) and today (2), and what webmail-volume
+ * counts past (the floor of 4), in text and JSON. The old show had
+ * none of them. */
+START_TEST(test_show_webmail)
+{
+    struct jread_val *v;
+
+    wendy_make();
     ck_assert_int_eq(run("-c", pconf, "show", "wendy", NULL), 0);
     ck_assert(lines_fit(out, 80));
     row_has("webmail", "3 messages in the last hour; busiest hour let"
@@ -560,15 +576,10 @@ START_TEST(test_show_webmail)
 	    " past 4");
     ck_assert_int_eq(run("-c", pconf, "--json", "show", "wendy", NULL), 0);
     v = parse_out();
-    d = must(v, "webmail");
-    ck_assert_int_eq(jread_int(d, "last_hour", &n), 0);
-    ck_assert_int_eq(n, 3);
-    ck_assert_int_eq(jread_int(d, "usual", &n), 0);
-    ck_assert_int_eq(n, 3);
-    ck_assert_int_eq(jread_int(d, "today", &n), 0);
-    ck_assert_int_eq(n, 2);
-    ck_assert_int_eq(jread_int(d, "counts_past", &n), 0);
-    ck_assert_int_eq(n, 4);
+    int_is(must(v, "webmail"), "last_hour", 3);
+    int_is(must(v, "webmail"), "usual", 3);
+    int_is(must(v, "webmail"), "today", 2);
+    int_is(must(v, "webmail"), "counts_past", 4);
     jread_free(v);
     /* nora never used it */
     ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
