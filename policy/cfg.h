@@ -73,6 +73,8 @@ enum cfg_metric {
     CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL,	/* through a trusted relay
 					 * (webmail) in the last hour, past
 					 * the login's busiest hour */
+    CFG_METRIC_CARRIER_NETWORKS,	/* carriers' pools of the login's
+					 * country in a window (mobile proxies) */
     CFG_METRIC_COUNT
 };
 

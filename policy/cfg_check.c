@@ -48,7 +48,8 @@ static void check_rule_limit(struct cfg_ctx *x, const struct cfg *c,
     if ((m == CFG_METRIC_DISTINCT_IPS || m == CFG_METRIC_DISTINCT_PREFIXES
 	 || m == CFG_METRIC_DISTINCT_COUNTRIES || m == CFG_METRIC_DISTINCT_ASNS
 	 || m == CFG_METRIC_UNFAMILIAR_NETWORKS
-	 || m == CFG_METRIC_UNFAMILIAR_PLACES || m == CFG_METRIC_NEW_COUNTRIES)
+	 || m == CFG_METRIC_UNFAMILIAR_PLACES || m == CFG_METRIC_NEW_COUNTRIES
+	 || m == CFG_METRIC_CARRIER_NETWORKS)
 	&& r->limit >= c->state.ips_per_user)
 	cfg_error(x, ls, key, "limit %llu can never be exceeded: only "
 		  "state.ips_per_user = %u addresses are kept per user",

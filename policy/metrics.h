@@ -261,6 +261,12 @@ const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
 bool metrics_hop_on(const struct metrics_ctx *c);
 const struct store_ip *metrics_hop_ip(const struct metrics_ctx *c, uint32_t w,
 				      size_t *i);
+/* metrics_pools.c: carrier_networks, the carriers' pools of the login's
+ * country in the window when they are at this many hubs or more and one
+ * is new to the login (mobile proxies, see there). */
+#define METRICS_POOL_HUBS 3
+uint64_t metrics_carrier_networks(const struct metrics_ctx *c, uint32_t w,
+				  char *ev, size_t evlen);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

@@ -126,6 +126,50 @@ START_TEST(test_no_location)
 }
 END_TEST
 
+/* carrier_networks: hand-built carrier hubs (200 km, as MaxMind's
+ * CGNAT ranges) of two German carriers; coarse_km is off by default */
+#define POOL_RULES STATE "policy: { coarse_km = 100; rules = (\n" \
+    " { name = \"carrier-hopping\"; applies_to = \"authenticated\"; " \
+    "metric = \"carrier_networks\"; window = \"1h\"; limit = 1; action = \"quarantine\"; }\n" \
+    "); };\n"
+
+START_TEST(test_carrier_pools_need_location)
+{
+    static const struct store_place fra = {T0, 5011, 868, 200};
+    static const struct store_place muc = {T0, 4814, 1158, 200};
+    static const struct store_place ham = {T0, 5355, 999, 200};
+    struct store_geo g[3] = {geo_of("DE", 65540, &fra),
+	geo_of("DE", 65548, &ham), geo_of("DE", 65540, &muc)};
+    struct rules_verdict v;
+    struct env e;
+
+    env_open(&e, POOL_RULES);
+    /* two carriers at two hubs: a phone and one other network */
+    ck_assert_int_eq(trip(&e, "ann", g, 2, ALL_CAPS, &v), CFG_ACTION_ACCEPT);
+    /* the third hub: held */
+    (void) trip(&e, "ben", g, 3, ALL_CAPS, &v);
+    expect(&e, &v, CFG_ACTION_QUARANTINE, "carrier-hopping", false);
+    ck_assert_msg(strstr(v.reason, "2 carriers' pools in 1h at 3 hubs of DE")
+		  != NULL, "%s", v.reason);
+    /* the same without a city database (no hubs) or without countries */
+    ck_assert_int_eq(trip(&e, "cid", g, 3, GEO_CAP_COUNTRY | GEO_CAP_ASN, &v),
+		     CFG_ACTION_ACCEPT);
+    ck_assert_int_eq(trip(&e, "dan", g, 3, GEO_CAP_LOCATION | GEO_CAP_ASN, &v),
+		     CFG_ACTION_ACCEPT);
+    /* fine places (home lines, 20 km) are no carrier's pool */
+    g[0].acc_km = g[1].acc_km = g[2].acc_km = 20;
+    ck_assert_int_eq(trip(&e, "eve", g, 3, ALL_CAPS, &v), CFG_ACTION_ACCEPT);
+    env_close(&e);
+    /* coarse_km = 0: no place is coarse, so no carrier's pool */
+    env_open(&e, STATE "policy: { rules = ( { name = \"carrier-hopping\"; "
+	     "applies_to = \"authenticated\"; metric = \"carrier_networks\"; "
+	     "window = \"1h\"; limit = 1; action = \"quarantine\"; } ); };\n");
+    g[0].acc_km = g[1].acc_km = g[2].acc_km = 200;
+    ck_assert_int_eq(trip(&e, "fay", g, 3, ALL_CAPS, &v), CFG_ACTION_ACCEPT);
+    env_close(&e);
+}
+END_TEST
+
 /* open_geo - the generated databases, any subset */
 static GEO *open_geo(bool city, bool country, bool asn)
 {
@@ -615,7 +659,7 @@ static Suite *rules_engine_suite(void)
 {
     const TTest *const nodata[] = {
 	test_no_country_caps, test_no_location, test_real_geo_asn_only,
-	test_real_geo_travel,
+	test_real_geo_travel, test_carrier_pools_need_location,
     };
     const TTest *const hostile_t[] = {
 	test_hostile_login, test_long_logins_distinct, test_rcpt_after_reset,
