@@ -176,6 +176,9 @@ bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
  * window's unfamiliar addresses abroad were first seen? */
 bool metrics_home_place(const struct metrics_ctx *c);
 bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
+/* Is the country (two letters) one where the login has a home place: a
+ * fine anchor on a network that may vouch for it? */
+bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
 /* A remembered address that is a second home beside the home place
  * (policy.second_home): no own place, and its messages count since it
  * was first seen. */
@@ -242,10 +245,6 @@ uint64_t metrics_recipients_over_prior_usual(const struct metrics_ctx *c,
 uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
 					     uint32_t w, char *ev,
 					     size_t evlen);
-/* metrics_trip.c: the networks of the window's unfamiliar addresses
- * when they are one place (2 or more: a trip abroad), and its country. */
-size_t metrics_trip_nets(const struct metrics_ctx *c, uint32_t w,
-			 char cc[3]);
 /* metrics_settled.c: a trip abroad since an earlier day, the owner silent
  * at home since it began (policy.trip_settled): messages_over_usual's
  * usual hour for it (usual, or the usual day), with its evidence. */

@@ -16,17 +16,24 @@
  * trip's hour against the usual day let 13 and 23 of their messages
  * through instead of 5 and 6). What an attacker does not have is the
  * past of a stay:
- * - the place (one place abroad of two networks or more, as
- *   unfamiliar_messages_over_usual's trip: metrics_trip_nets) was first
- *   seen on an earlier day (UTC) and METRICS_SETTLED_AFTER_S ago or more;
- * - since then nothing came from any familiar place in the login's usual
- *   countries, fine or coarse (the home line, the office, the phone: its
- *   home-routed roaming is a trip of another shape, metrics_roam.c), and
- *   nothing unfamiliar there either (a stranger at home);
+ * - the place: the day's unfamiliar addresses all in one country, of
+ *   two networks or more with the login's own networks there seen in the
+ *   day (the local SIM let through on two days is familiar: the family's
+ *   line is then the one unfamiliar network, metrics_away.c). The
+ *   country is not one of the login's usual ones, or usual only by the
+ *   stay (three days there make it usual, METRICS_USUAL_MIN_DAYS): first
+ *   seen after the login learned, with no home place of the login in it
+ *   (metrics_home_country). One network abroad alone is never a stay;
+ * - the login's first address there was seen on an earlier day (UTC) and
+ *   METRICS_SETTLED_AFTER_S ago or more;
+ * - since then nothing came from a familiar place in another of the
+ *   login's usual countries, fine or coarse (the home line, the office,
+ *   the phone: its home-routed roaming is a trip of another shape,
+ *   metrics_roam.c), nor from its home place;
  * - the unfamiliar messages of the day before, refused ones included,
- *   were within the login's busiest day: an attacker refused yesterday
- *   keeps sending (every trip-slow run of tests/sim sends 40-200 a day),
- *   a person does not.
+ *   were all in that country and within the login's busiest day: an
+ *   attacker refused yesterday keeps sending (every trip-slow run of
+ *   tests/sim sends 40-200 a day), a person does not.
  * Only the hour's measure moves; unfamiliar-volume still counts the
  * day's unfamiliar messages against its limit and the trip's allowance.
  * Off unless policy.trip_settled.
@@ -37,6 +44,68 @@
 #include "metrics.h"
 
 #define METRICS_SETTLED_AFTER_S (12 * 3600u)	/* a night there at least */
+
+/* by_stay - is a usual country one only by a stay there: first seen
+ * after the login learned, and no home place of the login in it (no fine
+ * anchor on a network that may vouch, metrics_home_country)? Three days
+ * at the family's home abroad make its country usual. */
+static bool by_stay(const struct metrics_ctx *c, const char cc[3])
+{
+    uint64_t end = metrics_learning_end(c->cfg, c->user) / STORE_DAY_S;
+
+    if (metrics_home_country(c, cc))
+	return false;
+    for (size_t i = 0; i < STORE_COUNTRIES; i++)
+	if (memcmp(c->user->countries[i].cc, cc, 2) == 0)
+	    return c->user->countries[i].first_day > end;
+    return false;
+}
+
+/* add_key - a network key added to a set of n, once */
+static size_t add_key(uint64_t *set, size_t n, uint64_t key)
+{
+    size_t i;
+
+    for (i = 0; i < n && set[i] != key; i++)
+	;
+    if (i == n)
+	set[n++] = key;
+    return n;
+}
+
+/* stay_nets - are the day's unfamiliar addresses all in one country cc
+ * that is not one of the login's usual countries, or one only by the
+ * stay (by_stay)? Their networks and the login's own networks with an
+ * address seen there within the day (a local SIM let through on two
+ * days is familiar): how many; 0 if not so. Two or more is a stay: one
+ * network abroad alone is never one. */
+static size_t stay_nets(const struct metrics_ctx *c, char cc[3])
+{
+    uint64_t set[2 * STORE_IPS_MAX];
+    size_t n = 0, i = 0;
+    const struct store_ip *ip;
+    char k[3];
+
+    cc[0] = 0;
+    while ((ip = metrics_unfamiliar_ip(c, STORE_DAY_S, &i)) != NULL) {
+	store_ip_cc(ip, k);
+	if (k[0] == 0 || (cc[0] != 0 && memcmp(k, cc, 2) != 0))
+	    return 0;
+	memcpy(cc, k, 3);
+	n = add_key(set, n, store_net_key(&ip->ip, ip->asn));
+    }
+    if (cc[0] == 0 || (metrics_usual_country(c, cc) && !by_stay(c, cc)))
+	return 0;
+    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	ip = &c->user->ips[i];
+	store_ip_cc(ip, k);
+	if (memcmp(k, cc, 2) == 0
+	    && metrics_in_window(ip->last_seen, c->now, STORE_DAY_S)
+	    && metrics_own_network(c, &ip->ip, ip->asn))
+	    n = add_key(set, n, store_net_key(&ip->ip, ip->asn));
+    }
+    return n;
+}
 
 /* stay_start - the first sighting of the login's remembered addresses in
  * the country cc (0: none) */
@@ -56,8 +125,10 @@ static uint32_t stay_start(const struct metrics_ctx *c, const char cc[3])
 }
 
 /* home_since - has the login sent from a familiar place in one of its
- * usual countries (or from its home place) since start? */
-static bool home_since(const struct metrics_ctx *c, uint32_t start)
+ * usual countries other than the stay's (cc), or from its home place,
+ * since start? */
+static bool home_since(const struct metrics_ctx *c, uint32_t start,
+		       const char cc[3])
 {
     if (c->user->home_seen >= start)
 	return true;
@@ -66,7 +137,8 @@ static bool home_since(const struct metrics_ctx *c, uint32_t start)
 	char k[3];
 
 	store_ip_cc(ip, k);
-	if (ip->last_seen >= start && k[0] != 0 && metrics_usual_country(c, k)
+	if (ip->last_seen >= start && k[0] != 0 && memcmp(k, cc, 2) != 0
+	    && metrics_usual_country(c, k)
 	    && metrics_familiar(c, &ip->ip, ip->asn))
 	    return true;
     }
@@ -74,20 +146,21 @@ static bool home_since(const struct metrics_ctx *c, uint32_t start)
 }
 
 /* yesterday_within_day - were the login's unfamiliar messages of the
- * day before today all abroad, and no more than its busiest day? */
+ * day before today all in the stay's country cc, and no more than its
+ * busiest day? */
 static bool yesterday_within_day(const struct metrics_ctx *c,
-				 uint32_t today)
+				 uint32_t today, const char cc[3])
 {
     uint64_t before = 0;
     size_t i = 0;
     const struct store_ip *ip;
 
     while ((ip = metrics_unfamiliar_ip(c, 2 * STORE_DAY_S, &i)) != NULL) {
-	char cc[3];
+	char k[3];
 
-	store_ip_cc(ip, cc);
-	if (cc[0] == 0 || metrics_usual_country(c, cc))
-	    return false;	/* a stranger at home */
+	store_ip_cc(ip, k);
+	if (memcmp(k, cc, 2) != 0)
+	    return false;	/* elsewhere too: a stranger at home */
 	before += metrics_ip_day_count(ip, today - 1);
     }
     return before <= metrics_login_day(c);
@@ -101,14 +174,14 @@ static bool settled(const struct metrics_ctx *c)
     char cc[3] = "";
 
     if (!c->cfg->policy.trip_settled || c->user == NULL || today == 0
-	|| metrics_trip_nets(c, STORE_DAY_S, cc) < 2 || cc[0] == 0)
+	|| stay_nets(c, cc) < 2)
 	return false;
     start = stay_start(c, cc);
     if (start == 0 || start > c->now
 	|| c->now - start < METRICS_SETTLED_AFTER_S
 	|| start / STORE_DAY_S >= today)
 	return false;
-    return !home_since(c, start) && yesterday_within_day(c, today);
+    return !home_since(c, start, cc) && yesterday_within_day(c, today, cc);
 }
 
 /* metrics_settled_usual - the usual hour messages_over_usual judges by:

@@ -214,11 +214,6 @@ uint64_t metrics_network_hops(const struct metrics_ctx *c, uint32_t w,
     return places_metric(c, w, metrics_hop_on(c), ev, evlen);
 }
 
-/* metrics_trip_nets - the networks of the window's unfamiliar places
- * when they are one place (the login's own networks in its country seen
- * in the window too, metrics_away.c), else 0; cc (may be NULL): the
- * place's country. Two or more is a trip abroad (one network is never
- * joined to another but by a country new to the login). */
 /* metrics_unfamiliar_messages_over_usual - unfamiliar_messages, less a
  * usual day (metrics_usual_day: the login's busiest usual day) when
  * the window's unfamiliar addresses are one trip: one place,
@@ -228,23 +223,13 @@ uint64_t metrics_network_hops(const struct metrics_ctx *c, uint32_t w,
  * the trip's first days). One address or one network with none of the
  * login's beside it is never a trip: a slow attacker from one foreign
  * address gets no allowance. */
-size_t metrics_trip_nets(const struct metrics_ctx *c, uint32_t w,
-			 char cc[3])
-{
-    struct places p;
-    size_t nets = find_places(c, w, &p, false) == 1	/* the trip's own too */
-	? p.n + metrics_trip_known_nets(c, w, p.ip[0]) : 0;
-
-    if (cc != NULL && nets != 0)
-	store_ip_cc(p.ip[0], cc);
-    return nets;
-}
-
 uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						uint32_t w, char *ev,
 						size_t evlen)
 {
-    size_t nets = metrics_trip_nets(c, w, NULL);
+    struct places p;
+    size_t nets = find_places(c, w, &p, false) == 1	/* the trip's own too */
+	? p.n + metrics_trip_known_nets(c, w, p.ip[0]) : 0;
     bool trip = nets != 0 && (nets >= 2 || metrics_roaming_trip(c, w))
 	&& !metrics_home_during_trip(c, w);
     uint64_t usual = trip ? metrics_usual_day(c) : 0;
