@@ -22,8 +22,9 @@
  *   line is then the one unfamiliar network, metrics_away.c). The
  *   country is not one of the login's usual ones, or usual only by the
  *   stay (three days there make it usual, METRICS_USUAL_MIN_DAYS): first
- *   seen after the login learned, with no home place of the login in it
- *   (metrics_home_country). One network abroad alone is never a stay;
+ *   seen after the login's first day, with no home place of the login in
+ *   it (metrics_home_country) while it has one elsewhere. One network
+ *   abroad alone is never a stay;
  * - the login's first address there was seen on an earlier day (UTC) and
  *   METRICS_SETTLED_AFTER_S ago or more;
  * - since then nothing came from a familiar place in another of the
@@ -45,20 +46,30 @@
 
 #define METRICS_SETTLED_AFTER_S (12 * 3600u)	/* a night there at least */
 
-/* by_stay - is a usual country one only by a stay there: first seen
- * after the login learned, and no home place of the login in it (no fine
- * anchor on a network that may vouch, metrics_home_country)? Three days
- * at the family's home abroad make its country usual. */
+/* by_stay - is a usual country one only by a stay there: no home place
+ * of the login in it (no fine anchor on a network that may vouch,
+ * metrics_home_country), first seen after the login's first day, while
+ * the login has a home place in another of its countries? Three days at
+ * the family's home abroad make its country usual, in the learning week
+ * too; a login with no home place anywhere (a phone only) has no stay. */
 static bool by_stay(const struct metrics_ctx *c, const char cc[3])
 {
-    uint64_t end = metrics_learning_end(c->cfg, c->user) / STORE_DAY_S;
+    uint32_t first = c->user->first_seen / STORE_DAY_S;
+    bool later = false, home = false;
 
     if (metrics_home_country(c, cc))
 	return false;
-    for (size_t i = 0; i < STORE_COUNTRIES; i++)
-	if (memcmp(c->user->countries[i].cc, cc, 2) == 0)
-	    return c->user->countries[i].first_day > end;
-    return false;
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
+
+	if (k->cc[0] == 0)
+	    continue;
+	if (memcmp(k->cc, cc, 2) == 0)
+	    later = k->first_day > first;
+	else if (!home && metrics_home_country(c, k->cc))
+	    home = true;
+    }
+    return later && home;
 }
 
 /* add_key - a network key added to a set of n, once */
