@@ -192,6 +192,8 @@ struct cfg_policy {
 				 * (metrics_home.c) */
     bool trip_roaming;		/* one network abroad with the owner's phone is
 				 * a trip (metrics_roam.c) */
+    bool trip_settled;		/* a stay abroad since an earlier day: its hour
+				 * against the usual day (metrics_settled.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     uint32_t second_home_s;	/* second_home: the home place mailed within */

@@ -776,6 +776,8 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 		 ? " (a learning login's floor)" : "");
 	metrics_slack_text(slack, ev, evlen);
     }
+    if (k == STORE_MSGS && v > usual)	/* a stay abroad: metrics_settled.c */
+	usual = metrics_settled_usual(c, usual, ev, evlen);
     usual += slack;
     return v > usual ? v - usual : 0;
 }

@@ -147,10 +147,20 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
  * count today's messages only; an address's messages so counted (in
  * STORE_IP_PARTS). See metrics_day.c. */
 uint64_t metrics_usual_day(const struct metrics_ctx *c);
+/* ... the login's busiest day as learned (uncapped), else the hours' */
+uint64_t metrics_login_day(const struct metrics_ctx *c);
+/* ... an address's observations on day d (now / STORE_DAY_S): its
+ * day_msgs of that day, 0 when neither of the two kept */
+uint64_t metrics_ip_day_count(const struct store_ip *ip, uint32_t d);
 /* metrics_roam.c: one network abroad, and since its first message the
  * login sent from a familiar coarse place (its phone roaming home) and
  * from no familiar fine one; policy.trip_roaming. */
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w);
+/* metrics_roamshare.c: since since, has the phone (a familiar coarse
+ * place) sent one message for every few from the window's unfamiliar
+ * addresses? */
+bool metrics_roaming_share(const struct metrics_ctx *c, uint32_t w,
+			   uint32_t since);
 void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual);
 bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w);
 uint64_t metrics_address_recent(const struct metrics_ctx *c,
@@ -166,6 +176,9 @@ bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
  * window's unfamiliar addresses abroad were first seen? */
 bool metrics_home_place(const struct metrics_ctx *c);
 bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
+/* Is the country (two letters) one where the login has a home place: a
+ * fine anchor on a network that may vouch for it? */
+bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
 /* A remembered address that is a second home beside the home place
  * (policy.second_home): no own place, and its messages count since it
  * was first seen. */
@@ -235,6 +248,11 @@ uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
 /* ... and what it counts past (c->user and c->cfg, c->now, the site's
  * start for the learning floor; relayguardctl show). */
 uint64_t metrics_relayed_usual(const struct metrics_ctx *c);
+/* metrics_settled.c: a trip abroad since an earlier day, the owner silent
+ * at home since it began (policy.trip_settled): messages_over_usual's
+ * usual hour for it (usual, or the usual day), with its evidence. */
+uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
+			       char *ev, size_t evlen);
 /* metrics_away.c: the login's own networks beside an unfamiliar address
  * abroad (at), in its country, seen within w: a trip's networks that
  * became familiar (see there). */

@@ -37,9 +37,9 @@
 
 #define METRICS_NEW_DAY_AFTER_S (12 * 3600u)	/* a night between two days */
 
-/* login_day - the login's busiest day as learned, else
+/* metrics_login_day - the login's busiest day as learned, else
  * METRICS_TRIP_DAY_HOURS busiest usual hours */
-static uint64_t login_day(const struct metrics_ctx *c)
+uint64_t metrics_login_day(const struct metrics_ctx *c)
 {
     uint64_t day = c->user != NULL ? c->user->usual_day : 0;
 
@@ -56,13 +56,14 @@ static uint64_t login_day(const struct metrics_ctx *c)
 uint64_t metrics_usual_day(const struct metrics_ctx *c)
 {
     uint64_t est = METRICS_TRIP_DAY_HOURS * (uint64_t) c->usual_msgs;
-    uint64_t day = login_day(c);
+    uint64_t day = metrics_login_day(c);
 
     return c->usual_floor || day > est ? est : day;
 }
 
-/* ip_day_count - an address's observations on day d (now / STORE_DAY_S) */
-static uint64_t ip_day_count(const struct store_ip *ip, uint32_t d)
+/* metrics_ip_day_count - an address's observations on day d
+ * (now / STORE_DAY_S) */
+uint64_t metrics_ip_day_count(const struct store_ip *ip, uint32_t d)
 {
     uint32_t last = ip->last_seen / STORE_DAY_S;
 
@@ -109,9 +110,9 @@ bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w)
 	store_ip_cc(ip, cc);
 	if (cc[0] == 0 || metrics_usual_country(c, cc))
 	    return false;	/* at home: no trip (an attacker on a line there) */
-	before += ip_day_count(ip, today - 1);
+	before += metrics_ip_day_count(ip, today - 1);
     }
-    return before <= login_day(c);
+    return before <= metrics_login_day(c);
 }
 
 /* metrics_address_recent - an unfamiliar address's messages within w,
@@ -129,5 +130,5 @@ uint64_t metrics_address_recent(const struct metrics_ctx *c,
 	|| !net_let_through_before(c, ip))
 	return store_ip_recent(ip, c->now, w);
     *today = true;
-    return ip_day_count(ip, c->now / STORE_DAY_S) * STORE_IP_PARTS;
+    return metrics_ip_day_count(ip, c->now / STORE_DAY_S) * STORE_IP_PARTS;
 }

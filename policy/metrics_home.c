@@ -76,12 +76,12 @@ bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w)
     return start != 0 && c->user->home_seen >= start;
 }
 
-/* home_country - is the country (two letters) one of the login's home
- * places': an anchor it remembers there (store_ip_anchor), a fine place
- * on a network that may vouch for it (metrics_site_voucher)? A usual
+/* metrics_home_country - is the country (two letters) one of the login's
+ * home places': an anchor it remembers there (store_ip_anchor), a fine
+ * place on a network that may vouch for it (metrics_site_voucher)? A usual
  * country abroad (a trip's, by three days there; a family's home) has
  * the login's hotel or local SIM, not its home. */
-static bool home_country(const struct metrics_ctx *c, const char *cc)
+bool metrics_home_country(const struct metrics_ctx *c, const char *cc)
 {
     uint32_t k = c->cfg->policy.coarse_km;
 
@@ -124,7 +124,8 @@ static bool second_home(const struct metrics_ctx *c, const struct store_ip *ip)
 	|| k == 0 || r == 0 || r >= k || ip->lat_c == STORE_NO_LOC)
 	return false;
     store_ip_cc(ip, cc);
-    if (cc[0] == 0 || !metrics_usual_country(c, cc) || !home_country(c, cc)
+    if (cc[0] == 0 || !metrics_usual_country(c, cc)
+	|| !metrics_home_country(c, cc)
 	|| (metrics_site_voucher(c, &ip->ip, ip->asn)
 	    && !metrics_far_place(c, &ip->ip, ip->asn, NULL)))
 	return false;

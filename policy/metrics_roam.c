@@ -65,8 +65,9 @@ static bool at_owners_pace(const struct metrics_ctx *c, uint32_t w,
 /* metrics_roaming_trip - are the window's unfamiliar addresses one
  * network abroad (one_place_abroad) sending at the owner's pace
  * (at_owners_pace), and has the login, since that network's first
- * message, also sent from a familiar coarse place and from no familiar
- * fine one? Off unless policy.trip_roaming. */
+ * message, also sent from a familiar coarse place, a share of the trip's
+ * mail (metrics_roamshare.c), and from no familiar fine one? Off unless
+ * policy.trip_roaming. */
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
 {
     uint32_t since = 0, k = c->cfg->policy.coarse_km, r;
@@ -87,7 +88,8 @@ bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
 	    return false;	/* the owner at a fine place of its own */
 	phone = true;
     }
-    return phone && at_owners_pace(c, w, since);
+    return phone && at_owners_pace(c, w, since)
+	&& metrics_roaming_share(c, w, since);
 }
 
 /* metrics_roaming_text - the allowance's evidence */

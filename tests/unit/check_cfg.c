@@ -139,6 +139,7 @@ static const struct bad_case bad_cases[] = {
     {"policy: { rules = ( { name = \"c\"; applies_to = \"authenticated\"; metric = \"carrier_networks\"; limit = 1; action = \"tag\"; } ); };\n",
      1, "policy.rules[0].window", "missing"},
     {"policy: { second_home_for = \"31d\"; };\n", 1, "policy.second_home_for", "out of range"},
+    {"policy: { trip_settled = 1; };\n", 1, "policy.trip_settled", "true or false"},
     {"policy: { usual_recipients_margin = 1001; };\n", 1, "policy.usual_recipients_margin", "from 0 to"},
     {"policy: { familiar_networks = [ \"10.0.0.0/99\" ]; };\n", 1, "policy.familiar_networks[0]", "prefix length"},
     {"policy: { familiar_days = 0; };\n", 1, "policy.familiar_days", "from 1 to"},
@@ -321,6 +322,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c->policy.site_days, 2);
     ck_assert_uint_eq(c->policy.second_home_s, 86400);
     ck_assert_uint_eq(c->policy.usual_rcpts_margin, 0);	/* the flat limit */
+    ck_assert(!c->policy.trip_settled);	/* a trip's hour as any other */
     ck_assert_uint_eq(c->policy.familiar_networks.n, 0);
     ck_assert_int_eq((int) c->policy.nrules, 0);
     ck_assert_str_eq(c->policyd.socket, "inet:10040@127.0.0.1");
