@@ -73,6 +73,8 @@ enum cfg_metric {
     CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL,	/* through a trusted relay
 					 * (webmail) in the last hour, past
 					 * the login's busiest hour */
+    CFG_METRIC_REVISIT_MESSAGES,	/* from a place abroad taken up again
+					 * today after a day without it */
     CFG_METRIC_COUNT
 };
 

@@ -74,9 +74,10 @@
  * (what a login carried over from format 7 reads). */
 #define STORE_EXT_LEN	32
 /* In use (offsets in store_int.h): ext[0..9] the known hubs
- * (store_carrier.c), ext[19..21] the prior usual recipients hour
+ * (store_carrier.c), ext[13..14] the network taken up again
+ * today (store_revisit.c), ext[19..21] the prior usual recipients hour
  * (store_prior.c), ext[22..26] the webmail hour (store_relay.c). Free:
- * ext[10..18], ext[27..31]. */
+ * ext[10..12], ext[15..18], ext[27..31]. */
 #define STORE_EXT_JUDGE	0	/* ext[0..11] */
 #define STORE_EXT_JUDGE2 12	/* ext[12..21] */
 #define STORE_EXT_JUDGE3 22	/* ext[22..31] */
@@ -435,6 +436,10 @@ bool store_user_hub_known(const struct store_user *u, uint16_t hub,
 int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out);
 
+/* Was the network (store_net_key) taken up again today after a day or
+ * more without it (store_revisit.c)? */
+bool store_user_revisited(const struct store_user *u, uint64_t key,
+			  uint32_t now);
 /* The login's usual recipients hour as it stood before today
  * (store_prior.c). */
 uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);

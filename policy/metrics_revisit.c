@@ -1,0 +1,213 @@
+/*
+ * metrics_revisit - a place abroad is the login's for the stay, not
+ * for ever: a network abroad taken up again after a day or more without
+ * it is judged as on a first visit that day.
+ *
+ * A network is familiar once mail was let through from it on
+ * familiar_days days, and stays so. An international student's family
+ * line abroad (the country's biggest ISP: one AS for the country) is
+ * learned on a visit home; from then on a stranger on any line of that
+ * ISP is as familiar as the family's, and sends whatever it likes in the
+ * owner's name (tests/sim campus.mix and uni6.mix native-slow and
+ * native-slow6: a message every 3 minutes for 8 hours, 160 of 160
+ * delivered in 20 of 20 runs whose victim had been home before; probe
+ * F6, F17). Volume does not tell it from the owner (an owner's backlog
+ * day at the family's line is as busy for an hour or two), nor, mostly,
+ * does the owner's own mail meanwhile (the victim at home sends from the
+ * local SIM, or nothing, for hours; EFFICACY.md round 10 - native). What
+ * does, in half the runs, is that the login was not at that place the
+ * day before: it had left it (back in Germany, on a trip elsewhere, or
+ * on the phone alone), and a stranger took it up. An owner who goes back
+ * is on a new stay, which the engine judges as it judged the first: the
+ * stay's first day is judged by the volume rules of an unfamiliar place
+ * (unfamiliar-volume's day, unusual-volume's hour over the usual), and
+ * from the next day on it is familiar again.
+ *
+ * Which networks: a fine place (radius below policy.coarse_km: a line,
+ * not a carrier's CGNAT hub nor a VPN's anycast exit), an address no
+ * other login came from within a day (a NAT, a VPN exit), in a country
+ * other than the login's main one (the country it has the most days in:
+ * the home line it comes back to is never "taken up again" abroad), on a
+ * network the login has no anchor of in another country (a privacy VPN's
+ * or a hotel chain's exits: no one's home). "Taken up again": the
+ * network's last day of use is before yesterday (the day's first message
+ * from it), or it was so when the day's first message from it was let
+ * through (store_revisit.c). Off with policy.revisit = false.
+ *
+ * Contract: pure functions of the context, like metrics.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+
+/* main_country - the login's first country, where its account was
+ * first used ("" none; of two first used the same day, the one with
+ * more days) */
+static void main_country(const struct metrics_ctx *c, char cc[3])
+{
+    const struct store_country *best = NULL;
+
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
+
+	if (k->cc[0] != 0 && k->days != 0
+	    && (best == NULL || k->first_day < best->first_day
+		|| (k->first_day == best->first_day && k->days > best->days)))
+	    best = k;
+    }
+    cc[0] = 0;
+    if (best != NULL) {
+	memcpy(cc, best->cc, 2);
+	cc[2] = 0;
+    }
+}
+
+/* fine_line - is the address located to better than coarse_km? */
+static bool fine_line(const struct metrics_ctx *c, const struct addr *ip,
+		      const struct store_ip *self)
+{
+    uint32_t k = c->cfg->policy.coarse_km, r;
+
+    if (addr_equal(ip, &c->f->client)) {
+	if (!c->f->geo.has_loc)
+	    return false;
+	r = c->f->geo.acc_km;
+    } else {
+	if (self == NULL || self->lat_c == STORE_NO_LOC)
+	    return false;
+	r = store_ip_radius(self);
+    }
+    return k != 0 && r != 0 && r < k;
+}
+
+/* seen_lately - did the login come from the network (key) yesterday or
+ * earlier today from an address it had used before today (its own mail
+ * refused then leaves no day of use on the network, but is no gap)? */
+static bool seen_lately(const struct metrics_ctx *c, uint64_t key)
+{
+    uint32_t today = c->now - c->now % STORE_DAY_S;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+
+	if (a->first_seen < today && a->last_seen >= today - STORE_DAY_S
+	    && store_net_key(&a->ip, a->asn) == key)
+	    return true;
+    }
+    return false;
+}
+
+/* elsewhere - was the login in another country than cc since the start
+ * of yesterday (an address of its list seen then, the client's aside)? */
+static bool elsewhere(const struct metrics_ctx *c, const char *cc)
+{
+    uint32_t since = c->now - c->now % STORE_DAY_S - STORE_DAY_S;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	char acc[3];
+
+	store_ip_cc(a, acc);
+	if (a->last_seen >= since && acc[0] != 0 && memcmp(acc, cc, 2) != 0
+	    && !addr_equal(&a->ip, &c->f->client))
+	    return true;
+    }
+    return false;
+}
+
+/* taken_up_again - was the learned network n's use today begun after
+ * a day or more without it, while the login was in another country
+ * than cc (elsewhere)? */
+static bool taken_up_again(const struct metrics_ctx *c,
+			   const struct store_net *n, uint64_t key,
+			   const char *cc)
+{
+    uint32_t today = c->now / STORE_DAY_S;
+
+    if ((uint32_t) n->last_day + 1 < today)
+	return elsewhere(c, cc);	/* the day's first message from it */
+    return n->last_day == today && store_user_revisited(c->user, key, c->now);
+}
+
+/* stayed - was the network used on familiar_days days before today
+ * (a place the login stayed at, not one of a day)? */
+static bool stayed(const struct metrics_ctx *c, const struct store_net *n)
+{
+    uint32_t days = n->days - (n->last_day == c->now / STORE_DAY_S);
+
+    return days >= c->cfg->policy.familiar_days;
+}
+
+/* anchored_elsewhere - has the login an anchor on the network (key) in
+ * another country than cc (a VPN's or a hotel chain's exits)? */
+static bool anchored_elsewhere(const struct metrics_ctx *c, uint64_t key,
+			       const char *cc)
+{
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	char acc[3];
+
+	store_ip_cc(a, acc);
+	if (store_ip_anchor(a) && store_net_key(&a->ip, a->asn) == key
+	    && acc[0] != 0 && memcmp(acc, cc, 2) != 0)
+	    return true;
+    }
+    return false;
+}
+
+/* metrics_revisit - is the address a place abroad of a learned network
+ * that the login took up again today after a day or more without it
+ * (see above)? */
+bool metrics_revisit(const struct metrics_ctx *c, const struct addr *ip,
+		     uint32_t asn)
+{
+    const struct store_net *n;
+    const struct store_ip *self;
+    uint64_t key = store_net_key(ip, asn);
+    char cc[3], home[3];
+
+    if (c->user == NULL || (n = metrics_learned_net(c, ip, asn)) == NULL)
+	return false;
+    self = metrics_user_ip(c, ip);
+    metrics_ip_cc(c, ip, self, cc);
+    main_country(c, home);
+    if (cc[0] == 0 || home[0] == 0 || memcmp(cc, home, 2) == 0
+	|| !taken_up_again(c, n, key, cc) || seen_lately(c, key)
+	|| !fine_line(c, ip, self) || metrics_shared_client(c, ip)
+	|| !stayed(c, n))
+	return false;
+    return !anchored_elsewhere(c, key, cc);
+}
+
+/* metrics_revisit_messages - messages in the window (MAIL FROMs, this
+ * one included, refused ones too) from the login's addresses on places
+ * abroad it took up again today (metrics_revisit), when the client is
+ * one; 0 otherwise */
+uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
+				  char *ev, size_t evlen)
+{
+    uint64_t n = 0;
+    char d[16], net[ADDR_STRLEN + 16];
+
+    if (!metrics_revisit(c, &c->f->client, c->f->geo.asn))
+	return 0;
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+
+	if (metrics_in_window(ip->last_seen, c->now, w)
+	    && metrics_revisit(c, &ip->ip, ip->asn))
+	    n += store_ip_recent(ip, c->now, w);
+    }
+    n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
+    if (ev != NULL) {
+	rules_format_duration(w, d, sizeof(d));
+	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
+			 sizeof(net));
+	snprintf(ev, evlen, "%llu message%s in %s from %s, a place abroad"
+		 " the login took up again today after a day or more"
+		 " without it", (unsigned long long) n, n == 1 ? "" : "s", d,
+		 net);
+    }
+    return n;
+}
