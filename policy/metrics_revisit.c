@@ -15,24 +15,34 @@
  * day at the family's line is as busy for an hour or two), nor, mostly,
  * does the owner's own mail meanwhile (the victim at home sends from the
  * local SIM, or nothing, for hours; EFFICACY.md round 10 - native). What
- * does, in half the runs, is that the login was not at that place the
- * day before: it had left it (back in Germany, on a trip elsewhere, or
- * on the phone alone), and a stranger took it up. An owner who goes back
- * is on a new stay, which the engine judges as it judged the first: the
- * stay's first day is judged by the volume rules of an unfamiliar place
- * (unfamiliar-volume's day, unusual-volume's hour over the usual), and
- * from the next day on it is familiar again.
+ * does, in some runs, is that the login was not at that place the day
+ * before: it had left it (back in Germany, on a trip elsewhere) and
+ * came from another country since, and a stranger took it up. An owner
+ * who goes back is on a new stay, which the engine judges as it judged
+ * the first: more than unfamiliar-volume's 8 messages on the stay's
+ * first day are refused (the revisit-volume rule), and from the next
+ * day on the place is familiar again.
  *
  * Which networks: a fine place (radius below policy.coarse_km: a line,
  * not a carrier's CGNAT hub nor a VPN's anycast exit), an address no
  * other login came from within a day (a NAT, a VPN exit), in a country
- * other than the login's main one (the country it has the most days in:
- * the home line it comes back to is never "taken up again" abroad), on a
- * network the login has no anchor of in another country (a privacy VPN's
- * or a hotel chain's exits: no one's home). "Taken up again": the
- * network's last day of use is before yesterday (the day's first message
- * from it), or it was so when the day's first message from it was let
- * through (store_revisit.c). Off with policy.revisit = false.
+ * other than the login's first one (where its account was first used:
+ * the home line it comes back to is never "taken up again" abroad), on
+ * a network it used on familiar_days days before today (a stay, not a
+ * day's) and has no anchor of in another country (a privacy VPN's or a
+ * hotel chain's exits: no one's home). "Taken up again": the network's
+ * last day of use is before yesterday while the login came from another
+ * country since the start of yesterday (the day's first message from
+ * it), or it was so when the day's first message from it was let
+ * through (store_revisit.c; the login's address list, which a rotating
+ * IPv6 attacker fills within the hour, no longer tells). The owner at
+ * the family's home who used only the local SIM for a day (the same
+ * country) is no new stay: on the kept campus and uni6 sites that held
+ * honest students' backlogs on the line. Nor is a day the owner's own
+ * messages there were refused (an address of the network used before
+ * today and seen since yesterday began). The revisit-volume rule
+ * refuses the 9th message of the day from such a place
+ * (revisit_messages, see there).
  *
  * Contract: pure functions of the context, like metrics.c.
  */
