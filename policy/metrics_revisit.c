@@ -51,26 +51,40 @@
 
 #include "metrics.h"
 
-/* main_country - the login's first country, where its account was
- * first used ("" none; of two first used the same day, the one with
- * more days) */
-static void main_country(const struct metrics_ctx *c, char cc[3])
+/* days_of - a country's days; of cc (the address's) before today only:
+ * today's there may be a stranger's */
+static uint32_t days_of(const struct metrics_ctx *c,
+			const struct store_country *k, const char *cc)
 {
-    const struct store_country *best = NULL;
+    return k->days - (memcmp(k->cc, cc, 2) == 0
+		      && k->last_day == c->now / STORE_DAY_S);
+}
+
+/* home_country - is cc the login's first country (where its account was
+ * first used) or the one it has the most days in (cc's today not
+ * counted)? A login
+ * first used through a VPN exit abroad has its home line's country the
+ * most days; a student who spent the first weeks at the family's abroad
+ * has the university's country first (of two with as many days, the one
+ * first used is the most). Neither is "abroad". */
+static bool home_country(const struct metrics_ctx *c, const char *cc)
+{
+    const struct store_country *first = NULL, *most = NULL;
 
     for (size_t i = 0; i < STORE_COUNTRIES; i++) {
 	const struct store_country *k = &c->user->countries[i];
 
-	if (k->cc[0] != 0 && k->days != 0
-	    && (best == NULL || k->first_day < best->first_day
-		|| (k->first_day == best->first_day && k->days > best->days)))
-	    best = k;
+	if (k->cc[0] == 0 || k->days == 0)
+	    continue;
+	if (first == NULL || k->first_day < first->first_day)
+	    first = k;
+	if (most == NULL || days_of(c, k, cc) > days_of(c, most, cc)
+	    || (days_of(c, k, cc) == days_of(c, most, cc)
+		&& k->first_day < most->first_day))
+	    most = k;
     }
-    cc[0] = 0;
-    if (best != NULL) {
-	memcpy(cc, best->cc, 2);
-	cc[2] = 0;
-    }
+    return first == NULL || memcmp(first->cc, cc, 2) == 0
+	|| memcmp(most->cc, cc, 2) == 0;
 }
 
 /* fine_line - is the address located to better than coarse_km? */
@@ -149,19 +163,18 @@ static bool stayed(const struct metrics_ctx *c, const struct store_net *n)
     return days >= c->cfg->policy.familiar_days;
 }
 
-/* anchored_elsewhere - has the login an anchor on the network (key) in
- * another country than cc (a VPN's or a hotel chain's exits)? */
-static bool anchored_elsewhere(const struct metrics_ctx *c, uint64_t key,
-			       const char *cc)
+/* one_country - is the network one of the country cc alone: used on no
+ * more days than the country (a privacy VPN's or a hotel chain's exits
+ * are one network in many countries, used on more days than any one of
+ * them; the family's line is used on days its country is)? */
+static bool one_country(const struct metrics_ctx *c, const struct store_net *n,
+			const char *cc)
 {
-    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *a = &c->user->ips[i];
-	char acc[3];
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
 
-	store_ip_cc(a, acc);
-	if (store_ip_anchor(a) && store_net_key(&a->ip, a->asn) == key
-	    && acc[0] != 0 && memcmp(acc, cc, 2) != 0)
-	    return true;
+	if (k->cc[0] != 0 && memcmp(k->cc, cc, 2) == 0)
+	    return n->days <= k->days;
     }
     return false;
 }
@@ -175,19 +188,18 @@ bool metrics_revisit(const struct metrics_ctx *c, const struct addr *ip,
     const struct store_net *n;
     const struct store_ip *self;
     uint64_t key = store_net_key(ip, asn);
-    char cc[3], home[3];
+    char cc[3];
 
     if (c->user == NULL || (n = metrics_learned_net(c, ip, asn)) == NULL)
 	return false;
     self = metrics_user_ip(c, ip);
     metrics_ip_cc(c, ip, self, cc);
-    main_country(c, home);
-    if (cc[0] == 0 || home[0] == 0 || memcmp(cc, home, 2) == 0
+    if (cc[0] == 0 || home_country(c, cc)
 	|| !taken_up_again(c, n, key, cc) || seen_lately(c, key)
 	|| !fine_line(c, ip, self) || metrics_shared_client(c, ip)
 	|| !stayed(c, n))
 	return false;
-    return !anchored_elsewhere(c, key, cc);
+    return one_country(c, n, cc);
 }
 
 /* metrics_revisit_messages - messages in the window (MAIL FROMs, this
