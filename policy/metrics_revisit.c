@@ -26,11 +26,20 @@
  * Which networks: a fine place (radius below policy.coarse_km: a line,
  * not a carrier's CGNAT hub nor a VPN's anycast exit), an address no
  * other login came from within a day (a NAT, a VPN exit), in a country
- * other than the login's first one (where its account was first used:
- * the home line it comes back to is never "taken up again" abroad), on
- * a network it used on familiar_days days before today (a stay, not a
- * day's) and has no anchor of in another country (a privacy VPN's or a
- * hotel chain's exits: no one's home). "Taken up again": the network's
+ * that is neither the login's first one (where its account was first
+ * used) nor the one it has the most days in (that country's today not
+ * counted: a stranger's let-through messages add to it): the home line
+ * it comes back to is never "taken up again" abroad, whether the login
+ * was first used through a corporate VPN's exit abroad (tests/sim
+ * shuffle and stealth seed 6: a home line's first day back refused past
+ * 8 with the first country alone; the held-out site showed it too) or
+ * began at the family's abroad; on a network it used on familiar_days days before
+ * today (a stay, not a day's) and on no more days than that country (a
+ * privacy VPN's or a hotel chain's exits are one network in many
+ * countries, used on more days than any one of them: privacy VPN users
+ * on 6 of the 120 kept sites had 8-27 messages each refused at their
+ * exits without it; their other countries' exits fall off the
+ * 16-address list behind the phone's). "Taken up again": the network's
  * last day of use is before yesterday while the login came from another
  * country since the start of yesterday (the day's first message from
  * it), or it was so when the day's first message from it was let
