@@ -71,11 +71,10 @@ static uint32_t days_of(const struct metrics_ctx *c,
 
 /* home_country - is cc the login's first country (where its account was
  * first used) or the one it has the most days in (cc's today not
- * counted)? A login
- * first used through a VPN exit abroad has its home line's country the
- * most days; a student who spent the first weeks at the family's abroad
- * has the university's country first (of two with as many days, the one
- * first used is the most). Neither is "abroad". */
+ * counted)? A login first used through a VPN exit abroad has its home
+ * line's country the most days; a student who spent the first weeks at
+ * the family's abroad has the university's country first (of two with
+ * as many days, the one first used is the most). Neither is "abroad". */
 static bool home_country(const struct metrics_ctx *c, const char *cc)
 {
     const struct store_country *first = NULL, *most = NULL;
