@@ -75,6 +75,8 @@ enum cfg_metric {
 					 * the login's busiest hour */
     CFG_METRIC_CARRIER_NETWORKS,	/* carriers' pools of the login's
 					 * country in a window (mobile proxies) */
+    CFG_METRIC_REVISIT_MESSAGES,	/* from a place abroad taken up again
+					 * today after a day without it */
     CFG_METRIC_COUNT
 };
 

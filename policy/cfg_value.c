@@ -33,6 +33,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "coarse_messages_over_usual", "new_countries",
     "recipients_over_prior_usual", "relayed_messages_over_usual",
     "carrier_networks",
+    "revisit_messages",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -64,6 +65,7 @@ static const struct {
     [CFG_METRIC_RECIPIENTS_OVER_PRIOR_USUAL] = {true, true},
     [CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL] = {true, true},
     [CFG_METRIC_CARRIER_NETWORKS] = {true, true},
+    [CFG_METRIC_REVISIT_MESSAGES] = {true, true},
 };
 
 static const struct {

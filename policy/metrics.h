@@ -214,6 +214,14 @@ bool metrics_places_apart(const struct metrics_ctx *c,
  * ev when the address is such a far place. */
 void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t asn, char *ev, size_t evlen);
+/* metrics_revisit.c: a fine place abroad of a learned network that the
+ * login took up again today after a day or more without it (a new
+ * stay), and the revisit_messages metric: messages in the window from
+ * such places, when the client is one. */
+bool metrics_revisit(const struct metrics_ctx *c, const struct addr *ip,
+		     uint32_t asn);
+uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
+				  char *ev, size_t evlen);
 /* metrics_carrier.c: the login's own carrier pool (see there). The
  * usual coarse hour counts at least this many messages. */
 #define METRICS_COARSE_FLOOR 3

@@ -74,12 +74,14 @@
  * (what a login carried over from format 7 reads). */
 #define STORE_EXT_LEN	32
 /* In use (offsets in store_int.h): ext[0..9] the known hubs
- * (store_carrier.c), ext[19..21] the prior usual recipients hour
- * (store_prior.c), ext[22..26] the webmail hour (store_relay.c). Free:
- * ext[10..18], ext[27..31]. A snapshot's restore fills each owner's
- * range on its own (store_user.c ext_owners, which lists the free bytes
- * by this session's assignment): an owner whose range is not one row
- * there adds its row. */
+ * (store_carrier.c), ext[10..12] the busiest day as it stood before
+ * today (store_prior_day.c), ext[13..14] the network taken up again
+ * today (store_revisit.c), ext[15..18] a rule's refusals counted for
+ * its block_after (store_strikes.c), ext[19..21] the prior usual
+ * recipients hour (store_prior.c), ext[22..26] the webmail hour
+ * (store_relay.c). Free: ext[27..31]. A snapshot's restore fills each
+ * owner's range on its own (store_user.c ext_owners): a new owner adds
+ * its row there. */
 #define STORE_EXT_JUDGE	0	/* ext[0..11] */
 #define STORE_EXT_JUDGE2 12	/* ext[12..21] */
 #define STORE_EXT_JUDGE3 22	/* ext[22..31] */
@@ -455,6 +457,10 @@ bool store_user_hub_known(const struct store_user *u, uint16_t hub,
 int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out);
 
+/* Was the network (store_net_key) taken up again today after a day or
+ * more without it (store_revisit.c)? */
+bool store_user_revisited(const struct store_user *u, uint64_t key,
+			  uint32_t now);
 /* The login's usual recipients hour as it stood before today
  * (store_prior.c). */
 uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);

@@ -220,6 +220,14 @@ _Static_assert(STORE_HUBS_DAY + 2 <= STORE_EXT_JUDGE2, "h-judge's ext range");
  * hour as it stood before today, and the day's low byte (store_prior.c):
  * ext[19..20], ext[21]; ext[12..18] are free. */
 #define STORE_EXT_PRIOR_RCPTS (STORE_EXT_JUDGE2 + 7)
+/* h-native's ext bytes (ext[13..14], session 18): the network the login
+ * took up again today after a day or more without it (store_revisit.c):
+ * the day's low byte in ext[13], a byte of the network's key in ext[14]. */
+#define STORE_EXT_REVISIT_DAY 13
+#define STORE_EXT_REVISIT_NET (STORE_EXT_REVISIT_DAY + 1)
+void store_urec_revisit_note(const STORE *st, struct store_urec *u,
+			     const struct store_user_obs *obs, uint64_t key,
+			     uint16_t last_day, uint32_t now);
 #define STORE_EXT_PRIOR_DAY (STORE_EXT_PRIOR_RCPTS + 2)
 _Static_assert(STORE_EXT_PRIOR_DAY + 1 <= STORE_EXT_JUDGE3, "h-judge2's ext range");
 void store_urec_prior_usual(struct store_urec *u, uint32_t now);

@@ -294,8 +294,8 @@ static inline uint64_t net_key(const struct store_fnet *n)
 }
 
 /* user_net - count a day on a network of this login, like a country */
-static void user_net(struct store_urec *u, const struct store_user_obs *obs,
-		     uint32_t now)
+static void user_net(const STORE *st, struct store_urec *u,
+		     const struct store_user_obs *obs, uint32_t now)
 {
     uint16_t day = (uint16_t) (now / STORE_DAY_S);
     uint64_t key = store_net_key(&obs->ip, obs->geo.asn);
@@ -304,6 +304,7 @@ static void user_net(struct store_urec *u, const struct store_user_obs *obs,
     for (int i = 0; i < STORE_NETS; i++) {
 	if (n[i].days != 0 && net_key(&n[i]) == key) {
 	    if (day > n[i].last_day) {
+		store_urec_revisit_note(st, u, obs, key, n[i].last_day, now);
 		if (n[i].days < UINT16_MAX)
 		    n[i].days++;
 		n[i].last_day = day;
@@ -483,7 +484,7 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	if ((obs->flags & STORE_OBS_LEARN) && obs->geo.cc[0] != '\0')
 	    user_country(u, obs->geo.cc, now);
 	if (obs->flags & STORE_OBS_LEARN)
-	    user_net(u, obs, now);
+	    user_net(st, u, obs, now);
 	if (obs->flags & STORE_OBS_LEARN_VOLUME)
 	    user_volume(u, now);
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_ANCHOR))
@@ -499,7 +500,7 @@ static void user_apply(const STORE *st, struct store_urec *u,
     if (obs->geo.cc[0] != '\0' && !(obs->flags & STORE_OBS_NO_LEARN))
 	user_country(u, obs->geo.cc, now);
     if (obs->flags & STORE_OBS_LEARN)
-	user_net(u, obs, now);
+	user_net(st, u, obs, now);
     if (obs->flags & STORE_OBS_LEARN_VOLUME)
 	user_volume(u, now);
     if (obs->geo.has_loc)
