@@ -73,6 +73,9 @@ enum cfg_metric {
     CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL,	/* through a trusted relay
 					 * (webmail) in the last hour, past
 					 * the login's busiest hour */
+    CFG_METRIC_SHARED_MESSAGES_OVER_USUAL,	/* from the site's shared
+					 * exits (VPN, NAT), past the login's
+					 * busiest day */
     CFG_METRIC_COUNT
 };
 

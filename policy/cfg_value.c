@@ -32,6 +32,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "unfamiliar_places", "unfamiliar_messages_over_usual",
     "coarse_messages_over_usual", "new_countries",
     "recipients_over_prior_usual", "relayed_messages_over_usual",
+    "shared_messages_over_usual",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -62,6 +63,7 @@ static const struct {
     [CFG_METRIC_NEW_COUNTRIES] = {true, true},
     [CFG_METRIC_RECIPIENTS_OVER_PRIOR_USUAL] = {true, true},
     [CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL] = {true, true},
+    [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {true, true},
 };
 
 static const struct {

@@ -947,6 +947,7 @@ static const struct {
     [CFG_METRIC_NEW_COUNTRIES] = {metrics_new_countries, GEO_CAP_COUNTRY, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_RECIPIENTS_OVER_PRIOR_USUAL] = {metrics_recipients_over_prior_usual, 0, false, false, false, AT(RULES_PHASE_RCPT)},
     [CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL] = {metrics_relayed_messages_over_usual, 0, true, false, false, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {metrics_shared_messages_over_usual, 0, true, true, true, AT(RULES_PHASE_MAIL)},
 #undef AT
 };
 

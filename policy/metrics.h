@@ -232,6 +232,12 @@ uint64_t metrics_recipients_over_prior_usual(const struct metrics_ctx *c,
 uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
 					     uint32_t w, char *ev,
 					     size_t evlen);
+/* metrics_shared.c: messages from the site's shared exits (addresses
+ * other logins come from too: a VPN, a NAT) within the window, past the
+ * login's busiest day. */
+uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
+					    uint32_t w, char *ev,
+					    size_t evlen);
 /* metrics_away.c: the login's own networks beside an unfamiliar address
  * abroad (at), in its country, seen within w: a trip's networks that
  * became familiar (see there). */

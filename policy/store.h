@@ -75,8 +75,9 @@
 #define STORE_EXT_LEN	32
 /* In use (offsets in store_int.h): ext[0..9] the known hubs
  * (store_carrier.c), ext[19..21] the prior usual recipients hour
- * (store_prior.c), ext[22..26] the webmail hour (store_relay.c). Free:
- * ext[10..18], ext[27..31]. */
+ * (store_prior.c), ext[22..26] the webmail hour (store_relay.c),
+ * ext[10..12] the usual day before today (store_prior_day.c). Free:
+ * ext[13..18], ext[27..31]. */
 #define STORE_EXT_JUDGE	0	/* ext[0..11] */
 #define STORE_EXT_JUDGE2 12	/* ext[12..21] */
 #define STORE_EXT_JUDGE3 22	/* ext[22..31] */
@@ -438,6 +439,9 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
 /* The login's usual recipients hour as it stood before today
  * (store_prior.c). */
 uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);
+/* The login's usual busiest day as it stood before today, 0 if not kept
+ * (store_prior_day.c). */
+uint16_t store_user_prior_day(const struct store_user *u, uint32_t now);
 /* The login's messages through a trusted relay in the current and the
  * previous half hour at now, its last hour's as kept; its busiest such
  * hour of mail let through on the days before today (store_relay.c). */
