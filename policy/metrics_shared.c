@@ -22,9 +22,13 @@
  * (/48) seen within the window, by their per-day counts
  * (store_ip_recent: refused messages too, so an attacker stays over the
  * limit for the rest of the day without a block), when the client
- * address is one another login came from within a day
- * (metrics_shared_client). The VPN's users get its exits of one /24 by
- * turns; an owner's home line, used by no other login, never counts.
+ * address is a shared exit: more than site_logins logins came from it
+ * within the site window (shared_exit). "Another login within a day"
+ * was too short: on nearby seed 3 no other login happened to use the
+ * attacker's exit that day, and from 24 hours after the last one the
+ * attacker went through again (152 of 160). The VPN's users get its
+ * exits of one /24 by turns; an owner's home line, its address used by
+ * one customer at a time, does not count.
  * The scale is the login's busiest rolling day as it stood before today
  * (store_prior_day.c: the usual day itself rises with every message let
  * through from a familiar place, the attacker's too). Not while the
@@ -48,6 +52,27 @@ static bool same_prefix(const struct addr *a, const struct addr *b)
     addr_prefix(a, &x);
     addr_prefix(b, &y);
     return addr_equal(&x, &y);
+}
+
+/* shared_exit - is the client address one of the site's shared exits:
+ * more than policy.site_logins logins (this one included) came from it
+ * within METRICS_SITE_WINDOW_S, as a site network needs site_logins
+ * logins (without site networks, site_logins 0: another login within a
+ * day, metrics_shared_client)? A VPN exit or an office NAT is; a home
+ * line's address, which an ISP gives to one customer at a time, is not. */
+static bool shared_exit(const struct metrics_ctx *c)
+{
+    uint32_t i, n = 0, want = c->cfg->policy.site_logins;
+
+    if (c->client == NULL || !addr_equal(&c->client->ip, &c->f->client))
+	return false;
+    if (want == 0)
+	return metrics_shared_client(c, &c->f->client);
+    for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (metrics_in_window(c->client->logins[i].last_seen, c->now,
+			      METRICS_SITE_WINDOW_S))
+	    n++;
+    return n > want;
 }
 
 /* login_day - the login's busiest day as it stood before today
@@ -75,7 +100,7 @@ uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
 
     if (c->user == NULL || c->cls != RULES_CLASS_AUTHENTICATED || c->relayed
 	|| metrics_learning_end(c->cfg, c->user) > c->now
-	|| !metrics_shared_client(c, &c->f->client))
+	|| !shared_exit(c))
 	return 0;
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
