@@ -194,6 +194,9 @@ void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
  * login has on it (*km, may be NULL: the nearest's distance)? */
 bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn, uint32_t *km);
+/* A fine place whose /24 (/48) has no anchor of the login: a line of
+ * its network it has not had mail let through from (h-vpn, probe F25). */
+bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip);
 /* Two remembered addresses, both fine places, too far apart for one town. */
 bool metrics_places_apart(const struct metrics_ctx *c,
 			  const struct store_ip *a, const struct store_ip *b);
