@@ -292,7 +292,8 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
     if (metrics_learning_stranger(&mc, &f->client, f->geo.asn, f->geo.cc))
 	return *tenured = false;
     *tenured = metrics_site_voucher(&mc, &f->client, f->geo.asn);
-    if (metrics_new_line(&mc, &f->client))	/* F25: not its line yet */
+    if (metrics_new_line(&mc, &f->client)	/* F25: not its line yet */
+	&& !metrics_far_place(&mc, &f->client, f->geo.asn, NULL))
 	return *tenured = false;
     return metrics_own_place(&mc, &f->client, f->geo.asn);
 }
