@@ -77,6 +77,9 @@ enum cfg_metric {
 					 * country in a window (mobile proxies) */
     CFG_METRIC_REVISIT_MESSAGES,	/* from a place abroad taken up again
 					 * today after a day without it */
+    CFG_METRIC_SHARED_MESSAGES_OVER_USUAL,	/* from the site's shared
+					 * exits (VPN, NAT), past the login's
+					 * busiest day */
     CFG_METRIC_COUNT
 };
 

@@ -34,6 +34,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "recipients_over_prior_usual", "relayed_messages_over_usual",
     "carrier_networks",
     "revisit_messages",
+    "shared_messages_over_usual",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -66,6 +67,7 @@ static const struct {
     [CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL] = {true, true},
     [CFG_METRIC_CARRIER_NETWORKS] = {true, true},
     [CFG_METRIC_REVISIT_MESSAGES] = {true, true},
+    [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {true, true},
 };
 
 static const struct {

@@ -207,6 +207,9 @@ void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
  * login has on it (*km, may be NULL: the nearest's distance)? */
 bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn, uint32_t *km);
+/* A fine place whose /24 (/48) has no anchor of the login: a line of
+ * its network it has not had mail let through from (h-vpn, probe F25). */
+bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip);
 /* Two remembered addresses, both fine places, too far apart for one town. */
 bool metrics_places_apart(const struct metrics_ctx *c,
 			  const struct store_ip *a, const struct store_ip *b);
@@ -261,6 +264,12 @@ uint64_t metrics_relayed_usual(const struct metrics_ctx *c);
  * usual hour for it (usual, or the usual day), with its evidence. */
 uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 			       char *ev, size_t evlen);
+/* metrics_shared.c: messages from the site's shared exits (addresses
+ * other logins come from too: a VPN, a NAT) within the window, past the
+ * login's busiest day. */
+uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
+					    uint32_t w, char *ev,
+					    size_t evlen);
 /* metrics_away.c: the login's own networks beside an unfamiliar address
  * abroad (at), in its country, seen within w: a trip's networks that
  * became familiar (see there). */

@@ -162,3 +162,37 @@ void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
     snprintf(ev + n, evlen - n, ": known network, but %u km from the"
 	     " login's places on it", km);
 }
+
+/* same_prefix - two addresses in one /24 (/48) */
+static bool same_prefix(const struct addr *a, const struct addr *b)
+{
+    struct addr x, y;
+
+    addr_prefix(a, &x);
+    addr_prefix(b, &y);
+    return addr_equal(&x, &y);
+}
+
+/* metrics_new_line - is the address a fine place in a /24 (/48) where the
+ * login has no anchor (no address it had mail let through from while
+ * familiar)? Its network may be the login's own by its AS, but the line
+ * is not yet: such an address must not vouch for the site (rules.c
+ * own_place). uni6 seed 5 (probe F25): a stolen student's login, whose
+ * family's line abroad is of the attacker's ISP, vouched for the
+ * attacker's address and made its /24 the site's, and the one address
+ * then drove ten logins, 20 of 20 delivered. A phone's CGNAT address
+ * and a VPN's exits are coarse or anchored: unchanged. */
+bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip)
+{
+    struct fine here;
+
+    if (c->user == NULL || !addr_fine(c, ip, &here))
+	return false;
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+
+	if (store_ip_anchor(a) && same_prefix(&a->ip, ip))
+	    return false;
+    }
+    return true;
+}

@@ -278,7 +278,11 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
  * learned (not its learning grace, not the site's, not a learning
  * login's stranger)? It vouches for the address, site-wide; *tenured:
  * and for its network, as one known since learning or for a learning
- * period (metrics_site_voucher). */
+ * period (metrics_site_voucher). A new line of an own network near home
+ * (metrics_new_line: a fine place in a /24 without an anchor of the
+ * login) vouches for neither (probe F25: a stolen login vouched for its
+ * attacker's address on its owner's ISP); a far one keeps the far
+ * place's vouch (site_note: another site of a campus's network). */
 static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
 		      uint32_t now, const struct store_user *u,
 		      uint32_t site_start, bool *tenured)
@@ -292,6 +296,9 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
     if (metrics_learning_stranger(&mc, &f->client, f->geo.asn, f->geo.cc))
 	return *tenured = false;
     *tenured = metrics_site_voucher(&mc, &f->client, f->geo.asn);
+    if (metrics_new_line(&mc, &f->client)	/* F25: not its line yet */
+	&& !metrics_far_place(&mc, &f->client, f->geo.asn, NULL))
+	return *tenured = false;
     return metrics_own_place(&mc, &f->client, f->geo.asn);
 }
 

@@ -464,6 +464,9 @@ bool store_user_revisited(const struct store_user *u, uint64_t key,
 /* The login's usual recipients hour as it stood before today
  * (store_prior.c). */
 uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);
+/* The login's usual busiest day as it stood before today, 0 if not kept
+ * (store_prior_day.c). */
+uint16_t store_user_prior_day(const struct store_user *u, uint32_t now);
 /* The login's messages through a trusted relay in the current and the
  * previous half hour at now, its last hour's as kept; its busiest such
  * hour of mail let through on the days before today (store_relay.c). */

@@ -211,14 +211,19 @@ static inline void store_le16_put(uint8_t *p, uint16_t v)
  * its carriers' pools (store_carrier.c): STORE_HUBS entries of two
  * bytes (a 15-bit tag, the top bit set once noted on an earlier day),
  * most recent first, then the day number (16 bits, little endian) of the
- * latest note. ext[10..11] are free. */
+ * latest note. */
 #define STORE_HUBS	4
 #define STORE_HUBS_AT	(STORE_EXT_JUDGE + 0)
 #define STORE_HUBS_DAY	(STORE_HUBS_AT + 2 * STORE_HUBS)
-_Static_assert(STORE_HUBS_DAY + 2 <= STORE_EXT_JUDGE2, "h-judge's ext range");
+_Static_assert(STORE_HUBS_DAY + 2 <= STORE_EXT_JUDGE + 10, "h-judge's ext range");
+/* h-vpn's ext bytes (10..12): the usual day as it stood before today
+ * (store_prior_day.c): ext[10..11], the day's low byte in ext[12]. */
+#define STORE_EXT_PRIOR_DAY_MSGS (STORE_EXT_JUDGE + 10)
+#define STORE_EXT_PRIOR_DAY_NO (STORE_EXT_PRIOR_DAY_MSGS + 2)
+void store_urec_prior_day(struct store_urec *u, uint16_t day, uint32_t now);
 /* h-judge2's ext bytes (STORE_EXT_JUDGE2, 12..21): the usual recipients
  * hour as it stood before today, and the day's low byte (store_prior.c):
- * ext[19..20], ext[21]; ext[12..18] are free. */
+ * ext[19..20], ext[21]; ext[13..18] are free (ext[12] is h-vpn's). */
 #define STORE_EXT_PRIOR_RCPTS (STORE_EXT_JUDGE2 + 7)
 /* h-native's ext bytes (ext[13..14], session 18): the network the login
  * took up again today after a day or more without it (store_revisit.c):

@@ -372,6 +372,7 @@ static void user_volume(struct store_urec *u, uint32_t now)
     uint64_t d = store_win_sum(&u->win, STORE_MSGS, now, USUAL_DAY_S);
 
     store_urec_prior_usual(u, now);
+    store_urec_prior_day(u, urec_usual_day(u), now);
     if (m > u->usual_msgs)
 	u->usual_msgs = m > UINT16_MAX ? UINT16_MAX : (uint16_t) m;
     if (r > u->usual_rcpts)
