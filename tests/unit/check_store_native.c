@@ -16,18 +16,30 @@
 #define VN_ASN 64502u		/* a family's ISP abroad */
 #define DE_ASN 64498u		/* the home line's */
 
-/* let_through - a message of login from ip (country cc, AS asn) let
- * through at t; the copy in U */
-static void let_through(STORE *st, const char *login, const char *ip,
-			const char *cc, uint32_t asn, uint32_t t)
+/* let_through_at - a message of login from ip (country cc, AS asn,
+ * located to acc_km) let through at t; the copy in U */
+static void let_through_at(STORE *st, const char *login, const char *ip,
+			   const char *cc, uint32_t asn, uint16_t acc_km,
+			   uint32_t t)
 {
     struct store_user_obs o = obs_make(login, ip);
 
     memcpy(o.geo.cc, cc, 3);
     o.geo.asn = asn;
+    o.geo.lat_c = 5000;
+    o.geo.lon_c = 1000;
+    o.geo.acc_km = acc_km;
+    o.geo.has_loc = 1;
     o.msgs = 1;
     o.flags = STORE_OBS_LEARN;
     ck_assert_int_eq(store_user_update(st, &o, t, &U), STORE_OK);
+}
+
+/* let_through - the same from a line (20 km) */
+static void let_through(STORE *st, const char *login, const char *ip,
+			const char *cc, uint32_t asn, uint32_t t)
+{
+    let_through_at(st, login, ip, cc, asn, 20, t);
 }
 
 /* key - a network's key */
@@ -74,6 +86,28 @@ START_TEST(test_revisit_note)
 }
 END_TEST
 
+/* A roaming phone's carrier hub at home (coarse) is no sign the owner
+ * left the place abroad: only a line elsewhere is. */
+START_TEST(test_revisit_roaming)
+{
+    STORE *st = tnew("revisitm", 1000, 16);
+    uint64_t vn = key("198.18.7.94", VN_ASN);
+
+    let_through(st, "tom", "198.18.7.94", "VN", VN_ASN, T0 + 3600);
+    let_through(st, "tom", "198.18.7.94", "VN", VN_ASN, T0 + DAY + 3600);
+    /* day 2 the phone alone, roaming home-routed (a hub, 200 km) */
+    let_through_at(st, "tom", "198.18.20.98", "DE", DE_ASN, 200,
+		   T0 + 2 * DAY + 3600);
+    let_through(st, "tom", "198.18.7.95", "VN", VN_ASN, T0 + 3 * DAY + 3600);
+    ck_assert(!store_user_revisited(&U, vn, T0 + 3 * DAY + 3600));
+    /* day 5 after a line at home on day 4: a new stay */
+    let_through(st, "tom", "198.18.3.94", "DE", DE_ASN, T0 + 4 * DAY + 3600);
+    let_through(st, "tom", "198.18.7.96", "VN", VN_ASN, T0 + 5 * DAY + 3600);
+    ck_assert(store_user_revisited(&U, vn, T0 + 5 * DAY + 3600));
+    store_close(st);
+}
+END_TEST
+
 /* Messages counted but not let through teach nothing: no day of use, no
  * note. */
 START_TEST(test_revisit_refused)
@@ -106,6 +140,7 @@ static Suite *native_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_revisit_note);
     tcase_add_test(tc, test_revisit_refused);
+    tcase_add_test(tc, test_revisit_roaming);
     suite_add_tcase(s, tc);
     return s;
 }
