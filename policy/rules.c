@@ -409,6 +409,25 @@ static bool block_holds(const struct store_block *b, uint32_t until,
     return b->setby == STORE_BY_ADMIN || b->until >= until;
 }
 
+/* block_due - a rule with block_after fired on a login: count this
+ * transaction (once) with its earlier ones in the rule's window
+ * (store_strikes.c); is it the one the block starts at? A count that
+ * fails blocks, as without block_after. */
+static bool block_due(const struct cfg_rule *r, STORE *st,
+		      const struct rules_facts *f, size_t i, uint32_t now,
+		      struct rules_verdict *v)
+{
+    unsigned n;
+
+    if (v->struck & UINT64_C(1) << i)
+	return false;
+    v->struck |= UINT64_C(1) << i;
+    if (store_user_strike(st, f->login, cfg_rule_id(r->name), r->window_s,
+			  r->block_after, now, &n) != STORE_OK)
+	return true;
+    return n >= r->block_after;
+}
+
 /* fire - a rule exceeded its limit: raise the verdict, maybe block; held
  * has the blocks in force on the client and the user (HELD_*) */
 static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
@@ -431,7 +450,9 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		 (unsigned long long) limit);
     raise_action(v, r->action, (int) i, false, reason);
     if (r->block_for_s == 0 || block_holds(&held[on], now + r->block_for_s,
-					   now, cfg->milter.dry_run))
+					   now, cfg->milter.dry_run)
+	|| (on == HELD_USER && r->block_after > 1
+	    && !block_due(r, st, f, i, now, v)))
 	return;
     memset(&b, 0, sizeof(b));
     b.until = now + r->block_for_s;

@@ -74,9 +74,10 @@
  * (what a login carried over from format 7 reads). */
 #define STORE_EXT_LEN	32
 /* In use (offsets in store_int.h): ext[0..9] the known hubs
- * (store_carrier.c), ext[19..21] the prior usual recipients hour
+ * (store_carrier.c), ext[15..18] a rule's refusals before its block
+ * (store_strikes.c), ext[19..21] the prior usual recipients hour
  * (store_prior.c), ext[22..26] the webmail hour (store_relay.c). Free:
- * ext[10..18], ext[27..31]. */
+ * ext[10..14], ext[27..31]. */
 #define STORE_EXT_JUDGE	0	/* ext[0..11] */
 #define STORE_EXT_JUDGE2 12	/* ext[12..21] */
 #define STORE_EXT_JUDGE3 22	/* ext[22..31] */
@@ -443,6 +444,15 @@ uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);
  * hour of mail let through on the days before today (store_relay.c). */
 uint32_t store_user_relayed_hour(const struct store_user *u, uint32_t now);
 uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now);
+/* A rule with block_after refused the login at now: its refusals within
+ * window_s of the first of them, this one included, into *count; at
+ * after of them the count starts again (the block is due). The count as
+ * a copy holds it (store_strikes.c). */
+int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
+		      uint32_t window_s, unsigned after, uint32_t now,
+		      unsigned *count);
+unsigned store_user_strikes(const struct store_user *u, uint32_t rule_id,
+			    uint32_t window_s, uint32_t now);
 
 int store_user_get(STORE *st, const char *login, uint32_t now,
 		   struct store_user *out);

@@ -1,0 +1,97 @@
+/*
+ * store_strikes - the refusals a rule with block_after counts for a
+ * login before it blocks it (h-block's spare bytes of format 8,
+ * ext[15..18], store_int.h).
+ *
+ * A rule's block (block_for) starts at the first message the rule
+ * refuses unless the rule says block_after = N: then the login's first
+ * N - 1 refusals by it within the rule's window are refusals only, and
+ * the Nth sets the block (rules.c fire). While the window is full every
+ * further attempt is refused anyway; an attacker keeps trying and
+ * reaches the Nth minutes later, an owner one message over the usual
+ * hour stops.
+ *
+ * One counter a login: the rule (the low byte of its cfg_rule_id), the
+ * count, and the minute of the first refusal counted (now / 60, its low
+ * 16 bits). It is current while the same rule counts within its window
+ * of that minute (to the minute); a refusal by another counting rule, or
+ * one after the window, starts it again at 1, and reaching N clears it.
+ * The minute wraps after 45 days: a count left below N by a rule and
+ * found again exactly a multiple of 45.5 days later within the window
+ * is read as current (the block comes one refusal early, as without
+ * block_after). A login carried over from format 7 (zeros) has none.
+ *
+ * Contract: store_user_strike locks the login's stripe (concurrent
+ * sessions of one login each get their own count); the reader works on
+ * a copy.
+ */
+#include <string.h>
+
+#include "store_int.h"
+
+#define STRIKE_MIN_S 60		/* the first refusal's time, to the minute */
+#define STRIKE_COUNT_MAX 255	/* one byte */
+
+/* strike_current - the kept count, if it is rule_id's and within
+ * window_s of its first refusal at now; else 0 */
+static unsigned strike_current(const uint8_t *ext, uint32_t rule_id,
+			       uint32_t window_s, uint32_t now)
+{
+    uint16_t first = store_le16(ext + STORE_EXT_STRIKE_MIN);
+    uint16_t since = (uint16_t) ((now / STRIKE_MIN_S & 0xffff) - first);
+
+    if (ext[STORE_EXT_STRIKE_COUNT] == 0
+	|| ext[STORE_EXT_STRIKE_RULE] != (uint8_t) (rule_id & 0xff)
+	|| (uint32_t) since >= window_s / STRIKE_MIN_S)
+	return 0;
+    return ext[STORE_EXT_STRIKE_COUNT];
+}
+
+/* store_user_strike - rule_id refused login at now: count it (see
+ * above); the count, this refusal included, in *count */
+int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
+		      uint32_t window_s, unsigned after, uint32_t now,
+		      unsigned *count)
+{
+    struct store_urec *u;
+    char key[STORE_LOGIN_MAX];
+    unsigned n;
+    size_t len;
+    uint64_t h;
+    uint32_t idx;
+    unsigned s;
+    int rc;
+
+    if (st == NULL || login == NULL || count == NULL
+	|| (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    h = store_login_ref(st, login, key, &len);
+    if (len == 0)
+	return STORE_EARG;
+    s = store_stripe_of(h);
+    if ((rc = store_entry_lock(st, &st->users, h, key, 0, now, &idx))
+	!= STORE_OK)
+	return rc;
+    u = store_slot(&st->users, s, idx);
+    n = strike_current(u->ext, rule_id, window_s, now);
+    if (n == 0) {
+	u->ext[STORE_EXT_STRIKE_RULE] = (uint8_t) (rule_id & 0xff);
+	store_le16_put(u->ext + STORE_EXT_STRIKE_MIN,
+		       (uint16_t) (now / STRIKE_MIN_S & 0xffff));
+    }
+    n += n < STRIKE_COUNT_MAX;
+    u->ext[STORE_EXT_STRIKE_COUNT] = (uint8_t) n;
+    if (n >= after)		/* the block is due: the next one counts anew */
+	memset(u->ext + STORE_EXT_STRIKE_RULE, 0, 4);
+    store_unlock(&st->users, s);
+    *count = n;
+    return STORE_OK;
+}
+
+/* store_user_strikes - rule_id's refusals of the login within window_s
+ * at now, as counted so far (a copy) */
+unsigned store_user_strikes(const struct store_user *u, uint32_t rule_id,
+			    uint32_t window_s, uint32_t now)
+{
+    return strike_current(u->ext, rule_id, window_s, now);
+}
