@@ -99,8 +99,9 @@ struct cfg_rule {
     uint64_t limit;
     enum cfg_action action;
     uint32_t block_for_s;	/* 0: no block */
-    uint32_t block_after;	/* refusals within the window before the
-				 * block (store_strikes.c); 1: the first */
+    uint32_t block_after;	/* the refusal within block_for the block
+				 * starts at; those before block for the
+				 * window (store_strikes.c); 1: the first */
     struct cfg_str_list requires;	/* names of earlier rules */
     uint64_t requires_mask;	/* their indexes: all must have fired */
     bool required;		/* another rule requires this one */

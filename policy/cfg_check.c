@@ -98,8 +98,8 @@ static void check_block_after(struct cfg_ctx *x, const struct cfg_rule *r,
 	cfg_error(x, bs, key, "block_after counts refusals before the "
 		  "rule's block: the rule has no block_for");
     else if (!cfg_metric_has_window(r->metric))
-	cfg_error(x, bs, key, "block_after counts refusals within the "
-		  "rule's window: metric %s has none",
+	cfg_error(x, bs, key, "block_after blocks for the rule's window "
+		  "before the last refusal: metric %s has none",
 		  cfg_metric_name(r->metric));
     else if (r->metric == CFG_METRIC_USERS_PER_IP
 	     || r->metric == CFG_METRIC_ROGUE_LISTED)

@@ -248,6 +248,9 @@ struct store_block {
 };
 
 #define STORE_BLOCK_WOULD 1	/* decided in dry run: never enforced */
+#define STORE_BLOCK_FIRST 2	/* a rule's block before its block_after'th
+				 * refusal: for the rule's window only */
+#define STORE_BLOCK_FLAGS (STORE_BLOCK_WOULD | STORE_BLOCK_FIRST)
 
 /* 1 if b is a block to enforce at now: in force and not a would-be one. */
 int store_block_enforced(const struct store_block *b, uint32_t now);
@@ -445,9 +448,9 @@ uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);
 uint32_t store_user_relayed_hour(const struct store_user *u, uint32_t now);
 uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now);
 /* A rule with block_after refused the login at now: its refusals within
- * window_s of the first of them, this one included, into *count; at
- * after of them the count starts again (the block is due). The count as
- * a copy holds it (store_strikes.c). */
+ * window_s of the first of them (the rule's block_for), this one
+ * included, into *count; at after of them the count starts again (the
+ * block is due). The count as a copy holds it (store_strikes.c). */
 int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
 		      uint32_t window_s, unsigned after, uint32_t now,
 		      unsigned *count);

@@ -1,21 +1,22 @@
 /*
  * store_strikes - the refusals a rule with block_after counts for a
- * login before it blocks it (h-block's spare bytes of format 8,
+ * login before its block (h-block's spare bytes of format 8,
  * ext[15..18], store_int.h).
  *
  * A rule's block (block_for) starts at the first message the rule
  * refuses unless the rule says block_after = N: then the login's first
- * N - 1 refusals by it within the rule's window are refusals only, and
- * the Nth sets the block (rules.c fire). While the window is full every
- * further attempt is refused anyway; an attacker keeps trying and
- * reaches the Nth minutes later, an owner one message over the usual
- * hour stops.
+ * N - 1 refusals by it within block_for block it for the rule's window
+ * only, and the Nth for block_for (rules.c fire, escalate; an attempt
+ * the window's block refuses is a refusal too). An attacker keeps trying
+ * and reaches the Nth minutes later; an owner one message over the
+ * usual hour who stops is let through when the window is over.
  *
  * One counter a login: the rule (the low byte of its cfg_rule_id), the
  * count, and the minute of the first refusal counted (now / 60, its low
- * 16 bits). It is current while the same rule counts within its window
- * of that minute (to the minute); a refusal by another counting rule, or
- * one after the window, starts it again at 1, and reaching N clears it.
+ * 16 bits). It is current while the same rule counts within the span
+ * the caller gives (window_s, to the minute) of that minute; a refusal
+ * by another counting rule, or one after the span, starts it again at
+ * 1, and reaching N clears it.
  * The minute wraps after 45 days: a count left below N by a rule and
  * found again exactly a multiple of 45.5 days later within the window
  * is read as current (the block comes one refusal early, as without

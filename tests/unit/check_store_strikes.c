@@ -99,11 +99,14 @@ START_TEST(test_strike_block_due)
 }
 END_TEST
 
-/* A restart keeps the count: the state file reopened, and a fresh state
- * file with the snapshot put back. A login reset forgets it. */
+/* A restart keeps the count and a first block: the state file
+ * reopened, and a fresh state file with the snapshot put back. A login
+ * reset forgets the count. */
 START_TEST(test_strike_restart)
 {
     STORE *st = tnew("restart", 1000, 16), *fresh;
+    struct store_block first = { .action = 3, .setby = STORE_BY_RULE,
+	.flags = STORE_BLOCK_FIRST, .rule_id = RULE_A, .reason = "a" };
     struct snapshot_counts c;
     char err[ERRLEN] = "", snap[160];
     uint32_t t = T0 + 10 * HOUR;
@@ -115,6 +118,14 @@ START_TEST(test_strike_restart)
     st = tnew("restart", 1000, 16);
     ck_assert_uint_eq(kept(st, "cy", RULE_A, HOUR, t + 2 * MIN), 2);
     ck_assert_uint_eq(strike(st, "cy", RULE_A, HOUR, NEVER, t + 2 * MIN), 3);
+    /* a rule's first block (before its block_after'th refusal) is kept
+     * as one; a flag the store does not know is refused */
+    first.until = t + HOUR;
+    ck_assert_int_eq(store_user_block(st, "cy", &first, t + 2 * MIN),
+		     STORE_OK);
+    first.flags = 4;
+    ck_assert_int_eq(store_user_block(st, "cy", &first, t + 2 * MIN),
+		     STORE_EARG);
     snprintf(snap, sizeof(snap), "%s.snap", tpath("restart"));
     ck_assert_msg(snapshot_write(st, snap, t + 3 * MIN, &c, err, sizeof(err))
 		  == SNAPSHOT_OK, "write: %s", err);
@@ -124,6 +135,8 @@ START_TEST(test_strike_restart)
     ck_assert_int_eq(snapshot_restore(fresh, snap, t + 4 * MIN, &c, err,
 				      sizeof(err)), SNAPSHOT_OK);
     ck_assert_uint_eq(kept(fresh, "cy", RULE_A, HOUR, t + 4 * MIN), 3);
+    ck_assert_uint_eq(U.block.flags, STORE_BLOCK_FIRST);
+    ck_assert_uint_eq(U.block.until, t + HOUR);
     ck_assert_uint_eq(strike(fresh, "cy", RULE_A, HOUR, NEVER, t + 5 * MIN), 4);
     ck_assert_int_eq(store_user_reset(fresh, "cy", t + 6 * MIN), STORE_OK);
     seen(fresh, "cy", "198.51.100.9", t + 7 * MIN);
