@@ -20,6 +20,7 @@
 #include "rules.h"
 
 #define MIN_TRAVEL_S 60		/* logins closer in time count as a minute */
+#define STRIKE_MINUTE_S 60	/* a first refusal's time is kept to it */
 #define SECONDS_PER_HOUR 3600.0
 #define LAT_MAX_C 9000		/* latitude bound in centidegrees */
 #define LON_MAX_C 18000		/* longitude bound in centidegrees */
@@ -413,29 +414,36 @@ static bool block_holds(const struct store_block *b, uint32_t until,
 
 /* block_due - a rule with block_after fired on a login: count this
  * transaction (once) with its earlier ones within block_for
- * (store_strikes.c); is it the one the block starts at? A count that
- * fails blocks, as without block_after. */
+ * (store_strikes.c); is it the one the block starts at? Its span in
+ * *span: block_for from the first refusal counted (to the minute after),
+ * so it ends when a block at the first would have. A count that fails
+ * blocks, as without block_after. */
 static bool block_due(const struct cfg_rule *r, STORE *st,
 		      const struct rules_facts *f, size_t i, uint32_t now,
-		      struct rules_verdict *v)
+		      struct rules_verdict *v, uint32_t *span)
 {
+    uint32_t first = now, end;
     unsigned n;
 
     if (v->struck & UINT64_C(1) << i)
 	return false;
     v->struck |= UINT64_C(1) << i;
     if (store_user_strike(st, f->login, cfg_rule_id(r->name), r->block_for_s,
-			  r->block_after, now, &n) != STORE_OK)
-	return true;
-    return n >= r->block_after;
+			  r->block_after, now, &n, &first) != STORE_OK)
+	first = now;
+    else if (n < r->block_after)
+	return false;
+    end = first + STRIKE_MINUTE_S + r->block_for_s;
+    *span = end > now + r->block_for_s ? r->block_for_s
+	: end > now ? end - now : r->block_for_s;
+    return true;
 }
 
 /* set_block - a rule's block of the login (HELD_USER) or the client for
- * span seconds, into *held; a span short of block_for is a first block
- * (block_after) */
+ * span seconds, into *held; first: a first block (block_after) */
 static void set_block(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, const struct cfg_rule *r,
-		      int on, uint32_t span, uint32_t now,
+		      int on, uint32_t span, bool first, uint32_t now,
 		      struct rules_verdict *v, struct store_block *held)
 {
     struct store_block b;
@@ -445,7 +453,7 @@ static void set_block(const struct cfg *cfg, STORE *st,
     b.action = (uint8_t) r->action;
     b.setby = STORE_BY_RULE;
     b.flags = (cfg->milter.dry_run ? STORE_BLOCK_WOULD : 0)
-	| (span < r->block_for_s ? STORE_BLOCK_FIRST : 0);
+	| (first ? STORE_BLOCK_FIRST : 0);
     b.rule_id = cfg_rule_id(r->name);
     snprintf(b.reason, sizeof(b.reason), "%s", r->name);
     if ((on == HELD_USER ? store_user_block(st, f->login, &b, now)
@@ -469,13 +477,15 @@ static void escalate(const struct cfg *cfg, STORE *st,
 		     struct rules_verdict *v)
 {
     int i = block_rule(cfg, &v->user_block);
+    uint32_t span;
 
     if (!v->from_block || !(v->user_block.flags & STORE_BLOCK_FIRST)
 	|| i < 0 || cfg->policy.rules[i].block_after <= 1
-	|| !block_due(&cfg->policy.rules[i], st, f, (size_t) i, now, v))
+	|| !block_due(&cfg->policy.rules[i], st, f, (size_t) i, now, v,
+		      &span))
 	return;
-    set_block(cfg, st, f, &cfg->policy.rules[i], HELD_USER,
-	      cfg->policy.rules[i].block_for_s, now, v, &v->user_block);
+    set_block(cfg, st, f, &cfg->policy.rules[i], HELD_USER, span, false,
+	      now, v, &v->user_block);
 }
 
 /* fire - a rule exceeded its limit: raise the verdict, maybe block; held
@@ -490,6 +500,7 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     const struct cfg_rule *r = &cfg->policy.rules[i];
     char reason[RULES_REASON_MAX];
     uint32_t span = r->block_for_s;
+    bool first = false;
     int on = v->cls == RULES_CLASS_AUTHENTICATED
 	&& r->metric != CFG_METRIC_USERS_PER_IP
 	&& r->metric != CFG_METRIC_ROGUE_LISTED ? HELD_USER : HELD_CLIENT;
@@ -506,12 +517,13 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 					   now, cfg->milter.dry_run))
 	return;
     if (on == HELD_USER && r->block_after > 1
-	&& !block_due(r, st, f, i, now, v)) {
+	&& !block_due(r, st, f, i, now, v, &span)) {
 	span = r->window_s < span ? r->window_s : span;
+	first = true;
 	if (block_holds(&held[on], now + span, now, cfg->milter.dry_run))
 	    return;
     }
-    set_block(cfg, st, f, r, on, span, now, v, &held[on]);
+    set_block(cfg, st, f, r, on, span, first, now, v, &held[on]);
 }
 
 /* append - text after buf's own, cut to fit (evidence is bounded) */

@@ -449,11 +449,12 @@ uint32_t store_user_relayed_hour(const struct store_user *u, uint32_t now);
 uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now);
 /* A rule with block_after refused the login at now: its refusals within
  * window_s of the first of them (the rule's block_for), this one
- * included, into *count; at after of them the count starts again (the
- * block is due). The count as a copy holds it (store_strikes.c). */
+ * included, into *count, and the start of the first one's minute into
+ * *first; at after of them the count starts again (the block is due).
+ * The count as a copy holds it (store_strikes.c). */
 int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
 		      uint32_t window_s, unsigned after, uint32_t now,
-		      unsigned *count);
+		      unsigned *count, uint32_t *first);
 unsigned store_user_strikes(const struct store_user *u, uint32_t rule_id,
 			    uint32_t window_s, uint32_t now);
 

@@ -49,11 +49,13 @@ static unsigned strike_current(const uint8_t *ext, uint32_t rule_id,
 }
 
 /* store_user_strike - rule_id refused login at now: count it (see
- * above); the count, this refusal included, in *count */
+ * above); the count, this refusal included, in *count, the start of
+ * the first one's minute in *first */
 int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
 		      uint32_t window_s, unsigned after, uint32_t now,
-		      unsigned *count)
+		      unsigned *count, uint32_t *first)
 {
+    uint16_t since;
     struct store_urec *u;
     char key[STORE_LOGIN_MAX];
     unsigned n;
@@ -63,7 +65,7 @@ int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
     unsigned s;
     int rc;
 
-    if (st == NULL || login == NULL || count == NULL
+    if (st == NULL || login == NULL || count == NULL || first == NULL
 	|| (st->flags & STORE_READONLY))
 	return STORE_EARG;
     h = store_login_ref(st, login, key, &len);
@@ -80,12 +82,15 @@ int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
 	store_le16_put(u->ext + STORE_EXT_STRIKE_MIN,
 		       (uint16_t) (now / STRIKE_MIN_S & 0xffff));
     }
+    since = (uint16_t) ((now / STRIKE_MIN_S & 0xffff)
+			- store_le16(u->ext + STORE_EXT_STRIKE_MIN));
     n += n < STRIKE_COUNT_MAX;
     u->ext[STORE_EXT_STRIKE_COUNT] = (uint8_t) n;
     if (n >= after)		/* the block is due: the next one counts anew */
 	memset(u->ext + STORE_EXT_STRIKE_RULE, 0, 4);
     store_unlock(&st->users, s);
     *count = n;
+    *first = (now / STRIKE_MIN_S - since) * STRIKE_MIN_S;
     return STORE_OK;
 }
 

@@ -21,14 +21,16 @@
 #define NEVER 1000u		/* a block_after the count never reaches */
 
 
+static uint32_t First;		/* the first refusal's minute, as returned */
+
 /* strike - one refusal of login by rule at t; the count it returns */
 static unsigned strike(STORE *st, const char *login, uint32_t rule,
 		       uint32_t window, unsigned after, uint32_t t)
 {
     unsigned n = 0;
 
-    ck_assert_int_eq(store_user_strike(st, login, rule, window, after, t, &n),
-		     STORE_OK);
+    ck_assert_int_eq(store_user_strike(st, login, rule, window, after, t, &n,
+				       &First), STORE_OK);
     return n;
 }
 
@@ -49,8 +51,8 @@ START_TEST(test_strike_window)
     unsigned n = 0;
 
     /* an unknown login has no entry to count in */
-    ck_assert_int_eq(store_user_strike(st, "nobody", RULE_A, HOUR, 2, t, &n),
-		     STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_strike(st, "nobody", RULE_A, HOUR, 2, t, &n,
+				       &First), STORE_NOTFOUND);
     seen(st, "amy", "198.51.100.7", t);
     ck_assert_uint_eq(kept(st, "amy", RULE_A, HOUR, t), 0);
     ck_assert_uint_eq(strike(st, "amy", RULE_A, HOUR, NEVER, t), 1);
@@ -60,9 +62,11 @@ START_TEST(test_strike_window)
     ck_assert_uint_eq(kept(st, "amy", RULE_A, 10 * MIN, t + 50 * MIN), 0);
     /* the first's minute + 59 minutes is still in the hour ... */
     ck_assert_uint_eq(strike(st, "amy", RULE_A, HOUR, NEVER, t + 59 * MIN), 3);
+    ck_assert_uint_eq(First, t - t % MIN);	/* the first's minute */
     /* ... the first's minute + 60 is not: a new count from here */
     ck_assert_uint_eq(kept(st, "amy", RULE_A, HOUR, t + 60 * MIN), 0);
     ck_assert_uint_eq(strike(st, "amy", RULE_A, HOUR, NEVER, t + 60 * MIN), 1);
+    ck_assert_uint_eq(First, t + 60 * MIN - t % MIN);
     ck_assert_uint_eq(strike(st, "amy", RULE_A, HOUR, NEVER, t + 70 * MIN), 2);
     /* another rule's refusal starts the counter afresh, for it */
     ck_assert_uint_eq(strike(st, "amy", RULE_B, HOUR, NEVER, t + 71 * MIN), 1);
@@ -158,10 +162,11 @@ struct hammer {
 static void *hammer_run(void *arg)
 {
     struct hammer *h = arg;
+    uint32_t first;
 
     for (int i = 0; i < STRIKES; i++)
 	if (store_user_strike(h->st, "dee", RULE_A, DAY, h->after,
-			      T0 + HOUR, &h->got[i]) != STORE_OK)
+			      T0 + HOUR, &h->got[i], &first) != STORE_OK)
 	    h->got[i] = 0;
     return NULL;
 }
