@@ -220,6 +220,12 @@ START_TEST(test_sample_config)
 		      .requires_mask,
 		      UINT64_C(1) << cfg_rule_index(c, "unfamiliar-network"));
     ck_assert(c->policy.rules[cfg_rule_index(c, "unfamiliar-network")].required);
+    /* the day blocks of the volume rules at the second refusal; a rule
+     * without block_after blocks at the first */
+    ck_assert_uint_eq(c->policy.rules[cfg_rule_index(c, "unusual-volume")]
+		      .block_after, 2);
+    ck_assert_uint_eq(c->policy.rules[cfg_rule_index(c, "many-countries")]
+		      .block_after, 1);
     ck_assert_int_eq(c->policy.overrides[0].rule,
 		     cfg_rule_index(c, "user-recipients"));
     ck_assert_int_eq(c->policy.overrides[2].kind, CFG_OV_NETWORK);
