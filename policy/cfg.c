@@ -79,6 +79,7 @@ const struct cfg_desc cfg_rule_desc[] = {
     {"limit", CFG_T_LIMIT, NULL, 0, 0, 0, offsetof(struct cfg_rule, limit), NULL},
     {"action", CFG_T_ACTION, NULL, CFG_F_REQUIRED, 0, 0, offsetof(struct cfg_rule, action), NULL},
     {"block_for", CFG_T_DURATION_S, NULL, 0, 60 * MS_PER_S, 30 * 86400 * MS_PER_S, offsetof(struct cfg_rule, block_for_s), NULL},
+    {"block_after", CFG_T_U32, "1", 0, 1, CFG_BLOCK_AFTER_MAX, offsetof(struct cfg_rule, block_after), NULL},
     {"requires", CFG_T_RULENAMES, NULL, 0, 0, 0, offsetof(struct cfg_rule, requires), NULL},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };

@@ -90,6 +90,8 @@ enum cfg_metric {
 /* relayed_messages_over_usual counts the last hour (store_relay.c): the
  * only window a rule of it may have */
 #define CFG_RELAY_WINDOW_S 3600u
+/* block_after counts a login's refusals in one byte (store_strikes.c) */
+#define CFG_BLOCK_AFTER_MAX 255u
 
 struct cfg_str_list {
     char **v;
@@ -104,6 +106,9 @@ struct cfg_rule {
     uint64_t limit;
     enum cfg_action action;
     uint32_t block_for_s;	/* 0: no block */
+    uint32_t block_after;	/* the refusal within block_for the block
+				 * starts at; those before block for the
+				 * window (store_strikes.c); 1: the first */
     struct cfg_str_list requires;	/* names of earlier rules */
     uint64_t requires_mask;	/* their indexes: all must have fired */
     bool required;		/* another rule requires this one */

@@ -83,6 +83,38 @@ static void check_requires(struct cfg_ctx *x, struct cfg *c, size_t i,
     }
 }
 
+/* check_block_after - a rule's refusals before its block are a login's
+ * (store_strikes.c): only a rule with a block that falls on a login may
+ * count them */
+static void check_block_after(struct cfg_ctx *x, const struct cfg_rule *r,
+			      size_t i, config_setting_t *root)
+{
+    const config_setting_t *bs = member(root, "policy.rules", i, "block_after");
+    char key[CFG_KEY_MAX];
+
+    if (r->block_after <= 1)
+	return;
+    snprintf(key, sizeof(key), "policy.rules[%zu].block_after", i);
+    if (r->block_for_s == 0)
+	cfg_error(x, bs, key, "block_after counts refusals before the "
+		  "rule's block: the rule has no block_for");
+    else if (!cfg_metric_has_window(r->metric))
+	cfg_error(x, bs, key, "block_after blocks for the rule's window "
+		  "before the last refusal: metric %s has none",
+		  cfg_metric_name(r->metric));
+    else if (r->metric == CFG_METRIC_USERS_PER_IP
+	     || r->metric == CFG_METRIC_ROGUE_LISTED)
+	cfg_error(x, bs, key, "the block of metric %s falls on the client "
+		  "address; block_after counts a login's refusals",
+		  cfg_metric_name(r->metric));
+    else if (r->applies_to == CFG_APPLIES_INTERNAL
+	     || r->applies_to == CFG_APPLIES_EXTERNAL)
+	cfg_error(x, bs, key, "a rule for %s mail blocks the client address; "
+		  "block_after counts a login's refusals: expected "
+		  "authenticated or any", r->applies_to == CFG_APPLIES_INTERNAL
+		  ? "internal" : "external");
+}
+
 /* check_rule - one rule against its metric */
 static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
 		       config_setting_t *root)
@@ -123,6 +155,7 @@ static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
 		  cfg_metric_name(r->metric));
     snprintf(key, sizeof(key), "policy.rules[%zu].limit", i);
     check_rule_limit(x, c, r, rs, member(root, "policy.rules", i, "limit"), key);
+    check_block_after(x, r, i, root);
 }
 
 /* check_override - one selector, a known rule, something to change */

@@ -20,6 +20,7 @@
 #include "rules.h"
 
 #define MIN_TRAVEL_S 60		/* logins closer in time count as a minute */
+#define STRIKE_MINUTE_S 60	/* a first refusal's time is kept to it */
 #define SECONDS_PER_HOUR 3600.0
 #define LAT_MAX_C 9000		/* latitude bound in centidegrees */
 #define LON_MAX_C 18000		/* longitude bound in centidegrees */
@@ -268,10 +269,12 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
 	&& (rule < 0 || cfg->policy.rules[rule].metric
 	    != CFG_METRIC_COARSE_MESSAGES_OVER_USUAL))
 	return true;
-    if (v->addr_since == 0)
+    if (v->addr_since == 0 || rule < 0)
 	return false;
-    return rule >= 0 && (uint64_t) v->addr_since
-	+ cfg->policy.rules[rule].block_for_s < b->until;
+    return (uint64_t) v->addr_since + (b->flags & STORE_BLOCK_FIRST
+				       ? cfg->policy.rules[rule].window_s
+				       : cfg->policy.rules[rule].block_for_s)
+	< b->until;
 }
 
 /* own_place - does the login come from a familiar place of its own,
@@ -421,15 +424,95 @@ static bool block_holds(const struct store_block *b, uint32_t until,
     return b->setby == STORE_BY_ADMIN || b->until >= until;
 }
 
+/* block_due - a rule with block_after fired on a login: count this
+ * transaction (once) with its earlier ones within block_for
+ * (store_strikes.c); is it the one the block starts at? Its span in
+ * *span: block_for from the first refusal counted (to the minute after),
+ * so it ends when a block at the first would have. A count that fails
+ * blocks, as without block_after. */
+static bool block_due(const struct cfg_rule *r, STORE *st,
+		      const struct rules_facts *f, size_t i, uint32_t now,
+		      struct rules_verdict *v, uint32_t *span)
+{
+    uint32_t first = now, end;
+    unsigned n;
+
+    if (v->struck & UINT64_C(1) << i)
+	return false;
+    v->struck |= UINT64_C(1) << i;
+    if (store_user_strike(st, f->login, cfg_rule_id(r->name), r->block_for_s,
+			  r->block_after, now, &n, &first) != STORE_OK)
+	first = now;
+    else if (n < r->block_after)
+	return false;
+    end = first + STRIKE_MINUTE_S + r->block_for_s;
+    *span = end > now + r->block_for_s ? r->block_for_s
+	: end > now ? end - now : r->block_for_s;
+    return true;
+}
+
+/* set_block - a rule's block of the login (HELD_USER) or the client for
+ * span seconds, into *held; first: a first block (block_after) */
+static void set_block(const struct cfg *cfg, STORE *st,
+		      const struct rules_facts *f, const struct cfg_rule *r,
+		      int on, uint32_t span, bool first, uint32_t now,
+		      struct rules_verdict *v, struct store_block *held)
+{
+    struct store_block b;
+
+    memset(&b, 0, sizeof(b));
+    b.until = now + span;
+    b.action = (uint8_t) r->action;
+    b.setby = STORE_BY_RULE;
+    b.flags = (cfg->milter.dry_run ? STORE_BLOCK_WOULD : 0)
+	| (first ? STORE_BLOCK_FIRST : 0);
+    b.rule_id = cfg_rule_id(r->name);
+    snprintf(b.reason, sizeof(b.reason), "%s", r->name);
+    if ((on == HELD_USER ? store_user_block(st, f->login, &b, now)
+	 : store_client_block(st, &f->client, &b, now)) == STORE_OK) {
+	*held = b;
+	v->block_set = true;
+	if (b.until > v->block_until)
+	    v->block_until = b.until;
+    }
+}
+
+/* escalate - at MAIL, an attempt a rule's first block refused (the
+ * login still trying within the rule's window of a refusal) is one more
+ * refusal by the rule: at its block_after'th the login is blocked for
+ * block_for. Mobile proxies on the owner's own carrier are places the
+ * rule does not judge (it requires an unfamiliar network), so only the
+ * block holds them: a first block that lapsed with them still trying
+ * let them through (EFFICACY.md round 10 - block). */
+static void escalate(const struct cfg *cfg, STORE *st,
+		     const struct rules_facts *f, uint32_t now,
+		     struct rules_verdict *v)
+{
+    int i = block_rule(cfg, &v->user_block);
+    uint32_t span;
+
+    if (!v->from_block || !(v->user_block.flags & STORE_BLOCK_FIRST)
+	|| i < 0 || cfg->policy.rules[i].block_after <= 1
+	|| !block_due(&cfg->policy.rules[i], st, f, (size_t) i, now, v,
+		      &span))
+	return;
+    set_block(cfg, st, f, &cfg->policy.rules[i], HELD_USER, span, false,
+	      now, v, &v->user_block);
+}
+
 /* fire - a rule exceeded its limit: raise the verdict, maybe block; held
- * has the blocks in force on the client and the user (HELD_*) */
+ * has the blocks in force on the client and the user (HELD_*). A rule
+ * with block_after blocks a login for block_for at its Nth refusal; a
+ * refusal before that blocks it for the rule's window only (a first
+ * block, STORE_BLOCK_FIRST). */
 static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		 size_t i, const char *ev, uint64_t limit, uint32_t now,
 		 struct rules_verdict *v, struct store_block held[HELD_COUNT])
 {
     const struct cfg_rule *r = &cfg->policy.rules[i];
-    struct store_block b;
     char reason[RULES_REASON_MAX];
+    uint32_t span = r->block_for_s;
+    bool first = false;
     int on = v->cls == RULES_CLASS_AUTHENTICATED
 	&& r->metric != CFG_METRIC_USERS_PER_IP
 	&& r->metric != CFG_METRIC_ROGUE_LISTED ? HELD_USER : HELD_CLIENT;
@@ -445,20 +528,14 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (r->block_for_s == 0 || block_holds(&held[on], now + r->block_for_s,
 					   now, cfg->milter.dry_run))
 	return;
-    memset(&b, 0, sizeof(b));
-    b.until = now + r->block_for_s;
-    b.action = (uint8_t) r->action;
-    b.setby = STORE_BY_RULE;
-    b.flags = cfg->milter.dry_run ? STORE_BLOCK_WOULD : 0;
-    b.rule_id = cfg_rule_id(r->name);
-    snprintf(b.reason, sizeof(b.reason), "%s", r->name);
-    if ((on == HELD_USER ? store_user_block(st, f->login, &b, now)
-	 : store_client_block(st, &f->client, &b, now)) == STORE_OK) {
-	held[on] = b;
-	v->block_set = true;
-	if (b.until > v->block_until)
-	    v->block_until = b.until;
+    if (on == HELD_USER && r->block_after > 1
+	&& !block_due(r, st, f, i, now, v, &span)) {
+	span = r->window_s < span ? r->window_s : span;
+	first = true;
+	if (block_holds(&held[on], now + span, now, cfg->milter.dry_run))
+	    return;
     }
+    set_block(cfg, st, f, r, on, span, first, now, v, &held[on]);
 }
 
 /* append - text after buf's own, cut to fit (evidence is bounded) */
@@ -689,8 +766,10 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.usual_floor = v->usual_floor, mc.prior_rcpts = v->prior_rcpts;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
-	    if (!spared(cfg, &v->user_block, v, f, &mc))
+	    if (!spared(cfg, &v->user_block, v, f, &mc)) {
 		block_in_force(cfg, &v->user_block, "login", now, v);
+		escalate(cfg, st, f, now, v);
+	    }
 	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
 	mc.ov = ov;

@@ -72,6 +72,7 @@ struct rules_verdict {
     bool relayed;		/* authenticated, from a trusted network */
     bool whitelisted;		/* never judged */
     bool block_set;		/* this transaction started a block */
+    uint64_t struck;		/* rules of block_after that counted it */
     uint32_t block_until;
     int status;			/* enum store_status of a state failure */
     char reason[RULES_REASON_MAX];

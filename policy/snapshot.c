@@ -367,7 +367,7 @@ static int get_block(const unsigned char *p, uint32_t now,
     b->setby = p[5];
     b->flags = p[6];
     b->rule_id = get32(p + 8);
-    if ((b->flags & ~STORE_BLOCK_WOULD) != 0 || p[7] != 0)
+    if ((b->flags & ~STORE_BLOCK_FLAGS) != 0 || p[7] != 0)
 	return 0;
     if (!text_ok(p + 12, STORE_REASON_MAX, b->reason))
 	return 0;

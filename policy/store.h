@@ -252,6 +252,9 @@ struct store_block {
 };
 
 #define STORE_BLOCK_WOULD 1	/* decided in dry run: never enforced */
+#define STORE_BLOCK_FIRST 2	/* a rule's block before its block_after'th
+				 * refusal: for the rule's window only */
+#define STORE_BLOCK_FLAGS (STORE_BLOCK_WOULD | STORE_BLOCK_FIRST)
 
 /* 1 if b is a block to enforce at now: in force and not a would-be one. */
 int store_block_enforced(const struct store_block *b, uint32_t now);
@@ -475,6 +478,16 @@ uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now);
 /* ... and today's busiest so far, which becomes part of the usual on a
  * later day (relayguardctl show). */
 uint32_t store_user_relayed_today(const struct store_user *u, uint32_t now);
+/* A rule with block_after refused the login at now: its refusals within
+ * window_s of the first of them (the rule's block_for), this one
+ * included, into *count, and the start of the first one's minute into
+ * *first; at after of them the count starts again (the block is due).
+ * The count as a copy holds it (store_strikes.c). */
+int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
+		      uint32_t window_s, unsigned after, uint32_t now,
+		      unsigned *count, uint32_t *first);
+unsigned store_user_strikes(const struct store_user *u, uint32_t rule_id,
+			    uint32_t window_s, uint32_t now);
 
 int store_user_get(STORE *st, const char *login, uint32_t now,
 		   struct store_user *out);

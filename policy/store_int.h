@@ -252,6 +252,16 @@ _Static_assert(STORE_EXT_RELAY_SLOT >= STORE_EXT_JUDGE3
 	       "h-judge3's ext bytes of session 17: ext[22..26]");
 void store_urec_relay_roll(struct store_urec *u, uint32_t now);
 void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now);
+/* h-block's ext bytes (session 18, ext[15..18]): the refusals a rule
+ * with block_after counts before its block (store_strikes.c): the low
+ * byte of the rule's id in ext[15], the count in ext[16], the minute
+ * (now / 60, low 16 bits, little endian) of the first in ext[17..18]. */
+#define STORE_EXT_STRIKE_RULE 15
+#define STORE_EXT_STRIKE_COUNT (STORE_EXT_STRIKE_RULE + 1)
+#define STORE_EXT_STRIKE_MIN (STORE_EXT_STRIKE_COUNT + 1)
+_Static_assert(STORE_EXT_STRIKE_RULE > STORE_HUBS_DAY + 1
+	       && STORE_EXT_STRIKE_MIN + 2 <= STORE_EXT_PRIOR_RCPTS,
+	       "h-block's ext bytes of session 18: ext[15..18]");
 
 struct store_flogin {
     uint32_t hash, last_seen;

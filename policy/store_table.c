@@ -625,7 +625,7 @@ int store_block_set(struct store_block *dst, const struct store_block *src,
 		    uint32_t now)
 {
     if (src == NULL || !store_block_active(src, now)
-	|| src->setby > STORE_BY_ADMIN || (src->flags & ~STORE_BLOCK_WOULD))
+	|| src->setby > STORE_BY_ADMIN || (src->flags & ~STORE_BLOCK_FLAGS))
 	return STORE_EARG;
     dst->until = src->until;
     dst->action = src->action;

@@ -146,6 +146,18 @@ static const struct bad_case bad_cases[] = {
      1, "policy.rules[0].applies_to", "SASL logins"},
     {"policy: { rules = ( { name = \"s\"; applies_to = \"authenticated\"; metric = \"shared_messages_over_usual\"; limit = 50; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].window", "missing"},
+    {"policy: { rules = ( { name = \"v\"; applies_to = \"authenticated\"; metric = \"messages\"; window = \"1h\"; limit = 5; action = \"tempfail\";\n block_after = 2; } ); };\n",
+     2, "policy.rules[0].block_after", "no block_for"},
+    {"policy: { rules = ( { name = \"v\"; applies_to = \"authenticated\"; metric = \"messages\"; window = \"1h\"; limit = 5; action = \"tempfail\"; block_for = \"1d\";\n block_after = 0; } ); };\n",
+     2, "policy.rules[0].block_after", "from 1 to 255"},
+    {"policy: { rules = ( { name = \"v\"; applies_to = \"authenticated\"; metric = \"messages\"; window = \"1h\"; limit = 5; action = \"tempfail\"; block_for = \"1d\";\n block_after = 256; } ); };\n",
+     2, "policy.rules[0].block_after", "from 1 to 255"},
+    {"policy: { rules = ( { name = \"v\"; applies_to = \"any\"; metric = \"users_per_ip\"; window = \"1h\"; limit = 5; action = \"reject\"; block_for = \"1d\";\n block_after = 2; } ); };\n",
+     2, "policy.rules[0].block_after", "falls on the client address"},
+    {"policy: { rules = ( { name = \"v\"; applies_to = \"internal\"; metric = \"messages\"; window = \"1h\"; limit = 5; action = \"reject\"; block_for = \"1d\";\n block_after = 3; } ); };\n",
+     2, "policy.rules[0].block_after", "a rule for internal mail"},
+    {"policy: { rules = ( { name = \"v\"; applies_to = \"authenticated\"; metric = \"travel_kmh\"; limit = 900; action = \"tempfail\"; block_for = \"1d\";\n block_after = 2; } ); };\n",
+     2, "policy.rules[0].block_after", "metric travel_kmh has none"},
     {"policy: { second_home_for = \"31d\"; };\n", 1, "policy.second_home_for", "out of range"},
     {"policy: { trip_settled = 1; };\n", 1, "policy.trip_settled", "true or false"},
     {"policy: { usual_recipients_margin = 1001; };\n", 1, "policy.usual_recipients_margin", "from 0 to"},
@@ -223,6 +235,12 @@ START_TEST(test_sample_config)
 		      .requires_mask,
 		      UINT64_C(1) << cfg_rule_index(c, "unfamiliar-network"));
     ck_assert(c->policy.rules[cfg_rule_index(c, "unfamiliar-network")].required);
+    /* the day blocks of the volume rules at the second refusal; a rule
+     * without block_after blocks at the first */
+    ck_assert_uint_eq(c->policy.rules[cfg_rule_index(c, "unusual-volume")]
+		      .block_after, 2);
+    ck_assert_uint_eq(c->policy.rules[cfg_rule_index(c, "many-countries")]
+		      .block_after, 1);
     ck_assert_int_eq(c->policy.overrides[0].rule,
 		     cfg_rule_index(c, "user-recipients"));
     ck_assert_int_eq(c->policy.overrides[2].kind, CFG_OV_NETWORK);

@@ -1,0 +1,103 @@
+/*
+ * store_strikes - the refusals a rule with block_after counts for a
+ * login before its block (h-block's spare bytes of format 8,
+ * ext[15..18], store_int.h).
+ *
+ * A rule's block (block_for) starts at the first message the rule
+ * refuses unless the rule says block_after = N: then the login's first
+ * N - 1 refusals by it within block_for block it for the rule's window
+ * only, and the Nth for block_for (rules.c fire, escalate; an attempt
+ * the window's block refuses is a refusal too). An attacker keeps trying
+ * and reaches the Nth minutes later; an owner one message over the
+ * usual hour who stops is let through when the window is over.
+ *
+ * One counter a login: the rule (the low byte of its cfg_rule_id), the
+ * count, and the minute of the first refusal counted (now / 60, its low
+ * 16 bits). It is current while the same rule counts within the span
+ * the caller gives (window_s, to the minute) of that minute; a refusal
+ * by another counting rule, or one after the span, starts it again at
+ * 1, and reaching N clears it.
+ * The minute wraps after 45 days: a count left below N by a rule and
+ * found again exactly a multiple of 45.5 days later within the window
+ * is read as current (the block comes one refusal early, as without
+ * block_after). A login carried over from format 7 (zeros) has none.
+ *
+ * Contract: store_user_strike locks the login's stripe (concurrent
+ * sessions of one login each get their own count); the reader works on
+ * a copy.
+ */
+#include <string.h>
+
+#include "store_int.h"
+
+#define STRIKE_MIN_S 60		/* the first refusal's time, to the minute */
+#define STRIKE_COUNT_MAX 255	/* one byte */
+
+/* strike_current - the kept count, if it is rule_id's and within
+ * window_s of its first refusal at now; else 0 */
+static unsigned strike_current(const uint8_t *ext, uint32_t rule_id,
+			       uint32_t window_s, uint32_t now)
+{
+    uint16_t first = store_le16(ext + STORE_EXT_STRIKE_MIN);
+    uint16_t since = (uint16_t) ((now / STRIKE_MIN_S & 0xffff) - first);
+
+    if (ext[STORE_EXT_STRIKE_COUNT] == 0
+	|| ext[STORE_EXT_STRIKE_RULE] != (uint8_t) (rule_id & 0xff)
+	|| (uint32_t) since >= window_s / STRIKE_MIN_S)
+	return 0;
+    return ext[STORE_EXT_STRIKE_COUNT];
+}
+
+/* store_user_strike - rule_id refused login at now: count it (see
+ * above); the count, this refusal included, in *count, the start of
+ * the first one's minute in *first */
+int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
+		      uint32_t window_s, unsigned after, uint32_t now,
+		      unsigned *count, uint32_t *first)
+{
+    uint16_t since;
+    struct store_urec *u;
+    char key[STORE_LOGIN_MAX];
+    unsigned n;
+    size_t len;
+    uint64_t h;
+    uint32_t idx;
+    unsigned s;
+    int rc;
+
+    if (st == NULL || login == NULL || count == NULL || first == NULL
+	|| (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    h = store_login_ref(st, login, key, &len);
+    if (len == 0)
+	return STORE_EARG;
+    s = store_stripe_of(h);
+    if ((rc = store_entry_lock(st, &st->users, h, key, 0, now, &idx))
+	!= STORE_OK)
+	return rc;
+    u = store_slot(&st->users, s, idx);
+    n = strike_current(u->ext, rule_id, window_s, now);
+    if (n == 0) {
+	u->ext[STORE_EXT_STRIKE_RULE] = (uint8_t) (rule_id & 0xff);
+	store_le16_put(u->ext + STORE_EXT_STRIKE_MIN,
+		       (uint16_t) (now / STRIKE_MIN_S & 0xffff));
+    }
+    since = (uint16_t) ((now / STRIKE_MIN_S & 0xffff)
+			- store_le16(u->ext + STORE_EXT_STRIKE_MIN));
+    n += n < STRIKE_COUNT_MAX;
+    u->ext[STORE_EXT_STRIKE_COUNT] = (uint8_t) n;
+    if (n >= after)		/* the block is due: the next one counts anew */
+	memset(u->ext + STORE_EXT_STRIKE_RULE, 0, 4);
+    store_unlock(&st->users, s);
+    *count = n;
+    *first = (now / STRIKE_MIN_S - since) * STRIKE_MIN_S;
+    return STORE_OK;
+}
+
+/* store_user_strikes - rule_id's refusals of the login within window_s
+ * at now, as counted so far (a copy) */
+unsigned store_user_strikes(const struct store_user *u, uint32_t rule_id,
+			    uint32_t window_s, uint32_t now)
+{
+    return strike_current(u->ext, rule_id, window_s, now);
+}
