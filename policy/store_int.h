@@ -262,6 +262,8 @@ void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now);
 _Static_assert(STORE_EXT_STRIKE_RULE > STORE_HUBS_DAY + 1
 	       && STORE_EXT_STRIKE_MIN + 2 <= STORE_EXT_PRIOR_RCPTS,
 	       "h-block's ext bytes of session 18: ext[15..18]");
+/* store_strikes.c: forget a login's refusal count (under its lock) */
+void store_urec_strikes_clear(struct store_urec *u);
 
 struct store_flogin {
     uint32_t hash, last_seen;

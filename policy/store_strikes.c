@@ -87,11 +87,20 @@ int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
     n += n < STRIKE_COUNT_MAX;
     u->ext[STORE_EXT_STRIKE_COUNT] = (uint8_t) n;
     if (n >= after)		/* the block is due: the next one counts anew */
-	memset(u->ext + STORE_EXT_STRIKE_RULE, 0, 4);
+	store_urec_strikes_clear(u);
     store_unlock(&st->users, s);
     *count = n;
     *first = (now / STRIKE_MIN_S - since) * STRIKE_MIN_S;
     return STORE_OK;
+}
+
+/* store_urec_strikes_clear - forget the count (the block it led to is
+ * set, or an admin lifted the login's block: relayguardctl unblock
+ * starts the owner afresh, not one refusal short of the day's block) */
+void store_urec_strikes_clear(struct store_urec *u)
+{
+    memset(u->ext + STORE_EXT_STRIKE_RULE, 0,
+	   STORE_EXT_STRIKE_MIN + 2 - STORE_EXT_STRIKE_RULE);
 }
 
 /* store_user_strikes - rule_id's refusals of the login within window_s

@@ -712,8 +712,11 @@ int store_entry_op(STORE *st, struct store_tab *t, uint64_t h,
 	*blk = *b;
     else if (act == STORE_ACT_UNBLOCK && b != NULL && !same_block(blk, b))
 	rc = STORE_NOTFOUND;
-    else if (act == STORE_ACT_UNBLOCK)
+    else if (act == STORE_ACT_UNBLOCK) {
 	memset(blk, 0, sizeof(*blk));
+	if (t->is_user)		/* and the refusals counted towards one */
+	    store_urec_strikes_clear((struct store_urec *) (void *) slot);
+    }
     else
 	rc = store_remove(st, t, s, idx);
     store_unlock(t, s);

@@ -86,6 +86,22 @@ END_TEST
 
 /* The refusal that reaches block_after is the block's: the count starts
  * again at the next (a block that has ended takes N refusals more). */
+/* An admin's unblock starts the owner afresh: the refusals counted
+ * before it do not bring the day's block one refusal early. */
+START_TEST(test_strike_unblock)
+{
+    STORE *st = tnew("unblock", 1000, 16);
+    uint32_t t = T0 + 9 * HOUR;
+
+    seen(st, "ann", "198.51.100.8", t);
+    ck_assert_uint_eq(strike(st, "ann", RULE_A, DAY, 2, t), 1);
+    ck_assert_int_eq(store_user_unblock(st, "ann", t + MIN), STORE_OK);
+    ck_assert_uint_eq(kept(st, "ann", RULE_A, DAY, t + 2 * MIN), 0);
+    ck_assert_uint_eq(strike(st, "ann", RULE_A, DAY, 2, t + 2 * MIN), 1);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_strike_block_due)
 {
     STORE *st = tnew("due", 1000, 16);
@@ -223,6 +239,7 @@ static Suite *strikes_suite(void)
     tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_strike_window);
+    tcase_add_test(tc, test_strike_unblock);
     tcase_add_test(tc, test_strike_block_due);
     tcase_add_test(tc, test_strike_restart);
     tcase_add_test(tc, test_strike_concurrent);
