@@ -151,23 +151,13 @@ int store_user_coarse_note(STORE *st, const char *login, uint16_t hub,
 			   uint32_t count, bool learning, uint32_t now)
 {
     const struct store_coarse_note n = {hub, count, learning};
-    char key[STORE_LOGIN_MAX];
-    size_t len;
-    uint64_t h;
-    uint32_t idx;
+    struct store_urec *u;
     unsigned s;
     int rc;
 
-    if (st == NULL || login == NULL || (st->flags & STORE_READONLY))
-	return STORE_EARG;
-    h = store_login_ref(st, login, key, &len);
-    if (len == 0)
-	return STORE_EARG;
-    s = store_stripe_of(h);
-    if ((rc = store_entry_lock(st, &st->users, h, key, 0, now, &idx))
-	!= STORE_OK)
+    if ((rc = store_urec_lock(st, login, now, &u, &s)) != STORE_OK)
 	return rc;
-    store_urec_coarse_note(store_slot(&st->users, s, idx), &n, now);
+    store_urec_coarse_note(u, &n, now);
     store_unlock(&st->users, s);
     return STORE_OK;
 }

@@ -262,6 +262,10 @@ void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now);
 _Static_assert(STORE_EXT_STRIKE_RULE > STORE_HUBS_DAY + 1
 	       && STORE_EXT_STRIKE_MIN + 2 <= STORE_EXT_PRIOR_RCPTS,
 	       "h-block's ext bytes of session 18: ext[15..18]");
+/* store_user.c: a known login's entry, its stripe locked (the caller
+ * unlocks &st->users, *stripe) */
+int store_urec_lock(STORE *st, const char *login, uint32_t now,
+		    struct store_urec **u, unsigned *stripe);
 /* store_strikes.c: forget a login's refusal count (under its lock) */
 void store_urec_strikes_clear(struct store_urec *u);
 

@@ -57,25 +57,13 @@ int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
 {
     uint16_t since;
     struct store_urec *u;
-    char key[STORE_LOGIN_MAX];
-    unsigned n;
-    size_t len;
-    uint64_t h;
-    uint32_t idx;
-    unsigned s;
+    unsigned n, s;
     int rc;
 
-    if (st == NULL || login == NULL || count == NULL || first == NULL
-	|| (st->flags & STORE_READONLY))
+    if (count == NULL || first == NULL)
 	return STORE_EARG;
-    h = store_login_ref(st, login, key, &len);
-    if (len == 0)
-	return STORE_EARG;
-    s = store_stripe_of(h);
-    if ((rc = store_entry_lock(st, &st->users, h, key, 0, now, &idx))
-	!= STORE_OK)
+    if ((rc = store_urec_lock(st, login, now, &u, &s)) != STORE_OK)
 	return rc;
-    u = store_slot(&st->users, s, idx);
     n = strike_current(u->ext, rule_id, window_s, now);
     if (n == 0) {
 	u->ext[STORE_EXT_STRIKE_RULE] = (uint8_t) (rule_id & 0xff);

@@ -73,6 +73,28 @@ static int user_ref(const STORE *st, const char *login, struct user_ref *r)
     return STORE_OK;
 }
 
+/* store_urec_lock - a known login's entry, its stripe locked (the
+ * caller unlocks &st->users, *stripe): STORE_EARG for a read-only handle
+ * or an empty login, STORE_NOTFOUND for an unknown one */
+int store_urec_lock(STORE *st, const char *login, uint32_t now,
+		    struct store_urec **u, unsigned *stripe)
+{
+    struct user_ref r;
+    uint32_t idx;
+    int rc;
+
+    if (st != NULL && (st->flags & STORE_READONLY))
+	return STORE_EARG;
+    if ((rc = user_ref(st, login, &r)) != STORE_OK)
+	return rc;
+    if ((rc = store_entry_lock(st, &st->users, r.h, r.key, 0, now, &idx))
+	!= STORE_OK)
+	return rc;
+    *u = store_slot(&st->users, r.s, idx);
+    *stripe = r.s;
+    return STORE_OK;
+}
+
 /* cc_upper - a country code as two upper-case letters, or 0 if it is
  * not two ASCII letters; packed as first << 8 | second */
 static inline unsigned cc_upper(const char *cc)
