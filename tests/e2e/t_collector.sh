@@ -192,9 +192,15 @@ e2e_assert_true "run: the next rotated file too" \
     e2e_wait_until 20 test -s "$D/reports/nfcapd.202611100800.html"
 e2e_assert_file_match "$D/reports/nfcapd.202611100800.html" 'direct_sender.*10\.20\.133\.16' \
     "run: its report flags the PC"
-e2e_assert_eq "$(sqlite3 "$D/run.db" 'SELECT count(*) FROM imported')" 2 \
+# the daemon writes run.db while the test reads it (a correlation pass, the
+# file's bookkeeping after its report): the reads wait for its lock
+# instead of failing at once with "database is locked"
+runq() { sqlite3 -cmd '.timeout 10000' "$D/run.db" "$1"; }
+imported_two() { [ "$(runq 'SELECT count(*) FROM imported')" = 2 ]; }
+e2e_wait_until 20 imported_two
+e2e_assert_eq "$(runq 'SELECT count(*) FROM imported')" 2 \
     "run: two files counted, nfcapd.current never"
-e2e_assert_eq "$(sqlite3 "$D/run.db" "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20767")" \
+e2e_assert_eq "$(runq "SELECT conns FROM host_day WHERE host = '10.20.2.2' AND day = 20767")" \
     14000 "run: day D in the daemon's history"
 e2e_assert_file_match "$D/run.log" 'analysed file=.*nfcapd\.202611100800 .*flags=10' "run: logs each file"
 kill -TERM "$runpid"
