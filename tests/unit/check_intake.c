@@ -198,7 +198,11 @@ START_TEST(test_intake_burst_one_commit)
     ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
 again:
     for (i = 0; i < SENDERS; i++) {
-	snd[i] = (struct sender) {.fd = send_to_intake(), .bootid = 100 + (uint64_t) i};
+	/* a boot id of its own each try: a retry's senders count their
+	 * sequence from 1 again, which under the first try's boot ids the
+	 * intake rightly refuses as replays */
+	snd[i] = (struct sender) {.fd = send_to_intake(),
+	    .bootid = 100 + (uint64_t) (tries * SENDERS + i)};
 	ck_assert_int_eq(pthread_create(&th[i], NULL, keep_sending, &snd[i]), 0);
     }
     t = mono_ms();
