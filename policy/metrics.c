@@ -760,7 +760,7 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 {
     uint64_t v = c->win ? store_win_sum(c->win, k, c->now, w) : 0;
     uint64_t usual = k == STORE_MSGS ? c->usual_msgs : c->usual_rcpts;
-    uint64_t slack = k == STORE_RCPTS ? metrics_rcpts_slack(c, usual) : 0;
+    uint64_t slack = k == STORE_RCPTS ? metrics_rcpts_slack(c, usual, w) : 0;
     char d[16];
 
     if (c->cls != RULES_CLASS_AUTHENTICATED)

@@ -37,6 +37,8 @@ struct metrics_ctx {
     bool usual_floor;		/* ... raised to a learning login's floor */
     uint32_t prior_rcpts;	/* the usual recipients hour as it stood
 				 * before today (store_prior.c), at MAIL */
+    uint16_t bulk_hour;		/* the hour of the last bulk message let
+				 * through, 0 none (store_bulk.c), at MAIL */
     bool site;			/* the client's /24 (/48) is the site's */
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation
@@ -280,9 +282,11 @@ size_t metrics_trip_known_nets(const struct metrics_ctx *c, uint32_t w,
  * message of rcpts recipients from the home place note the owner at home
  * (not past METRICS_BULK_RCPTS: a list's or a scheduled send's)? */
 #define METRICS_BULK_RCPTS 50
-uint64_t metrics_rcpts_slack(const struct metrics_ctx *c, uint64_t usual);
+uint64_t metrics_rcpts_slack(const struct metrics_ctx *c, uint64_t usual,
+			     uint32_t w);
 void metrics_slack_text(uint64_t slack, char *ev, size_t evlen);
 bool metrics_home_note(uint32_t rcpts);
+bool metrics_bulk_note(uint32_t rcpts);
 /* metrics.c: is the site past learning, is an address the site's (pinned,
  * vouched, its networks), mail let through from a located place before
  * today, the login's learned entry for a network. */

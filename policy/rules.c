@@ -397,7 +397,8 @@ static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
 	&& !v->relayed)
 	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
 				       | STORE_OBS_ANCHOR : 0)
-	    | (v->home && metrics_home_note(f->rcpts) ? STORE_OBS_HOME : 0);
+	    | (v->home && metrics_home_note(f->rcpts) ? STORE_OBS_HOME : 0)
+	    | (metrics_bulk_note(f->rcpts) ? STORE_OBS_BULK : 0);
     else if (v->relayed
 	     && ((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run))
 	uo.flags |= STORE_OBS_RELAYED;	/* its hour: store_relay.c */
@@ -713,7 +714,8 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     const struct store_ip *self;
 
     if (mc->user != NULL)	/* the login's own, through a relay too */
-	v->prior_rcpts = store_user_prior_rcpts(u, mc->now);
+	v->prior_rcpts = store_user_prior_rcpts(u, mc->now),
+	    v->bulk_hour = store_user_bulk_hour(u);
     if (mc->user == NULL || v->relayed)
 	return;
     v->familiar = metrics_volume_familiar(mc, &mc->f->client, mc->f->geo.asn,
@@ -764,6 +766,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	note_place(&mc, &u, v);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     mc.usual_floor = v->usual_floor, mc.prior_rcpts = v->prior_rcpts;
+    mc.bulk_hour = v->bulk_hour;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
 	    if (!spared(cfg, &v->user_block, v, f, &mc)) {

@@ -79,9 +79,10 @@
  * today (store_revisit.c), ext[15..18] a rule's refusals counted for
  * its block_after (store_strikes.c), ext[19..21] the prior usual
  * recipients hour (store_prior.c), ext[22..26] the webmail hour
- * (store_relay.c). Free: ext[27..31]. A snapshot's restore fills each
- * owner's range on its own (store_user.c ext_owners): a new owner adds
- * its row there. */
+ * (store_relay.c), ext[27..28] the hour of the last bulk message let
+ * through (store_bulk.c). Free: ext[29..31]. A snapshot's restore fills
+ * each owner's range on its own (store_user.c ext_owners): a new owner
+ * adds its row there. */
 #define STORE_EXT_JUDGE	0	/* ext[0..11] */
 #define STORE_EXT_JUDGE2 12	/* ext[12..21] */
 #define STORE_EXT_JUDGE3 22	/* ext[22..31] */
@@ -395,6 +396,9 @@ struct store_user_obs {
  * the end of a message let through (msgs 0), the hour may become the
  * day's busiest relayed one (store_relay.c). */
 #define STORE_OBS_RELAYED 128
+/* With LEARN and COUNT_ONLY: a bulk message (metrics_bulk.c) was let
+ * through: its hour is noted (store_bulk.c). */
+#define STORE_OBS_BULK 256
 
 struct store_client_obs {
     struct addr ip;
@@ -464,6 +468,10 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
  * more without it (store_revisit.c)? */
 bool store_user_revisited(const struct store_user *u, uint64_t key,
 			  uint32_t now);
+/* The hour of the login's last bulk message let through (0: none); does
+ * that hour still count in a window of w seconds at now (store_bulk.c)? */
+uint16_t store_user_bulk_hour(const struct store_user *u);
+bool store_bulk_within(uint16_t noted, uint32_t w, uint32_t now);
 /* The login's usual recipients hour as it stood before today
  * (store_prior.c). */
 uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now);

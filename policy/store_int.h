@@ -262,6 +262,10 @@ void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now);
 _Static_assert(STORE_EXT_STRIKE_RULE > STORE_HUBS_DAY + 1
 	       && STORE_EXT_STRIKE_MIN + 2 <= STORE_EXT_PRIOR_RCPTS,
 	       "h-block's ext bytes of session 18: ext[15..18]");
+/* h-honest-a's ext bytes (session 18, ext[27..28]): the hour of the
+ * login's last bulk message let through (store_bulk.c). */
+#define STORE_EXT_BULK_HOUR 27
+void store_urec_bulk_note(struct store_urec *u, uint32_t now);
 /* store_user.c: a known login's entry, its stripe locked (the caller
  * unlocks &st->users, *stripe) */
 int store_urec_lock(STORE *st, const char *login, uint32_t now,

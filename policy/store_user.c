@@ -427,7 +427,7 @@ static const struct {
     {10, 3}, {13, 2}, {15, 4},
     {STORE_EXT_PRIOR_RCPTS, STORE_EXT_PRIOR_DAY + 1 - STORE_EXT_PRIOR_RCPTS},
     {STORE_EXT_RELAY_SLOT, STORE_EXT_RELAY_USUAL + 1 - STORE_EXT_RELAY_SLOT},
-    {27, 2}, {29, 3},
+    {STORE_EXT_BULK_HOUR, 2}, {29, 3},
 };
 
 /* The rows tile ext[0..31] in order: every byte has one owner. */
@@ -517,6 +517,9 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	    == (STORE_OBS_LEARN | STORE_OBS_HOME)
 	    && home_seen_moves(urec_home_seen(u), now))
 	    urec_set_home_seen(u, now);
+	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_BULK))
+	    == (STORE_OBS_LEARN | STORE_OBS_BULK))
+	    store_urec_bulk_note(u, now);	/* store_bulk.c */
 	return;
     }
     user_ip(st, u, obs, now);
