@@ -214,22 +214,56 @@ uint64_t metrics_network_hops(const struct metrics_ctx *c, uint32_t w,
     return places_metric(c, w, metrics_hop_on(c), ev, evlen);
 }
 
+/* moved_on - the place of the window's newest unfamiliar address when
+ * the window holds other places too, all last seen before any address
+ * of that place was first seen, and it is a trip's place (networks of a
+ * country new to the login joined): a traveller who moved on from one
+ * country to the next, the earlier stay's addresses still in the
+ * rolling day. p->n otherwise: a botnet's countries alternate, and the
+ * place of one foreign network is no trip. */
+static size_t moved_on(const struct metrics_ctx *c, uint32_t w,
+		       struct places *p)
+{
+    size_t i = 0, r = p->n;
+    uint32_t newest = 0, start = UINT32_MAX, before = 0;
+    const struct store_ip *ip;
+
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL)
+	if (ip->last_seen >= newest)
+	    newest = ip->last_seen, r = root(p, add_net(c, p, ip));
+    if (r == p->n || p->size[r] < 2)
+	return p->n;
+    i = 0;
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
+	if (root(p, add_net(c, p, ip)) == r) {
+	    if (ip->first_seen < start)
+		start = ip->first_seen;
+	} else if (ip->last_seen > before)
+	    before = ip->last_seen;
+    }
+    return before < start ? r : p->n;
+}
+
 /* metrics_unfamiliar_messages_over_usual - unfamiliar_messages, less a
  * usual day (metrics_usual_day: the login's busiest usual day) when
  * the window's unfamiliar addresses are one trip: one place,
  * in a country new to the login, of two networks or more (a hotel's
  * line and a local carrier; the login's own networks in that country
  * seen in the window count too, metrics_away.c: the line let through on
- * the trip's first days). One address or one network with none of the
- * login's beside it is never a trip: a slow attacker from one foreign
- * address gets no allowance. */
+ * the trip's first days), or a trip's place the login moved on to
+ * (moved_on: the earlier places all last seen before it began). One
+ * address or one network with none of the login's beside it is never a
+ * trip: a slow attacker from one foreign address gets no allowance. */
 uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 						uint32_t w, char *ev,
 						size_t evlen)
 {
     struct places p;
-    size_t nets = find_places(c, w, &p, false) == 1	/* the trip's own too */
-	? p.n + metrics_trip_known_nets(c, w, p.ip[0]) : 0;
+    size_t np = find_places(c, w, &p, false);
+    size_t r = np > 1 ? moved_on(c, w, &p) : p.n;
+    size_t nets = np == 1	/* the trip's own too */
+	? p.n + metrics_trip_known_nets(c, w, p.ip[0])
+	: r < p.n ? p.size[r] : 0;
     bool trip = nets != 0 && (nets >= 2 || metrics_roaming_trip(c, w))
 	&& !metrics_home_during_trip(c, w);
     uint64_t usual = trip ? metrics_usual_day(c) : 0;
@@ -238,7 +272,11 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 
     if (ev != NULL && evlen > 0 && trip) {
 	used = strlen(ev);
-	if (nets >= 2)
+	if (r < p.n)
+	    snprintf(ev + used, evlen - used, ", moved on to a place abroad"
+		     " of %zu networks: usual day <= %llu", nets,
+		     (unsigned long long) usual);
+	else if (nets >= 2)
 	    snprintf(ev + used, evlen - used, ", one place abroad of %zu "
 		     "networks: usual day <= %llu", nets,
 		     (unsigned long long) usual);
