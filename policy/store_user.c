@@ -424,7 +424,9 @@ static const struct {
     uint8_t at, len;
 } ext_owners[] = {
     {STORE_HUBS_AT, STORE_HUBS_DAY + 2 - STORE_HUBS_AT},
-    {10, 3}, {13, 2}, {15, 4},
+    {STORE_EXT_PRIOR_DAY_MSGS, STORE_EXT_PRIOR_DAY_NO + 1 - STORE_EXT_PRIOR_DAY_MSGS},
+    {STORE_EXT_REVISIT_DAY, 2},
+    {STORE_EXT_STRIKE_RULE, STORE_EXT_STRIKE_MIN + 2 - STORE_EXT_STRIKE_RULE},
     {STORE_EXT_PRIOR_RCPTS, STORE_EXT_PRIOR_DAY + 1 - STORE_EXT_PRIOR_RCPTS},
     {STORE_EXT_RELAY_SLOT, STORE_EXT_RELAY_USUAL + 1 - STORE_EXT_RELAY_SLOT},
     {STORE_EXT_BULK_HOUR, 2}, {29, 3},
@@ -433,8 +435,12 @@ static const struct {
 /* The rows tile ext[0..31] in order: every byte has one owner. */
 _Static_assert(STORE_HUBS_AT == 0 && STORE_HUBS_DAY + 2 == 10
 	       && STORE_EXT_PRIOR_RCPTS == 19 && STORE_EXT_PRIOR_DAY + 1 == 22
+	       && STORE_EXT_PRIOR_DAY_MSGS == 10 && STORE_EXT_PRIOR_DAY_NO + 1 == 13
+	       && STORE_EXT_REVISIT_NET + 1 == STORE_EXT_STRIKE_RULE
+	       && STORE_EXT_STRIKE_MIN + 2 == STORE_EXT_PRIOR_RCPTS
 	       && STORE_EXT_RELAY_SLOT == 22 && STORE_EXT_RELAY_USUAL + 1 == 27
-	       && STORE_EXT_LEN == 32, "ext_owners tiles ext");
+	       && STORE_EXT_BULK_HOUR == 27 && STORE_EXT_LEN == 32,
+	       "ext_owners tiles ext");
 
 /* store_urec_restore_spare - a snapshot's usual day, usual coarse hour
  * (with its day), home place's time and ext bytes, each into an entry
