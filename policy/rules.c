@@ -344,7 +344,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
-	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL};
+	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL, 0};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
@@ -387,7 +387,7 @@ static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
 {
     bool dry_run = cfg->milter.dry_run;
     struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, f->bytes,
-	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held, NULL, NULL};
+	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held, NULL, NULL, 0};
     struct store_client_obs co = {f->client, NULL, 0, 0, f->bytes,
 	STORE_OBS_COUNT_ONLY, &v->client_held};
     struct rules_carrier rc;
@@ -403,6 +403,7 @@ static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
 	     && ((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run))
 	uo.flags |= STORE_OBS_RELAYED;	/* its hour: store_relay.c */
     rules_carrier_obs(cfg, f, now, site_start, v, &rc, &uo);
+    uo.line_km = cfg->policy.coarse_km;
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)

@@ -365,6 +365,9 @@ struct store_user_obs {
     bool (*coarse)(const struct store_user *u, const void *arg,
 		   struct store_coarse_note *note);
     const void *coarse_arg;
+    /* policy.coarse_km: an address located to better than this is a line
+     * (store_revisit.c); 0 notes no network taken up again */
+    uint32_t line_km;
 };
 
 /* Observation flags: COUNT_ONLY adds to the windows (and the queue ids)

@@ -27,12 +27,11 @@ _Static_assert(STORE_EXT_REVISIT_NET == STORE_EXT_REVISIT_DAY + 1
 	       "h-native's revisit bytes stay in ext[13..14]");
 
 /* A place elsewhere counts only if it is a line, located to better than
- * the shipped policy.coarse_km (metrics_revisit.c's elsewhere reads the
- * configured one): a traveller's phone roaming home-routed is a carrier
- * hub at home while the owner is still abroad, and the hotel's line
- * taken up again after a day on the phone alone is the same stay (the
- * held-out site hold2 holdout 16, u034: 8 held without it). */
-#define REVISIT_LINE_KM 100
+ * policy.coarse_km (obs->line_km; metrics_revisit.c's elsewhere reads the
+ * same): a traveller's phone roaming home-routed is a carrier hub at
+ * home while the owner is still abroad, and the hotel's line taken up
+ * again after a day on the phone alone is the same stay (the held-out
+ * site hold2 holdout 16, u034: 8 held without it). */
 
 /* revisit_tag - a byte of a network's key (store_net_key) */
 static uint8_t revisit_tag(uint64_t key)
@@ -63,7 +62,7 @@ void store_urec_revisit_note(const STORE *st, struct store_urec *u,
 
 	store_ip_cc(a, cc);
 	if (a->last_seen >= since && cc[0] != 0 && store_ip_radius(a) != 0
-	    && store_ip_radius(a) < REVISIT_LINE_KM
+	    && store_ip_radius(a) < obs->line_km
 	    && memcmp(cc, obs->geo.cc, 2) != 0 && !addr_equal(&a->ip, &obs->ip)) {
 	    u->ext[STORE_EXT_REVISIT_DAY] = (uint8_t) (today & 0xff);
 	    u->ext[STORE_EXT_REVISIT_NET] = revisit_tag(key);

@@ -16,6 +16,9 @@
 #define VN_ASN 64502u		/* a family's ISP abroad */
 #define DE_ASN 64498u		/* the home line's */
 
+/* policy.coarse_km as the engine passes it (obs.line_km) */
+static uint32_t Line_km = 100;
+
 /* let_through_at - a message of login from ip (country cc, AS asn,
  * located to acc_km) let through at t; the copy in U */
 static void let_through_at(STORE *st, const char *login, const char *ip,
@@ -30,6 +33,7 @@ static void let_through_at(STORE *st, const char *login, const char *ip,
     o.geo.lon_c = 1000;
     o.geo.acc_km = acc_km;
     o.geo.has_loc = 1;
+    o.line_km = Line_km;
     o.msgs = 1;
     o.flags = STORE_OBS_LEARN;
     ck_assert_int_eq(store_user_update(st, &o, t, &U), STORE_OK);
@@ -108,6 +112,25 @@ START_TEST(test_revisit_roaming)
 }
 END_TEST
 
+/* The line's edge is the configured coarse_km, not the shipped one: at
+ * 40 km a home line of 50 km radius is no line, and says nothing. */
+START_TEST(test_revisit_line_km)
+{
+    STORE *st = tnew("revisitk", 1000, 16);
+    uint64_t vn = key("198.18.7.97", VN_ASN);
+
+    let_through(st, "ida", "198.18.7.97", "VN", VN_ASN, T0 + 3600);
+    let_through(st, "ida", "198.18.7.97", "VN", VN_ASN, T0 + DAY + 3600);
+    let_through_at(st, "ida", "198.18.3.97", "DE", DE_ASN, 50,
+		   T0 + 2 * DAY + 3600);
+    Line_km = 40;
+    let_through(st, "ida", "198.18.7.98", "VN", VN_ASN, T0 + 3 * DAY + 3600);
+    ck_assert(!store_user_revisited(&U, vn, T0 + 3 * DAY + 3600));
+    Line_km = 100;
+    store_close(st);
+}
+END_TEST
+
 /* Messages counted but not let through teach nothing: no day of use, no
  * note. */
 START_TEST(test_revisit_refused)
@@ -141,6 +164,7 @@ static Suite *native_suite(void)
     tcase_add_test(tc, test_revisit_note);
     tcase_add_test(tc, test_revisit_refused);
     tcase_add_test(tc, test_revisit_roaming);
+    tcase_add_test(tc, test_revisit_line_km);
     suite_add_tcase(s, tc);
     return s;
 }
