@@ -20,7 +20,6 @@
 #include "rules.h"
 
 #define MIN_TRAVEL_S 60		/* logins closer in time count as a minute */
-#define STRIKE_MINUTE_S 60	/* a first refusal's time is kept to it */
 #define SECONDS_PER_HOUR 3600.0
 #define LAT_MAX_C 9000		/* latitude bound in centidegrees */
 #define LON_MAX_C 18000		/* longitude bound in centidegrees */
@@ -447,7 +446,7 @@ static bool block_due(const struct cfg_rule *r, STORE *st,
 	first = now;
     else if (n < r->block_after)
 	return false;
-    end = first + STRIKE_MINUTE_S + r->block_for_s;
+    end = first + STORE_STRIKE_MIN_S + r->block_for_s;
     *span = end > now + r->block_for_s ? r->block_for_s
 	: end > now ? end - now : r->block_for_s;
     return true;
@@ -714,9 +713,10 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 {
     const struct store_ip *self;
 
-    if (mc->user != NULL)	/* the login's own, through a relay too */
-	v->prior_rcpts = store_user_prior_rcpts(u, mc->now),
-	    v->bulk_hour = store_user_bulk_hour(u);
+    if (mc->user != NULL) {	/* the login's own, through a relay too */
+	v->prior_rcpts = store_user_prior_rcpts(u, mc->now);
+	v->bulk_hour = store_user_bulk_hour(u);
+    }
     if (mc->user == NULL || v->relayed)
 	return;
     v->familiar = metrics_volume_familiar(mc, &mc->f->client, mc->f->geo.asn,

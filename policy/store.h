@@ -489,6 +489,9 @@ uint32_t store_user_relayed_usual(const struct store_user *u, uint32_t now);
 /* ... and today's busiest so far, which becomes part of the usual on a
  * later day (relayguardctl show). */
 uint32_t store_user_relayed_today(const struct store_user *u, uint32_t now);
+/* The resolution of a first refusal's time (store_user_strike's *first) */
+#define STORE_STRIKE_MIN_S 60
+
 /* A rule with block_after refused the login at now: its refusals within
  * window_s of the first of them (the rule's block_for), this one
  * included, into *count, and the start of the first one's minute into

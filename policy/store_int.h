@@ -207,6 +207,29 @@ static inline void store_le16_put(uint8_t *p, uint16_t v)
     p[1] = (uint8_t) (v >> 8);
 }
 
+/* store_le16_keep / store_le16_kept - a 16-bit value as it stood before
+ * today: the value in p[0..1], the day's low byte in p[2]. keep saves
+ * value unless today's is saved already (called before a rise, so the
+ * day's first call keeps what the day began with); kept reads the saved
+ * value if it is today's, else current (no rise yet today: it still is
+ * the day's first). store_prior.c, store_prior_day.c. */
+static inline void store_le16_keep(uint8_t *p, uint16_t value, uint32_t now)
+{
+    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
+
+    if (p[2] == today)
+	return;
+    store_le16_put(p, value);
+    p[2] = today;
+}
+
+static inline uint16_t store_le16_kept(const uint8_t *p, uint16_t current,
+				       uint32_t now)
+{
+    return p[2] == (uint8_t) (now / STORE_DAY_S & 0xff) ? store_le16(p)
+	: current;
+}
+
 /* h-judge's ext bytes (STORE_EXT_JUDGE, 0..11): the login's known hubs of
  * its carriers' pools (store_carrier.c): STORE_HUBS entries of two
  * bytes (a 15-bit tag, the top bit set once noted on an earlier day),

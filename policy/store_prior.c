@@ -25,21 +25,13 @@ _Static_assert(STORE_EXT_PRIOR_RCPTS >= STORE_EXT_JUDGE2
  * what it was when today's first raise comes */
 void store_urec_prior_usual(struct store_urec *u, uint32_t now)
 {
-    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
-
-    if (u->ext[STORE_EXT_PRIOR_DAY] == today)
-	return;
-    store_le16_put(u->ext + STORE_EXT_PRIOR_RCPTS, u->usual_rcpts);
-    u->ext[STORE_EXT_PRIOR_DAY] = today;
+    store_le16_keep(u->ext + STORE_EXT_PRIOR_RCPTS, u->usual_rcpts, now);
 }
 
 /* store_user_prior_rcpts - the login's usual recipients hour as it stood
  * before today (see above) */
 uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now)
 {
-    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
-
-    if (u->ext[STORE_EXT_PRIOR_DAY] != today)
-	return u->usual_rcpts;
-    return store_le16(u->ext + STORE_EXT_PRIOR_RCPTS);
+    return store_le16_kept(u->ext + STORE_EXT_PRIOR_RCPTS, u->usual_rcpts,
+			   now);
 }

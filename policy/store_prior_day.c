@@ -27,21 +27,13 @@ _Static_assert(STORE_EXT_PRIOR_DAY_MSGS >= STORE_EXT_JUDGE + 10
  * (its value now): keep it when today's first raise comes */
 void store_urec_prior_day(struct store_urec *u, uint16_t day, uint32_t now)
 {
-    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
-
-    if (u->ext[STORE_EXT_PRIOR_DAY_NO] == today)
-	return;
-    store_le16_put(u->ext + STORE_EXT_PRIOR_DAY_MSGS, day);
-    u->ext[STORE_EXT_PRIOR_DAY_NO] = today;
+    store_le16_keep(u->ext + STORE_EXT_PRIOR_DAY_MSGS, day, now);
 }
 
 /* store_user_prior_day - the login's usual day as it stood before today
  * (see above); 0: not kept */
 uint16_t store_user_prior_day(const struct store_user *u, uint32_t now)
 {
-    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
-
-    if (u->ext[STORE_EXT_PRIOR_DAY_NO] != today)
-	return u->usual_day;
-    return store_le16(u->ext + STORE_EXT_PRIOR_DAY_MSGS);
+    return store_le16_kept(u->ext + STORE_EXT_PRIOR_DAY_MSGS, u->usual_day,
+			   now);
 }

@@ -30,7 +30,6 @@
 
 #include "store_int.h"
 
-#define STRIKE_MIN_S 60		/* the first refusal's time, to the minute */
 #define STRIKE_COUNT_MAX 255	/* one byte */
 
 /* strike_current - the kept count, if it is rule_id's and within
@@ -39,11 +38,11 @@ static unsigned strike_current(const uint8_t *ext, uint32_t rule_id,
 			       uint32_t window_s, uint32_t now)
 {
     uint16_t first = store_le16(ext + STORE_EXT_STRIKE_MIN);
-    uint16_t since = (uint16_t) ((now / STRIKE_MIN_S & 0xffff) - first);
+    uint16_t since = (uint16_t) ((now / STORE_STRIKE_MIN_S & 0xffff) - first);
 
     if (ext[STORE_EXT_STRIKE_COUNT] == 0
 	|| ext[STORE_EXT_STRIKE_RULE] != (uint8_t) (rule_id & 0xff)
-	|| (uint32_t) since >= window_s / STRIKE_MIN_S)
+	|| (uint32_t) since >= window_s / STORE_STRIKE_MIN_S)
 	return 0;
     return ext[STORE_EXT_STRIKE_COUNT];
 }
@@ -68,9 +67,9 @@ int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
     if (n == 0) {
 	u->ext[STORE_EXT_STRIKE_RULE] = (uint8_t) (rule_id & 0xff);
 	store_le16_put(u->ext + STORE_EXT_STRIKE_MIN,
-		       (uint16_t) (now / STRIKE_MIN_S & 0xffff));
+		       (uint16_t) (now / STORE_STRIKE_MIN_S & 0xffff));
     }
-    since = (uint16_t) ((now / STRIKE_MIN_S & 0xffff)
+    since = (uint16_t) ((now / STORE_STRIKE_MIN_S & 0xffff)
 			- store_le16(u->ext + STORE_EXT_STRIKE_MIN));
     n += n < STRIKE_COUNT_MAX;
     u->ext[STORE_EXT_STRIKE_COUNT] = (uint8_t) n;
@@ -78,7 +77,7 @@ int store_user_strike(STORE *st, const char *login, uint32_t rule_id,
 	store_urec_strikes_clear(u);
     store_unlock(&st->users, s);
     *count = n;
-    *first = (now / STRIKE_MIN_S - since) * STRIKE_MIN_S;
+    *first = (now / STORE_STRIKE_MIN_S - since) * STORE_STRIKE_MIN_S;
     return STORE_OK;
 }
 
