@@ -303,8 +303,8 @@ bool metrics_site_network(const struct cfg *cfg, const struct store_client *s,
     return n >= cfg->policy.site_logins;
 }
 
-/* same_network - two addresses in one /24 (/48) */
-static bool same_network(const struct addr *a, const struct addr *b)
+/* metrics_same_network - two addresses in one /24 (/48) */
+bool metrics_same_network(const struct addr *a, const struct addr *b)
 {
     struct addr x, y;
 
@@ -320,7 +320,7 @@ bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
 {
     if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
 	return true;
-    if (c->site && same_network(ip, &c->f->client))
+    if (c->site && metrics_same_network(ip, &c->f->client))
 	return true;
     return c->client != NULL && c->client->vouched != 0
 	&& addr_equal(ip, &c->f->client)
@@ -544,7 +544,7 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
 	|| !learning(c)
 	|| !country_before_today(c, NULL) || granted(c, cc)
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip)
-	|| (c->site && same_network(ip, &c->f->client))
+	|| (c->site && metrics_same_network(ip, &c->f->client))
 	|| metrics_shared_client(c, ip))
 	return false;
     n = metrics_learned_net(c, ip, asn);

@@ -158,11 +158,6 @@ uint64_t metrics_ip_day_count(const struct store_ip *ip, uint32_t d);
  * login sent from a familiar coarse place (its phone roaming home) and
  * from no familiar fine one; policy.trip_roaming. */
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w);
-/* metrics_roamshare.c: since since, has the phone (a familiar coarse
- * place) sent one message for every few from the window's unfamiliar
- * addresses? */
-bool metrics_roaming_share(const struct metrics_ctx *c, uint32_t w,
-			   uint32_t since);
 void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual);
 bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w);
 uint64_t metrics_address_recent(const struct metrics_ctx *c,
@@ -189,6 +184,9 @@ bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip)
 void metrics_second_home_text(bool second, char *ev, size_t evlen);
 /* Did another login come from the client address within a day? */
 bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip);
+/* Two addresses in one /24 (/48): a network, as the site's are kept
+ * (metrics.c). */
+bool metrics_same_network(const struct addr *a, const struct addr *b);
 /* metrics_in_window - was a sighting at t inside the last w seconds? */
 bool metrics_in_window(uint32_t t, uint32_t now, uint32_t w);
 /* metrics_unfamiliar_ip - the login's next address from *i on that was

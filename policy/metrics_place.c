@@ -163,16 +163,6 @@ void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
 	     " login's places on it", km);
 }
 
-/* same_prefix - two addresses in one /24 (/48) */
-static bool same_prefix(const struct addr *a, const struct addr *b)
-{
-    struct addr x, y;
-
-    addr_prefix(a, &x);
-    addr_prefix(b, &y);
-    return addr_equal(&x, &y);
-}
-
 /* metrics_new_line - is the address a fine place in a /24 (/48) where the
  * login has no anchor (no address it had mail let through from while
  * familiar)? Its network may be the login's own by its AS, but the line
@@ -191,7 +181,7 @@ bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip)
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
 
-	if (store_ip_anchor(a) && same_prefix(&a->ip, ip))
+	if (store_ip_anchor(a) && metrics_same_network(&a->ip, ip))
 	    return false;
     }
     return true;

@@ -178,14 +178,14 @@ static bool yesterday_within_day(const struct metrics_ctx *c,
 }
 
 /* settled - is the login on a trip abroad since an earlier day, the
- * owner silent at home since it began (see above)? */
+ * owner silent at home since it began (see above)? Read only with
+ * policy.trip_settled (metrics_settled_usual) */
 static bool settled(const struct metrics_ctx *c)
 {
     uint32_t today = c->now / STORE_DAY_S, start;
     char cc[3] = "";
 
-    if (!c->cfg->policy.trip_settled || c->user == NULL || today == 0
-	|| stay_nets(c, cc) < 2)
+    if (c->user == NULL || today == 0 || stay_nets(c, cc) < 2)
 	return false;
     start = stay_start(c, cc);
     if (start == 0 || start > c->now

@@ -41,19 +41,6 @@
 
 #include "metrics.h"
 
-#define SHARED_DAY_HOURS 3	/* a day as busiest hours when none is kept
-				 * (METRICS_TRIP_DAY_HOURS' reasoning) */
-
-/* same_prefix - two addresses in one /24 (/48) */
-static bool same_prefix(const struct addr *a, const struct addr *b)
-{
-    struct addr x, y;
-
-    addr_prefix(a, &x);
-    addr_prefix(b, &y);
-    return addr_equal(&x, &y);
-}
-
 /* shared_exit - is the client address one of the site's shared exits:
  * more than policy.site_logins logins (this one included) came from it
  * within METRICS_SITE_WINDOW_S, as a site network needs site_logins
@@ -76,17 +63,13 @@ static bool shared_exit(const struct metrics_ctx *c)
 }
 
 /* login_day - the login's busiest day as it stood before today
- * (store_prior_day.c), else as learned, else SHARED_DAY_HOURS busiest
- * usual hours */
+ * (store_prior_day.c), else as learned or in busiest usual hours
+ * (metrics_login_day) */
 static uint64_t login_day(const struct metrics_ctx *c)
 {
     uint16_t d = store_user_prior_day(c->user, c->now);
 
-    if (d != 0)
-	return d;
-    if (c->user->usual_day != 0)
-	return c->user->usual_day;
-    return SHARED_DAY_HOURS * (uint64_t) c->usual_msgs;
+    return d != 0 ? d : metrics_login_day(c);
 }
 
 /* metrics_shared_messages_over_usual - see above */
@@ -106,7 +89,7 @@ uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
 	const struct store_ip *ip = &c->user->ips[i];
 
 	if (!metrics_in_window(ip->last_seen, c->now, w)
-	    || !same_prefix(&ip->ip, &c->f->client))
+	    || !metrics_same_network(&ip->ip, &c->f->client))
 	    continue;
 	n += store_ip_recent(ip, c->now, w);
 	k++;
