@@ -33,8 +33,24 @@ sleep 0.5
 kill -USR1 "$RG_PID"
 sleep 0.2
 e2e_assert_true "SIGUSR1 during start-up does not kill the milter" e2e_alive "$RG_PID"
-# feed it: once for start-up, once for the runtime, once for the reload
-(for i in 1 2 3; do timeout 20 sh -c "cat \"\$1\" >\"\$2\"" - "$RG_CONF" "$E2E_DIR/fifo.conf"; done) &
+# Feed it: once for start-up, once for the runtime, once for the reload.
+# Each copy must reach the milter alone: a writer that opened the FIFO
+# while the milter still read the copy before would join the two into one
+# file with every setting twice. So the feeder holds its end open until
+# the milter holds the other, then closes it and waits until the milter
+# has read to the end and closed its own, before the next copy.
+rg__reads_fifo() {
+    ls -l "/proc/$RG_PID/fd" 2>/dev/null | grep -q -- "-> $E2E_DIR/fifo.conf\$"
+}
+(
+    for i in 1 2 3; do
+        exec 3>"$E2E_DIR/fifo.conf" # waits until the milter opens it
+        cat "$RG_CONF" >&3
+        e2e_wait_until 10 rg__reads_fifo || exit 1
+        exec 3>&-
+        e2e_wait_until 10 eval '! rg__reads_fifo' || exit 1
+    done
+) &
 feeder=$!
 e2e__record "$feeder"
 e2e_assert_true "the milter then listens" e2e_wait_until 10 rg__listening
