@@ -300,13 +300,12 @@ static unsigned coarse_past(const struct cmd_places *p)
 	: METRICS_COARSE_FLOOR;
 }
 
-/* day_of_byte - the latest day number up to today whose low byte is lo
- * (the store keeps only that byte of some days) */
+/* day_of_byte - the day a day byte of the login names (the store keeps
+ * only the low byte of some days): the latest one up to its last_seen
+ * with that byte (store_view_day) */
 static uint16_t day_of_byte(const struct cmd_places *p, uint8_t lo)
 {
-    uint16_t today = (uint16_t) (p->c->now / STORE_DAY_S);
-
-    return (uint16_t) (today - (uint8_t) (today - lo));
+    return (uint16_t) store_view_day(p->u, lo);
 }
 
 /* coarse_raised - the day the usual coarse hour last rose past learning
@@ -378,7 +377,7 @@ static bool prior_today(const struct cmd_places *p, uint16_t *kept)
     uint8_t lo;
 
     *kept = store_view_prior(p->u, &lo);
-    return lo == (uint8_t) (p->c->now / STORE_DAY_S & 0xff);
+    return store_view_day(p->u, lo) == p->c->now / STORE_DAY_S;
 }
 
 /* prior_line - the usual recipients hour as it stood before today (what

@@ -80,9 +80,11 @@
  * its block_after (store_strikes.c), ext[19..21] the prior usual
  * recipients hour (store_prior.c), ext[22..26] the webmail hour
  * (store_relay.c), ext[27..28] the hour of the last bulk message let
- * through (store_bulk.c). Free: ext[29..31]. A snapshot's restore fills
- * each owner's range on its own (store_user.c ext_owners): a new owner
- * adds its row there. */
+ * through (store_bulk.c). Free: ext[29..31]. The day bytes among them
+ * (ext[12], [13], [21]) name the latest day up to the login's last_seen
+ * with their low byte, rolled by every observation (store_wrap.c). A
+ * snapshot's restore fills each owner's range on its own (store_user.c
+ * ext_owners): a new owner adds its row there. */
 #define STORE_EXT_JUDGE	0	/* ext[0..11] */
 #define STORE_EXT_JUDGE2 12	/* ext[12..21] */
 #define STORE_EXT_JUDGE3 22	/* ext[22..31] */
@@ -310,7 +312,8 @@ struct store_user {
      * place (STORE_OBS_HOME); 0: never (or a file from before it). */
     uint32_t home_seen;
     /* The low byte of the day number the usual coarse hour last rose on
-     * (store_carrier.c); kept so a snapshot carries it. */
+     * (store_carrier.c); kept so a snapshot carries it. It names the
+     * latest such day up to last_seen (store_wrap.c). */
     uint8_t coarse_day;
     uint8_t ext[STORE_EXT_LEN];	/* spare state, owners above */
     char qids[STORE_QIDS][STORE_QID_MAX];	/* newest first */

@@ -11,7 +11,12 @@
  * on). Files written before read 0 there: not learned yet, the metric's
  * floor stands in. While the login learns the usual hour rises at once;
  * afterwards by one a day at most, so an attacker whose messages are let
- * through does not carry the baseline up with him.
+ * through does not carry the baseline up with him. The day byte comes
+ * round every 256 days: every observation of the login rolls it
+ * (store_wrap.c), so a login back after exactly 256 days is not taken to
+ * have risen today already (the engine observes the login at MAIL before
+ * its carrier note; a note through store_user_coarse_learn on a login
+ * not observed today reads the byte as it stands).
  *
  * The hubs it sent from (format 8, h-judge's ext bytes, store_int.h
  * STORE_HUBS_*): the login's address list holds 16 addresses, and a phone

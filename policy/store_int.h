@@ -207,27 +207,60 @@ static inline void store_le16_put(uint8_t *p, uint16_t v)
     p[1] = (uint8_t) (v >> 8);
 }
 
-/* store_le16_keep / store_le16_kept - a 16-bit value as it stood before
- * today: the value in p[0..1], the day's low byte in p[2]. keep saves
- * value unless today's is saved already (called before a rise, so the
- * day's first call keeps what the day began with); kept reads the saved
- * value if it is today's, else current (no rise yet today: it still is
- * the day's first). store_prior.c, store_prior_day.c. */
-static inline void store_le16_keep(uint8_t *p, uint16_t value, uint32_t now)
+/* Day bytes: a day (now / STORE_DAY_S) kept by its low byte, which
+ * comes round every 256 days, while a state file and its snapshots live
+ * for years (store_wrap.c). Such a byte is always written by an
+ * observation of the login (last_seen moved to now first), and every
+ * observation rolls the login's day bytes before its last_seen moves
+ * (store_urec_wrap_roll), so the day a byte names is the latest one up
+ * to the login's last_seen with that low byte (store_day_of_byte), and
+ * it is today's only if that day is today (store_day_is_today). */
+static inline uint32_t store_day_of_byte(uint8_t b, uint32_t last_seen)
 {
-    uint8_t today = (uint8_t) (now / STORE_DAY_S & 0xff);
+    uint32_t seen = last_seen / STORE_DAY_S;
 
-    if (p[2] == today)
+    return seen - (uint8_t) ((seen & 0xff) - b);
+}
+
+static inline bool store_day_is_today(uint8_t b, uint32_t last_seen,
+				      uint32_t now)
+{
+    return store_day_of_byte(b, last_seen) == now / STORE_DAY_S;
+}
+
+/* store_day_roll - a login observed at now, last seen at last_seen (as
+ * it was): on a later day a byte that names today's low byte was
+ * written on an earlier day (256 days or a multiple before, or never:
+ * a new entry's zero on a day ...00); it moves back a day, so it no
+ * longer reads as today's */
+static inline void store_day_roll(uint8_t *b, uint32_t last_seen, uint32_t now)
+{
+    uint32_t today = now / STORE_DAY_S;
+
+    if (today > last_seen / STORE_DAY_S && *b == (uint8_t) (today & 0xff))
+	*b = (uint8_t) (*b - 1);
+}
+
+/* store_le16_keep / store_le16_kept - a 16-bit value as it stood before
+ * today: the value in p[0..1], the day's low byte in p[2] (a day byte,
+ * above: last_seen is the login's). keep saves value unless today's is
+ * saved already (called before a rise, so the day's first call keeps
+ * what the day began with); kept reads the saved value if it is
+ * today's, else current (no rise yet today: it still is the day's
+ * first). store_prior.c, store_prior_day.c. */
+static inline void store_le16_keep(uint8_t *p, uint16_t value,
+				   uint32_t last_seen, uint32_t now)
+{
+    if (store_day_is_today(p[2], last_seen, now))
 	return;
     store_le16_put(p, value);
-    p[2] = today;
+    p[2] = (uint8_t) (now / STORE_DAY_S & 0xff);
 }
 
 static inline uint16_t store_le16_kept(const uint8_t *p, uint16_t current,
-				       uint32_t now)
+				       uint32_t last_seen, uint32_t now)
 {
-    return p[2] == (uint8_t) (now / STORE_DAY_S & 0xff) ? store_le16(p)
-	: current;
+    return store_day_is_today(p[2], last_seen, now) ? store_le16(p) : current;
 }
 
 /* h-judge's ext bytes (STORE_EXT_JUDGE, 0..11): the login's known hubs of
@@ -289,6 +322,18 @@ _Static_assert(STORE_EXT_STRIKE_RULE > STORE_HUBS_DAY + 1
  * login's last bulk message let through (store_bulk.c). */
 #define STORE_EXT_BULK_HOUR 27
 void store_urec_bulk_note(struct store_urec *u, uint32_t now);
+/* store_wrap.c: an observation of the login at now, before its last_seen
+ * moves: its day bytes roll (above), a refusal count too old to be
+ * current is cleared */
+void store_urec_wrap_roll(struct store_urec *u, uint32_t now);
+/* ... and a snapshot's bytes restored into an entry (from_last: its
+ * last_seen in the snapshot): ext[at..at+len), the coarse hour's day
+ * when coarse */
+void store_urec_wrap_restored(struct store_urec *u, size_t at, size_t len,
+			      bool coarse, uint32_t from_last);
+/* The longest span a refusal count can be current for: a rule's block_for
+ * at most (cfg.c), and a day for the session it was counted in. */
+#define STORE_STRIKE_SPAN_MAX (31u * STORE_DAY_S)
 /* store_user.c: a known login's entry, its stripe locked (the caller
  * unlocks &st->users, *stripe) */
 int store_urec_lock(STORE *st, const char *login, uint32_t now,

@@ -300,6 +300,9 @@ int store_user_restore(STORE *st, const struct store_user *u, uint32_t now)
 			       now, &idx)) != STORE_OK)
 	return rc;
     r = store_slot(&st->users, store_stripe_of(h), idx);
+    if (r->l.last_seen != 0 && u->last_seen > r->l.last_seen
+	&& u->last_seen <= now)
+	store_urec_wrap_roll(r, u->last_seen);	/* its last_seen moves on */
     restore_common(&r->l, &r->block, u->first_seen, u->last_seen, &u->block,
 		   now);
     for (int i = 0; i < STORE_COUNTRIES; i++)

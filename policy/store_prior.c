@@ -11,8 +11,12 @@
  * still meets the site-wide limit on top of the owner's usual. Saved at
  * the first raise of a day; a login whose bytes are not of today (a file
  * from before, no raise yet today) reads its current usual hour, which
- * then is still the day's first (a file from before whose day's low byte
- * is 0 reads 0 that day: the site-wide limit alone, as before).
+ * then is still the day's first. The day is kept by its low byte, round
+ * every 256 days: it names the latest such day up to the login's
+ * last_seen, and every observation rolls it (store_wrap.c), so a login
+ * back after exactly 256 days reads its usual hour as it stands, not
+ * the one kept then (nor do the zeros of a new login or of one from a
+ * file from before read as kept on a day ...00).
  */
 #include "store_int.h"
 
@@ -25,7 +29,8 @@ _Static_assert(STORE_EXT_PRIOR_RCPTS >= STORE_EXT_JUDGE2
  * what it was when today's first raise comes */
 void store_urec_prior_usual(struct store_urec *u, uint32_t now)
 {
-    store_le16_keep(u->ext + STORE_EXT_PRIOR_RCPTS, u->usual_rcpts, now);
+    store_le16_keep(u->ext + STORE_EXT_PRIOR_RCPTS, u->usual_rcpts,
+		    u->l.last_seen, now);
 }
 
 /* store_user_prior_rcpts - the login's usual recipients hour as it stood
@@ -33,5 +38,5 @@ void store_urec_prior_usual(struct store_urec *u, uint32_t now)
 uint16_t store_user_prior_rcpts(const struct store_user *u, uint32_t now)
 {
     return store_le16_kept(u->ext + STORE_EXT_PRIOR_RCPTS, u->usual_rcpts,
-			   now);
+			   u->last_seen, now);
 }

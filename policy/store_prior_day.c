@@ -12,8 +12,10 @@
  * metrics_shared.c). Saved at the first raise of a day, as
  * store_prior.c saves the recipients hour; a login whose bytes are not of
  * today reads its current usual day, which then is still the day's
- * first. A saved 0 (nothing learned before today, or a file from before
- * whose day's low byte happens to be today's) reads as "not kept": the
+ * first. The day's low byte names the latest such day up to the login's
+ * last_seen, and every observation rolls it (store_wrap.c): a login back
+ * after exactly 256 days (or a multiple) reads its day as it stands. A
+ * saved 0 (nothing learned before today) reads as "not kept": the
  * caller falls back to the current day, the lenient side.
  */
 #include "store_int.h"
@@ -27,7 +29,8 @@ _Static_assert(STORE_EXT_PRIOR_DAY_MSGS >= STORE_EXT_JUDGE + 10
  * (its value now): keep it when today's first raise comes */
 void store_urec_prior_day(struct store_urec *u, uint16_t day, uint32_t now)
 {
-    store_le16_keep(u->ext + STORE_EXT_PRIOR_DAY_MSGS, day, now);
+    store_le16_keep(u->ext + STORE_EXT_PRIOR_DAY_MSGS, day, u->l.last_seen,
+		    now);
 }
 
 /* store_user_prior_day - the login's usual day as it stood before today
@@ -35,5 +38,5 @@ void store_urec_prior_day(struct store_urec *u, uint16_t day, uint32_t now)
 uint16_t store_user_prior_day(const struct store_user *u, uint32_t now)
 {
     return store_le16_kept(u->ext + STORE_EXT_PRIOR_DAY_MSGS, u->usual_day,
-			   now);
+			   u->last_seen, now);
 }

@@ -12,9 +12,11 @@
  * had left is a new stay, not the old one). One note a login: a second
  * network taken up again the same day replaces the first. A login
  * carried over from format 7 (zeros) reads no note, as does one whose
- * day byte is not today's (after exactly a multiple of 256 days an old
- * note of the same network could read as today's, if the network is in
- * use today).
+ * day byte is not today's. The byte names the latest day up to the
+ * login's last_seen with that low byte, and every observation rolls it
+ * (store_wrap.c): after exactly a multiple of 256 days an old note of
+ * the same network read as today's (and a new login's zeros did on a
+ * day ...00, for a network whose byte of key is 0).
  *
  * Contract: store_urec_revisit_note is called with the login's stripe
  * locked (store_user.c), like the other urec helpers; the reader works
@@ -77,6 +79,6 @@ void store_urec_revisit_note(const STORE *st, struct store_urec *u,
 bool store_user_revisited(const struct store_user *u, uint64_t key,
 			  uint32_t now)
 {
-    return u->ext[STORE_EXT_REVISIT_DAY] == (uint8_t) (now / STORE_DAY_S & 0xff)
+    return store_day_is_today(u->ext[STORE_EXT_REVISIT_DAY], u->last_seen, now)
 	&& u->ext[STORE_EXT_REVISIT_NET] == revisit_tag(key);
 }

@@ -17,10 +17,13 @@
  * the caller gives (window_s, to the minute) of that minute; a refusal
  * by another counting rule, or one after the span, starts it again at
  * 1, and reaching N clears it.
- * The minute wraps after 45 days: a count left below N by a rule and
- * found again exactly a multiple of 45.5 days later within the window
- * is read as current (the block comes one refusal early, as without
- * block_after). A login carried over from format 7 (zeros) has none.
+ * The minute wraps after 45.5 days (65536 minutes): a count left below
+ * N by a rule and found again exactly a multiple of that later read as
+ * current (the block came one refusal early). No count is current for
+ * longer than STORE_STRIKE_SPAN_MAX (a rule's block_for is at most 30
+ * days, cfg.c), so an observation of a login last seen longer ago than
+ * that clears it (store_wrap.c). A login carried over from format 7
+ * (zeros) has none.
  *
  * Contract: store_user_strike locks the login's stripe (concurrent
  * sessions of one login each get their own count); the reader works on
@@ -91,9 +94,12 @@ void store_urec_strikes_clear(struct store_urec *u)
 }
 
 /* store_user_strikes - rule_id's refusals of the login within window_s
- * at now, as counted so far (a copy) */
+ * at now, as counted so far (a copy; one last seen longer ago than any
+ * count lasts has none, though its copy was taken before the roll) */
 unsigned store_user_strikes(const struct store_user *u, uint32_t rule_id,
 			    uint32_t window_s, uint32_t now)
 {
+    if (now > u->last_seen && now - u->last_seen > STORE_STRIKE_SPAN_MAX)
+	return 0;
     return strike_current(u->ext, rule_id, window_s, now);
 }

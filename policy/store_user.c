@@ -454,13 +454,17 @@ void store_urec_restore_spare(struct store_urec *u,
     if (u->nets[STORE_COARSE_HOUR].aux == 0) {
 	u->nets[STORE_COARSE_HOUR].aux = from->usual_coarse;
 	u->nets[STORE_COARSE_DAY].aux = from->coarse_day;
+	store_urec_wrap_restored(u, 0, 0, true, from->last_seen);
     }
     if (urec_home_seen(u) == 0)
 	urec_set_home_seen(u, from->home_seen);
     for (size_t r = 0; r < sizeof(ext_owners) / sizeof(ext_owners[0]); r++)
-	if (ext_range_empty(u, ext_owners[r].at, ext_owners[r].len))
+	if (ext_range_empty(u, ext_owners[r].at, ext_owners[r].len)) {
 	    memcpy(u->ext + ext_owners[r].at, from->ext + ext_owners[r].at,
 		   ext_owners[r].len);
+	    store_urec_wrap_restored(u, ext_owners[r].at, ext_owners[r].len,
+				     false, from->last_seen);
+	}
 }
 
 /* user_place - a located login becomes the latest, the latest the one before */
@@ -498,6 +502,7 @@ static void user_apply(const STORE *st, struct store_urec *u,
 		       const struct store_user_obs *obs, uint32_t now)
 {
     store_urec_relay_roll(u, now);	/* by last_seen as it was */
+    store_urec_wrap_roll(u, now);	/* store_wrap.c, likewise */
     store_link_seen(&u->l, now);
     if (u->block.until != 0 && !store_block_active(&u->block, now))
 	memset(&u->block, 0, sizeof(u->block));
@@ -639,10 +644,10 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
 	return STORE_EARG;
     if ((rc = user_ref(st, obs->login, &r)) != STORE_OK
 	|| (rc = store_entry_lock(st, &st->users, r.h, r.key,
-				  STORE_ENTRY_ADD | STORE_ENTRY_TOUCH, now,
-				  &idx)) != STORE_OK)
+				  STORE_ENTRY_ADD | STORE_ENTRY_TOUCH
+				  | STORE_ENTRY_UNSEEN, now, &idx)) != STORE_OK)
 	return rc;
-    u = store_slot(&st->users, r.s, idx);
+    u = store_slot(&st->users, r.s, idx);	/* new: seen in user_apply */
     place_copy(&u->place, 0, &prev);
     user_apply(st, u, obs, now);
     if (out != NULL) {
@@ -672,6 +677,7 @@ int store_user_count(STORE *st, const char *login, const struct store_span *d,
 				  &idx)) != STORE_OK)
 	return rc;
     u = store_slot(&st->users, r.s, idx);
+    store_urec_wrap_roll(u, now);	/* before last_seen moves */
     store_count_locked(&u->l, &u->win, d, now, held, out);
     store_unlock(&st->users, r.s);
     return STORE_OK;

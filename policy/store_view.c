@@ -34,6 +34,12 @@ uint16_t store_view_prior(const struct store_user *u, uint8_t *day_lo)
     return store_le16(u->ext + STORE_EXT_PRIOR_RCPTS);
 }
 
+/* store_view_day - the day a day byte of the login's names */
+uint32_t store_view_day(const struct store_user *u, uint8_t lo)
+{
+    return store_day_of_byte(lo, u->last_seen);
+}
+
 /* store_view_relay - the webmail hour's counts at now */
 void store_view_relay(const struct store_user *u, uint32_t now,
 		      struct store_view_relay *out)

@@ -22,6 +22,10 @@ unsigned store_view_hubs(const struct store_user *u, uint16_t *tags, unsigned ma
  * byte of that day's number (store_user_prior_rcpts reads it only on
  * that day). */
 uint16_t store_view_prior(const struct store_user *u, uint8_t *day_lo);
+/* The day number a day byte of the login's names (such as day_lo, or
+ * its coarse_day): the latest day up to its last_seen with that low
+ * byte (store_wrap.c). */
+uint32_t store_view_day(const struct store_user *u, uint8_t lo);
 
 /* The login's messages through a trusted relay (the site's webmail), as
  * the engine reads them at now. */

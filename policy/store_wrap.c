@@ -1,0 +1,91 @@
+/*
+ * store_wrap - a login's stored days and minutes across the wrap of the
+ * bytes that keep them.
+ *
+ * Several per-login values keep the day they belong to by the low byte
+ * of its number (now / STORE_DAY_S), which comes round every 256 days:
+ * the prior recipients hour (store_prior.c, ext[21]), the prior busiest
+ * day (store_prior_day.c, ext[12]), the network taken up again
+ * (store_revisit.c, ext[13]) and the day the usual coarse hour last rose
+ * (store_carrier.c, the aux byte of nets[STORE_COARSE_DAY]). A state file
+ * and its snapshots live for years: compared with today's low byte
+ * alone, a login that sent nothing for exactly 256 days (or a multiple)
+ * read the old value as today's (its usual hour as it stood that day, a
+ * network "taken up again today", no rise of its coarse hour). No new
+ * byte is needed to tell them apart: the login's last_seen (a full
+ * time) moves with every observation, and every such byte is written by
+ * an observation of the login. So
+ * - store_urec_wrap_roll runs with every observation (store_user.c
+ *   user_apply and store_user_count, before last_seen moves): on the
+ *   login's first observation of a day, a byte that names today's low
+ *   byte cannot be today's (it was written on a day up to the last
+ *   observation's, or never: a new entry's zero on a day ...00) and
+ *   moves back a day (store_day_roll, store_int.h);
+ * - readers take the day a byte names as the latest one up to the
+ *   copy's last_seen with that low byte (store_day_is_today): a copy
+ *   taken before the login's first observation of today (relayguardctl
+ *   show, a session from before midnight) reads no old byte as today's.
+ * A restored snapshot's bytes name days up to the snapshot's last_seen:
+ * rolled from there to the entry's (store_urec_wrap_restored).
+ *
+ * The refusal count (store_strikes.c) keeps its first refusal's minute
+ * by 16 bits, round every 65536 minutes (45.5 days); no rule's window
+ * (block_for, at most STORE_STRIKE_SPAN_MAX) is that long, so a count
+ * whose login was last seen longer ago than that is over and is cleared
+ * by the same roll. The hour of the last bulk message (store_bulk.c)
+ * keeps 16 bits of the hour's number (7.5 years round) and counts only
+ * in windows of up to a day: a note of a login last seen over a day and
+ * an hour before is over and is cleared too.
+ *
+ * Contract: called with the login's stripe locked (store_user.c,
+ * store_migrate.c), like the other urec helpers; never fails.
+ */
+#include <string.h>
+
+#include "store_int.h"
+
+/* A bulk message's hour counts in windows of up to a day (a rule's
+ * window, cfg.c) while it began less than a day and an hour ago
+ * (store_bulk_within) */
+#define BULK_SPAN_S (STORE_DAY_S + 3600u)
+
+/* The day bytes of ext, by owner. */
+static const uint8_t ext_days[] = {
+    STORE_EXT_PRIOR_DAY_NO,	/* store_prior_day.c */
+    STORE_EXT_REVISIT_DAY,	/* store_revisit.c */
+    STORE_EXT_PRIOR_DAY,	/* store_prior.c */
+};
+
+/* wrap_roll - roll the day bytes of ext[at..at+len) (and the coarse
+ * hour's day when coarse) of a login last seen at last, seen at now */
+static void wrap_roll(struct store_urec *u, size_t at, size_t len,
+		      bool coarse, uint32_t last, uint32_t now)
+{
+    for (size_t i = 0; i < sizeof(ext_days); i++)
+	if (ext_days[i] >= at && ext_days[i] < at + len)
+	    store_day_roll(&u->ext[ext_days[i]], last, now);
+    if (coarse)
+	store_day_roll(&u->nets[STORE_COARSE_DAY].aux, last, now);
+    if (now > last && now - last > STORE_STRIKE_SPAN_MAX
+	&& at <= STORE_EXT_STRIKE_RULE && STORE_EXT_STRIKE_RULE < at + len)
+	store_urec_strikes_clear(u);
+    if (now > last && now - last >= BULK_SPAN_S
+	&& at <= STORE_EXT_BULK_HOUR && STORE_EXT_BULK_HOUR < at + len)
+	memset(u->ext + STORE_EXT_BULK_HOUR, 0, 2);
+}
+
+/* store_urec_wrap_roll - an observation of the login at now, before its
+ * last_seen moves (see above) */
+void store_urec_wrap_roll(struct store_urec *u, uint32_t now)
+{
+    wrap_roll(u, 0, STORE_EXT_LEN, true, u->l.last_seen, now);
+}
+
+/* store_urec_wrap_restored - a snapshot's ext[at..at+len) (and its
+ * coarse hour's day when coarse), last seen at from_last there, put
+ * into an entry last seen at its own last_seen */
+void store_urec_wrap_restored(struct store_urec *u, size_t at, size_t len,
+			      bool coarse, uint32_t from_last)
+{
+    wrap_roll(u, at, len, coarse, from_last, u->l.last_seen);
+}

@@ -1,0 +1,246 @@
+/*
+ * check_store_wrap - unit tests of the day bytes across their wrap
+ * (store_wrap.c): a login's stored values that keep a day by the low
+ * byte of its number (the prior recipients hour, the prior busiest day,
+ * the network taken up again, the usual coarse hour's day) and the
+ * refusal count's minute. A login seen on day D and again on day D + 256
+ * (the same low byte) reads nothing of day D as today's.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_int.h"
+#include "check_main.h"
+#include "store_test.h"
+
+#define WRAP (256 * DAY)	/* a day byte comes round */
+#define VN_ASN 64502u		/* a family's ISP abroad */
+#define DE_ASN 64498u		/* the home line's */
+
+/* at - an observation of login from ip at t with msgs and rcpts and
+ * flags; the copy in U */
+static void at(STORE *st, const char *login, const char *ip, uint32_t msgs,
+	       uint32_t rcpts, unsigned flags, uint32_t t)
+{
+    struct store_user_obs o = obs_make(login, ip);
+
+    o.geo.asn = 64500;
+    o.msgs = msgs;
+    o.rcpts = rcpts;
+    o.flags = flags;
+    ck_assert_int_eq(store_user_update(st, &o, t, &U), STORE_OK);
+}
+
+/* learn - a message of rcpts recipients let through from a familiar
+ * place at t */
+static void learn(STORE *st, const char *login, uint32_t rcpts, uint32_t t)
+{
+    at(st, login, "198.51.100.22", 1, rcpts,
+       STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME, t);
+}
+
+/* The prior recipients hour (store_prior.c): kept on day D (2, before
+ * the day raised the hour to 5), the login back on day D + 256 reads its
+ * usual hour as it stands (5), not day D's kept one. */
+START_TEST(test_prior_rcpts_wrap)
+{
+    STORE *st = tnew("wprior", 1000, 16);
+    uint32_t d = T0 + 3 * DAY;
+
+    learn(st, "ann", 2, d - DAY);
+    learn(st, "ann", 5, d);
+    ck_assert_uint_eq(U.usual_rcpts, 5);
+    ck_assert_uint_eq(store_user_prior_rcpts(&U, d), 2);
+    at(st, "ann", "198.51.100.22", 0, 0, 0, d + WRAP);	/* MAIL */
+    ck_assert_uint_eq(store_user_prior_rcpts(&U, d + WRAP), 5);
+    /* the day's first raise keeps the hour it began with */
+    learn(st, "ann", 9, d + WRAP + 60);
+    ck_assert_uint_eq(U.usual_rcpts, 9);
+    ck_assert_uint_eq(store_user_prior_rcpts(&U, d + WRAP + 60), 5);
+    store_close(st);
+}
+END_TEST
+
+/* Read on a copy taken before the login came back (no observation on
+ * day D + 256 yet: relayguardctl show, a session from before midnight):
+ * day D's kept hour is not today's either. */
+START_TEST(test_prior_rcpts_copy)
+{
+    STORE *st = tnew("wpriorc", 1000, 16);
+    uint32_t d = T0 + 3 * DAY;
+
+    learn(st, "ann", 2, d - DAY);
+    learn(st, "ann", 5, d);
+    ck_assert_int_eq(store_user_get(st, "ann", d + WRAP, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_prior_rcpts(&U, d + WRAP), 5);
+    store_close(st);
+}
+END_TEST
+
+/* The prior busiest day (store_prior_day.c): day D kept 3 and rose to
+ * 20; on day D + 256 it stands at 20. */
+START_TEST(test_prior_day_wrap)
+{
+    STORE *st = tnew("wpday", 1000, 16);
+    uint32_t d = T0 + 3 * DAY;
+
+    for (int i = 0; i < 3; i++)
+	learn(st, "vic", 1, d - 2 * DAY + 60 * i);
+    for (int i = 0; i < 20; i++)
+	learn(st, "vic", 1, d + 60 * i);
+    ck_assert_uint_eq(U.usual_day, 20);
+    ck_assert_uint_eq(store_user_prior_day(&U, d + 3600), 3);
+    at(st, "vic", "198.51.100.22", 0, 0, 0, d + WRAP);
+    ck_assert_uint_eq(store_user_prior_day(&U, d + WRAP), 20);
+    store_close(st);
+}
+END_TEST
+
+/* let_through - a message of lan's from a line (20 km) in cc, AS asn,
+ * let through at t */
+static void let_through(STORE *st, const char *ip, const char *cc,
+			uint32_t asn, uint32_t t)
+{
+    struct store_user_obs o = obs_make("lan", ip);
+
+    memcpy(o.geo.cc, cc, 3);
+    o.geo.asn = asn;
+    o.geo.lat_c = 5000;
+    o.geo.lon_c = 1000;
+    o.geo.acc_km = 20;
+    o.geo.has_loc = 1;
+    o.line_km = 100;
+    o.msgs = 1;
+    o.flags = STORE_OBS_LEARN;
+    ck_assert_int_eq(store_user_update(st, &o, t, &U), STORE_OK);
+}
+
+/* The network taken up again (store_revisit.c): noted on day D, the
+ * same network on day D + 256 with no other country since the day
+ * before is no revisit. */
+START_TEST(test_revisit_wrap)
+{
+    STORE *st = tnew("wrevisit", 1000, 16);
+    struct addr a = ip_of("198.18.7.90");
+    uint64_t vn = store_net_key(&a, VN_ASN);
+    uint32_t d = T0 + 6 * DAY;
+
+    let_through(st, "198.18.7.90", "VN", VN_ASN, T0 + 3600);
+    let_through(st, "198.18.3.90", "DE", DE_ASN, d + 3600);
+    let_through(st, "198.18.7.91", "VN", VN_ASN, d + 7200);
+    ck_assert(store_user_revisited(&U, vn, d + 7200));
+    let_through(st, "198.18.7.91", "VN", VN_ASN, d + WRAP + 3600);
+    ck_assert(!store_user_revisited(&U, vn, d + WRAP + 3600));
+    store_close(st);
+}
+END_TEST
+
+/* The usual coarse hour's day (store_carrier.c): past learning it rises
+ * by one a day; it rose on day D, and on day D + 256 it rises again. */
+START_TEST(test_coarse_wrap)
+{
+    STORE *st = tnew("wcoarse", 1000, 16);
+    uint32_t d = T0 + 4 * DAY;
+
+    at(st, "cal", "198.51.100.22", 0, 0, 0, T0);
+    ck_assert_int_eq(store_user_coarse_learn(st, "cal", 5, true, T0),
+		     STORE_OK);
+    at(st, "cal", "198.51.100.22", 0, 0, 0, d);
+    ck_assert_int_eq(store_user_coarse_learn(st, "cal", 9, false, d),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_coarse_learn(st, "cal", 9, false, d + 60),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "cal", d + 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_coarse, 6);	/* one a day */
+    at(st, "cal", "198.51.100.22", 0, 0, 0, d + WRAP);
+    ck_assert_int_eq(store_user_coarse_learn(st, "cal", 9, false, d + WRAP),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "cal", d + WRAP, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_coarse, 7);
+    store_close(st);
+}
+END_TEST
+
+/* The refusal count (store_strikes.c) keeps its first refusal's minute
+ * by its low 16 bits, which come round every 65536 minutes (45.5 days):
+ * two refusals, then the login back exactly that long after, counts
+ * afresh. */
+START_TEST(test_strikes_wrap)
+{
+    STORE *st = tnew("wstrike", 1000, 16);
+    uint32_t t = T0 + 3 * DAY, back = t + 65536u * STORE_STRIKE_MIN_S, first;
+    unsigned n;
+
+    at(st, "sam", "198.51.100.22", 1, 1, 0, t);
+    ck_assert_int_eq(store_user_strike(st, "sam", 7, DAY, 3, t, &n, &first),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_strike(st, "sam", 7, DAY, 3, t + 60, &n,
+				       &first), STORE_OK);
+    ck_assert_uint_eq(n, 2);
+    at(st, "sam", "198.51.100.22", 1, 1, 0, back);
+    ck_assert_uint_eq(store_user_strikes(&U, 7, DAY, back), 0);
+    ck_assert_int_eq(store_user_strike(st, "sam", 7, DAY, 3, back, &n,
+				       &first), STORE_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(first, back - back % STORE_STRIKE_MIN_S);
+    store_close(st);
+}
+END_TEST
+
+/* The hour of the last bulk message (store_bulk.c) keeps 16 bits of
+ * the hour's number: a login back exactly 65536 hours (7.5 years) later
+ * has no bulk hour in its window. */
+START_TEST(test_bulk_wrap)
+{
+    STORE *st = tnew("wbulk", 1000, 16);
+    uint32_t t = T0 + 3 * DAY + 600, back = t + 65536u * HOUR;
+
+    at(st, "bea", "198.51.100.22", 1, 40, 0, t);
+    at(st, "bea", "198.51.100.22", 0, 0,
+       STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN | STORE_OBS_BULK, t);
+    ck_assert(store_bulk_within(store_user_bulk_hour(&U), HOUR, t + 60));
+    at(st, "bea", "198.51.100.22", 1, 1, 0, back);
+    ck_assert(!store_bulk_within(store_user_bulk_hour(&U), HOUR, back));
+    store_close(st);
+}
+END_TEST
+
+/* A login first seen on a day whose low byte is 0 has zeros there:
+ * they are not a note of today (a network whose key's byte is 0 read as
+ * taken up again). */
+START_TEST(test_new_login_day0)
+{
+    STORE *st = tnew("wday0", 1000, 16);
+    uint32_t z = (T0 / DAY + 255) / 256 * 256 * DAY;	/* a day ...00 */
+    uint32_t asn = 0;
+    struct addr a = ip_of("198.18.7.90");
+    uint64_t key = 0;
+
+    for (asn = 64500; asn < 64500 + 100000; asn++) {
+	uint64_t k = store_net_key(&a, asn), x = k ^ k >> 32;
+
+	x ^= x >> 16;
+	if (((x ^ x >> 8) & 0xff) == 0) {
+	    key = k;
+	    break;
+	}
+    }
+    ck_assert_uint_ne(key, 0);
+    let_through(st, "198.18.7.90", "VN", asn, z + 3600);
+    ck_assert(!store_user_revisited(&U, key, z + 3600));
+    store_close(st);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {
+	test_prior_rcpts_wrap, test_prior_rcpts_copy, test_prior_day_wrap,
+	test_revisit_wrap, test_coarse_wrap, test_strikes_wrap,
+	test_bulk_wrap, test_new_login_day0, NULL
+    };
+
+    return trun("store_wrap", "wrap", 20, tests);
+}
