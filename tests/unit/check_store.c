@@ -211,12 +211,7 @@ START_TEST(test_insert_lookup)
     struct store_stats s;
     char cc[3];
 
-    memcpy(o.geo.cc, "DE", 3);
-    o.geo.asn = 3320;
-    o.geo.has_loc = 1;
-    o.geo.lat_c = 5252;
-    o.geo.lon_c = 1340;
-    o.geo.acc_km = 20;
+    obs_geo(&o, "DE", 3320, 5252, 1340, 20);
     o.msgs = 1;
     o.rcpts = 4;
     o.bytes = 5000;

@@ -27,12 +27,7 @@ static void let_through_at(STORE *st, const char *login, const char *ip,
 {
     struct store_user_obs o = obs_make(login, ip);
 
-    memcpy(o.geo.cc, cc, 3);
-    o.geo.asn = asn;
-    o.geo.lat_c = 5000;
-    o.geo.lon_c = 1000;
-    o.geo.acc_km = acc_km;
-    o.geo.has_loc = 1;
+    obs_geo(&o, cc, asn, 5000, 1000, acc_km);
     o.line_km = Line_km;
     o.msgs = 1;
     o.flags = STORE_OBS_LEARN;

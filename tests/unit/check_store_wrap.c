@@ -105,12 +105,7 @@ static void let_through(STORE *st, const char *ip, const char *cc,
 {
     struct store_user_obs o = obs_make("lan", ip);
 
-    memcpy(o.geo.cc, cc, 3);
-    o.geo.asn = asn;
-    o.geo.lat_c = 5000;
-    o.geo.lon_c = 1000;
-    o.geo.acc_km = 20;
-    o.geo.has_loc = 1;
+    obs_geo(&o, cc, asn, 5000, 1000, 20);
     o.line_km = 100;
     o.msgs = 1;
     o.flags = STORE_OBS_LEARN;

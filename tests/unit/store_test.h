@@ -112,6 +112,20 @@ static inline struct store_user_obs obs_make(const char *login,
     return o;
 }
 
+/* obs_geo - an observation located: country cc, AS asn, at lat_c,
+ * lon_c (centidegrees) to acc_km */
+static inline void obs_geo(struct store_user_obs *o, const char *cc,
+			   uint32_t asn, int16_t lat_c, int16_t lon_c,
+			   uint16_t acc_km)
+{
+    memcpy(o->geo.cc, cc, 3);
+    o->geo.asn = asn;
+    o->geo.lat_c = lat_c;
+    o->geo.lon_c = lon_c;
+    o->geo.acc_km = acc_km;
+    o->geo.has_loc = 1;
+}
+
 /* seen - observe login from ip at now, must succeed */
 static inline void seen(STORE *st, const char *login, const char *ip,
 			uint32_t now)
