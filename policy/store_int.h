@@ -308,6 +308,7 @@ _Static_assert(STORE_EXT_RELAY_SLOT >= STORE_EXT_JUDGE3
 	       "h-judge3's ext bytes of session 17: ext[22..26]");
 void store_urec_relay_roll(struct store_urec *u, uint32_t now);
 void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now);
+void store_urec_relay_restored(struct store_urec *u, uint32_t from_last);
 /* h-block's ext bytes (session 18, ext[15..18]): the refusals a rule
  * with block_after counts before its block (store_strikes.c): the low
  * byte of the rule's id in ext[15], the count in ext[16], the minute

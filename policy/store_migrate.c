@@ -301,8 +301,10 @@ int store_user_restore(STORE *st, const struct store_user *u, uint32_t now)
 	return rc;
     r = store_slot(&st->users, store_stripe_of(h), idx);
     if (r->l.last_seen != 0 && u->last_seen > r->l.last_seen
-	&& u->last_seen <= now)
-	store_urec_wrap_roll(r, u->last_seen);	/* its last_seen moves on */
+	&& u->last_seen <= now) {	/* its last_seen moves on */
+	store_urec_relay_roll(r, u->last_seen);
+	store_urec_wrap_roll(r, u->last_seen);
+    }
     restore_common(&r->l, &r->block, u->first_seen, u->last_seen, &u->block,
 		   now);
     for (int i = 0; i < STORE_COUNTRIES; i++)

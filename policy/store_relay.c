@@ -28,9 +28,10 @@
  * however long ago. (Read against now alone, a count came back as the
  * current half hour's 128 hours to the half hour after it, and the
  * day's busiest hour was not made the usual on what looked like the
- * same day.) Only a restored snapshot whose entry was seen over 128
- * hours later since could misplace it. A login carried over from
- * format 7 (zeros) reads 0.
+ * same day.) A snapshot's counters restored into an entry move on from
+ * the snapshot's last_seen to the entry's (store_urec_relay_restored),
+ * and an entry's own ones before a restore moves its last_seen on. A
+ * login carried over from format 7 (zeros) reads 0.
  *
  * Contract: called with the login's stripe locked (store_user.c), like
  * the other urec helpers; the readers work on a copy.
@@ -97,6 +98,16 @@ void store_urec_relay_roll(struct store_urec *u, uint32_t now)
 	    relay_roll(u->ext, u->l.last_seen, now);
 	    return;
 	}
+}
+
+/* store_urec_relay_restored - a snapshot's counters, kept as of its
+ * last_seen from_last, put into an entry last seen later (a state file
+ * made anew: the restore's time): moved on to that half hour, as an
+ * observation would have (store_wrap.c) */
+void store_urec_relay_restored(struct store_urec *u, uint32_t from_last)
+{
+    if (u->l.last_seen > from_last)
+	relay_roll(u->ext, from_last, u->l.last_seen);
 }
 
 /* store_urec_relay_note - a relayed session at now: n messages counted

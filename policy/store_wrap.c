@@ -26,7 +26,9 @@
  *   taken before the login's first observation of today (relayguardctl
  *   show, a session from before midnight) reads no old byte as today's.
  * A restored snapshot's bytes name days up to the snapshot's last_seen:
- * rolled from there to the entry's (store_urec_wrap_restored).
+ * rolled from there to the entry's (store_urec_wrap_restored; a new
+ * entry is last seen at the restore), and so are its webmail counters
+ * (store_relay.c, whose half hour's byte comes round every 128 hours).
  *
  * The refusal count (store_strikes.c) keeps its first refusal's minute
  * by 16 bits, round every 65536 minutes (45.5 days); no rule's window
@@ -56,21 +58,27 @@ static const uint8_t ext_days[] = {
     STORE_EXT_PRIOR_DAY,	/* store_prior.c */
 };
 
+/* in_range - does ext[at..at+len) hold byte i? */
+static bool in_range(size_t i, size_t at, size_t len)
+{
+    return at <= i && i < at + len;
+}
+
 /* wrap_roll - roll the day bytes of ext[at..at+len) (and the coarse
  * hour's day when coarse) of a login last seen at last, seen at now */
 static void wrap_roll(struct store_urec *u, size_t at, size_t len,
 		      bool coarse, uint32_t last, uint32_t now)
 {
     for (size_t i = 0; i < sizeof(ext_days); i++)
-	if (ext_days[i] >= at && ext_days[i] < at + len)
+	if (in_range(ext_days[i], at, len))
 	    store_day_roll(&u->ext[ext_days[i]], last, now);
     if (coarse)
 	store_day_roll(&u->nets[STORE_COARSE_DAY].aux, last, now);
     if (now > last && now - last > STORE_STRIKE_SPAN_MAX
-	&& at <= STORE_EXT_STRIKE_RULE && STORE_EXT_STRIKE_RULE < at + len)
+	&& in_range(STORE_EXT_STRIKE_RULE, at, len))
 	store_urec_strikes_clear(u);
     if (now > last && now - last >= BULK_SPAN_S
-	&& at <= STORE_EXT_BULK_HOUR && STORE_EXT_BULK_HOUR < at + len)
+	&& in_range(STORE_EXT_BULK_HOUR, at, len))
 	memset(u->ext + STORE_EXT_BULK_HOUR, 0, 2);
 }
 
@@ -88,4 +96,6 @@ void store_urec_wrap_restored(struct store_urec *u, size_t at, size_t len,
 			      bool coarse, uint32_t from_last)
 {
     wrap_roll(u, at, len, coarse, from_last, u->l.last_seen);
+    if (in_range(STORE_EXT_RELAY_SLOT, at, len))
+	store_urec_relay_restored(u, from_last);	/* store_relay.c */
 }

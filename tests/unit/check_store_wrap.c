@@ -202,6 +202,56 @@ START_TEST(test_bulk_wrap)
 }
 END_TEST
 
+/* A snapshot restored 256 days after it was written (a state file made
+ * anew then: the entry is last seen at the restore): its prior
+ * recipients hour, kept on its last day, is not today's. */
+START_TEST(test_restore_prior_wrap)
+{
+    STORE *st = tnew("wrestp", 1000, 16);
+    uint32_t d = T0 + 3 * DAY + HOUR;
+    struct store_user u;
+
+    memset(&u, 0, sizeof(u));
+    strcpy(u.login, "ann");
+    u.first_seen = T0;
+    u.last_seen = d;
+    u.usual_msgs = 2;
+    u.usual_rcpts = 5;
+    u.ext[STORE_EXT_PRIOR_RCPTS] = 2;
+    u.ext[STORE_EXT_PRIOR_DAY] = (uint8_t) (d / DAY & 0xff);
+    ck_assert_int_eq(store_user_restore(st, &u, d + WRAP), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "ann", d + WRAP, &U), STORE_OK);
+    ck_assert_uint_eq(U.usual_rcpts, 5);
+    ck_assert_uint_eq(store_user_prior_rcpts(&U, d + WRAP), 5);
+    store_close(st);
+}
+END_TEST
+
+/* ... and its webmail counters (store_relay.c: the half hour's byte
+ * comes round every 128 hours), restored that long after: not the
+ * current half hour's, and that day's busiest hour is part of the
+ * usual. */
+START_TEST(test_restore_relay_wrap)
+{
+    STORE *st = tnew("wrestr", 1000, 16);
+    uint32_t t = T0 + 3 * DAY + HOUR, later = t + 256 * 1800;
+    struct store_user u;
+
+    memset(&u, 0, sizeof(u));
+    strcpy(u.login, "dan");
+    u.first_seen = T0;
+    u.last_seen = t;
+    u.ext[STORE_EXT_RELAY_SLOT] = (uint8_t) (t / 1800 & 0xff);
+    u.ext[STORE_EXT_RELAY_NOW] = 6;
+    u.ext[STORE_EXT_RELAY_DAY_MAX] = 6;	/* that day's busiest hour */
+    ck_assert_int_eq(store_user_restore(st, &u, later), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "dan", later, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_relayed_hour(&U, later), 0);
+    ck_assert_uint_eq(store_user_relayed_usual(&U, later), 6);
+    store_close(st);
+}
+END_TEST
+
 /* A login first seen on a day whose low byte is 0 has zeros there:
  * they are not a note of today (a network whose key's byte is 0 read as
  * taken up again). */
@@ -234,7 +284,8 @@ int main(void)
     const TTest *const tests[] = {
 	test_prior_rcpts_wrap, test_prior_rcpts_copy, test_prior_day_wrap,
 	test_revisit_wrap, test_coarse_wrap, test_strikes_wrap,
-	test_bulk_wrap, test_new_login_day0, NULL
+	test_bulk_wrap, test_restore_prior_wrap, test_restore_relay_wrap,
+	test_new_login_day0, NULL
     };
 
     return trun("store_wrap", "wrap", 20, tests);
