@@ -27,7 +27,10 @@
  *   the latest located login before this observation, so for a located
  *   observation (last_login, prev_login) is the pair to judge travel by;
  * - recent queue ids, newest first, without repeats;
- * - the webmail hour's counters move on to now's half hour (store_relay.c);
+ * - the webmail hour's counters move on to now's half hour (store_relay.c),
+ *   and the day bytes of the login's spare state roll, so that none kept
+ *   256 days (or a multiple) before reads as today's (store_wrap.c); a
+ *   new login is created unseen for that (its zeros on a day ...00);
  * - with obs->coarse (the end of a message from the login's carrier's
  *   pool, rules_carrier.c) the note it decides on the copy out: the usual
  *   coarse hour and a known hub (store_carrier.c), under the same lock.
