@@ -776,8 +776,10 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 		 ? " (a learning login's floor)" : "");
 	metrics_slack_text(slack, ev, evlen);
     }
-    if (k == STORE_MSGS && v > usual)	/* a stay abroad: metrics_settled.c */
+    if (k == STORE_MSGS && v > usual) {	/* metrics_settled.c, _roam.c */
 	usual = metrics_settled_usual(c, usual, ev, evlen);
+	usual = metrics_roaming_usual(c, v, usual, w, ev, evlen);
+    }
     usual += slack;
     return v > usual ? v - usual : 0;
 }

@@ -159,6 +159,12 @@ uint64_t metrics_ip_day_count(const struct store_ip *ip, uint32_t d);
  * from no familiar fine one; policy.trip_roaming. */
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w);
 void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual);
+/* ... messages_over_usual's usual hour on such a trip (its rolling day):
+ * usual, raised by twice the phone's messages of the window (v: the
+ * window's count), with its evidence. */
+uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
+			       uint64_t usual, uint32_t w, char *ev,
+			       size_t evlen);
 bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w);
 uint64_t metrics_address_recent(const struct metrics_ctx *c,
 				const struct store_ip *ip, uint32_t w,
