@@ -20,9 +20,10 @@
  * counted against the rule's limit: the first hour of a newcomer is the
  * site's norm for one, not its own busiest hour, which the thief's mail
  * would make. Measured on the simulated sites: honest newcomers at places
- * the site does not know send at most 8 messages in an hour on their
- * first day (a student at the family's line abroad, a first hotel day);
- * every spam run sends 11 within 30 s to 20 minutes.
+ * the site does not know send at most 9 messages in an hour on their
+ * first day (a traveller whose first message ever is from a trip, a
+ * student at the family's line abroad); every spam run sends 11 within
+ * 3 to 20 minutes.
  * Judged only on a site past its own first learning period (in the
  * site's first week every login is new, and so is every place).
  */
