@@ -80,6 +80,8 @@ enum cfg_metric {
     CFG_METRIC_SHARED_MESSAGES_OVER_USUAL,	/* from the site's shared
 					 * exits (VPN, NAT), past the login's
 					 * busiest day */
+    CFG_METRIC_NEWCOMER_MESSAGES,	/* a login's first day, at no place
+					 * the site knows */
     CFG_METRIC_COUNT
 };
 

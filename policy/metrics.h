@@ -40,6 +40,8 @@ struct metrics_ctx {
     uint16_t bulk_hour;		/* the hour of the last bulk message let
 				 * through, 0 none (store_bulk.c), at MAIL */
     bool site;			/* the client's /24 (/48) is the site's */
+    bool site_place;		/* a newcomer's client AS or country is
+				 * the site's (rules_site.c) */
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation
 				 * (metrics_memo.c); NULL: none */
@@ -231,6 +233,12 @@ bool metrics_revisit(const struct metrics_ctx *c, const struct addr *ip,
 		     uint32_t asn);
 uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
 				  char *ev, size_t evlen);
+/* metrics_newcomer.c: a login on its first day on a site past its first
+ * learning period, and the newcomer_messages metric: its messages in the
+ * window while the client is at no place the site knows. */
+bool metrics_newcomer(const struct metrics_ctx *c);
+uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
+				   char *ev, size_t evlen);
 /* metrics_carrier.c: the login's own carrier pool (see there). The
  * usual coarse hour counts at least this many messages. */
 #define METRICS_COARSE_FLOOR 3

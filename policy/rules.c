@@ -262,6 +262,11 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
 	|| b->setby != STORE_BY_RULE)
 	return false;
     rule = block_rule(cfg, b);
+    /* a newcomer's first place is its own only by its own mail: a block
+     * by newcomer-volume spares none (metrics_newcomer.c) */
+    if (rule >= 0
+	&& cfg->policy.rules[rule].metric == CFG_METRIC_NEWCOMER_MESSAGES)
+	return false;
     /* a block by carrier-volume does not spare the pool it was set on:
      * a run of proxies at one hub would slip past the rule's own test */
     if (shared_own_address(cfg, f, mc)
@@ -353,6 +358,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 	if (own)
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
+	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
     }
     if (s == STORE_OK && !v->relayed)
 	s = store_client_update(st, &co, now, c);
@@ -762,7 +768,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	return s;
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
-    mc.relayed = v->relayed, mc.site = v->site;
+    mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
     if (f->phase == RULES_PHASE_MAIL)
 	note_place(&mc, &u, v);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;

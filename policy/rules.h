@@ -109,6 +109,10 @@ struct rules_verdict {
     /* Found at MAIL: the client's /24 (/48) is one of the site's networks
      * (policy.site_logins), familiar to every login. */
     bool site;
+    /* Found at MAIL for a login on its first day (metrics_newcomer): the
+     * client's AS number or country is one of the site's places
+     * (rules_site.c). */
+    bool site_place;
 };
 
 struct rules_reply {
@@ -139,6 +143,15 @@ void rules_geo_facts(const struct geo_info *gi, struct store_geo *out);
 void rules_format_duration(uint32_t s, char *buf, size_t len);
 double rules_travel_kmh(const struct store_place *from,
 			const struct store_place *to);
+
+/* rules_site.c: at MAIL, a login from a tenured own place (vouch)
+ * vouches for the client's AS number and country as the site's places;
+ * for a newcomer (metrics_newcomer) v->site_place says whether either is
+ * the site's already. */
+void rules_site_places(const struct cfg *cfg, STORE *st,
+		       const struct rules_facts *f, uint32_t now,
+		       uint32_t site_start, const struct store_user *u,
+		       bool vouch, struct rules_verdict *v);
 
 /* rules_carrier.c: at the end of a message let through from a coarse
  * address of a familiar network, the login's update (uo) learns its

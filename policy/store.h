@@ -571,6 +571,24 @@ int store_site_vouch(STORE *st, const struct addr *ip, const char *login,
 		     uint32_t now, struct store_client *out);
 int store_site_get(STORE *st, const struct addr *ip, uint32_t now,
 		   struct store_client *out);
+/* The site's places: an entry per AS number and per country that logins
+ * came from from a familiar place of their own, kept and vouched for as
+ * the site's networks are (keys in 100::/64 as theirs, skipped by walks
+ * of the clients); what a login with no history is judged against
+ * (metrics_newcomer.c). store_site_place: vouch (login vouches, as
+ * store_site_vouch) or only read (STORE_NOTFOUND for a place never
+ * vouched for); id is the AS number or the country's two letters
+ * (store_site_cc); STORE_EARG for id 0. */
+enum store_site_kind { STORE_SITE_AS, STORE_SITE_CC };
+static inline uint32_t store_site_cc(const char *cc)
+{
+    return (uint32_t) (uint8_t) cc[0] << 8 | (uint8_t) cc[1];
+}
+void store_site_place_key(enum store_site_kind kind, uint32_t id,
+			  struct addr *key);
+int store_site_place(STORE *st, enum store_site_kind kind, uint32_t id,
+		     const char *login, bool vouch, uint32_t now,
+		     struct store_client *out);
 
 /* Put back what a snapshot kept (policy/snapshot.c): the earlier first
  * seen, learned countries (and networks, and the usual volume) into an

@@ -36,6 +36,8 @@ _Static_assert(CFG_SITE_LOGINS_MAX <= STORE_CLIENT_LOGINS,
 #define SITE_TAG	0x53	/* 'S': byte 8 of a site network's key */
 #define SITE_V4		4
 #define SITE_V6		6
+#define SITE_AS		0x41	/* 'A': an AS number the site's logins use */
+#define SITE_CC		0x43	/* 'C': a country the site's logins use */
 #define PREFIX_TAG	0x64	/* byte 7 of an IPv6 /64's key */
 
 /* A client address, its hash and stripe. */
@@ -312,7 +314,42 @@ int store_site_is_key(const struct addr *key)
     static const uint8_t head[8] = {0x01};
 
     return memcmp(key->b, head, sizeof(head)) == 0 && key->b[8] == SITE_TAG
-	&& (key->b[9] == SITE_V4 || key->b[9] == SITE_V6);
+	&& (key->b[9] == SITE_V4 || key->b[9] == SITE_V6
+	    || key->b[9] == SITE_AS || key->b[9] == SITE_CC);
+}
+
+/* store_site_place_key - the key of a site place (an AS number or a
+ * country, kind STORE_SITE_AS or STORE_SITE_CC) in the client table: the
+ * site networks' key with the kind in the family's byte, the id big
+ * endian after it */
+void store_site_place_key(enum store_site_kind kind, uint32_t id,
+			  struct addr *key)
+{
+    memset(key, 0, sizeof(*key));
+    key->b[0] = 0x01;		/* 100::/64 */
+    key->b[8] = SITE_TAG;
+    key->b[9] = kind == STORE_SITE_AS ? SITE_AS : SITE_CC;
+    key->b[10] = (uint8_t) (id >> 24), key->b[11] = (uint8_t) (id >> 16);
+    key->b[12] = (uint8_t) (id >> 8), key->b[13] = (uint8_t) id;
+}
+
+/* store_site_place - a login vouches for a site place (vouch) or only
+ * reads it; copied out when out is not NULL */
+int store_site_place(STORE *st, enum store_site_kind kind, uint32_t id,
+		     const char *login, bool vouch, uint32_t now,
+		     struct store_client *out)
+{
+    struct store_client_obs o;
+
+    if (id == 0 || (vouch && (login == NULL || login[0] == '\0')))
+	return STORE_EARG;
+    memset(&o, 0, sizeof(o));
+    store_site_place_key(kind, id, &o.ip);
+    if (!vouch)
+	return store_client_get(st, &o.ip, now, out);
+    o.login = login;
+    o.flags = STORE_OBS_VOUCH;
+    return store_client_update(st, &o, now, out);
 }
 
 /* store_prefix_key - the key of an IPv6 address's /64 in the client

@@ -127,6 +127,55 @@ START_TEST(test_site_networks)
 }
 END_TEST
 
+/* The site's places (store_site_place): an AS number and a country each
+ * an entry of their own, apart from each other and from any network's;
+ * a read never creates one, a vouch counts the login and the day as for
+ * a network; walks of the clients do not see them. */
+START_TEST(test_site_places)
+{
+    STORE *st = tnew("places", 1000, 16);
+    struct addr k, k2, net;
+    struct store_client c;
+    struct addr a = ip_of("198.51.100.7");
+    unsigned n[2] = {0, 0};
+
+    store_site_place_key(STORE_SITE_AS, 64500, &k);
+    store_site_place_key(STORE_SITE_CC, store_site_cc("RU"), &k2);
+    store_site_key(&a, &net);
+    ck_assert(store_site_is_key(&k) && store_site_is_key(&k2));
+    ck_assert(!addr_equal(&k, &k2) && !addr_equal(&k, &net));
+    store_site_place_key(STORE_SITE_AS, 64501, &k2);
+    ck_assert(!addr_equal(&k, &k2));
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 64500, NULL, false,
+				      T0, &c), STORE_NOTFOUND);
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 0, "nora", true,
+				      T0, &c), STORE_EARG);
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 64500, "", true,
+				      T0, &c), STORE_EARG);
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 64500, "nora", true,
+				      T0, NULL), STORE_OK);
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 64500, "otto", true,
+				      T0 + DAY, &c), STORE_OK);
+    ck_assert_uint_eq(c.nlogins, 2);
+    ck_assert_uint_eq(c.vouch_days, 2);
+    /* the country is another entry, and the network another still */
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_CC, store_site_cc("RU"),
+				      NULL, false, T0 + DAY, &c),
+		     STORE_NOTFOUND);
+    ck_assert_int_eq(store_site_get(st, &a, T0 + DAY, &c), STORE_NOTFOUND);
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_CC, store_site_cc("RU"),
+				      "nora", true, T0 + DAY, &c), STORE_OK);
+    ck_assert_uint_eq(c.nlogins, 1);
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 64500, NULL, false,
+				      T0 + DAY, &c), STORE_OK);
+    ck_assert_uint_eq(c.nlogins, 2);	/* a read changes nothing */
+    ck_assert_int_eq(store_client_each(st, T0 + DAY, count_site_client, n),
+		     STORE_OK);
+    ck_assert_uint_eq(n[0], 0);
+    store_close(st);
+}
+END_TEST
+
 /* An address's per-day counts: a new day shifts them, a gap clears
  * them; store_ip_recent takes the day's whole and the day before's
  * share of the window (refused messages count: they are observations). */
@@ -483,6 +532,7 @@ static Suite *places_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_familiar_places);
     tcase_add_test(tc, test_site_networks);
+    tcase_add_test(tc, test_site_places);
     tcase_add_test(tc, test_ip_days);
     tcase_add_test(tc, test_usual_day);
     tcase_add_test(tc, test_usual_coarse);

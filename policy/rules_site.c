@@ -1,0 +1,84 @@
+/*
+ * rules_site - the site's places: the AS numbers and countries its
+ * logins send from (store_site_place), learned as the site's networks
+ * are and read for a login on its first day (metrics_newcomer.c).
+ *
+ * At MAIL a login at a familiar place of its own, known since learning
+ * or for a learning period (the same vouch as for the site's networks,
+ * rules.c site_note), vouches for the client's AS number and country,
+ * once a day each: a place it already had mail let through from today
+ * is not vouched for again (a store update spared per message). For a
+ * newcomer the entries are read first, so its own vouch does not make
+ * its first place the site's. A store failure (a lock timeout) only
+ * leaves a place unknown: not the site's.
+ */
+#include <string.h>
+
+#include "metrics.h"
+#include "rules.h"
+
+/* net_today - did the login have mail let through from the network
+ * key today already? */
+static bool net_today(const struct store_user *u, uint64_t key, uint32_t now)
+{
+    for (size_t i = 0; i < STORE_NETS; i++)
+	if (u->nets[i].days != 0 && u->nets[i].key == key)
+	    return u->nets[i].last_day == now / STORE_DAY_S;
+    return false;
+}
+
+/* cc_today - did the login have mail let through from the country today
+ * already? */
+static bool cc_today(const struct store_user *u, const char *cc, uint32_t now)
+{
+    for (size_t i = 0; i < STORE_COUNTRIES; i++)
+	if (u->countries[i].cc[0] != 0 && memcmp(u->countries[i].cc, cc, 2) == 0)
+	    return u->countries[i].last_day == now / STORE_DAY_S;
+    return false;
+}
+
+/* place - read (read) a site place, then vouch for it (vouch): is it
+ * the site's, as read? */
+static bool place(const struct cfg *cfg, STORE *st, enum store_site_kind kind,
+		  uint32_t id, const char *login, bool vouch, bool read,
+		  uint32_t now)
+{
+    struct store_client e;
+    bool site = false;
+
+    if (id == 0)
+	return false;
+    if (read && store_site_place(st, kind, id, NULL, false, now, &e) == STORE_OK)
+	site = metrics_site_network(cfg, &e, now);
+    if (vouch)
+	(void) store_site_place(st, kind, id, login, true, now, NULL);
+    return site;
+}
+
+/* rules_site_places - at MAIL, after the login's update (u): vouch for
+ * the client's AS number and country (vouch: a tenured own place), and
+ * for a newcomer learn whether either is the site's (v->site_place) */
+void rules_site_places(const struct cfg *cfg, STORE *st,
+		       const struct rules_facts *f, uint32_t now,
+		       uint32_t site_start, const struct store_user *u,
+		       bool vouch, struct rules_verdict *v)
+{
+    struct metrics_ctx mc;
+    bool newcomer, as, cc;
+    uint32_t asn = f->geo.asn;
+
+    if (cfg->policy.site_logins == 0)
+	return;
+    memset(&mc, 0, sizeof(mc));
+    mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
+    mc.cls = RULES_CLASS_AUTHENTICATED, mc.site_start = site_start;
+    newcomer = metrics_newcomer(&mc);
+    if (!vouch && !newcomer)
+	return;
+    as = place(cfg, st, STORE_SITE_AS, asn, f->login,
+	       vouch && !net_today(u, asn, now), newcomer, now);
+    cc = f->geo.cc[0] != 0
+	&& place(cfg, st, STORE_SITE_CC, store_site_cc(f->geo.cc), f->login,
+		 vouch && !cc_today(u, f->geo.cc, now), newcomer, now);
+    v->site_place = as || cc;
+}
