@@ -40,6 +40,7 @@ struct metrics_ctx {
     uint16_t bulk_hour;		/* the hour of the last bulk message let
 				 * through, 0 none (store_bulk.c), at MAIL */
     bool site;			/* the client's /24 (/48) is the site's */
+    bool neighbour;		/* ... another login vouched for it */
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation
 				 * (metrics_memo.c); NULL: none */
@@ -176,6 +177,11 @@ bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
 /* Is the country (two letters) one where the login has a home place: a
  * fine anchor on a network that may vouch for it? */
 bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
+/* metrics_neighbour.c: a login's first home line in a neighbour's
+ * network (policy.first_home) */
+bool metrics_neighbour_network(const struct cfg *cfg,
+			       const struct store_client *s, uint32_t now);
+bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip);
 /* A remembered address that is a second home beside the home place
  * (policy.second_home): no own place, and its messages count since it
  * was first seen. */

@@ -109,6 +109,9 @@ struct rules_verdict {
     /* Found at MAIL: the client's /24 (/48) is one of the site's networks
      * (policy.site_logins), familiar to every login. */
     bool site;
+    /* Found at MAIL: another login vouched for the client's /24 (/48)
+     * (policy.first_home, metrics_neighbour_network). */
+    bool neighbour;
 };
 
 struct rules_reply {
