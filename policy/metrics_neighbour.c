@@ -17,7 +17,8 @@
  * and within METRICS_SITE_WINDOW_S. One such neighbour is far short of a
  * site network (site_logins of them), so it counts only for a login
  * that has no home place anywhere: a fine place in one of its usual
- * countries, not an address another login came from within a day.
+ * countries, the one of its first located mail, not an address another
+ * login came from within a day.
  * Learned on familiar_days days, the line is the login's own as any.
  */
 #include <string.h>
@@ -60,10 +61,30 @@ static bool home_anywhere(const struct metrics_ctx *c)
     return false;
 }
 
+/* first_country - is cc the country of the login's first located mail?
+ * A line in another usual country (an international student's family's
+ * abroad) is not a first home: the native country's broadband /24s the
+ * site's students' families vouch for are where a stranger posing as the
+ * family sits (tests/sim campus, uni6 native-slow). */
+static bool first_country(const struct metrics_ctx *c, const char *cc)
+{
+    const struct store_country *first = NULL;
+
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
+
+	if (k->cc[0] != 0 && k->days != 0
+	    && (first == NULL || k->first_day < first->first_day))
+	    first = k;
+    }
+    return first != NULL && memcmp(first->cc, cc, 2) == 0;
+}
+
 /* metrics_first_home - is ip (the client) a first home line: in a
  * neighbour's network (c->neighbour), a fine place in one of the login's
- * usual countries, no other login's address within a day, for a login
- * without a home place anywhere? */
+ * usual countries, the country of its first located mail, no other
+ * login's address within a day, for a login without a home place
+ * anywhere? */
 bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
 {
     const struct rules_facts *f = c->f;
@@ -72,7 +93,7 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
     if (!c->neighbour || c->user == NULL || c->relayed
 	|| !addr_equal(ip, &f->client) || k == 0 || !f->geo.has_loc
 	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || f->geo.cc[0] == 0
-	|| !metrics_usual_country(c, f->geo.cc))
+	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc))
 	return false;
     return !metrics_shared_client(c, ip) && !home_anywhere(c);
 }
