@@ -13,8 +13,8 @@
  * sit on the same ISPs' AS numbers in /24s none of the site's people
  * live in. The owner's line is in a /24 (/48) where another login of the
  * site lives: a familiar place of its own, known since learning or for a
- * learning period, vouched for it (rules.c site_note) on site_days days
- * and within METRICS_SITE_WINDOW_S. One such neighbour is far short of a
+ * learning period, vouched for it (rules.c site_note) within
+ * METRICS_SITE_WINDOW_S. One such neighbour is far short of a
  * site network (site_logins of them), so it counts only for a login
  * that has no home place anywhere: a fine place in one of its usual
  * countries, the one of its first located mail, not an address another
@@ -26,14 +26,15 @@
 #include "metrics.h"
 
 /* metrics_neighbour_network - has another login vouched for the network
- * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S, on
- * policy.site_days days? The caller's login is not a voucher: a place of
- * its own that vouches is familiar to it already. */
+ * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
+ * is enough: a vouch needs the voucher's own tenured anchor in that /24
+ * (rules.c own_place, F25), a line of its own there, not a visit. The
+ * caller's login is not a voucher: a place of its own that vouches is
+ * familiar to it already. */
 bool metrics_neighbour_network(const struct cfg *cfg,
 			       const struct store_client *s, uint32_t now)
 {
-    if (!cfg->policy.first_home || cfg->policy.site_logins == 0
-	|| s->vouch_days < cfg->policy.site_days)
+    if (!cfg->policy.first_home || cfg->policy.site_logins == 0)
 	return false;
     for (uint32_t i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
 	if (metrics_in_window(s->logins[i].last_seen, now,
