@@ -29,8 +29,9 @@
  * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
  * is enough: a vouch needs the voucher's own tenured anchor in that /24
  * (rules.c own_place, F25), a line of its own there, not a visit. The
- * caller's login is not a voucher: a place of its own that vouches is
- * familiar to it already. */
+ * caller's own vouches count too: a login that vouched there has an
+ * anchor of its own there, a home place (home_anywhere) while it
+ * remembers the address. */
 bool metrics_neighbour_network(const struct cfg *cfg,
 			       const struct store_client *s, uint32_t now)
 {
