@@ -206,6 +206,9 @@ struct cfg_policy {
 				 * a trip (metrics_roam.c) */
     bool trip_settled;		/* a stay abroad since an earlier day: its hour
 				 * against the usual day (metrics_settled.c) */
+    bool first_home;		/* a login without a home place: a line in a
+				 * neighbour's /24 is familiar
+				 * (metrics_neighbour.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     uint32_t second_home_s;	/* second_home: the home place mailed within */

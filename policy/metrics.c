@@ -477,7 +477,7 @@ static bool familiar(const struct metrics_ctx *c, const struct addr *ip,
 {
     if (c->user == NULL || learning(c) || metrics_site_known(c, ip))
 	return true;
-    return metrics_own_place(c, ip, asn);
+    return metrics_own_place(c, ip, asn) || metrics_first_home(c, ip);
 }
 
 /* metrics_familiar - familiar, once per address an evaluation

@@ -42,6 +42,7 @@ struct metrics_ctx {
     bool site;			/* the client's /24 (/48) is the site's */
     bool site_place;		/* a newcomer's client AS or country is
 				 * the site's (rules_site.c) */
+    bool neighbour;		/* ... another login vouched for it */
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation
 				 * (metrics_memo.c); NULL: none */
@@ -184,6 +185,11 @@ bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
 /* Is the country (two letters) one where the login has a home place: a
  * fine anchor on a network that may vouch for it? */
 bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
+/* metrics_neighbour.c: a login's first home line in a neighbour's
+ * network (policy.first_home) */
+bool metrics_neighbour_network(const struct cfg *cfg,
+			       const struct store_client *s, uint32_t now);
+bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip);
 /* A remembered address that is a second home beside the home place
  * (policy.second_home): no own place, and its messages count since it
  * was first seen. */

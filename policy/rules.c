@@ -331,8 +331,10 @@ static void site_note(const struct cfg *cfg, STORE *st,
     else if (tenured) {		/* a far place of a tenured own network */
 	if (store_site_vouch(st, &f->client, f->login, now, &site) == STORE_OK)
 	    v->site = metrics_site_network(cfg, &site, now);
-    } else if (store_site_get(st, &f->client, now, &site) == STORE_OK)
+    } else if (store_site_get(st, &f->client, now, &site) == STORE_OK) {
 	v->site = metrics_site_network(cfg, &site, now);
+	v->neighbour = metrics_neighbour_network(cfg, &site, now);
+    }
 }
 
 /* record_mail - the observation and its message: the address, its place
@@ -769,6 +771,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
+    mc.neighbour = v->neighbour;
     if (f->phase == RULES_PHASE_MAIL)
 	note_place(&mc, &u, v);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;

