@@ -339,9 +339,9 @@ const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
     return NULL;
 }
 
-/* country_rec - the login's record of a country, or NULL */
-static const struct store_country *country_rec(const struct metrics_ctx *c,
-					       const char *cc)
+/* metrics_country - the login's record of a country, or NULL */
+const struct store_country *metrics_country(const struct metrics_ctx *c,
+					    const char *cc)
 {
     for (size_t i = 0; i < STORE_COUNTRIES; i++)
 	if (c->user->countries[i].cc[0] != 0
@@ -406,7 +406,7 @@ bool metrics_site_learned(const struct metrics_ctx *c)
 static bool stranger_origin(const struct metrics_ctx *c,
 			    const struct store_net *n, const char *cc)
 {
-    const struct store_country *k = cc[0] ? country_rec(c, cc) : NULL;
+    const struct store_country *k = cc[0] ? metrics_country(c, cc) : NULL;
 
     if (!metrics_site_learned(c) || k == NULL
 	|| k->first_day != n->first_day || granted(c, cc))

@@ -207,6 +207,11 @@ void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
  * login has on it (*km, may be NULL: the nearest's distance)? */
 bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn, uint32_t *km);
+/* Is the address located finer than policy.coarse_km: the client by
+ * GeoIP, another by self, its entry in the login's list (NULL: looked
+ * up; c->user must be set)? */
+bool metrics_fine_place(const struct metrics_ctx *c, const struct addr *ip,
+			const struct store_ip *self);
 /* A fine place whose /24 (/48) has no anchor of the login: a line of
  * its network it has not had mail let through from (h-vpn, probe F25). */
 bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip);
@@ -293,6 +298,9 @@ bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip);
 bool metrics_located_before_today(const struct metrics_ctx *c);
 const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
 					    const struct addr *ip, uint32_t asn);
+/* ... and the login's record of a country (two letters), or NULL */
+const struct store_country *metrics_country(const struct metrics_ctx *c,
+					    const char *cc);
 /* metrics_hop.c: a learning login's networks new today, which
  * unfamiliar_places counts for it (see there). */
 bool metrics_hop_on(const struct metrics_ctx *c);
