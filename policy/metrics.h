@@ -247,6 +247,8 @@ struct metrics_coarse {
 };
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 			      struct metrics_coarse *t);
+/* Two remembered addresses located at one place (a carrier's hub). */
+bool metrics_same_hub(const struct store_ip *a, const struct store_ip *b);
 bool metrics_coarse_client(const struct metrics_ctx *c);
 bool metrics_coarse_learner(const struct metrics_ctx *c);
 uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
@@ -284,6 +286,11 @@ uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
  * became familiar (see there). */
 size_t metrics_trip_known_nets(const struct metrics_ctx *c, uint32_t w,
 			       const struct store_ip *at);
+/* ... the login's own networks with an address seen within w in the
+ * country cc, added to a set of n network keys (room for STORE_IPS_MAX
+ * more) unless in it; the set's size then */
+size_t metrics_own_nets_in(const struct metrics_ctx *c, uint32_t w,
+			   const char cc[3], uint64_t *set, size_t n);
 /* metrics_bulk.c: a bulk sender's newsletter (see there). The usual
  * recipients hour's widening (policy.usual_recipients_margin); may a
  * message of rcpts recipients from the home place note the owner at home

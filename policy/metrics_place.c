@@ -184,9 +184,7 @@ void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
  * and a VPN's exits are coarse or anchored: unchanged. */
 bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip)
 {
-    struct fine here;
-
-    if (c->user == NULL || !fine_of(c, ip, NULL, &here))
+    if (c->user == NULL || !metrics_fine_place(c, ip, NULL))
 	return false;
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
