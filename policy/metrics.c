@@ -289,6 +289,19 @@ static uint64_t learn_end_day(const struct metrics_ctx *c)
     return metrics_learning_end(c->cfg, c->user) / STORE_DAY_S;
 }
 
+/* metrics_client_logins - how many logins came from an address (s, its
+ * entry) within the last w seconds */
+uint32_t metrics_client_logins(const struct store_client *s, uint32_t now,
+			       uint32_t w)
+{
+    uint32_t i, n = 0;
+
+    for (i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (metrics_in_window(s->logins[i].last_seen, now, w))
+	    n++;
+    return n;
+}
+
 /* metrics_site_network - enough logins on enough days vouched for it */
 bool metrics_site_network(const struct cfg *cfg, const struct store_client *s,
 			  uint32_t now)

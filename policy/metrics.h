@@ -182,8 +182,8 @@ bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
 bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip);
 /* Append what a second home's count is to ev, if second. */
 void metrics_second_home_text(bool second, char *ev, size_t evlen);
-/* metrics_shared.c: how many logins came from an address (its entry
- * s) within the last w seconds */
+/* How many logins came from an address (its entry s) within the last
+ * w seconds (metrics.c, beside metrics_in_window, which it inlines). */
 uint32_t metrics_client_logins(const struct store_client *s, uint32_t now,
 			       uint32_t w);
 /* Did another login come from the client address within a day? */

@@ -134,42 +134,34 @@ static bool elsewhere(const struct metrics_ctx *c, const char *cc)
     return false;
 }
 
-/* What an address's country alone decides (home_country, elsewhere),
- * asked once a country in one revisit_messages: the window's addresses
- * are mostly of one or two. */
-enum { CC_HOME, CC_ELSEWHERE, CC_QUESTIONS };
-struct cc_memo {
+/* elsewhere's answers, one a country, kept for one revisit_messages:
+ * each is a walk of the address list, and the window's addresses are
+ * mostly of one or two countries */
+struct away_memo {
     size_t n;
     struct {
 	char cc[2];
-	int8_t answer[CC_QUESTIONS];	/* -1: not asked yet */
-    } k[STORE_IPS_MAX + 1];		/* the list's and the client's */
+	bool away;
+    } k[STORE_IPS_MAX + 1];	/* the list's countries and the client's */
 };
 
-/* ask - question q of the country cc, through the memo m (NULL: none) */
-static bool ask(const struct metrics_ctx *c, struct cc_memo *m,
-		const char *cc, int q)
+/* away - elsewhere(c, cc), through the memo m (NULL: none) */
+static bool away(const struct metrics_ctx *c, struct away_memo *m,
+		 const char *cc)
 {
-    static bool (*const question[CC_QUESTIONS])(const struct metrics_ctx *,
-						 const char *) = {
-	[CC_HOME] = home_country,
-	[CC_ELSEWHERE] = elsewhere,
-    };
-    size_t i = 0;
+    size_t i;
 
-    if (m != NULL)
-	for (i = 0; i < m->n && memcmp(m->k[i].cc, cc, 2) != 0; i++)
-	    ;
-    if (m == NULL || i == sizeof(m->k) / sizeof(m->k[0]))
-	return question[q](c, cc);
-    if (i == m->n) {
-	memcpy(m->k[i].cc, cc, 2);
-	memset(m->k[i].answer, -1, sizeof(m->k[i].answer));
-	m->n++;
-    }
-    if (m->k[i].answer[q] < 0)
-	m->k[i].answer[q] = question[q](c, cc);
-    return m->k[i].answer[q];
+    if (m == NULL)
+	return elsewhere(c, cc);
+    for (i = 0; i < m->n && memcmp(m->k[i].cc, cc, 2) != 0; i++)
+	;
+    if (i < m->n)
+	return m->k[i].away;
+    if (i == sizeof(m->k) / sizeof(m->k[0]))
+	return elsewhere(c, cc);
+    memcpy(m->k[i].cc, cc, 2);
+    m->n++;
+    return m->k[i].away = elsewhere(c, cc);
 }
 
 /* taken_up_again - was the learned network n's use today begun after
@@ -177,12 +169,12 @@ static bool ask(const struct metrics_ctx *c, struct cc_memo *m,
  * than cc (elsewhere)? */
 static bool taken_up_again(const struct metrics_ctx *c,
 			   const struct store_net *n, uint64_t key,
-			   const char *cc, struct cc_memo *m)
+			   const char *cc, struct away_memo *m)
 {
     uint32_t today = c->now / STORE_DAY_S;
 
     if ((uint32_t) n->last_day + 1 < today)	/* the day's first from it */
-	return ask(c, m, cc, CC_ELSEWHERE);
+	return away(c, m, cc);
     return n->last_day == today && store_user_revisited(c->user, key, c->now);
 }
 
@@ -208,21 +200,24 @@ static bool one_country(const struct metrics_ctx *c, const struct store_net *n,
 }
 
 /* revisit_at - metrics_revisit of an address, self its entry in the
- * login's list (NULL: none, or the client), the tests that read no list
- * first; m (may be NULL) keeps what its country alone decides */
+ * login's list (NULL: none, or the client), the tests that walk no
+ * list first, the most selective of them first (callgrind on kept
+ * sites: most clients are at a learned network in a home country);
+ * m (may be NULL) keeps elsewhere's answers */
 static bool revisit_at(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn, const struct store_ip *self,
-		       struct cc_memo *m)
+		       struct away_memo *m)
 {
     const struct store_net *n = metrics_learned_net(c, ip, asn);
     uint64_t key;
     char cc[3];
 
-    if (n == NULL || !stayed(c, n) || !metrics_fine_place(c, ip, self)
-	|| metrics_shared_client(c, ip))
+    if (n == NULL)
 	return false;
     metrics_ip_cc(c, ip, self, cc);
-    if (cc[0] == 0 || !one_country(c, n, cc) || ask(c, m, cc, CC_HOME))
+    if (cc[0] == 0 || home_country(c, cc) || !stayed(c, n)
+	|| !metrics_fine_place(c, ip, self) || !one_country(c, n, cc)
+	|| metrics_shared_client(c, ip))
 	return false;
     key = store_net_key(ip, asn);
     return taken_up_again(c, n, key, cc, m) && !seen_lately(c, key);
@@ -250,7 +245,7 @@ uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
     const struct addr *client = &c->f->client;
     uint64_t n = 0;
     char d[16], net[ADDR_STRLEN + 16];
-    struct cc_memo m;
+    struct away_memo m;
 
     m.n = 0;
     if (c->user == NULL || !revisit_at(c, client, c->f->geo.asn, NULL, &m))

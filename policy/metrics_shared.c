@@ -59,18 +59,6 @@ static bool shared_exit(const struct metrics_ctx *c)
 	> want;
 }
 
-/* metrics_client_logins - how many logins came from an address (s, its
- * entry) within the last w seconds */
-uint32_t metrics_client_logins(const struct store_client *s, uint32_t now,
-			       uint32_t w)
-{
-    uint32_t i, n = 0;
-
-    for (i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (metrics_in_window(s->logins[i].last_seen, now, w))
-	    n++;
-    return n;
-}
 
 /* login_day - the login's busiest day as it stood before today
  * (store_prior_day.c), else as learned or in busiest usual hours
