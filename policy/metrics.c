@@ -289,18 +289,27 @@ static uint64_t learn_end_day(const struct metrics_ctx *c)
     return metrics_learning_end(c->cfg, c->user) / STORE_DAY_S;
 }
 
+/* metrics_client_logins - how many logins came from an address (s, its
+ * entry) within the last w seconds */
+uint32_t metrics_client_logins(const struct store_client *s, uint32_t now,
+			       uint32_t w)
+{
+    uint32_t i, n = 0;
+
+    for (i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (metrics_in_window(s->logins[i].last_seen, now, w))
+	    n++;
+    return n;
+}
+
 /* metrics_site_network - enough logins on enough days vouched for it */
 bool metrics_site_network(const struct cfg *cfg, const struct store_client *s,
 			  uint32_t now)
 {
-    uint32_t i, n = 0;
-
     if (cfg->policy.site_logins == 0 || s->vouch_days < cfg->policy.site_days)
 	return false;
-    for (i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (metrics_in_window(s->logins[i].last_seen, now, METRICS_SITE_WINDOW_S))
-	    n++;
-    return n >= cfg->policy.site_logins;
+    return metrics_client_logins(s, now, METRICS_SITE_WINDOW_S)
+	>= cfg->policy.site_logins;
 }
 
 /* metrics_same_network - two addresses in one /24 (/48) */
@@ -339,9 +348,9 @@ const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
     return NULL;
 }
 
-/* country_rec - the login's record of a country, or NULL */
-static const struct store_country *country_rec(const struct metrics_ctx *c,
-					       const char *cc)
+/* metrics_country - the login's record of a country, or NULL */
+const struct store_country *metrics_country(const struct metrics_ctx *c,
+					    const char *cc)
 {
     for (size_t i = 0; i < STORE_COUNTRIES; i++)
 	if (c->user->countries[i].cc[0] != 0
@@ -406,7 +415,7 @@ bool metrics_site_learned(const struct metrics_ctx *c)
 static bool stranger_origin(const struct metrics_ctx *c,
 			    const struct store_net *n, const char *cc)
 {
-    const struct store_country *k = cc[0] ? country_rec(c, cc) : NULL;
+    const struct store_country *k = cc[0] ? metrics_country(c, cc) : NULL;
 
     if (!metrics_site_learned(c) || k == NULL
 	|| k->first_day != n->first_day || granted(c, cc))
@@ -512,15 +521,10 @@ static bool country_before_today(const struct metrics_ctx *c, const char *cc)
  * within a day (a VPN exit, a NAT: a place of the site's people)? */
 bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip)
 {
-    uint32_t i, n = 0;
-
     if (c->client == NULL || !addr_equal(ip, &c->f->client))
 	return false;
-    for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (metrics_in_window(c->client->logins[i].last_seen, c->now,
-			      STORE_DAY_S))
-	    n++;
-    return n > 1;		/* the login itself is one */
+    /* more than one: the login itself is one */
+    return metrics_client_logins(c->client, c->now, STORE_DAY_S) > 1;
 }
 
 /* metrics_learning_stranger - a place the learning grace does not cover:
@@ -882,12 +886,8 @@ static uint64_t m_users_per_ip(const struct metrics_ctx *c, uint32_t w,
     const struct store_client *e = c->client64 ? c->client64 : c->client;
     char a[ADDR_STRLEN], d[16];
     struct addr net = c->f->client;
-    uint64_t n = 0;
-    uint32_t i;
+    uint64_t n = metrics_client_logins(e, c->now, w);
 
-    for (i = 0; i < e->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (metrics_in_window(e->logins[i].last_seen, c->now, w))
-	    n++;
     if (ev == NULL)
 	return n;
     if (c->client64 != NULL)

@@ -196,6 +196,10 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip);
 bool metrics_second_home(const struct metrics_ctx *c, const struct store_ip *ip);
 /* Append what a second home's count is to ev, if second. */
 void metrics_second_home_text(bool second, char *ev, size_t evlen);
+/* How many logins came from an address (its entry s) within the last
+ * w seconds (metrics.c, beside metrics_in_window, which it inlines). */
+uint32_t metrics_client_logins(const struct store_client *s, uint32_t now,
+			       uint32_t w);
 /* Did another login come from the client address within a day? */
 bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip);
 /* Two addresses in one /24 (/48): a network, as the site's are kept
@@ -221,6 +225,11 @@ void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
  * login has on it (*km, may be NULL: the nearest's distance)? */
 bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn, uint32_t *km);
+/* Is the address located finer than policy.coarse_km: the client by
+ * GeoIP, another by self, its entry in the login's list (NULL: looked
+ * up; c->user must be set)? */
+bool metrics_fine_place(const struct metrics_ctx *c, const struct addr *ip,
+			const struct store_ip *self);
 /* A fine place whose /24 (/48) has no anchor of the login: a line of
  * its network it has not had mail let through from (h-vpn, probe F25). */
 bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip);
@@ -258,6 +267,8 @@ struct metrics_coarse {
 };
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 			      struct metrics_coarse *t);
+/* Two remembered addresses located at one place (a carrier's hub). */
+bool metrics_same_hub(const struct store_ip *a, const struct store_ip *b);
 bool metrics_coarse_client(const struct metrics_ctx *c);
 bool metrics_coarse_learner(const struct metrics_ctx *c);
 uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
@@ -295,6 +306,11 @@ uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
  * became familiar (see there). */
 size_t metrics_trip_known_nets(const struct metrics_ctx *c, uint32_t w,
 			       const struct store_ip *at);
+/* ... the login's own networks with an address seen within w in the
+ * country cc, added to a set of n network keys (room for STORE_IPS_MAX
+ * more) unless in it; the set's size then */
+size_t metrics_own_nets_in(const struct metrics_ctx *c, uint32_t w,
+			   const char cc[3], uint64_t *set, size_t n);
 /* metrics_bulk.c: a bulk sender's newsletter (see there). The usual
  * recipients hour's widening (policy.usual_recipients_margin); may a
  * message of rcpts recipients from the home place note the owner at home
@@ -313,6 +329,9 @@ bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip);
 bool metrics_located_before_today(const struct metrics_ctx *c);
 const struct store_net *metrics_learned_net(const struct metrics_ctx *c,
 					    const struct addr *ip, uint32_t asn);
+/* ... and the login's record of a country (two letters), or NULL */
+const struct store_country *metrics_country(const struct metrics_ctx *c,
+					    const char *cc);
 /* metrics_hop.c: a learning login's networks new today, which
  * unfamiliar_places counts for it (see there). */
 bool metrics_hop_on(const struct metrics_ctx *c);

@@ -22,32 +22,42 @@
 
 #include "metrics.h"
 
-/* metrics_trip_known_nets - the login's own networks (metrics_own_network)
- * other than at's, with an address seen within w in at's country when
- * that is not one of its usual countries: 0 or more (distinct networks) */
+/* metrics_own_nets_in - the login's own networks (metrics_own_network)
+ * with an address seen within w in the country cc, each added to the set
+ * of n network keys unless in it; the set's size then */
+size_t metrics_own_nets_in(const struct metrics_ctx *c, uint32_t w,
+			   const char cc[3], uint64_t *set, size_t n)
+{
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+	uint64_t key = store_net_key(&ip->ip, ip->asn);
+	char k[3];
+	size_t j;
+
+	store_ip_cc(ip, k);
+	if (memcmp(k, cc, 2) != 0
+	    || !metrics_in_window(ip->last_seen, c->now, w))
+	    continue;
+	for (j = 0; j < n && set[j] != key; j++)
+	    ;
+	if (j == n && metrics_own_network(c, &ip->ip, ip->asn))
+	    set[n++] = key;
+    }
+    return n;
+}
+
+/* metrics_trip_known_nets - the login's own networks other than at's,
+ * with an address seen within w in at's country when that is not one of
+ * its usual countries: 0 or more (distinct networks) */
 size_t metrics_trip_known_nets(const struct metrics_ctx *c, uint32_t w,
 			       const struct store_ip *at)
 {
-    uint64_t seen[STORE_IPS_MAX], net = store_net_key(&at->ip, at->asn);
-    char cc[3], k[3];
-    size_t i, j, n = 0;
+    uint64_t set[STORE_IPS_MAX + 1];
+    char cc[3];
 
     store_ip_cc(at, cc);
     if (c->user == NULL || cc[0] == 0 || metrics_usual_country(c, cc))
 	return 0;
-    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &c->user->ips[i];
-	uint64_t key = store_net_key(&ip->ip, ip->asn);
-
-	store_ip_cc(ip, k);
-	if (key == net || memcmp(k, cc, 2) != 0
-	    || !metrics_in_window(ip->last_seen, c->now, w)
-	    || !metrics_own_network(c, &ip->ip, ip->asn))
-	    continue;
-	for (j = 0; j < n && seen[j] != key; j++)
-	    ;
-	if (j == n)
-	    seen[n++] = key;
-    }
-    return n;
+    set[0] = store_net_key(&at->ip, at->asn);
+    return metrics_own_nets_in(c, w, cc, set, 1) - 1;
 }

@@ -54,8 +54,8 @@ static bool coarse(const struct metrics_ctx *c, const struct store_ip *ip,
 	&& store_ip_radius(ip) >= c->cfg->policy.coarse_km;
 }
 
-/* same_hub - two addresses located at one place */
-static bool same_hub(const struct store_ip *a, const struct store_ip *b)
+/* metrics_same_hub - two addresses located at one place */
+bool metrics_same_hub(const struct store_ip *a, const struct store_ip *b)
 {
     return a->lat_c == b->lat_c && a->lon_c == b->lon_c
 	&& a->lat_c != STORE_NO_LOC;
@@ -75,7 +75,7 @@ static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
 	return true;
     for (uint32_t i = 0; i < u->nips; i++)
 	if (u->ips[i].first_seen < today && coarse(c, &u->ips[i], key)
-	    && same_hub(&u->ips[i], ip))
+	    && metrics_same_hub(&u->ips[i], ip))
 	    return true;
     return false;
 }
@@ -104,7 +104,7 @@ uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 	    continue;
 	if (!hub_known(c, ip, key))
 	    fresh++;
-	for (j = 0; j < hubs && !same_hub(hub[j], ip); j++)
+	for (j = 0; j < hubs && !metrics_same_hub(hub[j], ip); j++)
 	    continue;
 	if (j == hubs && hubs < STORE_IPS_MAX)
 	    hub[hubs] = ip, at[hubs++] = 0;

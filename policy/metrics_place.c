@@ -66,13 +66,11 @@ static bool stored_fine(const struct metrics_ctx *c, const struct store_ip *ip,
     return true;
 }
 
-/* addr_fine - an address's fine place: the client's from GeoIP, another
- * from the login's list */
-static bool addr_fine(const struct metrics_ctx *c, const struct addr *ip,
-		      struct fine *out)
+/* fine_of - an address's fine place: the client's from GeoIP, another's
+ * from self, its entry in the login's list (NULL: looked up) */
+static bool fine_of(const struct metrics_ctx *c, const struct addr *ip,
+		    const struct store_ip *self, struct fine *out)
 {
-    const struct store_ip *s;
-
     if (addr_equal(ip, &c->f->client)) {
 	if (!c->f->geo.has_loc || !is_fine(c, c->f->geo.acc_km))
 	    return false;
@@ -80,8 +78,18 @@ static bool addr_fine(const struct metrics_ctx *c, const struct addr *ip,
 	out->r = c->f->geo.acc_km;
 	return true;
     }
-    s = metrics_user_ip(c, ip);
-    return s != NULL && stored_fine(c, s, out);
+    if (self == NULL)
+	self = metrics_user_ip(c, ip);
+    return self != NULL && stored_fine(c, self, out);
+}
+
+/* metrics_fine_place - is the address a fine place (fine_of)? */
+bool metrics_fine_place(const struct metrics_ctx *c, const struct addr *ip,
+			const struct store_ip *self)
+{
+    struct fine f;
+
+    return fine_of(c, ip, self, &f);
 }
 
 /* apart_km - how far two fine places are beyond both radii and the
@@ -110,9 +118,11 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
     double best = INFINITY;
     char cc[3], acc[3];
 
-    if (c->user == NULL || !addr_fine(c, ip, &here))
+    if (c->user == NULL)
 	return false;
     self = metrics_user_ip(c, ip);
+    if (!fine_of(c, ip, self, &here))
+	return false;
     if (self != NULL && store_ip_anchor(self))
 	return false;
     metrics_ip_cc(c, ip, self, cc);
@@ -181,9 +191,7 @@ void metrics_far_text(const struct metrics_ctx *c, const struct addr *ip,
  * and a VPN's exits are coarse or anchored: unchanged. */
 bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip)
 {
-    struct fine here;
-
-    if (c->user == NULL || !addr_fine(c, ip, &here))
+    if (c->user == NULL || !metrics_fine_place(c, ip, NULL))
 	return false;
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];

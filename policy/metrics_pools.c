@@ -88,7 +88,7 @@ static bool client_pool(const struct metrics_ctx *c)
     const struct rules_facts *f = c->f;
     uint32_t k = c->cfg->policy.coarse_km;
 
-    return k != 0 && c->user != NULL && f->geo.has_loc && f->geo.acc_km >= k
+    return k != 0 && f->geo.has_loc && f->geo.acc_km >= k
 	&& f->geo.cc[0] != 0 && metrics_usual_country(c, f->geo.cc);
 }
 
@@ -98,6 +98,7 @@ static size_t pools(const struct metrics_ctx *c, uint32_t w, struct pool *p,
 		    size_t *hubs)
 {
     const struct store_ip *hub[STORE_IPS_MAX];
+    uint64_t hub_key[STORE_IPS_MAX];
     size_t n = 0, h = 0, j;
 
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
@@ -107,12 +108,11 @@ static size_t pools(const struct metrics_ctx *c, uint32_t w, struct pool *p,
 	if (!pool_ip(c, ip, w))
 	    continue;
 	key = store_net_key(&ip->ip, ip->asn);
-	for (j = 0; j < h; j++)
-	    if (store_net_key(&hub[j]->ip, hub[j]->asn) == key
-		&& hub[j]->lat_c == ip->lat_c && hub[j]->lon_c == ip->lon_c)
-		break;
+	for (j = 0; j < h && (hub_key[j] != key
+			      || !metrics_same_hub(hub[j], ip)); j++)
+	    ;
 	if (j == h)
-	    hub[h++] = ip;
+	    hub[h] = ip, hub_key[h++] = key;
 	for (j = 0; j < n && p[j].key != key; j++)
 	    continue;
 	if (j == n) {

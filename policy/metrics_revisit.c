@@ -95,24 +95,6 @@ static bool home_country(const struct metrics_ctx *c, const char *cc)
 	|| memcmp(most->cc, cc, 2) == 0;
 }
 
-/* fine_line - is the address located to better than coarse_km? */
-static bool fine_line(const struct metrics_ctx *c, const struct addr *ip,
-		      const struct store_ip *self)
-{
-    uint32_t k = c->cfg->policy.coarse_km, r;
-
-    if (addr_equal(ip, &c->f->client)) {
-	if (!c->f->geo.has_loc)
-	    return false;
-	r = c->f->geo.acc_km;
-    } else {
-	if (self == NULL || self->lat_c == STORE_NO_LOC)
-	    return false;
-	r = store_ip_radius(self);
-    }
-    return k != 0 && r != 0 && r < k;
-}
-
 /* seen_lately - did the login come from the network (key) yesterday or
  * earlier today from an address it had used before today (its own mail
  * refused then leaves no day of use on the network, but is no gap)? */
@@ -142,12 +124,44 @@ static bool elsewhere(const struct metrics_ctx *c, const char *cc)
 	const struct store_ip *a = &c->user->ips[i];
 	char acc[3];
 
+	if (a->last_seen < since || addr_equal(&a->ip, &c->f->client))
+	    continue;
 	store_ip_cc(a, acc);
-	if (a->last_seen >= since && acc[0] != 0 && memcmp(acc, cc, 2) != 0
-	    && fine_line(c, &a->ip, a) && !addr_equal(&a->ip, &c->f->client))
+	if (acc[0] != 0 && memcmp(acc, cc, 2) != 0
+	    && metrics_fine_place(c, &a->ip, a))
 	    return true;
     }
     return false;
+}
+
+/* elsewhere's answers, one a country, kept for one revisit_messages:
+ * each is a walk of the address list, and the window's addresses are
+ * mostly of one or two countries */
+struct away_memo {
+    size_t n;
+    struct {
+	char cc[2];
+	bool away;
+    } k[STORE_IPS_MAX + 1];	/* the list's countries and the client's */
+};
+
+/* away - elsewhere(c, cc), through the memo m (NULL: none) */
+static bool away(const struct metrics_ctx *c, struct away_memo *m,
+		 const char *cc)
+{
+    size_t i;
+
+    if (m == NULL)
+	return elsewhere(c, cc);
+    for (i = 0; i < m->n && memcmp(m->k[i].cc, cc, 2) != 0; i++)
+	;
+    if (i < m->n)
+	return m->k[i].away;
+    if (i == sizeof(m->k) / sizeof(m->k[0]))
+	return elsewhere(c, cc);
+    memcpy(m->k[i].cc, cc, 2);
+    m->n++;
+    return m->k[i].away = elsewhere(c, cc);
 }
 
 /* taken_up_again - was the learned network n's use today begun after
@@ -155,12 +169,12 @@ static bool elsewhere(const struct metrics_ctx *c, const char *cc)
  * than cc (elsewhere)? */
 static bool taken_up_again(const struct metrics_ctx *c,
 			   const struct store_net *n, uint64_t key,
-			   const char *cc)
+			   const char *cc, struct away_memo *m)
 {
     uint32_t today = c->now / STORE_DAY_S;
 
-    if ((uint32_t) n->last_day + 1 < today)
-	return elsewhere(c, cc);	/* the day's first message from it */
+    if ((uint32_t) n->last_day + 1 < today)	/* the day's first from it */
+	return away(c, m, cc);
     return n->last_day == today && store_user_revisited(c->user, key, c->now);
 }
 
@@ -180,13 +194,33 @@ static bool stayed(const struct metrics_ctx *c, const struct store_net *n)
 static bool one_country(const struct metrics_ctx *c, const struct store_net *n,
 			const char *cc)
 {
-    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
-	const struct store_country *k = &c->user->countries[i];
+    const struct store_country *k = metrics_country(c, cc);
 
-	if (k->cc[0] != 0 && memcmp(k->cc, cc, 2) == 0)
-	    return n->days <= k->days;
-    }
-    return false;
+    return k != NULL && n->days <= k->days;
+}
+
+/* revisit_at - metrics_revisit of an address, self its entry in the
+ * login's list (NULL: none, or the client), the tests that walk no
+ * list first, the most selective of them first (callgrind on kept
+ * sites: most clients are at a learned network in a home country);
+ * m (may be NULL) keeps elsewhere's answers */
+static bool revisit_at(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn, const struct store_ip *self,
+		       struct away_memo *m)
+{
+    const struct store_net *n = metrics_learned_net(c, ip, asn);
+    uint64_t key;
+    char cc[3];
+
+    if (n == NULL)
+	return false;
+    metrics_ip_cc(c, ip, self, cc);
+    if (cc[0] == 0 || home_country(c, cc) || !stayed(c, n)
+	|| !metrics_fine_place(c, ip, self) || !one_country(c, n, cc)
+	|| metrics_shared_client(c, ip))
+	return false;
+    key = store_net_key(ip, asn);
+    return taken_up_again(c, n, key, cc, m) && !seen_lately(c, key);
 }
 
 /* metrics_revisit - is the address a place abroad of a learned network
@@ -195,21 +229,10 @@ static bool one_country(const struct metrics_ctx *c, const struct store_net *n,
 bool metrics_revisit(const struct metrics_ctx *c, const struct addr *ip,
 		     uint32_t asn)
 {
-    const struct store_net *n;
-    const struct store_ip *self;
-    uint64_t key = store_net_key(ip, asn);
-    char cc[3];
-
-    if (c->user == NULL || (n = metrics_learned_net(c, ip, asn)) == NULL)
+    if (c->user == NULL)
 	return false;
-    self = metrics_user_ip(c, ip);
-    metrics_ip_cc(c, ip, self, cc);
-    if (cc[0] == 0 || home_country(c, cc)
-	|| !taken_up_again(c, n, key, cc) || seen_lately(c, key)
-	|| !fine_line(c, ip, self) || metrics_shared_client(c, ip)
-	|| !stayed(c, n))
-	return false;
-    return one_country(c, n, cc);
+    return revisit_at(c, ip, asn, addr_equal(ip, &c->f->client) ? NULL
+		      : metrics_user_ip(c, ip), NULL);
 }
 
 /* metrics_revisit_messages - messages in the window (MAIL FROMs, this
@@ -219,16 +242,24 @@ bool metrics_revisit(const struct metrics_ctx *c, const struct addr *ip,
 uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
 				  char *ev, size_t evlen)
 {
+    const struct addr *client = &c->f->client;
     uint64_t n = 0;
     char d[16], net[ADDR_STRLEN + 16];
+    struct away_memo m;
 
-    if (!metrics_revisit(c, &c->f->client, c->f->geo.asn))
+    m.n = 0;
+    if (c->user == NULL || !revisit_at(c, client, c->f->geo.asn, NULL, &m))
 	return 0;
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
 
-	if (metrics_in_window(ip->last_seen, c->now, w)
-	    && metrics_revisit(c, &ip->ip, ip->asn))
+	if (!metrics_in_window(ip->last_seen, c->now, w))
+	    continue;
+	/* the client's own entry was answered above (by the client's
+	 * AS); the list holds an address once (store_user.c), so ip is
+	 * its entry */
+	if ((addr_equal(&ip->ip, client) && ip->asn == c->f->geo.asn)
+	    || revisit_at(c, &ip->ip, ip->asn, ip, &m))
 	    n += store_ip_recent(ip, c->now, w);
     }
     n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */

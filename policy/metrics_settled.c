@@ -107,15 +107,7 @@ static size_t stay_nets(const struct metrics_ctx *c, char cc[3])
     }
     if (cc[0] == 0 || (metrics_usual_country(c, cc) && !by_stay(c, cc)))
 	return 0;
-    for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	ip = &c->user->ips[i];
-	store_ip_cc(ip, k);
-	if (memcmp(k, cc, 2) == 0
-	    && metrics_in_window(ip->last_seen, c->now, STORE_DAY_S)
-	    && metrics_own_network(c, &ip->ip, ip->asn))
-	    n = add_key(set, n, store_net_key(&ip->ip, ip->asn));
-    }
-    return n;
+    return metrics_own_nets_in(c, STORE_DAY_S, cc, set, n);
 }
 
 /* stay_start - the first sighting of the login's remembered addresses in

@@ -49,18 +49,16 @@
  * line's address, which an ISP gives to one customer at a time, is not. */
 static bool shared_exit(const struct metrics_ctx *c)
 {
-    uint32_t i, n = 0, want = c->cfg->policy.site_logins;
+    uint32_t want = c->cfg->policy.site_logins;
 
     if (c->client == NULL || !addr_equal(&c->client->ip, &c->f->client))
 	return false;
     if (want == 0)
 	return metrics_shared_client(c, &c->f->client);
-    for (i = 0; i < c->client->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (metrics_in_window(c->client->logins[i].last_seen, c->now,
-			      METRICS_SITE_WINDOW_S))
-	    n++;
-    return n > want;
+    return metrics_client_logins(c->client, c->now, METRICS_SITE_WINDOW_S)
+	> want;
 }
+
 
 /* login_day - the login's busiest day as it stood before today
  * (store_prior_day.c), else as learned or in busiest usual hours

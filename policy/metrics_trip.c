@@ -33,6 +33,9 @@ struct places {
     char trip_cc[STORE_IPS_MAX][3];	/* new countries seen ... */
     size_t trip_net[STORE_IPS_MAX];	/* ... and a network of each */
     size_t ntrip;
+    const struct store_ip *addr[STORE_IPS_MAX];	/* the addresses ... */
+    size_t node[STORE_IPS_MAX];	/* ... and the network each was put in */
+    size_t naddr;
 };
 
 /* root - the place a network belongs to */
@@ -103,13 +106,14 @@ static size_t find_places(const struct metrics_ctx *c, uint32_t w,
     size_t i = 0, n = 0;
     const struct store_ip *ip;
 
-    p->n = p->ntrip = 0;
+    p->n = p->ntrip = p->naddr = 0;
     while ((ip = hop ? metrics_hop_ip(c, w, &i)
 	    : metrics_unfamiliar_ip(c, w, &i)) != NULL) {
 	char cc[3];
 	size_t node;
 
 	node = add_net(c, p, ip);
+	p->addr[p->naddr] = ip, p->node[p->naddr++] = node;
 	store_ip_cc(ip, cc);
 	if (cc[0] != 0 && !metrics_usual_country(c, cc))
 	    add_trip(p, node, cc);
@@ -220,22 +224,22 @@ uint64_t metrics_network_hops(const struct metrics_ctx *c, uint32_t w,
  * country new to the login joined): a traveller who moved on from one
  * country to the next, the earlier stay's addresses still in the
  * rolling day. p->n otherwise: a botnet's countries alternate, and the
- * place of one foreign network is no trip. */
-static size_t moved_on(const struct metrics_ctx *c, uint32_t w,
-		       struct places *p)
+ * place of one foreign network is no trip. p is find_places' of the
+ * unfamiliar addresses (their networks as it put them). */
+static size_t moved_on(struct places *p)
 {
-    size_t i = 0, r = p->n;
+    size_t i, r = p->n;
     uint32_t newest = 0, start = UINT32_MAX, before = 0;
-    const struct store_ip *ip;
 
-    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL)
-	if (ip->last_seen >= newest)
-	    newest = ip->last_seen, r = root(p, add_net(c, p, ip));
+    for (i = 0; i < p->naddr; i++)
+	if (p->addr[i]->last_seen >= newest)
+	    newest = p->addr[i]->last_seen, r = root(p, p->node[i]);
     if (r == p->n || p->size[r] < 2)
 	return p->n;
-    i = 0;
-    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
-	if (root(p, add_net(c, p, ip)) == r) {
+    for (i = 0; i < p->naddr; i++) {
+	const struct store_ip *ip = p->addr[i];
+
+	if (root(p, p->node[i]) == r) {
 	    if (ip->first_seen < start)
 		start = ip->first_seen;
 	} else if (ip->last_seen > before)
@@ -260,7 +264,7 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 {
     struct places p;
     size_t np = find_places(c, w, &p, false);
-    size_t r = np > 1 ? moved_on(c, w, &p) : p.n;
+    size_t r = np > 1 ? moved_on(&p) : p.n;
     size_t nets = np == 1	/* the trip's own too */
 	? p.n + metrics_trip_known_nets(c, w, p.ip[0])
 	: r < p.n ? p.size[r] : 0;
