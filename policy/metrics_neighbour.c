@@ -37,11 +37,7 @@ bool metrics_neighbour_network(const struct cfg *cfg,
 {
     if (!cfg->policy.first_home || cfg->policy.site_logins == 0)
 	return false;
-    for (uint32_t i = 0; i < s->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	if (metrics_in_window(s->logins[i].last_seen, now,
-			      METRICS_SITE_WINDOW_S))
-	    return true;
-    return false;
+    return metrics_client_logins(s, now, METRICS_SITE_WINDOW_S) != 0;
 }
 
 /* home_anywhere - does the login have a home place in any country (an
