@@ -10,6 +10,7 @@
 #     are exactly what got through: refused and aborted transactions gave
 #     their units back, including sessions that quit after RCPT.
 # Usage: tests/e2e/t_burst.sh [BUILD_DIR]
+# e2e: hour-sensitive (1h counts and limits; run.sh starts it clear of a full hour)
 
 . "$(dirname -- "$0")/lib.sh"
 . "$(dirname -- "$0")/relayguard.sh"

@@ -5,6 +5,7 @@
 # when they were known (tests/e2e/giveback.lua); afterwards the login's
 # counts are exactly the one message that ended.
 # Usage: tests/e2e/t_giveback.sh [BUILD_DIR]
+# e2e: hour-sensitive (1h counts and limits; run.sh starts it clear of a full hour)
 
 . "$(dirname -- "$0")/lib.sh"
 . "$(dirname -- "$0")/relayguard.sh"

@@ -10,6 +10,7 @@
 # with the client's SIZE= (a declared size above the body counts), and
 # a SIZE= below the body does not hide it; a refused message gives back.
 # Usage: tests/e2e/t_milter_packets.sh [BUILD_DIR]
+# e2e: hour-sensitive (1h counts and limits; run.sh starts it clear of a full hour)
 
 . "$(dirname -- "$0")/lib.sh"
 . "$(dirname -- "$0")/relayguard.sh"

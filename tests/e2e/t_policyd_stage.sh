@@ -18,6 +18,7 @@
 #   6 SIGTERM drains: a request half sent before the signal is answered,
 #     new connections are refused, the daemon exits 0.
 # Usage: tests/e2e/t_policyd_stage.sh [BUILD_DIR]
+# e2e: hour-sensitive (1h counts and limits; run.sh starts it clear of a full hour)
 
 . "$(dirname -- "$0")/lib.sh"
 . "$(dirname -- "$0")/relayguard.sh"
