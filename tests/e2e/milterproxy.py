@@ -10,16 +10,30 @@ its data). When a relayed connection ends, one line is appended to LOG:
 
     NAME mta=O,D/C,C,D/H,H,... milter=O,c,...
 
+LOG.count holds "OPENED CLOSED", the connections accepted so far and those
+whose line is written: equal, no connection is still to be logged.
+
 mta= lists the packets Postfix sent (a macro packet D as D/ and the step
 it is for), milter= the packets the milter sent back. The relay does not
 change, delay or reorder anything; it exists only so that a test can
 compare what two milters cost Postfix on the same SMTP session.
 """
+import os
 import socket
 import sys
 import threading
 
 LOCK = threading.Lock()
+COUNTS = {"opened": 0, "closed": 0}
+
+
+def note(log, key):
+    """Count a connection opened or logged; LOG.count replaced whole."""
+    with LOCK:
+        COUNTS[key] += 1
+        with open(log + ".count.new", "w") as f:
+            f.write("%d %d\n" % (COUNTS["opened"], COUNTS["closed"]))
+        os.rename(log + ".count.new", log + ".count")
 
 
 def frames(sock_in, sock_out, out):
@@ -59,6 +73,7 @@ def relay(log, name, client, port):
         up = socket.create_connection(("127.0.0.1", port))
     except OSError:
         client.close()
+        note(log, "closed")
         return
     back = threading.Thread(target=frames, args=(up, client, milter))
     back.start()
@@ -68,6 +83,7 @@ def relay(log, name, client, port):
     up.close()
     with LOCK, open(log, "a") as f:
         f.write("%s mta=%s milter=%s\n" % (name, ",".join(mta), ",".join(milter)))
+    note(log, "closed")
 
 
 def serve(log, name, listen, port):
@@ -78,6 +94,7 @@ def serve(log, name, listen, port):
     srv.listen(64)
     while True:
         client, _ = srv.accept()
+        note(log, "opened")
         threading.Thread(target=relay, args=(log, name, client, port),
                          daemon=True).start()
 

@@ -10,6 +10,7 @@
 #     are exactly what got through: refused and aborted transactions gave
 #     their units back, including sessions that quit after RCPT.
 # Usage: tests/e2e/t_burst.sh [BUILD_DIR]
+# e2e: hour-sensitive (1h counts and limits; run.sh starts it clear of a full hour)
 
 . "$(dirname -- "$0")/lib.sh"
 . "$(dirname -- "$0")/relayguard.sh"
@@ -87,6 +88,10 @@ e2e_assert_eq "$(count_of msgbot messages)" "$ok" "3: msgbot's messages count is
 # abort and close give their message and recipients back
 for i in 1 2 3; do rg_send quitter 198.18.3.51 -q rcpt -s "quit $i" -t a@example.net -t b@example.net; done
 e2e_assert_eq "$SW_RCPT" "250 2.1.5 Ok" "3: the quitter's recipients were accepted"
+# Postfix sends the milter its abort and its quit without waiting for an
+# answer: the give-back may come after swaks has its 221
+e2e_wait_until 20 eval '[ "$(count_of quitter messages)" = 0 ] &&
+    [ "$(count_of quitter recipients)" = 0 ]' || true
 e2e_assert_eq "$(count_of quitter messages)" 0 "3: sessions that quit after RCPT leave no message counted"
 e2e_assert_eq "$(count_of quitter recipients)" 0 "3: nor recipients"
 rg_send quitter 198.18.3.51 -s "quitter sends"

@@ -36,7 +36,7 @@ e2e_assert_true "dry run: no block counted as set (stats)" \
 # first week: only the block could refuse the login's next message.
 sed -i 's/dry_run = true;/dry_run = false;/; s/limit = 3;/limit = 10;/' "$RG_CONF"
 kill -USR1 "$RG_PID"
-e2e_assert_true "dry run off: reloaded" e2e_wait_until 5 grep -q "reloaded $RG_CONF" "$RG_LOG"
+e2e_assert_true "dry run off: reloaded" e2e_wait_until 20 grep -q "reloaded $RG_CONF" "$RG_LOG"
 rg_send usr1 198.18.6.10 -s "after dry run"
 e2e_assert_eq "${SW_RESULT%% *}" 250 "dry run off: the would-be block is not enforced"
 e2e_assert_true "dry run off: delivered" sink_wait_count 7 15

@@ -76,7 +76,7 @@ rg_send - 198.51.100.66 -s "before the list"
 e2e_assert_reply "$SW_RESULT" "250" "8: an unlisted external host is accepted"
 printf '# written by the collector\n198.51.100.64/28\nnot-an-address\n' >"$E2E_DIR/rogue.txt"
 e2e_assert_true "8: the milter loads the new list" \
-    e2e_wait_until 5 grep -q "rogue list .*: 1 networks" "$RG_LOG"
+    e2e_wait_until 20 grep -q "rogue list .*: 1 networks" "$RG_LOG"
 rg_send - 198.51.100.66 -s "after the list"
 e2e_assert_reply "$SW_RESULT" "550 5.7.1" "8: a listed host is rejected"
 e2e_assert_file_match "$RG_LOG" 'rogue list .*1 bad lines skipped \(first: line 3\)' \
@@ -87,13 +87,13 @@ cp "$RG_CONF" "$E2E_DIR/good.conf"
 printf 'policy: { rules = ( { name = "x"; metric = "bogus"; } ); };\n' >>"$RG_CONF"
 kill -USR1 "$RG_PID"
 e2e_assert_true "6: the bad reload is refused and logged" \
-    e2e_wait_until 5 grep -q "reload of .* failed, keeping the running configuration" "$RG_LOG"
+    e2e_wait_until 20 grep -q "reload of .* failed, keeping the running configuration" "$RG_LOG"
 e2e_assert_true "6: the milter is still running" e2e__alive "$RG_PID"
 rg_send usr1 198.18.7.10 -s "after bad reload"
 e2e_assert_reply "$SW_RESULT" "451 4.7.1" "6: the old rules and the block still apply"
 cp "$E2E_DIR/good.conf" "$RG_CONF"
 kill -USR1 "$RG_PID"
-e2e_assert_true "6: a good reload is taken" e2e_wait_until 5 grep -q "reloaded $RG_CONF" "$RG_LOG"
+e2e_assert_true "6: a good reload is taken" e2e_wait_until 20 grep -q "reloaded $RG_CONF" "$RG_LOG"
 
 # --- 7 hostile input -------------------------------------------------------------------
 long=$(head -c 255 /dev/zero | tr '\0' 'A')

@@ -47,7 +47,7 @@ e2e_assert_reply "${results[1]}" "250" "1: first login from BR accepted"
 e2e_assert_match "${rcpts[4]}" "^451 4\.7\.1 " "1: fourth country (IN) tempfailed at RCPT"
 e2e_assert_match "${rcpts[6]}" "^451 4\.7\.1 " "1: later attempts refused by the block"
 e2e_assert_true "1: the impossible-travel ones (CN, DE) are in the hold queue" \
-    pf_wait_queue_count hold 2 5
+    pf_wait_queue_count hold 2 20
 pf_wait_queue_empty 10 || true
 e2e_assert_true "1: the first message reached the sink" sink_wait_find "${ids[1]}" 10
 e2e_assert_false "1: the tempfailed ones did not" sink_find "${ids[4]}"
@@ -96,7 +96,7 @@ MAIN_PORT=$POLICY_PORT POLICY_PORT=$DETACHED_PORT
 e2e_assert_eq "$(pd_talk '"request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=carol\nclient_address=198.18.3.30\ninstance=d1\nrecipient=r\@example.net\n\n"')" \
     "action=DUNNO" "4: the detached daemon, started with a relative -c, answers"
 POLICY_PORT=$MAIN_PORT
-e2e_wait_until 5 test -s "$E2E_DIR/state/detached.pid" || true
+e2e_wait_until 20 test -s "$E2E_DIR/state/detached.pid" || true
 DPID=$(cat "$E2E_DIR/state/detached.pid" 2>/dev/null)
 e2e_assert_match "$DPID" '^[0-9]+$' "4: the detached daemon wrote its pidfile"
 e2e_assert_eq "$(stat -c %U "/proc/${DPID:-0}" 2>/dev/null)" nobody \

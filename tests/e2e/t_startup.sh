@@ -29,9 +29,21 @@ mkfifo "$E2E_DIR/fifo.conf"
 e2e_bg milter "$RG_MILTER" -f -c "$E2E_DIR/fifo.conf"
 RG_PID=$E2E_BG_PID
 RG_LOG=$E2E_DIR/milter.log
-sleep 0.5
+# rg__usr1_in - MASK: SIGUSR1 (10, the mask's bit 0x200) is in the
+# milter's signal mask MASK of /proc/PID/status (SigBlk, ShdPnd)
+rg__usr1_in() {
+    local m
+    m=$(awk -v k="$1:" '$1 == k { print $2 }' "/proc/$RG_PID/status" 2>/dev/null)
+    [ -n "$m" ] && (( 0x$m & 0x200 ))
+}
+# The signal must come once main() has blocked it, not at a fixed time:
+# until the shell e2e_bg forked has exec'd the milter and the dynamic
+# loader has run (more than half a second on a loaded machine), SIGUSR1
+# still has its default action and kills the process.
+e2e_assert_true "the starting milter blocks SIGUSR1" e2e_wait_until 10 rg__usr1_in SigBlk
 kill -USR1 "$RG_PID"
-sleep 0.2
+e2e_assert_true "SIGUSR1 waits, pending, while the milter reads its configuration" \
+    e2e_wait_until 10 rg__usr1_in ShdPnd
 e2e_assert_true "SIGUSR1 during start-up does not kill the milter" e2e_alive "$RG_PID"
 # Feed it: once for start-up, once for the runtime, once for the reload.
 # Each copy must reach the milter alone: a writer that opened the FIFO
