@@ -893,7 +893,9 @@ def site_exit(site, sec):
 
 
 def proxy_nets(site, sec, victim):
-    """the rotating proxies' networks: home (German home lines of the
+    """the rotating proxies' networks (a new address a message, or with
+    `stint` one kept for that many messages, drawn each time: a sticky
+    session): home (German home lines of the
     site's ISPs), mobile (the carriers' CGNAT pools), victim_carrier
     (the victim's own carrier's pools), victim_isp (the victim's own home
     ISP's other customers), site_homes (the home /24s of the site's other
@@ -1043,11 +1045,16 @@ def attack(site, sec):
     backoff = [float(x) for x in m.words(sec, 'retry', ' ')]
     again = ((lambda: site.geo.pick_net(proxy_nets(site, sec, victim), v6)[0])
              if style == 'proxies' else None)
+    sticky = m.cp.has_option(sec, 'stint')	# proxies: a sticky session
+    stay = 0
     for k in range(n):
         if style == 'botnet':
             ip = site.geo.pick_net(site.geo.abroad[ncc[k % len(ncc)]], v6)[0]
-        elif style == 'proxies':
+        elif style == 'proxies' and stay == 0:
             ip = site.geo.pick_net(proxy_nets(site, sec, victim), v6)[0]
+            stay = site.idraw(sec, 'stint') - 1 if sticky else 0
+        elif style == 'proxies':
+            stay -= 1
         elif style in ('one_addr', 'one_ip', 'burst'):
             ip = site.geo.addr6(net, sub) if rotate else fixed
         elif style == 'trip':
