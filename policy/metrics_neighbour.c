@@ -18,12 +18,15 @@
  * site network (site_logins of them), so it counts only for a login
  * that has no home place anywhere: a fine place in one of its usual
  * countries, the one of its first located mail, not an address another
- * login came from within a day.
+ * login came from within a day, and not when the login came from another
+ * fine place in another /24 (/48) within the hour (hopped).
  * Learned on familiar_days days, the line is the login's own as any.
  */
 #include <string.h>
 
 #include "metrics.h"
+
+#define FIRST_HOME_HOP_S 3600	/* hopped: another line within this */
 
 /* metrics_neighbour_network - has another login vouched for the network
  * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
@@ -78,11 +81,34 @@ static bool first_country(const struct metrics_ctx *c, const char *cc)
     return first != NULL && memcmp(first->cc, cc, 2) == 0;
 }
 
+/* hopped - has the login come from another fine place, in another /24
+ * (/48), within FIRST_HOME_HOP_S? An owner's home line does not move to
+ * another network within the hour; a residential proxy's sticky session
+ * does, from one line in a neighbourhood of the site's people to the next
+ * (tests/sim probe-neighbour.mix pn-stint-phone). The place seen last may
+ * be a first home line itself: without this each was one in turn. */
+static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	uint32_t r = store_ip_radius(a);
+
+	if (r != 0 && r < k && a->lat_c != STORE_NO_LOC
+	    && a->last_seen + FIRST_HOME_HOP_S > c->now
+	    && !metrics_same_network(&a->ip, ip))
+	    return true;
+    }
+    return false;
+}
+
 /* metrics_first_home - is ip (the client) a first home line: in a
  * neighbour's network (c->neighbour), a fine place in one of the login's
  * usual countries, the country of its first located mail, no other
  * login's address within a day, for a login without a home place
- * anywhere? */
+ * anywhere that did not come from another fine place in another /24
+ * (/48) within the hour? */
 bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
 {
     const struct rules_facts *f = c->f;
@@ -93,5 +119,6 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
 	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || f->geo.cc[0] == 0
 	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc))
 	return false;
-    return !metrics_shared_client(c, ip) && !home_anywhere(c);
+    return !metrics_shared_client(c, ip) && !home_anywhere(c)
+	&& !hopped(c, ip);
 }

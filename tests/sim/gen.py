@@ -784,10 +784,11 @@ def internal_hosts(site):
 
 def pick_victims(site, n, want='normal'):
     """n users that no attack has taken yet: of the plain kind (normal),
-    plain with a phone (phone), international (intl), at the office or
+    plain with a phone (phone; phone_only too: see phone_only), international (intl), at the office or
     campus (office), a user of the corporate VPN (vpn)"""
     test = {'normal': lambda u: u['kind'] == 'normal',
             'phone': lambda u: u['kind'] == 'normal' and 'carrier' in u,
+            'phone_only': lambda u: u['kind'] == 'normal' and 'carrier' in u,
             'intl': lambda u: 'native' in u,
             'office': lambda u: u.get('office'),
             'vpn': lambda u: u['kind'] == 'vpn'}[want]
@@ -796,6 +797,19 @@ def pick_victims(site, n, want='normal'):
     if len(pool) < n:
         sys.exit('gen.py: not enough users for the attacks')
     return site.rnd.sample(pool, n)
+
+
+def phone_only(site, victim, start):
+    """victim = phone_only: a plain user with a phone whose mail before
+    its attack went through the phone and the webmail alone (probe F30's
+    first home line: a login with no home place anywhere). Its home-line
+    submissions before start leave from its phone instead (a new address
+    of its carrier each, drawn after the rest of the site is made, so
+    only a mix that asks for it draws them)"""
+    for s in site.subs:
+        if s[2] == victim['login'] and s[0] < start and s[8] in ('home',
+                                                                 'home6'):
+            s[3], s[8] = site.phone_addr(victim), 'mobile'
 
 
 def attack_start(site, sec):
@@ -844,11 +858,14 @@ def attack_source(site, sec, ncc, victim):
     customer), victim_isp (another customer of the victim's own home
     ISP), native (a home line of the victim's native country's ISP),
     victim_city (a home line of another ISP in the victim's own city:
-    the /24s the site's users of that ISP and city have too)"""
+    the /24s the site's users of that ISP and city have too), site_homes
+    (a home line of the site's other users, as proxies' pool site_homes)"""
     m, geo = site.mix, site.geo
     src = m.get(sec, 'source', 'abroad')
     if src == 'residential':
         return geo.customers
+    if src == 'site_homes':
+        return site_homes(site, sec, victim)
     if src == 'victim_city':
         return [n for i in range(len(HOME_ISPS)) if i != victim['isp']
                 for n in geo.home[(i, victim['city'])]]
@@ -876,13 +893,19 @@ def site_exit(site, sec):
 
 
 def proxy_nets(site, sec, victim):
-    """the rotating proxies' networks: home (German home lines of the
+    """the rotating proxies' networks (a new address a message, or with
+    `stint` one kept for that many messages, drawn each time: a sticky
+    session): home (German home lines of the
     site's ISPs), mobile (the carriers' CGNAT pools), victim_carrier
     (the victim's own carrier's pools), victim_isp (the victim's own home
-    ISP's other customers)"""
+    ISP's other customers), site_homes (the home /24s of the site's other
+    users: lines in a neighbourhood of the site's people; `homes_in` =
+    victim_city or victim_isp keeps those of the victim's city or ISP)"""
     geo, pool = site.geo, site.mix.get(sec, 'pool', 'home')
     if pool == 'home':
         return geo.customers
+    if pool == 'site_homes':
+        return site_homes(site, sec, victim)
     if pool == 'mobile':
         return [n for c in sorted(geo.carriers) for _, n in
                 sorted(geo.carriers[c].items())]
@@ -892,6 +915,24 @@ def proxy_nets(site, sec, victim):
         k = OTHER_CUSTOMER_NETS * victim['isp']
         return geo.customers[k:k + OTHER_CUSTOMER_NETS]
     sys.exit('gen.py: %s: unknown pool %s' % (sec, pool))
+
+
+def site_homes(site, sec, victim):
+    """pool = site_homes: the home /24s (geo.home) of the site's users
+    other than the victim, in the users' order"""
+    near = site.mix.get(sec, 'homes_in', 'site')
+    keep = {'site': lambda u: True,
+            'victim_city': lambda u: u['city'] == victim['city'],
+            'victim_isp': lambda u: u['isp'] == victim['isp']}.get(near)
+    if keep is None:
+        sys.exit('gen.py: %s: unknown homes_in %s' % (sec, near))
+    nets = []
+    for u in site.users:
+        if u['login'] != victim['login'] and keep(u):
+            nets += [n for n in u['home'].nets if n not in nets]
+    if not nets:
+        sys.exit('gen.py: %s: no site home in %s' % (sec, near))
+    return nets
 
 
 def attack_times(site, sec, t, n, step):
@@ -985,6 +1026,8 @@ def attack(site, sec):
     for v in logins:
         site.victims[v] = t
     victim = next(u for u in site.users if u['login'] == logins[0])
+    if m.get(sec, 'victim', 'normal') == 'phone_only':
+        phone_only(site, victim, t)
     v6 = m.get(sec, 'ipv6', '0') == '1'
     rotate = m.get(sec, 'rotate6', '0') == '1'	# a new address of one /64 each
     fixed = net = None
@@ -1002,11 +1045,16 @@ def attack(site, sec):
     backoff = [float(x) for x in m.words(sec, 'retry', ' ')]
     again = ((lambda: site.geo.pick_net(proxy_nets(site, sec, victim), v6)[0])
              if style == 'proxies' else None)
+    sticky = m.cp.has_option(sec, 'stint')	# proxies: a sticky session
+    stay = 0
     for k in range(n):
         if style == 'botnet':
             ip = site.geo.pick_net(site.geo.abroad[ncc[k % len(ncc)]], v6)[0]
-        elif style == 'proxies':
+        elif style == 'proxies' and stay == 0:
             ip = site.geo.pick_net(proxy_nets(site, sec, victim), v6)[0]
+            stay = site.idraw(sec, 'stint') - 1 if sticky else 0
+        elif style == 'proxies':
+            stay -= 1
         elif style in ('one_addr', 'one_ip', 'burst'):
             ip = site.geo.addr6(net, sub) if rotate else fixed
         elif style == 'trip':

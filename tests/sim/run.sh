@@ -32,7 +32,9 @@
 #  11. nearby.mix's attack sources: the site's webmail, its VPN exit, a
 #      home line of another ISP in the victim's own city;
 #  12. holdout.mix (the held-out site) still makes a site: its four
-#      carriers, its seven attacks with all their messages.
+#      carriers, its seven attacks with all their messages;
+#  13. probe-neighbour.mix's keys: a phone-only victim, proxies in the
+#      site users' home /24s, a sticky proxy session (stint).
 # usage: tests/sim/run.sh BUILD_DIR        prints "sim: N passed, M failed"
 set -u
 build=$1
@@ -444,6 +446,40 @@ same "holdout.mix: the phones on its four carriers" "$got" "congstar telefonica 
 got=$(awk -F'\t' '$6 == "attack" { n[$7]++ } END { for (a in n) print a, n[a] }' "$tmp/hold/truth.tsv" | sort | tr '\n' ';')
 same "holdout.mix: seven attacks, each with all its messages" "$got" \
     "botnet 80;burst 400;internal 1500;low-and-slow 200;one-ip 30;proxies 120;spam-run 150;"
+
+# 13. probe-neighbour.mix's keys (tiny.mix's site, 12 users): victim =
+#     phone_only (no home line before its attack: those left from the
+#     phone), pool / source = site_homes (every address in a home /24 of
+#     another user: that user's ISP in its city), stint (proxies keep an
+#     address for that many messages)
+mkdir "$tmp/pn"
+{ cat <<EOF
+[mix]
+base = $here/check/tiny.mix
+EOF
+  printf '[attack.pn]\nstyle = proxies\npool = site_homes\nvictim = phone_only\nstint = 2\n'
+  printf 'goal = proxies\nday = 8\nhour = 9\nmessages = 6\ninterval = 180\nrcpts = 1 .. 1\n'
+  printf '[attack.pn-sticky]\nstyle = one_addr\nsource = site_homes\n'
+  printf 'goal = proxies\nday = 8\nhour = 12\nmessages = 6\ninterval = 180\nrcpts = 1 .. 1\n'
+} >"$tmp/pn.mix"
+python3 "$here/gen.py" --mix "$tmp/pn.mix" --seed 5 --users 12 --out "$tmp/pn" 2>"$tmp/err" ||
+    not_ok "gen.py probe-neighbour keys" "$(cat "$tmp/err")"
+got=$(awk -F'\t' 'FILENAME ~ /plan/ { if ($1 == "geo") { split($2, a, "."); n = a[1] "." a[2] "." a[3]; org[n] = $12; city[n] = $7 }; next }
+    FILENAME ~ /users/ { home[$1] = $3; next }
+    FNR == 1 { next }
+    $8 == "home" { split($4, a, "."); isp[$3] = org[a[1] "." a[2] "." a[3]] }
+    $7 == "pn" && !t0 { t0 = $2; v = $3 }
+    { r[NR] = $0 }
+    END { for (u in isp) if (u != v) near[isp[u] "/" home[u]] = 1
+	for (i in r) { split(r[i], f, "\t"); split(f[4], a, "."); n = a[1] "." a[2] "." a[3]
+	    if (f[7] ~ /^pn/) { k = ((org[n] "/" city[n]) in near) ? "near" : "other"; seen[f[7] " " k]++
+		if (f[7] == "pn") ips[f[4]] = 1; else one[f[4]] = 1 }
+	    if (f[3] == v && f[2] < t0 && f[8] == "home") early++ }
+	print "pn-home-lines", early + 0; for (s in seen) print s, seen[s]
+	n = 0; for (x in ips) n++; print "pn-addresses", n; n = 0; for (x in one) n++; print "sticky-addresses", n }' \
+    "$tmp/pn/plan.tsv" "$tmp/pn/users.tsv" "$tmp/pn/truth.tsv" | sort | tr '\n' ';')
+same "phone_only: no home line before the attack; site_homes: the users' /24s; stint 2: 3 addresses" \
+    "$got" "pn near 6;pn-addresses 3;pn-home-lines 0;pn-sticky near 6;sticky-addresses 1;"
 
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]
