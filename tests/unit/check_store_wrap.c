@@ -184,6 +184,33 @@ START_TEST(test_strikes_wrap)
 }
 END_TEST
 
+/* ... and a login that goes on mailing (seen every 20 days, no gap
+ * long enough to clear the count by itself): refused once, then again
+ * by the same rule exactly 65536 minutes later, counts afresh, not 2
+ * (the block of block_after 2 one refusal early). */
+START_TEST(test_strikes_wrap_active)
+{
+    STORE *st = tnew("wstrikea", 1000, 16);
+    uint32_t t = T0 + 3 * DAY, back = t + 65536u * STORE_STRIKE_MIN_S, first;
+    unsigned n;
+
+    at(st, "sal", "198.51.100.22", 1, 1, 0, t);
+    ck_assert_int_eq(store_user_strike(st, "sal", 7, DAY, 3, t, &n, &first),
+		     STORE_OK);
+    ck_assert_uint_eq(n, 1);
+    for (uint32_t s = t + 20 * DAY; s < back; s += 20 * DAY) {
+	at(st, "sal", "198.51.100.22", 1, 1, 0, s);
+	ck_assert_uint_eq(store_user_strikes(&U, 7, DAY, s), 0);
+    }
+    at(st, "sal", "198.51.100.22", 1, 1, 0, back);
+    ck_assert_uint_eq(store_user_strikes(&U, 7, DAY, back), 0);
+    ck_assert_int_eq(store_user_strike(st, "sal", 7, DAY, 3, back, &n,
+				       &first), STORE_OK);
+    ck_assert_uint_eq(n, 1);
+    store_close(st);
+}
+END_TEST
+
 /* The hour of the last bulk message (store_bulk.c) keeps 16 bits of
  * the hour's number: a login back exactly 65536 hours (7.5 years) later
  * has no bulk hour in its window. */
@@ -284,6 +311,7 @@ int main(void)
     const TTest *const tests[] = {
 	test_prior_rcpts_wrap, test_prior_rcpts_copy, test_prior_day_wrap,
 	test_revisit_wrap, test_coarse_wrap, test_strikes_wrap,
+	test_strikes_wrap_active,
 	test_bulk_wrap, test_restore_prior_wrap, test_restore_relay_wrap,
 	test_new_login_day0, NULL
     };
