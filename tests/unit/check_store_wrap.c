@@ -306,6 +306,37 @@ START_TEST(test_new_login_day0)
 }
 END_TEST
 
+/* ... and so is one made by a count (store_user_count: its entry gone
+ * between MAIL and RCPT, evicted or reset), on a day ...00. */
+START_TEST(test_count_login_day0)
+{
+    STORE *st = tnew("wcount0", 1000, 16);
+    uint32_t z = (T0 / DAY + 255) / 256 * 256 * DAY + 3600;
+    const struct store_span one = {z, 0, 1, 0};
+    struct store_held held;
+    struct addr a = ip_of("198.18.7.90");
+    uint64_t key = 0;
+
+    for (uint32_t asn = 64500; asn < 64500 + 100000; asn++) {
+	uint64_t k = store_net_key(&a, asn), x = k ^ k >> 32;
+
+	x ^= x >> 16;
+	if (((x ^ x >> 8) & 0xff) == 0) {
+	    key = k;
+	    break;
+	}
+    }
+    ck_assert_uint_ne(key, 0);
+    memset(&held, 0, sizeof(held));
+    ck_assert_int_eq(store_user_count(st, "neo", &one, z, &held, NULL),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "neo", z, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, z);
+    ck_assert(!store_user_revisited(&U, key, z));
+    store_close(st);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -313,7 +344,7 @@ int main(void)
 	test_revisit_wrap, test_coarse_wrap, test_strikes_wrap,
 	test_strikes_wrap_active,
 	test_bulk_wrap, test_restore_prior_wrap, test_restore_relay_wrap,
-	test_new_login_day0, NULL
+	test_new_login_day0, test_count_login_day0, NULL
     };
 
     return trun("store_wrap", "wrap", 20, tests);
