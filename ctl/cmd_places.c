@@ -50,7 +50,26 @@ static bool vouched_now(const struct cmd_places *p, uint32_t t)
     return t != 0 && (t >= p->c->now || p->c->now - t < METRICS_VOUCH_S);
 }
 
-/* cmd_places_load - the vouched time of every address of the login */
+/* site_load - what the site's entry of address i's network says (as
+ * rules.c site_note reads it at MAIL): one of the site's networks, a
+ * neighbour's; unread (busy, unknown) it says neither */
+static void site_load(struct ctl *c, struct cmd_places *p, uint32_t i)
+{
+    struct store_client site;
+    struct addr key;
+
+    if (p->c->cfg->policy.site_logins == 0)
+	return;
+    store_site_key(&p->u->ips[i].ip, &key);
+    if (ctl_client_get(c, &key, &site) != STORE_OK)
+	return;
+    p->site[i] = metrics_site_network(p->c->cfg, &site, p->c->now);
+    p->neighbour[i] = metrics_neighbour_network(p->c->cfg, &site,
+						p->c->now);
+}
+
+/* cmd_places_load - the vouched time of every address of the login, and
+ * its network's standing with the site */
 int cmd_places_load(struct ctl *c, const struct store_user *u,
 		    struct cmd_places *p)
 {
@@ -68,8 +87,29 @@ int cmd_places_load(struct ctl *c, const struct store_user *u,
 	    p->busy[i] = true;
 	else if (rc != STORE_NOTFOUND)
 	    return rc;
+	site_load(c, p, i);
     }
     return STORE_OK;
+}
+
+/* first_home - is address i a first home line (metrics_first_home), as
+ * the engine judges it with the client there: its place as remembered */
+static bool first_home(const struct cmd_places *p, uint32_t i,
+		       const struct metrics_ctx *base)
+{
+    const struct store_ip *ip = &p->u->ips[i];
+    struct rules_facts f = { .client = ip->ip };
+    struct metrics_ctx mc = *base;
+
+    if (!p->neighbour[i])
+	return false;
+    f.geo.asn = ip->asn;
+    f.geo.has_loc = ip->lat_c != STORE_NO_LOC;
+    f.geo.acc_km = (uint16_t) store_ip_radius(ip);
+    store_ip_cc(ip, f.geo.cc);
+    mc.f = &f;
+    mc.neighbour = true;
+    return metrics_first_home(&mc, &ip->ip);
 }
 
 /* cmd_places_why - the engine's verdict on address i, with its reason */
@@ -83,8 +123,10 @@ enum cmd_place_why cmd_places_why(const struct cmd_places *p, uint32_t i)
 	.site_start = store_site_start(p->c->st, 0) };
 
     f.geo.asn = ip->asn;
+    mc.site = p->site[i];
     if (!metrics_familiar(&mc, &ip->ip, ip->asn))
-	return p->busy[i] ? CMD_PLACE_BUSY : CMD_PLACE_NO;
+	return first_home(p, i, &mc) ? CMD_PLACE_NEIGHBOUR
+	    : p->busy[i] ? CMD_PLACE_BUSY : CMD_PLACE_NO;
     if (metrics_own_place(&mc, &ip->ip, ip->asn))
 	return CMD_PLACE_OWN;
     if (p->c->now < learn_end(p))
@@ -103,7 +145,7 @@ const char *cmd_places_word(enum cmd_place_why why)
 	[CMD_PLACE_NO] = "no", [CMD_PLACE_OWN] = "own",
 	[CMD_PLACE_LEARNING] = "learning", [CMD_PLACE_PINNED] = "pinned",
 	[CMD_PLACE_VOUCHED] = "vouched", [CMD_PLACE_SITE] = "site",
-	[CMD_PLACE_BUSY] = "busy",
+	[CMD_PLACE_NEIGHBOUR] = "neighbour", [CMD_PLACE_BUSY] = "busy",
     };
 
     return (size_t) why < sizeof(words) / sizeof(words[0]) ? words[why]

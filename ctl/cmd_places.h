@@ -20,7 +20,10 @@ enum cmd_place_why {
     CMD_PLACE_LEARNING,		/* the login is still learning */
     CMD_PLACE_PINNED,		/* in policy.familiar_networks */
     CMD_PLACE_VOUCHED,		/* another login vouched for the address */
-    CMD_PLACE_SITE,		/* known to the site some other way */
+    CMD_PLACE_SITE,		/* in one of the site's networks, or known
+				 * to the site some other way */
+    CMD_PLACE_NEIGHBOUR,	/* a first home line in a neighbour's
+				 * network (policy.first_home) */
     CMD_PLACE_BUSY,		/* not familiar to the login; whether the
 				 * site vouched is unknown (entry busy) */
 };
@@ -32,6 +35,10 @@ struct cmd_places {
     const struct store_user *u;
     uint32_t vouched[STORE_IPS_MAX];	/* 0: never, or unknown */
     bool busy[STORE_IPS_MAX];	/* the client entry could not be read */
+    bool site[STORE_IPS_MAX];	/* its /24 (/48) is one of the site's
+				 * networks (metrics_site_network) */
+    bool neighbour[STORE_IPS_MAX];	/* ... another login vouched for it
+					 * (metrics_neighbour_network) */
 };
 
 /* Read the client entries of the login's addresses; a store status. */

@@ -40,8 +40,8 @@ struct metrics_ctx {
     uint16_t bulk_hour;		/* the hour of the last bulk message let
 				 * through, 0 none (store_bulk.c), at MAIL */
     bool site;			/* the client's /24 (/48) is the site's */
-    bool site_place;		/* a newcomer's client AS or country is
-				 * the site's (rules_site.c) */
+    bool site_place;		/* a newcomer's client AS, country or
+				 * /24 (/48) is the site's (rules_site.c) */
     bool neighbour;		/* ... another login vouched for it */
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation

@@ -32,13 +32,28 @@
 
 #include "metrics.h"
 
+/* net_before_today - did the login have mail let through from a
+ * network it learned on an earlier day? A login whose mail comes from
+ * addresses GeoIP does not locate (a small office's LAN, not in
+ * familiar_networks; an IPv6 range the country database lacks) learns
+ * no country, only its networks (a /24, /48 without an AS number). */
+static bool net_before_today(const struct metrics_ctx *c)
+{
+    uint32_t today = c->now / STORE_DAY_S;
+
+    for (size_t i = 0; i < STORE_NETS; i++)
+	if (c->user->nets[i].days != 0 && c->user->nets[i].first_day < today)
+	    return true;
+    return false;
+}
+
 /* metrics_newcomer - is the login on its first day (no mail let through
- * from a located place on an earlier day), on a site past its first
- * learning period? */
+ * on an earlier day: from a located place, or a network it learned), on
+ * a site past its first learning period? */
 bool metrics_newcomer(const struct metrics_ctx *c)
 {
     return c->user != NULL && metrics_site_learned(c)
-	&& !metrics_located_before_today(c);
+	&& !metrics_located_before_today(c) && !net_before_today(c);
 }
 
 /* metrics_newcomer_messages - a newcomer's messages in the window (this

@@ -73,6 +73,14 @@ static bool at_owners_pace(const struct metrics_ctx *c, uint64_t n,
     return n * 3600 <= usual * secs;
 }
 
+/* familiar_radius - a familiar address's radius class (0: unknown, or
+ * not familiar) */
+static uint32_t familiar_radius(const struct metrics_ctx *c,
+				const struct store_ip *ip)
+{
+    return metrics_familiar(c, &ip->ip, ip->asn) ? store_ip_radius(ip) : 0;
+}
+
 /* metrics_roaming_trip - are the window's unfamiliar addresses one
  * network abroad (one_place_abroad) sending at the owner's pace
  * (at_owners_pace), and has the login, since that network's first
@@ -89,14 +97,6 @@ static bool at_owners_pace(const struct metrics_ctx *c, uint64_t n,
  * bordering country, a message every 7 minutes, 58 of 200 through
  * instead of 8). A phone address first seen before since counts one (it
  * was seen since); one first seen after, every observation. */
-/* familiar_radius - a familiar address's radius class (0: unknown, or
- * not familiar) */
-static uint32_t familiar_radius(const struct metrics_ctx *c,
-				const struct store_ip *ip)
-{
-    return metrics_familiar(c, &ip->ip, ip->asn) ? store_ip_radius(ip) : 0;
-}
-
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
 {
     uint32_t since = 0, k = c->cfg->policy.coarse_km, r;

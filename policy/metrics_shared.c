@@ -59,7 +59,6 @@ static bool shared_exit(const struct metrics_ctx *c)
 	> want;
 }
 
-
 /* login_day - the login's busiest day as it stood before today
  * (store_prior_day.c), else as learned or in busiest usual hours
  * (metrics_login_day) */

@@ -110,8 +110,8 @@ struct rules_verdict {
      * (policy.site_logins), familiar to every login. */
     bool site;
     /* Found at MAIL for a login on its first day (metrics_newcomer): the
-     * client's AS number or country is one of the site's places
-     * (rules_site.c). */
+     * client's AS number or country is one of the site's places, or its
+     * /24 (/48) one of the site's networks (rules_site.c). */
     bool site_place;
     /* Found at MAIL: another login vouched for the client's /24 (/48)
      * (policy.first_home, metrics_neighbour_network). */
@@ -149,8 +149,8 @@ double rules_travel_kmh(const struct store_place *from,
 
 /* rules_site.c: at MAIL, a login from a tenured own place (vouch)
  * vouches for the client's AS number and country as the site's places;
- * for a newcomer (metrics_newcomer) v->site_place says whether either is
- * the site's already. */
+ * for a newcomer (metrics_newcomer) v->site_place says whether either
+ * (or the client's network) is the site's already. */
 void rules_site_places(const struct cfg *cfg, STORE *st,
 		       const struct rules_facts *f, uint32_t now,
 		       uint32_t site_start, const struct store_user *u,

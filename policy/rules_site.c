@@ -55,9 +55,25 @@ static bool place(const struct cfg *cfg, STORE *st, enum store_site_kind kind,
     return site;
 }
 
+/* site_network - is the client's /24 (/48) one of the site's networks?
+ * site_note (rules.c) reads it for a login at a place that is not its
+ * own; from the second message of a newcomer's first day its place is
+ * its own (learned from the first), young, and site_note leaves v->site
+ * unread: a new colleague on the office's LAN (no AS number, no country
+ * to be a site place by) was judged by newcomer-volume there. */
+static bool site_network(const struct cfg *cfg, STORE *st,
+			 const struct rules_facts *f, uint32_t now)
+{
+    struct store_client e;
+
+    return store_site_get(st, &f->client, now, &e) == STORE_OK
+	&& metrics_site_network(cfg, &e, now);
+}
+
 /* rules_site_places - at MAIL, after the login's update (u): vouch for
  * the client's AS number and country (vouch: a tenured own place), and
- * for a newcomer learn whether either is the site's (v->site_place) */
+ * for a newcomer learn whether either, or the client's network, is the
+ * site's (v->site_place) */
 void rules_site_places(const struct cfg *cfg, STORE *st,
 		       const struct rules_facts *f, uint32_t now,
 		       uint32_t site_start, const struct store_user *u,
@@ -80,5 +96,6 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
     cc = f->geo.cc[0] != 0
 	&& place(cfg, st, STORE_SITE_CC, store_site_cc(f->geo.cc), f->login,
 		 vouch && !cc_today(u, f->geo.cc, now), newcomer, now);
-    v->site_place = as || cc;
+    v->site_place = as || cc || (newcomer && !v->site
+				 && site_network(cfg, st, f, now));
 }

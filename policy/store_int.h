@@ -339,8 +339,12 @@ void store_urec_wrap_restored(struct store_urec *u, size_t at, size_t len,
  * unlocks &st->users, *stripe) */
 int store_urec_lock(STORE *st, const char *login, uint32_t now,
 		    struct store_urec **u, unsigned *stripe);
-/* store_strikes.c: forget a login's refusal count (under its lock) */
+/* store_strikes.c: forget a login's refusal count (under its lock);
+ * clear it if it is over at an observation at now, the login last seen
+ * at last */
 void store_urec_strikes_clear(struct store_urec *u);
+void store_urec_strikes_roll(struct store_urec *u, uint32_t last,
+			     uint32_t now);
 
 struct store_flogin {
     uint32_t hash, last_seen;

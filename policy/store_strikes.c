@@ -21,9 +21,13 @@
  * N by a rule and found again exactly a multiple of that later read as
  * current (the block came one refusal early). No count is current for
  * longer than STORE_STRIKE_SPAN_MAX (a rule's block_for is at most 30
- * days, cfg.c), so an observation of a login last seen longer ago than
- * that clears it (store_wrap.c). A login carried over from format 7
- * (zeros) has none.
+ * days, cfg.c), so every observation of the login clears one older than
+ * that (store_urec_strikes_roll, from store_wrap.c): its age then is its
+ * age at the login's last observation, which no wrap has reached (the
+ * count was younger than the span then, or counted since), plus the time
+ * since. Judged by the gap alone, a login that went on mailing every few
+ * weeks kept a count for ever and read it as current 65536 minutes on.
+ * A login carried over from format 7 (zeros) has none.
  *
  * Contract: store_user_strike locks the login's stripe (concurrent
  * sessions of one login each get their own count); the reader works on
@@ -93,13 +97,41 @@ void store_urec_strikes_clear(struct store_urec *u)
 	   STORE_EXT_STRIKE_MIN + 2 - STORE_EXT_STRIKE_RULE);
 }
 
+/* strikes_over - is the count in ext, of a login last seen at last, over
+ * at now (older than STORE_STRIKE_SPAN_MAX)? Its age at last is read from
+ * the minute's 16 bits (a count made up to a day after last, in the
+ * session last observed, is of age 0 then), the time since added. */
+static bool strikes_over(const uint8_t *ext, uint32_t last, uint32_t now)
+{
+    uint16_t first = store_le16(ext + STORE_EXT_STRIKE_MIN);
+    uint32_t at_last = (uint16_t) ((last / STORE_STRIKE_MIN_S & 0xffff)
+				   - first);
+
+    if (now <= last)
+	return false;
+    if (at_last > 0xffffu - STORE_DAY_S / STORE_STRIKE_MIN_S)
+	at_last = 0;		/* counted after last: a later minute */
+    return (uint64_t) at_last * STORE_STRIKE_MIN_S + (now - last)
+	> STORE_STRIKE_SPAN_MAX;
+}
+
+/* store_urec_strikes_roll - an observation at now of a login last seen
+ * at last (or a snapshot's count put into an entry last seen at now):
+ * a count that is over is cleared (see above) */
+void store_urec_strikes_roll(struct store_urec *u, uint32_t last, uint32_t now)
+{
+    if (u->ext[STORE_EXT_STRIKE_COUNT] != 0
+	&& strikes_over(u->ext, last, now))
+	store_urec_strikes_clear(u);
+}
+
 /* store_user_strikes - rule_id's refusals of the login within window_s
- * at now, as counted so far (a copy; one last seen longer ago than any
- * count lasts has none, though its copy was taken before the roll) */
+ * at now, as counted so far (a copy; one that is over has none, though
+ * its copy was taken before the roll) */
 unsigned store_user_strikes(const struct store_user *u, uint32_t rule_id,
 			    uint32_t window_s, uint32_t now)
 {
-    if (now > u->last_seen && now - u->last_seen > STORE_STRIKE_SPAN_MAX)
+    if (strikes_over(u->ext, u->last_seen, now))
 	return 0;
     return strike_current(u->ext, rule_id, window_s, now);
 }

@@ -676,10 +676,10 @@ int store_user_count(STORE *st, const char *login, const struct store_span *d,
 	return STORE_EARG;
     if ((rc = user_ref(st, login, &r)) != STORE_OK
 	|| (rc = store_entry_lock(st, &st->users, r.h, r.key,
-				  STORE_ENTRY_ADD | STORE_ENTRY_TOUCH, now,
-				  &idx)) != STORE_OK)
+				  STORE_ENTRY_ADD | STORE_ENTRY_TOUCH
+				  | STORE_ENTRY_UNSEEN, now, &idx)) != STORE_OK)
 	return rc;
-    u = store_slot(&st->users, r.s, idx);
+    u = store_slot(&st->users, r.s, idx);	/* new: seen below */
     store_urec_wrap_roll(u, now);	/* before last_seen moves */
     store_count_locked(&u->l, &u->win, d, now, held, out);
     store_unlock(&st->users, r.s);

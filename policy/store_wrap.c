@@ -33,8 +33,8 @@
  * The refusal count (store_strikes.c) keeps its first refusal's minute
  * by 16 bits, round every 65536 minutes (45.5 days); no rule's window
  * (block_for, at most STORE_STRIKE_SPAN_MAX) is that long, so a count
- * whose login was last seen longer ago than that is over and is cleared
- * by the same roll. The hour of the last bulk message (store_bulk.c)
+ * older than that (its age at the last observation plus the time since)
+ * is over and is cleared by the same roll. The hour of the last bulk message (store_bulk.c)
  * keeps 16 bits of the hour's number (7.5 years round) and counts only
  * in windows of up to a day: a note of a login last seen over a day and
  * an hour before is over and is cleared too.
@@ -74,9 +74,8 @@ static void wrap_roll(struct store_urec *u, size_t at, size_t len,
 	    store_day_roll(&u->ext[ext_days[i]], last, now);
     if (coarse)
 	store_day_roll(&u->nets[STORE_COARSE_DAY].aux, last, now);
-    if (now > last && now - last > STORE_STRIKE_SPAN_MAX
-	&& in_range(STORE_EXT_STRIKE_RULE, at, len))
-	store_urec_strikes_clear(u);
+    if (in_range(STORE_EXT_STRIKE_RULE, at, len))
+	store_urec_strikes_roll(u, last, now);	/* store_strikes.c */
     if (now > last && now - last >= BULK_SPAN_S
 	&& in_range(STORE_EXT_BULK_HOUR, at, len))
 	memset(u->ext + STORE_EXT_BULK_HOUR, 0, 2);

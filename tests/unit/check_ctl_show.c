@@ -289,6 +289,37 @@ START_TEST(test_show_site_strangers)
 }
 END_TEST
 
+/* An address of nora's in one of the site's networks (two colleagues
+ * vouched for 198.18.3.0/24 from familiar places of their own on two
+ * days): the engine holds it familiar (rules.c site_note, v->site), and
+ * show says why, "site", not "no" as when show read no site network. */
+START_TEST(test_show_site_network)
+{
+    char sconf[PATH_LEN];
+    struct addr a;
+    STORE *st;
+
+    places_make();
+    st = state_open();
+    ck_assert_int_eq(addr_parse("198.18.3.77", &a), 0);
+    ck_assert_int_eq(store_site_vouch(st, &a, "c1@example.org",
+				      NOW - 2 * DAY, NULL), STORE_OK);
+    ck_assert_int_eq(store_site_vouch(st, &a, "c2@example.org",
+				      NOW - DAY, NULL), STORE_OK);
+    see(st, "nora", "198.18.3.77", "DE", 64498, 0, 0, STORE_OBS_NO_LEARN,
+	NOW - 5 * MIN);
+    store_close(st);
+    snprintf(sconf, sizeof(sconf), "%s/site.conf", tdir);
+    ctl_conf_policy(sconf, "site_logins = 2; site_days = 2;");
+    ck_assert_int_eq(run("-c", sconf, "show", "nora", NULL), 0);
+    has("198.18.3.77 ", " site");
+    has("192.0.2.50 ", " no");
+    /* without site networks: unfamiliar */
+    ck_assert_int_eq(run("-c", conf, "show", "nora", NULL), 0);
+    has("198.18.3.77 ", " no");
+}
+END_TEST
+
 /* dora_make - a heavy sender past her learning: 10 messages every two
  * hours over a day from her own network (busiest hour 10, day 60) */
 static void dora_make(void)
@@ -596,6 +627,7 @@ static Suite *ctl_show_suite(void)
     tcase_add_test(tc, test_show_places_text);
     tcase_add_test(tc, test_show_places_json);
     tcase_add_test(tc, test_show_site_strangers);
+    tcase_add_test(tc, test_show_site_network);
     tcase_add_test(tc, test_show_usual_day);
     tcase_add_test(tc, test_show_home_coarse);
     tcase_add_test(tc, test_show_ext_state);

@@ -158,6 +158,19 @@ START_TEST(test_coarse_wrap)
 }
 END_TEST
 
+/* strike - rule 7 (block_for a day, block_after 3) refused login at t:
+ * the count, this refusal included; the first one's minute in *first */
+static unsigned strike(STORE *st, const char *login, uint32_t t,
+		       uint32_t *first)
+{
+    uint32_t f;
+    unsigned n;
+
+    ck_assert_int_eq(store_user_strike(st, login, 7, DAY, 3, t, &n,
+				       first != NULL ? first : &f), STORE_OK);
+    return n;
+}
+
 /* The refusal count (store_strikes.c) keeps its first refusal's minute
  * by its low 16 bits, which come round every 65536 minutes (45.5 days):
  * two refusals, then the login back exactly that long after, counts
@@ -166,20 +179,36 @@ START_TEST(test_strikes_wrap)
 {
     STORE *st = tnew("wstrike", 1000, 16);
     uint32_t t = T0 + 3 * DAY, back = t + 65536u * STORE_STRIKE_MIN_S, first;
-    unsigned n;
 
     at(st, "sam", "198.51.100.22", 1, 1, 0, t);
-    ck_assert_int_eq(store_user_strike(st, "sam", 7, DAY, 3, t, &n, &first),
-		     STORE_OK);
-    ck_assert_int_eq(store_user_strike(st, "sam", 7, DAY, 3, t + 60, &n,
-				       &first), STORE_OK);
-    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(strike(st, "sam", t, NULL), 1);
+    ck_assert_uint_eq(strike(st, "sam", t + 60, NULL), 2);
     at(st, "sam", "198.51.100.22", 1, 1, 0, back);
     ck_assert_uint_eq(store_user_strikes(&U, 7, DAY, back), 0);
-    ck_assert_int_eq(store_user_strike(st, "sam", 7, DAY, 3, back, &n,
-				       &first), STORE_OK);
-    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(strike(st, "sam", back, &first), 1);
     ck_assert_uint_eq(first, back - back % STORE_STRIKE_MIN_S);
+    store_close(st);
+}
+END_TEST
+
+/* ... and a login that goes on mailing (seen every 20 days, no gap
+ * long enough to clear the count by itself): refused once, then again
+ * by the same rule exactly 65536 minutes later, counts afresh, not 2
+ * (the block of block_after 2 one refusal early). */
+START_TEST(test_strikes_wrap_active)
+{
+    STORE *st = tnew("wstrikea", 1000, 16);
+    uint32_t t = T0 + 3 * DAY, back = t + 65536u * STORE_STRIKE_MIN_S;
+
+    at(st, "sal", "198.51.100.22", 1, 1, 0, t);
+    ck_assert_uint_eq(strike(st, "sal", t, NULL), 1);
+    for (uint32_t s = t + 20 * DAY; s < back; s += 20 * DAY) {
+	at(st, "sal", "198.51.100.22", 1, 1, 0, s);
+	ck_assert_uint_eq(store_user_strikes(&U, 7, DAY, s), 0);
+    }
+    at(st, "sal", "198.51.100.22", 1, 1, 0, back);
+    ck_assert_uint_eq(store_user_strikes(&U, 7, DAY, back), 0);
+    ck_assert_uint_eq(strike(st, "sal", back, NULL), 1);
     store_close(st);
 }
 END_TEST
@@ -252,6 +281,23 @@ START_TEST(test_restore_relay_wrap)
 }
 END_TEST
 
+/* tag0_key - the key of ip's network on an AS number (*asn) whose
+ * revisit byte (store_revisit.c) is 0, as a new login's zeros read */
+static uint64_t tag0_key(const char *ip, uint32_t *asn)
+{
+    struct addr a = ip_of(ip);
+
+    for (*asn = 64500; *asn < 64500 + 100000; (*asn)++) {
+	uint64_t k = store_net_key(&a, *asn), x = k ^ k >> 32;
+
+	x ^= x >> 16;
+	if (((x ^ x >> 8) & 0xff) == 0)
+	    return k;
+    }
+    ck_abort_msg("no AS number with a revisit byte 0");
+    return 0;
+}
+
 /* A login first seen on a day whose low byte is 0 has zeros there:
  * they are not a note of today (a network whose key's byte is 0 read as
  * taken up again). */
@@ -259,22 +305,32 @@ START_TEST(test_new_login_day0)
 {
     STORE *st = tnew("wday0", 1000, 16);
     uint32_t z = (T0 / DAY + 255) / 256 * 256 * DAY;	/* a day ...00 */
-    uint32_t asn = 0;
-    struct addr a = ip_of("198.18.7.90");
-    uint64_t key = 0;
+    uint32_t asn;
+    uint64_t key = tag0_key("198.18.7.90", &asn);
 
-    for (asn = 64500; asn < 64500 + 100000; asn++) {
-	uint64_t k = store_net_key(&a, asn), x = k ^ k >> 32;
-
-	x ^= x >> 16;
-	if (((x ^ x >> 8) & 0xff) == 0) {
-	    key = k;
-	    break;
-	}
-    }
-    ck_assert_uint_ne(key, 0);
     let_through(st, "198.18.7.90", "VN", asn, z + 3600);
     ck_assert(!store_user_revisited(&U, key, z + 3600));
+    store_close(st);
+}
+END_TEST
+
+/* ... and so is one made by a count (store_user_count: its entry gone
+ * between MAIL and RCPT, evicted or reset), on a day ...00. */
+START_TEST(test_count_login_day0)
+{
+    STORE *st = tnew("wcount0", 1000, 16);
+    uint32_t z = (T0 / DAY + 255) / 256 * 256 * DAY + 3600;
+    const struct store_span one = {z, 0, 1, 0};
+    struct store_held held;
+    uint32_t asn;
+    uint64_t key = tag0_key("198.18.7.90", &asn);
+
+    memset(&held, 0, sizeof(held));
+    ck_assert_int_eq(store_user_count(st, "neo", &one, z, &held, NULL),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "neo", z, &U), STORE_OK);
+    ck_assert_uint_eq(U.first_seen, z);
+    ck_assert(!store_user_revisited(&U, key, z));
     store_close(st);
 }
 END_TEST
@@ -284,8 +340,9 @@ int main(void)
     const TTest *const tests[] = {
 	test_prior_rcpts_wrap, test_prior_rcpts_copy, test_prior_day_wrap,
 	test_revisit_wrap, test_coarse_wrap, test_strikes_wrap,
+	test_strikes_wrap_active,
 	test_bulk_wrap, test_restore_prior_wrap, test_restore_relay_wrap,
-	test_new_login_day0, NULL
+	test_new_login_day0, test_count_login_day0, NULL
     };
 
     return trun("store_wrap", "wrap", 20, tests);
