@@ -78,6 +78,8 @@ static const struct cmddef cmds[] = {
     {"clients", cmd_clients, OPT_BIT(CTL_OPT_SORT) | OPT_BIT(CTL_OPT_LIMIT)
      | OPT_BIT(CTL_OPT_WINDOW), 0, 0, NEED_CFG | NEED_STATE,
      cmd_clients_check},
+    {"sites", cmd_sites, OPT_BIT(CTL_OPT_LIMIT), 0, 0, NEED_CFG | NEED_STATE,
+     cmd_sites_check},
     {"show", cmd_show, OPT_BIT(CTL_OPT_WINDOW), 1, 1, NEED_CFG | NEED_STATE,
      check_show},
     {"block", cmd_block, OPT_BIT(CTL_OPT_FOR) | OPT_BIT(CTL_OPT_REASON)
@@ -104,6 +106,7 @@ static const char usage_text[] =
     " [--window DUR]\n"
     "  clients [--sort messages|recipients|users] [--limit N]"
     " [--window DUR]\n"
+    "  sites [--limit N]\n"
     "  show USER|IP [--window DUR]\n"
     "  block USER|IP [--for DUR] [--reason TEXT]\n"
     "        [--action quarantine|tempfail|reject]   (default: 1h, reject)\n"

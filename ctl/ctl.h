@@ -112,6 +112,7 @@ int ctl_json_finish(struct ctl *c, struct json *j);
 /* Commands: each returns an exit code. */
 int cmd_users(struct ctl *c);
 int cmd_clients(struct ctl *c);
+int cmd_sites(struct ctl *c);
 int cmd_show(struct ctl *c);
 int cmd_block(struct ctl *c);
 int cmd_unblock(struct ctl *c);
@@ -126,6 +127,7 @@ int cmd_replay(struct ctl *c);
  * opened, so a usage error is exit 2 whatever the state's condition. */
 int cmd_users_check(struct ctl *c);
 int cmd_clients_check(struct ctl *c);
+int cmd_sites_check(struct ctl *c);
 int cmd_block_check(struct ctl *c);
 int cmd_unblock_check(struct ctl *c);
 int cmd_reset_check(struct ctl *c);

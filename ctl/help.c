@@ -50,6 +50,18 @@ static const struct help helps[] = {
      "  --window DUR  how far back the counts reach (default 1h, at most"
      " 1d)\n"
      EXITS_READ},
+    {"sites",
+     "usage: " CTL_PROG " [-c FILE] [--json] sites [--limit N]\n"
+     "What the engine learned of the site on its own: its networks (each\n"
+     "/24 or /48 logins came from from familiar places of their own) and\n"
+     "its places (AS numbers, countries), with the logins that vouched for\n"
+     "each within 30 days, the days they did, the last vouch, and whether\n"
+     "it counts as the site's now (policy.site_logins logins on\n"
+     "policy.site_days days). Newcomer-volume judges new logins by them.\n"
+     "  --limit N     rows in each table (default 25, 0 = all; --json lists"
+     " all)\n"
+     "Reads the state file read-only: read access to it is enough.\n"
+     EXITS_READ},
     {"show",
      "usage: " CTL_PROG " [-c FILE] [--json] show USER|IP [--window DUR]\n"
      "Everything the state knows about one login (seen, block and reason,\n"

@@ -589,6 +589,17 @@ void store_site_place_key(enum store_site_kind kind, uint32_t id,
 int store_site_place(STORE *st, enum store_site_kind kind, uint32_t id,
 		     const char *login, bool vouch, uint32_t now,
 		     struct store_client *out);
+/* What a site entry's key names (relayguardctl sites): a network (net;
+ * ip its first address, bits 24 or 48) or a place (kind, id).
+ * STORE_EARG for a key that is no site entry's. */
+struct store_site_ref {
+    bool net;
+    struct addr ip;
+    unsigned bits;
+    enum store_site_kind kind;
+    uint32_t id;
+};
+int store_site_ref(const struct addr *key, struct store_site_ref *out);
 
 /* Put back what a snapshot kept (policy/snapshot.c): the earlier first
  * seen, learned countries (and networks, and the usual volume) into an
@@ -603,6 +614,8 @@ typedef int (*store_user_fn) (const struct store_user *u, void *ctx);
 typedef int (*store_client_fn) (const struct store_client *c, void *ctx);
 int store_user_each(STORE *st, uint32_t now, store_user_fn fn, void *ctx);
 int store_client_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx);
+/* ... and of every site network and place (the entries it skips). */
+int store_site_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx);
 
 /* Shared counters (verdicts, events) live in the header too. */
 int store_counter_add(STORE *st, unsigned idx, uint64_t n);

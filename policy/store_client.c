@@ -21,7 +21,7 @@
  * keys in 100::/64 (RFC 6666: discard-only, never a client): 100:: then
  * 'S', the family (4 or 6) and the network's /24 or /48. They are
  * evicted like clients (least recently vouched first) and skipped by
- * store_client_each.
+ * store_client_each (store_site_each walks them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +262,7 @@ struct client_walk {
     store_client_fn fn;
     void *ctx;
     struct store_client *c;
+    bool site;			/* the site's entries, not the clients */
 };
 
 /* client_visit - one copied slot to the caller, as a struct store_client */
@@ -271,26 +272,42 @@ static int client_visit(const void *slot, void *arg)
     struct addr k;
 
     memcpy(k.b, ((const struct store_crec *) slot)->ip, sizeof(k.b));
-    if (store_site_is_key(&k) || store_prefix_is_key(&k))
-	return 0;		/* a site network or a /64, not a client */
+    if (w->site ? !store_site_is_key(&k)
+	: store_site_is_key(&k) || store_prefix_is_key(&k))
+	return 0;		/* a site entry or a /64 is not a client */
 
     store_client_copy(slot, w->now, w->c);
     return w->fn(w->c, w->ctx);
 }
 
+/* client_walk_run - a walk of the client table's entries of one kind */
+static int client_walk_run(STORE *st, struct client_walk *w)
+{
+    int rc;
+
+    if (st == NULL || w->fn == NULL)
+	return STORE_EARG;
+    if ((w->c = malloc(sizeof(*w->c))) == NULL)
+	return STORE_EIO;
+    rc = store_entry_each(st, &st->clients, EACH_BATCH, client_visit, w);
+    free(w->c);
+    return rc;
+}
+
 /* store_client_each - call fn on a copy of every client; fn nonzero stops */
 int store_client_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx)
 {
-    struct client_walk w = { now, fn, ctx, NULL };
-    int rc;
+    struct client_walk w = { now, fn, ctx, NULL, false };
 
-    if (st == NULL || fn == NULL)
-	return STORE_EARG;
-    if ((w.c = malloc(sizeof(*w.c))) == NULL)
-	return STORE_EIO;
-    rc = store_entry_each(st, &st->clients, EACH_BATCH, client_visit, &w);
-    free(w.c);
-    return rc;
+    return client_walk_run(st, &w);
+}
+
+/* store_site_each - call fn on a copy of every site network and place */
+int store_site_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx)
+{
+    struct client_walk w = { now, fn, ctx, NULL, true };
+
+    return client_walk_run(st, &w);
 }
 
 /* store_site_key - the key of an address's network in the client table */
@@ -331,6 +348,35 @@ void store_site_place_key(enum store_site_kind kind, uint32_t id,
     key->b[9] = kind == STORE_SITE_AS ? SITE_AS : SITE_CC;
     key->b[10] = (uint8_t) (id >> 24), key->b[11] = (uint8_t) (id >> 16);
     key->b[12] = (uint8_t) (id >> 8), key->b[13] = (uint8_t) id;
+}
+
+/* store_site_ref - what a site entry's key names: a network (its first
+ * address and prefix length) or a place (its kind and id) */
+int store_site_ref(const struct addr *key, struct store_site_ref *out)
+{
+    static const uint8_t v4_head[12] = {[10] = 0xff, [11] = 0xff};
+
+    if (key == NULL || out == NULL || !store_site_is_key(key))
+	return STORE_EARG;
+    memset(out, 0, sizeof(*out));
+    switch (key->b[9]) {
+    case SITE_V4:
+	out->net = true;
+	out->bits = ADDR_V4_PREFIX;
+	memcpy(out->ip.b, v4_head, sizeof(v4_head));
+	memcpy(&out->ip.b[12], &key->b[10], 3);
+	break;
+    case SITE_V6:
+	out->net = true;
+	out->bits = ADDR_V6_PREFIX;
+	memcpy(out->ip.b, &key->b[10], 6);
+	break;
+    default:
+	out->kind = key->b[9] == SITE_AS ? STORE_SITE_AS : STORE_SITE_CC;
+	out->id = (uint32_t) key->b[10] << 24 | (uint32_t) key->b[11] << 16
+	    | (uint32_t) key->b[12] << 8 | key->b[13];
+    }
+    return STORE_OK;
 }
 
 /* store_site_place - a login vouches for a site place (vouch) or only

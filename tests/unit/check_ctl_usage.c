@@ -19,7 +19,7 @@
 #define LONG_RULE "many-countries-in-ten-minutes-xx"	/* 32 bytes */
 
 static const char *const commands[] = {
-    "users", "clients", "show", "block", "unblock", "reset", "stats",
+    "users", "clients", "sites", "show", "block", "unblock", "reset", "stats",
     "quarantine", "contain", "replay",
 };
 
