@@ -6,6 +6,7 @@
 #     organisations, and the block the rule set; "users" ranks the login
 #     first; "stats" counts the rule; "quarantine list" shows the message
 #     the milter held, with the milter's own header (rule, login, client);
+#     "sites" reads the live state (site learning is off here: no entries);
 #   2 "block USER" makes the user's next message fail at MAIL FROM
 #     (550 5.7.1); "unblock" lets it through; "block IP" refuses a host;
 #   3 "contain USER" puts the user's queued mail on hold (the next hop is
@@ -58,6 +59,9 @@ ctl stats --prometheus
 e2e_assert_match "$OUT" 'relayguard_rule_firings_total\{rule="many-countries"\} [1-9]' \
     "1: stats counts the rule's firings"
 e2e_assert_match "$OUT" 'relayguard_blocked\{kind="user"\} 1' "1: stats counts the block in force"
+ctl --json sites
+e2e_assert_eq "$RC:$(printf '%s' "$OUT" | rg_json networks_total):$(printf '%s' "$OUT" | rg_json site_logins)" "0:0:0" \
+    "1: sites --json reads the live state: no site network while site learning is off"
 e2e_assert_true "1: the milter held messages" e2e_wait_until 10 eval '[ "$(pf_queue_count hold)" -ge 1 ]'
 held=$(pf_queue_count hold)
 ctl quarantine list
