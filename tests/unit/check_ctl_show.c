@@ -638,12 +638,5 @@ static Suite *ctl_show_suite(void)
 
 int main(void)
 {
-    int rc;
-
-    ctl_fixture();
-    ctl_conf("");
-    pinned_conf();
-    rc = check_run(ctl_show_suite());
-    ctl_cleanup();
-    return rc;
+    return ctl_check_run_with(ctl_show_suite(), pinned_conf);
 }

@@ -42,9 +42,10 @@ static void place(STORE *st, enum store_site_kind kind, uint32_t id,
 /* sites_make - state_make()'s state and the site's entries: a /24 two
  * logins vouched for on two days (the site's), an IPv6 /48 and a country
  * one login vouched for (not), an AS number as the /24, another as the
- * /48 */
+ * /48; and a /64 entry, which is none of them */
 static void sites_make(void)
 {
+    struct addr a;
     STORE *st;
 
     state_make();
@@ -58,6 +59,10 @@ static void sites_make(void)
     place(st, STORE_SITE_AS, AS_ONE, "erin@example.org", NOW - 5 * MIN);
     place(st, STORE_SITE_CC, store_site_cc("NL"), "erin@example.org",
 	  NOW - 5 * MIN);
+    /* an IPv6 client's /64 entry: the client table's, no site entry */
+    ck_assert_int_eq(addr_parse("2001:db8:9::1", &a), 0);
+    ck_assert_int_eq(store_prefix_note(st, &a, "erin@example.org",
+				       NOW - 5 * MIN, NULL), STORE_OK);
     store_close(st);
 }
 
@@ -192,6 +197,13 @@ START_TEST(test_sites_off)
 }
 END_TEST
 
+/* site_conf - the common configuration with the site's learning on */
+static void site_conf(void)
+{
+    snprintf(siteconf, sizeof(siteconf), "%s/site.conf", tdir);
+    ctl_conf_policy(siteconf, "site_logins = 2; site_days = 2;");
+}
+
 /* ctl_sites_suite - the test cases */
 static Suite *ctl_sites_suite(void)
 {
@@ -208,13 +220,5 @@ static Suite *ctl_sites_suite(void)
 
 int main(void)
 {
-    int rc;
-
-    ctl_fixture();
-    ctl_conf("");
-    snprintf(siteconf, sizeof(siteconf), "%s/site.conf", tdir);
-    ctl_conf_policy(siteconf, "site_logins = 2; site_days = 2;");
-    rc = check_run(ctl_sites_suite());
-    ctl_cleanup();
-    return rc;
+    return ctl_check_run_with(ctl_sites_suite(), site_conf);
 }

@@ -331,17 +331,27 @@ static inline void ctl_cleanup(void)
     free(err);
 }
 
-/* ctl_check_run - main() of a suite that needs only the common fixture
- * and a configuration without GeoIP */
-static inline int ctl_check_run(Suite *s)
+/* ctl_check_run_with - main() of a suite that needs the common fixture,
+ * a configuration without GeoIP and what more() adds (NULL: nothing;
+ * called once tdir and conf exist, e.g. a ctl_conf_policy variant) */
+static inline int ctl_check_run_with(Suite *s, void (*more)(void))
 {
     int rc;
 
     ctl_fixture();
     ctl_conf("");
+    if (more != NULL)
+	more();
     rc = check_run(s);
     ctl_cleanup();
     return rc;
+}
+
+/* ctl_check_run - main() of a suite that needs only the common fixture
+ * and a configuration without GeoIP */
+static inline int ctl_check_run(Suite *s)
+{
+    return ctl_check_run_with(s, NULL);
 }
 
 #endif /* CTL_TEST_H */
