@@ -178,6 +178,9 @@ static void prom_store(FILE *f, const struct store_stats *s)
     } m[] = {
 	{"store_evictions_total", "counter",
 	 "State entries evicted to make room.", s->evictions},
+	{"store_site_evictions_total", "counter", "Of them the site's learned"
+	 " networks and places (only when no client could go).",
+	 s->site_evictions},
 	{"store_lock_timeouts_total", "counter",
 	 "State lock waits that ran out of time.", s->lock_timeouts},
 	{"store_owner_dead_total", "counter", "State locks recovered from a"
@@ -351,6 +354,7 @@ static int stats_json(struct ctl *c, const struct store_stats *s,
     json_kuint(&j, "max_clients", s->max_clients);
     json_kuint(&j, "ips_per_user", s->ips_per_user);
     json_kuint(&j, "evictions", s->evictions);
+    json_kuint(&j, "site_evictions", s->site_evictions);
     json_kuint(&j, "lock_timeouts", s->lock_timeouts);
     json_kuint(&j, "owner_dead_recoveries", s->owner_dead_recoveries);
     json_kuint(&j, "stripe_resets", s->stripe_resets);
@@ -467,9 +471,10 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
     ROW("site", "%s", site);
     ROW("users", "%u of %u", s->users, s->max_users);
     ROW("clients", "%u of %u", s->clients, s->max_clients);
-    ROW("store", "%llu evictions, %llu lock timeouts, %llu owner-dead"
-	" recoveries, %llu stripe resets",
+    ROW("store", "%llu evictions (%llu of the site's), %llu lock timeouts,"
+	" %llu owner-dead recoveries, %llu stripe resets",
 	(unsigned long long) s->evictions,
+	(unsigned long long) s->site_evictions,
 	(unsigned long long) s->lock_timeouts,
 	(unsigned long long) s->owner_dead_recoveries,
 	(unsigned long long) s->stripe_resets);

@@ -321,6 +321,7 @@ static void tab_setup(STORE *st, struct store_tab *t,
     t->cap = g->cap;
     t->stride = g->stride;
     t->is_user = is_user;
+    t->kept = is_user ? NULL : store_client_kept;
     if (is_user) {
 	t->koff = offsetof(struct store_urec, login);
 	t->klen = STORE_LOGIN_MAX;
@@ -830,6 +831,8 @@ int store_get_stats(STORE *st, struct store_stats *out)
     out->max_clients = st->clients.cap * STORE_STRIPES;
     out->ips_per_user = st->ips_per_user;
     out->evictions = __atomic_load_n(&h->evictions, __ATOMIC_RELAXED);
+    out->site_evictions = __atomic_load_n(&h->site_evictions,
+					  __ATOMIC_RELAXED);
     out->lock_timeouts = __atomic_load_n(&h->lock_timeouts, __ATOMIC_RELAXED);
     out->owner_dead_recoveries = __atomic_load_n(&h->owner_dead,
 						 __ATOMIC_RELAXED);

@@ -17,8 +17,9 @@
  * Details callers rely on (implementation: store*.c):
  * - capacity is per stripe (64 stripes, ceil(max / 64) entries each): a
  *   new entry evicts the least recently seen unblocked entry of its own
- *   stripe once that stripe is full; STORE_FULL if all of them are
- *   blocked. Evictions are counted (store_get_stats).
+ *   stripe once that stripe is full (the site's networks and places
+ *   only when no client can go); STORE_FULL if all of them are
+ *   blocked. Evictions are counted (store_get_stats), the site's apart.
  * - an *_update takes out == NULL when the caller needs no copy. In a
  *   copy only ips[0..nips-1] and logins[0..nlogins-1] are written.
  * - a block is in force while now < until; an expired one reads as no
@@ -418,6 +419,7 @@ struct store_client_obs {
 struct store_stats {
     uint32_t users, max_users, clients, max_clients, ips_per_user;
     uint64_t evictions, lock_timeouts, owner_dead_recoveries;
+    uint64_t site_evictions;	/* of evictions, the site's entries */
     uint64_t generation;	/* 1 for a new file, +1 per replacement */
     size_t file_size, user_stride, client_stride;
     uint64_t stripe_resets;	/* stripes cleared: damaged or crashed */

@@ -20,7 +20,8 @@
  * The site's networks (store_site_*) are entries of this table under
  * keys in 100::/64 (RFC 6666: discard-only, never a client): 100:: then
  * 'S', the family (4 or 6) and the network's /24 or /48. They are
- * evicted like clients (least recently vouched first) and skipped by
+ * evicted only when no plain client can be (store_table.c evict_victim:
+ * then the least recently vouched first) and skipped by
  * store_client_each (store_site_each walks them).
  */
 #include <stdlib.h>
@@ -333,6 +334,15 @@ int store_site_is_key(const struct addr *key)
     return memcmp(key->b, head, sizeof(head)) == 0 && key->b[8] == SITE_TAG
 	&& (key->b[9] == SITE_V4 || key->b[9] == SITE_V6
 	    || key->b[9] == SITE_AS || key->b[9] == SITE_CC);
+}
+
+/* store_client_kept - is a live client slot one of the site's entries? */
+int store_client_kept(const void *slot)
+{
+    struct addr k;
+
+    memcpy(k.b, ((const struct store_crec *) slot)->ip, sizeof(k.b));
+    return store_site_is_key(&k);
 }
 
 /* store_site_place_key - the key of a site place (an AS number or a

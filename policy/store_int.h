@@ -52,6 +52,8 @@
 #define STORE_LOCK_DEFAULT_MS 50	/* lock_timeout_ms == 0 */
 #define STORE_TIMEOUT_MAX_MS 60000
 #define STORE_EVICT_SAMPLE 8	/* live slots examined per eviction */
+#define STORE_EVICT_KEPT_BATCHES 4	/* batches of kept entries only
+					 * before one of them goes */
 
 /* Bytes of the file locked with open-file-description locks (fcntl
  * F_OFD_*), which the file's contents cannot forge (store_lock.c). */
@@ -86,8 +88,14 @@ struct store_hdr {
     uint64_t evictions, lock_timeouts, owner_dead, stripe_resets;
     uint32_t site_start;	/* the first judgement's time, 0 before it
 				 * (store_site_start; fits the line) */
+    uint32_t site_evictions;	/* of them the site's entries (spare bytes
+				 * of the line: 0 in older files) */
     _Alignas(STORE_LINE) uint64_t counters[STORE_NCOUNTERS];
 };
+
+_Static_assert(offsetof(struct store_hdr, counters)
+	       == offsetof(struct store_hdr, boot_id) + STORE_LINE,
+	       "the header's mutable line is full: counters stay put");
 
 /* Per stripe: the lock, the free list and the eviction clock. */
 struct store_stripe {
@@ -368,6 +376,9 @@ struct store_tab {
     size_t koff, klen;		/* key bytes inside a slot */
     size_t block_off;		/* struct store_block inside a slot */
     int is_user;
+    /* entries evicted only when no other can be (store_table.c), or
+     * NULL: the site's in the client table (store_client_kept) */
+    int (*kept)(const void *slot);
 };
 
 struct store {
@@ -529,6 +540,9 @@ void store_urec_restore_spare(struct store_urec *u,
 			      const struct store_user *from);
 void store_client_copy(const struct store_crec *r, uint32_t now,
 		       struct store_client *out);
+/* store_client_kept - is a live client slot one of the site's entries
+ * (networks, places), which eviction keeps while others can go? */
+int store_client_kept(const void *slot);
 
 /* store_win.c: the part of store_win_add that acts on the live slot */
 void store_win_roll(struct store_win *w, uint32_t now);

@@ -36,7 +36,12 @@
  * slots are examined (all of them in a stripe that small) and the least
  * recently seen among them that is not blocked goes; if all of them are
  * blocked the sweep examines the next batch, at most once round the
- * stripe. The newcomer takes the evicted slot.
+ * stripe. A table may keep some entries (t->kept: the site's networks
+ * and places in the client table, which a flood of new clients must
+ * not wash out): they are passed over like blocked ones while a plain
+ * entry can go, for at most STORE_EVICT_KEPT_BATCHES batches, then the
+ * oldest of them examined goes (counted apart). The newcomer takes the
+ * evicted slot.
  *
  * Every link read from the file is range checked before use and every
  * walk is bounded; a link that fails the check means the stripe is
@@ -462,22 +467,74 @@ int store_remove(STORE *st, struct store_tab *t, unsigned s, uint32_t idx)
     return STORE_OK;
 }
 
+/* The sweep's state across its batches: the stripe's tick, and the
+ * site entry it would take if no plain one can go (oldest seen). */
+struct evict_sweep {
+    uint64_t tick;
+    uint32_t kept;		/* slot of the oldest free kept entry, or 0 */
+    uint64_t kept_age;
+};
+
+/* batch_victim - the least recently seen of a batch's live slots cand
+ * (k of them) that may go at now: a plain one, or 0; the kept entries
+ * (t->kept: the site's) are passed over, the oldest of them that is
+ * not blocked noted in w. Reads the blocks of the oldest first. */
+static uint32_t batch_victim(const struct store_tab *t, unsigned s,
+			     uint32_t *cand, unsigned k, struct evict_sweep *w,
+			     uint32_t now)
+{
+    uint64_t age[STORE_EVICT_SAMPLE];
+    unsigned char keep[STORE_EVICT_SAMPLE];
+
+    for (unsigned i = 0; i < k; i++) {
+	const unsigned char *slot = store_slot(t, s, cand[i]);
+
+	age[i] = w->tick - ((const struct store_link *) (const void *) slot)->seen;
+	keep[i] = t->kept != NULL && t->kept(slot);
+    }
+    while (k > 0) {		/* oldest first, passing blocked ones */
+	unsigned best = 0;
+	const unsigned char *slot;
+
+	for (unsigned i = 1; i < k; i++)
+	    if (age[i] > age[best])
+		best = i;
+	slot = store_slot(t, s, cand[best]);
+	if ((!keep[best] || w->kept == 0 || age[best] > w->kept_age)
+	    && !store_block_enforced((const void *) (slot + t->block_off),
+				     now)) {
+	    if (!keep[best])
+		return cand[best];
+	    w->kept = cand[best];
+	    w->kept_age = age[best];
+	}
+	k--;
+	cand[best] = cand[k], age[best] = age[k], keep[best] = keep[k];
+    }
+    return 0;
+}
+
 /* evict_victim - the least recently seen slot not blocked at now among
  * those the sweep examines (see the top), or 0 if every one is blocked;
  * called with the stripe full (every slot in use). The sweep reads the
  * heads of a batch of slots (one line each, fetched at once), then the
  * blocks of the oldest first until one is not in force, so usually one
- * more line. */
-static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
+ * more line. A kept entry (the site's networks and places, whose key
+ * lies in the line read already) goes only when no plain one can: after
+ * STORE_EVICT_KEPT_BATCHES batches in which only kept ones could, the
+ * oldest of those examined goes, so the cost stays bounded. */
+static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now,
+			     int *kept)
 {
     struct store_stripe *sp = stripe_of(t, s);
-    uint32_t n = high_of(t, s), hand = sp->hand, steps = 0;
+    uint32_t n = high_of(t, s), hand = sp->hand, steps = 0, victim = 0;
     uint32_t cand[STORE_EVICT_SAMPLE];
-    uint64_t age[STORE_EVICT_SAMPLE];
+    struct evict_sweep w = { .tick = sp->tick };
+    unsigned spent = 0;
 
     if (hand == 0 || hand > n)
 	hand = 1;
-    while (steps < n) {
+    while (victim == 0 && steps < n) {
 	unsigned k = 0, m = 0;
 
 	for (uint32_t j = hand; m < STORE_EVICT_SAMPLE && steps + m < n; m++) {
@@ -488,32 +545,19 @@ static uint32_t evict_victim(struct store_tab *t, unsigned s, uint32_t now)
 	for (unsigned i = 0; i < m; i++) {
 	    const struct store_link *l = link_of(t, s, cand[i]);
 
-	    if (l != NULL && (l->flags & STORE_F_USED)) {
-		cand[k] = cand[i];
-		age[k++] = sp->tick - l->seen;
-	    }
+	    if (l != NULL && (l->flags & STORE_F_USED))
+		cand[k++] = cand[i];
 	}
 	steps += m;
 	hand = (uint32_t) ((hand - 1 + (uint64_t) m) % n) + 1;
-	while (k > 0) {		/* oldest first, passing blocked ones */
-	    unsigned best = 0;
-	    const unsigned char *slot;
-
-	    for (unsigned i = 1; i < k; i++)
-		if (age[i] > age[best])
-		    best = i;
-	    slot = store_slot(t, s, cand[best]);
-	    if (!store_block_enforced((const void *) (slot + t->block_off),
-				      now)) {
-		sp->hand = hand;
-		return cand[best];
-	    }
-	    cand[best] = cand[--k];
-	    age[best] = age[k];
-	}
+	victim = batch_victim(t, s, cand, k, &w, now);
+	if (victim == 0 && w.kept != 0
+	    && ++spent >= STORE_EVICT_KEPT_BATCHES)
+	    break;
     }
     sp->hand = hand;
-    return 0;
+    *kept = victim == 0 && w.kept != 0;
+    return victim != 0 ? victim : w.kept;
 }
 
 /* take_fresh - the next slot never used, or 0; the cursor moves past
@@ -541,7 +585,7 @@ static int take_slot(STORE *st, struct store_tab *t, unsigned s,
 {
     struct store_stripe *sp = stripe_of(t, s);
     struct store_link *hl = link_of(t, s, home);
-    int rc;
+    int rc, kept;
 
     if (home > sp->high || hl->flags == 0) {	/* never used */
 	*idx = home;
@@ -557,11 +601,13 @@ static int take_slot(STORE *st, struct store_tab *t, unsigned s,
     }
     if ((*idx = take_fresh(t, s)) != 0)
 	return STORE_OK;
-    if ((*idx = evict_victim(t, s, now)) == 0)
+    if ((*idx = evict_victim(t, s, now, &kept)) == 0)
 	return sp->count < t->cap ? damaged(st, t, s) : STORE_FULL;
     if ((rc = store_remove(st, t, s, *idx)) != STORE_OK)
 	return rc;
     store_stat_add(&st->hdr->evictions, 1);
+    if (kept)
+	__atomic_fetch_add(&st->hdr->site_evictions, 1, __ATOMIC_RELAXED);
     return free_take(t, s, *idx) == 0 ? STORE_OK : damaged(st, t, s);
 }
 

@@ -11,6 +11,7 @@
 
 #include "store.h"
 #include "store_int.h"
+#include "store_debug.h"
 #include "check_main.h"
 #include "store_test.h"
 
@@ -522,6 +523,95 @@ START_TEST(test_known_hubs)
 }
 END_TEST
 
+/* The site's entries in a full client table: a flood of new client
+ * addresses (many times the table) evicts plain clients, never the
+ * site's networks and places while a plain client can go; a stripe
+ * holding nothing else gives up its least recently vouched one, and
+ * that is counted apart (site_evictions). */
+START_TEST(test_site_eviction)
+{
+    enum { CAP = 16, NETS = 24, FLOOD = 4 * CAP * STORE_STRIPES };
+    STORE *st = tnew("site-evict", CAP * STORE_STRIPES, 4);
+    struct store_client c;
+    struct store_stats s;
+    char ip[32];
+
+    for (unsigned i = 0; i < NETS; i++) {
+	snprintf(ip, sizeof(ip), "198.51.%u.7", i);
+	struct addr a = ip_of(ip);
+
+	ck_assert_int_eq(store_site_vouch(st, &a, "nora", T0 + i, NULL),
+			 STORE_OK);
+    }
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 64500, "nora", true,
+				      T0, NULL), STORE_OK);
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_CC, store_site_cc("DE"),
+				      "nora", true, T0, NULL), STORE_OK);
+    for (unsigned i = 0; i < FLOOD; i++) {
+	struct store_client_obs o = { .msgs = 1 };
+
+	snprintf(ip, sizeof(ip), "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255,
+		 i & 255);
+	o.ip = ip_of(ip);
+	ck_assert_int_eq(store_client_update(st, &o, T0 + HOUR + i, NULL),
+			 STORE_OK);
+    }
+    store_get_stats(st, &s);
+    ck_assert_uint_gt(s.evictions, FLOOD / 2);
+    ck_assert_uint_eq(s.site_evictions, 0);
+    for (unsigned i = 0; i < NETS; i++) {
+	struct addr a;
+
+	snprintf(ip, sizeof(ip), "198.51.%u.7", i);
+	a = ip_of(ip);
+	ck_assert_msg(store_site_get(st, &a, T0 + DAY, &c) == STORE_OK,
+		      "site network %s evicted", ip);
+	ck_assert_uint_eq(c.vouched, T0 + i);
+    }
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 64500, NULL, false,
+				      T0 + DAY, &c), STORE_OK);
+    ck_assert_int_eq(store_site_place(st, STORE_SITE_CC, store_site_cc("DE"),
+				      NULL, false, T0 + DAY, &c), STORE_OK);
+    store_close(st);
+}
+END_TEST
+
+/* A client table of nothing but the site's networks (4 slots a stripe,
+ * far more networks): each new one, and a new client, takes the place
+ * of the least recently vouched network of its stripe, never STORE_FULL;
+ * every such eviction is counted apart as well. */
+START_TEST(test_site_eviction_full)
+{
+    enum { CAP = 4, NETS = 16 * CAP * STORE_STRIPES };
+    STORE *st = tnew("site-full", CAP * STORE_STRIPES, 4);
+    struct store_client_obs o = { .ip = ip_of("192.0.2.1"), .msgs = 1 };
+    struct store_client c;
+    struct store_stats s;
+    struct addr a;
+    char ip[32];
+
+    for (unsigned i = 0; i < NETS; i++) {
+	snprintf(ip, sizeof(ip), "10.%u.%u.1", i >> 8 & 255, i & 255);
+	a = ip_of(ip);
+	ck_assert_int_eq(store_site_vouch(st, &a, "nora", T0 + i, NULL),
+			 STORE_OK);
+    }
+    store_get_stats(st, &s);
+    ck_assert_uint_eq(s.clients, CAP * STORE_STRIPES);
+    ck_assert_uint_eq(s.evictions, NETS - CAP * STORE_STRIPES);
+    ck_assert_uint_eq(s.site_evictions, s.evictions);
+    ck_assert_int_eq(store_site_get(st, &a, T0 + NETS, &c), STORE_OK);
+    a = ip_of("10.0.0.1");	/* the first vouched for: gone */
+    ck_assert_int_eq(store_site_get(st, &a, T0 + NETS, &c), STORE_NOTFOUND);
+    ck_assert_int_eq(store_client_update(st, &o, T0 + NETS, &c), STORE_OK);
+    store_get_stats(st, &s);
+    ck_assert_uint_eq(s.site_evictions, NETS - CAP * STORE_STRIPES + 1);
+    ck_assert_int_eq(store_debug_check_stripe(st, STORE_DEBUG_CLIENTS,
+			store_debug_client_stripe(st, &o.ip)), 0);
+    store_close(st);
+}
+END_TEST
+
 /* places_suite - familiar networks, site networks, addresses by day */
 static Suite *places_suite(void)
 {
@@ -533,6 +623,8 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_familiar_places);
     tcase_add_test(tc, test_site_networks);
     tcase_add_test(tc, test_site_places);
+    tcase_add_test(tc, test_site_eviction);
+    tcase_add_test(tc, test_site_eviction_full);
     tcase_add_test(tc, test_ip_days);
     tcase_add_test(tc, test_usual_day);
     tcase_add_test(tc, test_usual_coarse);
