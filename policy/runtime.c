@@ -130,9 +130,9 @@ static void restore_snapshot(const struct cfg_state *c, STORE *st)
 		c->snapshot_path, err);
     else
 	log_msg(n.skipped ? LOG_WARNING : LOG_NOTICE, "state snapshot %s "
-		"restored: %u users, %u clients, %u blocks in force (%u "
-		"records skipped)", c->snapshot_path, n.users, n.clients,
-		n.blocks, n.skipped);
+		"restored: %u users, %u clients, %u blocks in force, %u "
+		"site entries (%u records skipped)", c->snapshot_path,
+		n.users, n.clients, n.blocks, n.sites, n.skipped);
 }
 
 /* open_state - attach the shared table; a file of other capacities is
@@ -458,8 +458,8 @@ void rt_snapshot(struct runtime *rt, bool force)
 	log_msg(LOG_WARNING, "state snapshot not written: %s", err);
     else
 	log_msg(force ? LOG_NOTICE : LOG_DEBUG, "state snapshot %s: %u users, "
-		"%u clients, %u blocks in force", c->snapshot_path, n.users,
-		n.clients, n.blocks);
+		"%u clients, %u blocks in force, %u site entries",
+		c->snapshot_path, n.users, n.clients, n.blocks, n.sites);
 }
 
 /* rt_store_refresh - reattach if another process recreated the file */

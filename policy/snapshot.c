@@ -2,12 +2,13 @@
  * snapshot - save and restore what must survive the state file (see
  * snapshot.h for the contract).
  *
- * Format 4 (formats 2 and 3 are still read: 2's users have no networks,
- * 3's no spare state), all integers little-endian:
+ * Format 5 (formats 2 to 4 are still read: 2's users have no networks,
+ * 3's no spare state, 2 to 4 have no site entries), all integers
+ * little-endian:
  *   header  "RGSNAP\0\1" | u32 version | u32 users | u32 clients |
  *           u32 written at | u32 the site's start (store_site_start,
  *           0 unknown; zero in files written before it) |
- *           4 zero bytes                                     (32 bytes)
+ *           u32 sites (format 5; zero bytes before it)  (32 bytes)
  *   users   login[48] NUL padded | u32 first | u32 last | block |
  *           6 x (cc[2] | u16 days | u16 first day | u16 last day)
  *                                                         (136 bytes)
@@ -22,6 +23,11 @@
  *           (with the usual day these are every aux byte of the store's
  *           networks: usual day 0/1, coarse hour and day 2/3, home 4..7)
  *   clients address[16] | u32 first | u32 last | block   (56 bytes)
+ *   sites   (format 5) the site's networks and places (store_site_each):
+ *           key[16] (in 100::/64, store_site_ref) | u32 first |
+ *           u32 last | u32 vouched | u16 vouch days | u16 last vouch
+ *           day | u32 logins | 32 x (u32 keyed login hash |
+ *           u32 last seen)                              (292 bytes)
  *   trailer u64 FNV-1a of every byte before it
  * where block = u32 until | u8 action | u8 set by | u16 rule |
  * reason[24] NUL padded (32 bytes). The file's size must be exactly what
@@ -46,11 +52,13 @@
 
 #define SNAP_MAGIC	"RGSNAP\0\1"
 #define SNAP_MAGIC_LEN	8
-#define SNAP_VERSION	4	/* 2: a block names its rule by identity;
+#define SNAP_VERSION	5	/* 2: a block names its rule by identity;
 				 * 3: familiar networks, usual volume;
-				 * 4: spare state (coarse hour, home, ext) */
+				 * 4: spare state (coarse hour, home, ext);
+				 * 5: the site's networks and places */
 #define SNAP_VERSION_2	2	/* still read */
 #define SNAP_VERSION_3	3	/* still read */
+#define SNAP_VERSION_4	4	/* still read: users as 5's, no sites */
 #define SNAP_HDR	32
 #define SNAP_BLOCK	32	/* until, action, setby, flags, 0, rule id, reason */
 #define SNAP_COUNTRY	8
@@ -61,6 +69,8 @@
 #define SNAP_SPARE	(8 + STORE_EXT_LEN)
 #define SNAP_USER	(SNAP_USER3 + SNAP_SPARE)
 #define SNAP_CLIENT	(16 + 8 + SNAP_BLOCK)
+#define SNAP_SITE_LOGINS 32
+#define SNAP_SITE	(16 + 20 + SNAP_SITE_LOGINS * 8)
 #define SNAP_TRAILER	8
 #define SNAP_MAX_BYTES	(UINT64_C(1) << 31)	/* refuse bigger files */
 #define SNAP_TMP_SUFFIX	".XXXXXX"
@@ -68,7 +78,9 @@
 #define FNV64_PRIME	UINT64_C(1099511628211)
 
 _Static_assert(SNAP_USER2 == 136 && SNAP_USER3 == 240 && SNAP_USER == 280
-	       && SNAP_CLIENT == 56, "record sizes");
+	       && SNAP_CLIENT == 56 && SNAP_SITE == 292, "record sizes");
+_Static_assert(SNAP_SITE_LOGINS == STORE_CLIENT_LOGINS,
+	       "a site record holds every login of its entry");
 _Static_assert(12 + STORE_REASON_MAX <= SNAP_BLOCK, "a block record holds its reason");
 
 /* A growing output buffer. */
@@ -214,6 +226,32 @@ static int put_client(const struct store_client *c, void *arg)
     return 0;
 }
 
+/* put_site - store_site_each callback: one site network or place */
+static int put_site(const struct store_client *c, void *arg)
+{
+    struct out *o = arg;
+    unsigned char *p = room(o, SNAP_SITE);
+    uint32_t n = c->nlogins < SNAP_SITE_LOGINS ? c->nlogins
+	: SNAP_SITE_LOGINS;
+
+    if (p == NULL)
+	return 1;
+    memset(p, 0, SNAP_SITE);
+    memcpy(p, c->ip.b, 16);
+    put32(p + 16, c->first_seen);
+    put32(p + 20, c->last_seen);
+    put32(p + 24, c->vouched);
+    put16(p + 28, c->vouch_days);
+    put16(p + 30, c->vouch_day);
+    put32(p + 32, n);
+    for (uint32_t i = 0; i < n; i++) {
+	put32(p + 36 + 8 * i, c->logins[i].hash);
+	put32(p + 40 + 8 * i, c->logins[i].last_seen);
+    }
+    o->n->sites++;
+    return 0;
+}
+
 /* build - the whole file in memory */
 static int build(STORE *st, uint32_t now, struct out *o, char *err,
 		 size_t errlen)
@@ -224,7 +262,8 @@ static int build(STORE *st, uint32_t now, struct out *o, char *err,
     if (p == NULL)
 	return errbuf_set(err, errlen, "out of memory"), SNAPSHOT_EIO;
     if ((rc = store_user_each(st, now, put_user, o)) != STORE_OK
-	|| (rc = store_client_each(st, now, put_client, o)) != STORE_OK)
+	|| (rc = store_client_each(st, now, put_client, o)) != STORE_OK
+	|| (rc = store_site_each(st, now, put_site, o)) != STORE_OK)
 	return errbuf_set(err, errlen, "reading the state: %s",
 			  store_strerror(rc)), SNAPSHOT_EIO;
     if ((p = room(o, SNAP_TRAILER)) == NULL)
@@ -237,6 +276,7 @@ static int build(STORE *st, uint32_t now, struct out *o, char *err,
     put32(p + 16, o->n->clients);
     put32(p + 20, now);
     put32(p + 24, store_site_start(st, 0));
+    put32(p + 28, o->n->sites);
     {
 	uint64_t h = fnv64(o->b, o->len - SNAP_TRAILER);
 
@@ -461,9 +501,34 @@ static int get_client(const unsigned char *p, uint32_t now,
     return get_block(p + 24, now, &c->block);
 }
 
+/* get_site - a site record; 0 if it does not check out */
+static int get_site(const unsigned char *p, struct store_client *c)
+{
+    struct store_site_ref ref;
+
+    memset(c, 0, sizeof(*c));
+    memcpy(c->ip.b, p, 16);
+    if (store_site_ref(&c->ip, &ref) != STORE_OK)
+	return 0;
+    c->first_seen = get32(p + 16);
+    c->last_seen = get32(p + 20);
+    c->vouched = get32(p + 24);
+    c->vouch_days = get16(p + 28);
+    c->vouch_day = get16(p + 30);
+    c->nlogins = get32(p + 32);
+    if (c->nlogins > SNAP_SITE_LOGINS)
+	return 0;
+    for (uint32_t i = 0; i < c->nlogins; i++) {
+	c->logins[i].hash = get32(p + 36 + 8 * i);
+	c->logins[i].last_seen = get32(p + 40 + 8 * i);
+    }
+    return 1;
+}
+
 /* header_ok - magic, version, counts against the size, checksum */
 static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
-		     uint32_t *nc, size_t *usize, char *err, size_t errlen)
+		     uint32_t *nc, uint32_t *ns, size_t *usize, char *err,
+		     size_t errlen)
 {
     uint64_t want, h;
 
@@ -477,6 +542,7 @@ static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
     case SNAP_VERSION_3:
 	*usize = SNAP_USER3;
 	break;
+    case SNAP_VERSION_4:
     case SNAP_VERSION:
 	*usize = SNAP_USER;
 	break;
@@ -487,8 +553,10 @@ static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
     }
     *nu = get32(buf + 12);
     *nc = get32(buf + 16);
+    *ns = get32(buf + 8) == SNAP_VERSION ? get32(buf + 28) : 0;
     want = SNAP_HDR + (uint64_t) *nu * *usize
-	+ (uint64_t) *nc * SNAP_CLIENT + SNAP_TRAILER;
+	+ (uint64_t) *nc * SNAP_CLIENT + (uint64_t) *ns * SNAP_SITE
+	+ SNAP_TRAILER;
     if (want != len)
 	return errbuf_set(err, errlen, "snapshot is %zu bytes, its counts "
 			  "say %llu", len, (unsigned long long) want), 0;
@@ -507,13 +575,14 @@ int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
     struct store_user u;
     struct store_client c;
     const unsigned char *p = buf + SNAP_HDR;
-    uint32_t nu, nc;
+    uint32_t nu, nc, ns;
     size_t usize;
 
     memset(&n, 0, sizeof(n));
     if (out != NULL)
 	*out = n;
-    if (buf == NULL || !header_ok(buf, len, &nu, &nc, &usize, err, errlen))
+    if (buf == NULL
+	|| !header_ok(buf, len, &nu, &nc, &ns, &usize, err, errlen))
 	return SNAPSHOT_EFORMAT;
     for (uint32_t i = 0; i < nu; i++, p += usize) {
 	if (!get_user(p, get32(buf + 8), now, &u) || (ufn != NULL && ufn(&u, ctx) != 0)) {
@@ -530,6 +599,13 @@ int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
 	}
 	n.clients++;
 	n.blocks += block_live(&c.block, now);
+    }
+    for (uint32_t i = 0; i < ns; i++, p += SNAP_SITE) {
+	if (!get_site(p, &c) || (cfn != NULL && cfn(&c, ctx) != 0)) {
+	    n.skipped++;
+	    continue;
+	}
+	n.sites++;
     }
     if (out != NULL)
 	*out = n;
@@ -585,11 +661,14 @@ static int restore_user(const struct store_user *u, void *arg)
     return store_user_restore(r->st, u, r->now) != STORE_OK;
 }
 
-/* restore_client - snapshot_parse callback: one client into the store */
+/* restore_client - snapshot_parse callback: one client (or site entry)
+ * into the store */
 static int restore_client(const struct store_client *c, void *arg)
 {
     const struct restore *r = arg;
 
+    if (store_site_is_key(&c->ip))
+	return store_site_restore(r->st, c, r->now) != STORE_OK;
     return store_client_restore(r->st, c, r->now) != STORE_OK;
 }
 

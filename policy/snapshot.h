@@ -1,7 +1,8 @@
 /*
  * snapshot - what must survive a reboot of the state file's tmpfs: every
  * user's block, learned countries and first/last seen, every client's
- * block and first/last seen, written to a file on disk and put back into
+ * block and first/last seen, the site's networks and places (their
+ * vouching logins and days), written to a file on disk and put back into
  * an empty state file at start. Windows and address lists are not kept.
  *
  * The file is written whole under a temporary name in its directory,
@@ -29,6 +30,7 @@ enum snapshot_status {
 
 struct snapshot_counts {
     uint32_t users, clients;	/* records written or put back */
+    uint32_t sites;		/* of the site's networks and places */
     uint32_t blocks;		/* of them, with a block in force */
     uint32_t skipped;		/* records that did not check out */
 };
@@ -42,7 +44,9 @@ int snapshot_restore(STORE *st, const char *path, uint32_t now,
 		     struct snapshot_counts *out, char *err, size_t errlen);
 
 /* Check a snapshot in memory and hand every valid record to the
- * callbacks (either may be NULL); blocks over at now are dropped. */
+ * callbacks (either may be NULL); blocks over at now are dropped. The
+ * site's networks and places go to cfn too, after the clients: their
+ * ip is a site entry's key (store_site_is_key). */
 int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
 		   snapshot_user_fn ufn, snapshot_client_fn cfn, void *ctx,
 		   struct snapshot_counts *out, char *err, size_t errlen);

@@ -6,7 +6,8 @@
  * foreign and hostile snapshots are refused or their bad records
  * skipped; the file is replaced whole; the site's start time survives;
  * a login's spare state (usual coarse hour and its day, the home place's
- * time, the ext bytes) survives; formats 2 and 3 are still read.
+ * time, the ext bytes) survives; the site's networks and places
+ * survive; formats 2 to 4 are still read.
  *
  * Each TCase gets a private temporary directory; every test runs forked.
  */
@@ -455,6 +456,115 @@ START_TEST(test_format3)
 }
 END_TEST
 
+/* the site entries of test_site_entries: two networks, two places */
+#define SITE_NETS	2
+static const char *const site_ips[SITE_NETS] = { "192.0.2.7",
+    "2001:db8:1:2::9" };
+
+/* site_fill - logins vouch for the site's networks and places on days */
+static void site_fill(STORE *st)
+{
+    char login[32];
+
+    for (uint32_t d = 0; d < 4; d++)
+	for (int l = 0; l < 3 + (int) d; l++) {
+	    uint32_t t = T0 - (6 - d) * DAY + (uint32_t) l * MIN;
+
+	    snprintf(login, sizeof(login), "site%d", l);
+	    for (int i = 0; i < SITE_NETS; i++) {
+		struct addr ip = ip_of(site_ips[i]);
+
+		ck_assert_int_eq(store_site_vouch(st, &ip, login, t, NULL),
+				 STORE_OK);
+	    }
+	    ck_assert_int_eq(store_site_place(st, STORE_SITE_AS, 64496, login,
+					      true, t, NULL), STORE_OK);
+	    if (d % 2 == 0)
+		ck_assert_int_eq(store_site_place(st, STORE_SITE_CC,
+						  store_site_cc("DE"), login,
+						  true, t, NULL), STORE_OK);
+	}
+}
+
+/* site_entries - copies of the site entries of site_fill, in order */
+static int site_entries(STORE *st, struct store_client *e)
+{
+    int rc = STORE_OK;
+
+    for (int i = 0; i < SITE_NETS && rc == STORE_OK; i++) {
+	struct addr ip = ip_of(site_ips[i]);
+
+	rc = store_site_get(st, &ip, T0, &e[i]);
+    }
+    if (rc == STORE_OK)
+	rc = store_site_place(st, STORE_SITE_AS, 64496, NULL, false, T0,
+			      &e[SITE_NETS]);
+    if (rc == STORE_OK)
+	rc = store_site_place(st, STORE_SITE_CC, store_site_cc("DE"), NULL,
+			      false, T0, &e[SITE_NETS + 1]);
+    return rc;
+}
+
+/* The site's networks and places survive a lost state file: each comes
+ * back with its logins (their times), vouch days and vouched time, so
+ * the site does not judge every newcomer a stranger for site_days days
+ * after a reboot; a snapshot of format 4 (without them) is still read. */
+START_TEST(test_site_entries)
+{
+    struct store_client was[SITE_NETS + 2], now[SITE_NETS + 2];
+    struct snapshot_counts n;
+    char err[ERRLEN] = "", snap[160];
+    unsigned char *b, *o;
+    size_t len, olen;
+    STORE *st = tnew("sites", 1024, 4), *fresh;
+
+    fill(st);
+    site_fill(st);
+    ck_assert_int_eq(site_entries(st, was), STORE_OK);
+    ck_assert_uint_eq(was[0].vouch_days, 4);
+    ck_assert_uint_eq(was[0].nlogins, 6);
+    ck_assert_uint_eq(was[SITE_NETS + 1].vouch_days, 2);
+    snprintf(snap, sizeof(snap), "%s.snap", tpath("sites"));
+    ck_assert_msg(snapshot_write(st, snap, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "write: %s", err);
+    ck_assert_uint_eq(n.clients, 1);	/* the site's entries apart */
+    store_close(st);
+    ck_assert_int_eq(unlink(tpath("sites")), 0);
+    fresh = tnew("sites", 1024, 4);
+    ck_assert_msg(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "restore: %s", err);
+    ck_assert_uint_eq(n.skipped, 0);
+    ck_assert_uint_eq(n.clients, 1);
+    check_back(fresh);
+    ck_assert_msg(site_entries(fresh, now) == STORE_OK,
+		  "the site's networks and places are not restored");
+    for (int i = 0; i < SITE_NETS + 2; i++) {
+	ck_assert_uint_eq(now[i].first_seen, was[i].first_seen);
+	/* last seen: the restore's time, as for a client */
+	ck_assert_uint_eq(now[i].vouched, was[i].vouched);
+	ck_assert_uint_eq(now[i].vouch_days, was[i].vouch_days);
+	ck_assert_uint_eq(now[i].vouch_day, was[i].vouch_day);
+	ck_assert_uint_eq(now[i].nlogins, was[i].nlogins);
+	for (uint32_t l = 0; l < was[i].nlogins; l++) {
+	    ck_assert_uint_eq(now[i].logins[l].hash, was[i].logins[l].hash);
+	    ck_assert_uint_eq(now[i].logins[l].last_seen,
+			      was[i].logins[l].last_seen);
+	}
+    }
+    store_close(fresh);
+    /* format 4: the same users and clients, no site entries */
+    b = slurp(snap_of("four"), &len);
+    o = older_snapshot(tpath("four.snap"), b, len, 4, SNAP_USER, &olen);
+    ck_assert_msg(snapshot_parse(o, olen, T0, NULL, NULL, NULL, &n, err,
+				 sizeof(err)) == SNAPSHOT_OK, "parse: %s", err);
+    ck_assert_uint_eq(n.users, NUSERS);
+    ck_assert_uint_eq(n.clients, 1);
+    ck_assert_uint_eq(n.skipped, 0);
+    free(o);
+    free(b);
+}
+END_TEST
+
 START_TEST(test_replace_whole)
 {
     const char *snap = snap_of("whole");
@@ -492,6 +602,7 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, test_format2);
     tcase_add_test(tc, test_format3);
     tcase_add_test(tc, test_ext_round_trip);
+    tcase_add_test(tc, test_site_entries);
     tcase_add_test(tc, test_replace_whole);
     suite_add_tcase(s, tc);
     return s;
