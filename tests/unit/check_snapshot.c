@@ -30,6 +30,7 @@
 #define SNAP_USER3	240	/* format 3, still read */
 #define SNAP_USER2	136	/* format 2, still read */
 #define SNAP_NETS	136	/* where format 3's networks start in a user */
+#define SNAP_SITE	292	/* a site network or place (format 5) */
 
 /* sname - the n-th test login */
 static const char *sname(int n)
@@ -528,6 +529,7 @@ START_TEST(test_site_entries)
     ck_assert_msg(snapshot_write(st, snap, T0, &n, err, sizeof(err))
 		  == SNAPSHOT_OK, "write: %s", err);
     ck_assert_uint_eq(n.clients, 1);	/* the site's entries apart */
+    ck_assert_uint_eq(n.sites, SITE_NETS + 2);
     store_close(st);
     ck_assert_int_eq(unlink(tpath("sites")), 0);
     fresh = tnew("sites", 1024, 4);
@@ -535,6 +537,7 @@ START_TEST(test_site_entries)
 		  == SNAPSHOT_OK, "restore: %s", err);
     ck_assert_uint_eq(n.skipped, 0);
     ck_assert_uint_eq(n.clients, 1);
+    ck_assert_uint_eq(n.sites, SITE_NETS + 2);
     check_back(fresh);
     ck_assert_msg(site_entries(fresh, now) == STORE_OK,
 		  "the site's networks and places are not restored");
@@ -552,6 +555,17 @@ START_TEST(test_site_entries)
 	}
     }
     store_close(fresh);
+    /* hostile site records: a key no site entry has, too many logins */
+    b = slurp(snap, &len);
+    o = b + len - 8 - (SITE_NETS + 2) * SNAP_SITE;
+    o[8] = 0x7e;		/* not a site entry's tag */
+    o[SNAP_SITE + 32] = 33;	/* more logins than a record holds */
+    fix_sum(b, len);
+    ck_assert_int_eq(snapshot_parse(b, len, T0, NULL, NULL, NULL, &n, err,
+				    sizeof(err)), SNAPSHOT_OK);
+    ck_assert_uint_eq(n.skipped, 2);
+    ck_assert_uint_eq(n.sites, SITE_NETS);
+    free(b);
     /* format 4: the same users and clients, no site entries */
     b = slurp(snap_of("four"), &len);
     o = older_snapshot(tpath("four.snap"), b, len, 4, SNAP_USER, &olen);
