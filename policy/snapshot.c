@@ -667,8 +667,6 @@ static int restore_client(const struct store_client *c, void *arg)
 {
     const struct restore *r = arg;
 
-    if (store_site_is_key(&c->ip))
-	return store_site_restore(r->st, c, r->now) != STORE_OK;
     return store_client_restore(r->st, c, r->now) != STORE_OK;
 }
 

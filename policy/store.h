@@ -606,14 +606,12 @@ int store_site_ref(const struct addr *key, struct store_site_ref *out);
 /* Put back what a snapshot kept (policy/snapshot.c): the earlier first
  * seen, learned countries (and networks, and the usual volume) into an
  * entry without any, a block in force where none is; the entry is
- * created if unknown. */
+ * created if unknown. A client whose ip is a site entry's key (a site
+ * network or place) also gets its logins, vouched time and days back
+ * when it has none. */
 int store_user_restore(STORE *st, const struct store_user *u, uint32_t now);
 int store_client_restore(STORE *st, const struct store_client *c,
 			 uint32_t now);
-/* ... and a site network or place (c->ip a site key, else STORE_EARG):
- * its logins, vouched time and days into an entry that has none. */
-int store_site_restore(STORE *st, const struct store_client *c,
-		       uint32_t now);
 
 /* Walk all entries (copies, one stripe locked at a time); stop on nonzero. */
 typedef int (*store_user_fn) (const struct store_user *u, void *ctx);

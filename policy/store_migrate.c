@@ -35,10 +35,10 @@
  * before it came, is created unseen), the learned countries, networks and usual volume (only
  * into an entry that has none)
  * and a block still in force (only where none is). Windows and
- * addresses are not kept by a snapshot. store_site_restore puts back a
- * site network or place: its first/last seen as a client's, its
- * vouching logins (their keyed hashes and times) and vouch days only
- * into an entry that has none yet. The hashes are keyed with the lost
+ * addresses are not kept by a snapshot. store_client_restore of a site
+ * network or place (a site key) puts back its first/last seen as a
+ * client's, and its vouching logins (their keyed hashes and times) and
+ * vouch days only into an entry that has none yet. The hashes are keyed with the lost
  * file's key: a new file's differ, so a login that vouched before the
  * loss and vouches again after it holds two of the entry's login slots
  * until the older one leaves the window (METRICS_SITE_WINDOW_S) or is
@@ -332,7 +332,27 @@ int store_user_restore(STORE *st, const struct store_user *u, uint32_t now)
     return STORE_OK;
 }
 
-/* store_client_restore - put a snapshot's client back */
+/* restore_site - a snapshot's site network or place (its logins,
+ * vouched time and days), into an entry that has learned none live */
+static void restore_site(struct store_crec *r, const struct store_client *c,
+			 uint32_t now)
+{
+    uint32_t n = c->nlogins < STORE_CLIENT_LOGINS ? c->nlogins
+	: STORE_CLIENT_LOGINS;
+
+    if (r->vouch_days != 0 || r->l.n != 0)
+	return;
+    r->vouched = c->vouched <= now ? c->vouched : now;
+    r->vouch_days = c->vouch_days;
+    r->vouch_day = c->vouch_day;
+    for (uint32_t i = 0; i < n; i++) {
+	r->logins[i].hash = c->logins[i].hash;
+	r->logins[i].last_seen = c->logins[i].last_seen;
+    }
+    r->l.n = (uint8_t) n;
+}
+
+/* store_client_restore - put a snapshot's client (or site entry) back */
 int store_client_restore(STORE *st, const struct store_client *c,
 			 uint32_t now)
 {
@@ -351,43 +371,8 @@ int store_client_restore(STORE *st, const struct store_client *c,
     r = store_slot(&st->clients, store_stripe_of(h), idx);
     restore_common(&r->l, &r->block, c->first_seen, c->last_seen, &c->block,
 		   now);
-    store_unlock(&st->clients, store_stripe_of(h));
-    return STORE_OK;
-}
-
-/* store_site_restore - put a snapshot's site network or place back */
-int store_site_restore(STORE *st, const struct store_client *c,
-		       uint32_t now)
-{
-    static const struct store_block none;
-    uint64_t h;
-    uint32_t idx, n;
-    struct store_crec *r;
-    int rc;
-
-    if (st == NULL || c == NULL || (st->flags & STORE_READONLY)
-	|| !store_site_is_key(&c->ip))
-	return STORE_EARG;
-    h = store_hash_addr(st, &c->ip);
-    if ((rc = store_entry_lock(st, &st->clients, h, c->ip.b, STORE_ENTRY_ADD
-			       | (c->first_seen == 0 ? STORE_ENTRY_UNSEEN : 0),
-			       now, &idx)) != STORE_OK)
-	return rc;
-    r = store_slot(&st->clients, store_stripe_of(h), idx);
-    restore_common(&r->l, &r->block, c->first_seen, c->last_seen, &none,
-		   now);
-    if (r->vouch_days == 0 && r->l.n == 0) {	/* nothing learned live */
-	n = c->nlogins < STORE_CLIENT_LOGINS ? c->nlogins
-	    : STORE_CLIENT_LOGINS;
-	r->vouched = c->vouched <= now ? c->vouched : now;
-	r->vouch_days = c->vouch_days;
-	r->vouch_day = c->vouch_day;
-	for (uint32_t i = 0; i < n; i++) {
-	    r->logins[i].hash = c->logins[i].hash;
-	    r->logins[i].last_seen = c->logins[i].last_seen;
-	}
-	r->l.n = (uint8_t) n;
-    }
+    if (store_site_is_key(&c->ip))
+	restore_site(r, c, now);
     store_unlock(&st->clients, store_stripe_of(h));
     return STORE_OK;
 }
