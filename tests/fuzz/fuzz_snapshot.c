@@ -7,6 +7,8 @@
  *    what a store can take: a non-empty login of printable bytes, NUL
  *    terminated; country codes empty or two capital letters; a block in
  *    force set by a rule or an admin, or none; a reason NUL terminated.
+ *    A site network or place (format 5) comes to the client callback
+ *    with at most STORE_CLIENT_LOGINS logins.
  * 2. The input behind a valid header whose counts fit its length and
  *    with a correct checksum (so the records themselves are reached):
  *    the same properties, and the counts add up.
@@ -20,6 +22,7 @@
 #define USER_REC3 240	/* format 3: networks, usual volume */
 #define USER_REC4 280	/* format 4: spare state (coarse hour, home, ext) */
 #define CLIENT_REC 56
+#define SITE_REC 292	/* format 5: the site's networks and places */
 #define TRAILER 8
 
 /* check_user - a record snapshot_parse accepted */
@@ -56,6 +59,7 @@ static int check_client(const struct store_client *c, void *ctx)
 
     (void) ctx;
     FUZZ_CHECK(memcmp(c->ip.b, zero, 16) != 0, "an address");
+    FUZZ_CHECK(c->nlogins <= STORE_CLIENT_LOGINS, "logins a record holds");
     FUZZ_CHECK(c->block.until == 0 || c->block.until > NOW, "block in force");
     return 0;
 }
@@ -70,7 +74,7 @@ static void put32(unsigned char *p, uint32_t v)
 /* framed - the input as records behind a valid header and checksum */
 static void framed(const uint8_t *data, size_t size)
 {
-    uint32_t nu, nc, version;
+    uint32_t nu, nc, ns = 0, version;
     size_t body, len, urec;
     unsigned char *b;
     uint64_t h = UINT64_C(14695981039346656037);
@@ -80,12 +84,16 @@ static void framed(const uint8_t *data, size_t size)
     if (size == 0)
 	return;
     nu = data[0] % 4;
-    version = 2 + (uint32_t) (data[0] >> 2) % 3;	/* every format read */
-    urec = version == 4 ? USER_REC4 : version == 3 ? USER_REC3 : USER_REC2;
+    version = 2 + (uint32_t) (data[0] >> 2) % 4;	/* every format read */
+    urec = version >= 4 ? USER_REC4 : version == 3 ? USER_REC3 : USER_REC2;
     if (size < 1 + (size_t) nu * urec)
 	nu = 0;
-    nc = (uint32_t) ((size - 1 - (size_t) nu * urec) / CLIENT_REC);
-    body = (size_t) nu * urec + (size_t) nc * CLIENT_REC;
+    if (version == 5)
+	ns = (uint32_t) ((size - 1 - (size_t) nu * urec) / SITE_REC) % 4;
+    nc = (uint32_t) ((size - 1 - (size_t) nu * urec - (size_t) ns * SITE_REC)
+		     / CLIENT_REC);
+    body = (size_t) nu * urec + (size_t) nc * CLIENT_REC
+	+ (size_t) ns * SITE_REC;
     len = HDR + body + TRAILER;
     if ((b = calloc(1, len)) == NULL)
 	return;
@@ -93,6 +101,7 @@ static void framed(const uint8_t *data, size_t size)
     put32(b + 8, version);
     put32(b + 12, nu);
     put32(b + 16, nc);
+    put32(b + 28, ns);
     if (body > 0)
 	memcpy(b + HDR, data + 1, body);
     for (size_t i = 0; i < len - TRAILER; i++)
@@ -102,7 +111,8 @@ static void framed(const uint8_t *data, size_t size)
     FUZZ_CHECK(snapshot_parse(b, len, NOW, check_user, check_client, NULL,
 			      &n, err, sizeof(err)) == SNAPSHOT_OK,
 	       "a whole snapshot parses");
-    FUZZ_CHECK(n.users + n.clients + n.skipped == nu + nc, "counts");
+    FUZZ_CHECK(n.users + n.clients + n.sites + n.skipped == nu + nc + ns,
+	       "counts");
     free(b);
 }
 
