@@ -347,7 +347,8 @@ static void restore_site(struct store_crec *r, const struct store_client *c,
     r->vouch_day = c->vouch_day;
     for (uint32_t i = 0; i < n; i++) {
 	r->logins[i].hash = c->logins[i].hash;
-	r->logins[i].last_seen = c->logins[i].last_seen;
+	r->logins[i].last_seen = c->logins[i].last_seen <= now
+	    ? c->logins[i].last_seen : now;
     }
     r->l.n = (uint8_t) n;
 }

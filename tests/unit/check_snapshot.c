@@ -585,6 +585,28 @@ START_TEST(test_site_entries)
 }
 END_TEST
 
+/* A site record whose login times lie ahead of the restore (a clock
+ * stepped back, a damaged file) comes back at the restore's time, so
+ * no login counts as vouching for longer than the window. */
+START_TEST(test_site_future)
+{
+    struct store_client e[SITE_NETS + 2], back;
+    struct addr ip = ip_of(site_ips[0]);
+    STORE *st = tnew("sitefut", 1024, 4), *fresh = tnew("sitefut2", 1024, 4);
+
+    site_fill(st);
+    ck_assert_int_eq(site_entries(st, e), STORE_OK);
+    e[0].logins[0].last_seen = T0 + 40 * DAY;
+    ck_assert_int_eq(store_client_restore(fresh, &e[0], T0), STORE_OK);
+    ck_assert_int_eq(store_site_get(fresh, &ip, T0, &back), STORE_OK);
+    ck_assert_uint_eq(back.nlogins, e[0].nlogins);
+    ck_assert_uint_eq(back.logins[0].last_seen, T0);
+    ck_assert_uint_eq(back.logins[1].last_seen, e[0].logins[1].last_seen);
+    store_close(st);
+    store_close(fresh);
+}
+END_TEST
+
 START_TEST(test_replace_whole)
 {
     const char *snap = snap_of("whole");
@@ -623,6 +645,7 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, test_format3);
     tcase_add_test(tc, test_ext_round_trip);
     tcase_add_test(tc, test_site_entries);
+    tcase_add_test(tc, test_site_future);
     tcase_add_test(tc, test_replace_whole);
     suite_add_tcase(s, tc);
     return s;
