@@ -96,9 +96,16 @@ e2e_wait_until 20 drops_since 5
 e2e_assert_true "collector stopped: the 5 events are counted drops, not waits" drops_since 5
 kill -CONT "$CPID"
 e2e_assert_eq "$(cat "$D/lat.err")" "" "collector stopped: every message delivered"
+# the two medians are of different moments: the stopped one may come in
+# a busier few seconds on a loaded machine (swaks alone takes seconds
+# there), so it has 3 s over twice the running one. A milter that waits
+# for the collector still fails: with no bound on the wait for room
+# Postfix gives up on it after milter_command_timeout (10 s) and the
+# message is not delivered either; a bounded wait fails when it is over
+# 3 s plus the running median a message
 run=$(median <"$D/lat.running") stop=$(median <"$D/lat.stopped")
 e2e_assert_true "collector stopped: median $stop ms a message, running $run ms" \
-    test "$stop" -le $((run * 2 + 1000))
+    test "$stop" -le $((run * 2 + 3000))
 
 # 4. events over loopback UDP
 kill -TERM "$CPID"

@@ -42,7 +42,8 @@ pf_create
 pf_set "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" \
     "smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" \
     "smtpd_policy_service_default_action = 451 4.3.5 policy service unavailable" \
-    "smtpd_data_restrictions = sleep 2"
+    "smtpd_restriction_classes = held_at_data" "held_at_data = sleep 10" \
+    "smtpd_data_restrictions = check_client_access inline:{198.18.3.70=held_at_data}, sleep 2"
 pf_start || e2e_bail "private Postfix did not start"
 rg_policyd_start policyd || e2e_bail "relayguard-policyd did not start"
 e2e_pass "policyd at RCPT and end of data behind Postfix on $SMTP_PORT"
@@ -113,8 +114,12 @@ for i in $(seq 1 6); do
     pids+=($!)
 done
 # the first one past RCPT (Postfix logs the queue file's client= line)
-# waits 2 s at DATA: kill now, while it is in flight (the others are
-# before or after their RCPT, whatever the machine's load)
+# waits 12 s at DATA (198.18.3.70 is held_at_data, 10 s more than the
+# others' 2): kill now, while it is in flight (the others are before or
+# after their RCPT, whatever the machine's load). With only 2 s, the
+# poll for postlogd's line and the kill could come after its end-of-data
+# request on a loaded machine: the policyd answers it, the message goes
+# through, and the 451 and sink checks fail
 e2e_wait_until 20 eval 'grep -q "sasl_username=killed" "$PF_LOG"'
 kill -KILL "$PD_PID"
 for p in "${pids[@]}"; do wait "$p"; done

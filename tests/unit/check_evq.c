@@ -152,12 +152,19 @@ static size_t stall(void *ctx, struct iovec *msg, size_t n, const struct evq_wai
 }
 
 /* A stop with a queue full of batches that find no room takes the
- * drain's time, not a stall per batch: 32 batches would take 640 ms. */
+ * drain's time, not a stall per batch. The stall here is DRAIN_STALL_MS,
+ * not EVQ_STALL_MS (20 ms: 32 batches 640 ms, too near the drain's 200
+ * ms plus a loaded machine's delays under ASan): a stall per batch takes
+ * 3.2 s, the drain about 200 ms, and the bound between them leaves a
+ * second for the machine. */
+#define DRAIN_STALL_MS 100
+#define DRAIN_SLACK_MS 1000
+
 START_TEST(test_stop_drain_bounded)
 {
     const struct evq_params p = {
 	.slots = 32 * EVQ_BATCH, .slot_size = SLOT, .interval_ms = 60000,
-	.stall_ms = EVQ_STALL_MS, .batch_max_ms = EVQ_BATCH_MAX_MS,
+	.stall_ms = DRAIN_STALL_MS, .batch_max_ms = EVQ_BATCH_MAX_MS,
 	.drain_ms = EVQ_DRAIN_MS, .send = stall,
     };
     struct evq *q = evq_new(&p);
@@ -172,7 +179,8 @@ START_TEST(test_stop_drain_bounded)
     evq_stop(q);
     clock_gettime(CLOCK_MONOTONIC, &b);
     took = (double) (b.tv_sec - a.tv_sec) + (double) (b.tv_nsec - a.tv_nsec) / 1e9;
-    ck_assert_msg(took < (EVQ_DRAIN_MS + EVQ_STALL_MS + 150) / 1000.0, "stop took %.3f s", took);
+    ck_assert_msg(took < (EVQ_DRAIN_MS + DRAIN_STALL_MS + DRAIN_SLACK_MS) / 1000.0,
+		  "stop took %.3f s", took);
     ck_assert_uint_eq(atomic_load(&stalled_calls), 32);	/* each batch offered */
     evq_free(q);
 }
