@@ -53,7 +53,7 @@ static const struct help helps[] = {
     {"sites",
      "usage: " CTL_PROG " [-c FILE] [--json] sites [--limit N]\n"
      "What the engine learned of the site on its own: its networks (each\n"
-     "/24 or /48 logins came from from familiar places of their own) and\n"
+     "/24 or /48 vouched for by logins at familiar places of their own) and\n"
      "its places (AS numbers, countries), with the logins that vouched for\n"
      "each within 30 days, the days they did, the last vouch, and whether\n"
      "it counts as the site's now (policy.site_logins logins on\n"
