@@ -17,26 +17,6 @@
 #include "metrics.h"
 #include "rules.h"
 
-/* net_today - did the login have mail let through from the network
- * key today already? */
-static bool net_today(const struct store_user *u, uint64_t key, uint32_t now)
-{
-    for (size_t i = 0; i < STORE_NETS; i++)
-	if (u->nets[i].days != 0 && u->nets[i].key == key)
-	    return u->nets[i].last_day == now / STORE_DAY_S;
-    return false;
-}
-
-/* cc_today - did the login have mail let through from the country today
- * already? */
-static bool cc_today(const struct store_user *u, const char *cc, uint32_t now)
-{
-    for (size_t i = 0; i < STORE_COUNTRIES; i++)
-	if (u->countries[i].cc[0] != 0 && memcmp(u->countries[i].cc, cc, 2) == 0)
-	    return u->countries[i].last_day == now / STORE_DAY_S;
-    return false;
-}
-
 /* place - read (read) a site place, then vouch for it (vouch): is it
  * the site's, as read? */
 static bool place(const struct cfg *cfg, STORE *st, enum store_site_kind kind,
@@ -80,8 +60,10 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
 		       bool vouch, struct rules_verdict *v)
 {
     struct metrics_ctx mc;
+    const struct store_net *n;
+    const struct store_country *k;
     bool newcomer, as, cc;
-    uint32_t asn = f->geo.asn;
+    uint32_t asn = f->geo.asn, today = now / STORE_DAY_S;
 
     if (cfg->policy.site_logins == 0)
 	return;
@@ -91,11 +73,15 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
     newcomer = metrics_newcomer(&mc);
     if (!vouch && !newcomer)
 	return;
+    /* a place it already had mail let through from today is not
+     * vouched for again */
+    n = metrics_learned_net(&mc, &f->client, asn);
+    k = f->geo.cc[0] != 0 ? metrics_country(&mc, f->geo.cc) : NULL;
     as = place(cfg, st, STORE_SITE_AS, asn, f->login,
-	       vouch && !net_today(u, asn, now), newcomer, now);
+	       vouch && !(n != NULL && n->last_day == today), newcomer, now);
     cc = f->geo.cc[0] != 0
 	&& place(cfg, st, STORE_SITE_CC, store_site_cc(f->geo.cc), f->login,
-		 vouch && !cc_today(u, f->geo.cc, now), newcomer, now);
+		 vouch && !(k != NULL && k->last_day == today), newcomer, now);
     v->site_place = as || cc || (newcomer && !v->site
 				 && site_network(cfg, st, f, now));
 }
