@@ -2,9 +2,9 @@
  * snapshot - save and restore what must survive the state file (see
  * snapshot.h for the contract).
  *
- * Format 5 (formats 2 to 4 are still read: 2's users have no networks,
- * 3's no spare state, 2 to 4 have no site entries), all integers
- * little-endian:
+ * Format 6 (formats 2 to 5 are still read: 2's users have no networks,
+ * 3's no spare state, 2 to 4 have no site entries, 5's site logins are
+ * their hashes alone), all integers little-endian:
  *   header  "RGSNAP\0\1" | u32 version | u32 users | u32 clients |
  *           u32 written at | u32 the site's start (store_site_start,
  *           0 unknown; zero in files written before it) |
@@ -28,6 +28,8 @@
  *           u32 last | u32 vouched | u16 vouch days | u16 last vouch
  *           day | u32 logins | 32 x (u32 keyed login hash |
  *           u32 last seen)                              (292 bytes)
+ *           format 6 then: 32 x u32 the login's user record (its
+ *           number in this file, from 1; 0: not in the file)  (420 bytes)
  *   trailer u64 FNV-1a of every byte before it
  * where block = u32 until | u8 action | u8 set by | u16 rule |
  * reason[24] NUL padded (32 bytes). The file's size must be exactly what
@@ -35,7 +37,20 @@
  * defence: every record is checked as untrusted (a login of printable
  * bytes, NUL padded; country codes of two capital letters; a known
  * "set by"; a reason without control bytes) and one that fails is
- * skipped.
+ * skipped; so is a site record whose login refers past the users or
+ * to a user record whose login does not check out.
+ *
+ * The logins of a site entry are kept by the store as 32-bit hashes
+ * keyed with the state file's key, which a lost file takes with it: a
+ * new file's hash of the same login differs, so a login that vouched
+ * before the loss and vouches again after it held two of the entry's
+ * slots, and counted twice toward site_logins for 30 days. Format 6
+ * names each such login by its user record, written by the snapshot
+ * already, and a restore hashes that record's login with the new file's
+ * key (snapshot_restore). No login is written a second time, and no key
+ * leaves the state file. A login the file has no user record of (the
+ * user table evicted it, or a hash two of its users share) keeps its
+ * old hash, as format 5's all do.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,13 +67,15 @@
 
 #define SNAP_MAGIC	"RGSNAP\0\1"
 #define SNAP_MAGIC_LEN	8
-#define SNAP_VERSION	5	/* 2: a block names its rule by identity;
+#define SNAP_VERSION	6	/* 2: a block names its rule by identity;
 				 * 3: familiar networks, usual volume;
 				 * 4: spare state (coarse hour, home, ext);
-				 * 5: the site's networks and places */
+				 * 5: the site's networks and places;
+				 * 6: their logins by user record */
 #define SNAP_VERSION_2	2	/* still read */
 #define SNAP_VERSION_3	3	/* still read */
 #define SNAP_VERSION_4	4	/* still read: users as 5's, no sites */
+#define SNAP_VERSION_5	5	/* still read: sites without user records */
 #define SNAP_HDR	32
 #define SNAP_BLOCK	32	/* until, action, setby, flags, 0, rule id, reason */
 #define SNAP_COUNTRY	8
@@ -70,7 +87,8 @@
 #define SNAP_USER	(SNAP_USER3 + SNAP_SPARE)
 #define SNAP_CLIENT	(16 + 8 + SNAP_BLOCK)
 #define SNAP_SITE_LOGINS 32
-#define SNAP_SITE	(16 + 20 + SNAP_SITE_LOGINS * 8)
+#define SNAP_SITE5	(16 + 20 + SNAP_SITE_LOGINS * 8)
+#define SNAP_SITE	(SNAP_SITE5 + SNAP_SITE_LOGINS * 4)
 #define SNAP_TRAILER	8
 #define SNAP_MAX_BYTES	(UINT64_C(1) << 31)	/* refuse bigger files */
 #define SNAP_TMP_SUFFIX	".XXXXXX"
@@ -78,18 +96,27 @@
 #define FNV64_PRIME	UINT64_C(1099511628211)
 
 _Static_assert(SNAP_USER2 == 136 && SNAP_USER3 == 240 && SNAP_USER == 280
-	       && SNAP_CLIENT == 56 && SNAP_SITE == 292, "record sizes");
+	       && SNAP_CLIENT == 56 && SNAP_SITE5 == 292 && SNAP_SITE == 420,
+	       "record sizes");
 _Static_assert(SNAP_SITE_LOGINS == STORE_CLIENT_LOGINS,
 	       "a site record holds every login of its entry");
 _Static_assert(12 + STORE_REASON_MAX <= SNAP_BLOCK, "a block record holds its reason");
 
-/* A growing output buffer. */
+/* A user record written: its login's keyed hash, its number (from 1). */
+struct uref {
+    uint32_t hash, rec;
+};
+
+/* A growing output buffer, and the user records written so far. */
 struct out {
     unsigned char *b;
     size_t len, cap;
     int failed;
     uint32_t now;
     struct snapshot_counts *n;
+    const STORE *st;
+    struct uref *refs;
+    size_t nrefs, caprefs;
 };
 
 /* fnv64 - FNV-1a over a buffer */
@@ -169,6 +196,54 @@ static void put_block(unsigned char *p, const struct store_block *b)
     memcpy(p + 12, b->reason, strnlen(b->reason, STORE_REASON_MAX - 1));
 }
 
+/* note_ref - the user record just written, for its site logins */
+static void note_ref(struct out *o, const char *login)
+{
+    struct uref *nr;
+
+    if (o->nrefs == o->caprefs) {
+	size_t cap = o->caprefs ? o->caprefs * 2 : 1024;
+
+	if ((nr = realloc(o->refs, cap * sizeof(*nr))) == NULL) {
+	    o->failed = 1;
+	    return;
+	}
+	o->refs = nr;
+	o->caprefs = cap;
+    }
+    o->refs[o->nrefs].hash = store_login_hash32(o->st, login);
+    o->refs[o->nrefs].rec = o->n->users;
+    o->nrefs++;
+}
+
+/* uref_cmp - qsort order of the user records: by hash */
+static int uref_cmp(const void *a, const void *b)
+{
+    const struct uref *x = a, *y = b;
+
+    return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* user_rec - the user record whose login has hash h (from 1), 0 if none
+ * or two (refs sorted) */
+static uint32_t user_rec(const struct out *o, uint32_t h)
+{
+    size_t lo = 0, hi = o->nrefs;
+
+    while (lo < hi) {
+	size_t mid = lo + (hi - lo) / 2;
+
+	if (o->refs[mid].hash < h)
+	    lo = mid + 1;
+	else
+	    hi = mid;
+    }
+    if (lo == o->nrefs || o->refs[lo].hash != h
+	|| (lo + 1 < o->nrefs && o->refs[lo + 1].hash == h))
+	return 0;
+    return o->refs[lo].rec;
+}
+
 /* put_user - store_user_each callback: one user record */
 static int put_user(const struct store_user *u, void *arg)
 {
@@ -205,6 +280,7 @@ static int put_user(const struct store_user *u, void *arg)
     put32(p + 4, u->home_seen);
     memcpy(p + 8, u->ext, STORE_EXT_LEN);
     o->n->users++;
+    note_ref(o, u->login);
     o->n->blocks += block_live(&u->block, o->now);
     return 0;
 }
@@ -247,6 +323,7 @@ static int put_site(const struct store_client *c, void *arg)
     for (uint32_t i = 0; i < n; i++) {
 	put32(p + 36 + 8 * i, c->logins[i].hash);
 	put32(p + 40 + 8 * i, c->logins[i].last_seen);
+	put32(p + SNAP_SITE5 + 4 * i, user_rec(o, c->logins[i].hash));
     }
     o->n->sites++;
     return 0;
@@ -261,7 +338,10 @@ static int build(STORE *st, uint32_t now, struct out *o, char *err,
 
     if (p == NULL)
 	return errbuf_set(err, errlen, "out of memory"), SNAPSHOT_EIO;
-    if ((rc = store_user_each(st, now, put_user, o)) != STORE_OK
+    o->st = st;
+    if ((rc = store_user_each(st, now, put_user, o)) == STORE_OK)
+	qsort(o->refs, o->nrefs, sizeof(*o->refs), uref_cmp);
+    if (rc != STORE_OK
 	|| (rc = store_client_each(st, now, put_client, o)) != STORE_OK
 	|| (rc = store_site_each(st, now, put_site, o)) != STORE_OK)
 	return errbuf_set(err, errlen, "reading the state: %s",
@@ -374,6 +454,7 @@ int snapshot_write(STORE *st, const char *path, uint32_t now,
     if (rc == SNAPSHOT_OK)
 	rc = publish(path, &o, err, errlen);
     free(o.b);
+    free(o.refs);
     if (out != NULL)
 	*out = n;
     return rc;
@@ -501,8 +582,41 @@ static int get_client(const unsigned char *p, uint32_t now,
     return get_block(p + 24, now, &c->block);
 }
 
+/* The user records a format 6 site record's logins refer to, and how a
+ * restore hashes their logins (rehash NULL: the hashes stay). */
+struct site_users {
+    const unsigned char *at;	/* the first user record */
+    uint32_t n;
+    size_t usize;
+    uint32_t version;
+    uint32_t (*rehash)(const char *login, void *ctx);
+    void *ctx;
+};
+
+/* site_login - login slot i of a site record: the login of the user
+ * record it names, hashed anew when the caller can; 0 if it names no
+ * record there is or one whose login does not check out */
+static int site_login(const unsigned char *p, uint32_t i,
+		      const struct site_users *su, struct store_client *c)
+{
+    char login[STORE_LOGIN_MAX];
+    uint32_t rec;
+
+    if (su->version != SNAP_VERSION
+	|| (rec = get32(p + SNAP_SITE5 + 4 * i)) == 0)
+	return 1;
+    if (rec > su->n
+	|| !text_ok(su->at + (size_t) (rec - 1) * su->usize, STORE_LOGIN_MAX,
+		    login) || login[0] == '\0')
+	return 0;
+    if (su->rehash != NULL)
+	c->logins[i].hash = su->rehash(login, su->ctx);
+    return 1;
+}
+
 /* get_site - a site record; 0 if it does not check out */
-static int get_site(const unsigned char *p, struct store_client *c)
+static int get_site(const unsigned char *p, const struct site_users *su,
+		    struct store_client *c)
 {
     struct store_site_ref ref;
 
@@ -521,21 +635,24 @@ static int get_site(const unsigned char *p, struct store_client *c)
     for (uint32_t i = 0; i < c->nlogins; i++) {
 	c->logins[i].hash = get32(p + 36 + 8 * i);
 	c->logins[i].last_seen = get32(p + 40 + 8 * i);
+	if (!site_login(p, i, su, c))
+	    return 0;
     }
     return 1;
 }
 
 /* header_ok - magic, version, counts against the size, checksum */
 static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
-		     uint32_t *nc, uint32_t *ns, size_t *usize, char *err,
-		     size_t errlen)
+		     uint32_t *nc, uint32_t *ns, size_t *usize, size_t *ssize,
+		     char *err, size_t errlen)
 {
+    uint32_t version;
     uint64_t want, h;
 
     if (len < SNAP_HDR + SNAP_TRAILER
 	|| memcmp(buf, SNAP_MAGIC, SNAP_MAGIC_LEN) != 0)
 	return errbuf_set(err, errlen, "not a relayguard snapshot"), 0;
-    switch (get32(buf + 8)) {
+    switch ((version = get32(buf + 8))) {
     case SNAP_VERSION_2:
 	*usize = SNAP_USER2;
 	break;
@@ -543,6 +660,7 @@ static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
 	*usize = SNAP_USER3;
 	break;
     case SNAP_VERSION_4:
+    case SNAP_VERSION_5:
     case SNAP_VERSION:
 	*usize = SNAP_USER;
 	break;
@@ -553,9 +671,10 @@ static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
     }
     *nu = get32(buf + 12);
     *nc = get32(buf + 16);
-    *ns = get32(buf + 8) == SNAP_VERSION ? get32(buf + 28) : 0;
+    *ns = version >= SNAP_VERSION_5 ? get32(buf + 28) : 0;
+    *ssize = version == SNAP_VERSION ? SNAP_SITE : SNAP_SITE5;
     want = SNAP_HDR + (uint64_t) *nu * *usize
-	+ (uint64_t) *nc * SNAP_CLIENT + (uint64_t) *ns * SNAP_SITE
+	+ (uint64_t) *nc * SNAP_CLIENT + (uint64_t) *ns * *ssize
 	+ SNAP_TRAILER;
     if (want != len)
 	return errbuf_set(err, errlen, "snapshot is %zu bytes, its counts "
@@ -566,24 +685,30 @@ static int header_ok(const unsigned char *buf, size_t len, uint32_t *nu,
     return 1;
 }
 
-/* snapshot_parse - check a snapshot and hand out its valid records */
-int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
-		   snapshot_user_fn ufn, snapshot_client_fn cfn, void *ctx,
-		   struct snapshot_counts *out, char *err, size_t errlen)
+/* parse - snapshot_parse, the site logins hashed anew by rehash (NULL:
+ * as written) */
+static int parse(const unsigned char *buf, size_t len, uint32_t now,
+		 snapshot_user_fn ufn, snapshot_client_fn cfn,
+		 uint32_t (*rehash)(const char *login, void *ctx), void *ctx,
+		 struct snapshot_counts *out, char *err, size_t errlen)
 {
     struct snapshot_counts n;
     struct store_user u;
     struct store_client c;
     const unsigned char *p = buf + SNAP_HDR;
+    struct site_users su = { p, 0, 0, 0, rehash, ctx };
     uint32_t nu, nc, ns;
-    size_t usize;
+    size_t usize, ssize;
 
     memset(&n, 0, sizeof(n));
     if (out != NULL)
 	*out = n;
     if (buf == NULL
-	|| !header_ok(buf, len, &nu, &nc, &ns, &usize, err, errlen))
+	|| !header_ok(buf, len, &nu, &nc, &ns, &usize, &ssize, err, errlen))
 	return SNAPSHOT_EFORMAT;
+    su.n = nu;
+    su.usize = usize;
+    su.version = get32(buf + 8);
     for (uint32_t i = 0; i < nu; i++, p += usize) {
 	if (!get_user(p, get32(buf + 8), now, &u) || (ufn != NULL && ufn(&u, ctx) != 0)) {
 	    n.skipped++;
@@ -600,8 +725,8 @@ int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
 	n.clients++;
 	n.blocks += block_live(&c.block, now);
     }
-    for (uint32_t i = 0; i < ns; i++, p += SNAP_SITE) {
-	if (!get_site(p, &c) || (cfn != NULL && cfn(&c, ctx) != 0)) {
+    for (uint32_t i = 0; i < ns; i++, p += ssize) {
+	if (!get_site(p, &su, &c) || (cfn != NULL && cfn(&c, ctx) != 0)) {
 	    n.skipped++;
 	    continue;
 	}
@@ -610,6 +735,14 @@ int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
     if (out != NULL)
 	*out = n;
     return SNAPSHOT_OK;
+}
+
+/* snapshot_parse - check a snapshot and hand out its valid records */
+int snapshot_parse(const unsigned char *buf, size_t len, uint32_t now,
+		   snapshot_user_fn ufn, snapshot_client_fn cfn, void *ctx,
+		   struct snapshot_counts *out, char *err, size_t errlen)
+{
+    return parse(buf, len, now, ufn, cfn, NULL, ctx, out, err, errlen);
 }
 
 /* read_all - a whole file into memory, bounded */
@@ -661,6 +794,15 @@ static int restore_user(const struct store_user *u, void *arg)
     return store_user_restore(r->st, u, r->now) != STORE_OK;
 }
 
+/* restore_rehash - parse callback: a site login's hash in the store
+ * restored into (its key, not the lost file's) */
+static uint32_t restore_rehash(const char *login, void *arg)
+{
+    const struct restore *r = arg;
+
+    return store_login_hash32(r->st, login);
+}
+
 /* restore_client - snapshot_parse callback: one client (or site entry)
  * into the store */
 static int restore_client(const struct store_client *c, void *arg)
@@ -683,8 +825,8 @@ int snapshot_restore(STORE *st, const char *path, uint32_t now,
 	memset(out, 0, sizeof(*out));
     if ((rc = read_all(path, &buf, &len, err, errlen)) != SNAPSHOT_OK)
 	return rc;
-    rc = snapshot_parse(buf, len, now, restore_user, restore_client, &r, out,
-			err, errlen);
+    rc = parse(buf, len, now, restore_user, restore_client, restore_rehash,
+	       &r, out, err, errlen);
     if (rc == SNAPSHOT_OK)
 	store_site_start_keep(st, get32(buf + 24));
     free(buf);

@@ -38,11 +38,15 @@
  * addresses are not kept by a snapshot. store_client_restore of a site
  * network or place (a site key) puts back its first/last seen as a
  * client's, and its vouching logins (their keyed hashes and times) and
- * vouch days only into an entry that has none yet. The hashes are keyed with the lost
- * file's key: a new file's differ, so a login that vouched before the
- * loss and vouches again after it holds two of the entry's login slots
- * until the older one leaves the window (METRICS_SITE_WINDOW_S) or is
- * replaced; it counts twice toward site_logins meanwhile.
+ * vouch days only into an entry that has none yet, a login once. A
+ * snapshot of format 6 hands over each login the snapshot has a user
+ * record of hashed with this file's key (snapshot.c), so a login that
+ * vouched before the loss and vouches again after it finds its slot.
+ * Any other keeps the lost file's hash, which no login of the new file
+ * has: it counts toward site_logins until it leaves the window
+ * (METRICS_SITE_WINDOW_S) or is replaced, as every hash of a format 5
+ * snapshot does; a login among them that vouches again holds a second
+ * slot meanwhile.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -332,12 +336,21 @@ int store_user_restore(STORE *st, const struct store_user *u, uint32_t now)
     return STORE_OK;
 }
 
-/* restore_site - a snapshot's site network or place (its logins,
- * vouched time and days), into an entry that has learned none live */
+/* site_has - does the entry hold login hash h among its first n? */
+static bool site_has(const struct store_crec *r, uint32_t n, uint32_t h)
+{
+    for (uint32_t i = 0; i < n; i++)
+	if (r->logins[i].hash == h)
+	    return true;
+    return false;
+}
+
+/* restore_site - a snapshot's site network or place (its logins, each
+ * once, vouched time and days), into an entry that has learned none live */
 static void restore_site(struct store_crec *r, const struct store_client *c,
 			 uint32_t now)
 {
-    uint32_t n = c->nlogins < STORE_CLIENT_LOGINS ? c->nlogins
+    uint32_t n = 0, of = c->nlogins < STORE_CLIENT_LOGINS ? c->nlogins
 	: STORE_CLIENT_LOGINS;
 
     if (r->vouch_days != 0 || r->l.n != 0)
@@ -345,10 +358,13 @@ static void restore_site(struct store_crec *r, const struct store_client *c,
     r->vouched = c->vouched <= now ? c->vouched : now;
     r->vouch_days = c->vouch_days;
     r->vouch_day = c->vouch_day;
-    for (uint32_t i = 0; i < n; i++) {
-	r->logins[i].hash = c->logins[i].hash;
-	r->logins[i].last_seen = c->logins[i].last_seen <= now
+    for (uint32_t i = 0; i < of; i++) {
+	if (site_has(r, n, c->logins[i].hash))
+	    continue;		/* two slots named one login */
+	r->logins[n].hash = c->logins[i].hash;
+	r->logins[n].last_seen = c->logins[i].last_seen <= now
 	    ? c->logins[i].last_seen : now;
+	n++;
     }
     r->l.n = (uint8_t) n;
 }

@@ -7,8 +7,8 @@
  *    what a store can take: a non-empty login of printable bytes, NUL
  *    terminated; country codes empty or two capital letters; a block in
  *    force set by a rule or an admin, or none; a reason NUL terminated.
- *    A site network or place (format 5) comes to the client callback
- *    with at most STORE_CLIENT_LOGINS logins.
+ *    A site network or place (formats 5 and 6) comes to the client
+ *    callback with at most STORE_CLIENT_LOGINS logins.
  * 2. The input behind a valid header whose counts fit its length and
  *    with a correct checksum (so the records themselves are reached):
  *    the same properties, and the counts add up.
@@ -22,7 +22,8 @@
 #define USER_REC3 240	/* format 3: networks, usual volume */
 #define USER_REC4 280	/* format 4: spare state (coarse hour, home, ext) */
 #define CLIENT_REC 56
-#define SITE_REC 292	/* format 5: the site's networks and places */
+#define SITE_REC5 292	/* format 5: the site's networks and places */
+#define SITE_REC 420	/* format 6: and their logins' user records */
 #define TRAILER 8
 
 /* check_user - a record snapshot_parse accepted */
@@ -75,7 +76,7 @@ static void put32(unsigned char *p, uint32_t v)
 static void framed(const uint8_t *data, size_t size)
 {
     uint32_t nu, nc, ns = 0, version;
-    size_t body, len, urec;
+    size_t body, len, urec, srec;
     unsigned char *b;
     uint64_t h = UINT64_C(14695981039346656037);
     struct snapshot_counts n;
@@ -84,16 +85,17 @@ static void framed(const uint8_t *data, size_t size)
     if (size == 0)
 	return;
     nu = data[0] % 4;
-    version = 2 + (uint32_t) (data[0] >> 2) % 4;	/* every format read */
+    version = 2 + (uint32_t) (data[0] >> 2) % 5;	/* every format read */
     urec = version >= 4 ? USER_REC4 : version == 3 ? USER_REC3 : USER_REC2;
     if (size < 1 + (size_t) nu * urec)
 	nu = 0;
-    if (version == 5)
-	ns = (uint32_t) ((size - 1 - (size_t) nu * urec) / SITE_REC) % 4;
-    nc = (uint32_t) ((size - 1 - (size_t) nu * urec - (size_t) ns * SITE_REC)
+    srec = version == 6 ? SITE_REC : SITE_REC5;
+    if (version >= 5)
+	ns = (uint32_t) ((size - 1 - (size_t) nu * urec) / srec) % 4;
+    nc = (uint32_t) ((size - 1 - (size_t) nu * urec - (size_t) ns * srec)
 		     / CLIENT_REC);
     body = (size_t) nu * urec + (size_t) nc * CLIENT_REC
-	+ (size_t) ns * SITE_REC;
+	+ (size_t) ns * srec;
     len = HDR + body + TRAILER;
     if ((b = calloc(1, len)) == NULL)
 	return;

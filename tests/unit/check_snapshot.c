@@ -7,7 +7,8 @@
  * skipped; the file is replaced whole; the site's start time survives;
  * a login's spare state (usual coarse hour and its day, the home place's
  * time, the ext bytes) survives; the site's networks and places
- * survive; formats 2 to 4 are still read.
+ * survive, their logins hashed with the new file's key; formats 2 to 5
+ * are still read.
  *
  * Each TCase gets a private temporary directory; every test runs forked.
  */
@@ -30,7 +31,8 @@
 #define SNAP_USER3	240	/* format 3, still read */
 #define SNAP_USER2	136	/* format 2, still read */
 #define SNAP_NETS	136	/* where format 3's networks start in a user */
-#define SNAP_SITE	292	/* a site network or place (format 5) */
+#define SNAP_SITE5	292	/* a site network or place (format 5) */
+#define SNAP_SITE	420	/* ... and its logins' user records (6) */
 
 /* sname - the n-th test login */
 static const char *sname(int n)
@@ -585,6 +587,70 @@ START_TEST(test_site_entries)
 }
 END_TEST
 
+/* site_count - how many logins vouch for ip's network at T0 */
+static uint32_t site_count(STORE *st, const char *ip)
+{
+    struct store_client c;
+    struct addr a = ip_of(ip);
+
+    ck_assert_int_eq(store_site_get(st, &a, T0, &c), STORE_OK);
+    return c.nlogins;
+}
+
+/* The site's logins come back hashed with the new file's key: a login
+ * that vouched before the loss and vouches again after it is one login
+ * (before: the lost key's hash and the new one, two of site_logins for
+ * 30 days). A login the snapshot has no user record of keeps its old
+ * hash; a snapshot of format 5 keeps them all; a record naming a user
+ * record past the file's users is skipped. */
+START_TEST(test_site_rekey)
+{
+    static const char *const who[] = { "ana", "ben", "ghost" };
+    struct snapshot_counts n;
+    char err[ERRLEN] = "", snap[160];
+    struct addr ip = ip_of("192.0.2.7");
+    unsigned char *b, *o;
+    size_t len;
+    STORE *st = tnew("rekey", 1024, 4), *fresh;
+
+    for (int i = 0; i < 3; i++) {
+	struct store_user_obs u = obs_make(who[i], "192.0.2.7");
+
+	if (i < 2)		/* ghost: no user record (evicted) */
+	    ck_assert_int_eq(store_user_update(st, &u, T0 - DAY, NULL),
+			     STORE_OK);
+	ck_assert_int_eq(store_site_vouch(st, &ip, who[i], T0 - DAY, NULL),
+			 STORE_OK);
+    }
+    ck_assert_uint_eq(site_count(st, "192.0.2.7"), 3);
+    snprintf(snap, sizeof(snap), "%s.snap", tpath("rekey"));
+    ck_assert_msg(snapshot_write(st, snap, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "write: %s", err);
+    ck_assert_uint_eq(n.sites, 1);
+    store_close(st);
+    fresh = restore_fresh("rekey", snap, &n);
+    ck_assert_uint_eq(site_count(fresh, "192.0.2.7"), 3);
+    for (int i = 0; i < 3; i++)
+	ck_assert_int_eq(store_site_vouch(fresh, &ip, who[i], T0, NULL),
+			 STORE_OK);
+    /* ana and ben found their slots, ghost took a new one */
+    ck_assert_msg(site_count(fresh, "192.0.2.7") == 4, "%u logins vouch "
+		  "after the restore, 4 expected (ana and ben counted "
+		  "twice?)", site_count(fresh, "192.0.2.7"));
+    store_close(fresh);
+    /* a user record past the file's: the record is skipped */
+    b = slurp(snap, &len);
+    o = b + len - 8 - SNAP_SITE;
+    o[SNAP_SITE5] = 3;		/* the file has two user records */
+    fix_sum(b, len);
+    ck_assert_int_eq(snapshot_parse(b, len, T0, NULL, NULL, NULL, &n, err,
+				    sizeof(err)), SNAPSHOT_OK);
+    ck_assert_uint_eq(n.skipped, 1);
+    ck_assert_uint_eq(n.sites, 0);
+    free(b);
+}
+END_TEST
+
 /* A site record whose login times lie ahead of the restore (a clock
  * stepped back, a damaged file) comes back at the restore's time, so
  * no login counts as vouching for longer than the window. */
@@ -646,6 +712,7 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, test_ext_round_trip);
     tcase_add_test(tc, test_site_entries);
     tcase_add_test(tc, test_site_future);
+    tcase_add_test(tc, test_site_rekey);
     tcase_add_test(tc, test_replace_whole);
     suite_add_tcase(s, tc);
     return s;
