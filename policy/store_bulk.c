@@ -12,9 +12,9 @@
  * through (rules.c record_eom, STORE_OBS_BULK): a refused one never
  * widens an hour. An hour's number wraps after 7.5 years; a note that
  * old would read as some other hour, at worst one of the window's, so
- * the first observation of a login last seen over a day and an hour
- * before (when no window counts its note any more) clears it
- * (store_wrap.c).
+ * the first observation of the login once the note's hour began a day
+ * and an hour before (when no window counts it any more) clears it,
+ * whether the login was away or went on mailing (store_wrap.c).
  *
  * Contract: store_urec_bulk_note is called with the login's stripe
  * locked (store_user.c), like the other urec helpers; the reader works

@@ -34,10 +34,13 @@
  * by 16 bits, round every 65536 minutes (45.5 days); no rule's window
  * (block_for, at most STORE_STRIKE_SPAN_MAX) is that long, so a count
  * older than that (its age at the last observation plus the time since)
- * is over and is cleared by the same roll. The hour of the last bulk message (store_bulk.c)
- * keeps 16 bits of the hour's number (7.5 years round) and counts only
- * in windows of up to a day: a note of a login last seen over a day and
- * an hour before is over and is cleared too.
+ * is over and is cleared by the same roll. The hour of the last bulk
+ * message (store_bulk.c) keeps 16 bits of the hour's number (7.5 years
+ * round) and counts only in windows of up to a day: a note whose hour
+ * began a day and an hour before or longer is over and is cleared too,
+ * its age read the same way (bulk_over). Judged by the gap since the
+ * login's last observation alone, a login that went on mailing kept its
+ * note for ever and read it as in the window 65536 hours on.
  *
  * Contract: called with the login's stripe locked (store_user.c,
  * store_migrate.c), like the other urec helpers; never fails.
@@ -58,6 +61,23 @@ static const uint8_t ext_days[] = {
     STORE_EXT_PRIOR_DAY,	/* store_prior.c */
 };
 
+/* bulk_over - is the bulk note in ext, of a login last seen at last,
+ * over at now? Its hour's age at last from the 16 bits (no note is
+ * written after the observation that moves last_seen, so it is never a
+ * later hour but hour 0's, noted as 1; a note that old was cleared
+ * before it could wrap), the time since added. */
+static bool bulk_over(const uint8_t *ext, uint32_t last, uint32_t now)
+{
+    uint16_t noted = store_le16(ext + STORE_EXT_BULK_HOUR);
+    uint32_t hours = (uint16_t) ((uint16_t) (last / 3600 & 0xffff) - noted);
+
+    if (noted == 0 || now <= last)
+	return false;
+    if (hours == 0xffff)
+	hours = 0;		/* hour 0 of a wrap, noted as 1 (store_bulk.c) */
+    return (uint64_t) hours * 3600 + last % 3600 + (now - last) >= BULK_SPAN_S;
+}
+
 /* in_range - does ext[at..at+len) hold byte i? */
 static bool in_range(size_t i, size_t at, size_t len)
 {
@@ -76,8 +96,8 @@ static void wrap_roll(struct store_urec *u, size_t at, size_t len,
 	store_day_roll(&u->nets[STORE_COARSE_DAY].aux, last, now);
     if (in_range(STORE_EXT_STRIKE_RULE, at, len))
 	store_urec_strikes_roll(u, last, now);	/* store_strikes.c */
-    if (now > last && now - last >= BULK_SPAN_S
-	&& in_range(STORE_EXT_BULK_HOUR, at, len))
+    if (in_range(STORE_EXT_BULK_HOUR, at, len)
+	&& bulk_over(u->ext, last, now))
 	memset(u->ext + STORE_EXT_BULK_HOUR, 0, 2);
 }
 

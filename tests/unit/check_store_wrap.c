@@ -231,6 +231,26 @@ START_TEST(test_bulk_wrap)
 }
 END_TEST
 
+/* ... and a login that goes on mailing (every 20 hours, no gap long
+ * enough to clear the note by itself): its bulk message's hour does not
+ * come back into the window 65536 hours later. */
+START_TEST(test_bulk_wrap_active)
+{
+    STORE *st = tnew("wbulka", 1000, 16);
+    uint32_t t = T0 + 3 * DAY + 600, back = t + 65536u * HOUR;
+
+    at(st, "bel", "198.51.100.22", 1, 40, 0, t);
+    at(st, "bel", "198.51.100.22", 0, 0,
+       STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN | STORE_OBS_BULK, t);
+    for (uint32_t s = t + 20 * HOUR; s < back; s += 20 * HOUR)
+	at(st, "bel", "198.51.100.22", 1, 1, 0, s);
+    at(st, "bel", "198.51.100.22", 1, 1, 0, back);
+    ck_assert_msg(!store_bulk_within(store_user_bulk_hour(&U), HOUR, back),
+		  "the bulk hour of 65536 hours ago counts again");
+    store_close(st);
+}
+END_TEST
+
 /* A snapshot restored 256 days after it was written (a state file made
  * anew then: the entry is last seen at the restore): its prior
  * recipients hour, kept on its last day, is not today's. */
@@ -341,7 +361,7 @@ int main(void)
 	test_prior_rcpts_wrap, test_prior_rcpts_copy, test_prior_day_wrap,
 	test_revisit_wrap, test_coarse_wrap, test_strikes_wrap,
 	test_strikes_wrap_active,
-	test_bulk_wrap, test_restore_prior_wrap, test_restore_relay_wrap,
+	test_bulk_wrap, test_bulk_wrap_active, test_restore_prior_wrap, test_restore_relay_wrap,
 	test_new_login_day0, test_count_login_day0, NULL
     };
 
