@@ -210,6 +210,14 @@ e2e__port_free() {
         exit($s ? 0 : 1);' "$1"
 }
 
+# e2e_listening - PORT: does a TCP socket listen on PORT right now
+# (ss -ltn)? Not "the port cannot be bound" (! e2e__port_free): a
+# connection of an earlier run in TIME_WAIT on the port refuses the bind
+# as well, with nothing listening.
+e2e_listening() {
+    ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .
+}
+
 # e2e_port_free - PORT: nothing is bound to 127.0.0.1:PORT (so nothing
 # listens there either)
 e2e_port_free() {

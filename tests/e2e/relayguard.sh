@@ -91,9 +91,9 @@ rg_start() {
     e2e_wait_until 10 rg__listening || return 1
 }
 
-# rg__listening - does something accept TCP on the milter port?
+# rg__listening - does something listen on the milter port?
 rg__listening() {
-    ! e2e__port_free "$MILTER_PORT"
+    e2e_listening "$MILTER_PORT"
 }
 
 # rg_miltertest - SCRIPT: the milter alone, driven by miltertest's Lua
@@ -161,7 +161,7 @@ rg_policyd_start() {
     e2e_bg "$1" "$E2E_BUILD/relayguard-policyd" -f -c "$RG_CONF"
     PD_PID=$E2E_BG_PID
     PD_LOG=$E2E_DIR/$1.log
-    e2e_wait_until 10 eval '! e2e__port_free "$POLICY_PORT"'
+    e2e_wait_until 10 e2e_listening "$POLICY_PORT"
 }
 
 RG_COLL=$E2E_BUILD/relayguard-collector

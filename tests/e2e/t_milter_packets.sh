@@ -33,7 +33,7 @@ e2e_bg nullmilter "$NULLMILTER" "inet:$NULL_PORT@127.0.0.1"
 e2e_bg proxy python3 "$RG_SRC/tests/e2e/milterproxy.py" "$PKT_LOG" \
     "null:$PROXY_NULL:$NULL_PORT" "rg:$PROXY_RG:$MILTER_PORT"
 rg_start || e2e_bail "relayguard-milter did not start: $(cat "$RG_LOG")"
-e2e_wait_until 10 eval '! e2e__port_free $PROXY_RG && ! e2e__port_free $NULL_PORT' ||
+e2e_wait_until 10 eval 'e2e_listening $PROXY_RG && e2e_listening $NULL_PORT' ||
     e2e_bail "null milter or proxy did not start"
 # The null milter first: it sees every step relayguard lets through.
 pf_create "inet:127.0.0.1:$PROXY_NULL, inet:127.0.0.1:$PROXY_RG"

@@ -91,7 +91,7 @@ sed -e "s/inet:$POLICY_PORT@/inet:$DETACHED_PORT@/" -e "s|state/policyd.pid|stat
     "$RG_CONF" >"$E2E_DIR/detached.conf"
 (cd "$E2E_DIR" && "$E2E_BUILD/relayguard-policyd" -c detached.conf)
 e2e_assert_eq "$?" 0 "4: without -f the daemon detaches (exit 0)"
-e2e_wait_until 10 eval '! e2e__port_free "$DETACHED_PORT"' || true
+e2e_wait_until 10 e2e_listening "$DETACHED_PORT" || true
 MAIN_PORT=$POLICY_PORT POLICY_PORT=$DETACHED_PORT
 e2e_assert_eq "$(pd_talk '"request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=carol\nclient_address=198.18.3.30\ninstance=d1\nrecipient=r\@example.net\n\n"')" \
     "action=DUNNO" "4: the detached daemon, started with a relative -c, answers"

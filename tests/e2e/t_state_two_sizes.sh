@@ -21,7 +21,7 @@ sed -e "s/max_users = 1000;/max_users = 3000;/" \
     -e "s|milter.pid|milter2.pid|" "$RG_CONF" >"$E2E_DIR/rg2.conf"
 e2e_bg milter2 "$RG_MILTER" -f -c "$E2E_DIR/rg2.conf"
 PID2=$E2E_BG_PID
-e2e_assert_true "the second milter starts" e2e_wait_until 10 eval '! e2e__port_free '"$PORT2"
+e2e_assert_true "the second milter starts" e2e_wait_until 10 e2e_listening "$PORT2"
 sleep 3		# the maintenance threads look at the file every second
 
 e2e_assert_true "both milters run" eval 'e2e_alive "$RG_PID" && e2e_alive "$PID2"'
