@@ -342,27 +342,23 @@ static unsigned coarse_past(const struct cmd_places *p)
 	: METRICS_COARSE_FLOOR;
 }
 
-/* day_of_byte - the day a day byte of the login names (the store keeps
- * only the low byte of some days): the latest one up to its last_seen
- * with that byte (store_view_day) */
-static uint16_t day_of_byte(const struct cmd_places *p, uint8_t lo)
+/* coarse_raised - did the usual coarse hour rise today past learning
+ * (by one a day, store_carrier.c)? What the engine asks of the day byte,
+ * and all it can tell: the byte keeps the low byte of the day (store_wrap.c
+ * rolls it so that it never reads as today's wrongly), learning writes
+ * none, so its 0 is a raise on a day ...00 as well as "never" (show took
+ * the one for the other), and an earlier day reads the same as one 256
+ * days before it. */
+static bool coarse_raised(const struct cmd_places *p)
 {
-    return (uint16_t) store_view_day(p->u, lo);
-}
-
-/* coarse_raised - the day the usual coarse hour last rose past learning
- * (by one a day, store_carrier.c); 0: not since learning */
-static uint16_t coarse_raised(const struct cmd_places *p)
-{
-    return p->u->usual_coarse == 0 || p->u->coarse_day == 0 ? 0
-	: day_of_byte(p, p->u->coarse_day);
+    return p->u->usual_coarse != 0
+	&& store_view_day(p->u, p->u->coarse_day) == p->c->now / STORE_DAY_S;
 }
 
 /* coarse_line - the usual hour on the login's own carrier's pool, and
- * the day it last rose */
+ * whether it rose today */
 static void coarse_line(const struct cmd_places *p, char *line, size_t len)
 {
-    char d[DATE_MAX];
     size_t used;
 
     if (p->u->usual_coarse == 0) {
@@ -374,11 +370,9 @@ static void coarse_line(const struct cmd_places *p, char *line, size_t len)
 			     " networks' coarse addresses; carrier-volume"
 			     " counts past %u", p->u->usual_coarse,
 			     p->u->usual_coarse == 1 ? "" : "s", coarse_past(p));
-    if (coarse_raised(p) != 0 && used < len) {
-	day_text(coarse_raised(p), d, sizeof(d));
-	snprintf(line + used, len - used, "; last raised %s (by one a day"
-		 " past learning)", d);
-    }
+    if (coarse_raised(p) && used < len)
+	snprintf(line + used, len - used, "; raised today (by one a day"
+		 " past learning)");
 }
 
 /* hubs_known - how many of the login's known hubs count as known now
@@ -675,10 +669,10 @@ void cmd_places_json(const struct cmd_places *p, struct json *j)
     json_kuint(j, "messages", p->u->usual_coarse);
     json_kuint(j, "counts_past", coarse_past(p));
     json_key(j, "raised_day");
-    if (coarse_raised(p) == 0)
+    if (!coarse_raised(p))
 	json_null(j);
     else
-	json_uint(j, coarse_raised(p));
+	json_uint(j, p->c->now / STORE_DAY_S);
     json_obj_end(j);
     hubs_json(p, j);
     prior_json(p, j);

@@ -482,8 +482,10 @@ static void date_of(uint32_t t, char *buf, size_t len)
     ck_assert_uint_gt(strftime(buf, len, "%Y-%m-%d", &tm), 0);
 }
 
-/* The per-login state of format 8 and the coarse hour's day: the day
- * the usual coarse hour last rose past learning, the hubs of its
+/* The per-login state of format 8 and the coarse hour's day: whether
+ * the usual coarse hour rose today past learning (a raise yesterday is
+ * not named: the day byte cannot tell it from one 256 days before, nor
+ * its 0 from "never", test_show_coarse_day0), the hubs of its
  * carriers' pools the login was noted at (one on an earlier day, known
  * now; one today, not yet) and its usual recipients hour as it stood
  * before today (7, kept at today's first update, while the usual hour
@@ -513,15 +515,15 @@ START_TEST(test_show_ext_state)
     ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
     ck_assert(lines_fit(out, 80));
     row_has("carrier", "8 messages in an hour");
-    row_has("carrier", yesterday);
+    ck_assert_ptr_null(strstr(row_of(out, "carrier"), "raised"));
+    ck_assert_ptr_null(strstr(row_of(out, "carrier"), yesterday));
     row_has("known hubs", "2 noted, 1 known (noted before today)");
     row_has("known hubs", today);
     row_has("prior hour", "7 recipients in an hour as it stood before today"
 	    " (now 41)");
     ck_assert_int_eq(run("-c", pconf, "--json", "show", "nora", NULL), 0);
     v = parse_out();
-    ck_assert_int_eq(jread_int(must(v, "usual_coarse"), "raised_day", &n), 0);
-    ck_assert_int_eq(n, (NOW - DAY) / DAY);
+    ck_assert_int_eq(must(must(v, "usual_coarse"), "raised_day")->type, JREAD_NULL);
     d = must(v, "hubs");
     ck_assert_int_eq(jread_int(d, "known", &n), 0);
     ck_assert_int_eq(n, 1);
@@ -548,6 +550,54 @@ START_TEST(test_show_ext_state)
     ck_assert_int_eq(must(must(v, "hubs"), "last_day")->type, JREAD_NULL);
     ck_assert_ptr_null(must(must(v, "hubs"), "noted")->child);
     ck_assert(!must(must(v, "prior_usual"), "kept_today")->b);
+    jread_free(v);
+    /* nora's coarse hour rises again, today */
+    st = state_open();
+    ck_assert_int_eq(store_user_coarse_note(st, "nora", 0, 12, false, NOW - 20 * MIN),
+		     STORE_OK);
+    store_close(st);
+    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
+    row_has("carrier", "9 messages in an hour");
+    row_has("carrier", "raised today");
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "nora", NULL), 0);
+    v = parse_out();
+    ck_assert_int_eq(jread_int(must(v, "usual_coarse"), "raised_day", &n), 0);
+    ck_assert_int_eq(n, NOW / DAY);
+    jread_free(v);
+}
+END_TEST
+
+/* A raise on a day whose number ends in 0x00 (the byte kept is 0): show
+ * read the byte 0 as "not since learning", so it said nothing of it (and
+ * JSON raised_day null) on one day in 256. */
+START_TEST(test_show_coarse_day0)
+{
+    const uint32_t d0 = (NOW / DAY + 255) / 256 * 256, t = d0 * DAY + 12 * HOUR;
+    struct jread_val *v;
+    int64_t n;
+    STORE *st;
+
+    places_make();
+    st = state_open();
+    ck_assert_int_eq(store_user_coarse_learn(st, "nora", 7, true, t - 3 * DAY),
+		     STORE_OK);
+    see(st, "nora", "203.0.113.7", "DE", 64501, 1, 1, STORE_OBS_NO_LEARN,
+	t - 2 * HOUR);
+    ck_assert_int_eq(store_user_coarse_note(st, "nora", 0, 9, false, t - 2 * HOUR),
+		     STORE_OK);
+    store_close(st);
+    run_now = t;
+    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
+    row_has("carrier", "8 messages in an hour");
+    row_has("carrier", "raised today");
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "nora", NULL), 0);
+    run_now = 0;
+    v = parse_out();
+    ck_assert_msg(must(must(v, "usual_coarse"), "raised_day")->type
+		  != JREAD_NULL, "a raise on day %u (low byte 0) read as none",
+		  d0);
+    ck_assert_int_eq(jread_int(must(v, "usual_coarse"), "raised_day", &n), 0);
+    ck_assert_int_eq(n, d0);
     jread_free(v);
 }
 END_TEST
@@ -631,6 +681,7 @@ static Suite *ctl_show_suite(void)
     tcase_add_test(tc, test_show_usual_day);
     tcase_add_test(tc, test_show_home_coarse);
     tcase_add_test(tc, test_show_ext_state);
+    tcase_add_test(tc, test_show_coarse_day0);
     tcase_add_test(tc, test_show_webmail);
     suite_add_tcase(s, tc);
     return s;

@@ -41,6 +41,7 @@ static char tdir[TDIR_LEN], conf[PATH_LEN], statef[PATH_LEN];
 static char *out, *err;
 static size_t outlen, errlen;
 static char long_login[LONG_LOGIN + 1];
+static uint32_t run_now;	/* run's time; 0: NOW */
 
 /* run - ctl_main on a NULL-terminated argument list; out/err captured */
 static inline int run(const char *a0, ...)
@@ -62,7 +63,7 @@ static inline int run(const char *a0, ...)
     o = open_memstream(&out, &outlen);
     e = open_memstream(&err, &errlen);
     ck_assert(o != NULL && e != NULL);
-    rc = ctl_main(argc, argv, o, e, NOW);
+    rc = ctl_main(argc, argv, o, e, run_now != 0 ? run_now : NOW);
     fclose(o);
     fclose(e);
     return rc;
