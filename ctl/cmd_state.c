@@ -19,6 +19,7 @@
 
 #include "cmd_state.h"
 #include "json.h"
+#include "metrics.h"
 #include "table.h"
 #include "text.h"
 
@@ -87,12 +88,6 @@ static const char *const sort_names[] = {
     [SORT_USERS] = "users",
 };
 
-/* in_window - was a sighting at t inside the last w seconds? */
-static int in_window(uint32_t t, uint32_t now, uint32_t w)
-{
-    return t >= now || now - t < w;
-}
-
 /* cc_cmp - qsort order of country codes */
 static int cc_cmp(const void *a, const void *b)
 {
@@ -113,7 +108,7 @@ void cmd_state_distinct(const struct store_user *u, uint32_t now, uint32_t w,
 	uint32_t k;
 	char cc[3];
 
-	if (!in_window(ip->last_seen, now, w))
+	if (!metrics_in_window(ip->last_seen, now, w))
 	    continue;
 	store_ip_cc(ip, cc);
 	d->ips++;
@@ -196,9 +191,7 @@ static int client_cb(const struct store_client *cl, void *ctx)
     row->msgs = store_win_sum(&cl->win, STORE_MSGS, r->now, r->window);
     row->rcpts = store_win_sum(&cl->win, STORE_RCPTS, r->now, r->window);
     row->bytes = store_win_sum(&cl->win, STORE_BYTES, r->now, r->window);
-    row->users = 0;
-    for (uint32_t i = 0; i < cl->nlogins && i < STORE_CLIENT_LOGINS; i++)
-	row->users += in_window(cl->logins[i].last_seen, r->now, r->window);
+    row->users = metrics_client_logins(cl, r->now, r->window);
     row->first_seen = cl->first_seen;
     row->last_seen = cl->last_seen;
     row->block = cl->block;

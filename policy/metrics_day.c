@@ -79,13 +79,9 @@ uint64_t metrics_ip_day_count(const struct store_ip *ip, uint32_t d)
 static bool net_let_through_before(const struct metrics_ctx *c,
 				   const struct store_ip *ip)
 {
-    uint64_t key = store_net_key(&ip->ip, ip->asn);
-    uint32_t today = c->now / STORE_DAY_S;
+    const struct store_net *n = metrics_learned_net(c, &ip->ip, ip->asn);
 
-    for (size_t i = 0; i < STORE_NETS; i++)
-	if (c->user->nets[i].days != 0 && c->user->nets[i].key == key)
-	    return c->user->nets[i].first_day < today;
-    return false;
+    return n != NULL && n->first_day < c->now / STORE_DAY_S;
 }
 
 /* metrics_trip_new_day - may the window's unfamiliar addresses in a
