@@ -482,6 +482,38 @@ static void date_of(uint32_t t, char *buf, size_t len)
     ck_assert_uint_gt(strftime(buf, len, "%Y-%m-%d", &tm), 0);
 }
 
+/* nora_learned - places_make's logins, nora's usual coarse hour learned
+ * (7) at t; the state left open */
+static STORE *nora_learned(uint32_t t)
+{
+    STORE *st;
+
+    places_make();
+    st = state_open();
+    ck_assert_int_eq(store_user_coarse_learn(st, "nora", 7, true, t),
+		     STORE_OK);
+    return st;
+}
+
+/* shown_raised - nora shown: the carrier row's usual hour (want), risen
+ * today, and JSON raised_day day */
+static void shown_raised(const char *want, uint32_t day)
+{
+    struct jread_val *v;
+    int64_t n;
+
+    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
+    row_has("carrier", want);
+    row_has("carrier", "raised today");
+    ck_assert_int_eq(run("-c", pconf, "--json", "show", "nora", NULL), 0);
+    v = parse_out();
+    ck_assert_msg(must(must(v, "usual_coarse"), "raised_day")->type
+		  != JREAD_NULL, "a raise on day %u read as none", day);
+    ck_assert_int_eq(jread_int(must(v, "usual_coarse"), "raised_day", &n), 0);
+    ck_assert_int_eq(n, day);
+    jread_free(v);
+}
+
 /* The per-login state of format 8 and the coarse hour's day: whether
  * the usual coarse hour rose today past learning (a raise yesterday is
  * not named: the day byte cannot tell it from one 256 days before, nor
@@ -498,10 +530,7 @@ START_TEST(test_show_ext_state)
     int64_t n;
     STORE *st;
 
-    places_make();
-    st = state_open();
-    ck_assert_int_eq(store_user_coarse_learn(st, "nora", 7, true, NOW - 3 * DAY),
-		     STORE_OK);
+    st = nora_learned(NOW - 3 * DAY);
     ck_assert_int_eq(store_user_coarse_note(st, "nora", 0x1234, 9, false, NOW - DAY),
 		     STORE_OK);
     ck_assert_int_eq(store_user_coarse_note(st, "nora", 0x0567, 0, false, NOW - HOUR),
@@ -556,14 +585,7 @@ START_TEST(test_show_ext_state)
     ck_assert_int_eq(store_user_coarse_note(st, "nora", 0, 12, false, NOW - 20 * MIN),
 		     STORE_OK);
     store_close(st);
-    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
-    row_has("carrier", "9 messages in an hour");
-    row_has("carrier", "raised today");
-    ck_assert_int_eq(run("-c", pconf, "--json", "show", "nora", NULL), 0);
-    v = parse_out();
-    ck_assert_int_eq(jread_int(must(v, "usual_coarse"), "raised_day", &n), 0);
-    ck_assert_int_eq(n, NOW / DAY);
-    jread_free(v);
+    shown_raised("9 messages in an hour", NOW / DAY);
 }
 END_TEST
 
@@ -573,32 +595,17 @@ END_TEST
 START_TEST(test_show_coarse_day0)
 {
     const uint32_t d0 = (NOW / DAY + 255) / 256 * 256, t = d0 * DAY + 12 * HOUR;
-    struct jread_val *v;
-    int64_t n;
     STORE *st;
 
-    places_make();
-    st = state_open();
-    ck_assert_int_eq(store_user_coarse_learn(st, "nora", 7, true, t - 3 * DAY),
-		     STORE_OK);
+    st = nora_learned(t - 3 * DAY);
     see(st, "nora", "203.0.113.7", "DE", 64501, 1, 1, STORE_OBS_NO_LEARN,
 	t - 2 * HOUR);
     ck_assert_int_eq(store_user_coarse_note(st, "nora", 0, 9, false, t - 2 * HOUR),
 		     STORE_OK);
     store_close(st);
     run_now = t;
-    ck_assert_int_eq(run("-c", pconf, "show", "nora", NULL), 0);
-    row_has("carrier", "8 messages in an hour");
-    row_has("carrier", "raised today");
-    ck_assert_int_eq(run("-c", pconf, "--json", "show", "nora", NULL), 0);
+    shown_raised("8 messages in an hour", d0);	/* d0: low byte 0 */
     run_now = 0;
-    v = parse_out();
-    ck_assert_msg(must(must(v, "usual_coarse"), "raised_day")->type
-		  != JREAD_NULL, "a raise on day %u (low byte 0) read as none",
-		  d0);
-    ck_assert_int_eq(jread_int(must(v, "usual_coarse"), "raised_day", &n), 0);
-    ck_assert_int_eq(n, d0);
-    jread_free(v);
 }
 END_TEST
 
