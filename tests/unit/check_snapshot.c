@@ -647,6 +647,15 @@ START_TEST(test_site_rekey)
 				    sizeof(err)), SNAPSHOT_OK);
     ck_assert_uint_eq(n.skipped, 1);
     ck_assert_uint_eq(n.sites, 0);
+    /* ... or to one whose login does not check out: both skipped */
+    o[SNAP_SITE5] = 1;
+    b[SNAP_HDR] = 0x01;
+    fix_sum(b, len);
+    ck_assert_int_eq(snapshot_parse(b, len, T0, NULL, NULL, NULL, &n, err,
+				    sizeof(err)), SNAPSHOT_OK);
+    ck_assert_uint_eq(n.skipped, 2);
+    ck_assert_uint_eq(n.users, 1);
+    ck_assert_uint_eq(n.sites, 0);
     free(b);
 }
 END_TEST
