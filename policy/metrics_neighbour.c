@@ -19,7 +19,8 @@
  * that has no home place anywhere: a fine place in one of its usual
  * countries, the one of its first located mail, not an address another
  * login came from within a day, and not when the login came from another
- * fine place in another /24 (/48) within the hour (hopped).
+ * fine place in another /24 (/48) within the hour (hopped), nor once the
+ * day's messages from the /24 are past a backlog day (past_day).
  * Learned on familiar_days days, the line is the login's own as any.
  */
 #include <string.h>
@@ -113,9 +114,9 @@ static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
  * of its messages as the owner. Nothing seen at the line's first
  * messages tells the two apart (EFFICACY.md round 12 - home); the day
  * bounds it. The honest first home days of the 120 kept sites came to at
- * most 28 past the busiest day (tests/sim wide seed 8: 35 on the line,
- * a busiest day of 7); 50 is shared-exit-volume's room for a backlog
- * day at a place new to the login. Past it the line is unfamiliar
+ * most 22 past the busiest day (tests/sim wide seed 8: 35 on the line,
+ * a busiest rolling day of 13); 50 is shared-exit-volume's room for a
+ * backlog day at a place new to the login. Past it the line is unfamiliar
  * again, and unfamiliar-volume refuses it for the rest of the day (the
  * refused messages keep the day over). */
 static bool past_day(const struct metrics_ctx *c)
@@ -129,7 +130,7 @@ static bool past_day(const struct metrics_ctx *c)
  * usual countries, the country of its first located mail, no other
  * login's address within a day, for a login without a home place
  * anywhere that did not come from another fine place in another /24
- * (/48) within the hour? */
+ * (/48) within the hour, nor sent past a backlog day from the /24? */
 bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
 {
     const struct rules_facts *f = c->f;
