@@ -301,6 +301,13 @@ uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
 					    uint32_t w, char *ev,
 					    size_t evlen);
+/* ... the login's busiest day as it stood before today (store_prior_day.c),
+ * else metrics_login_day's */
+uint64_t metrics_prior_day(const struct metrics_ctx *c);
+/* ... the login's messages within w from its remembered addresses in the
+ * client's /24 (/48), refused ones too; *k (if not NULL) the addresses */
+uint64_t metrics_network_recent(const struct metrics_ctx *c, uint32_t w,
+				size_t *k);
 /* metrics_away.c: the login's own networks beside an unfamiliar address
  * abroad (at), in its country, seen within w: a trip's networks that
  * became familiar (see there). */

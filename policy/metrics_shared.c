@@ -59,29 +59,26 @@ static bool shared_exit(const struct metrics_ctx *c)
 	> want;
 }
 
-/* login_day - the login's busiest day as it stood before today
+/* metrics_prior_day - the login's busiest day as it stood before today
  * (store_prior_day.c), else as learned or in busiest usual hours
  * (metrics_login_day) */
-static uint64_t login_day(const struct metrics_ctx *c)
+uint64_t metrics_prior_day(const struct metrics_ctx *c)
 {
     uint16_t d = store_user_prior_day(c->user, c->now);
 
     return d != 0 ? d : metrics_login_day(c);
 }
 
-/* metrics_shared_messages_over_usual - see above */
-uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
-					    uint32_t w, char *ev, size_t evlen)
+/* metrics_network_recent - the login's messages within w from its
+ * remembered addresses in the client's /24 (/48), refused ones too
+ * (store_ip_recent, rounded once); the addresses counted in *k (NULL:
+ * not wanted) */
+uint64_t metrics_network_recent(const struct metrics_ctx *c, uint32_t w,
+				size_t *k)
 {
-    uint64_t n = 0, usual;
-    char a[ADDR_STRLEN];
-    struct addr p;
-    size_t k = 0;
+    uint64_t n = 0;
+    size_t m = 0;
 
-    if (c->user == NULL || c->cls != RULES_CLASS_AUTHENTICATED || c->relayed
-	|| metrics_learning_end(c->cfg, c->user) > c->now
-	|| !shared_exit(c))
-	return 0;
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
 
@@ -89,10 +86,28 @@ uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
 	    || !metrics_same_network(&ip->ip, &c->f->client))
 	    continue;
 	n += store_ip_recent(ip, c->now, w);
-	k++;
+	m++;
     }
-    n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
-    usual = login_day(c);
+    if (k != NULL)
+	*k = m;
+    return (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
+}
+
+/* metrics_shared_messages_over_usual - see above */
+uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
+					    uint32_t w, char *ev, size_t evlen)
+{
+    uint64_t n, usual;
+    char a[ADDR_STRLEN];
+    struct addr p;
+    size_t k;
+
+    if (c->user == NULL || c->cls != RULES_CLASS_AUTHENTICATED || c->relayed
+	|| metrics_learning_end(c->cfg, c->user) > c->now
+	|| !shared_exit(c))
+	return 0;
+    n = metrics_network_recent(c, w, &k);
+    usual = metrics_prior_day(c);
     if (ev != NULL && evlen > 0) {
 	char d[16];
 
