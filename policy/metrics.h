@@ -208,8 +208,11 @@ bool metrics_same_network(const struct addr *a, const struct addr *b);
 /* metrics_in_window - was a sighting at t inside the last w seconds? */
 bool metrics_in_window(uint32_t t, uint32_t now, uint32_t w);
 /* metrics_unfamiliar_ip - the login's next address from *i on that was
- * seen within w on a place not familiar to it (metrics_familiar); NULL
- * when there is none left. Start with *i = 0. */
+ * seen within w on a place not familiar to it (metrics_volume_familiar:
+ * a learning login's stranger is unfamiliar, so a hotel on a trip's
+ * first day in the learning week is judged as a trip, the roaming phone
+ * beside it: tests/sim office seeds 7 and 10); NULL when there is none
+ * left. Start with *i = 0. */
 const struct store_ip *metrics_unfamiliar_ip(const struct metrics_ctx *c,
 					     uint32_t w, size_t *i);
 /* metrics_user_ip - the login's entry of an address, or NULL */

@@ -74,11 +74,16 @@ static bool at_owners_pace(const struct metrics_ctx *c, uint64_t n,
 }
 
 /* familiar_radius - a familiar address's radius class (0: unknown, or
- * not familiar) */
+ * not familiar; a learning login's stranger is not: its hotel is the
+ * place abroad, not a fine place of the owner's own) */
 static uint32_t familiar_radius(const struct metrics_ctx *c,
 				const struct store_ip *ip)
 {
-    return metrics_familiar(c, &ip->ip, ip->asn) ? store_ip_radius(ip) : 0;
+    char cc[3];
+
+    store_ip_cc(ip, cc);
+    return metrics_volume_familiar(c, &ip->ip, ip->asn, cc)
+	? store_ip_radius(ip) : 0;
 }
 
 /* metrics_roaming_trip - are the window's unfamiliar addresses one
