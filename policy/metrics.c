@@ -788,6 +788,8 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 	usual = metrics_settled_usual(c, usual, ev, evlen);
 	usual = metrics_roaming_usual(c, v, usual, w, ev, evlen);
     }
+    if (k == STORE_RCPTS)
+	usual = metrics_roaming_rcpts(c, v, usual + slack, w, ev, evlen) - slack;
     usual += slack;
     return v > usual ? v - usual : 0;
 }

@@ -39,6 +39,8 @@ struct metrics_ctx {
 				 * before today (store_prior.c), at MAIL */
     uint16_t bulk_hour;		/* the hour of the last bulk message let
 				 * through, 0 none (store_bulk.c), at MAIL */
+    uint32_t roam_msgs;		/* the roaming phone's messages in the last
+				 * hour, at MAIL (metrics_roaming_phone) */
     bool site;			/* the client's /24 (/48) is the site's */
     bool site_place;		/* a newcomer's client AS, country or
 				 * /24 (/48) is the site's (rules_site.c) */
@@ -166,6 +168,16 @@ void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual);
  * usual, raised by twice the phone's messages of the window (v: the
  * window's count), with its evidence. */
 uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
+			       uint64_t usual, uint32_t w, char *ev,
+			       size_t evlen);
+/* ... the phone's messages in w on such a trip whose place abroad was
+ * first seen more than w before (0: none, or no such trip); at MAIL */
+uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w);
+/* ... recipients_over_usual's usual hour (usual: with its slack) on such
+ * a trip, from the phone's messages found at MAIL (c->roam_msgs, an hour:
+ * METRICS_ROAM_RCPTS_W), with its evidence. */
+#define METRICS_ROAM_RCPTS_W 3600u
+uint64_t metrics_roaming_rcpts(const struct metrics_ctx *c, uint64_t v,
 			       uint64_t usual, uint32_t w, char *ev,
 			       size_t evlen);
 bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w);
