@@ -359,15 +359,19 @@ const struct store_country *metrics_country(const struct metrics_ctx *c,
     return NULL;
 }
 
-/* metrics_unfamiliar_ip - the next unfamiliar address of the window */
+/* metrics_unfamiliar_ip - the next unfamiliar address of the window, a
+ * learning login's stranger included (metrics.h) */
 const struct store_ip *metrics_unfamiliar_ip(const struct metrics_ctx *c,
 					     uint32_t w, size_t *i)
 {
     while (c->user != NULL && *i < c->user->nips && *i < STORE_IPS_MAX) {
 	const struct store_ip *ip = &c->user->ips[(*i)++];
 
+	char cc[3];
+
+	store_ip_cc(ip, cc);
 	if (metrics_in_window(ip->last_seen, c->now, w)
-	    && !metrics_familiar(c, &ip->ip, ip->asn))
+	    && !metrics_volume_familiar(c, &ip->ip, ip->asn, cc))
 	    return ip;
     }
     return NULL;
@@ -784,6 +788,8 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 	usual = metrics_settled_usual(c, usual, ev, evlen);
 	usual = metrics_roaming_usual(c, v, usual, w, ev, evlen);
     }
+    if (k == STORE_RCPTS)
+	usual = metrics_roaming_rcpts(c, v, usual + slack, w, ev, evlen) - slack;
     usual += slack;
     return v > usual ? v - usual : 0;
 }

@@ -39,6 +39,8 @@ struct metrics_ctx {
 				 * before today (store_prior.c), at MAIL */
     uint16_t bulk_hour;		/* the hour of the last bulk message let
 				 * through, 0 none (store_bulk.c), at MAIL */
+    uint32_t roam_msgs;		/* the roaming phone's messages in the last
+				 * hour, at MAIL (metrics_roaming_phone) */
     bool site;			/* the client's /24 (/48) is the site's */
     bool site_place;		/* a newcomer's client AS, country or
 				 * /24 (/48) is the site's (rules_site.c) */
@@ -168,6 +170,16 @@ void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual);
 uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
 			       uint64_t usual, uint32_t w, char *ev,
 			       size_t evlen);
+/* ... the phone's messages in w on such a trip whose place abroad was
+ * first seen more than w before (0: none, or no such trip); at MAIL */
+uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w);
+/* ... recipients_over_usual's usual hour (usual: with its slack) on such
+ * a trip, from the phone's messages found at MAIL (c->roam_msgs, an hour:
+ * METRICS_ROAM_RCPTS_W), with its evidence. */
+#define METRICS_ROAM_RCPTS_W 3600u
+uint64_t metrics_roaming_rcpts(const struct metrics_ctx *c, uint64_t v,
+			       uint64_t usual, uint32_t w, char *ev,
+			       size_t evlen);
 bool metrics_trip_new_day(const struct metrics_ctx *c, uint32_t w);
 uint64_t metrics_address_recent(const struct metrics_ctx *c,
 				const struct store_ip *ip, uint32_t w,
@@ -208,8 +220,11 @@ bool metrics_same_network(const struct addr *a, const struct addr *b);
 /* metrics_in_window - was a sighting at t inside the last w seconds? */
 bool metrics_in_window(uint32_t t, uint32_t now, uint32_t w);
 /* metrics_unfamiliar_ip - the login's next address from *i on that was
- * seen within w on a place not familiar to it (metrics_familiar); NULL
- * when there is none left. Start with *i = 0. */
+ * seen within w on a place not familiar to it (metrics_volume_familiar:
+ * a learning login's stranger is unfamiliar, so a hotel on a trip's
+ * first day in the learning week is judged as a trip, the roaming phone
+ * beside it: tests/sim office seeds 7 and 10); NULL when there is none
+ * left. Start with *i = 0. */
 const struct store_ip *metrics_unfamiliar_ip(const struct metrics_ctx *c,
 					     uint32_t w, size_t *i);
 /* metrics_user_ip - the login's entry of an address, or NULL */

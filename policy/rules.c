@@ -776,7 +776,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	note_place(&mc, &u, v);
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     mc.usual_floor = v->usual_floor, mc.prior_rcpts = v->prior_rcpts;
-    mc.bulk_hour = v->bulk_hour;
+    mc.bulk_hour = v->bulk_hour, mc.roam_msgs = v->roam_msgs;
     if (!(v->whitelisted = whitelisted(cfg, f))) {
 	if (f->phase == RULES_PHASE_MAIL) {
 	    if (!spared(cfg, &v->user_block, v, f, &mc)) {
@@ -789,6 +789,9 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
 				 RULES_OVERRIDES_MAX);
 	memo.ctx = &mc, mc.memo = &memo;	/* mc stays as it is from here */
+	if (f->phase == RULES_PHASE_MAIL && mc.user != NULL)
+	    v->roam_msgs = (uint16_t)
+		metrics_roaming_phone(&mc, METRICS_ROAM_RCPTS_W);
 	evaluate(cfg, st, &mc, now, v);
     }
     finish(cfg, st, f, now, v);

@@ -96,6 +96,8 @@ struct rules_verdict {
     uint16_t prior_rcpts;	/* the usual recipients hour before today */
     uint16_t bulk_hour;		/* the hour of its last bulk message let
 				 * through, 0 none (store_bulk.c) */
+    uint16_t roam_msgs;		/* on a roaming trip, the phone's messages
+				 * in the last hour (metrics_roaming_phone) */
     /* Found at MAIL: the client's network is the login's own learned
      * place, pinned or the site's (no learning grace), and when the login
      * first sent from the client address (0: now): a rule's login block
