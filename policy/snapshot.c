@@ -486,7 +486,8 @@ static int get_user(const unsigned char *p, uint32_t version, uint32_t now,
 	|| get_spare(p + STORE_NETS * SNAP_NET + 8, u);
 }
 
-/* get_client - a client record; 0 if it does not check out */
+/* get_client - a client record; 0 if it does not check out (a site
+ * entry's key or a /64's is no client's: the writer puts neither here) */
 static int get_client(const unsigned char *p, uint32_t now,
 		      struct store_client *c)
 {
@@ -496,6 +497,8 @@ static int get_client(const unsigned char *p, uint32_t now,
     if (memcmp(p, zero, sizeof(zero)) == 0)
 	return 0;
     memcpy(c->ip.b, p, 16);
+    if (store_site_is_key(&c->ip) || store_prefix_is_key(&c->ip))
+	return 0;
     c->first_seen = get32(p + 16);
     c->last_seen = get32(p + 20);
     return get_block(p + 24, now, &c->block);
