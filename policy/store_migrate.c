@@ -344,7 +344,8 @@ static void restore_site(struct store_crec *r, const struct store_client *c,
 	return;
     r->vouched = c->vouched <= now ? c->vouched : now;
     r->vouch_days = c->vouch_days;
-    r->vouch_day = c->vouch_day;
+    r->vouch_day = c->vouch_day <= now / STORE_DAY_S ? c->vouch_day
+	: (uint16_t) (now / STORE_DAY_S);
     for (uint32_t i = 0; i < n; i++) {
 	r->logins[i].hash = c->logins[i].hash;
 	r->logins[i].last_seen = c->logins[i].last_seen <= now
