@@ -6,10 +6,12 @@
  * Contract: store_migrate fills a new, unpublished file (nobody else can
  * see it yet) from a source handle mapped on the old file, and counts
  * what it kept and lost in the caller's struct store_open_info. Blocks
- * go first: entries with a block in force at "now" are carried in a pass
- * of their own before all others, so a smaller file keeps every block it
- * can hold; an entry that finds its new stripe full is lost, never
- * evicting one carried before it. Nothing here logs.
+ * go first: entries with a block in force at "now", and the site's
+ * networks and places (t->kept, which eviction keeps too), are carried
+ * in a pass of their own before all others, so a smaller file keeps
+ * every block and site entry it can hold; an entry that finds its new
+ * stripe full is lost, never evicting one carried before it. Nothing
+ * here logs.
  *
  * A valid source (a resize) is walked under its stripe locks
  * (store_entry_each), as other processes of this host may still write
@@ -158,12 +160,13 @@ static void widen7(unsigned char *buf, size_t stride7)
     memset(buf + at, 0, STORE_EXT_LEN);
 }
 
-/* visit - one source slot, in the pass its block belongs to */
+/* visit - one source slot, in the pass its block (or its being one of
+ * the site's entries) puts it in */
 static int visit(const void *slot, void *arg)
 {
     struct carry *c = arg;
     const struct store_block *b;
-    int live, rc;
+    int live, first, rc;
 
     memcpy(c->buf, slot, c->srct->stride);
     if (c->from7)
@@ -174,7 +177,8 @@ static int visit(const void *slot, void *arg)
     }
     b = (const void *) (c->buf + c->srct->block_off);
     live = block_live(b, c->now);
-    if (live != (c->pass == PASS_BLOCKED))
+    first = live || (c->dt->kept != NULL && c->dt->kept(c->buf));
+    if (first != (c->pass == PASS_BLOCKED))
 	return 0;
     if ((rc = place(c, c->buf)) < 0)
 	return 0;
