@@ -688,8 +688,9 @@ int snapshot_restore(STORE *st, const char *path, uint32_t now,
 	return rc;
     rc = snapshot_parse(buf, len, now, restore_user, restore_client, &r, out,
 			err, errlen);
-    if (rc == SNAPSHOT_OK)
-	store_site_start_keep(st, get32(buf + 24));
+    if (rc == SNAPSHOT_OK)	/* ahead (a clock stepped back): now */
+	store_site_start_keep(st, get32(buf + 24) <= now ? get32(buf + 24)
+			      : now);
     free(buf);
     return rc;
 }
