@@ -5,16 +5,21 @@
  * records, are skipped and counted, and no live entry is ever made
  * under one; a site record's days that lie ahead of the restore do not
  * stop its days from counting, nor does a site start ahead keep the
- * site learning; a smaller file keeps them before plain clients.
+ * site learning; a smaller file keeps them before plain clients, and a
+ * salvaged one keeps no time of theirs ahead of its open.
  *
  * Snapshots are built in memory (format 5, snapshot.c's layout) and
  * parsed; every test runs forked.
  */
 #include <check.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "snapshot.h"
 #include "store.h"
+#include "store_int.h"
 #include "check_main.h"
 #include "store_test.h"
 
@@ -244,11 +249,11 @@ START_TEST(test_site_start_ahead)
 }
 END_TEST
 
-/* shrink_open - the state file "shrink" with max_clients clients */
-static STORE *shrink_open(uint32_t clients, unsigned flags)
+/* state_open - the state file name with max_clients clients */
+static STORE *state_open(const char *name, uint32_t clients, unsigned flags)
 {
     struct store_params p = {
-	.path = tpath("shrink"), .max_users = 1024, .max_clients = clients,
+	.path = tpath(name), .max_users = 1024, .max_clients = clients,
 	.ips_per_user = 4, .lock_timeout_ms = 5000, .flags = flags,
 	.mode = 0600, .now = T0,
     };
@@ -276,7 +281,7 @@ START_TEST(test_shrink_keeps_sites)
     struct addr a;
     char ip[32];
     int kept = 0;
-    STORE *st = shrink_open(4096, STORE_CREATE);
+    STORE *st = state_open("shrink", 4096, STORE_CREATE);
 
     for (int i = 0; i < SHRINK_SITES; i++) {
 	snprintf(ip, sizeof(ip), "10.%d.0.1", i + 1);
@@ -293,7 +298,7 @@ START_TEST(test_shrink_keeps_sites)
 			 STORE_OK);
     }
     store_close(st);
-    st = shrink_open(256, STORE_RECREATE);
+    st = state_open("shrink", 256, STORE_RECREATE);
     store_open_info(st, &info);
     ck_assert_int_eq(info.how, STORE_OPENED_RESIZED);
     ck_assert_uint_gt(info.clients.lost, 0);
@@ -303,6 +308,36 @@ START_TEST(test_shrink_keeps_sites)
 	kept += store_site_get(st, &a, T0, &c) == STORE_OK;
     }
     ck_assert_int_eq(kept, SHRINK_SITES);
+    store_close(st);
+}
+END_TEST
+
+/* A state file salvaged (its checksum broken) or resized keeps a site
+ * entry's times ahead of its open (written with the clock ahead) as
+ * the open's, as a snapshot's restore does: kept, the login vouched
+ * for 40 days after it left and the network counted no new day. */
+START_TEST(test_salvage_site_ahead)
+{
+    struct addr ip = ip_of("192.0.2.7");
+    struct store_client c;
+    uint64_t bad = 12345;
+    int fd;
+    STORE *st = state_open("salvage", 4096, STORE_CREATE);
+
+    ck_assert_int_eq(store_site_vouch(st, &ip, "nora", T0 + 40 * DAY, NULL),
+		     STORE_OK);
+    store_close(st);
+    ck_assert_int_ge(fd = open(tpath("salvage"), O_WRONLY), 0);
+    ck_assert_int_eq(pwrite(fd, &bad, sizeof(bad),
+			    offsetof(struct store_hdr, check)),
+		     (ssize_t) sizeof(bad));
+    close(fd);
+    st = state_open("salvage", 4096, STORE_RECREATE);
+    ck_assert_int_eq(store_site_get(st, &ip, T0, &c), STORE_OK);
+    ck_assert_uint_eq(c.nlogins, 1);
+    ck_assert_uint_le(c.logins[0].last_seen, T0);
+    ck_assert_uint_le(c.vouched, T0);
+    ck_assert_uint_le(c.vouch_day, T0 / DAY);
     store_close(st);
 }
 END_TEST
@@ -320,6 +355,7 @@ static Suite *snapshot_site_suite(void)
     tcase_add_test(tc, test_site_future_day);
     tcase_add_test(tc, test_shrink_keeps_sites);
     tcase_add_test(tc, test_site_start_ahead);
+    tcase_add_test(tc, test_salvage_site_ahead);
     suite_add_tcase(s, tc);
     return s;
 }
