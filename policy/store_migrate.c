@@ -27,6 +27,10 @@
  * is widened to format 8 before it is checked (widen7): every
  * byte kept, the ext bytes zero ("not learned").
  *
+ * A site entry's times ahead of "now" (its logins', its vouched time
+ * and day: written with the clock ahead, or damaged) are carried as
+ * "now", as a snapshot's are restored (site_ahead).
+ *
  * The new file keeps the old one's hash key, so the keyed login hashes
  * kept per client stay comparable; every entry is placed anew by its
  * key's hash under the new capacities.
@@ -114,6 +118,22 @@ static int slot_ok(const struct carry *c, unsigned char *slot)
     return 1;
 }
 
+/* site_ahead - a carried site entry's times ahead of now (written with
+ * the clock ahead, or damaged) at now, as store_client_restore puts a
+ * snapshot's: kept, a login vouched until that time came */
+static void site_ahead(struct store_crec *r, uint32_t now)
+{
+    uint16_t today = (uint16_t) (now / STORE_DAY_S);
+
+    for (uint32_t i = 0; i < r->l.n && i < STORE_CLIENT_LOGINS; i++)
+	if (r->logins[i].last_seen > now)
+	    r->logins[i].last_seen = now;
+    if (r->vouched > now)
+	r->vouched = now;
+    if (r->vouch_day > today)
+	r->vouch_day = today;
+}
+
 /* place - insert the checked slot's key into the new file and copy the
  * entry; 1 kept, 0 lost (stripe full), -1 already there */
 static int place(struct carry *c, const unsigned char *slot)
@@ -144,6 +164,8 @@ static int place(struct carry *c, const unsigned char *slot)
     dl->first_seen = sl->first_seen;
     dl->last_seen = sl->last_seen;
     dl->n = t->is_user && sl->n > ips ? (uint8_t) ips : sl->n;
+    if (t->kept != NULL && t->kept(dl) && c->now != 0)
+	site_ahead((struct store_crec *) dl, c->now);
     store_unlock(t, s);
     return 1;
 }
