@@ -403,13 +403,14 @@ void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
 
 /* metrics_site_learned - are learning strangers judged: policy.learning_strangers
  * on and the site past its own first learning period (from its first
- * judgement)? In the site's first week every login is learning, and a
- * trip then is no stranger than any other place (tests/sim: travellers
- * held on travel seeds 3, 8, 9, 10 when judged from the first day). */
+ * judgement; not while that lies ahead: a clock stepped back)? In the
+ * site's first week every login is learning, and a trip then is no
+ * stranger than any other place (tests/sim: travellers held on travel
+ * seeds 3, 8, 9, 10 when judged from the first day). */
 bool metrics_site_learned(const struct metrics_ctx *c)
 {
     return c->cfg->policy.learning_strangers && c->site_start != 0
-	&& c->now - c->site_start >= c->cfg->policy.learning_s;
+	&& c->now >= (uint64_t) c->site_start + c->cfg->policy.learning_s;
 }
 
 /* stranger_origin - was a learned network first used on the day its

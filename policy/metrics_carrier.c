@@ -148,7 +148,8 @@ bool metrics_coarse_learner(const struct metrics_ctx *c)
     uint64_t key;
 
     if (u == NULL || c->now >= metrics_learning_end(c->cfg, u)
-	|| c->site_start == 0 || c->now - c->site_start < c->cfg->policy.learning_s)
+	|| c->site_start == 0
+	|| c->now < (uint64_t) c->site_start + c->cfg->policy.learning_s)
 	return false;
     key = store_net_key(&c->f->client, c->f->geo.asn);
     for (uint32_t i = 0; i < u->nips; i++)

@@ -25,6 +25,7 @@
  */
 #include <string.h>
 
+#include "geo.h"
 #include "metrics.h"
 
 #define FIRST_HOME_HOP_S 3600	/* hopped: another line within this */
@@ -83,12 +84,28 @@ static bool first_country(const struct metrics_ctx *c, const char *cc)
     return first != NULL && memcmp(first->cc, cc, 2) == 0;
 }
 
+/* other_family - is a (a fine place of radius r) the client's line in
+ * the other address family: a dual-stack home's /24 and /48, on one AS
+ * number, located within r of each other? */
+static bool other_family(const struct metrics_ctx *c, const struct store_ip *a,
+			 uint32_t r, const struct addr *ip)
+{
+    const struct store_geo *g = &c->f->geo;
+
+    return addr_is_v4(&a->ip) != addr_is_v4(ip) && a->asn != 0
+	&& a->asn == g->asn
+	&& geo_distance_km(a->lat_c / 100.0, a->lon_c / 100.0,
+			   g->lat_c / 100.0, g->lon_c / 100.0) <= r;
+}
+
 /* hopped - has the login come from another fine place, in another /24
  * (/48), within FIRST_HOME_HOP_S? An owner's home line does not move to
  * another network within the hour; a residential proxy's sticky session
  * does, from one line in a neighbourhood of the site's people to the next
  * (tests/sim probe-neighbour.mix pn-stint-phone). The place seen last may
- * be a first home line itself: without this each was one in turn. */
+ * be a first home line itself: without this each was one in turn. The
+ * line's own address of the other family (its AS, its place) is no hop:
+ * a dual-stack home sends over both in turn (Happy Eyeballs). */
 static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
 {
     uint32_t k = c->cfg->policy.coarse_km;
@@ -99,7 +116,8 @@ static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
 
 	if (r != 0 && r < k && a->lat_c != STORE_NO_LOC
 	    && a->last_seen + FIRST_HOME_HOP_S > c->now
-	    && !metrics_same_network(&a->ip, ip))
+	    && !metrics_same_network(&a->ip, ip)
+	    && !other_family(c, a, r, ip))
 	    return true;
     }
     return false;

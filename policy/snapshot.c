@@ -567,7 +567,8 @@ static int get_user(const unsigned char *p, uint32_t version, uint32_t now,
 	|| get_spare(p + STORE_NETS * SNAP_NET + 8, u);
 }
 
-/* get_client - a client record; 0 if it does not check out */
+/* get_client - a client record; 0 if it does not check out (a site
+ * entry's key or a /64's is no client's: the writer puts neither here) */
 static int get_client(const unsigned char *p, uint32_t now,
 		      struct store_client *c)
 {
@@ -577,6 +578,8 @@ static int get_client(const unsigned char *p, uint32_t now,
     if (memcmp(p, zero, sizeof(zero)) == 0)
 	return 0;
     memcpy(c->ip.b, p, 16);
+    if (store_site_is_key(&c->ip) || store_prefix_is_key(&c->ip))
+	return 0;
     c->first_seen = get32(p + 16);
     c->last_seen = get32(p + 20);
     return get_block(p + 24, now, &c->block);
@@ -827,8 +830,9 @@ int snapshot_restore(STORE *st, const char *path, uint32_t now,
 	return rc;
     rc = parse(buf, len, now, restore_user, restore_client, restore_rehash,
 	       &r, out, err, errlen);
-    if (rc == SNAPSHOT_OK)
-	store_site_start_keep(st, get32(buf + 24));
+    if (rc == SNAPSHOT_OK)	/* ahead (a clock stepped back): now */
+	store_site_start_keep(st, get32(buf + 24) <= now ? get32(buf + 24)
+			      : now);
     free(buf);
     return rc;
 }

@@ -548,12 +548,13 @@ int store_client_reset(STORE *st, const struct addr *ip, uint32_t now);
 /* The site's networks: an entry per /24 (IPv4) or /48 (IPv6) that a
  * login came from from a familiar place of its own, kept in the client
  * table under a key no client can have (in 100::/64, the discard-only
- * prefix of RFC 6666), so it is bounded and evicted like the clients and
- * walks of the clients skip it. Its logins are those that vouched for it
+ * prefix of RFC 6666), so it is bounded (evicted only when no client
+ * can be: store_table.c) and walks of the clients skip it. Its logins are those that vouched for it
  * (the keyed hashes, the most recent STORE_CLIENT_LOGINS), its
  * vouch_days the days they did.
  * store_site_key: the entry's key for an address; store_site_is_key: is
- * a client key one; store_site_vouch: login vouches for ip's network
+ * a client key exactly one a site network's or place's is;
+ * store_site_vouch: login vouches for ip's network
  * (copied out when out is not NULL); store_site_get: STORE_NOTFOUND for
  * a network never vouched for. */
 void store_site_key(const struct addr *ip, struct addr *key);
@@ -580,7 +581,8 @@ int store_site_get(STORE *st, const struct addr *ip, uint32_t now,
  * (metrics_newcomer.c). store_site_place: vouch (login vouches, as
  * store_site_vouch) or only read (STORE_NOTFOUND for a place never
  * vouched for); id is the AS number or the country's two letters
- * (store_site_cc); STORE_EARG for id 0. */
+ * (store_site_cc); STORE_EARG for an id no place has (0, a country not
+ * of two capital letters). */
 enum store_site_kind { STORE_SITE_AS, STORE_SITE_CC };
 static inline uint32_t store_site_cc(const char *cc)
 {

@@ -326,14 +326,46 @@ void store_site_key(const struct addr *ip, struct addr *key)
     }
 }
 
-/* store_site_is_key - is a client key one of a site network? */
+/* zeros - are p[0..n) all zero? */
+static bool zeros(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+	if (p[i] != 0)
+	    return false;
+    return true;
+}
+
+/* capital - an ASCII capital letter (a country code's) */
+static bool capital(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+/* store_site_is_key - is a client key one of a site network or place:
+ * exactly what store_site_key or store_site_place_key make (a damaged
+ * or forged snapshot's or state file's key with bytes after the /24 or
+ * the place's id, a country not of two capitals or an AS number 0 names
+ * no entry: taken for one, it stayed for ever, kept by eviction, and
+ * relayguardctl sites listed it as another's twin) */
 int store_site_is_key(const struct addr *key)
 {
-    static const uint8_t head[8] = {0x01};
+    const uint8_t *b = key->b;
 
-    return memcmp(key->b, head, sizeof(head)) == 0 && key->b[8] == SITE_TAG
-	&& (key->b[9] == SITE_V4 || key->b[9] == SITE_V6
-	    || key->b[9] == SITE_AS || key->b[9] == SITE_CC);
+    if (b[0] != 0x01 || !zeros(b + 1, 7) || b[8] != SITE_TAG)
+	return 0;
+    switch (b[9]) {
+    case SITE_V4:
+	return zeros(b + 13, 3);	/* the /24 in 10..12 */
+    case SITE_V6:
+	return 1;		/* the /48 fills 10..15 */
+    case SITE_AS:
+	return zeros(b + 14, 2) && !zeros(b + 10, 4);
+    case SITE_CC:
+	return zeros(b + 10, 2) && capital(b[12]) && capital(b[13])
+	    && zeros(b + 14, 2);
+    default:
+	return 0;
+    }
 }
 
 /* store_client_kept - is a live client slot one of the site's entries? */
@@ -401,6 +433,8 @@ int store_site_place(STORE *st, enum store_site_kind kind, uint32_t id,
 	return STORE_EARG;
     memset(&o, 0, sizeof(o));
     store_site_place_key(kind, id, &o.ip);
+    if (!store_site_is_key(&o.ip))
+	return STORE_EARG;	/* no place: a country not two capitals */
     if (!vouch)
 	return store_client_get(st, &o.ip, now, out);
     o.login = login;

@@ -6,10 +6,12 @@
  * Contract: store_migrate fills a new, unpublished file (nobody else can
  * see it yet) from a source handle mapped on the old file, and counts
  * what it kept and lost in the caller's struct store_open_info. Blocks
- * go first: entries with a block in force at "now" are carried in a pass
- * of their own before all others, so a smaller file keeps every block it
- * can hold; an entry that finds its new stripe full is lost, never
- * evicting one carried before it. Nothing here logs.
+ * go first: entries with a block in force at "now", and the site's
+ * networks and places (t->kept, which eviction keeps too), are carried
+ * in a pass of their own before all others, so a smaller file keeps
+ * every block and site entry it can hold; an entry that finds its new
+ * stripe full is lost, never evicting one carried before it. Nothing
+ * here logs.
  *
  * A valid source (a resize) is walked under its stripe locks
  * (store_entry_each), as other processes of this host may still write
@@ -24,6 +26,10 @@
  * header says a version this build does not attach, and each user slot
  * is widened to format 8 before it is checked (widen7): every
  * byte kept, the ext bytes zero ("not learned").
+ *
+ * A site entry's times ahead of "now" (its logins', its vouched time
+ * and day: written with the clock ahead, or damaged) are carried as
+ * "now", as a snapshot's are restored (site_ahead).
  *
  * The new file keeps the old one's hash key, so the keyed login hashes
  * kept per client stay comparable; every entry is placed anew by its
@@ -116,6 +122,22 @@ static int slot_ok(const struct carry *c, unsigned char *slot)
     return 1;
 }
 
+/* site_ahead - a carried site entry's times ahead of now (written with
+ * the clock ahead, or damaged) at now, as store_client_restore puts a
+ * snapshot's: kept, a login vouched until that time came */
+static void site_ahead(struct store_crec *r, uint32_t now)
+{
+    uint16_t today = (uint16_t) (now / STORE_DAY_S);
+
+    for (uint32_t i = 0; i < r->l.n && i < STORE_CLIENT_LOGINS; i++)
+	if (r->logins[i].last_seen > now)
+	    r->logins[i].last_seen = now;
+    if (r->vouched > now)
+	r->vouched = now;
+    if (r->vouch_day > today)
+	r->vouch_day = today;
+}
+
 /* place - insert the checked slot's key into the new file and copy the
  * entry; 1 kept, 0 lost (stripe full), -1 already there */
 static int place(struct carry *c, const unsigned char *slot)
@@ -146,6 +168,8 @@ static int place(struct carry *c, const unsigned char *slot)
     dl->first_seen = sl->first_seen;
     dl->last_seen = sl->last_seen;
     dl->n = t->is_user && sl->n > ips ? (uint8_t) ips : sl->n;
+    if (t->kept != NULL && t->kept(dl) && c->now != 0)
+	site_ahead((struct store_crec *) dl, c->now);
     store_unlock(t, s);
     return 1;
 }
@@ -162,12 +186,13 @@ static void widen7(unsigned char *buf, size_t stride7)
     memset(buf + at, 0, STORE_EXT_LEN);
 }
 
-/* visit - one source slot, in the pass its block belongs to */
+/* visit - one source slot, in the pass its block (or its being one of
+ * the site's entries) puts it in */
 static int visit(const void *slot, void *arg)
 {
     struct carry *c = arg;
     const struct store_block *b;
-    int live, rc;
+    int live, first, rc;
 
     memcpy(c->buf, slot, c->srct->stride);
     if (c->from7)
@@ -178,7 +203,8 @@ static int visit(const void *slot, void *arg)
     }
     b = (const void *) (c->buf + c->srct->block_off);
     live = block_live(b, c->now);
-    if (live != (c->pass == PASS_BLOCKED))
+    first = live || (c->dt->kept != NULL && c->dt->kept(c->buf));
+    if (first != (c->pass == PASS_BLOCKED))
 	return 0;
     if ((rc = place(c, c->buf)) < 0)
 	return 0;
@@ -357,7 +383,8 @@ static void restore_site(struct store_crec *r, const struct store_client *c,
 	return;
     r->vouched = c->vouched <= now ? c->vouched : now;
     r->vouch_days = c->vouch_days;
-    r->vouch_day = c->vouch_day;
+    r->vouch_day = c->vouch_day <= now / STORE_DAY_S ? c->vouch_day
+	: (uint16_t) (now / STORE_DAY_S);
     for (uint32_t i = 0; i < of; i++) {
 	if (site_has(r, n, c->logins[i].hash))
 	    continue;		/* two slots named one login */

@@ -8,7 +8,9 @@
  *    terminated; country codes empty or two capital letters; a block in
  *    force set by a rule or an admin, or none; a reason NUL terminated.
  *    A site network or place (formats 5 and 6) comes to the client
- *    callback with at most STORE_CLIENT_LOGINS logins.
+ *    callback with at most STORE_CLIENT_LOGINS logins, under exactly the
+ *    key store_site_key or store_site_place_key makes for what it names;
+ *    no record comes under a /64's key.
  * 2. The input behind a valid header whose counts fit its length and
  *    with a correct checksum (so the records themselves are reached):
  *    the same properties, and the counts add up.
@@ -61,6 +63,18 @@ static int check_client(const struct store_client *c, void *ctx)
     (void) ctx;
     FUZZ_CHECK(memcmp(c->ip.b, zero, 16) != 0, "an address");
     FUZZ_CHECK(c->nlogins <= STORE_CLIENT_LOGINS, "logins a record holds");
+    FUZZ_CHECK(!store_prefix_is_key(&c->ip), "no /64's key");
+    if (store_site_is_key(&c->ip)) {	/* exactly the key it names */
+	struct store_site_ref ref;
+	struct addr k;
+
+	FUZZ_CHECK(store_site_ref(&c->ip, &ref) == STORE_OK, "a site key");
+	if (ref.net)
+	    store_site_key(&ref.ip, &k);
+	else
+	    store_site_place_key(ref.kind, ref.id, &k);
+	FUZZ_CHECK(memcmp(k.b, c->ip.b, 16) == 0, "a site key made so");
+    }
     FUZZ_CHECK(c->block.until == 0 || c->block.until > NOW, "block in force");
     return 0;
 }
