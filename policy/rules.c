@@ -645,22 +645,20 @@ int rules_give_back(STORE *st, const char *login, const struct addr *client,
     return s != STORE_OK ? s : t;
 }
 
-/* note_stop - a message refused, or held at its end, at a place not the
- * login's own (not its learned network, pinned or the site's): the day
- * is noted, and a network not yet familiar whose last day it was does
- * not count it (store_stopday.c: an attacker let through a little and
- * refused the rest each day had its network familiar on the second) */
+/* note_stop - a message refused at a place not the login's own (not its
+ * learned network, pinned or the site's): the day and the network are
+ * noted, and the network, not yet familiar, does not count its last day
+ * (store_stopday.c: an attacker let through a little and refused the
+ * rest each day had its network familiar on the second) */
 static void note_stop(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
 {
-    if (cfg->milter.dry_run || v->cls != RULES_CLASS_AUTHENTICATED
-	|| v->relayed || v->known
-	|| !(v->action >= CFG_ACTION_TEMPFAIL
-	     || (f->phase == RULES_PHASE_EOM
-		 && v->action >= CFG_ACTION_QUARANTINE)))
+    if (!refused(cfg, v) || v->cls != RULES_CLASS_AUTHENTICATED
+	|| v->relayed || v->known)
 	return;
-    (void) store_user_stopped(st, f->login, now);
+    (void) store_user_stopped(st, f->login,
+			      store_net_key(&f->client, f->geo.asn), now);
 }
 
 /* finish - a refused transaction gives its units back (what a failed

@@ -330,10 +330,11 @@ static void user_net(const STORE *st, struct store_urec *u,
 	if (n[i].days != 0 && net_key(&n[i]) == key) {
 	    if (day > n[i].last_day) {
 		store_urec_revisit_note(st, u, obs, key, n[i].last_day, now);
-		/* a day of stops at strange places is no day of
+		/* a day of refusals at this strange place is no day of
 		 * familiarity: this one takes its place (store_stopday.c) */
 		if (n[i].days < UINT16_MAX
-		    && !store_urec_stop_replaces(u, n[i].days, n[i].last_day,
+		    && !store_urec_stop_replaces(u, key, n[i].days,
+						 n[i].last_day,
 						 obs->familiar_days))
 		    n[i].days++;
 		n[i].last_day = day;

@@ -1,8 +1,9 @@
 /*
  * check_store_stopday - unit tests of h-pause's spare bytes of format 8
- * (ext[29..30]): the latest day a login had mail stopped at a place not
- * its own (store_stopday.c), and how it keeps a network's days from
- * counting toward familiarity (store_user.c user_net).
+ * (ext[29..30]): the latest day a login had mail refused at a place not
+ * its own, and its network (store_stopday.c), and how it keeps that
+ * network's days from counting toward familiarity (store_user.c
+ * user_net).
  */
 #include <check.h>
 #include <stdio.h>
@@ -29,11 +30,25 @@ static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
     ck_assert_int_eq(store_user_update(st, &o, now, &U), STORE_OK);
 }
 
+/* key_of - ip's network's key (no AS: its /24) */
+static uint64_t key_of(const char *ip)
+{
+    struct addr a = ip_of(ip);
+
+    return store_net_key(&a, 0);
+}
+
+/* stop - a message of login refused at ip at now */
+static void stop(STORE *st, const char *login, const char *ip, uint32_t now)
+{
+    ck_assert_int_eq(store_user_stopped(st, login, key_of(ip), now),
+		     STORE_OK);
+}
+
 /* days_of - the days counted on ip's network in U (0: not learned) */
 static unsigned days_of(const char *ip)
 {
-    struct addr a = ip_of(ip);
-    uint64_t key = store_net_key(&a, 0);
+    uint64_t key = key_of(ip);
 
     for (int i = 0; i < STORE_NETS; i++)
 	if (U.nets[i].days != 0 && U.nets[i].key == key)
@@ -41,56 +56,62 @@ static unsigned days_of(const char *ip)
     return 0;
 }
 
-/* A stop notes the day in ext[29..30], nothing else; an unknown login
- * is not created. */
+/* A refusal notes the day's low byte in ext[29] and the network's tag
+ * in ext[30], nothing else; an unknown login is not created. */
 START_TEST(test_stop_note)
 {
     STORE *st = tnew("note", 1000, 16);
+    uint32_t at = T0 + 3 * DAY + HOUR;
 
     seen(st, "nora", ABROAD, T0);
     ck_assert_int_eq(store_user_get(st, "nora", T0, &U), STORE_OK);
-    ck_assert_uint_eq(store_user_stop_day(&U), 0);
-    ck_assert_int_eq(store_user_stopped(st, "nora", T0 + 3 * DAY + HOUR),
-		     STORE_OK);
-    ck_assert_int_eq(store_user_get(st, "nora", T0 + 3 * DAY + HOUR, &U),
-		     STORE_OK);
-    ck_assert_uint_eq(store_user_stop_day(&U), T0 / DAY + 3);
-    ck_assert_uint_eq(store_le16(U.ext + STORE_EXT_STOP_DAY), T0 / DAY + 3);
+    ck_assert(!store_user_stopped_since(&U, key_of(ABROAD), 0));
+    seen(st, "nora", ABROAD, at);	/* the refused message's MAIL */
+    stop(st, "nora", ABROAD, at);
+    ck_assert_int_eq(store_user_get(st, "nora", at, &U), STORE_OK);
+    ck_assert_uint_eq(U.ext[STORE_EXT_STOP_DAY], (at / DAY) & 0xff);
+    ck_assert_uint_ne(U.ext[STORE_EXT_STOP_NET], 0);
     for (int i = 0; i < STORE_EXT_LEN; i++)
 	if (i != 29 && i != 30)
 	    ck_assert_uint_eq(U.ext[i], 0);
-    ck_assert_int_eq(store_user_stopped(st, "nobody", T0), STORE_NOTFOUND);
+    ck_assert(store_user_stopped_since(&U, key_of(ABROAD), at / DAY));
+    ck_assert(store_user_stopped_since(&U, key_of(ABROAD), at / DAY - 2));
+    ck_assert(!store_user_stopped_since(&U, key_of(ABROAD), at / DAY + 1));
+    ck_assert(!store_user_stopped_since(&U, key_of(OTHER), at / DAY));
+    ck_assert_int_eq(store_user_stopped(st, "nobody", key_of(ABROAD), T0),
+		     STORE_NOTFOUND);
     ck_assert_int_eq(store_user_get(st, "nobody", T0, &U), STORE_NOTFOUND);
     store_close(st);
 }
 END_TEST
 
-/* A network's day with a stop does not count toward its familiarity:
- * the next day's first message let through takes its place. A clean
- * day counts as before. */
+/* A network's day with a refusal there does not count toward its
+ * familiarity: the next day's first message let through takes its
+ * place. A clean day counts as before, and a refusal at another
+ * network says nothing of this one. */
 START_TEST(test_stop_day_replaced)
 {
     STORE *st = tnew("replaced", 1000, 16);
 
     let(st, "ada", ABROAD, 2, T0 + 8 * HOUR);	/* day 0: 1 */
     ck_assert_uint_eq(days_of(ABROAD), 1);
-    ck_assert_int_eq(store_user_stopped(st, "ada", T0 + 18 * HOUR), STORE_OK);
+    stop(st, "ada", ABROAD, T0 + 18 * HOUR);
     let(st, "ada", ABROAD, 2, T0 + DAY + 8 * HOUR);	/* day 1 replaces 0 */
     ck_assert_uint_eq(days_of(ABROAD), 1);
     let(st, "ada", ABROAD, 2, T0 + DAY + 9 * HOUR);	/* the same day */
     ck_assert_uint_eq(days_of(ABROAD), 1);
+    stop(st, "ada", OTHER, T0 + DAY + 18 * HOUR);	/* elsewhere */
     let(st, "ada", ABROAD, 2, T0 + 2 * DAY + 8 * HOUR);	/* day 1 was clean */
     ck_assert_uint_eq(days_of(ABROAD), 2);
     /* a familiar network counts every day, stops or not */
-    ck_assert_int_eq(store_user_stopped(st, "ada", T0 + 2 * DAY + 9 * HOUR),
-		     STORE_OK);
+    stop(st, "ada", ABROAD, T0 + 2 * DAY + 9 * HOUR);
     let(st, "ada", ABROAD, 2, T0 + 3 * DAY + 8 * HOUR);
     ck_assert_uint_eq(days_of(ABROAD), 3);
     store_close(st);
 }
 END_TEST
 
-/* A stop on a later day than the network's last (an attacker refused
+/* A refusal on a later day than the network's last (an attacker refused
  * all day while its rolling day was full) counts against that day too;
  * familiar_days 0 counts every day (the old way). */
 START_TEST(test_stop_since)
@@ -98,22 +119,46 @@ START_TEST(test_stop_since)
     STORE *st = tnew("since", 1000, 16);
 
     let(st, "bo", ABROAD, 2, T0 + 8 * HOUR);	/* day 0 */
-    ck_assert_int_eq(store_user_stopped(st, "bo", T0 + DAY + 9 * HOUR),
-		     STORE_OK);	/* day 1: all refused */
+    stop(st, "bo", ABROAD, T0 + DAY + 9 * HOUR);	/* day 1: all refused */
     let(st, "bo", ABROAD, 2, T0 + 2 * DAY + 8 * HOUR);	/* day 2 */
     ck_assert_uint_eq(days_of(ABROAD), 1);
     /* without familiar_days nothing is replaced */
     let(st, "bo", OTHER, 0, T0 + 2 * DAY + 9 * HOUR);
-    ck_assert_int_eq(store_user_stopped(st, "bo", T0 + 2 * DAY + 10 * HOUR),
-		     STORE_OK);
+    stop(st, "bo", OTHER, T0 + 2 * DAY + 10 * HOUR);
     let(st, "bo", OTHER, 0, T0 + 3 * DAY + 8 * HOUR);
     ck_assert_uint_eq(days_of(OTHER), 2);
-    /* day 2 had a stop (above): replaced; a stop before a network's
-     * last day says nothing of it */
+    /* the note is OTHER's now: ABROAD's day 2 counts */
     let(st, "bo", ABROAD, 2, T0 + 4 * DAY + 8 * HOUR);
-    ck_assert_uint_eq(days_of(ABROAD), 1);
-    let(st, "bo", ABROAD, 2, T0 + 5 * DAY + 8 * HOUR);
-    ck_assert_uint_eq(days_of(ABROAD), 2);	/* day 4 was clean */
+    ck_assert_uint_eq(days_of(ABROAD), 2);
+    /* a refusal before a network's last day says nothing of it */
+    stop(st, "bo", OTHER, T0 + 4 * DAY + 9 * HOUR);
+    let(st, "bo", OTHER, 2, T0 + 5 * DAY + 8 * HOUR);	/* days 2, familiar */
+    ck_assert_uint_eq(days_of(OTHER), 3);
+    stop(st, "bo", ABROAD, T0 + 5 * DAY + 9 * HOUR);	/* ABROAD: familiar */
+    let(st, "bo", ABROAD, 2, T0 + 6 * DAY + 8 * HOUR);
+    ck_assert_uint_eq(days_of(ABROAD), 3);
+    store_close(st);
+}
+END_TEST
+
+/* The day byte comes round every 256 days: a note of exactly 256 days
+ * before does not read as today's once the login is seen again
+ * (store_wrap.c rolls it back a day), and a note of today does. */
+START_TEST(test_stop_wrap)
+{
+    STORE *st = tnew("wrap", 1000, 16);
+    uint32_t later = T0 + 256 * DAY + 8 * HOUR;
+
+    ck_assert_int_eq(store_user_stopped(st, "cy", key_of(ABROAD), T0),
+		     STORE_NOTFOUND);	/* no such login yet */
+    let(st, "cy", ABROAD, 2, T0 + 9 * HOUR);
+    stop(st, "cy", ABROAD, T0 + 10 * HOUR);
+    seen(st, "cy", OTHER, later);
+    ck_assert_int_eq(store_user_get(st, "cy", later, &U), STORE_OK);
+    ck_assert(!store_user_stopped_since(&U, key_of(ABROAD), later / DAY));
+    stop(st, "cy", ABROAD, later + HOUR);
+    ck_assert_int_eq(store_user_get(st, "cy", later + HOUR, &U), STORE_OK);
+    ck_assert(store_user_stopped_since(&U, key_of(ABROAD), later / DAY));
     store_close(st);
 }
 END_TEST
@@ -121,7 +166,8 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {
-	test_stop_note, test_stop_day_replaced, test_stop_since, NULL
+	test_stop_note, test_stop_day_replaced, test_stop_since,
+	test_stop_wrap, NULL
     };
 
     return trun("store_stopday", "ext", 20, tests);
