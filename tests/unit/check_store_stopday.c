@@ -85,59 +85,72 @@ START_TEST(test_stop_note)
 }
 END_TEST
 
+/* One step of a login's days: a message let through ('l') from ip with
+ * familiar_days fam, after which ip's network has days days (0: not
+ * checked), or one refused ('s') there; at: T0 + day * DAY + hour * HOUR. */
+struct step {
+    char what;
+    const char *ip;
+    uint32_t fam, day, hour;
+    unsigned days;
+};
+
+/* steps - run a login's steps in a fresh store */
+static void steps(const char *name, const struct step *s, size_t n)
+{
+    STORE *st = tnew(name, 1000, 16);
+
+    for (size_t i = 0; i < n; i++) {
+	uint32_t at = T0 + s[i].day * DAY + s[i].hour * HOUR;
+
+	if (s[i].what == 's') {
+	    stop(st, name, s[i].ip, at);
+	    continue;
+	}
+	let(st, name, s[i].ip, s[i].fam, at);
+	if (s[i].days != 0)
+	    ck_assert_msg(days_of(s[i].ip) == s[i].days,
+			  "step %zu: %u days, not %u", i, days_of(s[i].ip),
+			  s[i].days);
+    }
+    store_close(st);
+}
+
 /* A network's day with a refusal there does not count toward its
  * familiarity: the next day's first message let through takes its
- * place. A clean day counts as before, and a refusal at another
- * network says nothing of this one. */
+ * place. A clean day counts as before, a refusal at another network
+ * says nothing of this one, and a familiar network counts every day. */
 START_TEST(test_stop_day_replaced)
 {
-    STORE *st = tnew("replaced", 1000, 16);
+    const struct step s[] = {
+	{'l', ABROAD, 2, 0, 8, 1}, {'s', ABROAD, 0, 0, 18, 0},
+	{'l', ABROAD, 2, 1, 8, 1},	/* day 1 replaces day 0 */
+	{'l', ABROAD, 2, 1, 9, 1},	/* the same day */
+	{'s', OTHER, 0, 1, 18, 0},	/* elsewhere */
+	{'l', ABROAD, 2, 2, 8, 2},	/* day 1 was clean */
+	{'s', ABROAD, 0, 2, 9, 0},
+	{'l', ABROAD, 2, 3, 8, 3},	/* familiar: counts */
+    };
 
-    let(st, "ada", ABROAD, 2, T0 + 8 * HOUR);	/* day 0: 1 */
-    ck_assert_uint_eq(days_of(ABROAD), 1);
-    stop(st, "ada", ABROAD, T0 + 18 * HOUR);
-    let(st, "ada", ABROAD, 2, T0 + DAY + 8 * HOUR);	/* day 1 replaces 0 */
-    ck_assert_uint_eq(days_of(ABROAD), 1);
-    let(st, "ada", ABROAD, 2, T0 + DAY + 9 * HOUR);	/* the same day */
-    ck_assert_uint_eq(days_of(ABROAD), 1);
-    stop(st, "ada", OTHER, T0 + DAY + 18 * HOUR);	/* elsewhere */
-    let(st, "ada", ABROAD, 2, T0 + 2 * DAY + 8 * HOUR);	/* day 1 was clean */
-    ck_assert_uint_eq(days_of(ABROAD), 2);
-    /* a familiar network counts every day, stops or not */
-    stop(st, "ada", ABROAD, T0 + 2 * DAY + 9 * HOUR);
-    let(st, "ada", ABROAD, 2, T0 + 3 * DAY + 8 * HOUR);
-    ck_assert_uint_eq(days_of(ABROAD), 3);
-    store_close(st);
+    steps("ada", s, sizeof(s) / sizeof(s[0]));
 }
 END_TEST
 
 /* A refusal on a later day than the network's last (an attacker refused
  * all day while its rolling day was full) counts against that day too;
+ * one note a login: a refusal at another network replaces it;
  * familiar_days 0 counts every day (the old way). */
 START_TEST(test_stop_since)
 {
-    STORE *st = tnew("since", 1000, 16);
+    const struct step s[] = {
+	{'l', ABROAD, 2, 0, 8, 1}, {'s', ABROAD, 0, 1, 9, 0},	/* day 1 */
+	{'l', ABROAD, 2, 2, 8, 1},	/* replaces day 0 */
+	{'l', OTHER, 0, 2, 9, 1}, {'s', OTHER, 0, 2, 10, 0},
+	{'l', OTHER, 0, 3, 8, 2},	/* no familiar_days: counts */
+	{'l', ABROAD, 2, 4, 8, 2},	/* the note is OTHER's: counts */
+    };
 
-    let(st, "bo", ABROAD, 2, T0 + 8 * HOUR);	/* day 0 */
-    stop(st, "bo", ABROAD, T0 + DAY + 9 * HOUR);	/* day 1: all refused */
-    let(st, "bo", ABROAD, 2, T0 + 2 * DAY + 8 * HOUR);	/* day 2 */
-    ck_assert_uint_eq(days_of(ABROAD), 1);
-    /* without familiar_days nothing is replaced */
-    let(st, "bo", OTHER, 0, T0 + 2 * DAY + 9 * HOUR);
-    stop(st, "bo", OTHER, T0 + 2 * DAY + 10 * HOUR);
-    let(st, "bo", OTHER, 0, T0 + 3 * DAY + 8 * HOUR);
-    ck_assert_uint_eq(days_of(OTHER), 2);
-    /* the note is OTHER's now: ABROAD's day 2 counts */
-    let(st, "bo", ABROAD, 2, T0 + 4 * DAY + 8 * HOUR);
-    ck_assert_uint_eq(days_of(ABROAD), 2);
-    /* a refusal before a network's last day says nothing of it */
-    stop(st, "bo", OTHER, T0 + 4 * DAY + 9 * HOUR);
-    let(st, "bo", OTHER, 2, T0 + 5 * DAY + 8 * HOUR);	/* days 2, familiar */
-    ck_assert_uint_eq(days_of(OTHER), 3);
-    stop(st, "bo", ABROAD, T0 + 5 * DAY + 9 * HOUR);	/* ABROAD: familiar */
-    let(st, "bo", ABROAD, 2, T0 + 6 * DAY + 8 * HOUR);
-    ck_assert_uint_eq(days_of(ABROAD), 3);
-    store_close(st);
+    steps("bo", s, sizeof(s) / sizeof(s[0]));
 }
 END_TEST
 
