@@ -346,9 +346,9 @@ static inline uint8_t store_net_tag(uint64_t key)
  * network's tag (store_net_tag, 0 taken as 1) in ext[30]; 0 none. */
 #define STORE_EXT_STOP_DAY 29
 #define STORE_EXT_STOP_NET (STORE_EXT_STOP_DAY + 1)
-bool store_urec_stop_replaces(const struct store_urec *u, uint64_t key,
-			      uint16_t days, uint16_t last_day,
-			      uint32_t familiar_days);
+bool store_urec_stop_replaces(const STORE *st, const struct store_urec *u,
+			      uint64_t key, uint16_t days, uint16_t last_day,
+			      uint32_t home_seen, uint32_t familiar_days);
 /* store_wrap.c: an observation of the login at now, before its last_seen
  * moves: its day bytes roll (above), a refusal count too old to be
  * current is cleared */

@@ -42,6 +42,8 @@
  * store_urec_stop_replaces is called with it locked (store_user.c),
  * like the other urec helpers; the reader works on a copy.
  */
+#include <string.h>
+
 #include "store_int.h"
 
 _Static_assert(STORE_EXT_STOP_NET == STORE_EXT_STOP_DAY + 1
@@ -66,6 +68,41 @@ static bool stop_since(const uint8_t *ext, uint32_t last, uint64_t key,
 	&& store_day_of_byte(ext[STORE_EXT_STOP_DAY], last) >= day;
 }
 
+/* home_elsewhere - was the login's latest message from its home place
+ * (home_seen) sent after it first came from the network key (as far as
+ * its address list remembers; else the end of last_day), from an address
+ * of another network in another country: the owner at home while the
+ * place abroad was used? A newcomer whose home place is the hotel of its
+ * trip is at home there (tests/sim shuffle seed 9 u080). */
+static bool home_elsewhere(const STORE *st, const struct store_urec *u,
+			   uint64_t key, uint32_t home_seen, uint16_t last_day)
+{
+    uint32_t n = u->l.n < st->ips_per_user ? u->l.n : st->ips_per_user;
+    uint32_t first = ((uint32_t) last_day + 1) * STORE_DAY_S;
+    char cc[3] = "", hc[3];
+
+    for (uint32_t i = 0; i < n; i++)
+	if (store_net_key(&u->ips[i].ip, u->ips[i].asn) == key) {
+	    if (u->ips[i].first_seen < first)
+		first = u->ips[i].first_seen;
+	    if (cc[0] == 0)
+		store_ip_cc(&u->ips[i], cc);
+	}
+    if (home_seen <= first)
+	return false;
+    for (uint32_t i = 0; i < n; i++) {
+	const struct store_ip *a = &u->ips[i];
+
+	if (a->first_seen > home_seen || a->last_seen < home_seen
+	    || store_net_key(&a->ip, a->asn) == key)
+	    continue;
+	store_ip_cc(a, hc);
+	if (hc[0] != 0 && memcmp(hc, cc, 2) != 0)
+	    return true;
+    }
+    return false;
+}
+
 /* store_user_stopped - a message of the login was refused at now at a
  * place not its own, of the network key: note the day and the network */
 int store_user_stopped(STORE *st, const char *login, uint64_t key,
@@ -88,12 +125,13 @@ int store_user_stopped(STORE *st, const char *login, uint64_t key,
  * this day take the last one's place instead of counting (the network
  * not yet familiar, familiar_days > 0, and refused at on its last day or
  * since)? */
-bool store_urec_stop_replaces(const struct store_urec *u, uint64_t key,
-			      uint16_t days, uint16_t last_day,
-			      uint32_t familiar_days)
+bool store_urec_stop_replaces(const STORE *st, const struct store_urec *u,
+			      uint64_t key, uint16_t days, uint16_t last_day,
+			      uint32_t home_seen, uint32_t familiar_days)
 {
     return days < familiar_days
-	&& stop_since(u->ext, u->l.last_seen, key, last_day);
+	&& stop_since(u->ext, u->l.last_seen, key, last_day)
+	&& home_elsewhere(st, u, key, home_seen, last_day);
 }
 
 /* store_user_stopped_since - was the login refused at the network key

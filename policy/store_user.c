@@ -318,6 +318,8 @@ static inline uint64_t net_key(const struct store_fnet *n)
     return n->prefix ? STORE_NET_PREFIX | n->key : n->key;
 }
 
+static uint32_t urec_home_seen(const struct store_urec *u);
+
 /* user_net - count a day on a network of this login, like a country */
 static void user_net(const STORE *st, struct store_urec *u,
 		     const struct store_user_obs *obs, uint32_t now)
@@ -333,8 +335,9 @@ static void user_net(const STORE *st, struct store_urec *u,
 		/* a day of refusals at this strange place is no day of
 		 * familiarity: this one takes its place (store_stopday.c) */
 		if (n[i].days < UINT16_MAX
-		    && !store_urec_stop_replaces(u, key, n[i].days,
+		    && !store_urec_stop_replaces(st, u, key, n[i].days,
 						 n[i].last_day,
+						 urec_home_seen(u),
 						 obs->familiar_days))
 		    n[i].days++;
 		n[i].last_day = day;
