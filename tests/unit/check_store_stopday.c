@@ -14,18 +14,24 @@
 #include "check_main.h"
 #include "store_test.h"
 
-#define ABROAD "192.0.2.77"	/* a network of its own (no AS: its /24) */
-#define OTHER "203.0.113.9"	/* another */
+#define ABROAD "192.0.2.77"	/* a network of its own (no AS: its /24), FR */
+#define OTHER "203.0.113.9"	/* another, GB */
+#define HOME "198.51.100.20"	/* the owner's home line, DE */
 
 /* let - a message let through from ip at now (the end of a message:
- * LEARN), familiar_days fam; the copy in U */
+ * LEARN; from HOME the home place's, STORE_OBS_HOME), familiar_days
+ * fam; the copy in U */
 static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
 		uint32_t now)
 {
     struct store_user_obs o = obs_make(login, ip);
+    bool home = strcmp(ip, HOME) == 0;
 
+    obs_geo(&o, home ? "DE" : strcmp(ip, ABROAD) == 0 ? "FR" : "GB", 0,
+	    0, 0, 10);
     ck_assert_int_eq(store_user_update(st, &o, now, NULL), STORE_OK);
-    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN;
+    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN
+	| (home ? STORE_OBS_HOME : 0);
     o.familiar_days = fam;
     ck_assert_int_eq(store_user_update(st, &o, now, &U), STORE_OK);
 }
@@ -117,22 +123,33 @@ static void steps(const char *name, const struct step *s, size_t n)
 }
 
 /* A network's day with a refusal there does not count toward its
- * familiarity: the next day's first message let through takes its
- * place. A clean day counts as before, a refusal at another network
- * says nothing of this one, and a familiar network counts every day. */
+ * familiarity once the owner mailed from home (another country) after
+ * the network first appeared: the next day's first message let through
+ * takes its place. A clean day counts as before, a refusal at another
+ * network says nothing of this one, a familiar network counts every
+ * day, and without the owner at home since (a traveller refused at the
+ * hotel) the day counts. */
 START_TEST(test_stop_day_replaced)
 {
     const struct step s[] = {
+	{'l', HOME, 2, 0, 7, 1},
 	{'l', ABROAD, 2, 0, 8, 1}, {'s', ABROAD, 0, 0, 18, 0},
+	{'l', HOME, 2, 0, 19, 1},	/* the owner at home since */
 	{'l', ABROAD, 2, 1, 8, 1},	/* day 1 replaces day 0 */
 	{'l', ABROAD, 2, 1, 9, 1},	/* the same day */
 	{'s', OTHER, 0, 1, 18, 0},	/* elsewhere */
 	{'l', ABROAD, 2, 2, 8, 2},	/* day 1 was clean */
-	{'s', ABROAD, 0, 2, 9, 0},
+	{'s', ABROAD, 0, 2, 9, 0}, {'l', HOME, 2, 2, 10, 0},
 	{'l', ABROAD, 2, 3, 8, 3},	/* familiar: counts */
+    };
+    const struct step t[] = {
+	{'l', HOME, 2, 0, 7, 1},
+	{'l', OTHER, 2, 0, 8, 1}, {'s', OTHER, 0, 0, 18, 0},
+	{'l', OTHER, 2, 1, 8, 2},	/* not at home since: counts */
     };
 
     steps("ada", s, sizeof(s) / sizeof(s[0]));
+    steps("eve", t, sizeof(t) / sizeof(t[0]));
 }
 END_TEST
 
@@ -144,8 +161,10 @@ START_TEST(test_stop_since)
 {
     const struct step s[] = {
 	{'l', ABROAD, 2, 0, 8, 1}, {'s', ABROAD, 0, 1, 9, 0},	/* day 1 */
+	{'l', HOME, 2, 1, 10, 1},
 	{'l', ABROAD, 2, 2, 8, 1},	/* replaces day 0 */
 	{'l', OTHER, 0, 2, 9, 1}, {'s', OTHER, 0, 2, 10, 0},
+	{'l', HOME, 2, 2, 11, 0},
 	{'l', OTHER, 0, 3, 8, 2},	/* no familiar_days: counts */
 	{'l', ABROAD, 2, 4, 8, 2},	/* the note is OTHER's: counts */
     };
