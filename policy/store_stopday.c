@@ -15,19 +15,31 @@
  * (tempfail or reject, rules.c note_stop) at a place that is not a
  * known one (not its own learned network, pinned or the site's), on or
  * after a network's last counted day, at that network, the network not
- * yet familiar, makes that day not count: the network's next day's
- * first message let through takes its place instead of adding to it
- * (store_user.c user_net, store_urec_stop_replaces). One note a login,
- * the latest refusal: an attacker refused on its address's first day
- * and all the next (its rolling day still full) noted the second, and
- * the first does not count when a third lets it through again.
+ * yet familiar, makes that day not count, when the owner mailed from its
+ * home place, in another country, after the network first came
+ * (home_elsewhere): the network's next day's first message let through
+ * takes its place instead of adding to it (store_user.c user_net,
+ * store_urec_stop_replaces). One note a login, the latest refusal: an
+ * attacker refused on its address's first day and all the next (its
+ * rolling day still full) noted the second, and the first does not
+ * count when a third lets it through again.
  *
- * Only refusals, and only at the refused place's network (measured on
- * the 120 kept sites of tests/sim, EFFICACY.md round 12 - pause): with
- * every stop (holds too) at any strange place, a traveller held once by
- * network-hopping (the hotel and the roaming phone's carrier network,
- * new to it, in one hour) had neither made familiar the next day, and
- * was refused on for days (16 runs regressed, honest held 660 -> 837).
+ * Measured on the 120 kept sites of tests/sim (EFFICACY.md round 12 -
+ * pause), each condition spares honest travellers:
+ * - every stop (holds too) at any strange place: a traveller held once
+ *   by network-hopping (the hotel and the roaming phone's carrier
+ *   network, new to it, in one hour) had neither made familiar the next
+ *   day, and was refused on for days: 16 runs regressed;
+ * - refusals at the refused network only: a traveller whose first day
+ *   at a hotel or local SIM went past unfamiliar-volume's 8 had it
+ *   familiar a day later, 5 runs regressed (probe F12's traveller, golden
+ *   trip_new_day.case's alice with dry_run off);
+ * - and the owner at home since: a traveller is away from home. A
+ *   newcomer whose home place is its trip's hotel is at home in that
+ *   country, which does not count.
+ * An attacker against an owner who sends nothing from home meanwhile (a
+ * phone-only login, one on vacation) still has its network familiar on
+ * its second day let through.
  *
  * The day's byte names the latest day up to the login's last_seen with
  * that low byte, rolled by every observation (store_wrap.c). A note 256
