@@ -80,17 +80,46 @@ static bool stop_since(const uint8_t *ext, uint32_t last, uint64_t key,
 	&& store_day_of_byte(ext[STORE_EXT_STOP_DAY], last) >= day;
 }
 
+/* A home message's time (home_seen) is its end of message; its address
+ * was last seen at its MAIL, up to this long before (a slow transfer). */
+#define HOME_EOM_S 3600u
+
+/* home_addr - the address of the login's list (not of the network key)
+ * the home message at home_seen came from: the one in use then, else
+ * the latest one seen within HOME_EOM_S before it; NULL if none */
+static const struct store_ip *home_addr(const struct store_ip *ips,
+					uint32_t n, uint64_t key,
+					uint32_t home_seen)
+{
+    const struct store_ip *best = NULL;
+
+    for (uint32_t i = 0; i < n; i++) {
+	const struct store_ip *a = &ips[i];
+
+	if (a->first_seen > home_seen
+	    || store_net_key(&a->ip, a->asn) == key)
+	    continue;
+	if (a->last_seen >= home_seen)
+	    return a;
+	if (home_seen - a->last_seen <= HOME_EOM_S
+	    && (best == NULL || a->last_seen > best->last_seen))
+	    best = a;
+    }
+    return best;
+}
+
 /* home_elsewhere - was the login's latest message from its home place
  * (home_seen) sent after it first came from the network key (as far as
  * its address list remembers; else the end of last_day), from an address
- * of another network in another country: the owner at home while the
- * place abroad was used? A newcomer whose home place is the hotel of its
- * trip is at home there (tests/sim shuffle seed 9 u080). */
+ * in another country: the owner at home while the place abroad was
+ * used? A newcomer whose home place is the hotel of its trip is at home
+ * there (tests/sim shuffle seed 9 u080). */
 static bool home_elsewhere(const STORE *st, const struct store_urec *u,
 			   uint64_t key, uint32_t home_seen, uint16_t last_day)
 {
     uint32_t n = u->l.n < st->ips_per_user ? u->l.n : st->ips_per_user;
     uint32_t first = ((uint32_t) last_day + 1) * STORE_DAY_S;
+    const struct store_ip *home;
     char cc[3] = "", hc[3];
 
     for (uint32_t i = 0; i < n; i++)
@@ -100,19 +129,11 @@ static bool home_elsewhere(const STORE *st, const struct store_urec *u,
 	    if (cc[0] == 0)
 		store_ip_cc(&u->ips[i], cc);
 	}
-    if (home_seen <= first)
+    if (home_seen <= first
+	|| (home = home_addr(u->ips, n, key, home_seen)) == NULL)
 	return false;
-    for (uint32_t i = 0; i < n; i++) {
-	const struct store_ip *a = &u->ips[i];
-
-	if (a->first_seen > home_seen || a->last_seen < home_seen
-	    || store_net_key(&a->ip, a->asn) == key)
-	    continue;
-	store_ip_cc(a, hc);
-	if (hc[0] != 0 && memcmp(hc, cc, 2) != 0)
-	    return true;
-    }
-    return false;
+    store_ip_cc(home, hc);
+    return hc[0] != 0 && memcmp(hc, cc, 2) != 0;
 }
 
 /* store_user_stopped - a message of the login was refused at now at a

@@ -19,8 +19,8 @@
 #define HOME "198.51.100.20"	/* the owner's home line, DE */
 
 /* let - a message let through from ip at now (the end of a message:
- * LEARN; from HOME the home place's, STORE_OBS_HOME), familiar_days
- * fam; the copy in U */
+ * LEARN; from HOME the home place's, STORE_OBS_HOME, its MAIL two
+ * minutes before), familiar_days fam; the copy in U */
 static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
 		uint32_t now)
 {
@@ -29,7 +29,9 @@ static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
 
     obs_geo(&o, home ? "DE" : strcmp(ip, ABROAD) == 0 ? "FR" : "GB", 0,
 	    0, 0, 10);
-    ck_assert_int_eq(store_user_update(st, &o, now, NULL), STORE_OK);
+    /* a home message's MAIL two minutes before its end (home_seen) */
+    ck_assert_int_eq(store_user_update(st, &o, home ? now - 120 : now, NULL),
+		     STORE_OK);
     o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN
 	| (home ? STORE_OBS_HOME : 0);
     o.familiar_days = fam;
