@@ -350,7 +350,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
-	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL, 0};
+	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL, 0, 0};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
@@ -394,7 +394,7 @@ static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
 {
     bool dry_run = cfg->milter.dry_run;
     struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, f->bytes,
-	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held, NULL, NULL, 0};
+	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held, NULL, NULL, 0, 0};
     struct store_client_obs co = {f->client, NULL, 0, 0, f->bytes,
 	STORE_OBS_COUNT_ONLY, &v->client_held};
     struct rules_carrier rc;
@@ -411,6 +411,7 @@ static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
 	uo.flags |= STORE_OBS_RELAYED;	/* its hour: store_relay.c */
     rules_carrier_obs(cfg, f, now, site_start, v, &rc, &uo);
     uo.line_km = cfg->policy.coarse_km;
+    uo.familiar_days = cfg->policy.familiar_days;
     if (v->cls == RULES_CLASS_AUTHENTICATED)
 	s = store_user_update(st, &uo, now, u);
     if (s == STORE_OK && !v->relayed)
@@ -644,6 +645,22 @@ int rules_give_back(STORE *st, const char *login, const struct addr *client,
     return s != STORE_OK ? s : t;
 }
 
+/* note_stop - a message refused at a place not the login's own (not its
+ * learned network, pinned or the site's): the day and the network are
+ * noted, and the network, not yet familiar, does not count its last day
+ * (store_stopday.c: an attacker let through a little and refused the
+ * rest each day had its network familiar on the second) */
+static void note_stop(const struct cfg *cfg, STORE *st,
+		      const struct rules_facts *f, uint32_t now,
+		      const struct rules_verdict *v)
+{
+    if (!refused(cfg, v) || v->cls != RULES_CLASS_AUTHENTICATED
+	|| v->relayed || v->known)
+	return;
+    (void) store_user_stopped(st, f->login,
+			      store_net_key(&f->client, f->geo.asn), now);
+}
+
 /* finish - a refused transaction gives its units back (what a failed
  * give-back leaves stays in v, for the front end's rules_give_back at
  * abort or close to try again); one let through at end of message keeps
@@ -652,6 +669,7 @@ static void finish(const struct cfg *cfg, STORE *st,
 		   const struct rules_facts *f, uint32_t now,
 		   struct rules_verdict *v)
 {
+    note_stop(cfg, st, f, now, v);
     if (refused(cfg, v)) {
 	(void) rules_give_back(st, f->login, &f->client, now, v);
     } else if (f->phase == RULES_PHASE_EOM) {

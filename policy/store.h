@@ -81,8 +81,10 @@
  * its block_after (store_strikes.c), ext[19..21] the prior usual
  * recipients hour (store_prior.c), ext[22..26] the webmail hour
  * (store_relay.c), ext[27..28] the hour of the last bulk message let
- * through (store_bulk.c). Free: ext[29..31]. The day bytes among them
- * (ext[12], [13], [21]) name the latest day up to the login's last_seen
+ * through (store_bulk.c), ext[29..30] the latest day the login had mail
+ * refused at a place not its own, and that place's network
+ * (store_stopday.c). Free: ext[31]. The day bytes among them
+ * (ext[12], [13], [21], [29]) name the latest day up to the login's last_seen
  * with their low byte, rolled by every observation (store_wrap.c). A
  * snapshot's restore fills each owner's range on its own (store_user.c
  * ext_owners): a new owner adds its row there. */
@@ -372,6 +374,9 @@ struct store_user_obs {
     /* policy.coarse_km: an address located to better than this is a line
      * (store_revisit.c); 0 notes no network taken up again */
     uint32_t line_km;
+    /* policy.familiar_days: a network with fewer days does not count a
+     * day with refusals there (store_stopday.c); 0 counts every day */
+    uint32_t familiar_days;
 };
 
 /* Observation flags: COUNT_ONLY adds to the windows (and the queue ids)
@@ -476,6 +481,13 @@ int store_user_update(STORE *st, const struct store_user_obs *obs,
  * more without it (store_revisit.c)? */
 bool store_user_revisited(const struct store_user *u, uint64_t key,
 			  uint32_t now);
+/* A message of the login was refused at now at a place not its own, of
+ * the network key (store_net_key); was the latest such day today or later
+ * than day, at that network (store_stopday.c)? */
+int store_user_stopped(STORE *st, const char *login, uint64_t key,
+		       uint32_t now);
+bool store_user_stopped_since(const struct store_user *u, uint64_t key,
+			      uint32_t day);
 /* The hour of the login's last bulk message let through (0: none); does
  * that hour still count in a window of w seconds at now (store_bulk.c)? */
 uint16_t store_user_bulk_hour(const struct store_user *u);

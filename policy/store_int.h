@@ -331,6 +331,24 @@ _Static_assert(STORE_EXT_STRIKE_RULE > STORE_HUBS_DAY + 1
  * login's last bulk message let through (store_bulk.c). */
 #define STORE_EXT_BULK_HOUR 27
 void store_urec_bulk_note(struct store_urec *u, uint32_t now);
+/* store_net_tag - a byte of a network's key (store_net_key): what the
+ * spare bytes keep of a network (store_revisit.c, store_stopday.c) */
+static inline uint8_t store_net_tag(uint64_t key)
+{
+    uint64_t k = key ^ key >> 32;
+
+    k ^= k >> 16;
+    return (uint8_t) ((k ^ k >> 8) & 0xff);
+}
+/* h-pause's ext bytes (session 20, ext[29..30]): the latest day the
+ * login had mail refused at a place not its own (store_stopday.c): the
+ * day's low byte in ext[29] (a day byte: store_wrap.c), the place's
+ * network's tag (store_net_tag, 0 taken as 1) in ext[30]; 0 none. */
+#define STORE_EXT_STOP_DAY 29
+#define STORE_EXT_STOP_NET (STORE_EXT_STOP_DAY + 1)
+bool store_urec_stop_replaces(const STORE *st, const struct store_urec *u,
+			      uint64_t key, uint16_t days, uint16_t last_day,
+			      uint32_t home_seen, uint32_t familiar_days);
 /* store_wrap.c: an observation of the login at now, before its last_seen
  * moves: its day bytes roll (above), a refusal count too old to be
  * current is cleared */

@@ -35,15 +35,6 @@ _Static_assert(STORE_EXT_REVISIT_NET == STORE_EXT_REVISIT_DAY + 1
  * again after a day on the phone alone is the same stay (the held-out
  * site hold2 holdout 16, u034: 8 held without it). */
 
-/* revisit_tag - a byte of a network's key (store_net_key) */
-static uint8_t revisit_tag(uint64_t key)
-{
-    uint64_t k = key ^ key >> 32;
-
-    k ^= k >> 16;
-    return (uint8_t) ((k ^ k >> 8) & 0xff);
-}
-
 /* store_urec_revisit_note - a message let through at now from the
  * network key (obs), whose last day of use was last_day (before this
  * message): note it when that was before yesterday and the login came
@@ -67,7 +58,7 @@ void store_urec_revisit_note(const STORE *st, struct store_urec *u,
 	    && store_ip_radius(a) < obs->line_km
 	    && memcmp(cc, obs->geo.cc, 2) != 0 && !addr_equal(&a->ip, &obs->ip)) {
 	    u->ext[STORE_EXT_REVISIT_DAY] = (uint8_t) (today & 0xff);
-	    u->ext[STORE_EXT_REVISIT_NET] = revisit_tag(key);
+	    u->ext[STORE_EXT_REVISIT_NET] = store_net_tag(key);
 	    return;
 	}
     }
@@ -80,5 +71,5 @@ bool store_user_revisited(const struct store_user *u, uint64_t key,
 			  uint32_t now)
 {
     return store_day_is_today(u->ext[STORE_EXT_REVISIT_DAY], u->last_seen, now)
-	&& u->ext[STORE_EXT_REVISIT_NET] == revisit_tag(key);
+	&& u->ext[STORE_EXT_REVISIT_NET] == store_net_tag(key);
 }

@@ -318,6 +318,8 @@ static inline uint64_t net_key(const struct store_fnet *n)
     return n->prefix ? STORE_NET_PREFIX | n->key : n->key;
 }
 
+static uint32_t urec_home_seen(const struct store_urec *u);
+
 /* user_net - count a day on a network of this login, like a country */
 static void user_net(const STORE *st, struct store_urec *u,
 		     const struct store_user_obs *obs, uint32_t now)
@@ -330,7 +332,13 @@ static void user_net(const STORE *st, struct store_urec *u,
 	if (n[i].days != 0 && net_key(&n[i]) == key) {
 	    if (day > n[i].last_day) {
 		store_urec_revisit_note(st, u, obs, key, n[i].last_day, now);
-		if (n[i].days < UINT16_MAX)
+		/* a day of refusals at this strange place is no day of
+		 * familiarity: this one takes its place (store_stopday.c) */
+		if (n[i].days < UINT16_MAX
+		    && !store_urec_stop_replaces(st, u, key, n[i].days,
+						 n[i].last_day,
+						 urec_home_seen(u),
+						 obs->familiar_days))
 		    n[i].days++;
 		n[i].last_day = day;
 	    }
@@ -432,7 +440,7 @@ static const struct {
     {STORE_EXT_STRIKE_RULE, STORE_EXT_STRIKE_MIN + 2 - STORE_EXT_STRIKE_RULE},
     {STORE_EXT_PRIOR_RCPTS, STORE_EXT_PRIOR_DAY + 1 - STORE_EXT_PRIOR_RCPTS},
     {STORE_EXT_RELAY_SLOT, STORE_EXT_RELAY_USUAL + 1 - STORE_EXT_RELAY_SLOT},
-    {STORE_EXT_BULK_HOUR, 2}, {29, 3},
+    {STORE_EXT_BULK_HOUR, 2}, {STORE_EXT_STOP_DAY, 2}, {31, 1},
 };
 
 /* The rows tile ext[0..31] in order: every byte has one owner. */
@@ -442,7 +450,8 @@ _Static_assert(STORE_HUBS_AT == 0 && STORE_HUBS_DAY + 2 == 10
 	       && STORE_EXT_REVISIT_NET + 1 == STORE_EXT_STRIKE_RULE
 	       && STORE_EXT_STRIKE_MIN + 2 == STORE_EXT_PRIOR_RCPTS
 	       && STORE_EXT_RELAY_SLOT == 22 && STORE_EXT_RELAY_USUAL + 1 == 27
-	       && STORE_EXT_BULK_HOUR == 27 && STORE_EXT_LEN == 32,
+	       && STORE_EXT_BULK_HOUR == 27 && STORE_EXT_STOP_DAY == 29
+	       && STORE_EXT_LEN == 32,
 	       "ext_owners tiles ext");
 
 /* store_urec_restore_spare - a snapshot's usual day, usual coarse hour

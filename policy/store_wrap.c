@@ -6,7 +6,8 @@
  * of its number (now / STORE_DAY_S), which comes round every 256 days:
  * the prior recipients hour (store_prior.c, ext[21]), the prior busiest
  * day (store_prior_day.c, ext[12]), the network taken up again
- * (store_revisit.c, ext[13]) and the day the usual coarse hour last rose
+ * (store_revisit.c, ext[13]), the latest day of a refusal at a strange
+ * place (store_stopday.c, ext[29]) and the day the usual coarse hour last rose
  * (store_carrier.c, the aux byte of nets[STORE_COARSE_DAY]). A state file
  * and its snapshots live for years: compared with today's low byte
  * alone, a login that sent nothing for exactly 256 days (or a multiple)
@@ -59,6 +60,7 @@ static const uint8_t ext_days[] = {
     STORE_EXT_PRIOR_DAY_NO,	/* store_prior_day.c */
     STORE_EXT_REVISIT_DAY,	/* store_revisit.c */
     STORE_EXT_PRIOR_DAY,	/* store_prior.c */
+    STORE_EXT_STOP_DAY,		/* store_stopday.c */
 };
 
 /* bulk_over - is the bulk note in ext, of a login last seen at last,

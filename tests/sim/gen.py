@@ -938,22 +938,30 @@ def site_homes(site, sec, victim):
 def attack_times(site, sec, t, n, step):
     """the send times: every `interval` seconds, with `jitter` (a share of
     it, drawn each time) and only within local `hours` (a slow botnet
-    working office hours over several days)"""
+    working office hours over several days); with `burst_messages`
+    (drawn each time) a pause of `pause_min` minutes (drawn each time) after
+    each burst: a patient attacker that waits out an hour's block"""
     m, r = site.mix, site.rnd
     jit = m.num(sec, 'jitter', '0')
     hours = m.get(sec, 'hours', ' ').strip()
-    if not jit and not hours:
+    bursts = m.cp.has_option(sec, 'burst_messages')
+    if not jit and not hours and not bursts:
         return [t + k * step for k in range(n)]
     if hours == 'victim':	# the hours the site's people send in
         hours = m.get('honest', 'day_hours')
     lo, hi = parse_range(hours) if hours else (0, 24)
-    out = []
+    out, left = [], site.idraw(sec, 'burst_messages') if bursts else 0
     for _ in range(n):
         h = ((t - site.t0) % 86400) / 3600.0
         if not lo <= h < hi:
             t += ((lo - h) % 24) * 3600
         out.append(t)
         t += step * (1 + jit * (2 * r.random() - 1))
+        if bursts:
+            left -= 1
+            if left <= 0:
+                t += site.draw(sec, 'pause_min') * 60
+                left = site.idraw(sec, 'burst_messages')
     return out
 
 

@@ -414,6 +414,7 @@ START_TEST(test_ext_round_trip)
     strcpy(u.login, "extra");
     u.ext[15] = 1;
     u.ext[27] = 2;
+    u.ext[31] = 3;	/* free: ext[29..30] (h-pause's) still restored */
     ck_assert_int_eq(store_user_restore(fresh, &u, T0), STORE_OK);
     ck_assert_int_eq(snapshot_restore(fresh, snap, T0, &n, err, sizeof(err)),
 		     SNAPSHOT_OK);
@@ -424,10 +425,10 @@ START_TEST(test_ext_round_trip)
     ck_assert_uint_eq(U.coarse_day, 5);
     ck_assert_uint_eq(U.home_seen, T0 - HOUR);
     for (int i = 0; i < STORE_EXT_LEN; i++) {
-	bool live = (i >= 15 && i <= 18) || (i >= 27 && i <= 28);
+	bool live = (i >= 15 && i <= 18) || (i >= 27 && i <= 28) || i == 31;
 
 	ck_assert_uint_eq(U.ext[i], !live ? 0xa0 + i : i == 15 ? 1
-			  : i == 27 ? 2 : 0);
+			  : i == 27 ? 2 : i == 31 ? 3 : 0);
     }
     store_close(fresh);
 }
