@@ -315,13 +315,18 @@ static void admin_block(struct run *r, char **tok, int ntok, bool block)
 		: store_user_unblock(r->st, tok[1], r->now));
 }
 
+/* CONF_MAX - the largest configuration a case may name, its settings
+ * applied (the shipped one is about 64 KiB, mostly comments) */
+#define CONF_MAX (1 << 20)
+
 /* set_key - the line of a configuration's text that sets KEY (the only
  * one: a key of two groups is ambiguous) becomes "KEY = VALUE;" */
 static void set_key(struct run *r, char *text, size_t cap, const char *set)
 {
     const char *eq = strchr(set, '=');
     size_t klen = eq != NULL ? (size_t) (eq - set) : 0;
-    char *at = NULL, *end, rest[1 << 16];
+    char *at = NULL, *end;
+    static char rest[CONF_MAX];
     int n = 0;
 
     if (klen == 0)
@@ -338,8 +343,10 @@ static void set_key(struct run *r, char *text, size_t cap, const char *set)
 	die(r, "config: the key is not set on exactly one line", set);
     end = strchr(at, '\n');
     snprintf(rest, sizeof(rest), "%s", end != NULL ? end : "");
-    snprintf(at, cap - (size_t) (at - text), "%.*s = %s;%s", (int) klen, set,
-	     eq + 1, rest);
+    if ((size_t) snprintf(at, cap - (size_t) (at - text), "%.*s = %s;%s",
+			  (int) klen, set, eq + 1, rest)
+	>= cap - (size_t) (at - text))
+	die(r, "config: too large with the setting", set);
 }
 
 /* config_path - FILE, or a copy of it with the case's KEY=VALUE settings
@@ -347,7 +354,7 @@ static void set_key(struct run *r, char *text, size_t cap, const char *set)
 static void config_path(struct run *r, const char *file, char *const *sets,
 			int nset, char *path, size_t len, char *tmp)
 {
-    static char text[1 << 16];
+    static char text[CONF_MAX];
     FILE *f;
     size_t n;
     int fd;
@@ -358,6 +365,8 @@ static void config_path(struct run *r, const char *file, char *const *sets,
     if ((f = fopen(file, "r")) == NULL)
 	die(r, "cannot open", file);
     n = fread(text, 1, sizeof(text) - 1, f);
+    if (n == sizeof(text) - 1 && fgetc(f) != EOF)
+	die(r, "config: larger than the golden runner takes", file);
     fclose(f);
     text[n] = 0;
     for (int i = 0; i < nset; i++)
