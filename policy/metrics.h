@@ -235,6 +235,10 @@ const struct store_ip *metrics_user_ip(const struct metrics_ctx *c,
 void metrics_ip_cc(const struct metrics_ctx *c, const struct addr *ip,
 		   const struct store_ip *self, char cc[3]);
 
+/* metrics_travel.c: travel_kmh, speed from the previous located login */
+uint64_t metrics_travel_kmh(const struct metrics_ctx *c, uint32_t w,
+			   char *ev, size_t evlen);
+
 /* metrics_place.c: places finer than a network (see there). Is the
  * address a fine place of its network far from every fine anchor the
  * login has on it (*km, may be NULL: the nearest's distance)? */
