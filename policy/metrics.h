@@ -43,6 +43,11 @@ struct metrics_ctx {
     bool site_place;		/* a newcomer's client AS, country or
 				 * /24 (/48) is the site's (rules_site.c) */
     bool neighbour;		/* ... another login vouched for it */
+    bool family;		/* family_line: a line of the login's day in
+				 * a country without a home place of its own,
+				 * in a network another login vouched for
+				 * (rules_site.c rules_family_line) */
+    struct addr family_line;
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation
 				 * (metrics_memo.c); NULL: none */
@@ -293,6 +298,11 @@ uint64_t metrics_relayed_usual(const struct metrics_ctx *c);
 /* metrics_settled.c: a trip abroad since an earlier day, the owner silent
  * at home since it began (policy.trip_settled): messages_over_usual's
  * usual hour for it (usual, or the usual day), with its evidence. */
+/* metrics_settled.c: is the login at its family's home abroad on a stay
+ * (policy.family_stay), the client one of the stay's (the family's line,
+ * a neighbour's line, a local SIM)? unusual-volume and unfamiliar-volume
+ * are silent then. */
+bool metrics_family_stay(const struct metrics_ctx *c);
 uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 			       char *ev, size_t evlen);
 /* metrics_shared.c: messages from the site's shared exits (addresses

@@ -788,6 +788,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	mc.ov = ov;
 	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
 				 RULES_OVERRIDES_MAX);
+	rules_family_line(cfg, st, &mc);
 	memo.ctx = &mc, mc.memo = &memo;	/* mc stays as it is from here */
 	evaluate(cfg, st, &mc, now, v);
     }

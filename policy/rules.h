@@ -156,6 +156,14 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
 		       uint32_t site_start, const struct store_user *u,
 		       bool vouch, struct rules_verdict *v);
 
+/* rules_site.c: before the rules, with policy.family_stay: a line of
+ * the login's day (a fine place seen within a day) in a country without
+ * a home place of the login, in a /24 (/48) another login vouched for
+ * within METRICS_SITE_WINDOW_S (mc->family, mc->family_line). */
+struct metrics_ctx;
+void rules_family_line(const struct cfg *cfg, STORE *st,
+		       struct metrics_ctx *mc);
+
 /* rules_carrier.c: at the end of a message let through from a coarse
  * address of a familiar network, the login's update (uo) learns its
  * usual hour there and notes its hub; rc (what the note reads) must
