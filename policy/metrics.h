@@ -48,6 +48,8 @@ struct metrics_ctx {
 				 * in a network another login vouched for
 				 * (rules_site.c rules_family_line) */
     struct addr family_line;
+    bool family_stay;		/* metrics_family_stay, found at MAIL
+				 * (rules_verdict.family_stay) */
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation
 				 * (metrics_memo.c); NULL: none */
@@ -300,8 +302,9 @@ uint64_t metrics_relayed_usual(const struct metrics_ctx *c);
  * usual hour for it (usual, or the usual day), with its evidence. */
 /* metrics_settled.c: is the login at its family's home abroad on a stay
  * (policy.family_stay), the client one of the stay's (the family's line,
- * a neighbour's line, a local SIM)? unusual-volume and unfamiliar-volume
- * are silent then. */
+ * a neighbour's line, a local SIM)? Found once at MAIL (rules_site.c
+ * rules_family_stay, c->family_stay): messages_over_usual,
+ * recipients_over_usual and unfamiliar_messages are 0 then. */
 bool metrics_family_stay(const struct metrics_ctx *c);
 uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 			       char *ev, size_t evlen);

@@ -49,8 +49,8 @@
  * lines (tests/sim native-slow) has one address, no second network; the
  * stranger rotating over a foreign country's networks (stealth.mix
  * trip-slow) is on lines none of the site's people use. On such a stay
- * (metrics_family_stay, policy.family_stay) unusual-volume and
- * unfamiliar-volume leave the stay's places alone: the line's /24, a
+ * (metrics_family_stay, policy.family_stay) unusual-volume,
+ * unusual-recipients and unfamiliar-volume leave the stay's places alone: the line's /24, a
  * line another login vouched for, a coarse place of the country (the
  * local SIM); nothing from the home country since the stay began.
  */

@@ -90,25 +90,21 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
 				 && site_network(cfg, st, f, now));
 }
 
-/* rules_family_line - with policy.family_stay, find a line of the
- * login's day (a fine, located place seen within a day) in a country
- * where the login has no home place, in a /24 (/48) another login
- * vouched for within METRICS_SITE_WINDOW_S (a line of its own there,
- * rules.c site_note): mc->family and mc->family_line. At most
- * FAMILY_LOOKUPS such lines are looked up (a store read each). A store
- * failure leaves the line no neighbour's. */
+/* family_line - with policy.family_stay, find a line of the login's
+ * day (a fine, located place seen within a day) in a country where the
+ * login has no home place, in a /24 (/48) another login vouched for
+ * within METRICS_SITE_WINDOW_S (a line of its own there, rules.c
+ * site_note): mc->family and mc->family_line. At most FAMILY_LOOKUPS
+ * such lines are looked up (a store read each). A store failure leaves
+ * the line no neighbour's. */
 #define FAMILY_LOOKUPS 2
-void rules_family_line(const struct cfg *cfg, STORE *st,
-		       struct metrics_ctx *mc)
+static void family_line(const struct cfg *cfg, STORE *st,
+			struct metrics_ctx *mc)
 {
     struct store_client e;
     uint32_t k = cfg->policy.coarse_km;
     size_t looked = 0;
 
-    mc->family = false;
-    if (!cfg->policy.family_stay || cfg->policy.site_logins == 0
-	|| mc->user == NULL || mc->cls != RULES_CLASS_AUTHENTICATED || k == 0)
-	return;
     for (uint32_t i = 0; i < mc->user->nips && i < STORE_IPS_MAX
 	 && looked < FAMILY_LOOKUPS; i++) {
 	const struct store_ip *ip = &mc->user->ips[i];
@@ -127,4 +123,18 @@ void rules_family_line(const struct cfg *cfg, STORE *st,
 	    return;
 	}
     }
+}
+
+/* rules_family_stay - at MAIL: the family's line (family_line), then
+ * whether the login is on a stay there (metrics_family_stay) */
+void rules_family_stay(const struct cfg *cfg, STORE *st,
+		       struct metrics_ctx *mc, struct rules_verdict *v)
+{
+    mc->family = false;
+    if (!cfg->policy.family_stay || cfg->policy.site_logins == 0
+	|| mc->user == NULL || mc->cls != RULES_CLASS_AUTHENTICATED
+	|| cfg->policy.coarse_km == 0)
+	return;
+    family_line(cfg, st, mc);
+    v->family_stay = mc->family && metrics_family_stay(mc);
 }
