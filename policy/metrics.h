@@ -46,7 +46,7 @@ struct metrics_ctx {
     bool family;		/* family_line: a line of the login's day in
 				 * a country without a home place of its own,
 				 * in a network another login vouched for
-				 * (rules_site.c rules_family_line) */
+				 * (rules_site.c rules_family_stay) */
     struct addr family_line;
     bool family_stay;		/* metrics_family_stay, found at MAIL
 				 * (rules_verdict.family_stay) */
@@ -297,15 +297,15 @@ uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
 /* ... and what it counts past (c->user and c->cfg, c->now, the site's
  * start for the learning floor; relayguardctl show). */
 uint64_t metrics_relayed_usual(const struct metrics_ctx *c);
-/* metrics_settled.c: a trip abroad since an earlier day, the owner silent
- * at home since it began (policy.trip_settled): messages_over_usual's
- * usual hour for it (usual, or the usual day), with its evidence. */
 /* metrics_settled.c: is the login at its family's home abroad on a stay
  * (policy.family_stay), the client one of the stay's (the family's line,
  * a neighbour's line, a local SIM)? Found once at MAIL (rules_site.c
  * rules_family_stay, c->family_stay): messages_over_usual,
  * recipients_over_usual and unfamiliar_messages are 0 then. */
 bool metrics_family_stay(const struct metrics_ctx *c);
+/* metrics_settled.c: a trip abroad since an earlier day, the owner silent
+ * at home since it began (policy.trip_settled): messages_over_usual's
+ * usual hour for it (usual, or the usual day), with its evidence. */
 uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 			       char *ev, size_t evlen);
 /* metrics_shared.c: messages from the site's shared exits (addresses

@@ -42,17 +42,18 @@
  * A stay's first hours have one more mark when the stay is at the
  * family's home of an international student: a line of the stay in a
  * /24 (/48) where another of the site's people has a line of its own
- * (rules_site.c rules_family_line: one of the site's families lives
+ * (rules_site.c rules_family_stay: one of the site's families lives
  * there). A student's first evening there is often a backlog (15-30
  * messages over 1-3 hours, tests/sim campus and uni6: the rest of the
  * day was refused in 9 seeds of 20). The stranger on the family ISP's
  * lines (tests/sim native-slow) has one address, no second network; the
  * stranger rotating over a foreign country's networks (stealth.mix
  * trip-slow) is on lines none of the site's people use. On such a stay
- * (metrics_family_stay, policy.family_stay) unusual-volume,
- * unusual-recipients and unfamiliar-volume leave the stay's places alone: the line's /24, a
+ * (metrics_family_stay, policy.family_stay), nothing from the home
+ * country since it began, unusual-volume, unusual-recipients and
+ * unfamiliar-volume leave the stay's places alone: the line's /24, a
  * line another login vouched for, a coarse place of the country (the
- * local SIM); nothing from the home country since the stay began.
+ * local SIM).
  */
 #include <stdio.h>
 #include <string.h>
@@ -238,9 +239,10 @@ static bool family_client(const struct metrics_ctx *c, const char cc[3])
 /* metrics_family_stay - is the login on a stay at its family's home
  * abroad (see metrics.h): a stay (stay_nets: two networks or more in a
  * country not usual, or usual only by the stay) in the country of the
- * family's line (c->family, rules_family_line), nothing from a familiar
- * place in another usual country nor from the home place since the stay
- * began, and the client one of the stay's (family_client)? */
+ * family's line (c->family, rules_site.c rules_family_stay), nothing
+ * from a familiar place in another usual country nor from the home place
+ * since the stay began, and the client one of the stay's
+ * (family_client)? */
 bool metrics_family_stay(const struct metrics_ctx *c)
 {
     uint32_t start;

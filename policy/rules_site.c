@@ -13,7 +13,7 @@
  * leaves a place unknown: not the site's.
  *
  * Before the rules, a login's line abroad is looked up the same way
- * (rules_family_line): is it where one of the site's people has a line
+ * (rules_family_stay): is it where one of the site's people has a line
  * of their own, an international student's family's neighbourhood?
  */
 #include <string.h>
