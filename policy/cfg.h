@@ -209,6 +209,9 @@ struct cfg_policy {
     bool first_home;		/* a login without a home place: a line in a
 				 * neighbour's /24 is familiar
 				 * (metrics_neighbour.c) */
+    bool family_stay;		/* a stay abroad on a line in a neighbour's
+				 * /24: no volume limit from unfamiliar
+				 * places (metrics_settled.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     uint32_t second_home_s;	/* second_home: the home place mailed within */

@@ -722,6 +722,9 @@ static uint64_t m_unfamiliar_messages(const struct metrics_ctx *c, uint32_t w,
 					      c->f->geo.asn, c->f->geo.cc);
     bool new_day = metrics_trip_new_day(c, w), today = false, second = false;
 
+    if (c->family_stay)
+	return 0;		/* metrics_settled.c */
+
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
 
@@ -785,6 +788,8 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 		 ? " (a learning login's floor)" : "");
 	metrics_slack_text(slack, ev, evlen);
     }
+    if (v > usual && c->family_stay)
+	return 0;			/* metrics_settled.c */
     if (k == STORE_MSGS && v > usual) {	/* metrics_settled.c, _roam.c */
 	usual = metrics_settled_usual(c, usual, ev, evlen);
 	usual = metrics_roaming_usual(c, v, usual, w, ev, evlen);

@@ -45,6 +45,13 @@ struct metrics_ctx {
     bool site_place;		/* a newcomer's client AS, country or
 				 * /24 (/48) is the site's (rules_site.c) */
     bool neighbour;		/* ... another login vouched for it */
+    bool family;		/* family_line: a line of the login's day in
+				 * a country without a home place of its own,
+				 * in a network another login vouched for
+				 * (rules_site.c rules_family_stay) */
+    struct addr family_line;
+    bool family_stay;		/* metrics_family_stay, found at MAIL
+				 * (rules_verdict.family_stay) */
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation
 				 * (metrics_memo.c); NULL: none */
@@ -309,6 +316,12 @@ uint64_t metrics_relayed_messages_over_usual(const struct metrics_ctx *c,
 /* ... and what it counts past (c->user and c->cfg, c->now, the site's
  * start for the learning floor; relayguardctl show). */
 uint64_t metrics_relayed_usual(const struct metrics_ctx *c);
+/* metrics_settled.c: is the login at its family's home abroad on a stay
+ * (policy.family_stay), the client one of the stay's (the family's line,
+ * a neighbour's line, a local SIM)? Found once at MAIL (rules_site.c
+ * rules_family_stay, c->family_stay): messages_over_usual,
+ * recipients_over_usual and unfamiliar_messages are 0 then. */
+bool metrics_family_stay(const struct metrics_ctx *c);
 /* metrics_settled.c: a trip abroad since an earlier day, the owner silent
  * at home since it began (policy.trip_settled): messages_over_usual's
  * usual hour for it (usual, or the usual day), with its evidence. */

@@ -38,6 +38,22 @@
  * Only the hour's measure moves; unfamiliar-volume still counts the
  * day's unfamiliar messages against its limit and the trip's allowance.
  * Off unless policy.trip_settled.
+ *
+ * A stay's first hours have one more mark when the stay is at the
+ * family's home of an international student: a line of the stay in a
+ * /24 (/48) where another of the site's people has a line of its own
+ * (rules_site.c rules_family_stay: one of the site's families lives
+ * there). A student's first evening there is often a backlog (15-30
+ * messages over 1-3 hours, tests/sim campus and uni6: the rest of the
+ * day was refused in 9 seeds of 20). The stranger on the family ISP's
+ * lines (tests/sim native-slow) has one address, no second network; the
+ * stranger rotating over a foreign country's networks (stealth.mix
+ * trip-slow) is on lines none of the site's people use. On such a stay
+ * (metrics_family_stay, policy.family_stay), nothing from the home
+ * country since it began, unusual-volume, unusual-recipients and
+ * unfamiliar-volume leave the stay's places alone: the line's /24, a
+ * line another login vouched for, a coarse place of the country (the
+ * local SIM).
  */
 #include <stdio.h>
 #include <string.h>
@@ -204,4 +220,42 @@ uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 	snprintf(ev + used, evlen - used, ", a stay abroad since an earlier"
 		 " day: usual day <= %llu", (unsigned long long) day);
     return day;
+}
+
+/* family_client - is the client one of a family stay's in cc: in the
+ * family's line's /24 (/48), on a line another login vouched for
+ * (c->neighbour), or a coarse place there (a local SIM)? A stranger on
+ * another line of the country (a hosting network, another ISP) is not. */
+static bool family_client(const struct metrics_ctx *c, const char cc[3])
+{
+    const struct rules_facts *f = c->f;
+
+    if (metrics_same_network(&f->client, &c->family_line) || c->neighbour)
+	return true;
+    return f->geo.cc[0] != 0 && memcmp(f->geo.cc, cc, 2) == 0
+	&& f->geo.has_loc && f->geo.acc_km >= c->cfg->policy.coarse_km;
+}
+
+/* metrics_family_stay - is the login on a stay at its family's home
+ * abroad (see metrics.h): a stay (stay_nets: two networks or more in a
+ * country not usual, or usual only by the stay) in the country of the
+ * family's line (c->family, rules_site.c rules_family_stay), nothing
+ * from a familiar place in another usual country nor from the home place
+ * since the stay began, and the client one of the stay's
+ * (family_client)? */
+bool metrics_family_stay(const struct metrics_ctx *c)
+{
+    uint32_t start;
+    char cc[3] = "", fam[3] = "";
+    const struct store_ip *line;
+
+    if (!c->cfg->policy.family_stay || !c->family || c->user == NULL
+	|| (line = metrics_user_ip(c, &c->family_line)) == NULL)
+	return false;
+    store_ip_cc(line, fam);
+    if (stay_nets(c, cc) < 2 || memcmp(cc, fam, 2) != 0
+	|| !family_client(c, cc))
+	return false;
+    start = stay_start(c, cc);
+    return start != 0 && start <= c->now && !home_since(c, start, cc);
 }

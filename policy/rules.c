@@ -790,8 +790,11 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
     mc.neighbour = v->neighbour;
-    if (f->phase == RULES_PHASE_MAIL)
+    if (f->phase == RULES_PHASE_MAIL) {
 	note_place(&mc, &u, v);
+	rules_family_stay(cfg, st, &mc, v);
+    }
+    mc.family_stay = v->family_stay;
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     mc.usual_floor = v->usual_floor, mc.prior_rcpts = v->prior_rcpts;
     mc.bulk_hour = v->bulk_hour, mc.roam_msgs = v->roam_msgs;

@@ -118,6 +118,10 @@ struct rules_verdict {
     /* Found at MAIL: another login vouched for the client's /24 (/48)
      * (policy.first_home, metrics_neighbour_network). */
     bool neighbour;
+    /* Found at MAIL: the login is on a stay at its family's home abroad
+     * and the client is one of the stay's (policy.family_stay,
+     * metrics_family_stay); the volume rules of every phase read it. */
+    bool family_stay;
 };
 
 struct rules_reply {
@@ -157,6 +161,16 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
 		       const struct rules_facts *f, uint32_t now,
 		       uint32_t site_start, const struct store_user *u,
 		       bool vouch, struct rules_verdict *v);
+
+/* rules_site.c: at MAIL, with policy.family_stay: a line of the
+ * login's day (a fine place seen within a day) in a country without a
+ * home place of the login, in a /24 (/48) another login vouched for
+ * within METRICS_SITE_WINDOW_S (mc->family, mc->family_line); then
+ * whether the login is on a stay at that family's home (v->family_stay,
+ * metrics_family_stay). */
+struct metrics_ctx;
+void rules_family_stay(const struct cfg *cfg, STORE *st,
+		       struct metrics_ctx *mc, struct rules_verdict *v);
 
 /* rules_carrier.c: at the end of a message let through from a coarse
  * address of a familiar network, the login's update (uo) learns its

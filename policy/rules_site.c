@@ -11,6 +11,10 @@
  * newcomer the entries are read first, so its own vouch does not make
  * its first place the site's. A store failure (a lock timeout) only
  * leaves a place unknown: not the site's.
+ *
+ * Before the rules, a login's line abroad is looked up the same way
+ * (rules_family_stay): is it where one of the site's people has a line
+ * of their own, an international student's family's neighbourhood?
  */
 #include <string.h>
 
@@ -84,4 +88,53 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
 		 vouch && !(k != NULL && k->last_day == today), newcomer, now);
     v->site_place = as || cc || (newcomer && !v->site
 				 && site_network(cfg, st, f, now));
+}
+
+/* family_line - with policy.family_stay, find a line of the login's
+ * day (a fine, located place seen within a day) in a country where the
+ * login has no home place, in a /24 (/48) another login vouched for
+ * within METRICS_SITE_WINDOW_S (a line of its own there, rules.c
+ * site_note): mc->family and mc->family_line. At most FAMILY_LOOKUPS
+ * such lines are looked up (a store read each). A store failure leaves
+ * the line no neighbour's. */
+#define FAMILY_LOOKUPS 2
+static void family_line(const struct cfg *cfg, STORE *st,
+			struct metrics_ctx *mc)
+{
+    struct store_client e;
+    uint32_t k = cfg->policy.coarse_km;
+    size_t looked = 0;
+
+    for (uint32_t i = 0; i < mc->user->nips && i < STORE_IPS_MAX
+	 && looked < FAMILY_LOOKUPS; i++) {
+	const struct store_ip *ip = &mc->user->ips[i];
+	uint32_t r = store_ip_radius(ip);
+	char cc[3];
+
+	store_ip_cc(ip, cc);
+	if (r == 0 || r >= k || ip->lat_c == STORE_NO_LOC || cc[0] == 0
+	    || !metrics_in_window(ip->last_seen, mc->now, STORE_DAY_S)
+	    || metrics_home_country(mc, cc))
+	    continue;
+	looked++;
+	if (store_site_get(st, &ip->ip, mc->now, &e) == STORE_OK
+	    && metrics_client_logins(&e, mc->now, METRICS_SITE_WINDOW_S) != 0) {
+	    mc->family = true, mc->family_line = ip->ip;
+	    return;
+	}
+    }
+}
+
+/* rules_family_stay - at MAIL: the family's line (family_line), then
+ * whether the login is on a stay there (metrics_family_stay) */
+void rules_family_stay(const struct cfg *cfg, STORE *st,
+		       struct metrics_ctx *mc, struct rules_verdict *v)
+{
+    mc->family = false;
+    if (!cfg->policy.family_stay || cfg->policy.site_logins == 0
+	|| mc->user == NULL || mc->cls != RULES_CLASS_AUTHENTICATED
+	|| cfg->policy.coarse_km == 0)
+	return;
+    family_line(cfg, st, mc);
+    v->family_stay = mc->family && metrics_family_stay(mc);
 }

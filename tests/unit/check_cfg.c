@@ -165,6 +165,7 @@ static const struct bad_case bad_cases[] = {
     {"policy: { second_home_for = \"31d\"; };\n", 1, "policy.second_home_for", "out of range"},
     {"policy: { trip_settled = 1; };\n", 1, "policy.trip_settled", "true or false"},
     {"policy: { first_home = \"yes\"; };\n", 1, "policy.first_home", "true or false"},
+    {"policy: { family_stay = 2; };\n", 1, "policy.family_stay", "true or false"},
     {"policy: { usual_recipients_margin = 1001; };\n", 1, "policy.usual_recipients_margin", "from 0 to"},
     {"policy: { familiar_networks = [ \"10.0.0.0/99\" ]; };\n", 1, "policy.familiar_networks[0]", "prefix length"},
     {"policy: { familiar_days = 0; };\n", 1, "policy.familiar_days", "from 1 to"},
@@ -355,6 +356,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c->policy.usual_rcpts_margin, 0);	/* the flat limit */
     ck_assert(!c->policy.trip_settled);	/* a trip's hour as any other */
     ck_assert(!c->policy.first_home);	/* a neighbour's line: no vouch */
+    ck_assert(!c->policy.family_stay);	/* a stay abroad judged as any */
     ck_assert_uint_eq(c->policy.familiar_networks.n, 0);
     ck_assert_int_eq((int) c->policy.nrules, 0);
     ck_assert_str_eq(c->policyd.socket, "inet:10040@127.0.0.1");
