@@ -350,7 +350,8 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
-	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL, 0, 0};
+	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL,
+	cfg->policy.coarse_km, 0};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
     int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;

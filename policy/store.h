@@ -372,7 +372,9 @@ struct store_user_obs {
 		   struct store_coarse_note *note);
     const void *coarse_arg;
     /* policy.coarse_km: an address located to better than this is a line
-     * (store_revisit.c); 0 notes no network taken up again */
+     * (store_revisit.c; a full address list keeps its fine anchors,
+     * store_user.c ip_victim); 0 notes no network taken up again and
+     * keeps none */
     uint32_t line_km;
     /* policy.familiar_days: a network with fewer days does not count a
      * day with refusals there (store_stopday.c); 0 counts every day */

@@ -10,7 +10,9 @@
  * - the user's last_seen (never moved back) and its recency (eviction order);
  * - the IP list, most recently observed first: a known IP moves to the
  *   front, a new one is put there and, with ips_per_user IPs held, the
- *   least recently observed one drops off; first/last seen, count
+ *   least recently observed one drops off, unless it is one of the
+ *   login's places kept (ip_victim: a fine anchor seen on two days, up
+ *   to half the list; obs->line_km); first/last seen, count
  *   (saturating at 65535) and the GeoIP facts of the latest
  *   observation that had any (the accuracy radius as a class);
  * - with STORE_OBS_ANCHOR (at the end of a message let through from a
@@ -220,6 +222,40 @@ uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w)
     return today * STORE_IP_PARTS + before * w * (STORE_IP_PARTS / STORE_DAY_S);
 }
 
+/* kept_place - is a listed address one of the login's places, kept in
+ * a full list before a passing one: an anchor (mail let through from it
+ * while familiar), located finer than line_km (policy.coarse_km: a line,
+ * not a carrier's hub), seen on two days or more */
+static inline bool kept_place(const struct store_ip *a, uint32_t line_km)
+{
+    uint32_t r = store_ip_radius(a);
+
+    return store_ip_anchor(a) && r != 0 && r < line_km
+	&& a->last_seen / STORE_DAY_S > a->first_seen / STORE_DAY_S;
+}
+
+/* ip_victim - the entry a new address replaces in a full list of n: the
+ * least recently observed one that is not a kept place (kept_place) of
+ * the n / 2 most recently observed ones. A phone on IPv6 brings a new
+ * /64 (or a new privacy address) per connection: dropping the least
+ * recently observed entry let a few days of those push the login's home
+ * line and its other fine places off the list, and with them all that
+ * looks for them (uni6 seed 8, u021: 16 of the local SIM's /64s by day
+ * 10). At most half the list is kept so, so the rest still holds what
+ * the login does now; with line_km 0 none is. */
+static uint32_t ip_victim(const struct store_ip *ips, uint32_t n,
+			  uint32_t line_km)
+{
+    uint32_t kept = 0, victim = n - 1;
+
+    for (uint32_t i = 0; i < n; i++)
+	if (line_km != 0 && kept < n / 2 && kept_place(&ips[i], line_km))
+	    kept++;
+	else
+	    victim = i;
+    return victim;
+}
+
 /* user_ip - the observed IP to the front of the list */
 static void user_ip(const STORE *st, struct store_urec *u,
 		    const struct store_user_obs *obs, uint32_t now)
@@ -237,7 +273,7 @@ static void user_ip(const STORE *st, struct store_urec *u,
 	cur.ip = obs->ip;
 	cur.first_seen = cur.last_seen = now;
 	cur.lat_c = cur.lon_c = STORE_NO_LOC;
-	i = n < st->ips_per_user ? n++ : n - 1;
+	i = n < st->ips_per_user ? n++ : ip_victim(ips, n, obs->line_km);
     }
     if (i > 0)
 	memmove(&ips[1], &ips[0], i * sizeof(ips[0]));
