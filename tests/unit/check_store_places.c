@@ -612,6 +612,105 @@ START_TEST(test_site_eviction_full)
 }
 END_TEST
 
+/* kept_obs - ute's observation from ip at now, the message let through
+ * from it as from a familiar place when anchor (the MAIL observation,
+ * then the end of the message, as rules.c records them) */
+static void kept_obs(STORE *st, struct store_user_obs *o, const char *ip,
+		     uint32_t now, bool anchor)
+{
+    o->ip = ip_of(ip);
+    o->flags = STORE_OBS_NO_LEARN;
+    o->msgs = 1;
+    ck_assert_int_eq(store_user_update(st, o, now, NULL), STORE_OK);
+    if (!anchor)
+	return;
+    o->flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN | STORE_OBS_ANCHOR;
+    o->msgs = 0;
+    ck_assert_int_eq(store_user_update(st, o, now + 1, NULL), STORE_OK);
+}
+
+/* listed - is ip in the copy's address list? */
+static bool listed(const struct store_user *u, const char *ip)
+{
+    struct addr a = ip_of(ip);
+
+    for (uint32_t i = 0; i < u->nips; i++)
+	if (addr_equal(&u->ips[i].ip, &a))
+	    return true;
+    return false;
+}
+
+/* A full address list keeps the login's places (store_user.c ip_victim):
+ * a home line (a fine anchor seen on two days) stays while a phone's
+ * IPv6 /64s, a new one per connection, fill the list; a fine anchor of
+ * one day, a fine place never let through and a coarse anchor go as
+ * before; at most half the list is kept; with line_km 0 nothing is. */
+START_TEST(test_kept_places)
+{
+    STORE *st = tnew("kept", 1000, 16);
+    struct store_user_obs o = obs_make("ute", "198.51.100.7");
+    char ip[48];
+
+    for (int old = 0; old < 2; old++) {
+	o.login = old ? "old" : "ute";
+	o.line_km = old ? 0 : 100;
+	obs_geo(&o, "DE", 3320, 5252, 1340, 20);	/* the home line */
+	kept_obs(st, &o, "198.51.100.7", T0, true);
+	kept_obs(st, &o, "198.51.100.7", T0 + DAY, true);
+	kept_obs(st, &o, "198.51.100.8", T0 + DAY + 60, true); /* 1 day */
+	kept_obs(st, &o, "198.51.100.9", T0 + DAY + 120, false);
+	kept_obs(st, &o, "198.51.100.9", T0 + 2 * DAY, false);
+	obs_geo(&o, "DE", 3320, 5000, 900, 500);	/* coarse, anchor */
+	kept_obs(st, &o, "192.0.2.1", T0, true);
+	kept_obs(st, &o, "192.0.2.1", T0 + 2 * DAY + 60, true);
+	obs_geo(&o, "CN", 9808, 3990, 11640, 200);	/* the local SIM */
+	for (unsigned i = 0; i < 20; i++) {
+	    snprintf(ip, sizeof(ip), "2001:db8:0:%x::1", i);
+	    kept_obs(st, &o, ip, T0 + 3 * DAY + i * 60, i % 2 == 0);
+	}
+	ck_assert_int_eq(store_user_get(st, o.login, T0 + 4 * DAY, &U),
+			 STORE_OK);
+	ck_assert_uint_eq(U.nips, 16);
+	snprintf(ip, sizeof(ip), "2001:db8:0:%x::1", 19);
+	ck_assert(listed(&U, ip));		/* newest first, as before */
+	ck_assert(addr_equal(&U.ips[0].ip, &o.ip));
+	ck_assert(listed(&U, "198.51.100.7") == !old);
+	ck_assert(!listed(&U, "198.51.100.8"));
+	ck_assert(!listed(&U, "198.51.100.9"));
+	ck_assert(!listed(&U, "192.0.2.1"));
+	snprintf(ip, sizeof(ip), "2001:db8:0:%x::1", old ? 3 : 4);
+	ck_assert(!listed(&U, ip));		/* the oldest /64s went */
+	snprintf(ip, sizeof(ip), "2001:db8:0:%x::1", old ? 4 : 5);
+	ck_assert(listed(&U, ip));
+    }
+    /* twelve home lines of two days each: eight (half the list) stay
+     * while the phone brings 20 /64s, the eight most recently observed */
+    o.login = "many", o.line_km = 100;
+    for (unsigned i = 0; i < 12; i++) {
+	snprintf(ip, sizeof(ip), "198.51.100.%u", 20 + i);
+	obs_geo(&o, "DE", 3320, 5252, 1340, 20);
+	kept_obs(st, &o, ip, T0 + i * 60, true);
+	kept_obs(st, &o, ip, T0 + DAY + i * 60, true);
+    }
+    obs_geo(&o, "CN", 9808, 3990, 11640, 200);
+    for (unsigned i = 0; i < 20; i++) {
+	snprintf(ip, sizeof(ip), "2001:db8:1:%x::1", i);
+	kept_obs(st, &o, ip, T0 + 3 * DAY + i * 60, false);
+    }
+    ck_assert_int_eq(store_user_get(st, "many", T0 + 4 * DAY, &U), STORE_OK);
+    ck_assert_uint_eq(U.nips, 16);
+    for (unsigned i = 0; i < 12; i++) {
+	snprintf(ip, sizeof(ip), "198.51.100.%u", 20 + i);
+	ck_assert_msg(listed(&U, ip) == (i >= 4), "%s", ip);
+    }
+    for (unsigned i = 0; i < 20; i++) {
+	snprintf(ip, sizeof(ip), "2001:db8:1:%x::1", i);
+	ck_assert_msg(listed(&U, ip) == (i >= 12), "%s", ip);
+    }
+    store_close(st);
+}
+END_TEST
+
 /* places_suite - familiar networks, site networks, addresses by day */
 static Suite *places_suite(void)
 {
@@ -632,6 +731,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_coarse_obs);
     tcase_add_test(tc, test_home_seen);
     tcase_add_test(tc, test_ip_radius_anchor);
+    tcase_add_test(tc, test_kept_places);
     suite_add_tcase(s, tc);
     return s;
 }
