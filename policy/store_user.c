@@ -11,8 +11,9 @@
  * - the IP list, most recently observed first: a known IP moves to the
  *   front, a new one is put there and, with ips_per_user IPs held, the
  *   least recently observed one drops off, unless it is one of the
- *   login's places kept (ip_victim: a fine anchor seen on two days, up
- *   to half the list; obs->line_km); first/last seen, count
+ *   login's places kept (ip_victim: a fine anchor seen on two days in
+ *   its home country, on another network than the new address's, up to
+ *   half the list; obs->line_km); first/last seen, count
  *   (saturating at 65535) and the GeoIP facts of the latest
  *   observation that had any (the accuracy radius as a class);
  * - with STORE_OBS_ANCHOR (at the end of a message let through from a
@@ -225,31 +226,46 @@ uint64_t store_ip_recent(const struct store_ip *ip, uint32_t now, uint32_t w)
 /* kept_place - is a listed address one of the login's places, kept in
  * a full list before a passing one: an anchor (mail let through from it
  * while familiar), located finer than line_km (policy.coarse_km: a line,
- * not a carrier's hub), seen on two days or more */
-static inline bool kept_place(const struct store_ip *a, uint32_t line_km)
+ * not a carrier's hub), seen on two days or more, in the login's home
+ * country (home: the country of its baseline with the most days; a
+ * trip's hotel is not kept) and on another network than the new
+ * address's (new_net, store_net_key: a network in use keeps its own
+ * addresses coming and going as before) */
+static inline bool kept_place(const struct store_ip *a, uint32_t line_km,
+			      const char home[2], uint64_t new_net)
 {
     uint32_t r = store_ip_radius(a);
 
     return store_ip_anchor(a) && r != 0 && r < line_km
-	&& a->last_seen / STORE_DAY_S > a->first_seen / STORE_DAY_S;
+	&& a->last_seen / STORE_DAY_S > a->first_seen / STORE_DAY_S
+	&& ((unsigned char) a->cc[0] & CC_LETTERS) == (unsigned char) home[0]
+	&& ((unsigned char) a->cc[1] & CC_LETTERS) == (unsigned char) home[1]
+	&& store_net_key(&a->ip, a->asn) != new_net;
 }
 
-/* ip_victim - the entry a new address replaces in a full list of n: the
- * least recently observed one that is not a kept place (kept_place) of
- * the n / 2 most recently observed ones. A phone on IPv6 brings a new
- * /64 (or a new privacy address) per connection: dropping the least
- * recently observed entry let a few days of those push the login's home
- * line and its other fine places off the list, and with them all that
- * looks for them (uni6 seed 8, u021: 16 of the local SIM's /64s by day
- * 10). At most half the list is kept so, so the rest still holds what
- * the login does now; with line_km 0 none is. */
-static uint32_t ip_victim(const struct store_ip *ips, uint32_t n,
-			  uint32_t line_km)
+/* ip_victim - the entry the observed address replaces in a full list
+ * of n: the least recently observed one that is not a kept place
+ * (kept_place) of the n / 2 most recently observed ones. A phone on
+ * IPv6 brings a new /64 (or a new privacy address) per connection:
+ * dropping the least recently observed entry let a few days of those
+ * push the login's home line and its other fine places off the list,
+ * and with them all that looks for them (uni6 seed 8, u021: 16 of the
+ * local SIM's /64s by day 10). At most half the list is kept so, so the
+ * rest still holds what the login does now; with obs->line_km 0, or no
+ * country learned, none is. */
+static uint32_t ip_victim(const struct store_urec *u, uint32_t n,
+			  const struct store_user_obs *obs)
 {
+    uint64_t net = store_net_key(&obs->ip, obs->geo.asn);
+    const struct store_fcountry *home = &u->countries[0];
     uint32_t kept = 0, victim = n - 1;
 
+    for (int i = 1; i < STORE_COUNTRIES; i++)
+	if (u->countries[i].cc[0] != '\0' && u->countries[i].days > home->days)
+	    home = &u->countries[i];
     for (uint32_t i = 0; i < n; i++)
-	if (line_km != 0 && kept < n / 2 && kept_place(&ips[i], line_km))
+	if (obs->line_km != 0 && home->cc[0] != '\0' && kept < n / 2
+	    && kept_place(&u->ips[i], obs->line_km, home->cc, net))
 	    kept++;
 	else
 	    victim = i;
@@ -273,7 +289,7 @@ static void user_ip(const STORE *st, struct store_urec *u,
 	cur.ip = obs->ip;
 	cur.first_seen = cur.last_seen = now;
 	cur.lat_c = cur.lon_c = STORE_NO_LOC;
-	i = n < st->ips_per_user ? n++ : ip_victim(ips, n, obs->line_km);
+	i = n < st->ips_per_user ? n++ : ip_victim(u, n, obs);
     }
     if (i > 0)
 	memmove(&ips[1], &ips[0], i * sizeof(ips[0]));
