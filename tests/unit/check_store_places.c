@@ -641,10 +641,12 @@ static bool listed(const struct store_user *u, const char *ip)
 }
 
 /* A full address list keeps the login's places (store_user.c ip_victim):
- * a home line (a fine anchor seen on two days) stays while a phone's
- * IPv6 /64s, a new one per connection, fill the list; a fine anchor of
- * one day, a fine place never let through and a coarse anchor go as
- * before; at most half the list is kept; with line_km 0 nothing is. */
+ * a home line (a fine anchor seen on two days, in the country with the
+ * most days) stays while a phone's IPv6 /64s, a new one per connection,
+ * fill the list; a fine anchor of one day, a fine place never let
+ * through, a coarse anchor and a hotel abroad go as before; at most half
+ * the list is kept; the new address's own network keeps none of its
+ * addresses; with line_km 0 nothing is kept. */
 START_TEST(test_kept_places)
 {
     STORE *st = tnew("kept", 1000, 16);
@@ -663,6 +665,9 @@ START_TEST(test_kept_places)
 	obs_geo(&o, "DE", 3320, 5000, 900, 500);	/* coarse, anchor */
 	kept_obs(st, &o, "192.0.2.1", T0, true);
 	kept_obs(st, &o, "192.0.2.1", T0 + 2 * DAY + 60, true);
+	obs_geo(&o, "FR", 3215, 4886, 235, 20);	/* a hotel: not home */
+	kept_obs(st, &o, "198.51.100.30", T0 + DAY + 300, true);
+	kept_obs(st, &o, "198.51.100.30", T0 + 2 * DAY + 300, true);
 	obs_geo(&o, "CN", 9808, 3990, 11640, 200);	/* the local SIM */
 	for (unsigned i = 0; i < 20; i++) {
 	    snprintf(ip, sizeof(ip), "2001:db8:0:%x::1", i);
@@ -678,6 +683,7 @@ START_TEST(test_kept_places)
 	ck_assert(!listed(&U, "198.51.100.8"));
 	ck_assert(!listed(&U, "198.51.100.9"));
 	ck_assert(!listed(&U, "192.0.2.1"));
+	ck_assert(!listed(&U, "198.51.100.30"));
 	snprintf(ip, sizeof(ip), "2001:db8:0:%x::1", old ? 3 : 4);
 	ck_assert(!listed(&U, ip));		/* the oldest /64s went */
 	snprintf(ip, sizeof(ip), "2001:db8:0:%x::1", old ? 4 : 5);
@@ -707,6 +713,18 @@ START_TEST(test_kept_places)
 	snprintf(ip, sizeof(ip), "2001:db8:1:%x::1", i);
 	ck_assert_msg(listed(&U, ip) == (i >= 12), "%s", ip);
     }
+    /* the home line's own network rotating its IPv6 /64s: one network
+     * in use, its addresses come and go as before */
+    o.login = "same";
+    obs_geo(&o, "DE", 3320, 5252, 1340, 20);
+    kept_obs(st, &o, "198.51.100.7", T0, true);
+    kept_obs(st, &o, "198.51.100.7", T0 + DAY, true);
+    for (unsigned i = 0; i < 16; i++) {
+	snprintf(ip, sizeof(ip), "2001:db8:3:%x::1", i);
+	kept_obs(st, &o, ip, T0 + 3 * DAY + i * 60, false);
+    }
+    ck_assert_int_eq(store_user_get(st, "same", T0 + 4 * DAY, &U), STORE_OK);
+    ck_assert(!listed(&U, "198.51.100.7"));
     store_close(st);
 }
 END_TEST
