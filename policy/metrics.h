@@ -287,6 +287,8 @@ uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
 #define METRICS_COARSE_SHARE 5	/* ... and at least one in this many */
 #define METRICS_COARSE_BURST 3	/* past this many times the usual hour, */
 #define METRICS_COARSE_BURST_ELSEWHERE 1	/* ... this many away will do */
+#define METRICS_COARSE_SLACK 2	/* a usual hour past the floor gets one in
+				 * this many of the excess on top */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */
     uint32_t elsewhere;		/* messages away from the busiest hub */

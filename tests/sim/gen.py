@@ -784,10 +784,12 @@ def internal_hosts(site):
 
 def pick_victims(site, n, want='normal'):
     """n users that no attack has taken yet: of the plain kind (normal),
-    plain with a phone (phone; phone_only too: see phone_only), international (intl), at the office or
+    plain with a phone (phone; phone_only too: see phone_only), a heavy
+    sender with a phone (heavy_phone), international (intl), at the office or
     campus (office), a user of the corporate VPN (vpn)"""
     test = {'normal': lambda u: u['kind'] == 'normal',
             'phone': lambda u: u['kind'] == 'normal' and 'carrier' in u,
+            'heavy_phone': lambda u: u['kind'] == 'heavy' and 'carrier' in u,
             'phone_only': lambda u: u['kind'] == 'normal' and 'carrier' in u,
             'intl': lambda u: 'native' in u,
             'office': lambda u: u.get('office'),
