@@ -254,6 +254,9 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 /* Is the address located finer than policy.coarse_km: the client by
  * GeoIP, another by self, its entry in the login's list (NULL: looked
  * up; c->user must be set)? */
+/* metrics_place.c: is a remembered address located finer than
+ * policy.coarse_km? */
+bool metrics_ip_fine(const struct metrics_ctx *c, const struct store_ip *ip);
 bool metrics_fine_place(const struct metrics_ctx *c, const struct addr *ip,
 			const struct store_ip *self);
 /* A fine place whose /24 (/48) has no anchor of the login: a line of

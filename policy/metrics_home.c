@@ -83,16 +83,13 @@ bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w)
  * the login's hotel or local SIM, not its home. */
 bool metrics_home_country(const struct metrics_ctx *c, const char *cc)
 {
-    uint32_t k = c->cfg->policy.coarse_km;
-
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
-	uint32_t r = store_ip_radius(a);
 	char acc[3];
 
 	store_ip_cc(a, acc);
-	if (store_ip_anchor(a) && memcmp(acc, cc, 2) == 0 && r != 0
-	    && r < k && a->lat_c != STORE_NO_LOC
+	if (store_ip_anchor(a) && memcmp(acc, cc, 2) == 0
+	    && metrics_ip_fine(c, a)
 	    && metrics_site_voucher(c, &a->ip, a->asn))
 	    return true;
     }

@@ -51,14 +51,10 @@ bool metrics_neighbour_network(const struct cfg *cfg,
  * metrics_home_country's test, in any country)? */
 static bool home_anywhere(const struct metrics_ctx *c)
 {
-    uint32_t k = c->cfg->policy.coarse_km;
-
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
-	uint32_t r = store_ip_radius(a);
 
-	if (store_ip_anchor(a) && r != 0 && r < k
-	    && a->lat_c != STORE_NO_LOC
+	if (store_ip_anchor(a) && metrics_ip_fine(c, a)
 	    && metrics_site_voucher(c, &a->ip, a->asn))
 	    return true;
     }

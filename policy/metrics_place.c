@@ -55,12 +55,19 @@ static bool is_fine(const struct metrics_ctx *c, uint32_t r)
     return k != 0 && r != 0 && r < k;
 }
 
+/* metrics_ip_fine - is a remembered address located, finer than
+ * policy.coarse_km (a line, not a carrier's hub or a country)? */
+bool metrics_ip_fine(const struct metrics_ctx *c, const struct store_ip *ip)
+{
+    return ip->lat_c != STORE_NO_LOC && is_fine(c, store_ip_radius(ip));
+}
+
 /* stored_fine - a remembered address's fine place, if it has one */
 static bool stored_fine(const struct metrics_ctx *c, const struct store_ip *ip,
 			struct fine *out)
 {
     out->r = store_ip_radius(ip);
-    if (ip->lat_c == STORE_NO_LOC || !is_fine(c, out->r))
+    if (!metrics_ip_fine(c, ip))
 	return false;
     out->lat = ip->lat_c / 100.0, out->lon = ip->lon_c / 100.0;
     return true;

@@ -98,21 +98,18 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
  * such lines are looked up (a store read each). A store failure leaves
  * the line no neighbour's. */
 #define FAMILY_LOOKUPS 2
-static void family_line(const struct cfg *cfg, STORE *st,
-			struct metrics_ctx *mc)
+static void family_line(STORE *st, struct metrics_ctx *mc)
 {
     struct store_client e;
-    uint32_t k = cfg->policy.coarse_km;
     size_t looked = 0;
 
     for (uint32_t i = 0; i < mc->user->nips && i < STORE_IPS_MAX
 	 && looked < FAMILY_LOOKUPS; i++) {
 	const struct store_ip *ip = &mc->user->ips[i];
-	uint32_t r = store_ip_radius(ip);
 	char cc[3];
 
 	store_ip_cc(ip, cc);
-	if (r == 0 || r >= k || ip->lat_c == STORE_NO_LOC || cc[0] == 0
+	if (!metrics_ip_fine(mc, ip) || cc[0] == 0
 	    || !metrics_in_window(ip->last_seen, mc->now, STORE_DAY_S)
 	    || metrics_home_country(mc, cc))
 	    continue;
@@ -135,6 +132,6 @@ void rules_family_stay(const struct cfg *cfg, STORE *st,
 	|| mc->user == NULL || mc->cls != RULES_CLASS_AUTHENTICATED
 	|| cfg->policy.coarse_km == 0)
 	return;
-    family_line(cfg, st, mc);
+    family_line(st, mc);
     v->family_stay = mc->family && metrics_family_stay(mc);
 }
