@@ -650,13 +650,19 @@ int rules_give_back(STORE *st, const char *login, const struct addr *client,
  * learned network, pinned or the site's): the day and the network are
  * noted, and the network, not yet familiar, does not count its last day
  * (store_stopday.c: an attacker let through a little and refused the
- * rest each day had its network familiar on the second) */
+ * rest each day had its network familiar on the second). A newcomer's
+ * refusal by a newcomer rule is noted at its own first place too: that
+ * place is its own only by its own mail (metrics_newcomer.c
+ * refused_here). */
 static void note_stop(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
 {
+    bool newcomer = v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
+	&& cfg->policy.rules[v->rule].metric == CFG_METRIC_NEWCOMER_MESSAGES;
+
     if (!refused(cfg, v) || v->cls != RULES_CLASS_AUTHENTICATED
-	|| v->relayed || v->known)
+	|| v->relayed || (v->known && !newcomer))
 	return;
     (void) store_user_stopped(st, f->login,
 			      store_net_key(&f->client, f->geo.asn), now);
