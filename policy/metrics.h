@@ -67,6 +67,9 @@ struct metrics_memo {
 					 * it, changed, has none) */
     uint8_t familiar[STORE_IPS_MAX];
     uint8_t second_home[STORE_IPS_MAX];
+    uint32_t roam_w;		/* metrics_roaming_phone's window, 0: not
+				 * asked yet */
+    uint32_t roam_phone;	/* ... and its answer */
 };
 uint8_t *metrics_memo_familiar(const struct metrics_ctx *c, const struct addr *ip,
 			       uint32_t asn);

@@ -1,7 +1,9 @@
 /*
  * metrics_memo - the answers one evaluation keeps about the login's
  * remembered addresses: whether each is familiar (metrics_familiar) and
- * whether it is a second home (metrics_second_home).
+ * whether it is a second home (metrics_second_home); and the roaming
+ * phone's messages of one window (metrics_roaming_phone, kept by
+ * metrics_roam.c: the engine asks it at MAIL, unusual-volume again).
  *
  * Both are pure functions of the context, and the metrics of one
  * evaluation ask them again and again: every loop over the window's

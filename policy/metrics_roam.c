@@ -176,11 +176,8 @@ uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
     return usual;
 }
 
-/* metrics_roaming_phone - the window's messages from the phone (the
- * login's familiar coarse addresses) on a roaming trip over its rolling
- * day (metrics_roaming_trip) whose place abroad was first seen more than
- * the window before; 0 otherwise */
-uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w)
+/* roaming_phone - metrics_roaming_phone worked out */
+static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 {
     uint32_t k = c->cfg->policy.coarse_km, since = 0;
     uint64_t n = 0;
@@ -198,6 +195,27 @@ uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w)
     }
     n = (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
     return n > UINT16_MAX ? UINT16_MAX : (uint32_t) n;
+}
+
+/* metrics_roaming_phone - the window's messages from the phone (the
+ * login's familiar coarse addresses) on a roaming trip over its rolling
+ * day (metrics_roaming_trip) whose place abroad was first seen more than
+ * the window before; 0 otherwise. An evaluation's memo (metrics_memo.c)
+ * keeps the answer for one window: the engine asks it at MAIL for
+ * unusual-recipients (rules.c, an hour) and unusual-volume asks it
+ * again for its hour (metrics_roaming_usual), and each is a walk of the
+ * rolling day's unfamiliar addresses and of the login's list. */
+uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w)
+{
+    struct metrics_memo *m = c->memo;
+
+    if (m == NULL || m->ctx != c || w == 0)
+	return roaming_phone(c, w);
+    if (m->roam_w != w) {
+	m->roam_phone = roaming_phone(c, w);
+	m->roam_w = w;
+    }
+    return m->roam_phone;
 }
 
 /* metrics_roaming_rcpts - the usual recipients hour (usual, its slack

@@ -766,6 +766,19 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 	&& metrics_home_place(mc);
 }
 
+/* roam_rcpts_judged - does a rule judge recipients_over_usual over the
+ * hour the roaming phone's allowance is for (metrics_roaming_rcpts)?
+ * Else the phone's messages found at MAIL (v->roam_msgs) are read by
+ * nothing, and not looked for. */
+static bool roam_rcpts_judged(const struct cfg *cfg)
+{
+    for (size_t i = 0; i < cfg->policy.nrules; i++)
+	if (cfg->policy.rules[i].metric == CFG_METRIC_RECIPIENTS_OVER_USUAL
+	    && cfg->policy.rules[i].window_s == METRICS_ROAM_RCPTS_W)
+	    return true;
+    return false;
+}
+
 /* rules_judge - one phase of one transaction */
 int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		uint32_t now, struct rules_verdict *v)
@@ -817,7 +830,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
 				 RULES_OVERRIDES_MAX);
 	memo.ctx = &mc, mc.memo = &memo;	/* mc stays as it is from here */
-	if (f->phase == RULES_PHASE_MAIL && mc.user != NULL)
+	if (f->phase == RULES_PHASE_MAIL && mc.user != NULL
+	    && roam_rcpts_judged(cfg))
 	    v->roam_msgs = (uint16_t)
 		metrics_roaming_phone(&mc, METRICS_ROAM_RCPTS_W);
 	evaluate(cfg, st, &mc, now, v);

@@ -97,7 +97,9 @@ struct rules_verdict {
     uint16_t bulk_hour;		/* the hour of its last bulk message let
 				 * through, 0 none (store_bulk.c) */
     uint16_t roam_msgs;		/* on a roaming trip, the phone's messages
-				 * in the last hour (metrics_roaming_phone) */
+				 * in the last hour (metrics_roaming_phone);
+				 * 0 unless a recipients_over_usual rule
+				 * has an hour's window (rules.c) */
     /* Found at MAIL: the client's network is the login's own learned
      * place, pinned or the site's (no learning grace), and when the login
      * first sent from the client address (0: now): a rule's login block

@@ -84,19 +84,17 @@ static bool stop_since(const uint8_t *ext, uint32_t last, uint64_t key,
  * was last seen at its MAIL, up to this long before (a slow transfer). */
 #define HOME_EOM_S 3600u
 
-/* home_addr - the address of the login's list (not of the network key)
- * the home message at home_seen came from: the one in use then, else
- * the latest one seen within HOME_EOM_S before it; NULL if none */
-static const struct store_ip *home_addr(const struct store_ip *ips,
-					uint32_t n, uint64_t key,
-					uint32_t home_seen)
+/* home_addr_of - home_addr's search, among anchors only when anchor */
+static const struct store_ip *home_addr_of(const struct store_ip *ips,
+					   uint32_t n, uint64_t key,
+					   uint32_t home_seen, bool anchor)
 {
     const struct store_ip *best = NULL;
 
     for (uint32_t i = 0; i < n; i++) {
 	const struct store_ip *a = &ips[i];
 
-	if (a->first_seen > home_seen
+	if (a->first_seen > home_seen || (anchor && !store_ip_anchor(a))
 	    || store_net_key(&a->ip, a->asn) == key)
 	    continue;
 	if (a->last_seen >= home_seen)
@@ -106,6 +104,24 @@ static const struct store_ip *home_addr(const struct store_ip *ips,
 	    best = a;
     }
     return best;
+}
+
+/* home_addr - the address of the login's list (not of the network key)
+ * the home message at home_seen came from: the one in use then, else
+ * the latest one seen within HOME_EOM_S before it; NULL if none. The
+ * home place is familiar, so its address is an anchor (the message's
+ * end marks it, rules.c record_eom): an anchor so is taken first. Any
+ * address so came first before, and another network of the refused
+ * one's country, first seen before the home message and used since
+ * (an attacker alternating two networks there), was taken for the
+ * home's: the owner read as in that country, the day counted. */
+static const struct store_ip *home_addr(const struct store_ip *ips,
+					uint32_t n, uint64_t key,
+					uint32_t home_seen)
+{
+    const struct store_ip *a = home_addr_of(ips, n, key, home_seen, true);
+
+    return a != NULL ? a : home_addr_of(ips, n, key, home_seen, false);
 }
 
 /* home_elsewhere - was the login's latest message from its home place

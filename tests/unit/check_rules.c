@@ -247,6 +247,39 @@ START_TEST(test_familiar_memo)
 }
 END_TEST
 
+/* The memo keeps metrics_roaming_phone's answer for one window (the
+ * engine asks it at MAIL for unusual-recipients, unusual-volume again):
+ * worked out once, then served to that context only, and worked out
+ * anew for another window. */
+START_TEST(test_roaming_phone_memo)
+{
+    const char *ips[] = {"198.18.3.1", "198.18.4.2"};
+    struct rules_facts f = {.phase = RULES_PHASE_MAIL};
+    const uint32_t now = T0 + 30 * DAY;
+    struct metrics_ctx mc = {.f = &f, .now = now, .cls = RULES_CLASS_AUTHENTICATED};
+    struct metrics_ctx copy;
+    struct metrics_memo memo = {0};
+    struct store_user u;
+    struct env e;
+    uint32_t n;
+
+    env_open(&e, STATE);
+    user_with(&u, ips, 2, now - HOUR);
+    mc.cfg = e.cfg, mc.user = &u;
+    memo.ctx = &mc, mc.memo = &memo;
+    n = metrics_roaming_phone(&mc, HOUR);
+    ck_assert_uint_eq(memo.roam_w, HOUR);
+    ck_assert_uint_eq(memo.roam_phone, n);
+    memo.roam_phone = n + 7;	/* kept: served, not worked out again */
+    ck_assert_uint_eq(metrics_roaming_phone(&mc, HOUR), n + 7);
+    copy = mc;			/* a copy is not served */
+    ck_assert_uint_eq(metrics_roaming_phone(&copy, HOUR), n);
+    ck_assert_uint_eq(metrics_roaming_phone(&mc, 2 * HOUR), 0);
+    ck_assert_uint_eq(memo.roam_w, 2 * HOUR);
+    env_close(&e);
+}
+END_TEST
+
 /* --- overrides ------------------------------------------------------------ */
 
 #define OVERRIDES STATE "policy: {\n rules = (\n" \
@@ -514,6 +547,7 @@ static Suite *rules_suite(void)
     };
     const TTest *const prefix[] = {
 	test_prefix_metric, test_prefix_engine, test_familiar_memo,
+	test_roaming_phone_memo,
     };
     const TTest *const override[] = {
 	test_override_precedence, test_override_longest_network,

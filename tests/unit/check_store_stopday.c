@@ -17,9 +17,11 @@
 #define ABROAD "192.0.2.77"	/* a network of its own (no AS: its /24), FR */
 #define OTHER "203.0.113.9"	/* another, GB */
 #define HOME "198.51.100.20"	/* the owner's home line, DE */
+#define ABROAD2 "192.0.3.44"	/* another network in ABROAD's country, FR */
 
 /* let - a message let through from ip at now (the end of a message:
- * LEARN; from HOME the home place's, STORE_OBS_HOME, its MAIL two
+ * LEARN; from HOME the home place's, STORE_OBS_HOME, an anchor as the
+ * engine's (rules.c record_eom: a home place is familiar), its MAIL two
  * minutes before), familiar_days fam; the copy in U */
 static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
 		uint32_t now)
@@ -27,13 +29,13 @@ static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
     struct store_user_obs o = obs_make(login, ip);
     bool home = strcmp(ip, HOME) == 0;
 
-    obs_geo(&o, home ? "DE" : strcmp(ip, ABROAD) == 0 ? "FR" : "GB", 0,
-	    0, 0, 10);
+    obs_geo(&o, home ? "DE" : strcmp(ip, ABROAD) == 0
+	    || strcmp(ip, ABROAD2) == 0 ? "FR" : "GB", 0, 0, 0, 10);
     /* a home message's MAIL two minutes before its end (home_seen) */
     ck_assert_int_eq(store_user_update(st, &o, home ? now - 120 : now, NULL),
 		     STORE_OK);
-    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN
-	| (home ? STORE_OBS_HOME : 0);
+    o.flags = STORE_OBS_COUNT_ONLY | STORE_OBS_LEARN	/* a home place is */
+	| (home ? STORE_OBS_HOME | STORE_OBS_ANCHOR : 0);	/* familiar */
     o.familiar_days = fam;
     ck_assert_int_eq(store_user_update(st, &o, now, &U), STORE_OK);
 }
@@ -175,6 +177,27 @@ START_TEST(test_stop_since)
 }
 END_TEST
 
+/* The home message's address is the home place's, an anchor: another
+ * network of the refused one's country, first seen before the home
+ * message and used after it (an attacker alternating two networks
+ * there), is not taken for it. Before, home_addr took the most recently
+ * used address in use at home_seen, found the home message "in the same
+ * country", and the refused network's day counted. */
+START_TEST(test_stop_home_anchor)
+{
+    const struct step s[] = {
+	{'l', HOME, 2, 0, 6, 1}, {'l', HOME, 2, 1, 6, 2},	/* its own */
+	{'l', HOME, 2, 2, 7, 3},
+	{'l', ABROAD, 2, 2, 8, 1}, {'l', ABROAD2, 2, 2, 9, 1},
+	{'l', HOME, 2, 2, 10, 0},	/* the owner at home since */
+	{'l', ABROAD2, 2, 2, 11, 0}, {'s', ABROAD, 0, 2, 18, 0},
+	{'l', ABROAD, 2, 3, 8, 1},	/* day 3 replaces day 2 */
+    };
+
+    steps("di", s, sizeof(s) / sizeof(s[0]));
+}
+END_TEST
+
 /* The day byte comes round every 256 days: a note of exactly 256 days
  * before does not read as today's once the login is seen again
  * (store_wrap.c rolls it back a day), and a note of today does. */
@@ -201,7 +224,7 @@ int main(void)
 {
     const TTest *const tests[] = {
 	test_stop_note, test_stop_day_replaced, test_stop_since,
-	test_stop_wrap, NULL
+	test_stop_wrap, test_stop_home_anchor, NULL
     };
 
     return trun("store_stopday", "ext", 20, tests);
