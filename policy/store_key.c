@@ -238,17 +238,30 @@ static size_t login_trim(const char *login, const unsigned char **b)
 }
 
 /* login_long - the key of a login that does not fit: its first bytes,
- * '~' and 16 hex digits of the keyed hash of all of it */
-static void login_long(const uint8_t key[STORE_KEY_LEN],
-		       const unsigned char *b, size_t n,
+ * '~' and 16 hex digits of a hash of all of it. The hash's key is fixed,
+ * not the state file's: the name is what a snapshot keeps, and a restore
+ * goes into a new file with a new key, so a name keyed with the old one
+ * was no longer the login's (it learned again from nothing, and its site
+ * vouches counted twice; check_snapshot test_long_login_restore). The
+ * table's hash of the name stays keyed (store_login_ref). Two long
+ * logins share a record only if their first bytes and 64-bit hashes
+ * agree: finding a second login for one given login is 2^64 work, and
+ * needs an account under that name. A state file or snapshot from
+ * before keeps its long logins under names they no longer map to: they
+ * learn again once. */
+static void login_long(const unsigned char *b, size_t n,
 		       char out[STORE_LOGIN_MAX])
 {
+    static const uint8_t fixed[STORE_KEY_LEN] = {
+	'r', 'e', 'l', 'a', 'y', 'g', 'u', 'a', 'r', 'd', '-', 'l', 'o', 'n',
+	'g', '1'
+    };
     static const char hex[] = "0123456789abcdef";
     struct sip s;
     uint64_t h;
 
     out[STORE_LOGIN_MAX - 1] = '\0';
-    sip_init(&s, key);
+    sip_init(&s, fixed);
     for (size_t i = 0; i < n; i++) {
 	unsigned char c = login_map(b[i]);
 
@@ -281,7 +294,7 @@ uint64_t store_login_ref(const STORE *st, const char *login,
     if (n == 0 || n >= STORE_LOGIN_MAX) {	/* rare: nothing, or long */
 	memset(out, 0, STORE_LOGIN_MAX);
 	if (n != 0)
-	    login_long(key, b, n, out);
+	    login_long(b, n, out);
 	*len = n == 0 ? 0 : STORE_LOGIN_MAX - 1;
 	return store_siphash(key, out, *len);
     }

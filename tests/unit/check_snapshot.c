@@ -661,6 +661,49 @@ START_TEST(test_site_rekey)
 }
 END_TEST
 
+/* A login too long for the key (48 bytes or more: a long address with a
+ * department's domain) is kept as its first bytes and a hash of all of
+ * it. That hash was keyed with the state file's key, and a restore goes
+ * into a new file with a new key: the record came back under a name the
+ * login no longer maps to, so it learned again from nothing, and its
+ * site vouches counted twice. */
+START_TEST(test_long_login_restore)
+{
+    static const char *const who[] = {
+	"firstname.middlename.lastname@physics.department.university.example",
+	"ben"
+    };
+    struct snapshot_counts n;
+    struct store_user u;
+    char err[ERRLEN] = "", snap[160];
+    struct addr ip = ip_of("192.0.2.9");
+    STORE *st = tnew("longlogin", 1024, 4), *fresh;
+
+    for (int i = 0; i < 2; i++) {
+	struct store_user_obs o = obs_make(who[i], "192.0.2.9");
+
+	ck_assert_int_eq(store_user_update(st, &o, T0 - DAY, NULL), STORE_OK);
+	ck_assert_int_eq(store_site_vouch(st, &ip, who[i], T0 - DAY, NULL),
+			 STORE_OK);
+    }
+    snprintf(snap, sizeof(snap), "%s.snap", tpath("longlogin"));
+    ck_assert_msg(snapshot_write(st, snap, T0, &n, err, sizeof(err))
+		  == SNAPSHOT_OK, "write: %s", err);
+    store_close(st);
+    fresh = restore_fresh("longlogin", snap, &n);
+    ck_assert_int_eq(store_user_get(fresh, who[0], T0, &u), STORE_OK);
+    ck_assert_msg(u.first_seen == T0 - DAY, "the long login's record is "
+		  "not found after the restore (first seen %u, %u expected)",
+		  u.first_seen, T0 - DAY);
+    for (int i = 0; i < 2; i++)
+	ck_assert_int_eq(store_site_vouch(fresh, &ip, who[i], T0, NULL),
+			 STORE_OK);
+    ck_assert_msg(site_count(fresh, "192.0.2.9") == 2, "%u logins vouch "
+		  "after the restore, 2 expected", site_count(fresh, "192.0.2.9"));
+    store_close(fresh);
+}
+END_TEST
+
 /* A site record whose login times lie ahead of the restore (a clock
  * stepped back, a damaged file) comes back at the restore's time, so
  * no login counts as vouching for longer than the window. */
@@ -723,6 +766,7 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, test_site_entries);
     tcase_add_test(tc, test_site_future);
     tcase_add_test(tc, test_site_rekey);
+    tcase_add_test(tc, test_long_login_restore);
     tcase_add_test(tc, test_replace_whole);
     suite_add_tcase(s, tc);
     return s;
