@@ -166,7 +166,9 @@ static bool home_since(const struct metrics_ctx *c, uint32_t start,
 
 /* yesterday_within_day - were the login's unfamiliar messages of the
  * day before today all in the stay's country cc, and no more than its
- * busiest day? */
+ * busiest day? An address of the last two days with no message the day
+ * before (the day before yesterday's: a student's family home abroad,
+ * then a trip to a third country) says nothing about yesterday */
 static bool yesterday_within_day(const struct metrics_ctx *c,
 				 uint32_t today, const char cc[3])
 {
@@ -175,12 +177,15 @@ static bool yesterday_within_day(const struct metrics_ctx *c,
     const struct store_ip *ip;
 
     while ((ip = metrics_unfamiliar_ip(c, 2 * STORE_DAY_S, &i)) != NULL) {
+	uint64_t n = metrics_ip_day_count(ip, today - 1);
 	char k[3];
 
+	if (n == 0)
+	    continue;		/* none yesterday: the day before's place */
 	store_ip_cc(ip, k);
 	if (memcmp(k, cc, 2) != 0)
 	    return false;	/* elsewhere too: a stranger at home */
-	before += metrics_ip_day_count(ip, today - 1);
+	before += n;
     }
     return before <= metrics_login_day(c);
 }
