@@ -1,0 +1,129 @@
+/*
+ * metrics_sim - a local SIM abroad, alone, as a trip.
+ *
+ * unfamiliar-volume allows a trip (one place abroad of two networks or
+ * more: a hotel's line and a local SIM, the family's line and a local
+ * SIM; or one network abroad beside the owner's roaming phone,
+ * metrics_roam.c) a usual day on top of its limit; one network abroad
+ * alone is none, so a slow attacker from one foreign address is refused
+ * past 8 a day. A person abroad whose day starts on the local SIM alone
+ * (an international student landed at home, on the phone all morning
+ * before the family's line) sent from that one network only, and was
+ * refused past 8 (tests/sim: campus seed 3, uni6 seeds 1 and 2, wide
+ * seed 1: "9 messages from 9 unfamiliar addresses in 1d").
+ *
+ * What such a day has that the simulator's attackers from abroad do not
+ * is the carrier's pool: a mobile carrier's addresses are located only
+ * to a hub or a country (coarse, policy.coarse_km), and a phone gets a
+ * new address (IPv4 CGNAT) or a new /64 (IPv6) from it every connection
+ * or so. An attacker on one foreign address or one /64 (spam run,
+ * native-slow6, one-ip6) has one; a botnet's are in many countries; a
+ * line or a hotel abroad is a fine place. So: the window's unfamiliar
+ * addresses all of one network, in a country that is not one of the
+ * login's usual ones, every one of them coarse, from
+ * METRICS_SIM_UNITS subscriber units or more (an IPv4 address, an IPv6
+ * /64) with no unit carrying more than one message in
+ * METRICS_SIM_SHARE of the window's, at the owner's pace since the
+ * first of them (metrics_at_owners_pace, as a roaming trip). Off unless
+ * policy.trip_roaming (one network abroad as a trip).
+ *
+ * The cost: a stranger on a mobile carrier abroad that rotates its
+ * addresses (a phone with a stolen password, mobile proxies of one
+ * foreign carrier) at the owner's pace gets the trip's usual day on top
+ * of 8 a day, as one with a hotel line and a SIM already did.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define METRICS_SIM_UNITS 3	/* a carrier's pool: this many units at least */
+#define METRICS_SIM_SHARE 2	/* no unit more than 1 in this many messages */
+
+/* same_unit - one subscriber's address: the same IPv4 address, the same
+ * IPv6 /64 */
+static bool same_unit(const struct addr *a, const struct addr *b)
+{
+    if (addr_is_v4(a) || addr_is_v4(b))
+	return addr_equal(a, b);
+    return memcmp(a->b, b->b, 8) == 0;
+}
+
+/* struct sim - the window's unfamiliar addresses as one carrier abroad */
+struct sim {
+    const struct store_ip *unit[STORE_IPS_MAX];	/* an address of each unit */
+    uint64_t per[STORE_IPS_MAX];	/* each unit's messages (parts) */
+    size_t n;			/* units */
+    uint64_t sent;		/* all of them (parts) */
+    uint32_t since;		/* the first one seen */
+};
+
+/* add_unit - an address into its unit, new or not */
+static void add_unit(struct sim *s, const struct store_ip *ip,
+		     uint64_t parts)
+{
+    size_t j;
+
+    for (j = 0; j < s->n && !same_unit(&s->unit[j]->ip, &ip->ip); j++)
+	;
+    if (j == s->n)
+	s->unit[s->n++] = ip, s->per[j] = 0;
+    s->per[j] += parts;
+    s->sent += parts;
+    if (s->since == 0 || ip->first_seen < s->since)
+	s->since = ip->first_seen;
+}
+
+/* carrier_abroad - are the window's unfamiliar addresses all of one
+ * network, coarse, in one country that is not a usual one (s: their
+ * units)? False when there is none. */
+static bool carrier_abroad(const struct metrics_ctx *c, uint32_t w,
+			   struct sim *s)
+{
+    uint64_t net = 0;
+    uint32_t k = c->cfg->policy.coarse_km;
+    size_t i = 0;
+    const struct store_ip *ip;
+    char cc[3], first[3] = "";
+
+    memset(s, 0, sizeof(*s));
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
+	uint64_t key = store_net_key(&ip->ip, ip->asn);
+
+	store_ip_cc(ip, cc);
+	if (cc[0] == 0 || store_ip_radius(ip) < k
+	    || (s->n != 0 && (key != net || memcmp(cc, first, 2) != 0))
+	    || metrics_usual_country(c, cc))
+	    return false;
+	net = key, memcpy(first, cc, 3);
+	add_unit(s, ip, store_ip_recent(ip, c->now, w));
+    }
+    return s->n != 0;
+}
+
+/* metrics_sim_trip - is the window's unfamiliar mail a local SIM abroad
+ * alone (see above): one coarse network in a country not usual, from
+ * METRICS_SIM_UNITS units or more, none with more than one message in
+ * METRICS_SIM_SHARE, at the owner's pace? */
+bool metrics_sim_trip(const struct metrics_ctx *c, uint32_t w)
+{
+    struct sim s;
+    uint64_t sent;
+
+    if (!c->cfg->policy.trip_roaming || c->cfg->policy.coarse_km == 0
+	|| c->user == NULL || !carrier_abroad(c, w, &s)
+	|| s.n < METRICS_SIM_UNITS)
+	return false;
+    for (size_t j = 0; j < s.n; j++)
+	if (s.per[j] * METRICS_SIM_SHARE > s.sent)
+	    return false;	/* one unit carries the day */
+    sent = (s.sent + STORE_IP_PARTS / 2) / STORE_IP_PARTS;
+    return metrics_at_owners_pace(c, sent, s.since);
+}
+
+/* metrics_sim_text - the allowance's evidence */
+void metrics_sim_text(char *ev, size_t evlen, uint64_t usual)
+{
+    snprintf(ev, evlen, ", a carrier abroad alone, a new address a"
+	     " connection: usual day <= %llu", (unsigned long long) usual);
+}
