@@ -180,6 +180,10 @@ bool metrics_at_owners_pace(const struct metrics_ctx *c, uint64_t n,
  * alone (one coarse network in a country not usual, a new address or /64
  * a connection, at the owner's pace); policy.trip_roaming. */
 bool metrics_sim_trip(const struct metrics_ctx *c, uint32_t w);
+/* metrics_settled.c: has the login sent from a familiar place in a usual
+ * country other than cc, or from its home place, since start? */
+bool metrics_home_since(const struct metrics_ctx *c, uint32_t start,
+			const char cc[3]);
 void metrics_sim_text(char *ev, size_t evlen, uint64_t usual);
 /* ... messages_over_usual's usual hour on such a trip (its rolling day):
  * usual, raised by twice the phone's messages of the window (v: the

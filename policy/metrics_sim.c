@@ -24,7 +24,10 @@
  * METRICS_SIM_UNITS subscriber units or more (an IPv4 address, an IPv6
  * /64) with no unit carrying more than one message in
  * METRICS_SIM_SHARE of the window's, at the owner's pace since the
- * first of them (metrics_at_owners_pace, as a roaming trip). Off unless
+ * first of them (metrics_at_owners_pace, as a roaming trip), and alone:
+ * nothing since then from a familiar place in a usual country, nor from
+ * the home place (metrics_home_since, as a stay abroad: a victim's own
+ * phone or line at home says the owner did not leave). Off unless
  * policy.trip_roaming (one network abroad as a trip).
  *
  * The cost: a stranger on a mobile carrier abroad that rotates its
@@ -56,6 +59,7 @@ struct sim {
     size_t n;			/* units */
     uint64_t sent;		/* all of them (parts) */
     uint32_t since;		/* the first one seen */
+    char cc[3];			/* their country */
 };
 
 /* add_unit - an address into its unit, new or not */
@@ -84,7 +88,7 @@ static bool carrier_abroad(const struct metrics_ctx *c, uint32_t w,
     uint32_t k = c->cfg->policy.coarse_km;
     size_t i = 0;
     const struct store_ip *ip;
-    char cc[3], first[3] = "";
+    char cc[3];
 
     memset(s, 0, sizeof(*s));
     while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
@@ -92,10 +96,10 @@ static bool carrier_abroad(const struct metrics_ctx *c, uint32_t w,
 
 	store_ip_cc(ip, cc);
 	if (cc[0] == 0 || store_ip_radius(ip) < k
-	    || (s->n != 0 && (key != net || memcmp(cc, first, 2) != 0))
+	    || (s->n != 0 && (key != net || memcmp(cc, s->cc, 2) != 0))
 	    || metrics_usual_country(c, cc))
 	    return false;
-	net = key, memcpy(first, cc, 3);
+	net = key, memcpy(s->cc, cc, 3);
 	add_unit(s, ip, store_ip_recent(ip, c->now, w));
     }
     return s->n != 0;
@@ -117,6 +121,8 @@ bool metrics_sim_trip(const struct metrics_ctx *c, uint32_t w)
     for (size_t j = 0; j < s.n; j++)
 	if (s.per[j] * METRICS_SIM_SHARE > s.sent)
 	    return false;	/* one unit carries the day */
+    if (metrics_home_since(c, s.since, s.cc))
+	return false;		/* the owner at home: not alone */
     sent = (s.sent + STORE_IP_PARTS / 2) / STORE_IP_PARTS;
     return metrics_at_owners_pace(c, sent, s.since);
 }
