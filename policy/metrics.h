@@ -180,6 +180,10 @@ bool metrics_at_owners_pace(const struct metrics_ctx *c, uint64_t n,
  * alone (one coarse network in a country not usual, a new address or /64
  * a connection, at the owner's pace); policy.trip_roaming. */
 bool metrics_sim_trip(const struct metrics_ctx *c, uint32_t w);
+/* ... messages_over_usual's usual hour: the usual day while the rolling
+ * day's unfamiliar mail is such a SIM, at any pace (see there) */
+uint64_t metrics_sim_usual(const struct metrics_ctx *c, uint64_t usual,
+			   char *ev, size_t evlen);
 /* metrics_settled.c: has the login sent from a familiar place in a usual
  * country other than cc, or from its home place, since start? */
 bool metrics_home_since(const struct metrics_ctx *c, uint32_t start,
