@@ -30,10 +30,15 @@
  * phone or line at home says the owner did not leave). Off unless
  * policy.trip_roaming (one network abroad as a trip).
  *
+ * On such a day, at any pace, unusual-volume judges the hour against
+ * the usual day (metrics_sim_usual), as for a stay abroad
+ * (metrics_settled.c): the first hours on the SIM are often a backlog.
+ *
  * The cost: a stranger on a mobile carrier abroad that rotates its
  * addresses (a phone with a stolen password, mobile proxies of one
  * foreign carrier) at the owner's pace gets the trip's usual day on top
- * of 8 a day, as one with a hotel line and a SIM already did.
+ * of 8 a day, as one with a hotel line and a SIM already did; at a
+ * faster pace, 8 a day with no hour's block.
  */
 #include <stdio.h>
 #include <string.h>
