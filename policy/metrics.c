@@ -792,6 +792,7 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
 	return 0;			/* metrics_settled.c */
     if (k == STORE_MSGS && v > usual) {	/* metrics_settled.c, _roam.c */
 	usual = metrics_settled_usual(c, usual, ev, evlen);
+	usual = metrics_sim_usual(c, usual, ev, evlen);
 	usual = metrics_roaming_usual(c, v, usual, w, ev, evlen);
     }
     if (k == STORE_RCPTS)

@@ -174,6 +174,24 @@ uint64_t metrics_ip_day_count(const struct store_ip *ip, uint32_t d);
  * from no familiar fine one; policy.trip_roaming. */
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w);
 void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual);
+/* ... have the window's unfamiliar addresses sent n no faster than the
+ * login's busiest usual hour on average since the first was seen (since;
+ * the first hour as a whole)? */
+bool metrics_at_owners_pace(const struct metrics_ctx *c, uint64_t n,
+			    uint32_t since);
+/* metrics_sim.c: the window's unfamiliar addresses a local SIM abroad
+ * alone (one coarse network in a country not usual, a new address or /64
+ * a connection, at the owner's pace); policy.trip_roaming. */
+bool metrics_sim_trip(const struct metrics_ctx *c, uint32_t w);
+/* ... messages_over_usual's usual hour: the usual day while the rolling
+ * day's unfamiliar mail is such a SIM, at any pace (see there) */
+uint64_t metrics_sim_usual(const struct metrics_ctx *c, uint64_t usual,
+			   char *ev, size_t evlen);
+/* metrics_settled.c: has the login sent from a familiar place in a usual
+ * country other than cc, or from its home place, since start? */
+bool metrics_home_since(const struct metrics_ctx *c, uint32_t start,
+			const char cc[3]);
+void metrics_sim_text(char *ev, size_t evlen, uint64_t usual);
 /* ... messages_over_usual's usual hour on such a trip (its rolling day):
  * usual, raised by twice the phone's messages of the window (v: the
  * window's count), with its evidence. */

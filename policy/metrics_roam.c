@@ -56,15 +56,15 @@ static uint64_t unfamiliar_sent(const struct metrics_ctx *c, uint32_t w)
     return (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;
 }
 
-/* at_owners_pace - have the window's unfamiliar addresses sent (n) no
+/* metrics_at_owners_pace - have the window's unfamiliar addresses sent (n) no
  * faster than the login's busiest usual hour (at least 1) on average
  * since the first of them was seen (since; the first hour as a whole)?
  * A traveller's hotel line carries part of an ordinary day, a few an
  * hour; a low-and-slow from one address sends a message every two
  * minutes (tests/sim retry seed 9: 17 of 240 let through with the
  * allowance, its victim mailing from the phone only). */
-static bool at_owners_pace(const struct metrics_ctx *c, uint64_t n,
-			   uint32_t since)
+bool metrics_at_owners_pace(const struct metrics_ctx *c, uint64_t n,
+			    uint32_t since)
 {
     uint64_t secs = 3600, usual = c->usual_msgs ? c->usual_msgs : 1;
 
@@ -88,7 +88,7 @@ static uint32_t familiar_radius(const struct metrics_ctx *c,
 
 /* metrics_roaming_trip - are the window's unfamiliar addresses one
  * network abroad (one_place_abroad) sending at the owner's pace
- * (at_owners_pace), and has the login, since that network's first
+ * (metrics_at_owners_pace), and has the login, since that network's first
  * message, also sent from a familiar coarse place, at least one message
  * for every METRICS_ROAM_SHARE from the unfamiliar addresses (the
  * phone's share, below), and from no familiar fine one? Off unless
@@ -126,7 +126,7 @@ bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
     if (!seen)
 	return false;
     away = unfamiliar_sent(c, w);
-    return at_owners_pace(c, away, since)
+    return metrics_at_owners_pace(c, away, since)
 	&& phone * METRICS_ROAM_SHARE >= away;
 }
 

@@ -143,11 +143,11 @@ static uint32_t stay_start(const struct metrics_ctx *c, const char cc[3])
     return start;
 }
 
-/* home_since - has the login sent from a familiar place in one of its
- * usual countries other than the stay's (cc), or from its home place,
- * since start? */
-static bool home_since(const struct metrics_ctx *c, uint32_t start,
-		       const char cc[3])
+/* metrics_home_since - has the login sent from a familiar place in one
+ * of its usual countries other than the stay's (cc), or from its home
+ * place, since start? */
+bool metrics_home_since(const struct metrics_ctx *c, uint32_t start,
+			const char cc[3])
 {
     if (c->user->home_seen >= start)
 	return true;
@@ -205,7 +205,7 @@ static bool settled(const struct metrics_ctx *c)
 	|| c->now - start < METRICS_SETTLED_AFTER_S
 	|| start / STORE_DAY_S >= today)
 	return false;
-    return !home_since(c, start, cc) && yesterday_within_day(c, today, cc);
+    return !metrics_home_since(c, start, cc) && yesterday_within_day(c, today, cc);
 }
 
 /* metrics_settled_usual - the usual hour messages_over_usual judges by:
@@ -262,5 +262,5 @@ bool metrics_family_stay(const struct metrics_ctx *c)
 	|| !family_client(c, cc))
 	return false;
     start = stay_start(c, cc);
-    return start != 0 && start <= c->now && !home_since(c, start, cc);
+    return start != 0 && start <= c->now && !metrics_home_since(c, start, cc);
 }

@@ -268,7 +268,9 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
     size_t nets = np == 1	/* the trip's own too */
 	? p.n + metrics_trip_known_nets(c, w, p.ip[0])
 	: r < p.n ? p.size[r] : 0;
-    bool trip = nets != 0 && (nets >= 2 || metrics_roaming_trip(c, w))
+    bool sim = false, trip = nets != 0
+	&& (nets >= 2 || metrics_roaming_trip(c, w)
+	    || (sim = metrics_sim_trip(c, w)))
 	&& !metrics_home_during_trip(c, w);
     uint64_t usual = trip ? metrics_usual_day(c) : 0;
     uint64_t v = metrics_eval(CFG_METRIC_UNFAMILIAR_MESSAGES, c, w, ev, evlen);
@@ -284,6 +286,8 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 	    snprintf(ev + used, evlen - used, ", one place abroad of %zu "
 		     "networks: usual day <= %llu", nets,
 		     (unsigned long long) usual);
+	else if (sim)
+	    metrics_sim_text(ev + used, evlen - used, usual);
 	else
 	    metrics_roaming_text(ev + used, evlen - used, usual);
     }
