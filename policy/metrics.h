@@ -313,6 +313,9 @@ uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
 #define METRICS_COARSE_BURST_ELSEWHERE 1	/* ... this many away will do */
 #define METRICS_COARSE_SLACK 2	/* a usual hour past the floor gets one in
 				 * this many of the excess on top */
+#define METRICS_COARSE_KNOWN_NUM 3	/* every address at a known hub: */
+#define METRICS_COARSE_KNOWN_DEN 2	/* ... past this share of the usual */
+#define METRICS_COARSE_KNOWN_MIN 12	/* ... and past this many */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */
     uint32_t elsewhere;		/* messages away from the busiest hub */

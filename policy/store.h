@@ -83,7 +83,8 @@
  * (store_relay.c), ext[27..28] the hour of the last bulk message let
  * through (store_bulk.c), ext[29..30] the latest day the login had mail
  * refused at a place not its own, and that place's network
- * (store_stopday.c). Free: ext[31]. The day bytes among them
+ * (store_stopday.c), ext[31] the coarse addresses its list dropped
+ * within the hour (store_carrier.c). None is free. The day bytes among them
  * (ext[12], [13], [21], [29]) name the latest day up to the login's last_seen
  * with their low byte, rolled by every observation (store_wrap.c). A
  * snapshot's restore fills each owner's range on its own (store_user.c
@@ -470,6 +471,10 @@ int store_user_coarse_learn(STORE *st, const char *login, uint32_t count,
  * login's known hubs (store_carrier.c), in one update. */
 int store_user_coarse_note(STORE *st, const char *login, uint16_t hub,
 			   uint32_t count, bool learning, uint32_t now);
+/* Addresses located no finer than coarse_km that a copy's address list
+ * dropped while last seen within the hour, in the last 30 to 60 minutes
+ * before now (store_carrier.c, ext[31]). */
+uint32_t store_user_coarse_gone(const struct store_user *u, uint32_t now);
 /* A hub of a carrier's pool as noted: its network (store_net_key) and
  * its place, never 0. */
 uint16_t store_hub_tag(uint64_t net, int16_t lat_c, int16_t lon_c);

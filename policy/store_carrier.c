@@ -24,6 +24,8 @@
  * (tests/sim wide.mix: "16 addresses at a hub it had none at before
  * today"). A few hubs a login used on an earlier day are kept here.
  */
+#include <string.h>
+
 #include "store_int.h"
 
 
@@ -165,4 +167,60 @@ int store_user_coarse_note(STORE *st, const char *login, uint16_t hub,
     store_urec_coarse_note(u, &n, now);
     store_unlock(&st->users, s);
     return STORE_OK;
+}
+
+/*
+ * The pool's addresses the list dropped (ext[31], STORE_EXT_COARSE_GONE):
+ * a phone, or a proxy pool, takes a new address each connection, so a
+ * login sending from its carrier's pool faster than its 16-address list
+ * turns over kept only the last dozen of its hour, and both its hour
+ * and its usual hour stopped there (tests/sim heavy-carrier.mix: heavy
+ * phone users' true busiest hours 11-26; proxies adding 20 an hour went
+ * under either). An address located no finer than line_km (coarse_km)
+ * that the list drops while last seen within the hour is counted here,
+ * in the half hour of the login's last_seen; the next half hour moves
+ * the count to the one before, a later one clears both. So a reader
+ * adds the last 30 to 60 minutes' dropped addresses (an undercount, never
+ * more than the hour's). Rolled by every observation before last_seen
+ * moves (store_wrap.c), and from a snapshot's last_seen to the entry's
+ * on a restore; a login carried over (0) has dropped none.
+ */
+#define GONE_SLOT_S 1800u	/* half an hour */
+#define GONE_MAX 15u		/* four bits a count */
+
+/* store_ext_gone_roll - move the counts of a login last seen at last to
+ * now's half hour */
+void store_ext_gone_roll(uint8_t *ext, uint32_t last, uint32_t now)
+{
+    uint32_t from = last / GONE_SLOT_S, to = now / GONE_SLOT_S;
+
+    if (to <= from)
+	return;
+    ext[STORE_EXT_COARSE_GONE] = to == from + 1
+	? (uint8_t) (ext[STORE_EXT_COARSE_GONE] << 4) : 0;
+}
+
+/* store_urec_gone_note - the list drops ip (the entry rolled to now) */
+void store_urec_gone_note(struct store_urec *u, const struct store_ip *ip,
+			  uint32_t line_km, uint32_t now)
+{
+    uint8_t *g = &u->ext[STORE_EXT_COARSE_GONE];
+
+    if (line_km == 0 || store_ip_radius(ip) < line_km
+	|| ip->last_seen > now || now - ip->last_seen >= 3600)
+	return;
+    if ((*g & 0x0f) < GONE_MAX)
+	(*g)++;
+}
+
+/* store_user_coarse_gone - the pool's addresses a copy's list dropped in
+ * the last 30 to 60 minutes before now */
+uint32_t store_user_coarse_gone(const struct store_user *u, uint32_t now)
+{
+    uint8_t ext[STORE_EXT_LEN];
+
+    memcpy(ext, u->ext, sizeof(ext));
+    store_ext_gone_roll(ext, u->last_seen, now);
+    return (uint32_t) (ext[STORE_EXT_COARSE_GONE] & 0x0f)
+	+ (ext[STORE_EXT_COARSE_GONE] >> 4);
 }

@@ -314,6 +314,17 @@ void store_urec_prior_usual(struct store_urec *u, uint32_t now);
 _Static_assert(STORE_EXT_RELAY_SLOT >= STORE_EXT_JUDGE3
 	       && STORE_EXT_RELAY_USUAL + 1 <= STORE_EXT_JUDGE3 + 5,
 	       "h-judge3's ext bytes of session 17: ext[22..26]");
+/* h-heavy's ext byte (session 21, ext[31]): the login's coarse
+ * addresses its address list dropped while last seen within the hour,
+ * by half hour of its last_seen (store_carrier.c): the current half
+ * hour's count in the low four bits, the one before's in the high four,
+ * each saturating at 15. */
+#define STORE_EXT_COARSE_GONE 31
+_Static_assert(STORE_EXT_COARSE_GONE == STORE_EXT_LEN - 1,
+	       "h-heavy's ext byte of session 21: ext[31]");
+void store_ext_gone_roll(uint8_t *ext, uint32_t last, uint32_t now);
+void store_urec_gone_note(struct store_urec *u, const struct store_ip *ip,
+			  uint32_t line_km, uint32_t now);
 void store_urec_relay_roll(struct store_urec *u, uint32_t now);
 void store_urec_relay_note(struct store_urec *u, uint32_t n, uint32_t now);
 void store_urec_relay_restored(struct store_urec *u, uint32_t from_last);

@@ -289,7 +289,12 @@ static void user_ip(const STORE *st, struct store_urec *u,
 	cur.ip = obs->ip;
 	cur.first_seen = cur.last_seen = now;
 	cur.lat_c = cur.lon_c = STORE_NO_LOC;
-	i = n < st->ips_per_user ? n++ : ip_victim(u, n, obs);
+	if (n < st->ips_per_user) {
+	    i = n++;
+	} else {
+	    i = ip_victim(u, n, obs);
+	    store_urec_gone_note(u, &ips[i], obs->line_km, now);
+	}
     }
     if (i > 0)
 	memmove(&ips[1], &ips[0], i * sizeof(ips[0]));
@@ -492,7 +497,8 @@ static const struct {
     {STORE_EXT_STRIKE_RULE, STORE_EXT_STRIKE_MIN + 2 - STORE_EXT_STRIKE_RULE},
     {STORE_EXT_PRIOR_RCPTS, STORE_EXT_PRIOR_DAY + 1 - STORE_EXT_PRIOR_RCPTS},
     {STORE_EXT_RELAY_SLOT, STORE_EXT_RELAY_USUAL + 1 - STORE_EXT_RELAY_SLOT},
-    {STORE_EXT_BULK_HOUR, 2}, {STORE_EXT_STOP_DAY, 2}, {31, 1},
+    {STORE_EXT_BULK_HOUR, 2}, {STORE_EXT_STOP_DAY, 2},
+    {STORE_EXT_COARSE_GONE, 1},
 };
 
 /* The rows tile ext[0..31] in order: every byte has one owner. */
@@ -503,7 +509,7 @@ _Static_assert(STORE_HUBS_AT == 0 && STORE_HUBS_DAY + 2 == 10
 	       && STORE_EXT_STRIKE_MIN + 2 == STORE_EXT_PRIOR_RCPTS
 	       && STORE_EXT_RELAY_SLOT == 22 && STORE_EXT_RELAY_USUAL + 1 == 27
 	       && STORE_EXT_BULK_HOUR == 27 && STORE_EXT_STOP_DAY == 29
-	       && STORE_EXT_LEN == 32,
+	       && STORE_EXT_COARSE_GONE == 31 && STORE_EXT_LEN == 32,
 	       "ext_owners tiles ext");
 
 /* store_urec_restore_spare - a snapshot's usual day, usual coarse hour

@@ -29,7 +29,8 @@
  * A restored snapshot's bytes name days up to the snapshot's last_seen:
  * rolled from there to the entry's (store_urec_wrap_restored; a new
  * entry is last seen at the restore), and so are its webmail counters
- * (store_relay.c, whose half hour's byte comes round every 128 hours).
+ * (store_relay.c, whose half hour's byte comes round every 128 hours)
+ * and its dropped coarse addresses' half hours (store_carrier.c).
  *
  * The refusal count (store_strikes.c) keeps its first refusal's minute
  * by 16 bits, round every 65536 minutes (45.5 days); no rule's window
@@ -101,6 +102,8 @@ static void wrap_roll(struct store_urec *u, size_t at, size_t len,
     if (in_range(STORE_EXT_BULK_HOUR, at, len)
 	&& bulk_over(u->ext, last, now))
 	memset(u->ext + STORE_EXT_BULK_HOUR, 0, 2);
+    if (in_range(STORE_EXT_COARSE_GONE, at, len))
+	store_ext_gone_roll(u->ext, last, now);	/* store_carrier.c */
 }
 
 /* store_urec_wrap_roll - an observation of the login at now, before its

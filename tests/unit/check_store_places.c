@@ -400,6 +400,66 @@ START_TEST(test_usual_coarse)
 }
 END_TEST
 
+/* The pool's addresses the list dropped (store_carrier.c, ext[31]): a
+ * coarse address (no finer than line_km) the full list drops while last
+ * seen within the hour counts in the half hour of the login's last_seen;
+ * a fine one, or one last seen over an hour before, does not; the count
+ * moves to the half hour before at the next, and is gone after two; a
+ * half hour's count saturates at 15. On 3eb61e5 nothing counted them: a
+ * heavy phone user's hour stopped at what its 16 addresses held. */
+START_TEST(test_coarse_gone)
+{
+    STORE *st = tnew("gone", 1000, 16);
+    struct store_user_obs o = obs_make("gina", "198.51.100.7");
+    uint32_t t = T0 + 8 * HOUR, i;
+    char ip[32];
+
+    o.line_km = 100;
+    obs_geo(&o, "DE", 64500, 5000, 1000, 10);	/* her home line: fine */
+    ck_assert_int_eq(store_user_update(st, &o, t, &U), STORE_OK);
+    obs_geo(&o, "DE", 64501, 5200, 1300, 200);	/* her carrier's hub */
+    for (i = 0; i < 15; i++) {
+	snprintf(ip, sizeof(ip), "100.64.0.%u", i + 1);
+	o.ip = ip_of(ip);
+	ck_assert_int_eq(store_user_update(st, &o, t + 60 * (i + 1), &U),
+			 STORE_OK);
+    }
+    ck_assert_uint_eq(U.nips, 16);
+    ck_assert_uint_eq(store_user_coarse_gone(&U, t + 960), 0);
+    /* the 16th phone address drops the home line (fine): none counted;
+     * the next three drop three of the phone's */
+    for (i = 15; i < 19; i++) {
+	snprintf(ip, sizeof(ip), "100.64.0.%u", i + 1);
+	o.ip = ip_of(ip);
+	ck_assert_int_eq(store_user_update(st, &o, t + 60 * (i + 1), &U),
+			 STORE_OK);
+    }
+    ck_assert_uint_eq(store_user_coarse_gone(&U, t + 1140), 3);
+    /* the next half hour: still counted (the one before) */
+    ck_assert_uint_eq(store_user_coarse_gone(&U, t + 1800 + 60), 3);
+    /* two half hours on: over */
+    ck_assert_uint_eq(store_user_coarse_gone(&U, t + 3600 + 60), 0);
+    /* an observation in the next half hour moves the count along */
+    o.ip = ip_of("100.64.1.1");
+    ck_assert_int_eq(store_user_update(st, &o, t + 1800 + 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.ext[STORE_EXT_COARSE_GONE], 0x31);
+    ck_assert_uint_eq(store_user_coarse_gone(&U, t + 1800 + 60), 4);
+    /* two hours on, the list drops addresses last seen long before */
+    o.ip = ip_of("100.64.2.1");
+    ck_assert_int_eq(store_user_update(st, &o, t + 4 * HOUR, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_coarse_gone(&U, t + 4 * HOUR), 0);
+    /* a half hour's count stops at 15 */
+    for (i = 0; i < 40; i++) {
+	snprintf(ip, sizeof(ip), "100.64.3.%u", i + 1);
+	o.ip = ip_of(ip);
+	ck_assert_int_eq(store_user_update(st, &o, t + 5 * HOUR + 30 * i,
+					   &U), STORE_OK);
+    }
+    ck_assert_uint_eq(U.ext[STORE_EXT_COARSE_GONE] & 0x0f, 15);
+    store_close(st);
+}
+END_TEST
+
 /* the carrier note test_coarse_obs's hook returns, and what it saw */
 static struct store_coarse_note obs_note;
 static bool obs_note_on;
@@ -750,6 +810,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_home_seen);
     tcase_add_test(tc, test_ip_radius_anchor);
     tcase_add_test(tc, test_kept_places);
+    tcase_add_test(tc, test_coarse_gone);
     suite_add_tcase(s, tc);
     return s;
 }

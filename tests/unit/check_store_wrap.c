@@ -303,6 +303,35 @@ START_TEST(test_restore_relay_wrap)
 }
 END_TEST
 
+/* The pool's addresses a login's list dropped (store_carrier.c, ext[31])
+ * are counted by half hour of its last_seen: a snapshot's counts,
+ * restored into an entry last seen later, move on from the snapshot's
+ * last_seen (the next half hour keeps the current count as the one
+ * before; an hour on, none is left), so a restore does not make an old
+ * half hour's count the current one's. */
+START_TEST(test_restore_gone_wrap)
+{
+    STORE *st = tnew("wgone", 1000, 16);
+    uint32_t t = T0 + 3 * DAY + HOUR + 60;
+    struct store_user u;
+
+    memset(&u, 0, sizeof(u));
+    strcpy(u.login, "gus");
+    u.first_seen = T0;
+    u.last_seen = t;
+    u.ext[STORE_EXT_COARSE_GONE] = 0x35;	/* 3 the half hour before, 5 now */
+    ck_assert_int_eq(store_user_restore(st, &u, t + 1800), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "gus", t + 1800, &U), STORE_OK);
+    ck_assert_uint_eq(U.ext[STORE_EXT_COARSE_GONE], 0x50);
+    ck_assert_uint_eq(store_user_coarse_gone(&U, t + 1800), 5);
+    strcpy(u.login, "gil");
+    ck_assert_int_eq(store_user_restore(st, &u, t + HOUR), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "gil", t + HOUR, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_coarse_gone(&U, t + HOUR), 0);
+    store_close(st);
+}
+END_TEST
+
 /* tag0_key - the key of ip's network on an AS number (*asn) whose
  * revisit byte (store_revisit.c) is 0, as a new login's zeros read */
 static uint64_t tag0_key(const char *ip, uint32_t *asn)
@@ -364,7 +393,7 @@ int main(void)
 	test_revisit_wrap, test_coarse_wrap, test_strikes_wrap,
 	test_strikes_wrap_active,
 	test_bulk_wrap, test_bulk_wrap_active, test_restore_prior_wrap, test_restore_relay_wrap,
-	test_new_login_day0, test_count_login_day0, NULL
+	test_restore_gone_wrap, test_new_login_day0, test_count_login_day0, NULL
     };
 
     return trun("store_wrap", "wrap", 20, tests);
