@@ -110,17 +110,18 @@ static double apart_km(const struct fine *a, const struct fine *b)
     return d - (double) a->r - (double) b->r - PLACE_MARGIN_KM;
 }
 
-/* metrics_far_place - is the address a fine place of its network far
- * from every fine anchor the login has on that network (and it has
- * one)? *km (may be NULL): the distance to the nearest of them. A
- * network the login has anchors of in another country than the
- * address's (a privacy VPN's exits, a hosting provider) is no one's
- * home: never far. */
-bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
-		       uint32_t asn, uint32_t *km)
+/* far_from_anchors - is the address a fine place, no anchor itself, far
+ * from every fine anchor of the login (on the network of key only, when
+ * key is not NULL), with one at least? *km (may be NULL): the nearest's
+ * distance. An anchor of that network in another country than the
+ * address's (a privacy VPN's exits, a hosting provider: no one's home)
+ * makes it never far; without key, anchors of other countries are not
+ * counted. */
+static bool far_from_anchors(const struct metrics_ctx *c,
+			     const struct addr *ip, const uint64_t *key,
+			     uint32_t *km)
 {
     const struct store_ip *self;
-    uint64_t key = store_net_key(ip, asn);
     struct fine here, there;
     double best = INFINITY;
     char cc[3], acc[3];
@@ -137,11 +138,15 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 	const struct store_ip *a = &c->user->ips[i];
 	double d;
 
-	if (!store_ip_anchor(a) || store_net_key(&a->ip, a->asn) != key)
+	if (!store_ip_anchor(a)
+	    || (key != NULL && store_net_key(&a->ip, a->asn) != *key))
 	    continue;
 	store_ip_cc(a, acc);
-	if (memcmp(acc, cc, 2) != 0)
-	    return false;
+	if (memcmp(acc, cc, 2) != 0) {
+	    if (key != NULL)
+		return false;
+	    continue;
+	}
 	if (!stored_fine(c, a, &there))
 	    continue;
 	if (apart_km(&here, &there) <= 0)
@@ -155,6 +160,29 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
     if (km != NULL)
 	*km = (uint32_t) lround(best);
     return true;
+}
+
+/* metrics_far_place - is the address a fine place of its network far
+ * from every fine anchor the login has on that network (and it has
+ * one)? *km (may be NULL): the distance to the nearest of them. A
+ * network the login has anchors of in another country than the
+ * address's (a privacy VPN's exits, a hosting provider) is no one's
+ * home: never far. */
+bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn, uint32_t *km)
+{
+    uint64_t key = store_net_key(ip, asn);
+
+    return far_from_anchors(c, ip, &key, km);
+}
+
+/* metrics_far_line - is the address a fine place far from every fine
+ * anchor the login has in its country, whatever their networks (and it
+ * has one)? *km as metrics_far_place. */
+bool metrics_far_line(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t *km)
+{
+    return far_from_anchors(c, ip, NULL, km);
 }
 
 /* metrics_places_apart - two remembered addresses of one country, both
