@@ -670,6 +670,7 @@ static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen)
 {
     size_t n;
+    uint32_t km;
 
     (void) w;
     if (metrics_familiar(c, &c->f->client, c->f->geo.asn)) {
@@ -677,7 +678,12 @@ static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 				       c->f->geo.cc))
 	    return 0;
 	client_net(c, "unfamiliar", ev, evlen);
-	if (ev != NULL && (n = strlen(ev)) < evlen)
+	if (ev == NULL || (n = strlen(ev)) >= evlen)
+	    return 1;
+	if (metrics_far_line(c, &c->f->client, &km))
+	    snprintf(ev + n, evlen - n, ": a line %u km from a learning"
+		     " login's places in the country", km);
+	else
 	    snprintf(ev + n, evlen - n, ": new today to a learning login, as"
 		     " is its country");
 	return 1;
