@@ -110,13 +110,44 @@ static double apart_km(const struct fine *a, const struct fine *b)
     return d - (double) a->r - (double) b->r - PLACE_MARGIN_KM;
 }
 
+/* pool_network - is a remembered address on a network from which the
+ * login had two addresses of one family in two /24s (/48s) first seen
+ * on the same day (UTC)? A carrier's pool gives a phone a new address a
+ * connection, a home line one a day (its other family's address is no
+ * second one); a carrier whose pool GeoIP locates to its hub finer
+ * than coarse_km (tests/sim shuffle seed 102 of the set T: 50 km) is no
+ * home place for metrics_far_line. Any day the list remembers: the
+ * phone's last address of an earlier day is alone in it. */
+static bool pool_network(const struct metrics_ctx *c, const struct store_ip *a)
+{
+    uint64_t key = store_net_key(&a->ip, a->asn);
+    uint32_t n = c->user->nips < STORE_IPS_MAX ? c->user->nips : STORE_IPS_MAX;
+
+    for (uint32_t i = 0; i < n; i++) {
+	const struct store_ip *x = &c->user->ips[i];
+
+	if (store_net_key(&x->ip, x->asn) != key)
+	    continue;
+	for (uint32_t j = i + 1; j < n; j++) {
+	    const struct store_ip *y = &c->user->ips[j];
+
+	    if (store_net_key(&y->ip, y->asn) == key
+		&& addr_is_v4(&x->ip) == addr_is_v4(&y->ip)
+		&& x->first_seen / STORE_DAY_S == y->first_seen / STORE_DAY_S
+		&& !metrics_same_network(&x->ip, &y->ip))
+		return true;
+	}
+    }
+    return false;
+}
+
 /* far_from_anchors - is the address a fine place, no anchor itself, far
  * from every fine anchor of the login (on the network of key only, when
  * key is not NULL), with one at least? *km (may be NULL): the nearest's
  * distance. An anchor of that network in another country than the
  * address's (a privacy VPN's exits, a hosting provider: no one's home)
- * makes it never far; without key, anchors of other countries are not
- * counted. */
+ * makes it never far; without key, anchors of other countries and of a
+ * carrier's pool (pool_network) are not counted. */
 static bool far_from_anchors(const struct metrics_ctx *c,
 			     const struct addr *ip, const uint64_t *key,
 			     uint32_t *km)
@@ -139,7 +170,8 @@ static bool far_from_anchors(const struct metrics_ctx *c,
 	double d;
 
 	if (!store_ip_anchor(a)
-	    || (key != NULL && store_net_key(&a->ip, a->asn) != *key))
+	    || (key != NULL && store_net_key(&a->ip, a->asn) != *key)
+	    || (key == NULL && pool_network(c, a)))
 	    continue;
 	store_ip_cc(a, acc);
 	if (memcmp(acc, cc, 2) != 0) {
