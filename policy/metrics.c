@@ -532,26 +532,6 @@ bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip)
     return metrics_client_logins(c->client, c->now, STORE_DAY_S) > 1;
 }
 
-/* far_line_stranger - a learning login's line far from its home places:
- * a fine place far from every fine anchor the login has in its country
- * (metrics_far_line), on a network not yet its own by use on
- * familiar_days days, or a far place of one that is (metrics_far_place:
- * a line of its own ISP in another town). A login that had mail from its
- * home line is in that town; a stolen one is used from a line of
- * another customer anywhere in the country (tests/sim harsh seed 105:
- * the low-and-slow's victim had joined 6 days before, 240 of 240 let
- * through from a line 400 km from its home). A login with no fine
- * anchor (phone only) has no town: never far. */
-static bool far_line_stranger(const struct metrics_ctx *c,
-			      const struct addr *ip, uint32_t asn,
-			      const struct store_net *n)
-{
-    if (!metrics_far_line(c, ip, NULL))
-	return false;
-    return n == NULL || n->days < c->cfg->policy.familiar_days
-	|| metrics_far_place(c, ip, asn, NULL);
-}
-
 /* metrics_learning_stranger - a place the learning grace does not cover:
  * the login is learning, had mail let through from a country before
  * today (its first located day's places are all new), and the network
@@ -577,7 +557,7 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
 	|| metrics_shared_client(c, ip))
 	return false;
     n = metrics_learned_net(c, ip, asn);
-    if (far_line_stranger(c, ip, asn, n))
+    if (metrics_far_line_stranger(c, ip, asn, n))
 	return true;
     if (n != NULL && n->first_day < today)	/* learned on an earlier day */
 	return n->days < c->cfg->policy.familiar_days

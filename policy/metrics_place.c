@@ -271,3 +271,23 @@ bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip)
     }
     return true;
 }
+
+/* metrics_far_line_stranger - a learning login's line far from its
+ * home places (metrics.c metrics_learning_stranger): a fine place far from every fine anchor the login has in its country
+ * (metrics_far_line), on a network not yet its own by use on
+ * familiar_days days, or a far place of one that is (metrics_far_place:
+ * a line of its own ISP in another town). A login that had mail from its
+ * home line is in that town; a stolen one is used from a line of
+ * another customer anywhere in the country (tests/sim harsh seed 105 of
+ * the set T: the low-and-slow's victim had joined 6 days before, 240 of
+ * 240 let through from a line 400 km from its home). A login with no fine
+ * anchor (phone only) has no town: never far. */
+bool metrics_far_line_stranger(const struct metrics_ctx *c,
+			       const struct addr *ip, uint32_t asn,
+			       const struct store_net *n)
+{
+    if (!metrics_far_line(c, ip, NULL))
+	return false;
+    return n == NULL || n->days < c->cfg->policy.familiar_days
+	|| metrics_far_place(c, ip, asn, NULL);
+}
