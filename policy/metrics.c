@@ -557,6 +557,8 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
 	|| metrics_shared_client(c, ip))
 	return false;
     n = metrics_learned_net(c, ip, asn);
+    if (metrics_far_line_stranger(c, ip, asn, n))
+	return true;
     if (n != NULL && n->first_day < today)	/* learned on an earlier day */
 	return n->days < c->cfg->policy.familiar_days
 	    && stranger_origin(c, n, cc);
@@ -648,6 +650,7 @@ static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen)
 {
     size_t n;
+    uint32_t km;
 
     (void) w;
     if (metrics_familiar(c, &c->f->client, c->f->geo.asn)) {
@@ -655,7 +658,12 @@ static uint64_t m_unfamiliar_network(const struct metrics_ctx *c, uint32_t w,
 				       c->f->geo.cc))
 	    return 0;
 	client_net(c, "unfamiliar", ev, evlen);
-	if (ev != NULL && (n = strlen(ev)) < evlen)
+	if (ev == NULL || (n = strlen(ev)) >= evlen)
+	    return 1;
+	if (metrics_far_line(c, &c->f->client, &km))
+	    snprintf(ev + n, evlen - n, ": a line %u km from a learning"
+		     " login's places in the country", km);
+	else
 	    snprintf(ev + n, evlen - n, ": new today to a learning login, as"
 		     " is its country");
 	return 1;

@@ -272,6 +272,16 @@ uint64_t metrics_travel_kmh(const struct metrics_ctx *c, uint32_t w,
  * login has on it (*km, may be NULL: the nearest's distance)? */
 bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn, uint32_t *km);
+/* ... far from every fine anchor the login has in the address's
+ * country, on any network (and it has one)? */
+bool metrics_far_line(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t *km);
+/* A learning login's line far from its home places: metrics_far_line, on
+ * a network (n: its learned entry, NULL: none) not yet its own by
+ * familiar_days days, or a far place of one that is. */
+bool metrics_far_line_stranger(const struct metrics_ctx *c,
+			       const struct addr *ip, uint32_t asn,
+			       const struct store_net *n);
 /* Is the address located finer than policy.coarse_km: the client by
  * GeoIP, another by self, its entry in the login's list (NULL: looked
  * up; c->user must be set)? */

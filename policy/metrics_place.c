@@ -110,17 +110,52 @@ static double apart_km(const struct fine *a, const struct fine *b)
     return d - (double) a->r - (double) b->r - PLACE_MARGIN_KM;
 }
 
-/* metrics_far_place - is the address a fine place of its network far
- * from every fine anchor the login has on that network (and it has
- * one)? *km (may be NULL): the distance to the nearest of them. A
- * network the login has anchors of in another country than the
- * address's (a privacy VPN's exits, a hosting provider) is no one's
- * home: never far. */
-bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
-		       uint32_t asn, uint32_t *km)
+/* POOL_NETWORKS - a network from which the login had addresses in this
+ * many /24s (/48s) of one family is a carrier's pool: a phone gets a new
+ * address a connection, anywhere in the carrier's ranges; a home line
+ * one a day, in the few /24s of its ISP in its town (two in tests/sim) */
+#define POOL_NETWORKS 3
+
+/* pool_network - is a remembered address on a network from which the
+ * login's list holds anchors in POOL_NETWORKS /24s (/48s) of the
+ * address's family (not a stranger's address on it: no anchor)? A carrier whose pool GeoIP locates to its hub finer
+ * than coarse_km (tests/sim shuffle seed 102 of the set T: 50 km) is no
+ * home place for metrics_far_line. A home line whose addresses spread
+ * over more /24s is taken for a pool too: no home place, as before. */
+static bool pool_network(const struct metrics_ctx *c, const struct store_ip *a)
+{
+    uint64_t key = store_net_key(&a->ip, a->asn);
+    uint32_t n = c->user->nips < STORE_IPS_MAX ? c->user->nips : STORE_IPS_MAX;
+    const struct store_ip *seen[POOL_NETWORKS];
+    uint32_t k = 0;
+
+    for (uint32_t i = 0; i < n && k < POOL_NETWORKS; i++) {
+	const struct store_ip *x = &c->user->ips[i];
+	uint32_t j;
+
+	if (!store_ip_anchor(x) || store_net_key(&x->ip, x->asn) != key
+	    || addr_is_v4(&x->ip) != addr_is_v4(&a->ip))
+	    continue;
+	for (j = 0; j < k && !metrics_same_network(&seen[j]->ip, &x->ip); j++)
+	    ;
+	if (j == k)
+	    seen[k++] = x;
+    }
+    return k >= POOL_NETWORKS;
+}
+
+/* far_from_anchors - is the address a fine place, no anchor itself, far
+ * from every fine anchor of the login (on the network of key only, when
+ * key is not NULL), with one at least? *km (may be NULL): the nearest's
+ * distance. An anchor of that network in another country than the
+ * address's (a privacy VPN's exits, a hosting provider: no one's home)
+ * makes it never far; without key, anchors of other countries and of a
+ * carrier's pool (pool_network) are not counted. */
+static bool far_from_anchors(const struct metrics_ctx *c,
+			     const struct addr *ip, const uint64_t *key,
+			     uint32_t *km)
 {
     const struct store_ip *self;
-    uint64_t key = store_net_key(ip, asn);
     struct fine here, there;
     double best = INFINITY;
     char cc[3], acc[3];
@@ -137,11 +172,16 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 	const struct store_ip *a = &c->user->ips[i];
 	double d;
 
-	if (!store_ip_anchor(a) || store_net_key(&a->ip, a->asn) != key)
+	if (!store_ip_anchor(a)
+	    || (key != NULL && store_net_key(&a->ip, a->asn) != *key)
+	    || (key == NULL && pool_network(c, a)))
 	    continue;
 	store_ip_cc(a, acc);
-	if (memcmp(acc, cc, 2) != 0)
-	    return false;
+	if (memcmp(acc, cc, 2) != 0) {
+	    if (key != NULL)
+		return false;
+	    continue;
+	}
 	if (!stored_fine(c, a, &there))
 	    continue;
 	if (apart_km(&here, &there) <= 0)
@@ -155,6 +195,29 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
     if (km != NULL)
 	*km = (uint32_t) lround(best);
     return true;
+}
+
+/* metrics_far_place - is the address a fine place of its network far
+ * from every fine anchor the login has on that network (and it has
+ * one)? *km (may be NULL): the distance to the nearest of them. A
+ * network the login has anchors of in another country than the
+ * address's (a privacy VPN's exits, a hosting provider) is no one's
+ * home: never far. */
+bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn, uint32_t *km)
+{
+    uint64_t key = store_net_key(ip, asn);
+
+    return far_from_anchors(c, ip, &key, km);
+}
+
+/* metrics_far_line - is the address a fine place far from every fine
+ * anchor the login has in its country, whatever their networks (and it
+ * has one)? *km as metrics_far_place. */
+bool metrics_far_line(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t *km)
+{
+    return far_from_anchors(c, ip, NULL, km);
 }
 
 /* metrics_places_apart - two remembered addresses of one country, both
@@ -207,4 +270,24 @@ bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip)
 	    return false;
     }
     return true;
+}
+
+/* metrics_far_line_stranger - a learning login's line far from its
+ * home places (metrics.c metrics_learning_stranger): a fine place far from every fine anchor the login has in its country
+ * (metrics_far_line), on a network not yet its own by use on
+ * familiar_days days, or a far place of one that is (metrics_far_place:
+ * a line of its own ISP in another town). A login that had mail from its
+ * home line is in that town; a stolen one is used from a line of
+ * another customer anywhere in the country (tests/sim harsh seed 105 of
+ * the set T: the low-and-slow's victim had joined 6 days before, 240 of
+ * 240 let through from a line 400 km from its home). A login with no fine
+ * anchor (phone only) has no town: never far. */
+bool metrics_far_line_stranger(const struct metrics_ctx *c,
+			       const struct addr *ip, uint32_t asn,
+			       const struct store_net *n)
+{
+    if (!metrics_far_line(c, ip, NULL))
+	return false;
+    return n == NULL || n->days < c->cfg->policy.familiar_days
+	|| metrics_far_place(c, ip, asn, NULL);
 }
