@@ -96,9 +96,9 @@ static bool hub(const struct cfg *cfg, STORE *st, uint32_t asn, int16_t lat_c,
 	&& shared_egress(cfg, &e, now);
 }
 
-/* prev_asn - the AS number of the login's previous located place: the
- * address at that place seen last at its time (0: none remembered) */
-static uint32_t prev_asn(const struct metrics_ctx *mc)
+/* prev_ip - the login's address at its previous located place: the
+ * one at that place seen last at its time (NULL: none remembered) */
+static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
 {
     const struct store_place *p = &mc->user->prev_login;
     const struct store_ip *best = NULL;
@@ -113,26 +113,35 @@ static uint32_t prev_asn(const struct metrics_ctx *mc)
 	if (best == NULL || a->last_seen > best->last_seen)
 	    best = a;
     }
-    return best != NULL ? best->asn : 0;
+    return best;
 }
 
 /* rules_hub_travel - at MAIL: is the login's previous located place or
- * the client's fine place the site's shared egress (mc->hub)? Only a
- * place finer than coarse_km is looked up (a coarse one is not measured
- * anyway): a store read each. */
+ * the client's fine place the site's shared egress, the other place in
+ * the same country (mc->hub)? A hub says where its phone is to its
+ * country only: from a hub to another country (a botnet's first
+ * address abroad) the speed is measured as before. Only places finer
+ * than coarse_km are looked up (a coarse one is not measured anyway):
+ * a store read each. */
 void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 {
     const struct store_place *p;
     const struct store_geo *g;
+    const struct store_ip *prev;
     uint32_t k = cfg->policy.coarse_km;
+    char cc[3];
 
     mc->hub = false;
     if (cfg->policy.site_logins == 0 || k == 0 || mc->user == NULL
 	|| mc->cls != RULES_CLASS_AUTHENTICATED)
 	return;
     p = &mc->user->prev_login, g = &mc->f->geo;
-    if (!g->has_loc || p->time == 0 || g->acc_km >= k || p->acc_km >= k)
+    if (!g->has_loc || p->time == 0 || g->acc_km >= k || p->acc_km >= k
+	|| g->cc[0] == 0 || (prev = prev_ip(mc)) == NULL)
+	return;
+    store_ip_cc(prev, cc);
+    if (strcmp(cc, g->cc) != 0)
 	return;
     mc->hub = hub(cfg, st, g->asn, g->lat_c, g->lon_c, mc->now)
-	|| hub(cfg, st, prev_asn(mc), p->lat_c, p->lon_c, mc->now);
+	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now);
 }
