@@ -7,15 +7,15 @@
  * What tells such a hub, learned from the site and not from the radius:
  * a pool hands its phones a new address per connection, so one login
  * comes from two networks (/24s; IPv6 /64s) of one located place (AS
- * number and location) within a day; a home line gives one address a
+ * number and location) within an hour; a home line gives one address a
  * day, a dual-stack home one of each family. A place where
- * policy.site_logins logins did so within METRICS_SITE_WINDOW_S is the
- * site's shared egress (shared_egress).
+ * policy.site_logins logins did so within a day is the site's shared
+ * egress (shared_egress).
  *
  * At MAIL, after the login's update, a login at a new address notes the
  * place when its list holds an anchor (mail let through while familiar)
  * at the same place, of the same family, in another network, seen
- * within a day: a thief's proxies are anchors of nobody's, and one
+ * within the hour: a thief's proxies are anchors of nobody's, and one
  * login is not enough. The entries are keyed by place in the client
  * table (store_hub_note), bounded and evicted as clients are, not kept
  * by snapshots (after a restore the site learns its hubs again within
@@ -25,6 +25,14 @@
 
 #include "metrics.h"
 #include "rules.h"
+
+/* How close the two networks' addresses of one login (a phone's
+ * connections minutes apart; a home line's address changes overnight,
+ * and its ISP's two /24s of a town within a day were four logins' in
+ * tests/sim default seed 104: its residential proxies escaped), and how
+ * recent the logins that make a hub (several within a day). */
+#define HUB_PAIR_S	3600u
+#define HUB_LOGINS_S	STORE_DAY_S
 
 /* other_net - a and b of one family, in different /24s (IPv4) or /64s
  * (IPv6) */
@@ -47,7 +55,7 @@ static bool same_place(const struct store_ip *ip, uint32_t asn, int16_t lat_c,
 
 /* rules_hub_note - at MAIL, after the login's update (u): a new address
  * at a fine located place where the login has an anchor in another
- * network of the family seen within a day notes the place */
+ * network of the family seen within the hour notes the place */
 void rules_hub_note(const struct cfg *cfg, STORE *st,
 		    const struct rules_facts *f, uint32_t now,
 		    const struct store_user *u)
@@ -69,7 +77,7 @@ void rules_hub_note(const struct cfg *cfg, STORE *st,
 
 	if (store_ip_anchor(a) && same_place(a, g->asn, g->lat_c, g->lon_c)
 	    && other_net(&a->ip, &f->client)
-	    && metrics_in_window(a->last_seen, now, STORE_DAY_S)) {
+	    && metrics_in_window(a->last_seen, now, HUB_PAIR_S)) {
 	    (void) store_hub_note(st, g->asn, g->lat_c, g->lon_c, f->login,
 				  now, NULL);
 	    return;
@@ -81,7 +89,7 @@ void rules_hub_note(const struct cfg *cfg, STORE *st,
 static bool shared_egress(const struct cfg *cfg, const struct store_client *e,
 			  uint32_t now)
 {
-    return metrics_client_logins(e, now, METRICS_SITE_WINDOW_S)
+    return metrics_client_logins(e, now, HUB_LOGINS_S)
 	>= cfg->policy.site_logins;
 }
 
