@@ -174,7 +174,7 @@ void rules_family_stay(const struct cfg *cfg, STORE *st,
 /* rules_hub.c: the site's shared egresses (a carrier's hub located
  * finer than coarse_km). rules_hub_note: at MAIL after the login's
  * update, a new address at a place where the login has an anchor in
- * another network within a day notes the place; rules_hub_travel: at
+ * another network within the hour notes the place; rules_hub_travel: at
  * MAIL, is the previous located place or the client's one (mc->hub)? */
 void rules_hub_note(const struct cfg *cfg, STORE *st,
 		    const struct rules_facts *f, uint32_t now,
