@@ -20,14 +20,15 @@ static uint64_t kmh_value(double kmh)
 }
 
 /* coarse - is either place only known to a region or a country (a
- * carrier's hub, a VPN, anycast)? Such a place says nothing about where
- * the person is, so there is no speed to judge */
+ * carrier's hub, a VPN, anycast), or the site's shared egress (a hub
+ * located finer, c->hub)? Such a place says nothing about where the
+ * person is, so there is no speed to judge */
 static bool coarse(const struct metrics_ctx *c, const struct store_place *a,
 		   const struct store_place *b)
 {
     uint32_t k = c->cfg->policy.coarse_km;
 
-    return k != 0 && (a->acc_km >= k || b->acc_km >= k);
+    return k != 0 && (a->acc_km >= k || b->acc_km >= k || c->hub);
 }
 
 /* metrics_travel_kmh - speed from the previous located login to this

@@ -362,6 +362,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
+	rules_hub_note(cfg, st, f, now, u);
     }
     if (s == STORE_OK && !v->relayed)
 	s = store_client_update(st, &co, now, c);
@@ -813,6 +814,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     if (f->phase == RULES_PHASE_MAIL) {
 	note_place(&mc, &u, v);
 	rules_family_stay(cfg, st, &mc, v);
+	rules_hub_travel(cfg, st, &mc);
     }
     mc.family_stay = v->family_stay;
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;

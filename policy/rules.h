@@ -173,6 +173,15 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
 struct metrics_ctx;
 void rules_family_stay(const struct cfg *cfg, STORE *st,
 		       struct metrics_ctx *mc, struct rules_verdict *v);
+/* rules_hub.c: the site's shared egresses (a carrier's hub located
+ * finer than coarse_km). rules_hub_note: at MAIL after the login's
+ * update, a new address at a place where the login has an anchor in
+ * another network within the hour notes the place; rules_hub_travel: at
+ * MAIL, is the previous located place or the client's one (mc->hub)? */
+void rules_hub_note(const struct cfg *cfg, STORE *st,
+		    const struct rules_facts *f, uint32_t now,
+		    const struct store_user *u);
+void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc);
 
 /* rules_carrier.c: at the end of a message let through from a coarse
  * address of a familiar network, the login's update (uo) learns its

@@ -578,7 +578,8 @@ static int get_client(const unsigned char *p, uint32_t now,
     if (memcmp(p, zero, sizeof(zero)) == 0)
 	return 0;
     memcpy(c->ip.b, p, 16);
-    if (store_site_is_key(&c->ip) || store_prefix_is_key(&c->ip))
+    if (store_site_is_key(&c->ip) || store_prefix_is_key(&c->ip)
+	|| store_hub_is_key(&c->ip))
 	return 0;
     c->first_seen = get32(p + 16);
     c->last_seen = get32(p + 20);

@@ -588,6 +588,22 @@ void store_prefix_key(const struct addr *ip, struct addr *key);
 int store_prefix_is_key(const struct addr *key);
 int store_prefix_note(STORE *st, const struct addr *ip, const char *login,
 		      uint32_t now, struct store_client *out);
+/* A shared egress (a carrier's CGNAT hub located finer than its
+ * pool's spread): an entry per AS number and located place (centidegrees)
+ * whose logins are those that came from two of its networks within a
+ * day (rules_hub.c), keyed in 100:0:0:68::/64 (the AS number, latitude
+ * and longitude in the low half), bounded and evicted like the clients,
+ * skipped by walks of the clients and not kept by snapshots.
+ * store_hub_note: login came from the place (copied out when out is not
+ * NULL); store_hub_get: STORE_NOTFOUND for a place never noted;
+ * STORE_EARG for AS number 0. */
+void store_hub_key(uint32_t asn, int16_t lat_c, int16_t lon_c,
+		   struct addr *key);
+int store_hub_is_key(const struct addr *key);
+int store_hub_note(STORE *st, uint32_t asn, int16_t lat_c, int16_t lon_c,
+		   const char *login, uint32_t now, struct store_client *out);
+int store_hub_get(STORE *st, uint32_t asn, int16_t lat_c, int16_t lon_c,
+		  uint32_t now, struct store_client *out);
 int store_site_is_key(const struct addr *key);
 int store_site_vouch(STORE *st, const struct addr *ip, const char *login,
 		     uint32_t now, struct store_client *out);

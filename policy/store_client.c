@@ -40,6 +40,7 @@ _Static_assert(CFG_SITE_LOGINS_MAX <= STORE_CLIENT_LOGINS,
 #define SITE_AS		0x41	/* 'A': an AS number the site's logins use */
 #define SITE_CC		0x43	/* 'C': a country the site's logins use */
 #define PREFIX_TAG	0x64	/* byte 7 of an IPv6 /64's key */
+#define HUB_TAG		0x68	/* byte 7 of a shared egress's key */
 
 /* A client address, its hash and stripe. */
 struct client_ref {
@@ -274,8 +275,9 @@ static int client_visit(const void *slot, void *arg)
 
     memcpy(k.b, ((const struct store_crec *) slot)->ip, sizeof(k.b));
     if (w->site ? !store_site_is_key(&k)
-	: store_site_is_key(&k) || store_prefix_is_key(&k))
-	return 0;		/* a site entry or a /64 is not a client */
+	: store_site_is_key(&k) || store_prefix_is_key(&k)
+	|| store_hub_is_key(&k))
+	return 0;		/* a site entry, a /64 or a hub is no client */
 
     store_client_copy(slot, w->now, w->c);
     return w->fn(w->c, w->ctx);
@@ -500,5 +502,58 @@ int store_site_get(STORE *st, const struct addr *ip, uint32_t now,
     if (ip == NULL)
 	return STORE_EARG;
     store_site_key(ip, &key);
+    return store_client_get(st, &key, now, out);
+}
+
+/* store_hub_key - the key of a shared egress (AS number and located
+ * place) in the client table: 100:0:0:68::/64 (IETF reserved, never a
+ * client) with the AS number, latitude and longitude big endian in the
+ * low half */
+void store_hub_key(uint32_t asn, int16_t lat_c, int16_t lon_c,
+		   struct addr *key)
+{
+    uint16_t la = (uint16_t) lat_c, lo = (uint16_t) lon_c;
+
+    memset(key, 0, sizeof(*key));
+    key->b[0] = 0x01;
+    key->b[7] = HUB_TAG;
+    key->b[8] = (uint8_t) (asn >> 24), key->b[9] = (uint8_t) (asn >> 16);
+    key->b[10] = (uint8_t) (asn >> 8), key->b[11] = (uint8_t) asn;
+    key->b[12] = (uint8_t) (la >> 8), key->b[13] = (uint8_t) la;
+    key->b[14] = (uint8_t) (lo >> 8), key->b[15] = (uint8_t) lo;
+}
+
+/* store_hub_is_key - is a client key one of a shared egress? */
+int store_hub_is_key(const struct addr *key)
+{
+    static const uint8_t head[8] = {0x01, 0, 0, 0, 0, 0, 0, HUB_TAG};
+
+    return memcmp(key->b, head, sizeof(head)) == 0;
+}
+
+/* store_hub_note - login came from a shared egress's place; copied out
+ * when out is not NULL */
+int store_hub_note(STORE *st, uint32_t asn, int16_t lat_c, int16_t lon_c,
+		   const char *login, uint32_t now, struct store_client *out)
+{
+    struct store_client_obs o;
+
+    if (asn == 0 || login == NULL || login[0] == '\0')
+	return STORE_EARG;
+    memset(&o, 0, sizeof(o));
+    store_hub_key(asn, lat_c, lon_c, &o.ip);
+    o.login = login;
+    return store_client_update(st, &o, now, out);
+}
+
+/* store_hub_get - a copy of a shared egress's entry */
+int store_hub_get(STORE *st, uint32_t asn, int16_t lat_c, int16_t lon_c,
+		  uint32_t now, struct store_client *out)
+{
+    struct addr key;
+
+    if (asn == 0)
+	return STORE_EARG;
+    store_hub_key(asn, lat_c, lon_c, &key);
     return store_client_get(st, &key, now, out);
 }

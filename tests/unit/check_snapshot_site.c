@@ -167,6 +167,8 @@ START_TEST(test_snapshot_foreign_keys)
     snap_client(&s, &k);	/* a site network among the clients */
     store_prefix_key(&(struct addr) { .b = {0x20, 0x01, 0x0d, 0xb8, 7} }, &k);
     snap_client(&s, &k);	/* a /64 among the clients */
+    store_hub_key(64496, 5094, 696, &k);
+    snap_client(&s, &k);	/* a shared egress among the clients */
     store_site_key(&ip, &k);
     snap_site(&s, &k);		/* good */
     k.b[13] = 0x80;		/* bytes after the /24 */
@@ -179,13 +181,15 @@ START_TEST(test_snapshot_foreign_keys)
     snap_site(&s, &k);		/* good */
     k.b[15] = 1;
     snap_site(&s, &k);
+    store_hub_key(64496, 5094, 696, &k);
+    snap_site(&s, &k);		/* a shared egress is no site record */
     snap_end(&s);
     ck_assert_msg(snapshot_parse(s.b, s.len, T0, NULL, keep_client, got,
 				 &n, err, sizeof(err)) == SNAPSHOT_OK,
 		  "parse: %s", err);
     ck_assert_uint_eq(n.clients, 1);
     ck_assert_uint_eq(n.sites, 2);
-    ck_assert_uint_eq(n.skipped, 6);
+    ck_assert_uint_eq(n.skipped, 8);
     ck_assert_uint_eq(got[0], 1);
     ck_assert_uint_eq(got[1], 2);
 }

@@ -177,6 +177,63 @@ START_TEST(test_site_places)
 }
 END_TEST
 
+/* The site's shared egresses (a carrier's hub located finer than
+ * coarse_km, rules_hub.c): one entry per AS number and located place
+ * under a key in 100:0:0:68::/64 that no client, site network or place
+ * has; each login noted once however often; walks of the clients and
+ * of the site's entries skip them (snapshots keep none). */
+START_TEST(test_shared_egress)
+{
+    STORE *st = tnew("hubs", 1000, 16);
+    struct addr k, k2, a = ip_of("198.51.100.7");
+    struct store_client c;
+    unsigned n[2] = {0, 0}, m[2] = {0, 0};
+    static const char *logins[] = {"ann", "ben", "cid", "dan"};
+
+    store_hub_key(64500, 5094, 696, &k);
+    ck_assert(store_hub_is_key(&k));
+    ck_assert(!store_site_is_key(&k) && !store_prefix_is_key(&k));
+    store_hub_key(64500, 5094, 697, &k2);	/* another place */
+    ck_assert(!addr_equal(&k, &k2));
+    store_hub_key(64501, 5094, 696, &k2);	/* another AS */
+    ck_assert(!addr_equal(&k, &k2));
+    store_hub_key(64500, -5094, 696, &k2);	/* south */
+    ck_assert(!addr_equal(&k, &k2) && store_hub_is_key(&k2));
+    store_site_place_key(STORE_SITE_AS, 64500, &k2);
+    ck_assert(!store_hub_is_key(&k2));
+    store_prefix_key(&a, &k2);
+    ck_assert(!store_hub_is_key(&k2));
+    ck_assert(!store_hub_is_key(&a));
+
+    ck_assert_int_eq(store_hub_get(st, 64500, 5094, 696, T0, &c),
+		     STORE_NOTFOUND);
+    ck_assert_int_eq(store_hub_note(st, 0, 5094, 696, "ann", T0, NULL),
+		     STORE_EARG);
+    ck_assert_int_eq(store_hub_note(st, 64500, 5094, 696, "", T0, NULL),
+		     STORE_EARG);
+    for (int i = 0; i < 4; i++) {
+	ck_assert_int_eq(store_hub_note(st, 64500, 5094, 696, logins[i],
+					T0 + i * HOUR, NULL), STORE_OK);
+	ck_assert_int_eq(store_hub_note(st, 64500, 5094, 696, logins[i],
+					T0 + i * HOUR + 60, &c), STORE_OK);
+	ck_assert_uint_eq(c.nlogins, (unsigned) i + 1);
+    }
+    ck_assert_int_eq(store_hub_get(st, 64500, 5094, 696, T0 + DAY, &c),
+		     STORE_OK);
+    ck_assert_uint_eq(c.nlogins, 4);	/* a read changes nothing */
+    ck_assert_uint_eq(c.vouch_days, 0);	/* no vouch: a note */
+    ck_assert_int_eq(store_hub_get(st, 64500, 5094, 697, T0 + DAY, &c),
+		     STORE_NOTFOUND);
+    ck_assert_int_eq(store_client_each(st, T0 + DAY, count_site_client, n),
+		     STORE_OK);
+    ck_assert_uint_eq(n[0], 0);
+    ck_assert_int_eq(store_site_each(st, T0 + DAY, count_site_client, m),
+		     STORE_OK);
+    ck_assert_uint_eq(m[0], 0);
+    store_close(st);
+}
+END_TEST
+
 /* An address's per-day counts: a new day shifts them, a gap clears
  * them; store_ip_recent takes the day's whole and the day before's
  * share of the window (refused messages count: they are observations). */
@@ -800,6 +857,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_familiar_places);
     tcase_add_test(tc, test_site_networks);
     tcase_add_test(tc, test_site_places);
+    tcase_add_test(tc, test_shared_egress);
     tcase_add_test(tc, test_site_eviction);
     tcase_add_test(tc, test_site_eviction_full);
     tcase_add_test(tc, test_ip_days);

@@ -1,0 +1,155 @@
+/*
+ * rules_hub - the site's shared egresses: a carrier's CGNAT hub that
+ * GeoIP locates finer than policy.coarse_km (a radius of 50 km at a hub
+ * city hundreds of km from the phone's owner) is no place a person is,
+ * so travel to or from it is not measured, as for a coarse place.
+ *
+ * What tells such a hub, learned from the site and not from the radius:
+ * a pool hands its phones a new address per connection, so one login
+ * comes from two networks (/24s; IPv6 /64s) of one located place (AS
+ * number and location) within an hour; a home line gives one address a
+ * day, a dual-stack home one of each family. A place where
+ * policy.site_logins logins did so within a day is the site's shared
+ * egress (shared_egress).
+ *
+ * At MAIL, after the login's update, a login at a new address notes the
+ * place when its list holds an anchor (mail let through while familiar)
+ * at the same place, of the same family, in another network, seen
+ * within the hour: a thief's proxies are anchors of nobody's, and one
+ * login is not enough. The entries are keyed by place in the client
+ * table (store_hub_note), bounded and evicted as clients are, not kept
+ * by snapshots (after a restore the site learns its hubs again within
+ * hours). A store failure leaves a place no hub.
+ */
+#include <string.h>
+
+#include "metrics.h"
+#include "rules.h"
+
+/* How close the two networks' addresses of one login (a phone's
+ * connections minutes apart; a home line's address changes overnight,
+ * and its ISP's two /24s of a town within a day were four logins' in
+ * tests/sim default seed 104: its residential proxies escaped), and how
+ * recent the logins that make a hub (several within a day). */
+#define HUB_PAIR_S	3600u
+#define HUB_LOGINS_S	STORE_DAY_S
+
+/* other_net - a and b of one family, in different /24s (IPv4) or /64s
+ * (IPv6) */
+static bool other_net(const struct addr *a, const struct addr *b)
+{
+    bool v4 = addr_is_v4(a);
+
+    if (v4 != (bool) addr_is_v4(b))
+	return false;
+    return v4 ? memcmp(a->b + 12, b->b + 12, 3) != 0
+	: memcmp(a->b, b->b, 8) != 0;
+}
+
+/* same_place - a remembered address at the place (AS number, location) */
+static bool same_place(const struct store_ip *ip, uint32_t asn, int16_t lat_c,
+		       int16_t lon_c)
+{
+    return ip->asn == asn && ip->lat_c == lat_c && ip->lon_c == lon_c;
+}
+
+/* rules_hub_note - at MAIL, after the login's update (u): a new address
+ * at a fine located place where the login has an anchor in another
+ * network of the family seen within the hour notes the place */
+void rules_hub_note(const struct cfg *cfg, STORE *st,
+		    const struct rules_facts *f, uint32_t now,
+		    const struct store_user *u)
+{
+    const struct store_geo *g = &f->geo;
+    const struct store_ip *self = NULL;
+
+    if (cfg->policy.site_logins == 0 || cfg->policy.coarse_km == 0
+	|| u == NULL || !g->has_loc || g->asn == 0
+	|| g->acc_km >= cfg->policy.coarse_km)
+	return;
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&u->ips[i].ip, &f->client))
+	    self = &u->ips[i];
+    if (self == NULL || self->count > 1)
+	return;			/* noted when the address was new */
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &u->ips[i];
+
+	if (store_ip_anchor(a) && same_place(a, g->asn, g->lat_c, g->lon_c)
+	    && other_net(&a->ip, &f->client)
+	    && metrics_in_window(a->last_seen, now, HUB_PAIR_S)) {
+	    (void) store_hub_note(st, g->asn, g->lat_c, g->lon_c, f->login,
+				  now, NULL);
+	    return;
+	}
+    }
+}
+
+/* shared_egress - enough logins noted the place within the window */
+static bool shared_egress(const struct cfg *cfg, const struct store_client *e,
+			  uint32_t now)
+{
+    return metrics_client_logins(e, now, HUB_LOGINS_S)
+	>= cfg->policy.site_logins;
+}
+
+/* hub - is the place the site's shared egress? */
+static bool hub(const struct cfg *cfg, STORE *st, uint32_t asn, int16_t lat_c,
+		int16_t lon_c, uint32_t now)
+{
+    struct store_client e;
+
+    return asn != 0
+	&& store_hub_get(st, asn, lat_c, lon_c, now, &e) == STORE_OK
+	&& shared_egress(cfg, &e, now);
+}
+
+/* prev_ip - the login's address at its previous located place: the
+ * one at that place seen last at its time (NULL: none remembered) */
+static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
+{
+    const struct store_place *p = &mc->user->prev_login;
+    const struct store_ip *best = NULL;
+
+    for (uint32_t i = 0; i < mc->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &mc->user->ips[i];
+
+	if (a->lat_c != p->lat_c || a->lon_c != p->lon_c
+	    || a->last_seen > p->time
+	    || addr_equal(&a->ip, &mc->f->client))
+	    continue;
+	if (best == NULL || a->last_seen > best->last_seen)
+	    best = a;
+    }
+    return best;
+}
+
+/* rules_hub_travel - at MAIL: is the login's previous located place or
+ * the client's fine place the site's shared egress, the other place in
+ * the same country (mc->hub)? A hub says where its phone is to its
+ * country only: from a hub to another country (a botnet's first
+ * address abroad) the speed is measured as before. Only places finer
+ * than coarse_km are looked up (a coarse one is not measured anyway):
+ * a store read each. */
+void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
+{
+    const struct store_place *p;
+    const struct store_geo *g;
+    const struct store_ip *prev;
+    uint32_t k = cfg->policy.coarse_km;
+    char cc[3];
+
+    mc->hub = false;
+    if (cfg->policy.site_logins == 0 || k == 0 || mc->user == NULL
+	|| mc->cls != RULES_CLASS_AUTHENTICATED)
+	return;
+    p = &mc->user->prev_login, g = &mc->f->geo;
+    if (!g->has_loc || p->time == 0 || g->acc_km >= k || p->acc_km >= k
+	|| g->cc[0] == 0 || (prev = prev_ip(mc)) == NULL)
+	return;
+    store_ip_cc(prev, cc);
+    if (strcmp(cc, g->cc) != 0)
+	return;
+    mc->hub = hub(cfg, st, g->asn, g->lat_c, g->lon_c, mc->now)
+	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now);
+}
