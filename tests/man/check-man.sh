@@ -5,11 +5,15 @@
 # a tag (a ".B KEY" line) in relayguard.conf(5); every command of
 # relayguardctl's table (ctl/ctl.c) has a ".SS COMMAND" section in
 # relayguardctl(8), and every stats key and Prometheus series of
-# ctl/cmd_stats.c is named there.
+# ctl/cmd_stats.c is named there. The shipped configuration keeps up too:
+# every key etc/relayguard.conf sets has a tag in relayguard.conf(5), and
+# every "(why: docs/POLICY-RATIONALE.md#NAME)" of its comments has its
+# "### NAME" section there.
 #
 # usage: check-man.sh [MANDIR]      (default man/; run from the source top)
-#        check-man.sh --self-test   breaks a copy of man/ three ways and
-#                                   expects each to fail
+#        check-man.sh --self-test   breaks copies of man/, the configuration
+#                                   and the rationale six ways and expects
+#                                   each to fail
 set -u
 
 # render - one page through man(1), warnings as errors; 0 if clean
@@ -42,6 +46,39 @@ cfg_keys() {
 vocab() {
     sed -n "/^static const char \*const $1\[/,/^};/p" policy/cfg_value.c \
         | grep -o '"[a-z_]*"' | tr -d '"'
+}
+
+# conf_keys CONF - every key the configuration file sets (strings and
+# comments dropped first: "fd00::/8" and "# e.g. x = 1" are no keys)
+conf_keys() {
+    sed -e 's/"[^"]*"//g' -e 's/#.*//' "$1" \
+        | grep -o '[a-z_0-9][a-z_0-9]*[[:space:]]*[=:]' \
+        | sed 's/[[:space:]]*[=:]$//' | sort -u
+}
+
+# why_links CONF - the NAMEs of the configuration's "(why: ...#NAME)"
+why_links() {
+    grep -o '(why: docs/POLICY-RATIONALE\.md#[^)]*)' "$1" \
+        | sed 's/.*#\(.*\))$/\1/' | sort -u
+}
+
+# check_conf MANDIR CONF DOC - the configuration's keys have tags in the
+# man page, its why-links sections in DOC; the number of failures
+check_conf() {
+    conf5="$1/relayguard.conf.5" bad=0
+    for ck in $(conf_keys "$2"); do
+        if ! tagged "$conf5" "$ck"; then
+            echo "man: $conf5: no tag for \"$ck\", set in $2" >&2
+            bad=$((bad + 1))
+        fi
+    done
+    for cw in $(why_links "$2"); do
+        if ! grep -q "^### $cw\$" "$3"; then
+            echo "man: $2: (why: ...#$cw) has no \"### $cw\" in $3" >&2
+            bad=$((bad + 1))
+        fi
+    done
+    return $bad
 }
 
 # ctl_commands - the names of relayguardctl's command table
@@ -107,19 +144,35 @@ self_test() {
             fails=$((fails + 1))
         fi
     done
+    # the configuration: a key set there that the man page does not name,
+    # and a why-link with no section
+    for how in conf-key conf-why; do
+        rm -rf "$t/man" && cp -r man "$t/man"
+        cp etc/relayguard.conf "$t/conf" && cp docs/POLICY-RATIONALE.md "$t/doc"
+        case $how in
+        conf-key) sed -i 's/^\(  *\)dry_run = true;/\1dry_run = true; no_such_key = 1;/' "$t/conf" ;;
+        conf-why) sed -i 's/^### coarse_km$/### coarse/' "$t/doc" ;;
+        esac
+        if check_conf "$t/man" "$t/conf" "$t/doc" 2>/dev/null; then
+            echo "man: self-test: a broken $how was not caught" >&2
+            fails=$((fails + 1))
+        fi
+    done
     rm -rf "$t"
     return $fails
 }
 
 command -v man >/dev/null 2>&1 || { echo "man: man(1) missing (man-db)" >&2; exit 1; }
 if [ "${1:-}" = "--self-test" ]; then
-    self_test && echo "man: self-test: 4 kinds of breakage caught"
+    self_test && echo "man: self-test: 6 kinds of breakage caught"
     exit $?
 fi
 dir=${1:-man}
 n=$(ls "$dir"/*.[1-8] | wc -l)
-if check "$dir"; then
-    echo "man: $n pages render cleanly; keys, commands and stats all documented"
+if check "$dir" && check_conf "$dir" etc/relayguard.conf docs/POLICY-RATIONALE.md; then
+    echo "man: $n pages render cleanly; keys, commands and stats all documented;" \
+         "etc/relayguard.conf's $(conf_keys etc/relayguard.conf | wc -l) keys tagged," \
+         "its $(why_links etc/relayguard.conf | wc -l) why-links resolve"
     exit 0
 fi
 echo "man: FAILED" >&2

@@ -180,6 +180,9 @@ eq "$(in_root dpkg-query -W -f='${Conffiles}' relayguard | awk 'NF { print $1 }'
 eq "$(mode_of /etc/relayguard/relayguard.conf)" "644 root root" "relayguard.conf: 0644 root:root"
 eq "$(mode_of /etc/relayguard)" "755 root root" "/etc/relayguard: 0755 root:root"
 check "the shipped configuration is a dry run" grep -Eq '^[[:space:]]*dry_run = true;' "$root/etc/relayguard/relayguard.conf"
+# its comments point to the rationale (why: docs/POLICY-RATIONALE.md#NAME):
+# shipped as a document (dh_compress gzips it)
+check "the policy rationale is shipped" sh -c "test -f '$root/usr/share/doc/relayguard/POLICY-RATIONALE.md.gz' || test -f '$root/usr/share/doc/relayguard/POLICY-RATIONALE.md'"
 eq "$(mode_of /var/spool/postfix/relayguard)" "750 relayguard relayguard" \
     "the socket directory in Postfix's chroot: 0750 relayguard:relayguard"
 for p in relayguard-milter relayguard-policyd relayguard-collector relayguardctl; do
