@@ -169,6 +169,23 @@ START_TEST(test_noise_at_rest)
 }
 END_TEST
 
+/* A key under which user000..user299 put 20 logins in one stripe (cap
+ * 16): the numbers in a row would lose four before any damage. */
+#define CROWDED_KEY_SEED 28072
+
+START_TEST(test_crowded_key)
+{
+    STORE *st = tnew("crowded", 1024, 4);
+
+    /* the handle's key only: the file is empty and never reopened */
+    noise(st->key, sizeof(st->key), CROWDED_KEY_SEED);
+    fill(st, T0);
+    block_first(st);
+    all_kept(st, T0);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_noise_while_attached)
 {
     struct store_stats s;
@@ -322,6 +339,7 @@ static Suite *store_damage_suite(void)
     tc = tcase_create("locks");
     tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
     tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_crowded_key);
     tcase_add_loop_test(tc, test_noise_at_rest, 0, 8);
     tcase_add_loop_test(tc, test_noise_while_attached, 0, 8);
     tcase_add_test(tc, test_stuck_owner);
