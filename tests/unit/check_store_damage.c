@@ -61,18 +61,44 @@ static void scribble(const char *path, uint64_t seed)
     close(fd);
 }
 
+/* The logins fill() makes: "user%03d" of these numbers. The file's hash
+ * key is random, so NLOGINS logins taken in a row can crowd more than a
+ * stripe's cap into one stripe (about one file in 2,000 at 1024 users):
+ * fill() would then evict some itself, and all_kept blame the damage. So
+ * the numbers are picked under the file's key, at most cap a stripe. */
+static int login_no[NLOGINS];
+
 /* login_n - the n-th test login */
 static const char *login_n(int n)
 {
     static char buf[32];
 
-    snprintf(buf, sizeof(buf), "user%03d", n);
+    snprintf(buf, sizeof(buf), "user%03d", login_no[n]);
     return buf;
+}
+
+/* pick_logins - NLOGINS login numbers, 0 first, that st's stripes hold
+ * without an eviction */
+static void pick_logins(const STORE *st)
+{
+    unsigned per[STORE_STRIPES] = { 0 };
+    int no = 0;
+
+    for (int i = 0; i < NLOGINS; no++) {
+	char key[STORE_LOGIN_MAX];
+	size_t len;
+
+	login_no[i] = no;
+	if (++per[store_stripe_of(store_login_ref(st, login_n(i), key, &len))]
+	    <= st->users.cap)
+	    i++;
+    }
 }
 
 /* fill - NLOGINS users and as many clients */
 static void fill(STORE *st, uint32_t now)
 {
+    pick_logins(st);
     for (int i = 0; i < NLOGINS; i++) {
 	char ip[32];
 	struct store_client_obs co;
@@ -125,6 +151,7 @@ START_TEST(test_noise_at_rest)
     st = tnew(name, 1024, 4);
     fill(st, T0);
     block_first(st);
+    all_kept(st, T0);		/* so what goes missing, the damage took */
     store_close(st);
     scribble(tpath(name), (uint64_t) _i);
     /* no other user: every lock is made new, every stripe checked and
@@ -142,6 +169,23 @@ START_TEST(test_noise_at_rest)
 }
 END_TEST
 
+/* A key under which user000..user299 put 20 logins in one stripe (cap
+ * 16): the numbers in a row would lose four before any damage. */
+#define CROWDED_KEY_SEED 28072
+
+START_TEST(test_crowded_key)
+{
+    STORE *st = tnew("crowded", 1024, 4);
+
+    /* the handle's key only: the file is empty and never reopened */
+    noise(st->key, sizeof(st->key), CROWDED_KEY_SEED);
+    fill(st, T0);
+    block_first(st);
+    all_kept(st, T0);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_noise_while_attached)
 {
     struct store_stats s;
@@ -153,6 +197,7 @@ START_TEST(test_noise_while_attached)
     st = tnew(name, 1024, 4);
     fill(st, T0);
     block_first(st);
+    all_kept(st, T0);
     pid = tholder(name, NULL, NULL);
     /* damaged under a running handle: repaired at the next lock; the
      * first operation on a stripe may fail (STORE_EFORMAT) while it is
@@ -294,6 +339,7 @@ static Suite *store_damage_suite(void)
     tc = tcase_create("locks");
     tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
     tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_crowded_key);
     tcase_add_loop_test(tc, test_noise_at_rest, 0, 8);
     tcase_add_loop_test(tc, test_noise_while_attached, 0, 8);
     tcase_add_test(tc, test_stuck_owner);
