@@ -82,15 +82,25 @@ static bool refused_here(const struct metrics_ctx *c)
     return here;
 }
 
+enum newcomer { NOT_NEW, FIRST_DAY, REFUSED_HERE };
+
+/* newcomer - which kind of newcomer the login is, if one */
+static enum newcomer newcomer(const struct metrics_ctx *c)
+{
+    if (c->user == NULL || !metrics_site_learned(c))
+	return NOT_NEW;
+    if (!metrics_located_before_today(c) && !net_before_today(c))
+	return FIRST_DAY;
+    return refused_here(c) ? REFUSED_HERE : NOT_NEW;
+}
+
 /* metrics_newcomer - is the login on its first day (no mail let through
  * on an earlier day: from a located place, or a network it learned), or
  * refused at its first network and back there (refused_here), on a site
  * past its first learning period? */
 bool metrics_newcomer(const struct metrics_ctx *c)
 {
-    return c->user != NULL && metrics_site_learned(c)
-	&& ((!metrics_located_before_today(c) && !net_before_today(c))
-	    || refused_here(c));
+    return newcomer(c) != NOT_NEW;
 }
 
 /* metrics_newcomer_messages - a newcomer's messages in the window (this
@@ -102,8 +112,9 @@ uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
     char net[64], d[16];
     uint64_t n;
     unsigned before;
+    enum newcomer kind = newcomer(c);
 
-    if (!metrics_newcomer(c) || c->site_place || c->site || c->win == NULL
+    if (kind == NOT_NEW || c->site_place || c->site || c->win == NULL
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks,
 				&c->f->client)
 	|| metrics_shared_client(c, &c->f->client))
@@ -111,7 +122,7 @@ uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
     n = store_win_sum(c->win, STORE_MSGS, c->now, w);
     /* back at the network it was refused at: its busiest day there, the
      * mail let through before the refusal, counts as the same first day */
-    before = refused_here(c) ? c->user->usual_day : 0;
+    before = kind == REFUSED_HERE ? c->user->usual_day : 0;
     if (ev != NULL) {
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
 			 sizeof(net));

@@ -129,13 +129,16 @@ static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
  * the same country (mc->hub)? A hub says where its phone is to its
  * country only: from a hub to another country (a botnet's first
  * address abroad) the speed is measured as before. Only places finer
- * than coarse_km are looked up (a coarse one is not measured anyway):
- * a store read each. */
+ * than coarse_km are looked up (a coarse one is not measured anyway),
+ * and only when the two are apart by more than their radii forgive (no
+ * speed, nothing for the flag to change: a home line's every MAIL): a
+ * store read each. */
 void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 {
     const struct store_place *p;
     const struct store_geo *g;
     const struct store_ip *prev;
+    struct store_place to;
     uint32_t k = cfg->policy.coarse_km;
     char cc[3];
 
@@ -145,7 +148,12 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 	return;
     p = &mc->user->prev_login, g = &mc->f->geo;
     if (!g->has_loc || p->time == 0 || g->acc_km >= k || p->acc_km >= k
-	|| g->cc[0] == 0 || (prev = prev_ip(mc)) == NULL)
+	|| g->cc[0] == 0)
+	return;
+    to = (struct store_place) {mc->now, g->lat_c, g->lon_c, g->acc_km};
+    if (!(rules_travel_kmh(p, &to) > 0))
+	return;			/* no speed to judge: no read needed */
+    if ((prev = prev_ip(mc)) == NULL)
 	return;
     store_ip_cc(prev, cc);
     if (strcmp(cc, g->cc) != 0)
