@@ -117,6 +117,11 @@ struct rules_verdict {
      * client's AS number or country is one of the site's places, or its
      * /24 (/48) one of the site's networks (rules_site.c). */
     bool site_place;
+    /* Found at MAIL for a newcomer or a learning login
+     * (metrics_newbulk.c): the client's AS number, country and /24 (/48)
+     * are none of the site's, nor pinned or shared with another login;
+     * the recipients of every phase count for newcomer_recipients. */
+    bool unknown_place;
     /* Found at MAIL: another login vouched for the client's /24 (/48)
      * (policy.first_home, metrics_neighbour_network). */
     bool neighbour;

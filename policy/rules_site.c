@@ -66,7 +66,7 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
     struct metrics_ctx mc;
     const struct store_net *n;
     const struct store_country *k;
-    bool newcomer, as, cc;
+    bool newcomer, learner, as, cc, net;
     uint32_t asn = f->geo.asn, today = now / STORE_DAY_S;
 
     if (cfg->policy.site_logins == 0)
@@ -75,19 +75,21 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
     mc.cls = RULES_CLASS_AUTHENTICATED, mc.site_start = site_start;
     newcomer = metrics_newcomer(&mc);
-    if (!vouch && !newcomer)
+    learner = newcomer || metrics_newbulk_learner(&mc);
+    if (!vouch && !learner)
 	return;
     /* a place it already had mail let through from today is not
      * vouched for again */
     n = metrics_learned_net(&mc, &f->client, asn);
     k = f->geo.cc[0] != 0 ? metrics_country(&mc, f->geo.cc) : NULL;
     as = place(cfg, st, STORE_SITE_AS, asn, f->login,
-	       vouch && !(n != NULL && n->last_day == today), newcomer, now);
+	       vouch && !(n != NULL && n->last_day == today), learner, now);
     cc = f->geo.cc[0] != 0
 	&& place(cfg, st, STORE_SITE_CC, store_site_cc(f->geo.cc), f->login,
-		 vouch && !(k != NULL && k->last_day == today), newcomer, now);
-    v->site_place = as || cc || (newcomer && !v->site
-				 && site_network(cfg, st, f, now));
+		 vouch && !(k != NULL && k->last_day == today), learner, now);
+    net = learner && !as && !cc && !v->site && site_network(cfg, st, f, now);
+    v->site_place = newcomer && (as || cc || net);
+    v->unknown_place = learner && !as && !cc && !v->site && !net;
 }
 
 /* family_line - with policy.family_stay, find a line of the login's
