@@ -163,7 +163,9 @@ double rules_travel_kmh(const struct store_place *from,
 /* rules_site.c: at MAIL, a login from a tenured own place (vouch)
  * vouches for the client's AS number and country as the site's places;
  * for a newcomer (metrics_newcomer) v->site_place says whether either
- * (or the client's network) is the site's already. */
+ * (or the client's network) is the site's already; for a newcomer or a
+ * learning login (metrics_newbulk_learner) v->unknown_place whether
+ * none is. */
 void rules_site_places(const struct cfg *cfg, STORE *st,
 		       const struct rules_facts *f, uint32_t now,
 		       uint32_t site_start, const struct store_user *u,

@@ -1,7 +1,8 @@
 /*
  * rules_site - the site's places: the AS numbers and countries its
  * logins send from (store_site_place), learned as the site's networks
- * are and read for a login on its first day (metrics_newcomer.c).
+ * are and read for a login on its first day (metrics_newcomer.c) or in
+ * its learning period (metrics_newbulk.c).
  *
  * At MAIL a login at a familiar place of its own, known since learning
  * or for a learning period (the same vouch as for the site's networks,
@@ -57,7 +58,8 @@ static bool site_network(const struct cfg *cfg, STORE *st,
 /* rules_site_places - at MAIL, after the login's update (u): vouch for
  * the client's AS number and country (vouch: a tenured own place), and
  * for a newcomer learn whether either, or the client's network, is the
- * site's (v->site_place) */
+ * site's (v->site_place); for a newcomer or a learning login whether
+ * none is (v->unknown_place) */
 void rules_site_places(const struct cfg *cfg, STORE *st,
 		       const struct rules_facts *f, uint32_t now,
 		       uint32_t site_start, const struct store_user *u,
