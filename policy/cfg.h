@@ -82,6 +82,8 @@ enum cfg_metric {
 					 * busiest day */
     CFG_METRIC_NEWCOMER_MESSAGES,	/* a login's first day, at no place
 					 * the site knows */
+    CFG_METRIC_NEWCOMER_RECIPIENTS,	/* ... and its learning week: its
+					 * recipients there */
     CFG_METRIC_COUNT
 };
 

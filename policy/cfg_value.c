@@ -35,7 +35,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "carrier_networks",
     "revisit_messages",
     "shared_messages_over_usual",
-    "newcomer_messages",
+    "newcomer_messages", "newcomer_recipients",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -70,6 +70,7 @@ static const struct {
     [CFG_METRIC_REVISIT_MESSAGES] = {true, true},
     [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {true, true},
     [CFG_METRIC_NEWCOMER_MESSAGES] = {true, true},
+    [CFG_METRIC_NEWCOMER_RECIPIENTS] = {true, true},
 };
 
 static const struct {

@@ -45,6 +45,9 @@ struct metrics_ctx {
     bool site_place;		/* a newcomer's client AS, country or
 				 * /24 (/48) is the site's (rules_site.c) */
     bool neighbour;		/* ... another login vouched for it */
+    bool unknown_place;		/* a newcomer's or learning login's client
+				 * at no place of the site's, from MAIL
+				 * (metrics_newbulk.c) */
     bool family;		/* family_line: a line of the login's day in
 				 * a country without a home place of its own,
 				 * in a network another login vouched for
@@ -317,6 +320,14 @@ uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
 bool metrics_newcomer(const struct metrics_ctx *c);
 uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
 				   char *ev, size_t evlen);
+/* metrics_newbulk.c: is the login judged by newcomer_recipients (a
+ * newcomer, or learning on a site past its first learning period), and
+ * the metric: its recipients in the window while the client is at no
+ * place the site knows (c->unknown_place, found at MAIL). */
+bool metrics_newbulk_learner(const struct metrics_ctx *c);
+bool metrics_newbulk_place(const struct metrics_ctx *c);
+uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
+				     char *ev, size_t evlen);
 /* metrics_carrier.c: the login's own carrier pool (see there). The
  * usual coarse hour counts at least this many messages. */
 #define METRICS_COARSE_FLOOR 3

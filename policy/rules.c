@@ -765,6 +765,7 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     /* the home place's time serves trip_home and second_home alike */
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
+    v->unknown_place = v->unknown_place && metrics_newbulk_place(mc);
 }
 
 /* roam_rcpts_judged - does a rule judge recipients_over_usual over the
@@ -810,7 +811,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
-    mc.neighbour = v->neighbour;
+    mc.neighbour = v->neighbour, mc.unknown_place = v->unknown_place;
     if (f->phase == RULES_PHASE_MAIL) {
 	note_place(&mc, &u, v);
 	rules_family_stay(cfg, st, &mc, v);

@@ -117,6 +117,11 @@ struct rules_verdict {
      * client's AS number or country is one of the site's places, or its
      * /24 (/48) one of the site's networks (rules_site.c). */
     bool site_place;
+    /* Found at MAIL for a newcomer or a learning login
+     * (metrics_newbulk.c): the client's AS number, country and /24 (/48)
+     * are none of the site's, nor pinned or shared with another login;
+     * the recipients of every phase count for newcomer_recipients. */
+    bool unknown_place;
     /* Found at MAIL: another login vouched for the client's /24 (/48)
      * (policy.first_home, metrics_neighbour_network). */
     bool neighbour;
@@ -158,7 +163,9 @@ double rules_travel_kmh(const struct store_place *from,
 /* rules_site.c: at MAIL, a login from a tenured own place (vouch)
  * vouches for the client's AS number and country as the site's places;
  * for a newcomer (metrics_newcomer) v->site_place says whether either
- * (or the client's network) is the site's already. */
+ * (or the client's network) is the site's already; for a newcomer or a
+ * learning login (metrics_newbulk_learner) v->unknown_place whether
+ * none is. */
 void rules_site_places(const struct cfg *cfg, STORE *st,
 		       const struct rules_facts *f, uint32_t now,
 		       uint32_t site_start, const struct store_user *u,

@@ -1,7 +1,8 @@
 /*
  * rules_site - the site's places: the AS numbers and countries its
  * logins send from (store_site_place), learned as the site's networks
- * are and read for a login on its first day (metrics_newcomer.c).
+ * are and read for a login on its first day (metrics_newcomer.c) or in
+ * its learning period (metrics_newbulk.c).
  *
  * At MAIL a login at a familiar place of its own, known since learning
  * or for a learning period (the same vouch as for the site's networks,
@@ -57,7 +58,8 @@ static bool site_network(const struct cfg *cfg, STORE *st,
 /* rules_site_places - at MAIL, after the login's update (u): vouch for
  * the client's AS number and country (vouch: a tenured own place), and
  * for a newcomer learn whether either, or the client's network, is the
- * site's (v->site_place) */
+ * site's (v->site_place); for a newcomer or a learning login whether
+ * none is (v->unknown_place) */
 void rules_site_places(const struct cfg *cfg, STORE *st,
 		       const struct rules_facts *f, uint32_t now,
 		       uint32_t site_start, const struct store_user *u,
@@ -66,7 +68,7 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
     struct metrics_ctx mc;
     const struct store_net *n;
     const struct store_country *k;
-    bool newcomer, as, cc;
+    bool newcomer, learner, as, cc, net;
     uint32_t asn = f->geo.asn, today = now / STORE_DAY_S;
 
     if (cfg->policy.site_logins == 0)
@@ -75,19 +77,21 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
     mc.cls = RULES_CLASS_AUTHENTICATED, mc.site_start = site_start;
     newcomer = metrics_newcomer(&mc);
-    if (!vouch && !newcomer)
+    learner = newcomer || metrics_newbulk_learner(&mc);
+    if (!vouch && !learner)
 	return;
     /* a place it already had mail let through from today is not
      * vouched for again */
     n = metrics_learned_net(&mc, &f->client, asn);
     k = f->geo.cc[0] != 0 ? metrics_country(&mc, f->geo.cc) : NULL;
     as = place(cfg, st, STORE_SITE_AS, asn, f->login,
-	       vouch && !(n != NULL && n->last_day == today), newcomer, now);
+	       vouch && !(n != NULL && n->last_day == today), learner, now);
     cc = f->geo.cc[0] != 0
 	&& place(cfg, st, STORE_SITE_CC, store_site_cc(f->geo.cc), f->login,
-		 vouch && !(k != NULL && k->last_day == today), newcomer, now);
-    v->site_place = as || cc || (newcomer && !v->site
-				 && site_network(cfg, st, f, now));
+		 vouch && !(k != NULL && k->last_day == today), learner, now);
+    net = learner && !as && !cc && !v->site && site_network(cfg, st, f, now);
+    v->site_place = newcomer && (as || cc || net);
+    v->unknown_place = learner && !as && !cc && !v->site && !net;
 }
 
 /* family_line - with policy.family_stay, find a line of the login's

@@ -1,0 +1,64 @@
+/*
+ * metrics_newbulk - a newcomer's or learning login's recipients at a
+ * place the site does not know (the newcomer_recipients metric).
+ *
+ * newcomer-volume and newcomer-pace count a newcomer's messages; a
+ * thief who sends few messages of many recipients each never reaches
+ * them (tests/sim/mix/probe-bulk2.mix seed 203: a heavy sender stolen on
+ * the day it joined sent 39 of 40 messages of 400 recipients, one an
+ * hour, from one Ukrainian address). From its second day the login is
+ * no newcomer, and a learning login's places are its own (the thief's
+ * country was used on an earlier day, so it is no learning stranger):
+ * nothing but user-recipients (the busiest hour before today + 1000)
+ * bounded it. Here a login on its first day (metrics_newcomer) or in
+ * its learning period, on a site past its own, at a place whose AS
+ * number, country and /24 (/48) are none of the site's (rules_site.c,
+ * found at MAIL: v->unknown_place), not a pinned network nor an address
+ * another login came from within a day, has its recipients in the
+ * window counted, as newcomer_messages counts its messages.
+ */
+#include <stdio.h>
+
+#include "metrics.h"
+
+/* metrics_newbulk_learner - a login in its learning period (its first
+ * day included) on a site past its own first learning period */
+bool metrics_newbulk_learner(const struct metrics_ctx *c)
+{
+    return c->user != NULL && metrics_site_learned(c)
+	&& c->now < metrics_learning_end(c->cfg, c->user);
+}
+
+/* metrics_newbulk_place - at MAIL, for a login whose client's AS,
+ * country and network are none of the site's: neither a pinned network
+ * nor an address another login came from within a day (a VPN exit) */
+bool metrics_newbulk_place(const struct metrics_ctx *c)
+{
+    return !addr_cidr_list_match(&c->cfg->policy.familiar_networks,
+				 &c->f->client)
+	&& !metrics_shared_client(c, &c->f->client);
+}
+
+/* metrics_newcomer_recipients - the login's recipients in the window
+ * (this one included) while its client is at no place the site knows
+ * (c->unknown_place); 0 otherwise */
+uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
+				     char *ev, size_t evlen)
+{
+    char net[64], d[16];
+    uint64_t n;
+
+    if (!c->unknown_place || c->win == NULL
+	|| c->cls != RULES_CLASS_AUTHENTICATED)
+	return 0;
+    n = store_win_sum(c->win, STORE_RCPTS, c->now, w);
+    if (ev != NULL) {
+	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
+			 sizeof(net));
+	rules_format_duration(w, d, sizeof(d));
+	snprintf(ev, evlen, "%llu recipient%s in %s in the login's first"
+		 " week, from %s: neither network nor country one of the"
+		 " site's", (unsigned long long) n, n == 1 ? "" : "s", d, net);
+    }
+    return n;
+}
