@@ -76,21 +76,24 @@ bool metrics_bulk_note(uint32_t rcpts)
     return rcpts > METRICS_BULK_RCPTS;
 }
 
-/* metrics_bulk_alone - the recipients hour v (usual: with its slack) as
- * judged: a bulk message on an hour otherwise within the usual one is
- * judged without its own recipients (one newsletter, not a run), and
- * the login's smaller messages in the hours of a bulk message let
- * through are left to the messages rule */
+/* metrics_bulk_alone - the recipients hour v as judged against the
+ * usual hour (widened: with its slack). The first bulk message of its
+ * hours on an hour otherwise within the usual one is one newsletter,
+ * not a run: judged without its own recipients. The login's smaller
+ * messages in the hours of a bulk message let through are left to the
+ * messages rules (unusual-volume counts them): judged at the widened
+ * usual hour, never past it. */
 uint64_t metrics_bulk_alone(const struct metrics_ctx *c, uint64_t v,
-			    uint64_t usual, uint32_t w)
+			    uint64_t usual, uint64_t widened, uint32_t w)
 {
     uint64_t own = c->f->rcpts;
+    bool noted = store_bulk_within(c->bulk_hour, w, c->now);
 
-    if (v <= usual)
+    if (v <= widened)
 	return v;
-    if (own > METRICS_BULK_RCPTS && own <= v && v - own <= usual)
+    if (own > METRICS_BULK_RCPTS && !noted && own <= v && v - own <= usual)
 	return v - own;
-    if (own <= METRICS_BULK_RCPTS && store_bulk_within(c->bulk_hour, w, c->now))
-	return usual;
+    if (own <= METRICS_BULK_RCPTS && noted)
+	return widened;
     return v;
 }
