@@ -18,9 +18,16 @@
  * on top of it ("759 recipients in 1h, usual <= 685"), and its second
  * refusal the day block (tests/sim uni6 seed 7 u140: 49 messages over
  * two days). The person's hour on top of a newsletter is judged as the
- * newsletter was. A spam run of 20 recipients a message sends no bulk
- * message, so its hour is not widened unless the owner's own newsletter
- * went out in it.
+ * newsletter was, and no further (metrics_bulk_alone). A spam run of 20
+ * recipients a message sends no bulk message, so its hour is not widened
+ * unless the owner's own newsletter went out in it.
+ *
+ * No margin carries to a newsletter 1.3-4.3 times the usual hour, the
+ * first message of a stay at the family's home abroad (tests/sim T: uni6
+ * seeds 101, 106, 110, wide seed 102; 47-67 honest messages each): the
+ * first bulk message of its hours, on an hour otherwise within the usual
+ * one, is one newsletter, not a run, and is judged without its own
+ * recipients (docs/POLICY-RATIONALE.md#usual_recipients_margin).
  *
  * A newsletter is also often sent by a machine: a desktop client's
  * scheduled send or a server at home, while the owner travels. A message
