@@ -806,6 +806,8 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
     if (k == STORE_RCPTS)
 	usual = metrics_roaming_rcpts(c, v, usual + slack, w, ev, evlen) - slack;
     usual += slack;
+    if (k == STORE_RCPTS)
+	v = metrics_bulk_alone(c, v, usual - slack, usual, w);
     return v > usual ? v - usual : 0;
 }
 

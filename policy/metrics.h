@@ -402,6 +402,8 @@ uint64_t metrics_rcpts_slack(const struct metrics_ctx *c, uint64_t usual,
 void metrics_slack_text(uint64_t slack, char *ev, size_t evlen);
 bool metrics_home_note(uint32_t rcpts);
 bool metrics_bulk_note(uint32_t rcpts);
+uint64_t metrics_bulk_alone(const struct metrics_ctx *c, uint64_t v,
+			    uint64_t usual, uint64_t widened, uint32_t w);
 /* metrics.c: is the site past learning, is an address the site's (pinned,
  * vouched, its networks), mail let through from a located place before
  * today, the login's learned entry for a network. */

@@ -18,9 +18,16 @@
  * on top of it ("759 recipients in 1h, usual <= 685"), and its second
  * refusal the day block (tests/sim uni6 seed 7 u140: 49 messages over
  * two days). The person's hour on top of a newsletter is judged as the
- * newsletter was. A spam run of 20 recipients a message sends no bulk
- * message, so its hour is not widened unless the owner's own newsletter
- * went out in it.
+ * newsletter was, and no further (metrics_bulk_alone). A spam run of 20
+ * recipients a message sends no bulk message, so its hour is not widened
+ * unless the owner's own newsletter went out in it.
+ *
+ * No margin carries to a newsletter 1.3-4.3 times the usual hour, the
+ * first message of a stay at the family's home abroad (tests/sim T: uni6
+ * seeds 101, 106, 110, wide seed 102; 47-67 honest messages each): the
+ * first bulk message of its hours, on an hour otherwise within the usual
+ * one, is one newsletter, not a run, and is judged without its own
+ * recipients (docs/POLICY-RATIONALE.md#usual_recipients_margin).
  *
  * A newsletter is also often sent by a machine: a desktop client's
  * scheduled send or a server at home, while the owner travels. A message
@@ -74,4 +81,26 @@ bool metrics_home_note(uint32_t rcpts)
 bool metrics_bulk_note(uint32_t rcpts)
 {
     return rcpts > METRICS_BULK_RCPTS;
+}
+
+/* metrics_bulk_alone - the recipients hour v as judged against the
+ * usual hour (widened: with its slack). The first bulk message of its
+ * hours on an hour otherwise within the usual one is one newsletter,
+ * not a run: judged without its own recipients. The login's smaller
+ * messages in the hours of a bulk message let through are left to the
+ * messages rules (unusual-volume counts them): judged at the widened
+ * usual hour, never past it. */
+uint64_t metrics_bulk_alone(const struct metrics_ctx *c, uint64_t v,
+			    uint64_t usual, uint64_t widened, uint32_t w)
+{
+    uint64_t own = c->f->rcpts;
+    bool noted = store_bulk_within(c->bulk_hour, w, c->now);
+
+    if (v <= widened)
+	return v;
+    if (own > METRICS_BULK_RCPTS && !noted && own <= v && v - own <= usual)
+	return v - own;
+    if (own <= METRICS_BULK_RCPTS && noted)
+	return widened;
+    return v;
 }

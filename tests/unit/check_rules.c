@@ -538,6 +538,37 @@ START_TEST(test_format_duration)
 }
 END_TEST
 
+/* metrics_bulk_alone: the first bulk message of its hours on an hour
+ * otherwise usual is judged without its own recipients; the smaller
+ * messages of a bulk hour no further than the widened usual hour */
+START_TEST(test_bulk_alone)
+{
+    struct rules_facts f = {.phase = RULES_PHASE_RCPT, .rcpts = 300};
+    struct metrics_ctx mc = {.f = &f, .now = T0, .cls = RULES_CLASS_AUTHENTICATED};
+    uint16_t noted = (uint16_t) (T0 / HOUR);
+
+    ck_assert_uint_ne(noted, 0);
+    /* within the widened hour: as it is */
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 90, 75, 93, HOUR), 90);
+    /* a newsletter of 300 on an hour of 10 before it */
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 310, 75, 93, HOUR), 10);
+    /* ... on an hour already past the usual one: a run, judged whole */
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 400, 75, 93, HOUR), 400);
+    /* ... the second bulk message of its hours: judged whole */
+    mc.bulk_hour = noted;
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 310, 75, 93, HOUR), 310);
+    /* the owner's 8 after the newsletter let through: the widened hour */
+    f.rcpts = 8;
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 318, 75, 93, HOUR), 93);
+    /* ... not once the newsletter's hour has left the window */
+    mc.now = T0 + 3 * HOUR;
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 318, 75, 93, HOUR), 318);
+    /* a message of 50 or fewer with no bulk hour: as it is (a spam run) */
+    mc.bulk_hour = 0, mc.now = T0, f.rcpts = 20;
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 120, 75, 93, HOUR), 120);
+}
+END_TEST
+
 /* rules_suite - the test cases */
 static Suite *rules_suite(void)
 {
@@ -556,6 +587,7 @@ static Suite *rules_suite(void)
     };
     const TTest *const basics[] = {
 	test_classify, test_act_now, test_reply_codes, test_format_duration,
+	test_bulk_alone,
     };
     Suite *s = suite_create("rules");
 
