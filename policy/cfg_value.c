@@ -36,6 +36,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "revisit_messages",
     "shared_messages_over_usual",
     "newcomer_messages",
+    "bulk_messages",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -70,6 +71,7 @@ static const struct {
     [CFG_METRIC_REVISIT_MESSAGES] = {true, true},
     [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {true, true},
     [CFG_METRIC_NEWCOMER_MESSAGES] = {true, true},
+    [CFG_METRIC_BULK_MESSAGES] = {true, true},
 };
 
 static const struct {

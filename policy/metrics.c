@@ -934,6 +934,7 @@ static const struct {
     [CFG_METRIC_REVISIT_MESSAGES] = {metrics_revisit_messages, 0, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {metrics_shared_messages_over_usual, 0, true, true, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEWCOMER_MESSAGES] = {metrics_newcomer_messages, GEO_CAP_COUNTRY | GEO_CAP_ASN, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_BULK_MESSAGES] = {metrics_bulk_messages, 0, false, false, false, AT(RULES_PHASE_RCPT)},
 #undef AT
 };
 

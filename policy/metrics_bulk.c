@@ -104,3 +104,33 @@ uint64_t metrics_bulk_alone(const struct metrics_ctx *c, uint64_t v,
 	return widened;
     return v;
 }
+
+/* metrics_bulk_messages - the login's bulk messages in a window of w
+ * seconds, this one among them, once it is past METRICS_BULK_RCPTS
+ * recipients (0 before): the last one let through, if its hour still
+ * counts (store_bulk.c keeps nothing else of them), and this one. A
+ * newsletter sender's next one is a day or more later (the sets' closest
+ * two, 17.7 h); a thief's is the next hour (see the header) */
+uint64_t metrics_bulk_messages(const struct metrics_ctx *c, uint32_t w,
+			       char *ev, size_t evlen)
+{
+    uint32_t hour = c->now / 3600;
+    uint32_t back = (uint16_t) ((uint16_t) (hour & 0xffff) - c->bulk_hour);
+    bool noted = store_bulk_within(c->bulk_hour, w, c->now);
+    char d[16];
+
+    if (c->cls != RULES_CLASS_AUTHENTICATED
+	|| c->f->rcpts <= METRICS_BULK_RCPTS)
+	return 0;
+    if (ev != NULL) {
+	rules_format_duration(w, d, sizeof(d));
+	if (noted)
+	    snprintf(ev, evlen, "2 bulk messages in %s: %u recipients so far, "
+		     "and one let through in the hour from %02u:00 UTC", d,
+		     (unsigned) c->f->rcpts, (unsigned) ((hour - back) % 24));
+	else
+	    snprintf(ev, evlen, "1 bulk message in %s: %u recipients so far",
+		     d, (unsigned) c->f->rcpts);
+    }
+    return noted ? CFG_BULK_MESSAGES_MAX : 1;
+}
