@@ -35,7 +35,7 @@
  * through, up to unfamiliar-volume's 8), or, judged alone as a first
  * newsletter, within a smaller one's (probe-bulk2.mix: 1-7). A
  * newsletter sender's next bulk message is a day or more later (the
- * kept sites' closest two of one login: 17.7 hours). bulk_messages
+ * kept sites' closest two of one login: 16.2 hours). bulk_messages
  * counts the bulk messages of a window (metrics_bulk_messages: the last
  * one let through and this one, all the record keeps), and the shipped
  * unfamiliar-bulk refuses a second within 12 hours from an unfamiliar
@@ -122,7 +122,7 @@ uint64_t metrics_bulk_alone(const struct metrics_ctx *c, uint64_t v,
  * recipients (0 before): the last one let through, if its hour still
  * counts (store_bulk.c keeps nothing else of them), and this one. A
  * newsletter sender's next one is a day or more later (the sets' closest
- * two, 17.7 h); a thief's is the next hour (see the header) */
+ * two, 16.2 h); a thief's is the next hour (see the header) */
 uint64_t metrics_bulk_messages(const struct metrics_ctx *c, uint32_t w,
 			       char *ev, size_t evlen)
 {
