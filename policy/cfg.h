@@ -84,6 +84,8 @@ enum cfg_metric {
 					 * the site knows */
     CFG_METRIC_NEWCOMER_RECIPIENTS,	/* ... and its learning week: its
 					 * recipients there */
+    CFG_METRIC_BULK_MESSAGES,	/* bulk messages in a window, this one
+				 * among them (metrics_bulk.c) */
     CFG_METRIC_COUNT
 };
 
@@ -91,6 +93,10 @@ enum cfg_metric {
  * hour learned over this many seconds (rules_carrier.c): the only window
  * a rule of it may have (cfg_check.c) */
 #define CFG_COARSE_WINDOW_S 3600u
+/* bulk_messages counts the last bulk message let through (its hour is
+ * all the login keeps of them, store_bulk.c) and the one being judged:
+ * a rule's limit must be below this (cfg_check.c) */
+#define CFG_BULK_MESSAGES_MAX 2u
 /* relayed_messages_over_usual counts the last hour (store_relay.c): the
  * only window a rule of it may have */
 #define CFG_RELAY_WINDOW_S 3600u

@@ -54,6 +54,10 @@ static void check_rule_limit(struct cfg_ctx *x, const struct cfg *c,
 	cfg_error(x, ls, key, "limit %llu can never be exceeded: only "
 		  "state.ips_per_user = %u addresses are kept per user",
 		  (unsigned long long) r->limit, c->state.ips_per_user);
+    if (m == CFG_METRIC_BULK_MESSAGES && r->limit >= CFG_BULK_MESSAGES_MAX)
+	cfg_error(x, ls, key, "limit %llu can never be exceeded: bulk_messages "
+		  "counts the last bulk message let through and this one",
+		  (unsigned long long) r->limit);
     if (m == CFG_METRIC_USERS_PER_IP && r->limit >= STORE_CLIENT_LOGINS)
 	cfg_error(x, ls, key, "limit must be below %d (logins kept per client)",
 		  STORE_CLIENT_LOGINS);

@@ -36,6 +36,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "revisit_messages",
     "shared_messages_over_usual",
     "newcomer_messages", "newcomer_recipients",
+    "bulk_messages",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -71,6 +72,7 @@ static const struct {
     [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {true, true},
     [CFG_METRIC_NEWCOMER_MESSAGES] = {true, true},
     [CFG_METRIC_NEWCOMER_RECIPIENTS] = {true, true},
+    [CFG_METRIC_BULK_MESSAGES] = {true, true},
 };
 
 static const struct {

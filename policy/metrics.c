@@ -806,6 +806,8 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
     if (k == STORE_RCPTS)
 	usual = metrics_roaming_rcpts(c, v, usual + slack, w, ev, evlen) - slack;
     usual += slack;
+    if (k == STORE_RCPTS)
+	v = metrics_bulk_alone(c, v, usual - slack, usual, w);
     return v > usual ? v - usual : 0;
 }
 
@@ -933,6 +935,7 @@ static const struct {
     [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {metrics_shared_messages_over_usual, 0, true, true, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEWCOMER_MESSAGES] = {metrics_newcomer_messages, GEO_CAP_COUNTRY | GEO_CAP_ASN, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEWCOMER_RECIPIENTS] = {metrics_newcomer_recipients, GEO_CAP_COUNTRY | GEO_CAP_ASN, false, false, true, AT(RULES_PHASE_RCPT)},
+    [CFG_METRIC_BULK_MESSAGES] = {metrics_bulk_messages, 0, false, false, false, AT(RULES_PHASE_RCPT)},
 #undef AT
 };
 

@@ -413,6 +413,14 @@ uint64_t metrics_rcpts_slack(const struct metrics_ctx *c, uint64_t usual,
 void metrics_slack_text(uint64_t slack, char *ev, size_t evlen);
 bool metrics_home_note(uint32_t rcpts);
 bool metrics_bulk_note(uint32_t rcpts);
+uint64_t metrics_bulk_alone(const struct metrics_ctx *c, uint64_t v,
+			    uint64_t usual, uint64_t widened, uint32_t w);
+/* ... the bulk_messages metric: the login's bulk messages in the window,
+ * this one among them (0 while it is not one): the last one let through
+ * (store_bulk.c keeps its hour alone) and this one: at most
+ * CFG_BULK_MESSAGES_MAX */
+uint64_t metrics_bulk_messages(const struct metrics_ctx *c, uint32_t w,
+			       char *ev, size_t evlen);
 /* metrics.c: is the site past learning, is an address the site's (pinned,
  * vouched, its networks), mail let through from a located place before
  * today, the login's learned entry for a network. */

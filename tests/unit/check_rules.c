@@ -538,6 +538,80 @@ START_TEST(test_format_duration)
 }
 END_TEST
 
+/* metrics_bulk_alone: the first bulk message of its hours on an hour
+ * otherwise usual is judged without its own recipients; the smaller
+ * messages of a bulk hour no further than the widened usual hour */
+START_TEST(test_bulk_alone)
+{
+    struct rules_facts f = {.phase = RULES_PHASE_RCPT, .rcpts = 300};
+    struct metrics_ctx mc = {.f = &f, .now = T0, .cls = RULES_CLASS_AUTHENTICATED};
+    uint16_t noted = (uint16_t) (T0 / HOUR);
+
+    ck_assert_uint_ne(noted, 0);
+    /* within the widened hour: as it is */
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 90, 75, 93, HOUR), 90);
+    /* a newsletter of 300 on an hour of 10 before it */
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 310, 75, 93, HOUR), 10);
+    /* ... on an hour already past the usual one: a run, judged whole */
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 400, 75, 93, HOUR), 400);
+    /* ... the second bulk message of its hours: judged whole */
+    mc.bulk_hour = noted;
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 310, 75, 93, HOUR), 310);
+    /* the owner's 8 after the newsletter let through: the widened hour */
+    f.rcpts = 8;
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 318, 75, 93, HOUR), 93);
+    /* ... not once the newsletter's hour has left the window */
+    mc.now = T0 + 3 * HOUR;
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 318, 75, 93, HOUR), 318);
+    /* a message of 50 or fewer with no bulk hour: as it is (a spam run) */
+    mc.bulk_hour = 0, mc.now = T0, f.rcpts = 20;
+    ck_assert_uint_eq(metrics_bulk_alone(&mc, 120, 75, 93, HOUR), 120);
+}
+END_TEST
+
+/* test_bulk_messages - the bulk_messages metric: this message once past
+ * 50 recipients, and the last one let through while its hour counts */
+START_TEST(test_bulk_messages)
+{
+    struct rules_facts f = {.phase = RULES_PHASE_RCPT, .rcpts = 50};
+    struct metrics_ctx mc = {.f = &f, .now = T0 + 30 * MIN,
+			     .cls = RULES_CLASS_AUTHENTICATED};
+    char ev[RULES_REASON_MAX];
+
+    ck_assert(metrics_phase(CFG_METRIC_BULK_MESSAGES, RULES_PHASE_RCPT));
+    ck_assert(!metrics_phase(CFG_METRIC_BULK_MESSAGES, RULES_PHASE_MAIL));
+    /* 50 recipients so far: no bulk message yet, whatever was noted */
+    mc.bulk_hour = (uint16_t) (T0 / HOUR - 3);
+    ck_assert_uint_eq(metrics_eval(CFG_METRIC_BULK_MESSAGES, &mc, 12 * HOUR,
+				   ev, sizeof(ev)), 0);
+    /* the 51st: this one and the one let through three hours before */
+    f.rcpts = 51;
+    ck_assert_uint_eq(metrics_eval(CFG_METRIC_BULK_MESSAGES, &mc, 12 * HOUR,
+				   ev, sizeof(ev)), 2);
+    ck_assert_str_eq(ev, "2 bulk messages in 12h: 51 recipients so far, "
+		     "and one let through in the hour from 05:00 UTC");
+    /* ... its hour out of a 2-hour window: this one alone */
+    ck_assert_uint_eq(metrics_eval(CFG_METRIC_BULK_MESSAGES, &mc, 2 * HOUR,
+				   ev, sizeof(ev)), 1);
+    ck_assert_str_eq(ev, "1 bulk message in 2h: 51 recipients so far");
+    /* the hour from 20:00 the day before: its last half hour is in the
+     * 12 hours to 08:30; the hour before it is not */
+    mc.bulk_hour = (uint16_t) (T0 / HOUR - 12);
+    ck_assert_uint_eq(metrics_eval(CFG_METRIC_BULK_MESSAGES, &mc, 12 * HOUR,
+				   NULL, 0), 2);
+    mc.bulk_hour = (uint16_t) (T0 / HOUR - 13);
+    ck_assert_uint_eq(metrics_eval(CFG_METRIC_BULK_MESSAGES, &mc, 12 * HOUR,
+				   NULL, 0), 1);
+    /* none noted; and a client without a login counts none */
+    mc.bulk_hour = 0;
+    ck_assert_uint_eq(metrics_eval(CFG_METRIC_BULK_MESSAGES, &mc, 12 * HOUR,
+				   NULL, 0), 1);
+    mc.bulk_hour = (uint16_t) (T0 / HOUR), mc.cls = RULES_CLASS_EXTERNAL;
+    ck_assert_uint_eq(metrics_eval(CFG_METRIC_BULK_MESSAGES, &mc, 12 * HOUR,
+				   NULL, 0), 0);
+}
+END_TEST
+
 /* rules_suite - the test cases */
 static Suite *rules_suite(void)
 {
@@ -556,6 +630,7 @@ static Suite *rules_suite(void)
     };
     const TTest *const basics[] = {
 	test_classify, test_act_now, test_reply_codes, test_format_duration,
+	test_bulk_alone, test_bulk_messages,
     };
     Suite *s = suite_create("rules");
 
