@@ -80,6 +80,7 @@ const struct cfg_desc cfg_rule_desc[] = {
     {"action", CFG_T_ACTION, NULL, CFG_F_REQUIRED, 0, 0, offsetof(struct cfg_rule, action), NULL},
     {"block_for", CFG_T_DURATION_S, NULL, 0, 60 * MS_PER_S, 30 * 86400 * MS_PER_S, offsetof(struct cfg_rule, block_for_s), NULL},
     {"block_after", CFG_T_U32, "1", 0, 1, CFG_BLOCK_AFTER_MAX, offsetof(struct cfg_rule, block_after), NULL},
+    {"block_window", CFG_T_BOOL, "true", 0, 0, 0, offsetof(struct cfg_rule, block_window), NULL},
     {"requires", CFG_T_RULENAMES, NULL, 0, 0, 0, offsetof(struct cfg_rule, requires), NULL},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };

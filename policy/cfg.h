@@ -119,6 +119,8 @@ struct cfg_rule {
     uint32_t block_after;	/* the refusal within block_for the block
 				 * starts at; those before block for the
 				 * window (store_strikes.c); 1: the first */
+    bool block_window;		/* false: those before block_after's
+				 * block nothing, only count */
     struct cfg_str_list requires;	/* names of earlier rules */
     uint64_t requires_mask;	/* their indexes: all must have fired */
     bool required;		/* another rule requires this one */

@@ -96,6 +96,12 @@ static void check_block_after(struct cfg_ctx *x, const struct cfg_rule *r,
     const config_setting_t *bs = member(root, "policy.rules", i, "block_after");
     char key[CFG_KEY_MAX];
 
+    if (!r->block_window && r->block_after <= 1) {
+	snprintf(key, sizeof(key), "policy.rules[%zu].block_window", i);
+	cfg_error(x, member(root, "policy.rules", i, "block_window"), key,
+		  "block_window = false spares the refusals before "
+		  "block_after's block: expected block_after of 2 or more");
+    }
     if (r->block_after <= 1)
 	return;
     snprintf(key, sizeof(key), "policy.rules[%zu].block_after", i);

@@ -516,7 +516,7 @@ static void escalate(const struct cfg *cfg, STORE *st,
  * has the blocks in force on the client and the user (HELD_*). A rule
  * with block_after blocks a login for block_for at its Nth refusal; a
  * refusal before that blocks it for the rule's window only (a first
- * block, STORE_BLOCK_FIRST). */
+ * block, STORE_BLOCK_FIRST), or with block_window false not at all. */
 static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		 size_t i, const char *ev, uint64_t limit, uint32_t now,
 		 struct rules_verdict *v, struct store_block held[HELD_COUNT])
@@ -542,6 +542,8 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	return;
     if (on == HELD_USER && r->block_after > 1
 	&& !block_due(r, st, f, i, now, v, &span)) {
+	if (!r->block_window)
+	    return;		/* counted; no block before the Nth */
 	span = r->window_s < span ? r->window_s : span;
 	first = true;
 	if (block_holds(&held[on], now + span, now, cfg->milter.dry_run))

@@ -1,8 +1,9 @@
 /*
  * check_rules_block - unit tests of the blocks the policy engine sets and
  * honours (policy/rules.c): dry run records would-be blocks that are
- * never enforced and keeps learning, and a block names its rule by
- * identity so a reordered configuration does not relabel it.
+ * never enforced and keeps learning, a block names its rule by
+ * identity so a reordered configuration does not relabel it, and a rule
+ * with block_window false blocks nothing before its block_after'th.
  *
  * The helpers are rules_test.h's; a second configuration over the same
  * store stands for a reload. Every test runs forked.
@@ -179,6 +180,52 @@ START_TEST(test_block_survives_reorder)
 }
 END_TEST
 
+/* The same rule counting its refusals: the third within a day blocks
+ * the login for the day, the two before block nothing (block_window). */
+#define COUNTED STATE "policy: { rules = (\n" \
+    " { name = \"spread\"; applies_to = \"authenticated\"; " \
+    "metric = \"distinct_ips\"; window = \"1m\"; limit = 1; " \
+    "action = \"tempfail\"; block_for = \"1d\"; block_after = 3; " \
+    "block_window = false; }\n); };\n"
+
+START_TEST(test_block_window_off)
+{
+    struct store_user u;
+    struct rules_verdict v;
+    struct env e;
+
+    env_open(&e, COUNTED);
+    simple_tx(&e, "ida", "198.18.3.1", T0, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    /* the first refusal: no block (with the window's block, the next
+     * message would meet it) */
+    simple_tx(&e, "ida", "198.18.4.1", T0 + 1, &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "spread", false);
+    ck_assert(!v.block_set);
+    ck_assert_int_eq(store_user_get(e.st, "ida", T0 + 2, &u), STORE_OK);
+    ck_assert_uint_eq(u.block.until, 0);
+    /* minutes on, her minute is quiet again: through */
+    simple_tx(&e, "ida", "198.18.3.1", T0 + 10 * MIN, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    /* the second refusal blocks nothing either */
+    simple_tx(&e, "ida", "198.18.5.1", T0 + 10 * MIN + 1, &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "spread", false);
+    ck_assert(!v.block_set);
+    /* the third within the day blocks her for the day from it */
+    simple_tx(&e, "ida", "198.18.6.1", T0 + HOUR, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    simple_tx(&e, "ida", "198.18.7.1", T0 + HOUR + 1, &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "spread", false);
+    ck_assert(v.block_set);
+    ck_assert_int_eq(store_user_get(e.st, "ida", T0 + HOUR + 2, &u), STORE_OK);
+    ck_assert_uint_gt(u.block.until, T0 + HOUR + 20 * HOUR);
+    ck_assert_uint_eq(u.block.flags & STORE_BLOCK_FIRST, 0);
+    simple_tx(&e, "ida", "198.18.8.1", T0 + 3 * HOUR, &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "spread", true);
+    env_close(&e);
+}
+END_TEST
+
 START_TEST(test_rule_identity)
 {
     struct cfg *c = cfg_text(STATE "policy: { rules = (\n"
@@ -219,10 +266,14 @@ static Suite *rules_block_suite(void)
     const TTest *const ident[] = {
 	test_block_survives_reorder, test_rule_identity,
     };
+    const TTest *const counted[] = {
+	test_block_window_off,
+    };
     Suite *s = suite_create("rules_block");
 
     add(s, "dry_run", dry, sizeof(dry) / sizeof(dry[0]));
     add(s, "identity", ident, sizeof(ident) / sizeof(ident[0]));
+    add(s, "counted", counted, sizeof(counted) / sizeof(counted[0]));
     return s;
 }
 
