@@ -207,7 +207,7 @@ uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w);
 /* ... recipients_over_usual's usual hour (usual: with its slack) on such
  * a trip, from the phone's messages found at MAIL (c->roam_msgs, an hour:
  * METRICS_ROAM_RCPTS_W), with its evidence. */
-#define METRICS_ROAM_RCPTS_W 3600u
+#define METRICS_ROAM_RCPTS_W CFG_ROAM_RCPTS_W
 uint64_t metrics_roaming_rcpts(const struct metrics_ctx *c, uint64_t v,
 			       uint64_t usual, uint32_t w, char *ev,
 			       size_t evlen);
