@@ -654,7 +654,10 @@ int rules_give_back(STORE *st, const char *login, const struct addr *client,
  * rest each day had its network familiar on the second). A newcomer's
  * refusal by a newcomer rule is noted at its own first place too: that
  * place is its own only by its own mail (metrics_newcomer.c
- * refused_here). */
+ * refused_here). Only a refusal the policy decided (a rule, a block in
+ * force): one by milter.on_error is the store's failure, and at MAIL it
+ * comes before note_place could find the place known, so the login's
+ * own home network was noted. */
 static void note_stop(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
@@ -662,7 +665,8 @@ static void note_stop(const struct cfg *cfg, STORE *st,
     bool newcomer = v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
 	&& cfg->policy.rules[v->rule].metric == CFG_METRIC_NEWCOMER_MESSAGES;
 
-    if (!refused(cfg, v) || v->cls != RULES_CLASS_AUTHENTICATED
+    if (!refused(cfg, v) || (v->rule < 0 && !v->from_block)
+	|| v->cls != RULES_CLASS_AUTHENTICATED
 	|| v->relayed || (v->known && !newcomer))
 	return;
     (void) store_user_stopped(st, f->login,
