@@ -45,6 +45,14 @@
 #define AWAY_IP "198.51.100.7"
 #define AWAY_AS 64501u
 
+/* The login's home line (used on its first day only), and a stranger's
+ * network; the day after, past the login's learning. */
+static const struct tx home = {"max", HOME_IP, NULL,
+    {"DE", HOME_AS, 0, 0, 0, 0}, ALL_CAPS, 1, 1000};
+static const struct tx away = {"max", AWAY_IP, NULL,
+    {"FR", AWAY_AS, 0, 0, 0, 0}, ALL_CAPS, 1, 1000};
+#define DAY2 (T0 + DAY + HOUR)
+
 /* struct holder - a child holding one stripe lock of the client table */
 struct holder {
     pid_t pid;
@@ -124,69 +132,66 @@ static bool stopped_at(const struct env *e, const char *login,
 				    now / STORE_DAY_S);
 }
 
+/* fail_on_day2 - the login's first day at its home line, then on the
+ * day after a transaction of t whose phase ph (MAIL or RCPT) cannot
+ * update the client's entry: refused by on_error (tempfail, no rule) */
+static void fail_on_day2(struct env *e, const struct tx *t,
+			 enum rules_phase ph, struct rules_verdict *v)
+{
+    struct rules_facts f;
+
+    env_open(e, FAIL_CFG);
+    run_tx(e, &home, T0, v);
+    expect(e, v, CFG_ACTION_ACCEPT, NULL, false);
+    facts_for(t, &f);
+    if (ph == RULES_PHASE_RCPT) {
+	ck_assert_int_eq(rules_judge(e->cfg, e->st, &f, DAY2, v), STORE_OK);
+	expect(e, v, CFG_ACTION_ACCEPT, NULL, false);
+	f.phase = RULES_PHASE_RCPT, f.rcpts = 1;
+    }
+    ck_assert_int_eq(phase_fails(e, &f, DAY2, v), STORE_TIMEOUT);
+    expect(e, v, CFG_ACTION_TEMPFAIL, NULL, false);
+    ck_assert_int_eq(v->status, STORE_TIMEOUT);
+}
+
 /* A login at its home line on the day after its first (learned, the
- * line not yet familiar: one day of two): the client's entry cannot be updated at MAIL, so on_error refuses it. The
- * refusal is the store's, not the policy's: the home network is not
- * noted as a place the login was stopped at (the note would make the
- * network's day not count, store_stopday.c). A rule's refusal at a
- * stranger's network, the same day, still is. */
+ * line not yet familiar: one day of two): the client's entry cannot be
+ * updated at MAIL, so on_error refuses it. The refusal is the store's,
+ * not the policy's: the home network is not noted as a place the login
+ * was stopped at (the note would make the network's day not count,
+ * store_stopday.c). A rule's refusal at a stranger's network, the same
+ * day, still is. */
 START_TEST(test_store_failure_notes_no_stop)
 {
     struct env e;
     struct rules_verdict v;
-    struct rules_facts f;
-    struct tx home = {"max", HOME_IP, NULL, {"DE", HOME_AS, 0, 0, 0, 0},
-	ALL_CAPS, 1, 1000};
-    struct tx away = {"max", AWAY_IP, NULL, {"FR", AWAY_AS, 0, 0, 0, 0},
-	ALL_CAPS, 1, 1000};
-    uint32_t day2 = T0 + DAY + HOUR;
 
-    env_open(&e, FAIL_CFG);
-    run_tx(&e, &home, T0, &v);
-    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
-    facts_for(&home, &f);
-    ck_assert_int_eq(phase_fails(&e, &f, day2, &v), STORE_TIMEOUT);
-    expect(&e, &v, CFG_ACTION_TEMPFAIL, NULL, false);
-    ck_assert_int_eq(v.status, STORE_TIMEOUT);
-    ck_assert_msg(!stopped_at(&e, "max", HOME_IP, HOME_AS, day2),
+    fail_on_day2(&e, &home, RULES_PHASE_MAIL, &v);
+    ck_assert_msg(!stopped_at(&e, "max", HOME_IP, HOME_AS, DAY2),
 		  "a store failure noted a stop at the home network");
     /* the control: the rule refuses the stranger's second message */
-    run_tx(&e, &away, day2 + MIN, &v);
+    run_tx(&e, &away, DAY2 + MIN, &v);
     expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
-    run_tx(&e, &away, day2 + 2 * MIN, &v);
+    run_tx(&e, &away, DAY2 + 2 * MIN, &v);
     expect(&e, &v, CFG_ACTION_TEMPFAIL, "busy", false);
-    ck_assert(stopped_at(&e, "max", AWAY_IP, AWAY_AS, day2 + 2 * MIN));
-    ck_assert(!stopped_at(&e, "max", HOME_IP, HOME_AS, day2 + 2 * MIN));
+    ck_assert(stopped_at(&e, "max", AWAY_IP, AWAY_AS, DAY2 + 2 * MIN));
+    ck_assert(!stopped_at(&e, "max", HOME_IP, HOME_AS, DAY2 + 2 * MIN));
     env_close(&e);
 }
 END_TEST
 
 /* The same at RCPT: the message was let through at MAIL from a
- * stranger's network (unfamiliar, so a rule's refusal there is noted);
- * the client's entry cannot count the recipient, on_error refuses it,
- * and nothing is noted. */
+ * stranger's network (unfamiliar: a rule's refusal there is noted); the
+ * client's entry cannot count the recipient, on_error refuses it, and
+ * nothing is noted. */
 START_TEST(test_rcpt_failure_notes_no_stop)
 {
     struct env e;
     struct rules_verdict v;
-    struct rules_facts f;
-    struct tx home = {"max", HOME_IP, NULL, {"DE", HOME_AS, 0, 0, 0, 0},
-	ALL_CAPS, 1, 1000};
-    struct tx away = {"max", AWAY_IP, NULL, {"FR", AWAY_AS, 0, 0, 0, 0},
-	ALL_CAPS, 1, 1000};
-    uint32_t day2 = T0 + DAY + HOUR;
 
-    env_open(&e, FAIL_CFG);
-    run_tx(&e, &home, T0, &v);
-    facts_for(&away, &f);
-    ck_assert_int_eq(rules_judge(e.cfg, e.st, &f, day2, &v), STORE_OK);
-    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    fail_on_day2(&e, &away, RULES_PHASE_RCPT, &v);
     ck_assert(!v.known);
-    f.phase = RULES_PHASE_RCPT;
-    f.rcpts = 1;
-    ck_assert_int_eq(phase_fails(&e, &f, day2, &v), STORE_TIMEOUT);
-    expect(&e, &v, CFG_ACTION_TEMPFAIL, NULL, false);
-    ck_assert_msg(!stopped_at(&e, "max", AWAY_IP, AWAY_AS, day2),
+    ck_assert_msg(!stopped_at(&e, "max", AWAY_IP, AWAY_AS, DAY2),
 		  "a store failure at RCPT noted a stop");
     env_close(&e);
 }
