@@ -193,6 +193,11 @@ struct cfg_networks {
     struct cidr_list internal, trusted;
 };
 
+/* The window of recipients_over_usual the roaming phone's allowance is
+ * for (metrics_roaming_rcpts; an hour: the phone's messages are counted
+ * at MAIL over it) */
+#define CFG_ROAM_RCPTS_W 3600u
+
 /* policy.site_logins at most: the logins a site network's entry keeps
  * (STORE_CLIENT_LOGINS) */
 #define CFG_SITE_LOGINS_MAX 32
@@ -229,6 +234,13 @@ struct cfg_policy {
 					 * widened by (metrics_bulk.c) */
     struct cfg_rule *rules;
     size_t nrules;
+    /* Read off the rules once when the configuration loads (cfg_check.c),
+     * not at every MAIL (rules.c): */
+    bool counts_users_per_ip;	/* a rule's metric is users_per_ip (the
+				 * only reader of an IPv6 client's /64) */
+    bool roam_rcpts_judged;	/* a recipients_over_usual rule has the
+				 * window CFG_ROAM_RCPTS_W (the roaming
+				 * phone's allowance, metrics_roam.c) */
     struct cfg_override *overrides;
     size_t noverrides;
     struct cfg_str_list wl_users;	/* normalised lower case */

@@ -235,6 +235,23 @@ static void policyd_inherit(struct cfg_ctx *x, struct cfg *c,
 		  "daemons may run at once");
 }
 
+/* derive - what the engine asks of the rule table at every MAIL, read
+ * off it once: is users_per_ip counted (an IPv6 client's /64 noted), is
+ * recipients_over_usual judged over the roaming phone's hour (its
+ * messages looked for) */
+static void derive(struct cfg *c)
+{
+    for (size_t i = 0; i < c->policy.nrules; i++) {
+	const struct cfg_rule *r = &c->policy.rules[i];
+
+	if (r->metric == CFG_METRIC_USERS_PER_IP)
+	    c->policy.counts_users_per_ip = true;
+	if (r->metric == CFG_METRIC_RECIPIENTS_OVER_USUAL
+	    && r->window_s == CFG_ROAM_RCPTS_W)
+	    c->policy.roam_rcpts_judged = true;
+    }
+}
+
 /* cfg_check - every check across keys */
 void cfg_check(struct cfg_ctx *x, struct cfg *c, config_setting_t *root)
 {
@@ -248,6 +265,7 @@ void cfg_check(struct cfg_ctx *x, struct cfg *c, config_setting_t *root)
 	check_rule(x, c, i, root);
 	check_requires(x, c, i, root);
     }
+    derive(c);
     for (i = 0; i < c->policy.noverrides; i++)
 	check_override(x, c, i, root);
     if (strcmp(c->state.snapshot_path, c->state.path) == 0)

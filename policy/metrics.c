@@ -381,10 +381,7 @@ const struct store_ip *metrics_unfamiliar_ip(const struct metrics_ctx *c,
 const struct store_ip *metrics_user_ip(const struct metrics_ctx *c,
 				       const struct addr *ip)
 {
-    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++)
-	if (addr_equal(&c->user->ips[i].ip, ip))
-	    return &c->user->ips[i];
-    return NULL;
+    return store_user_ip(c->user, ip);
 }
 
 /* metrics_ip_cc - the country of an address: the client's, or a

@@ -175,9 +175,27 @@ uint64_t metrics_login_day(const struct metrics_ctx *c);
 /* ... an address's observations on day d (now / STORE_DAY_S): its
  * day_msgs of that day, 0 when neither of the two kept */
 uint64_t metrics_ip_day_count(const struct store_ip *ip, uint32_t d);
-/* metrics_roam.c: one network abroad, and since its first message the
- * login sent from a familiar coarse place (its phone roaming home) and
- * from no familiar fine one; policy.trip_roaming. */
+/* metrics_roam.c: the window's unfamiliar addresses as one network
+ * abroad, in one walk, for the roaming trip and the local SIM abroad
+ * (metrics_sim.c); false when they are not (one_net) */
+struct metrics_abroad {
+    bool one_net;		/* all of one network, each in a country
+				 * known and not a usual one; one at least */
+    bool carrier;		/* ... and all coarse (policy.coarse_km)
+				 * places of one country, cc */
+    uint32_t since;		/* the first time one of them was seen */
+    uint64_t sent;		/* their messages in the window (parts) */
+    char cc[3];			/* the first one's country */
+    size_t n;			/* carrier: its subscriber units (an IPv4
+				 * address, an IPv6 /64) */
+    const struct store_ip *unit[STORE_IPS_MAX];	/* an address of each */
+    uint64_t per[STORE_IPS_MAX];	/* each unit's messages (parts) */
+};
+bool metrics_abroad(const struct metrics_ctx *c, uint32_t w,
+		    struct metrics_abroad *a);
+/* ... one network abroad, and since its first message the login sent
+ * from a familiar coarse place (its phone roaming home) and from no
+ * familiar fine one; policy.trip_roaming. */
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w);
 void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual);
 /* ... have the window's unfamiliar addresses sent n no faster than the
@@ -210,7 +228,7 @@ uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w);
 /* ... recipients_over_usual's usual hour (usual: with its slack) on such
  * a trip, from the phone's messages found at MAIL (c->roam_msgs, an hour:
  * METRICS_ROAM_RCPTS_W), with its evidence. */
-#define METRICS_ROAM_RCPTS_W 3600u
+#define METRICS_ROAM_RCPTS_W CFG_ROAM_RCPTS_W
 uint64_t metrics_roaming_rcpts(const struct metrics_ctx *c, uint64_t v,
 			       uint64_t usual, uint32_t w, char *ev,
 			       size_t evlen);

@@ -144,21 +144,70 @@ static bool pool_network(const struct metrics_ctx *c, const struct store_ip *a)
     return k >= POOL_NETWORKS;
 }
 
-/* far_from_anchors - is the address a fine place, no anchor itself, far
- * from every fine anchor of the login (on the network of key only, when
- * key is not NULL), with one at least? *km (may be NULL): the nearest's
- * distance. An anchor of that network in another country than the
+/* What a walk of the login's anchors answers (far_from_anchors): far
+ * from every fine anchor in the address's country whatever its network
+ * (FAR_LINE), and from every fine anchor on its network (FAR_PLACE). */
+enum { FAR_LINE, FAR_PLACE, FAR_KINDS };
+#define FAR_NEAR (-1.0)		/* an anchor near it: never far */
+
+/* nearest - keep d as a question's nearest anchor, unless one was near */
+static void nearest(double *best, double d)
+{
+    if (*best != FAR_NEAR && d < *best)
+	*best = d;
+}
+
+/* anchor_km - one anchor a against the address (here, in country cc,
+ * its network key): into best[] per question asked (want) its distance
+ * or FAR_NEAR. An anchor of the network in another country than the
  * address's (a privacy VPN's exits, a hosting provider: no one's home)
- * makes it never far; without key, anchors of other countries and of a
- * carrier's pool (pool_network) are not counted. */
+ * makes the address never far from the network's; for the line,
+ * anchors of other countries and of a carrier's pool (pool_network) are
+ * not counted. */
+static void anchor_km(const struct metrics_ctx *c, const struct store_ip *a,
+		      const struct fine *here, const char cc[3], uint64_t key,
+		      unsigned want, double best[FAR_KINDS])
+{
+    bool net = (want & 1u << FAR_PLACE) && store_net_key(&a->ip, a->asn) == key;
+    bool line = (want & 1u << FAR_LINE) != 0;
+    struct fine there;
+    double d;
+    char acc[3];
+
+    if (!net && !line)
+	return;
+    store_ip_cc(a, acc);
+    if (memcmp(acc, cc, 2) != 0) {
+	if (net)
+	    best[FAR_PLACE] = FAR_NEAR;
+	return;
+    }
+    if (!stored_fine(c, a, &there))
+	return;
+    line = line && !pool_network(c, a);
+    d = apart_km(here, &there) <= 0 ? FAR_NEAR
+	: geo_distance_km(here->lat, here->lon, there.lat, there.lon);
+    if (net)
+	nearest(&best[FAR_PLACE], d);
+    if (line)
+	nearest(&best[FAR_LINE], d);
+}
+
+/* far_from_anchors - is the address a fine place, no anchor itself, far
+ * from every fine anchor of the login that each question asked (want:
+ * bits of FAR_LINE, FAR_PLACE) counts, with one at least? One walk of
+ * the list answers both; it stops once a question asked has an anchor
+ * near (the answer is then no). km[] (may be NULL): each question's
+ * nearest distance. */
 static bool far_from_anchors(const struct metrics_ctx *c,
-			     const struct addr *ip, const uint64_t *key,
-			     uint32_t *km)
+			     const struct addr *ip, uint32_t asn,
+			     unsigned want, uint32_t km[FAR_KINDS])
 {
     const struct store_ip *self;
-    struct fine here, there;
-    double best = INFINITY;
-    char cc[3], acc[3];
+    struct fine here;
+    double best[FAR_KINDS] = {INFINITY, INFINITY};
+    uint64_t key = store_net_key(ip, asn);
+    char cc[3];
 
     if (c->user == NULL)
 	return false;
@@ -170,30 +219,22 @@ static bool far_from_anchors(const struct metrics_ctx *c,
     metrics_ip_cc(c, ip, self, cc);
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
-	double d;
 
-	if (!store_ip_anchor(a)
-	    || (key != NULL && store_net_key(&a->ip, a->asn) != *key)
-	    || (key == NULL && pool_network(c, a)))
+	if (!store_ip_anchor(a))
 	    continue;
-	store_ip_cc(a, acc);
-	if (memcmp(acc, cc, 2) != 0) {
-	    if (key != NULL)
+	anchor_km(c, a, &here, cc, key, want, best);
+	for (int k = 0; k < FAR_KINDS; k++)
+	    if ((want & 1u << k) && best[k] == FAR_NEAR)
 		return false;
-	    continue;
-	}
-	if (!stored_fine(c, a, &there))
-	    continue;
-	if (apart_km(&here, &there) <= 0)
-	    return false;
-	d = geo_distance_km(here.lat, here.lon, there.lat, there.lon);
-	if (d < best)
-	    best = d;
     }
-    if (isinf(best))
-	return false;
-    if (km != NULL)
-	*km = (uint32_t) lround(best);
+    for (int k = 0; k < FAR_KINDS; k++) {
+	if (!(want & 1u << k))
+	    continue;
+	if (isinf(best[k]))
+	    return false;
+	if (km != NULL)
+	    km[k] = (uint32_t) lround(best[k]);
+    }
     return true;
 }
 
@@ -206,9 +247,13 @@ static bool far_from_anchors(const struct metrics_ctx *c,
 bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn, uint32_t *km)
 {
-    uint64_t key = store_net_key(ip, asn);
+    uint32_t d[FAR_KINDS];
 
-    return far_from_anchors(c, ip, &key, km);
+    if (!far_from_anchors(c, ip, asn, 1u << FAR_PLACE, d))
+	return false;
+    if (km != NULL)
+	*km = d[FAR_PLACE];
+    return true;
 }
 
 /* metrics_far_line - is the address a fine place far from every fine
@@ -217,7 +262,13 @@ bool metrics_far_place(const struct metrics_ctx *c, const struct addr *ip,
 bool metrics_far_line(const struct metrics_ctx *c, const struct addr *ip,
 		      uint32_t *km)
 {
-    return far_from_anchors(c, ip, NULL, km);
+    uint32_t d[FAR_KINDS];
+
+    if (!far_from_anchors(c, ip, 0, 1u << FAR_LINE, d))
+	return false;
+    if (km != NULL)
+	*km = d[FAR_LINE];
+    return true;
 }
 
 /* metrics_places_apart - two remembered addresses of one country, both
@@ -286,8 +337,9 @@ bool metrics_far_line_stranger(const struct metrics_ctx *c,
 			       const struct addr *ip, uint32_t asn,
 			       const struct store_net *n)
 {
-    if (!metrics_far_line(c, ip, NULL))
-	return false;
-    return n == NULL || n->days < c->cfg->policy.familiar_days
-	|| metrics_far_place(c, ip, asn, NULL);
+    bool own = n != NULL && n->days >= c->cfg->policy.familiar_days;
+
+    /* one walk: the far place asked only of an own network */
+    return far_from_anchors(c, ip, asn, 1u << FAR_LINE
+			    | (own ? 1u << FAR_PLACE : 0), NULL);
 }

@@ -17,44 +17,69 @@
 
 #include "metrics.h"
 
-/* one_place_abroad - the window's unfamiliar addresses: all of one
- * network, in a country that is not a usual one; *since: the first time
- * one of them was seen. False when there is none. */
-static bool one_place_abroad(const struct metrics_ctx *c, uint32_t w,
-			     uint32_t *since)
+/* same_unit - one subscriber's address: the same IPv4 address, the same
+ * IPv6 /64 */
+static bool same_unit(const struct addr *a, const struct addr *b)
+{
+    if (addr_is_v4(a) || addr_is_v4(b))
+	return addr_equal(a, b);
+    return memcmp(a->b, b->b, 8) == 0;
+}
+
+/* add_unit - an address into its unit, new or not */
+static void add_unit(struct metrics_abroad *a, const struct store_ip *ip,
+		     uint64_t parts)
+{
+    size_t j;
+
+    for (j = 0; j < a->n && !same_unit(&a->unit[j]->ip, &ip->ip); j++)
+	;
+    if (j == a->n)
+	a->unit[a->n++] = ip, a->per[j] = 0;
+    a->per[j] += parts;
+}
+
+/* metrics_abroad - the window's unfamiliar addresses: all of one
+ * network, each in a country that is not a usual one (a->one_net; the
+ * roaming trip's place abroad), and also all coarse places of one
+ * country (a->carrier, with its units: a local SIM abroad,
+ * metrics_sim.c); when they first came (a->since) and their messages
+ * (a->sent). One walk for both readers: each walked them for itself.
+ * False when there is none, or they are not of one network abroad. */
+bool metrics_abroad(const struct metrics_ctx *c, uint32_t w,
+		    struct metrics_abroad *a)
 {
     uint64_t net = 0;
+    uint32_t k = c->cfg->policy.coarse_km;
     size_t i = 0, n = 0;
     const struct store_ip *ip;
+    char cc[3];
 
+    a->one_net = false, a->carrier = true;
+    a->since = 0, a->sent = 0, a->n = 0, a->cc[0] = 0;
     while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
-	uint64_t k = store_net_key(&ip->ip, ip->asn);
-	char cc[3];
+	uint64_t key = store_net_key(&ip->ip, ip->asn), parts;
 
 	store_ip_cc(ip, cc);
-	if (cc[0] == 0 || metrics_usual_country(c, cc) || (n && k != net))
-	    return false;
-	if (n == 0 || ip->first_seen < *since)
-	    *since = ip->first_seen;
-	net = k, n++;
+	if (cc[0] == 0 || metrics_usual_country(c, cc) || (n && key != net))
+	    return a->carrier = false;
+	if (n == 0)
+	    memcpy(a->cc, cc, 3);
+	if (n == 0 || ip->first_seen < a->since)
+	    a->since = ip->first_seen;
+	parts = store_ip_recent(ip, c->now, w);
+	a->sent += parts;
+	a->carrier = a->carrier && store_ip_radius(ip) >= k
+	    && memcmp(cc, a->cc, 2) == 0;
+	if (a->carrier)
+	    add_unit(a, ip, parts);
+	net = key, n++;
     }
-    return n != 0;
+    a->carrier = a->carrier && n != 0;
+    return a->one_net = n != 0;
 }
 
 #define METRICS_ROAM_SHARE 4	/* a phone message in this many abroad */
-
-/* unfamiliar_sent - the window's messages from its unfamiliar addresses
- * (rounded once) */
-static uint64_t unfamiliar_sent(const struct metrics_ctx *c, uint32_t w)
-{
-    uint64_t n = 0;
-    size_t i = 0;
-    const struct store_ip *ip;
-
-    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL)
-	n += store_ip_recent(ip, c->now, w);
-    return (n + STORE_IP_PARTS / 2) / STORE_IP_PARTS;
-}
 
 /* metrics_at_owners_pace - have the window's unfamiliar addresses sent (n) no
  * faster than the login's busiest usual hour (at least 1) on average
@@ -86,8 +111,8 @@ static uint32_t familiar_radius(const struct metrics_ctx *c,
 	? store_ip_radius(ip) : 0;
 }
 
-/* metrics_roaming_trip - are the window's unfamiliar addresses one
- * network abroad (one_place_abroad) sending at the owner's pace
+/* roaming_trip - are the window's unfamiliar addresses one network
+ * abroad (metrics_abroad, into a) sending at the owner's pace
  * (metrics_at_owners_pace), and has the login, since that network's first
  * message, also sent from a familiar coarse place, at least one message
  * for every METRICS_ROAM_SHARE from the unfamiliar addresses (the
@@ -102,32 +127,42 @@ static uint32_t familiar_radius(const struct metrics_ctx *c,
  * bordering country, a message every 7 minutes, 58 of 200 through
  * instead of 8). A phone address first seen before since counts one (it
  * was seen since); one first seen after, every observation. */
-bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
+static bool roaming_trip(const struct metrics_ctx *c, uint32_t w,
+			 struct metrics_abroad *a)
 {
-    uint32_t since = 0, k = c->cfg->policy.coarse_km, r;
+    uint32_t k = c->cfg->policy.coarse_km, r;
     uint64_t phone = 0, away;
     bool seen = false;
     size_t i;
 
     if (!c->cfg->policy.trip_roaming || k == 0 || c->user == NULL
-	|| !one_place_abroad(c, w, &since))
+	|| !metrics_abroad(c, w, a))
 	return false;
     for (i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
 
-	if (ip->last_seen < since || !metrics_in_window(ip->last_seen, c->now, w)
+	if (ip->last_seen < a->since
+	    || !metrics_in_window(ip->last_seen, c->now, w)
 	    || (r = familiar_radius(c, ip)) == 0)
 	    continue;
 	if (r < k)
 	    return false;	/* the owner at a fine place of its own */
 	seen = true;
-	phone += ip->first_seen >= since ? ip->count : 1;
+	phone += ip->first_seen >= a->since ? ip->count : 1;
     }
     if (!seen)
 	return false;
-    away = unfamiliar_sent(c, w);
-    return metrics_at_owners_pace(c, away, since)
+    away = (a->sent + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
+    return metrics_at_owners_pace(c, away, a->since)
 	&& phone * METRICS_ROAM_SHARE >= away;
+}
+
+/* metrics_roaming_trip - roaming_trip's answer alone */
+bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
+{
+    struct metrics_abroad a;
+
+    return roaming_trip(c, w, &a);
 }
 
 /* metrics_roaming_text - the allowance's evidence */
@@ -179,12 +214,12 @@ uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
 /* roaming_phone - metrics_roaming_phone worked out */
 static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 {
-    uint32_t k = c->cfg->policy.coarse_km, since = 0;
+    uint32_t k = c->cfg->policy.coarse_km;
     uint64_t n = 0;
+    struct metrics_abroad a;
 
-    if (!metrics_roaming_trip(c, STORE_DAY_S)
-	|| !one_place_abroad(c, STORE_DAY_S, &since)
-	|| c->now < since || c->now - since <= w)
+    if (!roaming_trip(c, STORE_DAY_S, &a)	/* a.since: its place abroad */
+	|| c->now < a.since || c->now - a.since <= w)
 	return 0;
     for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];

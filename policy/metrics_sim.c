@@ -48,76 +48,16 @@
 #define METRICS_SIM_UNITS 3	/* a carrier's pool: this many units at least */
 #define METRICS_SIM_SHARE 2	/* no unit more than 1 in this many messages */
 
-/* same_unit - one subscriber's address: the same IPv4 address, the same
- * IPv6 /64 */
-static bool same_unit(const struct addr *a, const struct addr *b)
-{
-    if (addr_is_v4(a) || addr_is_v4(b))
-	return addr_equal(a, b);
-    return memcmp(a->b, b->b, 8) == 0;
-}
-
-/* struct sim - the window's unfamiliar addresses as one carrier abroad */
-struct sim {
-    const struct store_ip *unit[STORE_IPS_MAX];	/* an address of each unit */
-    uint64_t per[STORE_IPS_MAX];	/* each unit's messages (parts) */
-    size_t n;			/* units */
-    uint64_t sent;		/* all of them (parts) */
-    uint32_t since;		/* the first one seen */
-    char cc[3];			/* their country */
-};
-
-/* add_unit - an address into its unit, new or not */
-static void add_unit(struct sim *s, const struct store_ip *ip,
-		     uint64_t parts)
-{
-    size_t j;
-
-    for (j = 0; j < s->n && !same_unit(&s->unit[j]->ip, &ip->ip); j++)
-	;
-    if (j == s->n)
-	s->unit[s->n++] = ip, s->per[j] = 0;
-    s->per[j] += parts;
-    s->sent += parts;
-    if (s->since == 0 || ip->first_seen < s->since)
-	s->since = ip->first_seen;
-}
-
-/* carrier_abroad - are the window's unfamiliar addresses all of one
- * network, coarse, in one country that is not a usual one (s: their
- * units)? False when there is none. */
-static bool carrier_abroad(const struct metrics_ctx *c, uint32_t w,
-			   struct sim *s)
-{
-    uint64_t net = 0;
-    uint32_t k = c->cfg->policy.coarse_km;
-    size_t i = 0;
-    const struct store_ip *ip;
-    char cc[3];
-
-    memset(s, 0, sizeof(*s));
-    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
-	uint64_t key = store_net_key(&ip->ip, ip->asn);
-
-	store_ip_cc(ip, cc);
-	if (cc[0] == 0 || store_ip_radius(ip) < k
-	    || (s->n != 0 && (key != net || memcmp(cc, s->cc, 2) != 0))
-	    || metrics_usual_country(c, cc))
-	    return false;
-	net = key, memcpy(s->cc, cc, 3);
-	add_unit(s, ip, store_ip_recent(ip, c->now, w));
-    }
-    return s->n != 0;
-}
-
 /* sim_alone - is the window's unfamiliar mail a local SIM abroad alone:
- * one coarse network in a country not usual, from METRICS_SIM_UNITS
- * units or more, none with more than one message in METRICS_SIM_SHARE,
- * nothing from home since its first (s: its units)? */
-static bool sim_alone(const struct metrics_ctx *c, uint32_t w, struct sim *s)
+ * one coarse network in a country not usual (metrics_roam.c
+ * metrics_abroad: a carrier), from METRICS_SIM_UNITS units or more, none
+ * with more than one message in METRICS_SIM_SHARE, nothing from home
+ * since its first (s: its units)? */
+static bool sim_alone(const struct metrics_ctx *c, uint32_t w,
+		      struct metrics_abroad *s)
 {
     if (!c->cfg->policy.trip_roaming || c->cfg->policy.coarse_km == 0
-	|| c->user == NULL || !carrier_abroad(c, w, s)
+	|| c->user == NULL || !metrics_abroad(c, w, s) || !s->carrier
 	|| s->n < METRICS_SIM_UNITS)
 	return false;
     for (size_t j = 0; j < s->n; j++)
@@ -130,7 +70,7 @@ static bool sim_alone(const struct metrics_ctx *c, uint32_t w, struct sim *s)
  * alone (sim_alone) at the owner's pace? */
 bool metrics_sim_trip(const struct metrics_ctx *c, uint32_t w)
 {
-    struct sim s;
+    struct metrics_abroad s;
 
     return sim_alone(c, w, &s)
 	&& metrics_at_owners_pace(c, (s.sent + STORE_IP_PARTS / 2)
@@ -151,7 +91,7 @@ bool metrics_sim_trip(const struct metrics_ctx *c, uint32_t w)
 uint64_t metrics_sim_usual(const struct metrics_ctx *c, uint64_t usual,
 			   char *ev, size_t evlen)
 {
-    struct sim s;
+    struct metrics_abroad s;
     uint64_t day;
     size_t used;
 

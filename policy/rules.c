@@ -656,7 +656,10 @@ int rules_give_back(STORE *st, const char *login, const struct addr *client,
  * rest each day had its network familiar on the second). A newcomer's
  * refusal by a newcomer rule is noted at its own first place too: that
  * place is its own only by its own mail (metrics_newcomer.c
- * refused_here). */
+ * refused_here). Only a refusal the policy decided (a rule, a block in
+ * force): one by milter.on_error is the store's failure, and at MAIL it
+ * comes before note_place could find the place known, so the login's
+ * own home network was noted. */
 static void note_stop(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
@@ -664,7 +667,8 @@ static void note_stop(const struct cfg *cfg, STORE *st,
     bool newcomer = v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
 	&& cfg->policy.rules[v->rule].metric == CFG_METRIC_NEWCOMER_MESSAGES;
 
-    if (!refused(cfg, v) || v->cls != RULES_CLASS_AUTHENTICATED
+    if (!refused(cfg, v) || (v->rule < 0 && !v->from_block)
+	|| v->cls != RULES_CLASS_AUTHENTICATED
 	|| v->relayed || (v->known && !newcomer))
 	return;
     (void) store_user_stopped(st, f->login,
@@ -688,19 +692,10 @@ static void finish(const struct cfg *cfg, STORE *st,
     }
 }
 
-/* counts_users_per_ip - does a rule of the policy count users_per_ip
- * (the only reader of an IPv6 client's /64 entry)? */
-static bool counts_users_per_ip(const struct cfg *cfg)
-{
-    for (size_t i = 0; i < cfg->policy.nrules; i++)
-	if (cfg->policy.rules[i].metric == CFG_METRIC_USERS_PER_IP)
-	    return true;
-    return false;
-}
-
 /* prefix_note - at MAIL, an authenticated IPv6 client: its login noted
  * on the client's /64 too, which users_per_ip then counts (a failure
- * only leaves the count per address); without such a rule nothing reads
+ * only leaves the count per address); without such a rule
+ * (policy.counts_users_per_ip, read off the rules at load) nothing reads
  * the entry, so the store is spared the update */
 static void prefix_note(const struct cfg *cfg, STORE *st,
 			const struct rules_facts *f, uint32_t now,
@@ -709,7 +704,7 @@ static void prefix_note(const struct cfg *cfg, STORE *st,
 {
     mc->client64 = NULL;
     if (v->cls != RULES_CLASS_AUTHENTICATED || v->relayed
-	|| addr_is_v4(&f->client) || !counts_users_per_ip(cfg))
+	|| addr_is_v4(&f->client) || !cfg->policy.counts_users_per_ip)
 	return;
     if (store_prefix_note(st, &f->client, f->login, now, c64) == STORE_OK)
 	mc->client64 = c64;
@@ -770,19 +765,6 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     v->unknown_place = v->unknown_place && metrics_newbulk_place(mc);
 }
 
-/* roam_rcpts_judged - does a rule judge recipients_over_usual over the
- * hour the roaming phone's allowance is for (metrics_roaming_rcpts)?
- * Else the phone's messages found at MAIL (v->roam_msgs) are read by
- * nothing, and not looked for. */
-static bool roam_rcpts_judged(const struct cfg *cfg)
-{
-    for (size_t i = 0; i < cfg->policy.nrules; i++)
-	if (cfg->policy.rules[i].metric == CFG_METRIC_RECIPIENTS_OVER_USUAL
-	    && cfg->policy.rules[i].window_s == METRICS_ROAM_RCPTS_W)
-	    return true;
-    return false;
-}
-
 /* rules_judge - one phase of one transaction */
 int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 		uint32_t now, struct rules_verdict *v)
@@ -835,8 +817,11 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
 				 RULES_OVERRIDES_MAX);
 	memo.ctx = &mc, mc.memo = &memo;	/* mc stays as it is from here */
+	/* the phone's messages only when a rule judges recipients over
+	 * the roaming phone's hour (policy.roam_rcpts_judged): else
+	 * v->roam_msgs is read by nothing */
 	if (f->phase == RULES_PHASE_MAIL && mc.user != NULL
-	    && roam_rcpts_judged(cfg))
+	    && cfg->policy.roam_rcpts_judged)
 	    v->roam_msgs = (uint16_t)
 		metrics_roaming_phone(&mc, METRICS_ROAM_RCPTS_W);
 	evaluate(cfg, st, &mc, now, v);

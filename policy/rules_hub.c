@@ -61,15 +61,13 @@ void rules_hub_note(const struct cfg *cfg, STORE *st,
 		    const struct store_user *u)
 {
     const struct store_geo *g = &f->geo;
-    const struct store_ip *self = NULL;
+    const struct store_ip *self;
 
     if (cfg->policy.site_logins == 0 || cfg->policy.coarse_km == 0
 	|| u == NULL || !g->has_loc || g->asn == 0
 	|| g->acc_km >= cfg->policy.coarse_km)
 	return;
-    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
-	if (addr_equal(&u->ips[i].ip, &f->client))
-	    self = &u->ips[i];
+    self = store_user_ip(u, &f->client);
     if (self == NULL || self->count > 1)
 	return;			/* noted when the address was new */
     for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {

@@ -529,6 +529,10 @@ unsigned store_user_strikes(const struct store_user *u, uint32_t rule_id,
 
 int store_user_get(STORE *st, const char *login, uint32_t now,
 		   struct store_user *out);
+/* The entry of an address in a copy's list (most recently seen first),
+ * or NULL. */
+const struct store_ip *store_user_ip(const struct store_user *u,
+				     const struct addr *ip);
 /* Count units at now (creating the entry), note them in held (may be
  * NULL) and copy the windows out (may be NULL): a recipient reserved at
  * RCPT TO. Give back what held notes, then empty it: STORE_NOTFOUND if

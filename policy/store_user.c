@@ -643,6 +643,16 @@ void store_ip_cc(const struct store_ip *ip, char out[3])
     cc_text(ip->cc, out);
 }
 
+/* store_user_ip - the entry of an address in a copy's list, or NULL */
+const struct store_ip *store_user_ip(const struct store_user *u,
+				     const struct addr *ip)
+{
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&u->ips[i].ip, ip))
+	    return &u->ips[i];
+    return NULL;
+}
+
 /* store_user_copy - a slot (live or copied) to the caller's form; the
  * address list is stored as it is handed out, one memcpy */
 void store_user_copy(const STORE *st, const struct store_urec *r,

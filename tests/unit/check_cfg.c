@@ -257,6 +257,7 @@ START_TEST(test_sample_config)
 		      .requires_mask,
 		      UINT64_C(1) << cfg_rule_index(c, "unfamiliar-network"));
     ck_assert(c->policy.rules[cfg_rule_index(c, "unfamiliar-network")].required);
+    ck_assert(c->policy.counts_users_per_ip && c->policy.roam_rcpts_judged);
     /* the day blocks of the volume rules at the second refusal; a rule
      * without block_after blocks at the first */
     ck_assert_uint_eq(c->policy.rules[cfg_rule_index(c, "unusual-volume")]
@@ -394,6 +395,46 @@ START_TEST(test_defaults)
 END_TEST
 
 /* the policyd keys left out are the milter section's; its own win */
+/* derived_of - the two facts read off a configuration's rules at load */
+static void derived_of(const char *rules, bool *per_ip, bool *roam)
+{
+    char err[1024], text[1024];
+    struct cfg *c;
+
+    snprintf(text, sizeof(text), "policy: { rules = (%s); };\n", rules);
+    c = cfg_load(write_tmp(text), err, sizeof(err));
+    unlink(tmpfile_name);
+    ck_assert_msg(c != NULL, "%s", err);
+    *per_ip = c->policy.counts_users_per_ip;
+    *roam = c->policy.roam_rcpts_judged;
+    cfg_free(c);
+}
+
+#define RULE_OF(m, w, l) "{ name = \"" m w "\"; applies_to = \"authenticated\"; " \
+    "metric = \"" m "\"; " \
+    "window = \"" w "\"; limit = " l "; action = \"tag\"; }"
+
+/* What rules.c asks of the rule table at every MAIL is read off it once
+ * at load: a users_per_ip rule (an IPv6 client's /64 noted), a
+ * recipients_over_usual rule over the roaming phone's hour (its
+ * messages looked for); any other window is not that hour. */
+START_TEST(test_derived_at_load)
+{
+    bool per_ip, roam;
+
+    derived_of(RULE_OF("messages", "1h", "5"), &per_ip, &roam);
+    ck_assert(!per_ip && !roam);
+    derived_of(RULE_OF("users_per_ip", "1h", "3"), &per_ip, &roam);
+    ck_assert(per_ip && !roam);
+    derived_of(RULE_OF("recipients_over_usual", "2h", "10"), &per_ip, &roam);
+    ck_assert(!per_ip && !roam);
+    derived_of(RULE_OF("recipients_over_usual", "2h", "10") ", "
+	       RULE_OF("recipients_over_usual", "1h", "10") ", "
+	       RULE_OF("users_per_ip", "10m", "3"), &per_ip, &roam);
+    ck_assert(per_ip && roam);
+}
+END_TEST
+
 START_TEST(test_policyd_inherits)
 {
     char err[1024];
@@ -561,6 +602,7 @@ static Suite *cfg_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_sample_config);
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_derived_at_load);
     tcase_add_test(tc, test_policyd_inherits);
     tcase_add_loop_test(tc, test_bad_config, 0, NBAD);
     tcase_add_test(tc, test_long_domain);

@@ -112,8 +112,10 @@ static void fill(STORE *st, uint32_t now)
     }
 }
 
-/* all_kept - every user and client fill() made is still there, and the
- * block set on the first user */
+/* all_kept - every user fill() made is still there, and the block set
+ * on the first user. Users only: fill()'s client addresses are not
+ * picked to fit the stripes (pick_logins), so fill() itself may evict
+ * some of them, as the ordinary eviction does. */
 static void all_kept(STORE *st, uint32_t now)
 {
     for (int i = 0; i < NLOGINS; i++) {

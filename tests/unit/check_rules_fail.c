@@ -1,0 +1,215 @@
+/*
+ * check_rules_fail - unit tests of the policy engine (policy/rules.c)
+ * when the store fails under it: a refusal by milter.on_error is no
+ * decision of the policy, so it notes nothing a rule's refusal would.
+ *
+ * The failure is real: a child process holds the client table's stripe
+ * of the client address (store_debug_lock_stripe, as check_store_shm.c's
+ * holders do) while the parent judges a MAIL, so the login's update
+ * succeeds and the client's times out (lock_timeout 10ms), and the
+ * engine answers with on_error (tempfail). The child lets go when told
+ * and dies with the test. The helpers are rules_test.h's; every test
+ * runs forked.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "rules.h"
+#include "store.h"
+#include "store_debug.h"
+#include "check_main.h"
+#include "rules_test.h"
+
+/* A refusal on error, short lock waits, a login that learns for a day
+ * (then a network used on one day is not yet familiar: familiar_days 2)
+ * and a rule that refuses the second message of an hour (the control:
+ * a policy refusal at a stranger's network is noted). */
+#define FAIL_CFG "state: { max_users = 1000; max_clients = 1000; " \
+    "ips_per_user = 16; lock_timeout = \"10ms\"; };\n" \
+    "milter: { on_error = \"tempfail\"; };\n" \
+    "policy: { learning_period = \"1d\"; rules = (\n" \
+    " { name = \"busy\"; applies_to = \"authenticated\"; " \
+    "metric = \"messages\"; window = \"1h\"; limit = 1; " \
+    "action = \"tempfail\"; }\n); };\n"
+
+#define HOME_IP "192.0.2.10"
+#define HOME_AS 64500u
+#define AWAY_IP "198.51.100.7"
+#define AWAY_AS 64501u
+
+/* The login's home line (used on its first day only), and a stranger's
+ * network; the day after, past the login's learning. */
+static const struct tx home = {"max", HOME_IP, NULL,
+    {"DE", HOME_AS, 0, 0, 0, 0}, ALL_CAPS, 1, 1000};
+static const struct tx away = {"max", AWAY_IP, NULL,
+    {"FR", AWAY_AS, 0, 0, 0, 0}, ALL_CAPS, 1, 1000};
+#define DAY2 (T0 + DAY + HOUR)
+
+/* struct holder - a child holding one stripe lock of the client table */
+struct holder {
+    pid_t pid;
+    int go;			/* write a byte: unlock and exit */
+};
+
+/* hold_client - fork a child that locks the client stripe of ip in the
+ * store (the mapping is shared with the parent) until told to let go */
+static void hold_client(const struct env *e, const char *ip,
+			struct holder *h)
+{
+    struct addr a;
+    unsigned s;
+    int ready[2], go[2];
+    char c = 0;
+
+    ck_assert_int_eq(addr_parse(ip, &a), 0);
+    s = store_debug_client_stripe(e->st, &a);
+    ck_assert_int_eq(pipe(ready), 0);
+    ck_assert_int_eq(pipe(go), 0);
+    ck_assert_int_ge(h->pid = fork(), 0);
+    if (h->pid == 0) {
+	(void) prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the test */
+	close(ready[0]), close(go[1]);
+	if (store_debug_lock_stripe(e->st, STORE_DEBUG_CLIENTS, s) != STORE_OK)
+	    _exit(2);
+	if (write(ready[1], "x", 1) != 1)
+	    _exit(3);
+	if (read(go[0], &c, 1) != 1)
+	    _exit(4);
+	store_debug_unlock_stripe(e->st, STORE_DEBUG_CLIENTS, s);
+	_exit(0);
+    }
+    close(ready[1]), close(go[0]);
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    h->go = go[1];
+}
+
+/* release - tell the holder to let go and reap it */
+static void release(struct holder *h)
+{
+    int status;
+
+    ck_assert_int_eq(write(h->go, "x", 1), 1);
+    close(h->go);
+    ck_assert_int_eq(waitpid(h->pid, &status, 0), h->pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* phase_fails - one phase judged while the client's stripe is held: the
+ * store's status, the verdict in v */
+static int phase_fails(const struct env *e, const struct rules_facts *f,
+		       uint32_t now, struct rules_verdict *v)
+{
+    struct holder h;
+    char ip[64];
+    int s;
+
+    ck_assert_ptr_nonnull(addr_format(&f->client, ip, sizeof(ip)));
+    hold_client(e, ip, &h);
+    s = rules_judge(e->cfg, e->st, f, now, v);
+    release(&h);
+    return s;
+}
+
+/* stopped_at - is the login's refusal note at ip's network on day */
+static bool stopped_at(const struct env *e, const char *login,
+		       const char *ip, uint32_t asn, uint32_t now)
+{
+    struct store_user u;
+    struct addr a;
+
+    ck_assert_int_eq(addr_parse(ip, &a), 0);
+    ck_assert_int_eq(store_user_get(e->st, login, now, &u), STORE_OK);
+    return store_user_stopped_since(&u, store_net_key(&a, asn),
+				    now / STORE_DAY_S);
+}
+
+/* fail_on_day2 - the login's first day at its home line, then on the
+ * day after a transaction of t whose phase ph (MAIL or RCPT) cannot
+ * update the client's entry: refused by on_error (tempfail, no rule) */
+static void fail_on_day2(struct env *e, const struct tx *t,
+			 enum rules_phase ph, struct rules_verdict *v)
+{
+    struct rules_facts f;
+
+    env_open(e, FAIL_CFG);
+    run_tx(e, &home, T0, v);
+    expect(e, v, CFG_ACTION_ACCEPT, NULL, false);
+    facts_for(t, &f);
+    if (ph == RULES_PHASE_RCPT) {
+	ck_assert_int_eq(rules_judge(e->cfg, e->st, &f, DAY2, v), STORE_OK);
+	expect(e, v, CFG_ACTION_ACCEPT, NULL, false);
+	f.phase = RULES_PHASE_RCPT, f.rcpts = 1;
+    }
+    ck_assert_int_eq(phase_fails(e, &f, DAY2, v), STORE_TIMEOUT);
+    expect(e, v, CFG_ACTION_TEMPFAIL, NULL, false);
+    ck_assert_int_eq(v->status, STORE_TIMEOUT);
+}
+
+/* A login at its home line on the day after its first (learned, the
+ * line not yet familiar: one day of two): the client's entry cannot be
+ * updated at MAIL, so on_error refuses it. The refusal is the store's,
+ * not the policy's: the home network is not noted as a place the login
+ * was stopped at (the note would make the network's day not count,
+ * store_stopday.c). A rule's refusal at a stranger's network, the same
+ * day, still is. */
+START_TEST(test_store_failure_notes_no_stop)
+{
+    struct env e;
+    struct rules_verdict v;
+
+    fail_on_day2(&e, &home, RULES_PHASE_MAIL, &v);
+    ck_assert_msg(!stopped_at(&e, "max", HOME_IP, HOME_AS, DAY2),
+		  "a store failure noted a stop at the home network");
+    /* the control: the rule refuses the stranger's second message */
+    run_tx(&e, &away, DAY2 + MIN, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    run_tx(&e, &away, DAY2 + 2 * MIN, &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "busy", false);
+    ck_assert(stopped_at(&e, "max", AWAY_IP, AWAY_AS, DAY2 + 2 * MIN));
+    ck_assert(!stopped_at(&e, "max", HOME_IP, HOME_AS, DAY2 + 2 * MIN));
+    env_close(&e);
+}
+END_TEST
+
+/* The same at RCPT: the message was let through at MAIL from a
+ * stranger's network (unfamiliar: a rule's refusal there is noted); the
+ * client's entry cannot count the recipient, on_error refuses it, and
+ * nothing is noted. */
+START_TEST(test_rcpt_failure_notes_no_stop)
+{
+    struct env e;
+    struct rules_verdict v;
+
+    fail_on_day2(&e, &away, RULES_PHASE_RCPT, &v);
+    ck_assert(!v.known);
+    ck_assert_msg(!stopped_at(&e, "max", AWAY_IP, AWAY_AS, DAY2),
+		  "a store failure at RCPT noted a stop");
+    env_close(&e);
+}
+END_TEST
+
+/* rules_fail_suite - the test cases */
+static Suite *rules_fail_suite(void)
+{
+    const TTest *const fail[] = {
+	test_store_failure_notes_no_stop, test_rcpt_failure_notes_no_stop,
+    };
+    Suite *s = suite_create("rules_fail");
+
+    add(s, "store_failure", fail, sizeof(fail) / sizeof(fail[0]));
+    return s;
+}
+
+int main(void)
+{
+    return check_run(rules_fail_suite());
+}
