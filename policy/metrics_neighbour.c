@@ -48,13 +48,21 @@ bool metrics_neighbour_network(const struct cfg *cfg,
 
 /* home_anywhere - does the login have a home place in any country (an
  * anchor it remembers, a fine place on a network that may vouch for it:
- * metrics_home_country's test, in any country)? */
+ * metrics_home_country's test, in any country)? A carrier's pool is none,
+ * however finely GeoIP locates it (metrics_pool_network): a phone-only
+ * login whose carrier's CGNAT hub was located to 50 km had a "home
+ * place" in every address of its phone, and its owner's first home line
+ * was refused as a stranger's (tests/sim shuffle seeds 102 and 110 of
+ * the set T: 35 and 19 messages at home over the usual hour, the rest
+ * of the day blocked). The login is judged as one whose carrier is
+ * located coarsely (EFFICACY.md round 15 - shuffle). */
 static bool home_anywhere(const struct metrics_ctx *c)
 {
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
 
 	if (store_ip_anchor(a) && metrics_ip_fine(c, a)
+	    && !metrics_pool_network(c, a)
 	    && metrics_site_voucher(c, &a->ip, a->asn))
 	    return true;
     }
@@ -101,7 +109,10 @@ static bool other_family(const struct metrics_ctx *c, const struct store_ip *a,
  * (tests/sim probe-neighbour.mix pn-stint-phone). The place seen last may
  * be a first home line itself: without this each was one in turn. The
  * line's own address of the other family (its AS, its place) is no hop:
- * a dual-stack home sends over both in turn (Happy Eyeballs). */
+ * a dual-stack home sends over both in turn (Happy Eyeballs). Nor is the
+ * login's phone, a carrier's pool located finer than coarse_km
+ * (metrics_pool_network): an owner mails from the phone and the home
+ * line within the hour, a coarse pool was never a fine place here. */
 static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
 {
     uint32_t k = c->cfg->policy.coarse_km;
@@ -113,7 +124,7 @@ static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
 	if (r != 0 && r < k && a->lat_c != STORE_NO_LOC
 	    && a->last_seen + FIRST_HOME_HOP_S > c->now
 	    && !metrics_same_network(&a->ip, ip)
-	    && !other_family(c, a, r, ip))
+	    && !other_family(c, a, r, ip) && !metrics_pool_network(c, a))
 	    return true;
     }
     return false;
