@@ -52,16 +52,15 @@ bool metrics_neighbour_network(const struct cfg *cfg,
  * vouch for it: metrics_home_country's test)? A hotel abroad is none
  * here: a traveller whose learning week was a trip had the hotel for a
  * home place, and its owner's first home line back in Germany was
- * refused as a stranger's (tests/sim holdout seed 110 of the set T,
- * uni6 seed 6, stealth seed 9; EFFICACY.md round 15 - shuffle). A
+ * refused as a stranger's (tests/sim holdout seed 110 of the set T;
+ * uni6 seed 6, stealth seed 9 of X; EFFICACY.md round 15 - shuffle). A
  * carrier's pool is none, however finely GeoIP locates it
- * (metrics_pool_network): a phone-only
- * login whose carrier's CGNAT hub was located to 50 km had a "home
- * place" in every address of its phone, and its owner's first home line
- * was refused as a stranger's (tests/sim shuffle seeds 102 and 110 of
- * the set T: 35 and 19 messages at home over the usual hour, the rest
- * of the day blocked). The login is judged as one whose carrier is
- * located coarsely (EFFICACY.md round 15 - shuffle). */
+ * (metrics_pool_network): a phone-only login whose carrier's CGNAT hub
+ * was located to 50 km had a "home place" in every address of its
+ * phone, and its owner's first home line was refused as a stranger's
+ * (tests/sim shuffle seeds 102 and 110 of the set T: 35 and 19 messages
+ * at home over the usual hour, the rest of the day blocked). The login
+ * is judged as one whose carrier is located coarsely. */
 static bool home_in_country(const struct metrics_ctx *c)
 {
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
