@@ -312,6 +312,9 @@ bool metrics_far_line_stranger(const struct metrics_ctx *c,
 /* metrics_place.c: is a remembered address located finer than
  * policy.coarse_km? */
 bool metrics_ip_fine(const struct metrics_ctx *c, const struct store_ip *ip);
+/* ... on a network where the login has anchors in 3 /24s (/48s): a
+ * carrier's pool, however finely located */
+bool metrics_pool_network(const struct metrics_ctx *c, const struct store_ip *a);
 bool metrics_fine_place(const struct metrics_ctx *c, const struct addr *ip,
 			const struct store_ip *self);
 /* A fine place whose /24 (/48) has no anchor of the login: a line of

@@ -116,13 +116,15 @@ static double apart_km(const struct fine *a, const struct fine *b)
  * one a day, in the few /24s of its ISP in its town (two in tests/sim) */
 #define POOL_NETWORKS 3
 
-/* pool_network - is a remembered address on a network from which the
- * login's list holds anchors in POOL_NETWORKS /24s (/48s) of the
- * address's family (not a stranger's address on it: no anchor)? A carrier whose pool GeoIP locates to its hub finer
- * than coarse_km (tests/sim shuffle seed 102 of the set T: 50 km) is no
- * home place for metrics_far_line. A home line whose addresses spread
- * over more /24s is taken for a pool too: no home place, as before. */
-static bool pool_network(const struct metrics_ctx *c, const struct store_ip *a)
+/* metrics_pool_network - is a remembered address on a network from
+ * which the login's list holds anchors in POOL_NETWORKS /24s (/48s) of
+ * the address's family (not a stranger's address on it: no anchor)? A
+ * carrier whose pool GeoIP locates to its hub finer than coarse_km
+ * (tests/sim shuffle seed 102 of the set T: 50 km) is no home place for
+ * metrics_far_line nor for metrics_first_home (metrics_neighbour.c). A
+ * home line whose addresses spread over more /24s is taken for a pool
+ * too: no home place, as before. */
+bool metrics_pool_network(const struct metrics_ctx *c, const struct store_ip *a)
 {
     uint64_t key = store_net_key(&a->ip, a->asn);
     uint32_t n = c->user->nips < STORE_IPS_MAX ? c->user->nips : STORE_IPS_MAX;
@@ -162,8 +164,8 @@ static void nearest(double *best, double d)
  * or FAR_NEAR. An anchor of the network in another country than the
  * address's (a privacy VPN's exits, a hosting provider: no one's home)
  * makes the address never far from the network's; for the line,
- * anchors of other countries and of a carrier's pool (pool_network) are
- * not counted. */
+ * anchors of other countries and of a carrier's pool
+ * (metrics_pool_network) are not counted. */
 static void anchor_km(const struct metrics_ctx *c, const struct store_ip *a,
 		      const struct fine *here, const char cc[3], uint64_t key,
 		      unsigned want, double best[FAR_KINDS])
@@ -184,7 +186,7 @@ static void anchor_km(const struct metrics_ctx *c, const struct store_ip *a,
     }
     if (!stored_fine(c, a, &there))
 	return;
-    line = line && !pool_network(c, a);
+    line = line && !metrics_pool_network(c, a);
     d = apart_km(here, &there) <= 0 ? FAR_NEAR
 	: geo_distance_km(here->lat, here->lon, there.lat, there.lon);
     if (net)
