@@ -464,6 +464,10 @@ const struct store_ip *metrics_hop_ip(const struct metrics_ctx *c, uint32_t w,
 #define METRICS_POOL_HUBS 3
 uint64_t metrics_carrier_networks(const struct metrics_ctx *c, uint32_t w,
 				  char *ev, size_t evlen);
+/* ... and is a network (its country cc) one of the login's own pools
+ * (learned before today, not held at by carrier-hopping since)? */
+bool metrics_pool_own(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t asn, const char *cc);
 /* The GEO_CAP_* bits a metric needs (0: none). */
 unsigned metrics_geo_needs(enum cfg_metric m);
 bool metrics_available(enum cfg_metric m, const struct metrics_ctx *c);

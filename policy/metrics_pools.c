@@ -23,8 +23,9 @@
  * - those addresses are at METRICS_POOL_HUBS hubs or more (a network and
  *   a located place), and
  * - one of the networks is not the login's own from an earlier day
- *   (metrics_net_own, learned from mail let through before today), the
- *   site's /24s notwithstanding.
+ *   (metrics_net_own, learned from mail let through before today, not
+ *   held at by this rule since: metrics_pool_own), the site's /24s
+ *   notwithstanding.
  * The client must itself be such an address. In the 120 kept sites of
  * tests/sim (sweep-m16) no honest login came from two carriers' pools
  * of its country within an hour, while every proxies attack on the
@@ -68,17 +69,35 @@ static bool pool_ip(const struct metrics_ctx *c, const struct store_ip *ip,
     return !metrics_shared_client(c, &ip->ip);
 }
 
-/* own_pool - a network the login learned as its own on a day before
- * today (a learning login's network of today is its own already) */
+/* metrics_pool_own - a network (its country cc) the login learned as
+ * its own on a day before today (a learning login's network of today is
+ * its own already), and not one its learning grace alone makes its own
+ * (fewer than familiar_days days) that carrier-hopping held the login
+ * at on its last day let through or since (rules_hop.c): mobile proxies
+ * on two carriers' pools, one the victim's, let through on a learning
+ * login twice before the rule held them had the other carrier its own
+ * after midnight, and nothing held the rest of the night (tests/sim
+ * probe-hop hop-late) */
+bool metrics_pool_own(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t asn, const char *cc)
+{
+    const struct store_net *n = metrics_learned_net(c, ip, asn);
+
+    if (n == NULL || n->first_day >= c->now / STORE_DAY_S
+	|| !metrics_net_own(c, n, cc))
+	return false;
+    return n->days >= c->cfg->policy.familiar_days
+	|| !store_user_stopped_since(c->user, store_net_key(ip, asn),
+				     n->last_day);
+}
+
+/* own_pool - metrics_pool_own of an address of the window */
 static bool own_pool(const struct metrics_ctx *c, const struct store_ip *ip)
 {
-    const struct store_net *n = metrics_learned_net(c, &ip->ip, ip->asn);
     char cc[3];
 
-    if (n == NULL || n->first_day >= c->now / STORE_DAY_S)
-	return false;
     store_ip_cc(ip, cc);
-    return metrics_net_own(c, n, cc);
+    return metrics_pool_own(c, &ip->ip, ip->asn, cc);
 }
 
 /* client_pool - is the client a coarse, located address of a country

@@ -825,6 +825,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	    v->roam_msgs = (uint16_t)
 		metrics_roaming_phone(&mc, METRICS_ROAM_RCPTS_W);
 	evaluate(cfg, st, &mc, now, v);
+	rules_hop_note(cfg, st, &mc, v);
     }
     finish(cfg, st, f, now, v);
     return STORE_OK;

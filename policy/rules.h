@@ -189,6 +189,11 @@ void rules_hub_note(const struct cfg *cfg, STORE *st,
 		    const struct rules_facts *f, uint32_t now,
 		    const struct store_user *u);
 void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc);
+/* rules_hop.c: at the end of a phase, a message held by a
+ * carrier_networks rule from a pool not the login's own notes the day
+ * and the network (store_user_stopped; metrics_pool_own reads it). */
+void rules_hop_note(const struct cfg *cfg, STORE *st,
+		    const struct metrics_ctx *mc, const struct rules_verdict *v);
 
 /* rules_carrier.c: at the end of a message let through from a coarse
  * address of a familiar network, the login's update (uo) learns its

@@ -37,6 +37,10 @@
  * - and the owner at home since: a traveller is away from home. A
  *   newcomer whose home place is its trip's hotel is at home in that
  *   country, which does not count.
+ * A hold by carrier-hopping from a pool not the login's own is noted
+ * too (rules_hop.c): metrics_pool_own reads the note, so that a pool the
+ * learning grace alone made the login's own is not its own pool.
+ *
  * An attacker against an owner who sends nothing from home meanwhile (a
  * phone-only login, one on vacation) still has its network familiar on
  * its second day let through.

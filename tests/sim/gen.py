@@ -120,11 +120,16 @@ class Mix:
     """the mix file: typed access to its values"""
 
     def __init__(self, path):
-        self.cp = self.parse([path])
-        if self.cp.has_option('mix', 'base'):	# another mix, then this one
-            base = os.path.join(os.path.dirname(path),
-                                self.cp.get('mix', 'base'))
-            self.cp = self.parse([base, path])
+        paths = [path]
+        while True:			# another mix (its base first), then this one
+            cp = self.parse(paths[:1])
+            if not cp.has_option('mix', 'base'):
+                break
+            paths.insert(0, os.path.join(os.path.dirname(paths[0]),
+                                         cp.get('mix', 'base')))
+            if len(paths) > 8:
+                sys.exit('gen.py: %s: [mix] base nests too deep' % path)
+        self.cp = self.parse(paths)
         self.cp.remove_section('mix')
 
     @staticmethod
@@ -825,14 +830,16 @@ def late_victims(site, seed):
     attack (a login still in its learning week). Chosen with a random
     source of its own, and its mail before that day dropped after the
     honest mail is made (drop_before_join), so the rest of the site is
-    the same as without the attack"""
+    the same as without the attack. late_phone = 1: one with a phone"""
     m = site.mix
     for sec in m.attacks():
         if m.get(sec, 'victim', 'normal') != 'late':
             continue
         day = int(m.num(sec, 'day'))
         first = day - int(m.num(sec, 'joined'))
+        phone = m.get(sec, 'late_phone', '0') == '1'
         pool = [u for u in site.users if u['kind'] == 'normal'
+                and (not phone or 'carrier' in u)
                 and u['login'] not in site.victims and u['joins'] <= first
                 and not (u['away'][0] <= day and first < u['away'][1])]
         if not pool:
