@@ -358,6 +358,8 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 
     if (s == STORE_OK && user && !v->relayed) {
 	own = own_place(cfg, f, now, u, site_start, &tenured);
+	if (own && rules_vouch_spared(st, f, now, u))
+	    own = tenured = false;	/* another login came first */
 	if (own)
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
