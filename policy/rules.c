@@ -341,7 +341,8 @@ static void site_note(const struct cfg *cfg, STORE *st,
  * and login, and one message counted for the login and the client (a
  * relayed session counts for the login only); copies out. A login from
  * a familiar place of its own vouches for the client address and its
- * network. */
+ * network, but less with its first message from a fine place there
+ * (rules_vouch.c). */
 static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       STORE *st, uint32_t now, uint32_t site_start,
 		       struct rules_verdict *v, struct store_user *u,

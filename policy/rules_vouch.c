@@ -1,7 +1,7 @@
 /*
- * rules_vouch - a login's first message from an address vouches for
- * nothing (the lead's campus seed 26
- * of the held-out set H5; tests/sim probe-oneip.mix).
+ * rules_vouch - a login's first message from an address at a fine place
+ * vouches less (the lead's campus seed 26 of the held-out set H5;
+ * tests/sim probe-oneip.mix, golden second_vouch.case, first_vouch.case).
  *
  * A login from a familiar place of its own vouches for the client
  * address (every login finds it familiar for a day) and, tenured, for
@@ -17,22 +17,24 @@
  * unfamiliar-network) never fired: 18 of 20 delivered.
  *
  * What separates it: the address was new to the vouching login (its
- * first message from it). A login's first message from an address
- * vouches for the address no longer (rules_vouch_first): the native's
- * login may as well be the bot's first, with nothing before it, and its
- * vouch alone made the nine after it familiar (tests/sim
- * probe-oneip.mix). An honest login's vouch for an address matters to
- * others at a shared exit (an office or campus NAT, a VPN exit), where it
- * and the others come again: their later messages keep the address
- * known; a home line's address is one customer's. Its vouch for the
- * /24 (/48) stays: a VPN's exits are given by turns, each login's message
- * often its first at that exit, and the site network needs site_logins
- * logins on site_days days anyway (golden shared_exit_volume.case). When
- * another login came from the address within a day before that first
- * message (rules_vouch_after_other: campus seed 26's order), it vouches
- * for neither, as a new line does not (F25): a tenured own network's
+ * first message from it), at a fine place (radius below coarse_km).
+ * Such a first message vouches for the address no longer
+ * (rules_vouch_first): the native's login may as well be the bot's
+ * first, with nothing before it, and its vouch alone made the nine after
+ * it familiar. An honest login's vouch for an address matters to others
+ * at a shared exit (an office or campus NAT), where it and the others
+ * come again: their later messages keep the address known; a home line's
+ * address is one customer's. A coarse place keeps the first message's
+ * vouch: a VPN's exits (a country's radius) are given by turns, a login's
+ * message often its first at that exit, and the next login there minutes
+ * later relies on it (golden shared_exit_volume.case). Its vouch for the
+ * /24 (/48) stays too (a site network needs site_logins logins on
+ * site_days days anyway), except when another login came from the
+ * address within a day before that first message
+ * (rules_vouch_after_other: campus seed 26's order): then it vouches for
+ * neither, as a new line does not (F25), since a tenured own network's
  * /24 could be made the site's by it. The login itself still finds the
- * place familiar. Only a first message there reads the client's entry (a
+ * place familiar. Only such a first message reads the client's entry (a
  * store read); a failure of it leaves the /24's vouch as before.
  */
 #include <string.h>
