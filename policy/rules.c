@@ -341,13 +341,14 @@ static void site_note(const struct cfg *cfg, STORE *st,
  * and login, and one message counted for the login and the client (a
  * relayed session counts for the login only); copies out. A login from
  * a familiar place of its own vouches for the client address and its
- * network. */
+ * network, but less with its first message from a fine place there
+ * (rules_vouch.c). */
 static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       STORE *st, uint32_t now, uint32_t site_start,
 		       struct rules_verdict *v, struct store_user *u,
 		       struct store_client *c)
 {
-    bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured;
+    bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured, first;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
 	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL,
@@ -358,7 +359,10 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 
     if (s == STORE_OK && user && !v->relayed) {
 	own = own_place(cfg, f, now, u, site_start, &tenured);
-	if (own)
+	first = own && rules_vouch_first(cfg, f, u);
+	if (first && rules_vouch_after_other(st, f, now))
+	    own = tenured = first = false;	/* another login came first */
+	if (own && !first)
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);

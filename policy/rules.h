@@ -180,6 +180,15 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
 struct metrics_ctx;
 void rules_family_stay(const struct cfg *cfg, STORE *st,
 		       struct metrics_ctx *mc, struct rules_verdict *v);
+/* rules_vouch.c: at MAIL, is this the login's first message from the
+ * client address, at a fine place (after the login's update: then it
+ * does not vouch for the address), and did another login come from it
+ * within a day (before the client's update: then not for its /24 (/48)
+ * either)? */
+bool rules_vouch_first(const struct cfg *cfg, const struct rules_facts *f,
+		       const struct store_user *u);
+bool rules_vouch_after_other(STORE *st, const struct rules_facts *f,
+			     uint32_t now);
 /* rules_hub.c: the site's shared egresses (a carrier's hub located
  * finer than coarse_km). rules_hub_note: at MAIL after the login's
  * update, a new address at a place where the login has an anchor in

@@ -1,0 +1,68 @@
+/*
+ * rules_vouch - a login's first message from an address at a fine place
+ * vouches less (the lead's campus seed 26 of the held-out set H5;
+ * tests/sim probe-oneip.mix, golden second_vouch.case, first_vouch.case).
+ *
+ * A login from a familiar place of its own vouches for the client
+ * address (every login finds it familiar for a day) and, tenured, for
+ * its /24 (/48) (rules.c own_place, site_note). An own network is known
+ * by its AS, so a stolen international student's login whose family's
+ * line abroad is of the attacker's ISP, in the very /24 where the
+ * family's line has its anchors (new_line, F25, does not apply), finds
+ * the attacker's address its own place. In campus seed 26 a bot at one
+ * address drove ten stolen logins in turn, a message a minute: the
+ * first was held (unfamiliar travel), the second was that student's,
+ * accepted, and its vouch made the address familiar to the eight after
+ * it, so shared-unfamiliar-ip and one-ip-many-users (which require
+ * unfamiliar-network) never fired: 18 of 20 delivered.
+ *
+ * What separates it: the address was new to the vouching login (its
+ * first message from it), at a fine place (radius below coarse_km).
+ * Such a first message vouches for the address no longer
+ * (rules_vouch_first): the native's login may as well be the bot's
+ * first, with nothing before it, and its vouch alone made the nine after
+ * it familiar. An honest login's vouch for an address matters to others
+ * at a shared exit (an office or campus NAT), where it and the others
+ * come again: their later messages keep the address known; a home line's
+ * address is one customer's. A coarse place keeps the first message's
+ * vouch: a VPN's exits (a country's radius) are given by turns, a login's
+ * message often its first at that exit, and the next login there minutes
+ * later relies on it (golden shared_exit_volume.case). Its vouch for the
+ * /24 (/48) stays too (a site network needs site_logins logins on
+ * site_days days anyway), except when another login came from the
+ * address within a day before that first message
+ * (rules_vouch_after_other: campus seed 26's order): then it vouches for
+ * neither, as a new line does not (F25), since a tenured own network's
+ * /24 could be made the site's by it. The login itself still finds the
+ * place familiar. Only such a first message reads the client's entry (a
+ * store read); a failure of it leaves the /24's vouch as before.
+ */
+#include <string.h>
+
+#include "metrics.h"
+#include "rules.h"
+
+/* rules_vouch_first - at MAIL, after the login's update (u): is this the
+ * login's first message from the client address? */
+bool rules_vouch_first(const struct cfg *cfg, const struct rules_facts *f,
+		       const struct store_user *u)
+{
+    if (!f->geo.has_loc || f->geo.acc_km >= cfg->policy.coarse_km)
+	return false;
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
+	if (addr_equal(&u->ips[i].ip, &f->client))
+	    return u->ips[i].count <= 1;
+    return false;
+}
+
+/* rules_vouch_after_other - at MAIL, before the client's update: did a
+ * login come from the client address within a day (another one, when
+ * the address is new to this login)? */
+bool rules_vouch_after_other(STORE *st, const struct rules_facts *f,
+			     uint32_t now)
+{
+    struct store_client e;
+
+    return store_client_get(st, &f->client, now, &e) == STORE_OK
+	&& metrics_client_logins(&e, now, STORE_DAY_S) > 0;
+}
