@@ -340,8 +340,11 @@ static void site_note(const struct cfg *cfg, STORE *st,
 /* record_mail - the observation and its message: the address, its place
  * and login, and one message counted for the login and the client (a
  * relayed session counts for the login only); copies out. A login from
- * a familiar place of its own vouches for the client address and its
- * network. */
+ * a familiar place of its own, known since learning or for a learning
+ * period (tenured), vouches for the client address and its network
+ * (site_note); an own place younger than that vouches for neither: a
+ * stolen login warmed from one address for two days made it familiar to
+ * every other login (probe-red vouch-ip, 20 of 20 through). */
 static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       STORE *st, uint32_t now, uint32_t site_start,
 		       struct rules_verdict *v, struct store_user *u,
@@ -358,7 +361,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 
     if (s == STORE_OK && user && !v->relayed) {
 	own = own_place(cfg, f, now, u, site_start, &tenured);
-	if (own)
+	if (own && tenured)
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
