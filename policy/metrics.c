@@ -535,10 +535,13 @@ bool metrics_shared_client(const struct metrics_ctx *c, const struct addr *ip)
  * and its country are both new today (or unknown). A login stolen on its
  * third day is used from abroad at once; its owner's new places in the
  * first week are mostly in countries it used before (a new home line,
- * the phone). Not a country an override grants, a pinned or site network,
- * nor an address another login came from within a day (a VPN exit that
- * is new to every login in the same week); an address vouched for does
- * not count, as a learning login vouches for its own places. */
+ * the phone). Not a country an override grants, nor an address the site
+ * knows (metrics_site_known: pinned, of a site network, or vouched for
+ * by a login's tenured own place). An address another login merely came
+ * from within a day is no longer enough: a thief's second stolen login
+ * made a learning login's stranger familiar (probe-red learn-pair,
+ * 210-240 of 240). A learning login vouches only for places that are
+ * no stranger's, so its own vouch never covers one. */
 bool metrics_learning_stranger(const struct metrics_ctx *c,
 			       const struct addr *ip, uint32_t asn,
 			       const char *cc)
@@ -550,8 +553,7 @@ bool metrics_learning_stranger(const struct metrics_ctx *c,
 	|| !learning(c)
 	|| !country_before_today(c, NULL) || granted(c, cc)
 	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip)
-	|| (c->site && metrics_same_network(ip, &c->f->client))
-	|| metrics_shared_client(c, ip))
+	|| metrics_site_known(c, ip))
 	return false;
     n = metrics_learned_net(c, ip, asn);
     if (metrics_far_line_stranger(c, ip, asn, n))

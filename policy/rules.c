@@ -226,6 +226,16 @@ static void block_in_force(const struct cfg *cfg, const struct store_block *b,
     raise_action(v, (enum cfg_action) b->action, rule, true, reason);
 }
 
+/* coarse_place - is the client located only coarsely (a carrier's
+ * CGNAT pool, a VPN exit: geo accuracy radius of policy.coarse_km or
+ * more)? */
+static bool coarse_place(const struct cfg *cfg, const struct rules_facts *f)
+{
+    uint32_t k = cfg->policy.coarse_km;
+
+    return k != 0 && f->geo.has_loc && f->geo.acc_km >= k;
+}
+
 /* shared_own_address - is the client's address (of a place the login
  * knows, see spared) a coarse one: a carrier's CGNAT pool or a VPN exit,
  * located only to a hub city or a country (geo accuracy radius of at
@@ -239,10 +249,7 @@ static bool shared_own_address(const struct cfg *cfg,
 			       const struct rules_facts *f,
 			       const struct metrics_ctx *mc)
 {
-    uint32_t k = cfg->policy.coarse_km;
-
-    return k != 0 && f->geo.has_loc && f->geo.acc_km >= k
-	&& !metrics_stranger_at_home(mc, 86400);
+    return coarse_place(cfg, f) && !metrics_stranger_at_home(mc, 86400);
 }
 
 /* spared - does a login's block pass this place by? Only a rule's
@@ -340,9 +347,15 @@ static void site_note(const struct cfg *cfg, STORE *st,
 /* record_mail - the observation and its message: the address, its place
  * and login, and one message counted for the login and the client (a
  * relayed session counts for the login only); copies out. A login from
- * a familiar place of its own vouches for the client address and its
- * network, but less with its first message from a fine place there
- * (rules_vouch.c). */
+ * a familiar place of its own, known since learning or for a learning
+ * period (tenured), vouches for the client address and its network
+ * (site_note); a fine own place younger than that vouches for neither:
+ * a stolen login warmed from one address for two days made it familiar
+ * to every other login (probe-red vouch-ip, 20 of 20 through). A coarse
+ * one (a carrier's CGNAT pool) still vouches for its address: two
+ * students' phones abroad on one address of their family's carrier
+ * (tests/sim campus seed 5). The first message from a fine place
+ * vouches less again (rules_vouch.c). */
 static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       STORE *st, uint32_t now, uint32_t site_start,
 		       struct rules_verdict *v, struct store_user *u,
@@ -362,7 +375,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 	first = own && rules_vouch_first(cfg, f, u);
 	if (first && rules_vouch_after_other(st, f, now))
 	    own = tenured = first = false;	/* another login came first */
-	if (own && !first)
+	if (own && !first && (tenured || coarse_place(cfg, f)))
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);

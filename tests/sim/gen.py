@@ -450,6 +450,7 @@ class Site:
         self.users = [self.make_user(i) for i in range(self.nusers)]
         self.victims = {}	# login -> time its attack started
         self.chosen = {}	# attack section -> its victims chosen early
+        self.used = {}		# attack name -> (victims, address, network)
         self.retries = False	# some attack retries after a tempfail
 
     def draw(self, sec, key):
@@ -1038,10 +1039,13 @@ def attack(site, sec):
                      'internal')
         return
     ncc = m.words(sec, 'countries', 'DE')
-    logins = site.chosen.get(sec) or pick_victims(
-        site, int(m.num(sec, 'accounts', '1')), m.get(sec, 'victim', 'normal'))
+    again_of = m.get(sec, 'same_victims', ' ').strip()	# an earlier section's
+    logins = (site.used[again_of][0] if again_of else site.chosen.get(sec)
+              or pick_victims(site, int(m.num(sec, 'accounts', '1')),
+                              m.get(sec, 'victim', 'normal')))
     for v in logins:
-        site.victims[v] = t
+        if not again_of:	# the victims' collateral starts with the first
+            site.victims[v] = t
     victim = next(u for u in site.users if u['login'] == logins[0])
     if m.get(sec, 'victim', 'normal') == 'phone_only':
         phone_only(site, victim, t)
@@ -1051,10 +1055,14 @@ def attack(site, sec):
     if m.get(sec, 'pace', '') == 'victim':
         step = victim_pace(site, sec, victim)
     trip = trip_plan(site, sec, ncc, n) if style == 'trip' else None
-    if m.get(sec, 'source', '') in ('webmail', 'vpn'):
+    addr_of = m.get(sec, 'same_addr', ' ').strip()
+    if addr_of:		# the address of an earlier one_addr / one_ip section
+        fixed, net = site.used[addr_of][1:]
+    elif m.get(sec, 'source', '') in ('webmail', 'vpn'):
         fixed = site_exit(site, sec)
     elif style not in ('proxies', 'trip'):
         fixed, net = site.geo.pick_net(attack_source(site, sec, ncc, victim), v6)
+    site.used[sec.split('.', 1)[1]] = (logins, fixed, net)
     sub = r.randrange(1 << 16) if rotate else None
     par = int(m.num(sec, 'parallel', '1'))
     times = (attack_times(site, sec, t, n, step) if style != 'burst'
