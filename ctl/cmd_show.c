@@ -523,30 +523,27 @@ struct ip_users {
 static int ip_user_cb(const struct store_user *u, void *ctx)
 {
     struct ip_users *r = ctx;
+    const struct store_ip *seen = store_user_ip(u, &r->ip);
 
-    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
-	if (!addr_equal(&u->ips[i].ip, &r->ip))
-	    continue;
-	if (r->n == r->cap) {
-	    size_t cap = r->cap ? 2 * r->cap : 16;
-	    struct ip_user *v = realloc(r->v, cap * sizeof(*v));
+    if (seen == NULL)
+	return 0;
+    if (r->n == r->cap) {
+	size_t cap = r->cap ? 2 * r->cap : 16;
+	struct ip_user *v = realloc(r->v, cap * sizeof(*v));
 
-	    if (v == NULL) {
-		r->oom = 1;
-		return 1;
-	    }
-	    r->v = v;
-	    r->cap = cap;
+	if (v == NULL) {
+	    r->oom = 1;
+	    return 1;
 	}
-	memcpy(r->v[r->n].login, u->login, STORE_LOGIN_MAX);
-	r->v[r->n].login[STORE_LOGIN_MAX - 1] = '\0';
-	r->v[r->n++].seen = u->ips[i];
-	break;
+	r->v = v;
+	r->cap = cap;
     }
+    memcpy(r->v[r->n].login, u->login, STORE_LOGIN_MAX);
+    r->v[r->n].login[STORE_LOGIN_MAX - 1] = '\0';
+    r->v[r->n++].seen = *seen;
     return 0;
 }
 
-/* ip_users_find - walk the users for an address; store status */
 static int ip_users_find(struct ctl *c, struct ip_users *r)
 {
     int rc = ctl_walk(c, ip_user_cb, NULL, r, &r->n, sizeof(r->n));
