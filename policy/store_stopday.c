@@ -41,20 +41,9 @@
  * too (rules_hop.c): metrics_pool_own reads the note, so that a pool the
  * learning grace alone made the login's own is not its own pool.
  *
- * A warmed network (EFFICACY.md round 15 - red, 16 - warm;
- * tests/sim/mix/probe-red.mix warm-spam): an attacker abroad that sends
- * 3 a day, under unfamiliar-volume's 8, is never refused, and had its
- * network familiar on its second day while the owner mailed from home
- * (then a spam run: 148-151 of 180 delivered). So a day with no refusal
- * does not count either when the owner mailed from its home place's
- * anchor on that network's last counted day or since, the network's
- * country new to the login with it, the home's country known for
- * WARM_HOME_DAYS (home_elsewhere's warm).
- *
  * An attacker against an owner who sends nothing from home meanwhile (a
- * phone-only login, one on vacation), or whose first message of the day
- * came before the owner's, still has its network familiar on its second
- * day let through.
+ * phone-only login, one on vacation) still has its network familiar on
+ * its second day let through.
  *
  * The day's byte names the latest day up to the login's last_seen with
  * that low byte, rolled by every observation (store_wrap.c). A note 256
@@ -98,11 +87,6 @@ static bool stop_since(const uint8_t *ext, uint32_t last, uint64_t key,
 /* A home message's time (home_seen) is its end of message; its address
  * was last seen at its MAIL, up to this long before (a slow transfer). */
 #define HOME_EOM_S 3600u
-
-/* A warmed network's day (store_urec_stop_replaces, no refusal): the
- * home country known this many days before the network came (a week:
- * the learning week's home place is no owner's home yet). */
-#define WARM_HOME_DAYS 7u
 
 /* home_addr_of - home_addr's search, among anchors only when anchor */
 static const struct store_ip *home_addr_of(const struct store_ip *ips,
@@ -149,17 +133,9 @@ static const struct store_ip *home_addr(const struct store_ip *ips,
  * its address list remembers; else the end of last_day), from an address
  * in another country: the owner at home while the place abroad was
  * used? A newcomer whose home place is the hotel of its trip is at home
- * there (tests/sim shuffle seed 9 u080). With warm (a day with no
- * refusal), only the home place's anchor is taken, the network's country
- * must be new with it (none of its addresses' country's days before its
- * first) and the home country known WARM_HOME_DAYS before: a login whose
- * learning week was a trip has the hotel for its home place, and its
- * roaming phone's carrier network (its home country's addresses) while
- * there was a network "abroad" while at home (tests/sim travel seed 6
- * u177: 7 held on its return). */
+ * there (tests/sim shuffle seed 9 u080). */
 static bool home_elsewhere(const STORE *st, const struct store_urec *u,
-			   uint64_t key, uint32_t home_seen, uint16_t last_day,
-			   bool warm)
+			   uint64_t key, uint32_t home_seen, uint16_t last_day)
 {
     uint32_t n = u->l.n < st->ips_per_user ? u->l.n : st->ips_per_user;
     uint32_t first = ((uint32_t) last_day + 1) * STORE_DAY_S;
@@ -174,24 +150,10 @@ static bool home_elsewhere(const STORE *st, const struct store_urec *u,
 		store_ip_cc(&u->ips[i], cc);
 	}
     if (home_seen <= first
-	|| (home = warm ? home_addr_of(u->ips, n, key, home_seen, true)
-	    : home_addr(u->ips, n, key, home_seen)) == NULL)
+	|| (home = home_addr(u->ips, n, key, home_seen)) == NULL)
 	return false;
     store_ip_cc(home, hc);
-    if (hc[0] == 0 || memcmp(hc, cc, 2) == 0)
-	return false;
-    if (warm)
-	for (int i = 0; i < STORE_COUNTRIES; i++) {
-	    const struct store_fcountry *k = &u->countries[i];
-
-	    if (cc[0] != 0 && memcmp(k->cc, cc, 2) == 0
-		&& k->first_day < first / STORE_DAY_S)
-		return false;	/* a country the login knew before */
-	    if (memcmp(k->cc, hc, 2) == 0
-		&& k->first_day + WARM_HOME_DAYS > first / STORE_DAY_S)
-		return false;	/* a home country not yet a week old */
-	}
-    return true;
+    return hc[0] != 0 && memcmp(hc, cc, 2) != 0;
 }
 
 /* store_user_stopped - a message of the login was refused at now at a
@@ -215,19 +177,14 @@ int store_user_stopped(STORE *st, const char *login, uint64_t key,
  * network key (days days so far, the last last_day) on a later day: does
  * this day take the last one's place instead of counting (the network
  * not yet familiar, familiar_days > 0, and refused at on its last day or
- * since, or warmed: the owner at home on its last day or since)? */
+ * since)? */
 bool store_urec_stop_replaces(const STORE *st, const struct store_urec *u,
 			      uint64_t key, uint16_t days, uint16_t last_day,
 			      uint32_t home_seen, uint32_t familiar_days)
 {
-    if (days >= familiar_days)
-	return false;
-    if (stop_since(u->ext, u->l.last_seen, key, last_day))
-	return home_elsewhere(st, u, key, home_seen, last_day, false);
-    /* a warmed network: the owner at home on the day to be counted or
-     * since (round 16 - warm) */
-    return home_seen / STORE_DAY_S >= last_day
-	&& home_elsewhere(st, u, key, home_seen, last_day, true);
+    return days < familiar_days
+	&& stop_since(u->ext, u->l.last_seen, key, last_day)
+	&& home_elsewhere(st, u, key, home_seen, last_day);
 }
 
 /* store_user_stopped_since - was the login refused at the network key

@@ -220,43 +220,11 @@ START_TEST(test_stop_wrap)
 }
 END_TEST
 
-/* A warmed network (round 16 - warm): with no refusal, a day at a
- * network in a country new to the login does not count when the owner
- * mailed from its home anchor, in a country known for a week
- * (WARM_HOME_DAYS) before the network came, on that day or since. A
- * home country younger than that (a learning week abroad: tests/sim
- * travel seed 6 u177), a network of a country known before, or a day
- * after one with no home message counts. */
-START_TEST(test_stop_warm)
-{
-    const struct step s[] = {
-	{'l', HOME, 2, 0, 7, 1}, {'l', HOME, 2, 3, 7, 2},
-	{'l', ABROAD, 2, 8, 8, 1}, {'l', HOME, 2, 8, 19, 0},
-	{'l', ABROAD, 2, 9, 8, 1},	/* day 9 replaces day 8 */
-	{'l', ABROAD, 2, 11, 8, 2},	/* no home message on day 9 */
-    };
-    const struct step t[] = {
-	{'l', HOME, 2, 0, 7, 1},
-	{'l', ABROAD, 2, 3, 8, 1}, {'l', HOME, 2, 3, 19, 0},
-	{'l', ABROAD, 2, 4, 8, 2},	/* home known 3 days: counts */
-    };
-    const struct step u[] = {
-	{'l', HOME, 2, 0, 7, 1}, {'l', ABROAD2, 2, 1, 7, 1},	/* FR */
-	{'l', ABROAD, 2, 8, 8, 1}, {'l', HOME, 2, 8, 19, 0},
-	{'l', ABROAD, 2, 9, 8, 2},	/* FR known before: counts */
-    };
-
-    steps("wa", s, sizeof(s) / sizeof(s[0]));
-    steps("wb", t, sizeof(t) / sizeof(t[0]));
-    steps("wc", u, sizeof(u) / sizeof(u[0]));
-}
-END_TEST
-
 int main(void)
 {
     const TTest *const tests[] = {
 	test_stop_note, test_stop_day_replaced, test_stop_since,
-	test_stop_wrap, test_stop_home_anchor, test_stop_warm, NULL
+	test_stop_wrap, test_stop_home_anchor, NULL
     };
 
     return trun("store_stopday", "ext", 20, tests);
