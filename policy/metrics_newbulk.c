@@ -45,7 +45,7 @@ bool metrics_newbulk_place(const struct metrics_ctx *c)
 uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen)
 {
-    char net[64], d[16];
+    char net[64], d[16], learn[16], when[48];
     uint64_t n;
 
     if (!c->unknown_place || c->win == NULL
@@ -56,9 +56,18 @@ uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
 			 sizeof(net));
 	rules_format_duration(w, d, sizeof(d));
-	snprintf(ev, evlen, "%llu recipient%s in %s in the login's first"
-		 " week, from %s: neither network nor country one of the"
-		 " site's", (unsigned long long) n, n == 1 ? "" : "s", d, net);
+	/* the login's learning period as configured, not "a week" (the
+	 * shipped 7d): a newcomer on a site still learning is judged on
+	 * its first day alone */
+	rules_format_duration(c->cfg->policy.learning_s, learn, sizeof(learn));
+	if (metrics_newbulk_learner(c))
+	    snprintf(when, sizeof(when), "learning period (its first %s)",
+		     learn);
+	else
+	    snprintf(when, sizeof(when), "first day");
+	snprintf(ev, evlen, "%llu recipient%s in %s in the login's %s, from"
+		 " %s: neither network nor country one of the site's",
+		 (unsigned long long) n, n == 1 ? "" : "s", d, when, net);
     }
     return n;
 }

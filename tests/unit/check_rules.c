@@ -612,6 +612,38 @@ START_TEST(test_bulk_messages)
 }
 END_TEST
 
+/* test_newcomer_recipients_text - the evidence names the learning
+ * period as configured (it said "first week" whatever learning_period
+ * was), and a newcomer on a site still learning its first day */
+START_TEST(test_newcomer_recipients_text)
+{
+    static struct cfg cfg;
+    static struct store_user u;
+    static struct store_win win;
+    struct rules_facts f = {.phase = RULES_PHASE_RCPT, .rcpts = 400};
+    struct metrics_ctx mc = {.cfg = &cfg, .f = &f, .user = &u, .win = &win,
+			     .now = T0, .cls = RULES_CLASS_AUTHENTICATED,
+			     .unknown_place = true};
+    char ev[RULES_REASON_MAX];
+
+    ck_assert_int_eq(addr_parse("198.18.5.60", &f.client), 0);
+    f.geo.asn = 64500, memcpy(f.geo.cc, "RU", 3);
+    cfg.policy.learning_s = 14 * 86400, cfg.policy.learning_strangers = true;
+    u.first_seen = T0 - 9 * 86400;
+    mc.site_start = T0 - 30 * 86400;
+    metrics_newcomer_recipients(&mc, 86400, ev, sizeof(ev));
+    ck_assert_str_eq(ev, "0 recipients in 1d in the login's learning period"
+		     " (its first 14d), from AS64500 (RU): neither network"
+		     " nor country one of the site's");
+    /* the site in its own first learning period: a newcomer's first day */
+    mc.site_start = T0 - 86400;
+    metrics_newcomer_recipients(&mc, 3600, ev, sizeof(ev));
+    ck_assert_str_eq(ev, "0 recipients in 1h in the login's first day, from"
+		     " AS64500 (RU): neither network nor country one of the"
+		     " site's");
+}
+END_TEST
+
 /* rules_suite - the test cases */
 static Suite *rules_suite(void)
 {
@@ -630,7 +662,7 @@ static Suite *rules_suite(void)
     };
     const TTest *const basics[] = {
 	test_classify, test_act_now, test_reply_codes, test_format_duration,
-	test_bulk_alone, test_bulk_messages,
+	test_bulk_alone, test_bulk_messages, test_newcomer_recipients_text,
     };
     Suite *s = suite_create("rules");
 
