@@ -28,10 +28,12 @@
 #include "metrics.h"
 #include "rules.h"
 
-/* hop_rule - did a carrier_networks rule hold the message? */
+/* hop_rule - did a carrier_networks rule hold the message (or refuse
+ * it: an admin's rule may tempfail or reject, and note_stop notes no
+ * refusal at a place the learning grace made known, as this pool is)? */
 static bool hop_rule(const struct cfg *cfg, const struct rules_verdict *v)
 {
-    return v->action == CFG_ACTION_QUARANTINE && !v->from_block
+    return v->action >= CFG_ACTION_QUARANTINE && !v->from_block
 	&& v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
 	&& cfg->policy.rules[v->rule].metric == CFG_METRIC_CARRIER_NETWORKS;
 }

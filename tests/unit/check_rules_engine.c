@@ -132,6 +132,10 @@ END_TEST
     " { name = \"carrier-hopping\"; applies_to = \"authenticated\"; " \
     "metric = \"carrier_networks\"; window = \"1h\"; limit = 1; action = \"quarantine\"; }\n" \
     "); };\n"
+#define POOL_RULES_TEMPFAIL STATE "policy: { coarse_km = 100; rules = (\n" \
+    " { name = \"carrier-hopping\"; applies_to = \"authenticated\"; " \
+    "metric = \"carrier_networks\"; window = \"1h\"; limit = 1; action = \"tempfail\"; }\n" \
+    "); };\n"
 
 START_TEST(test_carrier_pools_need_location)
 {
@@ -234,6 +238,43 @@ START_TEST(test_carrier_hold_noted)
     pool_tx(&e, "ben", "100.64.1.3", 65540, &muc, late + 70 * MIN, &v);
     pool_tx(&e, "ben", "100.65.1.2", 65548, &ham, late + 75 * MIN, &v);
     ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
+    env_close(&e);
+}
+END_TEST
+
+/* The same with an admin's carrier-hopping that refuses (tempfail): the
+ * refusal from the second carrier is noted too (rules_hop.c noted holds
+ * only, and note_stop skips a place the learning grace made known), so
+ * after midnight that carrier is still new to her and refused. */
+START_TEST(test_carrier_refusal_noted)
+{
+    static const struct store_place fra = {T0, 5011, 868, 200};
+    static const struct store_place muc = {T0, 4814, 1158, 200};
+    static const struct store_place ham = {T0, 5355, 999, 200};
+    const uint32_t late = T0 + DAY + 15 * HOUR;	/* Tuesday 23:00 */
+    struct rules_verdict v;
+    struct store_user u;
+    struct addr a;
+    struct env e;
+
+    env_open(&e, POOL_RULES_TEMPFAIL);
+    ck_assert_int_eq(addr_parse("100.65.0.1", &a), 0);
+    pool_tx(&e, "ann", "100.64.0.1", 65540, &fra, T0, &v);
+    pool_tx(&e, "ann", "100.65.0.1", 65548, &ham, late, &v);
+    pool_tx(&e, "ann", "100.64.0.2", 65540, &fra, late + 5 * MIN, &v);
+    ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
+    pool_tx(&e, "ann", "100.64.0.3", 65540, &muc, late + 10 * MIN, &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "carrier-hopping", false);
+    pool_tx(&e, "ann", "100.65.0.2", 65548, &ham, late + 15 * MIN, &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "carrier-hopping", false);
+    ck_assert_int_eq(store_user_get(e.st, "ann", late + 15 * MIN, &u),
+		     STORE_OK);
+    ck_assert(store_user_stopped_since(&u, store_net_key(&a, 65548),
+				       (T0 + DAY) / DAY));
+    pool_tx(&e, "ann", "100.64.0.4", 65540, &fra, late + 65 * MIN, &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "carrier-hopping", false);
+    ck_assert_msg(strstr(v.reason, "AS65548 (DE) new to the login") != NULL,
+		  "%s", v.reason);
     env_close(&e);
 }
 END_TEST
@@ -728,7 +769,7 @@ static Suite *rules_engine_suite(void)
     const TTest *const nodata[] = {
 	test_no_country_caps, test_no_location, test_real_geo_asn_only,
 	test_real_geo_travel, test_carrier_pools_need_location,
-	test_carrier_hold_noted,
+	test_carrier_hold_noted, test_carrier_refusal_noted,
     };
     const TTest *const hostile_t[] = {
 	test_hostile_login, test_long_logins_distinct, test_rcpt_after_reset,
