@@ -57,10 +57,11 @@ uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 			 sizeof(net));
 	rules_format_duration(w, d, sizeof(d));
 	/* the login's learning period as configured, not "a week" (the
-	 * shipped 7d): a newcomer on a site still learning is judged on
-	 * its first day alone */
+	 * shipped 7d); one shorter than a day ends within the newcomer's
+	 * first day. (At RCPT c->user is not read: a newcomer and a
+	 * learning login are told apart only at MAIL.) */
 	rules_format_duration(c->cfg->policy.learning_s, learn, sizeof(learn));
-	if (metrics_newbulk_learner(c))
+	if (c->cfg->policy.learning_s >= STORE_DAY_S)
 	    snprintf(when, sizeof(when), "learning period (its first %s)",
 		     learn);
 	else

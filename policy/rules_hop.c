@@ -19,11 +19,18 @@
  * the learning grace alone made the login's own (fewer than
  * familiar_days days) held at on its last day let through or since.
  * A message held from the login's own pool notes nothing: the note
- * stays on the new one. In dry run nothing is held, and nothing noted.
+ * stays on the new one. An admin's carrier_networks rule that refuses
+ * (tempfail, reject) notes the same: note_stop notes no refusal at a
+ * place the learning grace made known, as the new pool is. In dry run
+ * nothing is held, and nothing noted. The note is the one of
+ * store_stopday.c: a later refusal at another place replaces it (and
+ * it that one's), as two refusals do.
  *
  * Contract: called at the end of each phase's evaluation, after the
  * message's own observation (the note's day byte needs last_seen on its
- * day, store_stopday.c); a store failure leaves the note as it was.
+ * day, store_stopday.c); it acts at MAIL only, where carrier_networks
+ * is judged and the login's record is read (mc->user); a store failure
+ * leaves the note as it was.
  */
 #include "metrics.h"
 #include "rules.h"

@@ -614,14 +614,14 @@ END_TEST
 
 /* test_newcomer_recipients_text - the evidence names the learning
  * period as configured (it said "first week" whatever learning_period
- * was), and a newcomer on a site still learning its first day */
+ * was), a newcomer's first day when that is shorter than a day; judged
+ * at RCPT, where the login's record is not read (mc.user NULL) */
 START_TEST(test_newcomer_recipients_text)
 {
     static struct cfg cfg;
-    static struct store_user u;
     static struct store_win win;
     struct rules_facts f = {.phase = RULES_PHASE_RCPT, .rcpts = 400};
-    struct metrics_ctx mc = {.cfg = &cfg, .f = &f, .user = &u, .win = &win,
+    struct metrics_ctx mc = {.cfg = &cfg, .f = &f, .win = &win,
 			     .now = T0, .cls = RULES_CLASS_AUTHENTICATED,
 			     .unknown_place = true};
     char ev[RULES_REASON_MAX];
@@ -629,14 +629,12 @@ START_TEST(test_newcomer_recipients_text)
     ck_assert_int_eq(addr_parse("198.18.5.60", &f.client), 0);
     f.geo.asn = 64500, memcpy(f.geo.cc, "RU", 3);
     cfg.policy.learning_s = 14 * 86400, cfg.policy.learning_strangers = true;
-    u.first_seen = T0 - 9 * 86400;
-    mc.site_start = T0 - 30 * 86400;
     metrics_newcomer_recipients(&mc, 86400, ev, sizeof(ev));
     ck_assert_str_eq(ev, "0 recipients in 1d in the login's learning period"
 		     " (its first 14d), from AS64500 (RU): neither network"
 		     " nor country one of the site's");
-    /* the site in its own first learning period: a newcomer's first day */
-    mc.site_start = T0 - 86400;
+    /* a learning period shorter than a day: the newcomer's first day */
+    cfg.policy.learning_s = 12 * 3600;
     metrics_newcomer_recipients(&mc, 3600, ev, sizeof(ev));
     ck_assert_str_eq(ev, "0 recipients in 1h in the login's first day, from"
 		     " AS64500 (RU): neither network nor country one of the"
