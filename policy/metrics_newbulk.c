@@ -14,8 +14,9 @@
  * its learning period, on a site past its own, at a place whose AS
  * number, country and /24 (/48) are none of the site's (rules_site.c,
  * found at MAIL: v->unknown_place), not a pinned network nor an address
- * another login came from within a day, has its recipients in the
- * window counted, as newcomer_messages counts its messages.
+ * more than site_logins logins came from within a day, has its
+ * recipients in the window counted, as newcomer_messages counts its
+ * messages.
  */
 #include <stdio.h>
 
@@ -31,12 +32,15 @@ bool metrics_newbulk_learner(const struct metrics_ctx *c)
 
 /* metrics_newbulk_place - at MAIL, for a login whose client's AS,
  * country and network are none of the site's: neither a pinned network
- * nor an address another login came from within a day (a VPN exit) */
+ * nor an address more than site_logins logins came from within a day (a
+ * VPN exit: metrics_shared_by_many, as for newcomer_messages). Any other
+ * login was enough before: a thief's second stolen login, one message
+ * first, lifted the rule for the first (golden newbulk_pair.case). */
 bool metrics_newbulk_place(const struct metrics_ctx *c)
 {
     return !addr_cidr_list_match(&c->cfg->policy.familiar_networks,
 				 &c->f->client)
-	&& !metrics_shared_client(c, &c->f->client);
+	&& !metrics_shared_by_many(c);
 }
 
 /* metrics_newcomer_recipients - the login's recipients in the window
@@ -45,7 +49,7 @@ bool metrics_newbulk_place(const struct metrics_ctx *c)
 uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen)
 {
-    char net[64], d[16];
+    char net[64], d[16], learn[16], when[48];
     uint64_t n;
 
     if (!c->unknown_place || c->win == NULL
@@ -56,9 +60,19 @@ uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
 			 sizeof(net));
 	rules_format_duration(w, d, sizeof(d));
-	snprintf(ev, evlen, "%llu recipient%s in %s in the login's first"
-		 " week, from %s: neither network nor country one of the"
-		 " site's", (unsigned long long) n, n == 1 ? "" : "s", d, net);
+	/* the login's learning period as configured, not "a week" (the
+	 * shipped 7d); one shorter than a day ends within the newcomer's
+	 * first day. (At RCPT c->user is not read: a newcomer and a
+	 * learning login are told apart only at MAIL.) */
+	rules_format_duration(c->cfg->policy.learning_s, learn, sizeof(learn));
+	if (c->cfg->policy.learning_s >= STORE_DAY_S)
+	    snprintf(when, sizeof(when), "learning period (its first %s)",
+		     learn);
+	else
+	    snprintf(when, sizeof(when), "first day");
+	snprintf(ev, evlen, "%llu recipient%s in %s in the login's %s, from"
+		 " %s: neither network nor country one of the site's",
+		 (unsigned long long) n, n == 1 ? "" : "s", d, when, net);
     }
     return n;
 }

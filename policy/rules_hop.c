@@ -19,19 +19,28 @@
  * the learning grace alone made the login's own (fewer than
  * familiar_days days) held at on its last day let through or since.
  * A message held from the login's own pool notes nothing: the note
- * stays on the new one. In dry run nothing is held, and nothing noted.
+ * stays on the new one. An admin's carrier_networks rule that refuses
+ * (tempfail, reject) notes the same: note_stop notes no refusal at a
+ * place the learning grace made known, as the new pool is. In dry run
+ * nothing is held, and nothing noted. The note is the one of
+ * store_stopday.c: a later refusal at another place replaces it (and
+ * it that one's), as two refusals do.
  *
  * Contract: called at the end of each phase's evaluation, after the
  * message's own observation (the note's day byte needs last_seen on its
- * day, store_stopday.c); a store failure leaves the note as it was.
+ * day, store_stopday.c); it acts at MAIL only, where carrier_networks
+ * is judged and the login's record is read (mc->user); a store failure
+ * leaves the note as it was.
  */
 #include "metrics.h"
 #include "rules.h"
 
-/* hop_rule - did a carrier_networks rule hold the message? */
+/* hop_rule - did a carrier_networks rule hold the message (or refuse
+ * it: an admin's rule may tempfail or reject, and note_stop notes no
+ * refusal at a place the learning grace made known, as this pool is)? */
 static bool hop_rule(const struct cfg *cfg, const struct rules_verdict *v)
 {
-    return v->action == CFG_ACTION_QUARANTINE && !v->from_block
+    return v->action >= CFG_ACTION_QUARANTINE && !v->from_block
 	&& v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
 	&& cfg->policy.rules[v->rule].metric == CFG_METRIC_CARRIER_NETWORKS;
 }

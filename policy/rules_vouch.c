@@ -47,12 +47,12 @@
 bool rules_vouch_first(const struct cfg *cfg, const struct rules_facts *f,
 		       const struct store_user *u)
 {
+    const struct store_ip *a;
+
     if (!f->geo.has_loc || f->geo.acc_km >= cfg->policy.coarse_km)
 	return false;
-    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++)
-	if (addr_equal(&u->ips[i].ip, &f->client))
-	    return u->ips[i].count <= 1;
-    return false;
+    a = store_user_ip(u, &f->client);
+    return a != NULL && a->count <= 1;
 }
 
 /* rules_vouch_after_other - at MAIL, before the client's update: did a

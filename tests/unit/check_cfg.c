@@ -156,6 +156,10 @@ static const struct bad_case bad_cases[] = {
      1, "policy.rules[0].window", "missing"},
     {"policy: { rules = ( { name = \"n\"; applies_to = \"authenticated\"; metric = \"newcomer_recipients\"; window = \"2d\"; limit = 1500; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].window", ""},
+    /* newcomer_recipients reads the site's places: none without
+     * site_logins (the default 0), and the rule would never fire */
+    {"policy: { rules = ( { name = \"n\"; applies_to = \"authenticated\";\n metric = \"newcomer_recipients\"; window = \"1d\"; limit = 1500; action = \"tempfail\"; } ); };\n",
+     2, "policy.rules[0].metric", "site_logins above 0"},
     {"policy: { rules = ( { name = \"b\"; applies_to = \"authenticated\"; metric = \"bulk_messages\"; window = \"12h\"; limit = 2; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].limit", "never be exceeded"},
     {"policy: { rules = ( { name = \"b\"; applies_to = \"internal\"; metric = \"bulk_messages\"; window = \"12h\"; limit = 1; action = \"tempfail\"; } ); };\n",

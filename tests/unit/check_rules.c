@@ -612,6 +612,36 @@ START_TEST(test_bulk_messages)
 }
 END_TEST
 
+/* test_newcomer_recipients_text - the evidence names the learning
+ * period as configured (it said "first week" whatever learning_period
+ * was), a newcomer's first day when that is shorter than a day; judged
+ * at RCPT, where the login's record is not read (mc.user NULL) */
+START_TEST(test_newcomer_recipients_text)
+{
+    static struct cfg cfg;
+    static struct store_win win;
+    struct rules_facts f = {.phase = RULES_PHASE_RCPT, .rcpts = 400};
+    struct metrics_ctx mc = {.cfg = &cfg, .f = &f, .win = &win,
+			     .now = T0, .cls = RULES_CLASS_AUTHENTICATED,
+			     .unknown_place = true};
+    char ev[RULES_REASON_MAX];
+
+    ck_assert_int_eq(addr_parse("198.18.5.60", &f.client), 0);
+    f.geo.asn = 64500, memcpy(f.geo.cc, "RU", 3);
+    cfg.policy.learning_s = 14 * 86400, cfg.policy.learning_strangers = true;
+    metrics_newcomer_recipients(&mc, 86400, ev, sizeof(ev));
+    ck_assert_str_eq(ev, "0 recipients in 1d in the login's learning period"
+		     " (its first 14d), from AS64500 (RU): neither network"
+		     " nor country one of the site's");
+    /* a learning period shorter than a day: the newcomer's first day */
+    cfg.policy.learning_s = 12 * 3600;
+    metrics_newcomer_recipients(&mc, 3600, ev, sizeof(ev));
+    ck_assert_str_eq(ev, "0 recipients in 1h in the login's first day, from"
+		     " AS64500 (RU): neither network nor country one of the"
+		     " site's");
+}
+END_TEST
+
 /* rules_suite - the test cases */
 static Suite *rules_suite(void)
 {
@@ -630,7 +660,7 @@ static Suite *rules_suite(void)
     };
     const TTest *const basics[] = {
 	test_classify, test_act_now, test_reply_codes, test_format_duration,
-	test_bulk_alone, test_bulk_messages,
+	test_bulk_alone, test_bulk_messages, test_newcomer_recipients_text,
     };
     Suite *s = suite_create("rules");
 

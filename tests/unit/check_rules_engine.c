@@ -132,6 +132,10 @@ END_TEST
     " { name = \"carrier-hopping\"; applies_to = \"authenticated\"; " \
     "metric = \"carrier_networks\"; window = \"1h\"; limit = 1; action = \"quarantine\"; }\n" \
     "); };\n"
+#define POOL_RULES_TEMPFAIL STATE "policy: { coarse_km = 100; rules = (\n" \
+    " { name = \"carrier-hopping\"; applies_to = \"authenticated\"; " \
+    "metric = \"carrier_networks\"; window = \"1h\"; limit = 1; action = \"tempfail\"; }\n" \
+    "); };\n"
 
 START_TEST(test_carrier_pools_need_location)
 {
@@ -182,6 +186,50 @@ static void pool_tx(const struct env *e, const char *login,
     run_tx(e, &t, now, v);
 }
 
+/* Three hubs of two German carriers' pools, and Tuesday 23:00 */
+static const struct store_place hop_fra = {T0, 5011, 868, 200};
+static const struct store_place hop_muc = {T0, 4814, 1158, 200};
+static const struct store_place hop_ham = {T0, 5355, 999, 200};
+#define HOP_LATE (T0 + DAY + 15 * HOUR)
+
+/* hop_night - ann, learning, on carrier-hopping of action act (conf):
+ * her phone on the first carrier on Monday; on Tuesday night the second
+ * carrier's pool, then hers, let through (two hubs); the third hub, on
+ * her own carrier, stopped and not noted; the second carrier again,
+ * stopped and noted on its day; after midnight the second carrier is
+ * still new to her, and she is stopped (e left open) */
+static void hop_night(struct env *e, const char *conf, enum cfg_action act)
+{
+    const uint32_t late = HOP_LATE;
+    struct rules_verdict v;
+    struct store_user u;
+    struct addr a;
+
+    env_open(e, conf);
+    ck_assert_int_eq(addr_parse("100.65.0.1", &a), 0);
+    pool_tx(e, "ann", "100.64.0.1", 65540, &hop_fra, T0, &v);
+    pool_tx(e, "ann", "100.65.0.1", 65548, &hop_ham, late, &v);
+    ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
+    pool_tx(e, "ann", "100.64.0.2", 65540, &hop_fra, late + 5 * MIN, &v);
+    ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
+    pool_tx(e, "ann", "100.64.0.3", 65540, &hop_muc, late + 10 * MIN, &v);
+    expect(e, &v, act, "carrier-hopping", false);
+    ck_assert_int_eq(store_user_get(e->st, "ann", late + 10 * MIN, &u),
+		     STORE_OK);
+    ck_assert(!store_user_stopped_since(&u, store_net_key(&a, 65548),
+					(T0 + DAY) / DAY));
+    pool_tx(e, "ann", "100.65.0.2", 65548, &hop_ham, late + 15 * MIN, &v);
+    expect(e, &v, act, "carrier-hopping", false);
+    ck_assert_int_eq(store_user_get(e->st, "ann", late + 15 * MIN, &u),
+		     STORE_OK);
+    ck_assert(store_user_stopped_since(&u, store_net_key(&a, 65548),
+				       (T0 + DAY) / DAY));
+    pool_tx(e, "ann", "100.64.0.4", 65540, &hop_fra, late + 65 * MIN, &v);
+    expect(e, &v, act, "carrier-hopping", false);
+    ck_assert_msg(strstr(v.reason, "AS65548 (DE) new to the login") != NULL,
+		  "%s", v.reason);
+}
+
 /* A learning login's carrier let through on a day it was held for
  * carrier-hopping is no own pool the next day (rules_hop.c): the hold
  * from it is noted (store_stopday.c's note), the one from the login's
@@ -189,51 +237,32 @@ static void pool_tx(const struct env *e, const char *login,
  * the next day, as before. */
 START_TEST(test_carrier_hold_noted)
 {
-    static const struct store_place fra = {T0, 5011, 868, 200};
-    static const struct store_place muc = {T0, 4814, 1158, 200};
-    static const struct store_place ham = {T0, 5355, 999, 200};
-    const uint32_t late = T0 + DAY + 15 * HOUR;	/* Tuesday 23:00 */
+    const uint32_t late = HOP_LATE;
     struct rules_verdict v;
-    struct store_user u;
-    struct addr a;
     struct env e;
 
-    env_open(&e, POOL_RULES);
-    ck_assert_int_eq(addr_parse("100.65.0.1", &a), 0);
-    /* ann: her phone on the first carrier on Monday; on Tuesday night
-     * the second carrier's pool, then hers: let through (two hubs) */
-    pool_tx(&e, "ann", "100.64.0.1", 65540, &fra, T0, &v);
-    pool_tx(&e, "ann", "100.65.0.1", 65548, &ham, late, &v);
-    ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
-    pool_tx(&e, "ann", "100.64.0.2", 65540, &fra, late + 5 * MIN, &v);
-    ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
-    /* the third hub, on her own carrier: held, nothing noted */
-    pool_tx(&e, "ann", "100.64.0.3", 65540, &muc, late + 10 * MIN, &v);
-    expect(&e, &v, CFG_ACTION_QUARANTINE, "carrier-hopping", false);
-    ck_assert_int_eq(store_user_get(e.st, "ann", late + 10 * MIN, &u),
-		     STORE_OK);
-    ck_assert(!store_user_stopped_since(&u, store_net_key(&a, 65548),
-					(T0 + DAY) / DAY));
-    /* the second carrier again: held and noted on its day */
-    pool_tx(&e, "ann", "100.65.0.2", 65548, &ham, late + 15 * MIN, &v);
-    expect(&e, &v, CFG_ACTION_QUARANTINE, "carrier-hopping", false);
-    ck_assert_int_eq(store_user_get(e.st, "ann", late + 15 * MIN, &u),
-		     STORE_OK);
-    ck_assert(store_user_stopped_since(&u, store_net_key(&a, 65548),
-				       (T0 + DAY) / DAY));
-    /* after midnight the second carrier is still new to her: held */
-    pool_tx(&e, "ann", "100.64.0.4", 65540, &fra, late + 65 * MIN, &v);
-    expect(&e, &v, CFG_ACTION_QUARANTINE, "carrier-hopping", false);
-    ck_assert_msg(strstr(v.reason, "AS65548 (DE) new to the login") != NULL,
-		  "%s", v.reason);
+    hop_night(&e, POOL_RULES, CFG_ACTION_QUARANTINE);
     /* ben: the second carrier let through on Tuesday, never held: his
      * own on Wednesday, three hubs or not */
-    pool_tx(&e, "ben", "100.64.1.1", 65540, &fra, T0, &v);
-    pool_tx(&e, "ben", "100.65.1.1", 65548, &ham, late, &v);
-    pool_tx(&e, "ben", "100.64.1.2", 65540, &fra, late + 65 * MIN, &v);
-    pool_tx(&e, "ben", "100.64.1.3", 65540, &muc, late + 70 * MIN, &v);
-    pool_tx(&e, "ben", "100.65.1.2", 65548, &ham, late + 75 * MIN, &v);
+    pool_tx(&e, "ben", "100.64.1.1", 65540, &hop_fra, T0, &v);
+    pool_tx(&e, "ben", "100.65.1.1", 65548, &hop_ham, late, &v);
+    pool_tx(&e, "ben", "100.64.1.2", 65540, &hop_fra, late + 65 * MIN, &v);
+    pool_tx(&e, "ben", "100.64.1.3", 65540, &hop_muc, late + 70 * MIN, &v);
+    pool_tx(&e, "ben", "100.65.1.2", 65548, &hop_ham, late + 75 * MIN, &v);
     ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
+    env_close(&e);
+}
+END_TEST
+
+/* The same with an admin's carrier-hopping that refuses (tempfail): the
+ * refusal from the second carrier is noted too (rules_hop.c noted holds
+ * only, and note_stop skips a place the learning grace made known), so
+ * after midnight that carrier is still new to her and refused. */
+START_TEST(test_carrier_refusal_noted)
+{
+    struct env e;
+
+    hop_night(&e, POOL_RULES_TEMPFAIL, CFG_ACTION_TEMPFAIL);
     env_close(&e);
 }
 END_TEST
@@ -728,7 +757,7 @@ static Suite *rules_engine_suite(void)
     const TTest *const nodata[] = {
 	test_no_country_caps, test_no_location, test_real_geo_asn_only,
 	test_real_geo_travel, test_carrier_pools_need_location,
-	test_carrier_hold_noted,
+	test_carrier_hold_noted, test_carrier_refusal_noted,
     };
     const TTest *const hostile_t[] = {
 	test_hostile_login, test_long_logins_distinct, test_rcpt_after_reset,
