@@ -339,10 +339,12 @@ uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
  * learning period, and the newcomer_messages metric: its messages in the
  * window while the client is at no place the site knows. */
 bool metrics_newcomer(const struct metrics_ctx *c);
-/* ... did more than site_logins logins (this one included) come from the
- * client address within a day (a VPN exit, an office NAT); without site
- * networks or the client's entry, another one (metrics_shared_client)? */
-bool metrics_shared_by_many(const struct metrics_ctx *c);
+/* ... is the client a place the newcomer rules judge at: not a pinned
+ * network, nor an address more than site_logins logins (this one
+ * included) came from within a day (a VPN exit, an office NAT; without
+ * site networks or the client's entry, another one:
+ * metrics_shared_client)? */
+bool metrics_newcomer_place(const struct metrics_ctx *c);
 uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
 				   char *ev, size_t evlen);
 /* metrics_newbulk.c: is the login judged by newcomer_recipients (a
@@ -350,7 +352,6 @@ uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
  * the metric: its recipients in the window while the client is at no
  * place the site knows (c->unknown_place, found at MAIL). */
 bool metrics_newbulk_learner(const struct metrics_ctx *c);
-bool metrics_newbulk_place(const struct metrics_ctx *c);
 uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen);
 /* metrics_carrier.c: the login's own carrier pool (see there). The

@@ -126,15 +126,16 @@ uint64_t metrics_bulk_alone(const struct metrics_ctx *c, uint64_t v,
 uint64_t metrics_bulk_messages(const struct metrics_ctx *c, uint32_t w,
 			       char *ev, size_t evlen)
 {
-    uint32_t hour = c->now / 3600;
-    uint32_t back = (uint16_t) ((uint16_t) (hour & 0xffff) - c->bulk_hour);
-    bool noted = store_bulk_within(c->bulk_hour, w, c->now);
+    uint32_t hour = c->now / 3600, back;
+    bool noted;
     char d[16];
 
     if (c->cls != RULES_CLASS_AUTHENTICATED
 	|| c->f->rcpts <= METRICS_BULK_RCPTS)
 	return 0;
+    noted = store_bulk_within(c->bulk_hour, w, c->now);
     if (ev != NULL) {
+	back = (uint16_t) ((uint16_t) (hour & 0xffff) - c->bulk_hour);
 	rules_format_duration(w, d, sizeof(d));
 	if (noted)
 	    snprintf(ev, evlen, "2 bulk messages in %s: %u recipients so far, "

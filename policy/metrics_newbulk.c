@@ -14,9 +14,11 @@
  * its learning period, on a site past its own, at a place whose AS
  * number, country and /24 (/48) are none of the site's (rules_site.c,
  * found at MAIL: v->unknown_place), not a pinned network nor an address
- * more than site_logins logins came from within a day, has its
- * recipients in the window counted, as newcomer_messages counts its
- * messages.
+ * more than site_logins logins came from within a day
+ * (metrics_newcomer_place, as for newcomer_messages: a thief's second
+ * stolen login, one message first, does not lift it; golden
+ * newbulk_pair.case), has its recipients in the window counted, as
+ * newcomer_messages counts its messages.
  */
 #include <stdio.h>
 
@@ -28,19 +30,6 @@ bool metrics_newbulk_learner(const struct metrics_ctx *c)
 {
     return c->user != NULL && metrics_site_learned(c)
 	&& c->now < metrics_learning_end(c->cfg, c->user);
-}
-
-/* metrics_newbulk_place - at MAIL, for a login whose client's AS,
- * country and network are none of the site's: neither a pinned network
- * nor an address more than site_logins logins came from within a day (a
- * VPN exit: metrics_shared_by_many, as for newcomer_messages). Any other
- * login was enough before: a thief's second stolen login, one message
- * first, lifted the rule for the first (golden newbulk_pair.case). */
-bool metrics_newbulk_place(const struct metrics_ctx *c)
-{
-    return !addr_cidr_list_match(&c->cfg->policy.familiar_networks,
-				 &c->f->client)
-	&& !metrics_shared_by_many(c);
 }
 
 /* metrics_newcomer_recipients - the login's recipients in the window

@@ -17,7 +17,7 @@
  * network, or an address more than site_logins logins came from within
  * a day (a VPN exit, an office NAT; not "vouched for": the newcomer
  * vouches for its own first place while it learns; not "another login":
- * a thief's second stolen login, metrics_shared_by_many). Elsewhere the login's messages are
+ * a thief's second stolen login: metrics_newcomer_place). Elsewhere the login's messages are
  * counted against the rule's limit: the first hour of a newcomer is the
  * site's norm for one, not its own busiest hour, which the thief's mail
  * would make. Measured on the simulated sites: honest newcomers at places
@@ -104,12 +104,12 @@ bool metrics_newcomer(const struct metrics_ctx *c)
     return newcomer(c) != NOT_NEW;
 }
 
-/* metrics_shared_by_many - did more than site_logins logins (this one
+/* shared_by_many - did more than site_logins logins (this one
  * included; without site networks, another one) come from the client
  * address within a day (a VPN exit, an office NAT new to the site)? One
  * other login was enough before: a thief's second stolen login lifted
  * the newcomer rules (probe-red3 new-pair, 210-240 of 240). */
-bool metrics_shared_by_many(const struct metrics_ctx *c)
+static bool shared_by_many(const struct metrics_ctx *c)
 {
     uint32_t want = c->cfg->policy.site_logins;
 
@@ -117,6 +117,16 @@ bool metrics_shared_by_many(const struct metrics_ctx *c)
 	|| !addr_equal(&c->client->ip, &c->f->client))
 	return metrics_shared_client(c, &c->f->client);
     return metrics_client_logins(c->client, c->now, STORE_DAY_S) > want;
+}
+
+/* metrics_newcomer_place - is the client a place the newcomer rules
+ * (newcomer_messages, newcomer_recipients) judge at: neither a pinned
+ * network nor an address shared by many (shared_by_many)? */
+bool metrics_newcomer_place(const struct metrics_ctx *c)
+{
+    return !addr_cidr_list_match(&c->cfg->policy.familiar_networks,
+				 &c->f->client)
+	&& !shared_by_many(c);
 }
 
 /* metrics_newcomer_messages - a newcomer's messages in the window (this
@@ -131,9 +141,7 @@ uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
     enum newcomer kind = newcomer(c);
 
     if (kind == NOT_NEW || c->site_place || c->site || c->win == NULL
-	|| addr_cidr_list_match(&c->cfg->policy.familiar_networks,
-				&c->f->client)
-	|| metrics_shared_by_many(c))
+	|| !metrics_newcomer_place(c))
 	return 0;
     n = store_win_sum(c->win, STORE_MSGS, c->now, w);
     /* back at the network it was refused at: its busiest day there, the

@@ -666,6 +666,14 @@ int rules_give_back(STORE *st, const char *login, const struct addr *client,
     return s != STORE_OK ? s : t;
 }
 
+/* rules_decided_by - was the verdict's rule one of the metric? */
+bool rules_decided_by(const struct cfg *cfg, const struct rules_verdict *v,
+		      enum cfg_metric metric)
+{
+    return v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
+	&& cfg->policy.rules[v->rule].metric == metric;
+}
+
 /* note_stop - a message refused at a place not the login's own (not its
  * learned network, pinned or the site's): the day and the network are
  * noted, and the network, not yet familiar, does not count its last day
@@ -681,8 +689,7 @@ static void note_stop(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
 {
-    bool newcomer = v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
-	&& cfg->policy.rules[v->rule].metric == CFG_METRIC_NEWCOMER_MESSAGES;
+    bool newcomer = rules_decided_by(cfg, v, CFG_METRIC_NEWCOMER_MESSAGES);
 
     if (!refused(cfg, v) || (v->rule < 0 && !v->from_block)
 	|| v->cls != RULES_CLASS_AUTHENTICATED
@@ -779,7 +786,7 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     /* the home place's time serves trip_home and second_home alike */
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
-    v->unknown_place = v->unknown_place && metrics_newbulk_place(mc);
+    v->unknown_place = v->unknown_place && metrics_newcomer_place(mc);
 }
 
 /* rules_judge - one phase of one transaction */

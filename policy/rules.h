@@ -198,6 +198,10 @@ void rules_hub_note(const struct cfg *cfg, STORE *st,
 		    const struct rules_facts *f, uint32_t now,
 		    const struct store_user *u);
 void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc);
+/* rules.c: was the verdict's rule (its index in the policy)
+ * one of the metric? */
+bool rules_decided_by(const struct cfg *cfg, const struct rules_verdict *v,
+		      enum cfg_metric metric);
 /* rules_hop.c: at the end of a phase, a message held by a
  * carrier_networks rule from a pool not the login's own notes the day
  * and the network (store_user_stopped; metrics_pool_own reads it). */

@@ -41,8 +41,7 @@
 static bool hop_rule(const struct cfg *cfg, const struct rules_verdict *v)
 {
     return v->action >= CFG_ACTION_QUARANTINE && !v->from_block
-	&& v->rule >= 0 && (size_t) v->rule < cfg->policy.nrules
-	&& cfg->policy.rules[v->rule].metric == CFG_METRIC_CARRIER_NETWORKS;
+	&& rules_decided_by(cfg, v, CFG_METRIC_CARRIER_NETWORKS);
 }
 
 /* rules_hop_note - see above */
