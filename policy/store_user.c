@@ -832,6 +832,24 @@ int store_user_unblock_if(STORE *st, const char *login,
     return user_op(st, login, STORE_ACT_UNBLOCK, was, now, NULL);
 }
 
+/* store_user_home_refused - a message of the login from its home place
+ * was refused at now by the login's block: the owner at home all the
+ * same, as one let through from there says (home_seen; rules.c
+ * note_home). Forward only, as there. */
+int store_user_home_refused(STORE *st, const char *login, uint32_t now)
+{
+    struct store_urec *u;
+    unsigned s;
+    int rc;
+
+    if ((rc = store_urec_lock(st, login, now, &u, &s)) != STORE_OK)
+	return rc;
+    if (home_seen_moves(urec_home_seen(u), now))
+	urec_set_home_seen(u, now);
+    store_unlock(&st->users, s);
+    return STORE_OK;
+}
+
 /* store_user_reset - forget a user entirely */
 int store_user_reset(STORE *st, const char *login, uint32_t now)
 {
