@@ -101,14 +101,20 @@ static bool own_pool(const struct metrics_ctx *c, const struct store_ip *ip)
 }
 
 /* client_pool - is the client a coarse, located address of a country
- * usual to the login? */
+ * usual to the login, or in one of the site's networks (a pool of the
+ * carriers the site's phones use: mobile proxies sold in the site's
+ * country against a login whose usual country is another, an
+ * international user's or one whose only mail before was a trip;
+ * tests/sim probe-hop hop 204, hop-late 200)? */
 static bool client_pool(const struct metrics_ctx *c)
 {
     const struct rules_facts *f = c->f;
     uint32_t k = c->cfg->policy.coarse_km;
 
     return k != 0 && f->geo.has_loc && f->geo.acc_km >= k
-	&& f->geo.cc[0] != 0 && metrics_usual_country(c, f->geo.cc);
+	&& f->geo.cc[0] != 0
+	&& (metrics_usual_country(c, f->geo.cc)
+	    || metrics_site_known(c, &f->client));
 }
 
 /* pools - the window's pools into p (at most STORE_IPS_MAX), their
