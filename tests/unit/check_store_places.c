@@ -360,6 +360,33 @@ START_TEST(test_home_seen)
 }
 END_TEST
 
+/* A message from the home place refused by the login's block notes
+ * the owner at home (store_user_home_refused, rules.c note_home): the
+ * time moves forward as for one let through, never back, and an
+ * unknown login is not created. */
+START_TEST(test_home_refused)
+{
+    STORE *st = tnew("homeref", 1000, 16);
+    struct store_user_obs o = obs_make("hana", "198.51.100.9");
+
+    ck_assert_int_eq(store_user_home_refused(st, "hana", T0), STORE_NOTFOUND);
+    o.geo.asn = 64500;
+    o.msgs = 1;
+    o.flags = STORE_OBS_NO_LEARN | STORE_OBS_HOME;	/* at MAIL */
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, 0);
+    ck_assert_int_eq(store_user_home_refused(st, "hana", T0 + 60), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "hana", T0 + 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 + 60);
+    ck_assert_int_eq(store_user_home_refused(st, "hana", T0 + 30), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "hana", T0 + 60, &U), STORE_OK);
+    ck_assert_uint_eq(U.home_seen, T0 + 60);	/* never back */
+    ck_assert_uint_eq(U.nips, 1);		/* nothing else touched */
+    ck_assert_uint_eq(U.ips[0].count, 1);
+    store_close(st);
+}
+END_TEST
+
 /* An address's accuracy radius class and anchor mark, kept in spare
  * bits of its country code: the country still reads as two letters; the
  * radius is the upper end of its class, 0 without a location or a
@@ -866,6 +893,7 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_known_hubs);
     tcase_add_test(tc, test_coarse_obs);
     tcase_add_test(tc, test_home_seen);
+    tcase_add_test(tc, test_home_refused);
     tcase_add_test(tc, test_ip_radius_anchor);
     tcase_add_test(tc, test_kept_places);
     tcase_add_test(tc, test_coarse_gone);
