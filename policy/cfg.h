@@ -86,6 +86,11 @@ enum cfg_metric {
 					 * recipients there */
     CFG_METRIC_BULK_MESSAGES,	/* bulk messages in a window, this one
 				 * among them (metrics_bulk.c) */
+    CFG_METRIC_NEW_EXIT,	/* a shared exit of the site (VPN, NAT)
+				 * new to the login today */
+    CFG_METRIC_PRIOR_RECIPIENTS_OVER_USUAL,	/* recipients past the usual
+					 * hour as it stood before today, a
+					 * bulk message's margin and all */
     CFG_METRIC_COUNT
 };
 
@@ -326,6 +331,8 @@ int cfg_action_parse(const char *text);
 int cfg_metric_parse(const char *text);
 int cfg_applies_parse(const char *text);
 bool cfg_metric_has_window(enum cfg_metric m);
+/* a yes-or-no metric (1 or 0): no limit, its evidence alone */
+bool cfg_metric_is_signal(enum cfg_metric m);
 bool cfg_metric_needs_login(enum cfg_metric m);
 int cfg_rule_index(const struct cfg *c, const char *name);
 /* A rule's stable identity: a hash of its name (kept in a block). */

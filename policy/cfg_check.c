@@ -33,8 +33,7 @@ static void check_rule_limit(struct cfg_ctx *x, const struct cfg *c,
     bool present = ls != NULL && ls != rs;
     enum cfg_metric m = r->metric;
 
-    if (m == CFG_METRIC_NEW_COUNTRY || m == CFG_METRIC_ROGUE_LISTED
-	|| m == CFG_METRIC_UNFAMILIAR_NETWORK || m == CFG_METRIC_NEW_NETWORK) {
+    if (cfg_metric_is_signal(m)) {
 	if (present)
 	    cfg_error(x, ls, key, "limit does not apply to metric %s",
 		      cfg_metric_name(m));

@@ -37,6 +37,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "shared_messages_over_usual",
     "newcomer_messages", "newcomer_recipients",
     "bulk_messages",
+    "new_exit", "prior_recipients_over_usual",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -73,6 +74,8 @@ static const struct {
     [CFG_METRIC_NEWCOMER_MESSAGES] = {true, true},
     [CFG_METRIC_NEWCOMER_RECIPIENTS] = {true, true},
     [CFG_METRIC_BULK_MESSAGES] = {true, true},
+    [CFG_METRIC_NEW_EXIT] = {false, true},
+    [CFG_METRIC_PRIOR_RECIPIENTS_OVER_USUAL] = {true, true},
 };
 
 static const struct {
@@ -112,6 +115,15 @@ const char *cfg_action_name(enum cfg_action a)
 const char *cfg_metric_name(enum cfg_metric m)
 {
     return (unsigned) m < CFG_METRIC_COUNT ? metric_names[m] : "?";
+}
+
+/* cfg_metric_is_signal - a yes-or-no metric: a rule of it takes no
+ * limit, and its reason is the evidence alone */
+bool cfg_metric_is_signal(enum cfg_metric m)
+{
+    return m == CFG_METRIC_NEW_COUNTRY || m == CFG_METRIC_ROGUE_LISTED
+	|| m == CFG_METRIC_UNFAMILIAR_NETWORK || m == CFG_METRIC_NEW_NETWORK
+	|| m == CFG_METRIC_NEW_EXIT;
 }
 
 /* cfg_applies_name - vocabulary word of an applies_to class */

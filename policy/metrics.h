@@ -412,6 +412,14 @@ uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
 					    uint32_t w, char *ev,
 					    size_t evlen);
+/* metrics_prior.c: the prior_recipients_over_usual metric:
+ * recipients_over_prior_usual with a bulk message's margin (see there) */
+uint64_t metrics_prior_recipients_bulk(const struct metrics_ctx *c,
+				       uint32_t w, char *ev, size_t evlen);
+/* ... the new_exit metric: 1 at a shared exit whose network the login
+ * had no mail let through from before today, past its learning */
+uint64_t metrics_new_exit(const struct metrics_ctx *c, uint32_t w, char *ev,
+			  size_t evlen);
 /* ... the login's busiest day as it stood before today (store_prior_day.c),
  * else metrics_login_day's */
 uint64_t metrics_prior_day(const struct metrics_ctx *c);

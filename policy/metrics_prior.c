@@ -37,3 +37,26 @@ uint64_t metrics_recipients_over_prior_usual(const struct metrics_ctx *c,
     }
     return v > usual ? v - usual : 0;
 }
+
+/* metrics_prior_recipients_bulk - recipients_over_prior_usual with a
+ * bulk sender's margin and its first newsletter of an hour judged
+ * without its own recipients (metrics_rcpts_slack, metrics_bulk_alone,
+ * as recipients_over_usual): new-exit-recipients' metric, where the
+ * usual hour of today would follow a thief's own hour at a familiar
+ * place (a shared exit), and a heavy sender's newsletter on its first
+ * day there is no run */
+uint64_t metrics_prior_recipients_bulk(const struct metrics_ctx *c,
+				       uint32_t w, char *ev, size_t evlen)
+{
+    uint64_t v = metrics_recipients_over_prior_usual(c, w, ev, evlen);
+    uint64_t usual = c->prior_rcpts, slack;
+
+    if (c->cls != RULES_CLASS_AUTHENTICATED)
+	return 0;
+    v += usual;			/* the window's recipients */
+    slack = metrics_rcpts_slack(c, usual, w);
+    if (ev != NULL && evlen > 0)
+	metrics_slack_text(slack, ev, evlen);
+    v = metrics_bulk_alone(c, v, usual, usual + slack, w);
+    return v > usual + slack ? v - usual - slack : 0;
+}

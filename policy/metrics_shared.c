@@ -122,3 +122,31 @@ uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
     }
     return n > usual ? n - usual : 0;
 }
+
+/* new_exit - is the client's network one the login had no mail let
+ * through from before today (no learned entry from an earlier day)? */
+static bool new_exit(const struct metrics_ctx *c)
+{
+    const struct store_net *n = metrics_learned_net(c, &c->f->client,
+						    c->f->geo.asn);
+
+    return n == NULL || n->first_day >= c->now / STORE_DAY_S;
+}
+
+/* metrics_new_exit - see the head */
+uint64_t metrics_new_exit(const struct metrics_ctx *c, uint32_t w, char *ev,
+			  size_t evlen)
+{
+    char a[ADDR_STRLEN];
+
+    (void) w;
+    if (c->user == NULL || c->cls != RULES_CLASS_AUTHENTICATED || c->relayed
+	|| metrics_learning_end(c->cfg, c->user) > c->now
+	|| !shared_exit(c) || !new_exit(c))
+	return 0;
+    if (ev != NULL)
+	snprintf(ev, evlen, "shared address %s (other logins' too) of a"
+		 " network new to the login today",
+		 addr_format(&c->f->client, a, sizeof(a)));
+    return 1;
+}

@@ -546,9 +546,7 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	&& r->metric != CFG_METRIC_USERS_PER_IP
 	&& r->metric != CFG_METRIC_ROGUE_LISTED ? HELD_USER : HELD_CLIENT;
 
-    if (r->metric == CFG_METRIC_NEW_COUNTRY || r->metric == CFG_METRIC_ROGUE_LISTED
-	|| r->metric == CFG_METRIC_UNFAMILIAR_NETWORK
-	|| r->metric == CFG_METRIC_NEW_NETWORK)
+    if (cfg_metric_is_signal(r->metric))
 	snprintf(reason, sizeof(reason), "%s", ev);
     else
 	snprintf(reason, sizeof(reason), "%s (limit %llu)", ev,

@@ -160,6 +160,14 @@ static const struct bad_case bad_cases[] = {
      * site_logins (the default 0), and the rule would never fire */
     {"policy: { rules = ( { name = \"n\"; applies_to = \"authenticated\";\n metric = \"newcomer_recipients\"; window = \"1d\"; limit = 1500; action = \"tempfail\"; } ); };\n",
      2, "policy.rules[0].metric", "site_logins above 0"},
+    /* new_exit is yes or no, as unfamiliar_network; a signal for the
+     * rules after it (new-exit-recipients) */
+    {"policy: { rules = ( { name = \"e\"; applies_to = \"authenticated\"; metric = \"new_exit\"; limit = 1; action = \"accept\"; } ); };\n",
+     1, "policy.rules[0].limit", "does not apply"},
+    {"policy: { rules = ( { name = \"e\"; applies_to = \"internal\"; metric = \"new_exit\"; action = \"accept\"; } ); };\n",
+     1, "policy.rules[0].applies_to", "SASL logins"},
+    {"policy: { rules = ( { name = \"r\"; applies_to = \"authenticated\"; metric = \"prior_recipients_over_usual\"; limit = 60; action = \"tempfail\"; } ); };\n",
+     1, "policy.rules[0].window", "missing"},
     {"policy: { rules = ( { name = \"b\"; applies_to = \"authenticated\"; metric = \"bulk_messages\"; window = \"12h\"; limit = 2; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].limit", "never be exceeded"},
     {"policy: { rules = ( { name = \"b\"; applies_to = \"internal\"; metric = \"bulk_messages\"; window = \"12h\"; limit = 1; action = \"tempfail\"; } ); };\n",
