@@ -163,6 +163,32 @@ int store_ip_anchor(const struct store_ip *ip)
     return ((unsigned char) ip->cc[0] & CC_ANCHOR) != 0;
 }
 
+/* store_ip_pool - anchors of a's network and family in the list, in
+ * STORE_POOL_PREFIXES /24s (/48s)? (not a stranger's address on it: no
+ * anchor) */
+bool store_ip_pool(const struct store_ip *ips, uint32_t n,
+		   const struct store_ip *a)
+{
+    uint64_t key = store_net_key(&a->ip, a->asn);
+    struct addr seen[STORE_POOL_PREFIXES], p;
+    uint32_t k = 0;
+
+    for (uint32_t i = 0; i < n && k < STORE_POOL_PREFIXES; i++) {
+	const struct store_ip *x = &ips[i];
+	uint32_t j;
+
+	if (!store_ip_anchor(x) || store_net_key(&x->ip, x->asn) != key
+	    || addr_is_v4(&x->ip) != addr_is_v4(&a->ip))
+	    continue;
+	addr_prefix(&x->ip, &p);
+	for (j = 0; j < k && !addr_equal(&seen[j], &p); j++)
+	    ;
+	if (j == k)
+	    seen[k++] = p;
+    }
+    return k >= STORE_POOL_PREFIXES;
+}
+
 /* ip_geo - record what GeoIP said about an IP, if it said anything (an
  * anchor stays one) */
 static inline void ip_geo(struct store_ip *ip, const struct store_geo *g)
