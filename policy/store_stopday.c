@@ -257,6 +257,17 @@ bool store_urec_stop_replaces(const STORE *st, const struct store_urec *u,
 	&& home_elsewhere(st, u, key, home_seen, last_day, true);
 }
 
+/* store_urec_warm_unseats - the owner's home message at home_seen, on
+ * the day (day) the network key's first message let through made it
+ * familiar: does that day not count after all (the warmed network, as
+ * store_urec_stop_replaces; the thief's first message of the day came
+ * before the owner's)? */
+bool store_urec_warm_unseats(const STORE *st, const struct store_urec *u,
+			     uint64_t key, uint16_t day, uint32_t home_seen)
+{
+    return home_elsewhere(st, u, key, home_seen, day, true);
+}
+
 /* store_user_stopped_since - was the login refused at the network key
  * on day or later (a copy's reading of the note)? */
 bool store_user_stopped_since(const struct store_user *u, uint64_t key,

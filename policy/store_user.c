@@ -436,6 +436,22 @@ static void user_net(const STORE *st, struct store_urec *u,
     pick->first_day = pick->last_day = day;
 }
 
+/* user_home_nets - a home message at now: a network made familiar today
+ * by its first message let through loses that day again if it is a
+ * warmed one (store_stopday.c store_urec_warm_unseats) */
+static void user_home_nets(const STORE *st, struct store_urec *u,
+			   const struct store_user_obs *obs, uint32_t now)
+{
+    uint16_t day = (uint16_t) (now / STORE_DAY_S);
+    struct store_fnet *n = u->nets;
+
+    for (int i = 0; i < STORE_NETS; i++)
+	if (n[i].days > 1 && n[i].days == obs->familiar_days
+	    && n[i].last_day == day
+	    && store_urec_warm_unseats(st, u, net_key(&n[i]), day, now))
+	    n[i].days--;
+}
+
 /* urec_usual_day - the busiest usual day, kept in the aux bytes of
  * nets[STORE_USUAL_DAY_LO] and [STORE_USUAL_DAY_HI] (store_int.h) */
 static uint16_t urec_usual_day(const struct store_urec *u)
@@ -622,8 +638,10 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	    user_anchor(st, u, &obs->ip);
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_HOME))
 	    == (STORE_OBS_LEARN | STORE_OBS_HOME)
-	    && home_seen_moves(urec_home_seen(u), now))
+	    && home_seen_moves(urec_home_seen(u), now)) {
 	    urec_set_home_seen(u, now);
+	    user_home_nets(st, u, obs, now);
+	}
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_BULK))
 	    == (STORE_OBS_LEARN | STORE_OBS_BULK))
 	    store_urec_bulk_note(u, now);	/* store_bulk.c */
