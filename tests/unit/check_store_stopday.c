@@ -276,12 +276,36 @@ START_TEST(test_stop_warm_phone)
 }
 END_TEST
 
+/* The owner's home message later on the day a warmed network's first
+ * message made it familiar takes that day back (store_user.c
+ * user_home_nets): the network unfamiliar again at once, and its next
+ * day replaces this one (the owner at home on it). Not so for a network
+ * familiar before today, nor a day after which the owner was not at
+ * home. */
+START_TEST(test_stop_warm_late)
+{
+    const struct step s[] = {
+	{'l', HOME, 2, 0, 7, 1}, {'l', HOME, 2, 3, 7, 2},
+	{'l', ABROAD, 2, 8, 8, 1},
+	{'l', ABROAD, 2, 9, 8, 2},	/* the thief first: counts */
+	{'l', HOME, 2, 9, 12, 0},
+	{'l', ABROAD, 2, 9, 14, 1},	/* taken back */
+	{'l', ABROAD, 2, 10, 8, 1},	/* replaces day 9 */
+	{'l', ABROAD, 2, 12, 8, 2},	/* no home message since */
+	{'l', HOME, 2, 13, 12, 0},
+	{'l', ABROAD, 2, 13, 14, 3},	/* familiar since day 12: kept */
+    };
+
+    steps("wl", s, sizeof(s) / sizeof(s[0]));
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
 	test_stop_note, test_stop_day_replaced, test_stop_since,
 	test_stop_wrap, test_stop_home_anchor, test_stop_warm,
-	test_stop_warm_phone, NULL
+	test_stop_warm_phone, test_stop_warm_late, NULL
     };
 
     return trun("store_stopday", "ext", 20, tests);
