@@ -49,12 +49,16 @@
  * does not count either when the owner mailed from its home place's
  * anchor on that network's last counted day or since, the network's
  * country new to the login with it, the home's country known for
- * WARM_HOME_DAYS (home_elsewhere's warm).
+ * WARM_HOME_DAYS (home_elsewhere's warm), the home a line, not a phone's
+ * carrier (phone_network: a hotel guest's roaming phone reports its home
+ * country, tests/sim T shuffle seed 102). And when the thief's first
+ * message of a day came before the owner's home message that day, the
+ * home message takes back the day that made the network familiar
+ * (store_urec_warm_unseats, called by store_user.c user_home_nets).
  *
  * An attacker against an owner who sends nothing from home meanwhile (a
- * phone-only login, one on vacation), or whose first message of the day
- * came before the owner's, still has its network familiar on its second
- * day let through.
+ * phone-only login, one on vacation) still has its network familiar on
+ * its second day let through.
  *
  * The day's byte names the latest day up to the login's last_seen with
  * that low byte, rolled by every observation (store_wrap.c). A note 256
@@ -181,7 +185,8 @@ static bool phone_network(const struct store_ip *ips, uint32_t n,
  * learning week was a trip has the hotel for its home place, and its
  * roaming phone's carrier network (its home country's addresses) while
  * there was a network "abroad" while at home (tests/sim travel seed 6
- * u177: 7 held on its return). */
+ * u177: 7 held on its return). A home anchor on a phone's carrier is
+ * no owner at home (phone_network). */
 static bool home_elsewhere(const STORE *st, const struct store_urec *u,
 			   uint64_t key, uint32_t home_seen, uint16_t last_day,
 			   bool warm)
