@@ -110,40 +110,19 @@ static double apart_km(const struct fine *a, const struct fine *b)
     return d - (double) a->r - (double) b->r - PLACE_MARGIN_KM;
 }
 
-/* POOL_NETWORKS - a network from which the login had addresses in this
- * many /24s (/48s) of one family is a carrier's pool: a phone gets a new
- * address a connection, anywhere in the carrier's ranges; a home line
- * one a day, in the few /24s of its ISP in its town (two in tests/sim) */
-#define POOL_NETWORKS 3
-
 /* metrics_pool_network - is a remembered address on a network from
- * which the login's list holds anchors in POOL_NETWORKS /24s (/48s) of
- * the address's family (not a stranger's address on it: no anchor)? A
- * carrier whose pool GeoIP locates to its hub finer than coarse_km
- * (tests/sim shuffle seed 102 of the set T: 50 km) is no home place for
- * metrics_far_line nor for metrics_first_home (metrics_neighbour.c). A
- * home line whose addresses spread over more /24s is taken for a pool
- * too: no home place, as before. */
+ * which the login's list holds anchors in STORE_POOL_PREFIXES /24s
+ * (/48s) of the address's family (store_ip_pool)? A carrier whose pool
+ * GeoIP locates to its hub finer than coarse_km (tests/sim shuffle seed
+ * 102 of the set T: 50 km) is no home place for metrics_far_line nor for
+ * metrics_first_home (metrics_neighbour.c). A home line whose addresses
+ * spread over more /24s is taken for a pool too: no home place, as
+ * before. */
 bool metrics_pool_network(const struct metrics_ctx *c, const struct store_ip *a)
 {
-    uint64_t key = store_net_key(&a->ip, a->asn);
     uint32_t n = c->user->nips < STORE_IPS_MAX ? c->user->nips : STORE_IPS_MAX;
-    const struct store_ip *seen[POOL_NETWORKS];
-    uint32_t k = 0;
 
-    for (uint32_t i = 0; i < n && k < POOL_NETWORKS; i++) {
-	const struct store_ip *x = &c->user->ips[i];
-	uint32_t j;
-
-	if (!store_ip_anchor(x) || store_net_key(&x->ip, x->asn) != key
-	    || addr_is_v4(&x->ip) != addr_is_v4(&a->ip))
-	    continue;
-	for (j = 0; j < k && !metrics_same_network(&seen[j]->ip, &x->ip); j++)
-	    ;
-	if (j == k)
-	    seen[k++] = x;
-    }
-    return k >= POOL_NETWORKS;
+    return store_ip_pool(c->user->ips, n, a);
 }
 
 /* What a walk of the login's anchors answers (far_from_anchors): far

@@ -207,6 +207,16 @@ uint32_t store_ip_radius(const struct store_ip *ip);
 /* Is the address an anchor: a message from it was let through while it
  * was a familiar place of the login (STORE_OBS_ANCHOR)? */
 int store_ip_anchor(const struct store_ip *ip);
+/* STORE_POOL_PREFIXES - a network from which the login had addresses in
+ * this many /24s (/48s) of one family is a carrier's pool: a phone gets
+ * a new address a connection, anywhere in the carrier's ranges; a home
+ * line one a day, in the few /24s of its ISP in its town (two in
+ * tests/sim) */
+#define STORE_POOL_PREFIXES 3
+/* Does the list ips (n of them) hold anchors in STORE_POOL_PREFIXES /24s
+ * (/48s) of a's network and family: a's network a carrier's pool? */
+bool store_ip_pool(const struct store_ip *ips, uint32_t n,
+		   const struct store_ip *a);
 #define STORE_COUNT_MAX	UINT16_MAX	/* store_ip.count saturates here */
 
 /* Sliding windows: minute and hour rings with interpolated edges. */

@@ -360,6 +360,10 @@ static inline uint8_t store_net_tag(uint64_t key)
 bool store_urec_stop_replaces(const STORE *st, const struct store_urec *u,
 			      uint64_t key, uint16_t days, uint16_t last_day,
 			      uint32_t home_seen, uint32_t familiar_days);
+/* A home message at home_seen: does the network key, made familiar on
+ * its last day day (today), lose that day (the warmed network's test)? */
+bool store_urec_warm_unseats(const STORE *st, const struct store_urec *u,
+			     uint64_t key, uint16_t day, uint32_t home_seen);
 /* store_wrap.c: an observation of the login at now, before its last_seen
  * moves: its day bytes roll (above), a refusal count too old to be
  * current is cleared */

@@ -41,6 +41,21 @@
  * too (rules_hop.c): metrics_pool_own reads the note, so that a pool the
  * learning grace alone made the login's own is not its own pool.
  *
+ * A warmed network (EFFICACY.md round 15 - red, 16 - warm;
+ * tests/sim/mix/probe-red.mix warm-spam): an attacker abroad that sends
+ * 3 a day, under unfamiliar-volume's 8, is never refused, and had its
+ * network familiar on its second day while the owner mailed from home
+ * (then a spam run: 148-151 of 180 delivered). So a day with no refusal
+ * does not count either when the owner mailed from its home place's
+ * anchor on that network's last counted day or since, the network's
+ * country new to the login with it, the home's country known for
+ * WARM_HOME_DAYS (home_elsewhere's warm), the home a line, not a phone's
+ * carrier (phone_network: a hotel guest's roaming phone reports its home
+ * country, tests/sim T shuffle seed 102). And when the thief's first
+ * message of a day came before the owner's home message that day, the
+ * home message takes back the day that made the network familiar
+ * (store_urec_warm_unseats, called by store_user.c user_home_nets).
+ *
  * An attacker against an owner who sends nothing from home meanwhile (a
  * phone-only login, one on vacation) still has its network familiar on
  * its second day let through.
@@ -88,6 +103,11 @@ static bool stop_since(const uint8_t *ext, uint32_t last, uint64_t key,
  * was last seen at its MAIL, up to this long before (a slow transfer). */
 #define HOME_EOM_S 3600u
 
+/* A warmed network's day (store_urec_stop_replaces, no refusal): the
+ * home country known this many days before the network came (a week:
+ * the learning week's home place is no owner's home yet). */
+#define WARM_HOME_DAYS 7u
+
 /* home_addr_of - home_addr's search, among anchors only when anchor */
 static const struct store_ip *home_addr_of(const struct store_ip *ips,
 					   uint32_t n, uint64_t key,
@@ -128,14 +148,48 @@ static const struct store_ip *home_addr(const struct store_ip *ips,
     return a != NULL ? a : home_addr_of(ips, n, key, home_seen, false);
 }
 
+/* phone_network - is the home address a's network a phone's carrier
+ * for the login: its anchors in STORE_POOL_PREFIXES /24s (store_ip_pool),
+ * or two of them first seen on one day (a phone gets a new address a
+ * connection, an IPv6 one a new /64 in one /48; a home line one a day)? */
+static bool phone_network(const struct store_ip *ips, uint32_t n,
+			  const struct store_ip *a)
+{
+    uint64_t key = store_net_key(&a->ip, a->asn);
+
+    if (store_ip_pool(ips, n, a))
+	return true;
+    for (uint32_t i = 0; i < n; i++) {
+	if (!store_ip_anchor(&ips[i])
+	    || store_net_key(&ips[i].ip, ips[i].asn) != key)
+	    continue;
+	for (uint32_t j = i + 1; j < n; j++)
+	    if (store_ip_anchor(&ips[j])
+		&& store_net_key(&ips[j].ip, ips[j].asn) == key
+		&& ips[j].first_seen / STORE_DAY_S
+		== ips[i].first_seen / STORE_DAY_S)
+		return true;
+    }
+    return false;
+}
+
 /* home_elsewhere - was the login's latest message from its home place
  * (home_seen) sent after it first came from the network key (as far as
  * its address list remembers; else the end of last_day), from an address
  * in another country: the owner at home while the place abroad was
  * used? A newcomer whose home place is the hotel of its trip is at home
- * there (tests/sim shuffle seed 9 u080). */
+ * there (tests/sim shuffle seed 9 u080). With warm (a day with no
+ * refusal), only the home place's anchor is taken, the network's country
+ * must be new with it (none of its addresses' country's days before its
+ * first) and the home country known WARM_HOME_DAYS before: a login whose
+ * learning week was a trip has the hotel for its home place, and its
+ * roaming phone's carrier network (its home country's addresses) while
+ * there was a network "abroad" while at home (tests/sim travel seed 6
+ * u177: 7 held on its return). A home anchor on a phone's carrier is
+ * no owner at home (phone_network). */
 static bool home_elsewhere(const STORE *st, const struct store_urec *u,
-			   uint64_t key, uint32_t home_seen, uint16_t last_day)
+			   uint64_t key, uint32_t home_seen, uint16_t last_day,
+			   bool warm)
 {
     uint32_t n = u->l.n < st->ips_per_user ? u->l.n : st->ips_per_user;
     uint32_t first = ((uint32_t) last_day + 1) * STORE_DAY_S;
@@ -150,10 +204,26 @@ static bool home_elsewhere(const STORE *st, const struct store_urec *u,
 		store_ip_cc(&u->ips[i], cc);
 	}
     if (home_seen <= first
-	|| (home = home_addr(u->ips, n, key, home_seen)) == NULL)
+	|| (home = warm ? home_addr_of(u->ips, n, key, home_seen, true)
+	    : home_addr(u->ips, n, key, home_seen)) == NULL)
 	return false;
     store_ip_cc(home, hc);
-    return hc[0] != 0 && memcmp(hc, cc, 2) != 0;
+    if (hc[0] == 0 || memcmp(hc, cc, 2) == 0)
+	return false;
+    if (warm && phone_network(u->ips, n, home))
+	return false;		/* a phone's carrier: roaming, not at home */
+    if (warm)
+	for (int i = 0; i < STORE_COUNTRIES; i++) {
+	    const struct store_fcountry *k = &u->countries[i];
+
+	    if (cc[0] != 0 && memcmp(k->cc, cc, 2) == 0
+		&& k->first_day < first / STORE_DAY_S)
+		return false;	/* a country the login knew before */
+	    if (memcmp(k->cc, hc, 2) == 0
+		&& k->first_day + WARM_HOME_DAYS > first / STORE_DAY_S)
+		return false;	/* a home country not yet a week old */
+	}
+    return true;
 }
 
 /* store_user_stopped - a message of the login was refused at now at a
@@ -177,14 +247,30 @@ int store_user_stopped(STORE *st, const char *login, uint64_t key,
  * network key (days days so far, the last last_day) on a later day: does
  * this day take the last one's place instead of counting (the network
  * not yet familiar, familiar_days > 0, and refused at on its last day or
- * since)? */
+ * since, or warmed: the owner at home on its last day or since)? */
 bool store_urec_stop_replaces(const STORE *st, const struct store_urec *u,
 			      uint64_t key, uint16_t days, uint16_t last_day,
 			      uint32_t home_seen, uint32_t familiar_days)
 {
-    return days < familiar_days
-	&& stop_since(u->ext, u->l.last_seen, key, last_day)
-	&& home_elsewhere(st, u, key, home_seen, last_day);
+    if (days >= familiar_days)
+	return false;
+    if (stop_since(u->ext, u->l.last_seen, key, last_day))
+	return home_elsewhere(st, u, key, home_seen, last_day, false);
+    /* a warmed network: the owner at home on the day to be counted or
+     * since (round 16 - warm) */
+    return home_seen / STORE_DAY_S >= last_day
+	&& home_elsewhere(st, u, key, home_seen, last_day, true);
+}
+
+/* store_urec_warm_unseats - the owner's home message at home_seen, on
+ * the day (day) the network key's first message let through made it
+ * familiar: does that day not count after all (the warmed network, as
+ * store_urec_stop_replaces; the thief's first message of the day came
+ * before the owner's)? */
+bool store_urec_warm_unseats(const STORE *st, const struct store_urec *u,
+			     uint64_t key, uint16_t day, uint32_t home_seen)
+{
+    return home_elsewhere(st, u, key, home_seen, day, true);
 }
 
 /* store_user_stopped_since - was the login refused at the network key

@@ -163,6 +163,32 @@ int store_ip_anchor(const struct store_ip *ip)
     return ((unsigned char) ip->cc[0] & CC_ANCHOR) != 0;
 }
 
+/* store_ip_pool - anchors of a's network and family in the list, in
+ * STORE_POOL_PREFIXES /24s (/48s)? (not a stranger's address on it: no
+ * anchor) */
+bool store_ip_pool(const struct store_ip *ips, uint32_t n,
+		   const struct store_ip *a)
+{
+    uint64_t key = store_net_key(&a->ip, a->asn);
+    struct addr seen[STORE_POOL_PREFIXES], p;
+    uint32_t k = 0;
+
+    for (uint32_t i = 0; i < n && k < STORE_POOL_PREFIXES; i++) {
+	const struct store_ip *x = &ips[i];
+	uint32_t j;
+
+	if (!store_ip_anchor(x) || store_net_key(&x->ip, x->asn) != key
+	    || addr_is_v4(&x->ip) != addr_is_v4(&a->ip))
+	    continue;
+	addr_prefix(&x->ip, &p);
+	for (j = 0; j < k && !addr_equal(&seen[j], &p); j++)
+	    ;
+	if (j == k)
+	    seen[k++] = p;
+    }
+    return k >= STORE_POOL_PREFIXES;
+}
+
 /* ip_geo - record what GeoIP said about an IP, if it said anything (an
  * anchor stays one) */
 static inline void ip_geo(struct store_ip *ip, const struct store_geo *g)
@@ -410,6 +436,22 @@ static void user_net(const STORE *st, struct store_urec *u,
     pick->first_day = pick->last_day = day;
 }
 
+/* user_home_nets - a home message at now: a network made familiar today
+ * by its first message let through loses that day again if it is a
+ * warmed one (store_stopday.c store_urec_warm_unseats) */
+static void user_home_nets(const STORE *st, struct store_urec *u,
+			   const struct store_user_obs *obs, uint32_t now)
+{
+    uint16_t day = (uint16_t) (now / STORE_DAY_S);
+    struct store_fnet *n = u->nets;
+
+    for (int i = 0; i < STORE_NETS; i++)
+	if (n[i].days > 1 && n[i].days == obs->familiar_days
+	    && n[i].last_day == day
+	    && store_urec_warm_unseats(st, u, net_key(&n[i]), day, now))
+	    n[i].days--;
+}
+
 /* urec_usual_day - the busiest usual day, kept in the aux bytes of
  * nets[STORE_USUAL_DAY_LO] and [STORE_USUAL_DAY_HI] (store_int.h) */
 static uint16_t urec_usual_day(const struct store_urec *u)
@@ -596,8 +638,10 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	    user_anchor(st, u, &obs->ip);
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_HOME))
 	    == (STORE_OBS_LEARN | STORE_OBS_HOME)
-	    && home_seen_moves(urec_home_seen(u), now))
+	    && home_seen_moves(urec_home_seen(u), now)) {
 	    urec_set_home_seen(u, now);
+	    user_home_nets(st, u, obs, now);
+	}
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_BULK))
 	    == (STORE_OBS_LEARN | STORE_OBS_BULK))
 	    store_urec_bulk_note(u, now);	/* store_bulk.c */

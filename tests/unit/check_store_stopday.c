@@ -18,6 +18,7 @@
 #define OTHER "203.0.113.9"	/* another, GB */
 #define HOME "198.51.100.20"	/* the owner's home line, DE */
 #define ABROAD2 "192.0.3.44"	/* another network in ABROAD's country, FR */
+#define PHONE "198.51.100.21"	/* the owner's phone, HOME's network, DE */
 
 /* let - a message let through from ip at now (the end of a message:
  * LEARN; from HOME the home place's, STORE_OBS_HOME, an anchor as the
@@ -27,7 +28,7 @@ static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
 		uint32_t now)
 {
     struct store_user_obs o = obs_make(login, ip);
-    bool home = strcmp(ip, HOME) == 0;
+    bool home = strcmp(ip, HOME) == 0 || strcmp(ip, PHONE) == 0;
 
     obs_geo(&o, home ? "DE" : strcmp(ip, ABROAD) == 0
 	    || strcmp(ip, ABROAD2) == 0 ? "FR" : "GB", 0, 0, 0, 10);
@@ -220,11 +221,91 @@ START_TEST(test_stop_wrap)
 }
 END_TEST
 
+/* A warmed network (round 16 - warm): with no refusal, a day at a
+ * network in a country new to the login does not count when the owner
+ * mailed from its home anchor, in a country known for a week
+ * (WARM_HOME_DAYS) before the network came, on that day or since. A
+ * home country younger than that (a learning week abroad: tests/sim
+ * travel seed 6 u177), a network of a country known before, or a day
+ * after one with no home message counts. */
+START_TEST(test_stop_warm)
+{
+    const struct step s[] = {
+	{'l', HOME, 2, 0, 7, 1}, {'l', HOME, 2, 3, 7, 2},
+	{'l', ABROAD, 2, 8, 8, 1}, {'l', HOME, 2, 8, 19, 0},
+	{'l', ABROAD, 2, 9, 8, 1},	/* day 9 replaces day 8 */
+	{'l', ABROAD, 2, 11, 8, 2},	/* no home message on day 9 */
+    };
+    const struct step t[] = {
+	{'l', HOME, 2, 0, 7, 1},
+	{'l', ABROAD, 2, 3, 8, 1}, {'l', HOME, 2, 3, 19, 0},
+	{'l', ABROAD, 2, 4, 8, 2},	/* home known 3 days: counts */
+    };
+    const struct step u[] = {
+	{'l', HOME, 2, 0, 7, 1}, {'l', ABROAD2, 2, 1, 7, 1},	/* FR */
+	{'l', ABROAD, 2, 8, 8, 1}, {'l', HOME, 2, 8, 19, 0},
+	{'l', ABROAD, 2, 9, 8, 2},	/* FR known before: counts */
+    };
+
+    steps("wa", s, sizeof(s) / sizeof(s[0]));
+    steps("wb", t, sizeof(t) / sizeof(t[0]));
+    steps("wc", u, sizeof(u) / sizeof(u[0]));
+}
+END_TEST
+
+/* The warmed network's "owner at home" is a home line: an anchor whose
+ * network gave the login two addresses on one day (a phone's carrier, a
+ * new address a connection: a hotel guest's roaming phone reports its
+ * home country, tests/sim T shuffle seed 102 u029 and u048) says nothing
+ * of where the owner is, and the hotel's day counts. */
+START_TEST(test_stop_warm_phone)
+{
+    const struct step s[] = {
+	{'l', HOME, 2, 0, 7, 1}, {'l', PHONE, 2, 0, 9, 0},	/* one day */
+	{'l', ABROAD, 2, 8, 8, 1}, {'l', PHONE, 2, 8, 19, 0},
+	{'l', ABROAD, 2, 9, 8, 2},	/* the roaming phone: counts */
+    };
+    const struct step t[] = {
+	{'l', HOME, 2, 0, 7, 1}, {'l', PHONE, 2, 1, 9, 0},	/* a day each */
+	{'l', ABROAD, 2, 8, 8, 1}, {'l', PHONE, 2, 8, 19, 0},
+	{'l', ABROAD, 2, 9, 8, 1},	/* a home line's: replaces */
+    };
+
+    steps("wp", s, sizeof(s) / sizeof(s[0]));
+    steps("wq", t, sizeof(t) / sizeof(t[0]));
+}
+END_TEST
+
+/* The owner's home message later on the day a warmed network's first
+ * message made it familiar takes that day back (store_user.c
+ * user_home_nets): the network unfamiliar again at once, and its next
+ * day replaces this one (the owner at home on it). Not so for a network
+ * familiar before today, nor a day after which the owner was not at
+ * home. */
+START_TEST(test_stop_warm_late)
+{
+    const struct step s[] = {
+	{'l', HOME, 2, 0, 7, 1}, {'l', HOME, 2, 3, 7, 2},
+	{'l', ABROAD, 2, 8, 8, 1},
+	{'l', ABROAD, 2, 9, 8, 2},	/* the thief first: counts */
+	{'l', HOME, 2, 9, 12, 0},
+	{'l', ABROAD, 2, 9, 14, 1},	/* taken back */
+	{'l', ABROAD, 2, 10, 8, 1},	/* replaces day 9 */
+	{'l', ABROAD, 2, 12, 8, 2},	/* no home message since */
+	{'l', HOME, 2, 13, 12, 0},
+	{'l', ABROAD, 2, 13, 14, 3},	/* familiar since day 12: kept */
+    };
+
+    steps("wl", s, sizeof(s) / sizeof(s[0]));
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
 	test_stop_note, test_stop_day_replaced, test_stop_since,
-	test_stop_wrap, test_stop_home_anchor, NULL
+	test_stop_wrap, test_stop_home_anchor, test_stop_warm,
+	test_stop_warm_phone, test_stop_warm_late, NULL
     };
 
     return trun("store_stopday", "ext", 20, tests);
