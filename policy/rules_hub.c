@@ -102,6 +102,17 @@ static bool hub(const struct cfg *cfg, STORE *st, uint32_t asn, int16_t lat_c,
 	&& shared_egress(cfg, &e, now);
 }
 
+/* shared_addr - did policy.site_logins logins come from the address
+ * within the window (an office's or a campus's NAT, the VPN's exit)? */
+static bool shared_addr(const struct cfg *cfg, STORE *st,
+			const struct addr *ip, uint32_t now)
+{
+    struct store_client e;
+
+    return store_client_get(st, ip, now, &e) == STORE_OK
+	&& shared_egress(cfg, &e, now);
+}
+
 /* prev_ip - the login's address at its previous located place: the
  * one at that place seen last at its time (NULL: none remembered) */
 static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
@@ -157,5 +168,6 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
     if (strcmp(cc, g->cc) != 0)
 	return;
     mc->hub = hub(cfg, st, g->asn, g->lat_c, g->lon_c, mc->now)
-	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now);
+	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now)
+	|| shared_addr(cfg, st, &prev->ip, mc->now);
 }
