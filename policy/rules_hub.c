@@ -20,6 +20,17 @@
  * table (store_hub_note), bounded and evicted as clients are, not kept
  * by snapshots (after a restore the site learns its hubs again within
  * hours). A store failure leaves a place no hub.
+ *
+ * An address that site_logins logins came from within a day (an
+ * office's or a campus's NAT, the VPN's exit: tests/sim office and
+ * campus end the VPN there) says where the site is, not where the
+ * person is: travel from it is not measured either (shared_addr). A
+ * student who leaves the campus VPN for the home line 94-489 km away
+ * minutes later was quarantined as impossible travel and blocked for
+ * the hour (tests/sim uni6 T seeds 107, 108, 110, X seed 4: 1-8
+ * messages a login, mostly on its first day). Only the previous place:
+ * a client address shared by many is the one-ip attacker's too, and
+ * travel into it stays measured.
  */
 #include <string.h>
 
@@ -134,14 +145,15 @@ static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
 }
 
 /* rules_hub_travel - at MAIL: is the login's previous located place or
- * the client's fine place the site's shared egress, the other place in
+ * the client's fine place the site's shared egress, or the previous
+ * address one the site's people share (shared_addr), the other place in
  * the same country (mc->hub)? A hub says where its phone is to its
  * country only: from a hub to another country (a botnet's first
  * address abroad) the speed is measured as before. Only places finer
  * than coarse_km are looked up (a coarse one is not measured anyway),
  * and only when the two are apart by more than their radii forgive (no
  * speed, nothing for the flag to change: a home line's every MAIL): a
- * store read each. */
+ * store read each (three at most). */
 void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 {
     const struct store_place *p;
