@@ -28,9 +28,13 @@
  * student who leaves the campus VPN for the home line 94-489 km away
  * minutes later was quarantined as impossible travel and blocked for
  * the hour (tests/sim uni6 T seeds 107, 108, 110, X seed 4: 1-8
- * messages a login, mostly on its first day). Only the previous place:
- * a client address shared by many is the one-ip attacker's too, and
- * travel into it stays measured.
+ * messages a login, on its first days). Only in the login's learning
+ * week, when the owner's home line is still new to it: later a thief
+ * on a German line while the victim is at the office is impossible
+ * travel from the office (tests/sim office seeds 201, 206, 209 of
+ * session 23's own: office-hours 0 -> 4-8 of 96 without the week's
+ * bound). Only the previous place: a client address shared by many is
+ * the one-ip attacker's too, and travel into it stays measured.
  */
 #include <string.h>
 
@@ -181,5 +185,6 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 	return;
     mc->hub = hub(cfg, st, g->asn, g->lat_c, g->lon_c, mc->now)
 	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now)
-	|| shared_addr(cfg, st, &prev->ip, mc->now);
+	|| (mc->now < metrics_learning_end(cfg, mc->user)
+	    && shared_addr(cfg, st, &prev->ip, mc->now));
 }
