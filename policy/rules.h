@@ -193,7 +193,8 @@ bool rules_vouch_after_other(STORE *st, const struct rules_facts *f,
  * finer than coarse_km). rules_hub_note: at MAIL after the login's
  * update, a new address at a place where the login has an anchor in
  * another network within the hour notes the place; rules_hub_travel: at
- * MAIL, is the previous located place or the client's one (mc->hub)? */
+ * MAIL, is the previous located place or the client's one, or the
+ * previous address one site_logins logins share (mc->hub)? */
 void rules_hub_note(const struct cfg *cfg, STORE *st,
 		    const struct rules_facts *f, uint32_t now,
 		    const struct store_user *u);

@@ -20,6 +20,21 @@
  * table (store_hub_note), bounded and evicted as clients are, not kept
  * by snapshots (after a restore the site learns its hubs again within
  * hours). A store failure leaves a place no hub.
+ *
+ * An address that site_logins logins came from within a day (an
+ * office's or a campus's NAT, the VPN's exit: tests/sim office and
+ * campus end the VPN there) says where the site is, not where the
+ * person is: travel from it is not measured either (shared_addr). A
+ * student who leaves the campus VPN for the home line 94-489 km away
+ * minutes later was quarantined as impossible travel and blocked for
+ * the hour (tests/sim uni6 T seeds 107, 108, 110, X seed 4: 1-8
+ * messages a login, on its first days). Only in the login's learning
+ * week, when the owner's home line is still new to it: later a thief
+ * on a German line while the victim is at the office is impossible
+ * travel from the office (tests/sim office seeds 201, 206, 209 of
+ * session 23's own: office-hours 0 -> 4-8 of 96 without the week's
+ * bound). Only the previous place: a client address shared by many is
+ * the one-ip attacker's too, and travel into it stays measured.
  */
 #include <string.h>
 
@@ -102,6 +117,17 @@ static bool hub(const struct cfg *cfg, STORE *st, uint32_t asn, int16_t lat_c,
 	&& shared_egress(cfg, &e, now);
 }
 
+/* shared_addr - did policy.site_logins logins come from the address
+ * within the window (an office's or a campus's NAT, the VPN's exit)? */
+static bool shared_addr(const struct cfg *cfg, STORE *st,
+			const struct addr *ip, uint32_t now)
+{
+    struct store_client e;
+
+    return store_client_get(st, ip, now, &e) == STORE_OK
+	&& shared_egress(cfg, &e, now);
+}
+
 /* prev_ip - the login's address at its previous located place: the
  * one at that place seen last at its time (NULL: none remembered) */
 static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
@@ -123,14 +149,15 @@ static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
 }
 
 /* rules_hub_travel - at MAIL: is the login's previous located place or
- * the client's fine place the site's shared egress, the other place in
+ * the client's fine place the site's shared egress, or the previous
+ * address one the site's people share (shared_addr), the other place in
  * the same country (mc->hub)? A hub says where its phone is to its
  * country only: from a hub to another country (a botnet's first
  * address abroad) the speed is measured as before. Only places finer
  * than coarse_km are looked up (a coarse one is not measured anyway),
  * and only when the two are apart by more than their radii forgive (no
  * speed, nothing for the flag to change: a home line's every MAIL): a
- * store read each. */
+ * store read each (three at most). */
 void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 {
     const struct store_place *p;
@@ -157,5 +184,7 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
     if (strcmp(cc, g->cc) != 0)
 	return;
     mc->hub = hub(cfg, st, g->asn, g->lat_c, g->lon_c, mc->now)
-	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now);
+	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now)
+	|| (mc->now < metrics_learning_end(cfg, mc->user)
+	    && shared_addr(cfg, st, &prev->ip, mc->now));
 }
