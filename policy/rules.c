@@ -361,29 +361,33 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       struct rules_verdict *v, struct store_user *u,
 		       struct store_client *c)
 {
-    bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured, first;
+    bool user = v->cls == RULES_CLASS_AUTHENTICATED, own = false;
+    bool tenured = false, first = false;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
 	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL,
 	cfg->policy.coarse_km, 0};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
-    int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
+    int s = user ? store_user_update(st, &uo, now, u) : STORE_OK, t = s;
+    bool judged = s == STORE_OK && user && !v->relayed;
 
-    if (s == STORE_OK && user && !v->relayed) {
+    if (judged) {
 	own = own_place(cfg, f, now, u, site_start, &tenured);
 	first = own && rules_vouch_first(cfg, f, u);
-	if (first && rules_vouch_after_other(st, f, now))
-	    own = tenured = first = false;	/* another login came first */
 	if (own && !first && (tenured || coarse_place(cfg, f)))
 	    co.flags |= STORE_OBS_VOUCH;
+    }
+    if (s == STORE_OK && !v->relayed)
+	t = store_client_update(st, &co, now, c);
+    if (judged) {		/* the site's entries, the client's updated */
+	if (first && t == STORE_OK && rules_vouch_after_other(c, now))
+	    own = tenured = false;	/* another login came first */
 	site_note(cfg, st, f, now, own, tenured, v);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
 	rules_hub_note(cfg, st, f, now, u);
     }
-    if (s == STORE_OK && !v->relayed)
-	s = store_client_update(st, &co, now, c);
-    return s;
+    return s != STORE_OK ? s : t;
 }
 
 /* record_rcpt - one recipient counted; the windows to judge by */
@@ -865,7 +869,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	    v->roam_msgs = (uint16_t)
 		metrics_roaming_phone(&mc, METRICS_ROAM_RCPTS_W);
 	evaluate(cfg, st, &mc, now, v);
-	rules_hop_note(cfg, st, &mc, v);
+	if (f->phase == RULES_PHASE_MAIL)
+	    rules_hop_note(cfg, st, &mc, v);
     }
     finish(cfg, st, f, now, v);
     return STORE_OK;

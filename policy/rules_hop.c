@@ -26,11 +26,11 @@
  * store_stopday.c: a later refusal at another place replaces it (and
  * it that one's), as two refusals do.
  *
- * Contract: called at the end of each phase's evaluation, after the
+ * Contract: called at the end of MAIL's evaluation (rules.c), after the
  * message's own observation (the note's day byte needs last_seen on its
- * day, store_stopday.c); it acts at MAIL only, where carrier_networks
- * is judged and the login's record is read (mc->user); a store failure
- * leaves the note as it was.
+ * day, store_stopday.c): carrier_networks is judged there and the
+ * login's record read (mc->user; NULL for a client without a login); a
+ * store failure leaves the note as it was.
  */
 #include "metrics.h"
 #include "rules.h"
