@@ -425,7 +425,10 @@ static int linger_try(struct intake *in, uint64_t *seq)
     return t < INTAKE_LINGER_MS + 1000;	/* nor later, unless stalled */
 }
 
-START_TEST(test_intake_batches_linger)
+/* tries - a test of TRIES tries on one intake: one must say something
+ * (a try returns 1; 0 when the machine stalled it), why saying what
+ * every one stalled on */
+static void tries(int (*one)(struct intake *in, uint64_t *seq), const char *why)
 {
     struct intake in;
     char err[1024];
@@ -433,10 +436,15 @@ START_TEST(test_intake_batches_linger)
     int i;
 
     ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
-    for (i = 0; i < TRIES && !linger_try(&in, &seq); i++)
+    for (i = 0; i < TRIES && !one(&in, &seq); i++)
 	continue;
-    ck_assert_msg(i < TRIES, "%d tries stalled or took past INTAKE_LINGER_MS + 1 s", TRIES);
+    ck_assert_msg(i < TRIES, "%d tries %s", TRIES, why);
     intake_close(&in);
+}
+
+START_TEST(test_intake_batches_linger)
+{
+    tries(linger_try, "stalled or took past INTAKE_LINGER_MS + 1 s");
 }
 END_TEST
 
@@ -523,16 +531,7 @@ static int gather_try(struct intake *in, uint64_t *seq)
 
 START_TEST(test_intake_gather_unlocked)
 {
-    struct intake in;
-    char err[1024];
-    uint64_t seq = 0;
-    int i;
-
-    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
-    for (i = 0; i < TRIES && !gather_try(&in, &seq); i++)
-	continue;
-    ck_assert_msg(i < TRIES, "%d tries stalled past the gathering", TRIES);
-    intake_close(&in);
+    tries(gather_try, "stalled past the gathering");
 }
 END_TEST
 
