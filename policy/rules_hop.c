@@ -32,9 +32,9 @@
  * network as it was before either note (familiar a day sooner). It
  * lets an attacker through no way that was not open: a thief can move
  * the note off its refused network by a refusal at a second network of
- * its own as well. Replayed on X and T (session 23, h-tidy2): no
- * carrier-hopping hold of a login came after a refusal of it at
- * another network that day (of 167 holds); 4 refusals at another
+ * its own as well. Replayed, 153 of X and T's 240 runs (session 23,
+ * h-tidy2): no carrier-hopping hold of a login came after a refusal of
+ * it at another network that day (of 167 holds); 4 refusals at another
  * carrier's pool replaced a hold's note, each minutes later in a
  * proxies attack on the carriers' pools (EFFICACY.md round 17 - tidy2).
  *
