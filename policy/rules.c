@@ -361,29 +361,33 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       struct rules_verdict *v, struct store_user *u,
 		       struct store_client *c)
 {
-    bool user = v->cls == RULES_CLASS_AUTHENTICATED, own, tenured, first;
+    bool user = v->cls == RULES_CLASS_AUTHENTICATED, own = false;
+    bool tenured = false, first = false;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
 	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL,
 	cfg->policy.coarse_km, 0};
     struct store_client_obs co = {f->client, user ? f->login : NULL, 1, 0, 0,
 	0, &v->client_held};
-    int s = user ? store_user_update(st, &uo, now, u) : STORE_OK;
+    int s = user ? store_user_update(st, &uo, now, u) : STORE_OK, t = s;
+    bool judged = s == STORE_OK && user && !v->relayed;
 
-    if (s == STORE_OK && user && !v->relayed) {
+    if (judged) {
 	own = own_place(cfg, f, now, u, site_start, &tenured);
 	first = own && rules_vouch_first(cfg, f, u);
-	if (first && rules_vouch_after_other(st, f, now))
-	    own = tenured = first = false;	/* another login came first */
 	if (own && !first && (tenured || coarse_place(cfg, f)))
 	    co.flags |= STORE_OBS_VOUCH;
+    }
+    if (s == STORE_OK && !v->relayed)
+	t = store_client_update(st, &co, now, c);
+    if (judged) {		/* the site's entries, the client's updated */
+	if (first && t == STORE_OK && rules_vouch_after_other(c, now))
+	    own = tenured = false;	/* another login came first */
 	site_note(cfg, st, f, now, own, tenured, v);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
 	rules_hub_note(cfg, st, f, now, u);
     }
-    if (s == STORE_OK && !v->relayed)
-	s = store_client_update(st, &co, now, c);
-    return s;
+    return s != STORE_OK ? s : t;
 }
 
 /* record_rcpt - one recipient counted; the windows to judge by */
@@ -453,26 +457,43 @@ static bool block_holds(const struct store_block *b, uint32_t until,
     return b->setby == STORE_BY_ADMIN || b->until >= until;
 }
 
+/* state_failed - the store failed (status s): the message gets
+ * milter.on_error if that is stronger than what it has, and the status
+ * is the caller's to log and count */
+static void state_failed(const struct cfg *cfg, struct rules_verdict *v,
+			 int s)
+{
+    v->status = s;
+    raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
+}
+
 /* block_due - a rule with block_after fired on a login: count this
  * transaction (once) with its earlier ones within block_for
  * (store_strikes.c); is it the one the block starts at? Its span in
  * *span: block_for from the first refusal counted (to the minute after),
  * so it ends when a block at the first would have. A count that fails
- * blocks, as without block_after. */
-static bool block_due(const struct cfg_rule *r, STORE *st,
-		      const struct rules_facts *f, size_t i, uint32_t now,
-		      struct rules_verdict *v, uint32_t *span)
+ * is not the block_after'th: the store's failure gets milter.on_error,
+ * never a block (it blocked for block_for at once: one lock timeout at
+ * an owner's first carrier-volume hold, block_window false, blocked the
+ * login for a day). */
+static bool block_due(const struct cfg *cfg, const struct cfg_rule *r,
+		      STORE *st, const struct rules_facts *f, size_t i,
+		      uint32_t now, struct rules_verdict *v, uint32_t *span)
 {
     uint32_t first = now, end;
     unsigned n;
+    int s;
 
     if (v->struck & UINT64_C(1) << i)
 	return false;
     v->struck |= UINT64_C(1) << i;
-    if (store_user_strike(st, f->login, cfg_rule_id(r->name), r->block_for_s,
-			  r->block_after, now, &n, &first) != STORE_OK)
-	first = now;
-    else if (n < r->block_after)
+    if ((s = store_user_strike(st, f->login, cfg_rule_id(r->name),
+			       r->block_for_s, r->block_after, now, &n,
+			       &first)) != STORE_OK) {
+	state_failed(cfg, v, s);
+	return false;
+    }
+    if (n < r->block_after)
 	return false;
     end = first + STORE_STRIKE_MIN_S + r->block_for_s;
     *span = end > now + r->block_for_s ? r->block_for_s
@@ -522,8 +543,8 @@ static void escalate(const struct cfg *cfg, STORE *st,
 
     if (!v->from_block || !(v->user_block.flags & STORE_BLOCK_FIRST)
 	|| i < 0 || cfg->policy.rules[i].block_after <= 1
-	|| !block_due(&cfg->policy.rules[i], st, f, (size_t) i, now, v,
-		      &span))
+	|| !block_due(cfg, &cfg->policy.rules[i], st, f, (size_t) i, now,
+		      v, &span))
 	return;
     set_block(cfg, st, f, &cfg->policy.rules[i], HELD_USER, span, false,
 	      now, v, &v->user_block);
@@ -556,7 +577,7 @@ static void fire(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 					   now, cfg->milter.dry_run))
 	return;
     if (on == HELD_USER && r->block_after > 1
-	&& !block_due(r, st, f, i, now, v, &span)) {
+	&& !block_due(cfg, r, st, f, i, now, v, &span)) {
 	if (!r->block_window)
 	    return;		/* counted; no block before the Nth */
 	span = r->window_s < span ? r->window_s : span;
@@ -825,8 +846,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.site_start = store_site_start(st, now);
     if ((s = record(cfg, f, st, now, v, &mc, &u, &c, &c64))
 	!= STORE_OK) {
-	v->status = s;
-	raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
+	state_failed(cfg, v, s);
 	finish(cfg, st, f, now, v);
 	return s;
     }
@@ -862,7 +882,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	    v->roam_msgs = (uint16_t)
 		metrics_roaming_phone(&mc, METRICS_ROAM_RCPTS_W);
 	evaluate(cfg, st, &mc, now, v);
-	rules_hop_note(cfg, st, &mc, v);
+	if (f->phase == RULES_PHASE_MAIL)
+	    rules_hop_note(cfg, st, &mc, v);
     }
     finish(cfg, st, f, now, v);
     return STORE_OK;

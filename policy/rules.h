@@ -183,12 +183,11 @@ void rules_family_stay(const struct cfg *cfg, STORE *st,
 /* rules_vouch.c: at MAIL, is this the login's first message from the
  * client address, at a fine place (after the login's update: then it
  * does not vouch for the address), and did another login come from it
- * within a day (before the client's update: then not for its /24 (/48)
- * either)? */
+ * within a day (the client's entry c after its update: then not for its
+ * /24 (/48) either)? */
 bool rules_vouch_first(const struct cfg *cfg, const struct rules_facts *f,
 		       const struct store_user *u);
-bool rules_vouch_after_other(STORE *st, const struct rules_facts *f,
-			     uint32_t now);
+bool rules_vouch_after_other(const struct store_client *c, uint32_t now);
 /* rules_hub.c: the site's shared egresses (a carrier's hub located
  * finer than coarse_km). rules_hub_note: at MAIL after the login's
  * update, a new address at a place where the login has an anchor in
@@ -203,7 +202,7 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc);
  * one of the metric? */
 bool rules_decided_by(const struct cfg *cfg, const struct rules_verdict *v,
 		      enum cfg_metric metric);
-/* rules_hop.c: at the end of a phase, a message held by a
+/* rules_hop.c: at the end of MAIL's evaluation, a message held by a
  * carrier_networks rule from a pool not the login's own notes the day
  * and the network (store_user_stopped; metrics_pool_own reads it). */
 void rules_hop_note(const struct cfg *cfg, STORE *st,

@@ -24,13 +24,25 @@
  * place the learning grace made known, as the new pool is. In dry run
  * nothing is held, and nothing noted. The note is the one of
  * store_stopday.c: a later refusal at another place replaces it (and
- * it that one's), as two refusals do.
+ * it that one's), as two refusals do. A slot of its own would need two
+ * more ext bytes (a day, a network tag) and none is free (format 8);
+ * what the record keeps cannot tell a hold's note from a refusal's.
+ * Sharing the slot costs no honest message: a note only keeps its
+ * network's next day from counting, so a replaced note leaves that
+ * network as it was before either note (familiar a day sooner). It
+ * lets an attacker through no way that was not open: a thief can move
+ * the note off its refused network by a refusal at a second network of
+ * its own as well. Replayed, 153 of X and T's 240 runs (session 23,
+ * h-tidy2): no carrier-hopping hold of a login came after a refusal of
+ * it at another network that day (of 167 holds); 4 refusals at another
+ * carrier's pool replaced a hold's note, each minutes later in a
+ * proxies attack on the carriers' pools (EFFICACY.md round 17 - tidy2).
  *
- * Contract: called at the end of each phase's evaluation, after the
+ * Contract: called at the end of MAIL's evaluation (rules.c), after the
  * message's own observation (the note's day byte needs last_seen on its
- * day, store_stopday.c); it acts at MAIL only, where carrier_networks
- * is judged and the login's record is read (mc->user); a store failure
- * leaves the note as it was.
+ * day, store_stopday.c): carrier_networks is judged there and the
+ * login's record read (mc->user; NULL for a client without a login); a
+ * store failure leaves the note as it was.
  */
 #include "metrics.h"
 #include "rules.h"

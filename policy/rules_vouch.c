@@ -34,8 +34,9 @@
  * (rules_vouch_after_other: campus seed 26's order): then it vouches for
  * neither, as a new line does not (F25), since a tenured own network's
  * /24 could be made the site's by it. The login itself still finds the
- * place familiar. Only such a first message reads the client's entry (a
- * store read); a failure of it leaves the /24's vouch as before.
+ * place familiar. The client's entry is read as its update copies it
+ * out (record_mail judges the /24 after that update: no read of its own);
+ * a failure of the update leaves the /24's vouch as before.
  */
 #include <string.h>
 
@@ -55,14 +56,10 @@ bool rules_vouch_first(const struct cfg *cfg, const struct rules_facts *f,
     return a != NULL && a->count <= 1;
 }
 
-/* rules_vouch_after_other - at MAIL, before the client's update: did a
- * login come from the client address within a day (another one, when
- * the address is new to this login)? */
-bool rules_vouch_after_other(STORE *st, const struct rules_facts *f,
-			     uint32_t now)
+/* rules_vouch_after_other - at MAIL, the client's entry c as its update
+ * left it: did another login come from the client address within a day
+ * (more than one login: this one is one)? */
+bool rules_vouch_after_other(const struct store_client *c, uint32_t now)
 {
-    struct store_client e;
-
-    return store_client_get(st, &f->client, now, &e) == STORE_OK
-	&& metrics_client_logins(&e, now, STORE_DAY_S) > 0;
+    return metrics_client_logins(c, now, STORE_DAY_S) > 1;
 }

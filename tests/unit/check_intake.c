@@ -130,6 +130,13 @@ static int send_to_intake(void)
     return fd;
 }
 
+#define TRIES 3			/* a loaded machine may stall one try; not all */
+#define LONE_MS 80		/* a lone event's step, at most */
+
+/* A quiet socket ends the batch: not a fixed linger (it was 100 ms),
+ * which would make every try take 100 ms or more. A try's step may
+ * stall on a loaded machine (the commit's write waits for the disk):
+ * the fastest of TRIES counts. */
 START_TEST(test_intake_lone_event_soon)
 {
     uint8_t buf[EVENT_MAX];
@@ -137,21 +144,24 @@ START_TEST(test_intake_lone_event_soon)
     struct evrec r;
     char err[1024];
     size_t n, got;
-    int64_t t;
-    int fd;
+    int64_t t, best = INT64_MAX;
+    int fd, i;
 
     ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
     fd = send_to_intake();
-    record(&r, 1, now_ms(), "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
-    n = sealed(&r, buf, sizeof(buf));
-    ck_assert_int_eq(send(fd, buf, n, 0), (ssize_t) n);
-    t = mono_ms();
-    ck_assert_msg(intake_step(&in, 1000, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
-    t = mono_ms() - t;
-    ck_assert_uint_eq(got, 1);
-    ck_assert_int_eq(scalar("SELECT count(*) FROM event"), 1);
-    /* a quiet socket ends the batch: not a fixed linger (it was 100 ms) */
-    ck_assert_msg(t < 80, "one event took %lld ms to be stored", (long long) t);
+    for (i = 1; i <= TRIES && best >= LONE_MS; i++) {
+	record(&r, (uint64_t) i, now_ms(), "usr1", "198.18.1.1", RULES_CLASS_AUTHENTICATED);
+	n = sealed(&r, buf, sizeof(buf));
+	ck_assert_int_eq(send(fd, buf, n, 0), (ssize_t) n);
+	t = mono_ms();
+	ck_assert_msg(intake_step(&in, 1000, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
+	t = mono_ms() - t;
+	ck_assert_uint_eq(got, 1);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM event"), i);
+	best = t < best ? t : best;
+    }
+    ck_assert_msg(best < LONE_MS, "one event took %lld ms to be stored (the fastest of %d)",
+		  (long long) best, TRIES);
     intake_close(&in);
     close(fd);
 }
@@ -314,12 +324,16 @@ END_TEST
 
 /* A sender of datagrams at a pace: every gap_ms, count of them, each a
  * batch datagram of per records (the milter's framing) or, per == 0, a
- * single record */
+ * single record; how many it sent, when its first and last send were
+ * (mono_ms) and whether it is done, for the test's thread to read */
 struct paced {
     int fd;
     unsigned count, per;
     long gap_ms;
     uint64_t seq;
+    unsigned sent;
+    int64_t first_ms, last_ms;
+    int done;
 };
 
 /* send_paced - the paced datagrams, then return */
@@ -342,38 +356,95 @@ static void *send_paced(void *arg)
 	    o += n;
 	}
 	ck_assert_int_eq(send(p->fd, buf, o, 0), (ssize_t) o);
+	__atomic_store_n(&p->last_ms, mono_ms(), __ATOMIC_SEQ_CST);
+	if (i == 0)
+	    __atomic_store_n(&p->first_ms, p->last_ms, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&p->sent, i + 1, __ATOMIC_SEQ_CST);
 	nap(p->gap_ms);
     }
+    __atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
     return NULL;
 }
 
-START_TEST(test_intake_batches_linger)
+/* paced_start - a paced sender of count datagrams of per records every
+ * gap_ms on fd, its sequence going on from seq, in thread *th */
+static void paced_start(struct paced *p, int fd, unsigned count, unsigned per,
+			long gap_ms, uint64_t seq, pthread_t *th)
 {
-    struct paced p = {.count = 5, .per = 3, .gap_ms = 100};
-    struct intake in;
+    *p = (struct paced) {.fd = fd, .count = count, .per = per,
+	.gap_ms = gap_ms, .seq = seq};
+    ck_assert_int_eq(pthread_create(th, NULL, send_paced, p), 0);
+}
+
+/* paced_drain - steps until the sender is done and joined: once a step
+ * ended, nobody reads the socket, and a sender that a loaded machine
+ * slowed past it blocks on the full queue (max_dgram_qlen: 10 by
+ * default) for ever */
+static void paced_drain(struct intake *in, struct paced *p, pthread_t th)
+{
+    char err[1024];
+    size_t got;
+
+    while (!__atomic_load_n(&p->done, __ATOMIC_SEQ_CST))
+	(void) intake_step(in, 100, now_ms(), &got, err, sizeof(err));
+    pthread_join(th, NULL);
+}
+
+/* linger_try - one try of test_intake_batches_linger, the sequence
+ * going on from *seq: 1 when its five sends came within
+ * INTAKE_LINGER_MS of the first and the step ended as asked, 0 when
+ * the machine stalled the sender past the gathering or the step's
+ * commit (then the try says nothing); a batch split while the sends
+ * came in time fails the test */
+static int linger_try(struct intake *in, uint64_t *seq)
+{
+    struct paced p;
     pthread_t th;
     char err[1024];
     size_t got;
-    int64_t t;
+    int64_t t, before = scalar("SELECT count(*) FROM event");
+    int fd = send_to_intake();
 
-    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
-    p.fd = send_to_intake();
-    ck_assert_int_eq(pthread_create(&th, NULL, send_paced, &p), 0);
+    paced_start(&p, fd, 5, 3, 100, *seq, &th);
     /* the milter's sender sends a batch datagram every EVQ_INTERVAL_MS
      * (or per EVQ_BATCH events): the pauses between its sends do not end
      * the batch (they did after INTAKE_IDLE_MS, a commit per send); all
      * five sends within INTAKE_LINGER_MS of the first are one commit */
     t = mono_ms();
-    ck_assert_msg(intake_step(&in, 2000, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(intake_step(in, 2000, now_ms(), &got, err, sizeof(err)) == 0, "%s", err);
     t = mono_ms() - t;
-    pthread_join(th, NULL);
+    paced_drain(in, &p, th);
+    close(fd);
+    *seq = p.seq;
+    if (p.last_ms - p.first_ms >= INTAKE_LINGER_MS - 50)
+	return 0;		/* the sender stalled: split rightly */
     ck_assert_msg(got == 15, "one step stored %zu of 15 records", got);
-    ck_assert_int_eq(scalar("SELECT count(*) FROM event"), 15);
-    /* and is stored INTAKE_LINGER_MS after the first, not later */
-    ck_assert_msg(t >= INTAKE_LINGER_MS - 50 && t < INTAKE_LINGER_MS + 1000,
-		  "the batch took %lld ms", (long long) t);
+    ck_assert_int_eq(scalar("SELECT count(*) FROM event") - before, 15);
+    /* and is stored INTAKE_LINGER_MS after the first, not sooner */
+    ck_assert_msg(t >= INTAKE_LINGER_MS - 50, "the batch took %lld ms", (long long) t);
+    return t < INTAKE_LINGER_MS + 1000;	/* nor later, unless stalled */
+}
+
+/* tries - a test of TRIES tries on one intake: one must say something
+ * (a try returns 1; 0 when the machine stalled it), why saying what
+ * every one stalled on */
+static void tries(int (*one)(struct intake *in, uint64_t *seq), const char *why)
+{
+    struct intake in;
+    char err[1024];
+    uint64_t seq = 0;
+    int i;
+
+    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
+    for (i = 0; i < TRIES && !one(&in, &seq); i++)
+	continue;
+    ck_assert_msg(i < TRIES, "%d tries %s", TRIES, why);
     intake_close(&in);
-    close(p.fd);
+}
+
+START_TEST(test_intake_batches_linger)
+{
+    tries(linger_try, "stalled or took past INTAKE_LINGER_MS + 1 s");
 }
 END_TEST
 
@@ -415,37 +486,52 @@ START_TEST(test_intake_forged_count)
 }
 END_TEST
 
-START_TEST(test_intake_gather_unlocked)
+/* gather_try - one try of test_intake_gather_unlocked, the sequence
+ * going on from *seq: 1 when another writer's BEGIN IMMEDIATE came while
+ * the step gathered the batch datagrams (before INTAKE_LINGER_MS from
+ * the step's start, a datagram sent), 0 when the machine stalled this
+ * thread past that (then the try says nothing) */
+static int gather_try(struct intake *in, uint64_t *seq)
 {
-    struct paced p = {.count = 60, .per = 1, .gap_ms = 5};
+    struct paced p;
     struct step_arg a = {0};
     sqlite3 *other;
-    struct intake in;
     pthread_t th, ts;
-    char err[1024];
-    int rc;
+    char msg[256] = "";
+    bool early;
+    int64_t t0 = mono_ms();
+    int rc, fd = send_to_intake();
 
-    ck_assert_msg(intake_open(&in, cfg, hist, err, sizeof(err)) == 0, "%s", err);
-    p.fd = send_to_intake();
-    a.in = &in;
+    a.in = in;
     ck_assert_int_eq(pthread_create(&th, NULL, step_thread, &a), 0);
-    ck_assert_int_eq(pthread_create(&ts, NULL, send_paced, &p), 0);
+    paced_start(&p, fd, 60, 1, 5, *seq, &ts);
     nap(150);			/* the step gathers the batch datagrams (for INTAKE_LINGER_MS) */
-    ck_assert(!__atomic_load_n(&a.done, __ATOMIC_SEQ_CST));
+    early = !__atomic_load_n(&a.done, __ATOMIC_SEQ_CST)
+	&& __atomic_load_n(&p.sent, __ATOMIC_SEQ_CST) > 0;
     /* another writer (the flow follower, "rogue add") is not locked out
      * while a batch is gathered: the step takes the write lock only to
      * store (it held it from the first datagram to the commit) */
     ck_assert_int_eq(sqlite3_open(cfg->collector.database, &other), SQLITE_OK);
     rc = sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    ck_assert_msg(rc == SQLITE_OK, "BEGIN IMMEDIATE beside a gathering intake: %s",
-		  sqlite3_errmsg(other));
-    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(other));
+    if (rc == SQLITE_OK)
+	ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    early = early && mono_ms() - t0 < INTAKE_LINGER_MS;
     sqlite3_close(other);
-    pthread_join(ts, NULL);
     pthread_join(th, NULL);
+    paced_drain(in, &p, ts);
+    close(fd);
+    *seq = p.seq;
     ck_assert_uint_gt(a.got, 0);
-    intake_close(&in);
-    close(p.fd);
+    if (!early)
+	return 0;		/* past the gathering: its commit may hold the lock */
+    ck_assert_msg(rc == SQLITE_OK, "BEGIN IMMEDIATE beside a gathering intake: %s", msg);
+    return 1;
+}
+
+START_TEST(test_intake_gather_unlocked)
+{
+    tries(gather_try, "stalled past the gathering");
 }
 END_TEST
 

@@ -499,6 +499,18 @@ END_TEST
  * key, and STORE_FULL comes only when every key held is blocked. */
 enum { MODEL_KEYS = 36, MODEL_STEPS = 3000 };
 
+/* MODEL_EQ - a check of the model's loop, a and b as long long: it calls
+ * into Check only when it fails. Check's ck_assert_* (fork mode) writes
+ * its location to the runner at every call: the model's 27,000 steps
+ * made 806,160 writes, 1.2 s of system time, 8.7 s on a machine of load
+ * 17 against the TCase's 30 s (past it under ASan). */
+#define MODEL_EQ(a, b) do { \
+	long long a_ = (long long) (a), b_ = (long long) (b); \
+	if (a_ != b_) \
+	    ck_abort_msg("line %d: %s == %s: %lld != %lld", __LINE__, #a, \
+			 #b, a_, b_); \
+    } while (0)
+
 struct model {
     STORE *st;
     struct store_tab *t;
@@ -528,7 +540,7 @@ static uint32_t model_find(struct model *m, int i)
 {
     uint32_t idx = 1;
 
-    ck_assert_int_eq(store_find(m->st, m->t, 0, m->h[i], m->key[i], &idx),
+    MODEL_EQ(store_find(m->st, m->t, 0, m->h[i], m->key[i], &idx),
 		     STORE_OK);
     return idx;
 }
@@ -546,21 +558,21 @@ static void model_insert(struct model *m, int i, uint32_t now)
     }
     rc = store_insert(m->st, m->t, 0, m->h[i], m->key[i], now, &idx);
     if (live == (int) m->t->cap && free_to_go == 0) {
-	ck_assert_int_eq(rc, STORE_FULL);
+	MODEL_EQ(rc, STORE_FULL);
 	return;
     }
-    ck_assert_int_eq(rc, STORE_OK);
+    MODEL_EQ(rc, STORE_OK);
     m->in[i] = 1;
     m->blocked[i] = 0;
     if (live < (int) m->t->cap)
 	return;
     for (int j = 0; j < m->n; j++)	/* full: exactly one went */
 	if (j != i && m->in[j] && model_find(m, j) == 0) {
-	    ck_assert_msg(!m->blocked[j], "a blocked key was evicted");
+	    MODEL_EQ(m->blocked[j], 0);	/* a blocked key was evicted */
 	    m->in[j] = 0;
 	    gone++;
 	}
-    ck_assert_int_eq(gone, 1);
+    MODEL_EQ(gone, 1);
 }
 
 /* model_step - one random operation on one random key */
@@ -570,13 +582,13 @@ static void model_step(struct model *m, uint64_t r, uint32_t now)
     uint32_t idx = model_find(m, i);
     struct store_block *b;
 
-    ck_assert_int_eq(idx != 0, m->in[i]);
+    MODEL_EQ(idx != 0, m->in[i]);
     if (op < 5 && idx != 0) {
-	ck_assert_int_eq(store_touch(m->st, m->t, 0, idx), STORE_OK);
+	MODEL_EQ(store_touch(m->st, m->t, 0, idx), STORE_OK);
     } else if (op < 5) {
 	model_insert(m, i, now);
     } else if (op < 8 && idx != 0) {
-	ck_assert_int_eq(store_remove(m->st, m->t, 0, idx), STORE_OK);
+	MODEL_EQ(store_remove(m->st, m->t, 0, idx), STORE_OK);
 	m->in[i] = m->blocked[i] = 0;
     } else if (op >= 8 && idx != 0) {	/* block or lift the block */
 	b = (void *) ((unsigned char *) store_slot(m->t, 0, idx)
@@ -602,24 +614,24 @@ START_TEST(test_table_model)
 	ck_assert_ptr_nonnull(m);
 	m->st = tnew(name, caps[c] * STORE_STRIPES, 2);
 	m->t = &m->st->clients;
-	ck_assert_uint_eq(m->t->cap, caps[c]);
+	MODEL_EQ(m->t->cap, caps[c]);
 	model_keys(m, (int) caps[c] * 2 + 2);
 	for (uint32_t step = 0; step < MODEL_STEPS; step++) {
 	    r ^= r << 13;
 	    r ^= r >> 7;
 	    r ^= r << 17;
-	    ck_assert_int_eq(store_lock(m->st, m->t, 0), STORE_OK);
+	    MODEL_EQ(store_lock(m->st, m->t, 0), STORE_OK);
 	    model_step(m, r, T0 + step);
-	    ck_assert_int_eq(store_stripe_check(m->st, m->t, 0), 0);
+	    MODEL_EQ(store_stripe_check(m->st, m->t, 0), 0);
 	    live = 0;
 	    for (int j = 0; j < m->n; j++) {
-		ck_assert_int_eq(model_find(m, j) != 0, m->in[j]);
+		MODEL_EQ(model_find(m, j) != 0, m->in[j]);
 		live += m->in[j];
 	    }
-	    ck_assert_uint_eq(m->t->stripes[0].count, (uint32_t) live);
+	    MODEL_EQ(m->t->stripes[0].count, (uint32_t) live);
 	    store_unlock(m->t, 0);
 	}
-	ck_assert_uint_eq(m->st->hdr->stripe_resets, 0);
+	MODEL_EQ(m->st->hdr->stripe_resets, 0);
 	store_close(m->st);
 	free(m);
     }

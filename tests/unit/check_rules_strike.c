@@ -1,0 +1,180 @@
+/*
+ * check_rules_strike - unit tests of the policy engine (policy/rules.c)
+ * when the store fails on a rule's strike count alone (block_after,
+ * store_strikes.c): a failed count is the store's failure, not the
+ * block_after'th refusal, so the message gets the rule's action and
+ * milter.on_error, whichever is stronger, and the login no block for
+ * block_for (it was blocked for block_for at once: one lock timeout at
+ * an owner's first carrier-volume hold blocked it for a day).
+ *
+ * The failure is injected between the engine and the store: the
+ * Makefile links this suite with -Wl,--wrap=store_user_strike, so
+ * rules.c's call lands in __wrap_store_user_strike below, which fails
+ * once when told (strike_fails) and else counts as the store does. No
+ * other store call is touched: the message's observation at MAIL, its
+ * recipients and its end all succeed. The helpers are rules_test.h's;
+ * every test runs forked.
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "rules.h"
+#include "store.h"
+#include "check_main.h"
+#include "rules_test.h"
+
+/* A rule like the shipped carrier-volume: the second message of an
+ * hour held, the login blocked for a day at its third hold of the day,
+ * the holds before blocking nothing (block_window, BLOCK_WINDOW). */
+#define STRIKE_RULE(on_error, window) STATE \
+    "milter: { on_error = \"" on_error "\"; };\n" \
+    "policy: { rules = (\n" \
+    " { name = \"volume\"; applies_to = \"authenticated\"; " \
+    "metric = \"messages\"; window = \"1h\"; limit = 1; " \
+    "action = \"quarantine\"; block_for = \"1d\"; block_after = 3; " \
+    "block_window = " window "; }\n); };\n"
+
+#define LOGIN "ann"
+#define HOME "192.0.2.10"
+
+/* The status the next strike count fails with; STORE_OK: none. */
+static int strike_fails = STORE_OK;
+
+int __real_store_user_strike(STORE *st, const char *login, uint32_t rule_id,
+			     uint32_t window_s, unsigned after, uint32_t now,
+			     unsigned *count, uint32_t *first);
+int __wrap_store_user_strike(STORE *st, const char *login, uint32_t rule_id,
+			     uint32_t window_s, unsigned after, uint32_t now,
+			     unsigned *count, uint32_t *first);
+
+/* __wrap_store_user_strike - the store's count, or strike_fails once */
+int __wrap_store_user_strike(STORE *st, const char *login, uint32_t rule_id,
+			     uint32_t window_s, unsigned after, uint32_t now,
+			     unsigned *count, uint32_t *first)
+{
+    int s = strike_fails;
+
+    if (s != STORE_OK) {
+	strike_fails = STORE_OK;
+	return s;
+    }
+    return __real_store_user_strike(st, login, rule_id, window_s, after,
+				    now, count, first);
+}
+
+/* blocked_until - the login's block's end, 0 none */
+static uint32_t blocked_until(const struct env *e, uint32_t now)
+{
+    struct store_user u;
+
+    ck_assert_int_eq(store_user_get(e->st, LOGIN, now, &u), STORE_OK);
+    return u.block.until;
+}
+
+/* first_hold_fails - the login's first message of the hour let through,
+ * its second held by the rule while the strike count fails (lock
+ * timeout); the verdict in v */
+static void first_hold_fails(struct env *e, const char *text,
+			     struct rules_verdict *v)
+{
+    env_open(e, text);
+    simple_tx(e, LOGIN, HOME, T0, v);
+    expect(e, v, CFG_ACTION_ACCEPT, NULL, false);
+    strike_fails = STORE_TIMEOUT;
+    simple_tx(e, LOGIN, HOME, T0 + MIN, v);
+    ck_assert_int_eq(strike_fails, STORE_OK);	/* the count was tried */
+    ck_assert_msg(!v->block_set, "a failed strike count set a block");
+    ck_assert_int_eq(v->status, STORE_TIMEOUT);
+}
+
+/* block_window false, on_error accept (the default): the hold is the
+ * rule's and blocks nothing; the next hour the login is let through
+ * (on main it was blocked for the day). The count goes on: three holds
+ * counted later block it for the day. */
+START_TEST(test_failed_strike_blocks_nothing)
+{
+    struct env e;
+    struct rules_verdict v;
+
+    first_hold_fails(&e, STRIKE_RULE("accept", "false"), &v);
+    expect(&e, &v, CFG_ACTION_QUARANTINE, "volume", false);
+    ck_assert_uint_eq(blocked_until(&e, T0 + MIN), 0);
+    simple_tx(&e, LOGIN, HOME, T0 + 2 * HOUR, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    /* three holds counted: the third blocks for the day */
+    for (unsigned k = 1; k <= 3; k++) {
+	simple_tx(&e, LOGIN, HOME, T0 + 2 * HOUR + k * MIN, &v);
+	expect(&e, &v, CFG_ACTION_QUARANTINE, "volume", false);
+	ck_assert(v.block_set == (k == 3));
+	ck_assert_int_eq(v.status, STORE_OK);
+    }
+    ck_assert_uint_gt(blocked_until(&e, T0 + 3 * HOUR),
+		      T0 + 2 * HOUR + 23 * HOUR);
+    env_close(&e);
+}
+END_TEST
+
+/* on_error tempfail: the store's failure decides the message (stronger
+ * than the hold), and still no block */
+START_TEST(test_failed_strike_gets_on_error)
+{
+    struct env e;
+    struct rules_verdict v;
+
+    first_hold_fails(&e, STRIKE_RULE("tempfail", "false"), &v);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, NULL, false);
+    ck_assert_uint_eq(blocked_until(&e, T0 + MIN), 0);
+    simple_tx(&e, LOGIN, HOME, T0 + 2 * HOUR, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    env_close(&e);
+}
+END_TEST
+
+/* block_window true: a hold before the block_after'th blocks for the
+ * rule's window only, and so does one whose count failed (not for
+ * block_for) */
+START_TEST(test_failed_strike_window_block)
+{
+    struct env e;
+    struct rules_verdict v;
+    struct store_user u;
+
+    env_open(&e, STRIKE_RULE("accept", "true"));
+    simple_tx(&e, LOGIN, HOME, T0, &v);
+    strike_fails = STORE_TIMEOUT;
+    simple_tx(&e, LOGIN, HOME, T0 + MIN, &v);
+    expect(&e, &v, CFG_ACTION_QUARANTINE, "volume", false);
+    ck_assert(v.block_set);
+    ck_assert_int_eq(store_user_get(e.st, LOGIN, T0 + MIN, &u), STORE_OK);
+    ck_assert_uint_le(u.block.until, T0 + MIN + HOUR);
+    ck_assert_uint_ne(u.block.flags & STORE_BLOCK_FIRST, 0);
+    ck_assert_int_eq(v.status, STORE_TIMEOUT);
+    simple_tx(&e, LOGIN, HOME, T0 + 2 * HOUR, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    env_close(&e);
+}
+END_TEST
+
+/* rules_strike_suite - the test cases */
+static Suite *rules_strike_suite(void)
+{
+    const TTest *const fail[] = {
+	test_failed_strike_blocks_nothing, test_failed_strike_gets_on_error,
+	test_failed_strike_window_block,
+    };
+    Suite *s = suite_create("rules_strike");
+
+    add(s, "strike_failure", fail, sizeof(fail) / sizeof(fail[0]));
+    return s;
+}
+
+int main(void)
+{
+    return check_run(rules_strike_suite());
+}
