@@ -136,6 +136,7 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
     const struct store_place *p;
     const struct store_geo *g;
     const struct store_ip *prev;
+    struct store_ip here;
     struct store_place to;
     uint32_t k = cfg->policy.coarse_km;
     char cc[3];
@@ -153,6 +154,11 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 	return;			/* no speed to judge: no read needed */
     if ((prev = prev_ip(mc)) == NULL)
 	return;
+    here = (struct store_ip) {.ip = mc->f->client, .asn = g->asn};
+    if (metrics_pool_network(mc, prev) || metrics_pool_network(mc, &here)) {
+	mc->hub = true;		/* the login's own carrier's pool */
+	return;
+    }
     store_ip_cc(prev, cc);
     if (strcmp(cc, g->cc) != 0)
 	return;
