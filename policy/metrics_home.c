@@ -32,14 +32,12 @@ bool metrics_home_place(const struct metrics_ctx *c)
 {
     const struct rules_facts *f = c->f;
     uint32_t k = c->cfg->policy.coarse_km;
-    struct store_ip here = { .ip = f->client, .asn = f->geo.asn };
 
     if (c->user == NULL || c->relayed || k == 0 || !f->geo.has_loc
 	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || f->geo.cc[0] == 0
 	|| !metrics_usual_country(c, f->geo.cc))
 	return false;
-    return !metrics_pool_network(c, &here)
-	&& metrics_own_place(c, &f->client, f->geo.asn)
+    return metrics_own_place(c, &f->client, f->geo.asn)
 	&& metrics_site_voucher(c, &f->client, f->geo.asn)
 	&& !metrics_learning_stranger(c, &f->client, f->geo.asn, f->geo.cc)
 	&& !metrics_shared_client(c, &f->client);
@@ -91,7 +89,7 @@ bool metrics_home_country(const struct metrics_ctx *c, const char *cc)
 
 	store_ip_cc(a, acc);
 	if (store_ip_anchor(a) && memcmp(acc, cc, 2) == 0
-	    && metrics_ip_fine(c, a) && !metrics_pool_network(c, a)
+	    && metrics_ip_fine(c, a)
 	    && metrics_site_voucher(c, &a->ip, a->asn))
 	    return true;
     }
