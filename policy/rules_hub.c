@@ -145,7 +145,7 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 {
     const struct store_place *p;
     const struct store_geo *g;
-    const struct store_ip *prev;
+    const struct store_ip *prev, *self;
     struct store_ip here;
     struct store_place to;
     uint32_t k = cfg->policy.coarse_km;
@@ -165,7 +165,9 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
     if ((prev = prev_ip(mc)) == NULL)
 	return;
     here = (struct store_ip) {.ip = mc->f->client, .asn = g->asn};
-    if (metrics_pool_network(mc, prev) || metrics_pool_network(mc, &here)) {
+    self = metrics_user_ip(mc, &mc->f->client);
+    if (metrics_pool_network(mc, &here)
+	|| (self != NULL && self->count > 1 && metrics_pool_network(mc, prev))) {
 	mc->hub = true;
 	return;
     }
