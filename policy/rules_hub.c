@@ -126,18 +126,20 @@ static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
  * the client's fine place the site's shared egress, the other place in
  * the same country (mc->hub)? A hub says where its phone is to its
  * country only: from a hub to another country (a botnet's first
- * address abroad) the speed is measured as before. Either place on a
+ * address abroad) the speed is measured as before. The client on a
  * carrier's pool of the login's own (anchors in 3 /24s of its network,
- * metrics_pool_network) is no place either, in any country: a roaming
- * phone is routed home, located to its hub while its owner is abroad,
- * and the hotel beside it was "impossible travel" (tests/sim shuffle
- * seed 108 of the set T, carriers located to 50 km: 72 honest messages
- * of 10 travellers held; a held message teaches nothing, so the hotel
- * stayed new and was held at every message beside the phone). So a
- * login on a coarsely located carrier was judged already: a thief's
- * first address abroad right after the owner's phone is not measured
- * (golden trip_fine_carrier.case). Only places finer
- * than coarse_km are looked up (a coarse one is not measured anyway),
+ * metrics_pool_network) is no place either, in any country, nor is the
+ * previous place on it when the client is an address the login came
+ * from before: a roaming phone is routed home, located to its hub while
+ * its owner is abroad, and the hotel beside it was "impossible travel"
+ * at every message (tests/sim shuffle seed 108 of the set T, carriers
+ * located to 50 km: 72 honest messages of 10 travellers held; a blocked
+ * message that fires again renews the block, and the hotel stayed a new
+ * network). From the pool to an address new to the login (a thief's
+ * first address abroad right after the owner's phone, T shuffle 102's
+ * botnet) the speed is measured as before (trip_fine_carrier.case).
+ * Only places finer than coarse_km are looked up (a coarse one is not
+ * measured anyway),
  * and only when the two are apart by more than their radii forgive (no
  * speed, nothing for the flag to change: a home line's every MAIL): a
  * store read each. */
