@@ -56,10 +56,10 @@ struct metrics_ctx {
     bool family_stay;		/* metrics_family_stay, found at MAIL
 				 * (rules_verdict.family_stay) */
     bool hub;			/* the previous located place or the
-				 * client's is the site's shared egress, or
-				 * the previous address one the site's people
-				 * share, at MAIL (rules_hub.c): no travel
-				 * measured */
+				 * client's is the site's shared egress or
+				 * the login's carrier pool, or the previous
+				 * address one the site's people share, at
+				 * MAIL (rules_hub.c): no travel measured */
     uint32_t site_start;	/* store_site_start: 0 not yet */
     struct metrics_memo *memo;	/* answers kept for this evaluation
 				 * (metrics_memo.c); NULL: none */
