@@ -329,7 +329,8 @@ bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
 {
     if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
 	return true;
-    if (c->site && metrics_same_network(ip, &c->f->client))
+    if (c->site && !c->site_stranger
+	&& metrics_same_network(ip, &c->f->client))
 	return true;
     return c->client != NULL && c->client->vouched != 0
 	&& addr_equal(ip, &c->f->client)

@@ -42,6 +42,7 @@ struct metrics_ctx {
     uint32_t roam_msgs;		/* the roaming phone's messages in the last
 				 * hour, at MAIL (metrics_roaming_phone) */
     bool site;			/* the client's /24 (/48) is the site's */
+    bool site_stranger;		/* ... but no other login's address there */
     bool site_place;		/* a newcomer's client AS, country or
 				 * /24 (/48) is the site's (rules_site.c) */
     bool neighbour;		/* ... another login vouched for it */

@@ -383,6 +383,8 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     }
     if (s == STORE_OK && !v->relayed)
 	s = store_client_update(st, &co, now, c);
+    if (s == STORE_OK && user && !v->relayed && v->site)
+	v->site_stranger = rules_site_stranger(cfg, f, c, now);
     return s;
 }
 
@@ -819,6 +821,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
+    mc.site_stranger = v->site_stranger;
     mc.neighbour = v->neighbour, mc.unknown_place = v->unknown_place;
     if (f->phase == RULES_PHASE_MAIL) {
 	note_place(&mc, &u, v);
