@@ -255,6 +255,7 @@ bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
 bool metrics_neighbour_network(const struct cfg *cfg,
 			       const struct store_client *s, uint32_t now);
 bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip);
+bool metrics_line_past_day(const struct metrics_ctx *c);
 /* A remembered address that is a second home beside the home place
  * (policy.second_home): no own place, and its messages count since it
  * was first seen. */

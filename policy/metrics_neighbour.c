@@ -155,7 +155,7 @@ static uint64_t line_yesterday(const struct metrics_ctx *c)
     return n;
 }
 
-/* past_day - has the login sent more from the client's /24 (/48) within
+/* metrics_line_past_day - has the login sent more from the client's /24 (/48) within
  * the rolling day (refused messages too, this one included) than its
  * busiest day before today, less what it sent from there yesterday, plus
  * FIRST_HOME_DAY_MSGS? A first home spares an owner's backlog day at
@@ -175,7 +175,7 @@ static uint64_t line_yesterday(const struct metrics_ctx *c)
  * all it had sent and 50 more (the thief over three days: 287 of 300,
  * of which both later days whole); and a line let through on two days
  * is the login's own. */
-static bool past_day(const struct metrics_ctx *c)
+bool metrics_line_past_day(const struct metrics_ctx *c)
 {
     uint64_t day = metrics_prior_day(c), own = line_yesterday(c);
 
@@ -201,5 +201,5 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
 	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc))
 	return false;
     return !metrics_shared_client(c, ip) && !home_in_country(c)
-	&& !hopped(c, ip) && !past_day(c);
+	&& !hopped(c, ip) && !metrics_line_past_day(c);
 }
