@@ -324,7 +324,8 @@ bool metrics_same_network(const struct addr *a, const struct addr *b)
 
 /* metrics_site_known - pinned by the admin, the client address vouched for by
  * another login within METRICS_VOUCH_S, or in the client's network when
- * that is one of the site's */
+ * that is one of the site's (not a fresh line there past a backlog day:
+ * c->site_stranger, rules_neigh.c) */
 bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
 {
     if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))

@@ -821,7 +821,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
-    if (f->phase == RULES_PHASE_MAIL && v->site_stranger)
+    if (f->phase == RULES_PHASE_MAIL && v->site_stranger)	/* rules_neigh.c */
 	v->site_stranger = mc.user != NULL && metrics_line_past_day(&mc);
     mc.site_stranger = v->site_stranger;
     mc.neighbour = v->neighbour, mc.unknown_place = v->unknown_place;
