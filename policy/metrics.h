@@ -29,8 +29,6 @@ struct metrics_ctx {
     const struct store_client *client64;	/* an IPv6 client's /64, or NULL */
     const struct store_win *win;	/* the counters this class is judged by,
 					 * this transaction's units included */
-    const struct store_win *client_win;	/* the client address's, at RCPT
-					 * (NULL relayed or elsewhere) */
     bool relayed;		/* the address is a trusted relay's */
     const struct cfg_override *const *ov;	/* overrides selecting this transaction */
     size_t nov;

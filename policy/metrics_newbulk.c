@@ -35,14 +35,13 @@ bool metrics_newbulk_learner(const struct metrics_ctx *c)
 /* login_recipients - the login's recipients in the window (this one
  * included), with the evidence: where, in which of its days, and why
  * the place counts (why) */
-static uint64_t login_recipients(const struct metrics_ctx *c,
-				 const struct store_win *win, uint32_t w,
+static uint64_t login_recipients(const struct metrics_ctx *c, uint32_t w,
 				 const char *why, char *ev, size_t evlen)
 {
     char net[64], d[16], learn[16], when[48];
     uint64_t n;
 
-    n = store_win_sum(win, STORE_RCPTS, c->now, w);
+    n = store_win_sum(c->win, STORE_RCPTS, c->now, w);
     if (ev != NULL) {
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
 			 sizeof(net));
@@ -73,7 +72,7 @@ uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
     if (!c->unknown_place || c->win == NULL
 	|| c->cls != RULES_CLASS_AUTHENTICATED)
 	return 0;
-    return login_recipients(c, c->win, w, "neither network nor country one of the"
+    return login_recipients(c, w, "neither network nor country one of the"
 			    " site's", ev, evlen);
 }
 
@@ -83,9 +82,9 @@ uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
 					  uint32_t w, char *ev, size_t evlen)
 {
-    if (!c->alone_line || c->client_win == NULL
+    if (!c->alone_line || c->win == NULL
 	|| c->cls != RULES_CLASS_AUTHENTICATED)
 	return 0;
-    return login_recipients(c, c->client_win, w, "a line in a network none of the site's"
+    return login_recipients(c, w, "a line in a network none of the site's"
 			    " other logins lives in", ev, evlen);
 }

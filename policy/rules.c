@@ -760,8 +760,6 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 	prefix_note(cfg, st, f, now, v, c64, mc);
     }
     mc->win = user ? &u->win : &c->win;
-    mc->client_win = f->phase == RULES_PHASE_RCPT && !v->relayed ? &c->win
-	: NULL;
     return s;
 }
 
