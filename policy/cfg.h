@@ -86,8 +86,6 @@ enum cfg_metric {
 					 * recipients there */
     CFG_METRIC_BULK_MESSAGES,	/* bulk messages in a window, this one
 				 * among them (metrics_bulk.c) */
-    CFG_METRIC_NEWCOMER_LINE_RECIPIENTS,	/* ... newcomer_recipients on a
-					 * line no other login's /24 */
     CFG_METRIC_COUNT
 };
 

@@ -36,7 +36,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "revisit_messages",
     "shared_messages_over_usual",
     "newcomer_messages", "newcomer_recipients",
-    "bulk_messages", "newcomer_line_recipients",
+    "bulk_messages",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -73,7 +73,6 @@ static const struct {
     [CFG_METRIC_NEWCOMER_MESSAGES] = {true, true},
     [CFG_METRIC_NEWCOMER_RECIPIENTS] = {true, true},
     [CFG_METRIC_BULK_MESSAGES] = {true, true},
-    [CFG_METRIC_NEWCOMER_LINE_RECIPIENTS] = {true, true},
 };
 
 static const struct {

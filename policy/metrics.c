@@ -937,7 +937,6 @@ static const struct {
     [CFG_METRIC_NEWCOMER_MESSAGES] = {metrics_newcomer_messages, GEO_CAP_COUNTRY | GEO_CAP_ASN, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEWCOMER_RECIPIENTS] = {metrics_newcomer_recipients, GEO_CAP_COUNTRY | GEO_CAP_ASN, false, false, true, AT(RULES_PHASE_RCPT)},
     [CFG_METRIC_BULK_MESSAGES] = {metrics_bulk_messages, 0, false, false, false, AT(RULES_PHASE_RCPT)},
-    [CFG_METRIC_NEWCOMER_LINE_RECIPIENTS] = {metrics_newcomer_line_recipients, GEO_CAP_LOCATION, false, false, true, AT(RULES_PHASE_RCPT)},
 #undef AT
 };
 

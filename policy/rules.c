@@ -379,7 +379,6 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 	    co.flags |= STORE_OBS_VOUCH;
 	site_note(cfg, st, f, now, own, tenured, v);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
-	rules_alone_line(cfg, st, f, now, site_start, u, v);
 	rules_hub_note(cfg, st, f, now, u);
     }
     if (s == STORE_OK && !v->relayed)
@@ -790,7 +789,6 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
     v->unknown_place = v->unknown_place && metrics_newcomer_place(mc);
-    v->alone_line = v->alone_line && metrics_newcomer_place(mc);
 }
 
 /* rules_judge - one phase of one transaction */
@@ -827,7 +825,6 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	v->site_stranger = mc.user != NULL && metrics_line_past_day(&mc);
     mc.site_stranger = v->site_stranger;
     mc.neighbour = v->neighbour, mc.unknown_place = v->unknown_place;
-    mc.alone_line = v->alone_line;
     if (f->phase == RULES_PHASE_MAIL) {
 	note_place(&mc, &u, v);
 	rules_family_stay(cfg, st, &mc, v);
