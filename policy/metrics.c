@@ -324,12 +324,14 @@ bool metrics_same_network(const struct addr *a, const struct addr *b)
 
 /* metrics_site_known - pinned by the admin, the client address vouched for by
  * another login within METRICS_VOUCH_S, or in the client's network when
- * that is one of the site's */
+ * that is one of the site's (not a fresh line there past a backlog day:
+ * c->site_stranger, rules_neigh.c) */
 bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
 {
     if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
 	return true;
-    if (c->site && metrics_same_network(ip, &c->f->client))
+    if (c->site && !c->site_stranger
+	&& metrics_same_network(ip, &c->f->client))
 	return true;
     return c->client != NULL && c->client->vouched != 0
 	&& addr_equal(ip, &c->f->client)

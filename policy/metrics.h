@@ -42,6 +42,9 @@ struct metrics_ctx {
     uint32_t roam_msgs;		/* the roaming phone's messages in the last
 				 * hour, at MAIL (metrics_roaming_phone) */
     bool site;			/* the client's /24 (/48) is the site's */
+    bool site_stranger;		/* ... but not for a fine address no other
+				 * login came from, past a backlog day
+				 * (rules_neigh.c) */
     bool site_place;		/* a newcomer's client AS, country or
 				 * /24 (/48) is the site's (rules_site.c) */
     bool neighbour;		/* ... another login vouched for it */
@@ -256,6 +259,9 @@ bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
 bool metrics_neighbour_network(const struct cfg *cfg,
 			       const struct store_client *s, uint32_t now);
 bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip);
+/* ... has the login sent past a backlog day from the client's /24 (/48)
+ * (first_home's bound; also a stranger in a site network, rules_neigh.c) */
+bool metrics_line_past_day(const struct metrics_ctx *c);
 /* A remembered address that is a second home beside the home place
  * (policy.second_home): no own place, and its messages count since it
  * was first seen. */

@@ -21,7 +21,8 @@
  * countries, the one of its first located mail, not an address another
  * login came from within a day, and not when the login came from another
  * fine place in another /24 (/48) within the hour (hopped), nor once the
- * day's messages from the /24 are past a backlog day (past_day).
+ * day's messages from the /24 are past a backlog day
+ * (metrics_line_past_day).
  * Learned on familiar_days days, the line is the login's own as any.
  */
 #include <string.h>
@@ -155,9 +156,9 @@ static uint64_t line_yesterday(const struct metrics_ctx *c)
     return n;
 }
 
-/* past_day - has the login sent more from the client's /24 (/48) within
- * the rolling day (refused messages too, this one included) than its
- * busiest day before today, less what it sent from there yesterday, plus
+/* metrics_line_past_day - has the login sent more from the client's /24
+ * (/48) within the rolling day (refused messages too, this one
+ * included) than its busiest day before today, less what it sent from there yesterday, plus
  * FIRST_HOME_DAY_MSGS? A first home spares an owner's backlog day at
  * home, not a line's whole day: a thief who keeps to one line in a
  * neighbour's /24 (tests/sim probe-neighbour.mix pn-sticky-phone, a
@@ -174,8 +175,9 @@ static uint64_t line_yesterday(const struct metrics_ctx *c)
  * busiest day, and the same line came back the next day with room for
  * all it had sent and 50 more (the thief over three days: 287 of 300,
  * of which both later days whole); and a line let through on two days
- * is the login's own. */
-static bool past_day(const struct metrics_ctx *c)
+ * is the login's own. A fresh line in one of the site's networks is
+ * bounded the same way (rules_neigh.c). */
+bool metrics_line_past_day(const struct metrics_ctx *c)
 {
     uint64_t day = metrics_prior_day(c), own = line_yesterday(c);
 
@@ -201,5 +203,5 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
 	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc))
 	return false;
     return !metrics_shared_client(c, ip) && !home_in_country(c)
-	&& !hopped(c, ip) && !past_day(c);
+	&& !hopped(c, ip) && !metrics_line_past_day(c);
 }

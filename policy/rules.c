@@ -387,6 +387,8 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
 	rules_hub_note(cfg, st, f, now, u);
     }
+    if (judged && t == STORE_OK && v->site)
+	v->site_stranger = rules_site_stranger(cfg, f, c, now);
     return s != STORE_OK ? s : t;
 }
 
@@ -852,6 +854,9 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
+    if (f->phase == RULES_PHASE_MAIL && v->site_stranger)	/* rules_neigh.c */
+	v->site_stranger = mc.user != NULL && metrics_line_past_day(&mc);
+    mc.site_stranger = v->site_stranger;
     mc.neighbour = v->neighbour, mc.unknown_place = v->unknown_place;
     if (f->phase == RULES_PHASE_MAIL) {
 	note_place(&mc, &u, v);

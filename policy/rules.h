@@ -113,6 +113,12 @@ struct rules_verdict {
     /* Found at MAIL: the client's /24 (/48) is one of the site's networks
      * (policy.site_logins), familiar to every login. */
     bool site;
+    /* Found at MAIL: the client is a fine place in one of the site's
+     * networks that no other login came from (rules_neigh.c), and the
+     * login's messages from the /24 (/48) today are past a backlog day
+     * (metrics_line_past_day): the site's network does not make it
+     * familiar. */
+    bool site_stranger;
     /* Found at MAIL for a login on its first day (metrics_newcomer): the
      * client's AS number or country is one of the site's places, or its
      * /24 (/48) one of the site's networks (rules_site.c). */
@@ -188,6 +194,11 @@ void rules_family_stay(const struct cfg *cfg, STORE *st,
 bool rules_vouch_first(const struct cfg *cfg, const struct rules_facts *f,
 		       const struct store_user *u);
 bool rules_vouch_after_other(const struct store_client *c, uint32_t now);
+/* rules_neigh.c: at MAIL, after the client's update (c): is the client,
+ * in one of the site's networks, a fine place no other login came from
+ * (v->site_stranger, then bounded by metrics_line_past_day)? */
+bool rules_site_stranger(const struct cfg *cfg, const struct rules_facts *f,
+			 const struct store_client *c, uint32_t now);
 /* rules_hub.c: the site's shared egresses (a carrier's hub located
  * finer than coarse_km). rules_hub_note: at MAIL after the login's
  * update, a new address at a place where the login has an anchor in
