@@ -112,6 +112,26 @@ bool store_user_hub_known(const struct store_user *u, uint16_t hub,
     return false;
 }
 
+/* store_user_sole_hub - the login's one hub noted on a day before now's,
+ * when it has exactly one such (a phone whose carrier egress kept to one
+ * hub); 0 when it has none or several */
+uint16_t store_user_sole_hub(const struct store_user *u, uint32_t now)
+{
+    bool earlier = hubs_day(u->ext) != (uint16_t) (now / STORE_DAY_S);
+    uint16_t sole = 0;
+
+    for (unsigned i = 0; i < STORE_HUBS; i++) {
+	uint16_t e = hub_at(u->ext, i);
+
+	if (e == 0 || (!earlier && (e & HUB_KNOWN) == 0))
+	    continue;
+	if (sole != 0)
+	    return 0;
+	sole = e & ~HUB_KNOWN;
+    }
+    return sole;
+}
+
 /* hubs_note - note hub, most recent first (the least recent falls off);
  * on a new day every entry becomes one of an earlier day */
 static void hubs_note(uint8_t *ext, uint16_t hub, uint32_t now)
