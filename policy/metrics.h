@@ -374,9 +374,13 @@ uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 #define METRICS_COARSE_KNOWN_NUM 3	/* every address at a known hub: */
 #define METRICS_COARSE_KNOWN_DEN 2	/* ... past this share of the usual */
 #define METRICS_COARSE_KNOWN_MIN 12	/* ... and past this many */
+#define METRICS_COARSE_SOLE_DAYS 3	/* a phone on one hub: earlier days on
+					 * the network, at least */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */
     uint32_t elsewhere;		/* messages away from the busiest hub */
+    uint32_t off;		/* messages away from the login's sole hub */
+    bool sole;			/* the login's phone kept to one hub */
 };
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 			      struct metrics_coarse *t);

@@ -80,6 +80,22 @@ static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
     return false;
 }
 
+/* sole_hub - the hub a phone kept to (store_user_sole_hub), when the
+ * login had mail from the client's network on METRICS_COARSE_SOLE_DAYS
+ * earlier days at least; 0 otherwise */
+static uint16_t sole_hub(const struct metrics_ctx *c)
+{
+    const struct store_net *n = metrics_learned_net(c, &c->f->client,
+						    c->f->geo.asn);
+    uint32_t today = c->now / STORE_DAY_S, days;
+
+    if (n == NULL)
+	return 0;
+    days = n->days - (n->last_day == today ? 1u : 0u);
+    return days >= METRICS_COARSE_SOLE_DAYS
+	? store_user_sole_hub(c->user, c->now) : 0;
+}
+
 /* metrics_coarse_count - messages from coarse addresses of the client's
  * network within w: the pool's addresses in the login's list, and (for
  * w of an hour or more) those the list dropped in the last 30 to 60
@@ -87,16 +103,19 @@ static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
  * address each connection, and a heavy phone user's list turns over
  * within the hour: its hour, and its usual hour, stopped at a dozen); in *t
  * (may be NULL) also how many of those addresses are at a hub new to the
- * login, and how many of the messages came from other hubs than the
- * busiest one (the list's share of them, of all the window's) */
+ * login, how many of the messages came from other hubs than the
+ * busiest one, and, for a phone that kept to one hub (sole_hub), from
+ * other hubs than that one (the list's share of them, of all the
+ * window's) */
 uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 			      struct metrics_coarse *t)
 {
     const struct store_user *u = c->user;
     uint64_t key = store_net_key(&c->f->client, c->f->geo.asn), parts = 0;
     const struct store_ip *hub[STORE_IPS_MAX];
-    uint64_t at[STORE_IPS_MAX], top = 0, r, more;
+    uint64_t at[STORE_IPS_MAX], top = 0, r, more, off = 0;
     uint32_t fresh = 0, hubs = 0, i, j;
+    uint16_t sole = t != NULL ? sole_hub(c) : 0;
 
     for (i = 0; i < u->nips; i++) {
 	const struct store_ip *ip = &u->ips[i];
@@ -108,6 +127,9 @@ uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 	    continue;
 	if (!hub_known(c, ip, key))
 	    fresh++;
+	if (sole != 0 && (ip->lat_c == STORE_NO_LOC
+			  || store_hub_tag(key, ip->lat_c, ip->lon_c) != sole))
+	    off += r;
 	for (j = 0; j < hubs && !metrics_same_hub(hub[j], ip); j++)
 	    continue;
 	if (j == hubs && hubs < STORE_IPS_MAX)
@@ -120,10 +142,14 @@ uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
     if (t != NULL) {
 	uint64_t away = parts - top;
 
-	if (more != 0)
+	if (more != 0) {
 	    away += away * more / parts;	/* at the list's share */
+	    off += off * more / parts;
+	}
 	t->fresh = fresh;
 	t->elsewhere = (uint32_t) ((away + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
+	t->off = (uint32_t) ((off + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
+	t->sole = sole != 0;
     }
     parts += more;
     return (uint32_t) ((parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
@@ -185,15 +211,16 @@ bool metrics_coarse_client(const struct metrics_ctx *c)
 	&& metrics_own_network(c, &f->client, f->geo.asn);
 }
 
-/* spread - enough of the window's n messages away from the busiest hub:
+/* spread - enough of the window's n messages away (from the busiest hub,
+ * or from a one-hub phone's hub):
  * METRICS_COARSE_ELSEWHERE and one in METRICS_COARSE_SHARE, or past
  * METRICS_COARSE_BURST times the usual hour METRICS_COARSE_BURST_ELSEWHERE */
-static bool spread(const struct metrics_coarse *t, uint32_t n, uint32_t usual)
+static bool spread(uint32_t away, uint32_t n, uint32_t usual)
 {
     if (n > METRICS_COARSE_BURST * usual)
-	return t->elsewhere >= METRICS_COARSE_BURST_ELSEWHERE;
-    return t->elsewhere >= METRICS_COARSE_ELSEWHERE
-	&& t->elsewhere * METRICS_COARSE_SHARE >= n;
+	return away >= METRICS_COARSE_BURST_ELSEWHERE;
+    return away >= METRICS_COARSE_ELSEWHERE
+	&& away * METRICS_COARSE_SHARE >= n;
 }
 
 /* known_bar - the bar for an hour whose addresses are all at hubs the
@@ -224,6 +251,7 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 {
     struct metrics_coarse t;
     uint32_t n, usual, bar;
+    bool sole = false;
     char net[64], win[16], why[96];
 
     if (!metrics_coarse_client(c) || on_trip(c))
@@ -234,7 +262,14 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     bar = usual + (usual - METRICS_COARSE_FLOOR) / METRICS_COARSE_SLACK;
     if (t.fresh == 0 && known_bar(usual) > bar)
 	bar = known_bar(usual);
-    if (n <= bar || !spread(&t, n, usual))
+    /* a phone that kept to one hub on earlier days, the hour spread away
+     * from it to hubs new to the login: past the usual hour itself (the
+     * rule's limit of 1 then gives no slack of one more) */
+    if (t.sole && t.fresh != 0 && spread(t.off, n, usual))
+	bar = usual - 1, sole = true;
+    else if (!spread(t.elsewhere, n, usual))
+	return 0;
+    if (n <= bar)
 	return 0;
     if (ev != NULL && evlen > 0) {
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
@@ -250,10 +285,16 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 
 	if (t.fresh != 0 && bar != usual)
 	    snprintf(slack, sizeof(slack), " (a heavy sender's: %u)", bar);
-	snprintf(ev, evlen, "%u messages in %s from the mobile/coarse "
-		 "addresses of its own network %s, usual <= %u%s; %u of them "
-		 "away from its busiest hub, %s", n, win, net, usual, slack,
-		 t.elsewhere, why);
+	if (sole)
+	    snprintf(ev, evlen, "%u messages in %s from the mobile/coarse "
+		     "addresses of its own network %s, usual <= %u; %u of them "
+		     "away from the one hub it used on earlier days, %s", n,
+		     win, net, usual, t.off, why);
+	else
+	    snprintf(ev, evlen, "%u messages in %s from the mobile/coarse "
+		     "addresses of its own network %s, usual <= %u%s; %u of "
+		     "them away from its busiest hub, %s", n, win, net, usual,
+		     slack, t.elsewhere, why);
     }
     return n - bar;
 }

@@ -491,6 +491,9 @@ uint16_t store_hub_tag(uint64_t net, int16_t lat_c, int16_t lon_c);
 /* Was the hub noted for the login on a day before now's? */
 bool store_user_hub_known(const struct store_user *u, uint16_t hub,
 			  uint32_t now);
+/* The login's one hub noted on an earlier day, if it has exactly one
+ * and its hubs never filled the list (0: none, several, or full). */
+uint16_t store_user_sole_hub(const struct store_user *u, uint32_t now);
 int store_user_update(STORE *st, const struct store_user_obs *obs,
 		      uint32_t now, struct store_user *out);
 

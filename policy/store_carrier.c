@@ -112,6 +112,29 @@ bool store_user_hub_known(const struct store_user *u, uint16_t hub,
     return false;
 }
 
+/* store_user_sole_hub - the login's one hub noted on a day before now's,
+ * when it has exactly one such and its list never filled (a phone whose
+ * carrier egress kept to one hub: a full list may have dropped earlier
+ * days' hubs for today's, tests/sim T wide 110 u065); 0 otherwise */
+uint16_t store_user_sole_hub(const struct store_user *u, uint32_t now)
+{
+    bool earlier = hubs_day(u->ext) != (uint16_t) (now / STORE_DAY_S);
+    uint16_t sole = 0;
+
+    if (hub_at(u->ext, STORE_HUBS - 1) != 0)
+	return 0;	/* full: a hub may have fallen off */
+    for (unsigned i = 0; i < STORE_HUBS; i++) {
+	uint16_t e = hub_at(u->ext, i);
+
+	if (e == 0 || (!earlier && (e & HUB_KNOWN) == 0))
+	    continue;
+	if (sole != 0)
+	    return 0;
+	sole = e & ~HUB_KNOWN;
+    }
+    return sole;
+}
+
 /* hubs_note - note hub, most recent first (the least recent falls off);
  * on a new day every entry becomes one of an earlier day */
 static void hubs_note(uint8_t *ext, uint16_t hub, uint32_t now)

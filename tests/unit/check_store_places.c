@@ -606,6 +606,72 @@ START_TEST(test_coarse_obs)
 }
 END_TEST
 
+/* test_sole_hub - the one hub a login noted on earlier days
+ * (store_user_sole_hub, round 17 - carrier2): none before the first
+ * day is over, that hub while it is the only earlier one (today's new
+ * hubs do not count), none once a second hub is from an earlier day */
+START_TEST(test_sole_hub)
+{
+    STORE *st = tnew("solehub", 1000, 16);
+    struct store_user_obs o = obs_make("ines", "198.51.100.12");
+    uint16_t a = store_hub_tag(64500, 5000, 1000);
+    uint16_t b = store_hub_tag(64500, 5100, 1000);
+
+    o.msgs = 1;
+    o.flags = STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME;
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_sole_hub(&U, T0), 0);	/* none */
+    ck_assert_int_eq(store_user_coarse_note(st, "ines", a, 0, false, T0),
+		     STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "ines", T0, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_sole_hub(&U, T0), 0);	/* today's */
+    ck_assert_uint_eq(store_user_sole_hub(&U, T0 + DAY), a);
+    /* the next day again, and a new hub today: a is still the only one
+     * of an earlier day */
+    ck_assert_int_eq(store_user_coarse_note(st, "ines", a, 0, false,
+					    T0 + DAY), STORE_OK);
+    ck_assert_int_eq(store_user_coarse_note(st, "ines", b, 0, false,
+					    T0 + DAY + 60), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "ines", T0 + DAY, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_sole_hub(&U, T0 + DAY), a);
+    /* a day later both are from earlier days: no sole hub */
+    ck_assert_uint_eq(store_user_sole_hub(&U, T0 + 2 * DAY), 0);
+    ck_assert_int_eq(store_user_coarse_note(st, "ines", a, 0, false,
+					    T0 + 2 * DAY), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "ines", T0 + 2 * DAY, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_sole_hub(&U, T0 + 2 * DAY), 0);
+    store_close(st);
+}
+END_TEST
+
+/* test_sole_hub_full - a list that filled is no sole hub: today's new
+ * hubs may have pushed the earlier days' ones out */
+START_TEST(test_sole_hub_full)
+{
+    STORE *st = tnew("solefull", 1000, 16);
+    struct store_user_obs o = obs_make("olga", "198.51.100.13");
+    uint16_t h[STORE_HUBS];
+
+    o.msgs = 1;
+    o.flags = STORE_OBS_LEARN | STORE_OBS_LEARN_VOLUME;
+    ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
+    for (int i = 0; i < STORE_HUBS; i++)
+	h[i] = store_hub_tag(64500, (int16_t) (5000 + i), 1000);
+    ck_assert_int_eq(store_user_coarse_note(st, "olga", h[0], 0, false, T0),
+		     STORE_OK);
+    for (int i = 1; i < STORE_HUBS - 1; i++)
+	ck_assert_int_eq(store_user_coarse_note(st, "olga", h[i], 0, false,
+						T0 + DAY), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "olga", T0 + DAY, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_sole_hub(&U, T0 + DAY), h[0]);
+    ck_assert_int_eq(store_user_coarse_note(st, "olga", h[STORE_HUBS - 1], 0,
+					    false, T0 + DAY), STORE_OK);
+    ck_assert_int_eq(store_user_get(st, "olga", T0 + DAY, &U), STORE_OK);
+    ck_assert_uint_eq(store_user_sole_hub(&U, T0 + DAY), 0);	/* full */
+    store_close(st);
+}
+END_TEST
+
 /* test_known_hubs - a login's known carrier hubs (format 8, h-judge's
  * ext bytes): known from the day after the first note, the least
  * recent of five falls off, the usual coarse hour is untouched by a
@@ -897,6 +963,8 @@ static Suite *places_suite(void)
     tcase_add_test(tc, test_ip_radius_anchor);
     tcase_add_test(tc, test_kept_places);
     tcase_add_test(tc, test_coarse_gone);
+    tcase_add_test(tc, test_sole_hub);
+    tcase_add_test(tc, test_sole_hub_full);
     suite_add_tcase(s, tc);
     return s;
 }
