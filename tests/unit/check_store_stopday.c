@@ -41,6 +41,20 @@ static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
     ck_assert_int_eq(store_user_update(st, &o, now, &U), STORE_OK);
 }
 
+/* home_refused - a message from ip (the home place) refused at its
+ * MAIL at now by the login's block (rules.c note_home), familiar_days
+ * fam */
+static void home_refused(STORE *st, const char *login, const char *ip,
+			 uint32_t fam, uint32_t now)
+{
+    struct store_user_obs o = obs_make(login, ip);
+
+    obs_geo(&o, "DE", 0, 0, 0, 10);
+    ck_assert_int_eq(store_user_update(st, &o, now, NULL), STORE_OK);
+    ck_assert_int_eq(store_user_home_refused(st, login, fam, now),
+		     STORE_OK);
+}
+
 /* key_of - ip's network's key (no AS: its /24) */
 static uint64_t key_of(const char *ip)
 {
@@ -116,6 +130,10 @@ static void steps(const char *name, const struct step *s, size_t n)
 
 	if (s[i].what == 's') {
 	    stop(st, name, s[i].ip, at);
+	    continue;
+	}
+	if (s[i].what == 'h') {	/* home, refused by the login's block */
+	    home_refused(st, name, s[i].ip, s[i].fam, at);
 	    continue;
 	}
 	let(st, name, s[i].ip, s[i].fam, at);
@@ -300,12 +318,34 @@ START_TEST(test_stop_warm_late)
 }
 END_TEST
 
+/* A home message refused by the login's block (rules.c note_home) says
+ * the owner is at home as one let through does: it takes back the day
+ * a warmed network's first message made it familiar that day, as
+ * test_stop_warm_late's let-through one does (h-vol's note_home and
+ * h-warm2's user_home_nets, merged in 3374795: the refused one moved
+ * home_seen only, and the thief's network stayed familiar). */
+START_TEST(test_stop_warm_refused)
+{
+    const struct step s[] = {
+	{'l', HOME, 2, 0, 7, 1}, {'l', HOME, 2, 3, 7, 2},
+	{'l', ABROAD, 2, 8, 8, 1},
+	{'l', ABROAD, 2, 9, 8, 2},	/* the thief first: counts */
+	{'h', HOME, 2, 9, 12, 0},	/* the owner, refused */
+	{'l', ABROAD, 2, 9, 14, 1},	/* taken back */
+	{'l', ABROAD, 2, 10, 8, 1},	/* replaces day 9 */
+    };
+
+    steps("wr", s, sizeof(s) / sizeof(s[0]));
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
 	test_stop_note, test_stop_day_replaced, test_stop_since,
 	test_stop_wrap, test_stop_home_anchor, test_stop_warm,
-	test_stop_warm_phone, test_stop_warm_late, NULL
+	test_stop_warm_phone, test_stop_warm_late, test_stop_warm_refused,
+	NULL
     };
 
     return trun("store_stopday", "ext", 20, tests);
