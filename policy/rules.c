@@ -726,12 +726,14 @@ static void note_stop(const struct cfg *cfg, STORE *st,
  * home_seen moves as for one let through, so that a thief's day abroad
  * that set the block does not count for its network
  * (store_stopday.c; tests/sim/mix/probe-red.mix rcpt-hourly) */
-static void note_home(STORE *st, const struct rules_facts *f, uint32_t now,
+static void note_home(const struct cfg *cfg, STORE *st,
+		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
 {
     if (f->phase == RULES_PHASE_MAIL && v->from_block && v->home
 	&& v->cls == RULES_CLASS_AUTHENTICATED && !v->relayed)
-	(void) store_user_home_refused(st, f->login, now);
+	(void) store_user_home_refused(st, f->login,
+				       cfg->policy.familiar_days, now);
 }
 
 /* finish - a refused transaction gives its units back (what a failed
@@ -743,7 +745,7 @@ static void finish(const struct cfg *cfg, STORE *st,
 		   struct rules_verdict *v)
 {
     note_stop(cfg, st, f, now, v);
-    note_home(st, f, now, v);
+    note_home(cfg, st, f, now, v);
     if (refused(cfg, v)) {
 	(void) rules_give_back(st, f->login, &f->client, now, v);
     } else if (f->phase == RULES_PHASE_EOM) {

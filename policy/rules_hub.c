@@ -168,7 +168,9 @@ static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
  * Only places finer than coarse_km are looked up (a coarse one is not
  * measured anyway), and only when the two are apart by more than their
  * radii forgive (no speed, nothing for the flag to change: a home
- * line's every MAIL): a store read each (three at most). */
+ * line's every MAIL): a store read each (three at most). The pool needs
+ * no site network: with site_logins 0 (no hubs, no shared addresses) it
+ * is still no place (pool_travel_no_site.case). */
 void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 {
     const struct store_place *p;
@@ -180,8 +182,7 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
     char cc[3];
 
     mc->hub = false;
-    if (cfg->policy.site_logins == 0 || k == 0 || mc->user == NULL
-	|| mc->cls != RULES_CLASS_AUTHENTICATED)
+    if (k == 0 || mc->user == NULL || mc->cls != RULES_CLASS_AUTHENTICATED)
 	return;
     p = &mc->user->prev_login, g = &mc->f->geo;
     if (!g->has_loc || p->time == 0 || g->acc_km >= k || p->acc_km >= k
@@ -200,8 +201,8 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 	return;
     }
     store_ip_cc(prev, cc);
-    if (strcmp(cc, g->cc) != 0)
-	return;
+    if (cfg->policy.site_logins == 0 || strcmp(cc, g->cc) != 0)
+	return;			/* no hubs nor shared addresses: the pool only */
     mc->hub = hub(cfg, st, g->asn, g->lat_c, g->lon_c, mc->now)
 	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now)
 	|| (mc->now < metrics_learning_end(cfg, mc->user)

@@ -509,8 +509,10 @@ int store_user_stopped(STORE *st, const char *login, uint64_t key,
 bool store_user_stopped_since(const struct store_user *u, uint64_t key,
 			      uint32_t day);
 /* A message of the login from its home place was refused at now by the
- * login's block: the owner was at home then (home_seen, store_user.c). */
-int store_user_home_refused(STORE *st, const char *login, uint32_t now);
+ * login's block: the owner was at home then (home_seen, store_user.c;
+ * familiar_days: policy.familiar_days, for a warmed network's day). */
+int store_user_home_refused(STORE *st, const char *login,
+			    uint32_t familiar_days, uint32_t now);
 /* The hour of the login's last bulk message let through (0: none); does
  * that hour still count in a window of w seconds at now (store_bulk.c)? */
 uint16_t store_user_bulk_hour(const struct store_user *u);

@@ -440,13 +440,13 @@ static void user_net(const STORE *st, struct store_urec *u,
  * by its first message let through loses that day again if it is a
  * warmed one (store_stopday.c store_urec_warm_unseats) */
 static void user_home_nets(const STORE *st, struct store_urec *u,
-			   const struct store_user_obs *obs, uint32_t now)
+			   uint32_t familiar_days, uint32_t now)
 {
     uint16_t day = (uint16_t) (now / STORE_DAY_S);
     struct store_fnet *n = u->nets;
 
     for (int i = 0; i < STORE_NETS; i++)
-	if (n[i].days > 1 && n[i].days == obs->familiar_days
+	if (n[i].days > 1 && n[i].days == familiar_days
 	    && n[i].last_day == day
 	    && store_urec_warm_unseats(st, u, net_key(&n[i]), day, now))
 	    n[i].days--;
@@ -640,7 +640,7 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	    == (STORE_OBS_LEARN | STORE_OBS_HOME)
 	    && home_seen_moves(urec_home_seen(u), now)) {
 	    urec_set_home_seen(u, now);
-	    user_home_nets(st, u, obs, now);
+	    user_home_nets(st, u, obs->familiar_days, now);
 	}
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_BULK))
 	    == (STORE_OBS_LEARN | STORE_OBS_BULK))
@@ -879,8 +879,11 @@ int store_user_unblock_if(STORE *st, const char *login,
 /* store_user_home_refused - a message of the login from its home place
  * was refused at now by the login's block: the owner at home all the
  * same, as one let through from there says (home_seen; rules.c
- * note_home). Forward only, as there. */
-int store_user_home_refused(STORE *st, const char *login, uint32_t now)
+ * note_home). Forward only, as there, and as there a warmed network
+ * made familiar today loses that day (user_home_nets, familiar_days:
+ * policy.familiar_days). */
+int store_user_home_refused(STORE *st, const char *login,
+			    uint32_t familiar_days, uint32_t now)
 {
     struct store_urec *u;
     unsigned s;
@@ -888,8 +891,10 @@ int store_user_home_refused(STORE *st, const char *login, uint32_t now)
 
     if ((rc = store_urec_lock(st, login, now, &u, &s)) != STORE_OK)
 	return rc;
-    if (home_seen_moves(urec_home_seen(u), now))
+    if (home_seen_moves(urec_home_seen(u), now)) {
 	urec_set_home_seen(u, now);
+	user_home_nets(st, u, familiar_days, now);
+    }
     store_unlock(&st->users, s);
     return STORE_OK;
 }

@@ -369,16 +369,19 @@ START_TEST(test_home_refused)
     STORE *st = tnew("homeref", 1000, 16);
     struct store_user_obs o = obs_make("hana", "198.51.100.9");
 
-    ck_assert_int_eq(store_user_home_refused(st, "hana", T0), STORE_NOTFOUND);
+    ck_assert_int_eq(store_user_home_refused(st, "hana", 2, T0),
+		     STORE_NOTFOUND);
     o.geo.asn = 64500;
     o.msgs = 1;
     o.flags = STORE_OBS_NO_LEARN | STORE_OBS_HOME;	/* at MAIL */
     ck_assert_int_eq(store_user_update(st, &o, T0, &U), STORE_OK);
     ck_assert_uint_eq(U.home_seen, 0);
-    ck_assert_int_eq(store_user_home_refused(st, "hana", T0 + 60), STORE_OK);
+    ck_assert_int_eq(store_user_home_refused(st, "hana", 2, T0 + 60),
+		     STORE_OK);
     ck_assert_int_eq(store_user_get(st, "hana", T0 + 60, &U), STORE_OK);
     ck_assert_uint_eq(U.home_seen, T0 + 60);
-    ck_assert_int_eq(store_user_home_refused(st, "hana", T0 + 30), STORE_OK);
+    ck_assert_int_eq(store_user_home_refused(st, "hana", 2, T0 + 30),
+		     STORE_OK);
     ck_assert_int_eq(store_user_get(st, "hana", T0 + 60, &U), STORE_OK);
     ck_assert_uint_eq(U.home_seen, T0 + 60);	/* never back */
     ck_assert_uint_eq(U.nips, 1);		/* nothing else touched */

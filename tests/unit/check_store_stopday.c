@@ -41,6 +41,20 @@ static void let(STORE *st, const char *login, const char *ip, uint32_t fam,
     ck_assert_int_eq(store_user_update(st, &o, now, &U), STORE_OK);
 }
 
+/* home_refused - a message from ip (the home place) refused at its
+ * MAIL at now by the login's block (rules.c note_home), familiar_days
+ * fam */
+static void home_refused(STORE *st, const char *login, const char *ip,
+			 uint32_t fam, uint32_t now)
+{
+    struct store_user_obs o = obs_make(login, ip);
+
+    obs_geo(&o, "DE", 0, 0, 0, 10);
+    ck_assert_int_eq(store_user_update(st, &o, now, NULL), STORE_OK);
+    ck_assert_int_eq(store_user_home_refused(st, login, fam, now),
+		     STORE_OK);
+}
+
 /* key_of - ip's network's key (no AS: its /24) */
 static uint64_t key_of(const char *ip)
 {
@@ -116,6 +130,10 @@ static void steps(const char *name, const struct step *s, size_t n)
 
 	if (s[i].what == 's') {
 	    stop(st, name, s[i].ip, at);
+	    continue;
+	}
+	if (s[i].what == 'h') {	/* home, refused by the login's block */
+	    home_refused(st, name, s[i].ip, s[i].fam, at);
 	    continue;
 	}
 	let(st, name, s[i].ip, s[i].fam, at);
@@ -281,10 +299,12 @@ END_TEST
  * user_home_nets): the network unfamiliar again at once, and its next
  * day replaces this one (the owner at home on it). Not so for a network
  * familiar before today, nor a day after which the owner was not at
- * home. */
+ * home. A home message refused by the login's block (rules.c note_home)
+ * does the same ('h': merged in 3374795, it moved home_seen only, and
+ * the thief's network stayed familiar). */
 START_TEST(test_stop_warm_late)
 {
-    const struct step s[] = {
+    struct step s[] = {
 	{'l', HOME, 2, 0, 7, 1}, {'l', HOME, 2, 3, 7, 2},
 	{'l', ABROAD, 2, 8, 8, 1},
 	{'l', ABROAD, 2, 9, 8, 2},	/* the thief first: counts */
@@ -297,6 +317,8 @@ START_TEST(test_stop_warm_late)
     };
 
     steps("wl", s, sizeof(s) / sizeof(s[0]));
+    s[4].what = 'h';		/* the owner's home message refused */
+    steps("wr", s, sizeof(s) / sizeof(s[0]));
 }
 END_TEST
 
