@@ -495,6 +495,18 @@ static void urec_set_home_seen(struct store_urec *u, uint32_t t)
 	u->nets[STORE_HOME_SEEN_AUX + i].aux = (uint8_t) (t & 0xff);
 }
 
+/* user_at_home - the owner at home at now: home_seen moves forward only,
+ * and a warmed network made familiar today loses that day
+ * (user_home_nets) */
+static void user_at_home(const STORE *st, struct store_urec *u,
+			 uint32_t familiar_days, uint32_t now)
+{
+    if (home_seen_moves(urec_home_seen(u), now)) {
+	urec_set_home_seen(u, now);
+	user_home_nets(st, u, familiar_days, now);
+    }
+}
+
 /* user_volume - the last hour's counts raise the usual busiest hour, the
  * last day's the usual busiest day */
 static void user_volume(struct store_urec *u, uint32_t now)
@@ -637,11 +649,8 @@ static void user_apply(const STORE *st, struct store_urec *u,
 	    == (STORE_OBS_LEARN | STORE_OBS_ANCHOR))
 	    user_anchor(st, u, &obs->ip);
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_HOME))
-	    == (STORE_OBS_LEARN | STORE_OBS_HOME)
-	    && home_seen_moves(urec_home_seen(u), now)) {
-	    urec_set_home_seen(u, now);
-	    user_home_nets(st, u, obs->familiar_days, now);
-	}
+	    == (STORE_OBS_LEARN | STORE_OBS_HOME))
+	    user_at_home(st, u, obs->familiar_days, now);
 	if ((obs->flags & (STORE_OBS_LEARN | STORE_OBS_BULK))
 	    == (STORE_OBS_LEARN | STORE_OBS_BULK))
 	    store_urec_bulk_note(u, now);	/* store_bulk.c */
@@ -891,10 +900,7 @@ int store_user_home_refused(STORE *st, const char *login,
 
     if ((rc = store_urec_lock(st, login, now, &u, &s)) != STORE_OK)
 	return rc;
-    if (home_seen_moves(urec_home_seen(u), now)) {
-	urec_set_home_seen(u, now);
-	user_home_nets(st, u, familiar_days, now);
-    }
+    user_at_home(st, u, familiar_days, now);
     store_unlock(&st->users, s);
     return STORE_OK;
 }
