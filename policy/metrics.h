@@ -228,9 +228,7 @@ uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
 			       uint64_t usual, uint32_t w, char *ev,
 			       size_t evlen);
 /* ... the phone's messages in w on such a trip whose place abroad was
- * first seen more than w before, or within w while the place abroad
- * alone has sent fewer than the usual hour (0: none, or no such trip);
- * at MAIL */
+ * first seen more than w before (0: none, or no such trip); at MAIL */
 uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w);
 /* ... recipients_over_usual's usual hour (usual: with its slack) on such
  * a trip, from the phone's messages found at MAIL (c->roam_msgs, an hour:

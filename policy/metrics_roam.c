@@ -194,9 +194,7 @@ void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual)
  * ago: in its first hour the pace is the hour's as a whole, and a
  * low-and-slow's first hour beside the owner's phone went one message
  * further (tests/sim mobile-heavy seed 10: 6 -> 7 of 240 without this);
- * in that first hour only while the place abroad alone is under the
- * usual hour (first_hour_alone). unfamiliar-volume still counts its
- * day. */
+ * unfamiliar-volume still counts its day. */
 uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
 			       uint64_t usual, uint32_t w, char *ev,
 			       size_t evlen)
@@ -213,29 +211,6 @@ uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
     return usual;
 }
 
-/* first_hour_alone - in the place abroad's first hour (a: its rolling
- * day, all of it within that hour), has the place abroad alone sent
- * fewer messages than the login's busiest usual hour? Then the hour is
- * over only because of the phone's: the phone vouches for them, so the
- * hour is judged as the place abroad's alone, and an attacker beside the
- * owner's phone gets no more than the usual hour less one, what it gets
- * with no phone beside it (the usual hour) less one. Once the place
- * abroad alone reaches the usual hour, the phone vouches for nothing
- * until the hour has passed (a low-and-slow's first hour beside the
- * owner's phone went one message further with the phone's whole
- * allowance: tests/sim mobile-heavy seed 10, 6 -> 7 of 240). tests/sim
- * office seed 10 u006: a trip's first hour, the hotel's line and the
- * phone roaming home in turn, the hotel's 8th message of the hour
- * (usual 9) refused as "11 messages in 1h", the login blocked for the
- * day: 12 messages, the office's one user affected of 25. */
-static bool first_hour_alone(const struct metrics_ctx *c,
-			     const struct metrics_abroad *a)
-{
-    uint64_t away = (a->sent + STORE_IP_PARTS / 2) / STORE_IP_PARTS;
-
-    return away < (c->usual_msgs ? c->usual_msgs : 1);
-}
-
 /* roaming_phone - metrics_roaming_phone worked out */
 static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 {
@@ -244,8 +219,7 @@ static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
     struct metrics_abroad a;
 
     if (!roaming_trip(c, STORE_DAY_S, &a)	/* a.since: its place abroad */
-	|| c->now < a.since
-	|| (c->now - a.since <= w && !first_hour_alone(c, &a)))
+	|| c->now < a.since || c->now - a.since <= w)
 	return 0;
     for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
@@ -261,8 +235,7 @@ static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 /* metrics_roaming_phone - the window's messages from the phone (the
  * login's familiar coarse addresses) on a roaming trip over its rolling
  * day (metrics_roaming_trip) whose place abroad was first seen more than
- * the window before, or within it while the place abroad alone has sent
- * fewer than the usual hour (first_hour_alone); 0 otherwise. An evaluation's memo (metrics_memo.c)
+ * the window before; 0 otherwise. An evaluation's memo (metrics_memo.c)
  * keeps the answer for one window: the engine asks it at MAIL for
  * unusual-recipients (rules.c, an hour) and unusual-volume asks it
  * again for its hour (metrics_roaming_usual), and each is a walk of the
