@@ -798,9 +798,26 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
     return s;
 }
 
-/* note_place - at MAIL: is the client's network familiar to the login,
- * and its usual busiest hour (a relayed session's place is the relay's:
- * not familiar, so it teaches no volume) */
+/* note_usual - at MAIL: the login's usual busiest hour, a learning
+ * login's floor if more, into v and mc (not for a relayed session: its
+ * place is the relay's). Before the site-stranger bound, which reads it
+ * as metrics_first_home's same bound does (metrics_line_past_day: with
+ * no busiest day kept, METRICS_TRIP_DAY_HOURS usual hours) */
+static void note_usual(struct metrics_ctx *mc, const struct store_user *u,
+		       struct rules_verdict *v)
+{
+    if (mc->user == NULL || v->relayed)
+	return;
+    v->usual_msgs = u->usual_msgs;
+    v->usual_rcpts = u->usual_rcpts;
+    v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
+    mc->usual_msgs = v->usual_msgs, mc->usual_rcpts = v->usual_rcpts;
+    mc->usual_floor = v->usual_floor;
+}
+
+/* note_place - at MAIL: is the client's network familiar to the login
+ * (a relayed session's place is the relay's: not familiar, so it
+ * teaches no volume) */
 static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 		       struct rules_verdict *v)
 {
@@ -818,9 +835,6 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 	&& v->familiar;
     self = metrics_user_ip(mc, &mc->f->client);
     v->addr_since = self != NULL ? self->first_seen : 0;
-    v->usual_msgs = u->usual_msgs;
-    v->usual_rcpts = u->usual_rcpts;
-    v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
     /* the home place's time serves trip_home and second_home alike */
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
@@ -856,6 +870,8 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
+    if (f->phase == RULES_PHASE_MAIL)
+	note_usual(&mc, &u, v);
     if (f->phase == RULES_PHASE_MAIL && v->site_stranger)	/* rules_neigh.c */
 	v->site_stranger = mc.user != NULL && metrics_line_past_day(&mc);
     mc.site_stranger = v->site_stranger;
