@@ -461,12 +461,14 @@ static bool block_holds(const struct store_block *b, uint32_t until,
 
 /* state_failed - the store failed (status s): the message gets
  * milter.on_error if that is stronger than what it has, and the status
- * is the caller's to log and count */
+ * is the caller's to log and count; rule and from_block: what decided
+ * the verdict before (-1 and false: the store's failure alone) */
 static void state_failed(const struct cfg *cfg, struct rules_verdict *v,
-			 int s)
+			 int s, int rule, bool from_block)
 {
     v->status = s;
-    raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
+    raise_action(v, cfg->milter.on_error, rule, from_block,
+		 store_strerror(s));
 }
 
 /* block_due - a rule with block_after fired on a login: count this
@@ -477,7 +479,10 @@ static void state_failed(const struct cfg *cfg, struct rules_verdict *v,
  * is not the block_after'th: the store's failure gets milter.on_error,
  * never a block (it blocked for block_for at once: one lock timeout at
  * an owner's first carrier-volume hold, block_window false, blocked the
- * login for a day). */
+ * login for a day). The verdict keeps the rule (or block) that fired
+ * when on_error is stronger: note_stop and rules_hop_note note as they
+ * would without the failure (note_place read the place, unlike after a
+ * failure of MAIL's record). */
 static bool block_due(const struct cfg *cfg, const struct cfg_rule *r,
 		      STORE *st, const struct rules_facts *f, size_t i,
 		      uint32_t now, struct rules_verdict *v, uint32_t *span)
@@ -492,7 +497,7 @@ static bool block_due(const struct cfg *cfg, const struct cfg_rule *r,
     if ((s = store_user_strike(st, f->login, cfg_rule_id(r->name),
 			       r->block_for_s, r->block_after, now, &n,
 			       &first)) != STORE_OK) {
-	state_failed(cfg, v, s);
+	state_failed(cfg, v, s, v->rule, v->from_block);
 	return false;
     }
     if (n < r->block_after)
@@ -703,9 +708,10 @@ bool rules_decided_by(const struct cfg *cfg, const struct rules_verdict *v,
  * refusal by a newcomer rule is noted at its own first place too: that
  * place is its own only by its own mail (metrics_newcomer.c
  * refused_here). Only a refusal the policy decided (a rule, a block in
- * force): one by milter.on_error is the store's failure, and at MAIL it
- * comes before note_place could find the place known, so the login's
- * own home network was noted. */
+ * force; one whose strike count failed keeps its rule, block_due): one
+ * by milter.on_error alone is the store's failure, and at MAIL it comes
+ * before note_place could find the place known, so the login's own home
+ * network was noted. */
 static void note_stop(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
@@ -799,9 +805,8 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 }
 
 /* note_usual - at MAIL: the login's usual busiest hour, a learning
- * login's floor if more, into v and mc (not for a relayed session: its
- * place is the relay's). Before the site-stranger bound, which reads it
- * as metrics_first_home's same bound does (metrics_line_past_day: with
+ * login's floor if more, into v and mc (not for a relayed session),
+ * before the site-stranger bound reads it (metrics_line_past_day: with
  * no busiest day kept, METRICS_TRIP_DAY_HOURS usual hours) */
 static void note_usual(struct metrics_ctx *mc, const struct store_user *u,
 		       struct rules_verdict *v)
@@ -864,7 +869,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.site_start = store_site_start(st, now);
     if ((s = record(cfg, f, st, now, v, &mc, &u, &c, &c64))
 	!= STORE_OK) {
-	state_failed(cfg, v, s);
+	state_failed(cfg, v, s, -1, false);
 	finish(cfg, st, f, now, v);
 	return s;
     }

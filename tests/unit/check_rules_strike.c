@@ -42,6 +42,7 @@
 
 #define LOGIN "ann"
 #define HOME "192.0.2.10"
+#define AWAY "203.0.113.50"	/* another network */
 
 /* The status the next strike count fails with; STORE_OK: none. */
 static int strike_fails = STORE_OK;
@@ -120,18 +121,50 @@ START_TEST(test_failed_strike_blocks_nothing)
 }
 END_TEST
 
-/* on_error tempfail: the store's failure decides the message (stronger
- * than the hold), and still no block */
+/* on_error tempfail: the store's failure decides the action (stronger
+ * than the hold), the rule stays the verdict's (on main: -1), and still
+ * no block */
 START_TEST(test_failed_strike_gets_on_error)
 {
     struct env e;
     struct rules_verdict v;
 
     first_hold_fails(&e, STRIKE_RULE("tempfail", "false"), &v);
-    expect(&e, &v, CFG_ACTION_TEMPFAIL, NULL, false);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "volume", false);
+    ck_assert_str_eq(v.reason, store_strerror(STORE_TIMEOUT));
     ck_assert_uint_eq(blocked_until(&e, T0 + MIN), 0);
     simple_tx(&e, LOGIN, HOME, T0 + 2 * HOUR, &v);
     expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    env_close(&e);
+}
+END_TEST
+
+/* ... and at a place not the login's own (a network new after its
+ * learning week), the refusal is one the policy decided: note_stop notes it
+ * (store_stopday.c) as it notes the rule's own refusals. On main the
+ * verdict had no rule, and nothing was noted. */
+START_TEST(test_failed_strike_noted)
+{
+    struct env e;
+    struct rules_verdict v;
+    struct store_user u;
+    struct addr away;
+    uint32_t at = T0 + 8 * DAY;
+
+    env_open(&e, STRIKE_RULE("tempfail", "false"));
+    simple_tx(&e, LOGIN, HOME, T0, &v);
+    simple_tx(&e, LOGIN, AWAY, at, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    strike_fails = STORE_TIMEOUT;
+    simple_tx(&e, LOGIN, AWAY, at + MIN, &v);
+    ck_assert_int_eq(strike_fails, STORE_OK);	/* the count was tried */
+    ck_assert(v.action == CFG_ACTION_TEMPFAIL && !v.known);
+    ck_assert_int_eq(addr_parse(AWAY, &away), 0);
+    ck_assert_int_eq(store_user_get(e.st, LOGIN, at + MIN, &u), STORE_OK);
+    ck_assert_msg(store_user_stopped_since(&u, store_net_key(&away, 0),
+					   (at + MIN) / STORE_DAY_S),
+		  "the refusal was not noted (rules.c note_stop)");
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "volume", false);
     env_close(&e);
 }
 END_TEST
@@ -166,7 +199,7 @@ static Suite *rules_strike_suite(void)
 {
     const TTest *const fail[] = {
 	test_failed_strike_blocks_nothing, test_failed_strike_gets_on_error,
-	test_failed_strike_window_block,
+	test_failed_strike_noted, test_failed_strike_window_block,
     };
     Suite *s = suite_create("rules_strike");
 
