@@ -727,11 +727,11 @@ static void note_stop(const struct cfg *cfg, STORE *st,
 }
 
 /* note_home - a message from the login's home place refused by its
- * block (a new address of the owner's own line: spared spares only
- * addresses used before the block) still says the owner is at home:
- * home_seen moves as for one let through, so that a thief's day abroad
- * that set the block does not count for its network
- * (store_stopday.c; tests/sim/mix/probe-red.mix rcpt-hourly) */
+ * block (a new address of the owner's line: spared spares only those
+ * used before) says the owner is at home as one let through: the
+ * thief's day abroad that set the block does not count for its network
+ * (store_stopday.c; probe-red.mix rcpt-hourly). Refused at MAIL, its
+ * recipients are never named: a newsletter counts too (metrics_bulk.c) */
 static void note_home(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
