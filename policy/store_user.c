@@ -179,17 +179,22 @@ static bool pool_walk(const struct store_ip *ips, uint32_t n,
 
 	if (!store_ip_anchor(x) || store_net_key(&x->ip, x->asn) != key)
 	    continue;
-	for (j = 0; one_day && j < nd && days[j] != d; j++)
-	    ;
-	if (one_day && j < nd)
-	    return true;	/* two first seen on one day */
-	days[nd++] = d;
+	if (one_day) {
+	    for (j = 0; j < nd && days[j] != d; j++)
+		;
+	    if (j < nd)
+		return true;	/* two first seen on one day */
+	    days[nd++] = d;
+	}
 	if (addr_is_v4(&x->ip) != addr_is_v4(&a->ip))
 	    continue;
 	addr_prefix(&x->ip, &p);
 	for (j = 0; j < k && !addr_equal(&seen[j], &p); j++)
 	    ;
-	if (j == k && (seen[k++] = p, k >= STORE_POOL_PREFIXES))
+	if (j < k)
+	    continue;
+	seen[k++] = p;
+	if (k >= STORE_POOL_PREFIXES)
 	    return true;
     }
     return false;
