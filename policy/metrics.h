@@ -81,12 +81,15 @@ struct metrics_memo {
     uint32_t roam_w;		/* metrics_roaming_phone's window, 0: not
 				 * asked yet */
     uint32_t roam_phone;	/* ... and its answer */
+    bool client_net_asked;	/* metrics_client_net asked yet */
+    const struct store_net *client_net;	/* ... and its answer */
 };
 uint8_t *metrics_memo_familiar(const struct metrics_ctx *c, const struct addr *ip,
 			       uint32_t asn);
 uint8_t *metrics_memo_second_home(const struct metrics_ctx *c,
 				  const struct store_ip *ip);
 bool metrics_memo_put(uint8_t *m, bool answer);
+const struct store_net *metrics_client_net(const struct metrics_ctx *c);
 
 bool metrics_phase(enum cfg_metric m, enum rules_phase phase);
 #define METRICS_VOUCH_S 86400	/* how long a vouched address stays familiar */

@@ -47,7 +47,14 @@
  * say that the owner is at home (metrics_home_note): trip_home took it as
  * such and gave a heavy sender at the family's home abroad no trip
  * allowance nor new day for the rest of the stay (tests/sim wide seed 1:
- * 222 messages refused over five days, probe F18/F22b).
+ * 222 messages refused over five days, probe F18/F22b). A message from
+ * home that the login's block refuses at MAIL is taken as the owner at
+ * home whatever it would have carried (rules.c note_home): its client
+ * never names the recipients, and a blocked owner's mail from a new home
+ * address is what keeps the thief's blocked day abroad from counting
+ * for its network; what that costs is a traveller whose home machine
+ * sends a newsletter from an address new since the block, while it
+ * holds (tests/golden/home_refused_bulk.case).
  */
 #include <stdio.h>
 #include <string.h>

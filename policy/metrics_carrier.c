@@ -85,8 +85,7 @@ static bool hub_known(const struct metrics_ctx *c, const struct store_ip *ip,
  * earlier days at least; 0 otherwise */
 static uint16_t sole_hub(const struct metrics_ctx *c)
 {
-    const struct store_net *n = metrics_learned_net(c, &c->f->client,
-						    c->f->geo.asn);
+    const struct store_net *n = metrics_client_net(c);
     uint32_t today = c->now / STORE_DAY_S, days;
 
     if (n == NULL)

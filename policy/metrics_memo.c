@@ -3,7 +3,10 @@
  * remembered addresses: whether each is familiar (metrics_familiar) and
  * whether it is a second home (metrics_second_home); and the roaming
  * phone's messages of one window (metrics_roaming_phone, kept by
- * metrics_roam.c: the engine asks it at MAIL, unusual-volume again).
+ * metrics_roam.c: the engine asks it at MAIL, unusual-volume again);
+ * and the login's learned entry for the client's network
+ * (metrics_client_net: new-exit and carrier-volume's one-hub phone each
+ * ask it).
  *
  * Both are pure functions of the context, and the metrics of one
  * evaluation ask them again and again: every loop over the window's
@@ -72,4 +75,19 @@ bool metrics_memo_put(uint8_t *m, bool answer)
     if (m != NULL)
 	*m = answer ? METRICS_MEMO_YES : METRICS_MEMO_NO;
     return answer;
+}
+
+/* metrics_client_net - the login's learned entry for the client's
+ * network (metrics_learned_net), kept in the memo; NULL: none */
+const struct store_net *metrics_client_net(const struct metrics_ctx *c)
+{
+    struct metrics_memo *m = c->memo;
+
+    if (m == NULL || m->ctx != c)
+	return metrics_learned_net(c, &c->f->client, c->f->geo.asn);
+    if (!m->client_net_asked) {
+	m->client_net = metrics_learned_net(c, &c->f->client, c->f->geo.asn);
+	m->client_net_asked = true;
+    }
+    return m->client_net;
 }

@@ -127,8 +127,7 @@ uint64_t metrics_shared_messages_over_usual(const struct metrics_ctx *c,
  * through from before today (no learned entry from an earlier day)? */
 static bool new_exit(const struct metrics_ctx *c)
 {
-    const struct store_net *n = metrics_learned_net(c, &c->f->client,
-						    c->f->geo.asn);
+    const struct store_net *n = metrics_client_net(c);
 
     return n == NULL || n->first_day >= c->now / STORE_DAY_S;
 }

@@ -461,12 +461,14 @@ static bool block_holds(const struct store_block *b, uint32_t until,
 
 /* state_failed - the store failed (status s): the message gets
  * milter.on_error if that is stronger than what it has, and the status
- * is the caller's to log and count */
+ * is the caller's to log and count; rule and from_block: what decided
+ * the verdict before (-1 and false: the store's failure alone) */
 static void state_failed(const struct cfg *cfg, struct rules_verdict *v,
-			 int s)
+			 int s, int rule, bool from_block)
 {
     v->status = s;
-    raise_action(v, cfg->milter.on_error, -1, false, store_strerror(s));
+    raise_action(v, cfg->milter.on_error, rule, from_block,
+		 store_strerror(s));
 }
 
 /* block_due - a rule with block_after fired on a login: count this
@@ -477,7 +479,10 @@ static void state_failed(const struct cfg *cfg, struct rules_verdict *v,
  * is not the block_after'th: the store's failure gets milter.on_error,
  * never a block (it blocked for block_for at once: one lock timeout at
  * an owner's first carrier-volume hold, block_window false, blocked the
- * login for a day). */
+ * login for a day). The verdict keeps the rule (or block) that fired
+ * when on_error is stronger: note_stop and rules_hop_note note as they
+ * would without the failure (note_place read the place, unlike after a
+ * failure of MAIL's record). */
 static bool block_due(const struct cfg *cfg, const struct cfg_rule *r,
 		      STORE *st, const struct rules_facts *f, size_t i,
 		      uint32_t now, struct rules_verdict *v, uint32_t *span)
@@ -492,7 +497,7 @@ static bool block_due(const struct cfg *cfg, const struct cfg_rule *r,
     if ((s = store_user_strike(st, f->login, cfg_rule_id(r->name),
 			       r->block_for_s, r->block_after, now, &n,
 			       &first)) != STORE_OK) {
-	state_failed(cfg, v, s);
+	state_failed(cfg, v, s, v->rule, v->from_block);
 	return false;
     }
     if (n < r->block_after)
@@ -703,9 +708,10 @@ bool rules_decided_by(const struct cfg *cfg, const struct rules_verdict *v,
  * refusal by a newcomer rule is noted at its own first place too: that
  * place is its own only by its own mail (metrics_newcomer.c
  * refused_here). Only a refusal the policy decided (a rule, a block in
- * force): one by milter.on_error is the store's failure, and at MAIL it
- * comes before note_place could find the place known, so the login's
- * own home network was noted. */
+ * force; one whose strike count failed keeps its rule, block_due): one
+ * by milter.on_error alone is the store's failure, and at MAIL it comes
+ * before note_place could find the place known, so the login's own home
+ * network was noted. */
 static void note_stop(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
@@ -721,11 +727,11 @@ static void note_stop(const struct cfg *cfg, STORE *st,
 }
 
 /* note_home - a message from the login's home place refused by its
- * block (a new address of the owner's own line: spared spares only
- * addresses used before the block) still says the owner is at home:
- * home_seen moves as for one let through, so that a thief's day abroad
- * that set the block does not count for its network
- * (store_stopday.c; tests/sim/mix/probe-red.mix rcpt-hourly) */
+ * block (a new address of the owner's line: spared spares only those
+ * used before) says the owner is at home as one let through: the
+ * thief's day abroad that set the block does not count for its network
+ * (store_stopday.c; probe-red.mix rcpt-hourly). Refused at MAIL, its
+ * recipients are never named: a newsletter counts too (metrics_bulk.c) */
 static void note_home(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      const struct rules_verdict *v)
@@ -798,9 +804,25 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
     return s;
 }
 
-/* note_place - at MAIL: is the client's network familiar to the login,
- * and its usual busiest hour (a relayed session's place is the relay's:
- * not familiar, so it teaches no volume) */
+/* note_usual - at MAIL: the login's usual busiest hour, a learning
+ * login's floor if more, into v and mc (not for a relayed session),
+ * before the site-stranger bound reads it (metrics_line_past_day: with
+ * no busiest day kept, METRICS_TRIP_DAY_HOURS usual hours) */
+static void note_usual(struct metrics_ctx *mc, const struct store_user *u,
+		       struct rules_verdict *v)
+{
+    if (mc->user == NULL || v->relayed)
+	return;
+    v->usual_msgs = u->usual_msgs;
+    v->usual_rcpts = u->usual_rcpts;
+    v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
+    mc->usual_msgs = v->usual_msgs, mc->usual_rcpts = v->usual_rcpts;
+    mc->usual_floor = v->usual_floor;
+}
+
+/* note_place - at MAIL: is the client's network familiar to the login
+ * (a relayed session's place is the relay's: not familiar, so it
+ * teaches no volume) */
 static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 		       struct rules_verdict *v)
 {
@@ -818,9 +840,6 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
 	&& v->familiar;
     self = metrics_user_ip(mc, &mc->f->client);
     v->addr_since = self != NULL ? self->first_seen : 0;
-    v->usual_msgs = u->usual_msgs;
-    v->usual_rcpts = u->usual_rcpts;
-    v->usual_floor = metrics_usual_floor(mc, &v->usual_msgs, &v->usual_rcpts);
     /* the home place's time serves trip_home and second_home alike */
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
@@ -850,12 +869,14 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
     mc.site_start = store_site_start(st, now);
     if ((s = record(cfg, f, st, now, v, &mc, &u, &c, &c64))
 	!= STORE_OK) {
-	state_failed(cfg, v, s);
+	state_failed(cfg, v, s, -1, false);
 	finish(cfg, st, f, now, v);
 	return s;
     }
     mc.cfg = cfg, mc.f = f, mc.now = now, mc.cls = v->cls;
     mc.relayed = v->relayed, mc.site = v->site, mc.site_place = v->site_place;
+    if (f->phase == RULES_PHASE_MAIL)
+	note_usual(&mc, &u, v);
     if (f->phase == RULES_PHASE_MAIL && v->site_stranger)	/* rules_neigh.c */
 	v->site_stranger = mc.user != NULL && metrics_line_past_day(&mc);
     mc.site_stranger = v->site_stranger;

@@ -217,6 +217,10 @@ int store_ip_anchor(const struct store_ip *ip);
  * (/48s) of a's network and family: a's network a carrier's pool? */
 bool store_ip_pool(const struct store_ip *ips, uint32_t n,
 		   const struct store_ip *a);
+/* ... or two anchors of a's network (either family) first seen on one
+ * day (a phone's new address a connection; a home line's one a day)? */
+bool store_ip_phone(const struct store_ip *ips, uint32_t n,
+		    const struct store_ip *a);
 #define STORE_COUNT_MAX	UINT16_MAX	/* store_ip.count saturates here */
 
 /* Sliding windows: minute and hour rings with interpolated edges. */

@@ -50,7 +50,7 @@
  * anchor on that network's last counted day or since, the network's
  * country new to the login with it, the home's country known for
  * WARM_HOME_DAYS (home_elsewhere's warm), the home a line, not a phone's
- * carrier (phone_network: a hotel guest's roaming phone reports its home
+ * carrier (store_ip_phone: a hotel guest's roaming phone reports its home
  * country, tests/sim T shuffle seed 102). And when the thief's first
  * message of a day came before the owner's home message that day, the
  * home message takes back the day that made the network familiar
@@ -148,31 +148,6 @@ static const struct store_ip *home_addr(const struct store_ip *ips,
     return a != NULL ? a : home_addr_of(ips, n, key, home_seen, false);
 }
 
-/* phone_network - is the home address a's network a phone's carrier
- * for the login: its anchors in STORE_POOL_PREFIXES /24s (store_ip_pool),
- * or two of them first seen on one day (a phone gets a new address a
- * connection, an IPv6 one a new /64 in one /48; a home line one a day)? */
-static bool phone_network(const struct store_ip *ips, uint32_t n,
-			  const struct store_ip *a)
-{
-    uint64_t key = store_net_key(&a->ip, a->asn);
-
-    if (store_ip_pool(ips, n, a))
-	return true;
-    for (uint32_t i = 0; i < n; i++) {
-	if (!store_ip_anchor(&ips[i])
-	    || store_net_key(&ips[i].ip, ips[i].asn) != key)
-	    continue;
-	for (uint32_t j = i + 1; j < n; j++)
-	    if (store_ip_anchor(&ips[j])
-		&& store_net_key(&ips[j].ip, ips[j].asn) == key
-		&& ips[j].first_seen / STORE_DAY_S
-		== ips[i].first_seen / STORE_DAY_S)
-		return true;
-    }
-    return false;
-}
-
 /* home_elsewhere - was the login's latest message from its home place
  * (home_seen) sent after it first came from the network key (as far as
  * its address list remembers; else the end of last_day), from an address
@@ -186,7 +161,8 @@ static bool phone_network(const struct store_ip *ips, uint32_t n,
  * roaming phone's carrier network (its home country's addresses) while
  * there was a network "abroad" while at home (tests/sim travel seed 6
  * u177: 7 held on its return). A home anchor on a phone's carrier is
- * no owner at home (phone_network). */
+ * no owner at home (store_ip_phone: its anchors in STORE_POOL_PREFIXES
+ * /24s, or two first seen on one day). */
 static bool home_elsewhere(const STORE *st, const struct store_urec *u,
 			   uint64_t key, uint32_t home_seen, uint16_t last_day,
 			   bool warm)
@@ -210,7 +186,7 @@ static bool home_elsewhere(const STORE *st, const struct store_urec *u,
     store_ip_cc(home, hc);
     if (hc[0] == 0 || memcmp(hc, cc, 2) == 0)
 	return false;
-    if (warm && phone_network(u->ips, n, home))
+    if (warm && store_ip_phone(u->ips, n, home))
 	return false;		/* a phone's carrier: roaming, not at home */
     if (warm)
 	for (int i = 0; i < STORE_COUNTRIES; i++) {

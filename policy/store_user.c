@@ -163,30 +163,60 @@ int store_ip_anchor(const struct store_ip *ip)
     return ((unsigned char) ip->cc[0] & CC_ANCHOR) != 0;
 }
 
+/* pool_walk - one walk of the list for a's network's anchors: in
+ * STORE_POOL_PREFIXES /24s (/48s) of a's family; or, with one_day, two
+ * of them (any family) first seen on one day */
+static bool pool_walk(const struct store_ip *ips, uint32_t n,
+		      const struct store_ip *a, bool one_day)
+{
+    uint64_t key = store_net_key(&a->ip, a->asn);
+    struct addr seen[STORE_POOL_PREFIXES], p;
+    uint32_t days[STORE_IPS_MAX], k = 0, nd = 0;
+
+    for (uint32_t i = 0; i < n && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *x = &ips[i];
+	uint32_t j, d = x->first_seen / STORE_DAY_S;
+
+	if (!store_ip_anchor(x) || store_net_key(&x->ip, x->asn) != key)
+	    continue;
+	if (one_day) {
+	    for (j = 0; j < nd && days[j] != d; j++)
+		;
+	    if (j < nd)
+		return true;	/* two first seen on one day */
+	    days[nd++] = d;
+	}
+	if (addr_is_v4(&x->ip) != addr_is_v4(&a->ip))
+	    continue;
+	addr_prefix(&x->ip, &p);
+	for (j = 0; j < k && !addr_equal(&seen[j], &p); j++)
+	    ;
+	if (j < k)
+	    continue;
+	seen[k++] = p;
+	if (k >= STORE_POOL_PREFIXES)
+	    return true;
+    }
+    return false;
+}
+
 /* store_ip_pool - anchors of a's network and family in the list, in
  * STORE_POOL_PREFIXES /24s (/48s)? (not a stranger's address on it: no
  * anchor) */
 bool store_ip_pool(const struct store_ip *ips, uint32_t n,
 		   const struct store_ip *a)
 {
-    uint64_t key = store_net_key(&a->ip, a->asn);
-    struct addr seen[STORE_POOL_PREFIXES], p;
-    uint32_t k = 0;
+    return pool_walk(ips, n, a, false);
+}
 
-    for (uint32_t i = 0; i < n && k < STORE_POOL_PREFIXES; i++) {
-	const struct store_ip *x = &ips[i];
-	uint32_t j;
-
-	if (!store_ip_anchor(x) || store_net_key(&x->ip, x->asn) != key
-	    || addr_is_v4(&x->ip) != addr_is_v4(&a->ip))
-	    continue;
-	addr_prefix(&x->ip, &p);
-	for (j = 0; j < k && !addr_equal(&seen[j], &p); j++)
-	    ;
-	if (j == k)
-	    seen[k++] = p;
-    }
-    return k >= STORE_POOL_PREFIXES;
+/* store_ip_phone - is a's network a phone's carrier for the login:
+ * store_ip_pool, or two anchors of it first seen on one day (a phone gets
+ * a new address a connection, an IPv6 one a new /64 in one /48; a home
+ * line one a day; store_stopday.c home_elsewhere)? One walk answers both */
+bool store_ip_phone(const struct store_ip *ips, uint32_t n,
+		    const struct store_ip *a)
+{
+    return pool_walk(ips, n, a, true);
 }
 
 /* ip_geo - record what GeoIP said about an IP, if it said anything (an

@@ -42,6 +42,7 @@
 
 #define LOGIN "ann"
 #define HOME "192.0.2.10"
+#define AWAY "203.0.113.50"	/* another network */
 
 /* The status the next strike count fails with; STORE_OK: none. */
 static int strike_fails = STORE_OK;
@@ -120,18 +121,113 @@ START_TEST(test_failed_strike_blocks_nothing)
 }
 END_TEST
 
-/* on_error tempfail: the store's failure decides the message (stronger
- * than the hold), and still no block */
+/* on_error tempfail: the store's failure decides the action (stronger
+ * than the hold), the rule stays the verdict's (on main: -1), and still
+ * no block */
 START_TEST(test_failed_strike_gets_on_error)
 {
     struct env e;
     struct rules_verdict v;
 
     first_hold_fails(&e, STRIKE_RULE("tempfail", "false"), &v);
-    expect(&e, &v, CFG_ACTION_TEMPFAIL, NULL, false);
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "volume", false);
+    ck_assert_str_eq(v.reason, store_strerror(STORE_TIMEOUT));
     ck_assert_uint_eq(blocked_until(&e, T0 + MIN), 0);
     simple_tx(&e, LOGIN, HOME, T0 + 2 * HOUR, &v);
     expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    env_close(&e);
+}
+END_TEST
+
+/* ... and at a place not the login's own (a network new after its
+ * learning week), the refusal is one the policy decided: note_stop notes it
+ * (store_stopday.c) as it notes the rule's own refusals. On main the
+ * verdict had no rule, and nothing was noted. */
+START_TEST(test_failed_strike_noted)
+{
+    struct env e;
+    struct rules_verdict v;
+    struct store_user u;
+    struct addr away;
+    uint32_t at = T0 + 8 * DAY;
+
+    env_open(&e, STRIKE_RULE("tempfail", "false"));
+    simple_tx(&e, LOGIN, HOME, T0, &v);
+    simple_tx(&e, LOGIN, AWAY, at, &v);
+    expect(&e, &v, CFG_ACTION_ACCEPT, NULL, false);
+    strike_fails = STORE_TIMEOUT;
+    simple_tx(&e, LOGIN, AWAY, at + MIN, &v);
+    ck_assert_int_eq(strike_fails, STORE_OK);	/* the count was tried */
+    ck_assert(v.action == CFG_ACTION_TEMPFAIL && !v.known);
+    ck_assert_int_eq(addr_parse(AWAY, &away), 0);
+    ck_assert_int_eq(store_user_get(e.st, LOGIN, at + MIN, &u), STORE_OK);
+    ck_assert_msg(store_user_stopped_since(&u, store_net_key(&away, 0),
+					   (at + MIN) / STORE_DAY_S),
+		  "the refusal was not noted (rules.c note_stop)");
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "volume", false);
+    env_close(&e);
+}
+END_TEST
+
+/* carrier-hopping (check_rules_engine.c hop_night's hubs) with a count
+ * of its holds (block_after 3, nothing blocked before the third),
+ * on_error tempfail */
+#define HOP_RULE STATE \
+    "milter: { on_error = \"tempfail\"; };\n" \
+    "policy: { coarse_km = 100; rules = (\n" \
+    " { name = \"carrier-hopping\"; applies_to = \"authenticated\"; " \
+    "metric = \"carrier_networks\"; window = \"1h\"; limit = 1; " \
+    "action = \"quarantine\"; block_for = \"1d\"; block_after = 3; " \
+    "block_window = false; }\n); };\n"
+
+/* pool_tx - one message of the login from client at a carrier's hub
+ * (200 km, as MaxMind's CGNAT ranges) of network asn */
+static void pool_tx(const struct env *e, const char *client, uint32_t asn,
+		    const struct store_place *hub, uint32_t now,
+		    struct rules_verdict *v)
+{
+    struct tx t = {LOGIN, client, NULL, {"DE", asn, hub->lat_c, hub->lon_c,
+	hub->acc_km, 1}, ALL_CAPS, 1, 1000};
+
+    run_tx(e, &t, now, v);
+}
+
+/* The carrier-hopping note (rules_hop.c) after a failed count: ann's
+ * phone on her carrier on Monday; on Tuesday night the second carrier's
+ * pool, then hers at two more hubs (held, counted); the second carrier
+ * again, held while its count fails: the hold is tempfailed (on_error),
+ * and the pool, new to her, is noted as after any hold of the rule. On
+ * main the verdict had no rule and nothing was noted. */
+START_TEST(test_failed_strike_hop_noted)
+{
+    static const struct store_place fra = {T0, 5011, 868, 200};
+    static const struct store_place muc = {T0, 4814, 1158, 200};
+    static const struct store_place ham = {T0, 5355, 999, 200};
+    const uint32_t late = T0 + DAY + 15 * HOUR;
+    struct env e;
+    struct rules_verdict v;
+    struct store_user u;
+    struct addr a;
+
+    env_open(&e, HOP_RULE);
+    ck_assert_int_eq(addr_parse("100.65.0.1", &a), 0);
+    pool_tx(&e, "100.64.0.1", 65540, &fra, T0, &v);
+    pool_tx(&e, "100.65.0.1", 65548, &ham, late, &v);
+    pool_tx(&e, "100.64.0.2", 65540, &fra, late + 5 * MIN, &v);
+    ck_assert_int_eq(v.action, CFG_ACTION_ACCEPT);
+    pool_tx(&e, "100.64.0.3", 65540, &muc, late + 10 * MIN, &v);
+    expect(&e, &v, CFG_ACTION_QUARANTINE, "carrier-hopping", false);
+    strike_fails = STORE_TIMEOUT;
+    pool_tx(&e, "100.65.0.2", 65548, &ham, late + 15 * MIN, &v);
+    ck_assert_int_eq(strike_fails, STORE_OK);	/* the count was tried */
+    ck_assert_int_eq(v.action, CFG_ACTION_TEMPFAIL);
+    ck_assert_int_eq(store_user_get(e.st, LOGIN, late + 15 * MIN, &u),
+		     STORE_OK);
+    ck_assert_msg(store_user_stopped_since(&u, store_net_key(&a, 65548),
+					   (T0 + DAY) / DAY),
+		  "the hold was not noted (rules_hop.c)");
+    expect(&e, &v, CFG_ACTION_TEMPFAIL, "carrier-hopping", false);
+    ck_assert(!v.block_set);
     env_close(&e);
 }
 END_TEST
@@ -166,6 +262,7 @@ static Suite *rules_strike_suite(void)
 {
     const TTest *const fail[] = {
 	test_failed_strike_blocks_nothing, test_failed_strike_gets_on_error,
+	test_failed_strike_noted, test_failed_strike_hop_noted,
 	test_failed_strike_window_block,
     };
     Suite *s = suite_create("rules_strike");
