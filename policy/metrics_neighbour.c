@@ -112,6 +112,31 @@ static bool other_family(const struct metrics_ctx *c, const struct store_ip *a,
 			   g->lat_c / 100.0, g->lon_c / 100.0) <= r;
 }
 
+/* fine_line - a fine located address of the login seen within s, not
+ * its phone's pool (metrics_pool_network): with twin, an anchor that is
+ * the client's line of the other family (other_family); without, a line
+ * in another /24 (/48) than the client's and not its other family */
+static bool fine_line(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t s, bool twin)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	uint32_t r = store_ip_radius(a);
+	bool line;
+
+	if (r == 0 || r >= k || a->lat_c == STORE_NO_LOC
+	    || !(a->last_seen + s > c->now))
+	    continue;
+	line = twin ? store_ip_anchor(a) && other_family(c, a, r, ip)
+	    : !metrics_same_network(&a->ip, ip) && !other_family(c, a, r, ip);
+	if (line && !metrics_pool_network(c, a))
+	    return true;
+    }
+    return false;
+}
+
 /* hopped - has the login come from another fine place, in another /24
  * (/48), within FIRST_HOME_HOP_S? An owner's home line does not move to
  * another network within the hour; a residential proxy's sticky session
@@ -125,19 +150,7 @@ static bool other_family(const struct metrics_ctx *c, const struct store_ip *a,
  * line within the hour, a coarse pool was never a fine place here. */
 static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
 {
-    uint32_t k = c->cfg->policy.coarse_km;
-
-    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *a = &c->user->ips[i];
-	uint32_t r = store_ip_radius(a);
-
-	if (r != 0 && r < k && a->lat_c != STORE_NO_LOC
-	    && a->last_seen + FIRST_HOME_HOP_S > c->now
-	    && !metrics_same_network(&a->ip, ip)
-	    && !other_family(c, a, r, ip) && !metrics_pool_network(c, a))
-	    return true;
-    }
-    return false;
+    return fine_line(c, ip, FIRST_HOME_HOP_S, false);
 }
 
 /* twin_line - is the client the other family's address of a line the
@@ -154,19 +167,7 @@ static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
  * a first home holds for it still (hopped, the day's bound). */
 static bool twin_line(const struct metrics_ctx *c, const struct addr *ip)
 {
-    uint32_t k = c->cfg->policy.coarse_km;
-
-    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *a = &c->user->ips[i];
-	uint32_t r = store_ip_radius(a);
-
-	if (r != 0 && r < k && a->lat_c != STORE_NO_LOC
-	    && store_ip_anchor(a)
-	    && a->last_seen + FIRST_HOME_TWIN_S > c->now
-	    && other_family(c, a, r, ip) && !metrics_pool_network(c, a))
-	    return true;
-    }
-    return false;
+    return fine_line(c, ip, FIRST_HOME_TWIN_S, true);
 }
 
 /* line_yesterday - the login's messages of yesterday (UTC) from its
