@@ -32,6 +32,7 @@
 
 #define FIRST_HOME_HOP_S 3600	/* hopped: another line within this */
 #define FIRST_HOME_DAY_MSGS 50	/* past_day: messages over the usual day */
+#define FIRST_HOME_TWIN_S 86400	/* twin_line: the other family's line within */
 
 /* metrics_neighbour_network - has another login vouched for the network
  * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
@@ -111,6 +112,31 @@ static bool other_family(const struct metrics_ctx *c, const struct store_ip *a,
 			   g->lat_c / 100.0, g->lon_c / 100.0) <= r;
 }
 
+/* fine_line - a fine located address of the login seen within s, not
+ * its phone's pool (metrics_pool_network): with twin, an anchor that is
+ * the client's line of the other family (other_family); without, a line
+ * in another /24 (/48) than the client's and not its other family */
+static bool fine_line(const struct metrics_ctx *c, const struct addr *ip,
+		      uint32_t s, bool twin)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	uint32_t r = store_ip_radius(a);
+	bool line;
+
+	if (r == 0 || r >= k || a->lat_c == STORE_NO_LOC
+	    || !(a->last_seen + s > c->now))
+	    continue;
+	line = twin ? store_ip_anchor(a) && other_family(c, a, r, ip)
+	    : !metrics_same_network(&a->ip, ip) && !other_family(c, a, r, ip);
+	if (line && !metrics_pool_network(c, a))
+	    return true;
+    }
+    return false;
+}
+
 /* hopped - has the login come from another fine place, in another /24
  * (/48), within FIRST_HOME_HOP_S? An owner's home line does not move to
  * another network within the hour; a residential proxy's sticky session
@@ -124,19 +150,24 @@ static bool other_family(const struct metrics_ctx *c, const struct store_ip *a,
  * line within the hour, a coarse pool was never a fine place here. */
 static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
 {
-    uint32_t k = c->cfg->policy.coarse_km;
+    return fine_line(c, ip, FIRST_HOME_HOP_S, false);
+}
 
-    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *a = &c->user->ips[i];
-	uint32_t r = store_ip_radius(a);
-
-	if (r != 0 && r < k && a->lat_c != STORE_NO_LOC
-	    && a->last_seen + FIRST_HOME_HOP_S > c->now
-	    && !metrics_same_network(&a->ip, ip)
-	    && !other_family(c, a, r, ip) && !metrics_pool_network(c, a))
-	    return true;
-    }
-    return false;
+/* twin_line - is the client the other family's address of a line the
+ * login had mail let through from while familiar (an anchor: a first
+ * home in a neighbour's /24) within FIRST_HOME_TWIN_S: a dual-stack
+ * home's /48 beside its /24, on one AS number, located within the
+ * line's radius (other_family), not the login's phone's pool? A
+ * neighbour vouches for the network of the family he mails over: the
+ * owner's IPv4 line passed as a first home, its IPv6 /48 (no neighbour
+ * mails over IPv6 there) was a second home, counted since first seen
+ * and refused past 8 a day (tests/sim shuffle seed 108 of the set T,
+ * u052: 39 messages at home on days 9 and 11). The line's own other
+ * half vouches for it as the neighbour would; every other condition of
+ * a first home holds for it still (hopped, the day's bound). */
+static bool twin_line(const struct metrics_ctx *c, const struct addr *ip)
+{
+    return fine_line(c, ip, FIRST_HOME_TWIN_S, true);
 }
 
 /* line_yesterday - the login's messages of yesterday (UTC) from its
@@ -187,7 +218,8 @@ bool metrics_line_past_day(const struct metrics_ctx *c)
 }
 
 /* metrics_first_home - is ip (the client) a first home line: in a
- * neighbour's network (c->neighbour), a fine place in one of the login's
+ * neighbour's network (c->neighbour) or the other family's address of
+ * such a line (twin_line), a fine place in one of the login's
  * usual countries, the country of its first located mail, no other
  * login's address within a day, for a login without a home place
  * in that country that did not come from another fine place in another /24
@@ -197,10 +229,12 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
     const struct rules_facts *f = c->f;
     uint32_t k = c->cfg->policy.coarse_km;
 
-    if (!c->neighbour || c->user == NULL || c->relayed
+    if (c->user == NULL || c->relayed
 	|| !addr_equal(ip, &f->client) || k == 0 || !f->geo.has_loc
 	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || f->geo.cc[0] == 0
-	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc))
+	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc)
+	|| (!c->neighbour
+	    && (!c->cfg->policy.first_home || !twin_line(c, ip))))
 	return false;
     return !metrics_shared_client(c, ip) && !home_in_country(c)
 	&& !hopped(c, ip) && !metrics_line_past_day(c);

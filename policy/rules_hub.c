@@ -153,7 +153,15 @@ static const struct store_ip *prev_ip(const struct metrics_ctx *mc)
  * address one the site's people share (shared_addr), the other place in
  * the same country (mc->hub)? A hub says where its phone is to its
  * country only: from a hub to another country (a botnet's first
- * address abroad) the speed is measured as before. The client on a
+ * address abroad) the speed is measured as before. Into the site's
+ * hub from another country it is not: a roaming phone is routed home,
+ * at its carrier's gateway while its owner sits in the hotel abroad
+ * (tests/sim shuffle seed 108 of the set T, carriers located to 50 km:
+ * u209 on the site's first day, before its pool was learned, the phone
+ * "in Frankfurt" minutes after an Italian hotel, 13 messages
+ * quarantined, each renewing the hour's block; hub_from_abroad.case);
+ * a thief at the hub is one of the carrier's phones, judged by the
+ * carrier's rules as after the owner's home line. The client on a
  * carrier's pool of the login's own (anchors in 3 /24s of its network,
  * metrics_pool_network) is no place either, in any country, nor is the
  * previous place on it when the client is an address the login came
@@ -201,10 +209,11 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc)
 	return;
     }
     store_ip_cc(prev, cc);
-    if (cfg->policy.site_logins == 0 || strcmp(cc, g->cc) != 0)
+    if (cfg->policy.site_logins == 0)
 	return;			/* no hubs nor shared addresses: the pool only */
     mc->hub = hub(cfg, st, g->asn, g->lat_c, g->lon_c, mc->now)
-	|| hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now)
-	|| (mc->now < metrics_learning_end(cfg, mc->user)
-	    && shared_addr(cfg, st, &prev->ip, mc->now));
+	|| (strcmp(cc, g->cc) == 0	/* from abroad: into a hub only */
+	    && (hub(cfg, st, prev->asn, p->lat_c, p->lon_c, mc->now)
+		|| (mc->now < metrics_learning_end(cfg, mc->user)
+		    && shared_addr(cfg, st, &prev->ip, mc->now))));
 }
