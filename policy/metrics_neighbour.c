@@ -139,6 +139,32 @@ static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
     return false;
 }
 
+/* twin_line - is the client the other address family's half of a line
+ * the login was let through from as a familiar place (an anchor) within
+ * a day: a dual-stack home's /48 beside its /24 (other_family)? The
+ * neighbour who vouched for the /24 lives on IPv4; no login of the site
+ * shares the home's own /48, so without this its IPv6 half was a
+ * stranger's line beside the first home (tests/sim shuffle seed 108 of
+ * the set T, u052: 39 messages at home over IPv6 refused by
+ * unfamiliar-volume on two days while the IPv4 half passed). */
+static bool twin_line(const struct metrics_ctx *c)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	uint32_t r = store_ip_radius(a);
+
+	if (store_ip_anchor(a) && r != 0 && r < k
+	    && a->lat_c != STORE_NO_LOC
+	    && a->last_seen + STORE_DAY_S > c->now
+	    && other_family(c, a, r, &c->f->client)
+	    && !metrics_pool_network(c, a))
+	    return true;
+    }
+    return false;
+}
+
 /* line_yesterday - the login's messages of yesterday (UTC) from its
  * remembered addresses in the client's /24 (/48), refused ones too */
 static uint64_t line_yesterday(const struct metrics_ctx *c)
@@ -187,7 +213,8 @@ bool metrics_line_past_day(const struct metrics_ctx *c)
 }
 
 /* metrics_first_home - is ip (the client) a first home line: in a
- * neighbour's network (c->neighbour), a fine place in one of the login's
+ * neighbour's network (c->neighbour) or the other family's half of a
+ * line let through within a day (twin_line), a fine place in one of the login's
  * usual countries, the country of its first located mail, no other
  * login's address within a day, for a login without a home place
  * in that country that did not come from another fine place in another /24
@@ -197,10 +224,11 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
     const struct rules_facts *f = c->f;
     uint32_t k = c->cfg->policy.coarse_km;
 
-    if (!c->neighbour || c->user == NULL || c->relayed
+    if (c->user == NULL || c->relayed
 	|| !addr_equal(ip, &f->client) || k == 0 || !f->geo.has_loc
 	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || f->geo.cc[0] == 0
-	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc))
+	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc)
+	|| !(c->neighbour || twin_line(c)))
 	return false;
     return !metrics_shared_client(c, ip) && !home_in_country(c)
 	&& !hopped(c, ip) && !metrics_line_past_day(c);
