@@ -214,7 +214,8 @@ bool metrics_line_past_day(const struct metrics_ctx *c)
 
 /* metrics_first_home - is ip (the client) a first home line: in a
  * neighbour's network (c->neighbour) or the other family's half of a
- * line let through within a day (twin_line), a fine place in one of the login's
+ * line let through within a day (twin_line, either family), a fine
+ * place in one of the login's
  * usual countries, the country of its first located mail, no other
  * login's address within a day, for a login without a home place
  * in that country that did not come from another fine place in another /24
