@@ -254,10 +254,6 @@ bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
 /* Is the country (two letters) one where the login has a home place: a
  * fine anchor on a network that may vouch for it? */
 bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
-/* metrics_exits.c: has the login an anchor on the network of ip in
- * another country than cc (a privacy VPN's exits: no one's home)? */
-bool metrics_exit_network(const struct metrics_ctx *c, const struct addr *ip,
-			  uint32_t asn, const char *cc);
 /* metrics_neighbour.c: a login's first home line in a neighbour's
  * network (policy.first_home) */
 bool metrics_neighbour_network(const struct cfg *cfg,

@@ -19,9 +19,7 @@
  * ago or more (a hotel let through for days is no home), a fine place (radius below
  * policy.coarse_km), in one of the login's usual countries, and an
  * address no other login came from within a day (an office NAT or a VPN
- * exit is the site's people's, not a home), on a network the login has
- * no anchor of in another country (a privacy VPN's exits: no one's home,
- * metrics_exits.c). The last message let
+ * exit is the site's people's, not a home). The last message let
  * through from it is kept per login (store_user.home_seen).
  */
 #include <stdio.h>
@@ -41,7 +39,6 @@ bool metrics_home_place(const struct metrics_ctx *c)
 	return false;
     return metrics_own_place(c, &f->client, f->geo.asn)
 	&& metrics_site_voucher(c, &f->client, f->geo.asn)
-	&& !metrics_exit_network(c, &f->client, f->geo.asn, f->geo.cc)
 	&& !metrics_learning_stranger(c, &f->client, f->geo.asn, f->geo.cc)
 	&& !metrics_shared_client(c, &f->client);
 }
@@ -81,11 +78,9 @@ bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w)
 
 /* metrics_home_country - is the country (two letters) one of the login's
  * home places': an anchor it remembers there (store_ip_anchor), a fine
- * place on a network that may vouch for it (metrics_site_voucher), not
- * one of exits in several countries (metrics_exit_network)? A usual
+ * place on a network that may vouch for it (metrics_site_voucher)? A usual
  * country abroad (a trip's, by three days there; a family's home) has
- * the login's hotel or local SIM, not its home; a privacy VPN's exit
- * country has its exits, no home. */
+ * the login's hotel or local SIM, not its home. */
 bool metrics_home_country(const struct metrics_ctx *c, const char *cc)
 {
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
@@ -95,8 +90,7 @@ bool metrics_home_country(const struct metrics_ctx *c, const char *cc)
 	store_ip_cc(a, acc);
 	if (store_ip_anchor(a) && memcmp(acc, cc, 2) == 0
 	    && metrics_ip_fine(c, a)
-	    && metrics_site_voucher(c, &a->ip, a->asn)
-	    && !metrics_exit_network(c, &a->ip, a->asn, acc))
+	    && metrics_site_voucher(c, &a->ip, a->asn))
 	    return true;
     }
     return false;
