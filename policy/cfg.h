@@ -91,6 +91,8 @@ enum cfg_metric {
     CFG_METRIC_PRIOR_RECIPIENTS_OVER_USUAL,	/* recipients past the usual
 					 * hour as it stood before today, a
 					 * bulk message's margin and all */
+    CFG_METRIC_NEWCOMER_LINE_RECIPIENTS,	/* ... newcomer_recipients on a
+					 * line no other login's /24 */
     CFG_METRIC_COUNT
 };
 

@@ -163,7 +163,8 @@ static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
 		  "metric %s is about SASL logins; expected authenticated or any",
 		  cfg_metric_name(r->metric));
     snprintf(key, sizeof(key), "policy.rules[%zu].metric", i);
-    if (r->metric == CFG_METRIC_NEWCOMER_RECIPIENTS
+    if ((r->metric == CFG_METRIC_NEWCOMER_RECIPIENTS
+	 || r->metric == CFG_METRIC_NEWCOMER_LINE_RECIPIENTS)
 	&& c->policy.site_logins == 0)
 	cfg_error(x, member(root, "policy.rules", i, "metric"), key,
 		  "metric %s needs policy.site_logins above 0: without the "

@@ -32,19 +32,17 @@ bool metrics_newbulk_learner(const struct metrics_ctx *c)
 	&& c->now < metrics_learning_end(c->cfg, c->user);
 }
 
-/* metrics_newcomer_recipients - the login's recipients in the window
- * (this one included) while its client is at no place the site knows
- * (c->unknown_place); 0 otherwise */
-uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
-				     char *ev, size_t evlen)
+/* login_recipients - the login's recipients in the window (this one
+ * included), with the evidence: where, in which of its days, and why
+ * the place counts (why) */
+static uint64_t login_recipients(const struct metrics_ctx *c,
+				 const struct store_win *win, uint32_t w,
+				 const char *why, char *ev, size_t evlen)
 {
     char net[64], d[16], learn[16], when[48];
     uint64_t n;
 
-    if (!c->unknown_place || c->win == NULL
-	|| c->cls != RULES_CLASS_AUTHENTICATED)
-	return 0;
-    n = store_win_sum(c->win, STORE_RCPTS, c->now, w);
+    n = store_win_sum(win, STORE_RCPTS, c->now, w);
     if (ev != NULL) {
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
 			 sizeof(net));
@@ -60,8 +58,34 @@ uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 	else
 	    snprintf(when, sizeof(when), "first day");
 	snprintf(ev, evlen, "%llu recipient%s in %s in the login's %s, from"
-		 " %s: neither network nor country one of the site's",
-		 (unsigned long long) n, n == 1 ? "" : "s", d, when, net);
+		 " %s: %s", (unsigned long long) n, n == 1 ? "" : "s", d,
+		 when, net, why);
     }
     return n;
+}
+
+/* metrics_newcomer_recipients - the login's recipients in the window
+ * (this one included) while its client is at no place the site knows
+ * (c->unknown_place); 0 otherwise */
+uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
+				     char *ev, size_t evlen)
+{
+    if (!c->unknown_place || c->win == NULL
+	|| c->cls != RULES_CLASS_AUTHENTICATED)
+	return 0;
+    return login_recipients(c, c->win, w, "neither network nor country one of the"
+			    " site's", ev, evlen);
+}
+
+/* metrics_newcomer_line_recipients - the same while its client is a line
+ * in a /24 (/48) no other login of the site lives in (c->alone_line,
+ * rules_neigh.c); 0 otherwise */
+uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
+					  uint32_t w, char *ev, size_t evlen)
+{
+    if (!c->alone_line || c->client_win == NULL
+	|| c->cls != RULES_CLASS_AUTHENTICATED)
+	return 0;
+    return login_recipients(c, c->client_win, w, "a line in a network none of the site's"
+			    " other logins lives in", ev, evlen);
 }

@@ -385,6 +385,7 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 	    own = tenured = false;	/* another login came first */
 	site_note(cfg, st, f, now, own, tenured, v);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
+	rules_alone_line(cfg, st, f, now, site_start, u, v);
 	rules_hub_note(cfg, st, f, now, u);
     }
     if (judged && t == STORE_OK && v->site)
@@ -795,6 +796,8 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 	prefix_note(cfg, st, f, now, v, c64, mc);
     }
     mc->win = user ? &u->win : &c->win;
+    mc->client_win = f->phase == RULES_PHASE_RCPT && !v->relayed ? &c->win
+	: NULL;
     return s;
 }
 
@@ -825,6 +828,7 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
     v->unknown_place = v->unknown_place && metrics_newcomer_place(mc);
+    v->alone_line = v->alone_line && metrics_newcomer_place(mc);
 }
 
 /* rules_judge - one phase of one transaction */
@@ -860,6 +864,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	v->site_stranger = mc.user != NULL && metrics_line_past_day(&mc);
     mc.site_stranger = v->site_stranger;
     mc.neighbour = v->neighbour, mc.unknown_place = v->unknown_place;
+    mc.alone_line = v->alone_line;
     if (f->phase == RULES_PHASE_MAIL) {
 	note_place(&mc, &u, v);
 	rules_family_stay(cfg, st, &mc, v);

@@ -27,6 +27,8 @@
  * 108 and 110 of the set T: 65 honest messages held when the address was
  * unfamiliar from its first message).
  */
+#include <string.h>
+
 #include "metrics.h"
 #include "rules.h"
 
@@ -42,4 +44,63 @@ bool rules_site_stranger(const struct cfg *cfg, const struct rules_facts *f,
 	return false;
     /* more than one: the login itself is one */
     return metrics_client_logins(c, now, METRICS_SITE_WINDOW_S) <= 1;
+}
+
+/* others_there - did a login other than this one vouch for the network
+ * of the site's entry e (a line of its own there) within
+ * METRICS_SITE_WINDOW_S? */
+static bool others_there(STORE *st, const struct store_client *e,
+			 const char *login, uint32_t now)
+{
+    uint32_t self = store_login_hash32(st, login);
+
+    for (uint32_t i = 0; i < e->nlogins && i < STORE_CLIENT_LOGINS; i++)
+	if (e->logins[i].hash != self
+	    && metrics_in_window(e->logins[i].last_seen, now,
+				 METRICS_SITE_WINDOW_S))
+	    return true;
+    return false;
+}
+
+/*
+ * rules_alone_line - a newcomer's or learning login's line alone.
+ *
+ * newcomer-recipients counts a newcomer's or learning login's recipients
+ * only at a place whose AS number, country and /24 (/48) are none of the
+ * site's (rules_site.c). A German home line is on an AS number the
+ * site's people use: a thief of a login stolen on the day it joined, on
+ * a residential line, sent 40 of 40 messages of 400 recipients
+ * (tests/sim/mix/probe-newbulk.mix nb-day0-home, seeds 200-209). Judged
+ * by the /24 alone, the class is wide (every learning login on a home
+ * line four logins do not share); here it is narrower: a fine place in a
+ * /24 (/48) no other login of the site vouched for within
+ * METRICS_SITE_WINDOW_S (none lives there). Such a login's recipients
+ * count for newcomer_line_recipients, with its own limit: an honest
+ * heavy sender's first newsletter at home in its learning week is
+ * there too. One store read at MAIL for such a login; a failed read
+ * leaves the line not alone.
+ */
+void rules_alone_line(const struct cfg *cfg, STORE *st,
+		      const struct rules_facts *f, uint32_t now,
+		      uint32_t site_start, const struct store_user *u,
+		      struct rules_verdict *v)
+{
+    struct metrics_ctx mc;
+    struct store_client e;
+    uint32_t k = cfg->policy.coarse_km;
+    int s;
+
+    v->alone_line = false;
+    if (cfg->policy.site_logins == 0 || v->unknown_place || v->site
+	|| k == 0 || !f->geo.has_loc || f->geo.acc_km == 0
+	|| f->geo.acc_km >= k)
+	return;
+    memset(&mc, 0, sizeof(mc));
+    mc.cfg = cfg, mc.f = f, mc.now = now, mc.user = u;
+    mc.cls = RULES_CLASS_AUTHENTICATED, mc.site_start = site_start;
+    if (!metrics_newcomer(&mc) && !metrics_newbulk_learner(&mc))
+	return;
+    s = store_site_get(st, &f->client, now, &e);
+    v->alone_line = s == STORE_NOTFOUND
+	|| (s == STORE_OK && !others_there(st, &e, f->login, now));
 }
