@@ -248,6 +248,9 @@ struct cfg_policy {
     bool roam_rcpts_judged;	/* a recipients_over_usual rule has the
 				 * window CFG_ROAM_RCPTS_W (the roaming
 				 * phone's allowance, metrics_roam.c) */
+    bool judges_alone_line;	/* a rule's metric is
+				 * newcomer_line_recipients (the only
+				 * reader of v->alone_line, rules_neigh.c) */
     struct cfg_override *overrides;
     size_t noverrides;
     struct cfg_str_list wl_users;	/* normalised lower case */

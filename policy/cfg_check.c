@@ -244,7 +244,7 @@ static void policyd_inherit(struct cfg_ctx *x, struct cfg *c,
 /* derive - what the engine asks of the rule table at every MAIL, read
  * off it once: is users_per_ip counted (an IPv6 client's /64 noted), is
  * recipients_over_usual judged over the roaming phone's hour (its
- * messages looked for) */
+ * messages looked for), is a newcomer's line alone looked up */
 static void derive(struct cfg *c)
 {
     for (size_t i = 0; i < c->policy.nrules; i++) {
@@ -255,6 +255,8 @@ static void derive(struct cfg *c)
 	if (r->metric == CFG_METRIC_RECIPIENTS_OVER_USUAL
 	    && r->window_s == CFG_ROAM_RCPTS_W)
 	    c->policy.roam_rcpts_judged = true;
+	if (r->metric == CFG_METRIC_NEWCOMER_LINE_RECIPIENTS)
+	    c->policy.judges_alone_line = true;
     }
 }
 

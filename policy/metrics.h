@@ -366,6 +366,10 @@ uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
 bool metrics_newbulk_learner(const struct metrics_ctx *c);
 uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen);
+/* newcomer_line_recipients: a line is no neighbourhood of the site's
+ * people while fewer than this many other logins vouched for its /24
+ * (/48) within METRICS_SITE_WINDOW_S (rules_neigh.c rules_alone_line) */
+#define METRICS_LINE_OTHERS 2
 uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
 					  uint32_t w, char *ev, size_t evlen);
 /* metrics_carrier.c: the login's own carrier pool (see there). The

@@ -205,10 +205,13 @@ bool rules_vouch_after_other(const struct store_client *c, uint32_t now);
 bool rules_site_stranger(const struct cfg *cfg, const struct rules_facts *f,
 			 const struct store_client *c, uint32_t now);
 /* rules_neigh.c: at MAIL, after rules_site_places: a newcomer or a
- * learning login at a line no other login's (v->alone_line)? */
+ * learning login at a line no neighbourhood of the site's people
+ * (v->alone_line)? site: the client network's site entry as site_note
+ * read it, or NULL (then read here). */
 void rules_alone_line(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now,
 		      uint32_t site_start, const struct store_user *u,
+		      const struct store_client *site,
 		      struct rules_verdict *v);
 /* rules_hub.c: the site's shared egresses (a carrier's hub located
  * finer than coarse_km). rules_hub_note: at MAIL after the login's
