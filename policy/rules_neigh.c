@@ -1,6 +1,8 @@
 /*
  * rules_neigh - a fresh line in one of the site's networks: the client
- * a fine place (a home line) that no other login came from.
+ * a fine place (a home line) that no other login came from; and
+ * (rules_alone_line, below) a newcomer's line where no neighbourhood of
+ * the site's people lives.
  *
  * A /24 (/48) that site_logins logins came from, each from a place of its
  * own, on site_days days, is the site's network, familiar to every
@@ -77,9 +79,10 @@ static uint32_t other_logins(STORE *st, const struct store_client *e,
  * site's people). One other is not enough: a login vouches from a far
  * place of a tenured own network too (rules.c site_note, another site of
  * a campus's network), and a residential proxy on the ISP of another
- * stolen login's home line is such a place: its first message, held
- * later, vouched for the /24 the newcomer's thief came from 3.8 days on
- * (probe-newbulk seed 208: 40 of 40 through). The thief's own vouches
+ * stolen login's home line is such a place: its first message vouched
+ * for the /24 at MAIL (network-hopping held it), and 3.8 days later the
+ * newcomer's thief on another line there was not judged (probe-newbulk
+ * seed 208: 40 of 40 through with "no other login"). The thief's own vouches
  * (a learning login's networks are tenured) are not another login's.
  * Such a login's recipients from the address count for
  * newcomer_line_recipients, with its own limit: an honest heavy
