@@ -91,6 +91,8 @@ enum cfg_metric {
     CFG_METRIC_PRIOR_RECIPIENTS_OVER_USUAL,	/* recipients past the usual
 					 * hour as it stood before today, a
 					 * bulk message's margin and all */
+    CFG_METRIC_NEWCOMER_LINE_RECIPIENTS,	/* ... newcomer_recipients on a
+					 * line no other login's /24 */
     CFG_METRIC_COUNT
 };
 
@@ -246,6 +248,9 @@ struct cfg_policy {
     bool roam_rcpts_judged;	/* a recipients_over_usual rule has the
 				 * window CFG_ROAM_RCPTS_W (the roaming
 				 * phone's allowance, metrics_roam.c) */
+    bool judges_alone_line;	/* a rule's metric is
+				 * newcomer_line_recipients (the only
+				 * reader of v->alone_line, rules_neigh.c) */
     struct cfg_override *overrides;
     size_t noverrides;
     struct cfg_str_list wl_users;	/* normalised lower case */

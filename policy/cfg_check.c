@@ -163,11 +163,13 @@ static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
 		  "metric %s is about SASL logins; expected authenticated or any",
 		  cfg_metric_name(r->metric));
     snprintf(key, sizeof(key), "policy.rules[%zu].metric", i);
-    if (r->metric == CFG_METRIC_NEWCOMER_RECIPIENTS
+    if ((r->metric == CFG_METRIC_NEWCOMER_RECIPIENTS
+	 || r->metric == CFG_METRIC_NEWCOMER_LINE_RECIPIENTS)
 	&& c->policy.site_logins == 0)
 	cfg_error(x, member(root, "policy.rules", i, "metric"), key,
 		  "metric %s needs policy.site_logins above 0: without the "
-		  "site's places it counts nothing", cfg_metric_name(r->metric));
+		  "site's places and networks it counts nothing",
+		  cfg_metric_name(r->metric));
     snprintf(key, sizeof(key), "policy.rules[%zu].limit", i);
     check_rule_limit(x, c, r, rs, member(root, "policy.rules", i, "limit"), key);
     check_block_after(x, r, i, root);
@@ -243,7 +245,7 @@ static void policyd_inherit(struct cfg_ctx *x, struct cfg *c,
 /* derive - what the engine asks of the rule table at every MAIL, read
  * off it once: is users_per_ip counted (an IPv6 client's /64 noted), is
  * recipients_over_usual judged over the roaming phone's hour (its
- * messages looked for) */
+ * messages looked for), is a newcomer's line alone looked up */
 static void derive(struct cfg *c)
 {
     for (size_t i = 0; i < c->policy.nrules; i++) {
@@ -254,6 +256,8 @@ static void derive(struct cfg *c)
 	if (r->metric == CFG_METRIC_RECIPIENTS_OVER_USUAL
 	    && r->window_s == CFG_ROAM_RCPTS_W)
 	    c->policy.roam_rcpts_judged = true;
+	if (r->metric == CFG_METRIC_NEWCOMER_LINE_RECIPIENTS)
+	    c->policy.judges_alone_line = true;
     }
 }
 

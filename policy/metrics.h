@@ -29,6 +29,8 @@ struct metrics_ctx {
     const struct store_client *client64;	/* an IPv6 client's /64, or NULL */
     const struct store_win *win;	/* the counters this class is judged by,
 					 * this transaction's units included */
+    const struct store_win *client_win;	/* the client address's, at RCPT
+					 * (NULL relayed or elsewhere) */
     bool relayed;		/* the address is a trusted relay's */
     const struct cfg_override *const *ov;	/* overrides selecting this transaction */
     size_t nov;
@@ -48,6 +50,8 @@ struct metrics_ctx {
     bool site_place;		/* a newcomer's client AS, country or
 				 * /24 (/48) is the site's (rules_site.c) */
     bool neighbour;		/* ... another login vouched for it */
+    bool alone_line;		/* ... at a line in a /24 (/48) no other
+				 * login of the site came from (rules_neigh.c) */
     bool unknown_place;		/* a newcomer's or learning login's client
 				 * at no place of the site's, from MAIL
 				 * (metrics_newbulk.c) */
@@ -365,6 +369,12 @@ uint64_t metrics_newcomer_messages(const struct metrics_ctx *c, uint32_t w,
 bool metrics_newbulk_learner(const struct metrics_ctx *c);
 uint64_t metrics_newcomer_recipients(const struct metrics_ctx *c, uint32_t w,
 				     char *ev, size_t evlen);
+/* newcomer_line_recipients: a line is no neighbourhood of the site's
+ * people while fewer than this many other logins vouched for its /24
+ * (/48) within METRICS_SITE_WINDOW_S (rules_neigh.c rules_alone_line) */
+#define METRICS_LINE_OTHERS 2
+uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
+					  uint32_t w, char *ev, size_t evlen);
 /* metrics_carrier.c: the login's own carrier pool (see there). The
  * usual coarse hour counts at least this many messages. */
 #define METRICS_COARSE_FLOOR 3

@@ -324,24 +324,28 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
  * campus's research network) vouches and learns whether the network is
  * the site's by now; any other learns whether
  * that network is the site's (v->site). A failure of the site's entry
- * (a lock timeout) only leaves it unknown: not the site's. */
-static void site_note(const struct cfg *cfg, STORE *st,
+ * (a lock timeout) only leaves it unknown: not the site's. Whether the
+ * entry as read or vouched for is in *site (none: an empty one). */
+static bool site_note(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now, bool own,
-		      bool tenured, struct rules_verdict *v)
+		      bool tenured, struct rules_verdict *v,
+		      struct store_client *site)
 {
-    struct store_client site;
+    int s;
 
     if (cfg->policy.site_logins == 0 || (own && !tenured))
-	return;
-    if (own)
-	(void) store_site_vouch(st, &f->client, f->login, now, NULL);
-    else if (tenured) {		/* a far place of a tenured own network */
-	if (store_site_vouch(st, &f->client, f->login, now, &site) == STORE_OK)
-	    v->site = metrics_site_network(cfg, &site, now);
-    } else if (store_site_get(st, &f->client, now, &site) == STORE_OK) {
-	v->site = metrics_site_network(cfg, &site, now);
-	v->neighbour = metrics_neighbour_network(cfg, &site, now);
-    }
+	return false;
+    if (own || tenured)
+	s = store_site_vouch(st, &f->client, f->login, now, site);
+    else if ((s = store_site_get(st, &f->client, now, site)) == STORE_OK)
+	v->neighbour = metrics_neighbour_network(cfg, site, now);
+    if (s == STORE_NOTFOUND)
+	memset(site, 0, sizeof(*site));
+    else if (s != STORE_OK)
+	return false;
+    if (!own)
+	v->site = metrics_site_network(cfg, site, now);
+    return true;
 }
 
 /* record_mail - the observation and its message: the address, its place
@@ -362,7 +366,8 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       struct store_client *c)
 {
     bool user = v->cls == RULES_CLASS_AUTHENTICATED, own = false;
-    bool tenured = false, first = false;
+    bool tenured = false, first = false, read = false;
+    struct store_client site;
     struct store_user_obs uo = {f->login, f->client, f->geo, 1, 0, 0, NULL,
 	v->relayed ? STORE_OBS_COUNT_ONLY | STORE_OBS_RELAYED
 	: STORE_OBS_NO_LEARN, &v->user_held, NULL, NULL,
@@ -383,8 +388,10 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     if (judged) {		/* the site's entries, the client's updated */
 	if (first && t == STORE_OK && rules_vouch_after_other(c, now))
 	    own = tenured = false;	/* another login came first */
-	site_note(cfg, st, f, now, own, tenured, v);
+	read = site_note(cfg, st, f, now, own, tenured, v, &site);
 	rules_site_places(cfg, st, f, now, site_start, u, own && tenured, v);
+	rules_alone_line(cfg, st, f, now, site_start, u, read ? &site : NULL,
+			 v);
 	rules_hub_note(cfg, st, f, now, u);
     }
     if (judged && t == STORE_OK && v->site)
@@ -801,6 +808,8 @@ static int record(const struct cfg *cfg, const struct rules_facts *f,
 	prefix_note(cfg, st, f, now, v, c64, mc);
     }
     mc->win = user ? &u->win : &c->win;
+    mc->client_win = f->phase == RULES_PHASE_RCPT && !v->relayed ? &c->win
+	: NULL;
     return s;
 }
 
@@ -844,6 +853,7 @@ static void note_place(const struct metrics_ctx *mc, const struct store_user *u,
     v->home = (mc->cfg->policy.trip_home || mc->cfg->policy.second_home)
 	&& metrics_home_place(mc);
     v->unknown_place = v->unknown_place && metrics_newcomer_place(mc);
+    v->alone_line = v->alone_line && metrics_newcomer_place(mc);
 }
 
 /* rules_judge - one phase of one transaction */
@@ -881,6 +891,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	v->site_stranger = mc.user != NULL && metrics_line_past_day(&mc);
     mc.site_stranger = v->site_stranger;
     mc.neighbour = v->neighbour, mc.unknown_place = v->unknown_place;
+    mc.alone_line = v->alone_line;
     if (f->phase == RULES_PHASE_MAIL) {
 	note_place(&mc, &u, v);
 	rules_family_stay(cfg, st, &mc, v);

@@ -128,6 +128,11 @@ struct rules_verdict {
      * are none of the site's, nor pinned or shared with another login;
      * the recipients of every phase count for newcomer_recipients. */
     bool unknown_place;
+    /* Found at MAIL for a newcomer or a learning login not at an unknown
+     * place: the client is a fine place in a /24 (/48) no other login of
+     * the site came from (rules_neigh.c); the recipients of every phase
+     * count for newcomer_line_recipients. */
+    bool alone_line;
     /* Found at MAIL: another login vouched for the client's /24 (/48)
      * (policy.first_home, metrics_neighbour_network). */
     bool neighbour;
@@ -199,6 +204,15 @@ bool rules_vouch_after_other(const struct store_client *c, uint32_t now);
  * (v->site_stranger, then bounded by metrics_line_past_day)? */
 bool rules_site_stranger(const struct cfg *cfg, const struct rules_facts *f,
 			 const struct store_client *c, uint32_t now);
+/* rules_neigh.c: at MAIL, after rules_site_places: a newcomer or a
+ * learning login at a line no neighbourhood of the site's people
+ * (v->alone_line)? site: the client network's site entry as site_note
+ * read it, or NULL (then read here). */
+void rules_alone_line(const struct cfg *cfg, STORE *st,
+		      const struct rules_facts *f, uint32_t now,
+		      uint32_t site_start, const struct store_user *u,
+		      const struct store_client *site,
+		      struct rules_verdict *v);
 /* rules_hub.c: the site's shared egresses (a carrier's hub located
  * finer than coarse_km). rules_hub_note: at MAIL after the login's
  * update, a new address at a place where the login has an anchor in

@@ -160,6 +160,17 @@ static const struct bad_case bad_cases[] = {
      * site_logins (the default 0), and the rule would never fire */
     {"policy: { rules = ( { name = \"n\"; applies_to = \"authenticated\";\n metric = \"newcomer_recipients\"; window = \"1d\"; limit = 1500; action = \"tempfail\"; } ); };\n",
      2, "policy.rules[0].metric", "site_logins above 0"},
+    /* newcomer_line_recipients as newcomer_recipients: a login's, over
+     * at most a day, and the site's networks are its lines'
+     * neighbourhoods: none without site_logins */
+    {"policy: { rules = ( { name = \"n\"; applies_to = \"internal\"; metric = \"newcomer_line_recipients\"; window = \"1d\"; limit = 2000; action = \"tempfail\"; } ); };\n",
+     1, "policy.rules[0].applies_to", "SASL logins"},
+    {"policy: { site_logins = 4; rules = ( { name = \"n\"; applies_to = \"authenticated\"; metric = \"newcomer_line_recipients\"; limit = 2000; action = \"tempfail\"; } ); };\n",
+     1, "policy.rules[0].window", "missing"},
+    {"policy: { site_logins = 4; rules = ( { name = \"n\"; applies_to = \"authenticated\"; metric = \"newcomer_line_recipients\"; window = \"2d\"; limit = 2000; action = \"tempfail\"; } ); };\n",
+     1, "policy.rules[0].window", ""},
+    {"policy: { rules = ( { name = \"n\"; applies_to = \"authenticated\";\n metric = \"newcomer_line_recipients\"; window = \"1d\"; limit = 2000; action = \"tempfail\"; } ); };\n",
+     2, "policy.rules[0].metric", "site_logins above 0"},
     /* new_exit is yes or no, as unfamiliar_network; a signal for the
      * rules after it (new-exit-recipients) */
     {"policy: { rules = ( { name = \"e\"; applies_to = \"authenticated\"; metric = \"new_exit\"; limit = 1; action = \"accept\"; } ); };\n",
@@ -270,6 +281,7 @@ START_TEST(test_sample_config)
 		      UINT64_C(1) << cfg_rule_index(c, "unfamiliar-network"));
     ck_assert(c->policy.rules[cfg_rule_index(c, "unfamiliar-network")].required);
     ck_assert(c->policy.counts_users_per_ip && c->policy.roam_rcpts_judged);
+    ck_assert(c->policy.judges_alone_line);
     /* the day blocks of the volume rules at the second refusal; a rule
      * without block_after blocks at the first */
     ck_assert_uint_eq(c->policy.rules[cfg_rule_index(c, "unusual-volume")]
@@ -447,6 +459,34 @@ START_TEST(test_derived_at_load)
 }
 END_TEST
 
+/* alone_of - is a newcomer's line alone looked up at MAIL
+ * (policy.judges_alone_line) with these rules? */
+static bool alone_of(const char *rules)
+{
+    char err[1024], text[1024];
+    struct cfg *c;
+    bool alone;
+
+    snprintf(text, sizeof(text), "policy: { site_logins = 4; rules = (%s); };\n",
+	     rules);
+    c = cfg_load(write_tmp(text), err, sizeof(err));
+    unlink(tmpfile_name);
+    ck_assert_msg(c != NULL, "%s", err);
+    alone = c->policy.judges_alone_line;
+    cfg_free(c);
+    return alone;
+}
+
+/* rules_alone_line's look-up (a site entry at a learning login's MAIL)
+ * only when a rule reads newcomer_line_recipients */
+START_TEST(test_derived_alone_line)
+{
+    ck_assert(!alone_of(RULE_OF("newcomer_recipients", "1d", "1500")));
+    ck_assert(alone_of(RULE_OF("newcomer_recipients", "1d", "1500") ", "
+		       RULE_OF("newcomer_line_recipients", "1d", "2000")));
+}
+END_TEST
+
 START_TEST(test_policyd_inherits)
 {
     char err[1024];
@@ -615,6 +655,7 @@ static Suite *cfg_suite(void)
     tcase_add_test(tc, test_sample_config);
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_derived_at_load);
+    tcase_add_test(tc, test_derived_alone_line);
     tcase_add_test(tc, test_policyd_inherits);
     tcase_add_loop_test(tc, test_bad_config, 0, NBAD);
     tcase_add_test(tc, test_long_domain);

@@ -642,6 +642,42 @@ START_TEST(test_newcomer_recipients_text)
 }
 END_TEST
 
+/* test_newcomer_line_text - newcomer_line_recipients counts the client
+ * address's window (mc.client_win), not the login's (mc.win), only at a
+ * line alone (mc.alone_line), and says so */
+START_TEST(test_newcomer_line_text)
+{
+    static struct cfg cfg;
+    static struct store_win win, cwin;
+    struct rules_facts f = {.phase = RULES_PHASE_RCPT, .rcpts = 400};
+    struct metrics_ctx mc = {.cfg = &cfg, .f = &f, .win = &win,
+			     .client_win = &cwin, .now = T0,
+			     .cls = RULES_CLASS_AUTHENTICATED,
+			     .alone_line = true};
+    char ev[RULES_REASON_MAX];
+
+    ck_assert_int_eq(addr_parse("198.18.32.60", &f.client), 0);
+    f.geo.asn = 65547, memcpy(f.geo.cc, "DE", 3);
+    cfg.policy.learning_s = 7 * 86400, cfg.policy.learning_strangers = true;
+    cwin.hour_epoch = win.hour_epoch = T0 / HOUR;
+    cwin.h_rcpts[(T0 / HOUR) % STORE_HOUR_BUCKETS] = 2001;
+    win.h_rcpts[(T0 / HOUR) % STORE_HOUR_BUCKETS] = 2500;
+    ck_assert_uint_eq(metrics_newcomer_line_recipients(&mc, 86400, ev,
+						       sizeof(ev)), 2001);
+    ck_assert_str_eq(ev, "2001 recipients from the address in 1d in the"
+		     " login's learning period (its first 7d), from AS65547"
+		     " (DE): a line in a /24 (/48) fewer than 2 other logins"
+		     " of the site vouched for in 30 days");
+    /* not alone, or no address (relayed): 0 */
+    mc.alone_line = false;
+    ck_assert_uint_eq(metrics_newcomer_line_recipients(&mc, 86400, NULL, 0),
+		      0);
+    mc.alone_line = true, mc.client_win = NULL;
+    ck_assert_uint_eq(metrics_newcomer_line_recipients(&mc, 86400, NULL, 0),
+		      0);
+}
+END_TEST
+
 /* rules_suite - the test cases */
 static Suite *rules_suite(void)
 {
@@ -661,6 +697,7 @@ static Suite *rules_suite(void)
     const TTest *const basics[] = {
 	test_classify, test_act_now, test_reply_codes, test_format_duration,
 	test_bulk_alone, test_bulk_messages, test_newcomer_recipients_text,
+	test_newcomer_line_text,
     };
     Suite *s = suite_create("rules");
 
