@@ -23,7 +23,6 @@
 #define SECONDS_PER_HOUR 3600.0
 #define LAT_MAX_C 9000		/* latitude bound in centidegrees */
 #define LON_MAX_C 18000		/* longitude bound in centidegrees */
-#define RULES_OVERRIDES_MAX 64	/* overrides one transaction can match */
 #define RULES_LIMIT_TEXT 32	/* room for " (limit N)" after evidence */
 
 /* What a rule's block falls on. */
@@ -84,82 +83,6 @@ static bool applies(enum cfg_applies a, enum rules_class c)
     default:
 	return c != RULES_CLASS_TRUSTED;
     }
-}
-
-/* domain_of - the domain of the sender, else of the login, or NULL; its
- * length in *len. MTAs hand over MAIL FROM in angle brackets. */
-static const char *domain_of(const char *login, const char *sender,
-			     size_t *len)
-{
-    const char *at = sender ? strrchr(sender, '@') : NULL;
-
-    *len = at != NULL ? strcspn(at + 1, ">") : 0;
-    if (*len == 0) {
-	at = login ? strrchr(login, '@') : NULL;
-	*len = at != NULL ? strlen(at + 1) : 0;
-    }
-    return *len != 0 ? at + 1 : NULL;
-}
-
-/* override_applies - does an override select this transaction? */
-static bool override_applies(const struct cfg_override *o, const char *login,
-			     const char *dom, size_t dlen,
-			     const struct addr *client)
-{
-    switch (o->kind) {
-    case CFG_OV_USER:
-	return login != NULL && strcasecmp(o->user, login) == 0;
-    case CFG_OV_DOMAIN:
-	return dom != NULL && strlen(o->domain) == dlen
-	    && strncasecmp(o->domain, dom, dlen) == 0;
-    default:
-	return addr_cidr_match(&o->network, client);
-    }
-}
-
-/* override_rank - precedence: user, then domain, then longer networks */
-static unsigned override_rank(const struct cfg_override *o)
-{
-    return o->kind == CFG_OV_USER ? 1000 : o->kind == CFG_OV_DOMAIN ? 500
-	: o->network.plen;
-}
-
-/* override_select - the overrides selecting this transaction, in out[] */
-static size_t override_select(const struct cfg *cfg, const char *login,
-			      const char *sender, const struct addr *client,
-			      const struct cfg_override **out, size_t max)
-{
-    size_t i, n = 0, dlen;
-    const char *dom = domain_of(login, sender, &dlen);
-
-    for (i = 0; i < cfg->policy.noverrides && n < max; i++)
-	if (override_applies(&cfg->policy.overrides[i], login, dom, dlen, client))
-	    out[n++] = &cfg->policy.overrides[i];
-    return n;
-}
-
-/* override_limit - a rule's limit among the selected overrides */
-static uint64_t override_limit(const struct cfg *cfg, size_t rule,
-			       const struct cfg_override *const *sel, size_t n)
-{
-    const struct cfg_override *best = NULL;
-    size_t i;
-
-    for (i = 0; i < n; i++)
-	if (sel[i]->rule == (int) rule
-	    && (best == NULL || override_rank(sel[i]) > override_rank(best)))
-	    best = sel[i];
-    return best ? best->limit : cfg->policy.rules[rule].limit;
-}
-
-/* rules_limit_for - a rule's limit after overrides: user, domain, network */
-uint64_t rules_limit_for(const struct cfg *cfg, size_t rule, const char *login,
-			 const char *sender, const struct addr *client)
-{
-    const struct cfg_override *sel[RULES_OVERRIDES_MAX];
-    size_t n = override_select(cfg, login, sender, client, sel, RULES_OVERRIDES_MAX);
-
-    return override_limit(cfg, rule, sel, n);
 }
 
 /* whitelisted - users and networks that are never judged */
@@ -653,7 +576,7 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
 	    continue;
 	/* The value first; evidence text only for a rule that fires. */
 	value = metrics_eval(r->metric, mc, r->window_s, NULL, 0);
-	limit = override_limit(cfg, i, mc->ov, mc->nov);
+	limit = rules_override_limit(cfg, i, mc->ov, mc->nov);
 	if (value <= limit)
 	    continue;
 	metrics_eval(r->metric, mc, r->window_s, ev, sizeof(ev));
@@ -910,7 +833,7 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	    block_in_force(cfg, &v->client_block, "client", now, v);
 	}
 	mc.ov = ov;
-	mc.nov = override_select(cfg, f->login, f->sender, &f->client, ov,
+	mc.nov = rules_override_select(cfg, f->login, f->sender, &f->client, ov,
 				 RULES_OVERRIDES_MAX);
 	memo.ctx = &mc, mc.memo = &memo;	/* mc stays as it is from here */
 	/* the phone's messages only when a rule judges recipients over

@@ -164,6 +164,15 @@ const char *rules_class_name(enum rules_class c);
 uint64_t rules_limit_for(const struct cfg *cfg, size_t rule, const char *login,
 			 const char *sender, const struct addr *client);
 
+/* rules_override.c: the overrides selecting a transaction (at most
+ * max, in out[]), and a rule's limit among them (its own without one). */
+#define RULES_OVERRIDES_MAX 64	/* overrides one transaction can match */
+size_t rules_override_select(const struct cfg *cfg, const char *login,
+			     const char *sender, const struct addr *client,
+			     const struct cfg_override **out, size_t max);
+uint64_t rules_override_limit(const struct cfg *cfg, size_t rule,
+			      const struct cfg_override *const *sel, size_t n);
+
 /* Helpers shared by the metric functions and the front ends. */
 struct geo_info;
 void rules_geo_facts(const struct geo_info *gi, struct store_geo *out);
