@@ -389,6 +389,7 @@ uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
 #define METRICS_COARSE_KNOWN_MIN 12	/* ... and past this many */
 #define METRICS_COARSE_SOLE_DAYS 3	/* a phone on one hub: earlier days on
 					 * the network, at least */
+#define METRICS_COARSE_NEW_S 7200	/* a new login's first hours */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */
     uint32_t elsewhere;		/* messages away from the busiest hub */

@@ -195,9 +195,27 @@ bool metrics_coarse_learner(const struct metrics_ctx *c)
     return false;
 }
 
+/* new_login - a login whose first message came less than
+ * METRICS_COARSE_NEW_S ago, on a site past its own first learning
+ * period, judged by carrier-volume with no hour of its own: proxies on a
+ * carrier the site knows with the password of a login its owner has not
+ * used yet (tests/sim harsh seed 105: the thief's message the login's
+ * first, 100 of 100 let through) spread over the carrier's hubs from the
+ * start, a new phone keeps to its hub (honest newcomers' first two hours
+ * on X, T and N: at most 2 messages away from the busiest hub, in 637
+ * logins; 3 and more from the fourth hour, phones whose egress moves). */
+static bool new_login(const struct metrics_ctx *c)
+{
+    const struct store_user *u = c->user;
+
+    return u != NULL && c->site_start != 0
+	&& c->now >= (uint64_t) c->site_start + c->cfg->policy.learning_s
+	&& c->now < (uint64_t) u->first_seen + METRICS_COARSE_NEW_S;
+}
+
 /* metrics_coarse_client - is the client a coarse address of a network
  * the login learned as its own, the login past learning (or a judged
- * learner), the network neither pinned nor the site's? */
+ * learner, or a new login), the network neither pinned nor the site's? */
 bool metrics_coarse_client(const struct metrics_ctx *c)
 {
     const struct rules_facts *f = c->f;
@@ -205,7 +223,7 @@ bool metrics_coarse_client(const struct metrics_ctx *c)
 
     return k != 0 && c->user != NULL && f->geo.has_loc && f->geo.acc_km >= k
 	&& (c->now >= metrics_learning_end(c->cfg, c->user)
-	    || metrics_coarse_learner(c)) && !c->site
+	    || metrics_coarse_learner(c) || new_login(c)) && !c->site
 	&& !addr_cidr_list_match(&c->cfg->policy.familiar_networks, &f->client)
 	&& metrics_own_network(c, &f->client, f->geo.asn);
 }
@@ -232,6 +250,31 @@ static uint32_t known_bar(uint32_t usual)
     return b >= METRICS_COARSE_KNOWN_MIN ? b : METRICS_COARSE_KNOWN_MIN;
 }
 
+/* new_login_hour - a new login's (new_login) n messages in w from the
+ * pool, t->elsewhere of them away from the busiest hub: over 1 when at
+ * least METRICS_COARSE_ELSEWHERE and one in METRICS_COARSE_SHARE are,
+ * whatever the usual hour (the thief's mail would make it); else 0 */
+static uint64_t new_login_hour(const struct metrics_ctx *c, uint32_t w,
+			       uint32_t n, const struct metrics_coarse *t,
+			       char *ev, size_t evlen)
+{
+    char net[64], win[16];
+
+    if (t->elsewhere < METRICS_COARSE_ELSEWHERE
+	|| t->elsewhere * METRICS_COARSE_SHARE < n)
+	return 0;
+    if (ev != NULL && evlen > 0) {
+	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
+			 sizeof(net));
+	rules_format_duration(w, win, sizeof(win));
+	snprintf(ev, evlen, "%u messages in %s from the mobile/coarse "
+		 "addresses of its own network %s in the login's first "
+		 "hours; %u of them away from its busiest hub", n, win, net,
+		 t->elsewhere);
+    }
+    return n;
+}
+
 /* metrics_coarse_messages_over_usual - messages from the pool in w past
  * the login's usual hour there, when one of its addresses is at a hub
  * new to the login and the login is not on a trip; else 0. A usual hour
@@ -256,6 +299,9 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     if (!metrics_coarse_client(c) || on_trip(c))
 	return 0;
     n = metrics_coarse_count(c, w, &t);
+    if (c->now < metrics_learning_end(c->cfg, c->user)
+	&& !metrics_coarse_learner(c))
+	return new_login_hour(c, w, n, &t, ev, evlen);
     usual = c->user->usual_coarse > METRICS_COARSE_FLOOR
 	? c->user->usual_coarse : METRICS_COARSE_FLOOR;
     bar = usual + (usual - METRICS_COARSE_FLOOR) / METRICS_COARSE_SLACK;
