@@ -91,6 +91,9 @@ enum cfg_metric {
     CFG_METRIC_PRIOR_RECIPIENTS_OVER_USUAL,	/* recipients past the usual
 					 * hour as it stood before today, a
 					 * bulk message's margin and all */
+    CFG_METRIC_ABROAD_LINE_MESSAGES_OVER_USUAL,	/* from a line abroad of
+					 * the login's own network, past its
+					 * busiest day before today */
     CFG_METRIC_COUNT
 };
 

@@ -38,6 +38,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "newcomer_messages", "newcomer_recipients",
     "bulk_messages",
     "new_exit", "prior_recipients_over_usual",
+    "abroad_line_messages_over_usual",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -76,6 +77,7 @@ static const struct {
     [CFG_METRIC_BULK_MESSAGES] = {true, true},
     [CFG_METRIC_NEW_EXIT] = {false, true},
     [CFG_METRIC_PRIOR_RECIPIENTS_OVER_USUAL] = {true, true},
+    [CFG_METRIC_ABROAD_LINE_MESSAGES_OVER_USUAL] = {true, true},
 };
 
 static const struct {
