@@ -8,7 +8,8 @@
  * rule that requires unfamiliar-network judges it. A stranger on another
  * line of the same ISP (tests/sim campus.mix and uni6.mix native-slow:
  * one address, a message every 3 minutes for 8 hours) sent 160 of 160
- * in 24 of 30 attacks of the tuning sets X and T. revisit-volume takes
+ * in 30 of the 60 such attacks of the tuning sets X and T (in 27 of
+ * them from the login's own network). revisit-volume takes
  * only the day the login came back to the place after leaving it; in
  * most of those runs the owner is at the family's home during the
  * attack (its local SIM, or silent), and nothing the engine sees in an
