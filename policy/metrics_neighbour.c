@@ -167,7 +167,7 @@ static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
  * a first home holds for it still (hopped, the day's bound). */
 static bool twin_line(const struct metrics_ctx *c, const struct addr *ip)
 {
-    return fine_line(c, ip, FIRST_HOME_TWIN_S, true);
+    return !addr_is_v4(ip) && fine_line(c, ip, FIRST_HOME_TWIN_S, true);
 }
 
 /* line_yesterday - the login's messages of yesterday (UTC) from its
