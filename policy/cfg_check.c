@@ -170,6 +170,12 @@ static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
 		  "metric %s needs policy.site_logins above 0: without the "
 		  "site's places and networks it counts nothing",
 		  cfg_metric_name(r->metric));
+    if (r->metric == CFG_METRIC_NEWCOMER_LINE_RECIPIENTS
+	&& c->policy.coarse_km == 0)
+	cfg_error(x, member(root, "policy.rules", i, "metric"), key,
+		  "metric %s needs policy.coarse_km above 0: it counts at "
+		  "lines located finer than it, none with 0",
+		  cfg_metric_name(r->metric));
     snprintf(key, sizeof(key), "policy.rules[%zu].limit", i);
     check_rule_limit(x, c, r, rs, member(root, "policy.rules", i, "limit"), key);
     check_block_after(x, r, i, root);

@@ -164,10 +164,14 @@ static bool hopped(const struct metrics_ctx *c, const struct addr *ip)
  * and refused past 8 a day (tests/sim shuffle seed 108 of the set T,
  * u052: 39 messages at home on days 9 and 11). The line's own other
  * half vouches for it as the neighbour would; every other condition of
- * a first home holds for it still (hopped, the day's bound). */
+ * a first home holds for it still (hopped, the day's bound). An IPv6
+ * client only: a /48 let through as such a twin is an anchor, and as
+ * the twin of an IPv4 client it made every /24 of the ISP GeoIP places
+ * in the owner's town a first home an hour after the owner's last IPv4
+ * message (golden first_home_twin_v4.case). */
 static bool twin_line(const struct metrics_ctx *c, const struct addr *ip)
 {
-    return fine_line(c, ip, FIRST_HOME_TWIN_S, true);
+    return !addr_is_v4(ip) && fine_line(c, ip, FIRST_HOME_TWIN_S, true);
 }
 
 /* line_yesterday - the login's messages of yesterday (UTC) from its

@@ -171,6 +171,10 @@ static const struct bad_case bad_cases[] = {
      1, "policy.rules[0].window", ""},
     {"policy: { rules = ( { name = \"n\"; applies_to = \"authenticated\";\n metric = \"newcomer_line_recipients\"; window = \"1d\"; limit = 2000; action = \"tempfail\"; } ); };\n",
      2, "policy.rules[0].metric", "site_logins above 0"},
+    /* ... and lines located finer than coarse_km: none with 0 (the
+     * default), and the rule would never fire */
+    {"policy: { site_logins = 4; rules = ( { name = \"n\"; applies_to = \"authenticated\";\n metric = \"newcomer_line_recipients\"; window = \"1d\"; limit = 2000; action = \"tempfail\"; } ); };\n",
+     2, "policy.rules[0].metric", "coarse_km above 0"},
     /* new_exit is yes or no, as unfamiliar_network; a signal for the
      * rules after it (new-exit-recipients) */
     {"policy: { rules = ( { name = \"e\"; applies_to = \"authenticated\"; metric = \"new_exit\"; limit = 1; action = \"accept\"; } ); };\n",
@@ -467,8 +471,8 @@ static bool alone_of(const char *rules)
     struct cfg *c;
     bool alone;
 
-    snprintf(text, sizeof(text), "policy: { site_logins = 4; rules = (%s); };\n",
-	     rules);
+    snprintf(text, sizeof(text), "policy: { site_logins = 4; coarse_km = 100;"
+	     " rules = (%s); };\n", rules);
     c = cfg_load(write_tmp(text), err, sizeof(err));
     unlink(tmpfile_name);
     ck_assert_msg(c != NULL, "%s", err);
