@@ -128,7 +128,7 @@ static unsigned long long rogue_age(const struct ctl *c)
 static int rule_shown(const struct ctl *c, unsigned r)
 {
     return r < c->cfg->policy.nrules
-	|| store_counter_get(c->st, STATS_RULE_BASE + r) != 0;
+	|| store_counter_get(c->st, stats_rule_counter(r)) != 0;
 }
 
 /* prom_escape - a label value: backslash, quote and newline escaped */
@@ -227,7 +227,7 @@ static int prometheus(struct ctl *c, const struct store_stats *s,
 	prom_escape(ctl_rule_name(c, r, rb, sizeof(rb)), esc, sizeof(esc));
 	fprintf(f, "relayguard_rule_firings_total{rule=\"%s\"} %llu\n", esc,
 		(unsigned long long) store_counter_get(c->st,
-						       STATS_RULE_BASE + r));
+						       stats_rule_counter(r)));
     }
     prom_store(f, s);
     prom_head(f, "rogue_list_entries", "gauge",
@@ -320,7 +320,7 @@ static int stats_json(struct ctl *c, const struct store_stats *s,
 	json_obj(&j);
 	json_kstr(&j, "name", ctl_rule_name(c, r, rb, sizeof(rb)));
 	json_kuint(&j, "fired", store_counter_get(c->st,
-						  STATS_RULE_BASE + r));
+						  stats_rule_counter(r)));
 	json_obj_end(&j);
     }
     json_arr_end(&j);
@@ -447,7 +447,7 @@ static int stats_text(struct ctl *c, const struct store_stats *s,
 
 	snprintf(name, sizeof(name), "rule %s",
 		 ctl_rule_name(c, r, rb, sizeof(rb)));
-	ROW(name, "%llu fired", get(c, STATS_RULE_BASE + r));
+	ROW(name, "%llu fired", get(c, stats_rule_counter(r)));
     }
     ROW("blocks", "%llu set by rules; in force now: %u %s, %u %s",
 	get(c, STATS_BLOCKS_SET), b->users, text_plural(b->users, "user",

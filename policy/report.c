@@ -392,7 +392,7 @@ void report_verdict(struct runtime *rt, const struct report_subject *s,
     store_counter_add(rt->st, (dry_run ? STATS_WOULD_BASE : STATS_VERDICT_BASE)
 		      + (unsigned) v->action, 1);
     if (v->rule >= 0 && v->rule < STATS_MAX_RULES && v->action != CFG_ACTION_ACCEPT)
-	store_counter_add(rt->st, STATS_RULE_BASE + (unsigned) v->rule, 1);
+	store_counter_add(rt->st, stats_rule_counter((unsigned) v->rule), 1);
     if (v->block_set && !dry_run)	/* a would-be block is not one */
 	store_counter_add(rt->st, STATS_BLOCKS_SET, 1);
     if (v->status != 0)

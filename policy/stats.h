@@ -31,10 +31,11 @@ enum stats_counter {
 				 * rewritten the list since) */
     STATS_GIVE_BACK_ERRORS = 23,	/* an unfinished message's units left
 					 * counted: the store was unavailable */
-    STATS_RULE_BASE = 24,	/* + rule index: times the rule fired */
+    STATS_RULE_BASE = 24,	/* + rule index: times the rule fired, for
+				 * the first STATS_RULES_FIRST rules */
     /* relayguard-policyd: Postfix connections it closed, by reason. The
-     * last eight counters, taken from the rule range (which held 40
-     * rules, now 32): nothing is left to append after it. */
+     * last eight counters of the header's array, taken from the rule
+     * range (which held 40 rules, then 32). */
     STATS_POLICYD_BASE = 56,
     STATS_PD_LINE_LONG = STATS_POLICYD_BASE,	/* a line over the limit */
     STATS_PD_SYNTAX,		/* a line that is not name=value */
@@ -45,9 +46,21 @@ enum stats_counter {
     STATS_PD_FLOOD,		/* connections over max_connections */
     STATS_PD_IDLE,		/* silent past idle_timeout */
     STATS_PD_WRITE_STALL,	/* an answer not read within write_timeout */
+    /* The header page's spare counters (store_int.h STORE_MORE_OFF):
+     * + rule index - STATS_RULES_FIRST, the 33rd rule on. */
+    STATS_RULE_MORE_BASE = STORE_HDR_COUNTERS,
 };
 
-#define STATS_MAX_RULES (STATS_POLICYD_BASE - STATS_RULE_BASE)
-_Static_assert(STATS_PD_WRITE_STALL < STORE_NCOUNTERS, "policyd counters");
+#define STATS_RULES_FIRST (STATS_POLICYD_BASE - STATS_RULE_BASE)
+#define STATS_MAX_RULES \
+    (STATS_RULES_FIRST + STORE_NCOUNTERS - STATS_RULE_MORE_BASE)
+_Static_assert(STATS_PD_WRITE_STALL < STORE_HDR_COUNTERS, "policyd counters");
+
+/* stats_rule_counter - the counter of rule index r (< STATS_MAX_RULES) */
+static inline unsigned stats_rule_counter(unsigned r)
+{
+    return r < STATS_RULES_FIRST ? STATS_RULE_BASE + r
+	: STATS_RULE_MORE_BASE + (r - STATS_RULES_FIRST);
+}
 
 #endif

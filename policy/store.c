@@ -90,7 +90,7 @@ uint32_t store_abi_of(uint32_t version)
 	sizeof(struct store_crec), offsetof(struct store_crec, logins),
 	sizeof(struct store_win), sizeof(struct store_block),
 	STORE_LOGIN_MAX, STORE_QIDS, STORE_QID_MAX, STORE_COUNTRIES, STORE_NETS,
-	STORE_CLIENT_LOGINS, STORE_NCOUNTERS,
+	STORE_CLIENT_LOGINS, STORE_HDR_COUNTERS,
     };
 
     if (version != STORE_VERSION && version != STORE_VERSION_7)
@@ -779,12 +779,22 @@ int store_stale(const STORE *st)
     return sb.st_dev != st->dev || sb.st_ino != st->ino;
 }
 
+/* counter_at - where counter idx (< STORE_NCOUNTERS) lives in a header
+ * page: struct store_hdr's array, or the page's spare bytes after it */
+static uint64_t *counter_at(struct store_hdr *h, unsigned idx)
+{
+    if (idx < STORE_HDR_COUNTERS)
+	return &h->counters[idx];
+    return (uint64_t *) (void *) ((unsigned char *) h + STORE_MORE_OFF)
+	+ (idx - STORE_HDR_COUNTERS);
+}
+
 /* store_counter_add - bump a shared counter */
 int store_counter_add(STORE *st, unsigned idx, uint64_t n)
 {
     if (st == NULL || idx >= STORE_NCOUNTERS || (st->flags & STORE_READONLY))
 	return STORE_EARG;
-    store_stat_add(&st->hdr->counters[idx], n);
+    store_stat_add(counter_at(st->hdr, idx), n);
     return STORE_OK;
 }
 
@@ -793,19 +803,19 @@ int store_counter_set(STORE *st, unsigned idx, uint64_t v)
 {
     if (st == NULL || idx >= STORE_NCOUNTERS || (st->flags & STORE_READONLY))
 	return STORE_EARG;
-    __atomic_store_n(&st->hdr->counters[idx], v, __ATOMIC_RELAXED);
+    __atomic_store_n(counter_at(st->hdr, idx), v, __ATOMIC_RELAXED);
     return STORE_OK;
 }
 
 /* store_counter_get - read a shared counter (a read-only handle: from
- * its copy of the header) */
+ * its copy of the header page) */
 uint64_t store_counter_get(const STORE *st, unsigned idx)
 {
     if (st == NULL || idx >= STORE_NCOUNTERS)
 	return 0;
     if (st->ro_hdr != NULL)
-	return st->ro_hdr->counters[idx];
-    return __atomic_load_n(&st->hdr->counters[idx], __ATOMIC_RELAXED);
+	return *counter_at(st->ro_hdr, idx);
+    return __atomic_load_n(counter_at(st->hdr, idx), __ATOMIC_RELAXED);
 }
 
 /* store_get_stats - sizes, fill and event counts */

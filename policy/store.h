@@ -684,11 +684,14 @@ int store_client_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx);
 /* ... and of every site network and place (the entries it skips). */
 int store_site_each(STORE *st, uint32_t now, store_client_fn fn, void *ctx);
 
-/* Shared counters (verdicts, events) live in the header too. */
+/* Shared counters (verdicts, events) live in the header too: indices
+ * below STORE_HDR_COUNTERS in struct store_hdr, the rest in the header
+ * page's spare bytes after it (store_int.h STORE_MORE_OFF). */
 int store_counter_add(STORE *st, unsigned idx, uint64_t n);
 int store_counter_set(STORE *st, unsigned idx, uint64_t v);
 uint64_t store_counter_get(const STORE *st, unsigned idx);
-#define STORE_NCOUNTERS 64
+#define STORE_HDR_COUNTERS 64
+#define STORE_NCOUNTERS 128
 
 /* Read-only handles read the header's counters from a copy taken at open
  * and by each store_get_stats (then STORE_ESHRUNK if the file shrank);

@@ -90,8 +90,21 @@ struct store_hdr {
 				 * (store_site_start; fits the line) */
     uint32_t site_evictions;	/* of them the site's entries (spare bytes
 				 * of the line: 0 in older files) */
-    _Alignas(STORE_LINE) uint64_t counters[STORE_NCOUNTERS];
+    _Alignas(STORE_LINE) uint64_t counters[STORE_HDR_COUNTERS];
 };
+
+/* Counters STORE_HDR_COUNTERS and on live in the header page's spare
+ * bytes, from STORE_MORE_OFF: a file made before they existed has zeros
+ * there (a new file's pages are ftruncate's), and a build that does not
+ * know them neither reads nor writes them, so they change neither the
+ * format version nor the ABI word; a state file moves between builds
+ * either way with its entries and its first 64 counters. */
+#define STORE_MORE_OFF	2048
+_Static_assert(sizeof(struct store_hdr) <= STORE_MORE_OFF,
+	       "the header struct ends before the spare counters");
+_Static_assert(STORE_MORE_OFF + (STORE_NCOUNTERS - STORE_HDR_COUNTERS)
+	       * sizeof(uint64_t) <= STORE_HDR_SIZE,
+	       "the spare counters fit the header page");
 
 _Static_assert(offsetof(struct store_hdr, counters)
 	       == offsetof(struct store_hdr, boot_id) + STORE_LINE,
@@ -432,7 +445,8 @@ struct store {
     char *path;
     struct store_open_info info;	/* what the open found and did */
     /* read-only handles (store_ro.c) */
-    struct store_hdr *ro_hdr;	/* copy of the header, counters included */
+    struct store_hdr *ro_hdr;	/* copy of the header page (STORE_HDR_SIZE
+				 * bytes), counters included */
     uint64_t ro_skipped;	/* entries a walk skipped: stripe busy */
 };
 

@@ -364,12 +364,12 @@ int store_ro_each(STORE *st, struct store_tab *t, unsigned batch,
     return rc;
 }
 
-/* hdr_copy - the header's bytes into the handle's copy (guarded) */
+/* hdr_copy - the header page's bytes into the handle's copy (guarded) */
 static int hdr_copy(void *arg)
 {
     STORE *st = arg;
 
-    memcpy(st->ro_hdr, st->base, sizeof(*st->ro_hdr));
+    memcpy(st->ro_hdr, st->base, STORE_HDR_SIZE);
     return STORE_OK;
 }
 
@@ -415,9 +415,11 @@ int store_ro_attach(STORE *st)
     pthread_once(&ro_once, ro_install);
     if (!ro_installed)
 	return STORE_EIO;
-    if (st->ro_hdr == NULL
-	&& (st->ro_hdr = calloc(1, sizeof(*st->ro_hdr))) == NULL)
-	return STORE_EIO;
+    if (st->ro_hdr == NULL) {	/* the page, aligned as the mapping is */
+	if ((st->ro_hdr = aligned_alloc(STORE_PAGE, STORE_HDR_SIZE)) == NULL)
+	    return STORE_EIO;
+	memset(st->ro_hdr, 0, STORE_HDR_SIZE);
+    }
     return store_ro_header(st);
 }
 

@@ -14,6 +14,7 @@
 
 #include "cfg.h"
 #include "check_main.h"
+#include "stats.h"
 
 #define EX_CONFIG_STATUS 78
 
@@ -541,6 +542,50 @@ START_TEST(test_bad_config)
 }
 END_TEST
 
+/* rules_text - a configuration of n tag rules, each of its own name */
+static const char *rules_text(unsigned n)
+{
+    static char text[16384];
+    size_t len = 0;
+
+    len += (size_t) snprintf(text + len, sizeof(text) - len,
+			     "policy: { rules = (");
+    for (unsigned i = 0; i < n; i++)
+	len += (size_t) snprintf(text + len, sizeof(text) - len,
+				 "%s{ name = \"r%u\"; applies_to = "
+				 "\"authenticated\"; metric = \"messages\"; "
+				 "window = \"1h\"; limit = %u; action = "
+				 "\"tag\"; }", i ? ", " : "", i, 100 + i);
+    snprintf(text + len, sizeof(text) - len, "); };\n");
+    ck_assert_uint_lt(len, sizeof(text) - 8);
+    return text;
+}
+
+/* A configuration holds as many rules as the state file has fired
+ * counters for: 96, the first 32 in the header's array and the rest in
+ * the header page's spare bytes (the shipped policy filled the 32). */
+START_TEST(test_rule_budget)
+{
+    char err[1024];
+    struct cfg *c = cfg_load(write_tmp(rules_text(33)), err, sizeof(err));
+
+    unlink(tmpfile_name);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->policy.nrules, 33);
+    cfg_free(c);
+    c = cfg_load(write_tmp(rules_text(STATS_MAX_RULES)), err, sizeof(err));
+    unlink(tmpfile_name);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->policy.nrules, 96);
+    cfg_free(c);
+    c = cfg_load(write_tmp(rules_text(STATS_MAX_RULES + 1)), err,
+		 sizeof(err));
+    unlink(tmpfile_name);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, "at most 96 rules") != NULL, "%s", err);
+}
+END_TEST
+
 START_TEST(test_long_domain)
 {
     char err[1024];
@@ -662,6 +707,7 @@ static Suite *cfg_suite(void)
     tcase_add_test(tc, test_derived_alone_line);
     tcase_add_test(tc, test_policyd_inherits);
     tcase_add_loop_test(tc, test_bad_config, 0, NBAD);
+    tcase_add_test(tc, test_rule_budget);
     tcase_add_test(tc, test_long_domain);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_check_sample_as_nobody);

@@ -383,6 +383,8 @@ START_TEST(test_stats)
     ck_assert_ptr_nonnull(strstr(line_of(out, "rule many-countries "),
 				 "3 fired"));
     ck_assert_ptr_nonnull(strstr(line_of(out, "rule rule#30 "), "5 fired"));
+    /* a rule past the 32nd counts in the header page's spare bytes */
+    ck_assert_ptr_nonnull(strstr(line_of(out, "rule rule#34 "), "4 fired"));
     ck_assert_ptr_null(line_of(out, "rule rule#29 "));
     ck_assert_ptr_nonnull(strstr(line_of(out, "events "), "1209 sent, 3"
 				 " dropped"));
@@ -405,6 +407,8 @@ START_TEST(test_stats)
 				 "\"user-messages\"} 0\n"));
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_rule_firings_total{rule="
 				 "\"rule#30\"} 5\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_rule_firings_total{rule="
+				 "\"rule#34\"} 4\n"));
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_events_dropped_total 3\n"));
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_store_evictions_total 0\n"));
     ck_assert_ptr_nonnull(strstr(out, "\nrelayguard_store_lock_timeouts_total"

@@ -65,6 +65,56 @@ static void expect_bad(const char *name, const char *why)
 		  why);
 }
 
+/* Counters past the header's array (a rule past the 32nd) live in the
+ * header page's spare bytes: a file written without them reads 0 there
+ * and opens as before; they are read back through a read-only handle,
+ * and bytes poked there as a build that counted them would leave them
+ * change neither the header's check nor the first 64 counters. */
+START_TEST(test_counters_spare_bytes)
+{
+    char err[ERRLEN] = "";
+    const char *path = make_file("spare");
+    uint64_t v = 41, got;
+    STORE *rw, *ro;
+    int fd;
+
+    ck_assert_int_eq(topen("spare", 0, 0, 0, &rw, err), STORE_OK);
+    ck_assert_uint_eq(store_counter_get(rw, STORE_HDR_COUNTERS), 0);
+    ck_assert_uint_eq(store_counter_get(rw, STORE_NCOUNTERS - 1), 0);
+    ck_assert_int_eq(store_counter_add(rw, STORE_HDR_COUNTERS - 1, 2),
+		     STORE_OK);
+    ck_assert_int_eq(store_counter_add(rw, STORE_HDR_COUNTERS, 3), STORE_OK);
+    ck_assert_int_eq(store_counter_add(rw, STORE_NCOUNTERS - 1, 5), STORE_OK);
+    ck_assert_int_eq(store_counter_add(rw, STORE_NCOUNTERS, 1), STORE_EARG);
+    ck_assert_uint_eq(store_counter_get(rw, STORE_HDR_COUNTERS - 1), 2);
+    ck_assert_uint_eq(store_counter_get(rw, STORE_HDR_COUNTERS), 3);
+    store_close(rw);
+    /* in the file: the spare bytes, not the array */
+    fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, &got, sizeof(got), STORE_MORE_OFF),
+		     (ssize_t) sizeof(got));
+    ck_assert_uint_eq(got, 3);
+    ck_assert_int_eq(pread(fd, &got, sizeof(got), STORE_MORE_OFF
+			   + (STORE_NCOUNTERS - STORE_HDR_COUNTERS - 1) * 8),
+		     (ssize_t) sizeof(got));
+    ck_assert_uint_eq(got, 5);
+    close(fd);
+    poke(path, STORE_MORE_OFF + 8, &v, sizeof(v));
+    ck_assert_int_eq(topen("spare", 0, 0, STORE_READONLY, &ro, err),
+		     STORE_OK);
+    ck_assert_uint_eq(store_counter_get(ro, STORE_HDR_COUNTERS - 1), 2);
+    ck_assert_uint_eq(store_counter_get(ro, STORE_HDR_COUNTERS), 3);
+    ck_assert_uint_eq(store_counter_get(ro, STORE_HDR_COUNTERS + 1), 41);
+    ck_assert_uint_eq(store_counter_get(ro, STORE_NCOUNTERS - 1), 5);
+    ck_assert_uint_eq(store_counter_get(ro, STORE_NCOUNTERS), 0);
+    store_close(ro);
+    ck_assert_int_eq(topen("spare", 0, 0, 0, &rw, err), STORE_OK);
+    ck_assert_uint_eq(store_counter_get(rw, STORE_HDR_COUNTERS + 1), 41);
+    store_close(rw);
+}
+END_TEST
+
 START_TEST(test_header_damage)
 {
     const struct {
@@ -668,6 +718,7 @@ static Suite *store_shm_suite(void)
     tc = tcase_create("file");
     tcase_add_unchecked_fixture(tc, tdir_make, tdir_rm);
     tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, test_counters_spare_bytes);
     tcase_add_test(tc, test_header_damage);
     tcase_add_test(tc, test_header_truncated);
     tcase_add_test(tc, test_recreate);

@@ -233,6 +233,7 @@ static inline void state_make(void)
     store_counter_add(st, STATS_EVENTS_DROPPED, 3);
     store_counter_add(st, STATS_RULE_BASE + 0, 3);
     store_counter_add(st, STATS_RULE_BASE + 30, 5);	/* no such rule */
+    store_counter_add(st, stats_rule_counter(34), 4);	/* past the 32nd */
     store_counter_set(st, STATS_ROGUE_ENTRIES, 100000);
     store_counter_set(st, STATS_ROGUE_WRITTEN, NOW - 150);	/* 2m30s before */
     store_counter_set(st, STATS_ROGUE_EXPIRED, 12);
