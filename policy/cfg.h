@@ -93,6 +93,9 @@ enum cfg_metric {
 					 * bulk message's margin and all */
     CFG_METRIC_NEWCOMER_LINE_RECIPIENTS,	/* ... newcomer_recipients on a
 					 * line no other login's /24 */
+    CFG_METRIC_ABROAD_LINE_MESSAGES_OVER_USUAL,	/* from a line abroad of
+					 * the login's own network, past its
+					 * busiest day before today */
     CFG_METRIC_COUNT
 };
 

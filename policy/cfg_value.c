@@ -39,6 +39,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "bulk_messages",
     "new_exit", "prior_recipients_over_usual",
     "newcomer_line_recipients",
+    "abroad_line_messages_over_usual",
 };
 
 /* Which metrics count over a window, and which need a SASL login. */
@@ -78,6 +79,7 @@ static const struct {
     [CFG_METRIC_NEW_EXIT] = {false, true},
     [CFG_METRIC_PRIOR_RECIPIENTS_OVER_USUAL] = {true, true},
     [CFG_METRIC_NEWCOMER_LINE_RECIPIENTS] = {true, true},
+    [CFG_METRIC_ABROAD_LINE_MESSAGES_OVER_USUAL] = {true, true},
 };
 
 static const struct {

@@ -69,13 +69,13 @@ static uint32_t days_of(const struct metrics_ctx *c,
 		      && k->last_day == c->now / STORE_DAY_S);
 }
 
-/* home_country - is cc the login's first country (where its account was
- * first used) or the one it has the most days in (cc's today not
+/* metrics_abroad_home - is cc the login's first country (where its
+ * account was first used) or the one it has the most days in (cc's today not
  * counted)? A login first used through a VPN exit abroad has its home
  * line's country the most days; a student who spent the first weeks at
  * the family's abroad has the university's country first (of two with
  * as many days, the one first used is the most). Neither is "abroad". */
-static bool home_country(const struct metrics_ctx *c, const char *cc)
+bool metrics_abroad_home(const struct metrics_ctx *c, const char *cc)
 {
     const struct store_country *first = NULL, *most = NULL;
 
@@ -215,7 +215,7 @@ static bool revisit_at(const struct metrics_ctx *c, const struct addr *ip,
     if (n == NULL)
 	return false;
     metrics_ip_cc(c, ip, self, cc);
-    if (cc[0] == 0 || home_country(c, cc) || !stayed(c, n)
+    if (cc[0] == 0 || metrics_abroad_home(c, cc) || !stayed(c, n)
 	|| !metrics_fine_place(c, ip, self) || !one_country(c, n, cc)
 	|| metrics_shared_client(c, ip))
 	return false;
