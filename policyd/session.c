@@ -161,16 +161,40 @@ static void unhook(struct session_table *t, uint32_t i)
     t->used--;
 }
 
-/* forget - drop a transaction; unfinished ones give back with end_of_data */
+/* txn_of - the transaction as the slot knows it so far */
+static void txn_of(const struct runtime *rt, const struct slot *s,
+		   struct txn *t)
+{
+    *t = (struct txn) { .login = s->login, .sender = s->sender,
+	.client = s->client, .geo = s->geo, .geo_caps = geo_caps(rt->geo),
+	.rogue_listed = s->rogue_listed, .rcpts = s->rcpts,
+	.bytes = s->bytes, .qid = s->qid };
+}
+
+/* forget - drop a transaction that never reached its end of message.
+ * With end_of_data it was not sent: what it counted is given back.
+ * Without, its last request was its last RCPT and a message let through
+ * there was most likely sent: its end of message is judged now, unseen
+ * by Postfix, because the engine learns a login's places, usual volume
+ * and vouches only from a message let through at its end (rules.c
+ * record_eom); asked at RCPT only, nothing was ever learned and every
+ * place stayed unfamiliar. A refused one learns nothing (rules_judge
+ * returns at once); the verdict of this late phase is not logged, as
+ * the message is gone. */
 static void forget(struct session_table *t, uint32_t i, struct runtime *rt,
 		   uint32_t now)
 {
     struct slot *s = &t->slot[i];
+    struct txn x;
 
-    if (rt->cfg->policyd.end_of_data
-	&& rules_give_back(rt->st, s->login[0] ? s->login : NULL, &s->client,
-			   now, &s->v) != STORE_OK)
-	store_counter_add(rt->st, STATS_GIVE_BACK_ERRORS, 1);
+    if (rt->cfg->policyd.end_of_data) {
+	if (rules_give_back(rt->st, s->login[0] ? s->login : NULL,
+			    &s->client, now, &s->v) != STORE_OK)
+	    store_counter_add(rt->st, STATS_GIVE_BACK_ERRORS, 1);
+    } else if (s->rcpts > 0) {
+	txn_of(rt, s, &x);
+	(void) txn_judge(rt->cfg, rt->st, &x, RULES_PHASE_EOM, now, &s->v);
+    }
     unhook(t, i);
 }
 
@@ -236,16 +260,6 @@ static struct slot *find(struct session_table *t, struct runtime *rt,
     t->used++;
     *fresh = true;
     return &t->slot[i];
-}
-
-/* txn_of - the transaction as the slot knows it so far */
-static void txn_of(const struct runtime *rt, const struct slot *s,
-		   struct txn *t)
-{
-    *t = (struct txn) { .login = s->login, .sender = s->sender,
-	.client = s->client, .geo = s->geo, .geo_caps = geo_caps(rt->geo),
-	.rogue_listed = s->rogue_listed, .rcpts = s->rcpts,
-	.bytes = s->bytes, .qid = s->qid };
 }
 
 /* clean_copy - text for a reply line: control bytes become spaces */

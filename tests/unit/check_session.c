@@ -124,6 +124,53 @@ START_TEST(test_expiry_keeps_without_eod)
 }
 END_TEST
 
+/* learned_days - the days alice's network (192.0.2.7 has no AS in the
+ * test's GeoIP: its /24) is known for, 0 when not learned */
+static unsigned learned_days(struct fx *x, uint32_t now)
+{
+    struct store_user u;
+    unsigned days = 0;
+
+    if (store_user_get(x->rt.st, "alice", now, &u) != STORE_OK)
+	return 0;
+    for (unsigned i = 0; i < STORE_NETS; i++)
+	if (u.nets[i].key != 0 && u.nets[i].days > days)
+	    days = u.nets[i].days;
+    return days;
+}
+
+/* Without end_of_data a message let through at its RCPT teaches the
+ * login its place, when its transaction is forgotten, as one let through
+ * at end of message does: the familiar places are learned either way
+ * (they were never learned when Postfix asked at RCPT only, the default,
+ * so after the learning week every place stayed unfamiliar). A refused
+ * one teaches nothing. */
+START_TEST(test_learns_without_eod)
+{
+    struct fx x, y;
+
+    fx_open(&x, CONF_PD("end_of_data = false; max_instances = 16;"));
+    fx_open(&y, CONF_PD("end_of_data = true; max_instances = 16;"));
+    for (uint32_t d = 0; d < 3; d++) {
+	char inst[16];
+
+	snprintf(inst, sizeof(inst), "d%u", d);
+	ck_assert_str_eq(ask(&x, inst, "RCPT", T0 + d * 86400),
+			 "action=DUNNO\n\n");
+	ck_assert_str_eq(ask(&y, inst, "RCPT", T0 + d * 86400),
+			 "action=DUNNO\n\n");
+	ck_assert_str_eq(ask(&y, inst, "END-OF-MESSAGE", T0 + d * 86400 + 1),
+			 "action=DUNNO\n\n");
+	/* the transaction ends when forgotten (instance_timeout 1m) */
+	ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + d * 86400 + 60), 1);
+    }
+    ck_assert_uint_eq(learned_days(&y, T0 + 3 * 86400), 3);
+    ck_assert_uint_eq(learned_days(&x, T0 + 3 * 86400), 3);
+    fx_close(&x, T0 + 4 * 86400);
+    fx_close(&y, T0 + 4 * 86400);
+}
+END_TEST
+
 START_TEST(test_end_of_message)
 {
     struct fx x;
@@ -297,6 +344,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_counted_once);
     tcase_add_test(tc, test_expiry_gives_back);
     tcase_add_test(tc, test_expiry_keeps_without_eod);
+    tcase_add_test(tc, test_learns_without_eod);
     tcase_add_test(tc, test_end_of_message);
     tcase_add_test(tc, test_not_judged);
     tcase_add_test(tc, test_full_table_forgets_oldest);
