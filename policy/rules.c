@@ -252,8 +252,8 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
  * the site's by now; any other learns whether
  * that network is the site's (v->site). The vouch is noted in v and
  * written at the end of the message if it is let through
- * (rules_vouch.c): here the entry is only read, as the other logins
- * left it. A failure of the site's entry (a lock timeout) only leaves
+ * (rules_vouch.c): here the entry is read and the message judged by the
+ * copy with its own vouch, as when the vouch was written here. A failure of the site's entry (a lock timeout) only leaves
  * it unknown: not the site's. Whether the entry was read is returned,
  * the entry in *site (none: an empty one). */
 static bool site_note(const struct cfg *cfg, STORE *st,
@@ -265,15 +265,16 @@ static bool site_note(const struct cfg *cfg, STORE *st,
 
     if (cfg->policy.site_logins == 0 || (own && !tenured))
 	return false;
-    if (own || tenured)
-	v->vouch |= RULES_VOUCH_NET;
-    if ((s = store_site_get(st, &f->client, now, site)) == STORE_OK
-	&& !own && !tenured)
-	v->neighbour = metrics_neighbour_network(cfg, site, now);
-    if (s == STORE_NOTFOUND)
+    if ((s = store_site_get(st, &f->client, now, site)) == STORE_NOTFOUND)
 	memset(site, 0, sizeof(*site));
     else if (s != STORE_OK)
 	return false;
+    if (own || tenured) {	/* judged with its vouch, written at EOM */
+	v->vouch |= RULES_VOUCH_NET;
+	store_client_vouch_copy(st, f->login, now, site);
+    } else {
+	v->neighbour = metrics_neighbour_network(cfg, site, now);
+    }
     if (!own)
 	v->site = metrics_site_network(cfg, site, now);
     return true;
@@ -317,6 +318,8 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
     }
     if (s == STORE_OK && !v->relayed)
 	t = store_client_update(st, &co, now, c);
+    if (t == STORE_OK && (v->vouch & RULES_VOUCH_ADDR))
+	store_client_vouch_copy(st, NULL, now, c);	/* judged with it */
     if (judged) {		/* the site's entries, the client's updated */
 	if (first && t == STORE_OK && rules_vouch_after_other(c, now))
 	    own = tenured = false;	/* another login came first */

@@ -40,8 +40,12 @@
  *
  * A vouch is written only for a message let through (rules_vouch_note,
  * at its end). Found at MAIL, before the verdict, it is noted in the
- * verdict (v->vouch) and the entries are read as the other logins left
- * them. Written at MAIL, as before, a message then held, refused or
+ * verdict (v->vouch); the message itself is judged by copies of the
+ * client's and the /24's entries with its vouch in them
+ * (store_client_vouch_copy), as when the vouch was written at MAIL: a
+ * learning login's phone on a CGNAT address it vouches for is no hop
+ * (metrics_hop.c; without the copy, T holdout seed 109 held one honest
+ * message more). Written at MAIL, as before, a message then held, refused or
  * aborted had vouched all the same: a stolen login's proxy at a far
  * place of its owner's tenured network, held by network-hopping, made
  * the proxy's /24 a neighbour's line (metrics_neighbour_network) for
