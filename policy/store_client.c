@@ -86,19 +86,27 @@ static void client_login(struct store_crec *c, uint32_t hash, uint32_t now)
     c->l.n = (uint8_t) n;
 }
 
+/* vouch_time - a vouch at now: the vouched time, and the day counted
+ * if it is a new one (an entry's fields or a copy's) */
+static void vouch_time(uint32_t *vouched, uint16_t *days, uint16_t *last,
+		       uint32_t now)
+{
+    uint16_t day = (uint16_t) (now / STORE_DAY_S);
+
+    if (now > *vouched)
+	*vouched = now;
+    if (*days == 0 || day > *last) {
+	if (*days < UINT16_MAX)
+	    (*days)++;
+	*last = day;
+    }
+}
+
 /* client_vouch - a login from a familiar place of its own came from
  * here: the time, and the day if it is a new one */
 static void client_vouch(struct store_crec *c, uint32_t now)
 {
-    uint16_t day = (uint16_t) (now / STORE_DAY_S);
-
-    if (now > c->vouched)
-	c->vouched = now;
-    if (c->vouch_days == 0 || day > c->vouch_day) {
-	if (c->vouch_days < UINT16_MAX)
-	    c->vouch_days++;
-	c->vouch_day = day;
-    }
+    vouch_time(&c->vouched, &c->vouch_days, &c->vouch_day, now);
 }
 
 /* store_client_vouch_copy - what a vouch of login (NULL: none, as for
@@ -110,7 +118,6 @@ void store_client_vouch_copy(STORE *st, const char *login, uint32_t now,
 {
     uint32_t n = c->nlogins < STORE_CLIENT_LOGINS ? c->nlogins
 	: STORE_CLIENT_LOGINS, i = 0, h;
-    uint16_t day = (uint16_t) (now / STORE_DAY_S);
 
     if (login != NULL && login[0] != '\0') {
 	h = store_login_hash32(st, login);
@@ -131,13 +138,7 @@ void store_client_vouch_copy(STORE *st, const char *login, uint32_t now,
 	}
 	c->nlogins = n;
     }
-    if (now > c->vouched)
-	c->vouched = now;
-    if (c->vouch_days == 0 || day > c->vouch_day) {
-	if (c->vouch_days < UINT16_MAX)
-	    c->vouch_days++;
-	c->vouch_day = day;
-    }
+    vouch_time(&c->vouched, &c->vouch_days, &c->vouch_day, now);
 }
 
 /* store_client_copy - a slot (live or copied) to the caller's form */
