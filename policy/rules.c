@@ -252,10 +252,11 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
  * the site's by now; any other learns whether
  * that network is the site's (v->site). The vouch is noted in v and
  * written at the end of the message if it is let through
- * (rules_vouch.c): here the entry is read and the message judged by the
- * copy with its own vouch, as when the vouch was written here. A failure of the site's entry (a lock timeout) only leaves
- * it unknown: not the site's. Whether the entry was read is returned,
- * the entry in *site (none: an empty one). */
+ * (rules_vouch.c): here the entry is read, and the message is judged
+ * by the copy with its own vouch in it, as when the vouch was written
+ * here. A failure of the site's entry (a lock timeout) only leaves it
+ * unknown: not the site's. Whether the entry was read is returned, the
+ * entry in *site (none: an empty one). */
 static bool site_note(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now, bool own,
 		      bool tenured, struct rules_verdict *v,
