@@ -37,7 +37,11 @@
 /* metrics_neighbour_network - has another login vouched for the network
  * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
  * is enough: a vouch needs the voucher's own tenured anchor in that /24
- * (rules.c own_place, F25), a line of its own there, not a visit. The
+ * (rules.c own_place, F25), a line of its own there, or a far place of
+ * a tenured own network (another site of a campus's network: a visit,
+ * so a residential proxy on a victim's ISP can vouch), and a message
+ * let through: a held or refused one vouches for nothing (rules_vouch.c,
+ * golden held_vouch.case). The
  * caller's own vouches count too: a login that vouched there has an
  * anchor of its own there, a home place (home_in_country) while it
  * remembers the address. */

@@ -198,10 +198,14 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
 	&& cfg->policy.rules[rule].metric == CFG_METRIC_NEWCOMER_MESSAGES)
 	return false;
     /* a block by carrier-volume does not spare the pool it was set on:
-     * a run of proxies at one hub would slip past the rule's own test */
-    if (shared_own_address(cfg, f, mc)
-	&& (rule < 0 || cfg->policy.rules[rule].metric
-	    != CFG_METRIC_COARSE_MESSAGES_OVER_USUAL))
+     * a run of proxies at one hub would slip past the rule's own test;
+     * nor an address of it sent from before the block: those are the
+     * proxies' own exits, whose messages set it (golden
+     * spared_exit.case: six of six through the next night) */
+    if (rule >= 0 && cfg->policy.rules[rule].metric
+	== CFG_METRIC_COARSE_MESSAGES_OVER_USUAL && coarse_place(cfg, f))
+	return false;
+    if (shared_own_address(cfg, f, mc))
 	return true;
     if (v->addr_since == 0 || rule < 0)
 	return false;
@@ -246,9 +250,13 @@ static bool own_place(const struct cfg *cfg, const struct rules_facts *f,
  * place of a tenured own network (metrics_far_place: another site of a
  * campus's research network) vouches and learns whether the network is
  * the site's by now; any other learns whether
- * that network is the site's (v->site). A failure of the site's entry
- * (a lock timeout) only leaves it unknown: not the site's. Whether the
- * entry as read or vouched for is in *site (none: an empty one). */
+ * that network is the site's (v->site). The vouch is noted in v and
+ * written at the end of the message if it is let through
+ * (rules_vouch.c): here the entry is read, and the message is judged
+ * by the copy with its own vouch in it, as when the vouch was written
+ * here. A failure of the site's entry (a lock timeout) only leaves it
+ * unknown: not the site's. Whether the entry was read is returned, the
+ * entry in *site (none: an empty one). */
 static bool site_note(const struct cfg *cfg, STORE *st,
 		      const struct rules_facts *f, uint32_t now, bool own,
 		      bool tenured, struct rules_verdict *v,
@@ -258,14 +266,16 @@ static bool site_note(const struct cfg *cfg, STORE *st,
 
     if (cfg->policy.site_logins == 0 || (own && !tenured))
 	return false;
-    if (own || tenured)
-	s = store_site_vouch(st, &f->client, f->login, now, site);
-    else if ((s = store_site_get(st, &f->client, now, site)) == STORE_OK)
-	v->neighbour = metrics_neighbour_network(cfg, site, now);
-    if (s == STORE_NOTFOUND)
+    if ((s = store_site_get(st, &f->client, now, site)) == STORE_NOTFOUND)
 	memset(site, 0, sizeof(*site));
     else if (s != STORE_OK)
 	return false;
+    if (own || tenured) {	/* judged with its vouch, written at EOM */
+	v->vouch |= RULES_VOUCH_NET;
+	store_client_vouch_copy(st, f->login, now, site);
+    } else {
+	v->neighbour = metrics_neighbour_network(cfg, site, now);
+    }
     if (!own)
 	v->site = metrics_site_network(cfg, site, now);
     return true;
@@ -282,7 +292,8 @@ static bool site_note(const struct cfg *cfg, STORE *st,
  * one (a carrier's CGNAT pool) still vouches for its address: two
  * students' phones abroad on one address of their family's carrier
  * (tests/sim campus seed 5). The first message from a fine place
- * vouches less again (rules_vouch.c). */
+ * vouches less again. Each vouch is only noted here (v->vouch) and
+ * written at the end of the message if it is let through (rules_vouch.c). */
 static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 		       STORE *st, uint32_t now, uint32_t site_start,
 		       struct rules_verdict *v, struct store_user *u,
@@ -304,10 +315,12 @@ static int record_mail(const struct cfg *cfg, const struct rules_facts *f,
 	own = own_place(cfg, f, now, u, site_start, &tenured);
 	first = own && rules_vouch_first(cfg, f, u);
 	if (own && !first && (tenured || coarse_place(cfg, f)))
-	    co.flags |= STORE_OBS_VOUCH;
+	    v->vouch |= RULES_VOUCH_ADDR;	/* at its end: rules_vouch.c */
     }
     if (s == STORE_OK && !v->relayed)
 	t = store_client_update(st, &co, now, c);
+    if (t == STORE_OK && (v->vouch & RULES_VOUCH_ADDR))
+	store_client_vouch_copy(st, NULL, now, c);	/* judged with it */
     if (judged) {		/* the site's entries, the client's updated */
 	if (first && t == STORE_OK && rules_vouch_after_other(c, now))
 	    own = tenured = false;	/* another login came first */
@@ -337,6 +350,15 @@ static int record_rcpt(const struct rules_facts *f, STORE *st, uint32_t now,
     return s;
 }
 
+/* teaches - does a message let through (so far) teach the login and
+ * the site? Not one held or from a block; in dry run every message
+ * does, as every one goes through. */
+static bool teaches(const struct cfg *cfg, const struct rules_verdict *v)
+{
+    return (v->action <= CFG_ACTION_TAG && !v->from_block)
+	|| cfg->milter.dry_run;
+}
+
 /* record_eom - the size counted, the queue id kept, and a message let
  * through so far (in dry run: every message, as every one goes through)
  * teaches the login its country, from a familiar place makes the
@@ -347,7 +369,6 @@ static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
 		      struct rules_verdict *v, struct store_user *u,
 		      struct store_client *c)
 {
-    bool dry_run = cfg->milter.dry_run;
     struct store_user_obs uo = {f->login, f->client, f->geo, 0, 0, f->bytes,
 	f->qid, STORE_OBS_COUNT_ONLY, &v->user_held, NULL, NULL, 0, 0};
     struct store_client_obs co = {f->client, NULL, 0, 0, f->bytes,
@@ -355,14 +376,12 @@ static int record_eom(const struct cfg *cfg, const struct rules_facts *f,
     struct rules_carrier rc;
     int s = STORE_OK;
 
-    if (((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run)
-	&& !v->relayed)
+    if (teaches(cfg, v) && !v->relayed)
 	uo.flags |= STORE_OBS_LEARN | (v->familiar ? STORE_OBS_LEARN_VOLUME
 				       | STORE_OBS_ANCHOR : 0)
 	    | (v->home && metrics_home_note(f->rcpts) ? STORE_OBS_HOME : 0)
 	    | (metrics_bulk_note(f->rcpts) ? STORE_OBS_BULK : 0);
-    else if (v->relayed
-	     && ((v->action <= CFG_ACTION_TAG && !v->from_block) || dry_run))
+    else if (v->relayed && teaches(cfg, v))
 	uo.flags |= STORE_OBS_RELAYED;	/* its hour: store_relay.c */
     rules_carrier_obs(cfg, f, now, site_start, v, &rc, &uo);
     uo.line_km = cfg->policy.coarse_km;
@@ -675,7 +694,9 @@ static void note_home(const struct cfg *cfg, STORE *st,
 /* finish - a refused transaction gives its units back (what a failed
  * give-back leaves stays in v, for the front end's rules_give_back at
  * abort or close to try again); one let through at end of message keeps
- * them */
+ * them, and one that teaches writes its vouch (rules_vouch.c: after the
+ * rules of end of message, which may still hold it; a failure leaves
+ * the vouch unwritten) */
 static void finish(const struct cfg *cfg, STORE *st,
 		   const struct rules_facts *f, uint32_t now,
 		   struct rules_verdict *v)
@@ -687,6 +708,9 @@ static void finish(const struct cfg *cfg, STORE *st,
     } else if (f->phase == RULES_PHASE_EOM) {
 	memset(&v->user_held, 0, sizeof(v->user_held));
 	memset(&v->client_held, 0, sizeof(v->client_held));
+	if (v->vouch != 0 && teaches(cfg, v))
+	    (void) rules_vouch_note(st, f, now, v);
+	v->vouch = 0;
     }
 }
 

@@ -136,6 +136,11 @@ struct rules_verdict {
     /* Found at MAIL: another login vouched for the client's /24 (/48)
      * (policy.first_home, metrics_neighbour_network). */
     bool neighbour;
+    /* Found at MAIL: what the message vouches for (RULES_VOUCH_*), a
+     * login at a familiar place of its own; written at the end of a
+     * message let through, never by one refused, held or aborted
+     * (rules_vouch.c). */
+    unsigned vouch;
     /* Found at MAIL: the login is on a stay at its family's home abroad
      * and the client is one of the stay's (policy.family_stay,
      * metrics_family_stay); the volume rules of every phase read it. */
@@ -208,6 +213,16 @@ void rules_family_stay(const struct cfg *cfg, STORE *st,
 bool rules_vouch_first(const struct cfg *cfg, const struct rules_facts *f,
 		       const struct store_user *u);
 bool rules_vouch_after_other(const struct store_client *c, uint32_t now);
+/* rules_vouch.c: what a message vouches for, found at MAIL, kept in
+ * the verdict and written by rules_vouch_note at the end of a message
+ * let through: the client address (familiar to every login for a day),
+ * its /24 (/48), its AS number and its country (the site's). */
+#define RULES_VOUCH_ADDR 1u
+#define RULES_VOUCH_NET 2u
+#define RULES_VOUCH_AS 4u
+#define RULES_VOUCH_CC 8u
+int rules_vouch_note(STORE *st, const struct rules_facts *f, uint32_t now,
+		     const struct rules_verdict *v);
 /* rules_neigh.c: at MAIL, after the client's update (c): is the client,
  * in one of the site's networks, a fine place no other login came from
  * (v->site_stranger, then bounded by metrics_line_past_day)? */

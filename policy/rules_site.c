@@ -8,10 +8,12 @@
  * or for a learning period (the same vouch as for the site's networks,
  * rules.c site_note), vouches for the client's AS number and country,
  * once a day each: a place it already had mail let through from today
- * is not vouched for again (a store update spared per message). For a
- * newcomer the entries are read first, so its own vouch does not make
- * its first place the site's. A store failure (a lock timeout) only
- * leaves a place unknown: not the site's.
+ * is not vouched for again (a store update spared per message). The
+ * vouch is noted in the verdict and written at the end of the message
+ * if it is let through (rules_vouch.c); the entries are read as the
+ * other logins left them, so a newcomer's own vouch does not make its
+ * first place the site's. A store failure (a lock timeout) only leaves
+ * a place unknown: not the site's.
  *
  * Before the rules, a login's line abroad is looked up the same way
  * (rules_family_stay): is it where one of the site's people has a line
@@ -22,22 +24,15 @@
 #include "metrics.h"
 #include "rules.h"
 
-/* place - read (read) a site place, then vouch for it (vouch): is it
- * the site's, as read? */
+/* place - is a site place the site's, as read? */
 static bool place(const struct cfg *cfg, STORE *st, enum store_site_kind kind,
-		  uint32_t id, const char *login, bool vouch, bool read,
-		  uint32_t now)
+		  uint32_t id, uint32_t now)
 {
     struct store_client e;
-    bool site = false;
 
-    if (id == 0)
-	return false;
-    if (read && store_site_place(st, kind, id, NULL, false, now, &e) == STORE_OK)
-	site = metrics_site_network(cfg, &e, now);
-    if (vouch)
-	(void) store_site_place(st, kind, id, login, true, now, NULL);
-    return site;
+    return id != 0
+	&& store_site_place(st, kind, id, NULL, false, now, &e) == STORE_OK
+	&& metrics_site_network(cfg, &e, now);
 }
 
 /* site_network - is the client's /24 (/48) one of the site's networks?
@@ -55,8 +50,9 @@ static bool site_network(const struct cfg *cfg, STORE *st,
 	&& metrics_site_network(cfg, &e, now);
 }
 
-/* rules_site_places - at MAIL, after the login's update (u): vouch for
- * the client's AS number and country (vouch: a tenured own place), and
+/* rules_site_places - at MAIL, after the login's update (u): note a
+ * vouch for the client's AS number and country in v->vouch (vouch: a
+ * tenured own place), and
  * for a newcomer learn whether either, or the client's network, is the
  * site's (v->site_place); for a newcomer or a learning login whether
  * none is (v->unknown_place) */
@@ -84,11 +80,13 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
      * vouched for again */
     n = metrics_learned_net(&mc, &f->client, asn);
     k = f->geo.cc[0] != 0 ? metrics_country(&mc, f->geo.cc) : NULL;
-    as = place(cfg, st, STORE_SITE_AS, asn, f->login,
-	       vouch && !(n != NULL && n->last_day == today), learner, now);
-    cc = f->geo.cc[0] != 0
-	&& place(cfg, st, STORE_SITE_CC, store_site_cc(f->geo.cc), f->login,
-		 vouch && !(k != NULL && k->last_day == today), learner, now);
+    if (vouch && asn != 0 && !(n != NULL && n->last_day == today))
+	v->vouch |= RULES_VOUCH_AS;
+    if (vouch && f->geo.cc[0] != 0 && !(k != NULL && k->last_day == today))
+	v->vouch |= RULES_VOUCH_CC;
+    as = learner && place(cfg, st, STORE_SITE_AS, asn, now);
+    cc = learner && f->geo.cc[0] != 0
+	&& place(cfg, st, STORE_SITE_CC, store_site_cc(f->geo.cc), now);
     net = learner && !as && !cc && !v->site && site_network(cfg, st, f, now);
     v->site_place = newcomer && (as || cc || net);
     v->unknown_place = learner && !as && !cc && !v->site && !net;

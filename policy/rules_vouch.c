@@ -37,6 +37,22 @@
  * place familiar. The client's entry is read as its update copies it
  * out (record_mail judges the /24 after that update: no read of its own);
  * a failure of the update leaves the /24's vouch as before.
+ *
+ * A vouch is written only for a message let through (rules_vouch_note,
+ * at its end). Found at MAIL, before the verdict, it is noted in the
+ * verdict (v->vouch); the message itself is judged by copies of the
+ * client's and the /24's entries with its vouch in them
+ * (store_client_vouch_copy), as when the vouch was written at MAIL: a
+ * learning login's phone on a CGNAT address it vouches for is no hop
+ * (metrics_hop.c; without the copy, T holdout seed 109 held one honest
+ * message more). Written at MAIL, as before, a message then held, refused or
+ * aborted had vouched all the same: a stolen login's proxy at a far
+ * place of its owner's tenured network, held by network-hopping, made
+ * the proxy's /24 a neighbour's line (metrics_neighbour_network) for
+ * METRICS_SITE_WINDOW_S, and its address familiar to every login for a
+ * day (golden held_vouch.case). Noting at MAIL and writing at the end
+ * needs nothing given back: a refusal or an abort never reaches the
+ * write, and parallel sessions each carry their own note.
  */
 #include <string.h>
 
@@ -62,4 +78,35 @@ bool rules_vouch_first(const struct cfg *cfg, const struct rules_facts *f,
 bool rules_vouch_after_other(const struct store_client *c, uint32_t now)
 {
     return metrics_client_logins(c, now, STORE_DAY_S) > 1;
+}
+
+/* rules_vouch_note - at the end of a message let through: write what
+ * it vouches for (v->vouch, found at MAIL); the first failure (the rest
+ * is still tried) */
+int rules_vouch_note(STORE *st, const struct rules_facts *f, uint32_t now,
+		     const struct rules_verdict *v)
+{
+    struct store_client_obs co;
+    int s = STORE_OK, t;
+
+    if (v->vouch & RULES_VOUCH_ADDR) {
+	memset(&co, 0, sizeof(co));
+	co.ip = f->client;
+	co.flags = STORE_OBS_VOUCH;
+	s = store_client_update(st, &co, now, NULL);
+    }
+    if ((v->vouch & RULES_VOUCH_NET)
+	&& (t = store_site_vouch(st, &f->client, f->login, now, NULL))
+	!= STORE_OK && s == STORE_OK)
+	s = t;
+    if ((v->vouch & RULES_VOUCH_AS)
+	&& (t = store_site_place(st, STORE_SITE_AS, f->geo.asn, f->login,
+				 true, now, NULL)) != STORE_OK && s == STORE_OK)
+	s = t;
+    if ((v->vouch & RULES_VOUCH_CC)
+	&& (t = store_site_place(st, STORE_SITE_CC, store_site_cc(f->geo.cc),
+				 f->login, true, now, NULL)) != STORE_OK
+	&& s == STORE_OK)
+	s = t;
+    return s;
 }

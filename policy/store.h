@@ -635,6 +635,13 @@ int store_site_vouch(STORE *st, const struct addr *ip, const char *login,
 		     uint32_t now, struct store_client *out);
 int store_site_get(STORE *st, const struct addr *ip, uint32_t now,
 		   struct store_client *out);
+/* What a vouch of login (NULL: none, a client address's vouch, whose
+ * update noted the login) would make of the copy c of an entry, as
+ * STORE_OBS_VOUCH and store_site_vouch make of the entry; the entry is
+ * not touched (rules_vouch.c: a message is judged with its own vouch,
+ * written only if it is let through). */
+void store_client_vouch_copy(STORE *st, const char *login, uint32_t now,
+			     struct store_client *c);
 /* The site's places: an entry per AS number and per country that logins
  * came from from a familiar place of their own, kept and vouched for as
  * the site's networks are (keys in 100::/64 as theirs, skipped by walks

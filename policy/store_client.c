@@ -86,19 +86,59 @@ static void client_login(struct store_crec *c, uint32_t hash, uint32_t now)
     c->l.n = (uint8_t) n;
 }
 
+/* vouch_time - a vouch at now: the vouched time, and the day counted
+ * if it is a new one (an entry's fields or a copy's) */
+static void vouch_time(uint32_t *vouched, uint16_t *days, uint16_t *last,
+		       uint32_t now)
+{
+    uint16_t day = (uint16_t) (now / STORE_DAY_S);
+
+    if (now > *vouched)
+	*vouched = now;
+    if (*days == 0 || day > *last) {
+	if (*days < UINT16_MAX)
+	    (*days)++;
+	*last = day;
+    }
+}
+
 /* client_vouch - a login from a familiar place of its own came from
  * here: the time, and the day if it is a new one */
 static void client_vouch(struct store_crec *c, uint32_t now)
 {
-    uint16_t day = (uint16_t) (now / STORE_DAY_S);
+    vouch_time(&c->vouched, &c->vouch_days, &c->vouch_day, now);
+}
 
-    if (now > c->vouched)
-	c->vouched = now;
-    if (c->vouch_days == 0 || day > c->vouch_day) {
-	if (c->vouch_days < UINT16_MAX)
-	    c->vouch_days++;
-	c->vouch_day = day;
+/* store_client_vouch_copy - what a vouch of login (NULL: none, as for
+ * a client address, whose update noted the login already) makes of the
+ * copy c, as client_login and client_vouch make of the entry; the
+ * entry is not touched */
+void store_client_vouch_copy(STORE *st, const char *login, uint32_t now,
+			     struct store_client *c)
+{
+    uint32_t n = c->nlogins < STORE_CLIENT_LOGINS ? c->nlogins
+	: STORE_CLIENT_LOGINS, i = 0, h;
+
+    if (login != NULL && login[0] != '\0') {
+	h = store_login_hash32(st, login);
+	while (i < n && c->logins[i].hash != h)
+	    i++;
+	if (i < n) {
+	    if (now > c->logins[i].last_seen)
+		c->logins[i].last_seen = now;
+	} else {
+	    if (n < STORE_CLIENT_LOGINS)
+		i = n++;
+	    else		/* the one seen longest ago makes room */
+		for (uint32_t k = i = 0; k < n; k++)
+		    if (c->logins[k].last_seen < c->logins[i].last_seen)
+			i = k;
+	    c->logins[i].hash = h;
+	    c->logins[i].last_seen = now;
+	}
+	c->nlogins = n;
     }
+    vouch_time(&c->vouched, &c->vouch_days, &c->vouch_day, now);
 }
 
 /* store_client_copy - a slot (live or copied) to the caller's form */
