@@ -147,6 +147,10 @@ static const struct bad_case bad_cases[] = {
      1, "policy.rules[0].window", "missing"},
     {"policy: { rules = ( { name = \"a\"; applies_to = \"internal\"; metric = \"abroad_line_messages_over_usual\"; window = \"1d\"; limit = 20; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].applies_to", "SASL logins"},
+    /* abroad_line_messages_over_usual judges a line: a place located
+     * finer than coarse_km, none with 0 (the default): never fired */
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"authenticated\";\n metric = \"abroad_line_messages_over_usual\"; window = \"1d\"; limit = 50; action = \"tempfail\"; } ); };\n",
+     2, "policy.rules[0].metric", "coarse_km above 0"},
     {"policy: { rules = ( { name = \"s\"; applies_to = \"internal\"; metric = \"shared_messages_over_usual\"; window = \"1d\"; limit = 50; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].applies_to", "SASL logins"},
     {"policy: { rules = ( { name = \"s\"; applies_to = \"authenticated\"; metric = \"shared_messages_over_usual\"; limit = 50; action = \"tempfail\"; } ); };\n",
