@@ -376,20 +376,24 @@ START_TEST(test_check_dead_rules)
 	"milter: { user = \"nobody\"; group = \"nogroup\"; };\n"
 	"geoip: { city_db = \"/nonexistent/rg-City.mmdb\"; country_db = \"\";"
 	" asn_db = \"\"; };\n"
-	"policy: { rules = (\n"
+	"policy: { coarse_km = 100; rules = (\n"
 	" { name = \"travel\"; applies_to = \"authenticated\";"
 	" metric = \"travel_kmh\"; limit = 1000; action = \"quarantine\"; },\n"
 	" { name = \"busy\"; applies_to = \"authenticated\";"
 	" metric = \"messages\"; window = \"1h\"; limit = 9; action = \"tag\"; },\n"
 	" { name = \"far\"; applies_to = \"authenticated\";"
-	" metric = \"new_country\"; action = \"tag\"; }\n); };\n");
+	" metric = \"new_country\"; action = \"tag\"; },\n"
+	/* a line abroad: a location finer than coarse_km, and a country */
+	" { name = \"abroad\"; applies_to = \"authenticated\";"
+	" metric = \"abroad_line_messages_over_usual\"; window = \"1d\";"
+	" limit = 50; action = \"tempfail\"; }\n); };\n");
 
     /* it runs, so exit 0, but it says which rules are dead and why */
     ck_assert_int_eq(run_check(f, out, sizeof(out)), 0);
     ck_assert_ptr_nonnull(strstr(out, "warning: geoip: database not found:"
 				 " city /nonexistent/rg-City.mmdb"));
     ck_assert_ptr_nonnull(strstr(out, "rules that will never fire: travel,"
-				 " far\n"));
+				 " far, abroad\n"));
     unlink(f);
 }
 END_TEST
