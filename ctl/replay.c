@@ -145,10 +145,10 @@ static void who_verdict(struct replay_rule *rr, struct replay_who *w, int k,
 			const char *cc, bool login)
 {
     struct replay_who_run *wr = &w->run[k];
-    uint64_t bit = v->rule >= 0 && v->rule < REPLAY_RULES ? 1ull << v->rule : 0;
 
-    if (rr != NULL && !(wr->rules & bit)) {
-	wr->rules |= bit;
+    /* rr: the verdict's rule, below REPLAY_RULES (account) */
+    if (rr != NULL && !cfg_rule_set_has(&wr->rules, (size_t) v->rule)) {
+	cfg_rule_set_add(&wr->rules, (size_t) v->rule);
 	if (login)
 	    rr->logins++;
 	else

@@ -22,7 +22,8 @@
 #define REPLAY_LOGIN_IPS 32	/* distinct addresses counted exactly */
 #define REPLAY_LOGIN_CCS 16	/* distinct countries counted exactly */
 #define REPLAY_LOGIN_KEY 64	/* logins are told apart by this prefix */
-#define REPLAY_RULES 64		/* rules tracked per login and client */
+#define REPLAY_RULES CFG_RULE_SET_MAX	/* rules tracked: every one a
+					 * configuration may hold */
 #define REPLAY_TIMELINE 16	/* last verdicts kept per login (HTML) */
 
 /* What one rule would have done in one run. */
@@ -32,6 +33,8 @@ struct replay_rule {
     uint64_t logins, clients;	/* distinct ones it fired on */
     uint32_t first, last;
 };
+
+_Static_assert(REPLAY_RULES <= INT8_MAX + 1, "a mark's rule fits");
 
 /* One verdict of a login, for its timeline. */
 struct replay_mark {
@@ -43,7 +46,7 @@ struct replay_mark {
 
 /* What one run did to one login. */
 struct replay_who_run {
-    uint64_t rules;		/* bit per rule that fired on it */
+    struct cfg_rule_set rules;	/* the rules that fired on it */
     uint64_t stopped, tagged;	/* held, tempfailed or rejected; tagged */
     int stop_rule;		/* what stopped it first (-1: none) */
     uint8_t stop_action;

@@ -118,6 +118,48 @@ struct cfg_str_list {
     size_t n;
 };
 
+/* A set of rule indexes, a bit each, for every rule a configuration may
+ * hold (stats.h STATS_MAX_RULES, asserted in cfg_check.c): the rules a
+ * rule requires, and the engine's rules that fired or counted a refusal
+ * in one transaction (rules.h). One uint64_t held 64: the 65th rule's
+ * bit, 1 << 64, was undefined (on x86-64 the first rule's). */
+#define CFG_RULE_SET_WORDS 2
+#define CFG_RULE_SET_MAX (CFG_RULE_SET_WORDS * 64)
+struct cfg_rule_set {
+    uint64_t w[CFG_RULE_SET_WORDS];
+};
+
+/* cfg_rule_set_add - put rule index i (< CFG_RULE_SET_MAX) in s */
+static inline void cfg_rule_set_add(struct cfg_rule_set *s, size_t i)
+{
+    s->w[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+/* cfg_rule_set_has - is rule index i in s? */
+static inline bool cfg_rule_set_has(const struct cfg_rule_set *s, size_t i)
+{
+    return i < CFG_RULE_SET_MAX && (s->w[i / 64] >> (i % 64) & 1) != 0;
+}
+
+/* cfg_rule_set_covers - is every index of sub in s? */
+static inline bool cfg_rule_set_covers(const struct cfg_rule_set *s,
+				       const struct cfg_rule_set *sub)
+{
+    for (size_t k = 0; k < CFG_RULE_SET_WORDS; k++)
+	if ((s->w[k] & sub->w[k]) != sub->w[k])
+	    return false;
+    return true;
+}
+
+/* cfg_rule_set_empty - no index in s? */
+static inline bool cfg_rule_set_empty(const struct cfg_rule_set *s)
+{
+    for (size_t k = 0; k < CFG_RULE_SET_WORDS; k++)
+	if (s->w[k] != 0)
+	    return false;
+    return true;
+}
+
 struct cfg_rule {
     char *name;
     enum cfg_applies applies_to;
@@ -132,7 +174,8 @@ struct cfg_rule {
     bool block_window;		/* false: those before block_after's
 				 * block nothing, only count */
     struct cfg_str_list requires;	/* names of earlier rules */
-    uint64_t requires_mask;	/* their indexes: all must have fired */
+    struct cfg_rule_set requires_set;	/* their indexes: all must have
+					 * fired */
     bool required;		/* another rule requires this one */
     int line;
 };

@@ -8,6 +8,9 @@
 #include "cfg_impl.h"
 #include "stats.h"
 
+_Static_assert(STATS_MAX_RULES <= CFG_RULE_SET_MAX,
+	       "a rule set holds every rule a configuration may");
+
 #define TRAVEL_KMH_MAX 100000	/* faster than anything that flies */
 
 /* member - a key of the i-th element of list "path", or the element */
@@ -74,8 +77,8 @@ static void check_requires(struct cfg_ctx *x, struct cfg *c, size_t i,
     for (size_t k = 0; k < r->requires.n; k++) {
 	int j = cfg_rule_index(c, r->requires.v[k]);
 
-	if (j >= 0 && (size_t) j < i && j < 64) {
-	    r->requires_mask |= UINT64_C(1) << j;
+	if (j >= 0 && (size_t) j < i && j < CFG_RULE_SET_MAX) {
+	    cfg_rule_set_add(&r->requires_set, (size_t) j);
 	    c->policy.rules[j].required = true;
 	    continue;
 	}
@@ -170,7 +173,8 @@ static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
 		  "metric %s needs policy.site_logins above 0: without the "
 		  "site's places and networks it counts nothing",
 		  cfg_metric_name(r->metric));
-    if (r->metric == CFG_METRIC_NEWCOMER_LINE_RECIPIENTS
+    if ((r->metric == CFG_METRIC_NEWCOMER_LINE_RECIPIENTS
+	 || r->metric == CFG_METRIC_ABROAD_LINE_MESSAGES_OVER_USUAL)
 	&& c->policy.coarse_km == 0)
 	cfg_error(x, member(root, "policy.rules", i, "metric"), key,
 		  "metric %s needs policy.coarse_km above 0: it counts at "

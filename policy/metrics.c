@@ -940,7 +940,7 @@ static const struct {
     [CFG_METRIC_NEW_EXIT] = {metrics_new_exit, 0, true, true, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_PRIOR_RECIPIENTS_OVER_USUAL] = {metrics_prior_recipients_bulk, 0, false, false, false, AT(RULES_PHASE_RCPT)},
     [CFG_METRIC_NEWCOMER_LINE_RECIPIENTS] = {metrics_newcomer_line_recipients, GEO_CAP_LOCATION, false, false, true, AT(RULES_PHASE_RCPT)},
-    [CFG_METRIC_ABROAD_LINE_MESSAGES_OVER_USUAL] = {metrics_abroad_line_messages, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_ABROAD_LINE_MESSAGES_OVER_USUAL] = {metrics_abroad_line_messages, GEO_CAP_COUNTRY | GEO_CAP_LOCATION, true, false, true, AT(RULES_PHASE_MAIL)},
 #undef AT
 };
 

@@ -440,9 +440,9 @@ static bool block_due(const struct cfg *cfg, const struct cfg_rule *r,
     unsigned n;
     int s;
 
-    if (v->struck & UINT64_C(1) << i)
+    if (cfg_rule_set_has(&v->struck, i))
 	return false;
-    v->struck |= UINT64_C(1) << i;
+    cfg_rule_set_add(&v->struck, i);
     if ((s = store_user_strike(st, f->login, cfg_rule_id(r->name),
 			       r->block_for_s, r->block_after, now, &n,
 			       &first)) != STORE_OK) {
@@ -564,8 +564,8 @@ static void note_fired(const struct cfg_rule *r, size_t i, char *ev,
 {
     char both[RULES_REASON_MAX];
 
-    v->fired |= UINT64_C(1) << i;
-    if (r->requires_mask != 0 && v->signals[0] != 0) {
+    cfg_rule_set_add(&v->fired, i);
+    if (!cfg_rule_set_empty(&r->requires_set) && v->signals[0] != 0) {
 	memcpy(both, v->signals, sizeof(v->signals));
 	both[sizeof(v->signals) - 1] = 0;
 	if (strstr(both, ev) == NULL)	/* the same metric as a signal */
@@ -591,7 +591,7 @@ static void evaluate(const struct cfg *cfg, STORE *st, const struct metrics_ctx 
 	uint64_t value, limit;
 
 	if (!applies(r->applies_to, v->cls) || !metrics_phase(r->metric, mc->f->phase)
-	    || (v->fired & r->requires_mask) != r->requires_mask)
+	    || !cfg_rule_set_covers(&v->fired, &r->requires_set))
 	    continue;
 	/* The value first; evidence text only for a rule that fires. */
 	value = metrics_eval(r->metric, mc, r->window_s, NULL, 0);

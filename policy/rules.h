@@ -72,7 +72,7 @@ struct rules_verdict {
     bool relayed;		/* authenticated, from a trusted network */
     bool whitelisted;		/* never judged */
     bool block_set;		/* this transaction started a block */
-    uint64_t struck;		/* rules of block_after that counted it */
+    struct cfg_rule_set struck;	/* rules of block_after that counted it */
     uint32_t block_until;
     int status;			/* enum store_status of a state failure */
     char reason[RULES_REASON_MAX];
@@ -82,10 +82,10 @@ struct rules_verdict {
      * the end of message lets it through. */
     struct store_block user_block, client_block;
     struct store_held user_held, client_held;
-    /* Corroboration: the rules that fired in this transaction so far (bit
-     * per rule index) and the evidence of those other rules require, so
-     * a rule with requires says what agreed. */
-    uint64_t fired;
+    /* Corroboration: the rules that fired in this transaction so far (by
+     * rule index) and the evidence of those other rules require, so a
+     * rule with requires says what agreed. */
+    struct cfg_rule_set fired;
     char signals[RULES_SIGNALS_MAX];
     /* Found at MAIL: the client's network is a familiar place of the
      * login (learning the usual volume needs one), and the login's

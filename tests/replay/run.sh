@@ -90,6 +90,14 @@ head -c $((size * 2 / 3)) "$log" | gzip | head -c 20000 >"$tmp/cut.log.gz"
 replay "truncated gzip" "$tmp/cutgz.json" "$tmp/cut.log.gz"
 expect "truncated gzip: what was there is replayed" "$tmp/cutgz.json" '"submissions":[1-9]'
 
+# 64 rules that never fire before the three: theirs are the 65th-67th
+# (a configuration holds 96); relayguardctl replay counted 64 of them
+awk '{ print } /^  rules = \($/ { for (i = 0; i < 64; i++)
+    printf "    { name = \"f%d\"; applies_to = \"authenticated\"; metric = \"messages\"; window = \"1h\"; limit = 100000; action = \"tag\"; },\n", i }' \
+    "$tmp/replay.conf" >"$tmp/many.conf"
+"$ctl" replay --json -c "$tmp/many.conf" "$log" >"$tmp/many.json" 2>"$tmp/many.err"
+rules "rules 65-67" "$tmp/many.json"
+
 gzip -c "$log" >"$tmp/log.gz"
 "$ctl" replay --json -c "$tmp/replay.conf" - <"$tmp/log.gz" >"$tmp/stdin.json" 2>&1
 rules "gzip on standard input" "$tmp/stdin.json"

@@ -147,6 +147,10 @@ static const struct bad_case bad_cases[] = {
      1, "policy.rules[0].window", "missing"},
     {"policy: { rules = ( { name = \"a\"; applies_to = \"internal\"; metric = \"abroad_line_messages_over_usual\"; window = \"1d\"; limit = 20; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].applies_to", "SASL logins"},
+    /* abroad_line_messages_over_usual judges a line: a place located
+     * finer than coarse_km, none with 0 (the default): never fired */
+    {"policy: { rules = ( { name = \"a\"; applies_to = \"authenticated\";\n metric = \"abroad_line_messages_over_usual\"; window = \"1d\"; limit = 50; action = \"tempfail\"; } ); };\n",
+     2, "policy.rules[0].metric", "coarse_km above 0"},
     {"policy: { rules = ( { name = \"s\"; applies_to = \"internal\"; metric = \"shared_messages_over_usual\"; window = \"1d\"; limit = 50; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].applies_to", "SASL logins"},
     {"policy: { rules = ( { name = \"s\"; applies_to = \"authenticated\"; metric = \"shared_messages_over_usual\"; limit = 50; action = \"tempfail\"; } ); };\n",
@@ -285,9 +289,14 @@ START_TEST(test_sample_config)
     ck_assert_int_eq(c->policy.rules[cfg_rule_index(c, "many-countries")]
 		     .window_s, 600);
     /* corroboration: unusual-volume requires unfamiliar-network */
-    ck_assert_uint_eq(c->policy.rules[cfg_rule_index(c, "unusual-volume")]
-		      .requires_mask,
-		      UINT64_C(1) << cfg_rule_index(c, "unfamiliar-network"));
+    {
+	struct cfg_rule_set want = {{0}};
+
+	cfg_rule_set_add(&want, (size_t) cfg_rule_index(c,
+							"unfamiliar-network"));
+	ck_assert_mem_eq(&c->policy.rules[cfg_rule_index(c, "unusual-volume")]
+			 .requires_set, &want, sizeof(want));
+    }
     ck_assert(c->policy.rules[cfg_rule_index(c, "unfamiliar-network")].required);
     ck_assert(c->policy.counts_users_per_ip && c->policy.roam_rcpts_judged);
     ck_assert(c->policy.judges_alone_line);
@@ -367,20 +376,24 @@ START_TEST(test_check_dead_rules)
 	"milter: { user = \"nobody\"; group = \"nogroup\"; };\n"
 	"geoip: { city_db = \"/nonexistent/rg-City.mmdb\"; country_db = \"\";"
 	" asn_db = \"\"; };\n"
-	"policy: { rules = (\n"
+	"policy: { coarse_km = 100; rules = (\n"
 	" { name = \"travel\"; applies_to = \"authenticated\";"
 	" metric = \"travel_kmh\"; limit = 1000; action = \"quarantine\"; },\n"
 	" { name = \"busy\"; applies_to = \"authenticated\";"
 	" metric = \"messages\"; window = \"1h\"; limit = 9; action = \"tag\"; },\n"
 	" { name = \"far\"; applies_to = \"authenticated\";"
-	" metric = \"new_country\"; action = \"tag\"; }\n); };\n");
+	" metric = \"new_country\"; action = \"tag\"; },\n"
+	/* a line abroad: a location finer than coarse_km, and a country */
+	" { name = \"abroad\"; applies_to = \"authenticated\";"
+	" metric = \"abroad_line_messages_over_usual\"; window = \"1d\";"
+	" limit = 50; action = \"tempfail\"; }\n); };\n");
 
     /* it runs, so exit 0, but it says which rules are dead and why */
     ck_assert_int_eq(run_check(f, out, sizeof(out)), 0);
     ck_assert_ptr_nonnull(strstr(out, "warning: geoip: database not found:"
 				 " city /nonexistent/rg-City.mmdb"));
     ck_assert_ptr_nonnull(strstr(out, "rules that will never fire: travel,"
-				 " far\n"));
+				 " far, abroad\n"));
     unlink(f);
 }
 END_TEST
