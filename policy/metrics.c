@@ -799,8 +799,7 @@ static uint64_t over_usual(const struct metrics_ctx *c, enum store_counter k,
     }
     if (v > usual && c->family_stay)
 	return 0;			/* metrics_settled.c */
-    if (k == STORE_MSGS && v > usual) {	/* metrics_thin.c, _settled.c, _roam.c */
-	usual = metrics_thin_usual(c, usual, ev, evlen);
+    if (k == STORE_MSGS && v > usual) {	/* metrics_settled.c, _roam.c */
 	usual = metrics_settled_usual(c, usual, ev, evlen);
 	usual = metrics_sim_usual(c, usual, ev, evlen);
 	usual = metrics_roaming_usual(c, v, usual, w, ev, evlen);

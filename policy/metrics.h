@@ -223,11 +223,6 @@ bool metrics_sim_trip(const struct metrics_ctx *c, uint32_t w);
  * day's unfamiliar mail is such a SIM, at any pace (see there) */
 uint64_t metrics_sim_usual(const struct metrics_ctx *c, uint64_t usual,
 			   char *ev, size_t evlen);
-/* metrics_thin.c: messages_over_usual's usual hour for a login past its
- * learning period with mail on fewer than METRICS_USUAL_MIN_DAYS days:
- * at least the learning floor (see there), with its evidence. */
-uint64_t metrics_thin_usual(const struct metrics_ctx *c, uint64_t usual,
-			    char *ev, size_t evlen);
 /* metrics_settled.c: has the login sent from a familiar place in a usual
  * country other than cc, or from its home place, since start? */
 bool metrics_home_since(const struct metrics_ctx *c, uint32_t start,
