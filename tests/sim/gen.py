@@ -442,7 +442,10 @@ def late_victims(site, seed):
     attack (a login still in its learning week). Chosen with a random
     source of its own, and its mail before that day dropped after the
     honest mail is made (drop_before_join), so the rest of the site is
-    the same as without the attack. late_phone = 1: one with a phone"""
+    the same as without the attack. late_phone = 1: one with a phone.
+    away = 1: the victim, its first day over, is away (no mail of its
+    own) until the attack starts: a login whose usual rests on one day;
+    back = H: until H hours before it (the owner back home)"""
     m = site.mix
     for sec in m.attacks():
         if m.get(sec, 'victim', 'normal') != 'late':
@@ -458,19 +461,28 @@ def late_victims(site, seed):
             sys.exit('gen.py: %s: no user to be a late victim' % sec)
         u = random.Random('%d/%s' % (seed, sec)).choice(pool)
         u['late'] = first	# joins then: set by drop_before_join
+        if m.get(sec, 'away', '0') == '1':	# silent from its second day
+            u['silent'] = (site.t0 + (first + 1) * 86400,
+                           attack_start(site, sec)
+                           - m.num(sec, 'back', '0') * 3600)
         site.victims[u['login']] = attack_start(site, sec)
         site.chosen[sec] = [u['login']]
 
 
 def drop_before_join(site):
-    """a late victim's honest mail before the day it joins is dropped"""
-    joins = {}
+    """a late victim's honest mail before the day it joins is dropped,
+    and an away one's while it is away"""
+    joins, silent = {}, {}
     for u in site.users:
         if 'late' in u:
             u['joins'] = u['late']
             joins[u['login']] = u['joins']
-    site.subs = [x for x in site.subs if x[2] not in joins
-                 or x[0] >= site.t0 + joins[x[2]] * 86400]
+        if 'silent' in u:
+            silent[u['login']] = u['silent']
+    site.subs = [x for x in site.subs if (x[2] not in joins
+                 or x[0] >= site.t0 + joins[x[2]] * 86400)
+                 and not (x[2] in silent
+                          and silent[x[2]][0] <= x[0] < silent[x[2]][1])]
 
 
 def attack_source(site, sec, ncc, victim):
