@@ -196,8 +196,8 @@ bool metrics_coarse_learner(const struct metrics_ctx *c)
 }
 
 /* new_login - a login whose first message came less than
- * METRICS_COARSE_NEW_S ago, or whose first message on the client's
- * network came today (pool_first_hour decides which of its hours), on a
+ * METRICS_COARSE_NEW_S ago, or today (its first day: pool_first_hour
+ * decides which of its hours), on a
  * site past its own first learning period, judged by carrier-volume with
  * no hour of its own: proxies on a carrier the site knows with the
  * password of a login its owner has not used yet (tests/sim harsh seed
@@ -209,26 +209,25 @@ bool metrics_coarse_learner(const struct metrics_ctx *c)
 static bool new_login(const struct metrics_ctx *c)
 {
     const struct store_user *u = c->user;
-    const struct store_net *n;
 
-    if (u == NULL || c->site_start == 0
-	|| c->now < (uint64_t) c->site_start + c->cfg->policy.learning_s)
-	return false;
-    if (c->now < (uint64_t) u->first_seen + METRICS_COARSE_NEW_S)
-	return true;
-    n = metrics_client_net(c);
-    return n != NULL && n->first_day == c->now / STORE_DAY_S;
+    return u != NULL && c->site_start != 0
+	&& c->now >= (uint64_t) c->site_start + c->cfg->policy.learning_s
+	&& (c->now < (uint64_t) u->first_seen + METRICS_COARSE_NEW_S
+	    || u->first_seen / STORE_DAY_S == c->now / STORE_DAY_S);
 }
 
-/* pool_first_hour - past a new login's first METRICS_COARSE_NEW_S, is
- * the window (n messages from the pool) its first hour there: at most
- * METRICS_COARSE_NEW_BEFORE messages from the pool earlier today? A
- * thief who sends one message and waits out the first two hours
- * (tests/sim/mix/probe-wait.mix wait: 100 of 100 let through) comes back
- * to a login whose pool mail is the thief's lead and this hour; so does
- * one that comes hours after the owner's first message from home
- * (pool-late), while an honest phone whose egress moves later in the
- * day has sent from the pool before */
+/* pool_first_hour - past a new login's first METRICS_COARSE_NEW_S, on
+ * its first day, is the window (n messages from the pool) its first hour
+ * there: at most METRICS_COARSE_NEW_BEFORE messages from the pool
+ * earlier today? A thief who sends one message and waits out the first
+ * two hours (tests/sim/mix/probe-wait.mix wait: 100 of 100 let through)
+ * comes back to a login whose pool mail is the thief's lead and this
+ * hour; so does one that comes hours after the owner's first message
+ * from home (pool-late), while an honest new phone whose egress moves
+ * later in the day had sent from the pool before (T wide 102 u033, 106
+ * u018: 8 and more). Not on a later day: two honest logins of T wide
+ * (102 u041, 105 u127) first used their phone on their second day, its
+ * first hour 3 of 5-6 messages away, 1 and 2 before */
 static bool pool_first_hour(const struct metrics_ctx *c, uint32_t n)
 {
     uint32_t today = c->now % STORE_DAY_S, all;
