@@ -36,7 +36,8 @@
  *   traveller's roaming phone, home-routed, sends a day's backlog in
  *   bursts from the hotel).
  * Pinned and site networks (a VPN exit) are left out, and learning
- * logins but those metrics_coarse_learner judges.
+ * logins but those metrics_coarse_learner judges and a new login's first
+ * hours (new_login, pool_first_hour).
  */
 #include <stdio.h>
 #include <string.h>
@@ -227,7 +228,10 @@ static bool new_login(const struct metrics_ctx *c)
  * later in the day had sent from the pool before (T wide 102 u033, 106
  * u018: 8 and more). Not on a later day: two honest logins of T wide
  * (102 u041, 105 u127) first used their phone on their second day, its
- * first hour 3 of 5-6 messages away, 1 and 2 before */
+ * first hour 3 of 5-6 messages away, 1 and 2 before. Earlier today
+ * is what the login's address list still holds: once a busy pool hour
+ * has pushed the earlier addresses out, the hour is judged again (the
+ * proxies' held mail does; an honest phone only past 14 of a list of 16) */
 static bool pool_first_hour(const struct metrics_ctx *c, uint32_t n)
 {
     uint32_t today = c->now % STORE_DAY_S, all;
