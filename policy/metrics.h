@@ -398,6 +398,8 @@ uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
 #define METRICS_COARSE_SOLE_DAYS 3	/* a phone on one hub: earlier days on
 					 * the network, at least */
 #define METRICS_COARSE_NEW_S 7200	/* a new login's first hours */
+#define METRICS_COARSE_NEW_BEFORE 2	/* ... or its first hour on the pool:
+					 * this many messages there before */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */
     uint32_t elsewhere;		/* messages away from the busiest hub */

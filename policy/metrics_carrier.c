@@ -36,7 +36,8 @@
  *   traveller's roaming phone, home-routed, sends a day's backlog in
  *   bursts from the hotel).
  * Pinned and site networks (a VPN exit) are left out, and learning
- * logins but those metrics_coarse_learner judges.
+ * logins but those metrics_coarse_learner judges and a new login's first
+ * hours (new_login, pool_first_hour).
  */
 #include <stdio.h>
 #include <string.h>
@@ -196,21 +197,49 @@ bool metrics_coarse_learner(const struct metrics_ctx *c)
 }
 
 /* new_login - a login whose first message came less than
- * METRICS_COARSE_NEW_S ago, on a site past its own first learning
- * period, judged by carrier-volume with no hour of its own: proxies on a
- * carrier the site knows with the password of a login its owner has not
- * used yet (tests/sim harsh seed 105: the thief's message the login's
- * first, 100 of 100 let through) spread over the carrier's hubs from the
- * start, a new phone keeps to its hub (honest newcomers' first two hours
- * on X, T and N: at most 2 messages away from the busiest hub, in 637
- * logins; 3 and more from the fourth hour, phones whose egress moves). */
+ * METRICS_COARSE_NEW_S ago, or today (its first day: pool_first_hour
+ * decides which of its hours), on a
+ * site past its own first learning period, judged by carrier-volume with
+ * no hour of its own: proxies on a carrier the site knows with the
+ * password of a login its owner has not used yet (tests/sim harsh seed
+ * 105: the thief's message the login's first, 100 of 100 let through)
+ * spread over the carrier's hubs from the start, a new phone keeps to its
+ * hub (honest newcomers' first two hours on X, T and N: at most 2
+ * messages away from the busiest hub, in 637 logins; 3 and more from the
+ * fourth hour, phones whose egress moves). */
 static bool new_login(const struct metrics_ctx *c)
 {
     const struct store_user *u = c->user;
 
     return u != NULL && c->site_start != 0
 	&& c->now >= (uint64_t) c->site_start + c->cfg->policy.learning_s
-	&& c->now < (uint64_t) u->first_seen + METRICS_COARSE_NEW_S;
+	&& (c->now < (uint64_t) u->first_seen + METRICS_COARSE_NEW_S
+	    || u->first_seen / STORE_DAY_S == c->now / STORE_DAY_S);
+}
+
+/* pool_first_hour - past a new login's first METRICS_COARSE_NEW_S, on
+ * its first day, is the window (n messages from the pool) its first hour
+ * there: at most METRICS_COARSE_NEW_BEFORE messages from the pool
+ * earlier today? A thief who sends one message and waits out the first
+ * two hours (tests/sim/mix/probe-wait.mix wait: 100 of 100 let through)
+ * comes back to a login whose pool mail is the thief's lead and this
+ * hour; so does one that comes hours after the owner's first message
+ * from home (pool-late), while an honest new phone whose egress moves
+ * later in the day had sent from the pool before (T wide 102 u033, 106
+ * u018: 8 and more). Not on a later day: two honest logins of T wide
+ * (102 u041, 105 u127) first used their phone on their second day, its
+ * first hour 3 of 5-6 messages away, 1 and 2 before. Earlier today
+ * is what the login's address list still holds: once a busy pool hour
+ * has pushed the earlier addresses out, the hour is judged again (the
+ * proxies' held mail does; an honest phone only past 14 of a list of 16) */
+static bool pool_first_hour(const struct metrics_ctx *c, uint32_t n)
+{
+    uint32_t today = c->now % STORE_DAY_S, all;
+
+    if (c->now < (uint64_t) c->user->first_seen + METRICS_COARSE_NEW_S)
+	return true;
+    all = metrics_coarse_count(c, today != 0 ? today : 1, NULL);
+    return all <= n + METRICS_COARSE_NEW_BEFORE;
 }
 
 /* metrics_coarse_client - is the client a coarse address of a network
@@ -301,7 +330,8 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     n = metrics_coarse_count(c, w, &t);
     if (c->now < metrics_learning_end(c->cfg, c->user)
 	&& !metrics_coarse_learner(c))
-	return new_login_hour(c, w, n, &t, ev, evlen);
+	return pool_first_hour(c, n) ? new_login_hour(c, w, n, &t, ev, evlen)
+	    : 0;
     usual = c->user->usual_coarse > METRICS_COARSE_FLOOR
 	? c->user->usual_coarse : METRICS_COARSE_FLOOR;
     bar = usual + (usual - METRICS_COARSE_FLOOR) / METRICS_COARSE_SLACK;

@@ -573,13 +573,20 @@ def attack_times(site, sec, t, n, step):
     it, drawn each time) and only within local `hours` (a slow botnet
     working office hours over several days); with `burst_messages`
     (drawn each time) a pause of `pause_min` minutes (drawn each time) after
-    each burst: a patient attacker that waits out an hour's block"""
+    each burst: a patient attacker that waits out an hour's block; with
+    `lead_messages` a pause of `lead_pause_min` minutes (drawn once) after
+    that many first messages only: a thief who tries the password once and
+    comes back when the login's first hours are over (probe-wait.mix)"""
     m, r = site.mix, site.rnd
     jit = m.num(sec, 'jitter', '0')
     hours = m.get(sec, 'hours', ' ').strip()
     bursts = m.cp.has_option(sec, 'burst_messages')
+    lead = int(m.num(sec, 'lead_messages', '0'))
+    if lead:
+        pause = site.draw(sec, 'lead_pause_min') * 60
     if not jit and not hours and not bursts:
-        return [t + k * step for k in range(n)]
+        return [t + k * step + (pause if lead and k >= lead else 0)
+                for k in range(n)]
     if hours == 'victim':	# the hours the site's people send in
         hours = m.get('honest', 'day_hours')
     lo, hi = parse_range(hours) if hours else (0, 24)
@@ -590,6 +597,8 @@ def attack_times(site, sec, t, n, step):
             t += ((lo - h) % 24) * 3600
         out.append(t)
         t += step * (1 + jit * (2 * r.random() - 1))
+        if lead and len(out) == lead:
+            t += pause
         if bursts:
             left -= 1
             if left <= 0:
