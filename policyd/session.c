@@ -174,6 +174,19 @@ static void txn_of(const struct runtime *rt, const struct slot *s,
 	.bytes = s->bytes, .qid = s->qid };
 }
 
+/* keep_units - without end_of_data, what the transaction counted so
+ * far stays counted: a refusal after this gives back only its own units.
+ * Before a later recipient, the recipients let through get the message
+ * (Postfix refuses only the recipient a refusal answers; given back
+ * whole, a thief overshooting the limit with every message had its
+ * delivered recipients uncounted each time); at the late end of message
+ * (forget) the message was sent. */
+static void keep_units(struct slot *s)
+{
+    memset(&s->v.user_held, 0, sizeof(s->v.user_held));
+    memset(&s->v.client_held, 0, sizeof(s->v.client_held));
+}
+
 /* forget - drop a transaction that never reached its end of message.
  * With end_of_data it was not sent: what it counted is given back.
  * Without, its last request was its last RCPT and a message let through
@@ -184,8 +197,9 @@ static void txn_of(const struct runtime *rt, const struct slot *s,
  * place stayed unfamiliar. One refused (answered so, not in dry run)
  * learns nothing, judged now or not: a reload since may have turned
  * dry_run on, and a dry run's end of message teaches from every
- * message. The verdict of this late phase is not logged, as the
- * message is gone. */
+ * message. A rule of end of message refusing it now gives nothing back
+ * (keep_units): the message was sent. The verdict of this late phase is
+ * not logged, as the message is gone. */
 static void forget(struct session_table *t, uint32_t i, struct runtime *rt,
 		   uint32_t now)
 {
@@ -197,6 +211,7 @@ static void forget(struct session_table *t, uint32_t i, struct runtime *rt,
 			    &s->client, now, &s->v) != STORE_OK)
 	    store_counter_add(rt->st, STATS_GIVE_BACK_ERRORS, 1);
     } else if (s->rcpts > 0 && !s->stopped) {
+	keep_units(s);		/* sent: a refusal now gives nothing back */
 	txn_of(rt, s, &x);
 	(void) txn_judge(rt->cfg, rt->st, &x, RULES_PHASE_EOM, now, &s->v);
     }
@@ -370,18 +385,6 @@ static bool finish(struct runtime *rt, struct slot *s, const struct request *r,
     store_counter_add(rt->st, s->v.cls == RULES_CLASS_TRUSTED ? STATS_TRUSTED
 		      : s->v.whitelisted ? STATS_WHITELISTED : STATS_MESSAGES, 1);
     return false;
-}
-
-/* keep_units - without end_of_data, before a later recipient: the
- * recipients let through so far get the message (Postfix refuses only
- * the recipient a refusal answers), so what the transaction counted up
- * to here stays counted and a refusal now gives back only its own
- * recipient. Given back whole, a thief overshooting the limit with every
- * message had its delivered recipients uncounted each time. */
-static void keep_units(struct slot *s)
-{
-    memset(&s->v.user_held, 0, sizeof(s->v.user_held));
-    memset(&s->v.client_held, 0, sizeof(s->v.client_held));
 }
 
 /* session_answer - the action line for one request into out */

@@ -242,6 +242,40 @@ START_TEST(test_refused_then_dry_reload_teaches_nothing)
 }
 END_TEST
 
+#define CONF_BYTES STATE \
+    "policyd: { instance_timeout = \"1m\"; max_instances = 16;\n" \
+    "  end_of_data = false; };\n" \
+    "policy: { rules = (\n" \
+    "  { name = \"msgs\"; applies_to = \"authenticated\";\n" \
+    "    metric = \"messages\"; window = \"1h\"; limit = 2;\n" \
+    "    action = \"tempfail\"; },\n" \
+    "  { name = \"bytes\"; applies_to = \"authenticated\";\n" \
+    "    metric = \"bytes\"; window = \"1d\"; limit = 100000;\n" \
+    "    action = \"tempfail\"; }\n" \
+    "); };\n"
+
+/* A late end of message (forget, without end_of_data) refused by a rule
+ * of end of message gives nothing back: the message was sent. Here a
+ * bytes rule, whose window holds a message asked about at its end all
+ * the same, fires at i2's late end after a reload lowered its limit. On
+ * h-merge25 i2's message went back, and i3, the third message of the
+ * hour, passed as the second. */
+START_TEST(test_late_eom_refusal_keeps_units)
+{
+    struct fx x;
+
+    fx_open(&x, CONF_BYTES);
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "END-OF-MESSAGE", T0 + 1),
+		     "action=DUNNO\n\n");	/* 1000 bytes */
+    ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 2), "action=DUNNO\n\n");
+    x.e.cfg->policy.rules[1].limit = 500;	/* SIGUSR1 */
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 62), 1);
+    ck_assert(deferred(ask(&x, "i3", "RCPT", T0 + 63)));
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
 START_TEST(test_end_of_message)
 {
     struct fx x;
@@ -418,6 +452,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_learns_without_eod);
     tcase_add_test(tc, test_partial_refusal_keeps_delivered);
     tcase_add_test(tc, test_refused_then_dry_reload_teaches_nothing);
+    tcase_add_test(tc, test_late_eom_refusal_keeps_units);
     tcase_add_test(tc, test_end_of_message);
     tcase_add_test(tc, test_not_judged);
     tcase_add_test(tc, test_full_table_forgets_oldest);
