@@ -18,8 +18,10 @@
  * milter does on abort; without it the last request Postfix sends is the
  * last RCPT, a message let through there was most likely sent, and its
  * units stay counted (giving them back would empty every window longer
- * than instance_timeout). Logs verdicts through report_verdict, nothing
- * else.
+ * than instance_timeout), and its end of message is judged then (forget).
+ * Without it a refusal at a later recipient refuses only that one: the
+ * recipients before it get the message and stay counted (keep_units).
+ * Logs verdicts through report_verdict, nothing else.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +45,7 @@ struct slot {
     bool used;
     bool refused;		/* a refusal was logged for this message */
     bool tagged;		/* PREPEND or HOLD already answered */
+    bool stopped;		/* a refusal was answered, not in dry run */
     bool rogue_listed;		/* at MAIL: the client is on the rogue list */
     uint32_t next;		/* hash chain; the free list when unused */
     uint32_t older, newer;	/* the recency list */
@@ -171,6 +174,19 @@ static void txn_of(const struct runtime *rt, const struct slot *s,
 	.bytes = s->bytes, .qid = s->qid };
 }
 
+/* keep_units - without end_of_data, what the transaction counted so
+ * far stays counted: a refusal after this gives back only its own units.
+ * Before a later recipient, the recipients let through get the message
+ * (Postfix refuses only the recipient a refusal answers; given back
+ * whole, a thief overshooting the limit with every message had its
+ * delivered recipients uncounted each time); at the late end of message
+ * (forget) the message was sent. */
+static void keep_units(struct slot *s)
+{
+    memset(&s->v.user_held, 0, sizeof(s->v.user_held));
+    memset(&s->v.client_held, 0, sizeof(s->v.client_held));
+}
+
 /* forget - drop a transaction that never reached its end of message.
  * With end_of_data it was not sent: what it counted is given back.
  * Without, its last request was its last RCPT and a message let through
@@ -178,9 +194,12 @@ static void txn_of(const struct runtime *rt, const struct slot *s,
  * by Postfix, because the engine learns a login's places, usual volume
  * and vouches only from a message let through at its end (rules.c
  * record_eom); asked at RCPT only, nothing was ever learned and every
- * place stayed unfamiliar. A refused one learns nothing (rules_judge
- * returns at once); the verdict of this late phase is not logged, as
- * the message is gone. */
+ * place stayed unfamiliar. One refused (answered so, not in dry run)
+ * learns nothing, judged now or not: a reload since may have turned
+ * dry_run on, and a dry run's end of message teaches from every
+ * message. A rule of end of message refusing it now gives nothing back
+ * (keep_units): the message was sent. The verdict of this late phase is
+ * not logged, as the message is gone. */
 static void forget(struct session_table *t, uint32_t i, struct runtime *rt,
 		   uint32_t now)
 {
@@ -191,7 +210,8 @@ static void forget(struct session_table *t, uint32_t i, struct runtime *rt,
 	if (rules_give_back(rt->st, s->login[0] ? s->login : NULL,
 			    &s->client, now, &s->v) != STORE_OK)
 	    store_counter_add(rt->st, STATS_GIVE_BACK_ERRORS, 1);
-    } else if (s->rcpts > 0) {
+    } else if (s->rcpts > 0 && !s->stopped) {
+	keep_units(s);		/* sent: a refusal now gives nothing back */
 	txn_of(rt, s, &x);
 	(void) txn_judge(rt->cfg, rt->st, &x, RULES_PHASE_EOM, now, &s->v);
     }
@@ -392,13 +412,17 @@ void session_answer(struct session_table *t, struct runtime *rt,
     if (r->queue_id[0])
 	snprintf(s->qid, sizeof(s->qid), "%s", r->queue_id);
     if (!no && !eom) {
+	if (s->rcpts > 0 && !rt->cfg->policyd.end_of_data)
+	    keep_units(s);
 	s->rcpts++;
 	no = judge(rt, s, RULES_PHASE_RCPT, "rcpt", now);
     } else if (!no) {
 	no = finish(rt, s, r, now);
     }
-    if (no)
+    if (no) {
+	s->stopped = true;
 	refusal(rt, s, out, outlen);
+    }
     else
 	mark(rt, s, eom ? "eom" : "rcpt", eom, out, outlen);
     if (eom)			/* done: nothing to give back */

@@ -171,6 +171,111 @@ START_TEST(test_learns_without_eod)
 }
 END_TEST
 
+#define CONF_RCPTS(pd) STATE \
+    "policyd: { instance_timeout = \"1m\"; max_instances = 16; " pd " };\n" \
+    "policy: { rules = (\n" \
+    "  { name = \"rcpts\"; applies_to = \"authenticated\";\n" \
+    "    metric = \"recipients\"; window = \"1h\"; limit = 3;\n" \
+    "    action = \"tempfail\"; }\n" \
+    "); };\n"
+
+/* Without end_of_data, a later recipient refused after earlier ones
+ * were let through leaves the message going to those: the message and
+ * their recipients stay counted, only the refused one is given back.
+ * On h-merge25 all of i2's units went back at the refusal (3 delivered,
+ * 2 counted), so the next message's recipient passed as the third: a
+ * thief overshooting every message delivered under the limit forever.
+ * With end_of_data Postfix refuses the whole message at its end, and
+ * everything goes back as before. */
+START_TEST(test_partial_refusal_keeps_delivered)
+{
+    struct fx x, y;
+
+    fx_open(&x, CONF_RCPTS("end_of_data = false;"));
+    fx_open(&y, CONF_RCPTS("end_of_data = true;"));
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0 + 1), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 2), "action=DUNNO\n\n");
+    ck_assert(deferred(ask(&x, "i2", "RCPT", T0 + 3)));	/* the 4th */
+    ck_assert(deferred(ask(&x, "i3", "RCPT", T0 + 4)));	/* 4th again */
+    ck_assert_str_eq(ask(&y, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&y, "i1", "RCPT", T0 + 1), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&y, "i1", "END-OF-MESSAGE", T0 + 1),
+		     "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&y, "i2", "RCPT", T0 + 2), "action=DUNNO\n\n");
+    ck_assert(deferred(ask(&y, "i2", "RCPT", T0 + 3)));
+    ck_assert(deferred(ask(&y, "i2", "END-OF-MESSAGE", T0 + 3)));
+    /* i2 refused whole: its recipient went back, the 3rd passes */
+    ck_assert_str_eq(ask(&y, "i3", "RCPT", T0 + 4), "action=DUNNO\n\n");
+    fx_close(&x, T0 + 999);
+    fx_close(&y, T0 + 999);
+}
+END_TEST
+
+/* A transaction refused for real, forgotten after a reload turned
+ * dry_run on, teaches nothing: Postfix refused it. On h-merge25 its late
+ * end of message was judged by the new configuration, where a dry run
+ * teaches from every message: the refused message taught alice its
+ * network. (The reload is the test's: the runtime's configuration is
+ * turned dry, as session_cfg_view leaves a dry one.) */
+START_TEST(test_refused_then_dry_reload_teaches_nothing)
+{
+    struct fx x;
+
+    fx_open(&x, CONF_RCPTS("end_of_data = false;"));
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0 + 1), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0 + 2), "action=DUNNO\n\n");
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 62), 1);
+    /* its place learned on day one; day two's message is refused at
+     * its fourth recipient */
+    ck_assert_uint_eq(learned_days(&x, T0 + 86400), 1);
+    for (uint32_t i = 0; i < 3; i++)
+	ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 86400 + i),
+			 "action=DUNNO\n\n");
+    ck_assert(deferred(ask(&x, "i2", "RCPT", T0 + 86400 + 3)));
+    x.e.cfg->policyd.dry_run = true;	/* SIGUSR1 */
+    session_cfg_view(x.e.cfg);
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 86400 + 63), 1);
+    ck_assert_uint_eq(learned_days(&x, T0 + 2 * 86400), 1);
+    fx_close(&x, T0 + 2 * 86400);
+}
+END_TEST
+
+#define CONF_BYTES STATE \
+    "policyd: { instance_timeout = \"1m\"; max_instances = 16;\n" \
+    "  end_of_data = false; };\n" \
+    "policy: { rules = (\n" \
+    "  { name = \"msgs\"; applies_to = \"authenticated\";\n" \
+    "    metric = \"messages\"; window = \"1h\"; limit = 2;\n" \
+    "    action = \"tempfail\"; },\n" \
+    "  { name = \"bytes\"; applies_to = \"authenticated\";\n" \
+    "    metric = \"bytes\"; window = \"1d\"; limit = 100000;\n" \
+    "    action = \"tempfail\"; }\n" \
+    "); };\n"
+
+/* A late end of message (forget, without end_of_data) refused by a rule
+ * of end of message gives nothing back: the message was sent. Here a
+ * bytes rule, whose window holds a message asked about at its end all
+ * the same, fires at i2's late end after a reload lowered its limit. On
+ * h-merge25 i2's message went back, and i3, the third message of the
+ * hour, passed as the second. */
+START_TEST(test_late_eom_refusal_keeps_units)
+{
+    struct fx x;
+
+    fx_open(&x, CONF_BYTES);
+    ck_assert_str_eq(ask(&x, "i1", "RCPT", T0), "action=DUNNO\n\n");
+    ck_assert_str_eq(ask(&x, "i1", "END-OF-MESSAGE", T0 + 1),
+		     "action=DUNNO\n\n");	/* 1000 bytes */
+    ck_assert_str_eq(ask(&x, "i2", "RCPT", T0 + 2), "action=DUNNO\n\n");
+    x.e.cfg->policy.rules[1].limit = 500;	/* SIGUSR1 */
+    ck_assert_uint_eq(session_expire(x.t, &x.rt, T0 + 62), 1);
+    ck_assert(deferred(ask(&x, "i3", "RCPT", T0 + 63)));
+    fx_close(&x, T0 + 999);
+}
+END_TEST
+
 START_TEST(test_end_of_message)
 {
     struct fx x;
@@ -345,6 +450,9 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_expiry_gives_back);
     tcase_add_test(tc, test_expiry_keeps_without_eod);
     tcase_add_test(tc, test_learns_without_eod);
+    tcase_add_test(tc, test_partial_refusal_keeps_delivered);
+    tcase_add_test(tc, test_refused_then_dry_reload_teaches_nothing);
+    tcase_add_test(tc, test_late_eom_refusal_keeps_units);
     tcase_add_test(tc, test_end_of_message);
     tcase_add_test(tc, test_not_judged);
     tcase_add_test(tc, test_full_table_forgets_oldest);
