@@ -691,6 +691,13 @@ static void note_home(const struct cfg *cfg, STORE *st,
 				       cfg->policy.familiar_days, now);
 }
 
+/* rules_keep_units - see rules.h */
+void rules_keep_units(struct rules_verdict *v)
+{
+    memset(&v->user_held, 0, sizeof(v->user_held));
+    memset(&v->client_held, 0, sizeof(v->client_held));
+}
+
 /* finish - a refused transaction gives its units back (what a failed
  * give-back leaves stays in v, for the front end's rules_give_back at
  * abort or close to try again); one let through at end of message keeps
@@ -706,8 +713,7 @@ static void finish(const struct cfg *cfg, STORE *st,
     if (refused(cfg, v)) {
 	(void) rules_give_back(st, f->login, &f->client, now, v);
     } else if (f->phase == RULES_PHASE_EOM) {
-	memset(&v->user_held, 0, sizeof(v->user_held));
-	memset(&v->client_held, 0, sizeof(v->client_held));
+	rules_keep_units(v);
 	if (v->vouch != 0 && teaches(cfg, v))
 	    (void) rules_vouch_note(st, f, now, v);
 	v->vouch = 0;

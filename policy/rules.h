@@ -165,6 +165,9 @@ bool rules_relayed(const struct cfg *cfg, const char *login,
 		   const struct addr *client);
 int rules_give_back(STORE *st, const char *login, const struct addr *client,
 		    uint32_t now, struct rules_verdict *v);
+/* The units counted so far stay counted: a later refusal or give-back
+ * returns only what is counted after this. */
+void rules_keep_units(struct rules_verdict *v);
 const char *rules_class_name(enum rules_class c);
 uint64_t rules_limit_for(const struct cfg *cfg, size_t rule, const char *login,
 			 const char *sender, const struct addr *client);

@@ -341,6 +341,13 @@ struct store_user {
 };
 
 /* A consistent copy of one client entry. */
+/* A login seen from a client: its keyed hash and when (the entry's and
+ * the copy's form alike). */
+struct store_flogin {
+    uint32_t hash;		/* keyed hash of the login */
+    uint32_t last_seen;
+};
+
 struct store_client {
     struct addr ip;
     uint32_t first_seen, last_seen;
@@ -353,10 +360,7 @@ struct store_client {
     uint16_t vouch_days;	/* distinct days (now / 86400) vouched on */
     uint16_t vouch_day;		/* the last of them */
     uint32_t nlogins;
-    struct {
-	uint32_t hash;		/* keyed hash of the login */
-	uint32_t last_seen;
-    } logins[STORE_CLIENT_LOGINS];
+    struct store_flogin logins[STORE_CLIENT_LOGINS];
 };
 
 /* What the end of a message teaches the login's carrier state

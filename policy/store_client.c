@@ -61,29 +61,39 @@ static int client_ref(const STORE *st, const struct addr *ip,
     return STORE_OK;
 }
 
+/* logins_note - note a login hash seen at now in a client's list of n
+ * (the entry's or a copy's): its time moved on, or a slot taken (the
+ * one seen longest ago when full); the list's new length */
+static uint32_t logins_note(struct store_flogin *l, uint32_t n,
+			    uint32_t hash, uint32_t now)
+{
+    struct store_flogin *pick;
+
+    for (uint32_t i = 0; i < n; i++)
+	if (l[i].hash == hash) {
+	    if (now > l[i].last_seen)
+		l[i].last_seen = now;
+	    return n;
+	}
+    if (n < STORE_CLIENT_LOGINS) {
+	pick = &l[n++];
+    } else {
+	pick = &l[0];
+	for (uint32_t i = 1; i < n; i++)
+	    if (l[i].last_seen < pick->last_seen)
+		pick = &l[i];
+    }
+    pick->hash = hash;
+    pick->last_seen = now;
+    return n;
+}
+
 /* client_login - note a login hash seen from this client */
 static void client_login(struct store_crec *c, uint32_t hash, uint32_t now)
 {
     uint32_t n = c->l.n < STORE_CLIENT_LOGINS ? c->l.n : STORE_CLIENT_LOGINS;
-    struct store_flogin *pick;
 
-    for (uint32_t i = 0; i < n; i++)
-	if (c->logins[i].hash == hash) {
-	    if (now > c->logins[i].last_seen)
-		c->logins[i].last_seen = now;
-	    return;
-	}
-    if (n < STORE_CLIENT_LOGINS) {
-	pick = &c->logins[n++];
-    } else {
-	pick = &c->logins[0];
-	for (uint32_t i = 1; i < n; i++)
-	    if (c->logins[i].last_seen < pick->last_seen)
-		pick = &c->logins[i];
-    }
-    pick->hash = hash;
-    pick->last_seen = now;
-    c->l.n = (uint8_t) n;
+    c->l.n = (uint8_t) logins_note(c->logins, n, hash, now);
 }
 
 /* vouch_time - a vouch at now: the vouched time, and the day counted
@@ -117,27 +127,11 @@ void store_client_vouch_copy(STORE *st, const char *login, uint32_t now,
 			     struct store_client *c)
 {
     uint32_t n = c->nlogins < STORE_CLIENT_LOGINS ? c->nlogins
-	: STORE_CLIENT_LOGINS, i = 0, h;
+	: STORE_CLIENT_LOGINS;
 
-    if (login != NULL && login[0] != '\0') {
-	h = store_login_hash32(st, login);
-	while (i < n && c->logins[i].hash != h)
-	    i++;
-	if (i < n) {
-	    if (now > c->logins[i].last_seen)
-		c->logins[i].last_seen = now;
-	} else {
-	    if (n < STORE_CLIENT_LOGINS)
-		i = n++;
-	    else		/* the one seen longest ago makes room */
-		for (uint32_t k = i = 0; k < n; k++)
-		    if (c->logins[k].last_seen < c->logins[i].last_seen)
-			i = k;
-	    c->logins[i].hash = h;
-	    c->logins[i].last_seen = now;
-	}
-	c->nlogins = n;
-    }
+    if (login != NULL && login[0] != '\0')
+	c->nlogins = logins_note(c->logins, n,
+				 store_login_hash32(st, login), now);
     vouch_time(&c->vouched, &c->vouch_days, &c->vouch_day, now);
 }
 

@@ -400,10 +400,6 @@ void store_urec_strikes_clear(struct store_urec *u);
 void store_urec_strikes_roll(struct store_urec *u, uint32_t last,
 			     uint32_t now);
 
-struct store_flogin {
-    uint32_t hash, last_seen;
-};
-
 struct store_crec {
     struct store_link l;
     uint8_t ip[16];

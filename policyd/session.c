@@ -183,8 +183,7 @@ static void txn_of(const struct runtime *rt, const struct slot *s,
  * (forget) the message was sent. */
 static void keep_units(struct slot *s)
 {
-    memset(&s->v.user_held, 0, sizeof(s->v.user_held));
-    memset(&s->v.client_held, 0, sizeof(s->v.client_held));
+    rules_keep_units(&s->v);
 }
 
 /* forget - drop a transaction that never reached its end of message.
