@@ -174,6 +174,7 @@ static void check_rule(struct cfg_ctx *x, const struct cfg *c, size_t i,
 		  "site's places and networks it counts nothing",
 		  cfg_metric_name(r->metric));
     if ((r->metric == CFG_METRIC_NEWCOMER_LINE_RECIPIENTS
+	 || r->metric == CFG_METRIC_REVISIT_MESSAGES
 	 || r->metric == CFG_METRIC_ABROAD_LINE_MESSAGES_OVER_USUAL)
 	&& c->policy.coarse_km == 0)
 	cfg_error(x, member(root, "policy.rules", i, "metric"), key,

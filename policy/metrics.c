@@ -932,7 +932,7 @@ static const struct {
     [CFG_METRIC_RECIPIENTS_OVER_PRIOR_USUAL] = {metrics_recipients_over_prior_usual, 0, false, false, false, AT(RULES_PHASE_RCPT)},
     [CFG_METRIC_RELAYED_MESSAGES_OVER_USUAL] = {metrics_relayed_messages_over_usual, 0, true, false, false, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_CARRIER_NETWORKS] = {metrics_carrier_networks, GEO_CAP_LOCATION | GEO_CAP_COUNTRY, true, false, true, AT(RULES_PHASE_MAIL)},
-    [CFG_METRIC_REVISIT_MESSAGES] = {metrics_revisit_messages, 0, true, false, true, AT(RULES_PHASE_MAIL)},
+    [CFG_METRIC_REVISIT_MESSAGES] = {metrics_revisit_messages, GEO_CAP_COUNTRY | GEO_CAP_LOCATION, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_SHARED_MESSAGES_OVER_USUAL] = {metrics_shared_messages_over_usual, 0, true, true, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEWCOMER_MESSAGES] = {metrics_newcomer_messages, GEO_CAP_COUNTRY | GEO_CAP_ASN, true, false, true, AT(RULES_PHASE_MAIL)},
     [CFG_METRIC_NEWCOMER_RECIPIENTS] = {metrics_newcomer_recipients, GEO_CAP_COUNTRY | GEO_CAP_ASN, false, false, true, AT(RULES_PHASE_RCPT)},

@@ -143,6 +143,10 @@ static const struct bad_case bad_cases[] = {
      1, "policy.rules[0].window", "missing"},
     {"policy: { rules = ( { name = \"r\"; applies_to = \"internal\"; metric = \"revisit_messages\"; window = \"1d\"; limit = 8; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].applies_to", "SASL logins"},
+    /* revisit_messages judges a line abroad, as
+     * abroad_line_messages_over_usual: none with coarse_km 0 */
+    {"policy: { rules = ( { name = \"r\"; applies_to = \"authenticated\";\n metric = \"revisit_messages\"; window = \"1d\"; limit = 8; action = \"tempfail\"; } ); };\n",
+     2, "policy.rules[0].metric", "coarse_km above 0"},
     {"policy: { rules = ( { name = \"a\"; applies_to = \"authenticated\"; metric = \"abroad_line_messages_over_usual\"; limit = 20; action = \"tempfail\"; } ); };\n",
      1, "policy.rules[0].window", "missing"},
     {"policy: { rules = ( { name = \"a\"; applies_to = \"internal\"; metric = \"abroad_line_messages_over_usual\"; window = \"1d\"; limit = 20; action = \"tempfail\"; } ); };\n",
@@ -386,14 +390,18 @@ START_TEST(test_check_dead_rules)
 	/* a line abroad: a location finer than coarse_km, and a country */
 	" { name = \"abroad\"; applies_to = \"authenticated\";"
 	" metric = \"abroad_line_messages_over_usual\"; window = \"1d\";"
-	" limit = 50; action = \"tempfail\"; }\n); };\n");
+	" limit = 50; action = \"tempfail\"; },\n"
+	/* a place abroad taken up again: a line, and its country */
+	" { name = \"again\"; applies_to = \"authenticated\";"
+	" metric = \"revisit_messages\"; window = \"1d\";"
+	" limit = 8; action = \"tempfail\"; }\n); };\n");
 
     /* it runs, so exit 0, but it says which rules are dead and why */
     ck_assert_int_eq(run_check(f, out, sizeof(out)), 0);
     ck_assert_ptr_nonnull(strstr(out, "warning: geoip: database not found:"
 				 " city /nonexistent/rg-City.mmdb"));
     ck_assert_ptr_nonnull(strstr(out, "rules that will never fire: travel,"
-				 " far, abroad\n"));
+				 " far, abroad, again\n"));
     unlink(f);
 }
 END_TEST
