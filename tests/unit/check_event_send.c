@@ -209,7 +209,9 @@ static long long mono_ms(void)
  * each interval after, so a trickle that a loaded machine stretched
  * over span ms is at most 2 + span / EVQ_INTERVAL_MS datagrams (2 when
  * it took the ~100 ms asked for), and its last record comes within
- * 1400 ms of the last verdict (the 1500 ms from the first it had). */
+ * 1400 ms of the last verdict (the 1500 ms from the first it had), plus
+ * what the machine's load added to the trickle itself (at a load of 20
+ * the sender thread's wake-up lagged as the test's own sleeps did). */
 START_TEST(test_queue_one_send_per_interval)
 {
     struct sender x;
@@ -238,7 +240,7 @@ START_TEST(test_queue_one_send_per_interval)
     /* the old 20 ms timer: ~5 in 100 ms */
     ck_assert_msg(dgrams <= 2 + (size_t) ((tend - t0) / EVQ_INTERVAL_MS),
 		  "%zu datagrams for 25 verdicts in %lld ms", dgrams, tend - t0);
-    ck_assert_int_le(last - tend, 1400);
+    ck_assert_int_le(last - tend, 1400 + (tend - t0 > 100 ? tend - t0 - 100 : 0));
     report_events_close(&x.rt);
     close(a);
     sender_close(&x);
