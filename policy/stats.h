@@ -47,7 +47,11 @@ enum stats_counter {
     STATS_PD_IDLE,		/* silent past idle_timeout */
     STATS_PD_WRITE_STALL,	/* an answer not read within write_timeout */
     /* The header page's spare counters (store_int.h STORE_MORE_OFF):
-     * + rule index - STATS_RULES_FIRST, the 33rd rule on. */
+     * + rule index - STATS_RULES_FIRST, the 33rd rule on. Every index
+     * below STORE_NCOUNTERS is now taken: a new counter of its own
+     * takes the last rule counter (STORE_NCOUNTERS - 1, and
+     * STATS_MAX_RULES one lower) or needs more spare bytes; an index
+     * moved is a state file misread by the other build. */
     STATS_RULE_MORE_BASE = STORE_HDR_COUNTERS,
 };
 
