@@ -314,16 +314,19 @@ static uint32_t stay_bar(uint32_t usual)
 }
 
 /* stayed - the hour not spread over the hubs: the client's own address,
- * on a network that is a phone's carrier for the login (store_ip_phone:
- * its phone took a new address each connection there), past stay_bar of
- * messages in w: over 1 then, else 0. A thief on one address of the
+ * on a network that is a carrier's pool for the login (store_ip_pool:
+ * its anchors there in STORE_POOL_PREFIXES /24s or /48s, a phone that
+ * took a new address each connection), past stay_bar of messages in w:
+ * over 1 then, else 0. A thief on one address of the
  * owner's own carrier (tests/sim/mix/probe-ownphone.mix, a proxy kept for
  * the whole run) sends from one hub, so no message is away from the
  * busiest one, and where that hub is the owner's own nothing else judged
  * it: 120 of 120 let through in 3 of 6 seeds; an honest phone's
  * addresses carry one or two messages each. A privacy VPN's exit stays
- * as well, all day, but it is no phone's pool: the login had one address
- * or two there (T and X: 52 messages a day from one exit, usual 4-5).
+ * as well, all day, and is no pool: a few exits of one /24 (T and X: 52
+ * messages a day from one exit, usual 4-5; X default 10 u085 took four
+ * exits on one day, so store_ip_phone's two anchors of a day would
+ * have held it).
  * store_ip_recent gives an address first seen before the window all of
  * today's: so for an address that stays the hour is its day */
 static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
@@ -337,7 +340,7 @@ static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
     for (uint32_t i = 0; i < u->nips && me == NULL; i++)
 	if (addr_equal(&u->ips[i].ip, &c->f->client))
 	    me = &u->ips[i];
-    if (me == NULL || !store_ip_phone(u->ips, u->nips, me))
+    if (me == NULL || !store_ip_pool(u->ips, u->nips, me))
 	return 0;
     n = (uint32_t) ((store_ip_recent(me, c->now, w) + STORE_IP_PARTS / 2)
 		    / STORE_IP_PARTS);
@@ -348,8 +351,8 @@ static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
 			 sizeof(net));
 	rules_format_duration(w, win, sizeof(win));
 	snprintf(ev, evlen, "%u messages in %s from one address of its own "
-		 "carrier's pool %s, where its phone takes a new address "
-		 "each connection; usual <= %u, past %u", n, win, net, usual,
+		 "carrier's pool %s, where it takes a new address each "
+		 "connection; usual <= %u, past %u", n, win, net, usual,
 		 bar);
     }
     return n - bar;
