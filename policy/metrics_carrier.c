@@ -320,17 +320,16 @@ static uint32_t stay_bar(uint32_t usual)
  * on a network that is a carrier's pool for the login (store_ip_pool:
  * its anchors there in STORE_POOL_PREFIXES /24s or /48s, a phone that
  * took a new address each connection), past stay_bar of messages in w:
- * over 1 then, else 0. A thief on one address of the
- * owner's own carrier (tests/sim/mix/probe-ownphone.mix, a proxy kept for
- * the whole run) sends from one hub, so no message is away from the
+ * over 1 then, else 0. A thief on one address of the owner's own
+ * carrier (tests/sim/mix/probe-ownphone.mix, a proxy kept for the whole
+ * run) sends from one hub, so no message is away from the
  * busiest one, and where that hub is the owner's own nothing else judged
  * it: 120 of 120 let through in 3 of 6 seeds; an honest phone's
  * addresses carry one or two messages each. A privacy VPN's exit stays
  * as well, all day, and is no pool: a few exits of one /24 (T and X: 52
  * messages a day from one exit, usual 4-5; X default 10 u085 took four
  * exits on one day, so store_ip_phone's two anchors of a day would
- * have held it).
- * store_ip_recent gives an address first seen before the window all of
+ * have held it). store_ip_recent gives an address first seen before the window all of
  * today's: so for an address that stays the hour is its day */
 static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
 		       char *ev, size_t evlen)
