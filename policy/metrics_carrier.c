@@ -316,6 +316,33 @@ static uint32_t stay_bar(uint32_t usual)
     return b >= METRICS_COARSE_STAY_MIN ? b : METRICS_COARSE_STAY_MIN;
 }
 
+/* rotating - did most of the login's other anchors on me's network
+ * carry at most METRICS_COARSE_ROTATE_MAX messages each (its phone
+ * takes a new address each connection, as the sets' phones do)? A
+ * carrier whose NAT keeps a phone's address for a session or a day (an
+ * owner's busy day from one address: nothing in tests/sim has it) shows
+ * in the owner's own addresses there carrying more, and stayed() then
+ * leaves the login alone. A majority, not every one: a thief's own
+ * address let through on an earlier day does not turn it off. */
+static bool rotating(const struct store_user *u, const struct store_ip *me)
+{
+    uint64_t key = store_net_key(&me->ip, me->asn);
+    uint32_t few = 0, more = 0;
+
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *x = &u->ips[i];
+
+	if (x == me || !store_ip_anchor(x)
+	    || store_net_key(&x->ip, x->asn) != key)
+	    continue;
+	if (x->count <= METRICS_COARSE_ROTATE_MAX)
+	    few++;
+	else
+	    more++;
+    }
+    return few > more;
+}
+
 /* stayed - the hour not spread over the hubs: the client's own address,
  * on a network that is a carrier's pool for the login (store_ip_pool:
  * its anchors there in STORE_POOL_PREFIXES /24s or /48s, a phone that
@@ -342,7 +369,7 @@ static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
     for (uint32_t i = 0; i < u->nips && me == NULL; i++)
 	if (addr_equal(&u->ips[i].ip, &c->f->client))
 	    me = &u->ips[i];
-    if (me == NULL || !store_ip_pool(u->ips, u->nips, me))
+    if (me == NULL || !store_ip_pool(u->ips, u->nips, me) || !rotating(u, me))
 	return 0;
     n = (uint32_t) ((store_ip_recent(me, c->now, w) + STORE_IP_PARTS / 2)
 		    / STORE_IP_PARTS);
