@@ -400,6 +400,11 @@ uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
 #define METRICS_COARSE_NEW_S 7200	/* a new login's first hours */
 #define METRICS_COARSE_NEW_BEFORE 2	/* ... or its first hour on the pool:
 					 * this many messages there before */
+#define METRICS_COARSE_STAY_NUM 3	/* one pool address that stays: past */
+#define METRICS_COARSE_STAY_DEN 2	/* ... this share of the usual hour */
+#define METRICS_COARSE_STAY_MIN 8	/* ... and past this many messages */
+#define METRICS_COARSE_ROTATE_MAX 2	/* ... on a pool whose other addresses
+					 * carried at most this many, mostly */
 struct metrics_coarse {
     uint32_t fresh;		/* addresses at a hub new to the login */
     uint32_t elsewhere;		/* messages away from the busiest hub */

@@ -304,6 +304,89 @@ static uint64_t new_login_hour(const struct metrics_ctx *c, uint32_t w,
     return n;
 }
 
+/* stay_bar - the bar for one address of the pool: METRICS_COARSE_STAY_NUM
+ * / METRICS_COARSE_STAY_DEN of the usual hour, at least
+ * METRICS_COARSE_STAY_MIN (honest phones' addresses on T and X carried 1
+ * or 2 messages; twice the usual hour let 13 through against a usual 6,
+ * tests/sim/mix/probe-ownphone.mix seed 201 fast) */
+static uint32_t stay_bar(uint32_t usual)
+{
+    uint32_t b = usual * METRICS_COARSE_STAY_NUM / METRICS_COARSE_STAY_DEN;
+
+    return b >= METRICS_COARSE_STAY_MIN ? b : METRICS_COARSE_STAY_MIN;
+}
+
+/* rotating - did most of the login's other anchors on me's network
+ * carry at most METRICS_COARSE_ROTATE_MAX messages each (its phone
+ * takes a new address each connection, as the sets' phones do)? A
+ * carrier whose NAT keeps a phone's address for a session or a day (an
+ * owner's busy day from one address: nothing in tests/sim has it) shows
+ * in the owner's own addresses there carrying more, and stayed() then
+ * leaves the login alone. A majority, not every one: a thief's own
+ * address let through on an earlier day does not turn it off. */
+static bool rotating(const struct store_user *u, const struct store_ip *me)
+{
+    uint64_t key = store_net_key(&me->ip, me->asn);
+    uint32_t few = 0, more = 0;
+
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *x = &u->ips[i];
+
+	if (x == me || !store_ip_anchor(x)
+	    || store_net_key(&x->ip, x->asn) != key)
+	    continue;
+	if (x->count <= METRICS_COARSE_ROTATE_MAX)
+	    few++;
+	else
+	    more++;
+    }
+    return few > more;
+}
+
+/* stayed - the hour not spread over the hubs: the client's own address,
+ * on a network that is a carrier's pool for the login (store_ip_pool:
+ * its anchors there in STORE_POOL_PREFIXES /24s or /48s, a phone that
+ * took a new address each connection), past stay_bar of messages in w:
+ * over 1 then, else 0. A thief on one address of the owner's own
+ * carrier (tests/sim/mix/probe-ownphone.mix, a proxy kept for the whole
+ * run) sends from one hub, so no message is away from the
+ * busiest one, and where that hub is the owner's own nothing else judged
+ * it: 120 of 120 let through in 3 of 6 seeds; an honest phone's
+ * addresses carry one or two messages each. A privacy VPN's exit stays
+ * as well, all day, and is no pool: a few exits of one /24 (T and X: 52
+ * messages a day from one exit, usual 4-5; X default 10 u085 took four
+ * exits on one day, so store_ip_phone's two anchors of a day would
+ * have held it). store_ip_recent gives an address first seen before the window all of
+ * today's: so for an address that stays the hour is its day */
+static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
+		       char *ev, size_t evlen)
+{
+    const struct store_user *u = c->user;
+    const struct store_ip *me = NULL;
+    uint32_t n, bar = stay_bar(usual);
+    char net[64], win[16];
+
+    for (uint32_t i = 0; i < u->nips && me == NULL; i++)
+	if (addr_equal(&u->ips[i].ip, &c->f->client))
+	    me = &u->ips[i];
+    if (me == NULL || !store_ip_pool(u->ips, u->nips, me) || !rotating(u, me))
+	return 0;
+    n = (uint32_t) ((store_ip_recent(me, c->now, w) + STORE_IP_PARTS / 2)
+		    / STORE_IP_PARTS);
+    if (n <= bar)
+	return 0;
+    if (ev != NULL && evlen > 0) {
+	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
+			 sizeof(net));
+	rules_format_duration(w, win, sizeof(win));
+	snprintf(ev, evlen, "%u messages in %s from one address of its own "
+		 "carrier's pool %s, where it takes a new address each "
+		 "connection; usual <= %u, past %u", n, win, net, usual,
+		 bar);
+    }
+    return n - bar;
+}
+
 /* metrics_coarse_messages_over_usual - messages from the pool in w past
  * the login's usual hour there, when one of its addresses is at a hub
  * new to the login and the login is not on a trip; else 0. A usual hour
@@ -343,7 +426,7 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     if (t.sole && t.fresh != 0 && spread(t.off, n, usual))
 	bar = usual - 1, sole = true;
     else if (!spread(t.elsewhere, n, usual))
-	return 0;
+	return stayed(c, w, usual, ev, evlen);
     if (n <= bar)
 	return 0;
     if (ev != NULL && evlen > 0) {
