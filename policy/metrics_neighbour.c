@@ -33,7 +33,7 @@
 #define FIRST_HOME_HOP_S 3600	/* hopped: another line within this */
 #define FIRST_HOME_DAY_MSGS 50	/* past_day: messages over the usual day */
 #define FIRST_HOME_TWIN_S 86400	/* twin_line: the other family's line within */
-#define FIRST_HOME_BACK_DAYS 3	/* returned: the stay abroad ended within */
+#define FIRST_HOME_BACK_DAYS 3	/* metrics_back_home: the stay ended within */
 
 /* metrics_neighbour_network - has another login vouched for the network
  * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
@@ -243,34 +243,29 @@ static uint32_t line_first_day(const struct metrics_ctx *c)
     return first / STORE_DAY_S;
 }
 
-/* returned - is the client's line the first of a login back from a
- * stay abroad: the login has learned another country, every country
- * other than the client's it last had mail let through from before the
- * day it first came from this line (its owner left them all before
- * coming home), one of them within FIRST_HOME_BACK_DAYS of it (the line
- * is where the owner went on coming back: a phone-only login home for
- * a week since a trip is no returning traveller, and its thief on a
- * home line is ph-line's), and it remembers no other fine line in this country
- * (a carrier's pool is none: a roaming phone leaves from its carrier's
- * hub at home). A traveller whose learning week was the trip has no
- * home place at home, no neighbour in its /24 (/48) and its first
- * located mail abroad: the owner's first busy days at home were refused
- * as a stranger's (tests/sim T wide 101 u097, wide 102 u161, mobile-heavy
- * 108 u158, holdout 110 u148: 98 honest messages). A thief on a line
- * at home is told apart as long as the owner is still away: one message
- * of the owner's abroad on or after the line's first day and the line
- * is no first home again for good (golden first_home_back.case). What
- * it costs: a thief on a line at home against a login that learned
- * abroad, while its owner sends nothing from abroad, gets the line's
- * day bound (metrics_line_past_day), as a first home in a neighbour's
- * /24 does. */
-static bool returned(const struct metrics_ctx *c)
+/* metrics_back_home - is the client's line the first of a login back
+ * from a stay abroad: a fine place (not a carrier's pool), the login has
+ * learned another country, every country other than the client's it
+ * last had mail let through from before the day it first came from
+ * this line (its owner left them all before coming home), one of them
+ * within FIRST_HOME_BACK_DAYS of it (the line is where the owner went on
+ * coming back: a phone-only login home for a week since a trip is no
+ * returning traveller, and its thief on a home line is ph-line's), and
+ * it remembers no other fine line in this country (a carrier's pool is
+ * none: a roaming phone leaves from its carrier's hub at home)? left:
+ * the country left last. Which way is home is the site's to say
+ * (rules_site.c rules_home_back): a trip's first hotel abroad is the same
+ * shape. */
+bool metrics_back_home(const struct metrics_ctx *c, char left[3])
 {
-    const char *cc = c->f->geo.cc;
-    uint32_t k = c->cfg->policy.coarse_km, day = line_first_day(c);
-    bool abroad = false;
+    const struct rules_facts *f = c->f;
+    const char *cc = f->geo.cc;
+    uint32_t k = c->cfg->policy.coarse_km, day, last = 0;
 
-    if (day == 0)
+    left[0] = 0;
+    if (c->user == NULL || c->relayed || k == 0 || !f->geo.has_loc
+	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || cc[0] == 0
+	|| (day = line_first_day(c)) == 0)
 	return false;
     for (size_t i = 0; i < STORE_COUNTRIES; i++) {
 	const struct store_country *o = &c->user->countries[i];
@@ -279,10 +274,12 @@ static bool returned(const struct metrics_ctx *c)
 	    continue;
 	if (o->last_day >= day)
 	    return false;
-	abroad |= (uint32_t) o->last_day + FIRST_HOME_BACK_DAYS >= day;
+	if ((uint32_t) o->last_day + FIRST_HOME_BACK_DAYS >= day
+	    && o->last_day >= last)
+	    memcpy(left, o->cc, 2), left[2] = 0, last = o->last_day;
     }
-    for (uint32_t i = 0; abroad && i < c->user->nips && i < STORE_IPS_MAX;
-	 i++) {
+    for (uint32_t i = 0; left[0] != 0 && i < c->user->nips
+	 && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
 	uint32_t r = store_ip_radius(a);
 	char acc[3];
@@ -290,18 +287,18 @@ static bool returned(const struct metrics_ctx *c)
 	store_ip_cc(a, acc);
 	if (memcmp(acc, cc, 2) == 0 && r != 0 && r < k
 	    && a->lat_c != STORE_NO_LOC
-	    && !metrics_same_network(&a->ip, &c->f->client)
+	    && !metrics_same_network(&a->ip, &f->client)
 	    && !metrics_pool_network(c, a))
 	    return false;
     }
-    return abroad;
+    return left[0] != 0;
 }
 
 /* vouched - is the client's line vouched for as a first home: in a
  * neighbour's network (c->neighbour) or the other family's address of
  * such a line (twin_line), in one of the login's usual countries, the
- * country of its first located mail; or the line of a login back from
- * abroad (returned)? */
+ * country of its first located mail; or the line of a login back home
+ * from abroad (c->home_back)? */
 static bool vouched(const struct metrics_ctx *c, const struct addr *ip)
 {
     const char *cc = c->f->geo.cc;
@@ -310,7 +307,7 @@ static bool vouched(const struct metrics_ctx *c, const struct addr *ip)
 	&& (c->neighbour
 	    || (c->cfg->policy.first_home && twin_line(c, ip))))
 	return true;
-    return c->cfg->policy.first_home && returned(c);
+    return c->home_back;
 }
 
 /* metrics_first_home - is ip (the client) a first home line: vouched

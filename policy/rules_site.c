@@ -137,3 +137,38 @@ void rules_family_stay(const struct cfg *cfg, STORE *st,
     family_line(st, mc);
     v->family_stay = mc->family && metrics_family_stay(mc);
 }
+
+/* vouchers - how many logins vouched for the country cc as the site's
+ * place within METRICS_SITE_WINDOW_S (0 on a store failure) */
+static uint32_t vouchers(STORE *st, const char *cc, uint32_t now)
+{
+    struct store_client e;
+
+    if (store_site_place(st, STORE_SITE_CC, store_site_cc(cc), NULL, false,
+			 now, &e) != STORE_OK)
+	return 0;
+    return metrics_client_logins(&e, now, METRICS_SITE_WINDOW_S);
+}
+
+/* rules_home_back - at MAIL, with policy.first_home: is the client's line
+ * the first of a login back from a stay abroad (metrics_back_home) in
+ * the site's own country: one of the site's places, vouched for by more
+ * of its people than the country left? A trip's first hotel line
+ * abroad has the shape of a return, the other way round: the site's
+ * people say which way is home (store reads, only for such a line).
+ * A store failure leaves the line no first home. */
+void rules_home_back(const struct cfg *cfg, STORE *st,
+		     const struct metrics_ctx *mc, struct rules_verdict *v)
+{
+    char left[3];
+    uint32_t here;
+
+    if (!cfg->policy.first_home || cfg->policy.site_logins == 0
+	|| mc->cls != RULES_CLASS_AUTHENTICATED
+	|| !metrics_back_home(mc, left))
+	return;
+    here = vouchers(st, mc->f->geo.cc, mc->now);
+    v->home_back = here > vouchers(st, left, mc->now)
+	&& place(cfg, st, STORE_SITE_CC, store_site_cc(mc->f->geo.cc),
+		 mc->now);
+}
