@@ -243,6 +243,22 @@ static uint32_t line_first_day(const struct metrics_ctx *c)
     return first / STORE_DAY_S;
 }
 
+/* readdressed - is a (a fine place of radius r) the client's line
+ * under an earlier address: on its AS number, located within r of it,
+ * first seen after the day left (the stay abroad's last)? A home ISP
+ * moves a line to another /24 overnight (tests/sim T wide 101 u097: its
+ * second day at home from a new /24 of its ISP was a second line). */
+static bool readdressed(const struct metrics_ctx *c, const struct store_ip *a,
+			uint32_t r, uint32_t left)
+{
+    const struct store_geo *g = &c->f->geo;
+
+    return a->asn != 0 && a->asn == g->asn
+	&& a->first_seen / STORE_DAY_S > left
+	&& geo_distance_km(a->lat_c / 100.0, a->lon_c / 100.0,
+			   g->lat_c / 100.0, g->lon_c / 100.0) <= r;
+}
+
 /* metrics_back_home - is the client's line the first of a login back
  * from a stay abroad: a fine place (not a carrier's pool), the login has
  * learned another country, every country other than the client's it
@@ -252,7 +268,8 @@ static uint32_t line_first_day(const struct metrics_ctx *c)
  * coming back: a phone-only login home for a week since a trip is no
  * returning traveller, and its thief on a home line is ph-line's), and
  * it remembers no other fine line in this country (a carrier's pool is
- * none: a roaming phone leaves from its carrier's hub at home)? left:
+ * none: a roaming phone leaves from its carrier's hub at home; nor is
+ * the line itself under the address it had before, readdressed)? left:
  * the country left last. Which way is home is the site's to say
  * (rules_site.c rules_home_back): a trip's first hotel abroad is the same
  * shape. */
@@ -288,7 +305,7 @@ bool metrics_back_home(const struct metrics_ctx *c, char left[3])
 	if (memcmp(acc, cc, 2) == 0 && r != 0 && r < k
 	    && a->lat_c != STORE_NO_LOC
 	    && !metrics_same_network(&a->ip, &f->client)
-	    && !metrics_pool_network(c, a))
+	    && !metrics_pool_network(c, a) && !readdressed(c, a, r, last))
 	    return false;
     }
     return left[0] != 0;
