@@ -34,6 +34,7 @@
 #define FIRST_HOME_DAY_MSGS 50	/* past_day: messages over the usual day */
 #define FIRST_HOME_TWIN_S 86400	/* twin_line: the other family's line within */
 #define FIRST_HOME_BACK_DAYS 3	/* metrics_back_home: the stay ended within */
+#define FIRST_HOME_GAP_DAYS 2	/* ... and a day without it between */
 
 /* metrics_neighbour_network - has another login vouched for the network
  * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
@@ -289,7 +290,7 @@ bool metrics_back_home(const struct metrics_ctx *c, char left[3])
 
 	if (o->cc[0] == 0 || o->days == 0 || memcmp(o->cc, cc, 2) == 0)
 	    continue;
-	if (o->last_day >= day)
+	if ((uint32_t) o->last_day + FIRST_HOME_GAP_DAYS > day)
 	    return false;
 	if ((uint32_t) o->last_day + FIRST_HOME_BACK_DAYS >= day
 	    && o->last_day >= last)
