@@ -24,6 +24,10 @@
  * day's messages from the /24 are past a backlog day
  * (metrics_line_past_day).
  * Learned on familiar_days days, the line is the login's own as any.
+ * A traveller whose learning week was the trip comes home to a line with
+ * no neighbour either: its first line in the site's country after it
+ * left every foreign place stands in for the neighbour's vouch
+ * (metrics_back_home; the site's country is rules_site.c's to say).
  */
 #include <string.h>
 
