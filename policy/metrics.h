@@ -62,6 +62,9 @@ struct metrics_ctx {
     struct addr family_line;
     bool family_stay;		/* metrics_family_stay, found at MAIL
 				 * (rules_verdict.family_stay) */
+    bool home_back;		/* the client's line is a login's first at
+				 * home back from abroad, found at MAIL
+				 * (rules_site.c rules_home_back) */
     bool hub;			/* the previous located place or the
 				 * client's is the site's shared egress or
 				 * the login's carrier pool, or the previous
@@ -266,6 +269,10 @@ bool metrics_home_country(const struct metrics_ctx *c, const char *cc);
 bool metrics_neighbour_network(const struct cfg *cfg,
 			       const struct store_client *s, uint32_t now);
 bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip);
+/* ... is the client's line the first of a login back from a stay abroad
+ * (left: the country it left last; whether that was a trip or home,
+ * rules_site.c rules_home_back)? */
+bool metrics_back_home(const struct metrics_ctx *c, char left[3]);
 /* ... has the login sent past a backlog day from the client's /24 (/48)
  * (first_home's bound; also a stranger in a site network, rules_neigh.c) */
 bool metrics_line_past_day(const struct metrics_ctx *c);

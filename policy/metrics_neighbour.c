@@ -24,6 +24,10 @@
  * day's messages from the /24 are past a backlog day
  * (metrics_line_past_day).
  * Learned on familiar_days days, the line is the login's own as any.
+ * A traveller whose learning week was the trip comes home to a line with
+ * no neighbour either: its first line in the site's country after it
+ * left every foreign place stands in for the neighbour's vouch
+ * (metrics_back_home; the site's country is rules_site.c's to say).
  */
 #include <string.h>
 
@@ -33,6 +37,8 @@
 #define FIRST_HOME_HOP_S 3600	/* hopped: another line within this */
 #define FIRST_HOME_DAY_MSGS 50	/* past_day: messages over the usual day */
 #define FIRST_HOME_TWIN_S 86400	/* twin_line: the other family's line within */
+#define FIRST_HOME_BACK_DAYS 3	/* metrics_back_home: the stay ended within */
+#define FIRST_HOME_GAP_DAYS 2	/* ... and a day without it between */
 
 /* metrics_neighbour_network - has another login vouched for the network
  * of the entry s (store_site_get) within METRICS_SITE_WINDOW_S? One day
@@ -225,13 +231,112 @@ bool metrics_line_past_day(const struct metrics_ctx *c)
 	> day + FIRST_HOME_DAY_MSGS;
 }
 
-/* metrics_first_home - is ip (the client) a first home line: in a
+/* line_first_day - the day (UTC day number) the login was first seen
+ * at the client's /24 (/48), of its remembered addresses there; 0 if
+ * none is remembered */
+static uint32_t line_first_day(const struct metrics_ctx *c)
+{
+    uint32_t first = 0;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+
+	if (metrics_same_network(&a->ip, &c->f->client)
+	    && (first == 0 || a->first_seen < first))
+	    first = a->first_seen;
+    }
+    return first / STORE_DAY_S;
+}
+
+/* readdressed - is a (a fine place of radius r) the client's line
+ * under an earlier address: on its AS number, located within r of it,
+ * first seen after the day left (the stay abroad's last)? A home ISP
+ * moves a line to another /24 overnight (tests/sim T wide 101 u097: its
+ * second day at home from a new /24 of its ISP was a second line). */
+static bool readdressed(const struct metrics_ctx *c, const struct store_ip *a,
+			uint32_t r, uint32_t left)
+{
+    const struct store_geo *g = &c->f->geo;
+
+    return a->asn != 0 && a->asn == g->asn
+	&& a->first_seen / STORE_DAY_S > left
+	&& geo_distance_km(a->lat_c / 100.0, a->lon_c / 100.0,
+			   g->lat_c / 100.0, g->lon_c / 100.0) <= r;
+}
+
+/* metrics_back_home - is the client's line the first of a login back
+ * from a stay abroad: a fine place (not a carrier's pool), the login has
+ * learned another country, every country other than the client's it
+ * last had mail let through from before the day it first came from
+ * this line (its owner left them all before coming home), one of them
+ * within FIRST_HOME_BACK_DAYS of it (the line is where the owner went on
+ * coming back: a phone-only login home for a week since a trip is no
+ * returning traveller, and its thief on a home line is ph-line's), and
+ * it remembers no other fine line in this country (a carrier's pool is
+ * none: a roaming phone leaves from its carrier's hub at home; nor is
+ * the line itself under the address it had before, readdressed)? left:
+ * the country left last. Which way is home is the site's to say
+ * (rules_site.c rules_home_back): a trip's first hotel abroad is the same
+ * shape. */
+bool metrics_back_home(const struct metrics_ctx *c, char left[3])
+{
+    const struct rules_facts *f = c->f;
+    const char *cc = f->geo.cc;
+    uint32_t k = c->cfg->policy.coarse_km, day, last = 0;
+
+    left[0] = 0;
+    if (c->user == NULL || c->relayed || k == 0 || !f->geo.has_loc
+	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || cc[0] == 0
+	|| (day = line_first_day(c)) == 0)
+	return false;
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *o = &c->user->countries[i];
+
+	if (o->cc[0] == 0 || o->days == 0 || memcmp(o->cc, cc, 2) == 0)
+	    continue;
+	if ((uint32_t) o->last_day + FIRST_HOME_GAP_DAYS > day)
+	    return false;
+	if ((uint32_t) o->last_day + FIRST_HOME_BACK_DAYS >= day
+	    && o->last_day >= last)
+	    memcpy(left, o->cc, 2), left[2] = 0, last = o->last_day;
+    }
+    for (uint32_t i = 0; left[0] != 0 && i < c->user->nips
+	 && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	uint32_t r = store_ip_radius(a);
+	char acc[3];
+
+	store_ip_cc(a, acc);
+	if (memcmp(acc, cc, 2) == 0 && r != 0 && r < k
+	    && a->lat_c != STORE_NO_LOC
+	    && !metrics_same_network(&a->ip, &f->client)
+	    && !metrics_pool_network(c, a) && !readdressed(c, a, r, last))
+	    return false;
+    }
+    return left[0] != 0;
+}
+
+/* vouched - is the client's line vouched for as a first home: in a
  * neighbour's network (c->neighbour) or the other family's address of
- * such a line (twin_line), a fine place in one of the login's
- * usual countries, the country of its first located mail, no other
- * login's address within a day, for a login without a home place
- * in that country that did not come from another fine place in another /24
- * (/48) within the hour, nor sent past a backlog day from the /24? */
+ * such a line (twin_line), in one of the login's usual countries, the
+ * country of its first located mail; or the line of a login back home
+ * from abroad (c->home_back)? */
+static bool vouched(const struct metrics_ctx *c, const struct addr *ip)
+{
+    const char *cc = c->f->geo.cc;
+
+    if (metrics_usual_country(c, cc) && first_country(c, cc)
+	&& (c->neighbour
+	    || (c->cfg->policy.first_home && twin_line(c, ip))))
+	return true;
+    return c->home_back;
+}
+
+/* metrics_first_home - is ip (the client) a first home line: vouched
+ * for (vouched), a fine place, no other login's address within a day,
+ * for a login without a home place in that country that did not come
+ * from another fine place in another /24 (/48) within the hour, nor
+ * sent past a backlog day from the /24? */
 bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
 {
     const struct rules_facts *f = c->f;
@@ -240,9 +345,7 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip)
     if (c->user == NULL || c->relayed
 	|| !addr_equal(ip, &f->client) || k == 0 || !f->geo.has_loc
 	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || f->geo.cc[0] == 0
-	|| !metrics_usual_country(c, f->geo.cc) || !first_country(c, f->geo.cc)
-	|| (!c->neighbour
-	    && (!c->cfg->policy.first_home || !twin_line(c, ip))))
+	|| !vouched(c, ip))
 	return false;
     return !metrics_shared_client(c, ip) && !home_in_country(c)
 	&& !hopped(c, ip) && !metrics_line_past_day(c);

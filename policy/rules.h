@@ -145,6 +145,9 @@ struct rules_verdict {
      * and the client is one of the stay's (policy.family_stay,
      * metrics_family_stay); the volume rules of every phase read it. */
     bool family_stay;
+    /* Found at MAIL: the client's line is the first of a login back
+     * home from a stay abroad (policy.first_home, rules_home_back). */
+    bool home_back;
 };
 
 struct rules_reply {
@@ -206,6 +209,8 @@ void rules_site_places(const struct cfg *cfg, STORE *st,
  * whether the login is on a stay at that family's home (v->family_stay,
  * metrics_family_stay). */
 struct metrics_ctx;
+void rules_home_back(const struct cfg *cfg, STORE *st,
+		     const struct metrics_ctx *mc, struct rules_verdict *v);
 void rules_family_stay(const struct cfg *cfg, STORE *st,
 		       struct metrics_ctx *mc, struct rules_verdict *v);
 /* rules_vouch.c: at MAIL, is this the login's first message from the

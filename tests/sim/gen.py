@@ -445,7 +445,10 @@ def late_victims(site, seed):
     the same as without the attack. late_phone = 1: one with a phone.
     away = 1: the victim, its first day over, is away (no mail of its
     own) until the attack starts: a login whose usual rests on one day;
-    back = H: until H hours before it (the owner back home)"""
+    back = H: until H hours before it (the owner back home). trip = D:
+    the victim spends its first D days on a trip (trip_country, GB
+    unless given: hotel and roaming phone); with away = 1 it is silent
+    from the trip's end instead (a traveller back home, not mailing)"""
     m = site.mix
     for sec in m.attacks():
         if m.get(sec, 'victim', 'normal') != 'late':
@@ -461,8 +464,11 @@ def late_victims(site, seed):
             sys.exit('gen.py: %s: no user to be a late victim' % sec)
         u = random.Random('%d/%s' % (seed, sec)).choice(pool)
         u['late'] = first	# joins then: set by drop_before_join
+        trip = int(m.num(sec, 'trip', '0'))
+        if trip:	# its learning week a trip, from the day it joins
+            u['trip'] = (first, trip, m.get(sec, 'trip_country', 'GB'))
         if m.get(sec, 'away', '0') == '1':	# silent from its second day
-            u['silent'] = (site.t0 + (first + 1) * 86400,
+            u['silent'] = (site.t0 + (first + max(1, trip)) * 86400,
                            attack_start(site, sec)
                            - m.num(sec, 'back', '0') * 3600)
         site.victims[u['login']] = attack_start(site, sec)

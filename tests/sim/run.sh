@@ -481,5 +481,33 @@ got=$(awk -F'\t' 'FILENAME ~ /plan/ { if ($1 == "geo") { split($2, a, "."); n = 
 same "phone_only: no home line before the attack; site_homes: the users' /24s; stint 2: 3 addresses" \
     "$got" "pn near 6;pn-addresses 3;pn-home-lines 0;pn-sticky near 6;sticky-addresses 1;"
 
+# 14. probe-home.mix's keys (tiny.mix's site): victim = late with trip = D
+#     (the victim's first D days a trip from the day it joins: hotel and
+#     roaming phone only) and away = 1 (silent from the trip's end until
+#     the attack)
+mkdir "$tmp/ph"
+{ cat <<EOF
+[mix]
+base = $here/check/tiny.mix
+EOF
+  printf '[attack.ph]\nstyle = one_addr\nsource = residential\nvictim = late\nlate_phone = 1\n'
+  printf 'joined = 7\ntrip = 4\naway = 1\ngoal = low-and-slow\nday = 8\nhour = 9\nmessages = 3\n'
+  printf 'interval = 480\nrcpts = 1 .. 1\n'
+} >"$tmp/ph.mix"
+python3 "$here/gen.py" --mix "$tmp/ph.mix" --seed 5 --out "$tmp/ph" 2>"$tmp/err" ||
+    not_ok "gen.py probe-home keys" "$(cat "$tmp/err")"
+got=$(awk -F'\t' 'FNR == 1 { next }
+    $7 == "ph" && !t0 { t0 = $2; v = $3 }
+    { r[NR] = $0 }
+    END { for (i in r) { split(r[i], f, "\t"); if (f[3] != v) continue
+	    if (!first || f[2] < first) first = f[2] }
+	for (i in r) { split(r[i], f, "\t"); if (f[3] != v || f[6] == "attack") continue
+	    d = int(f[2] / 86400) - int(first / 86400)
+	    k = (d < 4) ? "trip" : (f[2] < t0 ? "after" : "attack")
+	    print k ((f[8] == "hotel" || f[8] == "roaming") ? "-abroad" : "-home") } }' \
+    "$tmp/ph/truth.tsv" | sort -u | tr '\n' ';')
+same "late victim trip = 4, away = 1: hotel and roaming phone on its first 4 days, silent until the attack" \
+    "$got" "attack-home;trip-abroad;"
+
 echo "sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]
