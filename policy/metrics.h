@@ -360,9 +360,12 @@ uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
 /* ... is cc the login's first country or the one it has the most days
  * in (cc's today not counted): never "abroad" */
 bool metrics_abroad_home(const struct metrics_ctx *c, const char *cc);
+/* ... is cc the login's first country (or has it none yet)? */
+bool metrics_first_country(const struct metrics_ctx *c, const char *cc);
 /* metrics_abroad.c: the abroad_line_messages_over_usual metric: the
- * login's messages of the window from the client's /24 (/48), a line of
- * its own network abroad, past its busiest day before today (see there) */
+ * login's messages of the window from the client's /24 (an IPv6 line's:
+ * all of them), a line of its own network outside its first country,
+ * past its busiest day before today (see there) */
 uint64_t metrics_abroad_line_messages(const struct metrics_ctx *c,
 				      uint32_t w, char *ev, size_t evlen);
 /* metrics_newcomer.c: a login on its first day on a site past its first

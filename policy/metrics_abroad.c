@@ -23,10 +23,22 @@
  * Which places: the client a fine place (a line, radius below
  * coarse_km), no other login came from it within a day (not a NAT or a
  * VPN exit), on a network the login learned as its own, in a country
- * that is neither the login's first one nor its most-days one
- * (metrics_abroad_home, revisit-volume's test) and has no home place of
- * the login (metrics_home_country): a family's line or a hotel abroad,
- * never the home line the owner comes back to.
+ * that is not the login's first one (where its account was first used:
+ * the home line a student comes back to is not judged). Round 18 also
+ * spared the login's most-days country and any country with a home
+ * place of the login; round 20 (session 26) dropped both: a visit home
+ * makes the family's line a home place and, past a week, the family's
+ * country the most-days one, so the stranger on the family ISP's other
+ * line went through at 160 of 160 in 12 of the IPv4 attacks of X and T,
+ * those whose owner had been there longest or most often (EFFICACY.md
+ * round 20 - native).
+ *
+ * IPv6: a line's host takes a new privacy address per connection (and
+ * a stranger may take one per message, uni6.mix native-slow6), so the
+ * login's remembered addresses (state.ips_per_user, 16) cannot hold a
+ * day there: on an IPv6 line the count is the login's messages of the
+ * window from anywhere (its windows; refused ones are given back), the
+ * /48's when that is more.
  *
  * Contract: a pure function of the context, like metrics.c.
  */
@@ -44,8 +56,7 @@ static bool abroad_line(const struct metrics_ctx *c)
 	|| f->geo.cc[0] == 0 || !metrics_fine_place(c, &f->client, NULL))
 	return false;
     return metrics_own_network(c, &f->client, f->geo.asn)
-	&& !metrics_abroad_home(c, f->geo.cc)
-	&& !metrics_home_country(c, f->geo.cc)
+	&& !metrics_first_country(c, f->geo.cc)
 	&& !metrics_shared_client(c, &f->client);
 }
 
@@ -60,6 +71,11 @@ uint64_t metrics_abroad_line_messages(const struct metrics_ctx *c,
     if (!abroad_line(c))
 	return 0;
     n = metrics_network_recent(c, w, NULL);
+    if (!addr_is_v4(&c->f->client) && c->win != NULL) {
+	uint64_t all = store_win_sum(c->win, STORE_MSGS, c->now, w);
+
+	n = all > n ? all : n;	/* privacy addresses: see above */
+    }
     usual = metrics_prior_day(c);
     if (ev != NULL && evlen > 0) {
 	addr_prefix(&c->f->client, &p);

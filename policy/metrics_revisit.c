@@ -69,6 +69,28 @@ static uint32_t days_of(const struct metrics_ctx *c,
 		      && k->last_day == c->now / STORE_DAY_S);
 }
 
+/* first_most - the login's first country (where its account was first
+ * used) and the one it has the most days in (cc's today not counted; of
+ * two with as many days, the one first used); both NULL with none */
+static void first_most(const struct metrics_ctx *c, const char *cc,
+		       const struct store_country **first,
+		       const struct store_country **most)
+{
+    *first = *most = NULL;
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *k = &c->user->countries[i];
+
+	if (k->cc[0] == 0 || k->days == 0)
+	    continue;
+	if (*first == NULL || k->first_day < (*first)->first_day)
+	    *first = k;
+	if (*most == NULL || days_of(c, k, cc) > days_of(c, *most, cc)
+	    || (days_of(c, k, cc) == days_of(c, *most, cc)
+		&& k->first_day < (*most)->first_day))
+	    *most = k;
+    }
+}
+
 /* metrics_abroad_home - is cc the login's first country (where its
  * account was first used) or the one it has the most days in (cc's today not
  * counted)? A login first used through a VPN exit abroad has its home
@@ -77,22 +99,21 @@ static uint32_t days_of(const struct metrics_ctx *c,
  * as many days, the one first used is the most). Neither is "abroad". */
 bool metrics_abroad_home(const struct metrics_ctx *c, const char *cc)
 {
-    const struct store_country *first = NULL, *most = NULL;
+    const struct store_country *first, *most;
 
-    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
-	const struct store_country *k = &c->user->countries[i];
-
-	if (k->cc[0] == 0 || k->days == 0)
-	    continue;
-	if (first == NULL || k->first_day < first->first_day)
-	    first = k;
-	if (most == NULL || days_of(c, k, cc) > days_of(c, most, cc)
-	    || (days_of(c, k, cc) == days_of(c, most, cc)
-		&& k->first_day < most->first_day))
-	    most = k;
-    }
+    first_most(c, cc, &first, &most);
     return first == NULL || memcmp(first->cc, cc, 2) == 0
 	|| memcmp(most->cc, cc, 2) == 0;
+}
+
+/* metrics_first_country - is cc the login's first country (or has it
+ * none yet)? */
+bool metrics_first_country(const struct metrics_ctx *c, const char *cc)
+{
+    const struct store_country *first, *most;
+
+    first_most(c, cc, &first, &most);
+    return first == NULL || memcmp(first->cc, cc, 2) == 0;
 }
 
 /* seen_lately - did the login come from the network (key) yesterday or
