@@ -274,7 +274,15 @@ static bool readdressed(const struct metrics_ctx *c, const struct store_ip *a,
  * returning traveller, and its thief on a home line is ph-line's), and
  * it remembers no other fine line in this country (a carrier's pool is
  * none: a roaming phone leaves from its carrier's hub at home; nor is
- * the line itself under the address it had before, readdressed)? left:
+ * the line itself under the address it had before, readdressed), and
+ * the owner showed itself back in the country first: another address
+ * of the login there (its phone's carrier: new to a login whose trip
+ * had a local SIM) last seen after the day it left (tests/sim T
+ * mobile-heavy 108 u158,
+ * wide 101 u097, holdout 110 u148 mailed from their phones at home
+ * before or on the line's first day; a thief on a home line while the
+ * owner stays silent after the trip, tests/sim/mix/probe-home.mix
+ * home-silent and home-isp, took 13-90 of 120 without it)? left:
  * the country left last. Which way is home is the site's to say
  * (rules_site.c rules_home_back): a trip's first hotel abroad is the same
  * shape. */
@@ -283,6 +291,7 @@ bool metrics_back_home(const struct metrics_ctx *c, char left[3])
     const struct rules_facts *f = c->f;
     const char *cc = f->geo.cc;
     uint32_t k = c->cfg->policy.coarse_km, day, last = 0;
+    bool came = false;
 
     left[0] = 0;
     if (c->user == NULL || c->relayed || k == 0 || !f->geo.has_loc
@@ -307,13 +316,15 @@ bool metrics_back_home(const struct metrics_ctx *c, char left[3])
 	char acc[3];
 
 	store_ip_cc(a, acc);
-	if (memcmp(acc, cc, 2) == 0 && r != 0 && r < k
-	    && a->lat_c != STORE_NO_LOC
-	    && !metrics_same_network(&a->ip, &f->client)
+	if (memcmp(acc, cc, 2) != 0 || metrics_same_network(&a->ip, &f->client))
+	    continue;
+	if (r != 0 && r < k && a->lat_c != STORE_NO_LOC
 	    && !metrics_pool_network(c, a) && !readdressed(c, a, r, last))
 	    return false;
+	if (a->last_seen / STORE_DAY_S > last)
+	    came = true;
     }
-    return left[0] != 0;
+    return left[0] != 0 && came;
 }
 
 /* vouched - is the client's line vouched for as a first home: in a
