@@ -231,10 +231,10 @@ bool metrics_line_past_day(const struct metrics_ctx *c)
 	> day + FIRST_HOME_DAY_MSGS;
 }
 
-/* line_first_day - the day (UTC day number) the login was first seen
+/* line_first - the time (unix s) the login was first seen
  * at the client's /24 (/48), of its remembered addresses there; 0 if
  * none is remembered */
-static uint32_t line_first_day(const struct metrics_ctx *c)
+static uint32_t line_first(const struct metrics_ctx *c)
 {
     uint32_t first = 0;
 
@@ -245,7 +245,7 @@ static uint32_t line_first_day(const struct metrics_ctx *c)
 	    && (first == 0 || a->first_seen < first))
 	    first = a->first_seen;
     }
-    return first / STORE_DAY_S;
+    return first;
 }
 
 /* readdressed - is a (a fine place of radius r) the client's line
@@ -277,8 +277,8 @@ static bool readdressed(const struct metrics_ctx *c, const struct store_ip *a,
  * the line itself under the address it had before, readdressed), and
  * the owner showed itself back in the country first: another address
  * of the login there (its phone's carrier: new to a login whose trip
- * had a local SIM) last seen after the day it left (tests/sim T
- * mobile-heavy 108 u158,
+ * had a local SIM) first seen before the line and last seen after the
+ * day it left (tests/sim T mobile-heavy 108 u158,
  * wide 101 u097, holdout 110 u148 mailed from their phones at home
  * before or on the line's first day; a thief on a home line while the
  * owner stays silent after the trip, tests/sim/mix/probe-home.mix
@@ -290,14 +290,15 @@ bool metrics_back_home(const struct metrics_ctx *c, char left[3])
 {
     const struct rules_facts *f = c->f;
     const char *cc = f->geo.cc;
-    uint32_t k = c->cfg->policy.coarse_km, day, last = 0;
+    uint32_t k = c->cfg->policy.coarse_km, first, day, last = 0;
     bool came = false;
 
     left[0] = 0;
     if (c->user == NULL || c->relayed || k == 0 || !f->geo.has_loc
 	|| f->geo.acc_km == 0 || f->geo.acc_km >= k || cc[0] == 0
-	|| (day = line_first_day(c)) == 0)
+	|| (first = line_first(c)) == 0)
 	return false;
+    day = first / STORE_DAY_S;
     for (size_t i = 0; i < STORE_COUNTRIES; i++) {
 	const struct store_country *o = &c->user->countries[i];
 
@@ -321,7 +322,7 @@ bool metrics_back_home(const struct metrics_ctx *c, char left[3])
 	if (r != 0 && r < k && a->lat_c != STORE_NO_LOC
 	    && !metrics_pool_network(c, a) && !readdressed(c, a, r, last))
 	    return false;
-	if (a->last_seen / STORE_DAY_S > last)
+	if (a->last_seen / STORE_DAY_S > last && a->first_seen < first)
 	    came = true;
     }
     return left[0] != 0 && came;
