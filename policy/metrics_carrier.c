@@ -316,9 +316,15 @@ static uint32_t stay_bar(uint32_t usual)
     return b >= METRICS_COARSE_STAY_MIN ? b : METRICS_COARSE_STAY_MIN;
 }
 
-/* rotating - did most of the login's other anchors on me's network
- * carry at most METRICS_COARSE_ROTATE_MAX messages each (its phone
- * takes a new address each connection, as the sets' phones do)? A
+/* rotating - did most of the login's other anchors on me's network and
+ * of me's family carry at most METRICS_COARSE_ROTATE_MAX messages each
+ * (its phone takes a new address each connection, as the sets' phones
+ * do)? Of me's family only: a dual-stack carrier is one AS for both
+ * (store_net_key), its CGNAT gives an IPv4 address a connection while
+ * a phone's IPv6 privacy address lasts the day (golden
+ * carrier_stay_dual.case xia: her seven IPv4 addresses of one message
+ * outvoted her three IPv6 ones of three, and her IPv6 address of the
+ * day was held at its tenth message). A
  * carrier whose NAT keeps a phone's address for a session or a day (an
  * owner's busy day from one address: nothing in tests/sim has it) shows
  * in the owner's own addresses there carrying more, and stayed() then
@@ -333,6 +339,7 @@ static bool rotating(const struct store_user *u, const struct store_ip *me)
 	const struct store_ip *x = &u->ips[i];
 
 	if (x == me || !store_ip_anchor(x)
+	    || addr_is_v4(&x->ip) != addr_is_v4(&me->ip)
 	    || store_net_key(&x->ip, x->asn) != key)
 	    continue;
 	if (x->count <= METRICS_COARSE_ROTATE_MAX)
@@ -378,8 +385,17 @@ static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
     if (ev != NULL && evlen > 0) {
 	metrics_net_text(&c->f->client, c->f->geo.asn, c->f->geo.cc, net,
 			 sizeof(net));
-	rules_format_duration(w, win, sizeof(win));
-	snprintf(ev, evlen, "%u messages in %s from one address of its own "
+	/* store_ip_recent's count for an address first seen before the
+	 * window is its day's: say so, not "in 1h" */
+	if (me->first_seen < c->now && c->now - me->first_seen >= w)
+	    snprintf(win, sizeof(win), "today");
+	else {
+	    char d[16];
+
+	    rules_format_duration(w, d, sizeof(d));
+	    snprintf(win, sizeof(win), "in %s", d);
+	}
+	snprintf(ev, evlen, "%u messages %s from one address of its own "
 		 "carrier's pool %s, where it takes a new address each "
 		 "connection; usual <= %u, past %u", n, win, net, usual,
 		 bar);
