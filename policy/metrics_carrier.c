@@ -287,7 +287,7 @@ static uint64_t new_login_hour(const struct metrics_ctx *c, uint32_t w,
 			       uint32_t n, const struct metrics_coarse *t,
 			       char *ev, size_t evlen)
 {
-    char net[64], win[16];
+    char net[64], win[24];
 
     if (t->elsewhere < METRICS_COARSE_ELSEWHERE
 	|| t->elsewhere * METRICS_COARSE_SHARE < n)
@@ -371,9 +371,9 @@ static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
     const struct store_user *u = c->user;
     const struct store_ip *me = NULL;
     uint32_t n, bar = stay_bar(usual);
-    char net[64], win[16];
+    char net[64], win[24];
 
-    for (uint32_t i = 0; i < u->nips && me == NULL; i++)
+    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX && me == NULL; i++)
 	if (addr_equal(&u->ips[i].ip, &c->f->client))
 	    me = &u->ips[i];
     if (me == NULL || !store_ip_pool(u->ips, u->nips, me) || !rotating(u, me))
