@@ -360,8 +360,9 @@ uint64_t metrics_revisit_messages(const struct metrics_ctx *c, uint32_t w,
 /* ... is cc the login's first country or the one it has the most days
  * in (cc's today not counted): never "abroad" */
 bool metrics_abroad_home(const struct metrics_ctx *c, const char *cc);
-/* ... is cc the login's first country (or has it none yet)? */
-bool metrics_first_country(const struct metrics_ctx *c, const char *cc);
+/* ... the login's first country (where its account was first used),
+ * NULL with none yet */
+const struct store_country *metrics_first_country(const struct metrics_ctx *c);
 /* metrics_abroad.c: the abroad_line_messages_over_usual metric: the
  * login's messages of the window from the client's /24 (an IPv6 line's:
  * all of them), a line of its own network outside its first country,

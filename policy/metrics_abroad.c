@@ -43,6 +43,7 @@
  * Contract: a pure function of the context, like metrics.c.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "metrics.h"
 
@@ -51,12 +52,14 @@
 static bool abroad_line(const struct metrics_ctx *c)
 {
     const struct rules_facts *f = c->f;
+    const struct store_country *first;
 
     if (c->user == NULL || c->cls != RULES_CLASS_AUTHENTICATED || c->relayed
 	|| f->geo.cc[0] == 0 || !metrics_fine_place(c, &f->client, NULL))
 	return false;
     return metrics_own_network(c, &f->client, f->geo.asn)
-	&& !metrics_first_country(c, f->geo.cc)
+	&& (first = metrics_first_country(c)) != NULL
+	&& memcmp(first->cc, f->geo.cc, 2) != 0
 	&& !metrics_shared_client(c, &f->client);
 }
 

@@ -369,13 +369,10 @@ static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
 		       char *ev, size_t evlen)
 {
     const struct store_user *u = c->user;
-    const struct store_ip *me = NULL;
+    const struct store_ip *me = metrics_user_ip(c, &c->f->client);
     uint32_t n, bar = stay_bar(usual);
     char net[64], win[24];
 
-    for (uint32_t i = 0; i < u->nips && i < STORE_IPS_MAX && me == NULL; i++)
-	if (addr_equal(&u->ips[i].ip, &c->f->client))
-	    me = &u->ips[i];
     if (me == NULL || !store_ip_pool(u->ips, u->nips, me) || !rotating(u, me))
 	return 0;
     n = (uint32_t) ((store_ip_recent(me, c->now, w) + STORE_IP_PARTS / 2)

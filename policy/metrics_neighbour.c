@@ -96,15 +96,8 @@ static bool home_in_country(const struct metrics_ctx *c)
  * family sits (tests/sim campus, uni6 native-slow). */
 static bool first_country(const struct metrics_ctx *c, const char *cc)
 {
-    const struct store_country *first = NULL;
+    const struct store_country *first = metrics_first_country(c);
 
-    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
-	const struct store_country *k = &c->user->countries[i];
-
-	if (k->cc[0] != 0 && k->days != 0
-	    && (first == NULL || k->first_day < first->first_day))
-	    first = k;
-    }
     return first != NULL && memcmp(first->cc, cc, 2) == 0;
 }
 

@@ -106,14 +106,14 @@ bool metrics_abroad_home(const struct metrics_ctx *c, const char *cc)
 	|| memcmp(most->cc, cc, 2) == 0;
 }
 
-/* metrics_first_country - is cc the login's first country (or has it
- * none yet)? */
-bool metrics_first_country(const struct metrics_ctx *c, const char *cc)
+/* metrics_first_country - the login's first country (where its account
+ * was first used), NULL with none yet */
+const struct store_country *metrics_first_country(const struct metrics_ctx *c)
 {
     const struct store_country *first, *most;
 
-    first_most(c, cc, &first, &most);
-    return first == NULL || memcmp(first->cc, cc, 2) == 0;
+    first_most(c, c->f->geo.cc, &first, &most);
+    return first;
 }
 
 /* seen_lately - did the login come from the network (key) yesterday or

@@ -24,15 +24,23 @@
 #include "metrics.h"
 #include "rules.h"
 
+/* place_read - is a site place the site's, as read into e? */
+static bool place_read(const struct cfg *cfg, STORE *st,
+		       enum store_site_kind kind, uint32_t id, uint32_t now,
+		       struct store_client *e)
+{
+    return id != 0
+	&& store_site_place(st, kind, id, NULL, false, now, e) == STORE_OK
+	&& metrics_site_network(cfg, e, now);
+}
+
 /* place - is a site place the site's, as read? */
 static bool place(const struct cfg *cfg, STORE *st, enum store_site_kind kind,
 		  uint32_t id, uint32_t now)
 {
     struct store_client e;
 
-    return id != 0
-	&& store_site_place(st, kind, id, NULL, false, now, &e) == STORE_OK
-	&& metrics_site_network(cfg, &e, now);
+    return place_read(cfg, st, kind, id, now, &e);
 }
 
 /* site_network - is the client's /24 (/48) one of the site's networks?
@@ -166,15 +174,17 @@ void rules_home_back(const struct cfg *cfg, STORE *st,
 		     const struct metrics_ctx *mc, struct rules_verdict *v)
 {
     const char *cc = mc->f->geo.cc;
+    struct store_client e;
     char left[3];
     uint32_t here;
 
     if (!cfg->policy.first_home || cfg->policy.site_logins == 0
 	|| mc->cls != RULES_CLASS_AUTHENTICATED
 	|| !metrics_back_home(mc, left)
-	|| !place(cfg, st, STORE_SITE_CC, store_site_cc(cc), mc->now))
+	|| !place_read(cfg, st, STORE_SITE_CC, store_site_cc(cc), mc->now, &e))
 	return;
-    here = vouchers(st, cc, mc->now);
+    /* the entry place_read read: its vouchers, no second read */
+    here = metrics_client_logins(&e, mc->now, METRICS_SITE_WINDOW_S);
     for (size_t i = 0; i < STORE_COUNTRIES; i++) {
 	const struct store_country *o = &mc->user->countries[i];
 

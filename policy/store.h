@@ -340,7 +340,6 @@ struct store_user {
     struct store_ip ips[STORE_IPS_MAX];	/* most recently seen first */
 };
 
-/* A consistent copy of one client entry. */
 /* A login seen from a client: its keyed hash and when (the entry's and
  * the copy's form alike). */
 struct store_flogin {
@@ -348,6 +347,7 @@ struct store_flogin {
     uint32_t last_seen;
 };
 
+/* A consistent copy of one client entry. */
 struct store_client {
     struct addr ip;
     uint32_t first_seen, last_seen;

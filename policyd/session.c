@@ -20,7 +20,8 @@
  * units stay counted (giving them back would empty every window longer
  * than instance_timeout), and its end of message is judged then (forget).
  * Without it a refusal at a later recipient refuses only that one: the
- * recipients before it get the message and stay counted (keep_units).
+ * recipients before it get the message and stay counted
+ * (rules_keep_units).
  * Logs verdicts through report_verdict, nothing else.
  */
 #include <stdbool.h>
@@ -174,18 +175,6 @@ static void txn_of(const struct runtime *rt, const struct slot *s,
 	.bytes = s->bytes, .qid = s->qid };
 }
 
-/* keep_units - without end_of_data, what the transaction counted so
- * far stays counted: a refusal after this gives back only its own units.
- * Before a later recipient, the recipients let through get the message
- * (Postfix refuses only the recipient a refusal answers; given back
- * whole, a thief overshooting the limit with every message had its
- * delivered recipients uncounted each time); at the late end of message
- * (forget) the message was sent. */
-static void keep_units(struct slot *s)
-{
-    rules_keep_units(&s->v);
-}
-
 /* forget - drop a transaction that never reached its end of message.
  * With end_of_data it was not sent: what it counted is given back.
  * Without, its last request was its last RCPT and a message let through
@@ -197,7 +186,7 @@ static void keep_units(struct slot *s)
  * learns nothing, judged now or not: a reload since may have turned
  * dry_run on, and a dry run's end of message teaches from every
  * message. A rule of end of message refusing it now gives nothing back
- * (keep_units): the message was sent. The verdict of this late phase is
+ * (rules_keep_units): the message was sent. The verdict of this late phase is
  * not logged, as the message is gone. */
 static void forget(struct session_table *t, uint32_t i, struct runtime *rt,
 		   uint32_t now)
@@ -210,7 +199,7 @@ static void forget(struct session_table *t, uint32_t i, struct runtime *rt,
 			    &s->client, now, &s->v) != STORE_OK)
 	    store_counter_add(rt->st, STATS_GIVE_BACK_ERRORS, 1);
     } else if (s->rcpts > 0 && !s->stopped) {
-	keep_units(s);		/* sent: a refusal now gives nothing back */
+	rules_keep_units(&s->v);	/* sent: a refusal now gives nothing back */
 	txn_of(rt, s, &x);
 	(void) txn_judge(rt->cfg, rt->st, &x, RULES_PHASE_EOM, now, &s->v);
     }
@@ -411,8 +400,12 @@ void session_answer(struct session_table *t, struct runtime *rt,
     if (r->queue_id[0])
 	snprintf(s->qid, sizeof(s->qid), "%s", r->queue_id);
     if (!no && !eom) {
+	/* without end_of_data the recipients let through get the message
+	 * (Postfix refuses only the recipient a refusal answers; given
+	 * back whole, a thief overshooting the limit with every message
+	 * had its delivered recipients uncounted each time) */
 	if (s->rcpts > 0 && !rt->cfg->policyd.end_of_data)
-	    keep_units(s);
+	    rules_keep_units(&s->v);
 	s->rcpts++;
 	no = judge(rt, s, RULES_PHASE_RCPT, "rcpt", now);
     } else if (!no) {
