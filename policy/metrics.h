@@ -65,6 +65,9 @@ struct metrics_ctx {
     bool home_back;		/* the client's line is a login's first at
 				 * home back from abroad, found at MAIL
 				 * (rules_site.c rules_home_back) */
+    bool first_left;		/* the client in the login's first country,
+				 * another it learned more the site's, found
+				 * at MAIL (rules_site.c rules_first_left) */
     bool hub;			/* the previous located place or the
 				 * client's is the site's shared egress or
 				 * the login's carrier pool, or the previous

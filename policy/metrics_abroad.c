@@ -33,6 +33,16 @@
  * those whose owner had been there longest or most often (EFFICACY.md
  * round 20 - native).
  *
+ * Round 21 (session 27): two more places. A line of a family stay
+ * (c->family_stay: not the login's own network, spared every volume
+ * rule as the family's line) counts as one of its own network: a
+ * stranger in another student's family's /24, the day after its owner
+ * landed on a local SIM, made the stay itself and sent 160 of 160
+ * (tests/sim T uni6 104). And the first country is judged too once
+ * another country the login learned is more the site's (c->first_left,
+ * rules_site.c rules_first_left): an account begun at the family's
+ * whose owner lives in Germany since (X campus 8).
+ *
  * IPv6: a line's host takes a new privacy address per connection (and
  * a stranger may take one per message, uni6.mix native-slow6), so the
  * login's remembered addresses (state.ips_per_user, 16) cannot hold a
@@ -48,19 +58,28 @@
 #include "metrics.h"
 
 /* abroad_line - is the client a line abroad of the login's own network
- * (see above)? */
-static bool abroad_line(const struct metrics_ctx *c)
+ * or of its family stay (see above)? The words for the evidence, NULL
+ * if not. */
+static const char *abroad_line(const struct metrics_ctx *c)
 {
     const struct rules_facts *f = c->f;
     const struct store_country *first;
+    const char *what;
 
     if (c->user == NULL || c->cls != RULES_CLASS_AUTHENTICATED || c->relayed
 	|| f->geo.cc[0] == 0 || !metrics_fine_place(c, &f->client, NULL))
-	return false;
-    return metrics_own_network(c, &f->client, f->geo.asn)
-	&& (first = metrics_first_country(c)) != NULL
-	&& memcmp(first->cc, f->geo.cc, 2) != 0
-	&& !metrics_shared_client(c, &f->client);
+	return NULL;
+    if (metrics_own_network(c, &f->client, f->geo.asn))
+	what = "of the login's own network";
+    else if (c->family_stay)
+	what = "of the login's family stay";
+    else
+	return NULL;
+    if ((first = metrics_first_country(c)) == NULL
+	|| (memcmp(first->cc, f->geo.cc, 2) == 0 && !c->first_left)
+	|| metrics_shared_client(c, &f->client))
+	return NULL;
+    return what;
 }
 
 /* metrics_abroad_line_messages - see above */
@@ -70,8 +89,9 @@ uint64_t metrics_abroad_line_messages(const struct metrics_ctx *c,
     uint64_t n, usual;
     struct addr p;
     char a[ADDR_STRLEN], d[16];
+    const char *what = abroad_line(c);
 
-    if (!abroad_line(c))
+    if (what == NULL)
 	return 0;
     n = metrics_network_recent(c, w, NULL);
     if (!addr_is_v4(&c->f->client) && c->win != NULL) {
@@ -84,10 +104,10 @@ uint64_t metrics_abroad_line_messages(const struct metrics_ctx *c,
 	addr_prefix(&c->f->client, &p);
 	rules_format_duration(w, d, sizeof(d));
 	snprintf(ev, evlen, "%llu message%s in %s from %s/%d, a line abroad"
-		 " of the login's own network (%.2s), usual day <= %llu",
+		 " %s (%.2s), usual day <= %llu",
 		 (unsigned long long) n, n == 1 ? "" : "s", d,
 		 addr_format(&p, a, sizeof(a)), addr_is_v4(&p) ? ADDR_V4_PREFIX : ADDR_V6_PREFIX,
-		 c->f->geo.cc, (unsigned long long) usual);
+		 what, c->f->geo.cc, (unsigned long long) usual);
     }
     return n > usual ? n - usual : 0;
 }

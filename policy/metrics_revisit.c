@@ -220,6 +220,13 @@ static bool one_country(const struct metrics_ctx *c, const struct store_net *n,
     return k != NULL && n->days <= k->days;
 }
 
+/* left - is cc the client's country, the login's first, which another
+ * country it learned outvotes as the site's (rules_first_left)? */
+static bool left(const struct metrics_ctx *c, const char *cc)
+{
+    return c->first_left && memcmp(cc, c->f->geo.cc, 2) == 0;
+}
+
 /* revisit_at - metrics_revisit of an address, self its entry in the
  * login's list (NULL: none, or the client), the tests that walk no
  * list first, the most selective of them first (callgrind on kept
@@ -236,7 +243,8 @@ static bool revisit_at(const struct metrics_ctx *c, const struct addr *ip,
     if (n == NULL)
 	return false;
     metrics_ip_cc(c, ip, self, cc);
-    if (cc[0] == 0 || metrics_abroad_home(c, cc) || !stayed(c, n)
+    if (cc[0] == 0 || (metrics_abroad_home(c, cc) && !left(c, cc))
+	|| !stayed(c, n)
 	|| !metrics_fine_place(c, ip, self) || !one_country(c, n, cc)
 	|| metrics_shared_client(c, ip))
 	return false;

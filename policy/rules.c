@@ -849,9 +849,11 @@ int rules_judge(const struct cfg *cfg, STORE *st, const struct rules_facts *f,
 	note_place(&mc, &u, v);
 	rules_family_stay(cfg, st, &mc, v);
 	rules_home_back(cfg, st, &mc, v);
+	rules_first_left(cfg, st, &mc, v);
 	rules_hub_travel(cfg, st, &mc);
     }
     mc.family_stay = v->family_stay, mc.home_back = v->home_back;
+    mc.first_left = v->first_left;
     mc.usual_msgs = v->usual_msgs, mc.usual_rcpts = v->usual_rcpts;
     mc.usual_floor = v->usual_floor, mc.prior_rcpts = v->prior_rcpts;
     mc.bulk_hour = v->bulk_hour, mc.roam_msgs = v->roam_msgs;

@@ -148,6 +148,9 @@ struct rules_verdict {
     /* Found at MAIL: the client's line is the first of a login back
      * home from a stay abroad (policy.first_home, rules_home_back). */
     bool home_back;
+    /* Found at MAIL: the client is in the login's first country and
+     * another country it learned is more the site's (rules_first_left). */
+    bool first_left;
 };
 
 struct rules_reply {
@@ -213,6 +216,12 @@ void rules_home_back(const struct cfg *cfg, STORE *st,
 		     const struct metrics_ctx *mc, struct rules_verdict *v);
 void rules_family_stay(const struct cfg *cfg, STORE *st,
 		       struct metrics_ctx *mc, struct rules_verdict *v);
+/* rules_site.c: at MAIL, is the client in the login's first country
+ * while another country the login learned is vouched for by more of the
+ * site's people (v->first_left: the account began abroad and its owner
+ * lives in the site's country now)? */
+void rules_first_left(const struct cfg *cfg, STORE *st,
+		      const struct metrics_ctx *mc, struct rules_verdict *v);
 /* rules_vouch.c: at MAIL, is this the login's first message from the
  * client address, at a fine place (after the login's update: then it
  * does not vouch for the address), and did another login come from it

@@ -194,3 +194,40 @@ void rules_home_back(const struct cfg *cfg, STORE *st,
     }
     v->home_back = true;
 }
+
+/* rules_first_left - at MAIL: is the client at a fine place in the
+ * login's first country (where its account was first used) while another
+ * country the login learned is vouched for by more of the site's people
+ * (v->first_left)? The first country is spared as the home the owner
+ * comes back to (metrics_abroad.c); an account begun at the family's
+ * abroad whose owner then lived in the site's country has its home there,
+ * and the family's ISP is abroad again: a stranger on it sent 160 of 160
+ * (tests/sim X campus 8 native-slow). Store reads only at such a place,
+ * one a country; a store failure leaves the country the login's home. */
+void rules_first_left(const struct cfg *cfg, STORE *st,
+		      const struct metrics_ctx *mc, struct rules_verdict *v)
+{
+    const char *cc = mc->f->geo.cc;
+    const struct store_country *first;
+    uint32_t here = 0;
+    bool read = false;
+
+    if (cfg->policy.site_logins == 0 || mc->user == NULL
+	|| mc->cls != RULES_CLASS_AUTHENTICATED || cc[0] == 0
+	|| !metrics_fine_place(mc, &mc->f->client, NULL)
+	|| (first = metrics_first_country(mc)) == NULL
+	|| memcmp(first->cc, cc, 2) != 0)
+	return;
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *o = &mc->user->countries[i];
+
+	if (o->cc[0] == 0 || o->days == 0 || memcmp(o->cc, cc, 2) == 0)
+	    continue;
+	if (!read)
+	    here = vouchers(st, cc, mc->now), read = true;
+	if (vouchers(st, o->cc, mc->now) > here) {
+	    v->first_left = true;
+	    return;
+	}
+    }
+}
