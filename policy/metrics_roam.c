@@ -81,6 +81,7 @@ bool metrics_abroad(const struct metrics_ctx *c, uint32_t w,
 
 #define METRICS_ROAM_SHARE 4	/* a phone message in this many abroad */
 #define METRICS_ROAM_FIRST_SHARE 2	/* ... in a trip's first hour */
+#define METRICS_ROAM_LANDED_S (3 * 3600u)	/* a flight and its airports */
 
 /* metrics_at_owners_pace - have the window's unfamiliar addresses sent (n) no
  * faster than the login's busiest usual hour (at least 1) on average
@@ -200,13 +201,16 @@ void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual)
  * low-and-slow's first hour beside the owner's phone went one message
  * further (tests/sim mobile-heavy seed 10: 6 -> 7 of 240 without this);
  * unfamiliar-volume still counts its day. In that first hour the phone
- * vouches only when it carried one message for every
- * METRICS_ROAM_FIRST_SHARE of the place abroad's since its first: a
- * traveller just landed alternates between the two (tests/sim travel seed
- * 105 of the set T: hotel 2, phone 3 when the hour went one past the
- * usual, 19 messages held for the day; uni6 106: 6 and 4, 6 held); the
- * low-and-slow beside an owner who mails from the phone at home sent 6 to
- * the phone's 2. */
+ * vouches only for a traveller just landed: the login sent nothing for
+ * METRICS_ROAM_LANDED_S before the place abroad's first message (the
+ * flight), and the phone carried one message for every
+ * METRICS_ROAM_FIRST_SHARE of the place abroad's since then (hotel and
+ * phone in turn). tests/sim travel seed 105 of the set T: silent 29
+ * hours, then hotel 2 and phone 3 when the hour went one past the usual,
+ * 19 messages held for the day. The low-and-slow beside an owner mailing
+ * from the phone at home (mobile-heavy seed 10: 6 to the phone's 2;
+ * holdout seed 109 of the set T: 8 to 4, 7 -> 13 of 200 through with the
+ * share alone) began minutes after the owner's own phone message. */
 uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
 			       uint64_t usual, uint32_t w, char *ev,
 			       size_t evlen)
@@ -223,6 +227,24 @@ uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
     return usual;
 }
 
+/* landed - was the login silent (no address of it seen) for
+ * METRICS_ROAM_LANDED_S before since, the first sighting of its place
+ * abroad? An address first seen before since and seen again after it may
+ * have carried mail just before: not silent. */
+static bool landed(const struct metrics_ctx *c, uint32_t since)
+{
+    uint32_t from = since > METRICS_ROAM_LANDED_S
+	? since - METRICS_ROAM_LANDED_S : 0;
+
+    for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+
+	if (ip->first_seen < since && ip->last_seen >= from)
+	    return false;
+    }
+    return true;
+}
+
 /* roaming_phone - metrics_roaming_phone worked out */
 static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 {
@@ -234,7 +256,7 @@ static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 	|| c->now < a.since)
 	return 0;
     if (c->now - a.since <= w	/* the place abroad's first window */
-	&& phone * METRICS_ROAM_FIRST_SHARE < away)
+	&& (phone * METRICS_ROAM_FIRST_SHARE < away || !landed(c, a.since)))
 	return 0;
     for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
@@ -250,8 +272,8 @@ static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 /* metrics_roaming_phone - the window's messages from the phone (the
  * login's familiar coarse addresses) on a roaming trip over its rolling
  * day (metrics_roaming_trip) whose place abroad was first seen more than
- * the window before, or within it with the phone's share of a first
- * hour (METRICS_ROAM_FIRST_SHARE); 0 otherwise. An evaluation's memo (metrics_memo.c)
+ * the window before, or within it after the login's silence and with the
+ * phone's share of a first hour (above); 0 otherwise. An evaluation's memo (metrics_memo.c)
  * keeps the answer for one window: the engine asks it at MAIL for
  * unusual-recipients (rules.c, an hour) and unusual-volume asks it
  * again for its hour (metrics_roaming_usual), and each is a walk of the
