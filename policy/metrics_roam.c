@@ -230,7 +230,9 @@ uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
 /* landed - was the login silent (no address of it seen) for
  * METRICS_ROAM_LANDED_S before since, the first sighting of its place
  * abroad? An address first seen before since and seen again after it may
- * have carried mail just before: not silent. */
+ * have carried mail just before: not silent. The login's remembered
+ * addresses are all it reads: one pushed out of the list since (a phone
+ * taking a new address each connection, ips_per_user) is not seen. */
 static bool landed(const struct metrics_ctx *c, uint32_t since)
 {
     uint32_t from = since > METRICS_ROAM_LANDED_S
@@ -273,11 +275,11 @@ static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
  * login's familiar coarse addresses) on a roaming trip over its rolling
  * day (metrics_roaming_trip) whose place abroad was first seen more than
  * the window before, or within it after the login's silence and with the
- * phone's share of a first hour (above); 0 otherwise. An evaluation's memo (metrics_memo.c)
- * keeps the answer for one window: the engine asks it at MAIL for
- * unusual-recipients (rules.c, an hour) and unusual-volume asks it
- * again for its hour (metrics_roaming_usual), and each is a walk of the
- * rolling day's unfamiliar addresses and of the login's list. */
+ * phone's share of a first hour (above); 0 otherwise. An evaluation's
+ * memo (metrics_memo.c) keeps the answer for one window: the engine asks
+ * it at MAIL for unusual-recipients (rules.c, an hour) and unusual-volume
+ * asks it again for its hour (metrics_roaming_usual), and each is a walk
+ * of the rolling day's unfamiliar addresses and of the login's list. */
 uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w)
 {
     struct metrics_memo *m = c->memo;
