@@ -80,6 +80,8 @@ bool metrics_abroad(const struct metrics_ctx *c, uint32_t w,
 }
 
 #define METRICS_ROAM_SHARE 4	/* a phone message in this many abroad */
+#define METRICS_ROAM_FIRST_SHARE 2	/* ... in a trip's first hour */
+#define METRICS_ROAM_LANDED_S (3 * 3600u)	/* a flight and its airports */
 
 /* metrics_at_owners_pace - have the window's unfamiliar addresses sent (n) no
  * faster than the login's busiest usual hour (at least 1) on average
@@ -126,14 +128,17 @@ static uint32_t familiar_radius(const struct metrics_ctx *c,
  * without it (tests/sim holdout.mix seed 4: a low-and-slow from a
  * bordering country, a message every 7 minutes, 58 of 200 through
  * instead of 8). A phone address first seen before since counts one (it
- * was seen since); one first seen after, every observation. */
+ * was seen since); one first seen after, every observation. The phone's
+ * and the place abroad's messages since then go to *phone and *away. */
 static bool roaming_trip(const struct metrics_ctx *c, uint32_t w,
-			 struct metrics_abroad *a)
+			 struct metrics_abroad *a, uint64_t *phone,
+			 uint64_t *away)
 {
     uint32_t k = c->cfg->policy.coarse_km, r;
-    uint64_t phone = 0, away;
     bool seen = false;
     size_t i;
+
+    *phone = *away = 0;
 
     if (!c->cfg->policy.trip_roaming || k == 0 || c->user == NULL
 	|| !metrics_abroad(c, w, a))
@@ -148,21 +153,22 @@ static bool roaming_trip(const struct metrics_ctx *c, uint32_t w,
 	if (r < k)
 	    return false;	/* the owner at a fine place of its own */
 	seen = true;
-	phone += ip->first_seen >= a->since ? ip->count : 1;
+	*phone += ip->first_seen >= a->since ? ip->count : 1;
     }
     if (!seen)
 	return false;
-    away = (a->sent + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
-    return metrics_at_owners_pace(c, away, a->since)
-	&& phone * METRICS_ROAM_SHARE >= away;
+    *away = (a->sent + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
+    return metrics_at_owners_pace(c, *away, a->since)
+	&& *phone * METRICS_ROAM_SHARE >= *away;
 }
 
 /* metrics_roaming_trip - roaming_trip's answer alone */
 bool metrics_roaming_trip(const struct metrics_ctx *c, uint32_t w)
 {
     struct metrics_abroad a;
+    uint64_t phone, away;
 
-    return roaming_trip(c, w, &a);
+    return roaming_trip(c, w, &a, &phone, &away);
 }
 
 /* metrics_roaming_text - the allowance's evidence */
@@ -194,7 +200,17 @@ void metrics_roaming_text(char *ev, size_t evlen, uint64_t usual)
  * ago: in its first hour the pace is the hour's as a whole, and a
  * low-and-slow's first hour beside the owner's phone went one message
  * further (tests/sim mobile-heavy seed 10: 6 -> 7 of 240 without this);
- * unfamiliar-volume still counts its day. */
+ * unfamiliar-volume still counts its day. In that first hour the phone
+ * vouches only for a traveller just landed: the login sent nothing for
+ * METRICS_ROAM_LANDED_S before the place abroad's first message (the
+ * flight), and the phone carried one message for every
+ * METRICS_ROAM_FIRST_SHARE of the place abroad's since then (hotel and
+ * phone in turn). tests/sim travel seed 105 of the set T: silent 29
+ * hours, then hotel 2 and phone 3 when the hour went one past the usual,
+ * 19 messages held for the day. The low-and-slow beside an owner mailing
+ * from the phone at home (mobile-heavy seed 10: 6 to the phone's 2;
+ * holdout seed 109 of the set T: 8 to 4, 7 -> 13 of 200 through with the
+ * share alone) began minutes after the owner's own phone message. */
 uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
 			       uint64_t usual, uint32_t w, char *ev,
 			       size_t evlen)
@@ -211,15 +227,38 @@ uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
     return usual;
 }
 
+/* landed - was the login silent (no address of it seen) for
+ * METRICS_ROAM_LANDED_S before since, the first sighting of its place
+ * abroad? An address first seen before since and seen again after it may
+ * have carried mail just before: not silent. The login's remembered
+ * addresses are all it reads: one pushed out of the list since (a phone
+ * taking a new address each connection, ips_per_user) is not seen. */
+static bool landed(const struct metrics_ctx *c, uint32_t since)
+{
+    uint32_t from = since > METRICS_ROAM_LANDED_S
+	? since - METRICS_ROAM_LANDED_S : 0;
+
+    for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+
+	if (ip->first_seen < since && ip->last_seen >= from)
+	    return false;
+    }
+    return true;
+}
+
 /* roaming_phone - metrics_roaming_phone worked out */
 static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 {
     uint32_t k = c->cfg->policy.coarse_km;
-    uint64_t n = 0;
+    uint64_t n = 0, phone, away;
     struct metrics_abroad a;
 
-    if (!roaming_trip(c, STORE_DAY_S, &a)	/* a.since: its place abroad */
-	|| c->now < a.since || c->now - a.since <= w)
+    if (!roaming_trip(c, STORE_DAY_S, &a, &phone, &away)	/* a.since */
+	|| c->now < a.since)
+	return 0;
+    if (c->now - a.since <= w	/* the place abroad's first window */
+	&& (phone * METRICS_ROAM_FIRST_SHARE < away || !landed(c, a.since)))
 	return 0;
     for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
@@ -235,11 +274,12 @@ static uint32_t roaming_phone(const struct metrics_ctx *c, uint32_t w)
 /* metrics_roaming_phone - the window's messages from the phone (the
  * login's familiar coarse addresses) on a roaming trip over its rolling
  * day (metrics_roaming_trip) whose place abroad was first seen more than
- * the window before; 0 otherwise. An evaluation's memo (metrics_memo.c)
- * keeps the answer for one window: the engine asks it at MAIL for
- * unusual-recipients (rules.c, an hour) and unusual-volume asks it
- * again for its hour (metrics_roaming_usual), and each is a walk of the
- * rolling day's unfamiliar addresses and of the login's list. */
+ * the window before, or within it after the login's silence and with the
+ * phone's share of a first hour (above); 0 otherwise. An evaluation's
+ * memo (metrics_memo.c) keeps the answer for one window: the engine asks
+ * it at MAIL for unusual-recipients (rules.c, an hour) and unusual-volume
+ * asks it again for its hour (metrics_roaming_usual), and each is a walk
+ * of the rolling day's unfamiliar addresses and of the login's list. */
 uint32_t metrics_roaming_phone(const struct metrics_ctx *c, uint32_t w)
 {
     struct metrics_memo *m = c->memo;
