@@ -175,6 +175,28 @@ static bool shared_own_address(const struct cfg *cfg,
     return coarse_place(cfg, f) && !metrics_stranger_at_home(mc, 86400);
 }
 
+/* travel_pool - is the client on the login's own carrier pool
+ * (metrics_pool_network: anchors in 3 /24s /48s of its network) while
+ * the block was set by a travel rule (travel_kmh)? The pool is no place
+ * for travel (rules_hub_travel): a roaming phone is routed home, located
+ * at its carrier's hub while its owner sits in a hotel abroad, so a
+ * block that travel set says nothing about the phone, as it says nothing
+ * about a coarse carrier's (shared_own_address). A carrier located finer
+ * than coarse_km held the traveller's phone for the hour after the
+ * hotel's first message (tests/sim T shuffle 108 u148: 5 roaming
+ * messages, u052 2; shuffle 110 u080 1). Not while the login also came
+ * from an unfamiliar network at home in the last day, as there. */
+static bool travel_pool(const struct cfg *cfg, int rule,
+			const struct rules_facts *f,
+			const struct metrics_ctx *mc)
+{
+    struct store_ip here = {.ip = f->client, .asn = f->geo.asn};
+
+    return rule >= 0 && cfg->policy.rules[rule].metric == CFG_METRIC_TRAVEL_KMH
+	&& mc->user != NULL && metrics_pool_network(mc, &here)
+	&& !metrics_stranger_at_home(mc, 86400);
+}
+
 /* spared - does a login's block pass this place by? Only a rule's
  * block, only under policy.block_unfamiliar_only, and only an address
  * the login sent from before the block was set, in its own learned
@@ -205,7 +227,7 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
     if (rule >= 0 && cfg->policy.rules[rule].metric
 	== CFG_METRIC_COARSE_MESSAGES_OVER_USUAL && coarse_place(cfg, f))
 	return false;
-    if (shared_own_address(cfg, f, mc))
+    if (shared_own_address(cfg, f, mc) || travel_pool(cfg, rule, f, mc))
 	return true;
     if (v->addr_since == 0 || rule < 0)
 	return false;
