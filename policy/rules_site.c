@@ -195,22 +195,50 @@ void rules_home_back(const struct cfg *cfg, STORE *st,
     v->home_back = true;
 }
 
+/* country_read - the site's vouchers for the country cc within
+ * METRICS_SITE_WINDOW_S (*n; 0 for a country never vouched for) and
+ * whether that makes it a site place (*site, metrics_site_network);
+ * false on a store failure (a lock timeout), which is no answer */
+static bool country_read(const struct cfg *cfg, STORE *st, const char *cc,
+			 uint32_t now, uint32_t *n, bool *site)
+{
+    struct store_client e;
+    int s = store_site_place(st, STORE_SITE_CC, store_site_cc(cc), NULL,
+			     false, now, &e);
+
+    *n = 0, *site = false;
+    if (s == STORE_NOTFOUND || s == STORE_EARG)
+	return true;		/* no place: none vouched for it */
+    if (s != STORE_OK)
+	return false;
+    *n = metrics_client_logins(&e, now, METRICS_SITE_WINDOW_S);
+    *site = metrics_site_network(cfg, &e, now);
+    return true;
+}
+
 /* rules_first_left - at MAIL: is the client at a fine place in the
  * login's first country (where its account was first used) while another
- * country the login learned is vouched for by more of the site's people
- * (v->first_left)? The first country is spared as the home the owner
- * comes back to (metrics_abroad.c); an account begun at the family's
- * abroad whose owner then lived in the site's country has its home there,
- * and the family's ISP is abroad again: a stranger on it sent 160 of 160
- * (tests/sim X campus 8 native-slow). Store reads only at such a place,
- * one a country; a store failure leaves the country the login's home. */
+ * country the login learned is one of the site's places, vouched for by
+ * more of the site's people (v->first_left)? The first country is spared
+ * as the home the owner comes back to (metrics_abroad.c); an account
+ * begun at the family's abroad whose owner then lived in the site's
+ * country has its home there, and the family's ISP is abroad again: a
+ * stranger on it sent 160 of 160 (tests/sim X campus 8 native-slow).
+ * The other country must be a site place (site_logins logins on
+ * site_days days), not merely ahead: on a site whose people vouch for
+ * few countries, one colleague's vouch for a country a German once
+ * visited outnumbered none for Germany, and the German's home line was
+ * judged as abroad (review4, check_rules_fail.c). Store reads only at
+ * such a place, one a country; a store failure on any of them leaves
+ * the country the login's home (it read as 0 vouchers here, and any
+ * vouched country then outvoted it). */
 void rules_first_left(const struct cfg *cfg, STORE *st,
 		      const struct metrics_ctx *mc, struct rules_verdict *v)
 {
     const char *cc = mc->f->geo.cc;
     const struct store_country *first;
-    uint32_t here = 0;
-    bool read = false;
+    uint32_t here = 0, n;
+    bool read = false, site;
 
     if (cfg->policy.site_logins == 0 || mc->user == NULL
 	|| mc->cls != RULES_CLASS_AUTHENTICATED || cc[0] == 0
@@ -223,9 +251,12 @@ void rules_first_left(const struct cfg *cfg, STORE *st,
 
 	if (o->cc[0] == 0 || o->days == 0 || memcmp(o->cc, cc, 2) == 0)
 	    continue;
-	if (!read)
-	    here = vouchers(st, cc, mc->now), read = true;
-	if (vouchers(st, o->cc, mc->now) > here) {
+	if (!read && !country_read(cfg, st, cc, mc->now, &here, &site))
+	    return;		/* a store failure: the home it was */
+	read = true;
+	if (!country_read(cfg, st, o->cc, mc->now, &n, &site))
+	    return;
+	if (site && n > here) {
 	    v->first_left = true;
 	    return;
 	}

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "metrics.h"
 #include "rules.h"
 #include "store.h"
 #include "store_debug.h"
@@ -59,18 +60,17 @@ struct holder {
     int go;			/* write a byte: unlock and exit */
 };
 
-/* hold_client - fork a child that locks the client stripe of ip in the
- * store (the mapping is shared with the parent) until told to let go */
-static void hold_client(const struct env *e, const char *ip,
-			struct holder *h)
+/* hold_key - fork a child that locks the client table's stripe of the
+ * key a in the store (the mapping is shared with the parent) until told
+ * to let go */
+static void hold_key(const struct env *e, const struct addr *a,
+		     struct holder *h)
 {
-    struct addr a;
     unsigned s;
     int ready[2], go[2];
     char c = 0;
 
-    ck_assert_int_eq(addr_parse(ip, &a), 0);
-    s = store_debug_client_stripe(e->st, &a);
+    s = store_debug_client_stripe(e->st, a);
     ck_assert_int_eq(pipe(ready), 0);
     ck_assert_int_eq(pipe(go), 0);
     ck_assert_int_ge(h->pid = fork(), 0);
@@ -90,6 +90,16 @@ static void hold_client(const struct env *e, const char *ip,
     ck_assert_int_eq(read(ready[0], &c, 1), 1);
     close(ready[0]);
     h->go = go[1];
+}
+
+/* hold_client - hold_key for the client address ip */
+static void hold_client(const struct env *e, const char *ip,
+			struct holder *h)
+{
+    struct addr a;
+
+    ck_assert_int_eq(addr_parse(ip, &a), 0);
+    hold_key(e, &a, h);
 }
 
 /* release - tell the holder to let go and reap it */
@@ -197,11 +207,122 @@ START_TEST(test_rcpt_failure_notes_no_stop)
 }
 END_TEST
 
+/* The first country left (rules_site.c rules_first_left): a site place
+ * is site_logins logins on site_days days; the login "max" first used
+ * in Germany a month ago, three days in France since, now at its fine
+ * home line in Germany. */
+#define FIRST_CFG "state: { max_users = 1000; max_clients = 1000; " \
+    "ips_per_user = 16; lock_timeout = \"10ms\"; };\n" \
+    "policy: { site_logins = 2; site_days = 2; coarse_km = 100; " \
+    "rules = (\n" \
+    " { name = \"busy\"; applies_to = \"authenticated\"; " \
+    "metric = \"messages\"; window = \"1h\"; limit = 1; " \
+    "action = \"tempfail\"; }\n); };\n"
+#define FIRST_NOW (T0 + 2 * DAY)
+
+/* vouch_cc - logins (a string of one-letter logins) vouch for the
+ * country cc on the two days before FIRST_NOW */
+static void vouch_cc(const struct env *e, const char *cc, const char *logins)
+{
+    for (const char *l = logins; *l != '\0'; l++) {
+	char login[2] = {*l, '\0'};
+
+	for (uint32_t d = 0; d < 2; d++)
+	    ck_assert_int_eq(store_site_place(e->st, STORE_SITE_CC,
+					      store_site_cc(cc), login, true,
+					      T0 + d * DAY, NULL), STORE_OK);
+    }
+}
+
+/* first_left - rules_first_left for max at home in Germany; with hold,
+ * while a child holds the stripe of Germany's site place */
+static bool first_left(const struct env *e, bool hold)
+{
+    struct store_user u;
+    struct rules_facts f;
+    struct metrics_ctx mc;
+    struct rules_verdict v;
+    struct holder h;
+    struct addr key;
+    uint16_t today = FIRST_NOW / STORE_DAY_S;
+
+    memset(&u, 0, sizeof(u));
+    memcpy(u.countries[0].cc, "DE", 3);
+    u.countries[0].days = 30, u.countries[0].first_day = today - 30;
+    u.countries[0].last_day = today;
+    memcpy(u.countries[1].cc, "FR", 3);
+    u.countries[1].days = 3, u.countries[1].first_day = today - 10;
+    u.countries[1].last_day = today - 8;
+    memset(&f, 0, sizeof(f));
+    f.phase = RULES_PHASE_MAIL, f.login = "max";
+    ck_assert_int_eq(addr_parse(HOME_IP, &f.client), 0);
+    f.geo = (struct store_geo) {"DE", HOME_AS, 5252, 1341, 20, 1};
+    f.geo_caps = ALL_CAPS;
+    memset(&mc, 0, sizeof(mc));
+    mc.cfg = e->cfg, mc.f = &f, mc.now = FIRST_NOW, mc.user = &u;
+    mc.cls = RULES_CLASS_AUTHENTICATED;
+    rules_verdict_init(&v);
+    if (hold) {
+	struct addr fr;
+
+	store_site_place_key(STORE_SITE_CC, store_site_cc("DE"), &key);
+	store_site_place_key(STORE_SITE_CC, store_site_cc("FR"), &fr);
+	ck_assert_uint_ne(store_debug_client_stripe(e->st, &key),
+			  store_debug_client_stripe(e->st, &fr));
+	hold_key(e, &key, &h);
+    }
+    rules_first_left(e->cfg, e->st, &mc, &v);
+    if (hold)
+	release(&h);
+    return v.first_left;
+}
+
+/* Germany vouched for by three of the site's people, France by two (a
+ * site place too): Germany is the site's, max at home. While Germany's
+ * entry cannot be read, the read is no answer: max stays at home. On the
+ * merge h-merge27 the failure read as 0 vouchers and France's 2
+ * outvoted it (max's home line then judged as a line abroad). With two
+ * more for France, France outvotes Germany (the control). */
+START_TEST(test_first_left_store_failure)
+{
+    struct env e;
+
+    env_open(&e, FIRST_CFG);
+    vouch_cc(&e, "DE", "abc");
+    vouch_cc(&e, "FR", "de");
+    ck_assert(!first_left(&e, false));
+    ck_assert_msg(!first_left(&e, true),
+		  "a store failure made the first country abroad");
+    vouch_cc(&e, "FR", "fg");
+    ck_assert(first_left(&e, false));
+    env_close(&e);
+}
+END_TEST
+
+/* A site that vouched for few countries: nobody for Germany, one
+ * colleague for France, no site place (site_logins 2). France is not the
+ * site's: max's first country stays its home (h-merge27: 1 > 0, left).
+ * A second colleague makes France a site place (the control). */
+START_TEST(test_first_left_few_vouchers)
+{
+    struct env e;
+
+    env_open(&e, FIRST_CFG);
+    vouch_cc(&e, "FR", "d");
+    ck_assert_msg(!first_left(&e, false),
+		  "one vouch for a country made the first country abroad");
+    vouch_cc(&e, "FR", "e");
+    ck_assert(first_left(&e, false));
+    env_close(&e);
+}
+END_TEST
+
 /* rules_fail_suite - the test cases */
 static Suite *rules_fail_suite(void)
 {
     const TTest *const fail[] = {
 	test_store_failure_notes_no_stop, test_rcpt_failure_notes_no_stop,
+	test_first_left_store_failure, test_first_left_few_vouchers,
     };
     Suite *s = suite_create("rules_fail");
 
