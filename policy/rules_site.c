@@ -146,55 +146,6 @@ void rules_family_stay(const struct cfg *cfg, STORE *st,
     v->family_stay = mc->family && metrics_family_stay(mc);
 }
 
-/* vouchers - how many logins vouched for the country cc as the site's
- * place within METRICS_SITE_WINDOW_S (0 on a store failure) */
-static uint32_t vouchers(STORE *st, const char *cc, uint32_t now)
-{
-    struct store_client e;
-
-    if (store_site_place(st, STORE_SITE_CC, store_site_cc(cc), NULL, false,
-			 now, &e) != STORE_OK)
-	return 0;
-    return metrics_client_logins(&e, now, METRICS_SITE_WINDOW_S);
-}
-
-/* rules_home_back - at MAIL, with policy.first_home: is the client's line
- * the first of a login back from a stay abroad (metrics_back_home) in
- * the site's own country: one of the site's places, vouched for by more
- * of its people than any other country the login learned? A trip's
- * first hotel line abroad has the shape of a return, the other way
- * round: the site's people say which way is home. Not only the country
- * left: on a campus the students' native countries are the site's
- * places too, and a thief on a line in one of them was a German
- * student's return from a third country (tests/sim T campus 108 and uni6
- * 108, one-ip6: 2 -> 4 and 1 -> 3 of 20 delivered). Store reads only for
- * such a line, one a country. A store failure leaves the line no first
- * home. */
-void rules_home_back(const struct cfg *cfg, STORE *st,
-		     const struct metrics_ctx *mc, struct rules_verdict *v)
-{
-    const char *cc = mc->f->geo.cc;
-    struct store_client e;
-    char left[3];
-    uint32_t here;
-
-    if (!cfg->policy.first_home || cfg->policy.site_logins == 0
-	|| mc->cls != RULES_CLASS_AUTHENTICATED
-	|| !metrics_back_home(mc, left)
-	|| !place_read(cfg, st, STORE_SITE_CC, store_site_cc(cc), mc->now, &e))
-	return;
-    /* the entry place_read read: its vouchers, no second read */
-    here = metrics_client_logins(&e, mc->now, METRICS_SITE_WINDOW_S);
-    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
-	const struct store_country *o = &mc->user->countries[i];
-
-	if (o->cc[0] != 0 && o->days != 0 && memcmp(o->cc, cc, 2) != 0
-	    && vouchers(st, o->cc, mc->now) >= here)
-	    return;
-    }
-    v->home_back = true;
-}
-
 /* country_read - the site's vouchers for the country cc within
  * METRICS_SITE_WINDOW_S (*n; 0 for a country never vouched for) and
  * whether that makes it a site place (*site, metrics_site_network);
@@ -214,6 +165,46 @@ static bool country_read(const struct cfg *cfg, STORE *st, const char *cc,
     *n = metrics_client_logins(&e, now, METRICS_SITE_WINDOW_S);
     *site = metrics_site_network(cfg, &e, now);
     return true;
+}
+
+/* rules_home_back - at MAIL, with policy.first_home: is the client's line
+ * the first of a login back from a stay abroad (metrics_back_home) in
+ * the site's own country: one of the site's places, vouched for by more
+ * of its people than any other country the login learned? A trip's
+ * first hotel line abroad has the shape of a return, the other way
+ * round: the site's people say which way is home. Not only the country
+ * left: on a campus the students' native countries are the site's
+ * places too, and a thief on a line in one of them was a German
+ * student's return from a third country (tests/sim T campus 108 and uni6
+ * 108, one-ip6: 2 -> 4 and 1 -> 3 of 20 delivered). Store reads only for
+ * such a line, one a country. A store failure leaves the line no first
+ * home, on any of the reads (one on another country's read as 0
+ * vouchers vetoed nothing: review4, check_rules_fail.c). */
+void rules_home_back(const struct cfg *cfg, STORE *st,
+		     const struct metrics_ctx *mc, struct rules_verdict *v)
+{
+    const char *cc = mc->f->geo.cc;
+    struct store_client e;
+    char left[3];
+    uint32_t here, n;
+    bool site;
+
+    if (!cfg->policy.first_home || cfg->policy.site_logins == 0
+	|| mc->cls != RULES_CLASS_AUTHENTICATED
+	|| !metrics_back_home(mc, left)
+	|| !place_read(cfg, st, STORE_SITE_CC, store_site_cc(cc), mc->now, &e))
+	return;
+    /* the entry place_read read: its vouchers, no second read */
+    here = metrics_client_logins(&e, mc->now, METRICS_SITE_WINDOW_S);
+    for (size_t i = 0; i < STORE_COUNTRIES; i++) {
+	const struct store_country *o = &mc->user->countries[i];
+
+	if (o->cc[0] == 0 || o->days == 0 || memcmp(o->cc, cc, 2) == 0)
+	    continue;
+	if (!country_read(cfg, st, o->cc, mc->now, &n, &site) || n >= here)
+	    return;
+    }
+    v->home_back = true;
 }
 
 /* rules_first_left - at MAIL: is the client at a fine place in the

@@ -214,6 +214,7 @@ END_TEST
 #define FIRST_CFG "state: { max_users = 1000; max_clients = 1000; " \
     "ips_per_user = 16; lock_timeout = \"10ms\"; };\n" \
     "policy: { site_logins = 2; site_days = 2; coarse_km = 100; " \
+    "first_home = true; " \
     "rules = (\n" \
     " { name = \"busy\"; applies_to = \"authenticated\"; " \
     "metric = \"messages\"; window = \"1h\"; limit = 1; " \
@@ -317,12 +318,92 @@ START_TEST(test_first_left_few_vouchers)
 }
 END_TEST
 
+/* home_back - rules_home_back for max back home in Germany from France
+ * (left 2 days ago): its new fine line first seen a minute ago, its
+ * phone (no radius) in Germany before the line and since the stay;
+ * with hold, while a child holds the stripe of France's site place */
+static bool home_back(const struct env *e, bool hold)
+{
+    struct store_user u;
+    struct rules_facts f;
+    struct metrics_ctx mc;
+    struct rules_verdict v;
+    struct holder h;
+    struct addr key;
+    uint16_t today = FIRST_NOW / STORE_DAY_S;
+
+    memset(&u, 0, sizeof(u));
+    memcpy(u.countries[0].cc, "DE", 3);
+    u.countries[0].days = 30, u.countries[0].first_day = today - 40;
+    u.countries[0].last_day = today;
+    memcpy(u.countries[1].cc, "FR", 3);
+    u.countries[1].days = 5, u.countries[1].first_day = today - 7;
+    u.countries[1].last_day = today - 2;
+    u.nips = 2;
+    ck_assert_int_eq(addr_parse(HOME_IP, &u.ips[0].ip), 0);
+    u.ips[0].first_seen = u.ips[0].last_seen = FIRST_NOW - MIN;
+    u.ips[0].asn = HOME_AS, u.ips[0].count = 1;
+    u.ips[0].lat_c = 5252, u.ips[0].lon_c = 1341;
+    memcpy(u.ips[0].cc, "DE", 2);
+    ck_assert_int_eq(addr_parse("198.51.100.50", &u.ips[1].ip), 0);
+    u.ips[1].first_seen = FIRST_NOW - 20 * DAY;
+    u.ips[1].last_seen = FIRST_NOW - HOUR;
+    u.ips[1].asn = AWAY_AS, u.ips[1].count = 9;
+    u.ips[1].lat_c = STORE_NO_LOC;
+    memcpy(u.ips[1].cc, "DE", 2);
+    memset(&f, 0, sizeof(f));
+    f.phase = RULES_PHASE_MAIL, f.login = "max";
+    ck_assert_int_eq(addr_parse(HOME_IP, &f.client), 0);
+    f.geo = (struct store_geo) {"DE", HOME_AS, 5252, 1341, 20, 1};
+    f.geo_caps = ALL_CAPS;
+    memset(&mc, 0, sizeof(mc));
+    mc.cfg = e->cfg, mc.f = &f, mc.now = FIRST_NOW, mc.user = &u;
+    mc.cls = RULES_CLASS_AUTHENTICATED;
+    rules_verdict_init(&v);
+    if (hold) {
+	struct addr de;
+
+	store_site_place_key(STORE_SITE_CC, store_site_cc("FR"), &key);
+	store_site_place_key(STORE_SITE_CC, store_site_cc("DE"), &de);
+	ck_assert_uint_ne(store_debug_client_stripe(e->st, &key),
+			  store_debug_client_stripe(e->st, &de));
+	hold_key(e, &key, &h);
+    }
+    rules_home_back(e->cfg, e->st, &mc, &v);
+    if (hold)
+	release(&h);
+    return v.home_back;
+}
+
+/* The controls: Germany vouched for by two of the site's people, France
+ * by one: the line is a first home; by two, which way is home the site
+ * does not say (France vetoes it). While France's entry cannot be read,
+ * the read is no answer: no first home. On the merge h-merge27 (and main
+ * 9593d5a) the failure read as 0 vouchers, vetoed nothing, and the line
+ * was a first home. */
+START_TEST(test_home_back_store_failure)
+{
+    struct env e;
+
+    env_open(&e, FIRST_CFG);
+    vouch_cc(&e, "DE", "ab");
+    vouch_cc(&e, "FR", "c");
+    ck_assert(home_back(&e, false));
+    vouch_cc(&e, "FR", "d");
+    ck_assert(!home_back(&e, false));
+    ck_assert_msg(!home_back(&e, true),
+		  "a store failure made the line a first home");
+    env_close(&e);
+}
+END_TEST
+
 /* rules_fail_suite - the test cases */
 static Suite *rules_fail_suite(void)
 {
     const TTest *const fail[] = {
 	test_store_failure_notes_no_stop, test_rcpt_failure_notes_no_stop,
 	test_first_left_store_failure, test_first_left_few_vouchers,
+	test_home_back_store_failure,
     };
     Suite *s = suite_create("rules_fail");
 
