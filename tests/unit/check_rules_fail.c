@@ -235,46 +235,68 @@ static void vouch_cc(const struct env *e, const char *cc, const char *logins)
     }
 }
 
-/* first_left - rules_first_left for max at home in Germany; with hold,
- * while a child holds the stripe of Germany's site place */
-static bool first_left(const struct env *e, bool hold)
+/* site_rule - a MAIL-time judgement of the site's places (rules_site.c) */
+typedef void site_rule(const struct cfg *cfg, STORE *st,
+		       const struct metrics_ctx *mc, struct rules_verdict *v);
+
+/* country - the login's i-th country cc: days days, first and last
+ * seen that many days before FIRST_NOW's */
+static void country(struct store_user *u, size_t i, const char *cc,
+		    uint16_t days, uint16_t first_ago, uint16_t last_ago)
 {
-    struct store_user u;
-    struct rules_facts f;
-    struct metrics_ctx mc;
-    struct rules_verdict v;
-    struct holder h;
-    struct addr key;
     uint16_t today = FIRST_NOW / STORE_DAY_S;
 
-    memset(&u, 0, sizeof(u));
-    memcpy(u.countries[0].cc, "DE", 3);
-    u.countries[0].days = 30, u.countries[0].first_day = today - 30;
-    u.countries[0].last_day = today;
-    memcpy(u.countries[1].cc, "FR", 3);
-    u.countries[1].days = 3, u.countries[1].first_day = today - 10;
-    u.countries[1].last_day = today - 8;
+    memcpy(u->countries[i].cc, cc, 3);
+    u->countries[i].days = days;
+    u->countries[i].first_day = today - first_ago;
+    u->countries[i].last_day = today - last_ago;
+}
+
+/* at_home - rule for max (u) at its fine home line in Germany at
+ * FIRST_NOW, into v; with held, while a child holds the stripe of that
+ * country's site place (other's, the one the rule reads too, on another
+ * stripe) */
+static void at_home(const struct env *e, const struct store_user *u,
+		    site_rule *rule, const char *held, const char *other,
+		    struct rules_verdict *v)
+{
+    struct rules_facts f;
+    struct metrics_ctx mc;
+    struct holder h;
+    struct addr key, o;
+
     memset(&f, 0, sizeof(f));
     f.phase = RULES_PHASE_MAIL, f.login = "max";
     ck_assert_int_eq(addr_parse(HOME_IP, &f.client), 0);
     f.geo = (struct store_geo) {"DE", HOME_AS, 5252, 1341, 20, 1};
     f.geo_caps = ALL_CAPS;
     memset(&mc, 0, sizeof(mc));
-    mc.cfg = e->cfg, mc.f = &f, mc.now = FIRST_NOW, mc.user = &u;
+    mc.cfg = e->cfg, mc.f = &f, mc.now = FIRST_NOW, mc.user = u;
     mc.cls = RULES_CLASS_AUTHENTICATED;
-    rules_verdict_init(&v);
-    if (hold) {
-	struct addr fr;
-
-	store_site_place_key(STORE_SITE_CC, store_site_cc("DE"), &key);
-	store_site_place_key(STORE_SITE_CC, store_site_cc("FR"), &fr);
+    rules_verdict_init(v);
+    if (held != NULL) {
+	store_site_place_key(STORE_SITE_CC, store_site_cc(held), &key);
+	store_site_place_key(STORE_SITE_CC, store_site_cc(other), &o);
 	ck_assert_uint_ne(store_debug_client_stripe(e->st, &key),
-			  store_debug_client_stripe(e->st, &fr));
+			  store_debug_client_stripe(e->st, &o));
 	hold_key(e, &key, &h);
     }
-    rules_first_left(e->cfg, e->st, &mc, &v);
-    if (hold)
+    rule(e->cfg, e->st, &mc, v);
+    if (held != NULL)
 	release(&h);
+}
+
+/* first_left - rules_first_left for max at home in Germany; with hold,
+ * while a child holds the stripe of Germany's site place */
+static bool first_left(const struct env *e, bool hold)
+{
+    struct store_user u;
+    struct rules_verdict v;
+
+    memset(&u, 0, sizeof(u));
+    country(&u, 0, "DE", 30, 30, 0);
+    country(&u, 1, "FR", 3, 10, 8);
+    at_home(e, &u, rules_first_left, hold ? "DE" : NULL, "FR", &v);
     return v.first_left;
 }
 
@@ -325,20 +347,11 @@ END_TEST
 static bool home_back(const struct env *e, bool hold)
 {
     struct store_user u;
-    struct rules_facts f;
-    struct metrics_ctx mc;
     struct rules_verdict v;
-    struct holder h;
-    struct addr key;
-    uint16_t today = FIRST_NOW / STORE_DAY_S;
 
     memset(&u, 0, sizeof(u));
-    memcpy(u.countries[0].cc, "DE", 3);
-    u.countries[0].days = 30, u.countries[0].first_day = today - 40;
-    u.countries[0].last_day = today;
-    memcpy(u.countries[1].cc, "FR", 3);
-    u.countries[1].days = 5, u.countries[1].first_day = today - 7;
-    u.countries[1].last_day = today - 2;
+    country(&u, 0, "DE", 30, 40, 0);
+    country(&u, 1, "FR", 5, 7, 2);
     u.nips = 2;
     ck_assert_int_eq(addr_parse(HOME_IP, &u.ips[0].ip), 0);
     u.ips[0].first_seen = u.ips[0].last_seen = FIRST_NOW - MIN;
@@ -351,27 +364,7 @@ static bool home_back(const struct env *e, bool hold)
     u.ips[1].asn = AWAY_AS, u.ips[1].count = 9;
     u.ips[1].lat_c = STORE_NO_LOC;
     memcpy(u.ips[1].cc, "DE", 2);
-    memset(&f, 0, sizeof(f));
-    f.phase = RULES_PHASE_MAIL, f.login = "max";
-    ck_assert_int_eq(addr_parse(HOME_IP, &f.client), 0);
-    f.geo = (struct store_geo) {"DE", HOME_AS, 5252, 1341, 20, 1};
-    f.geo_caps = ALL_CAPS;
-    memset(&mc, 0, sizeof(mc));
-    mc.cfg = e->cfg, mc.f = &f, mc.now = FIRST_NOW, mc.user = &u;
-    mc.cls = RULES_CLASS_AUTHENTICATED;
-    rules_verdict_init(&v);
-    if (hold) {
-	struct addr de;
-
-	store_site_place_key(STORE_SITE_CC, store_site_cc("FR"), &key);
-	store_site_place_key(STORE_SITE_CC, store_site_cc("DE"), &de);
-	ck_assert_uint_ne(store_debug_client_stripe(e->st, &key),
-			  store_debug_client_stripe(e->st, &de));
-	hold_key(e, &key, &h);
-    }
-    rules_home_back(e->cfg, e->st, &mc, &v);
-    if (hold)
-	release(&h);
+    at_home(e, &u, rules_home_back, hold ? "FR" : NULL, "DE", &v);
     return v.home_back;
 }
 
