@@ -197,6 +197,41 @@ static bool travel_pool(const struct cfg *cfg, int rule,
 	&& !metrics_stranger_at_home(mc, 86400);
 }
 
+/* phone_block_home - is the client the login's home line under a new
+ * address while its block was set at a coarse place only (its phone on
+ * a carrier's pool, a VPN exit: STORE_BLOCK_COARSE)? The home place
+ * (metrics_home_place: a fine place of a network the login learned as
+ * its own, near its places, vouched for) on the AS number of a line the
+ * login remembers as an anchor, within that line's radius: the owner's
+ * ISP moved the line to another /24 overnight (tests/sim X default,
+ * harsh, retry seed 5 u106: the phone, unused while learning, held at
+ * its 5th message in an hour and the login blocked for the day; the
+ * next morning's home line, a new /24 of the same ISP in the same
+ * town, refused 9 times). A thief on a line of the owner's ISP in the
+ * owner's town is refused there first, which sets the block at a fine
+ * place: that block spares it no more than before. (The phone is the
+ * day's unfamiliar network at home: metrics_stranger_at_home, which
+ * shared_own_address asks, would always say yes here.) */
+static bool phone_block_home(const struct cfg *cfg, const struct store_block *b,
+			     const struct rules_facts *f,
+			     const struct metrics_ctx *mc)
+{
+    if (!(b->flags & STORE_BLOCK_COARSE) || coarse_place(cfg, f)
+	|| mc->user == NULL || !metrics_home_place(mc))
+	return false;
+    for (uint32_t i = 0; i < mc->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &mc->user->ips[i];
+
+	if (store_ip_anchor(a) && a->asn != 0 && a->asn == f->geo.asn
+	    && metrics_ip_fine(mc, a) && a->lat_c != STORE_NO_LOC
+	    && geo_distance_km(a->lat_c / 100.0, a->lon_c / 100.0,
+			       f->geo.lat_c / 100.0, f->geo.lon_c / 100.0)
+	    <= store_ip_radius(a))
+	    return true;
+    }
+    return false;
+}
+
 /* spared - does a login's block pass this place by? Only a rule's
  * block, only under policy.block_unfamiliar_only, and only an address
  * the login sent from before the block was set, in its own learned
@@ -227,7 +262,8 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
     if (rule >= 0 && cfg->policy.rules[rule].metric
 	== CFG_METRIC_COARSE_MESSAGES_OVER_USUAL && coarse_place(cfg, f))
 	return false;
-    if (shared_own_address(cfg, f, mc) || travel_pool(cfg, rule, f, mc))
+    if (shared_own_address(cfg, f, mc) || travel_pool(cfg, rule, f, mc)
+	|| phone_block_home(cfg, b, f, mc))
 	return true;
     if (v->addr_since == 0 || rule < 0)
 	return false;
@@ -493,7 +529,10 @@ static void set_block(const struct cfg *cfg, STORE *st,
     b.action = (uint8_t) r->action;
     b.setby = STORE_BY_RULE;
     b.flags = (cfg->milter.dry_run ? STORE_BLOCK_WOULD : 0)
-	| (first ? STORE_BLOCK_FIRST : 0);
+	| (first ? STORE_BLOCK_FIRST : 0)
+	| (coarse_place(cfg, f) && (first || !v->from_block
+				    || (v->user_block.flags & STORE_BLOCK_COARSE))
+	   ? STORE_BLOCK_COARSE : 0);
     b.rule_id = cfg_rule_id(r->name);
     snprintf(b.reason, sizeof(b.reason), "%s", r->name);
     if ((on == HELD_USER ? store_user_block(st, f->login, &b, now)

@@ -275,7 +275,10 @@ struct store_block {
 #define STORE_BLOCK_WOULD 1	/* decided in dry run: never enforced */
 #define STORE_BLOCK_FIRST 2	/* a rule's block before its block_after'th
 				 * refusal: for the rule's window only */
-#define STORE_BLOCK_FLAGS (STORE_BLOCK_WOULD | STORE_BLOCK_FIRST)
+#define STORE_BLOCK_COARSE 4	/* set at a coarse place (a carrier's pool,
+				 * a VPN exit): says nothing of a home line */
+#define STORE_BLOCK_FLAGS (STORE_BLOCK_WOULD | STORE_BLOCK_FIRST \
+			   | STORE_BLOCK_COARSE)
 
 /* 1 if b is a block to enforce at now: in force and not a would-be one. */
 int store_block_enforced(const struct store_block *b, uint32_t now);

@@ -143,7 +143,7 @@ START_TEST(test_strike_restart)
     first.until = t + HOUR;
     ck_assert_int_eq(store_user_block(st, "cy", &first, t + 2 * MIN),
 		     STORE_OK);
-    first.flags = 4;
+    first.flags = 8;
     ck_assert_int_eq(store_user_block(st, "cy", &first, t + 2 * MIN),
 		     STORE_EARG);
     snprintf(snap, sizeof(snap), "%s.snap", tpath("restart"));
