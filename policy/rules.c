@@ -212,7 +212,8 @@ static bool travel_pool(const struct cfg *cfg, int rule,
  * place: that block spares it no more than before. (The phone is the
  * day's unfamiliar network at home: metrics_stranger_at_home, which
  * shared_own_address asks, would always say yes here.) */
-static bool phone_block_home(const struct cfg *cfg, const struct store_block *b,
+static bool phone_block_home(const struct cfg *cfg,
+			     const struct store_block *b,
 			     const struct rules_facts *f,
 			     const struct metrics_ctx *mc)
 {
@@ -237,8 +238,9 @@ static bool phone_block_home(const struct cfg *cfg, const struct store_block *b,
  * the login sent from before the block was set, in its own learned
  * network, a pinned one or the site's: the owner's mail goes on, the
  * attacker's places stay refused, also new addresses of the owner's own
- * ISP or carrier (residential proxies there). An admin's block holds
- * everywhere. */
+ * ISP or carrier (residential proxies there), but for the home line's
+ * new address under a block the phone set (phone_block_home). An
+ * admin's block holds everywhere. */
 static bool spared(const struct cfg *cfg, const struct store_block *b,
 		   const struct rules_verdict *v, const struct rules_facts *f,
 		   const struct metrics_ctx *mc)

@@ -191,7 +191,10 @@ static void put_block(unsigned char *p, const struct store_block *b)
     put32(p, b->until);
     p[4] = b->action;
     p[5] = b->setby;
-    p[6] = b->flags;
+    /* where the block was set (STORE_BLOCK_COARSE) stays in the state
+     * file: a snapshot keeps the flags every build reads, so a build
+     * before them restores it (the block then spares as it did there) */
+    p[6] = b->flags & (STORE_BLOCK_WOULD | STORE_BLOCK_FIRST);
     put32(p + 8, b->rule_id);
     memcpy(p + 12, b->reason, strnlen(b->reason, STORE_REASON_MAX - 1));
 }
