@@ -324,10 +324,10 @@ static bool stay_before(const struct metrics_ctx *c,
 /* metrics_settled_line - unfamiliar-volume's allowance for a line beside
  * the login's own SIM on a stay abroad since an earlier day
  * (stay_before): the window's unfamiliar addresses are one line
- * (one_line) in the stay's country, and since its first message the login also sent from
- * a familiar coarse place there (the local SIM), at least one message
- * for every METRICS_LINE_SHARE of the line's. Off unless
- * policy.trip_settled.
+ * (one_line) in the stay's country, and since its first message the
+ * login also sent from a familiar coarse place there (the local SIM), at
+ * least one message for every METRICS_LINE_SHARE of the line's. Off
+ * unless policy.trip_settled.
  *
  * An international student at the family's home mails from the local
  * SIM for a day or two (familiar after two days, and three make the
@@ -351,11 +351,11 @@ bool metrics_settled_line(const struct metrics_ctx *c, uint32_t w)
 	return false;
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
-	char k2[3];
+	char sc[3];
 
-	store_ip_cc(ip, k2);
+	store_ip_cc(ip, sc);
 	if (ip->last_seen < line->first_seen || store_ip_radius(ip) < k
-	    || memcmp(k2, cc, 2) != 0
+	    || memcmp(sc, cc, 2) != 0
 	    || !metrics_in_window(ip->last_seen, c->now, w)
 	    || !metrics_familiar(c, &ip->ip, ip->asn))
 	    continue;
