@@ -461,6 +461,11 @@ bool metrics_family_stay(const struct metrics_ctx *c);
  * usual hour for it (usual, or the usual day), with its evidence. */
 uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 			       char *ev, size_t evlen);
+/* ... unfamiliar-volume's trip allowance for one line abroad beside the
+ * login's own local SIM on such a stay, the SIM at a quarter of the
+ * line's messages since the line began (policy.trip_settled) */
+bool metrics_settled_line(const struct metrics_ctx *c, uint32_t w);
+void metrics_settled_line_text(char *ev, size_t evlen, uint64_t usual);
 /* metrics_shared.c: messages from the site's shared exits (addresses
  * other logins come from too: a VPN, a NAT) within the window, past the
  * login's busiest day. */

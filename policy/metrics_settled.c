@@ -268,3 +268,107 @@ bool metrics_family_stay(const struct metrics_ctx *c)
     start = stay_start(c, cc);
     return start != 0 && start <= c->now && !metrics_home_since(c, start, cc);
 }
+
+#define METRICS_LINE_SHARE 4	/* a SIM message in this many the line's */
+
+/* one_line - the window's unfamiliar addresses when they are one fine
+ * subscriber's line (one IPv4 address, one IPv6 /64): its first address
+ * seen (*line) and their messages (*sent, in parts); false otherwise */
+static bool one_line(const struct metrics_ctx *c, uint32_t w,
+		     const struct store_ip **line, uint64_t *sent)
+{
+    size_t i = 0;
+    const struct store_ip *ip;
+
+    *line = NULL, *sent = 0;
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
+	if (store_ip_radius(ip) >= c->cfg->policy.coarse_km)
+	    return false;	/* a carrier: no line */
+	if (*line != NULL && (addr_is_v4(&ip->ip)
+			      ? !addr_equal(&ip->ip, &(*line)->ip)
+			      : memcmp(ip->ip.b, (*line)->ip.b, 8) != 0))
+	    return false;	/* a second line of the ISP: a stranger's */
+	if (*line == NULL || ip->first_seen < (*line)->first_seen)
+	    *line = ip;
+	*sent += store_ip_recent(ip, c->now, w);
+    }
+    return *line != NULL;
+}
+
+/* stay_before - is the line (one_line; its country into cc) in a
+ * country where the login was on an earlier day, neither its first one
+ * (where the account began: a home) nor one with a home place of it,
+ * with nothing from a familiar place in another usual country nor from
+ * its home place since the line's first message (metrics_home_since),
+ * and the day before's unfamiliar messages within its busiest day
+ * (yesterday_within_day)? stay_nets' "usual only by the stay" is not
+ * asked: it wants the login's home place elsewhere among its remembered
+ * addresses, and a local SIM's new address each connection turns them
+ * over within a backlog (tests/sim T campus 104: the German home line's
+ * anchor gone at the family line's tenth message). */
+static bool stay_before(const struct metrics_ctx *c,
+			const struct store_ip *line, char cc[3])
+{
+    uint32_t today = c->now / STORE_DAY_S;
+    const struct store_country *k, *first = metrics_first_country(c);
+
+    store_ip_cc(line, cc);
+    if (today == 0 || cc[0] == 0 || metrics_home_country(c, cc)
+	|| (k = metrics_country(c, cc)) == NULL || k->first_day >= today
+	|| first == NULL || memcmp(first->cc, cc, 2) == 0)
+	return false;
+    return !metrics_home_since(c, line->first_seen, cc)
+	&& yesterday_within_day(c, today, cc);
+}
+
+/* metrics_settled_line - unfamiliar-volume's allowance for a line beside
+ * the login's own SIM on a stay abroad since an earlier day
+ * (stay_before): the window's unfamiliar addresses are one line
+ * (one_line) in the stay's country, and since its first message the
+ * login also sent from a familiar coarse place there (the local SIM), at
+ * least one message for every METRICS_LINE_SHARE of the line's. Off
+ * unless policy.trip_settled.
+ *
+ * An international student at the family's home mails from the local
+ * SIM for a day or two (familiar after two days, and three make the
+ * country usual: no trip allowance then, metrics_trip.c), then from the
+ * family's line, often a backlog with the SIM in turn: the line was one
+ * unfamiliar address and refused past 8 for the rest of the day
+ * (tests/sim T campus 104, 109, uni6 108, X campus 4: 3-14 messages each;
+ * EFFICACY.md round 22 - fam). A stranger on a line of the family's ISP
+ * has no SIM of its own: it gains only while the owner mails from the
+ * SIM at a quarter of its pace since it began, and a second line of the
+ * ISP beside the owner's (two lines in the window) gets nothing. */
+bool metrics_settled_line(const struct metrics_ctx *c, uint32_t w)
+{
+    uint32_t k = c->cfg->policy.coarse_km;
+    const struct store_ip *line;
+    uint64_t sent, sim = 0;
+    char cc[3];
+
+    if (!c->cfg->policy.trip_settled || k == 0 || c->user == NULL
+	|| !one_line(c, w, &line, &sent) || !stay_before(c, line, cc))
+	return false;
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+	char sc[3];
+
+	store_ip_cc(ip, sc);
+	if (ip->last_seen < line->first_seen || store_ip_radius(ip) < k
+	    || memcmp(sc, cc, 2) != 0
+	    || !metrics_in_window(ip->last_seen, c->now, w)
+	    || !metrics_familiar(c, &ip->ip, ip->asn))
+	    continue;
+	sim += ip->first_seen >= line->first_seen ? ip->count : 1;
+    }
+    sent = (sent + STORE_IP_PARTS / 2) / STORE_IP_PARTS;	/* rounded once */
+    return sim != 0 && sim * METRICS_LINE_SHARE >= sent;
+}
+
+/* metrics_settled_line_text - the allowance's evidence */
+void metrics_settled_line_text(char *ev, size_t evlen, uint64_t usual)
+{
+    snprintf(ev, evlen, ", a line beside the login's own SIM on a stay "
+	     "abroad since an earlier day: usual day <= %llu",
+	     (unsigned long long) usual);
+}

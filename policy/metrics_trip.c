@@ -290,7 +290,9 @@ static size_t moved_on(struct places *p)
  * line and a local carrier; the login's own networks in that country
  * seen in the window count too, metrics_away.c: the line let through on
  * the trip's first days), or a trip's place the login moved on to
- * (moved_on: the earlier places all last seen before it began). One
+ * (moved_on: the earlier places all last seen before it began), or one
+ * line beside the login's own SIM on a settled stay (metrics_settled.c
+ * metrics_settled_line: the country usual by the stay itself). One
  * address or one network with none of the login's beside it is never a
  * trip: a slow attacker from one foreign address gets no allowance. */
 uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
@@ -303,9 +305,10 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
     size_t nets = np == 1	/* the trip's own too */
 	? p.n + metrics_trip_known_nets(c, w, p.ip[0])
 	: r < p.n ? p.size[r] : 0;
-    bool sim = false, trip = nets != 0
+    bool sim = false, line = false, trip = nets != 0
 	&& (nets >= 2 || metrics_roaming_trip(c, w)
-	    || (sim = metrics_sim_trip(c, w)))
+	    || (sim = metrics_sim_trip(c, w))
+	    || (line = metrics_settled_line(c, w)))
 	&& !metrics_home_during_trip(c, w);
     uint64_t usual = trip ? metrics_usual_day(c) : 0;
     uint64_t v = metrics_eval(CFG_METRIC_UNFAMILIAR_MESSAGES, c, w, ev, evlen);
@@ -323,6 +326,8 @@ uint64_t metrics_unfamiliar_messages_over_usual(const struct metrics_ctx *c,
 		     (unsigned long long) usual);
 	else if (sim)
 	    metrics_sim_text(ev + used, evlen - used, usual);
+	else if (line)
+	    metrics_settled_line_text(ev + used, evlen - used, usual);
 	else
 	    metrics_roaming_text(ev + used, evlen - used, usual);
     }
