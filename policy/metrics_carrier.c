@@ -454,9 +454,13 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     if (t.sole && t.fresh != 0 && spread(t.off, n, usual))
 	bar = usual - 1, sole = true;
     else if (!spread(t.elsewhere, n, usual)) {
-	/* not spread over the hubs, but at one new to the login and the
-	 * hour's recipients past its busiest: judged as spread */
-	if (t.fresh == 0 || !(busy = busy_rcpts(c, w, &rcpts)))
+	/* not spread over the hubs, but at two or more, one new to the
+	 * login, and the hour's recipients past its busiest: judged as
+	 * spread. Not an hour all at one new hub: a phone whose egress
+	 * moved (T campus 103 u201, a student's carrier abroad: 10 at one
+	 * new hub, 2-3 recipients each) */
+	if (t.fresh == 0 || t.elsewhere == 0
+	    || !(busy = busy_rcpts(c, w, &rcpts)))
 	    return stayed(c, w, usual, ev, evlen);
     }
     if (n <= bar)
