@@ -411,6 +411,10 @@ uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
 #define METRICS_COARSE_KNOWN_MIN 12	/* ... and past this many */
 #define METRICS_COARSE_SOLE_DAYS 3	/* a phone on one hub: earlier days on
 					 * the network, at least */
+#define METRICS_COARSE_PACE_S 1200	/* a spread hour's recipients test:
+					 * past the bar within this much */
+#define METRICS_COARSE_RCPTS_PER 2	/* ... and this many recipients a
+					 * message before it, on average */
 #define METRICS_COARSE_NEW_S 7200	/* a new login's first hours */
 #define METRICS_COARSE_NEW_BEFORE 2	/* ... or its first hour on the pool:
 					 * this many messages there before */
