@@ -263,6 +263,9 @@ bool metrics_usual_floor(const struct metrics_ctx *c, uint16_t *msgs,
  * MAIL, the login's home place; was mail let through from it after the
  * window's unfamiliar addresses abroad were first seen? */
 bool metrics_home_place(const struct metrics_ctx *c);
+/* ... and the only fine address of its AS number (one IPv4 address, one
+ * IPv6 /64) the login first came from at or after since? */
+bool metrics_home_line_alone(const struct metrics_ctx *c, uint32_t since);
 bool metrics_home_during_trip(const struct metrics_ctx *c, uint32_t w);
 /* Is the country (two letters) one where the login has a home place: a
  * fine anchor on a network that may vouch for it? */

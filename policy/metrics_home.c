@@ -150,3 +150,29 @@ void metrics_second_home_text(bool second, char *ev, size_t evlen)
 	snprintf(ev + used, evlen - used,
 		 ", a second home (counted since first seen)");
 }
+
+/* metrics_home_line_alone - is the client the one new line of its AS
+ * number since since: no other fine address of that AS (another IPv4
+ * address, another IPv6 /64) first seen at or after since? A home line
+ * the ISP moved keeps its new address for the day; residential proxies
+ * of the owner's ISP take a new one a connection (rules.c
+ * phone_block_home, golden phone_block_thief.case). */
+bool metrics_home_line_alone(const struct metrics_ctx *c, uint32_t since)
+{
+    const struct addr *me = &c->f->client;
+    uint32_t k = c->cfg->policy.coarse_km;
+
+    if (c->user == NULL)
+	return false;
+    for (size_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *ip = &c->user->ips[i];
+
+	if (ip->first_seen < since || ip->asn != c->f->geo.asn
+	    || store_ip_radius(ip) >= k)
+	    continue;
+	if (addr_is_v4(me) ? !addr_equal(&ip->ip, me)
+	    : addr_is_v4(&ip->ip) || memcmp(ip->ip.b, me->b, 8) != 0)
+	    return false;
+    }
+    return true;
+}

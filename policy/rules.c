@@ -24,6 +24,7 @@
 #define LAT_MAX_C 9000		/* latitude bound in centidegrees */
 #define LON_MAX_C 18000		/* longitude bound in centidegrees */
 #define RULES_LIMIT_TEXT 32	/* room for " (limit N)" after evidence */
+#define RULES_PHONE_NIGHT_S (6 * 3600u)	/* phone_block_home: the night */
 
 /* What a rule's block falls on. */
 enum { HELD_CLIENT, HELD_USER, HELD_COUNT };
@@ -209,16 +210,31 @@ static bool travel_pool(const struct cfg *cfg, int rule,
  * next morning's home line, a new /24 of the same ISP in the same
  * town, refused 9 times). A thief on a line of the owner's ISP in the
  * owner's town is refused there first, which sets the block at a fine
- * place: that block spares it no more than before. (The phone is the
- * day's unfamiliar network at home: metrics_stranger_at_home, which
- * shared_own_address asks, would always say yes here.) */
-static bool phone_block_home(const struct cfg *cfg,
+ * place: that block spares it no more than before. One who was refused
+ * at the carrier's pool first gets nothing either: the block's first
+ * refusal must be RULES_PHONE_NIGHT_S before (u106: 14.5 hours, the
+ * night), and the client the one line of the AS new since it
+ * (metrics_home_line_alone: proxies take a new address a connection;
+ * golden phone_block_thief.case, h-merge28 let 21 of 21 through).
+ * (The phone is the day's unfamiliar network at home:
+ * metrics_stranger_at_home, which shared_own_address asks, would always
+ * say yes here.) */
+static bool phone_block_home(const struct cfg *cfg, int rule,
 			     const struct store_block *b,
 			     const struct rules_facts *f,
 			     const struct metrics_ctx *mc)
 {
+    uint32_t set;
+
     if (!(b->flags & STORE_BLOCK_COARSE) || coarse_place(cfg, f)
-	|| mc->user == NULL || !metrics_home_place(mc))
+	|| rule < 0 || mc->user == NULL)
+	return false;
+    /* its first refusal (spared's measure) */
+    set = b->until - (b->flags & STORE_BLOCK_FIRST
+		      ? cfg->policy.rules[rule].window_s
+		      : cfg->policy.rules[rule].block_for_s);
+    if (b->until < set || mc->now < set + RULES_PHONE_NIGHT_S
+	|| !metrics_home_place(mc) || !metrics_home_line_alone(mc, set))
 	return false;
     for (uint32_t i = 0; i < mc->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &mc->user->ips[i];
@@ -265,7 +281,7 @@ static bool spared(const struct cfg *cfg, const struct store_block *b,
 	== CFG_METRIC_COARSE_MESSAGES_OVER_USUAL && coarse_place(cfg, f))
 	return false;
     if (shared_own_address(cfg, f, mc) || travel_pool(cfg, rule, f, mc)
-	|| phone_block_home(cfg, b, f, mc))
+	|| phone_block_home(cfg, rule, b, f, mc))
 	return true;
     if (v->addr_since == 0 || rule < 0)
 	return false;
