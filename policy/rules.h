@@ -268,6 +268,17 @@ void rules_hub_travel(const struct cfg *cfg, STORE *st, struct metrics_ctx *mc);
  * one of the metric? */
 bool rules_decided_by(const struct cfg *cfg, const struct rules_verdict *v,
 		      enum cfg_metric metric);
+/* rules_spare.c: the rule that set a block (cfg_rule_by_id), -1 for an
+ * admin's or a rule no longer configured; whether the client is located
+ * only coarsely (policy.coarse_km: a carrier pool, a VPN exit); whether
+ * a login's block b passes this place by (policy.block_unfamiliar_only:
+ * the owner's own places, never the attacker's). */
+int rules_block_rule(const struct cfg *cfg, const struct store_block *b);
+bool rules_coarse_place(const struct cfg *cfg, const struct rules_facts *f);
+bool rules_spared(const struct cfg *cfg, const struct store_block *b,
+		  const struct rules_verdict *v, const struct rules_facts *f,
+		  const struct metrics_ctx *mc);
+
 /* rules_hop.c: at the end of MAIL's evaluation, a message held by a
  * carrier_networks rule from a pool not the login's own notes the day
  * and the network (store_user_stopped; metrics_pool_own reads it). */
