@@ -46,6 +46,14 @@ static inline int addr_equal(const struct addr *a, const struct addr *b)
     memcpy(y, b->b, sizeof(y));
     return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
+/* addr_same_unit - one subscriber's address: the same IPv4 address, the
+ * same IPv6 /64 (a privacy address changes within it) */
+static inline int addr_same_unit(const struct addr *a, const struct addr *b)
+{
+    if (addr_is_v4(a) || addr_is_v4(b))
+	return addr_equal(a, b);
+    return memcmp(a->b, b->b, 8) == 0;
+}
 void addr_prefix(const struct addr *a, struct addr *out);
 
 int addr_cidr_parse(const char *text, struct cidr *out, char *err,

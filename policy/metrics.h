@@ -279,6 +279,11 @@ bool metrics_first_home(const struct metrics_ctx *c, const struct addr *ip);
  * (left: the country it left last; whether that was a trip or home,
  * rules_site.c rules_home_back)? */
 bool metrics_back_home(const struct metrics_ctx *c, char left[3]);
+/* ... is a remembered address on the client's AS number (not 0) and
+ * located within r km of it: the client's line under another address
+ * or family? */
+bool metrics_line_near(const struct metrics_ctx *c, const struct store_ip *a,
+		       uint32_t r);
 /* ... has the login sent past a backlog day from the client's /24 (/48)
  * (first_home's bound; also a stranger in a site network, rules_neigh.c) */
 bool metrics_line_past_day(const struct metrics_ctx *c);

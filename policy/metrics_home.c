@@ -170,8 +170,7 @@ bool metrics_home_line_alone(const struct metrics_ctx *c, uint32_t since)
 	if (ip->first_seen < since || ip->asn != c->f->geo.asn
 	    || store_ip_radius(ip) >= k)
 	    continue;
-	if (addr_is_v4(me) ? !addr_equal(&ip->ip, me)
-	    : addr_is_v4(&ip->ip) || memcmp(ip->ip.b, me->b, 8) != 0)
+	if (!addr_same_unit(&ip->ip, me))
 	    return false;
     }
     return true;

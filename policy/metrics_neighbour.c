@@ -101,18 +101,25 @@ static bool first_country(const struct metrics_ctx *c, const char *cc)
     return first != NULL && memcmp(first->cc, cc, 2) == 0;
 }
 
+/* metrics_line_near - is a on the client's AS number (not 0), located
+ * within r km of the client? */
+bool metrics_line_near(const struct metrics_ctx *c, const struct store_ip *a,
+		       uint32_t r)
+{
+    const struct store_geo *g = &c->f->geo;
+
+    return a->asn != 0 && a->asn == g->asn
+	&& geo_distance_km(a->lat_c / 100.0, a->lon_c / 100.0,
+			   g->lat_c / 100.0, g->lon_c / 100.0) <= r;
+}
+
 /* other_family - is a (a fine place of radius r) the client's line in
  * the other address family: a dual-stack home's /24 and /48, on one AS
  * number, located within r of each other? */
 static bool other_family(const struct metrics_ctx *c, const struct store_ip *a,
 			 uint32_t r, const struct addr *ip)
 {
-    const struct store_geo *g = &c->f->geo;
-
-    return addr_is_v4(&a->ip) != addr_is_v4(ip) && a->asn != 0
-	&& a->asn == g->asn
-	&& geo_distance_km(a->lat_c / 100.0, a->lon_c / 100.0,
-			   g->lat_c / 100.0, g->lon_c / 100.0) <= r;
+    return addr_is_v4(&a->ip) != addr_is_v4(ip) && metrics_line_near(c, a, r);
 }
 
 /* fine_line - a fine located address of the login seen within s, not
@@ -249,12 +256,7 @@ static uint32_t line_first(const struct metrics_ctx *c)
 static bool readdressed(const struct metrics_ctx *c, const struct store_ip *a,
 			uint32_t r, uint32_t left)
 {
-    const struct store_geo *g = &c->f->geo;
-
-    return a->asn != 0 && a->asn == g->asn
-	&& a->first_seen / STORE_DAY_S > left
-	&& geo_distance_km(a->lat_c / 100.0, a->lon_c / 100.0,
-			   g->lat_c / 100.0, g->lon_c / 100.0) <= r;
+    return a->first_seen / STORE_DAY_S > left && metrics_line_near(c, a, r);
 }
 
 /* metrics_back_home - is the client's line the first of a login back

@@ -17,22 +17,13 @@
 
 #include "metrics.h"
 
-/* same_unit - one subscriber's address: the same IPv4 address, the same
- * IPv6 /64 */
-static bool same_unit(const struct addr *a, const struct addr *b)
-{
-    if (addr_is_v4(a) || addr_is_v4(b))
-	return addr_equal(a, b);
-    return memcmp(a->b, b->b, 8) == 0;
-}
-
 /* add_unit - an address into its unit, new or not */
 static void add_unit(struct metrics_abroad *a, const struct store_ip *ip,
 		     uint64_t parts)
 {
     size_t j;
 
-    for (j = 0; j < a->n && !same_unit(&a->unit[j]->ip, &ip->ip); j++)
+    for (j = 0; j < a->n && !addr_same_unit(&a->unit[j]->ip, &ip->ip); j++)
 	;
     if (j == a->n)
 	a->unit[a->n++] = ip, a->per[j] = 0;

@@ -284,9 +284,7 @@ static bool one_line(const struct metrics_ctx *c, uint32_t w,
     while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
 	if (store_ip_radius(ip) >= c->cfg->policy.coarse_km)
 	    return false;	/* a carrier: no line */
-	if (*line != NULL && (addr_is_v4(&ip->ip)
-			      ? !addr_equal(&ip->ip, &(*line)->ip)
-			      : memcmp(ip->ip.b, (*line)->ip.b, 8) != 0))
+	if (*line != NULL && !addr_same_unit(&ip->ip, &(*line)->ip))
 	    return false;	/* a second line of the ISP: a stranger's */
 	if (*line == NULL || ip->first_seen < (*line)->first_seen)
 	    *line = ip;

@@ -392,8 +392,9 @@ static void set_block(const struct cfg *cfg, STORE *st,
     b.setby = STORE_BY_RULE;
     b.flags = (cfg->milter.dry_run ? STORE_BLOCK_WOULD : 0)
 	| (first ? STORE_BLOCK_FIRST : 0)
-	| (rules_coarse_place(cfg, f) && (first || !v->from_block
-				    || (v->user_block.flags & STORE_BLOCK_COARSE))
+	| (rules_coarse_place(cfg, f)
+	   && (first || !v->from_block
+	       || (v->user_block.flags & STORE_BLOCK_COARSE))
 	   ? STORE_BLOCK_COARSE : 0);
     b.rule_id = cfg_rule_id(r->name);
     snprintf(b.reason, sizeof(b.reason), "%s", r->name);

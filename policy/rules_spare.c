@@ -8,7 +8,6 @@
  */
 #include <string.h>
 
-#include "geo.h"
 #include "metrics.h"
 #include "rules.h"
 
@@ -76,6 +75,16 @@ static bool travel_pool(const struct cfg *cfg, int rule,
 	&& !metrics_stranger_at_home(mc, 86400);
 }
 
+/* block_span - how long a rule's block lasts from its first refusal:
+ * the rule's window for a first block (STORE_BLOCK_FIRST), else its
+ * block_for; so b->until less this is when it was set */
+static uint32_t block_span(const struct cfg *cfg, int rule,
+			   const struct store_block *b)
+{
+    return b->flags & STORE_BLOCK_FIRST ? cfg->policy.rules[rule].window_s
+	: cfg->policy.rules[rule].block_for_s;
+}
+
 /* phone_block_home - is the client the login's home line under a new
  * address while its block was set at a coarse place only (its phone on
  * a carrier's pool, a VPN exit: STORE_BLOCK_COARSE)? The home place
@@ -107,21 +116,16 @@ static bool phone_block_home(const struct cfg *cfg, int rule,
     if (!(b->flags & STORE_BLOCK_COARSE) || rules_coarse_place(cfg, f)
 	|| rule < 0 || mc->user == NULL)
 	return false;
-    /* its first refusal (spared's measure) */
-    set = b->until - (b->flags & STORE_BLOCK_FIRST
-		      ? cfg->policy.rules[rule].window_s
-		      : cfg->policy.rules[rule].block_for_s);
+    set = b->until - block_span(cfg, rule, b);	/* its first refusal */
     if (b->until < set || mc->now < set + RULES_PHONE_NIGHT_S
 	|| !metrics_home_place(mc) || !metrics_home_line_alone(mc, set))
 	return false;
     for (uint32_t i = 0; i < mc->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &mc->user->ips[i];
 
-	if (store_ip_anchor(a) && a->asn != 0 && a->asn == f->geo.asn
-	    && metrics_ip_fine(mc, a) && a->lat_c != STORE_NO_LOC
-	    && geo_distance_km(a->lat_c / 100.0, a->lon_c / 100.0,
-			       f->geo.lat_c / 100.0, f->geo.lon_c / 100.0)
-	    <= store_ip_radius(a))
+	if (store_ip_anchor(a) && metrics_ip_fine(mc, a)
+	    && a->lat_c != STORE_NO_LOC
+	    && metrics_line_near(mc, a, store_ip_radius(a)))
 	    return true;
     }
     return false;
@@ -136,8 +140,8 @@ static bool phone_block_home(const struct cfg *cfg, int rule,
  * new address under a block the phone set (phone_block_home). An
  * admin's block holds everywhere. */
 bool rules_spared(const struct cfg *cfg, const struct store_block *b,
-		   const struct rules_verdict *v, const struct rules_facts *f,
-		   const struct metrics_ctx *mc)
+		  const struct rules_verdict *v, const struct rules_facts *f,
+		  const struct metrics_ctx *mc)
 {
     int rule;
 
@@ -163,8 +167,5 @@ bool rules_spared(const struct cfg *cfg, const struct store_block *b,
 	return true;
     if (v->addr_since == 0 || rule < 0)
 	return false;
-    return (uint64_t) v->addr_since + (b->flags & STORE_BLOCK_FIRST
-				       ? cfg->policy.rules[rule].window_s
-				       : cfg->policy.rules[rule].block_for_s)
-	< b->until;
+    return (uint64_t) v->addr_since + block_span(cfg, rule, b) < b->until;
 }
