@@ -252,6 +252,17 @@ static void country(struct store_user *u, size_t i, const char *cc,
     u->countries[i].last_day = today - last_ago;
 }
 
+/* germany_france - max's record afresh: Germany on 30 days, its first
+ * de_ago days before FIRST_NOW's and its last today; France on fr_days,
+ * first and last fr_first and fr_last days before */
+static void germany_france(struct store_user *u, uint16_t de_ago,
+			   uint16_t fr_days, uint16_t fr_first, uint16_t fr_last)
+{
+    memset(u, 0, sizeof(*u));
+    country(u, 0, "DE", 30, de_ago, 0);
+    country(u, 1, "FR", fr_days, fr_first, fr_last);
+}
+
 /* at_home - rule for max (u) at its fine home line in Germany at
  * FIRST_NOW, into v; with held, while a child holds the stripe of that
  * country's site place (other's, the one the rule reads too, on another
@@ -314,9 +325,7 @@ static bool first_left(const struct env *e, bool hold)
     struct store_user u;
     struct rules_verdict v;
 
-    memset(&u, 0, sizeof(u));
-    country(&u, 0, "DE", 30, 30, 0);
-    country(&u, 1, "FR", 3, 10, 8);
+    germany_france(&u, 30, 3, 10, 8);
     at_home(e, &u, rules_first_left, hold ? "DE" : NULL, "FR", &v);
     return v.first_left;
 }
@@ -370,9 +379,7 @@ static bool home_back(const struct env *e, bool hold)
     struct store_user u;
     struct rules_verdict v;
 
-    memset(&u, 0, sizeof(u));
-    country(&u, 0, "DE", 30, 40, 0);
-    country(&u, 1, "FR", 5, 7, 2);
+    germany_france(&u, 40, 5, 7, 2);
     u.nips = 2;
     ck_assert_int_eq(addr_parse(HOME_IP, &u.ips[0].ip), 0);
     u.ips[0].first_seen = u.ips[0].last_seen = FIRST_NOW - MIN;
