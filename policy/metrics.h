@@ -473,6 +473,10 @@ bool metrics_family_stay(const struct metrics_ctx *c);
  * usual hour for it (usual, or the usual day), with its evidence. */
 uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
 			       char *ev, size_t evlen);
+/* ... and whether the login is so settled (policy.trip_settled): a day
+ * block unusual-volume set on an earlier day of the stay ends with that
+ * day (rules_spare.c). */
+bool metrics_settled(const struct metrics_ctx *c);
 /* ... unfamiliar-volume's trip allowance for one line abroad beside the
  * login's own local SIM on such a stay, the SIM at a quarter of the
  * line's messages since the line began (policy.trip_settled) */

@@ -212,6 +212,13 @@ static bool settled(const struct metrics_ctx *c)
     return !metrics_home_since(c, start, cc) && yesterday_within_day(c, today, cc);
 }
 
+/* metrics_settled - settled(), for a block set on the stay's earlier
+ * day (rules_spare.c settled_day); false unless policy.trip_settled */
+bool metrics_settled(const struct metrics_ctx *c)
+{
+    return c->cfg->policy.trip_settled && settled(c);
+}
+
 /* metrics_settled_usual - the usual hour messages_over_usual judges by:
  * usual, or the login's usual day (metrics_usual_day) when larger and the
  * login is settled abroad; then ", a stay abroad since an earlier day:

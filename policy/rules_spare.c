@@ -131,6 +131,41 @@ static bool phone_block_home(const struct cfg *cfg, int rule,
     return false;
 }
 
+/* settled_day - was the block set by unusual-volume (messages over the
+ * usual hour) on an earlier UTC day, and is the login settled on a stay
+ * abroad today (metrics_settled: a stay since an earlier day, nothing
+ * from home since, yesterday's unfamiliar messages, refused ones
+ * included, all there and within its busiest day)? Then the stay's day
+ * is judged as trip_settled judges it, against the usual day: a day's
+ * block from the stay's first evening (a backlog past the usual hour)
+ * held the next morning's mail too (tests/sim T wide 108 u017, a heavy
+ * sender's landing day at the family's in Spain: 14 of its second day's
+ * messages refused under the block). A thief sends on after the first
+ * refusal (every trip-slow run: 40-200 a day, the busiest honest day
+ * much less): yesterday is past the busiest day, nothing is spared. One
+ * who stops at the victim's busiest day gains the hours from midnight
+ * to the block's end, no more mail a day than it gets by waiting. */
+static bool settled_day(const struct cfg *cfg, int rule,
+			const struct store_block *b,
+			const struct rules_verdict *v,
+			const struct rules_facts *f,
+			const struct metrics_ctx *mc)
+{
+    uint32_t set;
+
+    if (rule < 0 || mc->user == NULL
+	|| cfg->policy.rules[rule].metric != CFG_METRIC_MESSAGES_OVER_USUAL)
+	return false;
+    set = b->until - block_span(cfg, rule, b);	/* its first refusal */
+    if (b->until < set || set / STORE_DAY_S >= mc->now / STORE_DAY_S)
+	return false;
+    if (v->familiar && f->geo.cc[0] != 0
+	&& !metrics_usual_country(mc, f->geo.cc)
+	&& !metrics_home_country(mc, f->geo.cc))
+	return true;	/* the stay's network, familiar since: no stranger's */
+    return metrics_settled(mc);
+}
+
 /* rules_spared - does a login's block pass this place by? Only a rule's
  * block, only under policy.block_unfamiliar_only, and only an address
  * the login sent from before the block was set, in its own learned
@@ -145,10 +180,13 @@ bool rules_spared(const struct cfg *cfg, const struct store_block *b,
 {
     int rule;
 
-    if (!cfg->policy.block_unfamiliar_only || !v->known
-	|| b->setby != STORE_BY_RULE)
+    if (!cfg->policy.block_unfamiliar_only || b->setby != STORE_BY_RULE)
 	return false;
     rule = rules_block_rule(cfg, b);
+    if (settled_day(cfg, rule, b, v, f, mc))
+	return true;		/* an unfamiliar place, but the stay's */
+    if (!v->known)
+	return false;
     /* a newcomer's first place is its own only by its own mail: a block
      * by newcomer-volume spares none (metrics_newcomer.c) */
     if (rule >= 0
