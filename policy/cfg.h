@@ -280,6 +280,9 @@ struct cfg_policy {
     bool family_stay;		/* a stay abroad on a line in a neighbour's
 				 * /24: no volume limit from unfamiliar
 				 * places (metrics_settled.c) */
+    bool stray_line;		/* a new /24 of the home line's own ISP in
+				 * town is another customer's
+				 * (metrics_place.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     uint32_t second_home_s;	/* second_home: the home place mailed within */

@@ -456,7 +456,8 @@ bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
  * a fine place of it far from the login's anchors there (metrics_place.c:
  * a line of the owner's ISP in another city), unless other logins came
  * from the client address today (a NAT of the site's people: another
- * site of the campus's research network) */
+ * site of the campus's research network), nor a stray line of it in
+ * town (metrics_stray_line) */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
@@ -464,7 +465,8 @@ bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 
     return metrics_own_network(c, ip, asn)
 	&& (!metrics_far_place(c, ip, asn, NULL) || metrics_shared_client(c, ip))
-	&& (self == NULL || !metrics_second_home(c, self));
+	&& (self == NULL || !metrics_second_home(c, self))
+	&& !metrics_stray_line(c, ip, asn);
 }
 
 /* metrics_site_voucher - an own network learned while the login was

@@ -353,6 +353,11 @@ bool metrics_fine_place(const struct metrics_ctx *c, const struct addr *ip,
 /* A fine place whose /24 (/48) has no anchor of the login: a line of
  * its network it has not had mail let through from (h-vpn, probe F25). */
 bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip);
+/* Is the address a stray line: a fine place of the login's home line's
+ * network near it, in a /24 (/48) that line never had, while the line
+ * keeps to its few (policy.stray_line, metrics_place.c)? */
+bool metrics_stray_line(const struct metrics_ctx *c, const struct addr *ip,
+			uint32_t asn);
 /* Two remembered addresses, both fine places, too far apart for one town. */
 bool metrics_places_apart(const struct metrics_ctx *c,
 			  const struct store_ip *a, const struct store_ip *b);

@@ -304,6 +304,110 @@ bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip)
     return true;
 }
 
+/* STRAY_LINE_ANCHORS, STRAY_LINE_UNITS - the home line's anchors on its
+ * network (one a reconnection: the ISP moves a line's address daily)
+ * and the /24s (/48s) they fell in before those say where its next
+ * address will be: four addresses in two /24s (below
+ * STORE_POOL_PREFIXES: a wider spread is a pool) is a line that moved
+ * between its pool's /24s and came back. One /24 alone says nothing of
+ * the pool's width: the line's first move to another is its pool's
+ * second /24 (tests/sim G seed 150 u123, 31 messages from one /24 of
+ * its two, then the other). */
+#define STRAY_LINE_ANCHORS 4
+#define STRAY_LINE_UNITS 2
+
+/* The login's anchors of one network and family near a place (line_walk). */
+struct line_seen {
+    uint32_t anchors;		/* fine anchors of the network near it */
+    uint32_t units;		/* their distinct /24s (/48s), up to
+				 * STORE_POOL_PREFIXES */
+    uint32_t last;		/* the latest last_seen among them */
+    bool mine;			/* one of them in the address's /24 (/48) */
+};
+
+/* line_walk - the fine anchors of the address's network and family near
+ * its place (here) into *out */
+static void line_walk(const struct metrics_ctx *c, const struct addr *ip,
+		      uint64_t key, const struct fine *here,
+		      struct line_seen *out)
+{
+    struct addr seen[STORE_POOL_PREFIXES], p;
+    struct fine there;
+
+    memset(out, 0, sizeof(*out));
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+	uint32_t j;
+
+	if (!store_ip_anchor(a) || store_net_key(&a->ip, a->asn) != key
+	    || addr_is_v4(&a->ip) != addr_is_v4(ip)
+	    || !stored_fine(c, a, &there) || apart_km(here, &there) > 0)
+	    continue;
+	out->anchors++;
+	if (a->last_seen > out->last)
+	    out->last = a->last_seen;
+	if (metrics_same_network(&a->ip, ip))
+	    out->mine = true;
+	addr_prefix(&a->ip, &p);
+	for (j = 0; j < out->units && !addr_equal(&seen[j], &p); j++)
+	    ;
+	if (j == out->units && out->units < STORE_POOL_PREFIXES)
+	    seen[out->units++] = p;
+    }
+}
+
+/* unit_first_seen - when the login's first address in the /24 (/48) of
+ * ip was first seen (ip's own entry included; 0: none) */
+static uint32_t unit_first_seen(const struct metrics_ctx *c,
+				const struct addr *ip)
+{
+    uint32_t first = 0;
+
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+
+	if (metrics_same_network(&a->ip, ip)
+	    && (first == 0 || a->first_seen < first))
+	    first = a->first_seen;
+    }
+    return first;
+}
+
+/* metrics_stray_line - a fine place of the login's own network near its
+ * home line, in a /24 (/48) where the line never was, while that line
+ * keeps to its few: STRAY_LINE_ANCHORS anchors or more there, in
+ * STRAY_LINE_UNITS /24s up to STORE_POOL_PREFIXES - 1 (a wider spread
+ * is a pool: judged as before). A home line the ISP reconnects lands in its pool's /24s; a
+ * new one in town is another customer of the ISP, which is what
+ * residential proxies sold by ASN are (tests/sim harsh own-isp, a thief
+ * in the victim's town: 96 of 96 let through, G seed 153). Not when
+ * other logins came from the address today (a NAT of the site's
+ * people), nor once the line moved: the login's first address there
+ * first seen on an earlier day, and no anchor of the line seen since
+ * (the old one went silent; a thief's is beside the owner's). */
+bool metrics_stray_line(const struct metrics_ctx *c, const struct addr *ip,
+			uint32_t asn)
+{
+    const struct store_ip *self;
+    struct line_seen line;
+    struct fine here;
+    uint32_t first;
+
+    if (!c->cfg->policy.stray_line || c->user == NULL)
+	return false;
+    self = metrics_user_ip(c, ip);
+    if ((self != NULL && store_ip_anchor(self)) || !fine_of(c, ip, self, &here))
+	return false;
+    line_walk(c, ip, store_net_key(ip, asn), &here, &line);
+    if (line.mine || line.anchors < STRAY_LINE_ANCHORS
+	|| line.units < STRAY_LINE_UNITS || line.units >= STORE_POOL_PREFIXES
+	|| metrics_shared_client(c, ip))
+	return false;
+    first = unit_first_seen(c, ip);
+    return first == 0 || first / STORE_DAY_S == c->now / STORE_DAY_S
+	|| line.last >= first;
+}
+
 /* metrics_far_line_stranger - a learning login's line far from its
  * home places (metrics.c metrics_learning_stranger): a fine place far from every fine anchor the login has in its country
  * (metrics_far_line), on a network not yet its own by use on

@@ -495,7 +495,8 @@ def attack_source(site, sec, ncc, victim):
     """(nets, v6) where one_addr, one_ip and burst attackers sit:
     abroad (countries), residential (a German home line of another
     customer), victim_isp (another customer of the victim's own home
-    ISP), native (a home line of the victim's native country's ISP),
+    ISP), victim_isp_town (one of it in the victim's own town), native
+    (a home line of the victim's native country's ISP),
     victim_city (a home line of another ISP in the victim's own city:
     the /24s the site's users of that ISP and city have too), site_homes
     (a home line of the site's other users, as proxies' pool site_homes)"""
@@ -511,6 +512,8 @@ def attack_source(site, sec, ncc, victim):
     if src == 'victim_isp':
         k = OTHER_CUSTOMER_NETS * victim['isp']
         return geo.customers[k:k + OTHER_CUSTOMER_NETS]
+    if src == 'victim_isp_town':
+        return [geo.town_customer(victim['isp'], victim['city'])]
     if src == 'native':
         return geo.abroad[victim['native']][:2]
     if src != 'abroad':

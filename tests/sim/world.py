@@ -388,6 +388,17 @@ class Geo:
     def home_pool(self, isp, city):
         return Pool(self.rnd, self.home[(isp, city)])
 
+    def town_customer(self, isp, city):
+        """another customer's /24 of home ISP isp in city (added on first
+        use, the ISP's AS, a radius as its lines there): a residential
+        proxy of the victim's ISP in the victim's own town"""
+        if ('town', isp, city) not in self.lazy:
+            row = self.net.rows[self.net.v6[self.home[(isp, city)][0][0]] - 1]
+            self.lazy[('town', isp, city)] = self.net.add(
+                24, 'DE', 'Germany', city, CITIES[city], row[6], row[7],
+                row[8])
+        return self.lazy[('town', isp, city)]
+
     def abroad_addr(self, cc):
         return Pool(self.rnd, self.abroad[cc]).pick()
 
