@@ -167,6 +167,7 @@ bool metrics_site_voucher(const struct metrics_ctx *c, const struct addr *ip,
  * override? */
 bool metrics_usual_country(const struct metrics_ctx *c, const char *cc);
 bool metrics_stranger_at_home(const struct metrics_ctx *c, uint32_t w);
+bool metrics_stranger_line(const struct metrics_ctx *c, uint32_t w);
 /* A network as evidence: "AS64500 (RU)", "198.18.5.0/24 (RU)". */
 void metrics_net_text(const struct addr *ip, uint32_t asn, const char cc[3],
 		      char *out, size_t len);

@@ -207,6 +207,30 @@ bool metrics_stranger_at_home(const struct metrics_ctx *c, uint32_t w)
     return false;
 }
 
+/* metrics_stranger_line - has the login used, in the last w seconds, an
+ * unfamiliar network at home (metrics_stranger_at_home), all of it one
+ * subscriber's line: one IPv4 address or one IPv6 /64, a fine place?
+ * A home line does not change its address within the day; residential
+ * or mobile proxies, a carrier's pool, hand out one a connection. */
+bool metrics_stranger_line(const struct metrics_ctx *c, uint32_t w)
+{
+    size_t i = 0;
+    const struct store_ip *ip, *line = NULL;
+
+    while ((ip = metrics_unfamiliar_ip(c, w, &i)) != NULL) {
+	char cc[3];
+
+	store_ip_cc(ip, cc);
+	if (cc[0] != 0 && !metrics_usual_country(c, cc))
+	    continue;
+	if (!metrics_ip_fine(c, ip)
+	    || (line != NULL && !addr_same_unit(&line->ip, &ip->ip)))
+	    return false;
+	line = ip;
+    }
+    return line != NULL;
+}
+
 /* places_metric - distinct unfamiliar places among the login's
  * addresses seen in the window (hop: a learning login's networks new
  * today): each network, except that those of one country new to the

@@ -37,6 +37,45 @@ bool rules_coarse_place(const struct cfg *cfg, const struct rules_facts *f)
     return k != 0 && f->geo.has_loc && f->geo.acc_km >= k;
 }
 
+/* unfamiliar_rule - does the rule judge unfamiliar places only (it
+ * requires a rule of the unfamiliar_network metric)? Its refusals were
+ * never at a place the login knows. */
+static bool unfamiliar_rule(const struct cfg *cfg, int rule)
+{
+    const struct cfg_rule *r;
+
+    if (rule < 0)
+	return false;
+    r = &cfg->policy.rules[rule];
+    for (size_t j = 0; j < cfg->policy.nrules; j++)
+	if (cfg_rule_set_has(&r->requires_set, j)
+	    && cfg->policy.rules[j].metric == CFG_METRIC_UNFAMILIAR_NETWORK)
+	    return true;
+    return false;
+}
+
+/* line_block - was the login's block set at a fine place (not
+ * STORE_BLOCK_COARSE) by a rule of unfamiliar places (unfamiliar_rule)
+ * while every unfamiliar address at home in the last day was one
+ * subscriber's line (metrics_stranger_line)? A
+ * login's first home line on a busy day, after a learning week on the
+ * phone only, is refused past the usual hour + 1 and the login blocked
+ * for the day; its owner's own phone, on the pool learned all week,
+ * was refused with it (tests/sim T mobile-heavy 105 u102: 5 of its 38
+ * messages held). Whoever is on that line, the phone is elsewhere: a
+ * thief there stays refused at the line; proxies (many addresses) and a
+ * block set at a carrier's pool spare nothing more than before. A block
+ * renewed by a refusal at the owner's own coarse network keeps no
+ * STORE_BLOCK_COARSE when the block it renews had none (set_block): the
+ * rule's kind says the refusal was not there. */
+static bool line_block(const struct cfg *cfg, const struct store_block *b,
+		       const struct metrics_ctx *mc)
+{
+    return !(b->flags & STORE_BLOCK_COARSE)
+	&& unfamiliar_rule(cfg, rules_block_rule(cfg, b))
+	&& metrics_stranger_line(mc, 86400);
+}
+
 /* shared_own_address - is the client's address (of a place the login
  * knows, see spared) a coarse one: a carrier's CGNAT pool or a VPN exit,
  * located only to a hub city or a country (geo accuracy radius of at
@@ -45,12 +84,17 @@ bool rules_coarse_place(const struct cfg *cfg, const struct rules_facts *f)
  * the owner's own phone; a home line keeps its address for a day. Not
  * while the login also came from an unfamiliar network at home in the
  * last day: then the attack is in the owner's country (mobile proxies,
- * some on the owner's own carrier), not at a hotel abroad. */
+ * some on the owner's own carrier), not at a hotel abroad; unless that
+ * stranger was one line alone and the block was set at a fine place
+ * (line_block): the block then says where the stranger is, and it is
+ * not the owner's phone. */
 static bool shared_own_address(const struct cfg *cfg,
+			       const struct store_block *b,
 			       const struct rules_facts *f,
 			       const struct metrics_ctx *mc)
 {
-    return rules_coarse_place(cfg, f) && !metrics_stranger_at_home(mc, 86400);
+    return rules_coarse_place(cfg, f)
+	&& (!metrics_stranger_at_home(mc, 86400) || line_block(cfg, b, mc));
 }
 
 /* travel_pool - is the client on the login's own carrier pool
@@ -200,7 +244,7 @@ bool rules_spared(const struct cfg *cfg, const struct store_block *b,
     if (rule >= 0 && cfg->policy.rules[rule].metric
 	== CFG_METRIC_COARSE_MESSAGES_OVER_USUAL && rules_coarse_place(cfg, f))
 	return false;
-    if (shared_own_address(cfg, f, mc) || travel_pool(cfg, rule, f, mc)
+    if (shared_own_address(cfg, b, f, mc) || travel_pool(cfg, rule, f, mc)
 	|| phone_block_home(cfg, rule, b, f, mc))
 	return true;
     if (v->addr_since == 0 || rule < 0)
