@@ -449,6 +449,9 @@ uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
 bool metrics_same_hub(const struct store_ip *a, const struct store_ip *b);
 bool metrics_coarse_client(const struct metrics_ctx *c);
 bool metrics_coarse_learner(const struct metrics_ctx *c);
+/* An address of another country than the client's in the last day (a
+ * traveller's phone, roaming or just back home). */
+bool metrics_coarse_on_trip(const struct metrics_ctx *c);
 uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 					    uint32_t w, char *ev, size_t evlen);
 /* metrics_newcc.c: distinct countries of the window's addresses that

@@ -155,9 +155,9 @@ uint32_t metrics_coarse_count(const struct metrics_ctx *c, uint32_t w,
     return (uint32_t) ((parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
 }
 
-/* on_trip - an address of another country than the client's in the
- * last TRIP_S */
-static bool on_trip(const struct metrics_ctx *c)
+/* metrics_coarse_on_trip - an address of another country than the
+ * client's in the last TRIP_S */
+bool metrics_coarse_on_trip(const struct metrics_ctx *c)
 {
     const struct store_user *u = c->user;
     char cc[3];
@@ -448,7 +448,7 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     bool sole = false, busy = false;
     char net[64], win[16], why[96];
 
-    if (!metrics_coarse_client(c) || on_trip(c))
+    if (!metrics_coarse_client(c) || metrics_coarse_on_trip(c))
 	return 0;
     n = metrics_coarse_count(c, w, &t);
     if (c->now < metrics_learning_end(c->cfg, c->user)
