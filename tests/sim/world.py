@@ -212,19 +212,25 @@ class Net:
         self.v6 = {}		# base of an IPv4 network -> its /48's number
         self.next24 = (198 << 24) | (18 << 16)	# 198.18.0.0/15: 512 /24s
         self.next16 = (100 << 24) | (64 << 16)	# 100.64.0.0/10: 64 /16s
+        # /24s past 198.18.0.0/15 (a mix with wider home pools) are taken
+        # from 100.64.0.0/10's top down, clear of its /16s
+        self.top24 = (100 << 24) | (128 << 16)
 
     def add(self, bits, cc, country, city, loc, acc, asn, org):
         """one network of 2**(32-bits) addresses; returns (base, size)"""
         size = 1 << (32 - bits)
-        if bits >= 24:
+        if bits >= 24 and self.next24 < ((198 << 24) | (20 << 16)):
             base = self.next24
             self.next24 += max(size, 256)
-            if self.next24 > ((198 << 24) | (20 << 16)):
-                sys.exit('gen.py: 198.18.0.0/15 is full')
+        elif bits >= 24:
+            self.top24 -= 256	# a /24 or a smaller network's own /24
+            base = self.top24
+            if self.top24 < self.next16:
+                sys.exit('gen.py: 198.18.0.0/15 and 100.64.0.0/10 are full')
         else:
             base = self.next16
             self.next16 += size
-            if self.next16 > ((100 << 24) | (128 << 16)):
+            if self.next16 > self.top24:
                 sys.exit('gen.py: 100.64.0.0/10 is full')
         net4 = '%s/%d' % (ip_text(base), bits)
         net6 = '2001:db8:%x::/48' % (len(self.rows) + 1)
@@ -273,20 +279,22 @@ class Geo:
         asn = iter(range(ASN_BASE + 1, ASN_BASE + 100000))
         self.asn = asn
         self.lazy = {}		# networks added on first use (optional sections)
-        self.add_homes(rnd, asn)
+        self.add_homes(rnd, asn, int(mix.num('site', 'home_nets', 2)))
         self.add_carriers(mix, asn)
         self.add_abroad(mix, asn)
         self.fix_home_acc(mix)
         self.add_office(mix, asn)
 
-    def add_homes(self, rnd, asn):
-        """home ISPs: two /24s per ISP and city, and other customers"""
+    def add_homes(self, rnd, asn, nets):
+        """home ISPs: `nets` /24s per ISP and city ([site] home_nets, 2
+        unless set: a home line's daily address is drawn from them), and
+        other customers"""
         self.home = {}
         self.customers = []	# the ISPs' other customers: residential proxies
         for i, isp in enumerate(HOME_ISPS):
             a = next(asn)
             for city, loc in CITIES.items():
-                for _ in range(2):
+                for _ in range(nets):
                     self.home.setdefault((i, city), []).append(self.net.add(
                         24, 'DE', 'Germany', city, loc, 0, a, isp))
             for _ in range(OTHER_CUSTOMER_NETS):
