@@ -486,6 +486,10 @@ uint64_t metrics_settled_usual(const struct metrics_ctx *c, uint64_t usual,
  * block unusual-volume set on an earlier day of the stay ends with that
  * day (rules_spare.c). */
 bool metrics_settled(const struct metrics_ctx *c);
+/* ... and whether yesterday's unfamiliar messages were all in the
+ * stay's country cc, within the busiest day (rules_spare.c settled_day:
+ * the block a familiar network of the stay is spared is the stay's) */
+bool metrics_stay_yesterday(const struct metrics_ctx *c, const char cc[3]);
 /* ... unfamiliar-volume's trip allowance for one line abroad beside the
  * login's own local SIM on such a stay, the SIM at a quarter of the
  * line's messages since the line began (policy.trip_settled) */

@@ -219,6 +219,19 @@ bool metrics_settled(const struct metrics_ctx *c)
     return c->cfg->policy.trip_settled && settled(c);
 }
 
+/* metrics_stay_yesterday - were the login's unfamiliar messages of
+ * yesterday all in cc, and within its busiest day (yesterday_within_day,
+ * refused ones included)? For a block an earlier day of a stay there
+ * set (rules_spare.c settled_day): a block a stranger elsewhere set, or
+ * one sending on past the busiest day, is not the stay's. */
+bool metrics_stay_yesterday(const struct metrics_ctx *c, const char cc[3])
+{
+    uint32_t today = c->now / STORE_DAY_S;
+
+    return c->user != NULL && today != 0 && cc[0] != 0
+	&& yesterday_within_day(c, today, cc);
+}
+
 /* metrics_settled_usual - the usual hour messages_over_usual judges by:
  * usual, or the login's usual day (metrics_usual_day) when larger and the
  * login is settled abroad; then ", a stay abroad since an earlier day:

@@ -67,11 +67,18 @@ static bool unfamiliar_rule(const struct cfg *cfg, int rule)
  * block set at a carrier's pool spare nothing more than before. A block
  * renewed by a refusal at the owner's own coarse network keeps no
  * STORE_BLOCK_COARSE when the block it renews had none (set_block): the
- * rule's kind says the refusal was not there. */
+ * rule's kind says the refusal was not there. Only a pool in one of the
+ * login's usual countries: the phone the line's block caught is the one
+ * at home. A pool abroad the login knows (a local SIM of an old stay:
+ * one ASN, any of its customers) is the thief's next stop after its
+ * line (golden settled_day_after_stay.case: 6 of 6 let through under
+ * the line's block on h-merge29). */
 static bool line_block(const struct cfg *cfg, const struct store_block *b,
+		       const struct rules_facts *f,
 		       const struct metrics_ctx *mc)
 {
-    return !(b->flags & STORE_BLOCK_COARSE)
+    return f->geo.cc[0] != 0 && metrics_usual_country(mc, f->geo.cc)
+	&& !(b->flags & STORE_BLOCK_COARSE)
 	&& unfamiliar_rule(cfg, rules_block_rule(cfg, b))
 	&& metrics_stranger_line(mc, 86400);
 }
@@ -94,7 +101,7 @@ static bool shared_own_address(const struct cfg *cfg,
 			       const struct metrics_ctx *mc)
 {
     return rules_coarse_place(cfg, f)
-	&& (!metrics_stranger_at_home(mc, 86400) || line_block(cfg, b, mc));
+	&& (!metrics_stranger_at_home(mc, 86400) || line_block(cfg, b, f, mc));
 }
 
 /* travel_pool - is the client on the login's own carrier pool
@@ -188,7 +195,14 @@ static bool phone_block_home(const struct cfg *cfg, int rule,
  * refusal (every trip-slow run: 40-200 a day, the busiest honest day
  * much less): yesterday is past the busiest day, nothing is spared. One
  * who stops at the victim's busiest day gains the hours from midnight
- * to the block's end, no more mail a day than it gets by waiting. */
+ * to the block's end, no more mail a day than it gets by waiting. At
+ * the stay's network familiar since, yesterday's unfamiliar messages
+ * must have been there too, within the busiest day
+ * (metrics_stay_yesterday): familiarity is the network's, one ASN of a
+ * carrier or ISP, so without it a block a thief set at home was lifted
+ * the next day on every network of an old stay's country, any customer
+ * or proxy there (golden settled_day_after_stay.case: 6 of 6 let
+ * through on h-merge29). */
 static bool settled_day(const struct cfg *cfg, int rule,
 			const struct store_block *b,
 			const struct rules_verdict *v,
@@ -205,7 +219,8 @@ static bool settled_day(const struct cfg *cfg, int rule,
 	return false;
     if (v->familiar && f->geo.cc[0] != 0
 	&& !metrics_usual_country(mc, f->geo.cc)
-	&& !metrics_home_country(mc, f->geo.cc))
+	&& !metrics_home_country(mc, f->geo.cc)
+	&& metrics_stay_yesterday(mc, f->geo.cc))
 	return true;	/* the stay's network, familiar since: no stranger's */
     return metrics_settled(mc);
 }
