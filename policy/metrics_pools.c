@@ -53,6 +53,8 @@ struct pool {
     const struct store_ip *ip;	/* the first address seen of it */
     uint64_t key;		/* store_net_key */
     bool own;			/* the login's own since an earlier day */
+    uint64_t parts;		/* its messages in the window, and those of */
+    uint64_t top;		/* its busiest hub (STORE_IP_PARTS each) */
 };
 
 /* pool_ip - an address of the window that counts: coarse, located, in
@@ -122,41 +124,47 @@ static bool client_pool(const struct metrics_ctx *c)
 }
 
 /* pools - the window's pools into p (at most STORE_IPS_MAX), their
- * number; in *hubs the distinct hubs */
+ * number; in *hubs the distinct hubs. Each pool's messages in the
+ * window, and its busiest hub's, are summed on the way (lone_spread). */
 static size_t pools(const struct metrics_ctx *c, uint32_t w, struct pool *p,
 		    size_t *hubs)
 {
     const struct store_ip *hub[STORE_IPS_MAX];
-    uint64_t hub_key[STORE_IPS_MAX];
-    size_t n = 0, h = 0, j;
+    uint64_t hub_key[STORE_IPS_MAX], at[STORE_IPS_MAX];
+    size_t n = 0, h = 0, j, k;
 
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *ip = &c->user->ips[i];
-	uint64_t key;
+	uint64_t key, r;
 
 	if (!pool_ip(c, ip, w))
 	    continue;
 	key = store_net_key(&ip->ip, ip->asn);
+	for (k = 0; k < n && p[k].key != key; k++)
+	    continue;
+	if (k == n) {
+	    p[n].ip = ip, p[n].key = key, p[n].own = own_pool(c, ip);
+	    p[n].parts = p[n].top = 0;
+	    n++;
+	}
 	for (j = 0; j < h && (hub_key[j] != key
 			      || !metrics_same_hub(hub[j], ip)); j++)
 	    ;
 	if (j == h)
-	    hub[h] = ip, hub_key[h++] = key;
-	for (j = 0; j < n && p[j].key != key; j++)
-	    continue;
-	if (j == n) {
-	    p[n].ip = ip, p[n].key = key, p[n].own = own_pool(c, ip);
-	    n++;
-	}
+	    hub[h] = ip, hub_key[h] = key, at[h++] = 0;
+	r = store_ip_recent(ip, c->now, w);
+	p[k].parts += r;
+	if ((at[j] += r) > p[k].top)
+	    p[k].top = at[j];
     }
     *hubs = h;
     return n;
 }
 
 /* lone_spread - the window's one pool p, new to a login past learning:
- * its messages in w (in *n) past the login's usual pool hour (at least
- * METRICS_COARSE_FLOOR), and spread over the pool's hubs as carrier-volume
- * judges its own pool's (METRICS_COARSE_ELSEWHERE away from the busiest
+ * its messages (pools() summed them, in *n) past the login's usual pool
+ * hour (at least METRICS_COARSE_FLOOR), and spread over the pool's hubs
+ * as carrier-volume judges its own pool's (METRICS_COARSE_ELSEWHERE away from the busiest
  * hub, one in METRICS_COARSE_SHARE; in *away)? Rotating proxies on one
  * carrier the login never used are one pool, so no second carrier ever
  * counted, and carrier-volume judges only the login's own (tests/sim T
@@ -168,32 +176,17 @@ static size_t pools(const struct metrics_ctx *c, uint32_t w, struct pool *p,
  * traveller whose learning week was abroad, back home on a phone the
  * login never used, sent 5 in 10 minutes at three hubs (T wide 101
  * u229). */
-static bool lone_spread(const struct metrics_ctx *c, uint32_t w,
-			const struct pool *p, uint32_t *n, uint32_t *away)
+static bool lone_spread(const struct metrics_ctx *c, const struct pool *p,
+			uint32_t *n, uint32_t *away)
 {
-    const struct store_ip *hub[STORE_IPS_MAX];
-    uint64_t at[STORE_IPS_MAX], all = 0, top = 0;
-    uint32_t usual = c->user->usual_coarse, hubs = 0, j;
+    uint32_t usual = c->user->usual_coarse;
 
     if (c->now < metrics_learning_end(c->cfg, c->user)
 	|| metrics_coarse_on_trip(c))
 	return false;
-    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
-	const struct store_ip *ip = &c->user->ips[i];
-	uint64_t r;
-
-	if (!pool_ip(c, ip, w) || store_net_key(&ip->ip, ip->asn) != p->key)
-	    continue;
-	all += r = store_ip_recent(ip, c->now, w);
-	for (j = 0; j < hubs && !metrics_same_hub(hub[j], ip); j++)
-	    continue;
-	if (j == hubs)
-	    hub[hubs] = ip, at[hubs++] = 0;
-	if ((at[j] += r) > top)
-	    top = at[j];
-    }
-    *n = (uint32_t) ((all + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
-    *away = (uint32_t) ((all - top + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
+    *n = (uint32_t) ((p->parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
+    *away = (uint32_t) ((p->parts - p->top + STORE_IP_PARTS / 2)
+			/ STORE_IP_PARTS);
     if (usual < METRICS_COARSE_FLOOR)
 	usual = METRICS_COARSE_FLOOR;
     return *n > usual && *away >= METRICS_COARSE_ELSEWHERE
@@ -216,7 +209,7 @@ uint64_t metrics_carrier_networks(const struct metrics_ctx *c, uint32_t w,
     n = pools(c, w, p, &hubs);
     for (i = 0; i < n; i++)
 	fresh += !p[i].own;
-    if (n == 1 && fresh == 1 && lone_spread(c, w, &p[0], &msgs, &away)) {
+    if (n == 1 && fresh == 1 && lone_spread(c, &p[0], &msgs, &away)) {
 	if (ev != NULL && evlen > 0) {
 	    rules_format_duration(w, d, sizeof(d));
 	    store_ip_cc(p[0].ip, cc);
