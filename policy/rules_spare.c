@@ -55,7 +55,8 @@ static bool unfamiliar_rule(const struct cfg *cfg, int rule)
 }
 
 /* line_block - was the login's block set at a fine place (not
- * STORE_BLOCK_COARSE) by a rule of unfamiliar places (unfamiliar_rule)
+ * STORE_BLOCK_COARSE) by a rule (rule: rules_block_rule's) of
+ * unfamiliar places (unfamiliar_rule)
  * while every unfamiliar address at home in the last day was one
  * subscriber's line (metrics_stranger_line)? A
  * login's first home line on a busy day, after a learning week on the
@@ -73,13 +74,14 @@ static bool unfamiliar_rule(const struct cfg *cfg, int rule)
  * one ASN, any of its customers) is the thief's next stop after its
  * line (golden settled_day_after_stay.case: 6 of 6 let through under
  * the line's block on h-merge29). */
-static bool line_block(const struct cfg *cfg, const struct store_block *b,
+static bool line_block(const struct cfg *cfg, int rule,
+		       const struct store_block *b,
 		       const struct rules_facts *f,
 		       const struct metrics_ctx *mc)
 {
     return f->geo.cc[0] != 0 && metrics_usual_country(mc, f->geo.cc)
 	&& !(b->flags & STORE_BLOCK_COARSE)
-	&& unfamiliar_rule(cfg, rules_block_rule(cfg, b))
+	&& unfamiliar_rule(cfg, rule)
 	&& metrics_stranger_line(mc, 86400);
 }
 
@@ -95,13 +97,13 @@ static bool line_block(const struct cfg *cfg, const struct store_block *b,
  * stranger was one line alone and the block was set at a fine place
  * (line_block): the block then says where the stranger is, and it is
  * not the owner's phone. */
-static bool shared_own_address(const struct cfg *cfg,
+static bool shared_own_address(const struct cfg *cfg, int rule,
 			       const struct store_block *b,
 			       const struct rules_facts *f,
 			       const struct metrics_ctx *mc)
 {
     return rules_coarse_place(cfg, f)
-	&& (!metrics_stranger_at_home(mc, 86400) || line_block(cfg, b, f, mc));
+	&& (!metrics_stranger_at_home(mc, 86400) || line_block(cfg, rule, b, f, mc));
 }
 
 /* travel_pool - is the client on the login's own carrier pool
@@ -259,7 +261,7 @@ bool rules_spared(const struct cfg *cfg, const struct store_block *b,
     if (rule >= 0 && cfg->policy.rules[rule].metric
 	== CFG_METRIC_COARSE_MESSAGES_OVER_USUAL && rules_coarse_place(cfg, f))
 	return false;
-    if (shared_own_address(cfg, b, f, mc) || travel_pool(cfg, rule, f, mc)
+    if (shared_own_address(cfg, rule, b, f, mc) || travel_pool(cfg, rule, f, mc)
 	|| phone_block_home(cfg, rule, b, f, mc))
 	return true;
     if (v->addr_since == 0 || rule < 0)
