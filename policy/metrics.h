@@ -429,6 +429,8 @@ uint64_t metrics_newcomer_line_recipients(const struct metrics_ctx *c,
 					 * past the bar within this much */
 #define METRICS_COARSE_RCPTS_PER 2	/* ... and this many recipients a
 					 * message before it, on average */
+#define METRICS_COARSE_PACE_TIMES 2	/* ... or this many times the usual
+					 * hour within METRICS_COARSE_PACE_S */
 #define METRICS_COARSE_NEW_S 7200	/* a new login's first hours */
 #define METRICS_COARSE_NEW_BEFORE 2	/* ... or its first hour on the pool:
 					 * this many messages there before */

@@ -269,6 +269,15 @@ static bool spread(uint32_t away, uint32_t n, uint32_t usual)
 	&& away * METRICS_COARSE_SHARE >= n;
 }
 
+/* near_spread - one message short of spread(): at least
+ * METRICS_COARSE_ELSEWHERE - 1 of the window's n away, and one in
+ * METRICS_COARSE_SHARE (for an hour at a proxy's pace only) */
+static bool near_spread(uint32_t away, uint32_t n)
+{
+    return away + 1 >= METRICS_COARSE_ELSEWHERE
+	&& away * METRICS_COARSE_SHARE >= n;
+}
+
 /* known_bar - the bar for an hour whose addresses are all at hubs the
  * login used before: METRICS_COARSE_KNOWN_NUM / METRICS_COARSE_KNOWN_DEN
  * of the usual hour, at least METRICS_COARSE_KNOWN_MIN */
@@ -414,7 +423,8 @@ static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
  * busy hours (X wide 2, 3, 4, mobile-heavy 6, T mobile-heavy 101, 107:
  * 9 messages, one recipient each against a busiest hour of 3, or a few
  * multi-recipient messages spread over the hour) */
-static bool busy_rcpts(const struct metrics_ctx *c, uint32_t w, uint64_t *r)
+static bool busy_rcpts(const struct metrics_ctx *c, uint32_t w, bool fast,
+		       uint64_t *r)
 {
     uint64_t m;
 
@@ -422,7 +432,7 @@ static bool busy_rcpts(const struct metrics_ctx *c, uint32_t w, uint64_t *r)
 	return false;
     *r = store_win_sum(c->win, STORE_RCPTS, c->now, w);
     m = store_win_sum(c->win, STORE_MSGS, c->now, w);	/* this one's too */
-    return c->prior_rcpts != 0 && *r > c->prior_rcpts
+    return c->prior_rcpts != 0 && (fast || *r > c->prior_rcpts)
 	&& *r >= METRICS_COARSE_RCPTS_PER * (m > 0 ? m - 1 : 0);
 }
 
@@ -445,7 +455,8 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     struct metrics_coarse t;
     uint32_t n, usual, bar;
     uint64_t rcpts = 0;
-    bool sole = false, busy = false;
+    uint32_t paced = 0;
+    bool sole = false, busy = false, fast = false;
     char net[64], win[16], why[96];
 
     if (!metrics_coarse_client(c) || metrics_coarse_on_trip(c))
@@ -460,10 +471,18 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     bar = usual + (usual - METRICS_COARSE_FLOOR) / METRICS_COARSE_SLACK;
     if (t.fresh == 0 && known_bar(usual) > bar)
 	bar = known_bar(usual);
+    /* at a proxy's pace (fast_hour), one sign fewer will do: a one-hub
+     * phone's hour away from its hub by one message fewer, the
+     * recipients at METRICS_COARSE_RCPTS_PER a message without passing
+     * the busiest hour */
+    if (t.fresh != 0)
+	paced = metrics_coarse_count(c, METRICS_COARSE_PACE_S, NULL);
+    fast = t.fresh != 0 && paced >= METRICS_COARSE_PACE_TIMES * usual;
     /* a phone that kept to one hub on earlier days, the hour spread away
      * from it to hubs new to the login: past the usual hour itself (the
      * rule's limit of 1 then gives no slack of one more) */
-    if (t.sole && t.fresh != 0 && spread(t.off, n, usual))
+    if (t.sole && t.fresh != 0
+	&& (spread(t.off, n, usual) || (fast && near_spread(t.off, n))))
 	bar = usual - 1, sole = true;
     else if (!spread(t.elsewhere, n, usual)) {
 	/* not spread over the hubs, but at two or more, one new to the
@@ -473,8 +492,8 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 	 * minutes): judged as spread. Not an hour all at one new hub: a
 	 * phone whose egress moved (T campus 103 u201, a student's carrier
 	 * abroad: 10 at one new hub, 2-3 recipients each) */
-	if (t.fresh == 0 || t.elsewhere == 0 || !busy_rcpts(c, w, &rcpts)
-	    || metrics_coarse_count(c, METRICS_COARSE_PACE_S, NULL) <= bar)
+	if (t.fresh == 0 || t.elsewhere == 0
+	    || !busy_rcpts(c, w, fast, &rcpts) || paced <= bar)
 	    return stayed(c, w, usual, ev, evlen);
 	busy = true;
     }
@@ -490,6 +509,14 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 	else
 	    snprintf(why, sizeof(why), "every address at a hub it used "
 		     "before, past %u", bar);
+	if (fast) {
+	    char pw[16];
+	    size_t k = strlen(why);
+
+	    rules_format_duration(METRICS_COARSE_PACE_S, pw, sizeof(pw));
+	    snprintf(why + k, sizeof(why) - k, "; %u of them in %s", paced,
+		     pw);
+	}
 	char slack[32] = "";
 
 	if (t.fresh != 0 && bar != usual)
@@ -499,6 +526,12 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 		     "addresses of its own network %s, usual <= %u; %u of them "
 		     "away from the one hub it used on earlier days, %s", n,
 		     win, net, usual, t.off, why);
+	else if (busy && fast)
+	    snprintf(ev, evlen, "%u messages in %s from the mobile/coarse "
+		     "addresses of its own network %s, usual <= %u%s; %llu "
+		     "recipients in %s, %u a message or more; %s", n, win,
+		     net, usual, slack, (unsigned long long) rcpts, win,
+		     METRICS_COARSE_RCPTS_PER, why);
 	else if (busy)
 	    snprintf(ev, evlen, "%u messages in %s from the mobile/coarse "
 		     "addresses of its own network %s, usual <= %u%s; %llu "
