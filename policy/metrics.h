@@ -563,8 +563,9 @@ bool metrics_hop_on(const struct metrics_ctx *c);
 const struct store_ip *metrics_hop_ip(const struct metrics_ctx *c, uint32_t w,
 				      size_t *i);
 /* metrics_pools.c: carrier_networks, the carriers' pools of the login's
- * country in the window when they are at this many hubs or more and one
- * is new to the login (mobile proxies, see there). */
+ * country in the window when they are at this many hubs or more (at two
+ * past the login's usual pool hour) and one is new to the login (mobile
+ * proxies, see there). */
 #define METRICS_POOL_HUBS 3
 uint64_t metrics_carrier_networks(const struct metrics_ctx *c, uint32_t w,
 				  char *ev, size_t evlen);

@@ -32,6 +32,12 @@
  *   for a while (13 of 16 there) slipped between holds, 4-8 of 100 in
  *   harsh seeds 1, 5 and 10, while the owner's own busy hours at one
  *   hub, and a local SIM's abroad, have none elsewhere;
+ * - pace: proxies send every few minutes, so twice the usual hour (of 3,
+ *   every own-carrier victim's of the sets) comes within 20 minutes, a
+ *   rate no phone of the sets kept up at a new hub (tests/sim T
+ *   mobile-heavy 107 u029: 5 in 12 minutes, usual 3). At that pace one
+ *   sign fewer of place or recipients will do (G harsh 152, 160: the
+ *   proxies' 6th let through, held at the 7th);
  * - not on a trip: no address of another country in the last day (a
  *   traveller's roaming phone, home-routed, sends a day's backlog in
  *   bursts from the hotel).
@@ -422,7 +428,10 @@ static uint64_t stayed(const struct metrics_ctx *c, uint32_t w, uint32_t usual,
  * go to one mostly. Past the busiest hour alone held honest phones'
  * busy hours (X wide 2, 3, 4, mobile-heavy 6, T mobile-heavy 101, 107:
  * 9 messages, one recipient each against a busiest hour of 3, or a few
- * multi-recipient messages spread over the hour) */
+ * multi-recipient messages spread over the hour). When fast (the hour
+ * at a proxy's pace, see metrics_coarse_messages_over_usual) the
+ * recipients a message alone will do: G harsh 160's proxies sent 15 in
+ * their first five, 3 a message, against a busiest hour of 17. */
 static bool busy_rcpts(const struct metrics_ctx *c, uint32_t w, bool fast,
 		       uint64_t *r)
 {
@@ -471,7 +480,8 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     bar = usual + (usual - METRICS_COARSE_FLOOR) / METRICS_COARSE_SLACK;
     if (t.fresh == 0 && known_bar(usual) > bar)
 	bar = known_bar(usual);
-    /* at a proxy's pace (fast_hour), one sign fewer will do: a one-hub
+    /* at a proxy's pace (fast: twice the usual hour within
+     * METRICS_COARSE_PACE_S), one sign fewer will do: a one-hub
      * phone's hour away from its hub by one message fewer, the
      * recipients at METRICS_COARSE_RCPTS_PER a message without passing
      * the busiest hour */

@@ -21,7 +21,8 @@
  * is one of the login's usual countries (a trip's local SIM abroad is
  * new_countries' and unfamiliar_places' business), and is 0 unless
  * - those addresses are at METRICS_POOL_HUBS hubs or more (a network and
- *   a located place), and
+ *   a located place), or at two when their messages pass the login's
+ *   usual pool hour (busy_pools), and
  * - one of the networks is not the login's own from an earlier day
  *   (metrics_net_own, learned from mail let through before today, not
  *   held at by this rule since: metrics_pool_own), the site's /24s
