@@ -225,8 +225,9 @@ uint64_t metrics_roaming_usual(const struct metrics_ctx *c, uint64_t v,
  * METRICS_ROAM_RUNUP_S before since, and back from the earliest of them
  * each one first seen within METRICS_ROAM_RUNUP_S before the run-up's
  * earliest so far (a session's messages, minutes apart) while the
- * run-up holds METRICS_ROAM_RUNUP_MAX messages at most; since when
- * there is none. */
+ * run-up holds METRICS_ROAM_RUNUP_MAX messages at most (the first
+ * METRICS_ROAM_RUNUP_S count whatever they hold, as before): 15 minutes
+ * back at most; since when there is none. */
 static uint32_t runup_start(const struct metrics_ctx *c, uint32_t since)
 {
     uint32_t k = c->cfg->policy.coarse_km, up = since;
@@ -280,7 +281,9 @@ static uint32_t runup_start(const struct metrics_ctx *c, uint32_t since)
  * all day, rides the phone's vouch as one whose victim's first phone
  * message comes just after its start already did (EFFICACY.md round 22
  * - trav; round 24 - fhonest: the window a chain of at most 3 phone
- * messages minutes apart, not a fixed 20 minutes). The login's
+ * messages minutes apart, not a fixed 20 minutes; constructed thieves
+ * past 10 after the victim's 2nd or 3rd phone message 50 -> 63 of 72,
+ * none of the sets' or probes' attacks moved). The login's
  * remembered addresses are all it reads: one pushed out of the list
  * since (a phone taking a new address each connection, ips_per_user) is
  * not seen. */
