@@ -462,7 +462,8 @@ static void line_arrived(const struct metrics_ctx *c, const struct addr *ip,
  * NAT pool, a campus's: their addresses interleave every day), and not
  * an address other logins came from today (metrics_shared_client). Of
  * an IPv6 line, one /64 is one line (privacy addresses); an IPv4 and an
- * IPv6 address are never compared (a dual-stack line is one). */
+ * IPv6 address are never compared (a dual-stack line is one).
+ * policy.two_lines. */
 bool metrics_two_lines(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
@@ -471,7 +472,7 @@ bool metrics_two_lines(const struct metrics_ctx *c, const struct addr *ip,
     uint32_t first, mine[2], other[2];
     uint64_t key = store_net_key(ip, asn);
 
-    if (c->user == NULL)
+    if (!c->cfg->policy.two_lines || c->user == NULL)
 	return false;
     self = metrics_user_ip(c, ip);
     if (!fine_of(c, ip, self, &here))
