@@ -450,8 +450,10 @@ static uint32_t unit_came(const struct metrics_ctx *c, const struct addr *ip,
  * line holds one address at a time (a reconnection hands it a new one,
  * and the old one does not send again), so when the login's fine
  * addresses of one network and town interleave (the other sent after
- * this one's first message, and this one sends now), two subscribers'
- * lines are in use. The one whose /24 (/48) the login came from later
+ * this one's first message, and this one after the other's first: now,
+ * for the client; a remembered address asked by the volume rules by its
+ * last message, so that yesterday's line and today's are not two),
+ * two subscribers' lines are in use. The one whose /24 (/48) the login came from later
  * is another customer's: a
  * residential proxy of the owner's own ISP in the owner's town (tests/sim
  * harsh own-isp, G seed 153: 96 of 96 let through as a familiar place);
@@ -469,7 +471,7 @@ bool metrics_two_lines(const struct metrics_ctx *c, const struct addr *ip,
 {
     const struct store_ip *self;
     struct fine here, there;
-    uint32_t first, mine;
+    uint32_t first, last, mine;
     uint64_t key = store_net_key(ip, asn);
 
     if (!c->cfg->policy.two_lines || c->user == NULL)
@@ -478,13 +480,16 @@ bool metrics_two_lines(const struct metrics_ctx *c, const struct addr *ip,
     if (!fine_of(c, ip, self, &here))
 	return false;
     first = self != NULL ? self->first_seen : c->now;
+    last = self != NULL && !addr_equal(ip, &c->f->client) ? self->last_seen
+	: c->now;
     mine = unit_came(c, ip, first);
     if (c->now - mine > STORE_DAY_S || metrics_shared_client(c, ip))
 	return false;
     for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
 	const struct store_ip *a = &c->user->ips[i];
 
-	if (a->last_seen <= first || a->count < TWO_LINES_MIN_OBS
+	if (a->last_seen <= first || last <= a->first_seen
+	    || a->count < TWO_LINES_MIN_OBS
 	    || metrics_same_network(&a->ip, ip)
 	    || addr_is_v4(&a->ip) != addr_is_v4(ip)
 	    || store_net_key(&a->ip, a->asn) != key
