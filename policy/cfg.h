@@ -283,6 +283,9 @@ struct cfg_policy {
     bool stray_line;		/* a new /24 of the home line's own ISP in
 				 * town is another customer's
 				 * (metrics_place.c) */
+    bool two_lines;		/* the later of two lines of one ISP in
+				 * town in use at once is another
+				 * customer's (metrics_place.c) */
     uint32_t learning_msgs;	/* a learning login's usual hour: at least this */
     uint32_t learning_rcpts;	/* ... and at least this many recipients */
     uint32_t second_home_s;	/* second_home: the home place mailed within */

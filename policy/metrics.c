@@ -325,7 +325,10 @@ bool metrics_same_network(const struct addr *a, const struct addr *b)
 /* metrics_site_known - pinned by the admin, the client address vouched for by
  * another login within METRICS_VOUCH_S, or in the client's network when
  * that is one of the site's (not a fresh line there past a backlog day:
- * c->site_stranger, rules_neigh.c) */
+ * c->site_stranger, rules_neigh.c). A vouch is no longer enough once the
+ * address shows itself the later of two lines in use at once
+ * (metrics_two_lines): the login vouched for it itself, as its own
+ * place, until the owner's line sent beside it (G seed 153). */
 bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
 {
     if (addr_cidr_list_match(&c->cfg->policy.familiar_networks, ip))
@@ -335,7 +338,8 @@ bool metrics_site_known(const struct metrics_ctx *c, const struct addr *ip)
 	return true;
     return c->client != NULL && c->client->vouched != 0
 	&& addr_equal(ip, &c->f->client)
-	&& metrics_in_window(c->client->vouched, c->now, METRICS_VOUCH_S);
+	&& metrics_in_window(c->client->vouched, c->now, METRICS_VOUCH_S)
+	&& !metrics_two_lines(c, ip, c->f->geo.asn);
 }
 
 /* metrics_learned_net - the login's learned entry for a network, or NULL */
@@ -457,7 +461,8 @@ bool metrics_own_network(const struct metrics_ctx *c, const struct addr *ip,
  * a line of the owner's ISP in another city), unless other logins came
  * from the client address today (a NAT of the site's people: another
  * site of the campus's research network), nor a stray line of it in
- * town (metrics_stray_line) */
+ * town (metrics_stray_line), nor the later of two lines of it in use at
+ * once (metrics_two_lines) */
 bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
 		       uint32_t asn)
 {
@@ -466,7 +471,7 @@ bool metrics_own_place(const struct metrics_ctx *c, const struct addr *ip,
     return metrics_own_network(c, ip, asn)
 	&& (!metrics_far_place(c, ip, asn, NULL) || metrics_shared_client(c, ip))
 	&& (self == NULL || !metrics_second_home(c, self))
-	&& !metrics_stray_line(c, ip, asn);
+	&& !metrics_stray_line(c, ip, asn) && !metrics_two_lines(c, ip, asn);
 }
 
 /* metrics_site_voucher - an own network learned while the login was

@@ -359,6 +359,11 @@ bool metrics_new_line(const struct metrics_ctx *c, const struct addr *ip);
  * keeps to its few (policy.stray_line, metrics_place.c)? */
 bool metrics_stray_line(const struct metrics_ctx *c, const struct addr *ip,
 			uint32_t asn);
+/* Is the address the later come of two lines of its network near each
+ * other in use at once (the other sent since this one's first message):
+ * another subscriber's line beside the login's own (metrics_place.c)? */
+bool metrics_two_lines(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn);
 /* Two remembered addresses, both fine places, too far apart for one town. */
 bool metrics_places_apart(const struct metrics_ctx *c,
 			  const struct store_ip *a, const struct store_ip *b);

@@ -428,3 +428,75 @@ bool metrics_far_line_stranger(const struct metrics_ctx *c,
     return far_from_anchors(c, ip, asn, 1u << FAR_LINE
 			    | (own ? 1u << FAR_PLACE : 0), NULL);
 }
+
+/* TWO_LINES_MIN_OBS - the other line's messages before it counts: a
+ * heavy sender's newsletter leaves once from the home server's own
+ * address (tests/sim heavy newsletter: one message beside the day's
+ * line); a line in use sends again. */
+#define TWO_LINES_MIN_OBS 2
+
+/* unit_came - when the login first came from the /24 (/48) of an
+ * address first seen at first (unit_first_seen; none: first) */
+static uint32_t unit_came(const struct metrics_ctx *c, const struct addr *ip,
+			  uint32_t first)
+{
+    uint32_t u = unit_first_seen(c, ip);
+
+    return u != 0 && u < first ? u : first;
+}
+
+/* metrics_two_lines - is the address one of two lines of one network in
+ * use at once near each other, and the later come of the two? A home
+ * line holds one address at a time (a reconnection hands it a new one,
+ * and the old one does not send again), so when the login's fine
+ * addresses of one network and town interleave (the other sent after
+ * this one's first message, and this one after the other's first: now,
+ * for the client; a remembered address asked by the volume rules by its
+ * last message, so that yesterday's line and today's are not two),
+ * two subscribers' lines are in use. The one whose /24 (/48) the login came from later
+ * is another customer's: a
+ * residential proxy of the owner's own ISP in the owner's town (tests/sim
+ * harsh own-isp, G seed 153: 96 of 96 let through as a familiar place);
+ * the owner's line, whatever the pool's width, keeps its place. Only a
+ * /24 first come from within a day can be the stranger's (an office's
+ * NAT pool, a campus's: their addresses interleave every day), only
+ * beside another /24 (addresses of one /24 interleaving are a NAT pool's:
+ * a hotel's on the first day there, tests/sim probe-widepool seed 203),
+ * and not an address other logins came from today
+ * (metrics_shared_client). An IPv4 and an IPv6 address are never
+ * compared (a dual-stack line is one).
+ * policy.two_lines. */
+bool metrics_two_lines(const struct metrics_ctx *c, const struct addr *ip,
+		       uint32_t asn)
+{
+    const struct store_ip *self;
+    struct fine here, there;
+    uint32_t first, last, mine;
+    uint64_t key = store_net_key(ip, asn);
+
+    if (!c->cfg->policy.two_lines || c->user == NULL)
+	return false;
+    self = metrics_user_ip(c, ip);
+    if (!fine_of(c, ip, self, &here))
+	return false;
+    first = self != NULL ? self->first_seen : c->now;
+    last = self != NULL && !addr_equal(ip, &c->f->client) ? self->last_seen
+	: c->now;
+    mine = unit_came(c, ip, first);
+    if (c->now - mine > STORE_DAY_S || metrics_shared_client(c, ip))
+	return false;
+    for (uint32_t i = 0; i < c->user->nips && i < STORE_IPS_MAX; i++) {
+	const struct store_ip *a = &c->user->ips[i];
+
+	if (a->last_seen <= first || last <= a->first_seen
+	    || a->count < TWO_LINES_MIN_OBS
+	    || metrics_same_network(&a->ip, ip)
+	    || addr_is_v4(&a->ip) != addr_is_v4(ip)
+	    || store_net_key(&a->ip, a->asn) != key
+	    || !stored_fine(c, a, &there) || apart_km(&here, &there) > 0)
+	    continue;
+	if (unit_came(c, &a->ip, a->first_seen) < mine)
+	    return true;
+    }
+    return false;
+}
