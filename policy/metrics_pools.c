@@ -56,6 +56,9 @@ struct pool {
     bool own;			/* the login's own since an earlier day */
     uint64_t parts;		/* its messages in the window, and those of */
     uint64_t top;		/* its busiest hub (STORE_IP_PARTS each) */
+    uint32_t surely;		/* its messages surely in the window: every
+				 * one of an address first seen in it, one
+				 * of an older one (busy_pools) */
 };
 
 /* pool_ip - an address of the window that counts: coarse, located, in
@@ -145,7 +148,7 @@ static size_t pools(const struct metrics_ctx *c, uint32_t w, struct pool *p,
 	    continue;
 	if (k == n) {
 	    p[n].ip = ip, p[n].key = key, p[n].own = own_pool(c, ip);
-	    p[n].parts = p[n].top = 0;
+	    p[n].parts = p[n].top = 0, p[n].surely = 0;
 	    n++;
 	}
 	for (j = 0; j < h && (hub_key[j] != key
@@ -155,6 +158,8 @@ static size_t pools(const struct metrics_ctx *c, uint32_t w, struct pool *p,
 	    hub[h] = ip, hub_key[h] = key, at[h++] = 0;
 	r = store_ip_recent(ip, c->now, w);
 	p[k].parts += r;
+	p[k].surely += metrics_in_window(ip->first_seen, c->now, w)
+	    ? ip->count : 1;
 	if ((at[j] += r) > p[k].top)
 	    p[k].top = at[j];
     }
@@ -206,19 +211,24 @@ static bool lone_spread(const struct metrics_ctx *c, const struct pool *p,
  * phone on another carrier is two hubs as well (its carrier's hub for
  * the same town is another city), at the pace of one person: the hour
  * it first turns up in (golden carrier_hopping.case joe, two messages)
- * is not judged; three hubs still are, whatever the pace. */
+ * is not judged; three hubs still are, whatever the pace. The
+ * messages are those surely in the window (struct pool's surely), not
+ * pools()' estimate: an address first seen before it has only its day's
+ * count, and a phone that held one address all morning (a CGNAT
+ * session, an IPv6 /64) lent the hour its morning, so that a second
+ * phone's first message held the owner (golden
+ * carrier_hop_sticky.case; EFFICACY.md round 24 - review7). */
 static bool busy_pools(const struct metrics_ctx *c, const struct pool *p,
 		       size_t n, uint32_t *msgs)
 {
-    uint64_t parts = 0;
     uint32_t usual = c->user->usual_coarse;
 
     if (c->now < metrics_learning_end(c->cfg, c->user)
 	|| metrics_coarse_on_trip(c))
 	return false;
+    *msgs = 0;
     for (size_t i = 0; i < n; i++)
-	parts += p[i].parts;
-    *msgs = (uint32_t) ((parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
+	*msgs += p[i].surely;
     if (usual < METRICS_COARSE_FLOOR)
 	usual = METRICS_COARSE_FLOOR;
     return *msgs > usual;
