@@ -112,7 +112,7 @@ static const struct cfg_desc policy_desc[] = {
     {"first_home", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policy, first_home), NULL},
     {"family_stay", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policy, family_stay), NULL},
     {"stray_line", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policy, stray_line), NULL},
-    {"two_lines", CFG_T_BOOL, "true", 0, 0, 0, offsetof(struct cfg_policy, two_lines), NULL},
+    {"two_lines", CFG_T_BOOL, "false", 0, 0, 0, offsetof(struct cfg_policy, two_lines), NULL},
     {"learning_usual_messages", CFG_T_U32, "0", 0, 0, UINT16_MAX, offsetof(struct cfg_policy, learning_msgs), NULL},
     {"learning_usual_recipients", CFG_T_U32, "0", 0, 0, UINT16_MAX, offsetof(struct cfg_policy, learning_rcpts), NULL},
     {"second_home_for", CFG_T_DURATION_S, "1d", 0, 60 * MS_PER_S, 30 * 86400 * MS_PER_S, offsetof(struct cfg_policy, second_home_s), NULL},
