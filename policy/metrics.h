@@ -459,6 +459,12 @@ bool metrics_coarse_learner(const struct metrics_ctx *c);
 /* An address of another country than the client's in the last day (a
  * traveller's phone, roaming or just back home). */
 bool metrics_coarse_on_trip(const struct metrics_ctx *c);
+/* The login's usual hour on its pools, at least METRICS_COARSE_FLOOR. */
+uint32_t metrics_coarse_usual(const struct metrics_ctx *c);
+/* A remembered address's messages surely within w (metrics_carrier.c
+ * surely_count): all of them when it was first seen within w, else one. */
+uint32_t metrics_ip_surely(const struct store_ip *ip, uint32_t now,
+			   uint32_t w);
 uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 					    uint32_t w, char *ev, size_t evlen);
 /* metrics_newcc.c: distinct countries of the window's addresses that

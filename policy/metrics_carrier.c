@@ -182,10 +182,23 @@ static uint32_t surely_count(const struct metrics_ctx *c, uint32_t w)
 
 	if (coarse(c, ip, key)
 	    && metrics_in_window(ip->last_seen, c->now, w))
-	    n += metrics_in_window(ip->first_seen, c->now, w)
-		? ip->count : 1u;
+	    n += metrics_ip_surely(ip, c->now, w);
     }
     return n;
+}
+
+/* metrics_ip_surely - see metrics.h and surely_count */
+uint32_t metrics_ip_surely(const struct store_ip *ip, uint32_t now,
+			   uint32_t w)
+{
+    return metrics_in_window(ip->first_seen, now, w) ? ip->count : 1u;
+}
+
+/* metrics_coarse_usual - see metrics.h */
+uint32_t metrics_coarse_usual(const struct metrics_ctx *c)
+{
+    return c->user->usual_coarse > METRICS_COARSE_FLOOR
+	? c->user->usual_coarse : METRICS_COARSE_FLOOR;
 }
 
 /* metrics_coarse_on_trip - an address of another country than the
@@ -491,7 +504,7 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
     struct metrics_coarse t;
     uint32_t n, usual, bar;
     uint64_t rcpts = 0;
-    uint32_t paced = 0, sure = 0;
+    uint32_t sure = 0;
     bool sole = false, busy = false, fast = false;
     char net[64], win[16], why[96];
 
@@ -502,8 +515,7 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 	&& !metrics_coarse_learner(c))
 	return pool_first_hour(c, n) ? new_login_hour(c, w, n, &t, ev, evlen)
 	    : 0;
-    usual = c->user->usual_coarse > METRICS_COARSE_FLOOR
-	? c->user->usual_coarse : METRICS_COARSE_FLOOR;
+    usual = metrics_coarse_usual(c);
     bar = usual + (usual - METRICS_COARSE_FLOOR) / METRICS_COARSE_SLACK;
     if (t.fresh == 0 && known_bar(usual) > bar)
 	bar = known_bar(usual);
@@ -513,8 +525,6 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
      * phone's hour away from its hub by one message fewer, the
      * recipients at METRICS_COARSE_RCPTS_PER a message without passing
      * the busiest hour */
-    if (t.fresh != 0)
-	paced = metrics_coarse_count(c, METRICS_COARSE_PACE_S, NULL);
     if (t.fresh != 0)
 	sure = surely_count(c, METRICS_COARSE_PACE_S);
     fast = t.fresh != 0 && sure >= METRICS_COARSE_PACE_TIMES * usual;
@@ -533,7 +543,8 @@ uint64_t metrics_coarse_messages_over_usual(const struct metrics_ctx *c,
 	 * phone whose egress moved (T campus 103 u201, a student's carrier
 	 * abroad: 10 at one new hub, 2-3 recipients each) */
 	if (t.fresh == 0 || t.elsewhere == 0
-	    || !busy_rcpts(c, w, fast, &rcpts) || paced <= bar)
+	    || !busy_rcpts(c, w, fast, &rcpts)
+	    || metrics_coarse_count(c, METRICS_COARSE_PACE_S, NULL) <= bar)
 	    return stayed(c, w, usual, ev, evlen);
 	busy = true;
     }

@@ -158,13 +158,21 @@ static size_t pools(const struct metrics_ctx *c, uint32_t w, struct pool *p,
 	    hub[h] = ip, hub_key[h] = key, at[h++] = 0;
 	r = store_ip_recent(ip, c->now, w);
 	p[k].parts += r;
-	p[k].surely += metrics_in_window(ip->first_seen, c->now, w)
-	    ? ip->count : 1;
+	p[k].surely += metrics_ip_surely(ip, c->now, w);
 	if ((at[j] += r) > p[k].top)
 	    p[k].top = at[j];
     }
     *hubs = h;
     return n;
+}
+
+/* judged - is the login's hour on the pools judged by its usual pool
+ * hour: past learning, and not within a day of an address abroad
+ * (metrics_coarse_on_trip; lone_spread, busy_pools) */
+static bool judged(const struct metrics_ctx *c)
+{
+    return c->now >= metrics_learning_end(c->cfg, c->user)
+	&& !metrics_coarse_on_trip(c);
 }
 
 /* lone_spread - the window's one pool p, new to a login past learning:
@@ -185,17 +193,12 @@ static size_t pools(const struct metrics_ctx *c, uint32_t w, struct pool *p,
 static bool lone_spread(const struct metrics_ctx *c, const struct pool *p,
 			uint32_t *n, uint32_t *away)
 {
-    uint32_t usual = c->user->usual_coarse;
-
-    if (c->now < metrics_learning_end(c->cfg, c->user)
-	|| metrics_coarse_on_trip(c))
+    if (!judged(c))
 	return false;
     *n = (uint32_t) ((p->parts + STORE_IP_PARTS / 2) / STORE_IP_PARTS);
     *away = (uint32_t) ((p->parts - p->top + STORE_IP_PARTS / 2)
 			/ STORE_IP_PARTS);
-    if (usual < METRICS_COARSE_FLOOR)
-	usual = METRICS_COARSE_FLOOR;
-    return *n > usual && *away >= METRICS_COARSE_ELSEWHERE
+    return *n > metrics_coarse_usual(c) && *away >= METRICS_COARSE_ELSEWHERE
 	&& *away * METRICS_COARSE_SHARE >= *n;
 }
 
@@ -221,17 +224,12 @@ static bool lone_spread(const struct metrics_ctx *c, const struct pool *p,
 static bool busy_pools(const struct metrics_ctx *c, const struct pool *p,
 		       size_t n, uint32_t *msgs)
 {
-    uint32_t usual = c->user->usual_coarse;
-
-    if (c->now < metrics_learning_end(c->cfg, c->user)
-	|| metrics_coarse_on_trip(c))
+    if (!judged(c))
 	return false;
     *msgs = 0;
     for (size_t i = 0; i < n; i++)
 	*msgs += p[i].surely;
-    if (usual < METRICS_COARSE_FLOOR)
-	usual = METRICS_COARSE_FLOOR;
-    return *msgs > usual;
+    return *msgs > metrics_coarse_usual(c);
 }
 
 /* metrics_carrier_networks - see above; evidence "3 carriers' pools in
@@ -282,7 +280,6 @@ uint64_t metrics_carrier_networks(const struct metrics_ctx *c, uint32_t w,
     }
     if (msgs != 0 && used < evlen)
 	snprintf(ev + used, evlen - used, "; %u messages, its usual pool "
-		 "hour <= %u", msgs, c->user->usual_coarse > METRICS_COARSE_FLOOR
-		 ? c->user->usual_coarse : METRICS_COARSE_FLOOR);
+		 "hour <= %u", msgs, metrics_coarse_usual(c));
     return n;
 }
